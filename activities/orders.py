@@ -1,0 +1,117 @@
+"""Activities of the order workflow: thin wrappers over the SmartRecruiters client and vendor adapters.
+
+Each turns a PeerError into an ApplicationError carrying the retry decision; the workflow's
+retry policies do the retrying.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import Iterator
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+
+from orders.models import (
+    Invitation,
+    Order,
+    PollRequest,
+    ReportLink,
+    ReportTransfer,
+    SrUpdateRequest,
+    StatusReading,
+    VendorRef,
+    VendorResult,
+)
+from peers import PeerError
+from smartrecruiters.client import SmartRecruitersClient
+from smartrecruiters.models import package_result_patch
+from vendors.base import VendorAdapter
+
+# Error types the workflow treats as final (DESIGN §5: a peer's 4xx is not retried).
+PEER_REJECTED = "PeerRejected"
+STATUS_UNCHANGED = "VendorStatusUnchanged"
+
+
+@contextlib.contextmanager
+def peer_errors() -> Iterator[None]:
+    try:
+        yield
+    except PeerError as err:
+        raise ApplicationError(
+            str(err),
+            type=PEER_REJECTED if not err.retryable else "PeerUnavailable",
+            non_retryable=not err.retryable,
+            next_retry_delay=timedelta(seconds=err.retry_after) if err.retry_after else None,
+        ) from None
+
+
+class OrderActivities:
+    def __init__(self, smartrecruiters: SmartRecruitersClient, vendors: dict[str, VendorAdapter]) -> None:
+        self._sr = smartrecruiters
+        self._vendors = vendors
+
+    def _vendor(self, name: str) -> VendorAdapter:
+        try:
+            return self._vendors[name]
+        except KeyError:
+            raise ApplicationError(f"no adapter for vendor {name!r}", type=PEER_REJECTED, non_retryable=True) from None
+
+    @activity.defn
+    async def create_invitation(self, order: Order) -> Invitation:
+        with peer_errors():
+            return await self._vendor(order.vendor).create_invitation(order)
+
+    @activity.defn
+    async def get_vendor_status(self, ref: VendorRef) -> StatusReading:
+        with peer_errors():
+            return StatusReading(status=await self._vendor(ref.vendor).get_status(ref.ref))
+
+    @activity.defn
+    async def await_vendor_change(self, request: PollRequest) -> StatusReading:
+        """One poll; while nothing changed it fails benignly and the retry policy polls again."""
+        with peer_errors():
+            status = await self._vendor(request.vendor.vendor).get_status(request.vendor.ref)
+        if status == request.known_status:
+            raise ApplicationError("vendor status unchanged", type=STATUS_UNCHANGED, category=ApplicationErrorCategory.BENIGN)
+        return StatusReading(status=status)
+
+    @activity.defn
+    async def get_vendor_result(self, ref: VendorRef) -> VendorResult:
+        with peer_errors():
+            return await self._vendor(ref.vendor).get_result(ref.ref)
+
+    @activity.defn
+    async def cancel_invitation(self, ref: VendorRef) -> None:
+        with peer_errors():
+            await self._vendor(ref.vendor).cancel_invitation(ref.ref)
+
+    @activity.defn
+    async def transfer_report(self, transfer: ReportTransfer) -> ReportLink:
+        """Download the report from the vendor and upload it to SR in one step.
+
+        The file never enters workflow history, and vendor links that expire are used at once.
+        """
+        with peer_errors():
+            report = await self._vendor(transfer.vendor.vendor).download_report(transfer.vendor.ref)
+            if report is None:
+                return ReportLink()
+            url = await self._sr.upload_attachment(transfer.order_id, report.filename, report.content, report.content_type)
+        return ReportLink(url=url)
+
+    @activity.defn
+    async def update_smartrecruiters(self, request: SrUpdateRequest) -> None:
+        with peer_errors():
+            await self._sr.patch_result(request.order_id, package_result_patch(request.update))
+
+    def all(self) -> list:
+        return [
+            self.create_invitation,
+            self.get_vendor_status,
+            self.await_vendor_change,
+            self.get_vendor_result,
+            self.cancel_invitation,
+            self.transfer_report,
+            self.update_smartrecruiters,
+        ]

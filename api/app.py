@@ -1,0 +1,49 @@
+"""The partner API SmartRecruiters and vendors call. Routes are thin; orders/ holds the logic."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from api import errors, oauth, orders, packages, webhooks
+from api.auth import TokenIssuer
+from orders.catalog import Catalog
+from orders.intake import OrderIntake
+from settings import Settings, get_settings
+from temporal_client import connect
+from vendors.registry import build_vendors
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.temporal = await connect(settings)
+        app.state.vendors = build_vendors(settings)
+        app.state.catalog = Catalog(app.state.vendors)
+        app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, settings)
+        app.state.tokens = TokenIssuer(settings)
+        try:
+            yield
+        finally:
+            for vendor in app.state.vendors.values():
+                await vendor.aclose()
+
+    app = FastAPI(
+        title="SmartRecruiters assessment partner",
+        description="The partner API of the SmartRecruiters Assessment API (2021), and vendor webhooks.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (oauth, packages, orders, webhooks):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["Operations"])
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,61 @@
+"""Bearer tokens we issue to SmartRecruiters at POST /oauth/token, and the check on every SR route.
+
+Tokens are signed JWTs, so any API replica can check them without shared state.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from settings import Settings
+
+AUDIENCE = "smartrecruiters"
+
+
+@dataclass(frozen=True)
+class Caller:
+    client_id: str
+
+
+class TokenIssuer:
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.token_signing_key.get_secret_value()
+        self._ttl = settings.token_ttl_seconds
+        self._client_id = settings.partner_client_id
+        self._client_secret = settings.partner_client_secret.get_secret_value()
+
+    def authenticate(self, client_id: str, client_secret: str) -> bool:
+        # Both compared in constant time, so timing tells nothing about which part was wrong.
+        id_ok = hmac.compare_digest(client_id.encode(), self._client_id.encode())
+        secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
+        return id_ok & secret_ok
+
+    def issue(self, client_id: str) -> tuple[str, int]:
+        now = int(time.time())
+        token = jwt.encode({"sub": client_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl}, self._key, algorithm="HS256")
+        return token, self._ttl
+
+    def verify(self, token: str) -> Caller:
+        claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE, options={"require": ["exp", "sub"]})
+        return Caller(client_id=claims["sub"])
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def smartrecruiters_caller(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Caller:
+    """Dependency of every SR-facing route: a valid bearer token from POST /oauth/token."""
+    if credentials is None:
+        raise HTTPException(401, "A bearer token from POST /oauth/token is required", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return request.app.state.tokens.verify(credentials.credentials)
+    except jwt.PyJWTError:
+        raise HTTPException(401, "The bearer token is invalid or expired", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None

@@ -1,0 +1,44 @@
+"""Error answers: every refusal names what was wrong, never echoes the input (PII), never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
+
+from peers import PeerError
+
+log = logging.getLogger("assessments.api")
+
+
+def _body(message: str, code: str, errors: list[dict] | None = None) -> dict:
+    # The shape of SmartRecruiters' ErrorResponse: {message, errors: [{code, message}]}.
+    return {"message": message, "errors": errors or [{"code": code, "message": message}]}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"] if part != "body") or "body"
+            errors.append({"code": "INVALID_FIELD", "field": field, "message": f"{field}: {error['msg']}"})
+        return JSONResponse(_body("Invalid request: " + "; ".join(e["message"] for e in errors), "INVALID_FIELD", errors), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(_body(str(exc.detail), f"HTTP_{exc.status_code}"), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RPCError)
+    async def temporal_unavailable(_: Request, exc: RPCError) -> JSONResponse:
+        log.error("Temporal call failed: %s", exc.status)
+        return JSONResponse(_body("The service is temporarily unavailable; please retry", "UNAVAILABLE"), 503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(PeerError)
+    async def peer_unavailable(_: Request, exc: PeerError) -> JSONResponse:
+        log.error("%s", exc)
+        return JSONResponse(_body(f"{exc.peer} is temporarily unavailable; please retry", "UNAVAILABLE"), 503, headers={"Retry-After": "5"})

@@ -1,0 +1,61 @@
+"""POST /oauth/token: SmartRecruiters exchanges its client credentials for a bearer token."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse
+
+from smartrecruiters.models import AccessToken, TokenErrorResponse
+
+router = APIRouter(tags=["SmartRecruiters"])
+
+
+def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    # RFC 6749 §5.2 error body; token responses must not be cached.
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Basic"
+    return JSONResponse(TokenErrorResponse(error=error, error_description=description).model_dump(), status, headers=headers)
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """Client credentials in an HTTP Basic header (RFC 6749 §2.3.1), if present."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return client_id, secret
+
+
+@router.post(
+    "/oauth/token",
+    response_model=AccessToken,
+    responses={400: {"model": TokenErrorResponse}, 401: {"model": TokenErrorResponse}},
+    summary="Issue a bearer token for client credentials",
+)
+async def issue_token(
+    request: Request,
+    grant_type: str | None = Form(None),
+    client_id: str | None = Form(None),
+    client_secret: str | None = Form(None),
+):
+    if grant_type is None:
+        return _oauth_error(400, "invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
+        return _oauth_error(400, "unsupported_grant_type", "only client_credentials is supported")
+    credentials = _basic_credentials(request) or (client_id, client_secret)
+    if not all(credentials):
+        return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
+    tokens = request.app.state.tokens
+    if not tokens.authenticate(*credentials):
+        return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
+    token, expires_in = tokens.issue(credentials[0])
+    return JSONResponse(
+        AccessToken(access_token=token, expires_in=expires_in).model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    )

@@ -1,0 +1,43 @@
+"""POST /packages/orders and POST /packages/inline/orders: SmartRecruiters places an order."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from api.auth import smartrecruiters_caller
+from orders.catalog import UnknownPackage
+from orders.intake import InvitationUnavailable
+from smartrecruiters.models import (
+    AssessmentPackageOrderRequest,
+    InlineAssessmentPackageOrderRequest,
+    InlineAssessmentPackageResponse,
+)
+
+router = APIRouter(tags=["SmartRecruiters"], dependencies=[Depends(smartrecruiters_caller)])
+
+
+@router.post("/packages/orders", status_code=202, responses={404: {"description": "There is no package which was ordered"}})
+async def place_order(body: AssessmentPackageOrderRequest, request: Request):
+    """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
+    try:
+        await request.app.state.intake.place(body)
+    except UnknownPackage:
+        raise HTTPException(404, "There is no package which was ordered") from None
+    return JSONResponse({}, status_code=202)
+
+
+@router.post(
+    "/packages/inline/orders",
+    response_model=InlineAssessmentPackageResponse,
+    responses={404: {"description": "There is no package which was ordered"}, 503: {"description": "The vendor did not answer in time"}},
+)
+async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request: Request):
+    """Place an order and answer with the URL of the candidate's assessment."""
+    try:
+        url = await request.app.state.intake.place_inline(body)
+    except UnknownPackage:
+        raise HTTPException(404, "There is no package which was ordered") from None
+    except InvitationUnavailable as err:
+        raise HTTPException(503, f"The assessment link is not available: {err}. Please retry.") from None
+    return InlineAssessmentPackageResponse(url=url)

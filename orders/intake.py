@@ -1,0 +1,88 @@
+"""Turning SmartRecruiters' order requests into order workflows, exactly once per order."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from orders.catalog import Catalog
+from orders.models import Candidate, Order
+from orders.visibility import workflow_id
+from settings import Settings
+from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
+from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
+
+
+class InvitationUnavailable(Exception):
+    """The vendor did not issue the candidate's link in time, or refused to."""
+
+
+class OrderIntake:
+    def __init__(self, temporal: Client, catalog: Catalog, settings: Settings) -> None:
+        self._temporal = temporal
+        self._catalog = catalog
+        self._settings = settings
+
+    async def place(self, request: AssessmentPackageOrderRequest) -> Order:
+        """Start the order's workflow; a repeat of the same order joins the existing one."""
+        order = await self._order(request, request.candidate.firstName, request.candidate.lastName, inline=False)
+        try:
+            await self._temporal.start_workflow(AssessmentOrderWorkflow.run, order, **self._start_options(order))
+        except WorkflowAlreadyStartedError:
+            pass  # the order ran and finished before; SR is retrying an order we already served
+        return order
+
+    async def place_inline(self, request: InlineAssessmentPackageOrderRequest) -> str:
+        """Start the order and answer with the candidate's test link, within one request."""
+        order = await self._order(request, request.candidate.firstName, request.candidate.lastName, inline=True)
+        start = WithStartWorkflowOperation(AssessmentOrderWorkflow.run, order, **self._start_options(order))
+        try:
+            link = await asyncio.wait_for(
+                self._temporal.execute_update_with_start_workflow(AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start),
+                timeout=self._settings.inline_order_timeout_seconds,
+            )
+        except WorkflowAlreadyStartedError:
+            # The order already finished: answer with the link it was given.
+            state = await self._temporal.get_workflow_handle(workflow_id(order.order_id)).query(AssessmentOrderWorkflow.state)
+            if state.invitation is None:
+                raise InvitationUnavailable("the vendor could not invite the candidate") from None
+            return state.invitation.test_url
+        except WorkflowUpdateFailedError as err:
+            raise InvitationUnavailable("the vendor could not invite the candidate") from err
+        except asyncio.TimeoutError as err:
+            raise InvitationUnavailable("the vendor did not issue the link in time") from err
+        return link.url
+
+    async def _order(self, request, first_name: str, last_name: str, *, inline: bool) -> Order:
+        entry = await self._catalog.find(request.assessmentPackageId)
+        return Order(
+            order_id=request.order_id,
+            company_id=request.companyId,
+            package_id=entry.package.id,
+            package_name=entry.package.name,
+            vendor=entry.vendor,
+            result_callback_url=request.resultCallbackURL,
+            candidate=Candidate(first_name=first_name, last_name=last_name, email=str(request.candidate.email)),
+            job_id=request.job.id,
+            job_title=getattr(request.job, "title", None),
+            inline=inline,
+            deadline_days=self._settings.deadline_days(entry.package.id),
+            poll_interval_seconds=self._settings.poll_interval_seconds,
+            received_at=datetime.now(timezone.utc),
+        )
+
+    def _start_options(self, order: Order) -> dict:
+        return dict(
+            id=workflow_id(order.order_id),
+            task_queue=self._settings.task_queue,
+            # One order, one workflow, one invitation: repeats join the running workflow and a
+            # finished order is never started again.
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=initial_search_attributes(order),
+            static_summary=f"{order.package_name} ({order.vendor}) for SmartRecruiters order {order.order_id}",
+        )

@@ -1,0 +1,192 @@
+"""The order as our service knows it: the inputs, signals, updates and state of its workflow.
+
+One pydantic model per workflow, activity, signal and update payload (DESIGN §7), so fields
+can be added without breaking histories in flight.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class SrStatus(StrEnum):
+    """Result status values of SmartRecruiters' Assessment API (2021)."""
+
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+class VendorStatus(StrEnum):
+    """A vendor's invitation status, normalised across vendors (DESIGN §3)."""
+
+    INVITED = "INVITED"
+    STARTED = "STARTED"
+    PROCESSING = "PROCESSING"
+    ON_HOLD = "ON_HOLD"
+    COMPLETED = "COMPLETED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+    DECLINED = "DECLINED"
+    FAILED = "FAILED"
+    # A value the adapter does not know; it never fails an order, it just changes nothing.
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_VENDOR_STATUSES
+
+
+_FINAL_VENDOR_STATUSES = frozenset(
+    {VendorStatus.COMPLETED, VendorStatus.EXPIRED, VendorStatus.CANCELLED, VendorStatus.DECLINED, VendorStatus.FAILED}
+)
+
+
+class Candidate(BaseModel):
+    first_name: str
+    last_name: str
+    email: str
+
+
+class Order(BaseModel):
+    """Workflow input: one SmartRecruiters order, as received."""
+
+    order_id: str
+    company_id: str
+    package_id: str
+    package_name: str
+    vendor: str
+    result_callback_url: str
+    candidate: Candidate
+    job_id: str | None = None
+    job_title: str | None = None
+    inline: bool = False
+    deadline_days: float
+    # How often the workflow asks the vendor, in case a webhook is lost (vendor-specific cadence).
+    poll_interval_seconds: float
+    received_at: datetime
+
+
+class VendorRef(BaseModel):
+    """Addresses one invitation at one vendor."""
+
+    vendor: str
+    ref: str
+
+
+class Invitation(BaseModel):
+    vendor_ref: str
+    test_url: str
+    expires_at: datetime | None = None
+
+
+class InvitationLink(BaseModel):
+    """Answer to the inline-order update: where SR sends the candidate."""
+
+    url: str
+
+
+class VendorEvent(BaseModel):
+    """Signal: a vendor webhook arrived. It is only a hint; the vendor is asked before acting."""
+
+    event_id: str
+    kind: str
+    vendor_ref: str | None = None
+
+
+class StatusReading(BaseModel):
+    status: VendorStatus
+
+
+class PollRequest(BaseModel):
+    vendor: VendorRef
+    known_status: VendorStatus
+
+
+class PackageTestResult(BaseModel):
+    test_id: str
+    name: str
+    score: float | None = None
+    max_score: float | None = None
+    outcome: str | None = None
+    summary: str | None = None
+
+
+class VendorResult(BaseModel):
+    """A finished assessment, normalised (DESIGN §3)."""
+
+    score: float | None = None
+    max_score: float | None = None
+    outcome: str | None = None
+    summary: str
+    submitted_at: datetime | None = None
+    tests: list[PackageTestResult] = Field(default_factory=list)
+
+
+class ReportTransfer(BaseModel):
+    order_id: str
+    vendor: VendorRef
+
+
+class ReportLink(BaseModel):
+    url: str | None = None
+
+
+class Score(BaseModel):
+    raw: int
+    min: int
+    max: int
+
+
+class TestOutcome(BaseModel):
+    """One test inside the package, in SR's AssessmentResult terms."""
+
+    assessment_id: str
+    name: str
+    status: SrStatus
+    score: Score | None = None
+    score_label: str | None = None
+    summary: str | None = None
+
+
+class ResultUpdate(BaseModel):
+    """What we tell SR about an order: a merge patch of its result (unset fields are left alone)."""
+
+    status: SrStatus
+    summary: str | None = None
+    score: Score | None = None
+    score_label: str | None = None
+    assessment_package_date: datetime | None = None
+    submission_date: datetime | None = None
+    assessment_results: list[TestOutcome] | None = None
+
+
+class SrUpdateRequest(BaseModel):
+    order_id: str
+    update: ResultUpdate
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    what: str
+
+
+class OrderState(BaseModel):
+    """Query answer: everything an operator needs to know about one order."""
+
+    order: Order
+    sr_status: SrStatus | None = None
+    vendor_status: VendorStatus | None = None
+    invitation: Invitation | None = None
+    deadline: datetime | None = None
+    report_url: str | None = None
+    result: VendorResult | None = None
+    events_received: list[str] = Field(default_factory=list)
+    duplicate_events: int = 0
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    finished: bool = False

@@ -1,0 +1,91 @@
+"""How a vendor's outcome becomes what SmartRecruiters shows on the candidate's profile.
+
+Score rule (SR wants integers, ``min <= raw <= max``):
+- a vendor score that is a whole number out of a whole-number maximum is passed through as
+  ``{raw: score, min: 0, max: max_score}``;
+- any other score is turned into a percentage, ``raw = round_half_up(100 * score / max_score)``,
+  ``min = 0``, ``max = 100``;
+- ``raw`` is clamped into ``[min, max]``; without a maximum (background checks) there is no score,
+  and the outcome shows as the score label instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from orders.models import ResultUpdate, Score, SrStatus, TestOutcome, PackageTestResult, VendorResult, VendorStatus
+
+
+def to_score(score: float | None, max_score: float | None) -> Score | None:
+    if score is None or not max_score or max_score <= 0:
+        return None
+    if float(score).is_integer() and float(max_score).is_integer():
+        raw, top = int(score), int(max_score)
+    else:
+        raw = int(Decimal(str(100 * score / max_score)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        top = 100
+    return Score(raw=min(max(raw, 0), top), min=0, max=top)
+
+
+def score_label(outcome: str | None) -> str | None:
+    """Vendor outcomes such as "passed" or "consider" read as "Passed" or "Consider"."""
+    return outcome.replace("_", " ").capitalize() if outcome else None
+
+
+def _test_outcome(test: PackageTestResult) -> TestOutcome:
+    return TestOutcome(
+        assessment_id=test.test_id,
+        name=test.name,
+        status=SrStatus.COMPLETED,
+        score=to_score(test.score, test.max_score),
+        score_label=score_label(test.outcome),
+        summary=test.summary,
+    )
+
+
+def completed(result: VendorResult) -> ResultUpdate:
+    return ResultUpdate(
+        status=SrStatus.COMPLETED,
+        score=to_score(result.score, result.max_score),
+        score_label=score_label(result.outcome),
+        summary=result.summary,
+        submission_date=result.submitted_at,
+        assessment_results=[_test_outcome(t) for t in result.tests],
+    )
+
+
+def pending(sent_at: datetime) -> ResultUpdate:
+    return ResultUpdate(
+        status=SrStatus.PENDING,
+        assessment_package_date=sent_at,
+        summary="The candidate has been invited and has not started yet.",
+    )
+
+
+def in_progress() -> ResultUpdate:
+    return ResultUpdate(status=SrStatus.IN_PROGRESS, summary="The candidate has started the assessment.")
+
+
+# What a recruiter reads when an order ends without a result.
+_REJECTION_SUMMARIES = {
+    VendorStatus.DECLINED: "The candidate declined the assessment.",
+    VendorStatus.CANCELLED: "The assessment was cancelled at the vendor before the candidate finished it.",
+    VendorStatus.FAILED: "The vendor could not complete the assessment. Please order it again or contact support.",
+}
+
+
+def rejected(reason: VendorStatus) -> ResultUpdate:
+    return ResultUpdate(status=SrStatus.REJECTED, summary=_REJECTION_SUMMARIES.get(reason, _REJECTION_SUMMARIES[VendorStatus.FAILED]))
+
+
+def invitation_failed() -> ResultUpdate:
+    return ResultUpdate(
+        status=SrStatus.REJECTED,
+        summary="The vendor could not send the invitation (for example an invalid candidate email). Please check the candidate's details and order again.",
+    )
+
+
+def expired(deadline_days: float) -> ResultUpdate:
+    days = f"{deadline_days:g} day" + ("" if deadline_days == 1 else "s")
+    return ResultUpdate(status=SrStatus.EXPIRED, summary=f"The candidate did not complete the assessment within {days}.")

@@ -1,0 +1,74 @@
+"""How a failed call to another system (SmartRecruiters, a vendor) is classified.
+
+Shared by the SmartRecruiters client and the vendor adapters so that activities turn every
+peer failure into the same retry decision (DESIGN §5 "Errors").
+"""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import datetime, timezone
+
+import httpx
+
+# 408 Request Timeout, 409 Conflict and 429 Too Many Requests may succeed when tried again;
+# any other 4xx means the request itself is wrong.
+RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})
+
+
+class PeerError(Exception):
+    """A call to a peer failed. The message never carries request or response bodies (PII)."""
+
+    def __init__(
+        self,
+        peer: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = True,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{peer}: {message}")
+        self.peer = peer
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def raise_for_status(peer: str, response: httpx.Response, action: str) -> None:
+    """Raise a classified PeerError unless the response is a success."""
+    if response.is_success:
+        return
+    status = response.status_code
+    retryable = status >= 500 or status in RETRYABLE_CLIENT_ERRORS
+    raise PeerError(
+        peer,
+        f"{action} answered HTTP {status}",
+        status=status,
+        retryable=retryable,
+        retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+    )
+
+
+async def send(peer: str, action: str, client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """Send a request; transport failures (timeouts, refused connections) are retryable."""
+    try:
+        response = await client.send(request)
+    except httpx.TransportError as err:
+        raise PeerError(peer, f"{action} failed: {type(err).__name__}") from err
+    raise_for_status(peer, response, action)
+    return response

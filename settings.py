@@ -1,0 +1,78 @@
+"""Every setting of the service, read from the environment (prefix ``ASSESSMENTS_``).
+
+The defaults are the embedded mode: everything on this machine, nothing to configure.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSESSMENTS_", extra="ignore")
+
+    # Where this service keeps its files in embedded mode (Temporal's SQLite, simulators' state).
+    data_dir: Path = Path("data")
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    task_queue: str = "assessment-orders"
+
+    # Our partner API, as SmartRecruiters reaches it
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    # The credentials SR presents at POST /oauth/token in embedded mode. Per-company credentials
+    # minted during Connect replace them in a later release.
+    partner_client_id: str = "smartrecruiters"
+    partner_client_secret: SecretStr = SecretStr("embedded-partner-secret")
+    # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.
+    token_signing_key: SecretStr = SecretStr("embedded-token-signing-key-change-me!")
+    token_ttl_seconds: int = 3600
+
+    # SmartRecruiters, as we call it
+    sr_base_url: str = "http://127.0.0.1:8100"
+    sr_token_url: str | None = None  # default: {sr_base_url}/identity/oauth/token
+    sr_client_id: str = "partner-in-sim-company"
+    sr_client_secret: SecretStr = SecretStr("embedded-sr-secret")
+    sr_timeout_seconds: float = 10.0
+    sr_requests_per_second: float = 10.0  # SR's published limit per credential
+    sr_max_in_flight: int = 8  # SR's published concurrency limit per credential
+    # The multipart part name of SR's attachment upload is not documented (research §5 gap 7).
+    sr_attachment_part_name: str = "attachment"
+
+    # The sandbox vendor (our reference vendor)
+    sandbox_vendor_url: str = "http://127.0.0.1:8200"
+    sandbox_vendor_api_key: SecretStr = SecretStr("embedded-sandbox-api-key")
+    sandbox_webhook_secret: SecretStr = SecretStr("embedded-sandbox-webhook-secret")
+    vendor_timeout_seconds: float = 10.0
+    # A webhook signed longer ago than this is treated as a replay and refused.
+    webhook_tolerance_seconds: int = 300
+
+    # Orders
+    default_deadline_days: float = 7.0
+    # Per-package deadline in days, as JSON: {"skills-fullstack": 3, "background-standard": 14}
+    package_deadline_days: dict[str, float] = Field(default_factory=dict)
+    # How often an open order asks the vendor, in case a webhook was lost.
+    poll_interval_seconds: float = 300.0
+    # How long an inline order may wait for the vendor's link before we answer 503 (SR's own
+    # timeout for this call is not documented).
+    inline_order_timeout_seconds: float = 20.0
+
+    @property
+    def sr_token_endpoint(self) -> str:
+        return self.sr_token_url or f"{self.sr_base_url.rstrip('/')}/identity/oauth/token"
+
+    def deadline_days(self, package_id: str) -> float:
+        return self.package_deadline_days.get(package_id, self.default_deadline_days)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

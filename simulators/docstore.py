@@ -1,0 +1,65 @@
+"""A small persistent JSON document store for the simulators (SQLite, stdlib).
+
+The simulators stand in for other companies' systems; they need their state to survive a
+restart of the embedded stack, but not a schema of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+
+class DocumentStore:
+    """Documents grouped by kind, each addressed by an id; thread-safe, one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS documents ("
+            " kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,"
+            " PRIMARY KEY (kind, id))"
+        )
+
+    def put(self, kind: str, doc_id: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO documents (kind, id, seq, body) VALUES (?, ?,"
+                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM documents), ?)"
+                " ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
+                (kind, doc_id, json.dumps(body)),
+            )
+
+    def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM documents WHERE kind = ? AND id = ?", (kind, doc_id)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        """Every document of a kind, in insertion order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body FROM documents WHERE kind = ? ORDER BY seq", (kind,)
+            ).fetchall()
+        return [json.loads(body) for (body,) in rows]
+
+    def find(self, kind: str, **fields: Any) -> Iterator[dict[str, Any]]:
+        """Documents of a kind whose top-level fields equal the given values."""
+        return (d for d in self.all(kind) if all(d.get(k) == v for k, v in fields.items()))
+
+    def delete(self, kind: str, doc_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

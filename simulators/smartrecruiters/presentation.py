@@ -1,0 +1,117 @@
+"""How SmartRecruiters shows an order: as a card on the candidate profile, and in its API."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+# SR does not document its UI labels (Gap 5); these mirror what its candidate profile shows.
+STATUS_LABELS = {
+    "PENDING": "Pending",
+    "IN_PROGRESS": "In progress",
+    "COMPLETED": "Completed",
+    "REJECTED": "Rejected",
+    "EXPIRED": "Expired",
+}
+
+
+def status_label(order: dict[str, Any]) -> str:
+    status = order["result"].get("status")
+    if status:
+        return STATUS_LABELS[status]
+    return "Not sent" if delivery_problem(order) else "Sent"
+
+
+def delivery_problem(order: dict[str, Any]) -> str | None:
+    if order["partner_error"]:
+        return order["partner_error"]
+    status = order["partner_status"]
+    if status is not None and status >= 400:
+        return f"The partner answered {status}"
+    return None
+
+
+def score_text(score: dict[str, int] | None) -> str | None:
+    """SR shows a score as "raw/max"; the lower bound only affects the percentage."""
+    return f"{score['raw']}/{score['max']}" if score else None
+
+
+def score_percent(score: dict[str, int] | None) -> int | None:
+    if not score or score["max"] == score["min"]:
+        return None
+    return round(100 * (score["raw"] - score["min"]) / (score["max"] - score["min"]))
+
+
+def report_links(order: dict[str, Any]) -> list[dict[str, str]]:
+    """Uploaded files, then any result attachment that carries its own URL, each URL once."""
+    links = {a["url"]: a["filename"] for a in order["attachments"]}
+    for attachment in order["result"].get("attachments", []):
+        url = attachment.get("url")
+        if _is_web_url(url) and url not in links:
+            links[url] = attachment.get("name") or attachment.get("fileName") or url
+    return [{"url": url, "name": name} for url, name in links.items()]
+
+
+def package_name(order: dict[str, Any], catalog_names: dict[str, str]) -> str:
+    package_id = order["package_id"]
+    return order["result"].get("name") or catalog_names.get(package_id) or package_id
+
+
+def order_card(order: dict[str, Any], catalog_names: dict[str, str]) -> dict[str, Any]:
+    """What the candidate profile shows for one order."""
+    result = order["result"]
+    score = result.get("score")
+    partner_body = order["partner_body"]
+    return {
+        "order_id": order["order_id"],
+        "package_id": order["package_id"],
+        "package_name": package_name(order, catalog_names),
+        "trigger": order["trigger"],
+        "kind": order["kind"],
+        "created_at": order["created_at"],
+        "status": status_label(order),
+        "delivery_problem": delivery_problem(order),
+        "score": score_text(score),
+        "percent": score_percent(score),
+        "score_label": result.get("scoreLabel"),
+        "summary": result.get("summary"),
+        "tests": [
+            {
+                "name": test.get("name") or test.get("assessmentName") or test["assessmentId"],
+                "score": score_text(test.get("score")),
+                "status": STATUS_LABELS.get(test.get("status"), ""),
+            }
+            for test in result.get("assessmentResults", [])
+        ],
+        "reports": report_links(order),
+        # An inline order's answer is the link that takes the candidate into the assessment.
+        "candidate_url": _web_url_in(partner_body),
+    }
+
+
+def assessment_order(order: dict[str, Any]) -> dict[str, Any]:
+    """The order in the shape of SR's Customer API `AssessmentOrder`."""
+    result = order["result"]
+    return {
+        "orderId": order["order_id"],
+        "applicationId": order["application_id"],
+        "summary": result.get("summary"),
+        "assessmentPackageDate": result.get("assessmentPackageDate"),
+        "submissionDate": result.get("submissionDate"),
+        "assessmentPackageName": package_name(order, {}),
+        "status": result.get("status"),
+        "score": score_text(result.get("score")),
+        "scoreLabel": result.get("scoreLabel"),
+        "attachments": report_links(order),
+        "assessments": result.get("assessmentResults", []),
+    }
+
+
+def _is_web_url(url: Any) -> bool:
+    # Partner-supplied links end up in an href; anything but http(s) (e.g. javascript:) is dropped.
+    return isinstance(url, str) and urlsplit(url).scheme in ("http", "https")
+
+
+def _web_url_in(partner_body: Any) -> str | None:
+    url = partner_body.get("url") if isinstance(partner_body, dict) else None
+    return url if _is_web_url(url) else None

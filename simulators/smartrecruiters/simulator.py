@@ -1,0 +1,258 @@
+"""The simulated SmartRecruiters company: its candidates, the orders it placed, their results.
+
+Every read-modify-write below runs without an `await` in between, so on the single event loop
+it cannot interleave with another request (the partner may PATCH a result while SR is still
+waiting for the partner's answer to the order).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import secrets
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+import json_merge_patch
+from fastapi import Depends, Request
+
+from ..docstore import DocumentStore
+from .config import SmartRecruitersSimConfig
+from .faults import FaultQueue
+from .partner import ORDER_PATHS, PartnerClient, PartnerError, order_request
+
+SEED_JOB_TITLE = "Backend Engineer"
+SEED_CANDIDATES = (
+    ("Ada", "Lovelace", "ada.lovelace@example.com"),
+    ("Grace", "Hopper", "grace.hopper@example.com"),
+    ("Alan", "Turing", "alan.turing@example.com"),
+)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class Simulator:
+    def __init__(
+        self, config: SmartRecruitersSimConfig, store: DocumentStore, partner: PartnerClient
+    ) -> None:
+        self.config = config
+        self.faults = FaultQueue()
+        self._store = store
+        self._partner = partner
+
+    def seed(self) -> None:
+        """Give a fresh company an open job and a few applicants; a restarted one keeps its data."""
+        if not self._store.all("job"):
+            job_id = str(uuid.uuid4())
+            self._store.put("job", job_id, {"id": job_id, "title": SEED_JOB_TITLE})
+        if not self._store.all("candidate"):
+            for first_name, last_name, email in SEED_CANDIDATES:
+                self.add_candidate(first_name, last_name, email)
+
+    # --- SR's OAuth server ---------------------------------------------------------------
+
+    def credentials_match(self, client_id: str, client_secret: str) -> bool:
+        # Compare both in constant time, and as bytes: compare_digest rejects non-ASCII str.
+        id_ok = hmac.compare_digest(client_id.encode(), self.config.client_id.encode())
+        secret_ok = hmac.compare_digest(client_secret.encode(), self.config.client_secret.encode())
+        return id_ok and secret_ok
+
+    def issue_token(self) -> dict[str, Any]:
+        token = secrets.token_urlsafe(32)
+        ttl = self.config.token_ttl_seconds
+        self._store.put("token", token, {"expires_at": time.time() + ttl})
+        return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
+
+    def token_is_valid(self, token: str) -> bool:
+        grant = self._store.get("token", token)
+        return grant is not None and grant["expires_at"] > time.time()
+
+    # --- request record ------------------------------------------------------------------
+
+    def record_request(
+        self, method: str, path: str, status: int, content_type: str | None, body: bytes
+    ) -> None:
+        request_id = uuid.uuid4().hex
+        self._store.put(
+            "request",
+            request_id,
+            {
+                "id": request_id,
+                "at": _now(),
+                "method": method,
+                "path": path,
+                "status": status,
+                "json": _json_or_none(content_type, body),
+                "content_type": content_type,
+                "size": len(body),
+            },
+        )
+
+    def requests(
+        self, method: str | None = None, path_contains: str | None = None
+    ) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self._store.all("request")
+            if (method is None or r["method"] == method.upper())
+            and (path_contains is None or path_contains in r["path"])
+        ]
+
+    def clear_requests(self) -> None:
+        for record in self._store.all("request"):
+            self._store.delete("request", record["id"])
+
+    # --- candidates ----------------------------------------------------------------------
+
+    def candidates(self) -> list[dict[str, Any]]:
+        return self._store.all("candidate")
+
+    def candidate(self, candidate_id: str) -> dict[str, Any] | None:
+        return self._store.get("candidate", candidate_id)
+
+    def add_candidate(self, first_name: str, last_name: str, email: str) -> dict[str, Any]:
+        job = self._store.all("job")[0]
+        candidate = {
+            "id": str(uuid.uuid4()),
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "application_id": str(uuid.uuid4()),
+            "job": {"id": job["id"], "title": job["title"]},
+            "step": self.config.hiring_steps[0],
+        }
+        self._store.put("candidate", candidate["id"], candidate)
+        return candidate
+
+    async def move_candidate(self, candidate: dict[str, Any], step: str) -> dict[str, Any] | None:
+        """Move to a hiring step; entering the auto-triggered step orders its assessment.
+
+        Returns the order placed, if any.
+        """
+        if step not in self.config.hiring_steps:
+            steps = ", ".join(self.config.hiring_steps)
+            raise ValueError(f"unknown hiring step {step!r}; the steps are: {steps}")
+        entering = candidate["step"] != step
+        candidate["step"] = step
+        self._store.put("candidate", candidate["id"], candidate)
+        if entering and step == self.config.auto_trigger_step:
+            return await self.place_order(
+                candidate, self.config.auto_trigger_package_id, kind="manual", trigger="auto"
+            )
+        return None
+
+    # --- orders placed with the partner --------------------------------------------------
+
+    def orders(self, candidate_id: str | None = None) -> list[dict[str, Any]]:
+        if candidate_id is None:
+            return self._store.all("order")
+        return list(self._store.find("order", candidate_id=candidate_id))
+
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        return self._store.get("order", order_id)
+
+    def orders_of_application(self, application_id: str) -> list[dict[str, Any]]:
+        return list(self._store.find("order", application_id=application_id))
+
+    def application_exists(self, application_id: str) -> bool:
+        return any(self._store.find("candidate", application_id=application_id))
+
+    async def place_order(
+        self, candidate: dict[str, Any], package_id: str, *, kind: str, trigger: str
+    ) -> dict[str, Any]:
+        """Create an order and send it to the partner.
+
+        `trigger` is "manual" when a recruiter (or a test) places it, "auto" for a hiring step.
+        """
+        order_id = str(uuid.uuid4())
+        order = {
+            "order_id": order_id,
+            "kind": kind,
+            "trigger": trigger,
+            "candidate_id": candidate["id"],
+            "application_id": candidate["application_id"],
+            "package_id": package_id,
+            "created_at": _now(),
+            "result": {},
+            "patches": [],
+            "attachments": [],
+            "partner_request": {
+                "path": ORDER_PATHS[kind],
+                "body": order_request(self.config, kind, order_id, candidate, package_id),
+            },
+            "partner_status": None,
+            "partner_body": None,
+            "partner_error": None,
+        }
+        # Stored before the call: the partner may report progress before it answers.
+        self._store.put("order", order_id, order)
+        return await self.send_order(order_id)
+
+    async def send_order(self, order_id: str) -> dict[str, Any]:
+        """(Re)send an order's request body to the partner and keep the partner's answer."""
+        request = self._store.get("order", order_id)["partner_request"]
+        try:
+            answer = await self._partner.post(request["path"], request["body"])
+            status, body, error = answer.status, answer.body, None
+        except PartnerError as exc:
+            status, body, error = None, None, str(exc)
+        order = self._store.get("order", order_id)
+        order.update(partner_status=status, partner_body=body, partner_error=error)
+        self._store.put("order", order_id, order)
+        return order
+
+    async def packages(self) -> list[dict[str, Any]]:
+        return await self._partner.packages()
+
+    # --- results reported by the partner -------------------------------------------------
+
+    def apply_result_patch(self, order: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+        order["result"] = json_merge_patch.merge(order["result"], patch)
+        order["patches"].append(patch)
+        self._store.put("order", order["order_id"], order)
+        return order["result"]
+
+    def add_attachment(
+        self, order: dict[str, Any], filename: str, content_type: str, data: bytes
+    ) -> dict[str, Any]:
+        file_id = uuid.uuid4().hex
+        attachment = {
+            "id": file_id,
+            "url": f"{self.config.public_url}/files/{file_id}",
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(data),
+        }
+        self._store.put(
+            "file", file_id, {**attachment, "data": base64.b64encode(data).decode("ascii")}
+        )
+        order["attachments"].append(attachment)
+        self._store.put("order", order["order_id"], order)
+        return attachment
+
+    def file(self, file_id: str) -> tuple[dict[str, Any], bytes] | None:
+        stored = self._store.get("file", file_id)
+        if stored is None:
+            return None
+        return stored, base64.b64decode(stored["data"])
+
+
+def _json_or_none(content_type: str | None, body: bytes) -> Any:
+    if not content_type or "json" not in content_type.lower():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def current_simulator(request: Request) -> Simulator:
+    return request.app.state.simulator
+
+
+Sim = Annotated[Simulator, Depends(current_simulator)]

@@ -1,0 +1,131 @@
+"""Adapter for the sandbox vendor, our own reference vendor (simulators/sandbox_vendor)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime
+from typing import Mapping
+
+import httpx
+
+from orders.models import Invitation, Order, PackageTestResult, VendorEvent, VendorResult, VendorStatus
+from peers import PeerError, send
+from smartrecruiters.models import AssessmentType
+from vendors.base import Capabilities, PackageTest, ParsedWebhook, Report, VendorPackage, WebhookRejected
+
+NAME = "sandbox"
+PEER = "sandbox vendor"
+SIGNATURE_HEADER = "sandbox-signature"
+
+_STATUSES = {
+    "invited": VendorStatus.INVITED,
+    "started": VendorStatus.STARTED,
+    "completed": VendorStatus.COMPLETED,
+    "declined": VendorStatus.DECLINED,
+    "cancelled": VendorStatus.CANCELLED,
+}
+_PACKAGE_TYPES = {"skills_test": AssessmentType.SKILL_TEST, "background_check": AssessmentType.BACKGROUND_CHECK}
+
+
+class SandboxVendor:
+    name = NAME
+    capabilities = Capabilities(pushes_webhooks=True, signature_scheme="HMAC-SHA256 of '{t}.{body}', header Sandbox-Signature")
+
+    def __init__(self, *, base_url: str, api_key: str, webhook_secret: str, timeout_seconds: float, webhook_tolerance_seconds: int) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), timeout=timeout_seconds, headers={"Authorization": f"Bearer {api_key}"}
+        )
+        self._webhook_secret = webhook_secret.encode()
+        self._tolerance = webhook_tolerance_seconds
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _get(self, action: str, path: str) -> httpx.Response:
+        return await send(PEER, action, self._http, self._http.build_request("GET", path))
+
+    async def list_packages(self) -> list[VendorPackage]:
+        response = await self._get("package list", "/api/packages")
+        return [
+            VendorPackage(
+                id=p["id"],
+                name=p["name"],
+                description=p["description"],
+                type=_PACKAGE_TYPES.get(p["kind"], AssessmentType.SKILL_TEST),
+                tests=tuple(PackageTest(t["id"], t["name"], t.get("description") or t["name"]) for t in p["tests"]),
+            )
+            for p in response.json()
+        ]
+
+    async def create_invitation(self, order: Order) -> Invitation:
+        body = {
+            "package_id": order.package_id,
+            "reference": order.order_id,
+            "candidate": {
+                "first_name": order.candidate.first_name,
+                "last_name": order.candidate.last_name,
+                "email": order.candidate.email,
+            },
+        }
+        # The vendor deduplicates on `reference`: a retried call returns the first invitation.
+        response = await send(PEER, "invitation", self._http, self._http.build_request("POST", "/api/invitations", json=body))
+        invitation = response.json()
+        return Invitation(vendor_ref=invitation["id"], test_url=invitation["test_url"])
+
+    async def get_status(self, ref: str) -> VendorStatus:
+        response = await self._get("status", f"/api/invitations/{ref}")
+        return _STATUSES.get(response.json().get("status"), VendorStatus.UNKNOWN)
+
+    async def get_result(self, ref: str) -> VendorResult:
+        body = (await self._get("result", f"/api/invitations/{ref}/result")).json()
+        return VendorResult(
+            score=body.get("score"),
+            max_score=body.get("max_score"),
+            outcome=body.get("outcome"),
+            summary=body.get("summary") or "",
+            submitted_at=body.get("submitted_at"),
+            tests=[
+                PackageTestResult(test_id=t["id"], name=t["name"], score=t.get("score"), max_score=t.get("max_score"), outcome=t.get("outcome"))
+                for t in body.get("tests", [])
+            ],
+        )
+
+    async def cancel_invitation(self, ref: str) -> None:
+        try:
+            await send(PEER, "cancellation", self._http, self._http.build_request("DELETE", f"/api/invitations/{ref}"))
+        except PeerError as err:
+            if err.status != 409:  # 409: already completed, nothing left to cancel
+                raise
+
+    async def download_report(self, ref: str) -> Report | None:
+        response = await self._get("report download", f"/api/invitations/{ref}/report")
+        return Report(filename=f"assessment-report-{ref}.pdf", content=response.content, content_type="application/pdf")
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
+        self._verify(headers.get(SIGNATURE_HEADER, ""), raw_body)
+        try:
+            event = json.loads(raw_body)
+            data = event["data"]
+            return [
+                ParsedWebhook(
+                    order_id=str(data["reference"]),
+                    event=VendorEvent(event_id=str(event["id"]), kind=str(event["type"]), vendor_ref=str(data["invitation_id"])),
+                )
+            ]
+        except (ValueError, KeyError, TypeError) as err:
+            raise WebhookRejected("unreadable event") from err
+
+    def _verify(self, header: str, raw_body: bytes) -> None:
+        parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+        try:
+            signed_at = int(parts["t"])
+        except (KeyError, ValueError) as err:
+            raise WebhookRejected("missing or malformed signature") from err
+        if abs(time.time() - signed_at) > self._tolerance:
+            raise WebhookRejected("signature outside the replay window")
+        expected = hmac.new(self._webhook_secret, f"{signed_at}.".encode() + raw_body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, parts.get("v1", "")):
+            raise WebhookRejected("signature mismatch")

@@ -1,0 +1,70 @@
+"""The worker process: runs order workflows and their activities until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.worker import Worker
+
+from activities.orders import OrderActivities
+from settings import Settings, get_settings
+from smartrecruiters.client import SmartRecruitersClient
+from temporal_client import connect
+from vendors.registry import build_vendors
+from workflows.order import AssessmentOrderWorkflow
+
+log = logging.getLogger("assessments.worker")
+
+# In-flight activities get this long to finish after a shutdown request before they are cancelled.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+def smartrecruiters_client(settings: Settings) -> SmartRecruitersClient:
+    return SmartRecruitersClient(
+        base_url=settings.sr_base_url,
+        token_url=settings.sr_token_endpoint,
+        client_id=settings.sr_client_id,
+        client_secret=settings.sr_client_secret.get_secret_value(),
+        timeout_seconds=settings.sr_timeout_seconds,
+        requests_per_second=settings.sr_requests_per_second,
+        max_in_flight=settings.sr_max_in_flight,
+        attachment_part_name=settings.sr_attachment_part_name,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings)
+    smartrecruiters = smartrecruiters_client(settings)
+    vendors = build_vendors(settings)
+    activities = OrderActivities(smartrecruiters, vendors)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=[AssessmentOrderWorkflow],
+            activities=activities.all(),
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        ):
+            log.info("worker polling task queue %s", settings.task_queue)
+            await stop.wait()
+            log.info("worker stopping")
+    finally:
+        await smartrecruiters.aclose()
+        for vendor in vendors.values():
+            await vendor.aclose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run_worker(get_settings()))
+
+
+if __name__ == "__main__":
+    main()
