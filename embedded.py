@@ -64,6 +64,8 @@ class Stack:
         """The settings, passed to each child process through the environment."""
         env = dict(os.environ)
         for name, value in self.settings.model_dump(mode="json").items():
+            if value is None:
+                continue
             if isinstance(value, (dict, list)):
                 value = json.dumps(value)
             env[f"ASSESSMENTS_{name.upper()}"] = str(value)

@@ -12,7 +12,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, TypedSearchAttributes
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
@@ -239,9 +239,9 @@ class AssessmentOrderWorkflow:
 def initial_search_attributes(order: Order) -> TypedSearchAttributes:
     return TypedSearchAttributes(
         [
-            visibility.ORDER_STATUS.value_set("RECEIVED"),
-            visibility.VENDOR.value_set(order.vendor),
-            visibility.PACKAGE.value_set(order.package_id),
-            visibility.COMPANY.value_set(order.company_id),
+            SearchAttributePair(visibility.ORDER_STATUS, "RECEIVED"),
+            SearchAttributePair(visibility.VENDOR, order.vendor),
+            SearchAttributePair(visibility.PACKAGE, order.package_id),
+            SearchAttributePair(visibility.COMPANY, order.company_id),
         ]
     )

@@ -1,0 +1,109 @@
+"""The whole service on real sockets: Temporal dev server, worker, API and both simulators.
+
+One stack per test session (starting Temporal costs seconds); each test uses its own candidates
+and orders, so tests do not see each other's data.
+"""
+
+from __future__ import annotations
+
+import uuid
+import httpx
+import pytest
+
+from embedded import Stack
+from settings import Settings
+from temporal_client import connect
+from tests.support.servers import free_port
+from tests.support.waiting import eventually
+
+# Short enough for a test to see it pass; the package is only used by the expiry test.
+EXPIRING_PACKAGE = "logic-quiz"
+EXPIRY_DAYS = 8 / 86400  # eight seconds
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Stack:
+    data_dir = tmp_path_factory.mktemp("stack")
+    api_port, sr_port, vendor_port = free_port(), free_port(), free_port()
+    settings = Settings(
+        data_dir=data_dir,
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=free_port(),
+        api_port=api_port,
+        public_url=f"http://127.0.0.1:{api_port}",
+        sr_base_url=f"http://127.0.0.1:{sr_port}",
+        sandbox_vendor_url=f"http://127.0.0.1:{vendor_port}",
+        poll_interval_seconds=2,
+        package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},
+    )
+    running = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+async def temporal(stack):
+    client = await connect(stack.settings)
+    yield client
+
+
+class World:
+    """What a test does to the outside world: SR (the simulator) and the sandbox vendor."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.http = http
+        self.sr = settings.sr_base_url
+        self.vendor = settings.sandbox_vendor_url
+        self.api = settings.public_url
+
+    async def new_candidate(self) -> dict:
+        suffix = uuid.uuid4().hex[:8]
+        response = await self.http.post(
+            f"{self.sr}/__sim/candidates", json={"first_name": "Test", "last_name": f"Candidate {suffix}", "email": f"candidate-{suffix}@example.com"}
+        )
+        response.raise_for_status()
+        return response.json()
+
+    async def order(self, package_id: str = "skills-fullstack", kind: str = "manual") -> dict:
+        candidate = await self.new_candidate()
+        response = await self.http.post(f"{self.sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": package_id, "kind": kind})
+        response.raise_for_status()
+        return response.json()
+
+    async def sr_order(self, order_id: str) -> dict:
+        return (await self.http.get(f"{self.sr}/__sim/orders/{order_id}")).raise_for_status().json()
+
+    async def sr_status_becomes(self, order_id: str, status: str, timeout: float = 30.0) -> dict:
+        async def probe():
+            order = await self.sr_order(order_id)
+            return order if order["result"].get("status") == status else None
+
+        return await eventually(probe, timeout=timeout, what=f"SR to show {status} for order {order_id}")
+
+    async def sr_requests(self, path_contains: str) -> list[dict]:
+        return (await self.http.get(f"{self.sr}/__sim/requests", params={"path_contains": path_contains})).raise_for_status().json()
+
+    async def outbox(self, reference: str) -> list[dict]:
+        return (await self.http.get(f"{self.vendor}/control/outbox", params={"reference": reference})).raise_for_status().json()
+
+    async def invitation_email(self, reference: str) -> dict:
+        emails = await eventually(lambda: self.outbox(reference), what=f"the vendor's email for order {reference}")
+        return emails[0]
+
+    async def at_vendor(self, action: str, reference: str, **body) -> dict:
+        """Drive the candidate at the vendor: start, complete (score=…) or decline."""
+        response = await self.http.post(f"{self.vendor}/control/orders/{reference}/{action}", json=body or None)
+        return response.raise_for_status().json()
+
+    async def webhook_mode(self, mode: str) -> None:
+        (await self.http.post(f"{self.vendor}/control/webhooks", json={"mode": mode})).raise_for_status()
+
+
+@pytest.fixture
+async def world(stack):
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield World(stack.settings, http)

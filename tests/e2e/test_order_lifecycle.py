@@ -1,0 +1,188 @@
+"""Orders end to end over real HTTP: SR simulator → our API → Temporal → sandbox vendor → SR."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.client import WorkflowExecutionStatus
+
+from tests.e2e.conftest import EXPIRING_PACKAGE
+from tests.support.waiting import eventually
+from workflows.order import AssessmentOrderWorkflow
+
+
+async def test_manual_order_happy_path(world, temporal):
+    placed = await world.order("skills-fullstack")
+    assert placed["partner_status"] == 202
+    order_id = placed["order_id"]
+
+    email = await world.invitation_email(order_id)
+    assert email["link"].startswith(f"{world.vendor}/take/")
+    pending = await world.sr_status_becomes(order_id, "PENDING")
+    assert pending["result"]["assessmentPackageDate"]
+
+    await world.at_vendor("start", order_id)
+    await world.sr_status_becomes(order_id, "IN_PROGRESS")
+    await world.at_vendor("complete", order_id, score=50)
+    done = await world.sr_status_becomes(order_id, "COMPLETED")
+
+    result = done["result"]
+    assert result["score"] == {"raw": 50, "min": 0, "max": 100}
+    assert result["scoreLabel"] == "Failed"
+    assert result["summary"] and result["submissionDate"]
+    assert [r["assessmentId"] for r in result["assessmentResults"]] == ["python-basics", "sql-basics"]
+    assert [p["status"] for p in done["patches"]] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
+    assert len(done["attachments"]) == 1
+    report = await world.http.get(done["attachments"][0]["url"])
+    assert report.content.startswith(b"%PDF")
+
+    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    state = await handle.query(AssessmentOrderWorkflow.state)
+    assert state.finished and state.report_url == done["attachments"][0]["url"]
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+    # Operators find the order by its search attributes (no PII in them).
+    query = f'AssessmentOrderStatus = "COMPLETED" AND AssessmentPackage = "skills-fullstack" AND WorkflowId = "assessment-order:{order_id}"'
+
+    async def listed():
+        return [w async for w in temporal.list_workflows(query)]
+
+    [execution] = await eventually(listed, what="the order in Temporal visibility")
+    attributes = {key.name: value for key, value in ((p.key, p.value) for p in execution.typed_search_attributes)}
+    assert attributes["AssessmentVendor"] == "sandbox" and attributes["SmartRecruitersCompany"] == "sim-company-1"
+
+
+async def test_auto_triggered_order_when_candidate_moves_to_the_assessment_step(world):
+    candidate = await world.new_candidate()
+    moved = (await world.http.post(f"{world.sr}/__sim/candidates/{candidate['id']}/move", json={"step": "Skills Test"})).json()
+    order = moved["order"]
+    assert order["trigger"] == "auto" and order["partner_status"] == 202
+
+    email = await world.invitation_email(order["order_id"])
+    assert email["to"] == candidate["email"]
+    await world.sr_status_becomes(order["order_id"], "PENDING")
+
+
+async def test_inline_order_answers_with_the_candidates_link(world):
+    placed = await world.order("skills-fullstack", kind="inline")
+    assert placed["partner_status"] == 200
+    order_id = placed["order_id"]
+    email = await world.invitation_email(order_id)
+    assert placed["partner_body"] == {"url": email["link"]}
+
+    await world.at_vendor("complete", order_id, score=100)
+    done = await world.sr_status_becomes(order_id, "COMPLETED")
+    assert done["result"]["score"] == {"raw": 100, "min": 0, "max": 100}
+    assert done["attachments"] == []  # SR refuses attachments on inline orders
+
+
+async def test_repeated_order_posts_make_one_workflow_and_one_invitation(world, temporal):
+    placed = await world.order("skills-fullstack")
+    order_id = placed["order_id"]
+    # SR retries and a recruiter's double click, some of them at the same moment.
+    resends = await asyncio.gather(*(world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend") for _ in range(5)))
+    assert [r.json()["partner_status"] for r in resends] == [202] * 5
+
+    await world.sr_status_becomes(order_id, "PENDING")
+    executions = [w async for w in temporal.list_workflows(f'WorkflowId = "assessment-order:{order_id}"')]
+    assert len(executions) == 1
+    assert len(await world.outbox(order_id)) == 1
+
+    # Even after the order has finished, a late repeat starts nothing new.
+    await world.at_vendor("complete", order_id, score=90)
+    await world.sr_status_becomes(order_id, "COMPLETED")
+    late = await world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend")
+    assert late.json()["partner_status"] == 202
+    assert len([w async for w in temporal.list_workflows(f'WorkflowId = "assessment-order:{order_id}"')]) == 1
+    assert len(await world.outbox(order_id)) == 1
+
+
+async def test_lost_webhooks_only_delay_the_order(world):
+    await world.webhook_mode("drop")
+    try:
+        placed = await world.order("skills-fullstack")
+        order_id = placed["order_id"]
+        await world.sr_status_becomes(order_id, "PENDING")
+        await world.at_vendor("complete", order_id, score=70)
+        done = await world.sr_status_becomes(order_id, "COMPLETED")
+    finally:
+        await world.webhook_mode("deliver")
+    assert done["result"]["score"]["raw"] == 70
+    deliveries = (await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_id})).json()
+    assert deliveries and {d["outcome"] for d in deliveries} == {"dropped"}
+
+
+async def test_no_completion_by_the_deadline_expires_the_order(world):
+    placed = await world.order(EXPIRING_PACKAGE)
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+    await world.at_vendor("start", order_id)
+
+    done = await world.sr_status_becomes(order_id, "EXPIRED", timeout=40)
+    assert "did not complete" in done["result"]["summary"]
+    # The invitation was withdrawn at the vendor: the candidate can no longer take the test.
+    page = await world.http.get((await world.invitation_email(order_id))["link"])
+    assert "withdrawn" in page.text.lower() or "cancelled" in page.text.lower()
+
+
+async def test_candidate_declining_rejects_the_order(world):
+    placed = await world.order("background-standard")
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+    await world.at_vendor("decline", order_id)
+    done = await world.sr_status_becomes(order_id, "REJECTED")
+    assert done["result"]["summary"] == "The candidate declined the assessment."
+
+
+async def test_background_check_completes_without_a_score(world):
+    placed = await world.order("background-standard")
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+    await world.at_vendor("complete", order_id)
+    done = await world.sr_status_becomes(order_id, "COMPLETED")
+    assert "score" not in done["result"]
+    assert done["result"]["scoreLabel"] == "Clear"
+    assert len(done["attachments"]) == 1
+
+
+async def test_smartrecruiters_failing_for_a_while_still_gets_exactly_one_result(world):
+    placed = await world.order("skills-fullstack")
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+    for fault in (
+        {"status": 500, "count": 3, "path_contains": order_id},
+        {"status": 429, "count": 2, "retry_after": 1, "path_contains": order_id},
+        {"status": 200, "count": 1, "latency_ms": 1500, "path_contains": order_id},
+    ):
+        (await world.http.post(f"{world.sr}/__sim/faults", json=fault)).raise_for_status()
+
+    await world.at_vendor("complete", order_id, score=60)
+    done = await world.sr_status_becomes(order_id, "COMPLETED", timeout=60)
+
+    assert len(done["attachments"]) == 1
+    assert [p["status"] for p in done["patches"]].count("COMPLETED") == 1
+    answered = [r["status"] for r in await world.sr_requests(order_id)]
+    assert answered.count(500) == 3 and answered.count(429) == 2
+
+
+async def test_worker_killed_mid_order_and_restarted_finishes_the_order(world, stack):
+    placed = await world.order("skills-fullstack")
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+
+    stack.kill("worker")
+    # While no worker runs, the candidate finishes; the webhook is accepted and waits in Temporal.
+    await world.at_vendor("complete", order_id, score=40)
+
+    async def webhook_accepted():
+        deliveries = (await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_id})).json()
+        return [d for d in deliveries if d["type"] == "invitation.completed" and d["outcome"] == "delivered"]
+
+    await eventually(webhook_accepted, what="our API to accept the completion webhook")
+    assert (await world.sr_order(order_id))["result"]["status"] == "PENDING"
+    stack.start_component("worker", "worker")
+
+    done = await world.sr_status_becomes(order_id, "COMPLETED", timeout=60)
+    assert done["result"]["score"]["raw"] == 40
+    assert len(done["attachments"]) == 1
+    assert len(await world.outbox(order_id)) == 1
