@@ -18,7 +18,8 @@ SPEC_FILE = "smartrecruiters-assessment-openapi.yaml"
 
 
 @cache
-def _package_result_validator() -> jsonschema.Draft4Validator:
+def validator(schema_name: str) -> jsonschema.Draft4Validator:
+    """A validator for one of the spec's component schemas (also used by contract tests)."""
     spec = yaml.safe_load(resources.files(__package__).joinpath(SPEC_FILE).read_text("utf-8"))
     schemas = dict(spec["components"]["schemas"])
     # The extract's `Attachment` is a merge collision of unrelated SR schemas (it requires
@@ -26,14 +27,14 @@ def _package_result_validator() -> jsonschema.Draft4Validator:
     schemas["Attachment"] = {"type": "object"}
     # OpenAPI 3.0 schemas are a draft-4 dialect; draft 4 also ignores keywords beside `$ref`,
     # as OpenAPI 3.0 does (AssessmentResult.score carries a stray `type: string` there).
-    root = {"$ref": "#/components/schemas/PackageResult", "components": {"schemas": schemas}}
+    root = {"$ref": f"#/components/schemas/{schema_name}", "components": {"schemas": schemas}}
     return jsonschema.Draft4Validator(root)
 
 
 def package_result_errors(patch: Any) -> list[str]:
     """One "<path>: <reason>" message per problem in a result patch; empty if it is valid."""
     schema_errors = sorted(
-        _package_result_validator().iter_errors(patch),
+        validator("PackageResult").iter_errors(patch),
         key=lambda error: list(map(str, error.absolute_path)),
     )
     if schema_errors:

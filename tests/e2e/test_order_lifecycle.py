@@ -6,7 +6,7 @@ import asyncio
 
 from temporalio.client import WorkflowExecutionStatus
 
-from tests.e2e.conftest import EXPIRING_PACKAGE
+from tests.conftest import EXPIRING_PACKAGE
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 

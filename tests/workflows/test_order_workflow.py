@@ -218,17 +218,20 @@ async def test_inline_order_answers_with_the_test_link_through_update_with_start
     peers = ScriptedPeers()
     order = an_order(inline=True)
     task_queue = str(uuid.uuid4())
-    async with Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=peers.activities()):
-        start_op = WithStartWorkflowOperation(
-            AssessmentOrderWorkflow.run, order, id=f"assessment-order:{order.order_id}", task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )  # fmt: skip
-        link = await env.client.execute_update_with_start_workflow(AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start_op)
-        assert link.url == f"https://vendor.example/take/{order.order_id}"
-        peers.status = VendorStatus.COMPLETED
-        handle = await start_op.workflow_handle()
-        await handle.signal(AssessmentOrderWorkflow.vendor_event, VendorEvent(event_id="evt-done", kind="invitation.completed"))
-        state = await handle.result()
+    # Real time here: the hourly poll must not be skipped to, so only the webhook finishes the order.
+    with env.auto_time_skipping_disabled():
+        async with Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=peers.activities()):
+            start_op = WithStartWorkflowOperation(
+                AssessmentOrderWorkflow.run, order, id=f"assessment-order:{order.order_id}", task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )  # fmt: skip
+            link = await env.client.execute_update_with_start_workflow(AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start_op)
+            assert link.url == f"https://vendor.example/take/{order.order_id}"
+            peers.status = VendorStatus.COMPLETED
+            handle = await start_op.workflow_handle()
+            await handle.signal(AssessmentOrderWorkflow.vendor_event, VendorEvent(event_id="evt-done", kind="invitation.completed"))
+            state = await handle.result()
     assert peers.sr_statuses == [SrStatus.PENDING, SrStatus.COMPLETED]
+    assert peers.polls == 1  # the first look, right after the invitation
     assert peers.report_transfers == 0  # SR refuses attachments on inline orders
     assert state.report_url is None

@@ -1,0 +1,170 @@
+"""The partner API as SmartRecruiters and vendors meet it: auth, catalog, validation, webhooks."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+
+from simulators.sandbox_vendor.webhooks import sign
+from simulators.smartrecruiters.validation import validator
+from tests.support.waiting import eventually
+from workflows.order import AssessmentOrderWorkflow
+
+
+@pytest.fixture
+async def api(stack):
+    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+async def bearer(api, stack) -> dict:
+    settings = stack.settings
+    response = await api.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()},
+    )
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def an_order_body(**changes) -> dict:
+    order_id = str(uuid.uuid4())
+    body = {
+        "resultCallbackURL": f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{order_id}/results",
+        "assessmentPackageId": "skills-fullstack",
+        "companyId": "acme",
+        "jobId": "job-1",
+        "candidate": {"id": "c-1", "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"},
+        "job": {"id": "job-1", "title": "Engineer"},
+    }
+    return body | changes
+
+
+# --- POST /oauth/token ----------------------------------------------------------------------
+
+
+async def test_token_for_valid_client_credentials(api, stack):
+    settings = stack.settings
+    secret = settings.partner_client_secret.get_secret_value()
+    form = await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": secret})
+    basic = await api.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(settings.partner_client_id, secret))
+    for response in (form, basic):
+        assert response.status_code == 200
+        body = response.json()
+        assert body["token_type"] == "bearer" and body["expires_in"] == settings.token_ttl_seconds and body["access_token"]
+        assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error"),
+    [
+        ({"grant_type": "client_credentials", "client_id": "smartrecruiters", "client_secret": "wrong"}, 401, "invalid_client"),
+        ({"grant_type": "client_credentials", "client_id": "someone", "client_secret": "embedded-partner-secret"}, 401, "invalid_client"),
+        ({"grant_type": "password", "client_id": "smartrecruiters", "client_secret": "x"}, 400, "unsupported_grant_type"),
+        ({"client_id": "smartrecruiters", "client_secret": "x"}, 400, "invalid_request"),
+        ({"grant_type": "client_credentials"}, 400, "invalid_request"),
+    ],
+)
+async def test_token_errors_follow_rfc_6749(api, form, status, error):
+    response = await api.post("/oauth/token", data=form)
+    assert response.status_code == status
+    assert response.json()["error"] == error and response.json()["error_description"]
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic c21hcnQ6cmVjcnVpdGVycw=="])
+async def test_every_smartrecruiters_route_wants_our_bearer_token(api, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    for method, path, body in (("GET", "/packages", None), ("GET", "/packages/skills-fullstack", None), ("POST", "/packages/orders", an_order_body()), ("POST", "/packages/inline/orders", {})):
+        response = await api.request(method, path, json=body, headers=headers)
+        assert response.status_code == 401, path
+
+
+# --- GET /packages ----------------------------------------------------------------------
+
+
+async def test_catalog_in_smartrecruiters_shape(api, bearer):
+    response = await api.get("/packages", headers=bearer | {"requester": json.dumps({"email": "recruiter@example.com"})})
+    assert response.status_code == 200
+    packages = {p["id"]: p for p in response.json()}
+    for package in packages.values():
+        assert not list(validator("AssessmentPackage").iter_errors(package)), package["id"]
+    assert packages["skills-fullstack"]["type"] == "SKILL_TEST"
+    assert [a["id"] for a in packages["skills-fullstack"]["assessments"]] == ["python-basics", "sql-basics"]
+    assert packages["background-standard"]["type"] == "BACKGROUND_CHECK"
+
+    one = await api.get("/packages/background-standard", headers=bearer)
+    assert one.json() == packages["background-standard"]
+
+
+async def test_unknown_package_and_bad_requester_header(api, bearer):
+    assert (await api.get("/packages/no-such-package", headers=bearer)).status_code == 404
+    response = await api.get("/packages", headers=bearer | {"requester": "not json"})
+    assert response.status_code == 400 and "requester" in response.json()["message"]
+
+
+# --- POST /packages/orders --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"candidate": {"firstName": "Ada", "lastName": "Lovelace"}}, "candidate.email"),
+        ({"candidate": {"email": "not-an-email", "firstName": "Ada"}}, "candidate.email"),
+        ({"resultCallbackURL": "https://sr.example/orders"}, "resultCallbackURL"),
+        ({"assessmentPackageId": ""}, "assessmentPackageId"),
+        ({"companyId": None}, "companyId"),
+        ({"job": "engineer"}, "job"),
+    ],
+)
+async def test_invalid_order_is_refused_naming_the_field(api, bearer, change, field):
+    response = await api.post("/packages/orders", json=an_order_body(**change), headers=bearer)
+    assert response.status_code == 400
+    body = response.json()
+    assert field in body["message"]
+    assert "not-an-email" not in response.text  # the input is never echoed back
+
+
+async def test_unreadable_order_body_is_a_400_not_a_500(api, bearer):
+    response = await api.post("/packages/orders", content=b"{not json", headers=bearer | {"Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
+async def test_order_for_an_unknown_package_is_404(api, bearer):
+    response = await api.post("/packages/orders", json=an_order_body(assessmentPackageId="no-such-package"), headers=bearer)
+    assert response.status_code == 404 and "no package" in response.json()["message"]
+
+
+# --- POST /webhooks/sandbox -------------------------------------------------------------
+
+
+async def test_webhook_signatures_are_checked_and_replays_refused(api, bearer, stack, temporal, world):
+    placed = await world.order("skills-fullstack")
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+    secret = stack.settings.sandbox_webhook_secret.get_secret_value()
+    event = json.dumps({"id": "evt_forged", "type": "invitation.completed", "data": {"invitation_id": "x", "reference": order_id, "status": "completed"}}).encode()
+
+    def post(signature: str):
+        return api.post("/webhooks/sandbox", content=event, headers={"Content-Type": "application/json", "Sandbox-Signature": signature})
+
+    now = int(time.time())
+    assert (await post(sign("wrong-secret", event, now))).status_code == 401
+    assert (await post(sign(secret, event, now - 3600))).status_code == 401  # replayed an hour later
+    assert (await post("t=abc,v1=00")).status_code == 401
+    assert (await api.post("/webhooks/sandbox", content=event)).status_code == 401
+    assert (await api.post("/webhooks/unknown-vendor", content=event)).status_code == 404
+
+    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    assert (await handle.query(AssessmentOrderWorkflow.state)).events_received == []
+
+    accepted = await post(sign(secret, event, now))
+    assert accepted.status_code == 202
+
+    async def recorded():
+        return "evt_forged" in (await handle.query(AssessmentOrderWorkflow.state)).events_received
+
+    await eventually(recorded, what="the signed event to reach the workflow")

@@ -1,0 +1,147 @@
+"""The SmartRecruiters client against the SR simulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from peers import PeerError
+from simulators.smartrecruiters.app import create_app
+from simulators.smartrecruiters.config import SmartRecruitersSimConfig
+from smartrecruiters.client import SmartRecruitersClient
+from tests.support.servers import free_port, serve
+
+
+@pytest.fixture(scope="module")
+def sr(tmp_path_factory):
+    port = free_port()
+    config = SmartRecruitersSimConfig(
+        public_url=f"http://127.0.0.1:{port}", database_path=tmp_path_factory.mktemp("sr") / "sr.db",
+        client_id="our-id", client_secret="our-secret",
+        partner_api_url="http://127.0.0.1:9", partner_client_id="x", partner_client_secret="y",
+    )  # fmt: skip
+    with serve(create_app(config), port) as url:
+        yield url
+
+
+def client_for(base_url: str, **overrides) -> SmartRecruitersClient:
+    options = dict(base_url=base_url, token_url=f"{base_url}/identity/oauth/token", client_id="our-id", client_secret="our-secret")
+    return SmartRecruitersClient(**(options | overrides))
+
+
+async def an_order(sr: str) -> str:
+    """An order SR knows about, placed as SR would (the partner is unreachable, which is fine here)."""
+    async with httpx.AsyncClient() as http:
+        candidate = (await http.get(f"{sr}/__sim/candidates")).json()[0]
+        response = await http.post(f"{sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": "p", "kind": "manual"})
+        return response.json()["order_id"]
+
+
+async def requests_to(sr: str, path_contains: str) -> list[dict]:
+    async with httpx.AsyncClient() as http:
+        return (await http.get(f"{sr}/__sim/requests", params={"path_contains": path_contains})).json()
+
+
+async def fault(sr: str, **rule) -> None:
+    async with httpx.AsyncClient() as http:
+        (await http.post(f"{sr}/__sim/faults", json=rule)).raise_for_status()
+
+
+async def test_token_is_fetched_once_and_reused(sr):
+    order_id = await an_order(sr)
+    client = client_for(sr)
+    token_requests_before = len(await requests_to(sr, "/identity/oauth/token"))
+    for status in ("PENDING", "IN_PROGRESS", "COMPLETED"):
+        await client.patch_result(order_id, {"status": status})
+    await client.aclose()
+    assert len(await requests_to(sr, "/identity/oauth/token")) == token_requests_before + 1
+    assert [r["json"]["status"] for r in await requests_to(sr, f"/orders/{order_id}/results")] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
+
+
+async def test_too_many_requests_carries_retry_after(sr):
+    order_id = await an_order(sr)
+    await fault(sr, status=429, count=1, retry_after=7, path_contains=order_id)
+    client = client_for(sr)
+    with pytest.raises(PeerError) as caught:
+        await client.patch_result(order_id, {"status": "PENDING"})
+    await client.aclose()
+    assert (caught.value.status, caught.value.retryable, caught.value.retry_after) == (429, True, 7.0)
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (408, True), (409, True), (403, False), (404, False)])
+async def test_errors_are_classified_for_retry(sr, status, retryable):
+    order_id = await an_order(sr)
+    await fault(sr, status=status, count=1, path_contains=order_id)
+    client = client_for(sr)
+    with pytest.raises(PeerError) as caught:
+        await client.patch_result(order_id, {"status": "PENDING"})
+    await client.aclose()
+    assert caught.value.retryable is retryable
+
+
+async def test_invalid_result_is_not_retried(sr):
+    order_id = await an_order(sr)
+    client = client_for(sr)
+    with pytest.raises(PeerError) as caught:
+        await client.patch_result(order_id, {"status": "DONE"})
+    await client.aclose()
+    assert (caught.value.status, caught.value.retryable) == (400, False)
+
+
+async def test_a_rejected_token_is_replaced_once(sr):
+    order_id = await an_order(sr)
+    client = client_for(sr)
+    await client.patch_result(order_id, {"status": "PENDING"})
+    await fault(sr, status=401, count=1, path_contains=f"{order_id}/results")
+    await client.patch_result(order_id, {"status": "IN_PROGRESS"})
+    await client.aclose()
+    statuses = [r["status"] for r in await requests_to(sr, f"{order_id}/results")]
+    assert statuses == [200, 401, 200]
+
+
+async def test_attachment_upload_returns_the_url_sr_keeps_the_file_at(sr):
+    order_id = await an_order(sr)
+    client = client_for(sr)
+    url = await client.upload_attachment(order_id, "report.pdf", b"%PDF-1.4 test", "application/pdf")
+    await client.aclose()
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(url)).content == b"%PDF-1.4 test"
+
+
+async def test_bad_credentials_are_not_retried(sr):
+    client = client_for(sr, client_secret="wrong")
+    with pytest.raises(PeerError) as caught:
+        await client.patch_result(str(uuid.uuid4()), {"status": "PENDING"})
+    await client.aclose()
+    assert (caught.value.status, caught.value.retryable) == (401, False)
+
+
+async def test_never_more_than_eight_requests_in_flight():
+    """SR allows 8 concurrent requests per credential; a counting server checks we keep to it."""
+    app = FastAPI()
+    state = {"now": 0, "peak": 0}
+    release = asyncio.Event()
+
+    @app.post("/identity/oauth/token")
+    async def token():
+        return {"access_token": "t", "expires_in": 3600}
+
+    @app.patch("/assessment-api/v202010/orders/{order_id}/results")
+    async def patch(order_id: str):
+        state["now"] += 1
+        state["peak"] = max(state["peak"], state["now"])
+        if state["peak"] >= 8:
+            release.set()
+        await asyncio.wait_for(release.wait(), timeout=5)
+        state["now"] -= 1
+        return {}
+
+    with serve(app) as url:
+        client = client_for(url, requests_per_second=1000)
+        await asyncio.gather(*(client.patch_result(str(i), {"status": "PENDING"}) for i in range(30)))
+        await client.aclose()
+    assert state["peak"] == 8
