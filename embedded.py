@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from orders import visibility
 from settings import Settings
 
@@ -63,14 +65,15 @@ class Stack:
     def env(self) -> dict[str, str]:
         """The settings, passed to each child process through the environment."""
         env = dict(os.environ)
-        for name, value in self.settings.model_dump(mode="json").items():
+        for name in Settings.model_fields:
+            value = getattr(self.settings, name)
             if value is None:
                 continue
-            if isinstance(value, (dict, list)):
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, dict):
                 value = json.dumps(value)
             env[f"ASSESSMENTS_{name.upper()}"] = str(value)
-        for name in ("partner_client_secret", "token_signing_key", "sr_client_secret", "sandbox_vendor_api_key", "sandbox_webhook_secret"):
-            env[f"ASSESSMENTS_{name.upper()}"] = getattr(self.settings, name).get_secret_value()
         return env
 
     def start(self) -> None:
