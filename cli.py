@@ -32,8 +32,12 @@ def run() -> None:
         stack.start()
         _print_welcome(settings)
         # Blocked only now, so the children started above keep the default signal handling.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        while signal.sigtimedwait(stop_signals, 1.0) is None:
+            if crashed := stack.exited():
+                console.print(f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output above (Temporal's: {settings.data_dir}/logs).[/red]")
+                raise typer.Exit(1)
     except KeyboardInterrupt:
         pass
     finally:
@@ -52,7 +56,7 @@ def _print_welcome(settings) -> None:
     table.add_row("SR calls us with client_id", settings.partner_client_id)
     table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
     table.add_row("Token URL", f"{settings.public_url}/oauth/token")
-    table.add_row("Data folder", str(settings.data_dir.resolve()))
+    table.add_row("Data folder (state, Temporal log)", str(settings.data_dir.resolve()))
     console.print(table)
     console.print("Open the SmartRecruiters simulator, pick a candidate and order an assessment. Ctrl-C stops everything.")
 

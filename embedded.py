@@ -113,16 +113,22 @@ class Stack:
             wait_for_port(self.settings.api_host, port, process)
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+        # Temporal's server log is for Temporal's developers: it goes to a file, ours to the console.
+        log_dir = self.log_dir or (self.settings.data_dir / "logs" if name == "temporal" else None)
         output = None
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{name}.log", "ab")
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(log_dir / f"{name}.log", "ab")
         process = subprocess.Popen(
             command, env=self.env, stdout=output, stderr=subprocess.STDOUT if output else None,
             cwd=Path(__file__).parent, start_new_session=True,
         )  # fmt: skip
         self.processes[name] = process
         return process
+
+    def exited(self) -> list[str]:
+        """The components that are no longer running."""
+        return [name for name, process in self.processes.items() if process.poll() is not None]
 
     def kill(self, name: str) -> None:
         """SIGKILL one component, as a crash would."""
