@@ -23,6 +23,7 @@ from orders.models import (
     StatusReading,
     VendorRef,
     VendorResult,
+    VendorStatus,
 )
 from peers import PeerError
 from smartrecruiters.client import SmartRecruitersClient
@@ -73,7 +74,8 @@ class OrderActivities:
         """One poll; while nothing changed it fails benignly and the retry policy polls again."""
         with peer_errors():
             status = await self._vendor(request.vendor.vendor).get_status(request.vendor.ref)
-        if status == request.known_status:
+        # A value the adapter does not know changes nothing, so it is no news either.
+        if status in (request.known_status, VendorStatus.UNKNOWN):
             raise ApplicationError("vendor status unchanged", type=STATUS_UNCHANGED, category=ApplicationErrorCategory.BENIGN)
         return StatusReading(status=status)
 

@@ -82,8 +82,12 @@ def rejected(reason: VendorStatus) -> ResultUpdate:
 def invitation_failed() -> ResultUpdate:
     return ResultUpdate(
         status=SrStatus.REJECTED,
-        summary="The vendor could not send the invitation (for example an invalid candidate email). Please check the candidate's details and order again.",
+        summary="The vendor could not send the invitation. Please check the candidate's email address and order again.",
     )
+
+
+def cancelled() -> ResultUpdate:
+    return ResultUpdate(status=SrStatus.REJECTED, summary="The order was cancelled by the assessment provider's support team.")
 
 
 def expired(deadline_days: float) -> ResultUpdate:

@@ -9,6 +9,7 @@ the package deadline ends, after a last look and a cancellation at the vendor, a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -35,22 +36,14 @@ with workflow.unsafe.imports_passed_through():
         VendorStatus,
     )
 
-# A vendor call answers within seconds; transient failures are retried at a gentle pace.
-VENDOR_CALL = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5), non_retryable_error_types=[PEER_REJECTED]
-    ),
-)
-# SR must eventually hear about every order, so SR updates retry until SR answers (a 4xx stops them).
-SMARTRECRUITERS_CALL = dict(
-    start_to_close_timeout=timedelta(seconds=60),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5), non_retryable_error_types=[PEER_REJECTED]
-    ),
-)
-# Before giving up on the vendor entirely (an hour of outage is survived; a week is not).
-VENDOR_GIVE_UP_AFTER = timedelta(days=2)
+# Transient peer failures are retried at a gentle pace; a peer's 4xx is final (DESIGN §5).
+PEER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5), non_retryable_error_types=[PEER_REJECTED])
+# Vendor calls give up after this long (an hour of outage is survived; two days are not).
+VENDOR_CALL = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(days=2), retry_policy=PEER_RETRY)
+# SR must eventually hear about every order, so SR calls retry until SR answers.
+SMARTRECRUITERS_CALL = dict(start_to_close_timeout=timedelta(seconds=60), retry_policy=PEER_RETRY)
+# Withdrawing an invitation is tidying up: worth an hour of tries, not more.
+CLEANUP_CALL = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(hours=1), retry_policy=PEER_RETRY)
 
 
 @workflow.defn
@@ -66,8 +59,16 @@ class AssessmentOrderWorkflow:
         vendor_ref = await self._invite(order)
         if vendor_ref is None:
             return await self._finish(results.invitation_failed(), "The vendor could not invite the candidate")
-        await self._tell_smartrecruiters(results.pending(workflow.now()))
+        try:
+            return await self._follow(vendor_ref, order)
+        except asyncio.CancelledError:
+            # Cancelled from Temporal: withdraw the invitation and tell SR before ending.
+            await self._withdraw(vendor_ref)
+            await self._finish(results.cancelled(), "Order cancelled in Temporal")
+            raise
 
+    async def _follow(self, vendor_ref: VendorRef, order: Order) -> OrderState:
+        await self._tell_smartrecruiters(results.pending(workflow.now()), progress=True)
         self._state.deadline = workflow.now() + timedelta(days=order.deadline_days)
         while True:
             status = await self._next_vendor_status(vendor_ref)
@@ -75,20 +76,21 @@ class AssessmentOrderWorkflow:
                 return await self._expire(vendor_ref, order)
             if status == VendorStatus.COMPLETED:
                 return await self._complete(vendor_ref, order)
+            if status == VendorStatus.EXPIRED:
+                return await self._finish(results.expired(order.deadline_days), "The invitation expired at the vendor")
             if status.is_final:
                 return await self._finish(results.rejected(status), f"Vendor reported {status.value.lower()}")
-            if status in (VendorStatus.STARTED, VendorStatus.PROCESSING) and self._state.sr_status == SrStatus.PENDING:
+            if status in (VendorStatus.STARTED, VendorStatus.PROCESSING) and self._state.sr_status in (None, SrStatus.PENDING):
                 self._note("Candidate started the assessment")
-                await self._tell_smartrecruiters(results.in_progress())
+                await self._tell_smartrecruiters(results.in_progress(), progress=True)
 
     # --- steps -------------------------------------------------------------------------------
 
     async def _invite(self, order: Order) -> VendorRef | None:
         try:
-            invitation: Invitation = await workflow.execute_activity_method(
-                OrderActivities.create_invitation, order, schedule_to_close_timeout=VENDOR_GIVE_UP_AFTER, **VENDOR_CALL
-            )
-        except ActivityError:
+            invitation: Invitation = await workflow.execute_activity_method(OrderActivities.create_invitation, order, **VENDOR_CALL)
+        except ActivityError as err:
+            self._note(f"Invitation failed: {_reason(err)}")
             return None
         self._state.invitation = invitation
         self._state.vendor_status = VendorStatus.INVITED
@@ -141,8 +143,11 @@ class AssessmentOrderWorkflow:
                 return await self._read_status(vendor_ref)
             return None
         finally:
-            poll.cancel()
-            hint.cancel()
+            for loser in (poll, hint):
+                loser.cancel()
+                # Collect it, so its cancellation is not reported as an unretrieved error.
+                with contextlib.suppress(ActivityError, asyncio.CancelledError):
+                    await loser
 
     def _time_left(self) -> float:
         assert self._state.deadline is not None
@@ -150,43 +155,57 @@ class AssessmentOrderWorkflow:
 
     async def _read_status(self, vendor_ref: VendorRef) -> StatusReading:
         try:
-            return await workflow.execute_activity_method(
-                OrderActivities.get_vendor_status, vendor_ref, schedule_to_close_timeout=VENDOR_GIVE_UP_AFTER, **VENDOR_CALL
-            )
-        except ActivityError:
+            return await workflow.execute_activity_method(OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL)
+        except ActivityError as err:
+            self._note(f"Vendor status could not be read: {_reason(err)}")
             return StatusReading(status=VendorStatus.FAILED)
 
     async def _complete(self, vendor_ref: VendorRef, order: Order) -> OrderState:
         self._note("Candidate completed the assessment")
         try:
-            result = await workflow.execute_activity_method(
-                OrderActivities.get_vendor_result, vendor_ref, schedule_to_close_timeout=VENDOR_GIVE_UP_AFTER, **VENDOR_CALL
-            )
-        except ActivityError:
+            result = await workflow.execute_activity_method(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
+        except ActivityError as err:
+            self._note(f"Result could not be read: {_reason(err)}")
             return await self._finish(results.rejected(VendorStatus.FAILED), "The vendor's result could not be read")
         self._state.result = result
         if not order.inline:  # SR refuses attachments on inline orders
+            await self._move_report(vendor_ref, order)
+        return await self._finish(results.completed(result), "Result posted")
+
+    async def _move_report(self, vendor_ref: VendorRef, order: Order) -> None:
+        """Attach the vendor's report to the profile; without it the result is still worth posting."""
+        try:
             link = await workflow.execute_activity_method(
                 OrderActivities.transfer_report,
                 ReportTransfer(order_id=order.order_id, vendor=vendor_ref),
-                schedule_to_close_timeout=VENDOR_GIVE_UP_AFTER,
+                schedule_to_close_timeout=timedelta(days=2),
                 **SMARTRECRUITERS_CALL,
             )
-            self._state.report_url = link.url
-            if link.url:
-                self._note("Report attached to the candidate's profile")
-        return await self._finish(results.completed(result), "Result posted")
+        except ActivityError as err:
+            self._note(f"Report could not be attached: {_reason(err)}")
+            return
+        self._state.report_url = link.url
+        if link.url:
+            self._note("Report attached to the candidate's profile")
 
     async def _expire(self, vendor_ref: VendorRef, order: Order) -> OrderState:
         # A completion may have landed just before the deadline with its webhook lost.
-        final = await self._read_status(vendor_ref)
-        if final.status == VendorStatus.COMPLETED:
+        if (await self._read_status(vendor_ref)).status == VendorStatus.COMPLETED:
             return await self._complete(vendor_ref, order)
-        await workflow.execute_activity_method(
-            OrderActivities.cancel_invitation, vendor_ref, schedule_to_close_timeout=VENDOR_GIVE_UP_AFTER, **VENDOR_CALL
-        )
+        await self._withdraw(vendor_ref)
+        # The candidate may have finished between that look and the cancellation.
+        if (await self._read_status(vendor_ref)).status == VendorStatus.COMPLETED:
+            return await self._complete(vendor_ref, order)
+        return await self._finish(results.expired(order.deadline_days), "Deadline passed; invitation withdrawn at the vendor")
+
+    async def _withdraw(self, vendor_ref: VendorRef) -> None:
+        try:
+            await workflow.execute_activity_method(OrderActivities.cancel_invitation, vendor_ref, **CLEANUP_CALL)
+        except ActivityError as err:
+            self._note(f"Invitation could not be withdrawn at the vendor: {_reason(err)}")
+            return
         self._state.vendor_status = VendorStatus.CANCELLED
-        return await self._finish(results.expired(order.deadline_days), "Deadline passed; invitation cancelled at the vendor")
+        self._note("Invitation withdrawn at the vendor")
 
     async def _finish(self, update: ResultUpdate, note: str) -> OrderState:
         await self._tell_smartrecruiters(update)
@@ -194,15 +213,23 @@ class AssessmentOrderWorkflow:
         self._note(note)
         return self._state
 
-    async def _tell_smartrecruiters(self, update: ResultUpdate) -> None:
-        await workflow.execute_activity_method(
-            OrderActivities.update_smartrecruiters,
-            SrUpdateRequest(order_id=self._state.order.order_id, update=update),
-            **SMARTRECRUITERS_CALL,
-        )
+    async def _tell_smartrecruiters(self, update: ResultUpdate, *, progress: bool = False) -> None:
+        """Post an update to SR. A refused progress update is noted and the order goes on; a
+        refused final update fails the order, so operators see it in the Temporal UI."""
+        try:
+            await workflow.execute_activity_method(
+                OrderActivities.update_smartrecruiters,
+                SrUpdateRequest(order_id=self._state.order.order_id, update=update),
+                **SMARTRECRUITERS_CALL,
+            )
+        except ActivityError as err:
+            self._note(f"SmartRecruiters refused {update.status.value}: {_reason(err)}")
+            if progress:
+                return
+            raise
         self._state.sr_status = update.status
-        # Only an order started with our attributes keeps them current: a namespace where they
-        # are not registered (Temporal's time-skipping test server) refuses the upsert.
+        # Orders started without our search attributes (Temporal's time-skipping test server
+        # cannot register them) are not given them later: the upsert would be refused.
         if workflow.info().typed_search_attributes.get(visibility.ORDER_STATUS) is not None:
             workflow.upsert_search_attributes([visibility.ORDER_STATUS.value_set(update.status.value)])
         self._note(f"SmartRecruiters shows {update.status.value}")
@@ -245,3 +272,8 @@ def initial_search_attributes(order: Order) -> TypedSearchAttributes:
             SearchAttributePair(visibility.COMPANY, order.company_id),
         ]
     )
+
+
+def _reason(err: ActivityError) -> str:
+    """The peer's failure in a line for the timeline (our peer errors never carry PII)."""
+    return str(err.cause) if err.cause else str(err)

@@ -1,7 +1,7 @@
 """The order workflow on Temporal's time-skipping test server: days-long waits run in seconds.
 
-The activities are replaced by a scripted vendor and a recording SmartRecruiters; everything
-else (timers, retries, signals, updates) is the real Temporal machinery.
+The real activities run against a scripted vendor adapter and a recording SmartRecruiters
+client; everything else (timers, retries, signals, updates, cancellation) is real Temporal.
 """
 
 from __future__ import annotations
@@ -13,32 +13,26 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from temporalio import activity
-from temporalio.client import WithStartWorkflowOperation, WorkflowHandle
+from temporalio.client import WithStartWorkflowOperation, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.orders import PEER_REJECTED, STATUS_UNCHANGED
+from activities.orders import OrderActivities
 from orders.models import (
     Candidate,
     Invitation,
     Order,
     OrderState,
-    PollRequest,
-    ReportLink,
-    ReportTransfer,
-    SrStatus,
-    SrUpdateRequest,
-    StatusReading,
     PackageTestResult,
     VendorEvent,
-    VendorRef,
     VendorResult,
     VendorStatus,
 )
+from peers import PeerError
+from vendors.base import Report
 from workflows.order import AssessmentOrderWorkflow
 
 POLL_HOURS = 1
@@ -55,62 +49,79 @@ async def env():
 
 
 @dataclass
-class ScriptedPeers:
-    """A vendor whose status the test sets, and a SmartRecruiters that records what it is told."""
+class ScriptedVendor:
+    """A vendor adapter whose candidate the test controls."""
 
+    name: str = "sandbox"
     status: VendorStatus = VendorStatus.INVITED
-    invitation_fails: bool = False
-    polls: int = 0
+    refuse_invitation: bool = False
+    refuse_cancellation: bool = False
+    report_missing: bool = False
+    finishes_while_being_cancelled: bool = False
     status_reads: int = 0
     cancellations: int = 0
-    report_transfers: int = 0
-    sr_updates: list[SrUpdateRequest] = field(default_factory=list)
 
-    def activities(self) -> list:
-        @activity.defn(name="create_invitation")
-        async def create_invitation(order: Order) -> Invitation:
-            if self.invitation_fails:
-                raise ApplicationError("vendor refused the email", type=PEER_REJECTED, non_retryable=True)
-            return Invitation(vendor_ref="inv-1", test_url=f"https://vendor.example/take/{order.order_id}")
+    async def create_invitation(self, order: Order) -> Invitation:
+        if self.refuse_invitation:
+            raise PeerError("vendor", "invitation answered HTTP 422", status=422, retryable=False)
+        return Invitation(vendor_ref="inv-1", test_url=f"https://vendor.example/take/{order.order_id}")
 
-        @activity.defn(name="await_vendor_change")
-        async def await_vendor_change(request: PollRequest) -> StatusReading:
-            self.polls += 1
-            if self.status == request.known_status:
-                raise ApplicationError("unchanged", type=STATUS_UNCHANGED, category=ApplicationErrorCategory.BENIGN)
-            return StatusReading(status=self.status)
+    async def get_status(self, ref: str) -> VendorStatus:
+        self.status_reads += 1
+        return self.status
 
-        @activity.defn(name="get_vendor_status")
-        async def get_vendor_status(ref: VendorRef) -> StatusReading:
-            self.status_reads += 1
-            return StatusReading(status=self.status)
+    async def get_result(self, ref: str) -> VendorResult:
+        return VendorResult(
+            score=83.3333, max_score=100, outcome="passed", summary="Scored 83%.",
+            submitted_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
+            tests=[PackageTestResult(test_id="python-basics", name="Python basics", score=2, max_score=3, outcome="passed")],
+        )  # fmt: skip
 
-        @activity.defn(name="get_vendor_result")
-        async def get_vendor_result(ref: VendorRef) -> VendorResult:
-            return VendorResult(
-                score=83.3333, max_score=100, outcome="passed", summary="Scored 83%.",
-                submitted_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
-                tests=[PackageTestResult(test_id="python-basics", name="Python basics", score=2, max_score=3, outcome="passed")],
-            )  # fmt: skip
+    async def cancel_invitation(self, ref: str) -> None:
+        if self.refuse_cancellation:
+            raise PeerError("vendor", "cancellation answered HTTP 403", status=403, retryable=False)
+        self.cancellations += 1
+        if self.finishes_while_being_cancelled:
+            self.status = VendorStatus.COMPLETED
+        elif self.status != VendorStatus.COMPLETED:
+            self.status = VendorStatus.CANCELLED
 
-        @activity.defn(name="cancel_invitation")
-        async def cancel_invitation(ref: VendorRef) -> None:
-            self.cancellations += 1
+    async def download_report(self, ref: str) -> Report | None:
+        if self.report_missing:
+            raise PeerError("vendor", "report download answered HTTP 404", status=404, retryable=False)
+        return Report(filename="report.pdf", content=b"%PDF-1.4")
 
-        @activity.defn(name="transfer_report")
-        async def transfer_report(transfer: ReportTransfer) -> ReportLink:
-            self.report_transfers += 1
-            return ReportLink(url="https://sr.example/files/1")
 
-        @activity.defn(name="update_smartrecruiters")
-        async def update_smartrecruiters(request: SrUpdateRequest) -> None:
-            self.sr_updates.append(request)
+@dataclass
+class RecordingSmartRecruiters:
+    """Stands in for the SR client: records every patch and upload; can refuse statuses."""
 
-        return [create_invitation, await_vendor_change, get_vendor_status, get_vendor_result, cancel_invitation, transfer_report, update_smartrecruiters]
+    refuse: set[str] = field(default_factory=set)
+    patches: list[dict] = field(default_factory=list)
+    uploads: int = 0
+
+    async def patch_result(self, order_id: str, patch: dict) -> None:
+        if patch["status"] in self.refuse:
+            raise PeerError("SmartRecruiters", "result update answered HTTP 400", status=400, retryable=False)
+        self.patches.append(patch)
+
+    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str) -> str:
+        self.uploads += 1
+        return "https://sr.example/files/1"
 
     @property
-    def sr_statuses(self) -> list[SrStatus]:
-        return [u.update.status for u in self.sr_updates]
+    def statuses(self) -> list[str]:
+        return [p["status"] for p in self.patches]
+
+
+@dataclass
+class Peers:
+    vendor: ScriptedVendor = field(default_factory=ScriptedVendor)
+    sr: RecordingSmartRecruiters = field(default_factory=RecordingSmartRecruiters)
+
+    def worker(self, env: WorkflowEnvironment, task_queue: str) -> Worker:
+        activities = OrderActivities(self.sr, {self.vendor.name: self.vendor})
+        return Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=activities.all())
 
 
 def an_order(*, deadline_days: float = 3, poll_hours: float = POLL_HOURS, inline: bool = False) -> Order:
@@ -127,111 +138,207 @@ async def start(env: WorkflowEnvironment, order: Order, task_queue: str) -> Work
     return await env.client.start_workflow(AssessmentOrderWorkflow.run, order, id=f"assessment-order:{order.order_id}", task_queue=task_queue)
 
 
-async def run_order(env, peers: ScriptedPeers, order: Order, script=None) -> OrderState:
+async def run_order(env, peers: Peers, order: Order, script=None) -> OrderState:
     task_queue = str(uuid.uuid4())
-    async with Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=peers.activities()):
+    async with peers.worker(env, task_queue):
         handle = await start(env, order, task_queue)
         if script:
             await script(handle)
         return await handle.result()
 
 
+async def signal(handle: WorkflowHandle, event_id: str) -> None:
+    await handle.signal(AssessmentOrderWorkflow.vendor_event, VendorEvent(event_id=event_id, kind="invitation.updated"))
+
+
 async def test_candidate_who_never_finishes_expires_after_the_package_deadline(env):
-    peers = ScriptedPeers()
+    peers = Peers()
     state = await run_order(env, peers, an_order(deadline_days=3))
 
-    assert peers.sr_statuses == [SrStatus.PENDING, SrStatus.EXPIRED]
-    assert "3 days" in peers.sr_updates[-1].update.summary
-    assert peers.cancellations == 1
-    assert peers.status_reads == 1  # the final look before giving up
-    # Polled about once an hour for three days: the fallback ran, without hammering the vendor.
-    assert 60 <= peers.polls <= 80
+    assert peers.sr.statuses == ["PENDING", "EXPIRED"]
+    assert "3 days" in peers.sr.patches[-1]["summary"]
+    assert peers.vendor.cancellations == 1
+    # Polled about once an hour for three days (plus two looks around the withdrawal).
+    assert 62 <= peers.vendor.status_reads <= 82
     assert state.finished
     assert timedelta(days=3) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=3, minutes=1)
 
 
 async def test_polling_alone_carries_an_order_to_completion_over_days(env):
-    peers = ScriptedPeers()
+    peers = Peers()
 
     async def candidate_takes_two_days(handle):
         await env.sleep(timedelta(days=1))
-        peers.status = VendorStatus.STARTED
+        peers.vendor.status = VendorStatus.STARTED
         await env.sleep(timedelta(days=1))
-        peers.status = VendorStatus.COMPLETED
+        peers.vendor.status = VendorStatus.COMPLETED
 
     state = await run_order(env, peers, an_order(deadline_days=7), candidate_takes_two_days)
 
-    assert peers.sr_statuses == [SrStatus.PENDING, SrStatus.IN_PROGRESS, SrStatus.COMPLETED]
-    completed = peers.sr_updates[-1].update
-    assert completed.score.model_dump() == {"raw": 83, "min": 0, "max": 100}
-    assert completed.score_label == "Passed"
-    assert completed.assessment_results[0].score.model_dump() == {"raw": 2, "min": 0, "max": 3}
-    assert peers.report_transfers == 1 and peers.cancellations == 0
+    assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "COMPLETED"]
+    completed = peers.sr.patches[-1]
+    assert completed["score"] == {"raw": 83, "min": 0, "max": 100}
+    assert completed["scoreLabel"] == "Passed"
+    assert completed["assessmentResults"][0]["score"] == {"raw": 2, "min": 0, "max": 3}
+    assert peers.sr.uploads == 1 and peers.vendor.cancellations == 0
     assert state.report_url == "https://sr.example/files/1"
 
 
 async def test_webhooks_are_deduplicated_by_vendor_event_id(env):
-    peers = ScriptedPeers()
+    peers = Peers()
 
     async def duplicate_webhooks(handle):
         # Polls are a day apart here, so only the webhooks can move the order along quickly.
         await env.sleep(timedelta(minutes=5))
-        peers.status = VendorStatus.STARTED
+        peers.vendor.status = VendorStatus.STARTED
         for _ in range(3):
-            await handle.signal(AssessmentOrderWorkflow.vendor_event, VendorEvent(event_id="evt-1", kind="invitation.started"))
+            await signal(handle, "evt-1")
         await env.sleep(timedelta(minutes=5))
-        peers.status = VendorStatus.COMPLETED
-        await handle.signal(AssessmentOrderWorkflow.vendor_event, VendorEvent(event_id="evt-2", kind="invitation.completed"))
+        peers.vendor.status = VendorStatus.COMPLETED
+        await signal(handle, "evt-2")
 
     state = await run_order(env, peers, an_order(deadline_days=7, poll_hours=24), duplicate_webhooks)
 
-    assert peers.sr_statuses == [SrStatus.PENDING, SrStatus.IN_PROGRESS, SrStatus.COMPLETED]
+    assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "COMPLETED"]
     assert state.events_received == ["evt-1", "evt-2"]
     assert state.duplicate_events == 2
-    assert peers.status_reads == 2  # each distinct webhook made one authoritative read
+    # First poll, one read per distinct webhook, one fresh poll after the first: never per duplicate.
+    assert peers.vendor.status_reads == 4
+    assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=1)
+
+
+async def test_unknown_vendor_status_changes_nothing_and_does_not_spin(env):
+    peers = Peers(vendor=ScriptedVendor(status=VendorStatus.UNKNOWN))
+
+    async def vendor_speaks_gibberish_for_a_day(handle):
+        await env.sleep(timedelta(days=1))
+        peers.vendor.status = VendorStatus.COMPLETED
+
+    await run_order(env, peers, an_order(deadline_days=7), vendor_speaks_gibberish_for_a_day)
+
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+    assert peers.vendor.status_reads <= 30  # hourly, not in a tight loop
 
 
 async def test_candidate_declining_ends_as_rejected_with_a_readable_summary(env):
-    peers = ScriptedPeers()
+    peers = Peers()
 
     async def declines(handle):
         await env.sleep(timedelta(hours=3))
-        peers.status = VendorStatus.DECLINED
+        peers.vendor.status = VendorStatus.DECLINED
 
     await run_order(env, peers, an_order(), declines)
 
-    assert peers.sr_statuses == [SrStatus.PENDING, SrStatus.REJECTED]
-    assert peers.sr_updates[-1].update.summary == "The candidate declined the assessment."
-    assert peers.cancellations == 0
+    assert peers.sr.statuses == ["PENDING", "REJECTED"]
+    assert peers.sr.patches[-1]["summary"] == "The candidate declined the assessment."
+    assert peers.vendor.cancellations == 0
+
+
+async def test_invitation_expiring_at_the_vendor_is_expired_in_smartrecruiters(env):
+    peers = Peers()
+
+    async def vendor_expires_it(handle):
+        await env.sleep(timedelta(days=1))
+        peers.vendor.status = VendorStatus.EXPIRED
+
+    await run_order(env, peers, an_order(deadline_days=7), vendor_expires_it)
+    assert peers.sr.statuses == ["PENDING", "EXPIRED"]
 
 
 async def test_vendor_refusing_the_invitation_rejects_the_order(env):
-    peers = ScriptedPeers(invitation_fails=True)
+    peers = Peers(vendor=ScriptedVendor(refuse_invitation=True))
     state = await run_order(env, peers, an_order())
 
-    assert peers.sr_statuses == [SrStatus.REJECTED]
-    assert "could not send the invitation" in peers.sr_updates[0].update.summary
-    assert state.invitation is None and peers.polls == 0
+    assert peers.sr.statuses == ["REJECTED"]
+    assert "could not send the invitation" in peers.sr.patches[0]["summary"]
+    assert state.invitation is None and peers.vendor.status_reads == 0
+    assert any("HTTP 422" in entry.what for entry in state.timeline)
+
+
+async def test_smartrecruiters_refusing_a_progress_update_does_not_stop_the_order(env):
+    peers = Peers(sr=RecordingSmartRecruiters(refuse={"IN_PROGRESS"}))
+
+    async def candidate_finishes(handle):
+        await env.sleep(timedelta(hours=2))
+        peers.vendor.status = VendorStatus.STARTED
+        await env.sleep(timedelta(hours=2))
+        peers.vendor.status = VendorStatus.COMPLETED
+
+    state = await run_order(env, peers, an_order(), candidate_finishes)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+    assert any("refused IN_PROGRESS" in entry.what for entry in state.timeline)
+
+
+async def test_smartrecruiters_refusing_the_final_result_fails_the_order_visibly(env):
+    peers = Peers(sr=RecordingSmartRecruiters(refuse={"COMPLETED"}))
+
+    async def candidate_finishes(handle):
+        await env.sleep(timedelta(hours=2))
+        peers.vendor.status = VendorStatus.COMPLETED
+
+    with pytest.raises(WorkflowFailureError):
+        await run_order(env, peers, an_order(), candidate_finishes)
+    assert peers.sr.statuses == ["PENDING"]
+
+
+async def test_missing_report_still_posts_the_result(env):
+    peers = Peers(vendor=ScriptedVendor(report_missing=True))
+
+    async def candidate_finishes(handle):
+        await env.sleep(timedelta(hours=2))
+        peers.vendor.status = VendorStatus.COMPLETED
+
+    state = await run_order(env, peers, an_order(), candidate_finishes)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+    assert peers.sr.uploads == 0 and state.report_url is None
+    assert any("Report could not be attached" in entry.what for entry in state.timeline)
+
+
+async def test_expiry_is_posted_even_when_the_vendor_refuses_the_withdrawal(env):
+    peers = Peers(vendor=ScriptedVendor(refuse_cancellation=True))
+    state = await run_order(env, peers, an_order(deadline_days=1))
+    assert peers.sr.statuses == ["PENDING", "EXPIRED"]
+    assert any("could not be withdrawn" in entry.what for entry in state.timeline)
+
+
+async def test_candidate_finishing_during_the_withdrawal_completes_the_order(env):
+    peers = Peers(vendor=ScriptedVendor(finishes_while_being_cancelled=True))
+    await run_order(env, peers, an_order(deadline_days=1))
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+
+
+async def test_cancelling_the_workflow_withdraws_the_invitation_and_tells_smartrecruiters(env):
+    peers = Peers()
+
+    async def operator_cancels(handle):
+        await env.sleep(timedelta(hours=5))
+        await handle.cancel()
+
+    with pytest.raises(WorkflowFailureError) as failure:
+        await run_order(env, peers, an_order(), operator_cancels)
+    assert isinstance(failure.value.cause, CancelledError)
+    assert peers.vendor.cancellations == 1
+    assert peers.sr.statuses == ["PENDING", "REJECTED"]
 
 
 async def test_inline_order_answers_with_the_test_link_through_update_with_start(env):
-    peers = ScriptedPeers()
+    peers = Peers()
     order = an_order(inline=True)
     task_queue = str(uuid.uuid4())
     # Real time here: the hourly poll must not be skipped to, so only the webhook finishes the order.
     with env.auto_time_skipping_disabled():
-        async with Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=peers.activities()):
+        async with peers.worker(env, task_queue):
             start_op = WithStartWorkflowOperation(
                 AssessmentOrderWorkflow.run, order, id=f"assessment-order:{order.order_id}", task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )  # fmt: skip
             link = await env.client.execute_update_with_start_workflow(AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start_op)
             assert link.url == f"https://vendor.example/take/{order.order_id}"
-            peers.status = VendorStatus.COMPLETED
+            peers.vendor.status = VendorStatus.COMPLETED
             handle = await start_op.workflow_handle()
-            await handle.signal(AssessmentOrderWorkflow.vendor_event, VendorEvent(event_id="evt-done", kind="invitation.completed"))
+            await signal(handle, "evt-done")
             state = await handle.result()
-    assert peers.sr_statuses == [SrStatus.PENDING, SrStatus.COMPLETED]
-    assert peers.polls == 1  # the first look, right after the invitation
-    assert peers.report_transfers == 0  # SR refuses attachments on inline orders
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+    assert peers.vendor.status_reads == 2  # the first poll, then the read the webhook asked for
+    assert peers.sr.uploads == 0  # SR refuses attachments on inline orders
     assert state.report_url is None
