@@ -5,6 +5,7 @@ The defaults are the embedded mode: everything on this machine, nothing to confi
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,8 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
     task_queue: str = "assessment-orders"
+    # Every call from the API to Temporal gives up after this long (the caller gets a 503).
+    temporal_rpc_timeout_seconds: float = 10.0
 
     # Our partner API, as SmartRecruiters reaches it
     api_host: str = "127.0.0.1"
@@ -64,6 +67,10 @@ class Settings(BaseSettings):
     # How long an inline order may wait for the vendor's link before we answer 503 (SR's own
     # timeout for this call is not documented).
     inline_order_timeout_seconds: float = 20.0
+
+    @property
+    def temporal_rpc_timeout(self) -> timedelta:
+        return timedelta(seconds=self.temporal_rpc_timeout_seconds)
 
     @property
     def sr_token_endpoint(self) -> str:

@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
         app.state.temporal = await connect(settings)
         app.state.vendors = build_vendors(settings)
         app.state.catalog = Catalog(app.state.vendors)

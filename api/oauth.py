@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
@@ -22,15 +23,19 @@ def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
-    """Client credentials in an HTTP Basic header (RFC 6749 §2.3.1), if present."""
+    """Client credentials in an HTTP Basic header (RFC 6749 §2.3.1), if present.
+
+    Both parts are form-urlencoded before base64, as the RFC asks. An undecodable header gives
+    empty credentials, so the caller answers invalid_client.
+    """
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
         client_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        return None
-    return client_id, secret
+        return "", ""
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 @router.post(
@@ -49,8 +54,9 @@ async def issue_token(
         return _oauth_error(400, "invalid_request", "grant_type is required")
     if grant_type != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "only client_credentials is supported")
-    credentials = _basic_credentials(request) or (client_id, client_secret)
-    if not all(credentials):
+    basic = _basic_credentials(request)
+    credentials = basic if basic is not None else (client_id, client_secret)
+    if basic is None and not all(credentials):
         return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
     tokens = request.app.state.tokens
     if not tokens.authenticate(*credentials):

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import smartrecruiters_caller
 from orders.catalog import UnknownPackage
-from orders.intake import InvitationUnavailable
+from orders.intake import InvitationRefused, InvitationUnavailable
 from smartrecruiters.models import (
     AssessmentPackageOrderRequest,
     InlineAssessmentPackageOrderRequest,
@@ -30,7 +30,11 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request):
 @router.post(
     "/packages/inline/orders",
     response_model=InlineAssessmentPackageResponse,
-    responses={404: {"description": "There is no package which was ordered"}, 503: {"description": "The vendor did not answer in time"}},
+    responses={
+        404: {"description": "There is no package which was ordered"},
+        422: {"description": "The vendor refused to invite the candidate"},
+        503: {"description": "The link is not ready yet; retry"},
+    },
 )
 async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request: Request):
     """Place an order and answer with the URL of the candidate's assessment."""
@@ -38,6 +42,8 @@ async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request:
         url = await request.app.state.intake.place_inline(body)
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
+    except InvitationRefused as err:
+        raise HTTPException(422, f"The assessment could not be ordered: {err}.") from None
     except InvitationUnavailable as err:
-        raise HTTPException(503, f"The assessment link is not available: {err}. Please retry.") from None
+        raise HTTPException(503, f"The assessment link is not available yet: {err}. Please retry.", headers={"Retry-After": "5"}) from None
     return InlineAssessmentPackageResponse(url=url)

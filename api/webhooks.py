@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from temporalio.service import RPCError, RPCStatusCode
 
 from orders.visibility import workflow_id
-from vendors.base import WebhookRejected
+from vendors.base import WebhookRejected, WebhookUnreadable
 from workflows.order import AssessmentOrderWorkflow
 
 router = APIRouter(tags=["Vendors"])
@@ -28,11 +28,14 @@ async def receive_webhook(vendor: str, request: Request):
     except WebhookRejected as err:
         log.warning("rejected %s webhook: %s", vendor, err)
         raise HTTPException(401, "Webhook signature rejected") from None
+    except WebhookUnreadable as err:
+        log.warning("unreadable %s webhook: %s", vendor, err)
+        raise HTTPException(400, "Webhook body is not a readable event") from None
     temporal = request.app.state.temporal
     for item in parsed:
         handle = temporal.get_workflow_handle(workflow_id(item.order_id))
         try:
-            await handle.signal(AssessmentOrderWorkflow.vendor_event, item.event)
+            await handle.signal(AssessmentOrderWorkflow.vendor_event, item.event, rpc_timeout=request.app.state.settings.temporal_rpc_timeout)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 # Finished or unknown order: nothing is waiting for this event any more.

@@ -6,13 +6,16 @@ Vendors' catalogs change rarely, so they are read at most once a minute per proc
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
+from peers import PeerError
 from smartrecruiters.models import Assessment, AssessmentPackage
 from vendors.base import VendorAdapter, VendorPackage
 
 CATALOG_MAX_AGE_SECONDS = 60.0
+log = logging.getLogger("assessments.catalog")
 
 
 class UnknownPackage(LookupError):
@@ -44,12 +47,22 @@ class Catalog:
     async def entries(self) -> list[CatalogEntry]:
         async with self._lock:
             if time.monotonic() - self._read_at > CATALOG_MAX_AGE_SECONDS:
-                entries: dict[str, CatalogEntry] = {}
-                for name, vendor in self._vendors.items():
-                    for package in await vendor.list_packages():
-                        entries[package.id] = CatalogEntry(vendor=name, package=package)
-                self._entries, self._read_at = entries, time.monotonic()
+                try:
+                    self._entries = await self._read()
+                    self._read_at = time.monotonic()
+                except PeerError:
+                    if not self._entries:
+                        raise
+                    # A vendor outage must not stop orders for packages we already know.
+                    log.warning("vendor catalog unavailable; serving the last one read")
             return list(self._entries.values())
+
+    async def _read(self) -> dict[str, CatalogEntry]:
+        entries: dict[str, CatalogEntry] = {}
+        for name, vendor in self._vendors.items():
+            for package in await vendor.list_packages():
+                entries[package.id] = CatalogEntry(vendor=name, package=package)
+        return entries
 
     async def find(self, package_id: str) -> CatalogEntry:
         for entry in await self.entries():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -18,7 +18,11 @@ from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
 
 
 class InvitationUnavailable(Exception):
-    """The vendor did not issue the candidate's link in time, or refused to."""
+    """The candidate's link is not there yet (vendor or worker slow or down); SR may retry."""
+
+
+class InvitationRefused(Exception):
+    """The vendor refused to invite the candidate; retrying the same order will not help."""
 
 
 class OrderIntake:
@@ -29,16 +33,18 @@ class OrderIntake:
 
     async def place(self, request: AssessmentPackageOrderRequest) -> Order:
         """Start the order's workflow; a repeat of the same order joins the existing one."""
-        order = await self._order(request, request.candidate.firstName, request.candidate.lastName, inline=False)
+        order = await self._order(request, inline=False)
         try:
-            await self._temporal.start_workflow(AssessmentOrderWorkflow.run, order, **self._start_options(order))
+            await self._temporal.start_workflow(
+                AssessmentOrderWorkflow.run, order, rpc_timeout=self._settings.temporal_rpc_timeout, **self._start_options(order)
+            )
         except WorkflowAlreadyStartedError:
             pass  # the order ran and finished before; SR is retrying an order we already served
         return order
 
     async def place_inline(self, request: InlineAssessmentPackageOrderRequest) -> str:
         """Start the order and answer with the candidate's test link, within one request."""
-        order = await self._order(request, request.candidate.firstName, request.candidate.lastName, inline=True)
+        order = await self._order(request, inline=True)
         start = WithStartWorkflowOperation(AssessmentOrderWorkflow.run, order, **self._start_options(order))
         try:
             link = await asyncio.wait_for(
@@ -47,17 +53,19 @@ class OrderIntake:
             )
         except WorkflowAlreadyStartedError:
             # The order already finished: answer with the link it was given.
-            state = await self._temporal.get_workflow_handle(workflow_id(order.order_id)).query(AssessmentOrderWorkflow.state)
+            handle = self._temporal.get_workflow_handle(workflow_id(order.order_id))
+            state = await handle.query(AssessmentOrderWorkflow.state, rpc_timeout=self._settings.temporal_rpc_timeout)
             if state.invitation is None:
-                raise InvitationUnavailable("the vendor could not invite the candidate") from None
+                raise InvitationRefused("the vendor could not invite the candidate") from None
             return state.invitation.test_url
         except WorkflowUpdateFailedError as err:
-            raise InvitationUnavailable("the vendor could not invite the candidate") from err
-        except asyncio.TimeoutError as err:
+            raise InvitationRefused("the vendor could not invite the candidate") from err
+        except (asyncio.TimeoutError, RPCTimeoutOrCancelledError) as err:
+            # The order is started all the same: SR's retry joins it and gets the link.
             raise InvitationUnavailable("the vendor did not issue the link in time") from err
         return link.url
 
-    async def _order(self, request, first_name: str, last_name: str, *, inline: bool) -> Order:
+    async def _order(self, request: AssessmentPackageOrderRequest | InlineAssessmentPackageOrderRequest, *, inline: bool) -> Order:
         entry = await self._catalog.find(request.assessmentPackageId)
         return Order(
             order_id=request.order_id,
@@ -66,7 +74,7 @@ class OrderIntake:
             package_name=entry.package.name,
             vendor=entry.vendor,
             result_callback_url=request.resultCallbackURL,
-            candidate=Candidate(first_name=first_name, last_name=last_name, email=str(request.candidate.email)),
+            candidate=Candidate(first_name=request.candidate.firstName, last_name=request.candidate.lastName, email=str(request.candidate.email)),
             job_id=request.job.id,
             job_title=getattr(request.job, "title", None),
             inline=inline,

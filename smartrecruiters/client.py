@@ -38,7 +38,8 @@ class SmartRecruitersClient:
         self._token_url = token_url
         self._credentials = {"client_id": client_id, "client_secret": client_secret}
         self._attachment_part_name = attachment_part_name
-        self._rate = AsyncLimiter(requests_per_second, 1)
+        # One request per 1/rps seconds, with no burst: SR counts requests in any one second.
+        self._rate = AsyncLimiter(1, 1 / requests_per_second)
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._token: str | None = None
         self._token_expires_at = 0.0
@@ -77,13 +78,16 @@ class SmartRecruitersClient:
 
     async def _call(self, action: str, build) -> httpx.Response:
         await self._ensure_token()
+        token = self._token
         try:
             return await self._limited(action, build())
         except PeerError as err:
             if err.status != 401:
                 raise
-        # SR revoked or expired the token early: fetch a new one once, then give up.
-        self._token = None
+        # SR revoked or expired the token early: fetch a new one once, then give up. Another
+        # call may have replaced it meanwhile; only the token SR refused is dropped.
+        if self._token == token:
+            self._token = None
         await self._ensure_token()
         return await self._limited(action, build())
 
@@ -97,7 +101,13 @@ class SmartRecruitersClient:
             if self._token and time.monotonic() < self._token_expires_at:
                 return
             request = self._http.build_request("POST", self._token_url, data={"grant_type": "client_credentials", **self._credentials})
-            response = await self._limited("token request", request)
+            try:
+                response = await self._limited("token request", request)
+            except PeerError as err:
+                if err.status in (400, 401):
+                    # Our credentials are wrong: retried, so orders resume once an operator fixes them.
+                    raise PeerError(PEER, "SmartRecruiters refused our client credentials", status=err.status) from None
+                raise
             try:
                 body = response.json()
                 self._token = body["access_token"]

@@ -34,6 +34,7 @@ def stack(tmp_path_factory) -> Stack:
         sr_base_url=f"http://127.0.0.1:{sr_port}",
         sandbox_vendor_url=f"http://127.0.0.1:{vendor_port}",
         poll_interval_seconds=2,
+        inline_order_timeout_seconds=5,
         package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},
     )
     running = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")

@@ -48,7 +48,11 @@ class ParsedWebhook:
 
 
 class WebhookRejected(Exception):
-    """The webhook is not authentic (bad signature, outside the replay window, unreadable)."""
+    """The webhook is not authentic: bad signature, outside the replay window, or a replay."""
+
+
+class WebhookUnreadable(Exception):
+    """The webhook is authentic but its body is not an event we can read."""
 
 
 class VendorAdapter(Protocol):
@@ -70,6 +74,6 @@ class VendorAdapter(Protocol):
         """The report file, or None when the vendor has none for this assessment."""
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
-        """Verify the signature and read the events; raises WebhookRejected."""
+        """Verify the signature and read the events; raises WebhookRejected or WebhookUnreadable."""
 
     async def aclose(self) -> None: ...

@@ -14,7 +14,8 @@ import httpx
 from orders.models import Invitation, Order, PackageTestResult, VendorEvent, VendorResult, VendorStatus
 from peers import PeerError, send
 from smartrecruiters.models import AssessmentType
-from vendors.base import Capabilities, PackageTest, ParsedWebhook, Report, VendorPackage, WebhookRejected
+from vendors.base import Capabilities, PackageTest, ParsedWebhook, Report, VendorPackage, WebhookRejected, WebhookUnreadable
+from vendors.webhooks import ReplayGuard
 
 NAME = "sandbox"
 PEER = "sandbox vendor"
@@ -40,6 +41,7 @@ class SandboxVendor:
         )
         self._webhook_secret = webhook_secret.encode()
         self._tolerance = webhook_tolerance_seconds
+        self._replays = ReplayGuard(2 * webhook_tolerance_seconds)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -49,6 +51,13 @@ class SandboxVendor:
 
     async def list_packages(self) -> list[VendorPackage]:
         response = await self._get("package list", "/api/packages")
+        try:
+            return self._packages(response.json())
+        except (ValueError, KeyError, TypeError) as err:
+            raise PeerError(PEER, "package list is not in the expected shape") from err
+
+    @staticmethod
+    def _packages(body: list[dict]) -> list[VendorPackage]:
         return [
             VendorPackage(
                 id=p["id"],
@@ -57,7 +66,7 @@ class SandboxVendor:
                 type=_PACKAGE_TYPES.get(p["kind"], AssessmentType.SKILL_TEST),
                 tests=tuple(PackageTest(t["id"], t["name"], t.get("description") or t["name"]) for t in p["tests"]),
             )
-            for p in response.json()
+            for p in body
         ]
 
     async def create_invitation(self, order: Order) -> Invitation:
@@ -116,16 +125,22 @@ class SandboxVendor:
                 )
             ]
         except (ValueError, KeyError, TypeError) as err:
-            raise WebhookRejected("unreadable event") from err
+            raise WebhookUnreadable("not a sandbox vendor event") from err
 
     def _verify(self, header: str, raw_body: bytes) -> None:
-        parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
-        try:
-            signed_at = int(parts["t"])
-        except (KeyError, ValueError) as err:
-            raise WebhookRejected("missing or malformed signature") from err
+        """`t=<unix seconds>,v1=<hex>[,v1=<hex>…]`: one v1 per live secret, so secrets can rotate."""
+        timestamps, signatures = [], []
+        for item in header.split(","):
+            key, _, value = item.strip().partition("=")
+            (timestamps if key == "t" else signatures if key == "v1" else []).append(value.strip())
+        if len(timestamps) != 1 or not timestamps[0].isascii() or not timestamps[0].isdigit() or not signatures:
+            raise WebhookRejected("missing or malformed signature")
+        signed_at = int(timestamps[0])
         if abs(time.time() - signed_at) > self._tolerance:
             raise WebhookRejected("signature outside the replay window")
-        expected = hmac.new(self._webhook_secret, f"{signed_at}.".encode() + raw_body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, parts.get("v1", "")):
+        expected = hmac.new(self._webhook_secret, f"{signed_at}.".encode() + raw_body, hashlib.sha256).hexdigest().encode()
+        # Bytes, compared in constant time; a non-ASCII header cannot match and must not raise.
+        if not any(hmac.compare_digest(expected, candidate.encode("utf-8", "replace")) for candidate in signatures):
             raise WebhookRejected("signature mismatch")
+        if not self._replays.first_sight(expected.decode()):
+            raise WebhookRejected("signature already used: a replay")

@@ -75,6 +75,11 @@ async def test_token_errors_follow_rfc_6749(api, form, status, error):
     assert response.json()["error"] == error and response.json()["error_description"]
 
 
+async def test_undecodable_basic_credentials_are_an_invalid_client(api):
+    response = await api.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!!"})
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic c21hcnQ6cmVjcnVpdGVycw=="])
 async def test_every_smartrecruiters_route_wants_our_bearer_token(api, authorization):
     headers = {"Authorization": authorization} if authorization else {}
@@ -161,8 +166,12 @@ async def test_webhook_signatures_are_checked_and_replays_refused(api, bearer, s
     handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
     assert (await handle.query(AssessmentOrderWorkflow.state)).events_received == []
 
-    accepted = await post(sign(secret, event, now))
+    signature = sign(secret, event, now)
+    accepted = await post(signature)
     assert accepted.status_code == 202
+    assert (await post(signature)).status_code == 401  # the same signed request again: a replay
+    unreadable = b'{"no": "event"}'
+    assert (await api.post("/webhooks/sandbox", content=unreadable, headers={"Sandbox-Signature": sign(secret, unreadable, now)})).status_code == 400
 
     async def recorded():
         return "evt_forged" in (await handle.query(AssessmentOrderWorkflow.state)).events_received

@@ -84,17 +84,70 @@ async def test_repeated_order_posts_make_one_workflow_and_one_invitation(world, 
     assert [r.json()["partner_status"] for r in resends] == [202] * 5
 
     await world.sr_status_becomes(order_id, "PENDING")
+    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    first_run = (await handle.describe()).run_id
     executions = [w async for w in temporal.list_workflows(f'WorkflowId = "assessment-order:{order_id}"')]
     assert len(executions) == 1
     assert len(await world.outbox(order_id)) == 1
+    assert (await handle.query(AssessmentOrderWorkflow.state)).invitation is not None
 
-    # Even after the order has finished, a late repeat starts nothing new.
+    # Even after the order has finished, a late repeat starts nothing new and posts nothing.
     await world.at_vendor("complete", order_id, score=90)
-    await world.sr_status_becomes(order_id, "COMPLETED")
+    done = await world.sr_status_becomes(order_id, "COMPLETED")
     late = await world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend")
     assert late.json()["partner_status"] == 202
-    assert len([w async for w in temporal.list_workflows(f'WorkflowId = "assessment-order:{order_id}"')]) == 1
+    assert (await temporal.get_workflow_handle(f"assessment-order:{order_id}").describe()).run_id == first_run
     assert len(await world.outbox(order_id)) == 1
+    assert len((await world.sr_order(order_id))["patches"]) == len(done["patches"])
+
+
+async def test_inline_order_while_no_worker_runs_answers_503_then_the_retry_gets_the_link(world, stack):
+    stack.kill("worker")
+    try:
+        placed = await world.order("skills-fullstack", kind="inline")
+    finally:
+        stack.start_component("worker", "worker")
+    assert placed["partner_status"] == 503
+    order_id = placed["order_id"]
+
+    retried = (await world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend")).json()
+    assert retried["partner_status"] == 200
+    email = await world.invitation_email(order_id)
+    assert retried["partner_body"] == {"url": email["link"]}
+    assert len(await world.outbox(order_id)) == 1
+
+
+async def test_duplicated_webhooks_change_nothing(world, temporal):
+    await world.webhook_mode("duplicate")
+    try:
+        placed = await world.order("skills-fullstack")
+        order_id = placed["order_id"]
+        await world.sr_status_becomes(order_id, "PENDING")
+        await world.at_vendor("start", order_id)
+        await world.sr_status_becomes(order_id, "IN_PROGRESS")
+        await world.at_vendor("complete", order_id, score=65)
+        done = await world.sr_status_becomes(order_id, "COMPLETED")
+    finally:
+        await world.webhook_mode("deliver")
+    assert [p["status"] for p in done["patches"]] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
+    assert len(done["attachments"]) == 1
+    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    assert len(state.events_received) == len(set(state.events_received))
+
+
+async def test_slow_report_delays_the_result_but_it_arrives_with_the_report(world):
+    (await world.http.post(f"{world.vendor}/control/report", json={"delay_seconds": 3})).raise_for_status()
+    try:
+        placed = await world.order("skills-fullstack")
+        order_id = placed["order_id"]
+        await world.sr_status_becomes(order_id, "PENDING")
+        await world.at_vendor("complete", order_id, score=80)
+        done = await world.sr_status_becomes(order_id, "COMPLETED", timeout=45)
+    finally:
+        (await world.http.post(f"{world.vendor}/control/report", json={"delay_seconds": 0})).raise_for_status()
+    assert len(done["attachments"]) == 1
+    report = await world.http.get(done["attachments"][0]["url"])
+    assert report.content.startswith(b"%PDF")
 
 
 async def test_lost_webhooks_only_delay_the_order(world):

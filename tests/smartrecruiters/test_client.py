@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import httpx
@@ -112,12 +113,13 @@ async def test_attachment_upload_returns_the_url_sr_keeps_the_file_at(sr):
         assert (await http.get(url)).content == b"%PDF-1.4 test"
 
 
-async def test_bad_credentials_are_not_retried(sr):
+async def test_refused_credentials_are_retried_until_an_operator_fixes_them(sr):
     client = client_for(sr, client_secret="wrong")
     with pytest.raises(PeerError) as caught:
         await client.patch_result(str(uuid.uuid4()), {"status": "PENDING"})
     await client.aclose()
-    assert (caught.value.status, caught.value.retryable) == (401, False)
+    assert (caught.value.status, caught.value.retryable) == (401, True)
+    assert "credentials" in str(caught.value) and "wrong" not in str(caught.value)
 
 
 async def test_never_more_than_eight_requests_in_flight():
@@ -145,3 +147,26 @@ async def test_never_more_than_eight_requests_in_flight():
         await asyncio.gather(*(client.patch_result(str(i), {"status": "PENDING"}) for i in range(30)))
         await client.aclose()
     assert state["peak"] == 8
+
+
+async def test_never_more_than_ten_requests_in_any_second():
+    """SR allows 10 requests/s per credential; the server records when each request arrived."""
+    app = FastAPI()
+    arrivals: list[float] = []
+
+    @app.post("/identity/oauth/token")
+    async def token():
+        return {"access_token": "t", "expires_in": 3600}
+
+    @app.patch("/assessment-api/v202010/orders/{order_id}/results")
+    async def patch(order_id: str):
+        arrivals.append(time.monotonic())
+        return {}
+
+    with serve(app) as url:
+        client = client_for(url)
+        await asyncio.gather(*(client.patch_result(str(i), {"status": "PENDING"}) for i in range(25)))
+        await client.aclose()
+    busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
+    # A slow machine only spreads requests out; a burst (as a plain 10-per-second bucket allows) shows as ~20.
+    assert len(arrivals) == 25 and busiest <= 11

@@ -1,0 +1,35 @@
+"""What every vendor's webhook check shares: refusing a signed request seen before."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+# Forgetting expired signatures on every call would cost more than keeping a few thousand.
+PRUNE_ABOVE = 10_000
+
+
+class ReplayGuard:
+    """Remembers signatures for the replay window, so a captured webhook cannot be sent again.
+
+    Per process: with several API replicas a replay may reach another one, where the workflow's
+    deduplication by vendor event id still keeps it from acting twice.
+    """
+
+    def __init__(self, window_seconds: float) -> None:
+        self._window = window_seconds
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first_sight(self, signature: str) -> bool:
+        """True the first time a signature is seen within the window."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._seen) > PRUNE_ABOVE:
+                self._seen = {sig: expiry for sig, expiry in self._seen.items() if expiry > now}
+            expiry = self._seen.get(signature)
+            if expiry is not None and expiry > now:
+                return False
+            self._seen[signature] = now + self._window
+            return True
