@@ -78,6 +78,7 @@ class OrderIntake:
             job_id=request.job.id,
             job_title=getattr(request.job, "title", None),
             inline=inline,
+            return_url=getattr(request, "completedAssessmentCallbackUrl", None),
             deadline_days=self._settings.deadline_days(entry.package.id),
             poll_interval_seconds=self._settings.poll_interval_seconds,
             received_at=datetime.now(timezone.utc),

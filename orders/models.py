@@ -66,6 +66,8 @@ class Order(BaseModel):
     job_id: str | None = None
     job_title: str | None = None
     inline: bool = False
+    # Inline orders: where the candidate returns after the test (SR's completedAssessmentCallbackUrl).
+    return_url: str | None = None
     deadline_days: float
     # How often the workflow asks the vendor, in case a webhook is lost (vendor-specific cadence).
     poll_interval_seconds: float

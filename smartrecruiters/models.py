@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from orders.models import ResultUpdate
 
@@ -103,7 +103,12 @@ class InlineJob(_WireModel):
 class InlineAssessmentPackageOrderRequest(_OrderRequestBase):
     candidate: InlineCandidate
     job: InlineJob
-    completedAssessmentCallbackUrl: str = Field(max_length=2048)
+    completedAssessmentCallbackUrl: AnyHttpUrl
+
+    @field_validator("completedAssessmentCallbackUrl", mode="after")
+    @classmethod
+    def _as_text(cls, value: AnyHttpUrl) -> str:
+        return str(value)
 
 
 class InlineAssessmentPackageResponse(BaseModel):

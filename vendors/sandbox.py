@@ -78,6 +78,7 @@ class SandboxVendor:
                 "last_name": order.candidate.last_name,
                 "email": order.candidate.email,
             },
+            "redirect_url": order.return_url,
         }
         # The vendor deduplicates on `reference`: a retried call returns the first invitation.
         response = await send(PEER, "invitation", self._http, self._http.build_request("POST", "/api/invitations", json=body))

@@ -285,13 +285,13 @@ def _take_page(
 
 def _final_page(request: Request, record: InvitationRecord) -> HTMLResponse:
     heading_id, heading, text = _FINAL_PAGES[record.status]
-    return _message_page(request, heading_id=heading_id, heading=heading, text=text)
+    return _message_page(request, heading_id=heading_id, heading=heading, text=text, continue_url=record.redirect_url)
 
 
 def _message_page(
-    request: Request, *, heading_id: str, heading: str, text: str, status_code: int = 200
+    request: Request, *, heading_id: str, heading: str, text: str, status_code: int = 200, continue_url: str | None = None
 ) -> HTMLResponse:
-    context = {"heading_id": heading_id, "heading": heading, "text": text}
+    context = {"heading_id": heading_id, "heading": heading, "text": text, "continue_url": continue_url}
     return TEMPLATES.TemplateResponse(request, "message.html", context, status_code=status_code)
 
 

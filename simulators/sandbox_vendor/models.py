@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field
 
 from .catalog import AssessmentResult, Outcome, Package, PackageKind, PackageTestResult
 
@@ -38,6 +38,8 @@ class InvitationRequest(BaseModel):
     # The partner's order id; creating an invitation is idempotent on it.
     reference: str = Field(min_length=1, max_length=200)
     candidate: Candidate
+    # Where the candidate goes after finishing (e.g. back to their job application).
+    redirect_url: AnyHttpUrl | None = None
 
 
 class InvitationRecord(BaseModel):
@@ -51,6 +53,7 @@ class InvitationRecord(BaseModel):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     result: AssessmentResult | None = None
+    redirect_url: str | None = None
 
 
 _INVITATION_FIELDS = {

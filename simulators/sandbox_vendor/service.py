@@ -127,6 +127,7 @@ class SandboxVendor:
             candidate=request.candidate,
             status="invited",
             created_at=utc_now(),
+            redirect_url=str(request.redirect_url) if request.redirect_url else None,
         )
         self._save(record)
         self._send_invitation_email(record, package)

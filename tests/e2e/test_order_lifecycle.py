@@ -74,6 +74,9 @@ async def test_inline_order_answers_with_the_candidates_link(world):
     done = await world.sr_status_becomes(order_id, "COMPLETED")
     assert done["result"]["score"] == {"raw": 100, "min": 0, "max": 100}
     assert done["attachments"] == []  # SR refuses attachments on inline orders
+    # After the test, the candidate is sent back to their application in SR.
+    finished_page = (await world.http.get(email["link"])).text
+    assert f'href="{world.sr}/candidates/{done["candidate_id"]}"' in finished_page
 
 
 async def test_repeated_order_posts_make_one_workflow_and_one_invitation(world, temporal):
