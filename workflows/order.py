@@ -138,16 +138,12 @@ class AssessmentOrderWorkflow:
                         return StatusReading(status=VendorStatus.FAILED)  # the vendor refused us
                 # The polling budget is spent: until the deadline only a webhook can bring news.
                 done, _ = await workflow.wait([hint], timeout=self._time_left())
-            if hint in done:
-                self._unhandled_hints = 0
-                return await self._read_status(vendor_ref)
-            return None
         finally:
-            for loser in (poll, hint):
-                loser.cancel()
-                # Collect it, so its cancellation is not reported as an unretrieved error.
-                with contextlib.suppress(ActivityError, asyncio.CancelledError):
-                    await loser
+            await _stop(poll, hint)
+        if hint not in done:
+            return None
+        self._unhandled_hints = 0
+        return await self._read_status(vendor_ref)
 
     def _time_left(self) -> float:
         assert self._state.deadline is not None
@@ -272,6 +268,14 @@ def initial_search_attributes(order: Order) -> TypedSearchAttributes:
             SearchAttributePair(visibility.COMPANY, order.company_id),
         ]
     )
+
+
+async def _stop(*waits: asyncio.Future) -> None:
+    """Cancel what lost a race, and collect it so its cancellation is not reported as an error."""
+    for wait in waits:
+        wait.cancel()
+        with contextlib.suppress(ActivityError, asyncio.CancelledError):
+            await wait
 
 
 def _reason(err: ActivityError) -> str:
