@@ -13,6 +13,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+# Fine on one machine; anywhere else tokens signed with it could be forged (the API warns).
+EMBEDDED_TOKEN_SIGNING_KEY = "embedded-token-signing-key-change-me!"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSESSMENTS_", extra="ignore")
 
@@ -36,7 +40,7 @@ class Settings(BaseSettings):
     partner_client_id: str = "smartrecruiters"
     partner_client_secret: SecretStr = SecretStr("embedded-partner-secret")
     # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.
-    token_signing_key: SecretStr = SecretStr("embedded-token-signing-key-change-me!")
+    token_signing_key: SecretStr = SecretStr(EMBEDDED_TOKEN_SIGNING_KEY)
     token_ttl_seconds: int = 3600
 
     # SmartRecruiters, as we call it

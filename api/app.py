@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import AsyncIterator
 
 from fastapi import FastAPI
@@ -11,9 +12,11 @@ from api import errors, oauth, orders, packages, webhooks
 from api.auth import TokenIssuer
 from orders.catalog import Catalog
 from orders.intake import OrderIntake
-from settings import Settings, get_settings
+from settings import EMBEDDED_TOKEN_SIGNING_KEY, Settings, get_settings
 from temporal_client import connect
 from vendors.registry import build_vendors
+
+log = logging.getLogger("assessments.api")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,6 +25,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        if settings.token_signing_key.get_secret_value() == EMBEDDED_TOKEN_SIGNING_KEY:
+            log.warning("ASSESSMENTS_TOKEN_SIGNING_KEY is the embedded default: set your own outside this machine")
         app.state.temporal = await connect(settings)
         app.state.vendors = build_vendors(settings)
         app.state.catalog = Catalog(app.state.vendors)

@@ -84,7 +84,6 @@ class VendorRef(BaseModel):
 class Invitation(BaseModel):
     vendor_ref: str
     test_url: str
-    expires_at: datetime | None = None
 
 
 class InvitationLink(BaseModel):
