@@ -1,4 +1,5 @@
-"""The SmartRecruiters client: result updates and report uploads for orders.
+"""The SmartRecruiters client: result updates and report uploads for orders, and with the
+partner's master credentials, the partner configuration and each company's connection.
 
 One client per credential. It caches the client-credentials token until shortly before it
 expires and keeps within SR's published limits (10 requests/s, 8 in flight per credential).
@@ -50,46 +51,52 @@ class SmartRecruitersClient:
 
     async def patch_result(self, order_id: str, patch: dict) -> None:
         """PATCH /orders/{orderId}/results with a JSON merge patch (RFC 7396)."""
-        await self._call(
-            "result update",
-            lambda: self._http.build_request(
-                "PATCH",
-                f"{ASSESSMENT_API}/orders/{order_id}/results",
-                json=patch,
-                headers={"Authorization": f"Bearer {self._token}"},
-            ),
-        )
+        await self._call("result update", "PATCH", f"/orders/{order_id}/results", json=patch)
 
     async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str) -> str:
         """POST /orders/{orderId}/results/attachment; returns the URL SR keeps the file at."""
-        response = await self._call(
-            "attachment upload",
-            lambda: self._http.build_request(
-                "POST",
-                f"{ASSESSMENT_API}/orders/{order_id}/results/attachment",
-                files={self._attachment_part_name: (filename, content, content_type)},
-                headers={"Authorization": f"Bearer {self._token}"},
-            ),
-        )
-        try:
-            return response.json()["url"]
-        except (ValueError, KeyError, TypeError) as err:
-            raise PeerError(PEER, "attachment upload answered without a url", retryable=False) from err
+        files = {self._attachment_part_name: (filename, content, content_type)}
+        response = await self._call("attachment upload", "POST", f"/orders/{order_id}/results/attachment", files=files)
+        return _field(response, "url", "attachment upload")
 
-    async def _call(self, action: str, build) -> httpx.Response:
+    async def put_partner_configuration(self, configuration: dict) -> dict:
+        """PUT /partner/configuration (master credentials): our URLs and supported assessment types."""
+        return (await self._call("partner configuration", "PUT", "/partner/configuration", json=configuration)).json()
+
+    async def get_partner_configuration(self) -> dict | None:
+        """GET /partner/configuration (master credentials); None when SR holds none yet."""
+        try:
+            return (await self._call("partner configuration read", "GET", "/partner/configuration")).json()
+        except PeerError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    async def integrate_company(self, company_id: str, client_id: str, client_secret: str) -> tuple[str, str]:
+        """POST /integration/company/{companyId} (master credentials): hand SR the credentials we
+        minted for the company; SR answers with the customer credentials we post results with."""
+        body = {"clientId": client_id, "clientSecret": client_secret}
+        response = await self._call("company integration", "POST", f"/integration/company/{company_id}", json=body)
+        return _field(response, "clientId", "company integration"), _field(response, "clientSecret", "company integration")
+
+    async def _call(self, action: str, method: str, path: str, **content) -> httpx.Response:
+        """One call to the assessment API with a bearer token; a refused token is replaced once."""
         await self._ensure_token()
         token = self._token
         try:
-            return await self._limited(action, build())
+            return await self._limited(action, self._request(method, path, content))
         except PeerError as err:
             if err.status != 401:
                 raise
-        # SR revoked or expired the token early: fetch a new one once, then give up. Another
-        # call may have replaced it meanwhile; only the token SR refused is dropped.
+        # SR revoked or expired the token early. Another call may have replaced it meanwhile;
+        # only the token SR refused is dropped.
         if self._token == token:
             self._token = None
         await self._ensure_token()
-        return await self._limited(action, build())
+        return await self._limited(action, self._request(method, path, content))
+
+    def _request(self, method: str, path: str, content: dict) -> httpx.Request:
+        return self._http.build_request(method, f"{ASSESSMENT_API}{path}", headers={"Authorization": f"Bearer {self._token}"}, **content)
 
     async def _limited(self, action: str, request: httpx.Request) -> httpx.Response:
         async with self._in_flight:
@@ -115,3 +122,10 @@ class SmartRecruitersClient:
             except (ValueError, KeyError, TypeError) as err:
                 raise PeerError(PEER, "token response without access_token", retryable=False) from err
             self._token_expires_at = time.monotonic() + max(0.0, expires_in - TOKEN_EXPIRY_MARGIN_SECONDS)
+
+
+def _field(response: httpx.Response, name: str, action: str) -> str:
+    try:
+        return response.json()[name]
+    except (ValueError, KeyError, TypeError) as err:
+        raise PeerError(PEER, f"{action} answered without {name}", retryable=False) from err
