@@ -1,0 +1,155 @@
+"""The store's tables as SQLAlchemy ORM models.
+
+Every change here needs a migration in `store/migrations/versions`; a test compares the two.
+Secrets never sit in a column in plaintext: `*_hash` columns hold keyed hashes and the
+credential columns hold Fernet ciphertext (see `store.crypto`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, MetaData, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from store.records import ConnectionState
+
+# Named constraints, so later migrations can drop or alter them by name on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware datetimes")
+    return value.astimezone(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes in Python on both databases.
+
+    PostgreSQL stores `timestamptz`. SQLite has no time zones, so it stores the UTC wall time as
+    fixed-width text, which still compares and sorts correctly in SQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every timestamp goes through UtcDateTime, so none can be stored naive by accident.
+    type_annotation_map = {datetime: UtcDateTime}
+
+
+class VendorAccountRow(Base):
+    """Our account at a vendor, with what its adapter needs to call it."""
+
+    __tablename__ = "vendor_accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    adapter: Mapped[str] = mapped_column(String(64))
+    credentials: Mapped[str] = mapped_column(Text)  # encrypted JSON
+    package_settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class TriggerTokenRow(Base):
+    """An External Trigger Token: lets a customer's admin connect their company to a vendor account."""
+
+    __tablename__ = "trigger_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class CompanyConnectionRow(Base):
+    """A SmartRecruiters company connected to one of our vendor accounts (the Connect flow)."""
+
+    __tablename__ = "company_connections"
+
+    company_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"), index=True)
+    consent_email: Mapped[str] = mapped_column(String(320))
+    state: Mapped[ConnectionState] = mapped_column(
+        Enum(
+            ConnectionState,
+            name="connection_state",
+            # A CHECK constraint rather than a PostgreSQL enum type: the same on both databases,
+            # and a new state needs no ALTER TYPE.
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda states: [state.value for state in states],
+        )
+    )
+    connected_at: Mapped[datetime]
+    disconnected_at: Mapped[datetime | None]
+    trigger_token_id: Mapped[str] = mapped_column(ForeignKey("trigger_tokens.id"))
+
+    def activate(self, *, vendor_account_id: str, trigger_token_id: str, consent_email: str, at: datetime) -> None:
+        self.vendor_account_id = vendor_account_id
+        self.trigger_token_id = trigger_token_id
+        self.consent_email = consent_email
+        self.state = ConnectionState.CONNECTED
+        self.connected_at = at
+        self.disconnected_at = None
+
+    def deactivate(self, *, at: datetime) -> None:
+        self.state = ConnectionState.DISCONNECTED
+        self.disconnected_at = at
+
+
+class PartnerCredentialRow(Base):
+    """Credentials we minted for SmartRecruiters to call us on behalf of one company."""
+
+    __tablename__ = "partner_credentials"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[str] = mapped_column(ForeignKey("company_connections.company_id"), index=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SmartRecruitersCredentialRow(Base):
+    """Credentials SmartRecruiters issued to us for one company: we post results with them."""
+
+    __tablename__ = "smartrecruiters_credentials"
+
+    company_id: Mapped[str] = mapped_column(ForeignKey("company_connections.company_id"), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret: Mapped[str] = mapped_column(Text)  # encrypted
+    created_at: Mapped[datetime]
+
+
+class VendorReferenceRow(Base):
+    """Which order a vendor's reference belongs to, for webhooks addressed to the whole account."""
+
+    __tablename__ = "vendor_references"
+
+    vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"), primary_key=True)
+    vendor_ref: Mapped[str] = mapped_column(String(255), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
