@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Fine on one machine; anywhere else tokens signed with it could be forged (the API warns).
 EMBEDDED_TOKEN_SIGNING_KEY = "embedded-token-signing-key-change-me!"
+EMBEDDED_ENCRYPTION_KEY = "PRiNG6COQ94pWcMUHqbYMaCsbofI-MQM1etZnkS5m04="
 
 
 class Settings(BaseSettings):
@@ -22,6 +24,12 @@ class Settings(BaseSettings):
 
     # Where this service keeps its files in embedded mode (Temporal's SQLite, simulators' state).
     data_dir: Path = Path("data")
+
+    # Our store: SQLite in the data folder by default; PostgreSQL in production
+    # (postgresql+psycopg://user:password@host:5432/assessments).
+    database_url: str | None = None
+    # Fernet keys for credentials at rest, comma-separated: the first encrypts, all decrypt (rotation).
+    encryption_keys: SecretStr = SecretStr(EMBEDDED_ENCRYPTION_KEY)
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -43,11 +51,19 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr = SecretStr(EMBEDDED_TOKEN_SIGNING_KEY)
     token_ttl_seconds: int = 3600
 
+    # The name SR admins see on the consent page and in "… is connected".
+    integration_name: str = "Temporal Assessments"
+
     # SmartRecruiters, as we call it
     sr_base_url: str = "http://127.0.0.1:8100"
     sr_token_url: str | None = None  # default: {sr_base_url}/identity/oauth/token
     sr_client_id: str = "partner-in-sim-company"
     sr_client_secret: SecretStr = SecretStr("embedded-sr-secret")
+    # Our partner-level master credentials from SR Partner Operations (Connect, partner configuration).
+    sr_master_client_id: str = "partner-master"
+    sr_master_client_secret: SecretStr = SecretStr("partner-master-secret")
+    # Where the consent page may send the admin back to (SR's `redirect`); default: SR_BASE_URL's origin.
+    sr_redirect_origins: list[str] = Field(default_factory=list)
     sr_timeout_seconds: float = 10.0
     sr_requests_per_second: float = 10.0  # SR's published limit per credential
     sr_max_in_flight: int = 8  # SR's published concurrency limit per credential
@@ -75,6 +91,15 @@ class Settings(BaseSettings):
     @property
     def temporal_rpc_timeout(self) -> timedelta:
         return timedelta(seconds=self.temporal_rpc_timeout_seconds)
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'assessments.db'}"
+
+    @property
+    def sr_redirect_origins_or_default(self) -> list[str]:
+        parts = urlsplit(self.sr_base_url)
+        return self.sr_redirect_origins or [f"{parts.scheme}://{parts.netloc}"]
 
     @property
     def sr_token_endpoint(self) -> str:

@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 
 from activities.orders import OrderActivities
 from settings import Settings, get_settings
-from smartrecruiters.client import SmartRecruitersClient
+from smartrecruiters.client import smartrecruiters_client
 from temporal_client import connect
 from vendors.registry import build_vendors
 from workflows.order import AssessmentOrderWorkflow
@@ -22,22 +22,9 @@ log = logging.getLogger("assessments.worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def smartrecruiters_client(settings: Settings) -> SmartRecruitersClient:
-    return SmartRecruitersClient(
-        base_url=settings.sr_base_url,
-        token_url=settings.sr_token_endpoint,
-        client_id=settings.sr_client_id,
-        client_secret=settings.sr_client_secret.get_secret_value(),
-        timeout_seconds=settings.sr_timeout_seconds,
-        requests_per_second=settings.sr_requests_per_second,
-        max_in_flight=settings.sr_max_in_flight,
-        attachment_part_name=settings.sr_attachment_part_name,
-    )
-
-
 async def run_worker(settings: Settings) -> None:
     client = await connect(settings)
-    smartrecruiters = smartrecruiters_client(settings)
+    smartrecruiters = smartrecruiters_client(settings, settings.sr_client_id, settings.sr_client_secret.get_secret_value())
     vendors = build_vendors(settings)
     activities = OrderActivities(smartrecruiters, vendors)
     stop = asyncio.Event()

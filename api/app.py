@@ -8,11 +8,15 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import errors, oauth, orders, packages, webhooks
+from api import consent, errors, oauth, orders, packages, webhooks
 from api.auth import TokenIssuer
+from api.consent_form import FormGuard
+from connections.connect import CompanyConnector
 from orders.catalog import Catalog
 from orders.intake import OrderIntake
 from settings import EMBEDDED_TOKEN_SIGNING_KEY, Settings, get_settings
+from smartrecruiters.client import smartrecruiters_client
+from store import Store
 from temporal_client import connect
 from vendors.registry import build_vendors
 
@@ -32,11 +36,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.catalog = Catalog(app.state.vendors)
         app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, settings)
         app.state.tokens = TokenIssuer(settings)
+        app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
+        app.state.store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
+        await app.state.store.migrate()
+        master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+        app.state.connector = CompanyConnector(app.state.store, master, settings.integration_name)
         try:
             yield
         finally:
             for vendor in app.state.vendors.values():
                 await vendor.aclose()
+            await master.aclose()
+            await app.state.store.dispose()
 
     app = FastAPI(
         title="SmartRecruiters assessment partner",
@@ -45,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (oauth, packages, orders, webhooks):
+    for module in (oauth, packages, orders, webhooks, consent):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["Operations"])

@@ -129,3 +129,17 @@ def _field(response: httpx.Response, name: str, action: str) -> str:
         return response.json()[name]
     except (ValueError, KeyError, TypeError) as err:
         raise PeerError(PEER, f"{action} answered without {name}", retryable=False) from err
+
+
+def smartrecruiters_client(settings, client_id: str, client_secret: str) -> SmartRecruitersClient:
+    """A client for one credential, configured from the settings."""
+    return SmartRecruitersClient(
+        base_url=settings.sr_base_url,
+        token_url=settings.sr_token_endpoint,
+        client_id=client_id,
+        client_secret=client_secret,
+        timeout_seconds=settings.sr_timeout_seconds,
+        requests_per_second=settings.sr_requests_per_second,
+        max_in_flight=settings.sr_max_in_flight,
+        attachment_part_name=settings.sr_attachment_part_name,
+    )

@@ -1,0 +1,80 @@
+"""GET/POST /integration: the consent page an SR company admin fills in to connect us."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
+from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS
+from connections.connect import ConnectRefused
+
+router = APIRouter(tags=["SmartRecruiters Connect"])
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+_EMAIL = TypeAdapter(EmailStr)
+COMPANY_ID = Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$", description="SmartRecruiters companyId")
+
+
+def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    context["integration_name"] = request.app.state.settings.integration_name
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def _problem(request: Request, status_code: int, heading: str, message: str) -> HTMLResponse:
+    return _page(request, "problem.html", status_code, heading=heading, message=message)
+
+
+def _redirect_allowed(request: Request, redirect: str | None) -> bool:
+    """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
+    if redirect is None:
+        return True
+    parts = urlsplit(redirect)
+    return parts.scheme in ("https", "http") and f"{parts.scheme}://{parts.netloc}" in request.app.state.settings.sr_redirect_origins_or_default
+
+
+def _form(request: Request, company_id: str, redirect: str | None, *, error: str | None = None, email: str | None = None, status_code: int = 200) -> HTMLResponse:
+    form_token, nonce = request.app.state.form_guard.issue(company_id)
+    response = _page(request, "consent.html", status_code, company_id=company_id, redirect=redirect, form_token=form_token, error=error, email=email)
+    secure = request.app.state.settings.public_url.startswith("https://")
+    response.set_cookie(COOKIE, nonce, max_age=FORM_LIFETIME_SECONDS, httponly=True, secure=secure, samesite="lax", path="/integration")
+    return response
+
+
+@router.get("/integration", response_class=HTMLResponse, summary="Consent page SR opens when an admin clicks Connect")
+async def consent_page(request: Request, companyId: str = COMPANY_ID, redirect: str | None = Query(None, max_length=2048)):
+    if not _redirect_allowed(request, redirect):
+        return _problem(request, 400, "This link is not valid", "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.")
+    return _form(request, companyId, redirect)
+
+
+@router.post("/integration", response_class=HTMLResponse, summary="Connect the company with an External Trigger Token")
+async def submit_consent(
+    request: Request,
+    companyId: str = Form(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$"),
+    token: str = Form("", max_length=200),
+    email: str = Form("", max_length=320),
+    form_token: str = Form("", max_length=2000),
+    redirect: str | None = Form(None, max_length=2048),
+):
+    if not _redirect_allowed(request, redirect):
+        return _problem(request, 400, "This link is not valid", "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.")
+    if not request.app.state.form_guard.check(form_token, request.cookies.get(COOKIE), companyId):
+        return _form(request, companyId, redirect, email=email, status_code=400, error="This form has expired or was not opened from SmartRecruiters. Please enter the token again.")
+    token = token.strip()
+    try:
+        email = str(_EMAIL.validate_python(email.strip()))
+    except ValidationError:
+        return _form(request, companyId, redirect, email=email, status_code=400, error="Please enter a valid email address.")
+    if not token:
+        return _form(request, companyId, redirect, email=email, status_code=400, error="Please enter your External Trigger Token.")
+    try:
+        await request.app.state.connector.connect(companyId, token, email)
+    except ConnectRefused as refusal:
+        return _form(request, companyId, redirect, email=email, status_code=400, error=str(refusal))
+    response = _page(request, "connected.html", company_id=companyId, redirect=redirect)
+    response.delete_cookie(COOKIE, path="/integration")
+    return response

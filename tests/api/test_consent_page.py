@@ -1,0 +1,77 @@
+"""The consent page an SR admin fills in: the form, CSRF, and refusals in plain words."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from store import Store
+
+
+@pytest.fixture
+async def browser_like(stack):
+    """An HTTP client that keeps cookies, as the admin's browser does."""
+    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+async def store(stack):
+    settings = stack.settings
+    opened = Store(settings.store_url, settings.encryption_keys.get_secret_value())
+    yield opened
+    await opened.dispose()
+
+
+def form_token(page: str) -> str:
+    return re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+
+
+async def test_the_page_asks_for_the_token_and_an_email(browser_like):
+    page = await browser_like.get("/integration", params={"companyId": "acme-1"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for needle in ('name="token"', 'name="email"', 'name="companyId" value="acme-1"', "External Trigger Token", 'for="email"'):
+        assert needle in page.text
+    assert "consent_form" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("redirect", ["https://evil.example/phish", "javascript:alert(1)", "//evil.example"])
+async def test_a_return_address_outside_smartrecruiters_is_refused(browser_like, redirect):
+    page = await browser_like.get("/integration", params={"companyId": "acme-1", "redirect": redirect})
+    assert page.status_code == 400 and "not a SmartRecruiters address" in page.text
+
+
+async def test_a_post_without_the_forms_cookie_is_refused(stack):
+    async with httpx.AsyncClient(base_url=stack.settings.public_url) as first, httpx.AsyncClient(base_url=stack.settings.public_url) as forger:
+        token = form_token((await first.get("/integration", params={"companyId": "acme-1"})).text)
+        response = await forger.post("/integration", data={"companyId": "acme-1", "token": "ett_x", "email": "a@example.com", "form_token": token})
+    assert response.status_code == 400 and "expired" in response.text
+
+
+async def test_a_form_for_one_company_cannot_connect_another(browser_like):
+    token = form_token((await browser_like.get("/integration", params={"companyId": "acme-1"})).text)
+    response = await browser_like.post("/integration", data={"companyId": "acme-2", "token": "ett_x", "email": "a@example.com", "form_token": token})
+    assert response.status_code == 400 and "expired" in response.text
+
+
+async def test_unknown_revoked_and_expired_tokens_are_explained(browser_like, store):
+    account = await store.create_vendor_account(name=f"consent-{uuid.uuid4().hex[:6]}", adapter="sandbox", credentials={})
+    revoked = await store.issue_trigger_token(account.id)
+    await store.revoke_trigger_token(revoked.token_id)
+    for token in ("ett_not-a-real-token", revoked.token):
+        page = (await browser_like.get("/integration", params={"companyId": "acme-3"})).text
+        response = await browser_like.post(
+            "/integration", data={"companyId": "acme-3", "token": token, "email": "admin@example.com", "form_token": form_token(page)}
+        )
+        assert response.status_code == 400
+        assert "not valid" in response.text and token not in response.text
+    assert await store.connection("acme-3") is None
+
+
+async def test_an_invalid_email_is_explained(browser_like):
+    page = (await browser_like.get("/integration", params={"companyId": "acme-4"})).text
+    response = await browser_like.post("/integration", data={"companyId": "acme-4", "token": "ett_x", "email": "not-an-email", "form_token": form_token(page)})
+    assert response.status_code == 400 and "valid email" in response.text
