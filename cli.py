@@ -94,6 +94,9 @@ def sim_smartrecruiters() -> None:
         partner_client_id=settings.partner_client_id,
         partner_client_secret=settings.partner_client_secret.get_secret_value(),
         attachment_part_name=settings.sr_attachment_part_name,
+        master_client_id=settings.sr_master_client_id,
+        master_client_secret=settings.sr_master_client_secret.get_secret_value(),
+        partner_name=settings.integration_name,
     )
     url = urlsplit(settings.sr_base_url)
     _serve(create_app(config), url.hostname, url.port)

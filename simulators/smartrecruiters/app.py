@@ -27,7 +27,7 @@ def create_app(config: SmartRecruitersSimConfig) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = DocumentStore(config.database_path)
         async with httpx.AsyncClient(timeout=PARTNER_TIMEOUT_SECONDS) as http:
-            simulator = Simulator(config, store, PartnerClient(http, config))
+            simulator = Simulator(config, store, PartnerClient(http))
             simulator.seed()
             app.state.simulator = simulator
             try:

@@ -11,15 +11,24 @@ class SmartRecruitersSimConfig:
     # Where this simulator is reachable, e.g. "http://127.0.0.1:8100".
     public_url: str
     database_path: Path
-    # SR-issued customer credentials the partner uses toward SR.
+    # SR-issued customer credentials of the embedded default company (`company_id`), which the
+    # partner uses toward SR without going through Connect.
     client_id: str
     client_secret: str
     # The partner service's base URL, e.g. "http://127.0.0.1:8000".
     partner_api_url: str
-    # Credentials SR presents to the partner at {partner_api_url}/oauth/token.
+    # Credentials SR presents to the partner at {partner_api_url}/oauth/token, for every company
+    # not connected through Connect (whose own credentials and the partner configuration's URLs
+    # are used instead).
     partner_client_id: str
     partner_client_secret: str
     company_id: str = "sim-company-1"
+    # The partner-level master credentials SR Partner Operations issues: they get tokens of scope
+    # `partner_configuration_manage`, for the partner configuration and the Connect handshake.
+    master_client_id: str = "partner-master"
+    master_client_secret: str = "partner-master-secret"
+    # How SR's "Apps & Integrations" page names the partner's app.
+    partner_name: str = "Assessment partner"
     # Unknown in SR's public docs (Gap 7), so configurable.
     attachment_part_name: str = "attachment"
     token_ttl_seconds: int = 3600

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
+from .companies import ConnectError
 from .faults import FaultRule
 from .partner import PartnerError
 from .simulator import Sim, Simulator
@@ -20,6 +21,8 @@ class CandidateIn(BaseModel):
     first_name: str = Field(min_length=1)
     last_name: str = Field(min_length=1)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    # SR's companyId of the candidate's company; the default company if not given.
+    company_id: str | None = Field(default=None, min_length=1)
 
 
 class MoveIn(BaseModel):
@@ -112,7 +115,9 @@ def list_candidates(sim: Sim) -> list[dict]:
 
 @router.post("/candidates", status_code=201)
 def add_candidate(candidate: CandidateIn, sim: Sim) -> dict:
-    return sim.add_candidate(candidate.first_name, candidate.last_name, candidate.email)
+    return sim.add_candidate(
+        candidate.first_name, candidate.last_name, candidate.email, candidate.company_id
+    )
 
 
 @router.post("/candidates/{candidate_id}/move")
@@ -149,8 +154,34 @@ async def resend_order(order_id: str, sim: Sim) -> JSONResponse:
 
 
 @router.get("/packages")
-async def list_packages(sim: Sim) -> list[dict]:
+async def list_packages(sim: Sim, company_id: str | None = None) -> list[dict]:
     try:
-        return await sim.packages()
+        return await sim.packages(company_id)
     except PartnerError as exc:
         raise HTTPException(502, str(exc)) from exc
+
+
+# --- a company's admin and the partner's app (Connect) -------------------------------------------
+
+
+@router.get("/companies")
+def list_companies(sim: Sim) -> list[dict]:
+    return sim.company_overview()
+
+
+@router.post("/companies/{company_id}/consent")
+def give_consent(company_id: str, sim: Sim) -> dict:
+    """The admin clicked Connect, then "Allow and Continue": the URL SR opens for them."""
+    try:
+        return {"consent_url": sim.companies.give_consent(company_id)}
+    except ConnectError as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+@router.post("/companies/{company_id}/disconnect")
+async def disconnect(company_id: str, sim: Sim) -> dict:
+    """The admin disconnected the partner's app; says what the partner answered."""
+    try:
+        return await sim.disconnect(company_id)
+    except ConnectError as exc:
+        raise HTTPException(409, str(exc)) from exc

@@ -1,4 +1,5 @@
-"""The recruiter's view: candidate list and candidate profile, as a simple ATS would show them."""
+"""The recruiter's and the admin's view: candidate list and profile, as a simple ATS would show
+them, and "Apps & Integrations", where an admin connects or disconnects the partner's app."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from .companies import ConnectError
 from .control import CandidateIn, candidate_or_404
 from .partner import PartnerError
-from .presentation import order_card
+from .presentation import integration_state, order_card
 from .simulator import Sim
 
 router = APIRouter(include_in_schema=False)
@@ -24,22 +26,67 @@ def _back_to_profile(candidate_id: str, anchor: str) -> RedirectResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, sim: Sim) -> HTMLResponse:
+    companies = [
+        {**company, "state": integration_state(company)} for company in sim.company_overview()
+    ]
     return templates.TemplateResponse(
-        request, "index.html", {"candidates": sim.candidates(), "config": sim.config}
+        request,
+        "index.html",
+        {
+            "candidates": sim.candidates(),
+            "companies": companies,
+            "partner_registered": sim.companies.partner_configuration() is not None,
+            "config": sim.config,
+        },
     )
 
 
 @router.post("/candidates")
 def add_candidate(candidate: Annotated[CandidateIn, Form()], sim: Sim) -> RedirectResponse:
-    created = sim.add_candidate(candidate.first_name, candidate.last_name, candidate.email)
+    created = sim.add_candidate(
+        candidate.first_name, candidate.last_name, candidate.email, candidate.company_id
+    )
     return RedirectResponse(f"/candidates/{created['id']}", status_code=303)
+
+
+# --- Apps & Integrations ------------------------------------------------------------------------
+
+
+@router.post("/companies/connect")
+def connect(company_id: Annotated[str, Form(min_length=1)], sim: Sim) -> RedirectResponse:
+    """Connect, then "Allow and Continue": consent is given and the browser goes to the
+    partner's consent page."""
+    try:
+        consent_url = sim.companies.give_consent(company_id)
+    except ConnectError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return RedirectResponse(consent_url, status_code=303)
+
+
+@router.post("/companies/disconnect")
+async def disconnect(
+    company_id: Annotated[str, Form(min_length=1)], sim: Sim
+) -> RedirectResponse:
+    try:
+        await sim.disconnect(company_id)
+    except ConnectError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return RedirectResponse("/#integrations", status_code=303)
+
+
+@router.get("/__sim/companies/{company_id}/connected", response_class=HTMLResponse)
+def connected(company_id: str, request: Request, sim: Sim) -> HTMLResponse:
+    """Where the partner's consent page sends the admin back (the `redirect` parameter)."""
+    return templates.TemplateResponse(
+        request, "connected.html", {"company": sim.companies.view(company_id), "config": sim.config}
+    )
 
 
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
 async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HTMLResponse:
     candidate = candidate_or_404(sim, candidate_id)
     try:
-        catalog, catalog_problem = await sim.packages(), None
+        catalog, catalog_problem = await sim.packages(sim.company_of(candidate)), None
     except PartnerError as exc:
         catalog, catalog_problem = [], str(exc)
     catalog_names = {package["id"]: package["name"] for package in catalog}

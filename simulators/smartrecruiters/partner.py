@@ -1,7 +1,11 @@
-"""SmartRecruiters as a client of the partner service: token exchange, package catalog, orders.
+"""SmartRecruiters as a client of the partner service: token exchange, package catalog, orders,
+disconnection.
 
 Paths and bodies follow SR's partner-app registry (`assessment-partner-app.json`): SR exchanges
-the partner-issued credentials at `/oauth/token`, then calls `/packages*` with a bearer token.
+the partner-issued credentials of a company at the partner's token URL, then calls the package
+and order URLs with a bearer token. A company connected through Connect is reached at the URLs of
+the stored partner configuration with its own credentials; every other company at the configured
+`partner_api_url` with the configured partner credentials (a `PartnerLink` says which).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -20,6 +25,11 @@ from .config import SmartRecruitersSimConfig
 REQUESTER = {"userId": "5f0c2a52-6a0e-4d1c-9a4b-2b7f3c1e8d10", "email": "recruiter@example.com"}
 
 ORDER_PATHS = {"manual": "/packages/orders", "inline": "/packages/inline/orders"}
+# The partner configuration's setting that holds the URL of each kind of order.
+ORDER_URL_SETTINGS = {"manual": "packageOrderUrl", "inline": "inlineAssessmentPackageOrderUrl"}
+# How SR fills the company into `integrationDisableUrl` is undocumented: a `{companyId}`
+# placeholder is replaced, otherwise the id is appended as the last path segment.
+COMPANY_ID_PLACEHOLDER = "{companyId}"
 
 # Renew a cached token this long before the partner says it expires, so it never lapses in flight.
 TOKEN_RENEWAL_MARGIN_SECONDS = 30
@@ -35,12 +45,70 @@ class PartnerAnswer:
     body: Any
 
 
+@dataclass(frozen=True)
+class PartnerLink:
+    """Where SR reaches the partner on behalf of one company, and with which credentials."""
+
+    token_url: str
+    client_id: str
+    client_secret: str
+    package_list_url: str
+    manual_order_url: str | None
+    inline_order_url: str | None
+    integration_disable_url: str | None = None
+
+    @classmethod
+    def embedded(cls, config: SmartRecruitersSimConfig) -> PartnerLink:
+        """The partner at `partner_api_url`, with the configured partner credentials."""
+        base = config.partner_api_url
+        return cls(
+            token_url=f"{base}/oauth/token",
+            client_id=config.partner_client_id,
+            client_secret=config.partner_client_secret,
+            package_list_url=f"{base}/packages",
+            manual_order_url=f"{base}{ORDER_PATHS['manual']}",
+            inline_order_url=f"{base}{ORDER_PATHS['inline']}",
+        )
+
+    @classmethod
+    def configured(
+        cls, configuration: dict[str, Any], credentials: dict[str, str]
+    ) -> PartnerLink:
+        """The partner at the URLs of its stored `PartnerConfiguration`, with the
+        `ClientCredentials` it issued for one company."""
+        return cls(
+            token_url=configuration["oauthTokenUrl"],
+            client_id=credentials["clientId"],
+            client_secret=credentials["clientSecret"],
+            package_list_url=configuration["assessmentPackageListUrl"],
+            manual_order_url=configuration.get(ORDER_URL_SETTINGS["manual"]),
+            inline_order_url=configuration.get(ORDER_URL_SETTINGS["inline"]),
+            integration_disable_url=configuration.get("integrationDisableUrl"),
+        )
+
+    def order_url(self, kind: str) -> str:
+        url = {"manual": self.manual_order_url, "inline": self.inline_order_url}[kind]
+        if url is None:
+            raise PartnerError(f"the partner configuration has no {ORDER_URL_SETTINGS[kind]}")
+        return url
+
+    def disable_url(self, company_id: str) -> str | None:
+        """Where to tell the partner that a company disconnected; None if it has no such URL."""
+        if self.integration_disable_url is None:
+            return None
+        segment = quote(company_id, safe="")
+        if COMPANY_ID_PLACEHOLDER in self.integration_disable_url:
+            return self.integration_disable_url.replace(COMPANY_ID_PLACEHOLDER, segment)
+        return f"{self.integration_disable_url.rstrip('/')}/{segment}"
+
+
 def order_request(
     config: SmartRecruitersSimConfig,
     kind: str,
     order_id: str,
     candidate: dict[str, Any],
     package_id: str,
+    company_id: str,
 ) -> dict[str, Any]:
     """The body SR posts to the partner for a manual (`AssessmentPackageOrderRequest`) or
     inline (`InlineAssessmentPackageOrderRequest`) order."""
@@ -52,7 +120,7 @@ def order_request(
         ),
         "assessmentPackageId": package_id,
         "jobId": job["id"],
-        "companyId": config.company_id,
+        "companyId": company_id,
     }
     name = {
         "email": candidate["email"],
@@ -74,80 +142,106 @@ def order_request(
     }
 
 
+@dataclass
+class _CachedToken:
+    value: str
+    renew_at: float  # time.monotonic()
+
+
 class PartnerClient:
-    def __init__(self, http: httpx.AsyncClient, config: SmartRecruitersSimConfig) -> None:
+    """SR's HTTP client toward the partner; caches one token per token URL and credentials."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
-        self._config = config
-        self._token: str | None = None
-        self._token_renew_at = 0.0
-        self._token_lock = asyncio.Lock()
+        self._tokens: dict[tuple[str, str, str], _CachedToken] = {}
+        self._token_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
 
-    async def post(self, path: str, body: dict[str, Any]) -> PartnerAnswer:
-        return await self._send("POST", path, json=body)
+    async def post(self, link: PartnerLink, url: str, body: dict[str, Any]) -> PartnerAnswer:
+        return await self._send(link, "POST", url, json=body)
 
-    async def packages(self) -> list[dict[str, Any]]:
+    async def delete(self, link: PartnerLink, url: str) -> PartnerAnswer:
+        return await self._send(link, "DELETE", url)
+
+    async def packages(self, link: PartnerLink) -> list[dict[str, Any]]:
         # How SR encodes the `requester` object in a header is undocumented (Gap 9): JSON here.
         answer = await self._send(
-            "GET", "/packages", headers={"requester": json.dumps({"email": REQUESTER["email"]})}
+            link,
+            "GET",
+            link.package_list_url,
+            headers={"requester": json.dumps({"email": REQUESTER["email"]})},
         )
         if answer.status == httpx.codes.NO_CONTENT:
             return []
         if answer.status != httpx.codes.OK:
-            raise PartnerError(f"GET /packages answered {answer.status}")
+            raise PartnerError(f"GET {link.package_list_url} answered {answer.status}")
         if not _is_package_list(answer.body):
-            raise PartnerError("GET /packages answered something other than a package list")
+            raise PartnerError("the partner answered something other than a package list")
         return answer.body
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> PartnerAnswer:
-        response = await self._authorized(method, path, renew_token=False, **kwargs)
+    def forget_token(self, link: PartnerLink) -> None:
+        """Drop the cached token of a link whose credentials the partner no longer honours."""
+        self._tokens.pop(_token_key(link), None)
+
+    async def _send(self, link: PartnerLink, method: str, url: str, **kwargs: Any) -> PartnerAnswer:
+        response = await self._authorized(link, method, url, renew_token=False, **kwargs)
         if response.status_code == httpx.codes.UNAUTHORIZED:
             # A restarted partner may have forgotten the cached token; retry once with a new one.
-            response = await self._authorized(method, path, renew_token=True, **kwargs)
+            response = await self._authorized(link, method, url, renew_token=True, **kwargs)
         return PartnerAnswer(response.status_code, _body(response))
 
     async def _authorized(
         self,
+        link: PartnerLink,
         method: str,
-        path: str,
+        url: str,
         *,
         renew_token: bool,
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        token = await self._access_token(renew_token)
+        token = await self._access_token(link, renew_token)
         headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
-        return await self._request(method, path, headers=headers, **kwargs)
+        return await self._request(method, url, headers=headers, **kwargs)
 
-    async def _access_token(self, renew: bool) -> str:
-        async with self._token_lock:
-            if renew or self._token is None or time.monotonic() >= self._token_renew_at:
-                response = await self._request(
-                    "POST",
-                    "/oauth/token",
-                    data={
-                        "grant_type": "client_credentials",
-                        "client_id": self._config.partner_client_id,
-                        "client_secret": self._config.partner_client_secret,
-                    },
-                )
-                if response.status_code != httpx.codes.OK:
-                    raise PartnerError(f"partner token endpoint answered {response.status_code}")
-                try:
-                    grant = response.json()
-                    token, lifetime = str(grant["access_token"]), int(grant["expires_in"])
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise PartnerError("partner token endpoint answered an invalid grant") from exc
-                self._token = token
-                renew_in = max(0, lifetime - TOKEN_RENEWAL_MARGIN_SECONDS)
-                self._token_renew_at = time.monotonic() + renew_in
-            return self._token
+    async def _access_token(self, link: PartnerLink, renew: bool) -> str:
+        key = _token_key(link)
+        async with self._token_locks.setdefault(key, asyncio.Lock()):
+            cached = self._tokens.get(key)
+            if renew or cached is None or time.monotonic() >= cached.renew_at:
+                cached = await self._fetch_token(link)
+                self._tokens[key] = cached
+            return cached.value
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        url = f"{self._config.partner_api_url}{path}"
+    async def _fetch_token(self, link: PartnerLink) -> _CachedToken:
+        response = await self._request(
+            "POST",
+            link.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": link.client_id,
+                "client_secret": link.client_secret,
+            },
+        )
+        if response.status_code != httpx.codes.OK:
+            raise PartnerError(f"partner token endpoint answered {response.status_code}")
+        try:
+            grant = response.json()
+            token, lifetime = str(grant["access_token"]), int(grant["expires_in"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PartnerError("partner token endpoint answered an invalid grant") from exc
+        renew_in = max(0, lifetime - TOKEN_RENEWAL_MARGIN_SECONDS)
+        return _CachedToken(token, time.monotonic() + renew_in)
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             return await self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise PartnerError(f"{method} {url} failed: {exc!r}") from exc
+
+
+def _token_key(link: PartnerLink) -> tuple[str, str, str]:
+    """A token is good for the token URL and credentials it was issued for."""
+    return link.token_url, link.client_id, link.client_secret
 
 
 def _is_package_list(body: Any) -> bool:

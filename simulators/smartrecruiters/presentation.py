@@ -1,4 +1,5 @@
-"""How SmartRecruiters shows an order: as a card on the candidate profile, and in its API."""
+"""How SmartRecruiters shows an order (as a card on the candidate profile, and in its API) and a
+company's connection with the partner's app."""
 
 from __future__ import annotations
 
@@ -105,6 +106,22 @@ def assessment_order(order: dict[str, Any]) -> dict[str, Any]:
         "attachments": report_links(order),
         "assessments": result.get("assessmentResults", []),
     }
+
+
+def integration_state(company: dict[str, Any]) -> str:
+    """How "Apps & Integrations" describes a company's connection with the partner's app."""
+    if company["integrated"]:
+        return "Connected"
+    if company["consented"]:
+        return "Consent given, waiting for the partner"
+    disconnect = company["last_disconnect"]
+    if disconnect is not None:
+        if disconnect["partner_status"] is not None:
+            return f"Disconnected (the partner answered {disconnect['partner_status']})"
+        return f"Disconnected (the partner was not told: {disconnect['partner_error']})"
+    if company["embedded"]:
+        return "Not connected (uses the embedded credentials)"
+    return "Not connected"
 
 
 def _is_web_url(url: Any) -> bool:

@@ -1,4 +1,5 @@
-"""The simulated SmartRecruiters company: its candidates, the orders it placed, their results.
+"""The simulated SmartRecruiters: its OAuth server, the companies' candidates, the orders they
+placed with the partner, their results, and the companies' Connect state (`companies`).
 
 Every read-modify-write below runs without an `await` in between, so on the single event loop
 it cannot interleave with another request (the partner may PATCH a result while SR is still
@@ -8,11 +9,11 @@ waiting for the partner's answer to the order).
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -20,9 +21,10 @@ import json_merge_patch
 from fastapi import Depends, Request
 
 from ..docstore import DocumentStore
+from .companies import Companies, NotIntegrated, credentials_match
 from .config import SmartRecruitersSimConfig
 from .faults import FaultQueue
-from .partner import ORDER_PATHS, PartnerClient, PartnerError, order_request
+from .partner import PartnerClient, PartnerError, PartnerLink, order_request
 
 SEED_JOB_TITLE = "Backend Engineer"
 SEED_CANDIDATES = (
@@ -31,9 +33,26 @@ SEED_CANDIDATES = (
     ("Alan", "Turing", "alan.turing@example.com"),
 )
 
+PARTNER_CONFIGURATION_SCOPE = "partner_configuration_manage"
+RESULT_SCOPE = "assessment_result_manage"
+ORDERS_READ_SCOPE = "assessment_orders_read"
+# What the partner's master credentials allow (security scheme `oauth2_master`).
+MASTER_SCOPES = (PARTNER_CONFIGURATION_SCOPE,)
+# What a company's SR-issued customer credentials allow: results, and the Customer API read.
+CUSTOMER_SCOPES = (RESULT_SCOPE, ORDERS_READ_SCOPE)
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """To whom SR issued a token: the partner itself (master credentials) or one company."""
+
+    client_id: str
+    scopes: tuple[str, ...]
+    company_id: str | None = None
 
 
 class Simulator:
@@ -42,8 +61,10 @@ class Simulator:
     ) -> None:
         self.config = config
         self.faults = FaultQueue()
+        self.companies = Companies(config, store)
         self._store = store
         self._partner = partner
+        self._embedded_link = PartnerLink.embedded(config)
 
     def seed(self) -> None:
         """Give a fresh company an open job and a few applicants; a restarted one keeps its data."""
@@ -56,21 +77,48 @@ class Simulator:
 
     # --- SR's OAuth server ---------------------------------------------------------------
 
-    def credentials_match(self, client_id: str, client_secret: str) -> bool:
-        # Compare both in constant time, and as bytes: compare_digest rejects non-ASCII str.
-        id_ok = hmac.compare_digest(client_id.encode(), self.config.client_id.encode())
-        secret_ok = hmac.compare_digest(client_secret.encode(), self.config.client_secret.encode())
-        return id_ok and secret_ok
+    def authenticate(self, client_id: str, client_secret: str) -> Grant | None:
+        """What a client presenting these credentials may do; None for unknown credentials."""
+        master_id, master_secret = self.config.master_client_id, self.config.master_client_secret
+        if credentials_match(client_id, client_secret, master_id, master_secret):
+            return Grant(client_id, MASTER_SCOPES)
+        company_id = self.companies.company_of_credentials(client_id, client_secret)
+        if company_id is None:
+            return None
+        return Grant(client_id, CUSTOMER_SCOPES, company_id)
 
-    def issue_token(self) -> dict[str, Any]:
+    def issue_token(self, grant: Grant) -> dict[str, Any]:
         token = secrets.token_urlsafe(32)
         ttl = self.config.token_ttl_seconds
-        self._store.put("token", token, {"expires_at": time.time() + ttl})
-        return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
+        self._store.put(
+            "token",
+            token,
+            {
+                "token": token,
+                "expires_at": time.time() + ttl,
+                "client_id": grant.client_id,
+                "scopes": list(grant.scopes),
+                "company_id": grant.company_id,
+            },
+        )
+        return {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": ttl,
+            "scope": " ".join(grant.scopes),
+        }
 
-    def token_is_valid(self, token: str) -> bool:
-        grant = self._store.get("token", token)
-        return grant is not None and grant["expires_at"] > time.time()
+    def token_grant(self, token: str) -> Grant | None:
+        """The grant of an issued, unexpired token; None otherwise."""
+        stored = self._store.get("token", token)
+        # Tokens stored before grants had scopes count as expired; clients then get new ones.
+        if stored is None or stored["expires_at"] <= time.time() or "scopes" not in stored:
+            return None
+        return Grant(stored["client_id"], tuple(stored["scopes"]), stored["company_id"])
+
+    def _revoke_tokens(self, client_id: str) -> None:
+        for stored in self._store.find("token", client_id=client_id):
+            self._store.delete("token", stored["token"])
 
     # --- request record ------------------------------------------------------------------
 
@@ -115,10 +163,13 @@ class Simulator:
     def candidate(self, candidate_id: str) -> dict[str, Any] | None:
         return self._store.get("candidate", candidate_id)
 
-    def add_candidate(self, first_name: str, last_name: str, email: str) -> dict[str, Any]:
+    def add_candidate(
+        self, first_name: str, last_name: str, email: str, company_id: str | None = None
+    ) -> dict[str, Any]:
         job = self._store.all("job")[0]
         candidate = {
             "id": str(uuid.uuid4()),
+            "company_id": company_id or self.config.company_id,
             "first_name": first_name,
             "last_name": last_name,
             "email": email,
@@ -159,8 +210,12 @@ class Simulator:
     def orders_of_application(self, application_id: str) -> list[dict[str, Any]]:
         return list(self._store.find("order", application_id=application_id))
 
-    def application_exists(self, application_id: str) -> bool:
-        return any(self._store.find("candidate", application_id=application_id))
+    def application_candidate(self, application_id: str) -> dict[str, Any] | None:
+        return next(self._store.find("candidate", application_id=application_id), None)
+
+    def company_of(self, record: dict[str, Any]) -> str:
+        """The company of a candidate or an order (the default one if stored before companies)."""
+        return record.get("company_id") or self.config.company_id
 
     async def place_order(
         self, candidate: dict[str, Any], package_id: str, *, kind: str, trigger: str
@@ -170,8 +225,10 @@ class Simulator:
         `trigger` is "manual" when a recruiter (or a test) places it, "auto" for a hiring step.
         """
         order_id = str(uuid.uuid4())
+        company_id = self.company_of(candidate)
         order = {
             "order_id": order_id,
+            "company_id": company_id,
             "kind": kind,
             "trigger": trigger,
             "candidate_id": candidate["id"],
@@ -182,8 +239,9 @@ class Simulator:
             "patches": [],
             "attachments": [],
             "partner_request": {
-                "path": ORDER_PATHS[kind],
-                "body": order_request(self.config, kind, order_id, candidate, package_id),
+                "body": order_request(
+                    self.config, kind, order_id, candidate, package_id, company_id
+                ),
             },
             "partner_status": None,
             "partner_body": None,
@@ -194,20 +252,61 @@ class Simulator:
         return await self.send_order(order_id)
 
     async def send_order(self, order_id: str) -> dict[str, Any]:
-        """(Re)send an order's request body to the partner and keep the partner's answer."""
-        request = self._store.get("order", order_id)["partner_request"]
+        """(Re)send an order's request body to the partner and keep the partner's answer.
+
+        The partner is reached as its company's link says now, so a resend after the company
+        connected goes where the partner configuration points.
+        """
+        sent = self._store.get("order", order_id)
+        link = self.partner_link(self.company_of(sent))
         try:
-            answer = await self._partner.post(request["path"], request["body"])
+            url = link.order_url(sent["kind"])
+            answer = await self._partner.post(link, url, sent["partner_request"]["body"])
             status, body, error = answer.status, answer.body, None
         except PartnerError as exc:
             status, body, error = None, None, str(exc)
+        # Read again: the partner may have reported progress while SR waited for its answer.
         order = self._store.get("order", order_id)
         order.update(partner_status=status, partner_body=body, partner_error=error)
         self._store.put("order", order_id, order)
         return order
 
-    async def packages(self) -> list[dict[str, Any]]:
-        return await self._partner.packages()
+    async def packages(self, company_id: str | None = None) -> list[dict[str, Any]]:
+        """The partner's package catalog as one company (the default one if None) sees it."""
+        link = self.partner_link(company_id or self.config.company_id)
+        return await self._partner.packages(link)
+
+    # --- the companies' connection with the partner ---------------------------------------
+
+    def partner_link(self, company_id: str) -> PartnerLink:
+        """The partner configuration's URLs and the company's own partner-issued credentials if
+        it connected through Connect; otherwise the configured partner URL and credentials."""
+        return self.companies.partner_link(company_id) or self._embedded_link
+
+    def company_overview(self) -> list[dict[str, Any]]:
+        return self.companies.overview(self.company_of(c) for c in self.candidates())
+
+    async def disconnect(self, company_id: str) -> dict[str, Any]:
+        """The admin disconnects the partner's app: SR tells the partner (`integrationDisableUrl`,
+        with a token for that company), then ends the integration whatever the partner answered,
+        and the SR-issued credentials stop working."""
+        link = self.companies.partner_link(company_id)
+        if link is None:
+            raise NotIntegrated(f"Company {company_id} is not connected to the partner")
+        url = link.disable_url(company_id)
+        status, error = None, None
+        if url is None:
+            error = "the partner configuration has no integrationDisableUrl"
+        else:
+            try:
+                status = (await self._partner.delete(link, url)).status
+            except PartnerError as exc:
+                error = str(exc)
+        self._partner.forget_token(link)
+        revoked_client_id = self.companies.end_integration(company_id, status, error)
+        if revoked_client_id is not None:
+            self._revoke_tokens(revoked_client_id)
+        return {"company_id": company_id, "partner_status": status, "partner_error": error}
 
     # --- results reported by the partner -------------------------------------------------
 

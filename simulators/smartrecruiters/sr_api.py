@@ -1,15 +1,17 @@
 """The API SmartRecruiters hosts for an assessment partner.
 
-OAuth token, result PATCH and attachment upload (Assessment API 2021), the Customer-API read of
-an application's assessment orders, and the download of uploaded reports. Error bodies use SR's
-`ErrorResponse`, except on the token endpoint, which answers in RFC 6749 form.
+OAuth token; partner configuration and per-company integration (Connect), with master tokens;
+result PATCH and attachment upload (Assessment API 2021), with a company's customer tokens, for
+that company's orders only; the Customer-API read of an application's assessment orders; and the
+download of uploaded reports. Error bodies use SR's `ErrorResponse`, except on the token
+endpoint, which answers in RFC 6749 form.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Awaitable, Callable
+from typing import Annotated, Any, Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -17,16 +19,34 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .companies import AlreadyIntegrated, ConnectError, ConsentRequired, NoPartnerConfiguration
 from .presentation import assessment_order
-from .simulator import Sim, Simulator
-from .validation import package_result_errors
+from .simulator import (
+    ORDERS_READ_SCOPE,
+    PARTNER_CONFIGURATION_SCOPE,
+    RESULT_SCOPE,
+    Grant,
+    Sim,
+    Simulator,
+)
+from .validation import package_result_errors, partner_configuration_errors, schema_errors
 
 RESULTS_PATH = "/assessment-api/v202010/orders/{order_id}/results"
+PARTNER_CONFIGURATION_PATH = "/assessment-api/v202010/partner/configuration"
+INTEGRATION_PATH = "/assessment-api/v202010/integration/company/{company_id}"
 # SR lists only application/json but cites RFC 7396, whose own media type is merge-patch (Gap 8).
 JSON_MEDIA_TYPES = {"application/json", "application/merge-patch+json"}
 # The partner-facing write API: requests here are recorded and subject to injected faults.
 RECORDED_PATH_PREFIXES = ("/identity/oauth/token", "/assessment-api/v202010/")
 INVALID_PATCH = "Invalid result partial update"
+INVALID_CONFIGURATION = "Invalid configuration provided"
+INVALID_CREDENTIALS = "Invalid request body"
+# SR's status and error code for each reason it refuses to integrate a company.
+INTEGRATION_REFUSALS: dict[type[ConnectError], tuple[int, str]] = {
+    NoPartnerConfiguration: (404, "CONFIGURATION_NOT_FOUND"),
+    ConsentRequired: (403, "CONSENT_REQUIRED"),
+    AlreadyIntegrated: (409, "ALREADY_INTEGRATED"),
+}
 
 
 class SrApiError(Exception):
@@ -81,19 +101,55 @@ async def record_and_inject_faults(
     return response
 
 
-def require_bearer(request: Request, sim: Sim) -> None:
+def bearer_grant(request: Request, sim: Sim) -> Grant:
+    """The grant of the request's bearer token; 401 without a valid one."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not sim.token_is_valid(token.strip()):
+    grant = sim.token_grant(token.strip()) if scheme.lower() == "bearer" else None
+    if grant is None:
         raise SrApiError(
             401,
             "NOT_AUTHORIZED_TO_ACCESS_RESOURCE",
             "Missing, invalid or expired bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return grant
+
+
+def scope_required(scope: str) -> Callable[[Grant], Grant]:
+    """A dependency: the request's grant, which must include `scope` (403 otherwise)."""
+
+    def granted(grant: Annotated[Grant, Depends(bearer_grant)]) -> Grant:
+        if scope not in grant.scopes:
+            raise SrApiError(403, "INSUFFICIENT_SCOPE", f"Request missed required scope {scope}")
+        return grant
+
+    return granted
+
+
+MasterGrant = Annotated[Grant, Depends(scope_required(PARTNER_CONFIGURATION_SCOPE))]
+ResultGrant = Annotated[Grant, Depends(scope_required(RESULT_SCOPE))]
+OrdersReadGrant = Annotated[Grant, Depends(scope_required(ORDERS_READ_SCOPE))]
+
+
+def require_company(grant: Grant, company_id: str, what: str) -> None:
+    """A customer token reaches only its own company's data."""
+    if grant.company_id != company_id:
+        raise SrApiError(403, "ACCESS_DENIED", f"{what} belongs to another company")
+
+
+async def json_body(request: Request, code: str, summary: str) -> Any:
+    """The request's JSON body; 415 for another media type, 400 (with `code`) if malformed."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type not in JSON_MEDIA_TYPES:
+        message = f"Unsupported payload format {media_type!r}"
+        raise SrApiError(415, "UNSUPPORTED_MEDIA_TYPE", message)
+    try:
+        return json.loads(await request.body())
+    except ValueError as exc:
+        raise SrApiError(400, code, f"(body): malformed JSON: {exc}", summary) from exc
 
 
 router = APIRouter()
-authorized = [Depends(require_bearer)]
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -109,15 +165,57 @@ async def issue_token(request: Request, sim: Sim) -> JSONResponse:
         return _oauth_error(400, "invalid_request", f"Missing form field(s): {', '.join(missing)}")
     if fields["grant_type"] != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "Only client_credentials is supported")
-    if not sim.credentials_match(fields["client_id"], fields["client_secret"]):
+    grant = sim.authenticate(fields["client_id"], fields["client_secret"])
+    if grant is None:
         return _oauth_error(401, "invalid_client", "Unknown client or wrong secret")
-    return JSONResponse(sim.issue_token(), headers={"Cache-Control": "no-store"})
+    return JSONResponse(sim.issue_token(grant), headers={"Cache-Control": "no-store"})
 
 
-def _order_or_404(sim: Simulator, order_id: str) -> dict:
+# --- partner configuration and Connect (master token) -------------------------------------------
+
+
+@router.put(PARTNER_CONFIGURATION_PATH)
+async def save_partner_configuration(request: Request, sim: Sim, _grant: MasterGrant) -> dict:
+    configuration = await json_body(request, "INVALID_CONFIGURATION", INVALID_CONFIGURATION)
+    errors = partner_configuration_errors(configuration)
+    if errors:
+        raise SrApiError(400, "INVALID_CONFIGURATION", errors, INVALID_CONFIGURATION)
+    return sim.companies.save_partner_configuration(configuration)
+
+
+@router.get(PARTNER_CONFIGURATION_PATH)
+def partner_configuration(sim: Sim, _grant: MasterGrant) -> dict:
+    configuration = sim.companies.partner_configuration()
+    if configuration is None:
+        raise SrApiError(404, "CONFIGURATION_NOT_FOUND", "Configuration does not exist")
+    return configuration
+
+
+@router.post(INTEGRATION_PATH)
+async def integrate_company(
+    company_id: str, request: Request, sim: Sim, _grant: MasterGrant
+) -> dict:
+    """The partner hands over the credentials it issued for a company that consented, and gets
+    SR-issued customer credentials for it in return."""
+    credentials = await json_body(request, "INVALID_CREDENTIALS", INVALID_CREDENTIALS)
+    errors = schema_errors("ClientCredentials", credentials)
+    if errors:
+        raise SrApiError(400, "INVALID_CREDENTIALS", errors, INVALID_CREDENTIALS)
+    try:
+        return sim.companies.integrate(company_id, credentials)
+    except ConnectError as exc:
+        status, code = INTEGRATION_REFUSALS[type(exc)]
+        raise SrApiError(status, code, str(exc)) from exc
+
+
+# --- results (customer token of the order's company) -------------------------------------------
+
+
+def _company_order(sim: Simulator, order_id: str, grant: Grant) -> dict:
     order = sim.order(order_id)
     if order is None:
         raise SrApiError(404, "ORDER_NOT_FOUND", "Order with given id does not exist")
+    require_company(grant, sim.company_of(order), "Order")
     return order
 
 
@@ -125,26 +223,18 @@ def _order_or_404(sim: Simulator, order_id: str) -> dict:
 # could let a concurrent request's change be overwritten.
 
 
-@router.patch(RESULTS_PATH, dependencies=authorized)
-async def update_result(order_id: str, request: Request, sim: Sim) -> dict:
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type not in JSON_MEDIA_TYPES:
-        message = f"Unsupported payload format {media_type!r}"
-        raise SrApiError(415, "UNSUPPORTED_MEDIA_TYPE", message)
-    try:
-        patch = json.loads(await request.body())
-    except ValueError as exc:
-        message = f"(body): malformed JSON: {exc}"
-        raise SrApiError(400, "INVALID_RESULT", message, INVALID_PATCH) from exc
-    order = _order_or_404(sim, order_id)
+@router.patch(RESULTS_PATH)
+async def update_result(order_id: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
+    patch = await json_body(request, "INVALID_RESULT", INVALID_PATCH)
+    order = _company_order(sim, order_id, grant)
     errors = package_result_errors(patch)
     if errors:
         raise SrApiError(400, "INVALID_RESULT", errors, INVALID_PATCH)
     return sim.apply_result_patch(order, patch)
 
 
-@router.post(RESULTS_PATH + "/attachment", status_code=201, dependencies=authorized)
-async def add_attachment(order_id: str, request: Request, sim: Sim) -> dict:
+@router.post(RESULTS_PATH + "/attachment", status_code=201)
+async def add_attachment(order_id: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
     part_name = sim.config.attachment_part_name
     try:
         form = await request.form()
@@ -152,7 +242,7 @@ async def add_attachment(order_id: str, request: Request, sim: Sim) -> dict:
         raise SrApiError(400, "INVALID_ATTACHMENT", str(exc.detail)) from exc
     upload = form.get(part_name)
     data = await upload.read() if isinstance(upload, UploadFile) else None
-    order = _order_or_404(sim, order_id)
+    order = _company_order(sim, order_id, grant)
     if order["kind"] == "inline":
         raise SrApiError(
             400, "INLINE_ORDER", "Adding attachment to inline assessment orders is not supported."
@@ -177,10 +267,12 @@ def download_file(file_id: str, sim: Sim) -> Response:
     return Response(data, media_type=meta["content_type"], headers=headers)
 
 
-@router.get("/assessment-api/v202107/assessment-orders", dependencies=authorized)
+@router.get("/assessment-api/v202107/assessment-orders")
 def assessment_orders(
-    sim: Sim, application_id: Annotated[str, Query(alias="applicationId")]
+    sim: Sim, grant: OrdersReadGrant, application_id: Annotated[str, Query(alias="applicationId")]
 ) -> list[dict]:
-    if not sim.application_exists(application_id):
+    candidate = sim.application_candidate(application_id)
+    if candidate is None:
         raise SrApiError(404, "APPLICATION_NOT_FOUND", "There is no application with given id")
+    require_company(grant, sim.company_of(candidate), "Application")
     return [assessment_order(order) for order in sim.orders_of_application(application_id)]
