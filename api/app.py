@@ -35,10 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.vendors = build_vendors(settings)
         app.state.catalog = Catalog(app.state.vendors)
         app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, settings)
-        app.state.tokens = TokenIssuer(settings)
-        app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         app.state.store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
         await app.state.store.migrate()
+        app.state.tokens = TokenIssuer(settings, app.state.store)
+        app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
         app.state.connector = CompanyConnector(app.state.store, master, settings.integration_name)
         try:

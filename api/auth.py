@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from settings import Settings
+from store import Store
 
 AUDIENCE = "smartrecruiters"
 
@@ -21,29 +22,40 @@ AUDIENCE = "smartrecruiters"
 @dataclass(frozen=True)
 class Caller:
     client_id: str
+    # The SR company the credentials were minted for at Connect; None for the embedded-mode
+    # credentials from the settings, which speak for any company.
+    company_id: str | None
+
+    def may_act_for(self, company_id: str) -> bool:
+        return self.company_id is None or self.company_id == company_id
 
 
 class TokenIssuer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: Store) -> None:
         self._key = settings.token_signing_key.get_secret_value()
         self._ttl = settings.token_ttl_seconds
         self._client_id = settings.partner_client_id
         self._client_secret = settings.partner_client_secret.get_secret_value()
+        self._store = store
 
-    def authenticate(self, client_id: str, client_secret: str) -> bool:
-        # Both compared in constant time, so timing tells nothing about which part was wrong.
+    async def authenticate(self, client_id: str, client_secret: str) -> Caller | None:
+        """The caller these client credentials belong to: a connected company, or embedded mode."""
+        # Both parts compared in constant time, so timing tells nothing about which was wrong.
         id_ok = hmac.compare_digest(client_id.encode(), self._client_id.encode())
         secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
-        return id_ok & secret_ok
+        if id_ok & secret_ok:
+            return Caller(client_id=client_id, company_id=None)
+        company_id = await self._store.authenticate_partner(client_id, client_secret)
+        return Caller(client_id=client_id, company_id=company_id) if company_id else None
 
-    def issue(self, client_id: str) -> tuple[str, int]:
+    def issue(self, caller: Caller) -> tuple[str, int]:
         now = int(time.time())
-        token = jwt.encode({"sub": client_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl}, self._key, algorithm="HS256")
-        return token, self._ttl
+        claims = {"sub": caller.client_id, "company": caller.company_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl}
+        return jwt.encode(claims, self._key, algorithm="HS256"), self._ttl
 
     def verify(self, token: str) -> Caller:
         claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE, options={"require": ["exp", "sub"]})
-        return Caller(client_id=claims["sub"])
+        return Caller(client_id=claims["sub"], company_id=claims.get("company"))
 
 
 _bearer = HTTPBearer(auto_error=False)

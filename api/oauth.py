@@ -59,9 +59,10 @@ async def issue_token(
     if basic is None and not all(credentials):
         return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
     tokens = request.app.state.tokens
-    if not tokens.authenticate(*credentials):
+    caller = await tokens.authenticate(*credentials)
+    if caller is None:
         return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
-    token, expires_in = tokens.issue(credentials[0])
+    token, expires_in = tokens.issue(caller)
     return JSONResponse(
         AccessToken(access_token=token, expires_in=expires_in).model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
     )

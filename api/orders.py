@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from api.auth import smartrecruiters_caller
+from api.auth import Caller, smartrecruiters_caller
 from orders.catalog import UnknownPackage
 from orders.intake import InvitationRefused, InvitationUnavailable
 from smartrecruiters.models import (
@@ -14,12 +14,19 @@ from smartrecruiters.models import (
     InlineAssessmentPackageResponse,
 )
 
-router = APIRouter(tags=["SmartRecruiters"], dependencies=[Depends(smartrecruiters_caller)])
+router = APIRouter(tags=["SmartRecruiters"])
+
+
+def _check_company(caller: Caller, company_id: str) -> None:
+    # A company's credentials order for that company only.
+    if not caller.may_act_for(company_id):
+        raise HTTPException(403, "These credentials are not valid for this company")
 
 
 @router.post("/packages/orders", status_code=202, responses={404: {"description": "There is no package which was ordered"}})
-async def place_order(body: AssessmentPackageOrderRequest, request: Request):
+async def place_order(body: AssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
+    _check_company(caller, body.companyId)
     try:
         await request.app.state.intake.place(body)
     except UnknownPackage:
@@ -36,8 +43,9 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request):
         503: {"description": "The link is not ready yet; retry"},
     },
 )
-async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request: Request):
+async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Place an order and answer with the URL of the candidate's assessment."""
+    _check_company(caller, body.companyId)
     try:
         url = await request.app.state.intake.place_inline(body)
     except UnknownPackage:

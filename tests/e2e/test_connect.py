@@ -1,0 +1,112 @@
+"""Connect end to end: SR's admin opens our consent page, enters a token, the company is connected."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from connections.partner_configuration import partner_configuration
+from smartrecruiters.client import smartrecruiters_client
+from store import ConnectionState, Store
+
+
+@pytest.fixture
+async def store(stack):
+    opened = Store(stack.settings.store_url, stack.settings.encryption_keys.get_secret_value())
+    yield opened
+    await opened.dispose()
+
+
+@pytest.fixture
+async def registered(stack):
+    """Our partner configuration, registered at SR with our master credentials."""
+    settings = stack.settings
+    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+    stored = await master.put_partner_configuration(partner_configuration(settings))
+    assert await master.get_partner_configuration() == stored
+    await master.aclose()
+    return stored
+
+
+@pytest.fixture
+async def trigger_token(store) -> str:
+    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={"api_key": "k"})
+    return (await store.issue_trigger_token(account.id)).token
+
+
+async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:
+    page = await http.get(consent_url)
+    assert page.status_code == 200
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    return await http.post(consent_url.split("?")[0], data=fields | {"token": token, "email": email})
+
+
+async def test_admin_connects_a_company_with_an_external_trigger_token(world, store, registered, trigger_token):
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
+    assert consent["consent_url"].startswith(registered["consentUrl"] + "?companyId=" + company_id)
+
+    async with httpx.AsyncClient(timeout=30, follow_redirects=True) as admin:
+        done = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
+        assert done.status_code == 200 and "is connected" in done.text
+        back = re.search(r'id="return" href="([^"]+)"', done.text).group(1)
+        assert "is connected" in (await admin.get(back.replace("&amp;", "&"))).text  # SR's own page agrees
+
+        # The same form posted again (a replay, or a double click) connects nothing twice.
+        again = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
+        assert again.status_code == 400 and "already connected" in again.text
+
+    connection = await store.connection(company_id)
+    assert connection.state == ConnectionState.CONNECTED and connection.consent_email == "admin@example.com"
+    assert await store.smartrecruiters_credentials(company_id) is not None
+    [company] = [c for c in (await world.http.get(f"{world.sr}/__sim/companies")).json() if c["company_id"] == company_id]
+    assert company["integrated"] is True
+
+    # SR now calls us with that company's credentials: a token, then the catalog.
+    packages = await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company_id})
+    assert packages.status_code == 200 and {p["id"] for p in packages.json()} >= {"skills-fullstack", "background-standard"}
+
+
+async def test_smartrecruiters_refusing_the_connection_leaves_nothing_behind(world, store, registered, trigger_token):
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    # No consent given at SR: SR answers 403 to our integration call.
+    consent_url = f"{registered['consentUrl']}?companyId={company_id}"
+    async with httpx.AsyncClient(timeout=30) as admin:
+        refused = await fill_in_consent(admin, consent_url, trigger_token, "admin@example.com")
+    assert refused.status_code == 400 and "no consent" in refused.text
+    assert await store.connection(company_id) is None
+
+
+async def test_smartrecruiters_down_during_connect_can_be_retried(world, store, registered, trigger_token):
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
+    (await world.http.post(f"{world.sr}/__sim/faults", json={"status": 503, "count": 1, "path_contains": f"/integration/company/{company_id}"})).raise_for_status()
+    async with httpx.AsyncClient(timeout=30) as admin:
+        failed = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
+        assert failed.status_code == 400 and "could not be reached" in failed.text
+        assert await store.connection(company_id) is None
+        retried = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
+    assert retried.status_code == 200 and "is connected" in retried.text
+
+
+async def test_a_companys_credentials_cannot_order_for_another_company(stack, store):
+    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
+    issued = await store.issue_trigger_token(account.id)
+    client_id, secret = Store.mint_partner_credentials()
+    await store.complete_connection(
+        company_id="company-a", vendor_account_id=account.id, trigger_token_id=issued.token_id, consent_email="a@example.com",
+        partner_client_id=client_id, partner_client_secret=secret, sr_client_id="sr-a", sr_client_secret="sr-secret-a",
+    )  # fmt: skip
+    async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
+        token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
+        order_id = str(uuid.uuid4())
+        body = {
+            "resultCallbackURL": f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{order_id}/results",
+            "assessmentPackageId": "skills-fullstack", "companyId": "company-b", "jobId": "j",
+            "candidate": {"email": "c@example.com", "firstName": "C", "lastName": "D"}, "job": {"id": "j"},
+        }  # fmt: skip
+        response = await sr.post("/packages/orders", json=body, headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert response.status_code == 403
