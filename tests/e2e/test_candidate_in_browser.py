@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-from playwright.async_api import async_playwright
-
 from simulators.sandbox_vendor.catalog import PACKAGES
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Flags for a closed network and a root user (see the machine notes): no sandbox, no background calls.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-async def browser():
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def test_candidate_takes_the_test_and_the_recruiter_sees_the_score(world, browser):

@@ -6,35 +6,8 @@ import re
 import uuid
 
 import httpx
-import pytest
 
-from connections.partner_configuration import partner_configuration
-from smartrecruiters.client import smartrecruiters_client
 from store import ConnectionState, Store
-
-
-@pytest.fixture
-async def store(stack):
-    opened = Store(stack.settings.store_url, stack.settings.encryption_keys.get_secret_value())
-    yield opened
-    await opened.dispose()
-
-
-@pytest.fixture
-async def registered(stack):
-    """Our partner configuration, registered at SR with our master credentials."""
-    settings = stack.settings
-    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
-    stored = await master.put_partner_configuration(partner_configuration(settings))
-    assert await master.get_partner_configuration() == stored
-    await master.aclose()
-    return stored
-
-
-@pytest.fixture
-async def trigger_token(store) -> str:
-    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={"api_key": "k"})
-    return (await store.issue_trigger_token(account.id)).token
 
 
 async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:

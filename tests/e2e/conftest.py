@@ -1,0 +1,51 @@
+"""Fixtures of the end-to-end tests: a headless Chromium, our registration at SR, a trigger token."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+from playwright.async_api import async_playwright
+
+from connections.partner_configuration import partner_configuration
+from smartrecruiters.client import smartrecruiters_client
+from store import Store
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a closed network and a root user (see the machine notes): no sandbox, no background calls.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+async def browser():
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def store(stack):
+    opened = Store(stack.settings.store_url, stack.settings.encryption_keys.get_secret_value())
+    yield opened
+    await opened.dispose()
+
+
+@pytest.fixture
+async def registered(stack):
+    """Our partner configuration, registered at SR with our master credentials."""
+    settings = stack.settings
+    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+    stored = await master.put_partner_configuration(partner_configuration(settings))
+    assert await master.get_partner_configuration() == stored
+    await master.aclose()
+    return stored
+
+
+@pytest.fixture
+async def trigger_token(store) -> str:
+    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={"api_key": "k"})
+    return (await store.issue_trigger_token(account.id)).token
