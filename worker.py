@@ -11,7 +11,8 @@ from temporalio.worker import Worker
 
 from activities.orders import OrderActivities
 from settings import Settings, get_settings
-from smartrecruiters.client import smartrecruiters_client
+from connections.smartrecruiters_clients import SmartRecruitersClients
+from store import Store
 from temporal_client import connect
 from vendors.registry import build_vendors
 from workflows.order import AssessmentOrderWorkflow
@@ -24,7 +25,9 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 async def run_worker(settings: Settings) -> None:
     client = await connect(settings)
-    smartrecruiters = smartrecruiters_client(settings, settings.sr_client_id, settings.sr_client_secret.get_secret_value())
+    store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
+    await store.migrate()
+    smartrecruiters = SmartRecruitersClients(settings, store)
     vendors = build_vendors(settings)
     activities = OrderActivities(smartrecruiters, vendors)
     stop = asyncio.Event()
@@ -44,6 +47,7 @@ async def run_worker(settings: Settings) -> None:
             log.info("worker stopping")
     finally:
         await smartrecruiters.aclose()
+        await store.dispose()
         for vendor in vendors.values():
             await vendor.aclose()
 

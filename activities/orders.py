@@ -26,7 +26,7 @@ from orders.models import (
     VendorStatus,
 )
 from peers import PeerError
-from smartrecruiters.client import SmartRecruitersClient
+from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
 from vendors.base import VendorAdapter
 
@@ -49,7 +49,7 @@ def peer_errors() -> Iterator[None]:
 
 
 class OrderActivities:
-    def __init__(self, smartrecruiters: SmartRecruitersClient, vendors: dict[str, VendorAdapter]) -> None:
+    def __init__(self, smartrecruiters: SmartRecruitersClients, vendors: dict[str, VendorAdapter]) -> None:
         self._sr = smartrecruiters
         self._vendors = vendors
 
@@ -99,13 +99,15 @@ class OrderActivities:
             report = await self._vendor(transfer.vendor.vendor).download_report(transfer.vendor.ref)
             if report is None:
                 return ReportLink()
-            url = await self._sr.upload_attachment(transfer.order_id, report.filename, report.content, report.content_type)
+            sr = await self._sr.for_company(transfer.company_id)
+            url = await sr.upload_attachment(transfer.order_id, report.filename, report.content, report.content_type)
         return ReportLink(url=url)
 
     @activity.defn
     async def update_smartrecruiters(self, request: SrUpdateRequest) -> None:
         with peer_errors():
-            await self._sr.patch_result(request.order_id, package_result_patch(request.update))
+            sr = await self._sr.for_company(request.company_id)
+            await sr.patch_result(request.order_id, package_result_patch(request.update))
 
     def all(self) -> list:
         return [

@@ -131,6 +131,7 @@ class VendorResult(BaseModel):
 
 class ReportTransfer(BaseModel):
     order_id: str
+    company_id: str
     vendor: VendorRef
 
 
@@ -169,6 +170,7 @@ class ResultUpdate(BaseModel):
 
 class SrUpdateRequest(BaseModel):
     order_id: str
+    company_id: str
     update: ResultUpdate
 
 

@@ -61,16 +61,15 @@ class World:
         self.vendor = settings.sandbox_vendor_url
         self.api = settings.public_url
 
-    async def new_candidate(self) -> dict:
+    async def new_candidate(self, company_id: str | None = None) -> dict:
         suffix = uuid.uuid4().hex[:8]
-        response = await self.http.post(
-            f"{self.sr}/__sim/candidates", json={"first_name": "Test", "last_name": f"Candidate {suffix}", "email": f"candidate-{suffix}@example.com"}
-        )
+        candidate = {"first_name": "Test", "last_name": f"Candidate {suffix}", "email": f"candidate-{suffix}@example.com"}
+        response = await self.http.post(f"{self.sr}/__sim/candidates", json=candidate | ({"company_id": company_id} if company_id else {}))
         response.raise_for_status()
         return response.json()
 
-    async def order(self, package_id: str = "skills-fullstack", kind: str = "manual") -> dict:
-        candidate = await self.new_candidate()
+    async def order(self, package_id: str = "skills-fullstack", kind: str = "manual", company_id: str | None = None) -> dict:
+        candidate = await self.new_candidate(company_id)
         response = await self.http.post(f"{self.sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": package_id, "kind": kind})
         response.raise_for_status()
         return response.json()

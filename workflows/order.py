@@ -173,7 +173,7 @@ class AssessmentOrderWorkflow:
         try:
             link = await workflow.execute_activity_method(
                 OrderActivities.transfer_report,
-                ReportTransfer(order_id=order.order_id, vendor=vendor_ref),
+                ReportTransfer(order_id=order.order_id, company_id=order.company_id, vendor=vendor_ref),
                 schedule_to_close_timeout=timedelta(days=2),
                 **SMARTRECRUITERS_CALL,
             )
@@ -215,7 +215,7 @@ class AssessmentOrderWorkflow:
         try:
             await workflow.execute_activity_method(
                 OrderActivities.update_smartrecruiters,
-                SrUpdateRequest(order_id=self._state.order.order_id, update=update),
+                SrUpdateRequest(order_id=self._state.order.order_id, company_id=self._state.order.company_id, update=update),
                 **SMARTRECRUITERS_CALL,
             )
         except ActivityError as err:

@@ -42,6 +42,15 @@ async def test_admin_connects_a_company_with_an_external_trigger_token(world, st
     packages = await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company_id})
     assert packages.status_code == 200 and {p["id"] for p in packages.json()} >= {"skills-fullstack", "background-standard"}
 
+    # An order of that company reaches the candidate, and its result is posted with the
+    # company's own SR-issued credentials (SR refuses another company's credentials).
+    placed = await world.order("skills-fullstack", company_id=company_id)
+    assert placed["partner_status"] == 202
+    await world.sr_status_becomes(placed["order_id"], "PENDING")
+    await world.at_vendor("complete", placed["order_id"], score=90)
+    done = await world.sr_status_becomes(placed["order_id"], "COMPLETED")
+    assert len(done["attachments"]) == 1
+
 
 async def test_smartrecruiters_refusing_the_connection_leaves_nothing_behind(world, store, registered, trigger_token):
     company_id = f"co-{uuid.uuid4().hex[:8]}"

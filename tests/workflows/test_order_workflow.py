@@ -109,6 +109,9 @@ class RecordingSmartRecruiters:
         self.uploads += 1
         return "https://sr.example/files/1"
 
+    async def for_company(self, company_id: str) -> RecordingSmartRecruiters:
+        return self
+
     @property
     def statuses(self) -> list[str]:
         return [p["status"] for p in self.patches]

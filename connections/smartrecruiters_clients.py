@@ -1,0 +1,34 @@
+"""Which SmartRecruiters credentials an order's results are posted with.
+
+A company connected through Connect has its own SR-issued customer credentials; the embedded
+default company uses the credentials from the settings. One client (and token cache, and rate
+limit) per credential, as SR counts its limits per credential.
+"""
+
+from __future__ import annotations
+
+from settings import Settings
+from smartrecruiters.client import SmartRecruitersClient, smartrecruiters_client
+from store import Store
+
+
+class SmartRecruitersClients:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self._settings = settings
+        self._store = store
+        self._default = smartrecruiters_client(settings, settings.sr_client_id, settings.sr_client_secret.get_secret_value())
+        self._by_client_id: dict[str, SmartRecruitersClient] = {}
+
+    async def for_company(self, company_id: str) -> SmartRecruitersClient:
+        # Read every time: a company that reconnects gets new credentials from SR.
+        credentials = await self._store.smartrecruiters_credentials(company_id)
+        if credentials is None:
+            return self._default
+        client_id, client_secret = credentials
+        if client_id not in self._by_client_id:
+            self._by_client_id[client_id] = smartrecruiters_client(self._settings, client_id, client_secret)
+        return self._by_client_id[client_id]
+
+    async def aclose(self) -> None:
+        for client in (self._default, *self._by_client_id.values()):
+            await client.aclose()
