@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any, NoReturn, Optional
 from urllib.parse import urlsplit
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from settings import get_settings
@@ -118,6 +125,240 @@ def sim_vendor() -> None:
     )
     url = urlsplit(settings.sandbox_vendor_url)
     _serve(create_app(config), url.hostname, url.port)
+
+
+# --- Operator commands ----------------------------------------------------------------------
+# They use the store and SmartRecruiters directly, with the same settings as the API (not the
+# admin API over HTTP), so operators can run them on the server. admin/operations.py holds the
+# logic the admin API shares.
+
+vendor_account_app = typer.Typer(help="Vendor accounts: our accounts at assessment vendors.", no_args_is_help=True)
+token_app = typer.Typer(help="External Trigger Tokens: what a customer's admin enters to connect a company.", no_args_is_help=True)
+partner_config_app = typer.Typer(help="Our partner configuration at SmartRecruiters (with the master credentials).", no_args_is_help=True)
+app.add_typer(vendor_account_app, name="vendor-account")
+app.add_typer(token_app, name="token")
+app.add_typer(partner_config_app, name="partner-config")
+problems = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of a table.")]
+
+
+def _fail(message: str) -> NoReturn:
+    problems.print(f"[red]Error:[/red] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _operate(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`work(operations)` on the store (migrated first, disposed after); expected refusals exit 1."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from admin.operations import AdminError, opened
+    from store import StoreError
+
+    settings = get_settings()
+
+    async def main() -> Any:
+        async with opened(settings) as operations:
+            return await work(operations)
+
+    try:
+        return asyncio.run(main())
+    except (AdminError, StoreError) as err:
+        _fail(str(err))
+    except OperationalError as err:  # the database is unreachable; SQL and parameters are not shown
+        where = make_url(settings.store_url).render_as_string(hide_password=True)
+        reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else type(err).__name__
+        _fail(f"could not use the store at {where}: {reason}")
+
+
+def _json_option(value: str, option: str) -> Any:
+    """A JSON option's value; `-` reads it from standard input (keeps secrets out of shell history)."""
+    if value == "-":
+        value = sys.stdin.read()
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as err:  # the position only: the value may hold a secret
+        _fail(f"{option} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})")
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _dumped(views: Any) -> Any:
+    return [view.model_dump(mode="json") for view in views] if isinstance(views, list) else views.model_dump(mode="json")
+
+
+def _when(value: datetime | None) -> str:
+    return "–" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _none_yet(found: list, what: str) -> bool:
+    if not found:
+        console.print(f"No {what} yet.")
+    return not found
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")  # ids are copied from here: never cut them short
+    return table
+
+
+def _vendor_account_table(title: str, accounts: list) -> Table:
+    table = _table(title, "ID", "Name", "Adapter", "Package settings", "Created")
+    for account in accounts:
+        settings = json.dumps(account.package_settings, separators=(",", ":")) if account.package_settings else "–"
+        table.add_row(account.id, escape(account.name), account.adapter, escape(settings), _when(account.created_at))
+    return table
+
+
+@vendor_account_app.command("create")
+def vendor_account_create(
+    name: Annotated[str, typer.Option("--name", help="A unique name, e.g. the vendor and the customer.")],
+    adapter: Annotated[str, typer.Option("--adapter", help="The vendor adapter (today: sandbox).")],
+    credentials: Annotated[str, typer.Option("--credentials", help='JSON object for the adapter, e.g. \'{"api_key": "…"}\'; "-" reads it from standard input.')],
+    package_settings: Annotated[
+        Optional[str], typer.Option("--package-settings", help='JSON, e.g. \'{"skills-fullstack": {"deadline_days": 3}}\'.')
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a vendor account; its credentials are stored encrypted and never shown again."""
+    from pydantic import ValidationError
+
+    from admin.models import NewVendorAccount
+
+    body = {"name": name, "adapter": adapter, "credentials": _json_option(credentials, "--credentials")}
+    if package_settings is not None:
+        body["package_settings"] = _json_option(package_settings, "--package-settings")
+    try:
+        new = NewVendorAccount.model_validate(body)
+    except ValidationError as err:  # field and reason only, never the value (it may be a secret)
+        reasons = "; ".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in err.errors())
+        _fail(f"invalid vendor account: {reasons}")
+    account = _operate(lambda operations: operations.create_vendor_account(new))
+    if as_json:
+        _print_json(_dumped(account))
+    else:
+        console.print(_vendor_account_table("Vendor account created", [account]))
+
+
+@vendor_account_app.command("list")
+def vendor_account_list(as_json: JsonFlag = False) -> None:
+    """List vendor accounts (never their credentials)."""
+    accounts = _operate(lambda operations: operations.vendor_accounts())
+    if as_json:
+        _print_json(_dumped(accounts))
+    elif not _none_yet(accounts, "vendor accounts"):
+        console.print(_vendor_account_table("Vendor accounts", accounts))
+
+
+@token_app.command("issue")
+def token_issue(
+    vendor_account_id: Annotated[str, typer.Argument(help="The vendor account the token connects companies to.")],
+    expires_in_days: Annotated[Optional[float], typer.Option("--expires-in-days", min=0.001, help="Days until it expires; never if omitted.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue an External Trigger Token; it is printed once and cannot be shown again."""
+    from admin.models import NewTriggerToken
+
+    from pydantic import ValidationError
+
+    try:
+        new = NewTriggerToken(expires_in_days=expires_in_days)
+    except ValidationError as err:  # e.g. more days than allowed
+        _fail(f"--expires-in-days: {err.errors()[0]['msg']}")
+    issued = _operate(lambda operations: operations.issue_trigger_token(vendor_account_id, new))
+    if as_json:
+        _print_json(_dumped(issued))
+    else:
+        console.print(f"External Trigger Token [bold]{issued.id}[/bold] for vendor account {issued.vendor_account_id}, expires: {_when(issued.expires_at)}")
+        typer.echo(issued.token)  # on a line of its own, unformatted, for copying
+    problems.print(f"[yellow]Warning:[/yellow] {issued.notice}", soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(
+    vendor_account_id: Annotated[Optional[str], typer.Option("--vendor-account", help="Only this vendor account's tokens.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List External Trigger Tokens (their plaintext is never stored)."""
+    tokens = _operate(lambda operations: operations.trigger_tokens(vendor_account_id))
+    if as_json:
+        _print_json(_dumped(tokens))
+        return
+    if _none_yet(tokens, "External Trigger Tokens"):
+        return
+    table = _table("External Trigger Tokens", "ID", "Vendor account", "State", "Created", "Expires", "Revoked")
+    for token in tokens:
+        table.add_row(token.id, token.vendor_account_id, token.state, _when(token.created_at), _when(token.expires_at), _when(token.revoked_at))
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `token list`).")], as_json: JsonFlag = False) -> None:
+    """Revoke an External Trigger Token for good; companies already connected stay connected."""
+    _operate(lambda operations: operations.revoke_trigger_token(token_id))
+    if as_json:
+        _print_json({"id": token_id, "revoked": True})
+    else:
+        console.print(f"Revoked trigger token {escape(token_id)}; companies already connected with it stay connected.")
+
+
+@app.command("connections")
+def connections_list(as_json: JsonFlag = False) -> None:
+    """List company connections and their state."""
+    found = _operate(lambda operations: operations.connections())
+    if as_json:
+        _print_json(_dumped(found))
+        return
+    if _none_yet(found, "company connections"):
+        return
+    table = _table("Company connections", "Company", "Vendor account", "Consent email", "State", "Connected", "Disconnected")
+    for c in found:
+        account = escape(c.vendor_account_name) if c.vendor_account_name else c.vendor_account_id
+        table.add_row(escape(c.company_id), account, escape(c.consent_email), c.state, _when(c.connected_at), _when(c.disconnected_at))
+    console.print(table)
+
+
+def _configuration_table(title: str, configuration: dict) -> Table:
+    table = _table(title, "Setting", "Value")
+    for key, value in configuration.items():
+        table.add_row(key, escape(value if isinstance(value, str) else json.dumps(value)))
+    return table
+
+
+@partner_config_app.command("register")
+def partner_config_register(as_json: JsonFlag = False) -> None:
+    """Register our URLs and assessment types at SmartRecruiters (PUT partner/configuration)."""
+    stored = _operate(lambda operations: operations.register_partner_configuration())
+    if as_json:
+        _print_json(stored)
+    else:
+        console.print(_configuration_table("Registered at SmartRecruiters", stored))
+
+
+@partner_config_app.command("show")
+def partner_config_show(as_json: JsonFlag = False) -> None:
+    """Show the partner configuration SmartRecruiters holds for us (GET partner/configuration)."""
+
+    async def read(operations) -> tuple[dict, dict]:
+        return await operations.partner_configuration(), operations.expected_partner_configuration()
+
+    stored, ours = _operate(read)
+    if as_json:
+        _print_json(stored)
+        return
+    console.print(_configuration_table("Partner configuration at SmartRecruiters", stored))
+    differing = sorted(key for key in ours if stored.get(key) != ours[key])
+    if differing:
+        problems.print(
+            f"[yellow]Warning:[/yellow] differs from this deployment's settings in {', '.join(differing)}: "
+            "run `assessments partner-config register` to update it.",
+            soft_wrap=True,
+        )
 
 
 if __name__ == "__main__":

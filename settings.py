@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # minted during Connect replace them in a later release.
     partner_client_id: str = "smartrecruiters"
     partner_client_secret: SecretStr = SecretStr("embedded-partner-secret")
+    # Bearer key of the operators' admin API (/admin); unset, the admin API answers 503.
+    admin_api_key: SecretStr | None = None
     # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.
     token_signing_key: SecretStr = SecretStr(EMBEDDED_TOKEN_SIGNING_KEY)
     token_ttl_seconds: int = 3600

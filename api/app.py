@@ -8,10 +8,12 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import consent, errors, oauth, orders, packages, webhooks
+from api import consent, errors, integrations, oauth, orders, packages, webhooks
+from api.admin import router as admin_router
 from api.auth import TokenIssuer
 from api.consent_form import FormGuard
 from connections.connect import CompanyConnector
+from connections.disconnect import CompanyDisconnector
 from orders.catalog import Catalog
 from orders.intake import OrderIntake
 from settings import EMBEDDED_TOKEN_SIGNING_KEY, Settings, get_settings
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
         app.state.connector = CompanyConnector(app.state.store, master, settings.integration_name)
+        app.state.disconnector = CompanyDisconnector(app.state.store, app.state.temporal, settings.temporal_rpc_timeout)
         try:
             yield
         finally:
@@ -56,8 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (oauth, packages, orders, webhooks, consent):
+    for module in (oauth, packages, orders, webhooks, consent, integrations):
         app.include_router(module.router)
+    app.include_router(admin_router)
 
     @app.get("/healthz", tags=["Operations"])
     async def healthz() -> dict:

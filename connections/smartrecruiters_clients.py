@@ -8,8 +8,9 @@ limit) per credential, as SR counts its limits per credential.
 from __future__ import annotations
 
 from settings import Settings
-from smartrecruiters.client import SmartRecruitersClient, smartrecruiters_client
-from store import Store
+from peers import PeerError
+from smartrecruiters.client import PEER, SmartRecruitersClient, smartrecruiters_client
+from store import ConnectionState, Store
 
 
 class SmartRecruitersClients:
@@ -20,6 +21,10 @@ class SmartRecruitersClients:
         self._by_client_id: dict[str, SmartRecruitersClient] = {}
 
     async def for_company(self, company_id: str) -> SmartRecruitersClient:
+        """The client for a company; refuses (finally) once the company has disconnected us."""
+        connection = await self._store.connection(company_id)
+        if connection is not None and connection.state == ConnectionState.DISCONNECTED:
+            raise PeerError(PEER, "the company has disconnected the integration", retryable=False)
         # Read every time: a company that reconnects gets new credentials from SR.
         credentials = await self._store.smartrecruiters_credentials(company_id)
         if credentials is None:

@@ -87,7 +87,10 @@ def invitation_failed() -> ResultUpdate:
 
 
 def cancelled() -> ResultUpdate:
-    return ResultUpdate(status=SrStatus.REJECTED, summary="The order was cancelled by the assessment provider's support team.")
+    return ResultUpdate(
+        status=SrStatus.REJECTED,
+        summary="The order was cancelled before the candidate finished: the integration was disconnected, or support cancelled it.",
+    )
 
 
 def expired(deadline_days: float) -> ResultUpdate:

@@ -12,6 +12,7 @@ import pytest
 
 from embedded import Stack
 from settings import Settings
+from store import Store
 from temporal_client import connect
 from tests.support.servers import free_port
 from tests.support.waiting import eventually
@@ -36,6 +37,7 @@ def stack(tmp_path_factory) -> Stack:
         poll_interval_seconds=2,
         inline_order_timeout_seconds=5,
         package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},
+        admin_api_key="test-admin-key",
     )
     running = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
     try:
@@ -101,6 +103,14 @@ class World:
 
     async def webhook_mode(self, mode: str) -> None:
         (await self.http.post(f"{self.vendor}/control/webhooks", json={"mode": mode})).raise_for_status()
+
+
+@pytest.fixture
+async def store(stack):
+    """Our store, as the running API and worker see it."""
+    opened = Store(stack.settings.store_url, stack.settings.encryption_keys.get_secret_value())
+    yield opened
+    await opened.dispose()
 
 
 @pytest.fixture

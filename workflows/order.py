@@ -62,9 +62,13 @@ class AssessmentOrderWorkflow:
         try:
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
-            # Cancelled from Temporal: withdraw the invitation and tell SR before ending.
+            # Cancelled (an operator, or the company disconnected): withdraw the invitation, and
+            # tell SR if it still listens to us for this company.
             await self._withdraw(vendor_ref)
-            await self._finish(results.cancelled(), "Order cancelled in Temporal")
+            await self._tell_smartrecruiters(results.cancelled(), progress=True)
+            self._state.finished = True
+            self._set_status("CANCELLED")
+            self._note("Order cancelled")
             raise
 
     async def _follow(self, vendor_ref: VendorRef, order: Order) -> OrderState:
@@ -224,11 +228,14 @@ class AssessmentOrderWorkflow:
                 return
             raise
         self._state.sr_status = update.status
+        self._set_status(update.status.value)
+        self._note(f"SmartRecruiters shows {update.status.value}")
+
+    def _set_status(self, status: str) -> None:
         # Orders started without our search attributes (Temporal's time-skipping test server
         # cannot register them) are not given them later: the upsert would be refused.
         if workflow.info().typed_search_attributes.get(visibility.ORDER_STATUS) is not None:
-            workflow.upsert_search_attributes([visibility.ORDER_STATUS.value_set(update.status.value)])
-        self._note(f"SmartRecruiters shows {update.status.value}")
+            workflow.upsert_search_attributes([visibility.ORDER_STATUS.value_set(status)])
 
     def _note(self, what: str) -> None:
         self._state.timeline.append(TimelineEntry(at=workflow.now(), what=what))

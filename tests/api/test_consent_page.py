@@ -8,7 +8,6 @@ import uuid
 import httpx
 import pytest
 
-from store import Store
 
 
 @pytest.fixture
@@ -16,14 +15,6 @@ async def browser_like(stack):
     """An HTTP client that keeps cookies, as the admin's browser does."""
     async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
         yield http
-
-
-@pytest.fixture
-async def store(stack):
-    settings = stack.settings
-    opened = Store(settings.store_url, settings.encryption_keys.get_secret_value())
-    yield opened
-    await opened.dispose()
 
 
 def form_token(page: str) -> str:

@@ -10,7 +10,6 @@ from playwright.async_api import async_playwright
 
 from connections.partner_configuration import partner_configuration
 from smartrecruiters.client import smartrecruiters_client
-from store import Store
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags for a closed network and a root user (see the machine notes): no sandbox, no background calls.
@@ -25,13 +24,6 @@ async def browser():
             yield chromium
         finally:
             await chromium.close()
-
-
-@pytest.fixture
-async def store(stack):
-    opened = Store(stack.settings.store_url, stack.settings.encryption_keys.get_secret_value())
-    yield opened
-    await opened.dispose()
 
 
 @pytest.fixture

@@ -6,8 +6,11 @@ import re
 import uuid
 
 import httpx
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from store import ConnectionState, Store
+from tests.support.waiting import eventually
 
 
 async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:
@@ -92,3 +95,30 @@ async def test_a_companys_credentials_cannot_order_for_another_company(stack, st
         }  # fmt: skip
         response = await sr.post("/packages/orders", json=body, headers={"Authorization": f"Bearer {token['access_token']}"})
     assert response.status_code == 403
+
+
+async def test_disconnect_ends_open_orders_and_revokes_the_companys_credentials(world, store, registered, trigger_token, temporal):
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
+    async with httpx.AsyncClient(timeout=30) as admin:
+        assert (await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")).status_code == 200
+    placed = await world.order("skills-fullstack", company_id=company_id)
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+
+    async def listed():  # the disconnect finds open orders through visibility
+        return [w async for w in temporal.list_workflows(f'SmartRecruitersCompany = "{company_id}" AND ExecutionStatus = "Running"')]
+
+    await eventually(listed, what="the open order in Temporal visibility")
+    disconnected = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/disconnect")).json()
+    assert disconnected["partner_status"] == 204
+
+    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    email = await world.invitation_email(order_id)
+    assert "withdrawn" in (await world.http.get(email["link"])).text
+    assert (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
+    # SR heard nothing after the disconnect: the company's results endpoint is no longer ours to use.
+    assert [p["status"] for p in (await world.sr_order(order_id))["patches"]] == ["PENDING"]

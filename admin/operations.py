@@ -1,0 +1,167 @@
+"""What an operator does on the hub: vendor accounts, External Trigger Tokens, company
+connections, and our partner configuration at SmartRecruiters.
+
+The admin API and the CLI both call `Operations`, on the same store and settings, so they refuse
+the same things with the same words. Refusals are `AdminError`s whose messages are safe to show:
+they never carry credentials, tokens or SR's answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from admin.models import (
+    ConnectionView,
+    IssuedTriggerTokenView,
+    NewTriggerToken,
+    NewVendorAccount,
+    TriggerTokenView,
+    VendorAccountView,
+)
+from connections.partner_configuration import partner_configuration
+from peers import PeerError
+from settings import Settings
+from smartrecruiters.client import SmartRecruitersClient, smartrecruiters_client
+from store import Store, UnknownVendorAccount, UnreadableSecret, VendorAccountNameTaken
+
+
+class AdminError(Exception):
+    """A refusal the operator can act on; the message is safe to show."""
+
+
+class NotFound(AdminError):
+    pass
+
+
+class Conflict(AdminError):
+    pass
+
+
+class SmartRecruitersFailed(AdminError):
+    """SmartRecruiters could not be reached or refused; nothing of SR's answer is in the message."""
+
+
+class Operations:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self._store = store
+        self._settings = settings
+
+    # Vendor accounts
+
+    async def create_vendor_account(self, new: NewVendorAccount) -> VendorAccountView:
+        try:
+            account = await self._store.create_vendor_account(
+                name=new.name,
+                adapter=new.adapter,
+                credentials=new.credentials,
+                package_settings={package: settings.model_dump() for package, settings in new.package_settings.items()},
+            )
+        except VendorAccountNameTaken:
+            raise Conflict(f"a vendor account named {new.name!r} already exists") from None
+        return VendorAccountView.of(account)
+
+    async def vendor_accounts(self) -> list[VendorAccountView]:
+        return [VendorAccountView.of(account) for account in await self._store.vendor_accounts()]
+
+    async def _require_vendor_account(self, vendor_account_id: str) -> None:
+        if await self._store.vendor_account(vendor_account_id) is None:
+            raise NotFound(f"no vendor account {vendor_account_id!r}")
+
+    # External Trigger Tokens
+
+    async def issue_trigger_token(self, vendor_account_id: str, new: NewTriggerToken | None = None) -> IssuedTriggerTokenView:
+        days = new.expires_in_days if new is not None else None
+        expires_at = None if days is None else datetime.now(UTC) + timedelta(days=days)
+        try:
+            issued = await self._store.issue_trigger_token(vendor_account_id, expires_at=expires_at)
+        except UnknownVendorAccount:
+            raise NotFound(f"no vendor account {vendor_account_id!r}") from None
+        return IssuedTriggerTokenView.of(issued)
+
+    async def trigger_tokens(self, vendor_account_id: str | None = None) -> list[TriggerTokenView]:
+        if vendor_account_id is not None:
+            await self._require_vendor_account(vendor_account_id)
+        now = datetime.now(UTC)
+        return [TriggerTokenView.of(token, now) for token in await self._store.trigger_tokens(vendor_account_id)]
+
+    async def revoke_trigger_token(self, token_id: str) -> None:
+        """Revoke for good; companies already connected with it stay connected."""
+        if not await self._store.revoke_trigger_token(token_id):
+            raise NotFound(f"no trigger token {token_id!r}")
+
+    # Company connections
+
+    async def connections(self) -> list[ConnectionView]:
+        connections = await self._store.connections()
+        try:
+            names = {account.id: account.name for account in await self._store.vendor_accounts()}
+        except UnreadableSecret:  # an account encrypted with a retired key: list without names
+            names = {}
+        return [ConnectionView.of(connection, names.get(connection.vendor_account_id)) for connection in connections]
+
+    # Our partner configuration at SmartRecruiters (master credentials)
+
+    def expected_partner_configuration(self) -> dict[str, Any]:
+        """What `register_partner_configuration` sends: our URLs from ASSESSMENTS_PUBLIC_URL."""
+        return partner_configuration(self._settings)
+
+    async def register_partner_configuration(self) -> dict[str, Any]:
+        """PUT our configuration at SR; returns the configuration SR stored."""
+        async with self._master() as sr:
+            try:
+                return await sr.put_partner_configuration(self.expected_partner_configuration())
+            except PeerError as err:
+                raise SmartRecruitersFailed(_explain(err, "register the partner configuration", self._settings.sr_base_url)) from None
+
+    async def partner_configuration(self) -> dict[str, Any]:
+        """The configuration SR holds for us."""
+        async with self._master() as sr:
+            try:
+                stored = await sr.get_partner_configuration()
+            except PeerError as err:
+                raise SmartRecruitersFailed(_explain(err, "read the partner configuration", self._settings.sr_base_url)) from None
+        if stored is None:
+            raise NotFound("SmartRecruiters holds no partner configuration for us yet: register it first")
+        return stored
+
+    @contextlib.asynccontextmanager
+    async def _master(self) -> AsyncIterator[SmartRecruitersClient]:
+        settings = self._settings
+        client = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+
+def _explain(err: PeerError, what: str, base_url: str) -> str:
+    """Why SR did not do it, in words an operator can act on (statuses only, never SR's body)."""
+    if err.status in (400, 401) and "client credentials" in str(err):
+        return (
+            f"could not {what}: SmartRecruiters refused our master credentials "
+            "(check ASSESSMENTS_SR_MASTER_CLIENT_ID and ASSESSMENTS_SR_MASTER_CLIENT_SECRET)"
+        )
+    if err.status == 403:
+        return f"could not {what}: SmartRecruiters answered HTTP 403 (our master credentials lack the permission)"
+    if err.status is not None and err.status < 500:
+        return f"could not {what}: SmartRecruiters refused it with HTTP {err.status}"
+    if err.status is not None:
+        return f"could not {what}: SmartRecruiters answered HTTP {err.status}; try again later"
+    # A transport failure: PeerError names only its type (e.g. ConnectError).
+    return f"could not {what}: SmartRecruiters at {base_url} could not be reached ({err}); try again later"
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Operations]:
+    """Operations on the store of these settings, migrated first and disposed at the end (the CLI)."""
+    if settings.database_url is None:  # the embedded default lives in the data folder
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
+    try:
+        await store.migrate()
+        yield Operations(store, settings)
+    finally:
+        await store.dispose()

@@ -1,0 +1,228 @@
+"""The operators' admin API: its key, vendor accounts, trigger tokens, connections, partner configuration."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from api import admin, errors
+from settings import Settings
+from store import ConnectionState, Store
+from tests.support.servers import free_port
+
+ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
+
+
+def admin_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The admin router on its own, as create_app mounts it (create_app needs Temporal)."""
+    app = FastAPI()
+    errors.install(app)
+    app.include_router(admin.router)
+    app.state.settings = settings
+    app.state.store = store
+    return app
+
+
+def local(app: FastAPI, key: str | None = None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test", headers=headers)
+
+
+ROUTES = [
+    ("POST", "/admin/vendor-accounts"),
+    ("GET", "/admin/vendor-accounts"),
+    ("POST", "/admin/vendor-accounts/x/trigger-tokens"),
+    ("GET", "/admin/trigger-tokens"),
+    ("DELETE", "/admin/trigger-tokens/x"),
+    ("GET", "/admin/connections"),
+    ("PUT", "/admin/smartrecruiters/partner-configuration"),
+    ("GET", "/admin/smartrecruiters/partner-configuration"),
+]
+
+
+@pytest.fixture
+async def api(stack):
+    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as http:
+        yield http
+
+
+def a_name() -> str:
+    return f"admin-{uuid.uuid4().hex[:8]}"
+
+
+# --- the admin key --------------------------------------------------------------------------
+
+
+def test_every_admin_route_is_listed_here():
+    assert sorted((next(iter(r.methods)), r.path.replace("{vendor_account_id}", "x").replace("{token_id}", "x")) for r in admin.router.routes) == sorted(ROUTES)
+
+
+@pytest.mark.parametrize("key", [None, ""])
+async def test_without_a_configured_key_every_route_answers_503(key):
+    settings = Settings(admin_api_key=None if key is None else SecretStr(key))
+    async with local(admin_app(settings), key="anything") as http:
+        for method, path in ROUTES:
+            response = await http.request(method, path, json={})
+            assert response.status_code == 503, (method, path)
+            assert response.json()["message"] == "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong-key"}, {"Authorization": f"Bearer {ADMIN_KEY}x"}, {"Authorization": f"Basic {ADMIN_KEY}"}],
+)
+async def test_a_missing_or_wrong_key_is_refused(stack, headers):
+    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
+        for method, path in ROUTES:
+            response = await http.request(method, path, headers=headers, json={"name": "x", "adapter": "sandbox", "credentials": {}})
+            assert response.status_code == 401, (method, path)
+            assert response.headers["www-authenticate"] == "Bearer"
+
+
+# --- vendor accounts and trigger tokens ------------------------------------------------------
+
+
+async def test_account_token_lifecycle(api, store):
+    name = a_name()
+    created = await api.post(
+        "/admin/vendor-accounts",
+        json={"name": name, "adapter": "sandbox", "credentials": {"api_key": "very-secret-key"}, "package_settings": {"skills-fullstack": {"deadline_days": 3}}},
+    )
+    assert created.status_code == 201
+    account = created.json()
+    assert account["name"] == name and account["adapter"] == "sandbox"
+    assert account["package_settings"] == {"skills-fullstack": {"deadline_days": 3}}
+    assert "credentials" not in account and "very-secret-key" not in created.text
+    assert (await store.vendor_account(account["id"])).credentials == {"api_key": "very-secret-key"}
+
+    duplicate = await api.post("/admin/vendor-accounts", json={"name": name, "adapter": "sandbox", "credentials": {}})
+    assert duplicate.status_code == 409 and name in duplicate.json()["message"]
+
+    listed = await api.get("/admin/vendor-accounts")
+    assert listed.status_code == 200 and "very-secret-key" not in listed.text
+    [mine] = [a for a in listed.json() if a["id"] == account["id"]]
+    assert mine == account
+
+    issued = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"expires_in_days": 2})
+    assert issued.status_code == 201 and issued.headers["cache-control"] == "no-store"
+    token = issued.json()
+    assert token["token"].startswith("ett_") and token["vendor_account_id"] == account["id"] and token["expires_at"]
+    assert "only once" in token["notice"]
+    redeemed = await store.redeem_trigger_token(token["token"])
+    assert redeemed is not None and redeemed.id == token["id"] and redeemed.vendor_account_id == account["id"]
+
+    tokens = await api.get("/admin/trigger-tokens", params={"vendor_account_id": account["id"]})
+    assert tokens.status_code == 200 and token["token"] not in tokens.text
+    assert [(t["id"], t["state"]) for t in tokens.json()] == [(token["id"], "active")]
+    assert token["id"] in {t["id"] for t in (await api.get("/admin/trigger-tokens")).json()}
+
+    revoked = await api.delete(f"/admin/trigger-tokens/{token['id']}")
+    assert revoked.status_code == 204 and revoked.content == b""
+    assert await store.redeem_trigger_token(token["token"]) is None
+    [after] = (await api.get("/admin/trigger-tokens", params={"vendor_account_id": account["id"]})).json()
+    assert after["state"] == "revoked" and after["revoked_at"]
+    assert (await api.delete(f"/admin/trigger-tokens/{token['id']}")).status_code == 204  # idempotent
+
+
+async def test_a_token_without_a_body_never_expires(api):
+    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
+    issued = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens")
+    assert issued.status_code == 201 and issued.json()["expires_at"] is None
+
+
+async def test_unknown_vendor_accounts_and_tokens_are_404(api):
+    unknown = str(uuid.uuid4())
+    for response in (
+        await api.post(f"/admin/vendor-accounts/{unknown}/trigger-tokens", json={}),
+        await api.get("/admin/trigger-tokens", params={"vendor_account_id": unknown}),
+        await api.delete(f"/admin/trigger-tokens/{unknown}"),
+    ):
+        assert response.status_code == 404 and unknown in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"adapter": "sandbox", "credentials": {}}, "name"),
+        ({"name": "  ", "adapter": "sandbox", "credentials": {}}, "name"),
+        ({"name": "x", "adapter": "acme", "credentials": {}}, "adapter"),
+        ({"name": "x", "adapter": "sandbox", "credentials": "api_key=1"}, "credentials"),
+        ({"name": "x", "adapter": "sandbox", "credentials": {}, "package_settings": {"skills-fullstack": {"deadline_days": 0}}}, "package_settings.skills-fullstack.deadline_days"),
+        ({"name": "x", "adapter": "sandbox", "credentials": {}, "package_settings": {"skills-fullstack": {"deadline": 3}}}, "package_settings.skills-fullstack.deadline"),
+    ],
+)
+async def test_invalid_vendor_accounts_are_400_naming_the_field(api, body, field):
+    response = await api.post("/admin/vendor-accounts", json=body)
+    assert response.status_code == 400
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+@pytest.mark.parametrize("days", [0, -1, 100000, "soon"])
+async def test_an_invalid_expiry_is_400(api, days):
+    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
+    response = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"expires_in_days": days})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "expires_in_days"
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+async def test_connections_are_listed_with_their_state(api, store):
+    account = await store.create_vendor_account(name=a_name(), adapter="sandbox", credentials={})
+    token = await store.issue_trigger_token(account.id)
+    company_id = f"admin-co-{uuid.uuid4().hex[:8]}"
+    client_id, client_secret = Store.mint_partner_credentials()
+    await store.complete_connection(
+        company_id=company_id,
+        vendor_account_id=account.id,
+        trigger_token_id=token.token_id,
+        consent_email="admin@example.com",
+        partner_client_id=client_id,
+        partner_client_secret=client_secret,
+        sr_client_id="sr-id",
+        sr_client_secret="sr-secret",
+    )
+
+    response = await api.get("/admin/connections")
+    assert response.status_code == 200 and client_secret not in response.text and "sr-secret" not in response.text
+    [connection] = [c for c in response.json() if c["company_id"] == company_id]
+    assert connection["vendor_account_id"] == account.id and connection["vendor_account_name"] == account.name
+    assert connection["consent_email"] == "admin@example.com" and connection["trigger_token_id"] == token.token_id
+    assert connection["state"] == "connected" and connection["connected_at"] and connection["disconnected_at"] is None
+
+    await store.disconnect(company_id)
+    [connection] = [c for c in (await api.get("/admin/connections")).json() if c["company_id"] == company_id]
+    assert connection["state"] == ConnectionState.DISCONNECTED and connection["disconnected_at"]
+
+
+# --- partner configuration at SmartRecruiters ----------------------------------------------------
+
+
+async def test_partner_configuration_is_registered_and_shown(api, stack):
+    registered = await api.put("/admin/smartrecruiters/partner-configuration")
+    assert registered.status_code == 200
+    assert registered.json()["consentUrl"] == f"{stack.settings.public_url}/integration"
+    assert registered.json()["oauthTokenUrl"] == f"{stack.settings.public_url}/oauth/token"
+
+    shown = await api.get("/admin/smartrecruiters/partner-configuration")
+    assert shown.status_code == 200 and shown.json() == registered.json()
+
+
+@pytest.mark.parametrize("method", ["PUT", "GET"])
+async def test_smartrecruiters_refusing_our_master_credentials_is_502(stack, method):
+    settings = stack.settings.model_copy(update={"admin_api_key": SecretStr(ADMIN_KEY), "sr_master_client_secret": SecretStr("wrong")})
+    async with local(admin_app(settings), ADMIN_KEY) as http:
+        response = await http.request(method, "/admin/smartrecruiters/partner-configuration")
+    assert response.status_code == 502
+    assert "master credentials" in response.json()["message"] and "wrong" not in response.text
+
+
+async def test_smartrecruiters_unreachable_is_502():
+    settings = Settings(admin_api_key=SecretStr(ADMIN_KEY), sr_base_url=f"http://127.0.0.1:{free_port()}", sr_timeout_seconds=2)
+    async with local(admin_app(settings), ADMIN_KEY) as http:
+        response = await http.put("/admin/smartrecruiters/partner-configuration")
+    assert response.status_code == 502 and "could not be reached" in response.json()["message"]
