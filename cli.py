@@ -30,14 +30,14 @@ def _serve(asgi_app, host: str, port: int) -> None:
 @app.command()
 def run() -> None:
     """Run everything on this machine: Temporal, worker, API, SmartRecruiters simulator, sandbox vendor."""
-    from embedded import Stack
+    from embedded import Stack, seed
 
     settings = get_settings()
     stack = Stack(settings)
     console.print("[bold]Starting the embedded stack…[/bold]")
     try:
         stack.start()
-        _print_welcome(settings)
+        _print_welcome(settings, asyncio.run(seed(settings)))
         # Blocked only now, so the children started above keep the default signal handling.
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
@@ -53,7 +53,7 @@ def run() -> None:
         console.print("Stopped. Orders in flight continue when you start again.")
 
 
-def _print_welcome(settings) -> None:
+def _print_welcome(settings, trigger_token: str) -> None:
     ui_host = urlsplit(f"//{settings.temporal_address}").hostname
     table = Table(title="SmartRecruiters assessment partner: embedded mode", show_header=False)
     table.add_row("Partner API docs", f"{settings.public_url}/docs")
@@ -65,7 +65,12 @@ def _print_welcome(settings) -> None:
     table.add_row("Token URL", f"{settings.public_url}/oauth/token")
     table.add_row("Data folder (state, Temporal log)", str(settings.data_dir.resolve()))
     console.print(table)
-    console.print("Open the SmartRecruiters simulator, pick a candidate and order an assessment. Ctrl-C stops everything.")
+    # On its own line, so a narrow terminal never cuts it.
+    console.print(f"External Trigger Token, valid for a day: [bold]{trigger_token}[/bold]", soft_wrap=True)
+    console.print(
+        "Open the SmartRecruiters simulator: order an assessment for a candidate, or connect another company"
+        " under Apps & Integrations with the External Trigger Token above. Ctrl-C stops everything."
+    )
 
 
 @app.command()

@@ -147,3 +147,26 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+EMBEDDED_VENDOR_ACCOUNT = "Sandbox vendor"
+
+
+async def seed(settings: Settings) -> str:
+    """Make Connect work out of the box: our registration at the SR simulator, the sandbox vendor
+    account, and a fresh External Trigger Token for it (valid a day), which is returned."""
+    from admin.models import NewTriggerToken, NewVendorAccount
+    from admin.operations import opened
+
+    async with opened(settings) as operations:
+        await operations.register_partner_configuration()
+        accounts = {a.name: a for a in await operations.vendor_accounts()}
+        account = accounts.get(EMBEDDED_VENDOR_ACCOUNT) or await operations.create_vendor_account(
+            NewVendorAccount(
+                name=EMBEDDED_VENDOR_ACCOUNT,
+                adapter="sandbox",
+                credentials={"api_key": settings.sandbox_vendor_api_key.get_secret_value()},
+            )
+        )
+        issued = await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))
+        return issued.token
