@@ -14,7 +14,7 @@ from settings import Settings, get_settings
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from store import Store
 from temporal_client import connect
-from vendors.registry import build_vendors
+from vendors.registry import Vendors
 from workflows.order import AssessmentOrderWorkflow
 
 log = logging.getLogger("assessments.worker")
@@ -28,7 +28,7 @@ async def run_worker(settings: Settings) -> None:
     store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
     await store.migrate()
     smartrecruiters = SmartRecruitersClients(settings, store)
-    vendors = build_vendors(settings)
+    vendors = Vendors(settings, store)
     activities = OrderActivities(smartrecruiters, vendors)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -48,8 +48,7 @@ async def run_worker(settings: Settings) -> None:
     finally:
         await smartrecruiters.aclose()
         await store.dispose()
-        for vendor in vendors.values():
-            await vendor.aclose()
+        await vendors.aclose()
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from peers import PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
 from vendors.base import VendorAdapter
+from vendors.registry import UnknownAdapter, Vendors
 
 # Error types the workflow treats as final (DESIGN §5: a peer's 4xx is not retried).
 PEER_REJECTED = "PeerRejected"
@@ -49,31 +50,34 @@ def peer_errors() -> Iterator[None]:
 
 
 class OrderActivities:
-    def __init__(self, smartrecruiters: SmartRecruitersClients, vendors: dict[str, VendorAdapter]) -> None:
+    def __init__(self, smartrecruiters: SmartRecruitersClients, vendors: Vendors) -> None:
         self._sr = smartrecruiters
         self._vendors = vendors
 
-    def _vendor(self, name: str) -> VendorAdapter:
+    async def _vendor(self, vendor_account_id: str | None) -> VendorAdapter:
         try:
-            return self._vendors[name]
-        except KeyError:
-            raise ApplicationError(f"no adapter for vendor {name!r}", type=PEER_REJECTED, non_retryable=True) from None
+            return await self._vendors.for_account(vendor_account_id)
+        except UnknownAdapter:
+            raise ApplicationError("the order's vendor account has no usable adapter", type=PEER_REJECTED, non_retryable=True) from None
 
     @activity.defn
     async def create_invitation(self, order: Order) -> Invitation:
         with peer_errors():
-            return await self._vendor(order.vendor).create_invitation(order)
+            vendor = await self._vendor(order.vendor_account_id)
+            return await vendor.create_invitation(order)
 
     @activity.defn
     async def get_vendor_status(self, ref: VendorRef) -> StatusReading:
         with peer_errors():
-            return StatusReading(status=await self._vendor(ref.vendor).get_status(ref.ref))
+            vendor = await self._vendor(ref.vendor_account_id)
+            return StatusReading(status=await vendor.get_status(ref.ref))
 
     @activity.defn
     async def await_vendor_change(self, request: PollRequest) -> StatusReading:
         """One poll; while nothing changed it fails benignly and the retry policy polls again."""
         with peer_errors():
-            status = await self._vendor(request.vendor.vendor).get_status(request.vendor.ref)
+            vendor = await self._vendor(request.vendor.vendor_account_id)
+            status = await vendor.get_status(request.vendor.ref)
         # A value the adapter does not know changes nothing, so it is no news either.
         if status in (request.known_status, VendorStatus.UNKNOWN):
             raise ApplicationError("vendor status unchanged", type=STATUS_UNCHANGED, category=ApplicationErrorCategory.BENIGN)
@@ -82,12 +86,14 @@ class OrderActivities:
     @activity.defn
     async def get_vendor_result(self, ref: VendorRef) -> VendorResult:
         with peer_errors():
-            return await self._vendor(ref.vendor).get_result(ref.ref)
+            vendor = await self._vendor(ref.vendor_account_id)
+            return await vendor.get_result(ref.ref)
 
     @activity.defn
     async def cancel_invitation(self, ref: VendorRef) -> None:
         with peer_errors():
-            await self._vendor(ref.vendor).cancel_invitation(ref.ref)
+            vendor = await self._vendor(ref.vendor_account_id)
+            await vendor.cancel_invitation(ref.ref)
 
     @activity.defn
     async def transfer_report(self, transfer: ReportTransfer) -> ReportLink:
@@ -96,7 +102,8 @@ class OrderActivities:
         The file never enters workflow history, and vendor links that expire are used at once.
         """
         with peer_errors():
-            report = await self._vendor(transfer.vendor.vendor).download_report(transfer.vendor.ref)
+            vendor = await self._vendor(transfer.vendor.vendor_account_id)
+            report = await vendor.download_report(transfer.vendor.ref)
             if report is None:
                 return ReportLink()
             sr = await self._sr.for_company(transfer.company_id)

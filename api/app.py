@@ -20,7 +20,7 @@ from settings import EMBEDDED_TOKEN_SIGNING_KEY, Settings, get_settings
 from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from temporal_client import connect
-from vendors.registry import build_vendors
+from vendors.registry import Vendors
 
 log = logging.getLogger("assessments.api")
 
@@ -34,11 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.token_signing_key.get_secret_value() == EMBEDDED_TOKEN_SIGNING_KEY:
             log.warning("ASSESSMENTS_TOKEN_SIGNING_KEY is the embedded default: set your own outside this machine")
         app.state.temporal = await connect(settings)
-        app.state.vendors = build_vendors(settings)
-        app.state.catalog = Catalog(app.state.vendors)
-        app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, settings)
         app.state.store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
         await app.state.store.migrate()
+        app.state.vendors = Vendors(settings, app.state.store)
+        app.state.catalog = Catalog(app.state.vendors, settings)
+        app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, settings)
         app.state.tokens = TokenIssuer(settings, app.state.store)
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
@@ -47,8 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            for vendor in app.state.vendors.values():
-                await vendor.aclose()
+            await app.state.vendors.aclose()
             await master.aclose()
             await app.state.store.dispose()
 

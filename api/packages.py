@@ -6,11 +6,11 @@ import json
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 
-from api.auth import smartrecruiters_caller
+from api.auth import Caller, smartrecruiters_caller
 from orders.catalog import UnknownPackage
 from smartrecruiters.models import AssessmentPackage
 
-router = APIRouter(tags=["SmartRecruiters"], dependencies=[Depends(smartrecruiters_caller)])
+router = APIRouter(tags=["SmartRecruiters"])
 
 
 def _check_requester(requester: str | None) -> None:
@@ -26,17 +26,18 @@ def _check_requester(requester: str | None) -> None:
 
 
 @router.get("/packages", response_model=list[AssessmentPackage], responses={204: {"description": "No packages"}})
-async def list_packages(request: Request, requester: str | None = Header(None)):
+async def list_packages(request: Request, requester: str | None = Header(None), caller: Caller = Depends(smartrecruiters_caller)):
+    """The catalog of the caller's vendor account (the embedded default vendor's in embedded mode)."""
     _check_requester(requester)
-    packages = [entry.as_smartrecruiters() for entry in await request.app.state.catalog.entries()]
+    packages = [entry.as_smartrecruiters() for entry in await request.app.state.catalog.for_company(caller.company_id)]
     if not packages:
         return Response(status_code=204)
     return packages
 
 
 @router.get("/packages/{package_id}", response_model=AssessmentPackage)
-async def get_package(package_id: str, request: Request):
+async def get_package(package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     try:
-        return (await request.app.state.catalog.find(package_id)).as_smartrecruiters()
+        return (await request.app.state.catalog.find(caller.company_id, package_id)).as_smartrecruiters()
     except UnknownPackage:
         raise HTTPException(404, "There is no package with this id") from None

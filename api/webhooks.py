@@ -19,7 +19,7 @@ log = logging.getLogger("assessments.webhooks")
 @router.post("/webhooks/{vendor}", status_code=202)
 async def receive_webhook(vendor: str, request: Request):
     """Verify the signature and signal the order. Answers at once; the workflow does the work."""
-    adapter = request.app.state.vendors.get(vendor)
+    adapter = request.app.state.vendors.webhook_verifier(vendor)
     if adapter is None:
         raise HTTPException(404, "Unknown vendor")
     raw_body = await request.body()

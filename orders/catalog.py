@@ -1,6 +1,7 @@
-"""The packages recruiters can order, gathered from the vendor adapters.
+"""The packages a company's recruiters can order: its vendor account's catalog.
 
-Vendors' catalogs change rarely, so they are read at most once a minute per process.
+Vendors' catalogs change rarely, so each is read at most once a minute per process, and the last
+one read is served while the vendor is down.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import time
 from dataclasses import dataclass
 
 from peers import PeerError
+from settings import Settings
 from smartrecruiters.models import Assessment, AssessmentPackage
-from vendors.base import VendorAdapter, VendorPackage
+from store import VendorAccount
+from vendors.base import VendorPackage
+from vendors.registry import Vendors
 
 CATALOG_MAX_AGE_SECONDS = 60.0
 log = logging.getLogger("assessments.catalog")
@@ -25,7 +29,9 @@ class UnknownPackage(LookupError):
 @dataclass(frozen=True)
 class CatalogEntry:
     vendor: str
+    vendor_account_id: str | None
     package: VendorPackage
+    deadline_days: float
 
     def as_smartrecruiters(self) -> AssessmentPackage:
         return AssessmentPackage(
@@ -37,35 +43,49 @@ class CatalogEntry:
         )
 
 
+@dataclass
+class _Read:
+    entries: list[CatalogEntry]
+    at: float
+
+
 class Catalog:
-    def __init__(self, vendors: dict[str, VendorAdapter]) -> None:
+    def __init__(self, vendors: Vendors, settings: Settings) -> None:
         self._vendors = vendors
-        self._entries: dict[str, CatalogEntry] = {}
-        self._read_at = float("-inf")
+        self._settings = settings
+        self._reads: dict[str | None, _Read] = {}
         self._lock = asyncio.Lock()
 
-    async def entries(self) -> list[CatalogEntry]:
+    async def for_company(self, company_id: str | None) -> list[CatalogEntry]:
+        account = await self._vendors.account_of_company(company_id) if company_id else None
+        key = account.id if account else None
         async with self._lock:
-            if time.monotonic() - self._read_at > CATALOG_MAX_AGE_SECONDS:
+            last = self._reads.get(key)
+            if last is None or time.monotonic() - last.at > CATALOG_MAX_AGE_SECONDS:
                 try:
-                    self._entries = await self._read()
-                    self._read_at = time.monotonic()
+                    self._reads[key] = _Read(await self._read(account), time.monotonic())
                 except PeerError:
-                    if not self._entries:
+                    if last is None:
                         raise
                     # A vendor outage must not stop orders for packages we already know.
                     log.warning("vendor catalog unavailable; serving the last one read")
-            return list(self._entries.values())
+            return self._reads[key].entries
 
-    async def _read(self) -> dict[str, CatalogEntry]:
-        entries: dict[str, CatalogEntry] = {}
-        for name, vendor in self._vendors.items():
-            for package in await vendor.list_packages():
-                entries[package.id] = CatalogEntry(vendor=name, package=package)
-        return entries
-
-    async def find(self, package_id: str) -> CatalogEntry:
-        for entry in await self.entries():
+    async def find(self, company_id: str | None, package_id: str) -> CatalogEntry:
+        for entry in await self.for_company(company_id):
             if entry.package.id == package_id:
                 return entry
         raise UnknownPackage(package_id)
+
+    async def _read(self, account: VendorAccount | None) -> list[CatalogEntry]:
+        adapter = await self._vendors.for_account(account.id if account else None)
+        settings_of = account.package_settings if account else {}
+        return [
+            CatalogEntry(
+                vendor=adapter.name,
+                vendor_account_id=account.id if account else None,
+                package=package,
+                deadline_days=float(settings_of.get(package.id, {}).get("deadline_days") or self._settings.deadline_days(package.id)),
+            )
+            for package in await adapter.list_packages()
+        ]

@@ -66,20 +66,21 @@ class OrderIntake:
         return link.url
 
     async def _order(self, request: AssessmentPackageOrderRequest | InlineAssessmentPackageOrderRequest, *, inline: bool) -> Order:
-        entry = await self._catalog.find(request.assessmentPackageId)
+        entry = await self._catalog.find(request.companyId, request.assessmentPackageId)
         return Order(
             order_id=request.order_id,
             company_id=request.companyId,
             package_id=entry.package.id,
             package_name=entry.package.name,
             vendor=entry.vendor,
+            vendor_account_id=entry.vendor_account_id,
             result_callback_url=request.resultCallbackURL,
             candidate=Candidate(first_name=request.candidate.firstName, last_name=request.candidate.lastName, email=str(request.candidate.email)),
             job_id=request.job.id,
             job_title=getattr(request.job, "title", None),
             inline=inline,
             return_url=getattr(request, "completedAssessmentCallbackUrl", None),
-            deadline_days=self._settings.deadline_days(entry.package.id),
+            deadline_days=entry.deadline_days,
             poll_interval_seconds=self._settings.poll_interval_seconds,
             received_at=datetime.now(timezone.utc),
         )

@@ -61,6 +61,8 @@ class Order(BaseModel):
     package_id: str
     package_name: str
     vendor: str
+    # The company's vendor account (Connect); None for the embedded default vendor.
+    vendor_account_id: str | None = None
     result_callback_url: str
     candidate: Candidate
     job_id: str | None = None
@@ -75,9 +77,10 @@ class Order(BaseModel):
 
 
 class VendorRef(BaseModel):
-    """Addresses one invitation at one vendor."""
+    """Addresses one invitation at one vendor account."""
 
     vendor: str
+    vendor_account_id: str | None = None
     ref: str
 
 

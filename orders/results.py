@@ -94,5 +94,14 @@ def cancelled() -> ResultUpdate:
 
 
 def expired(deadline_days: float) -> ResultUpdate:
-    days = f"{deadline_days:g} day" + ("" if deadline_days == 1 else "s")
-    return ResultUpdate(status=SrStatus.EXPIRED, summary=f"The candidate did not complete the assessment within {days}.")
+    return ResultUpdate(status=SrStatus.EXPIRED, summary=f"The candidate did not complete the assessment within {_duration(deadline_days)}.")
+
+
+def _duration(days: float) -> str:
+    """3 → "3 days", 1 → "1 day", 0.5 → "12 hours": the largest unit that reads as a whole."""
+    seconds = round(days * 86400)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size or unit == "second":
+            count = round(seconds / size, 1)
+            return f"{count:g} {unit}" + ("" if count == 1 else "s")
+    raise AssertionError("unreachable")

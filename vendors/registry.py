@@ -1,18 +1,66 @@
-"""Which vendor adapters this deployment runs, built once per process from the settings."""
+"""Which vendor adapter serves an order: the one of the company's vendor account.
+
+A company connected through Connect orders from the vendor account its External Trigger Token
+belonged to; the embedded default company (no connection) uses the sandbox vendor configured in
+the settings. Adapters are built once per account and process, from the account's credentials.
+"""
 
 from __future__ import annotations
 
+import asyncio
+
 from settings import Settings
+from store import ConnectionState, Store, VendorAccount
 from vendors.base import VendorAdapter
 from vendors.sandbox import SandboxVendor
 
 
-def build_vendors(settings: Settings) -> dict[str, VendorAdapter]:
-    sandbox = SandboxVendor(
-        base_url=settings.sandbox_vendor_url,
-        api_key=settings.sandbox_vendor_api_key.get_secret_value(),
-        webhook_secret=settings.sandbox_webhook_secret.get_secret_value(),
+class UnknownAdapter(LookupError):
+    pass
+
+
+def _sandbox(settings: Settings, credentials: dict) -> SandboxVendor:
+    return SandboxVendor(
+        base_url=credentials.get("base_url", settings.sandbox_vendor_url),
+        api_key=credentials.get("api_key", settings.sandbox_vendor_api_key.get_secret_value()),
+        webhook_secret=credentials.get("webhook_secret", settings.sandbox_webhook_secret.get_secret_value()),
         timeout_seconds=settings.vendor_timeout_seconds,
         webhook_tolerance_seconds=settings.webhook_tolerance_seconds,
     )
-    return {sandbox.name: sandbox}
+
+
+ADAPTER_FACTORIES = {"sandbox": _sandbox}
+
+
+class Vendors:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self._settings = settings
+        self._store = store
+        # The embedded default, and the adapter that checks each vendor's webhooks.
+        self.default: VendorAdapter = _sandbox(settings, {})
+        self._by_account: dict[str, VendorAdapter] = {}
+        self._lock = asyncio.Lock()
+
+    def webhook_verifier(self, vendor: str) -> VendorAdapter | None:
+        return self.default if vendor == self.default.name else None
+
+    async def account_of_company(self, company_id: str) -> VendorAccount | None:
+        connection = await self._store.connection(company_id)
+        if connection is None or connection.state != ConnectionState.CONNECTED:
+            return None
+        return await self._store.vendor_account(connection.vendor_account_id)
+
+    async def for_account(self, account_id: str | None) -> VendorAdapter:
+        if account_id is None:
+            return self.default
+        async with self._lock:
+            if account_id not in self._by_account:
+                account = await self._store.vendor_account(account_id)
+                if account is None or account.adapter not in ADAPTER_FACTORIES:
+                    raise UnknownAdapter(account_id)
+                self._by_account[account_id] = ADAPTER_FACTORIES[account.adapter](self._settings, account.credentials)
+            return self._by_account[account_id]
+
+    async def aclose(self) -> None:
+        for adapter in (self.default, *self._by_account.values()):
+            await adapter.aclose()

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import datetime
 from typing import Mapping
 
 import httpx

@@ -99,7 +99,7 @@ class AssessmentOrderWorkflow:
         self._state.invitation = invitation
         self._state.vendor_status = VendorStatus.INVITED
         self._note(f"Candidate invited at {order.vendor}")
-        return VendorRef(vendor=order.vendor, ref=invitation.vendor_ref)
+        return VendorRef(vendor=order.vendor, vendor_account_id=order.vendor_account_id, ref=invitation.vendor_ref)
 
     async def _next_vendor_status(self, vendor_ref: VendorRef) -> VendorStatus | None:
         """Wait for the vendor's status to change; None once the deadline has passed."""

@@ -38,6 +38,12 @@ async def registered(stack):
 
 
 @pytest.fixture
-async def trigger_token(store) -> str:
-    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={"api_key": "k"})
+async def trigger_token(store, stack) -> str:
+    """A token of a fresh vendor account at the sandbox vendor (a short deadline for the logic quiz)."""
+    account = await store.create_vendor_account(
+        name=f"sandbox-{uuid.uuid4().hex[:8]}",
+        adapter="sandbox",
+        credentials={"api_key": stack.settings.sandbox_vendor_api_key.get_secret_value()},
+        package_settings={"logic-quiz": {"deadline_days": 6 / 86400}},
+    )
     return (await store.issue_trigger_token(account.id)).token

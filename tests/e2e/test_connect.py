@@ -122,3 +122,26 @@ async def test_disconnect_ends_open_orders_and_revokes_the_companys_credentials(
     assert (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
     # SR heard nothing after the disconnect: the company's results endpoint is no longer ours to use.
     assert [p["status"] for p in (await world.sr_order(order_id))["patches"]] == ["PENDING"]
+
+
+async def test_a_connected_company_orders_from_its_own_vendor_account(world, store, registered, stack):
+    """The account's credentials and package settings apply, not the embedded default's."""
+    wrong_key = await store.create_vendor_account(name=f"bad-key-{uuid.uuid4().hex[:6]}", adapter="sandbox", credentials={"api_key": "not-the-key"})
+    token = (await store.issue_trigger_token(wrong_key.id)).token
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
+    async with httpx.AsyncClient(timeout=30) as admin:
+        assert (await fill_in_consent(admin, consent["consent_url"], token, "admin@example.com")).status_code == 200
+    # The vendor refuses that account's key: this company sees no catalog, the others still do.
+    assert (await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company_id})).status_code == 502
+    assert (await world.http.get(f"{world.sr}/__sim/packages")).status_code == 200
+
+
+async def test_the_vendor_accounts_package_deadline_applies(world, registered, trigger_token):
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
+    async with httpx.AsyncClient(timeout=30) as admin:
+        assert (await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")).status_code == 200
+    placed = await world.order("logic-quiz", company_id=company_id)
+    done = await world.sr_status_becomes(placed["order_id"], "EXPIRED", timeout=40)
+    assert done["result"]["summary"] == "The candidate did not complete the assessment within 6 seconds."

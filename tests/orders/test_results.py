@@ -61,6 +61,6 @@ def test_rejections_explain_themselves_to_a_recruiter(status, words):
     assert update.status == SrStatus.REJECTED and words in update.summary
 
 
-def test_expiry_names_the_deadline():
-    assert results.expired(1).summary.endswith("within 1 day.")
-    assert results.expired(14).summary.endswith("within 14 days.")
+@pytest.mark.parametrize(("days", "words"), [(1, "1 day"), (14, "14 days"), (0.5, "12 hours"), (6 / 86400, "6 seconds"), (2.5, "2.5 days")])
+def test_expiry_names_the_deadline(days, words):
+    assert results.expired(days).summary.endswith(f"within {words}.")

@@ -122,8 +122,11 @@ class Peers:
     vendor: ScriptedVendor = field(default_factory=ScriptedVendor)
     sr: RecordingSmartRecruiters = field(default_factory=RecordingSmartRecruiters)
 
+    async def for_account(self, vendor_account_id: str | None) -> ScriptedVendor:
+        return self.vendor
+
     def worker(self, env: WorkflowEnvironment, task_queue: str) -> Worker:
-        activities = OrderActivities(self.sr, {self.vendor.name: self.vendor})
+        activities = OrderActivities(self.sr, self)
         return Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=activities.all())
 
 
