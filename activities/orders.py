@@ -64,7 +64,9 @@ class OrderActivities:
     async def create_invitation(self, order: Order) -> Invitation:
         with peer_errors():
             vendor = await self._vendor(order.vendor_account_id)
-            return await vendor.create_invitation(order)
+            invitation = await vendor.create_invitation(order)
+        await self._vendors.remember_invitation(order.vendor_account_id, invitation.vendor_ref, order.order_id)
+        return invitation
 
     @activity.defn
     async def get_vendor_status(self, ref: VendorRef) -> StatusReading:

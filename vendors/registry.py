@@ -61,6 +61,11 @@ class Vendors:
                 self._by_account[account_id] = ADAPTER_FACTORIES[account.adapter](self._settings, account.credentials)
             return self._by_account[account_id]
 
+    async def remember_invitation(self, vendor_account_id: str | None, vendor_ref: str, order_id: str) -> None:
+        """Index the vendor's reference, so account-level webhooks that only name it find the order."""
+        if vendor_account_id is not None:
+            await self._store.index_vendor_reference(vendor_account_id, vendor_ref, order_id)
+
     async def aclose(self) -> None:
         for adapter in (self.default, *self._by_account.values()):
             await adapter.aclose()

@@ -9,8 +9,13 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
+from fastapi import FastAPI
+
+from smartrecruiters.client import smartrecruiters_client
 from store import ConnectionState, Store
+from tests.support.servers import serve
 from tests.support.waiting import eventually
+from workflows.order import AssessmentOrderWorkflow
 
 
 async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:
@@ -20,7 +25,7 @@ async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str,
     return await http.post(consent_url.split("?")[0], data=fields | {"token": token, "email": email})
 
 
-async def test_admin_connects_a_company_with_an_external_trigger_token(world, store, registered, trigger_token):
+async def test_admin_connects_a_company_with_an_external_trigger_token(world, store, registered, trigger_token, temporal):
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
     assert consent["consent_url"].startswith(registered["consentUrl"] + "?companyId=" + company_id)
@@ -53,6 +58,9 @@ async def test_admin_connects_a_company_with_an_external_trigger_token(world, st
     await world.at_vendor("complete", placed["order_id"], score=90)
     done = await world.sr_status_becomes(placed["order_id"], "COMPLETED")
     assert len(done["attachments"]) == 1
+    # The vendor's reference leads back to the order (for account-level vendor webhooks).
+    state = await temporal.get_workflow_handle(f"assessment-order:{placed['order_id']}").query(AssessmentOrderWorkflow.state)
+    assert await store.order_for_vendor_reference(connection.vendor_account_id, state.invitation.vendor_ref) == placed["order_id"]
 
 
 async def test_smartrecruiters_refusing_the_connection_leaves_nothing_behind(world, store, registered, trigger_token):
@@ -79,12 +87,7 @@ async def test_smartrecruiters_down_during_connect_can_be_retried(world, store, 
 
 async def test_a_companys_credentials_cannot_order_for_another_company(stack, store):
     account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
-    issued = await store.issue_trigger_token(account.id)
-    client_id, secret = Store.mint_partner_credentials()
-    await store.complete_connection(
-        company_id="company-a", vendor_account_id=account.id, trigger_token_id=issued.token_id, consent_email="a@example.com",
-        partner_client_id=client_id, partner_client_secret=secret, sr_client_id="sr-a", sr_client_secret="sr-secret-a",
-    )  # fmt: skip
+    client_id, secret = await connected_directly(store, account.id, f"company-a-{uuid.uuid4().hex[:6]}")
     async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
         token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
         order_id = str(uuid.uuid4())
@@ -145,3 +148,44 @@ async def test_the_vendor_accounts_package_deadline_applies(world, registered, t
     placed = await world.order("logic-quiz", company_id=company_id)
     done = await world.sr_status_becomes(placed["order_id"], "EXPIRED", timeout=40)
     assert done["result"]["summary"] == "The candidate did not complete the assessment within 6 seconds."
+
+
+async def test_smartrecruiters_saying_already_integrated_is_explained(world, registered, trigger_token, stack):
+    """The company is integrated at SR already (say, set up before): SR answers 409."""
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
+    settings = stack.settings
+    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+    await master.integrate_company(company_id, "earlier-client", "earlier-secret")
+    await master.aclose()
+    async with httpx.AsyncClient(timeout=30) as admin:
+        refused = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
+    assert refused.status_code == 400 and "already connected" in refused.text and "Disconnect it in SmartRecruiters" in refused.text
+
+
+async def test_an_empty_catalog_is_no_content(stack, store):
+    """A vendor account whose vendor offers nothing: SR gets 204, as the spec says."""
+    empty_vendor = FastAPI()
+
+    @empty_vendor.get("/api/packages")
+    async def no_packages() -> list:
+        return []
+
+    with serve(empty_vendor) as vendor_url:
+        account = await store.create_vendor_account(name=f"empty-{uuid.uuid4().hex[:6]}", adapter="sandbox", credentials={"api_key": "k", "base_url": vendor_url})
+        client_id, secret = await connected_directly(store, account.id, f"co-{uuid.uuid4().hex[:8]}")
+        async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
+            token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
+            packages = await sr.get("/packages", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert packages.status_code == 204 and packages.content == b""
+
+
+async def connected_directly(store: Store, vendor_account_id: str, company_id: str) -> tuple[str, str]:
+    """A company connected straight in the store, with partner credentials the test knows."""
+    issued = await store.issue_trigger_token(vendor_account_id)
+    client_id, secret = Store.mint_partner_credentials()
+    await store.complete_connection(
+        company_id=company_id, vendor_account_id=vendor_account_id, trigger_token_id=issued.token_id, consent_email="a@example.com",
+        partner_client_id=client_id, partner_client_secret=secret, sr_client_id=f"sr-{company_id}", sr_client_secret="sr-secret",
+    )  # fmt: skip
+    return client_id, secret

@@ -125,6 +125,9 @@ class Peers:
     async def for_account(self, vendor_account_id: str | None) -> ScriptedVendor:
         return self.vendor
 
+    async def remember_invitation(self, vendor_account_id: str | None, vendor_ref: str, order_id: str) -> None:
+        pass  # the embedded default vendor (no account) keeps no index
+
     def worker(self, env: WorkflowEnvironment, task_queue: str) -> Worker:
         activities = OrderActivities(self.sr, self)
         return Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=activities.all())
