@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Fine on one machine; anywhere else tokens signed with it could be forged (the API warns).
 EMBEDDED_TOKEN_SIGNING_KEY = "embedded-token-signing-key-change-me!"
 EMBEDDED_ENCRYPTION_KEY = "PRiNG6COQ94pWcMUHqbYMaCsbofI-MQM1etZnkS5m04="
+EMBEDDED_PARTNER_SECRET = "embedded-partner-secret"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Settings(BaseSettings):
@@ -43,10 +45,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
-    # The credentials SR presents at POST /oauth/token in embedded mode. Per-company credentials
-    # minted during Connect replace them in a later release.
+    # Credentials SR may present at POST /oauth/token for any company (embedded mode, a single
+    # company). Connected companies use the credentials minted at Connect; an empty secret turns
+    # these off.
     partner_client_id: str = "smartrecruiters"
-    partner_client_secret: SecretStr = SecretStr("embedded-partner-secret")
+    partner_client_secret: SecretStr = SecretStr(EMBEDDED_PARTNER_SECRET)
     # Bearer key of the operators' admin API (/admin); unset, the admin API answers 503.
     admin_api_key: SecretStr | None = None
     # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.
@@ -93,6 +96,21 @@ class Settings(BaseSettings):
     @property
     def temporal_rpc_timeout(self) -> timedelta:
         return timedelta(seconds=self.temporal_rpc_timeout_seconds)
+
+    def public_secrets_in_use(self) -> list[str]:
+        """Settings still holding the secrets published in this repository."""
+        published = {
+            "ASSESSMENTS_TOKEN_SIGNING_KEY": (self.token_signing_key, EMBEDDED_TOKEN_SIGNING_KEY),
+            "ASSESSMENTS_ENCRYPTION_KEYS": (self.encryption_keys, EMBEDDED_ENCRYPTION_KEY),
+            "ASSESSMENTS_PARTNER_CLIENT_SECRET": (self.partner_client_secret, EMBEDDED_PARTNER_SECRET),
+        }
+        return [name for name, (value, public) in published.items() if public in value.get_secret_value().split(",")]
+
+    def check_secrets(self) -> None:
+        """Refuse to serve beyond this machine with secrets anyone can read in the repository."""
+        in_use = self.public_secrets_in_use()
+        if in_use and urlsplit(self.public_url).hostname not in LOOPBACK_HOSTS:
+            raise RuntimeError(f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own")
 
     @property
     def store_url(self) -> str:

@@ -28,6 +28,7 @@ from orders.models import (
 from peers import PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
+from store import ReferenceConflict
 from vendors.base import VendorAdapter
 from vendors.registry import UnknownAdapter, Vendors
 
@@ -65,7 +66,10 @@ class OrderActivities:
         with peer_errors():
             vendor = await self._vendor(order.vendor_account_id)
             invitation = await vendor.create_invitation(order)
-        await self._vendors.remember_invitation(order.vendor_account_id, invitation.vendor_ref, order.order_id)
+        try:
+            await self._vendors.remember_invitation(order.vendor_account_id, invitation.vendor_ref, order.order_id)
+        except ReferenceConflict:
+            raise ApplicationError("the vendor reused a reference of another order", type=PEER_REJECTED, non_retryable=True) from None
         return invitation
 
     @activity.defn

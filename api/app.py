@@ -16,7 +16,7 @@ from connections.connect import CompanyConnector
 from connections.disconnect import CompanyDisconnector
 from orders.catalog import Catalog
 from orders.intake import OrderIntake
-from settings import EMBEDDED_TOKEN_SIGNING_KEY, Settings, get_settings
+from settings import Settings, get_settings
 from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from temporal_client import connect
@@ -31,8 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        if settings.token_signing_key.get_secret_value() == EMBEDDED_TOKEN_SIGNING_KEY:
-            log.warning("ASSESSMENTS_TOKEN_SIGNING_KEY is the embedded default: set your own outside this machine")
+        settings.check_secrets()
+        if settings.public_secrets_in_use():
+            log.warning("embedded secrets in use (%s): fine on this machine only", ", ".join(settings.public_secrets_in_use()))
         app.state.temporal = await connect(settings)
         app.state.store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
         await app.state.store.migrate()

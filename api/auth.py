@@ -14,7 +14,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from settings import Settings
-from store import Store
+from store import ConnectionState, Store
 
 AUDIENCE = "smartrecruiters"
 
@@ -43,7 +43,7 @@ class TokenIssuer:
         # Both parts compared in constant time, so timing tells nothing about which was wrong.
         id_ok = hmac.compare_digest(client_id.encode(), self._client_id.encode())
         secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
-        if id_ok & secret_ok:
+        if id_ok & secret_ok and self._client_secret:  # an empty secret turns them off
             return Caller(client_id=client_id, company_id=None)
         company_id = await self._store.authenticate_partner(client_id, client_secret)
         return Caller(client_id=client_id, company_id=company_id) if company_id else None
@@ -61,13 +61,21 @@ class TokenIssuer:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def smartrecruiters_caller(
+async def smartrecruiters_caller(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Caller:
-    """Dependency of every SR-facing route: a valid bearer token from POST /oauth/token."""
+    """Dependency of every SR-facing route: a valid bearer token from POST /oauth/token, of a
+    company that is still connected (a disconnect ends its tokens at once, not at expiry)."""
     if credentials is None:
         raise HTTPException(401, "A bearer token from POST /oauth/token is required", headers={"WWW-Authenticate": "Bearer"})
     try:
-        return request.app.state.tokens.verify(credentials.credentials)
+        caller = request.app.state.tokens.verify(credentials.credentials)
     except jwt.PyJWTError:
-        raise HTTPException(401, "The bearer token is invalid or expired", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        caller = None
+    if caller is not None and caller.company_id is not None:
+        connection = await request.app.state.store.connection(caller.company_id)
+        if connection is None or connection.state != ConnectionState.CONNECTED:
+            caller = None
+    if caller is None:
+        raise HTTPException(401, "The bearer token is invalid or expired", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return caller

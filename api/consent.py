@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,14 +16,29 @@ from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS
 from connections.connect import ConnectRefused
 
 router = APIRouter(tags=["SmartRecruiters Connect"])
+log = logging.getLogger("assessments.consent")
+UNEXPECTED = (
+    "Something went wrong on our side, and the company may or may not be connected. "
+    "Please contact support before trying again."
+)
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 _EMAIL = TypeAdapter(EmailStr)
-COMPANY_ID = Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$", description="SmartRecruiters companyId")
+
+
+# No framing (clickjacking), no caching (the form carries a signed token), no referrer leaks.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+_COMPANY_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
     context["integration_name"] = request.app.state.settings.integration_name
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code, headers=SECURITY_HEADERS)
 
 
 def _problem(request: Request, status_code: int, heading: str, message: str) -> HTMLResponse:
@@ -44,37 +61,47 @@ def _form(request: Request, company_id: str, redirect: str | None, *, error: str
     return response
 
 
-@router.get("/integration", response_class=HTMLResponse, summary="Consent page SR opens when an admin clicks Connect")
-async def consent_page(request: Request, companyId: str = COMPANY_ID, redirect: str | None = Query(None, max_length=2048)):
+def _bad_link(request: Request, company_id: str | None, redirect: str | None) -> HTMLResponse | None:
+    """The page explains a malformed link from SR rather than answering JSON."""
+    if company_id is None or not _COMPANY_ID.match(company_id):
+        return _problem(request, 400, "This link is not valid", "The link does not name a SmartRecruiters company. Please start again from SmartRecruiters.")
     if not _redirect_allowed(request, redirect):
         return _problem(request, 400, "This link is not valid", "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.")
-    return _form(request, companyId, redirect)
+    return None
+
+
+@router.get("/integration", response_class=HTMLResponse, summary="Consent page SR opens when an admin clicks Connect")
+async def consent_page(request: Request, companyId: str | None = Query(None, description="SmartRecruiters companyId"), redirect: str | None = Query(None)):
+    return _bad_link(request, companyId, redirect) or _form(request, companyId, redirect)
 
 
 @router.post("/integration", response_class=HTMLResponse, summary="Connect the company with an External Trigger Token")
 async def submit_consent(
     request: Request,
-    companyId: str = Form(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$"),
-    token: str = Form("", max_length=200),
-    email: str = Form("", max_length=320),
-    form_token: str = Form("", max_length=2000),
-    redirect: str | None = Form(None, max_length=2048),
+    companyId: str | None = Form(None),
+    token: str = Form(""),
+    email: str = Form(""),
+    form_token: str = Form(""),
+    redirect: str | None = Form(None),
 ):
-    if not _redirect_allowed(request, redirect):
-        return _problem(request, 400, "This link is not valid", "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.")
+    if problem := _bad_link(request, companyId, redirect):
+        return problem
     if not request.app.state.form_guard.check(form_token, request.cookies.get(COOKIE), companyId):
         return _form(request, companyId, redirect, email=email, status_code=400, error="This form has expired or was not opened from SmartRecruiters. Please enter the token again.")
     token = token.strip()
     try:
-        email = str(_EMAIL.validate_python(email.strip()))
+        email = str(_EMAIL.validate_python(email.strip()[:320]))
     except ValidationError:
-        return _form(request, companyId, redirect, email=email, status_code=400, error="Please enter a valid email address.")
-    if not token:
+        return _form(request, companyId, redirect, status_code=400, error="Please enter a valid email address.")
+    if not token or len(token) > 200:
         return _form(request, companyId, redirect, email=email, status_code=400, error="Please enter your External Trigger Token.")
     try:
         await request.app.state.connector.connect(companyId, token, email)
     except ConnectRefused as refusal:
         return _form(request, companyId, redirect, email=email, status_code=400, error=str(refusal))
+    except Exception:  # our own failure: the admin still gets the form, and we get the log
+        log.exception("Connect failed for company %s", companyId)
+        return _form(request, companyId, redirect, email=email, status_code=500, error=UNEXPECTED)
     response = _page(request, "connected.html", company_id=companyId, redirect=redirect)
     response.delete_cookie(COOKIE, path="/integration")
     return response

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from peers import PeerError
+from vendors.registry import CompanyDisconnected, UnknownAdapter
 
 log = logging.getLogger("assessments.api")
 
@@ -39,9 +40,20 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body("The service is temporarily unavailable; please retry", "UNAVAILABLE"), 503, headers={"Retry-After": "5"})
 
     @app.exception_handler(PeerError)
-    async def peer_unavailable(_: Request, exc: PeerError) -> JSONResponse:
+    async def peer_failed(_: Request, exc: PeerError) -> JSONResponse:
         log.error("%s", exc)
+        if not exc.retryable:  # e.g. the vendor refuses the account's key: retrying will not help
+            return JSONResponse(_body(f"{exc.peer} refused the request; the provider has been told", "UPSTREAM_REFUSED"), 502)
         return JSONResponse(_body(f"{exc.peer} is temporarily unavailable; please retry", "UNAVAILABLE"), 503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(UnknownAdapter)
+    async def misconfigured_vendor_account(_: Request, exc: UnknownAdapter) -> JSONResponse:
+        log.error("vendor account %s names an unknown adapter", exc)
+        return JSONResponse(_body("The provider's vendor account is misconfigured; the provider has been told", "UPSTREAM_MISCONFIGURED"), 502)
+
+    @app.exception_handler(CompanyDisconnected)
+    async def company_disconnected(_: Request, exc: CompanyDisconnected) -> JSONResponse:
+        return JSONResponse(_body("This company has disconnected the integration", "DISCONNECTED"), 403)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

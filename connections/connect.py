@@ -67,4 +67,12 @@ class CompanyConnector:
             )
         if err.status == 404:
             return f"{self._name} is not registered with SmartRecruiters yet. Please contact {self._name} support."
-        return "SmartRecruiters could not be reached. Nothing was changed: please try again in a few minutes."
+        if err.status in (400, 401):
+            return f"SmartRecruiters did not accept {self._name}'s own credentials. Please contact {self._name} support."
+        if err.status is None:
+            # The request may have reached SR even though its answer did not reach us.
+            return (
+                "SmartRecruiters did not answer in time, so the company may or may not be connected. "
+                "Please try again in a few minutes; if SmartRecruiters then says it is already connected, contact support."
+            )
+        return "SmartRecruiters could not connect the company right now. Nothing was changed: please try again in a few minutes."

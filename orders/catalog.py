@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 
 from peers import PeerError
@@ -54,12 +55,13 @@ class Catalog:
         self._vendors = vendors
         self._settings = settings
         self._reads: dict[str | None, _Read] = {}
-        self._lock = asyncio.Lock()
+        # One lock per vendor account: a slow vendor holds up only its own companies.
+        self._locks: defaultdict[str | None, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def for_company(self, company_id: str | None) -> list[CatalogEntry]:
         account = await self._vendors.account_of_company(company_id) if company_id else None
         key = account.id if account else None
-        async with self._lock:
+        async with self._locks[key]:
             last = self._reads.get(key)
             if last is None or time.monotonic() - last.at > CATALOG_MAX_AGE_SECONDS:
                 try:

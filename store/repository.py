@@ -7,6 +7,8 @@ One `Store` per process, on SQLite (embedded default, `sqlite+aiosqlite:///…`)
 
 from __future__ import annotations
 
+import asyncio
+
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -16,7 +18,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker, create_async_engine
 
 from store.crypto import Vault
@@ -43,6 +45,7 @@ TRIGGER_TOKEN_PREFIX = "ett_"
 PARTNER_CLIENT_ID_PREFIX = "sr_"
 # PostgreSQL advisory lock id ("SRMIGR" in ASCII); any fixed number would do, as long as every
 # process migrating this database uses the same one.
+MIGRATION_ATTEMPTS = 3
 _MIGRATION_LOCK = 0x5352_4D49_4752
 
 
@@ -57,10 +60,22 @@ class Store:
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest revision; does nothing if it is there already."""
-        async with self._engine.begin() as connection:
-            await _lock_for_migration(connection)
-            await connection.run_sync(_upgrade_to_head)
+        """Bring the schema to the newest revision; does nothing if it is there already.
+
+        Processes starting together take a lock first. Should one still trip over another's
+        migration on a loaded machine (SQLite busy, a table just created), it tries again: by
+        then the other has finished and there is nothing left to do.
+        """
+        for attempt in range(1, MIGRATION_ATTEMPTS + 1):
+            try:
+                async with self._engine.begin() as connection:
+                    await _lock_for_migration(connection)
+                    await connection.run_sync(_upgrade_to_head)
+                return
+            except (OperationalError, ProgrammingError):
+                if attempt == MIGRATION_ATTEMPTS:
+                    raise
+                await asyncio.sleep(attempt)  # back-off before trying again, not synchronisation
 
     async def dispose(self) -> None:
         await self._engine.dispose()

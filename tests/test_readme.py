@@ -18,3 +18,4 @@ def test_the_readme_commands_exist_and_ci_runs_the_test_command():
     assert "make run" in readme and "make test" in readme
     assert "\nrun:" in makefile and "\ntest:" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+

@@ -16,7 +16,11 @@ from vendors.sandbox import SandboxVendor
 
 
 class UnknownAdapter(LookupError):
-    pass
+    """The vendor account names an adapter this deployment does not have."""
+
+
+class CompanyDisconnected(PermissionError):
+    """The company disconnected the integration: it orders nothing any more."""
 
 
 def _sandbox(settings: Settings, credentials: dict) -> SandboxVendor:
@@ -45,9 +49,12 @@ class Vendors:
         return self.default if vendor == self.default.name else None
 
     async def account_of_company(self, company_id: str) -> VendorAccount | None:
+        """The company's vendor account; None for a company that never connected (embedded default)."""
         connection = await self._store.connection(company_id)
-        if connection is None or connection.state != ConnectionState.CONNECTED:
+        if connection is None:
             return None
+        if connection.state != ConnectionState.CONNECTED:
+            raise CompanyDisconnected(company_id)
         return await self._store.vendor_account(connection.vendor_account_id)
 
     async def for_account(self, account_id: str | None) -> VendorAdapter:

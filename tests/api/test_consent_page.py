@@ -27,6 +27,15 @@ async def test_the_page_asks_for_the_token_and_an_email(browser_like):
     for needle in ('name="token"', 'name="email"', 'name="companyId" value="acme-1"', "External Trigger Token", 'for="email"'):
         assert needle in page.text
     assert "consent_form" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+    assert page.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("params", [{}, {"companyId": ""}, {"companyId": "a b<script>"}, {"companyId": "x" * 201}])
+async def test_a_link_without_a_proper_company_is_explained_on_a_page(browser_like, params):
+    page = await browser_like.get("/integration", params=params)
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert "does not name a SmartRecruiters company" in page.text and "<script>" not in page.text
 
 
 @pytest.mark.parametrize("redirect", ["https://evil.example/phish", "javascript:alert(1)", "//evil.example"])

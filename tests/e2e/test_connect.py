@@ -79,7 +79,7 @@ async def test_smartrecruiters_down_during_connect_can_be_retried(world, store, 
     (await world.http.post(f"{world.sr}/__sim/faults", json={"status": 503, "count": 1, "path_contains": f"/integration/company/{company_id}"})).raise_for_status()
     async with httpx.AsyncClient(timeout=30) as admin:
         failed = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
-        assert failed.status_code == 400 and "could not be reached" in failed.text
+        assert failed.status_code == 400 and "Nothing was changed" in failed.text
         assert await store.connection(company_id) is None
         retried = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
     assert retried.status_code == 200 and "is connected" in retried.text
@@ -189,3 +189,18 @@ async def connected_directly(store: Store, vendor_account_id: str, company_id: s
         partner_client_id=client_id, partner_client_secret=secret, sr_client_id=f"sr-{company_id}", sr_client_secret="sr-secret",
     )  # fmt: skip
     return client_id, secret
+
+
+async def test_a_disconnect_ends_the_companys_tokens_at_once(stack, store):
+    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    client_id, secret = await connected_directly(store, account.id, company_id)
+    async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
+        token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        assert (await sr.delete(f"/integrations/companies/other-{company_id}", headers=bearer)).status_code == 403
+        assert (await sr.delete(f"/integrations/companies/{company_id}", headers=bearer)).status_code == 204
+        # The token is an hour from expiry, yet nothing answers it any more.
+        assert (await sr.get("/packages", headers=bearer)).status_code == 401
+        again = await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+        assert again.status_code == 401
