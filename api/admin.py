@@ -104,6 +104,16 @@ async def connections(ops: Operations = Depends(operations)) -> list[ConnectionV
     return await ops.connections()
 
 
+@router.delete("/connections/{company_id}", summary="Disconnect a company (as SR's disconnect does)")
+async def disconnect_company(company_id: str, request: Request) -> dict[str, Any]:
+    """For when SR and we disagree (say SR's disconnect never reached us): the company's
+    credentials stop working and its open orders are cancelled."""
+    if await request.app.state.store.connection(company_id) is None:
+        raise HTTPException(404, "No connection for this company")
+    cancelled = await request.app.state.disconnector.disconnect(company_id)
+    return {"company_id": company_id, "orders_cancelled": cancelled}
+
+
 @router.put("/smartrecruiters/partner-configuration", summary="Register our partner configuration at SmartRecruiters")
 async def register_partner_configuration(ops: Operations = Depends(operations)) -> dict[str, Any]:
     with _refusals():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from api.auth import Caller, smartrecruiters_caller
 from orders.catalog import UnknownPackage
@@ -14,20 +16,41 @@ router = APIRouter(tags=["SmartRecruiters"])
 
 
 def _check_requester(requester: str | None) -> None:
-    """SR sends the recruiter as a JSON object in the `requester` header (its encoding is undocumented)."""
+    """SR sends the recruiter as a JSON object in the `requester` header (`Requester {email}`,
+    email required; the header's encoding is undocumented, research §5 gap 9)."""
     if requester is None:
         return
     try:
         parsed = json.loads(requester)
     except ValueError:
         parsed = None
-    if not isinstance(parsed, dict):
-        raise HTTPException(400, "The requester header must be a JSON object such as {\"email\": \"…\"}")
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("email"), str) or not parsed["email"]:
+        raise HTTPException(400, "The requester header must be a JSON object with an email, such as {\"email\": \"…\"}")
+
+
+class LocationFilters(BaseModel):
+    """The job's location, which SR may send to narrow the catalog (spec: GET /packages)."""
+
+    country_code: str | None = Field(None, alias="country-code", max_length=8)
+    region_abbr: str | None = Field(None, alias="region-abbr", max_length=64)
+    city: str | None = Field(None, max_length=200)
+    address: str | None = Field(None, max_length=400)
+    postal_code: str | None = Field(None, alias="postal-code", max_length=32)
+    remote: bool | None = None
 
 
 @router.get("/packages", response_model=list[AssessmentPackage], responses={204: {"description": "No packages"}})
-async def list_packages(request: Request, requester: str | None = Header(None), caller: Caller = Depends(smartrecruiters_caller)):
-    """The catalog of the caller's vendor account (the embedded default vendor's in embedded mode)."""
+async def list_packages(
+    request: Request,
+    requester: str | None = Header(None),
+    location: Annotated[LocationFilters, Query()] = None,
+    caller: Caller = Depends(smartrecruiters_caller),
+):
+    """The catalog of the caller's vendor account (the embedded default vendor's in embedded mode).
+
+    Location filters are checked and accepted; none of our vendors restricts packages by
+    location, so they narrow nothing today.
+    """
     _check_requester(requester)
     packages = [entry.as_smartrecruiters() for entry in await request.app.state.catalog.for_company(caller.company_id)]
     if not packages:

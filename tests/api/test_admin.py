@@ -39,6 +39,7 @@ ROUTES = [
     ("GET", "/admin/trigger-tokens"),
     ("DELETE", "/admin/trigger-tokens/x"),
     ("GET", "/admin/connections"),
+    ("DELETE", "/admin/connections/x"),
     ("PUT", "/admin/smartrecruiters/partner-configuration"),
     ("GET", "/admin/smartrecruiters/partner-configuration"),
 ]
@@ -58,7 +59,7 @@ def a_name() -> str:
 
 
 def test_every_admin_route_is_listed_here():
-    assert sorted((next(iter(r.methods)), r.path.replace("{vendor_account_id}", "x").replace("{token_id}", "x")) for r in admin.router.routes) == sorted(ROUTES)
+    assert sorted((next(iter(r.methods)), r.path.replace("{vendor_account_id}", "x").replace("{token_id}", "x").replace("{company_id}", "x")) for r in admin.router.routes) == sorted(ROUTES)
 
 
 @pytest.mark.parametrize("key", [None, ""])
@@ -226,3 +227,19 @@ async def test_smartrecruiters_unreachable_is_502():
     async with local(admin_app(settings), ADMIN_KEY) as http:
         response = await http.put("/admin/smartrecruiters/partner-configuration")
     assert response.status_code == 502 and "could not be reached" in response.json()["message"]
+
+
+async def test_operator_disconnects_a_company_sr_still_shows_connected(api, store):
+    account = await store.create_vendor_account(name=a_name(), adapter="sandbox", credentials={})
+    issued = await store.issue_trigger_token(account.id)
+    client_id, secret = Store.mint_partner_credentials()
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    await store.complete_connection(
+        company_id=company_id, vendor_account_id=account.id, trigger_token_id=issued.token_id, consent_email="a@example.com",
+        partner_client_id=client_id, partner_client_secret=secret, sr_client_id="sr", sr_client_secret="sr-secret",
+    )  # fmt: skip
+    response = await api.delete(f"/admin/connections/{company_id}")
+    assert response.status_code == 200 and response.json() == {"company_id": company_id, "orders_cancelled": 0}
+    assert (await store.connection(company_id)).state == "disconnected"
+    assert await store.authenticate_partner(client_id, secret) is None
+    assert (await api.delete("/admin/connections/never-connected")).status_code == 404

@@ -107,8 +107,16 @@ async def test_catalog_in_smartrecruiters_shape(api, bearer):
 
 async def test_unknown_package_and_bad_requester_header(api, bearer):
     assert (await api.get("/packages/no-such-package", headers=bearer)).status_code == 404
-    response = await api.get("/packages", headers=bearer | {"requester": "not json"})
-    assert response.status_code == 400 and "requester" in response.json()["message"]
+    for requester in ("not json", '{"name": "no email"}', '["a@example.com"]'):
+        response = await api.get("/packages", headers=bearer | {"requester": requester})
+        assert response.status_code == 400 and "requester" in response.json()["message"]
+
+
+async def test_location_filters_are_accepted_and_checked(api, bearer):
+    filters = {"country-code": "PL", "region-abbr": "MZ", "city": "Warsaw", "postal-code": "00-001", "remote": "true"}
+    assert (await api.get("/packages", params=filters, headers=bearer)).status_code == 200
+    response = await api.get("/packages", params={"remote": "sometimes"}, headers=bearer)
+    assert response.status_code == 400 and "remote" in response.json()["message"]
 
 
 # --- POST /packages/orders --------------------------------------------------------------
