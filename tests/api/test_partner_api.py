@@ -185,3 +185,12 @@ async def test_webhook_signatures_are_checked_and_replays_refused(api, bearer, s
         return "evt_forged" in (await handle.query(AssessmentOrderWorkflow.state)).events_received
 
     await eventually(recorded, what="the signed event to reach the workflow")
+
+
+async def test_the_openapi_document_describes_every_route(api):
+    document = (await api.get("/openapi.json")).json()
+    for path in ("/oauth/token", "/packages", "/packages/{package_id}", "/packages/orders", "/packages/inline/orders",
+                 "/webhooks/{vendor}", "/integration", "/integrations/companies/{companyId}", "/admin/connections"):  # fmt: skip
+        assert path in document["paths"], path
+    assert {p["name"] for p in document["paths"]["/packages"]["get"]["parameters"]} >= {"country-code", "remote", "requester"}
+    assert (await api.get("/docs")).status_code == 200
