@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import email.utils
 from datetime import datetime, timezone
+from typing import Callable
 
 import httpx
+
+# How long a refusing peer asks us to wait, read from its response; vendors spell it differently.
+WaitHint = Callable[[httpx.Response], "float | None"]
 
 # 408 Request Timeout, 409 Conflict and 429 Too Many Requests may succeed when tried again;
 # any other 4xx means the request itself is wrong.
@@ -49,7 +53,11 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
-def raise_for_status(peer: str, response: httpx.Response, action: str) -> None:
+def retry_after_header(response: httpx.Response) -> float | None:
+    return retry_after_seconds(response.headers.get("Retry-After"))
+
+
+def raise_for_status(peer: str, response: httpx.Response, action: str, wait_hint: WaitHint = retry_after_header) -> None:
     """Raise a classified PeerError unless the response is a success."""
     if response.is_success:
         return
@@ -60,15 +68,17 @@ def raise_for_status(peer: str, response: httpx.Response, action: str) -> None:
         f"{action} answered HTTP {status}",
         status=status,
         retryable=retryable,
-        retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        retry_after=wait_hint(response),
     )
 
 
-async def send(peer: str, action: str, client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+async def send(
+    peer: str, action: str, client: httpx.AsyncClient, request: httpx.Request, wait_hint: WaitHint = retry_after_header
+) -> httpx.Response:
     """Send a request; transport failures (timeouts, refused connections) are retryable."""
     try:
         response = await client.send(request)
     except httpx.TransportError as err:
         raise PeerError(peer, f"{action} failed: {type(err).__name__}") from err
-    raise_for_status(peer, response, action)
+    raise_for_status(peer, response, action, wait_hint)
     return response

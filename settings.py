@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     package_deadline_days: dict[str, float] = Field(default_factory=dict)
     # How often an open order asks the vendor, in case a webhook was lost.
     poll_interval_seconds: float = 300.0
+    # Once the candidate has done their part (a background check's report is being prepared),
+    # the order waits this long for the vendor to finish, however near its deadline was.
+    report_wait_days: float = 60.0
+    # How long a result the vendor can revise (Checkr dispute) is watched after it was posted.
+    result_revision_days: float = 30.0
     # How long an inline order may wait for the vendor's link before we answer 503 (SR's own
     # timeout for this call is not documented).
     inline_order_timeout_seconds: float = 20.0

@@ -65,9 +65,9 @@ class OrderActivities:
     async def create_invitation(self, order: Order) -> Invitation:
         with peer_errors():
             vendor = await self._vendor(order.vendor_account_id)
-            invitation = await vendor.create_invitation(order)
+            invitation = await vendor.create_invitation(order, self._vendors.callback_for(vendor.name, order.order_id))
         try:
-            await self._vendors.remember_invitation(order.vendor_account_id, invitation.vendor_ref, order.order_id)
+            await self._vendors.remember_invitation(order.vendor_account_id, invitation, order.order_id)
         except ReferenceConflict:
             raise ApplicationError("the vendor reused a reference of another order", type=PEER_REJECTED, non_retryable=True) from None
         return invitation
@@ -76,18 +76,18 @@ class OrderActivities:
     async def get_vendor_status(self, ref: VendorRef) -> StatusReading:
         with peer_errors():
             vendor = await self._vendor(ref.vendor_account_id)
-            return StatusReading(status=await vendor.get_status(ref.ref))
+            return await vendor.get_status(ref.ref)
 
     @activity.defn
     async def await_vendor_change(self, request: PollRequest) -> StatusReading:
         """One poll; while nothing changed it fails benignly and the retry policy polls again."""
         with peer_errors():
             vendor = await self._vendor(request.vendor.vendor_account_id)
-            status = await vendor.get_status(request.vendor.ref)
+            reading = await vendor.get_status(request.vendor.ref)
         # A value the adapter does not know changes nothing, so it is no news either.
-        if status in (request.known_status, VendorStatus.UNKNOWN):
+        if reading.status == VendorStatus.UNKNOWN or reading == request.known:
             raise ApplicationError("vendor status unchanged", type=STATUS_UNCHANGED, category=ApplicationErrorCategory.BENIGN)
-        return StatusReading(status=status)
+        return reading
 
     @activity.defn
     async def get_vendor_result(self, ref: VendorRef) -> VendorResult:

@@ -1,15 +1,27 @@
-"""POST /webhooks/{vendor}: vendors tell us something changed; we pass it to the order's workflow."""
+"""Vendor webhooks: each is checked, turned into a hint, and passed to the order's workflow.
+
+Three shapes, one per way vendors push (vendors/base.py Push):
+- `POST /webhooks/{vendor}`: the embedded sandbox vendor of the settings;
+- `POST /webhooks/{vendor}/accounts/{account_id}`: one URL per vendor account (Checkr, sandbox
+  accounts), signed with the account's secret; events name the vendor's ids, looked up in the index;
+- `POST /webhooks/{vendor}/orders/{order_id}`: a URL per order (HackerRank's test_result_url),
+  carrying the bearer token we derived for that order.
+A webhook is only a hint: the workflow reads the vendor's own state before acting on it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from temporalio.service import RPCError, RPCStatusCode
 
+from orders.models import VendorEvent
 from orders.visibility import workflow_id
-from vendors.base import WebhookRejected, WebhookUnreadable
+from vendors.base import ParsedWebhook, VendorAdapter, WebhookRejected, WebhookUnreadable
+from vendors.registry import UnknownAdapter
 from workflows.order import AssessmentOrderWorkflow
 
 router = APIRouter(tags=["Vendors"])
@@ -18,28 +30,77 @@ log = logging.getLogger("assessments.webhooks")
 
 @router.post("/webhooks/{vendor}", status_code=202)
 async def receive_webhook(vendor: str, request: Request):
-    """Verify the signature and signal the order. Answers at once; the workflow does the work."""
-    adapter = request.app.state.vendors.webhook_verifier(vendor)
-    if adapter is None:
+    """The embedded sandbox vendor's events: verified with the settings' webhook secret."""
+    vendors = request.app.state.vendors
+    if vendor != vendors.default.name:
         raise HTTPException(404, "Unknown vendor")
-    raw_body = await request.body()
+    parsed = _parse(vendors.default, vendor, request.headers, await request.body())
+    return await _deliver(request, vendor, [(item.order_id, item.event) for item in parsed])
+
+
+@router.post("/webhooks/{vendor}/accounts/{account_id}", status_code=202)
+async def receive_account_webhook(vendor: str, account_id: str, request: Request):
+    """Events of one vendor account, verified with that account's secret."""
+    vendors = request.app.state.vendors
     try:
-        parsed = adapter.parse_webhook(request.headers, raw_body)
+        adapter = await vendors.for_account(account_id)
+    except UnknownAdapter:
+        raise HTTPException(404, "Unknown vendor account") from None
+    if adapter.name != vendor:
+        raise HTTPException(404, "Unknown vendor account")
+    parsed = _parse(adapter, vendor, request.headers, await request.body())
+    routed = [(await _order_of(vendors, account_id, item), item.event) for item in parsed]
+    return await _deliver(request, vendor, routed)
+
+
+@router.post("/webhooks/{vendor}/orders/{order_id}", status_code=202)
+async def receive_order_webhook(vendor: str, order_id: str, request: Request):
+    """A vendor's report on one order, authenticated by the bearer token we gave it for that order."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not request.app.state.vendors.callback_valid(order_id, token.strip()):
+        log.warning("rejected %s order webhook: bad or missing bearer token", vendor)
+        raise HTTPException(401, "Webhook token rejected")
+    raw_body = await request.body()
+    # The body's shape is not published (research/vendors.md §13): any push is news, and
+    # identical re-deliveries are recognised by their digest.
+    event = VendorEvent(event_id=f"{vendor}:{hashlib.sha256(raw_body).hexdigest()}", kind="result_pushed")
+    return await _deliver(request, vendor, [(order_id, event)])
+
+
+def _parse(adapter: VendorAdapter, vendor: str, headers, raw_body: bytes) -> list[ParsedWebhook]:
+    try:
+        return adapter.parse_webhook(headers, raw_body)
     except WebhookRejected as err:
         log.warning("rejected %s webhook: %s", vendor, err)
         raise HTTPException(401, "Webhook signature rejected") from None
     except WebhookUnreadable as err:
         log.warning("unreadable %s webhook: %s", vendor, err)
         raise HTTPException(400, "Webhook body is not a readable event") from None
+
+
+async def _order_of(vendors, account_id: str, item: ParsedWebhook) -> str | None:
+    if item.order_id is not None:
+        return item.order_id
+    return await vendors.order_for_webhook_key(account_id, item.webhook_key) if item.webhook_key else None
+
+
+async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None, VendorEvent]]) -> JSONResponse:
+    """Signal each order; answers at once, the workflow does the work."""
     temporal = request.app.state.temporal
-    for item in parsed:
-        handle = temporal.get_workflow_handle(workflow_id(item.order_id))
+    accepted = 0
+    for order_id, event in routed:
+        if order_id is None:
+            # Not one of our orders (or its invitation is not indexed yet): polling covers it.
+            log.info("%s webhook names no order of ours", vendor)
+            continue
+        handle = temporal.get_workflow_handle(workflow_id(order_id))
         try:
-            await handle.signal(AssessmentOrderWorkflow.vendor_event, item.event, rpc_timeout=request.app.state.settings.temporal_rpc_timeout)
+            await handle.signal(AssessmentOrderWorkflow.vendor_event, event, rpc_timeout=request.app.state.settings.temporal_rpc_timeout)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 # Finished or unknown order: nothing is waiting for this event any more.
                 log.info("%s webhook for an order that is not running", vendor)
                 continue
             raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
-    return JSONResponse({"accepted": len(parsed)}, status_code=202)
+        accepted += 1
+    return JSONResponse({"accepted": accepted}, status_code=202)

@@ -82,6 +82,8 @@ class OrderIntake:
             return_url=getattr(request, "completedAssessmentCallbackUrl", None),
             deadline_days=entry.deadline_days,
             poll_interval_seconds=self._settings.poll_interval_seconds,
+            report_wait_days=self._settings.report_wait_days,
+            result_revision_days=self._settings.result_revision_days,
             received_at=datetime.now(timezone.utc),
         )
 

@@ -73,6 +73,10 @@ class Order(BaseModel):
     deadline_days: float
     # How often the workflow asks the vendor, in case a webhook is lost (vendor-specific cadence).
     poll_interval_seconds: float
+    # After the candidate's part is done, how long the vendor may take (background checks).
+    report_wait_days: float = 60.0
+    # How long a revisable result (Checkr dispute) is watched after it was posted.
+    result_revision_days: float = 30.0
     received_at: datetime
 
 
@@ -87,6 +91,11 @@ class VendorRef(BaseModel):
 class Invitation(BaseModel):
     vendor_ref: str
     test_url: str
+    # Other ids by which the vendor's account-level webhooks name this invitation (Checkr's
+    # candidate id); indexed with vendor_ref so those webhooks find the order.
+    webhook_keys: list[str] = Field(default_factory=list)
+    # The vendor can revise a completed result (Checkr disputes): the order keeps watching.
+    results_revisable: bool = False
 
 
 class InvitationLink(BaseModel):
@@ -105,11 +114,13 @@ class VendorEvent(BaseModel):
 
 class StatusReading(BaseModel):
     status: VendorStatus
+    # Changes when the vendor revises a completed result (e.g. Checkr's completed_at after a dispute).
+    revision: str | None = None
 
 
 class PollRequest(BaseModel):
     vendor: VendorRef
-    known_status: VendorStatus
+    known: StatusReading
 
 
 class PackageTestResult(BaseModel):
@@ -130,6 +141,8 @@ class VendorResult(BaseModel):
     summary: str
     submitted_at: datetime | None = None
     tests: list[PackageTestResult] = Field(default_factory=list)
+    # Where a recruiter can read the full report at the vendor (may need a vendor login).
+    report_url: str | None = None
 
 
 class ReportTransfer(BaseModel):
@@ -188,10 +201,13 @@ class OrderState(BaseModel):
     order: Order
     sr_status: SrStatus | None = None
     vendor_status: VendorStatus | None = None
+    vendor_revision: str | None = None
     invitation: Invitation | None = None
     deadline: datetime | None = None
     report_url: str | None = None
     result: VendorResult | None = None
+    # Results posted after the first one, because the vendor revised it (Checkr dispute).
+    revisions_posted: int = 0
     events_received: list[str] = Field(default_factory=list)
     duplicate_events: int = 0
     timeline: list[TimelineEntry] = Field(default_factory=list)

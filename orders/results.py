@@ -63,8 +63,34 @@ def pending(sent_at: datetime) -> ResultUpdate:
     )
 
 
-def in_progress() -> ResultUpdate:
-    return ResultUpdate(status=SrStatus.IN_PROGRESS, summary="The candidate has started the assessment.")
+# What a recruiter reads while the vendor works (research/vendors.md §12.2 normalised statuses).
+_PROGRESS = {
+    VendorStatus.STARTED: ("Candidate started the assessment", "The candidate has started the assessment."),
+    VendorStatus.PROCESSING: (
+        "Candidate finished; the vendor is preparing the result",
+        "The candidate has done their part; the vendor is preparing the result.",
+    ),
+    VendorStatus.ON_HOLD: (
+        "On hold at the vendor",
+        "On hold at the vendor: it is waiting for something from the candidate (for example a document).",
+    ),
+}
+
+
+def progress_note(status: VendorStatus) -> str:
+    return _PROGRESS.get(status, _PROGRESS[VendorStatus.STARTED])[0]
+
+
+def in_progress(status: VendorStatus = VendorStatus.STARTED) -> ResultUpdate:
+    return ResultUpdate(status=SrStatus.IN_PROGRESS, summary=_PROGRESS.get(status, _PROGRESS[VendorStatus.STARTED])[1])
+
+
+def under_review() -> ResultUpdate:
+    """A posted result is disputed: SR keeps the score and status; the summary says what happens."""
+    return ResultUpdate(
+        status=SrStatus.COMPLETED,
+        summary="The candidate disputed this result; the vendor is reviewing it, and the revised result will replace this one.",
+    )
 
 
 # What a recruiter reads when an order ends without a result.

@@ -3,17 +3,51 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 from typing import Mapping, Protocol
 
-from orders.models import Invitation, Order, VendorEvent, VendorResult, VendorStatus
+from orders.models import Invitation, Order, StatusReading, VendorEvent, VendorResult
 from smartrecruiters.models import AssessmentType
+
+
+class Push(StrEnum):
+    """How a vendor tells us that something changed (research/vendors.md §12.4.1)."""
+
+    NONE = "none"  # polling only (TestGorilla)
+    PER_ORDER_URL = "per_order_url"  # a URL we give with each invitation (HackerRank test_result_url)
+    ACCOUNT_URL = "account_url"  # one URL per vendor account; events name the vendor's ids (Checkr)
 
 
 @dataclass(frozen=True)
 class Capabilities:
-    pushes_webhooks: bool
-    signature_scheme: str
-    result_revisions: bool = False
+    """What a vendor can do, so the service adapts without knowing vendors by name (§12.1)."""
+
+    push: Push
+    # How pushes prove they are genuine, e.g. "hmac_ts_body", "hmac_body", "bearer_we_choose", "none".
+    push_auth: str
+    # How a retried invitation avoids a second email: "reference_returns_existing",
+    # "idempotency_key_header", "natural_key_conflict_then_lookup".
+    idempotency: str
+    cancel: bool
+    # Whether a completed result can change later (Checkr disputes); the order then keeps watching.
+    results_revisable: bool = False
+    # How long the vendor keeps an invitation open, when it has its own expiry.
+    vendor_expiry: timedelta | None = None
+    # The vendor's published limits, for operators ("10 requests/s", "per endpoint per minute").
+    rate_limit: str = ""
+
+
+@dataclass(frozen=True)
+class OrderCallback:
+    """Where a vendor with per-order webhooks reports on one order, and the bearer token it shows.
+
+    The token is derived from the order id with our key, so the webhook route checks it without
+    a database and no order's token opens another's.
+    """
+
+    url: str
+    token: str
 
 
 @dataclass(frozen=True)
@@ -41,10 +75,15 @@ class Report:
 
 @dataclass(frozen=True)
 class ParsedWebhook:
-    """A verified webhook: the order it concerns and the hint it carries."""
+    """A verified webhook: the order it concerns and the hint it carries.
 
-    order_id: str
+    Events that name our order id carry `order_id`; account-level events name only the vendor's
+    own id (`webhook_key`, one of the Invitation's webhook keys), which the route looks up.
+    """
+
     event: VendorEvent
+    order_id: str | None = None
+    webhook_key: str | None = None
 
 
 class WebhookRejected(Exception):
@@ -61,10 +100,14 @@ class VendorAdapter(Protocol):
 
     async def list_packages(self) -> list[VendorPackage]: ...
 
-    async def create_invitation(self, order: Order) -> Invitation:
-        """Invite the candidate; idempotent per order id, so a retry never sends a second email."""
+    async def create_invitation(self, order: Order, callback: OrderCallback) -> Invitation:
+        """Invite the candidate; idempotent per order id, so a retry never sends a second email.
 
-    async def get_status(self, ref: str) -> VendorStatus: ...
+        `callback` is used by vendors with per-order webhooks and ignored by the others.
+        """
+
+    async def get_status(self, ref: str) -> StatusReading:
+        """The normalised status; `revision` changes when a completed result is revised."""
 
     async def get_result(self, ref: str) -> VendorResult: ...
 
@@ -74,6 +117,10 @@ class VendorAdapter(Protocol):
         """The report file, or None when the vendor has none for this assessment."""
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
-        """Verify the signature and read the events; raises WebhookRejected or WebhookUnreadable."""
+        """Verify the signature and read the events; raises WebhookRejected or WebhookUnreadable.
+
+        Vendors whose pushes are authenticated by our per-order bearer token (Push.PER_ORDER_URL)
+        are checked by the route instead; their adapters read the body only.
+        """
 
     async def aclose(self) -> None: ...

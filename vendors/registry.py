@@ -1,18 +1,24 @@
 """Which vendor adapter serves an order: the one of the company's vendor account.
 
 A company connected through Connect orders from the vendor account its External Trigger Token
-belonged to; the embedded default company (no connection) uses the sandbox vendor configured in
-the settings. Adapters are built once per account and process, from the account's credentials.
+belonged to; each account names its adapter (sandbox, hackerrank, checkr, testgorilla). The
+embedded default company (no connection) uses the sandbox vendor configured in the settings.
+Adapters are built once per account and process, from the account's credentials, so limits
+that a vendor sets per account (TestGorilla's per-minute budget) are shared by all its orders.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Callable
+from urllib.parse import quote
 
+from orders.models import Invitation
 from settings import Settings
 from store import ConnectionState, Store, VendorAccount
-from vendors.base import VendorAdapter
-from vendors.sandbox import SandboxVendor
+from vendors import sandbox
+from vendors.base import OrderCallback, VendorAdapter
+from vendors.webhooks import callback_token, callback_token_valid
 
 
 class UnknownAdapter(LookupError):
@@ -23,30 +29,28 @@ class CompanyDisconnected(PermissionError):
     """The company disconnected the integration: it orders nothing any more."""
 
 
-def _sandbox(settings: Settings, credentials: dict) -> SandboxVendor:
-    return SandboxVendor(
-        base_url=credentials.get("base_url", settings.sandbox_vendor_url),
-        api_key=credentials.get("api_key", settings.sandbox_vendor_api_key.get_secret_value()),
-        webhook_secret=credentials.get("webhook_secret", settings.sandbox_webhook_secret.get_secret_value()),
-        timeout_seconds=settings.vendor_timeout_seconds,
-        webhook_tolerance_seconds=settings.webhook_tolerance_seconds,
-    )
-
-
-ADAPTER_FACTORIES = {"sandbox": _sandbox}
+ADAPTER_FACTORIES: dict[str, Callable[[Settings, dict], VendorAdapter]] = {
+    "sandbox": sandbox.from_account,
+}
 
 
 class Vendors:
     def __init__(self, settings: Settings, store: Store) -> None:
         self._settings = settings
         self._store = store
-        # The embedded default, and the adapter that checks each vendor's webhooks.
-        self.default: VendorAdapter = _sandbox(settings, {})
+        # The embedded default: the sandbox vendor of the settings.
+        self.default: VendorAdapter = sandbox.from_account(settings, {})
         self._by_account: dict[str, VendorAdapter] = {}
         self._lock = asyncio.Lock()
+        self._callback_key = settings.token_signing_key.get_secret_value().encode()
 
-    def webhook_verifier(self, vendor: str) -> VendorAdapter | None:
-        return self.default if vendor == self.default.name else None
+    def callback_for(self, vendor: str, order_id: str) -> OrderCallback:
+        """The per-order webhook URL and bearer token given to vendors that push per order."""
+        url = f"{self._settings.public_url.rstrip('/')}/webhooks/{vendor}/orders/{quote(order_id, safe='')}"
+        return OrderCallback(url=url, token=callback_token(self._callback_key, order_id))
+
+    def callback_valid(self, order_id: str, token: str) -> bool:
+        return callback_token_valid(self._callback_key, order_id, token)
 
     async def account_of_company(self, company_id: str) -> VendorAccount | None:
         """The company's vendor account; None for a company that never connected (embedded default)."""
@@ -68,10 +72,14 @@ class Vendors:
                 self._by_account[account_id] = ADAPTER_FACTORIES[account.adapter](self._settings, account.credentials)
             return self._by_account[account_id]
 
-    async def remember_invitation(self, vendor_account_id: str | None, vendor_ref: str, order_id: str) -> None:
-        """Index the vendor's reference, so account-level webhooks that only name it find the order."""
+    async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
+        """Index the vendor's ids, so account-level webhooks that only name them find the order."""
         if vendor_account_id is not None:
-            await self._store.index_vendor_reference(vendor_account_id, vendor_ref, order_id)
+            for key in (invitation.vendor_ref, *invitation.webhook_keys):
+                await self._store.index_vendor_reference(vendor_account_id, key, order_id)
+
+    async def order_for_webhook_key(self, vendor_account_id: str, key: str) -> str | None:
+        return await self._store.order_for_vendor_reference(vendor_account_id, key)
 
     async def aclose(self) -> None:
         for adapter in (self.default, *self._by_account.values()):

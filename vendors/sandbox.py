@@ -10,10 +10,21 @@ from typing import Mapping
 
 import httpx
 
-from orders.models import Invitation, Order, PackageTestResult, VendorEvent, VendorResult, VendorStatus
+from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorEvent, VendorResult, VendorStatus
 from peers import PeerError, send
+from settings import Settings
 from smartrecruiters.models import AssessmentType
-from vendors.base import Capabilities, PackageTest, ParsedWebhook, Report, VendorPackage, WebhookRejected, WebhookUnreadable
+from vendors.base import (
+    Capabilities,
+    OrderCallback,
+    PackageTest,
+    ParsedWebhook,
+    Push,
+    Report,
+    VendorPackage,
+    WebhookRejected,
+    WebhookUnreadable,
+)
 from vendors.webhooks import ReplayGuard
 
 NAME = "sandbox"
@@ -30,9 +41,26 @@ _STATUSES = {
 _PACKAGE_TYPES = {"skills_test": AssessmentType.SKILL_TEST, "background_check": AssessmentType.BACKGROUND_CHECK}
 
 
+def from_account(settings: Settings, credentials: dict) -> SandboxVendor:
+    """The adapter for a vendor account's credentials; the settings' sandbox fills what is missing."""
+    return SandboxVendor(
+        base_url=credentials.get("base_url", settings.sandbox_vendor_url),
+        api_key=credentials.get("api_key", settings.sandbox_vendor_api_key.get_secret_value()),
+        webhook_secret=credentials.get("webhook_secret", settings.sandbox_webhook_secret.get_secret_value()),
+        timeout_seconds=settings.vendor_timeout_seconds,
+        webhook_tolerance_seconds=settings.webhook_tolerance_seconds,
+    )
+
+
 class SandboxVendor:
     name = NAME
-    capabilities = Capabilities(pushes_webhooks=True, signature_scheme="HMAC-SHA256 of '{t}.{body}', header Sandbox-Signature")
+    capabilities = Capabilities(
+        push=Push.ACCOUNT_URL,
+        push_auth="hmac_ts_body",
+        idempotency="reference_returns_existing",
+        cancel=True,
+        rate_limit="none",
+    )
 
     def __init__(self, *, base_url: str, api_key: str, webhook_secret: str, timeout_seconds: float, webhook_tolerance_seconds: int) -> None:
         self._http = httpx.AsyncClient(
@@ -68,7 +96,7 @@ class SandboxVendor:
             for p in body
         ]
 
-    async def create_invitation(self, order: Order) -> Invitation:
+    async def create_invitation(self, order: Order, callback: OrderCallback) -> Invitation:
         body = {
             "package_id": order.package_id,
             "reference": order.order_id,
@@ -84,9 +112,9 @@ class SandboxVendor:
         invitation = response.json()
         return Invitation(vendor_ref=invitation["id"], test_url=invitation["test_url"])
 
-    async def get_status(self, ref: str) -> VendorStatus:
+    async def get_status(self, ref: str) -> StatusReading:
         response = await self._get("status", f"/api/invitations/{ref}")
-        return _STATUSES.get(response.json().get("status"), VendorStatus.UNKNOWN)
+        return StatusReading(status=_STATUSES.get(response.json().get("status"), VendorStatus.UNKNOWN))
 
     async def get_result(self, ref: str) -> VendorResult:
         body = (await self._get("result", f"/api/invitations/{ref}/result")).json()

@@ -1,7 +1,9 @@
-"""What every vendor's webhook check shares: refusing a signed request seen before."""
+"""What every vendor's webhook check shares: replay refusal and per-order callback tokens."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 
@@ -33,3 +35,13 @@ class ReplayGuard:
                 return False
             self._seen[signature] = now + self._window
             return True
+
+
+def callback_token(key: bytes, order_id: str) -> str:
+    """The bearer token a per-order webhook (HackerRank's test_result_url) must carry."""
+    return hmac.new(key, f"vendor-callback:{order_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def callback_token_valid(key: bytes, order_id: str, presented: str) -> bool:
+    # Bytes, compared in constant time; a non-ASCII header cannot match and must not raise.
+    return hmac.compare_digest(callback_token(key, order_id).encode(), presented.encode("utf-8", "replace"))

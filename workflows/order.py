@@ -79,14 +79,38 @@ class AssessmentOrderWorkflow:
             if status is None:
                 return await self._expire(vendor_ref, order)
             if status == VendorStatus.COMPLETED:
-                return await self._complete(vendor_ref, order)
+                return await self._complete_and_watch(vendor_ref, order)
             if status == VendorStatus.EXPIRED:
                 return await self._finish(results.expired(order.deadline_days), "The invitation expired at the vendor")
             if status.is_final:
                 return await self._finish(results.rejected(status), f"Vendor reported {status.value.lower()}")
-            if status in (VendorStatus.STARTED, VendorStatus.PROCESSING) and self._state.sr_status in (None, SrStatus.PENDING):
-                self._note("Candidate started the assessment")
-                await self._tell_smartrecruiters(results.in_progress(), progress=True)
+            if status in (VendorStatus.PROCESSING, VendorStatus.ON_HOLD):
+                # The candidate has done their part; the vendor's work (a background check's
+                # report) is not bound by the candidate's deadline.
+                self._extend_deadline(order.report_wait_days)
+            if status != VendorStatus.INVITED:
+                self._note(results.progress_note(status))
+                await self._tell_smartrecruiters(results.in_progress(status), progress=True)
+
+    async def _complete_and_watch(self, vendor_ref: VendorRef, order: Order) -> OrderState:
+        await self._complete(vendor_ref, order)
+        return await self._watch_revisions(vendor_ref, order)
+
+    async def _watch_revisions(self, vendor_ref: VendorRef, order: Order) -> OrderState:
+        """Some vendors revise a completed result (a Checkr dispute): SR gets each revision."""
+        if self._state.invitation is None or not self._state.invitation.results_revisable or self._state.result is None:
+            return self._state
+        self._state.deadline = workflow.now() + timedelta(days=order.result_revision_days)
+        while (status := await self._next_vendor_status(vendor_ref)) is not None:
+            if status == VendorStatus.ON_HOLD:
+                self._note("The result is under review at the vendor (disputed)")
+                await self._tell_smartrecruiters(results.under_review(), progress=True)
+            elif status == VendorStatus.COMPLETED:
+                await self._complete(vendor_ref, order, revision=True)
+            elif status.is_final:
+                self._note(f"Vendor reported {status.value.lower()} after the result; the posted result stands")
+                break
+        return self._state
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -102,15 +126,25 @@ class AssessmentOrderWorkflow:
         return VendorRef(vendor=order.vendor, vendor_account_id=order.vendor_account_id, ref=invitation.vendor_ref)
 
     async def _next_vendor_status(self, vendor_ref: VendorRef) -> VendorStatus | None:
-        """Wait for the vendor's status to change; None once the deadline has passed."""
+        """Wait for the vendor's status (or revision) to change; None once the deadline has passed."""
         while self._time_left() > 0:
             reading = await self._wait_for_news(vendor_ref)
             if reading is None:
                 return None
-            if reading.status not in (VendorStatus.UNKNOWN, self._state.vendor_status):
+            if reading.status != VendorStatus.UNKNOWN and reading != self._known():
                 self._state.vendor_status = reading.status
+                self._state.vendor_revision = reading.revision
                 return reading.status
         return None
+
+    def _known(self) -> StatusReading:
+        assert self._state.vendor_status is not None
+        return StatusReading(status=self._state.vendor_status, revision=self._state.vendor_revision)
+
+    def _extend_deadline(self, days: float) -> None:
+        later = workflow.now() + timedelta(days=days)
+        if self._state.deadline is None or later > self._state.deadline:
+            self._state.deadline = later
 
     async def _wait_for_news(self, vendor_ref: VendorRef) -> StatusReading | None:
         """A webhook and a polling activity race; None if neither has news by the deadline.
@@ -118,10 +152,9 @@ class AssessmentOrderWorkflow:
         The webhook is quick; the poll catches what a lost webhook would have told us. Either
         way the status is read from the vendor itself, since a webhook is only a hint.
         """
-        assert self._state.vendor_status is not None
         poll = workflow.start_activity_method(
             OrderActivities.await_vendor_change,
-            PollRequest(vendor=vendor_ref, known_status=self._state.vendor_status),
+            PollRequest(vendor=vendor_ref, known=self._known()),
             start_to_close_timeout=timedelta(seconds=30),
             # Polling stops at the deadline; attempts are not recorded in history.
             schedule_to_close_timeout=timedelta(seconds=self._time_left()),
@@ -160,17 +193,25 @@ class AssessmentOrderWorkflow:
             self._note(f"Vendor status could not be read: {_reason(err)}")
             return StatusReading(status=VendorStatus.FAILED)
 
-    async def _complete(self, vendor_ref: VendorRef, order: Order) -> OrderState:
-        self._note("Candidate completed the assessment")
+    async def _complete(self, vendor_ref: VendorRef, order: Order, *, revision: bool = False) -> OrderState:
+        """Read the result, attach the report and post COMPLETED; a revision is posted again."""
+        self._note("The vendor revised the result" if revision else "Candidate completed the assessment")
         try:
             result = await workflow.execute_activity_method(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             self._note(f"Result could not be read: {_reason(err)}")
+            if revision:  # the result posted before stands
+                return self._state
             return await self._finish(results.rejected(VendorStatus.FAILED), "The vendor's result could not be read")
+        if revision and result == self._state.result:
+            self._note("The revised result is the same as the one posted")
+            return self._state
         self._state.result = result
         if not order.inline:  # SR refuses attachments on inline orders
             await self._move_report(vendor_ref, order)
-        return await self._finish(results.completed(result), "Result posted")
+        if revision:
+            self._state.revisions_posted += 1
+        return await self._finish(results.completed(result), "Revised result posted" if revision else "Result posted")
 
     async def _move_report(self, vendor_ref: VendorRef, order: Order) -> None:
         """Attach the vendor's report to the profile; without it the result is still worth posting."""
@@ -191,11 +232,11 @@ class AssessmentOrderWorkflow:
     async def _expire(self, vendor_ref: VendorRef, order: Order) -> OrderState:
         # A completion may have landed just before the deadline with its webhook lost.
         if (await self._read_status(vendor_ref)).status == VendorStatus.COMPLETED:
-            return await self._complete(vendor_ref, order)
+            return await self._complete_and_watch(vendor_ref, order)
         await self._withdraw(vendor_ref)
         # The candidate may have finished between that look and the cancellation.
         if (await self._read_status(vendor_ref)).status == VendorStatus.COMPLETED:
-            return await self._complete(vendor_ref, order)
+            return await self._complete_and_watch(vendor_ref, order)
         return await self._finish(results.expired(order.deadline_days), "Deadline passed; invitation withdrawn at the vendor")
 
     async def _withdraw(self, vendor_ref: VendorRef) -> None:

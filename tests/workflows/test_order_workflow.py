@@ -27,12 +27,13 @@ from orders.models import (
     Order,
     OrderState,
     PackageTestResult,
+    StatusReading,
     VendorEvent,
     VendorResult,
     VendorStatus,
 )
 from peers import PeerError
-from vendors.base import Report
+from vendors.base import OrderCallback, Report
 from workflows.order import AssessmentOrderWorkflow
 
 POLL_HOURS = 1
@@ -61,14 +62,14 @@ class ScriptedVendor:
     status_reads: int = 0
     cancellations: int = 0
 
-    async def create_invitation(self, order: Order) -> Invitation:
+    async def create_invitation(self, order: Order, callback) -> Invitation:
         if self.refuse_invitation:
             raise PeerError("vendor", "invitation answered HTTP 422", status=422, retryable=False)
         return Invitation(vendor_ref="inv-1", test_url=f"https://vendor.example/take/{order.order_id}")
 
-    async def get_status(self, ref: str) -> VendorStatus:
+    async def get_status(self, ref: str) -> StatusReading:
         self.status_reads += 1
-        return self.status
+        return StatusReading(status=self.status)
 
     async def get_result(self, ref: str) -> VendorResult:
         return VendorResult(
@@ -125,8 +126,11 @@ class Peers:
     async def for_account(self, vendor_account_id: str | None) -> ScriptedVendor:
         return self.vendor
 
-    async def remember_invitation(self, vendor_account_id: str | None, vendor_ref: str, order_id: str) -> None:
+    async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
         pass  # the embedded default vendor (no account) keeps no index
+
+    def callback_for(self, vendor: str, order_id: str) -> OrderCallback:
+        return OrderCallback(url=f"https://us.example/webhooks/{vendor}/orders/{order_id}", token="t")
 
     def worker(self, env: WorkflowEnvironment, task_queue: str) -> Worker:
         activities = OrderActivities(self.sr, self)
