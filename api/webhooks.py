@@ -79,9 +79,16 @@ def _parse(adapter: VendorAdapter, vendor: str, headers, raw_body: bytes) -> lis
 
 
 async def _order_of(vendors, account_id: str, item: ParsedWebhook) -> str | None:
-    if item.order_id is not None:
-        return item.order_id
-    return await vendors.order_for_webhook_key(account_id, item.webhook_key) if item.webhook_key else None
+    """The account's order the event names, looked up in our index of the account's invitations.
+
+    An event naming our order id must also name an invitation of that order at this account, so
+    one account's signature can never stir another account's orders.
+    """
+    key = item.webhook_key or item.event.vendor_ref
+    order_id = await vendors.order_for_webhook_key(account_id, key) if key else None
+    if item.order_id is not None and order_id != item.order_id:
+        return None
+    return order_id
 
 
 async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None, VendorEvent]]) -> JSONResponse:

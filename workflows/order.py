@@ -109,7 +109,8 @@ class AssessmentOrderWorkflow:
                 await self._complete(vendor_ref, order, revision=True)
             elif status.is_final:
                 self._note(f"Vendor reported {status.value.lower()} after the result; the posted result stands")
-                break
+                return self._state
+        self._note("No longer watching for revisions of the result")
         return self._state
 
     # --- steps -------------------------------------------------------------------------------

@@ -13,16 +13,10 @@ from fastapi import FastAPI
 
 from smartrecruiters.client import smartrecruiters_client
 from store import ConnectionState, Store
+from tests.support.connect import fill_in_consent
 from tests.support.servers import serve
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
-
-
-async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:
-    page = await http.get(consent_url)
-    assert page.status_code == 200
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    return await http.post(consent_url.split("?")[0], data=fields | {"token": token, "email": email})
 
 
 async def test_admin_connects_a_company_with_an_external_trigger_token(world, store, registered, trigger_token, temporal):

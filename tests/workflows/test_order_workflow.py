@@ -61,19 +61,23 @@ class ScriptedVendor:
     finishes_while_being_cancelled: bool = False
     status_reads: int = 0
     cancellations: int = 0
+    # A vendor that revises completed results (Checkr disputes) and the current revision.
+    revisable: bool = False
+    revision: str | None = None
+    outcome: str = "passed"
 
     async def create_invitation(self, order: Order, callback) -> Invitation:
         if self.refuse_invitation:
             raise PeerError("vendor", "invitation answered HTTP 422", status=422, retryable=False)
-        return Invitation(vendor_ref="inv-1", test_url=f"https://vendor.example/take/{order.order_id}")
+        return Invitation(vendor_ref="inv-1", test_url=f"https://vendor.example/take/{order.order_id}", results_revisable=self.revisable)
 
     async def get_status(self, ref: str) -> StatusReading:
         self.status_reads += 1
-        return StatusReading(status=self.status)
+        return StatusReading(status=self.status, revision=self.revision)
 
     async def get_result(self, ref: str) -> VendorResult:
         return VendorResult(
-            score=83.3333, max_score=100, outcome="passed", summary="Scored 83%.",
+            score=83.3333, max_score=100, outcome=self.outcome, summary=f"Scored 83%, {self.outcome}.",
             submitted_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
             tests=[PackageTestResult(test_id="python-basics", name="Python basics", score=2, max_score=3, outcome="passed")],
         )  # fmt: skip
@@ -137,13 +141,13 @@ class Peers:
         return Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=activities.all())
 
 
-def an_order(*, deadline_days: float = 3, poll_hours: float = POLL_HOURS, inline: bool = False) -> Order:
+def an_order(*, deadline_days: float = 3, poll_hours: float = POLL_HOURS, inline: bool = False, **fields) -> Order:
     return Order(
         order_id=str(uuid.uuid4()), company_id="acme", package_id="skills-fullstack", package_name="Full-stack skills",
         vendor="sandbox", result_callback_url="https://sr.example/orders/x/results",
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
         inline=inline, deadline_days=deadline_days, poll_interval_seconds=poll_hours * 3600,
-        received_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        received_at=datetime(2026, 11, 1, tzinfo=timezone.utc), **fields,
     )  # fmt: skip
 
 
@@ -351,3 +355,59 @@ async def test_inline_order_answers_with_the_test_link_through_update_with_start
     assert peers.vendor.status_reads <= 2  # polling found it: the first look, or the next an hour later
     assert peers.sr.uploads == 0  # SR refuses attachments on inline orders
     assert state.report_url is None
+
+
+async def test_a_background_check_being_prepared_outlives_the_candidate_deadline(env):
+    peers = Peers()
+
+    async def candidate_consents_then_the_report_takes_ten_days(handle):
+        await env.sleep(timedelta(days=1))
+        peers.vendor.status = VendorStatus.PROCESSING  # the candidate's part is done
+        await env.sleep(timedelta(days=1))
+        peers.vendor.status = VendorStatus.ON_HOLD  # a document is missing
+        await env.sleep(timedelta(days=3))
+        peers.vendor.status = VendorStatus.PROCESSING
+        await env.sleep(timedelta(days=5))
+        peers.vendor.status = VendorStatus.COMPLETED
+
+    state = await run_order(env, peers, an_order(deadline_days=3, report_wait_days=30), candidate_consents_then_the_report_takes_ten_days)
+
+    assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
+    assert "on hold" in peers.sr.patches[2]["summary"].lower()
+    assert peers.vendor.cancellations == 0
+    assert timedelta(days=10) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=10, hours=2)
+
+
+async def test_a_disputed_result_is_posted_again_once_revised(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True, outcome="consider"))
+
+    async def completed_then_disputed_then_revised(handle):
+        await env.sleep(timedelta(days=1))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+        await env.sleep(timedelta(days=2))
+        peers.vendor.status = VendorStatus.ON_HOLD  # the candidate disputes the report
+        await env.sleep(timedelta(days=2))
+        peers.vendor.status, peers.vendor.revision, peers.vendor.outcome = VendorStatus.COMPLETED, "r2", "clear"
+
+    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10), completed_then_disputed_then_revised)
+
+    assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
+    first, under_review, revised = peers.sr.patches[1:]
+    assert first["scoreLabel"] == "Consider"
+    assert "disputed" in under_review["summary"] and "scoreLabel" not in under_review
+    assert revised["scoreLabel"] == "Clear" and revised["summary"] == "Scored 83%, clear."
+    assert state.revisions_posted == 1 and peers.sr.uploads == 2
+    # The result is watched for ten days after it was first posted, then the order closes.
+    assert timedelta(days=11) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=11, hours=2)
+
+
+async def test_a_result_that_cannot_be_revised_closes_the_order_at_once(env):
+    peers = Peers()
+
+    async def completes(handle):
+        await env.sleep(timedelta(hours=5))
+        peers.vendor.status = VendorStatus.COMPLETED
+
+    state = await run_order(env, peers, an_order(deadline_days=7), completes)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+    assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=7)

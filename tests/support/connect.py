@@ -1,0 +1,25 @@
+"""Connecting a company the way its SR admin does: the consent page, filled in over HTTP."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+
+
+async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:
+    page = await http.get(consent_url)
+    assert page.status_code == 200
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    return await http.post(consent_url.split("?")[0], data=fields | {"token": token, "email": email})
+
+
+async def connect_company(sr_url: str, token: str) -> str:
+    """A new company at SR (the simulator), connected with `token`; returns its id."""
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(timeout=30) as admin:
+        consent = (await admin.post(f"{sr_url}/__sim/companies/{company_id}/consent")).json()
+        connected = await fill_in_consent(admin, consent["consent_url"], token, "admin@example.com")
+    assert connected.status_code == 200, connected.text
+    return company_id
