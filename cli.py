@@ -223,7 +223,7 @@ def _vendor_account_table(title: str, accounts: list) -> Table:
 @vendor_account_app.command("create")
 def vendor_account_create(
     name: Annotated[str, typer.Option("--name", help="A unique name, e.g. the vendor and the customer.")],
-    adapter: Annotated[str, typer.Option("--adapter", help="The vendor adapter (today: sandbox).")],
+    adapter: Annotated[str, typer.Option("--adapter", help="The vendor adapter: sandbox, hackerrank, checkr or testgorilla.")],
     credentials: Annotated[str, typer.Option("--credentials", help='JSON object for the adapter, e.g. \'{"api_key": "…"}\'; "-" reads it from standard input.')],
     package_settings: Annotated[
         Optional[str], typer.Option("--package-settings", help='JSON, e.g. \'{"skills-fullstack": {"deadline_days": 3}}\'.')

@@ -39,6 +39,13 @@ class PeerError(Exception):
         self.retry_after = retry_after
 
 
+class CallDeferred(PeerError):
+    """We did not call the peer: our own budget for it is spent for `retry_after` seconds.
+
+    Expected under load (polling a vendor with strict limits), so it is not reported as a failure.
+    """
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """Parse a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:

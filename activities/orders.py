@@ -25,7 +25,7 @@ from orders.models import (
     VendorResult,
     VendorStatus,
 )
-from peers import PeerError
+from peers import CallDeferred, PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
 from store import ReferenceConflict
@@ -47,6 +47,8 @@ def peer_errors() -> Iterator[None]:
             type=PEER_REJECTED if not err.retryable else "PeerUnavailable",
             non_retryable=not err.retryable,
             next_retry_delay=timedelta(seconds=err.retry_after) if err.retry_after else None,
+            # A call our own budget put off is not a failure worth logging or alerting on.
+            category=ApplicationErrorCategory.BENIGN if isinstance(err, CallDeferred) else ApplicationErrorCategory.UNSPECIFIED,
         ) from None
 
 

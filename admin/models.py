@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from store import CompanyConnection, IssuedToken, TriggerToken, VendorAccount
-from vendors.sandbox import NAME as SANDBOX
+from vendors.registry import ADAPTER_FACTORIES
 
-# The vendor adapters this service has (vendors/registry.py builds them).
-ADAPTERS = (SANDBOX,)
+# The vendor adapters this service has.
+ADAPTERS = tuple(ADAPTER_FACTORIES)
 # Longer than anyone means; keeps an order of magnitude typo (3650 → 36500) from passing.
 MAX_TOKEN_DAYS = 3650
 ONCE_NOTICE = "Copy this token now: it is shown only once and cannot be shown again."

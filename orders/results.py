@@ -29,8 +29,13 @@ def to_score(score: float | None, max_score: float | None) -> Score | None:
 
 
 def score_label(outcome: str | None) -> str | None:
-    """Vendor outcomes such as "passed" or "consider" read as "Passed" or "Consider"."""
-    return outcome.replace("_", " ").capitalize() if outcome else None
+    """Vendor outcomes such as "passed" or "not_eligible" read as "Passed" or "Not eligible";
+    any other spelling ("INTJ", "High Openness") is the vendor's own and passes through."""
+    if not outcome:
+        return None
+    if outcome == outcome.lower():
+        return outcome.replace("_", " ").capitalize()
+    return outcome
 
 
 def _test_outcome(test: PackageTestResult) -> TestOutcome:

@@ -74,7 +74,7 @@ class World:
         candidate = await self.new_candidate(company_id)
         response = await self.http.post(f"{self.sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": package_id, "kind": kind})
         response.raise_for_status()
-        return response.json()
+        return response.json() | {"candidate": candidate}
 
     async def sr_order(self, order_id: str) -> dict:
         return (await self.http.get(f"{self.sr}/__sim/orders/{order_id}")).raise_for_status().json()

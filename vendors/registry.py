@@ -16,7 +16,7 @@ from urllib.parse import quote
 from orders.models import Invitation
 from settings import Settings
 from store import ConnectionState, Store, VendorAccount
-from vendors import sandbox
+from vendors import checkr, hackerrank, sandbox, testgorilla
 from vendors.base import OrderCallback, VendorAdapter
 from vendors.webhooks import callback_token, callback_token_valid
 
@@ -31,6 +31,9 @@ class CompanyDisconnected(PermissionError):
 
 ADAPTER_FACTORIES: dict[str, Callable[[Settings, dict], VendorAdapter]] = {
     "sandbox": sandbox.from_account,
+    "hackerrank": hackerrank.from_account,
+    "checkr": checkr.from_account,
+    "testgorilla": testgorilla.from_account,
 }
 
 

@@ -64,3 +64,11 @@ def test_rejections_explain_themselves_to_a_recruiter(status, words):
 @pytest.mark.parametrize(("days", "words"), [(1, "1 day"), (14, "14 days"), (0.5, "12 hours"), (6 / 86400, "6 seconds"), (2.5, "2.5 days")])
 def test_expiry_names_the_deadline(days, words):
     assert results.expired(days).summary.endswith(f"within {words}.")
+
+
+@pytest.mark.parametrize(
+    "outcome, label",
+    [("passed", "Passed"), ("not_eligible", "Not eligible"), ("consider", "Consider"), ("INTJ", "INTJ"), ("High Openness", "High Openness"), (None, None)],
+)
+def test_vendor_outcomes_read_as_labels_without_garbling_the_vendors_own_spelling(outcome, label):
+    assert results.score_label(outcome) == label

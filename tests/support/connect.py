@@ -23,3 +23,12 @@ async def connect_company(sr_url: str, token: str) -> str:
         connected = await fill_in_consent(admin, consent["consent_url"], token, "admin@example.com")
     assert connected.status_code == 200, connected.text
     return company_id
+
+
+async def company_of_new_vendor_account(store, sr_url: str, adapter: str, credentials: dict, **package_settings) -> tuple[str, str]:
+    """A vendor account of `adapter` and a company connected to it; returns (account id, company id)."""
+    account = await store.create_vendor_account(
+        name=f"{adapter}-{uuid.uuid4().hex[:8]}", adapter=adapter, credentials=credentials, package_settings=package_settings
+    )
+    company_id = await connect_company(sr_url, (await store.issue_trigger_token(account.id)).token)
+    return account.id, company_id

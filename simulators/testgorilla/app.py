@@ -1,0 +1,328 @@
+"""The TestGorilla simulator's HTTP surface.
+
+- ``/api/*``: the partner API as docs.testgorilla.com describes it (``Authorization: Token …``),
+  with per-endpoint, per-user limits and ``X-RateLimit-*`` headers on every answer;
+- ``/testtaker/invitation/{uuid}``: the candidate's link (opening it starts the candidature);
+- ``/_sim/*``: no-auth switches for tests and demos: drive candidates, expire tokens, set limits,
+  inject faults, read request counts per window and the outbox.
+
+Every answer carries ``X-Request-Id``. Errors have Django REST framework's ``{"detail": …}``
+shape; the duplicate-invitation answer (400) is our guess, TestGorilla does not document it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated, Any, Awaitable, Callable
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from ..openapi import ApiDescription
+from .config import TestGorillaSimConfig
+from .report import render_report
+from .service import Fault, FaultKind, SimError, TestGorillaSim, page
+
+SPEC_FILE = "testgorilla/testgorilla-api.yaml"
+
+
+def api_description() -> ApiDescription:
+    """Our reading of TestGorilla's API, shipped next to this module."""
+    return ApiDescription.packaged(SPEC_FILE)
+
+
+def create_app(config: TestGorillaSimConfig) -> FastAPI:
+    app = FastAPI(title="TestGorilla simulator")
+    app.state.sim = TestGorillaSim(config)
+    app.add_exception_handler(SimError, _sim_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.middleware("http")(_headers)
+    app.include_router(api)
+    app.include_router(pages)
+    app.include_router(control)
+    return app
+
+
+def _sim(request: Request) -> TestGorillaSim:
+    return request.app.state.sim
+
+
+Sim = Annotated[TestGorillaSim, Depends(_sim)]
+
+
+async def _sim_error(_: Request, exc: SimError) -> JSONResponse:
+    return JSONResponse(exc.body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """400 with the offending fields, as Django REST framework answers (FastAPI's default is 422)."""
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors():
+        name = str(error["loc"][-1]) if error["loc"] else "non_field_errors"
+        fields.setdefault(name, []).append(error["msg"])
+    return JSONResponse(fields, status_code=400)
+
+
+async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Every answer gets a request id; API answers also the rate-limit headers of their endpoint."""
+    request.state.rate_headers = {}
+    response = await call_next(request)
+    for name, value in request.state.rate_headers.items():
+        response.headers.setdefault(name, value)
+    response.headers["X-Request-Id"] = uuid.uuid4().hex
+    return response
+
+
+def endpoint(name: str) -> Callable[..., Awaitable[None]]:
+    """Authenticate, apply a pending fault, then count the request against `name`'s limit."""
+
+    async def check(request: Request, sim: Sim, authorization: Annotated[str | None, Header()] = None) -> None:
+        user = sim.authenticate(authorization)
+        fault = sim.take_fault(name)
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay_seconds)
+        elif fault is not None:
+            raise sim.forced_error(name, fault)
+        request.state.rate_headers = sim.admit(name, user)
+
+    return check
+
+
+def _checked_body(method: str, path: str, body: Any) -> None:
+    """Refuse a body our reading of the API forbids, in Django REST framework's field-error shape."""
+    problems = api_description().request_errors(method, path, body)
+    if problems:
+        raise SimError(400, body={"non_field_errors": problems})
+
+
+# Partner API
+
+api = APIRouter(prefix="/api")
+
+
+@api.post("/profiles/login/")
+async def login(sim: Sim, body: Annotated[Any, Body()] = None) -> dict[str, str]:
+    _checked_body("post", "/profiles/login/", body)
+    return {"token": sim.login(body["username"], body["password"])}
+
+
+@api.get("/assessments/", dependencies=[Depends(endpoint("assessments"))])
+async def list_assessments(
+    request: Request, sim: Sim, status: str | None = None, limit: int = 10, offset: int = 0
+) -> dict[str, Any]:
+    wanted = status.split(",") if status else None
+    found = [_assessment_summary(sim, a.id) for a in sim.assessments.values() if wanted is None or a.status in wanted]
+    return page(found, limit, offset, str(request.url), sim.config.max_page_size)
+
+
+@api.get("/assessments/candidature/", dependencies=[Depends(endpoint("candidatures"))])
+async def list_candidatures(
+    request: Request,
+    sim: Sim,
+    assessment: int,
+    email: str | None = None,
+    search: str | None = None,
+    status: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+) -> dict[str, Any]:
+    found = sim.find(assessment=assessment, email=email, search=search, status=status)
+    return page([c.view(sim.public_url) for c in found], limit, offset, str(request.url), sim.config.max_page_size)
+
+
+@api.get("/assessments/candidature/{candidature_id}/", dependencies=[Depends(endpoint("candidature"))])
+async def get_candidature(candidature_id: int, sim: Sim) -> dict[str, Any]:
+    return sim.candidature(candidature_id).view(sim.public_url)
+
+
+@api.delete("/assessments/candidature/{candidature_id}/", status_code=204, dependencies=[Depends(endpoint("delete"))])
+async def delete_candidature(candidature_id: int, sim: Sim) -> Response:
+    sim.delete(candidature_id)
+    return Response(status_code=204)
+
+
+@api.get("/assessments/results/", dependencies=[Depends(endpoint("results"))])
+async def list_results(
+    request: Request,
+    sim: Sim,
+    assessment: Annotated[int, Query(alias="candidature__assessment")],
+    test_taker: Annotated[int, Query(alias="candidature__test_taker")],
+) -> dict[str, Any]:
+    found = [r.view() for r in sim.results(assessment, test_taker)]
+    return page(found, len(found) or 1, 0, str(request.url), len(found) or 1)
+
+
+@api.get("/assessments/candidates/{test_taker}/render_pdf/", dependencies=[Depends(endpoint("pdf"))])
+async def render_pdf(test_taker: int, candidature: int, sim: Sim) -> Response:
+    found = sim.candidature(candidature)
+    if found.test_taker != test_taker:
+        raise SimError(404, "Not found.")
+    return Response(
+        render_report(found),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="candidate-{found.id}.pdf"'},
+    )
+
+
+@api.get("/assessments/{assessment_id}/", dependencies=[Depends(endpoint("assessment"))])
+async def get_assessment(assessment_id: int, sim: Sim) -> dict[str, Any]:
+    assessment = sim.assessment(assessment_id)
+    return _assessment_summary(sim, assessment_id) | {
+        "tests": [{"id": t.id, "name": t.name, "algorithm": t.algorithm, "description": t.description} for t in assessment.tests],
+        "public_links": [{"id": assessment.id * 10, "public_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"tg-sim/{assessment.id}")), "active": True, "label": "Main"}],
+    }
+
+
+@api.post("/assessments/{assessment_id}/invite_candidate/", status_code=201, dependencies=[Depends(endpoint("invite"))])
+async def invite_candidate(assessment_id: int, sim: Sim, body: Annotated[Any, Body()] = None) -> dict[str, Any]:
+    _checked_body("post", f"/assessments/{assessment_id}/invite_candidate/", body)
+    if "@" not in body["email"]:
+        raise SimError(400, body={"email": ["Enter a valid email address."]})
+    candidature = sim.invite(assessment_id, body["email"], body.get("first_name", ""), body.get("last_name", ""))
+    return candidature.view(sim.public_url)
+
+
+def _assessment_summary(sim: TestGorillaSim, assessment_id: int) -> dict[str, Any]:
+    assessment = sim.assessment(assessment_id)
+    statuses = [c.status for c in sim.candidatures.values() if c.assessment.id == assessment_id]
+    finished = statuses.count("completed")
+    return {
+        "id": assessment.id,
+        "name": assessment.name,
+        "status": assessment.status,
+        "candidates": len(statuses),
+        "invited": statuses.count("invited"),
+        "started": statuses.count("started"),
+        "finished": finished,
+        "finished_percentage": round(100 * finished / len(statuses)) if statuses else 0,
+    }
+
+
+# The candidate's link
+
+pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@pages.get("/testtaker/invitation/{invitation_uuid}")
+async def take(invitation_uuid: str, sim: Sim) -> HTMLResponse:
+    """Opening the link starts the assessment; the simulator has no questions to answer."""
+    candidature = sim.by_invitation(invitation_uuid)
+    if candidature is None:
+        return HTMLResponse("<h1>Invitation not found</h1>", status_code=404)
+    if candidature.status == "invited":
+        sim.start(candidature.id)
+    return HTMLResponse(
+        f"<h1>{candidature.assessment.name}</h1><p>Status: {candidature.status}.</p>"
+        f'<form method="post"><button>Finish the assessment</button></form>'
+    )
+
+
+@pages.post("/testtaker/invitation/{invitation_uuid}")
+async def finish(invitation_uuid: str, sim: Sim) -> HTMLResponse:
+    candidature = sim.by_invitation(invitation_uuid)
+    if candidature is None:
+        return HTMLResponse("<h1>Invitation not found</h1>", status_code=404)
+    if candidature.status != "completed":
+        sim.complete(candidature.id, {}, {})
+    return HTMLResponse("<h1>Thank you</h1><p>Your answers were submitted.</p>")
+
+
+# Control API
+
+control = APIRouter(prefix="/_sim", tags=["control"])
+
+
+class CompleteRequest(BaseModel):
+    # Per test id: a number (0–100) for scored tests, a string (score_display) for personality tests.
+    scores: dict[str, float | str] = Field(default_factory=dict)
+    # Per test id: the normalized percentile; scored tests default to their score.
+    percentiles: dict[str, float] = Field(default_factory=dict)
+
+
+class Limits(BaseModel):
+    window_seconds: float
+    limits: dict[str, int]
+
+
+class FaultRequest(BaseModel):
+    # throttle: 429 (no Retry-After); error: `status` (5xx); slow: answer after `delay_seconds`.
+    kind: FaultKind
+    count: int = Field(default=1, ge=1)
+    endpoint: str | None = None  # one of the limit names; None: any API endpoint
+    status: int = 503
+    delay_seconds: float = 0.5
+    reset_seconds: int | None = None  # X-RateLimit-Reset of a forced 429; default: the window
+
+
+@control.get("/candidatures")
+async def control_candidatures(sim: Sim, email: str | None = None, assessment: int | None = None) -> list[dict[str, Any]]:
+    return [c.view(sim.public_url) for c in sim.find(assessment=assessment, email=email)]
+
+
+@control.post("/candidatures/{candidature_id}/start")
+async def control_start(candidature_id: int, sim: Sim) -> dict[str, Any]:
+    return sim.start(candidature_id).view(sim.public_url)
+
+
+@control.post("/candidatures/{candidature_id}/complete")
+async def control_complete(candidature_id: int, sim: Sim, body: Annotated[CompleteRequest | None, Body()] = None) -> dict[str, Any]:
+    body = body or CompleteRequest()
+    return sim.complete(candidature_id, body.scores, body.percentiles).view(sim.public_url)
+
+
+@control.get("/tokens")
+async def control_tokens(sim: Sim) -> list[dict[str, Any]]:
+    return sim.tokens()
+
+
+@control.post("/tokens/expire")
+async def control_expire_tokens(sim: Sim) -> dict[str, int]:
+    return {"expired": sim.expire_tokens()}
+
+
+@control.get("/limits")
+async def control_limits(sim: Sim) -> Limits:
+    return Limits(window_seconds=sim.window_seconds, limits=sim.limits)
+
+
+@control.put("/limits")
+async def control_set_limits(body: Limits, sim: Sim) -> Limits:
+    sim.set_limits(body.window_seconds, sim.limits | body.limits)
+    return Limits(window_seconds=sim.window_seconds, limits=sim.limits)
+
+
+@control.get("/faults")
+async def control_faults(sim: Sim) -> list[dict[str, Any]]:
+    return sim.faults()
+
+
+@control.post("/faults")
+async def control_add_fault(body: FaultRequest, sim: Sim) -> list[dict[str, Any]]:
+    sim.add_fault(Fault(body.kind, body.count, body.endpoint, body.status, body.delay_seconds, body.reset_seconds))
+    return sim.faults()
+
+
+@control.delete("/faults")
+async def control_clear_faults(sim: Sim) -> list[dict[str, Any]]:
+    sim.clear_faults()
+    return sim.faults()
+
+
+@control.get("/requests")
+async def control_requests(sim: Sim) -> dict[str, Any]:
+    """Per endpoint: the limit, requests let through, 429s, forced faults and counts per window."""
+    return {"logins": sim.logins, "window_seconds": sim.window_seconds, "endpoints": {k: v.view() for k, v in sim.stats.items()}}
+
+
+@control.delete("/requests")
+async def control_reset_requests(sim: Sim) -> dict[str, Any]:
+    sim.reset_stats()
+    return await control_requests(sim)
+
+
+@control.get("/outbox")
+async def control_outbox(sim: Sim, email: str | None = None) -> dict[str, Any]:
+    return sim.emails(email)

@@ -1,0 +1,206 @@
+"""Background checks at Checkr end to end: SR simulator → our API → Temporal → Checkr simulator → SR.
+
+Checkr pushes account-level webhooks signed with the API key; they reach the order through our
+index of the account's candidates and invitations, and polling covers what they miss.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+
+from simulators.checkr import CheckrSimConfig, create_app
+from tests.support.connect import company_of_new_vendor_account
+from tests.support.servers import serve
+from tests.support.waiting import eventually
+from workflows.order import AssessmentOrderWorkflow
+
+API_KEY = "e2e-checkr-key"
+PACKAGE = "tasker_standard"
+
+
+@pytest.fixture(scope="module")
+def checkr_url():
+    # Each test's account registers its own webhook URL; failed deliveries retry quickly.
+    # A short rate window, so a 429's reset time is seconds away, not a minute.
+    config = CheckrSimConfig(api_key=API_KEY, max_webhooks=100, webhook_retry_delays=(0.5, 1.0, 2.0), rate_window_seconds=2)
+    with serve(create_app(config)) as url:
+        yield url
+
+
+class Checkr:
+    """The Checkr simulator as the tests drive it: the candidate, the screeners and the faults."""
+
+    def __init__(self, url: str, http: httpx.AsyncClient) -> None:
+        self.url, self.http = url, http
+
+    async def control(self, path: str, **body) -> dict:
+        return (await self.http.post(f"{self.url}/_sim/{path}", json=body or None)).raise_for_status().json()
+
+    async def faults(self, **faults) -> None:
+        (await self.http.put(f"{self.url}/_sim/faults", json=faults)).raise_for_status()
+
+    async def emails_to(self, address: str) -> int:
+        return (await self.http.get(f"{self.url}/_sim/outbox", params={"to": address})).json()["counts"].get(address, 0)
+
+    async def invitation(self, invitation_id: str) -> dict:
+        [found] = [i for i in (await self.http.get(f"{self.url}/_sim/invitations")).json() if i["id"] == invitation_id]
+        return found
+
+
+@pytest.fixture
+async def checkr(checkr_url, world):
+    sim = Checkr(checkr_url, world.http)
+    yield sim
+    await sim.faults()  # all off again
+
+
+@pytest.fixture
+async def company(checkr_url, store, world, registered) -> str:
+    credentials = {"api_key": API_KEY, "base_url": checkr_url, "work_location": {"country": "US", "state": "CA"}}
+    account_id, company_id = await company_of_new_vendor_account(store, world.sr, "checkr", credentials)
+    webhook = {"webhook_url": f"{world.api}/webhooks/checkr/accounts/{account_id}"}
+    (await world.http.post(f"{checkr_url}/v1/webhooks", json=webhook, auth=(API_KEY, ""))).raise_for_status()
+    return company_id
+
+
+async def ordered(world, temporal, company: str) -> tuple[str, str, str, dict]:
+    """Order a background check; returns (order id, Checkr candidate id, invitation id, candidate)."""
+    placed = await world.order(PACKAGE, company_id=company)
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    candidate_id, invitation_id = state.invitation.vendor_ref.split(":")
+    return order_id, candidate_id, invitation_id, placed["candidate"]
+
+
+async def test_a_clear_background_check_reaches_the_profile_without_a_score(world, temporal, checkr, company):
+    order_id, _, invitation_id, candidate = await ordered(world, temporal, company)
+    assert await checkr.emails_to(candidate["email"]) == 1
+
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+    processing = await world.sr_status_becomes(order_id, "IN_PROGRESS")
+    assert "preparing the result" in processing["result"]["summary"]
+    await checkr.control(f"reports/{report_id}/complete", result="clear")
+    done = await world.sr_status_becomes(order_id, "COMPLETED")
+
+    result = done["result"]
+    assert "score" not in result and result["scoreLabel"] == "Clear"
+    assert "clear" in result["summary"].lower() and result["submissionDate"]
+    assert len(done["attachments"]) == 1
+    assert (await world.http.get(done["attachments"][0]["url"])).content.startswith(b"%PDF")
+    assert await checkr.emails_to(candidate["email"]) == 1
+
+
+async def test_a_dispute_revises_the_completed_result_at_smartrecruiters(world, temporal, checkr, company):
+    order_id, _, invitation_id, _ = await ordered(world, temporal, company)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+    await checkr.control(f"reports/{report_id}/complete", result="consider")
+    first = await world.sr_status_becomes(order_id, "COMPLETED")
+    assert first["result"]["scoreLabel"] == "Consider"
+
+    await checkr.control(f"reports/{report_id}/dispute")
+
+    async def under_review():
+        order = await world.sr_order(order_id)
+        return order if "disputed" in (order["result"].get("summary") or "") else None
+
+    await eventually(under_review, what="SR to say the result is disputed")
+    await checkr.control(f"reports/{report_id}/complete", result="clear")
+
+    async def revised():
+        order = await world.sr_order(order_id)
+        return order if order["result"].get("scoreLabel") == "Clear" else None
+
+    done = await eventually(revised, what="the revised result at SR")
+    # The result, "under review", the revision; IN_PROGRESS may be skipped when Checkr is quick.
+    assert [p["status"] for p in done["patches"] if p["status"] != "IN_PROGRESS"] == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
+    assert len(done["attachments"]) == 2  # the revised report is attached too
+    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    assert state.revisions_posted == 1 and not state.duplicate_events
+
+
+async def test_lost_webhooks_only_delay_the_result(world, temporal, checkr, company):
+    await checkr.faults(drop=True)
+    order_id, _, invitation_id, _ = await ordered(world, temporal, company)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+    await checkr.control(f"reports/{report_id}/complete", result="clear")
+    done = await world.sr_status_becomes(order_id, "COMPLETED")
+    assert done["result"]["scoreLabel"] == "Clear"
+    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    assert state.events_received == []  # polling alone carried it
+
+
+async def test_webhooks_arriving_out_of_order_change_nothing(world, temporal, checkr, company):
+    await checkr.faults(hold=True)
+    order_id, _, invitation_id, _ = await ordered(world, temporal, company)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+    await checkr.control(f"reports/{report_id}/suspend")
+    await checkr.control(f"reports/{report_id}/resume")
+    await checkr.control(f"reports/{report_id}/complete", result="clear")
+    await world.sr_status_becomes(order_id, "COMPLETED")
+    # Now the held events arrive newest first: a stale "suspended" must not move anything.
+    assert (await checkr.control("webhooks/release"))["released"] >= 6
+    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+
+    async def received(count: int):
+        state = await handle.query(AssessmentOrderWorkflow.state)
+        return state if len(state.events_received) >= count else None
+
+    state = await eventually(lambda: received(6), what="the late events at the workflow")
+    order = await world.sr_order(order_id)
+    assert [p["status"] for p in order["patches"]].count("COMPLETED") == 1
+    assert order["result"]["scoreLabel"] == "Clear" and state.revisions_posted == 0
+
+
+async def test_every_webhook_sent_twice_is_acted_on_once(world, temporal, checkr, company):
+    await checkr.faults(duplicate=True)
+    order_id, _, invitation_id, _ = await ordered(world, temporal, company)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+    await checkr.control(f"reports/{report_id}/complete", result="consider")
+    await world.sr_status_becomes(order_id, "COMPLETED")
+    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+
+    async def duplicates_seen():
+        state = await handle.query(AssessmentOrderWorkflow.state)
+        return state if len(state.events_received) >= 4 and state.duplicate_events >= 4 else None
+
+    state = await eventually(duplicates_seen, what="each event twice at the workflow")
+    order = await world.sr_order(order_id)
+    assert [p["status"] for p in order["patches"]].count("COMPLETED") == 1 and len(order["attachments"]) == 1
+    assert state.revisions_posted == 0
+
+
+async def test_an_invitation_expiring_at_checkr_expires_the_order(world, temporal, checkr, company):
+    order_id, _, invitation_id, _ = await ordered(world, temporal, company)
+    await checkr.control(f"invitations/{invitation_id}/expire")
+    done = await world.sr_status_becomes(order_id, "EXPIRED")
+    assert [p["status"] for p in done["patches"]] == ["PENDING", "EXPIRED"]
+
+
+async def test_cancelling_the_order_withdraws_the_invitation_at_checkr(world, temporal, checkr, company):
+    order_id, _, invitation_id, _ = await ordered(world, temporal, company)
+    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    assert (await checkr.invitation(invitation_id))["deleted_at"] is not None
+    done = await world.sr_status_becomes(order_id, "REJECTED")
+    assert "cancelled" in done["result"]["summary"]
+
+
+async def test_checkr_refusing_and_failing_for_a_while_still_gives_one_candidate_and_one_result(world, temporal, checkr, company):
+    # The catalog is read (and cached) first: a catalog failure would answer SR's order with 503.
+    assert (await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company})).status_code == 200
+    await checkr.faults(rate_limit_next=1, server_error_next=2)
+    order_id, _, invitation_id, candidate = await ordered(world, temporal, company)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+    await checkr.faults(rate_limit_next=1, server_error_next=2)
+    await checkr.control(f"reports/{report_id}/complete", result="clear")
+    done = await world.sr_status_becomes(order_id, "COMPLETED", timeout=60)
+    assert done["result"]["scoreLabel"] == "Clear"
+    candidates = (await world.http.get(f"{checkr.url}/_sim/candidates")).json()
+    assert [c["email"] for c in candidates].count(candidate["email"]) == 1
+    assert await checkr.emails_to(candidate["email"]) == 1

@@ -1,0 +1,353 @@
+"""The Checkr simulator over real HTTP: API rules, life cycle, webhooks and faults.
+
+One simulator and one webhook receiver serve the module; each test starts from a reset of
+both. Nothing sleeps to synchronise: `eventually` polls for the expected condition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from simulators.checkr import CheckrSimConfig, create_app
+from tests.support.servers import serve
+from tests.support.waiting import eventually
+
+API_KEY = "sim-test-api-key"
+AUTH = (API_KEY, "")
+FAST_RETRIES = (0.05, 0.05, 0.05)
+WINDOW = 30.0
+
+
+class HookReceiver:
+    """Where the simulator sends webhooks: keeps each request; answers 500 to the first `fail_next`."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_next = 0
+        self.url = ""
+        self._lock = threading.Lock()
+        self.app = FastAPI()
+        self.app.add_api_route("/hook", self._receive, methods=["POST"])
+
+    async def _receive(self, request: Request) -> Response:
+        body = await request.body()
+        with self._lock:
+            self.received.append((dict(request.headers), body))
+            failing, self.fail_next = self.fail_next > 0, max(0, self.fail_next - 1)
+        return Response(status_code=500 if failing else 200)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.received.clear()
+            self.fail_next = 0
+
+    def events(self, event_type: str | None = None) -> list[dict]:
+        with self._lock:
+            bodies = [body for _, body in self.received]
+        return [e for e in map(json.loads, bodies) if event_type in (None, e["type"])]
+
+    async def has(self, count: int) -> list[dict]:
+        """The events received once there are `count` of them, else nothing: a probe for `eventually`."""
+        events = self.events()
+        return events if len(events) == count else []
+
+    def requests(self) -> list[tuple[dict[str, str], bytes]]:
+        with self._lock:
+            return list(self.received)
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    hooks = HookReceiver()
+    with serve(hooks.app) as url:
+        hooks.url = f"{url}/hook"
+        yield hooks
+
+
+@pytest.fixture(scope="module")
+def sim_url():
+    config = CheckrSimConfig(api_key=API_KEY, webhook_retry_delays=FAST_RETRIES, rate_window_seconds=WINDOW)
+    with serve(create_app(config)) as url:
+        yield url
+
+
+@pytest.fixture
+async def sim(sim_url, receiver):
+    async with httpx.AsyncClient(base_url=sim_url, timeout=10) as client:
+        (await client.post("/_sim/reset")).raise_for_status()
+        receiver.clear()
+        yield client
+
+
+async def listen(sim: httpx.AsyncClient, receiver: HookReceiver) -> None:
+    (await sim.post("/v1/webhooks", auth=AUTH, json={"webhook_url": receiver.url})).raise_for_status()
+
+
+async def invite(sim: httpx.AsyncClient, email: str = "ada@example.com", package: str = "tasker_standard") -> dict:
+    candidate = (await sim.post("/v1/candidates", auth=AUTH, json={"email": email, "first_name": "Ada", "last_name": "Lovelace"})).raise_for_status().json()
+    body = {"candidate_id": candidate["id"], "package": package, "work_locations": [{"country": "US", "state": "CA"}]}
+    return (await sim.post("/v1/invitations", auth=AUTH, json=body)).raise_for_status().json()
+
+
+async def start_report(sim: httpx.AsyncClient) -> str:
+    invitation = await invite(sim)
+    return (await sim.post(f"/_sim/invitations/{invitation['id']}/complete")).raise_for_status().json()["report_id"]
+
+
+async def control(sim: httpx.AsyncClient, path: str, **body) -> dict:
+    return (await sim.post(f"/_sim/{path}", json=body or None)).raise_for_status().json()
+
+
+async def set_faults(sim: httpx.AsyncClient, **faults) -> None:
+    (await sim.put("/_sim/faults", json=faults)).raise_for_status()
+
+
+async def event_types(sim: httpx.AsyncClient) -> list[str]:
+    return [event["type"] for event in (await sim.get("/_sim/events")).json()]
+
+
+# API rules
+
+
+async def test_api_key_is_the_basic_user_name(sim):
+    for auth in (None, ("wrong-key", ""), ("", API_KEY)):
+        response = await sim.get("/v1/packages", auth=auth)
+        assert response.status_code == 401
+        assert response.json() == {"error": "Bad authentication error"}
+        assert response.headers["X-Request-Id"]
+    response = await sim.get("/v1/packages", auth=AUTH)
+    assert response.status_code == 200
+    assert {p["slug"] for p in response.json()["data"]} == {"tasker_standard", "driver_pro", "essential_criminal"}
+    assert response.headers["X-Request-Id"] and (await sim.get("/_sim/faults")).headers["X-Request-Id"]
+
+
+async def test_bodies_are_checked_against_the_spec(sim):
+    candidate = (await sim.post("/v1/candidates", auth=AUTH, json={"email": "a@example.com"})).json()
+    cases = [
+        ("/v1/candidates", {"first_name": "Ada"}, "'email' is a required property"),
+        ("/v1/invitations", {"candidate_id": candidate["id"]}, "'package' is a required property"),
+        ("/v1/invitations", {"candidate_id": candidate["id"], "package": "driver_pro", "work_locations": [{"country": "US"}]}, "'state' is a required property"),
+        ("/v1/webhooks", {"include_object": "yes"}, "'webhook_url' is a required property"),
+    ]
+    for path, body, problem in cases:
+        response = await sim.post(path, auth=AUTH, json=body)
+        assert response.status_code == 400, (path, body)
+        assert problem in response.json()["error"]
+    not_json = await sim.post("/v1/candidates", auth=AUTH, content=b"email=a@example.com", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400 and "error" in not_json.json()
+    unknown = await sim.post("/v1/invitations", auth=AUTH, json={"candidate_id": candidate["id"], "package": "no_such_package"})
+    assert unknown.status_code == 404 and unknown.json() == {"error": "Package not found"}
+
+
+async def test_idempotency_key_replays_the_first_success_for_24_hours(sim):
+    headers = {"Idempotency-Key": "candidate-key-1"}
+    bad = await sim.post("/v1/candidates", auth=AUTH, json={"first_name": "Ada"}, headers=headers)
+    assert bad.status_code == 400  # failures are not saved: the key is still free
+    first = await sim.post("/v1/candidates", auth=AUTH, json={"email": "a@example.com"}, headers=headers)
+    again = await sim.post("/v1/candidates", auth=AUTH, json={"email": "other@example.com"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert len((await sim.get("/_sim/candidates")).json()) == 1
+
+    await control(sim, "clock/advance", seconds=24 * 3600 + 1)
+    later = await sim.post("/v1/candidates", auth=AUTH, json={"email": "a@example.com"}, headers=headers)
+    assert later.status_code == 201 and later.json()["id"] != first.json()["id"]
+    assert len((await sim.get("/_sim/candidates")).json()) == 2
+
+
+async def test_a_duplicate_arriving_while_the_first_is_served_gets_409(sim):
+    await set_faults(sim, slow_seconds=0.5)
+    headers = {"Idempotency-Key": "concurrent-key"}
+    answers = await asyncio.gather(
+        *(sim.post("/v1/candidates", auth=AUTH, json={"email": "a@example.com"}, headers=headers) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    created = next(a for a in answers if a.status_code == 201)
+    await set_faults(sim)
+    replay = await sim.post("/v1/candidates", auth=AUTH, json={"email": "a@example.com"}, headers=headers)
+    assert replay.status_code == 201 and replay.content == created.content
+
+
+async def test_at_most_two_webhook_urls(sim):
+    for n in (1, 2):
+        assert (await sim.post("/v1/webhooks", auth=AUTH, json={"webhook_url": f"https://hooks.example.com/{n}"})).status_code == 201
+    taken = await sim.post("/v1/webhooks", auth=AUTH, json={"webhook_url": "https://hooks.example.com/1"})
+    third = await sim.post("/v1/webhooks", auth=AUTH, json={"webhook_url": "https://hooks.example.com/3"})
+    assert taken.status_code == third.status_code == 400
+    assert third.json() == {"error": "Allowed webhook API limit exceeded."}
+    listed = (await sim.get("/v1/webhooks", auth=AUTH)).json()
+    assert [hook["webhook_url"] for hook in listed["data"]] == ["https://hooks.example.com/1", "https://hooks.example.com/2"]
+
+
+async def test_rate_limit_answers_429_with_an_iso_reset():
+    config = CheckrSimConfig(api_key=API_KEY, rate_limit=2, rate_window_seconds=WINDOW)
+    with serve(create_app(config)) as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            answers = [await client.get("/v1/packages", auth=AUTH) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert [a.headers["X-Ratelimit-Remaining"] for a in answers] == ["1", "0", "0"]
+    limited = answers[-1]
+    assert limited.headers["X-Ratelimit-Limit"] == "2"
+    reset = limited.headers["X-Ratelimit-Reset"]
+    assert reset.endswith("Z") and len(reset) == len("2018-02-02T16:39:00Z")
+    assert 0 < (datetime.fromisoformat(reset) - datetime.now(UTC)).total_seconds() <= WINDOW + 1
+
+
+async def test_fault_knobs_for_429_5xx(sim):
+    await set_faults(sim, rate_limit_next=1, server_error_next=1, server_error_status=502)
+    statuses = [(await sim.get("/v1/packages", auth=AUTH)).status_code for _ in range(3)]
+    assert statuses == [429, 502, 200]
+
+
+# Life cycle
+
+
+async def test_invitation_email_expiry_and_deletion(sim):
+    first = await invite(sim, email="first@example.com")
+    assert first["status"] == "pending" and first["report_id"] is None and first["deleted_at"] is None
+    second = await invite(sim, email="second@example.com")
+    outbox = (await sim.get("/_sim/outbox")).json()
+    assert outbox["counts"] == {"first@example.com": 1, "second@example.com": 1}
+    assert outbox["emails"][0]["link"] == first["invitation_url"]
+
+    await control(sim, "clock/advance", seconds=7 * 86400)
+    expired = (await sim.get(f"/v1/invitations/{first['id']}", auth=AUTH)).json()
+    assert expired["status"] == "expired"
+    assert (await sim.delete(f"/v1/invitations/{first['id']}", auth=AUTH)).status_code == 400
+
+    await sim.post("/_sim/reset")  # a fresh clock
+    second = await invite(sim)
+    deleted = (await sim.delete(f"/v1/invitations/{second['id']}", auth=AUTH)).json()
+    assert deleted["deleted_at"] and deleted["status"] == "pending"
+    assert (await sim.get(f"/v1/invitations/{second['id']}", auth=AUTH)).status_code == 404
+    assert (await sim.get(f"/v1/invitations/{second['id']}", auth=AUTH, params={"include_deleted": "true"})).json()["deleted_at"]
+    assert await event_types(sim) == ["invitation.created", "invitation.deleted"]
+
+
+async def test_candidate_page_completes_the_invitation(sim):
+    invitation = await invite(sim)
+    page = await sim.get(invitation["invitation_url"])
+    assert page.status_code == 200 and "Tasker Standard" in page.text
+    await sim.post(invitation["invitation_url"], data={"consent": "on"})
+    completed = (await sim.get(f"/v1/invitations/{invitation['id']}", auth=AUTH)).json()
+    assert completed["status"] == "completed" and completed["report_id"]
+
+
+async def test_dispute_reopens_a_completed_report(sim):
+    report_id = await start_report(sim)
+    await control(sim, f"reports/{report_id}/suspend")
+    await control(sim, f"reports/{report_id}/resume")
+    moved = await control(sim, f"reports/{report_id}/eta", estimated_completion_time="2031-05-06T07:08:09Z")
+    assert moved["estimated_completion_time"] == "2031-05-06T07:08:09Z"
+    first = await control(sim, f"reports/{report_id}/complete", result="clear")
+    disputed = await control(sim, f"reports/{report_id}/dispute")
+    assert disputed["status"] == "dispute"
+    second = await control(sim, f"reports/{report_id}/complete", result="consider", assessment="review")
+
+    assert await event_types(sim) == [
+        "invitation.created", "invitation.completed", "report.created", "report.suspended",
+        "report.resumed", "report.updated", "report.completed", "report.disputed", "report.completed",
+    ]
+    assert (first["result"], second["result"], second["assessment"]) == ("clear", "consider", "review")
+    assert second["completed_at"] > first["completed_at"] and second["revised_at"]
+    assert (await sim.post(f"/_sim/reports/{report_id}/cancel")).status_code == 409  # complete: too late
+    completions = (await sim.get("/_sim/events", params={"type": "report.completed"})).json()
+    assert [e["data"]["object"]["result"] for e in completions] == ["clear", "consider"]
+
+
+async def test_document_links_expire_after_15_minutes(sim):
+    report_id = await start_report(sim)
+    await control(sim, f"reports/{report_id}/complete")
+    report = (await sim.get(f"/v1/reports/{report_id}", auth=AUTH, params={"include": "documents"})).json()
+    [document] = report["documents"]
+    assert document["type"] == "pdf_report" and report["document_ids"] == [document["id"]]
+    pdf = await sim.get(document["download_uri"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and len(pdf.content) == document["filesize"]
+
+    await control(sim, "clock/advance", seconds=15 * 60 + 1)
+    assert (await sim.get(document["download_uri"])).status_code == 403
+    fresh = (await sim.get(f"/v1/documents/{document['id']}", auth=AUTH)).json()
+    assert (await sim.get(fresh["download_uri"])).status_code == 200
+    forged = fresh["download_uri"].replace("signature=", "signature=0")
+    assert (await sim.get(forged)).status_code == 403
+
+
+# Webhooks
+
+
+async def test_events_are_signed_with_the_api_key(sim, receiver):
+    await listen(sim, receiver)
+    invitation = await invite(sim)
+    await eventually(lambda: receiver.has(1), timeout=5, interval=0.02, what="invitation.created")
+    [(headers, body)] = receiver.requests()
+    assert headers["x-checkr-signature"] == hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["user-agent"].startswith("Checkr-Webhook/")
+    event = json.loads(body)
+    assert list(event) == ["id", "object", "type", "created_at", "webhook_url", "data", "account_id"]
+    assert event["object"] == "event" and event["webhook_url"] == receiver.url
+    assert event["data"]["object"]["id"] == invitation["id"]
+    assert body == json.dumps(event, separators=(",", ":")).encode()  # compact JSON, as signed
+
+
+async def test_failed_deliveries_are_retried_then_given_up(sim, receiver):
+    await listen(sim, receiver)
+    receiver.fail_next = 2
+    await invite(sim)
+
+    async def attempts(outcome: str, count: int) -> list[dict]:
+        logged = (await sim.get("/_sim/deliveries")).json()
+        return logged if sum(a["outcome"] == outcome for a in logged) == count else []
+
+    logged = await eventually(lambda: attempts("delivered", 1), timeout=5, interval=0.02, what="a delivery after two failures")
+    assert [(a["attempt"], a["outcome"]) for a in logged] == [(1, "retrying"), (2, "retrying"), (3, "delivered")]
+    assert len(receiver.events()) == 3 and len({e["id"] for e in receiver.events()}) == 1
+
+    receiver.fail_next = 100
+    invitation = await invite(sim, email="b@example.com")
+    await sim.delete(f"/v1/invitations/{invitation['id']}", auth=AUTH)
+    logged = await eventually(lambda: attempts("gave_up", 2), timeout=5, interval=0.02, what="two deliveries given up")
+    assert {a["attempt"] for a in logged if a["outcome"] == "gave_up"} == {len(FAST_RETRIES) + 1}
+
+
+async def test_duplicate_fault_sends_each_event_twice(sim, receiver):
+    await listen(sim, receiver)
+    await set_faults(sim, duplicate=True)
+    await invite(sim)
+    received = await eventually(lambda: receiver.has(2), timeout=5, interval=0.02, what="two copies")
+    assert received[0] == received[1]
+
+
+async def test_hold_fault_releases_events_newest_first(sim, receiver):
+    await listen(sim, receiver)
+    await set_faults(sim, hold=True)
+    await start_report(sim)
+    generated = await event_types(sim)
+    assert receiver.events() == []
+    assert (await control(sim, "webhooks/release")) == {"released": 3}
+    await eventually(lambda: receiver.has(3), timeout=5, interval=0.02, what="held events")
+    assert [e["type"] for e in receiver.events()] == generated[::-1]
+
+
+async def test_drop_and_delay_faults(sim, receiver):
+    await listen(sim, receiver)
+    await set_faults(sim, drop=True)
+    lost = await invite(sim)
+    await set_faults(sim, delay_seconds=0.3)
+    sent_at = time.monotonic()
+    await sim.post(f"/_sim/invitations/{lost['id']}/complete")
+    await eventually(lambda: receiver.has(2), timeout=5, interval=0.02, what="late events")
+    assert time.monotonic() - sent_at >= 0.3
+    assert {e["type"] for e in receiver.events()} == {"invitation.completed", "report.created"}
+    dropped = (await sim.get("/_sim/deliveries", params={"type": "invitation.created"})).json()
+    assert [a["outcome"] for a in dropped] == ["dropped"]

@@ -1,0 +1,269 @@
+"""The Checkr adapter against the Checkr simulator over real HTTP.
+
+The simulator's control API plays the candidate and Checkr's screeners; the adapter must read
+each state the way the order workflow needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from orders.models import Candidate, Order, VendorStatus
+from peers import PeerError
+from settings import Settings
+from simulators.checkr import CheckrSimConfig, create_app
+from smartrecruiters.models import AssessmentType
+# The simulator tests' webhook receiver, and their fixtures (`sim` resets this module's simulator).
+from tests.simulators.test_checkr_sim import control, receiver, sim  # noqa: F401
+from tests.support.servers import serve
+from tests.support.waiting import eventually
+from vendors import checkr
+from vendors.base import OrderCallback, WebhookRejected, WebhookUnreadable
+
+API_KEY = "adapter-test-api-key"
+NO_CALLBACK = OrderCallback(url="", token="")
+
+
+@pytest.fixture(scope="module")
+def sim_url():
+    with serve(create_app(CheckrSimConfig(api_key=API_KEY, webhook_retry_delays=(0.05,)))) as url:
+        yield url
+
+
+@pytest.fixture
+async def vendor(sim_url):
+    credentials = {"api_key": API_KEY, "base_url": sim_url, "work_location": {"country": "US", "state": "CA"}}
+    adapter = checkr.from_account(Settings(), credentials)
+    yield adapter
+    await adapter.aclose()
+
+
+def new_order(package_id: str = "tasker_standard") -> Order:
+    suffix = uuid.uuid4().hex[:8]
+    return Order(
+        order_id=f"order-{suffix}",
+        company_id="company-1",
+        package_id=package_id,
+        package_name="Tasker Standard",
+        vendor="checkr",
+        result_callback_url="http://sr.example/results",
+        candidate=Candidate(first_name="Ada", last_name="Lovelace", email=f"ada-{suffix}@example.com"),
+        deadline_days=7,
+        poll_interval_seconds=60,
+        received_at=datetime.now(UTC),
+    )
+
+
+async def invited(vendor, sim) -> tuple[str, str]:
+    """An order invited at Checkr: its reference and the invitation id."""
+    invitation = await vendor.create_invitation(new_order(), NO_CALLBACK)
+    return invitation.vendor_ref, invitation.vendor_ref.split(":")[1]
+
+
+async def submitted(vendor, sim) -> tuple[str, str]:
+    """An order whose candidate submitted the form: its reference and the report id."""
+    ref, invitation_id = await invited(vendor, sim)
+    return ref, (await control(sim, f"invitations/{invitation_id}/complete"))["report_id"]
+
+
+async def test_packages_are_background_checks_with_screenings(vendor, sim):
+    packages = {p.id: p for p in await vendor.list_packages()}
+    assert set(packages) == {"tasker_standard", "driver_pro", "essential_criminal"}
+    driver = packages["driver_pro"]
+    assert driver.name == "Driver Pro" and driver.type == AssessmentType.BACKGROUND_CHECK
+    assert [t.id for t in driver.tests][-1] == "motor_vehicle_report"
+    assert "SSN trace" in driver.description
+
+
+async def test_inviting_twice_for_one_order_makes_one_candidate_and_one_email(vendor, sim):
+    order = new_order()
+    first = await vendor.create_invitation(order, NO_CALLBACK)
+    again = await vendor.create_invitation(order, NO_CALLBACK)
+    assert again == first
+    candidate_id, invitation_id = first.vendor_ref.split(":")
+    assert first.webhook_keys == [candidate_id, invitation_id] and first.results_revisable
+    candidates = (await sim.get("/_sim/candidates")).json()
+    assert [(c["id"], c["custom_id"]) for c in candidates] == [(candidate_id, order.order_id)]
+    invitations = (await sim.get("/_sim/invitations")).json()
+    assert [(i["id"], i["invitation_url"]) for i in invitations] == [(invitation_id, first.test_url)]
+    assert (await sim.get("/_sim/outbox")).json()["counts"] == {order.candidate.email: 1}
+    assert invitations[0]["package"] == order.package_id
+
+    await vendor.create_invitation(new_order(), NO_CALLBACK)  # another order is another candidate
+    assert len((await sim.get("/_sim/candidates")).json()) == 2
+
+
+async def test_status_follows_report_through_dispute_to_a_new_revision(vendor, sim):
+    ref, invitation_id = await invited(vendor, sim)
+    assert (await vendor.get_status(ref)).status == VendorStatus.INVITED
+    report_id = (await control(sim, f"invitations/{invitation_id}/complete"))["report_id"]
+    assert (await vendor.get_status(ref)).status == VendorStatus.PROCESSING
+    await control(sim, f"reports/{report_id}/suspend")
+    assert (await vendor.get_status(ref)).status == VendorStatus.ON_HOLD
+    await control(sim, f"reports/{report_id}/resume")
+    await control(sim, f"reports/{report_id}/complete", result="clear")
+    first = await vendor.get_status(ref)
+    assert first.status == VendorStatus.COMPLETED and first.revision
+    cleared = await vendor.get_result(ref)
+    assert cleared.outcome == "clear" and cleared.summary == "Background check complete: clear."
+
+    await control(sim, f"reports/{report_id}/dispute")
+    assert (await vendor.get_status(ref)).status == VendorStatus.ON_HOLD
+    await control(sim, f"reports/{report_id}/complete", result="consider", assessment="review")
+    second = await vendor.get_status(ref)
+    assert second.status == VendorStatus.COMPLETED and second.revision not in (None, first.revision)
+
+    revised = await vendor.get_result(ref)
+    assert revised != cleared and revised.outcome == "consider"
+    assert revised.summary.startswith("Background check complete: consider — review the report at Checkr")
+    assert "needs review" in revised.summary
+    assert revised.score is None and revised.max_score is None
+    assert revised.submitted_at == datetime.fromisoformat(second.revision)
+    tests = {t.test_id: t.outcome for t in revised.tests}
+    assert tests == {"ssn_trace": "clear", "sex_offender_search": "clear", "national_criminal_search": "clear", "county_criminal_search": "consider"}
+    assert "4645" not in revised.model_dump_json()  # the SSN Checkr shows in the trace stays there
+
+
+async def test_expired_cancelled_and_canceled_reports(vendor, sim):
+    expiring, _ = await invited(vendor, sim)
+    cancelled, _ = await invited(vendor, sim)
+    await vendor.cancel_invitation(cancelled)
+    assert (await vendor.get_status(cancelled)).status == VendorStatus.CANCELLED
+    await vendor.cancel_invitation(cancelled)  # again: nothing left to do
+    await control(sim, "clock/advance", seconds=7 * 86400)
+    assert (await vendor.get_status(expiring)).status == VendorStatus.EXPIRED
+    await vendor.cancel_invitation(expiring)  # expired: nothing to cancel
+
+    running, report_id = await submitted(vendor, sim)
+    await vendor.cancel_invitation(running)  # submitted: the report runs on at Checkr
+    assert (await vendor.get_status(running)).status == VendorStatus.PROCESSING
+    await control(sim, f"reports/{report_id}/cancel")
+    assert (await vendor.get_status(running)).status == VendorStatus.CANCELLED
+    types = [e["type"] for e in (await sim.get("/_sim/events")).json()]
+    assert types.count("invitation.deleted") == 1 and types.count("invitation.expired") == 1
+
+
+async def test_report_pdf_is_downloaded_from_the_short_lived_link(vendor, sim):
+    ref, report_id = await submitted(vendor, sim)
+    assert await vendor.download_report(ref) is None  # no PDF before the report completes
+    await control(sim, f"reports/{report_id}/complete")
+    report = await vendor.download_report(ref)
+    assert report is not None and report.content.startswith(b"%PDF") and report.content_type == "application/pdf"
+    assert report.filename == f"report-{report_id}.pdf"
+
+
+async def test_webhooks_from_checkr_are_verified_and_name_the_order(vendor, sim, receiver):
+    (await sim.post("/v1/webhooks", auth=(API_KEY, ""), json={"webhook_url": receiver.url})).raise_for_status()
+    order = new_order()
+    invitation = await vendor.create_invitation(order, NO_CALLBACK)
+    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))["report_id"]
+    await control(sim, f"reports/{report_id}/complete")
+
+    await eventually(lambda: receiver.has(4), timeout=5, interval=0.02, what="four events")
+    received = receiver.requests()
+    for headers, body in received:
+        [parsed] = vendor.parse_webhook(headers, body)
+        event = json.loads(body)
+        assert (parsed.event.event_id, parsed.event.kind) == (event["id"], event["type"])
+        assert parsed.webhook_key in invitation.webhook_keys and parsed.order_id is None
+
+    headers, body = received[0]
+    with pytest.raises(WebhookRejected):
+        vendor.parse_webhook(headers, body.replace(b"invitation", b"invitatiom"))
+    with pytest.raises(WebhookRejected):
+        vendor.parse_webhook({**headers, "x-checkr-signature": "é" * 64}, body)
+    with pytest.raises(WebhookRejected):
+        vendor.parse_webhook({}, body)
+    other_account = checkr.CheckrVendor(api_key="another-key", base_url="http://127.0.0.1:9")
+    with pytest.raises(WebhookRejected):
+        other_account.parse_webhook(headers, body)
+    await other_account.aclose()
+
+
+def test_signed_events_that_name_no_order_are_skipped_and_garbage_is_unreadable():
+    adapter = checkr.CheckrVendor(api_key=API_KEY)
+
+    def signed(body: bytes) -> dict[str, str]:
+        return {"X-Checkr-Signature": hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()}
+
+    no_candidate = json.dumps({"id": "e1", "type": "verification.created", "data": {"object": {"id": "v1", "object": "verification"}}}).encode()
+    assert adapter.parse_webhook(signed(no_candidate), no_candidate) == []
+    candidate = json.dumps({"id": "e2", "type": "candidate.updated", "data": {"object": {"id": "c1", "object": "candidate"}}}).encode()
+    assert [p.webhook_key for p in adapter.parse_webhook(signed(candidate), candidate)] == ["c1"]
+    for garbage in (b"not json", b"[]", b'{"id": "e3", "type": "report.completed", "data": {"object": "x"}}'):
+        with pytest.raises(WebhookUnreadable):
+            adapter.parse_webhook(signed(garbage), garbage)
+
+
+async def test_rate_limited_calls_are_retryable_after_the_reset(vendor, sim):
+    ref, _ = await invited(vendor, sim)
+    (await sim.put("/_sim/faults", json={"rate_limit_next": 1})).raise_for_status()
+    with pytest.raises(PeerError) as raised:
+        await vendor.get_status(ref)
+    assert raised.value.status == 429 and raised.value.retryable
+    assert 1 <= raised.value.retry_after <= 61  # the sim's window is Checkr's minute
+    assert (await vendor.get_status(ref)).status == VendorStatus.INVITED
+
+
+async def test_refusals_are_not_retryable(vendor, sim, sim_url):
+    with pytest.raises(PeerError) as unknown_package:
+        await vendor.create_invitation(new_order(package_id="no_such_package"), NO_CALLBACK)
+    assert (unknown_package.value.status, unknown_package.value.retryable) == (404, False)
+    stateless = checkr.from_account(Settings(), {"api_key": API_KEY, "base_url": sim_url, "work_location": {"country": "US"}})
+    with pytest.raises(PeerError) as bad_location:
+        await stateless.create_invitation(new_order(), NO_CALLBACK)
+    assert (bad_location.value.status, bad_location.value.retryable) == (400, False)
+    await stateless.aclose()
+    wrong_key = checkr.from_account(Settings(), {"api_key": "wrong", "base_url": sim_url})
+    with pytest.raises(PeerError) as unauthorised:
+        await wrong_key.list_packages()
+    assert unauthorised.value.status == 401 and "wrong" not in str(unauthorised.value)
+    await wrong_key.aclose()
+
+
+async def test_packages_are_read_page_by_page():
+    def page(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params["page"])
+        body = {"object": "list", "count": 2, "data": [{"slug": f"package_{number}", "name": f"Package {number}", "screenings": []}]}
+        return httpx.Response(200, json=body | ({"next_href": "https://checkr.test/v1/packages?page=2"} if number == 1 else {}))
+
+    adapter = checkr.CheckrVendor(api_key=API_KEY, base_url="https://checkr.test", transport=httpx.MockTransport(page))
+    assert [p.id for p in await adapter.list_packages()] == ["package_1", "package_2"]
+    await adapter.aclose()
+
+
+def reading_of(report: dict) -> httpx.MockTransport:
+    """A Checkr that shows a completed invitation whose report is `report`."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/v1/invitations/"):
+            return httpx.Response(200, json={"id": "i1", "status": "completed", "report_id": "r1", "deleted_at": None})
+        return httpx.Response(200, json={"id": "r1", **report})
+
+    return httpx.MockTransport(answer)
+
+
+@pytest.mark.parametrize(
+    ("report", "status"),
+    [({"status": "paused"}, VendorStatus.ON_HOLD), ({"status": "reviewing"}, VendorStatus.UNKNOWN), ({}, VendorStatus.UNKNOWN)],
+)
+async def test_statuses_checkr_may_add_never_fail(report, status):
+    adapter = checkr.CheckrVendor(api_key=API_KEY, base_url="https://checkr.test", transport=reading_of(report))
+    assert (await adapter.get_status("c1:i1")).status == status
+    await adapter.aclose()
+
+
+def test_wait_hint_reads_the_iso_reset_then_retry_after():
+    soon = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert 28 <= checkr.reset_wait(httpx.Response(429, headers={"X-Ratelimit-Reset": soon})) <= 30
+    past = (datetime.now(UTC) - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert checkr.reset_wait(httpx.Response(429, headers={"X-Ratelimit-Reset": past})) == 1.0
+    assert checkr.reset_wait(httpx.Response(429, headers={"Retry-After": "7"})) == 7.0
+    assert checkr.reset_wait(httpx.Response(429)) is None

@@ -1,0 +1,291 @@
+"""The HackerRank adapter against the simulator over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from orders.models import VendorStatus
+from peers import PeerError
+from settings import Settings
+from smartrecruiters.models import AssessmentType
+from tests.support.waiting import eventually
+from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 (fixtures)
+    API_KEY,
+    DRAFT_TEST,
+    TEST_WITH_CUTOFF,
+    TEST_WITHOUT_CUTOFF,
+    Receiver,
+    Sim,
+    candidate_id,
+    make_order,
+    receiver,
+    shared_sim,
+    sim,
+    start_sim,
+    unique_email,
+    vendor,
+)
+from vendors import hackerrank
+from vendors.base import Push, WebhookUnreadable
+from vendors.hackerrank import HackerRankVendor
+
+
+def test_from_account_reads_the_credentials_and_the_timeout():
+    adapter = hackerrank.from_account(Settings(vendor_timeout_seconds=3.5), {"api_key": "k"})
+    assert str(adapter._http.base_url) == "https://www.hackerrank.com/x/api/v3/"
+    assert adapter._http.timeout.read == 3.5
+    assert adapter.name == "hackerrank" and adapter.capabilities.push == Push.PER_ORDER_URL
+    custom = hackerrank.from_account(Settings(), {"api_key": "k", "base_url": "http://127.0.0.1:9/"})
+    assert str(custom._http.base_url) == "http://127.0.0.1:9/x/api/v3/"
+
+
+# Catalog
+
+
+async def test_packages_are_the_published_tests_read_page_by_page(sim: Sim, vendor: HackerRankVendor, monkeypatch):
+    monkeypatch.setattr(hackerrank, "PAGE_SIZE", 2)
+    before = len(await sim.exchanges())
+    packages = await vendor.list_packages()
+    assert [p.id for p in packages] == [TEST_WITH_CUTOFF, TEST_WITHOUT_CUTOFF]  # the draft is left out
+    python = packages[0]
+    assert (python.name, python.type) == ("Python Developer Screen", AssessmentType.SKILL_TEST)
+    assert python.description == "HackerRank test (60 minutes, Python, Backend)"
+    assert [(t.id, t.name) for t in python.tests] == [(TEST_WITH_CUTOFF, "Python Developer Screen")]
+    pages = [e["query"] for e in (await sim.exchanges())[before:]]
+    assert pages == [{"limit": "2", "offset": "0"}, {"limit": "2", "offset": "2"}]
+
+
+# Invitations
+
+
+async def test_invitation_sends_one_email_even_when_asked_twice(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order(return_url="https://sr.example/back")
+    first = await vendor.create_invitation(order, receiver.callback(order.order_id))
+    again = await vendor.create_invitation(order, receiver.callback(order.order_id))
+
+    assert first == again
+    assert first.vendor_ref.startswith(f"{TEST_WITH_CUTOFF}:") and first.results_revisable
+    assert first.test_url.startswith(f"{sim.url}/tests/")
+    assert await sim.emails_to(order.candidate.email) == 1
+    [candidate] = await sim.control("GET", "/candidates", params={"email": order.candidate.email})
+    assert candidate["id"] == candidate_id(first.vendor_ref)
+    assert candidate["invite_metadata"] == {"order_id": order.order_id}
+    assert (candidate["test_finish_url"], candidate["test_result_url"]) == ("https://sr.example/back", receiver.callback(order.order_id).url)
+    assert candidate["accept_result_updates"] is True
+    assert candidate["full_name"] == "Ada Lovelace"
+    assert candidate["invite_valid_to"] == (order.received_at + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+async def test_a_new_order_for_an_invited_address_invites_again_with_force(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    email = unique_email()
+    earlier, later = make_order(email=email), make_order(email=email)
+    first = await vendor.create_invitation(earlier, receiver.callback(earlier.order_id))
+    second = await vendor.create_invitation(later, receiver.callback(later.order_id))
+    assert await sim.emails_to(email) == 2
+    [candidate] = await sim.control("GET", "/candidates", params={"email": email})
+    assert candidate_id(second.vendor_ref) == candidate_id(first.vendor_ref) == candidate["id"]
+    assert candidate["invite_metadata"] == {"order_id": later.order_id}
+    # Retrying the later order's call finds it by its order id: no third email.
+    assert await vendor.create_invitation(later, receiver.callback(later.order_id)) == second
+    assert await sim.emails_to(email) == 2
+
+
+async def test_a_new_order_after_an_attempt_gets_a_new_attempt(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    email = unique_email()
+    earlier, later = make_order(email=email), make_order(email=email)
+    first = await vendor.create_invitation(earlier, receiver.callback(earlier.order_id))
+    await sim.start(candidate_id(first.vendor_ref))
+    second = await vendor.create_invitation(later, receiver.callback(later.order_id))
+    assert second.vendor_ref != first.vendor_ref
+    assert (await vendor.get_status(first.vendor_ref)).status == VendorStatus.STARTED
+    assert (await vendor.get_status(second.vendor_ref)).status == VendorStatus.INVITED
+
+
+async def test_an_invitation_to_a_draft_test_fails_for_good(vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order(package_id=DRAFT_TEST)
+    with pytest.raises(PeerError) as raised:
+        await vendor.create_invitation(order, receiver.callback(order.order_id))
+    assert (raised.value.status, raised.value.retryable) == (422, False)
+    assert order.candidate.email not in str(raised.value)
+
+
+# Status, results, report
+
+
+async def test_status_follows_the_journey_and_the_revision_follows_the_score(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+    candidate = candidate_id(ref)
+
+    async def reading():
+        return await vendor.get_status(ref)
+
+    assert (await reading()).status == VendorStatus.INVITED
+    await sim.start(candidate)
+    assert (await reading()).status == VendorStatus.STARTED
+    await sim.submit(candidate, 70)
+    assert (await reading()).status == VendorStatus.PROCESSING
+    await sim.finish_report(candidate)
+    completed = await reading()
+    assert completed.status == VendorStatus.COMPLETED and completed.revision
+    await sim.control("POST", f"/candidates/{candidate}/rescore", json={"score": 75})
+    revised = await reading()
+    assert revised.status == VendorStatus.COMPLETED and revised.revision != completed.revision
+
+
+async def test_expired_invites_read_as_expired(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+    await sim.control("POST", f"/candidates/{candidate_id(ref)}/expire")
+    assert (await vendor.get_status(ref)).status == VendorStatus.EXPIRED
+
+    past = make_order(received_at=datetime.now(timezone.utc) - timedelta(days=3), deadline_days=1)
+    past_ref = (await vendor.create_invitation(past, receiver.callback(past.order_id))).vendor_ref
+    assert (await vendor.get_status(past_ref)).status == VendorStatus.EXPIRED
+
+
+async def test_result_with_a_cutoff_says_passed_or_failed(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    for score, outcome in ((72.5, "passed"), (41, "failed")):
+        order = make_order()
+        ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+        await sim.start(candidate_id(ref))
+        view = await sim.complete(candidate_id(ref), score, integrity_status="High")
+        result = await vendor.get_result(ref)
+        assert (result.score, result.max_score, result.outcome) == (score, 100.0, outcome)
+        cutoff = "Reached the cutoff score of 60." if outcome == "passed" else "Below the cutoff score of 60."
+        assert result.summary == f"Scored {score:g} of 100 ({round(score):.0f}%). {cutoff} Integrity: High."
+        assert result.submitted_at == datetime.fromisoformat(view["attempt_endtime"])
+        assert result.report_url == view["authenticated_report_url"]
+        assert [(t.name, t.score, t.max_score) for t in result.tests] == [
+            ("Problem Solving (Basic)", score, 100.0),
+            ("Python (Intermediate)", score, 100.0),
+        ]
+
+
+async def test_result_without_a_cutoff_has_no_outcome(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order(package_id=TEST_WITHOUT_CUTOFF)
+    ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+    await sim.complete(candidate_id(ref), 42)
+    result = await vendor.get_result(ref)
+    assert (result.score, result.max_score, result.outcome) == (42.0, 60.0, None)
+    assert result.summary == "Scored 42 of 60 (70%)."
+
+
+async def test_report_is_retryable_until_ready_then_downloaded(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+    await sim.submit(candidate_id(ref), 64)
+    for _ in range(2):
+        with pytest.raises(PeerError) as raised:
+            await vendor.download_report(ref)
+        assert (raised.value.status, raised.value.retryable) == (503, True)
+    await sim.finish_report(candidate_id(ref))
+    report = await vendor.download_report(ref)
+    assert report is not None and report.content.startswith(b"%PDF")
+    assert report.filename == f"hackerrank-report-{ref.replace(':', '-')}.pdf"
+
+
+async def test_an_expired_pdf_link_is_a_retryable_failure(start_sim, receiver: Receiver):
+    sim = await start_sim(pdf_link_seconds=0)
+    vendor = sim.vendor()
+    try:
+        order = make_order()
+        ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+        await sim.complete(candidate_id(ref), 64)
+        with pytest.raises(PeerError) as raised:
+            await vendor.download_report(ref)
+        assert (raised.value.status, raised.value.retryable) == (403, True)
+    finally:
+        await vendor.aclose()
+
+
+async def test_cancel_then_cancelled_and_cancelling_again_or_after_an_attempt_is_fine(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+    await vendor.cancel_invitation(ref)
+    assert (await vendor.get_status(ref)).status == VendorStatus.CANCELLED
+    await vendor.cancel_invitation(ref)  # already gone
+
+    attempted = make_order()
+    attempted_ref = (await vendor.create_invitation(attempted, receiver.callback(attempted.order_id))).vendor_ref
+    await sim.complete(candidate_id(attempted_ref), 90)
+    await vendor.cancel_invitation(attempted_ref)
+    assert (await vendor.get_status(attempted_ref)).status == VendorStatus.COMPLETED
+
+
+async def test_the_result_push_reaches_our_callback_with_our_token(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    callback = receiver.callback(order.order_id)
+    ref = (await vendor.create_invitation(order, callback)).vendor_ref
+    await sim.complete(candidate_id(ref), 50)
+
+    async def pushed():
+        return receiver.received(candidate_id(ref))
+
+    [(headers, body)] = await eventually(pushed, timeout=5, what="the result push", interval=0.05)
+    assert headers["authorization"] == f"Bearer {callback.token}"
+    assert body["invite_metadata"] == {"order_id": order.order_id}
+
+
+def test_parse_webhook_refuses_because_pushes_go_to_per_order_urls(vendor: HackerRankVendor):
+    with pytest.raises(WebhookUnreadable):
+        vendor.parse_webhook({}, b"{}")
+
+
+# Failures
+
+
+async def test_429_is_retryable_with_the_wait_hint(sim: Sim, vendor: HackerRankVendor):
+    await sim.faults(rate_limit_next=1)
+    with pytest.raises(PeerError) as raised:
+        await vendor.list_packages()
+    assert (raised.value.status, raised.value.retryable, raised.value.retry_after) == (429, True, 1.0)
+
+    await sim.faults(rate_limit_next=1, retry_after=False)  # the wait then comes from X-RateLimit-Reset
+    with pytest.raises(PeerError) as raised:
+        await vendor.list_packages()
+    assert (raised.value.status, raised.value.retry_after) == (429, 1.0)
+    assert len(await vendor.list_packages()) == 2
+
+
+async def test_the_adapter_spaces_calls_beyond_its_rate(sim: Sim):
+    """The limiter lets a burst of `rate` calls through, then one call per 1/rate seconds."""
+    vendor = HackerRankVendor(api_key=API_KEY, base_url=sim.url, timeout_seconds=5, requests_per_second=20)
+    started = time.monotonic()
+    try:
+        for _ in range(25):
+            await vendor.get_status(f"{TEST_WITH_CUTOFF}:1")
+    finally:
+        await vendor.aclose()
+    assert time.monotonic() - started >= 0.2  # five calls past the burst, 50 ms apart
+    assert hackerrank.REQUESTS_PER_SECOND == 10
+
+
+async def test_wrong_api_key_is_not_retryable(sim: Sim):
+    vendor = HackerRankVendor(api_key="wrong", base_url=sim.url, timeout_seconds=5)
+    try:
+        with pytest.raises(PeerError) as raised:
+            await vendor.list_packages()
+    finally:
+        await vendor.aclose()
+    assert (raised.value.status, raised.value.retryable) == (401, False)
+    assert API_KEY not in str(raised.value)
+
+
+async def test_server_errors_and_timeouts_are_retryable(sim: Sim):
+    vendor = sim.vendor(timeout_seconds=0.2)
+    try:
+        await sim.faults(server_error_next=1)
+        with pytest.raises(PeerError) as raised:
+            await vendor.list_packages()
+        assert (raised.value.status, raised.value.retryable) == (500, True)
+
+        await sim.faults(slow_seconds=0.5)
+        with pytest.raises(PeerError) as raised:
+            await vendor.list_packages()
+        assert (raised.value.status, raised.value.retryable) == (None, True)
+    finally:
+        await vendor.aclose()

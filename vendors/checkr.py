@@ -1,0 +1,346 @@
+"""Adapter for Checkr background checks via invitations (research/vendors.md §4).
+
+An order becomes a Checkr candidate (custom_id = our order id) and an invitation to that
+candidate for the order's package; Checkr emails the candidate, who fills in the form, and the
+report starts. The reference is "<candidate id>:<invitation id>".
+
+Credentials of a vendor account:
+- ``api_key`` (required): HTTP Basic user name for the API; it is also the key Checkr signs
+  webhooks with;
+- ``base_url`` (optional): ``https://api.checkr.com`` (staging: ``https://api.checkr-staging.com``);
+- ``work_location`` (optional), e.g. ``{"country": "US", "state": "CA", "city": "..."}``: orders
+  from SmartRecruiters carry no work location, so it is a setting of the account. Checkr
+  requires it (with a state) for hierarchy-enabled accounts; without it none is sent.
+
+Webhooks are account-level (Push.ACCOUNT_URL): register
+``{public_url}/webhooks/checkr/accounts/{account_id}`` at Checkr. Checkr signs no timestamp, so
+there is no replay window: a replayed event is recognised by its event id in the workflow, and
+every event is only a hint to read the invitation and report again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Mapping
+
+import httpx
+from aiolimiter import AsyncLimiter
+
+from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorEvent, VendorResult, VendorStatus
+from peers import PeerError, retry_after_header, send
+from settings import Settings
+from smartrecruiters.models import AssessmentType
+from vendors.base import (
+    Capabilities,
+    OrderCallback,
+    PackageTest,
+    ParsedWebhook,
+    Push,
+    Report,
+    VendorPackage,
+    WebhookRejected,
+    WebhookUnreadable,
+)
+
+NAME = "checkr"
+PEER = "Checkr"
+DEFAULT_BASE_URL = "https://api.checkr.com"
+SIGNATURE_HEADER = "x-checkr-signature"
+# Checkr allows 1200 requests a minute per account; stay below it.
+REQUESTS_PER_MINUTE = 1000
+# Idempotency keys are derived from the order id, so a retried activity repeats the same POST.
+_KEY_NAMESPACE = uuid.UUID("8a4f3c2e-5b7d-4e1a-9c6f-2d8b0e7a1c53")
+
+_INVITATION_STATUSES = {"pending": VendorStatus.INVITED, "expired": VendorStatus.EXPIRED}
+_REPORT_STATUSES = {
+    "pending": VendorStatus.PROCESSING,
+    "suspended": VendorStatus.ON_HOLD,  # waiting for the candidate's documents
+    "paused": VendorStatus.ON_HOLD,  # waiting for a review action (newer Checkr docs)
+    "dispute": VendorStatus.ON_HOLD,  # the candidate disputed a completed report
+    "complete": VendorStatus.COMPLETED,
+    "canceled": VendorStatus.CANCELLED,
+}
+# Screening types with the label a recruiter reads; the report embeds them (?include=) by
+# type, or by the plural for the screenings it runs per county or state.
+_SCREENINGS = {
+    "ssn_trace": "SSN trace",
+    "sex_offender_search": "Sex offender search",
+    "global_watchlist_search": "Global watchlist search",
+    "national_criminal_search": "National criminal search",
+    "federal_criminal_search": "Federal criminal search",
+    "county_criminal_search": "County criminal search",
+    "state_criminal_search": "State criminal search",
+    "motor_vehicle_report": "Motor vehicle report",
+}
+_EMBEDDED_AS = {"county_criminal_search": "county_criminal_searches", "state_criminal_search": "state_criminal_searches"}
+MAX_PAGES = 50
+_ASSESSMENTS = {"eligible": "eligible", "review": "needs review", "escalated": "escalated"}
+
+
+def from_account(settings: Settings, credentials: dict) -> CheckrVendor:
+    return CheckrVendor(
+        api_key=credentials["api_key"],
+        base_url=credentials.get("base_url", DEFAULT_BASE_URL),
+        work_location=credentials.get("work_location"),
+        timeout_seconds=settings.vendor_timeout_seconds,
+    )
+
+
+def reset_wait(response: httpx.Response) -> float | None:
+    """Seconds until Checkr's X-Ratelimit-Reset (an ISO timestamp); else Retry-After."""
+    try:
+        reset = datetime.fromisoformat(response.headers.get("x-ratelimit-reset", "").strip())
+    except ValueError:
+        return retry_after_header(response)
+    if reset.tzinfo is None:
+        reset = reset.replace(tzinfo=UTC)
+    # At least a second: a reset already past (clock skew) must not turn into a retry storm.
+    return max(1.0, (reset - datetime.now(UTC)).total_seconds())
+
+
+def _label(kind: str) -> str:
+    return _SCREENINGS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+def _id(body: dict[str, Any]) -> str:
+    if not isinstance(body.get("id"), str) or not body["id"]:
+        raise PeerError(PEER, f"answer has no {body.get('object') or 'object'} id")
+    return body["id"]
+
+
+def _split(ref: str) -> tuple[str, str]:
+    candidate_id, _, invitation_id = ref.partition(":")
+    if not candidate_id or not invitation_id:
+        raise PeerError(PEER, "not a Checkr reference", retryable=False)
+    return candidate_id, invitation_id
+
+
+class CheckrVendor:
+    name = NAME
+    capabilities = Capabilities(
+        push=Push.ACCOUNT_URL,
+        push_auth="hmac_body",
+        idempotency="idempotency_key_header",
+        cancel=True,
+        results_revisable=True,
+        vendor_expiry=timedelta(days=7),
+        rate_limit="1200 requests/min",
+    )
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        work_location: dict[str, str] | None = None,
+        timeout_seconds: float = 10.0,
+        requests_per_minute: int = REQUESTS_PER_MINUTE,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        # No credentials on the client itself: document links point elsewhere (pre-signed).
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_seconds, transport=transport)
+        self._authorization = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()  # empty password
+        self._signing_key = api_key.encode()
+        self._work_location = work_location
+        self._limiter = AsyncLimiter(requests_per_minute, 60)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, action: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        request = self._http.build_request(method, path, **kwargs)
+        request.headers["Authorization"] = self._authorization
+        async with self._limiter:
+            response = await send(PEER, action, self._http, request, wait_hint=reset_wait)
+        try:
+            body = response.json()
+        except ValueError as err:
+            raise PeerError(PEER, f"{action} answer is not JSON") from err
+        if not isinstance(body, dict):
+            raise PeerError(PEER, f"{action} answer is not in the expected shape")
+        return body
+
+    # Packages
+
+    async def list_packages(self) -> list[VendorPackage]:
+        packages: list[VendorPackage] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = await self._call("package list", "GET", "/v1/packages", params={"page": page, "per_page": 100})
+            data = body.get("data") or []
+            try:
+                packages += [self._package(p) for p in data]
+            except (KeyError, TypeError, AttributeError) as err:
+                raise PeerError(PEER, "package list is not in the expected shape") from err
+            if not data or not body.get("next_href"):
+                break
+        return packages
+
+    @staticmethod
+    def _package(package: dict) -> VendorPackage:
+        kinds = [s["type"] for s in package.get("screenings") or [] if s.get("type")]
+        tests = tuple(PackageTest(id=kind, name=_label(kind), description=_label(kind)) for kind in kinds)
+        screenings = ", ".join(t.name for t in tests) or "as configured at Checkr"
+        return VendorPackage(
+            id=package["slug"],
+            name=package.get("name") or package["slug"],
+            description=f"Checkr background check: {screenings}",
+            type=AssessmentType.BACKGROUND_CHECK,
+            tests=tests,
+        )
+
+    # Ordering
+
+    async def create_invitation(self, order: Order, callback: OrderCallback) -> Invitation:
+        """Candidate, then invitation, each POST with a key derived from the order id: a retry
+        within Checkr's 24 h key lifetime gets the first answers back, not a second email."""
+        candidate = {
+            "email": order.candidate.email,
+            "first_name": order.candidate.first_name,
+            "last_name": order.candidate.last_name,
+            "custom_id": order.order_id,
+        }
+        candidate_id = _id(await self._post("candidate", "/v1/candidates", candidate, order.order_id))
+        invitation: dict[str, Any] = {"candidate_id": candidate_id, "package": order.package_id}
+        if self._work_location:
+            invitation["work_locations"] = [self._work_location]
+        created = await self._post("invitation", "/v1/invitations", invitation, order.order_id)
+        if not isinstance(created.get("invitation_url"), str):
+            raise PeerError(PEER, "invitation answer has no invitation_url")
+        invitation_id = _id(created)
+        return Invitation(
+            vendor_ref=f"{candidate_id}:{invitation_id}",
+            test_url=created["invitation_url"],
+            # Invitation events name the invitation, report events only the candidate.
+            webhook_keys=[candidate_id, invitation_id],
+            results_revisable=True,
+        )
+
+    async def _post(self, action: str, path: str, body: dict[str, Any], order_id: str) -> dict[str, Any]:
+        key = uuid.uuid5(_KEY_NAMESPACE, f"{action}:{order_id}")
+        return await self._call(action, "POST", path, json=body, headers={"Idempotency-Key": str(key)})
+
+    async def cancel_invitation(self, ref: str) -> None:
+        """Delete the invitation while the candidate has not submitted it.
+
+        Once submitted, the report runs at Checkr and its API offers no cancel: nothing is done
+        here; the customer can cancel the report in Checkr's dashboard.
+        """
+        _, invitation_id = _split(ref)
+        invitation = await self._invitation(invitation_id)
+        if invitation.get("status") != "pending" or invitation.get("deleted_at"):
+            return
+        try:
+            await self._call("cancellation", "DELETE", f"/v1/invitations/{invitation_id}")
+        except PeerError as err:
+            if err.status != 400:  # 400: completed or expired meanwhile, nothing left to cancel
+                raise
+
+    # Status and results
+
+    async def _invitation(self, invitation_id: str) -> dict[str, Any]:
+        return await self._call("invitation status", "GET", f"/v1/invitations/{invitation_id}", params={"include_deleted": "true"})
+
+    async def _report(self, ref: str, include: str | None = None) -> dict[str, Any] | None:
+        invitation = await self._invitation(_split(ref)[1])
+        report_id = invitation.get("report_id")
+        if not report_id:
+            return None
+        params = {"include": include} if include else None
+        return await self._call("report", "GET", f"/v1/reports/{report_id}", params=params)
+
+    async def get_status(self, ref: str) -> StatusReading:
+        invitation = await self._invitation(_split(ref)[1])
+        if invitation.get("deleted_at"):
+            return StatusReading(status=VendorStatus.CANCELLED)
+        status = invitation.get("status")
+        if status != "completed":
+            return StatusReading(status=_INVITATION_STATUSES.get(status, VendorStatus.UNKNOWN))
+        if not invitation.get("report_id"):
+            return StatusReading(status=VendorStatus.PROCESSING)  # submitted, report not created yet
+        report = await self._call("report status", "GET", f"/v1/reports/{invitation['report_id']}")
+        reading = _REPORT_STATUSES.get(report.get("status"), VendorStatus.UNKNOWN)
+        # A dispute re-completes the report with a new completed_at: a new revision.
+        revision = report.get("completed_at") if reading == VendorStatus.COMPLETED else None
+        return StatusReading(status=reading, revision=revision)
+
+    async def get_result(self, ref: str) -> VendorResult:
+        report = await self._report(ref, include=",".join(_EMBEDDED_AS.get(kind, kind) for kind in _SCREENINGS))
+        if report is None:
+            raise PeerError(PEER, "the invitation has no report yet")
+        result, assessment = report.get("result"), report.get("assessment")
+        if result == "clear":
+            summary = "Background check complete: clear."
+        elif result == "consider":
+            summary = "Background check complete: consider — review the report at Checkr before deciding."
+        else:
+            summary = "Background check complete without an overall result — review the report at Checkr."
+        if assessment in _ASSESSMENTS:
+            summary += f" Checkr assessment: {_ASSESSMENTS[assessment]}."
+        if report.get("includes_canceled"):
+            summary += " Some screenings were canceled."
+        return VendorResult(
+            outcome=result,
+            summary=summary,
+            submitted_at=report.get("completed_at"),
+            tests=_screening_results(report),
+        )
+
+    async def download_report(self, ref: str) -> Report | None:
+        """The PDF report, fetched at once: Checkr's download link is valid for 15 minutes."""
+        report = await self._report(ref, include="documents")
+        pdf = next((d for d in (report or {}).get("documents") or [] if d.get("type") == "pdf_report" and d.get("download_uri")), None)
+        if pdf is None:
+            return None
+        # A pre-signed link: sent without our credentials.
+        try:
+            response = await send(PEER, "report download", self._http, self._http.build_request("GET", pdf["download_uri"]))
+        except PeerError as err:
+            if err.status in (403, 410):  # the link expired on the way: a new read gives a new link
+                raise PeerError(PEER, "report link expired before the download", status=err.status) from err
+            raise
+        filename = pdf.get("filename") or f"checkr-report-{report['id']}.pdf"
+        return Report(filename=filename, content=response.content, content_type=pdf.get("content_type") or "application/pdf")
+
+    # Webhooks
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
+        signature = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), "")
+        expected = hmac.new(self._signing_key, raw_body, hashlib.sha256).hexdigest().encode()
+        # Bytes, compared in constant time; a non-ASCII header cannot match and must not raise.
+        if not hmac.compare_digest(expected, signature.strip().lower().encode("utf-8", "replace")):
+            raise WebhookRejected("X-Checkr-Signature mismatch")
+        try:
+            event = json.loads(raw_body)
+            obj = event["data"]["object"]
+            vendor_event = VendorEvent(event_id=str(event["id"]), kind=str(event["type"]))
+        except (ValueError, KeyError, TypeError) as err:
+            raise WebhookUnreadable("not a Checkr event") from err
+        if not isinstance(obj, dict):
+            raise WebhookUnreadable("not a Checkr event")
+        # Reports (and most objects) name their candidate; invitations and candidates are keys too.
+        key = obj.get("candidate_id") or (obj.get("id") if obj.get("object") in ("candidate", "invitation") else None)
+        if not key:
+            return []
+        return [ParsedWebhook(event=vendor_event, webhook_key=str(key))]
+
+
+def _screening_results(report: dict[str, Any]) -> list[PackageTestResult]:
+    """One line per screening type: its status and result, never its data (SSN, records).
+
+    Several county searches read as one: "consider" if any found something.
+    """
+    results = []
+    for kind, label in _SCREENINGS.items():
+        embedded = report.get(_EMBEDDED_AS.get(kind, kind))
+        screenings = [s for s in (embedded if isinstance(embedded, list) else [embedded]) if isinstance(s, dict)]
+        if not screenings:
+            continue
+        outcomes = [s.get("result") or s.get("status") for s in screenings]
+        outcome = "consider" if "consider" in outcomes else next((o for o in outcomes if o != "clear"), "clear")
+        results.append(PackageTestResult(test_id=kind, name=label, outcome=outcome, summary=f"{label}: {outcome}."))
+    return results

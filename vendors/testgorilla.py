@@ -1,0 +1,540 @@
+"""Adapter for TestGorilla (docs.testgorilla.com): polling only, strict per-endpoint limits.
+
+Credentials of a vendor account (all strings unless said):
+- ``username`` and ``password`` of an API user (logged in lazily; the token expires one hour
+  after its last use, so a 401 logs in again once and repeats the call), or ``api_token`` (a
+  long-lived key sent the same way; a 401 with it is final);
+- ``base_url``: default ``https://app.testgorilla.com``;
+- ``budget_share`` (number, 0–1, default 0.8): the fraction of each per-endpoint limit this
+  process may use. The limits are per API token, so every process holding an adapter for the
+  account (each worker, each API replica reading the catalog) shares them: with N processes set
+  about 0.8 / N;
+- ``rate_limits`` (object, endpoint name → requests per window) and ``rate_window_seconds``
+  (number, default 60) when an account's limits differ from the published ones (or a simulator's);
+- ``max_wait_seconds`` (number, default 8): how long a call that matters now waits for budget.
+
+Rate limits. The registry builds one adapter per account and process, so its budgets are shared
+by all open orders of the account. Each endpoint allows at most ``budget_share × limit`` requests
+in any window, counting a request from when it is sent until its answer arrives (so however long
+the network takes, the vendor never sees more than that in one of its windows). An endpoint is
+also closed while the vendor says so: ``X-RateLimit-Remaining: 0`` or a 429 closes it for
+``X-RateLimit-Reset`` seconds (a delta, not a timestamp). Invitations, results, reports and
+cancellations wait for budget up to ``max_wait_seconds``; status polls never wait: without budget
+``get_status`` raises a retryable PeerError whose ``retry_after`` is when budget frees (plus a
+spread, so a crowd of polls does not come back at once) without calling the vendor, and polls
+leave a tenth of the status budget to result fetches.
+
+Idempotency. TestGorilla has no idempotency key, but "candidates can only take each assessment
+once": a second invitation of the same email to the same assessment is refused (400; the body is
+not documented, so any 400 leads to a lookup). The adapter then looks the candidature up by
+assessment and email and returns it, without a second email. This also returns a candidature an
+earlier order created for the same person and assessment: TestGorilla allows only that one attempt.
+
+No webhooks (TestGorilla documents none) and no vendor expiry: our deadline governs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Iterator, Mapping
+
+import httpx
+
+from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorResult, VendorStatus
+from peers import CallDeferred, PeerError, raise_for_status, retry_after_header, send
+from settings import Settings
+from smartrecruiters.models import AssessmentType
+from vendors.base import (
+    Capabilities,
+    OrderCallback,
+    PackageTest,
+    ParsedWebhook,
+    Push,
+    Report,
+    VendorPackage,
+    WebhookUnreadable,
+)
+
+NAME = "testgorilla"
+PEER = "TestGorilla"
+DEFAULT_BASE_URL = "https://app.testgorilla.com"
+DEFAULT_BUDGET_SHARE = 0.8
+DEFAULT_WINDOW_SECONDS = 60.0
+DEFAULT_MAX_WAIT_SECONDS = 8.0
+# Polls may not use the last tenth of the status endpoint's budget: results need it too.
+POLL_RESERVE_SHARE = 0.1
+PAGE_SIZE = 50
+# An assessment's tests rarely change; its detail is read again after this long.
+DETAIL_MAX_AGE_SECONDS = 600.0
+MAX_SCORE = 100.0
+
+# Requests per minute and API token (docs.testgorilla.com/apis/rate-limits). The GET of one
+# candidature is not in that table (taken as the candidate-detail limit), nor is render_pdf.
+LIMITS: dict[str, int] = {
+    "assessments": 20,
+    "assessment": 20,
+    "invite": 60,
+    "candidatures": 100,
+    "candidature": 100,
+    "results": 60,
+    "pdf": 20,
+    "delete": 20,
+}
+
+_STATUSES = {"invited": VendorStatus.INVITED, "started": VendorStatus.STARTED, "completed": VendorStatus.COMPLETED}
+_PERSONALITY_NAMES = {
+    "big_5": "Big 5 profile",
+    "disc": "DISC profile",
+    "16_types": "Personality type",
+    "enneagram": "Enneagram type",
+    "culture_fit": "Culture add",
+}
+
+
+def from_account(settings: Settings, credentials: dict) -> TestGorillaVendor:
+    """The adapter for a TestGorilla account's credentials (see the module's docstring)."""
+    return TestGorillaVendor(
+        base_url=credentials.get("base_url", DEFAULT_BASE_URL),
+        username=credentials.get("username"),
+        password=credentials.get("password"),
+        api_token=credentials.get("api_token"),
+        budget_share=float(credentials.get("budget_share", DEFAULT_BUDGET_SHARE)),
+        limits=dict(credentials.get("rate_limits") or {}),
+        window_seconds=float(credentials.get("rate_window_seconds", DEFAULT_WINDOW_SECONDS)),
+        max_wait_seconds=float(credentials.get("max_wait_seconds", DEFAULT_MAX_WAIT_SECONDS)),
+        timeout_seconds=settings.vendor_timeout_seconds,
+    )
+
+
+class NoBudget(CallDeferred):
+    """We did not call the vendor: the endpoint's budget is used up for `retry_after` seconds."""
+
+
+@dataclass
+class _Slot:
+    """One request, counted from sending until its answer arrived (`done_at`)."""
+
+    done_at: float = math.inf
+
+
+@dataclass
+class _Window:
+    """At most `allowance` requests whose span touches any `seconds`-long window; closed until `closed_until`."""
+
+    allowance: int
+    seconds: float
+    slots: list[_Slot] = field(default_factory=list)
+    closed_until: float = 0.0
+
+    def free_in(self, now: float, reserve: int = 0) -> float:
+        """Seconds until one more request may go (0: now), keeping `reserve` requests unused."""
+        self.slots = [s for s in self.slots if s.done_at > now - self.seconds]
+        if now < self.closed_until:
+            return self.closed_until - now
+        room = max(1, self.allowance - reserve)
+        if len(self.slots) < room:
+            return 0.0
+        finished = sorted(s.done_at for s in self.slots if s.done_at != math.inf)
+        must_age_out = len(self.slots) - room + 1
+        if must_age_out <= len(finished):
+            return finished[must_age_out - 1] + self.seconds - now
+        return self.seconds  # the rest are still in flight: at least a window
+
+    def take(self) -> _Slot:
+        slot = _Slot()
+        self.slots.append(slot)
+        return slot
+
+
+class Budget:
+    """Per-endpoint request budgets of one vendor account in this process."""
+
+    def __init__(self, limits: Mapping[str, int], share: float, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._share = min(max(share, 0.0), 1.0)
+        self._clock = clock
+        self._windows = {name: _Window(self._allowance(limit), window_seconds) for name, limit in limits.items()}
+
+    def _allowance(self, limit: int) -> int:
+        return max(1, math.floor(self._share * limit))
+
+    def allowance(self, endpoint: str) -> int:
+        return self._windows[endpoint].allowance
+
+    def take_now(self, endpoint: str, action: str, *, poll: bool = False) -> _Slot:
+        """A slot if the endpoint has budget now, else NoBudget (the vendor is not called)."""
+        window = self._windows[endpoint]
+        reserve = math.floor(window.allowance * POLL_RESERVE_SHARE) if poll else 0
+        wait = window.free_in(self._clock(), reserve)
+        if wait > 0:
+            spread = random.uniform(0, window.seconds) if poll else 0.0
+            raise NoBudget(PEER, f"{action}: request budget used up for now", retry_after=wait + spread)
+        return window.take()
+
+    async def take(self, endpoint: str, action: str, max_wait: float) -> _Slot:
+        """A slot, waiting up to `max_wait` seconds for the endpoint's budget to free."""
+        give_up_at = self._clock() + max_wait
+        while True:
+            try:
+                return self.take_now(endpoint, action)
+            except NoBudget as err:
+                assert err.retry_after is not None
+                if self._clock() + err.retry_after > give_up_at:
+                    raise
+                await asyncio.sleep(err.retry_after)
+
+    def done(self, slot: _Slot) -> None:
+        slot.done_at = self._clock()
+
+    def observe(self, endpoint: str, response: httpx.Response) -> None:
+        """Follow the vendor's own count: a lower limit, or an endpoint closed until its reset."""
+        window = self._windows[endpoint]
+        limit, remaining = _int_header(response, "X-RateLimit-Limit"), _int_header(response, "X-RateLimit-Remaining")
+        if limit is not None and limit > 0:
+            window.allowance = min(window.allowance, self._allowance(limit))
+        if response.status_code == 429 or remaining == 0:
+            reset = _reset_seconds(response)
+            window.closed_until = max(window.closed_until, self._clock() + (reset if reset is not None else window.seconds))
+
+
+class _Login:
+    """The account's token, shared by all callers: one login at a time, renewed once per expiry."""
+
+    def __init__(self, http: httpx.AsyncClient, username: str | None, password: str | None, api_token: str | None) -> None:
+        self._http = http
+        self._username = username
+        self._password = password
+        self._token = api_token
+        self._lock = asyncio.Lock()
+        self.renewable = bool(username and password)
+
+    async def token(self) -> str:
+        if self._token:
+            return self._token
+        async with self._lock:
+            if not self._token:
+                self._token = await self._login()
+            return self._token
+
+    async def renew(self, stale: str) -> None:
+        """Log in again, unless another caller already replaced the stale token."""
+        async with self._lock:
+            if self._token == stale:
+                self._token = await self._login()
+
+    async def _login(self) -> str:
+        if not self.renewable:
+            raise PeerError(PEER, "the vendor account has no username and password or api_token", retryable=False)
+        body = {"username": self._username, "password": self._password}
+        response = await send(PEER, "login", self._http, self._http.build_request("POST", "/profiles/login/", json=body))
+        with _shape("login"):
+            return str(response.json()["token"])
+
+
+class TestGorillaVendor:
+    __test__ = False  # not a pytest test class, despite the name
+
+    name = NAME
+    capabilities = Capabilities(
+        push=Push.NONE,
+        push_auth="none",
+        idempotency="natural_key_conflict_then_lookup",
+        cancel=True,
+        rate_limit="per endpoint, per minute (20–100)",
+    )
+
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        username: str | None = None,
+        password: str | None = None,
+        api_token: str | None = None,
+        budget_share: float = DEFAULT_BUDGET_SHARE,
+        limits: Mapping[str, int] | None = None,
+        window_seconds: float = DEFAULT_WINDOW_SECONDS,
+        max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=f"{self._base_url}/api", timeout=timeout_seconds)
+        self._login = _Login(self._http, username, password, api_token)
+        # The published limits, with the account's own where it has them.
+        self.budget = Budget(LIMITS | dict(limits or {}), budget_share, window_seconds)
+        self._max_wait = max_wait_seconds
+        self._details: dict[int, tuple[float, dict]] = {}
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(
+        self,
+        endpoint: str,
+        action: str,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        poll: bool = False,
+        allow: frozenset[int] = frozenset(),
+    ) -> httpx.Response:
+        """One request within the endpoint's budget; an expired token is renewed and the call repeated once."""
+        for attempt in (1, 2):
+            if poll:
+                slot = self.budget.take_now(endpoint, action, poll=True)
+            else:
+                slot = await self.budget.take(endpoint, action, self._max_wait)
+            try:
+                token = await self._login.token()
+                request = self._http.build_request(method, path, params=params, json=json, headers={"Authorization": f"Token {token}"})
+                response = await self._http.send(request)
+            except httpx.TransportError as err:
+                raise PeerError(PEER, f"{action} failed: {type(err).__name__}") from err
+            finally:
+                self.budget.done(slot)
+            self.budget.observe(endpoint, response)
+            if response.status_code == 401 and attempt == 1 and self._login.renewable:
+                await self._login.renew(token)
+                continue
+            if response.status_code not in allow:
+                raise_for_status(PEER, response, action, _wait_hint)
+            return response
+        raise AssertionError("unreachable")
+
+    async def _json(self, endpoint: str, action: str, path: str, params: dict[str, Any] | None = None) -> Any:
+        response = await self._call(endpoint, action, "GET", path, params=params)
+        with _shape(action):
+            return response.json()
+
+    async def _pages(self, endpoint: str, action: str, path: str, params: dict[str, Any]) -> AsyncIterator[dict]:
+        """Every item of a limit/offset list, page by page."""
+        offset = 0
+        while True:
+            body = await self._json(endpoint, action, path, {**params, "limit": PAGE_SIZE, "offset": offset})
+            with _shape(action):
+                items, count = list(body["results"]), int(body["count"])
+            for item in items:
+                yield item
+            offset += len(items)
+            if not items or offset >= count:
+                return
+
+    # Catalog
+
+    async def list_packages(self) -> list[VendorPackage]:
+        # "new" assessments have no candidate yet but take invitations (the first makes them
+        # "active"); archived ones take none.
+        summaries = [a async for a in self._pages("assessments", "assessment list", "/assessments/", {"status": "new,active"})]
+        packages = []
+        for summary in summaries:
+            with _shape("assessment list"):
+                assessment_id, name = int(summary["id"]), str(summary["name"])
+            tests = await self._tests_of(assessment_id)
+            with _shape("assessment detail"):
+                package_tests = tuple(PackageTest(str(t["id"]), str(t["name"]), str(t.get("description") or t["name"])) for t in tests)
+            packages.append(
+                VendorPackage(
+                    id=str(assessment_id),
+                    name=name,
+                    description=_package_description(package_tests),
+                    type=AssessmentType.SKILL_TEST,
+                    tests=package_tests,
+                )
+            )
+        return packages
+
+    async def _tests_of(self, assessment_id: int) -> list[dict]:
+        """The assessment's tests; within the detail budget only, else the last ones read (or none yet)."""
+        read_at, detail = self._details.get(assessment_id, (-math.inf, {"tests": []}))
+        if time.monotonic() - read_at < DETAIL_MAX_AGE_SECONDS:
+            return detail["tests"]
+        try:
+            response = await self._call("assessment", "assessment detail", "GET", f"/assessments/{assessment_id}/", poll=True)
+        except NoBudget:
+            return detail["tests"]  # the catalog is read again soon; its test lists fill in then
+        with _shape("assessment detail"):
+            detail = response.json()
+            list(detail["tests"])
+        self._details[assessment_id] = (time.monotonic(), detail)
+        return detail["tests"]
+
+    # Orders
+
+    async def create_invitation(self, order: Order, callback: OrderCallback) -> Invitation:
+        """Invite; a refusal because this email already has a candidature here returns that one."""
+        assessment_id = _assessment_id(order.package_id)
+        candidate = order.candidate
+        body = {"email": candidate.email, "first_name": candidate.first_name, "last_name": candidate.last_name}
+        path = f"/assessments/{assessment_id}/invite_candidate/"
+        response = await self._call("invite", "invitation", "POST", path, json=body, allow=frozenset({400}))
+        if response.status_code == 400:
+            candidature = await self._find_candidature(assessment_id, candidate.email)
+            if candidature is None:
+                raise PeerError(PEER, "invitation answered HTTP 400", status=400, retryable=False)
+        else:
+            with _shape("invitation"):
+                candidature = response.json()
+        with _shape("invitation"):
+            link = candidature.get("invitation_link") or f"{self._base_url}/testtaker/invitation/{candidature['invitation_uuid']}"
+            return Invitation(vendor_ref=f"{assessment_id}:{int(candidature['id'])}", test_url=str(link))
+
+    async def _find_candidature(self, assessment_id: int, email: str) -> dict | None:
+        params = {"assessment": assessment_id, "search": email}
+        async for candidature in self._pages("candidatures", "candidature lookup", "/assessments/candidature/", params):
+            if str(candidature.get("email", "")).lower() == email.lower():
+                return candidature
+        return None
+
+    async def _candidature(self, candidature_id: int, action: str, *, poll: bool = False) -> dict | None:
+        """The candidature, or None once it was deleted."""
+        path = f"/assessments/candidature/{candidature_id}/"
+        response = await self._call("candidature", action, "GET", path, poll=poll, allow=frozenset({404}))
+        if response.status_code == 404:
+            return None
+        with _shape(action):
+            return dict(response.json())
+
+    async def _completed(self, ref: str, action: str) -> tuple[int, dict]:
+        """The assessment id and the candidature, which must be completed."""
+        assessment_id, candidature_id = _parse_ref(ref)
+        candidature = await self._candidature(candidature_id, action)
+        if candidature is None:
+            raise PeerError(PEER, f"{action}: the candidature was deleted", status=404, retryable=False)
+        if candidature.get("status") != "completed":
+            raise PeerError(PEER, f"{action}: the candidate has not completed the assessment yet")
+        return assessment_id, candidature
+
+    async def get_status(self, ref: str) -> StatusReading:
+        """Never waits for budget: without it, a retryable NoBudget says when to ask again."""
+        candidature = await self._candidature(_parse_ref(ref)[1], "status", poll=True)
+        if candidature is None:
+            return StatusReading(status=VendorStatus.CANCELLED)
+        return StatusReading(status=_STATUSES.get(str(candidature.get("status")), VendorStatus.UNKNOWN))
+
+    async def get_result(self, ref: str) -> VendorResult:
+        assessment_id, candidature = await self._completed(ref, "result")
+        params = {"candidature__assessment": assessment_id, "candidature__test_taker": _test_taker(candidature, "result")}
+        body = await self._json("results", "result", "/assessments/results/", params)
+        with _shape("result"):
+            return _result(candidature.get("avg_score"), [_test_result(r) for r in body["results"]])
+
+    async def download_report(self, ref: str) -> Report | None:
+        _, candidature = await self._completed(ref, "report download")
+        candidature_id = _parse_ref(ref)[1]
+        path = f"/assessments/candidates/{_test_taker(candidature, 'report download')}/render_pdf/"
+        response = await self._call("pdf", "report download", "GET", path, params={"candidature": candidature_id})
+        content_type = response.headers.get("content-type", "application/pdf").split(";")[0].strip()
+        return Report(filename=f"testgorilla-candidature-{candidature_id}.pdf", content=response.content, content_type=content_type)
+
+    async def cancel_invitation(self, ref: str) -> None:
+        """Delete the candidature; a completed one is left alone (its result stays at TestGorilla)."""
+        _, candidature_id = _parse_ref(ref)
+        candidature = await self._candidature(candidature_id, "cancellation")
+        if candidature is None or candidature.get("status") == "completed":
+            return
+        path = f"/assessments/candidature/{candidature_id}/"
+        await self._call("delete", "cancellation", "DELETE", path, allow=frozenset({404}))
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
+        raise WebhookUnreadable("TestGorilla sends no webhooks; its orders are polled")
+
+
+# Reading answers
+
+
+@contextlib.contextmanager
+def _shape(action: str) -> Iterator[None]:
+    try:
+        yield
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise PeerError(PEER, f"{action} answer is not in the expected shape", retryable=False) from err
+
+
+def _assessment_id(package_id: str) -> int:
+    if not package_id.isascii() or not package_id.isdigit():
+        raise PeerError(PEER, "the package is not a TestGorilla assessment id", retryable=False)
+    return int(package_id)
+
+
+def _parse_ref(ref: str) -> tuple[int, int]:
+    """`<assessment id>:<candidature id>`, the vendor_ref of our invitations."""
+    assessment, _, candidature = ref.partition(":")
+    if not (assessment.isascii() and assessment.isdigit() and candidature.isascii() and candidature.isdigit()):
+        raise PeerError(PEER, "not a TestGorilla invitation reference", retryable=False)
+    return int(assessment), int(candidature)
+
+
+def _test_taker(candidature: dict, action: str) -> int:
+    """The candidate's test-taker id (`test_taker`; third-party notes call it `testtaker_id`)."""
+    with _shape(action):
+        return int(candidature.get("test_taker") or candidature["testtaker_id"])
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    value = response.headers.get(name, "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _reset_seconds(response: httpx.Response) -> float | None:
+    """TestGorilla's X-RateLimit-Reset: seconds until the window resets (not a timestamp)."""
+    reset = _int_header(response, "X-RateLimit-Reset")
+    return float(reset) if reset is not None else None
+
+
+def _wait_hint(response: httpx.Response) -> float | None:
+    if response.status_code == 429:
+        return _reset_seconds(response) or retry_after_header(response)
+    return retry_after_header(response)
+
+
+def _package_description(tests: tuple[PackageTest, ...]) -> str:
+    if not tests:
+        return "A TestGorilla assessment."
+    return f"A TestGorilla assessment of {len(tests)} test{'s' if len(tests) != 1 else ''}: {', '.join(t.name for t in tests)}."
+
+
+def _test_result(result: dict) -> PackageTestResult:
+    """A numeric score out of 100; personality tests have none and show `score_display` instead."""
+    name, score = str(result["name"]), result.get("score")
+    display = str(result.get("score_display") or "").strip()
+    percentile = result.get("display_normalized_percentile_score")
+    test_id = str(result.get("test_id") or result["id"])
+    if score is not None:
+        summary = f"{_number(score)} out of 100" + (f", {_ordinal(percentile)} percentile" if percentile is not None else "") + "."
+        return PackageTestResult(test_id=test_id, name=name, score=float(score), max_score=MAX_SCORE, summary=summary)
+    if display:
+        kind = _PERSONALITY_NAMES.get(str(result.get("algorithm")), "Result")
+        return PackageTestResult(test_id=test_id, name=name, outcome=display, summary=f"{kind}: {display}.")
+    return PackageTestResult(test_id=test_id, name=name, summary="Not scored automatically; review it at TestGorilla.")
+
+
+def _result(avg_score: Any, tests: list[PackageTestResult]) -> VendorResult:
+    scored = [t for t in tests if t.score is not None]
+    profiles = [f"{t.name}: {t.outcome}" for t in tests if t.outcome]
+    if avg_score is not None:
+        summary = f"Average score {_number(avg_score)} out of 100 over {len(scored)} scored test{'s' if len(scored) != 1 else ''}."
+    else:
+        summary = "No test in this assessment gives a score."
+    if profiles:
+        summary += f" Personality results: {'; '.join(profiles)}."
+    return VendorResult(
+        score=float(avg_score) if avg_score is not None else None,
+        max_score=MAX_SCORE if avg_score is not None else None,
+        summary=summary,
+        tests=tests,
+    )
+
+
+def _number(value: Any) -> str:
+    return f"{float(value):g}"
+
+
+def _ordinal(value: Any) -> str:
+    n = round(float(value))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
