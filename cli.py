@@ -29,7 +29,7 @@ def _serve(asgi_app, host: str, port: int) -> None:
 
 @app.command()
 def run() -> None:
-    """Run everything on this machine: Temporal, worker, API, SmartRecruiters simulator, sandbox vendor."""
+    """Run everything on this machine: Temporal, worker, API, the SmartRecruiters and vendor simulators."""
     from embedded import Stack, seed
 
     settings = get_settings()
@@ -53,23 +53,26 @@ def run() -> None:
         console.print("Stopped. Orders in flight continue when you start again.")
 
 
-def _print_welcome(settings, trigger_token: str) -> None:
+def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     ui_host = urlsplit(f"//{settings.temporal_address}").hostname
     table = Table(title="SmartRecruiters assessment partner: embedded mode", show_header=False)
     table.add_row("Partner API docs", f"{settings.public_url}/docs")
     table.add_row("Temporal UI", f"http://{ui_host}:{settings.temporal_ui_port}")
     table.add_row("SmartRecruiters simulator", f"{settings.sr_base_url}/")
     table.add_row("Sandbox vendor outbox", f"{settings.sandbox_vendor_url}/outbox")
+    table.add_row("Vendor simulators (control API at /_sim/…)", f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, TestGorilla {settings.testgorilla_sim_url}")
     table.add_row("SR calls us with client_id", settings.partner_client_id)
     table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
     table.add_row("Token URL", f"{settings.public_url}/oauth/token")
     table.add_row("Data folder (state, Temporal log)", str(settings.data_dir.resolve()))
     console.print(table)
-    # On its own line, so a narrow terminal never cuts it.
-    console.print(f"External Trigger Token, valid for a day: [bold]{trigger_token}[/bold]", soft_wrap=True)
+    # One per line, so a narrow terminal never cuts them.
+    console.print("External Trigger Tokens, valid for a day, one per vendor account:")
+    for account, token in trigger_tokens.items():
+        console.print(f"  {account}: [bold]{token}[/bold]", soft_wrap=True)
     console.print(
         "Open the SmartRecruiters simulator: order an assessment for a candidate, or connect another company"
-        " under Apps & Integrations with the External Trigger Token above. Ctrl-C stops everything."
+        " under Apps & Integrations with one of the tokens above. Ctrl-C stops everything."
     )
 
 
@@ -130,6 +133,36 @@ def sim_vendor() -> None:
     )
     url = urlsplit(settings.sandbox_vendor_url)
     _serve(create_app(config), url.hostname, url.port)
+
+
+@app.command("sim-hackerrank")
+def sim_hackerrank() -> None:
+    """Run the HackerRank for Work simulator (embedded mode's key)."""
+    from embedded import SIMULATED_HACKERRANK_KEY
+    from simulators.hackerrank import HackerRankSimConfig, create_app
+
+    url = urlsplit(get_settings().hackerrank_sim_url)
+    _serve(create_app(HackerRankSimConfig(api_key=SIMULATED_HACKERRANK_KEY, public_url=url.geturl())), url.hostname, url.port)
+
+
+@app.command("sim-checkr")
+def sim_checkr() -> None:
+    """Run the Checkr simulator (embedded mode's key; `make run` registers our webhook URL there)."""
+    from embedded import SIMULATED_CHECKR_KEY
+    from simulators.checkr import CheckrSimConfig, create_app
+
+    url = urlsplit(get_settings().checkr_sim_url)
+    _serve(create_app(CheckrSimConfig(api_key=SIMULATED_CHECKR_KEY, public_url=url.geturl())), url.hostname, url.port)
+
+
+@app.command("sim-testgorilla")
+def sim_testgorilla() -> None:
+    """Run the TestGorilla simulator (its default API user)."""
+    from simulators.testgorilla.app import create_app
+    from simulators.testgorilla.config import TestGorillaSimConfig
+
+    url = urlsplit(get_settings().testgorilla_sim_url)
+    _serve(create_app(TestGorillaSimConfig(public_url=url.geturl())), url.hostname, url.port)
 
 
 # --- Operator commands ----------------------------------------------------------------------

@@ -81,6 +81,9 @@ class Stack:
         self.start_temporal()
         self.start_component("sandbox-vendor", "sim-vendor", port_of(self.settings.sandbox_vendor_url))
         self.start_component("smartrecruiters-sim", "sim-smartrecruiters", port_of(self.settings.sr_base_url))
+        self.start_component("hackerrank-sim", "sim-hackerrank", port_of(self.settings.hackerrank_sim_url))
+        self.start_component("checkr-sim", "sim-checkr", port_of(self.settings.checkr_sim_url))
+        self.start_component("testgorilla-sim", "sim-testgorilla", port_of(self.settings.testgorilla_sim_url))
         self.start_component("worker", "worker")
         self.start_component("api", "api", self.settings.api_port)
 
@@ -150,23 +153,57 @@ class Stack:
 
 
 EMBEDDED_VENDOR_ACCOUNT = "Sandbox vendor"
+# The simulated vendors' keys in embedded mode (the simulators run with them; nothing real).
+SIMULATED_HACKERRANK_KEY = "embedded-hackerrank-key"
+SIMULATED_CHECKR_KEY = "embedded-checkr-key"
 
 
-async def seed(settings: Settings) -> str:
-    """Make Connect work out of the box: our registration at the SR simulator, the sandbox vendor
-    account, and a fresh External Trigger Token for it (valid a day), which is returned."""
+def _embedded_vendor_accounts(settings: Settings) -> dict[str, tuple[str, dict]]:
+    """Each embedded vendor account: name → (adapter, credentials)."""
+    from simulators.testgorilla.config import TestGorillaSimConfig
+
+    testgorilla = TestGorillaSimConfig()
+    return {
+        EMBEDDED_VENDOR_ACCOUNT: ("sandbox", {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}),
+        "HackerRank (simulator)": ("hackerrank", {"api_key": SIMULATED_HACKERRANK_KEY, "base_url": settings.hackerrank_sim_url}),
+        "Checkr (simulator)": (
+            "checkr",
+            {"api_key": SIMULATED_CHECKR_KEY, "base_url": settings.checkr_sim_url, "work_location": {"country": "US", "state": "CA"}},
+        ),
+        "TestGorilla (simulator)": (
+            "testgorilla",
+            {"username": testgorilla.username, "password": testgorilla.password, "base_url": settings.testgorilla_sim_url},
+        ),
+    }
+
+
+async def seed(settings: Settings) -> dict[str, str]:
+    """Make Connect work out of the box: our registration at the SR simulator, a vendor account
+    per simulated vendor (Checkr's webhook URL registered there), and a fresh External Trigger
+    Token for each (valid a day); returns account name → token."""
     from admin.models import NewTriggerToken, NewVendorAccount
     from admin.operations import opened
 
+    tokens = {}
     async with opened(settings) as operations:
         await operations.register_partner_configuration()
         accounts = {a.name: a for a in await operations.vendor_accounts()}
-        account = accounts.get(EMBEDDED_VENDOR_ACCOUNT) or await operations.create_vendor_account(
-            NewVendorAccount(
-                name=EMBEDDED_VENDOR_ACCOUNT,
-                adapter="sandbox",
-                credentials={"api_key": settings.sandbox_vendor_api_key.get_secret_value()},
+        for name, (adapter, credentials) in _embedded_vendor_accounts(settings).items():
+            account = accounts.get(name) or await operations.create_vendor_account(
+                NewVendorAccount(name=name, adapter=adapter, credentials=credentials)
             )
-        )
-        issued = await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))
-        return issued.token
+            if adapter == "checkr":
+                await _subscribe_to_checkr(settings, account.id)
+            tokens[name] = (await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))).token
+    return tokens
+
+
+async def _subscribe_to_checkr(settings: Settings, account_id: str) -> None:
+    """Checkr pushes to account-level URLs registered with it (at most two): ours, once."""
+    import httpx
+
+    url = f"{settings.public_url}/webhooks/checkr/accounts/{account_id}"
+    async with httpx.AsyncClient(base_url=settings.checkr_sim_url, auth=(SIMULATED_CHECKR_KEY, ""), timeout=10) as checkr:
+        registered = (await checkr.get("/v1/webhooks")).raise_for_status().json()
+        if url not in {hook["webhook_url"] for hook in registered.get("data", [])}:
+            (await checkr.post("/v1/webhooks", json={"webhook_url": url})).raise_for_status()

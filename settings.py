@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # The sandbox vendor (our reference vendor)
     sandbox_vendor_url: str = "http://127.0.0.1:8200"
     sandbox_vendor_api_key: SecretStr = SecretStr("embedded-sandbox-api-key")
+    # Embedded mode's simulators of the real vendors; `make run` seeds an account for each.
+    hackerrank_sim_url: str = "http://127.0.0.1:8300"
+    checkr_sim_url: str = "http://127.0.0.1:8400"
+    testgorilla_sim_url: str = "http://127.0.0.1:8500"
     sandbox_webhook_secret: SecretStr = SecretStr("embedded-sandbox-webhook-secret")
     vendor_timeout_seconds: float = 10.0
     # A webhook signed longer ago than this is treated as a replay and refused.
