@@ -26,6 +26,7 @@ from peers import PeerError
 from settings import Settings
 from smartrecruiters.client import SmartRecruitersClient, smartrecruiters_client
 from store import Store, UnknownVendorAccount, UnreadableSecret, VendorAccountNameTaken
+from vendors.registry import UnknownAdapter, build_adapter
 
 
 class AdminError(Exception):
@@ -37,6 +38,10 @@ class NotFound(AdminError):
 
 
 class Conflict(AdminError):
+    pass
+
+
+class Invalid(AdminError):
     pass
 
 
@@ -52,6 +57,10 @@ class Operations:
     # Vendor accounts
 
     async def create_vendor_account(self, new: NewVendorAccount) -> VendorAccountView:
+        try:  # credentials the adapter cannot use are refused now, not at the first order
+            await build_adapter(self._settings, new.adapter, new.credentials).aclose()
+        except UnknownAdapter as err:
+            raise Invalid(str(err)) from None
         try:
             account = await self._store.create_vendor_account(
                 name=new.name,

@@ -23,12 +23,12 @@ from admin.models import (
     TriggerTokenView,
     VendorAccountView,
 )
-from admin.operations import AdminError, Conflict, NotFound, Operations, SmartRecruitersFailed
+from admin.operations import AdminError, Conflict, Invalid, NotFound, Operations, SmartRecruitersFailed
 from store import UnreadableSecret
 
 DISABLED = "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
 _bearer = HTTPBearer(auto_error=False, description="ASSESSMENTS_ADMIN_API_KEY")
-_STATUS: dict[type[AdminError], int] = {NotFound: 404, Conflict: 409, SmartRecruitersFailed: 502}
+_STATUS: dict[type[AdminError], int] = {NotFound: 404, Conflict: 409, Invalid: 400, SmartRecruitersFailed: 502}
 
 
 def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:

@@ -48,7 +48,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownAdapter)
     async def misconfigured_vendor_account(_: Request, exc: UnknownAdapter) -> JSONResponse:
-        log.error("vendor account %s names an unknown adapter", exc)
+        log.error("vendor account unusable: %s", exc)
         return JSONResponse(_body("The provider's vendor account is misconfigured; the provider has been told", "UPSTREAM_MISCONFIGURED"), 502)
 
     @app.exception_handler(CompanyDisconnected)

@@ -17,12 +17,12 @@ from orders.models import Invitation
 from settings import Settings
 from store import ConnectionState, Store, VendorAccount
 from vendors import checkr, hackerrank, sandbox, testgorilla
-from vendors.base import OrderCallback, VendorAdapter
+from vendors.base import Capabilities, OrderCallback, VendorAdapter
 from vendors.webhooks import callback_token, callback_token_valid
 
 
 class UnknownAdapter(LookupError):
-    """The vendor account names an adapter this deployment does not have."""
+    """The vendor account names an adapter this deployment does not have, or lacks credentials it needs."""
 
 
 class CompanyDisconnected(PermissionError):
@@ -35,6 +35,27 @@ ADAPTER_FACTORIES: dict[str, Callable[[Settings, dict], VendorAdapter]] = {
     "checkr": checkr.from_account,
     "testgorilla": testgorilla.from_account,
 }
+# What each adapter's vendor can do, known without building an adapter (e.g. how it pushes).
+CAPABILITIES: dict[str, Capabilities] = {
+    "sandbox": sandbox.SandboxVendor.capabilities,
+    "hackerrank": hackerrank.HackerRankVendor.capabilities,
+    "checkr": checkr.CheckrVendor.capabilities,
+    "testgorilla": testgorilla.TestGorillaVendor.capabilities,
+}
+
+
+def build_adapter(settings: Settings, adapter: str, credentials: dict) -> VendorAdapter:
+    """The adapter for an account; UnknownAdapter if the name or the credentials cannot make one."""
+    if adapter not in ADAPTER_FACTORIES:
+        raise UnknownAdapter(f"no adapter named {adapter!r}")
+    try:
+        return ADAPTER_FACTORIES[adapter](settings, credentials)
+    except KeyError as err:
+        raise UnknownAdapter(f"the {adapter} credentials lack {err.args[0]!r}") from None
+    except ValueError as err:  # our adapters' own messages: they name fields, never values
+        raise UnknownAdapter(f"the {adapter} credentials are unusable: {err}") from None
+    except TypeError:
+        raise UnknownAdapter(f"the {adapter} credentials hold a value of the wrong type") from None
 
 
 class Vendors:
@@ -70,9 +91,9 @@ class Vendors:
         async with self._lock:
             if account_id not in self._by_account:
                 account = await self._store.vendor_account(account_id)
-                if account is None or account.adapter not in ADAPTER_FACTORIES:
-                    raise UnknownAdapter(account_id)
-                self._by_account[account_id] = ADAPTER_FACTORIES[account.adapter](self._settings, account.credentials)
+                if account is None:
+                    raise UnknownAdapter("no such vendor account")
+                self._by_account[account_id] = build_adapter(self._settings, account.adapter, account.credentials)
             return self._by_account[account_id]
 
     async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:

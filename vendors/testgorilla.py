@@ -98,6 +98,8 @@ _PERSONALITY_NAMES = {
 
 def from_account(settings: Settings, credentials: dict) -> TestGorillaVendor:
     """The adapter for a TestGorilla account's credentials (see the module's docstring)."""
+    if not credentials.get("api_token") and not (credentials.get("username") and credentials.get("password")):
+        raise ValueError("they need username and password, or api_token")
     return TestGorillaVendor(
         base_url=credentials.get("base_url", DEFAULT_BASE_URL),
         username=credentials.get("username"),

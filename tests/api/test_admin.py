@@ -243,3 +243,15 @@ async def test_operator_disconnects_a_company_sr_still_shows_connected(api, stor
     assert (await store.connection(company_id)).state == "disconnected"
     assert await store.authenticate_partner(client_id, secret) is None
     assert (await api.delete("/admin/connections/never-connected")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("adapter", "credentials", "missing"),
+    [("hackerrank", {}, "api_key"), ("checkr", {"base_url": "https://api.checkr.com"}, "api_key"), ("testgorilla", {"username": "u"}, "password")],
+)
+async def test_credentials_an_adapter_cannot_use_are_refused_at_once(api, adapter, credentials, missing):
+    name = a_name()
+    response = await api.post("/admin/vendor-accounts", json={"name": name, "adapter": adapter, "credentials": credentials})
+    assert response.status_code == 400
+    assert adapter in response.json()["message"] and missing in response.json()["message"]
+    assert name not in [a["name"] for a in (await api.get("/admin/vendor-accounts")).json()]  # nothing stored

@@ -33,6 +33,8 @@ async def test_a_per_order_webhook_needs_that_orders_bearer_token(world, stack, 
         return await world.http.post(url, content=body, headers=headers)
 
     assert (await post(None)).status_code == 401
+    for not_per_order in ("checkr", "testgorilla", "no-such-vendor"):  # they push per account, or not at all
+        assert (await world.http.post(f"{world.api}/webhooks/{not_per_order}/orders/{order_id}", content=body)).status_code == 404
     assert (await post(callback_token(key, "another-order"))).status_code == 401  # one order's token opens no other
     assert (await post(callback_token(b"not-our-key", order_id))).status_code == 401
     assert await events_of(temporal, order_id) == []
