@@ -14,7 +14,6 @@ import asyncio
 import base64
 import math
 import secrets
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
 from ..ratelimit import FixedWindowLimiter
 from .config import CheckrSimConfig
@@ -56,7 +56,7 @@ def create_app(config: CheckrSimConfig) -> FastAPI:
     app.add_exception_handler(CheckrError, _checkr_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.middleware("http")(_gate)
+    app.middleware("http")(api_gateway("/v1/", _api_call))
     app.include_router(api)
     app.include_router(files)
     app.include_router(control)
@@ -87,16 +87,7 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
 # The gate in front of the API: rate limit, injected faults, authentication, idempotency
 
 
-async def _gate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    if request.url.path.startswith("/v1/"):
-        response = await _api_call(request, lambda: call_next(request))
-    else:
-        response = await call_next(request)
-    response.headers["X-Request-Id"] = uuid.uuid4().hex
-    return response
-
-
-async def _api_call(request: Request, call_next: Forward) -> Response:
+async def _api_call(request: Request, call_next: CallNext) -> Response:
     account = _account(request)
     config, faults = account.config, account.faults
     if config.public_url is None:
@@ -118,7 +109,7 @@ async def _api_call(request: Request, call_next: Forward) -> Response:
         async def forward() -> Response:
             if faults.slow_seconds:
                 await asyncio.sleep(faults.slow_seconds)  # the "slow answers" fault
-            return await call_next()
+            return await call_next(request)
 
         keys: IdempotencyKeys = request.app.state.idempotency
         response = await keys.call(request, forward, account.now(), timedelta(seconds=config.idempotency_ttl_seconds))

@@ -7,18 +7,19 @@ the account's API key. No timestamp is signed, so receivers deduplicate by event
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel
 
+from ..delivery import Attempt, Courier
 from .state import Faults
 
 log = logging.getLogger(__name__)
@@ -52,29 +53,16 @@ class Dispatcher:
 
     def __init__(self, api_key: str, retry_delays: tuple[float, ...], timeout_seconds: float) -> None:
         self._api_key = api_key
-        self._retry_delays = retry_delays
-        self._timeout = timeout_seconds
-        self._client: httpx.AsyncClient | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._courier = Courier(retry_delays, timeout_seconds)
         self._held: list[tuple[dict[str, Any], str]] = []
         self.attempts: list[DeliveryAttempt] = []
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
+    def running(self) -> AbstractAsyncContextManager[None]:
         """Hold the HTTP client open; on exit, abandon deliveries still waiting to retry."""
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
-            self._client = client
-            try:
-                yield
-            finally:
-                for task in self._tasks:
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-                self._client = None
+        return self._courier.running()
 
     def reset(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        self._courier.cancel_all()
         self._held.clear()
         self.attempts.clear()
 
@@ -86,18 +74,13 @@ class Dispatcher:
                     self._held.append((event, url))
                 continue
             for copy_number in range(1, 3 if faults.duplicate else 2):
-                self._spawn(self._deliver(event, url, copy_number, faults.delay_seconds))
+                self._courier.start(self._deliver(event, url, copy_number, faults.delay_seconds))
 
     def release(self) -> int:
         """Send the held events, newest first: the receiver sees them out of order."""
         held, self._held = self._held[::-1], []
-        self._spawn(self._deliver_in_turn(held))
+        self._courier.start(self._deliver_in_turn(held))
         return len(held)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _deliver_in_turn(self, held: list[tuple[dict[str, Any], str]]) -> None:
         for event, url in held:
@@ -108,23 +91,15 @@ class Dispatcher:
             await asyncio.sleep(delay)  # the "late" fault
         body = json.dumps({**event, "webhook_url": url}, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, SIGNATURE_HEADER: sign(self._api_key, body)}
-        # None after the last attempt: nothing left to wait for, the delivery is given up.
-        for attempt, wait in enumerate((*self._retry_delays, None), start=1):
-            status_code, error = await self._post(url, body, headers)
-            delivered = status_code is not None and 200 <= status_code < 300
-            outcome: DeliveryOutcome = "delivered" if delivered else "gave_up" if wait is None else "retrying"
-            self._record(event, url, copy_number, attempt, outcome, status_code, error)
-            if delivered or wait is None:
-                return
-            await asyncio.sleep(wait)  # Checkr's retry schedule, scaled by the configuration
 
-    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
-        assert self._client is not None, "dispatcher is not running"
-        try:
-            response = await self._client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return None, type(exc).__name__
-        return response.status_code, None
+        def send(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+            return client.post(url, content=body, headers=headers)
+
+        def record(attempt: Attempt) -> None:
+            self._record(event, url, copy_number, attempt.number, attempt.outcome, attempt.status_code, attempt.error)
+
+        # Checkr's retry schedule, scaled by the configuration.
+        await self._courier.deliver(send, record)
 
     def _record(
         self,

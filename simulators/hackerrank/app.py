@@ -25,9 +25,8 @@ import binascii
 import html
 import json
 import secrets
-import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
 from typing import Annotated, Any
@@ -39,6 +38,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..gateway import CallNext, api_gateway
 from ..ratelimit import FixedWindowLimiter, WindowState
 from .catalog import TESTS, test_view
 from .config import HackerRankSimConfig
@@ -68,7 +68,7 @@ def create_app(config: HackerRankSimConfig) -> FastAPI:
     app.state.account = account
     app.state.limiter = FixedWindowLimiter(1.0)
     app.state.exchanges = deque(maxlen=EXCHANGES_KEPT)
-    app.middleware("http")(_gateway)
+    app.middleware("http")(api_gateway(API_PREFIX, _api_call))
     app.add_exception_handler(SimError, _sim_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -108,19 +108,10 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
     return _error(400, "Invalid request", errors)
 
 
-# The gateway: request ids, auth, faults, the rate limit, and the record of API exchanges
+# The gate in front of the API: auth, faults, the rate limit, and the record of API exchanges
 
 
-async def _gateway(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    if request.url.path.startswith(API_PREFIX):
-        response = await _api_call(request, call_next)
-    else:
-        response = await call_next(request)
-    response.headers["X-Request-Id"] = uuid.uuid4().hex
-    return response
-
-
-async def _api_call(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def _api_call(request: Request, call_next: CallNext) -> Response:
     config: HackerRankSimConfig = request.app.state.config
     faults: Faults = request.app.state.account.faults
     if faults.slow_seconds:

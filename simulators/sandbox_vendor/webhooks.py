@@ -7,20 +7,20 @@ so a receiver can refuse stale timestamps as replays without refusing our retrie
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Literal
 
 import httpx
 from pydantic import BaseModel
 
+from ..delivery import Attempt, Courier
 from ..docstore import DocumentStore
 from .models import utc_now
 
@@ -89,22 +89,11 @@ class WebhookDispatcher:
         self._store = store
         self._url = url
         self._secret = secret
-        self._retry_delays = retry_delays
-        self._client: httpx.AsyncClient | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._courier = Courier(retry_delays, DELIVERY_TIMEOUT_SECONDS)
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
+    def running(self) -> AbstractAsyncContextManager[None]:
         """Hold the HTTP client open; on exit, abandon deliveries still waiting to retry."""
-        async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS) as client:
-            self._client = client
-            try:
-                yield
-            finally:
-                for task in self._tasks:
-                    task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-                self._client = None
+        return self._courier.running()
 
     def publish(self, event_type: str, data: EventData, mode: WebhookMode) -> None:
         if self._url is None:
@@ -116,54 +105,42 @@ class WebhookDispatcher:
             self._record(event, delivery=1, attempt=None, outcome="dropped")
             return
         for delivery in range(1, 3 if mode == "duplicate" else 2):
-            task = asyncio.create_task(self._deliver(event, delivery))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._courier.start(self._deliver(self._url, event, delivery))
 
     def deliveries(self, reference: str | None = None) -> list[DeliveryAttempt]:
         """Every recorded attempt, oldest first, optionally for one reference only."""
         filters = {} if reference is None else {"reference": reference}
         return [DeliveryAttempt(**doc) for doc in self._store.find(_DELIVERY_KIND, **filters)]
 
-    async def _deliver(self, event: WebhookEvent, delivery: int) -> None:
+    async def _deliver(self, url: str, event: WebhookEvent, delivery: int) -> None:
         body = event.model_dump_json().encode()
-        # None after the last attempt: nothing left to wait for, the delivery is given up.
-        waits: tuple[float | None, ...] = (*self._retry_delays, None)
-        for attempt, wait in enumerate(waits, start=1):
-            status_code, error = await self._post(body)
-            if status_code is not None and 200 <= status_code < 300:
-                outcome: DeliveryOutcome = "delivered"
-            else:
-                outcome = "gave_up" if wait is None else "retrying"
+
+        def send(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+            # Signed at each attempt, so a retry carries a fresh timestamp.
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: sign(self._secret, body, int(time.time())),
+            }
+            return client.post(url, content=body, headers=headers)
+
+        def record(attempt: Attempt) -> None:
+            error = None if attempt.failure is None else f"{attempt.error}: {attempt.failure}"
+            if attempt.outcome != "delivered":
                 log.warning(
                     "webhook %s (%s) for %s, attempt %d failed: %s",
-                    event.id, event.type, event.data.reference, attempt,
-                    error or f"HTTP {status_code}",
+                    event.id, event.type, event.data.reference, attempt.number,
+                    error or f"HTTP {attempt.status_code}",
                 )
             self._record(
                 event,
                 delivery=delivery,
-                attempt=attempt,
-                outcome=outcome,
-                status_code=status_code,
+                attempt=attempt.number,
+                outcome=attempt.outcome,
+                status_code=attempt.status_code,
                 error=error,
             )
-            if wait is None or outcome == "delivered":
-                return
-            await asyncio.sleep(wait)
 
-    async def _post(self, body: bytes) -> tuple[int | None, str | None]:
-        """POST one signed attempt: the status code, or the error if there was no response."""
-        assert self._client is not None and self._url is not None, "dispatcher is not running"
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._secret, body, int(time.time())),
-        }
-        try:
-            response = await self._client.post(self._url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-        return response.status_code, None
+        await self._courier.deliver(send, record)
 
     def _record(
         self,

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
 from .config import TestGorillaSimConfig
 from .report import render_report
@@ -39,7 +40,7 @@ def create_app(config: TestGorillaSimConfig) -> FastAPI:
     app.state.sim = TestGorillaSim(config)
     app.add_exception_handler(SimError, _sim_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.middleware("http")(_headers)
+    app.middleware("http")(api_gateway("/api/", _rate_limit_headers))
     app.include_router(api)
     app.include_router(pages)
     app.include_router(control)
@@ -66,13 +67,12 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse(fields, status_code=400)
 
 
-async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Every answer gets a request id; API answers also the rate-limit headers of their endpoint."""
+async def _rate_limit_headers(request: Request, call_next: CallNext) -> Response:
+    """API answers carry the rate-limit headers of their endpoint, as `endpoint` admitted them."""
     request.state.rate_headers = {}
     response = await call_next(request)
     for name, value in request.state.rate_headers.items():
         response.headers.setdefault(name, value)
-    response.headers["X-Request-Id"] = uuid.uuid4().hex
     return response
 
 

@@ -1,0 +1,46 @@
+"""What the simulators' report PDFs (fpdf2) have in common: a titled first page under a bold
+heading, lines of labelled values, a small-print footnote, all in Latin-1."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+
+def latin1(text: str) -> str:
+    """The built-in PDF fonts only cover Latin-1; anything else is shown as '?' not refused."""
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def start_report(*, title: str, author: str, heading: str, page_format: str = "A4") -> FPDF:
+    """A report with its document title and author set, opened by `heading` in large bold type."""
+    pdf = FPDF(format=page_format)
+    pdf.set_title(latin1(title))
+    pdf.set_author(author)
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 18)
+    line(pdf, heading)
+    return pdf
+
+
+def line(pdf: FPDF, text: str) -> None:
+    """`text` on a line of its own."""
+    pdf.cell(text=latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def labelled_lines(pdf: FPDF, values: Mapping[str, str], *, label_width: float = 32, bold_labels: bool = False) -> None:
+    """One line per value, behind its label in a column `label_width` mm wide."""
+    for label, value in values.items():
+        if bold_labels:
+            pdf.set_font(style="B")
+        pdf.cell(w=label_width, text=label)
+        if bold_labels:
+            pdf.set_font(style="")
+        line(pdf, value)
+
+
+def footnote(pdf: FPDF, text: str) -> None:
+    pdf.set_font("helvetica", "I", 9)
+    pdf.multi_cell(w=0, text=latin1(text))
