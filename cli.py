@@ -283,6 +283,23 @@ def vendor_account_create(
         console.print(_vendor_account_table("Vendor account created", [account]))
 
 
+@vendor_account_app.command("set-credentials")
+def vendor_account_set_credentials(
+    vendor_account_id: Annotated[str, typer.Argument(help="The vendor account whose key was rotated.")],
+    credentials: Annotated[str, typer.Option("--credentials", help='JSON object for the adapter; "-" reads it from standard input.')],
+    as_json: JsonFlag = False,
+) -> None:
+    """Replace a vendor account's credentials; open orders use them within a minute."""
+    from admin.models import NewCredentials
+
+    new = NewCredentials(credentials=_json_option(credentials, "--credentials"))
+    account = _operate(lambda operations: operations.replace_vendor_credentials(vendor_account_id, new))
+    if as_json:
+        _print_json(_dumped(account))
+    else:
+        console.print(_vendor_account_table("Vendor account credentials replaced", [account]))
+
+
 @vendor_account_app.command("list")
 def vendor_account_list(as_json: JsonFlag = False) -> None:
     """List vendor accounts (never their credentials)."""

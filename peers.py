@@ -6,11 +6,13 @@ peer failure into the same retry decision (DESIGN §5 "Errors").
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 from datetime import datetime, timezone
 from typing import Callable
 
 import httpx
+from aiolimiter import AsyncLimiter
 
 # How long a refusing peer asks us to wait, read from its response; vendors spell it differently.
 WaitHint = Callable[[httpx.Response], "float | None"]
@@ -89,3 +91,21 @@ async def send(
         raise PeerError(peer, f"{action} failed: {type(err).__name__}") from err
     raise_for_status(peer, response, action, wait_hint)
     return response
+
+
+def steady_limiter(requests: float, per_seconds: float) -> AsyncLimiter:
+    """At most `requests` per `per_seconds`, evenly spaced: no burst above a peer's published rate."""
+    return AsyncLimiter(1, per_seconds / requests)
+
+
+# A call waits this long at most for our own rate budget (well inside an activity's timeout).
+BUDGET_WAIT_SECONDS = 5.0
+
+
+async def take_turn(limiter: AsyncLimiter, peer: str, action: str, max_wait: float = BUDGET_WAIT_SECONDS) -> None:
+    """Wait for our rate budget, but not for long: a call that would wait more is deferred
+    (CallDeferred, retried later), so no activity sits in a queue past its timeout."""
+    try:
+        await asyncio.wait_for(limiter.acquire(), max_wait)
+    except asyncio.TimeoutError:
+        raise CallDeferred(peer, f"{action}: our request budget is used up for now", retry_after=max_wait) from None

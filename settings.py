@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     report_wait_days: float = 60.0
     # How long a result the vendor can revise (Checkr dispute) is watched after it was posted.
     result_revision_days: float = 30.0
+    # How often such a result is polled meanwhile; pushes bring revisions at once.
+    revision_poll_interval_seconds: float = 86400.0
     # How long an inline order may wait for the vendor's link before we answer 503 (SR's own
     # timeout for this call is not documented).
     inline_order_timeout_seconds: float = 20.0

@@ -37,11 +37,19 @@ PEER_REJECTED = "PeerRejected"
 STATUS_UNCHANGED = "VendorStatusUnchanged"
 
 
+# A vendor refusing our credentials (401, 403) is its account's problem, not the order's: the call
+# is retried at this pace until an operator fixes the account, instead of rejecting every order.
+CREDENTIALS_REFUSED_RETRY = timedelta(minutes=5)
+
+
 @contextlib.contextmanager
-def peer_errors() -> Iterator[None]:
+def peer_errors(*, credentials_of_vendor_account: bool = False) -> Iterator[None]:
     try:
         yield
     except PeerError as err:
+        if credentials_of_vendor_account and err.status in (401, 403):
+            activity.logger.error("%s refused the vendor account's credentials; fix the account (orders wait)", err.peer)
+            raise ApplicationError(str(err), type="VendorCredentialsRefused", next_retry_delay=CREDENTIALS_REFUSED_RETRY) from None
         raise ApplicationError(
             str(err),
             type=PEER_REJECTED if not err.retryable else "PeerUnavailable",
@@ -50,6 +58,10 @@ def peer_errors() -> Iterator[None]:
             # A call our own budget put off is not a failure worth logging or alerting on.
             category=ApplicationErrorCategory.BENIGN if isinstance(err, CallDeferred) else ApplicationErrorCategory.UNSPECIFIED,
         ) from None
+
+
+def vendor_errors() -> contextlib.AbstractContextManager[None]:
+    return peer_errors(credentials_of_vendor_account=True)
 
 
 class OrderActivities:
@@ -65,7 +77,7 @@ class OrderActivities:
 
     @activity.defn
     async def create_invitation(self, order: Order) -> Invitation:
-        with peer_errors():
+        with vendor_errors():
             vendor = await self._vendor(order.vendor_account_id)
             invitation = await vendor.create_invitation(order, self._vendors.callback_for(vendor.name, order.order_id))
         try:
@@ -76,14 +88,14 @@ class OrderActivities:
 
     @activity.defn
     async def get_vendor_status(self, ref: VendorRef) -> StatusReading:
-        with peer_errors():
+        with vendor_errors():
             vendor = await self._vendor(ref.vendor_account_id)
             return await vendor.get_status(ref.ref)
 
     @activity.defn
     async def await_vendor_change(self, request: PollRequest) -> StatusReading:
         """One poll; while nothing changed it fails benignly and the retry policy polls again."""
-        with peer_errors():
+        with vendor_errors():
             vendor = await self._vendor(request.vendor.vendor_account_id)
             reading = await vendor.get_status(request.vendor.ref)
         # A value the adapter does not know changes nothing, so it is no news either.
@@ -93,13 +105,13 @@ class OrderActivities:
 
     @activity.defn
     async def get_vendor_result(self, ref: VendorRef) -> VendorResult:
-        with peer_errors():
+        with vendor_errors():
             vendor = await self._vendor(ref.vendor_account_id)
             return await vendor.get_result(ref.ref)
 
     @activity.defn
     async def cancel_invitation(self, ref: VendorRef) -> None:
-        with peer_errors():
+        with vendor_errors():
             vendor = await self._vendor(ref.vendor_account_id)
             await vendor.cancel_invitation(ref.ref)
 
@@ -109,11 +121,12 @@ class OrderActivities:
 
         The file never enters workflow history, and vendor links that expire are used at once.
         """
-        with peer_errors():
+        with vendor_errors():
             vendor = await self._vendor(transfer.vendor.vendor_account_id)
             report = await vendor.download_report(transfer.vendor.ref)
-            if report is None:
-                return ReportLink()
+        if report is None:
+            return ReportLink()
+        with peer_errors():
             sr = await self._sr.for_company(transfer.company_id)
             url = await sr.upload_attachment(transfer.order_id, report.filename, report.content, report.content_type)
         return ReportLink(url=url)

@@ -30,6 +30,12 @@ class PackageSettings(BaseModel):
     deadline_days: float = Field(gt=0, le=365, description="Days a candidate has before the order expires")
 
 
+class NewCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credentials: dict[str, Any] = Field(description="Replace the account's credentials (a rotated key); stored encrypted, never shown again")
+
+
 class NewVendorAccount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

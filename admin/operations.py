@@ -15,6 +15,7 @@ from typing import Any
 
 from admin.models import (
     ConnectionView,
+    NewCredentials,
     IssuedTriggerTokenView,
     NewTriggerToken,
     NewVendorAccount,
@@ -57,10 +58,7 @@ class Operations:
     # Vendor accounts
 
     async def create_vendor_account(self, new: NewVendorAccount) -> VendorAccountView:
-        try:  # credentials the adapter cannot use are refused now, not at the first order
-            await build_adapter(self._settings, new.adapter, new.credentials).aclose()
-        except UnknownAdapter as err:
-            raise Invalid(str(err)) from None
+        await self._check_credentials(new.adapter, new.credentials)
         try:
             account = await self._store.create_vendor_account(
                 name=new.name,
@@ -71,6 +69,20 @@ class Operations:
         except VendorAccountNameTaken:
             raise Conflict(f"a vendor account named {new.name!r} already exists") from None
         return VendorAccountView.of(account)
+
+    async def replace_vendor_credentials(self, vendor_account_id: str, new: NewCredentials) -> VendorAccountView:
+        account = await self._store.vendor_account(vendor_account_id)
+        if account is None:
+            raise NotFound(f"no vendor account {vendor_account_id!r}")
+        await self._check_credentials(account.adapter, new.credentials)
+        return VendorAccountView.of(await self._store.replace_vendor_credentials(vendor_account_id, new.credentials))
+
+    async def _check_credentials(self, adapter: str, credentials: dict) -> None:
+        """Credentials the adapter cannot use are refused now, not at the first order."""
+        try:
+            await build_adapter(self._settings, adapter, credentials).aclose()
+        except UnknownAdapter as err:
+            raise Invalid(str(err)) from None
 
     async def vendor_accounts(self) -> list[VendorAccountView]:
         return [VendorAccountView.of(account) for account in await self._store.vendor_accounts()]

@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from admin.models import (
     ConnectionView,
+    NewCredentials,
     IssuedTriggerTokenView,
     NewTriggerToken,
     NewVendorAccount,
@@ -69,6 +70,16 @@ async def create_vendor_account(new: NewVendorAccount, ops: Operations = Depends
 async def vendor_accounts(ops: Operations = Depends(operations)) -> list[VendorAccountView]:
     with _refusals():
         return await ops.vendor_accounts()
+
+
+@router.put(
+    "/vendor-accounts/{vendor_account_id}/credentials",
+    response_model=VendorAccountView,
+    summary="Replace a vendor account's credentials (a rotated key); open orders use them within a minute",
+)
+async def replace_vendor_credentials(vendor_account_id: str, new: NewCredentials, ops: Operations = Depends(operations)) -> VendorAccountView:
+    with _refusals():
+        return await ops.replace_vendor_credentials(vendor_account_id, new)
 
 
 @router.post(

@@ -22,6 +22,7 @@ from orders.models import VendorEvent
 from orders.visibility import workflow_id
 from vendors.base import ParsedWebhook, Push, VendorAdapter, WebhookRejected, WebhookUnreadable
 from vendors.registry import CAPABILITIES, UnknownAdapter
+from vendors.webhooks import ReplayGuard
 from workflows.order import AssessmentOrderWorkflow
 
 router = APIRouter(tags=["Vendors"])
@@ -94,6 +95,12 @@ async def _order_of(vendors, account_id: str, item: ParsedWebhook) -> str | None
     return order_id
 
 
+# Events signalled lately, by vendor and event id: a re-delivery (vendors deliver at least once)
+# or a replayed capture answers 202 without growing the order's history. Per process; the
+# workflow's own deduplication by event id covers the rest.
+DELIVERED_EVENTS = ReplayGuard(window_seconds=25 * 3600)
+
+
 async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None, VendorEvent]]) -> JSONResponse:
     """Signal each order; answers at once, the workflow does the work."""
     temporal = request.app.state.temporal
@@ -102,6 +109,10 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
         if order_id is None:
             # Not one of our orders (or its invitation is not indexed yet): polling covers it.
             log.info("%s webhook names no order of ours", vendor)
+            continue
+        delivered = f"{vendor}:{order_id}:{event.event_id}"
+        if DELIVERED_EVENTS.seen(delivered):
+            accepted += 1
             continue
         handle = temporal.get_workflow_handle(workflow_id(order_id))
         try:
@@ -112,5 +123,6 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
                 log.info("%s webhook for an order that is not running", vendor)
                 continue
             raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
+        DELIVERED_EVENTS.remember(delivered)
         accepted += 1
     return JSONResponse({"accepted": accepted}, status_code=202)

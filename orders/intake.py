@@ -84,6 +84,7 @@ class OrderIntake:
             poll_interval_seconds=self._settings.poll_interval_seconds,
             report_wait_days=self._settings.report_wait_days,
             result_revision_days=self._settings.result_revision_days,
+            revision_poll_interval_seconds=self._settings.revision_poll_interval_seconds,
             received_at=datetime.now(timezone.utc),
         )
 

@@ -75,8 +75,10 @@ class Order(BaseModel):
     poll_interval_seconds: float
     # After the candidate's part is done, how long the vendor may take (background checks).
     report_wait_days: float = 60.0
-    # How long a revisable result (Checkr dispute) is watched after it was posted.
+    # How long a revisable result (Checkr dispute) is watched after it was posted, and how often
+    # it is polled meanwhile (pushes bring revisions; the poll catches a lost one).
     result_revision_days: float = 30.0
+    revision_poll_interval_seconds: float = 86400.0
     received_at: datetime
 
 
@@ -208,6 +210,8 @@ class OrderState(BaseModel):
     result: VendorResult | None = None
     # Results posted after the first one, because the vendor revised it (Checkr dispute).
     revisions_posted: int = 0
+    # SR shows "disputed, a revision will follow" on the posted result.
+    under_review: bool = False
     events_received: list[str] = Field(default_factory=list)
     duplicate_events: int = 0
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -128,6 +128,10 @@ def expired(deadline_days: float) -> ResultUpdate:
     return ResultUpdate(status=SrStatus.EXPIRED, summary=f"The candidate did not complete the assessment within {_duration(deadline_days)}.")
 
 
+def expired_at_vendor() -> ResultUpdate:
+    return ResultUpdate(status=SrStatus.EXPIRED, summary="The invitation expired at the vendor before the candidate completed it.")
+
+
 def _duration(days: float) -> str:
     """3 → "3 days", 1 → "1 day", 0.5 → "12 hours": the largest unit that reads as a whole."""
     seconds = round(days * 86400)

@@ -100,6 +100,15 @@ class Store:
             raise VendorAccountNameTaken(name) from error
         return self._vendor_account(row)
 
+    async def replace_vendor_credentials(self, account_id: str, credentials: dict[str, Any]) -> VendorAccount:
+        """New credentials for an account (a rotated key); adapters pick them up within a minute."""
+        async with self._sessions.begin() as session:
+            row = await session.get(VendorAccountRow, account_id)
+            if row is None:
+                raise UnknownVendorAccount(account_id)
+            row.credentials = self._vault.encrypt_json(credentials)
+        return self._vendor_account(row)
+
     async def vendor_account(self, account_id: str) -> VendorAccount | None:
         async with self._sessions.begin() as session:
             row = await session.get(VendorAccountRow, account_id)

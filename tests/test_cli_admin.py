@@ -147,3 +147,13 @@ def test_partner_configuration_with_wrong_master_credentials_exits_1(cli_setting
     settings_module.get_settings.cache_clear()
     failed = run("partner-config", "show", ok=False)
     assert "master credentials" in failed.stderr and "wrong-master-secret" not in failed.output
+
+
+def test_a_rotated_vendor_key_is_set_from_standard_input(cli_settings):
+    account = run_json("vendor-account", "create", "--name", "Checkr rotating", "--adapter", "checkr", "--credentials", '{"api_key": "old-key"}')
+    refused = run("vendor-account", "set-credentials", account["id"], "--credentials", "{}", ok=False)
+    assert "api_key" in refused.stderr
+    replaced = run("vendor-account", "set-credentials", account["id"], "--credentials", "-", stdin='{"api_key": "rotated-key"}')
+    assert "rotated-key" not in replaced.output
+    stored = in_store(cli_settings, lambda store: store.vendor_account(account["id"]))
+    assert stored.credentials == {"api_key": "rotated-key"}

@@ -86,6 +86,10 @@ class ParsedWebhook:
     webhook_key: str | None = None
 
 
+class CredentialsUnusable(ValueError):
+    """A vendor account's credentials cannot make an adapter; the message names fields, never values."""
+
+
 class WebhookRejected(Exception):
     """The webhook is not authentic: bad signature, outside the replay window, or a replay."""
 

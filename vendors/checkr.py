@@ -29,10 +29,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Mapping
 
 import httpx
-from aiolimiter import AsyncLimiter
 
 from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorEvent, VendorResult, VendorStatus
-from peers import PeerError, retry_after_header, send
+from peers import PeerError, retry_after_header, send, steady_limiter, take_turn
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import (
@@ -147,7 +146,7 @@ class CheckrVendor:
         self._authorization = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()  # empty password
         self._signing_key = api_key.encode()
         self._work_location = work_location
-        self._limiter = AsyncLimiter(requests_per_minute, 60)
+        self._limiter = steady_limiter(requests_per_minute, 60)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -155,8 +154,8 @@ class CheckrVendor:
     async def _call(self, action: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         request = self._http.build_request(method, path, **kwargs)
         request.headers["Authorization"] = self._authorization
-        async with self._limiter:
-            response = await send(PEER, action, self._http, request, wait_hint=reset_wait)
+        await take_turn(self._limiter, PEER, action)
+        response = await send(PEER, action, self._http, request, wait_hint=reset_wait)
         try:
             body = response.json()
         except ValueError as err:
@@ -322,11 +321,29 @@ class CheckrVendor:
             raise WebhookUnreadable("not a Checkr event") from err
         if not isinstance(obj, dict):
             raise WebhookUnreadable("not a Checkr event")
+        if _older_than_delivery_window(event.get("created_at")):
+            # Checkr signs no timestamp; it stops retrying after about 24 h, so anything older
+            # is a replay of a captured event, refused before it costs the order any history.
+            raise WebhookRejected("event older than Checkr's delivery window: a replay")
         # Reports (and most objects) name their candidate; invitations and candidates are keys too.
         key = obj.get("candidate_id") or (obj.get("id") if obj.get("object") in ("candidate", "invitation") else None)
         if not key:
             return []
         return [ParsedWebhook(event=vendor_event, webhook_key=str(key))]
+
+
+# Checkr retries a failed delivery every minute for 10 minutes, then hourly for 24 hours.
+DELIVERY_WINDOW = timedelta(hours=25)
+
+
+def _older_than_delivery_window(created_at: Any) -> bool:
+    try:
+        created = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+    except ValueError:
+        return False  # no readable time: the workflow's deduplication by event id still holds
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return datetime.now(UTC) - created > DELIVERY_WINDOW
 
 
 def _screening_results(report: dict[str, Any]) -> list[PackageTestResult]:

@@ -36,10 +36,9 @@ from typing import Any, Mapping
 from urllib.parse import quote, urljoin
 
 import httpx
-from aiolimiter import AsyncLimiter
 
 from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorResult, VendorStatus
-from peers import PeerError, retry_after_header, retry_after_seconds, send
+from peers import PeerError, retry_after_header, retry_after_seconds, send, steady_limiter, take_turn
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import Capabilities, OrderCallback, PackageTest, ParsedWebhook, Push, Report, VendorPackage, WebhookUnreadable
@@ -79,9 +78,13 @@ def _parse_ref(ref: str) -> tuple[str, str]:
 
 
 def _time(value: Any) -> datetime | None:
+    """A time HackerRank sent; None when absent or unreadable (never a failed order)."""
     if not value:
         return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -121,16 +124,16 @@ class HackerRankVendor:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/") + API_PATH, auth=httpx.BasicAuth(api_key, ""), timeout=timeout_seconds)
         # PDF links point at signed storage URLs: fetched without our credentials.
         self._downloads = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=True)
-        self._limiter = AsyncLimiter(requests_per_second, 1)
+        self._limiter = steady_limiter(requests_per_second, 1)
 
     async def aclose(self) -> None:
         await self._http.aclose()
         await self._downloads.aclose()
 
     async def _call(self, action: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None) -> httpx.Response:
-        async with self._limiter:
-            request = self._http.build_request(method, path, params=params, json=body)
-            return await send(PEER, action, self._http, request, wait_hint=_wait_hint)
+        await take_turn(self._limiter, PEER, action)
+        request = self._http.build_request(method, path, params=params, json=body)
+        return await send(PEER, action, self._http, request, wait_hint=_wait_hint)
 
     async def _json(self, action: str, path: str, params: dict | None = None) -> Any:
         response = await self._call(action, "GET", path, params=params)
@@ -189,11 +192,15 @@ class HackerRankVendor:
             candidates = await self._candidates_with_email(test_id, order.candidate.email)
             ours = [c for c in candidates if str(_metadata(c).get("order_id")) == order.order_id]
             if ours:  # our own earlier invite: never a second email
-                return self._invitation(test_id, ours[-1]["id"], ours[-1]["invite_link"])
+                return self._invitation(test_id, ours[-1]["id"], ours[-1].get("invite_link") or ours[-1].get("test_link") or "")
             if not candidates:  # not a duplicate: a draft test, or something else refused
                 raise
-            # The address was invited for another order: this new order gets its own invitation.
-            response = await self._call("invitation", "POST", path, body={**body, "force": True, "force_reattempt": True})
+            if not any(c.get("attempt_starttime") for c in candidates):
+                # Another order's invitation is still the candidate's: `force` would re-send and
+                # take over that invitation (its result would go to this order), so refuse.
+                raise PeerError(PEER, "the candidate already holds another order's invitation to this test", status=422, retryable=False) from None
+            # The address took this test for another order: a reattempt is a new test candidate.
+            response = await self._call("invitation", "POST", path, body={**body, "force_reattempt": True})
         try:
             invited = response.json()
             return self._invitation(test_id, invited["id"], invited["test_link"])

@@ -4,12 +4,15 @@ A company connected through Connect orders from the vendor account its External 
 belonged to; each account names its adapter (sandbox, hackerrank, checkr, testgorilla). The
 embedded default company (no connection) uses the sandbox vendor configured in the settings.
 Adapters are built once per account and process, from the account's credentials, so limits
-that a vendor sets per account (TestGorilla's per-minute budget) are shared by all its orders.
+that a vendor sets per account (TestGorilla's per-minute budget) are shared by all its orders;
+an account whose credentials were replaced (a rotated key) gets a new adapter within a minute.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import quote
 
@@ -17,7 +20,7 @@ from orders.models import Invitation
 from settings import Settings
 from store import ConnectionState, Store, VendorAccount
 from vendors import checkr, hackerrank, sandbox, testgorilla
-from vendors.base import Capabilities, OrderCallback, VendorAdapter
+from vendors.base import Capabilities, CredentialsUnusable, OrderCallback, VendorAdapter
 from vendors.webhooks import callback_token, callback_token_valid
 
 
@@ -52,19 +55,34 @@ def build_adapter(settings: Settings, adapter: str, credentials: dict) -> Vendor
         return ADAPTER_FACTORIES[adapter](settings, credentials)
     except KeyError as err:
         raise UnknownAdapter(f"the {adapter} credentials lack {err.args[0]!r}") from None
-    except ValueError as err:  # our adapters' own messages: they name fields, never values
+    except CredentialsUnusable as err:  # our adapters' own words: they name fields, never values
         raise UnknownAdapter(f"the {adapter} credentials are unusable: {err}") from None
-    except TypeError:
-        raise UnknownAdapter(f"the {adapter} credentials hold a value of the wrong type") from None
+    except (TypeError, ValueError):  # e.g. float("abc"), whose message would quote the value
+        raise UnknownAdapter(f"the {adapter} credentials hold a malformed value") from None
+
+
+# How long an adapter is used before its account is read again, so replaced credentials (a
+# rotated key) reach every process within this time without a store read per vendor call.
+ACCOUNT_RECHECK_SECONDS = 60.0
+
+
+@dataclass
+class _Built:
+    adapter: VendorAdapter
+    credentials: dict
+    checked_at: float
 
 
 class Vendors:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, *, recheck_seconds: float = ACCOUNT_RECHECK_SECONDS) -> None:
         self._settings = settings
         self._store = store
         # The embedded default: the sandbox vendor of the settings.
         self.default: VendorAdapter = sandbox.from_account(settings, {})
-        self._by_account: dict[str, VendorAdapter] = {}
+        self._by_account: dict[str, _Built] = {}
+        # Adapters whose credentials were replaced: calls in flight may still use them.
+        self._retired: list[VendorAdapter] = []
+        self._recheck_seconds = recheck_seconds
         self._lock = asyncio.Lock()
         self._callback_key = settings.token_signing_key.get_secret_value().encode()
 
@@ -86,15 +104,24 @@ class Vendors:
         return await self._store.vendor_account(connection.vendor_account_id)
 
     async def for_account(self, account_id: str | None) -> VendorAdapter:
+        """The account's adapter, built once per process and rebuilt when its credentials change."""
         if account_id is None:
             return self.default
         async with self._lock:
-            if account_id not in self._by_account:
-                account = await self._store.vendor_account(account_id)
-                if account is None:
-                    raise UnknownAdapter("no such vendor account")
-                self._by_account[account_id] = build_adapter(self._settings, account.adapter, account.credentials)
-            return self._by_account[account_id]
+            built = self._by_account.get(account_id)
+            if built is not None and time.monotonic() - built.checked_at < self._recheck_seconds:
+                return built.adapter
+            account = await self._store.vendor_account(account_id)
+            if account is None:
+                raise UnknownAdapter("no such vendor account")
+            if built is not None and built.credentials == account.credentials:
+                built.checked_at = time.monotonic()
+                return built.adapter
+            if built is not None:
+                self._retired.append(built.adapter)
+            adapter = build_adapter(self._settings, account.adapter, account.credentials)
+            self._by_account[account_id] = _Built(adapter, account.credentials, time.monotonic())
+            return adapter
 
     async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
         """Index the vendor's ids, so account-level webhooks that only name them find the order."""
@@ -106,5 +133,5 @@ class Vendors:
         return await self._store.order_for_vendor_reference(vendor_account_id, key)
 
     async def aclose(self) -> None:
-        for adapter in (self.default, *self._by_account.values()):
+        for adapter in (self.default, *(built.adapter for built in self._by_account.values()), *self._retired):
             await adapter.aclose()

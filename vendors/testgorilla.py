@@ -11,7 +11,7 @@ Credentials of a vendor account (all strings unless said):
   about 0.8 / N;
 - ``rate_limits`` (object, endpoint name → requests per window) and ``rate_window_seconds``
   (number, default 60) when an account's limits differ from the published ones (or a simulator's);
-- ``max_wait_seconds`` (number, default 8): how long a call that matters now waits for budget.
+- ``max_wait_seconds`` (number, default 5): how long a call that matters now waits for budget.
 
 Rate limits. The registry builds one adapter per account and process, so its budgets are shared
 by all open orders of the account. Each endpoint allows at most ``budget_share × limit`` requests
@@ -51,6 +51,7 @@ from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import (
     Capabilities,
+    CredentialsUnusable,
     OrderCallback,
     PackageTest,
     ParsedWebhook,
@@ -65,7 +66,7 @@ PEER = "TestGorilla"
 DEFAULT_BASE_URL = "https://app.testgorilla.com"
 DEFAULT_BUDGET_SHARE = 0.8
 DEFAULT_WINDOW_SECONDS = 60.0
-DEFAULT_MAX_WAIT_SECONDS = 8.0
+DEFAULT_MAX_WAIT_SECONDS = 5.0
 # Polls may not use the last tenth of the status endpoint's budget: results need it too.
 POLL_RESERVE_SHARE = 0.1
 PAGE_SIZE = 50
@@ -99,7 +100,7 @@ _PERSONALITY_NAMES = {
 def from_account(settings: Settings, credentials: dict) -> TestGorillaVendor:
     """The adapter for a TestGorilla account's credentials (see the module's docstring)."""
     if not credentials.get("api_token") and not (credentials.get("username") and credentials.get("password")):
-        raise ValueError("they need username and password, or api_token")
+        raise CredentialsUnusable("they need username and password, or api_token")
     return TestGorillaVendor(
         base_url=credentials.get("base_url", DEFAULT_BASE_URL),
         username=credentials.get("username"),

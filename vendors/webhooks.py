@@ -25,16 +25,28 @@ class ReplayGuard:
         self._lock = threading.Lock()
 
     def first_sight(self, signature: str) -> bool:
-        """True the first time a signature is seen within the window."""
-        now = time.monotonic()
+        """True the first time a signature is seen within the window (and it is remembered)."""
         with self._lock:
-            if len(self._seen) > PRUNE_ABOVE:
-                self._seen = {sig: expiry for sig, expiry in self._seen.items() if expiry > now}
-            expiry = self._seen.get(signature)
-            if expiry is not None and expiry > now:
+            if self._seen_now(signature):
                 return False
-            self._seen[signature] = now + self._window
+            self._seen[signature] = time.monotonic() + self._window
             return True
+
+    def seen(self, key: str) -> bool:
+        with self._lock:
+            return self._seen_now(key)
+
+    def remember(self, key: str) -> None:
+        with self._lock:
+            self._seen_now(key)
+            self._seen[key] = time.monotonic() + self._window
+
+    def _seen_now(self, key: str) -> bool:
+        now = time.monotonic()
+        if len(self._seen) > PRUNE_ABOVE:
+            self._seen = {k: expiry for k, expiry in self._seen.items() if expiry > now}
+        expiry = self._seen.get(key)
+        return expiry is not None and expiry > now
 
 
 def callback_token(key: bytes, order_id: str) -> str:

@@ -62,6 +62,10 @@ class AssessmentOrderWorkflow:
         try:
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
+            if self._state.result is not None:
+                # The result is posted; cancelling only ends the watch for revisions of it.
+                self._note("Stopped watching for revisions of the result (cancelled)")
+                raise
             # Cancelled (an operator, or the company disconnected): withdraw the invitation, and
             # tell SR if it still listens to us for this company.
             await self._withdraw(vendor_ref)
@@ -75,13 +79,16 @@ class AssessmentOrderWorkflow:
         await self._tell_smartrecruiters(results.pending(workflow.now()), progress=True)
         self._state.deadline = workflow.now() + timedelta(days=order.deadline_days)
         while True:
-            status = await self._next_vendor_status(vendor_ref)
+            status = await self._next_vendor_status(vendor_ref, order.poll_interval_seconds)
             if status is None:
-                return await self._expire(vendor_ref, order)
+                status = await self._last_look(vendor_ref)
+                if status is None:
+                    return await self._finish(results.expired(order.deadline_days), "Deadline passed; invitation withdrawn at the vendor")
             if status == VendorStatus.COMPLETED:
-                return await self._complete_and_watch(vendor_ref, order)
+                await self._complete(vendor_ref, order)
+                return await self._watch_revisions(vendor_ref, order)
             if status == VendorStatus.EXPIRED:
-                return await self._finish(results.expired(order.deadline_days), "The invitation expired at the vendor")
+                return await self._finish(results.expired_at_vendor(), "The invitation expired at the vendor")
             if status.is_final:
                 return await self._finish(results.rejected(status), f"Vendor reported {status.value.lower()}")
             if status in (VendorStatus.PROCESSING, VendorStatus.ON_HOLD):
@@ -92,24 +99,40 @@ class AssessmentOrderWorkflow:
                 self._note(results.progress_note(status))
                 await self._tell_smartrecruiters(results.in_progress(status), progress=True)
 
-    async def _complete_and_watch(self, vendor_ref: VendorRef, order: Order) -> OrderState:
-        await self._complete(vendor_ref, order)
-        return await self._watch_revisions(vendor_ref, order)
+    async def _last_look(self, vendor_ref: VendorRef) -> VendorStatus | None:
+        """At the deadline: a candidate who has finished is followed on (the completion, or the
+        vendor preparing the result, may have gone unseen); otherwise the invitation is withdrawn,
+        looking once more for a candidate finishing meanwhile. None: the order expires."""
+        for withdrawn in (False, True):
+            if withdrawn:
+                await self._withdraw(vendor_ref)
+            reading = await self._read_status(vendor_ref)
+            if reading.status in (VendorStatus.COMPLETED, VendorStatus.PROCESSING, VendorStatus.ON_HOLD):
+                self._record(reading)
+                return reading.status
+        return None
 
     async def _watch_revisions(self, vendor_ref: VendorRef, order: Order) -> OrderState:
-        """Some vendors revise a completed result (a Checkr dispute): SR gets each revision."""
+        """Some vendors revise a completed result (a Checkr dispute, a HackerRank regrade): SR
+        gets each revision. Pushes bring them; a slow poll catches a lost one."""
         if self._state.invitation is None or not self._state.invitation.results_revisable or self._state.result is None:
             return self._state
         self._state.deadline = workflow.now() + timedelta(days=order.result_revision_days)
-        while (status := await self._next_vendor_status(vendor_ref)) is not None:
+        while (status := await self._next_vendor_status(vendor_ref, order.revision_poll_interval_seconds)) is not None:
             if status == VendorStatus.ON_HOLD:
                 self._note("The result is under review at the vendor (disputed)")
                 await self._tell_smartrecruiters(results.under_review(), progress=True)
+                self._state.under_review = True
+                self._extend_deadline(order.report_wait_days)  # a review takes the time it takes
             elif status == VendorStatus.COMPLETED:
                 await self._complete(vendor_ref, order, revision=True)
             elif status.is_final:
                 self._note(f"Vendor reported {status.value.lower()} after the result; the posted result stands")
-                return self._state
+                break
+        if self._state.under_review:
+            # SR still says a revision will follow: put back the result that stands.
+            await self._tell_smartrecruiters(results.completed(self._state.result), progress=True)
+            self._state.under_review = False
         self._note("No longer watching for revisions of the result")
         return self._state
 
@@ -126,15 +149,14 @@ class AssessmentOrderWorkflow:
         self._note(f"Candidate invited at {order.vendor}")
         return VendorRef(vendor=order.vendor, vendor_account_id=order.vendor_account_id, ref=invitation.vendor_ref)
 
-    async def _next_vendor_status(self, vendor_ref: VendorRef) -> VendorStatus | None:
+    async def _next_vendor_status(self, vendor_ref: VendorRef, poll_interval_seconds: float) -> VendorStatus | None:
         """Wait for the vendor's status (or revision) to change; None once the deadline has passed."""
         while self._time_left() > 0:
-            reading = await self._wait_for_news(vendor_ref)
+            reading = await self._wait_for_news(vendor_ref, poll_interval_seconds)
             if reading is None:
                 return None
             if reading.status != VendorStatus.UNKNOWN and reading != self._known():
-                self._state.vendor_status = reading.status
-                self._state.vendor_revision = reading.revision
+                self._record(reading)
                 return reading.status
         return None
 
@@ -142,12 +164,16 @@ class AssessmentOrderWorkflow:
         assert self._state.vendor_status is not None
         return StatusReading(status=self._state.vendor_status, revision=self._state.vendor_revision)
 
+    def _record(self, reading: StatusReading) -> None:
+        self._state.vendor_status = reading.status
+        self._state.vendor_revision = reading.revision
+
     def _extend_deadline(self, days: float) -> None:
         later = workflow.now() + timedelta(days=days)
         if self._state.deadline is None or later > self._state.deadline:
             self._state.deadline = later
 
-    async def _wait_for_news(self, vendor_ref: VendorRef) -> StatusReading | None:
+    async def _wait_for_news(self, vendor_ref: VendorRef, poll_interval_seconds: float) -> StatusReading | None:
         """A webhook and a polling activity race; None if neither has news by the deadline.
 
         The webhook is quick; the poll catches what a lost webhook would have told us. Either
@@ -160,7 +186,7 @@ class AssessmentOrderWorkflow:
             # Polling stops at the deadline; attempts are not recorded in history.
             schedule_to_close_timeout=timedelta(seconds=self._time_left()),
             retry_policy=RetryPolicy(
-                initial_interval=timedelta(seconds=self._state.order.poll_interval_seconds),
+                initial_interval=timedelta(seconds=poll_interval_seconds),
                 backoff_coefficient=1.0,
                 non_retryable_error_types=[PEER_REJECTED],
             ),
@@ -204,15 +230,22 @@ class AssessmentOrderWorkflow:
             if revision:  # the result posted before stands
                 return self._state
             return await self._finish(results.rejected(VendorStatus.FAILED), "The vendor's result could not be read")
-        if revision and result == self._state.result:
+        changed = result != self._state.result
+        self._state.result = result
+        if changed and not order.inline:  # SR refuses attachments on inline orders
+            await self._move_report(vendor_ref, order)
+        if not revision:
+            return await self._finish(results.completed(result), "Result posted")
+        if not changed and not self._state.under_review:
             self._note("The revised result is the same as the one posted")
             return self._state
-        self._state.result = result
-        if not order.inline:  # SR refuses attachments on inline orders
-            await self._move_report(vendor_ref, order)
-        if revision:
+        # A refused revision is noted; the result posted before stands.
+        await self._tell_smartrecruiters(results.completed(result), progress=True)
+        self._state.under_review = False
+        if changed:
             self._state.revisions_posted += 1
-        return await self._finish(results.completed(result), "Revised result posted" if revision else "Result posted")
+        self._note("Revised result posted" if changed else "The result stands after the review")
+        return self._state
 
     async def _move_report(self, vendor_ref: VendorRef, order: Order) -> None:
         """Attach the vendor's report to the profile; without it the result is still worth posting."""
@@ -229,16 +262,6 @@ class AssessmentOrderWorkflow:
         self._state.report_url = link.url
         if link.url:
             self._note("Report attached to the candidate's profile")
-
-    async def _expire(self, vendor_ref: VendorRef, order: Order) -> OrderState:
-        # A completion may have landed just before the deadline with its webhook lost.
-        if (await self._read_status(vendor_ref)).status == VendorStatus.COMPLETED:
-            return await self._complete_and_watch(vendor_ref, order)
-        await self._withdraw(vendor_ref)
-        # The candidate may have finished between that look and the cancellation.
-        if (await self._read_status(vendor_ref)).status == VendorStatus.COMPLETED:
-            return await self._complete_and_watch(vendor_ref, order)
-        return await self._finish(results.expired(order.deadline_days), "Deadline passed; invitation withdrawn at the vendor")
 
     async def _withdraw(self, vendor_ref: VendorRef) -> None:
         try:

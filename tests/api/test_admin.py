@@ -36,6 +36,7 @@ ROUTES = [
     ("POST", "/admin/vendor-accounts"),
     ("GET", "/admin/vendor-accounts"),
     ("POST", "/admin/vendor-accounts/x/trigger-tokens"),
+    ("PUT", "/admin/vendor-accounts/x/credentials"),
     ("GET", "/admin/trigger-tokens"),
     ("DELETE", "/admin/trigger-tokens/x"),
     ("GET", "/admin/connections"),
@@ -255,3 +256,14 @@ async def test_credentials_an_adapter_cannot_use_are_refused_at_once(api, adapte
     assert response.status_code == 400
     assert adapter in response.json()["message"] and missing in response.json()["message"]
     assert name not in [a["name"] for a in (await api.get("/admin/vendor-accounts")).json()]  # nothing stored
+
+
+async def test_an_accounts_credentials_can_be_replaced_but_only_with_usable_ones(api, store):
+    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "checkr", "credentials": {"api_key": "old-key"}})).json()
+    refused = await api.put(f"/admin/vendor-accounts/{account['id']}/credentials", json={"credentials": {"base_url": "https://api.checkr.com"}})
+    assert refused.status_code == 400 and "api_key" in refused.json()["message"]
+    replaced = await api.put(f"/admin/vendor-accounts/{account['id']}/credentials", json={"credentials": {"api_key": "new-key"}})
+    assert replaced.status_code == 200 and "credentials" not in replaced.json()
+    assert (await store.vendor_account(account["id"])).credentials == {"api_key": "new-key"}
+    missing = await api.put("/admin/vendor-accounts/no-such-account/credentials", json={"credentials": {"api_key": "k"}})
+    assert missing.status_code == 404

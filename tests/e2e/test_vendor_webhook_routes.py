@@ -41,11 +41,12 @@ async def test_a_per_order_webhook_needs_that_orders_bearer_token(world, stack, 
 
     accepted = await post(callback_token(key, order_id))
     assert accepted.status_code == 202 and accepted.json() == {"accepted": 1}
-    assert (await post(callback_token(key, order_id))).status_code == 202  # a re-delivery is harmless
+    redelivered = await post(callback_token(key, order_id))  # vendors deliver at least once
+    assert redelivered.status_code == 202 and redelivered.json() == {"accepted": 1}
     received = await eventually(lambda: events_of(temporal, order_id), what="the push to reach the workflow")
     assert len(received) == 1 and received[0].startswith("hackerrank:")
     state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
-    assert state.duplicate_events == 1
+    assert state.duplicate_events == 0  # the copy was recognised before it reached the workflow
 
     # An order that is not running (or not ours) takes nothing, and says so.
     unknown = f"no-such-order-{uuid.uuid4().hex[:6]}"

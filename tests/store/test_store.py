@@ -80,6 +80,32 @@ async def test_vendor_account_round_trip_keeps_credentials_encrypted_at_rest(sto
     assert await store.vendor_account("no-such-account") is None
 
 
+async def test_replaced_credentials_are_encrypted_and_read_back(store, raw):
+    account = await new_account(store, name="Rotating")
+    rotated = "hr-api-key-rotated-77a0"
+    replaced = await store.replace_vendor_credentials(account.id, {"api_key": rotated})
+    assert replaced.credentials == {"api_key": rotated} == (await store.vendor_account(account.id)).credentials
+    stored = await raw.text_of("vendor_accounts")
+    assert rotated not in stored and VENDOR_API_KEY not in stored
+    with pytest.raises(UnknownVendorAccount):
+        await store.replace_vendor_credentials("no-such-account", {"api_key": rotated})
+
+
+async def test_the_registry_picks_up_replaced_credentials(store):
+    from settings import Settings
+    from vendors.registry import Vendors
+
+    account = await new_account(store, name="Registry")
+    vendors = Vendors(Settings(), store, recheck_seconds=0)
+    first = await vendors.for_account(account.id)
+    assert await vendors.for_account(account.id) is first  # unchanged credentials: the same adapter
+    await store.replace_vendor_credentials(account.id, {"api_key": "hr-api-key-rotated-77a0"})
+    second = await vendors.for_account(account.id)
+    assert second is not first  # rebuilt with the new key
+    assert await vendors.for_account(account.id) is second
+    await vendors.aclose()
+
+
 async def test_vendor_account_names_are_unique(store):
     await new_account(store, name="Sandbox")
 

@@ -202,6 +202,23 @@ def test_signed_events_that_name_no_order_are_skipped_and_garbage_is_unreadable(
             adapter.parse_webhook(signed(garbage), garbage)
 
 
+def test_an_event_older_than_checkrs_delivery_window_is_a_replay():
+    adapter = checkr.CheckrVendor(api_key=API_KEY)
+
+    def event(age: timedelta) -> bytes:
+        created = (datetime.now(UTC) - age).isoformat().replace("+00:00", "Z")
+        return json.dumps({"id": "e1", "type": "report.completed", "created_at": created, "data": {"object": {"id": "r1", "object": "report", "candidate_id": "c1"}}}).encode()
+
+    def signed(body: bytes) -> dict[str, str]:
+        return {"X-Checkr-Signature": hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()}
+
+    recent, retried_late, captured = event(timedelta(minutes=1)), event(timedelta(hours=24)), event(timedelta(days=3))
+    assert [p.webhook_key for p in adapter.parse_webhook(signed(recent), recent)] == ["c1"]
+    assert [p.webhook_key for p in adapter.parse_webhook(signed(retried_late), retried_late)] == ["c1"]  # Checkr's last retries
+    with pytest.raises(WebhookRejected):
+        adapter.parse_webhook(signed(captured), captured)
+
+
 async def test_rate_limited_calls_are_retryable_after_the_reset(vendor, sim):
     ref, _ = await invited(vendor, sim)
     (await sim.put("/_sim/faults", json={"rate_limit_next": 1})).raise_for_status()

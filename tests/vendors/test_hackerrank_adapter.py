@@ -79,18 +79,20 @@ async def test_invitation_sends_one_email_even_when_asked_twice(sim: Sim, vendor
     assert candidate["invite_valid_to"] == (order.received_at + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-async def test_a_new_order_for_an_invited_address_invites_again_with_force(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_a_new_order_for_an_address_holding_another_orders_invitation_is_refused(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    """`force` would re-send and take over the earlier order's invitation: its result would be lost."""
     email = unique_email()
     earlier, later = make_order(email=email), make_order(email=email)
     first = await vendor.create_invitation(earlier, receiver.callback(earlier.order_id))
-    second = await vendor.create_invitation(later, receiver.callback(later.order_id))
-    assert await sim.emails_to(email) == 2
+    with pytest.raises(PeerError) as refused:
+        await vendor.create_invitation(later, receiver.callback(later.order_id))
+    assert (refused.value.status, refused.value.retryable) == (422, False) and email not in str(refused.value)
+    assert await sim.emails_to(email) == 1
     [candidate] = await sim.control("GET", "/candidates", params={"email": email})
-    assert candidate_id(second.vendor_ref) == candidate_id(first.vendor_ref) == candidate["id"]
-    assert candidate["invite_metadata"] == {"order_id": later.order_id}
-    # Retrying the later order's call finds it by its order id: no third email.
-    assert await vendor.create_invitation(later, receiver.callback(later.order_id)) == second
-    assert await sim.emails_to(email) == 2
+    assert candidate["id"] == candidate_id(first.vendor_ref) and candidate["invite_metadata"] == {"order_id": earlier.order_id}
+    # The earlier order's own retry still finds its invitation: no second email.
+    assert await vendor.create_invitation(earlier, receiver.callback(earlier.order_id)) == first
+    assert await sim.emails_to(email) == 1
 
 
 async def test_a_new_order_after_an_attempt_gets_a_new_attempt(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):

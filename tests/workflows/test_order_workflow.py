@@ -65,6 +65,7 @@ class ScriptedVendor:
     revisable: bool = False
     revision: str | None = None
     outcome: str = "passed"
+    credentials_refused: bool = False
 
     async def create_invitation(self, order: Order, callback) -> Invitation:
         if self.refuse_invitation:
@@ -73,6 +74,8 @@ class ScriptedVendor:
 
     async def get_status(self, ref: str) -> StatusReading:
         self.status_reads += 1
+        if self.credentials_refused:
+            raise PeerError("vendor", "status answered HTTP 401", status=401, retryable=False)
         return StatusReading(status=self.status, revision=self.revision)
 
     async def get_result(self, ref: str) -> VendorResult:
@@ -389,7 +392,7 @@ async def test_a_disputed_result_is_posted_again_once_revised(env):
         await env.sleep(timedelta(days=2))
         peers.vendor.status, peers.vendor.revision, peers.vendor.outcome = VendorStatus.COMPLETED, "r2", "clear"
 
-    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10), completed_then_disputed_then_revised)
+    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10, report_wait_days=5), completed_then_disputed_then_revised)
 
     assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
     first, under_review, revised = peers.sr.patches[1:]
@@ -411,3 +414,109 @@ async def test_a_result_that_cannot_be_revised_closes_the_order_at_once(env):
     state = await run_order(env, peers, an_order(deadline_days=7), completes)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=7)
+
+
+async def test_a_candidate_who_finished_unseen_by_the_deadline_is_followed_not_expired(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True))
+
+    async def consents_half_an_hour_before_the_deadline(handle):
+        await env.sleep(timedelta(hours=23, minutes=30))
+        peers.vendor.status = VendorStatus.PROCESSING  # seen by no poll (they are six hours apart)
+        await env.sleep(timedelta(days=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+
+    order = an_order(deadline_days=1, poll_hours=6, result_revision_days=1, report_wait_days=30)
+    state = await run_order(env, peers, order, consents_half_an_hour_before_the_deadline)
+
+    assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "COMPLETED"]
+    assert state.revisions_posted == 0 and peers.sr.uploads == 1
+
+
+async def test_a_completion_found_at_the_deadline_is_posted_once(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True))
+
+    async def completes_unseen_just_before_the_deadline(handle):
+        await env.sleep(timedelta(hours=23, minutes=30))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+
+    state = await run_order(env, peers, an_order(deadline_days=1, poll_hours=6, result_revision_days=2), completes_unseen_just_before_the_deadline)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"] and peers.sr.uploads == 1
+    assert state.revisions_posted == 0 and peers.vendor.cancellations == 0
+
+
+async def test_cancelling_while_watching_for_revisions_leaves_the_result_alone(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True))
+    task_queue = str(uuid.uuid4())
+    async with peers.worker(env, task_queue):
+        handle = await start(env, an_order(deadline_days=7), task_queue)
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+        await env.sleep(timedelta(days=2))
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        state = await handle.query(AssessmentOrderWorkflow.state)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+    assert peers.vendor.cancellations == 0
+    assert state.timeline[-1].what == "Stopped watching for revisions of the result (cancelled)"
+
+
+async def test_a_review_that_confirms_the_result_takes_the_dispute_note_away(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True))
+
+    async def disputed_then_confirmed(handle):
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+        await env.sleep(timedelta(days=2))
+        peers.vendor.status = VendorStatus.ON_HOLD
+        await env.sleep(timedelta(days=2))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r2"  # same outcome
+
+    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10, report_wait_days=5), disputed_then_confirmed)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
+    assert "disputed" in peers.sr.patches[2]["summary"]
+    assert peers.sr.patches[-1]["summary"] == peers.sr.patches[1]["summary"]  # the result stands again
+    assert state.revisions_posted == 0 and peers.sr.uploads == 1 and not state.under_review
+
+
+async def test_a_review_still_open_when_the_watch_ends_puts_the_result_back(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True))
+
+    async def disputed_for_ever(handle):
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+        await env.sleep(timedelta(days=8))
+        peers.vendor.status = VendorStatus.ON_HOLD
+
+    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10, report_wait_days=5), disputed_for_ever)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
+    assert peers.sr.patches[-1]["summary"] == peers.sr.patches[1]["summary"]
+    # The review extended the watch by its own five days: from day 8 to day 13.
+    assert timedelta(days=13) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=14)
+
+
+async def test_watching_a_result_polls_the_vendor_about_once_a_day(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True))
+
+    async def completes(handle):
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+
+    await run_order(env, peers, an_order(deadline_days=7, poll_hours=1, result_revision_days=30), completes)
+    # About 3 hourly polls before the result, then one a day for 30 days: not 720 hourly ones.
+    assert peers.vendor.status_reads <= 40
+
+
+async def test_a_vendor_refusing_the_accounts_key_holds_orders_until_it_is_fixed(env):
+    peers = Peers()
+
+    async def key_revoked_then_fixed(handle):
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.credentials_refused = True  # someone rotated the key at the vendor
+        await env.sleep(timedelta(hours=10))
+        peers.vendor.status = VendorStatus.COMPLETED
+        peers.vendor.credentials_refused = False  # the operator updated the account
+
+    state = await run_order(env, peers, an_order(deadline_days=7), key_revoked_then_fixed)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]  # never REJECTED
+    assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=14)
