@@ -100,6 +100,8 @@ class Stack:
             "--sqlite-pragma", "synchronous=normal",
             "--log-level", "warn",
             "--ui-disable-news-fetch",
+            # The UI decrypts payloads (candidate data) through our API's codec endpoint.
+            "--ui-codec-endpoint", self.settings.ui_codec_endpoint,
         ]  # fmt: skip
         if self.settings.temporal_namespace != "default":  # "default" always exists
             command += ["--namespace", self.settings.temporal_namespace]

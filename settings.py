@@ -5,6 +5,8 @@ The defaults are the embedded mode: everything on this machine, nothing to confi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EMBEDDED_TOKEN_SIGNING_KEY = "embedded-token-signing-key-change-me!"
 EMBEDDED_ENCRYPTION_KEY = "PRiNG6COQ94pWcMUHqbYMaCsbofI-MQM1etZnkS5m04="
 EMBEDDED_PARTNER_SECRET = "embedded-partner-secret"
+EMBEDDED_PAYLOAD_KEY = "embedded-1:p6Z26qZZCCsXQLre7V/Q8TkuPE6L3eCclI4e3UrbNRA="
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -40,6 +43,12 @@ class Settings(BaseSettings):
     task_queue: str = "assessment-orders"
     # Every call from the API to Temporal gives up after this long (the caller gets a 503).
     temporal_rpc_timeout_seconds: float = 10.0
+    # AES-256-GCM keys for workflow payloads (candidate data in Temporal), `id:base64-key`,
+    # comma-separated: the first encrypts, all decrypt (rotation). `python -m codec` makes one.
+    payload_keys: SecretStr = SecretStr(EMBEDDED_PAYLOAD_KEY)
+    # Origins of the Temporal UI allowed to call our codec endpoint from the browser (CORS);
+    # empty: the embedded UI's own.
+    codec_cors_origins: list[str] = Field(default_factory=list)
 
     # Our partner API, as SmartRecruiters reaches it
     api_host: str = "127.0.0.1"
@@ -114,6 +123,7 @@ class Settings(BaseSettings):
             "ASSESSMENTS_TOKEN_SIGNING_KEY": (self.token_signing_key, EMBEDDED_TOKEN_SIGNING_KEY),
             "ASSESSMENTS_ENCRYPTION_KEYS": (self.encryption_keys, EMBEDDED_ENCRYPTION_KEY),
             "ASSESSMENTS_PARTNER_CLIENT_SECRET": (self.partner_client_secret, EMBEDDED_PARTNER_SECRET),
+            "ASSESSMENTS_PAYLOAD_KEYS": (self.payload_keys, EMBEDDED_PAYLOAD_KEY),
         }
         return [name for name, (value, public) in published.items() if public in value.get_secret_value().split(",")]
 
@@ -122,6 +132,18 @@ class Settings(BaseSettings):
         in_use = self.public_secrets_in_use()
         if in_use and urlsplit(self.public_url).hostname not in LOOPBACK_HOSTS:
             raise RuntimeError(f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own")
+
+    @property
+    def ui_codec_endpoint(self) -> str:
+        """The codec endpoint the Temporal UI is given: a capability URL (the UI cannot send our
+        bearer key), derived from the signing key, so whoever may open the UI may read orders."""
+        capability = hmac.new(self.token_signing_key.get_secret_value().encode(), b"temporal-ui-codec", hashlib.sha256).hexdigest()[:40]
+        return f"{self.public_url.rstrip('/')}/codec/ui/{capability}"
+
+    @property
+    def codec_cors_origins_or_default(self) -> list[str]:
+        port = self.temporal_ui_port
+        return self.codec_cors_origins or [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
     @property
     def store_url(self) -> str:

@@ -1,13 +1,17 @@
-"""The one place a process connects to Temporal: address, namespace and data converter."""
+"""The one place a process connects to Temporal: address, namespace and data converter.
+
+Every client and worker gets the same converter: pydantic JSON, encrypted by codec.py, so
+candidate data never reaches Temporal's database in plain text.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
+from codec import data_converter
 from settings import Settings
 
 
@@ -15,11 +19,10 @@ async def connect(settings: Settings, *, wait_seconds: float = 30.0) -> Client:
     """Connect, waiting up to `wait_seconds` for a server that is still starting."""
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + wait_seconds
+    converter = data_converter(settings.payload_keys.get_secret_value())
     while True:
         try:
-            return await Client.connect(
-                settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
-            )
+            return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, data_converter=converter)
         except (RPCError, RuntimeError):
             if loop.time() >= give_up_at:
                 raise

@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import consent, errors, integrations, oauth, orders, packages, webhooks
+from api import codec, consent, errors, integrations, oauth, orders, packages, webhooks
 from api.admin import router as admin_router
 from api.auth import TokenIssuer
 from api.consent_form import FormGuard
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (oauth, packages, orders, webhooks, consent, integrations):
         app.include_router(module.router)
     app.include_router(admin_router)
+    app.include_router(codec.router)
 
     @app.get("/healthz", tags=["Operations"])
     async def healthz() -> dict:
