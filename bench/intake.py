@@ -1,0 +1,144 @@
+"""Benchmark 1, intake burst: orders POSTed by concurrent SR clients, against a bare SDK baseline.
+
+`python -m bench.intake [--orders 1000] [--clients 50]` starts Temporal, the sandbox vendor (the
+catalog) and the API with no worker (so only intake is measured: started orders wait in their
+task queue), then, in alternating halves so machine noise hits both alike:
+- ours: `POST /packages/orders` over HTTP with a bearer token, `clients` at a time;
+- bare: `client.start_workflow` of the same workflow with the same input and options, as many at
+  a time, from this process (no HTTP, no validation, no catalog).
+It checks every order answered 202 and exists exactly once in Temporal, and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from datetime import datetime, timezone
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from bench.stack import running
+from orders.models import Candidate, Order
+from orders.visibility import workflow_id
+from temporal_client import connect
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
+
+OURS, BARE = "bench-ours", "bench-bare"
+
+
+def order_body(order_id: str) -> dict:
+    return {
+        "resultCallbackURL": f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{order_id}/results",
+        "assessmentPackageId": "skills-fullstack",
+        "companyId": OURS,
+        "jobId": "job-1",
+        "candidate": {"id": "c-1", "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"},
+        "job": {"id": "job-1", "title": "Engineer"},
+    }
+
+
+def bare_order(order_id: str) -> Order:
+    return Order(
+        order_id=order_id, company_id=BARE, package_id="skills-fullstack", package_name="Full-stack developer skills",
+        vendor="sandbox", result_callback_url=f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{order_id}/results",
+        candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"), job_id="job-1", job_title="Engineer",
+        deadline_days=7, poll_interval_seconds=300, received_at=datetime.now(timezone.utc),
+    )  # fmt: skip
+
+
+async def burst(count: int, clients: int, send) -> tuple[float, list[float], list[int]]:
+    """Send `count` orders, `clients` at a time; wall seconds, per-order latencies, statuses."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for _ in range(count):
+        queue.put_nowait(str(uuid.uuid4()))
+    latencies: list[float] = []
+    statuses: list[int] = []
+
+    async def client() -> None:
+        while not queue.empty():
+            order_id = queue.get_nowait()
+            began = time.perf_counter()
+            statuses.append(await send(order_id))
+            latencies.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return time.perf_counter() - began, latencies, statuses
+
+
+def percentile(values: list[float], share: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+async def count_orders(temporal, company: str, expected: int, timeout: float = 60.0) -> int:
+    """Orders of a company in Temporal's visibility, once it has caught up (or after `timeout`)."""
+    give_up = time.monotonic() + timeout
+    while True:
+        counted = (await temporal.count_workflows(f'SmartRecruitersCompany = "{company}"')).count
+        if counted >= expected or time.monotonic() > give_up:
+            return counted
+        await asyncio.sleep(0.5)  # visibility lags behind starts
+
+
+async def main(orders: int, clients: int) -> None:
+    with running(("sandbox-vendor", "api"), task_queue=f"bench-{uuid.uuid4().hex[:6]}") as stack:
+        settings = stack.settings
+        temporal = await connect(settings)
+        secret = settings.partner_client_secret.get_secret_value()
+        async with httpx.AsyncClient(base_url=settings.public_url, timeout=30, limits=httpx.Limits(max_connections=clients)) as http:
+            token = (await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": secret})).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+
+            async def ours(order_id: str) -> int:
+                return (await http.post("/packages/orders", json=order_body(order_id), headers=headers)).status_code
+
+            async def bare(order_id: str) -> int:
+                order = bare_order(order_id)
+                await temporal.start_workflow(
+                    AssessmentOrderWorkflow.run, order, id=workflow_id(order_id), task_queue=settings.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    search_attributes=initial_search_attributes(order),
+                )  # fmt: skip
+                return 202
+
+            await burst(20, 5, ours)  # warm-up: token, catalog, connections (not counted)
+            await burst(20, 5, bare)
+            results = {OURS: [0.0, [], []], BARE: [0.0, [], []]}
+            for _ in range(2):  # alternating halves
+                for name, send in ((BARE, bare), (OURS, ours)):
+                    wall, latencies, statuses = await burst(orders // 2, clients, send)
+                    results[name][0] += wall
+                    results[name][1] += latencies
+                    results[name][2] += statuses
+        # Each path also started 20 warm-up orders.
+        found = {name: await count_orders(temporal, name, orders + 20) - 20 for name in (OURS, BARE)}
+
+    table = Table(title=f"Intake burst: {orders} orders, {clients} concurrent clients (no worker running)")
+    for column in ("path", "accepted (202)", "in Temporal", "lost", "duplicated", "orders/s", "p50 ms", "p99 ms"):
+        table.add_column(column, justify="right")
+    rate = {}
+    for name, (wall, latencies, statuses) in results.items():
+        accepted = statuses.count(202)
+        rate[name] = len(statuses) / wall
+        table.add_row(
+            "POST /packages/orders" if name == OURS else "bare start_workflow",
+            str(accepted), str(found[name]), str(max(0, accepted - found[name])), str(max(0, found[name] - accepted)),
+            f"{rate[name]:.0f}", f"{1000 * percentile(latencies, 0.50):.1f}", f"{1000 * percentile(latencies, 0.99):.1f}",
+        )  # fmt: skip
+    console = Console(width=140)
+    console.print(table)
+    console.print(f"throughput ratio ours / bare: [bold]{rate[OURS] / rate[BARE]:.2f}[/bold] (goal ≥ 0.8); p99 goal ≤ 100 ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=50)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.orders, arguments.clients))
