@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     task_queue: str = "assessment-orders"
     # Every call from the API to Temporal gives up after this long (the caller gets a 503).
     temporal_rpc_timeout_seconds: float = 10.0
+    # Temporal Cloud or a TLS-secured cluster: mTLS client certificate and key (PEM file paths),
+    # the server's CA when it is not a public one, or an API key (Temporal Cloud).
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_server_ca: Path | None = None
+    temporal_api_key: SecretStr | None = None
     # AES-256-GCM keys for workflow payloads (candidate data in Temporal), `id:base64-key`,
     # comma-separated: the first encrypts, all decrypt (rotation). `python -m codec` makes one.
     payload_keys: SecretStr = SecretStr(EMBEDDED_PAYLOAD_KEY)
@@ -112,6 +118,13 @@ class Settings(BaseSettings):
     # How long an inline order may wait for the vendor's link before we answer 503 (SR's own
     # timeout for this call is not documented).
     inline_order_timeout_seconds: float = 20.0
+
+    # Hostile input: request bodies larger than this are refused with 413 before a route reads them
+    # (an SR order or a vendor webhook is a few KB).
+    max_request_bytes: int = Field(1024 * 1024, gt=0)
+    # POST /oauth/token and the consent page (GET/POST /integration): requests per minute per
+    # client address (a burst of that many is allowed), then 429 with Retry-After.
+    auth_requests_per_minute: int = Field(300, gt=0)
 
     @property
     def temporal_rpc_timeout(self) -> timedelta:
