@@ -141,17 +141,42 @@ class Stack:
         process.kill()
         process.wait()
 
+    def stop_component(self, name: str, timeout: float = 15.0) -> None:
+        """SIGTERM one component, as an operator's stop would; SIGKILL if it lingers."""
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop the components in reverse order of starting: SIGTERM, then SIGKILL if they linger."""
+        """Stop the components in reverse order of starting."""
         for name in reversed(list(self.processes)):
-            process = self.processes.pop(name)
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            self.stop_component(name, timeout)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def settings_on_free_ports(data_dir: Path, **changes) -> Settings:
+    """The embedded defaults with the data in `data_dir`, every listener on a free loopback port,
+    and `changes`: for stacks of tests and benchmarks beside a running `make run`."""
+    api_port = free_port()
+    urls = ("sr_base_url", "sandbox_vendor_url", "hackerrank_sim_url", "checkr_sim_url", "testgorilla_sim_url")
+    ports = {
+        "temporal_address": f"127.0.0.1:{free_port()}",
+        "temporal_ui_port": free_port(),
+        "api_port": api_port,
+        "public_url": f"http://127.0.0.1:{api_port}",
+        **{url: f"http://127.0.0.1:{free_port()}" for url in urls},
+    }
+    return Settings(data_dir=data_dir, **(ports | changes))
 
 
 EMBEDDED_VENDOR_ACCOUNT = "Sandbox vendor"

@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import codec, consent, errors, integrations, oauth, orders, packages, webhooks
+from api import codec, consent, errors, headers, health, integrations, limits, oauth, orders, packages, webhooks
 from api.admin import router as admin_router
 from api.auth import TokenIssuer
 from api.consent_form import FormGuard
@@ -63,9 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(admin_router)
     app.include_router(codec.router)
-
-    @app.get("/healthz", tags=["Operations"])
-    async def healthz() -> dict:
-        return {"status": "ok"}
+    app.include_router(health.router)
+    limits.install(app, settings)
+    headers.install(app)  # outermost: the refusals' pages get the headers too
 
     return app

@@ -45,6 +45,8 @@ class TokenIssuer:
         secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
         if id_ok & secret_ok and self._client_secret:  # an empty secret turns them off
             return Caller(client_id=client_id, company_id=None)
+        if "\x00" in client_id:  # never in an id we mint; PostgreSQL could not even look it up
+            return None
         company_id = await self._store.authenticate_partner(client_id, client_secret)
         return Caller(client_id=client_id, company_id=company_id) if company_id else None
 

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS
+from api.headers import STRICT_CSP
 from connections.connect import ConnectRefused
 
 router = APIRouter(tags=["SmartRecruiters Connect"])
@@ -25,14 +26,9 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 _EMAIL = TypeAdapter(EmailStr)
 
 
-# No framing (clickjacking), no caching (the form carries a signed token), no referrer leaks.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+# No caching (the form carries a signed token); no framing, no referrer and the strict CSP come
+# with every HTML page of ours (api/headers.py).
+SECURITY_HEADERS = {"Content-Security-Policy": STRICT_CSP, "Cache-Control": "no-store"}
 _COMPANY_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
 
@@ -41,7 +37,7 @@ def _page(request: Request, template: str, status_code: int = 200, **context) ->
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code, headers=SECURITY_HEADERS)
 
 
-def _problem(request: Request, status_code: int, heading: str, message: str) -> HTMLResponse:
+def problem_page(request: Request, status_code: int, heading: str, message: str) -> HTMLResponse:
     return _page(request, "problem.html", status_code, heading=heading, message=message)
 
 
@@ -49,7 +45,10 @@ def _redirect_allowed(request: Request, redirect: str | None) -> bool:
     """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
     if redirect is None:
         return True
-    parts = urlsplit(redirect)
+    try:
+        parts = urlsplit(redirect)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
     return parts.scheme in ("https", "http") and f"{parts.scheme}://{parts.netloc}" in request.app.state.settings.sr_redirect_origins_or_default
 
 
@@ -63,10 +62,10 @@ def _form(request: Request, company_id: str, redirect: str | None, *, error: str
 
 def _bad_link(request: Request, company_id: str | None, redirect: str | None) -> HTMLResponse | None:
     """The page explains a malformed link from SR rather than answering JSON."""
-    if company_id is None or not _COMPANY_ID.match(company_id):
-        return _problem(request, 400, "This link is not valid", "The link does not name a SmartRecruiters company. Please start again from SmartRecruiters.")
+    if company_id is None or not _COMPANY_ID.fullmatch(company_id):  # fullmatch: `$` would allow a final newline
+        return problem_page(request, 400, "This link is not valid", "The link does not name a SmartRecruiters company. Please start again from SmartRecruiters.")
     if not _redirect_allowed(request, redirect):
-        return _problem(request, 400, "This link is not valid", "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.")
+        return problem_page(request, 400, "This link is not valid", "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.")
     return None
 
 

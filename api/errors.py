@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
@@ -19,6 +20,11 @@ log = logging.getLogger("assessments.api")
 def _body(message: str, code: str, errors: list[dict] | None = None) -> dict:
     # The shape of SmartRecruiters' ErrorResponse: {message, errors: [{code, message}]}.
     return {"message": message, "errors": errors or [{"code": code, "message": message}]}
+
+
+def error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Our error answer outside a route (the ASGI middleware of api/limits.py)."""
+    return JSONResponse(_body(message, code), status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -54,6 +60,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CompanyDisconnected)
     async def company_disconnected(_: Request, exc: CompanyDisconnected) -> JSONResponse:
         return JSONResponse(_body("This company has disconnected the integration", "DISCONNECTED"), 403)
+
+    @app.exception_handler(DataError)
+    async def unstorable_value(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value from the request (PostgreSQL: a NUL character in a JSON
+        # string). Logged by type only: the message quotes the SQL and its parameters.
+        log.warning("the store refused a value of the request (%s)", type(exc.orig).__name__)
+        return JSONResponse(_body("The request holds a value that cannot be stored", "INVALID_VALUE"), 400)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Request
@@ -33,7 +32,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     try:
         client_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error, or non-ASCII characters) or not UTF-8 (UnicodeDecodeError)
         return "", ""
     return unquote_plus(client_id), unquote_plus(secret)
 

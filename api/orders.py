@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Caller, smartrecruiters_caller
 from orders.catalog import UnknownPackage
-from orders.intake import InvitationRefused, InvitationUnavailable
+from orders.intake import InvitationRefused, InvitationUnavailable, TemporalUnavailable
 from smartrecruiters.models import (
     AssessmentPackageOrderRequest,
     InlineAssessmentPackageOrderRequest,
@@ -23,7 +23,11 @@ def _check_company(caller: Caller, company_id: str) -> None:
         raise HTTPException(403, "These credentials are not valid for this company")
 
 
-@router.post("/packages/orders", status_code=202, responses={404: {"description": "There is no package which was ordered"}})
+@router.post(
+    "/packages/orders",
+    status_code=202,
+    responses={404: {"description": "There is no package which was ordered"}, 503: {"description": "Temporarily unable to take the order; retry"}},
+)
 async def place_order(body: AssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
     _check_company(caller, body.companyId)
@@ -31,6 +35,8 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
         await request.app.state.intake.place(body)
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
+    except TemporalUnavailable:
+        raise HTTPException(503, "The service is temporarily unavailable; please retry", headers={"Retry-After": "5"}) from None
     return JSONResponse({}, status_code=202)
 
 

@@ -22,7 +22,7 @@ def _check_requester(requester: str | None) -> None:
         return
     try:
         parsed = json.loads(requester)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         parsed = None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("email"), str) or not parsed["email"]:
         raise HTTPException(400, "The requester header must be a JSON object with an email, such as {\"email\": \"…\"}")

@@ -11,6 +11,7 @@ A webhook is only a hint: the workflow reads the vendor's own state before actin
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 
@@ -77,7 +78,7 @@ def _parse(adapter: VendorAdapter, vendor: str, headers, raw_body: bytes) -> lis
     except WebhookRejected as err:
         log.warning("rejected %s webhook: %s", vendor, err)
         raise HTTPException(401, "Webhook signature rejected") from None
-    except WebhookUnreadable as err:
+    except (WebhookUnreadable, RecursionError) as err:  # RecursionError: JSON nested too deep for the parser
         log.warning("unreadable %s webhook: %s", vendor, err)
         raise HTTPException(400, "Webhook body is not a readable event") from None
 
@@ -115,13 +116,20 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
             accepted += 1
             continue
         handle = temporal.get_workflow_handle(workflow_id(order_id))
+        settings = request.app.state.settings
         try:
-            await handle.signal(AssessmentOrderWorkflow.vendor_event, event, rpc_timeout=request.app.state.settings.temporal_rpc_timeout)
+            # Bounded here too: the client's retries of an unreachable server outlast rpc_timeout.
+            await asyncio.wait_for(
+                handle.signal(AssessmentOrderWorkflow.vendor_event, event, rpc_timeout=settings.temporal_rpc_timeout),
+                timeout=settings.temporal_rpc_timeout_seconds,
+            )
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 # Finished or unknown order: nothing is waiting for this event any more.
                 log.info("%s webhook for an order that is not running", vendor)
                 continue
+            raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
+        except asyncio.TimeoutError:
             raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
         DELIVERED_EVENTS.remember(delivered)
         accepted += 1

@@ -25,6 +25,11 @@ class InvitationRefused(Exception):
     """The vendor refused to invite the candidate; retrying the same order will not help."""
 
 
+class TemporalUnavailable(Exception):
+    """Temporal did not answer within the RPC timeout; the order may or may not have started, and
+    SR's retry joins it either way."""
+
+
 class OrderIntake:
     def __init__(self, temporal: Client, catalog: Catalog, settings: Settings) -> None:
         self._temporal = temporal
@@ -34,12 +39,17 @@ class OrderIntake:
     async def place(self, request: AssessmentPackageOrderRequest) -> Order:
         """Start the order's workflow; a repeat of the same order joins the existing one."""
         order = await self._order(request, inline=False)
+        start = self._temporal.start_workflow(
+            AssessmentOrderWorkflow.run, order, rpc_timeout=self._settings.temporal_rpc_timeout, **self._start_options(order)
+        )
         try:
-            await self._temporal.start_workflow(
-                AssessmentOrderWorkflow.run, order, rpc_timeout=self._settings.temporal_rpc_timeout, **self._start_options(order)
-            )
+            # The client's own retries of an unreachable server outlast rpc_timeout (about 10 s,
+            # SR's own patience), so the timeout is kept here: SR gets a 503 in time, not a timeout.
+            await asyncio.wait_for(start, timeout=self._settings.temporal_rpc_timeout_seconds)
         except WorkflowAlreadyStartedError:
             pass  # the order ran and finished before; SR is retrying an order we already served
+        except asyncio.TimeoutError:
+            raise TemporalUnavailable("Temporal did not answer in time") from None
         return order
 
     async def place_inline(self, request: InlineAssessmentPackageOrderRequest) -> str:
@@ -54,7 +64,13 @@ class OrderIntake:
         except WorkflowAlreadyStartedError:
             # The order already finished: answer with the link it was given.
             handle = self._temporal.get_workflow_handle(workflow_id(order.order_id))
-            state = await handle.query(AssessmentOrderWorkflow.state, rpc_timeout=self._settings.temporal_rpc_timeout)
+            try:
+                state = await asyncio.wait_for(
+                    handle.query(AssessmentOrderWorkflow.state, rpc_timeout=self._settings.temporal_rpc_timeout),
+                    timeout=self._settings.temporal_rpc_timeout_seconds,
+                )
+            except asyncio.TimeoutError:
+                raise InvitationUnavailable("Temporal did not answer in time") from None
             if state.invitation is None:
                 raise InvitationRefused("the vendor could not invite the candidate") from None
             return state.invitation.test_url

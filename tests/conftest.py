@@ -10,11 +10,10 @@ import uuid
 import httpx
 import pytest
 
-from embedded import Stack
+from embedded import Stack, settings_on_free_ports
 from settings import Settings
 from store import Store
 from temporal_client import connect
-from tests.support.servers import free_port
 from tests.support.waiting import eventually
 
 # Short enough for a test to see it pass; the package is only used by the expiry test.
@@ -25,18 +24,8 @@ EXPIRY_DAYS = 8 / 86400  # eight seconds
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
     data_dir = tmp_path_factory.mktemp("stack")
-    api_port, sr_port, vendor_port = free_port(), free_port(), free_port()
-    settings = Settings(
-        data_dir=data_dir,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        api_port=api_port,
-        public_url=f"http://127.0.0.1:{api_port}",
-        sr_base_url=f"http://127.0.0.1:{sr_port}",
-        sandbox_vendor_url=f"http://127.0.0.1:{vendor_port}",
-        hackerrank_sim_url=f"http://127.0.0.1:{free_port()}",
-        checkr_sim_url=f"http://127.0.0.1:{free_port()}",
-        testgorilla_sim_url=f"http://127.0.0.1:{free_port()}",
+    settings = settings_on_free_ports(
+        data_dir,
         poll_interval_seconds=2,
         inline_order_timeout_seconds=5,
         package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},

@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         PollRequest,
         ReportTransfer,
         ResultUpdate,
-        SrStatus,
         SrUpdateRequest,
         StatusReading,
         TimelineEntry,

@@ -16,7 +16,6 @@ from simulators.testgorilla.app import create_app
 from simulators.testgorilla.config import TestGorillaSimConfig
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.servers import free_port, serve
-from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
 USER, PASSWORD = "api-user@example.com", "testgorilla-password"

@@ -1,0 +1,136 @@
+"""Hostile input refused before any route runs: oversized bodies (413), a NUL in the path or query
+(400), too many attempts at the token endpoint or the consent page from one address (429).
+
+All pure ASGI middleware, so nothing is parsed, buffered or looked up for a refused request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+from aiolimiter import AsyncLimiter
+from fastapi import FastAPI, HTTPException
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.consent import problem_page
+from api.errors import error_response
+from settings import Settings
+
+TOO_LARGE = "The request body is larger than this service accepts ({limit} bytes)"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` once a body without a Content-Length grows past the limit; FastAPI
+    lets HTTPExceptions from body reading through, so api/errors.py answers it in our shape."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, TOO_LARGE.format(limit=limit), headers={"Connection": "close"})
+
+
+class BodySizeLimit:
+    """413 for a body over `max_bytes`: at once by its Content-Length (never reading it), or as soon
+    as a chunked body grows past the limit while the route reads it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            refusal = error_response(413, TOO_LARGE.format(limit=self.max_bytes), "HTTP_413", headers={"Connection": "close"})
+            await refusal(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+class NulRefused:
+    """400 for a NUL character in the path or the query: never part of an id, a name or a token
+    here, and PostgreSQL cannot even compare one (the store would fail with a 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")):
+            await error_response(400, "The request's path or query holds a NUL character", "INVALID_VALUE")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+# The guarded routes and their buckets: one bucket per route family and client address, so a
+# burst at the consent page never holds up token requests from the same address.
+GUARDED: dict[tuple[str, str], str] = {
+    ("POST", "/oauth/token"): "token",
+    ("GET", "/integration"): "consent",
+    ("POST", "/integration"): "consent",
+}
+# Addresses remembered at most; the least recently seen is forgotten first (a fresh bucket).
+MAX_TRACKED_ADDRESSES = 10_000
+
+
+class AuthRateLimit:
+    """Per client address, a bucket of `per_minute` requests (a burst of as many), refilled evenly
+    over the minute. Beyond it: 429 with Retry-After, JSON for the token endpoint, the consent
+    page's own HTML page for the form."""
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        # A full bucket frees one request after 60 / per_minute seconds.
+        self.retry_after = str(max(1, math.ceil(60 / per_minute)))
+        self._buckets: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        bucket = GUARDED.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
+        if bucket is None or await self._admit(bucket, scope):
+            await self.app(scope, receive, send)
+            return
+        await self._refusal(bucket, scope)(scope, receive, send)
+
+    async def _admit(self, bucket: str, scope: Scope) -> bool:
+        client = scope.get("client")
+        key = (bucket, client[0] if client else "")
+        limiter = self._buckets.get(key)
+        if limiter is None:
+            limiter = self._buckets[key] = AsyncLimiter(self.per_minute, 60)
+            if len(self._buckets) > MAX_TRACKED_ADDRESSES:
+                self._buckets.popitem(last=False)
+        self._buckets.move_to_end(key)
+        if not limiter.has_capacity():
+            return False
+        await limiter.acquire()  # has capacity: returns at once
+        return True
+
+    def _refusal(self, bucket: str, scope: Scope):
+        message = "Too many requests from this address; please retry later"
+        headers = {"Retry-After": self.retry_after}
+        if bucket != "consent":
+            return error_response(429, message, "HTTP_429", headers=headers)
+        page = problem_page(Request(scope), 429, "Too many attempts", "Please wait a minute, then start again from SmartRecruiters.")
+        page.headers.update(headers)
+        return page
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Oversized bodies are refused first, then too many attempts, then NULs (add_middleware wraps outwards)."""
+    app.add_middleware(NulRefused)
+    app.add_middleware(AuthRateLimit, per_minute=settings.auth_requests_per_minute)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

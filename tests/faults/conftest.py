@@ -1,0 +1,120 @@
+"""Fixtures of the fault-injection suite.
+
+- `faults_stack`: an embedded stack of our own (Temporal dev server, worker, API, SR simulator,
+  sandbox vendor) on free ports, shared by this package only, so killing and restarting its
+  processes never disturbs the session stack the other tests use;
+- `faults_world` / `faults_temporal`: the outside world and a Temporal client for that stack;
+- `time_skipping`: Temporal's time-skipping test server, for outages of hours of workflow time;
+- `figures`: what each case measured, written to reports/faults.json (see figures.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from embedded import Stack, port_of, settings_on_free_ports
+from settings import Settings
+from temporal_client import connect
+from tests.conftest import World
+from tests.faults.figures import Figures
+
+# The components the faults need: the other vendors' simulators are not part of any case.
+COMPONENTS = (
+    ("sandbox-vendor", "sim-vendor", "sandbox_vendor_url"),
+    ("smartrecruiters-sim", "sim-smartrecruiters", "sr_base_url"),
+    ("worker", "worker", None),
+    ("api", "api", "public_url"),
+)
+REPORT = Path(__file__).resolve().parents[2] / "reports" / "faults.json"
+
+
+class FaultStack:
+    """An embedded stack whose processes a test may kill, stop and start again."""
+
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        self.settings = settings
+        self.stack = Stack(settings, headless_ui=True, log_dir=log_dir)
+
+    def start(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.stack.start_temporal()
+        for name, _, _ in COMPONENTS:
+            self.start_component(name)
+
+    def start_component(self, name: str) -> None:
+        [(subcommand, url_setting)] = [(sub, url) for n, sub, url in COMPONENTS if n == name]
+        port = port_of(getattr(self.settings, url_setting)) if url_setting else None
+        self.stack.start_component(name, subcommand, port)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash or the OOM killer would."""
+        self.stack.kill(name)
+
+    def stop_component(self, name: str, timeout: float = 15.0) -> None:
+        """SIGTERM and wait for the process to exit, as an operator's stop would."""
+        self.stack.stop_component(name, timeout)
+
+    def start_temporal(self) -> None:
+        """The dev server again, on the same SQLite file and port."""
+        self.stack.start_temporal()
+
+    def running(self, name: str) -> bool:
+        process = self.stack.processes.get(name)
+        return process is not None and process.poll() is None
+
+    def stop(self) -> None:
+        self.stack.stop()
+
+
+@pytest.fixture(scope="package")
+def faults_stack(tmp_path_factory) -> FaultStack:
+    data_dir = tmp_path_factory.mktemp("faults-stack")
+    settings = settings_on_free_ports(
+        data_dir,
+        poll_interval_seconds=2,
+        inline_order_timeout_seconds=5,
+        # Below the SR simulator's own 10 s timeout toward us, so SR sees our 503, not its timeout.
+        temporal_rpc_timeout_seconds=3,
+    )
+    running = FaultStack(settings, data_dir / "logs")
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="package")
+async def faults_temporal(faults_stack):
+    return await connect(faults_stack.settings)
+
+
+@pytest.fixture
+async def faults_world(faults_stack):
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)) as http:
+        yield World(faults_stack.settings, http)
+
+
+@pytest.fixture(scope="module")
+async def time_skipping():
+    """Temporal's time-skipping test server, with the workflow tests' data converter."""
+    server = Path(sys.executable).parent / "temporal-test-server"
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(server), data_converter=pydantic_data_converter
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture(scope="package")
+def figures() -> Figures:
+    collected = Figures(REPORT)
+    yield collected
+    collected.write()
+

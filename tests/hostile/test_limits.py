@@ -1,0 +1,181 @@
+"""Oversized bodies (413) and too many authentication attempts (429), refused before any route runs."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from settings import Settings
+from simulators.smartrecruiters.partner import order_request
+from tests.hostile.conftest import own_api
+from tests.support.waiting import eventually
+
+SMALL_LIMIT = 4096
+# Every route family that takes a body: SR's, the vendors', the consent form, the operators'.
+BODY_ROUTES = ["/packages/orders", "/packages/inline/orders", "/oauth/token", "/webhooks/sandbox", "/integration", "/admin/vendor-accounts"]
+
+
+async def raw_request(url: str, head: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send a request's head and only `body` (never the rest the head promises); read the answer."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        writer.write(head.encode() + b"\r\n" + body)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        headers = {}
+        while (line := await asyncio.wait_for(reader.readline(), 10)) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        content = await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), 10)
+        return int(status_line.split()[1]), headers, content
+    finally:
+        writer.close()
+
+
+def head(method: str, path: str, *lines: str) -> str:
+    return "".join(f"{line}\r\n" for line in (f"{method} {path} HTTP/1.1", "Host: test", *lines))
+
+
+def assert_our_413(status: int, body: bytes, limit: int) -> None:
+    assert status == 413
+    answer = json.loads(body)
+    assert str(limit) in answer["message"] and answer["errors"][0]["code"] == "HTTP_413"
+
+
+@pytest.mark.parametrize("path", BODY_ROUTES)
+async def test_a_declared_oversized_body_is_refused_before_it_is_sent(stack, path):
+    limit = stack.settings.max_request_bytes
+    started = time.monotonic()
+    status, headers, body = await raw_request(
+        stack.settings.public_url, head("POST", path, "Content-Type: application/json", f"Content-Length: {limit + 1}"), b"{" * 100
+    )
+    assert_our_413(status, body, limit)
+    assert headers["connection"] == "close"
+    assert time.monotonic() - started < 5  # answered without waiting for the promised bytes
+
+
+@pytest.fixture(scope="module")
+def small_limit_api(stack):
+    with own_api(stack.settings, max_request_bytes=SMALL_LIMIT) as url:
+        yield url
+
+
+@pytest.mark.parametrize("path", BODY_ROUTES)
+async def test_a_chunked_body_is_refused_as_it_grows_past_the_limit(small_limit_api, path):
+    """Chunks past the limit, and no end: the 413 comes while the body is still being read."""
+    chunk = b"a" * 1024
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(SMALL_LIMIT // len(chunk) + 1))
+    content_type = "application/x-www-form-urlencoded" if path in ("/oauth/token", "/integration") else "application/json"
+    status, _, body = await raw_request(small_limit_api, head("POST", path, f"Content-Type: {content_type}", "Transfer-Encoding: chunked"), chunks)
+    assert_our_413(status, body, SMALL_LIMIT)
+
+
+async def test_bodies_up_to_the_limit_reach_the_routes(small_limit_api):
+    async def chunked(size: int):
+        yield b" " * (size - 2)
+        yield b"{}"
+
+    async with httpx.AsyncClient(base_url=small_limit_api, timeout=30) as http:
+        at_limit = await http.post("/webhooks/sandbox", content=chunked(SMALL_LIMIT), headers={"Sandbox-Signature": "t=1,v1=00"})
+        declared = await http.post("/packages/orders", content=b" " * (SMALL_LIMIT - 2) + b"{}", headers={"Content-Type": "application/json"})
+        over = await http.post("/webhooks/sandbox", content=chunked(SMALL_LIMIT + 1))
+    assert at_limit.status_code == 401  # the route ran: the signature is what is wrong
+    assert declared.status_code == 401  # the route ran: no bearer token
+    assert over.status_code == 413
+
+
+def test_real_orders_and_webhooks_fit_the_default_limit_a_hundred_times_over():
+    limit = Settings().max_request_bytes
+    candidate = {"id": "c" * 36, "email": "a" * 64 + "@example.com", "first_name": "F" * 100, "last_name": "L" * 100, "job": {"id": "j" * 36, "title": "T" * 200}}
+    config = SimpleNamespace(public_url="https://api.smartrecruiters.com")  # all order_request reads
+    orders = [order_request(config, kind, "o" * 36, candidate, "skills-fullstack", "c" * 64) for kind in ("manual", "inline")]
+    webhook = {"id": "evt_" + "e" * 32, "type": "invitation.completed", "data": {"invitation_id": "i" * 36, "reference": "o" * 36, "status": "completed"}}
+    largest = max(len(json.dumps(body).encode()) for body in [*orders, webhook])
+    assert largest * 100 < limit, largest
+
+
+# --- rate limits ----------------------------------------------------------------------------
+
+PER_MINUTE = 30  # a bucket of 30, one more every 2 s
+
+
+@pytest.fixture
+def tight_api(stack):
+    """A fresh API (fresh buckets) allowing PER_MINUTE attempts per minute and address."""
+    with own_api(stack.settings, auth_requests_per_minute=PER_MINUTE) as url:
+        yield url
+
+
+def token_form(settings: Settings) -> dict:
+    return {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}
+
+
+async def until_refused(send) -> tuple[list[httpx.Response], httpx.Response]:
+    """Send until the first 429: (the answers before it, the 429). The bucket holds PER_MINUTE and
+    refills meanwhile, so on a slow machine a few more may pass: as many as the time allows."""
+    started, admitted = time.monotonic(), []
+    while (answer := await send()).status_code != 429:
+        admitted.append(answer)
+        assert len(admitted) <= 2 * PER_MINUTE, "never refused"
+    refilled = (time.monotonic() - started) * PER_MINUTE / 60
+    assert PER_MINUTE <= len(admitted) <= PER_MINUTE + refilled + 1
+    return admitted, answer
+
+
+async def test_token_requests_beyond_the_rate_get_429_with_retry_after(tight_api, stack):
+    async with httpx.AsyncClient(base_url=tight_api, timeout=30) as http:
+
+        async def ask():
+            return await http.post("/oauth/token", data=token_form(stack.settings))
+
+        admitted, refused = await until_refused(ask)
+        other_routes = await http.get("/healthz")
+
+        assert {a.status_code for a in admitted} == {200}
+        assert refused.headers["retry-after"] == "2"
+        assert refused.json()["errors"][0]["code"] == "HTTP_429" and "Too many requests" in refused.json()["message"]
+        assert stack.settings.partner_client_secret.get_secret_value() not in refused.text
+        assert other_routes.status_code == 200
+
+        async def admitted_again():
+            return (await ask()).status_code == 200
+
+        await eventually(admitted_again, timeout=10, what="the bucket to refill")
+
+
+async def test_the_consent_page_beyond_the_rate_is_a_429_page(tight_api):
+    async with httpx.AsyncClient(base_url=tight_api, timeout=30) as http:
+        sent = itertools.count()
+
+        async def get_or_post():  # GET and POST share the bucket
+            if next(sent) % 2:
+                return await http.post("/integration", data={"companyId": "acme", "token": "ett_x", "email": "a@example.com"})
+            return await http.get("/integration", params={"companyId": "acme"})
+
+        admitted, refused = await until_refused(get_or_post)
+        also_refused = await get_or_post()
+        token = await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"})
+
+    assert {a.status_code for a in admitted} == {200, 400}  # the form, and the form's refusal of a post without its cookie
+    for answer in (refused, also_refused):
+        assert answer.status_code == 429 and answer.headers["retry-after"] == "2"
+        assert answer.headers["content-type"].startswith("text/html") and "Too many attempts" in answer.text
+        assert answer.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert token.status_code == 401  # the token endpoint's bucket is its own
+
+
+async def test_each_client_address_has_its_own_bucket(tight_api, stack):
+    async with (
+        httpx.AsyncClient(base_url=tight_api, timeout=30) as first,
+        httpx.AsyncClient(base_url=tight_api, timeout=30, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")) as second,
+    ):
+        await until_refused(lambda: first.post("/oauth/token", data=token_form(stack.settings)))
+        assert (await second.post("/oauth/token", data=token_form(stack.settings))).status_code == 200
