@@ -1,0 +1,148 @@
+"""Benchmark 2, end to end: orders from SR's POST to COMPLETED at SR, against a bare SDK workflow.
+
+`python -m bench.end_to_end [--orders 200] [--concurrency 20]` starts the whole embedded stack
+(Temporal, worker, API, SR simulator, sandbox vendor). Ours: the SR simulator places each order
+(`POST /packages/orders` to our API); as soon as the vendor has the invitation, the candidate
+completes it at once; the vendor's webhook, the result, the report and `COMPLETED` follow. The
+bare baseline, run on the same Temporal server by a worker in this process: a workflow of the same
+shape (as many activities, one signal) whose activities do nothing. Times come from the SR
+simulator's request log, so polling here adds nothing to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from temporalio import activity, workflow
+from temporalio.worker import Worker
+
+from bench.stack import running
+from temporal_client import connect
+
+# Our happy path: invite, PENDING, poll (cancelled by the webhook), status read, result, report, COMPLETED.
+ACTIVITIES_BEFORE_SIGNAL, ACTIVITIES_AFTER_SIGNAL = 3, 4
+
+
+@activity.defn
+async def nothing() -> None:
+    """A no-op activity body."""
+
+
+@workflow.defn
+class BareOrder:
+    """The order workflow's shape without its work."""
+
+    def __init__(self) -> None:
+        self._completed = False
+
+    @workflow.run
+    async def run(self) -> None:
+        for _ in range(ACTIVITIES_BEFORE_SIGNAL):
+            await workflow.execute_activity(nothing, start_to_close_timeout=timedelta(seconds=30))
+        await workflow.wait_condition(lambda: self._completed)
+        for _ in range(ACTIVITIES_AFTER_SIGNAL):
+            await workflow.execute_activity(nothing, start_to_close_timeout=timedelta(seconds=30))
+
+    @workflow.signal
+    def vendor_event(self) -> None:
+        self._completed = True
+
+
+async def run_ours(stack, http: httpx.AsyncClient, orders: int, concurrency: int) -> tuple[float, list[float], list[float]]:
+    """Wall seconds from the first placement to the last COMPLETED, per-order end-to-end and webhook-to-result seconds."""
+    sr, vendor = stack.settings.sr_base_url, stack.settings.sandbox_vendor_url
+    placed_at: dict[str, float] = {}
+    completed_at_vendor: dict[str, float] = {}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            candidate = (await http.post(f"{sr}/__sim/candidates", json={"first_name": "Ada", "last_name": "Bench", "email": f"b-{uuid.uuid4().hex[:8]}@example.com"})).json()
+            began = time.time()
+            order = (await http.post(f"{sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": "logic-quiz", "kind": "manual"})).json()
+            order_id = order["order_id"]
+            placed_at[order_id] = began
+        while (await http.post(f"{vendor}/control/orders/{order_id}/complete", json={"score": 80})).status_code != 200:
+            await asyncio.sleep(0.05)  # the invitation is not there yet: a retry, not synchronisation
+        completed_at_vendor[order_id] = time.time()
+
+    await asyncio.gather(*(one() for _ in range(orders)))
+    completed_at_sr = await wait_for_results(http, sr, set(placed_at))
+    wall = max(completed_at_sr.values()) - min(placed_at.values())
+    end_to_end = [completed_at_sr[o] - placed_at[o] for o in placed_at]
+    webhook_to_result = [completed_at_sr[o] - completed_at_vendor[o] for o in placed_at]
+    return wall, end_to_end, webhook_to_result
+
+
+async def wait_for_results(http: httpx.AsyncClient, sr: str, order_ids: set[str], timeout: float = 600.0) -> dict[str, float]:
+    """When SR received each order's COMPLETED, from the SR simulator's request log."""
+    give_up = time.monotonic() + timeout
+    while True:
+        log = (await http.get(f"{sr}/__sim/requests", params={"path_contains": "/results"})).json()
+        done = {}
+        for request in log:
+            order_id = request["path"].split("/orders/")[-1].split("/")[0]
+            if order_id in order_ids and request["method"] == "PATCH" and (request.get("json") or {}).get("status") == "COMPLETED":
+                done.setdefault(order_id, datetime.fromisoformat(request["at"]).timestamp())
+        if len(done) == len(order_ids) or time.monotonic() > give_up:
+            return done
+        await asyncio.sleep(0.5)  # the log is polled; the times come from it, not from this loop
+
+
+async def run_bare(client, orders: int, concurrency: int) -> tuple[float, list[float]]:
+    task_queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one() -> None:
+        async with gate:
+            began = time.time()
+            handle = await client.start_workflow(BareOrder.run, id=f"bare-{uuid.uuid4()}", task_queue=task_queue)
+            await handle.signal(BareOrder.vendor_event)
+            await handle.result()
+            latencies.append(time.time() - began)
+
+    async with Worker(client, task_queue=task_queue, workflows=[BareOrder], activities=[nothing]):
+        began = time.time()
+        await asyncio.gather(*(one() for _ in range(orders)))
+        return time.time() - began, latencies
+
+
+def p(values: list[float], share: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+async def main(orders: int, concurrency: int) -> None:
+    with running(("sandbox-vendor", "smartrecruiters-sim", "worker", "api")) as stack:
+        client = await connect(stack.settings)
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency * 2)) as http:
+            await run_ours(stack, http, 5, 5)  # warm-up (not counted)
+            await run_bare(client, 5, 5)
+            bare_wall, bare_latencies = await run_bare(client, orders, concurrency)
+            ours_wall, ours_latencies, webhook_to_result = await run_ours(stack, http, orders, concurrency)
+
+    table = Table(title=f"End to end: {orders} orders, {concurrency} at a time, the candidate completing at once")
+    for column in ("path", "orders/s", "p50 s", "p99 s"):
+        table.add_column(column, justify="right")
+    table.add_row("ours: SR → API → workflow → vendor → SR", f"{orders / ours_wall:.1f}", f"{p(ours_latencies, 0.5):.2f}", f"{p(ours_latencies, 0.99):.2f}")
+    table.add_row("bare SDK workflow, same shape", f"{orders / bare_wall:.1f}", f"{p(bare_latencies, 0.5):.2f}", f"{p(bare_latencies, 0.99):.2f}")
+    console = Console(width=140)
+    console.print(table)
+    console.print(f"throughput ratio ours / bare: [bold]{bare_wall / ours_wall:.2f}[/bold] (goal ≥ 0.5)")
+    console.print(f"webhook to result posted: p50 [bold]{p(webhook_to_result, 0.5):.2f} s[/bold], p99 {p(webhook_to_result, 0.99):.2f} s (goal p50 ≤ 1 s)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=20)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.orders, arguments.concurrency))
