@@ -123,15 +123,19 @@ class Simulator:
     # --- request record ------------------------------------------------------------------
 
     def record_request(
-        self, method: str, path: str, status: int, content_type: str | None, body: bytes
+        self, method: str, path: str, status: int, content_type: str | None, body: bytes,
+        *, received_at: str | None = None, client_id: str | None = None,
     ) -> None:
+        """One partner request: when it arrived and was answered (`at`), and whose credential it used."""
         request_id = uuid.uuid4().hex
         self._store.put(
             "request",
             request_id,
             {
                 "id": request_id,
+                "received_at": received_at or _now(),
                 "at": _now(),
+                "client_id": client_id,
                 "method": method,
                 "path": path,
                 "status": status,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime, timezone
 from typing import Annotated, Any, Awaitable, Callable
 from urllib.parse import quote
 
@@ -86,6 +87,7 @@ async def record_and_inject_faults(
     if not path.startswith(RECORDED_PATH_PREFIXES):
         return await call_next(request)
     simulator: Simulator = request.app.state.simulator
+    received_at = datetime.now(timezone.utc).isoformat()
     body = await request.body()
     fault = simulator.faults.take(request.method, path)
     if fault is not None:
@@ -95,9 +97,12 @@ async def record_and_inject_faults(
         response = await call_next(request)
     else:
         response = fault.response()
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    grant = simulator.token_grant(token.strip()) if scheme.lower() == "bearer" else None
     simulator.record_request(
-        request.method, path, response.status_code, request.headers.get("content-type"), body
-    )
+        request.method, path, response.status_code, request.headers.get("content-type"), body,
+        received_at=received_at, client_id=grant.client_id if grant else None,
+    )  # fmt: skip
     return response
 
 
