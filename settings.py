@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_tls_server_ca: Path | None = None
     temporal_api_key: SecretStr | None = None
+    # Where the worker serves Prometheus metrics (Temporal SDK's and ours), e.g. 0.0.0.0:9464;
+    # unset, none are served.
+    worker_metrics_address: str | None = None
     # AES-256-GCM keys for workflow payloads (candidate data in Temporal), `id:base64-key`,
     # comma-separated: the first encrypts, all decrypt (rotation). `python -m codec` makes one.
     payload_keys: SecretStr = SecretStr(EMBEDDED_PAYLOAD_KEY)

@@ -47,6 +47,10 @@ def peer_errors(*, credentials_of_vendor_account: bool = False) -> Iterator[None
     try:
         yield
     except PeerError as err:
+        if not isinstance(err, CallDeferred):
+            activity.metric_meter().create_counter("assessment_peer_errors", "Failed calls to SR and vendors, by peer and HTTP status").add(
+                1, {"peer": err.peer, "status": str(err.status or "no answer")}
+            )
         if credentials_of_vendor_account and err.status in (401, 403):
             activity.logger.error("%s refused the vendor account's credentials; fix the account (orders wait)", err.peer)
             raise ApplicationError(str(err), type="VendorCredentialsRefused", next_retry_delay=CREDENTIALS_REFUSED_RETRY) from None

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from embedded import Stack, settings_on_free_ports
+from embedded import Stack, free_port, settings_on_free_ports
 from settings import Settings
 from store import Store
 from temporal_client import connect
@@ -30,6 +30,7 @@ def stack(tmp_path_factory) -> Stack:
         inline_order_timeout_seconds=5,
         package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},
         admin_api_key="test-admin-key",
+        worker_metrics_address=f"127.0.0.1:{free_port()}",
     )
     running = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
     try:

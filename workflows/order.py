@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         PollRequest,
         ReportTransfer,
         ResultUpdate,
+        SrStatus,
         SrUpdateRequest,
         StatusReading,
         TimelineEntry,
@@ -72,6 +73,7 @@ class AssessmentOrderWorkflow:
             self._state.finished = True
             self._set_status("CANCELLED")
             self._note("Order cancelled")
+            self._count_ending("CANCELLED")
             raise
 
     async def _follow(self, vendor_ref: VendorRef, order: Order) -> OrderState:
@@ -145,6 +147,9 @@ class AssessmentOrderWorkflow:
             return None
         self._state.invitation = invitation
         self._state.vendor_status = VendorStatus.INVITED
+        _meter().create_histogram_timedelta("assessment_time_to_invite", "From the order to the vendor's invitation", "ms").record(
+            workflow.now() - workflow.info().start_time, self._labels()
+        )
         self._note(f"Candidate invited at {order.vendor}")
         return VendorRef(vendor=order.vendor, vendor_account_id=order.vendor_account_id, ref=invitation.vendor_ref)
 
@@ -195,7 +200,9 @@ class AssessmentOrderWorkflow:
             done, _ = await workflow.wait([poll, hint], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED)
             if poll in done:
                 try:
-                    return poll.result()
+                    reading = poll.result()
+                    self._count_news("poll")
+                    return reading
                 except ActivityError as err:
                     if err.retry_state != RetryState.TIMEOUT:
                         return StatusReading(status=VendorStatus.FAILED)  # the vendor refused us
@@ -206,6 +213,7 @@ class AssessmentOrderWorkflow:
         if hint not in done:
             return None
         self._unhandled_hints = 0
+        self._count_news("webhook")
         return await self._read_status(vendor_ref)
 
     def _time_left(self) -> float:
@@ -275,7 +283,24 @@ class AssessmentOrderWorkflow:
         await self._tell_smartrecruiters(update)
         self._state.finished = True
         self._note(note)
+        self._count_ending(update.status.value)
+        if update.status == SrStatus.COMPLETED:
+            _meter().create_histogram_timedelta("assessment_time_to_result", "From the order to its result posted at SR", "ms").record(
+                workflow.now() - workflow.info().start_time, self._labels()
+            )
         return self._state
+
+    # --- metrics (replay-safe: the SDK records them only when the code runs for the first time) ---
+
+    def _labels(self) -> dict[str, str]:
+        return {"vendor": self._state.order.vendor}
+
+    def _count_news(self, source: str) -> None:
+        """How the order learnt of a vendor change: a webhook, or the polling fallback."""
+        _meter().create_counter("assessment_vendor_news", "Vendor status changes noticed, by how").add(1, self._labels() | {"source": source})
+
+    def _count_ending(self, how: str) -> None:
+        _meter().create_counter("assessment_orders_ended", "Orders ended, by how SR saw them end").add(1, self._labels() | {"ending": how})
 
     async def _tell_smartrecruiters(self, update: ResultUpdate, *, progress: bool = False) -> None:
         """Post an update to SR. A refused progress update is noted and the order goes on; a
@@ -339,6 +364,10 @@ def initial_search_attributes(order: Order) -> TypedSearchAttributes:
             SearchAttributePair(visibility.COMPANY, order.company_id),
         ]
     )
+
+
+def _meter():
+    return workflow.metric_meter()
 
 
 async def _stop(*waits: asyncio.Future) -> None:
