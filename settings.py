@@ -150,11 +150,14 @@ class Settings(BaseSettings):
             raise RuntimeError(f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own")
 
     @property
+    def ui_codec_capability(self) -> str:
+        """The secret part of the Temporal UI's codec URL (the UI cannot send our bearer key),
+        derived from the signing key, so whoever may open the UI may read orders."""
+        return hmac.new(self.token_signing_key.get_secret_value().encode(), b"temporal-ui-codec", hashlib.sha256).hexdigest()[:40]
+
+    @property
     def ui_codec_endpoint(self) -> str:
-        """The codec endpoint the Temporal UI is given: a capability URL (the UI cannot send our
-        bearer key), derived from the signing key, so whoever may open the UI may read orders."""
-        capability = hmac.new(self.token_signing_key.get_secret_value().encode(), b"temporal-ui-codec", hashlib.sha256).hexdigest()[:40]
-        return f"{self.public_url.rstrip('/')}/codec/ui/{capability}"
+        return f"{self.public_url.rstrip('/')}/codec/ui/{self.ui_codec_capability}"
 
     @property
     def codec_cors_origins_or_default(self) -> list[str]:

@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from store import CompanyConnection, IssuedToken, TriggerToken, VendorAccount
-from vendors.registry import ADAPTER_FACTORIES
+from vendors.registry import ADAPTERS as ADAPTER_KINDS
 
 # The vendor adapters this service has.
-ADAPTERS = tuple(ADAPTER_FACTORIES)
+ADAPTERS = tuple(ADAPTER_KINDS)
 # Longer than anyone means; keeps an order of magnitude typo (3650 → 36500) from passing.
 MAX_TOKEN_DAYS = 3650
 ONCE_NOTICE = "Copy this token now: it is shown only once and cannot be shown again."

@@ -14,32 +14,29 @@ from __future__ import annotations
 import hmac
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from api.admin import DISABLED
+from api.admin import require_admin
 from codec import PayloadKeyError
 
 router = APIRouter(prefix="/codec", tags=["Operations"])
 Direction = Literal["encode", "decode"]
 
 
-@router.post("/{direction}", summary="Encode or decode Temporal payloads (admin key as bearer token)")
+@router.post(
+    "/{direction}",
+    summary="Encode or decode Temporal payloads (admin key as bearer token)",
+    dependencies=[Depends(require_admin)],
+)
 async def with_admin_key(direction: Direction, request: Request) -> Response:
-    key = request.app.state.settings.admin_api_key
-    expected = key.get_secret_value().encode() if key is not None else b""
-    if not expected:
-        raise HTTPException(503, DISABLED)
-    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode("utf-8", "replace"), expected):
-        raise HTTPException(401, "A valid admin API key is required as a bearer token", headers={"WWW-Authenticate": "Bearer"})
     return await _convert(direction, request)
 
 
 @router.post("/ui/{capability}/{direction}", summary="Encode or decode Temporal payloads for the Temporal UI")
 async def for_the_ui(capability: str, direction: Direction, request: Request) -> Response:
-    expected = request.app.state.settings.ui_codec_endpoint.rsplit("/", 1)[1].encode()
+    expected = request.app.state.settings.ui_codec_capability.encode()
     if not hmac.compare_digest(capability.encode("utf-8", "replace"), expected):
         raise HTTPException(404, "Not Found")
     return _cors(request, await _convert(direction, request))

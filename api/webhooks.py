@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from orders.models import VendorEvent
 from orders.visibility import workflow_id
 from vendors.base import ParsedWebhook, Push, VendorAdapter, WebhookRejected, WebhookUnreadable
-from vendors.registry import CAPABILITIES, UnknownAdapter
+from vendors.registry import ADAPTERS, UnknownAdapter
 from vendors.webhooks import ReplayGuard
 from workflows.order import AssessmentOrderWorkflow
 
@@ -58,8 +58,8 @@ async def receive_account_webhook(vendor: str, account_id: str, request: Request
 @router.post("/webhooks/{vendor}/orders/{order_id}", status_code=202)
 async def receive_order_webhook(vendor: str, order_id: str, request: Request):
     """A vendor's report on one order, authenticated by the bearer token we gave it for that order."""
-    capabilities = CAPABILITIES.get(vendor)
-    if capabilities is None or capabilities.push != Push.PER_ORDER_URL:
+    kind = ADAPTERS.get(vendor)
+    if kind is None or kind.capabilities.push != Push.PER_ORDER_URL:
         raise HTTPException(404, "This vendor does not push per order")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not request.app.state.vendors.callback_valid(order_id, token.strip()):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import time
 import uuid
 from datetime import datetime
@@ -24,6 +23,7 @@ from rich.table import Table
 from temporalio.worker import Worker
 
 from bench.bare import BareOrder, nothing
+from bench.intake import percentile
 from bench.stack import running
 from temporal_client import connect
 
@@ -112,10 +112,6 @@ async def run_bare(client, orders: int, concurrency: int) -> tuple[float, list[f
         return time.time() - began, latencies
 
 
-def p(values: list[float], share: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
-
-
 async def main(orders: int, concurrency: int) -> None:
     with running(("sandbox-vendor", "smartrecruiters-sim", "worker", "api")) as stack:
         client = await connect(stack.settings)
@@ -129,8 +125,8 @@ async def main(orders: int, concurrency: int) -> None:
     table = Table(title=f"End to end: {orders} orders, {concurrency} at a time, the candidate completing at once")
     for column in ("path", "orders/s", "p50 s", "p99 s"):
         table.add_column(column, justify="right")
-    table.add_row("ours: SR → API → workflow → vendor → SR", f"{orders / ours_wall:.1f}", f"{p(ours_latencies, 0.5):.2f}", f"{p(ours_latencies, 0.99):.2f}")
-    table.add_row("bare SDK workflow, same shape", f"{orders / bare_wall:.1f}", f"{p(bare_latencies, 0.5):.2f}", f"{p(bare_latencies, 0.99):.2f}")
+    table.add_row("ours: SR → API → workflow → vendor → SR", f"{orders / ours_wall:.1f}", f"{percentile(ours_latencies, 0.5):.2f}", f"{percentile(ours_latencies, 0.99):.2f}")
+    table.add_row("bare SDK workflow, same shape", f"{orders / bare_wall:.1f}", f"{percentile(bare_latencies, 0.5):.2f}", f"{percentile(bare_latencies, 0.99):.2f}")
     console = Console(width=140)
     console.print(table)
     console.print(f"throughput ratio ours / bare: [bold]{bare_wall / ours_wall:.2f}[/bold] (goal ≥ 0.5)")
@@ -138,7 +134,7 @@ async def main(orders: int, concurrency: int) -> None:
         f"4. SR limits, per credential: at most {sr_rate} requests arriving in any second (limit 10) and {sr_in_flight} in flight (limit 8);"
         " every order costs SR 3 calls"
     )
-    console.print(f"webhook to result posted: p50 [bold]{p(webhook_to_result, 0.5):.2f} s[/bold], p99 {p(webhook_to_result, 0.99):.2f} s (goal p50 ≤ 1 s)")
+    console.print(f"webhook to result posted: p50 [bold]{percentile(webhook_to_result, 0.5):.2f} s[/bold], p99 {percentile(webhook_to_result, 0.99):.2f} s (goal p50 ≤ 1 s)")
 
 
 if __name__ == "__main__":

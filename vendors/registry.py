@@ -32,27 +32,28 @@ class CompanyDisconnected(PermissionError):
     """The company disconnected the integration: it orders nothing any more."""
 
 
-ADAPTER_FACTORIES: dict[str, Callable[[Settings, dict], VendorAdapter]] = {
-    "sandbox": sandbox.from_account,
-    "hackerrank": hackerrank.from_account,
-    "checkr": checkr.from_account,
-    "testgorilla": testgorilla.from_account,
-}
-# What each adapter's vendor can do, known without building an adapter (e.g. how it pushes).
-CAPABILITIES: dict[str, Capabilities] = {
-    "sandbox": sandbox.SandboxVendor.capabilities,
-    "hackerrank": hackerrank.HackerRankVendor.capabilities,
-    "checkr": checkr.CheckrVendor.capabilities,
-    "testgorilla": testgorilla.TestGorillaVendor.capabilities,
+@dataclass(frozen=True)
+class AdapterKind:
+    """An adapter this deployment has: how to build it for an account, and what its vendor can do."""
+
+    build: Callable[[Settings, dict], VendorAdapter]
+    capabilities: Capabilities
+
+
+ADAPTERS: dict[str, AdapterKind] = {
+    "sandbox": AdapterKind(sandbox.from_account, sandbox.SandboxVendor.capabilities),
+    "hackerrank": AdapterKind(hackerrank.from_account, hackerrank.HackerRankVendor.capabilities),
+    "checkr": AdapterKind(checkr.from_account, checkr.CheckrVendor.capabilities),
+    "testgorilla": AdapterKind(testgorilla.from_account, testgorilla.TestGorillaVendor.capabilities),
 }
 
 
 def build_adapter(settings: Settings, adapter: str, credentials: dict) -> VendorAdapter:
     """The adapter for an account; UnknownAdapter if the name or the credentials cannot make one."""
-    if adapter not in ADAPTER_FACTORIES:
+    if adapter not in ADAPTERS:
         raise UnknownAdapter(f"no adapter named {adapter!r}")
     try:
-        return ADAPTER_FACTORIES[adapter](settings, credentials)
+        return ADAPTERS[adapter].build(settings, credentials)
     except KeyError as err:
         raise UnknownAdapter(f"the {adapter} credentials lack {err.args[0]!r}") from None
     except CredentialsUnusable as err:  # our adapters' own words: they name fields, never values

@@ -10,19 +10,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from embedded import Stack, port_of, settings_on_free_ports
 from settings import Settings
 from temporal_client import connect
 from tests.conftest import World
 from tests.faults.figures import Figures
+from tests.support.temporal_test_server import time_skipping as time_skipping_server
 
 # The components the faults need: the other vendors' simulators are not part of any case.
 COMPONENTS = (
@@ -104,12 +102,8 @@ async def faults_world(faults_stack):
 @pytest.fixture(scope="module")
 async def time_skipping():
     """Temporal's time-skipping test server, with the workflow tests' data converter."""
-    server = Path(sys.executable).parent / "temporal-test-server"
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(server), data_converter=pydantic_data_converter
-    )
-    yield environment
-    await environment.shutdown()
+    async with time_skipping_server() as environment:
+        yield environment
 
 
 @pytest.fixture(scope="package")

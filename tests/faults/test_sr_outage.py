@@ -18,12 +18,10 @@ import httpx
 import pytest
 
 from orders.models import VendorStatus
-from simulators.smartrecruiters.app import create_app
-from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 from smartrecruiters.client import SmartRecruitersClient
 from tests.faults.ledger import accepted_patch_times, all_show, complete_at_vendor, now, place_order, since, sr_orders, tally
 from tests.faults.scripted import AttemptLog, FlakyVendor, Peers, an_order, start
-from tests.support.servers import free_port, serve
+from tests.support.servers import smartrecruiters_alone
 from tests.support.waiting import eventually
 
 OUTAGE = timedelta(hours=2)
@@ -35,13 +33,7 @@ OUTAGE_ANSWERS = ({"status": 500}, {"status": 429, "retry_after": int(RETRY_AFTE
 @pytest.fixture(scope="module")
 def sr_sim(tmp_path_factory):
     """The SR simulator on its own; its partner (our API) is not needed and unreachable."""
-    port = free_port()
-    config = SmartRecruitersSimConfig(
-        public_url=f"http://127.0.0.1:{port}", database_path=tmp_path_factory.mktemp("sr-outage") / "sr.db",
-        client_id="our-id", client_secret="our-secret",
-        partner_api_url="http://127.0.0.1:9", partner_client_id="x", partner_client_secret="y",
-    )  # fmt: skip
-    with serve(create_app(config), port) as url:
+    with smartrecruiters_alone(tmp_path_factory.mktemp("sr-outage")) as (url, config):
         yield url, config
 
 

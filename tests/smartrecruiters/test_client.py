@@ -11,21 +11,13 @@ import pytest
 from fastapi import FastAPI
 
 from peers import PeerError
-from simulators.smartrecruiters.app import create_app
-from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 from smartrecruiters.client import SmartRecruitersClient
-from tests.support.servers import free_port, serve
+from tests.support.servers import serve, smartrecruiters_alone
 
 
 @pytest.fixture(scope="module")
 def sr(tmp_path_factory):
-    port = free_port()
-    config = SmartRecruitersSimConfig(
-        public_url=f"http://127.0.0.1:{port}", database_path=tmp_path_factory.mktemp("sr") / "sr.db",
-        client_id="our-id", client_secret="our-secret",
-        partner_api_url="http://127.0.0.1:9", partner_client_id="x", partner_client_secret="y",
-    )  # fmt: skip
-    with serve(create_app(config), port) as url:
+    with smartrecruiters_alone(tmp_path_factory.mktemp("sr")) as (url, _):
         yield url
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from pathlib import Path
 from typing import Iterator
 
 import uvicorn
 
 from embedded import free_port
+from simulators.smartrecruiters.app import create_app
+from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 
 
 @contextlib.contextmanager
@@ -31,3 +34,17 @@ def serve(app, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def smartrecruiters_alone(data_dir: Path) -> Iterator[tuple[str, SmartRecruitersSimConfig]]:
+    """The SR simulator on its own: our SR client talks to it; its partner (our API) is unreachable."""
+
+    port = free_port()
+    config = SmartRecruitersSimConfig(
+        public_url=f"http://127.0.0.1:{port}", database_path=data_dir / "sr.db",
+        client_id="our-id", client_secret="our-secret",
+        partner_api_url="http://127.0.0.1:9", partner_client_id="x", partner_client_secret="y",
+    )  # fmt: skip
+    with serve(create_app(config), port) as url:
+        yield url, config

@@ -6,16 +6,13 @@ client; everything else (timers, retries, signals, updates, cancellation) is rea
 
 from __future__ import annotations
 
-import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from temporalio.client import WithStartWorkflowOperation, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -34,6 +31,7 @@ from orders.models import (
 )
 from peers import PeerError
 from vendors.base import OrderCallback, Report
+from tests.support.temporal_test_server import time_skipping
 from workflows.order import AssessmentOrderWorkflow
 
 POLL_HOURS = 1
@@ -41,12 +39,8 @@ POLL_HOURS = 1
 
 @pytest.fixture(scope="module")
 async def env():
-    server = Path(sys.executable).parent / "temporal-test-server"
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(server), data_converter=pydantic_data_converter
-    )
-    yield environment
-    await environment.shutdown()
+    async with time_skipping() as environment:
+        yield environment
 
 
 @dataclass
