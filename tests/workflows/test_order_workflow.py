@@ -37,8 +37,10 @@ from workflows.order import AssessmentOrderWorkflow
 POLL_HOURS = 1
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def env():
+    # A server per test: a workflow a finished test leaves behind (an activity its stopped
+    # worker never completes) would otherwise hold the next test's clock still.
     async with time_skipping() as environment:
         yield environment
 
