@@ -24,7 +24,12 @@ console = Console()
 
 
 def _serve(asgi_app, host: str, port: int) -> None:
-    uvicorn.run(asgi_app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10)
+    import telemetry
+
+    telemetry.configure_logging(get_settings())
+    # log_config=None: uvicorn's own lines go through ours. Its access lines (INFO) stay off: each
+    # would log a URL with its query string, and the traces have the requests.
+    uvicorn.run(asgi_app, host=host, port=port, log_config=None, log_level="warning", timeout_graceful_shutdown=10)
 
 
 @app.command()
@@ -33,6 +38,8 @@ def run() -> None:
     from embedded import Stack, seed
 
     settings = get_settings()
+    if "log_format" not in settings.model_fields_set:  # a developer reads these lines in a terminal
+        settings = settings.model_copy(update={"log_format": "text"})
     stack = Stack(settings)
     console.print("[bold]Starting the embedded stack…[/bold]")
     try:
@@ -87,10 +94,13 @@ def worker() -> None:
 @app.command()
 def api() -> None:
     """Run the partner API that SmartRecruiters and vendors call."""
+    import telemetry
     from api.app import create_app
 
     settings = get_settings()
-    _serve(create_app(settings), settings.api_host, settings.api_port)
+    partner_api = create_app(settings)
+    telemetry.configure_tracing(settings, "assessments-api", partner_api)
+    _serve(partner_api, settings.api_host, settings.api_port)
 
 
 @app.command("sim-smartrecruiters")

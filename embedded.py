@@ -87,6 +87,15 @@ class Stack:
         self.start_component("worker", "worker")
         self.start_component("api", "api", self.settings.api_port)
 
+    def start_order_path(self) -> None:
+        """Only what a sandbox order needs: Temporal, the sandbox vendor, the SR simulator, the
+        worker and the API (no HackerRank, Checkr or TestGorilla simulators)."""
+        self.start_temporal()
+        self.start_component("sandbox-vendor", "sim-vendor", port_of(self.settings.sandbox_vendor_url))
+        self.start_component("smartrecruiters-sim", "sim-smartrecruiters", port_of(self.settings.sr_base_url))
+        self.start_component("worker", "worker")
+        self.start_component("api", "api", self.settings.api_port)
+
     def start_temporal(self) -> None:
         host, _, port = self.settings.temporal_address.rpartition(":")
         command = [

@@ -10,6 +10,7 @@ import hmac
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     # Where the worker serves Prometheus metrics (Temporal SDK's and ours), e.g. 0.0.0.0:9464;
     # unset, none are served.
     worker_metrics_address: str | None = None
+    # How often the worker counts open orders by status for those metrics (a few visibility queries).
+    order_census_seconds: float = 30.0
     # AES-256-GCM keys for workflow payloads (candidate data in Temporal), `id:base64-key`,
     # comma-separated: the first encrypts, all decrypt (rotation). `python -m codec` makes one.
     payload_keys: SecretStr = SecretStr(EMBEDDED_PAYLOAD_KEY)
@@ -128,6 +131,15 @@ class Settings(BaseSettings):
     # POST /oauth/token and the consent page (GET/POST /integration): requests per minute per
     # client address (a burst of that many is allowed), then 429 with Retry-After.
     auth_requests_per_minute: int = Field(300, gt=0)
+
+    # Logs and traces (telemetry.py). One JSON object per line for log collectors, or text for a
+    # person at a terminal (`assessments run` logs text unless this is set).
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # An OpenTelemetry collector's OTLP/HTTP base URL, e.g. http://collector:4318 (spans go to
+    # {it}/v1/traces). Unset, the standard OTEL_EXPORTER_OTLP_ENDPOINT is honoured; neither set,
+    # nothing is traced.
+    otlp_endpoint: str | None = None
 
     @property
     def temporal_rpc_timeout(self) -> timedelta:

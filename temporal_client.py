@@ -1,4 +1,4 @@
-"""The one place a process connects to Temporal: address, namespace and data converter.
+"""The one place a process connects to Temporal: address, namespace, data converter and tracing.
 
 Every client and worker gets the same converter: pydantic JSON, encrypted by codec.py, so
 candidate data never reaches Temporal's database in plain text.
@@ -7,13 +7,15 @@ candidate data never reaches Temporal's database in plain text.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, TLSConfig
 
 from codec import data_converter
 from settings import Settings
+from telemetry import temporal_interceptors
 
 
 async def connect(settings: Settings, *, wait_seconds: float = 30.0, metrics_address: str | None = None) -> Client:
@@ -30,7 +32,8 @@ async def connect(settings: Settings, *, wait_seconds: float = 30.0, metrics_add
                 data_converter=converter,
                 tls=tls_config(settings),
                 api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
-                runtime=_runtime_serving_metrics(metrics_address) if metrics_address else None,
+                runtime=_runtime(metrics_address),
+                interceptors=temporal_interceptors(settings),
             )
         except (RPCError, RuntimeError):
             if loop.time() >= give_up_at:
@@ -53,11 +56,14 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     return settings.temporal_api_key is not None  # Temporal Cloud's API keys need TLS
 
 
-_runtimes: dict[str, Runtime] = {}
+_runtimes: dict[str | None, Runtime] = {}
 
 
-def _runtime_serving_metrics(address: str) -> Runtime:
-    """One runtime per address and process (a retried connect must not bind the port twice)."""
-    if address not in _runtimes:
-        _runtimes[address] = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
-    return _runtimes[address]
+def _runtime(metrics_address: str | None) -> Runtime:
+    """One runtime per metrics address and process (a retried connect must not bind the port
+    twice). The SDK core's own lines go through Python's logging, so they come out as ours do."""
+    if metrics_address not in _runtimes:
+        core_logs = LoggingConfig(filter=LoggingConfig.default.filter, forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")))
+        metrics = PrometheusConfig(bind_address=metrics_address) if metrics_address else None
+        _runtimes[metrics_address] = Runtime(telemetry=TelemetryConfig(logging=core_logs, metrics=metrics))
+    return _runtimes[metrics_address]

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from temporalio.worker import Worker
 
+import telemetry
 from activities.orders import OrderActivities
+from orders.census import count_orders
 from settings import Settings, get_settings
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from store import Store
@@ -44,20 +46,30 @@ async def run_worker(settings: Settings) -> None:
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         ):
             log.info("worker polling task queue %s", settings.task_queue)
+            census = _count_orders_for_metrics(client, settings)
             await stop.wait()
             log.info("worker stopping")
+            if census:
+                census.cancel()
     finally:
         await smartrecruiters.aclose()
         await store.dispose()
         await vendors.aclose()
 
 
+def _count_orders_for_metrics(client, settings: Settings) -> asyncio.Task | None:
+    """Open orders by status on the metrics endpoint, if there is one."""
+    if not settings.worker_metrics_address:
+        return None
+    meter = client.service_client.config.runtime.metric_meter
+    return asyncio.create_task(count_orders(client, meter, settings.order_census_seconds))
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # One line per request, and a line per migration step at every start, are noise here.
-    for noisy in ("httpx", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    asyncio.run(run_worker(get_settings()))
+    settings = get_settings()
+    telemetry.configure_logging(settings)
+    telemetry.configure_tracing(settings, "assessments-worker")
+    asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":

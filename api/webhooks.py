@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from orders.models import VendorEvent
 from orders.visibility import workflow_id
+from telemetry import ORDER_ID
 from vendors.base import ParsedWebhook, Push, VendorAdapter, WebhookRejected, WebhookUnreadable
 from vendors.registry import ADAPTERS, UnknownAdapter
 from vendors.webhooks import ReplayGuard
@@ -107,6 +108,7 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
     temporal = request.app.state.temporal
     accepted = 0
     for order_id, event in routed:
+        ORDER_ID.set(order_id)
         if order_id is None:
             # Not one of our orders (or its invitation is not indexed yet): polling covers it.
             log.info("%s webhook names no order of ours", vendor)

@@ -1,7 +1,9 @@
 """Benchmark 2, end to end: orders from SR's POST to COMPLETED at SR, against a bare SDK workflow.
 
-`python -m bench.end_to_end [--orders 200] [--concurrency 20]` (benchmarks 2 and 4) starts the whole embedded stack
-(Temporal, worker, API, SR simulator, sandbox vendor). Ours: the SR simulator places each order
+`python -m bench.end_to_end [--orders 200] [--concurrency 20] [--companies 10]` (benchmarks 2 and 4) starts the whole
+embedded stack (Temporal, worker, API, SR simulator, sandbox vendor) and connects `companies`
+companies through Connect, each with its own SR credentials (and SR limit), as a partner serves
+many companies. Ours: the SR simulator places each order
 (`POST /packages/orders` to our API); as soon as the vendor has the invitation, the candidate
 completes it at once; the vendor's webhook, the result, the report and `COMPLETED` follow. The
 bare baseline, run on the same Temporal server by a worker in this process: a workflow of the same
@@ -24,19 +26,21 @@ from temporalio.worker import Worker
 
 from bench.bare import BareOrder, nothing
 from bench.intake import percentile
-from bench.stack import running
+from bench.stack import connect_companies, running
 from temporal_client import connect
 
-async def run_ours(stack, http: httpx.AsyncClient, orders: int, concurrency: int) -> tuple[float, list[float], list[float]]:
-    """Wall seconds from the first placement to the last COMPLETED, per-order end-to-end and webhook-to-result seconds."""
+async def run_ours(stack, http: httpx.AsyncClient, orders: int, concurrency: int, companies: list[str]) -> tuple[float, list[float], list[float]]:
+    """Wall seconds from the first placement to the last COMPLETED, per-order end-to-end and
+    webhook-to-result seconds. The orders come from `companies` in turn."""
     sr, vendor = stack.settings.sr_base_url, stack.settings.sandbox_vendor_url
     placed_at: dict[str, float] = {}
     completed_at_vendor: dict[str, float] = {}
     gate = asyncio.Semaphore(concurrency)
 
-    async def one() -> None:
+    async def one(company_id: str) -> None:
         async with gate:
-            candidate = (await http.post(f"{sr}/__sim/candidates", json={"first_name": "Ada", "last_name": "Bench", "email": f"b-{uuid.uuid4().hex[:8]}@example.com"})).json()
+            person = {"first_name": "Ada", "last_name": "Bench", "email": f"b-{uuid.uuid4().hex[:8]}@example.com", "company_id": company_id}
+            candidate = (await http.post(f"{sr}/__sim/candidates", json=person)).json()
             began = time.time()
             order = (await http.post(f"{sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": "logic-quiz", "kind": "manual"})).json()
             order_id = order["order_id"]
@@ -45,7 +49,7 @@ async def run_ours(stack, http: httpx.AsyncClient, orders: int, concurrency: int
             await asyncio.sleep(0.05)  # the invitation is not there yet: a retry, not synchronisation
         completed_at_vendor[order_id] = time.time()
 
-    await asyncio.gather(*(one() for _ in range(orders)))
+    await asyncio.gather(*(one(companies[index % len(companies)]) for index in range(orders)))
     completed_at_sr = await wait_for_results(http, sr, set(placed_at))
     wall = max(completed_at_sr.values()) - min(placed_at.values())
     end_to_end = [completed_at_sr[o] - placed_at[o] for o in placed_at]
@@ -108,21 +112,22 @@ async def run_bare(client, orders: int, concurrency: int) -> tuple[float, list[f
 
     async with Worker(client, task_queue=task_queue, workflows=[BareOrder], activities=[nothing]):
         began = time.time()
-        await asyncio.gather(*(one() for _ in range(orders)))
+        await asyncio.gather(*(one(companies[index % len(companies)]) for index in range(orders)))
         return time.time() - began, latencies
 
 
-async def main(orders: int, concurrency: int) -> None:
+async def main(orders: int, concurrency: int, companies: int) -> None:
     with running(("sandbox-vendor", "smartrecruiters-sim", "worker", "api")) as stack:
         client = await connect(stack.settings)
+        company_ids = await connect_companies(stack.settings, companies)
         async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency * 2)) as http:
-            await run_ours(stack, http, 5, 5)  # warm-up (not counted)
+            await run_ours(stack, http, 5, 5, company_ids)  # warm-up (not counted)
             await run_bare(client, 5, 5)
             bare_wall, bare_latencies = await run_bare(client, orders, concurrency)
-            ours_wall, ours_latencies, webhook_to_result = await run_ours(stack, http, orders, concurrency)
+            ours_wall, ours_latencies, webhook_to_result = await run_ours(stack, http, orders, concurrency, company_ids)
             sr_rate, sr_in_flight = await sr_load(http, stack.settings.sr_base_url)
 
-    table = Table(title=f"End to end: {orders} orders, {concurrency} at a time, the candidate completing at once")
+    table = Table(title=f"End to end: {orders} orders from {companies} companies, {concurrency} at a time, the candidate completing at once")
     for column in ("path", "orders/s", "p50 s", "p99 s"):
         table.add_column(column, justify="right")
     table.add_row("ours: SR → API → workflow → vendor → SR", f"{orders / ours_wall:.1f}", f"{percentile(ours_latencies, 0.5):.2f}", f"{percentile(ours_latencies, 0.99):.2f}")
@@ -141,5 +146,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--companies", type=int, default=10, help="each posts to SR with its own credentials (SR limits each to 10 requests/s)")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.orders, arguments.concurrency))
+    asyncio.run(main(arguments.orders, arguments.concurrency, arguments.companies))

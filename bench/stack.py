@@ -7,7 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from admin.models import NewTriggerToken, NewVendorAccount
+from admin.operations import opened
 from embedded import Stack, settings_on_free_ports
+from tests.support.connect import connect_company
 
 
 @contextlib.contextmanager
@@ -25,3 +28,14 @@ def running(components: tuple[str, ...], **overrides) -> Iterator[Stack]:
             yield stack
         finally:
             stack.stop()
+
+
+async def connect_companies(settings, count: int) -> list[str]:
+    """A sandbox vendor account, and `count` companies connected to it through Connect."""
+    async with opened(settings) as operations:
+        await operations.register_partner_configuration()
+        account = await operations.create_vendor_account(
+            NewVendorAccount(name="Sandbox (bench)", adapter="sandbox", credentials={"api_key": settings.sandbox_vendor_api_key.get_secret_value()})
+        )
+        token = (await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))).token
+    return [await connect_company(settings.sr_base_url, token) for _ in range(count)]

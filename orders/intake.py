@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timezone
 
 from temporalio.client import Client, RPCTimeoutOrCancelledError, WithStartWorkflowOperation, WorkflowUpdateFailedError
@@ -14,7 +15,10 @@ from orders.models import Candidate, Order
 from orders.visibility import workflow_id
 from settings import Settings
 from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
+from telemetry import ORDER_ID
 from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
+
+log = logging.getLogger("assessments.intake")
 
 
 class InvitationUnavailable(Exception):
@@ -82,7 +86,9 @@ class OrderIntake:
         return link.url
 
     async def _order(self, request: AssessmentPackageOrderRequest | InlineAssessmentPackageOrderRequest, *, inline: bool) -> Order:
+        ORDER_ID.set(request.order_id)  # every line logged while this request is served names it
         entry = await self._catalog.find(request.companyId, request.assessmentPackageId)
+        log.info("order received: %s at %s%s", entry.package.id, entry.vendor, " (inline)" if inline else "")
         return Order(
             order_id=request.order_id,
             company_id=request.companyId,

@@ -27,6 +27,8 @@ class DocumentStore:
             " kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,"
             " PRIMARY KEY (kind, id))"
         )
+        # put() numbers documents with MAX(seq): without this index, each put reads them all.
+        self._db.execute("CREATE INDEX IF NOT EXISTS documents_seq ON documents (seq)")
 
     def put(self, kind: str, doc_id: str, body: dict[str, Any]) -> None:
         with self._lock:
@@ -52,9 +54,19 @@ class DocumentStore:
             ).fetchall()
         return [json.loads(body) for (body,) in rows]
 
-    def find(self, kind: str, **fields: Any) -> Iterator[dict[str, Any]]:
-        """Documents of a kind whose top-level fields equal the given values."""
-        return (d for d in self.all(kind) if all(d.get(k) == v for k, v in fields.items()))
+    def find(self, kind: str, **fields: str | int | bool | None) -> Iterator[dict[str, Any]]:
+        """Documents of a kind whose top-level fields equal the given values, in insertion order.
+
+        SQLite compares (only the matches are decoded): a simulator holding ten thousand
+        invitations still answers in milliseconds."""
+        if not all(name.isidentifier() for name in fields):
+            raise ValueError("field names are identifiers")
+        matches = "".join(f" AND json_extract(body, '$.{name}') IS ?" for name in fields)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT body FROM documents WHERE kind = ?{matches} ORDER BY seq", (kind, *fields.values())
+            ).fetchall()
+        return (json.loads(body) for (body,) in rows)
 
     def delete(self, kind: str, doc_id: str) -> None:
         with self._lock:

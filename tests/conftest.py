@@ -31,6 +31,7 @@ def stack(tmp_path_factory) -> Stack:
         package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},
         admin_api_key="test-admin-key",
         worker_metrics_address=f"127.0.0.1:{free_port()}",
+        order_census_seconds=1,
     )
     running = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
     try:

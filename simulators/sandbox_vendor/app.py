@@ -9,8 +9,11 @@
 from __future__ import annotations
 
 import secrets
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -76,6 +79,8 @@ def create_app(config: SandboxVendorConfig) -> FastAPI:
     app.state.api_key = config.api_key
     app.state.vendor = SandboxVendor(config, store, webhooks)
     app.state.webhooks = webhooks
+    # Status reads per wall-clock second and per invitation: what a partner's polling costs.
+    app.state.status_reads = StatusReads()
     app.add_exception_handler(SandboxError, _sandbox_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(_UnknownToken, _unknown_token)
@@ -83,6 +88,16 @@ def create_app(config: SandboxVendorConfig) -> FastAPI:
     app.include_router(pages)
     app.include_router(control)
     return app
+
+
+@dataclass
+class StatusReads:
+    per_second: Counter[int] = field(default_factory=Counter)
+    per_invitation: Counter[str] = field(default_factory=Counter)
+
+    def count(self, invitation_id: str) -> None:
+        self.per_second[int(time.time())] += 1
+        self.per_invitation[invitation_id] += 1
 
 
 # Dependencies and error handling
@@ -169,7 +184,8 @@ async def create_invitation(
 
 
 @api.get("/invitations/{invitation_id}")
-async def get_invitation(invitation_id: str, vendor: Vendor) -> Invitation:
+async def get_invitation(invitation_id: str, vendor: Vendor, request: Request) -> Invitation:
+    request.app.state.status_reads.count(invitation_id)
     return vendor.view(vendor.invitation(invitation_id))
 
 
@@ -347,6 +363,12 @@ async def webhook_deliveries(
 async def set_report_delay(body: ReportDelay, vendor: Vendor) -> ReportDelay:
     settings = vendor.update_settings(report_delay_seconds=body.delay_seconds)
     return ReportDelay(delay_seconds=settings.report_delay_seconds)
+
+
+@control.get("/status-reads")
+async def control_status_reads(request: Request) -> StatusReads:
+    """How many invitation status reads arrived in each second (Unix time), and for each invitation."""
+    return request.app.state.status_reads
 
 
 @control.get("/outbox")

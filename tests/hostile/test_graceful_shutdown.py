@@ -16,7 +16,7 @@ import httpx
 import pytest
 from temporalio.api.enums.v1 import EventType
 
-from embedded import Stack, port_of
+from embedded import Stack
 from orders.visibility import workflow_id
 from settings import Settings
 from temporal_client import connect
@@ -36,12 +36,7 @@ def small_stack(tmp_path_factory):
     settings = settings_on_free_ports(data_dir, task_queue="graceful-orders", poll_interval_seconds=2, admin_api_key=ADMIN_KEY)
     stack = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
     try:
-        # Only what an order needs: no HackerRank, Checkr or TestGorilla simulators.
-        stack.start_temporal()
-        stack.start_component("sandbox-vendor", "sim-vendor", port_of(settings.sandbox_vendor_url))
-        stack.start_component("smartrecruiters-sim", "sim-smartrecruiters", port_of(settings.sr_base_url))
-        stack.start_component("worker", "worker")
-        stack.start_component("api", "api", settings.api_port)
+        stack.start_order_path()
         yield stack
     finally:
         stack.stop()

@@ -503,3 +503,16 @@ def test_state_survives_a_restart(config: SandboxVendorConfig) -> None:
         assert vendor.get(f"/api/invitations/{invitation['id']}").json() == invitation
         assert len(vendor.get("/control/outbox").json()) == 1
         assert vendor.get("/control/webhooks").json() == {"mode": "duplicate"}
+
+
+def test_status_reads_are_tallied_per_second(vendor: httpx.Client) -> None:
+    first, second = invite(vendor, "order-1"), invite(vendor, "order-2")
+    before = time.time()
+    for invitation in (first, first, second):
+        assert vendor.get(f"/api/invitations/{invitation['id']}").status_code == 200
+    vendor.get(f"/api/invitations/{first['id']}/result")  # not a status read
+
+    tally = vendor.get("/control/status-reads").json()
+    assert tally["per_invitation"] == {first["id"]: 2, second["id"]: 1}
+    assert sum(tally["per_second"].values()) == 3
+    assert all(int(before) <= int(second) <= time.time() for second in tally["per_second"])

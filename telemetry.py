@@ -1,0 +1,160 @@
+"""What our processes tell operators: log lines (one JSON object each) naming the order they are
+about, and OpenTelemetry traces following an order from SR's POST through Temporal to the calls
+its activities make to SR and the vendor.
+
+Neither carries candidate data or secrets. Log calls never pass them, and logged exceptions keep
+their messages only where we know what those say; spans lose the query string of every URL (a
+vendor lookup by email carries the email there) and never record headers or bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter
+from temporalio import activity
+from temporalio.exceptions import TemporalError
+
+from orders.visibility import WORKFLOW_ID_PREFIX
+from peers import PeerError
+from settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from opentelemetry.trace import Span
+    from temporalio.client import Interceptor
+
+# The order the API request being served is about, set where the request names it.
+ORDER_ID: ContextVar[str | None] = ContextVar("order_id", default=None)
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(order_id)s] %(message)s"
+# Held at WARNING whatever the level: httpx and httpcore log each request's URL, query string
+# included; aiosqlite logs rows at DEBUG; alembic logs each migration step at every start.
+QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite", "alembic")
+# Exceptions whose messages may be logged: Temporal's, the activities' ApplicationErrors among them
+# (written without candidate data, and kept in the workflow's history anyway), PeerError (never a
+# body) and the system's (an address refusing connections, a missing file). Any other message can
+# quote what must not be logged: a validation error its input, a database error its parameters.
+TOLD_EXCEPTIONS = (TemporalError, PeerError, OSError)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Every line of this process to standard error, as JSON or text, with the order it is about."""
+    handler = logging.StreamHandler()
+    handler.addFilter(_name_the_order)
+    if settings.log_format == "json":
+        handler.setFormatter(
+            _JsonLines(
+                ["levelname", "name", "message"],
+                timestamp="time",
+                rename_fields={"levelname": "level", "name": "logger"},
+                # Temporal core's own record of a forwarded line, and uvicorn's coloured message.
+                reserved_attrs=[*RESERVED_ATTRS, "temporal_log", "color_message"],
+            )
+        )
+    else:
+        handler.setFormatter(_TextLines(TEXT_FORMAT, defaults={"order_id": "-"}))
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    logging.captureWarnings(True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _name_the_order(record: logging.LogRecord) -> bool:
+    if (order_id := _order_of(record)) is not None:
+        record.order_id = order_id
+    return True
+
+
+def _order_of(record: logging.LogRecord) -> str | None:
+    """In an activity, its workflow's order; in workflow code, the one Temporal's workflow logger
+    names; in the API, the one the request named."""
+    if activity.in_activity():
+        workflow_id = activity.info().workflow_id or ""
+    elif workflow := getattr(record, "temporal_workflow", None):
+        workflow_id = workflow.get("workflow_id", "")
+    else:
+        return ORDER_ID.get()
+    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX) if workflow_id.startswith(WORKFLOW_ID_PREFIX) else None
+
+
+def _told(exc: BaseException | None) -> str:
+    """An exception and its causes, latest first: types and frames, and only the messages of
+    TOLD_EXCEPTIONS."""
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        message = f": {exc}" if isinstance(exc, TOLD_EXCEPTIONS) else " (message not logged)"
+        parts += [f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}{message}\n", *traceback.format_tb(exc.__traceback__)]
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return "".join(parts).rstrip("\n")
+
+
+class _JsonLines(JsonFormatter):
+    def formatException(self, ei) -> str:
+        return _told(ei[1])
+
+
+class _TextLines(logging.Formatter):
+    def formatException(self, ei) -> str:
+        return _told(ei[1])
+
+
+def tracing_enabled(settings: Settings) -> bool:
+    """Spans are made only where a collector takes them; elsewhere tracing costs nothing."""
+    return bool(settings.otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
+def configure_tracing(settings: Settings, service: str, app: FastAPI | None = None) -> None:
+    """Send this process's spans to the collector: every httpx call's, and with `app` every request's
+    but the health checks'. Temporal's come from temporal_interceptors()."""
+    if not tracing_enabled(settings):
+        return
+    # Imported only here: a process without a collector never loads the SDK.
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    # Without our endpoint the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
+    endpoint = f"{settings.otlp_endpoint.rstrip('/')}/v1/traces" if settings.otlp_endpoint else None
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    trace.set_tracer_provider(provider)
+    HTTPXClientInstrumentor().instrument(request_hook=_without_query, async_request_hook=_without_query_async)
+    if app is not None:
+        FastAPIInstrumentor.instrument_app(app, server_request_hook=_without_query, excluded_urls="/healthz,/readyz", exclude_spans=["receive", "send"])
+
+
+def temporal_interceptors(settings: Settings) -> list[Interceptor]:
+    """Spans for workflow starts, signals and updates, workflows and activities; on the client,
+    so the worker's inherit them."""
+    if not tracing_enabled(settings):
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor()]
+
+
+def _without_query(span: Span, *_: object) -> None:
+    """The span's URL without its query string, whatever the request carried there."""
+    if not span.is_recording():
+        return
+    for key in ("http.url", "url.full"):  # the older and the stable semantic conventions
+        if url := span.attributes.get(key):
+            span.set_attribute(key, urlunsplit(urlsplit(url)._replace(query="", fragment="")))
+    if "url.query" in span.attributes:  # the stable conventions' server spans; it cannot be removed
+        span.set_attribute("url.query", "")
+
+
+async def _without_query_async(span: Span, *_: object) -> None:
+    _without_query(span)
