@@ -20,14 +20,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connections.partner_configuration import partner_configuration
-from embedded import Stack, free_port, settings_on_free_ports
+from embedded import free_port
 from simulators.testgorilla import app as testgorilla
 from simulators.testgorilla.config import TestGorillaSimConfig
 from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account
-from tests.support.servers import serve
+from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
 
 URL_ATTRIBUTES = ("http.url", "url.full", "http.target", "url.query")
@@ -68,16 +68,10 @@ def collector():
 
 @pytest.fixture(scope="module")
 def traced_stack(tmp_path_factory, collector):
-    data_dir = tmp_path_factory.mktemp("traced")
-    settings = settings_on_free_ports(data_dir, otlp_endpoint=collector.url, poll_interval_seconds=2)
-    stack = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
-    try:
-        with pytest.MonkeyPatch.context() as environment:
-            environment.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")  # spans leave every 0.1 s, not 5 s
-            stack.start_order_path()
-        yield stack
-    finally:
-        stack.stop()
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")  # spans leave every 0.1 s, not 5 s
+        with order_path(tmp_path_factory.mktemp("traced"), otlp_endpoint=collector.url, poll_interval_seconds=2) as stack:
+            yield stack
 
 
 @pytest.fixture

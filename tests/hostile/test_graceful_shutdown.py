@@ -21,7 +21,7 @@ from orders.visibility import workflow_id
 from settings import Settings
 from temporal_client import connect
 from tests.conftest import World
-from embedded import settings_on_free_ports
+from tests.support.servers import order_path
 from tests.support.waiting import eventually
 from worker import GRACEFUL_SHUTDOWN
 
@@ -32,14 +32,8 @@ ADMIN_KEY = "graceful-admin-key"
 
 @pytest.fixture(scope="module")
 def small_stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("graceful")
-    settings = settings_on_free_ports(data_dir, task_queue="graceful-orders", poll_interval_seconds=2, admin_api_key=ADMIN_KEY)
-    stack = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
-    try:
-        stack.start_order_path()
+    with order_path(tmp_path_factory.mktemp("graceful"), task_queue="graceful-orders", poll_interval_seconds=2, admin_api_key=ADMIN_KEY) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

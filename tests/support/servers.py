@@ -10,7 +10,7 @@ from typing import Iterator
 
 import uvicorn
 
-from embedded import free_port
+from embedded import Stack, free_port, settings_on_free_ports
 from simulators.smartrecruiters.app import create_app
 from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 
@@ -48,3 +48,15 @@ def smartrecruiters_alone(data_dir: Path) -> Iterator[tuple[str, SmartRecruiters
     )  # fmt: skip
     with serve(create_app(config), port) as url:
         yield url, config
+
+
+@contextlib.contextmanager
+def order_path(data_dir: Path, **settings) -> Iterator[Stack]:
+    """A stack of only what a sandbox order needs (Stack.start_order_path) on free ports, with
+    `settings`; its logs in `data_dir`/logs."""
+    stack = Stack(settings_on_free_ports(data_dir, **settings), headless_ui=True, log_dir=data_dir / "logs")
+    try:
+        stack.start_order_path()
+        yield stack
+    finally:
+        stack.stop()
