@@ -71,7 +71,7 @@ class Stack:
                 continue
             if isinstance(value, SecretStr):
                 value = value.get_secret_value()
-            elif isinstance(value, dict):
+            elif isinstance(value, (dict, list)):  # pydantic-settings reads complex values as JSON
                 value = json.dumps(value)
             env[f"ASSESSMENTS_{name.upper()}"] = str(value)
         return env

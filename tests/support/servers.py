@@ -51,10 +51,10 @@ def smartrecruiters_alone(data_dir: Path) -> Iterator[tuple[str, SmartRecruiters
 
 
 @contextlib.contextmanager
-def order_path(data_dir: Path, **settings) -> Iterator[Stack]:
+def order_path(data_dir: Path, *, headless_ui: bool = True, **settings) -> Iterator[Stack]:
     """A stack of only what a sandbox order needs (Stack.start_order_path) on free ports, with
-    `settings`; its logs in `data_dir`/logs."""
-    stack = Stack(settings_on_free_ports(data_dir, **settings), headless_ui=True, log_dir=data_dir / "logs")
+    `settings`; its logs in `data_dir`/logs. `headless_ui=False` serves the Temporal UI too."""
+    stack = Stack(settings_on_free_ports(data_dir, **settings), headless_ui=headless_ui, log_dir=data_dir / "logs")
     try:
         stack.start_order_path()
         yield stack
