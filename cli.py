@@ -186,6 +186,8 @@ partner_config_app = typer.Typer(help="Our partner configuration at SmartRecruit
 app.add_typer(vendor_account_app, name="vendor-account")
 app.add_typer(token_app, name="token")
 app.add_typer(partner_config_app, name="partner-config")
+orders_app = typer.Typer(help="Orders: list, find and inspect them (Temporal and our store).", no_args_is_help=True)
+app.add_typer(orders_app, name="orders")
 problems = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of a table.")]
@@ -196,8 +198,9 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _operate(work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """`work(operations)` on the store (migrated first, disposed after); expected refusals exit 1."""
+def _operate(work: Callable[[Any], Awaitable[Any]], opener: Callable[[Any], Any] | None = None) -> Any:
+    """`work(operations)` on the store (migrated first, disposed after); expected refusals exit 1.
+    `opener(settings)`: what `work` gets instead of the store's operations (`orders`: the lookup)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
 
@@ -207,7 +210,7 @@ def _operate(work: Callable[[Any], Awaitable[Any]]) -> Any:
     settings = get_settings()
 
     async def main() -> Any:
-        async with opened(settings) as operations:
+        async with (opener or opened)(settings) as operations:
             return await work(operations)
 
     try:
@@ -424,6 +427,135 @@ def partner_config_show(as_json: JsonFlag = False) -> None:
             "run `assessments partner-config register` to update it.",
             soft_wrap=True,
         )
+
+
+# --- Orders: find and inspect (admin/orders.py) ----------------------------------------------
+
+
+def _orders(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    from admin.orders import opened
+
+    return _operate(work, opened)
+
+
+def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
+    columns = ["Order", "SR status", "Workflow", "Vendor", "Package", "Company", "Placed"]
+    table = _table(title, *columns, *(("Last progress", "Stuck on") if stuck else ("Closed",)))
+    for order in found:
+        row = [order.order_id, order.status or "–", order.workflow_status.lower(), order.vendor or "–", order.package or "–",
+               escape(order.company or "–"), _when(order.started_at)]  # fmt: skip
+        row += [_when(order.last_progress_at), escape(order.stuck_on or "–")] if stuck else [_when(order.closed_at)]
+        table.add_row(*row)
+    return table
+
+
+@orders_app.command("list")
+def orders_list(
+    company: Annotated[Optional[str], typer.Option("--company", help="SmartRecruiters companyId.")] = None,
+    vendor: Annotated[Optional[str], typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")] = None,
+    package: Annotated[Optional[str], typer.Option("--package", help="Package id, e.g. skills-fullstack.")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED or CANCELLED.")] = None,
+    older_than: Annotated[Optional[str], typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h.")] = None,
+    open_: Annotated[Optional[bool], typer.Option("--open/--closed", help="Only orders still running, or only finished ones.")] = None,
+    stuck: Annotated[bool, typer.Option("--stuck", help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.")] = False,
+    stuck_for: Annotated[Optional[str], typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Orders per page (at most 200).")] = 50,
+    page_token: Annotated[Optional[str], typer.Option("--page-token", help="The token the previous page printed.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List orders, newest first, by company, vendor, package, status, age, or stuck."""
+    from admin.operations import Invalid
+    from admin.orders import order_filter
+
+    names = {"company": "--company", "vendor": "--vendor", "package": "--package", "status": "--status", "older_than": "--older-than",
+             "stuck_for": "--stuck-for", "limit": "--limit", "page_token": "--page-token"}  # fmt: skip
+    try:
+        wanted = order_filter(
+            get_settings(), company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_,
+            stuck=stuck, stuck_for=stuck_for, limit=limit, page_token=page_token, names=names,
+        )  # fmt: skip
+    except Invalid as err:
+        _fail(str(err))
+    page = _orders(lambda lookup: lookup.list(wanted))
+    if as_json:
+        _print_json(_dumped(page))
+        return
+    if page.orders:
+        console.print(_order_table("Stuck orders" if wanted.stuck_for is not None else "Orders", page.orders, stuck=wanted.stuck_for is not None))
+    else:
+        console.print("No orders match" + (" on this page." if page.next_page_token else "."))
+    if page.next_page_token:
+        console.print(f"More: add [bold]--page-token {page.next_page_token}[/bold]", soft_wrap=True)
+
+
+@orders_app.command("find")
+def orders_find(
+    order_id: Annotated[Optional[str], typer.Option("--order-id", help="The SmartRecruiters order id.")] = None,
+    vendor_ref: Annotated[Optional[str], typer.Option("--vendor-ref", help="The vendor's reference (its invitation, candidate or test id).")] = None,
+    email: Annotated[Optional[str], typer.Option("--email", help='The candidate\'s email, in any case; "-" reads it from standard input (not in shell history).')] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find orders by SR order id, vendor reference or candidate email (looked up by its keyed hash)."""
+    from pydantic import ValidationError
+
+    from admin.models import OrderSearch
+
+    if email == "-":
+        email = sys.stdin.readline().strip()
+    try:
+        search = OrderSearch(order_id=order_id, vendor_ref=vendor_ref, email=email)
+    except ValidationError as err:  # never the value: it may be an email
+        reason = err.errors()[0]
+        what = f"--{str(reason['loc'][0]).replace('_', '-')}: " if reason["loc"] else ""
+        _fail(f"{what}{reason['msg'].removeprefix('Value error, ')}".replace("order_id, vendor_ref and email", "--order-id, --vendor-ref and --email"))
+    found = _orders(lambda lookup: lookup.find(search))
+    if as_json:
+        _print_json(_dumped(found))
+    elif found:
+        console.print(_order_table("Orders found", found))
+    else:
+        console.print("No order found.")
+
+
+@orders_app.command("show")
+def orders_show(order_id: Annotated[str, typer.Argument(help="The SmartRecruiters order id.")], as_json: JsonFlag = False) -> None:
+    """An order's state and timeline (steps, each SR and vendor call with its attempts), and its Temporal UI link."""
+    detail = _orders(lambda lookup: lookup.show(order_id))
+    if as_json:
+        _print_json(_dumped(detail))
+        return
+    about = _table(f"Order {detail.order_id}", "", "")
+    candidate = detail.candidate
+    result = "–"
+    if detail.score is not None or detail.outcome:
+        score = f"{detail.score:g}" + (f" of {detail.max_score:g}" if detail.max_score is not None else "") if detail.score is not None else ""
+        result = ", ".join(part for part in (score, detail.outcome) if part)
+    rows = [
+        ("SR status", f"{detail.status or '–'} (SR was told: {detail.sr_status or 'nothing yet'})"),
+        ("Workflow", f"{detail.workflow_status.lower()}, placed {_when(detail.started_at)}" + (f", closed {_when(detail.closed_at)}" if detail.closed_at else "")),
+        ("Candidate", f"{candidate.first_name} {candidate.last_name} <{candidate.email}>" if candidate else "–"),
+        ("Package", f"{detail.package_name or detail.package or '–'} ({detail.package or '–'})" + (", inline" if detail.inline else "")),
+        ("Company", detail.company or "–"),
+        ("Job", detail.job_title or "–"),
+        ("Vendor", f"{detail.vendor or '–'}" + (f", account {detail.vendor_account_id}" if detail.vendor_account_id else "")),
+        ("Vendor reference", detail.vendor_ref or "–"),
+        ("Vendor status", detail.vendor_status or "–"),
+        ("Deadline", _when(detail.deadline)),
+        ("Result", result),
+        ("Report", detail.report_url or "–"),
+        ("Webhooks", "–" if detail.webhooks_received is None else f"{detail.webhooks_received} received, {detail.duplicate_webhooks} duplicates"),
+        ("Temporal UI", detail.temporal_ui_url),
+    ]
+    for name, value in rows:
+        about.add_row(name, escape(value))
+    console.print(about)
+    if detail.note:
+        problems.print(f"[yellow]Note:[/yellow] {escape(detail.note)}", soft_wrap=True)
+    timeline = _table("Timeline", "When (UTC)", "What", "Outcome", "Attempts", "Failure")
+    for item in detail.timeline:
+        what = f"{item.what} ({item.peer})" if item.peer else item.what
+        timeline.add_row(item.at.strftime("%Y-%m-%d %H:%M:%S"), escape(what), item.outcome or "", "" if item.attempts is None else str(item.attempts), escape(item.failure or ""))
+    console.print(timeline)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    # The Temporal UI as operators open it, for links to orders (`assessments orders show`);
+    # default: the embedded UI, on the Temporal frontend's host at temporal_ui_port.
+    temporal_ui_url: str | None = None
     task_queue: str = "assessment-orders"
     # Every call from the API to Temporal gives up after this long (the caller gets a 503).
     temporal_rpc_timeout_seconds: float = 10.0
@@ -124,6 +127,9 @@ class Settings(BaseSettings):
     # How long an inline order may wait for the vendor's link before we answer 503 (SR's own
     # timeout for this call is not documented).
     inline_order_timeout_seconds: float = 20.0
+    # An open order is stuck when a call to SR or the vendor is still unfinished (retrying, or no
+    # worker took it) and the order has made no progress for this many hours (`orders list --stuck`).
+    stuck_after_hours: float = Field(6.0, gt=0)
 
     # Hostile input: request bodies larger than this are refused with 413 before a route reads them
     # (an SR order or a vendor webhook is a few KB).
@@ -160,6 +166,13 @@ class Settings(BaseSettings):
         in_use = self.public_secrets_in_use()
         if in_use and urlsplit(self.public_url).hostname not in LOOPBACK_HOSTS:
             raise RuntimeError(f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own")
+
+    @property
+    def temporal_ui_base_url(self) -> str:
+        if self.temporal_ui_url:
+            return self.temporal_ui_url.rstrip("/")
+        host = urlsplit(f"//{self.temporal_address}").hostname or "127.0.0.1"
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.temporal_ui_port}"
 
     @property
     def ui_codec_capability(self) -> str:

@@ -81,6 +81,9 @@ class OrderActivities:
 
     @activity.defn
     async def create_invitation(self, order: Order) -> Invitation:
+        # Operators find orders by the candidate's email through this index (a keyed hash); it is
+        # written here, before the vendor hears of the order, rather than while SR waits at intake.
+        await self._vendors.remember_candidate(order.candidate.email, order.order_id)
         with vendor_errors():
             vendor = await self._vendor(order.vendor_account_id)
             invitation = await vendor.create_invitation(order, self._vendors.callback_for(vendor.name, order.order_id))

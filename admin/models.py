@@ -2,15 +2,16 @@
 
 The views are what both the admin API answers and the CLI prints (`--json` prints them as they
 are). No view carries a vendor account's credentials; a trigger token's plaintext appears only in
-`IssuedTriggerTokenView`, once, when it is issued.
+`IssuedTriggerTokenView`, once, when it is issued. Candidate data (name, email) appears only in
+`OrderDetail`, for the operator who asked (`orders show`); order listings carry none.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from store import CompanyConnection, IssuedToken, TriggerToken, VendorAccount
 from vendors.registry import ADAPTERS as ADAPTER_KINDS
@@ -135,3 +136,141 @@ class ConnectionView(BaseModel):
             disconnected_at=connection.disconnected_at,
             trigger_token_id=connection.trigger_token_id,
         )
+
+
+# --- Orders: find and inspect (admin/orders.py) ----------------------------------------------
+
+# What AssessmentOrderStatus holds: SR's statuses, plus RECEIVED (not yet told to SR) and
+# CANCELLED (cancelled in Temporal, or the company disconnected).
+ORDER_STATUSES = ("RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED")
+OrderStatus = Literal["RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED"]
+# Company, vendor and package names as filters: quoted into a Temporal visibility query, so
+# nothing that could end the quotes. SR company ids, our package ids and adapter names fit.
+FILTER_VALUE_PATTERN = r"^[A-Za-z0-9_.:@-]{1,200}$"
+FilterValue = Annotated[str, StringConstraints(pattern=FILTER_VALUE_PATTERN)]
+# SR order ids, as intake accepts them (smartrecruiters/models.py).
+ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+MAX_PAGE_SIZE = 200
+
+
+class OrderFilter(BaseModel):
+    """Which orders to list; every condition must hold. Durations are already parsed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company: FilterValue | None = None
+    vendor: FilterValue | None = None
+    package: FilterValue | None = None
+    status: OrderStatus | None = None
+    older_than: timedelta | None = Field(None, description="Placed longer ago than this")
+    open: bool | None = Field(None, description="True: only orders still running; False: only finished ones")
+    stuck_for: timedelta | None = Field(None, description="Only orders stuck (an unfinished call, no progress) for this long")
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    page_token: str | None = Field(None, max_length=4096)
+
+
+class OrderSearch(BaseModel):
+    """One way to find an order: its SR order id, the vendor's reference, or the candidate's email."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    vendor_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = Field(
+        None, description="The candidate's email, in any case; looked up by its keyed hash, never stored or logged"
+    )
+
+    @field_validator("order_id", "vendor_ref", "email")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        # Ids and addresses are printable text; this also keeps NULs and lone surrogates from
+        # reaching the database driver. The message never quotes the value (it may be an email).
+        if value is not None and (not value.isprintable() or not _encodable(value)):
+            raise ValueError("must be printable text")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> OrderSearch:
+        given = [name for name in ("order_id", "vendor_ref", "email") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of order_id, vendor_ref and email")
+        return self
+
+
+class OrderSummary(BaseModel):
+    """An order as Temporal's visibility lists it: no candidate data."""
+
+    order_id: str
+    workflow_id: str
+    status: str | None = Field(None, description="AssessmentOrderStatus: what SR was last told (RECEIVED before that)")
+    vendor: str | None = None
+    package: str | None = None
+    company: str | None = None
+    workflow_status: str = Field(description="The workflow's own status: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, …")
+    started_at: datetime
+    closed_at: datetime | None = None
+    last_progress_at: datetime | None = Field(None, description="Stuck orders: when the order last took a step")
+    stuck_on: str | None = Field(None, description="Stuck orders: the unfinished call, its attempts and last failure")
+    temporal_ui_url: str
+
+
+class OrderPage(BaseModel):
+    orders: list[OrderSummary]
+    next_page_token: str | None = Field(None, description="Pass as page_token for the next page; none: this was the last")
+
+
+class OrderCandidate(BaseModel):
+    """Candidate data, for the authorised operator's eyes only (never logged)."""
+
+    first_name: str
+    last_name: str
+    email: str
+
+
+class TimelineItem(BaseModel):
+    """One line of an order's story: a step the order noted, a call to SR or the vendor, a
+    webhook, or how the workflow ended."""
+
+    at: datetime
+    kind: Literal["step", "call", "webhook", "workflow"]
+    what: str
+    peer: str | None = Field(None, description="Calls: SmartRecruiters, the vendor, or both (the report)")
+    outcome: str | None = Field(None, description="Calls: completed, failed, timed out, cancelled, retrying or running")
+    attempts: int | None = Field(None, description="Calls: attempts so far (the vendor poll: polls)")
+    failure: str | None = Field(None, description="Calls: the last failure (of an earlier attempt, if the call then succeeded)")
+    finished_at: datetime | None = None
+
+
+class OrderDetail(OrderSummary):
+    """One order in full: its summary, what its state says, and its timeline."""
+
+    run_id: str
+    state_from: Literal["query", "result", "history"] = Field(
+        description="query: the running worker answered the state query; result: the finished workflow's result; history: only the history could be read"
+    )
+    note: str | None = None
+    candidate: OrderCandidate | None = None
+    package_name: str | None = None
+    job_title: str | None = None
+    inline: bool | None = None
+    vendor_account_id: str | None = None
+    vendor_ref: str | None = None
+    vendor_status: str | None = None
+    sr_status: str | None = None
+    deadline: datetime | None = None
+    score: float | None = None
+    max_score: float | None = None
+    outcome: str | None = None
+    report_url: str | None = None
+    revisions_posted: int | None = None
+    webhooks_received: int | None = None
+    duplicate_webhooks: int | None = None
+    timeline: list[TimelineItem]
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

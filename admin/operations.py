@@ -176,13 +176,20 @@ def _explain(err: PeerError, what: str, base_url: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def opened(settings: Settings) -> AsyncIterator[Operations]:
-    """Operations on the store of these settings, migrated first and disposed at the end (the CLI)."""
+async def migrated_store(settings: Settings) -> AsyncIterator[Store]:
+    """The store of these settings, migrated first and disposed at the end (the CLI)."""
     if settings.database_url is None:  # the embedded default lives in the data folder
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
     try:
         await store.migrate()
-        yield Operations(store, settings)
+        yield store
     finally:
         await store.dispose()
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Operations]:
+    """Operations on the store of these settings (the CLI)."""
+    async with migrated_store(settings) as store:
+        yield Operations(store, settings)

@@ -1,8 +1,9 @@
-"""/admin: the operators' API (vendor accounts, trigger tokens, connections, partner configuration).
+"""/admin: the operators' API (vendor accounts, trigger tokens, connections, partner configuration,
+finding and inspecting orders).
 
 Every route needs `Authorization: Bearer <ASSESSMENTS_ADMIN_API_KEY>`; with no key configured the
-whole API answers 503, so it is never open by default. Routes are thin: `admin.operations`
-holds the logic the CLI shares.
+whole API answers 503, so it is never open by default. Routes are thin: `admin.operations` and
+`admin.orders` hold the logic the CLI shares.
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ import hmac
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from admin.models import (
+    FILTER_VALUE_PATTERN,
+    MAX_PAGE_SIZE,
+    ORDER_ID_PATTERN,
     ConnectionView,
+    OrderDetail,
+    OrderPage,
+    OrderSearch,
+    OrderStatus,
+    OrderSummary,
     NewCredentials,
     IssuedTriggerTokenView,
     NewTriggerToken,
@@ -25,11 +34,12 @@ from admin.models import (
     VendorAccountView,
 )
 from admin.operations import AdminError, Conflict, Invalid, NotFound, Operations, SmartRecruitersFailed
+from admin.orders import OrderLookup, TemporalFailed, order_filter
 from store import UnreadableSecret
 
 DISABLED = "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
 _bearer = HTTPBearer(auto_error=False, description="ASSESSMENTS_ADMIN_API_KEY")
-_STATUS: dict[type[AdminError], int] = {NotFound: 404, Conflict: 409, Invalid: 400, SmartRecruitersFailed: 502}
+_STATUS: dict[type[AdminError], int] = {NotFound: 404, Conflict: 409, Invalid: 400, SmartRecruitersFailed: 502, TemporalFailed: 503}
 
 
 def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
@@ -48,6 +58,10 @@ router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(requir
 
 def operations(request: Request) -> Operations:
     return Operations(request.app.state.store, request.app.state.settings)
+
+
+def order_lookup(request: Request) -> OrderLookup:
+    return OrderLookup(request.app.state.temporal, request.app.state.store, request.app.state.settings)
 
 
 @contextlib.contextmanager
@@ -135,3 +149,54 @@ async def register_partner_configuration(ops: Operations = Depends(operations)) 
 async def partner_configuration(ops: Operations = Depends(operations)) -> dict[str, Any]:
     with _refusals():
         return await ops.partner_configuration()
+
+
+# --- Orders: find and inspect (admin/orders.py) ----------------------------------------------
+
+_NAME = "letters, digits and _ . : @ -"
+
+
+@router.get("/orders", response_model=OrderPage, summary="List orders by company, vendor, package, status, age, or stuck")
+async def list_orders(
+    request: Request,
+    company: str | None = Query(None, pattern=FILTER_VALUE_PATTERN, description=f"SmartRecruiters companyId ({_NAME})"),
+    vendor: str | None = Query(None, pattern=FILTER_VALUE_PATTERN, description="The vendor: sandbox, hackerrank, checkr, testgorilla"),
+    package: str | None = Query(None, pattern=FILTER_VALUE_PATTERN, description="Package id, e.g. skills-fullstack"),
+    status: OrderStatus | None = Query(None, description="AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED if cancelled)"),
+    older_than: str | None = Query(None, max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h"),
+    open: bool | None = Query(None, description="true: only orders still running; false: only finished ones"),
+    stuck: bool = Query(False, description="Only stuck orders: an unfinished call to SR or the vendor and no progress for ASSESSMENTS_STUCK_AFTER_HOURS"),
+    stuck_for: str | None = Query(None, max_length=32, description="Only orders stuck for this long (implies stuck), e.g. 2h"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE_SIZE, description="Orders per page"),
+    page_token: str | None = Query(None, max_length=4096, description="next_page_token of the previous page"),
+    lookup: OrderLookup = Depends(order_lookup),
+) -> OrderPage:
+    """Newest first, open orders before finished ones. With `stuck`, a page holds the stuck orders
+    among one page of open orders: it may hold fewer than `limit` while `next_page_token` is set."""
+    with _refusals():
+        wanted = order_filter(
+            request.app.state.settings, company=company, vendor=vendor, package=package, status=status, older_than=older_than,
+            open=open, stuck=stuck, stuck_for=stuck_for, limit=limit, page_token=page_token,
+        )  # fmt: skip
+        return await lookup.list(wanted)
+
+
+@router.post("/orders/find", response_model=list[OrderSummary], summary="Find orders by SR order id, vendor reference or candidate email")
+async def find_orders(search: OrderSearch, lookup: OrderLookup = Depends(order_lookup)) -> list[OrderSummary]:
+    """A POST, so that a candidate's email never sits in a URL (proxies log those). Nothing
+    found is an empty list. The email is looked up by its keyed hash: the store never holds it."""
+    with _refusals():
+        return await lookup.find(search)
+
+
+@router.get("/orders/{order_id}", response_model=OrderDetail, summary="An order's state and timeline, with a link to the Temporal UI")
+async def show_order(
+    response: Response,
+    order_id: str = Path(pattern=ORDER_ID_PATTERN, description="The SmartRecruiters order id"),
+    lookup: OrderLookup = Depends(order_lookup),
+) -> OrderDetail:
+    """Holds the candidate's name and email (for the operator only; never cached)."""
+    with _refusals():
+        detail = await lookup.show(order_id)
+    response.headers["Cache-Control"] = "no-store"
+    return detail

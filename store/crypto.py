@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import unicodedata
 from base64 import urlsafe_b64decode
 from typing import Any
 
@@ -23,6 +24,8 @@ from store.errors import UnreadableSecret
 
 # Domain separation: the pepper must not equal any key Fernet itself uses.
 _PEPPER_INFO = b"smartrecruiters-assessments/store/secret-digest/v1"
+# …nor the key of the candidate email index, so one hash never stands for the other.
+_EMAIL_INDEX_INFO = b"smartrecruiters-assessments/store/candidate-email-index/v1"
 
 
 class Vault:
@@ -32,6 +35,7 @@ class Vault:
             raise ValueError("no encryption key configured: give at least one Fernet key")
         self._fernet = MultiFernet([Fernet(key) for key in listed])
         self._peppers = [_derive_pepper(key) for key in listed]
+        self._email_keys = [_derive_pepper(key, _EMAIL_INDEX_INFO) for key in listed]
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode("ascii")
@@ -64,7 +68,26 @@ class Vault:
     def verify(self, secret: str, stored_digest: str) -> bool:
         return any(hmac.compare_digest(candidate, stored_digest) for candidate in self.digests(secret))
 
+    # Candidate emails are looked up, never read back: the index keeps an HMAC-SHA256 of the
+    # normalised address under a key derived from the encryption keys, so without those keys the
+    # index names no one (and a guessed address cannot be tested against it).
 
-def _derive_pepper(fernet_key: str) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PEPPER_INFO)
+    def email_digest(self, email: str) -> str:
+        """The index entry for a new order's candidate email (under the first key)."""
+        return self.email_digests(email)[0]
+
+    def email_digests(self, email: str) -> list[str]:
+        """The email's index entry under every configured key, for finding orders by it."""
+        normalised = normalise_email(email).encode()
+        return [hmac.new(key, normalised, hashlib.sha256).hexdigest() for key in self._email_keys]
+
+
+def normalise_email(email: str) -> str:
+    """One spelling per address: Unicode NFC, no surrounding blanks, case folded (SR and vendors
+    may each change the case of an address; nobody has two mailboxes that differ by case)."""
+    return unicodedata.normalize("NFC", email).strip().casefold()
+
+
+def _derive_pepper(fernet_key: str, info: bytes = _PEPPER_INFO) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
     return hkdf.derive(urlsafe_b64decode(fernet_key))

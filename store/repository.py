@@ -1,5 +1,5 @@
 """The service's relational store: vendor accounts, External Trigger Tokens, company connections
-and their credentials, and the vendor reference index.
+and their credentials, the vendor reference index, and the indexes operators find orders by.
 
 One `Store` per process, on SQLite (embedded default, `sqlite+aiosqlite:///…`) or PostgreSQL
 (`postgresql+psycopg://…`). Every method is one transaction and returns detached records.
@@ -17,7 +17,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, or_, select, text, update
+from sqlalchemy import Connection, event, or_, select, text, union, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -31,7 +32,9 @@ from store.errors import (
 )
 from store.records import CompanyConnection, ConnectionState, IssuedToken, TriggerToken, VendorAccount
 from store.tables import (
+    CandidateEmailRow,
     CompanyConnectionRow,
+    DefaultVendorReferenceRow,
     PartnerCredentialRow,
     SmartRecruitersCredentialRow,
     TriggerTokenRow,
@@ -322,6 +325,44 @@ class Store:
                     VendorReferenceRow.vendor_account_id == vendor_account_id, VendorReferenceRow.vendor_ref == vendor_ref
                 )
             )
+
+    # Operators' lookups (`assessments orders find`): by candidate email and by vendor reference.
+
+    async def index_candidate_email(self, email: str, order_id: str) -> None:
+        """Remember that the order is for this email, as a keyed hash (never the address).
+        Writing the same pair again (SR retries an order) is a no-op."""
+        await self._insert_once(CandidateEmailRow, email_hash=self._vault.email_digest(email), order_id=order_id, created_at=_now())
+
+    async def orders_by_candidate_email(self, email: str) -> list[str]:
+        """The orders placed for this email (in any case), under any configured key."""
+        query = (
+            select(CandidateEmailRow.order_id)
+            .where(CandidateEmailRow.email_hash.in_(self._vault.email_digests(email)))
+            .order_by(CandidateEmailRow.created_at, CandidateEmailRow.order_id)
+        )
+        async with self._sessions.begin() as session:
+            return list(dict.fromkeys(await session.scalars(query)))
+
+    async def index_default_vendor_reference(self, vendor: str, vendor_ref: str, order_id: str) -> None:
+        """Remember an invitation of the embedded default vendor (an order without a vendor
+        account, which `index_vendor_reference` cannot hold). Writing it again is a no-op."""
+        await self._insert_once(DefaultVendorReferenceRow, vendor_ref=vendor_ref, order_id=order_id, vendor=vendor, created_at=_now())
+
+    async def orders_by_vendor_reference(self, vendor_ref: str) -> list[str]:
+        """The orders a vendor reference belongs to, at any vendor account or the default vendor."""
+        query = union(
+            select(VendorReferenceRow.order_id).where(VendorReferenceRow.vendor_ref == vendor_ref),
+            select(DefaultVendorReferenceRow.order_id).where(DefaultVendorReferenceRow.vendor_ref == vendor_ref),
+        )
+        async with self._sessions.begin() as session:
+            return sorted(await session.scalars(query))
+
+    async def _insert_once(self, model: type, **values: Any) -> None:
+        """Insert a row unless one with its primary key exists (also when two writers race)."""
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(model.__table__).values(**values).on_conflict_do_nothing()
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
 
 
 def _now() -> datetime:

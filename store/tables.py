@@ -150,6 +150,33 @@ class VendorReferenceRow(Base):
     __tablename__ = "vendor_references"
 
     vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"), primary_key=True)
-    vendor_ref: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # Indexed on its own too: operators look an order up by the reference alone (`orders find`).
+    vendor_ref: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
     order_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class DefaultVendorReferenceRow(Base):
+    """Which order a reference of the embedded default vendor belongs to: its orders have no
+    vendor account, so `vendor_references` cannot hold them. For operators' lookups only."""
+
+    __tablename__ = "default_vendor_references"
+
+    vendor_ref: Mapped[str] = mapped_column(String(255), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class CandidateEmailRow(Base):
+    """Which orders a candidate's email belongs to, for operators' lookups (`orders find --email`).
+
+    Never the email itself: `email_hash` is an HMAC-SHA256 of the normalised address under a key
+    derived from the encryption keys (`store.crypto`), useless to whoever has the table alone.
+    """
+
+    __tablename__ = "candidate_email_index"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     created_at: Mapped[datetime]

@@ -124,11 +124,18 @@ class Vendors:
             self._by_account[account_id] = _Built(adapter, account.credentials, time.monotonic())
             return adapter
 
+    async def remember_candidate(self, email: str, order_id: str) -> None:
+        """Index the order by its candidate's email (a keyed hash), for operators looking it up."""
+        await self._store.index_candidate_email(email, order_id)
+
     async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
-        """Index the vendor's ids, so account-level webhooks that only name them find the order."""
-        if vendor_account_id is not None:
-            for key in (invitation.vendor_ref, *invitation.webhook_keys):
-                await self._store.index_vendor_reference(vendor_account_id, key, order_id)
+        """Index the vendor's ids, so account-level webhooks that only name them find the order
+        (and operators find it by the vendor's reference; the default vendor's too)."""
+        if vendor_account_id is None:
+            await self._store.index_default_vendor_reference(self.default.name, invitation.vendor_ref, order_id)
+            return
+        for key in (invitation.vendor_ref, *invitation.webhook_keys):
+            await self._store.index_vendor_reference(vendor_account_id, key, order_id)
 
     async def order_for_webhook_key(self, vendor_account_id: str, key: str) -> str | None:
         return await self._store.order_for_vendor_reference(vendor_account_id, key)

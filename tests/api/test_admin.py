@@ -43,6 +43,9 @@ ROUTES = [
     ("DELETE", "/admin/connections/x"),
     ("PUT", "/admin/smartrecruiters/partner-configuration"),
     ("GET", "/admin/smartrecruiters/partner-configuration"),
+    ("GET", "/admin/orders"),
+    ("POST", "/admin/orders/find"),
+    ("GET", "/admin/orders/x"),
 ]
 
 
@@ -60,7 +63,7 @@ def a_name() -> str:
 
 
 def test_every_admin_route_is_listed_here():
-    assert sorted((next(iter(r.methods)), r.path.replace("{vendor_account_id}", "x").replace("{token_id}", "x").replace("{company_id}", "x")) for r in admin.router.routes) == sorted(ROUTES)
+    assert sorted((next(iter(r.methods)), r.path.replace("{vendor_account_id}", "x").replace("{token_id}", "x").replace("{company_id}", "x").replace("{order_id}", "x")) for r in admin.router.routes) == sorted(ROUTES)
 
 
 @pytest.mark.parametrize("key", [None, ""])

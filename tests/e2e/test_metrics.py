@@ -22,13 +22,15 @@ async def test_a_completed_order_shows_in_the_workers_metrics(world, stack):
     await world.at_vendor("complete", order_id, score=80)
     await world.sr_status_becomes(order_id, "COMPLETED")
 
-    async def scraped_with_the_ending() -> str | None:
+    ending = r'assessment_orders_ended\w*\{.*ending="COMPLETED".*vendor="sandbox"'
+    news = r'assessment_vendor_news\w*\{.*source="(webhook|poll)"'  # whichever came first
+
+    async def scraped_with_the_order() -> str | None:
         text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
-        return text if metric(text, r'assessment_orders_ended\w*\{.*ending="COMPLETED".*vendor="sandbox"') else None
+        return text if metric(text, ending) and metric(text, news) else None
 
     # The workflow records its ending a moment after SR has the result.
-    text = await eventually(scraped_with_the_ending, what="the order's ending in the metrics")
-    assert metric(text, r'assessment_vendor_news\w*\{.*source="(webhook|poll)"') >= 1  # whichever came first
+    text = await eventually(scraped_with_the_order, what="the order's news and ending in the metrics")
     assert metric(text, r"assessment_time_to_result\w*_count\{") >= 1
     assert metric(text, r"assessment_time_to_invite\w*_count\{") >= 1
     assert metric(text, r"temporal_workflow_completed\w*\{") >= 1  # the SDK's own

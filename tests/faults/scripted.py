@@ -184,6 +184,9 @@ class Peers:
     async def for_account(self, vendor_account_id: str | None) -> FlakyVendor:
         return self.vendor
 
+    async def remember_candidate(self, email: str, order_id: str) -> None:
+        pass
+
     async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
         pass
 

@@ -129,8 +129,11 @@ class Peers:
     async def for_account(self, vendor_account_id: str | None) -> ScriptedVendor:
         return self.vendor
 
+    async def remember_candidate(self, email: str, order_id: str) -> None:
+        pass  # the operators' index is the store's (tests/store)
+
     async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
-        pass  # the embedded default vendor (no account) keeps no index
+        pass  # the vendor reference indexes are the store's (tests/store)
 
     def callback_for(self, vendor: str, order_id: str) -> OrderCallback:
         return OrderCallback(url=f"https://us.example/webhooks/{vendor}/orders/{order_id}", token="t")

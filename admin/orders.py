@@ -1,0 +1,572 @@
+"""Find and inspect orders, for operators: the admin API (`/admin/orders…`) and the CLI
+(`assessments orders …`) both call `OrderLookup`.
+
+- **List** (`list`): a Temporal visibility query on our search attributes (company, vendor,
+  package, status; they hold no candidate data), plus the placing time and whether the workflow
+  still runs; one page at a time, with Temporal's page token (signed by us, so only tokens we
+  gave out reach Temporal).
+- **Stuck** (`stuck_for`): an open order is stuck when both hold:
+  1. a call to SR or the vendor is unfinished: an activity other than the vendor poll is pending
+     (retrying, or no worker has taken it), the vendor poll fails with something else than "no
+     news yet" (the vendor refuses or is down), or the workflow task keeps failing;
+  2. the order has made no progress for that long: its last step, which is its start or a call
+     to SR or the vendor finishing (an activity completed, failed for good, timed out or was
+     cancelled; each such step adds a line to the order's timeline), is older than that.
+  An order waiting for its candidate is not stuck (its deadline ends that wait). The default
+  time is ASSESSMENTS_STUCK_AFTER_HOURS; only open orders placed longer ago are examined.
+- **Find** (`find`): by SR order id (the workflow id), by the vendor's reference (the vendor
+  reference indexes of our store), or by the candidate's email, looked up by its keyed hash in our
+  store (never a search attribute, never logged).
+- **Show** (`show`): the order's state (the `state` query; for a completed workflow its result;
+  from the history alone when no worker answers) and its timeline: the steps the order noted, each
+  SR and vendor call with its outcome, attempts and last failure (from the history and the
+  pending activities; our failures never carry candidate data), vendor webhooks and how the
+  workflow ended; with a link to the order in the Temporal UI.
+
+Refusals are AdminErrors whose messages are safe to show. Candidate data appears only in
+`show`'s answer, for the authorised operator; nothing here logs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import re
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import ValidationError
+from temporalio.api.enums.v1 import ApplicationErrorCategory, EventType, PendingActivityState, WorkflowTaskFailedCause
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
+
+from admin.models import (
+    ORDER_ID_PATTERN,
+    OrderCandidate,
+    OrderDetail,
+    OrderFilter,
+    OrderPage,
+    OrderSearch,
+    OrderSummary,
+    TimelineItem,
+)
+from admin.operations import AdminError, Invalid, NotFound, migrated_store
+from orders import visibility
+from orders.models import Order, OrderState, SrUpdateRequest
+from settings import Settings
+from store import Store
+from workflows.order import AssessmentOrderWorkflow
+
+T = TypeVar("T")
+
+WORKFLOW_TYPE = "AssessmentOrderWorkflow"
+POLL = "await_vendor_change"
+# A state query replays the order on a worker; with no worker it waits. Not longer than this.
+QUERY_TIMEOUT_SECONDS = 5.0
+# Orders examined at once (describe, history): enough to be quick, few enough to spare Temporal.
+CONCURRENCY = 8
+# An email or a vendor reference names a few orders; never more than this are shown.
+MAX_FOUND = 100
+MAX_DURATION = timedelta(days=3650)
+BAD_PAGE_TOKEN = "page_token is not one that an earlier page of this listing gave"
+_SIGNATURE_BYTES = 16
+_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?[smhdw])+")
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_ORDER_ID = re.compile(ORDER_ID_PATTERN)
+
+# What each activity of the order workflow does, and whom it calls ("vendor": the order's vendor).
+_CALLS: dict[str, tuple[str, str]] = {
+    "create_invitation": ("vendor", "Invite the candidate at the vendor"),
+    "get_vendor_status": ("vendor", "Read the invitation's status at the vendor"),
+    POLL: ("vendor", "Poll the vendor for news"),
+    "get_vendor_result": ("vendor", "Read the result at the vendor"),
+    "cancel_invitation": ("vendor", "Withdraw the invitation at the vendor"),
+    "transfer_report": ("vendor, SmartRecruiters", "Move the report from the vendor to SmartRecruiters"),
+    "update_smartrecruiters": ("SmartRecruiters", "Tell SmartRecruiters"),
+}
+# Events that are a step of the order: its start, and a call finishing (see "Stuck" above).
+_PROGRESS = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+    }
+)
+_CALL_ENDS = {
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: ("activity_task_completed_event_attributes", "completed"),
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: ("activity_task_failed_event_attributes", "failed"),
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: ("activity_task_timed_out_event_attributes", "timed out"),
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: ("activity_task_canceled_event_attributes", "cancelled"),
+}
+
+
+class TemporalFailed(AdminError):
+    """Temporal could not be reached, or refused; the message names no candidate data."""
+
+
+# --- parsing what operators type -------------------------------------------------------------
+
+
+def parse_duration(value: str, name: str) -> timedelta:
+    """`30m`, `12h`, `3d`, `2w`, `1d12h`, … as a timedelta; Invalid naming `name` otherwise."""
+    text = value.strip().lower().replace(" ", "")
+    if not _DURATION.fullmatch(text):
+        raise Invalid(f"{name} is not a duration: write a number and a unit (s, m, h, d or w), e.g. 30m, 12h, 3d or 1d12h")
+    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text))
+    if seconds > MAX_DURATION.total_seconds():
+        raise Invalid(f"{name} is longer than {MAX_DURATION.days} days")
+    return timedelta(seconds=seconds)
+
+
+def order_filter(
+    settings: Settings,
+    *,
+    company: str | None = None,
+    vendor: str | None = None,
+    package: str | None = None,
+    status: str | None = None,
+    older_than: str | None = None,
+    open: bool | None = None,
+    stuck: bool = False,
+    stuck_for: str | None = None,
+    limit: int = 50,
+    page_token: str | None = None,
+    names: dict[str, str] | None = None,
+) -> OrderFilter:
+    """The filter from what the operator typed; `names` maps fields to how the operator named
+    them (`--older-than` in the CLI), for the messages of refusals."""
+    names = names or {}
+    stuck_time = None
+    if stuck_for is not None:
+        stuck_time = parse_duration(stuck_for, names.get("stuck_for", "stuck_for"))
+    elif stuck:
+        stuck_time = timedelta(hours=settings.stuck_after_hours)
+    if stuck_time is not None and open is False:
+        raise Invalid("stuck orders are open ones: ask for stuck orders or for finished ones, not both")
+    fields: dict[str, Any] = dict(
+        company=company,
+        vendor=vendor,
+        package=package,
+        status=status.upper() if status else None,
+        older_than=None if older_than is None else parse_duration(older_than, names.get("older_than", "older_than")),
+        open=open,
+        stuck_for=stuck_time,
+        limit=limit,
+        page_token=page_token,
+    )
+    try:
+        return OrderFilter(**fields)
+    except ValidationError as err:  # field and reason; the reasons quote patterns, not values
+        reasons = "; ".join(f"{names.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in err.errors())
+        raise Invalid(reasons) from None
+
+
+# --- the lookup ------------------------------------------------------------------------------
+
+
+class OrderLookup:
+    def __init__(self, temporal: Client, store: Store, settings: Settings) -> None:
+        self._temporal = temporal
+        self._store = store
+        self._settings = settings
+        self._rpc_timeout = settings.temporal_rpc_timeout
+
+    def ui_url(self, workflow_id: str) -> str:
+        """The order in the Temporal UI."""
+        namespace = quote(self._settings.temporal_namespace, safe="")
+        return f"{self._settings.temporal_ui_base_url}/namespaces/{namespace}/workflows/{quote(workflow_id, safe=':')}"
+
+    # List
+
+    async def list(self, wanted: OrderFilter) -> OrderPage:
+        """One page of orders matching the filter, newest first (open ones before finished ones).
+
+        With `stuck_for` a page holds only the stuck orders among one page of open orders, so it
+        may hold fewer than `limit` (even none) while `next_page_token` says there is more.
+        """
+        now = datetime.now(UTC)
+        listing = self._temporal.list_workflows(
+            visibility_query(wanted, now), page_size=wanted.limit, next_page_token=self._temporal_token(wanted.page_token), rpc_timeout=self._rpc_timeout
+        )
+        await self._call(listing.fetch_next_page(), "list orders")
+        summaries = [self._summary(execution) for execution in listing.current_page or []]
+        if wanted.stuck_for is not None:
+            cutoff = now - wanted.stuck_for
+            examined = await _bounded(self._if_stuck(summary, cutoff) for summary in summaries)
+            summaries = [summary for summary in examined if summary is not None]
+        return OrderPage(orders=summaries, next_page_token=self._our_token(listing.next_page_token))
+
+    # Page tokens: Temporal's, signed, so that only tokens we gave out reach Temporal (which
+    # answers a made-up one slowly and vaguely).
+
+    def _our_token(self, temporal_token: bytes | None) -> str | None:
+        if not temporal_token:
+            return None
+        return base64.urlsafe_b64encode(self._token_signature(temporal_token) + temporal_token).decode().rstrip("=")
+
+    def _temporal_token(self, token: str | None) -> bytes | None:
+        if token is None:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raise Invalid(BAD_PAGE_TOKEN) from None
+        signature, temporal_token = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
+        if not temporal_token or not hmac.compare_digest(signature, self._token_signature(temporal_token)):
+            raise Invalid(BAD_PAGE_TOKEN)
+        return temporal_token
+
+    def _token_signature(self, temporal_token: bytes) -> bytes:
+        key = hmac.new(self._settings.token_signing_key.get_secret_value().encode(), b"admin-order-page-token", hashlib.sha256).digest()
+        return hmac.new(key, temporal_token, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+
+    async def _if_stuck(self, summary: OrderSummary, cutoff: datetime) -> OrderSummary | None:
+        handle = self._temporal.get_workflow_handle(summary.workflow_id)
+        try:
+            description = await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe an order")
+            unfinished = _unfinished_call(description.raw_description)
+            if unfinished is None:
+                return None
+            history = await self._call(handle.fetch_history(rpc_timeout=self._rpc_timeout), "read an order's history")
+        except NotFound:  # gone since it was listed (deleted by retention)
+            return None
+        last_progress = max((_time(event) for event in history.events if event.event_type in _PROGRESS), default=summary.started_at)
+        if last_progress >= cutoff:
+            return None
+        return summary.model_copy(update={"last_progress_at": last_progress, "stuck_on": unfinished})
+
+    # Find
+
+    async def find(self, search: OrderSearch) -> list[OrderSummary]:
+        """The orders with this SR order id, vendor reference or candidate email; none is not an error."""
+        if search.order_id is not None:
+            order_ids = [search.order_id] if _ORDER_ID.fullmatch(search.order_id) else []
+        elif search.vendor_ref is not None:
+            order_ids = await self._store.orders_by_vendor_reference(search.vendor_ref)
+        else:
+            assert search.email is not None
+            order_ids = await self._store.orders_by_candidate_email(search.email)
+        found = await _bounded(self._described(order_id) for order_id in order_ids[:MAX_FOUND])
+        return [summary for summary in found if summary is not None]
+
+    async def _described(self, order_id: str) -> OrderSummary | None:
+        handle = self._temporal.get_workflow_handle(visibility.workflow_id(order_id))
+        try:
+            return self._summary(await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe an order"))
+        except NotFound:  # indexed, but never started (Temporal refused the start) or gone since
+            return None
+
+    # Show
+
+    async def show(self, order_id: str) -> OrderDetail:
+        """The order in full: state, candidate, timeline of steps and calls, Temporal UI link."""
+        if not _ORDER_ID.fullmatch(order_id):
+            raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_'")
+        handle = self._temporal.get_workflow_handle(visibility.workflow_id(order_id))
+        try:
+            description = await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe the order")
+        except NotFound:
+            raise NotFound(f"no order {order_id} in Temporal (SR order ids are case-sensitive)") from None
+        run = self._temporal.get_workflow_handle(description.id, run_id=description.run_id)
+        history = await self._call(run.fetch_history(rpc_timeout=self._rpc_timeout), "read the order's history")
+        state, source, note = await self._state(run, description, history)
+        order = state.order if state is not None else await self._decoded_input(history)
+        if state is None and order is None:
+            note = (note or "") + " The order's input could not be decoded either (is its payload key still in ASSESSMENTS_PAYLOAD_KEYS?)."
+        summary = self._summary(description)
+        timeline = await self._history_timeline(history, description.raw_description, vendor=summary.vendor or "vendor")
+        if state is not None:
+            timeline += [TimelineItem(at=entry.at, kind="step", what=entry.what) for entry in state.timeline]
+        timeline.sort(key=lambda item: item.at)
+        result = state.result if state is not None else None
+        return OrderDetail(
+            **summary.model_dump(),
+            run_id=description.run_id,
+            state_from=source,
+            note=note.strip() if note else None,
+            candidate=None if order is None else OrderCandidate(**order.candidate.model_dump()),
+            package_name=order.package_name if order else None,
+            job_title=order.job_title if order else None,
+            inline=order.inline if order else None,
+            vendor_account_id=order.vendor_account_id if order else None,
+            vendor_ref=state.invitation.vendor_ref if state is not None and state.invitation is not None else None,
+            vendor_status=state.vendor_status.value if state is not None and state.vendor_status else None,
+            sr_status=state.sr_status.value if state is not None and state.sr_status else None,
+            deadline=state.deadline if state is not None else None,
+            score=result.score if result else None,
+            max_score=result.max_score if result else None,
+            outcome=result.outcome if result else None,
+            report_url=state.report_url if state is not None else None,
+            revisions_posted=state.revisions_posted if state is not None else None,
+            webhooks_received=len(state.events_received) if state is not None else None,
+            duplicate_webhooks=state.duplicate_events if state is not None else None,
+            timeline=timeline,
+        )
+
+    async def _state(self, run: Any, description: WorkflowExecution, history: WorkflowHistory) -> tuple[OrderState | None, str, str | None]:
+        """The order's state and where it came from: a completed workflow's result needs no
+        worker; otherwise the `state` query (a worker replays the order), else nothing."""
+        if description.status == WorkflowExecutionStatus.COMPLETED:
+            completed = next((e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), None)
+            if completed is not None:
+                with contextlib.suppress(Exception):  # undecodable (a retired payload key): ask a worker
+                    [state] = await self._temporal.data_converter.decode(
+                        completed.workflow_execution_completed_event_attributes.result.payloads, [OrderState]
+                    )
+                    return state, "result", None
+        try:
+            state = await asyncio.wait_for(
+                run.query(AssessmentOrderWorkflow.state, rpc_timeout=timedelta(seconds=QUERY_TIMEOUT_SECONDS)), timeout=QUERY_TIMEOUT_SECONDS + 1
+            )
+            return state, "query", None
+        except Exception as err:  # noqa: BLE001 - any failure means the same: no state from a worker
+            reason = "no worker answered in time" if isinstance(err, asyncio.TimeoutError) else f"{type(err).__name__}"
+            return None, "history", f"The order's state could not be queried ({reason}); shown from its history alone."
+
+    async def _decoded_input(self, history: WorkflowHistory) -> Order | None:
+        started = next((e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED), None)
+        if started is None:
+            return None
+        try:
+            [order] = await self._temporal.data_converter.decode(started.workflow_execution_started_event_attributes.input.payloads, [Order])
+        except Exception:  # noqa: BLE001 - undecodable: shown without it
+            return None
+        return order
+
+    async def _history_timeline(self, history: WorkflowHistory, described: DescribeWorkflowExecutionResponse, *, vendor: str) -> list[TimelineItem]:
+        calls: dict[int, _Call] = {}
+        items: list[TimelineItem] = []
+        for event in history.events:
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                attributes = event.activity_task_scheduled_event_attributes
+                calls[event.event_id] = _Call(
+                    activity_id=attributes.activity_id, activity=attributes.activity_type.name, at=_time(event), what=await self._call_what(attributes)
+                )
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                attributes = event.activity_task_started_event_attributes
+                if call := calls.get(attributes.scheduled_event_id):
+                    call.attempts = attributes.attempt
+                    if attributes.HasField("last_failure") and not _benign(attributes.last_failure):
+                        call.failure = _failure_text(attributes.last_failure)
+            elif kind in _CALL_ENDS:
+                field, outcome = _CALL_ENDS[kind]
+                attributes = getattr(event, field)
+                if call := calls.get(attributes.scheduled_event_id):
+                    call.outcome, call.finished_at = outcome, _time(event)
+                    if hasattr(attributes, "failure") and attributes.HasField("failure"):
+                        call.failure = _failure_text(attributes.failure)
+            elif item := _workflow_item(event):
+                items.append(item)
+        pending = {activity.activity_id: activity for activity in described.pending_activities}
+        for call in calls.values():
+            if call.outcome is None and (activity := pending.get(call.activity_id)) is not None:
+                call.attempts = activity.attempt
+                failing = activity.HasField("last_failure") and not _benign(activity.last_failure)
+                call.failure = _failure_text(activity.last_failure) if failing else None
+                if call.activity == POLL:
+                    call.outcome = "polling"
+                elif failing:
+                    call.outcome = "retrying"
+                elif activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
+                    call.outcome = "waiting for a worker"
+                else:
+                    call.outcome = "running"
+            items.append(call.item(vendor))
+        return items
+
+    async def _call_what(self, scheduled: Any) -> str:
+        name = scheduled.activity_type.name
+        what = _CALLS.get(name, ("", name))[1]
+        if name == "update_smartrecruiters":  # which status: the only part of its input shown
+            with contextlib.suppress(Exception):
+                [request] = await self._temporal.data_converter.decode(scheduled.input.payloads, [SrUpdateRequest])
+                what = f"{what}: {request.update.status.value}"
+        return what
+
+    # Shared
+
+    def _summary(self, execution: WorkflowExecution) -> OrderSummary:
+        attributes = execution.typed_search_attributes
+        workflow_id = execution.id
+        return OrderSummary(
+            order_id=workflow_id.removeprefix(visibility.WORKFLOW_ID_PREFIX),
+            workflow_id=workflow_id,
+            status=attributes.get(visibility.ORDER_STATUS),
+            vendor=attributes.get(visibility.VENDOR),
+            package=attributes.get(visibility.PACKAGE),
+            company=attributes.get(visibility.COMPANY),
+            workflow_status=execution.status.name if execution.status is not None else "UNKNOWN",
+            started_at=execution.start_time,
+            closed_at=execution.close_time,
+            temporal_ui_url=self.ui_url(workflow_id),
+        )
+
+    async def _call(self, call: Awaitable[T], what: str) -> T:
+        """A Temporal call with the RPC timeout (the client's own retries would outlast it)."""
+        try:
+            return await asyncio.wait_for(call, timeout=self._settings.temporal_rpc_timeout_seconds)
+        except asyncio.TimeoutError:
+            raise TemporalFailed(f"Temporal at {self._settings.temporal_address} did not answer in time (to {what}); try again") from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise NotFound("no such order in Temporal") from None
+            if err.status == RPCStatusCode.INVALID_ARGUMENT:  # e.g. our search attributes are not registered
+                raise TemporalFailed(f"Temporal refused to {what}: {err.message}") from None
+            raise TemporalFailed(f"Temporal refused to {what} ({err.status.name if err.status else 'unknown status'})") from None
+
+
+@dataclass
+class _Call:
+    activity_id: str
+    activity: str
+    at: datetime
+    what: str
+    attempts: int | None = None
+    outcome: str | None = None
+    failure: str | None = None
+    finished_at: datetime | None = None
+
+    def item(self, vendor: str) -> TimelineItem:
+        peer = _CALLS.get(self.activity, ("", ""))[0].replace("vendor", vendor) or None
+        return TimelineItem(
+            at=self.at,
+            kind="call",
+            what=self.what,
+            peer=peer,
+            outcome=self.outcome,
+            attempts=self.attempts,
+            failure=self.failure,
+            finished_at=self.finished_at,
+        )
+
+
+def visibility_query(wanted: OrderFilter, now: datetime) -> str:
+    """The Temporal visibility query for the filter. Values were checked against
+    FILTER_VALUE_PATTERN (or are ours), so none can end its quotes."""
+    conditions = [f'WorkflowType = "{WORKFLOW_TYPE}"']
+    for key, value in (
+        (visibility.COMPANY, wanted.company),
+        (visibility.VENDOR, wanted.vendor),
+        (visibility.PACKAGE, wanted.package),
+        (visibility.ORDER_STATUS, wanted.status),
+    ):
+        if value is not None:
+            conditions.append(f'{key.name} = "{value}"')
+    if wanted.stuck_for is not None or wanted.open is True:
+        conditions.append('ExecutionStatus = "Running"')
+    elif wanted.open is False:
+        conditions.append('ExecutionStatus != "Running"')
+    placed_before = [now - age for age in (wanted.older_than, wanted.stuck_for) if age is not None]
+    if placed_before:
+        conditions.append(f'StartTime < "{min(placed_before).isoformat()}"')
+    return " AND ".join(conditions)
+
+
+def _unfinished_call(described: DescribeWorkflowExecutionResponse) -> str | None:
+    """What the order is stuck on, if a call is unfinished (see the module's "Stuck")."""
+    for activity in described.pending_activities:
+        name = activity.activity_type.name
+        failing = activity.HasField("last_failure") and not _benign(activity.last_failure)
+        if name == POLL and not failing:
+            continue  # waiting for the candidate or the vendor: not stuck
+        what = _CALLS.get(name, ("", name))[1]
+        if failing:
+            return f"{what}: attempt {activity.attempt}, last failure: {_failure_text(activity.last_failure)}"
+        if activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
+            return f"{what}: attempt {activity.attempt}, not taken by any worker"
+        return f"{what}: attempt {activity.attempt}, running"
+    task = described.pending_workflow_task
+    if described.HasField("pending_workflow_task") and task.attempt > 1:
+        return f"the worker fails on this order (workflow task attempt {task.attempt})"
+    return None
+
+
+def _benign(failure: Failure) -> bool:
+    """A failure that is none: the poll's "no news yet", or a call our own budget put off."""
+    info = failure.application_failure_info
+    return failure.HasField("application_failure_info") and info.category == ApplicationErrorCategory.APPLICATION_ERROR_CATEGORY_BENIGN
+
+
+def _failure_text(failure: Failure, limit: int = 500) -> str:
+    """The failure and its causes in one line (our failures name peers and statuses, never candidate data)."""
+    parts: list[str] = []
+    current: Failure | None = failure
+    while current is not None and len(parts) < 5:
+        if current.message and current.message not in parts:
+            parts.append(current.message)
+        current = current.cause if current.HasField("cause") else None
+    text = ": ".join(parts) or "(no message)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
+    """Webhooks, inline link requests, cancellation and the workflow's end, as timeline lines."""
+    kind, at = event.event_type, _time(event)
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        name = event.workflow_execution_signaled_event_attributes.signal_name
+        return TimelineItem(at=at, kind="webhook", what="Vendor webhook received" if name == "vendor_event" else f"Signal {name}")
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+        return TimelineItem(at=at, kind="workflow", what="SmartRecruiters asked for the candidate's link (inline order)")
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+        return TimelineItem(at=at, kind="workflow", what="Cancellation requested")
+    if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+        cause = event.workflow_task_failed_event_attributes.cause
+        return TimelineItem(at=at, kind="workflow", what=f"The worker failed on this order ({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})")
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        return TimelineItem(at=at, kind="workflow", what="Workflow completed")
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        return TimelineItem(at=at, kind="workflow", what="Workflow failed", failure=_failure_text(event.workflow_execution_failed_event_attributes.failure))
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+        return TimelineItem(at=at, kind="workflow", what="Workflow cancelled")
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+        reason = event.workflow_execution_terminated_event_attributes.reason
+        return TimelineItem(at=at, kind="workflow", what="Workflow terminated" + (f": {reason}" if reason else ""))
+    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+        return TimelineItem(at=at, kind="workflow", what="Workflow timed out")
+    return None
+
+
+def _enum_words(value: int, prefix: str) -> str:
+    return WorkflowTaskFailedCause.Name(value).removeprefix(prefix).replace("_", " ").lower()
+
+
+def _time(event: HistoryEvent) -> datetime:
+    return event.event_time.ToDatetime(tzinfo=UTC)
+
+
+async def _bounded(work: Iterable[Awaitable[T]]) -> list[T]:
+    """Run the calls at most CONCURRENCY at a time, keeping their order."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(call: Awaitable[T]) -> T:
+        async with gate:
+            return await call
+
+    return list(await asyncio.gather(*(one(call) for call in work)))
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[OrderLookup]:
+    """An OrderLookup on the store (migrated first) and Temporal of these settings (the CLI)."""
+    from temporal_client import connect
+
+    async with migrated_store(settings) as store:
+        try:
+            temporal = await asyncio.wait_for(connect(settings, wait_seconds=2), timeout=settings.temporal_rpc_timeout_seconds)
+        except (asyncio.TimeoutError, RPCError, RuntimeError):
+            raise TemporalFailed(f"could not reach Temporal at {settings.temporal_address}") from None
+        yield OrderLookup(temporal, store, settings)
