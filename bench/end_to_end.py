@@ -26,8 +26,11 @@ from temporalio.worker import Worker
 
 from bench.bare import BareOrder, nothing
 from bench.intake import percentile
-from bench.stack import connect_companies, running
+from bench.stack import Processes, connect_companies, running
 from temporal_client import connect
+
+COMPONENTS = ("sandbox-vendor", "smartrecruiters-sim", "worker", "api")
+
 
 async def run_ours(stack, http: httpx.AsyncClient, orders: int, concurrency: int, companies: list[str]) -> tuple[float, list[float], list[float]]:
     """Wall seconds from the first placement to the last COMPLETED, per-order end-to-end and
@@ -103,12 +106,13 @@ async def run_bare(client, orders: int, concurrency: int) -> tuple[float, list[f
     latencies: list[float] = []
 
     async def one() -> None:
+        # As in ours, `concurrency` clients place orders; the orders then run on their own.
         async with gate:
             began = time.time()
             handle = await client.start_workflow(BareOrder.run, id=f"bare-{uuid.uuid4()}", task_queue=task_queue)
-            await handle.signal(BareOrder.vendor_event)
-            await handle.result()
-            latencies.append(time.time() - began)
+        await handle.signal(BareOrder.vendor_event)
+        await handle.result()
+        latencies.append(time.time() - began)
 
     async with Worker(client, task_queue=task_queue, workflows=[BareOrder], activities=[nothing]):
         began = time.time()
@@ -117,14 +121,17 @@ async def run_bare(client, orders: int, concurrency: int) -> tuple[float, list[f
 
 
 async def main(orders: int, concurrency: int, companies: int) -> None:
-    with running(("sandbox-vendor", "smartrecruiters-sim", "worker", "api")) as stack:
+    with running(COMPONENTS) as stack:
         client = await connect(stack.settings)
         company_ids = await connect_companies(stack.settings, companies)
         async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency * 2)) as http:
             await run_ours(stack, http, 5, 5, company_ids)  # warm-up (not counted)
             await run_bare(client, 5, 5)
             bare_wall, bare_latencies = await run_bare(client, orders, concurrency)
+            processes = Processes(stack, ("temporal", *COMPONENTS))
+            before = processes.cpu_seconds()
             ours_wall, ours_latencies, webhook_to_result = await run_ours(stack, http, orders, concurrency, company_ids)
+            ours_cpu = {name: seconds - before[name] for name, seconds in processes.cpu_seconds().items()}
             sr_rate, sr_in_flight = await sr_load(http, stack.settings.sr_base_url)
 
     table = Table(title=f"End to end: {orders} orders from {companies} companies, {concurrency} at a time, the candidate completing at once")
@@ -138,6 +145,9 @@ async def main(orders: int, concurrency: int, companies: int) -> None:
     console.print(
         f"4. SR limits, per credential: at most {sr_rate} requests arriving in any second (limit 10) and {sr_in_flight} in flight (limit 8);"
         " every order costs SR 3 calls"
+    )
+    console.print(
+        "CPU seconds per order during ours: " + ", ".join(f"{name} {1000 * seconds / orders:.0f} ms" for name, seconds in ours_cpu.items())
     )
     console.print(f"webhook to result posted: p50 [bold]{percentile(webhook_to_result, 0.5):.2f} s[/bold], p99 {percentile(webhook_to_result, 0.99):.2f} s (goal p50 ≤ 1 s)")
 

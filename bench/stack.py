@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
+
+import psutil
 
 from admin.models import NewTriggerToken, NewVendorAccount
 from admin.operations import opened
@@ -39,3 +41,19 @@ async def connect_companies(settings, count: int) -> list[str]:
         )
         token = (await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))).token
     return [await connect_company(settings.sr_base_url, token) for _ in range(count)]
+
+
+class Processes:
+    """Resident memory and CPU of the stack's processes, sampled as the benchmark goes."""
+
+    def __init__(self, stack: Stack, names: Iterable[str]) -> None:
+        self._process = {name: psutil.Process(stack.processes[name].pid) for name in names}
+        self.peak_rss = dict.fromkeys(self._process, 0.0)
+
+    def rss_mb(self) -> dict[str, float]:
+        now = {name: process.memory_info().rss / 2**20 for name, process in self._process.items()}
+        self.peak_rss = {name: max(self.peak_rss[name], now[name]) for name in now}
+        return now
+
+    def cpu_seconds(self) -> dict[str, float]:
+        return {name: sum(process.cpu_times()[:2]) for name, process in self._process.items()}

@@ -19,32 +19,15 @@ import time
 import uuid
 
 import httpx
-import psutil
 from rich.console import Console
 from rich.table import Table
 
-from bench.stack import connect_companies, running
+from bench.stack import Processes, connect_companies, running
 from orders.visibility import ORDER_STATUS
 from temporal_client import connect
 
 MEASURED = ("worker", "api", "temporal", "sandbox-vendor")
 IDLE_SECONDS = 30.0
-
-
-class Processes:
-    """Resident memory and CPU of the stack's processes, sampled as the benchmark goes."""
-
-    def __init__(self, stack) -> None:
-        self._process = {name: psutil.Process(stack.processes[name].pid) for name in MEASURED}
-        self.peak_rss = dict.fromkeys(MEASURED, 0)
-
-    def rss_mb(self) -> dict[str, float]:
-        now = {name: process.memory_info().rss / 2**20 for name, process in self._process.items()}
-        self.peak_rss = {name: max(self.peak_rss[name], now[name]) for name in MEASURED}
-        return now
-
-    def cpu_seconds(self) -> dict[str, float]:
-        return {name: sum(process.cpu_times()[:2]) for name, process in self._process.items()}
 
 
 async def measure_idle(processes: Processes, seconds: float) -> tuple[dict[str, float], dict[str, float]]:
@@ -90,7 +73,7 @@ async def main(orders: int, companies: int, window: float, poll_seconds: float) 
     with running(("sandbox-vendor", "smartrecruiters-sim", "worker", "api"), poll_interval_seconds=poll_seconds) as stack:
         settings = stack.settings
         temporal = await connect(settings)
-        processes = Processes(stack)
+        processes = Processes(stack, MEASURED)
         console = Console(width=140, stderr=True)
         company_ids = await connect_companies(settings, companies)
         console.log(f"{companies} companies connected; measuring the idle stack for {IDLE_SECONDS:.0f} s")
