@@ -61,10 +61,9 @@ def run() -> None:
 
 
 def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
-    ui_host = urlsplit(f"//{settings.temporal_address}").hostname
     table = Table(title="SmartRecruiters assessment partner: embedded mode", show_header=False)
     table.add_row("Partner API docs", f"{settings.public_url}/docs")
-    table.add_row("Temporal UI", f"http://{ui_host}:{settings.temporal_ui_port}")
+    table.add_row("Temporal UI", settings.temporal_ui_base_url)
     table.add_row("SmartRecruiters simulator", f"{settings.sr_base_url}/")
     table.add_row("Sandbox vendor outbox", f"{settings.sandbox_vendor_url}/outbox")
     table.add_row("Vendor simulators (control API at /_sim/…)", f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, TestGorilla {settings.testgorilla_sim_url}")

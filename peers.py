@@ -22,6 +22,13 @@ WaitHint = Callable[[httpx.Response], "float | None"]
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})
 
 
+# The types of the ApplicationErrors our activities raise for a PeerError. Their messages are
+# ours (the peer, the action, an HTTP status; never a body), so log lines may keep them.
+PEER_REJECTED = "PeerRejected"
+PEER_UNAVAILABLE = "PeerUnavailable"
+CREDENTIALS_REFUSED = "VendorCredentialsRefused"
+
+
 class PeerError(Exception):
     """A call to a peer failed. The message never carries request or response bodies (PII)."""
 

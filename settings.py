@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # unset, none are served.
     worker_metrics_address: str | None = None
     # How often the worker counts open orders by status for those metrics (a few visibility queries).
-    order_census_seconds: float = 30.0
+    order_census_seconds: float = Field(30.0, gt=0)
     # AES-256-GCM keys for workflow payloads (candidate data in Temporal), `id:base64-key`,
     # comma-separated: the first encrypts, all decrypt (rotation). `python -m codec` makes one.
     payload_keys: SecretStr = SecretStr(EMBEDDED_PAYLOAD_KEY)

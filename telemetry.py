@@ -19,10 +19,10 @@ from urllib.parse import urlsplit, urlunsplit
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 from temporalio import activity
-from temporalio.exceptions import TemporalError
+from temporalio.exceptions import ApplicationError, TemporalError
 
 from orders.visibility import WORKFLOW_ID_PREFIX
-from peers import PeerError
+from peers import CREDENTIALS_REFUSED, PEER_REJECTED, PEER_UNAVAILABLE, PeerError
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -37,11 +37,13 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(order_id)s] %(message)s"
 # Held at WARNING whatever the level: httpx and httpcore log each request's URL, query string
 # included; aiosqlite logs rows at DEBUG; alembic logs each migration step at every start.
 QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite", "alembic")
-# Exceptions whose messages may be logged: Temporal's, the activities' ApplicationErrors among them
-# (written without candidate data, and kept in the workflow's history anyway), PeerError (never a
-# body) and the system's (an address refusing connections, a missing file). Any other message can
+# Exceptions whose messages may be logged: Temporal's (of ApplicationErrors, only ours, below),
+# PeerError (never a body) and the system's (an address refusing connections, a missing file). Any other message can
 # quote what must not be logged: a validation error its input, a database error its parameters.
 TOLD_EXCEPTIONS = (TemporalError, PeerError, OSError)
+# Of ApplicationErrors, only the types we raise ourselves: the SDK wraps any other exception an
+# activity raises (a validation error quoting its input) in one, message and all.
+TOLD_APPLICATION_ERRORS = (PEER_REJECTED, PEER_UNAVAILABLE, CREDENTIALS_REFUSED)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -90,10 +92,16 @@ def _told(exc: BaseException | None) -> str:
     parts, seen = [], set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        message = f": {exc}" if isinstance(exc, TOLD_EXCEPTIONS) else " (message not logged)"
+        message = f": {exc}" if _may_tell(exc) else " (message not logged)"
         parts += [f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}{message}\n", *traceback.format_tb(exc.__traceback__)]
         exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     return "".join(parts).rstrip("\n")
+
+
+def _may_tell(exc: BaseException) -> bool:
+    if isinstance(exc, ApplicationError):
+        return exc.type in TOLD_APPLICATION_ERRORS
+    return isinstance(exc, TOLD_EXCEPTIONS)
 
 
 class _JsonLines(JsonFormatter):
@@ -128,11 +136,43 @@ def configure_tracing(settings: Settings, service: str, app: FastAPI | None = No
     # Without our endpoint the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
     endpoint = f"{settings.otlp_endpoint.rstrip('/')}/v1/traces" if settings.otlp_endpoint else None
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    provider.add_span_processor(BatchSpanProcessor(_without_exception_messages(OTLPSpanExporter(endpoint=endpoint))))
     trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument(request_hook=_without_query, async_request_hook=_without_query_async)
     if app is not None:
         FastAPIInstrumentor.instrument_app(app, server_request_hook=_without_query, excluded_urls="/healthz,/readyz", exclude_spans=["receive", "send"])
+
+
+def _without_exception_messages(exporter):
+    """The exporter, sending spans without what an exception said: Temporal's interceptor and
+    the ASGI middleware record a failure's message (in the status and an `exception` event), and
+    a message can quote its input. The exception's type stays, as in our log lines."""
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Status
+
+    def told(span: ReadableSpan) -> ReadableSpan:
+        events = [
+            Event(event.name, {"exception.type": event.attributes.get("exception.type", "")}, event.timestamp) if event.name == "exception" else event
+            for event in span.events
+        ]
+        return ReadableSpan(
+            name=span.name, context=span.context, parent=span.parent, resource=span.resource, attributes=span.attributes,
+            events=events, links=span.links, kind=span.kind, status=Status(span.status.status_code),
+            start_time=span.start_time, end_time=span.end_time, instrumentation_scope=span.instrumentation_scope,
+        )  # fmt: skip
+
+    class WithoutExceptionMessages(SpanExporter):
+        def export(self, spans):
+            return exporter.export([told(span) for span in spans])
+
+        def shutdown(self) -> None:
+            exporter.shutdown()
+
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            return exporter.force_flush(timeout_millis)
+
+    return WithoutExceptionMessages()
 
 
 def temporal_interceptors(settings: Settings) -> list[Interceptor]:

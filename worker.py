@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import timedelta
@@ -51,6 +52,8 @@ async def run_worker(settings: Settings) -> None:
             log.info("worker stopping")
             if census:
                 census.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await census
     finally:
         await smartrecruiters.aclose()
         await store.dispose()

@@ -25,7 +25,7 @@ from orders.models import (
     VendorResult,
     VendorStatus,
 )
-from peers import CallDeferred, PeerError
+from peers import CREDENTIALS_REFUSED, PEER_REJECTED, PEER_UNAVAILABLE, CallDeferred, PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
 from store import ReferenceConflict
@@ -33,7 +33,6 @@ from vendors.base import VendorAdapter
 from vendors.registry import UnknownAdapter, Vendors
 
 # Error types the workflow treats as final (DESIGN §5: a peer's 4xx is not retried).
-PEER_REJECTED = "PeerRejected"
 STATUS_UNCHANGED = "VendorStatusUnchanged"
 
 
@@ -53,10 +52,10 @@ def peer_errors(*, credentials_of_vendor_account: bool = False) -> Iterator[None
             )
         if credentials_of_vendor_account and err.status in (401, 403):
             activity.logger.error("%s refused the vendor account's credentials; fix the account (orders wait)", err.peer)
-            raise ApplicationError(str(err), type="VendorCredentialsRefused", next_retry_delay=CREDENTIALS_REFUSED_RETRY) from None
+            raise ApplicationError(str(err), type=CREDENTIALS_REFUSED, next_retry_delay=CREDENTIALS_REFUSED_RETRY) from None
         raise ApplicationError(
             str(err),
-            type=PEER_REJECTED if not err.retryable else "PeerUnavailable",
+            type=PEER_REJECTED if not err.retryable else PEER_UNAVAILABLE,
             non_retryable=not err.retryable,
             next_retry_delay=timedelta(seconds=err.retry_after) if err.retry_after else None,
             # A call our own budget put off is not a failure worth logging or alerting on.

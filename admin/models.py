@@ -142,7 +142,6 @@ class ConnectionView(BaseModel):
 
 # What AssessmentOrderStatus holds: SR's statuses, plus RECEIVED (not yet told to SR) and
 # CANCELLED (cancelled in Temporal, or the company disconnected).
-ORDER_STATUSES = ("RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED")
 OrderStatus = Literal["RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED"]
 # Company, vendor and package names as filters: quoted into a Temporal visibility query, so
 # nothing that could end the quotes. SR company ids, our package ids and adapter names fit.

@@ -83,7 +83,7 @@ async def main(orders: int, companies: int, window: float, poll_seconds: float) 
             accepted = await place(sr, company_ids, orders)
             placing = time.time() - placing_began
             console.log(f"{accepted:,} orders placed in {placing:.0f} s; waiting until all show PENDING")
-            settling = await wait_until_pending(temporal, orders, processes, timeout=max(600.0, orders / 5))
+            settling = await wait_until_pending(temporal, accepted, processes, timeout=max(600.0, orders / 5))
 
             console.log(f"all PENDING after {settling:.0f} s more; measuring {window:.0f} s of waiting")
             # The window: nothing happens but waiting and polling.
@@ -100,7 +100,7 @@ async def main(orders: int, companies: int, window: float, poll_seconds: float) 
     in_window = {int(second): n for second, n in reads["per_second"].items() if window_began <= int(second) < window_ended}
     elapsed = window_ended - window_began
     budget_per_hour = open_orders * 3600 / poll_seconds
-    most_per_order = max(reads["per_invitation"].values())
+    most_per_order = max(reads["per_invitation"].values(), default=0)
     # An order may read its status once as it starts waiting, then once per interval.
     allowed_per_order = 1 + int((window_ended - placing_began) // poll_seconds)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta, timezone
 
 from temporalio.client import Client
 from temporalio.common import MetricMeter
@@ -23,19 +24,25 @@ log = logging.getLogger("assessments.census")
 # result may still be revised (Checkr disputes). REJECTED and EXPIRED orders are closed.
 OPEN_STATUSES = ("RECEIVED", SrStatus.PENDING.value, SrStatus.IN_PROGRESS.value, SrStatus.COMPLETED.value)
 ORDERS = 'WorkflowType = "AssessmentOrderWorkflow"'
+# Failed orders are counted over this past window, so an alert on them clears once operators have
+# dealt with them (a failed run stays in Temporal for the namespace's whole retention).
+FAILED_WINDOW = timedelta(hours=24)
 
 
 async def count_orders(client: Client, meter: MetricMeter, interval_seconds: float) -> None:
-    """Every `interval_seconds`, until cancelled: open orders by status, and failed orders (each
-    needs an operator)."""
+    """Every `interval_seconds`, until cancelled: open orders by status, and orders failed in the
+    past day (each needs an operator)."""
     open_orders = meter.create_gauge("assessment_orders_open", "Open orders, by the status SmartRecruiters shows")
-    failed_orders = meter.create_gauge("assessment_orders_failed", "Orders whose workflow failed: each needs an operator")
+    failed_orders = meter.create_gauge("assessment_orders_failed", "Orders whose workflow failed in the past 24 hours: each needs an operator")
     while True:
         try:
             for status in OPEN_STATUSES:
                 query = f'{ORDERS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "{status}"'
                 open_orders.set((await client.count_workflows(query)).count, {"status": status})
-            failed_orders.set((await client.count_workflows(f'{ORDERS} AND ExecutionStatus = "Failed"')).count)
+            since = (datetime.now(timezone.utc) - FAILED_WINDOW).isoformat()
+            failed_orders.set((await client.count_workflows(f'{ORDERS} AND ExecutionStatus = "Failed" AND CloseTime > "{since}"')).count)
         except RPCError as err:
             log.warning("orders could not be counted: %s", err.message)  # the next round tries again
+        except Exception as err:  # noqa: BLE001 - the gauges must not freeze for good; by type only
+            log.warning("orders could not be counted (%s)", type(err).__name__)
         await asyncio.sleep(interval_seconds)

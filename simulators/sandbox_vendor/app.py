@@ -185,8 +185,9 @@ async def create_invitation(
 
 @api.get("/invitations/{invitation_id}")
 async def get_invitation(invitation_id: str, vendor: Vendor, request: Request) -> Invitation:
+    invitation = vendor.invitation(invitation_id)
     request.app.state.status_reads.count(invitation_id)
-    return vendor.view(vendor.invitation(invitation_id))
+    return vendor.view(invitation)
 
 
 @api.delete("/invitations/{invitation_id}")

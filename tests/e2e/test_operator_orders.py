@@ -231,16 +231,18 @@ async def test_a_running_order_shows_the_call_it_is_retrying(placed, admin):
     assert (order["workflow_status"], order["state_from"], order["status"]) == ("RUNNING", "query", "PENDING")
     [call] = [item for item in order["timeline"] if item["what"] == "Tell SmartRecruiters: IN_PROGRESS"]
     assert "500" in call["failure"] and call["finished_at"] is None
-    assert order["timeline"][-1]["what"] == "Tell SmartRecruiters: IN_PROGRESS"
     assert any(item["what"].startswith("Candidate started") for item in order["timeline"])
 
 
-async def test_without_a_worker_an_order_is_shown_from_its_history(placed, admin, stack):
+async def test_without_a_worker_an_order_is_shown_from_its_history(placed, admin, stack, world):
     stack.kill("worker")
     try:
         response = await admin.get(f"/orders/{placed.stuck['order_id']}")
     finally:
         stack.start_component("worker", "worker")
+        # The session's later tests need it back: it serves its metrics once it is connected.
+        metrics = f"http://{stack.settings.worker_metrics_address}/metrics"
+        await eventually(lambda: _answers(world.http, metrics), what="the restarted worker")
     assert response.status_code == 200, response.text
     order = response.json()
     assert order["state_from"] == "history" and "could not be queried" in order["note"]
@@ -344,3 +346,10 @@ def test_candidate_emails_reach_no_log_line(placed, stack):
     for log in ("api.log", "worker.log"):
         text = (stack.log_dir / log).read_text(errors="replace").lower()
         assert not [email for email in emails if email.lower() in text], log
+
+
+async def _answers(http, url: str) -> bool:
+    try:
+        return (await http.get(url)).status_code == 200
+    except httpx.HTTPError:
+        return False
