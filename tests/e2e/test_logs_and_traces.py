@@ -91,6 +91,18 @@ async def order_for_a_new_candidate(world: World, package_id: str = "skills-full
     return placed | {"candidate": candidate}, marker
 
 
+async def an_order_whose_first_progress_sr_refuses(world: World) -> tuple[str, str]:
+    """An order that reached IN_PROGRESS after SR refused that update once (the worker's activity
+    failed, and was retried): its id, and the marker in its candidate's name and email."""
+    placed, marker = await order_for_a_new_candidate(world)
+    order_id = placed["order_id"]
+    await world.sr_status_becomes(order_id, "PENDING")
+    (await world.http.post(f"{world.sr}/__sim/faults", json={"status": 500, "count": 1, "path_contains": order_id})).raise_for_status()
+    await world.at_vendor("start", order_id)
+    await world.sr_status_becomes(order_id, "IN_PROGRESS")
+    return order_id, marker
+
+
 def assert_no_candidate_data(collector: Collector, marker: str) -> None:
     """The marker is in the candidate's name and email, so it also finds them URL-encoded. No
     span says what an exception said (a message can quote its input): only its type."""
@@ -160,13 +172,7 @@ async def test_no_span_holds_candidate_data_even_where_a_url_carried_it(world, c
 
 
 async def test_log_lines_are_json_objects_naming_their_order_without_candidate_data(world, traced_stack):
-    placed, marker = await order_for_a_new_candidate(world)
-    order_id = placed["order_id"]
-    await world.sr_status_becomes(order_id, "PENDING")
-    # SR refuses the next update once: the worker logs the activity's failure.
-    (await world.http.post(f"{world.sr}/__sim/faults", json={"status": 500, "count": 1, "path_contains": order_id})).raise_for_status()
-    await world.at_vendor("start", order_id)
-    await world.sr_status_becomes(order_id, "IN_PROGRESS")
+    order_id, marker = await an_order_whose_first_progress_sr_refuses(world)
     logs = {path.stem: path for path in traced_stack.log_dir.glob("*.log") if path.stem != "temporal"}  # Temporal's own log is not ours
 
     def lines(component: str) -> list[dict]:
@@ -190,12 +196,7 @@ async def test_log_lines_are_json_objects_naming_their_order_without_candidate_d
 
 
 async def test_a_failed_call_is_traced_by_the_type_of_its_error_alone(world, collector):
-    placed, marker = await order_for_a_new_candidate(world)
-    order_id = placed["order_id"]
-    await world.sr_status_becomes(order_id, "PENDING")
-    (await world.http.post(f"{world.sr}/__sim/faults", json={"status": 500, "count": 1, "path_contains": order_id})).raise_for_status()
-    await world.at_vendor("start", order_id)
-    await world.sr_status_becomes(order_id, "IN_PROGRESS")
+    order_id, marker = await an_order_whose_first_progress_sr_refuses(world)
 
     async def the_failed_attempt():
         return [
