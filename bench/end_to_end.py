@@ -32,15 +32,21 @@ from temporal_client import connect
 COMPONENTS = ("sandbox-vendor", "smartrecruiters-sim", "worker", "api")
 
 
-async def run_ours(stack, http: httpx.AsyncClient, orders: int, concurrency: int, companies: list[str]) -> tuple[float, list[float], list[float]]:
+async def run_ours(
+    stack, http: httpx.AsyncClient, orders: int, concurrency: int, companies: list[str], rate: float | None = None
+) -> tuple[float, list[float], list[float]]:
     """Wall seconds from the first placement to the last COMPLETED, per-order end-to-end and
-    webhook-to-result seconds. The orders come from `companies` in turn."""
+    webhook-to-result seconds. The orders come from `companies` in turn; with `rate`, at most
+    that many orders a second are placed (a steady load rather than a burst)."""
     sr, vendor = stack.settings.sr_base_url, stack.settings.sandbox_vendor_url
     placed_at: dict[str, float] = {}
     completed_at_vendor: dict[str, float] = {}
     gate = asyncio.Semaphore(concurrency)
+    began_all = time.monotonic()
 
-    async def one(company_id: str) -> None:
+    async def one(index: int, company_id: str) -> None:
+        if rate:
+            await asyncio.sleep(max(0.0, began_all + index / rate - time.monotonic()))  # the pace of arrivals
         async with gate:
             person = {"first_name": "Ada", "last_name": "Bench", "email": f"b-{uuid.uuid4().hex[:8]}@example.com", "company_id": company_id}
             candidate = (await http.post(f"{sr}/__sim/candidates", json=person)).json()
@@ -52,7 +58,7 @@ async def run_ours(stack, http: httpx.AsyncClient, orders: int, concurrency: int
             await asyncio.sleep(0.05)  # the invitation is not there yet: a retry, not synchronisation
         completed_at_vendor[order_id] = time.time()
 
-    await asyncio.gather(*(one(companies[index % len(companies)]) for index in range(orders)))
+    await asyncio.gather(*(one(index, companies[index % len(companies)]) for index in range(orders)))
     completed_at_sr = await wait_for_results(http, sr, set(placed_at))
     wall = max(completed_at_sr.values()) - min(placed_at.values())
     end_to_end = [completed_at_sr[o] - placed_at[o] for o in placed_at]
@@ -120,7 +126,7 @@ async def run_bare(client, orders: int, concurrency: int) -> tuple[float, list[f
         return time.time() - began, latencies
 
 
-async def main(orders: int, concurrency: int, companies: int) -> None:
+async def main(orders: int, concurrency: int, companies: int, paced_rate: float, paced_orders: int) -> None:
     with running(COMPONENTS) as stack:
         client = await connect(stack.settings)
         company_ids = await connect_companies(stack.settings, companies)
@@ -133,6 +139,7 @@ async def main(orders: int, concurrency: int, companies: int) -> None:
             ours_wall, ours_latencies, webhook_to_result = await run_ours(stack, http, orders, concurrency, company_ids)
             ours_cpu = {name: seconds - before[name] for name, seconds in processes.cpu_seconds().items()}
             sr_rate, sr_in_flight = await sr_load(http, stack.settings.sr_base_url)
+            _, _, paced_webhook_to_result = await run_ours(stack, http, paced_orders, concurrency, company_ids, rate=paced_rate)
 
     table = Table(title=f"End to end: {orders} orders from {companies} companies, {concurrency} at a time, the candidate completing at once")
     for column in ("path", "orders/s", "p50 s", "p99 s"):
@@ -149,7 +156,11 @@ async def main(orders: int, concurrency: int, companies: int) -> None:
     console.print(
         "CPU seconds per order during ours: " + ", ".join(f"{name} {1000 * seconds / orders:.0f} ms" for name, seconds in ours_cpu.items())
     )
-    console.print(f"webhook to result posted: p50 [bold]{percentile(webhook_to_result, 0.5):.2f} s[/bold], p99 {percentile(webhook_to_result, 0.99):.2f} s (goal p50 ≤ 1 s)")
+    console.print(f"webhook to result posted, in the burst: p50 {percentile(webhook_to_result, 0.5):.2f} s, p99 {percentile(webhook_to_result, 0.99):.2f} s")
+    console.print(
+        f"webhook to result posted, {paced_orders} orders at {paced_rate:g} a second: p50 [bold]{percentile(paced_webhook_to_result, 0.5):.2f} s[/bold],"
+        f" p99 {percentile(paced_webhook_to_result, 0.99):.2f} s (goal p50 ≤ 1 s)"
+    )
 
 
 if __name__ == "__main__":
@@ -157,5 +168,7 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--companies", type=int, default=10, help="each posts to SR with its own credentials (SR limits each to 10 requests/s)")
+    parser.add_argument("--paced-rate", type=float, default=4.0, help="orders a second for the latency run after the burst")
+    parser.add_argument("--paced-orders", type=int, default=60)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.orders, arguments.concurrency, arguments.companies))
+    asyncio.run(main(arguments.orders, arguments.concurrency, arguments.companies, arguments.paced_rate, arguments.paced_orders))
