@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,6 +55,20 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen, timeout: floa
             time.sleep(0.1)  # poll interval while waiting for the port
 
 
+# Each component of the stack: its `assessments` subcommand and the port it listens on (None:
+# none), in the order the stack starts them.
+COMPONENTS: dict[str, tuple[str, Callable[[Settings], int | None]]] = {
+    "sandbox-vendor": ("sim-vendor", lambda settings: port_of(settings.sandbox_vendor_url)),
+    "smartrecruiters-sim": ("sim-smartrecruiters", lambda settings: port_of(settings.sr_base_url)),
+    "hackerrank-sim": ("sim-hackerrank", lambda settings: port_of(settings.hackerrank_sim_url)),
+    "checkr-sim": ("sim-checkr", lambda settings: port_of(settings.checkr_sim_url)),
+    "testgorilla-sim": ("sim-testgorilla", lambda settings: port_of(settings.testgorilla_sim_url)),
+    "worker": ("worker", lambda settings: None),
+    "api": ("api", lambda settings: settings.api_port),
+}
+ORDER_PATH = ("sandbox-vendor", "smartrecruiters-sim", "worker", "api")
+
+
 @dataclass
 class Stack:
     settings: Settings
@@ -79,22 +94,19 @@ class Stack:
     def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.start_temporal()
-        self.start_component("sandbox-vendor", "sim-vendor", port_of(self.settings.sandbox_vendor_url))
-        self.start_component("smartrecruiters-sim", "sim-smartrecruiters", port_of(self.settings.sr_base_url))
-        self.start_component("hackerrank-sim", "sim-hackerrank", port_of(self.settings.hackerrank_sim_url))
-        self.start_component("checkr-sim", "sim-checkr", port_of(self.settings.checkr_sim_url))
-        self.start_component("testgorilla-sim", "sim-testgorilla", port_of(self.settings.testgorilla_sim_url))
-        self.start_component("worker", "worker")
-        self.start_component("api", "api", self.settings.api_port)
+        self.start_components(*COMPONENTS)
 
     def start_order_path(self) -> None:
         """Only what a sandbox order needs: Temporal, the sandbox vendor, the SR simulator, the
         worker and the API (no HackerRank, Checkr or TestGorilla simulators)."""
         self.start_temporal()
-        self.start_component("sandbox-vendor", "sim-vendor", port_of(self.settings.sandbox_vendor_url))
-        self.start_component("smartrecruiters-sim", "sim-smartrecruiters", port_of(self.settings.sr_base_url))
-        self.start_component("worker", "worker")
-        self.start_component("api", "api", self.settings.api_port)
+        self.start_components(*ORDER_PATH)
+
+    def start_components(self, *names: str) -> None:
+        """The named components of COMPONENTS, in that order, each waited for on its port."""
+        for name in names:
+            subcommand, port = COMPONENTS[name]
+            self.start_component(name, subcommand, port(self.settings))
 
     def start_temporal(self) -> None:
         host, _, port = self.settings.temporal_address.rpartition(":")

@@ -27,10 +27,8 @@ from temporalio.worker import Worker
 from bench.bare import BareOrder, nothing
 from bench.intake import percentile
 from bench.stack import Processes, connect_companies, running
+from embedded import ORDER_PATH
 from temporal_client import connect
-
-COMPONENTS = ("sandbox-vendor", "smartrecruiters-sim", "worker", "api")
-
 
 async def run_ours(
     stack, http: httpx.AsyncClient, orders: int, concurrency: int, companies: list[str], rate: float | None = None
@@ -127,14 +125,14 @@ async def run_bare(client, orders: int, concurrency: int) -> tuple[float, list[f
 
 
 async def main(orders: int, concurrency: int, companies: int, paced_rate: float, paced_orders: int) -> None:
-    with running(COMPONENTS) as stack:
+    with running(ORDER_PATH) as stack:
         client = await connect(stack.settings)
         company_ids = await connect_companies(stack.settings, companies)
         async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency * 2)) as http:
             await run_ours(stack, http, 5, 5, company_ids)  # warm-up (not counted)
             await run_bare(client, 5, 5)
             bare_wall, bare_latencies = await run_bare(client, orders, concurrency)
-            processes = Processes(stack, ("temporal", *COMPONENTS))
+            processes = Processes(stack, ("temporal", *ORDER_PATH))
             before = processes.cpu_seconds()
             ours_wall, ours_latencies, webhook_to_result = await run_ours(stack, http, orders, concurrency, company_ids)
             ours_cpu = {name: seconds - before[name] for name, seconds in processes.cpu_seconds().items()}

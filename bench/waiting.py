@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.stack import Processes, connect_companies, running
+from embedded import ORDER_PATH
 from orders.visibility import ORDER_STATUS
 from temporal_client import connect
 
@@ -70,7 +71,7 @@ async def wait_until_pending(temporal, orders: int, processes: Processes, timeou
 
 
 async def main(orders: int, companies: int, window: float, poll_seconds: float) -> None:
-    with running(("sandbox-vendor", "smartrecruiters-sim", "worker", "api"), poll_interval_seconds=poll_seconds) as stack:
+    with running(ORDER_PATH, poll_interval_seconds=poll_seconds) as stack:
         settings = stack.settings
         temporal = await connect(settings)
         processes = Processes(stack, MEASURED)
