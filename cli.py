@@ -185,7 +185,7 @@ partner_config_app = typer.Typer(help="Our partner configuration at SmartRecruit
 app.add_typer(vendor_account_app, name="vendor-account")
 app.add_typer(token_app, name="token")
 app.add_typer(partner_config_app, name="partner-config")
-orders_app = typer.Typer(help="Orders: list, find and inspect them (Temporal and our store).", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders: list, find, inspect and repair them (Temporal and our store).", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
 problems = Console(stderr=True)
 
@@ -555,6 +555,42 @@ def orders_show(order_id: Annotated[str, typer.Argument(help="The SmartRecruiter
         what = f"{item.what} ({item.peer})" if item.peer else item.what
         timeline.add_row(item.at.strftime("%Y-%m-%d %H:%M:%S"), escape(what), item.outcome or "", "" if item.attempts is None else str(item.attempts), escape(item.failure or ""))
     console.print(timeline)
+
+
+
+@orders_app.command("repair")
+def orders_repair(
+    order_id: Annotated[str, typer.Argument(help="The SmartRecruiters order id.")],
+    kind: Annotated[str, typer.Argument(help="extend-deadline (with --days), resend-invitation, cancel or repost-result.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's summary). Never candidate data.")],
+    operator: Annotated[str, typer.Option("--operator", help="Who repairs: your handle (letters, digits, _ . @ + -).")],
+    days: Annotated[Optional[float], typer.Option("--days", help="extend-deadline: days added to the current deadline.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Repair an order, recorded in its history with who and why: extend its deadline, resend the
+    invitation, cancel it (SR shows REJECTED with the reason), or re-post its result."""
+    from pydantic import ValidationError
+
+    from admin.models import RepairRequest
+    from admin.repairs import RepairKind
+
+    kinds = [k.value for k in RepairKind]
+    if kind not in kinds:
+        _fail(f"the repair is one of {', '.join(kinds)}")
+    try:
+        request = RepairRequest(operator=operator, reason=reason, days=days)
+    except ValidationError as err:
+        problem = err.errors()[0]
+        _fail(f"--{problem['loc'][0]}: {problem['msg']}")
+    outcome = _orders(lambda lookup: lookup.repair(order_id, RepairKind(kind), request))
+    if as_json:
+        _print_json(_dumped(outcome))
+        return
+    console.print(escape(outcome.note), soft_wrap=True)
+    if outcome.deadline is not None:
+        console.print(f"Deadline: {_when(outcome.deadline)}")
+    if outcome.sr_status is not None:
+        console.print(f"SR status: {outcome.sr_status.value}")
 
 
 if __name__ == "__main__":

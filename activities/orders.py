@@ -122,6 +122,21 @@ class OrderActivities:
             await vendor.cancel_invitation(ref.ref)
 
     @activity.defn
+    async def resend_invitation(self, ref: VendorRef) -> None:
+        """Ask the vendor to email the candidate's invitation again (an operator's repair).
+
+        Only adapters with a `resend_invitation` call can: creating the invitation again would
+        not do it, since every adapter's create_invitation is idempotent per order (it returns the
+        existing invitation and sends no second email).
+        """
+        with vendor_errors():
+            vendor = await self._vendor(ref.vendor_account_id)
+            resend = getattr(vendor, "resend_invitation", None)
+            if resend is None:
+                raise ApplicationError(f"{vendor.name} offers no resend through this integration", type=PEER_REJECTED, non_retryable=True)
+            await resend(ref.ref)
+
+    @activity.defn
     async def transfer_report(self, transfer: ReportTransfer) -> ReportLink:
         """Download the report from the vendor and upload it to SR in one step.
 
@@ -150,6 +165,7 @@ class OrderActivities:
             self.await_vendor_change,
             self.get_vendor_result,
             self.cancel_invitation,
+            self.resend_invitation,
             self.transfer_report,
             self.update_smartrecruiters,
         ]

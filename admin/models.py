@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from orders.models import OPERATOR_PATTERN, REASON_PATTERN
 from store import CompanyConnection, IssuedToken, TriggerToken, VendorAccount
 from vendors.registry import ADAPTERS as ADAPTER_KINDS
 
@@ -273,3 +274,13 @@ def _encodable(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+class RepairRequest(BaseModel):
+    """An operator's repair of one order (admin/repairs.py): who, why, and for extend-deadline how long."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operator: str = Field(pattern=OPERATOR_PATTERN, description="Who repairs: your handle (letters, digits, _ . @ + -; up to 64)")
+    reason: str = Field(pattern=REASON_PATTERN, description="Why, in 3 to 200 characters, no line breaks; recorded in the order's history. Never candidate data.")
+    days: float | None = Field(None, gt=0, le=365, description="extend-deadline only: days added to the current deadline")

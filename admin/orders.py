@@ -92,6 +92,7 @@ _CALLS: dict[str, tuple[str, str]] = {
     POLL: ("vendor", "Poll the vendor for news"),
     "get_vendor_result": ("vendor", "Read the result at the vendor"),
     "cancel_invitation": ("vendor", "Withdraw the invitation at the vendor"),
+    "resend_invitation": ("vendor", "Ask the vendor to send the invitation again"),
     "transfer_report": ("vendor, SmartRecruiters", "Move the report from the vendor to SmartRecruiters"),
     "update_smartrecruiters": ("SmartRecruiters", "Tell SmartRecruiters"),
 }
@@ -396,6 +397,13 @@ class OrderLookup:
                 [request] = await self._temporal.data_converter.decode(scheduled.input.payloads, [SrUpdateRequest])
                 what = f"{what}: {request.update.status.value}"
         return what
+
+    # Repair (admin/repairs.py)
+
+    async def repair(self, order_id: str, kind: Any, request: Any) -> Any:
+        from admin.repairs import repair_order
+
+        return await repair_order(self._temporal, self._settings, order_id, kind, request)
 
     # Shared
 

@@ -1,5 +1,5 @@
 """/admin: the operators' API (vendor accounts, trigger tokens, connections, partner configuration,
-finding and inspecting orders).
+finding, inspecting and repairing orders).
 
 Every route needs `Authorization: Bearer <ASSESSMENTS_ADMIN_API_KEY>`; with no key configured the
 whole API answers 503, so it is never open by default. Routes are thin: `admin.operations` and
@@ -27,6 +27,7 @@ from admin.models import (
     OrderStatus,
     OrderSummary,
     NewCredentials,
+    RepairRequest,
     IssuedTriggerTokenView,
     NewTriggerToken,
     NewVendorAccount,
@@ -35,6 +36,8 @@ from admin.models import (
 )
 from admin.operations import AdminError, Conflict, Invalid, NotFound, Operations, SmartRecruitersFailed
 from admin.orders import OrderLookup, TemporalFailed, order_filter
+from admin.repairs import RepairKind, repair_order
+from orders.models import RepairOutcome
 from store import UnreadableSecret
 
 DISABLED = "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
@@ -200,3 +203,23 @@ async def show_order(
         detail = await lookup.show(order_id)
     response.headers["Cache-Control"] = "no-store"
     return detail
+
+
+# --- Orders: repairs (admin/repairs.py) -----------------------------------------------------
+
+
+@router.post(
+    "/orders/{order_id}/repairs/{kind}",
+    response_model=RepairOutcome,
+    summary="Repair an order: extend its deadline, resend the invitation, cancel it, or re-post its result",
+    responses={409: {"description": "The repair makes no sense in the order's state (the reason says why), or the order has ended"}},
+)
+async def repair_order_route(
+    request: Request,
+    repair: RepairRequest,
+    order_id: str = Path(pattern=ORDER_ID_PATTERN, description="The SmartRecruiters order id"),
+    kind: RepairKind = Path(description="extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the reason) or repost-result"),
+) -> RepairOutcome:
+    """Recorded in the order's history and timeline as "Repair by <operator>: <what> (<reason>)"."""
+    with _refusals():
+        return await repair_order(request.app.state.temporal, request.app.state.settings, order_id, kind, repair)

@@ -216,3 +216,35 @@ class OrderState(BaseModel):
     duplicate_events: int = 0
     timeline: list[TimelineEntry] = Field(default_factory=list)
     finished: bool = False
+
+
+# --- operators' repairs (workflow updates; admin/repairs.py) -----------------------------------
+
+# Who repaired: an operator's handle, never free text.
+OPERATOR_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$"
+# Why: a short sentence in the order's history (and, for a cancellation, SR's summary). Letters,
+# digits, spaces and common punctuation only: no line breaks, no markup.
+REASON_PATTERN = r"^[\w][\w .,;:!?'()/#&+%=-]{2,199}$"
+
+
+class Repair(BaseModel):
+    """An operator's repair of one order: who and why, recorded in the order's history."""
+
+    model_config = {"extra": "forbid"}
+
+    operator: str = Field(pattern=OPERATOR_PATTERN, description="Who repairs: the operator's handle (letters, digits, _ . @ + -; up to 64)")
+    reason: str = Field(pattern=REASON_PATTERN, description="Why, in 3 to 200 characters (no line breaks); never candidate data")
+
+
+class DeadlineExtension(Repair):
+    days: float = Field(gt=0, le=365, description="Days added to the order's current deadline")
+
+
+class RepairOutcome(BaseModel):
+    """What a repair did, as the order's timeline notes it."""
+
+    repair: str
+    done_at: datetime
+    note: str
+    deadline: datetime | None = None
+    sr_status: SrStatus | None = None

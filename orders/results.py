@@ -124,6 +124,11 @@ def cancelled() -> ResultUpdate:
     )
 
 
+def cancelled_by_operator(reason: str) -> ResultUpdate:
+    """An operator cancelled the order (a repair); their reason is SR's summary."""
+    return ResultUpdate(status=SrStatus.REJECTED, summary=reason)
+
+
 def expired(deadline_days: float) -> ResultUpdate:
     return ResultUpdate(status=SrStatus.EXPIRED, summary=f"The candidate did not complete the assessment within {_duration(deadline_days)}.")
 

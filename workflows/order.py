@@ -22,9 +22,12 @@ with workflow.unsafe.imports_passed_through():
     from orders.models import (
         Invitation,
         InvitationLink,
+        DeadlineExtension,
         Order,
         OrderState,
         PollRequest,
+        Repair,
+        RepairOutcome,
         ReportTransfer,
         ResultUpdate,
         SrStatus,
@@ -52,9 +55,25 @@ class AssessmentOrderWorkflow:
     def __init__(self, order: Order) -> None:
         self._state = OrderState(order=order)
         self._unhandled_hints = 0
+        # Operators' repairs that need calls to SR or the vendor wait here, in the order asked,
+        # for the main loop to make them (never concurrently with its own calls); their outcomes
+        # (or refusals) by ticket.
+        self._repairs: list[tuple[int, str, Repair]] = []
+        self._repair_tickets = 0
+        self._repair_outcomes: dict[int, RepairOutcome | str] = {}
+        # Bumped when an operator moves the deadline, so that a running wait starts again.
+        self._deadline_moves = 0
+        self._ended = False
 
     @workflow.run
     async def run(self, order: Order) -> OrderState:
+        state = await self._run(order)
+        # Repairs still waiting are told the order ended; handlers finish before the workflow.
+        self._ended = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return state
+
+    async def _run(self, order: Order) -> OrderState:
         self._note(f"Order received for package {order.package_name}")
         vendor_ref = await self._invite(order)
         if vendor_ref is None:
@@ -81,6 +100,8 @@ class AssessmentOrderWorkflow:
         self._state.deadline = workflow.now() + timedelta(days=order.deadline_days)
         while True:
             status = await self._next_vendor_status(vendor_ref, order.poll_interval_seconds)
+            if self._state.finished:  # an operator cancelled the order
+                return self._state
             if status is None:
                 status = await self._last_look(vendor_ref)
                 if status is None:
@@ -156,6 +177,11 @@ class AssessmentOrderWorkflow:
     async def _next_vendor_status(self, vendor_ref: VendorRef, poll_interval_seconds: float) -> VendorStatus | None:
         """Wait for the vendor's status (or revision) to change; None once the deadline has passed."""
         while self._time_left() > 0:
+            if self._repairs:
+                await self._make_repairs(vendor_ref)
+                if self._state.finished and self._state.result is None:  # cancelled by an operator
+                    return None
+                continue
             reading = await self._wait_for_news(vendor_ref, poll_interval_seconds)
             if reading is None:
                 return None
@@ -196,8 +222,11 @@ class AssessmentOrderWorkflow:
             ),
         )
         hint = asyncio.ensure_future(workflow.wait_condition(lambda: self._unhandled_hints > 0))
+        # An operator's repair (or a later deadline) interrupts the wait; the caller starts it again.
+        moves = self._deadline_moves
+        repair = asyncio.ensure_future(workflow.wait_condition(lambda: bool(self._repairs) or self._deadline_moves != moves))
         try:
-            done, _ = await workflow.wait([poll, hint], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await workflow.wait([poll, hint, repair], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED)
             if poll in done:
                 try:
                     reading = poll.result()
@@ -207,11 +236,11 @@ class AssessmentOrderWorkflow:
                     if err.retry_state != RetryState.TIMEOUT:
                         return StatusReading(status=VendorStatus.FAILED)  # the vendor refused us
                 # The polling budget is spent: until the deadline only a webhook can bring news.
-                done, _ = await workflow.wait([hint], timeout=self._time_left())
+                done, _ = await workflow.wait([hint, repair], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            await _stop(poll, hint)
+            await _stop(poll, hint, repair)
         if hint not in done:
-            return None
+            return self._known() if repair in done else None
         self._unhandled_hints = 0
         self._count_news("webhook")
         return await self._read_status(vendor_ref)
@@ -302,7 +331,7 @@ class AssessmentOrderWorkflow:
     def _count_ending(self, how: str) -> None:
         _meter().create_counter("assessment_orders_ended", "Orders ended, by how SR saw them end").add(1, self._labels() | {"ending": how})
 
-    async def _tell_smartrecruiters(self, update: ResultUpdate, *, progress: bool = False) -> None:
+    async def _tell_smartrecruiters(self, update: ResultUpdate, *, progress: bool = False) -> bool:
         """Post an update to SR. A refused progress update is noted and the order goes on; a
         refused final update fails the order, so operators see it in the Temporal UI."""
         try:
@@ -314,11 +343,12 @@ class AssessmentOrderWorkflow:
         except ActivityError as err:
             self._note(f"SmartRecruiters refused {update.status.value}: {_reason(err)}")
             if progress:
-                return
+                return False
             raise
         self._state.sr_status = update.status
         self._set_status(update.status.value)
         self._note(f"SmartRecruiters shows {update.status.value}")
+        return True
 
     def _set_status(self, status: str) -> None:
         # Orders started without our search attributes (Temporal's time-skipping test server
@@ -354,6 +384,140 @@ class AssessmentOrderWorkflow:
     def state(self) -> OrderState:
         return self._state
 
+    # --- operators' repairs (admin/repairs.py) ------------------------------------------------
+    # Each is an update: its validator refuses a repair that makes no sense in the order's state
+    # (nothing enters the history then); an accepted one is recorded in the history with who
+    # asked and why, and its timeline note reads "Repair by <operator>: <what> (<reason>)".
+    # Repairs that call SR or the vendor are handed to the main loop, which makes them between
+    # its own calls (`_make_repairs`); the update returns once it is done.
+
+    @workflow.update
+    async def extend_deadline(self, request: DeadlineExtension) -> RepairOutcome:
+        assert self._state.deadline is not None
+        self._state.deadline += timedelta(days=request.days)
+        self._deadline_moves += 1  # a running wait starts again, until the new deadline
+        what = f"deadline extended by {_days(request.days)} to {self._state.deadline:%Y-%m-%d %H:%M} UTC"
+        return self._repaired("extend-deadline", request, what)
+
+    @extend_deadline.validator
+    def _validate_extend_deadline(self, request: DeadlineExtension) -> None:
+        self._refuse_if(self._refusal("extend-deadline", request))
+
+    @workflow.update
+    async def resend_invitation(self, request: Repair) -> RepairOutcome:
+        return await self._hand_to_main_loop("resend-invitation", request)
+
+    @resend_invitation.validator
+    def _validate_resend_invitation(self, request: Repair) -> None:
+        self._refuse_if(self._refusal("resend-invitation", request))
+
+    @workflow.update
+    async def cancel_order(self, request: Repair) -> RepairOutcome:
+        return await self._hand_to_main_loop("cancel", request)
+
+    @cancel_order.validator
+    def _validate_cancel_order(self, request: Repair) -> None:
+        self._refuse_if(self._refusal("cancel", request))
+
+    @workflow.update
+    async def repost_result(self, request: Repair) -> RepairOutcome:
+        return await self._hand_to_main_loop("repost-result", request)
+
+    @repost_result.validator
+    def _validate_repost_result(self, request: Repair) -> None:
+        self._refuse_if(self._refusal("repost-result", request))
+
+    def _refusal(self, kind: str, request: Repair) -> str | None:
+        """Why this repair makes no sense now, or None. Checked when it is asked for and again
+        when the main loop comes to make it (the order may have moved on meanwhile)."""
+        state = self._state
+        if self._ended:
+            return "The order has ended"
+        if kind == "repost-result":
+            if state.result is None:
+                return "The order has no result to re-post"
+            if state.under_review:
+                return "The vendor is reviewing the result; its revision will be posted when it comes"
+            return None
+        if state.finished:
+            return f"The order has finished (SmartRecruiters shows {state.sr_status.value if state.sr_status else 'nothing'})"
+        if state.invitation is None or state.deadline is None:
+            return "The candidate is not invited yet; try again in a minute"
+        if kind == "extend-deadline":
+            assert isinstance(request, DeadlineExtension)
+            if self._time_left() <= 0:
+                return "The deadline has passed; the order is expiring"
+            if state.deadline + timedelta(days=request.days) <= state.deadline:
+                return "The new deadline must be later than the current one"
+        if kind == "resend-invitation" and state.vendor_status != VendorStatus.INVITED:
+            status = state.vendor_status.value if state.vendor_status else "unknown"
+            return f"The candidate is past the invitation (vendor status {status}); there is nothing to resend"
+        return None
+
+    @staticmethod
+    def _refuse_if(refusal: str | None) -> None:
+        if refusal is not None:
+            raise ApplicationError(refusal, type="RepairRefused", non_retryable=True)
+
+    async def _hand_to_main_loop(self, kind: str, request: Repair) -> RepairOutcome:
+        self._repair_tickets += 1
+        ticket = self._repair_tickets
+        self._repairs.append((ticket, kind, request))
+        await workflow.wait_condition(lambda: ticket in self._repair_outcomes or self._ended)
+        outcome = self._repair_outcomes.pop(ticket, None)
+        if outcome is None:
+            raise ApplicationError("The order ended before the repair could be made", type="RepairRefused", non_retryable=True)
+        if isinstance(outcome, str):
+            raise ApplicationError(outcome, type="RepairFailed", non_retryable=True)
+        return outcome
+
+    async def _make_repairs(self, vendor_ref: VendorRef) -> None:
+        """The main loop makes the repairs operators asked for, one at a time."""
+        while self._repairs:
+            ticket, kind, request = self._repairs.pop(0)
+            outcome: RepairOutcome | str | None = self._refusal(kind, request)
+            if outcome is None:
+                if kind == "cancel":
+                    outcome = await self._cancel_by_operator(vendor_ref, request)
+                elif kind == "resend-invitation":
+                    outcome = await self._resend(vendor_ref, request)
+                else:
+                    outcome = await self._repost(vendor_ref, request)
+            self._repair_outcomes[ticket] = outcome
+
+    async def _cancel_by_operator(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome:
+        await self._withdraw(vendor_ref)
+        outcome = self._repaired("cancel", request, "order cancelled, SmartRecruiters told REJECTED")
+        await self._finish(results.cancelled_by_operator(request.reason), "Order cancelled by an operator")
+        return outcome.model_copy(update={"sr_status": self._state.sr_status})
+
+    async def _resend(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome | str:
+        try:
+            await workflow.execute_activity_method(OrderActivities.resend_invitation, vendor_ref, **VENDOR_CALL)
+        except ActivityError as err:
+            self._note(f"Repair by {request.operator} failed: the invitation could not be resent ({_reason(err)})")
+            return f"The invitation could not be resent: {_reason(err)}"
+        return self._repaired("resend-invitation", request, "invitation sent again by the vendor")
+
+    async def _repost(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome | str:
+        try:
+            result = await workflow.execute_activity_method(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
+        except ActivityError as err:
+            self._note(f"Repair by {request.operator} failed: the result could not be read ({_reason(err)})")
+            return f"The vendor's result could not be read: {_reason(err)}"
+        changed = result != self._state.result
+        self._state.result = result
+        if changed and not self._state.order.inline:
+            await self._move_report(vendor_ref, self._state.order)
+        if not await self._tell_smartrecruiters(results.completed(result), progress=True):
+            return "SmartRecruiters refused the result; see the order's timeline"
+        return self._repaired("repost-result", request, "result read again and re-posted" + ("" if changed else " (unchanged at the vendor)"))
+
+    def _repaired(self, kind: str, request: Repair, what: str) -> RepairOutcome:
+        note = f"Repair by {request.operator}: {what} ({request.reason})"
+        self._note(note)
+        return RepairOutcome(repair=kind, done_at=workflow.now(), note=note, deadline=self._state.deadline, sr_status=self._state.sr_status)
+
 
 def initial_search_attributes(order: Order) -> TypedSearchAttributes:
     return TypedSearchAttributes(
@@ -376,6 +540,10 @@ async def _stop(*waits: asyncio.Future) -> None:
         wait.cancel()
         with contextlib.suppress(ActivityError, asyncio.CancelledError):
             await wait
+
+
+def _days(days: float) -> str:
+    return f"{days:g} day" + ("" if days == 1 else "s")
 
 
 def _reason(err: ActivityError) -> str:

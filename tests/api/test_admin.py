@@ -46,6 +46,7 @@ ROUTES = [
     ("GET", "/admin/orders"),
     ("POST", "/admin/orders/find"),
     ("GET", "/admin/orders/x"),
+    ("POST", "/admin/orders/x/repairs/{kind}"),
 ]
 
 

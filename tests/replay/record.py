@@ -45,6 +45,7 @@ from temporal_client import connect
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
+from orders.models import DeadlineExtension, Repair
 from workflows.order import AssessmentOrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -175,6 +176,21 @@ async def cancelled_by_operator(o: Orders) -> str:
     return order_id
 
 
+async def repaired_extended_then_cancelled(o: Orders) -> str:
+    order_id = (await o.place())["order_id"]
+    await o.sr_shows(order_id, "PENDING")
+    handle = o.temporal.get_workflow_handle(workflow_id(order_id))
+
+    async def deadline_set() -> bool:
+        return (await handle.query(AssessmentOrderWorkflow.state)).deadline is not None
+
+    await eventually(deadline_set, timeout=30, what="the order's deadline")
+    await handle.execute_update(AssessmentOrderWorkflow.extend_deadline, DeadlineExtension(operator="ops.ann", reason="Recorded repair", days=1))
+    await handle.execute_update(AssessmentOrderWorkflow.cancel_order, Repair(operator="ops.ann", reason="Recorded cancellation"))
+    await o.sr_shows(order_id, "REJECTED")
+    return order_id
+
+
 async def vendor_refused_invitation(o: Orders) -> str:
     order_id = (await o.place(first_name=REFUSED_FIRST_NAME))["order_id"]
     await o.sr_shows(order_id, "REJECTED")
@@ -269,6 +285,7 @@ PATHS: dict[str, OrderPath] = {
     "candidate-declined": OrderPath(candidate_declined, WorkflowExecutionStatus.COMPLETED, "the candidate declines: REJECTED"),
     "expired-at-deadline": OrderPath(expired_at_deadline, WorkflowExecutionStatus.COMPLETED, "nothing by the deadline: last look, withdrawal, EXPIRED"),
     "cancelled-by-operator": OrderPath(cancelled_by_operator, WorkflowExecutionStatus.CANCELED, "workflow cancelled while pending: withdrawal, REJECTED"),
+    "repaired-extended-then-cancelled": OrderPath(repaired_extended_then_cancelled, WorkflowExecutionStatus.COMPLETED, "operator repairs: deadline extended, then cancelled (REJECTED with the reason)"),
     "vendor-refused-invitation": OrderPath(vendor_refused_invitation, WorkflowExecutionStatus.COMPLETED, "the vendor refuses to invite: REJECTED"),
     "inline-order": OrderPath(inline_order, WorkflowExecutionStatus.COMPLETED, "update-with-start answers with the link, then COMPLETED"),
     "inline-order-vendor-refused": OrderPath(inline_order_vendor_refused, WorkflowExecutionStatus.COMPLETED, "update-with-start, the vendor refuses: the update fails, REJECTED"),

@@ -1,0 +1,95 @@
+"""Operators' repairs of one order: the admin API (`POST /admin/orders/{id}/repairs/{kind}`) and
+the CLI (`assessments orders repair`) both call `repair_order`.
+
+Each repair is an update of the order's workflow (`workflows/order.py`): its validator refuses a
+repair that makes no sense in the order's state (→ Conflict, with the workflow's reason), and an
+accepted one is recorded in the order's history with the operator and the reason.
+
+- `extend-deadline` (`days`): the candidate has that much longer; the order expires later.
+- `resend-invitation`: the vendor emails the invitation again (vendors whose adapter can).
+- `cancel`: the invitation is withdrawn and SR shows REJECTED with the reason as its summary.
+- `repost-result`: the result is read again from the vendor and posted again (after a mapping
+  fix), while the order still runs (a revisable result, in its revision window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from admin.models import ORDER_ID_PATTERN, RepairRequest
+from admin.operations import Conflict, Invalid, NotFound
+from admin.orders import TemporalFailed
+from orders import visibility
+from orders.models import DeadlineExtension, Repair, RepairOutcome
+from settings import Settings
+from workflows.order import AssessmentOrderWorkflow
+
+_ORDER_ID = re.compile(ORDER_ID_PATTERN)
+# Types of the workflow's refusals, whose messages are written for operators.
+_REFUSALS = {"RepairRefused", "RepairFailed"}
+
+
+class RepairKind(StrEnum):
+    EXTEND_DEADLINE = "extend-deadline"
+    RESEND_INVITATION = "resend-invitation"
+    CANCEL = "cancel"
+    REPOST_RESULT = "repost-result"
+
+
+_UPDATES: dict[RepairKind, Any] = {
+    RepairKind.EXTEND_DEADLINE: AssessmentOrderWorkflow.extend_deadline,
+    RepairKind.RESEND_INVITATION: AssessmentOrderWorkflow.resend_invitation,
+    RepairKind.CANCEL: AssessmentOrderWorkflow.cancel_order,
+    RepairKind.REPOST_RESULT: AssessmentOrderWorkflow.repost_result,
+}
+
+
+def repair_input(kind: RepairKind, request: RepairRequest) -> Repair:
+    """The workflow's input for this repair; Invalid when `days` is missing or not wanted."""
+    if kind == RepairKind.EXTEND_DEADLINE:
+        if request.days is None:
+            raise Invalid("extend-deadline needs days: how many days to add to the deadline")
+        return DeadlineExtension(operator=request.operator, reason=request.reason, days=request.days)
+    if request.days is not None:
+        raise Invalid(f"{kind.value} takes no days")
+    return Repair(operator=request.operator, reason=request.reason)
+
+
+async def repair_order(temporal: Client, settings: Settings, order_id: str, kind: RepairKind, request: RepairRequest) -> RepairOutcome:
+    if not _ORDER_ID.fullmatch(order_id):
+        raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_'")
+    repair = repair_input(kind, request)
+    handle = temporal.get_workflow_handle(visibility.workflow_id(order_id))
+    timeout = settings.temporal_rpc_timeout
+    try:
+        description = await asyncio.wait_for(handle.describe(rpc_timeout=timeout), timeout=settings.temporal_rpc_timeout_seconds)
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            status = description.status.name if description.status is not None else "UNKNOWN"
+            raise Conflict(f"the order's workflow has ended ({status}); only a running order can be repaired")
+        return await asyncio.wait_for(
+            handle.execute_update(_UPDATES[kind], repair, result_type=RepairOutcome, rpc_timeout=timeout),
+            timeout=settings.temporal_rpc_timeout_seconds,
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
+            raise Conflict(cause.message) from None
+        raise Conflict("the order refused the repair") from None
+    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise TemporalFailed(
+            f"Temporal at {settings.temporal_address} did not answer in time; the repair may still be made (see `orders show {order_id}`)"
+        ) from None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(f"no order {order_id} in Temporal (SR order ids are case-sensitive)") from None
+        raise TemporalFailed(f"Temporal refused the repair ({err.status.name if err.status else 'unknown status'})") from None
+    except ValidationError:  # not reached: the request was validated above
+        raise Invalid("the repair's input is not valid") from None
