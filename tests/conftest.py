@@ -27,7 +27,7 @@ def stack(tmp_path_factory) -> Stack:
     settings = settings_on_free_ports(
         data_dir,
         poll_interval_seconds=2,
-        inline_order_timeout_seconds=5,
+        inline_order_timeout_seconds=8,  # slack for a loaded CI machine, within the SR simulator's 10 s
         package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},
         admin_api_key="test-admin-key",
         worker_metrics_address=f"127.0.0.1:{free_port()}",
