@@ -200,7 +200,7 @@ class OrderLookup:
         """
         now = datetime.now(UTC)
         listing = self._temporal.list_workflows(
-            visibility_query(wanted, now), page_size=wanted.limit, next_page_token=self._temporal_token(wanted.page_token), rpc_timeout=self._rpc_timeout
+            visibility_query(wanted, now), page_size=wanted.limit, next_page_token=self._temporal_token(wanted), rpc_timeout=self._rpc_timeout
         )
         await self._call(listing.fetch_next_page(), "list orders")
         summaries = [self._summary(execution) for execution in listing.current_page or []]
@@ -208,17 +208,19 @@ class OrderLookup:
             cutoff = now - wanted.stuck_for
             examined = await _bounded(self._if_stuck(summary, cutoff) for summary in summaries)
             summaries = [summary for summary in examined if summary is not None]
-        return OrderPage(orders=summaries, next_page_token=self._our_token(listing.next_page_token))
+        return OrderPage(orders=summaries, next_page_token=self._our_token(listing.next_page_token, wanted))
 
-    # Page tokens: Temporal's, signed, so that only tokens we gave out reach Temporal (which
-    # answers a made-up one slowly and vaguely).
+    # Page tokens: Temporal's, signed together with the filter they page through, so that only
+    # tokens we gave out for this very listing reach Temporal (which answers a made-up one, or
+    # one of another query, slowly and vaguely).
 
-    def _our_token(self, temporal_token: bytes | None) -> str | None:
+    def _our_token(self, temporal_token: bytes | None, wanted: OrderFilter) -> str | None:
         if not temporal_token:
             return None
-        return base64.urlsafe_b64encode(self._token_signature(temporal_token) + temporal_token).decode().rstrip("=")
+        return base64.urlsafe_b64encode(self._token_signature(temporal_token, wanted) + temporal_token).decode().rstrip("=")
 
-    def _temporal_token(self, token: str | None) -> bytes | None:
+    def _temporal_token(self, wanted: OrderFilter) -> bytes | None:
+        token = wanted.page_token
         if token is None:
             return None
         try:
@@ -226,13 +228,14 @@ class OrderLookup:
         except (binascii.Error, UnicodeEncodeError, ValueError):
             raise Invalid(BAD_PAGE_TOKEN) from None
         signature, temporal_token = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
-        if not temporal_token or not hmac.compare_digest(signature, self._token_signature(temporal_token)):
+        if not temporal_token or not hmac.compare_digest(signature, self._token_signature(temporal_token, wanted)):
             raise Invalid(BAD_PAGE_TOKEN)
         return temporal_token
 
-    def _token_signature(self, temporal_token: bytes) -> bytes:
+    def _token_signature(self, temporal_token: bytes, wanted: OrderFilter) -> bytes:
         key = hmac.new(self._settings.token_signing_key.get_secret_value().encode(), b"admin-order-page-token", hashlib.sha256).digest()
-        return hmac.new(key, temporal_token, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+        listing = wanted.model_dump_json(exclude={"page_token", "limit"}).encode()  # the filter, not the page size
+        return hmac.new(key, listing + b"\0" + temporal_token, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
 
     async def _if_stuck(self, summary: OrderSummary, cutoff: datetime) -> OrderSummary | None:
         handle = self._temporal.get_workflow_handle(summary.workflow_id)
@@ -557,14 +560,20 @@ def _time(event: HistoryEvent) -> datetime:
 
 
 async def _bounded(work: Iterable[Awaitable[T]]) -> list[T]:
-    """Run the calls at most CONCURRENCY at a time, keeping their order."""
+    """Run the calls at most CONCURRENCY at a time, keeping their order; the first failure
+    cancels the others (its answer is already decided)."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(call: Awaitable[T]) -> T:
         async with gate:
             return await call
 
-    return list(await asyncio.gather(*(one(call) for call in work)))
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(call)) for call in work]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 @contextlib.asynccontextmanager

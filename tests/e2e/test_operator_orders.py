@@ -125,7 +125,10 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
     await _lists(admin, set(), company=company, older_than="1h")
     await _lists(admin, everything, company=company, older_than="1s")
 
-    # Every order of the listing once, page by page.
+    # Every order of the listing once, page by page; a page's token pages through its own listing only.
+    first = (await admin.get("/orders", params={"company": company, "limit": 2})).json()["next_page_token"]
+    elsewhere = await admin.get("/orders", params={"company": company, "status": "PENDING", "limit": 2, "page_token": first})
+    assert elsewhere.status_code == 400 and "page_token is not one" in elsewhere.json()["message"]
     pages, token = [], None
     while True:
         response = await admin.get("/orders", params={"company": company, "limit": 2} | ({"page_token": token} if token else {}))
