@@ -69,7 +69,6 @@ from workflows.order import AssessmentOrderWorkflow
 
 T = TypeVar("T")
 
-WORKFLOW_TYPE = "AssessmentOrderWorkflow"
 POLL = "await_vendor_change"
 # A state query replays the order on a worker; with no worker it waits. Not longer than this.
 QUERY_TIMEOUT_SECONDS = 5.0
@@ -468,7 +467,7 @@ class _Call:
 def visibility_query(wanted: OrderFilter, now: datetime) -> str:
     """The Temporal visibility query for the filter. Values were checked against
     FILTER_VALUE_PATTERN (or are ours), so none can end its quotes."""
-    conditions = [f'WorkflowType = "{WORKFLOW_TYPE}"']
+    conditions = [visibility.ORDER_WORKFLOWS]
     for key, value in (
         (visibility.COMPANY, wanted.company),
         (visibility.VENDOR, wanted.vendor),

@@ -16,14 +16,13 @@ from temporalio.common import MetricMeter
 from temporalio.service import RPCError
 
 from orders.models import SrStatus
-from orders.visibility import ORDER_STATUS
+from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 
 log = logging.getLogger("assessments.census")
 
 # Before SR has seen anything the order is RECEIVED; a COMPLETED order stays open while its
 # result may still be revised (Checkr disputes). REJECTED and EXPIRED orders are closed.
 OPEN_STATUSES = ("RECEIVED", SrStatus.PENDING.value, SrStatus.IN_PROGRESS.value, SrStatus.COMPLETED.value)
-ORDERS = 'WorkflowType = "AssessmentOrderWorkflow"'
 # Failed orders are counted over this past window, so an alert on them clears once operators have
 # dealt with them (a failed run stays in Temporal for the namespace's whole retention).
 FAILED_WINDOW = timedelta(hours=24)
@@ -37,10 +36,10 @@ async def count_orders(client: Client, meter: MetricMeter, interval_seconds: flo
     while True:
         try:
             for status in OPEN_STATUSES:
-                query = f'{ORDERS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "{status}"'
+                query = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "{status}"'
                 open_orders.set((await client.count_workflows(query)).count, {"status": status})
             since = (datetime.now(timezone.utc) - FAILED_WINDOW).isoformat()
-            failed_orders.set((await client.count_workflows(f'{ORDERS} AND ExecutionStatus = "Failed" AND CloseTime > "{since}"')).count)
+            failed_orders.set((await client.count_workflows(f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Failed" AND CloseTime > "{since}"')).count)
         except RPCError as err:
             log.warning("orders could not be counted: %s", err.message)  # the next round tries again
         except Exception as err:  # noqa: BLE001 - the gauges must not freeze for good; by type only

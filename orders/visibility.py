@@ -10,6 +10,8 @@ COMPANY = SearchAttributeKey.for_keyword("SmartRecruitersCompany")
 ALL = (ORDER_STATUS, VENDOR, PACKAGE, COMPANY)
 
 WORKFLOW_ID_PREFIX = "assessment-order:"
+# The visibility query condition every listing of orders starts from.
+ORDER_WORKFLOWS = 'WorkflowType = "AssessmentOrderWorkflow"'
 
 
 def workflow_id(order_id: str) -> str:

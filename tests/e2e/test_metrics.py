@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from orders.visibility import ORDER_STATUS
+from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 from temporal_client import connect
 from tests.support.waiting import eventually
 
@@ -22,18 +22,21 @@ async def test_a_completed_order_shows_in_the_workers_metrics(world, stack):
     await world.at_vendor("complete", order_id, score=80)
     await world.sr_status_becomes(order_id, "COMPLETED")
 
-    ending = r'assessment_orders_ended\w*\{.*ending="COMPLETED".*vendor="sandbox"'
-    news = r'assessment_vendor_news\w*\{.*source="(webhook|poll)"'  # whichever came first
+    expected = (
+        r'assessment_orders_ended\w*\{.*ending="COMPLETED".*vendor="sandbox"',
+        r'assessment_vendor_news\w*\{.*source="(webhook|poll)"',  # whichever came first
+        r"assessment_time_to_result\w*_count\{",
+        r"assessment_time_to_invite\w*_count\{",
+        r"temporal_workflow_completed\w*\{",  # the SDK's own
+    )
 
     async def scraped_with_the_order() -> str | None:
         text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
-        return text if metric(text, ending) and metric(text, news) else None
+        return text if all(metric(text, pattern) for pattern in expected) else None
 
-    # The workflow records its ending a moment after SR has the result.
-    text = await eventually(scraped_with_the_order, what="the order's news and ending in the metrics")
-    assert metric(text, r"assessment_time_to_result\w*_count\{") >= 1
-    assert metric(text, r"assessment_time_to_invite\w*_count\{") >= 1
-    assert metric(text, r"temporal_workflow_completed\w*\{") >= 1  # the SDK's own
+    # The workflow records its ending, and the SDK its completion, a moment after SR has the result.
+    text = await eventually(scraped_with_the_order, what="the order's news, ending and completion in the metrics")
+    assert all(metric(text, pattern) >= 1 for pattern in expected)
     for pii in (placed["candidate"]["email"], placed["candidate"]["last_name"], order_id):
         assert pii not in text  # labels are vendors, statuses and peers: never people or orders
 
@@ -44,7 +47,7 @@ async def test_open_orders_by_status_follow_temporals_own_count(world, stack):
 
     async def gauge_matches_temporal() -> bool:
         text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
-        query = f'WorkflowType = "AssessmentOrderWorkflow" AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "PENDING"'
+        query = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "PENDING"'
         counted = (await temporal.count_workflows(query)).count
         return metric(text, gauge) == counted and counted
 

@@ -134,6 +134,15 @@ class Tally:
         return sum(self.duplicated.values())
 
 
+def counted(*tallies: Tally) -> dict[str, int]:
+    """What a case's figures say of its tallies: orders lost, duplicated and SR updates redelivered."""
+    return {
+        "lost": sum(len(t.lost) for t in tallies),
+        "duplicated": sum(t.duplicates for t in tallies),
+        "redelivered": sum(len(t.redelivered) for t in tallies),
+    }
+
+
 async def tally(world: World, temporal: Client, order_ids: list[str], *, attachments: bool = True) -> Tally:
     """Check each order against SR, the vendor and Temporal: one workflow, one invitation email,
     each status sent to SR at most once and in order, COMPLETED exactly once, one report."""

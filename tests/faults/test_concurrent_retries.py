@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from tests.faults.ledger import all_show, complete_at_vendor, now, place_order, resend, since, accepted_patch_times, sr_orders, tally, workflow_runs
+from tests.faults.ledger import accepted_patch_times, all_show, complete_at_vendor, counted, now, place_order, resend, since, sr_orders, tally, workflow_runs
 
 COPIES = 20
 
@@ -45,9 +45,7 @@ async def test_the_same_order_sent_many_times_at_once_is_one_order(faults_stack,
         fault=f"SR sending the same order {COPIES} times at once, for a manual and an inline order, none started before",
         environment="embedded stack, real processes",
         orders=2,
-        lost=len(result.lost) + len(inline_result.lost),
-        duplicated=result.duplicates + inline_result.duplicates,
-        redelivered=len(result.redelivered) + len(inline_result.redelivered),
+        **counted(result, inline_result),
         recovery_seconds=round(settled, 1),
         notes=(
             f"manual answers {dict(Counter(a.get('partner_status') for a in manual_answers))}, "

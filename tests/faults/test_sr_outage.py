@@ -19,7 +19,7 @@ import pytest
 
 from orders.models import VendorStatus
 from smartrecruiters.client import SmartRecruitersClient
-from tests.faults.ledger import accepted_patch_times, all_show, complete_at_vendor, now, place_order, since, sr_orders, tally
+from tests.faults.ledger import accepted_patch_times, all_show, complete_at_vendor, counted, now, place_order, since, sr_orders, tally
 from tests.faults.scripted import AttemptLog, FlakyVendor, Peers, an_order, start
 from tests.support.servers import smartrecruiters_alone
 from tests.support.waiting import eventually
@@ -208,9 +208,7 @@ async def test_smartrecruiters_failing_for_a_while_end_to_end_gets_every_result_
         fault="SR answering 500, 429 (Retry-After 2 s) and slow (1.5 s) answers, in turn, to every call until each open order was refused 3 times",
         environment="embedded stack, real processes",
         orders=E2E_ORDERS,
-        lost=len(result.lost),
-        duplicated=result.duplicates,
-        redelivered=len(result.redelivered),
+        **counted(result),
         recovery_seconds=round(recovery, 1),
         notes=f"outage {ended - began:.1f} s; SR answered {statuses[500]}×500, {statuses[429]}×429 to our orders' calls, {slow} calls slowly",
     )

@@ -10,6 +10,7 @@ from tests.faults.ledger import (
     accepted_patch_times,
     all_show,
     complete_at_vendor,
+    counted,
     now,
     place_order,
     resend,
@@ -86,9 +87,7 @@ async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(faults_st
         fault="Temporal dev server stopped (SIGTERM) mid-flight, started again on the same SQLite file and port",
         environment="embedded stack, real processes",
         orders=len(everything),
-        lost=len(result.lost) + len(inline_result.lost),
-        duplicated=result.duplicates + inline_result.duplicates,
-        redelivered=len(result.redelivered) + len(inline_result.redelivered),
+        **counted(result, inline_result),
         recovery_seconds=round(recovery, 1),
         notes=(
             f"Temporal down {down_seconds:.1f} s; {len(finished_while_down)} candidates finished meanwhile; "

@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 
 from simulators.sandbox_vendor.webhooks import sign
-from tests.faults.ledger import accepted_patch_times, all_show, now, place_order, since, sr_orders, statuses, tally
+from tests.faults.ledger import accepted_patch_times, all_show, counted, now, place_order, since, sr_orders, statuses, tally
 from workflows.order import AssessmentOrderWorkflow
 
 ORDERS = 8
@@ -97,9 +97,7 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(faults_stack
         fault=f"{sent} signed webhooks fired concurrently at {ORDERS} orders: each event twice, replays, early claims, stale statuses",
         environment="embedded stack, real processes",
         orders=ORDERS,
-        lost=len(result.lost),
-        duplicated=result.duplicates,
-        redelivered=len(result.redelivered),
+        **counted(result),
         recovery_seconds=round(recovery, 1),
         notes=(
             f"answers {dict(sorted(storm.answers.items()))} ({storm.replays} replays refused); "

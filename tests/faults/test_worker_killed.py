@@ -8,6 +8,7 @@ from tests.faults.ledger import (
     accepted_patch_times,
     all_show,
     complete_at_vendor,
+    counted,
     invited,
     now,
     place_order_retrying,
@@ -73,8 +74,7 @@ async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(
         fault=f"worker SIGKILLed during a burst of {BURST} concurrent orders, restarted",
         environment="embedded stack, real processes",
         orders=BURST,
-        lost=len(result.lost),
-        duplicated=result.duplicates,
+        **counted(result),
         recovery_seconds=round(caught_up, 1),
         notes=(
             f"at the kill {placed_at_kill} orders answered, {invited_at_kill} invited, {pending_at_kill} PENDING at SR; "
@@ -82,7 +82,6 @@ async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(
             f"worker down {restarted_at - killed_at:.1f} s; {sum(p['refusals'] for p in placed)} placements answered 503 first"
         ),
         duplicated_by_kind=dict(result.duplicated),
-        redelivered=len(result.redelivered),
     )
     assert result.problems == [] and unexplained == []
     assert len(result.redelivered) <= faults_stack.settings.sr_max_in_flight  # at most what was in flight
