@@ -448,33 +448,49 @@ def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
     return table
 
 
+# The listing's filters, as options of `orders list` and `orders repair-all`.
+CompanyOption = Annotated[Optional[str], typer.Option("--company", help="SmartRecruiters companyId.")]
+VendorOption = Annotated[Optional[str], typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")]
+PackageOption = Annotated[Optional[str], typer.Option("--package", help="Package id, e.g. skills-fullstack.")]
+StatusOption = Annotated[Optional[str], typer.Option("--status", help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED or CANCELLED.")]
+OlderThanOption = Annotated[Optional[str], typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h.")]
+OpenOption = Annotated[Optional[bool], typer.Option("--open/--closed", help="Only orders still running, or only finished ones.")]
+StuckOption = Annotated[bool, typer.Option("--stuck", help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.")]
+StuckForOption = Annotated[Optional[str], typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h.")]
+_FILTER_OPTIONS = {"company": "--company", "vendor": "--vendor", "package": "--package", "status": "--status", "older_than": "--older-than",
+                   "stuck_for": "--stuck-for", "limit": "--limit", "page_token": "--page-token"}  # fmt: skip
+
+
+def _order_filter(**typed: Any) -> Any:
+    """The listing's filter from the options typed; a bad one exits 1, naming its option."""
+    from admin.operations import Invalid
+    from admin.orders import order_filter
+
+    try:
+        return order_filter(get_settings(), names=_FILTER_OPTIONS, **typed)
+    except Invalid as err:
+        _fail(str(err))
+
+
 @orders_app.command("list")
 def orders_list(
-    company: Annotated[Optional[str], typer.Option("--company", help="SmartRecruiters companyId.")] = None,
-    vendor: Annotated[Optional[str], typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")] = None,
-    package: Annotated[Optional[str], typer.Option("--package", help="Package id, e.g. skills-fullstack.")] = None,
-    status: Annotated[Optional[str], typer.Option("--status", help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED or CANCELLED.")] = None,
-    older_than: Annotated[Optional[str], typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h.")] = None,
-    open_: Annotated[Optional[bool], typer.Option("--open/--closed", help="Only orders still running, or only finished ones.")] = None,
-    stuck: Annotated[bool, typer.Option("--stuck", help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.")] = False,
-    stuck_for: Annotated[Optional[str], typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h.")] = None,
+    company: CompanyOption = None,
+    vendor: VendorOption = None,
+    package: PackageOption = None,
+    status: StatusOption = None,
+    older_than: OlderThanOption = None,
+    open_: OpenOption = None,
+    stuck: StuckOption = False,
+    stuck_for: StuckForOption = None,
     limit: Annotated[int, typer.Option("--limit", help="Orders per page (at most 200).")] = 50,
     page_token: Annotated[Optional[str], typer.Option("--page-token", help="The token the previous page printed.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List orders, newest first, by company, vendor, package, status, age, or stuck."""
-    from admin.operations import Invalid
-    from admin.orders import order_filter
-
-    names = {"company": "--company", "vendor": "--vendor", "package": "--package", "status": "--status", "older_than": "--older-than",
-             "stuck_for": "--stuck-for", "limit": "--limit", "page_token": "--page-token"}  # fmt: skip
-    try:
-        wanted = order_filter(
-            get_settings(), company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_,
-            stuck=stuck, stuck_for=stuck_for, limit=limit, page_token=page_token, names=names,
-        )  # fmt: skip
-    except Invalid as err:
-        _fail(str(err))
+    wanted = _order_filter(
+        company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_, stuck=stuck, stuck_for=stuck_for,
+        limit=limit, page_token=page_token,
+    )  # fmt: skip
     page = _orders(lambda lookup: lookup.list(wanted))
     if as_json:
         _print_json(_dumped(page))
@@ -558,17 +574,14 @@ def orders_show(order_id: Annotated[str, typer.Argument(help="The SmartRecruiter
 
 
 
-@orders_app.command("repair")
-def orders_repair(
-    order_id: Annotated[str, typer.Argument(help="The SmartRecruiters order id.")],
-    kind: Annotated[str, typer.Argument(help="extend-deadline (with --days), resend-invitation, cancel or repost-result.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's summary). Never candidate data.")],
-    operator: Annotated[str, typer.Option("--operator", help="Who repairs: your handle (letters, digits, _ . @ + -).")],
-    days: Annotated[Optional[float], typer.Option("--days", help="extend-deadline: days added to the current deadline.")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Repair an order, recorded in its history with who and why: extend its deadline, resend the
-    invitation, cancel it (SR shows REJECTED with the reason), or re-post its result."""
+RepairKindArgument = Annotated[str, typer.Argument(help="extend-deadline (with --days), resend-invitation, cancel, repost-result, or reset (one order at a time).")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's summary). Never candidate data.")]
+OperatorOption = Annotated[str, typer.Option("--operator", help="Who repairs: your handle (letters, digits, _ . @ + -).")]
+DaysOption = Annotated[Optional[float], typer.Option("--days", help="extend-deadline: days added to the current deadline.")]
+
+
+def _repair_request(kind: str, **given: Any) -> tuple[Any, Any]:
+    """The repair (RepairKind) and its RepairRequest from what was typed; bad input exits 1."""
     from pydantic import ValidationError
 
     from admin.models import RepairRequest
@@ -578,11 +591,26 @@ def orders_repair(
     if kind not in kinds:
         _fail(f"the repair is one of {', '.join(kinds)}")
     try:
-        request = RepairRequest(operator=operator, reason=reason, days=days)
+        return RepairKind(kind), RepairRequest(**given)
     except ValidationError as err:
         problem = err.errors()[0]
         _fail(f"--{problem['loc'][0]}: {problem['msg']}")
-    outcome = _orders(lambda lookup: lookup.repair(order_id, RepairKind(kind), request))
+
+
+@orders_app.command("repair")
+def orders_repair(
+    order_id: Annotated[str, typer.Argument(help="The SmartRecruiters order id.")],
+    kind: RepairKindArgument,
+    reason: ReasonOption,
+    operator: OperatorOption,
+    days: DaysOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Repair an order, recorded in its history with who and why: extend its deadline, resend the
+    invitation, cancel it (SR shows REJECTED with the reason), re-post its result (an ended order's
+    through a reset), or reset a failed order to just before its final update (`reset`)."""
+    repair, request = _repair_request(kind, operator=operator, reason=reason, days=days)
+    outcome = _orders(lambda lookup: lookup.repair(order_id, repair, request))
     if as_json:
         _print_json(_dumped(outcome))
         return
@@ -591,6 +619,53 @@ def orders_repair(
         console.print(f"Deadline: {_when(outcome.deadline)}")
     if outcome.sr_status is not None:
         console.print(f"SR status: {outcome.sr_status.value}")
+
+
+_OUTCOME_STYLE = {"would-repair": "cyan", "repaired": "green", "refused": "yellow", "failed": "red"}
+
+
+@orders_app.command("repair-all")
+def orders_repair_all(
+    kind: RepairKindArgument,
+    reason: ReasonOption,
+    operator: OperatorOption,
+    days: DaysOption = None,
+    company: CompanyOption = None,
+    vendor: VendorOption = None,
+    package: PackageOption = None,
+    status: StatusOption = None,
+    older_than: OlderThanOption = None,
+    open_: OpenOption = None,
+    stuck: StuckOption = False,
+    stuck_for: StuckForOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run/--apply", help="--dry-run (the default): say what each order would do, change nothing; --apply: make the repairs.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Repair every order matching the filters (those of `orders list`; at least one, --open alone
+    is every running order), newest first, up to ASSESSMENTS_BULK_REPAIR_LIMIT. A dry run unless
+    --apply; exits 1 if any order failed (a refusal is an outcome, not a failure)."""
+    repair, request = _repair_request(kind, operator=operator, reason=reason, days=days)
+    wanted = _order_filter(
+        company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_, stuck=stuck, stuck_for=stuck_for
+    )
+    answer = _orders(lambda lookup: lookup.repair_all(wanted, repair, request, dry_run=dry_run))
+    if as_json:
+        _print_json(_dumped(answer))
+    else:
+        title = f"{'Dry run: ' if dry_run else ''}{answer.repair} of {answer.examined} order{'' if answer.examined == 1 else 's'}"
+        table = _table(title, "Order", "SR status", "Workflow", "Outcome", "Detail")
+        for item in answer.orders:
+            style = _OUTCOME_STYLE[item.outcome]
+            table.add_row(item.order_id, item.status or "–", item.workflow_status.lower(), f"[{style}]{item.outcome}[/{style}]", escape(item.detail))
+        console.print(table if answer.orders else "No orders match.")
+        if answer.orders:
+            console.print(", ".join(f"{count} {outcome}" for outcome, count in answer.counts.items() if count))
+        if dry_run:
+            console.print("Dry run: nothing was changed. Add [bold]--apply[/bold] to make the repairs.")
+        if answer.more_matched:
+            problems.print(f"[yellow]Note:[/yellow] more orders matched than the {answer.examined} examined (ASSESSMENTS_BULK_REPAIR_LIMIT); narrow the filter, e.g. --older-than, to reach the rest.", soft_wrap=True)
+    if answer.counts["failed"]:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     # An open order is stuck when a call to SR or the vendor is still unfinished (retrying, or no
     # worker took it) and the order has made no progress for this many hours (`orders list --stuck`).
     stuck_after_hours: float = Field(6.0, gt=0)
+    # A bulk repair (`orders repair-all`) examines at most this many orders, newest first; the
+    # answer says when more matched. Bounds one request's work and a mistaken filter's reach.
+    bulk_repair_limit: int = Field(500, ge=1, le=10000)
 
     # Hostile input: request bodies larger than this are refused with 413 before a route reads them
     # (an SR order or a vendor webhook is a few KB).

@@ -25,6 +25,7 @@ from orders.models import (
     VendorResult,
     VendorStatus,
 )
+from orders.visibility import WORKFLOW_ID_PREFIX
 from peers import CREDENTIALS_REFUSED, PEER_REJECTED, PEER_UNAVAILABLE, CallDeferred, PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
@@ -125,16 +126,17 @@ class OrderActivities:
     async def resend_invitation(self, ref: VendorRef) -> None:
         """Ask the vendor to email the candidate's invitation again (an operator's repair).
 
-        Only adapters with a `resend_invitation` call can: creating the invitation again would
-        not do it, since every adapter's create_invitation is idempotent per order (it returns the
+        Only vendors whose capabilities say `resend` can: creating the invitation again would not
+        do it, since every adapter's create_invitation is idempotent per order (it returns the
         existing invitation and sends no second email).
         """
         with vendor_errors():
             vendor = await self._vendor(ref.vendor_account_id)
-            resend = getattr(vendor, "resend_invitation", None)
-            if resend is None:
+            if not vendor.capabilities.resend:
                 raise ApplicationError(f"{vendor.name} offers no resend through this integration", type=PEER_REJECTED, non_retryable=True)
-            await resend(ref.ref)
+            # An order's workflow id names the order (orders/visibility.py), whose callback the vendor keeps.
+            order_id = (activity.info().workflow_id or "").removeprefix(WORKFLOW_ID_PREFIX)
+            await vendor.resend_invitation(ref.ref, self._vendors.callback_for(vendor.name, order_id))
 
     @activity.defn
     async def transfer_report(self, transfer: ReportTransfer) -> ReportLink:

@@ -284,3 +284,53 @@ class RepairRequest(BaseModel):
     operator: str = Field(pattern=OPERATOR_PATTERN, description="Who repairs: your handle (letters, digits, _ . @ + -; up to 64)")
     reason: str = Field(pattern=REASON_PATTERN, description="Why, in 3 to 200 characters, no line breaks; recorded in the order's history. Never candidate data.")
     days: float | None = Field(None, gt=0, le=365, description="extend-deadline only: days added to the current deadline")
+
+
+# --- Orders: bulk repairs (admin/bulk_repairs.py) --------------------------------------------
+
+# What became of one order of a bulk repair: a dry run's orders would be repaired or are refused,
+# a real run's are repaired or refused; either can fail (Temporal did not answer).
+BulkOutcome = Literal["would-repair", "repaired", "refused", "failed"]
+BULK_FILTER_FIELDS = ("company", "vendor", "package", "status", "older_than", "open", "stuck", "stuck_for")
+
+
+class BulkRepairRequest(RepairRequest):
+    """A repair of every order matching a filter (the listing's filters, as `GET /admin/orders`
+    takes them), by an operator for a reason; a dry run unless `dry_run` is false."""
+
+    company: FilterValue | None = Field(None, description="SmartRecruiters companyId")
+    vendor: FilterValue | None = Field(None, description="The vendor: sandbox, hackerrank, checkr, testgorilla")
+    package: FilterValue | None = Field(None, description="Package id, e.g. skills-fullstack")
+    status: OrderStatus | None = Field(None, description="AssessmentOrderStatus: what SR was last told")
+    older_than: str | None = Field(None, max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h")
+    open: bool | None = Field(None, description="true: only orders still running (every running order, with no other filter); false: only finished ones")
+    stuck: bool = Field(False, description="Only stuck orders (ASSESSMENTS_STUCK_AFTER_HOURS)")
+    stuck_for: str | None = Field(None, max_length=32, description="Only orders stuck for this long, e.g. 2h")
+    dry_run: bool = Field(True, description="true (the default): say what each order would do, change nothing; false: make the repairs")
+
+    def filter_fields(self) -> dict[str, Any]:
+        """The filter as the operator gave it, for `admin.orders.order_filter`."""
+        return {name: getattr(self, name) for name in BULK_FILTER_FIELDS}
+
+
+class BulkRepairItem(BaseModel):
+    """One order of a bulk repair, and what became of it."""
+
+    order_id: str
+    status: str | None = Field(None, description="AssessmentOrderStatus as listed, before the repair")
+    workflow_status: str = Field(description="The workflow's status as listed: RUNNING, COMPLETED, …")
+    outcome: BulkOutcome
+    detail: str = Field(description="repaired: the order's timeline note; refused: the order's reason; failed: what went wrong; would-repair: what would be done")
+    deadline: datetime | None = Field(None, description="repaired: the order's deadline after the repair")
+    sr_status: str | None = Field(None, description="repaired: what SR was last told after the repair")
+
+
+class BulkRepairAnswer(BaseModel):
+    repair: str
+    dry_run: bool
+    examined: int = Field(description="Matching orders examined (at most ASSESSMENTS_BULK_REPAIR_LIMIT), newest first")
+    more_matched: bool = Field(
+        description="More orders matched than were examined: narrow the filter (e.g. older_than) to reach the rest; the same request again examines the same newest orders"
+    )
+    counts: dict[BulkOutcome, int] = Field(description="Orders by outcome")
+    orders: list[BulkRepairItem]

@@ -117,6 +117,13 @@ class TemporalFailed(AdminError):
     """Temporal could not be reached, or refused; the message names no candidate data."""
 
 
+def refused_for_order(err: RPCError, order_id: str, what: str) -> AdminError:
+    """Temporal's refusal of `what` (a repair, a reset) for one order, as operators read it."""
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return NotFound(f"no order {order_id} in Temporal (SR order ids are case-sensitive)")
+    return TemporalFailed(f"Temporal refused {what} ({err.status.name if err.status else 'unknown status'})")
+
+
 # --- parsing what operators type -------------------------------------------------------------
 
 
@@ -407,6 +414,12 @@ class OrderLookup:
 
         return await repair_order(self._temporal, self._settings, order_id, kind, request)
 
+    async def repair_all(self, wanted: OrderFilter, kind: Any, request: Any, *, dry_run: bool) -> Any:
+        """Every matching order (admin/bulk_repairs.py)."""
+        from admin.bulk_repairs import repair_all
+
+        return await repair_all(self, self._temporal, self._settings, wanted, kind, request, dry_run=dry_run)
+
     # Shared
 
     def _summary(self, execution: WorkflowExecution) -> OrderSummary:
@@ -535,6 +548,8 @@ def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
         return TimelineItem(at=at, kind="workflow", what="Cancellation requested")
     if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
         cause = event.workflow_task_failed_event_attributes.cause
+        if cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW:  # its message is the reset's reason (admin/resets.py)
+            return TimelineItem(at=at, kind="workflow", what=event.workflow_task_failed_event_attributes.failure.message or "Workflow reset")
         return TimelineItem(at=at, kind="workflow", what=f"The worker failed on this order ({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})")
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         return TimelineItem(at=at, kind="workflow", what="Workflow completed")

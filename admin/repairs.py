@@ -9,7 +9,13 @@ accepted one is recorded in the order's history with the operator and the reason
 - `resend-invitation`: the vendor emails the invitation again (vendors whose adapter can).
 - `cancel`: the invitation is withdrawn and SR shows REJECTED with the reason as its summary.
 - `repost-result`: the result is read again from the vendor and posted again (after a mapping
-  fix), while the order still runs (a revisable result, in its revision window).
+  fix), while the order still runs (a revisable result, in its revision window). Once the
+  order's workflow has completed or failed, through a reset to just before it read the result.
+- `reset`: a FAILED order (SR refused its final update) goes back to just before that update,
+  which a new run posts again with the current code (after a mapping fix, or once SR accepts).
+
+Resets (`admin/resets.py`) are Temporal resets of an ended workflow, not updates: the reason,
+"Reset by <operator>: <reason>", is in the new run's history, and the outcome names the new run.
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from admin.models import ORDER_ID_PATTERN, RepairRequest
-from admin.operations import Conflict, Invalid, NotFound
-from admin.orders import TemporalFailed
+from admin.operations import Conflict, Invalid
+from admin.orders import TemporalFailed, refused_for_order
+from admin.resets import reset_order
 from orders import visibility
 from orders.models import DeadlineExtension, Repair, RepairOutcome
 from settings import Settings
@@ -42,6 +49,7 @@ class RepairKind(StrEnum):
     RESEND_INVITATION = "resend-invitation"
     CANCEL = "cancel"
     REPOST_RESULT = "repost-result"
+    RESET = "reset"
 
 
 _UPDATES: dict[RepairKind, Any] = {
@@ -67,11 +75,15 @@ async def repair_order(temporal: Client, settings: Settings, order_id: str, kind
     if not _ORDER_ID.fullmatch(order_id):
         raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_'")
     repair = repair_input(kind, request)
+    if kind == RepairKind.RESET:
+        return await reset_order(temporal, settings, order_id, repair, reread_result=False)
     handle = temporal.get_workflow_handle(visibility.workflow_id(order_id))
     timeout = settings.temporal_rpc_timeout
     try:
         description = await asyncio.wait_for(handle.describe(rpc_timeout=timeout), timeout=settings.temporal_rpc_timeout_seconds)
         if description.status != WorkflowExecutionStatus.RUNNING:
+            if kind == RepairKind.REPOST_RESULT:  # an ended workflow takes no update, but can be reset
+                return await reset_order(temporal, settings, order_id, repair, reread_result=True)
             status = description.status.name if description.status is not None else "UNKNOWN"
             raise Conflict(f"the order's workflow has ended ({status}); only a running order can be repaired")
         return await asyncio.wait_for(
@@ -88,8 +100,6 @@ async def repair_order(temporal: Client, settings: Settings, order_id: str, kind
             f"Temporal at {settings.temporal_address} did not answer in time; the repair may still be made (see `orders show {order_id}`)"
         ) from None
     except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise NotFound(f"no order {order_id} in Temporal (SR order ids are case-sensitive)") from None
-        raise TemporalFailed(f"Temporal refused the repair ({err.status.name if err.status else 'unknown status'})") from None
+        raise refused_for_order(err, order_id, "the repair") from None
     except ValidationError:  # not reached: the request was validated above
         raise Invalid("the repair's input is not valid") from None

@@ -20,6 +20,8 @@ from admin.models import (
     FILTER_VALUE_PATTERN,
     MAX_PAGE_SIZE,
     ORDER_ID_PATTERN,
+    BulkRepairAnswer,
+    BulkRepairRequest,
     ConnectionView,
     OrderDetail,
     OrderPage,
@@ -211,15 +213,42 @@ async def show_order(
 @router.post(
     "/orders/{order_id}/repairs/{kind}",
     response_model=RepairOutcome,
-    summary="Repair an order: extend its deadline, resend the invitation, cancel it, or re-post its result",
+    summary="Repair an order: extend its deadline, resend the invitation, cancel it, re-post its result, or reset it (a failed order)",
     responses={409: {"description": "The repair makes no sense in the order's state (the reason says why), or the order has ended"}},
 )
 async def repair_order_route(
     request: Request,
     repair: RepairRequest,
     order_id: str = Path(pattern=ORDER_ID_PATTERN, description="The SmartRecruiters order id"),
-    kind: RepairKind = Path(description="extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the reason) or repost-result"),
+    kind: RepairKind = Path(
+        description="extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the reason), repost-result "
+        "(an ended order's through a reset), or reset (a failed order, to just before its final update)"
+    ),
 ) -> RepairOutcome:
-    """Recorded in the order's history and timeline as "Repair by <operator>: <what> (<reason>)"."""
+    """Recorded in the order's history and timeline as "Repair by <operator>: <what> (<reason>)";
+    a reset as "Reset by <operator>: <reason>", and its answer names the order's new run (`run_id`)."""
     with _refusals():
         return await repair_order(request.app.state.temporal, request.app.state.settings, order_id, kind, repair)
+
+
+# --- Orders: bulk repairs (admin/bulk_repairs.py) --------------------------------------------
+
+
+@router.post(
+    "/orders/bulk-repairs/{kind}",
+    response_model=BulkRepairAnswer,
+    summary="Repair every order matching a filter, or (the default) say what each would do: a dry run",
+)
+async def repair_orders_route(
+    request: Request,
+    repair: BulkRepairRequest,
+    kind: RepairKind = Path(description="extend-deadline (needs days), resend-invitation, cancel or repost-result, of running orders (reset: one order at a time)"),
+    lookup: OrderLookup = Depends(order_lookup),
+) -> BulkRepairAnswer:
+    """The listing's filters select the orders (at least one is needed; `open: true` alone means
+    every running order), newest first, up to ASSESSMENTS_BULK_REPAIR_LIMIT. A dry run unless
+    `dry_run` is false; each order's outcome is in the answer, and one order's refusal or failure
+    never stops the others. Answers when every order is done."""
+    with _refusals():
+        wanted = order_filter(request.app.state.settings, **repair.filter_fields())
+        return await lookup.repair_all(wanted, kind, repair, dry_run=repair.dry_run)

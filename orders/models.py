@@ -248,3 +248,14 @@ class RepairOutcome(BaseModel):
     note: str
     deadline: datetime | None = None
     sr_status: SrStatus | None = None
+    run_id: str | None = Field(None, description="A reset (admin/resets.py): the order's new run, which does the rest")
+
+
+class RepairQuestion(BaseModel):
+    """Would this repair be made now? The `repair_refusal` query, for bulk repairs' dry runs."""
+
+    model_config = {"extra": "forbid"}
+
+    kind: str = Field(description="The repair, as admin/repairs.py names it: extend-deadline, cancel, …")
+    # DeadlineExtension first: a Repair forbids `days`, a DeadlineExtension requires it.
+    repair: DeadlineExtension | Repair

@@ -36,6 +36,9 @@ class Capabilities:
     vendor_expiry: timedelta | None = None
     # The vendor's published limits, for operators ("10 requests/s", "per endpoint per minute").
     rate_limit: str = ""
+    # Whether the vendor emails an open invitation again on request (`resend_invitation`); an
+    # operator's resend is refused for the others, since inviting again sends nothing new.
+    resend: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,14 @@ class VendorAdapter(Protocol):
     async def get_result(self, ref: str) -> VendorResult: ...
 
     async def cancel_invitation(self, ref: str) -> None: ...
+
+    async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
+        """Have the vendor email the candidate's open invitation again; only where `capabilities.resend`.
+
+        Refuses (a PeerError that is not retried) once the candidate has started or the invitation
+        is closed. `callback` as for create_invitation: a vendor that is sent the whole invitation
+        again (HackerRank) must be given the order's webhook again.
+        """
 
     async def download_report(self, ref: str) -> Report | None:
         """The report file, or None when the vendor has none for this assessment."""

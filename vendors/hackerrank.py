@@ -14,6 +14,13 @@ invite answers 422. On a 422 we search the test's candidates by email:
   attempt even if the earlier one was taken). A retry of that call finds our order id and stops;
 - no candidate at all: the 422 meant something else (a draft test), and it is raised as is.
 
+Resend (an operator's repair): the same invite again with `force`, which the spec documents as
+"forces sending an email even when the candidate has already been invited". It carries the
+settings the candidate was invited with, read back from HackerRank (`TestCandidateShow`) and the
+order's callback, so a vendor that takes the whole invite again keeps them. Only an open invite
+of a candidate who has not started is sent again. **Our assumption**: the forced invite keeps the
+test candidate (its id); an answer naming another is reported, not followed.
+
 Results: `score` comes from the candidate, `max_score` from the test; an outcome ("passed" or
 "failed") only when the test sets a `cutoff_score`, never invented. Since we accept result
 updates, a completed result can change: `StatusReading.revision` is the score, so a pushed
@@ -51,6 +58,8 @@ REQUESTS_PER_SECOND = 10
 PAGE_SIZE = 100  # the API's maximum
 
 INVITED, REPORT_READY = -1, 7
+# What a resent invite carries again, as HackerRank shows it: the settings our invitation set.
+_RESENT_SETTINGS = ("full_name", "invite_metadata", "invite_valid_to", "test_finish_url", "accept_result_updates")
 
 
 def from_account(settings: Settings, credentials: dict) -> HackerRankVendor:
@@ -98,6 +107,11 @@ def _metadata(candidate: Mapping[str, Any]) -> dict[str, Any]:
     return metadata if isinstance(metadata, dict) else {}
 
 
+def _webhook_settings(callback: OrderCallback) -> dict[str, Any]:
+    """Where HackerRank pushes the order's results, with the bearer token it shows."""
+    return {"test_result_url": callback.url, "webhook_authentication": {"type": "bearer_token", "data": {"token": callback.token}}}
+
+
 def _absolute(link: str) -> str:
     """Candidate links are sometimes shown without a scheme ("hackerrank.com/test/…")."""
     return link if "://" in link else f"https://{link}"
@@ -117,6 +131,7 @@ class HackerRankVendor:
         # We ask for accept_result_updates, so a completed score may be revised and pushed again.
         results_revisable=True,
         rate_limit="10 requests/s",
+        resend=True,
     )
 
     def __init__(self, *, api_key: str, base_url: str, timeout_seconds: float, requests_per_second: float = REQUESTS_PER_SECOND) -> None:
@@ -215,8 +230,7 @@ class HackerRankVendor:
             "full_name": f"{order.candidate.first_name} {order.candidate.last_name}".strip(),
             "invite_metadata": {"order_id": order.order_id},
             "invite_valid_to": (received + timedelta(days=order.deadline_days)).isoformat(timespec="seconds"),
-            "test_result_url": callback.url,
-            "webhook_authentication": {"type": "bearer_token", "data": {"token": callback.token}},
+            **_webhook_settings(callback),
             "accept_result_updates": True,
             # The description says invite emails go out only when asked for (its schema default disagrees).
             "send_email": True,
@@ -349,6 +363,27 @@ class HackerRankVendor:
             # 404: already cancelled; 422: already attempted, nothing left to cancel.
             if err.status not in (404, 422):
                 raise
+
+    async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
+        test_id, candidate_id = _parse_ref(ref)
+        try:
+            candidate = await self._json("invitation resend", self._candidate_path(ref))
+        except PeerError as err:
+            if err.status == 404:
+                raise PeerError(PEER, "invitation resend refused: the invite was cancelled", status=404, retryable=False) from err
+            raise
+        status = self._status(candidate)
+        if status != VendorStatus.INVITED:
+            raise PeerError(PEER, f"invitation resend refused: the invite is no longer open (it reads {status.value})", status=409, retryable=False)
+        body = {key: candidate[key] for key in _RESENT_SETTINGS if candidate.get(key) is not None}
+        body |= {"email": candidate.get("email"), **_webhook_settings(callback), "send_email": True, "force": True}
+        response = await self._call("invitation resend", "POST", f"/tests/{quote(test_id, safe='')}/candidates", body=body)
+        try:
+            resent_to = str(response.json()["id"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise PeerError(PEER, "invitation resend answer is not in the expected shape") from err
+        if resent_to != candidate_id:
+            raise PeerError(PEER, "invitation resend went to another test candidate than the order's", retryable=False)
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
         raise WebhookUnreadable("HackerRank pushes to per-order URLs; the order webhook route handles them")

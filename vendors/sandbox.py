@@ -60,6 +60,7 @@ class SandboxVendor:
         idempotency="reference_returns_existing",
         cancel=True,
         rate_limit="none",
+        resend=True,
     )
 
     def __init__(self, *, base_url: str, api_key: str, webhook_secret: str, timeout_seconds: float, webhook_tolerance_seconds: int) -> None:
@@ -136,6 +137,14 @@ class SandboxVendor:
         except PeerError as err:
             if err.status != 409:  # 409: already completed, nothing left to cancel
                 raise
+
+    async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
+        try:
+            await send(PEER, "invitation resend", self._http, self._http.build_request("POST", f"/api/invitations/{ref}/resend"))
+        except PeerError as err:
+            if err.status == 409:  # a conflict that waiting does not resolve: never retried
+                raise PeerError(PEER, "invitation resend refused: the candidate opened it already, or it is closed", status=409, retryable=False) from err
+            raise
 
     async def download_report(self, ref: str) -> Report | None:
         response = await self._get("report download", f"/api/invitations/{ref}/report")

@@ -30,6 +30,10 @@ not documented, so any 400 leads to a lookup). The adapter then looks the candid
 assessment and email and returns it, without a second email. This also returns a candidature an
 earlier order created for the same person and assessment: TestGorilla allows only that one attempt.
 
+Resend (an operator's repair): TestGorilla's re-invite (`POST …/candidature/{id}/send-invitation/`,
+documented with its own limit) emails the invitation again; only a candidature still `invited`
+is re-invited, since what TestGorilla does for one past that is not documented.
+
 No webhooks (TestGorilla documents none) and no vendor expiry: our deadline governs.
 """
 
@@ -85,6 +89,7 @@ LIMITS: dict[str, int] = {
     "results": 60,
     "pdf": 20,
     "delete": 20,
+    "reinvite": 60,
 }
 
 _STATUSES = {"invited": VendorStatus.INVITED, "started": VendorStatus.STARTED, "completed": VendorStatus.COMPLETED}
@@ -248,6 +253,7 @@ class TestGorillaVendor:
         idempotency="natural_key_conflict_then_lookup",
         cancel=True,
         rate_limit="per endpoint, per minute (20–100)",
+        resend=True,
     )
 
     def __init__(
@@ -442,6 +448,16 @@ class TestGorillaVendor:
             return
         path = f"/assessments/candidature/{candidature_id}/"
         await self._call("delete", "cancellation", "DELETE", path, allow=frozenset({404}))
+
+    async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
+        _, candidature_id = _parse_ref(ref)
+        candidature = await self._candidature(candidature_id, "invitation resend")
+        if candidature is None:
+            raise PeerError(PEER, "invitation resend refused: the candidature was deleted", status=404, retryable=False)
+        status = _STATUSES.get(str(candidature.get("status")), VendorStatus.UNKNOWN)
+        if status != VendorStatus.INVITED:
+            raise PeerError(PEER, f"invitation resend refused: the invitation is no longer open (it reads {status.value})", status=409, retryable=False)
+        await self._call("reinvite", "invitation resend", "POST", f"/assessments/candidature/{candidature_id}/send-invitation/")
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
         raise WebhookUnreadable("TestGorilla sends no webhooks; its orders are polled")

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         PollRequest,
         Repair,
         RepairOutcome,
+        RepairQuestion,
         ReportTransfer,
         ResultUpdate,
         SrStatus,
@@ -426,6 +427,12 @@ class AssessmentOrderWorkflow:
     @repost_result.validator
     def _validate_repost_result(self, request: Repair) -> None:
         self._refuse_if(self._refusal("repost-result", request))
+
+    @workflow.query
+    def repair_refusal(self, question: RepairQuestion) -> str | None:
+        """Why this repair would be refused now, or None: the validators' own answer, asked by bulk
+        repairs' dry runs (a query, so nothing enters the history)."""
+        return self._refusal(question.kind, question.repair)
 
     def _refusal(self, kind: str, request: Repair) -> str | None:
         """Why this repair makes no sense now, or None. Checked when it is asked for and again

@@ -195,6 +195,12 @@ async def cancel_invitation(invitation_id: str, vendor: Vendor) -> Invitation:
     return vendor.view(vendor.cancel(vendor.invitation(invitation_id).id))
 
 
+@api.post("/invitations/{invitation_id}/resend", responses={409: {"description": "Opened, finished, declined or cancelled"}})
+async def resend_invitation(invitation_id: str, vendor: Vendor) -> Invitation:
+    """Email the candidate the invitation again, with the same link."""
+    return vendor.view(vendor.resend(invitation_id))
+
+
 @api.get("/invitations/{invitation_id}/result")
 async def get_result(invitation_id: str, vendor: Vendor) -> InvitationResult:
     return vendor.result(vendor.invitation(invitation_id))

@@ -3,7 +3,7 @@
 Life cycle: invited -> started -> completed | declined; anything not final can be cancelled.
 Moving to the status an invitation already has is a no-op (so every action is idempotent);
 moving out of a final status is a conflict. Each real move raises an ``invitation.<status>``
-webhook event.
+webhook event. An invitation nobody opened yet can be emailed again (``resend``).
 
 No method awaits, so on the app's single event loop every check-then-write is atomic: two
 concurrent requests with one reference cannot both create an invitation.
@@ -147,6 +147,18 @@ class SandboxVendor:
 
     def cancel(self, invitation_id: str) -> InvitationRecord:
         return self._move(invitation_id, "cancelled")
+
+    def resend(self, invitation_id: str) -> InvitationRecord:
+        """Email the invitation again (the candidate lost it); the status stays, so no webhook.
+
+        Only while nobody opened it: a started invitation's candidate has the test already, and a
+        final one has nothing left to take.
+        """
+        record = self.invitation(invitation_id)
+        if record.status != "invited":
+            raise Conflict(f"invitation is {record.status}: only an invitation not yet opened is sent again")
+        self._send_invitation_email(record, self.package(record.package_id))
+        return record
 
     # Results
 

@@ -144,6 +144,11 @@ async def delete_candidature(candidature_id: int, sim: Sim) -> Response:
     return Response(status_code=204)
 
 
+@api.post("/assessments/candidature/{candidature_id}/send-invitation/", dependencies=[Depends(endpoint("reinvite"))])
+async def send_invitation(candidature_id: int, sim: Sim) -> dict[str, Any]:
+    return sim.reinvite(candidature_id).view(sim.public_url)
+
+
 @api.get("/assessments/results/", dependencies=[Depends(endpoint("results"))])
 async def list_results(
     request: Request,

@@ -15,6 +15,7 @@ DEFAULT_LIMITS: dict[str, int] = {
     "results": 60,  # GET /api/assessments/results/?candidature__assessment=…
     "pdf": 20,  # GET /api/assessments/candidates/<test_taker>/render_pdf/ (guess)
     "delete": 20,  # DELETE /api/assessments/candidature/<id>/
+    "reinvite": 60,  # POST /api/assessments/candidature/<id>/send-invitation/
 }
 
 

@@ -289,9 +289,21 @@ class TestGorillaSim:
         self.candidatures[candidature.id] = candidature
         if assessment.status == "new":  # "active: at least one candidate has been invited"
             self.assessments[assessment_id] = Assessment(assessment.id, assessment.name, "active", assessment.tests)
-        link = candidature.view(self.public_url)["invitation_link"]
-        self.outbox.append(Email(email, f"You're invited to the {assessment.name} assessment", link, assessment_id, candidature.id, _now()))
+        self._email_invitation(candidature)
         return candidature
+
+    def reinvite(self, candidature_id: int) -> Candidature:
+        """The invitation emailed again; only before the candidate starts (TestGorilla does not say)."""
+        candidature = self.candidature(candidature_id)
+        if candidature.status != "invited":
+            raise SimError(400, f"The candidate has already {candidature.status} this assessment.")
+        self._email_invitation(candidature)
+        return candidature
+
+    def _email_invitation(self, candidature: Candidature) -> None:
+        link = candidature.view(self.public_url)["invitation_link"]
+        subject = f"You're invited to the {candidature.assessment.name} assessment"
+        self.outbox.append(Email(candidature.email, subject, link, candidature.assessment.id, candidature.id, _now()))
 
     def candidature(self, candidature_id: int) -> Candidature:
         if candidature_id not in self.candidatures:

@@ -47,6 +47,7 @@ ROUTES = [
     ("POST", "/admin/orders/find"),
     ("GET", "/admin/orders/x"),
     ("POST", "/admin/orders/x/repairs/{kind}"),
+    ("POST", "/admin/orders/bulk-repairs/{kind}"),
 ]
 
 

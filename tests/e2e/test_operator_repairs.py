@@ -64,7 +64,7 @@ async def test_an_operator_extends_the_deadline_then_cancels_the_order(pending, 
         ("/orders/{id}/repairs/cancel", {"operator": "ops ann", "reason": "a fine reason"}, 400),
         ("/orders/{id}/repairs/cancel", {"operator": "ops", "reason": "line\nbreak"}, 400),
         ("/orders/{id}/repairs/cancel", {"reason": "no operator given"}, 400),
-        ("/orders/{id}/repairs/reset", WHO, 400),
+        ("/orders/{id}/repairs/rewind", WHO, 400),
     ],
 )
 async def test_bad_repairs_are_refused_clearly(pending, admin, path, body, status):
@@ -80,4 +80,4 @@ def test_the_cli_repairs_an_order(pending, stack_cli):
     assert outcome["repair"] == "extend-deadline"
     refused = _run("orders", "repair", order_id, "repost-result", "--operator", "ops.bob", "--reason", "Mapping fixed", ok=False)
     assert "no result to re-post" in refused.stderr
-    assert "the repair is one of" in _run("orders", "repair", order_id, "reset", "--operator", "ops.bob", "--reason", "whatever", ok=False).stderr
+    assert "the repair is one of" in _run("orders", "repair", order_id, "rewind", "--operator", "ops.bob", "--reason", "whatever", ok=False).stderr

@@ -378,6 +378,38 @@ def test_partner_can_cancel(vendor: httpx.Client, receiver: WebhookReceiver) -> 
     assert (refused.status_code, refused.json()) == (409, {"error": "invitation is completed"})
 
 
+def test_partner_can_have_an_unopened_invitation_emailed_again(vendor: httpx.Client) -> None:
+    invitation = invite(vendor, "order-1")
+
+    resent = vendor.post(f"/api/invitations/{invitation['id']}/resend")
+
+    assert resent.status_code == 200 and resent.json() == invitation  # nothing about it changed
+    emails = vendor.get("/control/outbox", params={"reference": "order-1"}).json()
+    assert len(emails) == 2
+    assert {(e["invitation_id"], e["link"], e["to"]) for e in emails} == {(invitation["id"], invitation["test_url"], CANDIDATE["email"])}
+    assert deliveries(vendor, "order-1") == []  # no status moved, so no webhook
+
+    vendor.post("/control/orders/order-1/start")
+    refused = vendor.post(f"/api/invitations/{invitation['id']}/resend")
+    assert (refused.status_code, refused.json()) == (409, {"error": "invitation is started: only an invitation not yet opened is sent again"})
+    assert len(vendor.get("/control/outbox", params={"reference": "order-1"}).json()) == 2
+
+
+@pytest.mark.parametrize("close, status", [("complete", "completed"), ("decline", "declined"), ("cancel", "cancelled")])
+def test_a_closed_invitation_is_not_emailed_again(vendor: httpx.Client, close: str, status: str) -> None:
+    invitation = invite(vendor, "order-1")
+    if close == "cancel":
+        vendor.delete(f"/api/invitations/{invitation['id']}").raise_for_status()
+    else:
+        vendor.post(f"/control/orders/order-1/{close}").raise_for_status()
+
+    refused = vendor.post(f"/api/invitations/{invitation['id']}/resend")
+
+    assert refused.status_code == 409 and refused.json()["error"].startswith(f"invitation is {status}:")
+    assert len(vendor.get("/control/outbox", params={"reference": "order-1"}).json()) == 1
+    assert vendor.post("/api/invitations/inv_unknown/resend").status_code == 404
+
+
 # Results and reports
 
 

@@ -99,6 +99,26 @@ async def test_a_candidate_can_take_each_assessment_once() -> None:
         assert malformed.status_code == 400 and "non_field_errors" in malformed.json()
 
 
+async def test_a_re_invite_emails_the_same_link_until_the_candidate_starts() -> None:
+    async with running_sim() as sim:
+        token = await sim.login()
+        email = new_email()
+        invited = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
+        path = f"/assessments/candidature/{invited['id']}/send-invitation/"
+
+        resent = await sim.api("POST", path, token)
+        assert resent.status_code == 200 and resent.json() == invited
+        assert resent.headers["X-RateLimit-Limit"] == "60"
+        emails = (await sim.control("GET", "/outbox", params={"email": email}))["emails"]
+        assert [e["link"] for e in emails] == [invited["invitation_link"]] * 2
+
+        await sim.control("POST", f"/candidatures/{invited['id']}/start")
+        refused = await sim.api("POST", path, token)
+        assert refused.status_code == 400 and refused.json() == {"detail": "The candidate has already started this assessment."}
+        assert (await sim.api("POST", "/assessments/candidature/999999/send-invitation/", token)).status_code == 404
+        assert await sim.emails_to(email) == 2
+
+
 async def test_journey_from_invitation_to_deletion() -> None:
     async with running_sim() as sim:
         token = await sim.login()

@@ -114,6 +114,44 @@ async def test_an_invitation_to_a_draft_test_fails_for_good(vendor: HackerRankVe
     assert order.candidate.email not in str(raised.value)
 
 
+async def test_a_resend_emails_the_same_invite_again_and_keeps_its_settings(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order(return_url="https://sr.example/back")
+    callback = receiver.callback(order.order_id)
+    invitation = await vendor.create_invitation(order, callback)
+    [before] = await sim.control("GET", "/candidates", params={"email": order.candidate.email})
+
+    await vendor.resend_invitation(invitation.vendor_ref, callback)
+
+    assert vendor.capabilities.resend
+    assert await sim.emails_to(order.candidate.email) == 2
+    [after] = await sim.control("GET", "/candidates", params={"email": order.candidate.email})
+    assert after == before  # the same candidate, link, metadata, validity and URLs
+    resent = (await sim.exchanges())[-1]
+    assert resent["request"]["force"] is True
+    assert resent["request"]["webhook_authentication"] == {"type": "bearer_token", "data": {"token": callback.token}}
+
+
+@pytest.mark.parametrize("close, refusal", [
+    ("start", "the invite is no longer open (it reads STARTED)"),
+    ("expire", "the invite is no longer open (it reads EXPIRED)"),
+    ("cancel", "the invite was cancelled"),
+])  # fmt: skip
+async def test_a_resend_is_refused_for_good_once_the_invite_is_not_open(sim: Sim, vendor: HackerRankVendor, receiver: Receiver, close: str, refusal: str):
+    order = make_order()
+    callback = receiver.callback(order.order_id)
+    ref = (await vendor.create_invitation(order, callback)).vendor_ref
+    if close == "cancel":
+        await vendor.cancel_invitation(ref)
+    else:
+        await sim.control("POST", f"/candidates/{candidate_id(ref)}/{close}")
+
+    with pytest.raises(PeerError) as refused:
+        await vendor.resend_invitation(ref, callback)
+
+    assert not refused.value.retryable and str(refused.value) == f"HackerRank: invitation resend refused: {refusal}"
+    assert await sim.emails_to(order.candidate.email) == 1
+
+
 # Status, results, report
 
 

@@ -34,13 +34,14 @@ CANDIDATE_PATH = f"/x/api/v3/tests/{TEST_WITH_CUTOFF}/candidates/1"
 
 
 async def _journey(sim: Sim, vendor: HackerRankVendor, receiver: Receiver) -> None:
-    """Every adapter method, including the duplicate, force and not-ready paths."""
+    """Every adapter method, including the duplicate, resend, force and not-ready paths."""
     await vendor.list_packages()
     email = unique_email()
     first, second = make_order(email=email, return_url="https://sr.example/back"), make_order(email=email)
     ref = (await vendor.create_invitation(first, receiver.callback(first.order_id))).vendor_ref
     await vendor.create_invitation(first, receiver.callback(first.order_id))  # 422, then search
     await vendor.get_status(ref)
+    await vendor.resend_invitation(ref, receiver.callback(first.order_id))  # the same invite, with force
     await sim.start(candidate_id(ref))
     await sim.submit(candidate_id(ref), 77)
     await vendor.get_status(ref)
@@ -89,8 +90,9 @@ async def test_every_exchange_of_a_journey_fits_the_spec(sim: Sim, vendor: Hacke
         ("DELETE", "/x/api/v3/tests/{test_id}/candidates/{candidate_id}/invite", 200),
     ]:
         assert expected in seen, expected
-    # Four invites (first, its retry, the forced one, the other order) and every documented answer.
-    assert requests_checked == 5
+    # Six invites (the first, its retry, its resend, the second order's refused and forced ones, the
+    # other order's) and every documented answer.
+    assert requests_checked == 6
     assert responses_checked >= 11
 
 

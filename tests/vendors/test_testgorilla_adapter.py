@@ -137,6 +137,29 @@ async def test_result_with_scored_and_personality_tests(sim, vendor) -> None:
     )
 
 
+async def test_a_resend_re_invites_only_a_candidate_who_has_not_started(sim, vendor) -> None:
+    assert vendor.capabilities.resend
+    order = order_for(101)
+    ref = (await vendor.create_invitation(order, CALLBACK)).vendor_ref
+
+    await vendor.resend_invitation(ref, CALLBACK)
+    assert await sim.emails_to(order.candidate.email) == 2
+    assert (await sim.endpoint_stats("reinvite"))["allowed"] == 1
+
+    await sim.control("POST", f"/candidatures/{candidature_id(ref)}/start")
+    with pytest.raises(PeerError) as started:
+        await vendor.resend_invitation(ref, CALLBACK)
+    assert (started.value.status, started.value.retryable) == (409, False)
+    assert str(started.value) == "TestGorilla: invitation resend refused: the invitation is no longer open (it reads STARTED)"
+    cancelled = (await vendor.create_invitation(order_for(102, email=order.candidate.email), CALLBACK)).vendor_ref
+    await vendor.cancel_invitation(cancelled)
+    with pytest.raises(PeerError) as deleted:
+        await vendor.resend_invitation(cancelled, CALLBACK)
+    assert str(deleted.value) == "TestGorilla: invitation resend refused: the candidature was deleted" and not deleted.value.retryable
+    assert await sim.emails_to(order.candidate.email) == 3  # the two invitations and the one resend
+    assert (await sim.endpoint_stats("reinvite"))["allowed"] == 1
+
+
 async def test_report_is_the_pdf_stream(sim, vendor) -> None:
     invitation = await vendor.create_invitation(order_for(105), CALLBACK)
     await sim.complete(candidature_id(invitation.vendor_ref))

@@ -99,6 +99,7 @@ async def recorded() -> list[Exchange]:
             order = order_for(101)
             invitation = await vendor.create_invitation(order, CALLBACK)
             assert await vendor.create_invitation(order, CALLBACK) == invitation  # 400, then the lookup
+            await vendor.resend_invitation(invitation.vendor_ref, CALLBACK)
             await sim.control("POST", "/tokens/expire")
             await vendor.get_status(invitation.vendor_ref)  # 401, login, again
             await sim.complete(candidature_id(invitation.vendor_ref), {"494": "1-2-3-2-1_20.0-40.0-60.0-40.0-20.0"})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from orders.models import DeadlineExtension, Repair, VendorStatus
+from vendors.base import Capabilities, OrderCallback
 from tests.workflows.test_order_workflow import Peers, ScriptedVendor, an_order, env, run_order  # noqa: F401 - env is a fixture
 from workflows.order import AssessmentOrderWorkflow
 
@@ -115,7 +116,7 @@ async def test_repairs_that_make_no_sense_while_pending_are_refused(env):
     async def ask(handle: WorkflowHandle):
         await env.sleep(timedelta(hours=1))
         refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.repost_result, repair())))
-        # A sandbox adapter has no resend call: accepted, then failed with the vendor's answer.
+        # This vendor offers no resend: accepted, then failed with the vendor's answer.
         refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair())))
         peers.vendor.status = VendorStatus.STARTED
         await env.sleep(timedelta(hours=2))
@@ -135,10 +136,11 @@ async def test_repairs_that_make_no_sense_while_pending_are_refused(env):
 
 @dataclass
 class ResendingVendor(ScriptedVendor):
-    resends: int = 0
+    capabilities: Capabilities = replace(ScriptedVendor.capabilities, resend=True)
+    resends: list[OrderCallback] = field(default_factory=list)
 
-    async def resend_invitation(self, ref: str) -> None:
-        self.resends += 1
+    async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
+        self.resends.append(callback)
 
 
 async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env):
@@ -150,9 +152,11 @@ async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env
         outcomes.append(await handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair("Candidate found no email")))
         peers.vendor.status = VendorStatus.COMPLETED
 
-    await run_order(env, peers, an_order(), resend_then_complete)
+    order = an_order()
+    await run_order(env, peers, order, resend_then_complete)
 
-    assert peers.vendor.resends == 1
+    [callback] = peers.vendor.resends  # the order's own, for a vendor that takes its settings again
+    assert callback == peers.callback_for("sandbox", order.order_id)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     assert outcomes[0].note == "Repair by ops.ann: invitation sent again by the vendor (Candidate found no email)"
 

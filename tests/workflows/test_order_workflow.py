@@ -30,7 +30,7 @@ from orders.models import (
     VendorStatus,
 )
 from peers import PeerError
-from vendors.base import OrderCallback, Report
+from vendors.base import Capabilities, OrderCallback, Push, Report
 from tests.support.temporal_test_server import time_skipping
 from workflows.order import AssessmentOrderWorkflow
 
@@ -50,6 +50,7 @@ class ScriptedVendor:
     """A vendor adapter whose candidate the test controls."""
 
     name: str = "sandbox"
+    capabilities: Capabilities = Capabilities(push=Push.ACCOUNT_URL, push_auth="none", idempotency="reference_returns_existing", cancel=True)
     status: VendorStatus = VendorStatus.INVITED
     refuse_invitation: bool = False
     refuse_cancellation: bool = False

@@ -1,0 +1,145 @@
+"""Operators' bulk repairs: one repair (admin/repairs.py) for every order matching a filter, the
+listing's filters (admin/orders.py). The admin API (`POST /admin/orders/bulk-repairs/{kind}`) and
+the CLI (`assessments orders repair-all`) both call `repair_all`.
+
+- The matching orders are listed first, page by page, newest first, up to
+  ASSESSMENTS_BULK_REPAIR_LIMIT (the answer says when more matched), and only then repaired: a
+  repair can change what the filter matches (a cancelled order is no longer open), which would
+  shift the pages under a walk that repaired as it went.
+- **Real run**: each running order gets the repair through `repair_order`, a few at a time: an
+  update of its workflow, as one order's repair.
+- **Dry run**: each running order is asked, by the `repair_refusal` query, what its update's
+  validator would say; a query enters no history, so nothing about the order changes.
+- Bulk repairs are updates of running orders. An ended order is refused without asking its
+  workflow; its resets (`reset`, and `repost-result` once it ended; admin/resets.py) replay its
+  history and post to SR again, so they are made one order at a time, after a look at each.
+- One order's refusal or failure never stops the others: each order's outcome is in the answer
+  (repaired, would-repair, refused with the order's reason, failed with what went wrong), with
+  counts by outcome.
+
+A filter is required (`open` alone is one: every running order), so that no omission repairs
+every order there is. Messages carry order ids and Temporal's words, never candidate data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from admin.models import MAX_PAGE_SIZE, BulkOutcome, BulkRepairAnswer, BulkRepairItem, OrderFilter, OrderSummary, RepairRequest
+from admin.operations import AdminError, Conflict, Invalid
+from admin.orders import QUERY_TIMEOUT_SECONDS, OrderLookup
+from admin.repairs import RepairKind, repair_input, repair_order
+from orders.models import RepairQuestion
+from settings import Settings
+from workflows.order import AssessmentOrderWorkflow
+
+log = logging.getLogger("assessments.admin")
+
+# Orders repaired at once: a few, so that a batch of cancellations does not crowd out the
+# orders' own calls to SR and the vendors (and the SR rate limit they share).
+CONCURRENCY = 4
+NEEDS_A_FILTER = (
+    "say which orders to repair: give at least one filter (company, vendor, package, status, older than, open, stuck); "
+    "for every running order, ask for open ones"
+)
+RUNNING = "RUNNING"
+# repair_order's words for an update of an ended order.
+ENDED = "the order's workflow has ended ({status}); only a running order can be repaired"
+ENDED_REPOST = "the order's workflow has ended ({status}): re-post its result with a repair of this order alone (it resets the order)"
+ONE_AT_A_TIME = "reset is a repair of one order at a time: bulk repairs are updates of running orders"
+
+
+async def repair_all(
+    lookup: OrderLookup, temporal: Client, settings: Settings, wanted: OrderFilter, kind: RepairKind, request: RepairRequest, *, dry_run: bool
+) -> BulkRepairAnswer:
+    """The repair (or, dry, its verdict) for every order matching `wanted`; Invalid for a missing
+    filter or a repair's bad input, before any order is touched."""
+    if kind == RepairKind.RESET:
+        raise Invalid(ONE_AT_A_TIME)
+    if not _narrows(wanted):
+        raise Invalid(NEEDS_A_FILTER)
+    question = RepairQuestion(kind=kind.value, repair=repair_input(kind, request))
+    orders, more_matched = await _matching(lookup, wanted, settings.bulk_repair_limit)
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(order: OrderSummary) -> BulkRepairItem:
+        async with gate:
+            if order.workflow_status != RUNNING:
+                ended = ENDED_REPOST if kind == RepairKind.REPOST_RESULT else ENDED
+                return _item(order, "refused", ended.format(status=order.workflow_status))
+            if dry_run:
+                return await _verdict(temporal, settings, order, question)
+            return await _repaired(temporal, settings, order, kind, request)
+
+    items = await asyncio.gather(*(one(order) for order in orders))
+    counts: dict[BulkOutcome, int] = {"would-repair": 0, "repaired": 0, "refused": 0, "failed": 0}
+    for item in items:
+        counts[item.outcome] += 1
+    return BulkRepairAnswer(repair=kind.value, dry_run=dry_run, examined=len(items), more_matched=more_matched, counts=counts, orders=list(items))
+
+
+def _narrows(wanted: OrderFilter) -> bool:
+    conditions = (wanted.company, wanted.vendor, wanted.package, wanted.status, wanted.older_than, wanted.open, wanted.stuck_for)
+    return any(condition is not None for condition in conditions)
+
+
+async def _matching(lookup: OrderLookup, wanted: OrderFilter, cap: int) -> tuple[list[OrderSummary], bool]:
+    """Up to `cap` matching orders, newest first, and whether more matched: pages are read until
+    one order beyond the cap is seen (a stuck filter's page may hold none while more follow)."""
+    orders: dict[str, OrderSummary] = {}
+    page_token = None
+    while True:
+        page_size = min(MAX_PAGE_SIZE, cap + 1 - len(orders))
+        page = await lookup.list(wanted.model_copy(update={"limit": page_size, "page_token": page_token}))
+        for order in page.orders:  # a reset order is listed once per run: the newest run stands for it
+            orders.setdefault(order.order_id, order)
+        page_token = page.next_page_token
+        if len(orders) > cap or page_token is None:
+            return list(orders.values())[:cap], len(orders) > cap
+
+
+async def _verdict(temporal: Client, settings: Settings, order: OrderSummary, question: RepairQuestion) -> BulkRepairItem:
+    """What the order's update validator would say now, without asking for the repair."""
+    handle = temporal.get_workflow_handle(order.workflow_id)
+    try:
+        refusal = await asyncio.wait_for(
+            handle.query(AssessmentOrderWorkflow.repair_refusal, question, rpc_timeout=settings.temporal_rpc_timeout),
+            timeout=QUERY_TIMEOUT_SECONDS,
+        )
+    except asyncio.TimeoutError:
+        return _item(order, "failed", f"Temporal did not answer within {QUERY_TIMEOUT_SECONDS:g} s (is a worker running?)")
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError):  # e.g. a worker older than the query
+        return _item(order, "failed", "the order's worker could not answer whether it would be repaired (are the workers up to date?)")
+    except RPCError as err:
+        return _item(order, "failed", _rpc_failure(err))
+    if refusal is not None:
+        return _item(order, "refused", refusal)
+    return _item(order, "would-repair", f"would be repaired: {question.kind}")
+
+
+async def _repaired(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind, request: RepairRequest) -> BulkRepairItem:
+    try:
+        outcome = await repair_order(temporal, settings, order.order_id, kind, request)
+    except Conflict as err:  # the order's own reason, or it ended since it was listed
+        return _item(order, "refused", str(err))
+    except AdminError as err:  # Temporal did not answer or refused; the order is gone
+        return _item(order, "failed", str(err))
+    except Exception:  # the batch goes on; the others' outcomes must reach the operator
+        log.exception("bulk repair %s of order %s failed", kind.value, order.order_id)
+        return _item(order, "failed", "an unexpected error (logged); see `orders show` for the order's state")
+    sr_status = outcome.sr_status.value if outcome.sr_status is not None else None
+    return _item(order, "repaired", outcome.note, deadline=outcome.deadline, sr_status=sr_status)
+
+
+def _rpc_failure(err: RPCError) -> str:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return "the order is no longer in Temporal"
+    return f"Temporal refused ({err.status.name if err.status else 'unknown status'})"
+
+
+def _item(order: OrderSummary, outcome: BulkOutcome, detail: str, **repaired) -> BulkRepairItem:
+    return BulkRepairItem(order_id=order.order_id, status=order.status, workflow_status=order.workflow_status, outcome=outcome, detail=detail, **repaired)

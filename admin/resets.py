@@ -1,0 +1,151 @@
+"""Operators' resets of an order whose workflow has ended: `repair_order` (admin/repairs.py) calls
+`reset_order` for the `reset` repair, and for `repost-result` once the order's workflow has ended
+(a running order's repairs are workflow updates; an ended workflow takes none).
+
+A reset is Temporal's ResetWorkflowExecution: the new run of the order (same workflow id, a new
+run id) keeps the history up to a workflow task that the order completed, and goes on from there
+with the code the workers run now. That task is the one that scheduled:
+
+- `reset` (a FAILED order): the final update whose refusal by SmartRecruiters failed the order
+  (the workflow's failure names that activity). The new run maps the result and posts it again,
+  so a fix to our result mapping, or SR accepting again, reaches SR; the report already moved
+  is not moved again.
+- `repost-result` (a COMPLETED or FAILED order that read a result): the last read of the result
+  at the vendor. The new run reads it again (a fix to a vendor adapter reaches SR too), moves the
+  report again and posts COMPLETED; a revisable result is then watched for revisions again, as
+  after its first post.
+
+The reason, "Reset by <operator>: <reason>", is recorded in the new run's history (its
+WorkflowTaskFailed event of cause RESET_WORKFLOW; `orders show` lists it in the timeline).
+Vendor webhooks that reached the old run after that point are given to the new one again
+(Temporal's default reapply), where they are only hints to read the vendor's status.
+
+A reset always acts on the order's current run, and only on an ended one, as Temporal does not
+refuse to reset a run again (nor, since server 1.31, dedup resets by their request id): an
+operator who resets twice, or retries a reset whose answer was lost, resets the new run only if it
+failed again, and is refused while it runs or once it completed. Two operators resetting the same
+order in the same instant may still both reset it (the later one ends the earlier one's run): SR
+then gets the same update twice, which it takes as one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.service import RPCError
+
+from admin.operations import Conflict
+from admin.orders import TemporalFailed, refused_for_order
+from orders import visibility
+from orders.models import Repair, RepairOutcome, SrUpdateRequest
+from settings import Settings
+
+T = TypeVar("T")
+
+POST_TO_SMARTRECRUITERS = "update_smartrecruiters"
+READ_RESULT = "get_vendor_result"
+NO_RESULT = "The order has no result to re-post"
+
+
+async def reset_order(temporal: Client, settings: Settings, order_id: str, repair: Repair, *, reread_result: bool) -> RepairOutcome:
+    """Reset the order's ended workflow to before its final update (`reset`) or before it read its
+    result (`repost-result`, `reread_result`); the outcome names the new run."""
+    kind = "repost-result" if reread_result else "reset"
+    workflow_id = visibility.workflow_id(order_id)
+    timeout = settings.temporal_rpc_timeout
+    try:
+        description = await _within(settings, temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=timeout))
+        if refusal := _refusal(description.status, reread_result):
+            raise Conflict(refusal)
+        run = temporal.get_workflow_handle(workflow_id, run_id=description.run_id)
+        history = await _within(settings, run.fetch_history(rpc_timeout=timeout))
+        point, what = _before_reading_result(history) if reread_result else await _before_final_update(temporal, history)
+        reset = await _within(
+            settings,
+            temporal.workflow_service.reset_workflow_execution(
+                ResetWorkflowExecutionRequest(
+                    namespace=temporal.namespace,
+                    workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=description.run_id),
+                    reason=f"Reset by {repair.operator}: {repair.reason}",
+                    workflow_task_finish_event_id=point,
+                    # The same run and point, the same request (servers before 1.31 dedup by it).
+                    request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{workflow_id}/{description.run_id}/{point}")),
+                    identity=temporal.identity,
+                ),
+                retry=False,  # a reset that went through and is asked again would reset the new run
+                timeout=timeout,
+            ),
+        )
+    except asyncio.TimeoutError:
+        raise TemporalFailed(
+            f"Temporal at {settings.temporal_address} did not answer in time; the order may have been reset (see `orders show {order_id}`)"
+        ) from None
+    except RPCError as err:
+        raise refused_for_order(err, order_id, "the reset") from None
+    note = f"Reset by {repair.operator}: order reset to just before {what}; run {reset.run_id} does it again ({repair.reason})"
+    return RepairOutcome(repair=kind, done_at=datetime.now(UTC), note=note, run_id=reset.run_id)
+
+
+def _refusal(status: WorkflowExecutionStatus | None, reread_result: bool) -> str | None:
+    """Why the order's current run cannot be reset for this repair, or None."""
+    if status == WorkflowExecutionStatus.FAILED or (reread_result and status == WorkflowExecutionStatus.COMPLETED):
+        return None
+    if status == WorkflowExecutionStatus.RUNNING:
+        if reread_result:  # it ran again since repost-result looked (another operator's reset)
+            return "The order is running again; ask for repost-result again"
+        return "The order is running: only a failed order is reset (to post a running order's result again, use repost-result)"
+    ended = status.name if status is not None else "UNKNOWN"
+    if reread_result:
+        return f"The order's workflow has ended ({ended}); only a completed or failed order's result can be re-posted"
+    if status == WorkflowExecutionStatus.COMPLETED:
+        return "The order completed: nothing failed to go back to (to read its result again and post it, use repost-result)"
+    return f"The order's workflow has ended ({ended}), not failed; only a failed order is reset"
+
+
+async def _before_final_update(temporal: Client, history: WorkflowHistory) -> tuple[int, str]:
+    """The workflow task that scheduled the update whose refusal failed the order, and that update."""
+    ended = history.events[-1] if history.events else None
+    failed_post = None
+    if ended is not None and ended.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        failure = ended.workflow_execution_failed_event_attributes.failure
+        activity = failure.activity_failure_info
+        if failure.HasField("activity_failure_info") and activity.activity_type.name == POST_TO_SMARTRECRUITERS:
+            failed_post = next((event for event in history.events if event.event_id == activity.scheduled_event_id), None)
+    if failed_post is None:
+        raise Conflict("The order failed before it posted a result: there is no result post to go back to")
+    scheduled = failed_post.activity_task_scheduled_event_attributes
+    update = "its final update"
+    with contextlib.suppress(Exception):  # undecodable (a retired payload key): the update goes unnamed
+        [request] = await temporal.data_converter.decode(scheduled.input.payloads, [SrUpdateRequest])
+        update = request.update.status.value
+    return scheduled.workflow_task_completed_event_id, f"posting {update} to SmartRecruiters"
+
+
+def _before_reading_result(history: WorkflowHistory) -> tuple[int, str]:
+    """The workflow task that scheduled the order's last successful read of its result."""
+    reads: dict[int, int] = {}  # a read's scheduled event → the workflow task that scheduled it
+    last_read = None
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name == READ_RESULT:
+                reads[event.event_id] = scheduled.workflow_task_completed_event_id
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            last_read = reads.get(event.activity_task_completed_event_attributes.scheduled_event_id, last_read)
+    if last_read is None:
+        raise Conflict(NO_RESULT)
+    return last_read, "reading the result at the vendor"
+
+
+async def _within(settings: Settings, call: Awaitable[T]) -> T:
+    """A Temporal call with the RPC timeout (the client's own retries would outlast it)."""
+    return await asyncio.wait_for(call, timeout=settings.temporal_rpc_timeout_seconds)

@@ -1,0 +1,89 @@
+"""The sandbox adapter's resend against the sandbox vendor's simulator over real HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Iterator
+
+import httpx
+import pytest
+
+from orders.models import Candidate, Order
+from peers import PeerError
+from simulators.sandbox_vendor.config import SandboxVendorConfig
+from tests.simulators.test_sandbox_vendor import API_KEY, WEBHOOK_SECRET, config, receiver, running  # noqa: F401 (fixtures)
+from tests.support.servers import free_port
+from vendors.base import OrderCallback
+from vendors.sandbox import SandboxVendor
+
+CALLBACK = OrderCallback(url="http://us.invalid/webhooks/sandbox", token="unused")  # the sandbox pushes per account
+
+
+@pytest.fixture
+def sim(config: SandboxVendorConfig) -> Iterator[httpx.Client]:
+    with running(config) as client:
+        yield client
+
+
+def adapter_at(base_url: str) -> SandboxVendor:
+    return SandboxVendor(base_url=base_url, api_key=API_KEY, webhook_secret=WEBHOOK_SECRET, timeout_seconds=5, webhook_tolerance_seconds=300)
+
+
+@pytest.fixture
+async def adapter(sim: httpx.Client):
+    adapter = adapter_at(str(sim.base_url))
+    yield adapter
+    await adapter.aclose()
+
+
+def an_order() -> Order:
+    return Order(
+        order_id=f"order-{uuid.uuid4().hex[:12]}", company_id="acme", package_id="skills-fullstack", package_name="Full-stack skills",
+        vendor="sandbox", result_callback_url="http://sr.invalid/result",
+        candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
+        deadline_days=3, poll_interval_seconds=60, received_at=datetime.now(timezone.utc),
+    )  # fmt: skip
+
+
+def emails_for(sim: httpx.Client, order: Order) -> int:
+    return len(sim.get("/control/outbox", params={"reference": order.order_id}).raise_for_status().json())
+
+
+async def test_resending_has_the_vendor_email_the_same_link_again(sim: httpx.Client, adapter: SandboxVendor) -> None:
+    assert adapter.capabilities.resend
+    order = an_order()
+    invitation = await adapter.create_invitation(order, CALLBACK)
+
+    await adapter.resend_invitation(invitation.vendor_ref, CALLBACK)
+
+    assert emails_for(sim, order) == 2
+    links = {e["link"] for e in sim.get("/control/outbox", params={"reference": order.order_id}).json()}
+    assert links == {invitation.test_url}
+
+
+async def test_a_resend_once_the_candidate_started_is_refused_for_good(sim: httpx.Client, adapter: SandboxVendor) -> None:
+    order = an_order()
+    invitation = await adapter.create_invitation(order, CALLBACK)
+    sim.post(f"/control/orders/{order.order_id}/start").raise_for_status()
+
+    with pytest.raises(PeerError) as refused:
+        await adapter.resend_invitation(invitation.vendor_ref, CALLBACK)
+
+    assert (refused.value.status, refused.value.retryable) == (409, False)
+    assert str(refused.value) == "sandbox vendor: invitation resend refused: the candidate opened it already, or it is closed"
+    assert emails_for(sim, order) == 1
+
+
+async def test_resend_failures_keep_the_adapters_error_mapping(adapter: SandboxVendor) -> None:
+    with pytest.raises(PeerError) as unknown:
+        await adapter.resend_invitation("inv_unknown", CALLBACK)
+    assert (unknown.value.status, unknown.value.retryable) == (404, False)
+
+    unreachable = adapter_at(f"http://127.0.0.1:{free_port()}")
+    try:
+        with pytest.raises(PeerError) as failed:
+            await unreachable.resend_invitation("inv_1", CALLBACK)
+    finally:
+        await unreachable.aclose()
+    assert failed.value.retryable and str(failed.value) == "sandbox vendor: invitation resend failed: ConnectError"
