@@ -457,6 +457,7 @@ OlderThanOption = Annotated[Optional[str], typer.Option("--older-than", help="Pl
 OpenOption = Annotated[Optional[bool], typer.Option("--open/--closed", help="Only orders still running, or only finished ones.")]
 StuckOption = Annotated[bool, typer.Option("--stuck", help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.")]
 StuckForOption = Annotated[Optional[str], typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h.")]
+FailedOption = Annotated[bool, typer.Option("--failed", help="Only orders whose workflow failed (SR refused their final update): those a reset repairs.")]
 _FILTER_OPTIONS = {"company": "--company", "vendor": "--vendor", "package": "--package", "status": "--status", "older_than": "--older-than",
                    "stuck_for": "--stuck-for", "limit": "--limit", "page_token": "--page-token"}  # fmt: skip
 
@@ -482,6 +483,7 @@ def orders_list(
     open_: OpenOption = None,
     stuck: StuckOption = False,
     stuck_for: StuckForOption = None,
+    failed: FailedOption = False,
     limit: Annotated[int, typer.Option("--limit", help="Orders per page (at most 200).")] = 50,
     page_token: Annotated[Optional[str], typer.Option("--page-token", help="The token the previous page printed.")] = None,
     as_json: JsonFlag = False,
@@ -489,7 +491,7 @@ def orders_list(
     """List orders, newest first, by company, vendor, package, status, age, or stuck."""
     wanted = _order_filter(
         company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_, stuck=stuck, stuck_for=stuck_for,
-        limit=limit, page_token=page_token,
+        failed=failed, limit=limit, page_token=page_token,
     )  # fmt: skip
     page = _orders(lambda lookup: lookup.list(wanted))
     if as_json:
@@ -638,6 +640,7 @@ def orders_repair_all(
     open_: OpenOption = None,
     stuck: StuckOption = False,
     stuck_for: StuckForOption = None,
+    failed: FailedOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run/--apply", help="--dry-run (the default): say what each order would do, change nothing; --apply: make the repairs.")] = True,
     as_json: JsonFlag = False,
 ) -> None:
@@ -646,7 +649,8 @@ def orders_repair_all(
     --apply; exits 1 if any order failed (a refusal is an outcome, not a failure)."""
     repair, request = _repair_request(kind, operator=operator, reason=reason, days=days)
     wanted = _order_filter(
-        company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_, stuck=stuck, stuck_for=stuck_for
+        company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_, stuck=stuck, stuck_for=stuck_for,
+        failed=failed,
     )
     answer = _orders(lambda lookup: lookup.repair_all(wanted, repair, request, dry_run=dry_run))
     if as_json:

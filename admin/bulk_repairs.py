@@ -10,9 +10,10 @@ the CLI (`assessments orders repair-all`) both call `repair_all`.
   update of its workflow, as one order's repair.
 - **Dry run**: each running order is asked, by the `repair_refusal` query, what its update's
   validator would say; a query enters no history, so nothing about the order changes.
-- Bulk repairs are updates of running orders. An ended order is refused without asking its
-  workflow; its resets (`reset`, and `repost-result` once it ended; admin/resets.py) replay its
-  history and post to SR again, so they are made one order at a time, after a look at each.
+- **Resets** (admin/resets.py): `reset` of failed orders (the `failed` filter finds them, e.g.
+  after a fix to the result mapping), and `repost-result` of orders that have ended. The dry run
+  finds, in each order's history, the point it would go back to (or why there is none); the real
+  run resets each order there.
 - One order's refusal or failure never stops the others: each order's outcome is in the answer
   (repaired, would-repair, refused with the order's reason, failed with what went wrong), with
   counts by outcome.
@@ -33,6 +34,7 @@ from admin.models import MAX_PAGE_SIZE, BulkOutcome, BulkRepairAnswer, BulkRepai
 from admin.operations import AdminError, Conflict, Invalid
 from admin.orders import QUERY_TIMEOUT_SECONDS, OrderLookup
 from admin.repairs import RepairKind, repair_input, repair_order
+from admin.resets import reset_point
 from orders.models import RepairQuestion
 from settings import Settings
 from workflows.order import AssessmentOrderWorkflow
@@ -43,14 +45,12 @@ log = logging.getLogger("assessments.admin")
 # orders' own calls to SR and the vendors (and the SR rate limit they share).
 CONCURRENCY = 4
 NEEDS_A_FILTER = (
-    "say which orders to repair: give at least one filter (company, vendor, package, status, older than, open, stuck); "
+    "say which orders to repair: give at least one filter (company, vendor, package, status, older than, open, stuck, failed); "
     "for every running order, ask for open ones"
 )
 RUNNING = "RUNNING"
 # repair_order's words for an update of an ended order.
 ENDED = "the order's workflow has ended ({status}); only a running order can be repaired"
-ENDED_REPOST = "the order's workflow has ended ({status}): re-post its result with a repair of this order alone (it resets the order)"
-ONE_AT_A_TIME = "reset is a repair of one order at a time: bulk repairs are updates of running orders"
 
 
 async def repair_all(
@@ -58,8 +58,6 @@ async def repair_all(
 ) -> BulkRepairAnswer:
     """The repair (or, dry, its verdict) for every order matching `wanted`; Invalid for a missing
     filter or a repair's bad input, before any order is touched."""
-    if kind == RepairKind.RESET:
-        raise Invalid(ONE_AT_A_TIME)
     if not _narrows(wanted):
         raise Invalid(NEEDS_A_FILTER)
     question = RepairQuestion(kind=kind.value, repair=repair_input(kind, request))
@@ -68,10 +66,12 @@ async def repair_all(
 
     async def one(order: OrderSummary) -> BulkRepairItem:
         async with gate:
-            if order.workflow_status != RUNNING:
-                ended = ENDED_REPOST if kind == RepairKind.REPOST_RESULT else ENDED
-                return _item(order, "refused", ended.format(status=order.workflow_status))
+            resets = kind == RepairKind.RESET or (kind == RepairKind.REPOST_RESULT and order.workflow_status != RUNNING)
+            if not resets and order.workflow_status != RUNNING:
+                return _item(order, "refused", ENDED.format(status=order.workflow_status))
             if dry_run:
+                if resets:
+                    return await _reset_verdict(temporal, settings, order, kind)
                 return await _verdict(temporal, settings, order, question)
             return await _repaired(temporal, settings, order, kind, request)
 
@@ -84,7 +84,7 @@ async def repair_all(
 
 def _narrows(wanted: OrderFilter) -> bool:
     conditions = (wanted.company, wanted.vendor, wanted.package, wanted.status, wanted.older_than, wanted.open, wanted.stuck_for)
-    return any(condition is not None for condition in conditions)
+    return wanted.failed or any(condition is not None for condition in conditions)
 
 
 async def _matching(lookup: OrderLookup, wanted: OrderFilter, cap: int) -> tuple[list[OrderSummary], bool]:
@@ -119,6 +119,17 @@ async def _verdict(temporal: Client, settings: Settings, order: OrderSummary, qu
     if refusal is not None:
         return _item(order, "refused", refusal)
     return _item(order, "would-repair", f"would be repaired: {question.kind}")
+
+
+async def _reset_verdict(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind) -> BulkRepairItem:
+    """Where the order's reset would go back to, found in its history, without resetting it."""
+    try:
+        point = await reset_point(temporal, settings, order.order_id, reread_result=kind == RepairKind.REPOST_RESULT)
+    except Conflict as err:
+        return _item(order, "refused", str(err))
+    except AdminError as err:
+        return _item(order, "failed", str(err))
+    return _item(order, "would-repair", f"would be reset to just before {point.what}")
 
 
 async def _repaired(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind, request: RepairRequest) -> BulkRepairItem:

@@ -165,6 +165,7 @@ class OrderFilter(BaseModel):
     older_than: timedelta | None = Field(None, description="Placed longer ago than this")
     open: bool | None = Field(None, description="True: only orders still running; False: only finished ones")
     stuck_for: timedelta | None = Field(None, description="Only orders stuck (an unfinished call, no progress) for this long")
+    failed: bool = Field(False, description="Only orders whose workflow failed (SR refused their final update): those a reset repairs")
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     page_token: str | None = Field(None, max_length=4096)
 
@@ -291,7 +292,7 @@ class RepairRequest(BaseModel):
 # What became of one order of a bulk repair: a dry run's orders would be repaired or are refused,
 # a real run's are repaired or refused; either can fail (Temporal did not answer).
 BulkOutcome = Literal["would-repair", "repaired", "refused", "failed"]
-BULK_FILTER_FIELDS = ("company", "vendor", "package", "status", "older_than", "open", "stuck", "stuck_for")
+BULK_FILTER_FIELDS = ("company", "vendor", "package", "status", "older_than", "open", "stuck", "stuck_for", "failed")
 
 
 class BulkRepairRequest(RepairRequest):
@@ -306,6 +307,7 @@ class BulkRepairRequest(RepairRequest):
     open: bool | None = Field(None, description="true: only orders still running (every running order, with no other filter); false: only finished ones")
     stuck: bool = Field(False, description="Only stuck orders (ASSESSMENTS_STUCK_AFTER_HOURS)")
     stuck_for: str | None = Field(None, max_length=32, description="Only orders stuck for this long, e.g. 2h")
+    failed: bool = Field(False, description="Only orders whose workflow failed (SR refused their final update): those a reset repairs")
     dry_run: bool = Field(True, description="true (the default): say what each order would do, change nothing; false: make the repairs")
 
     def filter_fields(self) -> dict[str, Any]:

@@ -149,6 +149,7 @@ def order_filter(
     open: bool | None = None,
     stuck: bool = False,
     stuck_for: str | None = None,
+    failed: bool = False,
     limit: int = 50,
     page_token: str | None = None,
     names: dict[str, str] | None = None,
@@ -163,6 +164,8 @@ def order_filter(
         stuck_time = timedelta(hours=settings.stuck_after_hours)
     if stuck_time is not None and open is False:
         raise Invalid("stuck orders are open ones: ask for stuck orders or for finished ones, not both")
+    if failed and (stuck_time is not None or open):
+        raise Invalid("failed orders have ended: ask for failed orders or for open (or stuck) ones, not both")
     fields: dict[str, Any] = dict(
         company=company,
         vendor=vendor,
@@ -171,6 +174,7 @@ def order_filter(
         older_than=None if older_than is None else parse_duration(older_than, names.get("older_than", "older_than")),
         open=open,
         stuck_for=stuck_time,
+        failed=failed,
         limit=limit,
         page_token=page_token,
     )
@@ -493,6 +497,8 @@ def visibility_query(wanted: OrderFilter, now: datetime) -> str:
         conditions.append('ExecutionStatus = "Running"')
     elif wanted.open is False:
         conditions.append('ExecutionStatus != "Running"')
+    if wanted.failed:
+        conditions.append('ExecutionStatus = "Failed"')
     placed_before = [now - age for age in (wanted.older_than, wanted.stuck_for) if age is not None]
     if placed_before:
         conditions.append(f'StartTime < "{min(placed_before).isoformat()}"')

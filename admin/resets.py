@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -56,10 +57,19 @@ READ_RESULT = "get_vendor_result"
 NO_RESULT = "The order has no result to re-post"
 
 
-async def reset_order(temporal: Client, settings: Settings, order_id: str, repair: Repair, *, reread_result: bool) -> RepairOutcome:
-    """Reset the order's ended workflow to before its final update (`reset`) or before it read its
-    result (`repost-result`, `reread_result`); the outcome names the new run."""
-    kind = "repost-result" if reread_result else "reset"
+@dataclass(frozen=True)
+class ResetPoint:
+    """Where a reset of the order's current run would go back to."""
+
+    run_id: str
+    workflow_task_finish_event_id: int
+    what: str  # "posting COMPLETED to SmartRecruiters", "reading the result at the vendor"
+
+
+async def reset_point(temporal: Client, settings: Settings, order_id: str, *, reread_result: bool) -> ResetPoint:
+    """Where the order would be reset to before its final update (`reset`) or before it read its
+    result (`repost-result`, `reread_result`); Conflict with the reason when it cannot be. A bulk
+    dry run asks only this."""
     workflow_id = visibility.workflow_id(order_id)
     timeout = settings.temporal_rpc_timeout
     try:
@@ -68,21 +78,35 @@ async def reset_order(temporal: Client, settings: Settings, order_id: str, repai
             raise Conflict(refusal)
         run = temporal.get_workflow_handle(workflow_id, run_id=description.run_id)
         history = await _within(settings, run.fetch_history(rpc_timeout=timeout))
-        point, what = _before_reading_result(history) if reread_result else await _before_final_update(temporal, history)
+    except asyncio.TimeoutError:
+        raise TemporalFailed(f"Temporal at {settings.temporal_address} did not answer in time") from None
+    except RPCError as err:
+        raise refused_for_order(err, order_id, "the reset") from None
+    point, what = _before_reading_result(history) if reread_result else await _before_final_update(temporal, history)
+    return ResetPoint(run_id=description.run_id, workflow_task_finish_event_id=point, what=what)
+
+
+async def reset_order(temporal: Client, settings: Settings, order_id: str, repair: Repair, *, reread_result: bool) -> RepairOutcome:
+    """Reset the order's ended workflow to before its final update (`reset`) or before it read its
+    result (`repost-result`, `reread_result`); the outcome names the new run."""
+    kind = "repost-result" if reread_result else "reset"
+    workflow_id = visibility.workflow_id(order_id)
+    point = await reset_point(temporal, settings, order_id, reread_result=reread_result)
+    try:
         reset = await _within(
             settings,
             temporal.workflow_service.reset_workflow_execution(
                 ResetWorkflowExecutionRequest(
                     namespace=temporal.namespace,
-                    workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=description.run_id),
+                    workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=point.run_id),
                     reason=f"Reset by {repair.operator}: {repair.reason}",
-                    workflow_task_finish_event_id=point,
+                    workflow_task_finish_event_id=point.workflow_task_finish_event_id,
                     # The same run and point, the same request (servers before 1.31 dedup by it).
-                    request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{workflow_id}/{description.run_id}/{point}")),
+                    request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{workflow_id}/{point.run_id}/{point.workflow_task_finish_event_id}")),
                     identity=temporal.identity,
                 ),
                 retry=False,  # a reset that went through and is asked again would reset the new run
-                timeout=timeout,
+                timeout=settings.temporal_rpc_timeout,
             ),
         )
     except asyncio.TimeoutError:
@@ -91,7 +115,7 @@ async def reset_order(temporal: Client, settings: Settings, order_id: str, repai
         ) from None
     except RPCError as err:
         raise refused_for_order(err, order_id, "the reset") from None
-    note = f"Reset by {repair.operator}: order reset to just before {what}; run {reset.run_id} does it again ({repair.reason})"
+    note = f"Reset by {repair.operator}: order reset to just before {point.what}; run {reset.run_id} does it again ({repair.reason})"
     return RepairOutcome(repair=kind, done_at=datetime.now(UTC), note=note, run_id=reset.run_id)
 
 

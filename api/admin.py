@@ -172,6 +172,7 @@ async def list_orders(
     open: bool | None = Query(None, description="true: only orders still running; false: only finished ones"),
     stuck: bool = Query(False, description="Only stuck orders: an unfinished call to SR or the vendor and no progress for ASSESSMENTS_STUCK_AFTER_HOURS"),
     stuck_for: str | None = Query(None, max_length=32, description="Only orders stuck for this long (implies stuck), e.g. 2h"),
+    failed: bool = Query(False, description="Only orders whose workflow failed (SR refused their final update): those a reset repairs"),
     limit: int = Query(50, ge=1, le=MAX_PAGE_SIZE, description="Orders per page"),
     page_token: str | None = Query(None, max_length=4096, description="next_page_token of the previous page"),
     lookup: OrderLookup = Depends(order_lookup),
@@ -181,7 +182,7 @@ async def list_orders(
     with _refusals():
         wanted = order_filter(
             request.app.state.settings, company=company, vendor=vendor, package=package, status=status, older_than=older_than,
-            open=open, stuck=stuck, stuck_for=stuck_for, limit=limit, page_token=page_token,
+            open=open, stuck=stuck, stuck_for=stuck_for, failed=failed, limit=limit, page_token=page_token,
         )  # fmt: skip
         return await lookup.list(wanted)
 
@@ -242,7 +243,7 @@ async def repair_order_route(
 async def repair_orders_route(
     request: Request,
     repair: BulkRepairRequest,
-    kind: RepairKind = Path(description="extend-deadline (needs days), resend-invitation, cancel or repost-result, of running orders (reset: one order at a time)"),
+    kind: RepairKind = Path(description="extend-deadline (needs days), resend-invitation, cancel or repost-result of running orders; reset of failed ones; repost-result of ended ones (a reset)"),
     lookup: OrderLookup = Depends(order_lookup),
 ) -> BulkRepairAnswer:
     """The listing's filters select the orders (at least one is needed; `open: true` alone means

@@ -174,26 +174,34 @@ async def test_a_real_run_extends_every_matching_open_order_and_goes_on_past_ref
     assert await _updates_in_history(temporal, quiz) == 0
 
 
-async def test_ended_orders_are_left_to_resets_one_at_a_time_and_a_reset_order_counts_once(company, admin, world, temporal):
+async def test_failed_orders_are_found_and_reset_in_bulk_and_ended_ones_reposted_on_a_dry_run(company, admin, world, temporal):
     failed, done, pending = await asyncio.gather(company.failed(), company.completed(), company.pending())
     await _lists(admin, {failed, done}, company=company.id, open="false")
-    await _lists(admin, {pending}, company=company.id, open="true")
-    failed_run = (await temporal.get_workflow_handle(workflow_id(failed)).describe()).run_id
+    await _lists(admin, {failed}, company=company.id, failed="true")
+    runs = {order_id: (await temporal.get_workflow_handle(workflow_id(order_id)).describe()).run_id for order_id in (failed, done)}
 
-    # repost-result of an ended order resets it: never in bulk, even for real.
-    answer = await _bulk(admin, "repost-result", WHO | {"company": company.id, "dry_run": False})
-    assert _outcomes(answer) == {
-        failed: ("refused", "the order's workflow has ended (FAILED): re-post its result with a repair of this order alone (it resets the order)"),
-        done: ("refused", "the order's workflow has ended (COMPLETED): re-post its result with a repair of this order alone (it resets the order)"),
+    # Dry runs find the point each reset would go back to, and reset nothing.
+    reposts = await _bulk(admin, "repost-result", WHO | {"company": company.id})
+    assert _outcomes(reposts) == {
+        failed: ("would-repair", "would be reset to just before reading the result at the vendor"),
+        done: ("would-repair", "would be reset to just before reading the result at the vendor"),
         pending: ("refused", "The order has no result to re-post"),
     }
-    assert (await temporal.get_workflow_handle(workflow_id(failed)).describe()).run_id == failed_run
+    resets = await _bulk(admin, "reset", WHO | {"company": company.id})
+    assert _outcomes(resets)[failed] == ("would-repair", "would be reset to just before posting COMPLETED to SmartRecruiters")
+    assert _outcomes(resets)[done][0] == "refused" and "nothing failed to go back to" in _outcomes(resets)[done][1]
+    assert _outcomes(resets)[pending][0] == "refused" and "The order is running" in _outcomes(resets)[pending][1]
+    assert {order_id: (await temporal.get_workflow_handle(workflow_id(order_id)).describe()).run_id for order_id in runs} == runs
 
-    # Reset one order by itself: it has two runs now, and a bulk repair examines it once, as its newest.
-    reset = await admin.post(f"/orders/{failed}/repairs/reset", json=WHO)
-    assert reset.status_code == 200, reset.text
-    await world.sr_status_becomes(failed, "COMPLETED")
+    # For real, on the failed orders only (after, say, a fix to the result mapping): SR gets the result.
+    answer = await _bulk(admin, "reset", WHO | {"company": company.id, "failed": True, "dry_run": False})
+    assert answer["counts"] == {"would-repair": 0, "repaired": 1, "refused": 0, "failed": 0}, answer
+    assert _outcomes(answer)[failed][1].startswith("Reset by ops.ann: order reset to just before posting COMPLETED to SmartRecruiters")
+    sr = await world.sr_status_becomes(failed, "COMPLETED")
+    assert sr["result"]["score"] == {"raw": 70, "min": 0, "max": 100}, sr
+    assert (await temporal.get_workflow_handle(workflow_id(done)).describe()).run_id == runs[done]
 
+    # The reset order has two runs now; a bulk repair examines it once, as its newest.
     async def both_runs_listed() -> bool:
         listed = (await admin.get("/orders", params={"company": company.id})).json()["orders"]
         return sorted(order["order_id"] for order in listed) == sorted([failed, failed, done, pending])
@@ -217,7 +225,7 @@ async def test_ended_orders_are_left_to_resets_one_at_a_time_and_a_reset_order_c
         ("cancel", WHO | {"open": True, "days": 1}, "cancel takes no days"),
         ("cancel", {"reason": "no operator given", "open": True}, "operator"),
         ("explode", WHO | {"open": True}, "kind"),
-        ("reset", WHO | {"open": False}, "reset is a repair of one order at a time"),
+        ("reset", WHO | {"failed": True, "open": True}, "failed orders have ended"),
     ],
 )
 async def test_bad_bulk_repairs_are_refused_clearly(admin, kind, body, message):
