@@ -18,6 +18,7 @@ import asyncio
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 from rich.console import Console
@@ -26,6 +27,7 @@ from temporalio.worker import Worker
 
 from bench.bare import BareOrder, nothing
 from bench.intake import percentile
+from bench.profile import profiled
 from bench.stack import Processes, connect_companies, running
 from embedded import ORDER_PATH
 from temporal_client import connect
@@ -124,17 +126,20 @@ async def run_bare(client, orders: int, concurrency: int) -> tuple[float, list[f
         return time.time() - began, latencies
 
 
-async def main(orders: int, concurrency: int, companies: int, paced_rate: float, paced_orders: int) -> None:
+async def main(orders: int, concurrency: int, companies: int, paced_rate: float, paced_orders: int, profile: Path | None) -> None:
     with running(ORDER_PATH) as stack:
         client = await connect(stack.settings)
         company_ids = await connect_companies(stack.settings, companies)
         async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency * 2)) as http:
             await run_ours(stack, http, 5, 5, company_ids)  # warm-up (not counted)
             await run_bare(client, 5, 5)
-            bare_wall, bare_latencies = await run_bare(client, orders, concurrency)
-            processes = Processes(stack, ("temporal", *ORDER_PATH))
+            processes = Processes(stack, ("temporal", *ORDER_PATH), including_this_one="benchmark")
             before = processes.cpu_seconds()
-            ours_wall, ours_latencies, webhook_to_result = await run_ours(stack, http, orders, concurrency, company_ids)
+            bare_wall, bare_latencies = await run_bare(client, orders, concurrency)
+            bare_cpu = {name: seconds - before[name] for name, seconds in processes.cpu_seconds().items()}
+            before = processes.cpu_seconds()
+            with profiled({name: stack.processes[name].pid for name in ORDER_PATH}, profile):
+                ours_wall, ours_latencies, webhook_to_result = await run_ours(stack, http, orders, concurrency, company_ids)
             ours_cpu = {name: seconds - before[name] for name, seconds in processes.cpu_seconds().items()}
             sr_rate, sr_in_flight = await sr_load(http, stack.settings.sr_base_url)
             _, _, paced_webhook_to_result = await run_ours(stack, http, paced_orders, concurrency, company_ids, rate=paced_rate)
@@ -151,9 +156,11 @@ async def main(orders: int, concurrency: int, companies: int, paced_rate: float,
         f"4. SR limits, per credential: at most {sr_rate} requests arriving in any second (limit 10) and {sr_in_flight} in flight (limit 8);"
         " every order costs SR 3 calls"
     )
-    console.print(
-        "CPU seconds per order during ours: " + ", ".join(f"{name} {1000 * seconds / orders:.0f} ms" for name, seconds in ours_cpu.items())
-    )
+    for path, cpu in (("ours", ours_cpu), ("bare (its worker runs in the benchmark)", bare_cpu)):
+        console.print(
+            f"CPU per order, {path}: " + ", ".join(f"{name} {1000 * seconds / orders:.0f} ms" for name, seconds in cpu.items())
+            + f"; in all {1000 * sum(cpu.values()) / orders:.0f} ms"
+        )
     console.print(f"webhook to result posted, in the burst: p50 {percentile(webhook_to_result, 0.5):.2f} s, p99 {percentile(webhook_to_result, 0.99):.2f} s")
     console.print(
         f"webhook to result posted, {paced_orders} orders at {paced_rate:g} a second: p50 [bold]{percentile(paced_webhook_to_result, 0.5):.2f} s[/bold],"
@@ -168,5 +175,6 @@ if __name__ == "__main__":
     parser.add_argument("--companies", type=int, default=10, help="each posts to SR with its own credentials (SR limits each to 10 requests/s)")
     parser.add_argument("--paced-rate", type=float, default=4.0, help="orders a second for the latency run after the burst")
     parser.add_argument("--paced-orders", type=int, default=60)
+    parser.add_argument("--profile", type=Path, help="sample each process with py-spy during our burst; stacks are written to this folder")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.orders, arguments.concurrency, arguments.companies, arguments.paced_rate, arguments.paced_orders))
+    asyncio.run(main(arguments.orders, arguments.concurrency, arguments.companies, arguments.paced_rate, arguments.paced_orders, arguments.profile))

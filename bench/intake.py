@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import statistics
 import time
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench.stack import running
+from bench.profile import profiled
+from bench.stack import Processes, running
 from orders.models import Candidate, Order
 from orders.visibility import workflow_id
 from temporal_client import connect
@@ -86,7 +89,7 @@ async def count_orders(temporal, company: str, expected: int, timeout: float = 6
         await asyncio.sleep(0.5)  # visibility lags behind starts
 
 
-async def main(orders: int, clients: int) -> None:
+async def main(orders: int, clients: int, profile: Path | None) -> None:
     with running(("sandbox-vendor", "api"), task_queue=f"bench-{uuid.uuid4().hex[:6]}") as stack:
         settings = stack.settings
         temporal = await connect(settings)
@@ -110,12 +113,17 @@ async def main(orders: int, clients: int) -> None:
             await burst(20, 5, ours)  # warm-up: token, catalog, connections (not counted)
             await burst(20, 5, bare)
             results = {OURS: [0.0, [], []], BARE: [0.0, [], []]}
-            for _ in range(2):  # alternating halves
-                for name, send in ((BARE, bare), (OURS, ours)):
-                    wall, latencies, statuses = await burst(orders // 2, clients, send)
-                    results[name][0] += wall
-                    results[name][1] += latencies
-                    results[name][2] += statuses
+            processes = Processes(stack, ("temporal", "api"), including_this_one="load generator")
+            cpu = {OURS: collections.Counter(), BARE: collections.Counter()}
+            with profiled({"api": stack.processes["api"].pid}, profile):
+                for _ in range(2):  # alternating halves
+                    for name, send in ((BARE, bare), (OURS, ours)):
+                        before = processes.cpu_seconds()
+                        wall, latencies, statuses = await burst(orders // 2, clients, send)
+                        cpu[name].update({process: seconds - before[process] for process, seconds in processes.cpu_seconds().items()})
+                        results[name][0] += wall
+                        results[name][1] += latencies
+                        results[name][2] += statuses
         # Each path also started 20 warm-up orders.
         found = {name: await count_orders(temporal, name, orders + 20) - 20 for name in (OURS, BARE)}
 
@@ -134,11 +142,14 @@ async def main(orders: int, clients: int) -> None:
     console = Console(width=140)
     console.print(table)
     console.print(f"throughput ratio ours / bare: [bold]{rate[OURS] / rate[BARE]:.2f}[/bold] (goal ≥ 0.8); p99 goal ≤ 100 ms")
+    for name in (OURS, BARE):
+        console.print(f"CPU per order, {name}: " + ", ".join(f"{process} {1000 * seconds / orders:.1f} ms" for process, seconds in cpu[name].items()))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--profile", type=Path, help="sample the API with py-spy during the bursts; stacks are written to this folder")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.orders, arguments.clients))
+    asyncio.run(main(arguments.orders, arguments.clients, arguments.profile))

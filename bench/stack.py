@@ -43,8 +43,10 @@ async def connect_companies(settings, count: int) -> list[str]:
 class Processes:
     """Resident memory and CPU of the stack's processes, sampled as the benchmark goes."""
 
-    def __init__(self, stack: Stack, names: Iterable[str]) -> None:
+    def __init__(self, stack: Stack, names: Iterable[str], including_this_one: str | None = None) -> None:
         self._process = {name: psutil.Process(stack.processes[name].pid) for name in names}
+        if including_this_one:  # the benchmark's own process, under this name
+            self._process[including_this_one] = psutil.Process()
         self.peak_rss = dict.fromkeys(self._process, 0.0)
 
     def rss_mb(self) -> dict[str, float]:
