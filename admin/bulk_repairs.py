@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -33,9 +34,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from admin.models import MAX_PAGE_SIZE, BulkOutcome, BulkRepairAnswer, BulkRepairItem, OrderFilter, OrderSummary, RepairRequest
 from admin.operations import AdminError, Conflict, Invalid
 from admin.orders import QUERY_TIMEOUT_SECONDS, OrderLookup
-from admin.repairs import RepairKind, repair_input, repair_order
-from admin.resets import reset_point
-from orders.models import RepairQuestion
+from admin.repairs import RepairKind, repair_input, repair_order, resend_refusal
+from admin.resets import reset_order, reset_point
+from orders.models import RepairOutcome, RepairQuestion
 from settings import Settings
 from workflows.order import AssessmentOrderWorkflow
 
@@ -69,10 +70,14 @@ async def repair_all(
             resets = kind == RepairKind.RESET or (kind == RepairKind.REPOST_RESULT and order.workflow_status != RUNNING)
             if not resets and order.workflow_status != RUNNING:
                 return _item(order, "refused", ENDED.format(status=order.workflow_status))
+            if kind == RepairKind.RESEND_INVITATION and (refusal := resend_refusal(order.vendor)):
+                return _item(order, "refused", refusal)
             if dry_run:
                 if resets:
                     return await _reset_verdict(temporal, settings, order, kind)
                 return await _verdict(temporal, settings, order, question)
+            if resets:
+                return await _reset(temporal, settings, order, kind, request)
             return await _repaired(temporal, settings, order, kind, request)
 
     items = await asyncio.gather(*(one(order) for order in orders))
@@ -124,7 +129,7 @@ async def _verdict(temporal: Client, settings: Settings, order: OrderSummary, qu
 async def _reset_verdict(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind) -> BulkRepairItem:
     """Where the order's reset would go back to, found in its history, without resetting it."""
     try:
-        point = await reset_point(temporal, settings, order.order_id, reread_result=kind == RepairKind.REPOST_RESULT)
+        point = await reset_point(temporal, settings, order.order_id, reread_result=kind == RepairKind.REPOST_RESULT, listed_run=order.run_id)
     except Conflict as err:
         return _item(order, "refused", str(err))
     except AdminError as err:
@@ -132,10 +137,20 @@ async def _reset_verdict(temporal: Client, settings: Settings, order: OrderSumma
     return _item(order, "would-repair", f"would be reset to just before {point.what}")
 
 
+async def _reset(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind, request: RepairRequest) -> BulkRepairItem:
+    """The listed run reset, as its dry run said (never a newer run of the order)."""
+    reread_result = kind == RepairKind.REPOST_RESULT
+    return await _outcome_of(order, kind, reset_order(temporal, settings, order.order_id, repair_input(kind, request), reread_result=reread_result, listed_run=order.run_id))
+
+
 async def _repaired(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind, request: RepairRequest) -> BulkRepairItem:
+    return await _outcome_of(order, kind, repair_order(temporal, settings, order.order_id, kind, request))
+
+
+async def _outcome_of(order: OrderSummary, kind: RepairKind, repair: Awaitable[RepairOutcome]) -> BulkRepairItem:
     try:
-        outcome = await repair_order(temporal, settings, order.order_id, kind, request)
-    except Conflict as err:  # the order's own reason, or it ended since it was listed
+        outcome = await repair
+    except Conflict as err:  # the order's own reason, or it ended (or was reset) since it was listed
         return _item(order, "refused", str(err))
     except AdminError as err:  # Temporal did not answer or refused; the order is gone
         return _item(order, "failed", str(err))

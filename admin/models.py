@@ -203,6 +203,7 @@ class OrderSummary(BaseModel):
 
     order_id: str
     workflow_id: str
+    run_id: str | None = Field(None, description="The workflow run listed (a reset order has one per reset)")
     status: str | None = Field(None, description="AssessmentOrderStatus: what SR was last told (RECEIVED before that)")
     vendor: str | None = None
     package: str | None = None
@@ -245,7 +246,7 @@ class TimelineItem(BaseModel):
 class OrderDetail(OrderSummary):
     """One order in full: its summary, what its state says, and its timeline."""
 
-    run_id: str
+    run_id: str  # always known here
     state_from: Literal["query", "result", "history"] = Field(
         description="query: the running worker answered the state query; result: the finished workflow's result; history: only the history could be read"
     )

@@ -308,7 +308,6 @@ class OrderLookup:
         result = state.result if state is not None else None
         return OrderDetail(
             **summary.model_dump(),
-            run_id=description.run_id,
             state_from=source,
             note=note.strip() if note else None,
             candidate=None if order is None else OrderCandidate(**order.candidate.model_dump()),
@@ -437,6 +436,7 @@ class OrderLookup:
             package=attributes.get(visibility.PACKAGE),
             company=attributes.get(visibility.COMPANY),
             workflow_status=execution.status.name if execution.status is not None else "UNKNOWN",
+            run_id=execution.run_id,
             started_at=execution.start_time,
             closed_at=execution.close_time,
             temporal_ui_url=self.ui_url(workflow_id),

@@ -37,6 +37,7 @@ from admin.resets import reset_order
 from orders import visibility
 from orders.models import DeadlineExtension, Repair, RepairOutcome
 from settings import Settings
+from vendors.registry import ADAPTERS
 from workflows.order import AssessmentOrderWorkflow
 
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)
@@ -58,6 +59,15 @@ _UPDATES: dict[RepairKind, Any] = {
     RepairKind.CANCEL: AssessmentOrderWorkflow.cancel_order,
     RepairKind.REPOST_RESULT: AssessmentOrderWorkflow.repost_result,
 }
+
+
+def resend_refusal(vendor: str | None) -> str | None:
+    """Why an order of this vendor cannot have its invitation resent (its adapter offers none), or
+    None; asked before the order's workflow is, so that no order records a resend bound to fail."""
+    adapter = ADAPTERS.get(vendor or "")
+    if adapter is not None and not adapter.capabilities.resend:
+        return f"{vendor} offers no resend through this integration (docs/vendors.md)"
+    return None
 
 
 def repair_input(kind: RepairKind, request: RepairRequest) -> Repair:
@@ -86,6 +96,8 @@ async def repair_order(temporal: Client, settings: Settings, order_id: str, kind
                 return await reset_order(temporal, settings, order_id, repair, reread_result=True)
             status = description.status.name if description.status is not None else "UNKNOWN"
             raise Conflict(f"the order's workflow has ended ({status}); only a running order can be repaired")
+        if kind == RepairKind.RESEND_INVITATION and (refusal := resend_refusal(description.typed_search_attributes.get(visibility.VENDOR))):
+            raise Conflict(refusal)
         return await asyncio.wait_for(
             handle.execute_update(_UPDATES[kind], repair, result_type=RepairOutcome, rpc_timeout=timeout),
             timeout=settings.temporal_rpc_timeout_seconds,

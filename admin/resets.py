@@ -66,14 +66,19 @@ class ResetPoint:
     what: str  # "posting COMPLETED to SmartRecruiters", "reading the result at the vendor"
 
 
-async def reset_point(temporal: Client, settings: Settings, order_id: str, *, reread_result: bool) -> ResetPoint:
+async def reset_point(
+    temporal: Client, settings: Settings, order_id: str, *, reread_result: bool, listed_run: str | None = None
+) -> ResetPoint:
     """Where the order would be reset to before its final update (`reset`) or before it read its
     result (`repost-result`, `reread_result`); Conflict with the reason when it cannot be. A bulk
-    dry run asks only this."""
+    dry run asks only this. With `listed_run`, only that run is reset: a bulk repair's listing
+    still shows a reset order's old run, which must not send its newer run back again."""
     workflow_id = visibility.workflow_id(order_id)
     timeout = settings.temporal_rpc_timeout
     try:
         description = await _within(settings, temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=timeout))
+        if listed_run is not None and description.run_id != listed_run:
+            raise Conflict(f"The order was reset since this run was listed; its current run is {description.run_id}")
         if refusal := _refusal(description.status, reread_result):
             raise Conflict(refusal)
         run = temporal.get_workflow_handle(workflow_id, run_id=description.run_id)
@@ -86,12 +91,14 @@ async def reset_point(temporal: Client, settings: Settings, order_id: str, *, re
     return ResetPoint(run_id=description.run_id, workflow_task_finish_event_id=point, what=what)
 
 
-async def reset_order(temporal: Client, settings: Settings, order_id: str, repair: Repair, *, reread_result: bool) -> RepairOutcome:
+async def reset_order(
+    temporal: Client, settings: Settings, order_id: str, repair: Repair, *, reread_result: bool, listed_run: str | None = None
+) -> RepairOutcome:
     """Reset the order's ended workflow to before its final update (`reset`) or before it read its
     result (`repost-result`, `reread_result`); the outcome names the new run."""
     kind = "repost-result" if reread_result else "reset"
     workflow_id = visibility.workflow_id(order_id)
-    point = await reset_point(temporal, settings, order_id, reread_result=reread_result)
+    point = await reset_point(temporal, settings, order_id, reread_result=reread_result, listed_run=listed_run)
     try:
         reset = await _within(
             settings,
@@ -155,19 +162,20 @@ async def _before_final_update(temporal: Client, history: WorkflowHistory) -> tu
 
 
 def _before_reading_result(history: WorkflowHistory) -> tuple[int, str]:
-    """The workflow task that scheduled the order's last successful read of its result."""
+    """The workflow task that scheduled the order's first successful read of its result: the one
+    its COMPLETED was posted from. (A later read, of a revision, is posted only if the result
+    changed, so going back to it would re-post nothing after a fix to our mapping.)"""
     reads: dict[int, int] = {}  # a read's scheduled event → the workflow task that scheduled it
-    last_read = None
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             scheduled = event.activity_task_scheduled_event_attributes
             if scheduled.activity_type.name == READ_RESULT:
                 reads[event.event_id] = scheduled.workflow_task_completed_event_id
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            last_read = reads.get(event.activity_task_completed_event_attributes.scheduled_event_id, last_read)
-    if last_read is None:
-        raise Conflict(NO_RESULT)
-    return last_read, "reading the result at the vendor"
+            first_read = reads.get(event.activity_task_completed_event_attributes.scheduled_event_id)
+            if first_read is not None:
+                return first_read, "reading the result at the vendor"
+    raise Conflict(NO_RESULT)
 
 
 async def _within(settings: Settings, call: Awaitable[T]) -> T:

@@ -381,7 +381,8 @@ class HackerRankVendor:
         try:
             resent_to = str(response.json()["id"])
         except (ValueError, KeyError, TypeError) as err:
-            raise PeerError(PEER, "invitation resend answer is not in the expected shape") from err
+            # Not retried: HackerRank has sent the email; another try would send another.
+            raise PeerError(PEER, "invitation resend answer is not in the expected shape", retryable=False) from err
         if resent_to != candidate_id:
             raise PeerError(PEER, "invitation resend went to another test candidate than the order's", retryable=False)
 

@@ -27,6 +27,7 @@ from .catalog import PACKAGES, Package, grade, grade_uniformly
 from .config import SandboxVendorConfig
 from .models import (
     FINAL_STATUSES,
+    CompleteAtOnce,
     CompleteRequest,
     Email,
     Invitation,
@@ -364,6 +365,12 @@ async def webhook_deliveries(
     webhooks: Webhooks, reference: str | None = None
 ) -> list[DeliveryAttempt]:
     return webhooks.deliveries(reference)
+
+
+@control.post("/complete-at-once")
+async def set_complete_at_once(body: CompleteAtOnce, vendor: Vendor) -> CompleteAtOnce:
+    """Benchmarks: candidates finish the moment they are invited, without a request each."""
+    return CompleteAtOnce(score=vendor.update_settings(complete_at_once_score=body.score).complete_at_once_score)
 
 
 @control.post("/report")

@@ -148,6 +148,11 @@ class CompleteRequest(BaseModel):
     score: float = Field(default=80.0, ge=0.0, le=100.0)
 
 
+class CompleteAtOnce(BaseModel):
+    # Every invited candidate completes every test at this score at once; null: they take it.
+    score: float | None = Field(default=None, ge=0.0, le=100.0)
+
+
 class ReportDelay(BaseModel):
     # How long after completion the PDF report becomes available (real vendors render it late).
     delay_seconds: float = Field(ge=0.0)

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..docstore import DocumentStore
-from .catalog import PACKAGES, AssessmentResult, Package
+from .catalog import PACKAGES, AssessmentResult, Package, grade_uniformly
 from .config import SandboxVendorConfig
 from .models import (
     FINAL_STATUSES,
@@ -69,6 +69,9 @@ class ControlSettings(BaseModel):
 
     webhook_mode: WebhookMode = "deliver"
     report_delay_seconds: float = 0.0
+    # Candidates finish every test at this score the moment they are invited (benchmarks: the
+    # vendor's side of an order at no cost to the machine); None: they take the test themselves.
+    complete_at_once_score: float | None = None
 
 
 class SandboxVendor:
@@ -131,6 +134,8 @@ class SandboxVendor:
         )
         self._save(record)
         self._send_invitation_email(record, package)
+        if (score := self.settings().complete_at_once_score) is not None:
+            self.complete(record.id, grade_uniformly(package, score))
         return record, True
 
     def start(self, invitation_id: str) -> InvitationRecord:

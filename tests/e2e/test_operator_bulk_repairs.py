@@ -210,6 +210,13 @@ async def test_failed_orders_are_found_and_reset_in_bulk_and_ended_ones_reposted
     again = await _bulk(admin, "cancel", WHO | {"company": company.id})
     assert again["examined"] == 3 and sorted(item["order_id"] for item in again["orders"]) == sorted([failed, done, pending])
 
+    # The failed run is still listed as failed; asking again never sends the new run back.
+    new_run = (await temporal.get_workflow_handle(workflow_id(failed)).describe()).run_id
+    assert new_run != runs[failed]
+    twice = await _bulk(admin, "reset", WHO | {"company": company.id, "failed": True, "dry_run": False})
+    assert _outcomes(twice) == {failed: ("refused", f"The order was reset since this run was listed; its current run is {new_run}")}
+    assert (await temporal.get_workflow_handle(workflow_id(failed)).describe()).run_id == new_run
+
 
 @pytest.mark.parametrize(
     "kind, body, message",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from admin.repairs import resend_refusal
 from tests.e2e.test_operator_orders import admin  # noqa: F401 - fixture
 from tests.e2e.test_operator_repairs import pending  # noqa: F401 - fixture
 
@@ -37,3 +38,8 @@ async def test_the_vendor_emails_the_invitation_again_until_the_candidate_starts
     assert refused.status_code == 409 and refused.json()["message"] == PAST_THE_INVITATION
     assert len(await world.outbox(order_id)) == 2
     assert [what for what in await _timeline(admin, order_id) if what.startswith("Repair by")] == [note]
+
+
+def test_orders_of_a_vendor_without_resend_are_refused_before_their_workflow_is_asked():
+    assert resend_refusal("checkr") == "checkr offers no resend through this integration (docs/vendors.md)"
+    assert resend_refusal("sandbox") is None and resend_refusal("hackerrank") is None and resend_refusal("testgorilla") is None

@@ -548,3 +548,17 @@ def test_status_reads_are_tallied_per_second(vendor: httpx.Client) -> None:
     assert tally["per_invitation"] == {first["id"]: 2, second["id"]: 1}
     assert sum(tally["per_second"].values()) == 3
     assert all(int(before) <= int(second) <= time.time() for second in tally["per_second"])
+
+
+def test_candidates_can_complete_the_moment_they_are_invited(vendor: httpx.Client) -> None:
+    assert vendor.post("/control/complete-at-once", json={"score": 65}).json() == {"score": 65}
+    invitation = invite(vendor, "order-1")
+
+    assert status_of(vendor, invitation) == "completed"
+    result = vendor.get(f"/api/invitations/{invitation['id']}/result").json()
+    assert {test["score"] for test in result["tests"]} == {65}
+    assert [attempt["type"] for attempt in deliveries(vendor, "order-1") if attempt["delivery"] == 1][-2:] == ["invitation.started", "invitation.completed"]
+
+    assert vendor.post("/control/complete-at-once", json={"score": None}).json() == {"score": None}
+    assert status_of(vendor, invite(vendor, "order-2")) == "invited"
+    assert vendor.post("/control/complete-at-once", json={"score": 101}).status_code == 422
