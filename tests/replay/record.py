@@ -31,10 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Replayer
 
+from admin.models import RepairRequest
+from admin.repairs import RepairKind, repair_order
+from admin.resets import POST_TO_SMARTRECRUITERS
 from connections.partner_configuration import partner_configuration
 from embedded import Stack
 from settings import Settings
@@ -45,7 +48,7 @@ from temporal_client import connect
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
-from orders.models import DeadlineExtension, Repair
+from orders.models import DeadlineExtension, Repair, RepairOutcome
 from workflows.order import AssessmentOrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -180,11 +183,7 @@ async def repaired_extended_then_cancelled(o: Orders) -> str:
     order_id = (await o.place())["order_id"]
     await o.sr_shows(order_id, "PENDING")
     handle = o.temporal.get_workflow_handle(workflow_id(order_id))
-
-    async def deadline_set() -> bool:
-        return (await handle.query(AssessmentOrderWorkflow.state)).deadline is not None
-
-    await eventually(deadline_set, timeout=30, what="the order's deadline")
+    await _deadline_set(o, order_id)
     await handle.execute_update(AssessmentOrderWorkflow.extend_deadline, DeadlineExtension(operator="ops.ann", reason="Recorded repair", days=1))
     await handle.execute_update(AssessmentOrderWorkflow.cancel_order, Repair(operator="ops.ann", reason="Recorded cancellation"))
     await o.sr_shows(order_id, "REJECTED")
@@ -231,6 +230,47 @@ async def result_refused_by_smartrecruiters(o: Orders) -> str:
     return order_id
 
 
+async def reset_after_result_refused(o: Orders) -> str:
+    """SR refuses the final COMPLETED once (the workflow fails); an operator resets the order, and
+    its new run (the history recorded) posts COMPLETED again."""
+    order_id = await result_refused_by_smartrecruiters(o)
+    await _workflow_ends(o, order_id, WorkflowExecutionStatus.FAILED)
+    outcome = await _repair(o, order_id, RepairKind.RESET, "Result refused once, reset")
+    assert outcome.run_id and outcome.note.startswith("Reset by ops.ann: order reset to just before posting COMPLETED"), outcome
+    await o.sr_shows(order_id, "COMPLETED")
+    await _current_run_is(o, order_id, outcome.run_id)
+    return order_id
+
+
+async def invitation_resent(o: Orders) -> str:
+    order_id = (await o.place())["order_id"]
+    await o.sr_shows(order_id, "PENDING")
+    await _deadline_set(o, order_id)
+    outcome = await _repair(o, order_id, RepairKind.RESEND_INVITATION, "Candidate lost the email")
+    assert "invitation sent again by the vendor" in outcome.note, outcome
+    await o.at_vendor("complete", order_id, score=85)
+    await o.sr_shows(order_id, "COMPLETED")
+    return order_id
+
+
+async def reposted_after_completion(o: Orders) -> str:
+    """A completed order's result re-posted (`repost-result` on the ended workflow): a reset to
+    before the result was read; the new run (the history recorded) reads it and posts it again."""
+    order_id = await completed_via_webhook(o)
+    await _workflow_ends(o, order_id, WorkflowExecutionStatus.COMPLETED)
+    outcome = await _repair(o, order_id, RepairKind.REPOST_RESULT, "Result reading fixed, reposted")
+    assert outcome.run_id and "order reset to just before reading the result at the vendor" in outcome.note, outcome
+    await _current_run_is(o, order_id, outcome.run_id)
+    await _workflow_ends(o, order_id, WorkflowExecutionStatus.COMPLETED)
+    # SR showed COMPLETED already: the new run's own post is in its history, after the reset.
+    events = (await o.temporal.get_workflow_handle(workflow_id(order_id), run_id=outcome.run_id).fetch_history()).events
+    reset = next((i for i, e in enumerate(events) if e.workflow_task_failed_event_attributes.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW), None)
+    assert reset is not None, f"order {order_id}: run {outcome.run_id} has no reset in its history"
+    posts = [e for e in events[reset:] if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and e.activity_task_scheduled_event_attributes.activity_type.name == POST_TO_SMARTRECRUITERS]
+    assert posts, f"order {order_id}: the new run posted nothing to SR"
+    return order_id
+
+
 async def checkr_result_revised(o: Orders) -> str:
     """Consider → disputed (under review at SR) → revised to Clear; the watch then runs out."""
     order_id = (await o.place(CHECKR_PACKAGE, company_id=o.checkr_company))["order_id"]
@@ -269,6 +309,35 @@ async def _label_is(o: Orders, order_id: str, label: str) -> bool:
     return (await o.sr_order(order_id))["result"].get("scoreLabel") == label
 
 
+async def _deadline_set(o: Orders, order_id: str) -> None:
+    """Until the order is invited and has its deadline: operators' repairs are refused before."""
+    handle = o.temporal.get_workflow_handle(workflow_id(order_id))
+
+    async def deadline_set() -> bool:
+        return (await handle.query(AssessmentOrderWorkflow.state)).deadline is not None
+
+    await eventually(deadline_set, timeout=30, what="the order's deadline")
+
+
+async def _workflow_ends(o: Orders, order_id: str, status: WorkflowExecutionStatus) -> None:
+    handle = o.temporal.get_workflow_handle(workflow_id(order_id))
+
+    async def ended() -> bool:
+        return (await handle.describe()).status == status
+
+    await eventually(ended, timeout=60, what=f"the workflow of order {order_id} to end {status.name}")
+
+
+async def _repair(o: Orders, order_id: str, kind: RepairKind, reason: str) -> RepairOutcome:
+    """An operator's repair, as the admin API and the CLI make it (`admin/repairs.py`)."""
+    return await repair_order(o.temporal, o.settings, order_id, kind, RepairRequest(operator="ops.ann", reason=reason))
+
+
+async def _current_run_is(o: Orders, order_id: str, run_id: str) -> None:
+    current = (await o.temporal.get_workflow_handle(workflow_id(order_id)).describe()).run_id
+    assert current == run_id, f"order {order_id}: the current run is {current}, not the reset's {run_id}"
+
+
 @dataclass(frozen=True)
 class OrderPath:
     drive: Callable[[Orders], Awaitable[str]]
@@ -291,6 +360,9 @@ PATHS: dict[str, OrderPath] = {
     "inline-order-vendor-refused": OrderPath(inline_order_vendor_refused, WorkflowExecutionStatus.COMPLETED, "update-with-start, the vendor refuses: the update fails, REJECTED"),
     "report-refused-by-smartrecruiters": OrderPath(report_refused_by_smartrecruiters, WorkflowExecutionStatus.COMPLETED, "SR refuses the report's upload: COMPLETED without it"),
     "result-refused-by-smartrecruiters": OrderPath(result_refused_by_smartrecruiters, WorkflowExecutionStatus.FAILED, "SR refuses the final result: the workflow fails"),
+    "reset-after-result-refused": OrderPath(reset_after_result_refused, WorkflowExecutionStatus.COMPLETED, "SR refuses the final result, an operator resets the failed order: the new run posts COMPLETED"),
+    "invitation-resent": OrderPath(invitation_resent, WorkflowExecutionStatus.COMPLETED, "operator repair: the invitation resent while PENDING, then COMPLETED"),
+    "reposted-after-completion": OrderPath(reposted_after_completion, WorkflowExecutionStatus.COMPLETED, "repost-result on a completed order: the new run reads the result again and posts COMPLETED"),
     "checkr-result-revised": OrderPath(checkr_result_revised, WorkflowExecutionStatus.COMPLETED, "Checkr: result, dispute, revised result, the watch runs out"),
     "checkr-cancelled-while-watching": OrderPath(checkr_cancelled_while_watching, WorkflowExecutionStatus.CANCELED, "Checkr: result posted, cancelled while watching for revisions"),
     "checkr-expired-at-vendor": OrderPath(checkr_expired_at_vendor, WorkflowExecutionStatus.COMPLETED, "Checkr expires the invitation: EXPIRED"),
