@@ -299,12 +299,13 @@ class Store:
         row = await self._by_key(SmartRecruitersCredentialRow, company_id)
         return None if row is None else (row.client_id, self._vault.decrypt(row.client_secret))
 
-    async def _by_key(self, mapped: type[Base], key: str) -> Row | None:
+    async def _by_key(self, mapped: type[Base], identity: str) -> Row | None:
         """One row by its primary key, read on a plain connection: the lookups every order makes
-        (intake, each call to SR) cost 40 % less CPU without an ORM session's unit of work."""
+        (intake, each call to SR) cost 30 % less CPU without an ORM session's unit of work."""
         table = mapped.__table__
+        (primary,) = table.primary_key.columns
         async with self._engine.connect() as connection:
-            return (await connection.execute(select(table).where(table.primary_key.columns[0] == key))).first()
+            return (await connection.execute(select(table).filter_by(**{primary.name: identity}))).first()
 
     # Vendor reference index: webhooks sent for a whole vendor account name the vendor's reference only.
 
