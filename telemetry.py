@@ -21,7 +21,7 @@ from pythonjsonlogger.json import JsonFormatter
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, TemporalError
 
-from orders.visibility import WORKFLOW_ID_PREFIX
+from orders.visibility import order_id_of
 from peers import CREDENTIALS_REFUSED, PEER_REJECTED, PEER_UNAVAILABLE, PeerError
 from settings import Settings
 
@@ -83,7 +83,7 @@ def _order_of(record: logging.LogRecord) -> str | None:
         workflow_id = workflow.get("workflow_id", "")
     else:
         return ORDER_ID.get()
-    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX) if workflow_id.startswith(WORKFLOW_ID_PREFIX) else None
+    return order_id_of(workflow_id)
 
 
 def _told(exc: BaseException | None) -> str:

@@ -77,8 +77,8 @@ def _cache_workflow_bytecode() -> None:
     if sys.pycache_prefix is None:
         sys.pycache_prefix = tempfile.mkdtemp(prefix="assessments-bytecode-")
         atexit.register(shutil.rmtree, sys.pycache_prefix, ignore_errors=True)
-    for module in (sys.modules[AssessmentOrderWorkflow.__module__],):
-        py_compile.compile(module.__file__, cfile=importlib.util.cache_from_source(module.__file__), doraise=True)
+    source = sys.modules[AssessmentOrderWorkflow.__module__].__file__
+    py_compile.compile(source, cfile=importlib.util.cache_from_source(source), doraise=True)
 
 
 def _count_orders_for_metrics(client, settings: Settings) -> asyncio.Task | None:

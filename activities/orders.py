@@ -25,7 +25,7 @@ from orders.models import (
     VendorResult,
     VendorStatus,
 )
-from orders.visibility import WORKFLOW_ID_PREFIX
+from orders.visibility import order_id_of
 from peers import CREDENTIALS_REFUSED, PEER_REJECTED, PEER_UNAVAILABLE, CallDeferred, PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
@@ -135,7 +135,8 @@ class OrderActivities:
             if not vendor.capabilities.resend:
                 raise ApplicationError(f"{vendor.name} offers no resend through this integration", type=PEER_REJECTED, non_retryable=True)
             # An order's workflow id names the order (orders/visibility.py), whose callback the vendor keeps.
-            order_id = (activity.info().workflow_id or "").removeprefix(WORKFLOW_ID_PREFIX)
+            workflow_id = activity.info().workflow_id or ""
+            order_id = order_id_of(workflow_id) or workflow_id  # only order workflows run this
             await vendor.resend_invitation(ref.ref, self._vendors.callback_for(vendor.name, order_id))
 
     @activity.defn

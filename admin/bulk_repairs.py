@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -34,9 +33,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from admin.models import MAX_PAGE_SIZE, BulkOutcome, BulkRepairAnswer, BulkRepairItem, OrderFilter, OrderSummary, RepairRequest
 from admin.operations import AdminError, Conflict, Invalid
 from admin.orders import QUERY_TIMEOUT_SECONDS, OrderLookup
-from admin.repairs import RepairKind, repair_input, repair_order, resend_refusal
-from admin.resets import reset_order, reset_point
-from orders.models import RepairOutcome, RepairQuestion
+from admin.repairs import ENDED, RepairKind, repair_input, repair_order, resend_refusal
+from admin.resets import reset_point
+from orders.models import RepairQuestion
 from settings import Settings
 from workflows.order import AssessmentOrderWorkflow
 
@@ -50,8 +49,6 @@ NEEDS_A_FILTER = (
     "for every running order, ask for open ones"
 )
 RUNNING = "RUNNING"
-# repair_order's words for an update of an ended order.
-ENDED = "the order's workflow has ended ({status}); only a running order can be repaired"
 
 
 async def repair_all(
@@ -61,7 +58,7 @@ async def repair_all(
     filter or a repair's bad input, before any order is touched."""
     if not _narrows(wanted):
         raise Invalid(NEEDS_A_FILTER)
-    question = RepairQuestion(kind=kind.value, repair=repair_input(kind, request))
+    question = RepairQuestion(kind=kind, repair=repair_input(kind, request))
     orders, more_matched = await _matching(lookup, wanted, settings.bulk_repair_limit)
     gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -76,8 +73,6 @@ async def repair_all(
                 if resets:
                     return await _reset_verdict(temporal, settings, order, kind)
                 return await _verdict(temporal, settings, order, question)
-            if resets:
-                return await _reset(temporal, settings, order, kind, request)
             return await _repaired(temporal, settings, order, kind, request)
 
     items = await asyncio.gather(*(one(order) for order in orders))
@@ -88,8 +83,7 @@ async def repair_all(
 
 
 def _narrows(wanted: OrderFilter) -> bool:
-    conditions = (wanted.company, wanted.vendor, wanted.package, wanted.status, wanted.older_than, wanted.open, wanted.stuck_for)
-    return wanted.failed or any(condition is not None for condition in conditions)
+    return bool(wanted.model_dump(exclude={"limit", "page_token"}, exclude_defaults=True))
 
 
 async def _matching(lookup: OrderLookup, wanted: OrderFilter, cap: int) -> tuple[list[OrderSummary], bool]:
@@ -137,19 +131,10 @@ async def _reset_verdict(temporal: Client, settings: Settings, order: OrderSumma
     return _item(order, "would-repair", f"would be reset to just before {point.what}")
 
 
-async def _reset(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind, request: RepairRequest) -> BulkRepairItem:
-    """The listed run reset, as its dry run said (never a newer run of the order)."""
-    reread_result = kind == RepairKind.REPOST_RESULT
-    return await _outcome_of(order, kind, reset_order(temporal, settings, order.order_id, repair_input(kind, request), reread_result=reread_result, listed_run=order.run_id))
-
-
 async def _repaired(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind, request: RepairRequest) -> BulkRepairItem:
-    return await _outcome_of(order, kind, repair_order(temporal, settings, order.order_id, kind, request))
-
-
-async def _outcome_of(order: OrderSummary, kind: RepairKind, repair: Awaitable[RepairOutcome]) -> BulkRepairItem:
+    """The repair of the run listed, as its dry run judged it (never a newer run of the order)."""
     try:
-        outcome = await repair
+        outcome = await repair_order(temporal, settings, order.order_id, kind, request, listed_run=order.run_id)
     except Conflict as err:  # the order's own reason, or it ended (or was reset) since it was listed
         return _item(order, "refused", str(err))
     except AdminError as err:  # Temporal did not answer or refused; the order is gone

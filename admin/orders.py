@@ -70,6 +70,8 @@ from workflows.order import AssessmentOrderWorkflow
 T = TypeVar("T")
 
 POLL = "await_vendor_change"
+POST_TO_SMARTRECRUITERS = "update_smartrecruiters"
+READ_RESULT = "get_vendor_result"
 # A state query replays the order on a worker; with no worker it waits. Not longer than this.
 QUERY_TIMEOUT_SECONDS = 5.0
 # Orders examined at once (describe, history): enough to be quick, few enough to spare Temporal.
@@ -89,11 +91,11 @@ _CALLS: dict[str, tuple[str, str]] = {
     "create_invitation": ("vendor", "Invite the candidate at the vendor"),
     "get_vendor_status": ("vendor", "Read the invitation's status at the vendor"),
     POLL: ("vendor", "Poll the vendor for news"),
-    "get_vendor_result": ("vendor", "Read the result at the vendor"),
+    READ_RESULT: ("vendor", "Read the result at the vendor"),
     "cancel_invitation": ("vendor", "Withdraw the invitation at the vendor"),
     "resend_invitation": ("vendor", "Ask the vendor to send the invitation again"),
     "transfer_report": ("vendor, SmartRecruiters", "Move the report from the vendor to SmartRecruiters"),
-    "update_smartrecruiters": ("SmartRecruiters", "Tell SmartRecruiters"),
+    POST_TO_SMARTRECRUITERS: ("SmartRecruiters", "Tell SmartRecruiters"),
 }
 # Events that are a step of the order: its start, and a call finishing (see "Stuck" above).
 _PROGRESS = frozenset(
@@ -122,6 +124,25 @@ def refused_for_order(err: RPCError, order_id: str, what: str) -> AdminError:
     if err.status == RPCStatusCode.NOT_FOUND:
         return NotFound(f"no order {order_id} in Temporal (SR order ids are case-sensitive)")
     return TemporalFailed(f"Temporal refused {what} ({err.status.name if err.status else 'unknown status'})")
+
+
+async def within(settings: Settings, call: Awaitable[T]) -> T:
+    """A Temporal call with the RPC timeout (the client's own retries would outlast it)."""
+    return await asyncio.wait_for(call, timeout=settings.temporal_rpc_timeout_seconds)
+
+
+def check_order_id(order_id: str) -> None:
+    if not _ORDER_ID.fullmatch(order_id):
+        raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_'")
+
+
+async def posted_status(temporal: Client, scheduled: Any) -> str | None:
+    """The status an `update_smartrecruiters` call posts (the only part of its input shown), or
+    None when its input cannot be decoded (a retired payload key)."""
+    with contextlib.suppress(Exception):
+        [request] = await temporal.data_converter.decode(scheduled.input.payloads, [SrUpdateRequest])
+        return request.update.status.value
+    return None
 
 
 # --- parsing what operators type -------------------------------------------------------------
@@ -287,8 +308,7 @@ class OrderLookup:
 
     async def show(self, order_id: str) -> OrderDetail:
         """The order in full: state, candidate, timeline of steps and calls, Temporal UI link."""
-        if not _ORDER_ID.fullmatch(order_id):
-            raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_'")
+        check_order_id(order_id)
         handle = self._temporal.get_workflow_handle(visibility.workflow_id(order_id))
         try:
             description = await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe the order")
@@ -404,10 +424,8 @@ class OrderLookup:
     async def _call_what(self, scheduled: Any) -> str:
         name = scheduled.activity_type.name
         what = _CALLS.get(name, ("", name))[1]
-        if name == "update_smartrecruiters":  # which status: the only part of its input shown
-            with contextlib.suppress(Exception):
-                [request] = await self._temporal.data_converter.decode(scheduled.input.payloads, [SrUpdateRequest])
-                what = f"{what}: {request.update.status.value}"
+        if name == POST_TO_SMARTRECRUITERS and (status := await posted_status(self._temporal, scheduled)):
+            what = f"{what}: {status}"
         return what
 
     # Repair (admin/repairs.py)
@@ -429,7 +447,7 @@ class OrderLookup:
         attributes = execution.typed_search_attributes
         workflow_id = execution.id
         return OrderSummary(
-            order_id=workflow_id.removeprefix(visibility.WORKFLOW_ID_PREFIX),
+            order_id=visibility.order_id_of(workflow_id) or workflow_id,  # listings hold order workflows only
             workflow_id=workflow_id,
             status=attributes.get(visibility.ORDER_STATUS),
             vendor=attributes.get(visibility.VENDOR),
@@ -443,9 +461,9 @@ class OrderLookup:
         )
 
     async def _call(self, call: Awaitable[T], what: str) -> T:
-        """A Temporal call with the RPC timeout (the client's own retries would outlast it)."""
+        """A Temporal call with the RPC timeout, its failures as operators read them."""
         try:
-            return await asyncio.wait_for(call, timeout=self._settings.temporal_rpc_timeout_seconds)
+            return await within(self._settings, call)
         except asyncio.TimeoutError:
             raise TemporalFailed(f"Temporal at {self._settings.temporal_address} did not answer in time (to {what}); try again") from None
         except RPCError as err:

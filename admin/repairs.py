@@ -21,8 +21,6 @@ Resets (`admin/resets.py`) are Temporal resets of an ended workflow, not updates
 from __future__ import annotations
 
 import asyncio
-import re
-from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,28 +28,19 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFai
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from admin.models import ORDER_ID_PATTERN, RepairRequest
+from admin.models import RepairRequest
 from admin.operations import Conflict, Invalid
-from admin.orders import TemporalFailed, refused_for_order
-from admin.resets import reset_order
+from admin.orders import TemporalFailed, check_order_id, refused_for_order, within
+from admin.resets import RESET_SINCE, reset_order
 from orders import visibility
-from orders.models import DeadlineExtension, Repair, RepairOutcome
+from orders.models import REPAIR_FAILED, REPAIR_REFUSED, DeadlineExtension, Repair, RepairKind, RepairOutcome
 from settings import Settings
 from vendors.registry import ADAPTERS
 from workflows.order import AssessmentOrderWorkflow
 
-_ORDER_ID = re.compile(ORDER_ID_PATTERN)
-# Types of the workflow's refusals, whose messages are written for operators.
-_REFUSALS = {"RepairRefused", "RepairFailed"}
-
-
-class RepairKind(StrEnum):
-    EXTEND_DEADLINE = "extend-deadline"
-    RESEND_INVITATION = "resend-invitation"
-    CANCEL = "cancel"
-    REPOST_RESULT = "repost-result"
-    RESET = "reset"
-
+# The workflow's refusals, whose messages are written for operators.
+_REFUSALS = {REPAIR_REFUSED, REPAIR_FAILED}
+ENDED = "the order's workflow has ended ({status}); only a running order can be repaired"
 
 _UPDATES: dict[RepairKind, Any] = {
     RepairKind.EXTEND_DEADLINE: AssessmentOrderWorkflow.extend_deadline,
@@ -81,27 +70,30 @@ def repair_input(kind: RepairKind, request: RepairRequest) -> Repair:
     return Repair(operator=request.operator, reason=request.reason)
 
 
-async def repair_order(temporal: Client, settings: Settings, order_id: str, kind: RepairKind, request: RepairRequest) -> RepairOutcome:
-    if not _ORDER_ID.fullmatch(order_id):
-        raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_'")
+async def repair_order(
+    temporal: Client, settings: Settings, order_id: str, kind: RepairKind, request: RepairRequest, *, listed_run: str | None = None
+) -> RepairOutcome:
+    """The repair, as an update of the running order or a reset of an ended one. `listed_run`
+    (bulk repairs): a reset acts only on that run of the order (admin/resets.py)."""
+    check_order_id(order_id)
     repair = repair_input(kind, request)
     if kind == RepairKind.RESET:
-        return await reset_order(temporal, settings, order_id, repair, reread_result=False)
+        return await reset_order(temporal, settings, order_id, repair, reread_result=False, listed_run=listed_run)
     handle = temporal.get_workflow_handle(visibility.workflow_id(order_id))
     timeout = settings.temporal_rpc_timeout
     try:
-        description = await asyncio.wait_for(handle.describe(rpc_timeout=timeout), timeout=settings.temporal_rpc_timeout_seconds)
+        description = await within(settings, handle.describe(rpc_timeout=timeout))
+        if listed_run is not None and description.run_id != listed_run:
+            raise Conflict(RESET_SINCE.format(run_id=description.run_id))
         if description.status != WorkflowExecutionStatus.RUNNING:
             if kind == RepairKind.REPOST_RESULT:  # an ended workflow takes no update, but can be reset
-                return await reset_order(temporal, settings, order_id, repair, reread_result=True)
-            status = description.status.name if description.status is not None else "UNKNOWN"
-            raise Conflict(f"the order's workflow has ended ({status}); only a running order can be repaired")
+                return await reset_order(
+                    temporal, settings, order_id, repair, reread_result=True, listed_run=listed_run, description=description
+                )
+            raise Conflict(ENDED.format(status=description.status.name if description.status is not None else "UNKNOWN"))
         if kind == RepairKind.RESEND_INVITATION and (refusal := resend_refusal(description.typed_search_attributes.get(visibility.VENDOR))):
             raise Conflict(refusal)
-        return await asyncio.wait_for(
-            handle.execute_update(_UPDATES[kind], repair, result_type=RepairOutcome, rpc_timeout=timeout),
-            timeout=settings.temporal_rpc_timeout_seconds,
-        )
+        return await within(settings, handle.execute_update(_UPDATES[kind], repair, result_type=RepairOutcome, rpc_timeout=timeout))
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:

@@ -31,30 +31,24 @@ then gets the same update twice, which it takes as one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError
 
 from admin.operations import Conflict
-from admin.orders import TemporalFailed, refused_for_order
+from admin.orders import POST_TO_SMARTRECRUITERS, READ_RESULT, TemporalFailed, posted_status, refused_for_order, within
 from orders import visibility
-from orders.models import Repair, RepairOutcome, SrUpdateRequest
+from orders.models import Repair, RepairOutcome
 from settings import Settings
 
-T = TypeVar("T")
-
-POST_TO_SMARTRECRUITERS = "update_smartrecruiters"
-READ_RESULT = "get_vendor_result"
 NO_RESULT = "The order has no result to re-post"
+RESET_SINCE = "The order was reset since this run was listed; its current run is {run_id}"
 
 
 @dataclass(frozen=True)
@@ -67,22 +61,30 @@ class ResetPoint:
 
 
 async def reset_point(
-    temporal: Client, settings: Settings, order_id: str, *, reread_result: bool, listed_run: str | None = None
+    temporal: Client,
+    settings: Settings,
+    order_id: str,
+    *,
+    reread_result: bool,
+    listed_run: str | None = None,
+    description: WorkflowExecutionDescription | None = None,
 ) -> ResetPoint:
     """Where the order would be reset to before its final update (`reset`) or before it read its
     result (`repost-result`, `reread_result`); Conflict with the reason when it cannot be. A bulk
     dry run asks only this. With `listed_run`, only that run is reset: a bulk repair's listing
-    still shows a reset order's old run, which must not send its newer run back again."""
+    still shows a reset order's old run, which must not send its newer run back again. The
+    order's `description`, when the caller has just read it, is not asked for again."""
     workflow_id = visibility.workflow_id(order_id)
     timeout = settings.temporal_rpc_timeout
     try:
-        description = await _within(settings, temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=timeout))
+        if description is None:
+            description = await within(settings, temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=timeout))
         if listed_run is not None and description.run_id != listed_run:
-            raise Conflict(f"The order was reset since this run was listed; its current run is {description.run_id}")
+            raise Conflict(RESET_SINCE.format(run_id=description.run_id))
         if refusal := _refusal(description.status, reread_result):
             raise Conflict(refusal)
         run = temporal.get_workflow_handle(workflow_id, run_id=description.run_id)
-        history = await _within(settings, run.fetch_history(rpc_timeout=timeout))
+        history = await within(settings, run.fetch_history(rpc_timeout=timeout))
     except asyncio.TimeoutError:
         raise TemporalFailed(f"Temporal at {settings.temporal_address} did not answer in time") from None
     except RPCError as err:
@@ -92,15 +94,22 @@ async def reset_point(
 
 
 async def reset_order(
-    temporal: Client, settings: Settings, order_id: str, repair: Repair, *, reread_result: bool, listed_run: str | None = None
+    temporal: Client,
+    settings: Settings,
+    order_id: str,
+    repair: Repair,
+    *,
+    reread_result: bool,
+    listed_run: str | None = None,
+    description: WorkflowExecutionDescription | None = None,
 ) -> RepairOutcome:
     """Reset the order's ended workflow to before its final update (`reset`) or before it read its
     result (`repost-result`, `reread_result`); the outcome names the new run."""
     kind = "repost-result" if reread_result else "reset"
     workflow_id = visibility.workflow_id(order_id)
-    point = await reset_point(temporal, settings, order_id, reread_result=reread_result, listed_run=listed_run)
+    point = await reset_point(temporal, settings, order_id, reread_result=reread_result, listed_run=listed_run, description=description)
     try:
-        reset = await _within(
+        reset = await within(
             settings,
             temporal.workflow_service.reset_workflow_execution(
                 ResetWorkflowExecutionRequest(
@@ -154,10 +163,7 @@ async def _before_final_update(temporal: Client, history: WorkflowHistory) -> tu
     if failed_post is None:
         raise Conflict("The order failed before it posted a result: there is no result post to go back to")
     scheduled = failed_post.activity_task_scheduled_event_attributes
-    update = "its final update"
-    with contextlib.suppress(Exception):  # undecodable (a retired payload key): the update goes unnamed
-        [request] = await temporal.data_converter.decode(scheduled.input.payloads, [SrUpdateRequest])
-        update = request.update.status.value
+    update = await posted_status(temporal, scheduled) or "its final update"
     return scheduled.workflow_task_completed_event_id, f"posting {update} to SmartRecruiters"
 
 
@@ -176,8 +182,3 @@ def _before_reading_result(history: WorkflowHistory) -> tuple[int, str]:
             if first_read is not None:
                 return first_read, "reading the result at the vendor"
     raise Conflict(NO_RESULT)
-
-
-async def _within(settings: Settings, call: Awaitable[T]) -> T:
-    """A Temporal call with the RPC timeout (the client's own retries would outlast it)."""
-    return await asyncio.wait_for(call, timeout=settings.temporal_rpc_timeout_seconds)

@@ -71,8 +71,11 @@ async def burst(count: int, clients: int, send, rate: float | None = None) -> tu
     async def client() -> None:
         while not queue.empty():
             index, order_id = queue.get_nowait()
-            due = began_all + index / rate if rate else time.perf_counter()
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))  # the pace of arrivals
+            if rate:
+                due = began_all + index / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))  # the pace of arrivals
+            else:
+                due = time.perf_counter()
             statuses.append(await send(order_id))
             latencies.append(time.perf_counter() - due)
 

@@ -77,6 +77,8 @@ async def main(orders: int, companies: int, window: float, poll_seconds: float) 
         processes = Processes(stack, MEASURED)
         console = Console(width=140, stderr=True)
         company_ids = await connect_companies(settings, companies)
+        async with httpx.AsyncClient(base_url=settings.sandbox_vendor_url, timeout=60) as vendor:
+            (await vendor.post("/control/status-reads", json={"counting": True})).raise_for_status()  # off by default
         console.log(f"{companies} companies connected; measuring the idle stack for {IDLE_SECONDS:.0f} s")
         async with httpx.AsyncClient(base_url=settings.sr_base_url, timeout=60, limits=httpx.Limits(max_connections=20)) as sr:
             idle_rss, idle_cpu = await measure_idle(processes, IDLE_SECONDS)

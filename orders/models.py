@@ -227,6 +227,22 @@ OPERATOR_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$"
 REASON_PATTERN = r"^[\w][\w .,;:!?'()/#&+%=-]{2,199}$"
 
 
+class RepairKind(StrEnum):
+    """Operators' repairs (admin/repairs.py): updates of a running order's workflow, but `reset`
+    (and `repost-result` of an ended one), which are Temporal resets (admin/resets.py)."""
+
+    EXTEND_DEADLINE = "extend-deadline"
+    RESEND_INVITATION = "resend-invitation"
+    CANCEL = "cancel"
+    REPOST_RESULT = "repost-result"
+    RESET = "reset"
+
+
+# How the workflow refuses a repair (ApplicationError types); their messages are for operators.
+REPAIR_REFUSED = "RepairRefused"  # it makes no sense in the order's state
+REPAIR_FAILED = "RepairFailed"  # it was tried, and the vendor or SR refused
+
+
 class Repair(BaseModel):
     """An operator's repair of one order: who and why, recorded in the order's history."""
 
@@ -256,6 +272,6 @@ class RepairQuestion(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    kind: str = Field(description="The repair, as admin/repairs.py names it: extend-deadline, cancel, …")
+    kind: RepairKind
     # DeadlineExtension first: a Repair forbids `days`, a DeadlineExtension requires it.
     repair: DeadlineExtension | Repair

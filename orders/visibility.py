@@ -17,3 +17,7 @@ ORDER_WORKFLOWS = 'WorkflowType = "AssessmentOrderWorkflow"'
 def workflow_id(order_id: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}{order_id}"
 
+
+def order_id_of(workflow_id: str) -> str | None:
+    """The order an order's workflow id names; None for any other workflow's id."""
+    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX) if workflow_id.startswith(WORKFLOW_ID_PREFIX) else None

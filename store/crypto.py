@@ -59,11 +59,11 @@ class Vault:
 
     def digest(self, secret: str) -> str:
         """The hash to store for a new secret (under the first key)."""
-        return self.digests(secret)[0]
+        return _keyed_hash(self._peppers[0], secret)
 
     def digests(self, secret: str) -> list[str]:
         """The secret's hash under every configured key, for looking it up by hash."""
-        return [hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest() for pepper in self._peppers]
+        return [_keyed_hash(pepper, secret) for pepper in self._peppers]
 
     def verify(self, secret: str, stored_digest: str) -> bool:
         return any(hmac.compare_digest(candidate, stored_digest) for candidate in self.digests(secret))
@@ -74,18 +74,23 @@ class Vault:
 
     def email_digest(self, email: str) -> str:
         """The index entry for a new order's candidate email (under the first key)."""
-        return self.email_digests(email)[0]
+        return _keyed_hash(self._email_keys[0], normalise_email(email))
 
     def email_digests(self, email: str) -> list[str]:
         """The email's index entry under every configured key, for finding orders by it."""
-        normalised = normalise_email(email).encode()
-        return [hmac.new(key, normalised, hashlib.sha256).hexdigest() for key in self._email_keys]
+        normalised = normalise_email(email)
+        return [_keyed_hash(key, normalised) for key in self._email_keys]
 
 
 def normalise_email(email: str) -> str:
     """One spelling per address: Unicode NFC, no surrounding blanks, case folded (SR and vendors
     may each change the case of an address; nobody has two mailboxes that differ by case)."""
     return unicodedata.normalize("NFC", email).strip().casefold()
+
+
+def _keyed_hash(key: bytes, text: str) -> str:
+    """HMAC-SHA256 of the text under the key, in hex: what digests and the email index store."""
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _derive_pepper(fernet_key: str, info: bytes = _PEPPER_INFO) -> bytes:

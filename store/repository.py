@@ -60,9 +60,9 @@ class Store:
         self._vault = Vault(encryption_keys)
         # pre_ping: a connection the server dropped while idle is replaced instead of failing a
         # request. SQLite has no server to drop it, and the ping cost a third of each lookup's CPU.
-        server = make_url(database_url).get_backend_name() != "sqlite"
-        self._engine = create_async_engine(database_url, pool_pre_ping=server)
-        if self._engine.dialect.name == "sqlite":
+        on_sqlite = make_url(database_url).get_backend_name() == "sqlite"
+        self._engine = create_async_engine(database_url, pool_pre_ping=not on_sqlite)
+        if on_sqlite:
             event.listen(self._engine.sync_engine, "connect", _configure_sqlite)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
 

@@ -414,7 +414,7 @@ class TestGorillaVendor:
         candidature = await self._candidature(candidature_id, action)
         if candidature is None:
             raise PeerError(PEER, f"{action}: the candidature was deleted", status=404, retryable=False)
-        if candidature.get("status") != "completed":
+        if _status_of(candidature) != VendorStatus.COMPLETED:
             raise PeerError(PEER, f"{action}: the candidate has not completed the assessment yet")
         return assessment_id, candidature
 
@@ -423,7 +423,7 @@ class TestGorillaVendor:
         candidature = await self._candidature(_parse_ref(ref)[1], "status", poll=True)
         if candidature is None:
             return StatusReading(status=VendorStatus.CANCELLED)
-        return StatusReading(status=_STATUSES.get(str(candidature.get("status")), VendorStatus.UNKNOWN))
+        return StatusReading(status=_status_of(candidature))
 
     async def get_result(self, ref: str) -> VendorResult:
         assessment_id, candidature = await self._completed(ref, "result")
@@ -454,8 +454,7 @@ class TestGorillaVendor:
         candidature = await self._candidature(candidature_id, "invitation resend")
         if candidature is None:
             raise PeerError(PEER, "invitation resend refused: the candidature was deleted", status=404, retryable=False)
-        status = _STATUSES.get(str(candidature.get("status")), VendorStatus.UNKNOWN)
-        if status != VendorStatus.INVITED:
+        if (status := _status_of(candidature)) != VendorStatus.INVITED:
             raise PeerError(PEER, f"invitation resend refused: the invitation is no longer open (it reads {status.value})", status=409, retryable=False)
         await self._call("reinvite", "invitation resend", "POST", f"/assessments/candidature/{candidature_id}/send-invitation/")
 
@@ -472,6 +471,10 @@ def _shape(action: str) -> Iterator[None]:
         yield
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise PeerError(PEER, f"{action} answer is not in the expected shape", retryable=False) from err
+
+
+def _status_of(candidature: dict) -> VendorStatus:
+    return _STATUSES.get(str(candidature.get("status")), VendorStatus.UNKNOWN)
 
 
 def _assessment_id(package_id: str) -> int:

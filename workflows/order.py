@@ -26,7 +26,10 @@ with workflow.unsafe.imports_passed_through():
         Order,
         OrderState,
         PollRequest,
+        REPAIR_FAILED,
+        REPAIR_REFUSED,
         Repair,
+        RepairKind,
         RepairOutcome,
         RepairQuestion,
         ReportTransfer,
@@ -59,11 +62,9 @@ class AssessmentOrderWorkflow:
         # Operators' repairs that need calls to SR or the vendor wait here, in the order asked,
         # for the main loop to make them (never concurrently with its own calls); their outcomes
         # (or refusals) by ticket.
-        self._repairs: list[tuple[int, str, Repair]] = []
+        self._repairs: list[tuple[int, RepairKind, Repair]] = []
         self._repair_tickets = 0
         self._repair_outcomes: dict[int, RepairOutcome | str] = {}
-        # Bumped when an operator moves the deadline, so that a running wait starts again.
-        self._deadline_moves = 0
         self._ended = False
 
     @workflow.run
@@ -224,8 +225,8 @@ class AssessmentOrderWorkflow:
         )
         hint = asyncio.ensure_future(workflow.wait_condition(lambda: self._unhandled_hints > 0))
         # An operator's repair (or a later deadline) interrupts the wait; the caller starts it again.
-        moves = self._deadline_moves
-        repair = asyncio.ensure_future(workflow.wait_condition(lambda: bool(self._repairs) or self._deadline_moves != moves))
+        deadline = self._state.deadline
+        repair = asyncio.ensure_future(workflow.wait_condition(lambda: bool(self._repairs) or self._state.deadline != deadline))
         try:
             done, _ = await workflow.wait([poll, hint, repair], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED)
             if poll in done:
@@ -396,37 +397,37 @@ class AssessmentOrderWorkflow:
     async def extend_deadline(self, request: DeadlineExtension) -> RepairOutcome:
         assert self._state.deadline is not None
         self._state.deadline += timedelta(days=request.days)
-        self._deadline_moves += 1  # a running wait starts again, until the new deadline
+        # A running wait sees the later deadline and starts again, until it.
         what = f"deadline extended by {_days(request.days)} to {self._state.deadline:%Y-%m-%d %H:%M} UTC"
-        return self._repaired("extend-deadline", request, what)
+        return self._repaired(RepairKind.EXTEND_DEADLINE, request, what)
 
     @extend_deadline.validator
     def _validate_extend_deadline(self, request: DeadlineExtension) -> None:
-        self._refuse_if(self._refusal("extend-deadline", request))
+        self._refuse_if(self._refusal(RepairKind.EXTEND_DEADLINE, request))
 
     @workflow.update
     async def resend_invitation(self, request: Repair) -> RepairOutcome:
-        return await self._hand_to_main_loop("resend-invitation", request)
+        return await self._hand_to_main_loop(RepairKind.RESEND_INVITATION, request)
 
     @resend_invitation.validator
     def _validate_resend_invitation(self, request: Repair) -> None:
-        self._refuse_if(self._refusal("resend-invitation", request))
+        self._refuse_if(self._refusal(RepairKind.RESEND_INVITATION, request))
 
     @workflow.update
     async def cancel_order(self, request: Repair) -> RepairOutcome:
-        return await self._hand_to_main_loop("cancel", request)
+        return await self._hand_to_main_loop(RepairKind.CANCEL, request)
 
     @cancel_order.validator
     def _validate_cancel_order(self, request: Repair) -> None:
-        self._refuse_if(self._refusal("cancel", request))
+        self._refuse_if(self._refusal(RepairKind.CANCEL, request))
 
     @workflow.update
     async def repost_result(self, request: Repair) -> RepairOutcome:
-        return await self._hand_to_main_loop("repost-result", request)
+        return await self._hand_to_main_loop(RepairKind.REPOST_RESULT, request)
 
     @repost_result.validator
     def _validate_repost_result(self, request: Repair) -> None:
-        self._refuse_if(self._refusal("repost-result", request))
+        self._refuse_if(self._refusal(RepairKind.REPOST_RESULT, request))
 
     @workflow.query
     def repair_refusal(self, question: RepairQuestion) -> str | None:
@@ -434,13 +435,13 @@ class AssessmentOrderWorkflow:
         repairs' dry runs (a query, so nothing enters the history)."""
         return self._refusal(question.kind, question.repair)
 
-    def _refusal(self, kind: str, request: Repair) -> str | None:
+    def _refusal(self, kind: RepairKind, request: Repair) -> str | None:
         """Why this repair makes no sense now, or None. Checked when it is asked for and again
         when the main loop comes to make it (the order may have moved on meanwhile)."""
         state = self._state
         if self._ended:
             return "The order has ended"
-        if kind == "repost-result":
+        if kind == RepairKind.REPOST_RESULT:
             if state.result is None:
                 return "The order has no result to re-post"
             if state.under_review:
@@ -450,13 +451,13 @@ class AssessmentOrderWorkflow:
             return f"The order has finished (SmartRecruiters shows {state.sr_status.value if state.sr_status else 'nothing'})"
         if state.invitation is None or state.deadline is None:
             return "The candidate is not invited yet; try again in a minute"
-        if kind == "extend-deadline":
+        if kind == RepairKind.EXTEND_DEADLINE:
             assert isinstance(request, DeadlineExtension)
             if self._time_left() <= 0:
                 return "The deadline has passed; the order is expiring"
             if state.deadline + timedelta(days=request.days) <= state.deadline:
                 return "The new deadline must be later than the current one"
-        if kind == "resend-invitation" and state.vendor_status != VendorStatus.INVITED:
+        if kind == RepairKind.RESEND_INVITATION and state.vendor_status != VendorStatus.INVITED:
             status = state.vendor_status.value if state.vendor_status else "unknown"
             return f"The candidate is past the invitation (vendor status {status}); there is nothing to resend"
         return None
@@ -464,18 +465,18 @@ class AssessmentOrderWorkflow:
     @staticmethod
     def _refuse_if(refusal: str | None) -> None:
         if refusal is not None:
-            raise ApplicationError(refusal, type="RepairRefused", non_retryable=True)
+            raise ApplicationError(refusal, type=REPAIR_REFUSED, non_retryable=True)
 
-    async def _hand_to_main_loop(self, kind: str, request: Repair) -> RepairOutcome:
+    async def _hand_to_main_loop(self, kind: RepairKind, request: Repair) -> RepairOutcome:
         self._repair_tickets += 1
         ticket = self._repair_tickets
         self._repairs.append((ticket, kind, request))
         await workflow.wait_condition(lambda: ticket in self._repair_outcomes or self._ended)
         outcome = self._repair_outcomes.pop(ticket, None)
         if outcome is None:
-            raise ApplicationError("The order ended before the repair could be made", type="RepairRefused", non_retryable=True)
+            raise ApplicationError("The order ended before the repair could be made", type=REPAIR_REFUSED, non_retryable=True)
         if isinstance(outcome, str):
-            raise ApplicationError(outcome, type="RepairFailed", non_retryable=True)
+            raise ApplicationError(outcome, type=REPAIR_FAILED, non_retryable=True)
         return outcome
 
     async def _make_repairs(self, vendor_ref: VendorRef) -> None:
@@ -484,9 +485,9 @@ class AssessmentOrderWorkflow:
             ticket, kind, request = self._repairs.pop(0)
             outcome: RepairOutcome | str | None = self._refusal(kind, request)
             if outcome is None:
-                if kind == "cancel":
+                if kind == RepairKind.CANCEL:
                     outcome = await self._cancel_by_operator(vendor_ref, request)
-                elif kind == "resend-invitation":
+                elif kind == RepairKind.RESEND_INVITATION:
                     outcome = await self._resend(vendor_ref, request)
                 else:
                     outcome = await self._repost(vendor_ref, request)
@@ -494,7 +495,7 @@ class AssessmentOrderWorkflow:
 
     async def _cancel_by_operator(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome:
         await self._withdraw(vendor_ref)
-        outcome = self._repaired("cancel", request, "order cancelled, SmartRecruiters told REJECTED")
+        outcome = self._repaired(RepairKind.CANCEL, request, "order cancelled, SmartRecruiters told REJECTED")
         await self._finish(results.cancelled_by_operator(request.reason), "Order cancelled by an operator")
         return outcome.model_copy(update={"sr_status": self._state.sr_status})
 
@@ -504,7 +505,7 @@ class AssessmentOrderWorkflow:
         except ActivityError as err:
             self._note(f"Repair by {request.operator} failed: the invitation could not be resent ({_reason(err)})")
             return f"The invitation could not be resent: {_reason(err)}"
-        return self._repaired("resend-invitation", request, "invitation sent again by the vendor")
+        return self._repaired(RepairKind.RESEND_INVITATION, request, "invitation sent again by the vendor")
 
     async def _repost(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome | str:
         try:
@@ -518,9 +519,9 @@ class AssessmentOrderWorkflow:
             await self._move_report(vendor_ref, self._state.order)
         if not await self._tell_smartrecruiters(results.completed(result), progress=True):
             return "SmartRecruiters refused the result; see the order's timeline"
-        return self._repaired("repost-result", request, "result read again and re-posted" + ("" if changed else " (unchanged at the vendor)"))
+        return self._repaired(RepairKind.REPOST_RESULT, request, "result read again and re-posted" + ("" if changed else " (unchanged at the vendor)"))
 
-    def _repaired(self, kind: str, request: Repair, what: str) -> RepairOutcome:
+    def _repaired(self, kind: RepairKind, request: Repair, what: str) -> RepairOutcome:
         note = f"Repair by {request.operator}: {what} ({request.reason})"
         self._note(note)
         return RepairOutcome(repair=kind, done_at=workflow.now(), note=note, deadline=self._state.deadline, sr_status=self._state.sr_status)

@@ -36,6 +36,7 @@ from .models import (
     InvitationResult,
     PackageInfo,
     ReportDelay,
+    StatusReadCounting,
 )
 from .service import SandboxError, SandboxVendor
 from .webhooks import DeliveryAttempt, WebhookDispatcher, WebhookSettings
@@ -81,6 +82,7 @@ def create_app(config: SandboxVendorConfig) -> FastAPI:
     app.state.vendor = SandboxVendor(config, store, webhooks)
     app.state.webhooks = webhooks
     # Status reads per wall-clock second and per invitation: what a partner's polling costs.
+    # Counted only once a benchmark asks (POST /control/status-reads), in this process's memory.
     app.state.status_reads = StatusReads()
     app.add_exception_handler(SandboxError, _sandbox_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -93,10 +95,13 @@ def create_app(config: SandboxVendorConfig) -> FastAPI:
 
 @dataclass
 class StatusReads:
+    counting: bool = False
     per_second: Counter[int] = field(default_factory=Counter)
     per_invitation: Counter[str] = field(default_factory=Counter)
 
     def count(self, invitation_id: str) -> None:
+        if not self.counting:
+            return
         self.per_second[int(time.time())] += 1
         self.per_invitation[invitation_id] += 1
 
@@ -381,8 +386,16 @@ async def set_report_delay(body: ReportDelay, vendor: Vendor) -> ReportDelay:
 
 @control.get("/status-reads")
 async def control_status_reads(request: Request) -> StatusReads:
-    """How many invitation status reads arrived in each second (Unix time), and for each invitation."""
+    """How many invitation status reads arrived in each second (Unix time), and for each invitation,
+    while counting was on."""
     return request.app.state.status_reads
+
+
+@control.post("/status-reads")
+async def set_status_read_counting(body: StatusReadCounting, request: Request) -> StatusReadCounting:
+    """Benchmarks: tally status reads from now on (or stop; the tally so far is kept)."""
+    request.app.state.status_reads.counting = body.counting
+    return StatusReadCounting(counting=body.counting)
 
 
 @control.get("/outbox")

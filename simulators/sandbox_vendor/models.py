@@ -153,6 +153,12 @@ class CompleteAtOnce(BaseModel):
     score: float | None = Field(default=None, ge=0.0, le=100.0)
 
 
+class StatusReadCounting(BaseModel):
+    # Whether the vendor tallies invitation status reads (GET /control/status-reads); off by
+    # default, since the tally grows with every second and every invitation read.
+    counting: bool
+
+
 class ReportDelay(BaseModel):
     # How long after completion the PDF report becomes available (real vendors render it late).
     delay_seconds: float = Field(ge=0.0)

@@ -537,8 +537,10 @@ def test_state_survives_a_restart(config: SandboxVendorConfig) -> None:
         assert vendor.get("/control/webhooks").json() == {"mode": "duplicate"}
 
 
-def test_status_reads_are_tallied_per_second(vendor: httpx.Client) -> None:
+def test_status_reads_are_tallied_per_second_while_counting_is_on(vendor: httpx.Client) -> None:
     first, second = invite(vendor, "order-1"), invite(vendor, "order-2")
+    assert vendor.get(f"/api/invitations/{first['id']}").status_code == 200  # not counted: counting is off
+    assert vendor.post("/control/status-reads", json={"counting": True}).json() == {"counting": True}
     before = time.time()
     for invitation in (first, first, second):
         assert vendor.get(f"/api/invitations/{invitation['id']}").status_code == 200
@@ -548,6 +550,10 @@ def test_status_reads_are_tallied_per_second(vendor: httpx.Client) -> None:
     assert tally["per_invitation"] == {first["id"]: 2, second["id"]: 1}
     assert sum(tally["per_second"].values()) == 3
     assert all(int(before) <= int(second) <= time.time() for second in tally["per_second"])
+
+    assert vendor.post("/control/status-reads", json={"counting": False}).json() == {"counting": False}
+    vendor.get(f"/api/invitations/{first['id']}")
+    assert vendor.get("/control/status-reads").json()["per_invitation"] == {first["id"]: 2, second["id"]: 1}
 
 
 def test_candidates_can_complete_the_moment_they_are_invited(vendor: httpx.Client) -> None:
