@@ -80,6 +80,12 @@ class World:
 
         return await eventually(probe, timeout=timeout, what=f"SR to show {status} for order {order_id}")
 
+    async def sr_refuses(self, order_id: str, status: int, count: int = 1, method: str | None = "PATCH", path: str | None = None) -> None:
+        """SR answers `status` to the order's next `count` requests of `method` (any with None) whose
+        path contains `path`: by default its result updates (`PATCH …/orders/{id}/results`)."""
+        rule = {"status": status, "count": count, "method": method, "path_contains": path or f"/orders/{order_id}/results"}
+        (await self.http.post(f"{self.sr}/__sim/faults", json=rule)).raise_for_status()
+
     async def sr_requests(self, path_contains: str) -> list[dict]:
         return (await self.http.get(f"{self.sr}/__sim/requests", params={"path_contains": path_contains})).raise_for_status().json()
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from orders.visibility import workflow_id
 from connections.partner_configuration import partner_configuration
 from embedded import free_port
 from simulators.testgorilla import app as testgorilla
@@ -97,7 +98,7 @@ async def an_order_whose_first_progress_sr_refuses(world: World) -> tuple[str, s
     placed, marker = await order_for_a_new_candidate(world)
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
-    (await world.http.post(f"{world.sr}/__sim/faults", json={"status": 500, "count": 1, "path_contains": order_id})).raise_for_status()
+    await world.sr_refuses(order_id, 500, method=None, path=order_id)
     await world.at_vendor("start", order_id)
     await world.sr_status_becomes(order_id, "IN_PROGRESS")
     return order_id, marker
@@ -123,7 +124,7 @@ async def test_one_trace_follows_an_order_from_srs_post_through_temporal_to_sr_a
     await world.sr_status_becomes(order_id, "PENDING")
 
     async def the_orders_trace():
-        started = [s for _, s in collector.spans if s.name.startswith("StartWorkflow:") and attribute(s, "temporalWorkflowID") == f"assessment-order:{order_id}"]
+        started = [s for _, s in collector.spans if s.name.startswith("StartWorkflow:") and attribute(s, "temporalWorkflowID") == workflow_id(order_id)]
         trace = [(service, s) for service, s in collector.spans if started and s.trace_id == started[0].trace_id]
         names = {(service, s.name) for service, s in trace}
         calls = [s for service, s in trace if service == "assessments-worker" and s.kind == Span.SPAN_KIND_CLIENT]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
-from temporal_client import connect
+from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS, workflow_id
 from tests.support.waiting import eventually
 
 
@@ -41,19 +40,21 @@ async def test_a_completed_order_shows_in_the_workers_metrics(world, stack):
         assert pii not in text  # labels are vendors, statuses and peers: never people or orders
 
 
-async def test_open_orders_by_status_follow_temporals_own_count(world, stack):
-    temporal = await connect(stack.settings)
+async def test_open_orders_by_status_follow_temporals_own_count(world, stack, temporal):
     gauge = r'assessment_orders_open\w*\{.*status="PENDING"'
+    pending = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "PENDING"'
+    placed = await world.order("skills-fullstack")
+    ours = f'{pending} AND WorkflowId = "{workflow_id(placed["order_id"])}"'
 
     async def gauge_matches_temporal() -> bool:
+        # Temporal counts our order as PENDING, and the gauge counts what Temporal does.
+        if (await temporal.count_workflows(ours)).count != 1:
+            return False
         text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
-        query = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "PENDING"'
-        counted = (await temporal.count_workflows(query)).count
+        counted = (await temporal.count_workflows(pending)).count
         return metric(text, gauge) == counted and counted
 
-    placed = await world.order("skills-fullstack")
     await world.sr_status_becomes(placed["order_id"], "PENDING")
     await eventually(gauge_matches_temporal, what="the PENDING gauge to count our open order")
     text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
     assert metric(text, r"assessment_orders_failed\w*\{?") is not None
-

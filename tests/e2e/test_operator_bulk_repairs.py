@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError
 
 import settings as settings_module
 from orders.models import Candidate, Order
@@ -26,6 +25,7 @@ from tests.conftest import World
 from tests.e2e.test_operator_orders import _lists, _run, admin, stack_cli  # noqa: F401 - fixtures
 from tests.e2e.test_operator_repairs import _deadline
 from tests.support.connect import company_of_new_vendor_account
+from tests.support.order_workflows import terminate_quietly
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
 
@@ -64,8 +64,7 @@ class Company:
     async def failed(self) -> str:
         """An order whose workflow failed: SR refused its final update (COMPLETED) with a 400, once."""
         order_id = await self.started()
-        rule = {"status": 400, "count": 1, "method": "PATCH", "path_contains": f"/orders/{order_id}/results"}
-        (await self.world.http.post(f"{self.world.sr}/__sim/faults", json=rule)).raise_for_status()
+        await self.world.sr_refuses(order_id, 400)
         await self.world.at_vendor("complete", order_id, score=70)
         return order_id
 
@@ -93,10 +92,7 @@ async def company(registered, store, world, temporal):
     placed = Company(company_id, world, temporal)
     yield placed
     for order_id in placed.order_ids:  # they would poll on
-        try:
-            await temporal.get_workflow_handle(workflow_id(order_id)).terminate("test finished")
-        except RPCError:
-            pass  # ended already
+        await terminate_quietly(temporal, order_id)
 
 
 async def _bulk(admin, kind: str, body: dict) -> dict:

@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from temporalio.service import RPCError
 
 from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
+from tests.support.order_workflows import terminate_quietly
 
 WHO = {"operator": "ops.ann", "reason": "Candidate asked support for more time"}
 
@@ -18,10 +18,7 @@ async def pending(world, temporal):
     order = await world.order("skills-fullstack")
     await world.sr_status_becomes(order["order_id"], "PENDING")
     yield order
-    try:
-        await temporal.get_workflow_handle(f"assessment-order:{order['order_id']}").terminate("test finished")
-    except RPCError:
-        pass  # ended already
+    await terminate_quietly(temporal, order["order_id"])
 
 
 async def _deadline(admin, order_id: str) -> datetime:
@@ -55,29 +52,33 @@ async def test_an_operator_extends_the_deadline_then_cancels_the_order(pending, 
 
 
 @pytest.mark.parametrize(
-    "path, body, status",
+    "path, body, status, message",
     [
-        ("/orders/no-such-order/repairs/cancel", WHO, 404),
-        ("/orders/{id}/repairs/extend-deadline", WHO, 400),  # no days
-        ("/orders/{id}/repairs/cancel", WHO | {"days": 1}, 400),
-        ("/orders/{id}/repairs/extend-deadline", WHO | {"days": 0}, 400),
-        ("/orders/{id}/repairs/cancel", {"operator": "ops ann", "reason": "a fine reason"}, 400),
-        ("/orders/{id}/repairs/cancel", {"operator": "ops", "reason": "line\nbreak"}, 400),
-        ("/orders/{id}/repairs/cancel", {"reason": "no operator given"}, 400),
-        ("/orders/{id}/repairs/rewind", WHO, 400),
+        ("/orders/no-such-order/repairs/cancel", WHO, 404, "no order no-such-order in Temporal"),
+        ("/orders/{id}/repairs/extend-deadline", WHO, 400, "extend-deadline needs days: how many days to add to the deadline"),
+        ("/orders/{id}/repairs/cancel", WHO | {"days": 1}, 400, "cancel takes no days"),
+        ("/orders/{id}/repairs/extend-deadline", WHO | {"days": 0}, 400, "days: Input should be greater than 0"),
+        ("/orders/{id}/repairs/cancel", {"operator": "ops ann", "reason": "a fine reason"}, 400, "operator: String should match pattern"),
+        ("/orders/{id}/repairs/cancel", {"operator": "ops", "reason": "line\nbreak"}, 400, "reason: String should match pattern"),
+        ("/orders/{id}/repairs/cancel", {"reason": "no operator given"}, 400, "operator: Field required"),
+        ("/orders/{id}/repairs/rewind", WHO, 400, "kind: Input should be 'extend-deadline'"),
     ],
 )
-async def test_bad_repairs_are_refused_clearly(pending, admin, path, body, status):
+async def test_bad_repairs_are_refused_clearly(pending, admin, path, body, status, message):
     response = await admin.post(path.format(id=pending["order_id"]), json=body)
     assert response.status_code == status, response.text
+    assert message in response.json()["message"]
 
 
 def test_the_cli_repairs_an_order(pending, stack_cli):
     order_id = pending["order_id"]
     out = _run("orders", "repair", order_id, "extend-deadline", "--days", "1", "--operator", "ops.bob", "--reason", "Asked for a day more").stdout
     assert "Repair by ops.bob: deadline extended by 1 day" in out
+    before = datetime.fromisoformat(json.loads(_run("orders", "show", order_id, "--json").stdout)["deadline"])
     outcome = json.loads(_run("orders", "repair", order_id, "extend-deadline", "--days", "0.5", "--operator", "ops.bob", "--reason", "And half a day", "--json").stdout)
     assert outcome["repair"] == "extend-deadline"
+    assert datetime.fromisoformat(outcome["deadline"]) == before + timedelta(hours=12)
+    assert datetime.fromisoformat(json.loads(_run("orders", "show", order_id, "--json").stdout)["deadline"]) == before + timedelta(hours=12)
     refused = _run("orders", "repair", order_id, "repost-result", "--operator", "ops.bob", "--reason", "Mapping fixed", ok=False)
     assert "no result to re-post" in refused.stderr
     assert "the repair is one of" in _run("orders", "repair", order_id, "rewind", "--operator", "ops.bob", "--reason", "whatever", ok=False).stderr

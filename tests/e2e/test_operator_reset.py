@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
-from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError
 
 from orders.visibility import workflow_id
 from tests.conftest import World
 from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
+from tests.e2e.test_operator_repairs import pending  # noqa: F401 - fixture
+from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.waiting import eventually
 
 WHO = {"operator": "ops.ann", "reason": "SR result mapping fixed in release 42"}
@@ -39,21 +39,6 @@ class Orders:
     failed_runs: dict[str, str]  # order id → the failed run's id
 
 
-async def _sr_refuses_next_update(world: World, order_id: str) -> None:
-    rule = {"status": 400, "count": 1, "method": "PATCH", "path_contains": f"/orders/{order_id}/results"}
-    (await world.http.post(f"{world.sr}/__sim/faults", json=rule)).raise_for_status()
-
-
-async def _workflow_becomes(temporal: Client, order_id: str, status: WorkflowExecutionStatus, run_id: str | None = None) -> str:
-    """The order's current run (or `run_id`) comes to have `status`; its run id."""
-
-    async def probe() -> str | None:
-        described = await temporal.get_workflow_handle(workflow_id(order_id), run_id=run_id).describe()
-        return described.run_id if described.status == status else None
-
-    return await eventually(probe, timeout=30, what=f"order {order_id}'s workflow to be {status.name}")
-
-
 @pytest.fixture(scope="module")
 async def orders(stack, temporal):
     async with httpx.AsyncClient(timeout=30) as http:
@@ -64,14 +49,14 @@ async def orders(stack, temporal):
             await world.sr_status_becomes(order_id, "PENDING")
             await world.at_vendor("start", order_id)
             await world.sr_status_becomes(order_id, "IN_PROGRESS")  # the next update is the final one
-            await _sr_refuses_next_update(world, order_id)
+            await world.sr_refuses(order_id, 400)
             await world.at_vendor("complete", order_id, score=SCORE)
             return order_id
 
         async def refused_rejection() -> str:
             order_id = (await world.order("skills-fullstack"))["order_id"]
             await world.sr_status_becomes(order_id, "PENDING")
-            await _sr_refuses_next_update(world, order_id)
+            await world.sr_refuses(order_id, 400)
             await world.at_vendor("decline", order_id)
             return order_id
 
@@ -80,12 +65,12 @@ async def orders(stack, temporal):
             await world.sr_status_becomes(order_id, "PENDING")
             await world.at_vendor("complete", order_id, score=SCORE)
             await world.sr_status_becomes(order_id, "COMPLETED")
-            await _workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED)
+            await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED)
             return order_id
 
         refused, refused_for_cli, declined, done = await asyncio.gather(refused_result(), refused_result(), refused_rejection(), completed())
         failed = [refused, refused_for_cli, declined]
-        runs = await asyncio.gather(*(_workflow_becomes(temporal, order_id, WorkflowExecutionStatus.FAILED) for order_id in failed))
+        runs = await asyncio.gather(*(workflow_becomes(temporal, order_id, WorkflowExecutionStatus.FAILED) for order_id in failed))
         yield Orders(refused, refused_for_cli, declined, done, dict(zip(failed, runs)))
 
 
@@ -99,19 +84,9 @@ async def _report_uploads(world: World, order_id: str) -> int:
     return sum(1 for r in await world.sr_requests(f"/orders/{order_id}/results/attachment") if r["method"] == "POST" and r["status"] == 201)
 
 
-async def _resets(temporal: Client, order_id: str, run_id: str) -> list[HistoryEvent]:
-    history = await temporal.get_workflow_handle(workflow_id(order_id), run_id=run_id).fetch_history()
-    return [
-        event
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-        and event.workflow_task_failed_event_attributes.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
-    ]
-
-
 async def _activities_after_last_reset(temporal: Client, order_id: str, run_id: str) -> list[str]:
     history = await temporal.get_workflow_handle(workflow_id(order_id), run_id=run_id).fetch_history()
-    last_reset = max(event.event_id for event in await _resets(temporal, order_id, run_id))
+    last_reset = max(event.event_id for event in await resets(temporal, order_id, run_id))
     return [
         event.activity_task_scheduled_event_attributes.activity_type.name
         for event in history.events
@@ -134,13 +109,13 @@ async def test_a_failed_order_is_reset_to_just_before_its_result_and_sr_gets_it(
 
     sr = await world.sr_status_becomes(order_id, "COMPLETED")
     assert sr["result"]["score"] == {"raw": SCORE, "min": 0, "max": 100}
-    assert await _workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED) == new_run
+    assert await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED) == new_run
     # Only the refused update was made again: the report, moved before, was not moved twice.
     assert await _sr_updates(world, order_id) == [("PENDING", 200), ("IN_PROGRESS", 200), ("COMPLETED", 400), ("COMPLETED", 200)]
     assert await _report_uploads(world, order_id) == 1
     assert await _activities_after_last_reset(temporal, order_id, new_run) == ["update_smartrecruiters"]
     # Who and why are in the new run's history; the failed run stays as it was.
-    [recorded] = await _resets(temporal, order_id, new_run)
+    [recorded] = await resets(temporal, order_id, new_run)
     attributes = recorded.workflow_task_failed_event_attributes
     assert (attributes.failure.message, attributes.base_run_id, attributes.new_run_id) == (REASON_IN_HISTORY, failed_run, new_run)
     assert (await temporal.get_workflow_handle(workflow_id(order_id), run_id=failed_run).describe()).status == WorkflowExecutionStatus.FAILED
@@ -157,7 +132,7 @@ async def test_a_failed_order_is_reset_to_just_before_its_result_and_sr_gets_it(
 
 async def test_an_ended_orders_result_is_read_again_and_re_posted_through_a_reset(orders, admin, world, temporal):
     order_id = orders.done
-    completed_run = await _workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED)
+    completed_run = await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED)
 
     reposted = await admin.post(f"/orders/{order_id}/repairs/repost-result", json=WHO)
     assert reposted.status_code == 200, reposted.text
@@ -171,12 +146,12 @@ async def test_an_ended_orders_result_is_read_again_and_re_posted_through_a_rese
         return updates if updates.count(("COMPLETED", 200)) == 2 else None
 
     await eventually(posted_twice, what=f"SR to receive order {order_id}'s result again")
-    assert await _workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED) == new_run
+    assert await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED) == new_run
     assert await _activities_after_last_reset(temporal, order_id, new_run) == ["get_vendor_result", "transfer_report", "update_smartrecruiters"]
     assert await _report_uploads(world, order_id) == 2
     sr = await world.sr_order(order_id)
     assert sr["result"]["status"] == "COMPLETED" and sr["result"]["score"] == {"raw": SCORE, "min": 0, "max": 100}
-    [recorded] = await _resets(temporal, order_id, new_run)
+    [recorded] = await resets(temporal, order_id, new_run)
     assert recorded.workflow_task_failed_event_attributes.failure.message == REASON_IN_HISTORY
 
 
@@ -189,38 +164,28 @@ async def test_a_failed_order_without_a_result_is_reset_but_has_no_result_to_re_
     assert reset.status_code == 200, reset.text
     assert "just before posting REJECTED to SmartRecruiters" in reset.json()["note"]
     await world.sr_status_becomes(order_id, "REJECTED")
-    await _workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED)
+    await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED)
     assert await _sr_updates(world, order_id) == [("PENDING", 200), ("REJECTED", 400), ("REJECTED", 200)]
 
 
-@pytest.fixture
-async def pending(world, temporal):
-    order = await world.order("skills-fullstack")
-    await world.sr_status_becomes(order["order_id"], "PENDING")
-    yield order["order_id"]
-    try:
-        await temporal.get_workflow_handle(workflow_id(order["order_id"])).terminate("test finished")
-    except RPCError:
-        pass  # ended already
-
-
 async def test_resets_are_refused_clearly_for_orders_that_did_not_fail(pending, admin, temporal):
-    running = await admin.post(f"/orders/{pending}/repairs/reset", json=WHO)
+    order_id = pending["order_id"]
+    running = await admin.post(f"/orders/{order_id}/repairs/reset", json=WHO)
     assert running.status_code == 409
     assert running.json()["message"] == (
         "The order is running: only a failed order is reset (to post a running order's result again, use repost-result)"
     )
 
-    await temporal.get_workflow_handle(workflow_id(pending)).terminate("test: an operator terminated it")
-    terminated = await admin.post(f"/orders/{pending}/repairs/reset", json=WHO)
+    await temporal.get_workflow_handle(workflow_id(order_id)).terminate("test: an operator terminated it")
+    terminated = await admin.post(f"/orders/{order_id}/repairs/reset", json=WHO)
     assert terminated.status_code == 409
     assert terminated.json()["message"] == "The order's workflow has ended (TERMINATED), not failed; only a failed order is reset"
-    reposted = await admin.post(f"/orders/{pending}/repairs/repost-result", json=WHO)
+    reposted = await admin.post(f"/orders/{order_id}/repairs/repost-result", json=WHO)
     assert reposted.status_code == 409 and "only a completed or failed order's result can be re-posted" in reposted.json()["message"]
 
     unknown = await admin.post("/orders/no-such-order/repairs/reset", json=WHO)
     assert unknown.status_code == 404 and "no order no-such-order" in unknown.json()["message"]
-    days = await admin.post(f"/orders/{pending}/repairs/reset", json=WHO | {"days": 1})
+    days = await admin.post(f"/orders/{order_id}/repairs/reset", json=WHO | {"days": 1})
     assert days.status_code == 400 and days.json()["message"] == "reset takes no days"
 
 

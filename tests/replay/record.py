@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Replayer
 
@@ -40,12 +40,15 @@ from admin.repairs import RepairKind, repair_order
 from admin.resets import POST_TO_SMARTRECRUITERS
 from connections.partner_configuration import partner_configuration
 from embedded import Stack
+from orders.visibility import workflow_id
 from settings import Settings
 from simulators.checkr import CheckrSimConfig, create_app as checkr_app
 from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from temporal_client import connect
+from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account
+from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
 from orders.models import DeadlineExtension, Repair, RepairOutcome
@@ -71,12 +74,12 @@ CHECKR_PACKAGE = "tasker_standard"
 REFUSED_FIRST_NAME = "Replay" * 20
 
 
-class Orders:
-    """Real orders through the SR simulator, driven at the vendors (the e2e tests' World, trimmed)."""
+class Orders(World):
+    """Real orders through the SR simulator, driven at the vendors (the e2e tests' World, with Temporal and Checkr)."""
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient, temporal: Client, checkr_url: str, checkr_company: str) -> None:
-        self.settings, self.http, self.temporal = settings, http, temporal
-        self.sr, self.vendor = settings.sr_base_url, settings.sandbox_vendor_url
+        super().__init__(settings, http)
+        self.temporal = temporal
         self.checkr_url, self.checkr_company = checkr_url, checkr_company
 
     async def place(self, package_id: str = "skills-fullstack", *, kind: str = "manual", company_id: str | None = None, first_name: str = "Replay") -> dict:
@@ -89,9 +92,6 @@ class Orders:
         order = {"candidate_id": created["id"], "package_id": package_id, "kind": kind}
         return (await self.http.post(f"{self.sr}/__sim/orders", json=order)).raise_for_status().json()
 
-    async def sr_order(self, order_id: str) -> dict:
-        return (await self.http.get(f"{self.sr}/__sim/orders/{order_id}")).raise_for_status().json()
-
     async def sr_shows(self, order_id: str, status: str, *, summary_contains: str = "", timeout: float = 30) -> dict:
         async def probe():
             order = await self.sr_order(order_id)
@@ -100,27 +100,12 @@ class Orders:
 
         return await eventually(probe, timeout=timeout, what=f"SR to show {status} {summary_contains!r} for order {order_id}")
 
-    async def at_vendor(self, action: str, order_id: str, **body) -> None:
-        """The candidate at the sandbox vendor: start, complete (score=…) or decline."""
-        (await self.http.post(f"{self.vendor}/control/orders/{order_id}/{action}", json=body or None)).raise_for_status()
-
     async def at_checkr(self, path: str, **body) -> dict:
         return (await self.http.post(f"{self.checkr_url}/_sim/{path}", json=body or None)).raise_for_status().json()
 
     async def checkr_invitation(self, order_id: str) -> str:
         state = await self.temporal.get_workflow_handle(workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
         return state.invitation.vendor_ref.split(":")[1]
-
-    async def sr_refuses_next(self, order_id: str, method: str, status: int = 400) -> None:
-        fault = {"status": status, "count": 1, "path_contains": order_id, "method": method}
-        (await self.http.post(f"{self.sr}/__sim/faults", json=fault)).raise_for_status()
-
-    async def webhooks(self, mode: str) -> None:
-        (await self.http.post(f"{self.vendor}/control/webhooks", json={"mode": mode})).raise_for_status()
-
-
-def workflow_id(order_id: str) -> str:
-    return f"assessment-order:{order_id}"
 
 
 # --- the paths -------------------------------------------------------------------------------
@@ -136,14 +121,14 @@ async def completed_via_webhook(o: Orders) -> str:
 
 
 async def completed_via_polling(o: Orders) -> str:
-    await o.webhooks("drop")
+    await o.webhook_mode("drop")
     try:
         order_id = (await o.place())["order_id"]
         await o.sr_shows(order_id, "PENDING")
         await o.at_vendor("complete", order_id, score=70)
         await o.sr_shows(order_id, "COMPLETED")
     finally:
-        await o.webhooks("deliver")
+        await o.webhook_mode("deliver")
     return order_id
 
 
@@ -214,7 +199,7 @@ async def inline_order_vendor_refused(o: Orders) -> str:
 async def report_refused_by_smartrecruiters(o: Orders) -> str:
     order_id = (await o.place())["order_id"]
     await o.sr_shows(order_id, "PENDING")
-    await o.sr_refuses_next(order_id, "POST")  # the report's upload
+    await o.sr_refuses(order_id, 400, method="POST", path=order_id)  # the report's upload
     await o.at_vendor("complete", order_id, score=60)
     await o.sr_shows(order_id, "COMPLETED")
     return order_id
@@ -225,7 +210,7 @@ async def result_refused_by_smartrecruiters(o: Orders) -> str:
     await o.sr_shows(order_id, "PENDING")
     await o.at_vendor("start", order_id)
     await o.sr_shows(order_id, "IN_PROGRESS")
-    await o.sr_refuses_next(order_id, "PATCH")  # the final result
+    await o.sr_refuses(order_id, 400, method="PATCH", path=order_id)  # the final result
     await o.at_vendor("complete", order_id, score=75)
     return order_id
 
@@ -234,7 +219,7 @@ async def reset_after_result_refused(o: Orders) -> str:
     """SR refuses the final COMPLETED once (the workflow fails); an operator resets the order, and
     its new run (the history recorded) posts COMPLETED again."""
     order_id = await result_refused_by_smartrecruiters(o)
-    await _workflow_ends(o, order_id, WorkflowExecutionStatus.FAILED)
+    await workflow_becomes(o.temporal, order_id, WorkflowExecutionStatus.FAILED, timeout=60)
     outcome = await _repair(o, order_id, RepairKind.RESET, "Result refused once, reset")
     assert outcome.run_id and outcome.note.startswith("Reset by ops.ann: order reset to just before posting COMPLETED"), outcome
     await o.sr_shows(order_id, "COMPLETED")
@@ -257,28 +242,23 @@ async def reposted_after_completion(o: Orders) -> str:
     """A completed order's result re-posted (`repost-result` on the ended workflow): a reset to
     before the result was read; the new run (the history recorded) reads it and posts it again."""
     order_id = await completed_via_webhook(o)
-    await _workflow_ends(o, order_id, WorkflowExecutionStatus.COMPLETED)
+    await workflow_becomes(o.temporal, order_id, WorkflowExecutionStatus.COMPLETED, timeout=60)
     outcome = await _repair(o, order_id, RepairKind.REPOST_RESULT, "Result reading fixed, reposted")
     assert outcome.run_id and "order reset to just before reading the result at the vendor" in outcome.note, outcome
     await _current_run_is(o, order_id, outcome.run_id)
-    await _workflow_ends(o, order_id, WorkflowExecutionStatus.COMPLETED)
+    await workflow_becomes(o.temporal, order_id, WorkflowExecutionStatus.COMPLETED, timeout=60)
     # SR showed COMPLETED already: the new run's own post is in its history, after the reset.
+    recorded = await resets(o.temporal, order_id, outcome.run_id)
+    assert recorded, f"order {order_id}: run {outcome.run_id} has no reset in its history"
     events = (await o.temporal.get_workflow_handle(workflow_id(order_id), run_id=outcome.run_id).fetch_history()).events
-    reset = next((i for i, e in enumerate(events) if e.workflow_task_failed_event_attributes.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW), None)
-    assert reset is not None, f"order {order_id}: run {outcome.run_id} has no reset in its history"
-    posts = [e for e in events[reset:] if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and e.activity_task_scheduled_event_attributes.activity_type.name == POST_TO_SMARTRECRUITERS]
+    posts = [e for e in events if e.event_id > recorded[0].event_id and e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and e.activity_task_scheduled_event_attributes.activity_type.name == POST_TO_SMARTRECRUITERS]
     assert posts, f"order {order_id}: the new run posted nothing to SR"
     return order_id
 
 
 async def checkr_result_revised(o: Orders) -> str:
     """Consider → disputed (under review at SR) → revised to Clear; the watch then runs out."""
-    order_id = (await o.place(CHECKR_PACKAGE, company_id=o.checkr_company))["order_id"]
-    await o.sr_shows(order_id, "PENDING")
-    invitation = await o.checkr_invitation(order_id)
-    report = (await o.at_checkr(f"invitations/{invitation}/complete"))["report_id"]
-    await o.at_checkr(f"reports/{report}/complete", result="consider")
-    await o.sr_shows(order_id, "COMPLETED")
+    order_id, report = await _checkr_result(o, "consider")
     await o.at_checkr(f"reports/{report}/dispute")
     await o.sr_shows(order_id, "COMPLETED", summary_contains="disputed")
     await o.at_checkr(f"reports/{report}/complete", result="clear")
@@ -287,12 +267,7 @@ async def checkr_result_revised(o: Orders) -> str:
 
 
 async def checkr_cancelled_while_watching(o: Orders) -> str:
-    order_id = (await o.place(CHECKR_PACKAGE, company_id=o.checkr_company))["order_id"]
-    await o.sr_shows(order_id, "PENDING")
-    invitation = await o.checkr_invitation(order_id)
-    report = (await o.at_checkr(f"invitations/{invitation}/complete"))["report_id"]
-    await o.at_checkr(f"reports/{report}/complete", result="clear")
-    await o.sr_shows(order_id, "COMPLETED")
+    order_id, _ = await _checkr_result(o, "clear")
     await o.temporal.get_workflow_handle(workflow_id(order_id)).cancel()
     return order_id
 
@@ -303,6 +278,18 @@ async def checkr_expired_at_vendor(o: Orders) -> str:
     await o.at_checkr(f"invitations/{await o.checkr_invitation(order_id)}/expire")
     await o.sr_shows(order_id, "EXPIRED")
     return order_id
+
+
+async def _checkr_result(o: Orders, result: str) -> tuple[str, str]:
+    """A Checkr order whose candidate completed the invitation, with its report's `result` posted
+    to SR (COMPLETED); the order's id and the report's."""
+    order_id = (await o.place(CHECKR_PACKAGE, company_id=o.checkr_company))["order_id"]
+    await o.sr_shows(order_id, "PENDING")
+    invitation = await o.checkr_invitation(order_id)
+    report = (await o.at_checkr(f"invitations/{invitation}/complete"))["report_id"]
+    await o.at_checkr(f"reports/{report}/complete", result=result)
+    await o.sr_shows(order_id, "COMPLETED")
+    return order_id, report
 
 
 async def _label_is(o: Orders, order_id: str, label: str) -> bool:
@@ -317,15 +304,6 @@ async def _deadline_set(o: Orders, order_id: str) -> None:
         return (await handle.query(AssessmentOrderWorkflow.state)).deadline is not None
 
     await eventually(deadline_set, timeout=30, what="the order's deadline")
-
-
-async def _workflow_ends(o: Orders, order_id: str, status: WorkflowExecutionStatus) -> None:
-    handle = o.temporal.get_workflow_handle(workflow_id(order_id))
-
-    async def ended() -> bool:
-        return (await handle.describe()).status == status
-
-    await eventually(ended, timeout=60, what=f"the workflow of order {order_id} to end {status.name}")
 
 
 async def _repair(o: Orders, order_id: str, kind: RepairKind, reason: str) -> RepairOutcome:

@@ -24,6 +24,13 @@ def repair(reason: str = WHO["reason"]) -> Repair:
     return Repair(operator=WHO["operator"], reason=reason)
 
 
+async def completes_hours_later(env, peers: Peers) -> None:
+    """Three hours in, the candidate completes; three hours on, the order has its result."""
+    await env.sleep(timedelta(hours=3))
+    peers.vendor.status = VendorStatus.COMPLETED
+    await env.sleep(timedelta(hours=3))
+
+
 async def refusal(call) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as failed:
         await call
@@ -55,9 +62,7 @@ async def test_extending_the_deadline_is_refused_once_the_order_has_a_result(env
     refusals = []
 
     async def completes_then_extend(handle: WorkflowHandle):
-        await env.sleep(timedelta(hours=3))
-        peers.vendor.status = VendorStatus.COMPLETED
-        await env.sleep(timedelta(hours=3))
+        await completes_hours_later(env, peers)
         refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.extend_deadline, extension(1))))
         refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.cancel_order, repair())))
         refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair())))
@@ -93,9 +98,7 @@ async def test_reposting_reads_the_result_again_and_posts_completed_again(env):
     outcomes = []
 
     async def completes_then_repost(handle: WorkflowHandle):
-        await env.sleep(timedelta(hours=3))
-        peers.vendor.status = VendorStatus.COMPLETED
-        await env.sleep(timedelta(hours=3))
+        await completes_hours_later(env, peers)
         peers.vendor.outcome = "failed"  # the mapping fixed: the vendor's result now reads otherwise
         outcomes.append(await handle.execute_update(AssessmentOrderWorkflow.repost_result, repair("Score label mapping fixed")))
 
@@ -161,9 +164,15 @@ async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env
     assert outcomes[0].note == "Repair by ops.ann: invitation sent again by the vendor (Candidate found no email)"
 
 
-def test_operator_and_reason_are_short_plain_text():
-    for operator, reason in [("ops ann", "fine reason"), ("ops", "x"), ("ops", "line\nbreak"), ("ops", "<b>bold</b>"), ("o" * 65, "fine reason")]:
-        with pytest.raises(ValueError):
-            Repair(operator=operator, reason=reason)
+@pytest.mark.parametrize(
+    ("operator", "reason"),
+    [("ops ann", "fine reason"), ("ops", "x"), ("ops", "line\nbreak"), ("ops", "<b>bold</b>"), ("o" * 65, "fine reason")],
+)
+def test_operator_and_reason_are_short_plain_text(operator, reason):
+    with pytest.raises(ValueError):
+        Repair(operator=operator, reason=reason)
+
+
+def test_an_extension_adds_some_days():
     with pytest.raises(ValueError):
         DeadlineExtension(days=0, **WHO)

@@ -1,0 +1,40 @@
+"""An order's workflow as tests see it in Temporal: its status, its resets, and its end."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
+
+from orders.visibility import workflow_id
+from tests.support.waiting import eventually
+
+
+async def workflow_becomes(temporal: Client, order_id: str, status: WorkflowExecutionStatus, run_id: str | None = None, timeout: float = 30) -> str:
+    """The order's current run (or `run_id`) comes to have `status`; its run id."""
+
+    async def probe() -> str | None:
+        described = await temporal.get_workflow_handle(workflow_id(order_id), run_id=run_id).describe()
+        return described.run_id if described.status == status else None
+
+    return await eventually(probe, timeout=timeout, what=f"order {order_id}'s workflow to be {status.name}")
+
+
+async def resets(temporal: Client, order_id: str, run_id: str) -> list[HistoryEvent]:
+    """The resets in a run's history: the workflow task failures a reset records, with its reason."""
+    history = await temporal.get_workflow_handle(workflow_id(order_id), run_id=run_id).fetch_history()
+    return [
+        event
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+        and event.workflow_task_failed_event_attributes.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
+    ]
+
+
+async def terminate_quietly(temporal: Client, order_id: str) -> None:
+    """A test's teardown: the order's workflow would poll on; one that has ended already is left as it is."""
+    try:
+        await temporal.get_workflow_handle(workflow_id(order_id)).terminate("test finished")
+    except RPCError:
+        pass  # ended already
