@@ -25,7 +25,7 @@ from orders.models import (
     VendorResult,
     VendorStatus,
 )
-from orders.visibility import order_id_of
+from orders.visibility import reference_of
 from peers import CREDENTIALS_REFUSED, PEER_REJECTED, PEER_UNAVAILABLE, CallDeferred, PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
@@ -83,12 +83,12 @@ class OrderActivities:
     async def create_invitation(self, order: Order) -> Invitation:
         # Operators find orders by the candidate's email through this index (a keyed hash); it is
         # written here, before the vendor hears of the order, rather than while SR waits at intake.
-        await self._vendors.remember_candidate(order.candidate.email, order.order_id)
+        await self._vendors.remember_candidate(order.candidate.email, order.reference)
         with vendor_errors():
             vendor = await self._vendor(order.vendor_account_id)
-            invitation = await vendor.create_invitation(order, self._vendors.callback_for(vendor.name, order.order_id))
+            invitation = await vendor.create_invitation(order, self._vendors.callback_for(vendor.name, order.reference))
         try:
-            await self._vendors.remember_invitation(order.vendor_account_id, invitation, order.order_id)
+            await self._vendors.remember_invitation(order.vendor_account_id, invitation, order.reference)
         except ReferenceConflict:
             raise ApplicationError("the vendor reused a reference of another order", type=PEER_REJECTED, non_retryable=True) from None
         return invitation
@@ -134,10 +134,10 @@ class OrderActivities:
             vendor = await self._vendor(ref.vendor_account_id)
             if not vendor.capabilities.resend:
                 raise ApplicationError(f"{vendor.name} offers no resend through this integration", type=PEER_REJECTED, non_retryable=True)
-            # An order's workflow id names the order (orders/visibility.py), whose callback the vendor keeps.
+            # An order's workflow id holds its reference (orders/visibility.py), whose callback the vendor keeps.
             workflow_id = activity.info().workflow_id or ""
-            order_id = order_id_of(workflow_id) or workflow_id  # only order workflows run this
-            await vendor.resend_invitation(ref.ref, self._vendors.callback_for(vendor.name, order_id))
+            reference = reference_of(workflow_id) or workflow_id  # only order workflows run this
+            await vendor.resend_invitation(ref.ref, self._vendors.callback_for(vendor.name, reference))
 
     @activity.defn
     async def transfer_report(self, transfer: ReportTransfer) -> ReportLink:
@@ -160,6 +160,7 @@ class OrderActivities:
         with peer_errors():
             sr = await self._sr.for_company(request.company_id)
             await sr.patch_result(request.order_id, package_result_patch(request.update))
+        await self._sr.order_accepted(request.order_id, request.company_id)
 
     def all(self) -> list:
         return [

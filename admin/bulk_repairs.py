@@ -95,7 +95,7 @@ async def _matching(lookup: OrderLookup, wanted: OrderFilter, cap: int) -> tuple
         page_size = min(MAX_PAGE_SIZE, cap + 1 - len(orders))
         page = await lookup.list(wanted.model_copy(update={"limit": page_size, "page_token": page_token}))
         for order in page.orders:  # a reset order is listed once per run: the newest run stands for it
-            orders.setdefault(order.order_id, order)
+            orders.setdefault(order.reference, order)
         page_token = page.next_page_token
         if len(orders) > cap or page_token is None:
             return list(orders.values())[:cap], len(orders) > cap
@@ -123,7 +123,7 @@ async def _verdict(temporal: Client, settings: Settings, order: OrderSummary, qu
 async def _reset_verdict(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind) -> BulkRepairItem:
     """Where the order's reset would go back to, found in its history, without resetting it."""
     try:
-        point = await reset_point(temporal, settings, order.order_id, reread_result=kind == RepairKind.REPOST_RESULT, listed_run=order.run_id)
+        point = await reset_point(temporal, settings, order.reference, reread_result=kind == RepairKind.REPOST_RESULT, listed_run=order.run_id)
     except Conflict as err:
         return _item(order, "refused", str(err))
     except AdminError as err:
@@ -134,7 +134,7 @@ async def _reset_verdict(temporal: Client, settings: Settings, order: OrderSumma
 async def _repaired(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind, request: RepairRequest) -> BulkRepairItem:
     """The repair of the run listed, as its dry run judged it (never a newer run of the order)."""
     try:
-        outcome = await repair_order(temporal, settings, order.order_id, kind, request, listed_run=order.run_id)
+        outcome = await repair_order(temporal, settings, order.reference, kind, request, listed_run=order.run_id)
     except Conflict as err:  # the order's own reason, or it ended (or was reset) since it was listed
         return _item(order, "refused", str(err))
     except AdminError as err:  # Temporal did not answer or refused; the order is gone

@@ -148,8 +148,10 @@ OrderStatus = Literal["RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECT
 # nothing that could end the quotes. SR company ids, our package ids and adapter names fit.
 FILTER_VALUE_PATTERN = r"^[A-Za-z0-9_.:@-]{1,200}$"
 FilterValue = Annotated[str, StringConstraints(pattern=FILTER_VALUE_PATTERN)]
-# SR order ids, as intake accepts them (smartrecruiters/models.py).
-ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+# An order as operators name it: SR's order id (as intake accepts them, smartrecruiters/models.py),
+# or its reference, `order id:company id` (orders/visibility.py), where several companies sent
+# the same order id.
+ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}(:[^\x00-\x1f\x7f]{1,200})?$"
 MAX_PAGE_SIZE = 200
 
 
@@ -202,6 +204,10 @@ class OrderSummary(BaseModel):
     """An order as Temporal's visibility lists it: no candidate data."""
 
     order_id: str
+    reference: str = Field(
+        description="The order's reference, `order id:company id`, which names it where SR's order id alone may not "
+        "(the order id alone for orders received before references named the company)"
+    )
     workflow_id: str
     run_id: str | None = Field(None, description="The workflow run listed (a reset order has one per reset)")
     status: str | None = Field(None, description="AssessmentOrderStatus: what SR was last told (RECEIVED before that)")

@@ -60,7 +60,7 @@ from admin.models import (
     OrderSummary,
     TimelineItem,
 )
-from admin.operations import AdminError, Invalid, NotFound, migrated_store
+from admin.operations import AdminError, Conflict, Invalid, NotFound, migrated_store
 from orders import visibility
 from orders.models import Order, OrderState, SrUpdateRequest
 from settings import Settings
@@ -133,7 +133,42 @@ async def within(settings: Settings, call: Awaitable[T]) -> T:
 
 def check_order_id(order_id: str) -> None:
     if not _ORDER_ID.fullmatch(order_id):
-        raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_'")
+        raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_' (and may be followed by ':' and the company id)")
+
+
+async def references_of(temporal: Client, settings: Settings, order_id: str) -> list[str]:
+    """The references of every order with this SR order id: one per company that sent it, and
+    the order received under the id alone before references named the company."""
+    query = f'{visibility.ORDER_WORKFLOWS} AND WorkflowId STARTS_WITH "{visibility.workflow_id(order_id)}"'
+    found: dict[str, None] = {}
+
+    async def listed() -> None:
+        async for execution in temporal.list_workflows(query, rpc_timeout=settings.temporal_rpc_timeout):
+            reference = visibility.reference_of(execution.id)
+            if reference is not None and visibility.order_id_of(execution.id) == order_id:
+                found.setdefault(reference)
+            if len(found) > MAX_FOUND:
+                return
+
+    try:
+        await within(settings, listed())
+    except asyncio.TimeoutError:
+        raise TemporalFailed(f"Temporal at {settings.temporal_address} did not answer in time; try again") from None
+    except RPCError as err:
+        raise TemporalFailed(f"Temporal refused the search ({err.status.name if err.status else 'unknown status'})") from None
+    return list(found)
+
+
+async def resolve_order(temporal: Client, settings: Settings, given: str) -> str:
+    """The reference of the order an operator names by its reference, or by SR's order id alone
+    when only one company's order has it (Invalid or Conflict otherwise)."""
+    check_order_id(given)
+    if visibility.company_of(given) is not None:
+        return given
+    references = await references_of(temporal, settings, given)
+    if len(references) > 1:
+        raise Conflict(f"several companies' orders have the id {given}; name one: {', '.join(sorted(references))}")
+    return references[0] if references else given  # none: refused later as an unknown order
 
 
 async def posted_status(temporal: Client, scheduled: Any) -> str | None:
@@ -288,17 +323,22 @@ class OrderLookup:
     async def find(self, search: OrderSearch) -> list[OrderSummary]:
         """The orders with this SR order id, vendor reference or candidate email; none is not an error."""
         if search.order_id is not None:
-            order_ids = [search.order_id] if _ORDER_ID.fullmatch(search.order_id) else []
+            if not _ORDER_ID.fullmatch(search.order_id):
+                references = []
+            elif visibility.company_of(search.order_id) is not None:
+                references = [search.order_id]
+            else:
+                references = await references_of(self._temporal, self._settings, search.order_id) or [search.order_id]
         elif search.vendor_ref is not None:
-            order_ids = await self._store.orders_by_vendor_reference(search.vendor_ref)
+            references = await self._store.orders_by_vendor_reference(search.vendor_ref)
         else:
             assert search.email is not None
-            order_ids = await self._store.orders_by_candidate_email(search.email)
-        found = await _bounded(self._described(order_id) for order_id in order_ids[:MAX_FOUND])
+            references = await self._store.orders_by_candidate_email(search.email)
+        found = await _bounded(self._described(reference) for reference in references[:MAX_FOUND])
         return [summary for summary in found if summary is not None]
 
-    async def _described(self, order_id: str) -> OrderSummary | None:
-        handle = self._temporal.get_workflow_handle(visibility.workflow_id(order_id))
+    async def _described(self, reference: str) -> OrderSummary | None:
+        handle = self._temporal.get_workflow_handle(visibility.workflow_id(reference))
         try:
             return self._summary(await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe an order"))
         except NotFound:  # indexed, but never started (Temporal refused the start) or gone since
@@ -308,8 +348,8 @@ class OrderLookup:
 
     async def show(self, order_id: str) -> OrderDetail:
         """The order in full: state, candidate, timeline of steps and calls, Temporal UI link."""
-        check_order_id(order_id)
-        handle = self._temporal.get_workflow_handle(visibility.workflow_id(order_id))
+        reference = await resolve_order(self._temporal, self._settings, order_id)
+        handle = self._temporal.get_workflow_handle(visibility.workflow_id(reference))
         try:
             description = await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe the order")
         except NotFound:
@@ -431,9 +471,9 @@ class OrderLookup:
     # Repair (admin/repairs.py)
 
     async def repair(self, order_id: str, kind: Any, request: Any) -> Any:
-        from admin.repairs import repair_order
+        from admin.repairs import repair_named_order
 
-        return await repair_order(self._temporal, self._settings, order_id, kind, request)
+        return await repair_named_order(self._temporal, self._settings, order_id, kind, request)
 
     async def repair_all(self, wanted: OrderFilter, kind: Any, request: Any, *, dry_run: bool) -> Any:
         """Every matching order (admin/bulk_repairs.py)."""
@@ -447,7 +487,9 @@ class OrderLookup:
         attributes = execution.typed_search_attributes
         workflow_id = execution.id
         return OrderSummary(
-            order_id=visibility.order_id_of(workflow_id) or workflow_id,  # listings hold order workflows only
+            # Listings hold order workflows only.
+            order_id=visibility.order_id_of(workflow_id) or workflow_id,
+            reference=visibility.reference_of(workflow_id) or workflow_id,
             workflow_id=workflow_id,
             status=attributes.get(visibility.ORDER_STATUS),
             vendor=attributes.get(visibility.VENDOR),

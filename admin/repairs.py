@@ -30,7 +30,7 @@ from temporalio.service import RPCError
 
 from admin.models import RepairRequest
 from admin.operations import Conflict, Invalid
-from admin.orders import TemporalFailed, check_order_id, refused_for_order, within
+from admin.orders import TemporalFailed, check_order_id, refused_for_order, resolve_order, within
 from admin.resets import RESET_SINCE, reset_order
 from orders import visibility
 from orders.models import REPAIR_FAILED, REPAIR_REFUSED, DeadlineExtension, Repair, RepairKind, RepairOutcome
@@ -70,11 +70,17 @@ def repair_input(kind: RepairKind, request: RepairRequest) -> Repair:
     return Repair(operator=request.operator, reason=request.reason)
 
 
+async def repair_named_order(temporal: Client, settings: Settings, given: str, kind: RepairKind, request: RepairRequest) -> RepairOutcome:
+    """The repair of the order an operator names, by its reference or SR's order id alone."""
+    return await repair_order(temporal, settings, await resolve_order(temporal, settings, given), kind, request)
+
+
 async def repair_order(
     temporal: Client, settings: Settings, order_id: str, kind: RepairKind, request: RepairRequest, *, listed_run: str | None = None
 ) -> RepairOutcome:
-    """The repair, as an update of the running order or a reset of an ended one. `listed_run`
-    (bulk repairs): a reset acts only on that run of the order (admin/resets.py)."""
+    """The repair, as an update of the running order or a reset of an ended one; `order_id` is
+    the order's reference (orders/visibility.py). `listed_run` (bulk repairs): a reset acts only
+    on that run of the order (admin/resets.py)."""
     check_order_id(order_id)
     repair = repair_input(kind, request)
     if kind == RepairKind.RESET:

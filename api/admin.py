@@ -38,7 +38,7 @@ from admin.models import (
 )
 from admin.operations import AdminError, Conflict, Invalid, NotFound, Operations, SmartRecruitersFailed
 from admin.orders import OrderLookup, TemporalFailed, order_filter
-from admin.repairs import RepairKind, repair_order
+from admin.repairs import RepairKind, repair_named_order
 from orders.models import RepairOutcome
 from store import UnreadableSecret
 
@@ -198,7 +198,7 @@ async def find_orders(search: OrderSearch, lookup: OrderLookup = Depends(order_l
 @router.get("/orders/{order_id}", response_model=OrderDetail, summary="An order's state and timeline, with a link to the Temporal UI")
 async def show_order(
     response: Response,
-    order_id: str = Path(pattern=ORDER_ID_PATTERN, description="The SmartRecruiters order id"),
+    order_id: str = Path(pattern=ORDER_ID_PATTERN, description="The SmartRecruiters order id, or the order's reference `order id:company id`"),
     lookup: OrderLookup = Depends(order_lookup),
 ) -> OrderDetail:
     """Holds the candidate's name and email (for the operator only; never cached)."""
@@ -220,7 +220,7 @@ async def show_order(
 async def repair_order_route(
     request: Request,
     repair: RepairRequest,
-    order_id: str = Path(pattern=ORDER_ID_PATTERN, description="The SmartRecruiters order id"),
+    order_id: str = Path(pattern=ORDER_ID_PATTERN, description="The SmartRecruiters order id, or the order's reference `order id:company id`"),
     kind: RepairKind = Path(
         description="extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the reason), repost-result "
         "(an ended order's through a reset), or reset (a failed order, to just before its final update)"
@@ -229,7 +229,7 @@ async def repair_order_route(
     """Recorded in the order's history and timeline as "Repair by <operator>: <what> (<reason>)";
     a reset as "Reset by <operator>: <reason>", and its answer names the order's new run (`run_id`)."""
     with _refusals():
-        return await repair_order(request.app.state.temporal, request.app.state.settings, order_id, kind, repair)
+        return await repair_named_order(request.app.state.temporal, request.app.state.settings, order_id, kind, repair)
 
 
 # --- Orders: bulk repairs (admin/bulk_repairs.py) --------------------------------------------

@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.store.migrate()
         app.state.vendors = Vendors(settings, app.state.store)
         app.state.catalog = Catalog(app.state.vendors, settings)
-        app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, settings)
+        app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, app.state.store, settings)
         app.state.tokens = TokenIssuer(settings, app.state.store)
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Caller, smartrecruiters_caller
 from orders.catalog import UnknownPackage
-from orders.intake import InvitationRefused, InvitationUnavailable, TemporalUnavailable
+from orders.intake import InvitationRefused, InvitationUnavailable, OrderOfAnotherCompany, TemporalUnavailable
 from smartrecruiters.models import (
     AssessmentPackageOrderRequest,
     InlineAssessmentPackageOrderRequest,
@@ -23,10 +23,19 @@ def _check_company(caller: Caller, company_id: str) -> None:
         raise HTTPException(403, "These credentials are not valid for this company")
 
 
+# Nothing about the other order (whether it runs, its company, its candidate) is said.
+ANOTHER_COMPANYS_ORDER = "This order id belongs to another company's order"
+UNAVAILABLE = "The service is temporarily unavailable; please retry"
+
+
 @router.post(
     "/packages/orders",
     status_code=202,
-    responses={404: {"description": "There is no package which was ordered"}, 503: {"description": "Temporarily unable to take the order; retry"}},
+    responses={
+        404: {"description": "There is no package which was ordered"},
+        409: {"description": ANOTHER_COMPANYS_ORDER},
+        503: {"description": "Temporarily unable to take the order; retry"},
+    },
 )
 async def place_order(body: AssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
@@ -35,8 +44,10 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
         await request.app.state.intake.place(body)
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
+    except OrderOfAnotherCompany:
+        raise HTTPException(409, ANOTHER_COMPANYS_ORDER) from None
     except TemporalUnavailable:
-        raise HTTPException(503, "The service is temporarily unavailable; please retry", headers={"Retry-After": "5"}) from None
+        raise HTTPException(503, UNAVAILABLE, headers={"Retry-After": "5"}) from None
     return JSONResponse({}, status_code=202)
 
 
@@ -45,6 +56,7 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
     response_model=InlineAssessmentPackageResponse,
     responses={
         404: {"description": "There is no package which was ordered"},
+        409: {"description": ANOTHER_COMPANYS_ORDER},
         422: {"description": "The vendor refused to invite the candidate"},
         503: {"description": "The link is not ready yet; retry"},
     },
@@ -56,6 +68,10 @@ async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request:
         url = await request.app.state.intake.place_inline(body)
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
+    except OrderOfAnotherCompany:
+        raise HTTPException(409, ANOTHER_COMPANYS_ORDER) from None
+    except TemporalUnavailable:
+        raise HTTPException(503, UNAVAILABLE, headers={"Retry-After": "5"}) from None
     except InvitationRefused as err:
         raise HTTPException(422, f"The assessment could not be ordered: {err}.") from None
     except InvitationUnavailable as err:

@@ -1,11 +1,14 @@
 """Vendor webhooks: each is checked, turned into a hint, and passed to the order's workflow.
 
 Three shapes, one per way vendors push (vendors/base.py Push):
-- `POST /webhooks/{vendor}`: the embedded sandbox vendor of the settings;
+- `POST /webhooks/{vendor}`: the embedded sandbox vendor of the settings, signed with the
+  settings' secret;
 - `POST /webhooks/{vendor}/accounts/{account_id}`: one URL per vendor account (Checkr, sandbox
-  accounts), signed with the account's secret; events name the vendor's ids, looked up in the index;
-- `POST /webhooks/{vendor}/orders/{order_id}`: a URL per order (HackerRank's test_result_url),
+  accounts), signed with the account's secret;
+- `POST /webhooks/{vendor}/orders/{reference}`: a URL per order (HackerRank's test_result_url),
   carrying the bearer token we derived for that order.
+Events of the first two find their order through our index of the invitations made with that
+secret's account, so a secret reaches only its own account's orders.
 A webhook is only a hint: the workflow reads the vendor's own state before acting on it.
 """
 
@@ -20,7 +23,7 @@ from fastapi.responses import JSONResponse
 from temporalio.service import RPCError, RPCStatusCode
 
 from orders.models import VendorEvent
-from orders.visibility import workflow_id
+from orders.visibility import order_id_of, workflow_id
 from telemetry import ORDER_ID
 from vendors.base import ParsedWebhook, Push, VendorAdapter, WebhookRejected, WebhookUnreadable
 from vendors.registry import ADAPTERS, UnknownAdapter
@@ -38,7 +41,8 @@ async def receive_webhook(vendor: str, request: Request):
     if vendor != vendors.default.name:
         raise HTTPException(404, "Unknown vendor")
     parsed = _parse(vendors.default, vendor, request.headers, await request.body())
-    return await _deliver(request, vendor, [(item.order_id, item.event) for item in parsed])
+    routed = [(await _order_of(vendors, None, item), item.event) for item in parsed]
+    return await _deliver(request, vendor, routed)
 
 
 @router.post("/webhooks/{vendor}/accounts/{account_id}", status_code=202)
@@ -56,21 +60,21 @@ async def receive_account_webhook(vendor: str, account_id: str, request: Request
     return await _deliver(request, vendor, routed)
 
 
-@router.post("/webhooks/{vendor}/orders/{order_id}", status_code=202)
-async def receive_order_webhook(vendor: str, order_id: str, request: Request):
+@router.post("/webhooks/{vendor}/orders/{reference}", status_code=202)
+async def receive_order_webhook(vendor: str, reference: str, request: Request):
     """A vendor's report on one order, authenticated by the bearer token we gave it for that order."""
     kind = ADAPTERS.get(vendor)
     if kind is None or kind.capabilities.push != Push.PER_ORDER_URL:
         raise HTTPException(404, "This vendor does not push per order")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not request.app.state.vendors.callback_valid(order_id, token.strip()):
+    if scheme.lower() != "bearer" or not request.app.state.vendors.callback_valid(reference, token.strip()):
         log.warning("rejected %s order webhook: bad or missing bearer token", vendor)
         raise HTTPException(401, "Webhook token rejected")
     raw_body = await request.body()
     # The body's shape is not published (research/vendors.md §13): any push is news, and
     # identical re-deliveries are recognised by their digest.
     event = VendorEvent(event_id=f"{vendor}:{hashlib.sha256(raw_body).hexdigest()}", kind="result_pushed")
-    return await _deliver(request, vendor, [(order_id, event)])
+    return await _deliver(request, vendor, [(reference, event)])
 
 
 def _parse(adapter: VendorAdapter, vendor: str, headers, raw_body: bytes) -> list[ParsedWebhook]:
@@ -84,17 +88,18 @@ def _parse(adapter: VendorAdapter, vendor: str, headers, raw_body: bytes) -> lis
         raise HTTPException(400, "Webhook body is not a readable event") from None
 
 
-async def _order_of(vendors, account_id: str, item: ParsedWebhook) -> str | None:
-    """The account's order the event names, looked up in our index of the account's invitations.
+async def _order_of(vendors, account_id: str | None, item: ParsedWebhook) -> str | None:
+    """The reference of the account's order the event names, looked up in our index of the
+    account's invitations (account None: the default vendor's).
 
-    An event naming our order id must also name an invitation of that order at this account, so
-    one account's signature can never stir another account's orders.
+    An event naming our order's reference must also name an invitation of that order at this
+    account, so one account's signature can never stir another account's orders.
     """
     key = item.webhook_key or item.event.vendor_ref
-    order_id = await vendors.order_for_webhook_key(account_id, key) if key else None
-    if item.order_id is not None and order_id != item.order_id:
+    reference = await vendors.order_for_webhook_key(account_id, key) if key else None
+    if item.order_reference is not None and reference != item.order_reference:
         return None
-    return order_id
+    return reference
 
 
 # Events signalled lately, by vendor and event id: a re-delivery (vendors deliver at least once)
@@ -107,17 +112,17 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
     """Signal each order; answers at once, the workflow does the work."""
     temporal = request.app.state.temporal
     accepted = 0
-    for order_id, event in routed:
-        ORDER_ID.set(order_id)
-        if order_id is None:
+    for reference, event in routed:
+        ORDER_ID.set(None if reference is None else order_id_of(workflow_id(reference)))
+        if reference is None:
             # Not one of our orders (or its invitation is not indexed yet): polling covers it.
             log.info("%s webhook names no order of ours", vendor)
             continue
-        delivered = f"{vendor}:{order_id}:{event.event_id}"
+        delivered = f"{vendor}:{reference}:{event.event_id}"
         if DELIVERED_EVENTS.seen(delivered):
             accepted += 1
             continue
-        handle = temporal.get_workflow_handle(workflow_id(order_id))
+        handle = temporal.get_workflow_handle(workflow_id(reference))
         settings = request.app.state.settings
         try:
             # Bounded here too: the client's retries of an unreachable server outlast rpc_timeout.

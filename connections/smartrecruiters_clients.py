@@ -34,6 +34,11 @@ class SmartRecruitersClients:
             self._by_client_id[client_id] = smartrecruiters_client(self._settings, client_id, client_secret)
         return self._by_client_id[client_id]
 
+    async def order_accepted(self, order_id: str, company_id: str) -> None:
+        """SR took an update of the order with the company's credentials, so the order id is the
+        company's: another company sending it is refused from now on (orders/intake.py)."""
+        await self._store.confirm_order_owner(order_id, company_id)
+
     async def aclose(self) -> None:
         for client in (self._default, *self._by_client_id.values()):
             await client.aclose()

@@ -6,15 +6,24 @@ import asyncio
 import logging
 from datetime import datetime, timezone
 
-from temporalio.client import Client, RPCTimeoutOrCancelledError, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    RPCTimeoutOrCancelledError,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
+from orders import visibility
 from orders.catalog import Catalog
 from orders.models import Candidate, Order
-from orders.visibility import workflow_id
+from orders.visibility import order_reference, workflow_id
 from settings import Settings
 from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
+from store import Store
 from telemetry import ORDER_ID
 from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
 
@@ -29,20 +38,28 @@ class InvitationRefused(Exception):
     """The vendor refused to invite the candidate; retrying the same order will not help."""
 
 
+class OrderOfAnotherCompany(Exception):
+    """The order id is another company's order: SR confirmed it, or an order received under it
+    before workflow ids named the company is another company's. Says nothing more of that order."""
+
+
 class TemporalUnavailable(Exception):
     """Temporal did not answer within the RPC timeout; the order may or may not have started, and
     SR's retry joins it either way."""
 
 
 class OrderIntake:
-    def __init__(self, temporal: Client, catalog: Catalog, settings: Settings) -> None:
+    def __init__(self, temporal: Client, catalog: Catalog, store: Store, settings: Settings) -> None:
         self._temporal = temporal
         self._catalog = catalog
+        self._store = store
         self._settings = settings
 
     async def place(self, request: AssessmentPackageOrderRequest) -> Order:
         """Start the order's workflow; a repeat of the same order joins the existing one."""
         order = await self._order(request, inline=False)
+        if await self._older_order(order) is not None:
+            return order  # SR repeats an order we received before workflow ids named the company
         start = self._temporal.start_workflow(
             AssessmentOrderWorkflow.run, order, rpc_timeout=self._settings.temporal_rpc_timeout, **self._start_options(order)
         )
@@ -59,6 +76,9 @@ class OrderIntake:
     async def place_inline(self, request: InlineAssessmentPackageOrderRequest) -> str:
         """Start the order and answer with the candidate's test link, within one request."""
         order = await self._order(request, inline=True)
+        older = await self._older_order(order)
+        if older is not None:
+            return await self._link_of(older)
         start = WithStartWorkflowOperation(AssessmentOrderWorkflow.run, order, **self._start_options(order))
         try:
             link = await asyncio.wait_for(
@@ -67,23 +87,70 @@ class OrderIntake:
             )
         except WorkflowAlreadyStartedError:
             # The order already finished: answer with the link it was given.
-            handle = self._temporal.get_workflow_handle(workflow_id(order.order_id))
-            try:
-                state = await asyncio.wait_for(
-                    handle.query(AssessmentOrderWorkflow.state, rpc_timeout=self._settings.temporal_rpc_timeout),
-                    timeout=self._settings.temporal_rpc_timeout_seconds,
-                )
-            except asyncio.TimeoutError:
-                raise InvitationUnavailable("Temporal did not answer in time") from None
-            if state.invitation is None:
-                raise InvitationRefused("the vendor could not invite the candidate") from None
-            return state.invitation.test_url
+            return await self._ended_order_link(self._temporal.get_workflow_handle(workflow_id(order.reference)))
         except WorkflowUpdateFailedError as err:
             raise InvitationRefused("the vendor could not invite the candidate") from err
         except (asyncio.TimeoutError, RPCTimeoutOrCancelledError) as err:
             # The order is started all the same: SR's retry joins it and gets the link.
             raise InvitationUnavailable("the vendor did not issue the link in time") from err
         return link.url
+
+    async def _link_of(self, handle: WorkflowHandle) -> str:
+        """The candidate's link from an order's existing workflow, running or ended."""
+        try:
+            link = await asyncio.wait_for(
+                handle.execute_update(AssessmentOrderWorkflow.invitation_link, rpc_timeout=self._settings.temporal_rpc_timeout),
+                timeout=self._settings.inline_order_timeout_seconds,
+            )
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:  # the workflow ended: it takes no update
+                raise InvitationUnavailable("Temporal did not answer") from None
+            return await self._ended_order_link(handle)
+        except WorkflowUpdateFailedError as err:
+            raise InvitationRefused("the vendor could not invite the candidate") from err
+        except (asyncio.TimeoutError, RPCTimeoutOrCancelledError) as err:
+            raise InvitationUnavailable("the vendor did not issue the link in time") from err
+        return link.url
+
+    async def _ended_order_link(self, handle: WorkflowHandle) -> str:
+        """The link an order that ended was given."""
+        try:
+            state = await asyncio.wait_for(
+                handle.query(AssessmentOrderWorkflow.state, rpc_timeout=self._settings.temporal_rpc_timeout),
+                timeout=self._settings.temporal_rpc_timeout_seconds,
+            )
+        except asyncio.TimeoutError:
+            raise InvitationUnavailable("Temporal did not answer in time") from None
+        if state.invitation is None:
+            raise InvitationRefused("the vendor could not invite the candidate") from None
+        return state.invitation.test_url
+
+    async def _older_order(self, order: Order) -> WorkflowHandle | None:
+        """The company's own workflow of this order, if it was received before workflow ids named
+        the company; OrderOfAnotherCompany if the order id is another company's.
+
+        One company's order is never joined, read or answered for another, and an order id that
+        one company sent first never blocks the company SR confirms it belongs to.
+        """
+        owner = await self._store.order_owner(order.order_id)
+        if owner is not None and owner != order.company_id:
+            raise OrderOfAnotherCompany()
+        if not self._settings.legacy_order_lookup:
+            return None
+        handle = self._temporal.get_workflow_handle(workflow_id(order.order_id))
+        try:
+            description = await asyncio.wait_for(
+                handle.describe(rpc_timeout=self._settings.temporal_rpc_timeout), timeout=self._settings.temporal_rpc_timeout_seconds
+            )
+        except asyncio.TimeoutError:
+            raise TemporalUnavailable("Temporal did not answer in time") from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise TemporalUnavailable("Temporal did not answer") from None
+        if description.typed_search_attributes.get(visibility.COMPANY) != order.company_id:
+            raise OrderOfAnotherCompany()
+        return handle
 
     async def _order(self, request: AssessmentPackageOrderRequest | InlineAssessmentPackageOrderRequest, *, inline: bool) -> Order:
         ORDER_ID.set(request.order_id)  # every line logged while this request is served names it
@@ -92,6 +159,7 @@ class OrderIntake:
         return Order(
             order_id=request.order_id,
             company_id=request.companyId,
+            reference=order_reference(request.order_id, request.companyId),
             package_id=entry.package.id,
             package_name=entry.package.name,
             vendor=entry.vendor,
@@ -112,7 +180,7 @@ class OrderIntake:
 
     def _start_options(self, order: Order) -> dict:
         return dict(
-            id=workflow_id(order.order_id),
+            id=workflow_id(order.reference),
             task_queue=self._settings.task_queue,
             # One order, one workflow, one invitation: repeats join the running workflow and a
             # finished order is never started again.

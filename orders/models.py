@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class SrStatus(StrEnum):
@@ -80,6 +80,16 @@ class Order(BaseModel):
     result_revision_days: float = 30.0
     revision_poll_interval_seconds: float = 86400.0
     received_at: datetime
+    # Our name for the order at vendors, in webhook URLs, our indexes and its workflow id
+    # (orders/visibility.py order_reference): SR's order id and the company. Orders received
+    # before it existed went by SR's order id alone, and keep it.
+    reference: str = ""
+
+    @model_validator(mode="after")
+    def _reference_of_an_older_order(self) -> Order:
+        if not self.reference:
+            self.reference = self.order_id
+        return self
 
 
 class VendorRef(BaseModel):

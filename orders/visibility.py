@@ -14,10 +14,35 @@ WORKFLOW_ID_PREFIX = "assessment-order:"
 ORDER_WORKFLOWS = 'WorkflowType = "AssessmentOrderWorkflow"'
 
 
-def workflow_id(order_id: str) -> str:
-    return f"{WORKFLOW_ID_PREFIX}{order_id}"
+# An order's reference is our name for it everywhere SR's order id alone is not enough: its
+# workflow id, our reference at the vendor, its webhook URL and our indexes. SR's order ids are
+# unique at SR, but any company can send any id, so the reference names the company too, and one
+# company's order can never be joined, read or stirred through another company's order. Order id
+# first: an operator's lookup by SR's order id alone finds every company's order with that id
+# (and an order received before references named the company) by one prefix; order ids hold no
+# ':' (smartrecruiters/models.py), company ids may, so the first ':' splits them.
+def order_reference(order_id: str, company_id: str) -> str:
+    return f"{order_id}:{company_id}"
+
+
+def workflow_id(reference: str) -> str:
+    """The workflow id of the order with this reference (or, before references named the
+    company, of the order with this SR order id)."""
+    return f"{WORKFLOW_ID_PREFIX}{reference}"
+
+
+def reference_of(workflow_id: str) -> str | None:
+    """The order reference an order's workflow id holds; None for any other workflow's id."""
+    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX) if workflow_id.startswith(WORKFLOW_ID_PREFIX) else None
 
 
 def order_id_of(workflow_id: str) -> str | None:
-    """The order an order's workflow id names; None for any other workflow's id."""
-    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX) if workflow_id.startswith(WORKFLOW_ID_PREFIX) else None
+    """SR's order id in an order's workflow id; None for any other workflow's id."""
+    reference = reference_of(workflow_id)
+    return None if reference is None else reference.partition(":")[0]
+
+
+def company_of(reference: str) -> str | None:
+    """The company a reference names; None for an order received before references named it."""
+    _, colon, company_id = reference.partition(":")
+    return company_id if colon else None

@@ -37,6 +37,7 @@ from store.tables import (
     CandidateEmailRow,
     CompanyConnectionRow,
     DefaultVendorReferenceRow,
+    OrderOwnerRow,
     PartnerCredentialRow,
     SmartRecruitersCredentialRow,
     TriggerTokenRow,
@@ -308,8 +309,9 @@ class Store:
             return (await connection.execute(select(table).filter_by(**{primary.name: identity}))).first()
 
     # Vendor reference index: webhooks sent for a whole vendor account name the vendor's reference only.
+    # Each index holds the order's reference (orders/visibility.py), which names its workflow.
 
-    async def index_vendor_reference(self, vendor_account_id: str, vendor_ref: str, order_id: str) -> None:
+    async def index_vendor_reference(self, vendor_account_id: str, vendor_ref: str, order_reference: str) -> None:
         """Remember which order a vendor reference belongs to.
 
         Indexing the same triple again is a no-op (activities retry); the same reference for another
@@ -322,50 +324,75 @@ class Store:
             if indexed is None:
                 session.add(
                     VendorReferenceRow(
-                        vendor_account_id=vendor_account_id, vendor_ref=vendor_ref, order_id=order_id, created_at=_now()
+                        vendor_account_id=vendor_account_id, vendor_ref=vendor_ref, order_reference=order_reference, created_at=_now()
                     )
                 )
-            elif indexed.order_id != order_id:
-                raise ReferenceConflict(vendor_account_id, vendor_ref, indexed.order_id, order_id)
+            elif indexed.order_reference != order_reference:
+                raise ReferenceConflict(vendor_account_id, vendor_ref, indexed.order_reference, order_reference)
 
     async def order_for_vendor_reference(self, vendor_account_id: str, vendor_ref: str) -> str | None:
         async with self._sessions.begin() as session:
             return await session.scalar(
-                select(VendorReferenceRow.order_id).where(
+                select(VendorReferenceRow.order_reference).where(
                     VendorReferenceRow.vendor_account_id == vendor_account_id, VendorReferenceRow.vendor_ref == vendor_ref
                 )
             )
 
+    async def order_for_default_vendor_reference(self, vendor: str, vendor_ref: str) -> str | None:
+        """The order of an invitation of the embedded default vendor; None unless exactly one."""
+        query = select(DefaultVendorReferenceRow.order_reference).where(
+            DefaultVendorReferenceRow.vendor == vendor, DefaultVendorReferenceRow.vendor_ref == vendor_ref
+        )
+        async with self._sessions.begin() as session:
+            found = list(await session.scalars(query.limit(2)))
+        return found[0] if len(found) == 1 else None
+
     # Operators' lookups (`assessments orders find`): by candidate email and by vendor reference.
 
-    async def index_candidate_email(self, email: str, order_id: str) -> None:
+    async def index_candidate_email(self, email: str, order_reference: str) -> None:
         """Remember that the order is for this email, as a keyed hash (never the address).
         Writing the same pair again (SR retries an order) is a no-op."""
-        await self._insert_once(CandidateEmailRow, email_hash=self._vault.email_digest(email), order_id=order_id, created_at=_now())
+        await self._insert_once(
+            CandidateEmailRow, email_hash=self._vault.email_digest(email), order_reference=order_reference, created_at=_now()
+        )
 
     async def orders_by_candidate_email(self, email: str) -> list[str]:
         """The orders placed for this email (in any case), under any configured key."""
         query = (
-            select(CandidateEmailRow.order_id)
+            select(CandidateEmailRow.order_reference)
             .where(CandidateEmailRow.email_hash.in_(self._vault.email_digests(email)))
-            .order_by(CandidateEmailRow.created_at, CandidateEmailRow.order_id)
+            .order_by(CandidateEmailRow.created_at, CandidateEmailRow.order_reference)
         )
         async with self._sessions.begin() as session:
             return list(dict.fromkeys(await session.scalars(query)))
 
-    async def index_default_vendor_reference(self, vendor: str, vendor_ref: str, order_id: str) -> None:
+    async def index_default_vendor_reference(self, vendor: str, vendor_ref: str, order_reference: str) -> None:
         """Remember an invitation of the embedded default vendor (an order without a vendor
         account, which `index_vendor_reference` cannot hold). Writing it again is a no-op."""
-        await self._insert_once(DefaultVendorReferenceRow, vendor_ref=vendor_ref, order_id=order_id, vendor=vendor, created_at=_now())
+        await self._insert_once(
+            DefaultVendorReferenceRow, vendor_ref=vendor_ref, order_reference=order_reference, vendor=vendor, created_at=_now()
+        )
 
     async def orders_by_vendor_reference(self, vendor_ref: str) -> list[str]:
         """The orders a vendor reference belongs to, at any vendor account or the default vendor."""
         query = union(
-            select(VendorReferenceRow.order_id).where(VendorReferenceRow.vendor_ref == vendor_ref),
-            select(DefaultVendorReferenceRow.order_id).where(DefaultVendorReferenceRow.vendor_ref == vendor_ref),
+            select(VendorReferenceRow.order_reference).where(VendorReferenceRow.vendor_ref == vendor_ref),
+            select(DefaultVendorReferenceRow.order_reference).where(DefaultVendorReferenceRow.vendor_ref == vendor_ref),
         )
         async with self._sessions.begin() as session:
             return sorted(await session.scalars(query))
+
+    # Order ownership, as SR confirmed it
+
+    async def confirm_order_owner(self, order_id: str, company_id: str) -> None:
+        """SR accepted a result update of the order with the company's credentials: the order id
+        is that company's. The first confirmation stands (SR never moves an order)."""
+        await self._insert_once(OrderOwnerRow, order_id=order_id, company_id=company_id, confirmed_at=_now())
+
+    async def order_owner(self, order_id: str) -> str | None:
+        """The company SR confirmed the order id belongs to; None while it has confirmed none."""
+        row = await self._by_key(OrderOwnerRow, order_id)
+        return None if row is None else row.company_id
 
     async def _insert_once(self, model: type, **values: Any) -> None:
         """Insert a row unless one with its primary key exists (also when two writers race)."""

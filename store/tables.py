@@ -17,6 +17,9 @@ from sqlalchemy.types import TypeDecorator
 
 from store.records import ConnectionState
 
+# An order reference: SR's order id (up to 128 characters), ':' and the company id (up to 200).
+REFERENCE_LENGTH = 400
+
 # Named constraints, so later migrations can drop or alter them by name on both databases.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -152,7 +155,7 @@ class VendorReferenceRow(Base):
     vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"), primary_key=True)
     # Indexed on its own too: operators look an order up by the reference alone (`orders find`).
     vendor_ref: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
-    order_id: Mapped[str] = mapped_column(String(64))
+    order_reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
     created_at: Mapped[datetime]
 
 
@@ -163,7 +166,7 @@ class DefaultVendorReferenceRow(Base):
     __tablename__ = "default_vendor_references"
 
     vendor_ref: Mapped[str] = mapped_column(String(255), primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    order_reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), primary_key=True)
     vendor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
@@ -178,5 +181,17 @@ class CandidateEmailRow(Base):
     __tablename__ = "candidate_email_index"
 
     email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    order_reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), primary_key=True)
     created_at: Mapped[datetime]
+
+
+class OrderOwnerRow(Base):
+    """Which company an SR order id belongs to, as SR itself confirmed: SR accepted a result
+    update of that order with that company's credentials. Any company can send any order id, so
+    only SR's word makes an id one company's."""
+
+    __tablename__ = "order_owners"
+
+    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(255))
+    confirmed_at: Mapped[datetime]

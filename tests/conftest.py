@@ -7,6 +7,8 @@ and orders, so tests do not see each other's data.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
+
 import httpx
 import pytest
 
@@ -14,6 +16,7 @@ from embedded import Stack, free_port, settings_on_free_ports
 from settings import Settings
 from store import Store
 from temporal_client import connect
+from tests.support.order_workflows import companies_of_orders, order_reference_of
 from tests.support.waiting import eventually
 
 # Short enough for a test to see it pass; the package is only used by the expiry test.
@@ -68,6 +71,8 @@ class World:
         candidate = await self.new_candidate(company_id)
         response = await self.http.post(f"{self.sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": package_id, "kind": kind})
         response.raise_for_status()
+        if company_id is not None:
+            companies_of_orders[response.json()["order_id"]] = company_id
         return response.json() | {"candidate": candidate}
 
     async def sr_order(self, order_id: str) -> dict:
@@ -89,15 +94,18 @@ class World:
     async def sr_requests(self, path_contains: str) -> list[dict]:
         return (await self.http.get(f"{self.sr}/__sim/requests", params={"path_contains": path_contains})).raise_for_status().json()
 
-    async def outbox(self, reference: str) -> list[dict]:
+    async def outbox(self, order_id: str) -> list[dict]:
+        """The sandbox vendor's emails for an order (our reference there names its company)."""
+        reference = order_reference_of(order_id)
         return (await self.http.get(f"{self.vendor}/control/outbox", params={"reference": reference})).raise_for_status().json()
 
-    async def invitation_email(self, reference: str) -> dict:
-        emails = await eventually(lambda: self.outbox(reference), what=f"the vendor's email for order {reference}")
+    async def invitation_email(self, order_id: str) -> dict:
+        emails = await eventually(lambda: self.outbox(order_id), what=f"the vendor's email for order {order_id}")
         return emails[0]
 
-    async def at_vendor(self, action: str, reference: str, **body) -> dict:
+    async def at_vendor(self, action: str, order_id: str, **body) -> dict:
         """Drive the candidate at the vendor: start, complete (score=…) or decline."""
+        reference = quote(order_reference_of(order_id), safe="")
         response = await self.http.post(f"{self.vendor}/control/orders/{reference}/{action}", json=body or None)
         return response.raise_for_status().json()
 

@@ -80,12 +80,13 @@ class Report:
 class ParsedWebhook:
     """A verified webhook: the order it concerns and the hint it carries.
 
-    Events that name our order id carry `order_id`; account-level events name only the vendor's
-    own id (`webhook_key`, one of the Invitation's webhook keys), which the route looks up.
+    Events that name our order carry its reference (`order_reference`, which we gave the vendor);
+    every event names the vendor's own id (`webhook_key`, one of the Invitation's webhook keys, or
+    the event's vendor_ref), which the route looks up in our index of the account's invitations.
     """
 
     event: VendorEvent
-    order_id: str | None = None
+    order_reference: str | None = None
     webhook_key: str | None = None
 
 

@@ -201,13 +201,13 @@ class CheckrVendor:
             "email": order.candidate.email,
             "first_name": order.candidate.first_name,
             "last_name": order.candidate.last_name,
-            "custom_id": order.order_id,
+            "custom_id": order.reference,
         }
-        candidate_id = _id(await self._post("candidate", "/v1/candidates", candidate, order.order_id))
+        candidate_id = _id(await self._post("candidate", "/v1/candidates", candidate, order.reference))
         invitation: dict[str, Any] = {"candidate_id": candidate_id, "package": order.package_id}
         if self._work_location:
             invitation["work_locations"] = [self._work_location]
-        created = await self._post("invitation", "/v1/invitations", invitation, order.order_id)
+        created = await self._post("invitation", "/v1/invitations", invitation, order.reference)
         if not isinstance(created.get("invitation_url"), str):
             raise PeerError(PEER, "invitation answer has no invitation_url")
         invitation_id = _id(created)
@@ -219,8 +219,8 @@ class CheckrVendor:
             results_revisable=True,
         )
 
-    async def _post(self, action: str, path: str, body: dict[str, Any], order_id: str) -> dict[str, Any]:
-        key = uuid.uuid5(_KEY_NAMESPACE, f"{action}:{order_id}")
+    async def _post(self, action: str, path: str, body: dict[str, Any], reference: str) -> dict[str, Any]:
+        key = uuid.uuid5(_KEY_NAMESPACE, f"{action}:{reference}")
         return await self._call(action, "POST", path, json=body, headers={"Idempotency-Key": str(key)})
 
     async def cancel_invitation(self, ref: str) -> None:

@@ -107,6 +107,12 @@ def _metadata(candidate: Mapping[str, Any]) -> dict[str, Any]:
     return metadata if isinstance(metadata, dict) else {}
 
 
+def _reference(metadata: Mapping[str, Any]) -> str:
+    """The order reference an invitation's metadata names (invitations made before references
+    named the company carry the order id alone, which was their reference)."""
+    return str(metadata.get("reference", metadata.get("order_id")))
+
+
 def _webhook_settings(callback: OrderCallback) -> dict[str, Any]:
     """Where HackerRank pushes the order's results, with the bearer token it shows."""
     return {"test_result_url": callback.url, "webhook_authentication": {"type": "bearer_token", "data": {"token": callback.token}}}
@@ -205,7 +211,7 @@ class HackerRankVendor:
             if conflict.status != 422:
                 raise
             candidates = await self._candidates_with_email(test_id, order.candidate.email)
-            ours = [c for c in candidates if str(_metadata(c).get("order_id")) == order.order_id]
+            ours = [c for c in candidates if _reference(_metadata(c)) == order.reference]
             if ours:  # our own earlier invite: never a second email
                 return self._invitation(test_id, ours[-1]["id"], ours[-1].get("invite_link") or ours[-1].get("test_link") or "")
             if not candidates:  # not a duplicate: a draft test, or something else refused
@@ -228,7 +234,7 @@ class HackerRankVendor:
         body: dict[str, Any] = {
             "email": order.candidate.email,
             "full_name": f"{order.candidate.first_name} {order.candidate.last_name}".strip(),
-            "invite_metadata": {"order_id": order.order_id},
+            "invite_metadata": {"order_id": order.order_id, "reference": order.reference},
             "invite_valid_to": (received + timedelta(days=order.deadline_days)).isoformat(timespec="seconds"),
             **_webhook_settings(callback),
             "accept_result_updates": True,

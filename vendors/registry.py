@@ -87,13 +87,14 @@ class Vendors:
         self._lock = asyncio.Lock()
         self._callback_key = settings.token_signing_key.get_secret_value().encode()
 
-    def callback_for(self, vendor: str, order_id: str) -> OrderCallback:
-        """The per-order webhook URL and bearer token given to vendors that push per order."""
-        url = f"{self._settings.public_url.rstrip('/')}/webhooks/{vendor}/orders/{quote(order_id, safe='')}"
-        return OrderCallback(url=url, token=callback_token(self._callback_key, order_id))
+    def callback_for(self, vendor: str, reference: str) -> OrderCallback:
+        """The per-order webhook URL and bearer token given to vendors that push per order; both
+        name the order's reference, so one company's token never reaches another's order."""
+        url = f"{self._settings.public_url.rstrip('/')}/webhooks/{vendor}/orders/{quote(reference, safe='')}"
+        return OrderCallback(url=url, token=callback_token(self._callback_key, reference))
 
-    def callback_valid(self, order_id: str, token: str) -> bool:
-        return callback_token_valid(self._callback_key, order_id, token)
+    def callback_valid(self, reference: str, token: str) -> bool:
+        return callback_token_valid(self._callback_key, reference, token)
 
     async def account_of_company(self, company_id: str) -> VendorAccount | None:
         """The company's vendor account; None for a company that never connected (embedded default)."""
@@ -124,20 +125,24 @@ class Vendors:
             self._by_account[account_id] = _Built(adapter, account.credentials, time.monotonic())
             return adapter
 
-    async def remember_candidate(self, email: str, order_id: str) -> None:
+    async def remember_candidate(self, email: str, reference: str) -> None:
         """Index the order by its candidate's email (a keyed hash), for operators looking it up."""
-        await self._store.index_candidate_email(email, order_id)
+        await self._store.index_candidate_email(email, reference)
 
-    async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
+    async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, reference: str) -> None:
         """Index the vendor's ids, so account-level webhooks that only name them find the order
         (and operators find it by the vendor's reference; the default vendor's too)."""
         if vendor_account_id is None:
-            await self._store.index_default_vendor_reference(self.default.name, invitation.vendor_ref, order_id)
+            await self._store.index_default_vendor_reference(self.default.name, invitation.vendor_ref, reference)
             return
         for key in (invitation.vendor_ref, *invitation.webhook_keys):
-            await self._store.index_vendor_reference(vendor_account_id, key, order_id)
+            await self._store.index_vendor_reference(vendor_account_id, key, reference)
 
-    async def order_for_webhook_key(self, vendor_account_id: str, key: str) -> str | None:
+    async def order_for_webhook_key(self, vendor_account_id: str | None, key: str) -> str | None:
+        """The reference of the order whose invitation the vendor names by `key`, at this
+        account (None: the embedded default vendor); None if it is not one of ours."""
+        if vendor_account_id is None:
+            return await self._store.order_for_default_vendor_reference(self.default.name, key)
         return await self._store.order_for_vendor_reference(vendor_account_id, key)
 
     async def aclose(self) -> None:

@@ -100,7 +100,7 @@ class SandboxVendor:
     async def create_invitation(self, order: Order, callback: OrderCallback) -> Invitation:
         body = {
             "package_id": order.package_id,
-            "reference": order.order_id,
+            "reference": order.reference,
             "candidate": {
                 "first_name": order.candidate.first_name,
                 "last_name": order.candidate.last_name,
@@ -157,7 +157,7 @@ class SandboxVendor:
             data = event["data"]
             return [
                 ParsedWebhook(
-                    order_id=str(data["reference"]),
+                    order_reference=str(data["reference"]),
                     event=VendorEvent(event_id=str(event["id"]), kind=str(event["type"]), vendor_ref=str(data["invitation_id"])),
                 )
             ]

@@ -49,11 +49,11 @@ class ReplayGuard:
         return expiry is not None and expiry > now
 
 
-def callback_token(key: bytes, order_id: str) -> str:
+def callback_token(key: bytes, reference: str) -> str:
     """The bearer token a per-order webhook (HackerRank's test_result_url) must carry."""
-    return hmac.new(key, f"vendor-callback:{order_id}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"vendor-callback:{reference}".encode(), hashlib.sha256).hexdigest()
 
 
-def callback_token_valid(key: bytes, order_id: str, presented: str) -> bool:
+def callback_token_valid(key: bytes, reference: str, presented: str) -> bool:
     # Bytes, compared in constant time; a non-ASCII header cannot match and must not raise.
-    return hmac.compare_digest(callback_token(key, order_id).encode(), presented.encode("utf-8", "replace"))
+    return hmac.compare_digest(callback_token(key, reference).encode(), presented.encode("utf-8", "replace"))

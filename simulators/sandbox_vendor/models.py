@@ -35,8 +35,8 @@ class Candidate(BaseModel):
 
 class InvitationRequest(BaseModel):
     package_id: str = Field(min_length=1)
-    # The partner's order id; creating an invitation is idempotent on it.
-    reference: str = Field(min_length=1, max_length=200)
+    # The partner's name for the order; creating an invitation is idempotent on it.
+    reference: str = Field(min_length=1, max_length=400)
     candidate: Candidate
     # Where the candidate goes after finishing (e.g. back to their job application).
     redirect_url: AnyHttpUrl | None = None

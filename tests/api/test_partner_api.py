@@ -12,6 +12,7 @@ import pytest
 from simulators.sandbox_vendor.webhooks import sign
 from simulators.smartrecruiters.validation import validator
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 
@@ -171,7 +172,7 @@ async def test_webhook_signatures_are_checked_and_replays_refused(api, bearer, s
     assert (await api.post("/webhooks/sandbox", content=event)).status_code == 401
     assert (await api.post("/webhooks/unknown-vendor", content=event)).status_code == 404
 
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     assert (await handle.query(AssessmentOrderWorkflow.state)).events_received == []
 
     signature = sign(secret, event, now)

@@ -34,6 +34,7 @@ from tests.conftest import World
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_temporal_ui_in_browser import UI_TIMEOUT_MS, listed, operator_context, order_list_url, order_row
 from tests.support.servers import order_path
+from tests.support.order_workflows import order_workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIRECTORY = ROOT / "docs" / "screenshots"
@@ -71,9 +72,9 @@ async def take(settings: Settings, browser: Browser, directory: Path) -> None:
             await world.sr_status_becomes(order_id, "IN_PROGRESS")
     company = ada["company_id"]
     status = visibility.ORDER_STATUS.name
-    await listed(settings, f'WorkflowId="{visibility.workflow_id(skills)}" AND {status}="COMPLETED" AND ExecutionStatus="Completed"')
+    await listed(settings, f'WorkflowId="{order_workflow_id(skills)}" AND {status}="COMPLETED" AND ExecutionStatus="Completed"')
     await listed(settings, f'{visibility.COMPANY.name}="{company}" AND {status}="IN_PROGRESS"', count=2)
-    await listed(settings, f'WorkflowId="{visibility.workflow_id(pending)}" AND {status}="PENDING"')
+    await listed(settings, f'WorkflowId="{order_workflow_id(pending)}" AND {status}="PENDING"')
 
     # The Temporal UI, as an operator sees it.
     context = await operator_context(browser, settings, viewport={"width": 1800, "height": 560})
@@ -82,7 +83,7 @@ async def take(settings: Settings, browser: Browser, directory: Path) -> None:
     await expect(page.get_by_test_id("workflows-summary-configurable-table-row")).to_have_count(4, timeout=UI_TIMEOUT_MS)
     await page.screenshot(path=directory / "temporal-ui-orders.png")
 
-    workflow_id = visibility.workflow_id(skills)
+    workflow_id = order_workflow_id(skills)
     await page.set_viewport_size({"width": 1400, "height": 1000})
     await order_row(page, workflow_id).get_by_role("link", name=workflow_id, exact=True).click()
     await expect(page.get_by_role("textbox", name="Input")).to_contain_text(ada["email"], timeout=UI_TIMEOUT_MS)

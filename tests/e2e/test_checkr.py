@@ -14,6 +14,7 @@ from simulators.checkr import CheckrSimConfig, create_app
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.servers import serve
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 API_KEY = "e2e-checkr-key"
@@ -73,7 +74,7 @@ async def ordered(world, temporal, company: str) -> tuple[str, str, str, dict]:
     placed = await world.order(PACKAGE, company_id=company)
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     candidate_id, invitation_id = state.invitation.vendor_ref.split(":")
     return order_id, candidate_id, invitation_id, placed["candidate"]
 
@@ -120,7 +121,7 @@ async def test_a_dispute_revises_the_completed_result_at_smartrecruiters(world, 
     # The result, "under review", the revision; IN_PROGRESS may be skipped when Checkr is quick.
     assert [p["status"] for p in done["patches"] if p["status"] != "IN_PROGRESS"] == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
     assert len(done["attachments"]) == 2  # the revised report is attached too
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     assert state.revisions_posted == 1 and not state.duplicate_events
 
 
@@ -131,7 +132,7 @@ async def test_lost_webhooks_only_delay_the_result(world, temporal, checkr, comp
     await checkr.control(f"reports/{report_id}/complete", result="clear")
     done = await world.sr_status_becomes(order_id, "COMPLETED")
     assert done["result"]["scoreLabel"] == "Clear"
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     assert state.events_received == []  # polling alone carried it
 
 
@@ -145,7 +146,7 @@ async def test_webhooks_arriving_out_of_order_change_nothing(world, temporal, ch
     await world.sr_status_becomes(order_id, "COMPLETED")
     # Now the held events arrive newest first: a stale "suspended" must not move anything.
     assert (await checkr.control("webhooks/release"))["released"] >= 6
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
 
     async def received(count: int):
         state = await handle.query(AssessmentOrderWorkflow.state)
@@ -163,7 +164,7 @@ async def test_every_webhook_sent_twice_is_acted_on_once(world, temporal, checkr
     report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
     await checkr.control(f"reports/{report_id}/complete", result="consider")
     await world.sr_status_becomes(order_id, "COMPLETED")
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
 
     async def all_copies_delivered():
         attempts = (await world.http.get(f"{checkr.url}/_sim/deliveries")).json()
@@ -188,7 +189,7 @@ async def test_an_invitation_expiring_at_checkr_expires_the_order(world, tempora
 
 async def test_cancelling_the_order_withdraws_the_invitation_at_checkr(world, temporal, checkr, company):
     order_id, _, invitation_id, _ = await ordered(world, temporal, company)
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     await handle.cancel()
     with pytest.raises(WorkflowFailureError):
         await handle.result()

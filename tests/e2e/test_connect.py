@@ -16,6 +16,7 @@ from store import ConnectionState, Store
 from tests.support.connect import fill_in_consent
 from tests.support.servers import serve
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 
@@ -53,7 +54,7 @@ async def test_admin_connects_a_company_with_an_external_trigger_token(world, st
     done = await world.sr_status_becomes(placed["order_id"], "COMPLETED")
     assert len(done["attachments"]) == 1
     # The vendor's reference leads back to the order (for account-level vendor webhooks).
-    state = await temporal.get_workflow_handle(f"assessment-order:{placed['order_id']}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(placed['order_id'])).query(AssessmentOrderWorkflow.state)
     assert await store.order_for_vendor_reference(connection.vendor_account_id, state.invitation.vendor_ref) == placed["order_id"]
 
 
@@ -110,7 +111,7 @@ async def test_disconnect_ends_open_orders_and_revokes_the_companys_credentials(
     disconnected = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/disconnect")).json()
     assert disconnected["partner_status"] == 204
 
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     with pytest.raises(WorkflowFailureError):
         await handle.result()
     assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED

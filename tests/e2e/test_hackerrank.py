@@ -14,6 +14,7 @@ from simulators.hackerrank import HackerRankSimConfig, create_app
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.servers import serve
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 API_KEY = "e2e-hackerrank-key"
@@ -63,12 +64,12 @@ async def ordered(world, temporal, company: str) -> tuple[str, str, dict]:
     placed = await world.order(PYTHON_SCREEN, company_id=company)
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     return order_id, state.invitation.vendor_ref.split(":")[1], placed["candidate"]
 
 
 async def state_of(temporal, order_id: str):
-    return await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    return await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
 
 
 async def test_a_pushed_result_reaches_the_profile_with_score_and_report(world, temporal, hackerrank, company):
@@ -128,7 +129,7 @@ async def test_an_invitation_expiring_at_hackerrank_expires_the_order(world, tem
 
 async def test_cancelling_the_order_deletes_the_invite(world, temporal, hackerrank, company):
     order_id, candidate_id, _ = await ordered(world, temporal, company)
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     await handle.cancel()
     with pytest.raises(WorkflowFailureError):
         await handle.result()

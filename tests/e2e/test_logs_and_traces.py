@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from orders.visibility import workflow_id
 from connections.partner_configuration import partner_configuration
 from embedded import free_port
 from simulators.testgorilla import app as testgorilla
@@ -30,6 +29,7 @@ from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 
 URL_ATTRIBUTES = ("http.url", "url.full", "http.target", "url.query")
 PYTHON_DEVELOPER = "101"  # a TestGorilla assessment
@@ -124,7 +124,7 @@ async def test_one_trace_follows_an_order_from_srs_post_through_temporal_to_sr_a
     await world.sr_status_becomes(order_id, "PENDING")
 
     async def the_orders_trace():
-        started = [s for _, s in collector.spans if s.name.startswith("StartWorkflow:") and attribute(s, "temporalWorkflowID") == workflow_id(order_id)]
+        started = [s for _, s in collector.spans if s.name.startswith("StartWorkflow:") and attribute(s, "temporalWorkflowID") == order_workflow_id(order_id)]
         trace = [(service, s) for service, s in collector.spans if started and s.trace_id == started[0].trace_id]
         names = {(service, s.name) for service, s in trace}
         calls = [s for service, s in trace if service == "assessments-worker" and s.kind == Span.SPAN_KIND_CLIENT]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS, workflow_id
+from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 
 
 def metric(text: str, pattern: str) -> float | None:
@@ -44,7 +45,7 @@ async def test_open_orders_by_status_follow_temporals_own_count(world, stack, te
     gauge = r'assessment_orders_open\w*\{.*status="PENDING"'
     pending = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "PENDING"'
     placed = await world.order("skills-fullstack")
-    ours = f'{pending} AND WorkflowId = "{workflow_id(placed["order_id"])}"'
+    ours = f'{pending} AND WorkflowId = "{order_workflow_id(placed["order_id"])}"'
 
     async def gauge_matches_temporal() -> bool:
         # Temporal counts our order as PENDING, and the gauge counts what Temporal does.

@@ -20,7 +20,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 import settings as settings_module
 from orders.models import Candidate, Order
-from orders.visibility import workflow_id
+from orders.visibility import order_reference
+from tests.support.order_workflows import companies_of_orders, order_workflow_id
 from tests.conftest import World
 from tests.e2e.test_operator_orders import _lists, _run, admin, stack_cli  # noqa: F401 - fixtures
 from tests.e2e.test_operator_repairs import _deadline
@@ -76,8 +77,10 @@ class Company:
             candidate=Candidate(first_name="Nobody", last_name="Served", email="nobody@example.com"),
             deadline_days=7, poll_interval_seconds=2, received_at=datetime.now(UTC),
         )  # fmt: skip
+        order.reference = order_reference(order.order_id, self.id)
+        companies_of_orders[order.order_id] = self.id
         await self.temporal.start_workflow(
-            AssessmentOrderWorkflow.run, order, id=workflow_id(order.order_id), task_queue=f"nobody-polls-{uuid.uuid4().hex}",
+            AssessmentOrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=f"nobody-polls-{uuid.uuid4().hex}",
             search_attributes=initial_search_attributes(order),
         )  # fmt: skip
         self.order_ids.append(order.order_id)
@@ -106,7 +109,7 @@ def _outcomes(answer: dict) -> dict[str, tuple[str, str]]:
 
 
 async def _updates_in_history(temporal: Client, order_id: str) -> int:
-    history = await temporal.get_workflow_handle(workflow_id(order_id)).fetch_history()
+    history = await temporal.get_workflow_handle(order_workflow_id(order_id)).fetch_history()
     return sum(event.event_type in UPDATES for event in history.events)
 
 
@@ -137,7 +140,7 @@ async def test_a_dry_run_says_what_each_order_would_do_and_changes_nothing(compa
         assert await _updates_in_history(temporal, order_id) == 0, order_id
     for order_id, deadline in deadlines.items():
         assert await _deadline(admin, order_id) == deadline
-        assert (await temporal.get_workflow_handle(workflow_id(order_id)).describe()).status == WorkflowExecutionStatus.RUNNING
+        assert (await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()).status == WorkflowExecutionStatus.RUNNING
         assert (await world.sr_order(order_id))["result"]["status"] == "PENDING"
 
 
@@ -174,7 +177,7 @@ async def test_failed_orders_are_found_and_reset_in_bulk_and_ended_ones_reposted
     failed, done, pending = await asyncio.gather(company.failed(), company.completed(), company.pending())
     await _lists(admin, {failed, done}, company=company.id, open="false")
     await _lists(admin, {failed}, company=company.id, failed="true")
-    runs = {order_id: (await temporal.get_workflow_handle(workflow_id(order_id)).describe()).run_id for order_id in (failed, done)}
+    runs = {order_id: (await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()).run_id for order_id in (failed, done)}
 
     # Dry runs find the point each reset would go back to, and reset nothing.
     reposts = await _bulk(admin, "repost-result", WHO | {"company": company.id})
@@ -187,7 +190,7 @@ async def test_failed_orders_are_found_and_reset_in_bulk_and_ended_ones_reposted
     assert _outcomes(resets)[failed] == ("would-repair", "would be reset to just before posting COMPLETED to SmartRecruiters")
     assert _outcomes(resets)[done][0] == "refused" and "nothing failed to go back to" in _outcomes(resets)[done][1]
     assert _outcomes(resets)[pending][0] == "refused" and "The order is running" in _outcomes(resets)[pending][1]
-    assert {order_id: (await temporal.get_workflow_handle(workflow_id(order_id)).describe()).run_id for order_id in runs} == runs
+    assert {order_id: (await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()).run_id for order_id in runs} == runs
 
     # For real, on the failed orders only (after, say, a fix to the result mapping): SR gets the result.
     answer = await _bulk(admin, "reset", WHO | {"company": company.id, "failed": True, "dry_run": False})
@@ -195,7 +198,7 @@ async def test_failed_orders_are_found_and_reset_in_bulk_and_ended_ones_reposted
     assert _outcomes(answer)[failed][1].startswith("Reset by ops.ann: order reset to just before posting COMPLETED to SmartRecruiters")
     sr = await world.sr_status_becomes(failed, "COMPLETED")
     assert sr["result"]["score"] == {"raw": 70, "min": 0, "max": 100}, sr
-    assert (await temporal.get_workflow_handle(workflow_id(done)).describe()).run_id == runs[done]
+    assert (await temporal.get_workflow_handle(order_workflow_id(done)).describe()).run_id == runs[done]
 
     # The reset order has two runs now; a bulk repair examines it once, as its newest.
     async def both_runs_listed() -> bool:
@@ -207,11 +210,11 @@ async def test_failed_orders_are_found_and_reset_in_bulk_and_ended_ones_reposted
     assert again["examined"] == 3 and sorted(item["order_id"] for item in again["orders"]) == sorted([failed, done, pending])
 
     # The failed run is still listed as failed; asking again never sends the new run back.
-    new_run = (await temporal.get_workflow_handle(workflow_id(failed)).describe()).run_id
+    new_run = (await temporal.get_workflow_handle(order_workflow_id(failed)).describe()).run_id
     assert new_run != runs[failed]
     twice = await _bulk(admin, "reset", WHO | {"company": company.id, "failed": True, "dry_run": False})
     assert _outcomes(twice) == {failed: ("refused", f"The order was reset since this run was listed; its current run is {new_run}")}
-    assert (await temporal.get_workflow_handle(workflow_id(failed)).describe()).run_id == new_run
+    assert (await temporal.get_workflow_handle(order_workflow_id(failed)).describe()).run_id == new_run
 
 
 @pytest.mark.parametrize(

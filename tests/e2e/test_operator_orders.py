@@ -20,13 +20,13 @@ import cli
 import settings as settings_module
 from cli import app
 from connections.partner_configuration import partner_configuration
-from orders.visibility import workflow_id
 from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.order_workflows import terminate_quietly
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
@@ -136,10 +136,10 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
     summary = next(o for o in (await admin.get("/orders", params={"company": company, "status": "COMPLETED"})).json()["orders"])
     assert len(summary["run_id"]) == 36  # the run listed
     assert summary | {"started_at": None, "closed_at": None, "run_id": None} == {
-        "order_id": placed.done["order_id"], "workflow_id": workflow_id(placed.done["order_id"]), "status": "COMPLETED",
+        "order_id": placed.done["order_id"], "workflow_id": order_workflow_id(placed.done["order_id"]), "status": "COMPLETED",
         "vendor": "sandbox", "package": "skills-fullstack", "company": company, "workflow_status": "COMPLETED", "started_at": None,
         "closed_at": None, "last_progress_at": None, "stuck_on": None, "run_id": None,
-        "temporal_ui_url": f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{workflow_id(placed.done['order_id'])}",
+        "temporal_ui_url": f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{order_workflow_id(placed.done['order_id'])}",
     }  # fmt: skip
 
 
@@ -169,7 +169,7 @@ async def test_orders_are_found_by_sr_order_id_vendor_reference_and_candidate_em
     assert await found(order_id="no-such-order") == []
 
     async def vendor_ref(order_id: str) -> str:
-        return (await temporal.get_workflow_handle(workflow_id(order_id)).query(AssessmentOrderWorkflow.state)).invitation.vendor_ref
+        return (await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)).invitation.vendor_ref
 
     assert await found(vendor_ref=await vendor_ref(default_id)) == [default_id]  # the default vendor's index
     assert await found(vendor_ref=await vendor_ref(waiting_id)) == [waiting_id]  # the vendor account's index
@@ -196,7 +196,7 @@ async def test_an_orders_timeline_shows_its_steps_and_each_call_with_its_retries
     assert (order["status"], order["sr_status"], order["workflow_status"], order["state_from"]) == ("COMPLETED", "COMPLETED", "COMPLETED", "result")
     assert (order["score"], order["company"], order["vendor"]) == (80, placed.company, "sandbox")
     assert order["vendor_ref"] and order["report_url"]
-    assert order["temporal_ui_url"] == f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{workflow_id(order_id)}"
+    assert order["temporal_ui_url"] == f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{order_workflow_id(order_id)}"
 
     timeline = order["timeline"]
     assert [item["at"] for item in timeline] == sorted(item["at"] for item in timeline)

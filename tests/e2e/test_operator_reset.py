@@ -18,12 +18,12 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from orders.visibility import workflow_id
 from tests.conftest import World
 from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
 from tests.e2e.test_operator_repairs import pending  # noqa: F401 - fixture
 from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 
 WHO = {"operator": "ops.ann", "reason": "SR result mapping fixed in release 42"}
 REASON_IN_HISTORY = "Reset by ops.ann: SR result mapping fixed in release 42"
@@ -85,7 +85,7 @@ async def _report_uploads(world: World, order_id: str) -> int:
 
 
 async def _activities_after_last_reset(temporal: Client, order_id: str, run_id: str) -> list[str]:
-    history = await temporal.get_workflow_handle(workflow_id(order_id), run_id=run_id).fetch_history()
+    history = await temporal.get_workflow_handle(order_workflow_id(order_id), run_id=run_id).fetch_history()
     last_reset = max(event.event_id for event in await resets(temporal, order_id, run_id))
     return [
         event.activity_task_scheduled_event_attributes.activity_type.name
@@ -118,7 +118,7 @@ async def test_a_failed_order_is_reset_to_just_before_its_result_and_sr_gets_it(
     [recorded] = await resets(temporal, order_id, new_run)
     attributes = recorded.workflow_task_failed_event_attributes
     assert (attributes.failure.message, attributes.base_run_id, attributes.new_run_id) == (REASON_IN_HISTORY, failed_run, new_run)
-    assert (await temporal.get_workflow_handle(workflow_id(order_id), run_id=failed_run).describe()).status == WorkflowExecutionStatus.FAILED
+    assert (await temporal.get_workflow_handle(order_workflow_id(order_id), run_id=failed_run).describe()).status == WorkflowExecutionStatus.FAILED
 
     shown = (await admin.get(f"/orders/{order_id}")).json()
     assert shown["run_id"] == new_run and shown["workflow_status"] == "COMPLETED" and shown["sr_status"] == "COMPLETED"
@@ -176,7 +176,7 @@ async def test_resets_are_refused_clearly_for_orders_that_did_not_fail(pending, 
         "The order is running: only a failed order is reset (to post a running order's result again, use repost-result)"
     )
 
-    await temporal.get_workflow_handle(workflow_id(order_id)).terminate("test: an operator terminated it")
+    await temporal.get_workflow_handle(order_workflow_id(order_id)).terminate("test: an operator terminated it")
     terminated = await admin.post(f"/orders/{order_id}/repairs/reset", json=WHO)
     assert terminated.status_code == 409
     assert terminated.json()["message"] == "The order's workflow has ended (TERMINATED), not failed; only a failed order is reset"

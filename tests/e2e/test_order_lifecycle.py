@@ -8,6 +8,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from tests.conftest import EXPIRING_PACKAGE
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 
@@ -36,13 +37,13 @@ async def test_manual_order_happy_path(world, temporal):
     report = await world.http.get(done["attachments"][0]["url"])
     assert report.content.startswith(b"%PDF")
 
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     state = await handle.query(AssessmentOrderWorkflow.state)
     assert state.finished and state.report_url == done["attachments"][0]["url"]
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
     # Operators find the order by its search attributes (no PII in them).
-    query = f'AssessmentOrderStatus = "COMPLETED" AND AssessmentPackage = "skills-fullstack" AND WorkflowId = "assessment-order:{order_id}"'
+    query = f'AssessmentOrderStatus = "COMPLETED" AND AssessmentPackage = "skills-fullstack" AND WorkflowId = "{order_workflow_id(order_id)}"'
 
     async def listed():
         return [w async for w in temporal.list_workflows(query)]
@@ -87,9 +88,9 @@ async def test_repeated_order_posts_make_one_workflow_and_one_invitation(world, 
     assert [r.json()["partner_status"] for r in resends] == [202] * 5
 
     await world.sr_status_becomes(order_id, "PENDING")
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     first_run = (await handle.describe()).run_id
-    executions = [w async for w in temporal.list_workflows(f'WorkflowId = "assessment-order:{order_id}"')]
+    executions = [w async for w in temporal.list_workflows(f'WorkflowId = "{order_workflow_id(order_id)}"')]
     assert len(executions) == 1
     assert len(await world.outbox(order_id)) == 1
     assert (await handle.query(AssessmentOrderWorkflow.state)).invitation is not None
@@ -99,7 +100,7 @@ async def test_repeated_order_posts_make_one_workflow_and_one_invitation(world, 
     done = await world.sr_status_becomes(order_id, "COMPLETED")
     late = await world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend")
     assert late.json()["partner_status"] == 202
-    assert (await temporal.get_workflow_handle(f"assessment-order:{order_id}").describe()).run_id == first_run
+    assert (await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()).run_id == first_run
     assert len(await world.outbox(order_id)) == 1
     assert len((await world.sr_order(order_id))["patches"]) == len(done["patches"])
 
@@ -134,7 +135,7 @@ async def test_duplicated_webhooks_change_nothing(world, temporal):
         await world.webhook_mode("deliver")
     assert [p["status"] for p in done["patches"]] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
     assert len(done["attachments"]) == 1
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     assert len(state.events_received) == len(set(state.events_received))
 
 

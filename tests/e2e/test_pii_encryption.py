@@ -6,6 +6,7 @@ import json
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
+from tests.support.order_workflows import order_workflow_id
 
 
 def temporal_files(stack) -> list:
@@ -32,7 +33,7 @@ async def test_no_candidate_data_in_temporals_database(world, stack):
 
 async def test_operators_read_orders_through_the_codec_endpoint(world, stack, temporal):
     order_id, candidate = await completed_order(world)
-    history = await temporal.get_workflow_handle(f"assessment-order:{order_id}").fetch_history()
+    history = await temporal.get_workflow_handle(order_workflow_id(order_id)).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes.input
     encrypted = json_format.MessageToJson(started)
     assert candidate["email"] not in encrypted

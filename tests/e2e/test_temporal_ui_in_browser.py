@@ -24,6 +24,7 @@ from temporal_client import connect
 from tests.conftest import World
 from tests.support.servers import order_path
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 
 # The order list with a column for each search attribute of ours (the UI keeps its columns per
 # namespace in the browser's localStorage, under this key).
@@ -78,7 +79,7 @@ async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decr
         placed = await world.order("skills-fullstack")
         await world.sr_status_becomes(placed["order_id"], "PENDING")
     order_id, candidate = placed["order_id"], placed["candidate"]
-    workflow_id = visibility.workflow_id(order_id)
+    workflow_id = order_workflow_id(order_id)
     query = f'{visibility.COMPANY.name}="{candidate["company_id"]}" AND {visibility.ORDER_STATUS.name}="PENDING"'
     await listed(settings, query)
 

@@ -16,6 +16,7 @@ from simulators.testgorilla.app import create_app
 from simulators.testgorilla.config import TestGorillaSimConfig
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.servers import free_port, serve
+from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 USER, PASSWORD = "api-user@example.com", "testgorilla-password"
@@ -74,7 +75,7 @@ async def ordered(world, temporal, company: str, package: str = PYTHON_DEVELOPER
     placed = await world.order(package, company_id=company)
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     return order_id, state.invitation.vendor_ref.split(":")[1], placed["candidate"]
 
 
@@ -94,7 +95,7 @@ async def test_a_completed_assessment_reaches_the_profile_by_polling_alone(world
     assert len(done["attachments"]) == 1
     assert (await world.http.get(done["attachments"][0]["url"])).content.startswith(b"%PDF")
     assert await testgorilla.emails_to(candidate["email"]) == 1
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     assert state.events_received == []  # nothing pushed: TestGorilla has no webhooks
 
 
@@ -107,7 +108,7 @@ async def test_no_completion_by_the_deadline_expires_the_order_and_withdraws_the
 
 async def test_cancelling_the_order_deletes_the_candidature(world, temporal, testgorilla, company):
     order_id, candidature, _ = await ordered(world, temporal, company)
-    handle = temporal.get_workflow_handle(f"assessment-order:{order_id}")
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     await handle.cancel()
     with pytest.raises(WorkflowFailureError):
         await handle.result()

@@ -9,6 +9,7 @@ import uuid
 from simulators.sandbox_vendor.webhooks import sign
 from tests.support.connect import connect_company
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from vendors.webhooks import callback_token
 from workflows.order import AssessmentOrderWorkflow
 
@@ -16,7 +17,7 @@ ACCOUNT_SECRET = "account-webhook-secret"
 
 
 async def events_of(temporal, order_id: str) -> list[str]:
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     return state.events_received
 
 
@@ -45,7 +46,7 @@ async def test_a_per_order_webhook_needs_that_orders_bearer_token(world, stack, 
     assert redelivered.status_code == 202 and redelivered.json() == {"accepted": 1}
     received = await eventually(lambda: events_of(temporal, order_id), what="the push to reach the workflow")
     assert len(received) == 1 and received[0].startswith("hackerrank:")
-    state = await temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
     assert state.duplicate_events == 0  # the copy was recognised before it reached the workflow
 
     # An order that is not running (or not ours) takes nothing, and says so.
@@ -65,7 +66,7 @@ async def test_an_account_webhook_is_checked_with_the_accounts_secret_and_routed
     theirs = (await world.order("skills-fullstack"))["order_id"]  # the embedded default's order
     await world.sr_status_becomes(ours, "PENDING")
     await world.sr_status_becomes(theirs, "PENDING")
-    handle = temporal.get_workflow_handle(f"assessment-order:{ours}")
+    handle = temporal.get_workflow_handle(order_workflow_id(ours))
     invitation = (await handle.query(AssessmentOrderWorkflow.state)).invitation
     url = f"{world.api}/webhooks/sandbox/accounts/{account.id}"
 

@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from tests.conftest import World
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 
 # The order SR may see statuses in; any status may be skipped, none repeated or reversed.
 STATUS_ORDER = ("PENDING", "IN_PROGRESS", "COMPLETED")
@@ -60,9 +61,9 @@ def statuses(order: dict) -> list[str]:
 
 
 async def emails(world: World) -> Counter:
-    """Invitation emails the vendor sent, per order (the vendor's reference is our order id)."""
+    """Invitation emails the vendor sent, per SR order id (the vendor's reference is our order's reference)."""
     outbox = (await world.http.get(f"{world.vendor}/control/outbox")).raise_for_status().json()
-    return Counter(email["reference"] for email in outbox)
+    return Counter(email["reference"].partition(":")[0] for email in outbox)
 
 
 async def invited(world: World, order_ids: Iterable[str]) -> set[str]:
@@ -72,7 +73,7 @@ async def invited(world: World, order_ids: Iterable[str]) -> set[str]:
 
 async def workflow_runs(temporal: Client, order_ids: Iterable[str]) -> Counter:
     """Executions per order in Temporal (every run of every workflow id, open or closed)."""
-    wanted = {f"assessment-order:{order_id}": order_id for order_id in order_ids}
+    wanted = {order_workflow_id(order_id): order_id for order_id in order_ids}
     runs: Counter = Counter()
     async for execution in temporal.list_workflows():
         if execution.id in wanted:

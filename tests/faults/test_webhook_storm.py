@@ -13,6 +13,7 @@ from collections import Counter
 
 from simulators.sandbox_vendor.webhooks import sign
 from tests.faults.ledger import accepted_patch_times, all_show, counted, now, place_order, since, sr_orders, statuses, tally
+from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 ORDERS = 8
@@ -66,7 +67,7 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(faults_stack
     placed = await asyncio.gather(*(place_order(world, c) for c in candidates))
     order_ids = [p["order_id"] for p in placed]
     await all_show(world, order_ids, "PENDING", timeout=60)
-    outbox = {email["reference"]: email for email in (await world.http.get(f"{world.vendor}/control/outbox")).json()}
+    outbox = {email["reference"].partition(":")[0]: email for email in (await world.http.get(f"{world.vendor}/control/outbox")).json()}
     storm = Storm(world, faults_stack.settings.sandbox_webhook_secret.get_secret_value(), {o: outbox[o]["invitation_id"] for o in order_ids})
     began = now()
 
@@ -87,7 +88,7 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(faults_stack
     after = await sr_orders(world, order_ids)
     duplicates_seen = 0
     for order_id in order_ids:
-        state = await faults_temporal.get_workflow_handle(f"assessment-order:{order_id}").query(AssessmentOrderWorkflow.state)
+        state = await faults_temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
         assert len(state.events_received) == len(set(state.events_received))
         duplicates_seen += state.duplicate_events
     sent = sum(storm.answers.values())

@@ -37,11 +37,11 @@ from temporalio.service import RPCError
 
 from api.app import create_app
 from api.consent import _COMPANY_ID as COMPANY_ID
-from orders.visibility import workflow_id
 from settings import Settings
 from simulators.sandbox_vendor.webhooks import sign
 from tests.hostile.conftest import sr_token
 from tests.hostile.fuzz_ledger import LEDGER
+from tests.support.order_workflows import order_workflow_id
 from vendors.webhooks import callback_token
 
 # Above the stack's inline-order timeout (5 s): the slowest answer a valid case may take.
@@ -118,7 +118,7 @@ async def fuzzed_orders(temporal):
     yield placed
     for order_id in placed:
         try:
-            await temporal.get_workflow_handle(workflow_id(order_id)).terminate("fuzzed order")
+            await temporal.get_workflow_handle(order_workflow_id(order_id)).terminate("fuzzed order")
         except RPCError:
             pass  # never started (refused) or already finished
 

@@ -17,12 +17,12 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from embedded import Stack
-from orders.visibility import workflow_id
 from settings import Settings
 from temporal_client import connect
 from tests.conftest import World
 from tests.support.servers import order_path
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from worker import GRACEFUL_SHUTDOWN
 
 SLOW_SR_SECONDS = 4  # well inside both drains (10 s)
@@ -120,4 +120,4 @@ async def test_sigterm_lets_the_apis_request_in_flight_finish_and_takes_no_new_o
 
 async def _history(settings: Settings, order_id: str):
     client = await connect(settings)
-    return await client.get_workflow_handle(workflow_id(order_id)).fetch_history()
+    return await client.get_workflow_handle(order_workflow_id(order_id)).fetch_history()

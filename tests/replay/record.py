@@ -40,7 +40,6 @@ from admin.repairs import RepairKind, repair_order
 from admin.resets import POST_TO_SMARTRECRUITERS
 from connections.partner_configuration import partner_configuration
 from embedded import Stack
-from orders.visibility import workflow_id
 from settings import Settings
 from simulators.checkr import CheckrSimConfig, create_app as checkr_app
 from smartrecruiters.client import smartrecruiters_client
@@ -51,6 +50,7 @@ from tests.support.connect import company_of_new_vendor_account
 from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
+from tests.support.order_workflows import order_workflow_id
 from orders.models import DeadlineExtension, Repair, RepairOutcome
 from workflows.order import AssessmentOrderWorkflow
 
@@ -104,7 +104,7 @@ class Orders(World):
         return (await self.http.post(f"{self.checkr_url}/_sim/{path}", json=body or None)).raise_for_status().json()
 
     async def checkr_invitation(self, order_id: str) -> str:
-        state = await self.temporal.get_workflow_handle(workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+        state = await self.temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
         return state.invitation.vendor_ref.split(":")[1]
 
 
@@ -159,7 +159,7 @@ async def expired_at_deadline(o: Orders) -> str:
 async def cancelled_by_operator(o: Orders) -> str:
     order_id = (await o.place())["order_id"]
     await o.sr_shows(order_id, "PENDING")
-    await o.temporal.get_workflow_handle(workflow_id(order_id)).cancel()
+    await o.temporal.get_workflow_handle(order_workflow_id(order_id)).cancel()
     await o.sr_shows(order_id, "REJECTED")
     return order_id
 
@@ -167,7 +167,7 @@ async def cancelled_by_operator(o: Orders) -> str:
 async def repaired_extended_then_cancelled(o: Orders) -> str:
     order_id = (await o.place())["order_id"]
     await o.sr_shows(order_id, "PENDING")
-    handle = o.temporal.get_workflow_handle(workflow_id(order_id))
+    handle = o.temporal.get_workflow_handle(order_workflow_id(order_id))
     await _deadline_set(o, order_id)
     await handle.execute_update(AssessmentOrderWorkflow.extend_deadline, DeadlineExtension(operator="ops.ann", reason="Recorded repair", days=1))
     await handle.execute_update(AssessmentOrderWorkflow.cancel_order, Repair(operator="ops.ann", reason="Recorded cancellation"))
@@ -250,7 +250,7 @@ async def reposted_after_completion(o: Orders) -> str:
     # SR showed COMPLETED already: the new run's own post is in its history, after the reset.
     recorded = await resets(o.temporal, order_id, outcome.run_id)
     assert recorded, f"order {order_id}: run {outcome.run_id} has no reset in its history"
-    events = (await o.temporal.get_workflow_handle(workflow_id(order_id), run_id=outcome.run_id).fetch_history()).events
+    events = (await o.temporal.get_workflow_handle(order_workflow_id(order_id), run_id=outcome.run_id).fetch_history()).events
     posts = [e for e in events if e.event_id > recorded[0].event_id and e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and e.activity_task_scheduled_event_attributes.activity_type.name == POST_TO_SMARTRECRUITERS]
     assert posts, f"order {order_id}: the new run posted nothing to SR"
     return order_id
@@ -268,7 +268,7 @@ async def checkr_result_revised(o: Orders) -> str:
 
 async def checkr_cancelled_while_watching(o: Orders) -> str:
     order_id, _ = await _checkr_result(o, "clear")
-    await o.temporal.get_workflow_handle(workflow_id(order_id)).cancel()
+    await o.temporal.get_workflow_handle(order_workflow_id(order_id)).cancel()
     return order_id
 
 
@@ -298,7 +298,7 @@ async def _label_is(o: Orders, order_id: str, label: str) -> bool:
 
 async def _deadline_set(o: Orders, order_id: str) -> None:
     """Until the order is invited and has its deadline: operators' repairs are refused before."""
-    handle = o.temporal.get_workflow_handle(workflow_id(order_id))
+    handle = o.temporal.get_workflow_handle(order_workflow_id(order_id))
 
     async def deadline_set() -> bool:
         return (await handle.query(AssessmentOrderWorkflow.state)).deadline is not None
@@ -312,7 +312,7 @@ async def _repair(o: Orders, order_id: str, kind: RepairKind, reason: str) -> Re
 
 
 async def _current_run_is(o: Orders, order_id: str, run_id: str) -> None:
-    current = (await o.temporal.get_workflow_handle(workflow_id(order_id)).describe()).run_id
+    current = (await o.temporal.get_workflow_handle(order_workflow_id(order_id)).describe()).run_id
     assert current == run_id, f"order {order_id}: the current run is {current}, not the reset's {run_id}"
 
 
@@ -397,7 +397,7 @@ async def _record_one(name: str, change: str | None, orders: Orders) -> None:
     path = PATHS[name]
     try:
         order_id = await path.drive(orders)
-        handle = orders.temporal.get_workflow_handle(workflow_id(order_id))
+        handle = orders.temporal.get_workflow_handle(order_workflow_id(order_id))
 
         async def ended():
             return (await handle.describe()).status != WorkflowExecutionStatus.RUNNING

@@ -8,6 +8,7 @@ import asyncio
 from alembic import command
 from alembic.config import Config
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from store import Store
@@ -58,23 +59,48 @@ async def test_vendor_references_of_accounts_and_of_the_default_vendor_are_found
 
 
 async def test_a_store_in_use_is_migrated_and_keeps_its_data(database_url, encryption_key):
-    """A store at the first revision, with a vendor reference in it, gets the new indexes."""
+    """A store at the first revision, with a vendor reference in it, gets the new indexes; one at
+    the second, with orders named by SR's order id alone, keeps finding them by it, and long
+    references (order id and company) fit, on PostgreSQL too."""
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade_to, "0001")
+            await connection.execute(
+                text("INSERT INTO vendor_accounts (id, name, adapter, credentials, package_settings, created_at) "
+                     "VALUES ('acc-1', 'before', 'sandbox', 'x', '{}', CURRENT_TIMESTAMP)")
+            )  # fmt: skip
+            await connection.execute(
+                text("INSERT INTO vendor_references (vendor_account_id, vendor_ref, order_id, created_at) "
+                     "VALUES ('acc-1', 'ref-before', 'order-before', CURRENT_TIMESTAMP)")
+            )  # fmt: skip
+            await connection.run_sync(_upgrade_to, "0002")
+            await connection.execute(
+                text("INSERT INTO default_vendor_references (vendor_ref, order_id, vendor, created_at) "
+                     "VALUES ('inv-before', 'order-default', 'sandbox', CURRENT_TIMESTAMP)")
+            )  # fmt: skip
     finally:
         await engine.dispose()
     old = Store(database_url, encryption_key)
     try:
-        account = await old.create_vendor_account(name="before", adapter="sandbox", credentials={})
-        await old.index_vendor_reference(account.id, "ref-before", "order-before")
         await old.migrate()
         assert await old.orders_by_vendor_reference("ref-before") == ["order-before"]
-        await old.index_candidate_email(EMAIL, "order-after")
-        assert await old.orders_by_candidate_email(EMAIL) == ["order-after"]
+        assert await old.order_for_vendor_reference("acc-1", "ref-before") == "order-before"
+        assert await old.order_for_default_vendor_reference("sandbox", "inv-before") == "order-default"
+        long_reference = "o" * 128 + ":" + "c" * 200
+        await old.index_candidate_email(EMAIL, long_reference)
+        assert await old.orders_by_candidate_email(EMAIL) == [long_reference]
+        await old.index_vendor_reference("acc-1", "ref-after", long_reference)
+        assert await old.order_for_vendor_reference("acc-1", "ref-after") == long_reference
     finally:
         await old.dispose()
+
+
+async def test_the_company_sr_confirmed_first_owns_an_order_id(store):
+    assert await store.order_owner("order-9") is None
+    await asyncio.gather(*(store.confirm_order_owner("order-9", "acme") for _ in range(3)))  # activities retry
+    await store.confirm_order_owner("order-9", "intruder")  # SR never moves an order: the first word stands
+    assert await store.order_owner("order-9") == "acme"
 
 
 def _upgrade_to(connection, revision: str) -> None:

@@ -7,15 +7,38 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from orders.visibility import workflow_id
+from orders.visibility import order_reference, workflow_id
+from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 from tests.support.waiting import eventually
 
+# The company the SR simulator orders for unless told otherwise (the embedded default company).
+SIM_COMPANY = SmartRecruitersSimConfig.company_id
+# The company of each order tests placed for another company (World.order), so that tests name
+# an order by SR's order id alone, as operators and SR do.
+companies_of_orders: dict[str, str] = {}
 
-async def workflow_becomes(temporal: Client, order_id: str, status: WorkflowExecutionStatus, run_id: str | None = None, timeout: float = 30) -> str:
+
+def company_of_order(order_id: str) -> str:
+    return companies_of_orders.get(order_id, SIM_COMPANY)
+
+
+def order_reference_of(order_id: str) -> str:
+    """Our reference of an order the tests placed (orders/visibility.py)."""
+    return order_reference(order_id, company_of_order(order_id))
+
+
+def order_workflow_id(order_id: str) -> str:
+    """The workflow id of an order the tests placed."""
+    return workflow_id(order_reference_of(order_id))
+
+
+async def workflow_becomes(
+    temporal: Client, order_id: str, status: WorkflowExecutionStatus, run_id: str | None = None, timeout: float = 30
+) -> str:
     """The order's current run (or `run_id`) comes to have `status`; its run id."""
 
     async def probe() -> str | None:
-        described = await temporal.get_workflow_handle(workflow_id(order_id), run_id=run_id).describe()
+        described = await temporal.get_workflow_handle(order_workflow_id(order_id), run_id=run_id).describe()
         return described.run_id if described.status == status else None
 
     return await eventually(probe, timeout=timeout, what=f"order {order_id}'s workflow to be {status.name}")
@@ -23,7 +46,7 @@ async def workflow_becomes(temporal: Client, order_id: str, status: WorkflowExec
 
 async def resets(temporal: Client, order_id: str, run_id: str) -> list[HistoryEvent]:
     """The resets in a run's history: the workflow task failures a reset records, with its reason."""
-    history = await temporal.get_workflow_handle(workflow_id(order_id), run_id=run_id).fetch_history()
+    history = await temporal.get_workflow_handle(order_workflow_id(order_id), run_id=run_id).fetch_history()
     return [
         event
         for event in history.events
@@ -35,6 +58,6 @@ async def resets(temporal: Client, order_id: str, run_id: str) -> list[HistoryEv
 async def terminate_quietly(temporal: Client, order_id: str) -> None:
     """A test's teardown: the order's workflow would poll on; one that has ended already is left as it is."""
     try:
-        await temporal.get_workflow_handle(workflow_id(order_id)).terminate("test finished")
+        await temporal.get_workflow_handle(order_workflow_id(order_id)).terminate("test finished")
     except RPCError:
         pass  # ended already

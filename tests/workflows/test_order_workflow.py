@@ -104,6 +104,8 @@ class RecordingSmartRecruiters:
     refuse: set[str] = field(default_factory=set)
     patches: list[dict] = field(default_factory=list)
     uploads: int = 0
+    # The companies SR confirmed orders of: order id → company.
+    owners: dict[str, str] = field(default_factory=dict)
 
     async def patch_result(self, order_id: str, patch: dict) -> None:
         if patch["status"] in self.refuse:
@@ -116,6 +118,9 @@ class RecordingSmartRecruiters:
 
     async def for_company(self, company_id: str) -> RecordingSmartRecruiters:
         return self
+
+    async def order_accepted(self, order_id: str, company_id: str) -> None:
+        self.owners.setdefault(order_id, company_id)
 
     @property
     def statuses(self) -> list[str]:
