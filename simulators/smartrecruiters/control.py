@@ -33,6 +33,10 @@ class OrderIn(BaseModel):
     candidate_id: str
     package_id: str = Field(min_length=1)
     kind: Literal["manual", "inline"] = "manual"
+    # Tests only: the order id SR gives the order (SR's own is a new UUID), and whether SR sends
+    # it to the partner now (`false`: stored only, sent later by /resend).
+    order_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    send: bool = True
 
 
 class FaultIn(BaseModel):
@@ -133,7 +137,7 @@ async def move_candidate(candidate_id: str, move: MoveIn, sim: Sim) -> dict:
 @router.post("/orders")
 async def place_order(order: OrderIn, sim: Sim) -> JSONResponse:
     candidate = candidate_or_404(sim, order.candidate_id)
-    placed = await sim.place_order(candidate, order.package_id, kind=order.kind, trigger="manual")
+    placed = await sim.place_order(candidate, order.package_id, kind=order.kind, trigger="manual", order_id=order.order_id, send=order.send)
     return _delivery(placed)
 
 

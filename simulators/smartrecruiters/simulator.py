@@ -222,13 +222,13 @@ class Simulator:
         return record.get("company_id") or self.config.company_id
 
     async def place_order(
-        self, candidate: dict[str, Any], package_id: str, *, kind: str, trigger: str
+        self, candidate: dict[str, Any], package_id: str, *, kind: str, trigger: str, order_id: str | None = None, send: bool = True
     ) -> dict[str, Any]:
-        """Create an order and send it to the partner.
+        """Create an order and send it to the partner (unless a test sends it later).
 
         `trigger` is "manual" when a recruiter (or a test) places it, "auto" for a hiring step.
         """
-        order_id = str(uuid.uuid4())
+        order_id = order_id or str(uuid.uuid4())
         company_id = self.company_of(candidate)
         order = {
             "order_id": order_id,
@@ -253,7 +253,7 @@ class Simulator:
         }
         # Stored before the call: the partner may report progress before it answers.
         self._store.put("order", order_id, order)
-        return await self.send_order(order_id)
+        return await self.send_order(order_id) if send else order
 
     async def send_order(self, order_id: str) -> dict[str, Any]:
         """(Re)send an order's request body to the partner and keep the partner's answer.

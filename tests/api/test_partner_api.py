@@ -12,7 +12,7 @@ import pytest
 from simulators.sandbox_vendor.webhooks import sign
 from simulators.smartrecruiters.validation import validator
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
+from tests.support.order_workflows import order_reference_of, order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 
@@ -160,7 +160,9 @@ async def test_webhook_signatures_are_checked_and_replays_refused(api, bearer, s
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
     secret = stack.settings.sandbox_webhook_secret.get_secret_value()
-    event = json.dumps({"id": "evt_forged", "type": "invitation.completed", "data": {"invitation_id": "x", "reference": order_id, "status": "completed"}}).encode()
+    invitation_id = (await world.invitation_email(order_id))["invitation_id"]
+    data = {"invitation_id": invitation_id, "reference": order_reference_of(order_id), "status": "completed"}
+    event = json.dumps({"id": "evt_forged", "type": "invitation.completed", "data": data}).encode()
 
     def post(signature: str):
         return api.post("/webhooks/sandbox", content=event, headers={"Content-Type": "application/json", "Sandbox-Signature": signature})

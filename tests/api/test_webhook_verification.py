@@ -26,7 +26,7 @@ def headers(value: str) -> dict:
 
 def test_valid_signature_yields_the_event(vendor):
     [parsed] = vendor.parse_webhook(headers(sign(SECRET, EVENT, int(time.time()))), EVENT)
-    assert parsed.order_id == "order-1" and parsed.event.event_id == "evt_1"
+    assert parsed.order_reference == "order-1" and parsed.event.event_id == "evt_1"
 
 
 @pytest.mark.parametrize(

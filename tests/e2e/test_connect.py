@@ -55,7 +55,7 @@ async def test_admin_connects_a_company_with_an_external_trigger_token(world, st
     assert len(done["attachments"]) == 1
     # The vendor's reference leads back to the order (for account-level vendor webhooks).
     state = await temporal.get_workflow_handle(order_workflow_id(placed['order_id'])).query(AssessmentOrderWorkflow.state)
-    assert await store.order_for_vendor_reference(connection.vendor_account_id, state.invitation.vendor_ref) == placed["order_id"]
+    assert await store.order_for_vendor_reference(connection.vendor_account_id, state.invitation.vendor_ref) == f"{placed['order_id']}:{company_id}"
 
 
 async def test_smartrecruiters_refusing_the_connection_leaves_nothing_behind(world, store, registered, trigger_token):

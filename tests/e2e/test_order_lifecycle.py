@@ -8,7 +8,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from tests.conftest import EXPIRING_PACKAGE
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
+from tests.support.order_workflows import order_reference_of, order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 
@@ -165,7 +165,7 @@ async def test_lost_webhooks_only_delay_the_order(world):
     finally:
         await world.webhook_mode("deliver")
     assert done["result"]["score"]["raw"] == 70
-    deliveries = (await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_id})).json()
+    deliveries = (await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_reference_of(order_id)})).json()
     assert deliveries and {d["outcome"] for d in deliveries} == {"dropped"}
 
 
@@ -232,7 +232,7 @@ async def test_worker_killed_mid_order_and_restarted_finishes_the_order(world, s
     await world.at_vendor("complete", order_id, score=40)
 
     async def webhook_accepted():
-        deliveries = (await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_id})).json()
+        deliveries = (await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_reference_of(order_id)})).json()
         return [d for d in deliveries if d["type"] == "invitation.completed" and d["outcome"] == "delivered"]
 
     await eventually(webhook_accepted, what="our API to accept the completion webhook")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from urllib.parse import quote
 
 from simulators.sandbox_vendor.webhooks import sign
 from tests.support.connect import connect_company
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
+from tests.support.order_workflows import order_reference_of, order_workflow_id
 from vendors.webhooks import callback_token
 from workflows.order import AssessmentOrderWorkflow
 
@@ -26,7 +27,8 @@ async def test_a_per_order_webhook_needs_that_orders_bearer_token(world, stack, 
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
     key = stack.settings.token_signing_key.get_secret_value().encode()
-    url = f"{world.api}/webhooks/hackerrank/orders/{order_id}"
+    reference = order_reference_of(order_id)
+    url = f"{world.api}/webhooks/hackerrank/orders/{quote(reference, safe='')}"
     body = b'{"id": 1, "score": 40, "max_score": 60}'
 
     async def post(token: str | None):
@@ -37,12 +39,13 @@ async def test_a_per_order_webhook_needs_that_orders_bearer_token(world, stack, 
     for not_per_order in ("checkr", "testgorilla", "no-such-vendor"):  # they push per account, or not at all
         assert (await world.http.post(f"{world.api}/webhooks/{not_per_order}/orders/{order_id}", content=body)).status_code == 404
     assert (await post(callback_token(key, "another-order"))).status_code == 401  # one order's token opens no other
-    assert (await post(callback_token(b"not-our-key", order_id))).status_code == 401
+    assert (await post(callback_token(key, order_id))).status_code == 401  # nor the token of another company's order with its id
+    assert (await post(callback_token(b"not-our-key", reference))).status_code == 401
     assert await events_of(temporal, order_id) == []
 
-    accepted = await post(callback_token(key, order_id))
+    accepted = await post(callback_token(key, reference))
     assert accepted.status_code == 202 and accepted.json() == {"accepted": 1}
-    redelivered = await post(callback_token(key, order_id))  # vendors deliver at least once
+    redelivered = await post(callback_token(key, reference))  # vendors deliver at least once
     assert redelivered.status_code == 202 and redelivered.json() == {"accepted": 1}
     received = await eventually(lambda: events_of(temporal, order_id), what="the push to reach the workflow")
     assert len(received) == 1 and received[0].startswith("hackerrank:")
@@ -71,7 +74,7 @@ async def test_an_account_webhook_is_checked_with_the_accounts_secret_and_routed
     url = f"{world.api}/webhooks/sandbox/accounts/{account.id}"
 
     def event(order_id: str, invitation_id: str) -> bytes:
-        data = {"invitation_id": invitation_id, "reference": order_id, "status": "started"}
+        data = {"invitation_id": invitation_id, "reference": order_reference_of(order_id), "status": "started"}
         return json.dumps({"id": f"evt-{uuid.uuid4().hex[:8]}", "type": "invitation.started", "data": data}).encode()
 
     async def post(body: bytes, secret: str, to: str = url):

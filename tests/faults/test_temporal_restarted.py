@@ -18,6 +18,7 @@ from tests.faults.ledger import (
     tally,
     unexplained_redeliveries,
 )
+from tests.support.order_workflows import order_reference_of
 from tests.support.waiting import eventually
 
 IN_FLIGHT = 10
@@ -108,8 +109,8 @@ async def _webhook_answers(world, order_ids: list[str]) -> list[int | None]:
     async def answered():
         deliveries = []
         for order_id in order_ids:
-            response = await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_id})
+            response = await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_reference_of(order_id)})
             deliveries += [d for d in response.json() if d["type"] == "invitation.completed"]
-        return deliveries if {d["reference"] for d in deliveries} == set(order_ids) else None
+        return deliveries if {d["reference"] for d in deliveries} == {order_reference_of(o) for o in order_ids} else None
 
     return [d["status_code"] for d in await eventually(answered, timeout=30, what="the vendor to try its completion webhooks")]
