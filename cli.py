@@ -70,7 +70,7 @@ def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     table.add_row("SR calls us with client_id", settings.partner_client_id)
     table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
     table.add_row("Token URL", f"{settings.public_url}/oauth/token")
-    table.add_row("Data folder (state, Temporal log)", str(settings.data_dir.resolve()))
+    table.add_row("Data folder (state, Temporal log)", str(settings.data_dir))
     console.print(table)
     # One per line, so a narrow terminal never cuts them.
     console.print("External Trigger Tokens, valid for a day, one per vendor account:")
