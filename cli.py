@@ -150,8 +150,10 @@ def sim_hackerrank() -> None:
     from embedded import SIMULATED_HACKERRANK_KEY
     from simulators.hackerrank import HackerRankSimConfig, create_app
 
-    url = urlsplit(get_settings().hackerrank_sim_url)
-    _serve(create_app(HackerRankSimConfig(api_key=SIMULATED_HACKERRANK_KEY, public_url=url.geturl())), url.hostname, url.port)
+    settings = get_settings()
+    url = urlsplit(settings.hackerrank_sim_url)
+    config = HackerRankSimConfig(api_key=SIMULATED_HACKERRANK_KEY, public_url=url.geturl(), database_path=settings.data_dir / "hackerrank-sim.db")
+    _serve(create_app(config), url.hostname, url.port)
 
 
 @app.command("sim-checkr")
