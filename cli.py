@@ -172,8 +172,9 @@ def sim_testgorilla() -> None:
     from simulators.testgorilla.app import create_app
     from simulators.testgorilla.config import TestGorillaSimConfig
 
-    url = urlsplit(get_settings().testgorilla_sim_url)
-    _serve(create_app(TestGorillaSimConfig(public_url=url.geturl())), url.hostname, url.port)
+    settings = get_settings()
+    url = urlsplit(settings.testgorilla_sim_url)
+    _serve(create_app(TestGorillaSimConfig(public_url=url.geturl(), database_path=settings.data_dir / "testgorilla-sim.db")), url.hostname, url.port)
 
 
 # --- Operator commands ----------------------------------------------------------------------
