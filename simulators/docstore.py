@@ -94,5 +94,5 @@ class DocumentStore:
 
 
 @functools.cache
-def _adapter(cls: type) -> TypeAdapter:
+def _adapter(cls: Any) -> TypeAdapter[Any]:
     return TypeAdapter(cls)
