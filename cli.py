@@ -70,7 +70,7 @@ def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     table.add_row("SR calls us with client_id", settings.partner_client_id)
     table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
     table.add_row("Token URL", f"{settings.public_url}/oauth/token")
-    table.add_row("Data folder (state, Temporal log)", str(settings.data_dir.resolve()))
+    table.add_row("Data folder (state, Temporal log)", str(settings.data_dir))
     console.print(table)
     # One per line, so a narrow terminal never cuts them.
     console.print("External Trigger Tokens, valid for a day, one per vendor account:")
@@ -150,8 +150,10 @@ def sim_hackerrank() -> None:
     from embedded import SIMULATED_HACKERRANK_KEY
     from simulators.hackerrank import HackerRankSimConfig, create_app
 
-    url = urlsplit(get_settings().hackerrank_sim_url)
-    _serve(create_app(HackerRankSimConfig(api_key=SIMULATED_HACKERRANK_KEY, public_url=url.geturl())), url.hostname, url.port)
+    settings = get_settings()
+    url = urlsplit(settings.hackerrank_sim_url)
+    config = HackerRankSimConfig(api_key=SIMULATED_HACKERRANK_KEY, public_url=url.geturl(), database_path=settings.data_dir / "hackerrank-sim.db")
+    _serve(create_app(config), url.hostname, url.port)
 
 
 @app.command("sim-checkr")
@@ -170,8 +172,9 @@ def sim_testgorilla() -> None:
     from simulators.testgorilla.app import create_app
     from simulators.testgorilla.config import TestGorillaSimConfig
 
-    url = urlsplit(get_settings().testgorilla_sim_url)
-    _serve(create_app(TestGorillaSimConfig(public_url=url.geturl())), url.hostname, url.port)
+    settings = get_settings()
+    url = urlsplit(settings.testgorilla_sim_url)
+    _serve(create_app(TestGorillaSimConfig(public_url=url.geturl(), database_path=settings.data_dir / "testgorilla-sim.db")), url.hostname, url.port)
 
 
 # --- Operator commands ----------------------------------------------------------------------

@@ -27,6 +27,9 @@ RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 429})
 PEER_REJECTED = "PeerRejected"
 PEER_UNAVAILABLE = "PeerUnavailable"
 CREDENTIALS_REFUSED = "VendorCredentialsRefused"
+# A vendor answered 404 for an invitation of ours: its records may be lost, or the account's key
+# may be another account's. Never taken as a cancellation: the workflow decides what it means.
+INVITATION_UNKNOWN = "VendorInvitationUnknown"
 
 
 class PeerError(Exception):

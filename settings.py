@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,13 @@ class Settings(BaseSettings):
 
     # Where this service keeps its files in embedded mode (Temporal's SQLite, simulators' state).
     data_dir: Path = Path("data")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_absolute(cls, folder: Path) -> Path:
+        # Resolved once, against the directory the command was run from: `assessments run`
+        # starts its parts elsewhere (in the repository) and hands them this absolute path.
+        return folder.expanduser().resolve()
 
     # Our store: SQLite in the data folder by default; PostgreSQL in production
     # (postgresql+psycopg://user:password@host:5432/assessments).

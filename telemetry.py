@@ -22,7 +22,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, TemporalError
 
 from orders.visibility import order_id_of
-from peers import CREDENTIALS_REFUSED, PEER_REJECTED, PEER_UNAVAILABLE, PeerError
+from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_REJECTED, PEER_UNAVAILABLE, PeerError
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite", "alembic")
 TOLD_EXCEPTIONS = (TemporalError, PeerError, OSError)
 # Of ApplicationErrors, only the types we raise ourselves: the SDK wraps any other exception an
 # activity raises (a validation error quoting its input) in one, message and all.
-TOLD_APPLICATION_ERRORS = (PEER_REJECTED, PEER_UNAVAILABLE, CREDENTIALS_REFUSED)
+TOLD_APPLICATION_ERRORS = (PEER_REJECTED, PEER_UNAVAILABLE, CREDENTIALS_REFUSED, INVITATION_UNKNOWN)
 
 
 def configure_logging(settings: Settings) -> None:

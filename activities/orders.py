@@ -26,7 +26,7 @@ from orders.models import (
     VendorStatus,
 )
 from orders.visibility import reference_of
-from peers import CREDENTIALS_REFUSED, PEER_REJECTED, PEER_UNAVAILABLE, CallDeferred, PeerError
+from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_REJECTED, PEER_UNAVAILABLE, CallDeferred, PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.models import package_result_patch
 from store import ReferenceConflict
@@ -39,11 +39,16 @@ STATUS_UNCHANGED = "VendorStatusUnchanged"
 
 # A vendor refusing our credentials (401, 403) is its account's problem, not the order's: the call
 # is retried at this pace until an operator fixes the account, instead of rejecting every order.
-CREDENTIALS_REFUSED_RETRY = timedelta(minutes=5)
+# So is a vendor answering 404 for an invitation of ours: it lost its records, or the account's
+# key is another account's; the order is held, not ended, and its poll asks again at this pace.
+HELD_ORDER_RETRY = timedelta(minutes=5)
 
 
 @contextlib.contextmanager
-def peer_errors(*, credentials_of_vendor_account: bool = False) -> Iterator[None]:
+def peer_errors(*, credentials_of_vendor_account: bool = False, unknown_invitation_held: bool | None = None) -> Iterator[None]:
+    """`unknown_invitation_held` is for status reads: a 404 is INVITATION_UNKNOWN, never a final
+    refusal; True holds the order (retried at the pace of refused credentials), False reports it
+    to the workflow, which knows whether it withdrew the invitation itself."""
     try:
         yield
     except PeerError as err:
@@ -53,7 +58,18 @@ def peer_errors(*, credentials_of_vendor_account: bool = False) -> Iterator[None
             )
         if credentials_of_vendor_account and err.status in (401, 403):
             activity.logger.error("%s refused the vendor account's credentials; fix the account (orders wait)", err.peer)
-            raise ApplicationError(str(err), type=CREDENTIALS_REFUSED, next_retry_delay=CREDENTIALS_REFUSED_RETRY) from None
+            raise ApplicationError(str(err), type=CREDENTIALS_REFUSED, next_retry_delay=HELD_ORDER_RETRY) from None
+        if unknown_invitation_held is not None and err.status == 404:
+            message = f"{err}: the vendor does not know the invitation"
+            if unknown_invitation_held:
+                message += f"; the order is held, asking again every {HELD_ORDER_RETRY.total_seconds() / 60:g} minutes"
+                activity.metric_meter().create_counter(
+                    "assessment_vendor_not_found", "Status polls of orders held because the vendor answered 404, by peer"
+                ).add(1, {"peer": err.peer})
+                activity.logger.error("%s does not know this order's invitation (404); the order is held until it does", err.peer)
+            raise ApplicationError(
+                message, type=INVITATION_UNKNOWN, non_retryable=not unknown_invitation_held, next_retry_delay=HELD_ORDER_RETRY
+            ) from None
         raise ApplicationError(
             str(err),
             type=PEER_REJECTED if not err.retryable else PEER_UNAVAILABLE,
@@ -64,8 +80,8 @@ def peer_errors(*, credentials_of_vendor_account: bool = False) -> Iterator[None
         ) from None
 
 
-def vendor_errors() -> contextlib.AbstractContextManager[None]:
-    return peer_errors(credentials_of_vendor_account=True)
+def vendor_errors(*, unknown_invitation_held: bool | None = None) -> contextlib.AbstractContextManager[None]:
+    return peer_errors(credentials_of_vendor_account=True, unknown_invitation_held=unknown_invitation_held)
 
 
 class OrderActivities:
@@ -95,14 +111,14 @@ class OrderActivities:
 
     @activity.defn
     async def get_vendor_status(self, ref: VendorRef) -> StatusReading:
-        with vendor_errors():
+        with vendor_errors(unknown_invitation_held=False):
             vendor = await self._vendor(ref.vendor_account_id)
             return await vendor.get_status(ref.ref)
 
     @activity.defn
     async def await_vendor_change(self, request: PollRequest) -> StatusReading:
         """One poll; while nothing changed it fails benignly and the retry policy polls again."""
-        with vendor_errors():
+        with vendor_errors(unknown_invitation_held=True):
             vendor = await self._vendor(request.vendor.vendor_account_id)
             reading = await vendor.get_status(request.vendor.ref)
         # A value the adapter does not know changes nothing, so it is no news either.

@@ -6,11 +6,16 @@ restart of the embedded stack, but not a schema of their own.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
+
+from pydantic import TypeAdapter
+
+T = TypeVar("T")
 
 
 class DocumentStore:
@@ -40,6 +45,15 @@ class DocumentStore:
                 " ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
                 (kind, doc_id, json.dumps(body)),
             )
+
+    def put_record(self, kind: str, doc_id: str, record: Any) -> None:
+        """A dataclass (or model) as a document; `records` reads it back."""
+        self.put(kind, doc_id, json.loads(_adapter(type(record)).dump_json(record)))
+
+    def records(self, kind: str, cls: type[T]) -> list[T]:
+        """Every document of a kind as a `cls`, in insertion order."""
+        adapter = _adapter(cls)
+        return [adapter.validate_json(json.dumps(doc)) for doc in self.all(kind)]
 
     def get(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -77,3 +91,8 @@ class DocumentStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+@functools.cache
+def _adapter(cls: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)

@@ -261,12 +261,9 @@ class HackerRankVendor:
         return f"/tests/{quote(test_id, safe='')}/candidates/{quote(candidate_id, safe='')}{suffix}"
 
     async def get_status(self, ref: str) -> StatusReading:
-        try:
-            candidate = await self._json("status", self._candidate_path(ref))
-        except PeerError as err:
-            if err.status == 404:  # a cancelled invite is gone
-                return StatusReading(status=VendorStatus.CANCELLED)
-            raise
+        # A 404 is raised, never read as cancelled: HackerRank documents no cancelled state, and
+        # an unknown candidate may mean lost records or another account's key.
+        candidate = await self._json("status", self._candidate_path(ref))
         status = self._status(candidate)
         revision = f"{candidate.get('score')}" if status == VendorStatus.COMPLETED else None
         return StatusReading(status=status, revision=revision)

@@ -421,8 +421,8 @@ class TestGorillaVendor:
     async def get_status(self, ref: str) -> StatusReading:
         """Never waits for budget: without it, a retryable NoBudget says when to ask again."""
         candidature = await self._candidature(_parse_ref(ref)[1], "status", poll=True)
-        if candidature is None:
-            return StatusReading(status=VendorStatus.CANCELLED)
+        if candidature is None:  # TestGorilla documents no cancelled state: a 404 proves nothing
+            raise PeerError(PEER, "status: the vendor does not know the candidature", status=404, retryable=False)
         return StatusReading(status=_status_of(candidature))
 
     async def get_result(self, ref: str) -> VendorResult:

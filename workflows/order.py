@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import PEER_REJECTED, OrderActivities
+    from peers import INVITATION_UNKNOWN
     from orders import results, visibility
     from orders.models import (
         Invitation,
@@ -255,6 +256,13 @@ class AssessmentOrderWorkflow:
         try:
             return await workflow.execute_activity_method(OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
+            if isinstance(err.cause, ApplicationError) and err.cause.type == INVITATION_UNKNOWN:
+                if self._state.vendor_status == VendorStatus.CANCELLED:
+                    return StatusReading(status=VendorStatus.CANCELLED)  # we withdrew it: vendors forget withdrawn invitations
+                # A 404 alone proves nothing (lost records, another account's key): the order
+                # keeps what it knew, and its poll asks again at a slow pace until the vendor knows.
+                self._note(f"Vendor status could not be read: {_reason(err)}; the order is held until the vendor knows it again")
+                return self._known()
             self._note(f"Vendor status could not be read: {_reason(err)}")
             return StatusReading(status=VendorStatus.FAILED)
 

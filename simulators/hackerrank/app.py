@@ -38,6 +38,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..docstore import DocumentStore
 from ..gateway import CallNext, api_gateway
 from ..ratelimit import FixedWindowLimiter, WindowState
 from .catalog import TESTS, test_view
@@ -53,15 +54,18 @@ EXCHANGES_KEPT = 2000
 
 def create_app(config: HackerRankSimConfig) -> FastAPI:
     webhooks = WebhookSender(config.webhook_retry_delays, config.webhook_timeout_seconds)
-    account = Account(report_delay_seconds=config.report_delay_seconds, pdf_link_seconds=config.pdf_link_seconds, webhooks=webhooks)
+    store = DocumentStore(config.database_path)
+    account = Account(report_delay_seconds=config.report_delay_seconds, pdf_link_seconds=config.pdf_link_seconds, webhooks=webhooks, store=store)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with webhooks.running():
+            account.resume_reports()
             try:
                 yield
             finally:
                 await account.close()
+                store.close()
 
     app = FastAPI(title="HackerRank for Work v3 (simulator)", lifespan=lifespan)
     app.state.config = config

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
 class HackerRankSimConfig:
     # Partners authenticate with this key (HTTP Basic user with an empty password, or Bearer).
     api_key: str
+    # SQLite file holding the account's candidates and outbox, so they outlive the process;
+    # ":memory:" keeps them for this process only.
+    database_path: Path | str = ":memory:"
     # Base URL of candidate links and PDF links; None builds them from each request's own address.
     public_url: str | None = None
     # HackerRank "recommends up to 10 API requests per second"; above that the simulator answers 429.

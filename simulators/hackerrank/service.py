@@ -6,7 +6,8 @@ generated"; "all other intermediate states are internal". **Our assumption** for
 cancelled (`DELETE …/invite`) is gone: reading it answers 404 (the spec does not say; ours).
 
 No method awaits except the report timer, so on the app's single event loop every
-check-then-write is atomic.
+check-then-write is atomic. Candidates, the outbox and the id counter are written through to a
+document store as they change, so a restarted simulator still knows every invite.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..docstore import DocumentStore
 from .catalog import OWNER_ID, TESTS, SimTest
 from .report import render_report
 from .webhooks import WebhookMode, WebhookSender, authorization
 
 INVITED, IN_PROGRESS, PROCESSING_REPORT, REPORT_READY = -1, 1, 5, 7
+# Kinds of documents in the store.
+_CANDIDATE, _SENT_EMAIL, _COUNTER = "candidate", "email", "counter"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -97,12 +101,18 @@ class Account:
     report_delay_seconds: float | None
     pdf_link_seconds: float
     webhooks: WebhookSender
+    store: DocumentStore
     candidates: dict[int, Candidate] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
     _pdf_links: dict[str, tuple[int, float]] = field(default_factory=dict)
     _timers: set[asyncio.Task[None]] = field(default_factory=set)
     _next_id: int = 71134637
+
+    def __post_init__(self) -> None:
+        self.candidates = {c.id: c for c in self.store.records(_CANDIDATE, Candidate)}
+        self.outbox = self.store.all(_SENT_EMAIL)
+        self._next_id = (self.store.get(_COUNTER, _CANDIDATE) or {}).get("last", self._next_id)
 
     # Partner API
 
@@ -141,6 +151,7 @@ class Account:
             raise SimError(422, "Candidate has already been invited to this test")
         if existing is None:
             self._next_id += 1
+            self.store.put(_COUNTER, _CANDIDATE, {"last": self._next_id})
             existing = Candidate(
                 id=self._next_id, test=test, email=email, full_name="", token=secrets.token_urlsafe(24), invited_on=utc_now(), invite={}
             )
@@ -151,6 +162,7 @@ class Account:
         # "By default this flag is false and email would not be sent" (the description; its schema default says true).
         if body.get("send_email") is True:
             self._send_invite_email(existing, base_url)
+        self._save(existing)
         return existing
 
     def search(self, test_id: str, query: str) -> list[Candidate]:
@@ -164,6 +176,7 @@ class Account:
         if record.attempt_starttime is not None:
             raise SimError(422, "Candidate has already attempted this test; the invite cannot be cancelled")
         del self.candidates[record.id]
+        self.store.delete(_CANDIDATE, str(record.id))
         return record
 
     def pdf_link(self, record: Candidate, base_url: str) -> str:
@@ -201,6 +214,7 @@ class Account:
                 raise SimError(409, "The invite is no longer valid")
             record.attempt_starttime = utc_now()
             record.status = IN_PROGRESS
+            self._save(record)
         return record
 
     def submit(self, candidate_id: int, score: float, integrity_status: str | None, integrity_summary: str | None) -> Candidate:
@@ -212,11 +226,21 @@ class Account:
         record.score = self._clamp(record, score)
         record.integrity_status, record.integrity_summary = integrity_status, integrity_summary
         record.status = PROCESSING_REPORT
+        self._save(record)
+        self._schedule_report(record)
+        return record
+
+    def resume_reports(self) -> None:
+        """Reports that were being generated when the simulator stopped take a fresh delay."""
+        for record in self.candidates.values():
+            if record.status == PROCESSING_REPORT:
+                self._schedule_report(record)
+
+    def _schedule_report(self, record: Candidate) -> None:
         if self.report_delay_seconds is not None:
             timer = asyncio.create_task(self._report_ready_after_delay(record.id, self.report_delay_seconds))
             self._timers.add(timer)
             timer.add_done_callback(self._timers.discard)
-        return record
 
     def finish_report(self, candidate_id: int) -> Candidate:
         """The report is generated: status 7, and the result is pushed."""
@@ -224,12 +248,14 @@ class Account:
         if record.status != PROCESSING_REPORT:
             raise SimError(409, "No report is being generated for this candidate")
         record.status = REPORT_READY
+        self._save(record)
         self._push(record)
         return record
 
     def expire(self, candidate_id: int) -> Candidate:
         record = self._by_id(candidate_id)
         record.invite_valid = False
+        self._save(record)
         return record
 
     def rescore(self, candidate_id: int, score: float) -> Candidate:
@@ -238,6 +264,7 @@ class Account:
         if record.status != REPORT_READY:
             raise SimError(409, "Only a finished report can be rescored")
         record.score = self._clamp(record, score)
+        self._save(record)
         if record.invite.get("accept_result_updates"):
             self._push(record)
         return record
@@ -326,6 +353,9 @@ class Account:
         if record.status != REPORT_READY:
             raise SimError(503, "The report is being generated; please try again later")
 
+    def _save(self, record: Candidate) -> None:
+        self.store.put_record(_CANDIDATE, str(record.id), record)
+
     def _by_id(self, candidate_id: int) -> Candidate:
         if candidate_id not in self.candidates:
             raise SimError(404, "Candidate not found")
@@ -350,7 +380,7 @@ class Account:
     def _send_invite_email(self, record: Candidate, base_url: str) -> None:
         record.emails_sent += 1
         self.outbox.append(
-            {
+            email := {
                 "to": record.email,
                 "subject": record.invite.get("subject") or f"Invitation: {record.test.name}",
                 "test_id": record.test.id,
@@ -359,6 +389,7 @@ class Account:
                 "sent_at": utc_now().isoformat(),
             }
         )
+        self.store.put(_SENT_EMAIL, str(len(self.outbox)), email)
 
     async def _report_ready_after_delay(self, candidate_id: int, delay: float) -> None:
         await asyncio.sleep(delay)  # the report generation time

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Awaitable, Callable
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
@@ -21,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from ..docstore import DocumentStore
 from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
 from .config import TestGorillaSimConfig
@@ -36,8 +39,17 @@ def api_description() -> ApiDescription:
 
 
 def create_app(config: TestGorillaSimConfig) -> FastAPI:
-    app = FastAPI(title="TestGorilla simulator")
-    app.state.sim = TestGorillaSim(config)
+    store = DocumentStore(config.database_path)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(title="TestGorilla simulator", lifespan=lifespan)
+    app.state.sim = TestGorillaSim(config, store)
     app.add_exception_handler(SimError, _sim_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.middleware("http")(api_gateway("/api/", _rate_limit_headers))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Requests per window, per endpoint and API user, as docs.testgorilla.com/apis/rate-limits lists
 # them (per minute). `candidature` (GET of one candidature) and `pdf` are not in that table: guesses.
@@ -37,6 +38,9 @@ class TestGorillaSimConfig:
     limits: dict[str, int] = field(default_factory=dict)
     # The most items one page of a list holds, whatever `limit` asks for (Django REST max_limit).
     max_page_size: int = 100
+    # SQLite file holding candidatures and the outbox, so they outlive the process; ":memory:"
+    # keeps them for this process only.
+    database_path: Path | str = ":memory:"
 
     def limits_or_default(self) -> dict[str, int]:
         return DEFAULT_LIMITS | self.limits

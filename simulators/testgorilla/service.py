@@ -1,4 +1,9 @@
-"""The simulated TestGorilla account, in memory: tokens, candidatures, results, outbox, limits, faults."""
+"""The simulated TestGorilla account: tokens, candidatures, results, outbox, limits, faults.
+
+Candidatures, the outbox, test takers, assessment statuses and the id counter are written through
+to a document store as they change, so a restarted simulator still knows every invitation; login
+tokens, limits and faults live in memory.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from ..docstore import DocumentStore
 from ..ratelimit import FixedWindowLimiter
 from .catalog import ASSESSMENTS, DEFAULT_DISPLAYS, DEFAULT_SCORE, Assessment, Test
 from .config import TestGorillaSimConfig
@@ -16,6 +22,8 @@ from .config import TestGorillaSimConfig
 CandidatureStatus = Literal["invited", "started", "completed"]
 FaultKind = Literal["throttle", "error", "slow"]
 API_TOKEN_USER = "api-token"
+# Kinds of documents in the store.
+_CANDIDATURE, _SENT_EMAIL, _TEST_TAKER, _ASSESSMENT_STATUS, _COUNTER = "candidature", "email", "test_taker", "assessment_status", "counter"
 
 
 class SimError(Exception):
@@ -154,18 +162,22 @@ class EndpointStats:
 class TestGorillaSim:
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, config: TestGorillaSimConfig) -> None:
+    def __init__(self, config: TestGorillaSimConfig, store: DocumentStore) -> None:
         self.config = config
         self.public_url = config.public_url.rstrip("/")
-        self.assessments: dict[int, Assessment] = {a.id: a for a in ASSESSMENTS}
-        self.candidatures: dict[int, Candidature] = {}
-        self.outbox: list[Email] = []
+        self._store = store
+        statuses = {int(doc["id"]): doc["status"] for doc in store.all(_ASSESSMENT_STATUS)}
+        self.assessments: dict[int, Assessment] = {
+            a.id: Assessment(a.id, a.name, statuses[a.id], a.tests) if a.id in statuses else a for a in ASSESSMENTS
+        }
+        self.candidatures: dict[int, Candidature] = {c.id: c for c in store.records(_CANDIDATURE, Candidature)}
+        self.outbox: list[Email] = store.records(_SENT_EMAIL, Email)
         self.logins = 0
         self._tokens: dict[str, TokenRecord] = {}
         if config.api_token:
             self._tokens[config.api_token] = TokenRecord(API_TOKEN_USER, time.monotonic(), expires=False)
-        self._test_takers: dict[str, int] = {}
-        self._ids = iter(range(8001, 10**9))
+        self._test_takers: dict[str, int] = {doc["email"]: doc["id"] for doc in store.all(_TEST_TAKER)}
+        self._last_id = (store.get(_COUNTER, "id") or {}).get("last", 8000)
         self._faults: list[Fault] = []
         self.set_limits(config.window_seconds, config.limits_or_default())
 
@@ -275,9 +287,12 @@ class TestGorillaSim:
         # "Candidates can take more than one assessment, but can only take each assessment once."
         if any(c.assessment.id == assessment_id and c.email.lower() == email.lower() for c in self.candidatures.values()):
             raise SimError(400, "This candidate has already been invited to this assessment.")
-        test_taker = self._test_takers.setdefault(email.lower(), next(self._ids))
+        if email.lower() not in self._test_takers:
+            self._test_takers[email.lower()] = self._next_id()
+            self._store.put(_TEST_TAKER, email.lower(), {"email": email.lower(), "id": self._test_takers[email.lower()]})
+        test_taker = self._test_takers[email.lower()]
         candidature = Candidature(
-            id=next(self._ids),
+            id=self._next_id(),
             assessment=assessment,
             test_taker=test_taker,
             email=email,
@@ -287,10 +302,20 @@ class TestGorillaSim:
             created=_now(),
         )
         self.candidatures[candidature.id] = candidature
+        self._save(candidature)
         if assessment.status == "new":  # "active: at least one candidate has been invited"
             self.assessments[assessment_id] = Assessment(assessment.id, assessment.name, "active", assessment.tests)
+            self._store.put(_ASSESSMENT_STATUS, str(assessment_id), {"id": assessment_id, "status": "active"})
         self._email_invitation(candidature)
         return candidature
+
+    def _next_id(self) -> int:
+        self._last_id += 1
+        self._store.put(_COUNTER, "id", {"last": self._last_id})
+        return self._last_id
+
+    def _save(self, candidature: Candidature) -> None:
+        self._store.put_record(_CANDIDATURE, str(candidature.id), candidature)
 
     def reinvite(self, candidature_id: int) -> Candidature:
         """The invitation emailed again; only before the candidate starts (TestGorilla does not say)."""
@@ -303,7 +328,8 @@ class TestGorillaSim:
     def _email_invitation(self, candidature: Candidature) -> None:
         link = candidature.view(self.public_url)["invitation_link"]
         subject = f"You're invited to the {candidature.assessment.name} assessment"
-        self.outbox.append(Email(candidature.email, subject, link, candidature.assessment.id, candidature.id, _now()))
+        self.outbox.append(email := Email(candidature.email, subject, link, candidature.assessment.id, candidature.id, _now()))
+        self._store.put_record(_SENT_EMAIL, str(len(self.outbox)), email)
 
     def candidature(self, candidature_id: int) -> Candidature:
         if candidature_id not in self.candidatures:
@@ -326,6 +352,7 @@ class TestGorillaSim:
 
     def delete(self, candidature_id: int) -> None:
         self.candidatures.pop(self.candidature(candidature_id).id)
+        self._store.delete(_CANDIDATURE, str(candidature_id))
 
     def results(self, assessment_id: int, test_taker: int) -> list[TestResult]:
         found = self.find(assessment=assessment_id)
@@ -336,6 +363,7 @@ class TestGorillaSim:
         if candidature.status == "completed":
             raise SimError(409, "The candidate already completed this assessment.")
         candidature.status = "started"
+        self._save(candidature)
         return candidature
 
     def complete(self, candidature_id: int, scores: dict[str, float | str], percentiles: dict[str, float]) -> Candidature:
@@ -347,12 +375,13 @@ class TestGorillaSim:
             if test.scored:
                 score = float(given) if isinstance(given, (int, float)) else DEFAULT_SCORE
                 percentile = percentiles.get(str(test.id), score)
-                results.append(TestResult(next(self._ids), test, score, "", percentile))
+                results.append(TestResult(self._next_id(), test, score, "", percentile))
             else:
                 display = str(given) if given is not None else DEFAULT_DISPLAYS.get(test.algorithm, "")
-                results.append(TestResult(next(self._ids), test, None, display, None))
+                results.append(TestResult(self._next_id(), test, None, display, None))
         candidature.results = results
         candidature.status = "completed"
+        self._save(candidature)
         return candidature
 
     def emails(self, address: str | None = None) -> dict[str, Any]:

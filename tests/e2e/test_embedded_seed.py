@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from embedded import EMBEDDED_VENDOR_ACCOUNT, SIMULATED_CHECKR_KEY, seed
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+
+from embedded import EMBEDDED_VENDOR_ACCOUNT, SIMULATED_CHECKR_KEY, Stack, seed, settings_on_free_ports
 from tests.support.connect import connect_company
+from tests.support.waiting import eventually
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 SEEDED = {EMBEDDED_VENDOR_ACCOUNT: "sandbox", "HackerRank (simulator)": "hackerrank", "Checkr (simulator)": "checkr", "TestGorilla (simulator)": "testgorilla"}
 
@@ -33,3 +45,57 @@ async def test_each_seeded_vendor_offers_its_catalog_to_a_connected_company(stac
         company = await connect_company(world.sr, tokens[name])
         packages = await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company})
         assert packages.status_code == 200 and package in {p["id"] for p in packages.json()}, name
+
+
+async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
+    """`assessments run` started elsewhere with a relative ASSESSMENTS_DATA_DIR: its children
+    start in the repository, yet every part uses the one folder under the caller's directory."""
+    caller, relative = tmp_path / "caller", f"state-{uuid.uuid4().hex[:8]}"
+    caller.mkdir()
+    folder = caller / relative
+    settings = settings_on_free_ports(folder, admin_api_key="run-from-elsewhere-key")
+    env = Stack(settings).env | {
+        "ASSESSMENTS_DATA_DIR": relative,
+        "PYTHONPATH": str(REPOSITORY),
+        "COLUMNS": "400",  # the banner's table unwrapped
+        "ASSESSMENTS_LOG_LEVEL": "WARNING",
+    }
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "run", cwd=caller, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    lines: list[str] = []
+
+    async def read_all() -> None:
+        assert run.stdout is not None
+        async for line in run.stdout:
+            lines.append(line.decode(errors="replace").rstrip())
+
+    reader = asyncio.ensure_future(read_all())
+    try:
+
+        async def tokens_printed() -> list[str] | None:
+            assert run.returncode is None, "\n".join(lines[-40:])
+            printed = [line.split(": ", 1)[1] for line in lines if line.startswith("  ") and line.strip().split(":")[0] in SEEDED]
+            return printed if len(printed) == len(SEEDED) else None
+
+        await eventually(tokens_printed, timeout=120, what="the stack's banner and trigger tokens")
+        assert any("Data folder" in line and str(folder) in line for line in lines), "\n".join(lines)
+        # The API reads the store the banner's tokens were seeded into.
+        async with httpx.AsyncClient(base_url=settings.public_url, headers={"Authorization": "Bearer run-from-elsewhere-key"}) as api:
+            accounts = (await api.get("/admin/vendor-accounts")).raise_for_status().json()
+            tokens = (await api.get("/admin/trigger-tokens")).raise_for_status().json()
+        assert {a["name"] for a in accounts} == set(SEEDED)
+        assert len([t for t in tokens if t["state"] == "active"]) == len(SEEDED)
+        for name in ("temporal.db", "assessments.db", "sandbox-vendor.db", "smartrecruiters-sim.db", "logs/temporal.log"):
+            assert (folder / name).exists(), name
+        assert not (REPOSITORY / relative).exists()
+    finally:
+        if run.returncode is None:
+            run.send_signal(signal.SIGINT)  # what Ctrl-C does: the stack stops in order
+            try:
+                await asyncio.wait_for(run.wait(), 60)
+            except asyncio.TimeoutError:
+                os.killpg(run.pid, signal.SIGKILL)
+        await reader
+    assert run.returncode == 0, "\n".join(lines[-40:])

@@ -12,12 +12,13 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from simulators.hackerrank import HackerRankSimConfig, create_app
 from tests.support.connect import company_of_new_vendor_account
-from tests.support.servers import serve
+from tests.support.servers import free_port, serve
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 API_KEY = "e2e-hackerrank-key"
+ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
 PYTHON_SCREEN = "1529353"  # out of 100, cutoff 60
 
 
@@ -150,3 +151,48 @@ async def test_hackerrank_refusing_and_failing_for_a_while_still_gives_one_email
     done = await world.sr_status_becomes(order_id, "COMPLETED", timeout=60)
     assert done["result"]["score"]["raw"] == 80 and len(done["attachments"]) == 1
     assert await hackerrank.emails_to(candidate["email"]) == 1
+
+
+async def test_a_hackerrank_that_forgets_the_invitation_holds_the_order_until_it_knows_it_again(world, temporal, stack, store, registered, tmp_path):
+    """HackerRank restarted without its records (or a key of another account): every status read
+    answers 404. The order stays open, SR hears nothing, operators are told; once HackerRank knows
+    the invitation again (its records back after a restart) the order completes."""
+    port = free_port()
+    remembers = HackerRankSimConfig(api_key=API_KEY, report_delay_seconds=None, database_path=tmp_path / "hackerrank.db")
+    forgot = HackerRankSimConfig(api_key=API_KEY, report_delay_seconds=None, database_path=tmp_path / "empty.db")
+    url = f"http://127.0.0.1:{port}"
+    company = (await company_of_new_vendor_account(store, world.sr, "hackerrank", {"api_key": API_KEY, "base_url": url}))[1]
+    with serve(create_app(remembers), port):
+        order_id, candidate_id, candidate = await ordered(world, temporal, company)
+
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    with serve(create_app(forgot), port):
+
+        async def held() -> dict | None:
+            shown = (await world.http.get(f"{world.api}/admin/orders/{order_id}", headers=admin)).raise_for_status().json()
+            polls = [item for item in shown["timeline"] if item["kind"] == "call" and "does not know the invitation" in (item["failure"] or "")]
+            return shown if polls else None
+
+        shown = await eventually(held, what="the order's poll to meet HackerRank's 404")
+        [poll] = [item for item in shown["timeline"] if "does not know" in (item["failure"] or "")]
+        assert poll["outcome"] == "polling" and "HTTP 404" in poll["failure"] and "held" in poll["failure"]
+        listed = (await world.http.get(f"{world.api}/admin/orders", params={"company": company, "stuck_for": "1s"}, headers=admin)).json()
+        assert [(o["order_id"], "does not know the invitation" in o["stuck_on"]) for o in listed["orders"]] == [(order_id, True)]
+        # Told in the worker's log, by order id, and without the candidate.
+        log = stack.settings.data_dir / "logs" / "worker.log"
+
+        async def alert() -> list[str]:
+            return [line for line in log.read_text().splitlines() if order_id in line and "does not know this order's invitation" in line]
+
+        [line, *_] = await eventually(alert, what="the worker's error line")
+        assert '"level": "ERROR"' in line and candidate["email"] not in line
+        order = await world.sr_order(order_id)
+        assert [p["status"] for p in order["patches"]] == ["PENDING"]  # no REJECTED
+        assert (await temporal.get_workflow_handle(f"assessment-order:{order_id}").describe()).status == WorkflowExecutionStatus.RUNNING
+
+    with serve(create_app(remembers), port):  # HackerRank's records are back
+        await HackerRank(url, world.http).candidate(candidate_id, "submit", score=81)
+        await HackerRank(url, world.http).candidate(candidate_id, "report")  # pushed: the order reads it at once
+        done = await world.sr_status_becomes(order_id, "COMPLETED")
+    assert done["result"]["score"]["raw"] == 81
+    assert [p["status"] for p in done["patches"]] == ["PENDING", "COMPLETED"]

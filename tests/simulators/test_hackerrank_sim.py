@@ -9,6 +9,8 @@ import uuid
 import httpx
 import pytest
 
+from simulators.hackerrank import HackerRankSimConfig, create_app
+from tests.support.servers import serve
 from tests.support.waiting import eventually
 from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 (fixtures)
     API,
@@ -414,3 +416,33 @@ async def test_rescore_pushes_again_only_with_accept_result_updates(sim: Sim, re
 async def _pushes(receiver: Receiver, candidate: str, count: int):
     bodies = receiver.bodies(candidate)
     return bodies if len(bodies) >= count else None
+
+
+async def test_invites_outlive_a_restart_of_the_simulator(tmp_path):
+    """Its state is on disk: what partners invited before a restart is known after it, over HTTP."""
+    config = HackerRankSimConfig(api_key=API_KEY, database_path=tmp_path / "hackerrank.db", report_delay_seconds=None)
+    email, cancelled_email = unique_email(), unique_email()
+    with serve(create_app(config)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            invite = {"email": email, "send_email": True, "invite_metadata": {"order_id": "o-1"}}
+            candidate = (await http.post(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates", auth=(API_KEY, ""), json=invite)).json()["id"]
+            cancelled = (await http.post(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates", auth=(API_KEY, ""), json={"email": cancelled_email})).json()["id"]
+            (await http.delete(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{cancelled}/invite", auth=(API_KEY, ""))).raise_for_status()
+            (await http.post(f"/_sim/candidates/{candidate}/submit", json={"score": 70})).raise_for_status()
+            before = (await http.get(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", auth=(API_KEY, ""))).json()
+
+    with serve(create_app(config)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            after = await http.get(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", auth=(API_KEY, ""))
+            assert after.status_code == 200, after.text
+            assert {k: v for k, v in after.json().items() if "link" not in k and "url" not in k} == {
+                k: v for k, v in before.items() if "link" not in k and "url" not in k
+            }  # all but the links, which name the new server's address
+            assert (after.json()["status"], after.json()["invite_metadata"], after.json()["score"]) == (5, {"order_id": "o-1"}, 70.0)
+            gone = await http.get(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{cancelled}", auth=(API_KEY, ""))
+            assert gone.status_code == 404  # a cancelled invite stays gone
+            assert (await http.get("/_sim/outbox", params={"to": email})).json()["count"] == 1
+            # The report of a submission made before the restart is still generated, and ids never repeat.
+            (await http.post(f"/_sim/candidates/{candidate}/report")).raise_for_status()
+            again = (await http.post(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates", auth=(API_KEY, ""), json={"email": unique_email()})).json()["id"]
+            assert int(again) > int(cancelled) > int(candidate)

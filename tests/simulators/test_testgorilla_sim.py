@@ -214,3 +214,30 @@ async def test_lists_are_paged_with_next_links() -> None:
             seen += [a["id"] for a in body["results"]]
             url = body["next"]
         assert seen == [101, 102, 103, 105]
+
+
+async def test_candidatures_outlive_a_restart_of_the_simulator(tmp_path) -> None:
+    """Its state is on disk: an invitation from before a restart is known after it, over HTTP."""
+    email, deleted_email = new_email(), new_email()
+    async with running_sim(database_path=tmp_path / "testgorilla.db") as sim:
+        token = await sim.login()
+        invited = (await sim.api("POST", "/assessments/102/invite_candidate/", token, json={"email": email, "first_name": "Ada"})).json()
+        deleted = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": deleted_email})).json()
+        assert (await sim.api("DELETE", f"/assessments/candidature/{deleted['id']}/", token)).status_code == 204
+        await sim.control("POST", f"/candidatures/{invited['id']}/start")
+        before = (await sim.api("GET", f"/assessments/candidature/{invited['id']}/", token)).json()
+
+    async with running_sim(database_path=tmp_path / "testgorilla.db") as sim:
+        token = await sim.login()
+        after = await sim.api("GET", f"/assessments/candidature/{invited['id']}/", token)
+        assert after.status_code == 200, after.text
+        assert {k: v for k, v in after.json().items() if k != "invitation_link"} == {k: v for k, v in before.items() if k != "invitation_link"}
+        assert after.json()["status"] == "started"
+        assert (await sim.api("GET", f"/assessments/candidature/{deleted['id']}/", token)).status_code == 404
+        assert await sim.emails_to(email) == 1
+        assert (await sim.api("GET", "/assessments/102/", token)).json()["status"] == "active"
+        completed = await sim.complete(invited["id"], {"7244": 80})
+        assert completed["status"] == "completed"
+        # The same person keeps their test taker id; ids never repeat.
+        again = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
+        assert again["test_taker"] == invited["test_taker"] and again["id"] > deleted["id"] > invited["id"]

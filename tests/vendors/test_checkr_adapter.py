@@ -150,6 +150,13 @@ async def test_expired_cancelled_and_canceled_reports(vendor, sim):
     assert types.count("invitation.deleted") == 1 and types.count("invitation.expired") == 1
 
 
+async def test_an_invitation_checkr_does_not_know_is_never_read_as_cancelled(vendor):
+    # Only Checkr's documented `deleted_at` and `canceled` say cancelled; a 404 says nothing.
+    with pytest.raises(PeerError) as unknown:
+        await vendor.get_status("cand_unknown:" + "0" * 24)
+    assert (unknown.value.status, unknown.value.retryable) == (404, False)
+
+
 async def test_report_pdf_is_downloaded_from_the_short_lived_link(vendor, sim):
     ref, report_id = await submitted(vendor, sim)
     assert await vendor.download_report(ref) is None  # no PDF before the report completes

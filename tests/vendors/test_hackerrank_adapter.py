@@ -242,11 +242,21 @@ async def test_an_expired_pdf_link_is_a_retryable_failure(start_sim, receiver: R
         await vendor.aclose()
 
 
+async def test_a_candidate_hackerrank_does_not_know_is_never_read_as_cancelled(sim: Sim, vendor: HackerRankVendor):
+    # HackerRank documents no cancelled state; its 404 can mean lost records or another account's key.
+    with pytest.raises(PeerError) as unknown:
+        await vendor.get_status(f"{TEST_WITH_CUTOFF}:99999999")
+    assert (unknown.value.status, unknown.value.retryable, str(unknown.value)) == (404, False, "HackerRank: status answered HTTP 404")
+
+
 async def test_cancel_then_cancelled_and_cancelling_again_or_after_an_attempt_is_fine(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
     order = make_order()
     ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
     await vendor.cancel_invitation(ref)
-    assert (await vendor.get_status(ref)).status == VendorStatus.CANCELLED
+    # The simulator forgets a cancelled invite: a 404, which only the order that withdrew it may read as cancelled.
+    with pytest.raises(PeerError) as gone:
+        await vendor.get_status(ref)
+    assert (gone.value.status, gone.value.retryable, str(gone.value)) == (404, False, "HackerRank: status answered HTTP 404")
     await vendor.cancel_invitation(ref)  # already gone
 
     attempted = make_order()
@@ -297,7 +307,8 @@ async def test_the_adapter_spaces_calls_beyond_its_rate(sim: Sim):
     started = time.monotonic()
     try:
         for _ in range(25):
-            await vendor.get_status(f"{TEST_WITH_CUTOFF}:1")
+            with pytest.raises(PeerError):  # an unknown candidate: a 404 is as good a call as any
+                await vendor.get_status(f"{TEST_WITH_CUTOFF}:1")
     finally:
         await vendor.aclose()
     assert time.monotonic() - started >= 0.2  # five calls past the burst, 50 ms apart

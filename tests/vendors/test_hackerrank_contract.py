@@ -13,6 +13,7 @@ import copy
 
 import pytest
 
+from peers import PeerError
 from simulators.hackerrank.spec import SPEC_FILE, hackerrank_api
 from simulators.openapi import ApiDescription
 from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 (fixtures)
@@ -55,7 +56,8 @@ async def _journey(sim: Sim, vendor: HackerRankVendor, receiver: Receiver) -> No
     other = make_order(package_id=TEST_WITHOUT_CUTOFF)
     other_ref = (await vendor.create_invitation(other, receiver.callback(other.order_id))).vendor_ref
     await vendor.cancel_invitation(other_ref)
-    await vendor.get_status(other_ref)  # 404 once cancelled
+    with pytest.raises(PeerError):
+        await vendor.get_status(other_ref)  # 404 once cancelled
 
 
 async def test_every_exchange_of_a_journey_fits_the_spec(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
@@ -147,9 +149,10 @@ def _completed_candidate_view() -> dict:
     """A candidate body as the simulator builds it, without a running server."""
     from simulators.hackerrank.service import REPORT_READY, Account, Candidate, utc_now
     from simulators.hackerrank.catalog import TESTS
+    from simulators.docstore import DocumentStore
     from simulators.hackerrank.webhooks import WebhookSender
 
-    account = Account(report_delay_seconds=None, pdf_link_seconds=60, webhooks=WebhookSender((), 1))
+    account = Account(report_delay_seconds=None, pdf_link_seconds=60, webhooks=WebhookSender((), 1), store=DocumentStore(":memory:"))
     now = utc_now()
     record = Candidate(
         id=1, test=TESTS[TEST_WITH_CUTOFF], email="a@example.com", full_name="A", token="t", invited_on=now, invite={},

@@ -87,3 +87,9 @@ async def test_resend_failures_keep_the_adapters_error_mapping(adapter: SandboxV
     finally:
         await unreachable.aclose()
     assert failed.value.retryable and str(failed.value) == "sandbox vendor: invitation resend failed: ConnectError"
+
+
+async def test_an_invitation_the_sandbox_does_not_know_is_never_read_as_cancelled(adapter: SandboxVendor) -> None:
+    with pytest.raises(PeerError) as unknown:
+        await adapter.get_status("inv_unknown")
+    assert (unknown.value.status, unknown.value.retryable, str(unknown.value)) == (404, False, "sandbox vendor: status answered HTTP 404")

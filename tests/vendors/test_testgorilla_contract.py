@@ -107,7 +107,8 @@ async def recorded() -> list[Exchange]:
             await vendor.download_report(invitation.vendor_ref)
             cancelled = await vendor.create_invitation(order_for(103), CALLBACK)
             await vendor.cancel_invitation(cancelled.vendor_ref)
-            await vendor.get_status(cancelled.vendor_ref)  # 404
+            with pytest.raises(PeerError):
+                await vendor.get_status(cancelled.vendor_ref)  # 404
             await sim.fault("throttle", endpoint="results")
             with pytest.raises(PeerError):
                 await vendor.get_result(invitation.vendor_ref)

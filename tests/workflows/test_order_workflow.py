@@ -63,6 +63,10 @@ class ScriptedVendor:
     revision: str | None = None
     outcome: str = "passed"
     credentials_refused: bool = False
+    # The vendor answers 404 for the invitation: its records lost, or another account's key.
+    forgotten: bool = False
+    # The vendor forgets an invitation once it is withdrawn (HackerRank, TestGorilla).
+    forgets_withdrawn: bool = False
 
     async def create_invitation(self, order: Order, callback) -> Invitation:
         if self.refuse_invitation:
@@ -73,6 +77,8 @@ class ScriptedVendor:
         self.status_reads += 1
         if self.credentials_refused:
             raise PeerError("vendor", "status answered HTTP 401", status=401, retryable=False)
+        if self.forgotten or (self.forgets_withdrawn and self.status == VendorStatus.CANCELLED):
+            raise PeerError("vendor", "status answered HTTP 404", status=404, retryable=False)
         return StatusReading(status=self.status, revision=self.revision)
 
     async def get_result(self, ref: str) -> VendorResult:
@@ -525,3 +531,45 @@ async def test_a_vendor_refusing_the_accounts_key_holds_orders_until_it_is_fixed
     state = await run_order(env, peers, an_order(deadline_days=7), key_revoked_then_fixed)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]  # never REJECTED
     assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=14)
+
+
+async def test_a_vendor_that_no_longer_knows_the_invitation_holds_the_order_until_it_does(env):
+    peers = Peers()
+
+    async def vendor_forgets_then_knows_again(handle):
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.forgotten = True  # the vendor lost its records, or the key is another account's
+        await env.sleep(timedelta(hours=1))
+        await signal(handle, "evt-while-forgotten")  # a webhook's read answers 404 too
+        await env.sleep(timedelta(days=2))
+        reads_while_forgotten = peers.vendor.status_reads
+        peers.vendor.forgotten = False
+        peers.vendor.status = VendorStatus.COMPLETED
+        return reads_while_forgotten
+
+    state = await run_order(env, peers, an_order(deadline_days=7), vendor_forgets_then_knows_again)
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]  # never REJECTED on a 404 alone
+    assert peers.sr.patches[-1]["score"] == {"raw": 83, "min": 0, "max": 100}
+    assert peers.vendor.cancellations == 0
+    notes = [entry.what for entry in state.timeline]
+    assert any("does not know the invitation" in note and "held" in note for note in notes), notes
+    # Held at the slow pace of an account's trouble (every 5 minutes), then completed at once.
+    assert timedelta(days=2, hours=4) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=2, hours=4, minutes=10)
+
+
+async def test_a_vendor_that_forgets_for_good_ends_the_order_at_its_deadline_not_before(env):
+    peers = Peers(vendor=ScriptedVendor(forgotten=True))
+    state = await run_order(env, peers, an_order(deadline_days=3))
+    assert peers.sr.statuses == ["PENDING", "EXPIRED"]
+    assert timedelta(days=3) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=3, minutes=10)
+    # Polled every 5 minutes while held, not once an hour as the order asked.
+    assert 3 * 24 * 12 - 20 <= peers.vendor.status_reads <= 3 * 24 * 12 + 20
+
+
+async def test_a_vendor_forgetting_an_invitation_we_withdrew_is_no_reason_to_wait(env):
+    peers = Peers(vendor=ScriptedVendor(forgets_withdrawn=True))
+    state = await run_order(env, peers, an_order(deadline_days=3))
+    assert peers.sr.statuses == ["PENDING", "EXPIRED"]
+    assert peers.vendor.cancellations == 1
+    assert timedelta(days=3) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=3, minutes=1)
+    assert state.vendor_status == VendorStatus.CANCELLED
