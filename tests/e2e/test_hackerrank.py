@@ -188,7 +188,7 @@ async def test_a_hackerrank_that_forgets_the_invitation_holds_the_order_until_it
         assert '"level": "ERROR"' in line and candidate["email"] not in line
         order = await world.sr_order(order_id)
         assert [p["status"] for p in order["patches"]] == ["PENDING"]  # no REJECTED
-        assert (await temporal.get_workflow_handle(f"assessment-order:{order_id}").describe()).status == WorkflowExecutionStatus.RUNNING
+        assert (await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()).status == WorkflowExecutionStatus.RUNNING
 
     with serve(create_app(remembers), port):  # HackerRank's records are back
         await HackerRank(url, world.http).candidate(candidate_id, "submit", score=81)

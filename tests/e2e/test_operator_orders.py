@@ -136,7 +136,8 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
     summary = next(o for o in (await admin.get("/orders", params={"company": company, "status": "COMPLETED"})).json()["orders"])
     assert len(summary["run_id"]) == 36  # the run listed
     assert summary | {"started_at": None, "closed_at": None, "run_id": None} == {
-        "order_id": placed.done["order_id"], "workflow_id": order_workflow_id(placed.done["order_id"]), "status": "COMPLETED",
+        "order_id": placed.done["order_id"], "reference": f"{placed.done['order_id']}:{company}",
+        "workflow_id": order_workflow_id(placed.done["order_id"]), "status": "COMPLETED",
         "vendor": "sandbox", "package": "skills-fullstack", "company": company, "workflow_status": "COMPLETED", "started_at": None,
         "closed_at": None, "last_progress_at": None, "stuck_on": None, "run_id": None,
         "temporal_ui_url": f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{order_workflow_id(placed.done['order_id'])}",
