@@ -38,6 +38,7 @@ SHAPES = {
     "exp is missing": {"exp": MISSING},
     "exp in 10**20 seconds": {"exp": 10**20},
     "exp a day beyond the lifetime we give": {"exp": int(time.time()) + DAY},
+    "exp is a string of digits": {"exp": str(int(time.time()) + 60)},
     "connected_at is missing": {"connected_at": MISSING},
     "connected_at is a string": {"connected_at": "2025-01-01T00:00:00Z"},
     "connected_at is a boolean": {"connected_at": True},
