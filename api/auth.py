@@ -37,15 +37,13 @@ class Caller:
     # the epoch, exact in a token). None for the settings' credentials.
     connected_at: int | None
 
-    def may_act_for(self, company_id: str) -> bool:
-        return self.company_id == company_id
-
     def check_acts_for(self, company_id: str) -> None:
-        if not self.may_act_for(company_id):
+        if company_id != self.company_id:
             raise HTTPException(403, NOT_THIS_COMPANY)
 
 
 def connection_instant(connection: CompanyConnection) -> int:
+    """The connection's `connected_at` as a token carries it: whole microseconds, compared exactly."""
     return (connection.connected_at - _EPOCH) // timedelta(microseconds=1)
 
 
@@ -90,6 +88,9 @@ class TokenIssuer:
             raise jwt.InvalidTokenError("a claim missing, or of a type we never issue")
         if exp > time.time() + self._ttl + CLOCK_SKEW_SECONDS:
             raise jwt.InvalidTokenError("a lifetime longer than we give")
+        # The settings' credentials, changed to another company or turned off, end their tokens.
+        if connected_at is None and (company != self._company_id or not self._client_secret):
+            raise jwt.InvalidTokenError("not the settings' company")
         return Caller(client_id=claims["sub"], company_id=company, connected_at=connected_at)
 
 

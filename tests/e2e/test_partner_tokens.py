@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from temporalio.client import WorkflowExecutionStatus
 
 from store import ConnectionState
@@ -167,3 +168,16 @@ async def test_the_settings_credentials_lose_their_company_once_it_connects(worl
     finally:
         for order_id in answers["order ids"]:
             await terminate_quietly(temporal, order_id)
+
+
+async def test_turning_the_settings_credentials_off_ends_their_tokens(stack):
+    settings = stack.settings
+    secret = settings.partner_client_secret.get_secret_value()
+    async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as api:
+        bearer = await token_of(api, settings.partner_client_id, secret)
+    with own_api(settings, partner_client_secret=SecretStr("")) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as api:
+            catalog = await api.get("/packages", headers=bearer)
+            token = await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": secret})
+    assert catalog.status_code == 401 and catalog.json()["errors"][0]["message"] == TOKEN_DEAD
+    assert token.status_code == 401 and token.json()["error"] == "invalid_client"

@@ -1,5 +1,6 @@
 """Bearer tokens signed with our key but shaped as we never issue them: each answers 401, never a
-500 and never a token that speaks for any company or for ever."""
+500 and never a token that speaks for any company or for ever. The shapes an attack found, then a
+fuzzer of every claim (its counts join the fuzzing summary, docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import uuid
 import httpx
 import jwt
 import pytest
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from api.auth import AUDIENCE
+from api.auth import AUDIENCE, CLOCK_SKEW_SECONDS
+from tests.hostile.fuzz_ledger import LEDGER
 
 MISSING = object()
 DAY = 86400
@@ -38,6 +41,7 @@ SHAPES = {
     "exp is missing": {"exp": MISSING},
     "exp in 10**20 seconds": {"exp": 10**20},
     "exp a day beyond the lifetime we give": {"exp": int(time.time()) + DAY},
+    "company is another, for the settings' credentials": {"company": "another-company"},
     "exp is a string of digits": {"exp": str(int(time.time()) + 60)},
     "connected_at is missing": {"connected_at": MISSING},
     "connected_at is a string": {"connected_at": "2025-01-01T00:00:00Z"},
@@ -80,3 +84,29 @@ def test_a_token_with_claims_we_never_issue_is_a_401(api, stack, changes):
         assert response.status_code == 401, (response.status_code, response.text[:200])
         assert response.json()["errors"][0]["message"] == "The bearer token is invalid or expired"
         assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+# Any JSON a claim could hold: huge and negative numbers, NaN and infinities, strings, nesting.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from([10**20, -(10**20), 10**4000]) | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+CLAIMS = ("sub", "company", "connected_at", "iat", "exp")
+
+
+@hypothesis_settings(max_examples=200, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_claims_never_answer_5xx_nor_speak_beyond_the_settings_company(api, stack, data):
+    """Each claim kept as we issue it, dropped, or any JSON value; only the shape we issue gets in."""
+    settings = stack.settings
+    now = int(time.time())
+    issued = {"sub": settings.partner_client_id, "company": settings.partner_company_id, "connected_at": None, "iat": now, "exp": now + settings.token_ttl_seconds}
+    changes = {claim: data.draw(st.sampled_from([issued[claim], MISSING]) | JSON_VALUES, label=claim) for claim in CLAIMS}
+    started = time.monotonic()
+    response = api.get("/packages", headers={"Authorization": f"Bearer {forged(settings, **changes)}"})
+    LEDGER.record("SmartRecruiters, forged bearer tokens", "GET /packages", response.status_code, time.monotonic() - started)
+    assert response.status_code in (200, 401), (response.status_code, response.text[:200])
+    if response.status_code == 200:
+        assert changes["company"] == settings.partner_company_id and changes["connected_at"] is None
+        assert type(changes["exp"]) is int and changes["exp"] <= now + settings.token_ttl_seconds + CLOCK_SKEW_SECONDS + 5
