@@ -117,6 +117,7 @@ def sim_smartrecruiters() -> None:
         partner_api_url=settings.public_url,
         partner_client_id=settings.partner_client_id,
         partner_client_secret=settings.partner_client_secret.get_secret_value(),
+        company_id=settings.partner_company_id,
         attachment_part_name=settings.sr_attachment_part_name,
         master_client_id=settings.sr_master_client_id,
         master_client_secret=settings.sr_master_client_secret.get_secret_value(),

@@ -79,11 +79,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
-    # Credentials SR may present at POST /oauth/token for any company (embedded mode, a single
-    # company). Connected companies use the credentials minted at Connect; an empty secret turns
-    # these off.
+    # Credentials SR may present at POST /oauth/token for one company, partner_company_id, as long
+    # as it never connected through Connect (embedded mode: the SR simulator's own company).
+    # Connected companies use the credentials minted at Connect; an empty secret turns these off.
     partner_client_id: str = "smartrecruiters"
     partner_client_secret: SecretStr = SecretStr(EMBEDDED_PARTNER_SECRET)
+    partner_company_id: str = Field("sim-company-1", min_length=1, max_length=200)
     # Bearer key of the operators' admin API (/admin); unset, the admin API answers 503.
     admin_api_key: SecretStr | None = None
     # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.

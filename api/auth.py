@@ -1,6 +1,9 @@
 """Bearer tokens we issue to SmartRecruiters at POST /oauth/token, and the check on every SR route.
 
-Tokens are signed JWTs, so any API replica can check them without shared state.
+Tokens are signed JWTs, so any API replica can check them without shared state. Each names the one
+company its credentials speak for and, for credentials minted at Connect, the connection they were
+minted with; every SR route checks that against the company's connection row, so a token dies
+with its connection, even when the company connects again.
 """
 
 from __future__ import annotations
@@ -8,26 +11,40 @@ from __future__ import annotations
 import hmac
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from settings import Settings
-from store import ConnectionState, Store
+from store import CompanyConnection, ConnectionState, Store
 
 AUDIENCE = "smartrecruiters"
+CONNECTED_AT = "connected_at"
+# Another replica may issue a token by a clock this far ahead of ours.
+CLOCK_SKEW_SECONDS = 60
+NOT_THIS_COMPANY = "These credentials are not valid for this company"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Caller:
     client_id: str
-    # The SR company the credentials were minted for at Connect; None for the embedded-mode
-    # credentials from the settings, which speak for any company.
-    company_id: str | None
+    # The one SR company the credentials speak for.
+    company_id: str
+    # For credentials minted at Connect: when the company connected with them (microseconds since
+    # the epoch, exact in a token). None for the settings' credentials.
+    connected_at: int | None
 
-    def may_act_for(self, company_id: str) -> bool:
-        return self.company_id is None or self.company_id == company_id
+    def check_acts_for(self, company_id: str) -> None:
+        if company_id != self.company_id:
+            raise HTTPException(403, NOT_THIS_COMPANY)
+
+
+def connection_instant(connection: CompanyConnection) -> int:
+    """The connection's `connected_at` as a token carries it: whole microseconds, compared exactly."""
+    return (connection.connected_at - _EPOCH) // timedelta(microseconds=1)
 
 
 class TokenIssuer:
@@ -36,28 +53,45 @@ class TokenIssuer:
         self._ttl = settings.token_ttl_seconds
         self._client_id = settings.partner_client_id
         self._client_secret = settings.partner_client_secret.get_secret_value()
+        self._company_id = settings.partner_company_id
         self._store = store
 
     async def authenticate(self, client_id: str, client_secret: str) -> Caller | None:
-        """The caller these client credentials belong to: a connected company, or embedded mode."""
+        """The caller these client credentials belong to: a connected company, or the settings' company."""
         # Both parts compared in constant time, so timing tells nothing about which was wrong.
         id_ok = hmac.compare_digest(client_id.encode(), self._client_id.encode())
         secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())
         if id_ok & secret_ok and self._client_secret:  # an empty secret turns them off
-            return Caller(client_id=client_id, company_id=None)
+            return Caller(client_id=client_id, company_id=self._company_id, connected_at=None)
         if "\x00" in client_id:  # never in an id we mint; PostgreSQL could not even look it up
             return None
-        company_id = await self._store.authenticate_partner(client_id, client_secret)
-        return Caller(client_id=client_id, company_id=company_id) if company_id else None
+        connection = await self._store.authenticate_partner(client_id, client_secret)
+        if connection is None:
+            return None
+        return Caller(client_id=client_id, company_id=connection.company_id, connected_at=connection_instant(connection))
 
     def issue(self, caller: Caller) -> tuple[str, int]:
         now = int(time.time())
-        claims = {"sub": caller.client_id, "company": caller.company_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl}
+        claims = {
+            "sub": caller.client_id, "company": caller.company_id, CONNECTED_AT: caller.connected_at,
+            "aud": AUDIENCE, "iat": now, "exp": now + self._ttl,
+        }  # fmt: skip
         return jwt.encode(claims, self._key, algorithm="HS256"), self._ttl
 
     def verify(self, token: str) -> Caller:
-        claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE, options={"require": ["exp", "sub"]})
-        return Caller(client_id=claims["sub"], company_id=claims.get("company"))
+        """The caller of a token we issued; jwt.InvalidTokenError for any token we never issue."""
+        claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE, options={"require": ["exp", "iat", "sub", "company"]})
+        # PyJWT checks that sub is a string and that exp and iat convert to integers; the rest is
+        # ours (bool is an int to Python, and a null connected_at is the settings' credentials).
+        company, exp, connected_at = claims["company"], claims["exp"], claims.get(CONNECTED_AT)
+        if CONNECTED_AT not in claims or not isinstance(company, str) or type(exp) is not int or type(connected_at) not in (int, type(None)):
+            raise jwt.InvalidTokenError("a claim missing, or of a type we never issue")
+        if exp > time.time() + self._ttl + CLOCK_SKEW_SECONDS:
+            raise jwt.InvalidTokenError("a lifetime longer than we give")
+        # The settings' credentials, changed to another company or turned off, end their tokens.
+        if connected_at is None and (company != self._company_id or not self._client_secret):
+            raise jwt.InvalidTokenError("not the settings' company")
+        return Caller(client_id=claims["sub"], company_id=company, connected_at=connected_at)
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -66,17 +100,25 @@ _bearer = HTTPBearer(auto_error=False)
 async def smartrecruiters_caller(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Caller:
-    """Dependency of every SR-facing route: a valid bearer token from POST /oauth/token, of a
-    company that is still connected (a disconnect ends its tokens at once, not at expiry)."""
+    """Dependency of every SR-facing route: a valid bearer token from POST /oauth/token whose
+    credentials still speak for their company, checked against the company's connection row.
+
+    Credentials minted at Connect speak for it while that connection lasts: a disconnect ends
+    their tokens at once, not at expiry, and a reconnect does not bring them back (it mints new
+    ones). The settings' credentials speak for their company only while it never connected through
+    Connect: from then on its own credentials, which its disconnect revokes, are the only ones."""
     if credentials is None:
         raise HTTPException(401, "A bearer token from POST /oauth/token is required", headers={"WWW-Authenticate": "Bearer"})
     try:
         caller = request.app.state.tokens.verify(credentials.credentials)
     except jwt.PyJWTError:
         caller = None
-    if caller is not None and caller.company_id is not None:
+    if caller is not None:
         connection = await request.app.state.store.connection(caller.company_id)
-        if connection is None or connection.state != ConnectionState.CONNECTED:
+        if caller.connected_at is None:
+            if connection is not None:
+                raise HTTPException(403, NOT_THIS_COMPANY)
+        elif connection is None or connection.state != ConnectionState.CONNECTED or connection_instant(connection) != caller.connected_at:
             caller = None
     if caller is None:
         raise HTTPException(401, "The bearer token is invalid or expired", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

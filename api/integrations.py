@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from api.auth import Caller, smartrecruiters_caller
 
@@ -11,7 +11,6 @@ router = APIRouter(tags=["SmartRecruiters Connect"])
 
 @router.delete("/integrations/companies/{companyId}", status_code=204, summary="The company disconnected the integration")
 async def disconnect_company(request: Request, companyId: str = Path(min_length=1, max_length=200), caller: Caller = Depends(smartrecruiters_caller)):
-    if not caller.may_act_for(companyId):
-        raise HTTPException(403, "These credentials are not valid for this company")
+    caller.check_acts_for(companyId)
     await request.app.state.disconnector.disconnect(companyId)
     return Response(status_code=204)

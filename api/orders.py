@@ -17,12 +17,6 @@ from smartrecruiters.models import (
 router = APIRouter(tags=["SmartRecruiters"])
 
 
-def _check_company(caller: Caller, company_id: str) -> None:
-    # A company's credentials order for that company only.
-    if not caller.may_act_for(company_id):
-        raise HTTPException(403, "These credentials are not valid for this company")
-
-
 # Nothing about the other order (whether it runs, its company, its candidate) is said.
 ANOTHER_COMPANYS_ORDER = "This order id belongs to another company's order"
 UNAVAILABLE = "The service is temporarily unavailable; please retry"
@@ -39,7 +33,7 @@ UNAVAILABLE = "The service is temporarily unavailable; please retry"
 )
 async def place_order(body: AssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
-    _check_company(caller, body.companyId)
+    caller.check_acts_for(body.companyId)
     try:
         await request.app.state.intake.place(body)
     except UnknownPackage:
@@ -63,7 +57,7 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
 )
 async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Place an order and answer with the URL of the candidate's assessment."""
-    _check_company(caller, body.companyId)
+    caller.check_acts_for(body.companyId)
     try:
         url = await request.app.state.intake.place_inline(body)
     except UnknownPackage:

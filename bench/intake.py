@@ -127,7 +127,7 @@ async def sr_clients(library: str, base_url: str, clients: int, headers: dict[st
 
 
 async def main(orders: int, clients: int, profile: Path | None, library: str, rate: float | None) -> None:
-    with running(("sandbox-vendor", "api"), task_queue=f"bench-{uuid.uuid4().hex[:6]}") as stack:
+    with running(("sandbox-vendor", "api"), task_queue=f"bench-{uuid.uuid4().hex[:6]}", partner_company_id=OURS) as stack:
         settings = stack.settings
         temporal = await connect(settings)
         secret = settings.partner_client_secret.get_secret_value()

@@ -277,10 +277,13 @@ class Store:
             await _revoke_partner_credentials(session, company_id, now)
             return _connection(connection)
 
-    async def authenticate_partner(self, client_id: str, client_secret: str) -> str | None:
-        """The company these partner credentials act for; None unless they are current and the company connected."""
+    async def authenticate_partner(self, client_id: str, client_secret: str) -> CompanyConnection | None:
+        """The connection these partner credentials were minted with; None unless they are current and the company connected.
+
+        Credentials are minted only by a Connect, which sets the connection's `connected_at`: that
+        instant identifies them: no other Connect of the company has the same one."""
         query = (
-            select(PartnerCredentialRow.secret_hash, PartnerCredentialRow.company_id)
+            select(PartnerCredentialRow.secret_hash, CompanyConnectionRow)
             .join(CompanyConnectionRow, CompanyConnectionRow.company_id == PartnerCredentialRow.company_id)
             .where(
                 PartnerCredentialRow.client_id == client_id,
@@ -293,7 +296,7 @@ class Store:
         # Client ids are not secret, so returning early for an unknown one gives nothing away.
         if found is None or not self._vault.verify(client_secret, found.secret_hash):
             return None
-        return found.company_id
+        return _connection(found.CompanyConnectionRow)
 
     async def smartrecruiters_credentials(self, company_id: str) -> tuple[str, str] | None:
         """The (client_id, client_secret) SmartRecruiters issued for the company, decrypted."""

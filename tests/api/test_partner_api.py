@@ -9,11 +9,15 @@ import uuid
 import httpx
 import pytest
 
+from settings import Settings
 from simulators.sandbox_vendor.webhooks import sign
 from simulators.smartrecruiters.validation import validator
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_reference_of, order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
+
+# The company the settings' credentials (the `bearer` below) speak for.
+COMPANY = Settings.model_fields["partner_company_id"].default
 
 
 @pytest.fixture
@@ -37,7 +41,7 @@ def an_order_body(**changes) -> dict:
     body = {
         "resultCallbackURL": f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{order_id}/results",
         "assessmentPackageId": "skills-fullstack",
-        "companyId": "acme",
+        "companyId": COMPANY,
         "jobId": "job-1",
         "candidate": {"id": "c-1", "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"},
         "job": {"id": "job-1", "title": "Engineer"},

@@ -149,6 +149,7 @@ def _deepen(case, target: str, stack, packages: list[str], fuzzed_orders: list[s
         order_id = f"fuzz-{uuid.uuid4()}"
         body["resultCallbackURL"] = f"{settings.sr_base_url}/assessment-api/v202010/orders/{order_id}/results"
         body["assessmentPackageId"] = packages[zlib.crc32(repr(body).encode()) % len(packages)]
+        body["companyId"] = settings.partner_company_id  # the one company the fuzzer's token speaks for
         fuzzed_orders.append(order_id)
     elif path == "/oauth/token":
         body |= {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}

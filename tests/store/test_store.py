@@ -178,7 +178,7 @@ async def test_connected_company_authenticates_with_its_partner_credentials(stor
     assert await store.connections() == [connection]
     assert client_id.startswith("sr_")
 
-    assert await store.authenticate_partner(client_id, secret) == "acme"
+    assert await store.authenticate_partner(client_id, secret) == connection  # the connection they were minted with
     assert await store.authenticate_partner(client_id, secret + "x") is None
     assert await store.authenticate_partner("sr_unknown", secret) is None
     assert secret not in await raw.text_of("partner_credentials")
@@ -198,7 +198,7 @@ async def test_connecting_a_connected_company_again_is_refused_and_changes_nothi
 
     with pytest.raises(AlreadyConnected):
         await connect(store, "acme", account)
-    assert await store.authenticate_partner(client_id, secret) == "acme"
+    assert (await store.authenticate_partner(client_id, secret)).company_id == "acme"
     assert len(await store.connections()) == 1
 
 
@@ -217,7 +217,7 @@ async def test_disconnected_company_can_reconnect_and_only_its_new_credentials_w
     reconnected = await store.connection("acme")
     assert reconnected.state is ConnectionState.CONNECTED and reconnected.disconnected_at is None
     assert reconnected.connected_at > disconnected.connected_at
-    assert await store.authenticate_partner(new_id, new_secret) == "acme"
+    assert await store.authenticate_partner(new_id, new_secret) == reconnected
     assert await store.authenticate_partner(old_id, old_secret) is None
 
 
@@ -253,7 +253,7 @@ async def test_failed_connect_leaves_nothing_behind(store, raw):
     for table in ("company_connections", "partner_credentials", "smartrecruiters_credentials"):
         assert "globex" not in await raw.text_of(table)
     await attempt()  # and the same Connect, done right, goes through
-    assert await store.authenticate_partner("sr_globex", "globex-secret") == "globex"
+    assert (await store.authenticate_partner("sr_globex", "globex-secret")).company_id == "globex"
 
 
 async def test_data_written_under_the_old_key_is_usable_after_rotation(store, database_url, encryption_key):
@@ -268,7 +268,7 @@ async def test_data_written_under_the_old_key_is_usable_after_rotation(store, da
         assert (await rotated.vendor_account(account.id)).credentials == {"api_key": VENDOR_API_KEY}
         assert await rotated.smartrecruiters_credentials("acme") == ("sr-client-acme", SR_CLIENT_SECRET)
         assert (await rotated.redeem_trigger_token(issued.token)).id == issued.token_id
-        assert await rotated.authenticate_partner(client_id, secret) == "acme"
+        assert (await rotated.authenticate_partner(client_id, secret)).company_id == "acme"
 
         # What the rotated store writes is under the new key alone.
         written_after = await rotated.create_vendor_account(name="after rotation", adapter="sandbox", credentials={"api_key": "k2"})
