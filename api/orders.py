@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller, smartrecruiters_caller
 from orders.catalog import UnknownPackage
-from orders.intake import InvitationRefused, InvitationUnavailable, TemporalUnavailable
+from orders.intake import CandidateUnacceptable, InvitationRefused, InvitationUnavailable, TemporalUnavailable
 from smartrecruiters.models import (
     AssessmentPackageOrderRequest,
     InlineAssessmentPackageOrderRequest,
@@ -23,6 +24,11 @@ def _check_company(caller: Caller, company_id: str) -> None:
         raise HTTPException(403, "These credentials are not valid for this company")
 
 
+def _invalid(err: CandidateUnacceptable) -> RequestValidationError:
+    """Answered like any other invalid field (api/errors.py): 400, naming the field."""
+    return RequestValidationError([{"loc": ("body", *err.field.split(".")), "msg": err.accepted, "type": "value_error"}])
+
+
 @router.post(
     "/packages/orders",
     status_code=202,
@@ -35,6 +41,8 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
         await request.app.state.intake.place(body)
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
+    except CandidateUnacceptable as err:
+        raise _invalid(err) from None
     except TemporalUnavailable:
         raise HTTPException(503, "The service is temporarily unavailable; please retry", headers={"Retry-After": "5"}) from None
     return JSONResponse({}, status_code=202)
@@ -56,6 +64,8 @@ async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request:
         url = await request.app.state.intake.place_inline(body)
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
+    except CandidateUnacceptable as err:
+        raise _invalid(err) from None
     except InvitationRefused as err:
         raise HTTPException(422, f"The assessment could not be ordered: {err}.") from None
     except InvitationUnavailable as err:

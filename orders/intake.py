@@ -16,6 +16,7 @@ from orders.visibility import workflow_id
 from settings import Settings
 from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
 from telemetry import ORDER_ID
+from vendors.registry import ADAPTERS
 from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
 
 log = logging.getLogger("assessments.intake")
@@ -27,6 +28,29 @@ class InvitationUnavailable(Exception):
 
 class InvitationRefused(Exception):
     """The vendor refused to invite the candidate; retrying the same order will not help."""
+
+
+class CandidateUnacceptable(ValueError):
+    """The order's vendor would refuse a candidate detail as SR sent it: names the field (as SR
+    names it) and what the vendor accepts, never the value."""
+
+    def __init__(self, field: str, accepted: str) -> None:
+        super().__init__(f"{field}: {accepted}")
+        self.field = field
+        self.accepted = accepted
+
+
+# Our candidate's fields, as SR's order request names them.
+_SR_CANDIDATE_FIELDS = {"first_name": "candidate.firstName", "last_name": "candidate.lastName", "email": "candidate.email"}
+
+
+def check_candidate(order: Order) -> None:
+    """Refuse, before any workflow starts, a candidate the order's vendor would refuse later (the
+    order would end REJECTED after SR was told it was accepted)."""
+    limits = ADAPTERS[order.vendor].capabilities.candidate_limits
+    for field, sr_field in _SR_CANDIDATE_FIELDS.items():
+        if refusal := getattr(limits, field).refusal(getattr(order.candidate, field)):
+            raise CandidateUnacceptable(sr_field, f"the {order.vendor} vendor accepts {refusal}")
 
 
 class TemporalUnavailable(Exception):
@@ -89,7 +113,7 @@ class OrderIntake:
         ORDER_ID.set(request.order_id)  # every line logged while this request is served names it
         entry = await self._catalog.find(request.companyId, request.assessmentPackageId)
         log.info("order received: %s at %s%s", entry.package.id, entry.vendor, " (inline)" if inline else "")
-        return Order(
+        order = Order(
             order_id=request.order_id,
             company_id=request.companyId,
             package_id=entry.package.id,
@@ -109,6 +133,8 @@ class OrderIntake:
             revision_poll_interval_seconds=self._settings.revision_poll_interval_seconds,
             received_at=datetime.now(timezone.utc),
         )
+        check_candidate(order)
+        return order
 
     def _start_options(self, order: Order) -> dict:
         return dict(
