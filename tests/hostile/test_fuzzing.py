@@ -154,6 +154,11 @@ def _deepen(case, target: str, stack, packages: list[str], fuzzed_orders: list[s
         order_id = f"fuzz-{uuid.uuid4()}"
         body["resultCallbackURL"] = f"{settings.sr_base_url}/assessment-api/v202010/orders/{order_id}/results"
         body["assessmentPackageId"] = packages[zlib.crc32(repr(body).encode()) % len(packages)]
+        if isinstance(candidate := body.get("candidate"), dict):
+            # Names the sandbox vendor takes (1 to 100 characters), or intake refuses the order.
+            for name in ("firstName", "lastName"):
+                value = candidate.get(name)
+                candidate[name] = value[:100] if isinstance(value, str) and value.strip() else "Fuzz"
         fuzzed_orders.append(order_id)
     elif path == "/oauth/token":
         body |= {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}
@@ -331,10 +336,12 @@ token_claims = st.tuples(st.sampled_from(CLAIMS), claim_values).map(lambda chang
 
 
 def _as_we_issue(claims: dict, ttl_seconds: int) -> bool:
-    """Text ids, our audience, whole-number times (not bools), an expiry no later than we set."""
+    """Text ids, our audience (alone or in a list), whole-number times (not bools), an expiry no
+    later than we set."""
     times = [claims["exp"], claims["iat"]]
     return (
-        isinstance(claims["sub"], str) and (claims["company"] is None or isinstance(claims["company"], str)) and claims["aud"] == AUDIENCE
+        isinstance(claims["sub"], str) and (claims["company"] is None or isinstance(claims["company"], str))
+        and (claims["aud"] == AUDIENCE or isinstance(claims["aud"], list) and AUDIENCE in claims["aud"])
         and all(isinstance(t, int) and not isinstance(t, bool) for t in times) and claims["exp"] <= time.time() + ttl_seconds
     )  # fmt: skip
 
