@@ -24,6 +24,7 @@ from temporalio.converter import DataConverter, PayloadCodec
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
+TAG_BYTES = 16  # AES-GCM's authentication tag, at the end of every sealed payload
 
 
 class PayloadKeyError(ValueError):
@@ -80,6 +81,9 @@ class EncryptionCodec(PayloadCodec):
             raise PayloadKeyError(f"payload encrypted with key {key_id!r}, which is not in ASSESSMENTS_PAYLOAD_KEYS")
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
         try:
+            # Too short to hold a nonce and a tag: AESGCM refuses a short nonce with a ValueError.
+            if len(sealed) < TAG_BYTES:
+                raise InvalidTag
             return Payload.FromString(cipher.decrypt(nonce, sealed, key_id.encode()))
         except InvalidTag:
             raise PayloadKeyError(f"payload under key {key_id!r} failed its integrity check") from None

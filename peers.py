@@ -16,6 +16,9 @@ from aiolimiter import AsyncLimiter
 
 # How long a refusing peer asks us to wait, read from its response; vendors spell it differently.
 WaitHint = Callable[[httpx.Response], "float | None"]
+# What a refusing peer says it refused, in our own words (never quoting the body, which may hold
+# PII): e.g. "it refused the candidate's first name"; None when it does not say.
+Refusal = Callable[[httpx.Response], "str | None"]
 
 # 408 Request Timeout, 409 Conflict and 429 Too Many Requests may succeed when tried again;
 # any other 4xx means the request itself is wrong.
@@ -76,15 +79,16 @@ def retry_after_header(response: httpx.Response) -> float | None:
     return retry_after_seconds(response.headers.get("Retry-After"))
 
 
-def raise_for_status(peer: str, response: httpx.Response, action: str, wait_hint: WaitHint = retry_after_header) -> None:
+def raise_for_status(peer: str, response: httpx.Response, action: str, wait_hint: WaitHint = retry_after_header, refusal: Refusal | None = None) -> None:
     """Raise a classified PeerError unless the response is a success."""
     if response.is_success:
         return
     status = response.status_code
     retryable = status >= 500 or status in RETRYABLE_CLIENT_ERRORS
+    refused = refusal(response) if refusal and 400 <= status < 500 else None
     raise PeerError(
         peer,
-        f"{action} answered HTTP {status}",
+        f"{action} answered HTTP {status}" + (f": {refused}" if refused else ""),
         status=status,
         retryable=retryable,
         retry_after=wait_hint(response),
@@ -92,14 +96,14 @@ def raise_for_status(peer: str, response: httpx.Response, action: str, wait_hint
 
 
 async def send(
-    peer: str, action: str, client: httpx.AsyncClient, request: httpx.Request, wait_hint: WaitHint = retry_after_header
+    peer: str, action: str, client: httpx.AsyncClient, request: httpx.Request, wait_hint: WaitHint = retry_after_header, refusal: Refusal | None = None
 ) -> httpx.Response:
     """Send a request; transport failures (timeouts, refused connections) are retryable."""
     try:
         response = await client.send(request)
     except httpx.TransportError as err:
         raise PeerError(peer, f"{action} failed: {type(err).__name__}") from err
-    raise_for_status(peer, response, action, wait_hint)
+    raise_for_status(peer, response, action, wait_hint, refusal)
     return response
 
 

@@ -2,7 +2,8 @@
 about, and OpenTelemetry traces following an order from SR's POST through Temporal to the calls
 its activities make to SR and the vendor.
 
-Neither carries candidate data or secrets. Log calls never pass them, and logged exceptions keep
+Every value a line holds is escaped to printable characters, so what a caller chose (an order id
+from a webhook) cannot forge lines or hide in them. Neither carries candidate data or secrets. Log calls never pass them, and logged exceptions keep
 their messages only where we know what those say; spans lose the query string of every URL (a
 vendor lookup by email carries the email there) and never record headers or bodies.
 """
@@ -92,7 +93,7 @@ def _told(exc: BaseException | None) -> str:
     parts, seen = [], set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        message = f": {exc}" if _may_tell(exc) else " (message not logged)"
+        message = f": {printable(str(exc))}" if _may_tell(exc) else " (message not logged)"
         parts += [f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}{message}\n", *traceback.format_tb(exc.__traceback__)]
         exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     return "".join(parts).rstrip("\n")
@@ -104,14 +105,54 @@ def _may_tell(exc: BaseException) -> bool:
     return isinstance(exc, TOLD_EXCEPTIONS)
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every character that is not printable escaped (\\n, \\x00, \\u202e…): a value a
+    caller chose (an order id from a webhook, a name) can neither end a log line and forge the
+    next, nor hide itself or drive the terminal reading it."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _ESCAPES.get(char) or repr(char)[1:-1] for char in text)
+
+
+def _printable_lines(text: str) -> str:
+    """A traceback keeps its lines (the messages in it are escaped whole, by _told)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def _printable_values(value):
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(str(key)): _printable_values(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable_values(item) for item in value]
+    return value
+
+
 class _JsonLines(JsonFormatter):
     def formatException(self, ei) -> str:
-        return _told(ei[1])
+        return _printable_lines(_told(ei[1]))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _printable_lines(stack_info)
+
+    def process_log_record(self, log_data: dict) -> dict:
+        traces = {key: log_data.pop(key) for key in ("exc_info", "stack_info") if key in log_data}
+        return _printable_values(log_data) | traces
 
 
 class _TextLines(logging.Formatter):
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
+
     def formatException(self, ei) -> str:
-        return _told(ei[1])
+        return _printable_lines(_told(ei[1]))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _printable_lines(stack_info)
 
 
 def tracing_enabled(settings: Settings) -> bool:

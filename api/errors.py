@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from temporalio.service import RPCError
 
 from peers import PeerError
@@ -67,6 +68,13 @@ def install(app: FastAPI) -> None:
         # string). Logged by type only: the message quotes the SQL and its parameters.
         log.warning("the store refused a value of the request (%s)", type(exc.orig).__name__)
         return JSONResponse(_body("The request holds a value that cannot be stored", "INVALID_VALUE"), 400)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_went_away(_: Request, __: ClientDisconnect) -> JSONResponse:
+        # Clients and networks drop connections; nobody is left to answer, and nothing is wrong
+        # here. Without the path: the Temporal UI's codec path holds its capability.
+        log.info("the client closed the connection before sending the whole request")
+        return JSONResponse(_body("The request body was not received in full", "HTTP_400"), 400)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

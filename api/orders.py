@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller, smartrecruiters_caller
 from orders.catalog import UnknownPackage
-from orders.intake import InvitationRefused, InvitationUnavailable, OrderOfAnotherCompany, TemporalUnavailable
+from orders.intake import CandidateUnacceptable, InvitationRefused, InvitationUnavailable, OrderOfAnotherCompany, TemporalUnavailable
 from smartrecruiters.models import (
     AssessmentPackageOrderRequest,
     InlineAssessmentPackageOrderRequest,
@@ -20,6 +21,11 @@ router = APIRouter(tags=["SmartRecruiters"])
 # Nothing about the other order (whether it runs, its company, its candidate) is said.
 ANOTHER_COMPANYS_ORDER = "This order id belongs to another company's order"
 UNAVAILABLE = "The service is temporarily unavailable; please retry"
+
+
+def _invalid(err: CandidateUnacceptable) -> RequestValidationError:
+    """Answered like any other invalid field (api/errors.py): 400, naming the field."""
+    return RequestValidationError([{"loc": ("body", *err.field.split(".")), "msg": err.accepted, "type": "value_error"}])
 
 
 @router.post(
@@ -38,6 +44,8 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
         await request.app.state.intake.place(body)
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
+    except CandidateUnacceptable as err:
+        raise _invalid(err) from None
     except OrderOfAnotherCompany:
         raise HTTPException(409, ANOTHER_COMPANYS_ORDER) from None
     except TemporalUnavailable:
@@ -62,6 +70,8 @@ async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request:
         url = await request.app.state.intake.place_inline(body)
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
+    except CandidateUnacceptable as err:
+        raise _invalid(err) from None
     except OrderOfAnotherCompany:
         raise HTTPException(409, ANOTHER_COMPANYS_ORDER) from None
     except TemporalUnavailable:

@@ -25,6 +25,7 @@ from settings import Settings
 from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
 from store import Store
 from telemetry import ORDER_ID
+from vendors.registry import ADAPTERS
 from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
 
 log = logging.getLogger("assessments.intake")
@@ -41,6 +42,29 @@ class InvitationRefused(Exception):
 class OrderOfAnotherCompany(Exception):
     """The order id is another company's order: SR confirmed it, or an order received under it
     before workflow ids named the company is another company's. Says nothing more of that order."""
+
+
+class CandidateUnacceptable(ValueError):
+    """The order's vendor would refuse a candidate detail as SR sent it: names the field (as SR
+    names it) and what the vendor accepts, never the value."""
+
+    def __init__(self, field: str, accepted: str) -> None:
+        super().__init__(f"{field}: {accepted}")
+        self.field = field
+        self.accepted = accepted
+
+
+# Our candidate's fields, as SR's order request names them.
+_SR_CANDIDATE_FIELDS = {"first_name": "candidate.firstName", "last_name": "candidate.lastName", "email": "candidate.email"}
+
+
+def check_candidate(order: Order) -> None:
+    """Refuse, before any workflow starts, a candidate the order's vendor would refuse later (the
+    order would end REJECTED after SR was told it was accepted)."""
+    limits = ADAPTERS[order.vendor].capabilities.candidate_limits
+    for field, sr_field in _SR_CANDIDATE_FIELDS.items():
+        if refusal := getattr(limits, field).refusal(getattr(order.candidate, field)):
+            raise CandidateUnacceptable(sr_field, f"the {order.vendor} vendor accepts {refusal}")
 
 
 class TemporalUnavailable(Exception):
@@ -156,7 +180,7 @@ class OrderIntake:
         ORDER_ID.set(request.order_id)  # every line logged while this request is served names it
         entry = await self._catalog.find(request.companyId, request.assessmentPackageId)
         log.info("order received: %s at %s%s", entry.package.id, entry.vendor, " (inline)" if inline else "")
-        return Order(
+        order = Order(
             order_id=request.order_id,
             company_id=request.companyId,
             reference=order_reference(request.order_id, request.companyId),
@@ -177,6 +201,8 @@ class OrderIntake:
             revision_poll_interval_seconds=self._settings.revision_poll_interval_seconds,
             received_at=datetime.now(timezone.utc),
         )
+        check_candidate(order)
+        return order
 
     def _start_options(self, order: Order) -> dict:
         return dict(

@@ -110,11 +110,9 @@ def rejected(reason: VendorStatus) -> ResultUpdate:
     return ResultUpdate(status=SrStatus.REJECTED, summary=_REJECTION_SUMMARIES.get(reason, _REJECTION_SUMMARIES[VendorStatus.FAILED]))
 
 
-def invitation_failed() -> ResultUpdate:
-    return ResultUpdate(
-        status=SrStatus.REJECTED,
-        summary="The vendor could not send the invitation. Please check the candidate's email address and order again.",
-    )
+def invitation_failed(reason: str) -> ResultUpdate:
+    """`reason`: what the vendor refused, in our words (never a value of the order)."""
+    return ResultUpdate(status=SrStatus.REJECTED, summary=f"The vendor could not send the invitation ({reason}).")
 
 
 def cancelled() -> ResultUpdate:

@@ -20,6 +20,31 @@ class Push(StrEnum):
 
 
 @dataclass(frozen=True)
+class Length:
+    """How many characters a vendor accepts in a field; `most` None: no published maximum."""
+
+    least: int = 0
+    most: int | None = None
+
+    def refusal(self, value: str) -> str | None:
+        """Why the vendor would refuse `value` (never quoting it), or None."""
+        if self.least <= len(value) and (self.most is None or len(value) <= self.most):
+            return None
+        if self.most is None:
+            return f"at least {self.least} characters"
+        return f"at most {self.most} characters" if self.least == 0 else f"{self.least} to {self.most} characters"
+
+
+@dataclass(frozen=True)
+class CandidateLimits:
+    """What the vendor accepts of the candidate's details, as its specification or API documents."""
+
+    first_name: Length = Length()
+    last_name: Length = Length()
+    email: Length = Length()
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What a vendor can do, so the service adapts without knowing vendors by name (§12.1)."""
 
@@ -39,6 +64,8 @@ class Capabilities:
     # Whether the vendor emails an open invitation again on request (`resend_invitation`); an
     # operator's resend is refused for the others, since inviting again sends nothing new.
     resend: bool = False
+    # Checked when SR orders, so a candidate the vendor would refuse is refused at once, by name.
+    candidate_limits: CandidateLimits = CandidateLimits()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ from peers import PeerError, send
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import (
+    CandidateLimits,
     Capabilities,
+    Length,
     OrderCallback,
     PackageTest,
     ParsedWebhook,
@@ -39,6 +41,16 @@ _STATUSES = {
     "cancelled": VendorStatus.CANCELLED,
 }
 _PACKAGE_TYPES = {"skills_test": AssessmentType.SKILL_TEST, "background_check": AssessmentType.BACKGROUND_CHECK}
+# The fields of our invitation request, as the vendor's refusals name them ("invalid request:
+# candidate.first_name: …; reference: …"), and as a recruiter reads them.
+_REFUSABLE_FIELDS = {
+    "candidate.first_name": "the candidate's first name",
+    "candidate.last_name": "the candidate's last name",
+    "candidate.email": "the candidate's email address",
+    "reference": "the order id",
+    "package_id": "the package",
+    "redirect_url": "the return address",
+}
 
 
 def from_account(settings: Settings, credentials: dict) -> SandboxVendor:
@@ -61,6 +73,8 @@ class SandboxVendor:
         cancel=True,
         rate_limit="none",
         resend=True,
+        # simulators/sandbox_vendor/models.py Candidate
+        candidate_limits=CandidateLimits(first_name=Length(1, 100), last_name=Length(1, 100), email=Length(3, 320)),
     )
 
     def __init__(self, *, base_url: str, api_key: str, webhook_secret: str, timeout_seconds: float, webhook_tolerance_seconds: int) -> None:
@@ -109,7 +123,7 @@ class SandboxVendor:
             "redirect_url": order.return_url,
         }
         # The vendor deduplicates on `reference`: a retried call returns the first invitation.
-        response = await send(PEER, "invitation", self._http, self._http.build_request("POST", "/api/invitations", json=body))
+        response = await send(PEER, "invitation", self._http, self._http.build_request("POST", "/api/invitations", json=body), refusal=_refused_fields)
         invitation = response.json()
         return Invitation(vendor_ref=invitation["id"], test_url=invitation["test_url"])
 
@@ -170,7 +184,8 @@ class SandboxVendor:
         for item in header.split(","):
             key, _, value = item.strip().partition("=")
             (timestamps if key == "t" else signatures if key == "v1" else []).append(value.strip())
-        if len(timestamps) != 1 or not timestamps[0].isascii() or not timestamps[0].isdigit() or not signatures:
+        # Unix seconds fit in 12 digits for 30,000 years; int() refuses more than 4,300 anyway.
+        if len(timestamps) != 1 or not timestamps[0].isascii() or not timestamps[0].isdigit() or len(timestamps[0]) > 12 or not signatures:
             raise WebhookRejected("missing or malformed signature")
         signed_at = int(timestamps[0])
         if abs(time.time() - signed_at) > self._tolerance:
@@ -181,3 +196,16 @@ class SandboxVendor:
             raise WebhookRejected("signature mismatch")
         if not self._replays.first_sight(expected.decode()):
             raise WebhookRejected("signature already used: a replay")
+
+
+def _refused_fields(response: httpx.Response) -> str | None:
+    """The fields the vendor's refusal names, in our words: only names we sent are kept from its
+    message, never what it says of their values."""
+    try:
+        message = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(message, str):
+        return None
+    named = [_REFUSABLE_FIELDS[field] for problem in message.removeprefix("invalid request:").split(";") if (field := problem.partition(":")[0].strip()) in _REFUSABLE_FIELDS]
+    return f"it refused {' and '.join(dict.fromkeys(named))}" if named else None

@@ -54,6 +54,7 @@ from peers import CallDeferred, PeerError, raise_for_status, retry_after_header,
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import (
+    CandidateLimits,
     Capabilities,
     CredentialsUnusable,
     OrderCallback,
@@ -62,6 +63,7 @@ from vendors.base import (
     Push,
     Report,
     VendorPackage,
+    Length,
     WebhookUnreadable,
 )
 
@@ -254,6 +256,8 @@ class TestGorillaVendor:
         cancel=True,
         rate_limit="per endpoint, per minute (20–100)",
         resend=True,
+        # InviteRequest in simulators/testgorilla/testgorilla-api.yaml; no name limits are documented.
+        candidate_limits=CandidateLimits(email=Length(3)),
     )
 
     def __init__(

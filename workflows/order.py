@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import PEER_REJECTED, OrderActivities
-    from peers import INVITATION_UNKNOWN
+    from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_UNAVAILABLE
     from orders import results, visibility
     from orders.models import (
         Invitation,
@@ -78,9 +78,11 @@ class AssessmentOrderWorkflow:
 
     async def _run(self, order: Order) -> OrderState:
         self._note(f"Order received for package {order.package_name}")
-        vendor_ref = await self._invite(order)
-        if vendor_ref is None:
-            return await self._finish(results.invitation_failed(), "The vendor could not invite the candidate")
+        try:
+            vendor_ref = await self._invite(order)
+        except ActivityError as err:
+            self._note(f"Invitation failed: {_reason(err)}")
+            return await self._finish(results.invitation_failed(_refusal(err)), "The vendor could not invite the candidate")
         try:
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
@@ -163,12 +165,8 @@ class AssessmentOrderWorkflow:
 
     # --- steps -------------------------------------------------------------------------------
 
-    async def _invite(self, order: Order) -> VendorRef | None:
-        try:
-            invitation: Invitation = await workflow.execute_activity_method(OrderActivities.create_invitation, order, **VENDOR_CALL)
-        except ActivityError as err:
-            self._note(f"Invitation failed: {_reason(err)}")
-            return None
+    async def _invite(self, order: Order) -> VendorRef:
+        invitation: Invitation = await workflow.execute_activity_method(OrderActivities.create_invitation, order, **VENDOR_CALL)
         self._state.invitation = invitation
         self._state.vendor_status = VendorStatus.INVITED
         _meter().create_histogram_timedelta("assessment_time_to_invite", "From the order to the vendor's invitation", "ms").record(
@@ -565,3 +563,15 @@ def _days(days: float) -> str:
 def _reason(err: ActivityError) -> str:
     """The peer's failure in a line for the timeline (our peer errors never carry PII)."""
     return str(err.cause) if err.cause else str(err)
+
+
+def _refusal(err: ActivityError) -> str:
+    """Why an invitation failed, as SR's recruiter reads it: a peer failure in our own words (the
+    vendor's refusal names what it refused), found through a timeout to the last attempt's; any
+    other message could quote the order's data, so it stays in the timeline."""
+    cause = err.cause
+    while isinstance(cause, FailureError):
+        if isinstance(cause, ApplicationError) and cause.type in (PEER_REJECTED, PEER_UNAVAILABLE, CREDENTIALS_REFUSED):
+            return cause.message
+        cause = cause.cause
+    return "the reason is in the order's history, for support"

@@ -8,10 +8,12 @@ import uuid
 
 import httpx
 import pytest
+from temporalio.service import RPCError, RPCStatusCode
 
 from settings import Settings
 from simulators.sandbox_vendor.webhooks import sign
 from simulators.smartrecruiters.validation import validator
+from tests.e2e.test_connect import connected_directly
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_reference_of, order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
@@ -144,6 +146,46 @@ async def test_invalid_order_is_refused_naming_the_field(api, bearer, change, fi
     body = response.json()
     assert field in body["message"]
     assert "not-an-email" not in response.text  # the input is never echoed back
+
+
+def an_inline_order_body(**changes) -> dict:
+    body = an_order_body(completedAssessmentCallbackUrl="https://careers.example.com/done", job={"id": "job-1"})
+    return body | {"candidate": body["candidate"] | {"applicationLanguage": "en"}} | changes
+
+
+async def order_never_started(temporal, order_id: str) -> None:
+    with pytest.raises(RPCError) as unknown:
+        await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()
+    assert unknown.value.status == RPCStatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("route", ["/packages/orders", "/packages/inline/orders"])
+@pytest.mark.parametrize(
+    ("candidate", "field"),
+    [({"firstName": "Ada" * 34}, "candidate.firstName"), ({"lastName": "L" * 200}, "candidate.lastName"), ({"lastName": "  "}, "candidate.lastName")],
+)
+async def test_a_candidate_the_vendor_would_refuse_is_a_400_naming_the_field_and_the_limit(api, bearer, temporal, route, candidate, field):
+    """SR's names may be 200 characters long, the sandbox vendor's 1 to 100: refused at once,
+    rather than accepted and REJECTED later."""
+    body = (an_inline_order_body if "inline" in route else an_order_body)()
+    body["candidate"] |= candidate
+    response = await api.post(route, json=body, headers=bearer)
+    message = f"{field}: the sandbox vendor accepts 1 to 100 characters"
+    assert response.status_code == 400
+    assert response.json() == {"message": f"Invalid request: {message}", "errors": [{"code": "INVALID_FIELD", "field": field, "message": message}]}
+    assert "AdaAda" not in response.text and "LLL" not in response.text  # the value is never echoed
+    await order_never_started(temporal, body["resultCallbackURL"].split("/")[-2])
+
+
+async def test_another_companys_token_is_refused_before_the_candidate_is_checked(api, store, temporal):
+    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
+    client_id, secret = await connected_directly(store, account.id, f"company-a-{uuid.uuid4().hex[:6]}")
+    token = (await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
+    body = an_order_body(companyId="company-b")
+    body["candidate"] |= {"firstName": "Ada" * 34}
+    response = await api.post("/packages/orders", json=body, headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert response.status_code == 403 and response.json()["message"] == "These credentials are not valid for this company"
+    await order_never_started(temporal, body["resultCallbackURL"].split("/")[-2])
 
 
 async def test_unreadable_order_body_is_a_400_not_a_500(api, bearer):

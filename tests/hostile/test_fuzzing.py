@@ -14,6 +14,7 @@ timeout), answers conform to the document. The counts are printed at the end of 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
+import jwt
 import pytest
 import requests
 import schemathesis
@@ -36,7 +38,9 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from temporalio.service import RPCError
 
 from api.app import create_app
+from api.auth import AUDIENCE
 from api.consent import _COMPANY_ID as COMPANY_ID
+from codec import ENCODING, KEY_ID
 from settings import Settings
 from simulators.sandbox_vendor.webhooks import sign
 from tests.hostile.conftest import sr_token
@@ -52,11 +56,12 @@ EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", DEFAULT_EXAMPLES))
 SEED = int(os.environ.get("FUZZ_SEED", "20251128"))
 # Strings that broke services like ours, slipped into a fifth of the generated strings: a NUL
 # (PostgreSQL refuses it), JSON nested past the parser's recursion limit, an unclosed IPv6 URL,
-# non-ASCII and over-long text, escapes, path and SQL tricks, markup, a right-to-left override.
+# non-ASCII and over-long text, escapes, path and SQL tricks, markup, a right-to-left override,
+# a number past int()'s 4,300 digits.
 HOSTILE_STRINGS = [
     "\x00", "a\x00b", "[" * 3000 + "]" * 3000, '{"email": ' * 3000 + "1" + "}" * 3000, "http://[::1", "https://[", "ÿþ", "é" * 300,
     "a" * 5000, "\\", '"', "%00", "%2F..%2F", "../../etc/passwd", "' OR '1'='1", "\n", "\r\n", "\u202e", "🙂", "{{7*7}}",
-    "<script>alert(1)</script>", "Bearer", "Basic ÿÿ", "1e999", "-0", "NaN",
+    "<script>alert(1)</script>", "Bearer", "Basic ÿÿ", "1e999", "-0", "NaN", "9" * 5000,
 ]  # fmt: skip
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -150,6 +155,11 @@ def _deepen(case, target: str, stack, packages: list[str], fuzzed_orders: list[s
         body["resultCallbackURL"] = f"{settings.sr_base_url}/assessment-api/v202010/orders/{order_id}/results"
         body["assessmentPackageId"] = packages[zlib.crc32(repr(body).encode()) % len(packages)]
         body["companyId"] = settings.partner_company_id  # the one company the fuzzer's token speaks for
+        if isinstance(candidate := body.get("candidate"), dict):
+            # Names the sandbox vendor takes (1 to 100 characters), or intake refuses the order.
+            for name in ("firstName", "lastName"):
+                value = candidate.get(name)
+                candidate[name] = value[:100] if isinstance(value, str) and value.strip() else "Fuzz"
         fuzzed_orders.append(order_id)
     elif path == "/oauth/token":
         body |= {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}
@@ -239,10 +249,10 @@ def webhooks(stack):
         yield http
 
 
-def _post(http: httpx.Client, label: str, path: str, body: bytes, headers: dict[str, str], expected=(202, 400)) -> None:
+def _post(http: httpx.Client, label: str, path: str, body: bytes, headers: dict[str, str], expected=(202, 400), family: str = "vendor webhooks, signed") -> None:
     started = time.monotonic()
     response = http.post(path, content=body, headers=headers | {"Content-Type": "application/json"})
-    LEDGER.record("vendor webhooks, signed", label, response.status_code, time.monotonic() - started)
+    LEDGER.record(family, label, response.status_code, time.monotonic() - started)
     assert response.status_code < 500, response.text
     assert response.status_code in expected, response.text  # never 401: the signature was right
 
@@ -276,3 +286,76 @@ def test_hackerrank_order_webhooks_with_their_token(order_id, body, webhooks, st
     # An id with a "/" is another route (404), or this one with a trailing slash (redirected).
     expected = (202, 400) if "/" not in order_id else (307, 404)
     _post(webhooks, "POST /webhooks/hackerrank/orders/{order_id}", path, body, {"Authorization": f"Bearer {token}"}, expected)
+
+
+# --- shapes the document cannot describe: headers, payloads and tokens that parse ------------
+# Each reaches past the first check (a well-formed signature header, a payload labelled as
+# ours, a token with our signature) with a value of the wrong size or type.
+
+# Digit strings around Python's int() limit (4,300 digits) and around 64-bit integers.
+huge_numbers = (st.integers(min_value=4_000, max_value=6_000) | st.integers(min_value=1, max_value=40)).map(lambda n: "9" * n) | st.integers(min_value=2**62, max_value=2**70).map(str)
+header_texts = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
+
+
+@given(timestamp=huge_numbers | header_texts, signatures=st.lists(header_texts | st.just("0" * 64), max_size=3), body=webhook_bodies)
+@FUZZ_SETTINGS
+def test_sandbox_signature_headers(timestamp, signatures, body, webhooks):
+    """Well-formed `t=…,v1=…` headers with huge or odd values, none made with the secret: 401."""
+    header = ",".join([f"t={timestamp}", *(f"v1={signature}" for signature in signatures)])
+    _post(webhooks, "POST /webhooks/sandbox", "/webhooks/sandbox", body, {"Sandbox-Signature": header}, expected=(401,), family="shapes the document cannot describe")
+
+
+# What a payload labelled "ours" may hold: nothing, a few bytes, less than a nonce and a tag.
+sealed_data = st.binary(max_size=40) | st.binary(min_size=28, max_size=200)
+
+
+@given(data=sealed_data, key_id=st.sampled_from(["current"]) | st.text(max_size=20), ui=st.booleans())
+@FUZZ_SETTINGS
+def test_codec_payloads_labelled_as_encrypted(data, key_id, ui, webhooks, stack):
+    """Payloads that claim our encoding but were never sealed: a 422 naming the key, never a 5xx."""
+    settings = stack.settings
+    key_id = settings.payload_keys.get_secret_value().partition(":")[0] if key_id == "current" else key_id
+    metadata = {"encoding": ENCODING, KEY_ID: key_id.encode()}
+    payload = {"metadata": {name: base64.b64encode(value).decode() for name, value in metadata.items()}, "data": base64.b64encode(data).decode()}
+    path, headers = (f"/codec/ui/{settings.ui_codec_capability}/decode", {}) if ui else ("/codec/decode", {"Authorization": f"Bearer {settings.admin_api_key.get_secret_value()}"})
+    label = "POST /codec/ui/{capability}/{direction}" if ui else "POST /codec/{direction}"
+    _post(webhooks, label, path, json.dumps({"payloads": [payload]}).encode(), headers, expected=(422,), family="shapes the document cannot describe")
+
+
+# Times far past any expiry (10**20), past 64 bits, negative; JSON cannot carry 4,300 digits.
+claim_values = json_values | st.just(10**20) | st.integers(min_value=-(10**40), max_value=10**40)
+CLAIMS = ("sub", "company", "aud", "exp", "iat")
+
+
+def _our_claims() -> dict:
+    now = int(time.time())
+    return {"sub": "fuzz-client", "company": None, "aud": AUDIENCE, "iat": now, "exp": now + 60}
+
+
+# A token as we issue it, with one claim replaced: every case gets past the signature.
+token_claims = st.tuples(st.sampled_from(CLAIMS), claim_values).map(lambda changed: _our_claims() | {changed[0]: changed[1]})
+
+
+def _as_we_issue(claims: dict, ttl_seconds: int) -> bool:
+    """Text ids, our audience (alone or in a list), whole-number times (not bools), an expiry no
+    later than we set."""
+    times = [claims["exp"], claims["iat"]]
+    return (
+        isinstance(claims["sub"], str) and (claims["company"] is None or isinstance(claims["company"], str))
+        and (claims["aud"] == AUDIENCE or isinstance(claims["aud"], list) and AUDIENCE in claims["aud"])
+        and all(isinstance(t, int) and not isinstance(t, bool) for t in times) and claims["exp"] <= time.time() + ttl_seconds
+    )  # fmt: skip
+
+
+@given(claims=token_claims)
+@FUZZ_SETTINGS
+def test_bearer_tokens_signed_with_our_key_carrying_claims_of_any_type(claims, webhooks, stack):
+    """Only we can sign, but a signed token whose claims have the wrong type must be refused
+    (401), never crash a route or act for anyone."""
+    token = jwt.encode(claims, stack.settings.token_signing_key.get_secret_value(), algorithm="HS256")
+    started = time.monotonic()
+    response = webhooks.get("/packages", headers={"Authorization": f"Bearer {token}"})
+    LEDGER.record("shapes the document cannot describe", "GET /packages", response.status_code, time.monotonic() - started)
+    assert response.status_code < 500, response.text
+    if not _as_we_issue(claims, stack.settings.token_ttl_seconds):
+        assert response.status_code == 401, (claims, response.text)

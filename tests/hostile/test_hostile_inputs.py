@@ -133,3 +133,23 @@ def test_signed_webhooks_nested_too_deep_are_unreadable_not_a_crash(stack, check
 def test_an_order_body_nested_too_deep_is_a_400(base_url, auth):
     response = httpx.post(f"{base_url}/packages/orders", content=NESTED, headers=auth["smartrecruiters"] | {"Content-Type": "application/json"}, timeout=30)
     assert_refused(response)
+
+
+def test_a_signature_timestamp_past_the_integer_digit_limit_is_a_401(base_url, stack):
+    """Python's int() refuses strings of more than 4,300 digits; an unsigned caller can send one."""
+    body = b'{"id": "evt-1", "type": "invitation.started", "data": {"invitation_id": "i", "reference": "r"}}'
+    secret = stack.settings.sandbox_webhook_secret.get_secret_value()
+    signature = sign(secret, body, int(time.time())).replace("t=", "t=" + "9" * 5000, 1)
+    response = httpx.post(f"{base_url}/webhooks/sandbox", content=body, headers={"Sandbox-Signature": signature, "Content-Type": "application/json"}, timeout=30)
+    assert_refused(response, 401)
+    assert response.json()["message"] == "Webhook signature rejected"
+
+
+@pytest.mark.parametrize("data", [b"", b"\x01", b"n" * 11, b"n" * 12, b"n" * 27])
+def test_a_ciphertext_too_short_to_hold_its_nonce_and_tag_is_a_422(base_url, stack, data):
+    key_id = stack.settings.payload_keys.get_secret_value().partition(":")[0]
+    payload = {"metadata": {"encoding": base64.b64encode(b"binary/encrypted").decode(), "encryption-key-id": base64.b64encode(key_id.encode()).decode()}, "data": base64.b64encode(data).decode()}
+    admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}
+    response = httpx.post(f"{base_url}/codec/decode", json={"payloads": [payload]}, headers=admin, timeout=30)
+    assert_refused(response, 422)
+    assert response.json()["message"] == f"payload under key {key_id!r} failed its integrity check"

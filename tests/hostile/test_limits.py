@@ -179,3 +179,40 @@ async def test_each_client_address_has_its_own_bucket(tight_api, stack):
     ):
         await until_refused(lambda: first.post("/oauth/token", data=token_form(stack.settings)))
         assert (await second.post("/oauth/token", data=token_form(stack.settings))).status_code == 200
+
+
+async def test_a_client_dropping_mid_body_leaves_one_calm_log_line(stack):
+    """Headers promising 1,000 bytes, 400 sent, then the connection closed: the API notes it in one
+    line (no traceback, nothing at ERROR) and goes on serving."""
+    log = stack.log_dir / "api.log"
+    start = log.stat().st_size
+
+    def written() -> str:
+        with log.open("rb") as lines:
+            lines.seek(start)
+            return lines.read().decode("utf-8", "replace")
+
+    parts = urlsplit(stack.settings.public_url)
+    _, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    writer.write(head("POST", "/webhooks/sandbox", "Content-Type: application/json", "Content-Length: 1000").encode() + b"\r\n" + b'{"id": "' + b"x" * 392)
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+    async def drop_noted() -> str | None:
+        text = written()
+        return text if "closed the connection" in text or '"level": "ERROR"' in text else None
+
+    async def next_request_logged() -> list[str] | None:
+        lines = written().splitlines()
+        return lines if any("rejected sandbox webhook" in line for line in lines) else None
+
+    await eventually(drop_noted, what="the API to note the dropped request")
+    # A request after it is served, and its line marks where the dropped request's lines end.
+    refused = httpx.post(f"{stack.settings.public_url}/webhooks/sandbox", content=b"{}", headers={"Content-Type": "application/json"}, timeout=30)
+    assert refused.status_code == 401
+    lines = await eventually(next_request_logged, what="the API to log the next request")
+    about_the_drop = list(itertools.takewhile(lambda line: "rejected sandbox webhook" not in line, lines))
+    assert not [line for line in about_the_drop if '"level": "ERROR"' in line or "exc_info" in line], about_the_drop
+    [noted] = [line for line in about_the_drop if "closed the connection" in line]
+    assert json.loads(noted)["level"] == "INFO"

@@ -93,3 +93,31 @@ async def test_an_invitation_the_sandbox_does_not_know_is_never_read_as_cancelle
     with pytest.raises(PeerError) as unknown:
         await adapter.get_status("inv_unknown")
     assert (unknown.value.status, unknown.value.retryable, str(unknown.value)) == (404, False, "sandbox vendor: status answered HTTP 404")
+
+
+@pytest.mark.parametrize(
+    ("candidate", "refused"),
+    [
+        ({"first_name": "Ada" * 34}, "the candidate's first name"),
+        ({"first_name": "", "last_name": "L" * 101}, "the candidate's first name and the candidate's last name"),
+        ({"email": "no address"}, "the candidate's email address"),
+    ],
+)
+async def test_a_refused_invitation_names_the_fields_the_vendor_refused_never_their_values(adapter: SandboxVendor, candidate, refused) -> None:
+    order = an_order()
+    order = order.model_copy(update={"candidate": order.candidate.model_copy(update=candidate)})
+    with pytest.raises(PeerError) as refusal:
+        await adapter.create_invitation(order, CALLBACK)
+    assert str(refusal.value) == f"sandbox vendor: invitation answered HTTP 422: it refused {refused}"
+    assert refusal.value.status == 422 and not refusal.value.retryable
+
+
+async def test_the_declared_candidate_limits_are_the_vendors(adapter: SandboxVendor) -> None:
+    """At the limits the vendor invites; one character past them it refuses (intake checks them)."""
+    limits = adapter.capabilities.candidate_limits
+    order = an_order()
+    longest = order.candidate.model_copy(update={"first_name": "F" * limits.first_name.most, "last_name": "L" * limits.last_name.most})
+    assert await adapter.create_invitation(order.model_copy(update={"candidate": longest}), CALLBACK)
+    past = order.candidate.model_copy(update={"first_name": "F" * (limits.first_name.most + 1)})
+    with pytest.raises(PeerError, match="first name"):
+        await adapter.create_invitation(an_order().model_copy(update={"candidate": past}), CALLBACK)

@@ -53,6 +53,7 @@ class ScriptedVendor:
     capabilities: Capabilities = Capabilities(push=Push.ACCOUNT_URL, push_auth="none", idempotency="reference_returns_existing", cancel=True)
     status: VendorStatus = VendorStatus.INVITED
     refuse_invitation: bool = False
+    refused_with: str = "invitation answered HTTP 422"
     refuse_cancellation: bool = False
     report_missing: bool = False
     finishes_while_being_cancelled: bool = False
@@ -70,7 +71,7 @@ class ScriptedVendor:
 
     async def create_invitation(self, order: Order, callback) -> Invitation:
         if self.refuse_invitation:
-            raise PeerError("vendor", "invitation answered HTTP 422", status=422, retryable=False)
+            raise PeerError("vendor", self.refused_with, status=422, retryable=False)
         return Invitation(vendor_ref="inv-1", test_url=f"https://vendor.example/take/{order.order_id}", results_revisable=self.revisable)
 
     async def get_status(self, ref: str) -> StatusReading:
@@ -284,6 +285,14 @@ async def test_vendor_refusing_the_invitation_rejects_the_order(env):
     assert "could not send the invitation" in peers.sr.patches[0]["summary"]
     assert state.invitation is None and peers.vendor.status_reads == 0
     assert any("HTTP 422" in entry.what for entry in state.timeline)
+
+
+async def test_the_rejection_names_what_the_vendor_refused(env):
+    refusal = "invitation answered HTTP 422: it refused the candidate's first name"
+    peers = Peers(vendor=ScriptedVendor(refuse_invitation=True, refused_with=refusal))
+    await run_order(env, peers, an_order())
+
+    assert [(p["status"], p["summary"]) for p in peers.sr.patches] == [("REJECTED", f"The vendor could not send the invitation (vendor: {refusal}).")]
 
 
 async def test_smartrecruiters_refusing_a_progress_update_does_not_stop_the_order(env):
