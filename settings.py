@@ -23,6 +23,9 @@ EMBEDDED_ENCRYPTION_KEY = "PRiNG6COQ94pWcMUHqbYMaCsbofI-MQM1etZnkS5m04="
 EMBEDDED_PARTNER_SECRET = "embedded-partner-secret"
 EMBEDDED_PAYLOAD_KEY = "embedded-1:p6Z26qZZCCsXQLre7V/Q8TkuPE6L3eCclI4e3UrbNRA="
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# The admin key is checked on every /admin request with no rate limit, so it must resist guessing
+# online: 32 characters of `secrets.token_urlsafe` carry 192 bits, and even 32 hex digits 128.
+MIN_ADMIN_API_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -165,10 +168,17 @@ class Settings(BaseSettings):
         return [name for name, (value, public) in published.items() if public in value.get_secret_value().split(",")]
 
     def check_secrets(self) -> None:
-        """Refuse to serve beyond this machine with secrets anyone can read in the repository."""
-        in_use = self.public_secrets_in_use()
-        if in_use and urlsplit(self.public_url).hostname not in LOOPBACK_HOSTS:
+        """Refuse to serve beyond this machine with secrets anyone can read in the repository, or
+        an admin key short enough to guess."""
+        if urlsplit(self.public_url).hostname in LOOPBACK_HOSTS:
+            return
+        if in_use := self.public_secrets_in_use():
             raise RuntimeError(f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own")
+        if self.admin_api_key and len(admin_key := self.admin_api_key.get_secret_value()) < MIN_ADMIN_API_KEY_LENGTH:
+            raise RuntimeError(
+                f"refusing to start: ASSESSMENTS_ADMIN_API_KEY has {len(admin_key)} characters; set one of at least "
+                f"{MIN_ADMIN_API_KEY_LENGTH} (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
 
     @property
     def temporal_ui_base_url(self) -> str:
