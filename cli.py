@@ -26,10 +26,16 @@ console = Console()
 def _serve(asgi_app, host: str, port: int) -> None:
     import telemetry
 
-    telemetry.configure_logging(get_settings())
+    settings = get_settings()
+    telemetry.configure_logging(settings)
     # log_config=None: uvicorn's own lines go through ours. Its access lines (INFO) stay off: each
     # would log a URL with its query string, and the traces have the requests.
-    uvicorn.run(asgi_app, host=host, port=port, log_config=None, log_level="warning", timeout_graceful_shutdown=10)
+    uvicorn.run(
+        asgi_app, host=host, port=port, log_config=None, log_level="warning", timeout_graceful_shutdown=10,
+        # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may say
+        # who the client is.
+        proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies,
+    )  # fmt: skip
 
 
 @app.command()

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # these off.
     partner_client_id: str = "smartrecruiters"
     partner_client_secret: SecretStr = SecretStr(EMBEDDED_PARTNER_SECRET)
+    # Reverse proxies in front of the API whose X-Forwarded-For (and -Proto) name the client, as
+    # JSON: IPs or CIDRs, e.g. ["10.0.0.0/8"]. Empty: the header is ignored, and every client is
+    # the address it connects from (rate limits are per client address).
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Bearer key of the operators' admin API (/admin); unset, the admin API answers 503.
     admin_api_key: SecretStr | None = None
     # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.
