@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import signal
 import sys
@@ -25,6 +26,7 @@ console = Console()
 
 def _serve(asgi_app, host: str, port: int) -> None:
     import telemetry
+    from api.slow_clients import RequestHeadDeadline
 
     settings = get_settings()
     telemetry.configure_logging(settings)
@@ -35,6 +37,7 @@ def _serve(asgi_app, host: str, port: int) -> None:
         # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may say
         # who the client is.
         proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies,
+        http=functools.partial(RequestHeadDeadline, head_timeout=settings.request_read_timeout_seconds),
     )  # fmt: skip
 
 

@@ -147,6 +147,10 @@ class Settings(BaseSettings):
     # POST /oauth/token and the consent page (GET/POST /integration): requests per minute per
     # client address (a burst of that many is allowed), then 429 with Retry-After.
     auth_requests_per_minute: int = Field(300, gt=0)
+    # A request's head (request line and headers) must arrive within this many seconds of the
+    # connection opening or of the previous answer, else the connection is closed; its body within
+    # as many again, else 408. SR's orders and vendors' webhooks are a few KB.
+    request_read_timeout_seconds: float = Field(15.0, gt=0)
 
     # Logs and traces (telemetry.py). One JSON object per line for log collectors, or text for a
     # person at a terminal (`assessments run` logs text unless this is set).
