@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # JSON: IPs or CIDRs, e.g. ["10.0.0.0/8"]. Empty: the header is ignored, and every client is
     # the address it connects from (rate limits are per client address).
     trusted_proxies: list[str] = Field(default_factory=list)
+    # Days until a new External Trigger Token expires, unless its issuer says otherwise: a token
+    # handed to a customer stays usable only so long after it leaked from an email or a ticket.
+    trigger_token_days: float = Field(7.0, gt=0, le=3650)
     # Bearer key of the operators' admin API (/admin); unset, the admin API answers 503.
     admin_api_key: SecretStr | None = None
     # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.
