@@ -141,7 +141,7 @@ class Stack:
         its UI's codec endpoint; only its owner may read it."""
         path = self.settings.data_dir / "temporal-env.yaml"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)  # a file left by an older version may be readable by others
+        os.fchmod(descriptor, 0o600)  # os.open's mode applies to a new file only
         with os.fdopen(descriptor, "w") as file:
             json.dump({"env": {TEMPORAL_CLI_ENV: {"ui-codec-endpoint": self.settings.ui_codec_endpoint}}}, file)
         return path
