@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import signal
 import sys
@@ -25,11 +26,19 @@ console = Console()
 
 def _serve(asgi_app, host: str, port: int) -> None:
     import telemetry
+    from api.slow_clients import RequestHeadDeadline
 
-    telemetry.configure_logging(get_settings())
+    settings = get_settings()
+    telemetry.configure_logging(settings)
     # log_config=None: uvicorn's own lines go through ours. Its access lines (INFO) stay off: each
     # would log a URL with its query string, and the traces have the requests.
-    uvicorn.run(asgi_app, host=host, port=port, log_config=None, log_level="warning", timeout_graceful_shutdown=10)
+    uvicorn.run(
+        asgi_app, host=host, port=port, log_config=None, log_level="warning", timeout_graceful_shutdown=10,
+        # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may say
+        # who the client is.
+        proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies,
+        http=functools.partial(RequestHeadDeadline, head_timeout=settings.request_read_timeout_seconds),
+    )  # fmt: skip
 
 
 @app.command()
@@ -329,7 +338,10 @@ def vendor_account_list(as_json: JsonFlag = False) -> None:
 @token_app.command("issue")
 def token_issue(
     vendor_account_id: Annotated[str, typer.Argument(help="The vendor account the token connects companies to.")],
-    expires_in_days: Annotated[Optional[float], typer.Option("--expires-in-days", min=0.001, help="Days until it expires; never if omitted.")] = None,
+    expires_in_days: Annotated[
+        Optional[float], typer.Option("--expires-in-days", min=0.001, help="Days until it expires; ASSESSMENTS_TRIGGER_TOKEN_DAYS (7) if omitted.")
+    ] = None,
+    company_id: Annotated[Optional[str], typer.Option("--company", help="The one SmartRecruiters company it may connect; any if omitted.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Issue an External Trigger Token; it is printed once and cannot be shown again."""
@@ -338,14 +350,18 @@ def token_issue(
     from pydantic import ValidationError
 
     try:
-        new = NewTriggerToken(expires_in_days=expires_in_days)
+        new = NewTriggerToken(expires_in_days=expires_in_days, company_id=company_id)
     except ValidationError as err:  # e.g. more days than allowed
-        _fail(f"--expires-in-days: {err.errors()[0]['msg']}")
+        error = err.errors()[0]
+        _fail(f"{'--company' if error['loc'] == ('company_id',) else '--expires-in-days'}: {error['msg']}")
     issued = _operate(lambda operations: operations.issue_trigger_token(vendor_account_id, new))
     if as_json:
         _print_json(_dumped(issued))
     else:
-        console.print(f"External Trigger Token [bold]{issued.id}[/bold] for vendor account {issued.vendor_account_id}, expires: {_when(issued.expires_at)}")
+        limited = f" for company {escape(issued.company_id)}" if issued.company_id else ""
+        console.print(
+            f"External Trigger Token [bold]{issued.id}[/bold] for vendor account {issued.vendor_account_id}{limited}, expires: {_when(issued.expires_at)}"
+        )
         typer.echo(issued.token)  # on a line of its own, unformatted, for copying
     problems.print(f"[yellow]Warning:[/yellow] {issued.notice}", soft_wrap=True)
 
@@ -362,9 +378,11 @@ def token_list(
         return
     if _none_yet(tokens, "External Trigger Tokens"):
         return
-    table = _table("External Trigger Tokens", "ID", "Vendor account", "State", "Created", "Expires", "Revoked")
+    table = _table("External Trigger Tokens", "ID", "Vendor account", "Company", "State", "Created", "Expires", "Revoked")
     for token in tokens:
-        table.add_row(token.id, token.vendor_account_id, token.state, _when(token.created_at), _when(token.expires_at), _when(token.revoked_at))
+        table.add_row(
+            token.id, token.vendor_account_id, token.company_id or "any", token.state, _when(token.created_at), _when(token.expires_at), _when(token.revoked_at)
+        )
     console.print(table)
 
 

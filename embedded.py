@@ -67,6 +67,8 @@ COMPONENTS: dict[str, tuple[str, Callable[[Settings], int | None]]] = {
     "api": ("api", lambda settings: settings.api_port),
 }
 ORDER_PATH = ("sandbox-vendor", "smartrecruiters-sim", "worker", "api")
+# The temporal CLI environment (a set of flag values) the embedded dev server starts with.
+TEMPORAL_CLI_ENV = "assessments"
 
 
 @dataclass
@@ -121,8 +123,9 @@ class Stack:
             "--sqlite-pragma", "synchronous=normal",
             "--log-level", "warn",
             "--ui-disable-news-fetch",
-            # The UI decrypts payloads (candidate data) through our API's codec endpoint.
-            "--ui-codec-endpoint", self.settings.ui_codec_endpoint,
+            # The UI decrypts payloads (candidate data) through our API's codec endpoint, a
+            # capability URL: read from a file, as any user on the host can read command lines.
+            "--env-file", str(self._temporal_env_file()), "--env", TEMPORAL_CLI_ENV,
         ]  # fmt: skip
         if self.settings.temporal_namespace != "default":  # "default" always exists
             command += ["--namespace", self.settings.temporal_namespace]
@@ -132,6 +135,16 @@ class Stack:
             command.append("--headless")
         process = self._spawn("temporal", command)
         wait_for_port(host, int(port), process)
+
+    def _temporal_env_file(self) -> Path:
+        """The temporal CLI's environment file (YAML, of which JSON is a part) giving the dev server
+        its UI's codec endpoint; only its owner may read it."""
+        path = self.settings.data_dir / "temporal-env.yaml"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # os.open's mode applies to a new file only
+        with os.fdopen(descriptor, "w") as file:
+            json.dump({"env": {TEMPORAL_CLI_ENV: {"ui-codec-endpoint": self.settings.ui_codec_endpoint}}}, file)
+        return path
 
     def start_component(self, name: str, subcommand: str, port: int | None = None) -> None:
         process = self._spawn(name, [sys.executable, "-m", "cli", subcommand])

@@ -23,6 +23,9 @@ EMBEDDED_ENCRYPTION_KEY = "PRiNG6COQ94pWcMUHqbYMaCsbofI-MQM1etZnkS5m04="
 EMBEDDED_PARTNER_SECRET = "embedded-partner-secret"
 EMBEDDED_PAYLOAD_KEY = "embedded-1:p6Z26qZZCCsXQLre7V/Q8TkuPE6L3eCclI4e3UrbNRA="
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# The admin key is checked on every /admin request with no rate limit, so it must resist guessing
+# online: 32 characters of `secrets.token_urlsafe` carry 192 bits, and even 32 hex digits 128.
+MIN_ADMIN_API_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -85,6 +88,13 @@ class Settings(BaseSettings):
     partner_client_id: str = "smartrecruiters"
     partner_client_secret: SecretStr = SecretStr(EMBEDDED_PARTNER_SECRET)
     partner_company_id: str = Field("sim-company-1", min_length=1, max_length=200)
+    # Reverse proxies in front of the API whose X-Forwarded-For (and -Proto) name the client, as
+    # JSON: IPs or CIDRs, e.g. ["10.0.0.0/8"]. Empty: the header is ignored, and every client is
+    # the address it connects from (rate limits are per client address).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Days until a new External Trigger Token expires, unless its issuer says otherwise: a token
+    # handed to a customer stays usable only so long after it leaked from an email or a ticket.
+    trigger_token_days: float = Field(7.0, gt=0, le=3650)
     # Bearer key of the operators' admin API (/admin); unset, the admin API answers 503.
     admin_api_key: SecretStr | None = None
     # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.
@@ -151,6 +161,10 @@ class Settings(BaseSettings):
     # POST /oauth/token and the consent page (GET/POST /integration): requests per minute per
     # client address (a burst of that many is allowed), then 429 with Retry-After.
     auth_requests_per_minute: int = Field(300, gt=0)
+    # A request's head (request line and headers) must arrive within this many seconds of the
+    # connection opening or of the previous answer, else the connection is closed; its body within
+    # as many again, else 408. SR's orders and vendors' webhooks are a few KB.
+    request_read_timeout_seconds: float = Field(15.0, gt=0)
 
     # Logs and traces (telemetry.py). One JSON object per line for log collectors, or text for a
     # person at a terminal (`assessments run` logs text unless this is set).
@@ -176,10 +190,17 @@ class Settings(BaseSettings):
         return [name for name, (value, public) in published.items() if public in value.get_secret_value().split(",")]
 
     def check_secrets(self) -> None:
-        """Refuse to serve beyond this machine with secrets anyone can read in the repository."""
-        in_use = self.public_secrets_in_use()
-        if in_use and urlsplit(self.public_url).hostname not in LOOPBACK_HOSTS:
+        """Refuse to serve beyond this machine with secrets anyone can read in the repository, or
+        an admin key short enough to guess."""
+        if urlsplit(self.public_url).hostname in LOOPBACK_HOSTS:
+            return
+        if in_use := self.public_secrets_in_use():
             raise RuntimeError(f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own")
+        if self.admin_api_key and len(admin_key := self.admin_api_key.get_secret_value()) < MIN_ADMIN_API_KEY_LENGTH:
+            raise RuntimeError(
+                f"refusing to start: ASSESSMENTS_ADMIN_API_KEY has {len(admin_key)} characters; set one of at least "
+                f"{MIN_ADMIN_API_KEY_LENGTH} (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
 
     @property
     def temporal_ui_base_url(self) -> str:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from connections.connect import COMPANY_ID_PATTERN
 from orders.models import OPERATOR_PATTERN, REASON_PATTERN
 from store import CompanyConnection, IssuedToken, TriggerToken, VendorAccount
 from vendors.registry import ADAPTERS as ADAPTER_KINDS
@@ -59,7 +60,8 @@ class NewVendorAccount(BaseModel):
 class NewTriggerToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expires_in_days: float | None = Field(None, gt=0, le=MAX_TOKEN_DAYS, description="Days until the token expires; never if omitted")
+    expires_in_days: float | None = Field(None, gt=0, le=MAX_TOKEN_DAYS, description="Days until the token expires; ASSESSMENTS_TRIGGER_TOKEN_DAYS if omitted")
+    company_id: str | None = Field(None, pattern=COMPANY_ID_PATTERN, description="The one SmartRecruiters company it may connect; any if omitted")
 
 
 class VendorAccountView(BaseModel):
@@ -79,6 +81,7 @@ class VendorAccountView(BaseModel):
 class TriggerTokenView(BaseModel):
     id: str
     vendor_account_id: str
+    company_id: str | None
     state: Literal["active", "expired", "revoked"]
     created_at: datetime
     expires_at: datetime | None
@@ -96,6 +99,7 @@ class TriggerTokenView(BaseModel):
         return cls(
             id=token.id,
             vendor_account_id=token.vendor_account_id,
+            company_id=token.company_id,
             state=state,
             created_at=token.created_at,
             expires_at=token.expires_at,
@@ -106,13 +110,16 @@ class TriggerTokenView(BaseModel):
 class IssuedTriggerTokenView(BaseModel):
     id: str
     vendor_account_id: str
+    company_id: str | None
     token: str = Field(description="The External Trigger Token; shown only in this answer")
     expires_at: datetime | None
     notice: str = ONCE_NOTICE
 
     @classmethod
     def of(cls, issued: IssuedToken) -> IssuedTriggerTokenView:
-        return cls(id=issued.token_id, vendor_account_id=issued.vendor_account_id, token=issued.token, expires_at=issued.expires_at)
+        return cls(
+            id=issued.token_id, vendor_account_id=issued.vendor_account_id, company_id=issued.company_id, token=issued.token, expires_at=issued.expires_at
+        )
 
 
 class ConnectionView(BaseModel):

@@ -94,10 +94,10 @@ class Operations:
     # External Trigger Tokens
 
     async def issue_trigger_token(self, vendor_account_id: str, new: NewTriggerToken | None = None) -> IssuedTriggerTokenView:
-        days = new.expires_in_days if new is not None else None
-        expires_at = None if days is None else datetime.now(UTC) + timedelta(days=days)
+        new = new or NewTriggerToken()
+        expires_at = datetime.now(UTC) + timedelta(days=new.expires_in_days or self._settings.trigger_token_days)
         try:
-            issued = await self._store.issue_trigger_token(vendor_account_id, expires_at=expires_at)
+            issued = await self._store.issue_trigger_token(vendor_account_id, expires_at=expires_at, company_id=new.company_id)
         except UnknownVendorAccount:
             raise NotFound(f"no vendor account {vendor_account_id!r}") from None
         return IssuedTriggerTokenView.of(issued)

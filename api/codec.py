@@ -3,7 +3,7 @@
 Temporal's remote codec protocol: `POST …/encode` and `POST …/decode` with `{"payloads": [...]}`
 (protobuf JSON). Two ways in, both compared in constant time:
 - `/codec/encode|decode` with the admin key as a bearer token (the CLI's `--codec-endpoint
-  {api}/codec --codec-auth "Bearer …"`);
+  {api}/codec` with `TEMPORAL_CODEC_AUTH="Bearer …"`);
 - `/codec/ui/{capability}/encode|decode`, the URL the Temporal UI is configured with (the UI
   cannot send our bearer key): whoever may open the UI may read orders in it.
 CORS answers only the Temporal UI's origins (ASSESSMENTS_CODEC_CORS_ORIGINS).

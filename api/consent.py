@@ -14,7 +14,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS
 from api.headers import STRICT_CSP
-from connections.connect import ConnectRefused
+from connections.connect import COMPANY_ID_PATTERN, ConnectRefused
 
 router = APIRouter(tags=["SmartRecruiters Connect"])
 log = logging.getLogger("assessments.consent")
@@ -29,7 +29,7 @@ _EMAIL = TypeAdapter(EmailStr)
 # No caching (the form carries a signed token); no framing, no referrer and the strict CSP come
 # with every HTML page of ours (api/headers.py).
 SECURITY_HEADERS = {"Content-Security-Policy": STRICT_CSP, "Cache-Control": "no-store"}
-_COMPANY_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+_COMPANY_ID = re.compile(COMPANY_ID_PATTERN)
 
 
 def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:

@@ -1,5 +1,6 @@
-"""Hostile input refused before any route runs: oversized bodies (413), a NUL in the path or query
-(400), too many attempts at the token endpoint or the consent page from one address (429).
+"""Hostile input refused before any route runs: oversized bodies (413), bodies that stop arriving
+(408, api/slow_clients.py), a NUL in the path or query (400), too many attempts at the token
+endpoint or the consent page from one address (429).
 
 All pure ASGI middleware, so nothing is parsed, buffered or looked up for a refused request.
 """
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.consent import problem_page
 from api.errors import error_response
+from api.slow_clients import BodyDeadline
 from settings import Settings
 
 TOO_LARGE = "The request body is larger than this service accepts ({limit} bytes)"
@@ -133,4 +135,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Oversized bodies are refused first, then too many attempts, then NULs (add_middleware wraps outwards)."""
     app.add_middleware(NulRefused)
     app.add_middleware(AuthRateLimit, per_minute=settings.auth_requests_per_minute)
+    app.add_middleware(BodyDeadline, timeout=settings.request_read_timeout_seconds)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

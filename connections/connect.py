@@ -15,6 +15,8 @@ from smartrecruiters.client import SmartRecruitersClient
 from store import AlreadyConnected, CompanyConnection, Store
 
 log = logging.getLogger("assessments.connect")
+# SmartRecruiters company ids as Connect accepts them (the consent page's link, a token's company).
+COMPANY_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,200}$"
 
 
 class ConnectRefused(Exception):
@@ -33,6 +35,11 @@ class CompanyConnector:
             raise ConnectRefused(
                 "This External Trigger Token is not valid: it may be mistyped, revoked or expired. "
                 f"Ask your {self._name} contact for a new one."
+            )
+        if not token.admits(company_id):
+            raise ConnectRefused(
+                "This External Trigger Token was issued for another SmartRecruiters company. "
+                f"Ask your {self._name} contact for a token for this company."
             )
         existing = await self._store.connection(company_id)
         if existing is not None and existing.state == "connected":

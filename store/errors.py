@@ -21,7 +21,7 @@ class VendorAccountNameTaken(StoreError):
 
 class UnknownTriggerToken(StoreError):
     def __init__(self, trigger_token_id: str) -> None:
-        super().__init__(f"no trigger token {trigger_token_id!r} for this vendor account")
+        super().__init__(f"no trigger token {trigger_token_id!r} for this vendor account and company")
         self.trigger_token_id = trigger_token_id
 
 

@@ -37,6 +37,7 @@ class IssuedToken:
     token_id: str
     token: str = field(repr=False)
     vendor_account_id: str
+    company_id: str | None
     expires_at: datetime | None
 
 
@@ -44,9 +45,14 @@ class IssuedToken:
 class TriggerToken:
     id: str
     vendor_account_id: str
+    # The one company it may connect; None: any.
+    company_id: str | None
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+
+    def admits(self, company_id: str) -> bool:
+        return self.company_id in (None, company_id)
 
 
 @dataclass(frozen=True)

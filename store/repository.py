@@ -139,20 +139,24 @@ class Store:
 
     # External Trigger Tokens
 
-    async def issue_trigger_token(self, vendor_account_id: str, *, expires_at: datetime | None = None) -> IssuedToken:
-        """A new token for connecting companies to the vendor account; its plaintext is returned only here."""
+    async def issue_trigger_token(
+        self, vendor_account_id: str, *, expires_at: datetime | None = None, company_id: str | None = None
+    ) -> IssuedToken:
+        """A new token for connecting companies (`company_id` only, if given) to the vendor
+        account; its plaintext is returned only here."""
         token = TRIGGER_TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = TriggerTokenRow(
             id=str(uuid.uuid4()),
             vendor_account_id=vendor_account_id,
             token_hash=self._vault.digest(token),
+            company_id=company_id,
             created_at=_now(),
             expires_at=None if expires_at is None else as_utc(expires_at),
         )
         async with self._sessions.begin() as session:
             await _require_vendor_account(session, vendor_account_id)
             session.add(row)
-        return IssuedToken(token_id=row.id, token=token, vendor_account_id=vendor_account_id, expires_at=row.expires_at)
+        return IssuedToken(token_id=row.id, token=token, vendor_account_id=vendor_account_id, company_id=company_id, expires_at=row.expires_at)
 
     async def redeem_trigger_token(self, token: str) -> TriggerToken | None:
         """The token's record if it is valid (known, not revoked, not expired), else None.
@@ -216,7 +220,7 @@ class Store:
         async with self._sessions.begin() as session:
             await _require_vendor_account(session, vendor_account_id)
             token = await session.get(TriggerTokenRow, trigger_token_id)
-            if token is None or token.vendor_account_id != vendor_account_id:
+            if token is None or token.vendor_account_id != vendor_account_id or not _trigger_token(token).admits(company_id):
                 raise UnknownTriggerToken(trigger_token_id)
 
             connection = await session.get(CompanyConnectionRow, company_id, with_for_update=True)
@@ -452,6 +456,7 @@ def _trigger_token(row: TriggerTokenRow) -> TriggerToken:
     return TriggerToken(
         id=row.id,
         vendor_account_id=row.vendor_account_id,
+        company_id=row.company_id,
         created_at=row.created_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,

@@ -82,6 +82,8 @@ class TriggerTokenRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The one SmartRecruiters company it may connect; None: any (one customer's several companies).
+    company_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

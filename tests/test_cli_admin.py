@@ -88,6 +88,17 @@ def test_vendor_account_and_token_lifecycle(cli_settings):
     assert states[token["id"]] == "revoked"
 
 
+def test_a_token_for_one_company(cli_settings):
+    account = run_json("vendor-account", "create", "--name", "One company", "--adapter", "sandbox", "--credentials", "{}")
+    issued = run_json("token", "issue", account["id"], "--company", "acme")
+    assert issued["company_id"] == "acme" and issued["expires_at"]
+    assert in_store(cli_settings, lambda store: store.redeem_trigger_token(issued["token"])).company_id == "acme"
+    shown = run("token", "issue", account["id"], "--company", "acme")
+    assert "for company acme" in shown.stdout
+    assert "acme" in run("token", "list", "--vendor-account", account["id"]).stdout
+    assert "--company" in run("token", "issue", account["id"], "--company", "a b", ok=False).stderr
+
+
 def test_expected_errors_exit_1_with_a_message(cli_settings):
     unknown = str(uuid.uuid4())
     assert "no vendor account" in run("token", "issue", unknown, ok=False).stderr

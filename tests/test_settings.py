@@ -2,6 +2,7 @@
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from codec import new_key_setting
 from settings import Settings
@@ -18,12 +19,28 @@ def test_published_secrets_are_fine_on_this_machine_only():
 
 
 def test_own_secrets_pass_anywhere():
-    own = Settings(
+    own = own_secrets()
+    assert own.public_secrets_in_use() == []
+    own.check_secrets()
+
+
+def own_secrets(**changes) -> Settings:
+    """A deployment beyond this machine with secrets of its own, and `changes`."""
+    return Settings(
         public_url="https://partner.example.com",
         token_signing_key="k" * 48,
         encryption_keys=Fernet.generate_key().decode(),
         partner_client_secret="",  # the any-company credentials turned off
         payload_keys=new_key_setting("k1"),
-    )
-    assert own.public_secrets_in_use() == []
-    own.check_secrets()
+    ).model_copy(update=changes)
+
+
+def test_a_short_admin_key_is_refused_beyond_this_machine():
+    short = "a-guessable-admin-key-31-chars!"
+    with pytest.raises(RuntimeError) as refused:
+        own_secrets(admin_api_key=SecretStr(short)).check_secrets()
+    assert str(refused.value) == "refusing to start: ASSESSMENTS_ADMIN_API_KEY has 31 characters; set one of at least 32 (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    assert short not in str(refused.value)
+    own_secrets(admin_api_key=SecretStr(short + "x")).check_secrets()
+    own_secrets(admin_api_key=None).check_secrets()  # no admin API at all
+    Settings(public_url="http://127.0.0.1:8000", admin_api_key=SecretStr("short")).check_secrets()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -135,10 +136,32 @@ async def test_account_token_lifecycle(api, store):
     assert (await api.delete(f"/admin/trigger-tokens/{token['id']}")).status_code == 204  # idempotent
 
 
-async def test_a_token_without_a_body_never_expires(api):
+async def test_a_token_without_a_body_expires_after_the_default_days(api, stack):
     account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
+    before = datetime.now(UTC)
     issued = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens")
-    assert issued.status_code == 201 and issued.json()["expires_at"] is None
+    assert issued.status_code == 201
+    expires_at = datetime.fromisoformat(issued.json()["expires_at"])
+    default = timedelta(days=stack.settings.trigger_token_days)
+    assert default == timedelta(days=7)
+    assert before + default <= expires_at <= datetime.now(UTC) + default
+    assert issued.json()["company_id"] is None
+
+
+async def test_a_token_can_be_limited_to_one_company(api, store):
+    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
+    issued = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"company_id": "acme-co.1"})
+    assert issued.status_code == 201 and issued.json()["company_id"] == "acme-co.1"
+    [listed] = (await api.get("/admin/trigger-tokens", params={"vendor_account_id": account["id"]})).json()
+    assert listed["company_id"] == "acme-co.1"
+    assert (await store.redeem_trigger_token(issued.json()["token"])).company_id == "acme-co.1"
+
+
+@pytest.mark.parametrize("company_id", ["", "a b", "x" * 201, "acme\n", ["acme"]])
+async def test_a_token_for_an_impossible_company_is_400(api, company_id):
+    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
+    response = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"company_id": company_id})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "company_id"
 
 
 async def test_unknown_vendor_accounts_and_tokens_are_404(api):

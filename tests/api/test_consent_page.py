@@ -8,6 +8,7 @@ import uuid
 import httpx
 import pytest
 
+from tests.support.connect import fill_in_consent
 
 
 @pytest.fixture
@@ -69,6 +70,25 @@ async def test_unknown_revoked_and_expired_tokens_are_explained(browser_like, st
         assert response.status_code == 400
         assert "not valid" in response.text and token not in response.text
     assert await store.connection("acme-3") is None
+
+
+async def test_a_token_issued_for_another_company_is_explained_and_connects_nothing(world, store):
+    account = await store.create_vendor_account(name=f"consent-{uuid.uuid4().hex[:6]}", adapter="sandbox", credentials={})
+    intended, other = f"co-{uuid.uuid4().hex[:8]}", f"co-{uuid.uuid4().hex[:8]}"
+    issued = await store.issue_trigger_token(account.id, company_id=intended)
+    async with httpx.AsyncClient(timeout=30) as admin:
+        for company_id in (other, intended):
+            (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).raise_for_status()
+        refused = await fill_in_consent(admin, f"{world.api}/integration?companyId={other}", issued.token, "admin@example.com")
+        connected = await fill_in_consent(admin, f"{world.api}/integration?companyId={intended}", issued.token, "admin@example.com")
+
+    assert refused.status_code == 400
+    assert "This External Trigger Token was issued for another SmartRecruiters company" in refused.text
+    assert issued.token not in refused.text and intended not in refused.text
+    assert await store.connection(other) is None
+    assert await world.sr_requests(f"/integration/company/{other}") == []  # SR was never asked
+    assert connected.status_code == 200 and "is connected" in connected.text
+    assert (await store.connection(intended)).trigger_token_id == issued.token_id
 
 
 async def test_an_invalid_email_is_explained(browser_like):

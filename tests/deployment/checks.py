@@ -27,8 +27,6 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / "deploy" / ".env.example"
 
 SETTING_NAMES = frozenset(f"ASSESSMENTS_{name.upper()}" for name in Settings.model_fields)
-# Variables of the API or worker containers that are not our settings, and why they are there.
-OTHER_CONTAINER_VARIABLES = frozenset({"FORWARDED_ALLOW_IPS"})  # uvicorn: whose proxy headers to believe
 # Without these a production API or worker is wrong or refuses to start.
 REQUIRED_SETTINGS = frozenset(
     f"ASSESSMENTS_{name}"
@@ -366,7 +364,7 @@ def environment_problems(compose: dict, service: str, required: frozenset[str] |
         for name in sorted(names)
         if name.startswith("ASSESSMENTS_") and name not in SETTING_NAMES
     ]
-    problems += [f"{service}: {name} is neither a setting nor a known variable" for name in sorted(names - SETTING_NAMES - OTHER_CONTAINER_VARIABLES) if not name.startswith("ASSESSMENTS_")]
+    problems += [f"{service}: {name} is not one of our settings" for name in sorted(names - SETTING_NAMES) if not name.startswith("ASSESSMENTS_")]
     problems += [f"{service}: {name} is missing" for name in sorted(required - names)]
     return problems
 

@@ -202,7 +202,7 @@ def _delete(path: list):
 BROKEN = {
     "a misspelt setting": (_set(["services", "api", "environment", "ASSESSMENTS_DATABSE_URL"], "x"), "ASSESSMENTS_DATABSE_URL is no setting"),
     "a missing setting": (_delete(["services", "worker", "environment", "ASSESSMENTS_PAYLOAD_KEYS"]), "worker: ASSESSMENTS_PAYLOAD_KEYS is missing"),
-    "an unknown variable": (_set(["services", "api", "environment", "DEBUG"], "1"), "api: DEBUG is neither a setting"),
+    "an unknown variable": (_set(["services", "api", "environment", "DEBUG"], "1"), "api: DEBUG is not one of our settings"),
     "an unpinned image": (_set(["services", "temporal-ui", "image"], "temporalio/ui:latest"), "is not pinned"),
     "an untagged image": (_set(["services", "assessments-postgresql", "image"], "postgres"), "has no tag"),
     "the deprecated auto-setup": (_set(["services", "temporal", "image"], "temporalio/auto-setup:1.29.1"), "auto-setup is deprecated"),

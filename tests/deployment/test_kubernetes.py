@@ -42,7 +42,7 @@ def kubernetes_problems(manifests: dict) -> list[str]:
             if container.get("args") != [role]:
                 problems.append(f"{role}: runs {container.get('args')}")
             names = {entry["name"] for entry in container.get("env", [])}
-            problems += [f"{role}: {name} is neither a setting nor a known variable" for name in names - checks.SETTING_NAMES - checks.OTHER_CONTAINER_VARIABLES]
+            problems += [f"{role}: {name} is not one of our settings" for name in names - checks.SETTING_NAMES]
             if {"name": "assessments-config"} not in [ref.get("configMapRef") for ref in container.get("envFrom", [])]:
                 problems.append(f"{role}: does not read assessments-config")
     api = manifests.get(("Deployment", "assessments-api"))

@@ -1,6 +1,6 @@
 """An operator finds an order in the embedded Temporal UI, in headless Chromium: through our search
 attributes, with its summary and timeline, and its input decrypted in the browser by our codec
-endpoint (`--ui-codec-endpoint`).
+endpoint (the dev server's `ui-codec-endpoint`, from the file `embedded.py` writes).
 
 A stack of its own (the session's stack runs Temporal without its UI). The helpers here are also
 used by `tests/e2e/screenshots.py`, which takes the README's pictures of the same pages.

@@ -15,6 +15,7 @@ import pytest
 from psycopg import sql
 
 from api.app import create_app
+from embedded import Stack, free_port
 from settings import Settings
 from store import Store
 from tests.support.servers import serve
@@ -27,6 +28,20 @@ def own_api(settings: Settings, **changes) -> Iterator[str]:
     """Our API with `changes` to the stack's settings, on a port of its own; yields its URL."""
     with serve(create_app(settings.model_copy(update=changes))) as url:
         yield url
+
+
+@contextlib.contextmanager
+def api_process(settings: Settings, **changes) -> Iterator[str]:
+    """Our API as `assessments api` runs it (its own process, uvicorn configured by cli.py), with
+    `changes` to the stack's settings, on a port of its own; yields its URL."""
+    port = free_port()
+    changes |= {"api_port": port, "public_url": f"http://127.0.0.1:{port}"}
+    own = Stack(settings.model_copy(update=changes), log_dir=settings.data_dir / "logs" / f"api-{port}")
+    try:
+        own.start_component("api", "api", port)
+        yield own.settings.public_url
+    finally:
+        own.stop()
 
 
 @pytest.fixture

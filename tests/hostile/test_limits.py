@@ -14,7 +14,7 @@ import pytest
 
 from settings import Settings
 from simulators.smartrecruiters.partner import order_request
-from tests.hostile.conftest import own_api
+from tests.hostile.conftest import api_process, own_api
 from tests.support.waiting import eventually
 
 SMALL_LIMIT = 4096
@@ -216,3 +216,38 @@ async def test_a_client_dropping_mid_body_leaves_one_calm_log_line(stack):
     assert not [line for line in about_the_drop if '"level": "ERROR"' in line or "exc_info" in line], about_the_drop
     [noted] = [line for line in about_the_drop if "closed the connection" in line]
     assert json.loads(noted)["level"] == "INFO"
+
+
+# --- client addresses behind proxies ----------------------------------------------------------
+
+PROXY = "127.0.0.3"  # our one trusted proxy in these tests
+
+
+@pytest.fixture(scope="module")
+def proxied_api(stack):
+    """Our API served as in production (cli.py's uvicorn), allowing PER_MINUTE attempts per minute
+    and address, with PROXY as its only trusted proxy."""
+    with api_process(stack.settings, auth_requests_per_minute=PER_MINUTE, trusted_proxies=[PROXY]) as url:
+        yield url
+
+
+async def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_is_ignored(proxied_api, stack):
+    """A local client rotating X-Forwarded-For still has one bucket: its own address's."""
+    forged = (f"203.0.113.{n % 250 + 1}" for n in itertools.count())
+    async with httpx.AsyncClient(base_url=proxied_api, timeout=30) as http:
+        _, refused = await until_refused(lambda: http.post("/oauth/token", data=token_form(stack.settings), headers={"X-Forwarded-For": next(forged)}))
+    assert refused.headers["retry-after"] == "2" and "Too many requests" in refused.json()["message"]
+
+
+async def test_a_trusted_proxys_x_forwarded_for_names_the_client(proxied_api, stack):
+    """Behind the proxy, each client forwarded has its own bucket, and the proxy's is not used up."""
+    async with httpx.AsyncClient(base_url=proxied_api, timeout=30, transport=httpx.AsyncHTTPTransport(local_address=PROXY)) as proxy:
+
+        def ask(client: str):
+            return proxy.post("/oauth/token", data=token_form(stack.settings), headers={"X-Forwarded-For": client})
+
+        await until_refused(lambda: ask("198.51.100.7"))
+        other_client = await ask("198.51.100.8")
+        the_proxy_itself = await proxy.post("/oauth/token", data=token_form(stack.settings))
+    assert other_client.status_code == 200
+    assert the_proxy_itself.status_code == 200

@@ -57,7 +57,7 @@ async def test_migrating_again_changes_nothing_and_migrations_match_the_models(s
     async with raw.engine.connect() as connection:
         differences = await connection.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
     assert differences == []
-    assert await raw.rows("alembic_version") == [("0002",)]
+    assert await raw.rows("alembic_version") == [("0004",)]
 
 
 async def test_vendor_account_round_trip_keeps_credentials_encrypted_at_rest(store, raw):
@@ -148,6 +148,32 @@ async def test_expired_trigger_token_is_refused(store):
     assert redeemed.expires_at.tzinfo is UTC
     with pytest.raises(ValueError, match="naive"):
         await store.issue_trigger_token(account.id, expires_at=datetime.now())
+
+
+async def test_a_trigger_token_for_one_company_connects_that_company_only(store, raw):
+    account = await new_account(store)
+    for_acme = await store.issue_trigger_token(account.id, company_id="acme")
+    any_company = await store.issue_trigger_token(account.id)
+    assert (for_acme.company_id, any_company.company_id) == ("acme", None)
+
+    redeemed = await store.redeem_trigger_token(for_acme.token)
+    assert redeemed.company_id == "acme" and redeemed.admits("acme") and not redeemed.admits("globex")
+    assert (await store.redeem_trigger_token(any_company.token)).admits("globex")
+    assert {token.id: token.company_id for token in await store.trigger_tokens(account.id)} == {for_acme.token_id: "acme", any_company.token_id: None}
+
+    def complete(company_id: str):
+        return store.complete_connection(
+            company_id=company_id, vendor_account_id=account.id, trigger_token_id=for_acme.token_id,
+            consent_email=f"admin@{company_id}.example", partner_client_id=f"sr_{company_id}", partner_client_secret="secret",
+            sr_client_id=f"sr-client-{company_id}", sr_client_secret=SR_CLIENT_SECRET,
+        )  # fmt: skip
+
+    with pytest.raises(UnknownTriggerToken):
+        await complete("globex")
+    assert await store.connection("globex") is None
+    for table in ("company_connections", "partner_credentials", "smartrecruiters_credentials"):
+        assert "globex" not in await raw.text_of(table)
+    assert (await complete("acme")).state is ConnectionState.CONNECTED
 
 
 async def test_trigger_tokens_are_kept_only_as_hashes(store, raw):
