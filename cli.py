@@ -172,8 +172,10 @@ def sim_checkr() -> None:
     from embedded import SIMULATED_CHECKR_KEY
     from simulators.checkr import CheckrSimConfig, create_app
 
-    url = urlsplit(get_settings().checkr_sim_url)
-    _serve(create_app(CheckrSimConfig(api_key=SIMULATED_CHECKR_KEY, public_url=url.geturl())), url.hostname, url.port)
+    settings = get_settings()
+    url = urlsplit(settings.checkr_sim_url)
+    config = CheckrSimConfig(api_key=SIMULATED_CHECKR_KEY, public_url=url.geturl(), database_path=settings.data_dir / "checkr-sim.db")
+    _serve(create_app(config), url.hostname, url.port)
 
 
 @app.command("sim-testgorilla")

@@ -50,6 +50,11 @@ class DocumentStore:
         """A dataclass (or model) as a document; `records` reads it back."""
         self.put(kind, doc_id, json.loads(_adapter(type(record)).dump_json(record)))
 
+    def record(self, kind: str, doc_id: str, cls: type[T]) -> T | None:
+        """One document as a `cls`, or None."""
+        doc = self.get(kind, doc_id)
+        return None if doc is None else _adapter(cls).validate_json(json.dumps(doc))
+
     def records(self, kind: str, cls: type[T]) -> list[T]:
         """Every document of a kind as a `cls`, in insertion order."""
         adapter = _adapter(cls)
@@ -87,6 +92,11 @@ class DocumentStore:
     def delete(self, kind: str, doc_id: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
+
+    def clear(self, kind: str) -> None:
+        """Forget every document of a kind."""
+        with self._lock:
+            self._db.execute("DELETE FROM documents WHERE kind = ?", (kind,))
 
     def close(self) -> None:
         with self._lock:

@@ -24,9 +24,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, with_config
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..docstore import DocumentStore
 from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
 from ..ratelimit import FixedWindowLimiter
@@ -35,24 +36,31 @@ from .state import PACKAGES, Account, CheckrError, Faults, iso
 from .webhooks import DeliveryAttempt, Dispatcher
 
 SPEC = ApiDescription.packaged("checkr-openapi.yaml")
+# Kind of the store's documents holding the answers saved under idempotency keys.
+_IDEMPOTENCY_KEY = "idempotency_key"
 Forward = Callable[[], Awaitable[Response]]
 
 
 def create_app(config: CheckrSimConfig) -> FastAPI:
-    account = Account(config)
-    dispatcher = Dispatcher(config.api_key, config.webhook_retry_delays, config.webhook_timeout_seconds)
+    store = DocumentStore(config.database_path)
+    account = Account(config, store)
+    dispatcher = Dispatcher(config.api_key, config.webhook_retry_delays, config.webhook_timeout_seconds, store)
     account.on_event = lambda event: dispatcher.publish(event, [hook.url for hook in account.webhooks.values()], account.faults)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with dispatcher.running():
-            yield
+        try:
+            async with dispatcher.running():
+                dispatcher.resume()
+                yield
+        finally:
+            store.close()
 
     app = FastAPI(title="Checkr simulator", lifespan=lifespan)
     app.state.account = account
     app.state.dispatcher = dispatcher
     app.state.limiter = FixedWindowLimiter(config.rate_window_seconds)
-    app.state.idempotency = IdempotencyKeys()
+    app.state.idempotency = IdempotencyKeys(store)
     app.add_exception_handler(CheckrError, _checkr_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -132,6 +140,7 @@ def _authorized(request: Request, api_key: str) -> bool:
     return secrets.compare_digest(user.encode(), api_key.encode())
 
 
+@with_config(ConfigDict(ser_json_bytes="base64", val_json_bytes="base64"))  # a body need not be text
 @dataclass
 class _Saved:
     status_code: int
@@ -142,36 +151,35 @@ class _Saved:
 
 class IdempotencyKeys:
     """Checkr's Idempotency-Key on POST: the first 2xx answer is saved and replayed for 24 h;
-    a request arriving while another with its key is still being served gets 409."""
+    a request arriving while another with its key is still being served gets 409. Saved answers
+    are in the store: a partner retrying after a restart of the simulator gets the first one."""
 
-    def __init__(self) -> None:
-        self._saved: dict[str, _Saved | None] = {}  # None: in flight
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+        self._in_flight: set[str] = set()
 
     def clear(self) -> None:
-        self._saved.clear()
+        self._in_flight.clear()
+        self._store.clear(_IDEMPOTENCY_KEY)
 
     async def call(self, request: Request, forward: Forward, now: datetime, ttl: timedelta) -> Response:
         key = request.headers.get("idempotency-key")
         if request.method != "POST" or not key:
             return await forward()
-        if key in self._saved:
-            saved = self._saved[key]
-            if saved is None:
-                return _error(409, "Another request with this Idempotency-Key is still being processed")
-            if saved.expires_at > now:
-                return Response(saved.body, saved.status_code, headers=saved.headers)
-        self._saved[key] = None
+        if key in self._in_flight:
+            return _error(409, "Another request with this Idempotency-Key is still being processed")
+        saved = self._store.record(_IDEMPOTENCY_KEY, key, _Saved)
+        if saved is not None and saved.expires_at > now:
+            return Response(saved.body, saved.status_code, headers=saved.headers)
+        self._in_flight.add(key)
         try:
             response = await forward()
             body = b"".join([chunk async for chunk in response.body_iterator])
-        except BaseException:
-            del self._saved[key]
-            raise
+        finally:
+            self._in_flight.discard(key)
         headers = dict(response.headers)
         if 200 <= response.status_code < 300:
-            self._saved[key] = _Saved(response.status_code, headers, body, now + ttl)
-        else:
-            del self._saved[key]
+            self._store.put_record(_IDEMPOTENCY_KEY, key, _Saved(response.status_code, headers, body, now + ttl))
         return Response(body, response.status_code, headers=headers)
 
 
@@ -344,9 +352,7 @@ async def reset(request: Request) -> dict:
 @control.post("/clock/advance")
 async def advance_clock(body: ClockAdvance, request: Request) -> dict:
     """Move the simulator's clock on, e.g. past an invitation's or a document link's expiry."""
-    account = _account(request)
-    account.clock_offset += timedelta(seconds=body.seconds)
-    return {"now": iso(account.now())}
+    return {"now": iso(_account(request).advance_clock(body.seconds))}
 
 
 @control.get("/candidates")

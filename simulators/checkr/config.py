@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 # Checkr retries a failed webhook every minute for 10 minutes, then every hour for 24 hours.
 CHECKR_RETRY_DELAYS: tuple[float, ...] = (60.0,) * 10 + (3600.0,) * 24
@@ -14,6 +15,10 @@ class CheckrSimConfig:
     # Webhooks are signed with it too (Checkr's X-Checkr-Signature).
     api_key: str = "checkr-sim-api-key"
     account_id: str = "checkr-sim-account"
+    # SQLite file holding the account (candidates, invitations, reports, webhooks, outbox, events
+    # and deliveries not yet made), so it outlives the process; ":memory:" keeps it for this
+    # process only.
+    database_path: Path | str = ":memory:"
     # Base URL for `uri`, `invitation_url` and document links; None: the URL the request came to.
     public_url: str | None = None
     # Checkr: 1200 requests per minute across all endpoints.

@@ -5,7 +5,9 @@ Completing it creates a report: pending <-> suspended -> complete -> dispute -> 
 (a new completed_at, possibly another result); pending or suspended reports can be canceled.
 Every move emits the Checkr event of that name to the account's webhooks.
 
-No method awaits, so on the app's single event loop every check-then-write is atomic.
+No method awaits, so on the app's single event loop every check-then-write is atomic. Every
+change is written through to a document store as it is made, so a restarted simulator still
+knows every candidate, invitation, report, webhook URL, email and event; faults live in memory.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
 
+from ..docstore import DocumentStore
 from .config import CheckrSimConfig
 from .pdf import render_report
 
@@ -33,6 +36,10 @@ PACKAGES: dict[str, tuple[str, int, tuple[str, ...]]] = {
 LISTED_SCREENINGS = {"county_criminal_search": "county_criminal_searches"}
 # What an ssn_trace shows of the SSN when the candidate gave none (Checkr's own example).
 SAMPLE_SSN = "XXX-XX-4645"
+# Kinds of documents in the store; the account document holds the clock and the link key.
+_ACCOUNT, _CANDIDATE, _INVITATION, _REPORT, _WEBHOOK, _SENT_EMAIL, _EVENT = (
+    "account", "candidate", "invitation", "report", "webhook", "email", "event",
+)  # fmt: skip
 
 # Candidate fields Checkr accepts on POST /v1/candidates and shows back (the SSN redacted).
 CANDIDATE_FIELDS = (
@@ -111,6 +118,7 @@ class Screening:
     completed_at: datetime | None = None
 
 
+@with_config(ConfigDict(ser_json_bytes="base64", val_json_bytes="base64"))  # a PDF is not text
 @dataclass
 class Document:
     id: str
@@ -155,30 +163,49 @@ class Email:
 
 
 class Account:
-    """One Checkr account, in memory. `on_event` receives each event as it is emitted."""
+    """One Checkr account, kept in `store`. `on_event` receives each event as it is emitted."""
 
-    def __init__(self, config: CheckrSimConfig) -> None:
+    def __init__(self, config: CheckrSimConfig, store: DocumentStore) -> None:
         self.config = config
         self.on_event: Callable[[dict[str, Any]], None] = lambda event: None
-        self._link_key = secrets.token_bytes(32)  # signs document download links
-        self.reset()
+        self._store = store
+        saved = store.get(_ACCOUNT, _ACCOUNT)
+        if saved is None:
+            self.reset()
+        else:
+            self._restore(clock_offset=timedelta(seconds=saved["clock_offset_seconds"]), link_key=bytes.fromhex(saved["link_key"]))
 
     def reset(self) -> None:
-        self.clock_offset = timedelta()
-        self.base_url = self.config.public_url or "http://127.0.0.1"
-        self.faults = Faults()
-        self.candidates: dict[str, Candidate] = {}
-        self.invitations: dict[str, Invitation] = {}
-        self.reports: dict[str, Report] = {}
-        self.webhooks: dict[str, Webhook] = {}
-        self.outbox: list[Email] = []
-        self.events: list[dict[str, Any]] = []
+        for kind in (_ACCOUNT, _CANDIDATE, _INVITATION, _REPORT, _WEBHOOK, _SENT_EMAIL, _EVENT):
+            self._store.clear(kind)
+        self._restore(clock_offset=timedelta(), link_key=secrets.token_bytes(32))
+        self._save_account()
         for url in self.config.webhook_urls:
             self.add_webhook(url)
+
+    def _restore(self, clock_offset: timedelta, link_key: bytes) -> None:
+        self.clock_offset = clock_offset
+        self._link_key = link_key  # signs document download links
+        self.base_url = self.config.public_url or "http://127.0.0.1"
+        self.faults = Faults()
+        self.candidates = {c.id: c for c in self._store.records(_CANDIDATE, Candidate)}
+        self.invitations = {i.id: i for i in self._store.records(_INVITATION, Invitation)}
+        self.reports = {r.id: r for r in self._store.records(_REPORT, Report)}
+        self.webhooks = {w.id: w for w in self._store.records(_WEBHOOK, Webhook)}
+        self.outbox = self._store.records(_SENT_EMAIL, Email)
+        self.events = self._store.all(_EVENT)
+
+    def _save_account(self) -> None:
+        self._store.put(_ACCOUNT, _ACCOUNT, {"clock_offset_seconds": self.clock_offset.total_seconds(), "link_key": self._link_key.hex()})
 
     def now(self) -> datetime:
         """The simulator's clock: real time, moved on by the control API to reach expiries."""
         return datetime.now(UTC).replace(microsecond=0) + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> datetime:
+        self.clock_offset += timedelta(seconds=seconds)
+        self._save_account()
+        return self.now()
 
     # Candidates and invitations
 
@@ -187,8 +214,12 @@ class Account:
         if isinstance(fields.get("ssn"), str):
             fields["ssn"] = "XXX-XX-" + fields["ssn"][-4:]  # Checkr shows only the last four digits
         candidate = Candidate(id=new_id(), created_at=self.now(), fields=fields)
-        self.candidates[candidate.id] = candidate
+        self._save_candidate(candidate)
         return candidate
+
+    def _save_candidate(self, candidate: Candidate) -> None:
+        self.candidates[candidate.id] = candidate
+        self._store.put_record(_CANDIDATE, candidate.id, candidate)
 
     def candidate(self, candidate_id: str) -> Candidate:
         if candidate_id not in self.candidates:
@@ -212,17 +243,17 @@ class Account:
             created_at=now,
             expires_at=now + timedelta(seconds=self.config.invitation_ttl_seconds),
         )
-        self.invitations[invitation.id] = invitation
-        self.outbox.append(
-            Email(
-                to=candidate.fields["email"],
-                kind="invitation",
-                subject=f"{PACKAGES[invitation.package][0]}: please complete your background check",
-                invitation_id=invitation.id,
-                link=self.invitation_url(invitation),
-                sent_at=now,
-            )
+        self._save_invitation(invitation)
+        email = Email(
+            to=candidate.fields["email"],
+            kind="invitation",
+            subject=f"{PACKAGES[invitation.package][0]}: please complete your background check",
+            invitation_id=invitation.id,
+            link=self.invitation_url(invitation),
+            sent_at=now,
         )
+        self.outbox.append(email)
+        self._store.put_record(_SENT_EMAIL, str(len(self.outbox)), email)
         self._emit("invitation.created", self.invitation_view(invitation))
         return invitation
 
@@ -243,6 +274,7 @@ class Account:
         if invitation.status != "pending":
             raise CheckrError(400, f"Invitation cannot be canceled: it is {invitation.status}")
         invitation.deleted_at = self.now()
+        self._save_invitation(invitation)
         self._emit("invitation.deleted", self.invitation_view(invitation))
         return invitation
 
@@ -259,8 +291,10 @@ class Account:
             estimated_completion_time=now + timedelta(days=3),
             screenings=[Screening(type=kind, id=new_id(), created_at=now) for kind in PACKAGES[invitation.package][2]],
         )
-        self.reports[report.id] = report
-        self.candidates[invitation.candidate_id].report_ids.append(report.id)
+        self._save_report(report)
+        candidate = self.candidates[invitation.candidate_id]
+        candidate.report_ids.append(report.id)
+        self._save_candidate(candidate)
         invitation.report_id = report.id
         invitation.completed_at = now
         self._move_invitation(invitation, "completed")
@@ -278,6 +312,7 @@ class Account:
 
     def _move_invitation(self, invitation: Invitation, status: str) -> Invitation:
         invitation.status = status
+        self._save_invitation(invitation)
         self._emit(f"invitation.{status}", self.invitation_view(invitation))
         return invitation
 
@@ -302,6 +337,7 @@ class Account:
         if status == "canceled":
             for screening in report.screenings:
                 screening.status = "canceled"
+        self._save_report(report)
         self._emit(event, self.report_view(report))
         return report
 
@@ -324,12 +360,14 @@ class Account:
             content=render_report(report, PACKAGES[report.package][0]),
             created_at=report.completed_at,
         )
+        self._save_report(report)
         self._emit("report.completed", self.report_view(report))
         return report
 
     def update_eta(self, report_id: str, eta: datetime) -> Report:
         report = self._report_in(report_id, {"pending", "suspended"}, "update")
         report.estimated_completion_time = eta
+        self._save_report(report)
         self._emit("report.updated", self.report_view(report))
         return report
 
@@ -338,6 +376,14 @@ class Account:
         if report.status not in statuses:
             raise CheckrError(409, f"cannot {action} a report that is {report.status}")
         return report
+
+    def _save_report(self, report: Report) -> None:
+        self.reports[report.id] = report
+        self._store.put_record(_REPORT, report.id, report)
+
+    def _save_invitation(self, invitation: Invitation) -> None:
+        self.invitations[invitation.id] = invitation
+        self._store.put_record(_INVITATION, invitation.id, invitation)
 
     # Documents: download links are signed and expire, like Checkr's pre-signed URLs
 
@@ -368,16 +414,19 @@ class Account:
             raise CheckrError(400, "Allowed webhook API limit exceeded.")
         hook = Webhook(id=new_id(), url=url, include_object=include_object, created_at=self.now())
         self.webhooks[hook.id] = hook
+        self._store.put_record(_WEBHOOK, hook.id, hook)
         return hook
 
     def delete_webhook(self, webhook_id: str) -> Webhook:
         if webhook_id not in self.webhooks:
             raise CheckrError(404, "Webhook not found")
+        self._store.delete(_WEBHOOK, webhook_id)
         return self.webhooks.pop(webhook_id)
 
     def _emit(self, event_type: str, obj: dict[str, Any]) -> None:
+        event_id = new_id()
         event = {
-            "id": new_id(),
+            "id": event_id,
             "object": "event",
             "type": event_type,
             "created_at": iso(self.now()),
@@ -386,6 +435,7 @@ class Account:
             "account_id": self.config.account_id,
         }
         self.events.append(event)
+        self._store.put(_EVENT, event_id, event)
         self.on_event(event)
 
     # Views: the API's JSON

@@ -20,12 +20,15 @@ import httpx
 from pydantic import BaseModel
 
 from ..delivery import Attempt, Courier
+from ..docstore import DocumentStore
 from .state import Faults
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Checkr-Signature"
 USER_AGENT = "Checkr-Webhook/1.0"
+# Kind of the store's documents for deliveries not yet made or given up.
+_DELIVERY = "delivery"
 
 DeliveryOutcome = Literal["delivered", "retrying", "gave_up", "dropped", "held"]
 
@@ -49,11 +52,16 @@ class DeliveryAttempt(BaseModel):
 
 
 class Dispatcher:
-    """Sends each event to every registered URL in its own task, retrying on failure."""
+    """Sends each event to every registered URL in its own task, retrying on failure.
 
-    def __init__(self, api_key: str, retry_delays: tuple[float, ...], timeout_seconds: float) -> None:
+    A delivery stays in the store until it succeeds or is given up: Checkr keeps retrying
+    whatever happens to its servers, so one under way at a stop starts again after the start.
+    Events held by the `hold` fault and the attempt log live in memory, like the faults."""
+
+    def __init__(self, api_key: str, retry_delays: tuple[float, ...], timeout_seconds: float, store: DocumentStore) -> None:
         self._api_key = api_key
         self._courier = Courier(retry_delays, timeout_seconds)
+        self._store = store
         self._held: list[tuple[dict[str, Any], str]] = []
         self.attempts: list[DeliveryAttempt] = []
 
@@ -63,8 +71,14 @@ class Dispatcher:
 
     def reset(self) -> None:
         self._courier.cancel_all()
+        self._store.clear(_DELIVERY)
         self._held.clear()
         self.attempts.clear()
+
+    def resume(self) -> None:
+        """Start again, from a first attempt, the deliveries under way when the simulator stopped."""
+        for delivery in self._store.all(_DELIVERY):
+            self._courier.start(self._deliver(delivery["event"], delivery["url"], delivery["copy_number"], 0.0))
 
     def publish(self, event: dict[str, Any], urls: list[str], faults: Faults) -> None:
         for url in urls:
@@ -74,13 +88,19 @@ class Dispatcher:
                     self._held.append((event, url))
                 continue
             for copy_number in range(1, 3 if faults.duplicate else 2):
+                self._keep(event, url, copy_number)
                 self._courier.start(self._deliver(event, url, copy_number, faults.delay_seconds))
 
     def release(self) -> int:
         """Send the held events, newest first: the receiver sees them out of order."""
         held, self._held = self._held[::-1], []
+        for event, url in held:
+            self._keep(event, url, 1)
         self._courier.start(self._deliver_in_turn(held))
         return len(held)
+
+    def _keep(self, event: dict[str, Any], url: str, copy_number: int) -> None:
+        self._store.put(_DELIVERY, _delivery_id(event, url, copy_number), {"event": event, "url": url, "copy_number": copy_number})
 
     async def _deliver_in_turn(self, held: list[tuple[dict[str, Any], str]]) -> None:
         for event, url in held:
@@ -100,6 +120,7 @@ class Dispatcher:
 
         # Checkr's retry schedule, scaled by the configuration.
         await self._courier.deliver(send, record)
+        self._store.delete(_DELIVERY, _delivery_id(event, url, copy_number))
 
     def _record(
         self,
@@ -126,3 +147,7 @@ class Dispatcher:
                 at=datetime.now(UTC),
             )
         )
+
+
+def _delivery_id(event: dict[str, Any], url: str, copy_number: int) -> str:
+    return f"{event['id']}:{copy_number}:{url}"

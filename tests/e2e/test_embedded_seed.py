@@ -87,7 +87,8 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
             tokens = (await api.get("/admin/trigger-tokens")).raise_for_status().json()
         assert {a["name"] for a in accounts} == set(SEEDED)
         assert len([t for t in tokens if t["state"] == "active"]) == len(SEEDED)
-        for name in ("temporal.db", "assessments.db", "sandbox-vendor.db", "smartrecruiters-sim.db", "logs/temporal.log"):
+        simulators = ("sandbox-vendor.db", "smartrecruiters-sim.db", "hackerrank-sim.db", "checkr-sim.db", "testgorilla-sim.db")
+        for name in ("temporal.db", "assessments.db", *simulators, "logs/temporal.log"):
             assert (folder / name).exists(), name
         assert not (REPOSITORY / relative).exists()
     finally:

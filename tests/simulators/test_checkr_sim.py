@@ -351,3 +351,103 @@ async def test_drop_and_delay_faults(sim, receiver):
     assert {e["type"] for e in receiver.events()} == {"invitation.completed", "report.created"}
     dropped = (await sim.get("/_sim/deliveries", params={"type": "invitation.created"})).json()
     assert [a["outcome"] for a in dropped] == ["dropped"]
+
+
+# State on disk
+
+
+def _path(url: str) -> str:
+    """A link's path and query, to follow it on a restarted simulator listening elsewhere."""
+    return httpx.URL(url).raw_path.decode()
+
+
+async def test_state_outlives_a_restart_of_the_simulator(tmp_path, receiver):
+    """Its state is on disk: what a partner created before a restart is known after it, over HTTP."""
+    receiver.clear()
+    config = CheckrSimConfig(api_key=API_KEY, webhook_retry_delays=FAST_RETRIES, database_path=tmp_path / "checkr.db")
+    with serve(create_app(config)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as sim:
+            await listen(sim, receiver)
+            pending = await invite(sim, email="grace@example.com")
+            cancelled = await invite(sim, email="alan@example.com")
+            (await sim.delete(f"/v1/invitations/{cancelled['id']}", auth=AUTH)).raise_for_status()
+            pending_report = await start_report(sim)
+            completed = await invite(sim, email="ada@example.com", package="driver_pro")
+            finished_report = (await control(sim, f"invitations/{completed['id']}/complete"))["report_id"]
+            await control(sim, f"reports/{finished_report}/complete", result="consider")
+            clock = await control(sim, "clock/advance", seconds=3600)
+            keyed = (await sim.post("/v1/candidates", auth=AUTH, json={"email": "keyed@example.com"}, headers={"Idempotency-Key": "k-1"})).json()
+            reports = {
+                report_id: (await sim.get(f"/v1/reports/{report_id}", auth=AUTH, params={"include": "documents"})).json()
+                for report_id in (pending_report, finished_report)
+            }
+            link = reports[finished_report]["documents"][0]["download_uri"]
+            pdf = (await sim.get(link)).raise_for_status().content
+            before = {
+                "candidate": (await sim.get(f"/v1/candidates/{pending['candidate_id']}", auth=AUTH)).json(),
+                "invitation": (await sim.get(f"/v1/invitations/{pending['id']}", auth=AUTH)).json(),
+                "events": (await sim.get("/_sim/events")).json(),
+                "outbox": (await sim.get("/_sim/outbox")).json(),
+                "candidates": (await sim.get("/_sim/candidates")).json(),
+            }
+            await eventually(lambda: receiver.has(len(before["events"])), timeout=5, interval=0.02, what="every event delivered")
+
+    receiver.clear()
+    with serve(create_app(config)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as sim:
+            invitation = await sim.get(f"/v1/invitations/{pending['id']}", auth=AUTH)
+            assert invitation.status_code == 200, invitation.text
+            # All but absolute links, which name the new server's address.
+            assert {**invitation.json(), "invitation_url": None} == {**before["invitation"], "invitation_url": None}
+            assert (await sim.get(f"/v1/candidates/{pending['candidate_id']}", auth=AUTH)).json() == before["candidate"]
+            page = await sim.get(_path(pending["invitation_url"]))
+            assert page.status_code == 200 and "id='invitation'" in page.text  # the emailed link still opens the form
+            gone = await sim.get(f"/v1/invitations/{cancelled['id']}", auth=AUTH)
+            assert (gone.status_code, gone.json()) == (404, {"error": "Invitation not found"})
+            deleted = (await sim.get(f"/v1/invitations/{cancelled['id']}", auth=AUTH, params={"include_deleted": "true"})).json()
+            assert deleted["deleted_at"] and deleted["status"] == "pending"
+            for report_id, was in reports.items():
+                now = (await sim.get(f"/v1/reports/{report_id}", auth=AUTH, params={"include": "documents"})).json()
+                assert [{**d, "download_uri": None} for d in now.pop("documents")] == [{**d, "download_uri": None} for d in was["documents"]]
+                assert now == {k: v for k, v in was.items() if k != "documents"}
+            assert (reports[finished_report]["status"], reports[finished_report]["result"]) == ("complete", "consider")
+            old_link = await sim.get(_path(link))  # a download link handed out before the restart
+            assert (old_link.status_code, old_link.content) == (200, pdf)
+            assert (await sim.get("/_sim/events")).json() == before["events"]
+            assert (await sim.get("/_sim/outbox")).json() == before["outbox"]
+            assert (await control(sim, "clock/advance", seconds=0))["now"] >= clock["now"]
+            # A partner's retry with the same key within 24 hours gets the first answer, no second candidate.
+            retried = await sim.post("/v1/candidates", auth=AUTH, json={"email": "keyed@example.com"}, headers={"Idempotency-Key": "k-1"})
+            assert (retried.status_code, retried.json()) == (201, keyed)
+            assert (await sim.get("/_sim/candidates")).json() == before["candidates"]
+            hooks = (await sim.get("/v1/webhooks", auth=AUTH)).json()["data"]
+            assert [hook["webhook_url"] for hook in hooks] == [receiver.url]
+
+            # A report pending at the stop completes after the start, and its event reaches the hook.
+            await control(sim, f"reports/{pending_report}/complete")
+            [event] = await eventually(lambda: receiver.has(1), timeout=5, interval=0.02, what="report.completed")
+            assert (event["type"], event["data"]["object"]["id"]) == ("report.completed", pending_report)
+            again = await invite(sim, email="grace@example.com", package="essential_criminal")
+            assert again["id"] not in {pending["id"], cancelled["id"], completed["id"]}
+            assert (await sim.get("/_sim/outbox")).json()["counts"]["grace@example.com"] == 2
+
+
+async def test_deliveries_waiting_to_retry_at_a_stop_are_sent_after_the_start(tmp_path, receiver):
+    """A webhook Checkr has not delivered yet is not lost with the simulator's process."""
+    receiver.clear()
+    config = CheckrSimConfig(api_key=API_KEY, webhook_retry_delays=(3600.0,), database_path=tmp_path / "checkr.db")
+    with serve(create_app(config)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as sim:
+            await listen(sim, receiver)
+            receiver.fail_next = 1
+            invitation = await invite(sim)
+
+            async def retrying() -> list[dict]:
+                return [a for a in (await sim.get("/_sim/deliveries")).json() if a["outcome"] == "retrying"]
+
+            [attempt] = await eventually(retrying, timeout=5, interval=0.02, what="a failed first attempt")
+
+    with serve(create_app(config)):
+        failed, resent = await eventually(lambda: receiver.has(2), timeout=5, interval=0.02, what="the delivery resumed")
+    assert failed == resent  # the same event, id and all
+    assert (resent["id"], resent["type"], resent["data"]["object"]["id"]) == (attempt["event_id"], "invitation.created", invitation["id"])
