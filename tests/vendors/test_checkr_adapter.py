@@ -179,7 +179,7 @@ async def test_webhooks_from_checkr_are_verified_and_name_the_order(vendor, sim,
         [parsed] = vendor.parse_webhook(headers, body)
         event = json.loads(body)
         assert (parsed.event.event_id, parsed.event.kind) == (event["id"], event["type"])
-        assert parsed.webhook_key in invitation.webhook_keys and parsed.order_id is None
+        assert parsed.webhook_key in invitation.webhook_keys and parsed.order_reference is None
 
     headers, body = received[0]
     with pytest.raises(WebhookRejected):

@@ -72,11 +72,35 @@ async def test_invitation_sends_one_email_even_when_asked_twice(sim: Sim, vendor
     assert await sim.emails_to(order.candidate.email) == 1
     [candidate] = await sim.control("GET", "/candidates", params={"email": order.candidate.email})
     assert candidate["id"] == candidate_id(first.vendor_ref)
-    assert candidate["invite_metadata"] == {"order_id": order.order_id}
+    assert candidate["invite_metadata"] == {"order_id": order.order_id, "reference": order.reference}
     assert (candidate["test_finish_url"], candidate["test_result_url"]) == ("https://sr.example/back", receiver.callback(order.order_id).url)
     assert candidate["accept_result_updates"] is True
     assert candidate["full_name"] == "Ada Lovelace"
     assert candidate["invite_valid_to"] == (order.received_at + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+async def test_another_companys_order_with_the_same_order_id_never_gets_its_invitation(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    """SR's order ids are not secrets: an order of another company naming the same id (and the
+    same candidate address) is not taken for the first order's retry."""
+    email = unique_email()
+    owners = make_order(email=email)
+    intruders = owners.model_copy(update={"company_id": "company-2", "reference": f"{owners.order_id}:company-2"})
+    first = await vendor.create_invitation(owners, receiver.callback(owners.reference))
+    with pytest.raises(PeerError) as refused:
+        await vendor.create_invitation(intruders, receiver.callback(intruders.reference))
+    assert refused.value.status == 422 and first.test_url not in str(refused.value)
+    assert await sim.emails_to(email) == 1
+
+
+async def test_an_invitation_made_before_references_named_the_company_is_still_found(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    """An order received before (its reference is its order id) finds its own invitation again,
+    though that invitation's metadata names only the order id."""
+    older = make_order(reference="")
+    assert older.reference == older.order_id
+    made = (await sim.invite(email=older.candidate.email, send_email=True, invite_metadata={"order_id": older.order_id})).json()
+    again = await vendor.create_invitation(older, receiver.callback(older.reference))
+    assert again.vendor_ref.endswith(str(made["id"])) and again.test_url == made["test_link"]
+    assert await sim.emails_to(older.candidate.email) == 1
 
 
 async def test_a_new_order_for_an_address_holding_another_orders_invitation_is_refused(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
@@ -89,7 +113,7 @@ async def test_a_new_order_for_an_address_holding_another_orders_invitation_is_r
     assert (refused.value.status, refused.value.retryable) == (422, False) and email not in str(refused.value)
     assert await sim.emails_to(email) == 1
     [candidate] = await sim.control("GET", "/candidates", params={"email": email})
-    assert candidate["id"] == candidate_id(first.vendor_ref) and candidate["invite_metadata"] == {"order_id": earlier.order_id}
+    assert candidate["id"] == candidate_id(first.vendor_ref) and candidate["invite_metadata"] == {"order_id": earlier.order_id, "reference": earlier.reference}
     # The earlier order's own retry still finds its invitation: no second email.
     assert await vendor.create_invitation(earlier, receiver.callback(earlier.order_id)) == first
     assert await sim.emails_to(email) == 1
@@ -277,7 +301,7 @@ async def test_the_result_push_reaches_our_callback_with_our_token(sim: Sim, ven
 
     [(headers, body)] = await eventually(pushed, timeout=5, what="the result push", interval=0.05)
     assert headers["authorization"] == f"Bearer {callback.token}"
-    assert body["invite_metadata"] == {"order_id": order.order_id}
+    assert body["invite_metadata"] == {"order_id": order.order_id, "reference": order.reference}
 
 
 def test_parse_webhook_refuses_because_pushes_go_to_per_order_urls(vendor: HackerRankVendor):

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
+from orders.visibility import order_reference
 from orders.models import Candidate, Order
 from simulators.hackerrank import HackerRankSimConfig, create_app
 from tests.support.servers import serve
@@ -175,6 +176,7 @@ def make_order(
     return Order(
         order_id=order_id,
         company_id="company-1",
+        reference=extra.pop("reference", order_reference(order_id, "company-1")),
         package_id=package_id,
         package_name="HackerRank test",
         vendor="hackerrank",
