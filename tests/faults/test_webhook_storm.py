@@ -86,11 +86,11 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(faults_stack
 
     result = await tally(world, faults_temporal, order_ids)
     after = await sr_orders(world, order_ids)
-    duplicates_seen = 0
+    taken = 0
     for order_id in order_ids:
         state = await faults_temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
         assert len(state.events_received) == len(set(state.events_received))
-        duplicates_seen += state.duplicate_events
+        taken += len(state.events_received)
     sent = sum(storm.answers.values())
     figures.record(
         "webhook_storm",
@@ -102,12 +102,14 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(faults_stack
         recovery_seconds=round(recovery, 1),
         notes=(
             f"answers {dict(sorted(storm.answers.items()))} ({storm.replays} replays refused); "
-            f"{duplicates_seen} duplicates reached workflows and were ignored; storm lasted {storm_over - began:.1f} s"
+            f"{taken} distinct events taken by the orders, every copy refused without a trace in their histories; "
+            f"storm lasted {storm_over - began:.1f} s"
         ),
     )
 
     assert not [status for status in storm.answers if status >= 500]
-    assert storm.answers[401] == storm.replays and set(storm.answers) == {202, 401}
+    # 429: more webhooks for one order at once than Temporal takes; the vendor retries them.
+    assert storm.answers[401] == storm.replays and {202, 401} <= set(storm.answers) <= {202, 401, 429}
     assert result.problems == [] and result.redelivered == []
     assert all(statuses(done[o]) == ["PENDING", "IN_PROGRESS", "COMPLETED"] for o in order_ids)
     assert all(after[o]["patches"] == done[o]["patches"] for o in order_ids)  # the stragglers changed nothing
