@@ -481,7 +481,7 @@ OlderThanOption = Annotated[Optional[str], typer.Option("--older-than", help="Pl
 OpenOption = Annotated[Optional[bool], typer.Option("--open/--closed", help="Only orders still running, or only finished ones.")]
 StuckOption = Annotated[bool, typer.Option("--stuck", help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.")]
 StuckForOption = Annotated[Optional[str], typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h.")]
-FailedOption = Annotated[bool, typer.Option("--failed", help="Only orders whose workflow failed (SR refused their final update): those a reset repairs.")]
+FailedOption = Annotated[bool, typer.Option("--failed", help="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended.")]
 _FILTER_OPTIONS = {"company": "--company", "vendor": "--vendor", "package": "--package", "status": "--status", "older_than": "--older-than",
                    "stuck_for": "--stuck-for", "limit": "--limit", "page_token": "--page-token"}  # fmt: skip
 

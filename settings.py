@@ -22,6 +22,13 @@ EMBEDDED_TOKEN_SIGNING_KEY = "embedded-token-signing-key-change-me!"
 EMBEDDED_ENCRYPTION_KEY = "PRiNG6COQ94pWcMUHqbYMaCsbofI-MQM1etZnkS5m04="
 EMBEDDED_PARTNER_SECRET = "embedded-partner-secret"
 EMBEDDED_PAYLOAD_KEY = "embedded-1:p6Z26qZZCCsXQLre7V/Q8TkuPE6L3eCclI4e3UrbNRA="
+# Anyone who knows it can sign webhooks that stir the default vendor's orders.
+EMBEDDED_SANDBOX_WEBHOOK_SECRET = "embedded-sandbox-webhook-secret"
+# The SR simulator's credentials (simulators/smartrecruiters/config.py).
+EMBEDDED_SR_CLIENT_SECRET = "embedded-sr-secret"
+EMBEDDED_SR_MASTER_CLIENT_SECRET = "partner-master-secret"
+# Held by the API alone: workers never call SR's partner-level API, so they are not given it.
+API_ONLY_SECRETS = frozenset({"ASSESSMENTS_SR_MASTER_CLIENT_SECRET"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # The admin key is checked on every /admin request with no rate limit, so it must resist guessing
 # online: 32 characters of `secrets.token_urlsafe` carry 192 bits, and even 32 hex digits 128.
@@ -108,10 +115,10 @@ class Settings(BaseSettings):
     sr_base_url: str = "http://127.0.0.1:8100"
     sr_token_url: str | None = None  # default: {sr_base_url}/identity/oauth/token
     sr_client_id: str = "partner-in-sim-company"
-    sr_client_secret: SecretStr = SecretStr("embedded-sr-secret")
+    sr_client_secret: SecretStr = SecretStr(EMBEDDED_SR_CLIENT_SECRET)
     # Our partner-level master credentials from SR Partner Operations (Connect, partner configuration).
     sr_master_client_id: str = "partner-master"
-    sr_master_client_secret: SecretStr = SecretStr("partner-master-secret")
+    sr_master_client_secret: SecretStr = SecretStr(EMBEDDED_SR_MASTER_CLIENT_SECRET)
     # Where the consent page may send the admin back to (SR's `redirect`); default: SR_BASE_URL's origin.
     sr_redirect_origins: list[str] = Field(default_factory=list)
     sr_timeout_seconds: float = 10.0
@@ -127,7 +134,7 @@ class Settings(BaseSettings):
     hackerrank_sim_url: str = "http://127.0.0.1:8300"
     checkr_sim_url: str = "http://127.0.0.1:8400"
     testgorilla_sim_url: str = "http://127.0.0.1:8500"
-    sandbox_webhook_secret: SecretStr = SecretStr("embedded-sandbox-webhook-secret")
+    sandbox_webhook_secret: SecretStr = SecretStr(EMBEDDED_SANDBOX_WEBHOOK_SECRET)
     vendor_timeout_seconds: float = 10.0
     # A webhook signed longer ago than this is treated as a replay and refused.
     webhook_tolerance_seconds: int = 300
@@ -179,22 +186,30 @@ class Settings(BaseSettings):
     def temporal_rpc_timeout(self) -> timedelta:
         return timedelta(seconds=self.temporal_rpc_timeout_seconds)
 
-    def public_secrets_in_use(self) -> list[str]:
-        """Settings still holding the secrets published in this repository."""
+    def public_secrets_in_use(self, *, api: bool = True) -> list[str]:
+        """Settings still holding the secrets published in this repository; a worker's (`api`
+        False) without those only the API holds."""
         published = {
             "ASSESSMENTS_TOKEN_SIGNING_KEY": (self.token_signing_key, EMBEDDED_TOKEN_SIGNING_KEY),
             "ASSESSMENTS_ENCRYPTION_KEYS": (self.encryption_keys, EMBEDDED_ENCRYPTION_KEY),
             "ASSESSMENTS_PARTNER_CLIENT_SECRET": (self.partner_client_secret, EMBEDDED_PARTNER_SECRET),
             "ASSESSMENTS_PAYLOAD_KEYS": (self.payload_keys, EMBEDDED_PAYLOAD_KEY),
+            "ASSESSMENTS_SANDBOX_WEBHOOK_SECRET": (self.sandbox_webhook_secret, EMBEDDED_SANDBOX_WEBHOOK_SECRET),
+            "ASSESSMENTS_SR_CLIENT_SECRET": (self.sr_client_secret, EMBEDDED_SR_CLIENT_SECRET),
+            "ASSESSMENTS_SR_MASTER_CLIENT_SECRET": (self.sr_master_client_secret, EMBEDDED_SR_MASTER_CLIENT_SECRET),
         }
-        return [name for name, (value, public) in published.items() if public in value.get_secret_value().split(",")]
+        return [
+            name
+            for name, (value, public) in published.items()
+            if (api or name not in API_ONLY_SECRETS) and public in value.get_secret_value().split(",")
+        ]
 
-    def check_secrets(self) -> None:
+    def check_secrets(self, *, api: bool = True) -> None:
         """Refuse to serve beyond this machine with secrets anyone can read in the repository, or
-        an admin key short enough to guess."""
+        an admin key short enough to guess; `api` False: as a worker, which holds fewer."""
         if urlsplit(self.public_url).hostname in LOOPBACK_HOSTS:
             return
-        if in_use := self.public_secrets_in_use():
+        if in_use := self.public_secrets_in_use(api=api):
             raise RuntimeError(f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own")
         if self.admin_api_key and len(admin_key := self.admin_api_key.get_secret_value()) < MIN_ADMIN_API_KEY_LENGTH:
             raise RuntimeError(

@@ -33,7 +33,7 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
 async def run_worker(settings: Settings) -> None:
-    settings.check_secrets()
+    settings.check_secrets(api=False)
     _cache_workflow_bytecode()
     client = await connect(settings, metrics_address=settings.worker_metrics_address)
     store = Store(settings.store_url, settings.encryption_keys.get_secret_value())

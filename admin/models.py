@@ -174,7 +174,7 @@ class OrderFilter(BaseModel):
     older_than: timedelta | None = Field(None, description="Placed longer ago than this")
     open: bool | None = Field(None, description="True: only orders still running; False: only finished ones")
     stuck_for: timedelta | None = Field(None, description="Only orders stuck (an unfinished call, no progress) for this long")
-    failed: bool = Field(False, description="Only orders whose workflow failed (SR refused their final update): those a reset repairs")
+    failed: bool = Field(False, description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended")
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     page_token: str | None = Field(None, max_length=4096)
 
@@ -321,7 +321,7 @@ class BulkRepairRequest(RepairRequest):
     open: bool | None = Field(None, description="true: only orders still running (every running order, with no other filter); false: only finished ones")
     stuck: bool = Field(False, description="Only stuck orders (ASSESSMENTS_STUCK_AFTER_HOURS)")
     stuck_for: str | None = Field(None, max_length=32, description="Only orders stuck for this long, e.g. 2h")
-    failed: bool = Field(False, description="Only orders whose workflow failed (SR refused their final update): those a reset repairs")
+    failed: bool = Field(False, description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended")
     dry_run: bool = Field(True, description="true (the default): say what each order would do, change nothing; false: make the repairs")
 
     def filter_fields(self) -> dict[str, Any]:

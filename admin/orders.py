@@ -558,7 +558,7 @@ def visibility_query(wanted: OrderFilter, now: datetime) -> str:
     elif wanted.open is False:
         conditions.append('ExecutionStatus != "Running"')
     if wanted.failed:
-        conditions.append('ExecutionStatus = "Failed"')
+        conditions.append(visibility.FAILED_ORDERS)
     placed_before = [now - age for age in (wanted.older_than, wanted.stuck_for) if age is not None]
     if placed_before:
         conditions.append(f'StartTime < "{min(placed_before).isoformat()}"')
@@ -609,7 +609,12 @@ def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
         name = event.workflow_execution_signaled_event_attributes.signal_name
         return TimelineItem(at=at, kind="webhook", what="Vendor webhook received" if name == "vendor_event" else f"Signal {name}")
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-        return TimelineItem(at=at, kind="workflow", what="SmartRecruiters asked for the candidate's link (inline order)")
+        name = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        if name == "vendor_hint":
+            return TimelineItem(at=at, kind="webhook", what="Vendor webhook received")
+        if name == "invitation_link":
+            return TimelineItem(at=at, kind="workflow", what="SmartRecruiters asked for the candidate's link (inline order)")
+        return TimelineItem(at=at, kind="workflow", what=f"Update {name}")
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
         return TimelineItem(at=at, kind="workflow", what="Cancellation requested")
     if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:

@@ -172,7 +172,7 @@ async def list_orders(
     open: bool | None = Query(None, description="true: only orders still running; false: only finished ones"),
     stuck: bool = Query(False, description="Only stuck orders: an unfinished call to SR or the vendor and no progress for ASSESSMENTS_STUCK_AFTER_HOURS"),
     stuck_for: str | None = Query(None, max_length=32, description="Only orders stuck for this long (implies stuck), e.g. 2h"),
-    failed: bool = Query(False, description="Only orders whose workflow failed (SR refused their final update): those a reset repairs"),
+    failed: bool = Query(False, description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended"),
     limit: int = Query(50, ge=1, le=MAX_PAGE_SIZE, description="Orders per page"),
     page_token: str | None = Query(None, max_length=4096, description="next_page_token of the previous page"),
     lookup: OrderLookup = Depends(order_lookup),

@@ -15,14 +15,18 @@ A webhook is only a hint: the workflow reads the vendor's own state before actin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from orders.models import VendorEvent
+from orders.models import HINT_REFUSED, VendorEvent
 from orders.visibility import order_id_of, workflow_id
 from telemetry import ORDER_ID
 from vendors.base import ParsedWebhook, Push, VendorAdapter, WebhookRejected, WebhookUnreadable
@@ -102,14 +106,51 @@ async def _order_of(vendors, account_id: str | None, item: ParsedWebhook) -> str
     return reference
 
 
-# Events signalled lately, by vendor and event id: a re-delivery (vendors deliver at least once)
-# or a replayed capture answers 202 without growing the order's history. Per process; the
+class TurnNotCome(Exception):
+    """Others held the order's turn for longer than the caller would wait."""
+
+
+class OneAtATime:
+    """Per key, one holder at a time, the others waiting (a bounded time) in the order they came;
+    a key no one holds or waits for is forgotten."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: str, *, timeout: float) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            try:
+                await asyncio.wait_for(lock.acquire(), timeout)
+            except asyncio.TimeoutError:
+                raise TurnNotCome(key) from None
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+# One hint at a time per order from this process: Temporal takes only a few updates of one
+# workflow at once (and refuses the rest), and each costs the worker a workflow task. A burst
+# at one order waits its turn, up to the Temporal call timeout, then gets 429.
+HINTS_IN_FLIGHT = OneAtATime()
+
+# Events handed to orders lately, by vendor and event id: a re-delivery (vendors deliver at least
+# once) or a replayed capture answers 202 without asking the order again. Per process; the
 # workflow's own deduplication by event id covers the rest.
 DELIVERED_EVENTS = ReplayGuard(window_seconds=25 * 3600)
 
 
 async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None, VendorEvent]]) -> JSONResponse:
-    """Signal each order; answers at once, the workflow does the work."""
+    """Hand each order its hint; answers at once, the workflow does the work."""
     temporal = request.app.state.temporal
     accepted = 0
     for reference, event in routed:
@@ -125,19 +166,40 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
         handle = temporal.get_workflow_handle(workflow_id(reference))
         settings = request.app.state.settings
         try:
-            # Bounded here too: the client's retries of an unreachable server outlast rpc_timeout.
-            await asyncio.wait_for(
-                handle.signal(AssessmentOrderWorkflow.vendor_event, event, rpc_timeout=settings.temporal_rpc_timeout),
-                timeout=settings.temporal_rpc_timeout_seconds,
-            )
+            async with HINTS_IN_FLIGHT.turn(reference, timeout=settings.temporal_rpc_timeout_seconds):
+                if not DELIVERED_EVENTS.seen(delivered):  # a copy that waited finds its twin delivered
+                    await _hint(handle, event, settings)
+                    DELIVERED_EVENTS.remember(delivered)
+        except TurnNotCome:
+            raise HTTPException(429, "Too many webhooks for this order at once; please retry", headers={"Retry-After": "1"}) from None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 # Finished or unknown order: nothing is waiting for this event any more.
                 log.info("%s webhook for an order that is not running", vendor)
                 continue
+            log.warning("%s webhook not handed to its order: Temporal answered %s", vendor, err.status.name)
+            if err.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+                # Temporal takes a few updates of one workflow at a time: a burst at one order.
+                raise HTTPException(429, "Too many webhooks for this order at once; please retry", headers={"Retry-After": "1"}) from None
             raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
-        except asyncio.TimeoutError:
+        except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError) as err:
+            # No worker took the hint in time, or the workers do not know it yet (a deployment).
+            log.warning("%s webhook not handed to its order: %s", vendor, type(err).__name__)
             raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
-        DELIVERED_EVENTS.remember(delivered)
         accepted += 1
     return JSONResponse({"accepted": accepted}, status_code=202)
+
+
+async def _hint(handle: WorkflowHandle, event: VendorEvent, settings) -> None:
+    """Hand the order a webhook's hint. The order refuses one it has, or one past its share of
+    webhooks, without recording anything (workflows/order.py `vendor_hint`): delivered all the
+    same, since a retry would change nothing."""
+    try:
+        # Bounded here too: the client's retries of an unreachable server outlast rpc_timeout.
+        await asyncio.wait_for(
+            handle.execute_update(AssessmentOrderWorkflow.vendor_hint, event, rpc_timeout=settings.temporal_rpc_timeout),
+            timeout=settings.temporal_rpc_timeout_seconds,
+        )
+    except WorkflowUpdateFailedError as err:
+        if not (isinstance(err.cause, ApplicationError) and err.cause.type == HINT_REFUSED):
+            raise

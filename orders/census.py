@@ -16,7 +16,7 @@ from temporalio.common import MetricMeter
 from temporalio.service import RPCError
 
 from orders.models import SrStatus
-from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
+from orders.visibility import FAILED_ORDERS, ORDER_STATUS, ORDER_WORKFLOWS
 
 log = logging.getLogger("assessments.census")
 
@@ -32,14 +32,14 @@ async def count_orders(client: Client, meter: MetricMeter, interval_seconds: flo
     """Every `interval_seconds`, until cancelled: open orders by status, and orders failed in the
     past day (each needs an operator)."""
     open_orders = meter.create_gauge("assessment_orders_open", "Open orders, by the status SmartRecruiters shows")
-    failed_orders = meter.create_gauge("assessment_orders_failed", "Orders whose workflow failed in the past 24 hours: each needs an operator")
+    failed_orders = meter.create_gauge("assessment_orders_failed", "Orders whose workflow failed, was terminated or timed out in the past 24 hours: each needs an operator")
     while True:
         try:
             for status in OPEN_STATUSES:
                 query = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "{status}"'
                 open_orders.set((await client.count_workflows(query)).count, {"status": status})
             since = (datetime.now(timezone.utc) - FAILED_WINDOW).isoformat()
-            failed_orders.set((await client.count_workflows(f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Failed" AND CloseTime > "{since}"')).count)
+            failed_orders.set((await client.count_workflows(f'{ORDER_WORKFLOWS} AND {FAILED_ORDERS} AND CloseTime > "{since}"')).count)
         except RPCError as err:
             log.warning("orders could not be counted: %s", err.message)  # the next round tries again
         except Exception as err:  # noqa: BLE001 - the gauges must not freeze for good; by type only

@@ -6,10 +6,12 @@ can be added without breaking histories in flight.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 
 class SrStatus(StrEnum):
@@ -116,12 +118,32 @@ class InvitationLink(BaseModel):
     url: str
 
 
-class VendorEvent(BaseModel):
-    """Signal: a vendor webhook arrived. It is only a hint; the vendor is asked before acting."""
+# The longest text a webhook may bring into an order's history as it is; longer is digested.
+WEBHOOK_TEXT_MAX = 200
 
-    event_id: str
-    kind: str
-    vendor_ref: str | None = None
+
+def _bounded(text: str) -> str:
+    """A vendor's text as kept: itself up to WEBHOOK_TEXT_MAX characters, else a fixed-size
+    digest of it (the same text gives the same digest, so a re-delivery is still recognised)."""
+    if len(text) <= WEBHOOK_TEXT_MAX:
+        return text
+    return f"sha256:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+WebhookText = Annotated[str, AfterValidator(_bounded)]
+
+
+class VendorEvent(BaseModel):
+    """Update: a vendor webhook arrived. It is only a hint; the vendor is asked before acting."""
+
+    event_id: WebhookText
+    kind: WebhookText
+    vendor_ref: WebhookText | None = None
+
+
+# How the workflow refuses a webhook's hint (a duplicate, or an order past its share of webhooks);
+# the API takes the webhook as delivered.
+HINT_REFUSED = "HintRefused"
 
 
 class StatusReading(BaseModel):

@@ -12,6 +12,10 @@ ALL = (ORDER_STATUS, VENDOR, PACKAGE, COMPANY)
 WORKFLOW_ID_PREFIX = "assessment-order:"
 # The visibility query condition every listing of orders starts from.
 ORDER_WORKFLOWS = 'WorkflowType = "AssessmentOrderWorkflow"'
+# Orders whose workflow ended without telling SR how: failed (SR refused the final update), or
+# ended by Temporal (terminated, by hand or past its history limits; timed out). Each needs an
+# operator.
+FAILED_ORDERS = 'ExecutionStatus IN ("Failed", "Terminated", "TimedOut")'
 
 
 # An order's reference is our name for it everywhere SR's order id alone is not enough: its

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         Invitation,
         InvitationLink,
         DeadlineExtension,
+        HINT_REFUSED,
         Order,
         OrderState,
         PollRequest,
@@ -43,6 +44,11 @@ with workflow.unsafe.imports_passed_through():
         VendorRef,
         VendorStatus,
     )
+
+# Vendor webhook events an order acts on, at most: a vendor sends a handful per order (each
+# status change, a few more for a background check and its dispute). Each costs the history a few
+# dozen events at worst, so this bounds what webhooks can add to one order's history.
+WEBHOOK_EVENTS_PER_ORDER = 100
 
 # Transient peer failures are retried at a gentle pace; a peer's 4xx is final (DESIGN §5).
 PEER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5), non_retryable_error_types=[PEER_REJECTED])
@@ -371,9 +377,32 @@ class AssessmentOrderWorkflow:
 
     # --- messages ----------------------------------------------------------------------------
 
+    @workflow.update
+    def vendor_hint(self, event: VendorEvent) -> None:
+        """A vendor webhook arrived: the main loop reads the vendor's status (hints coalesce)."""
+        self._state.events_received.append(event.event_id)
+        self._unhandled_hints += 1
+
+    @vendor_hint.validator
+    def _validate_vendor_hint(self, event: VendorEvent) -> None:
+        # An update, not a signal, so that a hint refused here leaves nothing in the history:
+        # whoever holds a vendor's signing secret could otherwise send events until Temporal
+        # terminates the order for its history's size. Polling reads the vendor anyway, adding
+        # to the history only when it finds news, so an order past its share of webhooks loses
+        # at most a poll interval; the ids it remembers stay few.
+        if self._ended:
+            raise ApplicationError("The order has ended", type=HINT_REFUSED, non_retryable=True)
+        if event.event_id in self._state.events_received:
+            raise ApplicationError("The order has this event already", type=HINT_REFUSED, non_retryable=True)
+        if len(self._state.events_received) >= WEBHOOK_EVENTS_PER_ORDER:
+            raise ApplicationError(
+                f"The order has taken {WEBHOOK_EVENTS_PER_ORDER} webhook events; it follows the vendor by polling", type=HINT_REFUSED, non_retryable=True
+            )
+
     @workflow.signal
     def vendor_event(self, event: VendorEvent) -> None:
-        """A vendor webhook arrived; duplicates (same vendor event id) are counted and ignored."""
+        """How webhooks reached orders before `vendor_hint`: kept so their histories replay.
+        Duplicates (same vendor event id) are counted and ignored."""
         if event.event_id in self._state.events_received:
             self._state.duplicate_events += 1
             return

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
 import pytest
 
+from orders.models import VendorEvent
 from simulators.sandbox_vendor.webhooks import sign
 from vendors.base import WebhookRejected, WebhookUnreadable
 from vendors.sandbox import SandboxVendor
@@ -77,3 +79,17 @@ def test_authentic_but_unreadable_body(vendor):
     body = b'{"id": "evt_2"}'
     with pytest.raises(WebhookUnreadable):
         vendor.parse_webhook(headers(sign(SECRET, body, int(time.time()))), body)
+
+
+def test_what_an_event_brings_into_the_order_is_bounded(vendor):
+    long_id = "evt_" + "x" * 100_000
+    data = {"invitation_id": "inv_" + "y" * 5_000, "reference": "order-1", "status": "started"}
+    body = json.dumps({"id": long_id, "type": "invitation." + "z" * 1_000, "data": data}).encode()
+    [parsed] = vendor.parse_webhook(headers(sign(SECRET, body, int(time.time()))), body)
+    event = parsed.event
+    # Longer than 200 characters: a fixed-size digest, the same for a re-delivery of the event.
+    assert event.event_id == f"sha256:{hashlib.sha256(long_id.encode()).hexdigest()}"
+    assert all(len(text) <= 200 for text in (event.event_id, event.kind, event.vendor_ref))
+    assert len(event.model_dump_json()) < 300
+    # 200 characters are kept as they are.
+    assert VendorEvent(event_id="e" * 200, kind="k").event_id == "e" * 200

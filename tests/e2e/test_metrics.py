@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
+from tests.support.order_workflows import order_workflow_id, unworked_order
 
 
 def metric(text: str, pattern: str) -> float | None:
@@ -59,3 +61,21 @@ async def test_open_orders_by_status_follow_temporals_own_count(world, stack, te
     await eventually(gauge_matches_temporal, what="the PENDING gauge to count our open order")
     text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
     assert metric(text, r"assessment_orders_failed\w*\{?") is not None
+
+
+async def test_terminated_and_timed_out_orders_count_as_failed(world, stack, temporal):
+    company = f"ended-{uuid.uuid4().hex[:8]}"
+    terminated, timed_out = await unworked_order(temporal, company), await unworked_order(temporal, company, timeout=timedelta(seconds=1))
+    await temporal.get_workflow_handle(order_workflow_id(terminated)).terminate("history size exceeded")
+    since = (datetime.now(UTC) - timedelta(hours=24)).isoformat()
+    ended_badly = f'{ORDER_WORKFLOWS} AND ExecutionStatus IN ("Failed", "Terminated", "TimedOut") AND CloseTime > "{since}"'
+    ours = f'{ended_badly} AND WorkflowId IN ("{order_workflow_id(terminated)}", "{order_workflow_id(timed_out)}")'
+
+    async def gauge_counts_them() -> bool:
+        if (await temporal.count_workflows(ours)).count != 2:
+            return False
+        text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
+        counted = (await temporal.count_workflows(ended_badly)).count
+        return metric(text, r"assessment_orders_failed\w*\{?") == counted
+
+    await eventually(gauge_counts_them, what="the failed gauge to count the terminated and the timed-out order")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -24,7 +26,7 @@ from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account
-from tests.support.order_workflows import terminate_quietly
+from tests.support.order_workflows import terminate_quietly, unworked_order
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
@@ -142,6 +144,27 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
         "closed_at": None, "last_progress_at": None, "stuck_on": None, "run_id": None,
         "temporal_ui_url": f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{order_workflow_id(placed.done['order_id'])}",
     }  # fmt: skip
+
+
+async def test_terminated_and_timed_out_orders_are_listed_as_failed(admin, temporal, stack_cli):
+    # Temporal ends an order itself when its history grows past its limits, or an operator
+    # terminates one: either way SR never hears the end, and an operator must see it.
+    company = f"ended-{uuid.uuid4().hex[:8]}"
+    terminated, timed_out, running = await asyncio.gather(
+        unworked_order(temporal, company), unworked_order(temporal, company, timeout=timedelta(seconds=1)), unworked_order(temporal, company)
+    )
+    await temporal.get_workflow_handle(order_workflow_id(terminated)).terminate("history size exceeded")
+    try:
+        await _lists(admin, {terminated, timed_out}, company=company, failed="true")
+        await _lists(admin, {terminated, timed_out}, company=company, open="false")
+        await _lists(admin, {running}, company=company, open="true")
+        # The CLI runs its own event loop: in a thread of its own.
+        listed = json.loads((await asyncio.to_thread(_run, "orders", "list", "--failed", "--company", company, "--json")).stdout)
+        assert {(o["order_id"], o["workflow_status"]) for o in listed["orders"]} == {(terminated, "TERMINATED"), (timed_out, "TIMED_OUT")}
+        other = json.loads((await asyncio.to_thread(_run, "orders", "list", "--failed", "--company", f"{company}-other", "--json")).stdout)
+        assert other["orders"] == []  # another company's failed orders are not these
+    finally:
+        await terminate_quietly(temporal, running)
 
 
 async def test_stuck_orders_are_the_open_ones_with_an_unfinished_call_and_no_recent_progress(placed, admin):

@@ -22,17 +22,17 @@ ORDERS = 8
 class Storm:
     """Signed sandbox events for our orders, sent concurrently; every answer is kept."""
 
-    def __init__(self, world, secret: str, invitations: dict[str, str]) -> None:
+    def __init__(self, world, secret: str, invitations: dict[str, dict]) -> None:
         self.world = world
         self.secret = secret
-        self.invitations = invitations  # order id → the vendor's invitation id
+        self.invitations = invitations  # order id → the vendor's invitation email (its id, our reference)
         self.answers: Counter = Counter()
         self.replays = 0
 
     def event(self, order_id: str, status: str, event_id: str | None = None) -> bytes:
         return json.dumps({
             "id": event_id or f"evt_storm_{uuid.uuid4().hex}", "type": f"invitation.{status}", "created_at": "2026-11-01T00:00:00Z",
-            "data": {"invitation_id": self.invitations[order_id], "reference": order_id, "status": status},
+            "data": {"invitation_id": self.invitations[order_id]["invitation_id"], "reference": self.invitations[order_id]["reference"], "status": status},
         }).encode()  # fmt: skip
 
     def gust(self, statuses: list[str]) -> list[tuple[bytes, str]]:
@@ -68,7 +68,7 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(faults_stack
     order_ids = [p["order_id"] for p in placed]
     await all_show(world, order_ids, "PENDING", timeout=60)
     outbox = {email["reference"].partition(":")[0]: email for email in (await world.http.get(f"{world.vendor}/control/outbox")).json()}
-    storm = Storm(world, faults_stack.settings.sandbox_webhook_secret.get_secret_value(), {o: outbox[o]["invitation_id"] for o in order_ids})
+    storm = Storm(world, faults_stack.settings.sandbox_webhook_secret.get_secret_value(), {o: outbox[o] for o in order_ids})
     began = now()
 
     # Early claims while the candidates are only invited: the vendor says otherwise, nothing moves.
@@ -86,11 +86,11 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(faults_stack
 
     result = await tally(world, faults_temporal, order_ids)
     after = await sr_orders(world, order_ids)
-    duplicates_seen = 0
+    taken = 0
     for order_id in order_ids:
         state = await faults_temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
         assert len(state.events_received) == len(set(state.events_received))
-        duplicates_seen += state.duplicate_events
+        taken += len(state.events_received)
     sent = sum(storm.answers.values())
     figures.record(
         "webhook_storm",
@@ -102,12 +102,16 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(faults_stack
         recovery_seconds=round(recovery, 1),
         notes=(
             f"answers {dict(sorted(storm.answers.items()))} ({storm.replays} replays refused); "
-            f"{duplicates_seen} duplicates reached workflows and were ignored; storm lasted {storm_over - began:.1f} s"
+            f"{taken} distinct events taken by the orders, every copy refused without a trace in their histories; "
+            f"storm lasted {storm_over - began:.1f} s"
         ),
     )
 
     assert not [status for status in storm.answers if status >= 500]
-    assert storm.answers[401] == storm.replays and set(storm.answers) == {202, 401}
+    # The first two gusts reach their orders whole (each status, and the replayed event, once).
+    assert taken >= ORDERS * 9, taken
+    # 429: more webhooks for one order at once than Temporal takes; the vendor retries them.
+    assert storm.answers[401] == storm.replays and {202, 401} <= set(storm.answers) <= {202, 401, 429}
     assert result.problems == [] and result.redelivered == []
     assert all(statuses(done[o]) == ["PENDING", "IN_PROGRESS", "COMPLETED"] for o in order_ids)
     assert all(after[o]["patches"] == done[o]["patches"] for o in order_ids)  # the stragglers changed nothing

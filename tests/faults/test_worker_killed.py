@@ -45,7 +45,8 @@ async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(
     invited_at_kill = len(await invited(world, [o["order_id"] for o in at_kill]))
 
     # While no worker runs: SR keeps ordering (our API needs no worker to answer), and the
-    # candidates already invited finish their tests; the webhooks wait in Temporal.
+    # candidates already invited finish their tests; their webhooks, which a worker must take,
+    # are answered 503 and retried, and the orders' polls find the news once a worker is back.
     placed = await burst
     assert [p["partner_status"] for p in placed] == [202] * BURST
     order_ids = [p["order_id"] for p in placed]

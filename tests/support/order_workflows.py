@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
+from orders.models import Candidate, Order
 from orders.visibility import order_reference, workflow_id
 from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 from tests.support.waiting import eventually
+from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
 
 # The company the SR simulator orders for unless told otherwise (the embedded default company).
 SIM_COMPANY = SmartRecruitersSimConfig.company_id
@@ -61,3 +66,21 @@ async def terminate_quietly(temporal: Client, order_id: str) -> None:
         await temporal.get_workflow_handle(order_workflow_id(order_id)).terminate("test finished")
     except RPCError:
         pass  # ended already
+
+
+async def unworked_order(temporal: Client, company_id: str, timeout: timedelta | None = None) -> str:
+    """An order of `company_id` whose workflow no worker runs (a task queue nobody serves), as
+    Temporal lists it; it times out after `timeout`, if given. Its order id."""
+    order_id = str(uuid.uuid4())
+    companies_of_orders[order_id] = company_id
+    order = Order(
+        order_id=order_id, company_id=company_id, package_id="skills-fullstack", package_name="Full-stack skills", vendor="sandbox",
+        result_callback_url=f"https://sr.example/orders/{order_id}/results",
+        candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
+        deadline_days=7, poll_interval_seconds=300, received_at=datetime.now(UTC), reference=order_reference(order_id, company_id),
+    )  # fmt: skip
+    await temporal.start_workflow(
+        AssessmentOrderWorkflow.run, order, id=order_workflow_id(order_id), task_queue=f"no-worker-{uuid.uuid4()}",
+        execution_timeout=timeout, search_attributes=initial_search_attributes(order),
+    )  # fmt: skip
+    return order_id

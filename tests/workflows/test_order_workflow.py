@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from temporalio.client import WithStartWorkflowOperation, WorkflowFailureError, WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WithStartWorkflowOperation, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import CancelledError
+from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.orders import OrderActivities
 from orders.models import (
+    HINT_REFUSED,
     Candidate,
     Invitation,
     Order,
@@ -32,7 +34,7 @@ from orders.models import (
 from peers import PeerError
 from vendors.base import Capabilities, OrderCallback, Push, Report
 from tests.support.temporal_test_server import time_skipping
-from workflows.order import AssessmentOrderWorkflow
+from workflows.order import WEBHOOK_EVENTS_PER_ORDER, AssessmentOrderWorkflow
 
 POLL_HOURS = 1
 
@@ -179,8 +181,14 @@ async def run_order(env, peers: Peers, order: Order, script=None) -> OrderState:
         return await handle.result()
 
 
-async def signal(handle: WorkflowHandle, event_id: str) -> None:
-    await handle.signal(AssessmentOrderWorkflow.vendor_event, VendorEvent(event_id=event_id, kind="invitation.updated"))
+async def hint(handle: WorkflowHandle, event_id: str) -> str | None:
+    """A webhook's hint, handed over as the API does; the order's reason if it refused it."""
+    try:
+        await handle.execute_update(AssessmentOrderWorkflow.vendor_hint, VendorEvent(event_id=event_id, kind="invitation.updated"))
+    except WorkflowUpdateFailedError as err:
+        assert isinstance(err.cause, ApplicationError) and err.cause.type == HINT_REFUSED
+        return err.cause.message
+    return None
 
 
 async def test_candidate_who_never_finishes_expires_after_the_package_deadline(env):
@@ -223,20 +231,44 @@ async def test_webhooks_are_deduplicated_by_vendor_event_id(env):
         # Polls are a day apart here, so only the webhooks can move the order along quickly.
         await env.sleep(timedelta(minutes=5))
         peers.vendor.status = VendorStatus.STARTED
-        for _ in range(3):
-            await signal(handle, "evt-1")
+        assert [await hint(handle, "evt-1") for _ in range(3)] == [None, "The order has this event already", "The order has this event already"]
         await env.sleep(timedelta(minutes=5))
         peers.vendor.status = VendorStatus.COMPLETED
-        await signal(handle, "evt-2")
+        assert await hint(handle, "evt-2") is None
 
     state = await run_order(env, peers, an_order(deadline_days=7, poll_hours=24), duplicate_webhooks)
 
     assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "COMPLETED"]
     assert state.events_received == ["evt-1", "evt-2"]
-    assert state.duplicate_events == 2
     # First poll, one read per distinct webhook, one fresh poll after the first: never per duplicate.
     assert peers.vendor.status_reads == 4
     assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=1)
+
+
+async def test_an_order_takes_a_bounded_number_of_webhooks_then_follows_the_vendor_by_polling(env):
+    peers = Peers()
+    refusals: list[str | None] = []
+    flooded: dict[str, int] = {}
+
+    async def a_flood_of_distinct_webhooks(handle):
+        await env.sleep(timedelta(minutes=5))
+        refusals.extend([await hint(handle, f"evt-{n}") for n in range(WEBHOOK_EVENTS_PER_ORDER + 20)])
+        history = await handle.fetch_history()
+        flooded["events"] = len(history.events)
+        flooded["accepted"] = sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED for e in history.events)
+        peers.vendor.status = VendorStatus.COMPLETED
+        refusals.append(await hint(handle, "evt-news"))  # refused too: the next poll finds the news
+
+    state = await run_order(env, peers, an_order(deadline_days=7, poll_hours=24), a_flood_of_distinct_webhooks)
+
+    past_share = f"The order has taken {WEBHOOK_EVENTS_PER_ORDER} webhook events; it follows the vendor by polling"
+    assert refusals == [None] * WEBHOOK_EVENTS_PER_ORDER + [past_share] * 21
+    # Each accepted webhook costs the history a bounded number of events; a refused one, none.
+    assert flooded["accepted"] == WEBHOOK_EVENTS_PER_ORDER and flooded["events"] < 20 * WEBHOOK_EVENTS_PER_ORDER, flooded
+    assert len(state.events_received) == WEBHOOK_EVENTS_PER_ORDER
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+    # Polls are a day apart: the completion was found by the next one.
+    assert timedelta(hours=23) < state.timeline[-1].at - state.timeline[0].at < timedelta(hours=25)
 
 
 async def test_unknown_vendor_status_changes_nothing_and_does_not_spin(env):
@@ -549,7 +581,7 @@ async def test_a_vendor_that_no_longer_knows_the_invitation_holds_the_order_unti
         await env.sleep(timedelta(hours=3))
         peers.vendor.forgotten = True  # the vendor lost its records, or the key is another account's
         await env.sleep(timedelta(hours=1))
-        await signal(handle, "evt-while-forgotten")  # a webhook's read answers 404 too
+        assert await hint(handle, "evt-while-forgotten") is None  # a webhook's read answers 404 too
         await env.sleep(timedelta(days=2))
         reads_while_forgotten = peers.vendor.status_reads
         peers.vendor.forgotten = False
