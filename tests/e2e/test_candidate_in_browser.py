@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulators.sandbox_vendor.catalog import PACKAGES
+from tests.support.order_workflows import order_reference_of
 
 
 async def test_candidate_takes_the_test_and_the_recruiter_sees_the_score(world, browser):
@@ -13,7 +14,7 @@ async def test_candidate_takes_the_test_and_the_recruiter_sees_the_score(world, 
 
     # The candidate opens the email in the vendor's outbox and follows their personal link.
     await page.goto(f"{world.vendor}/outbox")
-    await page.click(f'a.invitation-link[data-reference="{order_id}"]')
+    await page.click(f'a.invitation-link[data-reference="{order_reference_of(order_id)}"]')
     await world.sr_status_becomes(order_id, "IN_PROGRESS")
 
     # Every Python question right, every SQL question wrong: 100 % and 0 %, so 50 % overall.
