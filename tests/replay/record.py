@@ -50,7 +50,7 @@ from tests.support.connect import company_of_new_vendor_account
 from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
+from tests.support.order_workflows import companies_of_orders, order_workflow_id
 from orders.models import DeadlineExtension, Repair, RepairOutcome
 from workflows.order import AssessmentOrderWorkflow
 
@@ -90,7 +90,10 @@ class Orders(World):
             candidate["company_id"] = company_id
         created = (await self.http.post(f"{self.sr}/__sim/candidates", json=candidate)).raise_for_status().json()
         order = {"candidate_id": created["id"], "package_id": package_id, "kind": kind}
-        return (await self.http.post(f"{self.sr}/__sim/orders", json=order)).raise_for_status().json()
+        placed = (await self.http.post(f"{self.sr}/__sim/orders", json=order)).raise_for_status().json()
+        if company_id:
+            companies_of_orders[placed["order_id"]] = company_id
+        return placed
 
     async def sr_shows(self, order_id: str, status: str, *, summary_contains: str = "", timeout: float = 30) -> dict:
         async def probe():
@@ -406,7 +409,7 @@ async def _record_one(name: str, change: str | None, orders: Orders) -> None:
         status = (await handle.describe()).status
         assert status == path.ends, f"{name}: the workflow ended {status.name}, not {path.ends.name}"
         history = await handle.fetch_history()
-        signalled = any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED for e in history.events)
+        signalled = any(_webhook_reached(e) for e in history.events)
         assert path.signalled in (None, signalled), f"{name}: a vendor webhook {'never' if path.signalled else 'did'} reach the workflow; record again"
         # What the replay test will do with it: a history the current code cannot replay is no baseline.
         await Replayer(workflows=[AssessmentOrderWorkflow], data_converter=orders.temporal.data_converter).replay_workflow(history)
@@ -416,6 +419,14 @@ async def _record_one(name: str, change: str | None, orders: Orders) -> None:
     target = history_file(name, change)
     target.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
     print(f"{name}: {len(history.events)} events, ended {status.name} → {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}", flush=True)
+
+
+def _webhook_reached(event) -> bool:
+    """A vendor webhook in the history: a `vendor_hint` update (a `vendor_event` signal before)."""
+    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        return True
+    accepted = event.workflow_execution_update_accepted_event_attributes
+    return event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED and accepted.accepted_request.input.name == "vendor_hint"
 
 
 def history_file(path: str, change: str | None = None) -> Path:
