@@ -62,9 +62,6 @@ class Settings(BaseSettings):
     # default: the embedded UI, on the Temporal frontend's host at temporal_ui_port.
     temporal_ui_url: str | None = None
     task_queue: str = "assessment-orders"
-    # SR repeating an order received before workflow ids named the company joins that order's
-    # workflow: one more Temporal call per order. Off once no order of that kind is open.
-    legacy_order_lookup: bool = True
     # Every call from the API to Temporal gives up after this long (the caller gets a 503).
     temporal_rpc_timeout_seconds: float = 10.0
     # Temporal Cloud or a TLS-secured cluster: mTLS client certificate and key (PEM file paths),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import AsyncIterator
@@ -15,7 +16,7 @@ from api.consent_form import FormGuard
 from connections.connect import CompanyConnector
 from connections.disconnect import CompanyDisconnector
 from orders.catalog import Catalog
-from orders.intake import OrderIntake
+from orders.intake import OlderOrders, OrderIntake
 from settings import Settings, get_settings
 from smartrecruiters.client import smartrecruiters_client
 from store import Store
@@ -39,15 +40,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.store.migrate()
         app.state.vendors = Vendors(settings, app.state.store)
         app.state.catalog = Catalog(app.state.vendors, settings)
-        app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, app.state.store, settings)
+        older_orders = OlderOrders()
+        app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, app.state.store, settings, older_orders)
         app.state.tokens = TokenIssuer(settings, app.state.store)
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
         app.state.connector = CompanyConnector(app.state.store, master, settings.integration_name)
         app.state.disconnector = CompanyDisconnector(app.state.store, app.state.temporal, settings.temporal_rpc_timeout)
+        reading = asyncio.create_task(older_orders.read(app.state.temporal, settings))
         try:
             yield
         finally:
+            reading.cancel()
             await app.state.vendors.aclose()
             await master.aclose()
             await app.state.store.dispose()

@@ -72,12 +72,52 @@ class TemporalUnavailable(Exception):
     SR's retry joins it either way."""
 
 
+# How long to wait before asking Temporal again for the orders received before references, when
+# it did not answer at start (intake asks about each order meanwhile).
+OLDER_ORDERS_RETRY_SECONDS = 30.0
+
+
+class OlderOrders:
+    """The running orders received before workflow ids named the company, by SR order id.
+
+    Read once when the API starts, since no new ones are ever made: SR's repeat of one of them
+    joins it, and intake asks Temporal about an order's older workflow only when the order is one
+    of them (until they are read, about every order), rather than once per order for ever.
+    """
+
+    def __init__(self) -> None:
+        self._running: frozenset[str] | None = None
+
+    async def read(self, temporal: Client, settings: Settings) -> None:
+        while self._running is None:
+            try:
+                self._running = await asyncio.wait_for(self._listed(temporal, settings), timeout=10 * settings.temporal_rpc_timeout_seconds)
+                log.info("orders received before references named the company, still running: %d", len(self._running))
+            except (RPCError, asyncio.TimeoutError):
+                log.warning("Temporal did not list the running orders; intake asks about each order meanwhile")
+                await asyncio.sleep(OLDER_ORDERS_RETRY_SECONDS)  # back-off before asking again
+
+    @staticmethod
+    async def _listed(temporal: Client, settings: Settings) -> frozenset[str]:
+        query = f'{visibility.ORDER_WORKFLOWS} AND ExecutionStatus = "Running"'
+        found = set()
+        async for execution in temporal.list_workflows(query, page_size=1000, rpc_timeout=settings.temporal_rpc_timeout):
+            reference = visibility.reference_of(execution.id)
+            if reference is not None and visibility.company_of(reference) is None:
+                found.add(reference)
+        return frozenset(found)
+
+    def may_hold(self, order_id: str) -> bool:
+        return self._running is None or order_id in self._running
+
+
 class OrderIntake:
-    def __init__(self, temporal: Client, catalog: Catalog, store: Store, settings: Settings) -> None:
+    def __init__(self, temporal: Client, catalog: Catalog, store: Store, settings: Settings, older: OlderOrders) -> None:
         self._temporal = temporal
         self._catalog = catalog
         self._store = store
         self._settings = settings
+        self._older = older
 
     async def place(self, request: AssessmentPackageOrderRequest) -> Order:
         """Start the order's workflow; a repeat of the same order joins the existing one."""
@@ -159,7 +199,7 @@ class OrderIntake:
         owner = await self._store.order_owner(order.order_id)
         if owner is not None and owner != order.company_id:
             raise OrderOfAnotherCompany()
-        if not self._settings.legacy_order_lookup:
+        if not self._older.may_hold(order.order_id):
             return None
         handle = self._temporal.get_workflow_handle(workflow_id(order.order_id))
         try:

@@ -133,8 +133,9 @@ async def test_an_order_id_another_company_sent_first_never_drops_the_real_order
 
 
 async def test_an_order_received_before_references_named_the_company_keeps_working(stack, world, intruder, temporal):
-    """An order whose workflow id is `assessment-order:{order id}` (as every order's was before):
-    SR's repeat joins it, webhooks reach it, operators find and repair it, it completes."""
+    """An order whose workflow id is `assessment-order:{order id}` (as every order's was before),
+    running when the API restarts: SR's repeat joins it, webhooks reach it, operators find and
+    repair it, it completes."""
     candidate = await world.new_candidate()
     order_id = str(uuid.uuid4())
     stored = {"candidate_id": candidate["id"], "package_id": "skills-fullstack", "order_id": order_id, "send": False}
@@ -151,6 +152,9 @@ async def test_an_order_received_before_references_named_the_company_keeps_worki
     )
     await world.sr_status_becomes(order_id, "PENDING")
     assert len(await _emails(world, order_id)) == 1
+    # The new version starts (reading, at start, which running orders are of the older kind).
+    stack.kill("api")
+    stack.start_components("api")
 
     # SR repeats the order: it joins the workflow it has, no second invitation, no second workflow.
     resent = (await world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend")).json()
