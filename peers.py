@@ -61,18 +61,23 @@ class CallDeferred(PeerError):
     """
 
 
+# The longest wait a peer's Retry-After gets: the header is the peer's to write, and thousands of
+# digits would otherwise make a wait no timer can hold (the retry would crash, not wait).
+MAX_RETRY_AFTER_SECONDS = 86400.0
+
+
 def retry_after_seconds(value: str | None) -> float | None:
-    """Parse a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    """Parse a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3), at most a day."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return min(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER_SECONDS)
 
 
 def retry_after_header(response: httpx.Response) -> float | None:
