@@ -87,6 +87,14 @@ async def test_an_account_webhook_is_checked_with_the_accounts_secret_and_routed
     # This account's signature cannot stir another account's order, even naming its invitation.
     stray = await post(event(theirs, invitation.vendor_ref), ACCOUNT_SECRET)
     assert stray.status_code == 202 and stray.json() == {"accepted": 0}
+    # Nor can the settings' secret, at the default vendor's URL, reach this account's order.
+    default_url = f"{world.api}/webhooks/sandbox"
+    by_order_id = {"invitation_id": invitation.vendor_ref, "reference": ours, "status": "started"}  # as SR's order id alone
+    bare = json.dumps({"id": f"evt-{uuid.uuid4().hex[:8]}", "type": "invitation.started", "data": by_order_id}).encode()
+    for naming in (event(ours, invitation.vendor_ref), event(ours, "inv_not_ours"), bare):
+        stirred = await post(naming, settings_secret, default_url)
+        assert stirred.status_code == 202 and stirred.json() == {"accepted": 0}
+    assert await events_of(temporal, ours) == []
 
     genuine = event(ours, invitation.vendor_ref)
     accepted = await post(genuine, ACCOUNT_SECRET)
