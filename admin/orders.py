@@ -139,7 +139,10 @@ def check_order_id(order_id: str) -> None:
 async def references_of(temporal: Client, settings: Settings, order_id: str) -> list[str]:
     """The references of every order with this SR order id: one per company that sent it, and
     the order received under the id alone before references named the company."""
-    query = f'{visibility.ORDER_WORKFLOWS} AND WorkflowId STARTS_WITH "{visibility.workflow_id(order_id)}"'
+    # Exactly the id, or the id and a company: a prefix alone would also page through every
+    # longer order id that begins with it, which any company may send.
+    older, scoped = visibility.workflow_id(order_id), visibility.workflow_id(visibility.order_reference(order_id, ""))
+    query = f'{visibility.ORDER_WORKFLOWS} AND (WorkflowId = "{older}" OR WorkflowId STARTS_WITH "{scoped}")'
     found: dict[str, None] = {}
 
     async def listed() -> None:

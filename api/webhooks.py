@@ -159,7 +159,7 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
             # Not one of our orders (or its invitation is not indexed yet): polling covers it.
             log.info("%s webhook names no order of ours", vendor)
             continue
-        delivered = f"{vendor}:{reference}:{event.event_id}"
+        delivered = repr((vendor, reference, event.event_id))  # unambiguous: company ids may hold ':'
         if DELIVERED_EVENTS.seen(delivered):
             accepted += 1
             continue

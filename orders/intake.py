@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from temporalio.client import (
     Client,
@@ -72,34 +72,43 @@ class TemporalUnavailable(Exception):
     SR's retry joins it either way."""
 
 
-# How long to wait before asking Temporal again for the orders received before references, when
-# it did not answer at start (intake asks about each order meanwhile).
-OLDER_ORDERS_RETRY_SECONDS = 30.0
+# When the API reads again which orders were received before references: while a rolling
+# deploy runs, replicas of the older version still start such orders. An hour covers the deploy.
+OLDER_ORDERS_READ_EVERY = timedelta(minutes=10)
+OLDER_ORDERS_READS = 7
+# SR repeats an order within minutes (a retry, a double click); an order ended longer ago than
+# this is never repeated.
+OLDER_ORDERS_ENDED_WITHIN = timedelta(days=1)
 
 
 class OlderOrders:
-    """The running orders received before workflow ids named the company, by SR order id.
+    """The orders received before workflow ids named the company (running, or ended lately), by SR
+    order id.
 
-    Read once when the API starts, since no new ones are ever made: SR's repeat of one of them
-    joins it, and intake asks Temporal about an order's older workflow only when the order is one
-    of them (until they are read, about every order), rather than once per order for ever.
+    No new ones are made once every API replica runs this version, so they are read when the API
+    starts and a few times while a deploy may still run: SR's repeat of one of them joins it, and
+    intake asks Temporal about an order's older workflow only when the order is one of them (until
+    they are read, about every order), rather than once per order for ever.
     """
 
     def __init__(self) -> None:
-        self._running: frozenset[str] | None = None
+        self._ids: frozenset[str] | None = None
 
     async def read(self, temporal: Client, settings: Settings) -> None:
-        while self._running is None:
+        reads = 0
+        while reads < OLDER_ORDERS_READS:
             try:
-                self._running = await asyncio.wait_for(self._listed(temporal, settings), timeout=10 * settings.temporal_rpc_timeout_seconds)
-                log.info("orders received before references named the company, still running: %d", len(self._running))
-            except (RPCError, asyncio.TimeoutError):
-                log.warning("Temporal did not list the running orders; intake asks about each order meanwhile")
-                await asyncio.sleep(OLDER_ORDERS_RETRY_SECONDS)  # back-off before asking again
+                self._ids = await asyncio.wait_for(self._listed(temporal, settings), timeout=10 * settings.temporal_rpc_timeout_seconds)
+                reads += 1
+                log.info("orders received before references named the company, running or ended lately: %d", len(self._ids))
+            except Exception:  # noqa: BLE001 (whatever failed, intake asks about each order, which is safe, until a read succeeds)
+                log.warning("Temporal did not list the orders received before references; intake asks about each order meanwhile")
+            await asyncio.sleep(OLDER_ORDERS_READ_EVERY.total_seconds())  # the next read, not synchronisation
 
     @staticmethod
     async def _listed(temporal: Client, settings: Settings) -> frozenset[str]:
-        query = f'{visibility.ORDER_WORKFLOWS} AND ExecutionStatus = "Running"'
+        ended_since = (datetime.now(timezone.utc) - OLDER_ORDERS_ENDED_WITHIN).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query = f'{visibility.ORDER_WORKFLOWS} AND (ExecutionStatus = "Running" OR CloseTime > "{ended_since}")'
         found = set()
         async for execution in temporal.list_workflows(query, page_size=1000, rpc_timeout=settings.temporal_rpc_timeout):
             reference = visibility.reference_of(execution.id)
@@ -108,7 +117,7 @@ class OlderOrders:
         return frozenset(found)
 
     def may_hold(self, order_id: str) -> bool:
-        return self._running is None or order_id in self._running
+        return self._ids is None or order_id in self._ids
 
 
 class OrderIntake:

@@ -110,7 +110,7 @@ def _metadata(candidate: Mapping[str, Any]) -> dict[str, Any]:
 def _reference(metadata: Mapping[str, Any]) -> str:
     """The order reference an invitation's metadata names (invitations made before references
     named the company carry the order id alone, which was their reference)."""
-    return str(metadata.get("reference", metadata.get("order_id")))
+    return str(metadata.get("reference") or metadata.get("order_id") or "")
 
 
 def _webhook_settings(callback: OrderCallback) -> dict[str, Any]:
