@@ -141,15 +141,13 @@ async def references_of(temporal: Client, settings: Settings, order_id: str) -> 
     the order received under the id alone before references named the company."""
     # Exactly the id, or the id and a company: a prefix alone would also page through every
     # longer order id that begins with it, which any company may send.
-    older, scoped = visibility.workflow_id(order_id), visibility.workflow_id(visibility.order_reference(order_id, ""))
-    query = f'{visibility.ORDER_WORKFLOWS} AND (WorkflowId = "{older}" OR WorkflowId STARTS_WITH "{scoped}")'
-    found: dict[str, None] = {}
+    older = visibility.workflow_id(order_id)
+    query = f'{visibility.ORDER_WORKFLOWS} AND (WorkflowId = "{older}" OR WorkflowId STARTS_WITH "{older}:")'
+    found: dict[str, None] = {}  # a reset order is listed once per run
 
     async def listed() -> None:
         async for execution in temporal.list_workflows(query, rpc_timeout=settings.temporal_rpc_timeout):
-            reference = visibility.reference_of(execution.id)
-            if reference is not None and visibility.order_id_of(execution.id) == order_id:
-                found.setdefault(reference)
+            found.setdefault(execution.id.removeprefix(visibility.WORKFLOW_ID_PREFIX))
             if len(found) > MAX_FOUND:
                 return
 

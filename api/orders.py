@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -28,6 +31,25 @@ def _invalid(err: CandidateUnacceptable) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", *err.field.split(".")), "msg": err.accepted, "type": "value_error"}])
 
 
+@contextlib.contextmanager
+def _intake_refusals() -> Iterator[None]:
+    """Intake's refusals, as SR reads them; the link's own (422, 503) arise for inline orders only."""
+    try:
+        yield
+    except UnknownPackage:
+        raise HTTPException(404, "There is no package which was ordered") from None
+    except CandidateUnacceptable as err:
+        raise _invalid(err) from None
+    except OrderOfAnotherCompany:
+        raise HTTPException(409, ANOTHER_COMPANYS_ORDER) from None
+    except TemporalUnavailable:
+        raise HTTPException(503, UNAVAILABLE, headers={"Retry-After": "5"}) from None
+    except InvitationRefused as err:
+        raise HTTPException(422, f"The assessment could not be ordered: {err}.") from None
+    except InvitationUnavailable as err:
+        raise HTTPException(503, f"The assessment link is not available yet: {err}. Please retry.", headers={"Retry-After": "5"}) from None
+
+
 @router.post(
     "/packages/orders",
     status_code=202,
@@ -40,16 +62,8 @@ def _invalid(err: CandidateUnacceptable) -> RequestValidationError:
 async def place_order(body: AssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
     caller.check_acts_for(body.companyId)
-    try:
+    with _intake_refusals():
         await request.app.state.intake.place(body)
-    except UnknownPackage:
-        raise HTTPException(404, "There is no package which was ordered") from None
-    except CandidateUnacceptable as err:
-        raise _invalid(err) from None
-    except OrderOfAnotherCompany:
-        raise HTTPException(409, ANOTHER_COMPANYS_ORDER) from None
-    except TemporalUnavailable:
-        raise HTTPException(503, UNAVAILABLE, headers={"Retry-After": "5"}) from None
     return JSONResponse({}, status_code=202)
 
 
@@ -66,18 +80,6 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
 async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Place an order and answer with the URL of the candidate's assessment."""
     caller.check_acts_for(body.companyId)
-    try:
+    with _intake_refusals():
         url = await request.app.state.intake.place_inline(body)
-    except UnknownPackage:
-        raise HTTPException(404, "There is no package which was ordered") from None
-    except CandidateUnacceptable as err:
-        raise _invalid(err) from None
-    except OrderOfAnotherCompany:
-        raise HTTPException(409, ANOTHER_COMPANYS_ORDER) from None
-    except TemporalUnavailable:
-        raise HTTPException(503, UNAVAILABLE, headers={"Retry-After": "5"}) from None
-    except InvitationRefused as err:
-        raise HTTPException(422, f"The assessment could not be ordered: {err}.") from None
-    except InvitationUnavailable as err:
-        raise HTTPException(503, f"The assessment link is not available yet: {err}. Please retry.", headers={"Retry-After": "5"}) from None
     return InlineAssessmentPackageResponse(url=url)

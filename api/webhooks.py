@@ -27,7 +27,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orders.models import HINT_REFUSED, VendorEvent
-from orders.visibility import order_id_of, workflow_id
+from orders.visibility import order_id_in, workflow_id
 from telemetry import ORDER_ID
 from vendors.base import ParsedWebhook, Push, VendorAdapter, WebhookRejected, WebhookUnreadable
 from vendors.registry import ADAPTERS, UnknownAdapter
@@ -142,6 +142,7 @@ class OneAtATime:
 # workflow at once (and refuses the rest), and each costs the worker a workflow task. A burst
 # at one order waits its turn, up to the Temporal call timeout, then gets 429.
 HINTS_IN_FLIGHT = OneAtATime()
+TOO_MANY = "Too many webhooks for this order at once; please retry"
 
 # Events handed to orders lately, by vendor and event id: a re-delivery (vendors deliver at least
 # once) or a replayed capture answers 202 without asking the order again. Per process; the
@@ -154,7 +155,7 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
     temporal = request.app.state.temporal
     accepted = 0
     for reference, event in routed:
-        ORDER_ID.set(None if reference is None else order_id_of(workflow_id(reference)))
+        ORDER_ID.set(None if reference is None else order_id_in(reference))
         if reference is None:
             # Not one of our orders (or its invitation is not indexed yet): polling covers it.
             log.info("%s webhook names no order of ours", vendor)
@@ -171,7 +172,7 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
                     await _hint(handle, event, settings)
                     DELIVERED_EVENTS.remember(delivered)
         except TurnNotCome:
-            raise HTTPException(429, "Too many webhooks for this order at once; please retry", headers={"Retry-After": "1"}) from None
+            raise HTTPException(429, TOO_MANY, headers={"Retry-After": "1"}) from None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 # Finished or unknown order: nothing is waiting for this event any more.
@@ -180,7 +181,7 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
             log.warning("%s webhook not handed to its order: Temporal answered %s", vendor, err.status.name)
             if err.status == RPCStatusCode.RESOURCE_EXHAUSTED:
                 # Temporal takes a few updates of one workflow at a time: a burst at one order.
-                raise HTTPException(429, "Too many webhooks for this order at once; please retry", headers={"Retry-After": "1"}) from None
+                raise HTTPException(429, TOO_MANY, headers={"Retry-After": "1"}) from None
             raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
         except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError) as err:
             # No worker took the hint in time, or the workers do not know it yet (a deployment).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import datetime, timedelta, timezone
 
 from temporalio.client import (
@@ -19,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from orders import visibility
 from orders.catalog import Catalog
-from orders.models import Candidate, Order
+from orders.models import Candidate, InvitationLink, Order
 from orders.visibility import order_reference, workflow_id
 from settings import Settings
 from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
@@ -154,34 +155,28 @@ class OrderIntake:
             return await self._link_of(older)
         start = WithStartWorkflowOperation(AssessmentOrderWorkflow.run, order, **self._start_options(order))
         try:
-            link = await asyncio.wait_for(
-                self._temporal.execute_update_with_start_workflow(AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start),
-                timeout=self._settings.inline_order_timeout_seconds,
-            )
+            return await self._link(self._temporal.execute_update_with_start_workflow(AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start))
         except WorkflowAlreadyStartedError:
             # The order already finished: answer with the link it was given.
             return await self._ended_order_link(self._temporal.get_workflow_handle(workflow_id(order.reference)))
-        except WorkflowUpdateFailedError as err:
-            raise InvitationRefused("the vendor could not invite the candidate") from err
-        except (asyncio.TimeoutError, RPCTimeoutOrCancelledError) as err:
-            # The order is started all the same: SR's retry joins it and gets the link.
-            raise InvitationUnavailable("the vendor did not issue the link in time") from err
-        return link.url
 
     async def _link_of(self, handle: WorkflowHandle) -> str:
         """The candidate's link from an order's existing workflow, running or ended."""
         try:
-            link = await asyncio.wait_for(
-                handle.execute_update(AssessmentOrderWorkflow.invitation_link, rpc_timeout=self._settings.temporal_rpc_timeout),
-                timeout=self._settings.inline_order_timeout_seconds,
-            )
+            return await self._link(handle.execute_update(AssessmentOrderWorkflow.invitation_link, rpc_timeout=self._settings.temporal_rpc_timeout))
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:  # the workflow ended: it takes no update
                 raise InvitationUnavailable("Temporal did not answer") from None
             return await self._ended_order_link(handle)
+
+    async def _link(self, update: Awaitable[InvitationLink]) -> str:
+        """The link the order's `invitation_link` update answers, within the inline order's wait."""
+        try:
+            link = await asyncio.wait_for(update, timeout=self._settings.inline_order_timeout_seconds)
         except WorkflowUpdateFailedError as err:
             raise InvitationRefused("the vendor could not invite the candidate") from err
         except (asyncio.TimeoutError, RPCTimeoutOrCancelledError) as err:
+            # The order is started all the same: SR's retry joins it and gets the link.
             raise InvitationUnavailable("the vendor did not issue the link in time") from err
         return link.url
 

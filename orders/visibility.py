@@ -43,7 +43,11 @@ def reference_of(workflow_id: str) -> str | None:
 def order_id_of(workflow_id: str) -> str | None:
     """SR's order id in an order's workflow id; None for any other workflow's id."""
     reference = reference_of(workflow_id)
-    return None if reference is None else reference.partition(":")[0]
+    return None if reference is None else order_id_in(reference)
+
+
+def order_id_in(reference: str) -> str:
+    return reference.partition(":")[0]
 
 
 def company_of(reference: str) -> str | None:

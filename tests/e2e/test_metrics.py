@@ -17,6 +17,15 @@ def metric(text: str, pattern: str) -> float | None:
     return sum(found) if found else None
 
 
+async def gauge_counts(world, stack, temporal, gauge: str, query: str, ours: str, of_ours: int) -> bool:
+    """Temporal counts our `of_ours` orders in `query`, and the worker's gauge counts what Temporal does."""
+    if (await temporal.count_workflows(ours)).count != of_ours:
+        return False
+    text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
+    counted = (await temporal.count_workflows(query)).count
+    return metric(text, gauge) == counted
+
+
 async def test_a_completed_order_shows_in_the_workers_metrics(world, stack):
     placed = await world.order("skills-fullstack")
     order_id = placed["order_id"]
@@ -48,17 +57,8 @@ async def test_open_orders_by_status_follow_temporals_own_count(world, stack, te
     pending = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "PENDING"'
     placed = await world.order("skills-fullstack")
     ours = f'{pending} AND WorkflowId = "{order_workflow_id(placed["order_id"])}"'
-
-    async def gauge_matches_temporal() -> bool:
-        # Temporal counts our order as PENDING, and the gauge counts what Temporal does.
-        if (await temporal.count_workflows(ours)).count != 1:
-            return False
-        text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
-        counted = (await temporal.count_workflows(pending)).count
-        return metric(text, gauge) == counted and counted
-
     await world.sr_status_becomes(placed["order_id"], "PENDING")
-    await eventually(gauge_matches_temporal, what="the PENDING gauge to count our open order")
+    await eventually(lambda: gauge_counts(world, stack, temporal, gauge, pending, ours, 1), what="the PENDING gauge to count our open order")
     text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
     assert metric(text, r"assessment_orders_failed\w*\{?") is not None
 
@@ -70,12 +70,5 @@ async def test_terminated_and_timed_out_orders_count_as_failed(world, stack, tem
     since = (datetime.now(UTC) - timedelta(hours=24)).isoformat()
     ended_badly = f'{ORDER_WORKFLOWS} AND ExecutionStatus IN ("Failed", "Terminated", "TimedOut") AND CloseTime > "{since}"'
     ours = f'{ended_badly} AND WorkflowId IN ("{order_workflow_id(terminated)}", "{order_workflow_id(timed_out)}")'
-
-    async def gauge_counts_them() -> bool:
-        if (await temporal.count_workflows(ours)).count != 2:
-            return False
-        text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
-        counted = (await temporal.count_workflows(ended_badly)).count
-        return metric(text, r"assessment_orders_failed\w*\{?") == counted
-
-    await eventually(gauge_counts_them, what="the failed gauge to count the terminated and the timed-out order")
+    gauge = r"assessment_orders_failed\w*\{?"
+    await eventually(lambda: gauge_counts(world, stack, temporal, gauge, ended_badly, ours, 2), what="the failed gauge to count the terminated and the timed-out order")
