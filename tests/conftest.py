@@ -109,6 +109,10 @@ class World:
         response = await self.http.post(f"{self.vendor}/control/orders/{reference}/{action}", json=body or None)
         return response.raise_for_status().json()
 
+    async def sr_variants(self, **variants: str) -> None:
+        """SR behaves in these ways (simulators/smartrecruiters/variants.py) until the test ends."""
+        (await self.http.put(f"{self.sr}/__sim/variants", json=variants)).raise_for_status()
+
     async def webhook_mode(self, mode: str) -> None:
         (await self.http.post(f"{self.vendor}/control/webhooks", json={"mode": mode})).raise_for_status()
 
@@ -125,3 +129,5 @@ async def store(stack):
 async def world(stack):
     async with httpx.AsyncClient(timeout=30) as http:
         yield World(stack.settings, http)
+        # The next test meets SR as it behaves by default.
+        (await http.put(f"{stack.settings.sr_base_url}/__sim/variants", json={})).raise_for_status()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .variants import Variants
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class SmartRecruitersSimConfig:
     # The hiring step configured as an auto-triggered assessment step, and what it orders.
     auto_trigger_step: str = "Skills Test"
     auto_trigger_package_id: str = "skills-fullstack"
+    # How SR behaves where its public record is silent, at start; tests switch at run time.
+    variants: Variants = field(default_factory=Variants)
 
     @property
     def hiring_steps(self) -> tuple[str, ...]:

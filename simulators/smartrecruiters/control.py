@@ -13,6 +13,7 @@ from .companies import ConnectError
 from .faults import FaultRule
 from .partner import PartnerError
 from .simulator import Sim, Simulator
+from .variants import Variants
 
 router = APIRouter(prefix="/__sim")
 
@@ -110,6 +111,18 @@ def list_faults(sim: Sim) -> list[dict]:
 @router.delete("/faults", status_code=204)
 def clear_faults(sim: Sim) -> None:
     sim.faults.clear()
+
+
+@router.get("/variants")
+def current_variants(sim: Sim) -> Variants:
+    return sim.variants
+
+
+@router.put("/variants")
+def choose_variants(variants: Variants, sim: Sim) -> Variants:
+    """Behave in these ways from now on; a field left out takes its default."""
+    sim.variants = variants
+    return sim.variants
 
 
 @router.get("/candidates")

@@ -61,6 +61,7 @@ class Simulator:
     ) -> None:
         self.config = config
         self.faults = FaultQueue()
+        self.variants = config.variants
         self.companies = Companies(config, store)
         self._store = store
         self._partner = partner

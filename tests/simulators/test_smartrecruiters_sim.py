@@ -732,3 +732,15 @@ def test_state_survives_a_restart(config: SmartRecruitersSimConfig) -> None:
         assert patch_result(sr, auth, order_id, {"status": "COMPLETED"}).status_code == 200
         patches = stored_order(sr, order_id)["patches"]
         assert patches == [{"status": "IN_PROGRESS"}, {"status": "COMPLETED"}]
+
+
+def test_variants_are_switched_at_run_time_and_refuse_unknown_forms(sr: httpx.Client) -> None:
+    assert sr.get("/__sim/variants").json()["callback_path"] == "results"
+    chosen = sr.put("/__sim/variants", json={"callback_path": "other", "token_auth": "basic"}).json()
+    assert (chosen["callback_path"], chosen["token_auth"], chosen["inline_key"]) == ("other", "basic", "url")
+    assert sr.get("/__sim/variants").json() == chosen
+    refused = sr.put("/__sim/variants", json={"callback_path": "sideways"})
+    assert refused.status_code == 422
+    refused = sr.put("/__sim/variants", json={"no_such_point": "x"})
+    assert refused.status_code == 422
+    assert sr.get("/__sim/variants").json() == chosen
