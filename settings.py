@@ -123,6 +123,18 @@ class Settings(BaseSettings):
     sr_max_in_flight: int = 8  # SR's published concurrency limit per credential
     # The multipart part name of SR's attachment upload is not documented (research §5 gap 7).
     sr_attachment_part_name: str = "attachment"
+    # Origins an order's resultCallbackURL may be on, as JSON (`scheme://host[:port]`, or
+    # `scheme://*.domain` for its subdomains): results, and our SR token, go to that URL. Empty:
+    # SR's own, https://smartrecruiters.com and https://*.smartrecruiters.com. SR_BASE_URL's
+    # origin is allowed either way.
+    sr_callback_origins: list[str] = Field(default_factory=list)
+    # A resultCallbackURL of another shape than …/orders/{id}/results: upload the report at its
+    # path plus /attachment ("append", our assumption), or upload nothing ("none": the report's
+    # link goes in the result's attachments).
+    sr_other_callback_attachment: Literal["append", "none"] = "append"
+    # The media type of our result merge patches: SR's spec lists application/json yet cites RFC
+    # 7396, whose type is application/merge-patch+json. On a 415 the other is tried, and kept.
+    sr_patch_media_type: Literal["application/json", "application/merge-patch+json"] = "application/json"
 
     # The sandbox vendor (our reference vendor)
     sandbox_vendor_url: str = "http://127.0.0.1:8200"

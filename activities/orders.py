@@ -168,14 +168,14 @@ class OrderActivities:
             return ReportLink()
         with peer_errors():
             sr = await self._sr.for_company(transfer.company_id)
-            url = await sr.upload_attachment(transfer.order_id, report.filename, report.content, report.content_type)
+            url = await sr.upload_attachment(transfer.order_id, report.filename, report.content, report.content_type, transfer.result_callback_url)
         return ReportLink(url=url)
 
     @activity.defn
     async def update_smartrecruiters(self, request: SrUpdateRequest) -> None:
         with peer_errors():
             sr = await self._sr.for_company(request.company_id)
-            await sr.patch_result(request.order_id, package_result_patch(request.update))
+            await sr.patch_result(request.order_id, package_result_patch(request.update), request.result_callback_url)
         await self._sr.order_accepted(request.order_id, request.company_id)
 
     def all(self) -> list:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Caller, smartrecruiters_caller
 from orders.catalog import UnknownPackage
-from orders.intake import CandidateUnacceptable, InvitationRefused, InvitationUnavailable, OrderOfAnotherCompany, TemporalUnavailable
+from orders.intake import FieldUnacceptable, InvitationRefused, InvitationUnavailable, OrderOfAnotherCompany, TemporalUnavailable
 from smartrecruiters.models import (
     AssessmentPackageOrderRequest,
     InlineAssessmentPackageOrderRequest,
@@ -26,7 +26,7 @@ ANOTHER_COMPANYS_ORDER = "This order id belongs to another company's order"
 UNAVAILABLE = "The service is temporarily unavailable; please retry"
 
 
-def _invalid(err: CandidateUnacceptable) -> RequestValidationError:
+def _invalid(err: FieldUnacceptable) -> RequestValidationError:
     """Answered like any other invalid field (api/errors.py): 400, naming the field."""
     return RequestValidationError([{"loc": ("body", *err.field.split(".")), "msg": err.accepted, "type": "value_error"}])
 
@@ -38,7 +38,7 @@ def _intake_refusals() -> Iterator[None]:
         yield
     except UnknownPackage:
         raise HTTPException(404, "There is no package which was ordered") from None
-    except CandidateUnacceptable as err:
+    except FieldUnacceptable as err:
         raise _invalid(err) from None
     except OrderOfAnotherCompany:
         raise HTTPException(409, ANOTHER_COMPANYS_ORDER) from None

@@ -23,7 +23,10 @@ from orders.catalog import Catalog
 from orders.models import Candidate, InvitationLink, Order
 from orders.visibility import order_reference, workflow_id
 from settings import Settings
+from smartrecruiters.callbacks import callback_origins, read_callback
 from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
+from smartrecruiters.observations import observed
+from smartrecruiters.origins import origin_allowed, origin_of
 from store import Store
 from telemetry import ORDER_ID
 from vendors.registry import ADAPTERS
@@ -45,14 +48,29 @@ class OrderOfAnotherCompany(Exception):
     before workflow ids named the company is another company's. Says nothing more of that order."""
 
 
-class CandidateUnacceptable(ValueError):
-    """The order's vendor would refuse a candidate detail as SR sent it: names the field (as SR
-    names it) and what the vendor accepts, never the value."""
+class FieldUnacceptable(ValueError):
+    """A field of SR's order we cannot take as sent: names the field (as SR names it) and what is
+    accepted, never the value."""
 
     def __init__(self, field: str, accepted: str) -> None:
         super().__init__(f"{field}: {accepted}")
         self.field = field
         self.accepted = accepted
+
+
+class CandidateUnacceptable(FieldUnacceptable):
+    """The order's vendor would refuse a candidate detail as SR sent it."""
+
+
+def check_callback(url: str, settings: Settings) -> None:
+    """Results, and our SR token with them, go to resultCallbackURL: only on an origin of SR's."""
+    if not origin_allowed(url, callback_origins(settings.sr_callback_origins, settings.sr_base_url)):
+        raise FieldUnacceptable("resultCallbackURL", "must be a URL on one of SmartRecruiters' origins")
+    callback = read_callback(url)
+    assert callback is not None  # the request model refused any other URL
+    observed("resultCallbackURL's path", callback.shape)
+    on_api = origin_of(url) == origin_of(settings.sr_base_url)
+    observed("resultCallbackURL's host", "SR API origin (SR_BASE_URL's)" if on_api else "another SR origin")
 
 
 # Our candidate's fields, as SR's order request names them.
@@ -222,6 +240,7 @@ class OrderIntake:
 
     async def _order(self, request: AssessmentPackageOrderRequest | InlineAssessmentPackageOrderRequest, *, inline: bool) -> Order:
         ORDER_ID.set(request.order_id)  # every line logged while this request is served names it
+        check_callback(request.resultCallbackURL, self._settings)
         entry = await self._catalog.find(request.companyId, request.assessmentPackageId)
         log.info("order received: %s at %s%s", entry.package.id, entry.vendor, " (inline)" if inline else "")
         order = Order(

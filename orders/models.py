@@ -7,7 +7,7 @@ can be added without breaking histories in flight.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated
 
@@ -133,6 +133,17 @@ def _bounded(text: str) -> str:
 WebhookText = Annotated[str, AfterValidator(_bounded)]
 
 
+def _in_utc(moment: datetime | None) -> datetime | None:
+    """A time with its offset, in UTC: one without (a vendor's local notation) is taken as UTC,
+    since SR reads date-times as RFC 3339, which requires the offset."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
 class VendorEvent(BaseModel):
     """Update: a vendor webhook arrived. It is only a hint; the vendor is asked before acting."""
 
@@ -173,7 +184,7 @@ class VendorResult(BaseModel):
     max_score: float | None = None
     outcome: str | None = None
     summary: str
-    submitted_at: datetime | None = None
+    submitted_at: UtcDatetime | None = None
     tests: list[PackageTestResult] = Field(default_factory=list)
     # Where a recruiter can read the full report at the vendor (may need a vendor login).
     report_url: str | None = None
@@ -183,6 +194,8 @@ class ReportTransfer(BaseModel):
     order_id: str
     company_id: str
     vendor: VendorRef
+    # SR's resultCallbackURL; None in histories of orders from before it was passed on.
+    result_callback_url: str | None = None
 
 
 class ReportLink(BaseModel):
@@ -206,6 +219,13 @@ class TestOutcome(BaseModel):
     summary: str | None = None
 
 
+class LinkedReport(BaseModel):
+    """A link to the report at the vendor, in the result's attachments where no file was uploaded."""
+
+    name: str
+    url: str
+
+
 class ResultUpdate(BaseModel):
     """What we tell SR about an order: a merge patch of its result (unset fields are left alone)."""
 
@@ -213,15 +233,22 @@ class ResultUpdate(BaseModel):
     summary: str | None = None
     score: Score | None = None
     score_label: str | None = None
-    assessment_package_date: datetime | None = None
-    submission_date: datetime | None = None
+    assessment_package_date: UtcDatetime | None = None
+    submission_date: UtcDatetime | None = None
     assessment_results: list[TestOutcome] | None = None
+    # A result (COMPLETED, or its revision) states the whole result: the score, its label and the
+    # submission date it lacks are removed at SR (RFC 7396 null), so none of an earlier result's
+    # stays on the profile. Other updates own none of them and leave them alone.
+    whole_result: bool = False
+    reports: list[LinkedReport] | None = None
 
 
 class SrUpdateRequest(BaseModel):
     order_id: str
     company_id: str
     update: ResultUpdate
+    # SR's resultCallbackURL; None in histories of orders from before it was passed on.
+    result_callback_url: str | None = None
 
 
 class TimelineEntry(BaseModel):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from orders.models import ResultUpdate, Score, SrStatus, TestOutcome, PackageTestResult, VendorResult, VendorStatus
+from orders.models import LinkedReport, ResultUpdate, Score, SrStatus, TestOutcome, PackageTestResult, VendorResult, VendorStatus
 
 
 def to_score(score: float | None, max_score: float | None) -> Score | None:
@@ -49,7 +49,14 @@ def _test_outcome(test: PackageTestResult) -> TestOutcome:
     )
 
 
-def completed(result: VendorResult) -> ResultUpdate:
+# How the link to the vendor's report reads among the result's attachments.
+REPORT_LINK_NAME = "Full report at the vendor"
+
+
+def completed(result: VendorResult, *, report_uploaded: bool = False) -> ResultUpdate:
+    """The whole result: what it lacks (a revision without a score) is removed at SR. Where no
+    report file reached SR (inline orders take none; an upload refused), the link to the vendor's
+    report page (a lasting one: adapters never give an expiring download link here) stands in."""
     return ResultUpdate(
         status=SrStatus.COMPLETED,
         score=to_score(result.score, result.max_score),
@@ -57,6 +64,8 @@ def completed(result: VendorResult) -> ResultUpdate:
         summary=result.summary,
         submission_date=result.submitted_at,
         assessment_results=[_test_outcome(t) for t in result.tests],
+        whole_result=True,
+        reports=[LinkedReport(name=REPORT_LINK_NAME, url=result.report_url)] if result.report_url and not report_uploaded else None,
     )
 
 

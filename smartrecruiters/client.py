@@ -9,16 +9,22 @@ It does not retry: the activities calling it own the retry policy (DESIGN §5 "E
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
 
 from peers import PeerError, send, steady_limiter
+from smartrecruiters.callbacks import OtherCallbackAttachment, attachment_url, callback_origins
+from smartrecruiters.observations import observed
+from smartrecruiters.origins import origin_allowed
 
 PEER = "SmartRecruiters"
 ASSESSMENT_API = "/assessment-api/v202010"
 # Refresh a token this long before SR says it expires, so no request carries a stale one.
 TOKEN_EXPIRY_MARGIN_SECONDS = 30
+# SR's spec lists application/json for its merge patch, yet cites RFC 7396, whose type is the other.
+PATCH_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 
 
 class SmartRecruitersClient:
@@ -33,11 +39,19 @@ class SmartRecruitersClient:
         requests_per_second: float = 10.0,
         max_in_flight: int = 8,
         attachment_part_name: str = "attachment",
+        callback_origins: list[str] | None = None,
+        other_callback_attachment: OtherCallbackAttachment = "append",
+        patch_media_type: str = PATCH_MEDIA_TYPES[0],
     ) -> None:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_seconds)
         self._token_url = token_url
         self._credentials = {"client_id": client_id, "client_secret": client_secret}
         self._attachment_part_name = attachment_part_name
+        # Where our bearer token may go besides base_url: the origins of SR's result callbacks.
+        self._callback_origins = callback_origins if callback_origins is not None else []
+        self._other_callback_attachment: OtherCallbackAttachment = other_callback_attachment
+        # The media type SR took last (a 415 switches it), so one refusal costs one extra call.
+        self._patch_media_type = patch_media_type
         # Evenly spaced, no burst, one request of headroom: SR counts requests in any one second,
         # and a second can hold both ends of the spacing plus the network's jitter (measured:
         # 12 arrivals in a second at exactly 1/rps spacing; bench.end_to_end).
@@ -50,14 +64,32 @@ class SmartRecruitersClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def patch_result(self, order_id: str, patch: dict) -> None:
-        """PATCH /orders/{orderId}/results with a JSON merge patch (RFC 7396)."""
-        await self._call("result update", "PATCH", f"/orders/{order_id}/results", json=patch)
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
+        """A JSON merge patch (RFC 7396) of the order's result, to SR's resultCallbackURL (None:
+        an order received before we kept to it, at /orders/{orderId}/results of SR_BASE_URL)."""
+        target = callback_url or f"/orders/{order_id}/results"
+        body = json.dumps(patch).encode()
+        media_type = self._patch_media_type
+        try:
+            await self._call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
+        except PeerError as err:
+            if err.status != 415:
+                raise
+            # SR refused this media type: the other one, once; whichever it takes is kept.
+            media_type = next(other for other in PATCH_MEDIA_TYPES if other != media_type)
+            await self._call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
+        self._patch_media_type = media_type
+        observed("the result PATCH's media type", media_type)
 
-    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str) -> str:
-        """POST /orders/{orderId}/results/attachment; returns the URL SR keeps the file at."""
+    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str, callback_url: str | None = None) -> str | None:
+        """POST the report to {resultCallbackURL}/attachment (None: to /orders/{orderId}/results/
+        attachment of SR_BASE_URL); returns the URL SR keeps the file at, or None when a callback
+        of its shape takes no upload (the settings say so)."""
+        target = attachment_url(callback_url, self._other_callback_attachment) if callback_url else f"/orders/{order_id}/results/attachment"
+        if target is None:
+            return None
         files = {self._attachment_part_name: (filename, content, content_type)}
-        response = await self._call("attachment upload", "POST", f"/orders/{order_id}/results/attachment", files=files)
+        response = await self._call("attachment upload", "POST", target, files=files)
         return _field(response, "url", "attachment upload")
 
     async def put_partner_configuration(self, configuration: dict) -> dict:
@@ -81,7 +113,14 @@ class SmartRecruitersClient:
         return _field(response, "clientId", "company integration"), _field(response, "clientSecret", "company integration")
 
     async def _call(self, action: str, method: str, path: str, **content) -> httpx.Response:
-        """One call to the assessment API with a bearer token; a refused token is replaced once."""
+        """One call to the assessment API with a bearer token; a refused token is replaced once.
+
+        `path` is under the assessment API of SR_BASE_URL, or an absolute URL SR gave (a result
+        callback), which must be on SR_BASE_URL's origin or an allowed callback origin: our
+        token never goes anywhere else, whatever an order stored before a setting changed says.
+        """
+        if "://" in path and not origin_allowed(path, [*self._callback_origins, str(self._http.base_url)]):
+            raise PeerError(PEER, f"{action}: the order's result callback is not on an allowed SmartRecruiters origin", retryable=False)
         await self._ensure_token()
         token = self._token
         try:
@@ -97,7 +136,9 @@ class SmartRecruitersClient:
         return await self._limited(action, self._request(method, path, content))
 
     def _request(self, method: str, path: str, content: dict) -> httpx.Request:
-        return self._http.build_request(method, f"{ASSESSMENT_API}{path}", headers={"Authorization": f"Bearer {self._token}"}, **content)
+        url = path if "://" in path else f"{ASSESSMENT_API}{path}"
+        headers = {**content.get("headers", {}), "Authorization": f"Bearer {self._token}"}
+        return self._http.build_request(method, url, **{**content, "headers": headers})
 
     async def _limited(self, action: str, request: httpx.Request) -> httpx.Response:
         async with self._in_flight:
@@ -143,4 +184,7 @@ def smartrecruiters_client(settings, client_id: str, client_secret: str) -> Smar
         requests_per_second=settings.sr_requests_per_second,
         max_in_flight=settings.sr_max_in_flight,
         attachment_part_name=settings.sr_attachment_part_name,
+        callback_origins=callback_origins(settings.sr_callback_origins, settings.sr_base_url),
+        other_callback_attachment=settings.sr_other_callback_attachment,
+        patch_media_type=settings.sr_patch_media_type,
     )

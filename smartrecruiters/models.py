@@ -6,15 +6,13 @@ The spec's order ``candidate`` and ``job`` schemas collided with other SR APIs w
 
 from __future__ import annotations
 
-import re
+from datetime import datetime, timezone
 from enum import StrEnum
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from orders.models import ResultUpdate
-
-# The order id is the path segment before /results in resultCallbackURL (research §5 gap 2).
-_ORDER_ID_IN_CALLBACK = re.compile(r"/orders/([A-Za-z0-9_-]{1,128})/results/?$")
+from smartrecruiters.callbacks import read_callback
 
 
 class AssessmentType(StrEnum):
@@ -71,16 +69,18 @@ class _OrderRequestBase(_WireModel):
 
     @field_validator("resultCallbackURL")
     @classmethod
-    def _callback_names_an_order(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")) or not _ORDER_ID_IN_CALLBACK.search(value.split("?")[0]):
-            raise ValueError("must be a URL ending in /orders/{orderId}/results")
+    def _callback_is_a_web_url(cls, value: str) -> str:
+        # Any shape names an order (smartrecruiters/callbacks.py); whose host it may be on is the
+        # intake's check, against the settings.
+        if read_callback(value) is None:
+            raise ValueError("must be an absolute http(s) URL")
         return value
 
     @property
     def order_id(self) -> str:
-        match = _ORDER_ID_IN_CALLBACK.search(self.resultCallbackURL.split("?")[0])
-        assert match  # guaranteed by the validator
-        return match.group(1)
+        callback = read_callback(self.resultCallbackURL)
+        assert callback is not None  # guaranteed by the validator
+        return callback.order_id
 
 
 class AssessmentPackageOrderRequest(_OrderRequestBase):
@@ -127,18 +127,25 @@ class TokenErrorResponse(BaseModel):
 
 
 def package_result_patch(update: ResultUpdate) -> dict:
-    """The JSON merge patch for PATCH /orders/{orderId}/results (camelCase, unset fields omitted)."""
+    """The JSON merge patch for PATCH /orders/{orderId}/results (camelCase; fields an update does
+    not set are left out, and those of a whole result it lacks are null, removing them: RFC 7396)."""
     patch: dict = {"status": update.status.value}
     if update.summary is not None:
         patch["summary"] = update.summary
+    if update.whole_result:
+        patch |= {"score": None, "scoreLabel": None, "submissionDate": None}
     if update.score is not None:
         patch["score"] = update.score.model_dump()
     if update.score_label is not None:
         patch["scoreLabel"] = update.score_label
     if update.assessment_package_date is not None:
-        patch["assessmentPackageDate"] = update.assessment_package_date.isoformat()
+        patch["assessmentPackageDate"] = _date_time(update.assessment_package_date)
     if update.submission_date is not None:
-        patch["submissionDate"] = update.submission_date.isoformat()
+        patch["submissionDate"] = _date_time(update.submission_date)
+    if update.reports:
+        # The spec's Attachment is a merge of several SR schemas; SR's result attachments are
+        # `{name, type, url}` (VIDEO_URL, PDF_URL or OTHER_URL). A vendor's report page is a web page.
+        patch["attachments"] = [{"name": report.name, "type": "OTHER_URL", "url": report.url} for report in update.reports]
     if update.assessment_results is not None:
         patch["assessmentResults"] = [
             {
@@ -153,3 +160,8 @@ def package_result_patch(update: ResultUpdate) -> dict:
             for t in update.assessment_results
         ]
     return patch
+
+
+def _date_time(moment: datetime) -> str:
+    """RFC 3339, with its offset (a time without one is UTC): `2026-01-02T03:04:05+00:00`."""
+    return (moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment).isoformat()

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         VendorEvent,
         VendorRef,
+        VendorResult,
         VendorStatus,
     )
 
@@ -164,7 +165,7 @@ class AssessmentOrderWorkflow:
                 break
         if self._state.under_review:
             # SR still says a revision will follow: put back the result that stands.
-            await self._tell_smartrecruiters(results.completed(self._state.result), progress=True)
+            await self._tell_smartrecruiters(self._completed(self._state.result), progress=True)
             self._state.under_review = False
         self._note("No longer watching for revisions of the result")
         return self._state
@@ -285,12 +286,12 @@ class AssessmentOrderWorkflow:
         if changed and not order.inline:  # SR refuses attachments on inline orders
             await self._move_report(vendor_ref, order)
         if not revision:
-            return await self._finish(results.completed(result), "Result posted")
+            return await self._finish(self._completed(result), "Result posted")
         if not changed and not self._state.under_review:
             self._note("The revised result is the same as the one posted")
             return self._state
         # A refused revision is noted; the result posted before stands.
-        await self._tell_smartrecruiters(results.completed(result), progress=True)
+        await self._tell_smartrecruiters(self._completed(result), progress=True)
         self._state.under_review = False
         if changed:
             self._state.revisions_posted += 1
@@ -302,7 +303,7 @@ class AssessmentOrderWorkflow:
         try:
             link = await workflow.execute_activity_method(
                 OrderActivities.transfer_report,
-                ReportTransfer(order_id=order.order_id, company_id=order.company_id, vendor=vendor_ref),
+                ReportTransfer(order_id=order.order_id, company_id=order.company_id, vendor=vendor_ref, result_callback_url=order.result_callback_url),
                 schedule_to_close_timeout=timedelta(days=2),
                 **SMARTRECRUITERS_CALL,
             )
@@ -312,6 +313,10 @@ class AssessmentOrderWorkflow:
         self._state.report_url = link.url
         if link.url:
             self._note("Report attached to the candidate's profile")
+
+    def _completed(self, result: VendorResult) -> ResultUpdate:
+        """The result to post; it links the vendor's report unless its file reached SR."""
+        return results.completed(result, report_uploaded=self._state.report_url is not None)
 
     async def _withdraw(self, vendor_ref: VendorRef) -> None:
         try:
@@ -351,7 +356,12 @@ class AssessmentOrderWorkflow:
         try:
             await workflow.execute_activity_method(
                 OrderActivities.update_smartrecruiters,
-                SrUpdateRequest(order_id=self._state.order.order_id, company_id=self._state.order.company_id, update=update),
+                SrUpdateRequest(
+                    order_id=self._state.order.order_id,
+                    company_id=self._state.order.company_id,
+                    update=update,
+                    result_callback_url=self._state.order.result_callback_url,
+                ),
                 **SMARTRECRUITERS_CALL,
             )
         except ActivityError as err:
@@ -552,7 +562,7 @@ class AssessmentOrderWorkflow:
         self._state.result = result
         if changed and not self._state.order.inline:
             await self._move_report(vendor_ref, self._state.order)
-        if not await self._tell_smartrecruiters(results.completed(result), progress=True):
+        if not await self._tell_smartrecruiters(self._completed(result), progress=True):
             return "SmartRecruiters refused the result; see the order's timeline"
         return self._repaired(RepairKind.REPOST_RESULT, request, "result read again and re-posted" + ("" if changed else " (unchanged at the vendor)"))
 

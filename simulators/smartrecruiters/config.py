@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from .variants import Variants
 
@@ -33,12 +34,24 @@ class SmartRecruitersSimConfig:
     partner_name: str = "Assessment partner"
     # Unknown in SR's public docs (Gap 7), so configurable.
     attachment_part_name: str = "attachment"
+    # The largest report file SR takes (413 beyond). SR documents no limit: our assumption, from
+    # the merged spec's `Attachment.fileContent` (at most 13981014 base64 characters, 10 MiB).
+    max_attachment_bytes: int = 10 * 1024 * 1024
     token_ttl_seconds: int = 3600
     # The hiring step configured as an auto-triggered assessment step, and what it orders.
     auto_trigger_step: str = "Skills Test"
     auto_trigger_package_id: str = "skills-fullstack"
     # How SR behaves where its public record is silent, at start; tests switch at run time.
     variants: Variants = field(default_factory=Variants)
+
+    @property
+    def alias_url(self) -> str:
+        """Another origin that reaches this simulator (localhost for 127.0.0.1, and back): where
+        the `callback_host` variant "alias" puts result callbacks."""
+        parts = urlsplit(self.public_url)
+        host = "127.0.0.1" if parts.hostname == "localhost" else "localhost"
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
     @property
     def hiring_steps(self) -> tuple[str, ...]:

@@ -105,7 +105,7 @@ class PartnerLink:
 def order_request(
     config: SmartRecruitersSimConfig,
     kind: str,
-    order_id: str,
+    callback_url: str,
     candidate: dict[str, Any],
     package_id: str,
     company_id: str,
@@ -114,10 +114,8 @@ def order_request(
     inline (`InlineAssessmentPackageOrderRequest`) order."""
     job = candidate["job"]
     common = {
-        # The order request has no orderId field; the partner learns it from this URL (Gap 2).
-        "resultCallbackURL": (
-            f"{config.public_url}/assessment-api/v202010/orders/{order_id}/results"
-        ),
+        # The order request has no orderId field; results go to this URL (Gap 2).
+        "resultCallbackURL": callback_url,
         "assessmentPackageId": package_id,
         "jobId": job["id"],
         "companyId": company_id,

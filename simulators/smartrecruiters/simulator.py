@@ -33,6 +33,9 @@ SEED_CANDIDATES = (
     ("Alan", "Turing", "alan.turing@example.com"),
 )
 
+# The path of a result callback of another shape than /orders/{orderId}/results (variant "other").
+OTHER_CALLBACK_PATH = "/assessment-api/v202010/assessment-results/{token}"
+
 PARTNER_CONFIGURATION_SCOPE = "partner_configuration_manage"
 RESULT_SCOPE = "assessment_result_manage"
 ORDERS_READ_SCOPE = "assessment_orders_read"
@@ -126,8 +129,10 @@ class Simulator:
     def record_request(
         self, method: str, path: str, status: int, content_type: str | None, body: bytes,
         *, received_at: str | None = None, client_id: str | None = None,
+        host: str | None = None, query: str = "",
     ) -> None:
-        """One partner request: when it arrived and was answered (`at`), and whose credential it used."""
+        """One partner request: when it arrived and was answered (`at`), whose credential it
+        used, and at which host and query."""
         request_id = uuid.uuid4().hex
         self._store.put(
             "request",
@@ -139,6 +144,8 @@ class Simulator:
                 "client_id": client_id,
                 "method": method,
                 "path": path,
+                "host": host,
+                "query": query,
                 "status": status,
                 "json": _json_or_none(content_type, body),
                 "content_type": content_type,
@@ -231,6 +238,7 @@ class Simulator:
         """
         order_id = order_id or str(uuid.uuid4())
         company_id = self.company_of(candidate)
+        callback_url, callback_token = self._result_callback(order_id)
         order = {
             "order_id": order_id,
             "company_id": company_id,
@@ -243,9 +251,11 @@ class Simulator:
             "result": {},
             "patches": [],
             "attachments": [],
+            "result_callback_url": callback_url,
+            "callback_token": callback_token,
             "partner_request": {
                 "body": order_request(
-                    self.config, kind, order_id, candidate, package_id, company_id
+                    self.config, kind, callback_url, candidate, package_id, company_id
                 ),
             },
             "partner_status": None,
@@ -255,6 +265,25 @@ class Simulator:
         # Stored before the call: the partner may report progress before it answers.
         self._store.put("order", order_id, order)
         return await self.send_order(order_id) if send else order
+
+    def _result_callback(self, order_id: str) -> tuple[str, str | None]:
+        """Where the partner is to send the order's results, as the variants say (SR documents
+        only the result operation, `/orders/{orderId}/results`; the URL's form is Gap 2), and
+        the opaque token of a callback of another shape ("other"), None for the others."""
+        base = self.config.public_url if self.variants.callback_host == "api" else self.config.alias_url
+        if self.variants.callback_path == "other":
+            # Our assumption of an unlike shape: an opaque token instead of the order id.
+            token = secrets.token_urlsafe(24)
+            return f"{base}{OTHER_CALLBACK_PATH.format(token=token)}", token
+        url = f"{base}/assessment-api/v202010/orders/{order_id}/results"
+        if self.variants.callback_path == "trailing-slash":
+            url += "/"
+        elif self.variants.callback_path == "query":
+            url += f"?ref={secrets.token_hex(8)}"
+        return url, None
+
+    def order_of_callback(self, token: str) -> dict[str, Any] | None:
+        return next(self._store.find("order", callback_token=token), None)
 
     async def send_order(self, order_id: str) -> dict[str, Any]:
         """(Re)send an order's request body to the partner and keep the partner's answer.

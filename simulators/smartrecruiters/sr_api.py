@@ -13,7 +13,7 @@ import asyncio
 import json
 from datetime import datetime, timezone
 from typing import Annotated, Any, Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -24,6 +24,7 @@ from .companies import AlreadyIntegrated, ConnectError, ConsentRequired, NoPartn
 from .presentation import assessment_order
 from .simulator import (
     ORDERS_READ_SCOPE,
+    OTHER_CALLBACK_PATH,
     PARTNER_CONFIGURATION_SCOPE,
     RESULT_SCOPE,
     Grant,
@@ -37,6 +38,12 @@ PARTNER_CONFIGURATION_PATH = "/assessment-api/v202010/partner/configuration"
 INTEGRATION_PATH = "/assessment-api/v202010/integration/company/{company_id}"
 # SR lists only application/json but cites RFC 7396, whose own media type is merge-patch (Gap 8).
 JSON_MEDIA_TYPES = {"application/json", "application/merge-patch+json"}
+# Which of them the result PATCH takes, by variant `patch_media_type`.
+PATCH_MEDIA_TYPES = {
+    "json": {"application/json"},
+    "merge-patch": {"application/merge-patch+json"},
+    "both": JSON_MEDIA_TYPES,
+}
 # The partner-facing write API: requests here are recorded and subject to injected faults.
 RECORDED_PATH_PREFIXES = ("/identity/oauth/token", "/assessment-api/v202010/")
 INVALID_PATCH = "Invalid result partial update"
@@ -102,6 +109,7 @@ async def record_and_inject_faults(
     simulator.record_request(
         request.method, path, response.status_code, request.headers.get("content-type"), body,
         received_at=received_at, client_id=grant.client_id if grant else None,
+        host=request.headers.get("host"), query=request.url.query,
     )  # fmt: skip
     return response
 
@@ -142,10 +150,10 @@ def require_company(grant: Grant, company_id: str, what: str) -> None:
         raise SrApiError(403, "ACCESS_DENIED", f"{what} belongs to another company")
 
 
-async def json_body(request: Request, code: str, summary: str) -> Any:
+async def json_body(request: Request, code: str, summary: str, media_types: set[str] = JSON_MEDIA_TYPES) -> Any:
     """The request's JSON body; 415 for another media type, 400 (with `code`) if malformed."""
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type not in JSON_MEDIA_TYPES:
+    if media_type not in media_types:
         message = f"Unsupported payload format {media_type!r}"
         raise SrApiError(415, "UNSUPPORTED_MEDIA_TYPE", message)
     try:
@@ -228,10 +236,48 @@ def _company_order(sim: Simulator, order_id: str, grant: Grant) -> dict:
 # could let a concurrent request's change be overwritten.
 
 
+def _at_its_callback(order: dict, request: Request, suffix: str = "") -> dict:
+    """An order is reached at the resultCallbackURL SR gave for it (host, path and query; plus
+    `suffix` for the attachment), like an unknown order anywhere else. Orders stored before
+    callbacks were kept are reached at /orders/{orderId}/results of any host."""
+    callback = order.get("result_callback_url")
+    if callback is None:
+        return order
+    expected = urlsplit(callback)
+    path = expected.path.rstrip("/") + suffix if suffix else expected.path
+    host = request.headers.get("host", "").lower()
+    if (host, request.url.path, request.url.query) != (expected.netloc.lower(), path, expected.query):
+        raise SrApiError(404, "ORDER_NOT_FOUND", "Order with given id does not exist")
+    return order
+
+
+def _order_of_callback(sim: Simulator, token: str, grant: Grant) -> dict:
+    order = sim.order_of_callback(token)
+    if order is None:
+        raise SrApiError(404, "ORDER_NOT_FOUND", "Order with given id does not exist")
+    require_company(grant, sim.company_of(order), "Order")
+    return order
+
+
 @router.patch(RESULTS_PATH)
+@router.patch(RESULTS_PATH + "/")
 async def update_result(order_id: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
-    patch = await json_body(request, "INVALID_RESULT", INVALID_PATCH)
-    order = _company_order(sim, order_id, grant)
+    patch = await _result_patch(request, sim)
+    return _apply(sim, _at_its_callback(_company_order(sim, order_id, grant), request), patch)
+
+
+@router.patch(OTHER_CALLBACK_PATH)
+async def update_result_at_other_callback(token: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
+    patch = await _result_patch(request, sim)
+    return _apply(sim, _at_its_callback(_order_of_callback(sim, token, grant), request), patch)
+
+
+async def _result_patch(request: Request, sim: Simulator) -> Any:
+    media_types = PATCH_MEDIA_TYPES[sim.variants.patch_media_type]
+    return await json_body(request, "INVALID_RESULT", INVALID_PATCH, media_types)
+
+
+def _apply(sim: Simulator, order: dict, patch: Any) -> dict:
     errors = package_result_errors(patch)
     if errors:
         raise SrApiError(400, "INVALID_RESULT", errors, INVALID_PATCH)
@@ -240,6 +286,19 @@ async def update_result(order_id: str, request: Request, sim: Sim, grant: Result
 
 @router.post(RESULTS_PATH + "/attachment", status_code=201)
 async def add_attachment(order_id: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
+    upload, data = await _uploaded(request, sim)
+    order = _at_its_callback(_company_order(sim, order_id, grant), request, "/attachment")
+    return _attach(sim, order, upload, data)
+
+
+@router.post(OTHER_CALLBACK_PATH + "/attachment", status_code=201)
+async def add_attachment_at_other_callback(token: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
+    upload, data = await _uploaded(request, sim)
+    order = _at_its_callback(_order_of_callback(sim, token, grant), request, "/attachment")
+    return _attach(sim, order, upload, data)
+
+
+async def _uploaded(request: Request, sim: Simulator) -> tuple[Any, bytes | None]:
     part_name = sim.config.attachment_part_name
     try:
         form = await request.form()
@@ -247,7 +306,14 @@ async def add_attachment(order_id: str, request: Request, sim: Sim, grant: Resul
         raise SrApiError(400, "INVALID_ATTACHMENT", str(exc.detail)) from exc
     upload = form.get(part_name)
     data = await upload.read() if isinstance(upload, UploadFile) else None
-    order = _company_order(sim, order_id, grant)
+    if data is not None and len(data) > sim.config.max_attachment_bytes:
+        limit = sim.config.max_attachment_bytes
+        raise SrApiError(413, "ATTACHMENT_TOO_LARGE", f"The attachment is larger than {limit} bytes")
+    return upload, data
+
+
+def _attach(sim: Simulator, order: dict, upload: Any, data: bytes | None) -> dict:
+    part_name = sim.config.attachment_part_name
     if order["kind"] == "inline":
         raise SrApiError(
             400, "INLINE_ORDER", "Adding attachment to inline assessment orders is not supported."

@@ -8,6 +8,8 @@ types a partner supports are distinct; the partner's URLs are absolute http(s) U
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any, Iterable
@@ -29,6 +31,21 @@ def _component_schemas() -> dict[str, Any]:
     return schemas
 
 
+# RFC 3339 `date-time`: a full date, a time, and an offset (Z or ±hh:mm), which is required.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # the `type` keyword judges other values
+    if not _RFC3339.match(value):
+        return False
+    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # a real date and time
+    return True
+
+
 @cache
 def validator(schema_name: str) -> jsonschema.Draft4Validator:
     """A validator for one of the spec's component schemas (also used by contract tests)."""
@@ -38,7 +55,7 @@ def validator(schema_name: str) -> jsonschema.Draft4Validator:
         "$ref": f"#/components/schemas/{schema_name}",
         "components": {"schemas": _component_schemas()},
     }
-    return jsonschema.Draft4Validator(root)
+    return jsonschema.Draft4Validator(root, format_checker=FORMATS)
 
 
 def schema_properties(schema_name: str) -> dict[str, Any]:
@@ -56,12 +73,25 @@ def schema_errors(schema_name: str, document: Any) -> list[str]:
 
 
 def package_result_errors(patch: Any) -> list[str]:
-    """One "<path>: <reason>" message per problem in a result patch; empty if it is valid."""
-    return schema_errors("PackageResult", patch) or [
+    """One "<path>: <reason>" message per problem in a result patch; empty if it is valid.
+
+    A `null` member of an object removes that member (RFC 7396, which the spec cites), so it is
+    valid wherever the member is; everything else is checked as the schema says.
+    """
+    present = _without_removals(patch)
+    return schema_errors("PackageResult", present) or [
         f"{path}: raw {score['raw']} is outside [{score['min']}, {score['max']}]"
-        for path, score in _scores(patch)
+        for path, score in _scores(present)
         if not score["min"] <= score["raw"] <= score["max"]
     ]
+
+
+def _without_removals(patch: Any) -> Any:
+    """The patch without its null members (at any depth of objects; an array is a value, whose
+    nulls stay and are judged by the schema)."""
+    if not isinstance(patch, dict):
+        return patch
+    return {name: _without_removals(value) for name, value in patch.items() if value is not None}
 
 
 def partner_configuration_errors(configuration: Any) -> list[str]:

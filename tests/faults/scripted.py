@@ -119,11 +119,11 @@ class InMemorySmartRecruiters:
     uploads: Counter = field(default_factory=Counter)
     accepted_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
-    async def patch_result(self, order_id: str, patch: dict) -> None:
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
         self.patches.setdefault(order_id, []).append(patch)
         self.accepted_at[(order_id, patch["status"])] = await self.clock()
 
-    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str) -> str:
+    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str, callback_url: str | None = None) -> str:
         self.uploads[order_id] += 1
         return f"https://sr.example/files/{order_id}"
 
@@ -204,11 +204,14 @@ class Peers:
         )  # fmt: skip
 
 
-def an_order(order_id: str | None = None, *, company_id: str = "acme", poll_hours: float = 1, deadline_days: float = 7) -> Order:
+def an_order(
+    order_id: str | None = None, *, company_id: str = "acme", poll_hours: float = 1, deadline_days: float = 7, sr: str = "https://sr.example"
+) -> Order:
+    """`sr`: the base URL of SR's assessment API, where the order's results go."""
     order_id = order_id or str(uuid.uuid4())
     return Order(
         order_id=order_id, company_id=company_id, package_id="skills-fullstack", package_name="Full-stack skills",
-        vendor="sandbox", result_callback_url=f"https://sr.example/orders/{order_id}/results",
+        vendor="sandbox", result_callback_url=f"{sr}/orders/{order_id}/results",
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
         deadline_days=deadline_days, poll_interval_seconds=poll_hours * 3600,
         received_at=datetime(2026, 11, 1, tzinfo=timezone.utc),

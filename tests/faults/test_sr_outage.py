@@ -70,7 +70,7 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
             return [p["status"] for p in (await sr.get(f"/__sim/orders/{order_id}")).json()["patches"]]
 
         # A: ordered during the outage; B: its candidate starts before; C, D: finish before.
-        a, b, c, d = [an_order(await sr_order(), company_id=config.company_id) for _ in range(4)]
+        a, b, c, d = [an_order(await sr_order(), company_id=config.company_id, sr=f"{url}/assessment-api/v202010") for _ in range(4)]
         async with peers.worker(env, task_queue):
             handles = {o.order_id: await start(env, o, task_queue) for o in (b, c, d)}
 

@@ -96,7 +96,8 @@ def test_real_orders_and_webhooks_fit_the_default_limit_a_hundred_times_over():
     limit = Settings().max_request_bytes
     candidate = {"id": "c" * 36, "email": "a" * 64 + "@example.com", "first_name": "F" * 100, "last_name": "L" * 100, "job": {"id": "j" * 36, "title": "T" * 200}}
     config = SimpleNamespace(public_url="https://api.smartrecruiters.com")  # all order_request reads
-    orders = [order_request(config, kind, "o" * 36, candidate, "skills-fullstack", "c" * 64) for kind in ("manual", "inline")]
+    callback = f"{config.public_url}/assessment-api/v202010/orders/{'o' * 36}/results"
+    orders = [order_request(config, kind, callback, candidate, "skills-fullstack", "c" * 64) for kind in ("manual", "inline")]
     webhook = {"id": "evt_" + "e" * 32, "type": "invitation.completed", "data": {"invitation_id": "i" * 36, "reference": "o" * 36, "status": "completed"}}
     largest = max(len(json.dumps(body).encode()) for body in [*orders, webhook])
     assert largest * 100 < limit, largest

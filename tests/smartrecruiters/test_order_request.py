@@ -1,5 +1,7 @@
 """Reading SR's order request: the order id lives in resultCallbackURL (research §5 gap 2)."""
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -34,10 +36,20 @@ def test_order_id_comes_from_the_callback_url(callback):
     [
         "https://api.smartrecruiters.com/assessment-api/v202010/orders//results",
         "https://api.smartrecruiters.com/assessment-api/v202010/orders/a b/results",
-        "ftp://api.smartrecruiters.com/orders/abc/results",
         "https://api.smartrecruiters.com/orders/abc",
+        "https://api.smartrecruiters.com/assessment-api/v202010/results?order=42",
     ],
 )
-def test_callback_url_without_an_order_id_is_refused(callback):
+def test_a_callback_of_another_shape_still_names_one_order(callback):
+    order_id = AssessmentPackageOrderRequest.model_validate(request(callback)).order_id
+    assert order_id == AssessmentPackageOrderRequest.model_validate(request(callback)).order_id
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,128}", order_id)
+
+
+@pytest.mark.parametrize(
+    "callback",
+    ["ftp://api.smartrecruiters.com/orders/abc/results", "/assessment-api/v202010/orders/abc/results", "https://user@api.smartrecruiters.com/orders/a/results", "not a url"],
+)
+def test_a_callback_that_is_no_web_url_is_refused(callback):
     with pytest.raises(ValidationError, match="resultCallbackURL"):
         AssessmentPackageOrderRequest.model_validate(request(callback))

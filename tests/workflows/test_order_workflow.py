@@ -116,12 +116,12 @@ class RecordingSmartRecruiters:
     # The companies SR confirmed orders of: order id → company.
     owners: dict[str, str] = field(default_factory=dict)
 
-    async def patch_result(self, order_id: str, patch: dict) -> None:
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
         if patch["status"] in self.refuse:
             raise PeerError("SmartRecruiters", "result update answered HTTP 400", status=400, retryable=False)
         self.patches.append(patch)
 
-    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str) -> str:
+    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str, callback_url: str | None = None) -> str:
         self.uploads += 1
         return "https://sr.example/files/1"
 
