@@ -14,6 +14,8 @@ import pytest
 
 from embedded import Stack, free_port, settings_on_free_ports
 from settings import Settings
+from simulators.smartrecruiters.config import alias_of
+from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS
 from store import Store
 from temporal_client import connect
 from tests.support.order_workflows import companies_of_orders, order_reference_of
@@ -36,6 +38,8 @@ def stack(tmp_path_factory) -> Stack:
         worker_metrics_address=f"127.0.0.1:{free_port()}",
         order_census_seconds=1,
     )
+    # The SR simulator's other origin (callback_host "alias") is SR's too, as are SR's own.
+    settings = settings.model_copy(update={"sr_callback_origins": [*SMARTRECRUITERS_ORIGINS, alias_of(settings.sr_base_url)]})
     running = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
     try:
         running.start()

@@ -46,15 +46,20 @@ class SmartRecruitersSimConfig:
 
     @property
     def alias_url(self) -> str:
-        """Another origin that reaches this simulator (localhost for 127.0.0.1, and back): where
-        the `callback_host` variant "alias" puts result callbacks."""
-        parts = urlsplit(self.public_url)
-        host = "127.0.0.1" if parts.hostname == "localhost" else "localhost"
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        """Another origin that reaches this simulator: where the `callback_host` variant
+        "alias" puts result callbacks."""
+        return alias_of(self.public_url)
 
     @property
     def hiring_steps(self) -> tuple[str, ...]:
         """The company's hiring process, with the auto-triggered assessment step after review."""
         steps = ("New", "In Review", self.auto_trigger_step, "Interview", "Offer", "Hired")
         return tuple(dict.fromkeys(steps))  # the configured step may coincide with a default one
+
+
+def alias_of(public_url: str) -> str:
+    """The same loopback server under its other name: localhost for 127.0.0.1, and back."""
+    parts = urlsplit(public_url)
+    host = "127.0.0.1" if parts.hostname == "localhost" else "localhost"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
