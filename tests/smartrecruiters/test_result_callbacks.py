@@ -9,8 +9,11 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from orders import results
+from orders.models import VendorResult
 from peers import PeerError
 from smartrecruiters.client import SmartRecruitersClient
+from smartrecruiters.models import package_result_patch
 from smartrecruiters.observations import log as protocol_log
 from tests.support.servers import serve, smartrecruiters_alone
 
@@ -151,3 +154,16 @@ async def test_no_report_is_uploaded_beside_a_callback_of_another_shape_when_the
     assert await client.upload_attachment("x", "r.pdf", b"%PDF", "application/pdf", order["result_callback_url"]) is None
     await client.aclose()
     assert await sr_requests(sr, urlsplit(order["result_callback_url"]).path) == []
+
+
+async def test_a_revision_without_a_score_leaves_none_at_sr(sr):
+    """Before: the revision left score, label and date out of its patch, so SR kept the old ones."""
+    order = await an_order(sr)
+    client = client_for(sr)
+    scored = VendorResult(score=8, max_score=10, outcome="passed", summary="8 of 10.", submitted_at="2026-01-02T03:04:05Z")
+    await client.patch_result("x", package_result_patch(results.completed(scored)), order["result_callback_url"])
+    revised = VendorResult(summary="Revised after a dispute: clear.")
+    await client.patch_result("x", package_result_patch(results.completed(revised)), order["result_callback_url"])
+    await client.aclose()
+    result = (await stored(sr, order["order_id"]))["result"]
+    assert result == {"status": "COMPLETED", "summary": "Revised after a dispute: clear.", "assessmentResults": []}

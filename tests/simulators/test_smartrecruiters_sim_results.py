@@ -1,0 +1,108 @@
+"""The SR simulator's result API, as strict as SR's spec: RFC 7396 removals, RFC 3339 date-times,
+a size limit on reports, the media types and callback URLs of each variant."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.simulators.test_smartrecruiters_sim import (  # noqa: F401 (fixtures)
+    Auth,
+    auth,
+    bearer,
+    config,
+    partner,
+    patch_result,
+    place_order,
+    results_path,
+    running,
+    sr,
+    stored_order,
+    upload,
+)
+
+
+def test_null_removes_a_member_of_the_result(sr: httpx.Client, auth: Auth) -> None:
+    order_id = place_order(sr)
+    scored = {"status": "COMPLETED", "score": {"raw": 8, "min": 0, "max": 10}, "scoreLabel": "Passed", "submissionDate": "2026-01-02T03:04:05Z"}
+    assert patch_result(sr, auth, order_id, scored).status_code == 200
+
+    revised = {"status": "COMPLETED", "score": None, "scoreLabel": None, "submissionDate": None, "summary": "Revised."}
+    response = patch_result(sr, auth, order_id, revised)
+
+    assert response.status_code == 200, response.text
+    assert stored_order(sr, order_id)["result"] == {"status": "COMPLETED", "summary": "Revised."}
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"submissionDate": "2026-01-02T03:04:05"}, "submissionDate"),  # no offset
+        ({"assessmentPackageDate": "2026-01-02"}, "assessmentPackageDate"),
+        ({"submissionDate": "2026-02-30T03:04:05Z"}, "submissionDate"),
+        ({"assessmentResults": [{"assessmentId": "a", "submissionDate": "yesterday"}]}, "assessmentResults[0].submissionDate"),
+        ({"score": {"raw": None, "min": 0, "max": 10}}, "score"),  # a removal leaves a score without raw
+        ({"assessmentResults": [None]}, "assessmentResults[0]"),  # an array is a value: its nulls are no removals
+    ],
+)
+def test_values_still_follow_the_spec(sr: httpx.Client, auth: Auth, patch: dict[str, Any], field: str) -> None:
+    order_id = place_order(sr)
+    response = patch_result(sr, auth, order_id, {"status": "COMPLETED", **patch})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"].startswith(f"{field}: ")
+    assert stored_order(sr, order_id)["patches"] == []
+
+
+@pytest.mark.parametrize("date", ["2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123456+00:00", "2026-01-02T05:04:05+02:00"])
+def test_date_times_with_an_offset_are_taken(sr: httpx.Client, auth: Auth, date: str) -> None:
+    assert patch_result(sr, auth, place_order(sr), {"status": "COMPLETED", "submissionDate": date}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("variant", "taken", "refused"),
+    [("json", "application/json", "application/merge-patch+json"), ("merge-patch", "application/merge-patch+json", "application/json")],
+)
+def test_each_media_type_variant_takes_its_type_only(sr: httpx.Client, auth: Auth, variant: str, taken: str, refused: str) -> None:
+    sr.put("/__sim/variants", json={"patch_media_type": variant}).raise_for_status()
+    order_id = place_order(sr)
+    body = json.dumps({"status": "PENDING"})
+    no = sr.patch(results_path(order_id), content=body, headers={**auth, "Content-Type": refused})
+    yes = sr.patch(results_path(order_id), content=body, headers={**auth, "Content-Type": f"{taken}; charset=utf-8"})
+    assert (no.status_code, yes.status_code) == (415, 200)
+    assert no.json()["errors"][0]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_a_report_over_the_size_limit_is_refused(config, partner) -> None:  # noqa: F811
+    small = dataclasses.replace(config, max_attachment_bytes=1000)
+    with running(small) as sr_small:
+        auth_small = bearer(sr_small)
+        order_id = place_order(sr_small)
+        files = {"attachment": ("report.pdf", b"%PDF" + b"x" * 997, "application/pdf")}
+        response = sr_small.post(f"{results_path(order_id)}/attachment", files=files, headers=auth_small)
+        assert response.status_code == 413
+        assert response.json()["errors"][0]["code"] == "ATTACHMENT_TOO_LARGE"
+        assert stored_order(sr_small, order_id)["attachments"] == []
+        assert upload(sr_small, auth_small, order_id).status_code == 201  # a small one is taken
+
+
+@pytest.mark.parametrize("path", ["trailing-slash", "query", "other"])
+def test_results_are_taken_at_the_callback_handed_out_only(sr: httpx.Client, auth: Auth, path: str) -> None:
+    sr.put("/__sim/variants", json={"callback_path": path}).raise_for_status()
+    order_id = place_order(sr)
+    callback = httpx.URL(stored_order(sr, order_id)["result_callback_url"])
+    assert sr.get("/__sim/orders/" + order_id).json()["partner_request"]["body"]["resultCallbackURL"] == str(callback)
+
+    elsewhere = patch_result(sr, auth, order_id, {"status": "PENDING"})  # SR_BASE_URL's /orders/{id}/results
+    at_callback = sr.patch(callback.raw_path.decode(), json={"status": "PENDING"}, headers=auth)
+
+    assert (elsewhere.status_code, at_callback.status_code) == (404, 200)
+    attachment = callback.copy_with(path=callback.path.rstrip("/") + "/attachment")
+    files = {"attachment": ("report.pdf", b"%PDF-1.4", "application/pdf")}
+    assert sr.post(attachment.raw_path.decode(), files=files, headers=auth).status_code == 201
+    assert len(stored_order(sr, order_id)["attachments"]) == 1
+    if path == "other":
+        assert f"/orders/{order_id}/" not in str(callback)
