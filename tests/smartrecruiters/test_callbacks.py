@@ -70,3 +70,21 @@ def test_callbacks_are_allowed_on_srs_origins_and_sr_base_urls_only():
     configured = callback_origins(["http://localhost:8100"], "http://127.0.0.1:8100")
     assert origin_allowed(f"http://localhost:8100/orders/{ORDER}/results", configured)
     assert not origin_allowed(f"{API}/orders/{ORDER}/results", configured)  # the list replaces SR's own
+
+
+def test_intake_refuses_a_foreign_callback_by_name_and_logs_only_the_shape_it_saw(caplog, monkeypatch):
+    from orders.intake import FieldUnacceptable, check_callback
+    from settings import Settings
+    from smartrecruiters.observations import log
+
+    settings = Settings(sr_base_url="http://127.0.0.1:8100")
+    with pytest.raises(FieldUnacceptable) as refused:
+        check_callback(f"https://smartrecruiters.com.evil.example/orders/{ORDER}/results", settings)
+    assert refused.value.field == "resultCallbackURL" and "evil" not in str(refused.value)
+
+    caplog.set_level("INFO", logger=log.name)
+    monkeypatch.setattr("smartrecruiters.observations._seen", set())  # first sights in this test
+    check_callback(f"https://api.smartrecruiters.com/assessment-api/v202010/assessment-results/secret-token-{ORDER}x", settings)
+    assert "resultCallbackURL's path is other path (order id is a digest of the URL)" in caplog.text
+    assert "resultCallbackURL's host is another SR origin" in caplog.text
+    assert "secret-token" not in caplog.text and "api.smartrecruiters.com" not in caplog.text

@@ -126,8 +126,9 @@ async def test_our_sr_token_never_goes_to_a_host_that_is_not_srs():
     assert seen == []
 
 
-async def test_a_refused_media_type_is_switched_once_and_kept(sr, caplog):
+async def test_a_refused_media_type_is_switched_once_and_kept(sr, caplog, monkeypatch):
     caplog.set_level("INFO", logger=protocol_log.name)
+    monkeypatch.setattr("smartrecruiters.observations._seen", set())  # first sights in this test
     first, second = await an_order(sr, patch_media_type="merge-patch"), await an_order(sr, patch_media_type="merge-patch")
     client = client_for(sr)  # application/json first, as SR's spec lists
     await client.patch_result("a", {"status": "PENDING"}, first["result_callback_url"])
