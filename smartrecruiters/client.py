@@ -68,7 +68,7 @@ class SmartRecruitersClient:
         """A JSON merge patch (RFC 7396) of the order's result, to SR's resultCallbackURL (None:
         an order received before we kept to it, at /orders/{orderId}/results of SR_BASE_URL)."""
         target = callback_url or f"/orders/{order_id}/results"
-        body = json.dumps(patch).encode()
+        body = json.dumps(patch, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")  # as httpx's json=
         media_type = self._patch_media_type
         try:
             await self._call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
