@@ -106,3 +106,36 @@ def test_results_are_taken_at_the_callback_handed_out_only(sr: httpx.Client, aut
     assert len(stored_order(sr, order_id)["attachments"]) == 1
     if path == "other":
         assert f"/orders/{order_id}/" not in str(callback)
+
+
+def test_another_companys_token_reaches_no_order_at_a_callback_of_another_shape(tmp_path) -> None:
+    from tests.simulators.test_smartrecruiters_sim_connect import (
+        ACME,
+        MASTER_CLIENT_ID,
+        MASTER_CLIENT_SECRET,
+        ConnectPartner,
+        candidate_of,
+        connect,
+        make_config as connect_config,
+        token_for,
+    )
+    from tests.support.servers import serve
+
+    partner = ConnectPartner()
+    with serve(partner.app) as partner_url:
+        partner.url = partner_url
+        with running(connect_config(tmp_path / "sr.db", partner_url)) as sr_connect:
+            master = token_for(sr_connect, MASTER_CLIENT_ID, MASTER_CLIENT_SECRET)
+            issued = connect(sr_connect, master, partner, ACME)
+            acme = token_for(sr_connect, issued["clientId"], issued["clientSecret"])
+            default = bearer(sr_connect)
+            sr_connect.put("/__sim/variants", json={"callback_path": "other"}).raise_for_status()
+            placed = sr_connect.post("/__sim/orders", json={"candidate_id": candidate_of(sr_connect, ACME)["id"], "package_id": "p"}).json()
+            callback = httpx.URL(stored_order(sr_connect, placed["order_id"])["result_callback_url"]).raw_path.decode()
+            files = {"attachment": ("r.pdf", b"%PDF", "application/pdf")}
+
+            assert sr_connect.patch(callback, json={"status": "PENDING"}, headers=default).status_code == 403
+            assert sr_connect.post(f"{callback}/attachment", files=files, headers=default).status_code == 403
+            assert stored_order(sr_connect, placed["order_id"])["patches"] == []
+            assert sr_connect.patch(callback, json={"status": "PENDING"}, headers=acme).status_code == 200
+            assert sr_connect.post(f"{callback}/attachment", files=files, headers=acme).status_code == 201
