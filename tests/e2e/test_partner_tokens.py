@@ -180,4 +180,4 @@ async def test_turning_the_settings_credentials_off_ends_their_tokens(stack):
             catalog = await api.get("/packages", headers=bearer)
             token = await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": secret})
     assert catalog.status_code == 401 and catalog.json()["errors"][0]["message"] == TOKEN_DEAD
-    assert token.status_code == 401 and token.json()["error"] == "invalid_client"
+    assert token.status_code == 400 and token.json()["error"] == "invalid_client"
