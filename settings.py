@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS
+
 
 # Fine on one machine; anywhere else tokens signed with it could be forged (the API warns).
 EMBEDDED_TOKEN_SIGNING_KEY = "embedded-token-signing-key-change-me!"
@@ -116,7 +118,9 @@ class Settings(BaseSettings):
     # Our partner-level master credentials from SR Partner Operations (Connect, partner configuration).
     sr_master_client_id: str = "partner-master"
     sr_master_client_secret: SecretStr = SecretStr(EMBEDDED_SR_MASTER_CLIENT_SECRET)
-    # Where the consent page may send the admin back to (SR's `redirect`); default: SR_BASE_URL's origin.
+    # Where the consent page may send the admin back to (SR's `redirect`), as origins
+    # (`https://host`, or `https://*.domain` for its subdomains); default: SR's own web and API
+    # origins and SR_BASE_URL's origin.
     sr_redirect_origins: list[str] = Field(default_factory=list)
     sr_timeout_seconds: float = 10.0
     sr_requests_per_second: float = 10.0  # SR's published limit per credential
@@ -242,8 +246,11 @@ class Settings(BaseSettings):
 
     @property
     def sr_redirect_origins_or_default(self) -> list[str]:
+        # SR's admin pages live on its web origins (www, a region's), not on its API's: an admin
+        # coming back from a real SR must pass by default. SR_BASE_URL's origin keeps the simulator
+        # working out of the box.
         parts = urlsplit(self.sr_base_url)
-        return self.sr_redirect_origins or [f"{parts.scheme}://{parts.netloc}"]
+        return self.sr_redirect_origins or [*SMARTRECRUITERS_ORIGINS, f"{parts.scheme}://{parts.netloc}"]
 
     @property
     def sr_token_endpoint(self) -> str:
