@@ -127,6 +127,15 @@ class Settings(BaseSettings):
     sr_max_in_flight: int = 8  # SR's published concurrency limit per credential
     # The multipart part name of SR's attachment upload is not documented (research §5 gap 7).
     sr_attachment_part_name: str = "attachment"
+    # How we register the URLs SR fills an id into (singleAssessmentPackageUrl, integrationDisableUrl):
+    # "template" names the id as the spec's descriptions do (`{base}/packages/{assessmentPackageId}`),
+    # "base" leaves it out (`{base}/packages`), for an SR that refuses braces in a URL. Our routes
+    # answer every expansion of either.
+    sr_id_url_form: Literal["template", "base"] = "template"
+    # A DELETE on integrationDisableUrl without the company's bearer token disconnects it only once
+    # SR refuses the credentials it issued for the company; SR may revoke them after calling, so we
+    # ask again, more and more rarely, for this long before giving up.
+    disconnect_check_hours: float = Field(default=24.0, gt=0)
 
     # The sandbox vendor (our reference vendor)
     sandbox_vendor_url: str = "http://127.0.0.1:8200"
