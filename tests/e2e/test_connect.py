@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from smartrecruiters.client import smartrecruiters_client
 from store import ConnectionState, Store
-from tests.support.connect import fill_in_consent
+from tests.support.connect import disconnect_checked, fill_in_consent
 from tests.support.servers import serve
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
@@ -250,11 +250,7 @@ async def test_a_bare_delete_does_not_disconnect_a_company_whose_credentials_sr_
     # Connected or unknown, once or again: the same answer, so nothing is learnt from it.
     assert {(a.status_code, a.content, a.headers.get("content-type")) for a in answers} == {(204, b"", None)}
 
-    async def asked_sr():  # the check workflow asked SR, which still honours the credentials
-        handle = temporal.get_workflow_handle(f"company-disconnect-check:{company_id}")
-        return await handle.query("checks") >= 1
-
-    await eventually(asked_sr, what="SR asked about the company's credentials")
+    await disconnect_checked(temporal, company_id)  # SR still honours the company's credentials
     assert (await store.connection(company_id)).state == ConnectionState.CONNECTED
     placed = await world.order("skills-fullstack", company_id=company_id)
     assert placed["partner_status"] == 202
