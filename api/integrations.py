@@ -27,7 +27,8 @@ COMPANY_ID = Path(min_length=1, max_length=200)
 )  # fmt: skip
 async def disconnect_company(request: Request, companyId: str = COMPANY_ID, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)):
     # The company id in place of the registered placeholder, or appended to an id-less registration.
-    observed("integrationDisableUrl expansion", "the id in place of {companyId}")
+    template = request.app.state.settings.sr_id_url_form == "template"
+    observed("integrationDisableUrl expansion", "the id in place of {companyId}" if template else "the id appended to the id-less URL")
     return await _disconnect(request, companyId, credentials)
 
 

@@ -63,14 +63,12 @@ async def list_packages(
 @router.get("/packages/{package_id}", response_model=AssessmentPackage)
 async def get_package(package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     # The id in place of the registered placeholder, or appended to an id-less registration.
-    observed("singleAssessmentPackageUrl expansion", "the id in place of {assessmentPackageId}")
+    template = request.app.state.settings.sr_id_url_form == "template"
+    observed("singleAssessmentPackageUrl expansion", "the id in place of {assessmentPackageId}" if template else "the id appended to the id-less URL")
     return await _package(request, caller, package_id)
 
 
-@router.get(
-    "/packages/{placeholder}/{package_id}", response_model=AssessmentPackage, include_in_schema=False,
-    responses={404: {"description": "Not our registered URL with an id appended"}},
-)  # fmt: skip
+@router.get("/packages/{placeholder}/{package_id}", response_model=AssessmentPackage, include_in_schema=False)
 async def get_package_appended(placeholder: str, package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """The id appended to the registered URL, its placeholder left in (braces decoded or not)."""
     if placeholder != PACKAGE_ID_PLACEHOLDER:
