@@ -202,6 +202,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(partner_config_app, name="partner-config")
 orders_app = typer.Typer(help="Orders: list, find, inspect and repair them (Temporal and our store).", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
+smartrecruiters_app = typer.Typer(help="Our link with SmartRecruiters, checked from here.", no_args_is_help=True)
+app.add_typer(smartrecruiters_app, name="smartrecruiters")
 problems = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of a table.")]
@@ -450,6 +452,36 @@ def partner_config_show(as_json: JsonFlag = False) -> None:
             "run `assessments partner-config register` to update it.",
             soft_wrap=True,
         )
+
+
+@smartrecruiters_app.command("check")
+def smartrecruiters_check() -> None:
+    """Compare the partner configuration SmartRecruiters holds for us with the one we would register.
+
+    Read-only: a token with the master credentials, then GET partner/configuration. Exits 0 when
+    they agree, 1 when they differ or SR holds none, 2 when the check cannot be made (credentials,
+    region, network)."""
+    from admin.sr_check import CheckFailed, NoConfiguration, partner_configuration_differences
+
+    settings = get_settings()
+    try:
+        differences = asyncio.run(partner_configuration_differences(settings))
+    except NoConfiguration as err:
+        problems.print(f"[yellow]Differs:[/yellow] {escape(str(err))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except CheckFailed as err:
+        problems.print(f"[red]Error:[/red] {escape(str(err))}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    if not differences:
+        console.print(f"SmartRecruiters at {escape(settings.sr_base_url)} holds the partner configuration we would register.", soft_wrap=True)
+        return
+    # One line per setting, never folded: URLs are compared and copied from here.
+    console.print(f"The partner configuration at SmartRecruiters ({escape(settings.sr_base_url)}) differs from ours in:", soft_wrap=True)
+    for difference in differences:
+        at_sr, ours = (escape(json.dumps(value)) for value in (difference.at_smartrecruiters, difference.ours))
+        console.print(f"  {difference.setting}: at SmartRecruiters {at_sr}, we would register {ours}", soft_wrap=True)
+    problems.print("Run `assessments partner-config register` to update it.", soft_wrap=True)
+    raise typer.Exit(1)
 
 
 # --- Orders: find and inspect (admin/orders.py) ----------------------------------------------

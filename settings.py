@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS
+
 
 # Fine on one machine; anywhere else tokens signed with it could be forged (the API warns).
 EMBEDDED_TOKEN_SIGNING_KEY = "embedded-token-signing-key-change-me!"
@@ -116,7 +118,9 @@ class Settings(BaseSettings):
     # Our partner-level master credentials from SR Partner Operations (Connect, partner configuration).
     sr_master_client_id: str = "partner-master"
     sr_master_client_secret: SecretStr = SecretStr(EMBEDDED_SR_MASTER_CLIENT_SECRET)
-    # Where the consent page may send the admin back to (SR's `redirect`); default: SR_BASE_URL's origin.
+    # Where the consent page may send the admin back to (SR's `redirect`), as origins
+    # (`https://host`, or `https://*.domain` for its subdomains); default: SR's own web and API
+    # origins and SR_BASE_URL's origin.
     sr_redirect_origins: list[str] = Field(default_factory=list)
     sr_timeout_seconds: float = 10.0
     sr_requests_per_second: float = 10.0  # SR's published limit per credential
@@ -135,6 +139,15 @@ class Settings(BaseSettings):
     # The media type of our result merge patches: SR's spec lists application/json yet cites RFC
     # 7396, whose type is application/merge-patch+json. On a 415 the other is tried, and kept.
     sr_patch_media_type: Literal["application/json", "application/merge-patch+json"] = "application/json"
+    # How we register the URLs SR fills an id into (singleAssessmentPackageUrl, integrationDisableUrl):
+    # "template" names the id as the spec's descriptions do (`{base}/packages/{assessmentPackageId}`),
+    # "base" leaves it out (`{base}/packages`), for an SR that refuses braces in a URL. Our routes
+    # answer every expansion of either.
+    sr_id_url_form: Literal["template", "base"] = "template"
+    # A DELETE on integrationDisableUrl without the company's bearer token disconnects it only once
+    # SR refuses the credentials it issued for the company; SR may revoke them after calling, so we
+    # ask again, more and more rarely, for this long before giving up.
+    disconnect_check_hours: float = Field(default=24.0, gt=0)
 
     # The sandbox vendor (our reference vendor)
     sandbox_vendor_url: str = "http://127.0.0.1:8200"
@@ -254,8 +267,11 @@ class Settings(BaseSettings):
 
     @property
     def sr_redirect_origins_or_default(self) -> list[str]:
+        # SR's admin pages live on its web origins (www, a region's), not on its API's: an admin
+        # coming back from a real SR must pass by default. SR_BASE_URL's origin keeps the simulator
+        # working out of the box.
         parts = urlsplit(self.sr_base_url)
-        return self.sr_redirect_origins or [f"{parts.scheme}://{parts.netloc}"]
+        return self.sr_redirect_origins or [*SMARTRECRUITERS_ORIGINS, f"{parts.scheme}://{parts.netloc}"]
 
     @property
     def sr_token_endpoint(self) -> str:

@@ -17,13 +17,16 @@ from datetime import timedelta
 from temporalio.worker import Worker
 
 import telemetry
+from activities.connections import ConnectionActivities
 from activities.orders import OrderActivities
+from connections.disconnect import CompanyDisconnector
 from orders.census import count_orders
 from settings import Settings, get_settings
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from store import Store
 from temporal_client import connect
 from vendors.registry import Vendors
+from workflows.disconnect_check import CompanyDisconnectCheckWorkflow
 from workflows.order import AssessmentOrderWorkflow
 
 log = logging.getLogger("assessments.worker")
@@ -41,6 +44,7 @@ async def run_worker(settings: Settings) -> None:
     smartrecruiters = SmartRecruitersClients(settings, store)
     vendors = Vendors(settings, store)
     activities = OrderActivities(smartrecruiters, vendors)
+    disconnector = CompanyDisconnector(store, client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -49,8 +53,8 @@ async def run_worker(settings: Settings) -> None:
         async with Worker(
             client,
             task_queue=settings.task_queue,
-            workflows=[AssessmentOrderWorkflow],
-            activities=activities.all(),
+            workflows=[AssessmentOrderWorkflow, CompanyDisconnectCheckWorkflow],
+            activities=activities.all() + ConnectionActivities(disconnector).all(),
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         ):
             log.info("worker polling task queue %s", settings.task_queue)
@@ -63,6 +67,7 @@ async def run_worker(settings: Settings) -> None:
                     await census
     finally:
         await smartrecruiters.aclose()
+        await disconnector.aclose()
         await store.dispose()
         await vendors.aclose()
 

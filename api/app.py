@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
         app.state.connector = CompanyConnector(app.state.store, master, settings.integration_name)
-        app.state.disconnector = CompanyDisconnector(app.state.store, app.state.temporal, settings.temporal_rpc_timeout)
+        app.state.disconnector = CompanyDisconnector(app.state.store, app.state.temporal, settings)
         reading = asyncio.create_task(older_orders.read(app.state.temporal, settings))
         try:
             yield
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reading.cancel()
             await app.state.vendors.aclose()
             await master.aclose()
+            await app.state.disconnector.aclose()
             await app.state.store.dispose()
 
     app = FastAPI(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +14,8 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS
 from api.headers import STRICT_CSP
 from connections.connect import COMPANY_ID_PATTERN, ConnectRefused
+from smartrecruiters.observations import observed
+from smartrecruiters.origins import origin_allowed, origin_of
 
 router = APIRouter(tags=["SmartRecruiters Connect"])
 log = logging.getLogger("assessments.consent")
@@ -43,13 +44,15 @@ def problem_page(request: Request, status_code: int, heading: str, message: str)
 
 def _redirect_allowed(request: Request, redirect: str | None) -> bool:
     """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
+    settings = request.app.state.settings
     if redirect is None:
+        observed("consent redirect origin", "none")
         return True
-    try:
-        parts = urlsplit(redirect)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
+    if not origin_allowed(redirect, settings.sr_redirect_origins_or_default):
         return False
-    return parts.scheme in ("https", "http") and f"{parts.scheme}://{parts.netloc}" in request.app.state.settings.sr_redirect_origins_or_default
+    on_api = origin_of(redirect) == origin_of(settings.sr_base_url)
+    observed("consent redirect origin", "SR API origin" if on_api else "SmartRecruiters web origin")
+    return True
 
 
 def _form(request: Request, company_id: str, redirect: str | None, *, error: str | None = None, email: str | None = None, status_code: int = 200) -> HTMLResponse:

@@ -9,15 +9,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from smartrecruiters.models import AccessToken, TokenErrorResponse
+from smartrecruiters.observations import observed
 
 router = APIRouter(tags=["SmartRecruiters"])
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
-    # RFC 6749 §5.2 error body; token responses must not be cached.
+    # RFC 6749 §5.2 error body; token responses must not be cached. A 401 is only ever the answer
+    # to HTTP Basic, whose scheme the client must be told again.
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if status == 401:
-        headers["WWW-Authenticate"] = "Basic"
+        headers["WWW-Authenticate"] = 'Basic realm="oauth", charset="UTF-8"'
     return JSONResponse(TokenErrorResponse(error=error, error_description=description).model_dump(), status, headers=headers)
 
 
@@ -54,13 +56,19 @@ async def issue_token(
     if grant_type != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "only client_credentials is supported")
     basic = _basic_credentials(request)
-    credentials = basic if basic is not None else (client_id, client_secret)
-    if basic is None and not all(credentials):
+    if basic is not None and (client_secret is not None or client_id not in (None, basic[0])):
+        # RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
+        # A client_id in the body that repeats the Basic one authenticates nothing, so it may stay.
+        return _oauth_error(400, "invalid_request", "use either HTTP Basic or client_id and client_secret in the body, not both")
+    if basic is None and not (client_id and client_secret):
         return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
+    observed("client authentication at our token endpoint", "HTTP Basic" if basic is not None else "form body")
     tokens = request.app.state.tokens
-    caller = await tokens.authenticate(*credentials)
+    caller = await tokens.authenticate(*(basic or (client_id, client_secret)))
     if caller is None:
-        return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
+        # RFC 6749 §5.2: 401 with WWW-Authenticate when the client authenticated with Basic;
+        # otherwise 400, the status SR's own description of this endpoint documents.
+        return _oauth_error(401 if basic is not None else 400, "invalid_client", "unknown client or wrong secret")
     token, expires_in = tokens.issue(caller)
     return JSONResponse(
         AccessToken(access_token=token, expires_in=expires_in).model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, smartrecruiters_caller
+from connections.partner_configuration import PACKAGE_ID_PLACEHOLDER
 from orders.catalog import UnknownPackage
 from smartrecruiters.models import AssessmentPackage
+from smartrecruiters.observations import observed
 
 router = APIRouter(tags=["SmartRecruiters"])
 
@@ -60,6 +62,22 @@ async def list_packages(
 
 @router.get("/packages/{package_id}", response_model=AssessmentPackage)
 async def get_package(package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
+    # The id in place of the registered placeholder, or appended to an id-less registration.
+    template = request.app.state.settings.sr_id_url_form == "template"
+    observed("singleAssessmentPackageUrl expansion", "the id in place of {assessmentPackageId}" if template else "the id appended to the id-less URL")
+    return await _package(request, caller, package_id)
+
+
+@router.get("/packages/{placeholder}/{package_id}", response_model=AssessmentPackage, include_in_schema=False)
+async def get_package_appended(placeholder: str, package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
+    """The id appended to the registered URL, its placeholder left in (braces decoded or not)."""
+    if placeholder != PACKAGE_ID_PLACEHOLDER:
+        raise HTTPException(404, "Not Found")
+    observed("singleAssessmentPackageUrl expansion", "the id appended after {assessmentPackageId}")
+    return await _package(request, caller, package_id)
+
+
+async def _package(request: Request, caller: Caller, package_id: str):
     try:
         return (await request.app.state.catalog.find(caller.company_id, package_id)).as_smartrecruiters()
     except UnknownPackage:

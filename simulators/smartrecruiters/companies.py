@@ -26,6 +26,7 @@ from .partner import PartnerLink
 from .validation import schema_properties
 
 PARTNER_CONFIGURATION_KIND, PARTNER_CONFIGURATION_ID = "partner_configuration", "partner"
+SMARTRECRUITERS_WEB_ORIGIN = "https://www.smartrecruiters.com"
 COMPANY_KIND = "company"
 
 
@@ -103,17 +104,24 @@ class Companies:
 
     # --- Connect ------------------------------------------------------------------------------
 
-    def give_consent(self, company_id: str) -> str:
-        """The admin clicked Connect and "Allow and Continue"; returns the URL SR opens."""
+    def give_consent(self, company_id: str, redirect_origin: str = "simulator") -> str:
+        """The admin clicked Connect and "Allow and Continue"; returns the URL SR opens.
+
+        `redirect_origin` is the `consent_redirect` variant: "web" sends the admin back to SR's
+        web app, "simulator" to this simulator's own page."""
         configuration = self._require_partner_configuration()
         record = self._record(company_id)
         record["consented"] = True
         self._save(record)
-        return consent_url(configuration, company_id, self._connected_page(company_id))
+        return consent_url(configuration, company_id, self._connected_page(company_id, redirect_origin))
 
-    def _connected_page(self, company_id: str) -> str:
+    def _connected_page(self, company_id: str, redirect_origin: str) -> str:
         """Where the partner sends the admin back after connecting (in REDIRECT mode)."""
         company = quote(company_id, safe="")
+        if redirect_origin == "web":
+            # SR's admin pages live on its web origin, not on its API's; the path is our
+            # assumption (SR does not publish it).
+            return f"{SMARTRECRUITERS_WEB_ORIGIN}/settings/apps-and-integrations/{company}/connected"
         return f"{self._config.public_url}/__sim/companies/{company}/connected"
 
     def integrate(self, company_id: str, partner_credentials: dict[str, str]) -> dict[str, str]:

@@ -178,6 +178,15 @@ async def list_packages(sim: Sim, company_id: str | None = None) -> list[dict]:
         raise HTTPException(502, str(exc)) from exc
 
 
+@router.get("/packages/{package_id}")
+async def read_package(package_id: str, sim: Sim, company_id: str | None = None) -> dict:
+    """SR reads one package at the partner's `singleAssessmentPackageUrl`."""
+    try:
+        return await sim.package(package_id, company_id)
+    except PartnerError as exc:
+        raise HTTPException(502, str(exc)) from exc
+
+
 # --- a company's admin and the partner's app (Connect) -------------------------------------------
 
 
@@ -190,7 +199,7 @@ def list_companies(sim: Sim) -> list[dict]:
 def give_consent(company_id: str, sim: Sim) -> dict:
     """The admin clicked Connect, then "Allow and Continue": the URL SR opens for them."""
     try:
-        return {"consent_url": sim.companies.give_consent(company_id)}
+        return {"consent_url": sim.companies.give_consent(company_id, sim.variants.consent_redirect)}
     except ConnectError as exc:
         raise HTTPException(409, str(exc)) from exc
 

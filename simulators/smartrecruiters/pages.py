@@ -57,7 +57,7 @@ def connect(company_id: Annotated[str, Form(min_length=1)], sim: Sim) -> Redirec
     """Connect, then "Allow and Continue": consent is given and the browser goes to the
     partner's consent page."""
     try:
-        consent_url = sim.companies.give_consent(company_id)
+        consent_url = sim.companies.give_consent(company_id, sim.variants.consent_redirect)
     except ConnectError as exc:
         raise HTTPException(409, str(exc)) from exc
     return RedirectResponse(consent_url, status_code=303)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from .config import SmartRecruitersSimConfig
+from .variants import Variants
 
 # The recruiter on whose behalf every simulated order is placed.
 REQUESTER = {"userId": "5f0c2a52-6a0e-4d1c-9a4b-2b7f3c1e8d10", "email": "recruiter@example.com"}
@@ -27,9 +30,10 @@ REQUESTER = {"userId": "5f0c2a52-6a0e-4d1c-9a4b-2b7f3c1e8d10", "email": "recruit
 ORDER_PATHS = {"manual": "/packages/orders", "inline": "/packages/inline/orders"}
 # The partner configuration's setting that holds the URL of each kind of order.
 ORDER_URL_SETTINGS = {"manual": "packageOrderUrl", "inline": "inlineAssessmentPackageOrderUrl"}
-# How SR fills the company into `integrationDisableUrl` is undocumented: a `{companyId}`
-# placeholder is replaced, otherwise the id is appended as the last path segment.
-COMPANY_ID_PLACEHOLDER = "{companyId}"
+# How SR fills an id into `singleAssessmentPackageUrl` and `integrationDisableUrl` is
+# undocumented (the spec's descriptions name the paths `/packages/{assessmentPackageId}` and
+# `/integrations/companies/{companyId}`): the `url_expansion` variant picks one way.
+PLACEHOLDER = re.compile(r"\{[^{}/]*\}")
 
 # Renew a cached token this long before the partner says it expires, so it never lapses in flight.
 TOKEN_RENEWAL_MARGIN_SECONDS = 30
@@ -56,6 +60,7 @@ class PartnerLink:
     manual_order_url: str | None
     inline_order_url: str | None
     integration_disable_url: str | None = None
+    single_package_url: str | None = None
 
     @classmethod
     def embedded(cls, config: SmartRecruitersSimConfig) -> PartnerLink:
@@ -66,6 +71,8 @@ class PartnerLink:
             client_id=config.partner_client_id,
             client_secret=config.partner_client_secret,
             package_list_url=f"{base}/packages",
+            # The path the spec names for the operation (our assumption: the partner's own base).
+            single_package_url=f"{base}/packages/{{assessmentPackageId}}",
             manual_order_url=f"{base}{ORDER_PATHS['manual']}",
             inline_order_url=f"{base}{ORDER_PATHS['inline']}",
         )
@@ -84,6 +91,7 @@ class PartnerLink:
             manual_order_url=configuration.get(ORDER_URL_SETTINGS["manual"]),
             inline_order_url=configuration.get(ORDER_URL_SETTINGS["inline"]),
             integration_disable_url=configuration.get("integrationDisableUrl"),
+            single_package_url=configuration.get("singleAssessmentPackageUrl"),
         )
 
     def order_url(self, kind: str) -> str:
@@ -92,14 +100,25 @@ class PartnerLink:
             raise PartnerError(f"the partner configuration has no {ORDER_URL_SETTINGS[kind]}")
         return url
 
-    def disable_url(self, company_id: str) -> str | None:
+    def disable_url(self, company_id: str, expansion: str = "placeholder") -> str | None:
         """Where to tell the partner that a company disconnected; None if it has no such URL."""
         if self.integration_disable_url is None:
             return None
-        segment = quote(company_id, safe="")
-        if COMPANY_ID_PLACEHOLDER in self.integration_disable_url:
-            return self.integration_disable_url.replace(COMPANY_ID_PLACEHOLDER, segment)
-        return f"{self.integration_disable_url.rstrip('/')}/{segment}"
+        return expand(self.integration_disable_url, company_id, expansion)
+
+    def package_url(self, package_id: str, expansion: str = "placeholder") -> str | None:
+        """Where to read one package; None if the partner registered no such URL."""
+        if self.single_package_url is None:
+            return None
+        return expand(self.single_package_url, package_id, expansion)
+
+
+def expand(url: str, value: str, expansion: str) -> str:
+    """A registered URL with an id filled in, as the `url_expansion` variant says."""
+    segment = quote(value, safe="")
+    if expansion == "placeholder" and PLACEHOLDER.search(url):
+        return PLACEHOLDER.sub(lambda _: segment, url, count=1)
+    return f"{url.rstrip('/')}/{segment}"
 
 
 def order_request(
@@ -149,16 +168,26 @@ class _CachedToken:
 class PartnerClient:
     """SR's HTTP client toward the partner; caches one token per token URL and credentials."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, variants: Callable[[], Variants] = Variants) -> None:
         self._http = http
         self._tokens: dict[tuple[str, str, str], _CachedToken] = {}
         self._token_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        # How SR behaves right now (tests switch variants at run time).
+        self.variants = variants
 
     async def post(self, link: PartnerLink, url: str, body: dict[str, Any]) -> PartnerAnswer:
         return await self._send(link, "POST", url, json=body)
 
-    async def delete(self, link: PartnerLink, url: str) -> PartnerAnswer:
-        return await self._send(link, "DELETE", url)
+    async def delete(self, link: PartnerLink, url: str, *, bearer: bool = True) -> PartnerAnswer:
+        """DELETE with a token of the link's credentials, or bare (the spec declares no security
+        on the partner's integrationDisableUrl)."""
+        if bearer:
+            return await self._send(link, "DELETE", url)
+        response = await self._request("DELETE", url)
+        return PartnerAnswer(response.status_code, _body(response))
+
+    async def get(self, link: PartnerLink, url: str) -> PartnerAnswer:
+        return await self._send(link, "GET", url)
 
     async def packages(self, link: PartnerLink) -> list[dict[str, Any]]:
         # How SR encodes the `requester` object in a header is undocumented (Gap 9): JSON here.
@@ -211,15 +240,15 @@ class PartnerClient:
             return cached.value
 
     async def _fetch_token(self, link: PartnerLink) -> _CachedToken:
-        response = await self._request(
-            "POST",
-            link.token_url,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": link.client_id,
-                "client_secret": link.client_secret,
-            },
-        )
+        # RFC 6749 §2.3.1 allows both; which one SR uses is undocumented (`token_auth` variant).
+        form = {"grant_type": "client_credentials"}
+        if self.variants().token_auth == "basic":
+            # The RFC form-urlencodes both parts before base64.
+            auth = httpx.BasicAuth(quote(link.client_id, safe=""), quote(link.client_secret, safe=""))
+            response = await self._request("POST", link.token_url, data=form, auth=auth)
+        else:
+            form |= {"client_id": link.client_id, "client_secret": link.client_secret}
+            response = await self._request("POST", link.token_url, data=form)
         if response.status_code != httpx.codes.OK:
             raise PartnerError(f"partner token endpoint answered {response.status_code}")
         try:

@@ -68,6 +68,7 @@ class Simulator:
         self.companies = Companies(config, store)
         self._store = store
         self._partner = partner
+        partner.variants = lambda: self.variants
         self._embedded_link = PartnerLink.embedded(config)
 
     def seed(self) -> None:
@@ -310,6 +311,16 @@ class Simulator:
         link = self.partner_link(company_id or self.config.company_id)
         return await self._partner.packages(link)
 
+    async def package(self, package_id: str, company_id: str | None = None) -> dict[str, Any]:
+        """One package as a company sees it, read at `singleAssessmentPackageUrl` filled in as the
+        `url_expansion` variant says: the URL SR called, and what the partner answered."""
+        link = self.partner_link(company_id or self.config.company_id)
+        url = link.package_url(package_id, self.variants.url_expansion)
+        if url is None:
+            raise PartnerError("the partner configuration has no singleAssessmentPackageUrl")
+        answer = await self._partner.get(link, url)
+        return {"url": url, "partner_status": answer.status, "partner_body": answer.body}
+
     # --- the companies' connection with the partner ---------------------------------------
 
     def partner_link(self, company_id: str) -> PartnerLink:
@@ -322,25 +333,33 @@ class Simulator:
 
     async def disconnect(self, company_id: str) -> dict[str, Any]:
         """The admin disconnects the partner's app: SR tells the partner (`integrationDisableUrl`,
-        with a token for that company), then ends the integration whatever the partner answered,
-        and the SR-issued credentials stop working."""
+        with a token for that company or bare, as `disconnect_auth` says), ends the integration
+        whatever the partner answered, and the SR-issued credentials stop working (before or after
+        the call, as `disconnect_revokes` says)."""
         link = self.companies.partner_link(company_id)
         if link is None:
             raise NotIntegrated(f"Company {company_id} is not connected to the partner")
-        url = link.disable_url(company_id)
+        variants = self.variants
+        url = link.disable_url(company_id, variants.url_expansion)
+        revoke_first = variants.disconnect_revokes == "before-delete"
         status, error = None, None
+        if revoke_first:
+            self._revoke_company(company_id, None, None)
         if url is None:
             error = "the partner configuration has no integrationDisableUrl"
         else:
             try:
-                status = (await self._partner.delete(link, url)).status
+                status = (await self._partner.delete(link, url, bearer=variants.disconnect_auth == "bearer")).status
             except PartnerError as exc:
                 error = str(exc)
         self._partner.forget_token(link)
+        self._revoke_company(company_id, status, error)
+        return {"company_id": company_id, "partner_status": status, "partner_error": error}
+
+    def _revoke_company(self, company_id: str, status: int | None, error: str | None) -> None:
         revoked_client_id = self.companies.end_integration(company_id, status, error)
         if revoked_client_id is not None:
             self._revoke_tokens(revoked_client_id)
-        return {"company_id": company_id, "partner_status": status, "partner_error": error}
 
     # --- results reported by the partner -------------------------------------------------
 

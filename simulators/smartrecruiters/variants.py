@@ -30,11 +30,15 @@ class Variants(BaseModel):
     inline_key: Literal["url", "assessmentPackageURL"] = "url"
     # Whether SR's DELETE on integrationDisableUrl carries a bearer token of the company.
     disconnect_auth: Literal["bearer", "none"] = "bearer"
+    # Whether SR revokes the company's SR-issued credentials after it calls integrationDisableUrl
+    # ("after-delete") or before ("before-delete").
+    disconnect_revokes: Literal["after-delete", "before-delete"] = "after-delete"
     # The origin of the `redirect` SR appends to the consent URL: SR's web app ("web", e.g.
     # https://www.smartrecruiters.com) or the simulator's own origin ("simulator").
     consent_redirect: Literal["web", "simulator"] = "simulator"
     # How SR fills an id into a registered URL (singleAssessmentPackageUrl,
-    # integrationDisableUrl): replaces a `{…}` placeholder, or appends it as a path segment.
+    # integrationDisableUrl): replaces a `{…}` placeholder, or appends it as a path segment (after
+    # the placeholder, if the URL has one). A URL without a placeholder gets it appended either way.
     url_expansion: Literal["placeholder", "append"] = "placeholder"
     # Which media types SR's result PATCH accepts (415 for others).
     patch_media_type: Literal["json", "merge-patch", "both"] = "both"

@@ -39,10 +39,35 @@ async def test_a_link_without_a_proper_company_is_explained_on_a_page(browser_li
     assert "does not name a SmartRecruiters company" in page.text and "<script>" not in page.text
 
 
-@pytest.mark.parametrize("redirect", ["https://evil.example/phish", "javascript:alert(1)", "//evil.example"])
+@pytest.mark.parametrize(
+    "redirect",
+    [
+        "https://www.smartrecruiters.com/settings/apps-and-integrations/acme-1/connected",
+        "https://smartrecruiters.com/app",
+        "https://eu.smartrecruiters.com/settings",
+        "https://api.smartrecruiters.com/",
+    ],
+)
+async def test_smartrecruiters_own_web_origins_may_be_returned_to(browser_like, redirect):
+    """SR's admin pages live on its web origins, not on SR_BASE_URL's: a real admin gets the form."""
+    page = await browser_like.get("/integration", params={"companyId": "acme-1", "redirect": redirect})
+    assert page.status_code == 200 and 'name="token"' in page.text
+    assert f'name="redirect" value="{redirect}"' in page.text
+
+
+@pytest.mark.parametrize(
+    "redirect",
+    [
+        "https://evil.example/phish", "javascript:alert(1)", "//evil.example",
+        # Look-alikes of SR's web origin: another host, user info, plain http, another port.
+        "https://www.smartrecruiters.com.evil.com/settings", "https://www.smartrecruiters.com@evil.com/settings",
+        "https://evil.com\\@www.smartrecruiters.com/", "https://evilsmartrecruiters.com/", "http://www.smartrecruiters.com/settings",
+        "https://www.smartrecruiters.com:8443/settings",
+    ],
+)  # fmt: skip
 async def test_a_return_address_outside_smartrecruiters_is_refused(browser_like, redirect):
     page = await browser_like.get("/integration", params={"companyId": "acme-1", "redirect": redirect})
-    assert page.status_code == 400 and "not a SmartRecruiters address" in page.text
+    assert page.status_code == 400 and "This link is not valid" in page.text and "not a SmartRecruiters address" in page.text
 
 
 async def test_a_post_without_the_forms_cookie_is_refused(stack):

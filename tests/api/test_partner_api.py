@@ -69,8 +69,9 @@ async def test_token_for_valid_client_credentials(api, stack):
 @pytest.mark.parametrize(
     ("form", "status", "error"),
     [
-        ({"grant_type": "client_credentials", "client_id": "smartrecruiters", "client_secret": "wrong"}, 401, "invalid_client"),
-        ({"grant_type": "client_credentials", "client_id": "someone", "client_secret": "embedded-partner-secret"}, 401, "invalid_client"),
+        # Credentials in the body: invalid_client is 400, as SR's description of this endpoint says.
+        ({"grant_type": "client_credentials", "client_id": "smartrecruiters", "client_secret": "wrong"}, 400, "invalid_client"),
+        ({"grant_type": "client_credentials", "client_id": "someone", "client_secret": "embedded-partner-secret"}, 400, "invalid_client"),
         ({"grant_type": "password", "client_id": "smartrecruiters", "client_secret": "x"}, 400, "unsupported_grant_type"),
         ({"client_id": "smartrecruiters", "client_secret": "x"}, 400, "invalid_request"),
         ({"grant_type": "client_credentials"}, 400, "invalid_request"),
@@ -85,6 +86,31 @@ async def test_token_errors_follow_rfc_6749(api, form, status, error):
 async def test_undecodable_basic_credentials_are_an_invalid_client(api):
     response = await api.post("/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!!"})
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+async def test_invalid_client_is_401_with_a_challenge_only_for_http_basic(api, stack):
+    """RFC 6749 §5.2: 401 and WWW-Authenticate when the client used Basic; 400 for the form body."""
+    wrong = (stack.settings.partner_client_id, "wrong")
+    basic = await api.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=wrong)
+    form = await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": wrong[0], "client_secret": wrong[1]})
+    assert basic.status_code == 401 and basic.json()["error"] == "invalid_client"
+    assert basic.headers["www-authenticate"].startswith("Basic")
+    assert form.status_code == 400 and form.json()["error"] == "invalid_client"
+    assert "www-authenticate" not in form.headers
+
+
+async def test_basic_and_body_credentials_at_once_are_refused(api, stack):
+    """RFC 6749 §2.3: one client authentication method per request, even when both are right."""
+    settings = stack.settings
+    client_id, secret = settings.partner_client_id, settings.partner_client_secret.get_secret_value()
+    both = await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}, auth=(client_id, secret))
+    other_id = await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "someone-else"}, auth=(client_id, secret))
+    for response in (both, other_id):
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+        assert "access_token" not in response.json()
+    # A body that only repeats the Basic client_id adds no second method.
+    same_id = await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id}, auth=(client_id, secret))
+    assert same_id.status_code == 200 and same_id.json()["access_token"]
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic c21hcnQ6cmVjcnVpdGVycw=="])

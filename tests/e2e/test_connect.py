@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -13,14 +14,24 @@ from fastapi import FastAPI
 
 from smartrecruiters.client import smartrecruiters_client
 from store import ConnectionState, Store
-from tests.support.connect import fill_in_consent
+from tests.support.connect import disconnect_checked, fill_in_consent
 from tests.support.servers import serve
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 
-async def test_admin_connects_a_company_with_an_external_trigger_token(world, store, registered, trigger_token, temporal):
+# How SR behaves where its record is silent: the consent redirect's origin, how it presents its
+# credentials at our token endpoint, how it fills ids into our registered URLs.
+CONNECT_VARIANTS = [
+    {"consent_redirect": "simulator", "token_auth": "form", "url_expansion": "placeholder"},
+    {"consent_redirect": "web", "token_auth": "basic", "url_expansion": "append"},
+]
+
+
+@pytest.mark.parametrize("variants", CONNECT_VARIANTS, ids=lambda v: "-".join(v.values()))
+async def test_admin_connects_a_company_with_an_external_trigger_token(world, store, registered, trigger_token, temporal, variants):
+    await world.sr_variants(**variants)
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
     assert consent["consent_url"].startswith(registered["consentUrl"] + "?companyId=" + company_id)
@@ -28,8 +39,11 @@ async def test_admin_connects_a_company_with_an_external_trigger_token(world, st
     async with httpx.AsyncClient(timeout=30, follow_redirects=True) as admin:
         done = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
         assert done.status_code == 200 and "is connected" in done.text
-        back = re.search(r'id="return" href="([^"]+)"', done.text).group(1)
-        assert "is connected" in (await admin.get(back.replace("&amp;", "&"))).text  # SR's own page agrees
+        back = re.search(r'id="return" href="([^"]+)"', done.text).group(1).replace("&amp;", "&")
+        if variants["consent_redirect"] == "web":  # back to SR's web app, which is not simulated here
+            assert back.startswith("https://www.smartrecruiters.com/")
+        else:
+            assert "is connected" in (await admin.get(back)).text  # SR's own page agrees
 
         # The same form posted again (a replay, or a double click) connects nothing twice.
         again = await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
@@ -44,6 +58,9 @@ async def test_admin_connects_a_company_with_an_external_trigger_token(world, st
     # SR now calls us with that company's credentials: a token, then the catalog.
     packages = await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company_id})
     assert packages.status_code == 200 and {p["id"] for p in packages.json()} >= {"skills-fullstack", "background-standard"}
+    # One package, at singleAssessmentPackageUrl as SR fills it in.
+    package = (await world.http.get(f"{world.sr}/__sim/packages/skills-fullstack", params={"company_id": company_id})).json()
+    assert package["partner_status"] == 200 and package["partner_body"]["id"] == "skills-fullstack"
 
     # An order of that company reaches the candidate, and its result is posted with the
     # company's own SR-issued credentials (SR refuses another company's credentials).
@@ -95,7 +112,18 @@ async def test_a_companys_credentials_cannot_order_for_another_company(stack, st
     assert response.status_code == 403
 
 
-async def test_disconnect_ends_open_orders_and_revokes_the_companys_credentials(world, store, registered, trigger_token, temporal):
+@pytest.mark.parametrize(
+    "variants",
+    [
+        {"disconnect_auth": "bearer", "disconnect_revokes": "after-delete", "url_expansion": "placeholder"},
+        {"disconnect_auth": "none", "disconnect_revokes": "after-delete", "url_expansion": "placeholder"},
+        {"disconnect_auth": "none", "disconnect_revokes": "before-delete", "url_expansion": "append"},
+        {"disconnect_auth": "bearer", "disconnect_revokes": "before-delete", "url_expansion": "append"},
+    ],
+    ids=lambda v: "-".join(v.values()),
+)
+async def test_disconnect_ends_open_orders_and_revokes_the_companys_credentials(world, store, registered, trigger_token, temporal, variants):
+    await world.sr_variants(**variants)
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
     async with httpx.AsyncClient(timeout=30) as admin:
@@ -112,8 +140,8 @@ async def test_disconnect_ends_open_orders_and_revokes_the_companys_credentials(
     assert disconnected["partner_status"] == 204
 
     handle = temporal.get_workflow_handle(order_workflow_id(order_id))
-    with pytest.raises(WorkflowFailureError):
-        await handle.result()
+    with pytest.raises(WorkflowFailureError):  # bare, only once SR refuses the company's credentials
+        await asyncio.wait_for(handle.result(), timeout=60)
     assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
     email = await world.invitation_email(order_id)
     assert "withdrawn" in (await world.http.get(email["link"])).text
@@ -193,9 +221,75 @@ async def test_a_disconnect_ends_the_companys_tokens_at_once(stack, store):
     async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
         token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
-        assert (await sr.delete(f"/integrations/companies/other-{company_id}", headers=bearer)).status_code == 403
+        # A token of another company proves nothing about this one: answered like any bare call.
+        other = await sr.delete(f"/integrations/companies/other-{company_id}", headers=bearer)
+        assert (other.status_code, other.content) == (204, b"")
+        assert (await sr.get("/packages", headers=bearer)).status_code == 200
         assert (await sr.delete(f"/integrations/companies/{company_id}", headers=bearer)).status_code == 204
         # The token is an hour from expiry, yet nothing answers it any more.
         assert (await sr.get("/packages", headers=bearer)).status_code == 401
         again = await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
-        assert again.status_code == 401
+        assert again.status_code == 400 and again.json()["error"] == "invalid_client"
+
+
+async def test_a_bare_delete_does_not_disconnect_a_company_whose_credentials_sr_still_honours(world, store, registered, trigger_token, temporal, stack):
+    """Anyone can send the DELETE (SR's spec gives it no security): it needs SR's evidence."""
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
+    async with httpx.AsyncClient(timeout=30) as admin:
+        assert (await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")).status_code == 200
+    unknown = f"co-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as attacker:
+        answers = [
+            await attacker.delete(f"/integrations/companies/{company_id}"),
+            await attacker.delete(f"/integrations/companies/{company_id}", headers={"Authorization": "Bearer forged"}),
+            await attacker.delete(f"/integrations/companies/%7BcompanyId%7D/{company_id}"),
+            await attacker.delete(f"/integrations/companies/{unknown}"),
+            await attacker.delete(f"/integrations/companies/{unknown}"),
+        ]
+    # Connected or unknown, once or again: the same answer, so nothing is learnt from it.
+    assert {(a.status_code, a.content, a.headers.get("content-type")) for a in answers} == {(204, b"", None)}
+
+    await disconnect_checked(temporal, company_id)  # SR still honours the company's credentials
+    assert (await store.connection(company_id)).state == ConnectionState.CONNECTED
+    placed = await world.order("skills-fullstack", company_id=company_id)
+    assert placed["partner_status"] == 202
+    await world.sr_status_becomes(placed["order_id"], "PENDING")
+    # The unknown company's check found nothing to do, and left nothing behind.
+    unknown_check = temporal.get_workflow_handle(f"company-disconnect-check:{unknown}")
+    assert await asyncio.wait_for(unknown_check.result(), timeout=30) == "not connected"
+    assert await store.connection(unknown) is None
+
+    # SR then really disconnects it, bare: the running check asks again at once.
+    await world.sr_variants(disconnect_auth="none")
+    assert (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/disconnect")).json()["partner_status"] == 204
+    handle = temporal.get_workflow_handle(order_workflow_id(placed["order_id"]))
+    with pytest.raises(WorkflowFailureError):
+        await asyncio.wait_for(handle.result(), timeout=60)
+    assert (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
+
+
+async def test_registered_urls_answer_every_expansion(stack, store):
+    """singleAssessmentPackageUrl and integrationDisableUrl: id in place of the placeholder,
+    appended after it (braces encoded or not), or appended to an older id-less registration."""
+    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
+    company_id = f"co-{uuid.uuid4().hex[:8]}"
+    client_id, secret = await connected_directly(store, account.id, company_id)
+    async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
+        token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        for path in ("/packages/skills-fullstack", "/packages/{assessmentPackageId}/skills-fullstack", "/packages/%7BassessmentPackageId%7D/skills-fullstack"):
+            response = await sr.get(path, headers=bearer)
+            assert response.status_code == 200 and response.json()["id"] == "skills-fullstack", path
+        assert (await sr.get("/packages/{assessmentPackageId}/skills-fullstack")).status_code == 401  # still ours only
+        assert (await sr.get("/packages/another/skills-fullstack", headers=bearer)).status_code == 404
+        assert (await sr.delete(f"/integrations/companies/another/{company_id}", headers=bearer)).status_code == 404
+        assert (await sr.delete(f"/integrations/companies/%7BcompanyId%7D/{company_id}", headers=bearer)).status_code == 204
+    assert (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
+
+
+async def test_an_order_when_sr_authenticates_with_http_basic(world):
+    await world.sr_variants(token_auth="basic")
+    placed = await world.order("skills-fullstack")
+    assert placed["partner_status"] == 202
+    await world.sr_status_becomes(placed["order_id"], "PENDING")

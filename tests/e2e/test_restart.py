@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
+
+from store import ConnectionState
+from tests.support.connect import connect_company, disconnect_checked
+from tests.support.waiting import eventually
+
 
 async def test_orders_in_flight_survive_a_full_restart(world, stack):
     placed = await world.order("skills-fullstack")
@@ -20,3 +26,27 @@ async def test_orders_in_flight_survive_a_full_restart(world, stack):
     assert done["result"]["score"]["raw"] == 75
     assert len(await world.outbox(order_id)) == 1
     assert [p["status"] for p in done["patches"]] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
+
+
+async def test_a_pending_disconnection_check_survives_a_full_restart(world, stack, store, registered, trigger_token, temporal):
+    """A DELETE without the company's token, while SR still honours its credentials: the check
+    lives in Temporal, so after a restart it still asks SR again by itself, and acts on SR's refusal."""
+    company_id = await connect_company(world.sr, trigger_token)
+    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as anyone:
+        assert (await anyone.delete(f"/integrations/companies/{company_id}")).status_code == 204
+    await disconnect_checked(temporal, company_id)
+    assert (await store.connection(company_id)).state == ConnectionState.CONNECTED
+
+    stack.stop()
+    stack.start()
+
+    # SR now refuses the company's credentials (as after revoking them), and nobody calls us again.
+    await world.http.post(f"{world.sr}/__sim/faults", json={"status": 401, "count": 50, "method": "POST", "path_contains": "/identity/oauth/token"})
+    try:
+
+        async def disconnected():
+            return (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
+
+        await eventually(disconnected, timeout=120, what="the check to disconnect the company after the restart")
+    finally:
+        await world.http.delete(f"{world.sr}/__sim/faults")

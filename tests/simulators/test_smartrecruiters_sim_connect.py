@@ -9,10 +9,11 @@ it mints credentials and tokens per company and records what SR sends it.
 
 from __future__ import annotations
 
+import base64
 import secrets
 from pathlib import Path
 from typing import Any, Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import httpx
 import pytest
@@ -129,7 +130,12 @@ class ConnectPartner:
             return call
 
         async def token(request: Request) -> JSONResponse:
-            form = (await record(request))["form"]
+            call = await record(request)
+            form = call["form"]
+            basic = request.headers.get("authorization", "").removeprefix("Basic ")
+            if basic:  # RFC 6749 §2.3.1: each part form-urlencoded, then base64
+                client_id, _, client_secret = base64.b64decode(basic).decode().partition(":")
+                form = call["basic"] = {"client_id": unquote_plus(client_id), "client_secret": unquote_plus(client_secret)}
             secret, company = self.credentials.get(form.get("client_id"), (None, None))
             if secret is None or form.get("client_secret") != secret:
                 return JSONResponse({"error": "invalid_client"}, status_code=400)
@@ -189,10 +195,23 @@ class ConnectPartner:
                 return RedirectResponse(query["redirect"], status_code=302)
             return HTMLResponse("<p>Connected</p>")
 
-        @app.delete("/integrations/companies/{company_id}")
-        async def disable(request: Request) -> Response:
+        @app.get("/connect/packages/{package_id}")
+        @app.get("/connect/packages/{placeholder}/{package_id}")
+        async def package(request: Request, package_id: str) -> JSONResponse:
             if (await record(request))["company"] is None:
                 return JSONResponse({}, status_code=401)
+            return JSONResponse({"id": package_id, "name": package_id, "type": "SKILL_TEST"})
+
+        @app.delete("/integrations/companies/{company_id}")
+        @app.delete("/integrations/companies/{placeholder}/{company_id}")
+        async def disable(request: Request, company_id: str) -> Response:
+            call = await record(request)
+            # Whether the company's SR-issued credentials still worked when SR called.
+            issued = self.sr_credentials.get(company_id)
+            if issued is not None:
+                async with httpx.AsyncClient(base_url=self.sr_url) as sr:
+                    form = token_form(issued["clientId"], issued["clientSecret"])
+                    call["sr_credentials_status"] = (await sr.post("/identity/oauth/token", data=form)).status_code
             return Response(status_code=204)
 
         return app
@@ -568,6 +587,63 @@ def test_disconnect_tells_the_partner_and_the_company_may_connect_again(
     assert again.status_code == 200
     renewed = token_for(sr, again.json()["clientId"], again.json()["clientSecret"])
     assert patch_status(sr, renewed, order_id) == 200
+
+
+@pytest.mark.parametrize("auth", ["bearer", "none"])
+@pytest.mark.parametrize("revokes", ["after-delete", "before-delete"])
+@pytest.mark.parametrize("expansion", ["placeholder", "append"])
+def test_disconnect_variants(
+    sr: httpx.Client, master: Auth, partner: ConnectPartner, auth: str, revokes: str, expansion: str
+) -> None:
+    configuration = partner.configuration(integrationDisableUrl=f"{partner.url}/integrations/companies/{{companyId}}")
+    assert configure(sr, master, configuration).status_code == 200
+    consent(sr, ACME)
+    issued = integrate(sr, master, ACME, partner.issue_credentials(ACME)).json()
+    partner.sr_credentials[ACME] = issued
+    sr.put("/__sim/variants", json={"disconnect_auth": auth, "disconnect_revokes": revokes, "url_expansion": expansion}).raise_for_status()
+
+    assert sr.post(f"/__sim/companies/{ACME}/disconnect").json()["partner_status"] == 204
+
+    path = f"/integrations/companies/{ACME}" if expansion == "placeholder" else f"/integrations/companies/{{companyId}}/{ACME}"
+    [disable] = partner.calls_to(path, method="DELETE")
+    assert disable["company"] == (ACME if auth == "bearer" else None)
+    assert disable["sr_credentials_status"] == (401 if revokes == "before-delete" else 200)
+    assert sr.post("/identity/oauth/token", data=token_form(issued["clientId"], issued["clientSecret"])).status_code == 401
+
+
+@pytest.mark.parametrize("expansion", ["placeholder", "append"])
+def test_a_single_package_is_read_at_the_registered_url_as_the_variant_expands_it(
+    sr: httpx.Client, master: Auth, partner: ConnectPartner, expansion: str
+) -> None:
+    connect(sr, master, partner, ACME)
+    sr.put("/__sim/variants", json={"url_expansion": expansion}).raise_for_status()
+    read = sr.get("/__sim/packages/skills-1", params={"company_id": ACME}).json()
+    path = "/connect/packages/skills-1" if expansion == "placeholder" else "/connect/packages/{assessmentPackageId}/skills-1"
+    [call] = partner.calls_to(path, method="GET")
+    assert call["company"] == ACME and read["partner_status"] == 200 and read["partner_body"]["id"] == "skills-1"
+    # A registered URL without a placeholder gets the id appended under either variant.
+    assert configure(sr, master, partner.configuration(singleAssessmentPackageUrl=f"{partner.url}/connect/packages")).status_code == 200
+    assert sr.get("/__sim/packages/skills-2", params={"company_id": ACME}).json()["partner_status"] == 200
+    assert partner.calls_to("/connect/packages/skills-2", method="GET")
+
+
+@pytest.mark.parametrize("token_auth", ["form", "basic"])
+def test_sr_presents_its_credentials_at_the_partner_as_the_variant_says(sr: httpx.Client, partner: ConnectPartner, token_auth: str) -> None:
+    sr.put("/__sim/variants", json={"token_auth": token_auth}).raise_for_status()
+    assert sr.get("/__sim/packages").status_code == 200
+    [token_call] = partner.calls_to("/oauth/token")
+    if token_auth == "basic":
+        assert token_call["basic"] == {"client_id": PARTNER_CLIENT_ID, "client_secret": PARTNER_CLIENT_SECRET}
+        assert token_call["form"] == {"grant_type": "client_credentials"}  # one method only (RFC 6749 §2.3)
+    else:
+        assert "basic" not in token_call and token_call["form"]["client_secret"] == PARTNER_CLIENT_SECRET
+
+
+def test_the_consent_redirect_leads_to_srs_web_origin_under_the_web_variant(sr: httpx.Client, master: Auth, partner: ConnectPartner) -> None:
+    configure(sr, master, partner.configuration())
+    sr.put("/__sim/variants", json={"consent_redirect": "web"}).raise_for_status()
+    [redirect] = parse_qs(urlsplit(consent(sr, ACME)).query)["redirect"]
+    assert redirect.startswith("https://www.smartrecruiters.com/") and ACME in redirect
 
 
 # --- the admin's pages ---------------------------------------------------------------------------

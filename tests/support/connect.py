@@ -7,6 +7,9 @@ import uuid
 
 import httpx
 
+from connections.disconnect import CHECK_WORKFLOW_ID_PREFIX
+from tests.support.waiting import eventually
+
 
 async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:
     page = await http.get(consent_url)
@@ -32,3 +35,12 @@ async def company_of_new_vendor_account(store, sr_url: str, adapter: str, creden
     )
     company_id = await connect_company(sr_url, (await store.issue_trigger_token(account.id)).token)
     return account.id, company_id
+
+
+async def disconnect_checked(temporal, company_id: str) -> None:
+    """Wait until the check behind an unauthenticated DELETE asked SR about the company at least once."""
+
+    async def asked():
+        return await temporal.get_workflow_handle(f"{CHECK_WORKFLOW_ID_PREFIX}{company_id}").query("checks") >= 1
+
+    await eventually(asked, what=f"SR asked about company {company_id}'s credentials")
