@@ -76,13 +76,14 @@ def _delivery(order: dict[str, Any]) -> JSONResponse:
     if order["partner_error"]:
         body = {"order_id": order["order_id"], "detail": order["partner_error"]}
         return JSONResponse(body, status_code=502)
-    return JSONResponse(
-        {
-            "order_id": order["order_id"],
-            "partner_status": order["partner_status"],
-            "partner_body": order["partner_body"],
-        }
-    )
+    delivery = {
+        "order_id": order["order_id"],
+        "partner_status": order["partner_status"],
+        "partner_body": order["partner_body"],
+    }
+    if order["kind"] == "inline":  # the candidate's link, as SR read it from the answer
+        delivery["candidate_url"] = order.get("candidate_url")
+    return JSONResponse(delivery)
 
 
 @router.get("/requests")
@@ -174,6 +175,14 @@ async def resend_order(order_id: str, sim: Sim) -> JSONResponse:
 async def list_packages(sim: Sim, company_id: str | None = None) -> list[dict]:
     try:
         return await sim.packages(company_id)
+    except PartnerError as exc:
+        raise HTTPException(502, str(exc)) from exc
+
+
+@router.get("/packages/{package_id}")
+async def get_package(package_id: str, sim: Sim, company_id: str | None = None) -> dict:
+    try:
+        return await sim.package(package_id, company_id)
     except PartnerError as exc:
         raise HTTPException(502, str(exc)) from exc
 

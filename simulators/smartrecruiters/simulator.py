@@ -16,7 +16,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
 
+import httpx
 import json_merge_patch
 from fastapi import Depends, Request
 
@@ -24,7 +26,7 @@ from ..docstore import DocumentStore
 from .companies import Companies, NotIntegrated, credentials_match
 from .config import SmartRecruitersSimConfig
 from .faults import FaultQueue
-from .partner import PartnerClient, PartnerError, PartnerLink, order_request
+from .partner import PartnerClient, PartnerError, PartnerLink, fits_spec, order_request
 
 SEED_JOB_TITLE = "Backend Engineer"
 SEED_CANDIDATES = (
@@ -264,22 +266,39 @@ class Simulator:
         """
         sent = self._store.get("order", order_id)
         link = self.partner_link(self.company_of(sent))
+        candidate_url = None
         try:
             url = link.order_url(sent["kind"])
             answer = await self._partner.post(link, url, sent["partner_request"]["body"])
             status, body, error = answer.status, answer.body, None
+            if sent["kind"] == "inline" and status == httpx.codes.OK:
+                candidate_url = self._inline_link(fits_spec("InlineAssessmentPackageResponse", body, f"POST {url}"))
         except PartnerError as exc:
             status, body, error = None, None, str(exc)
         # Read again: the partner may have reported progress while SR waited for its answer.
         order = self._store.get("order", order_id)
-        order.update(partner_status=status, partner_body=body, partner_error=error)
+        order.update(partner_status=status, partner_body=body, partner_error=error, candidate_url=candidate_url)
         self._store.put("order", order_id, order)
         return order
+
+    def _inline_link(self, answer: dict[str, Any]) -> str:
+        """The candidate's link in an inline order's answer, read from the one key this SR reads:
+        the spec's schema requires `assessmentPackageURL` but describes only `url`."""
+        link = answer.get(self.variants.inline_key)
+        if not isinstance(link, str) or urlsplit(link).scheme not in ("http", "https"):
+            raise PartnerError(f"the inline order's answer has no http(s) link under {self.variants.inline_key!r}")
+        return link
 
     async def packages(self, company_id: str | None = None) -> list[dict[str, Any]]:
         """The partner's package catalog as one company (the default one if None) sees it."""
         link = self.partner_link(company_id or self.config.company_id)
-        return await self._partner.packages(link)
+        return await self._partner.packages(link, requester=self.variants.requester_header)
+
+    async def package(self, package_id: str, company_id: str | None = None) -> dict[str, Any]:
+        """One package of the partner's catalog, as one company (the default one if None) sees it."""
+        link = self.partner_link(company_id or self.config.company_id)
+        url = f"{link.package_list_url.rstrip('/')}/{quote(package_id, safe='')}"
+        return await self._partner.package(link, url)
 
     # --- the companies' connection with the partner ---------------------------------------
 

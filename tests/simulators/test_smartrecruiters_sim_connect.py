@@ -158,7 +158,7 @@ class ConnectPartner:
         async def inline_order(request: Request) -> JSONResponse:
             if (await record(request))["company"] is None:
                 return JSONResponse({}, status_code=401)
-            return JSONResponse({"url": INLINE_URL})
+            return JSONResponse({"url": INLINE_URL, "assessmentPackageURL": INLINE_URL})
 
         # The embedded defaults under `partner_api_url`, then the configured Connect URLs.
         app.post("/oauth/token")(token)
@@ -506,7 +506,7 @@ def test_orders_of_a_connected_company_use_its_credentials_and_the_configured_ur
     inline = order_for(sr, candidate, kind="inline")
     catalog = sr.get("/__sim/packages", params={"company_id": ACME}).json()
 
-    assert (manual["partner_status"], inline["partner_body"]) == (202, {"url": INLINE_URL})
+    assert (manual["partner_status"], inline["candidate_url"]) == (202, INLINE_URL)
     [token_call] = partner.calls_to("/connect/token")
     (acme_secret, _) = partner.credentials[token_call["form"]["client_id"]]
     assert token_call["form"]["client_secret"] == acme_secret
