@@ -82,4 +82,4 @@ async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request:
     caller.check_acts_for(body.companyId)
     with _intake_refusals():
         url = await request.app.state.intake.place_inline(body)
-    return InlineAssessmentPackageResponse(url=url)
+    return InlineAssessmentPackageResponse.for_link(url)

@@ -24,6 +24,7 @@ from orders.models import Candidate, InvitationLink, Order
 from orders.visibility import order_reference, workflow_id
 from settings import Settings
 from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
+from smartrecruiters.observations import observed
 from store import Store
 from telemetry import ORDER_ID
 from vendors.registry import ADAPTERS
@@ -237,7 +238,7 @@ class OrderIntake:
             job_id=request.job.id,
             job_title=getattr(request.job, "title", None),
             inline=inline,
-            return_url=getattr(request, "completedAssessmentCallbackUrl", None),
+            return_url=request.return_url,
             deadline_days=entry.deadline_days,
             poll_interval_seconds=self._settings.poll_interval_seconds,
             report_wait_days=self._settings.report_wait_days,
@@ -246,6 +247,8 @@ class OrderIntake:
             received_at=datetime.now(timezone.utc),
         )
         check_candidate(order)
+        for point, form in request.protocol_forms():
+            observed(point, form)
         return order
 
     def _start_options(self, order: Order) -> dict:
