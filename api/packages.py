@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, smartrecruiters_caller
+from api.openapi import refusals
 from orders.catalog import UnknownPackage
 from smartrecruiters.models import AssessmentPackage
 from smartrecruiters.observations import observed
@@ -45,7 +46,11 @@ class LocationFilters(BaseModel):
     remote: bool | None = None
 
 
-@router.get("/packages", response_model=list[AssessmentPackage], responses={204: {"description": "No packages"}})
+@router.get(
+    "/packages",
+    response_model=list[AssessmentPackage],
+    responses={204: {"description": "No packages"}, **refusals(502, 503)},
+)
 async def list_packages(
     request: Request,
     requester: str | None = Header(None, description="The recruiter (SR's `Requester`), in any encoding; not used"),
@@ -64,7 +69,7 @@ async def list_packages(
     return packages
 
 
-@router.get("/packages/{package_id}", response_model=AssessmentPackage)
+@router.get("/packages/{package_id}", response_model=AssessmentPackage, responses=refusals(404, 502, 503, _404="There is no package with this id"))
 async def get_package(package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     try:
         return (await request.app.state.catalog.find(caller.company_id, package_id)).as_smartrecruiters()
