@@ -17,7 +17,8 @@ from smartrecruiters.observations import observed
 
 router = APIRouter(tags=["SmartRecruiters"])
 
-_BARE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+# An address alone: no JSON or display-name punctuation around it.
+_BARE_EMAIL = re.compile(r'[^@\s"<>\[\]{}(),;:]+@[^@\s"<>\[\]{}(),;:]+')
 
 
 def requester_form(requester: str | None) -> str:

@@ -13,6 +13,7 @@ import uuid
 import httpx
 import pytest
 
+from api.packages import requester_form
 from tests.api.test_partner_api import COMPANY, an_inline_order_body, an_order_body
 from tests.support.waiting import eventually
 
@@ -38,6 +39,22 @@ async def bearer(api, stack) -> dict:
 
 async def logged(stack, text: str) -> bool:
     return text in (stack.log_dir / "api.log").read_text(errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("header", "form"),
+    [
+        ('{"email": "recruiter@example.com"}', "JSON object"),
+        ('{"email": "recruiter@example.com", "name": "R"}', "JSON object"),
+        (" recruiter@example.com ", "bare email"),
+        ('["recruiter@example.com"]', "other"),
+        ("Recruiter <recruiter@example.com>", "other"),
+        ("[" * 10_000, "other"),
+        (None, "absent"),
+    ],
+)
+def test_the_requester_header_s_form_is_recognised(header, form):
+    assert requester_form(header) == form
 
 
 @pytest.mark.parametrize(
