@@ -114,14 +114,16 @@ def _schema(answer: dict[str, Any]) -> dict[str, Any]:
     return documented
 
 
-PAGE_DESCRIPTIONS = {400: "The link or the form is not valid; the page says why"}
-
-
-def _html(answer: dict[str, Any], description: str | None) -> dict[str, Any]:
-    """The same refusal on a page of ours: an HTML page that says what went wrong."""
-    documented = {key: value for key, value in answer.items() if key != "model"}
-    documented["description"] = description or documented["description"]
-    documented["content"] = {"text/html": {"schema": {"type": "string"}}}
+def _page(answer: dict[str, Any], status: int) -> dict[str, Any]:
+    """The same refusal on a page of ours: an HTML page that says what went wrong. A 400 may also
+    come from api/limits.py before the page runs (a NUL in the path or query), in JSON."""
+    documented = _schema(answer)
+    html = {"text/html": {"schema": {"type": "string"}}}
+    if status == 400:
+        documented["description"] = "The link or the form is not valid: a page that says why (JSON for a NUL in the path or query)"
+        documented["content"] = html | documented["content"]
+    else:
+        documented["content"] = html
     return documented
 
 
@@ -149,7 +151,7 @@ def truthful_document(app: FastAPI) -> dict[str, Any]:
                 # Our pages explain a bad link or too many attempts on a page; the body limits
                 # (408, 413) answer before any route, in JSON.
                 html = page and status in (400, 429)
-                responses.setdefault(str(status), _html(answer, PAGE_DESCRIPTIONS.get(status)) if html else _schema(answer))
+                responses.setdefault(str(status), _page(answer, status) if html else _schema(answer))
     return document
 
 
