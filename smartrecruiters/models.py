@@ -10,11 +10,11 @@ import re
 import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Self
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator, field_validator
 
 from orders.models import ResultUpdate
+from smartrecruiters.origins import origin_of
 
 # The order id is the path segment before /results in resultCallbackURL (research §5 gap 2).
 _ORDER_ID_IN_CALLBACK = re.compile(r"/orders/([A-Za-z0-9_-]{1,128})/results/?$")
@@ -163,8 +163,7 @@ class InlineAssessmentPackageOrderRequest(_OrderRequestBase):
         otherwise nowhere (a relative path has no origin we know, and another scheme could run
         script in the candidate's browser)."""
         url = self.completedAssessmentCallbackUrl
-        parts = urlsplit(url)
-        return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+        return url if origin_of(url) is not None else None
 
     def protocol_forms(self) -> list[tuple[str, str]]:
         """How this request fills the points SR's public record leaves open (fixed names only)."""

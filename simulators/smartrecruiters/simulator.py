@@ -285,7 +285,7 @@ class Simulator:
         """The candidate's link in an inline order's answer, read from the one key this SR reads:
         the spec's schema requires `assessmentPackageURL` but describes only `url`."""
         link = answer.get(self.variants.inline_key)
-        if not isinstance(link, str) or urlsplit(link).scheme not in ("http", "https"):
+        if not _is_web_url(link):
             raise PartnerError(f"the inline order's answer has no http(s) link under {self.variants.inline_key!r}")
         return link
 
@@ -363,6 +363,13 @@ class Simulator:
         if stored is None:
             return None
         return stored, base64.b64decode(stored["data"])
+
+
+def _is_web_url(url: Any) -> bool:
+    try:
+        return isinstance(url, str) and urlsplit(url).scheme in ("http", "https")
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
 
 
 def _json_or_none(content_type: str | None, body: bytes) -> Any:

@@ -152,7 +152,7 @@ async def test_an_inline_order_without_application_language_gets_the_link(api, b
     assert response.json()["url"] == response.json()["assessmentPackageURL"]
 
 
-@pytest.mark.parametrize("callback", ["javascript:alert(document.domain)", "/candidates/back", "candidates back"])
+@pytest.mark.parametrize("callback", ["javascript:alert(document.domain)", "/candidates/back", "candidates back", "http://[::1"])
 async def test_a_return_url_that_is_no_web_url_is_accepted_but_never_becomes_a_link(api, bearer, world, callback):
     """Any string is accepted (the spec says string), but the candidate's finished page links back
     only to an absolute http(s) URL: never to a script, never to a path of an unknown origin."""

@@ -100,6 +100,8 @@ def test_an_inline_order_without_application_language_is_accepted():
         ("data:text/html,<script>alert(1)</script>", None),
         ("//evil.example/x", None),
         ("https://", None),
+        ("http://[::1", None),  # unparseable
+        ("https://sr.example@evil.example/", None),  # user info hides the real host
         ("", None),
     ],
 )
