@@ -9,7 +9,7 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import codec, consent, errors, headers, health, integrations, limits, oauth, orders, packages, webhooks
+from api import codec, consent, errors, headers, health, integrations, limits, oauth, openapi, orders, packages, webhooks
 from api.admin import router as admin_router
 from api.auth import TokenIssuer
 from api.consent_form import FormGuard
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    openapi.install(app)
     for module in (oauth, packages, orders, webhooks, consent, integrations):
         app.include_router(module.router)
     app.include_router(admin_router)

@@ -19,22 +19,28 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from api.admin import require_admin
+from api.openapi import refusals
 from codec import PayloadKeyError
 
 router = APIRouter(prefix="/codec", tags=["Operations"])
 Direction = Literal["encode", "decode"]
 
 
+# A payload the configured keys cannot open (tampered, or sealed under a key no longer listed).
+UNOPENABLE = refusals(422, _422="A payload cannot be opened with the configured keys")
+
+
 @router.post(
     "/{direction}",
     summary="Encode or decode Temporal payloads (admin key as bearer token)",
     dependencies=[Depends(require_admin)],
+    responses=UNOPENABLE,
 )
 async def with_admin_key(direction: Direction, request: Request) -> Response:
     return await _convert(direction, request)
 
 
-@router.post("/ui/{capability}/{direction}", summary="Encode or decode Temporal payloads for the Temporal UI")
+@router.post("/ui/{capability}/{direction}", summary="Encode or decode Temporal payloads for the Temporal UI", responses=UNOPENABLE | refusals(404))
 async def for_the_ui(capability: str, direction: Direction, request: Request) -> Response:
     expected = request.app.state.settings.ui_codec_capability.encode()
     if not hmac.compare_digest(capability.encode("utf-8", "replace"), expected):

@@ -8,6 +8,7 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
+from api.openapi import WWW_AUTHENTICATE
 from smartrecruiters.models import AccessToken, TokenErrorResponse
 from smartrecruiters.observations import observed
 
@@ -42,7 +43,14 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 @router.post(
     "/oauth/token",
     response_model=AccessToken,
-    responses={400: {"model": TokenErrorResponse}, 401: {"model": TokenErrorResponse}},
+    responses={
+        400: {"model": TokenErrorResponse, "description": "RFC 6749 §5.2 error: `error` is invalid_request or unsupported_grant_type"},
+        401: {
+            "model": TokenErrorResponse,
+            "description": "RFC 6749 §5.2 error: `error` is invalid_client (unknown client or wrong secret)",
+            "headers": WWW_AUTHENTICATE,
+        },
+    },
     summary="Issue a bearer token for client credentials",
 )
 async def issue_token(

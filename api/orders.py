@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.auth import Caller, smartrecruiters_caller
+from api.openapi import refusals
 from orders.catalog import UnknownPackage
 from orders.intake import FieldUnacceptable, InvitationRefused, InvitationUnavailable, OrderOfAnotherCompany, TemporalUnavailable
 from smartrecruiters.models import (
@@ -53,11 +54,10 @@ def _intake_refusals() -> Iterator[None]:
 @router.post(
     "/packages/orders",
     status_code=202,
-    responses={
-        404: {"description": "There is no package which was ordered"},
-        409: {"description": ANOTHER_COMPANYS_ORDER},
-        503: {"description": "Temporarily unable to take the order; retry"},
-    },
+    responses=refusals(
+        404, 409, 502, 503,
+        _404="There is no package which was ordered", _409=ANOTHER_COMPANYS_ORDER, _503="Temporarily unable to take the order; retry",
+    ),  # fmt: skip
 )
 async def place_order(body: AssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
@@ -70,16 +70,15 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
 @router.post(
     "/packages/inline/orders",
     response_model=InlineAssessmentPackageResponse,
-    responses={
-        404: {"description": "There is no package which was ordered"},
-        409: {"description": ANOTHER_COMPANYS_ORDER},
-        422: {"description": "The vendor refused to invite the candidate"},
-        503: {"description": "The link is not ready yet; retry"},
-    },
+    responses=refusals(
+        404, 409, 422, 502, 503,
+        _404="There is no package which was ordered", _409=ANOTHER_COMPANYS_ORDER,
+        _422="The vendor refused to invite the candidate", _503="The link is not ready yet; retry",
+    ),  # fmt: skip
 )
 async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
     """Place an order and answer with the URL of the candidate's assessment."""
     caller.check_acts_for(body.companyId)
     with _intake_refusals():
         url = await request.app.state.intake.place_inline(body)
-    return InlineAssessmentPackageResponse(url=url)
+    return InlineAssessmentPackageResponse.for_link(url)

@@ -10,7 +10,6 @@ to us for that company. SR may call before it revokes them, so a durable workflo
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import httpx
 from pydantic import BaseModel

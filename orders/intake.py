@@ -256,7 +256,7 @@ class OrderIntake:
             job_id=request.job.id,
             job_title=getattr(request.job, "title", None),
             inline=inline,
-            return_url=getattr(request, "completedAssessmentCallbackUrl", None),
+            return_url=request.return_url,
             deadline_days=entry.deadline_days,
             poll_interval_seconds=self._settings.poll_interval_seconds,
             report_wait_days=self._settings.report_wait_days,
@@ -265,6 +265,8 @@ class OrderIntake:
             received_at=datetime.now(timezone.utc),
         )
         check_candidate(order)
+        for point, form in request.protocol_forms():
+            observed(point, form)
         return order
 
     def _start_options(self, order: Order) -> dict:

@@ -7,12 +7,15 @@ The spec's order ``candidate`` and ``job`` schemas collided with other SR APIs w
 from __future__ import annotations
 
 from datetime import datetime, timezone
+import unicodedata
 from enum import StrEnum
+from typing import Annotated, Any, Self
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator, field_validator
 
 from orders.models import ResultUpdate
 from smartrecruiters.callbacks import read_callback
+from smartrecruiters.origins import origin_of
 
 
 class AssessmentType(StrEnum):
@@ -43,9 +46,37 @@ class _WireModel(BaseModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
 
+def _deliverable(email: str) -> str:
+    """An address mail can be sent to, as far as we can tell without judging SR's data: some text,
+    an @, a domain, no whitespace or control characters. Special-use (`.local`, `.test`), dotless
+    and trailing-dot domains are SR's candidates' addresses all the same, so they pass; whether a
+    vendor takes them is the vendor's call. The domain is lower-cased, the local part kept as sent.
+    """
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() or unicodedata.category(c) == "Cc" for c in email):
+        raise ValueError("must be an email address: text, an @ and a domain, without spaces")
+    return f"{local}@{domain.lower()}"
+
+
+# The candidate's email: the one candidate detail every vendor needs, so the one checked here.
+CandidateEmail = Annotated[str, Field(min_length=1, max_length=320), AfterValidator(_deliverable)]
+
+
+def _none_if_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+# A field SR sends that we never use: kept when it has the documented shape, dropped (None) when
+# not, so that an unexpected form of it never refuses a whole order.
+Unused = WrapValidator(_none_if_invalid)
+
+
 class OrderCandidate(_WireModel):
-    id: str | None = None
-    email: EmailStr
+    id: Annotated[str | None, Unused] = None
+    email: CandidateEmail
     firstName: str = Field(default="", max_length=200)
     lastName: str = Field(default="", max_length=200)
 
@@ -56,8 +87,10 @@ class OrderJob(_WireModel):
 
 
 class OrderRequester(_WireModel):
-    userId: str
-    email: str
+    # The spec requires both; an order placed by a hiring step rather than by a person may lack
+    # userId (our assumption), and we use neither.
+    userId: Annotated[str | None, Unused] = None
+    email: Annotated[str | None, Unused] = None
 
 
 class _OrderRequestBase(_WireModel):
@@ -86,14 +119,32 @@ class _OrderRequestBase(_WireModel):
 class AssessmentPackageOrderRequest(_OrderRequestBase):
     candidate: OrderCandidate
     job: OrderJob
-    requester: OrderRequester | None = None
+    requester: Annotated[OrderRequester | None, Unused] = None
+
+    @property
+    def return_url(self) -> None:
+        """Only inline orders send the candidate back to SR (an extra field of the same name in a
+        manual order's body is not one)."""
+        return None
+
+    def protocol_forms(self) -> list[tuple[str, str]]:
+        """How this request fills the points SR's public record leaves open (fixed names only)."""
+        requester = self.requester
+        if requester is None:
+            form = "absent or not an object"
+        else:
+            form = {(True, True): "with userId and email", (False, True): "without userId", (True, False): "without email"}.get(
+                (requester.userId is not None, requester.email is not None), "without userId and email"
+            )
+        return [("requester of orders", form)]
 
 
 class InlineCandidate(_WireModel):
-    email: EmailStr
+    email: CandidateEmail
     firstName: str = Field(max_length=200)
     lastName: str = Field(max_length=200)
-    applicationLanguage: str
+    # Required by the spec, unused by us: the vendor's page speaks the vendor's languages.
+    applicationLanguage: Annotated[str | None, Unused] = None
 
 
 class InlineJob(_WireModel):
@@ -103,16 +154,34 @@ class InlineJob(_WireModel):
 class InlineAssessmentPackageOrderRequest(_OrderRequestBase):
     candidate: InlineCandidate
     job: InlineJob
-    completedAssessmentCallbackUrl: AnyHttpUrl
+    # The spec says only `string`, so any string is accepted; see return_url for its use.
+    completedAssessmentCallbackUrl: str = Field(max_length=2048)
 
-    @field_validator("completedAssessmentCallbackUrl", mode="after")
-    @classmethod
-    def _as_text(cls, value: AnyHttpUrl) -> str:
-        return str(value)
+    @property
+    def return_url(self) -> str | None:
+        """Where the candidate goes back after the test: SR's URL if it is an absolute http(s) URL,
+        otherwise nowhere (a relative path has no origin we know, and another scheme could run
+        script in the candidate's browser)."""
+        url = self.completedAssessmentCallbackUrl
+        return url if origin_of(url) is not None else None
+
+    def protocol_forms(self) -> list[tuple[str, str]]:
+        """How this request fills the points SR's public record leaves open (fixed names only)."""
+        callback = "an absolute http(s) URL" if self.return_url else "not an absolute http(s) URL"
+        language = "present" if self.candidate.applicationLanguage is not None else "absent or not a string"
+        return [("completedAssessmentCallbackUrl of inline orders", callback), ("candidate.applicationLanguage of inline orders", language)]
 
 
 class InlineAssessmentPackageResponse(BaseModel):
-    url: str
+    """The spec's schema requires `assessmentPackageURL` but describes only `url`: both carry
+    the candidate's link, so SR finds it under whichever key it reads."""
+
+    url: str = Field(description="URL of the inline assessment, opened for the candidate")
+    assessmentPackageURL: str = Field(description="The same URL, under the key the spec's schema requires")
+
+    @classmethod
+    def for_link(cls, url: str) -> Self:
+        return cls(url=url, assessmentPackageURL=url)
 
 
 class AccessToken(BaseModel):

@@ -76,13 +76,14 @@ def _delivery(order: dict[str, Any]) -> JSONResponse:
     if order["partner_error"]:
         body = {"order_id": order["order_id"], "detail": order["partner_error"]}
         return JSONResponse(body, status_code=502)
-    return JSONResponse(
-        {
-            "order_id": order["order_id"],
-            "partner_status": order["partner_status"],
-            "partner_body": order["partner_body"],
-        }
-    )
+    delivery = {
+        "order_id": order["order_id"],
+        "partner_status": order["partner_status"],
+        "partner_body": order["partner_body"],
+    }
+    if order["kind"] == "inline":  # the candidate's link, as SR read it from the answer
+        delivery["candidate_url"] = order.get("candidate_url")
+    return JSONResponse(delivery)
 
 
 @router.get("/requests")

@@ -23,6 +23,7 @@ import httpx
 
 from .config import SmartRecruitersSimConfig
 from .variants import Variants
+from .validation import schema_errors
 
 # The recruiter on whose behalf every simulated order is placed.
 REQUESTER = {"userId": "5f0c2a52-6a0e-4d1c-9a4b-2b7f3c1e8d10", "email": "recruiter@example.com"}
@@ -189,21 +190,21 @@ class PartnerClient:
     async def get(self, link: PartnerLink, url: str) -> PartnerAnswer:
         return await self._send(link, "GET", url)
 
-    async def packages(self, link: PartnerLink) -> list[dict[str, Any]]:
-        # How SR encodes the `requester` object in a header is undocumented (Gap 9): JSON here.
-        answer = await self._send(
-            link,
-            "GET",
-            link.package_list_url,
-            headers={"requester": json.dumps({"email": REQUESTER["email"]})},
-        )
+    async def packages(self, link: PartnerLink, requester: str = "json") -> list[dict[str, Any]]:
+        """The catalog; `requester` is how the recruiter goes in the `requester` header, whose
+        encoding the spec leaves open (it gives the header the schema `Requester {email}`): a JSON
+        object, the bare email, or no header ("none"). Our assumption: one of these three."""
+        headers = {
+            "json": {"requester": json.dumps({"email": REQUESTER["email"]})},
+            "email": {"requester": REQUESTER["email"]},
+            "none": {},
+        }[requester]
+        answer = await self._send(link, "GET", link.package_list_url, headers=headers)
         if answer.status == httpx.codes.NO_CONTENT:
             return []
         if answer.status != httpx.codes.OK:
             raise PartnerError(f"GET {link.package_list_url} answered {answer.status}")
-        if not _is_package_list(answer.body):
-            raise PartnerError("the partner answered something other than a package list")
-        return answer.body
+        return fits_spec("PackagesGetListResponse", answer.body, f"GET {link.package_list_url}")
 
     def forget_token(self, link: PartnerLink) -> None:
         """Drop the cached token of a link whose credentials the partner no longer honours."""
@@ -251,11 +252,8 @@ class PartnerClient:
             response = await self._request("POST", link.token_url, data=form)
         if response.status_code != httpx.codes.OK:
             raise PartnerError(f"partner token endpoint answered {response.status_code}")
-        try:
-            grant = response.json()
-            token, lifetime = str(grant["access_token"]), int(grant["expires_in"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise PartnerError("partner token endpoint answered an invalid grant") from exc
+        grant = fits_spec("AccessToken", _body(response), "the partner token endpoint")
+        token, lifetime = grant["access_token"], grant["expires_in"]
         renew_in = max(0, lifetime - TOKEN_RENEWAL_MARGIN_SECONDS)
         return _CachedToken(token, time.monotonic() + renew_in)
 
@@ -271,10 +269,13 @@ def _token_key(link: PartnerLink) -> tuple[str, str, str]:
     return link.token_url, link.client_id, link.client_secret
 
 
-def _is_package_list(body: Any) -> bool:
-    return isinstance(body, list) and all(
-        isinstance(package, dict) and {"id", "name"} <= package.keys() for package in body
-    )
+def fits_spec(schema_name: str, body: Any, what: str) -> Any:
+    """The partner's answer if it fits the spec's schema; otherwise a PartnerError naming each
+    way it does not (SR cannot be assumed to read more than the spec promises)."""
+    errors = schema_errors(schema_name, body)
+    if errors:
+        raise PartnerError(f"{what} answered what the spec's {schema_name} forbids: {'; '.join(errors)}")
+    return body
 
 
 def _body(response: httpx.Response) -> Any:

@@ -62,7 +62,6 @@ def order_card(order: dict[str, Any], catalog_names: dict[str, str]) -> dict[str
     """What the candidate profile shows for one order."""
     result = order["result"]
     score = result.get("score")
-    partner_body = order["partner_body"]
     return {
         "order_id": order["order_id"],
         "package_id": order["package_id"],
@@ -85,8 +84,9 @@ def order_card(order: dict[str, Any], catalog_names: dict[str, str]) -> dict[str
             for test in result.get("assessmentResults", [])
         ],
         "reports": report_links(order),
-        # An inline order's answer is the link that takes the candidate into the assessment.
-        "candidate_url": _web_url_in(partner_body),
+        # An inline order's answer is the link that takes the candidate into the assessment (as
+        # SR read it when the partner answered).
+        "candidate_url": order.get("candidate_url"),
     }
 
 
@@ -127,8 +127,3 @@ def integration_state(company: dict[str, Any]) -> str:
 def _is_web_url(url: Any) -> bool:
     # Partner-supplied links end up in an href; anything but http(s) (e.g. javascript:) is dropped.
     return isinstance(url, str) and urlsplit(url).scheme in ("http", "https")
-
-
-def _web_url_in(partner_body: Any) -> str | None:
-    url = partner_body.get("url") if isinstance(partner_body, dict) else None
-    return url if _is_web_url(url) else None

@@ -16,7 +16,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+import httpx
 import json_merge_patch
 from fastapi import Depends, Request
 
@@ -24,7 +26,7 @@ from ..docstore import DocumentStore
 from .companies import Companies, NotIntegrated, credentials_match
 from .config import SmartRecruitersSimConfig
 from .faults import FaultQueue
-from .partner import PartnerClient, PartnerError, PartnerLink, order_request
+from .partner import PartnerClient, PartnerError, PartnerLink, fits_spec, order_request
 
 SEED_JOB_TITLE = "Backend Engineer"
 SEED_CANDIDATES = (
@@ -294,22 +296,33 @@ class Simulator:
         """
         sent = self._store.get("order", order_id)
         link = self.partner_link(self.company_of(sent))
+        candidate_url = None
         try:
             url = link.order_url(sent["kind"])
             answer = await self._partner.post(link, url, sent["partner_request"]["body"])
             status, body, error = answer.status, answer.body, None
+            if sent["kind"] == "inline" and status == httpx.codes.OK:
+                candidate_url = self._inline_link(fits_spec("InlineAssessmentPackageResponse", body, f"POST {url}"))
         except PartnerError as exc:
             status, body, error = None, None, str(exc)
         # Read again: the partner may have reported progress while SR waited for its answer.
         order = self._store.get("order", order_id)
-        order.update(partner_status=status, partner_body=body, partner_error=error)
+        order.update(partner_status=status, partner_body=body, partner_error=error, candidate_url=candidate_url)
         self._store.put("order", order_id, order)
         return order
+
+    def _inline_link(self, answer: dict[str, Any]) -> str:
+        """The candidate's link in an inline order's answer, read from the one key this SR reads:
+        the spec's schema requires `assessmentPackageURL` but describes only `url`."""
+        link = answer.get(self.variants.inline_key)
+        if not _is_web_url(link):
+            raise PartnerError(f"the inline order's answer has no http(s) link under {self.variants.inline_key!r}")
+        return link
 
     async def packages(self, company_id: str | None = None) -> list[dict[str, Any]]:
         """The partner's package catalog as one company (the default one if None) sees it."""
         link = self.partner_link(company_id or self.config.company_id)
-        return await self._partner.packages(link)
+        return await self._partner.packages(link, requester=self.variants.requester_header)
 
     async def package(self, package_id: str, company_id: str | None = None) -> dict[str, Any]:
         """One package as a company sees it, read at `singleAssessmentPackageUrl` filled in as the
@@ -319,6 +332,8 @@ class Simulator:
         if url is None:
             raise PartnerError("the partner configuration has no singleAssessmentPackageUrl")
         answer = await self._partner.get(link, url)
+        if answer.status == 200:
+            fits_spec("AssessmentPackage", answer.body, f"GET {url}")
         return {"url": url, "partner_status": answer.status, "partner_body": answer.body}
 
     # --- the companies' connection with the partner ---------------------------------------
@@ -392,6 +407,13 @@ class Simulator:
         if stored is None:
             return None
         return stored, base64.b64decode(stored["data"])
+
+
+def _is_web_url(url: Any) -> bool:
+    try:
+        return isinstance(url, str) and urlsplit(url).scheme in ("http", "https")
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
 
 
 def _json_or_none(content_type: str | None, body: bytes) -> Any:

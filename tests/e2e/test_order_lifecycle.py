@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from tests.conftest import EXPIRING_PACKAGE
@@ -64,12 +65,16 @@ async def test_auto_triggered_order_when_candidate_moves_to_the_assessment_step(
     await world.sr_status_becomes(order["order_id"], "PENDING")
 
 
-async def test_inline_order_answers_with_the_candidates_link(world):
+@pytest.mark.parametrize("inline_key", ["url", "assessmentPackageURL"])
+async def test_inline_order_answers_with_the_candidates_link(world, inline_key):
+    """SR's spec describes `url` but requires `assessmentPackageURL`: SR finds the link under either."""
+    await world.sr_variants(inline_key=inline_key)
     placed = await world.order("skills-fullstack", kind="inline")
     assert placed["partner_status"] == 200
     order_id = placed["order_id"]
     email = await world.invitation_email(order_id)
-    assert placed["partner_body"] == {"url": email["link"]}
+    assert placed["partner_body"] == {"url": email["link"], "assessmentPackageURL": email["link"]}
+    assert placed["candidate_url"] == email["link"]
 
     await world.at_vendor("complete", order_id, score=100)
     done = await world.sr_status_becomes(order_id, "COMPLETED")
@@ -117,7 +122,7 @@ async def test_inline_order_while_no_worker_runs_answers_503_then_the_retry_gets
     retried = (await world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend")).json()
     assert retried["partner_status"] == 200
     email = await world.invitation_email(order_id)
-    assert retried["partner_body"] == {"url": email["link"]}
+    assert retried["candidate_url"] == email["link"]
     assert len(await world.outbox(order_id)) == 1
 
 

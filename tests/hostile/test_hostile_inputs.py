@@ -91,9 +91,11 @@ def test_a_basic_header_with_non_ascii_characters_is_an_invalid_client(base_url)
     assert response.json()["error"] == "invalid_client"
 
 
-def test_a_requester_header_nested_too_deep_is_a_400(base_url, auth):
+def test_a_requester_header_nested_too_deep_is_ignored_not_a_500(base_url, auth):
+    """The header is never used, so no form of it refuses the catalog, and none breaks it."""
     headers = auth["smartrecruiters"] | {"requester": "[" * 3000 + "]" * 3000}
-    assert_refused(httpx.get(f"{base_url}/packages", headers=headers, timeout=30))
+    response = httpx.get(f"{base_url}/packages", headers=headers, timeout=30)
+    assert response.status_code == 200 and response.json()
 
 
 @pytest.mark.parametrize("redirect", ["http://[::1", "https://[", "http://a:99999"])

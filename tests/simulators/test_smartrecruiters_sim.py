@@ -73,11 +73,16 @@ class FakePartner:
         self.url = ""
         self.calls: list[dict[str, Any]] = []
         self._tokens: set[str] = set()
+        self.reset()
         self.app = self._build()
 
     def reset(self) -> None:
         self.calls.clear()
         self._tokens.clear()
+        # What the partner answers; a test may make an answer break SR's spec.
+        self.catalog: Any = CATALOG
+        self.inline_answer: Any = {"url": INLINE_URL, "assessmentPackageURL": INLINE_URL}
+        self.grant_extra: dict[str, Any] = {}
 
     def forget_tokens(self) -> None:
         """As after a restart: the tokens issued so far stop working."""
@@ -113,13 +118,20 @@ class FakePartner:
                 return JSONResponse({"error": "invalid_client"}, status_code=400)
             issued = f"partner-token-{len(self.calls)}"
             self._tokens.add(issued)
-            return JSONResponse({"access_token": issued, "expires_in": 3600})
+            return JSONResponse({"access_token": issued, "expires_in": 3600} | self.grant_extra)
 
         @app.get("/packages")
         async def packages(request: Request) -> JSONResponse:
             if not authorized(await record(request)):
                 return JSONResponse({}, status_code=401)
-            return JSONResponse(CATALOG)
+            return JSONResponse(self.catalog)
+
+        @app.get("/packages/{package_id}")
+        async def package(package_id: str, request: Request) -> JSONResponse:
+            if not authorized(await record(request)):
+                return JSONResponse({}, status_code=401)
+            found = [p for p in self.catalog if p["id"] == package_id]
+            return JSONResponse(found[0]) if found else JSONResponse({"errors": [{"code": "NOT_FOUND"}]}, status_code=404)
 
         @app.post("/packages/orders")
         async def order(request: Request) -> JSONResponse:
@@ -134,7 +146,7 @@ class FakePartner:
         async def inline_order(request: Request) -> JSONResponse:
             if not authorized(await record(request)):
                 return JSONResponse({}, status_code=401)
-            return JSONResponse({"url": INLINE_URL})
+            return JSONResponse(self.inline_answer)
 
         return app
 
@@ -526,7 +538,8 @@ def test_inline_order_sends_an_inline_order_request(
 
     order_id = response.json()["order_id"]
     assert response.json()["partner_status"] == 200
-    assert response.json()["partner_body"] == {"url": INLINE_URL}
+    assert response.json()["partner_body"] == {"url": INLINE_URL, "assessmentPackageURL": INLINE_URL}
+    assert response.json()["candidate_url"] == INLINE_URL
     [order_call] = partner.calls_to("/packages/inline/orders")
     assert order_call["json"] == {
         "resultCallbackURL": f"{config.public_url}{results_path(order_id)}",
@@ -636,6 +649,102 @@ def test_package_catalog_is_read_from_the_partner(sr: httpx.Client, partner: Fak
     assert sr.get("/__sim/packages").json() == CATALOG
     [call] = partner.calls_to("/packages")
     assert call["requester"] == '{"email": "recruiter@example.com"}'
+    assert sr.get("/__sim/packages/bg-standard").json()["partner_body"] == CATALOG[1]
+
+
+@pytest.mark.parametrize(
+    ("variant", "header"), [("json", '{"email": "recruiter@example.com"}'), ("email", "recruiter@example.com"), ("none", None)]
+)
+def test_the_requester_header_goes_in_the_variant_s_encoding(
+    sr: httpx.Client, partner: FakePartner, variant: str, header: str | None
+) -> None:
+    sr.put("/__sim/variants", json={"requester_header": variant}).raise_for_status()
+
+    assert sr.get("/__sim/packages").json() == CATALOG
+
+    [call] = partner.calls_to("/packages")
+    assert call["requester"] == header
+
+
+@pytest.mark.parametrize("inline_key", ["url", "assessmentPackageURL"])
+def test_the_candidate_s_link_is_read_from_the_variant_s_key(
+    sr: httpx.Client, partner: FakePartner, inline_key: str
+) -> None:
+    sr.put("/__sim/variants", json={"inline_key": inline_key}).raise_for_status()
+    links = {"url": "https://partner.example/by-url", "assessmentPackageURL": "https://partner.example/by-key"}
+    partner.inline_answer = links
+
+    placed = order_for(sr, first_candidate(sr), "skills-fullstack", kind="inline").json()
+
+    assert placed["candidate_url"] == links[inline_key]
+    profile = sr.get(f"/candidates/{first_candidate(sr)['id']}").text
+    assert f'href="{links[inline_key]}"' in profile
+
+
+@pytest.mark.parametrize("inline_key", ["url", "assessmentPackageURL"])
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ({"url": INLINE_URL}, "'assessmentPackageURL' is a required property"),  # the spec's schema requires it
+        ({"url": 42, "assessmentPackageURL": INLINE_URL}, "42 is not of type 'string'"),
+        ([INLINE_URL], "is not of type 'object'"),
+    ],
+)
+def test_an_inline_answer_that_breaks_the_spec_is_not_a_delivered_order(
+    sr: httpx.Client, partner: FakePartner, inline_key: str, answer: Any, problem: str
+) -> None:
+    sr.put("/__sim/variants", json={"inline_key": inline_key}).raise_for_status()
+    partner.inline_answer = answer
+
+    response = order_for(sr, first_candidate(sr), "skills-fullstack", kind="inline")
+
+    assert response.status_code == 502
+    assert "InlineAssessmentPackageResponse" in response.json()["detail"] and problem in response.json()["detail"]
+    order = stored_order(sr, response.json()["order_id"])
+    assert order["partner_error"] and order["candidate_url"] is None
+
+
+def test_an_inline_answer_without_a_web_link_under_the_key_sr_reads_is_not_delivered(sr: httpx.Client, partner: FakePartner) -> None:
+    partner.inline_answer = {"assessmentPackageURL": INLINE_URL}  # fits the schema; `url` missing
+
+    response = order_for(sr, first_candidate(sr), "skills-fullstack", kind="inline")
+
+    assert response.status_code == 502 and "'url'" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "catalog",
+    [
+        [{k: v for k, v in CATALOG[0].items() if k != "description"}],
+        [CATALOG[0] | {"type": "QUIZ"}],
+        {"packages": CATALOG},
+    ],
+)
+def test_a_package_list_that_breaks_the_spec_is_refused(sr: httpx.Client, partner: FakePartner, catalog: Any) -> None:
+    partner.catalog = catalog
+
+    response = sr.get("/__sim/packages")
+
+    assert response.status_code == 502 and "PackagesGetListResponse" in response.json()["detail"]
+
+
+def test_a_single_package_that_breaks_the_spec_is_refused(sr: httpx.Client, partner: FakePartner) -> None:
+    partner.catalog = [CATALOG[0] | {"assessments": [{"id": "algo"}]}]
+
+    response = sr.get("/__sim/packages/skills-fullstack")
+
+    assert response.status_code == 502 and "AssessmentPackage" in response.json()["detail"]
+    assert sr.get("/__sim/packages/no-such-package").json()["partner_status"] == 404
+
+
+@pytest.mark.parametrize("grant", [{"expires_in": "3600"}, {"access_token": None}, {"expires_in": 3600.5}])
+def test_a_token_answer_that_breaks_the_spec_is_refused(sr: httpx.Client, partner: FakePartner, grant: dict[str, Any]) -> None:
+    partner.grant_extra = grant
+
+    response = order_for(sr, first_candidate(sr), "skills-fullstack")
+
+    assert response.status_code == 502 and "AccessToken" in response.json()["detail"]
+    assert partner.calls_to("/packages/orders") == []
 
 
 def test_customer_api_lists_orders_of_an_application(sr: httpx.Client, auth: Auth) -> None:

@@ -164,7 +164,7 @@ class ConnectPartner:
         async def inline_order(request: Request) -> JSONResponse:
             if (await record(request))["company"] is None:
                 return JSONResponse({}, status_code=401)
-            return JSONResponse({"url": INLINE_URL})
+            return JSONResponse({"url": INLINE_URL, "assessmentPackageURL": INLINE_URL})
 
         # The embedded defaults under `partner_api_url`, then the configured Connect URLs.
         app.post("/oauth/token")(token)
@@ -200,7 +200,7 @@ class ConnectPartner:
         async def package(request: Request, package_id: str) -> JSONResponse:
             if (await record(request))["company"] is None:
                 return JSONResponse({}, status_code=401)
-            return JSONResponse({"id": package_id, "name": package_id, "type": "SKILL_TEST"})
+            return JSONResponse({"id": package_id, "name": package_id, "description": "Coding exercises", "type": "SKILL_TEST", "assessments": []})
 
         @app.delete("/integrations/companies/{company_id}")
         @app.delete("/integrations/companies/{placeholder}/{company_id}")
@@ -525,7 +525,7 @@ def test_orders_of_a_connected_company_use_its_credentials_and_the_configured_ur
     inline = order_for(sr, candidate, kind="inline")
     catalog = sr.get("/__sim/packages", params={"company_id": ACME}).json()
 
-    assert (manual["partner_status"], inline["partner_body"]) == (202, {"url": INLINE_URL})
+    assert (manual["partner_status"], inline["candidate_url"]) == (202, INLINE_URL)
     [token_call] = partner.calls_to("/connect/token")
     (acme_secret, _) = partner.credentials[token_call["form"]["client_id"]]
     assert token_call["form"]["client_secret"] == acme_secret
