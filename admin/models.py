@@ -148,9 +148,10 @@ class ConnectionView(BaseModel):
 
 # --- Orders: find and inspect (admin/orders.py) ----------------------------------------------
 
-# What AssessmentOrderStatus holds: SR's statuses, plus RECEIVED (not yet told to SR) and
-# CANCELLED (cancelled in Temporal, or the company disconnected).
-OrderStatus = Literal["RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED"]
+# What AssessmentOrderStatus holds: SR's statuses, plus RECEIVED (not yet told to SR),
+# CANCELLED (cancelled in Temporal, or the company disconnected), SR_REFUSING (SR refuses us for
+# the order's company; the order keeps trying) and UNDELIVERED (it gave up; result kept).
+OrderStatus = Literal["RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED", "SR_REFUSING", "UNDELIVERED"]
 # Company, vendor and package names as filters: quoted into a Temporal visibility query, so
 # nothing that could end the quotes. SR company ids, our package ids and adapter names fit.
 FILTER_VALUE_PATTERN = r"^[A-Za-z0-9_.:@-]{1,200}$"

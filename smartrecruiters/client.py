@@ -21,6 +21,12 @@ ASSESSMENT_API = "/assessment-api/v202010"
 TOKEN_EXPIRY_MARGIN_SECONDS = 30
 
 
+class AccessRefused(PeerError):
+    """SR refuses us for the company whose credentials these are: its token endpoint refuses
+    them, or the API refuses a fresh token of theirs (401, 403). The company is not connected, or
+    was disconnected at SR; no request of ours changes that, only the company or SR can."""
+
+
 class SmartRecruitersClient:
     def __init__(
         self,
@@ -52,12 +58,12 @@ class SmartRecruitersClient:
 
     async def patch_result(self, order_id: str, patch: dict) -> None:
         """PATCH /orders/{orderId}/results with a JSON merge patch (RFC 7396)."""
-        await self._call("result update", "PATCH", f"/orders/{order_id}/results", json=patch)
+        await self._order_call("result update", "PATCH", f"/orders/{order_id}/results", json=patch)
 
     async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str) -> str:
         """POST /orders/{orderId}/results/attachment; returns the URL SR keeps the file at."""
         files = {self._attachment_part_name: (filename, content, content_type)}
-        response = await self._call("attachment upload", "POST", f"/orders/{order_id}/results/attachment", files=files)
+        response = await self._order_call("attachment upload", "POST", f"/orders/{order_id}/results/attachment", files=files)
         return _field(response, "url", "attachment upload")
 
     async def put_partner_configuration(self, configuration: dict) -> dict:
@@ -79,6 +85,16 @@ class SmartRecruitersClient:
         body = {"clientId": client_id, "clientSecret": client_secret}
         response = await self._call("company integration", "POST", f"/integration/company/{company_id}", json=body)
         return _field(response, "clientId", "company integration"), _field(response, "clientSecret", "company integration")
+
+    async def _order_call(self, action: str, method: str, path: str, **content) -> httpx.Response:
+        """A call about an order with the company's credentials: a 401 (with a fresh token) or a
+        403 means SR refuses us for the company (AccessRefused), whatever the request held."""
+        try:
+            return await self._call(action, method, path, **content)
+        except PeerError as err:
+            if err.status in (401, 403) and not isinstance(err, AccessRefused):
+                raise AccessRefused(PEER, str(err).removeprefix(f"{PEER}: "), status=err.status, retryable=False) from None
+            raise
 
     async def _call(self, action: str, method: str, path: str, **content) -> httpx.Response:
         """One call to the assessment API with a bearer token; a refused token is replaced once."""
@@ -114,7 +130,7 @@ class SmartRecruitersClient:
             except PeerError as err:
                 if err.status in (400, 401):
                     # Our credentials are wrong: retried, so orders resume once an operator fixes them.
-                    raise PeerError(PEER, "SmartRecruiters refused our client credentials", status=err.status) from None
+                    raise AccessRefused(PEER, "SmartRecruiters refused our client credentials", status=err.status) from None
                 raise
             try:
                 body = response.json()

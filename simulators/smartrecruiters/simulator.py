@@ -291,16 +291,19 @@ class Simulator:
     def company_overview(self) -> list[dict[str, Any]]:
         return self.companies.overview(self.company_of(c) for c in self.candidates())
 
-    async def disconnect(self, company_id: str) -> dict[str, Any]:
+    async def disconnect(self, company_id: str, *, tell_partner: bool = True) -> dict[str, Any]:
         """The admin disconnects the partner's app: SR tells the partner (`integrationDisableUrl`,
         with a token for that company), then ends the integration whatever the partner answered,
-        and the SR-issued credentials stop working."""
+        and the SR-issued credentials stop working. Without `tell_partner`, SR's call is lost on
+        the way (our assumption: SR does not retry it), as when the partner was unreachable."""
         link = self.companies.partner_link(company_id)
         if link is None:
             raise NotIntegrated(f"Company {company_id} is not connected to the partner")
         url = link.disable_url(company_id)
         status, error = None, None
-        if url is None:
+        if not tell_partner:
+            error = "SR's call to the partner was lost (tell_partner=false)"
+        elif url is None:
             error = "the partner configuration has no integrationDisableUrl"
         else:
             try:
