@@ -109,8 +109,9 @@ def list_faults(sim: Sim) -> list[dict]:
 
 
 @router.delete("/faults", status_code=204)
-def clear_faults(sim: Sim) -> None:
-    sim.faults.clear()
+def clear_faults(sim: Sim, path_contains: str | None = None) -> None:
+    """Every fault, or only those whose `path_contains` is this (one order's, say)."""
+    sim.faults.clear(path_contains)
 
 
 @router.get("/variants")
