@@ -19,9 +19,11 @@ from temporalio.client import WorkflowExecutionStatus
 from connections.partner_configuration import partner_configuration
 from smartrecruiters.client import smartrecruiters_client
 from tests.conftest import World
+from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
+from tests.e2e.test_metrics import gauge_counts, metric
 from tests.e2e.test_operator_orders import admin  # noqa: F401 - fixture
 from tests.support.connect import company_of_new_vendor_account
-from tests.support.order_workflows import terminate_quietly, workflow_becomes
+from tests.support.order_workflows import order_workflow_id, terminate_quietly, workflow_becomes
 from tests.support.waiting import eventually
 
 WHO = {"operator": "ops.ann", "reason": "SR listens to this company again"}
@@ -76,7 +78,11 @@ async def sr_listens_again_after(world):
     (await world.http.delete(f"{world.sr}/__sim/faults")).raise_for_status()
 
 
-async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_listens_again(world, admin, temporal, sr_listens_again_after):
+async def _scraped(world: World, stack) -> str:
+    return (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
+
+
+async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_listens_again(world, admin, temporal, stack, sr_listens_again_after):
     order_id = await _order_sr_refuses(world)
     try:
         # SR refused PENDING: operators see it at once, while the order follows its candidate.
@@ -84,6 +90,11 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         assert shown["workflow_status"] == "RUNNING" and shown["sr_status"] is None
         assert any("SmartRecruiters refused PENDING" in item["what"] and "HTTP 403" in item["what"] for item in shown["timeline"])
         await _listed_with_status(admin, order_id, "SR_REFUSING", open="true")
+        # The census gauge counts it as Temporal does (alert: docs/reliability.md).
+        refusing = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "SR_REFUSING"'
+        ours = f'{refusing} AND WorkflowId = "{order_workflow_id(order_id)}"'
+        gauge = r'assessment_orders_open\w*\{.*status="SR_REFUSING"'
+        await eventually(lambda: gauge_counts(world, stack, temporal, gauge, refusing, ours, 1), what="the SR_REFUSING gauge to count the order")
 
         await world.at_vendor("complete", order_id, score=SCORE)
         # COMPLETED refused too: tried again until the give-up time, then the order ends UNDELIVERED.
@@ -106,6 +117,14 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         assert {status for status, _ in updates} == {"PENDING", "COMPLETED"} and {answer for _, answer in updates} == {403}
         assert len([u for u in updates if u[0] == "COMPLETED"]) >= 2  # tried again, not just once
         assert (await world.sr_order(order_id))["result"].get("status") is None
+
+        async def undelivered_in_metrics() -> str | None:
+            text = await _scraped(world, stack)
+            patterns = (r"assessment_orders_undelivered\w*\{?", r'assessment_orders_ended\w*\{.*ending="UNDELIVERED"', r"assessment_sr_refusals\w*\{")
+            return text if all((metric(text, pattern) or 0) >= 1 for pattern in patterns) else None
+
+        text = await eventually(undelivered_in_metrics, what="the undelivered order in the worker's metrics")
+        assert order_id not in text
 
         # SR listens again (the company connected there); an operator reposts the kept result.
         (await world.http.delete(f"{world.sr}/__sim/faults")).raise_for_status()
