@@ -14,9 +14,14 @@ import time
 import httpx
 
 from peers import PeerError, send, steady_limiter
+from smartrecruiters.observations import observed
 
 PEER = "SmartRecruiters"
 ASSESSMENT_API = "/assessment-api/v202010"
+# The open point: how SR refuses a company it does not (or no longer) integrate. The spec lists
+# 401 and 403 for result updates without saying when; RFC 6749 §5.2 allows 400 or 401 for
+# invalid_client at the token endpoint. Each of them is an AccessRefused.
+REFUSAL_POINT = "refusal of a company it does not integrate"
 # Refresh a token this long before SR says it expires, so no request carries a stale one.
 TOKEN_EXPIRY_MARGIN_SECONDS = 30
 
@@ -93,6 +98,7 @@ class SmartRecruitersClient:
             return await self._call(action, method, path, **content)
         except PeerError as err:
             if err.status in (401, 403) and not isinstance(err, AccessRefused):
+                observed(REFUSAL_POINT, f"HTTP {err.status} to an order's {action}")
                 raise AccessRefused(PEER, str(err).removeprefix(f"{PEER}: "), status=err.status, retryable=False) from None
             raise
 
@@ -129,7 +135,9 @@ class SmartRecruitersClient:
                 response = await self._limited("token request", request)
             except PeerError as err:
                 if err.status in (400, 401):
-                    # Our credentials are wrong: retried, so orders resume once an operator fixes them.
+                    # Our credentials are wrong, or SR no longer integrates their company: the
+                    # activities decide how long to try again.
+                    observed(REFUSAL_POINT, f"HTTP {err.status} at the token endpoint")
                     raise AccessRefused(PEER, "SmartRecruiters refused our client credentials", status=err.status) from None
                 raise
             try:
