@@ -582,6 +582,8 @@ def orders_show(order_id: Annotated[str, typer.Argument(help="The SmartRecruiter
         ("Vendor reference", detail.vendor_ref or "–"),
         ("Vendor status", detail.vendor_status or "–"),
         ("Deadline", _when(detail.deadline)),
+        *([("SR refuses us", f"for this company: the final update is tried again until {_when(detail.sr_refusing_until)}")] if detail.sr_refusing_until else []),
+        *([("Undelivered", f"SR never took {detail.undelivered}; once it listens again, repair it: repost-result (an order with a result) or reset")] if detail.undelivered else []),
         ("Result", result),
         ("Report", detail.report_url or "–"),
         ("Webhooks", "–" if detail.webhooks_received is None else f"{detail.webhooks_received} received, {detail.duplicate_webhooks} duplicates"),

@@ -279,6 +279,8 @@ class OrderDetail(OrderSummary):
     outcome: str | None = None
     report_url: str | None = None
     revisions_posted: int | None = None
+    sr_refusing_until: datetime | None = Field(None, description="SR refuses us for the order's company: until when the order tries its final update again")
+    undelivered: str | None = Field(None, description="UNDELIVERED orders: the final update SR never took (the result, if any, is kept for repost-result)")
     webhooks_received: int | None = None
     duplicate_webhooks: int | None = None
     timeline: list[TimelineItem]

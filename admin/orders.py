@@ -387,6 +387,8 @@ class OrderLookup:
             outcome=result.outcome if result else None,
             report_url=state.report_url if state is not None else None,
             revisions_posted=state.revisions_posted if state is not None else None,
+            sr_refusing_until=state.sr_refusing_until if state is not None else None,
+            undelivered=state.undelivered.value if state is not None and state.undelivered else None,
             webhooks_received=len(state.events_received) if state is not None else None,
             duplicate_webhooks=state.duplicate_events if state is not None else None,
             timeline=timeline,

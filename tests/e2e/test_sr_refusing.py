@@ -10,6 +10,7 @@ result kept, and once SR listens again an operator's repost-result brings SR the
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -21,7 +22,7 @@ from smartrecruiters.client import smartrecruiters_client
 from tests.conftest import World
 from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 from tests.e2e.test_metrics import gauge_counts, metric
-from tests.e2e.test_operator_orders import admin  # noqa: F401 - fixture
+from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.order_workflows import order_workflow_id, terminate_quietly, workflow_becomes
 from tests.support.waiting import eventually
@@ -72,17 +73,34 @@ async def _order_sr_refuses(world: World) -> str:
     return order_id
 
 
-@pytest.fixture
-async def sr_listens_again_after(world):
-    yield
-    (await world.http.delete(f"{world.sr}/__sim/faults")).raise_for_status()
+async def _sr_listens_again(world: World, order_id: str) -> None:
+    """SR takes the order's requests again: its faults are cleared (other orders' stay)."""
+    (await world.http.delete(f"{world.sr}/__sim/faults", params={"path_contains": f"/orders/{order_id}/results"})).raise_for_status()
+
+
+@pytest.fixture(scope="module")
+async def undelivered(stack, temporal):
+    """An order SR refused until it gave up, after its candidate declined: UNDELIVERED, no result."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        world = World(stack.settings, http)
+        order_id = await _order_sr_refuses(world)
+        await world.invitation_email(order_id)
+        await world.at_vendor("decline", order_id)
+
+        async def given_up() -> bool:
+            described = await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()
+            return described.typed_search_attributes.get(ORDER_STATUS) == "UNDELIVERED"
+
+        await eventually(given_up, timeout=60, what=f"order {order_id} to give up")
+        yield order_id
+        await _sr_listens_again(world, order_id)
 
 
 async def _scraped(world: World, stack) -> str:
     return (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
 
 
-async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_listens_again(world, admin, temporal, stack, sr_listens_again_after):
+async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_listens_again(world, admin, temporal, stack):
     order_id = await _order_sr_refuses(world)
     try:
         # SR refused PENDING: operators see it at once, while the order follows its candidate.
@@ -101,7 +119,7 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         shown = await _status_becomes(admin, order_id, "UNDELIVERED", timeout=60)
         await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED)
         shown = await _shown(admin, order_id)
-        assert shown["workflow_status"] == "COMPLETED" and shown["sr_status"] is None
+        assert shown["workflow_status"] == "COMPLETED" and shown["sr_status"] is None and shown["undelivered"] == "COMPLETED"
         assert shown["score"] == SCORE  # the result is kept for a repost
         steps = [item["what"] for item in shown["timeline"] if item["kind"] == "step"]
         assert any(step.startswith("SmartRecruiters refuses us for this company: COMPLETED is tried again until") for step in steps), steps
@@ -127,7 +145,7 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         assert order_id not in text
 
         # SR listens again (the company connected there); an operator reposts the kept result.
-        (await world.http.delete(f"{world.sr}/__sim/faults")).raise_for_status()
+        await _sr_listens_again(world, order_id)
         reposted = await admin.post(f"/orders/{order_id}/repairs/repost-result", json=WHO)
         assert reposted.status_code == 200, reposted.text
         assert "order reset to just before reading the result at the vendor" in reposted.json()["note"]
@@ -137,10 +155,11 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED, run_id=reposted.json()["run_id"])
         assert (await _status_becomes(admin, order_id, "COMPLETED"))["sr_status"] == "COMPLETED"
     finally:
+        await _sr_listens_again(world, order_id)
         await terminate_quietly(temporal, order_id)
 
 
-async def test_an_undelivered_order_without_a_result_is_reset_once_sr_listens_again(world, admin, temporal, sr_listens_again_after):
+async def test_an_undelivered_order_without_a_result_is_reset_once_sr_listens_again(world, admin, temporal):
     order_id = await _order_sr_refuses(world)
     try:
         await _status_becomes(admin, order_id, "SR_REFUSING")
@@ -150,7 +169,7 @@ async def test_an_undelivered_order_without_a_result_is_reset_once_sr_listens_ag
 
         refused = await admin.post(f"/orders/{order_id}/repairs/repost-result", json=WHO)
         assert refused.status_code == 409 and refused.json()["message"] == "The order has no result to re-post"
-        (await world.http.delete(f"{world.sr}/__sim/faults")).raise_for_status()
+        await _sr_listens_again(world, order_id)
         reset = await admin.post(f"/orders/{order_id}/repairs/reset", json=WHO)
         assert reset.status_code == 200, reset.text
         assert "order reset to just before posting REJECTED to SmartRecruiters" in reset.json()["note"]
@@ -161,6 +180,7 @@ async def test_an_undelivered_order_without_a_result_is_reset_once_sr_listens_ag
         again = await admin.post(f"/orders/{order_id}/repairs/reset", json=WHO)
         assert again.status_code == 409, again.text
     finally:
+        await _sr_listens_again(world, order_id)
         await terminate_quietly(temporal, order_id)
 
 
@@ -195,3 +215,12 @@ async def test_a_company_disconnected_at_sr_alone_leaves_its_orders_undelivered_
         assert (await world.sr_order(order_id))["result"]["status"] == "PENDING"
     finally:
         await terminate_quietly(temporal, order_id)
+
+
+def test_the_cli_lists_and_shows_an_undelivered_order(undelivered, stack_cli):
+    listed = json.loads(_run("orders", "list", "--status", "undelivered", "--closed", "--json").stdout)
+    assert undelivered in [order["order_id"] for order in listed["orders"]]
+    shown = json.loads(_run("orders", "show", undelivered, "--json").stdout)
+    assert (shown["status"], shown["undelivered"], shown["sr_status"]) == ("UNDELIVERED", "REJECTED", None)
+    table = _run("orders", "show", undelivered).stdout
+    assert "SR never took REJECTED; once it listens again, repair it: repost-result (an order with a result) or reset" in table
