@@ -59,8 +59,8 @@ SMARTRECRUITERS_CALL = dict(start_to_close_timeout=timedelta(seconds=60), retry_
 # Withdrawing an invitation is tidying up: worth an hour of tries, not more.
 CLEANUP_CALL = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(hours=1), retry_policy=PEER_RETRY)
 # SR refusing us for the order's company (SR_REFUSING): its final update is tried again, then
-# given up (`_until_smartrecruiters_listens`); before, such an update failed the order or retried
-# for ever.
+# given up (`_until_smartrecruiters_listens`). Histories without the patch never met the error
+# type: there a 403 failed the order, and refused credentials were retried without end.
 SR_REFUSAL_PATCH = "sr-refusal-bounded"
 
 
