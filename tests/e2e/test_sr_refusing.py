@@ -23,7 +23,8 @@ from tests.conftest import World
 from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 from tests.e2e.test_metrics import gauge_counts, metric
 from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
-from tests.support.connect import company_of_new_vendor_account
+from store import Store
+from tests.support.connect import company_of_new_vendor_account, fill_in_consent
 from tests.support.order_workflows import order_workflow_id, terminate_quietly, workflow_becomes
 from tests.support.waiting import eventually
 
@@ -184,37 +185,49 @@ async def test_an_undelivered_order_without_a_result_is_reset_once_sr_listens_ag
         await terminate_quietly(temporal, order_id)
 
 
-async def test_a_company_disconnected_at_sr_alone_leaves_its_orders_undelivered_not_retrying_for_ever(world, admin, temporal, stack):
+async def test_a_company_disconnected_at_sr_alone_gives_up_and_is_reposted_once_it_connects_again(world, admin, temporal, stack):
     settings = stack.settings
     master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
     try:
         await master.put_partner_configuration(partner_configuration(settings))
     finally:
         await master.aclose()
-    from store import Store
-
     store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
     try:
-        _, company = await company_of_new_vendor_account(store, world.sr, "sandbox", {"api_key": settings.sandbox_vendor_api_key.get_secret_value()})
+        account, company = await company_of_new_vendor_account(store, world.sr, "sandbox", {"api_key": settings.sandbox_vendor_api_key.get_secret_value()})
+        order_id = (await world.order("skills-fullstack", company_id=company))["order_id"]
+        try:
+            await world.sr_status_becomes(order_id, "PENDING")
+            disconnected = await world.http.post(f"{world.sr}/__sim/companies/{company}/disconnect", params={"tell_partner": "false"})
+            assert disconnected.status_code == 200 and disconnected.json()["partner_status"] is None, disconnected.text
+
+            await world.at_vendor("complete", order_id, score=SCORE)
+            await _listed_with_status(admin, order_id, "SR_REFUSING", company=company)
+            shown = await _status_becomes(admin, order_id, "UNDELIVERED", timeout=60)
+            assert shown["score"] == SCORE and shown["sr_status"] == "PENDING" and shown["undelivered"] == "COMPLETED"
+            assert any("SmartRecruiters refused our client credentials" in item["what"] for item in shown["timeline"] if item["kind"] == "step")
+            # SR's token endpoint refused the company's credentials (RFC 6749 invalid_client).
+            tokens = await world.sr_requests("/identity/oauth/token")
+            assert 401 in {request["status"] for request in tokens}
+            assert (await world.sr_order(order_id))["result"]["status"] == "PENDING"
+
+            # The operator disconnects the company on our side too (SR's call never came), its
+            # admin connects it again, and the operator reposts the kept result.
+            ours = await admin.delete(f"/connections/{company}")
+            assert ours.status_code == 200 and ours.json() == {"company_id": company, "orders_cancelled": 0}, ours.text
+            async with httpx.AsyncClient(timeout=30) as browser:
+                consent = (await browser.post(f"{world.sr}/__sim/companies/{company}/consent")).json()
+                token = (await store.issue_trigger_token(account)).token
+                assert (await fill_in_consent(browser, consent["consent_url"], token, "admin@example.com")).status_code == 200
+            reposted = await admin.post(f"/orders/{order_id}/repairs/repost-result", json=WHO)
+            assert reposted.status_code == 200, reposted.text
+            sr = await world.sr_status_becomes(order_id, "COMPLETED")
+            assert sr["result"]["score"] == {"raw": SCORE, "min": 0, "max": 100} and len(sr["attachments"]) == 1
+            assert (await _status_becomes(admin, order_id, "COMPLETED"))["sr_status"] == "COMPLETED"
+        finally:
+            await terminate_quietly(temporal, order_id)
     finally:
         await store.dispose()
-    order_id = (await world.order("skills-fullstack", company_id=company))["order_id"]
-    try:
-        await world.sr_status_becomes(order_id, "PENDING")
-        disconnected = await world.http.post(f"{world.sr}/__sim/companies/{company}/disconnect", params={"tell_partner": "false"})
-        assert disconnected.status_code == 200 and disconnected.json()["partner_status"] is None, disconnected.text
-
-        await world.at_vendor("complete", order_id, score=SCORE)
-        await _listed_with_status(admin, order_id, "SR_REFUSING", company=company)
-        shown = await _status_becomes(admin, order_id, "UNDELIVERED", timeout=60)
-        assert shown["score"] == SCORE and shown["sr_status"] == "PENDING"
-        assert any("SmartRecruiters refused our client credentials" in item["what"] for item in shown["timeline"] if item["kind"] == "step")
-        # SR's token endpoint refused the company's credentials (RFC 6749 invalid_client).
-        tokens = await world.sr_requests("/identity/oauth/token")
-        assert 401 in {request["status"] for request in tokens}
-        assert (await world.sr_order(order_id))["result"]["status"] == "PENDING"
-    finally:
-        await terminate_quietly(temporal, order_id)
 
 
 def test_the_cli_lists_and_shows_an_undelivered_order(undelivered, stack_cli):
