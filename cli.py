@@ -508,7 +508,7 @@ def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
 CompanyOption = Annotated[Optional[str], typer.Option("--company", help="SmartRecruiters companyId.")]
 VendorOption = Annotated[Optional[str], typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")]
 PackageOption = Annotated[Optional[str], typer.Option("--package", help="Package id, e.g. skills-fullstack.")]
-StatusOption = Annotated[Optional[str], typer.Option("--status", help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED or CANCELLED.")]
+StatusOption = Annotated[Optional[str], typer.Option("--status", help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED, CANCELLED, SR_REFUSING (SR refuses us for the company; the order keeps trying) or UNDELIVERED (it gave up; repost-result or reset once SR listens).")]
 OlderThanOption = Annotated[Optional[str], typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h.")]
 OpenOption = Annotated[Optional[bool], typer.Option("--open/--closed", help="Only orders still running, or only finished ones.")]
 StuckOption = Annotated[bool, typer.Option("--stuck", help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.")]
@@ -614,6 +614,8 @@ def orders_show(order_id: Annotated[str, typer.Argument(help="The SmartRecruiter
         ("Vendor reference", detail.vendor_ref or "–"),
         ("Vendor status", detail.vendor_status or "–"),
         ("Deadline", _when(detail.deadline)),
+        *([("SR refuses us", f"for this company: the final update is tried again until {_when(detail.sr_refusing_until)}")] if detail.sr_refusing_until else []),
+        *([("Undelivered", f"SR never took {detail.undelivered}; once it listens again, repair it: repost-result (an order with a result) or reset")] if detail.undelivered else []),
         ("Result", result),
         ("Report", detail.report_url or "–"),
         ("Webhooks", "–" if detail.webhooks_received is None else f"{detail.webhooks_received} received, {detail.duplicate_webhooks} duplicates"),

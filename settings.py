@@ -174,6 +174,9 @@ class Settings(BaseSettings):
     result_revision_days: float = 30.0
     # How often such a result is polled meanwhile; pushes bring revisions at once.
     revision_poll_interval_seconds: float = 86400.0
+    # How long an order keeps trying an update that SR refuses us for (the company is not
+    # connected, or was disconnected at SR) before it gives up as UNDELIVERED, its result kept.
+    sr_refusal_give_up_days: float = Field(7.0, gt=0)
     # How long an inline order may wait for the vendor's link before we answer 503 (SR's own
     # timeout for this call is not documented).
     inline_order_timeout_seconds: float = 20.0

@@ -28,6 +28,7 @@ from orders.models import (
 from orders.visibility import reference_of
 from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_REJECTED, PEER_UNAVAILABLE, CallDeferred, PeerError
 from connections.smartrecruiters_clients import SmartRecruitersClients
+from smartrecruiters.client import AccessRefused
 from smartrecruiters.models import package_result_patch
 from store import ReferenceConflict
 from vendors.base import VendorAdapter
@@ -35,6 +36,9 @@ from vendors.registry import UnknownAdapter, Vendors
 
 # Error types the workflow treats as final (DESIGN §5: a peer's 4xx is not retried).
 STATUS_UNCHANGED = "VendorStatusUnchanged"
+# SR refuses us for the order's company (smartrecruiters/client.py AccessRefused): not the
+# update's fault, so the workflow tries it again for a while rather than failing the order.
+SR_REFUSING = "SmartRecruitersRefusing"
 
 
 # A vendor refusing our credentials (401, 403) is its account's problem, not the order's: the call
@@ -45,10 +49,14 @@ HELD_ORDER_RETRY = timedelta(minutes=5)
 
 
 @contextlib.contextmanager
-def peer_errors(*, credentials_of_vendor_account: bool = False, unknown_invitation_held: bool | None = None) -> Iterator[None]:
+def peer_errors(
+    *, credentials_of_vendor_account: bool = False, unknown_invitation_held: bool | None = None, sr_refusing: bool = False
+) -> Iterator[None]:
     """`unknown_invitation_held` is for status reads: a 404 is INVITATION_UNKNOWN, never a final
     refusal; True holds the order (retried at the pace of refused credentials), False reports it
-    to the workflow, which knows whether it withdrew the invitation itself."""
+    to the workflow, which knows whether it withdrew the invitation itself. `sr_refusing`: SR
+    refusing us for the company is SR_REFUSING, final for this call; the workflow decides how
+    long to try again."""
     try:
         yield
     except PeerError as err:
@@ -56,6 +64,9 @@ def peer_errors(*, credentials_of_vendor_account: bool = False, unknown_invitati
             activity.metric_meter().create_counter("assessment_peer_errors", "Failed calls to SR and vendors, by peer and HTTP status").add(
                 1, {"peer": err.peer, "status": str(err.status or "no answer")}
             )
+        if sr_refusing and isinstance(err, AccessRefused):
+            activity.logger.warning("SmartRecruiters refuses our updates for this order's company (HTTP %s); the order tries again for a while", err.status)
+            raise ApplicationError(f"{err}: SmartRecruiters refuses us for this company", type=SR_REFUSING, non_retryable=True) from None
         if credentials_of_vendor_account and err.status in (401, 403):
             activity.logger.error("%s refused the vendor account's credentials; fix the account (orders wait)", err.peer)
             raise ApplicationError(str(err), type=CREDENTIALS_REFUSED, next_retry_delay=HELD_ORDER_RETRY) from None
@@ -166,17 +177,28 @@ class OrderActivities:
             report = await vendor.download_report(transfer.vendor.ref)
         if report is None:
             return ReportLink()
-        with peer_errors():
+        with peer_errors(sr_refusing=True):
             sr = await self._sr.for_company(transfer.company_id)
             url = await sr.upload_attachment(transfer.order_id, report.filename, report.content, report.content_type, transfer.result_callback_url)
         return ReportLink(url=url)
 
     @activity.defn
     async def update_smartrecruiters(self, request: SrUpdateRequest) -> None:
-        with peer_errors():
+        with peer_errors(sr_refusing=True):
             sr = await self._sr.for_company(request.company_id)
             await sr.patch_result(request.order_id, package_result_patch(request.update), request.result_callback_url)
         await self._sr.order_accepted(request.order_id, request.company_id)
+
+    @activity.defn
+    async def update_smartrecruiters_once_it_listens(self, request: SrUpdateRequest) -> None:
+        """An update SR refused us for (SR_REFUSING), tried again: the refusal is retried here,
+        at the pace of the workflow's retry policy and until its schedule-to-close timeout."""
+        try:
+            await self.update_smartrecruiters(request)
+        except ApplicationError as err:
+            if err.type != SR_REFUSING:
+                raise
+            raise ApplicationError(err.message, type=SR_REFUSING) from None
 
     def all(self) -> list:
         return [
@@ -188,4 +210,5 @@ class OrderActivities:
             self.resend_invitation,
             self.transfer_report,
             self.update_smartrecruiters,
+            self.update_smartrecruiters_once_it_listens,
         ]

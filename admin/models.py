@@ -148,9 +148,10 @@ class ConnectionView(BaseModel):
 
 # --- Orders: find and inspect (admin/orders.py) ----------------------------------------------
 
-# What AssessmentOrderStatus holds: SR's statuses, plus RECEIVED (not yet told to SR) and
-# CANCELLED (cancelled in Temporal, or the company disconnected).
-OrderStatus = Literal["RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED"]
+# What AssessmentOrderStatus holds: SR's statuses, plus RECEIVED (not yet told to SR),
+# CANCELLED (cancelled in Temporal, or the company disconnected), SR_REFUSING (SR refuses us for
+# the order's company; the order keeps trying) and UNDELIVERED (it gave up; result kept).
+OrderStatus = Literal["RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED", "SR_REFUSING", "UNDELIVERED"]
 # Company, vendor and package names as filters: quoted into a Temporal visibility query, so
 # nothing that could end the quotes. SR company ids, our package ids and adapter names fit.
 FILTER_VALUE_PATTERN = r"^[A-Za-z0-9_.:@-]{1,200}$"
@@ -278,6 +279,8 @@ class OrderDetail(OrderSummary):
     outcome: str | None = None
     report_url: str | None = None
     revisions_posted: int | None = None
+    sr_refusing_until: datetime | None = Field(None, description="SR refuses us for the order's company: until when the order tries its final update again")
+    undelivered: str | None = Field(None, description="UNDELIVERED orders: the final update SR never took (the result, if any, is kept for repost-result)")
     webhooks_received: int | None = None
     duplicate_webhooks: int | None = None
     timeline: list[TimelineItem]

@@ -71,6 +71,7 @@ T = TypeVar("T")
 
 POLL = "await_vendor_change"
 POST_TO_SMARTRECRUITERS = "update_smartrecruiters"
+POST_ONCE_SMARTRECRUITERS_LISTENS = "update_smartrecruiters_once_it_listens"
 READ_RESULT = "get_vendor_result"
 # A state query replays the order on a worker; with no worker it waits. Not longer than this.
 QUERY_TIMEOUT_SECONDS = 5.0
@@ -96,6 +97,7 @@ _CALLS: dict[str, tuple[str, str]] = {
     "resend_invitation": ("vendor", "Ask the vendor to send the invitation again"),
     "transfer_report": ("vendor, SmartRecruiters", "Move the report from the vendor to SmartRecruiters"),
     POST_TO_SMARTRECRUITERS: ("SmartRecruiters", "Tell SmartRecruiters"),
+    POST_ONCE_SMARTRECRUITERS_LISTENS: ("SmartRecruiters", "Tell SmartRecruiters, once it stops refusing us for the company"),
 }
 # Events that are a step of the order: its start, and a call finishing (see "Stuck" above).
 _PROGRESS = frozenset(
@@ -385,6 +387,8 @@ class OrderLookup:
             outcome=result.outcome if result else None,
             report_url=state.report_url if state is not None else None,
             revisions_posted=state.revisions_posted if state is not None else None,
+            sr_refusing_until=state.sr_refusing_until if state is not None else None,
+            undelivered=state.undelivered.value if state is not None and state.undelivered else None,
             webhooks_received=len(state.events_received) if state is not None else None,
             duplicate_webhooks=state.duplicate_events if state is not None else None,
             timeline=timeline,
@@ -465,7 +469,7 @@ class OrderLookup:
     async def _call_what(self, scheduled: Any) -> str:
         name = scheduled.activity_type.name
         what = _CALLS.get(name, ("", name))[1]
-        if name == POST_TO_SMARTRECRUITERS and (status := await posted_status(self._temporal, scheduled)):
+        if name in (POST_TO_SMARTRECRUITERS, POST_ONCE_SMARTRECRUITERS_LISTENS) and (status := await posted_status(self._temporal, scheduled)):
             what = f"{what}: {status}"
         return what
 

@@ -12,7 +12,8 @@ accepted one is recorded in the order's history with the operator and the reason
   fix), while the order still runs (a revisable result, in its revision window). Once the
   order's workflow has completed or failed, through a reset to just before it read the result.
 - `reset`: a FAILED order (SR refused its final update) goes back to just before that update,
-  which a new run posts again with the current code (after a mapping fix, or once SR accepts).
+  which a new run posts again with the current code (after a mapping fix, or once SR accepts);
+  so does an UNDELIVERED one (it gave up after SR refused us for its company).
 
 Resets (`admin/resets.py`) are Temporal resets of an ended workflow, not updates: the reason,
 "Reset by <operator>: <reason>", is in the new run's history, and the outcome names the new run.

@@ -9,7 +9,8 @@ with the code the workers run now. That task is the one that scheduled:
 - `reset` (a FAILED order): the final update whose refusal by SmartRecruiters failed the order
   (the workflow's failure names that activity). The new run maps the result and posts it again,
   so a fix to our result mapping, or SR accepting again, reaches SR; the report already moved
-  is not moved again.
+  is not moved again. The same for an UNDELIVERED order (it gave up after SR refused us for its
+  company for ASSESSMENTS_SR_REFUSAL_GIVE_UP_DAYS): its last update, the final one SR refused.
 - `repost-result` (a COMPLETED or FAILED order that read a result): the last read of the result
   at the vendor. The new run reads it again (a fix to a vendor adapter reaches SR too), moves the
   report again and posts COMPLETED; a revisable result is then watched for revisions again, as
@@ -81,7 +82,8 @@ async def reset_point(
             description = await within(settings, temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=timeout))
         if listed_run is not None and description.run_id != listed_run:
             raise Conflict(RESET_SINCE.format(run_id=description.run_id))
-        if refusal := _refusal(description.status, reread_result):
+        undelivered = description.typed_search_attributes.get(visibility.ORDER_STATUS) == visibility.UNDELIVERED
+        if refusal := _refusal(description.status, reread_result, undelivered=undelivered):
             raise Conflict(refusal)
         run = temporal.get_workflow_handle(workflow_id, run_id=description.run_id)
         history = await within(settings, run.fetch_history(rpc_timeout=timeout))
@@ -89,7 +91,10 @@ async def reset_point(
         raise TemporalFailed(f"Temporal at {settings.temporal_address} did not answer in time") from None
     except RPCError as err:
         raise refused_for_order(err, order_id, "the reset") from None
-    point, what = _before_reading_result(history) if reread_result else await _before_final_update(temporal, history)
+    if reread_result:
+        point, what = _before_reading_result(history)
+    else:
+        point, what = await (_before_undelivered_update(temporal, history) if undelivered else _before_final_update(temporal, history))
     return ResetPoint(run_id=description.run_id, workflow_task_finish_event_id=point, what=what)
 
 
@@ -135,9 +140,9 @@ async def reset_order(
     return RepairOutcome(repair=kind, done_at=datetime.now(UTC), note=note, run_id=reset.run_id)
 
 
-def _refusal(status: WorkflowExecutionStatus | None, reread_result: bool) -> str | None:
+def _refusal(status: WorkflowExecutionStatus | None, reread_result: bool, *, undelivered: bool = False) -> str | None:
     """Why the order's current run cannot be reset for this repair, or None."""
-    if status == WorkflowExecutionStatus.FAILED or (reread_result and status == WorkflowExecutionStatus.COMPLETED):
+    if status == WorkflowExecutionStatus.FAILED or ((reread_result or undelivered) and status == WorkflowExecutionStatus.COMPLETED):
         return None
     if status == WorkflowExecutionStatus.RUNNING:
         if reread_result:  # it ran again since repost-result looked (another operator's reset)
@@ -165,6 +170,21 @@ async def _before_final_update(temporal: Client, history: WorkflowHistory) -> tu
     scheduled = failed_post.activity_task_scheduled_event_attributes
     update = await posted_status(temporal, scheduled) or "its final update"
     return scheduled.workflow_task_completed_event_id, f"posting {update} to SmartRecruiters"
+
+
+async def _before_undelivered_update(temporal: Client, history: WorkflowHistory) -> tuple[int, str]:
+    """The workflow task that scheduled an UNDELIVERED order's last update: the final one, which SR
+    refused us for until the order gave up."""
+    posts = [
+        event.activity_task_scheduled_event_attributes
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name == POST_TO_SMARTRECRUITERS
+    ]
+    if not posts:
+        raise Conflict("The order gave up before it posted anything: there is no update to go back to")
+    update = await posted_status(temporal, posts[-1]) or "its final update"
+    return posts[-1].workflow_task_completed_event_id, f"posting {update} to SmartRecruiters"
 
 
 def _before_reading_result(history: WorkflowHistory) -> tuple[int, str]:

@@ -167,7 +167,7 @@ async def list_orders(
     company: str | None = Query(None, pattern=FILTER_VALUE_PATTERN, description=f"SmartRecruiters companyId ({_NAME})"),
     vendor: str | None = Query(None, pattern=FILTER_VALUE_PATTERN, description="The vendor: sandbox, hackerrank, checkr, testgorilla"),
     package: str | None = Query(None, pattern=FILTER_VALUE_PATTERN, description="Package id, e.g. skills-fullstack"),
-    status: OrderStatus | None = Query(None, description="AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED if cancelled)"),
+    status: OrderStatus | None = Query(None, description="AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED if cancelled, SR_REFUSING while SR refuses us for the company, UNDELIVERED once the order gave up)"),
     older_than: str | None = Query(None, max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h"),
     open: bool | None = Query(None, description="true: only orders still running; false: only finished ones"),
     stuck: bool = Query(False, description="Only stuck orders: an unfinished call to SR or the vendor and no progress for ASSESSMENTS_STUCK_AFTER_HOURS"),

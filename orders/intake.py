@@ -262,6 +262,7 @@ class OrderIntake:
             report_wait_days=self._settings.report_wait_days,
             result_revision_days=self._settings.result_revision_days,
             revision_poll_interval_seconds=self._settings.revision_poll_interval_seconds,
+            sr_refusal_give_up_days=self._settings.sr_refusal_give_up_days,
             received_at=datetime.now(timezone.utc),
         )
         check_candidate(order)

@@ -81,6 +81,9 @@ class Order(BaseModel):
     # it is polled meanwhile (pushes bring revisions; the poll catches a lost one).
     result_revision_days: float = 30.0
     revision_poll_interval_seconds: float = 86400.0
+    # How long an update SR refuses us for (the company not connected, or disconnected at SR) is
+    # tried again before the order gives up as UNDELIVERED, its result kept for a repost.
+    sr_refusal_give_up_days: float = 7.0
     received_at: datetime
     # Our name for the order at vendors, in webhook URLs, our indexes and its workflow id
     # (orders/visibility.py order_reference): SR's order id and the company. Orders received
@@ -275,6 +278,11 @@ class OrderState(BaseModel):
     duplicate_events: int = 0
     timeline: list[TimelineEntry] = Field(default_factory=list)
     finished: bool = False
+    # While SR refuses us for the order's company: when the order stops trying its update again.
+    sr_refusing_until: datetime | None = None
+    # The final update SR never took: the order gave up telling SR (UNDELIVERED); its result, if
+    # any, is kept for an operator's repost.
+    undelivered: SrStatus | None = None
 
 
 # --- operators' repairs (workflow updates; admin/repairs.py) -----------------------------------

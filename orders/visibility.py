@@ -9,6 +9,12 @@ COMPANY = SearchAttributeKey.for_keyword("SmartRecruitersCompany")
 
 ALL = (ORDER_STATUS, VENDOR, PACKAGE, COMPANY)
 
+# Order statuses beside SR's own: SR refuses our updates for the order's company (the company is
+# not connected, or was disconnected at SR) and the order keeps trying; and, once it gave up
+# (ASSESSMENTS_SR_REFUSAL_GIVE_UP_DAYS), the order ended without SR hearing how, result kept.
+SR_REFUSING = "SR_REFUSING"
+UNDELIVERED = "UNDELIVERED"
+
 WORKFLOW_ID_PREFIX = "assessment-order:"
 # The visibility query condition every listing of orders starts from.
 ORDER_WORKFLOWS = 'WorkflowType = "AssessmentOrderWorkflow"'

@@ -21,10 +21,20 @@ from smartrecruiters.origins import origin_allowed
 
 PEER = "SmartRecruiters"
 ASSESSMENT_API = "/assessment-api/v202010"
+# The open point: how SR refuses a company it does not (or no longer) integrate. The spec lists
+# 401 and 403 for result updates without saying when; RFC 6749 §5.2 allows 400 or 401 for
+# invalid_client at the token endpoint. Each of them is an AccessRefused.
+REFUSAL_POINT = "refusal of a company it does not integrate"
 # Refresh a token this long before SR says it expires, so no request carries a stale one.
 TOKEN_EXPIRY_MARGIN_SECONDS = 30
 # SR's spec lists application/json for its merge patch, yet cites RFC 7396, whose type is the other.
 PATCH_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
+
+
+class AccessRefused(PeerError):
+    """SR refuses us for the company whose credentials these are: its token endpoint refuses
+    them, or the API refuses a fresh token of theirs (401, 403). The company is not connected, or
+    was disconnected at SR; no request of ours changes that, only the company or SR can."""
 
 
 class SmartRecruitersClient:
@@ -71,13 +81,13 @@ class SmartRecruitersClient:
         body = json.dumps(patch, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")  # as httpx's json=
         media_type = self._patch_media_type
         try:
-            await self._call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
+            await self._order_call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
         except PeerError as err:
             if err.status != 415:
                 raise
             # SR refused this media type: the other one, once; whichever it takes is kept.
             media_type = next(other for other in PATCH_MEDIA_TYPES if other != media_type)
-            await self._call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
+            await self._order_call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
         self._patch_media_type = media_type
         observed("the result PATCH's media type", media_type)
 
@@ -89,7 +99,7 @@ class SmartRecruitersClient:
         if target is None:
             return None
         files = {self._attachment_part_name: (filename, content, content_type)}
-        response = await self._call("attachment upload", "POST", target, files=files)
+        response = await self._order_call("attachment upload", "POST", target, files=files)
         return _field(response, "url", "attachment upload")
 
     async def put_partner_configuration(self, configuration: dict) -> dict:
@@ -111,6 +121,17 @@ class SmartRecruitersClient:
         body = {"clientId": client_id, "clientSecret": client_secret}
         response = await self._call("company integration", "POST", f"/integration/company/{company_id}", json=body)
         return _field(response, "clientId", "company integration"), _field(response, "clientSecret", "company integration")
+
+    async def _order_call(self, action: str, method: str, path: str, **content) -> httpx.Response:
+        """A call about an order with the company's credentials: a 401 (with a fresh token) or a
+        403 means SR refuses us for the company (AccessRefused), whatever the request held."""
+        try:
+            return await self._call(action, method, path, **content)
+        except PeerError as err:
+            if err.status in (401, 403) and not isinstance(err, AccessRefused):
+                observed(REFUSAL_POINT, f"HTTP {err.status} to an order's {action}")
+                raise AccessRefused(PEER, str(err).removeprefix(f"{PEER}: "), status=err.status, retryable=False) from None
+            raise
 
     async def _call(self, action: str, method: str, path: str, **content) -> httpx.Response:
         """One call to the assessment API with a bearer token; a refused token is replaced once.
@@ -154,8 +175,10 @@ class SmartRecruitersClient:
                 response = await self._limited("token request", request)
             except PeerError as err:
                 if err.status in (400, 401):
-                    # Our credentials are wrong: retried, so orders resume once an operator fixes them.
-                    raise PeerError(PEER, "SmartRecruiters refused our client credentials", status=err.status) from None
+                    # Our credentials are wrong, or SR no longer integrates their company: the
+                    # activities decide how long to try again.
+                    observed(REFUSAL_POINT, f"HTTP {err.status} at the token endpoint")
+                    raise AccessRefused(PEER, "SmartRecruiters refused our client credentials", status=err.status) from None
                 raise
             try:
                 body = response.json()

@@ -24,6 +24,8 @@ from tests.support.waiting import eventually
 # Short enough for a test to see it pass; the package is only used by the expiry test.
 EXPIRING_PACKAGE = "logic-quiz"
 EXPIRY_DAYS = 8 / 86400  # eight seconds
+# An order SR refuses us for gives up this soon (tests/e2e/test_sr_refusing.py).
+SR_REFUSAL_GIVE_UP_DAYS = 15 / 86400
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +39,7 @@ def stack(tmp_path_factory) -> Stack:
         admin_api_key="test-admin-key",
         worker_metrics_address=f"127.0.0.1:{free_port()}",
         order_census_seconds=1,
+        sr_refusal_give_up_days=SR_REFUSAL_GIVE_UP_DAYS,
     )
     # The SR simulator's other origin (callback_host "alias") is SR's too, as are SR's own.
     settings = settings.model_copy(update={"sr_callback_origins": [*SMARTRECRUITERS_ORIGINS, alias_of(settings.sr_base_url)]})

@@ -17,7 +17,7 @@ from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttri
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
 
 with workflow.unsafe.imports_passed_through():
-    from activities.orders import PEER_REJECTED, OrderActivities
+    from activities.orders import PEER_REJECTED, SR_REFUSING, OrderActivities
     from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_UNAVAILABLE
     from orders import results, visibility
     from orders.models import (
@@ -59,6 +59,22 @@ VENDOR_CALL = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_clo
 SMARTRECRUITERS_CALL = dict(start_to_close_timeout=timedelta(seconds=60), retry_policy=PEER_RETRY)
 # Withdrawing an invitation is tidying up: worth an hour of tries, not more.
 CLEANUP_CALL = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(hours=1), retry_policy=PEER_RETRY)
+# SR refusing us for the order's company (SR_REFUSING): its final update is tried again, then
+# given up (`_until_smartrecruiters_listens`). Histories without the patch never met the error
+# type: there a 403 failed the order, and refused credentials were retried without end.
+SR_REFUSAL_PATCH = "sr-refusal-bounded"
+
+
+def refusal_retry(give_up: timedelta) -> RetryPolicy:
+    """How an update SR refuses us for is tried again: one activity retried with a capped backoff
+    (its attempts add nothing to the history), a minute apart at first, at most an hour, and
+    faster for a short give-up time."""
+    return RetryPolicy(
+        initial_interval=min(timedelta(minutes=1), give_up / 20),
+        backoff_coefficient=2.0,
+        maximum_interval=min(timedelta(hours=1), give_up / 10),
+        non_retryable_error_types=[PEER_REJECTED],
+    )
 
 
 @workflow.defn
@@ -150,6 +166,8 @@ class AssessmentOrderWorkflow:
         """Some vendors revise a completed result (a Checkr dispute, a HackerRank regrade): SR
         gets each revision. Pushes bring them; a slow poll catches a lost one."""
         if self._state.invitation is None or not self._state.invitation.results_revisable or self._state.result is None:
+            return self._state
+        if self._state.undelivered is not None:  # SR never took the result: nothing to revise there
             return self._state
         self._state.deadline = workflow.now() + timedelta(days=order.result_revision_days)
         while (status := await self._next_vendor_status(vendor_ref, order.revision_poll_interval_seconds)) is not None:
@@ -328,7 +346,8 @@ class AssessmentOrderWorkflow:
         self._note("Invitation withdrawn at the vendor")
 
     async def _finish(self, update: ResultUpdate, note: str) -> OrderState:
-        await self._tell_smartrecruiters(update)
+        if not await self._tell_smartrecruiters(update):
+            return self._undelivered(update)
         self._state.finished = True
         self._note(note)
         self._count_ending(update.status.value)
@@ -352,27 +371,68 @@ class AssessmentOrderWorkflow:
 
     async def _tell_smartrecruiters(self, update: ResultUpdate, *, progress: bool = False) -> bool:
         """Post an update to SR. A refused progress update is noted and the order goes on; a
-        refused final update fails the order, so operators see it in the Temporal UI."""
+        refused final update fails the order, so operators see it in the Temporal UI. But SR
+        refusing us for the company (SR_REFUSING) says nothing about the update: the order shows
+        SR_REFUSING, and a final update is tried again until the order gives up (False)."""
+        order = self._state.order
+        request = SrUpdateRequest(order_id=order.order_id, company_id=order.company_id, update=update, result_callback_url=order.result_callback_url)
         try:
-            await workflow.execute_activity_method(
-                OrderActivities.update_smartrecruiters,
-                SrUpdateRequest(
-                    order_id=self._state.order.order_id,
-                    company_id=self._state.order.company_id,
-                    update=update,
-                    result_callback_url=self._state.order.result_callback_url,
-                ),
-                **SMARTRECRUITERS_CALL,
-            )
+            await workflow.execute_activity_method(OrderActivities.update_smartrecruiters, request, **SMARTRECRUITERS_CALL)
         except ActivityError as err:
             self._note(f"SmartRecruiters refused {update.status.value}: {_reason(err)}")
+            refusing = _failure_type(err) == SR_REFUSING and workflow.patched(SR_REFUSAL_PATCH)
+            if refusing:
+                self._set_status(visibility.SR_REFUSING)
+                _meter().create_counter(
+                    "assessment_sr_refusals", "Updates SR refused us for the order's company (not connected, or disconnected at SR)"
+                ).add(1, self._labels())
             if progress:
                 return False
-            raise
+            if not refusing:
+                raise
+            if not await self._until_smartrecruiters_listens(request):
+                return False
         self._state.sr_status = update.status
         self._set_status(update.status.value)
         self._note(f"SmartRecruiters shows {update.status.value}")
         return True
+
+    async def _until_smartrecruiters_listens(self, request: SrUpdateRequest) -> bool:
+        """Try a final update SR refuses us for again, until the order's give-up time; False
+        when SR never took it. Its retries are one activity's attempts: the history stays small."""
+        give_up = timedelta(days=self._state.order.sr_refusal_give_up_days)
+        self._state.sr_refusing_until = workflow.now() + give_up
+        status = request.update.status.value
+        self._note(f"SmartRecruiters refuses us for this company: {status} is tried again until {self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC")
+        try:
+            await workflow.execute_activity_method(
+                OrderActivities.update_smartrecruiters_once_it_listens,
+                request,
+                start_to_close_timeout=SMARTRECRUITERS_CALL["start_to_close_timeout"],
+                schedule_to_close_timeout=give_up,
+                retry_policy=refusal_retry(give_up),
+            )
+        except ActivityError as err:
+            if err.retry_state != RetryState.TIMEOUT:  # SR listens again, and refuses the update itself
+                self._note(f"SmartRecruiters refused {status}: {_reason(err)}")
+                raise
+            return False
+        finally:
+            self._state.sr_refusing_until = None
+        return True
+
+    def _undelivered(self, update: ResultUpdate) -> OrderState:
+        """The order gives up telling SR how it ended; an operator's repair tells it later."""
+        self._state.finished = True
+        self._state.undelivered = update.status
+        self._set_status(visibility.UNDELIVERED)
+        repair = "repost-result posts the result kept here" if self._state.result is not None else "reset posts it again"
+        self._note(
+            f"Gave up telling SmartRecruiters {update.status.value}: it refused us for this company for "
+            f"{_days(self._state.order.sr_refusal_give_up_days)}. Once it listens again, the repair {repair}"
+        )
+        self._count_ending(visibility.UNDELIVERED)
+        return self._state
 
     def _set_status(self, status: str) -> None:
         # Orders started without our search attributes (Temporal's time-skipping test server
@@ -486,6 +546,11 @@ class AssessmentOrderWorkflow:
         state = self._state
         if self._ended:
             return "The order has ended"
+        if state.sr_refusing_until is not None:
+            return (
+                f"SmartRecruiters refuses us for this company; the order tries its update again until "
+                f"{state.sr_refusing_until:%Y-%m-%d %H:%M} UTC, then gives up (repair it then)"
+            )
         if kind == RepairKind.REPOST_RESULT:
             if state.result is None:
                 return "The order has no result to re-post"
@@ -602,6 +667,10 @@ def _days(days: float) -> str:
 def _reason(err: ActivityError) -> str:
     """The peer's failure in a line for the timeline (our peer errors never carry PII)."""
     return str(err.cause) if err.cause else str(err)
+
+
+def _failure_type(err: ActivityError) -> str | None:
+    return err.cause.type if isinstance(err.cause, ApplicationError) else None
 
 
 def _refusal(err: ActivityError) -> str:

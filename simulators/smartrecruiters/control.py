@@ -110,8 +110,9 @@ def list_faults(sim: Sim) -> list[dict]:
 
 
 @router.delete("/faults", status_code=204)
-def clear_faults(sim: Sim) -> None:
-    sim.faults.clear()
+def clear_faults(sim: Sim, path_contains: str | None = None) -> None:
+    """Every fault, or only those whose `path_contains` is this (one order's, say)."""
+    sim.faults.clear(path_contains)
 
 
 @router.get("/variants")
@@ -206,9 +207,10 @@ def give_consent(company_id: str, sim: Sim) -> dict:
 
 
 @router.post("/companies/{company_id}/disconnect")
-async def disconnect(company_id: str, sim: Sim) -> dict:
-    """The admin disconnected the partner's app; says what the partner answered."""
+async def disconnect(company_id: str, sim: Sim, tell_partner: bool = True) -> dict:
+    """The admin disconnected the partner's app; says what the partner answered. With
+    `tell_partner=false` SR's call to the partner is lost: the company is disconnected at SR alone."""
     try:
-        return await sim.disconnect(company_id)
+        return await sim.disconnect(company_id, tell_partner=tell_partner)
     except ConnectError as exc:
         raise HTTPException(409, str(exc)) from exc

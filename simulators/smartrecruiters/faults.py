@@ -65,8 +65,11 @@ class FaultQueue:
             self._rules.remove(rule)
         return rule
 
-    def clear(self) -> None:
-        self._rules.clear()
+    def clear(self, path_contains: str | None = None) -> None:
+        if path_contains is None:
+            self._rules.clear()
+        else:
+            self._rules = [rule for rule in self._rules if rule.path_contains != path_contains]
 
     def remaining(self) -> list[dict[str, Any]]:
         return [asdict(rule) for rule in self._rules]

@@ -346,11 +346,12 @@ class Simulator:
     def company_overview(self) -> list[dict[str, Any]]:
         return self.companies.overview(self.company_of(c) for c in self.candidates())
 
-    async def disconnect(self, company_id: str) -> dict[str, Any]:
+    async def disconnect(self, company_id: str, *, tell_partner: bool = True) -> dict[str, Any]:
         """The admin disconnects the partner's app: SR tells the partner (`integrationDisableUrl`,
         with a token for that company or bare, as `disconnect_auth` says), ends the integration
         whatever the partner answered, and the SR-issued credentials stop working (before or after
-        the call, as `disconnect_revokes` says)."""
+        the call, as `disconnect_revokes` says). Without `tell_partner`, SR's call is lost on the
+        way (our assumption: SR does not retry it), as when the partner was unreachable."""
         link = self.companies.partner_link(company_id)
         if link is None:
             raise NotIntegrated(f"Company {company_id} is not connected to the partner")
@@ -360,7 +361,9 @@ class Simulator:
         status, error = None, None
         if revoke_first:
             self._revoke_company(company_id, None, None)
-        if url is None:
+        if not tell_partner:
+            error = "SR's call to the partner was lost (tell_partner=false)"
+        elif url is None:
             error = "the partner configuration has no integrationDisableUrl"
         else:
             try:

@@ -50,7 +50,7 @@ from tests.support.connect import company_of_new_vendor_account
 from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
-from tests.support.order_workflows import companies_of_orders, order_workflow_id
+from tests.support.order_workflows import companies_of_orders, order_reference_of, order_workflow_id
 from orders.models import DeadlineExtension, Repair, RepairOutcome
 from workflows.order import AssessmentOrderWorkflow
 
@@ -67,6 +67,8 @@ SETTINGS = dict(
     result_revision_days=12 * SECOND,
     report_wait_days=20 * SECOND,
     revision_poll_interval_seconds=4,
+    # An order SR refuses us for gives up 10 s after the refusal of its final update.
+    sr_refusal_give_up_days=10 * SECOND,
 )
 CHECKR_KEY = "replay-checkr-key"
 CHECKR_PACKAGE = "tasker_standard"
@@ -82,14 +84,16 @@ class Orders(World):
         self.temporal = temporal
         self.checkr_url, self.checkr_company = checkr_url, checkr_company
 
-    async def place(self, package_id: str = "skills-fullstack", *, kind: str = "manual", company_id: str | None = None, first_name: str = "Replay") -> dict:
+    async def place(
+        self, package_id: str = "skills-fullstack", *, kind: str = "manual", company_id: str | None = None, first_name: str = "Replay", order_id: str | None = None
+    ) -> dict:
         """Order `package_id` for a new candidate; returns SR's order (order_id, partner_status, …)."""
         suffix = uuid.uuid4().hex[:8]
         candidate = {"first_name": first_name, "last_name": f"Candidate {suffix}", "email": f"replay-{suffix}@example.com"}
         if company_id:
             candidate["company_id"] = company_id
         created = (await self.http.post(f"{self.sr}/__sim/candidates", json=candidate)).raise_for_status().json()
-        order = {"candidate_id": created["id"], "package_id": package_id, "kind": kind}
+        order = {"candidate_id": created["id"], "package_id": package_id, "kind": kind} | ({"order_id": order_id} if order_id else {})
         placed = (await self.http.post(f"{self.sr}/__sim/orders", json=order)).raise_for_status().json()
         if company_id:
             companies_of_orders[placed["order_id"]] = company_id
@@ -230,6 +234,43 @@ async def reset_after_result_refused(o: Orders) -> str:
     return order_id
 
 
+async def refused_until_smartrecruiters_listens(o: Orders) -> str:
+    """SR refuses us for the company (403) from the start: PENDING, the report's upload, COMPLETED
+    and two of its tries again; the third try is taken."""
+    order_id = str(uuid.uuid4())
+    await o.sr_refuses(order_id, 403, count=5, method=None)
+    await o.place(order_id=order_id)
+    await _deadline_set(o, order_id)  # past the refused PENDING
+    await o.at_vendor("complete", order_id, score=65)
+    await o.sr_shows(order_id, "COMPLETED")
+    return order_id
+
+
+async def undelivered_after_sr_refusals(o: Orders) -> str:
+    """SR refuses us for the company from the start until the order gives up: UNDELIVERED."""
+    order_id = str(uuid.uuid4())
+    await o.sr_refuses(order_id, 403, count=100_000, method=None)
+    await o.place(order_id=order_id)
+    await _deadline_set(o, order_id)
+    await o.at_vendor("complete", order_id, score=55)
+    await workflow_becomes(o.temporal, order_id, WorkflowExecutionStatus.COMPLETED, timeout=60)
+    state = await o.temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    assert state.undelivered is not None and state.result is not None, state
+    return order_id
+
+
+async def reposted_after_undelivered(o: Orders) -> str:
+    """An UNDELIVERED order's result re-posted once SR listens again: the new run (the history
+    recorded) reads the result again and posts COMPLETED."""
+    order_id = await undelivered_after_sr_refusals(o)
+    (await o.http.delete(f"{o.sr}/__sim/faults", params={"path_contains": f"/orders/{order_id}/results"})).raise_for_status()
+    outcome = await _repair(o, order_id, RepairKind.REPOST_RESULT, "SR listens again, reposted")
+    assert outcome.run_id and "order reset to just before reading the result at the vendor" in outcome.note, outcome
+    await _current_run_is(o, order_id, outcome.run_id)
+    await o.sr_shows(order_id, "COMPLETED")
+    return order_id
+
+
 async def invitation_resent(o: Orders) -> str:
     order_id = (await o.place())["order_id"]
     await o.sr_shows(order_id, "PENDING")
@@ -311,7 +352,7 @@ async def _deadline_set(o: Orders, order_id: str) -> None:
 
 async def _repair(o: Orders, order_id: str, kind: RepairKind, reason: str) -> RepairOutcome:
     """An operator's repair, as the admin API and the CLI make it (`admin/repairs.py`)."""
-    return await repair_order(o.temporal, o.settings, order_id, kind, RepairRequest(operator="ops.ann", reason=reason))
+    return await repair_order(o.temporal, o.settings, order_reference_of(order_id), kind, RepairRequest(operator="ops.ann", reason=reason))
 
 
 async def _current_run_is(o: Orders, order_id: str, run_id: str) -> None:
@@ -342,6 +383,9 @@ PATHS: dict[str, OrderPath] = {
     "report-refused-by-smartrecruiters": OrderPath(report_refused_by_smartrecruiters, WorkflowExecutionStatus.COMPLETED, "SR refuses the report's upload: COMPLETED without it"),
     "result-refused-by-smartrecruiters": OrderPath(result_refused_by_smartrecruiters, WorkflowExecutionStatus.FAILED, "SR refuses the final result: the workflow fails"),
     "reset-after-result-refused": OrderPath(reset_after_result_refused, WorkflowExecutionStatus.COMPLETED, "SR refuses the final result, an operator resets the failed order: the new run posts COMPLETED"),
+    "refused-until-smartrecruiters-listens": OrderPath(refused_until_smartrecruiters_listens, WorkflowExecutionStatus.COMPLETED, "SR refuses us for the company (403), then listens: COMPLETED taken on a later try"),
+    "undelivered-after-sr-refusals": OrderPath(undelivered_after_sr_refusals, WorkflowExecutionStatus.COMPLETED, "SR refuses us for the company until the order gives up: UNDELIVERED, result kept"),
+    "reposted-after-undelivered": OrderPath(reposted_after_undelivered, WorkflowExecutionStatus.COMPLETED, "repost-result on an UNDELIVERED order once SR listens: the new run posts COMPLETED"),
     "invitation-resent": OrderPath(invitation_resent, WorkflowExecutionStatus.COMPLETED, "operator repair: the invitation resent while PENDING, then COMPLETED"),
     "reposted-after-completion": OrderPath(reposted_after_completion, WorkflowExecutionStatus.COMPLETED, "repost-result on a completed order: the new run reads the result again and posts COMPLETED"),
     "checkr-result-revised": OrderPath(checkr_result_revised, WorkflowExecutionStatus.COMPLETED, "Checkr: result, dispute, revised result, the watch runs out"),

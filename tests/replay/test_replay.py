@@ -57,8 +57,11 @@ def test_the_history_holds_no_candidate_data_in_plain_text(path):
     text = path.read_text()
     assert "example.com" not in text and "Replay" not in text
     # Every payload is sealed by the codec, except the search attributes (keywords, no candidate
-    # data) and the server's own cancellation details.
+    # data), the server's own cancellation details and the SDK's `workflow.patched` markers.
     plain = [(where, base64.b64decode(p.get("data", "")).decode()) for where, p in _payloads(json.loads(text)) if _encoding(p) != ENCODING]
+    patches = [json.loads(data) for where, data in plain if where.endswith("markerRecordedEventAttributes.details.patch-data")]
+    assert all(set(patch) == {"id", "deprecated"} for patch in patches), patches
+    plain = [(where, data) for where, data in plain if not where.endswith("markerRecordedEventAttributes.details.patch-data")]
     assert all(".searchAttributes.indexedFields." in where or where.endswith("activityTaskCanceledEventAttributes.details") for where, _ in plain), plain
     assert {data for where, data in plain if where.endswith("details")} <= {'"ACTIVITY_ID_NOT_STARTED"'}
 

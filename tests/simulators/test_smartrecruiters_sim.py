@@ -461,6 +461,13 @@ def test_fault_rules_match_method_and_path_and_can_be_cleared(
     assert sr.get("/__sim/faults").json() == []
     assert sr.post("/identity/oauth/token", data=SR_TOKEN_FORM).status_code == 200
 
+    # One order's faults are cleared alone: the others stay.
+    add_fault(sr, status=403, count=9, path_contains=results_path(order_id))
+    add_fault(sr, status=503, count=5, method="POST", path_contains="/oauth/token")
+    assert sr.delete("/__sim/faults", params={"path_contains": results_path(order_id)}).status_code == 204
+    assert [rule["path_contains"] for rule in sr.get("/__sim/faults").json()] == ["/oauth/token"]
+    assert patch_result(sr, auth, order_id, {"status": "PENDING"}).status_code == 200
+
 
 def test_every_partner_facing_request_is_recorded(sr: httpx.Client, auth: Auth) -> None:
     order_id = place_order(sr)

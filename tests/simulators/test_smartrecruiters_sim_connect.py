@@ -675,3 +675,21 @@ def test_admin_connects_and_disconnects_through_the_pages(
     assert (disconnected.status_code, disconnected.headers["location"]) == (303, "/#integrations")
     assert "Assessment partner is not connected" in after.text
     assert f'id="connect-{ACME}"' in sr.get("/").text
+
+
+def test_a_company_disconnected_at_sr_alone_never_reaches_the_partner(
+    sr: httpx.Client, master: Auth, partner: ConnectPartner
+) -> None:
+    issued = connect(sr, master, partner, ACME)
+    acme = token_for(sr, issued["clientId"], issued["clientSecret"])
+    order_id = order_for(sr, candidate_of(sr, ACME))["order_id"]
+
+    response = sr.post(f"/__sim/companies/{ACME}/disconnect", params={"tell_partner": "false"})
+
+    assert response.json() == {"company_id": ACME, "partner_status": None, "partner_error": "SR's call to the partner was lost (tell_partner=false)"}
+    assert partner.calls_to(f"/integrations/companies/{ACME}", method="DELETE") == []
+    assert company(sr, ACME)["integrated"] is False
+    # The partner still holds the credentials SR issued, and SR refuses them: 401 invalid_client.
+    assert patch_status(sr, acme, order_id) == 401
+    refused = sr.post("/identity/oauth/token", data=token_form(issued["clientId"], issued["clientSecret"]))
+    assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 
@@ -11,7 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from peers import PeerError
-from smartrecruiters.client import SmartRecruitersClient
+from smartrecruiters import observations
+from smartrecruiters.client import AccessRefused, SmartRecruitersClient
 from tests.support.servers import serve, smartrecruiters_alone
 
 
@@ -105,13 +107,37 @@ async def test_attachment_upload_returns_the_url_sr_keeps_the_file_at(sr):
         assert (await http.get(url)).content == b"%PDF-1.4 test"
 
 
-async def test_refused_credentials_are_retried_until_an_operator_fixes_them(sr):
+async def test_refused_credentials_are_sr_refusing_us_for_the_company(sr, caplog, monkeypatch):
+    monkeypatch.setattr(observations, "_seen", set())  # logged once per process: this test's first
+    caplog.set_level(logging.INFO, logger="assessments.smartrecruiters.protocol")
     client = client_for(sr, client_secret="wrong")
-    with pytest.raises(PeerError) as caught:
+    with pytest.raises(AccessRefused) as caught:
         await client.patch_result(str(uuid.uuid4()), {"status": "PENDING"})
     await client.aclose()
     assert (caught.value.status, caught.value.retryable) == (401, True)
     assert "credentials" in str(caught.value) and "wrong" not in str(caught.value)
+    assert "SmartRecruiters protocol: refusal of a company it does not integrate is HTTP 401 at the token endpoint (first seen in this process)" in caplog.messages
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_refusal_of_an_orders_call_with_a_fresh_token_is_sr_refusing_us_for_the_company(sr, status, caplog, monkeypatch):
+    """A 403, or a 401 again with a fresh token: SR refuses us for the company, whatever we sent;
+    the activities then decide how long to try again (docs/reliability.md)."""
+    monkeypatch.setattr(observations, "_seen", set())
+    caplog.set_level(logging.INFO, logger="assessments.smartrecruiters.protocol")
+    order_id = await an_order(sr)
+    await fault(sr, status=status, count=4, path_contains=f"{order_id}/results")
+    client = client_for(sr)
+    for call in (client.patch_result(order_id, {"status": "PENDING"}), client.upload_attachment(order_id, "r.pdf", b"%PDF", "application/pdf")):
+        with pytest.raises(AccessRefused) as caught:
+            await call
+        assert (caught.value.status, caught.value.retryable) == (status, False)
+    await client.aclose()
+    assert f"SmartRecruiters protocol: refusal of a company it does not integrate is HTTP {status} to an order's result update (first seen in this process)" in caplog.messages
+    # A 404 (or a 400) is about the order or the update: not SR refusing us for the company.
+    with pytest.raises(PeerError) as unknown:
+        await client_for(sr).patch_result(str(uuid.uuid4()), {"status": "PENDING"})
+    assert unknown.value.status == 404 and not isinstance(unknown.value, AccessRefused)
 
 
 async def test_never_more_than_eight_requests_in_flight():
