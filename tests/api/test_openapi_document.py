@@ -138,7 +138,8 @@ async def test_our_refusals_are_what_the_document_says(api, bearer, served, stor
         ("get", "/packages/{package_id}", await api.get("/packages/no-such-package", headers=bearer), 404),
         ("post", "/packages/orders", await api.post("/packages/orders", json=an_order_body(assessmentPackageId="no-such"), headers=bearer), 404),
         ("post", "/oauth/token", await api.post("/oauth/token", data={"grant_type": "password"}), 400),
-        ("post", "/oauth/token", await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"}), 401),
+        ("post", "/oauth/token", await api.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"}), 400),
+        ("post", "/oauth/token", await api.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("x", "y")), 401),
     ]
     # Another company's token, for this company's order and catalog.
     account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
