@@ -1,6 +1,6 @@
 """Hostile input refused before any route runs: oversized bodies (413), bodies that stop arriving
 (408, api/slow_clients.py), a NUL in the path or query (400), too many attempts at the token
-endpoint or the consent page from one address (429).
+endpoint, the consent page or the unauthenticated disconnect from one address (429).
 
 All pure ASGI middleware, so nothing is parsed, buffered or looked up for a refused request.
 """
@@ -84,6 +84,18 @@ GUARDED: dict[tuple[str, str], str] = {
     ("GET", "/integration"): "consent",
     ("POST", "/integration"): "consent",
 }
+# Routes guarded under a path prefix: SR's DELETE on integrationDisableUrl needs no token, so
+# anyone may send it, and each one starts work (a disconnection check).
+GUARDED_PREFIXES: dict[tuple[str, str], str] = {
+    ("DELETE", "/integrations/companies/"): "disconnect",
+}
+
+
+def guarded_bucket(method: str, path: str) -> str | None:
+    """The rate-limit bucket of a request, or None for a route that has none."""
+    if (bucket := GUARDED.get((method, path))) is not None:
+        return bucket
+    return next((bucket for (m, prefix), bucket in GUARDED_PREFIXES.items() if m == method and path.startswith(prefix)), None)
 # Addresses remembered at most; the least recently seen is forgotten first (a fresh bucket).
 MAX_TRACKED_ADDRESSES = 10_000
 
@@ -101,7 +113,7 @@ class AuthRateLimit:
         self._buckets: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        bucket = GUARDED.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
+        bucket = guarded_bucket(scope.get("method", ""), scope.get("path", "")) if scope["type"] == "http" else None
         if bucket is None or await self._admit(bucket, scope):
             await self.app(scope, receive, send)
             return

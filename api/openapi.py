@@ -23,7 +23,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from api.admin import require_admin
 from api.auth import smartrecruiters_caller
-from api.limits import GUARDED
+from api.limits import guarded_bucket
 
 
 class ErrorDetail(BaseModel):
@@ -102,7 +102,7 @@ def _implied(route: Any, method: str, validated: bool) -> dict[int, dict[str, An
         statuses |= {401: "No valid admin API key as a bearer token", 503: "The admin API is turned off (no admin key is set)"}
     if _has_body(route):
         statuses |= {408: None, 413: None}
-    if (method, route.path) in GUARDED:
+    if guarded_bucket(method, route.path) is not None:
         statuses[429] = None
     return {status: refusal(status, description) for status, description in statuses.items()}
 

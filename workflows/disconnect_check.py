@@ -22,8 +22,9 @@ with workflow.unsafe.imports_passed_through():
 
 FIRST_PAUSE = timedelta(seconds=2)
 LONGEST_PAUSE = timedelta(hours=1)
-# However often DELETEs come, SR is asked at most this often.
-SHORTEST_PAUSE = timedelta(seconds=1)
+# However often DELETEs come (anyone may send one), a DELETE has SR asked again no sooner than
+# this after the last question: the company's credentials are not ours to spend on a flood.
+SIGNALLED_CHECK_GAP = timedelta(seconds=30)
 # SR unreachable or answering something that proves nothing: tried again at this pace.
 CHECK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
 
@@ -62,6 +63,7 @@ class CompanyDisconnectCheckWorkflow:
                 workflow.logger.warning("disconnection of a company not confirmed: SmartRecruiters could not be asked in time; nothing changed")
                 return "unconfirmed"
             self._checks += 1
+            asked_at = workflow.now()
             if outcome != STILL_ACCEPTED:
                 workflow.logger.info("disconnection check of a company: %s", outcome)
                 return outcome
@@ -71,9 +73,12 @@ class CompanyDisconnectCheckWorkflow:
                 return "unconfirmed"
             try:
                 await workflow.wait_condition(lambda: self._asked, timeout=min(pause, left))
+                # Another DELETE: asked again at once, but no sooner than the gap allows.
+                rest = asked_at + SIGNALLED_CHECK_GAP - workflow.now()
+                if rest > timedelta(0):
+                    await workflow.sleep(min(rest, left))
             except TimeoutError:
                 pass
-            await workflow.sleep(SHORTEST_PAUSE)
             pause = min(pause * 2, LONGEST_PAUSE)
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(check.model_copy(update={"deadline": deadline.isoformat()}))

@@ -252,3 +252,20 @@ async def test_a_trusted_proxys_x_forwarded_for_names_the_client(proxied_api, st
         the_proxy_itself = await proxy.post("/oauth/token", data=token_form(stack.settings))
     assert other_client.status_code == 200
     assert the_proxy_itself.status_code == 200
+
+
+async def test_unauthenticated_disconnects_beyond_the_rate_get_429(tight_api):
+    """Anyone may send the DELETE without a token, and each starts a disconnection check: an
+    address gets its bucket's worth, then 429, whatever companies it names."""
+    async with httpx.AsyncClient(base_url=tight_api, timeout=30) as http:
+        sent = itertools.count()
+
+        async def delete():
+            return await http.delete(f"/integrations/companies/nobody-{next(sent)}")
+
+        admitted, refused = await until_refused(delete)
+        token = await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"})
+
+    assert {a.status_code for a in admitted} == {204}
+    assert refused.headers["retry-after"] == "2" and refused.json()["errors"][0]["code"] == "HTTP_429"
+    assert token.status_code == 400  # the token endpoint's bucket is its own

@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 from connections.disconnect import CHECK_SIGNAL, DISCONNECTED, NOT_CONNECTED, STILL_ACCEPTED, DisconnectCheck
 from tests.support.temporal_test_server import time_skipping
 from tests.support.waiting import eventually
-from workflows.disconnect_check import CompanyDisconnectCheckWorkflow
+from workflows.disconnect_check import SIGNALLED_CHECK_GAP, CompanyDisconnectCheckWorkflow
 
 
 @pytest.fixture
@@ -75,10 +75,31 @@ async def test_another_delete_asks_again_at_once(env):
             await env.sleep(timedelta(hours=10))
             sr.answers = [DISCONNECTED]
             await handle.signal(CHECK_SIGNAL)
-            await env.sleep(timedelta(seconds=2))  # the shortest pause between two questions
+            await env.sleep(timedelta(seconds=1))
 
             async def ended():
                 return (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
             await eventually(ended, timeout=10, what="the check to end on SR's refusal, long before its next pause")
     assert await handle.result() == DISCONNECTED
+
+
+async def test_a_flood_of_deletes_has_sr_asked_once_per_gap(env):
+    """Anyone may send the DELETE: a flood of them spends at most one question per gap."""
+    sr, queue = ScriptedSr(STILL_ACCEPTED), str(uuid.uuid4())
+    async with sr.worker(env, queue):
+        with env.auto_time_skipping_disabled():
+            handle = await env.client.start_workflow(CompanyDisconnectCheckWorkflow.run, DisconnectCheck(company_id="acme", hours=24), id=f"c-{queue}", task_queue=queue)
+            await eventually(lambda: handle.query(CompanyDisconnectCheckWorkflow.checks), what="the first check")
+            await env.sleep(timedelta(hours=10))  # the scheduled pauses are an hour long by now
+            asked = sr.asked
+            for _ in range(120):  # a DELETE every second for two minutes
+                await handle.signal(CHECK_SIGNAL)
+                await env.sleep(timedelta(seconds=1))
+
+            async def asked_again():
+                return sr.asked > asked
+
+            await eventually(asked_again, what="the flood to have SR asked again")
+    # Four gaps: the first DELETE asks at once, then at most one question per gap.
+    assert 1 <= sr.asked - asked <= 6
