@@ -224,8 +224,8 @@ async def integrate_company(
 # --- results (customer token of the order's company) -------------------------------------------
 
 
-def _company_order(sim: Simulator, order_id: str, grant: Grant) -> dict:
-    order = sim.order(order_id)
+def _company_order(sim: Simulator, order: dict | None, grant: Grant) -> dict:
+    """The order, if there is one and it is the grant's company's."""
     if order is None:
         raise SrApiError(404, "ORDER_NOT_FOUND", "Order with given id does not exist")
     require_company(grant, sim.company_of(order), "Order")
@@ -251,25 +251,17 @@ def _at_its_callback(order: dict, request: Request, suffix: str = "") -> dict:
     return order
 
 
-def _order_of_callback(sim: Simulator, token: str, grant: Grant) -> dict:
-    order = sim.order_of_callback(token)
-    if order is None:
-        raise SrApiError(404, "ORDER_NOT_FOUND", "Order with given id does not exist")
-    require_company(grant, sim.company_of(order), "Order")
-    return order
-
-
 @router.patch(RESULTS_PATH)
 @router.patch(RESULTS_PATH + "/")
 async def update_result(order_id: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
     patch = await _result_patch(request, sim)
-    return _apply(sim, _at_its_callback(_company_order(sim, order_id, grant), request), patch)
+    return _apply(sim, _at_its_callback(_company_order(sim, sim.order(order_id), grant), request), patch)
 
 
 @router.patch(OTHER_CALLBACK_PATH)
 async def update_result_at_other_callback(token: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
     patch = await _result_patch(request, sim)
-    return _apply(sim, _at_its_callback(_order_of_callback(sim, token, grant), request), patch)
+    return _apply(sim, _at_its_callback(_company_order(sim, sim.order_of_callback(token), grant), request), patch)
 
 
 async def _result_patch(request: Request, sim: Simulator) -> Any:
@@ -287,14 +279,14 @@ def _apply(sim: Simulator, order: dict, patch: Any) -> dict:
 @router.post(RESULTS_PATH + "/attachment", status_code=201)
 async def add_attachment(order_id: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
     upload, data = await _uploaded(request, sim)
-    order = _at_its_callback(_company_order(sim, order_id, grant), request, "/attachment")
+    order = _at_its_callback(_company_order(sim, sim.order(order_id), grant), request, "/attachment")
     return _attach(sim, order, upload, data)
 
 
 @router.post(OTHER_CALLBACK_PATH + "/attachment", status_code=201)
 async def add_attachment_at_other_callback(token: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
     upload, data = await _uploaded(request, sim)
-    order = _at_its_callback(_order_of_callback(sim, token, grant), request, "/attachment")
+    order = _at_its_callback(_company_order(sim, sim.order_of_callback(token), grant), request, "/attachment")
     return _attach(sim, order, upload, data)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import httpx
 import pytest
 
 from api.packages import requester_form
@@ -22,19 +21,6 @@ REQUESTER_FORMS = {
     "bare email": "recruiter@example.com",
     "other": "not json",
 }
-
-
-@pytest.fixture
-async def api(stack):
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture
-async def bearer(api, stack) -> dict:
-    settings = stack.settings
-    form = {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}
-    return {"Authorization": f"Bearer {(await api.post('/oauth/token', data=form)).json()['access_token']}"}
 
 
 async def logged(stack, text: str) -> bool:

@@ -95,12 +95,6 @@ def test_the_inline_answer_is_documented_with_both_keys(document):
 
 
 @pytest.fixture
-async def api(stack):
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture
 async def served(api) -> dict:
     return (await api.get("/openapi.json")).raise_for_status().json()
 
@@ -108,11 +102,6 @@ async def served(api) -> dict:
 async def token(api, client_id: str, secret: str) -> dict:
     form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
     return {"Authorization": f"Bearer {(await api.post('/oauth/token', data=form)).json()['access_token']}"}
-
-
-@pytest.fixture
-async def bearer(api, stack) -> dict:
-    return await token(api, stack.settings.partner_client_id, stack.settings.partner_client_secret.get_secret_value())
 
 
 def answers_as_documented(document: dict, method: str, path: str, response: httpx.Response) -> None:

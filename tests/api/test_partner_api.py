@@ -6,7 +6,6 @@ import json
 import time
 import uuid
 
-import httpx
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -20,22 +19,6 @@ from workflows.order import AssessmentOrderWorkflow
 
 # The company the settings' credentials (the `bearer` below) speak for.
 COMPANY = Settings.model_fields["partner_company_id"].default
-
-
-@pytest.fixture
-async def api(stack):
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture
-async def bearer(api, stack) -> dict:
-    settings = stack.settings
-    response = await api.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()},
-    )
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def an_order_body(**changes) -> dict:

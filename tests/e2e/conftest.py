@@ -8,8 +8,8 @@ import uuid
 import pytest
 from playwright.async_api import async_playwright
 
-from connections.partner_configuration import partner_configuration
 from smartrecruiters.client import smartrecruiters_client
+from tests.support.connect import register_partner_configuration
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags for a closed network and a root user (see the machine notes): no sandbox, no background calls.
@@ -30,10 +30,12 @@ async def browser():
 async def registered(stack):
     """Our partner configuration, registered at SR with our master credentials."""
     settings = stack.settings
+    stored = await register_partner_configuration(settings)
     master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
-    stored = await master.put_partner_configuration(partner_configuration(settings))
-    assert await master.get_partner_configuration() == stored
-    await master.aclose()
+    try:
+        assert await master.get_partner_configuration() == stored
+    finally:
+        await master.aclose()
     return stored
 
 

@@ -19,14 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connections.partner_configuration import partner_configuration
 from embedded import free_port
 from simulators.testgorilla import app as testgorilla
 from simulators.testgorilla.config import TestGorillaSimConfig
-from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from tests.conftest import World
-from tests.support.connect import company_of_new_vendor_account
+from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
@@ -148,9 +146,7 @@ async def test_one_trace_follows_an_order_from_srs_post_through_temporal_to_sr_a
 
 async def test_no_span_holds_candidate_data_even_where_a_url_carried_it(world, collector, traced_stack):
     settings = traced_stack.settings
-    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
-    await master.put_partner_configuration(partner_configuration(settings))
-    await master.aclose()
+    await register_partner_configuration(settings)
     store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
     port = free_port()
     with serve(testgorilla.create_app(TestGorillaSimConfig(public_url=f"http://127.0.0.1:{port}")), port) as testgorilla_url:

@@ -21,11 +21,9 @@ from typer.testing import CliRunner
 import cli
 import settings as settings_module
 from cli import app
-from connections.partner_configuration import partner_configuration
-from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from tests.conftest import World
-from tests.support.connect import company_of_new_vendor_account
+from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.order_workflows import terminate_quietly, unworked_order
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
@@ -51,11 +49,7 @@ async def placed(stack, temporal):
     settings = stack.settings
     async with httpx.AsyncClient(timeout=30) as http:
         world = World(settings, http)
-        master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
-        try:
-            await master.put_partner_configuration(partner_configuration(settings))
-        finally:
-            await master.aclose()
+        await register_partner_configuration(settings)
         store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
         try:
             credentials = {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}

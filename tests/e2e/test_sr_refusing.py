@@ -17,14 +17,12 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from connections.partner_configuration import partner_configuration
-from smartrecruiters.client import smartrecruiters_client
 from tests.conftest import World
 from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 from tests.e2e.test_metrics import gauge_counts, metric
 from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
 from store import Store
-from tests.support.connect import company_of_new_vendor_account, fill_in_consent
+from tests.support.connect import company_of_new_vendor_account, fill_in_consent, register_partner_configuration
 from tests.support.order_workflows import order_workflow_id, terminate_quietly, workflow_becomes
 from tests.support.waiting import eventually
 
@@ -187,11 +185,7 @@ async def test_an_undelivered_order_without_a_result_is_reset_once_sr_listens_ag
 
 async def test_a_company_disconnected_at_sr_alone_gives_up_and_is_reposted_once_it_connects_again(world, admin, temporal, stack):
     settings = stack.settings
-    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
-    try:
-        await master.put_partner_configuration(partner_configuration(settings))
-    finally:
-        await master.aclose()
+    await register_partner_configuration(settings)
     store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
     try:
         account, company = await company_of_new_vendor_account(store, world.sr, "sandbox", {"api_key": settings.sandbox_vendor_api_key.get_secret_value()})

@@ -38,15 +38,13 @@ from temporalio.worker import Replayer
 from admin.models import RepairRequest
 from admin.repairs import RepairKind, repair_order
 from admin.resets import POST_TO_SMARTRECRUITERS
-from connections.partner_configuration import partner_configuration
 from embedded import Stack
 from settings import Settings
 from simulators.checkr import CheckrSimConfig, create_app as checkr_app
-from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from temporal_client import connect
 from tests.conftest import World
-from tests.support.connect import company_of_new_vendor_account
+from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
@@ -426,9 +424,7 @@ async def _outcome(recording: Awaitable[None]) -> BaseException | None:
 async def _checkr_company(stack: Stack, http: httpx.AsyncClient, checkr_url: str) -> str:
     """An SR company connected to a Checkr account at our Checkr simulator, with its webhook."""
     settings = stack.settings
-    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
-    await master.put_partner_configuration(partner_configuration(settings))
-    await master.aclose()
+    await register_partner_configuration(settings)
     store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
     try:
         credentials = {"api_key": CHECKR_KEY, "base_url": checkr_url, "work_location": {"country": "US", "state": "CA"}}

@@ -8,7 +8,19 @@ import uuid
 import httpx
 
 from connections.disconnect import CHECK_WORKFLOW_ID_PREFIX
+from connections.partner_configuration import partner_configuration
+from settings import Settings
+from smartrecruiters.client import smartrecruiters_client
 from tests.support.waiting import eventually
+
+
+async def register_partner_configuration(settings: Settings) -> dict:
+    """Our partner configuration, registered at SR with our master credentials; what SR stored."""
+    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+    try:
+        return await master.put_partner_configuration(partner_configuration(settings))
+    finally:
+        await master.aclose()
 
 
 async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:
