@@ -445,7 +445,9 @@ def partner_config_show(as_json: JsonFlag = False) -> None:
         _print_json(stored)
         return
     console.print(_configuration_table("Partner configuration at SmartRecruiters", stored))
-    differing = sorted(key for key in ours if stored.get(key) != ours[key])
+    from admin.sr_check import configuration_differences
+
+    differing = sorted(difference.setting for difference in configuration_differences(stored, ours))
     if differing:
         problems.print(
             f"[yellow]Warning:[/yellow] differs from this deployment's settings in {', '.join(differing)}: "

@@ -41,7 +41,11 @@ async def partner_configuration_differences(settings: Settings) -> list[Differen
     async with httpx.AsyncClient(timeout=settings.sr_timeout_seconds) as http:
         token = await _master_token(http, settings)
         stored = await _stored_configuration(http, settings, token)
-    ours = partner_configuration(settings)
+    return configuration_differences(stored, partner_configuration(settings))
+
+
+def configuration_differences(stored: dict[str, Any], ours: dict[str, Any]) -> list[Difference]:
+    """Each setting of ours that SR holds otherwise (lists compared in any order)."""
     return [Difference(key, stored.get(key), value) for key, value in ours.items() if not _same(stored.get(key), value)]
 
 
