@@ -129,9 +129,11 @@ class Settings(BaseSettings):
     sr_attachment_part_name: str = "attachment"
     # Origins an order's resultCallbackURL may be on, as JSON (`scheme://host[:port]`, or
     # `scheme://*.domain` for its subdomains): results, and our SR token, go to that URL. Empty:
-    # SR's own, https://smartrecruiters.com and https://*.smartrecruiters.com. SR_BASE_URL's
-    # origin is allowed either way.
+    # SR's API host, https://api.smartrecruiters.com. SR_BASE_URL's origin is allowed either way.
     sr_callback_origins: list[str] = Field(default_factory=list)
+    # The path a resultCallbackURL must start with: SR's assessment API, so that no order can have
+    # us call another of SR's APIs with a company's token.
+    sr_callback_path_prefix: str = "/assessment-api/"
     # A resultCallbackURL of another shape than …/orders/{id}/results: upload the report at its
     # path plus /attachment ("append", our assumption), or upload nothing ("none": the report's
     # link goes in the result's attachments).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from connections.disconnect import CompanyDisconnector
+from connections.disconnect import CompanyDisconnector, DisconnectCheck
 from peers import PeerError
 
 
@@ -14,10 +14,10 @@ class ConnectionActivities:
         self._disconnector = disconnector
 
     @activity.defn
-    async def disconnect_if_revoked_at_sr(self, company_id: str) -> str:
+    async def disconnect_if_revoked_at_sr(self, check: DisconnectCheck) -> str:
         """Disconnect the company if SR refuses its SR-issued credentials; says what it found."""
         try:
-            return await self._disconnector.disconnect_if_revoked_at_sr(company_id)
+            return await self._disconnector.disconnect_if_revoked_at_sr(check)
         except PeerError as err:  # SR's answer proved nothing: the workflow's policy asks again
             raise ApplicationError(str(err), type="CredentialsCheckInconclusive") from None
 

@@ -44,15 +44,16 @@ def problem_page(request: Request, status_code: int, heading: str, message: str)
 
 def _redirect_allowed(request: Request, redirect: str | None) -> bool:
     """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
-    settings = request.app.state.settings
+    return redirect is None or origin_allowed(redirect, request.app.state.settings.sr_redirect_origins_or_default)
+
+
+def _observe_redirect(request: Request, redirect: str | None) -> None:
+    """Once an admin connected (anyone can open the page with any link): which origin SR sent."""
     if redirect is None:
         observed("consent redirect origin", "none")
-        return True
-    if not origin_allowed(redirect, settings.sr_redirect_origins_or_default):
-        return False
-    on_api = origin_of(redirect) == origin_of(settings.sr_base_url)
+        return
+    on_api = origin_of(redirect) == origin_of(request.app.state.settings.sr_base_url)
     observed("consent redirect origin", "SR API origin" if on_api else "SmartRecruiters web origin")
-    return True
 
 
 def _form(request: Request, company_id: str, redirect: str | None, *, error: str | None = None, email: str | None = None, status_code: int = 200) -> HTMLResponse:
@@ -104,6 +105,7 @@ async def submit_consent(
     except Exception:  # our own failure: the admin still gets the form, and we get the log
         log.exception("Connect failed for company %s", companyId)
         return _form(request, companyId, redirect, email=email, status_code=500, error=UNEXPECTED)
+    _observe_redirect(request, redirect)
     response = _page(request, "connected.html", company_id=companyId, redirect=redirect)
     response.delete_cookie(COOKIE, path="/integration")
     return response

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Caller, smartrecruiters_caller
+from api.openapi import refusals
 from connections.partner_configuration import COMPANY_ID_PLACEHOLDER
 from smartrecruiters.observations import observed
 
@@ -21,15 +22,21 @@ _bearer = HTTPBearer(auto_error=False)
 COMPANY_ID = Path(min_length=1, max_length=200)
 
 
+# The spec declares no security here: a bearer token is optional (`{}`), and only says who calls.
+OPTIONAL_BEARER = {"security": [{}, {"HTTPBearer": []}]}
+EXPANSION = "integrationDisableUrl expansion"
+
+
 @router.delete(
     "/integrations/companies/{companyId}", status_code=204, summary="The company disconnected the integration",
     description="Without a bearer token of the company, the company is disconnected once SmartRecruiters refuses the credentials it issued for it.",
+    responses=refusals(503), openapi_extra=OPTIONAL_BEARER,
 )  # fmt: skip
 async def disconnect_company(request: Request, companyId: str = COMPANY_ID, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)):
     # The company id in place of the registered placeholder, or appended to an id-less registration.
     template = request.app.state.settings.sr_id_url_form == "template"
-    observed("integrationDisableUrl expansion", "the id in place of {companyId}" if template else "the id appended to the id-less URL")
-    return await _disconnect(request, companyId, credentials)
+    expansion = "the id in place of {companyId}" if template else "the id appended to the id-less URL"
+    return await _disconnect(request, companyId, credentials, expansion)
 
 
 @router.delete("/integrations/companies/{placeholder}/{companyId}", status_code=204, include_in_schema=False)
@@ -39,19 +46,20 @@ async def disconnect_company_appended(
     """The company id appended to the registered URL, its placeholder left in (braces decoded or not)."""
     if placeholder != COMPANY_ID_PLACEHOLDER:
         raise HTTPException(404, "Not Found")
-    observed("integrationDisableUrl expansion", "the id appended after {companyId}")
-    return await _disconnect(request, companyId, credentials)
+    return await _disconnect(request, companyId, credentials, "the id appended after {companyId}")
 
 
-async def _disconnect(request: Request, company_id: str, credentials: HTTPAuthorizationCredentials | None) -> Response:
+async def _disconnect(request: Request, company_id: str, credentials: HTTPAuthorizationCredentials | None, expansion: str) -> Response:
+    """How SR called is logged once the call proves to be SR's: authenticated as the company, or
+    confirmed by SR refusing the company's credentials (anyone may send a bare DELETE)."""
     disconnector = request.app.state.disconnector
-    if credentials is None:
-        observed("DELETE integrationDisableUrl", "without a bearer token")
-    elif (caller := await _caller(request, credentials)) is not None and caller.company_id == company_id:
+    if credentials is not None and (caller := await _caller(request, credentials)) is not None and caller.company_id == company_id:
+        observed(EXPANSION, expansion)
         observed("DELETE integrationDisableUrl", "with the company's bearer token")
         await disconnector.disconnect(company_id)
         return Response(status_code=204)
-    await disconnector.check_later(company_id)
+    forms = [(EXPANSION, expansion)] + ([("DELETE integrationDisableUrl", "without a bearer token")] if credentials is None else [])
+    await disconnector.check_later(company_id, forms)
     return Response(status_code=204)
 
 

@@ -74,9 +74,10 @@ async def issue_token(
         return _oauth_error(400, "invalid_request", "use either HTTP Basic or client_id and client_secret in the body, not both")
     if basic is None and not (client_id and client_secret):
         return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
-    observed("client authentication at our token endpoint", "HTTP Basic" if basic is not None else "form body")
     tokens = request.app.state.tokens
     caller = await tokens.authenticate(*(basic or (client_id, client_secret)))
+    if caller is not None:  # only a client we know tells us how SR authenticates
+        observed("client authentication at our token endpoint", "HTTP Basic" if basic is not None else "form body")
     if caller is None:
         # RFC 6749 §5.2: 401 with WWW-Authenticate when the client authenticated with Basic;
         # otherwise 400, the status SR's own description of this endpoint documents.

@@ -19,6 +19,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from orders import visibility
 from settings import Settings
 from smartrecruiters.credentials import credentials_refused
+from smartrecruiters.observations import observed
 from store import ConnectionState, Store
 
 log = logging.getLogger("assessments.disconnect")
@@ -41,6 +42,9 @@ class DisconnectCheck(BaseModel):
     hours: float
     # Set by the workflow when it continues as new, so the bound stays that of the first DELETE.
     deadline: str | None = None
+    # How the first DELETE was sent (open protocol points and their forms, fixed names): logged
+    # once SR's refusal of the credentials proves the call was SR's.
+    forms: list[tuple[str, str]] = []
 
 
 class CompanyDisconnector:
@@ -64,14 +68,14 @@ class CompanyDisconnector:
         log.info("company disconnected; %d open orders cancelled", cancelled)
         return cancelled
 
-    async def check_later(self, company_id: str) -> None:
+    async def check_later(self, company_id: str, forms: list[tuple[str, str]] | None = None) -> None:
         """An unauthenticated disconnection: have the check workflow ask SR (now, and again later).
 
         The same call for every company id, known or not, so the caller learns nothing from it;
         repeated calls signal the one running check instead of starting more."""
         await self._temporal.start_workflow(
             CHECK_WORKFLOW,
-            DisconnectCheck(company_id=company_id, hours=self._settings.disconnect_check_hours),
+            DisconnectCheck(company_id=company_id, hours=self._settings.disconnect_check_hours, forms=forms or []),
             id=f"{CHECK_WORKFLOW_ID_PREFIX}{company_id}",
             task_queue=self._settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -80,10 +84,11 @@ class CompanyDisconnector:
             rpc_timeout=self._rpc_timeout,
         )
 
-    async def disconnect_if_revoked_at_sr(self, company_id: str) -> str:
+    async def disconnect_if_revoked_at_sr(self, check: DisconnectCheck) -> str:
         """One check: disconnect the company if SR refuses the credentials it issued for it.
 
         PeerError when SR's answer proves nothing (unreachable, 5xx, 429): the caller retries."""
+        company_id = check.company_id
         connection = await self._store.connection(company_id)
         if connection is None or connection.state != ConnectionState.CONNECTED:
             return NOT_CONNECTED
@@ -98,6 +103,8 @@ class CompanyDisconnector:
         if current is None or current.connected_at != connection.connected_at:
             return NOT_CONNECTED
         await self.disconnect(company_id)
+        for point, form in check.forms:
+            observed(point, form)
         return DISCONNECTED
 
     def _client(self) -> httpx.AsyncClient:

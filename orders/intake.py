@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from temporalio.client import (
     Client,
@@ -68,6 +69,8 @@ def check_callback(url: str, settings: Settings) -> None:
         raise FieldUnacceptable("resultCallbackURL", "must be a URL on one of SmartRecruiters' origins")
     callback = read_callback(url)
     assert callback is not None  # the request model refused any other URL
+    if not urlsplit(url).path.startswith(settings.sr_callback_path_prefix):
+        raise FieldUnacceptable("resultCallbackURL", f"must be a URL of SmartRecruiters' assessment API (under {settings.sr_callback_path_prefix})")
     observed("resultCallbackURL's path", callback.shape)
     on_api = origin_of(url) == origin_of(settings.sr_base_url)
     observed("resultCallbackURL's host", "SR API origin (SR_BASE_URL's)" if on_api else "another SR origin")

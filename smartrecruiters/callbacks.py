@@ -17,9 +17,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS, origin_of
+from smartrecruiters.origins import SMARTRECRUITERS_API_ORIGINS, origin_of
 
 ORDER_ID_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 _DOCUMENTED = re.compile(rf"/orders/({ORDER_ID_PATTERN})/results(/?)$")
@@ -46,24 +46,29 @@ class ResultCallback:
 
 
 def read_callback(url: str) -> ResultCallback | None:
-    """The callback and its order id; None when `url` is not an absolute http(s) URL."""
+    """The callback and its order id; None when `url` is not an absolute http(s) URL, or has a
+    `.` or `..` path segment: HTTP clients resolve those before sending, so the order id read
+    here would not be the one in the URL SR sees (…/orders/{ours}/results/{another's}/..)."""
     if origin_of(url) is None:
         return None
-    parts = urlsplit(url.strip())
+    parts = urlsplit(url)
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
+        return None
     if match := _DOCUMENTED.search(parts.path):
         shape = "…/orders/{id}/results" + (" (trailing slash)" if match.group(2) else "") + (" (with query)" if parts.query else "")
         return ResultCallback(url, match.group(1), shape)
-    segments = [segment for segment in parts.path.split("/") if segment]
-    uuids = [segment for segment in segments if _UUID.match(segment)]
-    if uuids:
-        return ResultCallback(url, uuids[-1], "other path (order id from its last UUID segment)")
-    # No id to read: the digest of the URL without its fragment. The query is part of it, since
-    # it may be what tells orders apart (…/results?order=…); its parameters are sorted, so their
-    # order in SR's repeat does not matter.
+    # Another shape: the digest of the URL without its fragment names the order, so two orders
+    # never share an id (a UUID in the path may be the candidate's or the job's, not the order's).
+    # The query is part of it, since it may be what tells orders apart (…/results?order=…); its
+    # parameters are sorted, so their order in SR's repeat does not matter. The path's last UUID,
+    # if any, leads the id, so operators find the order by it (ids are searched by prefix).
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
     canonical = f"{origin_of(url)}{parts.path or '/'}?{query}"
-    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:40]
-    return ResultCallback(url, f"{DIGEST_PREFIX}{digest}", "other path (order id is a digest of the URL)")
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    uuids = [segment for segment in parts.path.split("/") if _UUID.match(segment)]
+    if uuids:
+        return ResultCallback(url, f"{uuids[-1]}_{DIGEST_PREFIX}{digest[:24]}", "other path (order id is its last UUID segment and a digest of the URL)")
+    return ResultCallback(url, f"{DIGEST_PREFIX}{digest[:40]}", "other path (order id is a digest of the URL)")
 
 
 def attachment_url(callback_url: str, other_shapes: OtherCallbackAttachment = "append") -> str | None:
@@ -75,12 +80,13 @@ def attachment_url(callback_url: str, other_shapes: OtherCallbackAttachment = "a
     callback = read_callback(callback_url)
     if callback is None or (not callback.documented and other_shapes == "none"):
         return None
-    parts = urlsplit(callback_url.strip())
+    parts = urlsplit(callback_url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/attachment", parts.query, ""))
 
 
 def callback_origins(configured: list[str], sr_base_url: str) -> list[str]:
-    """The origins a callback may be on: those configured, else SR's own; and always SR_BASE_URL's,
-    where our token goes anyway."""
+    """The origins a callback may be on: those configured, else SR's API host; and always
+    SR_BASE_URL's, where our token goes anyway. Not SR's every subdomain: our token and the
+    candidate's result must not go to SR's web, help or marketing hosts."""
     base = origin_of(sr_base_url)
-    return [*(configured or SMARTRECRUITERS_ORIGINS), *([base] if base else [])]
+    return [*(configured or SMARTRECRUITERS_API_ORIGINS), *([base] if base else [])]

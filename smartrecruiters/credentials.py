@@ -23,11 +23,10 @@ async def credentials_refused(http: httpx.AsyncClient, token_url: str, client_id
         raise PeerError(PEER, f"credentials check failed: {type(err).__name__}") from None
     if response.status_code == httpx.codes.OK:
         return False
-    # RFC 6749 §5.2: invalid_client is 401 (HTTP authentication) or 400; a 400 for another reason
-    # (invalid_request, a malformed form of ours) says nothing about the credentials.
-    if response.status_code == httpx.codes.UNAUTHORIZED:
-        return True
-    if response.status_code == httpx.codes.BAD_REQUEST and _oauth_error(response) == "invalid_client":
+    # RFC 6749 §5.2: invalid_client is 401 (HTTP authentication) or 400, and says so in its body.
+    # Any other refusal (invalid_request, a malformed form of ours, a 401 of a gateway in an SR
+    # incident) says nothing about the credentials, and a company is never disconnected on it.
+    if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.BAD_REQUEST) and _oauth_error(response) == "invalid_client":
         return True
     raise PeerError(PEER, "credentials check got an answer that proves nothing", status=response.status_code)
 

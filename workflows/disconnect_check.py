@@ -54,7 +54,7 @@ class CompanyDisconnectCheckWorkflow:
             try:
                 outcome = await workflow.execute_activity_method(
                     ConnectionActivities.disconnect_if_revoked_at_sr,
-                    check.company_id,
+                    check,
                     start_to_close_timeout=timedelta(seconds=60),
                     schedule_to_close_timeout=max(deadline - workflow.now(), timedelta(minutes=1)),
                     retry_policy=CHECK_RETRY,

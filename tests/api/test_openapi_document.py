@@ -150,3 +150,10 @@ async def test_our_inline_answer_is_what_the_document_and_srs_spec_say(api, bear
     assert response.status_code == 200, response.text
     answers_as_documented(served, "post", "/packages/inline/orders", response)
     assert schema_errors("InlineAssessmentPackageResponse", response.json()) == []
+
+
+def test_the_disconnect_says_its_bearer_token_is_optional(document):
+    """SR's spec declares no security there: an SR engineer reading ours must see a bare call works."""
+    operation = document["paths"]["/integrations/companies/{companyId}"]["delete"]
+    assert {} in operation["security"] and {"HTTPBearer": []} in operation["security"]
+    assert "Retry-After" in operation["responses"]["503"]["headers"]

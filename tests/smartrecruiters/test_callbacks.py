@@ -18,12 +18,35 @@ API = "https://api.smartrecruiters.com/assessment-api/v202010"
         (f"{API}/orders/{ORDER}/results", "…/orders/{id}/results"),
         (f"{API}/orders/{ORDER}/results/", "…/orders/{id}/results (trailing slash)"),
         (f"{API}/orders/{ORDER}/results?sig=abc", "…/orders/{id}/results (with query)"),
-        (f"{API}/companies/acme/assessment-orders/{ORDER}/result", "other path (order id from its last UUID segment)"),
     ],
 )
 def test_the_order_id_is_read_where_the_callback_names_it(callback, shape):
     read = read_callback(callback)
     assert (read.order_id, read.shape) == (ORDER, shape)
+
+
+def test_a_uuid_in_a_path_of_another_shape_leads_the_id_but_never_joins_two_orders():
+    """The UUID may be the candidate's or the job's: two orders of one candidate stay two."""
+    first = read_callback(f"{API}/candidates/{ORDER}/assessment-orders/1/result")
+    second = read_callback(f"{API}/candidates/{ORDER}/assessment-orders/2/result")
+    assert first.shape == "other path (order id is its last UUID segment and a digest of the URL)"
+    assert first.order_id.startswith(f"{ORDER}_cb-") and second.order_id.startswith(f"{ORDER}_cb-")
+    assert first.order_id != second.order_id
+    assert first.order_id == read_callback(f"{API}/candidates/{ORDER}/assessment-orders/1/result").order_id
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,128}", first.order_id)
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        # HTTP clients resolve dot segments: the PATCH would go to another order's URL than the id read.
+        f"{API}/orders/{ORDER}/results/6f1c9b1e-0c47-4d51-8a7b-0f8d0c4e2a11/..",
+        f"{API}/orders/{ORDER}/results/x/%2e%2e",
+        f"{API}/orders/./{ORDER}/results",
+    ],
+)
+def test_a_callback_with_dot_segments_names_no_order(callback):
+    assert read_callback(callback) is None
 
 
 def test_a_callback_without_a_readable_id_gets_a_stable_digest_that_tells_orders_apart():
@@ -58,7 +81,8 @@ def test_the_report_goes_beside_a_documented_callback_and_as_the_setting_says_be
 def test_callbacks_are_allowed_on_srs_origins_and_sr_base_urls_only():
     default = callback_origins([], "http://127.0.0.1:8100")
     assert origin_allowed(f"{API}/orders/{ORDER}/results", default)
-    assert origin_allowed(f"https://www.smartrecruiters.com/x/orders/{ORDER}/results", default)
+    # SR's web, help or marketing hosts get no token, nor a candidate's result.
+    assert not origin_allowed(f"https://www.smartrecruiters.com/x/orders/{ORDER}/results", default)
     assert origin_allowed(f"http://127.0.0.1:8100/assessment-api/v202010/orders/{ORDER}/results", default)
     for foreign in (
         f"https://api.smartrecruiters.com.evil.com/orders/{ORDER}/results",
@@ -88,3 +112,16 @@ def test_intake_refuses_a_foreign_callback_by_name_and_logs_only_the_shape_it_sa
     assert "resultCallbackURL's path is other path (order id is a digest of the URL)" in caplog.text
     assert "resultCallbackURL's host is another SR origin" in caplog.text
     assert "secret-token" not in caplog.text and "api.smartrecruiters.com" not in caplog.text
+
+
+def test_intake_refuses_a_callback_outside_srs_assessment_api():
+    """An order must not have us call another SR API (candidates, jobs) with its company's token."""
+    from orders.intake import FieldUnacceptable, check_callback
+    from settings import Settings
+
+    settings = Settings(sr_base_url="http://127.0.0.1:8100")
+    for path in (f"/v1/candidates/{ORDER}/results", f"/orders/{ORDER}/results", "/assessment-apix/orders/1/results"):
+        with pytest.raises(FieldUnacceptable) as refused:
+            check_callback(f"https://api.smartrecruiters.com{path}", settings)
+        assert refused.value.field == "resultCallbackURL" and "assessment API" in refused.value.accepted
+    check_callback(f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{ORDER}/results", settings)

@@ -24,7 +24,7 @@ def answering(status: int, body: dict | None = None) -> httpx.AsyncClient:
 
 @pytest.mark.parametrize(
     ("status", "body", "refused"),
-    [(200, {"access_token": "t", "expires_in": 60}, False), (401, {"error": "invalid_client"}, True), (401, None, True), (400, {"error": "invalid_client"}, True)],
+    [(200, {"access_token": "t", "expires_in": 60}, False), (401, {"error": "invalid_client"}, True), (400, {"error": "invalid_client"}, True)],
 )
 async def test_srs_answer_to_the_credentials(status, body, refused):
     async with answering(status, body) as http:
@@ -33,7 +33,11 @@ async def test_srs_answer_to_the_credentials(status, body, refused):
     assert request.content == b"grant_type=client_credentials&client_id=id&client_secret=secret"
 
 
-@pytest.mark.parametrize(("status", "body"), [(400, {"error": "invalid_request"}), (400, None), (429, None), (503, None), (404, None)])
+# A 401 without invalid_client (a gateway's, in an SR incident) would otherwise disconnect a
+# company on anyone's bare DELETE.
+@pytest.mark.parametrize(
+    ("status", "body"), [(400, {"error": "invalid_request"}), (400, None), (401, None), (401, {"error": "unauthorized"}), (429, None), (503, None), (404, None)]
+)
 async def test_answers_that_prove_nothing_are_errors_to_retry(status, body):
     async with answering(status, body) as http:
         with pytest.raises(PeerError) as raised:

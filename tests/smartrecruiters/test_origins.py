@@ -34,6 +34,16 @@ def test_smartrecruiters_hosts_pass(url: str) -> None:
         "javascript:alert(1)//www.smartrecruiters.com",
         "https://[::1/",
         "",
+        # Read as host evil.com by browsers, as a smartrecruiters.com host by Python's parser.
+        "https://evil.com\\.smartrecruiters.com/login",
+        "https://evil.com%5C.smartrecruiters.com/login",
+        # Dropped by Python's parser, refused by HTTP clients.
+        "https://api.smartrecruiters.com/orders/1/res\tults",
+        "https://api.smartrecruiters.com/orders/1/results\n",
+        "https://api.smartrecruiters.com/orders/1\x00/results",
+        " https://www.smartrecruiters.com/",
+        "https://www.smartrécruiters.com/",
+        "https://www.smartrecruiters.com:/",
     ],
 )
 def test_look_alikes_do_not(url: str) -> None:

@@ -32,7 +32,7 @@ class ScriptedSr:
         self.asked = 0
 
     @activity.defn(name="disconnect_if_revoked_at_sr")
-    async def check(self, company_id: str) -> str:
+    async def check(self, check: DisconnectCheck) -> str:
         self.asked += 1
         return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
