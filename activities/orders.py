@@ -184,9 +184,18 @@ class OrderActivities:
 
     @activity.defn
     async def update_smartrecruiters(self, request: SrUpdateRequest) -> None:
+        patch = package_result_patch(request.update)
         with peer_errors(sr_refusing=True):
             sr = await self._sr.for_company(request.company_id)
-            await sr.patch_result(request.order_id, package_result_patch(request.update), request.result_callback_url)
+            try:
+                await sr.patch_result(request.order_id, patch, request.result_callback_url)
+            except PeerError as err:
+                if err.status != 400 or "attachments" not in patch:
+                    raise
+                # SR's spec leaves open whether a result may carry report links: a result SR
+                # refuses with one goes again without it, so SR still gets the result.
+                activity.logger.warning("SmartRecruiters refused the result with a report link; posted without it")
+                await sr.patch_result(request.order_id, {k: v for k, v in patch.items() if k != "attachments"}, request.result_callback_url)
         await self._sr.order_accepted(request.order_id, request.company_id)
 
     @activity.defn

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlsplit
 
 from orders.models import LinkedReport, ResultUpdate, Score, SrStatus, TestOutcome, PackageTestResult, VendorResult, VendorStatus
 
@@ -53,6 +54,14 @@ def _test_outcome(test: PackageTestResult) -> TestOutcome:
 REPORT_LINK_NAME = "Full report at the vendor"
 
 
+def _web_link(url: str | None) -> bool:
+    """Only an absolute http(s) link goes onto SR's profile (never javascript:, data: or a path)."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("https", "http") and bool(parts.netloc)
+
+
 def completed(result: VendorResult, *, report_uploaded: bool = False) -> ResultUpdate:
     """The whole result: what it lacks (a revision without a score) is removed at SR. Where no
     report file reached SR (inline orders take none; an upload refused), the link to the vendor's
@@ -65,7 +74,7 @@ def completed(result: VendorResult, *, report_uploaded: bool = False) -> ResultU
         submission_date=result.submitted_at,
         assessment_results=[_test_outcome(t) for t in result.tests],
         whole_result=True,
-        reports=[LinkedReport(name=REPORT_LINK_NAME, url=result.report_url)] if result.report_url and not report_uploaded else None,
+        reports=[LinkedReport(name=REPORT_LINK_NAME, url=result.report_url)] if _web_link(result.report_url) and not report_uploaded else None,
     )
 
 

@@ -270,6 +270,8 @@ async def _result_patch(request: Request, sim: Simulator) -> Any:
 
 
 def _apply(sim: Simulator, order: dict, patch: Any) -> dict:
+    if sim.variants.result_attachments == "refused" and isinstance(patch, dict) and patch.get("attachments"):
+        raise SrApiError(400, "INVALID_RESULT", "attachments: not supported for this order", INVALID_PATCH)
     errors = package_result_errors(patch)
     if errors:
         raise SrApiError(400, "INVALID_RESULT", errors, INVALID_PATCH)

@@ -42,5 +42,9 @@ class Variants(BaseModel):
     url_expansion: Literal["placeholder", "append"] = "placeholder"
     # Which media types SR's result PATCH accepts (415 for others).
     patch_media_type: Literal["json", "merge-patch", "both"] = "both"
+    # Whether SR takes `attachments` (a report link) in a result PATCH: its spec lists the field but
+    # says adding attachments to inline orders is not supported, and its Attachment schema is a
+    # merge of other SR schemas. "refused": a PATCH carrying any is a 400.
+    result_attachments: Literal["accepted", "refused"] = "accepted"
     # How SR presents its client credentials at the partner's token endpoint.
     token_auth: Literal["form", "basic"] = "form"

@@ -139,3 +139,14 @@ def test_another_companys_token_reaches_no_order_at_a_callback_of_another_shape(
             assert stored_order(sr_connect, placed["order_id"])["patches"] == []
             assert sr_connect.patch(callback, json={"status": "PENDING"}, headers=acme).status_code == 200
             assert sr_connect.post(f"{callback}/attachment", files=files, headers=acme).status_code == 201
+
+
+def test_report_links_in_a_result_are_refused_under_the_refused_variant(sr: httpx.Client, auth: Auth) -> None:
+    order_id = place_order(sr)
+    linked = {"status": "COMPLETED", "attachments": [{"name": "Full report", "type": "OTHER_URL", "url": "https://vendor.example/r/1"}]}
+    assert patch_result(sr, auth, order_id, linked).status_code == 200
+    sr.put("/__sim/variants", json={"result_attachments": "refused"}).raise_for_status()
+    refused = patch_result(sr, auth, order_id, linked | {"summary": "Again."})
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "INVALID_RESULT"
+    assert patch_result(sr, auth, order_id, {"status": "COMPLETED", "summary": "Again."}).status_code == 200
+    assert stored_order(sr, order_id)["result"]["summary"] == "Again."

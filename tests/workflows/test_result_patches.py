@@ -21,14 +21,17 @@ REPORT_PAGE = "https://vendor.example/reports/inv-1"
 
 
 @dataclass
+@dataclass
 class VendorWithReportPage(ScriptedVendor):
     """Links a lasting report page; its first result is scored, a revision (r2) is not."""
+
+    report_page: str = REPORT_PAGE
 
     async def get_result(self, ref: str) -> VendorResult:
         result = await super().get_result(ref)
         if self.revision == "r2":  # Checkr's revised report: an outcome, no score, no date
             result = result.model_copy(update={"score": None, "max_score": None, "outcome": None, "submitted_at": None})
-        return result.model_copy(update={"report_url": REPORT_PAGE})
+        return result.model_copy(update={"report_url": self.report_page})
 
 
 @dataclass
@@ -85,3 +88,34 @@ async def test_a_report_that_reached_sr_is_not_linked_again(env):
     state = await run_order(env, peers, an_order())
     assert peers.sr.uploads == 1 and state.report_url
     assert "attachments" not in peers.sr.patches[-1]
+
+
+@dataclass
+class SrRefusingReportLinks(RecordingSmartRecruiters):
+    """SR as the simulator's `result_attachments=refused` plays it: a result carrying a report
+    link is a 400 (its spec leaves open whether it takes one)."""
+
+    refused_links: int = 0
+
+    async def upload_attachment(self, *args, **kwargs) -> str:
+        raise PeerError("SmartRecruiters", "attachment upload answered HTTP 400", status=400, retryable=False)
+
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
+        if "attachments" in patch:
+            self.refused_links += 1
+            raise PeerError("SmartRecruiters", "result update answered HTTP 400", status=400, retryable=False)
+        await super().patch_result(order_id, patch, callback_url)
+
+
+async def test_a_result_sr_refuses_with_a_report_link_is_posted_without_it(env):
+    peers = Peers(vendor=VendorWithReportPage(status=VendorStatus.COMPLETED), sr=SrRefusingReportLinks())
+    await run_order(env, peers, an_order())
+    assert peers.sr.refused_links == 1
+    assert peers.sr.statuses[-1] == "COMPLETED" and "attachments" not in peers.sr.patches[-1]
+    assert peers.sr.patches[-1]["score"]  # the result itself reached SR
+
+
+async def test_only_a_web_link_goes_onto_srs_profile(env):
+    peers = Peers(vendor=VendorWithReportPage(status=VendorStatus.COMPLETED, report_page="javascript:alert(1)"), sr=SrRefusingUploads())
+    await run_order(env, peers, an_order())
+    assert peers.sr.statuses[-1] == "COMPLETED" and "attachments" not in peers.sr.patches[-1]
