@@ -40,13 +40,12 @@ async def test_a_pending_disconnection_check_survives_a_full_restart(world, stac
     stack.stop()
     stack.start()
 
-    # SR now refuses the company's credentials (as after revoking them), and nobody calls us again.
-    await world.http.post(f"{world.sr}/__sim/faults", json={"status": 401, "count": 50, "method": "POST", "path_contains": "/identity/oauth/token"})
-    try:
+    # SR now revokes the company's credentials (its token endpoint answers invalid_client), and
+    # nobody calls us again.
+    ended = await world.http.post(f"{world.sr}/__sim/companies/{company_id}/disconnect", params={"tell_partner": "false"})
+    assert ended.status_code == 200, ended.text
 
-        async def disconnected():
-            return (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
+    async def disconnected():
+        return (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
 
-        await eventually(disconnected, timeout=120, what="the check to disconnect the company after the restart")
-    finally:
-        await world.http.delete(f"{world.sr}/__sim/faults")
+    await eventually(disconnected, timeout=120, what="the check to disconnect the company after the restart")
