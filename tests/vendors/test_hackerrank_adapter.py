@@ -421,3 +421,42 @@ async def test_server_errors_and_timeouts_are_retryable(sim: Sim):
         assert (raised.value.status, raised.value.retryable) == (None, True)
     finally:
         await vendor.aclose()
+
+
+async def test_nothing_listening_is_retryable_and_names_no_secret():
+    from embedded import free_port
+
+    vendor = HackerRankVendor(api_key=API_KEY, base_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=2)
+    try:
+        for call in (vendor.list_packages(), vendor.get_status(f"{TEST_WITH_CUTOFF}:1"), vendor.get_result(f"{TEST_WITH_CUTOFF}:1")):
+            with pytest.raises(PeerError) as raised:
+                await call
+            assert (raised.value.status, raised.value.retryable) == (None, True)
+            assert "ConnectError" in str(raised.value) and API_KEY not in str(raised.value)
+    finally:
+        await vendor.aclose()
+
+
+async def test_a_429_or_an_outage_on_an_invitation_sends_no_email_and_the_retry_sends_one(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    for fault, status in (({"rate_limit_next": 1}, 429), ({"server_error_next": 1}, 500)):
+        await sim.faults(**fault)
+        with pytest.raises(PeerError) as raised:
+            await vendor.create_invitation(order, receiver.callback(order.order_id))
+        assert (raised.value.status, raised.value.retryable) == (status, True)
+        assert await sim.emails_to(order.candidate.email) == 0
+    invitation = await vendor.create_invitation(order, receiver.callback(order.order_id))
+    assert invitation.vendor_ref.startswith(f"{TEST_WITH_CUTOFF}:") and await sim.emails_to(order.candidate.email) == 1
+
+
+async def test_a_429_or_an_outage_while_polling_is_retried_never_read_as_a_status(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+    await sim.complete(candidate_id(ref), 70)
+    for fault, status in (({"rate_limit_next": 1}, 429), ({"server_error_next": 1}, 500)):
+        for call in (vendor.get_status(ref), vendor.get_result(ref), vendor.download_report(ref)):
+            await sim.faults(**fault)
+            with pytest.raises(PeerError) as raised:
+                await call
+            assert (raised.value.status, raised.value.retryable) == (status, True)
+    assert (await vendor.get_status(ref)).status == VendorStatus.COMPLETED
