@@ -273,7 +273,12 @@ class HackerRankVendor:
     async def _in_full(self, test_id: str, row: dict[str, Any]) -> dict[str, Any]:
         if row.get("id") is None:
             return row
-        shown = await self._json("candidate search", self._candidate_path(f"{test_id}:{row['id']}"))
+        try:
+            shown = await self._json("candidate search", self._candidate_path(f"{test_id}:{row['id']}"))
+        except PeerError as err:
+            if err.status != 404:  # gone since the search (a cancelled invite): the row is all there is
+                raise
+            return row
         return {**row, **shown} if isinstance(shown, dict) else row
 
     @staticmethod
