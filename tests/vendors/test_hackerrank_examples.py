@@ -52,7 +52,7 @@ class Replay:
             return JSONResponse(self.examples["test"])
         if path == f"tests/{TEST_ID}/candidates/search":
             return JSONResponse(self._later_page() if paged else self.examples["search-page"])
-        if path == f"tests/{TEST_ID}/candidates/{CANDIDATE_ID}":
+        if path == f"tests/{TEST_ID}/candidates/{CANDIDATE_ID}" and self.examples["test-candidate"] is not None:
             return JSONResponse(self.examples["test-candidate"])
         if path == f"tests/{TEST_ID}/candidates" and request.method == "POST":
             if not (body.get("force") or body.get("force_reattempt")):
@@ -140,6 +140,18 @@ async def test_our_own_earlier_invite_in_the_published_row_is_found_with_its_sch
     assert invitation.vendor_ref == f"{TEST_ID}:{CANDIDATE_ID}"
     assert invitation.test_url == "https://hackerrank.com/test/sample/auth_string"  # published without a scheme
     assert [method for method, *_ in replay.requests].count("POST") == 1
+
+
+async def test_a_row_without_metadata_whose_candidate_is_gone_is_read_as_it_is(replayed):
+    """The row lacks `invite_metadata`, and reading the candidate in full answers 404 (its invite
+    was cancelled since the search): the row's ended attempt still allows one new attempt."""
+    replay, vendor = replayed
+    del replay.examples["search-page"]["data"][0]["invite_metadata"]
+    replay.examples["test-candidate"] = None
+    order = make_order(package_id=TEST_ID, email="alice.wonders@email.com")
+    invitation = await vendor.create_invitation(order, OrderCallback(url="https://partner.example/hook", token="t"))
+    assert invitation.vendor_ref == f"{TEST_ID}:{replay.examples['invite-answer']['id']}"
+    assert (f"tests/{TEST_ID}/candidates/{CANDIDATE_ID}") in [path for _, path, _, _ in replay.requests]
 
 
 def test_the_examples_are_the_published_defaults():
