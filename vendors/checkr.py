@@ -442,9 +442,10 @@ def _screening_results(report: dict[str, Any]) -> list[PackageTestResult]:
     results = []
     for kind, label in _SCREENINGS.items():
         screenings = _items(report.get(_EMBEDDED_AS.get(kind, kind)))
-        if not screenings:
+        # A screening shown by its id alone (the SDK's samples) says nothing yet.
+        outcomes = [o for o in (s.get("result") or s.get("status") for s in screenings) if isinstance(o, str)]
+        if not outcomes:
             continue
-        outcomes = [s.get("result") or s.get("status") for s in screenings]
         outcome = "consider" if "consider" in outcomes else next((o for o in outcomes if o != "clear"), "clear")
         results.append(PackageTestResult(test_id=kind, name=label, outcome=outcome, summary=f"{label}: {outcome}."))
     return results
