@@ -270,8 +270,8 @@ class CheckrVendor:
         if not missing:
             return None
         return (
-            f"if this Checkr account uses an account hierarchy, set {' and '.join(missing)} "
-            "in the vendor account's credentials (Checkr requires both for such accounts)"
+            "an account with a hierarchy needs a node and a work location on every invitation: "
+            f"set {' and '.join(missing)} in the vendor account's credentials"
         )
 
     async def cancel_invitation(self, ref: str) -> None:
