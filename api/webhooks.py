@@ -105,9 +105,10 @@ async def _order_of(vendors, account_id: str | None, item: ParsedWebhook) -> str
         try:
             key = await item.resolve_key()
         except PeerError as err:
-            # The vendor delivers again later; polling covers the order meanwhile.
             log.warning("%s webhook's object could not be read: %s", item.event.kind, err)
-            raise HTTPException(503, "Temporarily unable to read the webhook's object; please retry") from None
+            if err.retryable:  # the vendor delivers again later; polling covers the order meanwhile
+                raise HTTPException(503, "Temporarily unable to read the webhook's object; please retry") from None
+            key = None  # not an object of this account: no order of ours
     reference = await vendors.order_for_webhook_key(account_id, key) if key else None
     if item.order_reference is not None and reference != item.order_reference:
         return None

@@ -6,6 +6,12 @@ index of the account's candidates and invitations, and polling covers what they 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
@@ -261,3 +267,28 @@ async def test_webhooks_without_their_object_reach_the_order(world, temporal, ch
         return report_events <= set(state.events_received)
 
     await eventually(report_events_at_the_order, what="the report's events, resolved through the report, at the order")
+
+
+async def test_an_event_naming_only_a_report_reaches_no_other_accounts_order(world, temporal, checkr, checkr_url, store, registered):
+    owner = await new_company(checkr_url, store, world, include_object=False)
+    other = await new_company(checkr_url, store, world, include_object=False)
+    order_id, _, invitation_id, _ = await ordered(world, temporal, owner)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+
+    async def send(company: str, report: str) -> httpx.Response:
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {"id": uuid.uuid4().hex[:24], "object": "event", "type": "report.updated", "created_at": created,
+                 "data": {"object": {"id": report, "object": "report", "uri": f"/v1/reports/{report}"}}}  # fmt: skip
+        body = json.dumps(event, separators=(",", ":")).encode()
+        signature = hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()
+        return await world.http.post(WEBHOOK_OF[company], content=body, headers={"X-Checkr-Signature": signature, "Content-Type": "application/json"})
+
+    # Both accounts share the simulator's key here; only the order's own account routes it.
+    assert (await send(other, report_id)).json() == {"accepted": 0}
+    assert (await send(owner, "0" * 24)).json() == {"accepted": 0}  # a report Checkr does not know
+    assert (await send(owner, report_id)).json() == {"accepted": 1}
+    await checkr.faults(server_error_next=50)  # more than the order's own polls may take meanwhile
+    unavailable = await send(owner, report_id)
+    await checkr.faults()
+    assert unavailable.status_code == 503 and "retry" in unavailable.json()["message"]
+    await world.sr_status_becomes(order_id, "IN_PROGRESS")
