@@ -4,7 +4,8 @@
   checked against the spec, with Checkr's rate limit, idempotency keys and error shape;
 - ``/downloads/*``: document links, signed and valid for 15 minutes like Checkr's;
 - ``/apply/{token}``: the candidate's invitation page (submitting it completes the invitation);
-- ``/_sim/*``: no-auth control API driving the life cycle, faults and logs for tests and demos.
+- ``/_sim/*``: no-auth control API driving the life cycle, faults, the account's variants (the
+  documented forms a real account may take) and logs for tests and demos.
 Every response carries ``X-Request-Id``.
 """
 

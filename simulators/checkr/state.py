@@ -7,7 +7,8 @@ Every move emits the Checkr event of that name to the account's webhooks.
 
 No method awaits, so on the app's single event loop every check-then-write is atomic. Every
 change is written through to a document store as it is made, so a restarted simulator still
-knows every candidate, invitation, report, webhook URL, email and event; faults live in memory.
+knows every candidate, invitation, report, webhook URL, email and event; faults and variants
+live in memory.
 """
 
 from __future__ import annotations
