@@ -11,7 +11,18 @@ Credentials of a vendor account (all strings unless said):
   about 0.8 / N;
 - ``rate_limits`` (object, endpoint name → requests per window) and ``rate_window_seconds``
   (number, default 60) when an account's limits differ from the published ones (or a simulator's);
-- ``max_wait_seconds`` (number, default 5): how long a call that matters now waits for budget.
+- ``max_wait_seconds`` (number, default 5): how long a call that matters now waits for budget;
+- ``invitation_url_template`` (default ``https://talent-assessment.testgorilla.com/{invitation_uuid}``):
+  the candidate's link when no answer carries the candidature's own ``invitation_link`` (the
+  form later public consumer code builds; an older one is
+  ``https://assessment.testgorilla.com/testtaker/welcome/{invitation_uuid}``).
+
+Reads. A candidature is read where TestGorilla's docs say: the candidate detail
+(``GET /assessments/candidates/<testtaker_id>/?candidature=<id>``), else the assessment's
+candidature list. Our vendor_ref is ``<assessment>:<candidature>:<testtaker>``; references made
+before it carried the test-taker id try ``GET /assessments/candidature/<id>/`` once (not in the
+docs, which list only DELETE there), and its 404 or 405 sends the read to the list: only a
+candidature the list no longer has is unknown (a 404 to the workflow, which holds the order).
 
 Rate limits. The registry builds one adapter per account and process, so its budgets are shared
 by all open orders of the account. Each endpoint allows at most ``budget_share × limit`` requests
@@ -25,8 +36,9 @@ spread, so a crowd of polls does not come back at once) without calling the vend
 leave a tenth of the status budget to result fetches.
 
 Idempotency. TestGorilla has no idempotency key, but "candidates can only take each assessment
-once": a second invitation of the same email to the same assessment is refused (400; the body is
-not documented, so any 400 leads to a lookup). The adapter then looks the candidature up by
+once": a second invitation of the same email to the same assessment is refused (400; public
+consumer code sees ``errors[].error_key == "REPEATING_INVITATION"``, but the body is not
+documented, so any 400 leads to a lookup). The adapter then looks the candidature up by
 assessment and email and returns it, without a second email. This also returns a candidature an
 earlier order created for the same person and assessment: TestGorilla allows only that one attempt.
 
@@ -342,16 +354,23 @@ class TestGorillaVendor:
             return response.json()
 
     async def _pages(self, endpoint: str, action: str, path: str, params: dict[str, Any], *, poll: bool = False) -> AsyncIterator[dict]:
-        """Every item of a limit/offset list, page by page."""
+        """Every item of a limit/offset list, page by page. The docs' candidature-list example
+        shows no `count`: without one, a page with no `next` (or a short page) is the last."""
         offset = 0
         while True:
             body = await self._json(endpoint, action, path, {**params, "limit": PAGE_SIZE, "offset": offset}, poll=poll)
             with _shape(action):
-                items, count = list(body["results"]), int(body["count"])
+                items, count = list(body["results"]), body.get("count")
             for item in items:
                 yield item
             offset += len(items)
-            if not items or offset >= count:
+            if not items:
+                return
+            if count is not None:
+                with _shape(action):
+                    if offset >= int(count):
+                        return
+            elif body.get("next", "") is None or len(items) < PAGE_SIZE:
                 return
 
     # Catalog
