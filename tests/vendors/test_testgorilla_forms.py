@@ -12,9 +12,11 @@ import pytest
 
 from orders.models import VendorStatus
 from peers import PeerError
+from settings import Settings
 from tests.vendors.test_testgorilla_support import adapter_for, candidature_id, new_email, order_for, running_sim
 from tests.support.servers import free_port
-from vendors.base import OrderCallback
+from vendors import testgorilla
+from vendors.base import CredentialsUnusable, OrderCallback
 
 CALLBACK = OrderCallback(url="http://127.0.0.1:1/unused", token="unused")
 
@@ -179,3 +181,10 @@ async def test_no_server_at_the_accounts_address_is_retryable() -> None:
             assert refused.value.retryable and "ConnectError" in str(refused.value)
         finally:
             await vendor.aclose()
+
+
+@pytest.mark.parametrize("template", ["https://tg.example/{uuid}", "https://tg.example/{invitation_uuid}/{0}", 42])
+def test_an_invitation_url_template_that_cannot_give_a_link_is_refused_with_the_account(template) -> None:
+    with pytest.raises(CredentialsUnusable) as refused:
+        testgorilla.from_account(Settings(), {"api_token": "key", "invitation_url_template": template})
+    assert "invitation_url_template" in str(refused.value)
