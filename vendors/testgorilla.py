@@ -306,7 +306,7 @@ class TestGorillaVendor:
         # The published limits, with the account's own where it has them.
         self.budget = Budget(LIMITS | dict(limits or {}), budget_share, window_seconds)
         self._max_wait = max_wait_seconds
-        self._details: dict[int, tuple[float, dict]] = {}
+        self._details: dict[int, tuple[float, list[dict]]] = {}
         self._link_template = invitation_url_template
         self._test_takers: dict[int, int] = {}  # candidature id → test-taker id, for references without it
 
@@ -399,18 +399,17 @@ class TestGorillaVendor:
 
     async def _tests_of(self, assessment_id: int) -> list[dict]:
         """The assessment's tests; within the detail budget only, else the last ones read (or none yet)."""
-        read_at, detail = self._details.get(assessment_id, (-math.inf, {"tests": []}))
+        read_at, tests = self._details.get(assessment_id, (-math.inf, []))
         if time.monotonic() - read_at < DETAIL_MAX_AGE_SECONDS:
-            return detail["tests"]
+            return tests
         try:
             response = await self._call("assessment", "assessment detail", "GET", f"/assessments/{assessment_id}/", poll=True)
         except NoBudget:
-            return detail["tests"]  # the catalog is read again soon; its test lists fill in then
+            return tests  # the catalog is read again soon; its test lists fill in then
         with _shape("assessment detail"):
-            detail = response.json()
-            list(detail["tests"])
-        self._details[assessment_id] = (time.monotonic(), detail)
-        return detail["tests"]
+            tests = _tests_in(response.json())
+        self._details[assessment_id] = (time.monotonic(), tests)
+        return tests
 
     # Orders
 
@@ -681,6 +680,14 @@ def _wait_hint(response: httpx.Response) -> float | None:
     if response.status_code == 429:
         return _reset_seconds(response) or retry_after_header(response)
     return retry_after_header(response)
+
+
+def _tests_in(detail: dict) -> list[dict]:
+    """An assessment detail's tests: `tests_detail[].test` (as consumer code reads them), else
+    `tests` items with their names (the docs name `tests`; ids alone give no names)."""
+    if isinstance(detail.get("tests_detail"), list):
+        return [d["test"] for d in detail["tests_detail"]]
+    return [t for t in detail["tests"] if isinstance(t, dict)]
 
 
 def _package_description(tests: tuple[PackageTest, ...]) -> str:

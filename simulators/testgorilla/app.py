@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from ..docstore import DocumentStore
 from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
-from .config import CandidateDetail, CandidatureGet, DuplicateInvite, InviteAnswer, TestGorillaSimConfig, TestTakerField
+from .config import AssessmentTests, CandidateDetail, CandidatureGet, DuplicateInvite, InviteAnswer, TestGorillaSimConfig, TestTakerField
 from .report import render_report
 from .service import Fault, FaultKind, SimError, TestGorillaSim, page
 
@@ -200,8 +200,12 @@ async def render_pdf(test_taker: int, candidature: int, sim: Sim) -> Response:
 @api.get("/assessments/{assessment_id}/", dependencies=[Depends(endpoint("assessment"))])
 async def get_assessment(assessment_id: int, sim: Sim) -> dict[str, Any]:
     assessment = sim.assessment(assessment_id)
-    return _assessment_summary(sim, assessment_id) | {
-        "tests": [{"id": t.id, "name": t.name, "algorithm": t.algorithm, "description": t.description} for t in assessment.tests],
+    tests = [{"id": t.id, "name": t.name, "algorithm": t.algorithm, "description": t.description} for t in assessment.tests]
+    if sim.variants.assessment_tests == "tests_detail":
+        forms: dict[str, Any] = {"tests": [t.id for t in assessment.tests], "tests_detail": [{"id": t.id * 10, "order": n, "test": test} for n, (t, test) in enumerate(zip(assessment.tests, tests))]}
+    else:
+        forms = {"tests": tests}
+    return _assessment_summary(sim, assessment_id) | forms | {
         "public_links": [{"id": assessment.id * 10, "public_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"tg-sim/{assessment.id}")), "active": True, "label": "Main"}],
     }
 
@@ -283,6 +287,7 @@ class VariantsBody(BaseModel):
     duplicate_invite: DuplicateInvite | None = None
     test_taker_field: TestTakerField | None = None
     invitation_links: bool | None = None
+    assessment_tests: AssessmentTests | None = None
 
 
 class Limits(BaseModel):

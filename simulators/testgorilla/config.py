@@ -28,6 +28,7 @@ DEFAULT_LIMITS: dict[str, int] = {
 CandidatureGet = Literal["405", "404", "exists"]
 CandidateDetail = Literal["nested", "flat"]
 InviteAnswer = Literal["candidature", "uuid_only", "empty"]
+AssessmentTests = Literal["tests", "tests_detail"]
 DuplicateInvite = Literal["errors", "detail"]
 TestTakerField = Literal["testtaker_id", "test_taker"]
 
@@ -56,6 +57,10 @@ class Variants:
     test_taker_field: TestTakerField = "testtaker_id"
     # Candidatures carry `invitation_link` (consumer code reads it) or only `invitation_uuid`.
     invitation_links: bool = True
+    # An assessment detail's tests: `tests` items with their names (the docs name `tests`; the
+    # items' fields are our assumption), or `tests` as ids with `tests_detail[].test` holding
+    # them (as consumer code reads them).
+    assessment_tests: AssessmentTests = "tests"
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,7 @@ async def test_the_invites_answer_and_the_candidatures_fields_in_every_form() ->
         assert all("test_taker" in c and "invitation_link" not in c for c in listed)
         assert await sim.control("DELETE", "/variants") == {
             "candidature_get": "405", "candidate_detail": "nested", "invite_answer": "candidature",
-            "duplicate_invite": "errors", "test_taker_field": "testtaker_id", "invitation_links": True,
+            "duplicate_invite": "errors", "test_taker_field": "testtaker_id", "invitation_links": True, "assessment_tests": "tests",
         }  # back to how the simulator started
 
 

@@ -188,3 +188,16 @@ def test_an_invitation_url_template_that_cannot_give_a_link_is_refused_with_the_
     with pytest.raises(CredentialsUnusable) as refused:
         testgorilla.from_account(Settings(), {"api_token": "key", "invitation_url_template": template})
     assert "invitation_url_template" in str(refused.value)
+
+
+@pytest.mark.parametrize("assessment_tests", ["tests", "tests_detail"])
+async def test_the_catalog_names_each_assessments_tests_in_either_form_of_its_detail(assessment_tests) -> None:
+    async with running_sim(assessment_tests=assessment_tests) as sim:
+        vendor = adapter_for(sim)
+        try:
+            packages = {p.id: p for p in await vendor.list_packages()}
+            assert [(t.id, t.name) for t in packages["101"].tests] == [
+                ("7244", "Python (coding): data structures"), ("311", "Problem solving"), ("494", "Big 5 (OCEAN)")
+            ]
+        finally:
+            await vendor.aclose()
