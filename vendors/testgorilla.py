@@ -455,12 +455,13 @@ class TestGorillaVendor:
         return Invitation(vendor_ref=_Ref(assessment_id, candidature_id, test_taker).text, test_url=str(link))
 
     async def _find_candidature(self, assessment_id: int, email: str, invitation_uuid: Any = None) -> dict | None:
-        """The assessment's candidature of this email (the invitation's uuid, when known, decides)."""
+        """The assessment's candidature of this email (an assessment takes an email once), or of
+        the invitation's uuid."""
         params = {"assessment": assessment_id, "search": email}
         async for candidature in self._pages("candidatures", "candidature lookup", "/assessments/candidature/", params):
-            if invitation_uuid and candidature.get("invitation_uuid") == invitation_uuid:
+            if str(candidature.get("email", "")).lower() == email.lower():
                 return candidature
-            if not invitation_uuid and str(candidature.get("email", "")).lower() == email.lower():
+            if invitation_uuid and candidature.get("invitation_uuid") == invitation_uuid:
                 return candidature
         return None
 

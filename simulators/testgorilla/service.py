@@ -222,7 +222,8 @@ class TestGorillaSim:
         return self.view(candidature)
 
     def candidate_detail(self, test_taker: int, candidature_id: int | None) -> dict[str, Any]:
-        """GET /api/assessments/candidates/<testtaker_id>/[?candidature=<id>], in the variant's form."""
+        """GET /api/assessments/candidates/<testtaker_id>/[?candidature=<id>], in the variant's form.
+        That `candidature` narrows `assessments_detail` to that one is our assumption."""
         if test_taker not in self._test_takers.values():
             raise SimError(404, "Not found.")
         own = [c for c in self.find() if c.test_taker == test_taker and candidature_id in (None, c.id)]
