@@ -198,6 +198,8 @@ vendor_account_app = typer.Typer(help="Vendor accounts: our accounts at assessme
 token_app = typer.Typer(help="External Trigger Tokens: what a customer's admin enters to connect a company.", no_args_is_help=True)
 partner_config_app = typer.Typer(help="Our partner configuration at SmartRecruiters (with the master credentials).", no_args_is_help=True)
 app.add_typer(vendor_account_app, name="vendor-account")
+vendor_app = typer.Typer(help="Vendors, as a vendor account's credentials reach them.", no_args_is_help=True)
+app.add_typer(vendor_app, name="vendor")
 app.add_typer(token_app, name="token")
 app.add_typer(partner_config_app, name="partner-config")
 orders_app = typer.Typer(help="Orders: list, find, inspect and repair them (Temporal and our store).", no_args_is_help=True)
@@ -337,6 +339,50 @@ def vendor_account_list(as_json: JsonFlag = False) -> None:
         _print_json(_dumped(accounts))
     elif not _none_yet(accounts, "vendor accounts"):
         console.print(_vendor_account_table("Vendor accounts", accounts))
+
+
+@vendor_app.command("check")
+def vendor_check(
+    vendor_account_id: Annotated[str, typer.Argument(help="The vendor account to check (from `vendor-account list`).")], as_json: JsonFlag = False
+) -> None:
+    """Read the account's catalog at the vendor with its own credentials, and show what SmartRecruiters would be offered.
+
+    Read-only (lists the vendor's tests, assessments or packages, as the service does). Exits 0 when
+    the vendor answered with packages, 1 when the account is unknown or the vendor offers none,
+    2 when the check cannot be made (the key, the account's base_url, the network)."""
+    from admin.operations import VendorUnchecked
+
+    async def check(operations) -> Any:
+        try:
+            return await operations.check_vendor_account(vendor_account_id)
+        except VendorUnchecked as err:
+            return err
+
+    checked = _operate(check)
+    if isinstance(checked, VendorUnchecked):
+        problems.print(f"[red]Error:[/red] {escape(str(checked))}", soft_wrap=True)
+        raise typer.Exit(2)
+    account = checked.vendor_account
+    if as_json:
+        _print_json(_dumped(checked))
+    elif checked.packages:
+        console.print(
+            f"{escape(account.name)} ({account.adapter} at {escape(checked.vendor_url)}) accepted the credentials; "
+            f"SmartRecruiters would be offered {len(checked.packages)} package(s):",
+            soft_wrap=True,
+        )
+        table = _table("What SmartRecruiters would be offered", "Package", "Name", "Type", "Assessments", "Deadline (days)")
+        for package in checked.packages:
+            tests = "\n".join(escape(test.name) for test in package.assessments)
+            table.add_row(escape(package.id), escape(package.name), package.type.value, tests, f"{package.deadline_days:g}")
+        console.print(table)
+    if not checked.packages:
+        problems.print(
+            f"[yellow]Nothing to offer:[/yellow] {account.adapter} at {escape(checked.vendor_url)} accepted the credentials of "
+            f"{escape(account.name)} but lists no package SmartRecruiters could order (none published, or all drafts or archived).",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
 
 
 @token_app.command("issue")

@@ -13,8 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from admin.vendor_check import VendorCheck
 from connections.connect import COMPANY_ID_PATTERN
 from orders.models import OPERATOR_PATTERN, REASON_PATTERN
+from smartrecruiters.models import AssessmentPackage
 from store import CompanyConnection, IssuedToken, TriggerToken, VendorAccount
 from vendors.registry import ADAPTERS as ADAPTER_KINDS
 
@@ -75,6 +77,28 @@ class VendorAccountView(BaseModel):
     def of(cls, account: VendorAccount) -> VendorAccountView:
         return cls(
             id=account.id, name=account.name, adapter=account.adapter, package_settings=account.package_settings, created_at=account.created_at
+        )
+
+
+class OfferedPackage(AssessmentPackage):
+    """A package as SmartRecruiters would be offered it, with the deadline its orders get."""
+
+    deadline_days: float
+
+
+class VendorCheckView(BaseModel):
+    """What a vendor account's catalog offers SmartRecruiters, read just now from the vendor."""
+
+    vendor_account: VendorAccountView
+    vendor_url: str = Field(description="Where the account's adapter called (no credentials in it)")
+    packages: list[OfferedPackage]
+
+    @classmethod
+    def of(cls, check: VendorCheck) -> VendorCheckView:
+        return cls(
+            vendor_account=VendorAccountView.of(check.account),
+            vendor_url=check.vendor_url,
+            packages=[OfferedPackage(**entry.as_smartrecruiters().model_dump(), deadline_days=entry.deadline_days) for entry in check.entries],
         )
 
 

@@ -21,12 +21,14 @@ from admin.models import (
     NewVendorAccount,
     TriggerTokenView,
     VendorAccountView,
+    VendorCheckView,
 )
 from connections.partner_configuration import partner_configuration
 from peers import PeerError
 from settings import Settings
 from smartrecruiters.client import SmartRecruitersClient, smartrecruiters_client
 from store import Store, UnknownVendorAccount, UnreadableSecret, VendorAccountNameTaken
+from admin.vendor_check import VendorCheckFailed, check_vendor_account
 from vendors.registry import UnknownAdapter, build_adapter
 
 
@@ -44,6 +46,10 @@ class Conflict(AdminError):
 
 class Invalid(AdminError):
     pass
+
+
+class VendorUnchecked(AdminError):
+    """A vendor account's catalog could not be read; the message says what to fix, never a secret."""
 
 
 class SmartRecruitersFailed(AdminError):
@@ -83,6 +89,16 @@ class Operations:
             await build_adapter(self._settings, adapter, credentials).aclose()
         except UnknownAdapter as err:
             raise Invalid(str(err)) from None
+
+    async def check_vendor_account(self, vendor_account_id: str) -> VendorCheckView:
+        """The read-only catalog call to the vendor with the account's credentials."""
+        account = await self._store.vendor_account(vendor_account_id)
+        if account is None:
+            raise NotFound(f"no vendor account {vendor_account_id!r}")
+        try:
+            return VendorCheckView.of(await check_vendor_account(self._settings, account))
+        except VendorCheckFailed as err:
+            raise VendorUnchecked(f"could not check vendor account {account.name!r}: {err}") from None
 
     async def vendor_accounts(self) -> list[VendorAccountView]:
         return [VendorAccountView.of(account) for account in await self._store.vendor_accounts()]

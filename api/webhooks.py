@@ -28,6 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from orders.models import HINT_REFUSED, VendorEvent
 from orders.visibility import order_id_in, workflow_id
+from peers import PeerError
 from telemetry import ORDER_ID
 from vendors.base import ParsedWebhook, Push, VendorAdapter, WebhookRejected, WebhookUnreadable
 from vendors.registry import ADAPTERS, UnknownAdapter
@@ -100,6 +101,14 @@ async def _order_of(vendors, account_id: str | None, item: ParsedWebhook) -> str
     account, so one account's signature can never stir another account's orders.
     """
     key = item.webhook_key or item.event.vendor_ref
+    if not key and item.resolve_key is not None:
+        try:
+            key = await item.resolve_key()
+        except PeerError as err:
+            log.warning("%s webhook's object could not be read: %s", item.event.kind, err)
+            if err.retryable:  # the vendor delivers again later; polling covers the order meanwhile
+                raise HTTPException(503, "Temporarily unable to read the webhook's object; please retry") from None
+            key = None  # not an object of this account: no order of ours
     reference = await vendors.order_for_webhook_key(account_id, key) if key else None
     if item.order_reference is not None and reference != item.order_reference:
         return None

@@ -81,13 +81,18 @@ class Catalog:
 
     async def _read(self, account: VendorAccount | None) -> list[CatalogEntry]:
         adapter = await self._vendors.for_account(account.id if account else None)
-        settings_of = account.package_settings if account else {}
-        return [
-            CatalogEntry(
-                vendor=adapter.name,
-                vendor_account_id=account.id if account else None,
-                package=package,
-                deadline_days=float(settings_of.get(package.id, {}).get("deadline_days") or self._settings.deadline_days(package.id)),
-            )
-            for package in await adapter.list_packages()
-        ]
+        return catalog_entries(self._settings, account, adapter.name, await adapter.list_packages())
+
+
+def catalog_entries(settings: Settings, account: VendorAccount | None, vendor: str, packages: list[VendorPackage]) -> list[CatalogEntry]:
+    """The vendor's packages as the account offers them, with each package's deadline."""
+    settings_of = account.package_settings if account else {}
+    return [
+        CatalogEntry(
+            vendor=vendor,
+            vendor_account_id=account.id if account else None,
+            package=package,
+            deadline_days=float(settings_of.get(package.id, {}).get("deadline_days") or settings.deadline_days(package.id)),
+        )
+        for package in packages
+    ]

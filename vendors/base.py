@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Mapping, Protocol
@@ -115,6 +116,9 @@ class ParsedWebhook:
     event: VendorEvent
     order_reference: str | None = None
     webhook_key: str | None = None
+    # For an event that names only an object we do not index (a Checkr report sent without its
+    # body): reads the vendor to find the webhook key. Raises PeerError when the vendor fails.
+    resolve_key: Callable[[], Awaitable[str | None]] | None = field(default=None, compare=False)
 
 
 class CredentialsUnusable(ValueError):

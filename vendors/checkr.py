@@ -10,7 +10,10 @@ Credentials of a vendor account:
 - ``base_url`` (optional): ``https://api.checkr.com`` (staging: ``https://api.checkr-staging.com``);
 - ``work_location`` (optional), e.g. ``{"country": "US", "state": "CA", "city": "..."}``: orders
   from SmartRecruiters carry no work location, so it is a setting of the account. Checkr
-  requires it (with a state) for hierarchy-enabled accounts; without it none is sent.
+  requires it (with a state for US candidates) for hierarchy-enabled accounts, and its help
+  centre says it will be required for all; without it none is sent;
+- ``node`` (optional): the ``custom_id`` of the hierarchy node the account's checks are ordered
+  for; Checkr requires it, with a work location, once any node exists on the account.
 
 Webhooks are account-level (Push.ACCOUNT_URL): register
 ``{public_url}/webhooks/checkr/accounts/{account_id}`` at Checkr. Checkr signs no timestamp, so
@@ -24,18 +27,21 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Mapping
+from urllib.parse import quote
 
 import httpx
 
 from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorEvent, VendorResult, VendorStatus
-from peers import PeerError, retry_after_header, send, steady_limiter, take_turn
+from peers import PeerError, Refusal, retry_after_header, send, steady_limiter, take_turn
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import (
     Capabilities,
+    CredentialsUnusable,
     OrderCallback,
     PackageTest,
     ParsedWebhook,
@@ -79,15 +85,42 @@ _SCREENINGS = {
 _EMBEDDED_AS = {"county_criminal_search": "county_criminal_searches", "state_criminal_search": "state_criminal_searches"}
 MAX_PAGES = 50
 _ASSESSMENTS = {"eligible": "eligible", "review": "needs review", "escalated": "escalated"}
+# Checkr's "Supported characters" in names (its API reference gives the ranges as a regex).
+_NAME_CHARACTERS = re.compile(r"[a-zA-Z0-9ªµºÀ-ÖØ-öø-ÿ\-'., ]+")
 
 
 def from_account(settings: Settings, credentials: dict) -> CheckrVendor:
+    node = credentials.get("node")
+    if node is not None and (not isinstance(node, str) or not node.strip()):
+        raise CredentialsUnusable("node must be the custom_id of a node of the account's hierarchy")
+    work_location = credentials.get("work_location")
+    if work_location is not None:
+        _check_work_location(work_location)
+    elif node is not None:
+        raise CredentialsUnusable("node needs a work_location too: Checkr requires both for accounts with a hierarchy")
     return CheckrVendor(
         api_key=credentials["api_key"],
         base_url=credentials.get("base_url", DEFAULT_BASE_URL),
-        work_location=credentials.get("work_location"),
+        work_location=work_location,
+        node=node,
         timeout_seconds=settings.vendor_timeout_seconds,
     )
+
+
+def _check_work_location(location: Any) -> None:
+    """Checkr's WorkLocation: an ISO-3166 alpha-2 country (US when absent), a state required for
+    US candidates, an optional city of at most 255 characters."""
+    if not isinstance(location, dict) or set(location) - {"country", "state", "city"}:
+        raise CredentialsUnusable("work_location must be an object with country, state and city")
+    if not all(isinstance(value, str) for value in location.values()):
+        raise CredentialsUnusable("work_location's country, state and city must be text")
+    country = location.get("country", "US")
+    if len(country) != 2 or not country.isalpha():
+        raise CredentialsUnusable("work_location.country must be a two-letter ISO-3166 code")
+    if country.upper() == "US" and not location.get("state"):
+        raise CredentialsUnusable("work_location.state is required for US work locations")
+    if len(location.get("city", "")) > 255:
+        raise CredentialsUnusable("work_location.city must be at most 255 characters")
 
 
 def reset_wait(response: httpx.Response) -> float | None:
@@ -137,6 +170,7 @@ class CheckrVendor:
         api_key: str,
         base_url: str = DEFAULT_BASE_URL,
         work_location: dict[str, str] | None = None,
+        node: str | None = None,
         timeout_seconds: float = 10.0,
         requests_per_minute: int = REQUESTS_PER_MINUTE,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -146,16 +180,17 @@ class CheckrVendor:
         self._authorization = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()  # empty password
         self._signing_key = api_key.encode()
         self._work_location = work_location
+        self._node = node
         self._limiter = steady_limiter(requests_per_minute, 60)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _call(self, action: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _call(self, action: str, method: str, path: str, refusal: Refusal | None = None, **kwargs: Any) -> dict[str, Any]:
         request = self._http.build_request(method, path, **kwargs)
         request.headers["Authorization"] = self._authorization
         await take_turn(self._limiter, PEER, action)
-        response = await send(PEER, action, self._http, request, wait_hint=reset_wait)
+        response = await send(PEER, action, self._http, request, wait_hint=reset_wait, refusal=refusal)
         try:
             body = response.json()
         except ValueError as err:
@@ -197,17 +232,20 @@ class CheckrVendor:
     async def create_invitation(self, order: Order, callback: OrderCallback) -> Invitation:
         """Candidate, then invitation, each POST with a key derived from the order id: a retry
         within Checkr's 24 h key lifetime gets the first answers back, not a second email."""
-        candidate = {
-            "email": order.candidate.email,
-            "first_name": order.candidate.first_name,
-            "last_name": order.candidate.last_name,
-            "custom_id": order.reference,
-        }
+        candidate = {"email": order.candidate.email, "custom_id": order.reference}
+        # The email is all an invitation needs: the candidate gives their name in Checkr's form.
+        # A name Checkr would refuse is left for them to give, rather than failing the order.
+        if _name_accepted(order.candidate.first_name, least=1):
+            candidate["first_name"] = order.candidate.first_name
+        if _name_accepted(order.candidate.last_name, least=2):
+            candidate["last_name"] = order.candidate.last_name
         candidate_id = _id(await self._post("candidate", "/v1/candidates", candidate, order.reference))
         invitation: dict[str, Any] = {"candidate_id": candidate_id, "package": order.package_id}
+        if self._node:
+            invitation["node"] = self._node
         if self._work_location:
             invitation["work_locations"] = [self._work_location]
-        created = await self._post("invitation", "/v1/invitations", invitation, order.reference)
+        created = await self._post("invitation", "/v1/invitations", invitation, order.reference, refusal=self._invitation_refusal)
         if not isinstance(created.get("invitation_url"), str):
             raise PeerError(PEER, "invitation answer has no invitation_url")
         invitation_id = _id(created)
@@ -219,9 +257,22 @@ class CheckrVendor:
             results_revisable=True,
         )
 
-    async def _post(self, action: str, path: str, body: dict[str, Any], reference: str) -> dict[str, Any]:
+    async def _post(self, action: str, path: str, body: dict[str, Any], reference: str, refusal: Refusal | None = None) -> dict[str, Any]:
         key = uuid.uuid5(_KEY_NAMESPACE, f"{action}:{reference}")
-        return await self._call(action, "POST", path, json=body, headers={"Idempotency-Key": str(key)})
+        return await self._call(action, "POST", path, refusal, json=body, headers={"Idempotency-Key": str(key)})
+
+    def _invitation_refusal(self, response: httpx.Response) -> str | None:
+        """What the operator can change when Checkr refuses an invitation: the account's node and
+        work location, which hierarchy-enabled accounts need on every invitation."""
+        if response.status_code != 400:
+            return None
+        missing = [name for name, value in (("node", self._node), ("work_location", self._work_location)) if not value]
+        if not missing:
+            return None
+        return (
+            "an account with a hierarchy needs a node and a work location on every invitation: "
+            f"set {' and '.join(missing)} in the vendor account's credentials"
+        )
 
     async def cancel_invitation(self, ref: str) -> None:
         """Delete the invitation while the candidate has not submitted it.
@@ -263,8 +314,7 @@ class CheckrVendor:
             return StatusReading(status=VendorStatus.PROCESSING)  # submitted, report not created yet
         report = await self._call("report status", "GET", f"/v1/reports/{invitation['report_id']}")
         reading = _REPORT_STATUSES.get(report.get("status"), VendorStatus.UNKNOWN)
-        # A dispute re-completes the report with a new completed_at: a new revision.
-        revision = report.get("completed_at") if reading == VendorStatus.COMPLETED else None
+        revision = _revision(report) if reading == VendorStatus.COMPLETED else None
         return StatusReading(status=reading, revision=revision)
 
     async def get_result(self, ref: str) -> VendorResult:
@@ -292,7 +342,8 @@ class CheckrVendor:
     async def download_report(self, ref: str) -> Report | None:
         """The PDF report, fetched at once: Checkr's download link is valid for 15 minutes."""
         report = await self._report(ref, include="documents")
-        pdf = next((d for d in (report or {}).get("documents") or [] if d.get("type") == "pdf_report" and d.get("download_uri")), None)
+        documents = _items((report or {}).get("documents"))
+        pdf = next((d for d in documents if d.get("type") == "pdf_report" and d.get("download_uri")), None)
         if pdf is None:
             return None
         # A pre-signed link: sent without our credentials.
@@ -327,9 +378,18 @@ class CheckrVendor:
             raise WebhookRejected("event older than Checkr's delivery window: a replay")
         # Reports (and most objects) name their candidate; invitations and candidates are keys too.
         key = obj.get("candidate_id") or (obj.get("id") if obj.get("object") in ("candidate", "invitation") else None)
-        if not key:
-            return []
-        return [ParsedWebhook(event=vendor_event, webhook_key=str(key))]
+        if key:
+            return [ParsedWebhook(event=vendor_event, webhook_key=str(key))]
+        if obj.get("object") == "report" and isinstance(obj.get("id"), str) and obj["id"]:
+            # A webhook with include_object off names only the report: its candidate is read.
+            report_id = obj["id"]
+
+            async def candidate_of_report() -> str | None:
+                report = await self._call("report of a webhook", "GET", f"/v1/reports/{quote(report_id, safe='')}")
+                return str(report["candidate_id"]) if report.get("candidate_id") else None
+
+            return [ParsedWebhook(event=vendor_event, resolve_key=candidate_of_report)]
+        return []
 
 
 # Checkr retries a failed delivery every minute for 10 minutes, then hourly for 24 hours.
@@ -346,6 +406,34 @@ def _older_than_delivery_window(created_at: Any) -> bool:
     return datetime.now(UTC) - created > DELIVERY_WINDOW
 
 
+def _revision(report: dict[str, Any]) -> str | None:
+    """The report's last completion or revision: a dispute re-completes it with a later
+    `completed_at`, a later `revised_at`, or both (the spec has both, and says not which)."""
+    marks = []
+    for name in ("completed_at", "revised_at"):
+        try:
+            marks.append((datetime.fromisoformat(str(report.get(name)).replace("Z", "+00:00")), report[name]))
+        except ValueError:
+            continue
+    try:
+        return max(marks)[1] if marks else None
+    except TypeError:  # one with a zone, one without: not comparable; the completion then
+        return report.get("completed_at")
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    """An embedded list as Checkr shows it: a bare array (the OpenAPI export), a list object
+    `{object: list, data: [...]}` (the official SDK's samples), or one object; only objects kept."""
+    if isinstance(value, dict) and value.get("object") == "list":
+        value = value.get("data")
+    return [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, dict)]
+
+
+def _name_accepted(name: str, least: int) -> bool:
+    """Whether Checkr accepts the name: its "Supported characters", `least` of them at least."""
+    return len(name) >= least and _NAME_CHARACTERS.fullmatch(name) is not None
+
+
 def _screening_results(report: dict[str, Any]) -> list[PackageTestResult]:
     """One line per screening type: its status and result, never its data (SSN, records).
 
@@ -353,11 +441,11 @@ def _screening_results(report: dict[str, Any]) -> list[PackageTestResult]:
     """
     results = []
     for kind, label in _SCREENINGS.items():
-        embedded = report.get(_EMBEDDED_AS.get(kind, kind))
-        screenings = [s for s in (embedded if isinstance(embedded, list) else [embedded]) if isinstance(s, dict)]
-        if not screenings:
+        screenings = _items(report.get(_EMBEDDED_AS.get(kind, kind)))
+        # A screening shown by its id alone (the SDK's samples) says nothing yet.
+        outcomes = [o for o in (s.get("result") or s.get("status") for s in screenings) if isinstance(o, str)]
+        if not outcomes:
             continue
-        outcomes = [s.get("result") or s.get("status") for s in screenings]
         outcome = "consider" if "consider" in outcomes else next((o for o in outcomes if o != "clear"), "clear")
         results.append(PackageTestResult(test_id=kind, name=label, outcome=outcome, summary=f"{label}: {outcome}."))
     return results

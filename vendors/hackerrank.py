@@ -9,9 +9,10 @@ Idempotency: HackerRank has no idempotency key; (test, email) is its natural key
 invite answers 422. On a 422 we search the test's candidates by email:
 - a candidate carrying our order id is our own earlier invite (a retry whose answer was lost):
   it is returned, and no second email goes out;
-- a candidate of another order means a new order legitimately wants a new invitation for the
-  same test, so we invite again with `force` (re-send the invite) and `force_reattempt` (a new
-  attempt even if the earlier one was taken). A retry of that call finds our order id and stops;
+- a candidate of another order who attempted the test (a start or end time, or status 7) means
+  a new order legitimately wants a new attempt, so we invite again with `force_reattempt`. A
+  retry of that call finds our order id and stops; another order's invitation still open is
+  refused, never taken over. Search rows lacking the metadata or the attempt are read in full;
 - no candidate at all: the 422 meant something else (a draft test), and it is raised as is.
 
 Resend (an operator's repair): the same invite again with `force`, which the spec documents as
@@ -22,7 +23,8 @@ of a candidate who has not started is sent again. **Our assumption**: the forced
 test candidate (its id); an answer naming another is reported, not followed.
 
 Results: `score` comes from the candidate, `max_score` from the test; an outcome ("passed" or
-"failed") only when the test sets a `cutoff_score`, never invented. Since we accept result
+"failed") only when the test sets a `cutoff_score` (or, our assumption, only a
+`cutoff_score_percentage`), never invented. All three are opt-in fields of the test, asked for by name. Since we accept result
 updates, a completed result can change: `StatusReading.revision` is the score, so a pushed
 rescore shows as a new revision and the order posts it again.
 
@@ -58,6 +60,9 @@ REQUESTS_PER_SECOND = 10
 PAGE_SIZE = 100  # the API's maximum
 
 INVITED, REPORT_READY = -1, 7
+# Opt-in fields of a test that a result needs: the schema marks `cutoff_score` "additional", and
+# `additional_fields` lists it with `max_score` and `cutoff_score_percentage`.
+TEST_RESULT_FIELDS = "max_score,cutoff_score,cutoff_score_percentage"
 # What a resent invite carries again, as HackerRank shows it: the settings our invitation set.
 _RESENT_SETTINGS = ("full_name", "invite_metadata", "invite_valid_to", "test_finish_url", "accept_result_updates")
 
@@ -121,6 +126,16 @@ def _webhook_settings(callback: OrderCallback) -> dict[str, Any]:
 def _absolute(link: str) -> str:
     """Candidate links are sometimes shown without a scheme ("hackerrank.com/test/…")."""
     return link if "://" in link else f"https://{link}"
+
+
+def _attempted(candidate: Mapping[str, Any]) -> bool:
+    """The candidate began the test: a start or end time, or a finished report (status 7)."""
+    return bool(candidate.get("attempt_starttime") or candidate.get("attempt_endtime")) or candidate.get("status") == REPORT_READY
+
+
+def _incomplete(row: Mapping[str, Any]) -> bool:
+    """A search row that cannot tell whose invite it is, or whether it was attempted."""
+    return "invite_metadata" not in row or not any(key in row for key in ("attempt_starttime", "attempt_endtime", "status"))
 
 
 def _number(value: Any) -> float | None:
@@ -216,7 +231,7 @@ class HackerRankVendor:
                 return self._invitation(test_id, ours[-1]["id"], ours[-1].get("invite_link") or ours[-1].get("test_link") or "")
             if not candidates:  # not a duplicate: a draft test, or something else refused
                 raise
-            if not any(c.get("attempt_starttime") for c in candidates):
+            if not any(_attempted(c) for c in candidates):
                 # Another order's invitation is still the candidate's: `force` would re-send and
                 # take over that invitation (its result would go to this order), so refuse.
                 raise PeerError(PEER, "the candidate already holds another order's invitation to this test", status=422, retryable=False) from None
@@ -246,9 +261,25 @@ class HackerRankVendor:
         return body
 
     async def _candidates_with_email(self, test_id: str, email: str) -> list[dict[str, Any]]:
-        """The test's candidates with exactly this address (search matches names and parts of addresses)."""
+        """The test's candidates with exactly this address (search matches names and parts of addresses).
+
+        What a search row carries is not published: a row without the invite's metadata or any
+        sign of the attempt is read again in full, so our own invite is never taken for another's.
+        """
         found = await self._pages("candidate search", f"/tests/{quote(test_id, safe='')}/candidates/search", {"search": email})
-        return [c for c in found if isinstance(c, dict) and str(c.get("email", "")).lower() == email.lower()]
+        rows = [c for c in found if isinstance(c, dict) and str(c.get("email", "")).lower() == email.lower()]
+        return [await self._in_full(test_id, row) if _incomplete(row) else row for row in rows]
+
+    async def _in_full(self, test_id: str, row: dict[str, Any]) -> dict[str, Any]:
+        if row.get("id") is None:
+            return row
+        try:
+            shown = await self._json("candidate search", self._candidate_path(f"{test_id}:{row['id']}"))
+        except PeerError as err:
+            if err.status != 404:  # gone since the search (a cancelled invite): the row is all there is
+                raise
+            return row
+        return {**row, **shown} if isinstance(shown, dict) else row
 
     @staticmethod
     def _invitation(test_id: str, candidate_id: Any, link: str) -> Invitation:
@@ -288,7 +319,8 @@ class HackerRankVendor:
     async def get_result(self, ref: str) -> VendorResult:
         test_id, _ = _parse_ref(ref)
         candidate = await self._json("result", self._candidate_path(ref))
-        test = await self._json("test", f"/tests/{quote(test_id, safe='')}", {"additional_fields": "max_score"})
+        # All three are opt-in: a test shows them only when they are named.
+        test = await self._json("test", f"/tests/{quote(test_id, safe='')}", {"additional_fields": TEST_RESULT_FIELDS})
         try:
             return self._result(candidate, test)
         except (KeyError, TypeError, ValueError) as err:
@@ -301,13 +333,18 @@ class HackerRankVendor:
         if percentage is None and score is not None and max_score:
             percentage = 100 * score / max_score
         outcome = None if cutoff is None or score is None else "passed" if score >= cutoff else "failed"
+        cutoff_share = _number(test.get("cutoff_score_percentage"))
+        if outcome is None and cutoff_share is not None and percentage is not None:
+            # Our assumption: a cutoff set as a share of the maximum, where no score is given.
+            outcome = "passed" if percentage >= cutoff_share else "failed"
         summary = []
         if score is not None:
             out_of = f" of {max_score:g}" if max_score else ""
             share = f" ({percentage:.0f}%)" if percentage is not None else ""
             summary.append(f"Scored {score:g}{out_of}{share}.")
         if outcome is not None:
-            summary.append(f"{'Reached' if outcome == 'passed' else 'Below'} the cutoff score of {cutoff:g}.")
+            threshold = f"score of {cutoff:g}" if cutoff is not None else f"of {cutoff_share:g}%"
+            summary.append(f"{'Reached' if outcome == 'passed' else 'Below'} the cutoff {threshold}.")
         if candidate.get("integrity_status"):
             summary.append(f"Integrity: {candidate['integrity_status']}.")
         skills = candidate.get("scores_skills_split") or {}

@@ -11,7 +11,18 @@ Credentials of a vendor account (all strings unless said):
   about 0.8 / N;
 - ``rate_limits`` (object, endpoint name → requests per window) and ``rate_window_seconds``
   (number, default 60) when an account's limits differ from the published ones (or a simulator's);
-- ``max_wait_seconds`` (number, default 5): how long a call that matters now waits for budget.
+- ``max_wait_seconds`` (number, default 5): how long a call that matters now waits for budget;
+- ``invitation_url_template`` (default ``https://talent-assessment.testgorilla.com/{invitation_uuid}``):
+  the candidate's link when no answer carries the candidature's own ``invitation_link`` (the
+  form later public consumer code builds; an older one is
+  ``https://assessment.testgorilla.com/testtaker/welcome/{invitation_uuid}``).
+
+Reads. A candidature is read where TestGorilla's docs say: the candidate detail
+(``GET /assessments/candidates/<testtaker_id>/?candidature=<id>``), else the assessment's
+candidature list. Our vendor_ref is ``<assessment>:<candidature>:<testtaker>``; references made
+before it carried the test-taker id try ``GET /assessments/candidature/<id>/`` once (not in the
+docs, which list only DELETE there), and its 404 or 405 sends the read to the list: only a
+candidature the list no longer has is unknown (a 404 to the workflow, which holds the order).
 
 Rate limits. The registry builds one adapter per account and process, so its budgets are shared
 by all open orders of the account. Each endpoint allows at most ``budget_share × limit`` requests
@@ -25,8 +36,9 @@ spread, so a crowd of polls does not come back at once) without calling the vend
 leave a tenth of the status budget to result fetches.
 
 Idempotency. TestGorilla has no idempotency key, but "candidates can only take each assessment
-once": a second invitation of the same email to the same assessment is refused (400; the body is
-not documented, so any 400 leads to a lookup). The adapter then looks the candidature up by
+once": a second invitation of the same email to the same assessment is refused (400; public
+consumer code sees ``errors[].error_key == "REPEATING_INVITATION"``, but the body is not
+documented, so any 400 leads to a lookup). The adapter then looks the candidature up by
 assessment and email and returns it, without a second email. This also returns a candidature an
 earlier order created for the same person and assessment: TestGorilla allows only that one attempt.
 
@@ -79,6 +91,11 @@ PAGE_SIZE = 50
 # An assessment's tests rarely change; its detail is read again after this long.
 DETAIL_MAX_AGE_SECONDS = 600.0
 MAX_SCORE = 100.0
+# Where a candidate's link is built from its uuid when no answer carries the candidature's own
+# `invitation_link`: the later of the two forms public consumer code links candidates to.
+DEFAULT_INVITATION_URL_TEMPLATE = "https://talent-assessment.testgorilla.com/{invitation_uuid}"
+# Test-taker ids this process remembers for references made before they carried one.
+TEST_TAKERS_KEPT = 10_000
 
 # Requests per minute and API token (docs.testgorilla.com/apis/rate-limits). The GET of one
 # candidature is not in that table (taken as the candidate-detail limit), nor is render_pdf.
@@ -87,6 +104,7 @@ LIMITS: dict[str, int] = {
     "assessment": 20,
     "invite": 60,
     "candidatures": 100,
+    "candidate": 100,
     "candidature": 100,
     "results": 60,
     "pdf": 20,
@@ -108,6 +126,13 @@ def from_account(settings: Settings, credentials: dict) -> TestGorillaVendor:
     """The adapter for a TestGorilla account's credentials (see the module's docstring)."""
     if not credentials.get("api_token") and not (credentials.get("username") and credentials.get("password")):
         raise CredentialsUnusable("they need username and password, or api_token")
+    template = credentials.get("invitation_url_template", DEFAULT_INVITATION_URL_TEMPLATE)
+    try:
+        usable = isinstance(template, str) and "{invitation_uuid}" in template and bool(template.format(invitation_uuid="x"))
+    except (KeyError, IndexError, ValueError):
+        usable = False
+    if not usable:
+        raise CredentialsUnusable("invitation_url_template must be a URL naming {invitation_uuid} and nothing else in braces")
     return TestGorillaVendor(
         base_url=credentials.get("base_url", DEFAULT_BASE_URL),
         username=credentials.get("username"),
@@ -118,6 +143,7 @@ def from_account(settings: Settings, credentials: dict) -> TestGorillaVendor:
         window_seconds=float(credentials.get("rate_window_seconds", DEFAULT_WINDOW_SECONDS)),
         max_wait_seconds=float(credentials.get("max_wait_seconds", DEFAULT_MAX_WAIT_SECONDS)),
         timeout_seconds=settings.vendor_timeout_seconds,
+        invitation_url_template=template,
     )
 
 
@@ -272,6 +298,7 @@ class TestGorillaVendor:
         window_seconds: float = DEFAULT_WINDOW_SECONDS,
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
         timeout_seconds: float = 10.0,
+        invitation_url_template: str = DEFAULT_INVITATION_URL_TEMPLATE,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(base_url=f"{self._base_url}/api", timeout=timeout_seconds)
@@ -279,7 +306,9 @@ class TestGorillaVendor:
         # The published limits, with the account's own where it has them.
         self.budget = Budget(LIMITS | dict(limits or {}), budget_share, window_seconds)
         self._max_wait = max_wait_seconds
-        self._details: dict[int, tuple[float, dict]] = {}
+        self._details: dict[int, tuple[float, list[dict]]] = {}
+        self._link_template = invitation_url_template
+        self._test_takers: dict[int, int] = {}  # candidature id → test-taker id, for references without it
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -319,22 +348,29 @@ class TestGorillaVendor:
             return response
         raise AssertionError("unreachable")
 
-    async def _json(self, endpoint: str, action: str, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = await self._call(endpoint, action, "GET", path, params=params)
+    async def _json(self, endpoint: str, action: str, path: str, params: dict[str, Any] | None = None, *, poll: bool = False) -> Any:
+        response = await self._call(endpoint, action, "GET", path, params=params, poll=poll)
         with _shape(action):
             return response.json()
 
-    async def _pages(self, endpoint: str, action: str, path: str, params: dict[str, Any]) -> AsyncIterator[dict]:
-        """Every item of a limit/offset list, page by page."""
+    async def _pages(self, endpoint: str, action: str, path: str, params: dict[str, Any], *, poll: bool = False) -> AsyncIterator[dict]:
+        """Every item of a limit/offset list, page by page. The docs' candidature-list example
+        shows no `count`: without one, a page with no `next` (or a short page) is the last."""
         offset = 0
         while True:
-            body = await self._json(endpoint, action, path, {**params, "limit": PAGE_SIZE, "offset": offset})
+            body = await self._json(endpoint, action, path, {**params, "limit": PAGE_SIZE, "offset": offset}, poll=poll)
             with _shape(action):
-                items, count = list(body["results"]), int(body["count"])
+                items, count = list(body["results"]), body.get("count")
             for item in items:
                 yield item
             offset += len(items)
-            if not items or offset >= count:
+            if not items:
+                return
+            if count is not None:
+                with _shape(action):
+                    if offset >= int(count):
+                        return
+            elif body.get("next", "") is None or len(items) < PAGE_SIZE:
                 return
 
     # Catalog
@@ -363,23 +399,27 @@ class TestGorillaVendor:
 
     async def _tests_of(self, assessment_id: int) -> list[dict]:
         """The assessment's tests; within the detail budget only, else the last ones read (or none yet)."""
-        read_at, detail = self._details.get(assessment_id, (-math.inf, {"tests": []}))
+        read_at, tests = self._details.get(assessment_id, (-math.inf, []))
         if time.monotonic() - read_at < DETAIL_MAX_AGE_SECONDS:
-            return detail["tests"]
+            return tests
         try:
             response = await self._call("assessment", "assessment detail", "GET", f"/assessments/{assessment_id}/", poll=True)
         except NoBudget:
-            return detail["tests"]  # the catalog is read again soon; its test lists fill in then
+            return tests  # the catalog is read again soon; its test lists fill in then
         with _shape("assessment detail"):
-            detail = response.json()
-            list(detail["tests"])
-        self._details[assessment_id] = (time.monotonic(), detail)
-        return detail["tests"]
+            tests = _tests_in(response.json())
+        self._details[assessment_id] = (time.monotonic(), tests)
+        return tests
 
     # Orders
 
     async def create_invitation(self, order: Order, callback: OrderCallback) -> Invitation:
-        """Invite; a refusal because this email already has a candidature here returns that one."""
+        """Invite; a refusal because this email already has a candidature here returns that one.
+
+        The invite's answer is not documented: it is read for the candidature's id, test-taker id
+        and link (as consumer code reads it) and whatever it lacks is looked up by assessment and
+        email, since TestGorilla has emailed the candidate by then and inviting again would be
+        refused."""
         assessment_id = _assessment_id(order.package_id)
         candidate = order.candidate
         body = {"email": candidate.email, "first_name": candidate.first_name, "last_name": candidate.last_name}
@@ -388,79 +428,150 @@ class TestGorillaVendor:
         if response.status_code == 400:
             candidature = await self._find_candidature(assessment_id, candidate.email)
             if candidature is None:
-                raise PeerError(PEER, "invitation answered HTTP 400", status=400, retryable=False)
-        else:
-            with _shape("invitation"):
-                candidature = response.json()
-        with _shape("invitation"):
-            link = candidature.get("invitation_link") or f"{self._base_url}/testtaker/invitation/{candidature['invitation_uuid']}"
-            return Invitation(vendor_ref=f"{assessment_id}:{int(candidature['id'])}", test_url=str(link))
+                reason = _refusal_reason(response)
+                raise PeerError(PEER, "invitation answered HTTP 400" + (f" ({reason})" if reason else ""), status=400, retryable=False)
+            return self._invitation(assessment_id, candidature)
+        answer = _json_object(response)
+        if _int(answer.get("id")) is None or _test_taker_of(answer) is None or not answer.get("invitation_link"):
+            found = await self._find_candidature(assessment_id, candidate.email, answer.get("invitation_uuid"))
+            if found is None and _int(answer.get("id")) is None:
+                # Sent, but not listed yet: a retry is refused as a repeat and looks it up again.
+                raise PeerError(PEER, "invitation sent, but TestGorilla does not list the candidature yet")
+            answer = (found or {}) | {k: v for k, v in answer.items() if v not in (None, "")}
+        return self._invitation(assessment_id, answer)
 
-    async def _find_candidature(self, assessment_id: int, email: str) -> dict | None:
+    def _invitation(self, assessment_id: int, candidature: dict) -> Invitation:
+        with _shape("invitation"):
+            candidature_id = int(candidature["id"])
+        # The candidature's own link first; links built from its uuid are the last resort.
+        link = candidature.get("invitation_link")
+        if not link and candidature.get("invitation_uuid"):
+            link = self._link_template.format(invitation_uuid=candidature["invitation_uuid"])
+        if not link:
+            raise PeerError(PEER, "invitation answer has no candidate link", retryable=False)
+        test_taker = _test_taker_of(candidature)
+        if test_taker is not None:
+            self._remember_test_taker(candidature_id, test_taker)
+        return Invitation(vendor_ref=_Ref(assessment_id, candidature_id, test_taker).text, test_url=str(link))
+
+    async def _find_candidature(self, assessment_id: int, email: str, invitation_uuid: Any = None) -> dict | None:
+        """The assessment's candidature of this email (an assessment takes an email once), or of
+        the invitation's uuid."""
         params = {"assessment": assessment_id, "search": email}
         async for candidature in self._pages("candidatures", "candidature lookup", "/assessments/candidature/", params):
             if str(candidature.get("email", "")).lower() == email.lower():
                 return candidature
+            if invitation_uuid and candidature.get("invitation_uuid") == invitation_uuid:
+                return candidature
         return None
 
-    async def _candidature(self, candidature_id: int, action: str, *, poll: bool = False) -> dict | None:
-        """The candidature, or None once it was deleted."""
-        path = f"/assessments/candidature/{candidature_id}/"
-        response = await self._call("candidature", action, "GET", path, poll=poll, allow=frozenset({404}))
+    def _remember_test_taker(self, candidature_id: int, test_taker: int) -> None:
+        if len(self._test_takers) >= TEST_TAKERS_KEPT:
+            self._test_takers.pop(next(iter(self._test_takers)))
+        self._test_takers[candidature_id] = test_taker
+
+    async def _read(self, ref: _Ref, action: str, *, poll: bool = False) -> _Reading | None:
+        """The candidature's state, or None once TestGorilla no longer lists it.
+
+        Read where the docs say: the candidate detail (`/assessments/candidates/<testtaker_id>/
+        ?candidature=<id>`) when the test-taker id is known, else the assessment's candidature
+        list. References made before we kept the test-taker id try the candidature's own GET
+        first (one request; not documented); its 404 or 405 proves nothing, so the list decides."""
+        test_taker = ref.test_taker or self._test_takers.get(ref.candidature)
+        if test_taker is not None:
+            found = await self._candidate_detail(ref, test_taker, action, poll=poll)
+        else:
+            found = await self._undocumented_candidature(ref, action, poll=poll)
+        if found is None:
+            found = await self._listed_candidature(ref, action, poll=poll)
+        if found is not None and found.test_taker is not None:
+            self._remember_test_taker(ref.candidature, found.test_taker)
+        return found
+
+    async def _candidate_detail(self, ref: _Ref, test_taker: int, action: str, *, poll: bool) -> _Reading | None:
+        path = f"/assessments/candidates/{test_taker}/"
+        response = await self._call("candidate", action, "GET", path, params={"candidature": ref.candidature}, poll=poll, allow=frozenset({404}))
         if response.status_code == 404:
             return None
         with _shape(action):
-            return dict(response.json())
+            body = response.json()
+            # The test taker with `assessments_detail` (as consumer code reads it), or the
+            # candidature's detail on its own.
+            if isinstance(body.get("assessments_detail"), list):
+                item = next((i for i in body["assessments_detail"] if _int(i.get("id")) == ref.candidature), None)
+            elif "status" in body and _int(body.get("id")) in (None, ref.candidature):
+                item = body
+            else:
+                raise ValueError("neither form of the candidate detail")
+        return _reading(item, test_taker) if item is not None else None
 
-    async def _completed(self, ref: str, action: str) -> tuple[int, dict]:
-        """The assessment id and the candidature, which must be completed."""
-        assessment_id, candidature_id = _parse_ref(ref)
-        candidature = await self._candidature(candidature_id, action)
-        if candidature is None:
+    async def _undocumented_candidature(self, ref: _Ref, action: str, *, poll: bool) -> _Reading | None:
+        path = f"/assessments/candidature/{ref.candidature}/"
+        response = await self._call("candidature", action, "GET", path, poll=poll, allow=frozenset({404, 405}))
+        if response.status_code != 200:
+            return None
+        with _shape(action):
+            return _reading(dict(response.json()), None)
+
+    async def _listed_candidature(self, ref: _Ref, action: str, *, poll: bool) -> _Reading | None:
+        params = {"assessment": ref.assessment}
+        async for candidature in self._pages("candidatures", action, "/assessments/candidature/", params, poll=poll):
+            if _int(candidature.get("id")) == ref.candidature:
+                return _reading(candidature, None)
+        return None
+
+    async def _completed(self, ref: _Ref, action: str) -> tuple[_Reading, int]:
+        """The completed candidature and its test-taker id."""
+        reading = await self._read(ref, action)
+        if reading is None:
             raise PeerError(PEER, f"{action}: the candidature was deleted", status=404, retryable=False)
-        if _status_of(candidature) != VendorStatus.COMPLETED:
+        if reading.status != VendorStatus.COMPLETED:
             raise PeerError(PEER, f"{action}: the candidate has not completed the assessment yet")
-        return assessment_id, candidature
+        test_taker = reading.test_taker or ref.test_taker or self._test_takers.get(ref.candidature)
+        if test_taker is None:
+            raise PeerError(PEER, f"{action} answer is not in the expected shape (no test-taker id)", retryable=False)
+        return reading, test_taker
 
     async def get_status(self, ref: str) -> StatusReading:
         """Never waits for budget: without it, a retryable NoBudget says when to ask again."""
-        candidature = await self._candidature(_parse_ref(ref)[1], "status", poll=True)
-        if candidature is None:  # TestGorilla documents no cancelled state: a 404 proves nothing
+        reading = await self._read(_parse_ref(ref), "status", poll=True)
+        if reading is None:  # TestGorilla documents no cancelled state: a missing candidature proves nothing
             raise PeerError(PEER, "status: the vendor does not know the candidature", status=404, retryable=False)
-        return StatusReading(status=_status_of(candidature))
+        return StatusReading(status=reading.status)
 
     async def get_result(self, ref: str) -> VendorResult:
-        assessment_id, candidature = await self._completed(ref, "result")
-        params = {"candidature__assessment": assessment_id, "candidature__test_taker": _test_taker(candidature, "result")}
+        parsed = _parse_ref(ref)
+        reading, test_taker = await self._completed(parsed, "result")
+        params = {"candidature__assessment": parsed.assessment, "candidature__test_taker": test_taker}
         body = await self._json("results", "result", "/assessments/results/", params)
         with _shape("result"):
-            return _result(candidature.get("avg_score"), [_test_result(r) for r in body["results"]])
+            return _result(reading.avg_score, [_test_result(r) for r in body["results"]])
 
     async def download_report(self, ref: str) -> Report | None:
-        _, candidature = await self._completed(ref, "report download")
-        candidature_id = _parse_ref(ref)[1]
-        path = f"/assessments/candidates/{_test_taker(candidature, 'report download')}/render_pdf/"
-        response = await self._call("pdf", "report download", "GET", path, params={"candidature": candidature_id})
+        parsed = _parse_ref(ref)
+        _, test_taker = await self._completed(parsed, "report download")
+        path = f"/assessments/candidates/{test_taker}/render_pdf/"
+        response = await self._call("pdf", "report download", "GET", path, params={"candidature": parsed.candidature})
         content_type = response.headers.get("content-type", "application/pdf").split(";")[0].strip()
-        return Report(filename=f"testgorilla-candidature-{candidature_id}.pdf", content=response.content, content_type=content_type)
+        return Report(filename=f"testgorilla-candidature-{parsed.candidature}.pdf", content=response.content, content_type=content_type)
 
     async def cancel_invitation(self, ref: str) -> None:
         """Delete the candidature; a completed one is left alone (its result stays at TestGorilla)."""
-        _, candidature_id = _parse_ref(ref)
-        candidature = await self._candidature(candidature_id, "cancellation")
-        if candidature is None or candidature.get("status") == "completed":
+        parsed = _parse_ref(ref)
+        reading = await self._read(parsed, "cancellation")
+        if reading is None or reading.status == VendorStatus.COMPLETED:
             return
-        path = f"/assessments/candidature/{candidature_id}/"
+        path = f"/assessments/candidature/{parsed.candidature}/"
         await self._call("delete", "cancellation", "DELETE", path, allow=frozenset({404}))
 
     async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
-        _, candidature_id = _parse_ref(ref)
-        candidature = await self._candidature(candidature_id, "invitation resend")
-        if candidature is None:
+        parsed = _parse_ref(ref)
+        reading = await self._read(parsed, "invitation resend")
+        if reading is None:
             raise PeerError(PEER, "invitation resend refused: the candidature was deleted", status=404, retryable=False)
-        if (status := _status_of(candidature)) != VendorStatus.INVITED:
-            raise PeerError(PEER, f"invitation resend refused: the invitation is no longer open (it reads {status.value})", status=409, retryable=False)
-        await self._call("reinvite", "invitation resend", "POST", f"/assessments/candidature/{candidature_id}/send-invitation/")
+        if reading.status != VendorStatus.INVITED:
+            raise PeerError(PEER, f"invitation resend refused: the invitation is no longer open (it reads {reading.status.value})", status=409, retryable=False)
+        await self._call("reinvite", "invitation resend", "POST", f"/assessments/candidature/{parsed.candidature}/send-invitation/")
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
         raise WebhookUnreadable("TestGorilla sends no webhooks; its orders are polled")
@@ -487,18 +598,72 @@ def _assessment_id(package_id: str) -> int:
     return int(package_id)
 
 
-def _parse_ref(ref: str) -> tuple[int, int]:
-    """`<assessment id>:<candidature id>`, the vendor_ref of our invitations."""
-    assessment, _, candidature = ref.partition(":")
-    if not (assessment.isascii() and assessment.isdigit() and candidature.isascii() and candidature.isdigit()):
+@dataclass(frozen=True)
+class _Ref:
+    """Our vendor_ref: `<assessment id>:<candidature id>[:<test-taker id>]` (earlier invitations
+    have no test-taker id)."""
+
+    assessment: int
+    candidature: int
+    test_taker: int | None = None
+
+    @property
+    def text(self) -> str:
+        parts = (self.assessment, self.candidature) + ((self.test_taker,) if self.test_taker is not None else ())
+        return ":".join(str(p) for p in parts)
+
+
+def _parse_ref(ref: str) -> _Ref:
+    parts = ref.split(":")
+    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() for p in parts):
         raise PeerError(PEER, "not a TestGorilla invitation reference", retryable=False)
-    return int(assessment), int(candidature)
+    return _Ref(*(int(p) for p in parts))
 
 
-def _test_taker(candidature: dict, action: str) -> int:
-    """The candidate's test-taker id (`test_taker`; third-party notes call it `testtaker_id`)."""
-    with _shape(action):
-        return int(candidature.get("test_taker") or candidature["testtaker_id"])
+@dataclass(frozen=True)
+class _Reading:
+    status: VendorStatus
+    test_taker: int | None
+    avg_score: Any
+
+
+def _reading(candidature: dict, test_taker: int | None) -> _Reading:
+    # The list says `avg_score` (docs' example); the candidate detail `average` (consumer code).
+    average = candidature.get("avg_score", candidature.get("average"))
+    return _Reading(_status_of(candidature), test_taker if test_taker is not None else _test_taker_of(candidature), average)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+def _test_taker_of(candidature: dict) -> int | None:
+    """The test-taker id: `testtaker_id` (the docs' and consumers' name) or `test_taker`."""
+    return _int(candidature.get("testtaker_id")) or _int(candidature.get("test_taker"))
+
+
+def _json_object(response: httpx.Response) -> dict:
+    """An answer's JSON object; anything else (no body, a list) reads as an empty one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _refusal_reason(response: httpx.Response) -> str | None:
+    """The error keys of a refusal (`errors[].error_key`, as consumer code reads them); codes
+    only, never the messages, which may quote the candidate's email."""
+    errors = _json_object(response).get("errors")
+    keys = [str(e.get("error_key")) for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    keys = [k for k in keys if k.isascii() and k.replace("_", "").isalnum() and k.isupper()]
+    return ", ".join(keys) or None
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:
@@ -516,6 +681,14 @@ def _wait_hint(response: httpx.Response) -> float | None:
     if response.status_code == 429:
         return _reset_seconds(response) or retry_after_header(response)
     return retry_after_header(response)
+
+
+def _tests_in(detail: dict) -> list[dict]:
+    """An assessment detail's tests: `tests_detail[].test` (as consumer code reads them), else
+    `tests` items with their names (the docs name `tests`; ids alone give no names)."""
+    if isinstance(detail.get("tests_detail"), list):
+        return [d["test"] for d in detail["tests_detail"]]
+    return [t for t in detail["tests"] if isinstance(t, dict)]
 
 
 def _package_description(tests: tuple[PackageTest, ...]) -> str:
@@ -541,6 +714,9 @@ def _test_result(result: dict) -> PackageTestResult:
 
 def _result(avg_score: Any, tests: list[PackageTestResult]) -> VendorResult:
     scored = [t for t in tests if t.score is not None]
+    if avg_score is None and scored:
+        # Our assumption where a read carries no average: TestGorilla's is the scored tests' mean.
+        avg_score = round(sum(t.score for t in scored if t.score is not None) / len(scored), 1)
     profiles = [f"{t.name}: {t.outcome}" for t in tests if t.outcome]
     if avg_score is not None:
         summary = f"Average score {_number(avg_score)} out of 100 over {len(scored)} scored test{'s' if len(scored) != 1 else ''}."

@@ -4,7 +4,8 @@
   checked against the spec, with Checkr's rate limit, idempotency keys and error shape;
 - ``/downloads/*``: document links, signed and valid for 15 minutes like Checkr's;
 - ``/apply/{token}``: the candidate's invitation page (submitting it completes the invitation);
-- ``/_sim/*``: no-auth control API driving the life cycle, faults and logs for tests and demos.
+- ``/_sim/*``: no-auth control API driving the life cycle, faults, the account's variants (the
+  documented forms a real account may take) and logs for tests and demos.
 Every response carries ``X-Request-Id``.
 """
 
@@ -32,7 +33,7 @@ from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
 from ..ratelimit import FixedWindowLimiter
 from .config import CheckrSimConfig
-from .state import PACKAGES, Account, CheckrError, Faults, iso
+from .state import PACKAGES, Account, CheckrError, Faults, Variants, iso
 from .webhooks import DeliveryAttempt, Dispatcher
 
 SPEC = ApiDescription.packaged("checkr-openapi.yaml")
@@ -45,7 +46,7 @@ def create_app(config: CheckrSimConfig) -> FastAPI:
     store = DocumentStore(config.database_path)
     account = Account(config, store)
     dispatcher = Dispatcher(config.api_key, config.webhook_retry_delays, config.webhook_timeout_seconds, store)
-    account.on_event = lambda event: dispatcher.publish(event, [hook.url for hook in account.webhooks.values()], account.faults)
+    account.on_event = lambda event: dispatcher.publish(event, [(hook.url, hook.include_object) for hook in account.webhooks.values()], account.faults)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -415,6 +416,18 @@ async def get_faults(request: Request) -> Faults:
 @control.put("/faults")
 async def set_faults(body: Faults, request: Request) -> Faults:
     _account(request).faults = body
+    return body
+
+
+@control.get("/variants")
+async def get_variants(request: Request) -> Variants:
+    return _account(request).variants
+
+
+@control.put("/variants")
+async def set_variants(body: Variants, request: Request) -> Variants:
+    """How this account differs from the default: hierarchy nodes, list shapes, revision marks."""
+    _account(request).variants = body
     return body
 
 

@@ -7,13 +7,15 @@ Every move emits the Checkr event of that name to the account's webhooks.
 
 No method awaits, so on the app's single event loop every check-then-write is atomic. Every
 change is written through to a document store as it is made, so a restarted simulator still
-knows every candidate, invitation, report, webhook URL, email and event; faults live in memory.
+knows every candidate, invitation, report, webhook URL, email and event; faults and variants
+live in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -59,6 +61,28 @@ class CheckrError(Exception):
         self.headers = headers
 
 
+# Checkr's "Supported characters" (its API reference): names outside this set are refused, and a
+# last name needs at least two of them (the Candidate schema's `last_name` pattern `{2,}`).
+NAME_CHARACTERS = re.compile(r"[a-zA-Z0-9ªµºÀ-ÖØ-öø-ÿ\-'., ]*")
+NAME_FIELDS = ("first_name", "middle_name", "last_name", "mother_maiden_name")
+
+
+class Variants(BaseModel):
+    """Ways a real Checkr account may differ, each a documented form; set through the control API."""
+
+    # Custom ids of the account's hierarchy nodes. The spec's InvitationCreate: `node` is
+    # "required if any nodes exist on the account", and so are `work_locations`.
+    nodes: list[str] = Field(default_factory=list)
+    # How a report embeds lists (`county_criminal_searches`, `documents`): a bare array (the
+    # OpenAPI export) or a list object `{object: list, data: [...]}` (the official Ruby SDK's
+    # samples/report.md).
+    embedded_lists: Literal["array", "list_object"] = "array"
+    # What a dispute's re-completion changes: a later `completed_at` and `revised_at` (our
+    # assumption), or `revised_at` only, `completed_at` keeping the first completion (the spec
+    # documents both fields, not which one moves).
+    revision_marks: Literal["both", "revised_at_only"] = "both"
+
+
 class Faults(BaseModel):
     """Misbehaviour switched on through the control API; all off by default."""
 
@@ -102,6 +126,7 @@ class Invitation:
     tags: list[str]
     created_at: datetime
     expires_at: datetime
+    node: str | None = None
     status: str = "pending"
     completed_at: datetime | None = None
     deleted_at: datetime | None = None
@@ -188,6 +213,7 @@ class Account:
         self._link_key = link_key  # signs document download links
         self.base_url = self.config.public_url or "http://127.0.0.1"
         self.faults = Faults()
+        self.variants = Variants()
         self.candidates = {c.id: c for c in self._store.records(_CANDIDATE, Candidate)}
         self.invitations = {i.id: i for i in self._store.records(_INVITATION, Invitation)}
         self.reports = {r.id: r for r in self._store.records(_REPORT, Report)}
@@ -210,6 +236,12 @@ class Account:
     # Candidates and invitations
 
     def create_candidate(self, body: dict[str, Any]) -> Candidate:
+        for name in NAME_FIELDS:
+            value = body.get(name)
+            if isinstance(value, str) and not NAME_CHARACTERS.fullmatch(value):
+                raise CheckrError(400, f"{name} contains unsupported characters")
+        if isinstance(body.get("last_name"), str) and len(body["last_name"]) < 2:
+            raise CheckrError(400, "last_name must be at least 2 characters")
         fields = {name: body[name] for name in CANDIDATE_FIELDS if name in body}
         if isinstance(fields.get("ssn"), str):
             fields["ssn"] = "XXX-XX-" + fields["ssn"][-4:]  # Checkr shows only the last four digits
@@ -232,6 +264,14 @@ class Account:
             raise CheckrError(404, "Package not found")
         if not candidate.fields.get("email"):
             raise CheckrError(400, "Candidate email is required for an invitation")
+        # The messages are our assumption; the rule is the spec's (InvitationCreate).
+        if self.variants.nodes:
+            if not body.get("node"):
+                raise CheckrError(400, "node is required for accounts with a hierarchy")
+            if body["node"] not in self.variants.nodes:
+                raise CheckrError(404, "Node not found")
+            if not body.get("work_locations"):
+                raise CheckrError(400, "work_locations is required for accounts with a hierarchy")
         now = self.now()
         invitation = Invitation(
             id=new_id(),
@@ -239,6 +279,7 @@ class Account:
             candidate_id=candidate.id,
             package=body["package"],
             work_locations=body.get("work_locations", []),
+            node=body.get("node"),
             tags=body.get("tags", []),
             created_at=now,
             expires_at=now + timedelta(seconds=self.config.invitation_ttl_seconds),
@@ -345,10 +386,13 @@ class Account:
         """Every screening completes; with `consider`, the last one found something."""
         report = self._report_in(report_id, {"pending", "suspended", "dispute"}, "complete")
         now = self.now()
-        if report.status == "dispute":
-            report.revised_at = now
-        # A re-completed report always shows a later completed_at than before.
-        report.completed_at = now if report.completed_at is None or now > report.completed_at else report.completed_at + timedelta(seconds=1)
+        revising = report.status == "dispute"
+        if revising:
+            # A revision always shows a later time than the one before.
+            last = max(t for t in (report.completed_at, report.revised_at) if t is not None)
+            report.revised_at = now if now > last else last + timedelta(seconds=1)
+        if not revising or self.variants.revision_marks == "both":
+            report.completed_at = report.revised_at if revising else now
         report.status, report.result, report.assessment = "complete", result, assessment
         for screening in report.screenings:
             screening.status, screening.result, screening.completed_at = "complete", "clear", report.completed_at
@@ -525,6 +569,10 @@ class Account:
                     view[screening.type] = self._screening_view(screening)
         if "documents" in include:
             view["documents"] = [self.document_view(report.document)] if report.document else []
+        if self.variants.embedded_lists == "list_object":
+            for name in (*LISTED_SCREENINGS.values(), "documents"):
+                if name in view:
+                    view[name] = {"object": "list", "data": view[name]}
         return view
 
     def _screening_view(self, screening: Screening) -> dict[str, Any]:

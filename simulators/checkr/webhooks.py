@@ -80,16 +80,21 @@ class Dispatcher:
         for delivery in self._store.all(_DELIVERY):
             self._courier.start(self._deliver(delivery["event"], delivery["url"], delivery["copy_number"], 0.0))
 
-    def publish(self, event: dict[str, Any], urls: list[str], faults: Faults) -> None:
-        for url in urls:
-            if faults.drop or faults.hold:
-                self._record(event, url, 1, None, "dropped" if faults.drop else "held")
-                if not faults.drop:
-                    self._held.append((event, url))
-                continue
-            for copy_number in range(1, 3 if faults.duplicate else 2):
-                self._keep(event, url, copy_number)
-                self._courier.start(self._deliver(event, url, copy_number, faults.delay_seconds))
+    def publish(self, event: dict[str, Any], hooks: list[tuple[str, bool]], faults: Faults) -> None:
+        """Send `event` to each (url, include_object) hook; without include_object, the event
+        names its object only by id, type and uri (the API reference's "include_object is OFF")."""
+        for url, include_object in hooks:
+            self._publish_to(event if include_object else _without_object(event), url, faults)
+
+    def _publish_to(self, event: dict[str, Any], url: str, faults: Faults) -> None:
+        if faults.drop or faults.hold:
+            self._record(event, url, 1, None, "dropped" if faults.drop else "held")
+            if not faults.drop:
+                self._held.append((event, url))
+            return
+        for copy_number in range(1, 3 if faults.duplicate else 2):
+            self._keep(event, url, copy_number)
+            self._courier.start(self._deliver(event, url, copy_number, faults.delay_seconds))
 
     def release(self) -> int:
         """Send the held events, newest first: the receiver sees them out of order."""
@@ -151,3 +156,8 @@ class Dispatcher:
 
 def _delivery_id(event: dict[str, Any], url: str, copy_number: int) -> str:
     return f"{event['id']}:{copy_number}:{url}"
+
+
+def _without_object(event: dict[str, Any]) -> dict[str, Any]:
+    obj = event["data"]["object"]
+    return {**event, "data": {"object": {key: obj[key] for key in ("id", "object", "uri") if key in obj}}}

@@ -229,7 +229,12 @@ async def list_tests(request: Request, base_url: BaseUrl, limit: Limit = 10, off
 
 @api.get("/tests/{test_id}")
 async def get_test(test_id: str, account: AccountDep, additional_fields: str = "") -> dict[str, Any]:
-    return test_view(account.test(test_id), {name.strip() for name in additional_fields.split(",")})
+    return test_view(account.test(test_id), _names(additional_fields))
+
+
+def _names(additional_fields: str) -> frozenset[str]:
+    """`additional_fields`: comma separated field names."""
+    return frozenset(name.strip() for name in additional_fields.split(",") if name.strip())
 
 
 @api.post("/tests/{test_id}/candidates")
@@ -249,13 +254,13 @@ async def invite_candidate(test_id: str, request: Request, account: AccountDep, 
 async def search_candidates(
     test_id: str, request: Request, account: AccountDep, base_url: BaseUrl, search: str, limit: Limit = 10, offset: Offset = 0
 ) -> dict[str, Any]:
-    found = [account.view(record, base_url) for record in account.search(test_id, search)]
+    found = [account.search_row(record, base_url) for record in account.search(test_id, search)]
     return _page(request, base_url, found, limit, offset)
 
 
 @api.get("/tests/{test_id}/candidates/{candidate_id}")
-async def get_candidate(test_id: str, candidate_id: str, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
-    return account.view(account.candidate(test_id, candidate_id), base_url)
+async def get_candidate(test_id: str, candidate_id: str, account: AccountDep, base_url: BaseUrl, additional_fields: str = "") -> dict[str, Any]:
+    return account.view(account.candidate(test_id, candidate_id), base_url, _names(additional_fields))
 
 
 @api.get("/tests/{test_id}/candidates/{candidate_id}/pdf", response_model=None)
@@ -316,41 +321,42 @@ class FaultSwitches(BaseModel):
     retry_after: bool | None = None
     webhook: WebhookMode | None = None
     webhook_delay_seconds: float | None = None
+    search_row_omits: list[str] | None = None
 
 
 @control.get("/candidates")
 async def control_candidates(account: AccountDep, base_url: BaseUrl, email: str | None = None) -> list[dict[str, Any]]:
-    return [account.view(c, base_url) for c in account.candidates.values() if email is None or c.email.lower() == email.lower()]
+    return [account.view(c, base_url, None) for c in account.candidates.values() if email is None or c.email.lower() == email.lower()]
 
 
 @control.post("/candidates/{candidate_id}/start")
 async def control_start(candidate_id: int, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
     """As if the candidate opened the test and began the attempt."""
-    return account.view(account.start(candidate_id), base_url)
+    return account.view(account.start(candidate_id), base_url, None)
 
 
 @control.post("/candidates/{candidate_id}/submit")
 async def control_submit(candidate_id: int, body: Submission, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
     """The candidate hands in with this score; the report is ready (status 7) after the report delay."""
     record = account.submit(candidate_id, body.score, body.integrity_status, body.integrity_summary)
-    return account.view(record, base_url)
+    return account.view(record, base_url, None)
 
 
 @control.post("/candidates/{candidate_id}/report")
 async def control_report(candidate_id: int, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
     """Finish the report now (status 7, result pushed), whatever the report delay."""
-    return account.view(account.finish_report(candidate_id), base_url)
+    return account.view(account.finish_report(candidate_id), base_url, None)
 
 
 @control.post("/candidates/{candidate_id}/expire")
 async def control_expire(candidate_id: int, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
-    return account.view(account.expire(candidate_id), base_url)
+    return account.view(account.expire(candidate_id), base_url, None)
 
 
 @control.post("/candidates/{candidate_id}/rescore")
 async def control_rescore(candidate_id: int, body: Rescore, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
     """A later score change; pushed again when the invite asked for `accept_result_updates`."""
-    return account.view(account.rescore(candidate_id, body.score), base_url)
+    return account.view(account.rescore(candidate_id, body.score), base_url, None)
 
 
 @control.get("/outbox")
@@ -383,7 +389,10 @@ async def get_faults(account: AccountDep) -> dict[str, Any]:
 
 @control.post("/faults")
 async def set_faults(body: FaultSwitches, account: AccountDep) -> dict[str, Any]:
-    account.faults = replace(account.faults, **body.model_dump(exclude_none=True))
+    switches = body.model_dump(exclude_none=True)
+    if "search_row_omits" in switches:
+        switches["search_row_omits"] = tuple(switches["search_row_omits"])
+    account.faults = replace(account.faults, **switches)
     return asdict(account.faults)
 
 

@@ -3,12 +3,19 @@
 Three tests: two published (one with a cutoff score, one without) and one draft, which cannot
 receive invites. Values a partner never reads are filled with plausible constants, because the
 published schema requires every property.
+
+Opt-in fields: the schema marks some properties `"additional": true` (among them `cutoff_score`),
+and the endpoint's `additional_fields` parameter lists them with others the schema lacks
+(`max_score`, `cutoff_score_percentage`, …); the introduction says such attributes "will not be
+the part of the basic response" unless named. So a test carries them only when they are named.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from .spec import published_document
 
 OWNER_ID = "7nq2x1Lp"
 CREATED_AT = "2025-01-06T09:00:00+0000"
@@ -63,8 +70,17 @@ TESTS: dict[str, SimTest] = {
     )
 }
 
-# Fields a partner gets only when it names them in `additional_fields`.
-_ADDITIONAL = {"max_score", "candidate_max_score", "questions_count"}
+# Opt-in fields the schema lacks but `additional_fields` lists: what the simulator can give.
+_EXTRA = ("max_score", "candidate_max_score", "cutoff_score_percentage", "questions_count")
+
+
+def _opt_in_properties() -> frozenset[str]:
+    """The properties the published TestsShow marks `additional`."""
+    properties = published_document()["definitions"]["TestsShow"]["properties"]
+    return frozenset(name for name, schema in properties.items() if schema.get("additional"))
+
+
+OPT_IN = _opt_in_properties() | set(_EXTRA)
 
 
 def test_view(test: SimTest, additional_fields: set[str] = frozenset()) -> dict[str, Any]:
@@ -110,6 +126,6 @@ def test_view(test: SimTest, additional_fields: set[str] = frozenset()) -> dict[
         "enable_photo_identification": False,
         "ide_config": "ide",
     }
-    extra = {"max_score": test.max_score, "candidate_max_score": test.max_score, "questions_count": 5}
-    view.update({name: extra[name] for name in additional_fields & _ADDITIONAL})
-    return view
+    percentage = None if test.cutoff_score is None else round(100 * test.cutoff_score / test.max_score, 2)
+    view |= {"max_score": test.max_score, "candidate_max_score": test.max_score, "cutoff_score_percentage": percentage, "questions_count": 5}
+    return {name: value for name, value in view.items() if name not in OPT_IN or name in additional_fields}

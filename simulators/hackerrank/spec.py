@@ -6,7 +6,9 @@ attempted the test yet", that a null `invite_valid_to` "indicates that invite is
 valid", that `cutoff_score` applies "if set", and many properties document `null` as their
 default. So in the response shapes (`*Show`, `*Index`) a property may be null when the file
 documents no non-null default for it, its description mentions null, or it starts with "If set,".
-An `enum` placed on an array (`experience`) lists the values of its items, as its default shows.
+A property marked `"additional": true` comes only when asked for in `additional_fields` (the
+introduction: additional attributes "will not be the part of the basic response"), so it is not
+required. An `enum` placed on an array (`experience`) lists the values of its items, as its default shows.
 Everything else is checked as published: types, required properties, enums. Requests are checked
 strictly. The simulator refuses requests with it, and the contract tests check both sides with it.
 """
@@ -58,6 +60,9 @@ def lenient_document() -> dict[str, Any]:
     for name, definition in document["definitions"].items():
         if name.endswith(("Show", "Index")):
             properties = definition.get("properties", {})
+            opt_in = {key for key, schema in properties.items() if schema.get("additional")}
+            if "required" in definition:
+                definition["required"] = [key for key in definition["required"] if key not in opt_in]
             for key, schema in properties.items():
                 if _may_be_null(schema):
                     properties[key] = _nullable(schema)

@@ -2,17 +2,20 @@
 
 - ``/api/*``: the partner API as docs.testgorilla.com describes it (``Authorization: Token …``),
   with per-endpoint, per-user limits and ``X-RateLimit-*`` headers on every answer;
-- ``/testtaker/invitation/{uuid}``: the candidate's link (opening it starts the candidature);
+- ``/testtaker/welcome/{uuid}``: the candidate's link (opening it starts the candidature), in
+  the form public consumer code links candidates to;
 - ``/_sim/*``: no-auth switches for tests and demos: drive candidates, expire tokens, set limits,
-  inject faults, read request counts per window and the outbox.
+  inject faults, choose the answers' forms (variants), read request counts and the outbox.
 
 Every answer carries ``X-Request-Id``. Errors have Django REST framework's ``{"detail": …}``
-shape; the duplicate-invitation answer (400) is our guess, TestGorilla does not document it.
+shape, except the duplicate invitation's `errors[]` with its `error_key` (public consumer code;
+the `detail` form is a variant). Where the record is silent, config.Variants holds each form.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +29,7 @@ from pydantic import BaseModel, Field
 from ..docstore import DocumentStore
 from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
-from .config import TestGorillaSimConfig
+from .config import AssessmentTests, CandidateDetail, CandidatureGet, DuplicateInvite, InviteAnswer, TestGorillaSimConfig, TestTakerField
 from .report import render_report
 from .service import Fault, FaultKind, SimError, TestGorillaSim, page
 
@@ -142,12 +145,22 @@ async def list_candidatures(
     offset: int = 0,
 ) -> dict[str, Any]:
     found = sim.find(assessment=assessment, email=email, search=search, status=status)
-    return page([c.view(sim.public_url) for c in found], limit, offset, str(request.url), sim.config.max_page_size)
+    return page([sim.view(c) for c in found], limit, offset, str(request.url), sim.config.max_page_size)
 
 
 @api.get("/assessments/candidature/{candidature_id}/", dependencies=[Depends(endpoint("candidature"))])
 async def get_candidature(candidature_id: int, sim: Sim) -> dict[str, Any]:
-    return sim.candidature(candidature_id).view(sim.public_url)
+    """Not in TestGorilla's docs (which list only DELETE here): answers as the variant says."""
+    if sim.variants.candidature_get == "405":
+        raise SimError(405, 'Method "GET" not allowed.', headers={"Allow": "DELETE, OPTIONS"})
+    if sim.variants.candidature_get == "404":
+        raise SimError(404, "Not found.")
+    return sim.view(sim.candidature(candidature_id))
+
+
+@api.get("/assessments/candidates/{test_taker}/", dependencies=[Depends(endpoint("candidate"))])
+async def get_candidate(test_taker: int, sim: Sim, candidature: int | None = None) -> dict[str, Any]:
+    return sim.candidate_detail(test_taker, candidature)
 
 
 @api.delete("/assessments/candidature/{candidature_id}/", status_code=204, dependencies=[Depends(endpoint("delete"))])
@@ -158,7 +171,7 @@ async def delete_candidature(candidature_id: int, sim: Sim) -> Response:
 
 @api.post("/assessments/candidature/{candidature_id}/send-invitation/", dependencies=[Depends(endpoint("reinvite"))])
 async def send_invitation(candidature_id: int, sim: Sim) -> dict[str, Any]:
-    return sim.reinvite(candidature_id).view(sim.public_url)
+    return sim.view(sim.reinvite(candidature_id))
 
 
 @api.get("/assessments/results/", dependencies=[Depends(endpoint("results"))])
@@ -187,8 +200,12 @@ async def render_pdf(test_taker: int, candidature: int, sim: Sim) -> Response:
 @api.get("/assessments/{assessment_id}/", dependencies=[Depends(endpoint("assessment"))])
 async def get_assessment(assessment_id: int, sim: Sim) -> dict[str, Any]:
     assessment = sim.assessment(assessment_id)
-    return _assessment_summary(sim, assessment_id) | {
-        "tests": [{"id": t.id, "name": t.name, "algorithm": t.algorithm, "description": t.description} for t in assessment.tests],
+    tests = [{"id": t.id, "name": t.name, "algorithm": t.algorithm, "description": t.description} for t in assessment.tests]
+    if sim.variants.assessment_tests == "tests_detail":
+        forms: dict[str, Any] = {"tests": [t.id for t in assessment.tests], "tests_detail": [{"id": t.id * 10, "order": n, "test": test} for n, (t, test) in enumerate(zip(assessment.tests, tests))]}
+    else:
+        forms = {"tests": tests}
+    return _assessment_summary(sim, assessment_id) | forms | {
         "public_links": [{"id": assessment.id * 10, "public_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"tg-sim/{assessment.id}")), "active": True, "label": "Main"}],
     }
 
@@ -199,7 +216,7 @@ async def invite_candidate(assessment_id: int, sim: Sim, body: Annotated[Any, Bo
     if "@" not in body["email"]:
         raise SimError(400, body={"email": ["Enter a valid email address."]})
     candidature = sim.invite(assessment_id, body["email"], body.get("first_name", ""), body.get("last_name", ""))
-    return candidature.view(sim.public_url)
+    return sim.invite_answer(candidature)
 
 
 def _assessment_summary(sim: TestGorillaSim, assessment_id: int) -> dict[str, Any]:
@@ -223,7 +240,8 @@ def _assessment_summary(sim: TestGorillaSim, assessment_id: int) -> dict[str, An
 pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-@pages.get("/testtaker/invitation/{invitation_uuid}")
+@pages.get("/testtaker/welcome/{invitation_uuid}")
+@pages.get("/testtaker/invitation/{invitation_uuid}")  # the form links had before
 async def take(invitation_uuid: str, sim: Sim) -> HTMLResponse:
     """Opening the link starts the assessment; the simulator has no questions to answer."""
     candidature = sim.by_invitation(invitation_uuid)
@@ -237,6 +255,7 @@ async def take(invitation_uuid: str, sim: Sim) -> HTMLResponse:
     )
 
 
+@pages.post("/testtaker/welcome/{invitation_uuid}")
 @pages.post("/testtaker/invitation/{invitation_uuid}")
 async def finish(invitation_uuid: str, sim: Sim) -> HTMLResponse:
     candidature = sim.by_invitation(invitation_uuid)
@@ -259,6 +278,18 @@ class CompleteRequest(BaseModel):
     percentiles: dict[str, float] = Field(default_factory=dict)
 
 
+class VariantsBody(BaseModel):
+    """The forms the simulator answers in (config.Variants says each one's source); unset: kept."""
+
+    candidature_get: CandidatureGet | None = None
+    candidate_detail: CandidateDetail | None = None
+    invite_answer: InviteAnswer | None = None
+    duplicate_invite: DuplicateInvite | None = None
+    test_taker_field: TestTakerField | None = None
+    invitation_links: bool | None = None
+    assessment_tests: AssessmentTests | None = None
+
+
 class Limits(BaseModel):
     window_seconds: float
     limits: dict[str, int]
@@ -276,18 +307,35 @@ class FaultRequest(BaseModel):
 
 @control.get("/candidatures")
 async def control_candidatures(sim: Sim, email: str | None = None, assessment: int | None = None) -> list[dict[str, Any]]:
-    return [c.view(sim.public_url) for c in sim.find(assessment=assessment, email=email)]
+    return [sim.control_view(c) for c in sim.find(assessment=assessment, email=email)]
 
 
 @control.post("/candidatures/{candidature_id}/start")
 async def control_start(candidature_id: int, sim: Sim) -> dict[str, Any]:
-    return sim.start(candidature_id).view(sim.public_url)
+    return sim.control_view(sim.start(candidature_id))
 
 
 @control.post("/candidatures/{candidature_id}/complete")
 async def control_complete(candidature_id: int, sim: Sim, body: Annotated[CompleteRequest | None, Body()] = None) -> dict[str, Any]:
     body = body or CompleteRequest()
-    return sim.complete(candidature_id, body.scores, body.percentiles).view(sim.public_url)
+    return sim.control_view(sim.complete(candidature_id, body.scores, body.percentiles))
+
+
+@control.get("/variants")
+async def control_variants(sim: Sim) -> dict[str, Any]:
+    return dataclasses.asdict(sim.variants)
+
+
+@control.put("/variants")
+async def control_set_variants(body: VariantsBody, sim: Sim) -> dict[str, Any]:
+    sim.variants = dataclasses.replace(sim.variants, **body.model_dump(exclude_none=True))
+    return dataclasses.asdict(sim.variants)
+
+
+@control.delete("/variants")
+async def control_reset_variants(sim: Sim) -> dict[str, Any]:
+    sim.variants = dataclasses.replace(sim.config.variants)
+    return dataclasses.asdict(sim.variants)
 
 
 @control.get("/tokens")

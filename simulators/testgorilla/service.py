@@ -10,14 +10,14 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from ..docstore import DocumentStore
 from ..ratelimit import FixedWindowLimiter
 from .catalog import ASSESSMENTS, DEFAULT_DISPLAYS, DEFAULT_SCORE, Assessment, Test
-from .config import TestGorillaSimConfig
+from .config import TestGorillaSimConfig, Variants
 
 CandidatureStatus = Literal["invited", "started", "completed"]
 FaultKind = Literal["throttle", "error", "slow"]
@@ -96,12 +96,17 @@ class Candidature:
         scores = [r.score for r in self.results if r.score is not None]
         return round(sum(scores) / len(scores), 1) if scores else None
 
-    def view(self, public_url: str) -> dict[str, Any]:
+    def link(self, public_url: str) -> str:
+        """The candidate's link, in the form public consumer code sees (…/testtaker/welcome/<uuid>)."""
+        return f"{public_url}/testtaker/welcome/{self.invitation_uuid}"
+
+    def view(self, public_url: str, variants: Variants) -> dict[str, Any]:
+        """The candidature as the list (and the invite's answer) shows it."""
         personality = next((r for r in self.results if not r.test.scored), None)
-        return {
+        view = {
             "id": self.id,
             "assessment": self.assessment.id,
-            "test_taker": self.test_taker,
+            variants.test_taker_field: self.test_taker,
             "email": self.email,
             "full_name": self.full_name,
             "status": self.status,
@@ -109,10 +114,27 @@ class Candidature:
             "avg_score": self.avg_score,
             "created": self.created.isoformat(),
             "invitation_uuid": self.invitation_uuid,
-            "invitation_link": f"{public_url}/testtaker/invitation/{self.invitation_uuid}",
             "is_hired": False,
             "personality_algorithm": personality.test.algorithm if personality else None,
             "personality": personality.score_display if personality else None,
+        }
+        if variants.invitation_links:
+            view["invitation_link"] = self.link(public_url)
+        return view
+
+    def detail(self) -> dict[str, Any]:
+        """One item of the candidate detail's `assessments_detail` (the fields consumer code reads)."""
+        return {
+            "id": self.id,
+            "assessment_id": self.assessment.id,
+            "assessment_name": self.assessment.name,
+            "status": self.status,
+            "average": self.avg_score,
+            "stage": "NYE",
+            "invited": self.created.isoformat(),
+            "is_exited_full_screen": False,
+            "is_left_screen": False,
+            "repeated_ip": False,
         }
 
 
@@ -179,7 +201,38 @@ class TestGorillaSim:
         self._test_takers: dict[str, int] = {doc["email"]: doc["id"] for doc in store.all(_TEST_TAKER)}
         self._last_id = (store.get(_COUNTER, "id") or {}).get("last", 8000)
         self._faults: list[Fault] = []
+        self.variants = replace(config.variants)
         self.set_limits(config.window_seconds, config.limits_or_default())
+
+    # What the API and the control API show
+
+    def view(self, candidature: Candidature) -> dict[str, Any]:
+        """A candidature as the partner API shows it, in the current variants' form."""
+        return candidature.view(self.public_url, self.variants)
+
+    def control_view(self, candidature: Candidature) -> dict[str, Any]:
+        """A candidature for tests: every field, whatever the variants."""
+        return candidature.view(self.public_url, Variants()) | {"test_taker": candidature.test_taker}
+
+    def invite_answer(self, candidature: Candidature) -> dict[str, Any]:
+        if self.variants.invite_answer == "uuid_only":
+            return {"invitation_uuid": candidature.invitation_uuid}
+        if self.variants.invite_answer == "empty":
+            return {}
+        return self.view(candidature)
+
+    def candidate_detail(self, test_taker: int, candidature_id: int | None) -> dict[str, Any]:
+        """GET /api/assessments/candidates/<testtaker_id>/[?candidature=<id>], in the variant's form.
+        That `candidature` narrows `assessments_detail` to that one is our assumption."""
+        if test_taker not in self._test_takers.values():
+            raise SimError(404, "Not found.")
+        own = [c for c in self.find() if c.test_taker == test_taker and candidature_id in (None, c.id)]
+        if self.variants.candidate_detail == "flat":
+            if candidature_id is None or not own:
+                raise SimError(404, "Not found.")
+            return own[0].detail()
+        email = next(e for e, t in self._test_takers.items() if t == test_taker)
+        return {"id": test_taker, "email": email, "assessments_detail": [c.detail() for c in own]}
 
     # Authentication
 
@@ -286,7 +339,11 @@ class TestGorillaSim:
             raise SimError(400, "This assessment is archived and cannot receive candidates.")
         # "Candidates can take more than one assessment, but can only take each assessment once."
         if any(c.assessment.id == assessment_id and c.email.lower() == email.lower() for c in self.candidatures.values()):
-            raise SimError(400, "This candidate has already been invited to this assessment.")
+            message = "This candidate has already been invited to this assessment."
+            if self.variants.duplicate_invite == "detail":
+                raise SimError(400, message)
+            # The error key public consumer code checks; the rest of the item is our assumption.
+            raise SimError(400, body={"errors": [{"field": "email", "error_key": "REPEATING_INVITATION", "message": message}]})
         if email.lower() not in self._test_takers:
             self._test_takers[email.lower()] = self._next_id()
             self._store.put(_TEST_TAKER, email.lower(), {"email": email.lower(), "id": self._test_takers[email.lower()]})
@@ -326,7 +383,7 @@ class TestGorillaSim:
         return candidature
 
     def _email_invitation(self, candidature: Candidature) -> None:
-        link = candidature.view(self.public_url)["invitation_link"]
+        link = candidature.link(self.public_url)
         subject = f"You're invited to the {candidature.assessment.name} assessment"
         self.outbox.append(email := Email(candidature.email, subject, link, candidature.assessment.id, candidature.id, _now()))
         self._store.put_record(_SENT_EMAIL, str(len(self.outbox)), email)

@@ -276,7 +276,17 @@ async def test_operator_disconnects_a_company_sr_still_shows_connected(api, stor
 
 @pytest.mark.parametrize(
     ("adapter", "credentials", "missing"),
-    [("hackerrank", {}, "api_key"), ("checkr", {"base_url": "https://api.checkr.com"}, "api_key"), ("testgorilla", {"username": "u"}, "password")],
+    [
+        ("hackerrank", {}, "api_key"),
+        ("checkr", {"base_url": "https://api.checkr.com"}, "api_key"),
+        ("testgorilla", {"username": "u"}, "password"),
+        # Checkr's hierarchy accounts need a work location with the node, a US one its state.
+        ("checkr", {"api_key": "k", "node": "north-region"}, "work_location"),
+        ("checkr", {"api_key": "k", "node": "", "work_location": {"state": "CA"}}, "node"),
+        ("checkr", {"api_key": "k", "work_location": {"country": "US"}}, "work_location.state"),
+        ("checkr", {"api_key": "k", "work_location": {"country": "USA", "state": "CA"}}, "work_location.country"),
+        ("checkr", {"api_key": "k", "work_location": "CA"}, "work_location"),
+    ],
 )
 async def test_credentials_an_adapter_cannot_use_are_refused_at_once(api, adapter, credentials, missing):
     name = a_name()

@@ -6,6 +6,12 @@ index of the account's candidates and invitations, and polling covers what they 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
@@ -52,21 +58,32 @@ class Checkr:
         return found
 
 
+    async def variants(self, **variants) -> None:
+        (await self.http.put(f"{self.url}/_sim/variants", json=variants)).raise_for_status()
+
+
 @pytest.fixture
 async def checkr(checkr_url, world):
     sim = Checkr(checkr_url, world.http)
     yield sim
     await sim.faults()  # all off again
+    await sim.variants()  # the default account again
+
+
+async def new_company(checkr_url, store, world, settings: dict | None = None, include_object: bool = True) -> str:
+    """A company connected with a new Checkr account (its `settings` added to the credentials),
+    whose webhook URL is registered at Checkr with `include_object` as given."""
+    credentials = {"api_key": API_KEY, "base_url": checkr_url, "work_location": {"country": "US", "state": "CA"}} | (settings or {})
+    account_id, company_id = await company_of_new_vendor_account(store, world.sr, "checkr", credentials)
+    WEBHOOK_OF[company_id] = f"{world.api}/webhooks/checkr/accounts/{account_id}"
+    webhook = {"webhook_url": WEBHOOK_OF[company_id], "include_object": include_object}
+    (await world.http.post(f"{checkr_url}/v1/webhooks", json=webhook, auth=(API_KEY, ""))).raise_for_status()
+    return company_id
 
 
 @pytest.fixture
 async def company(checkr_url, store, world, registered) -> str:
-    credentials = {"api_key": API_KEY, "base_url": checkr_url, "work_location": {"country": "US", "state": "CA"}}
-    account_id, company_id = await company_of_new_vendor_account(store, world.sr, "checkr", credentials)
-    WEBHOOK_OF[company_id] = f"{world.api}/webhooks/checkr/accounts/{account_id}"
-    webhook = {"webhook_url": WEBHOOK_OF[company_id]}
-    (await world.http.post(f"{checkr_url}/v1/webhooks", json=webhook, auth=(API_KEY, ""))).raise_for_status()
-    return company_id
+    return await new_company(checkr_url, store, world)
 
 
 async def ordered(world, temporal, company: str) -> tuple[str, str, str, dict]:
@@ -212,3 +229,66 @@ async def test_checkr_refusing_and_failing_for_a_while_still_gives_one_candidate
     candidates = (await world.http.get(f"{checkr.url}/_sim/candidates")).json()
     assert [c["email"] for c in candidates].count(candidate["email"]) == 1
     assert await checkr.emails_to(candidate["email"]) == 1
+
+
+async def test_an_account_with_a_hierarchy_orders_with_its_node_and_work_location(world, temporal, checkr, checkr_url, store, registered):
+    await checkr.variants(nodes=["north-region"])
+    company = await new_company(checkr_url, store, world, {"node": "north-region", "work_location": {"country": "US", "state": "NY"}})
+    order_id, _, invitation_id, _ = await ordered(world, temporal, company)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+    report = (await world.http.get(f"{checkr_url}/v1/reports/{report_id}", auth=(API_KEY, ""))).json()
+    assert report["work_locations"] == [{"country": "US", "state": "NY"}]
+    await checkr.control(f"reports/{report_id}/complete", result="clear")
+    assert (await world.sr_status_becomes(order_id, "COMPLETED"))["result"]["scoreLabel"] == "Clear"
+
+    # An account set up before Checkr had nodes on it: the recruiter reads what to set.
+    without_node = await new_company(checkr_url, store, world)
+    refused = await world.order(PACKAGE, company_id=without_node)
+    done = await world.sr_status_becomes(refused["order_id"], "REJECTED")
+    assert "node" in done["result"]["summary"] and "work_location" not in done["result"]["summary"]
+    assert "Checkr" in done["result"]["summary"] and API_KEY not in done["result"]["summary"]
+
+
+async def test_webhooks_without_their_object_reach_the_order(world, temporal, checkr, checkr_url, store, registered):
+    company = await new_company(checkr_url, store, world, include_object=False)
+    order_id, _, invitation_id, _ = await ordered(world, temporal, company)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+    await checkr.control(f"reports/{report_id}/complete", result="clear")
+    await world.sr_status_becomes(order_id, "COMPLETED")
+
+    events = (await world.http.get(f"{checkr.url}/_sim/events")).json()
+    report_events = {e["id"] for e in events if e["type"].startswith("report.") and e["data"]["object"]["id"] == report_id}
+    delivered = [a for a in (await world.http.get(f"{checkr.url}/_sim/deliveries")).json() if a["url"] == WEBHOOK_OF[company]]
+    assert {a["event_id"] for a in delivered} >= report_events  # sent, each naming only the report
+    handle = temporal.get_workflow_handle(order_workflow_id(order_id))
+
+    async def report_events_at_the_order():
+        state = await handle.query(AssessmentOrderWorkflow.state)
+        return report_events <= set(state.events_received)
+
+    await eventually(report_events_at_the_order, what="the report's events, resolved through the report, at the order")
+
+
+async def test_an_event_naming_only_a_report_reaches_no_other_accounts_order(world, temporal, checkr, checkr_url, store, registered):
+    owner = await new_company(checkr_url, store, world, include_object=False)
+    other = await new_company(checkr_url, store, world, include_object=False)
+    order_id, _, invitation_id, _ = await ordered(world, temporal, owner)
+    report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
+
+    async def send(company: str, report: str) -> httpx.Response:
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {"id": uuid.uuid4().hex[:24], "object": "event", "type": "report.updated", "created_at": created,
+                 "data": {"object": {"id": report, "object": "report", "uri": f"/v1/reports/{report}"}}}  # fmt: skip
+        body = json.dumps(event, separators=(",", ":")).encode()
+        signature = hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()
+        return await world.http.post(WEBHOOK_OF[company], content=body, headers={"X-Checkr-Signature": signature, "Content-Type": "application/json"})
+
+    # Both accounts share the simulator's key here; only the order's own account routes it.
+    assert (await send(other, report_id)).json() == {"accepted": 0}
+    assert (await send(owner, "0" * 24)).json() == {"accepted": 0}  # a report Checkr does not know
+    assert (await send(owner, report_id)).json() == {"accepted": 1}
+    await checkr.faults(server_error_next=50)  # more than the order's own polls may take meanwhile
+    unavailable = await send(owner, report_id)
+    await checkr.faults()
+    assert unavailable.status_code == 503 and "retry" in unavailable.json()["message"]
+    await world.sr_status_becomes(order_id, "IN_PROGRESS")

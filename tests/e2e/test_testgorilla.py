@@ -31,7 +31,9 @@ def tg_sim(**config) -> tuple:
 
 @pytest.fixture(scope="module")
 def tg_url():
-    with tg_sim() as url:
+    # Each test connects a new account of the same API user, whose catalog reads all count
+    # against that user's per-minute limits: room for this module's accounts within a minute.
+    with tg_sim(limits={"assessments": 60, "assessment": 60}) as url:
         yield url
 
 
@@ -58,6 +60,7 @@ async def testgorilla(tg_url, world):
     sim = TestGorilla(tg_url, world.http)
     yield sim
     await sim.control("DELETE", "faults")
+    await sim.control("DELETE", "variants")
 
 
 async def connected(store, world, url: str, **extra) -> str:
@@ -99,6 +102,30 @@ async def test_a_completed_assessment_reaches_the_profile_by_polling_alone(world
     assert state.events_received == []  # nothing pushed: TestGorilla has no webhooks
 
 
+@pytest.mark.parametrize(
+    "variants",
+    [
+        {"candidature_get": "405", "invite_answer": "empty"},
+        {"candidature_get": "404", "invite_answer": "uuid_only", "candidate_detail": "flat"},
+        {"candidature_get": "exists", "test_taker_field": "test_taker", "duplicate_invite": "detail"},
+    ],
+    ids=["get-405", "get-404", "get-exists"],
+)
+async def test_an_order_completes_whatever_form_testgorillas_answers_take(world, temporal, testgorilla, company, variants):
+    """Its undocumented candidature GET answers 405, 404 or the candidature; the invite's answer
+    is whole, partial or empty: the order is invited, polled and completed all the same."""
+    await testgorilla.control("PUT", "variants", **variants)
+    order_id, candidature, candidate = await ordered(world, temporal, company)
+    await testgorilla.control("POST", f"candidatures/{candidature}/start")
+    await world.sr_status_becomes(order_id, "IN_PROGRESS")
+    await testgorilla.control("POST", f"candidatures/{candidature}/complete", scores={"7244": 60, "311": 80, "494": "Calm"})
+    done = await world.sr_status_becomes(order_id, "COMPLETED")
+    assert done["result"]["score"]["raw"] == 70 and len(done["attachments"]) == 1
+    assert await testgorilla.emails_to(candidate["email"]) == 1
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    assert state.invitation.test_url == (await testgorilla.candidature(candidature))["invitation_link"]
+
+
 async def test_no_completion_by_the_deadline_expires_the_order_and_withdraws_the_candidature(world, temporal, testgorilla, company):
     order_id, candidature, _ = await ordered(world, temporal, company, PROJECT_MANAGER)
     done = await world.sr_status_becomes(order_id, "EXPIRED", timeout=40)
@@ -121,7 +148,7 @@ async def test_an_expired_login_and_vendor_errors_cost_no_second_email(world, te
     # The catalog is read (and cached) first: a catalog failure would answer SR's order with 503.
     assert (await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company})).status_code == 200
     await testgorilla.control("POST", "faults", kind="error", count=2, endpoint="invite")
-    await testgorilla.control("POST", "faults", kind="throttle", count=1, endpoint="candidature", reset_seconds=1)
+    await testgorilla.control("POST", "faults", kind="throttle", count=1, endpoint="candidate", reset_seconds=1)
     order_id, candidature, candidate = await ordered(world, temporal, company)
     logins = (await testgorilla.control("GET", "requests"))["logins"]
     await testgorilla.control("POST", "tokens/expire")  # idle for an hour, say
@@ -135,15 +162,15 @@ async def test_an_expired_login_and_vendor_errors_cost_no_second_email(world, te
 async def test_many_open_orders_poll_within_the_accounts_limits(world, temporal, store, registered):
     """Twelve orders polling every 2 s want 6 status reads a second; the vendor allows 3."""
     window, limit = 2.0, 6
-    with tg_sim(window_seconds=window, limits={"candidature": limit}) as url:
+    with tg_sim(window_seconds=window, limits={"candidate": limit}) as url:
         sim = TestGorilla(url, world.http)
-        credentials = {"rate_limits": {"candidature": limit}, "rate_window_seconds": window}
+        credentials = {"rate_limits": {"candidate": limit}, "rate_window_seconds": window}
         company = await connected(store, world, url, credentials=credentials)
         orders = await asyncio.gather(*(ordered(world, temporal, company) for _ in range(12)))
         for _, candidature, _ in orders:
             await sim.control("POST", f"candidatures/{candidature}/complete", scores={"7244": 70, "311": 70, "494": "Calm"})
         for order_id, _, _ in orders:
             await world.sr_status_becomes(order_id, "COMPLETED", timeout=90)
-        stats = (await sim.control("GET", "requests"))["endpoints"]["candidature"]
+        stats = (await sim.control("GET", "requests"))["endpoints"]["candidate"]
     assert stats["throttled"] == 0, stats  # the vendor never had to refuse us
     assert stats["max_in_window"] <= limit, stats

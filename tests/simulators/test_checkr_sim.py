@@ -451,3 +451,73 @@ async def test_deliveries_waiting_to_retry_at_a_stop_are_sent_after_the_start(tm
         failed, resent = await eventually(lambda: receiver.has(2), timeout=5, interval=0.02, what="the delivery resumed")
     assert failed == resent  # the same event, id and all
     assert (resent["id"], resent["type"], resent["data"]["object"]["id"]) == (attempt["event_id"], "invitation.created", invitation["id"])
+
+
+# Variants: the documented forms a real Checkr account may take
+
+
+async def variants(sim: httpx.AsyncClient, **chosen) -> None:
+    (await sim.put("/_sim/variants", json=chosen)).raise_for_status()
+
+
+async def test_names_outside_checkrs_supported_characters_are_refused(sim):
+    async def create(**names) -> httpx.Response:
+        return await sim.post("/v1/candidates", auth=AUTH, json={"email": "a@example.com"} | names)
+
+    for names in ({"first_name": "Łukasz"}, {"last_name": "王"}, {"last_name": "O"}, {"middle_name": "Anne\n"}):
+        refused = await create(**names)
+        assert refused.status_code == 400 and next(iter(names)) in refused.json()["error"], names
+    for names in ({"first_name": "Zoë-Anne", "last_name": "O'Brien Müller"}, {"last_name": "Li"}, {}):
+        assert (await create(**names)).status_code == 201, names
+
+
+async def test_an_account_with_hierarchy_nodes_needs_a_node_and_a_work_location(sim):
+    candidate = (await sim.post("/v1/candidates", auth=AUTH, json={"email": "a@example.com"})).json()
+    plain = {"candidate_id": candidate["id"], "package": "tasker_standard"}
+    assert (await sim.post("/v1/invitations", auth=AUTH, json=plain)).status_code == 201  # no nodes: neither needed
+    await variants(sim, nodes=["north-region"])
+    located = plain | {"work_locations": [{"country": "US", "state": "CA"}]}
+    cases = [(plain | {"node": "north-region"}, 400, "work_locations"), (located, 400, "node"), (located | {"node": "south"}, 404, "Node")]
+    for body, status, named in cases:
+        refused = await sim.post("/v1/invitations", auth=AUTH, json=body)
+        assert refused.status_code == status and named in refused.json()["error"], body
+    assert (await sim.post("/v1/invitations", auth=AUTH, json=located | {"node": "north-region"})).status_code == 201
+    await sim.post("/_sim/reset")
+    assert (await sim.get("/_sim/variants")).json()["nodes"] == []
+
+
+async def test_a_webhook_without_include_object_names_only_the_object(sim, receiver):
+    (await sim.post("/v1/webhooks", auth=AUTH, json={"webhook_url": receiver.url, "include_object": False})).raise_for_status()
+    await start_report(sim)
+    await eventually(lambda: receiver.has(3), timeout=5, interval=0.02, what="three events")
+    for headers, body in receiver.requests():
+        event = json.loads(body)
+        obj = event["data"]["object"]
+        assert set(obj) == {"id", "object", "uri"} and obj["uri"] == f"/v1/{obj['object']}s/{obj['id']}"
+        assert headers["x-checkr-signature"] == hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()
+    assert all("candidate_id" in e["data"]["object"] for e in (await sim.get("/_sim/events")).json())  # kept whole
+
+
+async def test_reports_embed_lists_as_arrays_or_list_objects(sim):
+    report_id = await start_report(sim)
+    await control(sim, f"reports/{report_id}/complete")
+    include = {"include": "county_criminal_searches,documents"}
+    bare = (await sim.get(f"/v1/reports/{report_id}", auth=AUTH, params=include)).json()
+    assert isinstance(bare["county_criminal_searches"], list) and isinstance(bare["documents"], list)
+    await variants(sim, embedded_lists="list_object")
+    listed = (await sim.get(f"/v1/reports/{report_id}", auth=AUTH, params=include)).json()
+    for name in ("county_criminal_searches", "documents"):
+        assert listed[name]["object"] == "list" and [i["id"] for i in listed[name]["data"]] == [i["id"] for i in bare[name]]
+
+
+async def test_a_revision_may_move_revised_at_alone(sim):
+    await variants(sim, revision_marks="revised_at_only")
+    report_id = await start_report(sim)
+    first = await control(sim, f"reports/{report_id}/complete")
+    assert first["revised_at"] is None
+    await control(sim, f"reports/{report_id}/dispute")
+    second = await control(sim, f"reports/{report_id}/complete", result="consider")
+    assert second["completed_at"] == first["completed_at"] and second["revised_at"] > first["completed_at"]
+    await control(sim, f"reports/{report_id}/dispute")
+    third = await control(sim, f"reports/{report_id}/complete")
+    assert third["revised_at"] > second["revised_at"] and third["completed_at"] == first["completed_at"]

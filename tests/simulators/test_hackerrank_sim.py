@@ -115,12 +115,25 @@ async def test_refuses_a_limit_outside_1_to_100(sim: Sim, limit: int):
     assert response.json()["errors"]
 
 
-async def test_max_score_only_when_asked_for(sim: Sim):
+async def test_opt_in_fields_only_when_asked_for(sim: Sim):
+    """`cutoff_score` is `additional` in the schema, like `max_score` in the parameter's list."""
     plain = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}")).json()
-    detailed = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}", params={"additional_fields": "max_score"})).json()
-    assert "max_score" not in plain
-    assert (detailed["max_score"], detailed["cutoff_score"]) == (100.0, 60)
+    max_only = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}", params={"additional_fields": "max_score"})).json()
+    both = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}", params={"additional_fields": "max_score, cutoff_score,cutoff_score_percentage"})).json()
+    assert not {"max_score", "cutoff_score", "languages"} & set(plain) and plain["name"] == "Python Developer Screen"
+    assert max_only["max_score"] == 100.0 and "cutoff_score" not in max_only
+    assert (both["max_score"], both["cutoff_score"], both["cutoff_score_percentage"]) == (100.0, 60, 60.0)
+    listed = (await sim.api.get("/tests")).json()["data"]
+    assert all("cutoff_score" not in test for test in listed)
     assert (await sim.api.get("/tests/999")).status_code == 404
+
+
+async def test_candidate_opt_in_fields_only_when_asked_for(sim: Sim):
+    candidate = await invited(sim)
+    plain = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}")).json()
+    asked = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", params={"additional_fields": "ip_address,questions"})).json()
+    assert "ip_address" not in plain and plain["status"] == -1
+    assert {"ip_address", "questions"} <= set(asked) and "comments" not in asked
 
 
 # Invites
@@ -207,6 +220,17 @@ async def test_search_finds_the_tests_candidates_by_email(sim: Sim):
     page = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/search", params={"search": email})).json()
     assert [(c["id"], c["invite_metadata"]) for c in page["data"]] == [(candidate, {"order_id": "o-7"})]
     assert (page["total"], page["next"]) == ("1", "")
+
+
+async def test_search_rows_can_leave_fields_out(sim: Sim):
+    """A variant: rows without the metadata and the attempt (the candidate itself still has them)."""
+    email = unique_email()
+    candidate = await invited(sim, email=email, invite_metadata={"order_id": "o-8"})
+    await sim.faults(search_row_omits=["invite_metadata", "attempt_starttime"])
+    [row] = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/search", params={"search": email})).json()["data"]
+    assert row["id"] == candidate and not {"invite_metadata", "attempt_starttime"} & set(row) and "attempt_endtime" in row
+    shown = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}")).json()
+    assert shown["invite_metadata"] == {"order_id": "o-8"}
 
 
 # The candidate's journey, the report and its PDF

@@ -84,10 +84,15 @@ async def test_a_candidate_can_take_each_assessment_once() -> None:
         assert first.status_code == 201
         again = await sim.api("POST", "/assessments/102/invite_candidate/", token, json={"email": email.upper()})
         assert again.status_code == 400
-        assert set(again.json()) == {"detail"}  # our guess at the shape; TestGorilla does not document it
+        # What public consumer code sees; the detail form is a variant.
+        assert again.json() == {"errors": [{"field": "email", "error_key": "REPEATING_INVITATION", "message": "This candidate has already been invited to this assessment."}]}
+        await sim.set_variants(duplicate_invite="detail")
+        assert (await sim.api("POST", "/assessments/102/invite_candidate/", token, json={"email": email})).json() == {
+            "detail": "This candidate has already been invited to this assessment."
+        }
         elsewhere = await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})
         assert elsewhere.status_code == 201
-        assert elsewhere.json()["test_taker"] == first.json()["test_taker"]  # the same person
+        assert elsewhere.json()["testtaker_id"] == first.json()["testtaker_id"]  # the same person
         assert await sim.emails_to(email) == 2  # one per assessment, none for the refused invitation
 
         # The first invitation makes a new assessment active.
@@ -120,7 +125,7 @@ async def test_a_re_invite_emails_the_same_link_until_the_candidate_starts() -> 
 
 
 async def test_journey_from_invitation_to_deletion() -> None:
-    async with running_sim() as sim:
+    async with running_sim(candidature_get="exists") as sim:
         token = await sim.login()
         email = new_email()
         invited = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
@@ -143,6 +148,57 @@ async def test_journey_from_invitation_to_deletion() -> None:
         assert (await sim.api("DELETE", path, token)).status_code == 204
         gone = await sim.api("GET", path, token)
         assert gone.status_code == 404 and gone.json() == {"detail": "Not found."}
+        await sim.set_variants(candidature_get="405")  # the GET TestGorilla does not document
+        refused = await sim.api("GET", path, token)
+        assert refused.status_code == 405 and refused.headers["Allow"] == "DELETE, OPTIONS"
+
+
+async def test_the_candidate_detail_in_either_form() -> None:
+    async with running_sim() as sim:
+        token = await sim.login()
+        email = new_email()
+        first = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
+        second = (await sim.api("POST", "/assessments/103/invite_candidate/", token, json={"email": email})).json()
+        assert first["invitation_link"] == f"{sim.url}/testtaker/welcome/{first['invitation_uuid']}"
+        await sim.complete(first["id"], {"7244": 90, "311": 70})
+        path = f"/assessments/candidates/{first['testtaker_id']}/"
+
+        nested = await sim.api("GET", path, token, params={"candidature": first["id"]})
+        assert nested.headers["X-RateLimit-Limit"] == "100"
+        [item] = nested.json()["assessments_detail"]
+        assert (nested.json()["id"], item["id"], item["assessment_id"], item["status"], item["average"]) == (first["testtaker_id"], first["id"], 101, "completed", 80)
+        every = (await sim.api("GET", path, token)).json()["assessments_detail"]
+        assert [i["id"] for i in every] == [first["id"], second["id"]]
+
+        await sim.set_variants(candidate_detail="flat")
+        flat = (await sim.api("GET", path, token, params={"candidature": second["id"]})).json()
+        assert (flat["id"], flat["status"]) == (second["id"], "invited")
+        assert (await sim.api("GET", path, token, params={"candidature": 1})).status_code == 404
+        assert (await sim.api("GET", "/assessments/candidates/1/", token)).status_code == 404
+
+
+async def test_the_invites_answer_and_the_candidatures_fields_in_every_form() -> None:
+    async with running_sim() as sim:
+        token = await sim.login()
+
+        async def invite(**variants):
+            await sim.set_variants(**variants)
+            answer = await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": new_email()})
+            assert answer.status_code == 201
+            return answer.json()
+
+        full = await invite(invite_answer="candidature")
+        assert {"id", "testtaker_id", "invitation_uuid", "invitation_link", "status"} <= set(full) and "test_taker" not in full
+        assert set(await invite(invite_answer="uuid_only")) == {"invitation_uuid"}
+        assert await invite(invite_answer="empty") == {}
+        renamed = await invite(invite_answer="candidature", test_taker_field="test_taker", invitation_links=False)
+        assert "test_taker" in renamed and "testtaker_id" not in renamed and "invitation_link" not in renamed
+        listed = (await sim.api("GET", "/assessments/candidature/", token, params={"assessment": 101})).json()["results"]
+        assert all("test_taker" in c and "invitation_link" not in c for c in listed)
+        assert await sim.control("DELETE", "/variants") == {
+            "candidature_get": "405", "candidate_detail": "nested", "invite_answer": "candidature",
+            "duplicate_invite": "errors", "test_taker_field": "testtaker_id", "invitation_links": True, "assessment_tests": "tests",
+        }  # back to how the simulator started
 
 
 async def test_results_have_scores_for_skills_and_displays_for_personality() -> None:
@@ -151,7 +207,7 @@ async def test_results_have_scores_for_skills_and_displays_for_personality() -> 
         invited = (await sim.api("POST", "/assessments/103/invite_candidate/", token, json={"email": new_email()})).json()
         await sim.complete(invited["id"], {"233": 64, "520": "ENFP"}, {"233": 71.5})
         answer = await sim.api(
-            "GET", "/assessments/results/", token, params={"candidature__assessment": 103, "candidature__test_taker": invited["test_taker"]}
+            "GET", "/assessments/results/", token, params={"candidature__assessment": 103, "candidature__test_taker": invited["testtaker_id"]}
         )
         body = answer.json()
         assert api_description().schema_errors("ResultPage", body) == []
@@ -170,7 +226,7 @@ async def test_pdf_streams_for_the_candidatures_test_taker_only() -> None:
         token = await sim.login()
         invited = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": new_email()})).json()
         await sim.complete(invited["id"])
-        path = f"/assessments/candidates/{invited['test_taker']}/render_pdf/"
+        path = f"/assessments/candidates/{invited['testtaker_id']}/render_pdf/"
         pdf = await sim.api("GET", path, token, params={"candidature": invited["id"]})
         assert pdf.status_code == 200
         assert pdf.headers["content-type"] == "application/pdf"
@@ -219,7 +275,7 @@ async def test_lists_are_paged_with_next_links() -> None:
 async def test_candidatures_outlive_a_restart_of_the_simulator(tmp_path) -> None:
     """Its state is on disk: an invitation from before a restart is known after it, over HTTP."""
     email, deleted_email = new_email(), new_email()
-    async with running_sim(database_path=tmp_path / "testgorilla.db") as sim:
+    async with running_sim(database_path=tmp_path / "testgorilla.db", candidature_get="exists") as sim:
         token = await sim.login()
         invited = (await sim.api("POST", "/assessments/102/invite_candidate/", token, json={"email": email, "first_name": "Ada"})).json()
         deleted = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": deleted_email})).json()
@@ -227,7 +283,7 @@ async def test_candidatures_outlive_a_restart_of_the_simulator(tmp_path) -> None
         await sim.control("POST", f"/candidatures/{invited['id']}/start")
         before = (await sim.api("GET", f"/assessments/candidature/{invited['id']}/", token)).json()
 
-    async with running_sim(database_path=tmp_path / "testgorilla.db") as sim:
+    async with running_sim(database_path=tmp_path / "testgorilla.db", candidature_get="exists") as sim:
         token = await sim.login()
         after = await sim.api("GET", f"/assessments/candidature/{invited['id']}/", token)
         assert after.status_code == 200, after.text
@@ -240,4 +296,4 @@ async def test_candidatures_outlive_a_restart_of_the_simulator(tmp_path) -> None
         assert completed["status"] == "completed"
         # The same person keeps their test taker id; ids never repeat.
         again = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
-        assert again["test_taker"] == invited["test_taker"] and again["id"] > deleted["id"] > invited["id"]
+        assert again["testtaker_id"] == invited["testtaker_id"] and again["id"] > deleted["id"] > invited["id"]

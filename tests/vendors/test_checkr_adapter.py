@@ -25,7 +25,7 @@ from tests.simulators.test_checkr_sim import control, receiver, sim  # noqa: F40
 from tests.support.servers import serve
 from tests.support.waiting import eventually
 from vendors import checkr
-from vendors.base import OrderCallback, WebhookRejected, WebhookUnreadable
+from vendors.base import CredentialsUnusable, OrderCallback, WebhookRejected, WebhookUnreadable
 
 API_KEY = "adapter-test-api-key"
 NO_CALLBACK = OrderCallback(url="", token="")
@@ -240,7 +240,8 @@ async def test_refusals_are_not_retryable(vendor, sim, sim_url):
     with pytest.raises(PeerError) as unknown_package:
         await vendor.create_invitation(new_order(package_id="no_such_package"), NO_CALLBACK)
     assert (unknown_package.value.status, unknown_package.value.retryable) == (404, False)
-    stateless = checkr.from_account(Settings(), {"api_key": API_KEY, "base_url": sim_url, "work_location": {"country": "US"}})
+    # An account's settings are checked when it is made; one that slipped by is refused by Checkr.
+    stateless = checkr.CheckrVendor(api_key=API_KEY, base_url=sim_url, work_location={"country": "US"})
     with pytest.raises(PeerError) as bad_location:
         await stateless.create_invitation(new_order(), NO_CALLBACK)
     assert (bad_location.value.status, bad_location.value.retryable) == (400, False)
@@ -291,3 +292,125 @@ def test_wait_hint_reads_the_iso_reset_then_retry_after():
     assert checkr.reset_wait(httpx.Response(429, headers={"X-Ratelimit-Reset": past})) == 1.0
     assert checkr.reset_wait(httpx.Response(429, headers={"Retry-After": "7"})) == 7.0
     assert checkr.reset_wait(httpx.Response(429)) is None
+
+
+async def variants(sim, **chosen) -> None:
+    (await sim.put("/_sim/variants", json=chosen)).raise_for_status()
+
+
+def named(first: str, last: str) -> Order:
+    order = new_order()
+    return order.model_copy(update={"candidate": order.candidate.model_copy(update={"first_name": first, "last_name": last})})
+
+
+async def test_names_checkr_would_refuse_are_left_for_the_candidate_to_give(vendor, sim):
+    # Checkr's names: its "Supported characters" only, a last name of two at least; an
+    # invitation needs only the email, and the candidate gives their name in Checkr's form.
+    for first, last in (("Łukasz", "Wiśniewski"), ("王", "小明"), ("Jo", "O")):
+        invitation = await vendor.create_invitation(named(first, last), NO_CALLBACK)
+        assert invitation.test_url
+    accepted = await vendor.create_invitation(named("Zoë-Anne", "O'Brien Müller"), NO_CALLBACK)
+    by_id = {c["id"]: c for c in (await sim.get("/_sim/candidates")).json()}
+    shown = [(c.get("first_name"), c.get("last_name")) for c in by_id.values()]
+    assert sorted(shown, key=str) == sorted([(None, None), (None, None), ("Jo", None), ("Zoë-Anne", "O'Brien Müller")], key=str)
+    assert by_id[accepted.vendor_ref.split(":")[0]]["first_name"] == "Zoë-Anne"
+
+
+async def test_an_account_with_a_hierarchy_orders_with_its_node_and_work_location(sim, sim_url):
+    await variants(sim, nodes=["north-region"])
+    credentials = {"api_key": API_KEY, "base_url": sim_url, "node": "north-region", "work_location": {"country": "US", "state": "NY"}}
+    adapter = checkr.from_account(Settings(), credentials)
+    invitation = await adapter.create_invitation(new_order(), NO_CALLBACK)
+    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))["report_id"]
+    report = (await sim.get(f"/v1/reports/{report_id}", auth=(API_KEY, ""))).json()
+    assert report["work_locations"] == [{"country": "US", "state": "NY"}]
+    await adapter.aclose()
+
+    # An account made before it had a hierarchy: the failure names the settings to add.
+    without = checkr.from_account(Settings(), {"api_key": API_KEY, "base_url": sim_url, "work_location": {"country": "US", "state": "NY"}})
+    with pytest.raises(PeerError) as refused:
+        await without.create_invitation(new_order(), NO_CALLBACK)
+    assert (refused.value.status, refused.value.retryable) == (400, False)
+    assert "node" in str(refused.value) and "work_location" not in str(refused.value)
+    await without.aclose()
+
+
+@pytest.mark.parametrize(
+    ("credentials", "named"),
+    [
+        ({"node": "north-region"}, "work_location"),
+        ({"node": 7, "work_location": {"state": "CA"}}, "node"),
+        ({"work_location": {"country": "US"}}, "work_location.state"),
+        ({"work_location": {"country": "United States", "state": "CA"}}, "work_location.country"),
+        ({"work_location": {"state": "CA", "zip": "94108"}}, "work_location"),
+        ({"work_location": ["US", "CA"]}, "work_location"),
+    ],
+)
+def test_hierarchy_settings_are_checked_when_the_account_is_made(credentials, named):
+    with pytest.raises(CredentialsUnusable) as refused:
+        checkr.from_account(Settings(), {"api_key": API_KEY} | credentials)
+    assert named in str(refused.value) and API_KEY not in str(refused.value)
+
+
+async def test_a_revision_shown_only_by_revised_at_is_a_new_revision(vendor, sim):
+    await variants(sim, revision_marks="revised_at_only")
+    ref, report_id = await submitted(vendor, sim)
+    await control(sim, f"reports/{report_id}/complete", result="clear")
+    first = await vendor.get_status(ref)
+    await control(sim, f"reports/{report_id}/dispute")
+    revised = await control(sim, f"reports/{report_id}/complete", result="consider")
+    assert revised["completed_at"] == first.revision  # Checkr kept the first completion
+    second = await vendor.get_status(ref)
+    assert second.status == VendorStatus.COMPLETED and second.revision == revised["revised_at"] != first.revision
+    await control(sim, f"reports/{report_id}/dispute")
+    await control(sim, "clock/advance", seconds=60)
+    again = await control(sim, f"reports/{report_id}/complete", result="clear")
+    assert (await vendor.get_status(ref)).revision == again["revised_at"] not in (first.revision, second.revision)
+
+
+async def test_lists_embedded_as_list_objects_are_read_like_arrays(vendor, sim):
+    await variants(sim, embedded_lists="list_object")
+    ref, report_id = await submitted(vendor, sim)
+    await control(sim, f"reports/{report_id}/complete", result="consider")
+    result = await vendor.get_result(ref)
+    assert {t.test_id: t.outcome for t in result.tests}["county_criminal_search"] == "consider"
+    report = await vendor.download_report(ref)
+    assert report is not None and report.content.startswith(b"%PDF")
+
+
+async def test_a_webhook_without_its_object_is_resolved_by_reading_the_report(vendor, sim, receiver):
+    hook = {"webhook_url": receiver.url, "include_object": False}
+    (await sim.post("/v1/webhooks", auth=(API_KEY, ""), json=hook)).raise_for_status()
+    invitation = await vendor.create_invitation(new_order(), NO_CALLBACK)
+    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))["report_id"]
+    await control(sim, f"reports/{report_id}/complete")
+    await eventually(lambda: receiver.has(4), timeout=5, interval=0.02, what="four events")
+    keys = {}
+    for headers, body in receiver.requests():
+        event = json.loads(body)
+        assert set(event["data"]["object"]) == {"id", "object", "uri"}  # the simulator honours the setting
+        [parsed] = vendor.parse_webhook(headers, body)
+        keys[event["type"]] = parsed.webhook_key or await parsed.resolve_key()
+    assert set(keys.values()) <= set(invitation.webhook_keys)
+    assert keys["report.completed"] == keys["report.created"] == invitation.vendor_ref.split(":")[0]
+
+
+async def test_checkr_out_of_service_or_too_slow_is_retryable(vendor, sim, sim_url):
+    ref, _ = await invited(vendor, sim)
+    (await sim.put("/_sim/faults", json={"server_error_next": 1, "server_error_status": 502})).raise_for_status()
+    with pytest.raises(PeerError) as outage:
+        await vendor.get_status(ref)
+    assert (outage.value.status, outage.value.retryable) == (502, True)
+    assert (await vendor.get_status(ref)).status == VendorStatus.INVITED
+    impatient = checkr.CheckrVendor(api_key=API_KEY, base_url=sim_url, timeout_seconds=0.2)
+    (await sim.put("/_sim/faults", json={"slow_seconds": 1})).raise_for_status()
+    with pytest.raises(PeerError) as slow:
+        await impatient.get_status(ref)
+    assert slow.value.retryable and slow.value.status is None
+    await impatient.aclose()
+    (await sim.put("/_sim/faults", json={})).raise_for_status()
+    closed = checkr.CheckrVendor(api_key=API_KEY, base_url="http://127.0.0.1:9")
+    with pytest.raises(PeerError) as unreachable:
+        await closed.list_packages()
+    assert unreachable.value.retryable
+    await closed.aclose()

@@ -55,9 +55,10 @@ async def exchanges():
     """Every exchange of one full order life, a cancelled order and the usual refusals."""
     recorder = Recorder()
     with serve(create_app(CheckrSimConfig(api_key=API_KEY))) as url:
-        adapter = CheckrVendor(api_key=API_KEY, base_url=url, work_location={"country": "US", "state": "NY", "city": "New York"}, transport=recorder)
+        adapter = CheckrVendor(api_key=API_KEY, base_url=url, work_location={"country": "US", "state": "NY", "city": "New York"}, node="north-region", transport=recorder)
         stranger = CheckrVendor(api_key="not-the-key", base_url=url, transport=recorder)
         async with httpx.AsyncClient(base_url=f"{url}/_sim") as sim:
+            (await sim.put("/variants", json={"nodes": ["north-region"]})).raise_for_status()  # node and location required
             await adapter.list_packages()
             invitation = await adapter.create_invitation(order(), OrderCallback(url="", token=""))
             await adapter.create_invitation(order(), OrderCallback(url="", token=""))

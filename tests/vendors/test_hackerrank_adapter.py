@@ -130,6 +130,60 @@ async def test_a_new_order_after_an_attempt_gets_a_new_attempt(sim: Sim, vendor:
     assert (await vendor.get_status(second.vendor_ref)).status == VendorStatus.INVITED
 
 
+# What the candidate search's rows carry is not published: each variant must lead to the same outcome.
+ROW_VARIANTS = {
+    "full rows": [],
+    "rows without the start time": ["attempt_starttime"],
+    "rows without the attempt's times": ["attempt_starttime", "attempt_endtime"],
+    "rows without the metadata": ["invite_metadata"],
+    "bare rows": ["invite_metadata", "attempt_starttime", "attempt_endtime", "status"],
+}
+
+
+@pytest.mark.parametrize("omits", ROW_VARIANTS.values(), ids=ROW_VARIANTS.keys())
+async def test_a_new_order_after_a_finished_attempt_gets_a_new_attempt_whatever_the_rows_carry(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver, omits: list[str]
+):
+    email = unique_email()
+    earlier, later = make_order(email=email), make_order(email=email)
+    first = await vendor.create_invitation(earlier, receiver.callback(earlier.order_id))
+    await sim.complete(candidate_id(first.vendor_ref), 80)
+    await sim.faults(search_row_omits=omits)
+
+    second = await vendor.create_invitation(later, receiver.callback(later.order_id))
+
+    assert second.vendor_ref != first.vendor_ref
+    assert await sim.emails_to(email) == 2
+    [_, retaken] = await sim.control("GET", "/candidates", params={"email": email})
+    assert retaken["id"] == candidate_id(second.vendor_ref) and retaken["invite_metadata"]["reference"] == later.reference
+    # The later order's retry finds its own invitation: no third email.
+    assert await vendor.create_invitation(later, receiver.callback(later.order_id)) == second
+    assert await sim.emails_to(email) == 2
+
+
+@pytest.mark.parametrize("omits", ROW_VARIANTS.values(), ids=ROW_VARIANTS.keys())
+async def test_a_retried_invitation_finds_its_own_whatever_the_rows_carry(sim: Sim, vendor: HackerRankVendor, receiver: Receiver, omits: list[str]):
+    order = make_order()
+    first = await vendor.create_invitation(order, receiver.callback(order.order_id))
+    await sim.faults(search_row_omits=omits)
+    assert await vendor.create_invitation(order, receiver.callback(order.order_id)) == first
+    assert await sim.emails_to(order.candidate.email) == 1
+
+
+@pytest.mark.parametrize("omits", ROW_VARIANTS.values(), ids=ROW_VARIANTS.keys())
+async def test_another_orders_open_invitation_is_never_taken_over_whatever_the_rows_carry(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver, omits: list[str]
+):
+    email = unique_email()
+    earlier, later = make_order(email=email), make_order(email=email)
+    await vendor.create_invitation(earlier, receiver.callback(earlier.order_id))
+    await sim.faults(search_row_omits=omits)
+    with pytest.raises(PeerError) as refused:
+        await vendor.create_invitation(later, receiver.callback(later.order_id))
+    assert (refused.value.status, refused.value.retryable) == (422, False)
+    assert await sim.emails_to(email) == 1
+
+
 async def test_an_invitation_to_a_draft_test_fails_for_good(vendor: HackerRankVendor, receiver: Receiver):
     order = make_order(package_id=DRAFT_TEST)
     with pytest.raises(PeerError) as raised:
@@ -227,6 +281,9 @@ async def test_result_with_a_cutoff_says_passed_or_failed(sim: Sim, vendor: Hack
             ("Problem Solving (Basic)", score, 100.0),
             ("Python (Intermediate)", score, 100.0),
         ]
+    # Both opt-in fields were asked for: the simulator sends neither unless named.
+    [asked] = [e["query"]["additional_fields"] for e in (await sim.exchanges())[-3:] if e["path"] == f"/x/api/v3/tests/{TEST_WITH_CUTOFF}"]
+    assert {"max_score", "cutoff_score"} <= set(asked.split(","))
 
 
 async def test_result_without_a_cutoff_has_no_outcome(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
@@ -364,3 +421,42 @@ async def test_server_errors_and_timeouts_are_retryable(sim: Sim):
         assert (raised.value.status, raised.value.retryable) == (None, True)
     finally:
         await vendor.aclose()
+
+
+async def test_nothing_listening_is_retryable_and_names_no_secret():
+    from embedded import free_port
+
+    vendor = HackerRankVendor(api_key=API_KEY, base_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=2)
+    try:
+        for call in (vendor.list_packages(), vendor.get_status(f"{TEST_WITH_CUTOFF}:1"), vendor.get_result(f"{TEST_WITH_CUTOFF}:1")):
+            with pytest.raises(PeerError) as raised:
+                await call
+            assert (raised.value.status, raised.value.retryable) == (None, True)
+            assert "ConnectError" in str(raised.value) and API_KEY not in str(raised.value)
+    finally:
+        await vendor.aclose()
+
+
+async def test_a_429_or_an_outage_on_an_invitation_sends_no_email_and_the_retry_sends_one(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    for fault, status in (({"rate_limit_next": 1}, 429), ({"server_error_next": 1}, 500)):
+        await sim.faults(**fault)
+        with pytest.raises(PeerError) as raised:
+            await vendor.create_invitation(order, receiver.callback(order.order_id))
+        assert (raised.value.status, raised.value.retryable) == (status, True)
+        assert await sim.emails_to(order.candidate.email) == 0
+    invitation = await vendor.create_invitation(order, receiver.callback(order.order_id))
+    assert invitation.vendor_ref.startswith(f"{TEST_WITH_CUTOFF}:") and await sim.emails_to(order.candidate.email) == 1
+
+
+async def test_a_429_or_an_outage_while_polling_is_retried_never_read_as_a_status(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    order = make_order()
+    ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+    await sim.complete(candidate_id(ref), 70)
+    for fault, status in (({"rate_limit_next": 1}, 429), ({"server_error_next": 1}, 500)):
+        for call in (vendor.get_status(ref), vendor.get_result(ref), vendor.download_report(ref)):
+            await sim.faults(**fault)
+            with pytest.raises(PeerError) as raised:
+                await call
+            assert (raised.value.status, raised.value.retryable) == (status, True)
+    assert (await vendor.get_status(ref)).status == VendorStatus.COMPLETED

@@ -173,22 +173,22 @@ async def test_report_is_the_pdf_stream(sim, vendor) -> None:
 
 
 async def test_a_thousand_concurrent_polls_never_exceed_the_limit() -> None:
-    async with running_sim(window_seconds=1.0, limits={"candidature": 10}) as sim:
+    async with running_sim(window_seconds=1.0, limits={"candidate": 10}) as sim:
         vendor = adapter_for(sim)
         try:
             ref = (await vendor.create_invitation(order_for(101), CALLBACK)).vendor_ref
             outcomes = await asyncio.gather(*(vendor.get_status(ref) for _ in range(1000)), return_exceptions=True)
             refused = [o for o in outcomes if isinstance(o, Exception)]
-            assert len(outcomes) - len(refused) == vendor.budget.allowance("candidature") == 8
+            assert len(outcomes) - len(refused) == vendor.budget.allowance("candidate") == 8
             assert all(isinstance(e, NoBudget) and e.retryable and 0 < e.retry_after <= 2 for e in refused)
 
             async def three_windows_polled():
                 rounds = await asyncio.gather(*(vendor.get_status(ref) for _ in range(50)), return_exceptions=True)
                 assert all(isinstance(r, NoBudget) or r.status == VendorStatus.INVITED for r in rounds)
-                return len((await sim.endpoint_stats("candidature"))["windows"]) >= 3
+                return len((await sim.endpoint_stats("candidate"))["windows"]) >= 3
 
             await eventually(three_windows_polled, timeout=10, what="polls in three windows", interval=0.05)
-            stats = await sim.endpoint_stats("candidature")
+            stats = await sim.endpoint_stats("candidate")
             assert stats["max_in_window"] <= 10 and stats["throttled"] == 0
             assert stats["allowed"] >= 3 * 8 - 8  # the budget was used, not just refused
         finally:
@@ -196,7 +196,7 @@ async def test_a_thousand_concurrent_polls_never_exceed_the_limit() -> None:
 
 
 async def test_calls_that_matter_wait_for_budget_and_polls_leave_them_a_reserve() -> None:
-    async with running_sim(window_seconds=1.0, limits={"candidature": 20}) as sim:
+    async with running_sim(window_seconds=1.0, limits={"candidate": 20}) as sim:
         vendor = adapter_for(sim)
         try:
             ref = (await vendor.create_invitation(order_for(101), CALLBACK)).vendor_ref
@@ -208,7 +208,7 @@ async def test_calls_that_matter_wait_for_budget_and_polls_leave_them_a_reserve(
             assert result.score == 75
             report = await vendor.download_report(ref)
             assert report is not None
-            stats = await sim.endpoint_stats("candidature")
+            stats = await sim.endpoint_stats("candidate")
             assert stats["max_in_window"] <= 20 and stats["throttled"] == 0
         finally:
             await vendor.aclose()
@@ -216,35 +216,37 @@ async def test_calls_that_matter_wait_for_budget_and_polls_leave_them_a_reserve(
 
 async def test_a_429_closes_the_endpoint_until_the_reset_it_names(sim, vendor) -> None:
     ref = (await vendor.create_invitation(order_for(101), CALLBACK)).vendor_ref
-    await sim.fault("throttle", endpoint="candidature", reset_seconds=42)
+    await sim.fault("throttle", endpoint="candidate", reset_seconds=42)
     with pytest.raises(PeerError) as throttled:
         await vendor.get_status(ref)
     assert (throttled.value.status, throttled.value.retryable, throttled.value.retry_after) == (429, True, 42)
 
-    before = await sim.endpoint_stats("candidature")
+    before = await sim.endpoint_stats("candidate")
     with pytest.raises(NoBudget) as closed:
         await vendor.get_status(ref)
     assert 41 < closed.value.retry_after <= 42 + 60
     with pytest.raises(NoBudget):  # a call that waits gives up at once: 42 s is beyond its bound
         await vendor.get_result(ref)
-    assert await sim.endpoint_stats("candidature") == before  # the vendor was not asked
+    assert await sim.endpoint_stats("candidate") == before  # the vendor was not asked
 
 
 async def test_the_vendors_own_count_closes_the_endpoint_before_a_429() -> None:
-    async with running_sim(window_seconds=30, limits={"candidature": 3}) as sim:
+    async with running_sim(window_seconds=30, limits={"candidate": 3}) as sim:
         # We think the limit is 100 and may use all of it; the vendor says 3.
-        vendor = adapter_for(sim, budget_share=1.0, rate_limits={"candidature": 100})
+        vendor = adapter_for(sim, budget_share=1.0, rate_limits={"candidate": 100})
         try:
             ref = (await vendor.create_invitation(order_for(101), CALLBACK)).vendor_ref
             token = await sim.login()  # another process of the same account uses two requests
+            test_taker = ref.split(":")[2]
             for _ in range(2):
-                assert (await sim.api("GET", f"/assessments/candidature/{candidature_id(ref)}/", token)).status_code == 200
+                read = await sim.api("GET", f"/assessments/candidates/{test_taker}/", token, params={"candidature": candidature_id(ref)})
+                assert read.status_code == 200
             assert (await vendor.get_status(ref)).status == VendorStatus.INVITED  # the vendor's last one
-            assert vendor.budget.allowance("candidature") == 3  # learnt from X-RateLimit-Limit
+            assert vendor.budget.allowance("candidate") == 3  # learnt from X-RateLimit-Limit
             with pytest.raises(NoBudget) as closed:  # X-RateLimit-Remaining was 0: closed until the reset
                 await vendor.get_status(ref)
             assert closed.value.retry_after > 20
-            assert (await sim.endpoint_stats("candidature"))["throttled"] == 0
+            assert (await sim.endpoint_stats("candidate"))["throttled"] == 0
         finally:
             await vendor.aclose()
 

@@ -16,7 +16,7 @@ import httpx
 from orders.models import Candidate, Order
 from settings import Settings
 from simulators.testgorilla.app import create_app
-from simulators.testgorilla.config import TestGorillaSimConfig
+from simulators.testgorilla.config import TestGorillaSimConfig, Variants
 from tests.support.servers import free_port, serve
 from vendors import testgorilla
 from vendors.testgorilla import TestGorillaVendor
@@ -47,6 +47,9 @@ class SimHandle:
         assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
         return response.json()
 
+    async def set_variants(self, **variants: Any) -> dict[str, Any]:
+        return await self.control("PUT", "/variants", json=variants)
+
     async def set_limits(self, window_seconds: float, **limits: int) -> None:
         await self.control("PUT", "/limits", json={"window_seconds": window_seconds, "limits": limits})
 
@@ -62,6 +65,10 @@ class SimHandle:
     async def candidatures(self, email: str) -> list[dict[str, Any]]:
         return await self.control("GET", "/candidatures", params={"email": email})
 
+    async def candidatures_of(self, vendor_ref: str) -> list[dict[str, Any]]:
+        """The candidature our vendor_ref names, if TestGorilla still has it."""
+        return [c for c in await self.control("GET", "/candidatures") if str(c["id"]) == candidature_id(vendor_ref)]
+
     async def emails_to(self, email: str) -> int:
         return (await self.control("GET", "/outbox"))["counts"].get(email.lower(), 0)
 
@@ -72,9 +79,11 @@ class SimHandle:
 
 @contextlib.asynccontextmanager
 async def running_sim(wrap=None, **config: Any) -> AsyncIterator[SimHandle]:
-    """The simulator under uvicorn; `wrap` puts an ASGI middleware (a recorder) in front of it."""
+    """The simulator under uvicorn; `wrap` puts an ASGI middleware (a recorder) in front of it.
+    Keyword arguments named as Variants fields choose the answers' forms."""
     port = free_port()
-    settings = TestGorillaSimConfig(public_url=f"http://127.0.0.1:{port}", **config)
+    forms = {name: config.pop(name) for name in list(config) if name in Variants.__dataclass_fields__}
+    settings = TestGorillaSimConfig(public_url=f"http://127.0.0.1:{port}", variants=Variants(**forms), **config)
     app = create_app(settings)
     with serve(wrap(app) if wrap else app, port) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
