@@ -63,6 +63,8 @@ async def check_vendor_account(settings: Settings, account: VendorAccount) -> Ve
         packages = await adapter.list_packages()
     except PeerError as err:
         raise VendorCheckFailed(await _explain(err, settings, account, url)) from None
+    except (KeyError, TypeError, ValueError, AttributeError):  # an answer no adapter check foresaw
+        raise VendorCheckFailed(f"{url} answered, but not in a form the {account.adapter} adapter can read: is it the vendor's API?") from None
     finally:
         await adapter.aclose()
     return VendorCheck(account=account, vendor_url=url, entries=catalog_entries(settings, account, adapter.name, packages))

@@ -43,6 +43,8 @@ def not_a_vendor():
     """A host that answers, but as no vendor: 404 everywhere but an HTML page at its root API paths."""
     other = FastAPI()
     other.add_api_route("/x/api/v3/tests", lambda: HTMLResponse("<html>Welcome</html>"), methods=["GET"])
+    # JSON, but not in HackerRank's shapes (its rows are objects).
+    other.add_api_route("/odd/x/api/v3/tests", lambda: {"data": ["x"], "total": 1}, methods=["GET"])
     with serve(other) as url:
         yield url
 
@@ -119,6 +121,12 @@ def test_a_host_that_is_not_the_vendor_is_named_as_such(not_a_vendor):
     missing = check(checkr_id)
     assert missing.exit_code == 2 and "answered HTTP 404 to the catalog request: that is not Checkr's API there" in missing.stderr.replace("\n", "")
     no_secret(missing, CHECKR_KEY)
+
+
+def test_json_in_no_shape_of_the_vendors_is_named_as_such(not_a_vendor):
+    odd = check(account("hackerrank", {"api_key": HACKERRANK_KEY, "base_url": f"{not_a_vendor}/odd"}, name="Odd"))
+    assert odd.exit_code == 2 and "not in a form the hackerrank adapter can read" in odd.stderr.replace("\n", "")
+    no_secret(odd, HACKERRANK_KEY)
 
 
 def test_an_unknown_host_is_named_as_a_dns_problem():

@@ -267,7 +267,9 @@ class CheckrVendor:
         if response.status_code != 400:
             return None
         missing = [name for name, value in (("node", self._node), ("work_location", self._work_location)) if not value]
-        if not missing:
+        # Only a refusal that speaks of them: another 400 (a package, an email) is not theirs.
+        said = response.text.lower()
+        if not missing or not any(word in said for word in ("node", "work_location", "work location", "hierarchy")):
             return None
         return (
             "an account with a hierarchy needs a node and a work location on every invitation: "

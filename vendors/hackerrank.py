@@ -231,9 +231,10 @@ class HackerRankVendor:
                 return self._invitation(test_id, ours[-1]["id"], ours[-1].get("invite_link") or ours[-1].get("test_link") or "")
             if not candidates:  # not a duplicate: a draft test, or something else refused
                 raise
-            if not any(_attempted(c) for c in candidates):
-                # Another order's invitation is still the candidate's: `force` would re-send and
-                # take over that invitation (its result would go to this order), so refuse.
+            if not all(_attempted(c) for c in candidates):
+                # Another order's invitation is still the candidate's (one open row is enough,
+                # whatever older attempts sit beside it): `force` or a reattempt would re-send
+                # and take over that invitation (its result would go to this order), so refuse.
                 raise PeerError(PEER, "the candidate already holds another order's invitation to this test", status=422, retryable=False) from None
             # The address took this test for another order: a reattempt is a new test candidate.
             response = await self._call("invitation", "POST", path, body={**body, "force_reattempt": True})

@@ -414,3 +414,20 @@ async def test_checkr_out_of_service_or_too_slow_is_retryable(vendor, sim, sim_u
         await closed.list_packages()
     assert unreachable.value.retryable
     await closed.aclose()
+
+
+@pytest.mark.parametrize(
+    ("said", "hint"),
+    [
+        ({"error": "node is required for accounts with a hierarchy"}, True),
+        ({"error": "Work location is required"}, True),
+        ({"error": "Package is not enabled for this account"}, False),
+        ({"error": "Candidate email is required for an invitation"}, False),
+    ],
+)
+def test_only_a_refusal_that_speaks_of_the_hierarchy_is_explained_by_it(said, hint):
+    """An account without node and work location may be refused for another reason: the
+    operator (and SR's rejection summary) must not be sent to set them."""
+    adapter = checkr.from_account(Settings(), {"api_key": API_KEY})
+    explained = adapter._invitation_refusal(httpx.Response(400, json=said))
+    assert (explained is not None and "node" in explained) == hint

@@ -184,6 +184,21 @@ async def test_another_orders_open_invitation_is_never_taken_over_whatever_the_r
     assert await sim.emails_to(email) == 1
 
 
+async def test_an_open_reattempt_beside_an_attempted_invite_is_never_taken_over(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+    """A took the test, B got a reattempt still open: C is refused, not handed B's invitation."""
+    email = unique_email()
+    a, b, c = (make_order(email=email) for _ in range(3))
+    first = await vendor.create_invitation(a, receiver.callback(a.order_id))
+    await sim.start(candidate_id(first.vendor_ref))
+    second = await vendor.create_invitation(b, receiver.callback(b.order_id))
+    assert second.vendor_ref != first.vendor_ref
+    with pytest.raises(PeerError) as refused:
+        await vendor.create_invitation(c, receiver.callback(c.order_id))
+    assert (refused.value.status, refused.value.retryable) == (422, False)
+    rows = await sim.control("GET", "/candidates", params={"email": email})
+    assert sorted(row["invite_metadata"]["order_id"] for row in rows) == sorted([a.order_id, b.order_id])
+
+
 async def test_an_invitation_to_a_draft_test_fails_for_good(vendor: HackerRankVendor, receiver: Receiver):
     order = make_order(package_id=DRAFT_TEST)
     with pytest.raises(PeerError) as raised:
