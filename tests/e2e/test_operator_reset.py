@@ -147,7 +147,11 @@ async def test_an_ended_orders_result_is_read_again_and_re_posted_through_a_rese
 
     await eventually(posted_twice, what=f"SR to receive order {order_id}'s result again")
     assert await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED) == new_run
-    assert await _activities_after_last_reset(temporal, order_id, new_run) == ["get_vendor_result", "transfer_report", "update_smartrecruiters"]
+    # The result is read, moved and posted again, and nothing else is done (no second invitation).
+    # Whether the run first asks the vendor's status depends on how the order learnt of the
+    # completion: a webhook's hint is checked with the vendor, a poll's answer is that check.
+    again = await _activities_after_last_reset(temporal, order_id, new_run)
+    assert again[-3:] == ["get_vendor_result", "transfer_report", "update_smartrecruiters"] and again[:-3] in ([], ["get_vendor_status"]), again
     assert await _report_uploads(world, order_id) == 2
     sr = await world.sr_order(order_id)
     assert sr["result"]["status"] == "COMPLETED" and sr["result"]["score"] == {"raw": SCORE, "min": 0, "max": 100}
