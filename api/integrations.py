@@ -22,8 +22,9 @@ _bearer = HTTPBearer(auto_error=False)
 COMPANY_ID = Path(min_length=1, max_length=200)
 
 
-# The spec declares no security here: a bearer token is optional (`{}`), and only says who calls.
-OPTIONAL_BEARER = {"security": [{}, {"HTTPBearer": []}]}
+# The spec declares no security here: besides the bearer token the route reads (which FastAPI
+# documents itself), none at all (`{}`) is accepted; the token only says who calls.
+OPTIONAL_BEARER = {"security": [{}]}
 EXPANSION = "integrationDisableUrl expansion"
 
 
