@@ -203,6 +203,15 @@ async def test_an_empty_catalog_is_no_content(stack, store):
     assert packages.status_code == 204 and packages.content == b""
 
 
+async def a_connected_companys_bearer(store: Store, sr: httpx.AsyncClient, company_id: str) -> tuple[dict, str, str]:
+    """A company connected straight in the store to a new sandbox account: a bearer token of its,
+    and the partner credentials it was issued for."""
+    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
+    client_id, secret = await connected_directly(store, account.id, company_id)
+    token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
+    return {"Authorization": f"Bearer {token['access_token']}"}, client_id, secret
+
+
 async def connected_directly(store: Store, vendor_account_id: str, company_id: str) -> tuple[str, str]:
     """A company connected straight in the store, with partner credentials the test knows."""
     issued = await store.issue_trigger_token(vendor_account_id)
@@ -215,12 +224,9 @@ async def connected_directly(store: Store, vendor_account_id: str, company_id: s
 
 
 async def test_a_disconnect_ends_the_companys_tokens_at_once(stack, store):
-    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
     company_id = f"co-{uuid.uuid4().hex[:8]}"
-    client_id, secret = await connected_directly(store, account.id, company_id)
     async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
-        token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
-        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        bearer, client_id, secret = await a_connected_companys_bearer(store, sr, company_id)
         # A token of another company proves nothing about this one: answered like any bare call.
         other = await sr.delete(f"/integrations/companies/other-{company_id}", headers=bearer)
         assert (other.status_code, other.content) == (204, b"")
@@ -272,12 +278,9 @@ async def test_a_bare_delete_does_not_disconnect_a_company_whose_credentials_sr_
 async def test_registered_urls_answer_every_expansion(stack, store):
     """singleAssessmentPackageUrl and integrationDisableUrl: id in place of the placeholder,
     appended after it (braces encoded or not), or appended to an older id-less registration."""
-    account = await store.create_vendor_account(name=f"sandbox-{uuid.uuid4().hex[:8]}", adapter="sandbox", credentials={})
     company_id = f"co-{uuid.uuid4().hex[:8]}"
-    client_id, secret = await connected_directly(store, account.id, company_id)
     async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
-        token = (await sr.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})).json()
-        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        bearer, _, _ = await a_connected_companys_bearer(store, sr, company_id)
         for path in ("/packages/skills-fullstack", "/packages/{assessmentPackageId}/skills-fullstack", "/packages/%7BassessmentPackageId%7D/skills-fullstack"):
             response = await sr.get(path, headers=bearer)
             assert response.status_code == 200 and response.json()["id"] == "skills-fullstack", path
