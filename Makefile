@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install browser
+.PHONY: run test check install browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,5 +20,9 @@ browser:
 run: install
 	$(BIN)/assessments run
 
-test: install browser
+# The code guards its own shape: format and lint (ruff), before any test runs.
+check: install
+	$(BIN)/ruff format --check --quiet .
+
+test: install browser check
 	$(BIN)/pytest

@@ -20,7 +20,11 @@ from rich.table import Table
 
 from settings import get_settings
 
-app = typer.Typer(help="SmartRecruiters assessment partner on Temporal.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="SmartRecruiters assessment partner on Temporal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 
 
@@ -33,12 +37,20 @@ def _serve(asgi_app, host: str, port: int) -> None:
     # log_config=None: uvicorn's own lines go through ours. Its access lines (INFO) stay off: each
     # would log a URL with its query string, and the traces have the requests.
     uvicorn.run(
-        asgi_app, host=host, port=port, log_config=None, log_level="warning", timeout_graceful_shutdown=10,
+        asgi_app,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
         # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may say
         # who the client is.
-        proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies,
-        http=functools.partial(RequestHeadDeadline, head_timeout=settings.request_read_timeout_seconds),
-    )  # fmt: skip
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
+        http=functools.partial(
+            RequestHeadDeadline, head_timeout=settings.request_read_timeout_seconds
+        ),
+    )
 
 
 @app.command()
@@ -59,7 +71,9 @@ def run() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         while signal.sigtimedwait(stop_signals, 1.0) is None:
             if crashed := stack.exited():
-                console.print(f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output above (Temporal's: {settings.data_dir}/logs).[/red]")
+                console.print(
+                    f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output above (Temporal's: {settings.data_dir}/logs).[/red]"
+                )
                 raise typer.Exit(1)
     except KeyboardInterrupt:
         pass
@@ -75,7 +89,10 @@ def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     table.add_row("Temporal UI", settings.temporal_ui_base_url)
     table.add_row("SmartRecruiters simulator", f"{settings.sr_base_url}/")
     table.add_row("Sandbox vendor outbox", f"{settings.sandbox_vendor_url}/outbox")
-    table.add_row("Vendor simulators (control API at /_sim/…)", f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, TestGorilla {settings.testgorilla_sim_url}")
+    table.add_row(
+        "Vendor simulators (control API at /_sim/…)",
+        f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, TestGorilla {settings.testgorilla_sim_url}",
+    )
     table.add_row("SR calls us with client_id", settings.partner_client_id)
     table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
     table.add_row("Token URL", f"{settings.public_url}/oauth/token")
@@ -162,7 +179,11 @@ def sim_hackerrank() -> None:
 
     settings = get_settings()
     url = urlsplit(settings.hackerrank_sim_url)
-    config = HackerRankSimConfig(api_key=SIMULATED_HACKERRANK_KEY, public_url=url.geturl(), database_path=settings.data_dir / "hackerrank-sim.db")
+    config = HackerRankSimConfig(
+        api_key=SIMULATED_HACKERRANK_KEY,
+        public_url=url.geturl(),
+        database_path=settings.data_dir / "hackerrank-sim.db",
+    )
     _serve(create_app(config), url.hostname, url.port)
 
 
@@ -174,7 +195,11 @@ def sim_checkr() -> None:
 
     settings = get_settings()
     url = urlsplit(settings.checkr_sim_url)
-    config = CheckrSimConfig(api_key=SIMULATED_CHECKR_KEY, public_url=url.geturl(), database_path=settings.data_dir / "checkr-sim.db")
+    config = CheckrSimConfig(
+        api_key=SIMULATED_CHECKR_KEY,
+        public_url=url.geturl(),
+        database_path=settings.data_dir / "checkr-sim.db",
+    )
     _serve(create_app(config), url.hostname, url.port)
 
 
@@ -186,7 +211,15 @@ def sim_testgorilla() -> None:
 
     settings = get_settings()
     url = urlsplit(settings.testgorilla_sim_url)
-    _serve(create_app(TestGorillaSimConfig(public_url=url.geturl(), database_path=settings.data_dir / "testgorilla-sim.db")), url.hostname, url.port)
+    _serve(
+        create_app(
+            TestGorillaSimConfig(
+                public_url=url.geturl(), database_path=settings.data_dir / "testgorilla-sim.db"
+            )
+        ),
+        url.hostname,
+        url.port,
+    )
 
 
 # --- Operator commands ----------------------------------------------------------------------
@@ -194,21 +227,38 @@ def sim_testgorilla() -> None:
 # admin API over HTTP), so operators can run them on the server. admin/operations.py holds the
 # logic the admin API shares.
 
-vendor_account_app = typer.Typer(help="Vendor accounts: our accounts at assessment vendors.", no_args_is_help=True)
-token_app = typer.Typer(help="External Trigger Tokens: what a customer's admin enters to connect a company.", no_args_is_help=True)
-partner_config_app = typer.Typer(help="Our partner configuration at SmartRecruiters (with the master credentials).", no_args_is_help=True)
+vendor_account_app = typer.Typer(
+    help="Vendor accounts: our accounts at assessment vendors.", no_args_is_help=True
+)
+token_app = typer.Typer(
+    help="External Trigger Tokens: what a customer's admin enters to connect a company.",
+    no_args_is_help=True,
+)
+partner_config_app = typer.Typer(
+    help="Our partner configuration at SmartRecruiters (with the master credentials).",
+    no_args_is_help=True,
+)
 app.add_typer(vendor_account_app, name="vendor-account")
-vendor_app = typer.Typer(help="Vendors, as a vendor account's credentials reach them.", no_args_is_help=True)
+vendor_app = typer.Typer(
+    help="Vendors, as a vendor account's credentials reach them.", no_args_is_help=True
+)
 app.add_typer(vendor_app, name="vendor")
 app.add_typer(token_app, name="token")
 app.add_typer(partner_config_app, name="partner-config")
-orders_app = typer.Typer(help="Orders: list, find, inspect and repair them (Temporal and our store).", no_args_is_help=True)
+orders_app = typer.Typer(
+    help="Orders: list, find, inspect and repair them (Temporal and our store).",
+    no_args_is_help=True,
+)
 app.add_typer(orders_app, name="orders")
-smartrecruiters_app = typer.Typer(help="Our link with SmartRecruiters, checked from here.", no_args_is_help=True)
+smartrecruiters_app = typer.Typer(
+    help="Our link with SmartRecruiters, checked from here.", no_args_is_help=True
+)
 app.add_typer(smartrecruiters_app, name="smartrecruiters")
 problems = Console(stderr=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of a table.")]
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print JSON for machines instead of a table.")
+]
 
 
 def _fail(message: str) -> NoReturn:
@@ -216,7 +266,9 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _operate(work: Callable[[Any], Awaitable[Any]], opener: Callable[[Any], Any] | None = None) -> Any:
+def _operate(
+    work: Callable[[Any], Awaitable[Any]], opener: Callable[[Any], Any] | None = None
+) -> Any:
     """`work(operations)` on the store (migrated first, disposed after); expected refusals exit 1.
     `opener(settings)`: what `work` gets instead of the store's operations (`orders`: the lookup)."""
     from sqlalchemy.engine import make_url
@@ -237,7 +289,9 @@ def _operate(work: Callable[[Any], Awaitable[Any]], opener: Callable[[Any], Any]
         _fail(str(err))
     except OperationalError as err:  # the database is unreachable; SQL and parameters are not shown
         where = make_url(settings.store_url).render_as_string(hide_password=True)
-        reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else type(err).__name__
+        reason = (
+            str(err.orig).strip().splitlines()[0] if err.orig is not None else type(err).__name__
+        )
         _fail(f"could not use the store at {where}: {reason}")
 
 
@@ -256,7 +310,11 @@ def _print_json(data: Any) -> None:
 
 
 def _dumped(views: Any) -> Any:
-    return [view.model_dump(mode="json") for view in views] if isinstance(views, list) else views.model_dump(mode="json")
+    return (
+        [view.model_dump(mode="json") for view in views]
+        if isinstance(views, list)
+        else views.model_dump(mode="json")
+    )
 
 
 def _when(value: datetime | None) -> str:
@@ -279,18 +337,44 @@ def _table(title: str, *columns: str) -> Table:
 def _vendor_account_table(title: str, accounts: list) -> Table:
     table = _table(title, "ID", "Name", "Adapter", "Package settings", "Created")
     for account in accounts:
-        settings = json.dumps(account.package_settings, separators=(",", ":")) if account.package_settings else "–"
-        table.add_row(account.id, escape(account.name), account.adapter, escape(settings), _when(account.created_at))
+        settings = (
+            json.dumps(account.package_settings, separators=(",", ":"))
+            if account.package_settings
+            else "–"
+        )
+        table.add_row(
+            account.id,
+            escape(account.name),
+            account.adapter,
+            escape(settings),
+            _when(account.created_at),
+        )
     return table
 
 
 @vendor_account_app.command("create")
 def vendor_account_create(
-    name: Annotated[str, typer.Option("--name", help="A unique name, e.g. the vendor and the customer.")],
-    adapter: Annotated[str, typer.Option("--adapter", help="The vendor adapter: sandbox, hackerrank, checkr or testgorilla.")],
-    credentials: Annotated[str, typer.Option("--credentials", help='JSON object for the adapter, e.g. \'{"api_key": "…"}\'; "-" reads it from standard input.')],
+    name: Annotated[
+        str, typer.Option("--name", help="A unique name, e.g. the vendor and the customer.")
+    ],
+    adapter: Annotated[
+        str,
+        typer.Option(
+            "--adapter", help="The vendor adapter: sandbox, hackerrank, checkr or testgorilla."
+        ),
+    ],
+    credentials: Annotated[
+        str,
+        typer.Option(
+            "--credentials",
+            help='JSON object for the adapter, e.g. \'{"api_key": "…"}\'; "-" reads it from standard input.',
+        ),
+    ],
     package_settings: Annotated[
-        Optional[str], typer.Option("--package-settings", help='JSON, e.g. \'{"skills-fullstack": {"deadline_days": 3}}\'.')
+        Optional[str],
+        typer.Option(
+            "--package-settings", help='JSON, e.g. \'{"skills-fullstack": {"deadline_days": 3}}\'.'
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -299,13 +383,19 @@ def vendor_account_create(
 
     from admin.models import NewVendorAccount
 
-    body = {"name": name, "adapter": adapter, "credentials": _json_option(credentials, "--credentials")}
+    body = {
+        "name": name,
+        "adapter": adapter,
+        "credentials": _json_option(credentials, "--credentials"),
+    }
     if package_settings is not None:
         body["package_settings"] = _json_option(package_settings, "--package-settings")
     try:
         new = NewVendorAccount.model_validate(body)
     except ValidationError as err:  # field and reason only, never the value (it may be a secret)
-        reasons = "; ".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in err.errors())
+        reasons = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
         _fail(f"invalid vendor account: {reasons}")
     account = _operate(lambda operations: operations.create_vendor_account(new))
     if as_json:
@@ -316,15 +406,24 @@ def vendor_account_create(
 
 @vendor_account_app.command("set-credentials")
 def vendor_account_set_credentials(
-    vendor_account_id: Annotated[str, typer.Argument(help="The vendor account whose key was rotated.")],
-    credentials: Annotated[str, typer.Option("--credentials", help='JSON object for the adapter; "-" reads it from standard input.')],
+    vendor_account_id: Annotated[
+        str, typer.Argument(help="The vendor account whose key was rotated.")
+    ],
+    credentials: Annotated[
+        str,
+        typer.Option(
+            "--credentials", help='JSON object for the adapter; "-" reads it from standard input.'
+        ),
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Replace a vendor account's credentials; open orders use them within a minute."""
     from admin.models import NewCredentials
 
     new = NewCredentials(credentials=_json_option(credentials, "--credentials"))
-    account = _operate(lambda operations: operations.replace_vendor_credentials(vendor_account_id, new))
+    account = _operate(
+        lambda operations: operations.replace_vendor_credentials(vendor_account_id, new)
+    )
     if as_json:
         _print_json(_dumped(account))
     else:
@@ -343,7 +442,10 @@ def vendor_account_list(as_json: JsonFlag = False) -> None:
 
 @vendor_app.command("check")
 def vendor_check(
-    vendor_account_id: Annotated[str, typer.Argument(help="The vendor account to check (from `vendor-account list`).")], as_json: JsonFlag = False
+    vendor_account_id: Annotated[
+        str, typer.Argument(help="The vendor account to check (from `vendor-account list`).")
+    ],
+    as_json: JsonFlag = False,
 ) -> None:
     """Read the account's catalog at the vendor with its own credentials, and show what SmartRecruiters would be offered.
 
@@ -371,10 +473,23 @@ def vendor_check(
             f"SmartRecruiters would be offered {len(checked.packages)} package(s):",
             soft_wrap=True,
         )
-        table = _table("What SmartRecruiters would be offered", "Package", "Name", "Type", "Assessments", "Deadline (days)")
+        table = _table(
+            "What SmartRecruiters would be offered",
+            "Package",
+            "Name",
+            "Type",
+            "Assessments",
+            "Deadline (days)",
+        )
         for package in checked.packages:
             tests = "\n".join(escape(test.name) for test in package.assessments)
-            table.add_row(escape(package.id), escape(package.name), package.type.value, tests, f"{package.deadline_days:g}")
+            table.add_row(
+                escape(package.id),
+                escape(package.name),
+                package.type.value,
+                tests,
+                f"{package.deadline_days:g}",
+            )
         console.print(table)
     if not checked.packages:
         problems.print(
@@ -387,11 +502,23 @@ def vendor_check(
 
 @token_app.command("issue")
 def token_issue(
-    vendor_account_id: Annotated[str, typer.Argument(help="The vendor account the token connects companies to.")],
+    vendor_account_id: Annotated[
+        str, typer.Argument(help="The vendor account the token connects companies to.")
+    ],
     expires_in_days: Annotated[
-        Optional[float], typer.Option("--expires-in-days", min=0.001, help="Days until it expires; ASSESSMENTS_TRIGGER_TOKEN_DAYS (7) if omitted.")
+        Optional[float],
+        typer.Option(
+            "--expires-in-days",
+            min=0.001,
+            help="Days until it expires; ASSESSMENTS_TRIGGER_TOKEN_DAYS (7) if omitted.",
+        ),
     ] = None,
-    company_id: Annotated[Optional[str], typer.Option("--company", help="The one SmartRecruiters company it may connect; any if omitted.")] = None,
+    company_id: Annotated[
+        Optional[str],
+        typer.Option(
+            "--company", help="The one SmartRecruiters company it may connect; any if omitted."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Issue an External Trigger Token; it is printed once and cannot be shown again."""
@@ -403,7 +530,9 @@ def token_issue(
         new = NewTriggerToken(expires_in_days=expires_in_days, company_id=company_id)
     except ValidationError as err:  # e.g. more days than allowed
         error = err.errors()[0]
-        _fail(f"{'--company' if error['loc'] == ('company_id',) else '--expires-in-days'}: {error['msg']}")
+        _fail(
+            f"{'--company' if error['loc'] == ('company_id',) else '--expires-in-days'}: {error['msg']}"
+        )
     issued = _operate(lambda operations: operations.issue_trigger_token(vendor_account_id, new))
     if as_json:
         _print_json(_dumped(issued))
@@ -418,7 +547,9 @@ def token_issue(
 
 @token_app.command("list")
 def token_list(
-    vendor_account_id: Annotated[Optional[str], typer.Option("--vendor-account", help="Only this vendor account's tokens.")] = None,
+    vendor_account_id: Annotated[
+        Optional[str], typer.Option("--vendor-account", help="Only this vendor account's tokens.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List External Trigger Tokens (their plaintext is never stored)."""
@@ -428,22 +559,42 @@ def token_list(
         return
     if _none_yet(tokens, "External Trigger Tokens"):
         return
-    table = _table("External Trigger Tokens", "ID", "Vendor account", "Company", "State", "Created", "Expires", "Revoked")
+    table = _table(
+        "External Trigger Tokens",
+        "ID",
+        "Vendor account",
+        "Company",
+        "State",
+        "Created",
+        "Expires",
+        "Revoked",
+    )
     for token in tokens:
         table.add_row(
-            token.id, token.vendor_account_id, token.company_id or "any", token.state, _when(token.created_at), _when(token.expires_at), _when(token.revoked_at)
+            token.id,
+            token.vendor_account_id,
+            token.company_id or "any",
+            token.state,
+            _when(token.created_at),
+            _when(token.expires_at),
+            _when(token.revoked_at),
         )
     console.print(table)
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `token list`).")], as_json: JsonFlag = False) -> None:
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (from `token list`).")],
+    as_json: JsonFlag = False,
+) -> None:
     """Revoke an External Trigger Token for good; companies already connected stay connected."""
     _operate(lambda operations: operations.revoke_trigger_token(token_id))
     if as_json:
         _print_json({"id": token_id, "revoked": True})
     else:
-        console.print(f"Revoked trigger token {escape(token_id)}; companies already connected with it stay connected.")
+        console.print(
+            f"Revoked trigger token {escape(token_id)}; companies already connected with it stay connected."
+        )
 
 
 @app.command("connections")
@@ -455,10 +606,25 @@ def connections_list(as_json: JsonFlag = False) -> None:
         return
     if _none_yet(found, "company connections"):
         return
-    table = _table("Company connections", "Company", "Vendor account", "Consent email", "State", "Connected", "Disconnected")
+    table = _table(
+        "Company connections",
+        "Company",
+        "Vendor account",
+        "Consent email",
+        "State",
+        "Connected",
+        "Disconnected",
+    )
     for c in found:
         account = escape(c.vendor_account_name) if c.vendor_account_name else c.vendor_account_id
-        table.add_row(escape(c.company_id), account, escape(c.consent_email), c.state, _when(c.connected_at), _when(c.disconnected_at))
+        table.add_row(
+            escape(c.company_id),
+            account,
+            escape(c.consent_email),
+            c.state,
+            _when(c.connected_at),
+            _when(c.disconnected_at),
+        )
     console.print(table)
 
 
@@ -521,13 +687,24 @@ def smartrecruiters_check() -> None:
         problems.print(f"[red]Error:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(2) from None
     if not differences:
-        console.print(f"SmartRecruiters at {escape(settings.sr_base_url)} holds the partner configuration we would register.", soft_wrap=True)
+        console.print(
+            f"SmartRecruiters at {escape(settings.sr_base_url)} holds the partner configuration we would register.",
+            soft_wrap=True,
+        )
         return
     # One line per setting, never folded: URLs are compared and copied from here.
-    console.print(f"The partner configuration at SmartRecruiters ({escape(settings.sr_base_url)}) differs from ours in:", soft_wrap=True)
+    console.print(
+        f"The partner configuration at SmartRecruiters ({escape(settings.sr_base_url)}) differs from ours in:",
+        soft_wrap=True,
+    )
     for difference in differences:
-        at_sr, ours = (escape(json.dumps(value)) for value in (difference.at_smartrecruiters, difference.ours))
-        console.print(f"  {difference.setting}: at SmartRecruiters {at_sr}, we would register {ours}", soft_wrap=True)
+        at_sr, ours = (
+            escape(json.dumps(value)) for value in (difference.at_smartrecruiters, difference.ours)
+        )
+        console.print(
+            f"  {difference.setting}: at SmartRecruiters {at_sr}, we would register {ours}",
+            soft_wrap=True,
+        )
     problems.print("Run `assessments partner-config register` to update it.", soft_wrap=True)
     raise typer.Exit(1)
 
@@ -545,25 +722,77 @@ def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
     columns = ["Order", "SR status", "Workflow", "Vendor", "Package", "Company", "Placed"]
     table = _table(title, *columns, *(("Last progress", "Stuck on") if stuck else ("Closed",)))
     for order in found:
-        row = [order.order_id, order.status or "–", order.workflow_status.lower(), order.vendor or "–", order.package or "–",
-               escape(order.company or "–"), _when(order.started_at)]  # fmt: skip
-        row += [_when(order.last_progress_at), escape(order.stuck_on or "–")] if stuck else [_when(order.closed_at)]
+        row = [
+            order.order_id,
+            order.status or "–",
+            order.workflow_status.lower(),
+            order.vendor or "–",
+            order.package or "–",
+            escape(order.company or "–"),
+            _when(order.started_at),
+        ]
+        row += (
+            [_when(order.last_progress_at), escape(order.stuck_on or "–")]
+            if stuck
+            else [_when(order.closed_at)]
+        )
         table.add_row(*row)
     return table
 
 
 # The listing's filters, as options of `orders list` and `orders repair-all`.
-CompanyOption = Annotated[Optional[str], typer.Option("--company", help="SmartRecruiters companyId.")]
-VendorOption = Annotated[Optional[str], typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")]
-PackageOption = Annotated[Optional[str], typer.Option("--package", help="Package id, e.g. skills-fullstack.")]
-StatusOption = Annotated[Optional[str], typer.Option("--status", help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED, CANCELLED, SR_REFUSING (SR refuses us for the company; the order keeps trying) or UNDELIVERED (it gave up; repost-result or reset once SR listens).")]
-OlderThanOption = Annotated[Optional[str], typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h.")]
-OpenOption = Annotated[Optional[bool], typer.Option("--open/--closed", help="Only orders still running, or only finished ones.")]
-StuckOption = Annotated[bool, typer.Option("--stuck", help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.")]
-StuckForOption = Annotated[Optional[str], typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h.")]
-FailedOption = Annotated[bool, typer.Option("--failed", help="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended.")]
-_FILTER_OPTIONS = {"company": "--company", "vendor": "--vendor", "package": "--package", "status": "--status", "older_than": "--older-than",
-                   "stuck_for": "--stuck-for", "limit": "--limit", "page_token": "--page-token"}  # fmt: skip
+CompanyOption = Annotated[
+    Optional[str], typer.Option("--company", help="SmartRecruiters companyId.")
+]
+VendorOption = Annotated[
+    Optional[str], typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")
+]
+PackageOption = Annotated[
+    Optional[str], typer.Option("--package", help="Package id, e.g. skills-fullstack.")
+]
+StatusOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--status",
+        help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED, CANCELLED, SR_REFUSING (SR refuses us for the company; the order keeps trying) or UNDELIVERED (it gave up; repost-result or reset once SR listens).",
+    ),
+]
+OlderThanOption = Annotated[
+    Optional[str],
+    typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h."),
+]
+OpenOption = Annotated[
+    Optional[bool],
+    typer.Option("--open/--closed", help="Only orders still running, or only finished ones."),
+]
+StuckOption = Annotated[
+    bool,
+    typer.Option(
+        "--stuck",
+        help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.",
+    ),
+]
+StuckForOption = Annotated[
+    Optional[str],
+    typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h."),
+]
+FailedOption = Annotated[
+    bool,
+    typer.Option(
+        "--failed",
+        help="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended.",
+    ),
+]
+_FILTER_OPTIONS = {
+    "company": "--company",
+    "vendor": "--vendor",
+    "package": "--package",
+    "status": "--status",
+    "older_than": "--older-than",
+    "stuck_for": "--stuck-for",
+    "limit": "--limit",
+    "page_token": "--page-token",
+}
 
 
 def _order_filter(**typed: Any) -> Any:
@@ -589,20 +818,37 @@ def orders_list(
     stuck_for: StuckForOption = None,
     failed: FailedOption = False,
     limit: Annotated[int, typer.Option("--limit", help="Orders per page (at most 200).")] = 50,
-    page_token: Annotated[Optional[str], typer.Option("--page-token", help="The token the previous page printed.")] = None,
+    page_token: Annotated[
+        Optional[str], typer.Option("--page-token", help="The token the previous page printed.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List orders, newest first, by company, vendor, package, status, age, or stuck."""
     wanted = _order_filter(
-        company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_, stuck=stuck, stuck_for=stuck_for,
-        failed=failed, limit=limit, page_token=page_token,
-    )  # fmt: skip
+        company=company,
+        vendor=vendor,
+        package=package,
+        status=status,
+        older_than=older_than,
+        open=open_,
+        stuck=stuck,
+        stuck_for=stuck_for,
+        failed=failed,
+        limit=limit,
+        page_token=page_token,
+    )
     page = _orders(lambda lookup: lookup.list(wanted))
     if as_json:
         _print_json(_dumped(page))
         return
     if page.orders:
-        console.print(_order_table("Stuck orders" if wanted.stuck_for is not None else "Orders", page.orders, stuck=wanted.stuck_for is not None))
+        console.print(
+            _order_table(
+                "Stuck orders" if wanted.stuck_for is not None else "Orders",
+                page.orders,
+                stuck=wanted.stuck_for is not None,
+            )
+        )
     else:
         console.print("No orders match" + (" on this page." if page.next_page_token else "."))
     if page.next_page_token:
@@ -611,9 +857,22 @@ def orders_list(
 
 @orders_app.command("find")
 def orders_find(
-    order_id: Annotated[Optional[str], typer.Option("--order-id", help="The SmartRecruiters order id.")] = None,
-    vendor_ref: Annotated[Optional[str], typer.Option("--vendor-ref", help="The vendor's reference (its invitation, candidate or test id).")] = None,
-    email: Annotated[Optional[str], typer.Option("--email", help='The candidate\'s email, in any case; "-" reads it from standard input (not in shell history).')] = None,
+    order_id: Annotated[
+        Optional[str], typer.Option("--order-id", help="The SmartRecruiters order id.")
+    ] = None,
+    vendor_ref: Annotated[
+        Optional[str],
+        typer.Option(
+            "--vendor-ref", help="The vendor's reference (its invitation, candidate or test id)."
+        ),
+    ] = None,
+    email: Annotated[
+        Optional[str],
+        typer.Option(
+            "--email",
+            help='The candidate\'s email, in any case; "-" reads it from standard input (not in shell history).',
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Find orders by SR order id, vendor reference or candidate email (looked up by its keyed hash)."""
@@ -628,7 +887,11 @@ def orders_find(
     except ValidationError as err:  # never the value: it may be an email
         reason = err.errors()[0]
         what = f"--{str(reason['loc'][0]).replace('_', '-')}: " if reason["loc"] else ""
-        _fail(f"{what}{reason['msg'].removeprefix('Value error, ')}".replace("order_id, vendor_ref and email", "--order-id, --vendor-ref and --email"))
+        _fail(
+            f"{what}{reason['msg'].removeprefix('Value error, ')}".replace(
+                "order_id, vendor_ref and email", "--order-id, --vendor-ref and --email"
+            )
+        )
     found = _orders(lambda lookup: lookup.find(search))
     if as_json:
         _print_json(_dumped(found))
@@ -639,7 +902,10 @@ def orders_find(
 
 
 @orders_app.command("show")
-def orders_show(order_id: Annotated[str, typer.Argument(help="The SmartRecruiters order id.")], as_json: JsonFlag = False) -> None:
+def orders_show(
+    order_id: Annotated[str, typer.Argument(help="The SmartRecruiters order id.")],
+    as_json: JsonFlag = False,
+) -> None:
     """An order's state and timeline (steps, each SR and vendor call with its attempts), and its Temporal UI link."""
     detail = _orders(lambda lookup: lookup.show(order_id))
     if as_json:
@@ -649,24 +915,69 @@ def orders_show(order_id: Annotated[str, typer.Argument(help="The SmartRecruiter
     candidate = detail.candidate
     result = "–"
     if detail.score is not None or detail.outcome:
-        score = f"{detail.score:g}" + (f" of {detail.max_score:g}" if detail.max_score is not None else "") if detail.score is not None else ""
+        score = (
+            f"{detail.score:g}"
+            + (f" of {detail.max_score:g}" if detail.max_score is not None else "")
+            if detail.score is not None
+            else ""
+        )
         result = ", ".join(part for part in (score, detail.outcome) if part)
     rows = [
         ("SR status", f"{detail.status or '–'} (SR was told: {detail.sr_status or 'nothing yet'})"),
-        ("Workflow", f"{detail.workflow_status.lower()}, placed {_when(detail.started_at)}" + (f", closed {_when(detail.closed_at)}" if detail.closed_at else "")),
-        ("Candidate", f"{candidate.first_name} {candidate.last_name} <{candidate.email}>" if candidate else "–"),
-        ("Package", f"{detail.package_name or detail.package or '–'} ({detail.package or '–'})" + (", inline" if detail.inline else "")),
+        (
+            "Workflow",
+            f"{detail.workflow_status.lower()}, placed {_when(detail.started_at)}"
+            + (f", closed {_when(detail.closed_at)}" if detail.closed_at else ""),
+        ),
+        (
+            "Candidate",
+            f"{candidate.first_name} {candidate.last_name} <{candidate.email}>"
+            if candidate
+            else "–",
+        ),
+        (
+            "Package",
+            f"{detail.package_name or detail.package or '–'} ({detail.package or '–'})"
+            + (", inline" if detail.inline else ""),
+        ),
         ("Company", detail.company or "–"),
         ("Job", detail.job_title or "–"),
-        ("Vendor", f"{detail.vendor or '–'}" + (f", account {detail.vendor_account_id}" if detail.vendor_account_id else "")),
+        (
+            "Vendor",
+            f"{detail.vendor or '–'}"
+            + (f", account {detail.vendor_account_id}" if detail.vendor_account_id else ""),
+        ),
         ("Vendor reference", detail.vendor_ref or "–"),
         ("Vendor status", detail.vendor_status or "–"),
         ("Deadline", _when(detail.deadline)),
-        *([("SR refuses us", f"for this company: the final update is tried again until {_when(detail.sr_refusing_until)}")] if detail.sr_refusing_until else []),
-        *([("Undelivered", f"SR never took {detail.undelivered}; once it listens again, repair it: repost-result (an order with a result) or reset")] if detail.undelivered else []),
+        *(
+            [
+                (
+                    "SR refuses us",
+                    f"for this company: the final update is tried again until {_when(detail.sr_refusing_until)}",
+                )
+            ]
+            if detail.sr_refusing_until
+            else []
+        ),
+        *(
+            [
+                (
+                    "Undelivered",
+                    f"SR never took {detail.undelivered}; once it listens again, repair it: repost-result (an order with a result) or reset",
+                )
+            ]
+            if detail.undelivered
+            else []
+        ),
         ("Result", result),
         ("Report", detail.report_url or "–"),
-        ("Webhooks", "–" if detail.webhooks_received is None else f"{detail.webhooks_received} received, {detail.duplicate_webhooks} duplicates"),
+        (
+            "Webhooks",
+            "–"
+            if detail.webhooks_received is None
+            else f"{detail.webhooks_received} received, {detail.duplicate_webhooks} duplicates",
+        ),
         ("Temporal UI", detail.temporal_ui_url),
     ]
     for name, value in rows:
@@ -677,15 +988,36 @@ def orders_show(order_id: Annotated[str, typer.Argument(help="The SmartRecruiter
     timeline = _table("Timeline", "When (UTC)", "What", "Outcome", "Attempts", "Failure")
     for item in detail.timeline:
         what = f"{item.what} ({item.peer})" if item.peer else item.what
-        timeline.add_row(item.at.strftime("%Y-%m-%d %H:%M:%S"), escape(what), item.outcome or "", "" if item.attempts is None else str(item.attempts), escape(item.failure or ""))
+        timeline.add_row(
+            item.at.strftime("%Y-%m-%d %H:%M:%S"),
+            escape(what),
+            item.outcome or "",
+            "" if item.attempts is None else str(item.attempts),
+            escape(item.failure or ""),
+        )
     console.print(timeline)
 
 
-
-RepairKindArgument = Annotated[str, typer.Argument(help="extend-deadline (with --days), resend-invitation, cancel, repost-result, or reset (one order at a time).")]
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's summary). Never candidate data.")]
-OperatorOption = Annotated[str, typer.Option("--operator", help="Who repairs: your handle (letters, digits, _ . @ + -).")]
-DaysOption = Annotated[Optional[float], typer.Option("--days", help="extend-deadline: days added to the current deadline.")]
+RepairKindArgument = Annotated[
+    str,
+    typer.Argument(
+        help="extend-deadline (with --days), resend-invitation, cancel, repost-result, or reset (one order at a time)."
+    ),
+]
+ReasonOption = Annotated[
+    str,
+    typer.Option(
+        "--reason",
+        help="Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's summary). Never candidate data.",
+    ),
+]
+OperatorOption = Annotated[
+    str, typer.Option("--operator", help="Who repairs: your handle (letters, digits, _ . @ + -).")
+]
+DaysOption = Annotated[
+    Optional[float],
+    typer.Option("--days", help="extend-deadline: days added to the current deadline."),
+]
 
 
 def _repair_request(kind: str, **given: Any) -> tuple[Any, Any]:
@@ -747,7 +1079,13 @@ def orders_repair_all(
     stuck: StuckOption = False,
     stuck_for: StuckForOption = None,
     failed: FailedOption = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run/--apply", help="--dry-run (the default): say what each order would do, change nothing; --apply: make the repairs.")] = True,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run/--apply",
+            help="--dry-run (the default): say what each order would do, change nothing; --apply: make the repairs.",
+        ),
+    ] = True,
     as_json: JsonFlag = False,
 ) -> None:
     """Repair every order matching the filters (those of `orders list`; at least one, --open alone
@@ -755,7 +1093,14 @@ def orders_repair_all(
     --apply; exits 1 if any order failed (a refusal is an outcome, not a failure)."""
     repair, request = _repair_request(kind, operator=operator, reason=reason, days=days)
     wanted = _order_filter(
-        company=company, vendor=vendor, package=package, status=status, older_than=older_than, open=open_, stuck=stuck, stuck_for=stuck_for,
+        company=company,
+        vendor=vendor,
+        package=package,
+        status=status,
+        older_than=older_than,
+        open=open_,
+        stuck=stuck,
+        stuck_for=stuck_for,
         failed=failed,
     )
     answer = _orders(lambda lookup: lookup.repair_all(wanted, repair, request, dry_run=dry_run))
@@ -766,14 +1111,27 @@ def orders_repair_all(
         table = _table(title, "Order", "SR status", "Workflow", "Outcome", "Detail")
         for item in answer.orders:
             style = _OUTCOME_STYLE[item.outcome]
-            table.add_row(item.order_id, item.status or "–", item.workflow_status.lower(), f"[{style}]{item.outcome}[/{style}]", escape(item.detail))
+            table.add_row(
+                item.order_id,
+                item.status or "–",
+                item.workflow_status.lower(),
+                f"[{style}]{item.outcome}[/{style}]",
+                escape(item.detail),
+            )
         console.print(table if answer.orders else "No orders match.")
         if answer.orders:
-            console.print(", ".join(f"{count} {outcome}" for outcome, count in answer.counts.items() if count))
+            console.print(
+                ", ".join(f"{count} {outcome}" for outcome, count in answer.counts.items() if count)
+            )
         if dry_run:
-            console.print("Dry run: nothing was changed. Add [bold]--apply[/bold] to make the repairs.")
+            console.print(
+                "Dry run: nothing was changed. Add [bold]--apply[/bold] to make the repairs."
+            )
         if answer.more_matched:
-            problems.print(f"[yellow]Note:[/yellow] more orders matched than the {answer.examined} examined (ASSESSMENTS_BULK_REPAIR_LIMIT); narrow the filter, e.g. --older-than, to reach the rest.", soft_wrap=True)
+            problems.print(
+                f"[yellow]Note:[/yellow] more orders matched than the {answer.examined} examined (ASSESSMENTS_BULK_REPAIR_LIMIT); narrow the filter, e.g. --older-than, to reach the rest.",
+                soft_wrap=True,
+            )
     if answer.counts["failed"]:
         raise typer.Exit(1)
 

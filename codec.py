@@ -78,7 +78,9 @@ class EncryptionCodec(PayloadCodec):
         key_id = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise PayloadKeyError(f"payload encrypted with key {key_id!r}, which is not in ASSESSMENTS_PAYLOAD_KEYS")
+            raise PayloadKeyError(
+                f"payload encrypted with key {key_id!r}, which is not in ASSESSMENTS_PAYLOAD_KEYS"
+            )
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
         try:
             # Too short to hold a nonce and a tag: AESGCM refuses a short nonce with a ValueError.
@@ -86,12 +88,16 @@ class EncryptionCodec(PayloadCodec):
                 raise InvalidTag
             return Payload.FromString(cipher.decrypt(nonce, sealed, key_id.encode()))
         except InvalidTag:
-            raise PayloadKeyError(f"payload under key {key_id!r} failed its integrity check") from None
+            raise PayloadKeyError(
+                f"payload under key {key_id!r} failed its integrity check"
+            ) from None
 
 
 def data_converter(payload_keys: str) -> DataConverter:
     """Pydantic models as JSON (DESIGN §7), encrypted: for every client and worker."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(parse_keys(payload_keys)))
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=EncryptionCodec(parse_keys(payload_keys))
+    )
 
 
 if __name__ == "__main__":

@@ -41,17 +41,23 @@ def port_of(url: str) -> int:
     return urlsplit(url).port or 80
 
 
-def wait_for_port(host: str, port: int, process: subprocess.Popen, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
+def wait_for_port(
+    host: str, port: int, process: subprocess.Popen, timeout: float = STARTUP_TIMEOUT_SECONDS
+) -> None:
     give_up_at = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode} while starting")
+            raise RuntimeError(
+                f"{process.args[0]} exited with code {process.returncode} while starting"
+            )
         try:
             with socket.create_connection((host, port), timeout=1):
                 return
         except OSError:
             if time.monotonic() > give_up_at:
-                raise RuntimeError(f"nothing listens on {host}:{port} after {timeout:.0f} s") from None
+                raise RuntimeError(
+                    f"nothing listens on {host}:{port} after {timeout:.0f} s"
+                ) from None
             time.sleep(0.1)  # poll interval while waiting for the port
 
 
@@ -113,20 +119,32 @@ class Stack:
     def start_temporal(self) -> None:
         host, _, port = self.settings.temporal_address.rpartition(":")
         command = [
-            temporal_cli(), "server", "start-dev",
-            "--ip", host,
-            "--port", port,
-            "--ui-port", str(self.settings.temporal_ui_port),
-            "--db-filename", str(self.settings.data_dir / "temporal.db"),
+            temporal_cli(),
+            "server",
+            "start-dev",
+            "--ip",
+            host,
+            "--port",
+            port,
+            "--ui-port",
+            str(self.settings.temporal_ui_port),
+            "--db-filename",
+            str(self.settings.data_dir / "temporal.db"),
             # WAL measured 2.4x faster than SQLite's default journal here (DESIGN §6).
-            "--sqlite-pragma", "journal_mode=wal",
-            "--sqlite-pragma", "synchronous=normal",
-            "--log-level", "warn",
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            "--log-level",
+            "warn",
             "--ui-disable-news-fetch",
             # The UI decrypts payloads (candidate data) through our API's codec endpoint, a
             # capability URL: read from a file, as any user on the host can read command lines.
-            "--env-file", str(self._temporal_env_file()), "--env", TEMPORAL_CLI_ENV,
-        ]  # fmt: skip
+            "--env-file",
+            str(self._temporal_env_file()),
+            "--env",
+            TEMPORAL_CLI_ENV,
+        ]
         if self.settings.temporal_namespace != "default":  # "default" always exists
             command += ["--namespace", self.settings.temporal_namespace]
         for key in visibility.ALL:
@@ -143,7 +161,10 @@ class Stack:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(descriptor, 0o600)  # os.open's mode applies to a new file only
         with os.fdopen(descriptor, "w") as file:
-            json.dump({"env": {TEMPORAL_CLI_ENV: {"ui-codec-endpoint": self.settings.ui_codec_endpoint}}}, file)
+            json.dump(
+                {"env": {TEMPORAL_CLI_ENV: {"ui-codec-endpoint": self.settings.ui_codec_endpoint}}},
+                file,
+            )
         return path
 
     def start_component(self, name: str, subcommand: str, port: int | None = None) -> None:
@@ -159,9 +180,13 @@ class Stack:
             log_dir.mkdir(parents=True, exist_ok=True)
             output = open(log_dir / f"{name}.log", "ab")
         process = subprocess.Popen(
-            command, env=self.env, stdout=output, stderr=subprocess.STDOUT if output else None,
-            cwd=Path(__file__).parent, start_new_session=True,
-        )  # fmt: skip
+            command,
+            env=self.env,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            cwd=Path(__file__).parent,
+            start_new_session=True,
+        )
         self.processes[name] = process
         return process
 
@@ -202,7 +227,13 @@ def settings_on_free_ports(data_dir: Path, **changes) -> Settings:
     """The embedded defaults with the data in `data_dir`, every listener on a free loopback port,
     and `changes`: for stacks of tests and benchmarks beside a running `make run`."""
     api_port = free_port()
-    urls = ("sr_base_url", "sandbox_vendor_url", "hackerrank_sim_url", "checkr_sim_url", "testgorilla_sim_url")
+    urls = (
+        "sr_base_url",
+        "sandbox_vendor_url",
+        "hackerrank_sim_url",
+        "checkr_sim_url",
+        "testgorilla_sim_url",
+    )
     ports = {
         "temporal_address": f"127.0.0.1:{free_port()}",
         "temporal_ui_port": free_port(),
@@ -225,15 +256,29 @@ def _embedded_vendor_accounts(settings: Settings) -> dict[str, tuple[str, dict]]
 
     testgorilla = TestGorillaSimConfig()
     return {
-        EMBEDDED_VENDOR_ACCOUNT: ("sandbox", {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}),
-        "HackerRank (simulator)": ("hackerrank", {"api_key": SIMULATED_HACKERRANK_KEY, "base_url": settings.hackerrank_sim_url}),
+        EMBEDDED_VENDOR_ACCOUNT: (
+            "sandbox",
+            {"api_key": settings.sandbox_vendor_api_key.get_secret_value()},
+        ),
+        "HackerRank (simulator)": (
+            "hackerrank",
+            {"api_key": SIMULATED_HACKERRANK_KEY, "base_url": settings.hackerrank_sim_url},
+        ),
         "Checkr (simulator)": (
             "checkr",
-            {"api_key": SIMULATED_CHECKR_KEY, "base_url": settings.checkr_sim_url, "work_location": {"country": "US", "state": "CA"}},
+            {
+                "api_key": SIMULATED_CHECKR_KEY,
+                "base_url": settings.checkr_sim_url,
+                "work_location": {"country": "US", "state": "CA"},
+            },
         ),
         "TestGorilla (simulator)": (
             "testgorilla",
-            {"username": testgorilla.username, "password": testgorilla.password, "base_url": settings.testgorilla_sim_url},
+            {
+                "username": testgorilla.username,
+                "password": testgorilla.password,
+                "base_url": settings.testgorilla_sim_url,
+            },
         ),
     }
 
@@ -255,7 +300,9 @@ async def seed(settings: Settings) -> dict[str, str]:
             )
             if adapter == "checkr":
                 await _subscribe_to_checkr(settings, account.id)
-            tokens[name] = (await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))).token
+            tokens[name] = (
+                await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))
+            ).token
     return tokens
 
 
@@ -264,7 +311,9 @@ async def _subscribe_to_checkr(settings: Settings, account_id: str) -> None:
     import httpx
 
     url = f"{settings.public_url}/webhooks/checkr/accounts/{account_id}"
-    async with httpx.AsyncClient(base_url=settings.checkr_sim_url, auth=(SIMULATED_CHECKR_KEY, ""), timeout=10) as checkr:
+    async with httpx.AsyncClient(
+        base_url=settings.checkr_sim_url, auth=(SIMULATED_CHECKR_KEY, ""), timeout=10
+    ) as checkr:
         registered = (await checkr.get("/v1/webhooks")).raise_for_status().json()
         if url not in {hook["webhook_url"] for hook in registered.get("data", [])}:
             (await checkr.post("/v1/webhooks", json={"webhook_url": url})).raise_for_status()

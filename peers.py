@@ -77,14 +77,22 @@ def retry_after_seconds(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return min(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER_SECONDS)
+    return min(
+        max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER_SECONDS
+    )
 
 
 def retry_after_header(response: httpx.Response) -> float | None:
     return retry_after_seconds(response.headers.get("Retry-After"))
 
 
-def raise_for_status(peer: str, response: httpx.Response, action: str, wait_hint: WaitHint = retry_after_header, refusal: Refusal | None = None) -> None:
+def raise_for_status(
+    peer: str,
+    response: httpx.Response,
+    action: str,
+    wait_hint: WaitHint = retry_after_header,
+    refusal: Refusal | None = None,
+) -> None:
     """Raise a classified PeerError unless the response is a success."""
     if response.is_success:
         return
@@ -101,7 +109,12 @@ def raise_for_status(peer: str, response: httpx.Response, action: str, wait_hint
 
 
 async def send(
-    peer: str, action: str, client: httpx.AsyncClient, request: httpx.Request, wait_hint: WaitHint = retry_after_header, refusal: Refusal | None = None
+    peer: str,
+    action: str,
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    wait_hint: WaitHint = retry_after_header,
+    refusal: Refusal | None = None,
 ) -> httpx.Response:
     """Send a request; transport failures (timeouts, refused connections) are retryable."""
     try:
@@ -121,10 +134,14 @@ def steady_limiter(requests: float, per_seconds: float) -> AsyncLimiter:
 BUDGET_WAIT_SECONDS = 5.0
 
 
-async def take_turn(limiter: AsyncLimiter, peer: str, action: str, max_wait: float = BUDGET_WAIT_SECONDS) -> None:
+async def take_turn(
+    limiter: AsyncLimiter, peer: str, action: str, max_wait: float = BUDGET_WAIT_SECONDS
+) -> None:
     """Wait for our rate budget, but not for long: a call that would wait more is deferred
     (CallDeferred, retried later), so no activity sits in a queue past its timeout."""
     try:
         await asyncio.wait_for(limiter.acquire(), max_wait)
     except asyncio.TimeoutError:
-        raise CallDeferred(peer, f"{action}: our request budget is used up for now", retry_after=max_wait) from None
+        raise CallDeferred(
+            peer, f"{action}: our request budget is used up for now", retry_after=max_wait
+        ) from None

@@ -140,7 +140,9 @@ class Settings(BaseSettings):
     sr_other_callback_attachment: Literal["append", "none"] = "append"
     # The media type of our result merge patches: SR's spec lists application/json yet cites RFC
     # 7396, whose type is application/merge-patch+json. On a 415 the other is tried, and kept.
-    sr_patch_media_type: Literal["application/json", "application/merge-patch+json"] = "application/json"
+    sr_patch_media_type: Literal["application/json", "application/merge-patch+json"] = (
+        "application/json"
+    )
     # How we register the URLs SR fills an id into (singleAssessmentPackageUrl, integrationDisableUrl):
     # "template" names the id as the spec's descriptions do (`{base}/packages/{assessmentPackageId}`),
     # "base" leaves it out (`{base}/packages`), for an SR that refuses braces in a URL. Our routes
@@ -219,16 +221,26 @@ class Settings(BaseSettings):
         published = {
             "ASSESSMENTS_TOKEN_SIGNING_KEY": (self.token_signing_key, EMBEDDED_TOKEN_SIGNING_KEY),
             "ASSESSMENTS_ENCRYPTION_KEYS": (self.encryption_keys, EMBEDDED_ENCRYPTION_KEY),
-            "ASSESSMENTS_PARTNER_CLIENT_SECRET": (self.partner_client_secret, EMBEDDED_PARTNER_SECRET),
+            "ASSESSMENTS_PARTNER_CLIENT_SECRET": (
+                self.partner_client_secret,
+                EMBEDDED_PARTNER_SECRET,
+            ),
             "ASSESSMENTS_PAYLOAD_KEYS": (self.payload_keys, EMBEDDED_PAYLOAD_KEY),
-            "ASSESSMENTS_SANDBOX_WEBHOOK_SECRET": (self.sandbox_webhook_secret, EMBEDDED_SANDBOX_WEBHOOK_SECRET),
+            "ASSESSMENTS_SANDBOX_WEBHOOK_SECRET": (
+                self.sandbox_webhook_secret,
+                EMBEDDED_SANDBOX_WEBHOOK_SECRET,
+            ),
             "ASSESSMENTS_SR_CLIENT_SECRET": (self.sr_client_secret, EMBEDDED_SR_CLIENT_SECRET),
-            "ASSESSMENTS_SR_MASTER_CLIENT_SECRET": (self.sr_master_client_secret, EMBEDDED_SR_MASTER_CLIENT_SECRET),
+            "ASSESSMENTS_SR_MASTER_CLIENT_SECRET": (
+                self.sr_master_client_secret,
+                EMBEDDED_SR_MASTER_CLIENT_SECRET,
+            ),
         }
         return [
             name
             for name, (value, public) in published.items()
-            if (api or name not in API_ONLY_SECRETS) and public in value.get_secret_value().split(",")
+            if (api or name not in API_ONLY_SECRETS)
+            and public in value.get_secret_value().split(",")
         ]
 
     def check_secrets(self, *, api: bool = True) -> None:
@@ -237,8 +249,13 @@ class Settings(BaseSettings):
         if urlsplit(self.public_url).hostname in LOOPBACK_HOSTS:
             return
         if in_use := self.public_secrets_in_use(api=api):
-            raise RuntimeError(f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own")
-        if self.admin_api_key and len(admin_key := self.admin_api_key.get_secret_value()) < MIN_ADMIN_API_KEY_LENGTH:
+            raise RuntimeError(
+                f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own"
+            )
+        if (
+            self.admin_api_key
+            and len(admin_key := self.admin_api_key.get_secret_value()) < MIN_ADMIN_API_KEY_LENGTH
+        ):
             raise RuntimeError(
                 f"refusing to start: ASSESSMENTS_ADMIN_API_KEY has {len(admin_key)} characters; set one of at least "
                 f"{MIN_ADMIN_API_KEY_LENGTH} (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
@@ -255,7 +272,9 @@ class Settings(BaseSettings):
     def ui_codec_capability(self) -> str:
         """The secret part of the Temporal UI's codec URL (the UI cannot send our bearer key),
         derived from the signing key, so whoever may open the UI may read orders."""
-        return hmac.new(self.token_signing_key.get_secret_value().encode(), b"temporal-ui-codec", hashlib.sha256).hexdigest()[:40]
+        return hmac.new(
+            self.token_signing_key.get_secret_value().encode(), b"temporal-ui-codec", hashlib.sha256
+        ).hexdigest()[:40]
 
     @property
     def ui_codec_endpoint(self) -> str:
@@ -276,7 +295,10 @@ class Settings(BaseSettings):
         # coming back from a real SR must pass by default. SR_BASE_URL's origin keeps the simulator
         # working out of the box.
         parts = urlsplit(self.sr_base_url)
-        return self.sr_redirect_origins or [*SMARTRECRUITERS_ORIGINS, f"{parts.scheme}://{parts.netloc}"]
+        return self.sr_redirect_origins or [
+            *SMARTRECRUITERS_ORIGINS,
+            f"{parts.scheme}://{parts.netloc}",
+        ]
 
     @property
     def sr_token_endpoint(self) -> str:

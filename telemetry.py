@@ -23,7 +23,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, TemporalError
 
 from orders.visibility import order_id_of
-from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_REJECTED, PEER_UNAVAILABLE, PeerError
+from peers import (
+    CREDENTIALS_REFUSED,
+    INVITATION_UNKNOWN,
+    PEER_REJECTED,
+    PEER_UNAVAILABLE,
+    PeerError,
+)
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -94,7 +100,10 @@ def _told(exc: BaseException | None) -> str:
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         message = f": {printable(str(exc))}" if _may_tell(exc) else " (message not logged)"
-        parts += [f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}{message}\n", *traceback.format_tb(exc.__traceback__)]
+        parts += [
+            f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}{message}\n",
+            *traceback.format_tb(exc.__traceback__),
+        ]
         exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     return "".join(parts).rstrip("\n")
 
@@ -114,7 +123,9 @@ def printable(text: str) -> str:
     next, nor hide itself or drive the terminal reading it."""
     if text.isprintable():
         return text
-    return "".join(char if char.isprintable() else _ESCAPES.get(char) or repr(char)[1:-1] for char in text)
+    return "".join(
+        char if char.isprintable() else _ESCAPES.get(char) or repr(char)[1:-1] for char in text
+    )
 
 
 def _printable_lines(text: str) -> str:
@@ -157,7 +168,11 @@ class _TextLines(logging.Formatter):
 
 def tracing_enabled(settings: Settings) -> bool:
     """Spans are made only where a collector takes them; elsewhere tracing costs nothing."""
-    return bool(settings.otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    return bool(
+        settings.otlp_endpoint
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
 
 
 def configure_tracing(settings: Settings, service: str, app: FastAPI | None = None) -> None:
@@ -177,11 +192,20 @@ def configure_tracing(settings: Settings, service: str, app: FastAPI | None = No
     # Without our endpoint the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
     endpoint = f"{settings.otlp_endpoint.rstrip('/')}/v1/traces" if settings.otlp_endpoint else None
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
-    provider.add_span_processor(BatchSpanProcessor(_without_exception_messages(OTLPSpanExporter(endpoint=endpoint))))
+    provider.add_span_processor(
+        BatchSpanProcessor(_without_exception_messages(OTLPSpanExporter(endpoint=endpoint)))
+    )
     trace.set_tracer_provider(provider)
-    HTTPXClientInstrumentor().instrument(request_hook=_without_query, async_request_hook=_without_query_async)
+    HTTPXClientInstrumentor().instrument(
+        request_hook=_without_query, async_request_hook=_without_query_async
+    )
     if app is not None:
-        FastAPIInstrumentor.instrument_app(app, server_request_hook=_without_query, excluded_urls="/healthz,/readyz", exclude_spans=["receive", "send"])
+        FastAPIInstrumentor.instrument_app(
+            app,
+            server_request_hook=_without_query,
+            excluded_urls="/healthz,/readyz",
+            exclude_spans=["receive", "send"],
+        )
 
 
 def _without_exception_messages(exporter):
@@ -194,14 +218,29 @@ def _without_exception_messages(exporter):
 
     def told(span: ReadableSpan) -> ReadableSpan:
         events = [
-            Event(event.name, {"exception.type": event.attributes.get("exception.type", "")}, event.timestamp) if event.name == "exception" else event
+            Event(
+                event.name,
+                {"exception.type": event.attributes.get("exception.type", "")},
+                event.timestamp,
+            )
+            if event.name == "exception"
+            else event
             for event in span.events
         ]
         return ReadableSpan(
-            name=span.name, context=span.context, parent=span.parent, resource=span.resource, attributes=span.attributes,
-            events=events, links=span.links, kind=span.kind, status=Status(span.status.status_code),
-            start_time=span.start_time, end_time=span.end_time, instrumentation_scope=span.instrumentation_scope,
-        )  # fmt: skip
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=span.attributes,
+            events=events,
+            links=span.links,
+            kind=span.kind,
+            status=Status(span.status.status_code),
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
 
     class WithoutExceptionMessages(SpanExporter):
         def export(self, spans):

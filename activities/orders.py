@@ -26,7 +26,14 @@ from orders.models import (
     VendorStatus,
 )
 from orders.visibility import reference_of
-from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_REJECTED, PEER_UNAVAILABLE, CallDeferred, PeerError
+from peers import (
+    CREDENTIALS_REFUSED,
+    INVITATION_UNKNOWN,
+    PEER_REJECTED,
+    PEER_UNAVAILABLE,
+    CallDeferred,
+    PeerError,
+)
 from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.client import AccessRefused
 from smartrecruiters.models import package_result_patch
@@ -50,7 +57,10 @@ HELD_ORDER_RETRY = timedelta(minutes=5)
 
 @contextlib.contextmanager
 def peer_errors(
-    *, credentials_of_vendor_account: bool = False, unknown_invitation_held: bool | None = None, sr_refusing: bool = False
+    *,
+    credentials_of_vendor_account: bool = False,
+    unknown_invitation_held: bool | None = None,
+    sr_refusing: bool = False,
 ) -> Iterator[None]:
     """`unknown_invitation_held` is for status reads: a 404 is INVITATION_UNKNOWN, never a final
     refusal; True holds the order (retried at the pace of refused credentials), False reports it
@@ -61,25 +71,44 @@ def peer_errors(
         yield
     except PeerError as err:
         if not isinstance(err, CallDeferred):
-            activity.metric_meter().create_counter("assessment_peer_errors", "Failed calls to SR and vendors, by peer and HTTP status").add(
-                1, {"peer": err.peer, "status": str(err.status or "no answer")}
-            )
+            activity.metric_meter().create_counter(
+                "assessment_peer_errors", "Failed calls to SR and vendors, by peer and HTTP status"
+            ).add(1, {"peer": err.peer, "status": str(err.status or "no answer")})
         if sr_refusing and isinstance(err, AccessRefused):
-            activity.logger.warning("SmartRecruiters refuses our updates for this order's company (HTTP %s); the order tries again for a while", err.status)
-            raise ApplicationError(f"{err}: SmartRecruiters refuses us for this company", type=SR_REFUSING, non_retryable=True) from None
+            activity.logger.warning(
+                "SmartRecruiters refuses our updates for this order's company (HTTP %s); the order tries again for a while",
+                err.status,
+            )
+            raise ApplicationError(
+                f"{err}: SmartRecruiters refuses us for this company",
+                type=SR_REFUSING,
+                non_retryable=True,
+            ) from None
         if credentials_of_vendor_account and err.status in (401, 403):
-            activity.logger.error("%s refused the vendor account's credentials; fix the account (orders wait)", err.peer)
-            raise ApplicationError(str(err), type=CREDENTIALS_REFUSED, next_retry_delay=HELD_ORDER_RETRY) from None
+            activity.logger.error(
+                "%s refused the vendor account's credentials; fix the account (orders wait)",
+                err.peer,
+            )
+            raise ApplicationError(
+                str(err), type=CREDENTIALS_REFUSED, next_retry_delay=HELD_ORDER_RETRY
+            ) from None
         if unknown_invitation_held is not None and err.status == 404:
             message = f"{err}: the vendor does not know the invitation"
             if unknown_invitation_held:
                 message += f"; the order is held, asking again every {HELD_ORDER_RETRY.total_seconds() / 60:g} minutes"
                 activity.metric_meter().create_counter(
-                    "assessment_vendor_not_found", "Status polls of orders held because the vendor answered 404, by peer"
+                    "assessment_vendor_not_found",
+                    "Status polls of orders held because the vendor answered 404, by peer",
                 ).add(1, {"peer": err.peer})
-                activity.logger.error("%s does not know this order's invitation (404); the order is held until it does", err.peer)
+                activity.logger.error(
+                    "%s does not know this order's invitation (404); the order is held until it does",
+                    err.peer,
+                )
             raise ApplicationError(
-                message, type=INVITATION_UNKNOWN, non_retryable=not unknown_invitation_held, next_retry_delay=HELD_ORDER_RETRY
+                message,
+                type=INVITATION_UNKNOWN,
+                non_retryable=not unknown_invitation_held,
+                next_retry_delay=HELD_ORDER_RETRY,
             ) from None
         raise ApplicationError(
             str(err),
@@ -87,12 +116,18 @@ def peer_errors(
             non_retryable=not err.retryable,
             next_retry_delay=timedelta(seconds=err.retry_after) if err.retry_after else None,
             # A call our own budget put off is not a failure worth logging or alerting on.
-            category=ApplicationErrorCategory.BENIGN if isinstance(err, CallDeferred) else ApplicationErrorCategory.UNSPECIFIED,
+            category=ApplicationErrorCategory.BENIGN
+            if isinstance(err, CallDeferred)
+            else ApplicationErrorCategory.UNSPECIFIED,
         ) from None
 
 
-def vendor_errors(*, unknown_invitation_held: bool | None = None) -> contextlib.AbstractContextManager[None]:
-    return peer_errors(credentials_of_vendor_account=True, unknown_invitation_held=unknown_invitation_held)
+def vendor_errors(
+    *, unknown_invitation_held: bool | None = None
+) -> contextlib.AbstractContextManager[None]:
+    return peer_errors(
+        credentials_of_vendor_account=True, unknown_invitation_held=unknown_invitation_held
+    )
 
 
 class OrderActivities:
@@ -104,7 +139,11 @@ class OrderActivities:
         try:
             return await self._vendors.for_account(vendor_account_id)
         except UnknownAdapter:
-            raise ApplicationError("the order's vendor account has no usable adapter", type=PEER_REJECTED, non_retryable=True) from None
+            raise ApplicationError(
+                "the order's vendor account has no usable adapter",
+                type=PEER_REJECTED,
+                non_retryable=True,
+            ) from None
 
     @activity.defn
     async def create_invitation(self, order: Order) -> Invitation:
@@ -113,11 +152,19 @@ class OrderActivities:
         await self._vendors.remember_candidate(order.candidate.email, order.reference)
         with vendor_errors():
             vendor = await self._vendor(order.vendor_account_id)
-            invitation = await vendor.create_invitation(order, self._vendors.callback_for(vendor.name, order.reference))
+            invitation = await vendor.create_invitation(
+                order, self._vendors.callback_for(vendor.name, order.reference)
+            )
         try:
-            await self._vendors.remember_invitation(order.vendor_account_id, invitation, order.reference)
+            await self._vendors.remember_invitation(
+                order.vendor_account_id, invitation, order.reference
+            )
         except ReferenceConflict:
-            raise ApplicationError("the vendor reused a reference of another order", type=PEER_REJECTED, non_retryable=True) from None
+            raise ApplicationError(
+                "the vendor reused a reference of another order",
+                type=PEER_REJECTED,
+                non_retryable=True,
+            ) from None
         return invitation
 
     @activity.defn
@@ -134,7 +181,11 @@ class OrderActivities:
             reading = await vendor.get_status(request.vendor.ref)
         # A value the adapter does not know changes nothing, so it is no news either.
         if reading.status == VendorStatus.UNKNOWN or reading == request.known:
-            raise ApplicationError("vendor status unchanged", type=STATUS_UNCHANGED, category=ApplicationErrorCategory.BENIGN)
+            raise ApplicationError(
+                "vendor status unchanged",
+                type=STATUS_UNCHANGED,
+                category=ApplicationErrorCategory.BENIGN,
+            )
         return reading
 
     @activity.defn
@@ -160,11 +211,17 @@ class OrderActivities:
         with vendor_errors():
             vendor = await self._vendor(ref.vendor_account_id)
             if not vendor.capabilities.resend:
-                raise ApplicationError(f"{vendor.name} offers no resend through this integration", type=PEER_REJECTED, non_retryable=True)
+                raise ApplicationError(
+                    f"{vendor.name} offers no resend through this integration",
+                    type=PEER_REJECTED,
+                    non_retryable=True,
+                )
             # An order's workflow id holds its reference (orders/visibility.py), whose callback the vendor keeps.
             workflow_id = activity.info().workflow_id or ""
             reference = reference_of(workflow_id) or workflow_id  # only order workflows run this
-            await vendor.resend_invitation(ref.ref, self._vendors.callback_for(vendor.name, reference))
+            await vendor.resend_invitation(
+                ref.ref, self._vendors.callback_for(vendor.name, reference)
+            )
 
     @activity.defn
     async def transfer_report(self, transfer: ReportTransfer) -> ReportLink:
@@ -179,7 +236,13 @@ class OrderActivities:
             return ReportLink()
         with peer_errors(sr_refusing=True):
             sr = await self._sr.for_company(transfer.company_id)
-            url = await sr.upload_attachment(transfer.order_id, report.filename, report.content, report.content_type, transfer.result_callback_url)
+            url = await sr.upload_attachment(
+                transfer.order_id,
+                report.filename,
+                report.content,
+                report.content_type,
+                transfer.result_callback_url,
+            )
         return ReportLink(url=url)
 
     @activity.defn
@@ -194,8 +257,14 @@ class OrderActivities:
                     raise
                 # SR's spec leaves open whether a result may carry report links: a result SR
                 # refuses with one goes again without it, so SR still gets the result.
-                activity.logger.warning("SmartRecruiters refused the result with a report link; posted without it")
-                await sr.patch_result(request.order_id, {k: v for k, v in patch.items() if k != "attachments"}, request.result_callback_url)
+                activity.logger.warning(
+                    "SmartRecruiters refused the result with a report link; posted without it"
+                )
+                await sr.patch_result(
+                    request.order_id,
+                    {k: v for k, v in patch.items() if k != "attachments"},
+                    request.result_callback_url,
+                )
         await self._sr.order_accepted(request.order_id, request.company_id)
 
     @activity.defn

@@ -30,7 +30,15 @@ import logging
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from admin.models import MAX_PAGE_SIZE, BulkOutcome, BulkRepairAnswer, BulkRepairItem, OrderFilter, OrderSummary, RepairRequest
+from admin.models import (
+    MAX_PAGE_SIZE,
+    BulkOutcome,
+    BulkRepairAnswer,
+    BulkRepairItem,
+    OrderFilter,
+    OrderSummary,
+    RepairRequest,
+)
 from admin.operations import AdminError, Conflict, Invalid
 from admin.orders import QUERY_TIMEOUT_SECONDS, OrderLookup
 from admin.repairs import ENDED, RepairKind, repair_input, repair_order, resend_refusal
@@ -52,7 +60,14 @@ RUNNING = "RUNNING"
 
 
 async def repair_all(
-    lookup: OrderLookup, temporal: Client, settings: Settings, wanted: OrderFilter, kind: RepairKind, request: RepairRequest, *, dry_run: bool
+    lookup: OrderLookup,
+    temporal: Client,
+    settings: Settings,
+    wanted: OrderFilter,
+    kind: RepairKind,
+    request: RepairRequest,
+    *,
+    dry_run: bool,
 ) -> BulkRepairAnswer:
     """The repair (or, dry, its verdict) for every order matching `wanted`; Invalid for a missing
     filter or a repair's bad input, before any order is touched."""
@@ -64,7 +79,9 @@ async def repair_all(
 
     async def one(order: OrderSummary) -> BulkRepairItem:
         async with gate:
-            resets = kind == RepairKind.RESET or (kind == RepairKind.REPOST_RESULT and order.workflow_status != RUNNING)
+            resets = kind == RepairKind.RESET or (
+                kind == RepairKind.REPOST_RESULT and order.workflow_status != RUNNING
+            )
             if not resets and order.workflow_status != RUNNING:
                 return _item(order, "refused", ENDED.format(status=order.workflow_status))
             if kind == RepairKind.RESEND_INVITATION and (refusal := resend_refusal(order.vendor)):
@@ -79,40 +96,70 @@ async def repair_all(
     counts: dict[BulkOutcome, int] = {"would-repair": 0, "repaired": 0, "refused": 0, "failed": 0}
     for item in items:
         counts[item.outcome] += 1
-    return BulkRepairAnswer(repair=kind.value, dry_run=dry_run, examined=len(items), more_matched=more_matched, counts=counts, orders=list(items))
+    return BulkRepairAnswer(
+        repair=kind.value,
+        dry_run=dry_run,
+        examined=len(items),
+        more_matched=more_matched,
+        counts=counts,
+        orders=list(items),
+    )
 
 
 def _narrows(wanted: OrderFilter) -> bool:
     return bool(wanted.model_dump(exclude={"limit", "page_token"}, exclude_defaults=True))
 
 
-async def _matching(lookup: OrderLookup, wanted: OrderFilter, cap: int) -> tuple[list[OrderSummary], bool]:
+async def _matching(
+    lookup: OrderLookup, wanted: OrderFilter, cap: int
+) -> tuple[list[OrderSummary], bool]:
     """Up to `cap` matching orders, newest first, and whether more matched: pages are read until
     one order beyond the cap is seen (a stuck filter's page may hold none while more follow)."""
     orders: dict[str, OrderSummary] = {}
     page_token = None
     while True:
         page_size = min(MAX_PAGE_SIZE, cap + 1 - len(orders))
-        page = await lookup.list(wanted.model_copy(update={"limit": page_size, "page_token": page_token}))
-        for order in page.orders:  # a reset order is listed once per run: the newest run stands for it
+        page = await lookup.list(
+            wanted.model_copy(update={"limit": page_size, "page_token": page_token})
+        )
+        for (
+            order
+        ) in page.orders:  # a reset order is listed once per run: the newest run stands for it
             orders.setdefault(order.reference, order)
         page_token = page.next_page_token
         if len(orders) > cap or page_token is None:
             return list(orders.values())[:cap], len(orders) > cap
 
 
-async def _verdict(temporal: Client, settings: Settings, order: OrderSummary, question: RepairQuestion) -> BulkRepairItem:
+async def _verdict(
+    temporal: Client, settings: Settings, order: OrderSummary, question: RepairQuestion
+) -> BulkRepairItem:
     """What the order's update validator would say now, without asking for the repair."""
     handle = temporal.get_workflow_handle(order.workflow_id)
     try:
         refusal = await asyncio.wait_for(
-            handle.query(AssessmentOrderWorkflow.repair_refusal, question, rpc_timeout=settings.temporal_rpc_timeout),
+            handle.query(
+                AssessmentOrderWorkflow.repair_refusal,
+                question,
+                rpc_timeout=settings.temporal_rpc_timeout,
+            ),
             timeout=QUERY_TIMEOUT_SECONDS,
         )
     except asyncio.TimeoutError:
-        return _item(order, "failed", f"Temporal did not answer within {QUERY_TIMEOUT_SECONDS:g} s (is a worker running?)")
-    except (WorkflowQueryFailedError, WorkflowQueryRejectedError):  # e.g. a worker older than the query
-        return _item(order, "failed", "the order's worker could not answer whether it would be repaired (are the workers up to date?)")
+        return _item(
+            order,
+            "failed",
+            f"Temporal did not answer within {QUERY_TIMEOUT_SECONDS:g} s (is a worker running?)",
+        )
+    except (
+        WorkflowQueryFailedError,
+        WorkflowQueryRejectedError,
+    ):  # e.g. a worker older than the query
+        return _item(
+            order,
+            "failed",
+            "the order's worker could not answer whether it would be repaired (are the workers up to date?)",
+        )
     except RPCError as err:
         return _item(order, "failed", _rpc_failure(err))
     if refusal is not None:
@@ -120,10 +167,18 @@ async def _verdict(temporal: Client, settings: Settings, order: OrderSummary, qu
     return _item(order, "would-repair", f"would be repaired: {question.kind}")
 
 
-async def _reset_verdict(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind) -> BulkRepairItem:
+async def _reset_verdict(
+    temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind
+) -> BulkRepairItem:
     """Where the order's reset would go back to, found in its history, without resetting it."""
     try:
-        point = await reset_point(temporal, settings, order.reference, reread_result=kind == RepairKind.REPOST_RESULT, listed_run=order.run_id)
+        point = await reset_point(
+            temporal,
+            settings,
+            order.reference,
+            reread_result=kind == RepairKind.REPOST_RESULT,
+            listed_run=order.run_id,
+        )
     except Conflict as err:
         return _item(order, "refused", str(err))
     except AdminError as err:
@@ -131,17 +186,29 @@ async def _reset_verdict(temporal: Client, settings: Settings, order: OrderSumma
     return _item(order, "would-repair", f"would be reset to just before {point.what}")
 
 
-async def _repaired(temporal: Client, settings: Settings, order: OrderSummary, kind: RepairKind, request: RepairRequest) -> BulkRepairItem:
+async def _repaired(
+    temporal: Client,
+    settings: Settings,
+    order: OrderSummary,
+    kind: RepairKind,
+    request: RepairRequest,
+) -> BulkRepairItem:
     """The repair of the run listed, as its dry run judged it (never a newer run of the order)."""
     try:
-        outcome = await repair_order(temporal, settings, order.reference, kind, request, listed_run=order.run_id)
-    except Conflict as err:  # the order's own reason, or it ended (or was reset) since it was listed
+        outcome = await repair_order(
+            temporal, settings, order.reference, kind, request, listed_run=order.run_id
+        )
+    except (
+        Conflict
+    ) as err:  # the order's own reason, or it ended (or was reset) since it was listed
         return _item(order, "refused", str(err))
     except AdminError as err:  # Temporal did not answer or refused; the order is gone
         return _item(order, "failed", str(err))
     except Exception:  # the batch goes on; the others' outcomes must reach the operator
         log.exception("bulk repair %s of order %s failed", kind.value, order.order_id)
-        return _item(order, "failed", "an unexpected error (logged); see `orders show` for the order's state")
+        return _item(
+            order, "failed", "an unexpected error (logged); see `orders show` for the order's state"
+        )
     sr_status = outcome.sr_status.value if outcome.sr_status is not None else None
     return _item(order, "repaired", outcome.note, deadline=outcome.deadline, sr_status=sr_status)
 
@@ -153,4 +220,11 @@ def _rpc_failure(err: RPCError) -> str:
 
 
 def _item(order: OrderSummary, outcome: BulkOutcome, detail: str, **repaired) -> BulkRepairItem:
-    return BulkRepairItem(order_id=order.order_id, status=order.status, workflow_status=order.workflow_status, outcome=outcome, detail=detail, **repaired)
+    return BulkRepairItem(
+        order_id=order.order_id,
+        status=order.status,
+        workflow_status=order.workflow_status,
+        outcome=outcome,
+        detail=detail,
+        **repaired,
+    )

@@ -11,7 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from admin.vendor_check import VendorCheck
 from connections.connect import COMPANY_ID_PATTERN
@@ -32,13 +39,17 @@ class PackageSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    deadline_days: float = Field(gt=0, le=365, description="Days a candidate has before the order expires")
+    deadline_days: float = Field(
+        gt=0, le=365, description="Days a candidate has before the order expires"
+    )
 
 
 class NewCredentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    credentials: dict[str, Any] = Field(description="Replace the account's credentials (a rotated key); stored encrypted, never shown again")
+    credentials: dict[str, Any] = Field(
+        description="Replace the account's credentials (a rotated key); stored encrypted, never shown again"
+    )
 
 
 class NewVendorAccount(BaseModel):
@@ -46,9 +57,14 @@ class NewVendorAccount(BaseModel):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     adapter: str = Field(description=f"The vendor adapter: one of {', '.join(ADAPTERS)}")
-    credentials: dict[str, Any] = Field(description="What the adapter needs to call the vendor, e.g. {\"api_key\": \"…\"}; stored encrypted, never shown again")
-    package_settings: dict[Annotated[str, StringConstraints(min_length=1, max_length=200)], PackageSettings] = Field(
-        default_factory=dict, description='Per package, e.g. {"skills-fullstack": {"deadline_days": 3}}'
+    credentials: dict[str, Any] = Field(
+        description='What the adapter needs to call the vendor, e.g. {"api_key": "…"}; stored encrypted, never shown again'
+    )
+    package_settings: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=200)], PackageSettings
+    ] = Field(
+        default_factory=dict,
+        description='Per package, e.g. {"skills-fullstack": {"deadline_days": 3}}',
     )
 
     @field_validator("adapter")
@@ -62,8 +78,17 @@ class NewVendorAccount(BaseModel):
 class NewTriggerToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    expires_in_days: float | None = Field(None, gt=0, le=MAX_TOKEN_DAYS, description="Days until the token expires; ASSESSMENTS_TRIGGER_TOKEN_DAYS if omitted")
-    company_id: str | None = Field(None, pattern=COMPANY_ID_PATTERN, description="The one SmartRecruiters company it may connect; any if omitted")
+    expires_in_days: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_TOKEN_DAYS,
+        description="Days until the token expires; ASSESSMENTS_TRIGGER_TOKEN_DAYS if omitted",
+    )
+    company_id: str | None = Field(
+        None,
+        pattern=COMPANY_ID_PATTERN,
+        description="The one SmartRecruiters company it may connect; any if omitted",
+    )
 
 
 class VendorAccountView(BaseModel):
@@ -76,7 +101,11 @@ class VendorAccountView(BaseModel):
     @classmethod
     def of(cls, account: VendorAccount) -> VendorAccountView:
         return cls(
-            id=account.id, name=account.name, adapter=account.adapter, package_settings=account.package_settings, created_at=account.created_at
+            id=account.id,
+            name=account.name,
+            adapter=account.adapter,
+            package_settings=account.package_settings,
+            created_at=account.created_at,
         )
 
 
@@ -98,7 +127,12 @@ class VendorCheckView(BaseModel):
         return cls(
             vendor_account=VendorAccountView.of(check.account),
             vendor_url=check.vendor_url,
-            packages=[OfferedPackage(**entry.as_smartrecruiters().model_dump(), deadline_days=entry.deadline_days) for entry in check.entries],
+            packages=[
+                OfferedPackage(
+                    **entry.as_smartrecruiters().model_dump(), deadline_days=entry.deadline_days
+                )
+                for entry in check.entries
+            ],
         )
 
 
@@ -142,7 +176,11 @@ class IssuedTriggerTokenView(BaseModel):
     @classmethod
     def of(cls, issued: IssuedToken) -> IssuedTriggerTokenView:
         return cls(
-            id=issued.token_id, vendor_account_id=issued.vendor_account_id, company_id=issued.company_id, token=issued.token, expires_at=issued.expires_at
+            id=issued.token_id,
+            vendor_account_id=issued.vendor_account_id,
+            company_id=issued.company_id,
+            token=issued.token,
+            expires_at=issued.expires_at,
         )
 
 
@@ -175,7 +213,17 @@ class ConnectionView(BaseModel):
 # What AssessmentOrderStatus holds: SR's statuses, plus RECEIVED (not yet told to SR),
 # CANCELLED (cancelled in Temporal, or the company disconnected), SR_REFUSING (SR refuses us for
 # the order's company; the order keeps trying) and UNDELIVERED (it gave up; result kept).
-OrderStatus = Literal["RECEIVED", "PENDING", "IN_PROGRESS", "COMPLETED", "REJECTED", "EXPIRED", "CANCELLED", "SR_REFUSING", "UNDELIVERED"]
+OrderStatus = Literal[
+    "RECEIVED",
+    "PENDING",
+    "IN_PROGRESS",
+    "COMPLETED",
+    "REJECTED",
+    "EXPIRED",
+    "CANCELLED",
+    "SR_REFUSING",
+    "UNDELIVERED",
+]
 # Company, vendor and package names as filters: quoted into a Temporal visibility query, so
 # nothing that could end the quotes. SR company ids, our package ids and adapter names fit.
 FILTER_VALUE_PATTERN = r"^[A-Za-z0-9_.:@-]{1,200}$"
@@ -197,9 +245,16 @@ class OrderFilter(BaseModel):
     package: FilterValue | None = None
     status: OrderStatus | None = None
     older_than: timedelta | None = Field(None, description="Placed longer ago than this")
-    open: bool | None = Field(None, description="True: only orders still running; False: only finished ones")
-    stuck_for: timedelta | None = Field(None, description="Only orders stuck (an unfinished call, no progress) for this long")
-    failed: bool = Field(False, description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended")
+    open: bool | None = Field(
+        None, description="True: only orders still running; False: only finished ones"
+    )
+    stuck_for: timedelta | None = Field(
+        None, description="Only orders stuck (an unfinished call, no progress) for this long"
+    )
+    failed: bool = Field(
+        False,
+        description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended",
+    )
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     page_token: str | None = Field(None, max_length=4096)
 
@@ -212,7 +267,8 @@ class OrderSearch(BaseModel):
     order_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     vendor_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
     email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = Field(
-        None, description="The candidate's email, in any case; looked up by its keyed hash, never stored or logged"
+        None,
+        description="The candidate's email, in any case; looked up by its keyed hash, never stored or logged",
     )
 
     @field_validator("order_id", "vendor_ref", "email")
@@ -226,7 +282,9 @@ class OrderSearch(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> OrderSearch:
-        given = [name for name in ("order_id", "vendor_ref", "email") if getattr(self, name) is not None]
+        given = [
+            name for name in ("order_id", "vendor_ref", "email") if getattr(self, name) is not None
+        ]
         if len(given) != 1:
             raise ValueError("give exactly one of order_id, vendor_ref and email")
         return self
@@ -241,22 +299,34 @@ class OrderSummary(BaseModel):
         "(the order id alone for orders received before references named the company)"
     )
     workflow_id: str
-    run_id: str | None = Field(None, description="The workflow run listed (a reset order has one per reset)")
-    status: str | None = Field(None, description="AssessmentOrderStatus: what SR was last told (RECEIVED before that)")
+    run_id: str | None = Field(
+        None, description="The workflow run listed (a reset order has one per reset)"
+    )
+    status: str | None = Field(
+        None, description="AssessmentOrderStatus: what SR was last told (RECEIVED before that)"
+    )
     vendor: str | None = None
     package: str | None = None
     company: str | None = None
-    workflow_status: str = Field(description="The workflow's own status: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, …")
+    workflow_status: str = Field(
+        description="The workflow's own status: RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, …"
+    )
     started_at: datetime
     closed_at: datetime | None = None
-    last_progress_at: datetime | None = Field(None, description="Stuck orders: when the order last took a step")
-    stuck_on: str | None = Field(None, description="Stuck orders: the unfinished call, its attempts and last failure")
+    last_progress_at: datetime | None = Field(
+        None, description="Stuck orders: when the order last took a step"
+    )
+    stuck_on: str | None = Field(
+        None, description="Stuck orders: the unfinished call, its attempts and last failure"
+    )
     temporal_ui_url: str
 
 
 class OrderPage(BaseModel):
     orders: list[OrderSummary]
-    next_page_token: str | None = Field(None, description="Pass as page_token for the next page; none: this was the last")
+    next_page_token: str | None = Field(
+        None, description="Pass as page_token for the next page; none: this was the last"
+    )
 
 
 class OrderCandidate(BaseModel):
@@ -274,10 +344,19 @@ class TimelineItem(BaseModel):
     at: datetime
     kind: Literal["step", "call", "webhook", "workflow"]
     what: str
-    peer: str | None = Field(None, description="Calls: SmartRecruiters, the vendor, or both (the report)")
-    outcome: str | None = Field(None, description="Calls: completed, failed, timed out, cancelled, retrying or running")
-    attempts: int | None = Field(None, description="Calls: attempts so far (the vendor poll: polls)")
-    failure: str | None = Field(None, description="Calls: the last failure (of an earlier attempt, if the call then succeeded)")
+    peer: str | None = Field(
+        None, description="Calls: SmartRecruiters, the vendor, or both (the report)"
+    )
+    outcome: str | None = Field(
+        None, description="Calls: completed, failed, timed out, cancelled, retrying or running"
+    )
+    attempts: int | None = Field(
+        None, description="Calls: attempts so far (the vendor poll: polls)"
+    )
+    failure: str | None = Field(
+        None,
+        description="Calls: the last failure (of an earlier attempt, if the call then succeeded)",
+    )
     finished_at: datetime | None = None
 
 
@@ -303,8 +382,14 @@ class OrderDetail(OrderSummary):
     outcome: str | None = None
     report_url: str | None = None
     revisions_posted: int | None = None
-    sr_refusing_until: datetime | None = Field(None, description="SR refuses us for the order's company: until when the order tries its final update again")
-    undelivered: str | None = Field(None, description="UNDELIVERED orders: the final update SR never took (the result, if any, is kept for repost-result)")
+    sr_refusing_until: datetime | None = Field(
+        None,
+        description="SR refuses us for the order's company: until when the order tries its final update again",
+    )
+    undelivered: str | None = Field(
+        None,
+        description="UNDELIVERED orders: the final update SR never took (the result, if any, is kept for repost-result)",
+    )
     webhooks_received: int | None = None
     duplicate_webhooks: int | None = None
     timeline: list[TimelineItem]
@@ -323,9 +408,17 @@ class RepairRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    operator: str = Field(pattern=OPERATOR_PATTERN, description="Who repairs: your handle (letters, digits, _ . @ + -; up to 64)")
-    reason: str = Field(pattern=REASON_PATTERN, description="Why, in 3 to 200 characters, no line breaks; recorded in the order's history. Never candidate data.")
-    days: float | None = Field(None, gt=0, le=365, description="extend-deadline only: days added to the current deadline")
+    operator: str = Field(
+        pattern=OPERATOR_PATTERN,
+        description="Who repairs: your handle (letters, digits, _ . @ + -; up to 64)",
+    )
+    reason: str = Field(
+        pattern=REASON_PATTERN,
+        description="Why, in 3 to 200 characters, no line breaks; recorded in the order's history. Never candidate data.",
+    )
+    days: float | None = Field(
+        None, gt=0, le=365, description="extend-deadline only: days added to the current deadline"
+    )
 
 
 # --- Orders: bulk repairs (admin/bulk_repairs.py) --------------------------------------------
@@ -333,7 +426,17 @@ class RepairRequest(BaseModel):
 # What became of one order of a bulk repair: a dry run's orders would be repaired or are refused,
 # a real run's are repaired or refused; either can fail (Temporal did not answer).
 BulkOutcome = Literal["would-repair", "repaired", "refused", "failed"]
-BULK_FILTER_FIELDS = ("company", "vendor", "package", "status", "older_than", "open", "stuck", "stuck_for", "failed")
+BULK_FILTER_FIELDS = (
+    "company",
+    "vendor",
+    "package",
+    "status",
+    "older_than",
+    "open",
+    "stuck",
+    "stuck_for",
+    "failed",
+)
 
 
 class BulkRepairRequest(RepairRequest):
@@ -341,15 +444,32 @@ class BulkRepairRequest(RepairRequest):
     takes them), by an operator for a reason; a dry run unless `dry_run` is false."""
 
     company: FilterValue | None = Field(None, description="SmartRecruiters companyId")
-    vendor: FilterValue | None = Field(None, description="The vendor: sandbox, hackerrank, checkr, testgorilla")
+    vendor: FilterValue | None = Field(
+        None, description="The vendor: sandbox, hackerrank, checkr, testgorilla"
+    )
     package: FilterValue | None = Field(None, description="Package id, e.g. skills-fullstack")
-    status: OrderStatus | None = Field(None, description="AssessmentOrderStatus: what SR was last told")
-    older_than: str | None = Field(None, max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h")
-    open: bool | None = Field(None, description="true: only orders still running (every running order, with no other filter); false: only finished ones")
+    status: OrderStatus | None = Field(
+        None, description="AssessmentOrderStatus: what SR was last told"
+    )
+    older_than: str | None = Field(
+        None, max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h"
+    )
+    open: bool | None = Field(
+        None,
+        description="true: only orders still running (every running order, with no other filter); false: only finished ones",
+    )
     stuck: bool = Field(False, description="Only stuck orders (ASSESSMENTS_STUCK_AFTER_HOURS)")
-    stuck_for: str | None = Field(None, max_length=32, description="Only orders stuck for this long, e.g. 2h")
-    failed: bool = Field(False, description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended")
-    dry_run: bool = Field(True, description="true (the default): say what each order would do, change nothing; false: make the repairs")
+    stuck_for: str | None = Field(
+        None, max_length=32, description="Only orders stuck for this long, e.g. 2h"
+    )
+    failed: bool = Field(
+        False,
+        description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended",
+    )
+    dry_run: bool = Field(
+        True,
+        description="true (the default): say what each order would do, change nothing; false: make the repairs",
+    )
 
     def filter_fields(self) -> dict[str, Any]:
         """The filter as the operator gave it, for `admin.orders.order_filter`."""
@@ -360,18 +480,30 @@ class BulkRepairItem(BaseModel):
     """One order of a bulk repair, and what became of it."""
 
     order_id: str
-    status: str | None = Field(None, description="AssessmentOrderStatus as listed, before the repair")
-    workflow_status: str = Field(description="The workflow's status as listed: RUNNING, COMPLETED, …")
+    status: str | None = Field(
+        None, description="AssessmentOrderStatus as listed, before the repair"
+    )
+    workflow_status: str = Field(
+        description="The workflow's status as listed: RUNNING, COMPLETED, …"
+    )
     outcome: BulkOutcome
-    detail: str = Field(description="repaired: the order's timeline note; refused: the order's reason; failed: what went wrong; would-repair: what would be done")
-    deadline: datetime | None = Field(None, description="repaired: the order's deadline after the repair")
-    sr_status: str | None = Field(None, description="repaired: what SR was last told after the repair")
+    detail: str = Field(
+        description="repaired: the order's timeline note; refused: the order's reason; failed: what went wrong; would-repair: what would be done"
+    )
+    deadline: datetime | None = Field(
+        None, description="repaired: the order's deadline after the repair"
+    )
+    sr_status: str | None = Field(
+        None, description="repaired: what SR was last told after the repair"
+    )
 
 
 class BulkRepairAnswer(BaseModel):
     repair: str
     dry_run: bool
-    examined: int = Field(description="Matching orders examined (at most ASSESSMENTS_BULK_REPAIR_LIMIT), newest first")
+    examined: int = Field(
+        description="Matching orders examined (at most ASSESSMENTS_BULK_REPAIR_LIMIT), newest first"
+    )
     more_matched: bool = Field(
         description="More orders matched than were examined: narrow the filter (e.g. older_than) to reach the rest; the same request again examines the same newest orders"
     )

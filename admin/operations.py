@@ -70,18 +70,25 @@ class Operations:
                 name=new.name,
                 adapter=new.adapter,
                 credentials=new.credentials,
-                package_settings={package: settings.model_dump() for package, settings in new.package_settings.items()},
+                package_settings={
+                    package: settings.model_dump()
+                    for package, settings in new.package_settings.items()
+                },
             )
         except VendorAccountNameTaken:
             raise Conflict(f"a vendor account named {new.name!r} already exists") from None
         return VendorAccountView.of(account)
 
-    async def replace_vendor_credentials(self, vendor_account_id: str, new: NewCredentials) -> VendorAccountView:
+    async def replace_vendor_credentials(
+        self, vendor_account_id: str, new: NewCredentials
+    ) -> VendorAccountView:
         account = await self._store.vendor_account(vendor_account_id)
         if account is None:
             raise NotFound(f"no vendor account {vendor_account_id!r}")
         await self._check_credentials(account.adapter, new.credentials)
-        return VendorAccountView.of(await self._store.replace_vendor_credentials(vendor_account_id, new.credentials))
+        return VendorAccountView.of(
+            await self._store.replace_vendor_credentials(vendor_account_id, new.credentials)
+        )
 
     async def _check_credentials(self, adapter: str, credentials: dict) -> None:
         """Credentials the adapter cannot use are refused now, not at the first order."""
@@ -98,7 +105,9 @@ class Operations:
         try:
             return VendorCheckView.of(await check_vendor_account(self._settings, account))
         except VendorCheckFailed as err:
-            raise VendorUnchecked(f"could not check vendor account {account.name!r}: {err}") from None
+            raise VendorUnchecked(
+                f"could not check vendor account {account.name!r}: {err}"
+            ) from None
 
     async def vendor_accounts(self) -> list[VendorAccountView]:
         return [VendorAccountView.of(account) for account in await self._store.vendor_accounts()]
@@ -109,11 +118,17 @@ class Operations:
 
     # External Trigger Tokens
 
-    async def issue_trigger_token(self, vendor_account_id: str, new: NewTriggerToken | None = None) -> IssuedTriggerTokenView:
+    async def issue_trigger_token(
+        self, vendor_account_id: str, new: NewTriggerToken | None = None
+    ) -> IssuedTriggerTokenView:
         new = new or NewTriggerToken()
-        expires_at = datetime.now(UTC) + timedelta(days=new.expires_in_days or self._settings.trigger_token_days)
+        expires_at = datetime.now(UTC) + timedelta(
+            days=new.expires_in_days or self._settings.trigger_token_days
+        )
         try:
-            issued = await self._store.issue_trigger_token(vendor_account_id, expires_at=expires_at, company_id=new.company_id)
+            issued = await self._store.issue_trigger_token(
+                vendor_account_id, expires_at=expires_at, company_id=new.company_id
+            )
         except UnknownVendorAccount:
             raise NotFound(f"no vendor account {vendor_account_id!r}") from None
         return IssuedTriggerTokenView.of(issued)
@@ -122,7 +137,10 @@ class Operations:
         if vendor_account_id is not None:
             await self._require_vendor_account(vendor_account_id)
         now = datetime.now(UTC)
-        return [TriggerTokenView.of(token, now) for token in await self._store.trigger_tokens(vendor_account_id)]
+        return [
+            TriggerTokenView.of(token, now)
+            for token in await self._store.trigger_tokens(vendor_account_id)
+        ]
 
     async def revoke_trigger_token(self, token_id: str) -> None:
         """Revoke for good; companies already connected with it stay connected."""
@@ -137,7 +155,10 @@ class Operations:
             names = {account.id: account.name for account in await self._store.vendor_accounts()}
         except UnreadableSecret:  # an account encrypted with a retired key: list without names
             names = {}
-        return [ConnectionView.of(connection, names.get(connection.vendor_account_id)) for connection in connections]
+        return [
+            ConnectionView.of(connection, names.get(connection.vendor_account_id))
+            for connection in connections
+        ]
 
     # Our partner configuration at SmartRecruiters (master credentials)
 
@@ -151,7 +172,9 @@ class Operations:
             try:
                 return await sr.put_partner_configuration(self.expected_partner_configuration())
             except PeerError as err:
-                raise SmartRecruitersFailed(_explain(err, "register the partner configuration", self._settings.sr_base_url)) from None
+                raise SmartRecruitersFailed(
+                    _explain(err, "register the partner configuration", self._settings.sr_base_url)
+                ) from None
 
     async def partner_configuration(self) -> dict[str, Any]:
         """The configuration SR holds for us."""
@@ -159,15 +182,23 @@ class Operations:
             try:
                 stored = await sr.get_partner_configuration()
             except PeerError as err:
-                raise SmartRecruitersFailed(_explain(err, "read the partner configuration", self._settings.sr_base_url)) from None
+                raise SmartRecruitersFailed(
+                    _explain(err, "read the partner configuration", self._settings.sr_base_url)
+                ) from None
         if stored is None:
-            raise NotFound("SmartRecruiters holds no partner configuration for us yet: register it first")
+            raise NotFound(
+                "SmartRecruiters holds no partner configuration for us yet: register it first"
+            )
         return stored
 
     @contextlib.asynccontextmanager
     async def _master(self) -> AsyncIterator[SmartRecruitersClient]:
         settings = self._settings
-        client = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+        client = smartrecruiters_client(
+            settings,
+            settings.sr_master_client_id,
+            settings.sr_master_client_secret.get_secret_value(),
+        )
         try:
             yield client
         finally:

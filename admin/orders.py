@@ -43,7 +43,12 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
-from temporalio.api.enums.v1 import ApplicationErrorCategory, EventType, PendingActivityState, WorkflowTaskFailedCause
+from temporalio.api.enums.v1 import (
+    ApplicationErrorCategory,
+    EventType,
+    PendingActivityState,
+    WorkflowTaskFailedCause,
+)
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
@@ -95,9 +100,15 @@ _CALLS: dict[str, tuple[str, str]] = {
     READ_RESULT: ("vendor", "Read the result at the vendor"),
     "cancel_invitation": ("vendor", "Withdraw the invitation at the vendor"),
     "resend_invitation": ("vendor", "Ask the vendor to send the invitation again"),
-    "transfer_report": ("vendor, SmartRecruiters", "Move the report from the vendor to SmartRecruiters"),
+    "transfer_report": (
+        "vendor, SmartRecruiters",
+        "Move the report from the vendor to SmartRecruiters",
+    ),
     POST_TO_SMARTRECRUITERS: ("SmartRecruiters", "Tell SmartRecruiters"),
-    POST_ONCE_SMARTRECRUITERS_LISTENS: ("SmartRecruiters", "Tell SmartRecruiters, once it stops refusing us for the company"),
+    POST_ONCE_SMARTRECRUITERS_LISTENS: (
+        "SmartRecruiters",
+        "Tell SmartRecruiters, once it stops refusing us for the company",
+    ),
 }
 # Events that are a step of the order: its start, and a call finishing (see "Stuck" above).
 _PROGRESS = frozenset(
@@ -110,10 +121,19 @@ _PROGRESS = frozenset(
     }
 )
 _CALL_ENDS = {
-    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: ("activity_task_completed_event_attributes", "completed"),
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: (
+        "activity_task_completed_event_attributes",
+        "completed",
+    ),
     EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: ("activity_task_failed_event_attributes", "failed"),
-    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: ("activity_task_timed_out_event_attributes", "timed out"),
-    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: ("activity_task_canceled_event_attributes", "cancelled"),
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: (
+        "activity_task_timed_out_event_attributes",
+        "timed out",
+    ),
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: (
+        "activity_task_canceled_event_attributes",
+        "cancelled",
+    ),
 }
 
 
@@ -125,7 +145,9 @@ def refused_for_order(err: RPCError, order_id: str, what: str) -> AdminError:
     """Temporal's refusal of `what` (a repair, a reset) for one order, as operators read it."""
     if err.status == RPCStatusCode.NOT_FOUND:
         return NotFound(f"no order {order_id} in Temporal (SR order ids are case-sensitive)")
-    return TemporalFailed(f"Temporal refused {what} ({err.status.name if err.status else 'unknown status'})")
+    return TemporalFailed(
+        f"Temporal refused {what} ({err.status.name if err.status else 'unknown status'})"
+    )
 
 
 async def within(settings: Settings, call: Awaitable[T]) -> T:
@@ -135,7 +157,9 @@ async def within(settings: Settings, call: Awaitable[T]) -> T:
 
 def check_order_id(order_id: str) -> None:
     if not _ORDER_ID.fullmatch(order_id):
-        raise Invalid("an SR order id has 1 to 128 letters, digits, '-' or '_' (and may be followed by ':' and the company id)")
+        raise Invalid(
+            "an SR order id has 1 to 128 letters, digits, '-' or '_' (and may be followed by ':' and the company id)"
+        )
 
 
 async def references_of(temporal: Client, settings: Settings, order_id: str) -> list[str]:
@@ -148,7 +172,9 @@ async def references_of(temporal: Client, settings: Settings, order_id: str) -> 
     found: dict[str, None] = {}  # a reset order is listed once per run
 
     async def listed() -> None:
-        async for execution in temporal.list_workflows(query, rpc_timeout=settings.temporal_rpc_timeout):
+        async for execution in temporal.list_workflows(
+            query, rpc_timeout=settings.temporal_rpc_timeout
+        ):
             found.setdefault(execution.id.removeprefix(visibility.WORKFLOW_ID_PREFIX))
             if len(found) > MAX_FOUND:
                 return
@@ -156,9 +182,13 @@ async def references_of(temporal: Client, settings: Settings, order_id: str) -> 
     try:
         await within(settings, listed())
     except asyncio.TimeoutError:
-        raise TemporalFailed(f"Temporal at {settings.temporal_address} did not answer in time; try again") from None
+        raise TemporalFailed(
+            f"Temporal at {settings.temporal_address} did not answer in time; try again"
+        ) from None
     except RPCError as err:
-        raise TemporalFailed(f"Temporal refused the search ({err.status.name if err.status else 'unknown status'})") from None
+        raise TemporalFailed(
+            f"Temporal refused the search ({err.status.name if err.status else 'unknown status'})"
+        ) from None
     return list(found)
 
 
@@ -170,7 +200,9 @@ async def resolve_order(temporal: Client, settings: Settings, given: str) -> str
         return given
     references = await references_of(temporal, settings, given)
     if len(references) > 1:
-        raise Conflict(f"several companies' orders have the id {given}; name one: {', '.join(sorted(references))}")
+        raise Conflict(
+            f"several companies' orders have the id {given}; name one: {', '.join(sorted(references))}"
+        )
     return references[0] if references else given  # none: refused later as an unknown order
 
 
@@ -178,7 +210,9 @@ async def posted_status(temporal: Client, scheduled: Any) -> str | None:
     """The status an `update_smartrecruiters` call posts (the only part of its input shown), or
     None when its input cannot be decoded (a retired payload key)."""
     with contextlib.suppress(Exception):
-        [request] = await temporal.data_converter.decode(scheduled.input.payloads, [SrUpdateRequest])
+        [request] = await temporal.data_converter.decode(
+            scheduled.input.payloads, [SrUpdateRequest]
+        )
         return request.update.status.value
     return None
 
@@ -190,8 +224,12 @@ def parse_duration(value: str, name: str) -> timedelta:
     """`30m`, `12h`, `3d`, `2w`, `1d12h`, … as a timedelta; Invalid naming `name` otherwise."""
     text = value.strip().lower().replace(" ", "")
     if not _DURATION.fullmatch(text):
-        raise Invalid(f"{name} is not a duration: write a number and a unit (s, m, h, d or w), e.g. 30m, 12h, 3d or 1d12h")
-    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text))
+        raise Invalid(
+            f"{name} is not a duration: write a number and a unit (s, m, h, d or w), e.g. 30m, 12h, 3d or 1d12h"
+        )
+    seconds = sum(
+        float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text)
+    )
     if seconds > MAX_DURATION.total_seconds():
         raise Invalid(f"{name} is longer than {MAX_DURATION.days} days")
     return timedelta(seconds=seconds)
@@ -222,15 +260,21 @@ def order_filter(
     elif stuck:
         stuck_time = timedelta(hours=settings.stuck_after_hours)
     if stuck_time is not None and open is False:
-        raise Invalid("stuck orders are open ones: ask for stuck orders or for finished ones, not both")
+        raise Invalid(
+            "stuck orders are open ones: ask for stuck orders or for finished ones, not both"
+        )
     if failed and (stuck_time is not None or open):
-        raise Invalid("failed orders have ended: ask for failed orders or for open (or stuck) ones, not both")
+        raise Invalid(
+            "failed orders have ended: ask for failed orders or for open (or stuck) ones, not both"
+        )
     fields: dict[str, Any] = dict(
         company=company,
         vendor=vendor,
         package=package,
         status=status.upper() if status else None,
-        older_than=None if older_than is None else parse_duration(older_than, names.get("older_than", "older_than")),
+        older_than=None
+        if older_than is None
+        else parse_duration(older_than, names.get("older_than", "older_than")),
         open=open,
         stuck_for=stuck_time,
         failed=failed,
@@ -240,7 +284,9 @@ def order_filter(
     try:
         return OrderFilter(**fields)
     except ValidationError as err:  # field and reason; the reasons quote patterns, not values
-        reasons = "; ".join(f"{names.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in err.errors())
+        reasons = "; ".join(
+            f"{names.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in err.errors()
+        )
         raise Invalid(reasons) from None
 
 
@@ -269,7 +315,10 @@ class OrderLookup:
         """
         now = datetime.now(UTC)
         listing = self._temporal.list_workflows(
-            visibility_query(wanted, now), page_size=wanted.limit, next_page_token=self._temporal_token(wanted), rpc_timeout=self._rpc_timeout
+            visibility_query(wanted, now),
+            page_size=wanted.limit,
+            next_page_token=self._temporal_token(wanted),
+            rpc_timeout=self._rpc_timeout,
         )
         await self._call(listing.fetch_next_page(), "list orders")
         summaries = [self._summary(execution) for execution in listing.current_page or []]
@@ -277,7 +326,9 @@ class OrderLookup:
             cutoff = now - wanted.stuck_for
             examined = await _bounded(self._if_stuck(summary, cutoff) for summary in summaries)
             summaries = [summary for summary in examined if summary is not None]
-        return OrderPage(orders=summaries, next_page_token=self._our_token(listing.next_page_token, wanted))
+        return OrderPage(
+            orders=summaries, next_page_token=self._our_token(listing.next_page_token, wanted)
+        )
 
     # Page tokens: Temporal's, signed together with the filter they page through, so that only
     # tokens we gave out for this very listing reach Temporal (which answers a made-up one, or
@@ -286,7 +337,11 @@ class OrderLookup:
     def _our_token(self, temporal_token: bytes | None, wanted: OrderFilter) -> str | None:
         if not temporal_token:
             return None
-        return base64.urlsafe_b64encode(self._token_signature(temporal_token, wanted) + temporal_token).decode().rstrip("=")
+        return (
+            base64.urlsafe_b64encode(self._token_signature(temporal_token, wanted) + temporal_token)
+            .decode()
+            .rstrip("=")
+        )
 
     def _temporal_token(self, wanted: OrderFilter) -> bytes | None:
         token = wanted.page_token
@@ -297,29 +352,48 @@ class OrderLookup:
         except (binascii.Error, UnicodeEncodeError, ValueError):
             raise Invalid(BAD_PAGE_TOKEN) from None
         signature, temporal_token = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
-        if not temporal_token or not hmac.compare_digest(signature, self._token_signature(temporal_token, wanted)):
+        if not temporal_token or not hmac.compare_digest(
+            signature, self._token_signature(temporal_token, wanted)
+        ):
             raise Invalid(BAD_PAGE_TOKEN)
         return temporal_token
 
     def _token_signature(self, temporal_token: bytes, wanted: OrderFilter) -> bytes:
-        key = hmac.new(self._settings.token_signing_key.get_secret_value().encode(), b"admin-order-page-token", hashlib.sha256).digest()
-        listing = wanted.model_dump_json(exclude={"page_token", "limit"}).encode()  # the filter, not the page size
-        return hmac.new(key, listing + b"\0" + temporal_token, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+        key = hmac.new(
+            self._settings.token_signing_key.get_secret_value().encode(),
+            b"admin-order-page-token",
+            hashlib.sha256,
+        ).digest()
+        listing = wanted.model_dump_json(
+            exclude={"page_token", "limit"}
+        ).encode()  # the filter, not the page size
+        return hmac.new(key, listing + b"\0" + temporal_token, hashlib.sha256).digest()[
+            :_SIGNATURE_BYTES
+        ]
 
     async def _if_stuck(self, summary: OrderSummary, cutoff: datetime) -> OrderSummary | None:
         handle = self._temporal.get_workflow_handle(summary.workflow_id)
         try:
-            description = await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe an order")
+            description = await self._call(
+                handle.describe(rpc_timeout=self._rpc_timeout), "describe an order"
+            )
             unfinished = _unfinished_call(description.raw_description)
             if unfinished is None:
                 return None
-            history = await self._call(handle.fetch_history(rpc_timeout=self._rpc_timeout), "read an order's history")
+            history = await self._call(
+                handle.fetch_history(rpc_timeout=self._rpc_timeout), "read an order's history"
+            )
         except NotFound:  # gone since it was listed (deleted by retention)
             return None
-        last_progress = max((_time(event) for event in history.events if event.event_type in _PROGRESS), default=summary.started_at)
+        last_progress = max(
+            (_time(event) for event in history.events if event.event_type in _PROGRESS),
+            default=summary.started_at,
+        )
         if last_progress >= cutoff:
             return None
-        return summary.model_copy(update={"last_progress_at": last_progress, "stuck_on": unfinished})
+        return summary.model_copy(
+            update={"last_progress_at": last_progress, "stuck_on": unfinished}
+        )
 
     # Find
 
@@ -331,7 +405,9 @@ class OrderLookup:
             elif visibility.company_of(search.order_id) is not None:
                 references = [search.order_id]
             else:
-                references = await references_of(self._temporal, self._settings, search.order_id) or [search.order_id]
+                references = await references_of(
+                    self._temporal, self._settings, search.order_id
+                ) or [search.order_id]
         elif search.vendor_ref is not None:
             references = await self._store.orders_by_vendor_reference(search.vendor_ref)
         else:
@@ -343,7 +419,11 @@ class OrderLookup:
     async def _described(self, reference: str) -> OrderSummary | None:
         handle = self._temporal.get_workflow_handle(visibility.workflow_id(reference))
         try:
-            return self._summary(await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe an order"))
+            return self._summary(
+                await self._call(
+                    handle.describe(rpc_timeout=self._rpc_timeout), "describe an order"
+                )
+            )
         except NotFound:  # indexed, but never started (Temporal refused the start) or gone since
             return None
 
@@ -354,19 +434,32 @@ class OrderLookup:
         reference = await resolve_order(self._temporal, self._settings, order_id)
         handle = self._temporal.get_workflow_handle(visibility.workflow_id(reference))
         try:
-            description = await self._call(handle.describe(rpc_timeout=self._rpc_timeout), "describe the order")
+            description = await self._call(
+                handle.describe(rpc_timeout=self._rpc_timeout), "describe the order"
+            )
         except NotFound:
-            raise NotFound(f"no order {order_id} in Temporal (SR order ids are case-sensitive)") from None
+            raise NotFound(
+                f"no order {order_id} in Temporal (SR order ids are case-sensitive)"
+            ) from None
         run = self._temporal.get_workflow_handle(description.id, run_id=description.run_id)
-        history = await self._call(run.fetch_history(rpc_timeout=self._rpc_timeout), "read the order's history")
+        history = await self._call(
+            run.fetch_history(rpc_timeout=self._rpc_timeout), "read the order's history"
+        )
         state, source, note = await self._state(run, description, history)
         order = state.order if state is not None else await self._decoded_input(history)
         if state is None and order is None:
-            note = (note or "") + " The order's input could not be decoded either (is its payload key still in ASSESSMENTS_PAYLOAD_KEYS?)."
+            note = (
+                (note or "")
+                + " The order's input could not be decoded either (is its payload key still in ASSESSMENTS_PAYLOAD_KEYS?)."
+            )
         summary = self._summary(description)
-        timeline = await self._history_timeline(history, description.raw_description, vendor=summary.vendor or "vendor")
+        timeline = await self._history_timeline(
+            history, description.raw_description, vendor=summary.vendor or "vendor"
+        )
         if state is not None:
-            timeline += [TimelineItem(at=entry.at, kind="step", what=entry.what) for entry in state.timeline]
+            timeline += [
+                TimelineItem(at=entry.at, kind="step", what=entry.what) for entry in state.timeline
+            ]
         timeline.sort(key=lambda item: item.at)
         result = state.result if state is not None else None
         return OrderDetail(
@@ -378,8 +471,12 @@ class OrderLookup:
             job_title=order.job_title if order else None,
             inline=order.inline if order else None,
             vendor_account_id=order.vendor_account_id if order else None,
-            vendor_ref=state.invitation.vendor_ref if state is not None and state.invitation is not None else None,
-            vendor_status=state.vendor_status.value if state is not None and state.vendor_status else None,
+            vendor_ref=state.invitation.vendor_ref
+            if state is not None and state.invitation is not None
+            else None,
+            vendor_status=state.vendor_status.value
+            if state is not None and state.vendor_status
+            else None,
             sr_status=state.sr_status.value if state is not None and state.sr_status else None,
             deadline=state.deadline if state is not None else None,
             score=result.score if result else None,
@@ -388,43 +485,80 @@ class OrderLookup:
             report_url=state.report_url if state is not None else None,
             revisions_posted=state.revisions_posted if state is not None else None,
             sr_refusing_until=state.sr_refusing_until if state is not None else None,
-            undelivered=state.undelivered.value if state is not None and state.undelivered else None,
+            undelivered=state.undelivered.value
+            if state is not None and state.undelivered
+            else None,
             webhooks_received=len(state.events_received) if state is not None else None,
             duplicate_webhooks=state.duplicate_events if state is not None else None,
             timeline=timeline,
         )
 
-    async def _state(self, run: Any, description: WorkflowExecution, history: WorkflowHistory) -> tuple[OrderState | None, str, str | None]:
+    async def _state(
+        self, run: Any, description: WorkflowExecution, history: WorkflowHistory
+    ) -> tuple[OrderState | None, str, str | None]:
         """The order's state and where it came from: a completed workflow's result needs no
         worker; otherwise the `state` query (a worker replays the order), else nothing."""
         if description.status == WorkflowExecutionStatus.COMPLETED:
-            completed = next((e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), None)
+            completed = next(
+                (
+                    e
+                    for e in history.events
+                    if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+                ),
+                None,
+            )
             if completed is not None:
-                with contextlib.suppress(Exception):  # undecodable (a retired payload key): ask a worker
+                with contextlib.suppress(
+                    Exception
+                ):  # undecodable (a retired payload key): ask a worker
                     [state] = await self._temporal.data_converter.decode(
-                        completed.workflow_execution_completed_event_attributes.result.payloads, [OrderState]
+                        completed.workflow_execution_completed_event_attributes.result.payloads,
+                        [OrderState],
                     )
                     return state, "result", None
         try:
             state = await asyncio.wait_for(
-                run.query(AssessmentOrderWorkflow.state, rpc_timeout=timedelta(seconds=QUERY_TIMEOUT_SECONDS)), timeout=QUERY_TIMEOUT_SECONDS + 1
+                run.query(
+                    AssessmentOrderWorkflow.state,
+                    rpc_timeout=timedelta(seconds=QUERY_TIMEOUT_SECONDS),
+                ),
+                timeout=QUERY_TIMEOUT_SECONDS + 1,
             )
             return state, "query", None
         except Exception as err:  # noqa: BLE001 - any failure means the same: no state from a worker
-            reason = "no worker answered in time" if isinstance(err, asyncio.TimeoutError) else f"{type(err).__name__}"
-            return None, "history", f"The order's state could not be queried ({reason}); shown from its history alone."
+            reason = (
+                "no worker answered in time"
+                if isinstance(err, asyncio.TimeoutError)
+                else f"{type(err).__name__}"
+            )
+            return (
+                None,
+                "history",
+                f"The order's state could not be queried ({reason}); shown from its history alone.",
+            )
 
     async def _decoded_input(self, history: WorkflowHistory) -> Order | None:
-        started = next((e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED), None)
+        started = next(
+            (
+                e
+                for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+            ),
+            None,
+        )
         if started is None:
             return None
         try:
-            [order] = await self._temporal.data_converter.decode(started.workflow_execution_started_event_attributes.input.payloads, [Order])
+            [order] = await self._temporal.data_converter.decode(
+                started.workflow_execution_started_event_attributes.input.payloads, [Order]
+            )
         except Exception:  # noqa: BLE001 - undecodable: shown without it
             return None
         return order
 
-    async def _history_timeline(self, history: WorkflowHistory, described: DescribeWorkflowExecutionResponse, *, vendor: str) -> list[TimelineItem]:
+    async def _history_timeline(
+        self, history: WorkflowHistory, described: DescribeWorkflowExecutionResponse, *, vendor: str
+    ) -> list[TimelineItem]:
         calls: dict[int, _Call] = {}
         items: list[TimelineItem] = []
         for event in history.events:
@@ -432,7 +566,10 @@ class OrderLookup:
             if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 attributes = event.activity_task_scheduled_event_attributes
                 calls[event.event_id] = _Call(
-                    activity_id=attributes.activity_id, activity=attributes.activity_type.name, at=_time(event), what=await self._call_what(attributes)
+                    activity_id=attributes.activity_id,
+                    activity=attributes.activity_type.name,
+                    at=_time(event),
+                    what=await self._call_what(attributes),
                 )
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 attributes = event.activity_task_started_event_attributes
@@ -469,7 +606,9 @@ class OrderLookup:
     async def _call_what(self, scheduled: Any) -> str:
         name = scheduled.activity_type.name
         what = _CALLS.get(name, ("", name))[1]
-        if name in (POST_TO_SMARTRECRUITERS, POST_ONCE_SMARTRECRUITERS_LISTENS) and (status := await posted_status(self._temporal, scheduled)):
+        if name in (POST_TO_SMARTRECRUITERS, POST_ONCE_SMARTRECRUITERS_LISTENS) and (
+            status := await posted_status(self._temporal, scheduled)
+        ):
             what = f"{what}: {status}"
         return what
 
@@ -480,11 +619,15 @@ class OrderLookup:
 
         return await repair_named_order(self._temporal, self._settings, order_id, kind, request)
 
-    async def repair_all(self, wanted: OrderFilter, kind: Any, request: Any, *, dry_run: bool) -> Any:
+    async def repair_all(
+        self, wanted: OrderFilter, kind: Any, request: Any, *, dry_run: bool
+    ) -> Any:
         """Every matching order (admin/bulk_repairs.py)."""
         from admin.bulk_repairs import repair_all
 
-        return await repair_all(self, self._temporal, self._settings, wanted, kind, request, dry_run=dry_run)
+        return await repair_all(
+            self, self._temporal, self._settings, wanted, kind, request, dry_run=dry_run
+        )
 
     # Shared
 
@@ -512,13 +655,19 @@ class OrderLookup:
         try:
             return await within(self._settings, call)
         except asyncio.TimeoutError:
-            raise TemporalFailed(f"Temporal at {self._settings.temporal_address} did not answer in time (to {what}); try again") from None
+            raise TemporalFailed(
+                f"Temporal at {self._settings.temporal_address} did not answer in time (to {what}); try again"
+            ) from None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise NotFound("no such order in Temporal") from None
-            if err.status == RPCStatusCode.INVALID_ARGUMENT:  # e.g. our search attributes are not registered
+            if (
+                err.status == RPCStatusCode.INVALID_ARGUMENT
+            ):  # e.g. our search attributes are not registered
                 raise TemporalFailed(f"Temporal refused to {what}: {err.message}") from None
-            raise TemporalFailed(f"Temporal refused to {what} ({err.status.name if err.status else 'unknown status'})") from None
+            raise TemporalFailed(
+                f"Temporal refused to {what} ({err.status.name if err.status else 'unknown status'})"
+            ) from None
 
 
 @dataclass
@@ -592,7 +741,10 @@ def _unfinished_call(described: DescribeWorkflowExecutionResponse) -> str | None
 def _benign(failure: Failure) -> bool:
     """A failure that is none: the poll's "no news yet", or a call our own budget put off."""
     info = failure.application_failure_info
-    return failure.HasField("application_failure_info") and info.category == ApplicationErrorCategory.APPLICATION_ERROR_CATEGORY_BENIGN
+    return (
+        failure.HasField("application_failure_info")
+        and info.category == ApplicationErrorCategory.APPLICATION_ERROR_CATEGORY_BENIGN
+    )
 
 
 def _failure_text(failure: Failure, limit: int = 500) -> str:
@@ -612,30 +764,56 @@ def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
     kind, at = event.event_type, _time(event)
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
         name = event.workflow_execution_signaled_event_attributes.signal_name
-        return TimelineItem(at=at, kind="webhook", what="Vendor webhook received" if name == "vendor_event" else f"Signal {name}")
+        return TimelineItem(
+            at=at,
+            kind="webhook",
+            what="Vendor webhook received" if name == "vendor_event" else f"Signal {name}",
+        )
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
         name = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
         if name == "vendor_hint":
             return TimelineItem(at=at, kind="webhook", what="Vendor webhook received")
         if name == "invitation_link":
-            return TimelineItem(at=at, kind="workflow", what="SmartRecruiters asked for the candidate's link (inline order)")
+            return TimelineItem(
+                at=at,
+                kind="workflow",
+                what="SmartRecruiters asked for the candidate's link (inline order)",
+            )
         return TimelineItem(at=at, kind="workflow", what=f"Update {name}")
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
         return TimelineItem(at=at, kind="workflow", what="Cancellation requested")
     if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
         cause = event.workflow_task_failed_event_attributes.cause
-        if cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW:  # its message is the reset's reason (admin/resets.py)
-            return TimelineItem(at=at, kind="workflow", what=event.workflow_task_failed_event_attributes.failure.message or "Workflow reset")
-        return TimelineItem(at=at, kind="workflow", what=f"The worker failed on this order ({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})")
+        if (
+            cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
+        ):  # its message is the reset's reason (admin/resets.py)
+            return TimelineItem(
+                at=at,
+                kind="workflow",
+                what=event.workflow_task_failed_event_attributes.failure.message
+                or "Workflow reset",
+            )
+        return TimelineItem(
+            at=at,
+            kind="workflow",
+            what=f"The worker failed on this order ({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})",
+        )
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         return TimelineItem(at=at, kind="workflow", what="Workflow completed")
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        return TimelineItem(at=at, kind="workflow", what="Workflow failed", failure=_failure_text(event.workflow_execution_failed_event_attributes.failure))
+        return TimelineItem(
+            at=at,
+            kind="workflow",
+            what="Workflow failed",
+            failure=_failure_text(event.workflow_execution_failed_event_attributes.failure),
+        )
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
         return TimelineItem(at=at, kind="workflow", what="Workflow cancelled")
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
         reason = event.workflow_execution_terminated_event_attributes.reason
-        return TimelineItem(at=at, kind="workflow", what="Workflow terminated" + (f": {reason}" if reason else ""))
+        return TimelineItem(
+            at=at, kind="workflow", what="Workflow terminated" + (f": {reason}" if reason else "")
+        )
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
         return TimelineItem(at=at, kind="workflow", what="Workflow timed out")
     return None
@@ -673,7 +851,11 @@ async def opened(settings: Settings) -> AsyncIterator[OrderLookup]:
 
     async with migrated_store(settings) as store:
         try:
-            temporal = await asyncio.wait_for(connect(settings, wait_seconds=2), timeout=settings.temporal_rpc_timeout_seconds)
+            temporal = await asyncio.wait_for(
+                connect(settings, wait_seconds=2), timeout=settings.temporal_rpc_timeout_seconds
+            )
         except (asyncio.TimeoutError, RPCError, RuntimeError):
-            raise TemporalFailed(f"could not reach Temporal at {settings.temporal_address}") from None
+            raise TemporalFailed(
+                f"could not reach Temporal at {settings.temporal_address}"
+            ) from None
         yield OrderLookup(temporal, store, settings)

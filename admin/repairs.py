@@ -25,7 +25,12 @@ import asyncio
 from typing import Any
 
 from pydantic import ValidationError
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
@@ -34,7 +39,14 @@ from admin.operations import Conflict, Invalid
 from admin.orders import TemporalFailed, check_order_id, refused_for_order, resolve_order, within
 from admin.resets import RESET_SINCE, reset_order
 from orders import visibility
-from orders.models import REPAIR_FAILED, REPAIR_REFUSED, DeadlineExtension, Repair, RepairKind, RepairOutcome
+from orders.models import (
+    REPAIR_FAILED,
+    REPAIR_REFUSED,
+    DeadlineExtension,
+    Repair,
+    RepairKind,
+    RepairOutcome,
+)
 from settings import Settings
 from vendors.registry import ADAPTERS
 from workflows.order import AssessmentOrderWorkflow
@@ -65,19 +77,31 @@ def repair_input(kind: RepairKind, request: RepairRequest) -> Repair:
     if kind == RepairKind.EXTEND_DEADLINE:
         if request.days is None:
             raise Invalid("extend-deadline needs days: how many days to add to the deadline")
-        return DeadlineExtension(operator=request.operator, reason=request.reason, days=request.days)
+        return DeadlineExtension(
+            operator=request.operator, reason=request.reason, days=request.days
+        )
     if request.days is not None:
         raise Invalid(f"{kind.value} takes no days")
     return Repair(operator=request.operator, reason=request.reason)
 
 
-async def repair_named_order(temporal: Client, settings: Settings, given: str, kind: RepairKind, request: RepairRequest) -> RepairOutcome:
+async def repair_named_order(
+    temporal: Client, settings: Settings, given: str, kind: RepairKind, request: RepairRequest
+) -> RepairOutcome:
     """The repair of the order an operator names, by its reference or SR's order id alone."""
-    return await repair_order(temporal, settings, await resolve_order(temporal, settings, given), kind, request)
+    return await repair_order(
+        temporal, settings, await resolve_order(temporal, settings, given), kind, request
+    )
 
 
 async def repair_order(
-    temporal: Client, settings: Settings, order_id: str, kind: RepairKind, request: RepairRequest, *, listed_run: str | None = None
+    temporal: Client,
+    settings: Settings,
+    order_id: str,
+    kind: RepairKind,
+    request: RepairRequest,
+    *,
+    listed_run: str | None = None,
 ) -> RepairOutcome:
     """The repair, as an update of the running order or a reset of an ended one; `order_id` is
     the order's reference (orders/visibility.py). `listed_run` (bulk repairs): a reset acts only
@@ -85,7 +109,9 @@ async def repair_order(
     check_order_id(order_id)
     repair = repair_input(kind, request)
     if kind == RepairKind.RESET:
-        return await reset_order(temporal, settings, order_id, repair, reread_result=False, listed_run=listed_run)
+        return await reset_order(
+            temporal, settings, order_id, repair, reread_result=False, listed_run=listed_run
+        )
     handle = temporal.get_workflow_handle(visibility.workflow_id(order_id))
     timeout = settings.temporal_rpc_timeout
     try:
@@ -93,14 +119,33 @@ async def repair_order(
         if listed_run is not None and description.run_id != listed_run:
             raise Conflict(RESET_SINCE.format(run_id=description.run_id))
         if description.status != WorkflowExecutionStatus.RUNNING:
-            if kind == RepairKind.REPOST_RESULT:  # an ended workflow takes no update, but can be reset
+            if (
+                kind == RepairKind.REPOST_RESULT
+            ):  # an ended workflow takes no update, but can be reset
                 return await reset_order(
-                    temporal, settings, order_id, repair, reread_result=True, listed_run=listed_run, description=description
+                    temporal,
+                    settings,
+                    order_id,
+                    repair,
+                    reread_result=True,
+                    listed_run=listed_run,
+                    description=description,
                 )
-            raise Conflict(ENDED.format(status=description.status.name if description.status is not None else "UNKNOWN"))
-        if kind == RepairKind.RESEND_INVITATION and (refusal := resend_refusal(description.typed_search_attributes.get(visibility.VENDOR))):
+            raise Conflict(
+                ENDED.format(
+                    status=description.status.name if description.status is not None else "UNKNOWN"
+                )
+            )
+        if kind == RepairKind.RESEND_INVITATION and (
+            refusal := resend_refusal(description.typed_search_attributes.get(visibility.VENDOR))
+        ):
             raise Conflict(refusal)
-        return await within(settings, handle.execute_update(_UPDATES[kind], repair, result_type=RepairOutcome, rpc_timeout=timeout))
+        return await within(
+            settings,
+            handle.execute_update(
+                _UPDATES[kind], repair, result_type=RepairOutcome, rpc_timeout=timeout
+            ),
+        )
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:

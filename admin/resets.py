@@ -39,11 +39,23 @@ from datetime import UTC, datetime
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHistory,
+)
 from temporalio.service import RPCError
 
 from admin.operations import Conflict
-from admin.orders import POST_TO_SMARTRECRUITERS, READ_RESULT, TemporalFailed, posted_status, refused_for_order, within
+from admin.orders import (
+    POST_TO_SMARTRECRUITERS,
+    READ_RESULT,
+    TemporalFailed,
+    posted_status,
+    refused_for_order,
+    within,
+)
 from orders import visibility
 from orders.models import Repair, RepairOutcome
 from settings import Settings
@@ -79,22 +91,33 @@ async def reset_point(
     timeout = settings.temporal_rpc_timeout
     try:
         if description is None:
-            description = await within(settings, temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=timeout))
+            description = await within(
+                settings, temporal.get_workflow_handle(workflow_id).describe(rpc_timeout=timeout)
+            )
         if listed_run is not None and description.run_id != listed_run:
             raise Conflict(RESET_SINCE.format(run_id=description.run_id))
-        undelivered = description.typed_search_attributes.get(visibility.ORDER_STATUS) == visibility.UNDELIVERED
+        undelivered = (
+            description.typed_search_attributes.get(visibility.ORDER_STATUS)
+            == visibility.UNDELIVERED
+        )
         if refusal := _refusal(description.status, reread_result, undelivered=undelivered):
             raise Conflict(refusal)
         run = temporal.get_workflow_handle(workflow_id, run_id=description.run_id)
         history = await within(settings, run.fetch_history(rpc_timeout=timeout))
     except asyncio.TimeoutError:
-        raise TemporalFailed(f"Temporal at {settings.temporal_address} did not answer in time") from None
+        raise TemporalFailed(
+            f"Temporal at {settings.temporal_address} did not answer in time"
+        ) from None
     except RPCError as err:
         raise refused_for_order(err, order_id, "the reset") from None
     if reread_result:
         point, what = _before_reading_result(history)
     else:
-        point, what = await (_before_undelivered_update(temporal, history) if undelivered else _before_final_update(temporal, history))
+        point, what = await (
+            _before_undelivered_update(temporal, history)
+            if undelivered
+            else _before_final_update(temporal, history)
+        )
     return ResetPoint(run_id=description.run_id, workflow_task_finish_event_id=point, what=what)
 
 
@@ -112,18 +135,32 @@ async def reset_order(
     result (`repost-result`, `reread_result`); the outcome names the new run."""
     kind = "repost-result" if reread_result else "reset"
     workflow_id = visibility.workflow_id(order_id)
-    point = await reset_point(temporal, settings, order_id, reread_result=reread_result, listed_run=listed_run, description=description)
+    point = await reset_point(
+        temporal,
+        settings,
+        order_id,
+        reread_result=reread_result,
+        listed_run=listed_run,
+        description=description,
+    )
     try:
         reset = await within(
             settings,
             temporal.workflow_service.reset_workflow_execution(
                 ResetWorkflowExecutionRequest(
                     namespace=temporal.namespace,
-                    workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=point.run_id),
+                    workflow_execution=WorkflowExecution(
+                        workflow_id=workflow_id, run_id=point.run_id
+                    ),
                     reason=f"Reset by {repair.operator}: {repair.reason}",
                     workflow_task_finish_event_id=point.workflow_task_finish_event_id,
                     # The same run and point, the same request (servers before 1.31 dedup by it).
-                    request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{workflow_id}/{point.run_id}/{point.workflow_task_finish_event_id}")),
+                    request_id=str(
+                        uuid.uuid5(
+                            uuid.NAMESPACE_URL,
+                            f"{workflow_id}/{point.run_id}/{point.workflow_task_finish_event_id}",
+                        )
+                    ),
                     identity=temporal.identity,
                 ),
                 retry=False,  # a reset that went through and is asked again would reset the new run
@@ -140,9 +177,13 @@ async def reset_order(
     return RepairOutcome(repair=kind, done_at=datetime.now(UTC), note=note, run_id=reset.run_id)
 
 
-def _refusal(status: WorkflowExecutionStatus | None, reread_result: bool, *, undelivered: bool = False) -> str | None:
+def _refusal(
+    status: WorkflowExecutionStatus | None, reread_result: bool, *, undelivered: bool = False
+) -> str | None:
     """Why the order's current run cannot be reset for this repair, or None."""
-    if status == WorkflowExecutionStatus.FAILED or ((reread_result or undelivered) and status == WorkflowExecutionStatus.COMPLETED):
+    if status == WorkflowExecutionStatus.FAILED or (
+        (reread_result or undelivered) and status == WorkflowExecutionStatus.COMPLETED
+    ):
         return None
     if status == WorkflowExecutionStatus.RUNNING:
         if reread_result:  # it ran again since repost-result looked (another operator's reset)
@@ -163,10 +204,22 @@ async def _before_final_update(temporal: Client, history: WorkflowHistory) -> tu
     if ended is not None and ended.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         failure = ended.workflow_execution_failed_event_attributes.failure
         activity = failure.activity_failure_info
-        if failure.HasField("activity_failure_info") and activity.activity_type.name == POST_TO_SMARTRECRUITERS:
-            failed_post = next((event for event in history.events if event.event_id == activity.scheduled_event_id), None)
+        if (
+            failure.HasField("activity_failure_info")
+            and activity.activity_type.name == POST_TO_SMARTRECRUITERS
+        ):
+            failed_post = next(
+                (
+                    event
+                    for event in history.events
+                    if event.event_id == activity.scheduled_event_id
+                ),
+                None,
+            )
     if failed_post is None:
-        raise Conflict("The order failed before it posted a result: there is no result post to go back to")
+        raise Conflict(
+            "The order failed before it posted a result: there is no result post to go back to"
+        )
     scheduled = failed_post.activity_task_scheduled_event_attributes
     update = await posted_status(temporal, scheduled) or "its final update"
     return scheduled.workflow_task_completed_event_id, f"posting {update} to SmartRecruiters"
@@ -179,10 +232,13 @@ async def _before_undelivered_update(temporal: Client, history: WorkflowHistory)
         event.activity_task_scheduled_event_attributes
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and event.activity_task_scheduled_event_attributes.activity_type.name == POST_TO_SMARTRECRUITERS
+        and event.activity_task_scheduled_event_attributes.activity_type.name
+        == POST_TO_SMARTRECRUITERS
     ]
     if not posts:
-        raise Conflict("The order gave up before it posted anything: there is no update to go back to")
+        raise Conflict(
+            "The order gave up before it posted anything: there is no update to go back to"
+        )
     update = await posted_status(temporal, posts[-1]) or "its final update"
     return posts[-1].workflow_task_completed_event_id, f"posting {update} to SmartRecruiters"
 
@@ -198,7 +254,9 @@ def _before_reading_result(history: WorkflowHistory) -> tuple[int, str]:
             if scheduled.activity_type.name == READ_RESULT:
                 reads[event.event_id] = scheduled.workflow_task_completed_event_id
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            first_read = reads.get(event.activity_task_completed_event_attributes.scheduled_event_id)
+            first_read = reads.get(
+                event.activity_task_completed_event_attributes.scheduled_event_id
+            )
             if first_read is not None:
                 return first_read, "reading the result at the vendor"
     raise Conflict(NO_RESULT)

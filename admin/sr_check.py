@@ -17,7 +17,9 @@ from settings import Settings
 from smartrecruiters.client import ASSESSMENT_API
 
 CONFIGURATION_PATH = f"{ASSESSMENT_API}/partner/configuration"
-REGION_HINT = "check ASSESSMENTS_SR_BASE_URL (SR's API host of our region) and ASSESSMENTS_SR_TOKEN_URL"
+REGION_HINT = (
+    "check ASSESSMENTS_SR_BASE_URL (SR's API host of our region) and ASSESSMENTS_SR_TOKEN_URL"
+)
 CREDENTIALS_HINT = "check ASSESSMENTS_SR_MASTER_CLIENT_ID and ASSESSMENTS_SR_MASTER_CLIENT_SECRET"
 
 
@@ -46,11 +48,17 @@ async def partner_configuration_differences(settings: Settings) -> list[Differen
 
 def configuration_differences(stored: dict[str, Any], ours: dict[str, Any]) -> list[Difference]:
     """Each setting of ours that SR holds otherwise (lists compared in any order)."""
-    return [Difference(key, stored.get(key), value) for key, value in ours.items() if not _same(stored.get(key), value)]
+    return [
+        Difference(key, stored.get(key), value)
+        for key, value in ours.items()
+        if not _same(stored.get(key), value)
+    ]
 
 
 def _same(at_sr: Any, ours: Any) -> bool:
-    if isinstance(at_sr, list) and isinstance(ours, list):  # e.g. the assessment types, in any order
+    if isinstance(at_sr, list) and isinstance(
+        ours, list
+    ):  # e.g. the assessment types, in any order
         return sorted(map(str, at_sr)) == sorted(map(str, ours))
     return at_sr == ours
 
@@ -64,20 +72,28 @@ async def _master_token(http: httpx.AsyncClient, settings: Settings) -> str:
     }
     response = await _send(http, "POST", url, data=form)
     if response.status_code in (400, 401) and _json_field(response, "error") is not None:
-        raise CheckFailed(f"SmartRecruiters refused our master credentials (HTTP {response.status_code}): {CREDENTIALS_HINT}")
+        raise CheckFailed(
+            f"SmartRecruiters refused our master credentials (HTTP {response.status_code}): {CREDENTIALS_HINT}"
+        )
     _refuse_other_answers(response, url, "token endpoint")
     token = _json_field(response, "access_token")
     if not isinstance(token, str) or not token:
-        raise CheckFailed(f"{url} answered, but not as SmartRecruiters' token endpoint does (no access_token): {REGION_HINT}")
+        raise CheckFailed(
+            f"{url} answered, but not as SmartRecruiters' token endpoint does (no access_token): {REGION_HINT}"
+        )
     return token
 
 
-async def _stored_configuration(http: httpx.AsyncClient, settings: Settings, token: str) -> dict[str, Any]:
+async def _stored_configuration(
+    http: httpx.AsyncClient, settings: Settings, token: str
+) -> dict[str, Any]:
     url = f"{settings.sr_base_url.rstrip('/')}{CONFIGURATION_PATH}"
     response = await _send(http, "GET", url, headers={"Authorization": f"Bearer {token}"})
     if response.status_code == 404 and _json_field(response, "errors") is not None:
         # SR's own error body (ErrorResponse: `errors` required): the API answered, and holds nothing for us.
-        raise NoConfiguration("SmartRecruiters holds no partner configuration for us yet: run `assessments partner-config register`")
+        raise NoConfiguration(
+            "SmartRecruiters holds no partner configuration for us yet: run `assessments partner-config register`"
+        )
     if response.status_code in (401, 403):
         raise CheckFailed(
             f"SmartRecruiters gave our master credentials a token but refused the partner configuration (HTTP {response.status_code}): "
@@ -96,18 +112,26 @@ async def _stored_configuration(http: httpx.AsyncClient, settings: Settings, tok
 def _refuse_other_answers(response: httpx.Response, url: str, what: str) -> None:
     status = response.status_code
     if status >= 500:
-        raise CheckFailed(f"SmartRecruiters' {what} at {url} answered HTTP {status}; try again later")
+        raise CheckFailed(
+            f"SmartRecruiters' {what} at {url} answered HTTP {status}; try again later"
+        )
     if status != 200:
-        raise CheckFailed(f"{url} answered HTTP {status}, not as SmartRecruiters' {what} does: {REGION_HINT}")
+        raise CheckFailed(
+            f"{url} answered HTTP {status}, not as SmartRecruiters' {what} does: {REGION_HINT}"
+        )
 
 
 async def _send(http: httpx.AsyncClient, method: str, url: str, **content: Any) -> httpx.Response:
     try:
         return await http.request(method, url, **content)
     except httpx.TimeoutException:
-        raise CheckFailed(f"{url} did not answer within {http.timeout.read} s: check the network and {REGION_HINT}") from None
+        raise CheckFailed(
+            f"{url} did not answer within {http.timeout.read} s: check the network and {REGION_HINT}"
+        ) from None
     except httpx.TransportError as err:  # refused, unknown host, TLS
-        raise CheckFailed(f"could not reach {url} ({type(err).__name__}): check the network and {REGION_HINT}") from None
+        raise CheckFailed(
+            f"could not reach {url} ({type(err).__name__}): check the network and {REGION_HINT}"
+        ) from None
     except httpx.InvalidURL:
         raise CheckFailed(f"{url} is not a URL we can call: {REGION_HINT}") from None
 

@@ -24,7 +24,11 @@ from vendors import checkr, hackerrank, testgorilla
 from vendors.registry import UnknownAdapter, build_adapter
 
 # Where each adapter calls when the account's credentials name no base_url.
-_DEFAULT_URLS = {"hackerrank": hackerrank.DEFAULT_BASE_URL, "checkr": checkr.DEFAULT_BASE_URL, "testgorilla": testgorilla.DEFAULT_BASE_URL}
+_DEFAULT_URLS = {
+    "hackerrank": hackerrank.DEFAULT_BASE_URL,
+    "checkr": checkr.DEFAULT_BASE_URL,
+    "testgorilla": testgorilla.DEFAULT_BASE_URL,
+}
 SET_CREDENTIALS = "assessments vendor-account set-credentials {id} --credentials -"
 
 
@@ -58,16 +62,24 @@ async def check_vendor_account(settings: Settings, account: VendorAccount) -> Ve
     try:
         adapter = build_adapter(settings, account.adapter, account.credentials)
     except UnknownAdapter as err:
-        raise VendorCheckFailed(f"{err}: fix them with `{SET_CREDENTIALS.format(id=account.id)}`") from None
+        raise VendorCheckFailed(
+            f"{err}: fix them with `{SET_CREDENTIALS.format(id=account.id)}`"
+        ) from None
     try:
         packages = await adapter.list_packages()
     except PeerError as err:
         raise VendorCheckFailed(await _explain(err, settings, account, url)) from None
     except (KeyError, TypeError, ValueError, AttributeError):  # an answer no adapter check foresaw
-        raise VendorCheckFailed(f"{url} answered, but not in a form the {account.adapter} adapter can read: is it the vendor's API?") from None
+        raise VendorCheckFailed(
+            f"{url} answered, but not in a form the {account.adapter} adapter can read: is it the vendor's API?"
+        ) from None
     finally:
         await adapter.aclose()
-    return VendorCheck(account=account, vendor_url=url, entries=catalog_entries(settings, account, adapter.name, packages))
+    return VendorCheck(
+        account=account,
+        vendor_url=url,
+        entries=catalog_entries(settings, account, adapter.name, packages),
+    )
 
 
 async def _explain(err: PeerError, settings: Settings, account: VendorAccount, url: str) -> str:
@@ -108,7 +120,11 @@ async def _explain(err: PeerError, settings: Settings, account: VendorAccount, u
 async def _resolves(url: str) -> bool:
     try:
         parts = urlsplit(url)
-        await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+        await asyncio.get_running_loop().getaddrinfo(
+            parts.hostname,
+            parts.port or (443 if parts.scheme == "https" else 80),
+            type=socket.SOCK_STREAM,
+        )
     except (OSError, ValueError, UnicodeError):
         return False
     return True

@@ -9,7 +9,20 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import codec, consent, errors, headers, health, integrations, limits, oauth, openapi, orders, packages, webhooks
+from api import (
+    codec,
+    consent,
+    errors,
+    headers,
+    health,
+    integrations,
+    limits,
+    oauth,
+    openapi,
+    orders,
+    packages,
+    webhooks,
+)
 from api.admin import router as admin_router
 from api.auth import TokenIssuer
 from api.consent_form import FormGuard
@@ -34,17 +47,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         settings.check_secrets()
         if settings.public_secrets_in_use():
-            log.warning("embedded secrets in use (%s): fine on this machine only", ", ".join(settings.public_secrets_in_use()))
+            log.warning(
+                "embedded secrets in use (%s): fine on this machine only",
+                ", ".join(settings.public_secrets_in_use()),
+            )
         app.state.temporal = await connect(settings)
         app.state.store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
         await app.state.store.migrate()
         app.state.vendors = Vendors(settings, app.state.store)
         app.state.catalog = Catalog(app.state.vendors, settings)
         older_orders = OlderOrders()
-        app.state.intake = OrderIntake(app.state.temporal, app.state.catalog, app.state.store, settings, older_orders)
+        app.state.intake = OrderIntake(
+            app.state.temporal, app.state.catalog, app.state.store, settings, older_orders
+        )
         app.state.tokens = TokenIssuer(settings, app.state.store)
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
-        master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+        master = smartrecruiters_client(
+            settings,
+            settings.sr_master_client_id,
+            settings.sr_master_client_secret.get_secret_value(),
+        )
         app.state.connector = CompanyConnector(app.state.store, master, settings.integration_name)
         app.state.disconnector = CompanyDisconnector(app.state.store, app.state.temporal, settings)
         reading = asyncio.create_task(older_orders.read(app.state.temporal, settings))

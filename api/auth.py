@@ -68,23 +68,42 @@ class TokenIssuer:
         connection = await self._store.authenticate_partner(client_id, client_secret)
         if connection is None:
             return None
-        return Caller(client_id=client_id, company_id=connection.company_id, connected_at=connection_instant(connection))
+        return Caller(
+            client_id=client_id,
+            company_id=connection.company_id,
+            connected_at=connection_instant(connection),
+        )
 
     def issue(self, caller: Caller) -> tuple[str, int]:
         now = int(time.time())
         claims = {
-            "sub": caller.client_id, "company": caller.company_id, CONNECTED_AT: caller.connected_at,
-            "aud": AUDIENCE, "iat": now, "exp": now + self._ttl,
-        }  # fmt: skip
+            "sub": caller.client_id,
+            "company": caller.company_id,
+            CONNECTED_AT: caller.connected_at,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + self._ttl,
+        }
         return jwt.encode(claims, self._key, algorithm="HS256"), self._ttl
 
     def verify(self, token: str) -> Caller:
         """The caller of a token we issued; jwt.InvalidTokenError for any token we never issue."""
-        claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE, options={"require": ["exp", "iat", "sub", "company"]})
+        claims = jwt.decode(
+            token,
+            self._key,
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            options={"require": ["exp", "iat", "sub", "company"]},
+        )
         # PyJWT checks that sub is a string and that exp and iat convert to integers; the rest is
         # ours (bool is an int to Python, and a null connected_at is the settings' credentials).
         company, exp, connected_at = claims["company"], claims["exp"], claims.get(CONNECTED_AT)
-        if CONNECTED_AT not in claims or not isinstance(company, str) or type(exp) is not int or type(connected_at) not in (int, type(None)):
+        if (
+            CONNECTED_AT not in claims
+            or not isinstance(company, str)
+            or type(exp) is not int
+            or type(connected_at) not in (int, type(None))
+        ):
             raise jwt.InvalidTokenError("a claim missing, or of a type we never issue")
         if exp > time.time() + self._ttl + CLOCK_SKEW_SECONDS:
             raise jwt.InvalidTokenError("a lifetime longer than we give")
@@ -108,7 +127,11 @@ async def smartrecruiters_caller(
     ones). The settings' credentials speak for their company only while it never connected through
     Connect: from then on its own credentials, which its disconnect revokes, are the only ones."""
     if credentials is None:
-        raise HTTPException(401, "A bearer token from POST /oauth/token is required", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "A bearer token from POST /oauth/token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         caller = request.app.state.tokens.verify(credentials.credentials)
     except jwt.PyJWTError:
@@ -118,8 +141,16 @@ async def smartrecruiters_caller(
         if caller.connected_at is None:
             if connection is not None:
                 raise HTTPException(403, NOT_THIS_COMPANY)
-        elif connection is None or connection.state != ConnectionState.CONNECTED or connection_instant(connection) != caller.connected_at:
+        elif (
+            connection is None
+            or connection.state != ConnectionState.CONNECTED
+            or connection_instant(connection) != caller.connected_at
+        ):
             caller = None
     if caller is None:
-        raise HTTPException(401, "The bearer token is invalid or expired", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise HTTPException(
+            401,
+            "The bearer token is invalid or expired",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     return caller

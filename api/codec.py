@@ -40,7 +40,11 @@ async def with_admin_key(direction: Direction, request: Request) -> Response:
     return await _convert(direction, request)
 
 
-@router.post("/ui/{capability}/{direction}", summary="Encode or decode Temporal payloads for the Temporal UI", responses=UNOPENABLE | refusals(404))
+@router.post(
+    "/ui/{capability}/{direction}",
+    summary="Encode or decode Temporal payloads for the Temporal UI",
+    responses=UNOPENABLE | refusals(404),
+)
 async def for_the_ui(capability: str, direction: Direction, request: Request) -> Response:
     expected = request.app.state.settings.ui_codec_capability.encode()
     if not hmac.compare_digest(capability.encode("utf-8", "replace"), expected):
@@ -54,7 +58,9 @@ async def preflight(capability: str, direction: str, request: Request) -> Respon
     response = _cors(request, Response(status_code=204))
     if "access-control-allow-origin" in response.headers:
         response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Namespace, Authorization"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Content-Type, X-Namespace, Authorization"
+        )
         response.headers["Access-Control-Max-Age"] = "600"
     return response
 
@@ -63,10 +69,14 @@ async def _convert(direction: Direction, request: Request) -> Response:
     try:
         payloads = json_format.Parse(await request.body(), Payloads())
     except (json_format.ParseError, UnicodeDecodeError):
-        raise HTTPException(400, "The body must be {\"payloads\": [...]} in Temporal's JSON form") from None
+        raise HTTPException(
+            400, 'The body must be {"payloads": [...]} in Temporal\'s JSON form'
+        ) from None
     codec = request.app.state.temporal.data_converter.payload_codec
     try:
-        converted = await (codec.encode if direction == "encode" else codec.decode)(payloads.payloads)
+        converted = await (codec.encode if direction == "encode" else codec.decode)(
+            payloads.payloads
+        )
     except PayloadKeyError as err:
         raise HTTPException(422, str(err)) from None
     body = json_format.MessageToJson(Payloads(payloads=converted), indent=None)

@@ -35,7 +35,9 @@ _COMPANY_ID = re.compile(COMPANY_ID_PATTERN)
 
 def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
     context["integration_name"] = request.app.state.settings.integration_name
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code, headers=SECURITY_HEADERS)
+    return TEMPLATES.TemplateResponse(
+        request, template, context, status_code=status_code, headers=SECURITY_HEADERS
+    )
 
 
 def problem_page(request: Request, status_code: int, heading: str, message: str) -> HTMLResponse:
@@ -44,7 +46,9 @@ def problem_page(request: Request, status_code: int, heading: str, message: str)
 
 def _redirect_allowed(request: Request, redirect: str | None) -> bool:
     """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
-    return redirect is None or origin_allowed(redirect, request.app.state.settings.sr_redirect_origins_or_default)
+    return redirect is None or origin_allowed(
+        redirect, request.app.state.settings.sr_redirect_origins_or_default
+    )
 
 
 def _observe_redirect(request: Request, redirect: str | None) -> None:
@@ -56,29 +60,80 @@ def _observe_redirect(request: Request, redirect: str | None) -> None:
     observed("consent redirect origin", "SR API origin" if on_api else "SmartRecruiters web origin")
 
 
-def _form(request: Request, company_id: str, redirect: str | None, *, error: str | None = None, email: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _form(
+    request: Request,
+    company_id: str,
+    redirect: str | None,
+    *,
+    error: str | None = None,
+    email: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     form_token, nonce = request.app.state.form_guard.issue(company_id)
-    response = _page(request, "consent.html", status_code, company_id=company_id, redirect=redirect, form_token=form_token, error=error, email=email)
+    response = _page(
+        request,
+        "consent.html",
+        status_code,
+        company_id=company_id,
+        redirect=redirect,
+        form_token=form_token,
+        error=error,
+        email=email,
+    )
     secure = request.app.state.settings.public_url.startswith("https://")
-    response.set_cookie(COOKIE, nonce, max_age=FORM_LIFETIME_SECONDS, httponly=True, secure=secure, samesite="lax", path="/integration")
+    response.set_cookie(
+        COOKIE,
+        nonce,
+        max_age=FORM_LIFETIME_SECONDS,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        path="/integration",
+    )
     return response
 
 
-def _bad_link(request: Request, company_id: str | None, redirect: str | None) -> HTMLResponse | None:
+def _bad_link(
+    request: Request, company_id: str | None, redirect: str | None
+) -> HTMLResponse | None:
     """The page explains a malformed link from SR rather than answering JSON."""
-    if company_id is None or not _COMPANY_ID.fullmatch(company_id):  # fullmatch: `$` would allow a final newline
-        return problem_page(request, 400, "This link is not valid", "The link does not name a SmartRecruiters company. Please start again from SmartRecruiters.")
+    if company_id is None or not _COMPANY_ID.fullmatch(
+        company_id
+    ):  # fullmatch: `$` would allow a final newline
+        return problem_page(
+            request,
+            400,
+            "This link is not valid",
+            "The link does not name a SmartRecruiters company. Please start again from SmartRecruiters.",
+        )
     if not _redirect_allowed(request, redirect):
-        return problem_page(request, 400, "This link is not valid", "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.")
+        return problem_page(
+            request,
+            400,
+            "This link is not valid",
+            "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.",
+        )
     return None
 
 
-@router.get("/integration", response_class=HTMLResponse, summary="Consent page SR opens when an admin clicks Connect")
-async def consent_page(request: Request, companyId: str | None = Query(None, description="SmartRecruiters companyId"), redirect: str | None = Query(None)):
+@router.get(
+    "/integration",
+    response_class=HTMLResponse,
+    summary="Consent page SR opens when an admin clicks Connect",
+)
+async def consent_page(
+    request: Request,
+    companyId: str | None = Query(None, description="SmartRecruiters companyId"),
+    redirect: str | None = Query(None),
+):
     return _bad_link(request, companyId, redirect) or _form(request, companyId, redirect)
 
 
-@router.post("/integration", response_class=HTMLResponse, summary="Connect the company with an External Trigger Token")
+@router.post(
+    "/integration",
+    response_class=HTMLResponse,
+    summary="Connect the company with an External Trigger Token",
+)
 async def submit_consent(
     request: Request,
     companyId: str | None = Form(None),
@@ -90,14 +145,34 @@ async def submit_consent(
     if problem := _bad_link(request, companyId, redirect):
         return problem
     if not request.app.state.form_guard.check(form_token, request.cookies.get(COOKIE), companyId):
-        return _form(request, companyId, redirect, email=email, status_code=400, error="This form has expired or was not opened from SmartRecruiters. Please enter the token again.")
+        return _form(
+            request,
+            companyId,
+            redirect,
+            email=email,
+            status_code=400,
+            error="This form has expired or was not opened from SmartRecruiters. Please enter the token again.",
+        )
     token = token.strip()
     try:
         email = str(_EMAIL.validate_python(email.strip()[:320]))
     except ValidationError:
-        return _form(request, companyId, redirect, status_code=400, error="Please enter a valid email address.")
+        return _form(
+            request,
+            companyId,
+            redirect,
+            status_code=400,
+            error="Please enter a valid email address.",
+        )
     if not token or len(token) > 200:
-        return _form(request, companyId, redirect, email=email, status_code=400, error="Please enter your External Trigger Token.")
+        return _form(
+            request,
+            companyId,
+            redirect,
+            email=email,
+            status_code=400,
+            error="Please enter your External Trigger Token.",
+        )
     try:
         await request.app.state.connector.connect(companyId, token, email)
     except ConnectRefused as refusal:

@@ -24,7 +24,12 @@ class FormGuard:
     def issue(self, company_id: str) -> tuple[str, str]:
         """(form token for the hidden field, nonce for the cookie)."""
         nonce = secrets.token_urlsafe(16)
-        claims = {"aud": AUDIENCE, "company": company_id, "nonce": nonce, "exp": int(time.time()) + FORM_LIFETIME_SECONDS}
+        claims = {
+            "aud": AUDIENCE,
+            "company": company_id,
+            "nonce": nonce,
+            "exp": int(time.time()) + FORM_LIFETIME_SECONDS,
+        }
         return jwt.encode(claims, self._key, algorithm="HS256"), nonce
 
     def check(self, form_token: str, cookie_nonce: str | None, company_id: str) -> bool:
@@ -32,5 +37,7 @@ class FormGuard:
             claims = jwt.decode(form_token, self._key, algorithms=["HS256"], audience=AUDIENCE)
         except jwt.PyJWTError:
             return False
-        same_browser = hmac.compare_digest(str(claims.get("nonce", "")).encode(), (cookie_nonce or "").encode())
+        same_browser = hmac.compare_digest(
+            str(claims.get("nonce", "")).encode(), (cookie_nonce or "").encode()
+        )
         return same_browser and claims.get("company") == company_id

@@ -23,7 +23,9 @@ def _body(message: str, code: str, errors: list[dict] | None = None) -> dict:
     return {"message": message, "errors": errors or [{"code": code, "message": message}]}
 
 
-def error_response(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """Our error answer outside a route (the ASGI middleware of api/limits.py)."""
     return JSONResponse(_body(message, code), status, headers=headers)
 
@@ -34,40 +36,75 @@ def install(app: FastAPI) -> None:
         errors = []
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"] if part != "body") or "body"
-            errors.append({"code": "INVALID_FIELD", "field": field, "message": f"{field}: {error['msg']}"})
-        return JSONResponse(_body("Invalid request: " + "; ".join(e["message"] for e in errors), "INVALID_FIELD", errors), 400)
+            errors.append(
+                {"code": "INVALID_FIELD", "field": field, "message": f"{field}: {error['msg']}"}
+            )
+        return JSONResponse(
+            _body(
+                "Invalid request: " + "; ".join(e["message"] for e in errors),
+                "INVALID_FIELD",
+                errors,
+            ),
+            400,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(_body(str(exc.detail), f"HTTP_{exc.status_code}"), exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            _body(str(exc.detail), f"HTTP_{exc.status_code}"), exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RPCError)
     async def temporal_unavailable(_: Request, exc: RPCError) -> JSONResponse:
         log.error("Temporal call failed: %s", exc.status)
-        return JSONResponse(_body("The service is temporarily unavailable; please retry", "UNAVAILABLE"), 503, headers={"Retry-After": "5"})
+        return JSONResponse(
+            _body("The service is temporarily unavailable; please retry", "UNAVAILABLE"),
+            503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(PeerError)
     async def peer_failed(_: Request, exc: PeerError) -> JSONResponse:
         log.error("%s", exc)
         if not exc.retryable:  # e.g. the vendor refuses the account's key: retrying will not help
-            return JSONResponse(_body(f"{exc.peer} refused the request; the provider has been told", "UPSTREAM_REFUSED"), 502)
-        return JSONResponse(_body(f"{exc.peer} is temporarily unavailable; please retry", "UNAVAILABLE"), 503, headers={"Retry-After": "5"})
+            return JSONResponse(
+                _body(
+                    f"{exc.peer} refused the request; the provider has been told",
+                    "UPSTREAM_REFUSED",
+                ),
+                502,
+            )
+        return JSONResponse(
+            _body(f"{exc.peer} is temporarily unavailable; please retry", "UNAVAILABLE"),
+            503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(UnknownAdapter)
     async def misconfigured_vendor_account(_: Request, exc: UnknownAdapter) -> JSONResponse:
         log.error("vendor account unusable: %s", exc)
-        return JSONResponse(_body("The provider's vendor account is misconfigured; the provider has been told", "UPSTREAM_MISCONFIGURED"), 502)
+        return JSONResponse(
+            _body(
+                "The provider's vendor account is misconfigured; the provider has been told",
+                "UPSTREAM_MISCONFIGURED",
+            ),
+            502,
+        )
 
     @app.exception_handler(CompanyDisconnected)
     async def company_disconnected(_: Request, exc: CompanyDisconnected) -> JSONResponse:
-        return JSONResponse(_body("This company has disconnected the integration", "DISCONNECTED"), 403)
+        return JSONResponse(
+            _body("This company has disconnected the integration", "DISCONNECTED"), 403
+        )
 
     @app.exception_handler(DataError)
     async def unstorable_value(_: Request, exc: DataError) -> JSONResponse:
         # The database refused a value from the request (PostgreSQL: a NUL character in a JSON
         # string). Logged by type only: the message quotes the SQL and its parameters.
         log.warning("the store refused a value of the request (%s)", type(exc.orig).__name__)
-        return JSONResponse(_body("The request holds a value that cannot be stored", "INVALID_VALUE"), 400)
+        return JSONResponse(
+            _body("The request holds a value that cannot be stored", "INVALID_VALUE"), 400
+        )
 
     @app.exception_handler(ClientDisconnect)
     async def client_went_away(_: Request, __: ClientDisconnect) -> JSONResponse:

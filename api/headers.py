@@ -52,5 +52,7 @@ class SecurityHeaders:
 
 
 def install(app: FastAPI) -> None:
-    docs = frozenset(path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path)
+    docs = frozenset(
+        path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path
+    )
     app.add_middleware(SecurityHeaders, docs_paths=docs)

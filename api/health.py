@@ -34,12 +34,19 @@ async def healthz() -> dict:
 async def readyz(request: Request) -> JSONResponse:
     temporal, store = await asyncio.gather(_temporal(request), _store(request))
     checks = {"temporal": temporal, "store": store}
-    return JSONResponse(checks, status_code=200 if all(state == "ok" for state in checks.values()) else 503)
+    return JSONResponse(
+        checks, status_code=200 if all(state == "ok" for state in checks.values()) else 503
+    )
 
 
 async def _temporal(request: Request) -> str:
     service = request.app.state.temporal.workflow_service
-    return await _probe("temporal", service.get_system_info(GetSystemInfoRequest(), timeout=timedelta(seconds=READINESS_TIMEOUT_SECONDS)))
+    return await _probe(
+        "temporal",
+        service.get_system_info(
+            GetSystemInfoRequest(), timeout=timedelta(seconds=READINESS_TIMEOUT_SECONDS)
+        ),
+    )
 
 
 async def _store(request: Request) -> str:

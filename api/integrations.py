@@ -29,20 +29,34 @@ EXPANSION = "integrationDisableUrl expansion"
 
 
 @router.delete(
-    "/integrations/companies/{companyId}", status_code=204, summary="The company disconnected the integration",
+    "/integrations/companies/{companyId}",
+    status_code=204,
+    summary="The company disconnected the integration",
     description="Without a bearer token of the company, the company is disconnected once SmartRecruiters refuses the credentials it issued for it.",
-    responses=refusals(503), openapi_extra=OPTIONAL_BEARER,
-)  # fmt: skip
-async def disconnect_company(request: Request, companyId: str = COMPANY_ID, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)):
+    responses=refusals(503),
+    openapi_extra=OPTIONAL_BEARER,
+)
+async def disconnect_company(
+    request: Request,
+    companyId: str = COMPANY_ID,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+):
     # The company id in place of the registered placeholder, or appended to an id-less registration.
     template = request.app.state.settings.sr_id_url_form == "template"
-    expansion = "the id in place of {companyId}" if template else "the id appended to the id-less URL"
+    expansion = (
+        "the id in place of {companyId}" if template else "the id appended to the id-less URL"
+    )
     return await _disconnect(request, companyId, credentials, expansion)
 
 
-@router.delete("/integrations/companies/{placeholder}/{companyId}", status_code=204, include_in_schema=False)
+@router.delete(
+    "/integrations/companies/{placeholder}/{companyId}", status_code=204, include_in_schema=False
+)
 async def disconnect_company_appended(
-    request: Request, placeholder: str, companyId: str = COMPANY_ID, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    request: Request,
+    placeholder: str,
+    companyId: str = COMPANY_ID,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ):
     """The company id appended to the registered URL, its placeholder left in (braces decoded or not)."""
     if placeholder != COMPANY_ID_PLACEHOLDER:
@@ -50,16 +64,27 @@ async def disconnect_company_appended(
     return await _disconnect(request, companyId, credentials, "the id appended after {companyId}")
 
 
-async def _disconnect(request: Request, company_id: str, credentials: HTTPAuthorizationCredentials | None, expansion: str) -> Response:
+async def _disconnect(
+    request: Request,
+    company_id: str,
+    credentials: HTTPAuthorizationCredentials | None,
+    expansion: str,
+) -> Response:
     """How SR called is logged once the call proves to be SR's: authenticated as the company, or
     confirmed by SR refusing the company's credentials (anyone may send a bare DELETE)."""
     disconnector = request.app.state.disconnector
-    if credentials is not None and (caller := await _caller(request, credentials)) is not None and caller.company_id == company_id:
+    if (
+        credentials is not None
+        and (caller := await _caller(request, credentials)) is not None
+        and caller.company_id == company_id
+    ):
         observed(EXPANSION, expansion)
         observed("DELETE integrationDisableUrl", "with the company's bearer token")
         await disconnector.disconnect(company_id)
         return Response(status_code=204)
-    forms = [(EXPANSION, expansion)] + ([("DELETE integrationDisableUrl", "without a bearer token")] if credentials is None else [])
+    forms = [(EXPANSION, expansion)] + (
+        [("DELETE integrationDisableUrl", "without a bearer token")] if credentials is None else []
+    )
     await disconnector.check_later(company_id, forms)
     return Response(status_code=204)
 

@@ -46,7 +46,12 @@ class BodySizeLimit:
             return
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            refusal = error_response(413, TOO_LARGE.format(limit=self.max_bytes), "HTTP_413", headers={"Connection": "close"})
+            refusal = error_response(
+                413,
+                TOO_LARGE.format(limit=self.max_bytes),
+                "HTTP_413",
+                headers={"Connection": "close"},
+            )
             await refusal(scope, receive, send)
             return
         received = 0
@@ -71,8 +76,12 @@ class NulRefused:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and ("\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")):
-            await error_response(400, "The request's path or query holds a NUL character", "INVALID_VALUE")(scope, receive, send)
+        if scope["type"] == "http" and (
+            "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+        ):
+            await error_response(
+                400, "The request's path or query holds a NUL character", "INVALID_VALUE"
+            )(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -95,7 +104,16 @@ def guarded_bucket(method: str, path: str) -> str | None:
     """The rate-limit bucket of a request, or None for a route that has none."""
     if (bucket := GUARDED.get((method, path))) is not None:
         return bucket
-    return next((bucket for (m, prefix), bucket in GUARDED_PREFIXES.items() if m == method and path.startswith(prefix)), None)
+    return next(
+        (
+            bucket
+            for (m, prefix), bucket in GUARDED_PREFIXES.items()
+            if m == method and path.startswith(prefix)
+        ),
+        None,
+    )
+
+
 # Addresses remembered at most; the least recently seen is forgotten first (a fresh bucket).
 MAX_TRACKED_ADDRESSES = 10_000
 
@@ -113,7 +131,11 @@ class AuthRateLimit:
         self._buckets: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        bucket = guarded_bucket(scope.get("method", ""), scope.get("path", "")) if scope["type"] == "http" else None
+        bucket = (
+            guarded_bucket(scope.get("method", ""), scope.get("path", ""))
+            if scope["type"] == "http"
+            else None
+        )
         if bucket is None or await self._admit(bucket, scope):
             await self.app(scope, receive, send)
             return
@@ -138,7 +160,12 @@ class AuthRateLimit:
         headers = {"Retry-After": self.retry_after}
         if bucket != "consent":
             return error_response(429, message, "HTTP_429", headers=headers)
-        page = problem_page(Request(scope), 429, "Too many attempts", "Please wait a minute, then start again from SmartRecruiters.")
+        page = problem_page(
+            Request(scope),
+            429,
+            "Too many attempts",
+            "Please wait a minute, then start again from SmartRecruiters.",
+        )
         page.headers.update(headers)
         return page
 

@@ -21,7 +21,11 @@ def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="oauth", charset="UTF-8"'
-    return JSONResponse(TokenErrorResponse(error=error, error_description=description).model_dump(), status, headers=headers)
+    return JSONResponse(
+        TokenErrorResponse(error=error, error_description=description).model_dump(),
+        status,
+        headers=headers,
+    )
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -35,7 +39,9 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     try:
         client_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
-    except ValueError:  # not base64 (binascii.Error, or non-ASCII characters) or not UTF-8 (UnicodeDecodeError)
+    except (
+        ValueError
+    ):  # not base64 (binascii.Error, or non-ASCII characters) or not UTF-8 (UnicodeDecodeError)
         return "", ""
     return unquote_plus(client_id), unquote_plus(secret)
 
@@ -71,18 +77,28 @@ async def issue_token(
     if basic is not None and (client_secret is not None or client_id not in (None, basic[0])):
         # RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
         # A client_id in the body that repeats the Basic one authenticates nothing, so it may stay.
-        return _oauth_error(400, "invalid_request", "use either HTTP Basic or client_id and client_secret in the body, not both")
+        return _oauth_error(
+            400,
+            "invalid_request",
+            "use either HTTP Basic or client_id and client_secret in the body, not both",
+        )
     if basic is None and not (client_id and client_secret):
         return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
     tokens = request.app.state.tokens
     caller = await tokens.authenticate(*(basic or (client_id, client_secret)))
     if caller is not None:  # only a client we know tells us how SR authenticates
-        observed("client authentication at our token endpoint", "HTTP Basic" if basic is not None else "form body")
+        observed(
+            "client authentication at our token endpoint",
+            "HTTP Basic" if basic is not None else "form body",
+        )
     if caller is None:
         # RFC 6749 §5.2: 401 with WWW-Authenticate when the client authenticated with Basic;
         # otherwise 400, the status SR's own description of this endpoint documents.
-        return _oauth_error(401 if basic is not None else 400, "invalid_client", "unknown client or wrong secret")
+        return _oauth_error(
+            401 if basic is not None else 400, "invalid_client", "unknown client or wrong secret"
+        )
     token, expires_in = tokens.issue(caller)
     return JSONResponse(
-        AccessToken(access_token=token, expires_in=expires_in).model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+        AccessToken(access_token=token, expires_in=expires_in).model_dump(),
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )

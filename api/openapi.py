@@ -30,7 +30,9 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="What went wrong, e.g. INVALID_FIELD, HTTP_404, UNAVAILABLE")
     message: str
     # Only for an invalid field; left out otherwise (never null).
-    field: str | SkipJsonSchema[None] = Field(None, description="The invalid field, dotted (e.g. candidate.email)")
+    field: str | SkipJsonSchema[None] = Field(
+        None, description="The invalid field, dotted (e.g. candidate.email)"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -40,8 +42,15 @@ class ErrorResponse(BaseModel):
     errors: list[ErrorDetail]
 
 
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
-WWW_AUTHENTICATE = {"WWW-Authenticate": {"description": "The authentication scheme expected", "schema": {"type": "string"}}}
+RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
+}
+WWW_AUTHENTICATE = {
+    "WWW-Authenticate": {
+        "description": "The authentication scheme expected",
+        "schema": {"type": "string"},
+    }
+}
 
 DESCRIPTIONS = {
     400: "Invalid request: `errors[]` names each invalid field (never its value)",
@@ -61,7 +70,10 @@ HEADERS = {401: WWW_AUTHENTICATE, 429: RETRY_AFTER, 503: RETRY_AFTER}
 
 def refusal(status: int, description: str | None = None) -> dict[str, Any]:
     """One error answer in our shape, as FastAPI's `responses=` takes it."""
-    answer: dict[str, Any] = {"model": ErrorResponse, "description": description or DESCRIPTIONS[status]}
+    answer: dict[str, Any] = {
+        "model": ErrorResponse,
+        "description": description or DESCRIPTIONS[status],
+    }
     if status in HEADERS:
         answer["headers"] = HEADERS[status]
     return answer
@@ -83,7 +95,9 @@ def _depends_on(dependant: Dependant, call: Any) -> bool:
 
 
 def _has_body(route: Any) -> bool:
-    return route.body_field is not None or any(each.body_params for each in _dependants(route.dependant))
+    return route.body_field is not None or any(
+        each.body_params for each in _dependants(route.dependant)
+    )
 
 
 def _validated(route: Any) -> bool:
@@ -97,9 +111,15 @@ def _implied(route: Any, method: str, validated: bool) -> dict[int, dict[str, An
     if validated:
         statuses[400] = None
     if _depends_on(route.dependant, smartrecruiters_caller):
-        statuses |= {401: "No bearer token from POST /oauth/token, or one that is invalid or expired", 403: None}
+        statuses |= {
+            401: "No bearer token from POST /oauth/token, or one that is invalid or expired",
+            403: None,
+        }
     if _depends_on(route.dependant, require_admin):
-        statuses |= {401: "No valid admin API key as a bearer token", 503: "The admin API is turned off (no admin key is set)"}
+        statuses |= {
+            401: "No valid admin API key as a bearer token",
+            503: "The admin API is turned off (no admin key is set)",
+        }
     if _has_body(route):
         statuses |= {408: None, 413: None}
     if guarded_bucket(method, route.path) is not None:
@@ -110,7 +130,9 @@ def _implied(route: Any, method: str, validated: bool) -> dict[int, dict[str, An
 def _schema(answer: dict[str, Any]) -> dict[str, Any]:
     """An answer of `refusal()` as it stands in the document."""
     documented = {key: value for key, value in answer.items() if key != "model"}
-    documented["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    documented["content"] = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+    }
     return documented
 
 
@@ -120,7 +142,9 @@ def _page(answer: dict[str, Any], status: int) -> dict[str, Any]:
     documented = _schema(answer)
     html = {"text/html": {"schema": {"type": "string"}}}
     if status == 400:
-        documented["description"] = "The link or the form is not valid: a page that says why (JSON for a NUL in the path or query)"
+        documented["description"] = (
+            "The link or the form is not valid: a page that says why (JSON for a NUL in the path or query)"
+        )
         documented["content"] = html | documented["content"]
     else:
         documented["content"] = html
@@ -128,11 +152,16 @@ def _page(answer: dict[str, Any], status: int) -> dict[str, Any]:
 
 
 def truthful_document(app: FastAPI) -> dict[str, Any]:
-    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    document = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    schemas.setdefault("ErrorResponse", ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}"))
+    schemas.setdefault(
+        "ErrorResponse",
+        ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}"),
+    )
     schemas.setdefault("ErrorDetail", ErrorDetail.model_json_schema())
     schemas["ErrorResponse"].pop("$defs", None)
     # Routes as the document sees them (an included router's routes with its prefix and
@@ -143,15 +172,24 @@ def truthful_document(app: FastAPI) -> dict[str, Any]:
         for method in route.methods:
             operation = document["paths"][route.path_format][method.lower()]
             responses = operation["responses"]
-            default = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema")
+            default = (
+                responses.get("422", {})
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema")
+            )
             if default == {"$ref": "#/components/schemas/HTTPValidationError"}:
                 del responses["422"]  # our own 422s (a vendor's refusal) stay
-            page = isinstance(route.response_class, type) and issubclass(route.response_class, HTMLResponse)
+            page = isinstance(route.response_class, type) and issubclass(
+                route.response_class, HTMLResponse
+            )
             for status, answer in _implied(route, method, _validated(route)).items():
                 # Our pages explain a bad link or too many attempts on a page; the body limits
                 # (408, 413) answer before any route, in JSON.
                 html = page and status in (400, 429)
-                responses.setdefault(str(status), _page(answer, status) if html else _schema(answer))
+                responses.setdefault(
+                    str(status), _page(answer, status) if html else _schema(answer)
+                )
     return document
 
 

@@ -12,7 +12,13 @@ from fastapi.responses import JSONResponse
 from api.auth import Caller, smartrecruiters_caller
 from api.openapi import refusals
 from orders.catalog import UnknownPackage
-from orders.intake import FieldUnacceptable, InvitationRefused, InvitationUnavailable, OrderOfAnotherCompany, TemporalUnavailable
+from orders.intake import (
+    FieldUnacceptable,
+    InvitationRefused,
+    InvitationUnavailable,
+    OrderOfAnotherCompany,
+    TemporalUnavailable,
+)
 from smartrecruiters.models import (
     AssessmentPackageOrderRequest,
     InlineAssessmentPackageOrderRequest,
@@ -29,7 +35,9 @@ UNAVAILABLE = "The service is temporarily unavailable; please retry"
 
 def _invalid(err: FieldUnacceptable) -> RequestValidationError:
     """Answered like any other invalid field (api/errors.py): 400, naming the field."""
-    return RequestValidationError([{"loc": ("body", *err.field.split(".")), "msg": err.accepted, "type": "value_error"}])
+    return RequestValidationError(
+        [{"loc": ("body", *err.field.split(".")), "msg": err.accepted, "type": "value_error"}]
+    )
 
 
 @contextlib.contextmanager
@@ -48,18 +56,31 @@ def _intake_refusals() -> Iterator[None]:
     except InvitationRefused as err:
         raise HTTPException(422, f"The assessment could not be ordered: {err}.") from None
     except InvitationUnavailable as err:
-        raise HTTPException(503, f"The assessment link is not available yet: {err}. Please retry.", headers={"Retry-After": "5"}) from None
+        raise HTTPException(
+            503,
+            f"The assessment link is not available yet: {err}. Please retry.",
+            headers={"Retry-After": "5"},
+        ) from None
 
 
 @router.post(
     "/packages/orders",
     status_code=202,
     responses=refusals(
-        404, 409, 502, 503,
-        _404="There is no package which was ordered", _409=ANOTHER_COMPANYS_ORDER, _503="Temporarily unable to take the order; retry",
-    ),  # fmt: skip
+        404,
+        409,
+        502,
+        503,
+        _404="There is no package which was ordered",
+        _409=ANOTHER_COMPANYS_ORDER,
+        _503="Temporarily unable to take the order; retry",
+    ),
 )
-async def place_order(body: AssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
+async def place_order(
+    body: AssessmentPackageOrderRequest,
+    request: Request,
+    caller: Caller = Depends(smartrecruiters_caller),
+):
     """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
     caller.check_acts_for(body.companyId)
     with _intake_refusals():
@@ -71,12 +92,22 @@ async def place_order(body: AssessmentPackageOrderRequest, request: Request, cal
     "/packages/inline/orders",
     response_model=InlineAssessmentPackageResponse,
     responses=refusals(
-        404, 409, 422, 502, 503,
-        _404="There is no package which was ordered", _409=ANOTHER_COMPANYS_ORDER,
-        _422="The vendor refused to invite the candidate", _503="The link is not ready yet; retry",
-    ),  # fmt: skip
+        404,
+        409,
+        422,
+        502,
+        503,
+        _404="There is no package which was ordered",
+        _409=ANOTHER_COMPANYS_ORDER,
+        _422="The vendor refused to invite the candidate",
+        _503="The link is not ready yet; retry",
+    ),
 )
-async def place_inline_order(body: InlineAssessmentPackageOrderRequest, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
+async def place_inline_order(
+    body: InlineAssessmentPackageOrderRequest,
+    request: Request,
+    caller: Caller = Depends(smartrecruiters_caller),
+):
     """Place an order and answer with the URL of the candidate's assessment."""
     caller.check_acts_for(body.companyId)
     with _intake_refusals():

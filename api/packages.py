@@ -55,7 +55,9 @@ class LocationFilters(BaseModel):
 )
 async def list_packages(
     request: Request,
-    requester: str | None = Header(None, description="The recruiter (SR's `Requester`), in any encoding; not used"),
+    requester: str | None = Header(
+        None, description="The recruiter (SR's `Requester`), in any encoding; not used"
+    ),
     location: Annotated[LocationFilters, Query()] = None,
     caller: Caller = Depends(smartrecruiters_caller),
 ):
@@ -65,22 +67,45 @@ async def list_packages(
     location, so they narrow nothing today.
     """
     observed("requester header of GET /packages", requester_form(requester))
-    packages = [entry.as_smartrecruiters() for entry in await request.app.state.catalog.for_company(caller.company_id)]
+    packages = [
+        entry.as_smartrecruiters()
+        for entry in await request.app.state.catalog.for_company(caller.company_id)
+    ]
     if not packages:
         return Response(status_code=204)
     return packages
 
 
-@router.get("/packages/{package_id}", response_model=AssessmentPackage, responses=refusals(404, 502, 503, _404="There is no package with this id"))
-async def get_package(package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
+@router.get(
+    "/packages/{package_id}",
+    response_model=AssessmentPackage,
+    responses=refusals(404, 502, 503, _404="There is no package with this id"),
+)
+async def get_package(
+    package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)
+):
     # The id in place of the registered placeholder, or appended to an id-less registration.
     template = request.app.state.settings.sr_id_url_form == "template"
-    observed("singleAssessmentPackageUrl expansion", "the id in place of {assessmentPackageId}" if template else "the id appended to the id-less URL")
+    observed(
+        "singleAssessmentPackageUrl expansion",
+        "the id in place of {assessmentPackageId}"
+        if template
+        else "the id appended to the id-less URL",
+    )
     return await _package(request, caller, package_id)
 
 
-@router.get("/packages/{placeholder}/{package_id}", response_model=AssessmentPackage, include_in_schema=False)
-async def get_package_appended(placeholder: str, package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)):
+@router.get(
+    "/packages/{placeholder}/{package_id}",
+    response_model=AssessmentPackage,
+    include_in_schema=False,
+)
+async def get_package_appended(
+    placeholder: str,
+    package_id: str,
+    request: Request,
+    caller: Caller = Depends(smartrecruiters_caller),
+):
     """The id appended to the registered URL, its placeholder left in (braces decoded or not)."""
     if placeholder != PACKAGE_ID_PLACEHOLDER:
         raise HTTPException(404, "Not Found")
@@ -90,6 +115,8 @@ async def get_package_appended(placeholder: str, package_id: str, request: Reque
 
 async def _package(request: Request, caller: Caller, package_id: str):
     try:
-        return (await request.app.state.catalog.find(caller.company_id, package_id)).as_smartrecruiters()
+        return (
+            await request.app.state.catalog.find(caller.company_id, package_id)
+        ).as_smartrecruiters()
     except UnknownPackage:
         raise HTTPException(404, "There is no package with this id") from None

@@ -41,7 +41,9 @@ class RequestHeadDeadline(HttpToolsProtocol):
     def _await_head(self) -> None:
         if self._head_overdue is not None:
             self._head_overdue.cancel()
-        self._head_overdue = self.loop.call_later(self._head_timeout, self._close_unless_a_request_runs)
+        self._head_overdue = self.loop.call_later(
+            self._head_timeout, self._close_unless_a_request_runs
+        )
 
     def _close_unless_a_request_runs(self) -> None:
         self._head_overdue = None
@@ -55,7 +57,11 @@ class BodyTooSlow(HTTPException):
     through, so api/errors.py answers it in our shape, and uvicorn closes the connection after it."""
 
     def __init__(self, timeout: float) -> None:
-        super().__init__(408, f"The request body did not arrive within {timeout:g} seconds", headers={"Connection": "close"})
+        super().__init__(
+            408,
+            f"The request body did not arrive within {timeout:g} seconds",
+            headers={"Connection": "close"},
+        )
 
 
 class BodyDeadline:
@@ -74,7 +80,9 @@ class BodyDeadline:
 
         async def within_deadline() -> Message:
             nonlocal body_complete
-            if body_complete:  # later calls wait for the client to disconnect, which may take any time
+            if (
+                body_complete
+            ):  # later calls wait for the client to disconnect, which may take any time
                 return await receive()
             try:
                 async with asyncio.timeout_at(deadline):

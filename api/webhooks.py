@@ -22,7 +22,11 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import (
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -72,13 +76,17 @@ async def receive_order_webhook(vendor: str, reference: str, request: Request):
     if kind is None or kind.capabilities.push != Push.PER_ORDER_URL:
         raise HTTPException(404, "This vendor does not push per order")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not request.app.state.vendors.callback_valid(reference, token.strip()):
+    if scheme.lower() != "bearer" or not request.app.state.vendors.callback_valid(
+        reference, token.strip()
+    ):
         log.warning("rejected %s order webhook: bad or missing bearer token", vendor)
         raise HTTPException(401, "Webhook token rejected")
     raw_body = await request.body()
     # The body's shape is not published (research/vendors.md §13): any push is news, and
     # identical re-deliveries are recognised by their digest.
-    event = VendorEvent(event_id=f"{vendor}:{hashlib.sha256(raw_body).hexdigest()}", kind="result_pushed")
+    event = VendorEvent(
+        event_id=f"{vendor}:{hashlib.sha256(raw_body).hexdigest()}", kind="result_pushed"
+    )
     return await _deliver(request, vendor, [(reference, event)])
 
 
@@ -88,7 +96,10 @@ def _parse(adapter: VendorAdapter, vendor: str, headers, raw_body: bytes) -> lis
     except WebhookRejected as err:
         log.warning("rejected %s webhook: %s", vendor, err)
         raise HTTPException(401, "Webhook signature rejected") from None
-    except (WebhookUnreadable, RecursionError) as err:  # RecursionError: JSON nested too deep for the parser
+    except (
+        WebhookUnreadable,
+        RecursionError,
+    ) as err:  # RecursionError: JSON nested too deep for the parser
         log.warning("unreadable %s webhook: %s", vendor, err)
         raise HTTPException(400, "Webhook body is not a readable event") from None
 
@@ -107,7 +118,9 @@ async def _order_of(vendors, account_id: str | None, item: ParsedWebhook) -> str
         except PeerError as err:
             log.warning("%s webhook's object could not be read: %s", item.event.kind, err)
             if err.retryable:  # the vendor delivers again later; polling covers the order meanwhile
-                raise HTTPException(503, "Temporarily unable to read the webhook's object; please retry") from None
+                raise HTTPException(
+                    503, "Temporarily unable to read the webhook's object; please retry"
+                ) from None
             key = None  # not an object of this account: no order of ours
     reference = await vendors.order_for_webhook_key(account_id, key) if key else None
     if item.order_reference is not None and reference != item.order_reference:
@@ -159,7 +172,9 @@ TOO_MANY = "Too many webhooks for this order at once; please retry"
 DELIVERED_EVENTS = ReplayGuard(window_seconds=25 * 3600)
 
 
-async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None, VendorEvent]]) -> JSONResponse:
+async def _deliver(
+    request: Request, vendor: str, routed: list[tuple[str | None, VendorEvent]]
+) -> JSONResponse:
     """Hand each order its hint; answers at once, the workflow does the work."""
     temporal = request.app.state.temporal
     accepted = 0
@@ -169,15 +184,21 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
             # Not one of our orders (or its invitation is not indexed yet): polling covers it.
             log.info("%s webhook names no order of ours", vendor)
             continue
-        delivered = repr((vendor, reference, event.event_id))  # unambiguous: company ids may hold ':'
+        delivered = repr(
+            (vendor, reference, event.event_id)
+        )  # unambiguous: company ids may hold ':'
         if DELIVERED_EVENTS.seen(delivered):
             accepted += 1
             continue
         handle = temporal.get_workflow_handle(workflow_id(reference))
         settings = request.app.state.settings
         try:
-            async with HINTS_IN_FLIGHT.turn(reference, timeout=settings.temporal_rpc_timeout_seconds):
-                if not DELIVERED_EVENTS.seen(delivered):  # a copy that waited finds its twin delivered
+            async with HINTS_IN_FLIGHT.turn(
+                reference, timeout=settings.temporal_rpc_timeout_seconds
+            ):
+                if not DELIVERED_EVENTS.seen(
+                    delivered
+                ):  # a copy that waited finds its twin delivered
                     await _hint(handle, event, settings)
                     DELIVERED_EVENTS.remember(delivered)
         except TurnNotCome:
@@ -187,15 +208,25 @@ async def _deliver(request: Request, vendor: str, routed: list[tuple[str | None,
                 # Finished or unknown order: nothing is waiting for this event any more.
                 log.info("%s webhook for an order that is not running", vendor)
                 continue
-            log.warning("%s webhook not handed to its order: Temporal answered %s", vendor, err.status.name)
+            log.warning(
+                "%s webhook not handed to its order: Temporal answered %s", vendor, err.status.name
+            )
             if err.status == RPCStatusCode.RESOURCE_EXHAUSTED:
                 # Temporal takes a few updates of one workflow at a time: a burst at one order.
                 raise HTTPException(429, TOO_MANY, headers={"Retry-After": "1"}) from None
-            raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
-        except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError) as err:
+            raise HTTPException(
+                503, "Temporarily unable to accept the webhook; please retry"
+            ) from None
+        except (
+            asyncio.TimeoutError,
+            WorkflowUpdateRPCTimeoutOrCancelledError,
+            WorkflowUpdateFailedError,
+        ) as err:
             # No worker took the hint in time, or the workers do not know it yet (a deployment).
             log.warning("%s webhook not handed to its order: %s", vendor, type(err).__name__)
-            raise HTTPException(503, "Temporarily unable to accept the webhook; please retry") from None
+            raise HTTPException(
+                503, "Temporarily unable to accept the webhook; please retry"
+            ) from None
         accepted += 1
     return JSONResponse({"accepted": accepted}, status_code=202)
 
@@ -207,7 +238,11 @@ async def _hint(handle: WorkflowHandle, event: VendorEvent, settings) -> None:
     try:
         # Bounded here too: the client's retries of an unreachable server outlast rpc_timeout.
         await asyncio.wait_for(
-            handle.execute_update(AssessmentOrderWorkflow.vendor_hint, event, rpc_timeout=settings.temporal_rpc_timeout),
+            handle.execute_update(
+                AssessmentOrderWorkflow.vendor_hint,
+                event,
+                rpc_timeout=settings.temporal_rpc_timeout,
+            ),
             timeout=settings.temporal_rpc_timeout_seconds,
         )
     except WorkflowUpdateFailedError as err:

@@ -43,21 +43,36 @@ def order_body(order_id: str) -> dict:
         "assessmentPackageId": "skills-fullstack",
         "companyId": OURS,
         "jobId": "job-1",
-        "candidate": {"id": "c-1", "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"},
+        "candidate": {
+            "id": "c-1",
+            "email": "ada@example.com",
+            "firstName": "Ada",
+            "lastName": "Lovelace",
+        },
         "job": {"id": "job-1", "title": "Engineer"},
     }
 
 
 def bare_order(order_id: str) -> Order:
     return Order(
-        order_id=order_id, company_id=BARE, package_id="skills-fullstack", package_name="Full-stack developer skills",
-        vendor="sandbox", result_callback_url=f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{order_id}/results",
-        candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"), job_id="job-1", job_title="Engineer",
-        deadline_days=7, poll_interval_seconds=300, received_at=datetime.now(timezone.utc),
-    )  # fmt: skip
+        order_id=order_id,
+        company_id=BARE,
+        package_id="skills-fullstack",
+        package_name="Full-stack developer skills",
+        vendor="sandbox",
+        result_callback_url=f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{order_id}/results",
+        candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
+        job_id="job-1",
+        job_title="Engineer",
+        deadline_days=7,
+        poll_interval_seconds=300,
+        received_at=datetime.now(timezone.utc),
+    )
 
 
-async def burst(count: int, clients: int, send, rate: float | None = None) -> tuple[float, list[float], list[int]]:
+async def burst(
+    count: int, clients: int, send, rate: float | None = None
+) -> tuple[float, list[float], list[int]]:
     """Send `count` orders, `clients` at a time; wall seconds, per-order latencies, statuses.
 
     With `rate`, the orders are due at that many a second (a steady load below capacity) and each
@@ -99,7 +114,9 @@ async def count_orders(temporal, company: str, expected: int, timeout: float = 6
 
 
 @contextlib.asynccontextmanager
-async def sr_clients(library: str, base_url: str, clients: int, headers: dict[str, str]) -> AsyncIterator[Callable[[str], Awaitable[int]]]:
+async def sr_clients(
+    library: str, base_url: str, clients: int, headers: dict[str, str]
+) -> AsyncIterator[Callable[[str], Awaitable[int]]]:
     """`clients` keep-alive connections posting orders as SR does; yields `post(order_id) -> status`.
 
     The clients share the machine's 2 cores with the API and Temporal, so their own CPU counts
@@ -109,7 +126,9 @@ async def sr_clients(library: str, base_url: str, clients: int, headers: dict[st
         import aiohttp  # the bench extra: pip install -e '.[bench]'
 
         connector = aiohttp.TCPConnector(limit=clients)
-        async with aiohttp.ClientSession(base_url, headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+        async with aiohttp.ClientSession(
+            base_url, headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+        ) as session:
 
             async def post(order_id: str) -> int:
                 async with session.post("/packages/orders", json=order_body(order_id)) as response:
@@ -118,7 +137,9 @@ async def sr_clients(library: str, base_url: str, clients: int, headers: dict[st
 
             yield post
         return
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30, limits=httpx.Limits(max_connections=clients)) as http:
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, timeout=30, limits=httpx.Limits(max_connections=clients)
+    ) as http:
 
         async def post(order_id: str) -> int:
             return (await http.post("/packages/orders", json=order_body(order_id))).status_code
@@ -126,23 +147,42 @@ async def sr_clients(library: str, base_url: str, clients: int, headers: dict[st
         yield post
 
 
-async def main(orders: int, clients: int, profile: Path | None, library: str, rate: float | None) -> None:
-    with running(("sandbox-vendor", "api"), task_queue=f"bench-{uuid.uuid4().hex[:6]}", partner_company_id=OURS) as stack:
+async def main(
+    orders: int, clients: int, profile: Path | None, library: str, rate: float | None
+) -> None:
+    with running(
+        ("sandbox-vendor", "api"),
+        task_queue=f"bench-{uuid.uuid4().hex[:6]}",
+        partner_company_id=OURS,
+    ) as stack:
         settings = stack.settings
         temporal = await connect(settings)
         secret = settings.partner_client_secret.get_secret_value()
         async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as http:
-            token = (await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": secret})).json()
+            token = (
+                await http.post(
+                    "/oauth/token",
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": settings.partner_client_id,
+                        "client_secret": secret,
+                    },
+                )
+            ).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         async with sr_clients(library, settings.public_url, clients, headers) as ours:
 
             async def bare(order_id: str) -> int:
                 order = bare_order(order_id)
                 await temporal.start_workflow(
-                    AssessmentOrderWorkflow.run, order, id=workflow_id(order_id), task_queue=settings.task_queue,
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    AssessmentOrderWorkflow.run,
+                    order,
+                    id=workflow_id(order_id),
+                    task_queue=settings.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=initial_search_attributes(order),
-                )  # fmt: skip
+                )
                 return 202
 
             await burst(20, 5, ours)  # warm-up: token, catalog, connections (not counted)
@@ -155,16 +195,34 @@ async def main(orders: int, clients: int, profile: Path | None, library: str, ra
                     for name, send in ((BARE, bare), (OURS, ours)):
                         before = processes.cpu_seconds()
                         wall, latencies, statuses = await burst(orders // 2, clients, send, rate)
-                        cpu[name].update({process: seconds - before[process] for process, seconds in processes.cpu_seconds().items()})
+                        cpu[name].update(
+                            {
+                                process: seconds - before[process]
+                                for process, seconds in processes.cpu_seconds().items()
+                            }
+                        )
                         results[name][0] += wall
                         results[name][1] += latencies
                         results[name][2] += statuses
         # Each path also started 20 warm-up orders.
-        found = {name: await count_orders(temporal, name, orders + 20) - 20 for name in (OURS, BARE)}
+        found = {
+            name: await count_orders(temporal, name, orders + 20) - 20 for name in (OURS, BARE)
+        }
 
     load = f"{rate:g} orders due a second" if rate else "a burst"
-    table = Table(title=f"Intake, {load}: {orders} orders, {clients} concurrent clients (no worker running)")
-    for column in ("path", "accepted (202)", "in Temporal", "lost", "duplicated", "orders/s", "p50 ms", "p99 ms"):
+    table = Table(
+        title=f"Intake, {load}: {orders} orders, {clients} concurrent clients (no worker running)"
+    )
+    for column in (
+        "path",
+        "accepted (202)",
+        "in Temporal",
+        "lost",
+        "duplicated",
+        "orders/s",
+        "p50 ms",
+        "p99 ms",
+    ):
         table.add_column(column, justify="right")
     throughput = {}
     for name, (wall, latencies, statuses) in results.items():
@@ -172,26 +230,58 @@ async def main(orders: int, clients: int, profile: Path | None, library: str, ra
         throughput[name] = len(statuses) / wall
         table.add_row(
             "POST /packages/orders" if name == OURS else "bare start_workflow",
-            str(accepted), str(found[name]), str(max(0, accepted - found[name])), str(max(0, found[name] - accepted)),
-            f"{throughput[name]:.0f}", f"{1000 * percentile(latencies, 0.50):.1f}", f"{1000 * percentile(latencies, 0.99):.1f}",
-        )  # fmt: skip
+            str(accepted),
+            str(found[name]),
+            str(max(0, accepted - found[name])),
+            str(max(0, found[name] - accepted)),
+            f"{throughput[name]:.0f}",
+            f"{1000 * percentile(latencies, 0.50):.1f}",
+            f"{1000 * percentile(latencies, 0.99):.1f}",
+        )
     console = Console(width=140)
     console.print(table)
     if rate:
         p99 = {name: 1000 * percentile(results[name][1], 0.99) for name in (OURS, BARE)}
-        console.print(f"steady load of {rate:g} orders a second: p99 ours [bold]{p99[OURS]:.0f} ms[/bold], bare {p99[BARE]:.0f} ms (goal ≤ 100 ms)")
+        console.print(
+            f"steady load of {rate:g} orders a second: p99 ours [bold]{p99[OURS]:.0f} ms[/bold], bare {p99[BARE]:.0f} ms (goal ≤ 100 ms)"
+        )
     else:
-        console.print(f"throughput ratio ours / bare: [bold]{throughput[OURS] / throughput[BARE]:.2f}[/bold] (goal ≥ 0.8); p99 goal ≤ 100 ms")
+        console.print(
+            f"throughput ratio ours / bare: [bold]{throughput[OURS] / throughput[BARE]:.2f}[/bold] (goal ≥ 0.8); p99 goal ≤ 100 ms"
+        )
     for name in (OURS, BARE):
-        console.print(f"CPU per order, {name}: " + ", ".join(f"{process} {1000 * seconds / orders:.1f} ms" for process, seconds in cpu[name].items()))
+        console.print(
+            f"CPU per order, {name}: "
+            + ", ".join(
+                f"{process} {1000 * seconds / orders:.1f} ms"
+                for process, seconds in cpu[name].items()
+            )
+        )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--profile", type=Path, help="sample the API with py-spy during the bursts; stacks are written to this folder")
-    parser.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp", help="the SR clients' HTTP library (see sr_clients)")
-    parser.add_argument("--rate", type=float, help="orders due per second (a steady load) instead of a burst: latency below saturation")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="sample the API with py-spy during the bursts; stacks are written to this folder",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("aiohttp", "httpx"),
+        default="aiohttp",
+        help="the SR clients' HTTP library (see sr_clients)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="orders due per second (a steady load) instead of a burst: latency below saturation",
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.orders, arguments.clients, arguments.profile, arguments.client, arguments.rate))
+    asyncio.run(
+        main(
+            arguments.orders, arguments.clients, arguments.profile, arguments.client, arguments.rate
+        )
+    )

@@ -24,7 +24,13 @@ from rich.console import Console
 from rich.table import Table
 
 # Innermost frames where a thread waits rather than works.
-_WAITING = ("_connection_worker_thread", "_worker (concurrent", "Condition.wait", "select (selectors", "Thread._wait_for_tstate_lock")
+_WAITING = (
+    "_connection_worker_thread",
+    "_worker (concurrent",
+    "Condition.wait",
+    "select (selectors",
+    "Thread._wait_for_tstate_lock",
+)
 # Frames of this project's code (py-spy names a frame "function (path:line)").
 _OURS = re.compile(
     r"\((?:workflows|activities|api|orders|store|vendors|smartrecruiters|connections|simulators|admin)/"
@@ -44,9 +50,21 @@ def profiled(pids: dict[str, int], directory: Path | None, rate: int = 100) -> I
     directory.mkdir(parents=True, exist_ok=True)
     recorders = {
         name: subprocess.Popen(
-            [spy, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--output", str(directory / f"{name}.raw")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                str(rate),
+                "--format",
+                "raw",
+                "--output",
+                str(directory / f"{name}.raw"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for name, pid in pids.items()
     }
     try:
@@ -59,7 +77,9 @@ def profiled(pids: dict[str, int], directory: Path | None, rate: int = 100) -> I
     print_summary(directory, list(pids))
 
 
-def hot_functions(raw: Path, top: int = 12) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
+def hot_functions(
+    raw: Path, top: int = 12
+) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
     """Working samples; the functions running in most of them; ours, counting what they call."""
     own: collections.Counter[str] = collections.Counter()
     ours: collections.Counter[str] = collections.Counter()
@@ -85,7 +105,9 @@ def print_summary(directory: Path, names: list[str]) -> None:
             continue
         working, running, ours = hot_functions(raw)
         for title, functions in (("running", running), ("our code, with what it calls", ours)):
-            table = Table(title=f"{name}: {title} (% of {working} working samples; stacks in {raw})")
+            table = Table(
+                title=f"{name}: {title} (% of {working} working samples; stacks in {raw})"
+            )
             table.add_column("function (file:line)")
             table.add_column("%", justify="right")
             for function, samples in functions:

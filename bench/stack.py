@@ -34,16 +34,24 @@ async def connect_companies(settings, count: int) -> list[str]:
     async with opened(settings) as operations:
         await operations.register_partner_configuration()
         account = await operations.create_vendor_account(
-            NewVendorAccount(name="Sandbox (bench)", adapter="sandbox", credentials={"api_key": settings.sandbox_vendor_api_key.get_secret_value()})
+            NewVendorAccount(
+                name="Sandbox (bench)",
+                adapter="sandbox",
+                credentials={"api_key": settings.sandbox_vendor_api_key.get_secret_value()},
+            )
         )
-        token = (await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))).token
+        token = (
+            await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))
+        ).token
     return [await connect_company(settings.sr_base_url, token) for _ in range(count)]
 
 
 class Processes:
     """Resident memory and CPU of the stack's processes, sampled as the benchmark goes."""
 
-    def __init__(self, stack: Stack, names: Iterable[str], including_this_one: str | None = None) -> None:
+    def __init__(
+        self, stack: Stack, names: Iterable[str], including_this_one: str | None = None
+    ) -> None:
         self._process = {name: psutil.Process(stack.processes[name].pid) for name in names}
         if including_this_one:  # the benchmark's own process, under this name
             self._process[including_this_one] = psutil.Process()

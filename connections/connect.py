@@ -24,12 +24,16 @@ class ConnectRefused(Exception):
 
 
 class CompanyConnector:
-    def __init__(self, store: Store, smartrecruiters_master: SmartRecruitersClient, integration_name: str) -> None:
+    def __init__(
+        self, store: Store, smartrecruiters_master: SmartRecruitersClient, integration_name: str
+    ) -> None:
         self._store = store
         self._master = smartrecruiters_master
         self._name = integration_name
 
-    async def connect(self, company_id: str, trigger_token: str, consent_email: str) -> CompanyConnection:
+    async def connect(
+        self, company_id: str, trigger_token: str, consent_email: str
+    ) -> CompanyConnection:
         token = await self._store.redeem_trigger_token(trigger_token)
         if token is None:
             raise ConnectRefused(
@@ -43,10 +47,14 @@ class CompanyConnector:
             )
         existing = await self._store.connection(company_id)
         if existing is not None and existing.state == "connected":
-            raise ConnectRefused(f"This SmartRecruiters company is already connected to {self._name}.")
+            raise ConnectRefused(
+                f"This SmartRecruiters company is already connected to {self._name}."
+            )
         client_id, client_secret = Store.mint_partner_credentials()
         try:
-            sr_client_id, sr_client_secret = await self._master.integrate_company(company_id, client_id, client_secret)
+            sr_client_id, sr_client_secret = await self._master.integrate_company(
+                company_id, client_id, client_secret
+            )
         except PeerError as err:
             log.warning("SmartRecruiters refused to connect a company: %s", err)
             raise ConnectRefused(self._explain(err)) from None
@@ -62,7 +70,9 @@ class CompanyConnector:
                 sr_client_secret=sr_client_secret,
             )
         except AlreadyConnected:
-            raise ConnectRefused(f"This SmartRecruiters company is already connected to {self._name}.") from None
+            raise ConnectRefused(
+                f"This SmartRecruiters company is already connected to {self._name}."
+            ) from None
 
     def _explain(self, err: PeerError) -> str:
         if err.status == 409:

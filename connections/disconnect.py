@@ -48,7 +48,13 @@ class DisconnectCheck(BaseModel):
 
 
 class CompanyDisconnector:
-    def __init__(self, store: Store, temporal: Client, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        temporal: Client,
+        settings: Settings,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         self._store = store
         self._temporal = temporal
         self._settings = settings
@@ -60,22 +66,32 @@ class CompanyDisconnector:
         await self._store.disconnect(company_id)
         # Each cancelled order withdraws its invitation at the vendor and tells SR, if SR still
         # listens. Visibility lags a moment: an order started in the same second may be missed.
-        query = f'{visibility.COMPANY.name} = "{_quoted(company_id)}" AND ExecutionStatus = "Running"'
+        query = (
+            f'{visibility.COMPANY.name} = "{_quoted(company_id)}" AND ExecutionStatus = "Running"'
+        )
         cancelled = 0
         async for execution in self._temporal.list_workflows(query, rpc_timeout=self._rpc_timeout):
-            await self._temporal.get_workflow_handle(execution.id).cancel(rpc_timeout=self._rpc_timeout)
+            await self._temporal.get_workflow_handle(execution.id).cancel(
+                rpc_timeout=self._rpc_timeout
+            )
             cancelled += 1
         log.info("company disconnected; %d open orders cancelled", cancelled)
         return cancelled
 
-    async def check_later(self, company_id: str, forms: list[tuple[str, str]] | None = None) -> None:
+    async def check_later(
+        self, company_id: str, forms: list[tuple[str, str]] | None = None
+    ) -> None:
         """An unauthenticated disconnection: have the check workflow ask SR (now, and again later).
 
         The same call for every company id, known or not, so the caller learns nothing from it;
         repeated calls signal the one running check instead of starting more."""
         await self._temporal.start_workflow(
             CHECK_WORKFLOW,
-            DisconnectCheck(company_id=company_id, hours=self._settings.disconnect_check_hours, forms=forms or []),
+            DisconnectCheck(
+                company_id=company_id,
+                hours=self._settings.disconnect_check_hours,
+                forms=forms or [],
+            ),
             id=f"{CHECK_WORKFLOW_ID_PREFIX}{company_id}",
             task_queue=self._settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -95,7 +111,9 @@ class CompanyDisconnector:
         credentials = await self._store.smartrecruiters_credentials(company_id)
         if credentials is None:
             return NO_EVIDENCE
-        if not await credentials_refused(self._client(), self._settings.sr_token_endpoint, *credentials):
+        if not await credentials_refused(
+            self._client(), self._settings.sr_token_endpoint, *credentials
+        ):
             return STILL_ACCEPTED
         # The company may have connected again since we read its credentials: those are new ones,
         # which SR has not refused.

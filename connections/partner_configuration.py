@@ -26,9 +26,11 @@ def partner_configuration(settings: Settings) -> dict:
         "consentDisplayMode": "REDIRECT",
         "oauthTokenUrl": f"{base}/oauth/token",
         "assessmentPackageListUrl": f"{base}/packages",
-        "singleAssessmentPackageUrl": f"{base}/packages" + (f"/{PACKAGE_ID_PLACEHOLDER}" if template else ""),
+        "singleAssessmentPackageUrl": f"{base}/packages"
+        + (f"/{PACKAGE_ID_PLACEHOLDER}" if template else ""),
         "packageOrderUrl": f"{base}/packages/orders",
         "inlineAssessmentPackageOrderUrl": f"{base}/packages/inline/orders",
-        "integrationDisableUrl": f"{base}/integrations/companies" + (f"/{COMPANY_ID_PLACEHOLDER}" if template else ""),
+        "integrationDisableUrl": f"{base}/integrations/companies"
+        + (f"/{COMPANY_ID_PLACEHOLDER}" if template else ""),
         "supportedAssessmentTypes": SUPPORTED_ASSESSMENT_TYPES,
     }

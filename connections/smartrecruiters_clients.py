@@ -17,7 +17,9 @@ class SmartRecruitersClients:
     def __init__(self, settings: Settings, store: Store) -> None:
         self._settings = settings
         self._store = store
-        self._default = smartrecruiters_client(settings, settings.sr_client_id, settings.sr_client_secret.get_secret_value())
+        self._default = smartrecruiters_client(
+            settings, settings.sr_client_id, settings.sr_client_secret.get_secret_value()
+        )
         self._by_client_id: dict[str, SmartRecruitersClient] = {}
 
     async def for_company(self, company_id: str) -> SmartRecruitersClient:
@@ -31,7 +33,9 @@ class SmartRecruitersClients:
             return self._default
         client_id, client_secret = credentials
         if client_id not in self._by_client_id:
-            self._by_client_id[client_id] = smartrecruiters_client(self._settings, client_id, client_secret)
+            self._by_client_id[client_id] = smartrecruiters_client(
+                self._settings, client_id, client_secret
+            )
         return self._by_client_id[client_id]
 
     async def order_accepted(self, order_id: str, company_id: str) -> None:

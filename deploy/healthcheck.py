@@ -29,7 +29,9 @@ def running_role(proc: Path = Path("/proc")) -> str | None:
     """The role of the `assessments` process in this container, if one runs."""
     for cmdline in proc.glob("[0-9]*/cmdline"):
         try:
-            args = [arg.decode("utf-8", "replace") for arg in cmdline.read_bytes().split(b"\0") if arg]
+            args = [
+                arg.decode("utf-8", "replace") for arg in cmdline.read_bytes().split(b"\0") if arg
+            ]
         except OSError:  # the process ended while we looked
             continue
         for position, arg in enumerate(args[:-1]):
@@ -53,7 +55,9 @@ def check_api(settings: Settings) -> str | None:
 def check_worker(settings: Settings) -> str | None:
     address = urlsplit(f"//{settings.temporal_address}")
     try:
-        with socket.create_connection((address.hostname, address.port or 7233), timeout=TIMEOUT_SECONDS):
+        with socket.create_connection(
+            (address.hostname, address.port or 7233), timeout=TIMEOUT_SECONDS
+        ):
             return None
     except OSError as err:
         return f"Temporal at {settings.temporal_address}: {type(err).__name__}"

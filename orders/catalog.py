@@ -40,7 +40,10 @@ class CatalogEntry:
             name=self.package.name,
             description=self.package.description,
             type=self.package.type,
-            assessments=[Assessment(id=t.id, name=t.name, description=t.description, type=self.package.type) for t in self.package.tests],
+            assessments=[
+                Assessment(id=t.id, name=t.name, description=t.description, type=self.package.type)
+                for t in self.package.tests
+            ],
         )
 
 
@@ -84,7 +87,9 @@ class Catalog:
         return catalog_entries(self._settings, account, adapter.name, await adapter.list_packages())
 
 
-def catalog_entries(settings: Settings, account: VendorAccount | None, vendor: str, packages: list[VendorPackage]) -> list[CatalogEntry]:
+def catalog_entries(
+    settings: Settings, account: VendorAccount | None, vendor: str, packages: list[VendorPackage]
+) -> list[CatalogEntry]:
     """The vendor's packages as the account offers them, with each package's deadline."""
     settings_of = account.package_settings if account else {}
     return [
@@ -92,7 +97,10 @@ def catalog_entries(settings: Settings, account: VendorAccount | None, vendor: s
             vendor=vendor,
             vendor_account_id=account.id if account else None,
             package=package,
-            deadline_days=float(settings_of.get(package.id, {}).get("deadline_days") or settings.deadline_days(package.id)),
+            deadline_days=float(
+                settings_of.get(package.id, {}).get("deadline_days")
+                or settings.deadline_days(package.id)
+            ),
         )
         for package in packages
     ]

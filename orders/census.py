@@ -23,7 +23,13 @@ log = logging.getLogger("assessments.census")
 # Before SR has seen anything the order is RECEIVED; a COMPLETED order stays open while its
 # result may still be revised (Checkr disputes). REJECTED and EXPIRED orders are closed. An order
 # SR refuses us for (its company not connected, or disconnected at SR) is SR_REFUSING meanwhile.
-OPEN_STATUSES = ("RECEIVED", SrStatus.PENDING.value, SrStatus.IN_PROGRESS.value, SrStatus.COMPLETED.value, SR_REFUSING)
+OPEN_STATUSES = (
+    "RECEIVED",
+    SrStatus.PENDING.value,
+    SrStatus.IN_PROGRESS.value,
+    SrStatus.COMPLETED.value,
+    SR_REFUSING,
+)
 # Failed and undelivered orders are counted over this past window, so an alert on them clears once
 # operators have dealt with them (an ended run stays in Temporal for the namespace's whole retention).
 FAILED_WINDOW = timedelta(hours=24)
@@ -32,10 +38,16 @@ FAILED_WINDOW = timedelta(hours=24)
 async def count_orders(client: Client, meter: MetricMeter, interval_seconds: float) -> None:
     """Every `interval_seconds`, until cancelled: open orders by status, and orders failed or
     given up as undelivered in the past day (each needs an operator)."""
-    open_orders = meter.create_gauge("assessment_orders_open", "Open orders, by the status SmartRecruiters shows")
-    failed_orders = meter.create_gauge("assessment_orders_failed", "Orders whose workflow failed, was terminated or timed out in the past 24 hours: each needs an operator")
+    open_orders = meter.create_gauge(
+        "assessment_orders_open", "Open orders, by the status SmartRecruiters shows"
+    )
+    failed_orders = meter.create_gauge(
+        "assessment_orders_failed",
+        "Orders whose workflow failed, was terminated or timed out in the past 24 hours: each needs an operator",
+    )
     undelivered_orders = meter.create_gauge(
-        "assessment_orders_undelivered", "Orders that gave up telling SR how they ended (SR refused us for the company) in the past 24 hours: each needs an operator"
+        "assessment_orders_undelivered",
+        "Orders that gave up telling SR how they ended (SR refused us for the company) in the past 24 hours: each needs an operator",
     )
     while True:
         try:
@@ -43,11 +55,19 @@ async def count_orders(client: Client, meter: MetricMeter, interval_seconds: flo
                 query = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "{status}"'
                 open_orders.set((await client.count_workflows(query)).count, {"status": status})
             since = (datetime.now(timezone.utc) - FAILED_WINDOW).isoformat()
-            failed_orders.set((await client.count_workflows(f'{ORDER_WORKFLOWS} AND {FAILED_ORDERS} AND CloseTime > "{since}"')).count)
+            failed_orders.set(
+                (
+                    await client.count_workflows(
+                        f'{ORDER_WORKFLOWS} AND {FAILED_ORDERS} AND CloseTime > "{since}"'
+                    )
+                ).count
+            )
             undelivered = f'{ORDER_WORKFLOWS} AND {ORDER_STATUS.name} = "{UNDELIVERED}" AND ExecutionStatus != "Running" AND CloseTime > "{since}"'
             undelivered_orders.set((await client.count_workflows(undelivered)).count)
         except RPCError as err:
-            log.warning("orders could not be counted: %s", err.message)  # the next round tries again
+            log.warning(
+                "orders could not be counted: %s", err.message
+            )  # the next round tries again
         except Exception as err:  # noqa: BLE001 - the gauges must not freeze for good; by type only
             log.warning("orders could not be counted (%s)", type(err).__name__)
         await asyncio.sleep(interval_seconds)

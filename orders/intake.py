@@ -25,7 +25,10 @@ from orders.models import Candidate, InvitationLink, Order
 from orders.visibility import order_reference, workflow_id
 from settings import Settings
 from smartrecruiters.callbacks import callback_origins, read_callback
-from smartrecruiters.models import AssessmentPackageOrderRequest, InlineAssessmentPackageOrderRequest
+from smartrecruiters.models import (
+    AssessmentPackageOrderRequest,
+    InlineAssessmentPackageOrderRequest,
+)
 from smartrecruiters.observations import observed
 from smartrecruiters.origins import origin_allowed, origin_of
 from store import Store
@@ -65,19 +68,33 @@ class CandidateUnacceptable(FieldUnacceptable):
 
 def check_callback(url: str, settings: Settings) -> None:
     """Results, and our SR token with them, go to resultCallbackURL: only on an origin of SR's."""
-    if not origin_allowed(url, callback_origins(settings.sr_callback_origins, settings.sr_base_url)):
-        raise FieldUnacceptable("resultCallbackURL", "must be a URL on one of SmartRecruiters' origins")
+    if not origin_allowed(
+        url, callback_origins(settings.sr_callback_origins, settings.sr_base_url)
+    ):
+        raise FieldUnacceptable(
+            "resultCallbackURL", "must be a URL on one of SmartRecruiters' origins"
+        )
     callback = read_callback(url)
     assert callback is not None  # the request model refused any other URL
     if not urlsplit(url).path.startswith(settings.sr_callback_path_prefix):
-        raise FieldUnacceptable("resultCallbackURL", f"must be a URL of SmartRecruiters' assessment API (under {settings.sr_callback_path_prefix})")
+        raise FieldUnacceptable(
+            "resultCallbackURL",
+            f"must be a URL of SmartRecruiters' assessment API (under {settings.sr_callback_path_prefix})",
+        )
     observed("resultCallbackURL's path", callback.shape)
     on_api = origin_of(url) == origin_of(settings.sr_base_url)
-    observed("resultCallbackURL's host", "SR API origin (SR_BASE_URL's)" if on_api else "another SR origin")
+    observed(
+        "resultCallbackURL's host",
+        "SR API origin (SR_BASE_URL's)" if on_api else "another SR origin",
+    )
 
 
 # Our candidate's fields, as SR's order request names them.
-_SR_CANDIDATE_FIELDS = {"first_name": "candidate.firstName", "last_name": "candidate.lastName", "email": "candidate.email"}
+_SR_CANDIDATE_FIELDS = {
+    "first_name": "candidate.firstName",
+    "last_name": "candidate.lastName",
+    "email": "candidate.email",
+}
 
 
 def check_candidate(order: Order) -> None:
@@ -120,19 +137,33 @@ class OlderOrders:
         reads = 0
         while reads < OLDER_ORDERS_READS:
             try:
-                self._ids = await asyncio.wait_for(self._listed(temporal, settings), timeout=10 * settings.temporal_rpc_timeout_seconds)
+                self._ids = await asyncio.wait_for(
+                    self._listed(temporal, settings),
+                    timeout=10 * settings.temporal_rpc_timeout_seconds,
+                )
                 reads += 1
-                log.info("orders received before references named the company, running or ended lately: %d", len(self._ids))
+                log.info(
+                    "orders received before references named the company, running or ended lately: %d",
+                    len(self._ids),
+                )
             except Exception:  # noqa: BLE001 (whatever failed, intake asks about each order, which is safe, until a read succeeds)
-                log.warning("Temporal did not list the orders received before references; intake asks about each order meanwhile")
-            await asyncio.sleep(OLDER_ORDERS_READ_EVERY.total_seconds())  # the next read, not synchronisation
+                log.warning(
+                    "Temporal did not list the orders received before references; intake asks about each order meanwhile"
+                )
+            await asyncio.sleep(
+                OLDER_ORDERS_READ_EVERY.total_seconds()
+            )  # the next read, not synchronisation
 
     @staticmethod
     async def _listed(temporal: Client, settings: Settings) -> frozenset[str]:
-        ended_since = (datetime.now(timezone.utc) - OLDER_ORDERS_ENDED_WITHIN).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ended_since = (datetime.now(timezone.utc) - OLDER_ORDERS_ENDED_WITHIN).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
         query = f'{visibility.ORDER_WORKFLOWS} AND (ExecutionStatus = "Running" OR CloseTime > "{ended_since}")'
         found = set()
-        async for execution in temporal.list_workflows(query, page_size=1000, rpc_timeout=settings.temporal_rpc_timeout):
+        async for execution in temporal.list_workflows(
+            query, page_size=1000, rpc_timeout=settings.temporal_rpc_timeout
+        ):
             reference = visibility.reference_of(execution.id)
             if reference is not None and visibility.company_of(reference) is None:
                 found.add(reference)
@@ -143,7 +174,14 @@ class OlderOrders:
 
 
 class OrderIntake:
-    def __init__(self, temporal: Client, catalog: Catalog, store: Store, settings: Settings, older: OlderOrders) -> None:
+    def __init__(
+        self,
+        temporal: Client,
+        catalog: Catalog,
+        store: Store,
+        settings: Settings,
+        older: OlderOrders,
+    ) -> None:
         self._temporal = temporal
         self._catalog = catalog
         self._store = store
@@ -156,7 +194,10 @@ class OrderIntake:
         if await self._older_order(order) is not None:
             return order  # SR repeats an order we received before workflow ids named the company
         start = self._temporal.start_workflow(
-            AssessmentOrderWorkflow.run, order, rpc_timeout=self._settings.temporal_rpc_timeout, **self._start_options(order)
+            AssessmentOrderWorkflow.run,
+            order,
+            rpc_timeout=self._settings.temporal_rpc_timeout,
+            **self._start_options(order),
         )
         try:
             # The client's own retries of an unreachable server outlast rpc_timeout (about 10 s,
@@ -174,17 +215,30 @@ class OrderIntake:
         older = await self._older_order(order)
         if older is not None:
             return await self._link_of(older)
-        start = WithStartWorkflowOperation(AssessmentOrderWorkflow.run, order, **self._start_options(order))
+        start = WithStartWorkflowOperation(
+            AssessmentOrderWorkflow.run, order, **self._start_options(order)
+        )
         try:
-            return await self._link(self._temporal.execute_update_with_start_workflow(AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start))
+            return await self._link(
+                self._temporal.execute_update_with_start_workflow(
+                    AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start
+                )
+            )
         except WorkflowAlreadyStartedError:
             # The order already finished: answer with the link it was given.
-            return await self._ended_order_link(self._temporal.get_workflow_handle(workflow_id(order.reference)))
+            return await self._ended_order_link(
+                self._temporal.get_workflow_handle(workflow_id(order.reference))
+            )
 
     async def _link_of(self, handle: WorkflowHandle) -> str:
         """The candidate's link from an order's existing workflow, running or ended."""
         try:
-            return await self._link(handle.execute_update(AssessmentOrderWorkflow.invitation_link, rpc_timeout=self._settings.temporal_rpc_timeout))
+            return await self._link(
+                handle.execute_update(
+                    AssessmentOrderWorkflow.invitation_link,
+                    rpc_timeout=self._settings.temporal_rpc_timeout,
+                )
+            )
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:  # the workflow ended: it takes no update
                 raise InvitationUnavailable("Temporal did not answer") from None
@@ -193,7 +247,9 @@ class OrderIntake:
     async def _link(self, update: Awaitable[InvitationLink]) -> str:
         """The link the order's `invitation_link` update answers, within the inline order's wait."""
         try:
-            link = await asyncio.wait_for(update, timeout=self._settings.inline_order_timeout_seconds)
+            link = await asyncio.wait_for(
+                update, timeout=self._settings.inline_order_timeout_seconds
+            )
         except WorkflowUpdateFailedError as err:
             raise InvitationRefused("the vendor could not invite the candidate") from err
         except (asyncio.TimeoutError, RPCTimeoutOrCancelledError) as err:
@@ -205,7 +261,9 @@ class OrderIntake:
         """The link an order that ended was given."""
         try:
             state = await asyncio.wait_for(
-                handle.query(AssessmentOrderWorkflow.state, rpc_timeout=self._settings.temporal_rpc_timeout),
+                handle.query(
+                    AssessmentOrderWorkflow.state, rpc_timeout=self._settings.temporal_rpc_timeout
+                ),
                 timeout=self._settings.temporal_rpc_timeout_seconds,
             )
         except asyncio.TimeoutError:
@@ -229,7 +287,8 @@ class OrderIntake:
         handle = self._temporal.get_workflow_handle(workflow_id(order.order_id))
         try:
             description = await asyncio.wait_for(
-                handle.describe(rpc_timeout=self._settings.temporal_rpc_timeout), timeout=self._settings.temporal_rpc_timeout_seconds
+                handle.describe(rpc_timeout=self._settings.temporal_rpc_timeout),
+                timeout=self._settings.temporal_rpc_timeout_seconds,
             )
         except asyncio.TimeoutError:
             raise TemporalUnavailable("Temporal did not answer in time") from None
@@ -241,11 +300,21 @@ class OrderIntake:
             raise OrderOfAnotherCompany()
         return handle
 
-    async def _order(self, request: AssessmentPackageOrderRequest | InlineAssessmentPackageOrderRequest, *, inline: bool) -> Order:
+    async def _order(
+        self,
+        request: AssessmentPackageOrderRequest | InlineAssessmentPackageOrderRequest,
+        *,
+        inline: bool,
+    ) -> Order:
         ORDER_ID.set(request.order_id)  # every line logged while this request is served names it
         check_callback(request.resultCallbackURL, self._settings)
         entry = await self._catalog.find(request.companyId, request.assessmentPackageId)
-        log.info("order received: %s at %s%s", entry.package.id, entry.vendor, " (inline)" if inline else "")
+        log.info(
+            "order received: %s at %s%s",
+            entry.package.id,
+            entry.vendor,
+            " (inline)" if inline else "",
+        )
         order = Order(
             order_id=request.order_id,
             company_id=request.companyId,
@@ -255,7 +324,11 @@ class OrderIntake:
             vendor=entry.vendor,
             vendor_account_id=entry.vendor_account_id,
             result_callback_url=request.resultCallbackURL,
-            candidate=Candidate(first_name=request.candidate.firstName, last_name=request.candidate.lastName, email=str(request.candidate.email)),
+            candidate=Candidate(
+                first_name=request.candidate.firstName,
+                last_name=request.candidate.lastName,
+                email=str(request.candidate.email),
+            ),
             job_id=request.job.id,
             job_title=getattr(request.job, "title", None),
             inline=inline,

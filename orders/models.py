@@ -45,7 +45,13 @@ class VendorStatus(StrEnum):
 
 
 _FINAL_VENDOR_STATUSES = frozenset(
-    {VendorStatus.COMPLETED, VendorStatus.EXPIRED, VendorStatus.CANCELLED, VendorStatus.DECLINED, VendorStatus.FAILED}
+    {
+        VendorStatus.COMPLETED,
+        VendorStatus.EXPIRED,
+        VendorStatus.CANCELLED,
+        VendorStatus.DECLINED,
+        VendorStatus.FAILED,
+    }
 )
 
 
@@ -141,7 +147,11 @@ def _in_utc(moment: datetime | None) -> datetime | None:
     since SR reads date-times as RFC 3339, which requires the offset."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return (
+        moment.replace(tzinfo=timezone.utc)
+        if moment.tzinfo is None
+        else moment.astimezone(timezone.utc)
+    )
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
@@ -315,8 +325,14 @@ class Repair(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    operator: str = Field(pattern=OPERATOR_PATTERN, description="Who repairs: the operator's handle (letters, digits, _ . @ + -; up to 64)")
-    reason: str = Field(pattern=REASON_PATTERN, description="Why, in 3 to 200 characters (no line breaks); never candidate data")
+    operator: str = Field(
+        pattern=OPERATOR_PATTERN,
+        description="Who repairs: the operator's handle (letters, digits, _ . @ + -; up to 64)",
+    )
+    reason: str = Field(
+        pattern=REASON_PATTERN,
+        description="Why, in 3 to 200 characters (no line breaks); never candidate data",
+    )
 
 
 class DeadlineExtension(Repair):
@@ -331,7 +347,9 @@ class RepairOutcome(BaseModel):
     note: str
     deadline: datetime | None = None
     sr_status: SrStatus | None = None
-    run_id: str | None = Field(None, description="A reset (admin/resets.py): the order's new run, which does the rest")
+    run_id: str | None = Field(
+        None, description="A reset (admin/resets.py): the order's new run, which does the rest"
+    )
 
 
 class RepairQuestion(BaseModel):

@@ -15,7 +15,16 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
 
-from orders.models import LinkedReport, ResultUpdate, Score, SrStatus, TestOutcome, PackageTestResult, VendorResult, VendorStatus
+from orders.models import (
+    LinkedReport,
+    ResultUpdate,
+    Score,
+    SrStatus,
+    TestOutcome,
+    PackageTestResult,
+    VendorResult,
+    VendorStatus,
+)
 
 
 def to_score(score: float | None, max_score: float | None) -> Score | None:
@@ -24,7 +33,9 @@ def to_score(score: float | None, max_score: float | None) -> Score | None:
     if float(score).is_integer() and float(max_score).is_integer():
         raw, top = int(score), int(max_score)
     else:
-        raw = int(Decimal(str(100 * score / max_score)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        raw = int(
+            Decimal(str(100 * score / max_score)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        )
         top = 100
     return Score(raw=min(max(raw, 0), top), min=0, max=top)
 
@@ -74,7 +85,9 @@ def completed(result: VendorResult, *, report_uploaded: bool = False) -> ResultU
         submission_date=result.submitted_at,
         assessment_results=[_test_outcome(t) for t in result.tests],
         whole_result=True,
-        reports=[LinkedReport(name=REPORT_LINK_NAME, url=result.report_url)] if _web_link(result.report_url) and not report_uploaded else None,
+        reports=[LinkedReport(name=REPORT_LINK_NAME, url=result.report_url)]
+        if _web_link(result.report_url) and not report_uploaded
+        else None,
     )
 
 
@@ -88,7 +101,10 @@ def pending(sent_at: datetime) -> ResultUpdate:
 
 # What a recruiter reads while the vendor works (research/vendors.md §12.2 normalised statuses).
 _PROGRESS = {
-    VendorStatus.STARTED: ("Candidate started the assessment", "The candidate has started the assessment."),
+    VendorStatus.STARTED: (
+        "Candidate started the assessment",
+        "The candidate has started the assessment.",
+    ),
     VendorStatus.PROCESSING: (
         "Candidate finished; the vendor is preparing the result",
         "The candidate has done their part; the vendor is preparing the result.",
@@ -105,7 +121,10 @@ def progress_note(status: VendorStatus) -> str:
 
 
 def in_progress(status: VendorStatus = VendorStatus.STARTED) -> ResultUpdate:
-    return ResultUpdate(status=SrStatus.IN_PROGRESS, summary=_PROGRESS.get(status, _PROGRESS[VendorStatus.STARTED])[1])
+    return ResultUpdate(
+        status=SrStatus.IN_PROGRESS,
+        summary=_PROGRESS.get(status, _PROGRESS[VendorStatus.STARTED])[1],
+    )
 
 
 def under_review() -> ResultUpdate:
@@ -125,12 +144,17 @@ _REJECTION_SUMMARIES = {
 
 
 def rejected(reason: VendorStatus) -> ResultUpdate:
-    return ResultUpdate(status=SrStatus.REJECTED, summary=_REJECTION_SUMMARIES.get(reason, _REJECTION_SUMMARIES[VendorStatus.FAILED]))
+    return ResultUpdate(
+        status=SrStatus.REJECTED,
+        summary=_REJECTION_SUMMARIES.get(reason, _REJECTION_SUMMARIES[VendorStatus.FAILED]),
+    )
 
 
 def invitation_failed(reason: str) -> ResultUpdate:
     """`reason`: what the vendor refused, in our words (never a value of the order)."""
-    return ResultUpdate(status=SrStatus.REJECTED, summary=f"The vendor could not send the invitation ({reason}).")
+    return ResultUpdate(
+        status=SrStatus.REJECTED, summary=f"The vendor could not send the invitation ({reason})."
+    )
 
 
 def cancelled() -> ResultUpdate:
@@ -146,11 +170,17 @@ def cancelled_by_operator(reason: str) -> ResultUpdate:
 
 
 def expired(deadline_days: float) -> ResultUpdate:
-    return ResultUpdate(status=SrStatus.EXPIRED, summary=f"The candidate did not complete the assessment within {_duration(deadline_days)}.")
+    return ResultUpdate(
+        status=SrStatus.EXPIRED,
+        summary=f"The candidate did not complete the assessment within {_duration(deadline_days)}.",
+    )
 
 
 def expired_at_vendor() -> ResultUpdate:
-    return ResultUpdate(status=SrStatus.EXPIRED, summary="The invitation expired at the vendor before the candidate completed it.")
+    return ResultUpdate(
+        status=SrStatus.EXPIRED,
+        summary="The invitation expired at the vendor before the candidate completed it.",
+    )
 
 
 def _duration(days: float) -> str:

@@ -43,7 +43,11 @@ def workflow_id(reference: str) -> str:
 
 def reference_of(workflow_id: str) -> str | None:
     """The order reference an order's workflow id holds; None for any other workflow's id."""
-    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX) if workflow_id.startswith(WORKFLOW_ID_PREFIX) else None
+    return (
+        workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+        if workflow_id.startswith(WORKFLOW_ID_PREFIX)
+        else None
+    )
 
 
 def order_id_of(workflow_id: str) -> str | None:

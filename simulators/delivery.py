@@ -79,7 +79,9 @@ class Courier:
             except httpx.HTTPError as exc:
                 status_code, failure = None, exc
             delivered = status_code is not None and 200 <= status_code < 300
-            outcome: AttemptOutcome = "delivered" if delivered else "gave_up" if wait is None else "retrying"
+            outcome: AttemptOutcome = (
+                "delivered" if delivered else "gave_up" if wait is None else "retrying"
+            )
             record(Attempt(number, status_code, failure, outcome))
             if delivered or wait is None:
                 return

@@ -85,7 +85,8 @@ class DocumentStore:
         matches = "".join(f" AND json_extract(body, '$.{name}') IS ?" for name in fields)
         with self._lock:
             rows = self._db.execute(
-                f"SELECT body FROM documents WHERE kind = ?{matches} ORDER BY seq", (kind, *fields.values())
+                f"SELECT body FROM documents WHERE kind = ?{matches} ORDER BY seq",
+                (kind, *fields.values()),
             ).fetchall()
         return (json.loads(body) for (body,) in rows)
 

@@ -20,7 +20,14 @@ import jsonschema
 import yaml
 
 # Non-standard type names in the published files, read as the JSON types they mean.
-_TYPE_ALIASES = {"dateTime": "string", "datetime": "string", "date": "string", "float": "number", "int": "integer", "long": "integer"}
+_TYPE_ALIASES = {
+    "dateTime": "string",
+    "datetime": "string",
+    "date": "string",
+    "float": "number",
+    "int": "integer",
+    "long": "integer",
+}
 
 
 class UnknownOperation(LookupError):
@@ -45,7 +52,9 @@ class ApiDescription:
             template = key.split("?", 1)[0]
             if not template.startswith("/"):
                 continue  # documentation-only pseudo-paths and absolute URLs
-            pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "/?$")
+            pattern = re.compile(
+                "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "/?$"
+            )
             for method, spec in item.items():
                 if isinstance(spec, dict) and method in ("get", "post", "put", "patch", "delete"):
                     self._operations.append((pattern, Operation(method, template, spec)))
@@ -77,7 +86,9 @@ class ApiDescription:
         responses = operation.spec.get("responses", {})
         response = responses.get(str(status)) or responses.get("default")
         if response is None:
-            return [f"(status): {status} is not a documented response of {method.upper()} {operation.template}"]
+            return [
+                f"(status): {status} is not a documented response of {method.upper()} {operation.template}"
+            ]
         schema = self._response_schema(self._resolve(response))
         return [] if schema is None else self._errors(schema, body)
 
@@ -110,9 +121,15 @@ class ApiDescription:
 
     def _errors(self, schema: dict, document: Any) -> list[str]:
         # OpenAPI 3.0 and Swagger 2.0 schemas are a draft-4 dialect; refs resolve in the document.
-        root = {**schema, "definitions": self._document.get("definitions", {}), "components": self._document.get("components", {})}
+        root = {
+            **schema,
+            "definitions": self._document.get("definitions", {}),
+            "components": self._document.get("components", {}),
+        }
         validator = jsonschema.Draft4Validator(root)
-        errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+        errors = sorted(
+            validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))
+        )
         return [f"{_json_path(e.absolute_path)}: {e.message}" for e in errors]
 
 

@@ -30,7 +30,9 @@ def line(pdf: FPDF, text: str) -> None:
     pdf.cell(text=latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def labelled_lines(pdf: FPDF, values: Mapping[str, str], *, label_width: float = 32, bold_labels: bool = False) -> None:
+def labelled_lines(
+    pdf: FPDF, values: Mapping[str, str], *, label_width: float = 32, bold_labels: bool = False
+) -> None:
     """One line per value, behind its label in a column `label_width` mm wide."""
     for label, value in values.items():
         if bold_labels:

@@ -39,7 +39,12 @@ class FixedWindowLimiter:
             if allowed:
                 count += 1
             self._counts[key] = (started, count)
-        return WindowState(allowed=allowed, limit=limit, remaining=max(0, limit - count), resets_at=started + self._window)
+        return WindowState(
+            allowed=allowed,
+            limit=limit,
+            remaining=max(0, limit - count),
+            resets_at=started + self._window,
+        )
 
     def reset(self) -> None:
         with self._lock:

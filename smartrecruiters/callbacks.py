@@ -55,7 +55,11 @@ def read_callback(url: str) -> ResultCallback | None:
     if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
         return None
     if match := _DOCUMENTED.search(parts.path):
-        shape = "…/orders/{id}/results" + (" (trailing slash)" if match.group(2) else "") + (" (with query)" if parts.query else "")
+        shape = (
+            "…/orders/{id}/results"
+            + (" (trailing slash)" if match.group(2) else "")
+            + (" (with query)" if parts.query else "")
+        )
         return ResultCallback(url, match.group(1), shape)
     # Another shape: the digest of the URL without its fragment names the order, so two orders
     # never share an id (a UUID in the path may be the candidate's or the job's, not the order's).
@@ -67,11 +71,19 @@ def read_callback(url: str) -> ResultCallback | None:
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
     uuids = [segment for segment in parts.path.split("/") if _UUID.match(segment)]
     if uuids:
-        return ResultCallback(url, f"{uuids[-1]}_{DIGEST_PREFIX}{digest[:24]}", "other path (order id is its last UUID segment and a digest of the URL)")
-    return ResultCallback(url, f"{DIGEST_PREFIX}{digest[:40]}", "other path (order id is a digest of the URL)")
+        return ResultCallback(
+            url,
+            f"{uuids[-1]}_{DIGEST_PREFIX}{digest[:24]}",
+            "other path (order id is its last UUID segment and a digest of the URL)",
+        )
+    return ResultCallback(
+        url, f"{DIGEST_PREFIX}{digest[:40]}", "other path (order id is a digest of the URL)"
+    )
 
 
-def attachment_url(callback_url: str, other_shapes: OtherCallbackAttachment = "append") -> str | None:
+def attachment_url(
+    callback_url: str, other_shapes: OtherCallbackAttachment = "append"
+) -> str | None:
     """Where the order's report file is uploaded; None: nowhere (its link goes in the result).
 
     The documented shape has it at `{callback path}/attachment` (the spec's
@@ -81,7 +93,9 @@ def attachment_url(callback_url: str, other_shapes: OtherCallbackAttachment = "a
     if callback is None or (not callback.documented and other_shapes == "none"):
         return None
     parts = urlsplit(callback_url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/attachment", parts.query, ""))
+    return urlunsplit(
+        (parts.scheme, parts.netloc, parts.path.rstrip("/") + "/attachment", parts.query, "")
+    )
 
 
 def callback_origins(configured: list[str], sr_base_url: str) -> list[str]:

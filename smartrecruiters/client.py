@@ -74,28 +74,47 @@ class SmartRecruitersClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
+    async def patch_result(
+        self, order_id: str, patch: dict, callback_url: str | None = None
+    ) -> None:
         """A JSON merge patch (RFC 7396) of the order's result, to SR's resultCallbackURL (None:
         an order received before we kept to it, at /orders/{orderId}/results of SR_BASE_URL)."""
         target = callback_url or f"/orders/{order_id}/results"
-        body = json.dumps(patch, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")  # as httpx's json=
+        body = json.dumps(patch, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+            "utf-8"
+        )  # as httpx's json=
         media_type = self._patch_media_type
         try:
-            await self._order_call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
+            await self._order_call(
+                "result update", "PATCH", target, content=body, headers={"Content-Type": media_type}
+            )
         except PeerError as err:
             if err.status != 415:
                 raise
             # SR refused this media type: the other one, once; whichever it takes is kept.
             media_type = next(other for other in PATCH_MEDIA_TYPES if other != media_type)
-            await self._order_call("result update", "PATCH", target, content=body, headers={"Content-Type": media_type})
+            await self._order_call(
+                "result update", "PATCH", target, content=body, headers={"Content-Type": media_type}
+            )
         self._patch_media_type = media_type
         observed("the result PATCH's media type", media_type)
 
-    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str, callback_url: str | None = None) -> str | None:
+    async def upload_attachment(
+        self,
+        order_id: str,
+        filename: str,
+        content: bytes,
+        content_type: str,
+        callback_url: str | None = None,
+    ) -> str | None:
         """POST the report to {resultCallbackURL}/attachment (None: to /orders/{orderId}/results/
         attachment of SR_BASE_URL); returns the URL SR keeps the file at, or None when a callback
         of its shape takes no upload (the settings say so)."""
-        target = attachment_url(callback_url, self._other_callback_attachment) if callback_url else f"/orders/{order_id}/results/attachment"
+        target = (
+            attachment_url(callback_url, self._other_callback_attachment)
+            if callback_url
+            else f"/orders/{order_id}/results/attachment"
+        )
         if target is None:
             return None
         files = {self._attachment_part_name: (filename, content, content_type)}
@@ -104,23 +123,35 @@ class SmartRecruitersClient:
 
     async def put_partner_configuration(self, configuration: dict) -> dict:
         """PUT /partner/configuration (master credentials): our URLs and supported assessment types."""
-        return (await self._call("partner configuration", "PUT", "/partner/configuration", json=configuration)).json()
+        return (
+            await self._call(
+                "partner configuration", "PUT", "/partner/configuration", json=configuration
+            )
+        ).json()
 
     async def get_partner_configuration(self) -> dict | None:
         """GET /partner/configuration (master credentials); None when SR holds none yet."""
         try:
-            return (await self._call("partner configuration read", "GET", "/partner/configuration")).json()
+            return (
+                await self._call("partner configuration read", "GET", "/partner/configuration")
+            ).json()
         except PeerError as err:
             if err.status == 404:
                 return None
             raise
 
-    async def integrate_company(self, company_id: str, client_id: str, client_secret: str) -> tuple[str, str]:
+    async def integrate_company(
+        self, company_id: str, client_id: str, client_secret: str
+    ) -> tuple[str, str]:
         """POST /integration/company/{companyId} (master credentials): hand SR the credentials we
         minted for the company; SR answers with the customer credentials we post results with."""
         body = {"clientId": client_id, "clientSecret": client_secret}
-        response = await self._call("company integration", "POST", f"/integration/company/{company_id}", json=body)
-        return _field(response, "clientId", "company integration"), _field(response, "clientSecret", "company integration")
+        response = await self._call(
+            "company integration", "POST", f"/integration/company/{company_id}", json=body
+        )
+        return _field(response, "clientId", "company integration"), _field(
+            response, "clientSecret", "company integration"
+        )
 
     async def _order_call(self, action: str, method: str, path: str, **content) -> httpx.Response:
         """A call about an order with the company's credentials: a 401 (with a fresh token) or a
@@ -130,7 +161,9 @@ class SmartRecruitersClient:
         except PeerError as err:
             if err.status in (401, 403) and not isinstance(err, AccessRefused):
                 observed(REFUSAL_POINT, f"HTTP {err.status} to an order's {action}")
-                raise AccessRefused(PEER, str(err).removeprefix(f"{PEER}: "), status=err.status, retryable=False) from None
+                raise AccessRefused(
+                    PEER, str(err).removeprefix(f"{PEER}: "), status=err.status, retryable=False
+                ) from None
             raise
 
     async def _call(self, action: str, method: str, path: str, **content) -> httpx.Response:
@@ -140,8 +173,14 @@ class SmartRecruitersClient:
         callback), which must be on SR_BASE_URL's origin or an allowed callback origin: our
         token never goes anywhere else, whatever an order stored before a setting changed says.
         """
-        if "://" in path and not origin_allowed(path, [*self._callback_origins, str(self._http.base_url)]):
-            raise PeerError(PEER, f"{action}: the order's result callback is not on an allowed SmartRecruiters origin", retryable=False)
+        if "://" in path and not origin_allowed(
+            path, [*self._callback_origins, str(self._http.base_url)]
+        ):
+            raise PeerError(
+                PEER,
+                f"{action}: the order's result callback is not on an allowed SmartRecruiters origin",
+                retryable=False,
+            )
         await self._ensure_token()
         token = self._token
         try:
@@ -170,7 +209,11 @@ class SmartRecruitersClient:
         async with self._token_lock:
             if self._token and time.monotonic() < self._token_expires_at:
                 return
-            request = self._http.build_request("POST", self._token_url, data={"grant_type": "client_credentials", **self._credentials})
+            request = self._http.build_request(
+                "POST",
+                self._token_url,
+                data={"grant_type": "client_credentials", **self._credentials},
+            )
             try:
                 response = await self._limited("token request", request)
             except PeerError as err:
@@ -178,15 +221,21 @@ class SmartRecruitersClient:
                     # Our credentials are wrong, or SR no longer integrates their company: the
                     # activities decide how long to try again.
                     observed(REFUSAL_POINT, f"HTTP {err.status} at the token endpoint")
-                    raise AccessRefused(PEER, "SmartRecruiters refused our client credentials", status=err.status) from None
+                    raise AccessRefused(
+                        PEER, "SmartRecruiters refused our client credentials", status=err.status
+                    ) from None
                 raise
             try:
                 body = response.json()
                 self._token = body["access_token"]
                 expires_in = float(body.get("expires_in", 300))
             except (ValueError, KeyError, TypeError) as err:
-                raise PeerError(PEER, "token response without access_token", retryable=False) from err
-            self._token_expires_at = time.monotonic() + max(0.0, expires_in - TOKEN_EXPIRY_MARGIN_SECONDS)
+                raise PeerError(
+                    PEER, "token response without access_token", retryable=False
+                ) from err
+            self._token_expires_at = time.monotonic() + max(
+                0.0, expires_in - TOKEN_EXPIRY_MARGIN_SECONDS
+            )
 
 
 def _field(response: httpx.Response, name: str, action: str) -> str:

@@ -13,10 +13,16 @@ from peers import PeerError
 PEER = "SmartRecruiters"
 
 
-async def credentials_refused(http: httpx.AsyncClient, token_url: str, client_id: str, client_secret: str) -> bool:
+async def credentials_refused(
+    http: httpx.AsyncClient, token_url: str, client_id: str, client_secret: str
+) -> bool:
     """True if SR's token endpoint refuses these credentials as an unknown client, False if it
     issues a token; PeerError (retryable) for any other answer or none, which proves nothing."""
-    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": client_secret,
+    }
     try:
         response = await http.post(token_url, data=form)
     except httpx.HTTPError as err:
@@ -26,9 +32,14 @@ async def credentials_refused(http: httpx.AsyncClient, token_url: str, client_id
     # RFC 6749 §5.2: invalid_client is 401 (HTTP authentication) or 400, and says so in its body.
     # Any other refusal (invalid_request, a malformed form of ours, a 401 of a gateway in an SR
     # incident) says nothing about the credentials, and a company is never disconnected on it.
-    if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.BAD_REQUEST) and _oauth_error(response) == "invalid_client":
+    if (
+        response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.BAD_REQUEST)
+        and _oauth_error(response) == "invalid_client"
+    ):
         return True
-    raise PeerError(PEER, "credentials check got an answer that proves nothing", status=response.status_code)
+    raise PeerError(
+        PEER, "credentials check got an answer that proves nothing", status=response.status_code
+    )
 
 
 def _oauth_error(response: httpx.Response) -> str | None:

@@ -11,7 +11,16 @@ import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
 
 from orders.models import ResultUpdate
 from smartrecruiters.callbacks import read_callback
@@ -53,7 +62,12 @@ def _deliverable(email: str) -> str:
     vendor takes them is the vendor's call. The domain is lower-cased, the local part kept as sent.
     """
     local, at, domain = email.rpartition("@")
-    if not at or not local or not domain or any(c.isspace() or unicodedata.category(c) == "Cc" for c in email):
+    if (
+        not at
+        or not local
+        or not domain
+        or any(c.isspace() or unicodedata.category(c) == "Cc" for c in email)
+    ):
         raise ValueError("must be an email address: text, an @ and a domain, without spaces")
     return f"{local}@{domain.lower()}"
 
@@ -133,8 +147,13 @@ class AssessmentPackageOrderRequest(_OrderRequestBase):
         if requester is None:
             form = "absent or not an object"
         else:
-            form = {(True, True): "with userId and email", (False, True): "without userId", (True, False): "without email"}.get(
-                (requester.userId is not None, requester.email is not None), "without userId and email"
+            form = {
+                (True, True): "with userId and email",
+                (False, True): "without userId",
+                (True, False): "without email",
+            }.get(
+                (requester.userId is not None, requester.email is not None),
+                "without userId and email",
             )
         return [("requester of orders", form)]
 
@@ -168,8 +187,15 @@ class InlineAssessmentPackageOrderRequest(_OrderRequestBase):
     def protocol_forms(self) -> list[tuple[str, str]]:
         """How this request fills the points SR's public record leaves open (fixed names only)."""
         callback = "an absolute http(s) URL" if self.return_url else "not an absolute http(s) URL"
-        language = "present" if self.candidate.applicationLanguage is not None else "absent or not a string"
-        return [("completedAssessmentCallbackUrl of inline orders", callback), ("candidate.applicationLanguage of inline orders", language)]
+        language = (
+            "present"
+            if self.candidate.applicationLanguage is not None
+            else "absent or not a string"
+        )
+        return [
+            ("completedAssessmentCallbackUrl of inline orders", callback),
+            ("candidate.applicationLanguage of inline orders", language),
+        ]
 
 
 class InlineAssessmentPackageResponse(BaseModel):
@@ -177,7 +203,9 @@ class InlineAssessmentPackageResponse(BaseModel):
     the candidate's link, so SR finds it under whichever key it reads."""
 
     url: str = Field(description="URL of the inline assessment, opened for the candidate")
-    assessmentPackageURL: str = Field(description="The same URL, under the key the spec's schema requires")
+    assessmentPackageURL: str = Field(
+        description="The same URL, under the key the spec's schema requires"
+    )
 
     @classmethod
     def for_link(cls, url: str) -> Self:
@@ -214,7 +242,10 @@ def package_result_patch(update: ResultUpdate) -> dict:
     if update.reports:
         # The spec's Attachment is a merge of several SR schemas; SR's result attachments are
         # `{name, type, url}` (VIDEO_URL, PDF_URL or OTHER_URL). A vendor's report page is a web page.
-        patch["attachments"] = [{"name": report.name, "type": "OTHER_URL", "url": report.url} for report in update.reports]
+        patch["attachments"] = [
+            {"name": report.name, "type": "OTHER_URL", "url": report.url}
+            for report in update.reports
+        ]
     if update.assessment_results is not None:
         patch["assessmentResults"] = [
             {

@@ -38,7 +38,9 @@ def _parts(url: str) -> tuple[str, str, int] | None:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
         return None
-    host_in_netloc = parts.netloc.lower().rpartition(":")[0] if parts.port is not None else parts.netloc.lower()
+    host_in_netloc = (
+        parts.netloc.lower().rpartition(":")[0] if parts.port is not None else parts.netloc.lower()
+    )
     if not _HOST.match(host_in_netloc):
         return None
     return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]

@@ -9,7 +9,13 @@ from store.errors import (
     UnreadableSecret,
     VendorAccountNameTaken,
 )
-from store.records import CompanyConnection, ConnectionState, IssuedToken, TriggerToken, VendorAccount
+from store.records import (
+    CompanyConnection,
+    ConnectionState,
+    IssuedToken,
+    TriggerToken,
+    VendorAccount,
+)
 from store.repository import Store
 
 __all__ = [

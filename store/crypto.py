@@ -44,7 +44,9 @@ class Vault:
         try:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode()
         except InvalidToken as error:
-            raise UnreadableSecret("a stored secret is encrypted with a key that is not configured") from error
+            raise UnreadableSecret(
+                "a stored secret is encrypted with a key that is not configured"
+            ) from error
 
     def encrypt_json(self, value: Any) -> str:
         return self.encrypt(json.dumps(value))
@@ -66,7 +68,9 @@ class Vault:
         return [_keyed_hash(pepper, secret) for pepper in self._peppers]
 
     def verify(self, secret: str, stored_digest: str) -> bool:
-        return any(hmac.compare_digest(candidate, stored_digest) for candidate in self.digests(secret))
+        return any(
+            hmac.compare_digest(candidate, stored_digest) for candidate in self.digests(secret)
+        )
 
     # Candidate emails are looked up, never read back: the index keeps an HMAC-SHA256 of the
     # normalised address under a key derived from the encryption keys, so without those keys the

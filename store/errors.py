@@ -21,7 +21,9 @@ class VendorAccountNameTaken(StoreError):
 
 class UnknownTriggerToken(StoreError):
     def __init__(self, trigger_token_id: str) -> None:
-        super().__init__(f"no trigger token {trigger_token_id!r} for this vendor account and company")
+        super().__init__(
+            f"no trigger token {trigger_token_id!r} for this vendor account and company"
+        )
         self.trigger_token_id = trigger_token_id
 
 
@@ -32,7 +34,9 @@ class AlreadyConnected(StoreError):
 
 
 class ReferenceConflict(StoreError):
-    def __init__(self, vendor_account_id: str, vendor_ref: str, indexed_order_id: str, order_id: str) -> None:
+    def __init__(
+        self, vendor_account_id: str, vendor_ref: str, indexed_order_id: str, order_id: str
+    ) -> None:
         super().__init__(
             f"vendor reference {vendor_ref!r} of account {vendor_account_id!r} already belongs to order "
             f"{indexed_order_id!r}, not {order_id!r}"

@@ -21,7 +21,12 @@ from sqlalchemy import Connection, Row, event, or_, select, text, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from store.crypto import Vault
 from store.errors import (
@@ -31,7 +36,13 @@ from store.errors import (
     UnknownVendorAccount,
     VendorAccountNameTaken,
 )
-from store.records import CompanyConnection, ConnectionState, IssuedToken, TriggerToken, VendorAccount
+from store.records import (
+    CompanyConnection,
+    ConnectionState,
+    IssuedToken,
+    TriggerToken,
+    VendorAccount,
+)
 from store.tables import (
     Base,
     CandidateEmailRow,
@@ -91,7 +102,12 @@ class Store:
     # Vendor accounts
 
     async def create_vendor_account(
-        self, *, name: str, adapter: str, credentials: dict[str, Any], package_settings: dict[str, Any] | None = None
+        self,
+        *,
+        name: str,
+        adapter: str,
+        credentials: dict[str, Any],
+        package_settings: dict[str, Any] | None = None,
     ) -> VendorAccount:
         row = VendorAccountRow(
             id=str(uuid.uuid4()),
@@ -104,11 +120,15 @@ class Store:
         try:
             async with self._sessions.begin() as session:
                 session.add(row)
-        except IntegrityError as error:  # the only constraint a fresh uuid can hit is the unique name
+        except (
+            IntegrityError
+        ) as error:  # the only constraint a fresh uuid can hit is the unique name
             raise VendorAccountNameTaken(name) from error
         return self._vendor_account(row)
 
-    async def replace_vendor_credentials(self, account_id: str, credentials: dict[str, Any]) -> VendorAccount:
+    async def replace_vendor_credentials(
+        self, account_id: str, credentials: dict[str, Any]
+    ) -> VendorAccount:
         """New credentials for an account (a rotated key); adapters pick them up within a minute."""
         async with self._sessions.begin() as session:
             row = await session.get(VendorAccountRow, account_id)
@@ -140,7 +160,11 @@ class Store:
     # External Trigger Tokens
 
     async def issue_trigger_token(
-        self, vendor_account_id: str, *, expires_at: datetime | None = None, company_id: str | None = None
+        self,
+        vendor_account_id: str,
+        *,
+        expires_at: datetime | None = None,
+        company_id: str | None = None,
     ) -> IssuedToken:
         """A new token for connecting companies (`company_id` only, if given) to the vendor
         account; its plaintext is returned only here."""
@@ -156,7 +180,13 @@ class Store:
         async with self._sessions.begin() as session:
             await _require_vendor_account(session, vendor_account_id)
             session.add(row)
-        return IssuedToken(token_id=row.id, token=token, vendor_account_id=vendor_account_id, company_id=company_id, expires_at=row.expires_at)
+        return IssuedToken(
+            token_id=row.id,
+            token=token,
+            vendor_account_id=vendor_account_id,
+            company_id=company_id,
+            expires_at=row.expires_at,
+        )
 
     async def redeem_trigger_token(self, token: str) -> TriggerToken | None:
         """The token's record if it is valid (known, not revoked, not expired), else None.
@@ -220,7 +250,11 @@ class Store:
         async with self._sessions.begin() as session:
             await _require_vendor_account(session, vendor_account_id)
             token = await session.get(TriggerTokenRow, trigger_token_id)
-            if token is None or token.vendor_account_id != vendor_account_id or not _trigger_token(token).admits(company_id):
+            if (
+                token is None
+                or token.vendor_account_id != vendor_account_id
+                or not _trigger_token(token).admits(company_id)
+            ):
                 raise UnknownTriggerToken(trigger_token_id)
 
             connection = await session.get(CompanyConnectionRow, company_id, with_for_update=True)
@@ -230,11 +264,16 @@ class Store:
             elif connection.state is ConnectionState.CONNECTED:
                 raise AlreadyConnected(company_id)
             connection.activate(
-                vendor_account_id=vendor_account_id, trigger_token_id=trigger_token_id, consent_email=consent_email, at=now
+                vendor_account_id=vendor_account_id,
+                trigger_token_id=trigger_token_id,
+                consent_email=consent_email,
+                at=now,
             )
             try:
                 await session.flush()
-            except IntegrityError as error:  # a concurrent Connect of the same company inserted it first
+            except (
+                IntegrityError
+            ) as error:  # a concurrent Connect of the same company inserted it first
                 raise AlreadyConnected(company_id) from error
 
             await _revoke_partner_credentials(session, company_id, now)
@@ -262,7 +301,9 @@ class Store:
 
     async def connections(self) -> list[CompanyConnection]:
         async with self._sessions.begin() as session:
-            rows = await session.scalars(select(CompanyConnectionRow).order_by(CompanyConnectionRow.company_id))
+            rows = await session.scalars(
+                select(CompanyConnectionRow).order_by(CompanyConnectionRow.company_id)
+            )
             return [_connection(row) for row in rows]
 
     async def disconnect(self, company_id: str) -> CompanyConnection | None:
@@ -281,14 +322,19 @@ class Store:
             await _revoke_partner_credentials(session, company_id, now)
             return _connection(connection)
 
-    async def authenticate_partner(self, client_id: str, client_secret: str) -> CompanyConnection | None:
+    async def authenticate_partner(
+        self, client_id: str, client_secret: str
+    ) -> CompanyConnection | None:
         """The connection these partner credentials were minted with; None unless they are current and the company connected.
 
         Credentials are minted only by a Connect, which sets the connection's `connected_at`: that
         instant identifies them: no other Connect of the company has the same one."""
         query = (
             select(PartnerCredentialRow.secret_hash, CompanyConnectionRow)
-            .join(CompanyConnectionRow, CompanyConnectionRow.company_id == PartnerCredentialRow.company_id)
+            .join(
+                CompanyConnectionRow,
+                CompanyConnectionRow.company_id == PartnerCredentialRow.company_id,
+            )
             .where(
                 PartnerCredentialRow.client_id == client_id,
                 PartnerCredentialRow.revoked_at.is_(None),
@@ -313,12 +359,16 @@ class Store:
         table = mapped.__table__
         (primary,) = table.primary_key.columns
         async with self._engine.connect() as connection:
-            return (await connection.execute(select(table).filter_by(**{primary.name: identity}))).first()
+            return (
+                await connection.execute(select(table).filter_by(**{primary.name: identity}))
+            ).first()
 
     # Vendor reference index: webhooks sent for a whole vendor account name the vendor's reference only.
     # Each index holds the order's reference (orders/visibility.py), which names its workflow.
 
-    async def index_vendor_reference(self, vendor_account_id: str, vendor_ref: str, order_reference: str) -> None:
+    async def index_vendor_reference(
+        self, vendor_account_id: str, vendor_ref: str, order_reference: str
+    ) -> None:
         """Remember which order a vendor reference belongs to.
 
         Indexing the same triple again is a no-op (activities retry); the same reference for another
@@ -331,24 +381,33 @@ class Store:
             if indexed is None:
                 session.add(
                     VendorReferenceRow(
-                        vendor_account_id=vendor_account_id, vendor_ref=vendor_ref, order_reference=order_reference, created_at=_now()
+                        vendor_account_id=vendor_account_id,
+                        vendor_ref=vendor_ref,
+                        order_reference=order_reference,
+                        created_at=_now(),
                     )
                 )
             elif indexed.order_reference != order_reference:
-                raise ReferenceConflict(vendor_account_id, vendor_ref, indexed.order_reference, order_reference)
+                raise ReferenceConflict(
+                    vendor_account_id, vendor_ref, indexed.order_reference, order_reference
+                )
 
-    async def order_for_vendor_reference(self, vendor_account_id: str, vendor_ref: str) -> str | None:
+    async def order_for_vendor_reference(
+        self, vendor_account_id: str, vendor_ref: str
+    ) -> str | None:
         async with self._sessions.begin() as session:
             return await session.scalar(
                 select(VendorReferenceRow.order_reference).where(
-                    VendorReferenceRow.vendor_account_id == vendor_account_id, VendorReferenceRow.vendor_ref == vendor_ref
+                    VendorReferenceRow.vendor_account_id == vendor_account_id,
+                    VendorReferenceRow.vendor_ref == vendor_ref,
                 )
             )
 
     async def order_for_default_vendor_reference(self, vendor: str, vendor_ref: str) -> str | None:
         """The order of an invitation of the embedded default vendor; None unless exactly one."""
         query = select(DefaultVendorReferenceRow.order_reference).where(
-            DefaultVendorReferenceRow.vendor == vendor, DefaultVendorReferenceRow.vendor_ref == vendor_ref
+            DefaultVendorReferenceRow.vendor == vendor,
+            DefaultVendorReferenceRow.vendor_ref == vendor_ref,
         )
         async with self._sessions.begin() as session:
             found = list(await session.scalars(query.limit(2)))
@@ -360,7 +419,10 @@ class Store:
         """Remember that the order is for this email, as a keyed hash (never the address).
         Writing the same pair again (SR retries an order) is a no-op."""
         await self._insert_once(
-            CandidateEmailRow, email_hash=self._vault.email_digest(email), order_reference=order_reference, created_at=_now()
+            CandidateEmailRow,
+            email_hash=self._vault.email_digest(email),
+            order_reference=order_reference,
+            created_at=_now(),
         )
 
     async def orders_by_candidate_email(self, email: str) -> list[str]:
@@ -373,18 +435,28 @@ class Store:
         async with self._sessions.begin() as session:
             return list(dict.fromkeys(await session.scalars(query)))
 
-    async def index_default_vendor_reference(self, vendor: str, vendor_ref: str, order_reference: str) -> None:
+    async def index_default_vendor_reference(
+        self, vendor: str, vendor_ref: str, order_reference: str
+    ) -> None:
         """Remember an invitation of the embedded default vendor (an order without a vendor
         account, which `index_vendor_reference` cannot hold). Writing it again is a no-op."""
         await self._insert_once(
-            DefaultVendorReferenceRow, vendor_ref=vendor_ref, order_reference=order_reference, vendor=vendor, created_at=_now()
+            DefaultVendorReferenceRow,
+            vendor_ref=vendor_ref,
+            order_reference=order_reference,
+            vendor=vendor,
+            created_at=_now(),
         )
 
     async def orders_by_vendor_reference(self, vendor_ref: str) -> list[str]:
         """The orders a vendor reference belongs to, at any vendor account or the default vendor."""
         query = union(
-            select(VendorReferenceRow.order_reference).where(VendorReferenceRow.vendor_ref == vendor_ref),
-            select(DefaultVendorReferenceRow.order_reference).where(DefaultVendorReferenceRow.vendor_ref == vendor_ref),
+            select(VendorReferenceRow.order_reference).where(
+                VendorReferenceRow.vendor_ref == vendor_ref
+            ),
+            select(DefaultVendorReferenceRow.order_reference).where(
+                DefaultVendorReferenceRow.vendor_ref == vendor_ref
+            ),
         )
         async with self._sessions.begin() as session:
             return sorted(await session.scalars(query))
@@ -394,7 +466,9 @@ class Store:
     async def confirm_order_owner(self, order_id: str, company_id: str) -> None:
         """SR accepted a result update of the order with the company's credentials: the order id
         is that company's. The first confirmation stands (SR never moves an order)."""
-        await self._insert_once(OrderOwnerRow, order_id=order_id, company_id=company_id, confirmed_at=_now())
+        await self._insert_once(
+            OrderOwnerRow, order_id=order_id, company_id=company_id, confirmed_at=_now()
+        )
 
     async def order_owner(self, order_id: str) -> str | None:
         """The company SR confirmed the order id belongs to; None while it has confirmed none."""
@@ -416,7 +490,9 @@ def _now() -> datetime:
 def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")  # off by default, per connection
-    cursor.execute("PRAGMA journal_mode = WAL")  # readers (the API) do not wait for a writer (the worker)
+    cursor.execute(
+        "PRAGMA journal_mode = WAL"
+    )  # readers (the API) do not wait for a writer (the worker)
     cursor.close()
 
 
@@ -424,7 +500,9 @@ async def _lock_for_migration(connection: AsyncConnection) -> None:
     """Serialise migrations: API and worker processes may start together; one migrates, the
     others wait for it inside their own transaction and then find nothing left to do."""
     if connection.dialect.name == "postgresql":
-        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+        )
     elif connection.dialect.name == "sqlite":
         # The driver opens transactions lazily and never for DDL; taking the write lock up front
         # also makes the migration itself atomic.
@@ -447,7 +525,9 @@ async def _require_vendor_account(session: AsyncSession, vendor_account_id: str)
 async def _revoke_partner_credentials(session: AsyncSession, company_id: str, at: datetime) -> None:
     await session.execute(
         update(PartnerCredentialRow)
-        .where(PartnerCredentialRow.company_id == company_id, PartnerCredentialRow.revoked_at.is_(None))
+        .where(
+            PartnerCredentialRow.company_id == company_id, PartnerCredentialRow.revoked_at.is_(None)
+        )
         .values(revoked_at=at)
     )
 

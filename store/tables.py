@@ -113,7 +113,9 @@ class CompanyConnectionRow(Base):
     disconnected_at: Mapped[datetime | None]
     trigger_token_id: Mapped[str] = mapped_column(ForeignKey("trigger_tokens.id"))
 
-    def activate(self, *, vendor_account_id: str, trigger_token_id: str, consent_email: str, at: datetime) -> None:
+    def activate(
+        self, *, vendor_account_id: str, trigger_token_id: str, consent_email: str, at: datetime
+    ) -> None:
         self.vendor_account_id = vendor_account_id
         self.trigger_token_id = trigger_token_id
         self.consent_email = consent_email
@@ -133,7 +135,9 @@ class PartnerCredentialRow(Base):
 
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
-    company_id: Mapped[str] = mapped_column(ForeignKey("company_connections.company_id"), index=True)
+    company_id: Mapped[str] = mapped_column(
+        ForeignKey("company_connections.company_id"), index=True
+    )
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
@@ -143,7 +147,9 @@ class SmartRecruitersCredentialRow(Base):
 
     __tablename__ = "smartrecruiters_credentials"
 
-    company_id: Mapped[str] = mapped_column(ForeignKey("company_connections.company_id"), primary_key=True)
+    company_id: Mapped[str] = mapped_column(
+        ForeignKey("company_connections.company_id"), primary_key=True
+    )
     client_id: Mapped[str] = mapped_column(String(255))
     client_secret: Mapped[str] = mapped_column(Text)  # encrypted
     created_at: Mapped[datetime]
@@ -154,7 +160,9 @@ class VendorReferenceRow(Base):
 
     __tablename__ = "vendor_references"
 
-    vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"), primary_key=True)
+    vendor_account_id: Mapped[str] = mapped_column(
+        ForeignKey("vendor_accounts.id"), primary_key=True
+    )
     # Indexed on its own too: operators look an order up by the reference alone (`orders find`).
     vendor_ref: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
     order_reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))

@@ -42,7 +42,9 @@ def stack(tmp_path_factory) -> Stack:
         sr_refusal_give_up_days=SR_REFUSAL_GIVE_UP_DAYS,
     )
     # The SR simulator's other origin (callback_host "alias") is SR's too, as are SR's own.
-    settings = settings.model_copy(update={"sr_callback_origins": [*SMARTRECRUITERS_ORIGINS, alias_of(settings.sr_base_url)]})
+    settings = settings.model_copy(
+        update={"sr_callback_origins": [*SMARTRECRUITERS_ORIGINS, alias_of(settings.sr_base_url)]}
+    )
     running = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
     try:
         running.start()
@@ -69,14 +71,29 @@ class World:
 
     async def new_candidate(self, company_id: str | None = None) -> dict:
         suffix = uuid.uuid4().hex[:8]
-        candidate = {"first_name": "Test", "last_name": f"Candidate {suffix}", "email": f"candidate-{suffix}@example.com"}
-        response = await self.http.post(f"{self.sr}/__sim/candidates", json=candidate | ({"company_id": company_id} if company_id else {}))
+        candidate = {
+            "first_name": "Test",
+            "last_name": f"Candidate {suffix}",
+            "email": f"candidate-{suffix}@example.com",
+        }
+        response = await self.http.post(
+            f"{self.sr}/__sim/candidates",
+            json=candidate | ({"company_id": company_id} if company_id else {}),
+        )
         response.raise_for_status()
         return response.json()
 
-    async def order(self, package_id: str = "skills-fullstack", kind: str = "manual", company_id: str | None = None) -> dict:
+    async def order(
+        self,
+        package_id: str = "skills-fullstack",
+        kind: str = "manual",
+        company_id: str | None = None,
+    ) -> dict:
         candidate = await self.new_candidate(company_id)
-        response = await self.http.post(f"{self.sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": package_id, "kind": kind})
+        response = await self.http.post(
+            f"{self.sr}/__sim/orders",
+            json={"candidate_id": candidate["id"], "package_id": package_id, "kind": kind},
+        )
         response.raise_for_status()
         if company_id is not None:
             companies_of_orders[response.json()["order_id"]] = company_id
@@ -90,30 +107,60 @@ class World:
             order = await self.sr_order(order_id)
             return order if order["result"].get("status") == status else None
 
-        return await eventually(probe, timeout=timeout, what=f"SR to show {status} for order {order_id}")
+        return await eventually(
+            probe, timeout=timeout, what=f"SR to show {status} for order {order_id}"
+        )
 
-    async def sr_refuses(self, order_id: str, status: int, count: int = 1, method: str | None = "PATCH", path: str | None = None) -> None:
+    async def sr_refuses(
+        self,
+        order_id: str,
+        status: int,
+        count: int = 1,
+        method: str | None = "PATCH",
+        path: str | None = None,
+    ) -> None:
         """SR answers `status` to the order's next `count` requests of `method` (any with None) whose
         path contains `path`: by default its result updates (`PATCH …/orders/{id}/results`)."""
-        rule = {"status": status, "count": count, "method": method, "path_contains": path or f"/orders/{order_id}/results"}
+        rule = {
+            "status": status,
+            "count": count,
+            "method": method,
+            "path_contains": path or f"/orders/{order_id}/results",
+        }
         (await self.http.post(f"{self.sr}/__sim/faults", json=rule)).raise_for_status()
 
     async def sr_requests(self, path_contains: str) -> list[dict]:
-        return (await self.http.get(f"{self.sr}/__sim/requests", params={"path_contains": path_contains})).raise_for_status().json()
+        return (
+            (
+                await self.http.get(
+                    f"{self.sr}/__sim/requests", params={"path_contains": path_contains}
+                )
+            )
+            .raise_for_status()
+            .json()
+        )
 
     async def outbox(self, order_id: str) -> list[dict]:
         """The sandbox vendor's emails for an order (our reference there names its company)."""
         reference = order_reference_of(order_id)
-        return (await self.http.get(f"{self.vendor}/control/outbox", params={"reference": reference})).raise_for_status().json()
+        return (
+            (await self.http.get(f"{self.vendor}/control/outbox", params={"reference": reference}))
+            .raise_for_status()
+            .json()
+        )
 
     async def invitation_email(self, order_id: str) -> dict:
-        emails = await eventually(lambda: self.outbox(order_id), what=f"the vendor's email for order {order_id}")
+        emails = await eventually(
+            lambda: self.outbox(order_id), what=f"the vendor's email for order {order_id}"
+        )
         return emails[0]
 
     async def at_vendor(self, action: str, order_id: str, **body) -> dict:
         """Drive the candidate at the vendor: start, complete (score=…) or decline."""
         reference = quote(order_reference_of(order_id), safe="")
-        response = await self.http.post(f"{self.vendor}/control/orders/{reference}/{action}", json=body or None)
+        response = await self.http.post(
+            f"{self.vendor}/control/orders/{reference}/{action}", json=body or None
+        )
         return response.raise_for_status().json()
 
     async def sr_variants(self, **variants: str) -> None:
@@ -121,7 +168,9 @@ class World:
         (await self.http.put(f"{self.sr}/__sim/variants", json=variants)).raise_for_status()
 
     async def webhook_mode(self, mode: str) -> None:
-        (await self.http.post(f"{self.vendor}/control/webhooks", json={"mode": mode})).raise_for_status()
+        (
+            await self.http.post(f"{self.vendor}/control/webhooks", json={"mode": mode})
+        ).raise_for_status()
 
 
 @pytest.fixture

@@ -53,12 +53,32 @@ def in_store(settings, work):
 
 def test_vendor_account_and_token_lifecycle(cli_settings):
     account = run_json(
-        "vendor-account", "create", "--name", "Acme sandbox", "--adapter", "sandbox",
-        "--credentials", '{"api_key": "very-secret-key"}', "--package-settings", '{"skills-fullstack": {"deadline_days": 3}}',
-    )  # fmt: skip
-    assert account["name"] == "Acme sandbox" and account["package_settings"] == {"skills-fullstack": {"deadline_days": 3}}
+        "vendor-account",
+        "create",
+        "--name",
+        "Acme sandbox",
+        "--adapter",
+        "sandbox",
+        "--credentials",
+        '{"api_key": "very-secret-key"}',
+        "--package-settings",
+        '{"skills-fullstack": {"deadline_days": 3}}',
+    )
+    assert account["name"] == "Acme sandbox" and account["package_settings"] == {
+        "skills-fullstack": {"deadline_days": 3}
+    }
 
-    duplicate = run("vendor-account", "create", "--name", "Acme sandbox", "--adapter", "sandbox", "--credentials", "{}", ok=False)
+    duplicate = run(
+        "vendor-account",
+        "create",
+        "--name",
+        "Acme sandbox",
+        "--adapter",
+        "sandbox",
+        "--credentials",
+        "{}",
+        ok=False,
+    )
     assert "already exists" in duplicate.stderr
 
     listed = run("vendor-account", "list", "--json")
@@ -89,10 +109,22 @@ def test_vendor_account_and_token_lifecycle(cli_settings):
 
 
 def test_a_token_for_one_company(cli_settings):
-    account = run_json("vendor-account", "create", "--name", "One company", "--adapter", "sandbox", "--credentials", "{}")
+    account = run_json(
+        "vendor-account",
+        "create",
+        "--name",
+        "One company",
+        "--adapter",
+        "sandbox",
+        "--credentials",
+        "{}",
+    )
     issued = run_json("token", "issue", account["id"], "--company", "acme")
     assert issued["company_id"] == "acme" and issued["expires_at"]
-    assert in_store(cli_settings, lambda store: store.redeem_trigger_token(issued["token"])).company_id == "acme"
+    assert (
+        in_store(cli_settings, lambda store: store.redeem_trigger_token(issued["token"])).company_id
+        == "acme"
+    )
     shown = run("token", "issue", account["id"], "--company", "acme")
     assert "for company acme" in shown.stdout
     assert "acme" in run("token", "list", "--vendor-account", account["id"]).stdout
@@ -105,19 +137,48 @@ def test_expected_errors_exit_1_with_a_message(cli_settings):
     assert "no vendor account" in run("token", "list", "--vendor-account", unknown, ok=False).stderr
     assert "no trigger token" in run("token", "revoke", unknown, ok=False).stderr
 
-    not_json = run("vendor-account", "create", "--name", "x", "--adapter", "sandbox", "--credentials", '{"api_key": "leak-me"', ok=False)
+    not_json = run(
+        "vendor-account",
+        "create",
+        "--name",
+        "x",
+        "--adapter",
+        "sandbox",
+        "--credentials",
+        '{"api_key": "leak-me"',
+        ok=False,
+    )
     assert "--credentials is not valid JSON" in not_json.stderr and "leak-me" not in not_json.output
     invalid = run(
-        "vendor-account", "create", "--name", "x", "--adapter", "acme", "--credentials", '["leak-me"]',
-        "--package-settings", '{"skills-fullstack": {"deadline_days": -1}}', ok=False,
-    )  # fmt: skip
+        "vendor-account",
+        "create",
+        "--name",
+        "x",
+        "--adapter",
+        "acme",
+        "--credentials",
+        '["leak-me"]',
+        "--package-settings",
+        '{"skills-fullstack": {"deadline_days": -1}}',
+        ok=False,
+    )
     for field in ("adapter", "credentials", "package_settings.skills-fullstack.deadline_days"):
         assert field in invalid.stderr
     assert "leak-me" not in invalid.output
 
 
 def test_credentials_can_come_from_standard_input(cli_settings):
-    account = run_json("vendor-account", "create", "--name", "from-stdin", "--adapter", "sandbox", "--credentials", "-", stdin='{"api_key": "piped"}')
+    account = run_json(
+        "vendor-account",
+        "create",
+        "--name",
+        "from-stdin",
+        "--adapter",
+        "sandbox",
+        "--credentials",
+        "-",
+        stdin='{"api_key": "piped"}',
+    )
     stored = in_store(cli_settings, lambda store: store.vendor_account(account["id"]))
     assert stored.credentials == {"api_key": "piped"}
 
@@ -127,19 +188,30 @@ def test_connections_are_listed(cli_settings):
     assert "No company connections yet" in run("connections").stdout
 
     async def connect(store: Store):
-        account = await store.create_vendor_account(name="connected", adapter="sandbox", credentials={})
+        account = await store.create_vendor_account(
+            name="connected", adapter="sandbox", credentials={}
+        )
         token = await store.issue_trigger_token(account.id)
         client_id, secret = Store.mint_partner_credentials()
         await store.complete_connection(
-            company_id="cli-co", vendor_account_id=account.id, trigger_token_id=token.token_id, consent_email="admin@example.com",
-            partner_client_id=client_id, partner_client_secret=secret, sr_client_id="sr-id", sr_client_secret="sr-secret",
-        )  # fmt: skip
+            company_id="cli-co",
+            vendor_account_id=account.id,
+            trigger_token_id=token.token_id,
+            consent_email="admin@example.com",
+            partner_client_id=client_id,
+            partner_client_secret=secret,
+            sr_client_id="sr-id",
+            sr_client_secret="sr-secret",
+        )
         return account
 
     account = in_store(cli_settings, connect)
     [connection] = run_json("connections")
     assert connection["company_id"] == "cli-co" and connection["vendor_account_id"] == account.id
-    assert connection["vendor_account_name"] == "connected" and connection["consent_email"] == "admin@example.com"
+    assert (
+        connection["vendor_account_name"] == "connected"
+        and connection["consent_email"] == "admin@example.com"
+    )
     assert connection["state"] == "connected" and connection["disconnected_at"] is None
     table = run("connections").stdout
     assert "cli-co" in table and "connected" in table and "sr-secret" not in table
@@ -161,10 +233,28 @@ def test_partner_configuration_with_wrong_master_credentials_exits_1(cli_setting
 
 
 def test_a_rotated_vendor_key_is_set_from_standard_input(cli_settings):
-    account = run_json("vendor-account", "create", "--name", "Checkr rotating", "--adapter", "checkr", "--credentials", '{"api_key": "old-key"}')
-    refused = run("vendor-account", "set-credentials", account["id"], "--credentials", "{}", ok=False)
+    account = run_json(
+        "vendor-account",
+        "create",
+        "--name",
+        "Checkr rotating",
+        "--adapter",
+        "checkr",
+        "--credentials",
+        '{"api_key": "old-key"}',
+    )
+    refused = run(
+        "vendor-account", "set-credentials", account["id"], "--credentials", "{}", ok=False
+    )
     assert "api_key" in refused.stderr
-    replaced = run("vendor-account", "set-credentials", account["id"], "--credentials", "-", stdin='{"api_key": "rotated-key"}')
+    replaced = run(
+        "vendor-account",
+        "set-credentials",
+        account["id"],
+        "--credentials",
+        "-",
+        stdin='{"api_key": "rotated-key"}',
+    )
     assert "rotated-key" not in replaced.output
     stored = in_store(cli_settings, lambda store: store.vendor_account(account["id"]))
     assert stored.credentials == {"api_key": "rotated-key"}

@@ -37,15 +37,23 @@ def use_settings(monkeypatch, **values: str):
 def settings(sr, monkeypatch, tmp_path):
     url, config = sr
     yield use_settings(
-        monkeypatch, sr_base_url=url, public_url=PUBLIC_URL, data_dir=str(tmp_path),
-        sr_master_client_id=config.master_client_id, sr_master_client_secret=config.master_client_secret,
-    )  # fmt: skip
+        monkeypatch,
+        sr_base_url=url,
+        public_url=PUBLIC_URL,
+        data_dir=str(tmp_path),
+        sr_master_client_id=config.master_client_id,
+        sr_master_client_secret=config.master_client_secret,
+    )
     settings_module.get_settings.cache_clear()
 
 
 def register(settings, configuration: dict) -> None:
     async def put():
-        master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+        master = smartrecruiters_client(
+            settings,
+            settings.sr_master_client_id,
+            settings.sr_master_client_secret.get_secret_value(),
+        )
         try:
             await master.put_partner_configuration(configuration)
         finally:
@@ -64,7 +72,11 @@ def puts_at(sr_url: str) -> int:
 
 def test_no_configuration_yet_then_the_same_then_a_difference(settings, sr):
     nothing = check()
-    assert nothing.exit_code == 1 and "no partner configuration" in nothing.stderr and "partner-config register" in nothing.stderr
+    assert (
+        nothing.exit_code == 1
+        and "no partner configuration" in nothing.stderr
+        and "partner-config register" in nothing.stderr
+    )
 
     register(settings, partner_configuration(settings))
     puts = puts_at(settings.sr_base_url)
@@ -72,12 +84,20 @@ def test_no_configuration_yet_then_the_same_then_a_difference(settings, sr):
     assert same.exit_code == 0, (same.stdout, same.stderr)
     assert "holds the partner configuration we would register" in same.stdout
 
-    older = partner_configuration(settings) | {"singleAssessmentPackageUrl": f"{PUBLIC_URL}/packages", "integrationDisableUrl": f"{PUBLIC_URL}/integrations/companies"}
+    older = partner_configuration(settings) | {
+        "singleAssessmentPackageUrl": f"{PUBLIC_URL}/packages",
+        "integrationDisableUrl": f"{PUBLIC_URL}/integrations/companies",
+    }
     register(settings, older)
     puts = puts_at(settings.sr_base_url)
     differs = check()
     assert differs.exit_code == 1, (differs.stdout, differs.stderr)
-    for needle in ("singleAssessmentPackageUrl", "integrationDisableUrl", f"{PUBLIC_URL}/packages/{{assessmentPackageId}}", f'"{PUBLIC_URL}/packages"'):
+    for needle in (
+        "singleAssessmentPackageUrl",
+        "integrationDisableUrl",
+        f"{PUBLIC_URL}/packages/{{assessmentPackageId}}",
+        f'"{PUBLIC_URL}/packages"',
+    ):
         assert needle in differs.stdout
     assert "consentUrl" not in differs.stdout and "partner-config register" in differs.stderr
     assert puts_at(settings.sr_base_url) == puts  # read-only: it never registers anything itself
@@ -85,16 +105,35 @@ def test_no_configuration_yet_then_the_same_then_a_difference(settings, sr):
 
 def test_a_wrong_secret_is_named_without_the_secret(sr, monkeypatch, tmp_path):
     url, config = sr
-    use_settings(monkeypatch, sr_base_url=url, data_dir=str(tmp_path), sr_master_client_id=config.master_client_id, sr_master_client_secret="not-the-secret-4711")
+    use_settings(
+        monkeypatch,
+        sr_base_url=url,
+        data_dir=str(tmp_path),
+        sr_master_client_id=config.master_client_id,
+        sr_master_client_secret="not-the-secret-4711",
+    )
     result = check()
-    assert result.exit_code == 2 and "refused our master credentials" in result.stderr and "ASSESSMENTS_SR_MASTER_CLIENT_SECRET" in result.stderr
+    assert (
+        result.exit_code == 2
+        and "refused our master credentials" in result.stderr
+        and "ASSESSMENTS_SR_MASTER_CLIENT_SECRET" in result.stderr
+    )
     assert "not-the-secret-4711" not in result.output and "Traceback" not in result.output
 
 
 def test_nothing_listening_is_a_network_error(monkeypatch, tmp_path):
-    use_settings(monkeypatch, sr_base_url=f"http://127.0.0.1:{free_port()}", data_dir=str(tmp_path), sr_master_client_secret="s3cret-4711")
+    use_settings(
+        monkeypatch,
+        sr_base_url=f"http://127.0.0.1:{free_port()}",
+        data_dir=str(tmp_path),
+        sr_master_client_secret="s3cret-4711",
+    )
     result = check()
-    assert result.exit_code == 2 and "could not reach" in result.stderr and "ConnectError" in result.stderr
+    assert (
+        result.exit_code == 2
+        and "could not reach" in result.stderr
+        and "ConnectError" in result.stderr
+    )
     assert "s3cret-4711" not in result.output and "Traceback" not in result.output
 
 
@@ -108,5 +147,9 @@ def test_another_kind_of_server_is_a_wrong_region_or_url(monkeypatch, tmp_path):
     with serve(elsewhere) as url:
         use_settings(monkeypatch, sr_base_url=url, data_dir=str(tmp_path))
         result = check()
-    assert result.exit_code == 2 and "HTTP 404" in result.stderr and "ASSESSMENTS_SR_BASE_URL" in result.stderr
+    assert (
+        result.exit_code == 2
+        and "HTTP 404" in result.stderr
+        and "ASSESSMENTS_SR_BASE_URL" in result.stderr
+    )
     assert "Traceback" not in result.output

@@ -7,14 +7,19 @@ from temporalio.api.common.v1 import Payload
 
 from codec import ENCODING, KEY_ID, EncryptionCodec, PayloadKeyError, new_key_setting, parse_keys
 
-CANDIDATE = Payload(metadata={"encoding": b"json/plain"}, data=b'{"email": "ada@example.com", "first_name": "Ada"}')
+CANDIDATE = Payload(
+    metadata={"encoding": b"json/plain"}, data=b'{"email": "ada@example.com", "first_name": "Ada"}'
+)
 
 
 async def test_a_sealed_payload_hides_its_content_and_opens_again():
     codec = EncryptionCodec(parse_keys(new_key_setting("k1")))
     [sealed] = await codec.encode([CANDIDATE])
     assert sealed.metadata["encoding"] == ENCODING and sealed.metadata[KEY_ID] == b"k1"
-    assert b"ada@example.com" not in sealed.SerializeToString() and b"json/plain" not in sealed.SerializeToString()
+    assert (
+        b"ada@example.com" not in sealed.SerializeToString()
+        and b"json/plain" not in sealed.SerializeToString()
+    )
     assert await codec.decode([sealed]) == [CANDIDATE]
     [again] = await codec.encode([CANDIDATE])
     assert again.data != sealed.data  # a fresh nonce each time
@@ -34,7 +39,9 @@ async def test_keys_rotate_old_payloads_stay_readable_and_new_ones_use_the_first
 async def test_tampered_or_relabelled_payloads_are_refused_and_plain_ones_pass():
     codec = EncryptionCodec(parse_keys(f"{new_key_setting('a')},{new_key_setting('b')}"))
     [sealed] = await codec.encode([CANDIDATE])
-    flipped = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1]))
+    flipped = Payload(
+        metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+    )
     relabelled = Payload(metadata={**sealed.metadata, KEY_ID: b"b"}, data=sealed.data)
     for bad in (flipped, relabelled):
         with pytest.raises(PayloadKeyError, match="integrity"):
@@ -42,7 +49,10 @@ async def test_tampered_or_relabelled_payloads_are_refused_and_plain_ones_pass()
     assert await codec.decode([CANDIDATE]) == [CANDIDATE]  # written before encryption was on
 
 
-@pytest.mark.parametrize("setting", ["", "k1", "k1:not-base64!", "k1:c2hvcnQ=", ":" + new_key_setting("x").split(":", 1)[1]])
+@pytest.mark.parametrize(
+    "setting",
+    ["", "k1", "k1:not-base64!", "k1:c2hvcnQ=", ":" + new_key_setting("x").split(":", 1)[1]],
+)
 def test_unusable_key_settings_are_refused_without_echoing_the_key(setting):
     with pytest.raises(PayloadKeyError) as refused:
         parse_keys(setting)

@@ -46,12 +46,24 @@ def test_a_line_names_the_order_its_request_or_workflow_is_about(logged):
 
     contextvars.copy_context().run(serving_order_17)
     log.info("worker polling")
-    log.info("from workflow code", extra={"temporal_workflow": {"workflow_id": "assessment-order:order-18", "run_id": "r"}})
-    log.info("another workflow", extra={"temporal_workflow": {"workflow_id": "not-an-order", "run_id": "r"}})
+    log.info(
+        "from workflow code",
+        extra={"temporal_workflow": {"workflow_id": "assessment-order:order-18", "run_id": "r"}},
+    )
+    log.info(
+        "another workflow",
+        extra={"temporal_workflow": {"workflow_id": "not-an-order", "run_id": "r"}},
+    )
 
     received, polling, from_workflow, other = logged()
-    assert received["order_id"] == "order-17" and {"time", "level", "logger", "message"} <= received.keys()
-    assert from_workflow["order_id"] == "order-18" and from_workflow["temporal_workflow"]["run_id"] == "r"
+    assert (
+        received["order_id"] == "order-17"
+        and {"time", "level", "logger", "message"} <= received.keys()
+    )
+    assert (
+        from_workflow["order_id"] == "order-18"
+        and from_workflow["temporal_workflow"]["run_id"] == "r"
+    )
     assert "order_id" not in polling and "order_id" not in other
 
 
@@ -59,7 +71,9 @@ def test_exceptions_keep_only_the_messages_we_wrote(logged):
     telemetry.configure_logging(Settings())
     try:
         try:
-            raise ValueError(f"value is not a valid date: {EMAIL}")  # as a validation error quotes its input
+            raise ValueError(
+                f"value is not a valid date: {EMAIL}"
+            )  # as a validation error quotes its input
         except ValueError as err:
             raise PeerError("SmartRecruiters", "result update answered HTTP 500") from err
     except PeerError:
@@ -72,7 +86,10 @@ def test_exceptions_keep_only_the_messages_we_wrote(logged):
     told, unexpected = logged()
     assert "peers.PeerError: SmartRecruiters: result update answered HTTP 500" in told["exc_info"]
     assert "caused by builtins.ValueError (message not logged)" in told["exc_info"]
-    assert "builtins.KeyError (message not logged)" in unexpected["exc_info"] and "test_log_lines.py" in unexpected["exc_info"]
+    assert (
+        "builtins.KeyError (message not logged)" in unexpected["exc_info"]
+        and "test_log_lines.py" in unexpected["exc_info"]
+    )
     assert EMAIL not in json.dumps([told, unexpected])
 
 
@@ -103,14 +120,23 @@ def test_text_lines_stay_one_printable_line_whatever_they_quote(written):
 def test_json_lines_hold_only_printable_values_whatever_they_quote(logged):
     telemetry.configure_logging(Settings(log_format="json"))
     serving(FORGED, logging.getLogger("assessments.test"))
-    logging.getLogger("assessments.test").info("from workflow code", extra={"temporal_workflow": {"workflow_id": f"assessment-order:{FORGED}", "run_id": "r\n"}})
+    logging.getLogger("assessments.test").info(
+        "from workflow code",
+        extra={"temporal_workflow": {"workflow_id": f"assessment-order:{FORGED}", "run_id": "r\n"}},
+    )
 
     request, workflow = logged()
-    assert request["order_id"] == "ord-1\\r\\n2026-01-01 00:00:00,000 INFO assessments.api [ord-2] order completed\\x00\\x1b[2J\\u202e\\u2028é🙂"
+    assert (
+        request["order_id"]
+        == "ord-1\\r\\n2026-01-01 00:00:00,000 INFO assessments.api [ord-2] order completed\\x00\\x1b[2J\\u202e\\u2028é🙂"
+    )
     assert request["message"] == f"webhook for {request['order_id']}"
     # A workflow id names the order up to its first ':' (the company follows: orders/visibility.py).
     assert workflow["order_id"] == "ord-1\\r\\n2026-01-01 00"
-    assert workflow["temporal_workflow"] == {"workflow_id": f"assessment-order:{request['order_id']}", "run_id": "r\\n"}
+    assert workflow["temporal_workflow"] == {
+        "workflow_id": f"assessment-order:{request['order_id']}",
+        "run_id": "r\\n",
+    }
 
 
 def test_a_logged_exception_keeps_its_lines_but_escapes_what_they_quote(written):

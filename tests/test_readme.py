@@ -21,7 +21,6 @@ def test_the_readme_commands_exist_and_ci_runs_the_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-
 def test_the_threat_model_names_only_tests_that_exist():
     """docs/security.md guards each boundary with tests: each one it names is there, so a renamed
     or deleted test cannot leave a boundary looking guarded."""

@@ -11,9 +11,14 @@ from settings import Settings
 def test_published_secrets_are_fine_on_this_machine_only():
     local = Settings(public_url="http://127.0.0.1:8000")
     assert set(local.public_secrets_in_use()) == {
-        "ASSESSMENTS_TOKEN_SIGNING_KEY", "ASSESSMENTS_ENCRYPTION_KEYS", "ASSESSMENTS_PARTNER_CLIENT_SECRET", "ASSESSMENTS_PAYLOAD_KEYS",
-        "ASSESSMENTS_SANDBOX_WEBHOOK_SECRET", "ASSESSMENTS_SR_CLIENT_SECRET", "ASSESSMENTS_SR_MASTER_CLIENT_SECRET",
-    }  # fmt: skip
+        "ASSESSMENTS_TOKEN_SIGNING_KEY",
+        "ASSESSMENTS_ENCRYPTION_KEYS",
+        "ASSESSMENTS_PARTNER_CLIENT_SECRET",
+        "ASSESSMENTS_PAYLOAD_KEYS",
+        "ASSESSMENTS_SANDBOX_WEBHOOK_SECRET",
+        "ASSESSMENTS_SR_CLIENT_SECRET",
+        "ASSESSMENTS_SR_MASTER_CLIENT_SECRET",
+    }
     local.check_secrets()
     with pytest.raises(RuntimeError, match="ASSESSMENTS_TOKEN_SIGNING_KEY"):
         Settings(public_url="https://partner.example.com").check_secrets()
@@ -42,20 +47,30 @@ def own_secrets(**changes) -> Settings:
 @pytest.mark.parametrize(
     "setting, published",
     [
-        ("sandbox_webhook_secret", Settings().sandbox_webhook_secret),  # anyone could sign the vendor's webhooks
+        (
+            "sandbox_webhook_secret",
+            Settings().sandbox_webhook_secret,
+        ),  # anyone could sign the vendor's webhooks
         ("sr_client_secret", Settings().sr_client_secret),
         ("sr_master_client_secret", Settings().sr_master_client_secret),
     ],
 )
-def test_published_webhook_and_smartrecruiters_secrets_are_refused_beyond_this_machine(setting, published):
+def test_published_webhook_and_smartrecruiters_secrets_are_refused_beyond_this_machine(
+    setting, published
+):
     name = f"ASSESSMENTS_{setting.upper()}"
     with pytest.raises(RuntimeError) as refused:
         own_secrets(**{setting: published}).check_secrets()
-    assert str(refused.value) == f"refusing to start: {name} still hold the published embedded values; set your own"
+    assert (
+        str(refused.value)
+        == f"refusing to start: {name} still hold the published embedded values; set your own"
+    )
     assert published.get_secret_value() not in str(refused.value)
     # Rotation: a published value among several is refused too.
     with pytest.raises(RuntimeError, match=name):
-        own_secrets(**{setting: SecretStr(f"{'n' * 48},{published.get_secret_value()}")}).check_secrets()
+        own_secrets(
+            **{setting: SecretStr(f"{'n' * 48},{published.get_secret_value()}")}
+        ).check_secrets()
 
 
 def test_a_worker_is_not_refused_for_the_master_secret_it_never_holds():
@@ -64,14 +79,19 @@ def test_a_worker_is_not_refused_for_the_master_secret_it_never_holds():
     assert worker.public_secrets_in_use(api=False) == []
     worker.check_secrets(api=False)
     with pytest.raises(RuntimeError, match="ASSESSMENTS_SANDBOX_WEBHOOK_SECRET"):
-        own_secrets(sandbox_webhook_secret=Settings().sandbox_webhook_secret).check_secrets(api=False)
+        own_secrets(sandbox_webhook_secret=Settings().sandbox_webhook_secret).check_secrets(
+            api=False
+        )
 
 
 def test_a_short_admin_key_is_refused_beyond_this_machine():
     short = "a-guessable-admin-key-31-chars!"
     with pytest.raises(RuntimeError) as refused:
         own_secrets(admin_api_key=SecretStr(short)).check_secrets()
-    assert str(refused.value) == "refusing to start: ASSESSMENTS_ADMIN_API_KEY has 31 characters; set one of at least 32 (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    assert (
+        str(refused.value)
+        == "refusing to start: ASSESSMENTS_ADMIN_API_KEY has 31 characters; set one of at least 32 (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    )
     assert short not in str(refused.value)
     own_secrets(admin_api_key=SecretStr(short + "x")).check_secrets()
     own_secrets(admin_api_key=None).check_secrets()  # no admin API at all

@@ -24,15 +24,23 @@ def _import_compiles_source(monkeypatch) -> bool:
     compiled = []
     original = importlib.machinery.SourceFileLoader.source_to_code
     monkeypatch.setattr(
-        importlib.machinery.SourceFileLoader, "source_to_code", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k)
+        importlib.machinery.SourceFileLoader,
+        "source_to_code",
+        lambda self, *a, **k: compiled.append(1) or original(self, *a, **k),
     )
-    code = importlib.machinery.SourceFileLoader("workflows.order", order.__file__).get_code("workflows.order")
+    code = importlib.machinery.SourceFileLoader("workflows.order", order.__file__).get_code(
+        "workflows.order"
+    )
     assert code is not None
     return bool(compiled)
 
 
-def test_the_workflow_module_is_compiled_once_then_read_as_bytecode(no_bytecode_written, monkeypatch, tmp_path):
-    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path))  # an empty cache: nothing compiled yet
+def test_the_workflow_module_is_compiled_once_then_read_as_bytecode(
+    no_bytecode_written, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(
+        sys, "pycache_prefix", str(tmp_path)
+    )  # an empty cache: nothing compiled yet
     assert _import_compiles_source(monkeypatch), "without bytecode every import compiles the source"
 
     worker._cache_workflow_bytecode()

@@ -16,7 +16,9 @@ class Push(StrEnum):
     """How a vendor tells us that something changed (research/vendors.md §12.4.1)."""
 
     NONE = "none"  # polling only (TestGorilla)
-    PER_ORDER_URL = "per_order_url"  # a URL we give with each invitation (HackerRank test_result_url)
+    PER_ORDER_URL = (
+        "per_order_url"  # a URL we give with each invitation (HackerRank test_result_url)
+    )
     ACCOUNT_URL = "account_url"  # one URL per vendor account; events name the vendor's ids (Checkr)
 
 
@@ -33,7 +35,11 @@ class Length:
             return None
         if self.most is None:
             return f"at least {self.least} characters"
-        return f"at most {self.most} characters" if self.least == 0 else f"{self.least} to {self.most} characters"
+        return (
+            f"at most {self.most} characters"
+            if self.least == 0
+            else f"{self.least} to {self.most} characters"
+        )
 
 
 @dataclass(frozen=True)

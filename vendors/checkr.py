@@ -35,7 +35,15 @@ from urllib.parse import quote
 
 import httpx
 
-from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorEvent, VendorResult, VendorStatus
+from orders.models import (
+    Invitation,
+    Order,
+    PackageTestResult,
+    StatusReading,
+    VendorEvent,
+    VendorResult,
+    VendorStatus,
+)
 from peers import PeerError, Refusal, retry_after_header, send, steady_limiter, take_turn
 from settings import Settings
 from smartrecruiters.models import AssessmentType
@@ -82,7 +90,10 @@ _SCREENINGS = {
     "state_criminal_search": "State criminal search",
     "motor_vehicle_report": "Motor vehicle report",
 }
-_EMBEDDED_AS = {"county_criminal_search": "county_criminal_searches", "state_criminal_search": "state_criminal_searches"}
+_EMBEDDED_AS = {
+    "county_criminal_search": "county_criminal_searches",
+    "state_criminal_search": "state_criminal_searches",
+}
 MAX_PAGES = 50
 _ASSESSMENTS = {"eligible": "eligible", "review": "needs review", "escalated": "escalated"}
 # Checkr's "Supported characters" in names (its API reference gives the ranges as a regex).
@@ -97,7 +108,9 @@ def from_account(settings: Settings, credentials: dict) -> CheckrVendor:
     if work_location is not None:
         _check_work_location(work_location)
     elif node is not None:
-        raise CredentialsUnusable("node needs a work_location too: Checkr requires both for accounts with a hierarchy")
+        raise CredentialsUnusable(
+            "node needs a work_location too: Checkr requires both for accounts with a hierarchy"
+        )
     return CheckrVendor(
         api_key=credentials["api_key"],
         base_url=credentials.get("base_url", DEFAULT_BASE_URL),
@@ -176,8 +189,12 @@ class CheckrVendor:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         # No credentials on the client itself: document links point elsewhere (pre-signed).
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_seconds, transport=transport)
-        self._authorization = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()  # empty password
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), timeout=timeout_seconds, transport=transport
+        )
+        self._authorization = (
+            "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()
+        )  # empty password
         self._signing_key = api_key.encode()
         self._work_location = work_location
         self._node = node
@@ -186,11 +203,15 @@ class CheckrVendor:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _call(self, action: str, method: str, path: str, refusal: Refusal | None = None, **kwargs: Any) -> dict[str, Any]:
+    async def _call(
+        self, action: str, method: str, path: str, refusal: Refusal | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         request = self._http.build_request(method, path, **kwargs)
         request.headers["Authorization"] = self._authorization
         await take_turn(self._limiter, PEER, action)
-        response = await send(PEER, action, self._http, request, wait_hint=reset_wait, refusal=refusal)
+        response = await send(
+            PEER, action, self._http, request, wait_hint=reset_wait, refusal=refusal
+        )
         try:
             body = response.json()
         except ValueError as err:
@@ -204,7 +225,9 @@ class CheckrVendor:
     async def list_packages(self) -> list[VendorPackage]:
         packages: list[VendorPackage] = []
         for page in range(1, MAX_PAGES + 1):
-            body = await self._call("package list", "GET", "/v1/packages", params={"page": page, "per_page": 100})
+            body = await self._call(
+                "package list", "GET", "/v1/packages", params={"page": page, "per_page": 100}
+            )
             data = body.get("data") or []
             try:
                 packages += [self._package(p) for p in data]
@@ -217,7 +240,9 @@ class CheckrVendor:
     @staticmethod
     def _package(package: dict) -> VendorPackage:
         kinds = [s["type"] for s in package.get("screenings") or [] if s.get("type")]
-        tests = tuple(PackageTest(id=kind, name=_label(kind), description=_label(kind)) for kind in kinds)
+        tests = tuple(
+            PackageTest(id=kind, name=_label(kind), description=_label(kind)) for kind in kinds
+        )
         screenings = ", ".join(t.name for t in tests) or "as configured at Checkr"
         return VendorPackage(
             id=package["slug"],
@@ -239,13 +264,21 @@ class CheckrVendor:
             candidate["first_name"] = order.candidate.first_name
         if _name_accepted(order.candidate.last_name, least=2):
             candidate["last_name"] = order.candidate.last_name
-        candidate_id = _id(await self._post("candidate", "/v1/candidates", candidate, order.reference))
+        candidate_id = _id(
+            await self._post("candidate", "/v1/candidates", candidate, order.reference)
+        )
         invitation: dict[str, Any] = {"candidate_id": candidate_id, "package": order.package_id}
         if self._node:
             invitation["node"] = self._node
         if self._work_location:
             invitation["work_locations"] = [self._work_location]
-        created = await self._post("invitation", "/v1/invitations", invitation, order.reference, refusal=self._invitation_refusal)
+        created = await self._post(
+            "invitation",
+            "/v1/invitations",
+            invitation,
+            order.reference,
+            refusal=self._invitation_refusal,
+        )
         if not isinstance(created.get("invitation_url"), str):
             raise PeerError(PEER, "invitation answer has no invitation_url")
         invitation_id = _id(created)
@@ -257,19 +290,34 @@ class CheckrVendor:
             results_revisable=True,
         )
 
-    async def _post(self, action: str, path: str, body: dict[str, Any], reference: str, refusal: Refusal | None = None) -> dict[str, Any]:
+    async def _post(
+        self,
+        action: str,
+        path: str,
+        body: dict[str, Any],
+        reference: str,
+        refusal: Refusal | None = None,
+    ) -> dict[str, Any]:
         key = uuid.uuid5(_KEY_NAMESPACE, f"{action}:{reference}")
-        return await self._call(action, "POST", path, refusal, json=body, headers={"Idempotency-Key": str(key)})
+        return await self._call(
+            action, "POST", path, refusal, json=body, headers={"Idempotency-Key": str(key)}
+        )
 
     def _invitation_refusal(self, response: httpx.Response) -> str | None:
         """What the operator can change when Checkr refuses an invitation: the account's node and
         work location, which hierarchy-enabled accounts need on every invitation."""
         if response.status_code != 400:
             return None
-        missing = [name for name, value in (("node", self._node), ("work_location", self._work_location)) if not value]
+        missing = [
+            name
+            for name, value in (("node", self._node), ("work_location", self._work_location))
+            if not value
+        ]
         # Only a refusal that speaks of them: another 400 (a package, an email) is not theirs.
         said = response.text.lower()
-        if not missing or not any(word in said for word in ("node", "work_location", "work location", "hierarchy")):
+        if not missing or not any(
+            word in said for word in ("node", "work_location", "work location", "hierarchy")
+        ):
             return None
         return (
             "an account with a hierarchy needs a node and a work location on every invitation: "
@@ -295,7 +343,12 @@ class CheckrVendor:
     # Status and results
 
     async def _invitation(self, invitation_id: str) -> dict[str, Any]:
-        return await self._call("invitation status", "GET", f"/v1/invitations/{invitation_id}", params={"include_deleted": "true"})
+        return await self._call(
+            "invitation status",
+            "GET",
+            f"/v1/invitations/{invitation_id}",
+            params={"include_deleted": "true"},
+        )
 
     async def _report(self, ref: str, include: str | None = None) -> dict[str, Any] | None:
         invitation = await self._invitation(_split(ref)[1])
@@ -313,23 +366,31 @@ class CheckrVendor:
         if status != "completed":
             return StatusReading(status=_INVITATION_STATUSES.get(status, VendorStatus.UNKNOWN))
         if not invitation.get("report_id"):
-            return StatusReading(status=VendorStatus.PROCESSING)  # submitted, report not created yet
+            return StatusReading(
+                status=VendorStatus.PROCESSING
+            )  # submitted, report not created yet
         report = await self._call("report status", "GET", f"/v1/reports/{invitation['report_id']}")
         reading = _REPORT_STATUSES.get(report.get("status"), VendorStatus.UNKNOWN)
         revision = _revision(report) if reading == VendorStatus.COMPLETED else None
         return StatusReading(status=reading, revision=revision)
 
     async def get_result(self, ref: str) -> VendorResult:
-        report = await self._report(ref, include=",".join(_EMBEDDED_AS.get(kind, kind) for kind in _SCREENINGS))
+        report = await self._report(
+            ref, include=",".join(_EMBEDDED_AS.get(kind, kind) for kind in _SCREENINGS)
+        )
         if report is None:
             raise PeerError(PEER, "the invitation has no report yet")
         result, assessment = report.get("result"), report.get("assessment")
         if result == "clear":
             summary = "Background check complete: clear."
         elif result == "consider":
-            summary = "Background check complete: consider — review the report at Checkr before deciding."
+            summary = (
+                "Background check complete: consider — review the report at Checkr before deciding."
+            )
         else:
-            summary = "Background check complete without an overall result — review the report at Checkr."
+            summary = (
+                "Background check complete without an overall result — review the report at Checkr."
+            )
         if assessment in _ASSESSMENTS:
             summary += f" Checkr assessment: {_ASSESSMENTS[assessment]}."
         if report.get("includes_canceled"):
@@ -345,18 +406,31 @@ class CheckrVendor:
         """The PDF report, fetched at once: Checkr's download link is valid for 15 minutes."""
         report = await self._report(ref, include="documents")
         documents = _items((report or {}).get("documents"))
-        pdf = next((d for d in documents if d.get("type") == "pdf_report" and d.get("download_uri")), None)
+        pdf = next(
+            (d for d in documents if d.get("type") == "pdf_report" and d.get("download_uri")), None
+        )
         if pdf is None:
             return None
         # A pre-signed link: sent without our credentials.
         try:
-            response = await send(PEER, "report download", self._http, self._http.build_request("GET", pdf["download_uri"]))
+            response = await send(
+                PEER,
+                "report download",
+                self._http,
+                self._http.build_request("GET", pdf["download_uri"]),
+            )
         except PeerError as err:
             if err.status in (403, 410):  # the link expired on the way: a new read gives a new link
-                raise PeerError(PEER, "report link expired before the download", status=err.status) from err
+                raise PeerError(
+                    PEER, "report link expired before the download", status=err.status
+                ) from err
             raise
         filename = pdf.get("filename") or f"checkr-report-{report['id']}.pdf"
-        return Report(filename=filename, content=response.content, content_type=pdf.get("content_type") or "application/pdf")
+        return Report(
+            filename=filename,
+            content=response.content,
+            content_type=pdf.get("content_type") or "application/pdf",
+        )
 
     # Webhooks
 
@@ -379,7 +453,9 @@ class CheckrVendor:
             # is a replay of a captured event, refused before it costs the order any history.
             raise WebhookRejected("event older than Checkr's delivery window: a replay")
         # Reports (and most objects) name their candidate; invitations and candidates are keys too.
-        key = obj.get("candidate_id") or (obj.get("id") if obj.get("object") in ("candidate", "invitation") else None)
+        key = obj.get("candidate_id") or (
+            obj.get("id") if obj.get("object") in ("candidate", "invitation") else None
+        )
         if key:
             return [ParsedWebhook(event=vendor_event, webhook_key=str(key))]
         if obj.get("object") == "report" and isinstance(obj.get("id"), str) and obj["id"]:
@@ -387,7 +463,9 @@ class CheckrVendor:
             report_id = obj["id"]
 
             async def candidate_of_report() -> str | None:
-                report = await self._call("report of a webhook", "GET", f"/v1/reports/{quote(report_id, safe='')}")
+                report = await self._call(
+                    "report of a webhook", "GET", f"/v1/reports/{quote(report_id, safe='')}"
+                )
                 return str(report["candidate_id"]) if report.get("candidate_id") else None
 
             return [ParsedWebhook(event=vendor_event, resolve_key=candidate_of_report)]
@@ -414,7 +492,9 @@ def _revision(report: dict[str, Any]) -> str | None:
     marks = []
     for name in ("completed_at", "revised_at"):
         try:
-            marks.append((datetime.fromisoformat(str(report.get(name)).replace("Z", "+00:00")), report[name]))
+            marks.append(
+                (datetime.fromisoformat(str(report.get(name)).replace("Z", "+00:00")), report[name])
+            )
         except ValueError:
             continue
     try:
@@ -428,7 +508,9 @@ def _items(value: Any) -> list[dict[str, Any]]:
     `{object: list, data: [...]}` (the official SDK's samples), or one object; only objects kept."""
     if isinstance(value, dict) and value.get("object") == "list":
         value = value.get("data")
-    return [item for item in (value if isinstance(value, list) else [value]) if isinstance(item, dict)]
+    return [
+        item for item in (value if isinstance(value, list) else [value]) if isinstance(item, dict)
+    ]
 
 
 def _name_accepted(name: str, least: int) -> bool:
@@ -445,9 +527,21 @@ def _screening_results(report: dict[str, Any]) -> list[PackageTestResult]:
     for kind, label in _SCREENINGS.items():
         screenings = _items(report.get(_EMBEDDED_AS.get(kind, kind)))
         # A screening shown by its id alone (the SDK's samples) says nothing yet.
-        outcomes = [o for o in (s.get("result") or s.get("status") for s in screenings) if isinstance(o, str)]
+        outcomes = [
+            o
+            for o in (s.get("result") or s.get("status") for s in screenings)
+            if isinstance(o, str)
+        ]
         if not outcomes:
             continue
-        outcome = "consider" if "consider" in outcomes else next((o for o in outcomes if o != "clear"), "clear")
-        results.append(PackageTestResult(test_id=kind, name=label, outcome=outcome, summary=f"{label}: {outcome}."))
+        outcome = (
+            "consider"
+            if "consider" in outcomes
+            else next((o for o in outcomes if o != "clear"), "clear")
+        )
+        results.append(
+            PackageTestResult(
+                test_id=kind, name=label, outcome=outcome, summary=f"{label}: {outcome}."
+            )
+        )
     return results

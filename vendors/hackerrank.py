@@ -46,11 +46,34 @@ from urllib.parse import quote, urljoin
 
 import httpx
 
-from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorResult, VendorStatus
-from peers import PeerError, retry_after_header, retry_after_seconds, send, steady_limiter, take_turn
+from orders.models import (
+    Invitation,
+    Order,
+    PackageTestResult,
+    StatusReading,
+    VendorResult,
+    VendorStatus,
+)
+from peers import (
+    PeerError,
+    retry_after_header,
+    retry_after_seconds,
+    send,
+    steady_limiter,
+    take_turn,
+)
 from settings import Settings
 from smartrecruiters.models import AssessmentType
-from vendors.base import Capabilities, OrderCallback, PackageTest, ParsedWebhook, Push, Report, VendorPackage, WebhookUnreadable
+from vendors.base import (
+    Capabilities,
+    OrderCallback,
+    PackageTest,
+    ParsedWebhook,
+    Push,
+    Report,
+    VendorPackage,
+    WebhookUnreadable,
+)
 
 NAME = "hackerrank"
 PEER = "HackerRank"
@@ -64,7 +87,13 @@ INVITED, REPORT_READY = -1, 7
 # `additional_fields` lists it with `max_score` and `cutoff_score_percentage`.
 TEST_RESULT_FIELDS = "max_score,cutoff_score,cutoff_score_percentage"
 # What a resent invite carries again, as HackerRank shows it: the settings our invitation set.
-_RESENT_SETTINGS = ("full_name", "invite_metadata", "invite_valid_to", "test_finish_url", "accept_result_updates")
+_RESENT_SETTINGS = (
+    "full_name",
+    "invite_metadata",
+    "invite_valid_to",
+    "test_finish_url",
+    "accept_result_updates",
+)
 
 
 def from_account(settings: Settings, credentials: dict) -> HackerRankVendor:
@@ -120,7 +149,10 @@ def _reference(metadata: Mapping[str, Any]) -> str:
 
 def _webhook_settings(callback: OrderCallback) -> dict[str, Any]:
     """Where HackerRank pushes the order's results, with the bearer token it shows."""
-    return {"test_result_url": callback.url, "webhook_authentication": {"type": "bearer_token", "data": {"token": callback.token}}}
+    return {
+        "test_result_url": callback.url,
+        "webhook_authentication": {"type": "bearer_token", "data": {"token": callback.token}},
+    }
 
 
 def _absolute(link: str) -> str:
@@ -130,12 +162,17 @@ def _absolute(link: str) -> str:
 
 def _attempted(candidate: Mapping[str, Any]) -> bool:
     """The candidate began the test: a start or end time, or a finished report (status 7)."""
-    return bool(candidate.get("attempt_starttime") or candidate.get("attempt_endtime")) or candidate.get("status") == REPORT_READY
+    return (
+        bool(candidate.get("attempt_starttime") or candidate.get("attempt_endtime"))
+        or candidate.get("status") == REPORT_READY
+    )
 
 
 def _incomplete(row: Mapping[str, Any]) -> bool:
     """A search row that cannot tell whose invite it is, or whether it was attempted."""
-    return "invite_metadata" not in row or not any(key in row for key in ("attempt_starttime", "attempt_endtime", "status"))
+    return "invite_metadata" not in row or not any(
+        key in row for key in ("attempt_starttime", "attempt_endtime", "status")
+    )
 
 
 def _number(value: Any) -> float | None:
@@ -155,9 +192,20 @@ class HackerRankVendor:
         resend=True,
     )
 
-    def __init__(self, *, api_key: str, base_url: str, timeout_seconds: float, requests_per_second: float = REQUESTS_PER_SECOND) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout_seconds: float,
+        requests_per_second: float = REQUESTS_PER_SECOND,
+    ) -> None:
         # Basic auth: the API key as user name, an empty password. Only this client carries it.
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/") + API_PATH, auth=httpx.BasicAuth(api_key, ""), timeout=timeout_seconds)
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + API_PATH,
+            auth=httpx.BasicAuth(api_key, ""),
+            timeout=timeout_seconds,
+        )
         # PDF links point at signed storage URLs: fetched without our credentials.
         self._downloads = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=True)
         self._limiter = steady_limiter(requests_per_second, 1)
@@ -166,7 +214,15 @@ class HackerRankVendor:
         await self._http.aclose()
         await self._downloads.aclose()
 
-    async def _call(self, action: str, method: str, path: str, *, params: dict | None = None, body: dict | None = None) -> httpx.Response:
+    async def _call(
+        self,
+        action: str,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: dict | None = None,
+    ) -> httpx.Response:
         await take_turn(self._limiter, PEER, action)
         request = self._http.build_request(method, path, params=params, json=body)
         return await send(PEER, action, self._http, request, wait_hint=_wait_hint)
@@ -178,11 +234,15 @@ class HackerRankVendor:
         except ValueError as err:
             raise PeerError(PEER, f"{action} answer is not JSON") from err
 
-    async def _pages(self, action: str, path: str, params: dict | None = None) -> list[dict[str, Any]]:
+    async def _pages(
+        self, action: str, path: str, params: dict | None = None
+    ) -> list[dict[str, Any]]:
         """Every item of a paged list: offsets advance until `next` is empty."""
         items: list[dict[str, Any]] = []
         while True:
-            page = await self._json(action, path, {**(params or {}), "limit": PAGE_SIZE, "offset": len(items)})
+            page = await self._json(
+                action, path, {**(params or {}), "limit": PAGE_SIZE, "offset": len(items)}
+            )
             try:
                 data = list(page["data"])
             except (KeyError, TypeError) as err:
@@ -196,7 +256,11 @@ class HackerRankVendor:
     async def list_packages(self) -> list[VendorPackage]:
         tests = await self._pages("test list", "/tests")
         try:
-            return [self._package(test) for test in tests if not test.get("draft") and test.get("state") != "archived"]
+            return [
+                self._package(test)
+                for test in tests
+                if not test.get("draft") and test.get("state") != "archived"
+            ]
         except (KeyError, TypeError) as err:
             raise PeerError(PEER, "test list is not in the expected shape") from err
 
@@ -228,16 +292,27 @@ class HackerRankVendor:
             candidates = await self._candidates_with_email(test_id, order.candidate.email)
             ours = [c for c in candidates if _reference(_metadata(c)) == order.reference]
             if ours:  # our own earlier invite: never a second email
-                return self._invitation(test_id, ours[-1]["id"], ours[-1].get("invite_link") or ours[-1].get("test_link") or "")
+                return self._invitation(
+                    test_id,
+                    ours[-1]["id"],
+                    ours[-1].get("invite_link") or ours[-1].get("test_link") or "",
+                )
             if not candidates:  # not a duplicate: a draft test, or something else refused
                 raise
             if not all(_attempted(c) for c in candidates):
                 # Another order's invitation is still the candidate's (one open row is enough,
                 # whatever older attempts sit beside it): `force` or a reattempt would re-send
                 # and take over that invitation (its result would go to this order), so refuse.
-                raise PeerError(PEER, "the candidate already holds another order's invitation to this test", status=422, retryable=False) from None
+                raise PeerError(
+                    PEER,
+                    "the candidate already holds another order's invitation to this test",
+                    status=422,
+                    retryable=False,
+                ) from None
             # The address took this test for another order: a reattempt is a new test candidate.
-            response = await self._call("invitation", "POST", path, body={**body, "force_reattempt": True})
+            response = await self._call(
+                "invitation", "POST", path, body={**body, "force_reattempt": True}
+            )
         try:
             invited = response.json()
             return self._invitation(test_id, invited["id"], invited["test_link"])
@@ -246,12 +321,18 @@ class HackerRankVendor:
 
     @staticmethod
     def _invite_body(order: Order, callback: OrderCallback) -> dict[str, Any]:
-        received = order.received_at if order.received_at.tzinfo else order.received_at.replace(tzinfo=timezone.utc)
+        received = (
+            order.received_at
+            if order.received_at.tzinfo
+            else order.received_at.replace(tzinfo=timezone.utc)
+        )
         body: dict[str, Any] = {
             "email": order.candidate.email,
             "full_name": f"{order.candidate.first_name} {order.candidate.last_name}".strip(),
             "invite_metadata": {"order_id": order.order_id, "reference": order.reference},
-            "invite_valid_to": (received + timedelta(days=order.deadline_days)).isoformat(timespec="seconds"),
+            "invite_valid_to": (received + timedelta(days=order.deadline_days)).isoformat(
+                timespec="seconds"
+            ),
             **_webhook_settings(callback),
             "accept_result_updates": True,
             # The description says invite emails go out only when asked for (its schema default disagrees).
@@ -267,24 +348,40 @@ class HackerRankVendor:
         What a search row carries is not published: a row without the invite's metadata or any
         sign of the attempt is read again in full, so our own invite is never taken for another's.
         """
-        found = await self._pages("candidate search", f"/tests/{quote(test_id, safe='')}/candidates/search", {"search": email})
-        rows = [c for c in found if isinstance(c, dict) and str(c.get("email", "")).lower() == email.lower()]
+        found = await self._pages(
+            "candidate search",
+            f"/tests/{quote(test_id, safe='')}/candidates/search",
+            {"search": email},
+        )
+        rows = [
+            c
+            for c in found
+            if isinstance(c, dict) and str(c.get("email", "")).lower() == email.lower()
+        ]
         return [await self._in_full(test_id, row) if _incomplete(row) else row for row in rows]
 
     async def _in_full(self, test_id: str, row: dict[str, Any]) -> dict[str, Any]:
         if row.get("id") is None:
             return row
         try:
-            shown = await self._json("candidate search", self._candidate_path(f"{test_id}:{row['id']}"))
+            shown = await self._json(
+                "candidate search", self._candidate_path(f"{test_id}:{row['id']}")
+            )
         except PeerError as err:
-            if err.status != 404:  # gone since the search (a cancelled invite): the row is all there is
+            if (
+                err.status != 404
+            ):  # gone since the search (a cancelled invite): the row is all there is
                 raise
             return row
         return {**row, **shown} if isinstance(shown, dict) else row
 
     @staticmethod
     def _invitation(test_id: str, candidate_id: Any, link: str) -> Invitation:
-        return Invitation(vendor_ref=f"{test_id}:{candidate_id}", test_url=_absolute(str(link)), results_revisable=True)
+        return Invitation(
+            vendor_ref=f"{test_id}:{candidate_id}",
+            test_url=_absolute(str(link)),
+            results_revisable=True,
+        )
 
     # Status and results
 
@@ -311,7 +408,9 @@ class HackerRankVendor:
         if candidate.get("attempt_starttime"):
             return VendorStatus.STARTED
         valid_to = _time(candidate.get("invite_valid_to"))
-        if candidate.get("invite_valid") is False or (valid_to is not None and valid_to <= datetime.now(timezone.utc)):
+        if candidate.get("invite_valid") is False or (
+            valid_to is not None and valid_to <= datetime.now(timezone.utc)
+        ):
             return VendorStatus.EXPIRED
         if code == INVITED:
             return VendorStatus.INVITED
@@ -321,7 +420,9 @@ class HackerRankVendor:
         test_id, _ = _parse_ref(ref)
         candidate = await self._json("result", self._candidate_path(ref))
         # All three are opt-in: a test shows them only when they are named.
-        test = await self._json("test", f"/tests/{quote(test_id, safe='')}", {"additional_fields": TEST_RESULT_FIELDS})
+        test = await self._json(
+            "test", f"/tests/{quote(test_id, safe='')}", {"additional_fields": TEST_RESULT_FIELDS}
+        )
         try:
             return self._result(candidate, test)
         except (KeyError, TypeError, ValueError) as err:
@@ -329,11 +430,17 @@ class HackerRankVendor:
 
     @staticmethod
     def _result(candidate: Mapping[str, Any], test: Mapping[str, Any]) -> VendorResult:
-        score, max_score, cutoff = _number(candidate.get("score")), _number(test.get("max_score")), _number(test.get("cutoff_score"))
+        score, max_score, cutoff = (
+            _number(candidate.get("score")),
+            _number(test.get("max_score")),
+            _number(test.get("cutoff_score")),
+        )
         percentage = _number(candidate.get("percentage_score"))
         if percentage is None and score is not None and max_score:
             percentage = 100 * score / max_score
-        outcome = None if cutoff is None or score is None else "passed" if score >= cutoff else "failed"
+        outcome = (
+            None if cutoff is None or score is None else "passed" if score >= cutoff else "failed"
+        )
         cutoff_share = _number(test.get("cutoff_score_percentage"))
         if outcome is None and cutoff_share is not None and percentage is not None:
             # Our assumption: a cutoff set as a share of the maximum, where no score is given.
@@ -345,7 +452,9 @@ class HackerRankVendor:
             summary.append(f"Scored {score:g}{out_of}{share}.")
         if outcome is not None:
             threshold = f"score of {cutoff:g}" if cutoff is not None else f"of {cutoff_share:g}%"
-            summary.append(f"{'Reached' if outcome == 'passed' else 'Below'} the cutoff {threshold}.")
+            summary.append(
+                f"{'Reached' if outcome == 'passed' else 'Below'} the cutoff {threshold}."
+            )
         if candidate.get("integrity_status"):
             summary.append(f"Integrity: {candidate['integrity_status']}.")
         skills = candidate.get("scores_skills_split") or {}
@@ -357,7 +466,9 @@ class HackerRankVendor:
             submitted_at=_time(candidate.get("attempt_endtime")),
             # Skill scores read as percentages (the published example: 100 and 0).
             tests=[
-                PackageTestResult(test_id=f"skill:{name}", name=str(name), score=_number(value), max_score=100.0)
+                PackageTestResult(
+                    test_id=f"skill:{name}", name=str(name), score=_number(value), max_score=100.0
+                )
                 for name, value in skills.items()
                 if _number(value) is not None
             ],
@@ -367,21 +478,38 @@ class HackerRankVendor:
     async def download_report(self, ref: str) -> Report | None:
         """Ask for a PDF link (503 = not generated yet: retry later), then fetch it at once: it expires."""
         try:
-            response = await self._call("report link", "GET", self._candidate_path(ref, "/pdf"), params={"format": "url"})
+            response = await self._call(
+                "report link", "GET", self._candidate_path(ref, "/pdf"), params={"format": "url"}
+            )
         except PeerError as err:
             if err.status == 503:
-                raise PeerError(PEER, "report PDF is not ready yet", status=503, retryable=True, retry_after=err.retry_after) from err
+                raise PeerError(
+                    PEER,
+                    "report PDF is not ready yet",
+                    status=503,
+                    retryable=True,
+                    retry_after=err.retry_after,
+                ) from err
             raise
         link = self._pdf_link(response)
         try:
-            download = await send(PEER, "report download", self._downloads, self._downloads.build_request("GET", urljoin(str(self._http.base_url), link)))
+            download = await send(
+                PEER,
+                "report download",
+                self._downloads,
+                self._downloads.build_request("GET", urljoin(str(self._http.base_url), link)),
+            )
         except PeerError as err:
             # An expired or refused link: the next attempt asks for a fresh one.
-            raise PeerError(PEER, "report download failed", status=err.status, retryable=True) from err
+            raise PeerError(
+                PEER, "report download failed", status=err.status, retryable=True
+            ) from err
         if not download.content.startswith(b"%PDF"):
             raise PeerError(PEER, "report download is not a PDF")
         test_id, candidate_id = _parse_ref(ref)
-        return Report(filename=f"hackerrank-report-{test_id}-{candidate_id}.pdf", content=download.content)
+        return Report(
+            filename=f"hackerrank-report-{test_id}-{candidate_id}.pdf", content=download.content
+        )
 
     @staticmethod
     def _pdf_link(response: httpx.Response) -> str:
@@ -411,21 +539,46 @@ class HackerRankVendor:
             candidate = await self._json("invitation resend", self._candidate_path(ref))
         except PeerError as err:
             if err.status == 404:
-                raise PeerError(PEER, "invitation resend refused: the invite was cancelled", status=404, retryable=False) from err
+                raise PeerError(
+                    PEER,
+                    "invitation resend refused: the invite was cancelled",
+                    status=404,
+                    retryable=False,
+                ) from err
             raise
         status = self._status(candidate)
         if status != VendorStatus.INVITED:
-            raise PeerError(PEER, f"invitation resend refused: the invite is no longer open (it reads {status.value})", status=409, retryable=False)
+            raise PeerError(
+                PEER,
+                f"invitation resend refused: the invite is no longer open (it reads {status.value})",
+                status=409,
+                retryable=False,
+            )
         body = {key: candidate[key] for key in _RESENT_SETTINGS if candidate.get(key) is not None}
-        body |= {"email": candidate.get("email"), **_webhook_settings(callback), "send_email": True, "force": True}
-        response = await self._call("invitation resend", "POST", f"/tests/{quote(test_id, safe='')}/candidates", body=body)
+        body |= {
+            "email": candidate.get("email"),
+            **_webhook_settings(callback),
+            "send_email": True,
+            "force": True,
+        }
+        response = await self._call(
+            "invitation resend", "POST", f"/tests/{quote(test_id, safe='')}/candidates", body=body
+        )
         try:
             resent_to = str(response.json()["id"])
         except (ValueError, KeyError, TypeError) as err:
             # Not retried: HackerRank has sent the email; another try would send another.
-            raise PeerError(PEER, "invitation resend answer is not in the expected shape", retryable=False) from err
+            raise PeerError(
+                PEER, "invitation resend answer is not in the expected shape", retryable=False
+            ) from err
         if resent_to != candidate_id:
-            raise PeerError(PEER, "invitation resend went to another test candidate than the order's", retryable=False)
+            raise PeerError(
+                PEER,
+                "invitation resend went to another test candidate than the order's",
+                retryable=False,
+            )
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
-        raise WebhookUnreadable("HackerRank pushes to per-order URLs; the order webhook route handles them")
+        raise WebhookUnreadable(
+            "HackerRank pushes to per-order URLs; the order webhook route handles them"
+        )

@@ -44,7 +44,9 @@ ADAPTERS: dict[str, AdapterKind] = {
     "sandbox": AdapterKind(sandbox.from_account, sandbox.SandboxVendor.capabilities),
     "hackerrank": AdapterKind(hackerrank.from_account, hackerrank.HackerRankVendor.capabilities),
     "checkr": AdapterKind(checkr.from_account, checkr.CheckrVendor.capabilities),
-    "testgorilla": AdapterKind(testgorilla.from_account, testgorilla.TestGorillaVendor.capabilities),
+    "testgorilla": AdapterKind(
+        testgorilla.from_account, testgorilla.TestGorillaVendor.capabilities
+    ),
 }
 
 
@@ -75,7 +77,9 @@ class _Built:
 
 
 class Vendors:
-    def __init__(self, settings: Settings, store: Store, *, recheck_seconds: float = ACCOUNT_RECHECK_SECONDS) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, *, recheck_seconds: float = ACCOUNT_RECHECK_SECONDS
+    ) -> None:
         self._settings = settings
         self._store = store
         # The embedded default: the sandbox vendor of the settings.
@@ -129,11 +133,15 @@ class Vendors:
         """Index the order by its candidate's email (a keyed hash), for operators looking it up."""
         await self._store.index_candidate_email(email, reference)
 
-    async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, reference: str) -> None:
+    async def remember_invitation(
+        self, vendor_account_id: str | None, invitation: Invitation, reference: str
+    ) -> None:
         """Index the vendor's ids, so account-level webhooks that only name them find the order
         (and operators find it by the vendor's reference; the default vendor's too)."""
         if vendor_account_id is None:
-            await self._store.index_default_vendor_reference(self.default.name, invitation.vendor_ref, reference)
+            await self._store.index_default_vendor_reference(
+                self.default.name, invitation.vendor_ref, reference
+            )
             return
         for key in (invitation.vendor_ref, *invitation.webhook_keys):
             await self._store.index_vendor_reference(vendor_account_id, key, reference)
@@ -146,5 +154,9 @@ class Vendors:
         return await self._store.order_for_vendor_reference(vendor_account_id, key)
 
     async def aclose(self) -> None:
-        for adapter in (self.default, *(built.adapter for built in self._by_account.values()), *self._retired):
+        for adapter in (
+            self.default,
+            *(built.adapter for built in self._by_account.values()),
+            *self._retired,
+        ):
             await adapter.aclose()

@@ -61,7 +61,14 @@ from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
 import httpx
 
-from orders.models import Invitation, Order, PackageTestResult, StatusReading, VendorResult, VendorStatus
+from orders.models import (
+    Invitation,
+    Order,
+    PackageTestResult,
+    StatusReading,
+    VendorResult,
+    VendorStatus,
+)
 from peers import CallDeferred, PeerError, raise_for_status, retry_after_header, send
 from settings import Settings
 from smartrecruiters.models import AssessmentType
@@ -112,7 +119,11 @@ LIMITS: dict[str, int] = {
     "reinvite": 60,
 }
 
-_STATUSES = {"invited": VendorStatus.INVITED, "started": VendorStatus.STARTED, "completed": VendorStatus.COMPLETED}
+_STATUSES = {
+    "invited": VendorStatus.INVITED,
+    "started": VendorStatus.STARTED,
+    "completed": VendorStatus.COMPLETED,
+}
 _PERSONALITY_NAMES = {
     "big_5": "Big 5 profile",
     "disc": "DISC profile",
@@ -124,15 +135,23 @@ _PERSONALITY_NAMES = {
 
 def from_account(settings: Settings, credentials: dict) -> TestGorillaVendor:
     """The adapter for a TestGorilla account's credentials (see the module's docstring)."""
-    if not credentials.get("api_token") and not (credentials.get("username") and credentials.get("password")):
+    if not credentials.get("api_token") and not (
+        credentials.get("username") and credentials.get("password")
+    ):
         raise CredentialsUnusable("they need username and password, or api_token")
     template = credentials.get("invitation_url_template", DEFAULT_INVITATION_URL_TEMPLATE)
     try:
-        usable = isinstance(template, str) and "{invitation_uuid}" in template and bool(template.format(invitation_uuid="x"))
+        usable = (
+            isinstance(template, str)
+            and "{invitation_uuid}" in template
+            and bool(template.format(invitation_uuid="x"))
+        )
     except (KeyError, IndexError, ValueError):
         usable = False
     if not usable:
-        raise CredentialsUnusable("invitation_url_template must be a URL naming {invitation_uuid} and nothing else in braces")
+        raise CredentialsUnusable(
+            "invitation_url_template must be a URL naming {invitation_uuid} and nothing else in braces"
+        )
     return TestGorillaVendor(
         base_url=credentials.get("base_url", DEFAULT_BASE_URL),
         username=credentials.get("username"),
@@ -190,10 +209,18 @@ class _Window:
 class Budget:
     """Per-endpoint request budgets of one vendor account in this process."""
 
-    def __init__(self, limits: Mapping[str, int], share: float, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: Mapping[str, int],
+        share: float,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._share = min(max(share, 0.0), 1.0)
         self._clock = clock
-        self._windows = {name: _Window(self._allowance(limit), window_seconds) for name, limit in limits.items()}
+        self._windows = {
+            name: _Window(self._allowance(limit), window_seconds) for name, limit in limits.items()
+        }
 
     def _allowance(self, limit: int) -> int:
         return max(1, math.floor(self._share * limit))
@@ -208,7 +235,9 @@ class Budget:
         wait = window.free_in(self._clock(), reserve)
         if wait > 0:
             spread = random.uniform(0, window.seconds) if poll else 0.0
-            raise NoBudget(PEER, f"{action}: request budget used up for now", retry_after=wait + spread)
+            raise NoBudget(
+                PEER, f"{action}: request budget used up for now", retry_after=wait + spread
+            )
         return window.take()
 
     async def take(self, endpoint: str, action: str, max_wait: float) -> _Slot:
@@ -229,18 +258,30 @@ class Budget:
     def observe(self, endpoint: str, response: httpx.Response) -> None:
         """Follow the vendor's own count: a lower limit, or an endpoint closed until its reset."""
         window = self._windows[endpoint]
-        limit, remaining = _int_header(response, "X-RateLimit-Limit"), _int_header(response, "X-RateLimit-Remaining")
+        limit, remaining = (
+            _int_header(response, "X-RateLimit-Limit"),
+            _int_header(response, "X-RateLimit-Remaining"),
+        )
         if limit is not None and limit > 0:
             window.allowance = min(window.allowance, self._allowance(limit))
         if response.status_code == 429 or remaining == 0:
             reset = _reset_seconds(response)
-            window.closed_until = max(window.closed_until, self._clock() + (reset if reset is not None else window.seconds))
+            window.closed_until = max(
+                window.closed_until,
+                self._clock() + (reset if reset is not None else window.seconds),
+            )
 
 
 class _Login:
     """The account's token, shared by all callers: one login at a time, renewed once per expiry."""
 
-    def __init__(self, http: httpx.AsyncClient, username: str | None, password: str | None, api_token: str | None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        username: str | None,
+        password: str | None,
+        api_token: str | None,
+    ) -> None:
         self._http = http
         self._username = username
         self._password = password
@@ -264,9 +305,18 @@ class _Login:
 
     async def _login(self) -> str:
         if not self.renewable:
-            raise PeerError(PEER, "the vendor account has no username and password or api_token", retryable=False)
+            raise PeerError(
+                PEER,
+                "the vendor account has no username and password or api_token",
+                retryable=False,
+            )
         body = {"username": self._username, "password": self._password}
-        response = await send(PEER, "login", self._http, self._http.build_request("POST", "/profiles/login/", json=body))
+        response = await send(
+            PEER,
+            "login",
+            self._http,
+            self._http.build_request("POST", "/profiles/login/", json=body),
+        )
         with _shape("login"):
             return str(response.json()["token"])
 
@@ -308,7 +358,9 @@ class TestGorillaVendor:
         self._max_wait = max_wait_seconds
         self._details: dict[int, tuple[float, list[dict]]] = {}
         self._link_template = invitation_url_template
-        self._test_takers: dict[int, int] = {}  # candidature id → test-taker id, for references without it
+        self._test_takers: dict[
+            int, int
+        ] = {}  # candidature id → test-taker id, for references without it
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -333,7 +385,13 @@ class TestGorillaVendor:
                 slot = await self.budget.take(endpoint, action, self._max_wait)
             try:
                 token = await self._login.token()
-                request = self._http.build_request(method, path, params=params, json=json, headers={"Authorization": f"Token {token}"})
+                request = self._http.build_request(
+                    method,
+                    path,
+                    params=params,
+                    json=json,
+                    headers={"Authorization": f"Token {token}"},
+                )
                 response = await self._http.send(request)
             except httpx.TransportError as err:
                 raise PeerError(PEER, f"{action} failed: {type(err).__name__}") from err
@@ -348,17 +406,29 @@ class TestGorillaVendor:
             return response
         raise AssertionError("unreachable")
 
-    async def _json(self, endpoint: str, action: str, path: str, params: dict[str, Any] | None = None, *, poll: bool = False) -> Any:
+    async def _json(
+        self,
+        endpoint: str,
+        action: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        poll: bool = False,
+    ) -> Any:
         response = await self._call(endpoint, action, "GET", path, params=params, poll=poll)
         with _shape(action):
             return response.json()
 
-    async def _pages(self, endpoint: str, action: str, path: str, params: dict[str, Any], *, poll: bool = False) -> AsyncIterator[dict]:
+    async def _pages(
+        self, endpoint: str, action: str, path: str, params: dict[str, Any], *, poll: bool = False
+    ) -> AsyncIterator[dict]:
         """Every item of a limit/offset list, page by page. The docs' candidature-list example
         shows no `count`: without one, a page with no `next` (or a short page) is the last."""
         offset = 0
         while True:
-            body = await self._json(endpoint, action, path, {**params, "limit": PAGE_SIZE, "offset": offset}, poll=poll)
+            body = await self._json(
+                endpoint, action, path, {**params, "limit": PAGE_SIZE, "offset": offset}, poll=poll
+            )
             with _shape(action):
                 items, count = list(body["results"]), body.get("count")
             for item in items:
@@ -378,14 +448,24 @@ class TestGorillaVendor:
     async def list_packages(self) -> list[VendorPackage]:
         # "new" assessments have no candidate yet but take invitations (the first makes them
         # "active"); archived ones take none.
-        summaries = [a async for a in self._pages("assessments", "assessment list", "/assessments/", {"status": "new,active"})]
+        summaries = [
+            a
+            async for a in self._pages(
+                "assessments", "assessment list", "/assessments/", {"status": "new,active"}
+            )
+        ]
         packages = []
         for summary in summaries:
             with _shape("assessment list"):
                 assessment_id, name = int(summary["id"]), str(summary["name"])
             tests = await self._tests_of(assessment_id)
             with _shape("assessment detail"):
-                package_tests = tuple(PackageTest(str(t["id"]), str(t["name"]), str(t.get("description") or t["name"])) for t in tests)
+                package_tests = tuple(
+                    PackageTest(
+                        str(t["id"]), str(t["name"]), str(t.get("description") or t["name"])
+                    )
+                    for t in tests
+                )
             packages.append(
                 VendorPackage(
                     id=str(assessment_id),
@@ -403,7 +483,13 @@ class TestGorillaVendor:
         if time.monotonic() - read_at < DETAIL_MAX_AGE_SECONDS:
             return tests
         try:
-            response = await self._call("assessment", "assessment detail", "GET", f"/assessments/{assessment_id}/", poll=True)
+            response = await self._call(
+                "assessment",
+                "assessment detail",
+                "GET",
+                f"/assessments/{assessment_id}/",
+                poll=True,
+            )
         except NoBudget:
             return tests  # the catalog is read again soon; its test lists fill in then
         with _shape("assessment detail"):
@@ -422,21 +508,40 @@ class TestGorillaVendor:
         refused."""
         assessment_id = _assessment_id(order.package_id)
         candidate = order.candidate
-        body = {"email": candidate.email, "first_name": candidate.first_name, "last_name": candidate.last_name}
+        body = {
+            "email": candidate.email,
+            "first_name": candidate.first_name,
+            "last_name": candidate.last_name,
+        }
         path = f"/assessments/{assessment_id}/invite_candidate/"
-        response = await self._call("invite", "invitation", "POST", path, json=body, allow=frozenset({400}))
+        response = await self._call(
+            "invite", "invitation", "POST", path, json=body, allow=frozenset({400})
+        )
         if response.status_code == 400:
             candidature = await self._find_candidature(assessment_id, candidate.email)
             if candidature is None:
                 reason = _refusal_reason(response)
-                raise PeerError(PEER, "invitation answered HTTP 400" + (f" ({reason})" if reason else ""), status=400, retryable=False)
+                raise PeerError(
+                    PEER,
+                    "invitation answered HTTP 400" + (f" ({reason})" if reason else ""),
+                    status=400,
+                    retryable=False,
+                )
             return self._invitation(assessment_id, candidature)
         answer = _json_object(response)
-        if _int(answer.get("id")) is None or _test_taker_of(answer) is None or not answer.get("invitation_link"):
-            found = await self._find_candidature(assessment_id, candidate.email, answer.get("invitation_uuid"))
+        if (
+            _int(answer.get("id")) is None
+            or _test_taker_of(answer) is None
+            or not answer.get("invitation_link")
+        ):
+            found = await self._find_candidature(
+                assessment_id, candidate.email, answer.get("invitation_uuid")
+            )
             if found is None and _int(answer.get("id")) is None:
                 # Sent, but not listed yet: a retry is refused as a repeat and looks it up again.
-                raise PeerError(PEER, "invitation sent, but TestGorilla does not list the candidature yet")
+                raise PeerError(
+                    PEER, "invitation sent, but TestGorilla does not list the candidature yet"
+                )
             answer = (found or {}) | {k: v for k, v in answer.items() if v not in (None, "")}
         return self._invitation(assessment_id, answer)
 
@@ -452,18 +557,26 @@ class TestGorillaVendor:
         test_taker = _test_taker_of(candidature)
         if test_taker is not None:
             self._remember_test_taker(candidature_id, test_taker)
-        ref = _Ref(assessment_id, candidature_id, test_taker if test_taker is not None else self._test_takers.get(candidature_id))
+        ref = _Ref(
+            assessment_id,
+            candidature_id,
+            test_taker if test_taker is not None else self._test_takers.get(candidature_id),
+        )
         # The candidature alone is also indexed: however a reference to it is written (with the
         # test taker or without, as older orders and list rows have it), a second order of the
         # same candidature meets the first in our index and is refused.
         keys = [ref.candidature_key] if ref.test_taker is not None else []
         return Invitation(vendor_ref=ref.text, test_url=str(link), webhook_keys=keys)
 
-    async def _find_candidature(self, assessment_id: int, email: str, invitation_uuid: Any = None) -> dict | None:
+    async def _find_candidature(
+        self, assessment_id: int, email: str, invitation_uuid: Any = None
+    ) -> dict | None:
         """The assessment's candidature of this email (an assessment takes an email once), or of
         the invitation's uuid."""
         params = {"assessment": assessment_id, "search": email}
-        async for candidature in self._pages("candidatures", "candidature lookup", "/assessments/candidature/", params):
+        async for candidature in self._pages(
+            "candidatures", "candidature lookup", "/assessments/candidature/", params
+        ):
             if str(candidature.get("email", "")).lower() == email.lower():
                 return candidature
             if invitation_uuid and candidature.get("invitation_uuid") == invitation_uuid:
@@ -493,9 +606,19 @@ class TestGorillaVendor:
             self._remember_test_taker(ref.candidature, found.test_taker)
         return found
 
-    async def _candidate_detail(self, ref: _Ref, test_taker: int, action: str, *, poll: bool) -> _Reading | None:
+    async def _candidate_detail(
+        self, ref: _Ref, test_taker: int, action: str, *, poll: bool
+    ) -> _Reading | None:
         path = f"/assessments/candidates/{test_taker}/"
-        response = await self._call("candidate", action, "GET", path, params={"candidature": ref.candidature}, poll=poll, allow=frozenset({404, 405}))
+        response = await self._call(
+            "candidate",
+            action,
+            "GET",
+            path,
+            params={"candidature": ref.candidature},
+            poll=poll,
+            allow=frozenset({404, 405}),
+        )
         # Only consumer code shows this answer's form: an answer in none we know, or none at all,
         # proves nothing, and the documented list decides (never a rejected order).
         try:
@@ -507,16 +630,27 @@ class TestGorillaVendor:
         # The test taker with `assessments_detail` (as consumer code reads it), or the
         # candidature's detail on its own.
         if isinstance(body.get("assessments_detail"), list):
-            item = next((i for i in body["assessments_detail"] if isinstance(i, dict) and _int(i.get("id")) == ref.candidature), None)
+            item = next(
+                (
+                    i
+                    for i in body["assessments_detail"]
+                    if isinstance(i, dict) and _int(i.get("id")) == ref.candidature
+                ),
+                None,
+            )
         elif "status" in body and _int(body.get("id")) in (None, ref.candidature):
             item = body
         else:
             item = None
         return _reading(item, test_taker) if item is not None else None
 
-    async def _undocumented_candidature(self, ref: _Ref, action: str, *, poll: bool) -> _Reading | None:
+    async def _undocumented_candidature(
+        self, ref: _Ref, action: str, *, poll: bool
+    ) -> _Reading | None:
         path = f"/assessments/candidature/{ref.candidature}/"
-        response = await self._call("candidature", action, "GET", path, poll=poll, allow=frozenset({404, 405}))
+        response = await self._call(
+            "candidature", action, "GET", path, poll=poll, allow=frozenset({404, 405})
+        )
         if response.status_code != 200:
             return None
         with _shape(action):
@@ -524,7 +658,9 @@ class TestGorillaVendor:
 
     async def _listed_candidature(self, ref: _Ref, action: str, *, poll: bool) -> _Reading | None:
         params = {"assessment": ref.assessment}
-        async for candidature in self._pages("candidatures", action, "/assessments/candidature/", params, poll=poll):
+        async for candidature in self._pages(
+            "candidatures", action, "/assessments/candidature/", params, poll=poll
+        ):
             if _int(candidature.get("id")) == ref.candidature:
                 return _reading(candidature, None)
         return None
@@ -533,25 +669,41 @@ class TestGorillaVendor:
         """The completed candidature and its test-taker id."""
         reading = await self._read(ref, action)
         if reading is None:
-            raise PeerError(PEER, f"{action}: the candidature was deleted", status=404, retryable=False)
+            raise PeerError(
+                PEER, f"{action}: the candidature was deleted", status=404, retryable=False
+            )
         if reading.status != VendorStatus.COMPLETED:
             raise PeerError(PEER, f"{action}: the candidate has not completed the assessment yet")
         test_taker = reading.test_taker or ref.test_taker or self._test_takers.get(ref.candidature)
         if test_taker is None:
-            raise PeerError(PEER, f"{action} answer is not in the expected shape (no test-taker id)", retryable=False)
+            raise PeerError(
+                PEER,
+                f"{action} answer is not in the expected shape (no test-taker id)",
+                retryable=False,
+            )
         return reading, test_taker
 
     async def get_status(self, ref: str) -> StatusReading:
         """Never waits for budget: without it, a retryable NoBudget says when to ask again."""
         reading = await self._read(_parse_ref(ref), "status", poll=True)
-        if reading is None:  # TestGorilla documents no cancelled state: a missing candidature proves nothing
-            raise PeerError(PEER, "status: the vendor does not know the candidature", status=404, retryable=False)
+        if (
+            reading is None
+        ):  # TestGorilla documents no cancelled state: a missing candidature proves nothing
+            raise PeerError(
+                PEER,
+                "status: the vendor does not know the candidature",
+                status=404,
+                retryable=False,
+            )
         return StatusReading(status=reading.status)
 
     async def get_result(self, ref: str) -> VendorResult:
         parsed = _parse_ref(ref)
         reading, test_taker = await self._completed(parsed, "result")
-        params = {"candidature__assessment": parsed.assessment, "candidature__test_taker": test_taker}
+        params = {
+            "candidature__assessment": parsed.assessment,
+            "candidature__test_taker": test_taker,
+        }
         body = await self._json("results", "result", "/assessments/results/", params)
         with _shape("result"):
             return _result(reading.avg_score, [_test_result(r) for r in body["results"]])
@@ -560,9 +712,15 @@ class TestGorillaVendor:
         parsed = _parse_ref(ref)
         _, test_taker = await self._completed(parsed, "report download")
         path = f"/assessments/candidates/{test_taker}/render_pdf/"
-        response = await self._call("pdf", "report download", "GET", path, params={"candidature": parsed.candidature})
+        response = await self._call(
+            "pdf", "report download", "GET", path, params={"candidature": parsed.candidature}
+        )
         content_type = response.headers.get("content-type", "application/pdf").split(";")[0].strip()
-        return Report(filename=f"testgorilla-candidature-{parsed.candidature}.pdf", content=response.content, content_type=content_type)
+        return Report(
+            filename=f"testgorilla-candidature-{parsed.candidature}.pdf",
+            content=response.content,
+            content_type=content_type,
+        )
 
     async def cancel_invitation(self, ref: str) -> None:
         """Delete the candidature; a completed one is left alone (its result stays at TestGorilla)."""
@@ -577,10 +735,25 @@ class TestGorillaVendor:
         parsed = _parse_ref(ref)
         reading = await self._read(parsed, "invitation resend")
         if reading is None:
-            raise PeerError(PEER, "invitation resend refused: the candidature was deleted", status=404, retryable=False)
+            raise PeerError(
+                PEER,
+                "invitation resend refused: the candidature was deleted",
+                status=404,
+                retryable=False,
+            )
         if reading.status != VendorStatus.INVITED:
-            raise PeerError(PEER, f"invitation resend refused: the invitation is no longer open (it reads {reading.status.value})", status=409, retryable=False)
-        await self._call("reinvite", "invitation resend", "POST", f"/assessments/candidature/{parsed.candidature}/send-invitation/")
+            raise PeerError(
+                PEER,
+                f"invitation resend refused: the invitation is no longer open (it reads {reading.status.value})",
+                status=409,
+                retryable=False,
+            )
+        await self._call(
+            "reinvite",
+            "invitation resend",
+            "POST",
+            f"/assessments/candidature/{parsed.candidature}/send-invitation/",
+        )
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
         raise WebhookUnreadable("TestGorilla sends no webhooks; its orders are polled")
@@ -594,7 +767,9 @@ def _shape(action: str) -> Iterator[None]:
     try:
         yield
     except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise PeerError(PEER, f"{action} answer is not in the expected shape", retryable=False) from err
+        raise PeerError(
+            PEER, f"{action} answer is not in the expected shape", retryable=False
+        ) from err
 
 
 def _status_of(candidature: dict) -> VendorStatus:
@@ -643,7 +818,11 @@ class _Reading:
 def _reading(candidature: dict, test_taker: int | None) -> _Reading:
     # The list says `avg_score` (docs' example); the candidate detail `average` (consumer code).
     average = candidature.get("avg_score", candidature.get("average"))
-    return _Reading(_status_of(candidature), test_taker if test_taker is not None else _test_taker_of(candidature), average)
+    return _Reading(
+        _status_of(candidature),
+        test_taker if test_taker is not None else _test_taker_of(candidature),
+        average,
+    )
 
 
 def _int(value: Any) -> int | None:
@@ -674,7 +853,11 @@ def _refusal_reason(response: httpx.Response) -> str | None:
     """The error keys of a refusal (`errors[].error_key`, as consumer code reads them); codes
     only, never the messages, which may quote the candidate's email."""
     errors = _json_object(response).get("errors")
-    keys = [str(e.get("error_key")) for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    keys = (
+        [str(e.get("error_key")) for e in errors if isinstance(e, dict)]
+        if isinstance(errors, list)
+        else []
+    )
     keys = [k for k in keys if k.isascii() and k.replace("_", "").isalnum() and k.isupper()]
     return ", ".join(keys) or None
 
@@ -717,12 +900,22 @@ def _test_result(result: dict) -> PackageTestResult:
     percentile = result.get("display_normalized_percentile_score")
     test_id = str(result.get("test_id") or result["id"])
     if score is not None:
-        summary = f"{_number(score)} out of 100" + (f", {_ordinal(percentile)} percentile" if percentile is not None else "") + "."
-        return PackageTestResult(test_id=test_id, name=name, score=float(score), max_score=MAX_SCORE, summary=summary)
+        summary = (
+            f"{_number(score)} out of 100"
+            + (f", {_ordinal(percentile)} percentile" if percentile is not None else "")
+            + "."
+        )
+        return PackageTestResult(
+            test_id=test_id, name=name, score=float(score), max_score=MAX_SCORE, summary=summary
+        )
     if display:
         kind = _PERSONALITY_NAMES.get(str(result.get("algorithm")), "Result")
-        return PackageTestResult(test_id=test_id, name=name, outcome=display, summary=f"{kind}: {display}.")
-    return PackageTestResult(test_id=test_id, name=name, summary="Not scored automatically; review it at TestGorilla.")
+        return PackageTestResult(
+            test_id=test_id, name=name, outcome=display, summary=f"{kind}: {display}."
+        )
+    return PackageTestResult(
+        test_id=test_id, name=name, summary="Not scored automatically; review it at TestGorilla."
+    )
 
 
 def _result(avg_score: Any, tests: list[PackageTestResult]) -> VendorResult:

@@ -70,4 +70,6 @@ def callback_token(key: bytes, reference: str) -> str:
 
 def callback_token_valid(key: bytes, reference: str, presented: str) -> bool:
     # Bytes, compared in constant time; a non-ASCII header cannot match and must not raise.
-    return hmac.compare_digest(callback_token(key, reference).encode(), presented.encode("utf-8", "replace"))
+    return hmac.compare_digest(
+        callback_token(key, reference).encode(), presented.encode("utf-8", "replace")
+    )

@@ -26,7 +26,9 @@ LONGEST_PAUSE = timedelta(hours=1)
 # this after the last question: the company's credentials are not ours to spend on a flood.
 SIGNALLED_CHECK_GAP = timedelta(seconds=30)
 # SR unreachable or answering something that proves nothing: tried again at this pace.
-CHECK_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
+CHECK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10)
+)
 
 
 @workflow.defn(name=CHECK_WORKFLOW)
@@ -47,7 +49,11 @@ class CompanyDisconnectCheckWorkflow:
     @workflow.run
     async def run(self, check: DisconnectCheck) -> str:
         now = workflow.now()
-        deadline = datetime.fromisoformat(check.deadline) if check.deadline else now + timedelta(hours=check.hours)
+        deadline = (
+            datetime.fromisoformat(check.deadline)
+            if check.deadline
+            else now + timedelta(hours=check.hours)
+        )
         pause = FIRST_PAUSE
         while True:
             self._asked = False
@@ -60,7 +66,9 @@ class CompanyDisconnectCheckWorkflow:
                     retry_policy=CHECK_RETRY,
                 )
             except ActivityError:
-                workflow.logger.warning("disconnection of a company not confirmed: SmartRecruiters could not be asked in time; nothing changed")
+                workflow.logger.warning(
+                    "disconnection of a company not confirmed: SmartRecruiters could not be asked in time; nothing changed"
+                )
                 return "unconfirmed"
             self._checks += 1
             asked_at = workflow.now()
@@ -69,7 +77,9 @@ class CompanyDisconnectCheckWorkflow:
                 return outcome
             left = deadline - workflow.now()
             if left <= timedelta(0):
-                workflow.logger.warning("disconnection of a company not confirmed: SmartRecruiters still accepts its credentials; nothing changed")
+                workflow.logger.warning(
+                    "disconnection of a company not confirmed: SmartRecruiters still accepts its credentials; nothing changed"
+                )
                 return "unconfirmed"
             try:
                 await workflow.wait_condition(lambda: self._asked, timeout=min(pause, left))
@@ -81,4 +91,6 @@ class CompanyDisconnectCheckWorkflow:
                 pass
             pause = min(pause * 2, LONGEST_PAUSE)
             if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(check.model_copy(update={"deadline": deadline.isoformat()}))
+                workflow.continue_as_new(
+                    check.model_copy(update={"deadline": deadline.isoformat()})
+                )

@@ -52,13 +52,25 @@ with workflow.unsafe.imports_passed_through():
 WEBHOOK_EVENTS_PER_ORDER = 100
 
 # Transient peer failures are retried at a gentle pace; a peer's 4xx is final (DESIGN §5).
-PEER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5), non_retryable_error_types=[PEER_REJECTED])
+PEER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=[PEER_REJECTED],
+)
 # Vendor calls give up after this long (an hour of outage is survived; two days are not).
-VENDOR_CALL = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(days=2), retry_policy=PEER_RETRY)
+VENDOR_CALL = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    schedule_to_close_timeout=timedelta(days=2),
+    retry_policy=PEER_RETRY,
+)
 # SR must eventually hear about every order, so SR calls retry until SR answers.
 SMARTRECRUITERS_CALL = dict(start_to_close_timeout=timedelta(seconds=60), retry_policy=PEER_RETRY)
 # Withdrawing an invitation is tidying up: worth an hour of tries, not more.
-CLEANUP_CALL = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(hours=1), retry_policy=PEER_RETRY)
+CLEANUP_CALL = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    schedule_to_close_timeout=timedelta(hours=1),
+    retry_policy=PEER_RETRY,
+)
 # SR refusing us for the order's company (SR_REFUSING): its final update is tried again, then
 # given up (`_until_smartrecruiters_listens`). Histories without the patch never met the error
 # type: there a 403 failed the order, and refused credentials were retried without end.
@@ -105,7 +117,10 @@ class AssessmentOrderWorkflow:
             vendor_ref = await self._invite(order)
         except ActivityError as err:
             self._note(f"Invitation failed: {_reason(err)}")
-            return await self._finish(results.invitation_failed(_refusal(err)), "The vendor could not invite the candidate")
+            return await self._finish(
+                results.invitation_failed(_refusal(err)),
+                "The vendor could not invite the candidate",
+            )
         try:
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
@@ -133,14 +148,21 @@ class AssessmentOrderWorkflow:
             if status is None:
                 status = await self._last_look(vendor_ref)
                 if status is None:
-                    return await self._finish(results.expired(order.deadline_days), "Deadline passed; invitation withdrawn at the vendor")
+                    return await self._finish(
+                        results.expired(order.deadline_days),
+                        "Deadline passed; invitation withdrawn at the vendor",
+                    )
             if status == VendorStatus.COMPLETED:
                 await self._complete(vendor_ref, order)
                 return await self._watch_revisions(vendor_ref, order)
             if status == VendorStatus.EXPIRED:
-                return await self._finish(results.expired_at_vendor(), "The invitation expired at the vendor")
+                return await self._finish(
+                    results.expired_at_vendor(), "The invitation expired at the vendor"
+                )
             if status.is_final:
-                return await self._finish(results.rejected(status), f"Vendor reported {status.value.lower()}")
+                return await self._finish(
+                    results.rejected(status), f"Vendor reported {status.value.lower()}"
+                )
             if status in (VendorStatus.PROCESSING, VendorStatus.ON_HOLD):
                 # The candidate has done their part; the vendor's work (a background check's
                 # report) is not bound by the candidate's deadline.
@@ -157,7 +179,11 @@ class AssessmentOrderWorkflow:
             if withdrawn:
                 await self._withdraw(vendor_ref)
             reading = await self._read_status(vendor_ref)
-            if reading.status in (VendorStatus.COMPLETED, VendorStatus.PROCESSING, VendorStatus.ON_HOLD):
+            if reading.status in (
+                VendorStatus.COMPLETED,
+                VendorStatus.PROCESSING,
+                VendorStatus.ON_HOLD,
+            ):
                 self._record(reading)
                 return reading.status
         return None
@@ -165,12 +191,20 @@ class AssessmentOrderWorkflow:
     async def _watch_revisions(self, vendor_ref: VendorRef, order: Order) -> OrderState:
         """Some vendors revise a completed result (a Checkr dispute, a HackerRank regrade): SR
         gets each revision. Pushes bring them; a slow poll catches a lost one."""
-        if self._state.invitation is None or not self._state.invitation.results_revisable or self._state.result is None:
+        if (
+            self._state.invitation is None
+            or not self._state.invitation.results_revisable
+            or self._state.result is None
+        ):
             return self._state
         if self._state.undelivered is not None:  # SR never took the result: nothing to revise there
             return self._state
         self._state.deadline = workflow.now() + timedelta(days=order.result_revision_days)
-        while (status := await self._next_vendor_status(vendor_ref, order.revision_poll_interval_seconds)) is not None:
+        while (
+            status := await self._next_vendor_status(
+                vendor_ref, order.revision_poll_interval_seconds
+            )
+        ) is not None:
             if status == VendorStatus.ON_HOLD:
                 self._note("The result is under review at the vendor (disputed)")
                 await self._tell_smartrecruiters(results.under_review(), progress=True)
@@ -179,7 +213,9 @@ class AssessmentOrderWorkflow:
             elif status == VendorStatus.COMPLETED:
                 await self._complete(vendor_ref, order, revision=True)
             elif status.is_final:
-                self._note(f"Vendor reported {status.value.lower()} after the result; the posted result stands")
+                self._note(
+                    f"Vendor reported {status.value.lower()} after the result; the posted result stands"
+                )
                 break
         if self._state.under_review:
             # SR still says a revision will follow: put back the result that stands.
@@ -191,16 +227,24 @@ class AssessmentOrderWorkflow:
     # --- steps -------------------------------------------------------------------------------
 
     async def _invite(self, order: Order) -> VendorRef:
-        invitation: Invitation = await workflow.execute_activity_method(OrderActivities.create_invitation, order, **VENDOR_CALL)
+        invitation: Invitation = await workflow.execute_activity_method(
+            OrderActivities.create_invitation, order, **VENDOR_CALL
+        )
         self._state.invitation = invitation
         self._state.vendor_status = VendorStatus.INVITED
-        _meter().create_histogram_timedelta("assessment_time_to_invite", "From the order to the vendor's invitation", "ms").record(
-            workflow.now() - workflow.info().start_time, self._labels()
-        )
+        _meter().create_histogram_timedelta(
+            "assessment_time_to_invite", "From the order to the vendor's invitation", "ms"
+        ).record(workflow.now() - workflow.info().start_time, self._labels())
         self._note(f"Candidate invited at {order.vendor}")
-        return VendorRef(vendor=order.vendor, vendor_account_id=order.vendor_account_id, ref=invitation.vendor_ref)
+        return VendorRef(
+            vendor=order.vendor,
+            vendor_account_id=order.vendor_account_id,
+            ref=invitation.vendor_ref,
+        )
 
-    async def _next_vendor_status(self, vendor_ref: VendorRef, poll_interval_seconds: float) -> VendorStatus | None:
+    async def _next_vendor_status(
+        self, vendor_ref: VendorRef, poll_interval_seconds: float
+    ) -> VendorStatus | None:
         """Wait for the vendor's status (or revision) to change; None once the deadline has passed."""
         while self._time_left() > 0:
             if self._repairs:
@@ -229,7 +273,9 @@ class AssessmentOrderWorkflow:
         if self._state.deadline is None or later > self._state.deadline:
             self._state.deadline = later
 
-    async def _wait_for_news(self, vendor_ref: VendorRef, poll_interval_seconds: float) -> StatusReading | None:
+    async def _wait_for_news(
+        self, vendor_ref: VendorRef, poll_interval_seconds: float
+    ) -> StatusReading | None:
         """A webhook and a polling activity race; None if neither has news by the deadline.
 
         The webhook is quick; the poll catches what a lost webhook would have told us. Either
@@ -250,9 +296,13 @@ class AssessmentOrderWorkflow:
         hint = asyncio.ensure_future(workflow.wait_condition(lambda: self._unhandled_hints > 0))
         # An operator's repair (or a later deadline) interrupts the wait; the caller starts it again.
         deadline = self._state.deadline
-        repair = asyncio.ensure_future(workflow.wait_condition(lambda: bool(self._repairs) or self._state.deadline != deadline))
+        repair = asyncio.ensure_future(
+            workflow.wait_condition(lambda: bool(self._repairs) or self._state.deadline != deadline)
+        )
         try:
-            done, _ = await workflow.wait([poll, hint, repair], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await workflow.wait(
+                [poll, hint, repair], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED
+            )
             if poll in done:
                 try:
                     reading = poll.result()
@@ -262,7 +312,9 @@ class AssessmentOrderWorkflow:
                     if err.retry_state != RetryState.TIMEOUT:
                         return StatusReading(status=VendorStatus.FAILED)  # the vendor refused us
                 # The polling budget is spent: until the deadline only a webhook can bring news.
-                done, _ = await workflow.wait([hint, repair], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await workflow.wait(
+                    [hint, repair], timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED
+                )
         finally:
             await _stop(poll, hint, repair)
         if hint not in done:
@@ -277,28 +329,42 @@ class AssessmentOrderWorkflow:
 
     async def _read_status(self, vendor_ref: VendorRef) -> StatusReading:
         try:
-            return await workflow.execute_activity_method(OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL)
+            return await workflow.execute_activity_method(
+                OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL
+            )
         except ActivityError as err:
             if isinstance(err.cause, ApplicationError) and err.cause.type == INVITATION_UNKNOWN:
                 if self._state.vendor_status == VendorStatus.CANCELLED:
-                    return StatusReading(status=VendorStatus.CANCELLED)  # we withdrew it: vendors forget withdrawn invitations
+                    return StatusReading(
+                        status=VendorStatus.CANCELLED
+                    )  # we withdrew it: vendors forget withdrawn invitations
                 # A 404 alone proves nothing (lost records, another account's key): the order
                 # keeps what it knew, and its poll asks again at a slow pace until the vendor knows.
-                self._note(f"Vendor status could not be read: {_reason(err)}; the order is held until the vendor knows it again")
+                self._note(
+                    f"Vendor status could not be read: {_reason(err)}; the order is held until the vendor knows it again"
+                )
                 return self._known()
             self._note(f"Vendor status could not be read: {_reason(err)}")
             return StatusReading(status=VendorStatus.FAILED)
 
-    async def _complete(self, vendor_ref: VendorRef, order: Order, *, revision: bool = False) -> OrderState:
+    async def _complete(
+        self, vendor_ref: VendorRef, order: Order, *, revision: bool = False
+    ) -> OrderState:
         """Read the result, attach the report and post COMPLETED; a revision is posted again."""
-        self._note("The vendor revised the result" if revision else "Candidate completed the assessment")
+        self._note(
+            "The vendor revised the result" if revision else "Candidate completed the assessment"
+        )
         try:
-            result = await workflow.execute_activity_method(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
+            result = await workflow.execute_activity_method(
+                OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL
+            )
         except ActivityError as err:
             self._note(f"Result could not be read: {_reason(err)}")
             if revision:  # the result posted before stands
                 return self._state
-            return await self._finish(results.rejected(VendorStatus.FAILED), "The vendor's result could not be read")
+            return await self._finish(
+                results.rejected(VendorStatus.FAILED), "The vendor's result could not be read"
+            )
         changed = result != self._state.result
         self._state.result = result
         if changed and not order.inline:  # SR refuses attachments on inline orders
@@ -321,7 +387,12 @@ class AssessmentOrderWorkflow:
         try:
             link = await workflow.execute_activity_method(
                 OrderActivities.transfer_report,
-                ReportTransfer(order_id=order.order_id, company_id=order.company_id, vendor=vendor_ref, result_callback_url=order.result_callback_url),
+                ReportTransfer(
+                    order_id=order.order_id,
+                    company_id=order.company_id,
+                    vendor=vendor_ref,
+                    result_callback_url=order.result_callback_url,
+                ),
                 schedule_to_close_timeout=timedelta(days=2),
                 **SMARTRECRUITERS_CALL,
             )
@@ -338,7 +409,9 @@ class AssessmentOrderWorkflow:
 
     async def _withdraw(self, vendor_ref: VendorRef) -> None:
         try:
-            await workflow.execute_activity_method(OrderActivities.cancel_invitation, vendor_ref, **CLEANUP_CALL)
+            await workflow.execute_activity_method(
+                OrderActivities.cancel_invitation, vendor_ref, **CLEANUP_CALL
+            )
         except ActivityError as err:
             self._note(f"Invitation could not be withdrawn at the vendor: {_reason(err)}")
             return
@@ -352,9 +425,9 @@ class AssessmentOrderWorkflow:
         self._note(note)
         self._count_ending(update.status.value)
         if update.status == SrStatus.COMPLETED:
-            _meter().create_histogram_timedelta("assessment_time_to_result", "From the order to its result posted at SR", "ms").record(
-                workflow.now() - workflow.info().start_time, self._labels()
-            )
+            _meter().create_histogram_timedelta(
+                "assessment_time_to_result", "From the order to its result posted at SR", "ms"
+            ).record(workflow.now() - workflow.info().start_time, self._labels())
         return self._state
 
     # --- metrics (replay-safe: the SDK records them only when the code runs for the first time) ---
@@ -364,10 +437,14 @@ class AssessmentOrderWorkflow:
 
     def _count_news(self, source: str) -> None:
         """How the order learnt of a vendor change: a webhook, or the polling fallback."""
-        _meter().create_counter("assessment_vendor_news", "Vendor status changes noticed, by how").add(1, self._labels() | {"source": source})
+        _meter().create_counter(
+            "assessment_vendor_news", "Vendor status changes noticed, by how"
+        ).add(1, self._labels() | {"source": source})
 
     def _count_ending(self, how: str) -> None:
-        _meter().create_counter("assessment_orders_ended", "Orders ended, by how SR saw them end").add(1, self._labels() | {"ending": how})
+        _meter().create_counter(
+            "assessment_orders_ended", "Orders ended, by how SR saw them end"
+        ).add(1, self._labels() | {"ending": how})
 
     async def _tell_smartrecruiters(self, update: ResultUpdate, *, progress: bool = False) -> bool:
         """Post an update to SR. A refused progress update is noted and the order goes on; a
@@ -375,16 +452,24 @@ class AssessmentOrderWorkflow:
         refusing us for the company (SR_REFUSING) says nothing about the update: the order shows
         SR_REFUSING, and a final update is tried again until the order gives up (False)."""
         order = self._state.order
-        request = SrUpdateRequest(order_id=order.order_id, company_id=order.company_id, update=update, result_callback_url=order.result_callback_url)
+        request = SrUpdateRequest(
+            order_id=order.order_id,
+            company_id=order.company_id,
+            update=update,
+            result_callback_url=order.result_callback_url,
+        )
         try:
-            await workflow.execute_activity_method(OrderActivities.update_smartrecruiters, request, **SMARTRECRUITERS_CALL)
+            await workflow.execute_activity_method(
+                OrderActivities.update_smartrecruiters, request, **SMARTRECRUITERS_CALL
+            )
         except ActivityError as err:
             self._note(f"SmartRecruiters refused {update.status.value}: {_reason(err)}")
             refusing = _failure_type(err) == SR_REFUSING and workflow.patched(SR_REFUSAL_PATCH)
             if refusing:
                 self._set_status(visibility.SR_REFUSING)
                 _meter().create_counter(
-                    "assessment_sr_refusals", "Updates SR refused us for the order's company (not connected, or disconnected at SR)"
+                    "assessment_sr_refusals",
+                    "Updates SR refused us for the order's company (not connected, or disconnected at SR)",
                 ).add(1, self._labels())
             if progress:
                 return False
@@ -403,7 +488,9 @@ class AssessmentOrderWorkflow:
         give_up = timedelta(days=self._state.order.sr_refusal_give_up_days)
         self._state.sr_refusing_until = workflow.now() + give_up
         status = request.update.status.value
-        self._note(f"SmartRecruiters refuses us for this company: {status} is tried again until {self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC")
+        self._note(
+            f"SmartRecruiters refuses us for this company: {status} is tried again until {self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC"
+        )
         try:
             await workflow.execute_activity_method(
                 OrderActivities.update_smartrecruiters_once_it_listens,
@@ -413,7 +500,9 @@ class AssessmentOrderWorkflow:
                 retry_policy=refusal_retry(give_up),
             )
         except ActivityError as err:
-            if err.retry_state != RetryState.TIMEOUT:  # SR listens again, and refuses the update itself
+            if (
+                err.retry_state != RetryState.TIMEOUT
+            ):  # SR listens again, and refuses the update itself
                 self._note(f"SmartRecruiters refused {status}: {_reason(err)}")
                 raise
             return False
@@ -426,7 +515,11 @@ class AssessmentOrderWorkflow:
         self._state.finished = True
         self._state.undelivered = update.status
         self._set_status(visibility.UNDELIVERED)
-        repair = "repost-result posts the result kept here" if self._state.result is not None else "reset posts it again"
+        repair = (
+            "repost-result posts the result kept here"
+            if self._state.result is not None
+            else "reset posts it again"
+        )
         self._note(
             f"Gave up telling SmartRecruiters {update.status.value}: it refused us for this company for "
             f"{_days(self._state.order.sr_refusal_give_up_days)}. Once it listens again, the repair {repair}"
@@ -463,10 +556,14 @@ class AssessmentOrderWorkflow:
         if self._ended:
             raise ApplicationError("The order has ended", type=HINT_REFUSED, non_retryable=True)
         if event.event_id in self._state.events_received:
-            raise ApplicationError("The order has this event already", type=HINT_REFUSED, non_retryable=True)
+            raise ApplicationError(
+                "The order has this event already", type=HINT_REFUSED, non_retryable=True
+            )
         if len(self._state.events_received) >= WEBHOOK_EVENTS_PER_ORDER:
             raise ApplicationError(
-                f"The order has taken {WEBHOOK_EVENTS_PER_ORDER} webhook events; it follows the vendor by polling", type=HINT_REFUSED, non_retryable=True
+                f"The order has taken {WEBHOOK_EVENTS_PER_ORDER} webhook events; it follows the vendor by polling",
+                type=HINT_REFUSED,
+                non_retryable=True,
             )
 
     @workflow.signal
@@ -482,9 +579,13 @@ class AssessmentOrderWorkflow:
     @workflow.update
     async def invitation_link(self) -> InvitationLink:
         """For inline orders: the candidate's test link, as soon as the vendor has issued it."""
-        await workflow.wait_condition(lambda: self._state.invitation is not None or self._state.finished)
+        await workflow.wait_condition(
+            lambda: self._state.invitation is not None or self._state.finished
+        )
         if self._state.invitation is None:
-            raise ApplicationError("The vendor could not invite the candidate", type="InvitationFailed")
+            raise ApplicationError(
+                "The vendor could not invite the candidate", type="InvitationFailed"
+            )
         return InvitationLink(url=self._state.invitation.test_url)
 
     @workflow.query
@@ -555,7 +656,9 @@ class AssessmentOrderWorkflow:
             if state.result is None:
                 return "The order has no result to re-post"
             if state.under_review:
-                return "The vendor is reviewing the result; its revision will be posted when it comes"
+                return (
+                    "The vendor is reviewing the result; its revision will be posted when it comes"
+                )
             return None
         if state.finished:
             return f"The order has finished (SmartRecruiters shows {state.sr_status.value if state.sr_status else 'nothing'})"
@@ -584,7 +687,11 @@ class AssessmentOrderWorkflow:
         await workflow.wait_condition(lambda: ticket in self._repair_outcomes or self._ended)
         outcome = self._repair_outcomes.pop(ticket, None)
         if outcome is None:
-            raise ApplicationError("The order ended before the repair could be made", type=REPAIR_REFUSED, non_retryable=True)
+            raise ApplicationError(
+                "The order ended before the repair could be made",
+                type=REPAIR_REFUSED,
+                non_retryable=True,
+            )
         if isinstance(outcome, str):
             raise ApplicationError(outcome, type=REPAIR_FAILED, non_retryable=True)
         return outcome
@@ -605,23 +712,37 @@ class AssessmentOrderWorkflow:
 
     async def _cancel_by_operator(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome:
         await self._withdraw(vendor_ref)
-        outcome = self._repaired(RepairKind.CANCEL, request, "order cancelled, SmartRecruiters told REJECTED")
-        await self._finish(results.cancelled_by_operator(request.reason), "Order cancelled by an operator")
+        outcome = self._repaired(
+            RepairKind.CANCEL, request, "order cancelled, SmartRecruiters told REJECTED"
+        )
+        await self._finish(
+            results.cancelled_by_operator(request.reason), "Order cancelled by an operator"
+        )
         return outcome.model_copy(update={"sr_status": self._state.sr_status})
 
     async def _resend(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome | str:
         try:
-            await workflow.execute_activity_method(OrderActivities.resend_invitation, vendor_ref, **VENDOR_CALL)
+            await workflow.execute_activity_method(
+                OrderActivities.resend_invitation, vendor_ref, **VENDOR_CALL
+            )
         except ActivityError as err:
-            self._note(f"Repair by {request.operator} failed: the invitation could not be resent ({_reason(err)})")
+            self._note(
+                f"Repair by {request.operator} failed: the invitation could not be resent ({_reason(err)})"
+            )
             return f"The invitation could not be resent: {_reason(err)}"
-        return self._repaired(RepairKind.RESEND_INVITATION, request, "invitation sent again by the vendor")
+        return self._repaired(
+            RepairKind.RESEND_INVITATION, request, "invitation sent again by the vendor"
+        )
 
     async def _repost(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome | str:
         try:
-            result = await workflow.execute_activity_method(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
+            result = await workflow.execute_activity_method(
+                OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL
+            )
         except ActivityError as err:
-            self._note(f"Repair by {request.operator} failed: the result could not be read ({_reason(err)})")
+            self._note(
+                f"Repair by {request.operator} failed: the result could not be read ({_reason(err)})"
+            )
             return f"The vendor's result could not be read: {_reason(err)}"
         changed = result != self._state.result
         self._state.result = result
@@ -629,12 +750,22 @@ class AssessmentOrderWorkflow:
             await self._move_report(vendor_ref, self._state.order)
         if not await self._tell_smartrecruiters(self._completed(result), progress=True):
             return "SmartRecruiters refused the result; see the order's timeline"
-        return self._repaired(RepairKind.REPOST_RESULT, request, "result read again and re-posted" + ("" if changed else " (unchanged at the vendor)"))
+        return self._repaired(
+            RepairKind.REPOST_RESULT,
+            request,
+            "result read again and re-posted" + ("" if changed else " (unchanged at the vendor)"),
+        )
 
     def _repaired(self, kind: RepairKind, request: Repair, what: str) -> RepairOutcome:
         note = f"Repair by {request.operator}: {what} ({request.reason})"
         self._note(note)
-        return RepairOutcome(repair=kind, done_at=workflow.now(), note=note, deadline=self._state.deadline, sr_status=self._state.sr_status)
+        return RepairOutcome(
+            repair=kind,
+            done_at=workflow.now(),
+            note=note,
+            deadline=self._state.deadline,
+            sr_status=self._state.sr_status,
+        )
 
 
 def initial_search_attributes(order: Order) -> TypedSearchAttributes:
@@ -679,7 +810,11 @@ def _refusal(err: ActivityError) -> str:
     other message could quote the order's data, so it stays in the timeline."""
     cause = err.cause
     while isinstance(cause, FailureError):
-        if isinstance(cause, ApplicationError) and cause.type in (PEER_REJECTED, PEER_UNAVAILABLE, CREDENTIALS_REFUSED):
+        if isinstance(cause, ApplicationError) and cause.type in (
+            PEER_REJECTED,
+            PEER_UNAVAILABLE,
+            CREDENTIALS_REFUSED,
+        ):
             return cause.message
         cause = cause.cause
     return "the reason is in the order's history, for support"

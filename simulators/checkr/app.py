@@ -45,8 +45,14 @@ Forward = Callable[[], Awaitable[Response]]
 def create_app(config: CheckrSimConfig) -> FastAPI:
     store = DocumentStore(config.database_path)
     account = Account(config, store)
-    dispatcher = Dispatcher(config.api_key, config.webhook_retry_delays, config.webhook_timeout_seconds, store)
-    account.on_event = lambda event: dispatcher.publish(event, [(hook.url, hook.include_object) for hook in account.webhooks.values()], account.faults)
+    dispatcher = Dispatcher(
+        config.api_key, config.webhook_retry_delays, config.webhook_timeout_seconds, store
+    )
+    account.on_event = lambda event: dispatcher.publish(
+        event,
+        [(hook.url, hook.include_object) for hook in account.webhooks.values()],
+        account.faults,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -112,7 +118,9 @@ async def _api_call(request: Request, call_next: CallNext) -> Response:
         faults.server_error_next -= 1
         response = _error(faults.server_error_status, "Internal Server Error")
     elif not _authorized(request, config.api_key):
-        response = _error(401, "Bad authentication error", {"WWW-Authenticate": 'Basic realm="Checkr"'})
+        response = _error(
+            401, "Bad authentication error", {"WWW-Authenticate": 'Basic realm="Checkr"'}
+        )
     else:
 
         async def forward() -> Response:
@@ -121,11 +129,15 @@ async def _api_call(request: Request, call_next: CallNext) -> Response:
             return await call_next(request)
 
         keys: IdempotencyKeys = request.app.state.idempotency
-        response = await keys.call(request, forward, account.now(), timedelta(seconds=config.idempotency_ttl_seconds))
+        response = await keys.call(
+            request, forward, account.now(), timedelta(seconds=config.idempotency_ttl_seconds)
+        )
     # Checkr: the limit per minute, what is left of it, and when the count starts again.
     response.headers["X-Ratelimit-Limit"] = str(window.limit)
     response.headers["X-Ratelimit-Remaining"] = "0" if limited else str(window.remaining)
-    response.headers["X-Ratelimit-Reset"] = datetime.fromtimestamp(math.ceil(window.resets_at), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response.headers["X-Ratelimit-Reset"] = datetime.fromtimestamp(
+        math.ceil(window.resets_at), UTC
+    ).strftime("%Y-%m-%dT%H:%M:%SZ")
     return response
 
 
@@ -141,7 +153,9 @@ def _authorized(request: Request, api_key: str) -> bool:
     return secrets.compare_digest(user.encode(), api_key.encode())
 
 
-@with_config(ConfigDict(ser_json_bytes="base64", val_json_bytes="base64"))  # a body need not be text
+@with_config(
+    ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+)  # a body need not be text
 @dataclass
 class _Saved:
     status_code: int
@@ -163,7 +177,9 @@ class IdempotencyKeys:
         self._in_flight.clear()
         self._store.clear(_IDEMPOTENCY_KEY)
 
-    async def call(self, request: Request, forward: Forward, now: datetime, ttl: timedelta) -> Response:
+    async def call(
+        self, request: Request, forward: Forward, now: datetime, ttl: timedelta
+    ) -> Response:
         key = request.headers.get("idempotency-key")
         if request.method != "POST" or not key:
             return await forward()
@@ -180,7 +196,9 @@ class IdempotencyKeys:
             self._in_flight.discard(key)
         headers = dict(response.headers)
         if 200 <= response.status_code < 300:
-            self._store.put_record(_IDEMPOTENCY_KEY, key, _Saved(response.status_code, headers, body, now + ttl))
+            self._store.put_record(
+                _IDEMPOTENCY_KEY, key, _Saved(response.status_code, headers, body, now + ttl)
+            )
         return Response(body, response.status_code, headers=headers)
 
 
@@ -205,7 +223,11 @@ async def _body(request: Request) -> dict[str, Any]:
 
 def _list(request: Request, items: list[dict], page: int, per_page: int) -> dict[str, Any]:
     start = (page - 1) * per_page
-    view: dict[str, Any] = {"object": "list", "data": items[start : start + per_page], "count": len(items)}
+    view: dict[str, Any] = {
+        "object": "list",
+        "data": items[start : start + per_page],
+        "count": len(items),
+    }
     here = f"{_account(request).base_url}{request.url.path}"
     if start + per_page < len(items):
         view["next_href"] = f"{here}?page={page + 1}&per_page={per_page}"
@@ -237,7 +259,9 @@ async def create_invitation(request: Request) -> dict:
 
 
 @api.get("/invitations/{invitation_id}")
-async def get_invitation(invitation_id: str, request: Request, include_deleted: bool = False) -> dict:
+async def get_invitation(
+    invitation_id: str, request: Request, include_deleted: bool = False
+) -> dict:
     account = _account(request)
     return account.invitation_view(account.invitation(invitation_id, include_deleted))
 
@@ -269,19 +293,25 @@ async def get_document(document_id: str, request: Request) -> dict:
 @api.post("/webhooks", status_code=201)
 async def create_webhook(request: Request) -> dict:
     account, body = _account(request), await _body(request)
-    return account.webhook_view(account.add_webhook(body["webhook_url"], body.get("include_object", True)))
+    return account.webhook_view(
+        account.add_webhook(body["webhook_url"], body.get("include_object", True))
+    )
 
 
 @api.get("/webhooks")
 async def list_webhooks(request: Request, page: Page = 1, per_page: PerPage = 25) -> dict:
     account = _account(request)
-    return _list(request, [account.webhook_view(hook) for hook in account.webhooks.values()], page, per_page)
+    return _list(
+        request, [account.webhook_view(hook) for hook in account.webhooks.values()], page, per_page
+    )
 
 
 @api.delete("/webhooks/{webhook_id}")
 async def delete_webhook(webhook_id: str, request: Request) -> dict:
     account = _account(request)
-    return account.webhook_view(account.delete_webhook(webhook_id)) | {"deleted_at": iso(account.now())}
+    return account.webhook_view(account.delete_webhook(webhook_id)) | {
+        "deleted_at": iso(account.now())
+    }
 
 
 # Document links and the candidate's page
@@ -303,12 +333,18 @@ _PAGE = "<!doctype html><html lang='en'><title>Checkr</title><body><main><h1 id=
 async def apply_page(token: str, request: Request) -> HTMLResponse:
     invitation = _account(request).invitation_by_token(token)
     if invitation is None:
-        return HTMLResponse(_PAGE.format(id="not-found", heading="Invitation not found", text="", form=""), 404)
+        return HTMLResponse(
+            _PAGE.format(id="not-found", heading="Invitation not found", text="", form=""), 404
+        )
     if invitation.status != "pending" or invitation.deleted_at:
-        return HTMLResponse(_PAGE.format(id="closed", heading="This invitation is closed", text="", form=""))
+        return HTMLResponse(
+            _PAGE.format(id="closed", heading="This invitation is closed", text="", form="")
+        )
     form = "<form method='post'><label><input type='checkbox' name='consent' required> I authorise the background check</label><button>Submit</button></form>"
     text = f"Please confirm your details for the {escape(PACKAGES[invitation.package][0])} background check."
-    return HTMLResponse(_PAGE.format(id="invitation", heading="Background check", text=text, form=form))
+    return HTMLResponse(
+        _PAGE.format(id="invitation", heading="Background check", text=text, form=form)
+    )
 
 
 @files.post("/apply/{token}", response_class=HTMLResponse)
@@ -316,10 +352,16 @@ async def apply_submit(token: str, request: Request) -> HTMLResponse:
     account = _account(request)
     invitation = account.invitation_by_token(token)
     if invitation is None:
-        return HTMLResponse(_PAGE.format(id="not-found", heading="Invitation not found", text="", form=""), 404)
+        return HTMLResponse(
+            _PAGE.format(id="not-found", heading="Invitation not found", text="", form=""), 404
+        )
     if invitation.status == "pending" and not invitation.deleted_at:
         account.complete_invitation(invitation.id)
-    return HTMLResponse(_PAGE.format(id="thank-you", heading="Thank you", text="Your background check has started.", form=""))
+    return HTMLResponse(
+        _PAGE.format(
+            id="thank-you", heading="Thank you", text="Your background check has started.", form=""
+        )
+    )
 
 
 # Control API
@@ -382,7 +424,9 @@ async def expire_invitation(invitation_id: str, request: Request) -> dict:
 
 
 @control.post("/reports/{report_id}/complete")
-async def complete_report(report_id: str, request: Request, body: Annotated[CompleteReport | None, Body()] = None) -> dict:
+async def complete_report(
+    report_id: str, request: Request, body: Annotated[CompleteReport | None, Body()] = None
+) -> dict:
     """Complete (or, after a dispute, re-complete) the report with the given result."""
     account, body = _account(request), body or CompleteReport()
     return account.report_view(account.complete_report(report_id, body.result, body.assessment))
@@ -395,7 +439,9 @@ async def move_eta(report_id: str, body: Eta, request: Request) -> dict:
 
 
 @control.post("/reports/{report_id}/{action}")
-async def move_report(report_id: str, action: Literal["suspend", "resume", "dispute", "cancel"], request: Request) -> dict:
+async def move_report(
+    report_id: str, action: Literal["suspend", "resume", "dispute", "cancel"], request: Request
+) -> dict:
     account = _account(request)
     return account.report_view(account.move_report(report_id, action))
 
@@ -404,7 +450,11 @@ async def move_report(report_id: str, action: Literal["suspend", "resume", "disp
 async def outbox(request: Request, to: str | None = None) -> dict:
     """The emails Checkr "sent", and how many went to each address."""
     account = _account(request)
-    emails = [vars(email) | {"sent_at": iso(email.sent_at)} for email in account.outbox if to in (None, email.to)]
+    emails = [
+        vars(email) | {"sent_at": iso(email.sent_at)}
+        for email in account.outbox
+        if to in (None, email.to)
+    ]
     return {"emails": emails, "counts": account.outbox_counts()}
 
 
@@ -443,6 +493,8 @@ async def events(request: Request, type: str | None = None) -> list[dict]:
 
 
 @control.get("/deliveries")
-async def deliveries(request: Request, event_id: str | None = None, type: str | None = None) -> list[DeliveryAttempt]:
+async def deliveries(
+    request: Request, event_id: str | None = None, type: str | None = None
+) -> list[DeliveryAttempt]:
     attempts: list[DeliveryAttempt] = request.app.state.dispatcher.attempts
     return [a for a in attempts if event_id in (None, a.event_id) and type in (None, a.type)]

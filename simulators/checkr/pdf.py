@@ -11,14 +11,21 @@ if TYPE_CHECKING:
 
 
 def render_report(report: Report, package_name: str) -> bytes:
-    pdf = start_report(title="Background check report", author="Checkr simulator", heading="Background check report", page_format="Letter")
+    pdf = start_report(
+        title="Background check report",
+        author="Checkr simulator",
+        heading="Background check report",
+        page_format="Letter",
+    )
     pdf.set_font("helvetica", "", 11)
     details = {
         "Package": package_name,
         "Report": report.id,
         "Status": report.status,
         "Result": report.result or "n/a",
-        "Completed": report.completed_at.strftime("%Y-%m-%d %H:%M UTC") if report.completed_at else "n/a",
+        "Completed": report.completed_at.strftime("%Y-%m-%d %H:%M UTC")
+        if report.completed_at
+        else "n/a",
     }
     labelled_lines(pdf, details)
     pdf.ln(4)

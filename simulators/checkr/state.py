@@ -30,9 +30,27 @@ from .pdf import render_report
 
 # slug -> (name, price in cents, screening types); Checkr packages are per account.
 PACKAGES: dict[str, tuple[str, int, tuple[str, ...]]] = {
-    "tasker_standard": ("Tasker Standard", 2500, ("ssn_trace", "sex_offender_search", "national_criminal_search", "county_criminal_search")),
-    "driver_pro": ("Driver Pro", 5500, ("ssn_trace", "sex_offender_search", "national_criminal_search", "county_criminal_search", "motor_vehicle_report")),
-    "essential_criminal": ("Essential Criminal", 3500, ("ssn_trace", "sex_offender_search", "global_watchlist_search", "national_criminal_search")),
+    "tasker_standard": (
+        "Tasker Standard",
+        2500,
+        ("ssn_trace", "sex_offender_search", "national_criminal_search", "county_criminal_search"),
+    ),
+    "driver_pro": (
+        "Driver Pro",
+        5500,
+        (
+            "ssn_trace",
+            "sex_offender_search",
+            "national_criminal_search",
+            "county_criminal_search",
+            "motor_vehicle_report",
+        ),
+    ),
+    "essential_criminal": (
+        "Essential Criminal",
+        3500,
+        ("ssn_trace", "sex_offender_search", "global_watchlist_search", "national_criminal_search"),
+    ),
 }
 # The report names most screenings by one id (`ssn_trace_id`); these by a list, embedded as a list.
 LISTED_SCREENINGS = {"county_criminal_search": "county_criminal_searches"}
@@ -40,21 +58,43 @@ LISTED_SCREENINGS = {"county_criminal_search": "county_criminal_searches"}
 SAMPLE_SSN = "XXX-XX-4645"
 # Kinds of documents in the store; the account document holds the clock and the link key.
 _ACCOUNT, _CANDIDATE, _INVITATION, _REPORT, _WEBHOOK, _SENT_EMAIL, _EVENT = (
-    "account", "candidate", "invitation", "report", "webhook", "email", "event",
-)  # fmt: skip
+    "account",
+    "candidate",
+    "invitation",
+    "report",
+    "webhook",
+    "email",
+    "event",
+)
 
 # Candidate fields Checkr accepts on POST /v1/candidates and shows back (the SSN redacted).
 CANDIDATE_FIELDS = (
-    "first_name", "middle_name", "no_middle_name", "last_name", "mother_maiden_name", "email", "phone", "zipcode", "dob",
-    "ssn", "driver_license_number", "driver_license_state", "previous_driver_license_number",
-    "previous_driver_license_state", "copy_requested", "custom_id", "metadata",
+    "first_name",
+    "middle_name",
+    "no_middle_name",
+    "last_name",
+    "mother_maiden_name",
+    "email",
+    "phone",
+    "zipcode",
+    "dob",
+    "ssn",
+    "driver_license_number",
+    "driver_license_state",
+    "previous_driver_license_number",
+    "previous_driver_license_state",
+    "copy_requested",
+    "custom_id",
+    "metadata",
 )
 
 
 class CheckrError(Exception):
     """Answered as Checkr answers errors: `{"error": message}` with the status."""
 
-    def __init__(self, status_code: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status_code: int, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
@@ -198,7 +238,10 @@ class Account:
         if saved is None:
             self.reset()
         else:
-            self._restore(clock_offset=timedelta(seconds=saved["clock_offset_seconds"]), link_key=bytes.fromhex(saved["link_key"]))
+            self._restore(
+                clock_offset=timedelta(seconds=saved["clock_offset_seconds"]),
+                link_key=bytes.fromhex(saved["link_key"]),
+            )
 
     def reset(self) -> None:
         for kind in (_ACCOUNT, _CANDIDATE, _INVITATION, _REPORT, _WEBHOOK, _SENT_EMAIL, _EVENT):
@@ -222,7 +265,14 @@ class Account:
         self.events = self._store.all(_EVENT)
 
     def _save_account(self) -> None:
-        self._store.put(_ACCOUNT, _ACCOUNT, {"clock_offset_seconds": self.clock_offset.total_seconds(), "link_key": self._link_key.hex()})
+        self._store.put(
+            _ACCOUNT,
+            _ACCOUNT,
+            {
+                "clock_offset_seconds": self.clock_offset.total_seconds(),
+                "link_key": self._link_key.hex(),
+            },
+        )
 
     def now(self) -> datetime:
         """The simulator's clock: real time, moved on by the control API to reach expiries."""
@@ -302,12 +352,18 @@ class Account:
         invitation = self.invitations.get(invitation_id)
         if invitation is None or (invitation.deleted_at and not include_deleted):
             raise CheckrError(404, "Invitation not found")
-        if invitation.status == "pending" and not invitation.deleted_at and self.now() >= invitation.expires_at:
+        if (
+            invitation.status == "pending"
+            and not invitation.deleted_at
+            and self.now() >= invitation.expires_at
+        ):
             self._move_invitation(invitation, "expired")
         return invitation
 
     def invitation_by_token(self, token: str) -> Invitation | None:
-        found = next((i for i in self.invitations.values() if secrets.compare_digest(i.token, token)), None)
+        found = next(
+            (i for i in self.invitations.values() if secrets.compare_digest(i.token, token)), None
+        )
         return found and self.invitation(found.id)
 
     def delete_invitation(self, invitation_id: str) -> Invitation:
@@ -330,7 +386,10 @@ class Account:
             work_locations=invitation.work_locations,
             created_at=now,
             estimated_completion_time=now + timedelta(days=3),
-            screenings=[Screening(type=kind, id=new_id(), created_at=now) for kind in PACKAGES[invitation.package][2]],
+            screenings=[
+                Screening(type=kind, id=new_id(), created_at=now)
+                for kind in PACKAGES[invitation.package][2]
+            ],
         )
         self._save_report(report)
         candidate = self.candidates[invitation.candidate_id]
@@ -348,7 +407,9 @@ class Account:
     def _pending(self, invitation_id: str) -> Invitation:
         invitation = self.invitation(invitation_id)
         if invitation.deleted_at or invitation.status != "pending":
-            raise CheckrError(409, f"Invitation is {'deleted' if invitation.deleted_at else invitation.status}")
+            raise CheckrError(
+                409, f"Invitation is {'deleted' if invitation.deleted_at else invitation.status}"
+            )
         return invitation
 
     def _move_invitation(self, invitation: Invitation, status: str) -> Invitation:
@@ -395,7 +456,11 @@ class Account:
             report.completed_at = report.revised_at if revising else now
         report.status, report.result, report.assessment = "complete", result, assessment
         for screening in report.screenings:
-            screening.status, screening.result, screening.completed_at = "complete", "clear", report.completed_at
+            screening.status, screening.result, screening.completed_at = (
+                "complete",
+                "clear",
+                report.completed_at,
+            )
         if result == "consider":
             report.screenings[-1].result = "consider"
         report.document = Document(
@@ -438,10 +503,15 @@ class Account:
         raise CheckrError(404, "Document not found")
 
     def _link_signature(self, document_id: str, expires: int) -> str:
-        return hmac.new(self._link_key, f"{document_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(
+            self._link_key, f"{document_id}:{expires}".encode(), hashlib.sha256
+        ).hexdigest()
 
     def download(self, document_id: str, expires: int, signature: str) -> Document:
-        if not hmac.compare_digest(self._link_signature(document_id, expires).encode(), signature.encode("utf-8", "replace")):
+        if not hmac.compare_digest(
+            self._link_signature(document_id, expires).encode(),
+            signature.encode("utf-8", "replace"),
+        ):
             raise CheckrError(403, "Request signature does not match")
         if self.now().timestamp() > expires:
             raise CheckrError(403, "Request has expired")
@@ -451,7 +521,10 @@ class Account:
 
     def add_webhook(self, url: str, include_object: bool = True) -> Webhook:
         if not url.startswith(("https://", "http://")):  # plain HTTP: as in Checkr's test mode
-            raise CheckrError(400, "Url is not valid. Please use a publicly available host and the HTTPS or SNS protocol.")
+            raise CheckrError(
+                400,
+                "Url is not valid. Please use a publicly available host and the HTTPS or SNS protocol.",
+            )
         if any(hook.url == url for hook in self.webhooks.values()):
             raise CheckrError(400, "Url has already been taken.")
         if len(self.webhooks) >= self.config.max_webhooks:

@@ -58,7 +58,13 @@ class Dispatcher:
     whatever happens to its servers, so one under way at a stop starts again after the start.
     Events held by the `hold` fault and the attempt log live in memory, like the faults."""
 
-    def __init__(self, api_key: str, retry_delays: tuple[float, ...], timeout_seconds: float, store: DocumentStore) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        retry_delays: tuple[float, ...],
+        timeout_seconds: float,
+        store: DocumentStore,
+    ) -> None:
         self._api_key = api_key
         self._courier = Courier(retry_delays, timeout_seconds)
         self._store = store
@@ -78,7 +84,9 @@ class Dispatcher:
     def resume(self) -> None:
         """Start again, from a first attempt, the deliveries under way when the simulator stopped."""
         for delivery in self._store.all(_DELIVERY):
-            self._courier.start(self._deliver(delivery["event"], delivery["url"], delivery["copy_number"], 0.0))
+            self._courier.start(
+                self._deliver(delivery["event"], delivery["url"], delivery["copy_number"], 0.0)
+            )
 
     def publish(self, event: dict[str, Any], hooks: list[tuple[str, bool]], faults: Faults) -> None:
         """Send `event` to each (url, include_object) hook; without include_object, the event
@@ -105,23 +113,41 @@ class Dispatcher:
         return len(held)
 
     def _keep(self, event: dict[str, Any], url: str, copy_number: int) -> None:
-        self._store.put(_DELIVERY, _delivery_id(event, url, copy_number), {"event": event, "url": url, "copy_number": copy_number})
+        self._store.put(
+            _DELIVERY,
+            _delivery_id(event, url, copy_number),
+            {"event": event, "url": url, "copy_number": copy_number},
+        )
 
     async def _deliver_in_turn(self, held: list[tuple[dict[str, Any], str]]) -> None:
         for event, url in held:
             await self._deliver(event, url, 1, 0.0)
 
-    async def _deliver(self, event: dict[str, Any], url: str, copy_number: int, delay: float) -> None:
+    async def _deliver(
+        self, event: dict[str, Any], url: str, copy_number: int, delay: float
+    ) -> None:
         if delay:
             await asyncio.sleep(delay)  # the "late" fault
         body = json.dumps({**event, "webhook_url": url}, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, SIGNATURE_HEADER: sign(self._api_key, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            SIGNATURE_HEADER: sign(self._api_key, body),
+        }
 
         def send(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
             return client.post(url, content=body, headers=headers)
 
         def record(attempt: Attempt) -> None:
-            self._record(event, url, copy_number, attempt.number, attempt.outcome, attempt.status_code, attempt.error)
+            self._record(
+                event,
+                url,
+                copy_number,
+                attempt.number,
+                attempt.outcome,
+                attempt.status_code,
+                attempt.error,
+            )
 
         # Checkr's retry schedule, scaled by the configuration.
         await self._courier.deliver(send, record)
@@ -138,7 +164,14 @@ class Dispatcher:
         error: str | None = None,
     ) -> None:
         if outcome in ("retrying", "gave_up"):
-            log.warning("checkr sim: %s %s to %s, attempt %s failed: %s", event["type"], event["id"], url, attempt, error or status_code)
+            log.warning(
+                "checkr sim: %s %s to %s, attempt %s failed: %s",
+                event["type"],
+                event["id"],
+                url,
+                attempt,
+                error or status_code,
+            )
         self.attempts.append(
             DeliveryAttempt(
                 event_id=event["id"],
@@ -160,4 +193,7 @@ def _delivery_id(event: dict[str, Any], url: str, copy_number: int) -> str:
 
 def _without_object(event: dict[str, Any]) -> dict[str, Any]:
     obj = event["data"]["object"]
-    return {**event, "data": {"object": {key: obj[key] for key in ("id", "object", "uri") if key in obj}}}
+    return {
+        **event,
+        "data": {"object": {key: obj[key] for key in ("id", "object", "uri") if key in obj}},
+    }

@@ -55,7 +55,12 @@ EXCHANGES_KEPT = 2000
 def create_app(config: HackerRankSimConfig) -> FastAPI:
     webhooks = WebhookSender(config.webhook_retry_delays, config.webhook_timeout_seconds)
     store = DocumentStore(config.database_path)
-    account = Account(report_delay_seconds=config.report_delay_seconds, pdf_link_seconds=config.pdf_link_seconds, webhooks=webhooks, store=store)
+    account = Account(
+        report_delay_seconds=config.report_delay_seconds,
+        pdf_link_seconds=config.pdf_link_seconds,
+        webhooks=webhooks,
+        store=store,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -94,8 +99,15 @@ AccountDep = Annotated[Account, Depends(_account)]
 BaseUrl = Annotated[str, Depends(_base_url)]
 
 
-def _error(status: int, message: str, errors: list[str] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"message": message, "errors": errors or []}, status_code=status, headers=headers)
+def _error(
+    status: int,
+    message: str,
+    errors: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        {"message": message, "errors": errors or []}, status_code=status, headers=headers
+    )
 
 
 async def _sim_error(_: Request, exc: SimError) -> JSONResponse:
@@ -108,7 +120,10 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [f"{'.'.join(str(p) for p in e['loc'] if p not in ('body', 'query'))}: {e['msg']}" for e in exc.errors()]
+    errors = [
+        f"{'.'.join(str(p) for p in e['loc'] if p not in ('body', 'query'))}: {e['msg']}"
+        for e in exc.errors()
+    ]
     return _error(400, "Invalid request", errors)
 
 
@@ -122,7 +137,11 @@ async def _api_call(request: Request, call_next: CallNext) -> Response:
         await asyncio.sleep(faults.slow_seconds)  # the "slow answers" fault
     request_body = await request.body()
     if not _authorised(request, config.api_key):
-        response: Response = _error(401, "Invalid or missing API key", headers={"WWW-Authenticate": 'Basic realm="HackerRank"'})
+        response: Response = _error(
+            401,
+            "Invalid or missing API key",
+            headers={"WWW-Authenticate": 'Basic realm="HackerRank"'},
+        )
     else:
         window = request.app.state.limiter.hit(config.api_key, config.requests_per_second)
         if faults.rate_limit_next > 0:
@@ -132,7 +151,9 @@ async def _api_call(request: Request, call_next: CallNext) -> Response:
         if not window.allowed:
             if faults.retry_after:
                 headers["Retry-After"] = str(window.seconds_to_reset)
-            response = _error(429, f"Rate limit exceeded: up to {config.requests_per_second} requests per second")
+            response = _error(
+                429, f"Rate limit exceeded: up to {config.requests_per_second} requests per second"
+            )
         elif faults.server_error_next > 0:
             faults.server_error_next -= 1
             response = _error(500, "Internal server error")
@@ -150,7 +171,9 @@ def _authorised(request: Request, api_key: str) -> bool:
         presented = credential.strip()
     elif scheme.lower() == "basic":
         try:
-            presented = base64.b64decode(credential.strip(), validate=True).decode().partition(":")[0]
+            presented = (
+                base64.b64decode(credential.strip(), validate=True).decode().partition(":")[0]
+            )
         except (binascii.Error, UnicodeDecodeError):
             return False
     return bool(presented) and secrets.compare_digest(presented.encode(), api_key.encode())
@@ -179,7 +202,9 @@ def _exchange(request: Request, request_body: bytes, response: Response) -> dict
         "request": _json_or_text(request_body),
         "status": response.status_code,
         "content_type": response.headers.get("content-type", ""),
-        "response": _json_or_text(response.body) if "json" in response.headers.get("content-type", "") else None,
+        "response": _json_or_text(response.body)
+        if "json" in response.headers.get("content-type", "")
+        else None,
     }
 
 
@@ -200,11 +225,15 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-def _page(request: Request, base_url: str, items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+def _page(
+    request: Request, base_url: str, items: list[dict[str, Any]], limit: int, offset: int
+) -> dict[str, Any]:
     """HackerRank's list envelope; `next`/`previous` are empty at the ends."""
     total = len(items)
 
-    query = {key: value for key, value in request.query_params.items() if key != "access_token"}  # never echo the key
+    query = {
+        key: value for key, value in request.query_params.items() if key != "access_token"
+    }  # never echo the key
 
     def link(at: int) -> str:
         return f"{base_url}{request.url.path}?{urlencode({**query, 'limit': limit, 'offset': at})}"
@@ -223,12 +252,16 @@ def _page(request: Request, base_url: str, items: list[dict[str, Any]], limit: i
 
 
 @api.get("/tests")
-async def list_tests(request: Request, base_url: BaseUrl, limit: Limit = 10, offset: Offset = 0) -> dict[str, Any]:
+async def list_tests(
+    request: Request, base_url: BaseUrl, limit: Limit = 10, offset: Offset = 0
+) -> dict[str, Any]:
     return _page(request, base_url, [test_view(test) for test in TESTS.values()], limit, offset)
 
 
 @api.get("/tests/{test_id}")
-async def get_test(test_id: str, account: AccountDep, additional_fields: str = "") -> dict[str, Any]:
+async def get_test(
+    test_id: str, account: AccountDep, additional_fields: str = ""
+) -> dict[str, Any]:
     return test_view(account.test(test_id), _names(additional_fields))
 
 
@@ -238,7 +271,9 @@ def _names(additional_fields: str) -> frozenset[str]:
 
 
 @api.post("/tests/{test_id}/candidates")
-async def invite_candidate(test_id: str, request: Request, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
+async def invite_candidate(
+    test_id: str, request: Request, account: AccountDep, base_url: BaseUrl
+) -> dict[str, Any]:
     try:
         body = json.loads(await request.body())
     except ValueError:
@@ -247,24 +282,48 @@ async def invite_candidate(test_id: str, request: Request, account: AccountDep, 
     if errors:
         raise SimError(400, "Invalid request", errors)
     record = account.invite(test_id, body, base_url)
-    return {"id": record.id, "email": record.email, "test_link": account.test_link(record, base_url)}
+    return {
+        "id": record.id,
+        "email": record.email,
+        "test_link": account.test_link(record, base_url),
+    }
 
 
 @api.get("/tests/{test_id}/candidates/search")
 async def search_candidates(
-    test_id: str, request: Request, account: AccountDep, base_url: BaseUrl, search: str, limit: Limit = 10, offset: Offset = 0
+    test_id: str,
+    request: Request,
+    account: AccountDep,
+    base_url: BaseUrl,
+    search: str,
+    limit: Limit = 10,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     found = [account.search_row(record, base_url) for record in account.search(test_id, search)]
     return _page(request, base_url, found, limit, offset)
 
 
 @api.get("/tests/{test_id}/candidates/{candidate_id}")
-async def get_candidate(test_id: str, candidate_id: str, account: AccountDep, base_url: BaseUrl, additional_fields: str = "") -> dict[str, Any]:
-    return account.view(account.candidate(test_id, candidate_id), base_url, _names(additional_fields))
+async def get_candidate(
+    test_id: str,
+    candidate_id: str,
+    account: AccountDep,
+    base_url: BaseUrl,
+    additional_fields: str = "",
+) -> dict[str, Any]:
+    return account.view(
+        account.candidate(test_id, candidate_id), base_url, _names(additional_fields)
+    )
 
 
 @api.get("/tests/{test_id}/candidates/{candidate_id}/pdf", response_model=None)
-async def get_pdf(test_id: str, candidate_id: str, account: AccountDep, base_url: BaseUrl, format: str | None = None) -> Response:
+async def get_pdf(
+    test_id: str,
+    candidate_id: str,
+    account: AccountDep,
+    base_url: BaseUrl,
+    format: str | None = None,
+) -> Response:
     """503 until the report is ready; `format=url` answers a short-lived link as plain text."""
     record = account.candidate(test_id, candidate_id)
     if format == "url":
@@ -325,36 +384,52 @@ class FaultSwitches(BaseModel):
 
 
 @control.get("/candidates")
-async def control_candidates(account: AccountDep, base_url: BaseUrl, email: str | None = None) -> list[dict[str, Any]]:
-    return [account.view(c, base_url, None) for c in account.candidates.values() if email is None or c.email.lower() == email.lower()]
+async def control_candidates(
+    account: AccountDep, base_url: BaseUrl, email: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        account.view(c, base_url, None)
+        for c in account.candidates.values()
+        if email is None or c.email.lower() == email.lower()
+    ]
 
 
 @control.post("/candidates/{candidate_id}/start")
-async def control_start(candidate_id: int, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
+async def control_start(
+    candidate_id: int, account: AccountDep, base_url: BaseUrl
+) -> dict[str, Any]:
     """As if the candidate opened the test and began the attempt."""
     return account.view(account.start(candidate_id), base_url, None)
 
 
 @control.post("/candidates/{candidate_id}/submit")
-async def control_submit(candidate_id: int, body: Submission, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
+async def control_submit(
+    candidate_id: int, body: Submission, account: AccountDep, base_url: BaseUrl
+) -> dict[str, Any]:
     """The candidate hands in with this score; the report is ready (status 7) after the report delay."""
     record = account.submit(candidate_id, body.score, body.integrity_status, body.integrity_summary)
     return account.view(record, base_url, None)
 
 
 @control.post("/candidates/{candidate_id}/report")
-async def control_report(candidate_id: int, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
+async def control_report(
+    candidate_id: int, account: AccountDep, base_url: BaseUrl
+) -> dict[str, Any]:
     """Finish the report now (status 7, result pushed), whatever the report delay."""
     return account.view(account.finish_report(candidate_id), base_url, None)
 
 
 @control.post("/candidates/{candidate_id}/expire")
-async def control_expire(candidate_id: int, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
+async def control_expire(
+    candidate_id: int, account: AccountDep, base_url: BaseUrl
+) -> dict[str, Any]:
     return account.view(account.expire(candidate_id), base_url, None)
 
 
 @control.post("/candidates/{candidate_id}/rescore")
-async def control_rescore(candidate_id: int, body: Rescore, account: AccountDep, base_url: BaseUrl) -> dict[str, Any]:
+async def control_rescore(
+    candidate_id: int, body: Rescore, account: AccountDep, base_url: BaseUrl
+) -> dict[str, Any]:
     """A later score change; pushed again when the invite asked for `accept_result_updates`."""
     return account.view(account.rescore(candidate_id, body.score), base_url, None)
 
@@ -373,7 +448,10 @@ async def control_webhooks(account: AccountDep, candidate_id: str | None = None)
         return candidate_id is None or entry["candidate_id"] == candidate_id
 
     sender = account.webhooks
-    return {"published": [p for p in sender.published if wanted(p)], "attempts": [a for a in sender.attempts if wanted(a)]}
+    return {
+        "published": [p for p in sender.published if wanted(p)],
+        "attempts": [a for a in sender.attempts if wanted(a)],
+    }
 
 
 @control.get("/requests")

@@ -126,6 +126,17 @@ def test_view(test: SimTest, additional_fields: set[str] = frozenset()) -> dict[
         "enable_photo_identification": False,
         "ide_config": "ide",
     }
-    percentage = None if test.cutoff_score is None else round(100 * test.cutoff_score / test.max_score, 2)
-    view |= {"max_score": test.max_score, "candidate_max_score": test.max_score, "cutoff_score_percentage": percentage, "questions_count": 5}
-    return {name: value for name, value in view.items() if name not in OPT_IN or name in additional_fields}
+    percentage = (
+        None if test.cutoff_score is None else round(100 * test.cutoff_score / test.max_score, 2)
+    )
+    view |= {
+        "max_score": test.max_score,
+        "candidate_max_score": test.max_score,
+        "cutoff_score_percentage": percentage,
+        "questions_count": 5,
+    }
+    return {
+        name: value
+        for name, value in view.items()
+        if name not in OPT_IN or name in additional_fields
+    }

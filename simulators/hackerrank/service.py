@@ -29,7 +29,11 @@ from .webhooks import WebhookMode, WebhookSender, authorization
 INVITED, IN_PROGRESS, PROCESSING_REPORT, REPORT_READY = -1, 1, 5, 7
 # What the published TestCandidateShow marks `additional`: sent only when named in `additional_fields`.
 CANDIDATE_OPT_IN = frozenset(
-    name for name, schema in published_document()["definitions"]["TestCandidateShow"]["properties"].items() if schema.get("additional")
+    name
+    for name, schema in published_document()["definitions"]["TestCandidateShow"][
+        "properties"
+    ].items()
+    if schema.get("additional")
 )
 # Kinds of documents in the store.
 _CANDIDATE, _SENT_EMAIL, _COUNTER = "candidate", "email", "counter"
@@ -70,7 +74,9 @@ class Candidate:
     full_name: str
     token: str
     invited_on: datetime
-    invite: dict[str, Any]  # the invite body's settings: metadata, URLs, webhook credentials, validity
+    invite: dict[
+        str, Any
+    ]  # the invite body's settings: metadata, URLs, webhook credentials, validity
     status: int = INVITED
     invite_valid: bool = True
     attempt_starttime: datetime | None = None
@@ -148,7 +154,11 @@ class Account:
             except ValueError:
                 raise SimError(400, "Invalid request", [f"{key}: is not a date and time"]) from None
         if body.get("test_result_url") and not body.get("webhook_authentication"):
-            raise SimError(400, "Invalid request", ["webhook_authentication: is required when test_result_url is provided"])
+            raise SimError(
+                400,
+                "Invalid request",
+                ["webhook_authentication: is required when test_result_url is provided"],
+            )
         if test.draft:
             raise SimError(422, "Candidates cannot be invited to a draft test")
         existing = self._latest(test_id, email)
@@ -162,7 +172,13 @@ class Account:
             self._next_id += 1
             self.store.put(_COUNTER, _CANDIDATE, {"last": self._next_id})
             existing = Candidate(
-                id=self._next_id, test=test, email=email, full_name="", token=secrets.token_urlsafe(24), invited_on=utc_now(), invite={}
+                id=self._next_id,
+                test=test,
+                email=email,
+                full_name="",
+                token=secrets.token_urlsafe(24),
+                invited_on=utc_now(),
+                invite={},
             )
             self.candidates[existing.id] = existing
         existing.full_name = body.get("full_name") or existing.full_name or email.split("@")[0]
@@ -178,12 +194,18 @@ class Account:
         """Candidates of the test whose name or email contains the query, oldest first."""
         self.test(test_id)
         needle = query.strip().lower()
-        return [c for c in self.candidates.values() if c.test.id == test_id and (needle in c.email.lower() or needle in c.full_name.lower())]
+        return [
+            c
+            for c in self.candidates.values()
+            if c.test.id == test_id and (needle in c.email.lower() or needle in c.full_name.lower())
+        ]
 
     def cancel(self, test_id: str, candidate_id: str) -> Candidate:
         record = self.candidate(test_id, candidate_id)
         if record.attempt_starttime is not None:
-            raise SimError(422, "Candidate has already attempted this test; the invite cannot be cancelled")
+            raise SimError(
+                422, "Candidate has already attempted this test; the invite cannot be cancelled"
+            )
         del self.candidates[record.id]
         self.store.delete(_CANDIDATE, str(record.id))
         return record
@@ -226,7 +248,13 @@ class Account:
             self._save(record)
         return record
 
-    def submit(self, candidate_id: int, score: float, integrity_status: str | None, integrity_summary: str | None) -> Candidate:
+    def submit(
+        self,
+        candidate_id: int,
+        score: float,
+        integrity_status: str | None,
+        integrity_summary: str | None,
+    ) -> Candidate:
         """The candidate hands in; the report is ready after the report delay (status 5, then 7)."""
         record = self.start(candidate_id)
         if record.attempt_endtime is not None:
@@ -247,7 +275,9 @@ class Account:
 
     def _schedule_report(self, record: Candidate) -> None:
         if self.report_delay_seconds is not None:
-            timer = asyncio.create_task(self._report_ready_after_delay(record.id, self.report_delay_seconds))
+            timer = asyncio.create_task(
+                self._report_ready_after_delay(record.id, self.report_delay_seconds)
+            )
             self._timers.add(timer)
             timer.add_done_callback(self._timers.discard)
 
@@ -285,17 +315,30 @@ class Account:
 
     # Views
 
-    def view(self, record: Candidate, base_url: str, additional_fields: frozenset[str] | None = frozenset()) -> dict[str, Any]:
+    def view(
+        self,
+        record: Candidate,
+        base_url: str,
+        additional_fields: frozenset[str] | None = frozenset(),
+    ) -> dict[str, Any]:
         """The candidate as `TestCandidateShow` describes it, null where unknown; the properties
         the schema marks `additional` only when named (None: all of them, for the control API)."""
         full = self._full_view(record, base_url)
         if additional_fields is None:
             return full
-        return {name: value for name, value in full.items() if name not in CANDIDATE_OPT_IN or name in additional_fields}
+        return {
+            name: value
+            for name, value in full.items()
+            if name not in CANDIDATE_OPT_IN or name in additional_fields
+        }
 
     def search_row(self, record: Candidate, base_url: str) -> dict[str, Any]:
         """A row of the candidate search, less what the `search_row_omits` fault leaves out."""
-        return {name: value for name, value in self.view(record, base_url).items() if name not in self.faults.search_row_omits}
+        return {
+            name: value
+            for name, value in self.view(record, base_url).items()
+            if name not in self.faults.search_row_omits
+        }
 
     def _full_view(self, record: Candidate, base_url: str) -> dict[str, Any]:
         invite = record.invite
@@ -332,7 +375,9 @@ class Account:
             "authenticated_report_url": f"{report}/summary?authkey={record.token[:12]}",
             "pdf_url": f"{report}/pdf",
             "scores_tags_split": {tag: record.score for tag in record.test.tags} if ready else {},
-            "scores_skills_split": {skill: record.percentage for skill in record.test.skills} if ready else {},
+            "scores_skills_split": {skill: record.percentage for skill in record.test.skills}
+            if ready
+            else {},
             "added_time": "0",
             "unclaimed_added_time": 0,
             "comments": None,
@@ -382,7 +427,11 @@ class Account:
         return self.candidates[candidate_id]
 
     def _latest(self, test_id: str, email: str) -> Candidate | None:
-        same = [c for c in self.candidates.values() if c.test.id == test_id and c.email.lower() == email.lower()]
+        same = [
+            c
+            for c in self.candidates.values()
+            if c.test.id == test_id and c.email.lower() == email.lower()
+        ]
         return same[-1] if same else None
 
     @staticmethod
@@ -421,4 +470,10 @@ class Account:
         url = record.invite.get("test_result_url")
         if url:
             headers = authorization(record.invite.get("webhook_authentication"))
-            self.webhooks.publish(url, headers, self.webhook_payload(record), self.faults.webhook, self.faults.webhook_delay_seconds)
+            self.webhooks.publish(
+                url,
+                headers,
+                self.webhook_payload(record),
+                self.faults.webhook,
+                self.faults.webhook_delay_seconds,
+            )

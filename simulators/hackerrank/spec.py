@@ -34,7 +34,9 @@ def published_document() -> dict[str, Any]:
 
 
 def _may_be_null(schema: dict[str, Any]) -> bool:
-    return schema.get("default") is None or bool(_MENTIONS_NULL.search(schema.get("description", "")))
+    return schema.get("default") is None or bool(
+        _MENTIONS_NULL.search(schema.get("description", ""))
+    )
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +64,9 @@ def lenient_document() -> dict[str, Any]:
             properties = definition.get("properties", {})
             opt_in = {key for key, schema in properties.items() if schema.get("additional")}
             if "required" in definition:
-                definition["required"] = [key for key in definition["required"] if key not in opt_in]
+                definition["required"] = [
+                    key for key in definition["required"] if key not in opt_in
+                ]
             for key, schema in properties.items():
                 if _may_be_null(schema):
                     properties[key] = _nullable(schema)

@@ -52,16 +52,29 @@ class WebhookSender:
     def running(self) -> AbstractAsyncContextManager[None]:
         return self._courier.running()
 
-    def publish(self, url: str, headers: dict[str, str], payload: dict[str, Any], mode: WebhookMode, delay_seconds: float) -> None:
+    def publish(
+        self,
+        url: str,
+        headers: dict[str, str],
+        payload: dict[str, Any],
+        mode: WebhookMode,
+        delay_seconds: float,
+    ) -> None:
         candidate_id = payload["id"]
         self.published.append({"candidate_id": candidate_id, "mode": mode, "payload": payload})
         if mode == "drop":
             self._record(candidate_id, copy=1, attempt=None, outcome="dropped")
             return
         for copy in range(1, 3 if mode == "duplicate" else 2):
-            self._courier.start(self._deliver(url, headers, payload, copy, delay_seconds if mode == "delay" else 0.0))
+            self._courier.start(
+                self._deliver(
+                    url, headers, payload, copy, delay_seconds if mode == "delay" else 0.0
+                )
+            )
 
-    async def _deliver(self, url: str, headers: dict[str, str], payload: dict[str, Any], copy: int, delay: float) -> None:
+    async def _deliver(
+        self, url: str, headers: dict[str, str], payload: dict[str, Any], copy: int, delay: float
+    ) -> None:
         if delay:
             await asyncio.sleep(delay)  # the "delay" fault: a late push
 
@@ -70,10 +83,30 @@ class WebhookSender:
 
         def record(attempt: Attempt) -> None:
             if attempt.outcome != "delivered":
-                log.warning("result webhook for candidate %s, attempt %d failed: %s", payload["id"], attempt.number, attempt.error or f"HTTP {attempt.status_code}")
-            self._record(payload["id"], copy=copy, attempt=attempt.number, outcome=attempt.outcome, status_code=attempt.status_code, error=attempt.error)
+                log.warning(
+                    "result webhook for candidate %s, attempt %d failed: %s",
+                    payload["id"],
+                    attempt.number,
+                    attempt.error or f"HTTP {attempt.status_code}",
+                )
+            self._record(
+                payload["id"],
+                copy=copy,
+                attempt=attempt.number,
+                outcome=attempt.outcome,
+                status_code=attempt.status_code,
+                error=attempt.error,
+            )
 
         await self._courier.deliver(send, record)
 
     def _record(self, candidate_id: str, **fields: Any) -> None:
-        self.attempts.append({"candidate_id": candidate_id, "at": datetime.now(timezone.utc).isoformat(), "status_code": None, "error": None, **fields})
+        self.attempts.append(
+            {
+                "candidate_id": candidate_id,
+                "at": datetime.now(timezone.utc).isoformat(),
+                "status_code": None,
+                "error": None,
+                **fields,
+            }
+        )

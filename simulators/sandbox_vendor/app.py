@@ -136,9 +136,7 @@ def _require_api_key(
     expected: str = request.app.state.api_key
     # compare_digest keeps the comparison time independent of how much of the key matched.
     if scheme.lower() != "bearer" or not secrets.compare_digest(key.encode(), expected.encode()):
-        raise _Unauthorized(
-            "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise _Unauthorized("missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _sandbox_error(_: Request, exc: SandboxError) -> JSONResponse:
@@ -201,7 +199,10 @@ async def cancel_invitation(invitation_id: str, vendor: Vendor) -> Invitation:
     return vendor.view(vendor.cancel(vendor.invitation(invitation_id).id))
 
 
-@api.post("/invitations/{invitation_id}/resend", responses={409: {"description": "Opened, finished, declined or cancelled"}})
+@api.post(
+    "/invitations/{invitation_id}/resend",
+    responses={409: {"description": "Opened, finished, declined or cancelled"}},
+)
 async def resend_invitation(invitation_id: str, vendor: Vendor) -> Invitation:
     """Email the candidate the invitation again, with the same link."""
     return vendor.view(vendor.resend(invitation_id))
@@ -233,9 +234,7 @@ pages = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
 @pages.get("/")
 async def index(request: Request) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(
-        request, "index.html", {"packages": list(PACKAGES.values())}
-    )
+    return TEMPLATES.TemplateResponse(request, "index.html", {"packages": list(PACKAGES.values())})
 
 
 @pages.get("/outbox")
@@ -314,13 +313,26 @@ def _take_page(
 
 def _final_page(request: Request, record: InvitationRecord) -> HTMLResponse:
     heading_id, heading, text = _FINAL_PAGES[record.status]
-    return _message_page(request, heading_id=heading_id, heading=heading, text=text, continue_url=record.redirect_url)
+    return _message_page(
+        request, heading_id=heading_id, heading=heading, text=text, continue_url=record.redirect_url
+    )
 
 
 def _message_page(
-    request: Request, *, heading_id: str, heading: str, text: str, status_code: int = 200, continue_url: str | None = None
+    request: Request,
+    *,
+    heading_id: str,
+    heading: str,
+    text: str,
+    status_code: int = 200,
+    continue_url: str | None = None,
 ) -> HTMLResponse:
-    context = {"heading_id": heading_id, "heading": heading, "text": text, "continue_url": continue_url}
+    context = {
+        "heading_id": heading_id,
+        "heading": heading,
+        "text": text,
+        "continue_url": continue_url,
+    }
     return TEMPLATES.TemplateResponse(request, "message.html", context, status_code=status_code)
 
 
@@ -375,7 +387,9 @@ async def webhook_deliveries(
 @control.post("/complete-at-once")
 async def set_complete_at_once(body: CompleteAtOnce, vendor: Vendor) -> CompleteAtOnce:
     """Benchmarks: candidates finish the moment they are invited, without a request each."""
-    return CompleteAtOnce(score=vendor.update_settings(complete_at_once_score=body.score).complete_at_once_score)
+    return CompleteAtOnce(
+        score=vendor.update_settings(complete_at_once_score=body.score).complete_at_once_score
+    )
 
 
 @control.post("/report")
@@ -392,7 +406,9 @@ async def control_status_reads(request: Request) -> StatusReads:
 
 
 @control.post("/status-reads")
-async def set_status_read_counting(body: StatusReadCounting, request: Request) -> StatusReadCounting:
+async def set_status_read_counting(
+    body: StatusReadCounting, request: Request
+) -> StatusReadCounting:
     """Benchmarks: tally status reads from now on (or stop; the tally so far is kept)."""
     request.app.state.status_reads.counting = body.counting
     return StatusReadCounting(counting=body.counting)

@@ -196,9 +196,7 @@ def grade(package: Package, answers: Mapping[str, int | None]) -> AssessmentResu
         test.id: sum(answers.get(q.id) == q.answer for q in test.questions)
         for test in package.tests
     }
-    scores = {
-        test.id: MAX_SCORE * correct[test.id] / len(test.questions) for test in package.tests
-    }
+    scores = {test.id: MAX_SCORE * correct[test.id] / len(test.questions) for test in package.tests}
     question_count = sum(len(test.questions) for test in package.tests)
     return _skills_result(
         package, scores, detail=f"{sum(correct.values())} of {question_count} correct"
@@ -244,7 +242,9 @@ def _clear(package: Package) -> AssessmentResult:
         outcome="clear",
         summary=f"Background check clear: {findings}.",
         tests=[
-            PackageTestResult(id=test.id, name=test.name, score=None, max_score=None, outcome="clear")
+            PackageTestResult(
+                id=test.id, name=test.name, score=None, max_score=None, outcome="clear"
+            )
             for test in package.tests
         ],
     )

@@ -57,7 +57,13 @@ class InvitationRecord(BaseModel):
 
 
 _INVITATION_FIELDS = {
-    "id", "reference", "package_id", "status", "created_at", "started_at", "completed_at"
+    "id",
+    "reference",
+    "package_id",
+    "status",
+    "created_at",
+    "started_at",
+    "completed_at",
 }
 
 

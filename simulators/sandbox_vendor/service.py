@@ -161,7 +161,9 @@ class SandboxVendor:
         """
         record = self.invitation(invitation_id)
         if record.status != "invited":
-            raise Conflict(f"invitation is {record.status}: only an invitation not yet opened is sent again")
+            raise Conflict(
+                f"invitation is {record.status}: only an invitation not yet opened is sent again"
+            )
         self._send_invitation_email(record, self.package(record.package_id))
         return record
 

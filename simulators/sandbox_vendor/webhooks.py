@@ -128,7 +128,10 @@ class WebhookDispatcher:
             if attempt.outcome != "delivered":
                 log.warning(
                     "webhook %s (%s) for %s, attempt %d failed: %s",
-                    event.id, event.type, event.data.reference, attempt.number,
+                    event.id,
+                    event.type,
+                    event.data.reference,
+                    attempt.number,
                     error or f"HTTP {attempt.status_code}",
                 )
             self._record(

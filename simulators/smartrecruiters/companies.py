@@ -113,7 +113,9 @@ class Companies:
         record = self._record(company_id)
         record["consented"] = True
         self._save(record)
-        return consent_url(configuration, company_id, self._connected_page(company_id, redirect_origin))
+        return consent_url(
+            configuration, company_id, self._connected_page(company_id, redirect_origin)
+        )
 
     def _connected_page(self, company_id: str, redirect_origin: str) -> str:
         """Where the partner sends the admin back after connecting (in REDIRECT mode)."""
@@ -121,7 +123,9 @@ class Companies:
         if redirect_origin == "web":
             # SR's admin pages live on its web origin, not on its API's; the path is our
             # assumption (SR does not publish it).
-            return f"{SMARTRECRUITERS_WEB_ORIGIN}/settings/apps-and-integrations/{company}/connected"
+            return (
+                f"{SMARTRECRUITERS_WEB_ORIGIN}/settings/apps-and-integrations/{company}/connected"
+            )
         return f"{self._config.public_url}/__sim/companies/{company}/connected"
 
     def integrate(self, company_id: str, partner_credentials: dict[str, str]) -> dict[str, str]:

@@ -152,7 +152,14 @@ async def move_candidate(candidate_id: str, move: MoveIn, sim: Sim) -> dict:
 @router.post("/orders")
 async def place_order(order: OrderIn, sim: Sim) -> JSONResponse:
     candidate = candidate_or_404(sim, order.candidate_id)
-    placed = await sim.place_order(candidate, order.package_id, kind=order.kind, trigger="manual", order_id=order.order_id, send=order.send)
+    placed = await sim.place_order(
+        candidate,
+        order.package_id,
+        kind=order.kind,
+        trigger="manual",
+        order_id=order.order_id,
+        send=order.send,
+    )
     return _delivery(placed)
 
 
@@ -201,7 +208,9 @@ def list_companies(sim: Sim) -> list[dict]:
 def give_consent(company_id: str, sim: Sim) -> dict:
     """The admin clicked Connect, then "Allow and Continue": the URL SR opens for them."""
     try:
-        return {"consent_url": sim.companies.give_consent(company_id, sim.variants.consent_redirect)}
+        return {
+            "consent_url": sim.companies.give_consent(company_id, sim.variants.consent_redirect)
+        }
     except ConnectError as exc:
         raise HTTPException(409, str(exc)) from exc
 

@@ -22,9 +22,8 @@ class FaultRule:
     method: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
-        return (
-            (self.method is None or self.method.upper() == method.upper())
-            and (self.path_contains is None or self.path_contains in path)
+        return (self.method is None or self.method.upper() == method.upper()) and (
+            self.path_contains is None or self.path_contains in path
         )
 
     @property

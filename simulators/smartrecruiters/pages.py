@@ -64,9 +64,7 @@ def connect(company_id: Annotated[str, Form(min_length=1)], sim: Sim) -> Redirec
 
 
 @router.post("/companies/disconnect")
-async def disconnect(
-    company_id: Annotated[str, Form(min_length=1)], sim: Sim
-) -> RedirectResponse:
+async def disconnect(company_id: Annotated[str, Form(min_length=1)], sim: Sim) -> RedirectResponse:
     try:
         await sim.disconnect(company_id)
     except ConnectError as exc:

@@ -79,9 +79,7 @@ class PartnerLink:
         )
 
     @classmethod
-    def configured(
-        cls, configuration: dict[str, Any], credentials: dict[str, str]
-    ) -> PartnerLink:
+    def configured(cls, configuration: dict[str, Any], credentials: dict[str, str]) -> PartnerLink:
         """The partner at the URLs of its stored `PartnerConfiguration`, with the
         `ClientCredentials` it issued for one company."""
         return cls(
@@ -169,7 +167,9 @@ class _CachedToken:
 class PartnerClient:
     """SR's HTTP client toward the partner; caches one token per token URL and credentials."""
 
-    def __init__(self, http: httpx.AsyncClient, variants: Callable[[], Variants] = Variants) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, variants: Callable[[], Variants] = Variants
+    ) -> None:
         self._http = http
         self._tokens: dict[tuple[str, str, str], _CachedToken] = {}
         self._token_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
@@ -245,7 +245,9 @@ class PartnerClient:
         form = {"grant_type": "client_credentials"}
         if self.variants().token_auth == "basic":
             # The RFC form-urlencodes both parts before base64.
-            auth = httpx.BasicAuth(quote(link.client_id, safe=""), quote(link.client_secret, safe=""))
+            auth = httpx.BasicAuth(
+                quote(link.client_id, safe=""), quote(link.client_secret, safe="")
+            )
             response = await self._request("POST", link.token_url, data=form, auth=auth)
         else:
             form |= {"client_id": link.client_id, "client_secret": link.client_secret}
@@ -274,7 +276,9 @@ def fits_spec(schema_name: str, body: Any, what: str) -> Any:
     way it does not (SR cannot be assumed to read more than the spec promises)."""
     errors = schema_errors(schema_name, body)
     if errors:
-        raise PartnerError(f"{what} answered what the spec's {schema_name} forbids: {'; '.join(errors)}")
+        raise PartnerError(
+            f"{what} answered what the spec's {schema_name} forbids: {'; '.join(errors)}"
+        )
     return body
 
 

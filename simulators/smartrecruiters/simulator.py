@@ -130,9 +130,17 @@ class Simulator:
     # --- request record ------------------------------------------------------------------
 
     def record_request(
-        self, method: str, path: str, status: int, content_type: str | None, body: bytes,
-        *, received_at: str | None = None, client_id: str | None = None,
-        host: str | None = None, query: str = "",
+        self,
+        method: str,
+        path: str,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        *,
+        received_at: str | None = None,
+        client_id: str | None = None,
+        host: str | None = None,
+        query: str = "",
     ) -> None:
         """One partner request: when it arrived and was answered (`at`), whose credential it
         used, and at which host and query."""
@@ -233,7 +241,14 @@ class Simulator:
         return record.get("company_id") or self.config.company_id
 
     async def place_order(
-        self, candidate: dict[str, Any], package_id: str, *, kind: str, trigger: str, order_id: str | None = None, send: bool = True
+        self,
+        candidate: dict[str, Any],
+        package_id: str,
+        *,
+        kind: str,
+        trigger: str,
+        order_id: str | None = None,
+        send: bool = True,
     ) -> dict[str, Any]:
         """Create an order and send it to the partner (unless a test sends it later).
 
@@ -273,7 +288,11 @@ class Simulator:
         """Where the partner is to send the order's results, as the variants say (SR documents
         only the result operation, `/orders/{orderId}/results`; the URL's form is Gap 2), and
         the opaque token of a callback of another shape ("other"), None for the others."""
-        base = self.config.public_url if self.variants.callback_host == "api" else self.config.alias_url
+        base = (
+            self.config.public_url
+            if self.variants.callback_host == "api"
+            else self.config.alias_url
+        )
         if self.variants.callback_path == "other":
             # Our assumption of an unlike shape: an opaque token instead of the order id.
             token = secrets.token_urlsafe(24)
@@ -302,12 +321,19 @@ class Simulator:
             answer = await self._partner.post(link, url, sent["partner_request"]["body"])
             status, body, error = answer.status, answer.body, None
             if sent["kind"] == "inline" and status == httpx.codes.OK:
-                candidate_url = self._inline_link(fits_spec("InlineAssessmentPackageResponse", body, f"POST {url}"))
+                candidate_url = self._inline_link(
+                    fits_spec("InlineAssessmentPackageResponse", body, f"POST {url}")
+                )
         except PartnerError as exc:
             status, body, error = None, None, str(exc)
         # Read again: the partner may have reported progress while SR waited for its answer.
         order = self._store.get("order", order_id)
-        order.update(partner_status=status, partner_body=body, partner_error=error, candidate_url=candidate_url)
+        order.update(
+            partner_status=status,
+            partner_body=body,
+            partner_error=error,
+            candidate_url=candidate_url,
+        )
         self._store.put("order", order_id, order)
         return order
 
@@ -316,7 +342,9 @@ class Simulator:
         the spec's schema requires `assessmentPackageURL` but describes only `url`."""
         link = answer.get(self.variants.inline_key)
         if not _is_web_url(link):
-            raise PartnerError(f"the inline order's answer has no http(s) link under {self.variants.inline_key!r}")
+            raise PartnerError(
+                f"the inline order's answer has no http(s) link under {self.variants.inline_key!r}"
+            )
         return link
 
     async def packages(self, company_id: str | None = None) -> list[dict[str, Any]]:
@@ -367,7 +395,11 @@ class Simulator:
             error = "the partner configuration has no integrationDisableUrl"
         else:
             try:
-                status = (await self._partner.delete(link, url, bearer=variants.disconnect_auth == "bearer")).status
+                status = (
+                    await self._partner.delete(
+                        link, url, bearer=variants.disconnect_auth == "bearer"
+                    )
+                ).status
             except PartnerError as exc:
                 error = str(exc)
         self._partner.forget_token(link)

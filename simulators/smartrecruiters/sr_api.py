@@ -107,10 +107,16 @@ async def record_and_inject_faults(
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     grant = simulator.token_grant(token.strip()) if scheme.lower() == "bearer" else None
     simulator.record_request(
-        request.method, path, response.status_code, request.headers.get("content-type"), body,
-        received_at=received_at, client_id=grant.client_id if grant else None,
-        host=request.headers.get("host"), query=request.url.query,
-    )  # fmt: skip
+        request.method,
+        path,
+        response.status_code,
+        request.headers.get("content-type"),
+        body,
+        received_at=received_at,
+        client_id=grant.client_id if grant else None,
+        host=request.headers.get("host"),
+        query=request.url.query,
+    )
     return response
 
 
@@ -150,7 +156,9 @@ def require_company(grant: Grant, company_id: str, what: str) -> None:
         raise SrApiError(403, "ACCESS_DENIED", f"{what} belongs to another company")
 
 
-async def json_body(request: Request, code: str, summary: str, media_types: set[str] = JSON_MEDIA_TYPES) -> Any:
+async def json_body(
+    request: Request, code: str, summary: str, media_types: set[str] = JSON_MEDIA_TYPES
+) -> Any:
     """The request's JSON body; 415 for another media type, 400 (with `code`) if malformed."""
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type not in media_types:
@@ -246,7 +254,11 @@ def _at_its_callback(order: dict, request: Request, suffix: str = "") -> dict:
     expected = urlsplit(callback)
     path = expected.path.rstrip("/") + suffix if suffix else expected.path
     host = request.headers.get("host", "").lower()
-    if (host, request.url.path, request.url.query) != (expected.netloc.lower(), path, expected.query):
+    if (host, request.url.path, request.url.query) != (
+        expected.netloc.lower(),
+        path,
+        expected.query,
+    ):
         raise SrApiError(404, "ORDER_NOT_FOUND", "Order with given id does not exist")
     return order
 
@@ -255,13 +267,21 @@ def _at_its_callback(order: dict, request: Request, suffix: str = "") -> dict:
 @router.patch(RESULTS_PATH + "/")
 async def update_result(order_id: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
     patch = await _result_patch(request, sim)
-    return _apply(sim, _at_its_callback(_company_order(sim, sim.order(order_id), grant), request), patch)
+    return _apply(
+        sim, _at_its_callback(_company_order(sim, sim.order(order_id), grant), request), patch
+    )
 
 
 @router.patch(OTHER_CALLBACK_PATH)
-async def update_result_at_other_callback(token: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
+async def update_result_at_other_callback(
+    token: str, request: Request, sim: Sim, grant: ResultGrant
+) -> dict:
     patch = await _result_patch(request, sim)
-    return _apply(sim, _at_its_callback(_company_order(sim, sim.order_of_callback(token), grant), request), patch)
+    return _apply(
+        sim,
+        _at_its_callback(_company_order(sim, sim.order_of_callback(token), grant), request),
+        patch,
+    )
 
 
 async def _result_patch(request: Request, sim: Simulator) -> Any:
@@ -270,8 +290,14 @@ async def _result_patch(request: Request, sim: Simulator) -> Any:
 
 
 def _apply(sim: Simulator, order: dict, patch: Any) -> dict:
-    if sim.variants.result_attachments == "refused" and isinstance(patch, dict) and patch.get("attachments"):
-        raise SrApiError(400, "INVALID_RESULT", "attachments: not supported for this order", INVALID_PATCH)
+    if (
+        sim.variants.result_attachments == "refused"
+        and isinstance(patch, dict)
+        and patch.get("attachments")
+    ):
+        raise SrApiError(
+            400, "INVALID_RESULT", "attachments: not supported for this order", INVALID_PATCH
+        )
     errors = package_result_errors(patch)
     if errors:
         raise SrApiError(400, "INVALID_RESULT", errors, INVALID_PATCH)
@@ -281,14 +307,20 @@ def _apply(sim: Simulator, order: dict, patch: Any) -> dict:
 @router.post(RESULTS_PATH + "/attachment", status_code=201)
 async def add_attachment(order_id: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
     upload, data = await _uploaded(request, sim)
-    order = _at_its_callback(_company_order(sim, sim.order(order_id), grant), request, "/attachment")
+    order = _at_its_callback(
+        _company_order(sim, sim.order(order_id), grant), request, "/attachment"
+    )
     return _attach(sim, order, upload, data)
 
 
 @router.post(OTHER_CALLBACK_PATH + "/attachment", status_code=201)
-async def add_attachment_at_other_callback(token: str, request: Request, sim: Sim, grant: ResultGrant) -> dict:
+async def add_attachment_at_other_callback(
+    token: str, request: Request, sim: Sim, grant: ResultGrant
+) -> dict:
     upload, data = await _uploaded(request, sim)
-    order = _at_its_callback(_company_order(sim, sim.order_of_callback(token), grant), request, "/attachment")
+    order = _at_its_callback(
+        _company_order(sim, sim.order_of_callback(token), grant), request, "/attachment"
+    )
     return _attach(sim, order, upload, data)
 
 
@@ -302,7 +334,9 @@ async def _uploaded(request: Request, sim: Simulator) -> tuple[Any, bytes | None
     data = await upload.read() if isinstance(upload, UploadFile) else None
     if data is not None and len(data) > sim.config.max_attachment_bytes:
         limit = sim.config.max_attachment_bytes
-        raise SrApiError(413, "ATTACHMENT_TOO_LARGE", f"The attachment is larger than {limit} bytes")
+        raise SrApiError(
+            413, "ATTACHMENT_TOO_LARGE", f"The attachment is larger than {limit} bytes"
+        )
     return upload, data
 
 

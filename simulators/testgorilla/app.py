@@ -29,7 +29,15 @@ from pydantic import BaseModel, Field
 from ..docstore import DocumentStore
 from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
-from .config import AssessmentTests, CandidateDetail, CandidatureGet, DuplicateInvite, InviteAnswer, TestGorillaSimConfig, TestTakerField
+from .config import (
+    AssessmentTests,
+    CandidateDetail,
+    CandidatureGet,
+    DuplicateInvite,
+    InviteAnswer,
+    TestGorillaSimConfig,
+    TestTakerField,
+)
 from .report import render_report
 from .service import Fault, FaultKind, SimError, TestGorillaSim, page
 
@@ -94,7 +102,9 @@ async def _rate_limit_headers(request: Request, call_next: CallNext) -> Response
 def endpoint(name: str) -> Callable[..., Awaitable[None]]:
     """Authenticate, apply a pending fault, then count the request against `name`'s limit."""
 
-    async def check(request: Request, sim: Sim, authorization: Annotated[str | None, Header()] = None) -> None:
+    async def check(
+        request: Request, sim: Sim, authorization: Annotated[str | None, Header()] = None
+    ) -> None:
         user = sim.authenticate(authorization)
         fault = sim.take_fault(name)
         if fault is not None and fault.kind == "slow":
@@ -129,7 +139,11 @@ async def list_assessments(
     request: Request, sim: Sim, status: str | None = None, limit: int = 10, offset: int = 0
 ) -> dict[str, Any]:
     wanted = status.split(",") if status else None
-    found = [_assessment_summary(sim, a.id) for a in sim.assessments.values() if wanted is None or a.status in wanted]
+    found = [
+        _assessment_summary(sim, a.id)
+        for a in sim.assessments.values()
+        if wanted is None or a.status in wanted
+    ]
     return page(found, limit, offset, str(request.url), sim.config.max_page_size)
 
 
@@ -145,10 +159,14 @@ async def list_candidatures(
     offset: int = 0,
 ) -> dict[str, Any]:
     found = sim.find(assessment=assessment, email=email, search=search, status=status)
-    return page([sim.view(c) for c in found], limit, offset, str(request.url), sim.config.max_page_size)
+    return page(
+        [sim.view(c) for c in found], limit, offset, str(request.url), sim.config.max_page_size
+    )
 
 
-@api.get("/assessments/candidature/{candidature_id}/", dependencies=[Depends(endpoint("candidature"))])
+@api.get(
+    "/assessments/candidature/{candidature_id}/", dependencies=[Depends(endpoint("candidature"))]
+)
 async def get_candidature(candidature_id: int, sim: Sim) -> dict[str, Any]:
     """Not in TestGorilla's docs (which list only DELETE here): answers as the variant says."""
     if sim.variants.candidature_get == "405":
@@ -159,17 +177,26 @@ async def get_candidature(candidature_id: int, sim: Sim) -> dict[str, Any]:
 
 
 @api.get("/assessments/candidates/{test_taker}/", dependencies=[Depends(endpoint("candidate"))])
-async def get_candidate(test_taker: int, sim: Sim, candidature: int | None = None) -> dict[str, Any]:
+async def get_candidate(
+    test_taker: int, sim: Sim, candidature: int | None = None
+) -> dict[str, Any]:
     return sim.candidate_detail(test_taker, candidature)
 
 
-@api.delete("/assessments/candidature/{candidature_id}/", status_code=204, dependencies=[Depends(endpoint("delete"))])
+@api.delete(
+    "/assessments/candidature/{candidature_id}/",
+    status_code=204,
+    dependencies=[Depends(endpoint("delete"))],
+)
 async def delete_candidature(candidature_id: int, sim: Sim) -> Response:
     sim.delete(candidature_id)
     return Response(status_code=204)
 
 
-@api.post("/assessments/candidature/{candidature_id}/send-invitation/", dependencies=[Depends(endpoint("reinvite"))])
+@api.post(
+    "/assessments/candidature/{candidature_id}/send-invitation/",
+    dependencies=[Depends(endpoint("reinvite"))],
+)
 async def send_invitation(candidature_id: int, sim: Sim) -> dict[str, Any]:
     return sim.view(sim.reinvite(candidature_id))
 
@@ -185,7 +212,9 @@ async def list_results(
     return page(found, len(found) or 1, 0, str(request.url), len(found) or 1)
 
 
-@api.get("/assessments/candidates/{test_taker}/render_pdf/", dependencies=[Depends(endpoint("pdf"))])
+@api.get(
+    "/assessments/candidates/{test_taker}/render_pdf/", dependencies=[Depends(endpoint("pdf"))]
+)
 async def render_pdf(test_taker: int, candidature: int, sim: Sim) -> Response:
     found = sim.candidature(candidature)
     if found.test_taker != test_taker:
@@ -200,22 +229,50 @@ async def render_pdf(test_taker: int, candidature: int, sim: Sim) -> Response:
 @api.get("/assessments/{assessment_id}/", dependencies=[Depends(endpoint("assessment"))])
 async def get_assessment(assessment_id: int, sim: Sim) -> dict[str, Any]:
     assessment = sim.assessment(assessment_id)
-    tests = [{"id": t.id, "name": t.name, "algorithm": t.algorithm, "description": t.description} for t in assessment.tests]
+    tests = [
+        {"id": t.id, "name": t.name, "algorithm": t.algorithm, "description": t.description}
+        for t in assessment.tests
+    ]
     if sim.variants.assessment_tests == "tests_detail":
-        forms: dict[str, Any] = {"tests": [t.id for t in assessment.tests], "tests_detail": [{"id": t.id * 10, "order": n, "test": test} for n, (t, test) in enumerate(zip(assessment.tests, tests))]}
+        forms: dict[str, Any] = {
+            "tests": [t.id for t in assessment.tests],
+            "tests_detail": [
+                {"id": t.id * 10, "order": n, "test": test}
+                for n, (t, test) in enumerate(zip(assessment.tests, tests))
+            ],
+        }
     else:
         forms = {"tests": tests}
-    return _assessment_summary(sim, assessment_id) | forms | {
-        "public_links": [{"id": assessment.id * 10, "public_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"tg-sim/{assessment.id}")), "active": True, "label": "Main"}],
-    }
+    return (
+        _assessment_summary(sim, assessment_id)
+        | forms
+        | {
+            "public_links": [
+                {
+                    "id": assessment.id * 10,
+                    "public_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"tg-sim/{assessment.id}")),
+                    "active": True,
+                    "label": "Main",
+                }
+            ],
+        }
+    )
 
 
-@api.post("/assessments/{assessment_id}/invite_candidate/", status_code=201, dependencies=[Depends(endpoint("invite"))])
-async def invite_candidate(assessment_id: int, sim: Sim, body: Annotated[Any, Body()] = None) -> dict[str, Any]:
+@api.post(
+    "/assessments/{assessment_id}/invite_candidate/",
+    status_code=201,
+    dependencies=[Depends(endpoint("invite"))],
+)
+async def invite_candidate(
+    assessment_id: int, sim: Sim, body: Annotated[Any, Body()] = None
+) -> dict[str, Any]:
     _checked_body("post", f"/assessments/{assessment_id}/invite_candidate/", body)
     if "@" not in body["email"]:
         raise SimError(400, body={"email": ["Enter a valid email address."]})
-    candidature = sim.invite(assessment_id, body["email"], body.get("first_name", ""), body.get("last_name", ""))
+    candidature = sim.invite(
+        assessment_id, body["email"], body.get("first_name", ""), body.get("last_name", "")
+    )
     return sim.invite_answer(candidature)
 
 
@@ -306,7 +363,9 @@ class FaultRequest(BaseModel):
 
 
 @control.get("/candidatures")
-async def control_candidatures(sim: Sim, email: str | None = None, assessment: int | None = None) -> list[dict[str, Any]]:
+async def control_candidatures(
+    sim: Sim, email: str | None = None, assessment: int | None = None
+) -> list[dict[str, Any]]:
     return [sim.control_view(c) for c in sim.find(assessment=assessment, email=email)]
 
 
@@ -316,7 +375,9 @@ async def control_start(candidature_id: int, sim: Sim) -> dict[str, Any]:
 
 
 @control.post("/candidatures/{candidature_id}/complete")
-async def control_complete(candidature_id: int, sim: Sim, body: Annotated[CompleteRequest | None, Body()] = None) -> dict[str, Any]:
+async def control_complete(
+    candidature_id: int, sim: Sim, body: Annotated[CompleteRequest | None, Body()] = None
+) -> dict[str, Any]:
     body = body or CompleteRequest()
     return sim.control_view(sim.complete(candidature_id, body.scores, body.percentiles))
 
@@ -366,7 +427,16 @@ async def control_faults(sim: Sim) -> list[dict[str, Any]]:
 
 @control.post("/faults")
 async def control_add_fault(body: FaultRequest, sim: Sim) -> list[dict[str, Any]]:
-    sim.add_fault(Fault(body.kind, body.count, body.endpoint, body.status, body.delay_seconds, body.reset_seconds))
+    sim.add_fault(
+        Fault(
+            body.kind,
+            body.count,
+            body.endpoint,
+            body.status,
+            body.delay_seconds,
+            body.reset_seconds,
+        )
+    )
     return sim.faults()
 
 
@@ -379,7 +449,11 @@ async def control_clear_faults(sim: Sim) -> list[dict[str, Any]]:
 @control.get("/requests")
 async def control_requests(sim: Sim) -> dict[str, Any]:
     """Per endpoint: the limit, requests let through, 429s, forced faults and counts per window."""
-    return {"logins": sim.logins, "window_seconds": sim.window_seconds, "endpoints": {k: v.view() for k, v in sim.stats.items()}}
+    return {
+        "logins": sim.logins,
+        "window_seconds": sim.window_seconds,
+        "endpoints": {k: v.view() for k, v in sim.stats.items()},
+    }
 
 
 @control.delete("/requests")

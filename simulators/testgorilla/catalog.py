@@ -51,7 +51,12 @@ ASSESSMENTS: tuple[Assessment, ...] = (
         "Python developer",
         "active",
         (
-            Test(7244, "Python (coding): data structures", "basic", "Lists, dictionaries and sets in everyday Python."),
+            Test(
+                7244,
+                "Python (coding): data structures",
+                "basic",
+                "Lists, dictionaries and sets in everyday Python.",
+            ),
             Test(311, "Problem solving", "basic", "Reasoning with numbers, text and patterns."),
             Test(494, "Big 5 (OCEAN)", "big_5", "The five-factor model of personality."),
         ),
@@ -62,7 +67,12 @@ ASSESSMENTS: tuple[Assessment, ...] = (
         "new",
         (
             Test(118, "Communication", "basic", "Written communication with customers."),
-            Test(612, "DISC", "disc", "Behavioural style: dominance, influence, steadiness, conscientiousness."),
+            Test(
+                612,
+                "DISC",
+                "disc",
+                "Behavioural style: dominance, influence, steadiness, conscientiousness.",
+            ),
             Test(9001, "Custom questions", "custom_questions", "The employer's own questions."),
         ),
     ),
@@ -73,7 +83,9 @@ ASSESSMENTS: tuple[Assessment, ...] = (
         (
             Test(233, "Data analysis", "basic", "Reading tables and charts, spotting trends."),
             Test(520, "16 Types", "16_types", "Personality type in four dimensions."),
-            Test(701, "Culture add", "culture_fit", "How the candidate's values add to the team's."),
+            Test(
+                701, "Culture add", "culture_fit", "How the candidate's values add to the team's."
+            ),
         ),
     ),
     Assessment(

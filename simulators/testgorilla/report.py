@@ -8,7 +8,11 @@ from .service import Candidature
 
 def render_report(candidature: Candidature) -> bytes:
     name = candidature.assessment.name
-    pdf = start_report(title=f"{name}: candidate results", author="TestGorilla simulator", heading="Candidate results")
+    pdf = start_report(
+        title=f"{name}: candidate results",
+        author="TestGorilla simulator",
+        heading="Candidate results",
+    )
     pdf.set_font("helvetica", "", 13)
     line(pdf, name)
     pdf.ln(4)
@@ -25,6 +29,8 @@ def render_report(candidature: Candidature) -> bytes:
         table.row(("Test", "Score", "Percentile / result"))
         for result in candidature.results:
             score = "" if result.score is None else f"{result.score:g} %"
-            other = result.score_display or ("" if result.percentile is None else f"{result.percentile:g}")
+            other = result.score_display or (
+                "" if result.percentile is None else f"{result.percentile:g}"
+            )
             table.row((latin1(result.test.name), score, latin1(other)))
     return bytes(pdf.output())

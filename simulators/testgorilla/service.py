@@ -23,13 +23,26 @@ CandidatureStatus = Literal["invited", "started", "completed"]
 FaultKind = Literal["throttle", "error", "slow"]
 API_TOKEN_USER = "api-token"
 # Kinds of documents in the store.
-_CANDIDATURE, _SENT_EMAIL, _TEST_TAKER, _ASSESSMENT_STATUS, _COUNTER = "candidature", "email", "test_taker", "assessment_status", "counter"
+_CANDIDATURE, _SENT_EMAIL, _TEST_TAKER, _ASSESSMENT_STATUS, _COUNTER = (
+    "candidature",
+    "email",
+    "test_taker",
+    "assessment_status",
+    "counter",
+)
 
 
 class SimError(Exception):
     """An error answer in Django REST framework's shape (`{"detail": …}` unless a body is given)."""
 
-    def __init__(self, status_code: int, detail: str = "", *, body: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        detail: str = "",
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.body = body if body is not None else {"detail": detail}
@@ -148,7 +161,10 @@ class Fault:
     reset_seconds: int | None = None
 
     def view(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in ("kind", "remaining", "endpoint", "status", "delay_seconds", "reset_seconds")}
+        return {
+            key: getattr(self, key)
+            for key in ("kind", "remaining", "endpoint", "status", "delay_seconds", "reset_seconds")
+        }
 
 
 @dataclass
@@ -190,15 +206,22 @@ class TestGorillaSim:
         self._store = store
         statuses = {int(doc["id"]): doc["status"] for doc in store.all(_ASSESSMENT_STATUS)}
         self.assessments: dict[int, Assessment] = {
-            a.id: Assessment(a.id, a.name, statuses[a.id], a.tests) if a.id in statuses else a for a in ASSESSMENTS
+            a.id: Assessment(a.id, a.name, statuses[a.id], a.tests) if a.id in statuses else a
+            for a in ASSESSMENTS
         }
-        self.candidatures: dict[int, Candidature] = {c.id: c for c in store.records(_CANDIDATURE, Candidature)}
+        self.candidatures: dict[int, Candidature] = {
+            c.id: c for c in store.records(_CANDIDATURE, Candidature)
+        }
         self.outbox: list[Email] = store.records(_SENT_EMAIL, Email)
         self.logins = 0
         self._tokens: dict[str, TokenRecord] = {}
         if config.api_token:
-            self._tokens[config.api_token] = TokenRecord(API_TOKEN_USER, time.monotonic(), expires=False)
-        self._test_takers: dict[str, int] = {doc["email"]: doc["id"] for doc in store.all(_TEST_TAKER)}
+            self._tokens[config.api_token] = TokenRecord(
+                API_TOKEN_USER, time.monotonic(), expires=False
+            )
+        self._test_takers: dict[str, int] = {
+            doc["email"]: doc["id"] for doc in store.all(_TEST_TAKER)
+        }
         self._last_id = (store.get(_COUNTER, "id") or {}).get("last", 8000)
         self._faults: list[Fault] = []
         self.variants = replace(config.variants)
@@ -212,7 +235,9 @@ class TestGorillaSim:
 
     def control_view(self, candidature: Candidature) -> dict[str, Any]:
         """A candidature for tests: every field, whatever the variants."""
-        return candidature.view(self.public_url, Variants()) | {"test_taker": candidature.test_taker}
+        return candidature.view(self.public_url, Variants()) | {
+            "test_taker": candidature.test_taker
+        }
 
     def invite_answer(self, candidature: Candidature) -> dict[str, Any]:
         if self.variants.invite_answer == "uuid_only":
@@ -226,7 +251,9 @@ class TestGorillaSim:
         That `candidature` narrows `assessments_detail` to that one is our assumption."""
         if test_taker not in self._test_takers.values():
             raise SimError(404, "Not found.")
-        own = [c for c in self.find() if c.test_taker == test_taker and candidature_id in (None, c.id)]
+        own = [
+            c for c in self.find() if c.test_taker == test_taker and candidature_id in (None, c.id)
+        ]
         if self.variants.candidate_detail == "flat":
             if candidature_id is None or not own:
                 raise SimError(404, "Not found.")
@@ -238,8 +265,13 @@ class TestGorillaSim:
 
     def login(self, username: str, password: str) -> str:
         self.logins += 1
-        if not (secrets.compare_digest(username, self.config.username) and secrets.compare_digest(password, self.config.password)):
-            raise SimError(400, body={"non_field_errors": ["Unable to log in with provided credentials."]})
+        if not (
+            secrets.compare_digest(username, self.config.username)
+            and secrets.compare_digest(password, self.config.password)
+        ):
+            raise SimError(
+                400, body={"non_field_errors": ["Unable to log in with provided credentials."]}
+            )
         # Like Django REST framework's tokens: one per user; a new one once the old has expired.
         for token, record in self._tokens.items():
             if record.user == username and not self._expired(record):
@@ -260,7 +292,9 @@ class TestGorillaSim:
         return record.user
 
     def _expired(self, record: TokenRecord) -> bool:
-        return record.expires and time.monotonic() - record.last_used >= self.config.token_idle_seconds
+        return (
+            record.expires and time.monotonic() - record.last_used >= self.config.token_idle_seconds
+        )
 
     def expire_tokens(self) -> int:
         """Expire every login token now (the API key, if any, stays valid)."""
@@ -272,7 +306,12 @@ class TestGorillaSim:
     def tokens(self) -> list[dict[str, Any]]:
         now = time.monotonic()
         return [
-            {"user": r.user, "uses": r.uses, "idle_seconds": round(now - r.last_used, 3), "expired": self._expired(r)}
+            {
+                "user": r.user,
+                "uses": r.uses,
+                "idle_seconds": round(now - r.last_used, 3),
+                "expired": self._expired(r),
+            }
             for r in self._tokens.values()
         ]
 
@@ -323,7 +362,11 @@ class TestGorillaSim:
         self.stats[endpoint].forced += 1
         if fault.kind == "throttle":
             reset = fault.reset_seconds or max(1, round(self.window_seconds))
-            return SimError(429, "Request was throttled.", headers=_rate_headers(self.limits[endpoint], 0, reset))
+            return SimError(
+                429,
+                "Request was throttled.",
+                headers=_rate_headers(self.limits[endpoint], 0, reset),
+            )
         return SimError(fault.status, "Internal server error (simulated).")
 
     # Assessments and candidatures
@@ -333,20 +376,36 @@ class TestGorillaSim:
             raise SimError(404, "Not found.")
         return self.assessments[assessment_id]
 
-    def invite(self, assessment_id: int, email: str, first_name: str, last_name: str) -> Candidature:
+    def invite(
+        self, assessment_id: int, email: str, first_name: str, last_name: str
+    ) -> Candidature:
         assessment = self.assessment(assessment_id)
         if assessment.status == "archived":
             raise SimError(400, "This assessment is archived and cannot receive candidates.")
         # "Candidates can take more than one assessment, but can only take each assessment once."
-        if any(c.assessment.id == assessment_id and c.email.lower() == email.lower() for c in self.candidatures.values()):
+        if any(
+            c.assessment.id == assessment_id and c.email.lower() == email.lower()
+            for c in self.candidatures.values()
+        ):
             message = "This candidate has already been invited to this assessment."
             if self.variants.duplicate_invite == "detail":
                 raise SimError(400, message)
             # The error key public consumer code checks; the rest of the item is our assumption.
-            raise SimError(400, body={"errors": [{"field": "email", "error_key": "REPEATING_INVITATION", "message": message}]})
+            raise SimError(
+                400,
+                body={
+                    "errors": [
+                        {"field": "email", "error_key": "REPEATING_INVITATION", "message": message}
+                    ]
+                },
+            )
         if email.lower() not in self._test_takers:
             self._test_takers[email.lower()] = self._next_id()
-            self._store.put(_TEST_TAKER, email.lower(), {"email": email.lower(), "id": self._test_takers[email.lower()]})
+            self._store.put(
+                _TEST_TAKER,
+                email.lower(),
+                {"email": email.lower(), "id": self._test_takers[email.lower()]},
+            )
         test_taker = self._test_takers[email.lower()]
         candidature = Candidature(
             id=self._next_id(),
@@ -361,8 +420,12 @@ class TestGorillaSim:
         self.candidatures[candidature.id] = candidature
         self._save(candidature)
         if assessment.status == "new":  # "active: at least one candidate has been invited"
-            self.assessments[assessment_id] = Assessment(assessment.id, assessment.name, "active", assessment.tests)
-            self._store.put(_ASSESSMENT_STATUS, str(assessment_id), {"id": assessment_id, "status": "active"})
+            self.assessments[assessment_id] = Assessment(
+                assessment.id, assessment.name, "active", assessment.tests
+            )
+            self._store.put(
+                _ASSESSMENT_STATUS, str(assessment_id), {"id": assessment_id, "status": "active"}
+            )
         self._email_invitation(candidature)
         return candidature
 
@@ -385,7 +448,11 @@ class TestGorillaSim:
     def _email_invitation(self, candidature: Candidature) -> None:
         link = candidature.link(self.public_url)
         subject = f"You're invited to the {candidature.assessment.name} assessment"
-        self.outbox.append(email := Email(candidature.email, subject, link, candidature.assessment.id, candidature.id, _now()))
+        self.outbox.append(
+            email := Email(
+                candidature.email, subject, link, candidature.assessment.id, candidature.id, _now()
+            )
+        )
         self._store.put_record(_SENT_EMAIL, str(len(self.outbox)), email)
 
     def candidature(self, candidature_id: int) -> Candidature:
@@ -394,9 +461,18 @@ class TestGorillaSim:
         return self.candidatures[candidature_id]
 
     def by_invitation(self, invitation_uuid: str) -> Candidature | None:
-        return next((c for c in self.candidatures.values() if c.invitation_uuid == invitation_uuid), None)
+        return next(
+            (c for c in self.candidatures.values() if c.invitation_uuid == invitation_uuid), None
+        )
 
-    def find(self, *, assessment: int | None = None, email: str | None = None, search: str | None = None, status: str | None = None) -> list[Candidature]:
+    def find(
+        self,
+        *,
+        assessment: int | None = None,
+        email: str | None = None,
+        search: str | None = None,
+        status: str | None = None,
+    ) -> list[Candidature]:
         def matches(c: Candidature) -> bool:
             return (
                 (assessment is None or c.assessment.id == assessment)
@@ -423,7 +499,9 @@ class TestGorillaSim:
         self._save(candidature)
         return candidature
 
-    def complete(self, candidature_id: int, scores: dict[str, float | str], percentiles: dict[str, float]) -> Candidature:
+    def complete(
+        self, candidature_id: int, scores: dict[str, float | str], percentiles: dict[str, float]
+    ) -> Candidature:
         """Finish every test: a number is a score (0–100), a string a personality result."""
         candidature = self.start(candidature_id)
         results = []
@@ -434,7 +512,9 @@ class TestGorillaSim:
                 percentile = percentiles.get(str(test.id), score)
                 results.append(TestResult(self._next_id(), test, score, "", percentile))
             else:
-                display = str(given) if given is not None else DEFAULT_DISPLAYS.get(test.algorithm, "")
+                display = (
+                    str(given) if given is not None else DEFAULT_DISPLAYS.get(test.algorithm, "")
+                )
                 results.append(TestResult(self._next_id(), test, None, display, None))
         candidature.results = results
         candidature.status = "completed"
@@ -446,10 +526,15 @@ class TestGorillaSim:
         counts: dict[str, int] = {}
         for e in self.outbox:
             counts[e.to.lower()] = counts.get(e.to.lower(), 0) + 1
-        return {"emails": [e.__dict__ | {"sent_at": e.sent_at.isoformat()} for e in sent], "counts": counts}
+        return {
+            "emails": [e.__dict__ | {"sent_at": e.sent_at.isoformat()} for e in sent],
+            "counts": counts,
+        }
 
 
-def page(items: list[dict[str, Any]], limit: int, offset: int, url: str, max_page_size: int) -> dict[str, Any]:
+def page(
+    items: list[dict[str, Any]], limit: int, offset: int, url: str, max_page_size: int
+) -> dict[str, Any]:
     """Django REST framework's limit/offset page: `next`/`previous` are absolute URLs or null."""
     limit = max(1, min(limit, max_page_size))
     offset = max(0, offset)
@@ -468,7 +553,11 @@ def page(items: list[dict[str, Any]], limit: int, offset: int, url: str, max_pag
 
 
 def _rate_headers(limit: int, remaining: int, reset_seconds: int) -> dict[str, str]:
-    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining), "X-RateLimit-Reset": str(reset_seconds)}
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(reset_seconds),
+    }
 
 
 def _now() -> datetime:

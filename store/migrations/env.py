@@ -14,7 +14,9 @@ from store.tables import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run the store's migrations with Store.migrate(), which provides the connection")
+    raise RuntimeError(
+        "run the store's migrations with Store.migrate(), which provides the connection"
+    )
 
 context.configure(
     connection=connection,

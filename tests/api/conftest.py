@@ -16,6 +16,10 @@ async def api(stack):
 async def bearer(api, stack) -> dict:
     """A bearer token of the settings' credentials (the settings' company)."""
     settings = stack.settings
-    form = {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": settings.partner_client_id,
+        "client_secret": settings.partner_client_secret.get_secret_value(),
+    }
     response = await api.post("/oauth/token", data=form)
     return {"Authorization": f"Bearer {response.raise_for_status().json()['access_token']}"}

@@ -30,7 +30,9 @@ def admin_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
 def local(app: FastAPI, key: str | None = None) -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin.test", headers=headers)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://admin.test", headers=headers
+    )
 
 
 ROUTES = [
@@ -54,7 +56,11 @@ ROUTES = [
 
 @pytest.fixture
 async def api(stack):
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=stack.settings.public_url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    ) as http:
         yield http
 
 
@@ -66,7 +72,16 @@ def a_name() -> str:
 
 
 def test_every_admin_route_is_listed_here():
-    assert sorted((next(iter(r.methods)), r.path.replace("{vendor_account_id}", "x").replace("{token_id}", "x").replace("{company_id}", "x").replace("{order_id}", "x")) for r in admin.router.routes) == sorted(ROUTES)
+    assert sorted(
+        (
+            next(iter(r.methods)),
+            r.path.replace("{vendor_account_id}", "x")
+            .replace("{token_id}", "x")
+            .replace("{company_id}", "x")
+            .replace("{order_id}", "x"),
+        )
+        for r in admin.router.routes
+    ) == sorted(ROUTES)
 
 
 @pytest.mark.parametrize("key", [None, ""])
@@ -81,12 +96,22 @@ async def test_without_a_configured_key_every_route_answers_503(key):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong-key"}, {"Authorization": f"Bearer {ADMIN_KEY}x"}, {"Authorization": f"Basic {ADMIN_KEY}"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong-key"},
+        {"Authorization": f"Bearer {ADMIN_KEY}x"},
+        {"Authorization": f"Basic {ADMIN_KEY}"},
+    ],
 )
 async def test_a_missing_or_wrong_key_is_refused(stack, headers):
     async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
         for method, path in ROUTES:
-            response = await http.request(method, path, headers=headers, json={"name": "x", "adapter": "sandbox", "credentials": {}})
+            response = await http.request(
+                method,
+                path,
+                headers=headers,
+                json={"name": "x", "adapter": "sandbox", "credentials": {}},
+            )
             assert response.status_code == 401, (method, path)
             assert response.headers["www-authenticate"] == "Bearer"
 
@@ -98,7 +123,12 @@ async def test_account_token_lifecycle(api, store):
     name = a_name()
     created = await api.post(
         "/admin/vendor-accounts",
-        json={"name": name, "adapter": "sandbox", "credentials": {"api_key": "very-secret-key"}, "package_settings": {"skills-fullstack": {"deadline_days": 3}}},
+        json={
+            "name": name,
+            "adapter": "sandbox",
+            "credentials": {"api_key": "very-secret-key"},
+            "package_settings": {"skills-fullstack": {"deadline_days": 3}},
+        },
     )
     assert created.status_code == 201
     account = created.json()
@@ -107,7 +137,9 @@ async def test_account_token_lifecycle(api, store):
     assert "credentials" not in account and "very-secret-key" not in created.text
     assert (await store.vendor_account(account["id"])).credentials == {"api_key": "very-secret-key"}
 
-    duplicate = await api.post("/admin/vendor-accounts", json={"name": name, "adapter": "sandbox", "credentials": {}})
+    duplicate = await api.post(
+        "/admin/vendor-accounts", json={"name": name, "adapter": "sandbox", "credentials": {}}
+    )
     assert duplicate.status_code == 409 and name in duplicate.json()["message"]
 
     listed = await api.get("/admin/vendor-accounts")
@@ -115,13 +147,23 @@ async def test_account_token_lifecycle(api, store):
     [mine] = [a for a in listed.json() if a["id"] == account["id"]]
     assert mine == account
 
-    issued = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"expires_in_days": 2})
+    issued = await api.post(
+        f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"expires_in_days": 2}
+    )
     assert issued.status_code == 201 and issued.headers["cache-control"] == "no-store"
     token = issued.json()
-    assert token["token"].startswith("ett_") and token["vendor_account_id"] == account["id"] and token["expires_at"]
+    assert (
+        token["token"].startswith("ett_")
+        and token["vendor_account_id"] == account["id"]
+        and token["expires_at"]
+    )
     assert "only once" in token["notice"]
     redeemed = await store.redeem_trigger_token(token["token"])
-    assert redeemed is not None and redeemed.id == token["id"] and redeemed.vendor_account_id == account["id"]
+    assert (
+        redeemed is not None
+        and redeemed.id == token["id"]
+        and redeemed.vendor_account_id == account["id"]
+    )
 
     tokens = await api.get("/admin/trigger-tokens", params={"vendor_account_id": account["id"]})
     assert tokens.status_code == 200 and token["token"] not in tokens.text
@@ -131,13 +173,22 @@ async def test_account_token_lifecycle(api, store):
     revoked = await api.delete(f"/admin/trigger-tokens/{token['id']}")
     assert revoked.status_code == 204 and revoked.content == b""
     assert await store.redeem_trigger_token(token["token"]) is None
-    [after] = (await api.get("/admin/trigger-tokens", params={"vendor_account_id": account["id"]})).json()
+    [after] = (
+        await api.get("/admin/trigger-tokens", params={"vendor_account_id": account["id"]})
+    ).json()
     assert after["state"] == "revoked" and after["revoked_at"]
-    assert (await api.delete(f"/admin/trigger-tokens/{token['id']}")).status_code == 204  # idempotent
+    assert (
+        await api.delete(f"/admin/trigger-tokens/{token['id']}")
+    ).status_code == 204  # idempotent
 
 
 async def test_a_token_without_a_body_expires_after_the_default_days(api, stack):
-    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
+    account = (
+        await api.post(
+            "/admin/vendor-accounts",
+            json={"name": a_name(), "adapter": "sandbox", "credentials": {}},
+        )
+    ).json()
     before = datetime.now(UTC)
     issued = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens")
     assert issued.status_code == 201
@@ -149,18 +200,34 @@ async def test_a_token_without_a_body_expires_after_the_default_days(api, stack)
 
 
 async def test_a_token_can_be_limited_to_one_company(api, store):
-    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
-    issued = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"company_id": "acme-co.1"})
+    account = (
+        await api.post(
+            "/admin/vendor-accounts",
+            json={"name": a_name(), "adapter": "sandbox", "credentials": {}},
+        )
+    ).json()
+    issued = await api.post(
+        f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"company_id": "acme-co.1"}
+    )
     assert issued.status_code == 201 and issued.json()["company_id"] == "acme-co.1"
-    [listed] = (await api.get("/admin/trigger-tokens", params={"vendor_account_id": account["id"]})).json()
+    [listed] = (
+        await api.get("/admin/trigger-tokens", params={"vendor_account_id": account["id"]})
+    ).json()
     assert listed["company_id"] == "acme-co.1"
     assert (await store.redeem_trigger_token(issued.json()["token"])).company_id == "acme-co.1"
 
 
 @pytest.mark.parametrize("company_id", ["", "a b", "x" * 201, "acme\n", ["acme"]])
 async def test_a_token_for_an_impossible_company_is_400(api, company_id):
-    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
-    response = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"company_id": company_id})
+    account = (
+        await api.post(
+            "/admin/vendor-accounts",
+            json={"name": a_name(), "adapter": "sandbox", "credentials": {}},
+        )
+    ).json()
+    response = await api.post(
+        f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"company_id": company_id}
+    )
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "company_id"
 
 
@@ -181,8 +248,24 @@ async def test_unknown_vendor_accounts_and_tokens_are_404(api):
         ({"name": "  ", "adapter": "sandbox", "credentials": {}}, "name"),
         ({"name": "x", "adapter": "acme", "credentials": {}}, "adapter"),
         ({"name": "x", "adapter": "sandbox", "credentials": "api_key=1"}, "credentials"),
-        ({"name": "x", "adapter": "sandbox", "credentials": {}, "package_settings": {"skills-fullstack": {"deadline_days": 0}}}, "package_settings.skills-fullstack.deadline_days"),
-        ({"name": "x", "adapter": "sandbox", "credentials": {}, "package_settings": {"skills-fullstack": {"deadline": 3}}}, "package_settings.skills-fullstack.deadline"),
+        (
+            {
+                "name": "x",
+                "adapter": "sandbox",
+                "credentials": {},
+                "package_settings": {"skills-fullstack": {"deadline_days": 0}},
+            },
+            "package_settings.skills-fullstack.deadline_days",
+        ),
+        (
+            {
+                "name": "x",
+                "adapter": "sandbox",
+                "credentials": {},
+                "package_settings": {"skills-fullstack": {"deadline": 3}},
+            },
+            "package_settings.skills-fullstack.deadline",
+        ),
     ],
 )
 async def test_invalid_vendor_accounts_are_400_naming_the_field(api, body, field):
@@ -193,9 +276,18 @@ async def test_invalid_vendor_accounts_are_400_naming_the_field(api, body, field
 
 @pytest.mark.parametrize("days", [0, -1, 100000, "soon"])
 async def test_an_invalid_expiry_is_400(api, days):
-    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "sandbox", "credentials": {}})).json()
-    response = await api.post(f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"expires_in_days": days})
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "expires_in_days"
+    account = (
+        await api.post(
+            "/admin/vendor-accounts",
+            json={"name": a_name(), "adapter": "sandbox", "credentials": {}},
+        )
+    ).json()
+    response = await api.post(
+        f"/admin/vendor-accounts/{account['id']}/trigger-tokens", json={"expires_in_days": days}
+    )
+    assert (
+        response.status_code == 400 and response.json()["errors"][0]["field"] == "expires_in_days"
+    )
 
 
 # --- connections -------------------------------------------------------------------------------
@@ -218,14 +310,30 @@ async def test_connections_are_listed_with_their_state(api, store):
     )
 
     response = await api.get("/admin/connections")
-    assert response.status_code == 200 and client_secret not in response.text and "sr-secret" not in response.text
+    assert (
+        response.status_code == 200
+        and client_secret not in response.text
+        and "sr-secret" not in response.text
+    )
     [connection] = [c for c in response.json() if c["company_id"] == company_id]
-    assert connection["vendor_account_id"] == account.id and connection["vendor_account_name"] == account.name
-    assert connection["consent_email"] == "admin@example.com" and connection["trigger_token_id"] == token.token_id
-    assert connection["state"] == "connected" and connection["connected_at"] and connection["disconnected_at"] is None
+    assert (
+        connection["vendor_account_id"] == account.id
+        and connection["vendor_account_name"] == account.name
+    )
+    assert (
+        connection["consent_email"] == "admin@example.com"
+        and connection["trigger_token_id"] == token.token_id
+    )
+    assert (
+        connection["state"] == "connected"
+        and connection["connected_at"]
+        and connection["disconnected_at"] is None
+    )
 
     await store.disconnect(company_id)
-    [connection] = [c for c in (await api.get("/admin/connections")).json() if c["company_id"] == company_id]
+    [connection] = [
+        c for c in (await api.get("/admin/connections")).json() if c["company_id"] == company_id
+    ]
     assert connection["state"] == ConnectionState.DISCONNECTED and connection["disconnected_at"]
 
 
@@ -244,7 +352,12 @@ async def test_partner_configuration_is_registered_and_shown(api, stack):
 
 @pytest.mark.parametrize("method", ["PUT", "GET"])
 async def test_smartrecruiters_refusing_our_master_credentials_is_502(stack, method):
-    settings = stack.settings.model_copy(update={"admin_api_key": SecretStr(ADMIN_KEY), "sr_master_client_secret": SecretStr("wrong")})
+    settings = stack.settings.model_copy(
+        update={
+            "admin_api_key": SecretStr(ADMIN_KEY),
+            "sr_master_client_secret": SecretStr("wrong"),
+        }
+    )
     async with local(admin_app(settings), ADMIN_KEY) as http:
         response = await http.request(method, "/admin/smartrecruiters/partner-configuration")
     assert response.status_code == 502
@@ -252,7 +365,11 @@ async def test_smartrecruiters_refusing_our_master_credentials_is_502(stack, met
 
 
 async def test_smartrecruiters_unreachable_is_502():
-    settings = Settings(admin_api_key=SecretStr(ADMIN_KEY), sr_base_url=f"http://127.0.0.1:{free_port()}", sr_timeout_seconds=2)
+    settings = Settings(
+        admin_api_key=SecretStr(ADMIN_KEY),
+        sr_base_url=f"http://127.0.0.1:{free_port()}",
+        sr_timeout_seconds=2,
+    )
     async with local(admin_app(settings), ADMIN_KEY) as http:
         response = await http.put("/admin/smartrecruiters/partner-configuration")
     assert response.status_code == 502 and "could not be reached" in response.json()["message"]
@@ -264,11 +381,20 @@ async def test_operator_disconnects_a_company_sr_still_shows_connected(api, stor
     client_id, secret = Store.mint_partner_credentials()
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     await store.complete_connection(
-        company_id=company_id, vendor_account_id=account.id, trigger_token_id=issued.token_id, consent_email="a@example.com",
-        partner_client_id=client_id, partner_client_secret=secret, sr_client_id="sr", sr_client_secret="sr-secret",
-    )  # fmt: skip
+        company_id=company_id,
+        vendor_account_id=account.id,
+        trigger_token_id=issued.token_id,
+        consent_email="a@example.com",
+        partner_client_id=client_id,
+        partner_client_secret=secret,
+        sr_client_id="sr",
+        sr_client_secret="sr-secret",
+    )
     response = await api.delete(f"/admin/connections/{company_id}")
-    assert response.status_code == 200 and response.json() == {"company_id": company_id, "orders_cancelled": 0}
+    assert response.status_code == 200 and response.json() == {
+        "company_id": company_id,
+        "orders_cancelled": 0,
+    }
     assert (await store.connection(company_id)).state == "disconnected"
     assert await store.authenticate_partner(client_id, secret) is None
     assert (await api.delete("/admin/connections/never-connected")).status_code == 404
@@ -284,24 +410,48 @@ async def test_operator_disconnects_a_company_sr_still_shows_connected(api, stor
         ("checkr", {"api_key": "k", "node": "north-region"}, "work_location"),
         ("checkr", {"api_key": "k", "node": "", "work_location": {"state": "CA"}}, "node"),
         ("checkr", {"api_key": "k", "work_location": {"country": "US"}}, "work_location.state"),
-        ("checkr", {"api_key": "k", "work_location": {"country": "USA", "state": "CA"}}, "work_location.country"),
+        (
+            "checkr",
+            {"api_key": "k", "work_location": {"country": "USA", "state": "CA"}},
+            "work_location.country",
+        ),
         ("checkr", {"api_key": "k", "work_location": "CA"}, "work_location"),
     ],
 )
-async def test_credentials_an_adapter_cannot_use_are_refused_at_once(api, adapter, credentials, missing):
+async def test_credentials_an_adapter_cannot_use_are_refused_at_once(
+    api, adapter, credentials, missing
+):
     name = a_name()
-    response = await api.post("/admin/vendor-accounts", json={"name": name, "adapter": adapter, "credentials": credentials})
+    response = await api.post(
+        "/admin/vendor-accounts",
+        json={"name": name, "adapter": adapter, "credentials": credentials},
+    )
     assert response.status_code == 400
     assert adapter in response.json()["message"] and missing in response.json()["message"]
-    assert name not in [a["name"] for a in (await api.get("/admin/vendor-accounts")).json()]  # nothing stored
+    assert name not in [
+        a["name"] for a in (await api.get("/admin/vendor-accounts")).json()
+    ]  # nothing stored
 
 
 async def test_an_accounts_credentials_can_be_replaced_but_only_with_usable_ones(api, store):
-    account = (await api.post("/admin/vendor-accounts", json={"name": a_name(), "adapter": "checkr", "credentials": {"api_key": "old-key"}})).json()
-    refused = await api.put(f"/admin/vendor-accounts/{account['id']}/credentials", json={"credentials": {"base_url": "https://api.checkr.com"}})
+    account = (
+        await api.post(
+            "/admin/vendor-accounts",
+            json={"name": a_name(), "adapter": "checkr", "credentials": {"api_key": "old-key"}},
+        )
+    ).json()
+    refused = await api.put(
+        f"/admin/vendor-accounts/{account['id']}/credentials",
+        json={"credentials": {"base_url": "https://api.checkr.com"}},
+    )
     assert refused.status_code == 400 and "api_key" in refused.json()["message"]
-    replaced = await api.put(f"/admin/vendor-accounts/{account['id']}/credentials", json={"credentials": {"api_key": "new-key"}})
+    replaced = await api.put(
+        f"/admin/vendor-accounts/{account['id']}/credentials",
+        json={"credentials": {"api_key": "new-key"}},
+    )
     assert replaced.status_code == 200 and "credentials" not in replaced.json()
     assert (await store.vendor_account(account["id"])).credentials == {"api_key": "new-key"}
-    missing = await api.put("/admin/vendor-accounts/no-such-account/credentials", json={"credentials": {"api_key": "k"}})
+    missing = await api.put(
+        "/admin/vendor-accounts/no-such-account/credentials", json={"credentials": {"api_key": "k"}}
+    )
     assert missing.status_code == 404

@@ -45,7 +45,14 @@ def test_the_requester_header_s_form_is_recognised(header, form):
 
 @pytest.mark.parametrize(
     "requester",
-    [*REQUESTER_FORMS.values(), '{"name": "no email"}', '["a@example.com"]', "{" * 5000, "Ada Lovelace <ada@example.com>", None],
+    [
+        *REQUESTER_FORMS.values(),
+        '{"name": "no email"}',
+        '["a@example.com"]',
+        "{" * 5000,
+        "Ada Lovelace <ada@example.com>",
+        None,
+    ],
 )
 async def test_the_catalog_is_listed_whatever_the_requester_header_holds(api, bearer, requester):
     """The spec gives the header the schema `Requester {email}` but no encoding; we never use it."""
@@ -67,7 +74,11 @@ async def test_the_requester_header_s_form_is_logged_by_name_only(api, bearer, s
 
 async def test_another_company_s_token_lists_only_its_own_catalog_whatever_the_header(api, bearer):
     """The header names a recruiter; it never chooses the company whose catalog is listed."""
-    response = await api.get("/packages", headers=bearer | {"requester": json.dumps({"email": "x@y.z", "companyId": "another-company"})})
+    response = await api.get(
+        "/packages",
+        headers=bearer
+        | {"requester": json.dumps({"email": "x@y.z", "companyId": "another-company"})},
+    )
     assert response.status_code == 200
     assert response.json() == (await api.get("/packages", headers=bearer)).json()
 
@@ -82,10 +93,19 @@ async def test_sr_lists_the_catalog_in_every_requester_encoding(world, variant):
 
 @pytest.mark.parametrize(
     "requester",
-    [{"email": "recruiter@example.com"}, {"userId": "u-1"}, {}, None, "recruiter@example.com", {"userId": 7, "email": None}],
+    [
+        {"email": "recruiter@example.com"},
+        {"userId": "u-1"},
+        {},
+        None,
+        "recruiter@example.com",
+        {"userId": 7, "email": None},
+    ],
 )
 async def test_an_order_with_any_requester_is_accepted(api, bearer, requester):
-    response = await api.post("/packages/orders", json=an_order_body(requester=requester), headers=bearer)
+    response = await api.post(
+        "/packages/orders", json=an_order_body(requester=requester), headers=bearer
+    )
     assert response.status_code == 202, response.text
 
 
@@ -98,7 +118,9 @@ def _order_id(body: dict) -> str:
 
 
 @pytest.mark.parametrize("domain", ["b.local", "example.test", "example.com.", "localhost"])
-async def test_an_order_for_a_candidate_at_any_plausible_domain_reaches_the_candidate(api, bearer, world, domain):
+async def test_an_order_for_a_candidate_at_any_plausible_domain_reaches_the_candidate(
+    api, bearer, world, domain
+):
     email = f"cand-{uuid.uuid4().hex[:8]}@{domain}"
     body = _with_email(an_order_body(), email)
     response = await api.post("/packages/orders", json=body, headers=bearer)
@@ -107,7 +129,9 @@ async def test_an_order_for_a_candidate_at_any_plausible_domain_reaches_the_cand
 
 
 @pytest.mark.parametrize("domain", ["b.local", "localhost"])
-async def test_an_inline_order_for_a_candidate_at_any_plausible_domain_gets_the_link(api, bearer, world, domain):
+async def test_an_inline_order_for_a_candidate_at_any_plausible_domain_gets_the_link(
+    api, bearer, world, domain
+):
     body = _with_email(an_inline_order_body(), f"cand-{uuid.uuid4().hex[:8]}@{domain}")
     response = await api.post("/packages/inline/orders", json=body, headers=bearer)
     assert response.status_code == 200, response.text
@@ -116,8 +140,21 @@ async def test_an_inline_order_for_a_candidate_at_any_plausible_domain_gets_the_
 
 
 @pytest.mark.parametrize("route", ["/packages/orders", "/packages/inline/orders"])
-@pytest.mark.parametrize("email", [None, "", "   ", "no-at-sign.example.com", "ada @example.com", "ada@exa\u0007mple.com", "a@" + "b" * 400])
-async def test_a_missing_or_unusable_email_is_a_400_that_does_not_echo_it(api, bearer, temporal, route, email):
+@pytest.mark.parametrize(
+    "email",
+    [
+        None,
+        "",
+        "   ",
+        "no-at-sign.example.com",
+        "ada @example.com",
+        "ada@exa\u0007mple.com",
+        "a@" + "b" * 400,
+    ],
+)
+async def test_a_missing_or_unusable_email_is_a_400_that_does_not_echo_it(
+    api, bearer, temporal, route, email
+):
     body = (an_inline_order_body if "inline" in route else an_order_body)()
     if email is None:
         del body["candidate"]["email"]
@@ -138,8 +175,13 @@ async def test_an_inline_order_without_application_language_gets_the_link(api, b
     assert response.json()["url"] == response.json()["assessmentPackageURL"]
 
 
-@pytest.mark.parametrize("callback", ["javascript:alert(document.domain)", "/candidates/back", "candidates back", "http://[::1"])
-async def test_a_return_url_that_is_no_web_url_is_accepted_but_never_becomes_a_link(api, bearer, world, callback):
+@pytest.mark.parametrize(
+    "callback",
+    ["javascript:alert(document.domain)", "/candidates/back", "candidates back", "http://[::1"],
+)
+async def test_a_return_url_that_is_no_web_url_is_accepted_but_never_becomes_a_link(
+    api, bearer, world, callback
+):
     """Any string is accepted (the spec says string), but the candidate's finished page links back
     only to an absolute http(s) URL: never to a script, never to a path of an unknown origin."""
     body = an_inline_order_body(completedAssessmentCallbackUrl=callback)
@@ -164,8 +206,12 @@ async def test_a_manual_order_never_gives_the_candidate_a_return_link(api, beare
     assert "evil.example" not in finished and 'id="continue"' not in finished
 
 
-async def test_an_inline_order_of_another_company_is_refused_whatever_its_lenient_fields(api, bearer):
-    body = an_inline_order_body(companyId=f"another-{COMPANY}", completedAssessmentCallbackUrl="javascript:x")
+async def test_an_inline_order_of_another_company_is_refused_whatever_its_lenient_fields(
+    api, bearer
+):
+    body = an_inline_order_body(
+        companyId=f"another-{COMPANY}", completedAssessmentCallbackUrl="javascript:x"
+    )
     del body["candidate"]["applicationLanguage"]
     response = await api.post("/packages/inline/orders", json=body, headers=bearer)
     assert response.status_code == 403

@@ -14,12 +14,24 @@ from vendors.base import WebhookRejected, WebhookUnreadable
 from vendors.sandbox import SandboxVendor
 
 SECRET = "whsec-test"
-EVENT = json.dumps({"id": "evt_1", "type": "invitation.started", "data": {"invitation_id": "inv_1", "reference": "order-1", "status": "started"}}).encode()
+EVENT = json.dumps(
+    {
+        "id": "evt_1",
+        "type": "invitation.started",
+        "data": {"invitation_id": "inv_1", "reference": "order-1", "status": "started"},
+    }
+).encode()
 
 
 @pytest.fixture
 def vendor() -> SandboxVendor:
-    return SandboxVendor(base_url="http://127.0.0.1:9", api_key="k", webhook_secret=SECRET, timeout_seconds=1, webhook_tolerance_seconds=300)
+    return SandboxVendor(
+        base_url="http://127.0.0.1:9",
+        api_key="k",
+        webhook_secret=SECRET,
+        timeout_seconds=1,
+        webhook_tolerance_seconds=300,
+    )
 
 
 def headers(value: str) -> dict:

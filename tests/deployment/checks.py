@@ -31,13 +31,26 @@ SETTING_NAMES = frozenset(f"ASSESSMENTS_{name.upper()}" for name in Settings.mod
 REQUIRED_SETTINGS = frozenset(
     f"ASSESSMENTS_{name}"
     for name in (
-        "DATABASE_URL", "ENCRYPTION_KEYS", "PAYLOAD_KEYS", "TOKEN_SIGNING_KEY", "PUBLIC_URL",
-        "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "PARTNER_CLIENT_SECRET", "SR_BASE_URL",
+        "DATABASE_URL",
+        "ENCRYPTION_KEYS",
+        "PAYLOAD_KEYS",
+        "TOKEN_SIGNING_KEY",
+        "PUBLIC_URL",
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_NAMESPACE",
+        "PARTNER_CLIENT_SECRET",
+        "SR_BASE_URL",
     )
-)  # fmt: skip
+)
 REQUIRED_API_SETTINGS = REQUIRED_SETTINGS | {
     f"ASSESSMENTS_{name}"
-    for name in ("API_HOST", "ADMIN_API_KEY", "SR_MASTER_CLIENT_ID", "SR_MASTER_CLIENT_SECRET", "CODEC_CORS_ORIGINS")
+    for name in (
+        "API_HOST",
+        "ADMIN_API_KEY",
+        "SR_MASTER_CLIENT_ID",
+        "SR_MASTER_CLIENT_SECRET",
+        "CODEC_CORS_ORIGINS",
+    )
 }
 # Keyword attributes, as the temporal CLI names their type.
 CLI_TYPE_NAMES = {SearchAttributeIndexedValueType.KEYWORD: "Keyword"}
@@ -80,7 +93,9 @@ def load_yaml(text: str) -> Any:
 
 
 def load_yaml_documents(text: str) -> list[Any]:
-    return [document for document in yaml.load_all(text, Loader=StrictLoader) if document is not None]  # noqa: S506
+    return [
+        document for document in yaml.load_all(text, Loader=StrictLoader) if document is not None
+    ]  # noqa: S506
 
 
 # --- Compose variables (${VAR}, ${VAR:-default}, ${VAR:?error}, $$) -------------------------------
@@ -105,7 +120,12 @@ def strings_in(document: Any) -> list[str]:
 
 
 def variables_used(document: Any) -> set[str]:
-    return {m["braced"] or m["bare"] for text in strings_in(document) for m in VARIABLE.finditer(text) if not m["escaped"]}
+    return {
+        m["braced"] or m["bare"]
+        for text in strings_in(document)
+        for m in VARIABLE.finditer(text)
+        if not m["escaped"]
+    }
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
@@ -126,7 +146,12 @@ def interpolate(value: str, env: dict[str, str]) -> str:
 
 
 def required_variables(document: Any) -> set[str]:
-    return {m["braced"] for text in strings_in(document) for m in VARIABLE.finditer(text) if m["operator"] in (":?", "?")}
+    return {
+        m["braced"]
+        for text in strings_in(document)
+        for m in VARIABLE.finditer(text)
+        if m["operator"] in (":?", "?")
+    }
 
 
 def parse_env_file(text: str) -> dict[str, str]:
@@ -170,17 +195,27 @@ def service_environment(compose: dict, service: str, env: dict[str, str]) -> dic
     environment = compose["services"][service].get("environment") or {}
     if isinstance(environment, list):
         environment = dict(item.split("=", 1) for item in environment)
-    return {name: interpolate("" if value is None else str(value), env) for name, value in environment.items()}
+    return {
+        name: interpolate("" if value is None else str(value), env)
+        for name, value in environment.items()
+    }
 
 
 # --- Compose structure -----------------------------------------------------------------------
 
 EXPECTED_SERVICES = frozenset(
     {
-        "temporal-postgresql", "temporal-admin-tools", "temporal", "temporal-create-namespace",
-        "temporal-search-attributes", "temporal-ui", "assessments-postgresql", "api", "worker",
+        "temporal-postgresql",
+        "temporal-admin-tools",
+        "temporal",
+        "temporal-create-namespace",
+        "temporal-search-attributes",
+        "temporal-ui",
+        "assessments-postgresql",
+        "api",
+        "worker",
     }
-)  # fmt: skip
+)
 # The service keys of the Compose specification (compose-spec/compose-spec schema/compose-spec.json),
 # so that a misspelt key (`depend_on`), which Compose would refuse, is caught here.
 SERVICE_KEYS = """annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs
@@ -212,7 +247,10 @@ COMPOSE_SCHEMA = {
                     "command": _COMMAND,
                     "entrypoint": _COMMAND,
                     "init": {"type": "boolean"},
-                    "restart": {"type": "string", "pattern": "^(no|always|unless-stopped|on-failure(:[0-9]+)?)$"},
+                    "restart": {
+                        "type": "string",
+                        "pattern": "^(no|always|unless-stopped|on-failure(:[0-9]+)?)$",
+                    },
                     "environment": {
                         "oneOf": [
                             {"type": "object", "additionalProperties": _SCALAR},
@@ -232,7 +270,11 @@ COMPOSE_SCHEMA = {
                                     "required": ["condition"],
                                     "properties": {
                                         "condition": {
-                                            "enum": ["service_started", "service_healthy", "service_completed_successfully"]
+                                            "enum": [
+                                                "service_started",
+                                                "service_healthy",
+                                                "service_completed_successfully",
+                                            ]
                                         },
                                         "restart": {"type": "boolean"},
                                         "required": {"type": "boolean"},
@@ -246,7 +288,15 @@ COMPOSE_SCHEMA = {
                         "additionalProperties": False,
                         "properties": {
                             "test": {"oneOf": [{"type": "string"}, {**_STRINGS, "minItems": 1}]},
-                            **{duration: {"type": "string"} for duration in ("interval", "timeout", "start_period", "start_interval")},
+                            **{
+                                duration: {"type": "string"}
+                                for duration in (
+                                    "interval",
+                                    "timeout",
+                                    "start_period",
+                                    "start_interval",
+                                )
+                            },
                             "retries": {"type": "integer"},
                             "disable": {"type": "boolean"},
                         },
@@ -255,7 +305,10 @@ COMPOSE_SCHEMA = {
                 },
             },
         },
-        **{top_level: {"type": "object"} for top_level in ("volumes", "networks", "secrets", "configs")},
+        **{
+            top_level: {"type": "object"}
+            for top_level in ("volumes", "networks", "secrets", "configs")
+        },
         "include": {"type": "array"},
     },
     "patternProperties": {"^x-": {}},
@@ -265,10 +318,15 @@ COMPOSE_SCHEMA = {
 
 def schema_problems(compose: Any) -> list[str]:
     validator = jsonschema.Draft7Validator(COMPOSE_SCHEMA)
-    return [f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}" for error in validator.iter_errors(compose)]
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        for error in validator.iter_errors(compose)
+    ]
 
 
-PINNED_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+)?(/[a-z0-9._-]+)*:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[0-9a-f]{64})?$")
+PINNED_IMAGE = re.compile(
+    r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+)?(/[a-z0-9._-]+)*:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[0-9a-f]{64})?$"
+)
 
 
 def image_problem(image: str | None) -> str | None:
@@ -302,7 +360,13 @@ def one_shot_services(compose: dict) -> set[str]:
         for target, dependency in _depends_on(service).items()
         if dependency.get("condition") == "service_completed_successfully"
     }
-    return {name for name in awaited if str(compose["services"].get(name, {}).get("restart", "no")).startswith(("no", "on-failure"))}
+    return {
+        name
+        for name in awaited
+        if str(compose["services"].get(name, {}).get("restart", "no")).startswith(
+            ("no", "on-failure")
+        )
+    }
 
 
 def health_problems(compose: dict) -> list[str]:
@@ -322,7 +386,11 @@ def health_problems(compose: dict) -> list[str]:
 
 def _depends_on(service: dict) -> dict[str, dict]:
     depends_on = service.get("depends_on") or {}
-    return {target: {"condition": "service_started"} for target in depends_on} if isinstance(depends_on, list) else depends_on
+    return (
+        {target: {"condition": "service_started"} for target in depends_on}
+        if isinstance(depends_on, list)
+        else depends_on
+    )
 
 
 def dependency_problems(compose: dict) -> list[str]:
@@ -334,12 +402,20 @@ def dependency_problems(compose: dict) -> list[str]:
             condition = dependency.get("condition")
             if target not in services:
                 problems.append(f"{name}: depends on {target}, which is no service")
-            elif condition == "service_healthy" and not (services[target].get("healthcheck") or {}).get("test"):
-                problems.append(f"{name}: waits for {target} to be healthy, which has no healthcheck")
+            elif condition == "service_healthy" and not (
+                services[target].get("healthcheck") or {}
+            ).get("test"):
+                problems.append(
+                    f"{name}: waits for {target} to be healthy, which has no healthcheck"
+                )
             elif condition == "service_completed_successfully" and target not in jobs:
-                problems.append(f"{name}: waits for {target} to complete, which restarts when it exits")
+                problems.append(
+                    f"{name}: waits for {target} to complete, which restarts when it exits"
+                )
             elif condition not in ("service_healthy", "service_completed_successfully"):
-                problems.append(f"{name}: depends on {target} without waiting for it (condition {condition})")
+                problems.append(
+                    f"{name}: depends on {target} without waiting for it (condition {condition})"
+                )
 
     def cycle_from(name: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
         for target in _depends_on(services.get(name, {})):
@@ -356,30 +432,51 @@ def dependency_problems(compose: dict) -> list[str]:
     return problems
 
 
-def environment_problems(compose: dict, service: str, required: frozenset[str] | set[str]) -> list[str]:
+def environment_problems(
+    compose: dict, service: str, required: frozenset[str] | set[str]
+) -> list[str]:
     environment = compose["services"].get(service, {}).get("environment") or {}
-    names = set(environment if isinstance(environment, dict) else (item.split("=", 1)[0] for item in environment))
+    names = set(
+        environment
+        if isinstance(environment, dict)
+        else (item.split("=", 1)[0] for item in environment)
+    )
     problems = [
         f"{service}: {name} is no setting (settings.py)"
         for name in sorted(names)
         if name.startswith("ASSESSMENTS_") and name not in SETTING_NAMES
     ]
-    problems += [f"{service}: {name} is not one of our settings" for name in sorted(names - SETTING_NAMES) if not name.startswith("ASSESSMENTS_")]
+    problems += [
+        f"{service}: {name} is not one of our settings"
+        for name in sorted(names - SETTING_NAMES)
+        if not name.startswith("ASSESSMENTS_")
+    ]
     problems += [f"{service}: {name} is missing" for name in sorted(required - names)]
     return problems
 
 
 def variable_problems(compose: dict, env_example_text: str) -> list[str]:
     documented = set(parse_env_file(env_example_text))
-    return [f"${{{name}}} has no line in deploy/.env.example" for name in sorted(variables_used(compose) - documented)]
+    return [
+        f"${{{name}}} has no line in deploy/.env.example"
+        for name in sorted(variables_used(compose) - documented)
+    ]
 
 
 def search_attribute_problems(compose: dict) -> list[str]:
     job = compose["services"].get("temporal-search-attributes", {})
-    registered = parse_search_attributes(str((job.get("environment") or {}).get("SEARCH_ATTRIBUTES", "")))
+    registered = parse_search_attributes(
+        str((job.get("environment") or {}).get("SEARCH_ATTRIBUTES", ""))
+    )
     expected = expected_search_attributes()
-    problems = [f"search attribute {name} ({kind}) of orders/visibility.py is not registered" for name, kind in sorted(expected - registered)]
-    problems += [f"search attribute {name} ({kind}) is registered but not in orders/visibility.py" for name, kind in sorted(registered - expected)]
+    problems = [
+        f"search attribute {name} ({kind}) of orders/visibility.py is not registered"
+        for name, kind in sorted(expected - registered)
+    ]
+    problems += [
+        f"search attribute {name} ({kind}) is registered but not in orders/visibility.py"
+        for name, kind in sorted(registered - expected)
+    ]
     return problems
 
 
@@ -388,7 +485,11 @@ def volume_problems(compose: dict, root: Path = ROOT) -> list[str]:
     problems = []
     for name, service in compose["services"].items():
         for volume in service.get("volumes") or []:
-            spec = volume if isinstance(volume, str) else f"{volume.get('source', '')}:{volume.get('target', '')}"
+            spec = (
+                volume
+                if isinstance(volume, str)
+                else f"{volume.get('source', '')}:{volume.get('target', '')}"
+            )
             parts = spec.split(":")
             if len(parts) == 1:
                 problems.append(f"{name}: anonymous volume {spec} (lost on `docker compose down`)")
@@ -398,7 +499,9 @@ def volume_problems(compose: dict, root: Path = ROOT) -> list[str]:
             elif parts[0] not in declared:
                 problems.append(f"{name}: named volume {parts[0]} is not declared under volumes:")
         if str(service.get("image", "")).startswith("postgres:") and not any(
-            isinstance(v, str) and v.split(":")[0] in declared and v.split(":")[1].startswith("/var/lib/postgresql")
+            isinstance(v, str)
+            and v.split(":")[0] in declared
+            and v.split(":")[1].startswith("/var/lib/postgresql")
             for v in service.get("volumes") or []
         ):
             problems.append(f"{name}: PostgreSQL data is not on a named volume")
@@ -484,7 +587,9 @@ def dockerfile_problems(text: str, root: Path = ROOT) -> list[str]:
         problems.append("the final stage has no USER: it would run as root")
     elif users[-1].split(":")[0] in ("root", "0"):
         problems.append(f"USER {users[-1]} is root")
-    runs = " ".join(arguments for stage in stages for keyword, arguments in stage if keyword == "RUN")
+    runs = " ".join(
+        arguments for stage in stages for keyword, arguments in stage if keyword == "RUN"
+    )
     if not re.search(r"pip install (--?[\w-]+ )*\.(\s|$|&&)", runs):
         problems.append("the project is not installed (pip install .)")
     if re.search(r"pip install[^&;]*\.\[", runs) or "[test]" in runs:
@@ -495,11 +600,15 @@ def dockerfile_problems(text: str, root: Path = ROOT) -> list[str]:
     if not command or Path(command[0]).name != "assessments":
         problems.append(f"the container does not run `assessments` (runs {command})")
     elif len(command) < 2 or command[1] not in ("api", "worker"):
-        problems.append(f"the default command is not `assessments api` or `assessments worker`: {command}")
+        problems.append(
+            f"the default command is not `assessments api` or `assessments worker`: {command}"
+        )
     healthchecks = [arguments for keyword, arguments in final if keyword == "HEALTHCHECK"]
     if not healthchecks or healthchecks[-1].upper() == "NONE":
         problems.append("no HEALTHCHECK")
-    ignored = dockerignore_matcher((root / ".dockerignore").read_text() if (root / ".dockerignore").exists() else "")
+    ignored = dockerignore_matcher(
+        (root / ".dockerignore").read_text() if (root / ".dockerignore").exists() else ""
+    )
     for keyword, arguments in (pair for stage in stages for pair in stage):
         if keyword == "COPY" and "--from=" not in arguments:
             sources = [part for part in _exec_form(arguments) if not part.startswith("--")][:-1]
@@ -563,8 +672,14 @@ def installed_files(root: Path = ROOT) -> list[str]:
     files = ["pyproject.toml", project["project"]["readme"]]
     files += [f"{module}.py" for module in setuptools["py-modules"]]
     patterns = setuptools["packages"]["find"]["include"]
-    top_level = [path for path in sorted(root.iterdir()) if path.is_dir() and (path / "__init__.py").is_file()]
-    for init in (init for directory in top_level for init in sorted(directory.glob("**/__init__.py"))):
+    top_level = [
+        path
+        for path in sorted(root.iterdir())
+        if path.is_dir() and (path / "__init__.py").is_file()
+    ]
+    for init in (
+        init for directory in top_level for init in sorted(directory.glob("**/__init__.py"))
+    ):
         dotted = ".".join(init.parent.relative_to(root).parts)
         if any(fnmatch.fnmatch(dotted, pattern) for pattern in patterns):
             files += [
@@ -577,6 +692,20 @@ def installed_files(root: Path = ROOT) -> list[str]:
 
 def dockerignore_problems(text: str, root: Path = ROOT) -> list[str]:
     ignored = dockerignore_matcher(text)
-    problems = [f"{path} is needed by `pip install .` but excluded" for path in installed_files(root) if ignored(path)]
-    problems += [f"{path} must never reach an image" for path in ("deploy/.env", ".env", ".venv/bin/python", "tests/conftest.py", "data/assessments.db") if not ignored(path)]
+    problems = [
+        f"{path} is needed by `pip install .` but excluded"
+        for path in installed_files(root)
+        if ignored(path)
+    ]
+    problems += [
+        f"{path} must never reach an image"
+        for path in (
+            "deploy/.env",
+            ".env",
+            ".venv/bin/python",
+            "tests/conftest.py",
+            "data/assessments.db",
+        )
+        if not ignored(path)
+    ]
     return problems

@@ -45,7 +45,14 @@ def operator_env(env_example) -> dict[str, str]:
     for name, command in checks.env_example_commands(env_example).items():
         if not values[name]:
             argv = shlex.split(command)
-            result = subprocess.run([sys.executable, *argv[1:]], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+            result = subprocess.run(
+                [sys.executable, *argv[1:]],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
             values[name] = result.stdout.strip()
     values |= {
         "ASSESSMENTS_PUBLIC_URL": "https://assessments.example.com",
@@ -76,18 +83,41 @@ def test_it_follows_the_official_temporal_compose(compose):
     for job in ("temporal-admin-tools", "temporal-create-namespace", "temporal-search-attributes"):
         assert services[job]["image"] == f"temporalio/admin-tools:{server_tag}"
     assert services["temporal-ui"]["image"].startswith("temporalio/ui:")
-    assert services["temporal"]["depends_on"]["temporal-admin-tools"]["condition"] == "service_completed_successfully"
-    assert services["temporal-create-namespace"]["depends_on"]["temporal"]["condition"] == "service_healthy"
-    assert services["temporal-search-attributes"]["depends_on"]["temporal-create-namespace"]["condition"] == "service_completed_successfully"
+    assert (
+        services["temporal"]["depends_on"]["temporal-admin-tools"]["condition"]
+        == "service_completed_successfully"
+    )
+    assert (
+        services["temporal-create-namespace"]["depends_on"]["temporal"]["condition"]
+        == "service_healthy"
+    )
+    assert (
+        services["temporal-search-attributes"]["depends_on"]["temporal-create-namespace"][
+            "condition"
+        ]
+        == "service_completed_successfully"
+    )
     for role in ("api", "worker"):
-        assert services[role]["depends_on"]["temporal-search-attributes"]["condition"] == "service_completed_successfully"
-        assert services[role]["depends_on"]["assessments-postgresql"]["condition"] == "service_healthy"
-    assert {"temporal-admin-tools", "temporal-create-namespace", "temporal-search-attributes"} <= checks.one_shot_services(compose)
+        assert (
+            services[role]["depends_on"]["temporal-search-attributes"]["condition"]
+            == "service_completed_successfully"
+        )
+        assert (
+            services[role]["depends_on"]["assessments-postgresql"]["condition"] == "service_healthy"
+        )
+    assert {
+        "temporal-admin-tools",
+        "temporal-create-namespace",
+        "temporal-search-attributes",
+    } <= checks.one_shot_services(compose)
 
 
 def test_the_registered_search_attributes_are_the_orders(compose):
     job = compose["services"]["temporal-search-attributes"]
-    assert checks.parse_search_attributes(job["environment"]["SEARCH_ATTRIBUTES"]) == checks.expected_search_attributes()
+    assert (
+        checks.parse_search_attributes(job["environment"]["SEARCH_ATTRIBUTES"])
+        == checks.expected_search_attributes()
+    )
     assert len(checks.expected_search_attributes()) == 4
 
 
@@ -101,8 +131,13 @@ def test_the_jobs_scripts_exist_and_parse(compose):
             subprocess.run(["sh", "-n", str(script)], check=True)
     config = compose["services"]["temporal"]["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
     mount = next(v for v in compose["services"]["temporal"]["volumes"] if "dynamicconfig" in v)
-    assert config.startswith("config/dynamicconfig/") and mount.split(":")[1] == "/etc/temporal/config/dynamicconfig"
-    assert isinstance(checks.load_yaml((ROOT / mount.split(":")[0] / config.rsplit("/", 1)[1]).read_text()), dict)
+    assert (
+        config.startswith("config/dynamicconfig/")
+        and mount.split(":")[1] == "/etc/temporal/config/dynamicconfig"
+    )
+    assert isinstance(
+        checks.load_yaml((ROOT / mount.split(":")[0] / config.rsplit("/", 1)[1]).read_text()), dict
+    )
 
 
 def test_every_variable_has_a_line_in_the_env_example(compose, env_example):
@@ -114,7 +149,12 @@ def test_the_env_example_holds_no_secret(compose, env_example):
     """Compose refuses every required value the example leaves empty, and names it."""
     values = checks.parse_env_file(env_example)
     required = checks.required_variables(compose)
-    assert {"ASSESSMENTS_TOKEN_SIGNING_KEY", "ASSESSMENTS_ENCRYPTION_KEYS", "ASSESSMENTS_PAYLOAD_KEYS", "ASSESSMENTS_ADMIN_API_KEY"} <= required
+    assert {
+        "ASSESSMENTS_TOKEN_SIGNING_KEY",
+        "ASSESSMENTS_ENCRYPTION_KEYS",
+        "ASSESSMENTS_PAYLOAD_KEYS",
+        "ASSESSMENTS_ADMIN_API_KEY",
+    } <= required
     assert {name for name in required if values.get(name)} == set()
     with pytest.raises(checks.MissingVariable):
         checks.service_environment(compose, "api", values)
@@ -128,46 +168,88 @@ async def test_the_compose_settings_work_outside_docker(compose, operator_env, r
     settings.check_secrets(api=role == "api")
     assert settings.public_url == "https://assessments.example.com"
     assert settings.temporal_namespace == operator_env["ASSESSMENTS_TEMPORAL_NAMESPACE"]
-    assert settings.partner_client_secret.get_secret_value() == ""  # the any-company credentials are off
+    assert (
+        settings.partner_client_secret.get_secret_value() == ""
+    )  # the any-company credentials are off
     Vault(settings.encryption_keys.get_secret_value())
     assert list(parse_keys(settings.payload_keys.get_secret_value())) == ["key-1"]
     url = make_url(settings.store_url)
-    assert (url.drivername, url.host, url.database) == ("postgresql+psycopg", "assessments-postgresql", "assessments")
+    assert (url.drivername, url.host, url.database) == (
+        "postgresql+psycopg",
+        "assessments-postgresql",
+        "assessments",
+    )
     assert url.password == operator_env["ASSESSMENTS_POSTGRES_PASSWORD"]
-    store = Store(settings.store_url, settings.encryption_keys.get_secret_value())  # the driver is installed
+    store = Store(
+        settings.store_url, settings.encryption_keys.get_secret_value()
+    )  # the driver is installed
     await store.dispose()
     if role == "api":
         assert settings.api_host == "0.0.0.0"
-        assert settings.admin_api_key is not None and len(settings.admin_api_key.get_secret_value()) >= 32
+        assert (
+            settings.admin_api_key is not None
+            and len(settings.admin_api_key.get_secret_value()) >= 32
+        )
         assert settings.codec_cors_origins == [operator_env["TEMPORAL_UI_ORIGIN"]]
         assert settings.ui_codec_endpoint.startswith("https://assessments.example.com/codec/ui/")
 
 
 def test_the_parts_agree(compose, operator_env):
     """One namespace, one Temporal database password, our store's credentials, the UI's origin."""
-    env = {name: checks.service_environment(compose, name, operator_env) for name in compose["services"]}
+    env = {
+        name: checks.service_environment(compose, name, operator_env)
+        for name in compose["services"]
+    }
     namespace = env["api"]["ASSESSMENTS_TEMPORAL_NAMESPACE"]
     assert namespace == env["worker"]["ASSESSMENTS_TEMPORAL_NAMESPACE"]
-    assert namespace == env["temporal-create-namespace"]["NAMESPACE"] == env["temporal-search-attributes"]["NAMESPACE"]
+    assert (
+        namespace
+        == env["temporal-create-namespace"]["NAMESPACE"]
+        == env["temporal-search-attributes"]["NAMESPACE"]
+    )
     assert namespace == env["temporal-ui"]["TEMPORAL_DEFAULT_NAMESPACE"]
     host, _, port = env["api"]["ASSESSMENTS_TEMPORAL_ADDRESS"].rpartition(":")
     assert host == "temporal" and port == "7233"
-    assert env["temporal-create-namespace"]["TEMPORAL_ADDRESS"] == env["temporal-ui"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert (
+        env["temporal-create-namespace"]["TEMPORAL_ADDRESS"]
+        == env["temporal-ui"]["TEMPORAL_ADDRESS"]
+        == "temporal:7233"
+    )
     password = env["temporal-postgresql"]["POSTGRES_PASSWORD"]
-    assert password and password == env["temporal-admin-tools"]["SQL_PASSWORD"] == env["temporal"]["POSTGRES_PWD"]
-    assert env["temporal"]["POSTGRES_SEEDS"] == env["temporal-admin-tools"]["POSTGRES_SEEDS"] == "temporal-postgresql"
+    assert (
+        password
+        and password
+        == env["temporal-admin-tools"]["SQL_PASSWORD"]
+        == env["temporal"]["POSTGRES_PWD"]
+    )
+    assert (
+        env["temporal"]["POSTGRES_SEEDS"]
+        == env["temporal-admin-tools"]["POSTGRES_SEEDS"]
+        == "temporal-postgresql"
+    )
     store = env["assessments-postgresql"]
     url = make_url(env["api"]["ASSESSMENTS_DATABASE_URL"])
-    assert (url.username, url.password, url.database) == (store["POSTGRES_USER"], store["POSTGRES_PASSWORD"], store["POSTGRES_DB"])
-    assert json.loads(env["api"]["ASSESSMENTS_CODEC_CORS_ORIGINS"]) == [env["temporal-ui"]["TEMPORAL_CORS_ORIGINS"]]
-    assert env["temporal-ui"]["TEMPORAL_CODEC_ENDPOINT"] == operator_env["ASSESSMENTS_UI_CODEC_ENDPOINT"]
+    assert (url.username, url.password, url.database) == (
+        store["POSTGRES_USER"],
+        store["POSTGRES_PASSWORD"],
+        store["POSTGRES_DB"],
+    )
+    assert json.loads(env["api"]["ASSESSMENTS_CODEC_CORS_ORIGINS"]) == [
+        env["temporal-ui"]["TEMPORAL_CORS_ORIGINS"]
+    ]
+    assert (
+        env["temporal-ui"]["TEMPORAL_CODEC_ENDPOINT"]
+        == operator_env["ASSESSMENTS_UI_CODEC_ENDPOINT"]
+    )
 
 
 def test_only_loopback_ports_are_published(compose, operator_env):
     for name, service in compose["services"].items():
         for port in service.get("ports") or []:
             published = checks.interpolate(str(port), operator_env)
-            assert published.startswith("127.0.0.1:"), f"{name} publishes {published} beyond this host"
+            assert published.startswith("127.0.0.1:"), (
+                f"{name} publishes {published} beyond this host"
+            )
 
 
 # --- The checks catch broken copies ----------------------------------------------------------
@@ -200,26 +282,68 @@ def _delete(path: list):
 
 
 BROKEN = {
-    "a misspelt setting": (_set(["services", "api", "environment", "ASSESSMENTS_DATABSE_URL"], "x"), "ASSESSMENTS_DATABSE_URL is no setting"),
-    "a missing setting": (_delete(["services", "worker", "environment", "ASSESSMENTS_PAYLOAD_KEYS"]), "worker: ASSESSMENTS_PAYLOAD_KEYS is missing"),
-    "an unknown variable": (_set(["services", "api", "environment", "DEBUG"], "1"), "api: DEBUG is not one of our settings"),
-    "an unpinned image": (_set(["services", "temporal-ui", "image"], "temporalio/ui:latest"), "is not pinned"),
-    "an untagged image": (_set(["services", "assessments-postgresql", "image"], "postgres"), "has no tag"),
-    "the deprecated auto-setup": (_set(["services", "temporal", "image"], "temporalio/auto-setup:1.29.1"), "auto-setup is deprecated"),
-    "a service without healthcheck": (_delete(["services", "worker", "healthcheck"]), "worker: neither a healthcheck nor a one-shot job"),
+    "a misspelt setting": (
+        _set(["services", "api", "environment", "ASSESSMENTS_DATABSE_URL"], "x"),
+        "ASSESSMENTS_DATABSE_URL is no setting",
+    ),
+    "a missing setting": (
+        _delete(["services", "worker", "environment", "ASSESSMENTS_PAYLOAD_KEYS"]),
+        "worker: ASSESSMENTS_PAYLOAD_KEYS is missing",
+    ),
+    "an unknown variable": (
+        _set(["services", "api", "environment", "DEBUG"], "1"),
+        "api: DEBUG is not one of our settings",
+    ),
+    "an unpinned image": (
+        _set(["services", "temporal-ui", "image"], "temporalio/ui:latest"),
+        "is not pinned",
+    ),
+    "an untagged image": (
+        _set(["services", "assessments-postgresql", "image"], "postgres"),
+        "has no tag",
+    ),
+    "the deprecated auto-setup": (
+        _set(["services", "temporal", "image"], "temporalio/auto-setup:1.29.1"),
+        "auto-setup is deprecated",
+    ),
+    "a service without healthcheck": (
+        _delete(["services", "worker", "healthcheck"]),
+        "worker: neither a healthcheck nor a one-shot job",
+    ),
     "a dependency on no service": (
         _set(["services", "api", "depends_on", "postgres"], {"condition": "service_healthy"}),
         "depends on postgres, which is no service",
     ),
-    "a job that restarts": (_set(["services", "temporal-create-namespace", "restart"], "always"), "restarts when it exits"),
+    "a job that restarts": (
+        _set(["services", "temporal-create-namespace", "restart"], "always"),
+        "restarts when it exits",
+    ),
     "a misspelt key": (_set(["services", "api", "depend_on"], {}), "depend_on"),
-    "an undocumented variable": (_set(["services", "api", "environment", "ASSESSMENTS_POLL_INTERVAL_SECONDS"], "${POLL_SECONDS}"), "${POLL_SECONDS} has no line"),
+    "an undocumented variable": (
+        _set(
+            ["services", "api", "environment", "ASSESSMENTS_POLL_INTERVAL_SECONDS"],
+            "${POLL_SECONDS}",
+        ),
+        "${POLL_SECONDS} has no line",
+    ),
     "a search attribute short": (
-        _set(["services", "temporal-search-attributes", "environment", "SEARCH_ATTRIBUTES"], "AssessmentOrderStatus=Keyword"),
+        _set(
+            ["services", "temporal-search-attributes", "environment", "SEARCH_ATTRIBUTES"],
+            "AssessmentOrderStatus=Keyword",
+        ),
         "AssessmentVendor (Keyword) of orders/visibility.py is not registered",
     ),
-    "an anonymous database volume": (_set(["services", "temporal-postgresql", "volumes"], ["/var/lib/postgresql/data"]), "anonymous volume"),
-    "a dependency cycle": (_set(["services", "temporal-postgresql", "depends_on"], {"api": {"condition": "service_healthy"}}), "dependency cycle"),
+    "an anonymous database volume": (
+        _set(["services", "temporal-postgresql", "volumes"], ["/var/lib/postgresql/data"]),
+        "anonymous volume",
+    ),
+    "a dependency cycle": (
+        _set(
+            ["services", "temporal-postgresql", "depends_on"],
+            {"api": {"condition": "service_healthy"}},
+        ),
+        "dependency cycle",
+    ),
 }
 
 
@@ -231,17 +355,27 @@ def test_a_broken_copy_is_caught(compose_text, env_example, broken):
 
 
 def test_a_duplicate_key_is_caught(compose_text, env_example):
-    duplicated = compose_text.replace("      ASSESSMENTS_API_HOST: 0.0.0.0\n", "      ASSESSMENTS_API_HOST: 0.0.0.0\n      ASSESSMENTS_API_HOST: 127.0.0.1\n", 1)
+    duplicated = compose_text.replace(
+        "      ASSESSMENTS_API_HOST: 0.0.0.0\n",
+        "      ASSESSMENTS_API_HOST: 0.0.0.0\n      ASSESSMENTS_API_HOST: 127.0.0.1\n",
+        1,
+    )
     assert duplicated != compose_text
     assert checks.compose_problems(duplicated, env_example)[0].startswith("not valid YAML")
 
 
 def test_an_undocumented_variable_in_the_env_example_is_caught(compose, env_example):
-    without = "\n".join(line for line in env_example.splitlines() if not line.startswith("TEMPORAL_UI_ORIGIN="))
-    assert checks.variable_problems(compose, without) == ["${TEMPORAL_UI_ORIGIN} has no line in deploy/.env.example"]
+    without = "\n".join(
+        line for line in env_example.splitlines() if not line.startswith("TEMPORAL_UI_ORIGIN=")
+    )
+    assert checks.variable_problems(compose, without) == [
+        "${TEMPORAL_UI_ORIGIN} has no line in deploy/.env.example"
+    ]
 
 
-async def test_a_worker_without_the_partner_secret_refuses_to_start(compose, operator_env, monkeypatch):
+async def test_a_worker_without_the_partner_secret_refuses_to_start(
+    compose, operator_env, monkeypatch
+):
     environment = checks.service_environment(compose, "worker", operator_env)
     del environment["ASSESSMENTS_PARTNER_CLIENT_SECRET"]
     use_environment(monkeypatch, environment)

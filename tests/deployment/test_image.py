@@ -23,9 +23,14 @@ def test_the_dockerfile_passes_every_check():
 
 def test_the_image_runs_the_api_by_default_as_a_non_root_user():
     instructions = checks.dockerfile_instructions(DOCKERFILE.read_text())
-    final = instructions[max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM") :]
+    final = instructions[
+        max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM") :
+    ]
     assert dict(final[1:]).get("USER") == "10001:10001"  # the uid deploy/kubernetes runs as
-    assert [arguments for keyword, arguments in final if keyword in ("ENTRYPOINT", "CMD")] == ['["assessments"]', '["api"]']
+    assert [arguments for keyword, arguments in final if keyword in ("ENTRYPOINT", "CMD")] == [
+        '["assessments"]',
+        '["api"]',
+    ]
 
 
 def test_the_build_context_has_what_pip_install_needs_and_no_secrets():
@@ -36,11 +41,27 @@ def test_the_build_context_has_what_pip_install_needs_and_no_secrets():
 BROKEN = {
     "root": ("USER 10001:10001", "USER root", "is root"),
     "no user": ("USER 10001:10001\n", "", "no USER"),
-    "latest": ("ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm", "ARG PYTHON_IMAGE=python:latest", "not pinned"),
-    "another python": ("ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm", "ARG PYTHON_IMAGE=python:3.12-slim", "not a slim Python 3.11"),
+    "latest": (
+        "ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm",
+        "ARG PYTHON_IMAGE=python:latest",
+        "not pinned",
+    ),
+    "another python": (
+        "ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm",
+        "ARG PYTHON_IMAGE=python:3.12-slim",
+        "not a slim Python 3.11",
+    ),
     "test extras": ("RUN pip install . \\", "RUN pip install '.[test]' \\", "test extras"),
-    "not installed": ("RUN pip install . \\", "RUN pip install -r requirements.txt \\", "not installed"),
-    "another command": ('ENTRYPOINT ["assessments"]', 'ENTRYPOINT ["uvicorn"]', "does not run `assessments`"),
+    "not installed": (
+        "RUN pip install . \\",
+        "RUN pip install -r requirements.txt \\",
+        "not installed",
+    ),
+    "another command": (
+        'ENTRYPOINT ["assessments"]',
+        'ENTRYPOINT ["uvicorn"]',
+        "does not run `assessments`",
+    ),
     "no healthcheck": ("HEALTHCHECK", "# HEALTHCHECK", "no HEALTHCHECK"),
     "a missing file": ("COPY deploy/healthcheck.py", "COPY deploy/health.py", "no such file"),
 }
@@ -57,18 +78,29 @@ def test_a_broken_dockerfile_is_caught(broken):
 
 def test_a_broken_dockerignore_is_caught():
     text = DOCKERIGNORE.read_text()
-    assert "README.md is needed by `pip install .` but excluded" in checks.dockerignore_problems(text + "*.md\n")
-    assert "store/migrations/env.py is needed by `pip install .` but excluded" in checks.dockerignore_problems(text + "**/migrations\n")
-    assert "deploy/.env must never reach an image" in checks.dockerignore_problems(text.replace("**/.env\n", "").replace(".env\n", ""))
+    assert "README.md is needed by `pip install .` but excluded" in checks.dockerignore_problems(
+        text + "*.md\n"
+    )
+    assert (
+        "store/migrations/env.py is needed by `pip install .` but excluded"
+        in checks.dockerignore_problems(text + "**/migrations\n")
+    )
+    assert "deploy/.env must never reach an image" in checks.dockerignore_problems(
+        text.replace("**/.env\n", "").replace(".env\n", "")
+    )
     # `!` takes a path back in.
     assert checks.dockerignore_problems(text + "*.md\n!README.md\n") == []
 
 
 def test_the_dockerignore_matcher_follows_docker():
-    ignored = checks.dockerignore_matcher("tests\n**/__pycache__\n*.egg-info\n!keep.egg-info\n/data/\n")
+    ignored = checks.dockerignore_matcher(
+        "tests\n**/__pycache__\n*.egg-info\n!keep.egg-info\n/data/\n"
+    )
     assert ignored("tests/api/test_x.py") and ignored("api/__pycache__/app.cpython-311.pyc")
     assert ignored("x.egg-info/PKG-INFO") and not ignored("keep.egg-info/PKG-INFO")
-    assert ignored("data/temporal.db") and not ignored("api/data.py") and not ignored("api/tests.py")
+    assert (
+        ignored("data/temporal.db") and not ignored("api/data.py") and not ignored("api/tests.py")
+    )
 
 
 # --- The health check script, run for real ----------------------------------------------------
@@ -76,7 +108,9 @@ def test_the_dockerignore_matcher_follows_docker():
 
 @pytest.fixture(scope="module")
 def healthcheck():
-    spec = importlib.util.spec_from_file_location("deploy_healthcheck", ROOT / "deploy" / "healthcheck.py")
+    spec = importlib.util.spec_from_file_location(
+        "deploy_healthcheck", ROOT / "deploy" / "healthcheck.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -110,10 +144,18 @@ def free_port() -> int:
 
 def test_the_api_check_asks_healthz(healthcheck):
     with http_server(200) as port:
-        assert healthcheck.check_api(Settings(_env_file=None, api_host="0.0.0.0", api_port=port)) is None
+        assert (
+            healthcheck.check_api(Settings(_env_file=None, api_host="0.0.0.0", api_port=port))
+            is None
+        )
     with http_server(503) as port:
-        assert "503" in healthcheck.check_api(Settings(_env_file=None, api_host="127.0.0.1", api_port=port))
-    assert healthcheck.check_api(Settings(_env_file=None, api_host="127.0.0.1", api_port=free_port())) is not None
+        assert "503" in healthcheck.check_api(
+            Settings(_env_file=None, api_host="127.0.0.1", api_port=port)
+        )
+    assert (
+        healthcheck.check_api(Settings(_env_file=None, api_host="127.0.0.1", api_port=free_port()))
+        is not None
+    )
 
 
 def test_the_worker_check_reaches_temporal(healthcheck):
@@ -122,13 +164,17 @@ def test_the_worker_check_reaches_temporal(healthcheck):
         listening.listen()
         address = f"127.0.0.1:{listening.getsockname()[1]}"
         assert healthcheck.check_worker(Settings(_env_file=None, temporal_address=address)) is None
-    assert "Temporal at" in healthcheck.check_worker(Settings(_env_file=None, temporal_address=f"127.0.0.1:{free_port()}"))
+    assert "Temporal at" in healthcheck.check_worker(
+        Settings(_env_file=None, temporal_address=f"127.0.0.1:{free_port()}")
+    )
 
 
 def test_the_role_is_read_from_the_running_command(healthcheck, tmp_path: Path):
     def process(pid: int, *args: str) -> None:
         (tmp_path / str(pid)).mkdir()
-        (tmp_path / str(pid) / "cmdline").write_bytes(b"\0".join(arg.encode() for arg in args) + b"\0")
+        (tmp_path / str(pid) / "cmdline").write_bytes(
+            b"\0".join(arg.encode() for arg in args) + b"\0"
+        )
 
     assert healthcheck.running_role(tmp_path) is None
     process(1, "/sbin/docker-init", "--", "assessments", "run")

@@ -45,7 +45,9 @@ def run(tmp_path: Path):
         (bin_dir / name).chmod(stat.S_IRWXU)
     calls = tmp_path / "calls"
 
-    def run(script: str, env: dict[str, str], unhealthy: int = 0, unknown_namespace: int = 0) -> tuple[int, list[str]]:
+    def run(
+        script: str, env: dict[str, str], unhealthy: int = 0, unknown_namespace: int = 0
+    ) -> tuple[int, list[str]]:
         (tmp_path / "unhealthy").write_text("x\n" * unhealthy)
         (tmp_path / "unknown").write_text("x\n" * unknown_namespace)
         calls.write_text("")
@@ -71,7 +73,9 @@ def run(tmp_path: Path):
 def compose_job_environment(job: str) -> dict[str, str]:
     """The job's environment from docker-compose.yml, with deploy/.env.example's values."""
     compose = checks.load_yaml(checks.COMPOSE.read_text())
-    values = checks.parse_env_file(checks.ENV_EXAMPLE.read_text()) | {"TEMPORAL_POSTGRES_PASSWORD": "generated"}
+    values = checks.parse_env_file(checks.ENV_EXAMPLE.read_text()) | {
+        "TEMPORAL_POSTGRES_PASSWORD": "generated"
+    }
     return checks.service_environment(compose, job, values)
 
 
@@ -104,23 +108,35 @@ def test_the_namespace_is_created_once_temporal_answers(run):
     assert code == 0
     address = "--address 10.0.0.5:7233"
     assert calls.count(f"temporal operator cluster health {address}") == 4
-    assert calls[-1] == f"temporal operator namespace create --namespace assessments --retention 720h {address}"
+    assert (
+        calls[-1]
+        == f"temporal operator namespace create --namespace assessments --retention 720h {address}"
+    )
 
     code, calls = run("create-namespace.sh", env | {"NAMESPACE_EXISTS": "1"})
     assert code == 0 and not any("namespace create" in call for call in calls)
 
 
 def test_the_namespace_job_gives_up_on_a_temporal_that_never_answers(run):
-    code, calls = run("create-namespace.sh", compose_job_environment("temporal-create-namespace"), unhealthy=100)
+    code, calls = run(
+        "create-namespace.sh", compose_job_environment("temporal-create-namespace"), unhealthy=100
+    )
     assert code == 1
     assert len(calls) == 30
 
 
 def test_only_missing_search_attributes_are_registered(run):
-    env = compose_job_environment("temporal-search-attributes") | {"EXISTING": "AssessmentVendor Keyword"}
+    env = compose_job_environment("temporal-search-attributes") | {
+        "EXISTING": "AssessmentVendor Keyword"
+    }
     code, calls = run("register-search-attributes.sh", env, unknown_namespace=2)
     assert code == 0
-    assert calls.count("temporal operator search-attribute list --namespace assessments --address 10.0.0.5:7233") == 3
+    assert (
+        calls.count(
+            "temporal operator search-attribute list --namespace assessments --address 10.0.0.5:7233"
+        )
+        == 3
+    )
     created = [call for call in calls if "search-attribute create" in call]
     expected = sorted(checks.expected_search_attributes() - {("AssessmentVendor", "Keyword")})
     assert sorted(created) == sorted(

@@ -27,7 +27,9 @@ def containers(deployment: dict) -> list[dict]:
 def kubernetes_problems(manifests: dict) -> list[str]:
     problems = []
     config = manifests.get(("ConfigMap", "assessments-config"), {}).get("data", {})
-    problems += [f"ConfigMap: {name} is no setting" for name in config if name not in checks.SETTING_NAMES]
+    problems += [
+        f"ConfigMap: {name} is no setting" for name in config if name not in checks.SETTING_NAMES
+    ]
     for role in ("api", "worker"):
         deployment = manifests.get(("Deployment", f"assessments-{role}"))
         if deployment is None:
@@ -42,17 +44,32 @@ def kubernetes_problems(manifests: dict) -> list[str]:
             if container.get("args") != [role]:
                 problems.append(f"{role}: runs {container.get('args')}")
             names = {entry["name"] for entry in container.get("env", [])}
-            problems += [f"{role}: {name} is not one of our settings" for name in names - checks.SETTING_NAMES]
-            if {"name": "assessments-config"} not in [ref.get("configMapRef") for ref in container.get("envFrom", [])]:
+            problems += [
+                f"{role}: {name} is not one of our settings"
+                for name in names - checks.SETTING_NAMES
+            ]
+            if {"name": "assessments-config"} not in [
+                ref.get("configMapRef") for ref in container.get("envFrom", [])
+            ]:
                 problems.append(f"{role}: does not read assessments-config")
     api = manifests.get(("Deployment", "assessments-api"))
     if api:
-        probes = {kind: containers(api)[0].get(f"{kind}Probe", {}).get("httpGet", {}).get("path") for kind in ("liveness", "readiness", "startup")}
+        probes = {
+            kind: containers(api)[0].get(f"{kind}Probe", {}).get("httpGet", {}).get("path")
+            for kind in ("liveness", "readiness", "startup")
+        }
         if probes != {"liveness": "/healthz", "readiness": "/readyz", "startup": "/healthz"}:
             problems.append(f"api: probes {probes}")
     job = manifests.get(("Job", "temporal-search-attributes"))
-    registered = {entry["name"]: entry.get("value") for entry in containers({"spec": job["spec"]})[0]["env"]} if job else {}
-    if checks.parse_search_attributes(registered.get("SEARCH_ATTRIBUTES", "")) != checks.expected_search_attributes():
+    registered = (
+        {entry["name"]: entry.get("value") for entry in containers({"spec": job["spec"]})[0]["env"]}
+        if job
+        else {}
+    )
+    if (
+        checks.parse_search_attributes(registered.get("SEARCH_ATTRIBUTES", ""))
+        != checks.expected_search_attributes()
+    ):
         problems.append("the Job does not register orders/visibility.py's search attributes")
     if registered.get("NAMESPACE") != config.get("ASSESSMENTS_TEMPORAL_NAMESPACE"):
         problems.append("the Job registers them in another namespace")
@@ -66,22 +83,44 @@ def test_the_manifests_pass_every_check(manifests):
 def test_the_manifests_match_the_image_and_the_compose_file(manifests):
     compose = checks.load_yaml(checks.COMPOSE.read_text())
     job = manifests[("Job", "temporal-search-attributes")]
-    assert containers({"spec": job["spec"]})[0]["image"] == compose["services"]["temporal-search-attributes"]["image"]
-    assert containers({"spec": job["spec"]})[0]["command"][-1] == "/scripts/register-search-attributes.sh"
+    assert (
+        containers({"spec": job["spec"]})[0]["image"]
+        == compose["services"]["temporal-search-attributes"]["image"]
+    )
+    assert (
+        containers({"spec": job["spec"]})[0]["command"][-1]
+        == "/scripts/register-search-attributes.sh"
+    )
     assert (ROOT / "deploy" / "temporal" / "register-search-attributes.sh").is_file()
     instructions = checks.dockerfile_instructions(checks.DOCKERFILE.read_text())
-    uid = int(dict(instructions[[keyword for keyword, _ in instructions].index("USER") :])["USER"].split(":")[0])
+    uid = int(
+        dict(instructions[[keyword for keyword, _ in instructions].index("USER") :])["USER"].split(
+            ":"
+        )[0]
+    )
     for role in ("api", "worker"):
-        assert manifests[("Deployment", f"assessments-{role}")]["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == uid
+        assert (
+            manifests[("Deployment", f"assessments-{role}")]["spec"]["template"]["spec"][
+                "securityContext"
+            ]["runAsUser"]
+            == uid
+        )
 
 
 def test_the_temporal_chart_values_create_our_namespace(manifests):
     values = checks.load_yaml((KUBERNETES / "temporal-values.yaml").read_text())
     persistence = values["server"]["config"]["persistence"]
     assert persistence["numHistoryShards"] == 512
-    assert {persistence["datastores"][store]["sql"]["pluginName"] for store in ("default", "visibility")} == {"postgres12"}
-    namespaces = [namespace["name"] for namespace in values["server"]["config"]["namespaces"]["namespace"]]
-    assert manifests[("ConfigMap", "assessments-config")]["data"]["ASSESSMENTS_TEMPORAL_NAMESPACE"] in namespaces
+    assert {
+        persistence["datastores"][store]["sql"]["pluginName"] for store in ("default", "visibility")
+    } == {"postgres12"}
+    namespaces = [
+        namespace["name"] for namespace in values["server"]["config"]["namespaces"]["namespace"]
+    ]
+    assert (
+        manifests[("ConfigMap", "assessments-config")]["data"]["ASSESSMENTS_TEMPORAL_NAMESPACE"]
+        in namespaces
+    )
     assert values["web"]["additionalEnvSecretName"]  # TEMPORAL_CODEC_ENDPOINT, a capability URL
 
 
@@ -90,19 +129,37 @@ def test_a_broken_manifest_is_caught(manifests):
 
     broken = copy.deepcopy(manifests)
     broken[("ConfigMap", "assessments-config")]["data"]["ASSESSMENTS_TEMPORAL_ADRESS"] = "x"
-    containers(broken[("Deployment", "assessments-api")])[0]["readinessProbe"]["httpGet"]["path"] = "/healthz"
-    containers(broken[("Deployment", "assessments-worker")])[0]["image"] = "registry.example.com/smartrecruiters-assessments"
+    containers(broken[("Deployment", "assessments-api")])[0]["readinessProbe"]["httpGet"][
+        "path"
+    ] = "/healthz"
+    containers(broken[("Deployment", "assessments-worker")])[0]["image"] = (
+        "registry.example.com/smartrecruiters-assessments"
+    )
     job = broken[("Job", "temporal-search-attributes")]
     containers({"spec": job["spec"]})[0]["env"][2]["value"] = "AssessmentStatus=Keyword"
     problems = kubernetes_problems(broken)
-    for expected in ("ASSESSMENTS_TEMPORAL_ADRESS is no setting", "api: probes", "has no tag", "search attributes"):
+    for expected in (
+        "ASSESSMENTS_TEMPORAL_ADRESS is no setting",
+        "api: probes",
+        "has no tag",
+        "search attributes",
+    ):
         assert any(expected in problem for problem in problems), (expected, problems)
 
 
 def test_the_documented_secrets_are_real_settings():
     docs = DOCS.read_text()
     literals = set(re.findall(r"--from-literal=([A-Z_]+)=", docs))
-    assert {f"ASSESSMENTS_{name}" for name in ("DATABASE_URL", "ENCRYPTION_KEYS", "PAYLOAD_KEYS", "TOKEN_SIGNING_KEY", "ADMIN_API_KEY")} <= literals
+    assert {
+        f"ASSESSMENTS_{name}"
+        for name in (
+            "DATABASE_URL",
+            "ENCRYPTION_KEYS",
+            "PAYLOAD_KEYS",
+            "TOKEN_SIGNING_KEY",
+            "ADMIN_API_KEY",
+        )
+    } <= literals
     assert literals <= checks.SETTING_NAMES
     # Together with the ConfigMap, the production settings the compose file requires.
     config = checks.load_yaml_documents((KUBERNETES / "assessments.yaml").read_text())[0]["data"]

@@ -13,13 +13,23 @@ from tests.support.connect import register_partner_configuration
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags for a closed network and a root user (see the machine notes): no sandbox, no background calls.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
 async def browser():
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield chromium
         finally:
@@ -31,7 +41,9 @@ async def registered(stack):
     """Our partner configuration, registered at SR with our master credentials."""
     settings = stack.settings
     stored = await register_partner_configuration(settings)
-    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+    master = smartrecruiters_client(
+        settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value()
+    )
     try:
         assert await master.get_partner_configuration() == stored
     finally:

@@ -32,7 +32,13 @@ from orders import visibility
 from settings import Settings
 from tests.conftest import World
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.test_temporal_ui_in_browser import UI_TIMEOUT_MS, listed, operator_context, order_list_url, order_row
+from tests.e2e.test_temporal_ui_in_browser import (
+    UI_TIMEOUT_MS,
+    listed,
+    operator_context,
+    order_list_url,
+    order_row,
+)
 from tests.support.servers import order_path
 from tests.support.order_workflows import order_workflow_id
 
@@ -42,7 +48,10 @@ DEFAULT_DIRECTORY = ROOT / "docs" / "screenshots"
 
 async def place(world: World, candidate: dict, package_id: str) -> str:
     """Order `package_id` for one of the simulator's candidates, as a recruiter would."""
-    response = await world.http.post(f"{world.sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": package_id, "kind": "manual"})
+    response = await world.http.post(
+        f"{world.sr}/__sim/orders",
+        json={"candidate_id": candidate["id"], "package_id": package_id, "kind": "manual"},
+    )
     order_id = response.raise_for_status().json()["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
     return order_id
@@ -51,7 +60,10 @@ async def place(world: World, candidate: dict, package_id: str) -> str:
 async def take(settings: Settings, browser: Browser, directory: Path) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
         world = World(settings, http)
-        candidates = {c["first_name"]: c for c in (await http.get(f"{world.sr}/__sim/candidates")).raise_for_status().json()}
+        candidates = {
+            c["first_name"]: c
+            for c in (await http.get(f"{world.sr}/__sim/candidates")).raise_for_status().json()
+        }
         ada, grace, alan = candidates["Ada"], candidates["Grace"], candidates["Alan"]
         skills = await place(world, ada, "skills-fullstack")
         background = await place(world, ada, "background-standard")
@@ -72,22 +84,38 @@ async def take(settings: Settings, browser: Browser, directory: Path) -> None:
             await world.sr_status_becomes(order_id, "IN_PROGRESS")
     company = ada["company_id"]
     status = visibility.ORDER_STATUS.name
-    await listed(settings, f'WorkflowId="{order_workflow_id(skills)}" AND {status}="COMPLETED" AND ExecutionStatus="Completed"')
-    await listed(settings, f'{visibility.COMPANY.name}="{company}" AND {status}="IN_PROGRESS"', count=2)
+    await listed(
+        settings,
+        f'WorkflowId="{order_workflow_id(skills)}" AND {status}="COMPLETED" AND ExecutionStatus="Completed"',
+    )
+    await listed(
+        settings, f'{visibility.COMPANY.name}="{company}" AND {status}="IN_PROGRESS"', count=2
+    )
     await listed(settings, f'WorkflowId="{order_workflow_id(pending)}" AND {status}="PENDING"')
 
     # The Temporal UI, as an operator sees it.
     context = await operator_context(browser, settings, viewport={"width": 1800, "height": 560})
     page = await context.new_page()
-    await page.goto(order_list_url(settings, f'{visibility.COMPANY.name}="{company}" AND {visibility.VENDOR.name}="sandbox"'))
-    await expect(page.get_by_test_id("workflows-summary-configurable-table-row")).to_have_count(4, timeout=UI_TIMEOUT_MS)
+    await page.goto(
+        order_list_url(
+            settings,
+            f'{visibility.COMPANY.name}="{company}" AND {visibility.VENDOR.name}="sandbox"',
+        )
+    )
+    await expect(page.get_by_test_id("workflows-summary-configurable-table-row")).to_have_count(
+        4, timeout=UI_TIMEOUT_MS
+    )
     await page.screenshot(path=directory / "temporal-ui-orders.png")
 
     workflow_id = order_workflow_id(skills)
     await page.set_viewport_size({"width": 1400, "height": 1000})
     await order_row(page, workflow_id).get_by_role("link", name=workflow_id, exact=True).click()
-    await expect(page.get_by_role("textbox", name="Input")).to_contain_text(ada["email"], timeout=UI_TIMEOUT_MS)
-    await expect(page.get_by_role("textbox", name="Result")).to_contain_text(f'"order_id": "{skills}"', timeout=UI_TIMEOUT_MS)
+    await expect(page.get_by_role("textbox", name="Input")).to_contain_text(
+        ada["email"], timeout=UI_TIMEOUT_MS
+    )
+    await expect(page.get_by_role("textbox", name="Result")).to_contain_text(
+        f'"order_id": "{skills}"', timeout=UI_TIMEOUT_MS
+    )
     await page.screenshot(path=directory / "temporal-ui-order.png")
 
     await page.get_by_test_id("user-metadata-tab").click()
@@ -102,16 +130,23 @@ async def take(settings: Settings, browser: Browser, directory: Path) -> None:
     page = await browser.new_page(viewport={"width": 1200, "height": 1400})
     await page.goto(f"{settings.sr_base_url}/candidates/{ada['id']}")
     for order_id, shown in ((skills, "Completed"), (background, "In progress")):
-        await expect(page.locator(f'section.assessment[data-order-id="{order_id}"] .status')).to_have_text(shown, ignore_case=True)
+        await expect(
+            page.locator(f'section.assessment[data-order-id="{order_id}"] .status')
+        ).to_have_text(shown, ignore_case=True)
     await page.screenshot(path=directory / "smartrecruiters-candidate.png")
     await page.close()
 
 
 async def main(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="screenshots-") as data_dir, order_path(Path(data_dir), headless_ui=False) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="screenshots-") as data_dir,
+        order_path(Path(data_dir), headless_ui=False) as stack,
+    ):
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
             try:
                 await take(stack.settings, browser, directory)
             finally:

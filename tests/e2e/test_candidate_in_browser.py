@@ -20,14 +20,21 @@ async def test_candidate_takes_the_test_and_the_recruiter_sees_the_score(world, 
     # Every Python question right, every SQL question wrong: 100 % and 0 %, so 50 % overall.
     for test in PACKAGES["skills-fullstack"].tests:
         for question in test.questions:
-            choice = question.answer if test.id == "python-basics" else (question.answer + 1) % len(question.choices)
+            choice = (
+                question.answer
+                if test.id == "python-basics"
+                else (question.answer + 1) % len(question.choices)
+            )
             await page.check(f"#q-{question.id}-{choice}")
     await page.click("#submit-answers")
     await page.wait_for_selector("#thank-you")
 
     done = await world.sr_status_becomes(order_id, "COMPLETED")
     assert done["result"]["score"] == {"raw": 50, "min": 0, "max": 100}
-    assert {r["assessmentId"]: r["score"]["raw"] for r in done["result"]["assessmentResults"]} == {"python-basics": 100, "sql-basics": 0}
+    assert {r["assessmentId"]: r["score"]["raw"] for r in done["result"]["assessmentResults"]} == {
+        "python-basics": 100,
+        "sql-basics": 0,
+    }
 
     # The recruiter's view of the candidate in SmartRecruiters.
     await page.goto(f"{world.sr}/candidates/{done['candidate_id']}")

@@ -33,7 +33,12 @@ PACKAGE = "tasker_standard"
 def checkr_url():
     # Each test's account registers its own webhook URL; failed deliveries retry quickly.
     # A short rate window, so a 429's reset time is seconds away, not a minute.
-    config = CheckrSimConfig(api_key=API_KEY, max_webhooks=100, webhook_retry_delays=(0.5, 1.0, 2.0), rate_window_seconds=2)
+    config = CheckrSimConfig(
+        api_key=API_KEY,
+        max_webhooks=100,
+        webhook_retry_delays=(0.5, 1.0, 2.0),
+        rate_window_seconds=2,
+    )
     with serve(create_app(config)) as url:
         yield url
 
@@ -45,18 +50,29 @@ class Checkr:
         self.url, self.http = url, http
 
     async def control(self, path: str, **body) -> dict:
-        return (await self.http.post(f"{self.url}/_sim/{path}", json=body or None)).raise_for_status().json()
+        return (
+            (await self.http.post(f"{self.url}/_sim/{path}", json=body or None))
+            .raise_for_status()
+            .json()
+        )
 
     async def faults(self, **faults) -> None:
         (await self.http.put(f"{self.url}/_sim/faults", json=faults)).raise_for_status()
 
     async def emails_to(self, address: str) -> int:
-        return (await self.http.get(f"{self.url}/_sim/outbox", params={"to": address})).json()["counts"].get(address, 0)
+        return (
+            (await self.http.get(f"{self.url}/_sim/outbox", params={"to": address}))
+            .json()["counts"]
+            .get(address, 0)
+        )
 
     async def invitation(self, invitation_id: str) -> dict:
-        [found] = [i for i in (await self.http.get(f"{self.url}/_sim/invitations")).json() if i["id"] == invitation_id]
+        [found] = [
+            i
+            for i in (await self.http.get(f"{self.url}/_sim/invitations")).json()
+            if i["id"] == invitation_id
+        ]
         return found
-
 
     async def variants(self, **variants) -> None:
         (await self.http.put(f"{self.url}/_sim/variants", json=variants)).raise_for_status()
@@ -70,14 +86,24 @@ async def checkr(checkr_url, world):
     await sim.variants()  # the default account again
 
 
-async def new_company(checkr_url, store, world, settings: dict | None = None, include_object: bool = True) -> str:
+async def new_company(
+    checkr_url, store, world, settings: dict | None = None, include_object: bool = True
+) -> str:
     """A company connected with a new Checkr account (its `settings` added to the credentials),
     whose webhook URL is registered at Checkr with `include_object` as given."""
-    credentials = {"api_key": API_KEY, "base_url": checkr_url, "work_location": {"country": "US", "state": "CA"}} | (settings or {})
-    account_id, company_id = await company_of_new_vendor_account(store, world.sr, "checkr", credentials)
+    credentials = {
+        "api_key": API_KEY,
+        "base_url": checkr_url,
+        "work_location": {"country": "US", "state": "CA"},
+    } | (settings or {})
+    account_id, company_id = await company_of_new_vendor_account(
+        store, world.sr, "checkr", credentials
+    )
     WEBHOOK_OF[company_id] = f"{world.api}/webhooks/checkr/accounts/{account_id}"
     webhook = {"webhook_url": WEBHOOK_OF[company_id], "include_object": include_object}
-    (await world.http.post(f"{checkr_url}/v1/webhooks", json=webhook, auth=(API_KEY, ""))).raise_for_status()
+    (
+        await world.http.post(f"{checkr_url}/v1/webhooks", json=webhook, auth=(API_KEY, ""))
+    ).raise_for_status()
     return company_id
 
 
@@ -91,12 +117,16 @@ async def ordered(world, temporal, company: str) -> tuple[str, str, str, dict]:
     placed = await world.order(PACKAGE, company_id=company)
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
-    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+        AssessmentOrderWorkflow.state
+    )
     candidate_id, invitation_id = state.invitation.vendor_ref.split(":")
     return order_id, candidate_id, invitation_id, placed["candidate"]
 
 
-async def test_a_clear_background_check_reaches_the_profile_without_a_score(world, temporal, checkr, company):
+async def test_a_clear_background_check_reaches_the_profile_without_a_score(
+    world, temporal, checkr, company
+):
     order_id, _, invitation_id, candidate = await ordered(world, temporal, company)
     assert await checkr.emails_to(candidate["email"]) == 1
 
@@ -114,7 +144,9 @@ async def test_a_clear_background_check_reaches_the_profile_without_a_score(worl
     assert await checkr.emails_to(candidate["email"]) == 1
 
 
-async def test_a_dispute_revises_the_completed_result_at_smartrecruiters(world, temporal, checkr, company):
+async def test_a_dispute_revises_the_completed_result_at_smartrecruiters(
+    world, temporal, checkr, company
+):
     order_id, _, invitation_id, _ = await ordered(world, temporal, company)
     report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
     await checkr.control(f"reports/{report_id}/complete", result="consider")
@@ -136,9 +168,16 @@ async def test_a_dispute_revises_the_completed_result_at_smartrecruiters(world, 
 
     done = await eventually(revised, what="the revised result at SR")
     # The result, "under review", the revision; IN_PROGRESS may be skipped when Checkr is quick.
-    assert [p["status"] for p in done["patches"] if p["status"] != "IN_PROGRESS"] == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
+    assert [p["status"] for p in done["patches"] if p["status"] != "IN_PROGRESS"] == [
+        "PENDING",
+        "COMPLETED",
+        "COMPLETED",
+        "COMPLETED",
+    ]
     assert len(done["attachments"]) == 2  # the revised report is attached too
-    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+        AssessmentOrderWorkflow.state
+    )
     assert state.revisions_posted == 1 and not state.duplicate_events
 
 
@@ -149,7 +188,9 @@ async def test_lost_webhooks_only_delay_the_result(world, temporal, checkr, comp
     await checkr.control(f"reports/{report_id}/complete", result="clear")
     done = await world.sr_status_becomes(order_id, "COMPLETED")
     assert done["result"]["scoreLabel"] == "Clear"
-    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+        AssessmentOrderWorkflow.state
+    )
     assert state.events_received == []  # polling alone carried it
 
 
@@ -193,7 +234,9 @@ async def test_every_webhook_sent_twice_is_acted_on_once(world, temporal, checkr
     # The second copy of each is recognised by its event id and never reaches the workflow twice.
     assert len(state.events_received) == len({a["event_id"] for a in copies}) == len(copies) // 2
     order = await world.sr_order(order_id)
-    assert [p["status"] for p in order["patches"]].count("COMPLETED") == 1 and len(order["attachments"]) == 1
+    assert [p["status"] for p in order["patches"]].count("COMPLETED") == 1 and len(
+        order["attachments"]
+    ) == 1
     assert state.revisions_posted == 0
 
 
@@ -204,7 +247,9 @@ async def test_an_invitation_expiring_at_checkr_expires_the_order(world, tempora
     assert [p["status"] for p in done["patches"]] == ["PENDING", "EXPIRED"]
 
 
-async def test_cancelling_the_order_withdraws_the_invitation_at_checkr(world, temporal, checkr, company):
+async def test_cancelling_the_order_withdraws_the_invitation_at_checkr(
+    world, temporal, checkr, company
+):
     order_id, _, invitation_id, _ = await ordered(world, temporal, company)
     handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     await handle.cancel()
@@ -216,9 +261,13 @@ async def test_cancelling_the_order_withdraws_the_invitation_at_checkr(world, te
     assert "cancelled" in done["result"]["summary"]
 
 
-async def test_checkr_refusing_and_failing_for_a_while_still_gives_one_candidate_and_one_result(world, temporal, checkr, company):
+async def test_checkr_refusing_and_failing_for_a_while_still_gives_one_candidate_and_one_result(
+    world, temporal, checkr, company
+):
     # The catalog is read (and cached) first: a catalog failure would answer SR's order with 503.
-    assert (await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company})).status_code == 200
+    assert (
+        await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company})
+    ).status_code == 200
     await checkr.faults(rate_limit_next=1, server_error_next=2)
     order_id, _, invitation_id, candidate = await ordered(world, temporal, company)
     report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
@@ -231,12 +280,21 @@ async def test_checkr_refusing_and_failing_for_a_while_still_gives_one_candidate
     assert await checkr.emails_to(candidate["email"]) == 1
 
 
-async def test_an_account_with_a_hierarchy_orders_with_its_node_and_work_location(world, temporal, checkr, checkr_url, store, registered):
+async def test_an_account_with_a_hierarchy_orders_with_its_node_and_work_location(
+    world, temporal, checkr, checkr_url, store, registered
+):
     await checkr.variants(nodes=["north-region"])
-    company = await new_company(checkr_url, store, world, {"node": "north-region", "work_location": {"country": "US", "state": "NY"}})
+    company = await new_company(
+        checkr_url,
+        store,
+        world,
+        {"node": "north-region", "work_location": {"country": "US", "state": "NY"}},
+    )
     order_id, _, invitation_id, _ = await ordered(world, temporal, company)
     report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
-    report = (await world.http.get(f"{checkr_url}/v1/reports/{report_id}", auth=(API_KEY, ""))).json()
+    report = (
+        await world.http.get(f"{checkr_url}/v1/reports/{report_id}", auth=(API_KEY, ""))
+    ).json()
     assert report["work_locations"] == [{"country": "US", "state": "NY"}]
     await checkr.control(f"reports/{report_id}/complete", result="clear")
     assert (await world.sr_status_becomes(order_id, "COMPLETED"))["result"]["scoreLabel"] == "Clear"
@@ -249,7 +307,9 @@ async def test_an_account_with_a_hierarchy_orders_with_its_node_and_work_locatio
     assert "Checkr" in done["result"]["summary"] and API_KEY not in done["result"]["summary"]
 
 
-async def test_webhooks_without_their_object_reach_the_order(world, temporal, checkr, checkr_url, store, registered):
+async def test_webhooks_without_their_object_reach_the_order(
+    world, temporal, checkr, checkr_url, store, registered
+):
     company = await new_company(checkr_url, store, world, include_object=False)
     order_id, _, invitation_id, _ = await ordered(world, temporal, company)
     report_id = (await checkr.control(f"invitations/{invitation_id}/complete"))["report_id"]
@@ -257,8 +317,16 @@ async def test_webhooks_without_their_object_reach_the_order(world, temporal, ch
     await world.sr_status_becomes(order_id, "COMPLETED")
 
     events = (await world.http.get(f"{checkr.url}/_sim/events")).json()
-    report_events = {e["id"] for e in events if e["type"].startswith("report.") and e["data"]["object"]["id"] == report_id}
-    delivered = [a for a in (await world.http.get(f"{checkr.url}/_sim/deliveries")).json() if a["url"] == WEBHOOK_OF[company]]
+    report_events = {
+        e["id"]
+        for e in events
+        if e["type"].startswith("report.") and e["data"]["object"]["id"] == report_id
+    }
+    delivered = [
+        a
+        for a in (await world.http.get(f"{checkr.url}/_sim/deliveries")).json()
+        if a["url"] == WEBHOOK_OF[company]
+    ]
     assert {a["event_id"] for a in delivered} >= report_events  # sent, each naming only the report
     handle = temporal.get_workflow_handle(order_workflow_id(order_id))
 
@@ -266,10 +334,15 @@ async def test_webhooks_without_their_object_reach_the_order(world, temporal, ch
         state = await handle.query(AssessmentOrderWorkflow.state)
         return report_events <= set(state.events_received)
 
-    await eventually(report_events_at_the_order, what="the report's events, resolved through the report, at the order")
+    await eventually(
+        report_events_at_the_order,
+        what="the report's events, resolved through the report, at the order",
+    )
 
 
-async def test_an_event_naming_only_a_report_reaches_no_other_accounts_order(world, temporal, checkr, checkr_url, store, registered):
+async def test_an_event_naming_only_a_report_reaches_no_other_accounts_order(
+    world, temporal, checkr, checkr_url, store, registered
+):
     owner = await new_company(checkr_url, store, world, include_object=False)
     other = await new_company(checkr_url, store, world, include_object=False)
     order_id, _, invitation_id, _ = await ordered(world, temporal, owner)
@@ -277,11 +350,20 @@ async def test_an_event_naming_only_a_report_reaches_no_other_accounts_order(wor
 
     async def send(company: str, report: str) -> httpx.Response:
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        event = {"id": uuid.uuid4().hex[:24], "object": "event", "type": "report.updated", "created_at": created,
-                 "data": {"object": {"id": report, "object": "report", "uri": f"/v1/reports/{report}"}}}  # fmt: skip
+        event = {
+            "id": uuid.uuid4().hex[:24],
+            "object": "event",
+            "type": "report.updated",
+            "created_at": created,
+            "data": {"object": {"id": report, "object": "report", "uri": f"/v1/reports/{report}"}},
+        }
         body = json.dumps(event, separators=(",", ":")).encode()
         signature = hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()
-        return await world.http.post(WEBHOOK_OF[company], content=body, headers={"X-Checkr-Signature": signature, "Content-Type": "application/json"})
+        return await world.http.post(
+            WEBHOOK_OF[company],
+            content=body,
+            headers={"X-Checkr-Signature": signature, "Content-Type": "application/json"},
+        )
 
     # Both accounts share the simulator's key here; only the order's own account routes it.
     assert (await send(other, report_id)).json() == {"accepted": 0}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 
-
 async def test_admin_connects_in_the_browser(world, browser, registered, trigger_token, store):
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     page = await browser.new_page()

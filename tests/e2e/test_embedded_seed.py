@@ -11,39 +11,72 @@ from pathlib import Path
 
 import httpx
 
-from embedded import EMBEDDED_VENDOR_ACCOUNT, SIMULATED_CHECKR_KEY, Stack, seed, settings_on_free_ports
+from embedded import (
+    EMBEDDED_VENDOR_ACCOUNT,
+    SIMULATED_CHECKR_KEY,
+    Stack,
+    seed,
+    settings_on_free_ports,
+)
 from tests.support.connect import connect_company
 from tests.support.waiting import eventually
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
-SEEDED = {EMBEDDED_VENDOR_ACCOUNT: "sandbox", "HackerRank (simulator)": "hackerrank", "Checkr (simulator)": "checkr", "TestGorilla (simulator)": "testgorilla"}
+SEEDED = {
+    EMBEDDED_VENDOR_ACCOUNT: "sandbox",
+    "HackerRank (simulator)": "hackerrank",
+    "Checkr (simulator)": "checkr",
+    "TestGorilla (simulator)": "testgorilla",
+}
 
 
 async def test_seed_registers_us_and_hands_out_a_working_token_per_vendor(stack, store, world):
     first, second = await seed(stack.settings), await seed(stack.settings)
 
     accounts = {a.name: a for a in await store.vendor_accounts() if a.name in SEEDED}
-    assert {name: a.adapter for name, a in accounts.items()} == SEEDED  # seeding twice makes one of each
+    assert {
+        name: a.adapter for name, a in accounts.items()
+    } == SEEDED  # seeding twice makes one of each
     for tokens in (first, second):
         assert set(tokens) == set(SEEDED)
         for name, token in tokens.items():
             redeemed = await store.redeem_trigger_token(token)
-            assert redeemed is not None and redeemed.vendor_account_id == accounts[name].id and redeemed.expires_at is not None
+            assert (
+                redeemed is not None
+                and redeemed.vendor_account_id == accounts[name].id
+                and redeemed.expires_at is not None
+            )
     # SR (the simulator) knows where our consent page is.
     consent = (await world.http.post(f"{world.sr}/__sim/companies/seeded-co/consent")).json()
-    assert consent["consent_url"].startswith(f"{stack.settings.public_url}/integration?companyId=seeded-co")
+    assert consent["consent_url"].startswith(
+        f"{stack.settings.public_url}/integration?companyId=seeded-co"
+    )
     # The Checkr simulator pushes to the seeded account's URL, registered once.
-    hooks = (await world.http.get(f"{stack.settings.checkr_sim_url}/v1/webhooks", auth=(SIMULATED_CHECKR_KEY, ""))).json()["data"]
-    expected = f"{stack.settings.public_url}/webhooks/checkr/accounts/{accounts['Checkr (simulator)'].id}"
+    hooks = (
+        await world.http.get(
+            f"{stack.settings.checkr_sim_url}/v1/webhooks", auth=(SIMULATED_CHECKR_KEY, "")
+        )
+    ).json()["data"]
+    expected = (
+        f"{stack.settings.public_url}/webhooks/checkr/accounts/{accounts['Checkr (simulator)'].id}"
+    )
     assert [h["webhook_url"] for h in hooks] == [expected]
 
 
-async def test_each_seeded_vendor_offers_its_catalog_to_a_connected_company(stack, store, world, registered):
+async def test_each_seeded_vendor_offers_its_catalog_to_a_connected_company(
+    stack, store, world, registered
+):
     tokens = await seed(stack.settings)
-    for name, package in (("HackerRank (simulator)", "1529353"), ("Checkr (simulator)", "tasker_standard"), ("TestGorilla (simulator)", "101")):
+    for name, package in (
+        ("HackerRank (simulator)", "1529353"),
+        ("Checkr (simulator)", "tasker_standard"),
+        ("TestGorilla (simulator)", "101"),
+    ):
         company = await connect_company(world.sr, tokens[name])
-        packages = await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company})
+        packages = await world.http.get(
+            f"{world.sr}/__sim/packages", params={"company_id": company}
+        )
         assert packages.status_code == 200 and package in {p["id"] for p in packages.json()}, name
 
 
@@ -61,9 +94,16 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
         "ASSESSMENTS_LOG_LEVEL": "WARNING",
     }
     run = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli", "run", cwd=caller, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "cli",
+        "run",
+        cwd=caller,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     lines: list[str] = []
 
     async def read_all() -> None:
@@ -76,18 +116,32 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
 
         async def tokens_printed() -> list[str] | None:
             assert run.returncode is None, "\n".join(lines[-40:])
-            printed = [line.split(": ", 1)[1] for line in lines if line.startswith("  ") and line.strip().split(":")[0] in SEEDED]
+            printed = [
+                line.split(": ", 1)[1]
+                for line in lines
+                if line.startswith("  ") and line.strip().split(":")[0] in SEEDED
+            ]
             return printed if len(printed) == len(SEEDED) else None
 
         await eventually(tokens_printed, timeout=120, what="the stack's banner and trigger tokens")
-        assert any("Data folder" in line and str(folder) in line for line in lines), "\n".join(lines)
+        assert any("Data folder" in line and str(folder) in line for line in lines), "\n".join(
+            lines
+        )
         # The API reads the store the banner's tokens were seeded into.
-        async with httpx.AsyncClient(base_url=settings.public_url, headers={"Authorization": "Bearer run-from-elsewhere-key"}) as api:
+        async with httpx.AsyncClient(
+            base_url=settings.public_url, headers={"Authorization": "Bearer run-from-elsewhere-key"}
+        ) as api:
             accounts = (await api.get("/admin/vendor-accounts")).raise_for_status().json()
             tokens = (await api.get("/admin/trigger-tokens")).raise_for_status().json()
         assert {a["name"] for a in accounts} == set(SEEDED)
         assert len([t for t in tokens if t["state"] == "active"]) == len(SEEDED)
-        simulators = ("sandbox-vendor.db", "smartrecruiters-sim.db", "hackerrank-sim.db", "checkr-sim.db", "testgorilla-sim.db")
+        simulators = (
+            "sandbox-vendor.db",
+            "smartrecruiters-sim.db",
+            "hackerrank-sim.db",
+            "checkr-sim.db",
+            "testgorilla-sim.db",
+        )
         for name in ("temporal.db", "assessments.db", *simulators, "logs/temporal.log"):
             assert (folder / name).exists(), name
         assert not (REPOSITORY / relative).exists()

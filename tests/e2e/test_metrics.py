@@ -17,7 +17,9 @@ def metric(text: str, pattern: str) -> float | None:
     return sum(found) if found else None
 
 
-async def gauge_counts(world, stack, temporal, gauge: str, query: str, ours: str, of_ours: int) -> bool:
+async def gauge_counts(
+    world, stack, temporal, gauge: str, query: str, ours: str, of_ours: int
+) -> bool:
     """Temporal counts our `of_ours` orders in `query`, and the worker's gauge counts what Temporal does."""
     if (await temporal.count_workflows(ours)).count != of_ours:
         return False
@@ -42,11 +44,15 @@ async def test_a_completed_order_shows_in_the_workers_metrics(world, stack):
     )
 
     async def scraped_with_the_order() -> str | None:
-        text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
+        text = (
+            await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")
+        ).text
         return text if all(metric(text, pattern) for pattern in expected) else None
 
     # The workflow records its ending, and the SDK its completion, a moment after SR has the result.
-    text = await eventually(scraped_with_the_order, what="the order's news, ending and completion in the metrics")
+    text = await eventually(
+        scraped_with_the_order, what="the order's news, ending and completion in the metrics"
+    )
     assert all(metric(text, pattern) >= 1 for pattern in expected)
     for pii in (placed["candidate"]["email"], placed["candidate"]["last_name"], order_id):
         assert pii not in text  # labels are vendors, statuses and peers: never people or orders
@@ -54,21 +60,34 @@ async def test_a_completed_order_shows_in_the_workers_metrics(world, stack):
 
 async def test_open_orders_by_status_follow_temporals_own_count(world, stack, temporal):
     gauge = r'assessment_orders_open\w*\{.*status="PENDING"'
-    pending = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "PENDING"'
+    pending = (
+        f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "PENDING"'
+    )
     placed = await world.order("skills-fullstack")
     ours = f'{pending} AND WorkflowId = "{order_workflow_id(placed["order_id"])}"'
     await world.sr_status_becomes(placed["order_id"], "PENDING")
-    await eventually(lambda: gauge_counts(world, stack, temporal, gauge, pending, ours, 1), what="the PENDING gauge to count our open order")
+    await eventually(
+        lambda: gauge_counts(world, stack, temporal, gauge, pending, ours, 1),
+        what="the PENDING gauge to count our open order",
+    )
     text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
     assert metric(text, r"assessment_orders_failed\w*\{?") is not None
 
 
 async def test_terminated_and_timed_out_orders_count_as_failed(world, stack, temporal):
     company = f"ended-{uuid.uuid4().hex[:8]}"
-    terminated, timed_out = await unworked_order(temporal, company), await unworked_order(temporal, company, timeout=timedelta(seconds=1))
-    await temporal.get_workflow_handle(order_workflow_id(terminated)).terminate("history size exceeded")
+    terminated, timed_out = (
+        await unworked_order(temporal, company),
+        await unworked_order(temporal, company, timeout=timedelta(seconds=1)),
+    )
+    await temporal.get_workflow_handle(order_workflow_id(terminated)).terminate(
+        "history size exceeded"
+    )
     since = (datetime.now(UTC) - timedelta(hours=24)).isoformat()
     ended_badly = f'{ORDER_WORKFLOWS} AND ExecutionStatus IN ("Failed", "Terminated", "TimedOut") AND CloseTime > "{since}"'
     ours = f'{ended_badly} AND WorkflowId IN ("{order_workflow_id(terminated)}", "{order_workflow_id(timed_out)}")'
     gauge = r"assessment_orders_failed\w*\{?"
-    await eventually(lambda: gauge_counts(world, stack, temporal, gauge, ended_badly, ours, 2), what="the failed gauge to count the terminated and the timed-out order")
+    await eventually(
+        lambda: gauge_counts(world, stack, temporal, gauge, ended_badly, ours, 2),
+        what="the failed gauge to count the terminated and the timed-out order",
+    )

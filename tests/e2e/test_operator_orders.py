@@ -53,7 +53,9 @@ async def placed(stack, temporal):
         store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
         try:
             credentials = {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}
-            _, company = await company_of_new_vendor_account(store, world.sr, "sandbox", credentials, **{"logic-quiz": {"deadline_days": 1}})
+            _, company = await company_of_new_vendor_account(
+                store, world.sr, "sandbox", credentials, **{"logic-quiz": {"deadline_days": 1}}
+            )
         finally:
             await store.dispose()
         done, waiting, stuck, default = await asyncio.gather(
@@ -62,7 +64,12 @@ async def placed(stack, temporal):
             world.order("skills-fullstack", company_id=company),
             world.order("skills-fullstack"),
         )
-        await asyncio.gather(*(world.sr_status_becomes(o["order_id"], "PENDING") for o in (done, waiting, stuck, default)))
+        await asyncio.gather(
+            *(
+                world.sr_status_becomes(o["order_id"], "PENDING")
+                for o in (done, waiting, stuck, default)
+            )
+        )
         await world.sr_refuses(done["order_id"], 500)
         await world.sr_refuses(stuck["order_id"], 500, count=1000)
         await world.at_vendor("complete", done["order_id"], score=80)
@@ -78,7 +85,11 @@ async def placed(stack, temporal):
 
 @pytest.fixture
 async def admin(stack):
-    async with httpx.AsyncClient(base_url=f"{stack.settings.public_url}/admin", timeout=30, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=f"{stack.settings.public_url}/admin",
+        timeout=30,
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    ) as http:
         yield http
 
 
@@ -90,7 +101,11 @@ async def _listed(admin: httpx.AsyncClient, **params) -> set[str]:
 
 async def _lists(admin: httpx.AsyncClient, expected: set[str], **params) -> None:
     """The listing comes to be exactly `expected` (Temporal's visibility is eventually consistent)."""
-    await eventually(lambda: _equal(admin, expected, params), timeout=20, what=f"orders {sorted(expected)} listed for {params}")
+    await eventually(
+        lambda: _equal(admin, expected, params),
+        timeout=20,
+        what=f"orders {sorted(expected)} listed for {params}",
+    )
 
 
 async def _equal(admin: httpx.AsyncClient, expected: set[str], params: dict) -> bool:
@@ -100,7 +115,9 @@ async def _equal(admin: httpx.AsyncClient, expected: set[str], params: dict) -> 
 # --- list -------------------------------------------------------------------------------------
 
 
-async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(placed, admin, stack):
+async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
+    placed, admin, stack
+):
     company = placed.company
     everything = placed.ids("done", "waiting", "stuck")
     await _lists(admin, everything, company=company)
@@ -108,19 +125,28 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
     await _lists(admin, set(), company=company, vendor="hackerrank")
     await _lists(admin, placed.ids("waiting"), company=company, package="logic-quiz")
     await _lists(admin, placed.ids("done"), company=company, status="COMPLETED")
-    await _lists(admin, placed.ids("waiting", "stuck"), company=company, status="PENDING")  # SR never heard IN_PROGRESS
+    await _lists(
+        admin, placed.ids("waiting", "stuck"), company=company, status="PENDING"
+    )  # SR never heard IN_PROGRESS
     await _lists(admin, placed.ids("done"), company=company, open="false")
     await _lists(admin, placed.ids("waiting", "stuck"), company=company, open="true")
     await _lists(admin, set(), company=company, older_than="1h")
     await _lists(admin, everything, company=company, older_than="1s")
 
     # Every order of the listing once, page by page; a page's token pages through its own listing only.
-    first = (await admin.get("/orders", params={"company": company, "limit": 2})).json()["next_page_token"]
-    elsewhere = await admin.get("/orders", params={"company": company, "status": "PENDING", "limit": 2, "page_token": first})
+    first = (await admin.get("/orders", params={"company": company, "limit": 2})).json()[
+        "next_page_token"
+    ]
+    elsewhere = await admin.get(
+        "/orders", params={"company": company, "status": "PENDING", "limit": 2, "page_token": first}
+    )
     assert elsewhere.status_code == 400 and "page_token is not one" in elsewhere.json()["message"]
     pages, token = [], None
     while True:
-        response = await admin.get("/orders", params={"company": company, "limit": 2} | ({"page_token": token} if token else {}))
+        response = await admin.get(
+            "/orders",
+            params={"company": company, "limit": 2} | ({"page_token": token} if token else {}),
+        )
         assert response.status_code == 200, response.text
         page = response.json()
         pages.append([order["order_id"] for order in page["orders"]])
@@ -129,15 +155,29 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
     assert len(pages[0]) == 2 and all(len(p) <= 2 for p in pages)
     assert sorted(sum(pages, [])) == sorted(everything)
 
-    summary = next(o for o in (await admin.get("/orders", params={"company": company, "status": "COMPLETED"})).json()["orders"])
+    summary = next(
+        o
+        for o in (
+            await admin.get("/orders", params={"company": company, "status": "COMPLETED"})
+        ).json()["orders"]
+    )
     assert len(summary["run_id"]) == 36  # the run listed
     assert summary | {"started_at": None, "closed_at": None, "run_id": None} == {
-        "order_id": placed.done["order_id"], "reference": f"{placed.done['order_id']}:{company}",
-        "workflow_id": order_workflow_id(placed.done["order_id"]), "status": "COMPLETED",
-        "vendor": "sandbox", "package": "skills-fullstack", "company": company, "workflow_status": "COMPLETED", "started_at": None,
-        "closed_at": None, "last_progress_at": None, "stuck_on": None, "run_id": None,
+        "order_id": placed.done["order_id"],
+        "reference": f"{placed.done['order_id']}:{company}",
+        "workflow_id": order_workflow_id(placed.done["order_id"]),
+        "status": "COMPLETED",
+        "vendor": "sandbox",
+        "package": "skills-fullstack",
+        "company": company,
+        "workflow_status": "COMPLETED",
+        "started_at": None,
+        "closed_at": None,
+        "last_progress_at": None,
+        "stuck_on": None,
+        "run_id": None,
         "temporal_ui_url": f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{order_workflow_id(placed.done['order_id'])}",
-    }  # fmt: skip
+    }
 
 
 async def test_terminated_and_timed_out_orders_are_listed_as_failed(admin, temporal, stack_cli):
@@ -145,38 +185,66 @@ async def test_terminated_and_timed_out_orders_are_listed_as_failed(admin, tempo
     # terminates one: either way SR never hears the end, and an operator must see it.
     company = f"ended-{uuid.uuid4().hex[:8]}"
     terminated, timed_out, running = await asyncio.gather(
-        unworked_order(temporal, company), unworked_order(temporal, company, timeout=timedelta(seconds=1)), unworked_order(temporal, company)
+        unworked_order(temporal, company),
+        unworked_order(temporal, company, timeout=timedelta(seconds=1)),
+        unworked_order(temporal, company),
     )
-    await temporal.get_workflow_handle(order_workflow_id(terminated)).terminate("history size exceeded")
+    await temporal.get_workflow_handle(order_workflow_id(terminated)).terminate(
+        "history size exceeded"
+    )
     try:
         await _lists(admin, {terminated, timed_out}, company=company, failed="true")
         await _lists(admin, {terminated, timed_out}, company=company, open="false")
         await _lists(admin, {running}, company=company, open="true")
         # The CLI runs its own event loop: in a thread of its own.
-        listed = json.loads((await asyncio.to_thread(_run, "orders", "list", "--failed", "--company", company, "--json")).stdout)
-        assert {(o["order_id"], o["workflow_status"]) for o in listed["orders"]} == {(terminated, "TERMINATED"), (timed_out, "TIMED_OUT")}
-        other = json.loads((await asyncio.to_thread(_run, "orders", "list", "--failed", "--company", f"{company}-other", "--json")).stdout)
+        listed = json.loads(
+            (
+                await asyncio.to_thread(
+                    _run, "orders", "list", "--failed", "--company", company, "--json"
+                )
+            ).stdout
+        )
+        assert {(o["order_id"], o["workflow_status"]) for o in listed["orders"]} == {
+            (terminated, "TERMINATED"),
+            (timed_out, "TIMED_OUT"),
+        }
+        other = json.loads(
+            (
+                await asyncio.to_thread(
+                    _run, "orders", "list", "--failed", "--company", f"{company}-other", "--json"
+                )
+            ).stdout
+        )
         assert other["orders"] == []  # another company's failed orders are not these
     finally:
         await terminate_quietly(temporal, running)
 
 
-async def test_stuck_orders_are_the_open_ones_with_an_unfinished_call_and_no_recent_progress(placed, admin):
+async def test_stuck_orders_are_the_open_ones_with_an_unfinished_call_and_no_recent_progress(
+    placed, admin
+):
     company = placed.company
     # By the default (ASSESSMENTS_STUCK_AFTER_HOURS, 6 h) nothing placed just now is stuck.
     await _lists(admin, set(), company=company, stuck="true")
     # After a few seconds the order SR keeps refusing is; the one waiting for its candidate,
     # without progress as long, is not; nor is the completed one.
     await _lists(admin, placed.ids("stuck"), company=company, stuck_for="2s")
-    [stuck] = (await admin.get("/orders", params={"company": company, "stuck_for": "2s"})).json()["orders"]
-    assert stuck["stuck_on"].startswith("Tell SmartRecruiters: attempt ") and "500" in stuck["stuck_on"]
+    [stuck] = (await admin.get("/orders", params={"company": company, "stuck_for": "2s"})).json()[
+        "orders"
+    ]
+    assert (
+        stuck["stuck_on"].startswith("Tell SmartRecruiters: attempt ")
+        and "500" in stuck["stuck_on"]
+    )
     assert stuck["last_progress_at"] > stuck["started_at"]
 
 
 # --- find ---------------------------------------------------------------------------------------
 
 
-async def test_orders_are_found_by_sr_order_id_vendor_reference_and_candidate_email(placed, admin, temporal):
+async def test_orders_are_found_by_sr_order_id_vendor_reference_and_candidate_email(
+    placed, admin, temporal
+):
     async def found(**search) -> list[str]:
         response = await admin.post("/orders/find", json=search)
         assert response.status_code == 200, response.text
@@ -187,10 +255,18 @@ async def test_orders_are_found_by_sr_order_id_vendor_reference_and_candidate_em
     assert await found(order_id="no-such-order") == []
 
     async def vendor_ref(order_id: str) -> str:
-        return (await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)).invitation.vendor_ref
+        return (
+            await temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+                AssessmentOrderWorkflow.state
+            )
+        ).invitation.vendor_ref
 
-    assert await found(vendor_ref=await vendor_ref(default_id)) == [default_id]  # the default vendor's index
-    assert await found(vendor_ref=await vendor_ref(waiting_id)) == [waiting_id]  # the vendor account's index
+    assert await found(vendor_ref=await vendor_ref(default_id)) == [
+        default_id
+    ]  # the default vendor's index
+    assert await found(vendor_ref=await vendor_ref(waiting_id)) == [
+        waiting_id
+    ]  # the vendor account's index
     assert await found(vendor_ref="no-such-reference") == []
 
     email = placed.default["candidate"]["email"]
@@ -202,7 +278,9 @@ async def test_orders_are_found_by_sr_order_id_vendor_reference_and_candidate_em
 # --- show ---------------------------------------------------------------------------------------
 
 
-async def test_an_orders_timeline_shows_its_steps_and_each_call_with_its_retries(placed, admin, stack):
+async def test_an_orders_timeline_shows_its_steps_and_each_call_with_its_retries(
+    placed, admin, stack
+):
     order_id = placed.done["order_id"]
     response = await admin.get(f"/orders/{order_id}")
     assert response.status_code == 200, response.text
@@ -210,27 +288,56 @@ async def test_an_orders_timeline_shows_its_steps_and_each_call_with_its_retries
     order = response.json()
 
     candidate = placed.done["candidate"]
-    assert order["candidate"] == {"first_name": candidate["first_name"], "last_name": candidate["last_name"], "email": candidate["email"]}
-    assert (order["status"], order["sr_status"], order["workflow_status"], order["state_from"]) == ("COMPLETED", "COMPLETED", "COMPLETED", "result")
+    assert order["candidate"] == {
+        "first_name": candidate["first_name"],
+        "last_name": candidate["last_name"],
+        "email": candidate["email"],
+    }
+    assert (order["status"], order["sr_status"], order["workflow_status"], order["state_from"]) == (
+        "COMPLETED",
+        "COMPLETED",
+        "COMPLETED",
+        "result",
+    )
     assert (order["score"], order["company"], order["vendor"]) == (80, placed.company, "sandbox")
     assert order["vendor_ref"] and order["report_url"]
-    assert order["temporal_ui_url"] == f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{order_workflow_id(order_id)}"
+    assert (
+        order["temporal_ui_url"]
+        == f"http://127.0.0.1:{stack.settings.temporal_ui_port}/namespaces/default/workflows/{order_workflow_id(order_id)}"
+    )
 
     timeline = order["timeline"]
     assert [item["at"] for item in timeline] == sorted(item["at"] for item in timeline)
     steps = [item["what"] for item in timeline if item["kind"] == "step"]
-    assert steps[:3] == ["Order received for package Full-stack developer skills", "Candidate invited at sandbox", "SmartRecruiters shows PENDING"]
+    assert steps[:3] == [
+        "Order received for package Full-stack developer skills",
+        "Candidate invited at sandbox",
+        "SmartRecruiters shows PENDING",
+    ]
     assert steps[-2:] == ["SmartRecruiters shows COMPLETED", "Result posted"]
     assert timeline[-1]["what"] == "Workflow completed"
 
     calls = {item["what"]: item for item in timeline if item["kind"] == "call"}
     assert calls["Invite the candidate at the vendor"] | {"at": None, "finished_at": None} == {
-        "at": None, "kind": "call", "what": "Invite the candidate at the vendor", "peer": "sandbox", "outcome": "completed",
-        "attempts": 1, "failure": None, "finished_at": None,
-    }  # fmt: skip
-    assert (calls["Tell SmartRecruiters: PENDING"]["attempts"], calls["Tell SmartRecruiters: PENDING"]["failure"]) == (1, None)
+        "at": None,
+        "kind": "call",
+        "what": "Invite the candidate at the vendor",
+        "peer": "sandbox",
+        "outcome": "completed",
+        "attempts": 1,
+        "failure": None,
+        "finished_at": None,
+    }
+    assert (
+        calls["Tell SmartRecruiters: PENDING"]["attempts"],
+        calls["Tell SmartRecruiters: PENDING"]["failure"],
+    ) == (1, None)
     retried = calls["Tell SmartRecruiters: COMPLETED"]
-    assert (retried["peer"], retried["outcome"], retried["attempts"]) == ("SmartRecruiters", "completed", 2)
+    assert (retried["peer"], retried["outcome"], retried["attempts"]) == (
+        "SmartRecruiters",
+        "completed",
+        2,
+    )
     assert "500" in retried["failure"]  # the first attempt's failure
     assert calls["Move the report from the vendor to SmartRecruiters"]["outcome"] == "completed"
     assert calls["Read the result at the vendor"]["peer"] == "sandbox"
@@ -239,12 +346,26 @@ async def test_an_orders_timeline_shows_its_steps_and_each_call_with_its_retries
 async def test_a_running_order_shows_the_call_it_is_retrying(placed, admin):
     async def retrying():
         order = (await admin.get(f"/orders/{placed.stuck['order_id']}")).json()
-        calls = [item for item in order["timeline"] if item["what"] == "Tell SmartRecruiters: IN_PROGRESS"]
-        return order if calls and calls[0]["outcome"] == "retrying" and calls[0]["attempts"] >= 2 else None
+        calls = [
+            item
+            for item in order["timeline"]
+            if item["what"] == "Tell SmartRecruiters: IN_PROGRESS"
+        ]
+        return (
+            order
+            if calls and calls[0]["outcome"] == "retrying" and calls[0]["attempts"] >= 2
+            else None
+        )
 
     order = await eventually(retrying, timeout=20, what="the IN_PROGRESS call retrying")
-    assert (order["workflow_status"], order["state_from"], order["status"]) == ("RUNNING", "query", "PENDING")
-    [call] = [item for item in order["timeline"] if item["what"] == "Tell SmartRecruiters: IN_PROGRESS"]
+    assert (order["workflow_status"], order["state_from"], order["status"]) == (
+        "RUNNING",
+        "query",
+        "PENDING",
+    )
+    [call] = [
+        item for item in order["timeline"] if item["what"] == "Tell SmartRecruiters: IN_PROGRESS"
+    ]
     assert "500" in call["failure"] and call["finished_at"] is None
     assert any(item["what"].startswith("Candidate started") for item in order["timeline"])
 
@@ -261,19 +382,36 @@ async def test_without_a_worker_an_order_is_shown_from_its_history(placed, admin
     assert response.status_code == 200, response.text
     order = response.json()
     assert order["state_from"] == "history" and "could not be queried" in order["note"]
-    assert order["candidate"]["email"] == placed.stuck["candidate"]["email"]  # from the order's input
+    assert (
+        order["candidate"]["email"] == placed.stuck["candidate"]["email"]
+    )  # from the order's input
     whats = [item["what"] for item in order["timeline"]]
-    assert "Invite the candidate at the vendor" in whats and "Tell SmartRecruiters: IN_PROGRESS" in whats
-    assert not [item for item in order["timeline"] if item["kind"] == "step"]  # the steps are in the state only
+    assert (
+        "Invite the candidate at the vendor" in whats
+        and "Tell SmartRecruiters: IN_PROGRESS" in whats
+    )
+    assert not [
+        item for item in order["timeline"] if item["kind"] == "step"
+    ]  # the steps are in the state only
 
 
 # --- refusals -----------------------------------------------------------------------------------
 
 
 async def test_the_order_routes_need_the_admin_key(stack, placed):
-    async with httpx.AsyncClient(base_url=f"{stack.settings.public_url}/admin", timeout=30) as anonymous:
-        for method, path in (("GET", "/orders"), ("POST", "/orders/find"), ("GET", f"/orders/{placed.done['order_id']}")):
-            response = await anonymous.request(method, path, json={"email": placed.done["candidate"]["email"]} if method == "POST" else None)
+    async with httpx.AsyncClient(
+        base_url=f"{stack.settings.public_url}/admin", timeout=30
+    ) as anonymous:
+        for method, path in (
+            ("GET", "/orders"),
+            ("POST", "/orders/find"),
+            ("GET", f"/orders/{placed.done['order_id']}"),
+        ):
+            response = await anonymous.request(
+                method,
+                path,
+                json={"email": placed.done["candidate"]["email"]} if method == "POST" else None,
+            )
             assert response.status_code == 401, (method, path)
             assert placed.done["candidate"]["email"] not in response.text
 
@@ -302,7 +440,10 @@ async def test_bad_list_filters_are_400_with_a_reason(admin, params, message):
     ("body", "message"),
     [
         ({}, "exactly one of order_id, vendor_ref and email"),
-        ({"order_id": "a", "email": "b@example.com"}, "exactly one of order_id, vendor_ref and email"),
+        (
+            {"order_id": "a", "email": "b@example.com"},
+            "exactly one of order_id, vendor_ref and email",
+        ),
         ({"email": ""}, "email: String should have at least 1 character"),
         ({"email": "x" * 400}, "email: String should have at most 320 characters"),
     ],
@@ -342,8 +483,14 @@ def _run(*args: str, stdin: str | None = None, ok: bool = True):
 
 
 def test_the_cli_lists_finds_and_shows_orders(placed, stack_cli):
-    listed = json.loads(_run("orders", "list", "--company", placed.company, "--status", "completed", "--json").stdout)
-    assert [order["order_id"] for order in listed["orders"]] == [placed.done["order_id"]] and listed["next_page_token"] is None
+    listed = json.loads(
+        _run(
+            "orders", "list", "--company", placed.company, "--status", "completed", "--json"
+        ).stdout
+    )
+    assert [order["order_id"] for order in listed["orders"]] == [
+        placed.done["order_id"]
+    ] and listed["next_page_token"] is None
     table = _run("orders", "list", "--company", placed.company, "--limit", "1").stdout
     assert "More: add --page-token" in table and placed.company in table
 
@@ -353,7 +500,12 @@ def test_the_cli_lists_finds_and_shows_orders(placed, stack_cli):
     assert "No order found." in _run("orders", "find", "--email", "nobody@example.com").stdout
 
     shown = _run("orders", "show", placed.done["order_id"]).stdout
-    for expected in (placed.done["candidate"]["email"], "Tell SmartRecruiters: COMPLETED", "Result posted", "/namespaces/default/workflows/"):
+    for expected in (
+        placed.done["candidate"]["email"],
+        "Tell SmartRecruiters: COMPLETED",
+        "Result posted",
+        "/namespaces/default/workflows/",
+    ):
         assert expected in shown
     detail = json.loads(_run("orders", "show", placed.done["order_id"], "--json").stdout)
     assert detail["state_from"] == "result" and detail["order_id"] == placed.done["order_id"]
@@ -363,7 +515,10 @@ def test_the_cli_refuses_bad_input_with_a_reason(stack_cli):
     bad = _run("orders", "list", "--older-than", "3 days", ok=False)
     assert bad.stderr.startswith("Error: --older-than is not a duration")
     assert "--status" in _run("orders", "list", "--status", "DONE", ok=False).stderr
-    assert "exactly one of --order-id, --vendor-ref and --email" in _run("orders", "find", ok=False).stderr
+    assert (
+        "exactly one of --order-id, --vendor-ref and --email"
+        in _run("orders", "find", ok=False).stderr
+    )
     assert "no order no-such-order" in _run("orders", "show", "no-such-order", ok=False).stderr
 
 

@@ -31,22 +31,35 @@ async def test_an_operator_extends_the_deadline_then_cancels_the_order(pending, 
     order_id = pending["order_id"]
     before = await _deadline(admin, order_id)
 
-    extended = await admin.post(f"/orders/{order_id}/repairs/extend-deadline", json=WHO | {"days": 2})
+    extended = await admin.post(
+        f"/orders/{order_id}/repairs/extend-deadline", json=WHO | {"days": 2}
+    )
     assert extended.status_code == 200, extended.text
     assert extended.json()["note"].startswith("Repair by ops.ann: deadline extended by 2 days")
     assert await _deadline(admin, order_id) == before + timedelta(days=2)
 
     refused = await admin.post(f"/orders/{order_id}/repairs/repost-result", json=WHO)
-    assert refused.status_code == 409 and refused.json()["message"] == "The order has no result to re-post"
+    assert (
+        refused.status_code == 409
+        and refused.json()["message"] == "The order has no result to re-post"
+    )
 
-    cancelled = await admin.post(f"/orders/{order_id}/repairs/cancel", json={"operator": "ops.ann", "reason": "The job was closed"})
+    cancelled = await admin.post(
+        f"/orders/{order_id}/repairs/cancel",
+        json={"operator": "ops.ann", "reason": "The job was closed"},
+    )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["sr_status"] == "REJECTED"
     sr = await world.sr_status_becomes(order_id, "REJECTED")
     assert sr["result"].get("summary") == "The job was closed", sr["result"]
 
-    timeline = [item["what"] for item in (await admin.get(f"/orders/{order_id}")).json()["timeline"]]
-    assert "Repair by ops.ann: order cancelled, SmartRecruiters told REJECTED (The job was closed)" in timeline
+    timeline = [
+        item["what"] for item in (await admin.get(f"/orders/{order_id}")).json()["timeline"]
+    ]
+    assert (
+        "Repair by ops.ann: order cancelled, SmartRecruiters told REJECTED (The job was closed)"
+        in timeline
+    )
     ended = await admin.post(f"/orders/{order_id}/repairs/extend-deadline", json=WHO | {"days": 1})
     assert ended.status_code == 409 and "has ended" in ended.json()["message"]
 
@@ -55,12 +68,37 @@ async def test_an_operator_extends_the_deadline_then_cancels_the_order(pending, 
     "path, body, status, message",
     [
         ("/orders/no-such-order/repairs/cancel", WHO, 404, "no order no-such-order in Temporal"),
-        ("/orders/{id}/repairs/extend-deadline", WHO, 400, "extend-deadline needs days: how many days to add to the deadline"),
+        (
+            "/orders/{id}/repairs/extend-deadline",
+            WHO,
+            400,
+            "extend-deadline needs days: how many days to add to the deadline",
+        ),
         ("/orders/{id}/repairs/cancel", WHO | {"days": 1}, 400, "cancel takes no days"),
-        ("/orders/{id}/repairs/extend-deadline", WHO | {"days": 0}, 400, "days: Input should be greater than 0"),
-        ("/orders/{id}/repairs/cancel", {"operator": "ops ann", "reason": "a fine reason"}, 400, "operator: String should match pattern"),
-        ("/orders/{id}/repairs/cancel", {"operator": "ops", "reason": "line\nbreak"}, 400, "reason: String should match pattern"),
-        ("/orders/{id}/repairs/cancel", {"reason": "no operator given"}, 400, "operator: Field required"),
+        (
+            "/orders/{id}/repairs/extend-deadline",
+            WHO | {"days": 0},
+            400,
+            "days: Input should be greater than 0",
+        ),
+        (
+            "/orders/{id}/repairs/cancel",
+            {"operator": "ops ann", "reason": "a fine reason"},
+            400,
+            "operator: String should match pattern",
+        ),
+        (
+            "/orders/{id}/repairs/cancel",
+            {"operator": "ops", "reason": "line\nbreak"},
+            400,
+            "reason: String should match pattern",
+        ),
+        (
+            "/orders/{id}/repairs/cancel",
+            {"reason": "no operator given"},
+            400,
+            "operator: Field required",
+        ),
         ("/orders/{id}/repairs/rewind", WHO, 400, "kind: Input should be 'extend-deadline'"),
     ],
 )
@@ -72,13 +110,65 @@ async def test_bad_repairs_are_refused_clearly(pending, admin, path, body, statu
 
 def test_the_cli_repairs_an_order(pending, stack_cli):
     order_id = pending["order_id"]
-    out = _run("orders", "repair", order_id, "extend-deadline", "--days", "1", "--operator", "ops.bob", "--reason", "Asked for a day more").stdout
+    out = _run(
+        "orders",
+        "repair",
+        order_id,
+        "extend-deadline",
+        "--days",
+        "1",
+        "--operator",
+        "ops.bob",
+        "--reason",
+        "Asked for a day more",
+    ).stdout
     assert "Repair by ops.bob: deadline extended by 1 day" in out
-    before = datetime.fromisoformat(json.loads(_run("orders", "show", order_id, "--json").stdout)["deadline"])
-    outcome = json.loads(_run("orders", "repair", order_id, "extend-deadline", "--days", "0.5", "--operator", "ops.bob", "--reason", "And half a day", "--json").stdout)
+    before = datetime.fromisoformat(
+        json.loads(_run("orders", "show", order_id, "--json").stdout)["deadline"]
+    )
+    outcome = json.loads(
+        _run(
+            "orders",
+            "repair",
+            order_id,
+            "extend-deadline",
+            "--days",
+            "0.5",
+            "--operator",
+            "ops.bob",
+            "--reason",
+            "And half a day",
+            "--json",
+        ).stdout
+    )
     assert outcome["repair"] == "extend-deadline"
     assert datetime.fromisoformat(outcome["deadline"]) == before + timedelta(hours=12)
-    assert datetime.fromisoformat(json.loads(_run("orders", "show", order_id, "--json").stdout)["deadline"]) == before + timedelta(hours=12)
-    refused = _run("orders", "repair", order_id, "repost-result", "--operator", "ops.bob", "--reason", "Mapping fixed", ok=False)
+    assert datetime.fromisoformat(
+        json.loads(_run("orders", "show", order_id, "--json").stdout)["deadline"]
+    ) == before + timedelta(hours=12)
+    refused = _run(
+        "orders",
+        "repair",
+        order_id,
+        "repost-result",
+        "--operator",
+        "ops.bob",
+        "--reason",
+        "Mapping fixed",
+        ok=False,
+    )
     assert "no result to re-post" in refused.stderr
-    assert "the repair is one of" in _run("orders", "repair", order_id, "rewind", "--operator", "ops.bob", "--reason", "whatever", ok=False).stderr
+    assert (
+        "the repair is one of"
+        in _run(
+            "orders",
+            "repair",
+            order_id,
+            "rewind",
+            "--operator",
+            "ops.bob",
+            "--reason",
+            "whatever",
+            ok=False,
+        ).stderr
+    )

@@ -7,7 +7,9 @@ from tests.e2e.test_operator_orders import admin  # noqa: F401 - fixture
 from tests.e2e.test_operator_repairs import pending  # noqa: F401 - fixture
 
 WHO = {"operator": "ops.ann", "reason": "Candidate found no email"}
-PAST_THE_INVITATION = "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
+PAST_THE_INVITATION = (
+    "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
+)
 
 
 async def _timeline(admin, order_id: str) -> list[str]:
@@ -16,7 +18,9 @@ async def _timeline(admin, order_id: str) -> list[str]:
     return [item["what"] for item in shown.json()["timeline"]]
 
 
-async def test_the_vendor_emails_the_invitation_again_until_the_candidate_starts(pending, admin, world):
+async def test_the_vendor_emails_the_invitation_again_until_the_candidate_starts(
+    pending, admin, world
+):
     order_id = pending["order_id"]
     first = await world.invitation_email(order_id)
 
@@ -37,9 +41,18 @@ async def test_the_vendor_emails_the_invitation_again_until_the_candidate_starts
 
     assert refused.status_code == 409 and refused.json()["message"] == PAST_THE_INVITATION
     assert len(await world.outbox(order_id)) == 2
-    assert [what for what in await _timeline(admin, order_id) if what.startswith("Repair by")] == [note]
+    assert [what for what in await _timeline(admin, order_id) if what.startswith("Repair by")] == [
+        note
+    ]
 
 
 def test_orders_of_a_vendor_without_resend_are_refused_before_their_workflow_is_asked():
-    assert resend_refusal("checkr") == "checkr offers no resend through this integration (docs/vendors.md)"
-    assert resend_refusal("sandbox") is None and resend_refusal("hackerrank") is None and resend_refusal("testgorilla") is None
+    assert (
+        resend_refusal("checkr")
+        == "checkr offers no resend through this integration (docs/vendors.md)"
+    )
+    assert (
+        resend_refusal("sandbox") is None
+        and resend_refusal("hackerrank") is None
+        and resend_refusal("testgorilla") is None
+    )

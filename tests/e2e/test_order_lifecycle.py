@@ -32,7 +32,10 @@ async def test_manual_order_happy_path(world, temporal):
     assert result["score"] == {"raw": 50, "min": 0, "max": 100}
     assert result["scoreLabel"] == "Failed"
     assert result["summary"] and result["submissionDate"]
-    assert [r["assessmentId"] for r in result["assessmentResults"]] == ["python-basics", "sql-basics"]
+    assert [r["assessmentId"] for r in result["assessmentResults"]] == [
+        "python-basics",
+        "sql-basics",
+    ]
     assert [p["status"] for p in done["patches"]] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
     assert len(done["attachments"]) == 1
     report = await world.http.get(done["attachments"][0]["url"])
@@ -50,13 +53,23 @@ async def test_manual_order_happy_path(world, temporal):
         return [w async for w in temporal.list_workflows(query)]
 
     [execution] = await eventually(listed, what="the order in Temporal visibility")
-    attributes = {key.name: value for key, value in ((p.key, p.value) for p in execution.typed_search_attributes)}
-    assert attributes["AssessmentVendor"] == "sandbox" and attributes["SmartRecruitersCompany"] == "sim-company-1"
+    attributes = {
+        key.name: value
+        for key, value in ((p.key, p.value) for p in execution.typed_search_attributes)
+    }
+    assert (
+        attributes["AssessmentVendor"] == "sandbox"
+        and attributes["SmartRecruitersCompany"] == "sim-company-1"
+    )
 
 
 async def test_auto_triggered_order_when_candidate_moves_to_the_assessment_step(world):
     candidate = await world.new_candidate()
-    moved = (await world.http.post(f"{world.sr}/__sim/candidates/{candidate['id']}/move", json={"step": "Skills Test"})).json()
+    moved = (
+        await world.http.post(
+            f"{world.sr}/__sim/candidates/{candidate['id']}/move", json={"step": "Skills Test"}
+        )
+    ).json()
     order = moved["order"]
     assert order["trigger"] == "auto" and order["partner_status"] == 202
 
@@ -89,13 +102,17 @@ async def test_repeated_order_posts_make_one_workflow_and_one_invitation(world, 
     placed = await world.order("skills-fullstack")
     order_id = placed["order_id"]
     # SR retries and a recruiter's double click, some of them at the same moment.
-    resends = await asyncio.gather(*(world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend") for _ in range(5)))
+    resends = await asyncio.gather(
+        *(world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend") for _ in range(5))
+    )
     assert [r.json()["partner_status"] for r in resends] == [202] * 5
 
     await world.sr_status_becomes(order_id, "PENDING")
     handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     first_run = (await handle.describe()).run_id
-    executions = [w async for w in temporal.list_workflows(f'WorkflowId = "{order_workflow_id(order_id)}"')]
+    executions = [
+        w async for w in temporal.list_workflows(f'WorkflowId = "{order_workflow_id(order_id)}"')
+    ]
     assert len(executions) == 1
     assert len(await world.outbox(order_id)) == 1
     assert (await handle.query(AssessmentOrderWorkflow.state)).invitation is not None
@@ -105,12 +122,16 @@ async def test_repeated_order_posts_make_one_workflow_and_one_invitation(world, 
     done = await world.sr_status_becomes(order_id, "COMPLETED")
     late = await world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend")
     assert late.json()["partner_status"] == 202
-    assert (await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()).run_id == first_run
+    assert (
+        await temporal.get_workflow_handle(order_workflow_id(order_id)).describe()
+    ).run_id == first_run
     assert len(await world.outbox(order_id)) == 1
     assert len((await world.sr_order(order_id))["patches"]) == len(done["patches"])
 
 
-async def test_inline_order_while_no_worker_runs_answers_503_then_the_retry_gets_the_link(world, stack):
+async def test_inline_order_while_no_worker_runs_answers_503_then_the_retry_gets_the_link(
+    world, stack
+):
     stack.kill("worker")
     try:
         placed = await world.order("skills-fullstack", kind="inline")
@@ -140,12 +161,16 @@ async def test_duplicated_webhooks_change_nothing(world, temporal):
         await world.webhook_mode("deliver")
     assert [p["status"] for p in done["patches"]] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
     assert len(done["attachments"]) == 1
-    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+        AssessmentOrderWorkflow.state
+    )
     assert len(state.events_received) == len(set(state.events_received))
 
 
 async def test_slow_report_delays_the_result_but_it_arrives_with_the_report(world):
-    (await world.http.post(f"{world.vendor}/control/report", json={"delay_seconds": 3})).raise_for_status()
+    (
+        await world.http.post(f"{world.vendor}/control/report", json={"delay_seconds": 3})
+    ).raise_for_status()
     try:
         placed = await world.order("skills-fullstack")
         order_id = placed["order_id"]
@@ -153,7 +178,9 @@ async def test_slow_report_delays_the_result_but_it_arrives_with_the_report(worl
         await world.at_vendor("complete", order_id, score=80)
         done = await world.sr_status_becomes(order_id, "COMPLETED", timeout=45)
     finally:
-        (await world.http.post(f"{world.vendor}/control/report", json={"delay_seconds": 0})).raise_for_status()
+        (
+            await world.http.post(f"{world.vendor}/control/report", json={"delay_seconds": 0})
+        ).raise_for_status()
     assert len(done["attachments"]) == 1
     report = await world.http.get(done["attachments"][0]["url"])
     assert report.content.startswith(b"%PDF")
@@ -170,7 +197,12 @@ async def test_lost_webhooks_only_delay_the_order(world):
     finally:
         await world.webhook_mode("deliver")
     assert done["result"]["score"]["raw"] == 70
-    deliveries = (await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_reference_of(order_id)})).json()
+    deliveries = (
+        await world.http.get(
+            f"{world.vendor}/control/webhooks/deliveries",
+            params={"reference": order_reference_of(order_id)},
+        )
+    ).json()
     assert deliveries and {d["outcome"] for d in deliveries} == {"dropped"}
 
 
@@ -239,7 +271,12 @@ async def test_worker_killed_mid_order_and_restarted_finishes_the_order(world, s
         await world.at_vendor("complete", order_id, score=40)
 
         async def webhook_tried():
-            deliveries = (await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_reference_of(order_id)})).json()
+            deliveries = (
+                await world.http.get(
+                    f"{world.vendor}/control/webhooks/deliveries",
+                    params={"reference": order_reference_of(order_id)},
+                )
+            ).json()
             return [d for d in deliveries if d["type"] == "invitation.completed" and d["attempt"]]
 
         tried = await eventually(webhook_tried, what="the vendor to try its completion webhook")

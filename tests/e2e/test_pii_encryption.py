@@ -28,7 +28,9 @@ async def test_no_candidate_data_in_temporals_database(world, stack):
     stored = b"".join(path.read_bytes() for path in temporal_files(stack))
     assert order_id.encode() in stored  # the order is there (workflow id, search attributes)...
     for pii in (candidate["email"], candidate["last_name"]):
-        assert pii.encode() not in stored, "candidate data readable in Temporal's database"  # ...its candidate is not
+        assert pii.encode() not in stored, (
+            "candidate data readable in Temporal's database"
+        )  # ...its candidate is not
 
 
 async def test_operators_read_orders_through_the_codec_endpoint(world, stack, temporal):
@@ -40,28 +42,51 @@ async def test_operators_read_orders_through_the_codec_endpoint(world, stack, te
     ui_origin = f"http://127.0.0.1:{stack.settings.temporal_ui_port}"
     ui_endpoint = stack.settings.ui_codec_endpoint
 
-    decoded = await world.http.post(f"{ui_endpoint}/decode", content=encrypted, headers={"Origin": ui_origin, "X-Namespace": "default"})
-    assert decoded.status_code == 200 and decoded.headers["access-control-allow-origin"] == ui_origin
+    decoded = await world.http.post(
+        f"{ui_endpoint}/decode",
+        content=encrypted,
+        headers={"Origin": ui_origin, "X-Namespace": "default"},
+    )
+    assert (
+        decoded.status_code == 200 and decoded.headers["access-control-allow-origin"] == ui_origin
+    )
     [payload] = json_format.Parse(decoded.content, Payloads()).payloads
     assert json.loads(payload.data)["candidate"]["email"] == candidate["email"]
 
     # The browser's preflight from the UI is answered; other origins get no CORS grant.
-    preflight = await world.http.options(f"{ui_endpoint}/decode", headers={"Origin": ui_origin, "Access-Control-Request-Method": "POST"})
-    assert preflight.status_code == 204 and "X-Namespace" in preflight.headers["access-control-allow-headers"]
-    elsewhere = await world.http.post(f"{ui_endpoint}/decode", content=encrypted, headers={"Origin": "https://evil.example"})
+    preflight = await world.http.options(
+        f"{ui_endpoint}/decode",
+        headers={"Origin": ui_origin, "Access-Control-Request-Method": "POST"},
+    )
+    assert (
+        preflight.status_code == 204
+        and "X-Namespace" in preflight.headers["access-control-allow-headers"]
+    )
+    elsewhere = await world.http.post(
+        f"{ui_endpoint}/decode", content=encrypted, headers={"Origin": "https://evil.example"}
+    )
     assert "access-control-allow-origin" not in elsewhere.headers
 
     # Without the capability, or the admin key, nothing is decoded.
     guessed = ui_endpoint.rsplit("/", 1)[0] + "/0" * 20
     assert (await world.http.post(f"{guessed}/decode", content=encrypted)).status_code == 404
-    assert (await world.http.post(f"{world.api}/codec/decode", content=encrypted)).status_code == 401
+    assert (
+        await world.http.post(f"{world.api}/codec/decode", content=encrypted)
+    ).status_code == 401
     admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}
     with_key = await world.http.post(f"{world.api}/codec/decode", content=encrypted, headers=admin)
     assert with_key.status_code == 200
     [plain] = json_format.Parse(with_key.content, Payloads()).payloads
     assert json.loads(plain.data)["candidate"]["email"] == candidate["email"]
     # Encoding gives back what Temporal would store: sealed, under the current key.
-    reencoded = await world.http.post(f"{world.api}/codec/encode", content=with_key.content, headers=admin)
+    reencoded = await world.http.post(
+        f"{world.api}/codec/encode", content=with_key.content, headers=admin
+    )
     [sealed] = json_format.Parse(reencoded.content, Payloads()).payloads
-    assert sealed.metadata["encoding"] == b"binary/encrypted" and candidate["email"].encode() not in sealed.data
-    assert (await world.http.post(f"{world.api}/codec/decode", content=b"not json", headers=admin)).status_code == 400
+    assert (
+        sealed.metadata["encoding"] == b"binary/encrypted"
+        and candidate["email"].encode() not in sealed.data
+    )
+    assert (
+        await world.http.post(f"{world.api}/codec/decode", content=b"not json", headers=admin)
+    ).status_code == 400

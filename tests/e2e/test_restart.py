@@ -28,7 +28,9 @@ async def test_orders_in_flight_survive_a_full_restart(world, stack):
     assert [p["status"] for p in done["patches"]] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
 
 
-async def test_a_pending_disconnection_check_survives_a_full_restart(world, stack, store, registered, trigger_token, temporal):
+async def test_a_pending_disconnection_check_survives_a_full_restart(
+    world, stack, store, registered, trigger_token, temporal
+):
     """A DELETE without the company's token, while SR still honours its credentials: the check
     lives in Temporal, so after a restart it still asks SR again by itself, and acts on SR's refusal."""
     company_id = await connect_company(world.sr, trigger_token)
@@ -42,10 +44,14 @@ async def test_a_pending_disconnection_check_survives_a_full_restart(world, stac
 
     # SR now revokes the company's credentials (its token endpoint answers invalid_client), and
     # nobody calls us again.
-    ended = await world.http.post(f"{world.sr}/__sim/companies/{company_id}/disconnect", params={"tell_partner": "false"})
+    ended = await world.http.post(
+        f"{world.sr}/__sim/companies/{company_id}/disconnect", params={"tell_partner": "false"}
+    )
     assert ended.status_code == 200, ended.text
 
     async def disconnected():
         return (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
 
-    await eventually(disconnected, timeout=120, what="the check to disconnect the company after the restart")
+    await eventually(
+        disconnected, timeout=120, what="the check to disconnect the company after the restart"
+    )

@@ -14,7 +14,9 @@ from tests.support.order_workflows import SIM_COMPANY
 
 async def at_vendor(world, action: str, reference: str, **body) -> None:
     """As World.at_vendor, for an order whose reference is not SR's order id's."""
-    response = await world.http.post(f"{world.vendor}/control/orders/{quote(reference, safe='')}/{action}", json=body or None)
+    response = await world.http.post(
+        f"{world.vendor}/control/orders/{quote(reference, safe='')}/{action}", json=body or None
+    )
     response.raise_for_status()
 
 
@@ -53,17 +55,27 @@ async def test_a_whole_order_reaches_sr_where_and_as_sr_says(world, variants):
     assert (await world.http.get(report["url"])).content.startswith(b"%PDF")
     # Every request reached the host, path and query SR gave, and SR took it.
     expected = urlsplit(callback)
-    patches = [r for r in await world.sr_requests(expected.path.rstrip("/")) if r["method"] == "PATCH"]
-    assert {(r["host"], r["path"], r["query"]) for r in patches} == {(expected.netloc, expected.path, expected.query)}
+    patches = [
+        r for r in await world.sr_requests(expected.path.rstrip("/")) if r["method"] == "PATCH"
+    ]
+    assert {(r["host"], r["path"], r["query"]) for r in patches} == {
+        (expected.netloc, expected.path, expected.query)
+    }
     taken = [r for r in patches if r["status"] == 200]
     assert len(taken) == 3
     # A media type SR refuses (415) is switched once, and the client keeps the one SR took.
     assert [r["status"] for r in patches] in ([200, 200, 200], [415, 200, 200, 200])
-    media_type = {"json": "application/json", "merge-patch": "application/merge-patch+json"}.get(variants.get("patch_media_type", ""))
+    media_type = {"json": "application/json", "merge-patch": "application/merge-patch+json"}.get(
+        variants.get("patch_media_type", "")
+    )
     if media_type:
         assert {r["content_type"] for r in taken} == {media_type}
     [upload] = await world.sr_requests(expected.path.rstrip("/") + "/attachment")
-    assert (upload["host"], upload["query"], upload["status"]) == (expected.netloc, expected.query, 201)
+    assert (upload["host"], upload["query"], upload["status"]) == (
+        expected.netloc,
+        expected.query,
+        201,
+    )
 
 
 async def test_an_order_whose_callback_is_not_on_srs_origins_is_refused(world, stack, api_bearer):
@@ -71,9 +83,12 @@ async def test_an_order_whose_callback_is_not_on_srs_origins_is_refused(world, s
     candidate = await world.new_candidate()
     body = {
         "resultCallbackURL": "https://smartrecruiters.com.evil.example/assessment-api/v202010/orders/6f1c9b1e-0c47-4d51-8a7b-0f8d0c4e2a11/results",
-        "assessmentPackageId": "skills-fullstack", "companyId": SIM_COMPANY, "jobId": candidate["job"]["id"],
-        "candidate": {"email": candidate["email"], "firstName": "Test", "lastName": "Candidate"}, "job": {"id": candidate["job"]["id"]},
-    }  # fmt: skip
+        "assessmentPackageId": "skills-fullstack",
+        "companyId": SIM_COMPANY,
+        "jobId": candidate["job"]["id"],
+        "candidate": {"email": candidate["email"], "firstName": "Test", "lastName": "Candidate"},
+        "job": {"id": candidate["job"]["id"]},
+    }
     response = await world.http.post(f"{world.api}/packages/orders", json=body, headers=api_bearer)
     assert response.status_code == 400
     answer = response.json()
@@ -84,6 +99,10 @@ async def test_an_order_whose_callback_is_not_on_srs_origins_is_refused(world, s
 @pytest.fixture
 async def api_bearer(world, stack) -> dict:
     settings = stack.settings
-    form = {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": settings.partner_client_id,
+        "client_secret": settings.partner_client_secret.get_secret_value(),
+    }
     token = (await world.http.post(f"{world.api}/oauth/token", data=form)).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}

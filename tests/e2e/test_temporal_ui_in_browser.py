@@ -47,7 +47,9 @@ async def operator_context(browser: Browser, settings: Settings, **options) -> B
     """A browser context as an operator's: times in UTC, our search attributes as list columns."""
     context = await browser.new_context(timezone_id="UTC", **options)
     columns = {settings.temporal_namespace: [{"label": label} for label in ORDER_COLUMNS]}
-    await context.add_init_script(f"localStorage.setItem({json.dumps(COLUMNS_KEY)}, {json.dumps(json.dumps(columns))})")
+    await context.add_init_script(
+        f"localStorage.setItem({json.dumps(COLUMNS_KEY)}, {json.dumps(json.dumps(columns))})"
+    )
     return context
 
 
@@ -63,7 +65,9 @@ async def listed(settings: Settings, query: str, count: int = 1) -> None:
 
 
 def order_row(page: Page, workflow_id: str):
-    return page.get_by_test_id("workflows-summary-configurable-table-row").filter(has_text=workflow_id)
+    return page.get_by_test_id("workflows-summary-configurable-table-row").filter(
+        has_text=workflow_id
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +76,9 @@ def ui_stack(tmp_path_factory):
         yield stack
 
 
-async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decrypted(ui_stack, browser):
+async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decrypted(
+    ui_stack, browser
+):
     settings = ui_stack.settings
     async with httpx.AsyncClient(timeout=30) as http:
         world = World(settings, http)
@@ -95,7 +101,9 @@ async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decr
         await row.get_by_role("link", name=workflow_id, exact=True).click()
 
         # The order's page: its input is readable only because the UI had our codec endpoint decrypt it.
-        await expect(page.get_by_test_id("workflow-id-heading")).to_contain_text(workflow_id, timeout=UI_TIMEOUT_MS)
+        await expect(page.get_by_test_id("workflow-id-heading")).to_contain_text(
+            workflow_id, timeout=UI_TIMEOUT_MS
+        )
         order_input = page.get_by_role("textbox", name="Input")
         await expect(order_input).to_contain_text(candidate["email"], timeout=UI_TIMEOUT_MS)
         await expect(order_input).to_contain_text('"package_id": "skills-fullstack"')
@@ -107,7 +115,10 @@ async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decr
         # User Metadata: the static summary and the current details (the order's timeline).
         await page.get_by_test_id("user-metadata-tab").click()
         summary = page.locator("iframe#user-metadata-summary").content_frame.locator("body")
-        await expect(summary).to_contain_text(f"Full-stack developer skills (sandbox) for SmartRecruiters order {order_id}", timeout=UI_TIMEOUT_MS)
+        await expect(summary).to_contain_text(
+            f"Full-stack developer skills (sandbox) for SmartRecruiters order {order_id}",
+            timeout=UI_TIMEOUT_MS,
+        )
         details = page.locator("iframe#user-metadata-current-details").content_frame.locator("body")
         await expect(details).to_contain_text("Candidate invited at sandbox")
         await expect(details).to_contain_text("SmartRecruiters shows PENDING")

@@ -26,7 +26,9 @@ PROJECT_MANAGER = "105"
 
 def tg_sim(**config) -> tuple:
     port = free_port()
-    return serve(create_app(TestGorillaSimConfig(public_url=f"http://127.0.0.1:{port}", **config)), port)
+    return serve(
+        create_app(TestGorillaSimConfig(public_url=f"http://127.0.0.1:{port}", **config)), port
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +48,21 @@ class TestGorilla:
         self.url, self.http = url, http
 
     async def control(self, method: str, path: str, **body) -> dict | list:
-        return (await self.http.request(method, f"{self.url}/_sim/{path}", json=body or None)).raise_for_status().json()
+        return (
+            (await self.http.request(method, f"{self.url}/_sim/{path}", json=body or None))
+            .raise_for_status()
+            .json()
+        )
 
     async def candidature(self, candidature_id: str) -> dict | None:
-        return next((c for c in await self.control("GET", "candidatures") if str(c["id"]) == candidature_id), None)
+        return next(
+            (
+                c
+                for c in await self.control("GET", "candidatures")
+                if str(c["id"]) == candidature_id
+            ),
+            None,
+        )
 
     async def emails_to(self, address: str) -> int:
         return (await self.control("GET", "outbox"))["counts"].get(address, 0)
@@ -64,8 +77,12 @@ async def testgorilla(tg_url, world):
 
 
 async def connected(store, world, url: str, **extra) -> str:
-    credentials = {"username": USER, "password": PASSWORD, "base_url": url} | extra.pop("credentials", {})
-    _, company_id = await company_of_new_vendor_account(store, world.sr, "testgorilla", credentials, **extra)
+    credentials = {"username": USER, "password": PASSWORD, "base_url": url} | extra.pop(
+        "credentials", {}
+    )
+    _, company_id = await company_of_new_vendor_account(
+        store, world.sr, "testgorilla", credentials, **extra
+    )
     return company_id
 
 
@@ -74,31 +91,47 @@ async def company(tg_url, store, world, registered) -> str:
     return await connected(store, world, tg_url, **{PROJECT_MANAGER: {"deadline_days": 6 / 86400}})
 
 
-async def ordered(world, temporal, company: str, package: str = PYTHON_DEVELOPER) -> tuple[str, str, dict]:
+async def ordered(
+    world, temporal, company: str, package: str = PYTHON_DEVELOPER
+) -> tuple[str, str, dict]:
     placed = await world.order(package, company_id=company)
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
-    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+        AssessmentOrderWorkflow.state
+    )
     return order_id, state.invitation.vendor_ref.split(":")[1], placed["candidate"]
 
 
-async def test_a_completed_assessment_reaches_the_profile_by_polling_alone(world, temporal, testgorilla, company):
+async def test_a_completed_assessment_reaches_the_profile_by_polling_alone(
+    world, temporal, testgorilla, company
+):
     order_id, candidature, candidate = await ordered(world, temporal, company)
     await testgorilla.control("POST", f"candidatures/{candidature}/start")
     await world.sr_status_becomes(order_id, "IN_PROGRESS")
-    await testgorilla.control("POST", f"candidatures/{candidature}/complete", scores={"7244": 80, "311": 61, "494": "High openness"})
+    await testgorilla.control(
+        "POST",
+        f"candidatures/{candidature}/complete",
+        scores={"7244": 80, "311": 61, "494": "High openness"},
+    )
     done = await world.sr_status_becomes(order_id, "COMPLETED")
 
     result = done["result"]
-    assert result["score"]["max"] == 100 and 70 <= result["score"]["raw"] <= 71  # the average of 80 and 61
+    assert (
+        result["score"]["max"] == 100 and 70 <= result["score"]["raw"] <= 71
+    )  # the average of 80 and 61
     by_name = {r["name"]: r for r in result["assessmentResults"]}
     assert by_name["Python (coding): data structures"]["score"] == {"raw": 80, "min": 0, "max": 100}
     personality = by_name["Big 5 (OCEAN)"]
-    assert "score" not in personality and "High openness" in (personality.get("scoreLabel") or personality.get("summary") or "")
+    assert "score" not in personality and "High openness" in (
+        personality.get("scoreLabel") or personality.get("summary") or ""
+    )
     assert len(done["attachments"]) == 1
     assert (await world.http.get(done["attachments"][0]["url"])).content.startswith(b"%PDF")
     assert await testgorilla.emails_to(candidate["email"]) == 1
-    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+        AssessmentOrderWorkflow.state
+    )
     assert state.events_received == []  # nothing pushed: TestGorilla has no webhooks
 
 
@@ -107,26 +140,42 @@ async def test_a_completed_assessment_reaches_the_profile_by_polling_alone(world
     [
         {"candidature_get": "405", "invite_answer": "empty"},
         {"candidature_get": "404", "invite_answer": "uuid_only", "candidate_detail": "flat"},
-        {"candidature_get": "exists", "test_taker_field": "test_taker", "duplicate_invite": "detail"},
+        {
+            "candidature_get": "exists",
+            "test_taker_field": "test_taker",
+            "duplicate_invite": "detail",
+        },
     ],
     ids=["get-405", "get-404", "get-exists"],
 )
-async def test_an_order_completes_whatever_form_testgorillas_answers_take(world, temporal, testgorilla, company, variants):
+async def test_an_order_completes_whatever_form_testgorillas_answers_take(
+    world, temporal, testgorilla, company, variants
+):
     """Its undocumented candidature GET answers 405, 404 or the candidature; the invite's answer
     is whole, partial or empty: the order is invited, polled and completed all the same."""
     await testgorilla.control("PUT", "variants", **variants)
     order_id, candidature, candidate = await ordered(world, temporal, company)
     await testgorilla.control("POST", f"candidatures/{candidature}/start")
     await world.sr_status_becomes(order_id, "IN_PROGRESS")
-    await testgorilla.control("POST", f"candidatures/{candidature}/complete", scores={"7244": 60, "311": 80, "494": "Calm"})
+    await testgorilla.control(
+        "POST",
+        f"candidatures/{candidature}/complete",
+        scores={"7244": 60, "311": 80, "494": "Calm"},
+    )
     done = await world.sr_status_becomes(order_id, "COMPLETED")
     assert done["result"]["score"]["raw"] == 70 and len(done["attachments"]) == 1
     assert await testgorilla.emails_to(candidate["email"]) == 1
-    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
-    assert state.invitation.test_url == (await testgorilla.candidature(candidature))["invitation_link"]
+    state = await temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+        AssessmentOrderWorkflow.state
+    )
+    assert (
+        state.invitation.test_url == (await testgorilla.candidature(candidature))["invitation_link"]
+    )
 
 
-async def test_no_completion_by_the_deadline_expires_the_order_and_withdraws_the_candidature(world, temporal, testgorilla, company):
+async def test_no_completion_by_the_deadline_expires_the_order_and_withdraws_the_candidature(
+    world, temporal, testgorilla, company
+):
     order_id, candidature, _ = await ordered(world, temporal, company, PROJECT_MANAGER)
     done = await world.sr_status_becomes(order_id, "EXPIRED", timeout=40)
     assert "6 seconds" in done["result"]["summary"]
@@ -144,15 +193,25 @@ async def test_cancelling_the_order_deletes_the_candidature(world, temporal, tes
     await world.sr_status_becomes(order_id, "REJECTED")
 
 
-async def test_an_expired_login_and_vendor_errors_cost_no_second_email(world, temporal, testgorilla, company):
+async def test_an_expired_login_and_vendor_errors_cost_no_second_email(
+    world, temporal, testgorilla, company
+):
     # The catalog is read (and cached) first: a catalog failure would answer SR's order with 503.
-    assert (await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company})).status_code == 200
+    assert (
+        await world.http.get(f"{world.sr}/__sim/packages", params={"company_id": company})
+    ).status_code == 200
     await testgorilla.control("POST", "faults", kind="error", count=2, endpoint="invite")
-    await testgorilla.control("POST", "faults", kind="throttle", count=1, endpoint="candidate", reset_seconds=1)
+    await testgorilla.control(
+        "POST", "faults", kind="throttle", count=1, endpoint="candidate", reset_seconds=1
+    )
     order_id, candidature, candidate = await ordered(world, temporal, company)
     logins = (await testgorilla.control("GET", "requests"))["logins"]
     await testgorilla.control("POST", "tokens/expire")  # idle for an hour, say
-    await testgorilla.control("POST", f"candidatures/{candidature}/complete", scores={"7244": 90, "311": 90, "494": "Calm"})
+    await testgorilla.control(
+        "POST",
+        f"candidatures/{candidature}/complete",
+        scores={"7244": 90, "311": 90, "494": "Calm"},
+    )
     done = await world.sr_status_becomes(order_id, "COMPLETED", timeout=60)
     assert done["result"]["score"]["raw"] == 90
     assert await testgorilla.emails_to(candidate["email"]) == 1
@@ -168,7 +227,11 @@ async def test_many_open_orders_poll_within_the_accounts_limits(world, temporal,
         company = await connected(store, world, url, credentials=credentials)
         orders = await asyncio.gather(*(ordered(world, temporal, company) for _ in range(12)))
         for _, candidature, _ in orders:
-            await sim.control("POST", f"candidatures/{candidature}/complete", scores={"7244": 70, "311": 70, "494": "Calm"})
+            await sim.control(
+                "POST",
+                f"candidatures/{candidature}/complete",
+                scores={"7244": 70, "311": 70, "494": "Calm"},
+            )
         for order_id, _, _ in orders:
             await world.sr_status_becomes(order_id, "COMPLETED", timeout=90)
         stats = (await sim.control("GET", "requests"))["endpoints"]["candidate"]

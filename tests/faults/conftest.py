@@ -95,7 +95,9 @@ async def faults_temporal(faults_stack):
 
 @pytest.fixture
 async def faults_world(faults_stack):
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)) as http:
+    async with httpx.AsyncClient(
+        timeout=30, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    ) as http:
         yield World(faults_stack.settings, http)
 
 
@@ -111,4 +113,3 @@ def figures() -> Figures:
     collected = Figures(REPORT)
     yield collected
     collected.write()
-

@@ -37,7 +37,11 @@ class Figures:
 
     def record(self, case: str, **figures: Any) -> None:
         """One case's figures; `lost` and `duplicated` are counted by the case from SR's and the vendor's records."""
-        self.cases[case] = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), **figures}
+        self.cases[case] = {
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine(),
+            **figures,
+        }
 
     def write(self) -> None:
         if not self.cases:
@@ -48,13 +52,17 @@ class Figures:
         except (OSError, ValueError):
             report = {}
         report.setdefault("cases", {}).update(self.cases)
-        self.path.write_text(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        self.path.write_text(
+            json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        )
 
 
 def table(report: dict[str, Any]) -> str:
     """The cases as a Markdown table, in the order of the suite."""
     lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for _, case in sorted(report.get("cases", {}).items(), key=lambda item: item[1].get("order", 99)):
+    for _, case in sorted(
+        report.get("cases", {}).items(), key=lambda item: item[1].get("order", 99)
+    ):
         cells = []
         for key, _ in COLUMNS:
             value = case.get(key, "")
@@ -66,5 +74,9 @@ def table(report: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "reports" / "faults.json"
+    path = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[2] / "reports" / "faults.json"
+    )
     print(table(json.loads(path.read_text())))

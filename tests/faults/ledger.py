@@ -23,9 +23,14 @@ from tests.support.order_workflows import order_workflow_id
 STATUS_ORDER = ("PENDING", "IN_PROGRESS", "COMPLETED")
 
 
-async def place_order(world: World, candidate: dict, package_id: str = "skills-fullstack", kind: str = "manual") -> dict:
+async def place_order(
+    world: World, candidate: dict, package_id: str = "skills-fullstack", kind: str = "manual"
+) -> dict:
     """SR places an order for `candidate`; the answer says what SR got back from us."""
-    response = await world.http.post(f"{world.sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": package_id, "kind": kind})
+    response = await world.http.post(
+        f"{world.sr}/__sim/orders",
+        json={"candidate_id": candidate["id"], "package_id": package_id, "kind": kind},
+    )
     # 502: SR got no answer from us (the simulator keeps the order and says why).
     assert response.status_code in (200, 502), response.text
     return response.json() | {"candidate": candidate}
@@ -81,37 +86,65 @@ async def workflow_runs(temporal: Client, order_ids: Iterable[str]) -> Counter:
     return runs
 
 
-async def accepted_patches(world: World, order_ids: Iterable[str], status: str) -> dict[str, list[float]]:
+async def accepted_patches(
+    world: World, order_ids: Iterable[str], status: str
+) -> dict[str, list[float]]:
     """When SR accepted each copy of each order's `status` update (unix seconds, SR's request log)."""
     wanted = set(order_ids)
-    requests = (await world.http.get(f"{world.sr}/__sim/requests", params={"method": "PATCH"})).raise_for_status().json()
+    requests = (
+        (await world.http.get(f"{world.sr}/__sim/requests", params={"method": "PATCH"}))
+        .raise_for_status()
+        .json()
+    )
     times: dict[str, list[float]] = {}
     for request in requests:
         order_id = request["path"].split("/orders/")[1].split("/")[0]
-        if order_id in wanted and 200 <= request["status"] < 300 and (request["json"] or {}).get("status") == status:
+        if (
+            order_id in wanted
+            and 200 <= request["status"] < 300
+            and (request["json"] or {}).get("status") == status
+        ):
             times.setdefault(order_id, []).append(datetime.fromisoformat(request["at"]).timestamp())
     return {order_id: sorted(copies) for order_id, copies in times.items()}
 
 
-async def accepted_patch_times(world: World, order_ids: Iterable[str], status: str) -> dict[str, float]:
+async def accepted_patch_times(
+    world: World, order_ids: Iterable[str], status: str
+) -> dict[str, float]:
     """When SR accepted each order's `status` update (the last copy, if it got several)."""
-    return {order_id: copies[-1] for order_id, copies in (await accepted_patches(world, order_ids, status)).items()}
+    return {
+        order_id: copies[-1]
+        for order_id, copies in (await accepted_patches(world, order_ids, status)).items()
+    }
 
 
-async def all_show(world: World, order_ids: list[str], status: str, *, timeout: float, what: str | None = None) -> dict[str, dict]:
+async def all_show(
+    world: World, order_ids: list[str], status: str, *, timeout: float, what: str | None = None
+) -> dict[str, dict]:
     """Wait until SR has been sent `status` for every order (it may have moved on since)."""
 
     async def probe():
         orders = await sr_orders(world, order_ids)
-        missing = [order_id for order_id in order_ids if status not in statuses(orders.get(order_id, {"patches": []}))]
+        missing = [
+            order_id
+            for order_id in order_ids
+            if status not in statuses(orders.get(order_id, {"patches": []}))
+        ]
         return orders if not missing else None
 
-    return await eventually(probe, timeout=timeout, interval=0.5, what=what or f"SR to be sent {status} for {len(order_ids)} orders")
+    return await eventually(
+        probe,
+        timeout=timeout,
+        interval=0.5,
+        what=what or f"SR to be sent {status} for {len(order_ids)} orders",
+    )
 
 
 async def complete_at_vendor(world: World, order_ids: Iterable[str], score: int = 70) -> None:
     """The candidates finish their tests."""
-    await asyncio.gather(*(world.at_vendor("complete", order_id, score=score) for order_id in order_ids))
+    await asyncio.gather(
+        *(world.at_vendor("complete", order_id, score=score) for order_id in order_ids)
+    )
 
 
 @dataclass
@@ -144,7 +177,9 @@ def counted(*tallies: Tally) -> dict[str, int]:
     }
 
 
-async def tally(world: World, temporal: Client, order_ids: list[str], *, attachments: bool = True) -> Tally:
+async def tally(
+    world: World, temporal: Client, order_ids: list[str], *, attachments: bool = True
+) -> Tally:
     """Check each order against SR, the vendor and Temporal: one workflow, one invitation email,
     each status sent to SR at most once and in order, COMPLETED exactly once, one report."""
     orders = await sr_orders(world, order_ids)
@@ -153,12 +188,22 @@ async def tally(world: World, temporal: Client, order_ids: list[str], *, attachm
     result = Tally(orders=len(order_ids))
     for order_id in order_ids:
         order = orders[order_id]
-        patches = [patch for i, patch in enumerate(order["patches"]) if i == 0 or patch != order["patches"][i - 1]]
-        result.redelivered += [(order_id, patch["status"]) for i, patch in enumerate(order["patches"]) if i and patch == order["patches"][i - 1]]
+        patches = [
+            patch
+            for i, patch in enumerate(order["patches"])
+            if i == 0 or patch != order["patches"][i - 1]
+        ]
+        result.redelivered += [
+            (order_id, patch["status"])
+            for i, patch in enumerate(order["patches"])
+            if i and patch == order["patches"][i - 1]
+        ]
         seen = [patch["status"] for patch in patches]
         if order["result"].get("status") != "COMPLETED":
             result.lost.append(order_id)
-            result.problems.append(f"{order_id}: SR shows {order['result'].get('status')} after {seen}")
+            result.problems.append(
+                f"{order_id}: SR shows {order['result'].get('status')} after {seen}"
+            )
         for status, count in Counter(seen).items():
             if count > 1:
                 result.duplicated[f"{status} sent to SR again"] += count - 1
@@ -187,7 +232,9 @@ async def unexplained_redeliveries(world: World, result: Tally, fault_until: flo
     for order_id, status in result.redelivered:
         first = (await accepted_patches(world, [order_id], status))[order_id][0]
         if first > fault_until:
-            unexplained.append(f"{order_id}: {status} again, first taken {first - fault_until:.1f} s after the fault")
+            unexplained.append(
+                f"{order_id}: {status} again, first taken {first - fault_until:.1f} s after the fault"
+            )
     return unexplained
 
 

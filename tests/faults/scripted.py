@@ -19,7 +19,15 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
 
 from activities.orders import OrderActivities
-from orders.models import Candidate, Invitation, Order, PackageTestResult, StatusReading, VendorResult, VendorStatus
+from orders.models import (
+    Candidate,
+    Invitation,
+    Order,
+    PackageTestResult,
+    StatusReading,
+    VendorResult,
+    VendorStatus,
+)
 from peers import PeerError
 from vendors.base import OrderCallback, Report
 from workflows.order import AssessmentOrderWorkflow
@@ -72,7 +80,9 @@ class FlakyVendor:
             self._invite(order)
             raise PeerError("vendor", "invitation failed: ReadTimeout")
         await self._check("invitation")
-        return Invitation(vendor_ref=self._invite(order), test_url=f"https://vendor.example/take/{order.order_id}")
+        return Invitation(
+            vendor_ref=self._invite(order), test_url=f"https://vendor.example/take/{order.order_id}"
+        )
 
     def _invite(self, order: Order) -> str:
         if order.order_id not in self.invitations:
@@ -97,9 +107,21 @@ class FlakyVendor:
     async def get_result(self, ref: str) -> VendorResult:
         await self._check("result fetch")
         return VendorResult(
-            score=3, max_score=4, outcome="passed", summary="Scored 3 of 4.", submitted_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
-            tests=[PackageTestResult(test_id="python-basics", name="Python basics", score=3, max_score=4, outcome="passed")],
-        )  # fmt: skip
+            score=3,
+            max_score=4,
+            outcome="passed",
+            summary="Scored 3 of 4.",
+            submitted_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
+            tests=[
+                PackageTestResult(
+                    test_id="python-basics",
+                    name="Python basics",
+                    score=3,
+                    max_score=4,
+                    outcome="passed",
+                )
+            ],
+        )
 
     async def cancel_invitation(self, ref: str) -> None:
         await self._check("withdrawal")
@@ -119,11 +141,20 @@ class InMemorySmartRecruiters:
     uploads: Counter = field(default_factory=Counter)
     accepted_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
-    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
+    async def patch_result(
+        self, order_id: str, patch: dict, callback_url: str | None = None
+    ) -> None:
         self.patches.setdefault(order_id, []).append(patch)
         self.accepted_at[(order_id, patch["status"])] = await self.clock()
 
-    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str, callback_url: str | None = None) -> str:
+    async def upload_attachment(
+        self,
+        order_id: str,
+        filename: str,
+        content: bytes,
+        content_type: str,
+        callback_url: str | None = None,
+    ) -> str:
         self.uploads[order_id] += 1
         return f"https://sr.example/files/{order_id}"
 
@@ -162,9 +193,13 @@ class AttemptLog(Interceptor):
             async def execute_activity(self, input: ExecuteActivityInput) -> Any:
                 info = activity.info()
                 attempt = Attempt(
-                    info.workflow_id or "", info.activity_type, info.activity_id, info.attempt,
-                    await log.clock(), input.args[0] if input.args else None,
-                )  # fmt: skip
+                    info.workflow_id or "",
+                    info.activity_type,
+                    info.activity_id,
+                    info.attempt,
+                    await log.clock(),
+                    input.args[0] if input.args else None,
+                )
                 log.attempts.append(attempt)
                 try:
                     return await super().execute_activity(input)
@@ -190,36 +225,59 @@ class Peers:
     async def remember_candidate(self, email: str, order_id: str) -> None:
         pass
 
-    async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
+    async def remember_invitation(
+        self, vendor_account_id: str | None, invitation: Invitation, order_id: str
+    ) -> None:
         pass
 
     def callback_for(self, vendor: str, order_id: str) -> OrderCallback:
-        return OrderCallback(url=f"https://us.example/webhooks/{vendor}/orders/{order_id}", token="t")
+        return OrderCallback(
+            url=f"https://us.example/webhooks/{vendor}/orders/{order_id}", token="t"
+        )
 
     def worker(self, env: WorkflowEnvironment, task_queue: str) -> Worker:
         activities = OrderActivities(self.sr, self)
         return Worker(
-            env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=activities.all(),
-            interceptors=[self.log], max_concurrent_activities=20,
-        )  # fmt: skip
+            env.client,
+            task_queue=task_queue,
+            workflows=[AssessmentOrderWorkflow],
+            activities=activities.all(),
+            interceptors=[self.log],
+            max_concurrent_activities=20,
+        )
 
 
 def an_order(
-    order_id: str | None = None, *, company_id: str = "acme", poll_hours: float = 1, deadline_days: float = 7, sr: str = "https://sr.example"
+    order_id: str | None = None,
+    *,
+    company_id: str = "acme",
+    poll_hours: float = 1,
+    deadline_days: float = 7,
+    sr: str = "https://sr.example",
 ) -> Order:
     """`sr`: the base URL of SR's assessment API, where the order's results go."""
     order_id = order_id or str(uuid.uuid4())
     return Order(
-        order_id=order_id, company_id=company_id, package_id="skills-fullstack", package_name="Full-stack skills",
-        vendor="sandbox", result_callback_url=f"{sr}/orders/{order_id}/results",
+        order_id=order_id,
+        company_id=company_id,
+        package_id="skills-fullstack",
+        package_name="Full-stack skills",
+        vendor="sandbox",
+        result_callback_url=f"{sr}/orders/{order_id}/results",
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
-        deadline_days=deadline_days, poll_interval_seconds=poll_hours * 3600,
+        deadline_days=deadline_days,
+        poll_interval_seconds=poll_hours * 3600,
         received_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
-    )  # fmt: skip
+    )
 
 
 async def start(env: WorkflowEnvironment, order: Order, task_queue: str):
-    return await env.client.start_workflow(AssessmentOrderWorkflow.run, order, id=f"assessment-order:{order.order_id}", task_queue=task_queue)
+    return await env.client.start_workflow(
+        AssessmentOrderWorkflow.run,
+        order,
+        id=f"assessment-order:{order.order_id}",
+        task_queue=task_queue,
+    )
 
 
 def hours(delta: timedelta) -> float:

@@ -6,20 +6,39 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from tests.faults.ledger import accepted_patch_times, all_show, complete_at_vendor, counted, now, place_order, resend, since, sr_orders, tally, workflow_runs
+from tests.faults.ledger import (
+    accepted_patch_times,
+    all_show,
+    complete_at_vendor,
+    counted,
+    now,
+    place_order,
+    resend,
+    since,
+    sr_orders,
+    tally,
+    workflow_runs,
+)
 
 COPIES = 20
 
 
-async def test_the_same_order_sent_many_times_at_once_is_one_order(faults_stack, faults_world, faults_temporal, figures):
+async def test_the_same_order_sent_many_times_at_once_is_one_order(
+    faults_stack, faults_world, faults_temporal, figures
+):
     world = faults_world
-    manual_candidate, inline_candidate = await asyncio.gather(world.new_candidate(), world.new_candidate())
+    manual_candidate, inline_candidate = await asyncio.gather(
+        world.new_candidate(), world.new_candidate()
+    )
 
     # SR's first attempts get no answer (our API is down), so no workflow exists yet: every copy
     # that follows races to be the first.
     faults_stack.stop_component("api")
     try:
-        first = [await place_order(world, manual_candidate), await place_order(world, inline_candidate, kind="inline")]
+        first = [
+            await place_order(world, manual_candidate),
+            await place_order(world, inline_candidate, kind="inline"),
+        ]
     finally:
         faults_stack.start_component("api")
     assert all(order.get("partner_status") is None for order in first), first
@@ -27,18 +46,26 @@ async def test_the_same_order_sent_many_times_at_once_is_one_order(faults_stack,
     assert await workflow_runs(faults_temporal, [manual_id, inline_id]) == Counter()
 
     began = now()
-    answers = await asyncio.gather(*(resend(world, order_id) for _ in range(COPIES) for order_id in (manual_id, inline_id)))
+    answers = await asyncio.gather(
+        *(resend(world, order_id) for _ in range(COPIES) for order_id in (manual_id, inline_id))
+    )
     manual_answers = [a for a in answers if a["order_id"] == manual_id]
     inline_answers = [a for a in answers if a["order_id"] == inline_id]
     await all_show(world, [manual_id, inline_id], "PENDING", timeout=60)
-    settled = since(began, (await accepted_patch_times(world, [manual_id, inline_id], "PENDING")).values())
+    settled = since(
+        began, (await accepted_patch_times(world, [manual_id, inline_id], "PENDING")).values()
+    )
     await complete_at_vendor(world, [manual_id, inline_id], score=91)
     await all_show(world, [manual_id, inline_id], "COMPLETED", timeout=60)
 
     result = await tally(world, faults_temporal, [manual_id])
     inline_result = await tally(world, faults_temporal, [inline_id], attachments=False)
     link = (await world.invitation_email(inline_id))["link"]
-    links = Counter(a.get("partner_body", {}).get("url") for a in inline_answers if a.get("partner_status") == 200)
+    links = Counter(
+        a.get("partner_body", {}).get("url")
+        for a in inline_answers
+        if a.get("partner_status") == 200
+    )
     figures.record(
         "concurrent_order_retries",
         order=6,
@@ -57,5 +84,12 @@ async def test_the_same_order_sent_many_times_at_once_is_one_order(faults_stack,
     assert [a.get("partner_status") for a in manual_answers] == [202] * COPIES
     assert [a.get("partner_status") for a in inline_answers] == [200] * COPIES
     assert links == {link: COPIES}
-    assert result.problems == [] and inline_result.problems == [] and result.redelivered == inline_result.redelivered == []
-    assert [p["status"] for p in (await sr_orders(world, [manual_id]))[manual_id]["patches"]] == ["PENDING", "COMPLETED"]
+    assert (
+        result.problems == []
+        and inline_result.problems == []
+        and result.redelivered == inline_result.redelivered == []
+    )
+    assert [p["status"] for p in (await sr_orders(world, [manual_id]))[manual_id]["patches"]] == [
+        "PENDING",
+        "COMPLETED",
+    ]

@@ -19,7 +19,17 @@ import pytest
 
 from orders.models import VendorStatus
 from smartrecruiters.client import SmartRecruitersClient
-from tests.faults.ledger import accepted_patch_times, all_show, complete_at_vendor, counted, now, place_order, since, sr_orders, tally
+from tests.faults.ledger import (
+    accepted_patch_times,
+    all_show,
+    complete_at_vendor,
+    counted,
+    now,
+    place_order,
+    since,
+    sr_orders,
+    tally,
+)
 from tests.faults.scripted import AttemptLog, FlakyVendor, Peers, an_order, start
 from tests.support.servers import smartrecruiters_alone
 from tests.support.waiting import eventually
@@ -27,7 +37,11 @@ from tests.support.waiting import eventually
 OUTAGE = timedelta(hours=2)
 RETRY_AFTER = timedelta(minutes=10)
 # During an outage, SR answers in turn: a 500, a 429 asking us to come back later, and a slow 503.
-OUTAGE_ANSWERS = ({"status": 500}, {"status": 429, "retry_after": int(RETRY_AFTER.total_seconds())}, {"status": 503, "latency_ms": 100})
+OUTAGE_ANSWERS = (
+    {"status": 500},
+    {"status": 429, "retry_after": int(RETRY_AFTER.total_seconds())},
+    {"status": 503, "latency_ms": 100},
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +64,19 @@ class OneSmartRecruiters:
         pass  # who owns an order id is the store's business, which these tests leave out
 
 
-async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(time_skipping, sr_sim, figures):
+async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
+    time_skipping, sr_sim, figures
+):
     env = time_skipping
     url, config = sr_sim
     began = time.monotonic()
     vendor = FlakyVendor(env.get_current_time)
-    client = SmartRecruitersClient(base_url=url, token_url=f"{url}/identity/oauth/token", client_id=config.client_id, client_secret=config.client_secret)
+    client = SmartRecruitersClient(
+        base_url=url,
+        token_url=f"{url}/identity/oauth/token",
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+    )
     log = AttemptLog(env.get_current_time)
     peers = Peers(vendor=vendor, sr=OneSmartRecruiters(client), log=log)
     task_queue = str(uuid.uuid4())
@@ -63,14 +84,31 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
     async with httpx.AsyncClient(base_url=url, timeout=30) as sr:
 
         async def sr_order() -> str:
-            candidate = (await sr.post("/__sim/candidates", json={"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"})).json()
-            return (await sr.post("/__sim/orders", json={"candidate_id": candidate["id"], "package_id": "skills-fullstack"})).json()["order_id"]
+            candidate = (
+                await sr.post(
+                    "/__sim/candidates",
+                    json={"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
+                )
+            ).json()
+            return (
+                await sr.post(
+                    "/__sim/orders",
+                    json={"candidate_id": candidate["id"], "package_id": "skills-fullstack"},
+                )
+            ).json()["order_id"]
 
         async def patched(order_id: str) -> list[str]:
-            return [p["status"] for p in (await sr.get(f"/__sim/orders/{order_id}")).json()["patches"]]
+            return [
+                p["status"] for p in (await sr.get(f"/__sim/orders/{order_id}")).json()["patches"]
+            ]
 
         # A: ordered during the outage; B: its candidate starts before; C, D: finish before.
-        a, b, c, d = [an_order(await sr_order(), company_id=config.company_id, sr=f"{url}/assessment-api/v202010") for _ in range(4)]
+        a, b, c, d = [
+            an_order(
+                await sr_order(), company_id=config.company_id, sr=f"{url}/assessment-api/v202010"
+            )
+            for _ in range(4)
+        ]
         async with peers.worker(env, task_queue):
             handles = {o.order_id: await start(env, o, task_queue) for o in (b, c, d)}
 
@@ -86,17 +124,25 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
             for answer in itertools.islice(itertools.cycle(OUTAGE_ANSWERS), 300):
                 (await sr.post("/__sim/faults", json=answer)).raise_for_status()
             handles[a.order_id] = await start(env, a, task_queue)
-            await env.sleep(OUTAGE)  # SR failing: PENDING, IN_PROGRESS, both reports and their COMPLETED wait
+            await env.sleep(
+                OUTAGE
+            )  # SR failing: PENDING, IN_PROGRESS, both reports and their COMPLETED wait
             (await sr.delete("/__sim/faults")).raise_for_status()
             outage_ended = await env.get_current_time()
             # SR is back, if slow.
             for _ in range(10):
-                (await sr.post("/__sim/faults", json={"status": 200, "latency_ms": 100})).raise_for_status()
+                (
+                    await sr.post("/__sim/faults", json={"status": 200, "latency_ms": 100})
+                ).raise_for_status()
             vendor.candidate(a.order_id, VendorStatus.COMPLETED)
             vendor.candidate(b.order_id, VendorStatus.COMPLETED)
-            states = [await handles[o.order_id].result() for o in (a, b, c, d)]  # one at a time: each unlocks time skipping
+            states = [
+                await handles[o.order_id].result() for o in (a, b, c, d)
+            ]  # one at a time: each unlocks time skipping
 
-        orders = {o.order_id: (await sr.get(f"/__sim/orders/{o.order_id}")).json() for o in (a, b, c, d)}
+        orders = {
+            o.order_id: (await sr.get(f"/__sim/orders/{o.order_id}")).json() for o in (a, b, c, d)
+        }
         answered = Counter(r["status"] for r in (await sr.get("/__sim/requests")).json())
     await client.aclose()
 
@@ -104,10 +150,18 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
     updates = log.of("update_smartrecruiters") + log.of("transfer_report")
     refused = [u for u in updates if u.error]
     during = [u for u in refused if outage_began <= u.at <= outage_ended]
-    last_result = max(u.at for u in log.of("update_smartrecruiters") if not u.error and u.argument.update.status == "COMPLETED")
+    last_result = max(
+        u.at
+        for u in log.of("update_smartrecruiters")
+        if not u.error and u.argument.update.status == "COMPLETED"
+    )
     recovery = last_result - outage_ended
-    statuses = {order_id: [p["status"] for p in order["patches"]] for order_id, order in orders.items()}
-    duplicated = sum(len(s) - len(set(s)) for s in statuses.values()) + sum(max(0, len(o["attachments"]) - 1) for o in orders.values())
+    statuses = {
+        order_id: [p["status"] for p in order["patches"]] for order_id, order in orders.items()
+    }
+    duplicated = sum(len(s) - len(set(s)) for s in statuses.values()) + sum(
+        max(0, len(o["attachments"]) - 1) for o in orders.values()
+    )
     figures.record(
         "sr_failing_hours",
         order=3,
@@ -116,7 +170,12 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
         orders=4,
         lost=sum(1 for o in orders.values() if o["result"].get("status") != "COMPLETED"),
         duplicated=duplicated,
-        redelivered=sum(1 for o in orders.values() for i, p in enumerate(o["patches"]) if i and p == o["patches"][i - 1]),
+        redelivered=sum(
+            1
+            for o in orders.values()
+            for i, p in enumerate(o["patches"])
+            if i and p == o["patches"][i - 1]
+        ),
         recovery_seconds=round(recovery.total_seconds(), 1),
         notes=(
             f"{len(during)} SR calls refused during the outage (SR answered {answered[500]}×500, {answered[429]}×429, {answered[503]}×503); "
@@ -132,7 +191,9 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
         d.order_id: ["PENDING", "COMPLETED"],
     }
     assert all(len(order["attachments"]) == 1 for order in orders.values())
-    assert all(order["result"]["score"] == {"raw": 3, "min": 0, "max": 4} for order in orders.values())
+    assert all(
+        order["result"]["score"] == {"raw": 3, "min": 0, "max": 4} for order in orders.values()
+    )
     # The outage was in the way of every kind of update: A's PENDING, B's IN_PROGRESS, C's and D's reports.
     refused_kinds = {(u.workflow_id, u.activity) for u in during}
     assert (f"assessment-order:{a.order_id}", "update_smartrecruiters") in refused_kinds
@@ -154,7 +215,10 @@ def _assert_retry_after_honoured(log: AttemptLog, retry_after: timedelta) -> Non
         for this, following in zip(attempts, attempts[1:]):
             if this.error and "HTTP 429" in this.error:
                 checked += 1
-                assert following.at - this.at >= retry_after - timedelta(seconds=1), (this, following)
+                assert following.at - this.at >= retry_after - timedelta(seconds=1), (
+                    this,
+                    following,
+                )
     assert checked > 0
 
 
@@ -167,7 +231,9 @@ E2E_ANSWERS = (
 )
 
 
-async def test_smartrecruiters_failing_for_a_while_end_to_end_gets_every_result_exactly_once(faults_world, faults_temporal, figures):
+async def test_smartrecruiters_failing_for_a_while_end_to_end_gets_every_result_exactly_once(
+    faults_world, faults_temporal, figures
+):
     world = faults_world
     candidates = await asyncio.gather(*(world.new_candidate() for _ in range(E2E_ORDERS)))
     placed = await asyncio.gather(*(place_order(world, c) for c in candidates))
@@ -178,7 +244,9 @@ async def test_smartrecruiters_failing_for_a_while_end_to_end_gets_every_result_
     for answer in itertools.islice(itertools.cycle(E2E_ANSWERS), 90):
         (await world.http.post(f"{world.sr}/__sim/faults", json=answer)).raise_for_status()
     began = now()
-    await asyncio.gather(*(world.at_vendor("start", order_id) for order_id in order_ids[: E2E_ORDERS // 2]))
+    await asyncio.gather(
+        *(world.at_vendor("start", order_id) for order_id in order_ids[: E2E_ORDERS // 2])
+    )
     await complete_at_vendor(world, order_ids, score=88)
 
     def slow_answers(rules: list[dict]) -> int:
@@ -189,13 +257,21 @@ async def test_smartrecruiters_failing_for_a_while_end_to_end_gets_every_result_
     async def every_order_refused_thrice_and_every_answer_given():
         answered = await _answers(world, order_ids, since_=began)
         refused = Counter(r["order_id"] for r in answered if r["status"] in (429, 500))
-        through = {o for o, order in (await sr_orders(world, order_ids)).items() if order["result"].get("status") == "COMPLETED"}
+        through = {
+            o
+            for o, order in (await sr_orders(world, order_ids)).items()
+            if order["result"].get("status") == "COMPLETED"
+        }
         slow = queued_slow - slow_answers((await world.http.get(f"{world.sr}/__sim/faults")).json())
         sustained = all(refused[o] >= 3 or o in through for o in order_ids)
         return sustained and {429, 500} <= {r["status"] for r in answered} and slow > 0
 
     # A sustained outage: it ends once every order still open has been refused three times.
-    await eventually(every_order_refused_thrice_and_every_answer_given, timeout=60, what="SR's failures to reach every order")
+    await eventually(
+        every_order_refused_thrice_and_every_answer_given,
+        timeout=60,
+        what="SR's failures to reach every order",
+    )
     slow = queued_slow - slow_answers((await world.http.get(f"{world.sr}/__sim/faults")).json())
     (await world.http.delete(f"{world.sr}/__sim/faults")).raise_for_status()
     ended = now()
@@ -235,7 +311,14 @@ async def _answers(world, order_ids: list[str], since_: float) -> list[dict]:
         at = datetime.fromisoformat(record["at"]).timestamp()
         order_id = next((o for o in order_ids if f"/orders/{o}/" in record["path"]), None)
         if order_id and at >= since_:
-            answers.append({"order_id": order_id, "call": (record["method"], record["path"]), "status": record["status"], "at": at})
+            answers.append(
+                {
+                    "order_id": order_id,
+                    "call": (record["method"], record["path"]),
+                    "status": record["status"],
+                    "at": at,
+                }
+            )
     return answers
 
 

@@ -24,7 +24,9 @@ from tests.support.waiting import eventually
 IN_FLIGHT = 10
 
 
-async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(faults_stack, faults_world, faults_temporal, figures):
+async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(
+    faults_stack, faults_world, faults_temporal, figures
+):
     world = faults_world
     candidates = await asyncio.gather(*(world.new_candidate() for _ in range(IN_FLIGHT + 2)))
     placed = await asyncio.gather(*(place_order(world, c) for c in candidates[:IN_FLIGHT]))
@@ -55,7 +57,9 @@ async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(faults_st
     # Within our Temporal RPC timeout, well before SR's own timeout gives up on us.
     assert manual_answered_in < faults_stack.settings.temporal_rpc_timeout_seconds + 2
     assert all(o["partner_body"]["errors"] for o in while_down)  # SR's ErrorResponse shape
-    assert 503 in webhook_answers and not any(status and status >= 500 and status != 503 for status in webhook_answers)
+    assert 503 in webhook_answers and not any(
+        status and status >= 500 and status != 503 for status in webhook_answers
+    )
 
     # SR retries the orders we refused until we take them; then the candidates finish.
     async def accepted(order_id: str, expected: int):
@@ -65,8 +69,18 @@ async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(faults_st
 
     manual, inline = while_down
     retried = [
-        await eventually(lambda: accepted(manual["order_id"], 202), timeout=60, interval=1, what="SR's retry of the manual order to be accepted"),
-        await eventually(lambda: accepted(inline["order_id"], 200), timeout=60, interval=1, what="SR's retry of the inline order to be answered"),
+        await eventually(
+            lambda: accepted(manual["order_id"], 202),
+            timeout=60,
+            interval=1,
+            what="SR's retry of the manual order to be accepted",
+        ),
+        await eventually(
+            lambda: accepted(inline["order_id"], 200),
+            timeout=60,
+            interval=1,
+            what="SR's retry of the inline order to be answered",
+        ),
     ]
     retried_ids = [manual["order_id"], inline["order_id"]]
     link = retried[1]["partner_body"]["url"]
@@ -74,9 +88,13 @@ async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(faults_st
 
     everything = order_ids + retried_ids
     await all_show(world, finished_while_down, "COMPLETED", timeout=90)
-    recovery = since(restarted_at, (await accepted_patch_times(world, finished_while_down, "COMPLETED")).values())
+    recovery = since(
+        restarted_at, (await accepted_patch_times(world, finished_while_down, "COMPLETED")).values()
+    )
     await all_show(world, retried_ids, "PENDING", timeout=60)
-    await complete_at_vendor(world, [o for o in everything if o not in finished_while_down], score=55)
+    await complete_at_vendor(
+        world, [o for o in everything if o not in finished_while_down], score=55
+    )
     await all_show(world, everything, "COMPLETED", timeout=90)
 
     manual_ids = [o for o in everything if o != inline["order_id"]]
@@ -109,8 +127,20 @@ async def _webhook_answers(world, order_ids: list[str]) -> list[int | None]:
     async def answered():
         deliveries = []
         for order_id in order_ids:
-            response = await world.http.get(f"{world.vendor}/control/webhooks/deliveries", params={"reference": order_reference_of(order_id)})
+            response = await world.http.get(
+                f"{world.vendor}/control/webhooks/deliveries",
+                params={"reference": order_reference_of(order_id)},
+            )
             deliveries += [d for d in response.json() if d["type"] == "invitation.completed"]
-        return deliveries if {d["reference"] for d in deliveries} == {order_reference_of(o) for o in order_ids} else None
+        return (
+            deliveries
+            if {d["reference"] for d in deliveries} == {order_reference_of(o) for o in order_ids}
+            else None
+        )
 
-    return [d["status_code"] for d in await eventually(answered, timeout=30, what="the vendor to try its completion webhooks")]
+    return [
+        d["status_code"]
+        for d in await eventually(
+            answered, timeout=30, what="the vendor to try its completion webhooks"
+        )
+    ]

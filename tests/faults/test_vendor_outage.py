@@ -8,7 +8,16 @@ import uuid
 from datetime import timedelta
 
 from orders.models import VendorStatus
-from tests.faults.scripted import AttemptLog, FlakyVendor, InMemorySmartRecruiters, Outage, Peers, an_order, hours, start
+from tests.faults.scripted import (
+    AttemptLog,
+    FlakyVendor,
+    InMemorySmartRecruiters,
+    Outage,
+    Peers,
+    an_order,
+    hours,
+    start,
+)
 
 ORDERS = 6
 OUTAGE = timedelta(hours=1)
@@ -20,7 +29,12 @@ async def test_vendor_down_for_an_hour_twice_completes_every_order_once(time_ski
     t0 = await env.get_current_time()
     # Down from the moment the orders arrive (the first invitation is even made, but its answer
     # lost), and down again for an hour from the moment it first reports a completed candidate.
-    vendor = FlakyVendor(env.get_current_time, outages=[Outage(t0, t0 + OUTAGE)], outage_after_first_completion=OUTAGE, lose_first_invitation_answer=True)
+    vendor = FlakyVendor(
+        env.get_current_time,
+        outages=[Outage(t0, t0 + OUTAGE)],
+        outage_after_first_completion=OUTAGE,
+        lose_first_invitation_answer=True,
+    )
     sr = InMemorySmartRecruiters(env.get_current_time)
     peers = Peers(vendor=vendor, sr=sr, log=AttemptLog(env.get_current_time))
     orders = [an_order(poll_hours=1) for _ in range(ORDERS)]
@@ -34,14 +48,20 @@ async def test_vendor_down_for_an_hour_twice_completes_every_order_once(time_ski
         await env.sleep(timedelta(hours=2))
         for order in orders:
             vendor.candidate(order.order_id, VendorStatus.COMPLETED)
-        states = [await handle.result() for handle in handles]  # one at a time: each unlocks time skipping
+        states = [
+            await handle.result() for handle in handles
+        ]  # one at a time: each unlocks time skipping
 
     second = vendor.outages[1]
     invited_at = [sr.accepted_at[(o.order_id, "PENDING")] for o in orders]
     completed_at = [sr.accepted_at[(o.order_id, "COMPLETED")] for o in orders]
     recovery = max(completed_at) - second.end
-    duplicated = sum(max(0, n - 1) for n in vendor.emails.values()) + sum(max(0, n - 1) for n in sr.uploads.values())
-    duplicated += sum(len(sr.statuses(o.order_id)) - len(set(sr.statuses(o.order_id))) for o in orders)
+    duplicated = sum(max(0, n - 1) for n in vendor.emails.values()) + sum(
+        max(0, n - 1) for n in sr.uploads.values()
+    )
+    duplicated += sum(
+        len(sr.statuses(o.order_id)) - len(set(sr.statuses(o.order_id))) for o in orders
+    )
     lost = sum(1 for o in orders if sr.statuses(o.order_id)[-1:] != ["COMPLETED"])
     figures.record(
         "vendor_down_an_hour",
@@ -51,7 +71,12 @@ async def test_vendor_down_for_an_hour_twice_completes_every_order_once(time_ski
         orders=ORDERS,
         lost=lost,
         duplicated=duplicated,
-        redelivered=sum(1 for o in orders for i, p in enumerate(sr.patches[o.order_id]) if i and p == sr.patches[o.order_id][i - 1]),
+        redelivered=sum(
+            1
+            for o in orders
+            for i, p in enumerate(sr.patches[o.order_id])
+            if i and p == sr.patches[o.order_id][i - 1]
+        ),
         recovery_seconds=round(recovery.total_seconds(), 1),
         notes=(
             f"calls refused by the vendor: {dict(sorted(vendor.refused.items()))}; one invitation answer lost and retried; "
@@ -62,7 +87,11 @@ async def test_vendor_down_for_an_hour_twice_completes_every_order_once(time_ski
     # Nothing lost: every order completed, none failed or expired while the vendor was down.
     for order, state in zip(orders, states):
         assert state.finished and state.result is not None, state.timeline
-        expected = ["PENDING", "IN_PROGRESS", "COMPLETED"] if order in orders[: ORDERS // 2] else ["PENDING", "COMPLETED"]
+        expected = (
+            ["PENDING", "IN_PROGRESS", "COMPLETED"]
+            if order in orders[: ORDERS // 2]
+            else ["PENDING", "COMPLETED"]
+        )
         assert sr.statuses(order.order_id) == expected
         assert sr.patches[order.order_id][-1]["score"] == {"raw": 3, "min": 0, "max": 4}
     # Nothing twice: one invitation email per order (the lost answer's retry found the invitation), one report.

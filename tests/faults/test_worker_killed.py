@@ -25,21 +25,37 @@ BURST = 24
 KILL_SLACK_SECONDS = 2.0
 
 
-async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(faults_stack, faults_world, faults_temporal, figures):
+async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(
+    faults_stack, faults_world, faults_temporal, figures
+):
     world = faults_world
     candidates = await asyncio.gather(*(world.new_candidate() for _ in range(BURST)))
     candidate_ids = {c["id"] for c in candidates}
-    burst = asyncio.ensure_future(asyncio.gather(*(place_order_retrying(world, c) for c in candidates)))
+    burst = asyncio.ensure_future(
+        asyncio.gather(*(place_order_retrying(world, c) for c in candidates))
+    )
 
     async def a_quarter_invited():
-        mine = [o for o in (await world.http.get(f"{world.sr}/__sim/orders")).json() if o["candidate_id"] in candidate_ids]
-        return mine if len(await invited(world, [o["order_id"] for o in mine])) >= BURST // 4 else None
+        mine = [
+            o
+            for o in (await world.http.get(f"{world.sr}/__sim/orders")).json()
+            if o["candidate_id"] in candidate_ids
+        ]
+        return (
+            mine if len(await invited(world, [o["order_id"] for o in mine])) >= BURST // 4 else None
+        )
 
     # Mid-burst: some candidates invited, invitations and SR updates in flight, some not begun.
-    await eventually(a_quarter_invited, timeout=60, interval=0.05, what="a quarter of the burst to be invited")
+    await eventually(
+        a_quarter_invited, timeout=60, interval=0.05, what="a quarter of the burst to be invited"
+    )
     faults_stack.kill("worker")
     killed_at = now()
-    at_kill = [o for o in (await world.http.get(f"{world.sr}/__sim/orders")).json() if o["candidate_id"] in candidate_ids]
+    at_kill = [
+        o
+        for o in (await world.http.get(f"{world.sr}/__sim/orders")).json()
+        if o["candidate_id"] in candidate_ids
+    ]
     placed_at_kill = sum(1 for o in at_kill if o["partner_status"] is not None)
     pending_at_kill = sum(1 for o in at_kill if o["patches"])
     invited_at_kill = len(await invited(world, [o["order_id"] for o in at_kill]))
@@ -58,8 +74,16 @@ async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(
     # Every order reaches PENDING at SR; those whose candidates finished meanwhile, COMPLETED.
     await all_show(world, order_ids, "PENDING", timeout=120)
     await all_show(world, finished_while_down, "COMPLETED", timeout=120)
-    caught_up = since(restarted_at, (await accepted_patch_times(world, order_ids, "PENDING")).values())
-    caught_up = max(caught_up, since(restarted_at, (await accepted_patch_times(world, finished_while_down, "COMPLETED")).values()))
+    caught_up = since(
+        restarted_at, (await accepted_patch_times(world, order_ids, "PENDING")).values()
+    )
+    caught_up = max(
+        caught_up,
+        since(
+            restarted_at,
+            (await accepted_patch_times(world, finished_while_down, "COMPLETED")).values(),
+        ),
+    )
 
     others = [order_id for order_id in order_ids if order_id not in finished_while_down]
     await complete_at_vendor(world, others, score=70)
@@ -85,7 +109,9 @@ async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(
         duplicated_by_kind=dict(result.duplicated),
     )
     assert result.problems == [] and unexplained == []
-    assert len(result.redelivered) <= faults_stack.settings.sr_max_in_flight  # at most what was in flight
+    assert (
+        len(result.redelivered) <= faults_stack.settings.sr_max_in_flight
+    )  # at most what was in flight
     assert all(statuses(done[order_id])[0] == "PENDING" for order_id in order_ids)
     assert all(done[order_id]["result"]["score"]["raw"] == 70 for order_id in order_ids)
     assert len(await sr_orders(world, order_ids)) == BURST

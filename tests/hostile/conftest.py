@@ -36,7 +36,9 @@ def api_process(settings: Settings, **changes) -> Iterator[str]:
     `changes` to the stack's settings, on a port of its own; yields its URL."""
     port = free_port()
     changes |= {"api_port": port, "public_url": f"http://127.0.0.1:{port}"}
-    own = Stack(settings.model_copy(update=changes), log_dir=settings.data_dir / "logs" / f"api-{port}")
+    own = Stack(
+        settings.model_copy(update=changes), log_dir=settings.data_dir / "logs" / f"api-{port}"
+    )
     try:
         own.start_component("api", "api", port)
         yield own.settings.public_url
@@ -54,14 +56,18 @@ async def api(stack):
 def postgresql_api(stack) -> Iterator[str]:
     """Our API with its store on PostgreSQL (a fresh database); skipped without a server."""
     try:
-        server = psycopg.connect(f"postgresql://{POSTGRES_SERVER}/test", autocommit=True, connect_timeout=3)
+        server = psycopg.connect(
+            f"postgresql://{POSTGRES_SERVER}/test", autocommit=True, connect_timeout=3
+        )
     except psycopg.OperationalError as error:
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_SERVER}: {error}")
     name = f"assessments_hostile_{secrets.token_hex(6)}"
     with server:
         server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
-            with own_api(stack.settings, database_url=f"postgresql+psycopg://{POSTGRES_SERVER}/{name}") as url:
+            with own_api(
+                stack.settings, database_url=f"postgresql+psycopg://{POSTGRES_SERVER}/{name}"
+            ) as url:
                 yield url
         finally:
             server.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -74,7 +80,9 @@ async def checkr_account(stack) -> tuple[str, str]:
     store = Store(stack.settings.store_url, stack.settings.encryption_keys.get_secret_value())
     try:
         account = await store.create_vendor_account(
-            name=f"checkr-hostile-{uuid.uuid4().hex[:8]}", adapter="checkr", credentials={"api_key": key, "base_url": stack.settings.checkr_sim_url}
+            name=f"checkr-hostile-{uuid.uuid4().hex[:8]}",
+            adapter="checkr",
+            credentials={"api_key": key, "base_url": stack.settings.checkr_sim_url},
         )
     finally:
         await store.dispose()
@@ -83,7 +91,11 @@ async def checkr_account(stack) -> tuple[str, str]:
 
 def sr_token(base_url: str, settings: Settings) -> str:
     """A bearer token of the any-company credentials, as SR gets it at POST /oauth/token."""
-    form = {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": settings.partner_client_id,
+        "client_secret": settings.partner_client_secret.get_secret_value(),
+    }
     response = httpx.post(f"{base_url}/oauth/token", data=form, timeout=30)
     response.raise_for_status()
     return response.json()["access_token"]

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Ledger:
-    statuses: dict[str, dict[str, Counter]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))  # family → operation → status → cases
+    statuses: dict[str, dict[str, Counter]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Counter))
+    )  # family → operation → status → cases
     slowest: dict[str, float] = field(default_factory=dict)
 
     def record(self, family: str, operation: str, status: int, seconds: float) -> None:
@@ -25,7 +27,10 @@ class Ledger:
                 f"{sum(n for status, n in total.items() if status >= 500)} answered 5xx, "
                 f"statuses {dict(sorted(total.items()))}, slowest {self.slowest[family]:.2f} s"
             )
-            lines += [f"  {operation}: {dict(sorted(counts.items()))}" for operation, counts in operations.items()]
+            lines += [
+                f"  {operation}: {dict(sorted(counts.items()))}"
+                for operation, counts in operations.items()
+            ]
         return lines
 
 

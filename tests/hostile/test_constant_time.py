@@ -13,11 +13,20 @@ ROOT = Path(__file__).resolve().parents[2]
 # Where presented credentials, tokens and signatures are checked.
 SCANNED = ["api", "store", "vendors", "connections", "codec.py"]
 # What a secret is called here.
-SECRET_NAME = re.compile(r"secret|token|signature|password|passwd|digest|hmac|nonce|api_?key|(^|_)key$|credential|capability", re.IGNORECASE)
+SECRET_NAME = re.compile(
+    r"secret|token|signature|password|passwd|digest|hmac|nonce|api_?key|(^|_)key$|credential|capability",
+    re.IGNORECASE,
+)
 # Comparisons the scan flags that compare no presented secret, each with the reason.
 NOT_A_SECRET_CHECK = {
-    ("vendors/testgorilla.py", "self._token == stale"): "our own cached session token against the one a failed call used: nothing presented to us",
-    ("vendors/registry.py", "built.credentials == account.credentials"): "the stored credentials against those an adapter was built with: a cache check, nothing presented to us",
+    (
+        "vendors/testgorilla.py",
+        "self._token == stale",
+    ): "our own cached session token against the one a failed call used: nothing presented to us",
+    (
+        "vendors/registry.py",
+        "built.credentials == account.credentials",
+    ): "the stored credentials against those an adapter was built with: a cache check, nothing presented to us",
 }
 
 
@@ -29,14 +38,27 @@ def _identities(node: ast.expr) -> list[str]:
     if isinstance(node, ast.Attribute):
         return [node.attr]
     if isinstance(node, ast.Call):
-        keys = [arg.value for arg in node.args[:1] if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+        keys = [
+            arg.value
+            for arg in node.args[:1]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+        ]
         is_lookup = isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "pop")
         return _identities(node.func) + (keys if is_lookup else [])
     if isinstance(node, ast.Subscript):
         key = node.slice
-        return [key.value] if isinstance(key, ast.Constant) and isinstance(key.value, str) else _identities(node.value)
+        return (
+            [key.value]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str)
+            else _identities(node.value)
+        )
     if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.FormattedValue)):
-        return [name for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr) for name in _identities(child)]
+        return [
+            name
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, ast.expr)
+            for name in _identities(child)
+        ]
     return []
 
 
@@ -55,7 +77,9 @@ def secret_comparisons(source: str) -> list[str]:
         for op, left, right in zip(node.ops, operands, operands[1:]):
             if not isinstance(op, (ast.Eq, ast.NotEq)) or _literal(left) or _literal(right):
                 continue
-            if any(SECRET_NAME.search(name) for side in (left, right) for name in _identities(side)):
+            if any(
+                SECRET_NAME.search(name) for side in (left, right) for name in _identities(side)
+            ):
                 found.append(ast.unparse(ast.Compare(left=left, ops=[op], comparators=[right])))
     return found
 

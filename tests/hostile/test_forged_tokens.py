@@ -24,10 +24,17 @@ def forged(settings, **changes) -> str:
     (MISSING drops a claim)."""
     now = int(time.time())
     claims = {
-        "sub": settings.partner_client_id, "company": settings.partner_company_id, "connected_at": None,
-        "aud": AUDIENCE, "iat": now, "exp": now + settings.token_ttl_seconds,
-    } | changes  # fmt: skip
-    return jwt.encode({name: value for name, value in claims.items() if value is not MISSING}, settings.token_signing_key.get_secret_value())
+        "sub": settings.partner_client_id,
+        "company": settings.partner_company_id,
+        "connected_at": None,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + settings.token_ttl_seconds,
+    } | changes
+    return jwt.encode(
+        {name: value for name, value in claims.items() if value is not MISSING},
+        settings.token_signing_key.get_secret_value(),
+    )
 
 
 SHAPES = {
@@ -62,15 +69,24 @@ def an_order_for_no_package(company_id) -> dict:
     order_id = f"forged-{uuid.uuid4()}"
     return {
         "resultCallbackURL": f"https://api.smartrecruiters.com/assessment-api/v202010/orders/{order_id}/results",
-        "assessmentPackageId": "no-such-package", "companyId": company_id,
-        "candidate": {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"}, "job": {"id": "job-1"},
-    }  # fmt: skip
+        "assessmentPackageId": "no-such-package",
+        "companyId": company_id,
+        "candidate": {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"},
+        "job": {"id": "job-1"},
+    }
 
 
 def test_a_token_shaped_as_we_issue_it_is_good(api, stack):
     bearer = {"Authorization": f"Bearer {forged(stack.settings)}"}
     assert api.get("/packages", headers=bearer).status_code == 200
-    assert api.post("/packages/orders", json=an_order_for_no_package(stack.settings.partner_company_id), headers=bearer).status_code == 404
+    assert (
+        api.post(
+            "/packages/orders",
+            json=an_order_for_no_package(stack.settings.partner_company_id),
+            headers=bearer,
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("changes", SHAPES.values(), ids=SHAPES.keys())
@@ -79,7 +95,11 @@ def test_a_token_with_claims_we_never_issue_is_a_401(api, stack, changes):
     company = changes.get("company", stack.settings.partner_company_id)
     for response in (
         api.get("/packages", headers=bearer),
-        api.post("/packages/orders", json=an_order_for_no_package(company if isinstance(company, str) else "sim-company-1"), headers=bearer),
+        api.post(
+            "/packages/orders",
+            json=an_order_for_no_package(company if isinstance(company, str) else "sim-company-1"),
+            headers=bearer,
+        ),
     ):
         assert response.status_code == 401, (response.status_code, response.text[:200])
         assert response.json()["errors"][0]["message"] == "The bearer token is invalid or expired"
@@ -88,25 +108,57 @@ def test_a_token_with_claims_we_never_issue_is_a_401(api, stack, changes):
 
 # Any JSON a claim could hold: huge and negative numbers, NaN and infinities, strings, nesting.
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.sampled_from([10**20, -(10**20), 10**4000]) | st.floats() | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**20, -(10**20), 10**4000])
+    | st.floats()
+    | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 CLAIMS = ("sub", "company", "connected_at", "iat", "exp")
 
 
-@hypothesis_settings(max_examples=200, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(data=st.data())
 def test_fuzzed_claims_never_answer_5xx_nor_speak_beyond_the_settings_company(api, stack, data):
     """Each claim kept as we issue it, dropped, or any JSON value; only the shape we issue gets in."""
     settings = stack.settings
     now = int(time.time())
-    issued = {"sub": settings.partner_client_id, "company": settings.partner_company_id, "connected_at": None, "iat": now, "exp": now + settings.token_ttl_seconds}
-    changes = {claim: data.draw(st.sampled_from([issued[claim], MISSING]) | JSON_VALUES, label=claim) for claim in CLAIMS}
+    issued = {
+        "sub": settings.partner_client_id,
+        "company": settings.partner_company_id,
+        "connected_at": None,
+        "iat": now,
+        "exp": now + settings.token_ttl_seconds,
+    }
+    changes = {
+        claim: data.draw(st.sampled_from([issued[claim], MISSING]) | JSON_VALUES, label=claim)
+        for claim in CLAIMS
+    }
     started = time.monotonic()
-    response = api.get("/packages", headers={"Authorization": f"Bearer {forged(settings, **changes)}"})
-    LEDGER.record("SmartRecruiters, forged bearer tokens", "GET /packages", response.status_code, time.monotonic() - started)
+    response = api.get(
+        "/packages", headers={"Authorization": f"Bearer {forged(settings, **changes)}"}
+    )
+    LEDGER.record(
+        "SmartRecruiters, forged bearer tokens",
+        "GET /packages",
+        response.status_code,
+        time.monotonic() - started,
+    )
     assert response.status_code in (200, 401), (response.status_code, response.text[:200])
     if response.status_code == 200:
         assert changes["company"] == settings.partner_company_id and changes["connected_at"] is None
-        assert type(changes["exp"]) is int and changes["exp"] <= now + settings.token_ttl_seconds + CLOCK_SKEW_SECONDS + 5
+        assert (
+            type(changes["exp"]) is int
+            and changes["exp"] <= now + settings.token_ttl_seconds + CLOCK_SKEW_SECONDS + 5
+        )

@@ -32,7 +32,12 @@ ADMIN_KEY = "graceful-admin-key"
 
 @pytest.fixture(scope="module")
 def small_stack(tmp_path_factory):
-    with order_path(tmp_path_factory.mktemp("graceful"), task_queue="graceful-orders", poll_interval_seconds=2, admin_api_key=ADMIN_KEY) as stack:
+    with order_path(
+        tmp_path_factory.mktemp("graceful"),
+        task_queue="graceful-orders",
+        poll_interval_seconds=2,
+        admin_api_key=ADMIN_KEY,
+    ) as stack:
         yield stack
 
 
@@ -75,15 +80,24 @@ async def test_sigterm_lets_the_workers_activity_in_flight_finish_once(small_sta
     order_id = placed["order_id"]
     await sr_holds_the_request(world)  # the PENDING update is in flight, inside an activity
 
-    code, took = await asyncio.to_thread(terminate, small_stack, "worker", GRACEFUL_SHUTDOWN.total_seconds() + 5)
+    code, took = await asyncio.to_thread(
+        terminate, small_stack, "worker", GRACEFUL_SHUTDOWN.total_seconds() + 5
+    )
 
     assert code == 0
-    assert SLOW_SR_SECONDS - 1 <= took < GRACEFUL_SHUTDOWN.total_seconds()  # it waited for the activity, and only for it
+    assert (
+        SLOW_SR_SECONDS - 1 <= took < GRACEFUL_SHUTDOWN.total_seconds()
+    )  # it waited for the activity, and only for it
     patches = [r for r in await world.sr_requests(order_id) if r["method"] == "PATCH"]
     assert [(p["status"], p["json"]["status"]) for p in patches] == [(200, "PENDING")]
-    history = [event.event_type for event in (await _history(small_stack.settings, order_id)).events]
+    history = [
+        event.event_type for event in (await _history(small_stack.settings, order_id)).events
+    ]
     assert EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED in history
-    assert not {EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT} & set(history)
+    assert not {
+        EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+    } & set(history)
 
     # A new worker takes the order on; the update posted before the shutdown is never repeated.
     small_stack.start_component("worker", "worker")
@@ -92,13 +106,22 @@ async def test_sigterm_lets_the_workers_activity_in_flight_finish_once(small_sta
     assert [p["status"] for p in done["patches"]].count("PENDING") == 1
 
 
-async def test_sigterm_lets_the_apis_request_in_flight_finish_and_takes_no_new_one(small_stack, world):
+async def test_sigterm_lets_the_apis_request_in_flight_finish_and_takes_no_new_one(
+    small_stack, world
+):
     settings = small_stack.settings
     await slow_sr_once(world, method="PUT", path_contains="partner/configuration")
     async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as api:
-        in_flight = asyncio.create_task(api.put("/admin/smartrecruiters/partner-configuration", headers={"Authorization": f"Bearer {ADMIN_KEY}"}))
+        in_flight = asyncio.create_task(
+            api.put(
+                "/admin/smartrecruiters/partner-configuration",
+                headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            )
+        )
         await sr_holds_the_request(world)
-        stopping = asyncio.create_task(asyncio.to_thread(terminate, small_stack, "api", API_GRACEFUL_SHUTDOWN_SECONDS + 5))
+        stopping = asyncio.create_task(
+            asyncio.to_thread(terminate, small_stack, "api", API_GRACEFUL_SHUTDOWN_SECONDS + 5)
+        )
 
         async def refuses_new_connections():
             try:
@@ -108,12 +131,20 @@ async def test_sigterm_lets_the_apis_request_in_flight_finish_and_takes_no_new_o
                 return True  # refused, or closed unanswered (uvloop may still accept while closing)
             return False
 
-        await eventually(refuses_new_connections, timeout=10, interval=0.05, what="the API to stop accepting connections")
+        await eventually(
+            refuses_new_connections,
+            timeout=10,
+            interval=0.05,
+            what="the API to stop accepting connections",
+        )
         assert not in_flight.done()
         answer = await in_flight
         code, took = await stopping
 
-    assert answer.status_code == 200 and answer.json()["packageOrderUrl"] == f"{settings.public_url}/packages/orders"
+    assert (
+        answer.status_code == 200
+        and answer.json()["packageOrderUrl"] == f"{settings.public_url}/packages/orders"
+    )
     assert code in (0, -signal.SIGTERM)  # uvicorn ends by re-raising the signal it handled
     assert took < API_GRACEFUL_SHUTDOWN_SECONDS
 

@@ -42,7 +42,9 @@ async def test_the_pages_run_under_their_csp_without_a_violation(stack):
     """Chromium reports every blocked script, style or fetch; there must be none. (The docs'
     CDN is out of reach here, so their assets fail to load, but not because the CSP refused them.)"""
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         try:
             violations = {}
             for path in PAGES:

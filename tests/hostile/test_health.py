@@ -26,7 +26,9 @@ async def test_not_ready_while_temporal_is_unreachable(stack, monkeypatch):
     """An API whose Temporal address leads nowhere still answers: readiness names Temporal."""
 
     async def connect_lazily(settings):  # the API's connect, without waiting for a server
-        return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace, lazy=True)
+        return await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace, lazy=True
+        )
 
     monkeypatch.setattr("api.app.connect", connect_lazily)
     with own_api(stack.settings, temporal_address=f"127.0.0.1:{free_port()}") as url:
@@ -41,11 +43,15 @@ async def test_not_ready_while_temporal_is_unreachable(stack, monkeypatch):
 
 async def test_not_ready_while_the_store_is_unreachable_and_no_secret_is_shown(stack, caplog):
     caplog.set_level(logging.DEBUG)
-    app_store = f"postgresql+psycopg://assessments:{DATABASE_PASSWORD}@127.0.0.1:{free_port()}/assessments"
+    app_store = (
+        f"postgresql+psycopg://assessments:{DATABASE_PASSWORD}@127.0.0.1:{free_port()}/assessments"
+    )
     app = create_app(stack.settings)
     with serve(app) as url:
         own_store = app.state.store
-        app.state.store = Store(app_store, stack.settings.encryption_keys.get_secret_value())  # a database that went away
+        app.state.store = Store(
+            app_store, stack.settings.encryption_keys.get_secret_value()
+        )  # a database that went away
         try:
             async with httpx.AsyncClient(base_url=url, timeout=30) as http:
                 ready = await http.get("/readyz")

@@ -32,7 +32,11 @@ NUL_IN_PATHS = [
 
 @pytest.fixture(params=["stack", "postgresql"])
 def base_url(request, stack) -> str:
-    return stack.settings.public_url if request.param == "stack" else request.getfixturevalue("postgresql_api")
+    return (
+        stack.settings.public_url
+        if request.param == "stack"
+        else request.getfixturevalue("postgresql_api")
+    )
 
 
 @pytest.fixture
@@ -50,43 +54,78 @@ def assert_refused(response: httpx.Response, status: int = 400) -> None:
 
 @pytest.mark.parametrize(("method", "path", "who"), NUL_IN_PATHS)
 def test_a_nul_in_a_path_or_query_is_a_400(base_url, auth, method, path, who):
-    response = httpx.request(method, base_url + path, headers=auth[who], json={"credentials": {}} if method == "PUT" else None, timeout=30)
+    response = httpx.request(
+        method,
+        base_url + path,
+        headers=auth[who],
+        json={"credentials": {}} if method == "PUT" else None,
+        timeout=30,
+    )
     assert_refused(response)
     assert response.json()["errors"][0]["code"] == "INVALID_VALUE"
 
 
 def test_a_nul_in_a_stored_name_is_a_400(base_url, auth, stack):
-    account = {"name": f"nul\x00{uuid.uuid4().hex[:6]}", "adapter": "sandbox", "credentials": {"api_key": stack.settings.sandbox_vendor_api_key.get_secret_value()}}
-    response = httpx.post(f"{base_url}/admin/vendor-accounts", json=account, headers=auth["admin"], timeout=30)
+    account = {
+        "name": f"nul\x00{uuid.uuid4().hex[:6]}",
+        "adapter": "sandbox",
+        "credentials": {"api_key": stack.settings.sandbox_vendor_api_key.get_secret_value()},
+    }
+    response = httpx.post(
+        f"{base_url}/admin/vendor-accounts", json=account, headers=auth["admin"], timeout=30
+    )
     # SQLite keeps a NUL, PostgreSQL refuses it: either way no 500, and nothing of the request echoed.
     assert response.status_code in (201, 400), response.text
     if response.status_code == 400:
-        assert response.json()["errors"][0]["code"] == "INVALID_VALUE" and "nul" not in response.text
+        assert (
+            response.json()["errors"][0]["code"] == "INVALID_VALUE" and "nul" not in response.text
+        )
 
 
 def test_an_order_for_a_company_id_with_a_nul_is_no_500(base_url, auth, stack):
     order = {
         "resultCallbackURL": f"{stack.settings.sr_base_url}/assessment-api/v202010/orders/hostile-{uuid.uuid4()}/results",
-        "assessmentPackageId": "skills-fullstack", "companyId": "a\x00b",
-        "candidate": {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"}, "job": {"id": "job-1"},
-    }  # fmt: skip
-    response = httpx.post(f"{base_url}/packages/orders", json=order, headers=auth["smartrecruiters"], timeout=30)
+        "assessmentPackageId": "skills-fullstack",
+        "companyId": "a\x00b",
+        "candidate": {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"},
+        "job": {"id": "job-1"},
+    }
+    response = httpx.post(
+        f"{base_url}/packages/orders", json=order, headers=auth["smartrecruiters"], timeout=30
+    )
     assert response.status_code < 500, response.text
 
 
 def test_client_credentials_with_a_nul_are_an_invalid_client(base_url, stack):
-    form = {"grant_type": "client_credentials", "client_id": "sr_a\x00b", "client_secret": "secret\x00"}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "sr_a\x00b",
+        "client_secret": "secret\x00",
+    }
     basic = base64.b64encode(b"sr_a%00b:x").decode()
     for response, status in (
         (httpx.post(f"{base_url}/oauth/token", data=form, timeout=30), 400),
-        (httpx.post(f"{base_url}/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}, timeout=30), 401),
+        (
+            httpx.post(
+                f"{base_url}/oauth/token",
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": f"Basic {basic}"},
+                timeout=30,
+            ),
+            401,
+        ),
     ):
         assert_refused(response, status)
         assert response.json()["error"] == "invalid_client"
 
 
 def test_a_basic_header_with_non_ascii_characters_is_an_invalid_client(base_url):
-    response = httpx.post(f"{base_url}/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": b"Basic \xff\xfe"}, timeout=30)
+    response = httpx.post(
+        f"{base_url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": b"Basic \xff\xfe"},
+        timeout=30,
+    )
     assert_refused(response, 401)
     assert response.json()["error"] == "invalid_client"
 
@@ -100,7 +139,9 @@ def test_a_requester_header_nested_too_deep_is_ignored_not_a_500(base_url, auth)
 
 @pytest.mark.parametrize("redirect", ["http://[::1", "https://[", "http://a:99999"])
 def test_an_unparseable_return_address_is_explained_on_the_page(base_url, redirect):
-    page = httpx.get(f"{base_url}/integration", params={"companyId": "acme", "redirect": redirect}, timeout=30)
+    page = httpx.get(
+        f"{base_url}/integration", params={"companyId": "acme", "redirect": redirect}, timeout=30
+    )
     assert_refused(page)
     assert "return address is not a SmartRecruiters address" in page.text
 
@@ -118,13 +159,21 @@ def test_signed_webhooks_nested_too_deep_are_unreadable_not_a_crash(stack, check
     sandbox = httpx.post(
         f"{settings.public_url}/webhooks/sandbox",
         content=NESTED,
-        headers={"Sandbox-Signature": sign(settings.sandbox_webhook_secret.get_secret_value(), NESTED, int(time.time())), "Content-Type": "application/json"},
+        headers={
+            "Sandbox-Signature": sign(
+                settings.sandbox_webhook_secret.get_secret_value(), NESTED, int(time.time())
+            ),
+            "Content-Type": "application/json",
+        },
         timeout=30,
     )
     checkr = httpx.post(
         f"{settings.public_url}/webhooks/checkr/accounts/{account_id}",
         content=NESTED,
-        headers={"X-Checkr-Signature": hmac.new(key.encode(), NESTED, hashlib.sha256).hexdigest(), "Content-Type": "application/json"},
+        headers={
+            "X-Checkr-Signature": hmac.new(key.encode(), NESTED, hashlib.sha256).hexdigest(),
+            "Content-Type": "application/json",
+        },
         timeout=30,
     )
     for response in (sandbox, checkr):
@@ -133,7 +182,12 @@ def test_signed_webhooks_nested_too_deep_are_unreadable_not_a_crash(stack, check
 
 
 def test_an_order_body_nested_too_deep_is_a_400(base_url, auth):
-    response = httpx.post(f"{base_url}/packages/orders", content=NESTED, headers=auth["smartrecruiters"] | {"Content-Type": "application/json"}, timeout=30)
+    response = httpx.post(
+        f"{base_url}/packages/orders",
+        content=NESTED,
+        headers=auth["smartrecruiters"] | {"Content-Type": "application/json"},
+        timeout=30,
+    )
     assert_refused(response)
 
 
@@ -142,7 +196,12 @@ def test_a_signature_timestamp_past_the_integer_digit_limit_is_a_401(base_url, s
     body = b'{"id": "evt-1", "type": "invitation.started", "data": {"invitation_id": "i", "reference": "r"}}'
     secret = stack.settings.sandbox_webhook_secret.get_secret_value()
     signature = sign(secret, body, int(time.time())).replace("t=", "t=" + "9" * 5000, 1)
-    response = httpx.post(f"{base_url}/webhooks/sandbox", content=body, headers={"Sandbox-Signature": signature, "Content-Type": "application/json"}, timeout=30)
+    response = httpx.post(
+        f"{base_url}/webhooks/sandbox",
+        content=body,
+        headers={"Sandbox-Signature": signature, "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert_refused(response, 401)
     assert response.json()["message"] == "Webhook signature rejected"
 
@@ -150,8 +209,16 @@ def test_a_signature_timestamp_past_the_integer_digit_limit_is_a_401(base_url, s
 @pytest.mark.parametrize("data", [b"", b"\x01", b"n" * 11, b"n" * 12, b"n" * 27])
 def test_a_ciphertext_too_short_to_hold_its_nonce_and_tag_is_a_422(base_url, stack, data):
     key_id = stack.settings.payload_keys.get_secret_value().partition(":")[0]
-    payload = {"metadata": {"encoding": base64.b64encode(b"binary/encrypted").decode(), "encryption-key-id": base64.b64encode(key_id.encode()).decode()}, "data": base64.b64encode(data).decode()}
+    payload = {
+        "metadata": {
+            "encoding": base64.b64encode(b"binary/encrypted").decode(),
+            "encryption-key-id": base64.b64encode(key_id.encode()).decode(),
+        },
+        "data": base64.b64encode(data).decode(),
+    }
     admin = {"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"}
-    response = httpx.post(f"{base_url}/codec/decode", json={"payloads": [payload]}, headers=admin, timeout=30)
+    response = httpx.post(
+        f"{base_url}/codec/decode", json={"payloads": [payload]}, headers=admin, timeout=30
+    )
     assert_refused(response, 422)
     assert response.json()["message"] == f"payload under key {key_id!r} failed its integrity check"

@@ -19,7 +19,14 @@ from tests.support.waiting import eventually
 
 SMALL_LIMIT = 4096
 # Every route family that takes a body: SR's, the vendors', the consent form, the operators'.
-BODY_ROUTES = ["/packages/orders", "/packages/inline/orders", "/oauth/token", "/webhooks/sandbox", "/integration", "/admin/vendor-accounts"]
+BODY_ROUTES = [
+    "/packages/orders",
+    "/packages/inline/orders",
+    "/oauth/token",
+    "/webhooks/sandbox",
+    "/integration",
+    "/admin/vendor-accounts",
+]
 
 
 async def raw_request(url: str, head: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -55,7 +62,9 @@ async def test_a_declared_oversized_body_is_refused_before_it_is_sent(stack, pat
     limit = stack.settings.max_request_bytes
     started = time.monotonic()
     status, headers, body = await raw_request(
-        stack.settings.public_url, head("POST", path, "Content-Type: application/json", f"Content-Length: {limit + 1}"), b"{" * 100
+        stack.settings.public_url,
+        head("POST", path, "Content-Type: application/json", f"Content-Length: {limit + 1}"),
+        b"{" * 100,
     )
     assert_our_413(status, body, limit)
     assert headers["connection"] == "close"
@@ -72,9 +81,19 @@ def small_limit_api(stack):
 async def test_a_chunked_body_is_refused_as_it_grows_past_the_limit(small_limit_api, path):
     """Chunks past the limit, and no end: the 413 comes while the body is still being read."""
     chunk = b"a" * 1024
-    chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(SMALL_LIMIT // len(chunk) + 1))
-    content_type = "application/x-www-form-urlencoded" if path in ("/oauth/token", "/integration") else "application/json"
-    status, _, body = await raw_request(small_limit_api, head("POST", path, f"Content-Type: {content_type}", "Transfer-Encoding: chunked"), chunks)
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(SMALL_LIMIT // len(chunk) + 1)
+    )
+    content_type = (
+        "application/x-www-form-urlencoded"
+        if path in ("/oauth/token", "/integration")
+        else "application/json"
+    )
+    status, _, body = await raw_request(
+        small_limit_api,
+        head("POST", path, f"Content-Type: {content_type}", "Transfer-Encoding: chunked"),
+        chunks,
+    )
     assert_our_413(status, body, SMALL_LIMIT)
 
 
@@ -84,8 +103,16 @@ async def test_bodies_up_to_the_limit_reach_the_routes(small_limit_api):
         yield b"{}"
 
     async with httpx.AsyncClient(base_url=small_limit_api, timeout=30) as http:
-        at_limit = await http.post("/webhooks/sandbox", content=chunked(SMALL_LIMIT), headers={"Sandbox-Signature": "t=1,v1=00"})
-        declared = await http.post("/packages/orders", content=b" " * (SMALL_LIMIT - 2) + b"{}", headers={"Content-Type": "application/json"})
+        at_limit = await http.post(
+            "/webhooks/sandbox",
+            content=chunked(SMALL_LIMIT),
+            headers={"Sandbox-Signature": "t=1,v1=00"},
+        )
+        declared = await http.post(
+            "/packages/orders",
+            content=b" " * (SMALL_LIMIT - 2) + b"{}",
+            headers={"Content-Type": "application/json"},
+        )
         over = await http.post("/webhooks/sandbox", content=chunked(SMALL_LIMIT + 1))
     assert at_limit.status_code == 401  # the route ran: the signature is what is wrong
     assert declared.status_code == 401  # the route ran: no bearer token
@@ -94,11 +121,26 @@ async def test_bodies_up_to_the_limit_reach_the_routes(small_limit_api):
 
 def test_real_orders_and_webhooks_fit_the_default_limit_a_hundred_times_over():
     limit = Settings().max_request_bytes
-    candidate = {"id": "c" * 36, "email": "a" * 64 + "@example.com", "first_name": "F" * 100, "last_name": "L" * 100, "job": {"id": "j" * 36, "title": "T" * 200}}
-    config = SimpleNamespace(public_url="https://api.smartrecruiters.com")  # all order_request reads
+    candidate = {
+        "id": "c" * 36,
+        "email": "a" * 64 + "@example.com",
+        "first_name": "F" * 100,
+        "last_name": "L" * 100,
+        "job": {"id": "j" * 36, "title": "T" * 200},
+    }
+    config = SimpleNamespace(
+        public_url="https://api.smartrecruiters.com"
+    )  # all order_request reads
     callback = f"{config.public_url}/assessment-api/v202010/orders/{'o' * 36}/results"
-    orders = [order_request(config, kind, callback, candidate, "skills-fullstack", "c" * 64) for kind in ("manual", "inline")]
-    webhook = {"id": "evt_" + "e" * 32, "type": "invitation.completed", "data": {"invitation_id": "i" * 36, "reference": "o" * 36, "status": "completed"}}
+    orders = [
+        order_request(config, kind, callback, candidate, "skills-fullstack", "c" * 64)
+        for kind in ("manual", "inline")
+    ]
+    webhook = {
+        "id": "evt_" + "e" * 32,
+        "type": "invitation.completed",
+        "data": {"invitation_id": "i" * 36, "reference": "o" * 36, "status": "completed"},
+    }
     largest = max(len(json.dumps(body).encode()) for body in [*orders, webhook])
     assert largest * 100 < limit, largest
 
@@ -116,7 +158,11 @@ def tight_api(stack):
 
 
 def token_form(settings: Settings) -> dict:
-    return {"grant_type": "client_credentials", "client_id": settings.partner_client_id, "client_secret": settings.partner_client_secret.get_secret_value()}
+    return {
+        "grant_type": "client_credentials",
+        "client_id": settings.partner_client_id,
+        "client_secret": settings.partner_client_secret.get_secret_value(),
+    }
 
 
 async def until_refused(send) -> tuple[list[httpx.Response], httpx.Response]:
@@ -142,7 +188,10 @@ async def test_token_requests_beyond_the_rate_get_429_with_retry_after(tight_api
 
         assert {a.status_code for a in admitted} == {200}
         assert refused.headers["retry-after"] == "2"
-        assert refused.json()["errors"][0]["code"] == "HTTP_429" and "Too many requests" in refused.json()["message"]
+        assert (
+            refused.json()["errors"][0]["code"] == "HTTP_429"
+            and "Too many requests" in refused.json()["message"]
+        )
         assert stack.settings.partner_client_secret.get_secret_value() not in refused.text
         assert other_routes.status_code == 200
 
@@ -158,28 +207,49 @@ async def test_the_consent_page_beyond_the_rate_is_a_429_page(tight_api):
 
         async def get_or_post():  # GET and POST share the bucket
             if next(sent) % 2:
-                return await http.post("/integration", data={"companyId": "acme", "token": "ett_x", "email": "a@example.com"})
+                return await http.post(
+                    "/integration",
+                    data={"companyId": "acme", "token": "ett_x", "email": "a@example.com"},
+                )
             return await http.get("/integration", params={"companyId": "acme"})
 
         admitted, refused = await until_refused(get_or_post)
         also_refused = await get_or_post()
-        token = await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"})
+        token = await http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"},
+        )
 
-    assert {a.status_code for a in admitted} == {200, 400}  # the form, and the form's refusal of a post without its cookie
+    assert {a.status_code for a in admitted} == {
+        200,
+        400,
+    }  # the form, and the form's refusal of a post without its cookie
     for answer in (refused, also_refused):
         assert answer.status_code == 429 and answer.headers["retry-after"] == "2"
-        assert answer.headers["content-type"].startswith("text/html") and "Too many attempts" in answer.text
-        assert answer.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert (
+            answer.headers["content-type"].startswith("text/html")
+            and "Too many attempts" in answer.text
+        )
+        assert (
+            answer.headers["x-frame-options"] == "DENY"
+            and "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        )
     assert token.status_code == 400  # invalid_client: the token endpoint's bucket is its own
 
 
 async def test_each_client_address_has_its_own_bucket(tight_api, stack):
     async with (
         httpx.AsyncClient(base_url=tight_api, timeout=30) as first,
-        httpx.AsyncClient(base_url=tight_api, timeout=30, transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")) as second,
+        httpx.AsyncClient(
+            base_url=tight_api,
+            timeout=30,
+            transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2"),
+        ) as second,
     ):
         await until_refused(lambda: first.post("/oauth/token", data=token_form(stack.settings)))
-        assert (await second.post("/oauth/token", data=token_form(stack.settings))).status_code == 200
+        assert (
+            await second.post("/oauth/token", data=token_form(stack.settings))
+        ).status_code == 200
 
 
 async def test_a_client_dropping_mid_body_leaves_one_calm_log_line(stack):
@@ -195,7 +265,14 @@ async def test_a_client_dropping_mid_body_leaves_one_calm_log_line(stack):
 
     parts = urlsplit(stack.settings.public_url)
     _, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    writer.write(head("POST", "/webhooks/sandbox", "Content-Type: application/json", "Content-Length: 1000").encode() + b"\r\n" + b'{"id": "' + b"x" * 392)
+    writer.write(
+        head(
+            "POST", "/webhooks/sandbox", "Content-Type: application/json", "Content-Length: 1000"
+        ).encode()
+        + b"\r\n"
+        + b'{"id": "'
+        + b"x" * 392
+    )
     await writer.drain()
     writer.close()
     await writer.wait_closed()
@@ -210,11 +287,20 @@ async def test_a_client_dropping_mid_body_leaves_one_calm_log_line(stack):
 
     await eventually(drop_noted, what="the API to note the dropped request")
     # A request after it is served, and its line marks where the dropped request's lines end.
-    refused = httpx.post(f"{stack.settings.public_url}/webhooks/sandbox", content=b"{}", headers={"Content-Type": "application/json"}, timeout=30)
+    refused = httpx.post(
+        f"{stack.settings.public_url}/webhooks/sandbox",
+        content=b"{}",
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
     assert refused.status_code == 401
     lines = await eventually(next_request_logged, what="the API to log the next request")
-    about_the_drop = list(itertools.takewhile(lambda line: "rejected sandbox webhook" not in line, lines))
-    assert not [line for line in about_the_drop if '"level": "ERROR"' in line or "exc_info" in line], about_the_drop
+    about_the_drop = list(
+        itertools.takewhile(lambda line: "rejected sandbox webhook" not in line, lines)
+    )
+    assert not [
+        line for line in about_the_drop if '"level": "ERROR"' in line or "exc_info" in line
+    ], about_the_drop
     [noted] = [line for line in about_the_drop if "closed the connection" in line]
     assert json.loads(noted)["level"] == "INFO"
 
@@ -228,24 +314,40 @@ PROXY = "127.0.0.3"  # our one trusted proxy in these tests
 def proxied_api(stack):
     """Our API served as in production (cli.py's uvicorn), allowing PER_MINUTE attempts per minute
     and address, with PROXY as its only trusted proxy."""
-    with api_process(stack.settings, auth_requests_per_minute=PER_MINUTE, trusted_proxies=[PROXY]) as url:
+    with api_process(
+        stack.settings, auth_requests_per_minute=PER_MINUTE, trusted_proxies=[PROXY]
+    ) as url:
         yield url
 
 
-async def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_is_ignored(proxied_api, stack):
+async def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_is_ignored(
+    proxied_api, stack
+):
     """A local client rotating X-Forwarded-For still has one bucket: its own address's."""
     forged = (f"203.0.113.{n % 250 + 1}" for n in itertools.count())
     async with httpx.AsyncClient(base_url=proxied_api, timeout=30) as http:
-        _, refused = await until_refused(lambda: http.post("/oauth/token", data=token_form(stack.settings), headers={"X-Forwarded-For": next(forged)}))
-    assert refused.headers["retry-after"] == "2" and "Too many requests" in refused.json()["message"]
+        _, refused = await until_refused(
+            lambda: http.post(
+                "/oauth/token",
+                data=token_form(stack.settings),
+                headers={"X-Forwarded-For": next(forged)},
+            )
+        )
+    assert (
+        refused.headers["retry-after"] == "2" and "Too many requests" in refused.json()["message"]
+    )
 
 
 async def test_a_trusted_proxys_x_forwarded_for_names_the_client(proxied_api, stack):
     """Behind the proxy, each client forwarded has its own bucket, and the proxy's is not used up."""
-    async with httpx.AsyncClient(base_url=proxied_api, timeout=30, transport=httpx.AsyncHTTPTransport(local_address=PROXY)) as proxy:
+    async with httpx.AsyncClient(
+        base_url=proxied_api, timeout=30, transport=httpx.AsyncHTTPTransport(local_address=PROXY)
+    ) as proxy:
 
         def ask(client: str):
-            return proxy.post("/oauth/token", data=token_form(stack.settings), headers={"X-Forwarded-For": client})
+            return proxy.post(
+                "/oauth/token", data=token_form(stack.settings), headers={"X-Forwarded-For": client}
+            )
 
         await until_refused(lambda: ask("198.51.100.7"))
         other_client = await ask("198.51.100.8")
@@ -264,8 +366,13 @@ async def test_unauthenticated_disconnects_beyond_the_rate_get_429(tight_api):
             return await http.delete(f"/integrations/companies/nobody-{next(sent)}")
 
         admitted, refused = await until_refused(delete)
-        token = await http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"})
+        token = await http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"},
+        )
 
     assert {a.status_code for a in admitted} == {204}
-    assert refused.headers["retry-after"] == "2" and refused.json()["errors"][0]["code"] == "HTTP_429"
+    assert (
+        refused.headers["retry-after"] == "2" and refused.json()["errors"][0]["code"] == "HTTP_429"
+    )
     assert token.status_code == 400  # the token endpoint's bucket is its own

@@ -27,28 +27,42 @@ def command_lines_holding(secret: str) -> list[str]:
 
 def test_no_process_of_the_stack_has_the_ui_codec_capability_on_its_command_line(stack):
     capability = stack.settings.ui_codec_capability
-    command_lines = {name: " ".join(psutil.Process(process.pid).cmdline()) for name, process in stack.processes.items()}
+    command_lines = {
+        name: " ".join(psutil.Process(process.pid).cmdline())
+        for name, process in stack.processes.items()
+    }
     assert "temporal" in command_lines and "api" in command_lines
-    assert [name for name, command_line in command_lines.items() if capability in command_line] == []
+    assert [
+        name for name, command_line in command_lines.items() if capability in command_line
+    ] == []
 
 
 async def test_the_temporal_ui_gets_our_codec_endpoint_from_a_file_only_its_owner_reads(tmp_path):
     # A signing key of its own, so no other stack on this host (another checkout's) has the same capability.
-    own = Stack(settings_on_free_ports(tmp_path, token_signing_key=secrets.token_urlsafe(32)), log_dir=tmp_path / "logs")
+    own = Stack(
+        settings_on_free_ports(tmp_path, token_signing_key=secrets.token_urlsafe(32)),
+        log_dir=tmp_path / "logs",
+    )
     try:
         own.start_temporal()
 
         async def ui_settings():
             async with httpx.AsyncClient(timeout=5) as http:
                 try:
-                    return (await http.get(f"{own.settings.temporal_ui_base_url}/api/v1/settings")).json()
+                    return (
+                        await http.get(f"{own.settings.temporal_ui_base_url}/api/v1/settings")
+                    ).json()
                 except httpx.TransportError:
                     return None
 
         served = await eventually(ui_settings, what="the Temporal UI to answer")
         assert served["Codec"]["Endpoint"] == own.settings.ui_codec_endpoint
         assert command_lines_holding(own.settings.ui_codec_capability) == []
-        holding = [path for path in tmp_path.rglob("*") if path.is_file() and own.settings.ui_codec_capability.encode() in path.read_bytes()]
+        holding = [
+            path
+            for path in tmp_path.rglob("*")
+            if path.is_file() and own.settings.ui_codec_capability.encode() in path.read_bytes()
+        ]
         assert holding, "the endpoint reached the UI some other way"
         assert {stat.S_IMODE(path.stat().st_mode) for path in holding} == {0o600}
     finally:

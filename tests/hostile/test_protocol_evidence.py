@@ -29,15 +29,33 @@ async def test_anyones_requests_write_no_evidence_of_srs_forms(stack, first_sigh
     with own_api(stack.settings) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             # Credentials we never issued, by HTTP Basic and in the form.
-            assert (await http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("nobody", "wrong"))).status_code == 401
-            form = {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "wrong"}
+            assert (
+                await http.post(
+                    "/oauth/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=("nobody", "wrong"),
+                )
+            ).status_code == 401
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": "nobody",
+                "client_secret": "wrong",
+            }
             assert (await http.post("/oauth/token", data=form)).status_code == 400
             # A bare DELETE, in both expansions, for a company nobody connected.
             company = f"nobody-{uuid.uuid4().hex[:8]}"
             assert (await http.delete(f"/integrations/companies/{company}")).status_code == 204
-            assert (await http.delete(f"/integrations/companies/%7BcompanyId%7D/{company}")).status_code == 204
+            assert (
+                await http.delete(f"/integrations/companies/%7BcompanyId%7D/{company}")
+            ).status_code == 204
             # The consent page opened with a return address on SR's web origin, never submitted.
-            page = await http.get("/integration", params={"companyId": "acme", "redirect": "https://www.smartrecruiters.com/settings"})
+            page = await http.get(
+                "/integration",
+                params={
+                    "companyId": "acme",
+                    "redirect": "https://www.smartrecruiters.com/settings",
+                },
+            )
             assert page.status_code == 200
     assert protocol_lines(first_sights) == []
 
@@ -46,6 +64,15 @@ async def test_a_client_we_know_writes_how_it_authenticated(stack, first_sights)
     settings = stack.settings
     with own_api(settings) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            credentials = (settings.partner_client_id, settings.partner_client_secret.get_secret_value())
-            assert (await http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=credentials)).status_code == 200
-    assert protocol_lines(first_sights) == ["SmartRecruiters protocol: client authentication at our token endpoint is HTTP Basic (first seen in this process)"]
+            credentials = (
+                settings.partner_client_id,
+                settings.partner_client_secret.get_secret_value(),
+            )
+            assert (
+                await http.post(
+                    "/oauth/token", data={"grant_type": "client_credentials"}, auth=credentials
+                )
+            ).status_code == 200
+    assert protocol_lines(first_sights) == [
+        "SmartRecruiters protocol: client authentication at our token endpoint is HTTP Basic (first seen in this process)"
+    ]

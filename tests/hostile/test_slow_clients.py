@@ -39,14 +39,18 @@ async def until_closed(reader: asyncio.StreamReader) -> tuple[bytes, float]:
     try:
         received = await asyncio.wait_for(reader.read(), READ_TIMEOUT + SLACK)
     except TimeoutError:
-        raise AssertionError(f"the connection is still open {READ_TIMEOUT + SLACK:.0f} s on") from None
+        raise AssertionError(
+            f"the connection is still open {READ_TIMEOUT + SLACK:.0f} s on"
+        ) from None
     except ConnectionResetError:
         received = b""
     return received, time.monotonic() - started
 
 
 def head(method: str, path: str, *lines: str) -> bytes:
-    return "".join(f"{line}\r\n" for line in (f"{method} {path} HTTP/1.1", "Host: test", *lines)).encode()
+    return "".join(
+        f"{line}\r\n" for line in (f"{method} {path} HTTP/1.1", "Host: test", *lines)
+    ).encode()
 
 
 async def test_a_request_head_that_stops_halfway_is_closed_within_the_deadline(api_url):
@@ -77,10 +81,23 @@ async def test_a_kept_alive_connection_is_closed_when_its_next_head_stops_halfwa
     assert received == b""
 
 
-@pytest.mark.parametrize(("path", "content_type"), [("/packages/orders", "application/json"), ("/webhooks/sandbox", "application/json"), ("/integration", "application/x-www-form-urlencoded")])
-async def test_a_body_that_stops_midway_gets_408_and_the_connection_closed(api_url, path, content_type):
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/packages/orders", "application/json"),
+        ("/webhooks/sandbox", "application/json"),
+        ("/integration", "application/x-www-form-urlencoded"),
+    ],
+)
+async def test_a_body_that_stops_midway_gets_408_and_the_connection_closed(
+    api_url, path, content_type
+):
     reader, writer = await connect(api_url)
-    writer.write(head("POST", path, f"Content-Type: {content_type}", "Content-Length: 1000") + b"\r\n" + b"{" * 100)
+    writer.write(
+        head("POST", path, f"Content-Type: {content_type}", "Content-Length: 1000")
+        + b"\r\n"
+        + b"{" * 100
+    )
     await writer.drain()
     received, took = await until_closed(reader)
     writer.close()

@@ -25,14 +25,20 @@ HISTORY_BYTES_LIMIT = 5 * 1024 * 1024
 HISTORY_EVENTS_LIMIT = 5_000
 
 
-async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_it_completes_once(world, stack, temporal):
+async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_it_completes_once(
+    world, stack, temporal
+):
     order_id = (await world.order("skills-fullstack"))["order_id"]
     invitation = await world.invitation_email(order_id)
     await world.sr_status_becomes(order_id, "PENDING")
     secret = stack.settings.sandbox_webhook_secret.get_secret_value()
 
     def event(event_id: str) -> bytes:
-        data = {"invitation_id": invitation["invitation_id"], "reference": invitation["reference"], "status": "started"}
+        data = {
+            "invitation_id": invitation["invitation_id"],
+            "reference": invitation["reference"],
+            "status": "started",
+        }
         return json.dumps({"id": event_id, "type": "invitation.started", "data": data}).encode()
 
     # Half distinct events (every tenth with an id of 10,000 characters), half re-deliveries of them
@@ -41,7 +47,10 @@ async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_i
     requests = []
     for n in range(WEBHOOKS // 2):
         body = event(f"evt_flood_{n}_{uuid.uuid4().hex}" + ("x" * 10_000 if n % 10 == 0 else ""))
-        requests += [(body, sign(secret, body, signed_at)), (body, sign(secret, body, signed_at - 1))]
+        requests += [
+            (body, sign(secret, body, signed_at)),
+            (body, sign(secret, body, signed_at - 1)),
+        ]
     random.shuffle(requests)
     answers: Counter = Counter()
     refusals: set[tuple[str, str]] = set()
@@ -49,7 +58,11 @@ async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_i
 
     async def send(body: bytes, signature: str) -> None:
         async with gate:
-            response = await world.http.post(f"{world.api}/webhooks/sandbox", content=body, headers={"Sandbox-Signature": signature})
+            response = await world.http.post(
+                f"{world.api}/webhooks/sandbox",
+                content=body,
+                headers={"Sandbox-Signature": signature},
+            )
         answers[response.status_code] += 1
         if response.status_code == 202:
             assert response.json() == {"accepted": 1}  # it reached the order (which may refuse it)
@@ -62,12 +75,18 @@ async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_i
 
     handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     flooded = (await handle.describe()).raw_description.workflow_execution_info
-    print(f"\n{WEBHOOKS} webhooks in {took:.1f} s; answers {dict(answers)}; history {flooded.history_length} events, {flooded.history_size_bytes} bytes")
+    print(
+        f"\n{WEBHOOKS} webhooks in {took:.1f} s; answers {dict(answers)}; history {flooded.history_length} events, {flooded.history_size_bytes} bytes"
+    )
     # Temporal takes a few updates of one workflow at a time; beyond them the sender is asked to retry.
     assert set(answers) <= {202, 429} and answers[202] > WEBHOOKS // 2, answers
     assert refusals <= {("Too many webhooks for this order at once; please retry", "1")}
-    assert flooded.history_size_bytes < HISTORY_BYTES_LIMIT, f"{flooded.history_size_bytes} bytes of history"
-    assert flooded.history_length < HISTORY_EVENTS_LIMIT, f"{flooded.history_length} events in the history"
+    assert flooded.history_size_bytes < HISTORY_BYTES_LIMIT, (
+        f"{flooded.history_size_bytes} bytes of history"
+    )
+    assert flooded.history_length < HISTORY_EVENTS_LIMIT, (
+        f"{flooded.history_length} events in the history"
+    )
 
     # The order still follows the candidate, and finishes once.
     await world.at_vendor("start", order_id)
@@ -81,16 +100,28 @@ async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_i
     assert finished.status == WorkflowExecutionStatus.COMPLETED
     info = finished.raw_description.workflow_execution_info
     print(f"finished: history {info.history_length} events, {info.history_size_bytes} bytes")
-    assert info.history_size_bytes < HISTORY_BYTES_LIMIT and info.history_length < HISTORY_EVENTS_LIMIT
+    assert (
+        info.history_size_bytes < HISTORY_BYTES_LIMIT and info.history_length < HISTORY_EVENTS_LIMIT
+    )
     # A webhook after the end is taken and changes nothing.
     late = event(f"evt_flood_late_{uuid.uuid4().hex}")
-    answer = await world.http.post(f"{world.api}/webhooks/sandbox", content=late, headers={"Sandbox-Signature": sign(secret, late, int(time.time()))})
+    answer = await world.http.post(
+        f"{world.api}/webhooks/sandbox",
+        content=late,
+        headers={"Sandbox-Signature": sign(secret, late, int(time.time()))},
+    )
     assert answer.status_code == 202 and answer.json() == {"accepted": 0}
     # What the order remembers of the events it was sent is bounded, each id too.
     state = await handle.query(AssessmentOrderWorkflow.state)
     assert len(state.events_received) == WEBHOOK_EVENTS_PER_ORDER
     assert all(len(event_id) <= 200 for event_id in state.events_received)
     # Operators see each webhook the order took in its timeline, and no other.
-    shown = await world.http.get(f"{world.api}/admin/orders/{order_id}", headers={"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"})
+    shown = await world.http.get(
+        f"{world.api}/admin/orders/{order_id}",
+        headers={"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"},
+    )
     assert shown.status_code == 200, shown.text
-    assert sum(item["kind"] == "webhook" for item in shown.json()["timeline"]) == WEBHOOK_EVENTS_PER_ORDER
+    assert (
+        sum(item["kind"] == "webhook" for item in shown.json()["timeline"])
+        == WEBHOOK_EVENTS_PER_ORDER
+    )

@@ -32,12 +32,27 @@ def test_no_score_without_a_score_and_a_maximum(score, max_score):
 def test_completed_result_carries_every_test():
     update = results.completed(
         VendorResult(
-            score=66.6667, max_score=100, outcome="passed", summary="Scored 67%.",
+            score=66.6667,
+            max_score=100,
+            outcome="passed",
+            summary="Scored 67%.",
             tests=[
-                PackageTestResult(test_id="python-basics", name="Python basics", score=100, max_score=100, outcome="passed"),
-                PackageTestResult(test_id="sql-basics", name="SQL basics", score=33.333, max_score=100, outcome="failed"),
+                PackageTestResult(
+                    test_id="python-basics",
+                    name="Python basics",
+                    score=100,
+                    max_score=100,
+                    outcome="passed",
+                ),
+                PackageTestResult(
+                    test_id="sql-basics",
+                    name="SQL basics",
+                    score=33.333,
+                    max_score=100,
+                    outcome="failed",
+                ),
             ],
-        )  # fmt: skip
+        )
     )
     assert update.status == SrStatus.COMPLETED
     assert (update.score.raw, update.score_label) == (67, "Passed")
@@ -54,21 +69,35 @@ def test_background_check_without_score_shows_its_outcome_as_label():
 
 @pytest.mark.parametrize(
     ("status", "words"),
-    [(VendorStatus.DECLINED, "declined"), (VendorStatus.CANCELLED, "cancelled"), (VendorStatus.FAILED, "could not complete")],
+    [
+        (VendorStatus.DECLINED, "declined"),
+        (VendorStatus.CANCELLED, "cancelled"),
+        (VendorStatus.FAILED, "could not complete"),
+    ],
 )
 def test_rejections_explain_themselves_to_a_recruiter(status, words):
     update = results.rejected(status)
     assert update.status == SrStatus.REJECTED and words in update.summary
 
 
-@pytest.mark.parametrize(("days", "words"), [(1, "1 day"), (14, "14 days"), (0.5, "12 hours"), (6 / 86400, "6 seconds"), (2.5, "2.5 days")])
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [(1, "1 day"), (14, "14 days"), (0.5, "12 hours"), (6 / 86400, "6 seconds"), (2.5, "2.5 days")],
+)
 def test_expiry_names_the_deadline(days, words):
     assert results.expired(days).summary.endswith(f"within {words}.")
 
 
 @pytest.mark.parametrize(
     "outcome, label",
-    [("passed", "Passed"), ("not_eligible", "Not eligible"), ("consider", "Consider"), ("INTJ", "INTJ"), ("High Openness", "High Openness"), (None, None)],
+    [
+        ("passed", "Passed"),
+        ("not_eligible", "Not eligible"),
+        ("consider", "Consider"),
+        ("INTJ", "INTJ"),
+        ("High Openness", "High Openness"),
+        (None, None),
+    ],
 )
 def test_vendor_outcomes_read_as_labels_without_garbling_the_vendors_own_spelling(outcome, label):
     assert results.score_label(outcome) == label

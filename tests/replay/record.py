@@ -77,39 +77,81 @@ REFUSED_FIRST_NAME = "Replay" * 20
 class Orders(World):
     """Real orders through the SR simulator, driven at the vendors (the e2e tests' World, with Temporal and Checkr)."""
 
-    def __init__(self, settings: Settings, http: httpx.AsyncClient, temporal: Client, checkr_url: str, checkr_company: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        temporal: Client,
+        checkr_url: str,
+        checkr_company: str,
+    ) -> None:
         super().__init__(settings, http)
         self.temporal = temporal
         self.checkr_url, self.checkr_company = checkr_url, checkr_company
 
     async def place(
-        self, package_id: str = "skills-fullstack", *, kind: str = "manual", company_id: str | None = None, first_name: str = "Replay", order_id: str | None = None
+        self,
+        package_id: str = "skills-fullstack",
+        *,
+        kind: str = "manual",
+        company_id: str | None = None,
+        first_name: str = "Replay",
+        order_id: str | None = None,
     ) -> dict:
         """Order `package_id` for a new candidate; returns SR's order (order_id, partner_status, …)."""
         suffix = uuid.uuid4().hex[:8]
-        candidate = {"first_name": first_name, "last_name": f"Candidate {suffix}", "email": f"replay-{suffix}@example.com"}
+        candidate = {
+            "first_name": first_name,
+            "last_name": f"Candidate {suffix}",
+            "email": f"replay-{suffix}@example.com",
+        }
         if company_id:
             candidate["company_id"] = company_id
-        created = (await self.http.post(f"{self.sr}/__sim/candidates", json=candidate)).raise_for_status().json()
-        order = {"candidate_id": created["id"], "package_id": package_id, "kind": kind} | ({"order_id": order_id} if order_id else {})
-        placed = (await self.http.post(f"{self.sr}/__sim/orders", json=order)).raise_for_status().json()
+        created = (
+            (await self.http.post(f"{self.sr}/__sim/candidates", json=candidate))
+            .raise_for_status()
+            .json()
+        )
+        order = {"candidate_id": created["id"], "package_id": package_id, "kind": kind} | (
+            {"order_id": order_id} if order_id else {}
+        )
+        placed = (
+            (await self.http.post(f"{self.sr}/__sim/orders", json=order)).raise_for_status().json()
+        )
         if company_id:
             companies_of_orders[placed["order_id"]] = company_id
         return placed
 
-    async def sr_shows(self, order_id: str, status: str, *, summary_contains: str = "", timeout: float = 30) -> dict:
+    async def sr_shows(
+        self, order_id: str, status: str, *, summary_contains: str = "", timeout: float = 30
+    ) -> dict:
         async def probe():
             order = await self.sr_order(order_id)
             result = order["result"]
-            return order if result.get("status") == status and summary_contains in (result.get("summary") or "") else None
+            return (
+                order
+                if result.get("status") == status
+                and summary_contains in (result.get("summary") or "")
+                else None
+            )
 
-        return await eventually(probe, timeout=timeout, what=f"SR to show {status} {summary_contains!r} for order {order_id}")
+        return await eventually(
+            probe,
+            timeout=timeout,
+            what=f"SR to show {status} {summary_contains!r} for order {order_id}",
+        )
 
     async def at_checkr(self, path: str, **body) -> dict:
-        return (await self.http.post(f"{self.checkr_url}/_sim/{path}", json=body or None)).raise_for_status().json()
+        return (
+            (await self.http.post(f"{self.checkr_url}/_sim/{path}", json=body or None))
+            .raise_for_status()
+            .json()
+        )
 
     async def checkr_invitation(self, order_id: str) -> str:
-        state = await self.temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+        state = await self.temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+            AssessmentOrderWorkflow.state
+        )
         return state.invitation.vendor_ref.split(":")[1]
 
 
@@ -174,8 +216,14 @@ async def repaired_extended_then_cancelled(o: Orders) -> str:
     await o.sr_shows(order_id, "PENDING")
     handle = o.temporal.get_workflow_handle(order_workflow_id(order_id))
     await _deadline_set(o, order_id)
-    await handle.execute_update(AssessmentOrderWorkflow.extend_deadline, DeadlineExtension(operator="ops.ann", reason="Recorded repair", days=1))
-    await handle.execute_update(AssessmentOrderWorkflow.cancel_order, Repair(operator="ops.ann", reason="Recorded cancellation"))
+    await handle.execute_update(
+        AssessmentOrderWorkflow.extend_deadline,
+        DeadlineExtension(operator="ops.ann", reason="Recorded repair", days=1),
+    )
+    await handle.execute_update(
+        AssessmentOrderWorkflow.cancel_order,
+        Repair(operator="ops.ann", reason="Recorded cancellation"),
+    )
     await o.sr_shows(order_id, "REJECTED")
     return order_id
 
@@ -226,7 +274,9 @@ async def reset_after_result_refused(o: Orders) -> str:
     order_id = await result_refused_by_smartrecruiters(o)
     await workflow_becomes(o.temporal, order_id, WorkflowExecutionStatus.FAILED, timeout=60)
     outcome = await _repair(o, order_id, RepairKind.RESET, "Result refused once, reset")
-    assert outcome.run_id and outcome.note.startswith("Reset by ops.ann: order reset to just before posting COMPLETED"), outcome
+    assert outcome.run_id and outcome.note.startswith(
+        "Reset by ops.ann: order reset to just before posting COMPLETED"
+    ), outcome
     await o.sr_shows(order_id, "COMPLETED")
     await _current_run_is(o, order_id, outcome.run_id)
     return order_id
@@ -252,7 +302,9 @@ async def undelivered_after_sr_refusals(o: Orders) -> str:
     await _deadline_set(o, order_id)
     await o.at_vendor("complete", order_id, score=55)
     await workflow_becomes(o.temporal, order_id, WorkflowExecutionStatus.COMPLETED, timeout=60)
-    state = await o.temporal.get_workflow_handle(order_workflow_id(order_id)).query(AssessmentOrderWorkflow.state)
+    state = await o.temporal.get_workflow_handle(order_workflow_id(order_id)).query(
+        AssessmentOrderWorkflow.state
+    )
     assert state.undelivered is not None and state.result is not None, state
     return order_id
 
@@ -261,9 +313,16 @@ async def reposted_after_undelivered(o: Orders) -> str:
     """An UNDELIVERED order's result re-posted once SR listens again: the new run (the history
     recorded) reads the result again and posts COMPLETED."""
     order_id = await undelivered_after_sr_refusals(o)
-    (await o.http.delete(f"{o.sr}/__sim/faults", params={"path_contains": f"/orders/{order_id}/results"})).raise_for_status()
+    (
+        await o.http.delete(
+            f"{o.sr}/__sim/faults", params={"path_contains": f"/orders/{order_id}/results"}
+        )
+    ).raise_for_status()
     outcome = await _repair(o, order_id, RepairKind.REPOST_RESULT, "SR listens again, reposted")
-    assert outcome.run_id and "order reset to just before reading the result at the vendor" in outcome.note, outcome
+    assert (
+        outcome.run_id
+        and "order reset to just before reading the result at the vendor" in outcome.note
+    ), outcome
     await _current_run_is(o, order_id, outcome.run_id)
     await o.sr_shows(order_id, "COMPLETED")
     return order_id
@@ -286,14 +345,27 @@ async def reposted_after_completion(o: Orders) -> str:
     order_id = await completed_via_webhook(o)
     await workflow_becomes(o.temporal, order_id, WorkflowExecutionStatus.COMPLETED, timeout=60)
     outcome = await _repair(o, order_id, RepairKind.REPOST_RESULT, "Result reading fixed, reposted")
-    assert outcome.run_id and "order reset to just before reading the result at the vendor" in outcome.note, outcome
+    assert (
+        outcome.run_id
+        and "order reset to just before reading the result at the vendor" in outcome.note
+    ), outcome
     await _current_run_is(o, order_id, outcome.run_id)
     await workflow_becomes(o.temporal, order_id, WorkflowExecutionStatus.COMPLETED, timeout=60)
     # SR showed COMPLETED already: the new run's own post is in its history, after the reset.
     recorded = await resets(o.temporal, order_id, outcome.run_id)
     assert recorded, f"order {order_id}: run {outcome.run_id} has no reset in its history"
-    events = (await o.temporal.get_workflow_handle(order_workflow_id(order_id), run_id=outcome.run_id).fetch_history()).events
-    posts = [e for e in events if e.event_id > recorded[0].event_id and e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and e.activity_task_scheduled_event_attributes.activity_type.name == POST_TO_SMARTRECRUITERS]
+    events = (
+        await o.temporal.get_workflow_handle(
+            order_workflow_id(order_id), run_id=outcome.run_id
+        ).fetch_history()
+    ).events
+    posts = [
+        e
+        for e in events
+        if e.event_id > recorded[0].event_id
+        and e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == POST_TO_SMARTRECRUITERS
+    ]
     assert posts, f"order {order_id}: the new run posted nothing to SR"
     return order_id
 
@@ -350,12 +422,20 @@ async def _deadline_set(o: Orders, order_id: str) -> None:
 
 async def _repair(o: Orders, order_id: str, kind: RepairKind, reason: str) -> RepairOutcome:
     """An operator's repair, as the admin API and the CLI make it (`admin/repairs.py`)."""
-    return await repair_order(o.temporal, o.settings, order_reference_of(order_id), kind, RepairRequest(operator="ops.ann", reason=reason))
+    return await repair_order(
+        o.temporal,
+        o.settings,
+        order_reference_of(order_id),
+        kind,
+        RepairRequest(operator="ops.ann", reason=reason),
+    )
 
 
 async def _current_run_is(o: Orders, order_id: str, run_id: str) -> None:
     current = (await o.temporal.get_workflow_handle(order_workflow_id(order_id)).describe()).run_id
-    assert current == run_id, f"order {order_id}: the current run is {current}, not the reset's {run_id}"
+    assert current == run_id, (
+        f"order {order_id}: the current run is {current}, not the reset's {run_id}"
+    )
 
 
 @dataclass(frozen=True)
@@ -368,27 +448,110 @@ class OrderPath:
 
 
 PATHS: dict[str, OrderPath] = {
-    "completed-via-webhook": OrderPath(completed_via_webhook, WorkflowExecutionStatus.COMPLETED, "the vendor's webhook brings the completion", signalled=True),
-    "completed-via-polling": OrderPath(completed_via_polling, WorkflowExecutionStatus.COMPLETED, "webhooks lost: polling alone finds the completion", signalled=False, alone=True),
-    "in-progress-then-completed": OrderPath(in_progress_then_completed, WorkflowExecutionStatus.COMPLETED, "IN_PROGRESS, then COMPLETED"),
-    "candidate-declined": OrderPath(candidate_declined, WorkflowExecutionStatus.COMPLETED, "the candidate declines: REJECTED"),
-    "expired-at-deadline": OrderPath(expired_at_deadline, WorkflowExecutionStatus.COMPLETED, "nothing by the deadline: last look, withdrawal, EXPIRED"),
-    "cancelled-by-operator": OrderPath(cancelled_by_operator, WorkflowExecutionStatus.CANCELED, "workflow cancelled while pending: withdrawal, REJECTED"),
-    "repaired-extended-then-cancelled": OrderPath(repaired_extended_then_cancelled, WorkflowExecutionStatus.COMPLETED, "operator repairs: deadline extended, then cancelled (REJECTED with the reason)"),
-    "vendor-refused-invitation": OrderPath(vendor_refused_invitation, WorkflowExecutionStatus.COMPLETED, "the vendor refuses to invite: REJECTED"),
-    "inline-order": OrderPath(inline_order, WorkflowExecutionStatus.COMPLETED, "update-with-start answers with the link, then COMPLETED"),
-    "inline-order-vendor-refused": OrderPath(inline_order_vendor_refused, WorkflowExecutionStatus.COMPLETED, "update-with-start, the vendor refuses: the update fails, REJECTED"),
-    "report-refused-by-smartrecruiters": OrderPath(report_refused_by_smartrecruiters, WorkflowExecutionStatus.COMPLETED, "SR refuses the report's upload: COMPLETED without it"),
-    "result-refused-by-smartrecruiters": OrderPath(result_refused_by_smartrecruiters, WorkflowExecutionStatus.FAILED, "SR refuses the final result: the workflow fails"),
-    "reset-after-result-refused": OrderPath(reset_after_result_refused, WorkflowExecutionStatus.COMPLETED, "SR refuses the final result, an operator resets the failed order: the new run posts COMPLETED"),
-    "refused-until-smartrecruiters-listens": OrderPath(refused_until_smartrecruiters_listens, WorkflowExecutionStatus.COMPLETED, "SR refuses us for the company (403), then listens: COMPLETED taken on a later try"),
-    "undelivered-after-sr-refusals": OrderPath(undelivered_after_sr_refusals, WorkflowExecutionStatus.COMPLETED, "SR refuses us for the company until the order gives up: UNDELIVERED, result kept"),
-    "reposted-after-undelivered": OrderPath(reposted_after_undelivered, WorkflowExecutionStatus.COMPLETED, "repost-result on an UNDELIVERED order once SR listens: the new run posts COMPLETED"),
-    "invitation-resent": OrderPath(invitation_resent, WorkflowExecutionStatus.COMPLETED, "operator repair: the invitation resent while PENDING, then COMPLETED"),
-    "reposted-after-completion": OrderPath(reposted_after_completion, WorkflowExecutionStatus.COMPLETED, "repost-result on a completed order: the new run reads the result again and posts COMPLETED"),
-    "checkr-result-revised": OrderPath(checkr_result_revised, WorkflowExecutionStatus.COMPLETED, "Checkr: result, dispute, revised result, the watch runs out"),
-    "checkr-cancelled-while-watching": OrderPath(checkr_cancelled_while_watching, WorkflowExecutionStatus.CANCELED, "Checkr: result posted, cancelled while watching for revisions"),
-    "checkr-expired-at-vendor": OrderPath(checkr_expired_at_vendor, WorkflowExecutionStatus.COMPLETED, "Checkr expires the invitation: EXPIRED"),
+    "completed-via-webhook": OrderPath(
+        completed_via_webhook,
+        WorkflowExecutionStatus.COMPLETED,
+        "the vendor's webhook brings the completion",
+        signalled=True,
+    ),
+    "completed-via-polling": OrderPath(
+        completed_via_polling,
+        WorkflowExecutionStatus.COMPLETED,
+        "webhooks lost: polling alone finds the completion",
+        signalled=False,
+        alone=True,
+    ),
+    "in-progress-then-completed": OrderPath(
+        in_progress_then_completed, WorkflowExecutionStatus.COMPLETED, "IN_PROGRESS, then COMPLETED"
+    ),
+    "candidate-declined": OrderPath(
+        candidate_declined, WorkflowExecutionStatus.COMPLETED, "the candidate declines: REJECTED"
+    ),
+    "expired-at-deadline": OrderPath(
+        expired_at_deadline,
+        WorkflowExecutionStatus.COMPLETED,
+        "nothing by the deadline: last look, withdrawal, EXPIRED",
+    ),
+    "cancelled-by-operator": OrderPath(
+        cancelled_by_operator,
+        WorkflowExecutionStatus.CANCELED,
+        "workflow cancelled while pending: withdrawal, REJECTED",
+    ),
+    "repaired-extended-then-cancelled": OrderPath(
+        repaired_extended_then_cancelled,
+        WorkflowExecutionStatus.COMPLETED,
+        "operator repairs: deadline extended, then cancelled (REJECTED with the reason)",
+    ),
+    "vendor-refused-invitation": OrderPath(
+        vendor_refused_invitation,
+        WorkflowExecutionStatus.COMPLETED,
+        "the vendor refuses to invite: REJECTED",
+    ),
+    "inline-order": OrderPath(
+        inline_order,
+        WorkflowExecutionStatus.COMPLETED,
+        "update-with-start answers with the link, then COMPLETED",
+    ),
+    "inline-order-vendor-refused": OrderPath(
+        inline_order_vendor_refused,
+        WorkflowExecutionStatus.COMPLETED,
+        "update-with-start, the vendor refuses: the update fails, REJECTED",
+    ),
+    "report-refused-by-smartrecruiters": OrderPath(
+        report_refused_by_smartrecruiters,
+        WorkflowExecutionStatus.COMPLETED,
+        "SR refuses the report's upload: COMPLETED without it",
+    ),
+    "result-refused-by-smartrecruiters": OrderPath(
+        result_refused_by_smartrecruiters,
+        WorkflowExecutionStatus.FAILED,
+        "SR refuses the final result: the workflow fails",
+    ),
+    "reset-after-result-refused": OrderPath(
+        reset_after_result_refused,
+        WorkflowExecutionStatus.COMPLETED,
+        "SR refuses the final result, an operator resets the failed order: the new run posts COMPLETED",
+    ),
+    "refused-until-smartrecruiters-listens": OrderPath(
+        refused_until_smartrecruiters_listens,
+        WorkflowExecutionStatus.COMPLETED,
+        "SR refuses us for the company (403), then listens: COMPLETED taken on a later try",
+    ),
+    "undelivered-after-sr-refusals": OrderPath(
+        undelivered_after_sr_refusals,
+        WorkflowExecutionStatus.COMPLETED,
+        "SR refuses us for the company until the order gives up: UNDELIVERED, result kept",
+    ),
+    "reposted-after-undelivered": OrderPath(
+        reposted_after_undelivered,
+        WorkflowExecutionStatus.COMPLETED,
+        "repost-result on an UNDELIVERED order once SR listens: the new run posts COMPLETED",
+    ),
+    "invitation-resent": OrderPath(
+        invitation_resent,
+        WorkflowExecutionStatus.COMPLETED,
+        "operator repair: the invitation resent while PENDING, then COMPLETED",
+    ),
+    "reposted-after-completion": OrderPath(
+        reposted_after_completion,
+        WorkflowExecutionStatus.COMPLETED,
+        "repost-result on a completed order: the new run reads the result again and posts COMPLETED",
+    ),
+    "checkr-result-revised": OrderPath(
+        checkr_result_revised,
+        WorkflowExecutionStatus.COMPLETED,
+        "Checkr: result, dispute, revised result, the watch runs out",
+    ),
+    "checkr-cancelled-while-watching": OrderPath(
+        checkr_cancelled_while_watching,
+        WorkflowExecutionStatus.CANCELED,
+        "Checkr: result posted, cancelled while watching for revisions",
+    ),
+    "checkr-expired-at-vendor": OrderPath(
+        checkr_expired_at_vendor,
+        WorkflowExecutionStatus.COMPLETED,
+        "Checkr expires the invitation: EXPIRED",
+    ),
 }
 
 
@@ -397,18 +560,39 @@ PATHS: dict[str, OrderPath] = {
 
 async def record(names: list[str], change: str | None, data_dir: Path) -> None:
     started = time.monotonic()
-    with serve(checkr_app(CheckrSimConfig(api_key=CHECKR_KEY, max_webhooks=10, webhook_retry_delays=(0.5, 1.0, 2.0)))) as checkr_url:
+    with serve(
+        checkr_app(
+            CheckrSimConfig(
+                api_key=CHECKR_KEY, max_webhooks=10, webhook_retry_delays=(0.5, 1.0, 2.0)
+            )
+        )
+    ) as checkr_url:
         with order_path(data_dir, **SETTINGS) as stack:
-            print(f"stack up after {time.monotonic() - started:.0f} s; logs in {data_dir / 'logs'}", flush=True)
+            print(
+                f"stack up after {time.monotonic() - started:.0f} s; logs in {data_dir / 'logs'}",
+                flush=True,
+            )
             temporal = await connect(stack.settings)
             async with httpx.AsyncClient(timeout=30) as http:
-                company = await _checkr_company(stack, http, checkr_url) if any(n.startswith("checkr-") for n in names) else ""
+                company = (
+                    await _checkr_company(stack, http, checkr_url)
+                    if any(n.startswith("checkr-") for n in names)
+                    else ""
+                )
                 orders = Orders(stack.settings, http, temporal, checkr_url, company)
                 # One at a time those that change the vendor for every order, then the rest at once.
-                results = [await _outcome(_record_one(n, change, orders)) for n in names if PATHS[n].alone]
-                results += await asyncio.gather(*(_record_one(n, change, orders) for n in names if not PATHS[n].alone), return_exceptions=True)
+                results = [
+                    await _outcome(_record_one(n, change, orders)) for n in names if PATHS[n].alone
+                ]
+                results += await asyncio.gather(
+                    *(_record_one(n, change, orders) for n in names if not PATHS[n].alone),
+                    return_exceptions=True,
+                )
     failures = [r for r in results if isinstance(r, BaseException)]
-    print(f"recorded {len(names) - len(failures)} of {len(names)} in {time.monotonic() - started:.0f} s", flush=True)
+    print(
+        f"recorded {len(names) - len(failures)} of {len(names)} in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
     if failures:
         raise SystemExit(f"{len(failures)} path(s) failed: " + "; ".join(map(repr, failures)))
 
@@ -427,12 +611,20 @@ async def _checkr_company(stack: Stack, http: httpx.AsyncClient, checkr_url: str
     await register_partner_configuration(settings)
     store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
     try:
-        credentials = {"api_key": CHECKR_KEY, "base_url": checkr_url, "work_location": {"country": "US", "state": "CA"}}
-        account_id, company_id = await company_of_new_vendor_account(store, settings.sr_base_url, "checkr", credentials)
+        credentials = {
+            "api_key": CHECKR_KEY,
+            "base_url": checkr_url,
+            "work_location": {"country": "US", "state": "CA"},
+        }
+        account_id, company_id = await company_of_new_vendor_account(
+            store, settings.sr_base_url, "checkr", credentials
+        )
     finally:
         await store.dispose()
     webhook = {"webhook_url": f"{settings.public_url}/webhooks/checkr/accounts/{account_id}"}
-    (await http.post(f"{checkr_url}/v1/webhooks", json=webhook, auth=(CHECKR_KEY, ""))).raise_for_status()
+    (
+        await http.post(f"{checkr_url}/v1/webhooks", json=webhook, auth=(CHECKR_KEY, ""))
+    ).raise_for_status()
     return company_id
 
 
@@ -447,18 +639,27 @@ async def _record_one(name: str, change: str | None, orders: Orders) -> None:
 
         await eventually(ended, timeout=90, what=f"the workflow of {name} to end")
         status = (await handle.describe()).status
-        assert status == path.ends, f"{name}: the workflow ended {status.name}, not {path.ends.name}"
+        assert status == path.ends, (
+            f"{name}: the workflow ended {status.name}, not {path.ends.name}"
+        )
         history = await handle.fetch_history()
         signalled = any(_webhook_reached(e) for e in history.events)
-        assert path.signalled in (None, signalled), f"{name}: a vendor webhook {'never' if path.signalled else 'did'} reach the workflow; record again"
+        assert path.signalled in (None, signalled), (
+            f"{name}: a vendor webhook {'never' if path.signalled else 'did'} reach the workflow; record again"
+        )
         # What the replay test will do with it: a history the current code cannot replay is no baseline.
-        await Replayer(workflows=[AssessmentOrderWorkflow], data_converter=orders.temporal.data_converter).replay_workflow(history)
+        await Replayer(
+            workflows=[AssessmentOrderWorkflow], data_converter=orders.temporal.data_converter
+        ).replay_workflow(history)
     except BaseException as err:
         print(f"FAILED {name}: {err!r}", flush=True)
         raise
     target = history_file(name, change)
     target.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
-    print(f"{name}: {len(history.events)} events, ended {status.name} → {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}", flush=True)
+    print(
+        f"{name}: {len(history.events)} events, ended {status.name} → {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}",
+        flush=True,
+    )
 
 
 def _webhook_reached(event) -> bool:
@@ -466,7 +667,10 @@ def _webhook_reached(event) -> bool:
     if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
         return True
     accepted = event.workflow_execution_update_accepted_event_attributes
-    return event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED and accepted.accepted_request.input.name == "vendor_hint"
+    return (
+        event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        and accepted.accepted_request.input.name == "vendor_hint"
+    )
 
 
 def history_file(path: str, change: str | None = None) -> Path:
@@ -474,14 +678,29 @@ def history_file(path: str, change: str | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.replay.record", description=__doc__.split("\n\n")[0])
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="paths to record (default: every path); those with a history are left alone")
-    parser.add_argument("--change", metavar="PATCH_ID", help="record as <path>@PATCH_ID.json: the histories of a patched workflow")
-    parser.add_argument("--list", action="store_true", help="list the paths and their histories, and exit")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.replay.record", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="paths to record (default: every path); those with a history are left alone",
+    )
+    parser.add_argument(
+        "--change",
+        metavar="PATCH_ID",
+        help="record as <path>@PATCH_ID.json: the histories of a patched workflow",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="list the paths and their histories, and exit"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name, path in PATHS.items():
-            recorded = sorted(f.name for f in HISTORIES.glob(f"{name}*.json") if f.stem.split("@")[0] == name)
+            recorded = sorted(
+                f.name for f in HISTORIES.glob(f"{name}*.json") if f.stem.split("@")[0] == name
+            )
             print(f"{name:36} {path.what}\n{'':36} {', '.join(recorded) or 'no history yet'}")
         return
     unknown = [n for n in args.paths if n not in PATHS]
@@ -491,7 +710,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--change takes the patch id, in lower case with dashes: remind-later")
     names = [n for n in (args.paths or PATHS) if not history_file(n, args.change).exists()]
     if not names:
-        print("every path named has its history; a history is never recorded again (docs/workflow-changes.md)")
+        print(
+            "every path named has its history; a history is never recorded again (docs/workflow-changes.md)"
+        )
         return
     HISTORIES.mkdir(exist_ok=True)
     print(f"recording {', '.join(names)}", flush=True)

@@ -36,7 +36,9 @@ def history(path: Path) -> WorkflowHistory:
 
 
 async def replay(path: Path, *workflows: type) -> None:
-    replayer = Replayer(workflows=list(workflows) or [AssessmentOrderWorkflow], data_converter=CONVERTER)
+    replayer = Replayer(
+        workflows=list(workflows) or [AssessmentOrderWorkflow], data_converter=CONVERTER
+    )
     await replayer.replay_workflow(history(path))  # raises on non-determinism or a failed task
 
 
@@ -58,12 +60,30 @@ def test_the_history_holds_no_candidate_data_in_plain_text(path):
     assert "example.com" not in text and "Replay" not in text
     # Every payload is sealed by the codec, except the search attributes (keywords, no candidate
     # data), the server's own cancellation details and the SDK's `workflow.patched` markers.
-    plain = [(where, base64.b64decode(p.get("data", "")).decode()) for where, p in _payloads(json.loads(text)) if _encoding(p) != ENCODING]
-    patches = [json.loads(data) for where, data in plain if where.endswith("markerRecordedEventAttributes.details.patch-data")]
+    plain = [
+        (where, base64.b64decode(p.get("data", "")).decode())
+        for where, p in _payloads(json.loads(text))
+        if _encoding(p) != ENCODING
+    ]
+    patches = [
+        json.loads(data)
+        for where, data in plain
+        if where.endswith("markerRecordedEventAttributes.details.patch-data")
+    ]
     assert all(set(patch) == {"id", "deprecated"} for patch in patches), patches
-    plain = [(where, data) for where, data in plain if not where.endswith("markerRecordedEventAttributes.details.patch-data")]
-    assert all(".searchAttributes.indexedFields." in where or where.endswith("activityTaskCanceledEventAttributes.details") for where, _ in plain), plain
-    assert {data for where, data in plain if where.endswith("details")} <= {'"ACTIVITY_ID_NOT_STARTED"'}
+    plain = [
+        (where, data)
+        for where, data in plain
+        if not where.endswith("markerRecordedEventAttributes.details.patch-data")
+    ]
+    assert all(
+        ".searchAttributes.indexedFields." in where
+        or where.endswith("activityTaskCanceledEventAttributes.details")
+        for where, _ in plain
+    ), plain
+    assert {data for where, data in plain if where.endswith("details")} <= {
+        '"ACTIVITY_ID_NOT_STARTED"'
+    }
 
 
 def _payloads(node, where: str = ""):
@@ -118,7 +138,13 @@ class WithdrawsOnDecline(AssessmentOrderWorkflow):
     async def _finish(self, update: ResultUpdate, note: str) -> OrderState:
         if self._state.vendor_status == VendorStatus.DECLINED and self.withdraws():
             order, invitation = self._state.order, self._state.invitation
-            await self._withdraw(VendorRef(vendor=order.vendor, vendor_account_id=order.vendor_account_id, ref=invitation.vendor_ref))
+            await self._withdraw(
+                VendorRef(
+                    vendor=order.vendor,
+                    vendor_account_id=order.vendor_account_id,
+                    ref=invitation.vendor_ref,
+                )
+            )
         return await super()._finish(update, note)
 
     def withdraws(self) -> bool:
@@ -163,7 +189,11 @@ def recorded(stem: str) -> Path:
 
 @pytest.mark.parametrize(
     ("changed", "path"),
-    [(WaitsBeforeInviting, "completed-via-webhook"), (SkipsPending, "completed-via-webhook"), (WithdrawsOnDeclineCarelessly, "candidate-declined")],
+    [
+        (WaitsBeforeInviting, "completed-via-webhook"),
+        (SkipsPending, "completed-via-webhook"),
+        (WithdrawsOnDeclineCarelessly, "candidate-declined"),
+    ],
     ids=["first-command", "later-command", "command-on-one-path"],
 )
 async def test_a_changed_workflow_fails_the_replay(changed, path):

@@ -30,13 +30,25 @@ from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 (fixtures)
 def hook(receiver: Receiver, order_id: str | None = None, **auth: str) -> dict:
     """Invite fields that point the result webhook at the receiver (one URL per order)."""
     order_id = order_id or uuid.uuid4().hex
-    authentication = {"type": "basic_auth", "data": auth} if auth else {"type": "bearer_token", "data": {"token": "secret-token"}}
-    return {"test_result_url": f"{receiver.url}/hooks/{order_id}", "webhook_authentication": authentication}
+    authentication = (
+        {"type": "basic_auth", "data": auth}
+        if auth
+        else {"type": "bearer_token", "data": {"token": "secret-token"}}
+    )
+    return {
+        "test_result_url": f"{receiver.url}/hooks/{order_id}",
+        "webhook_authentication": authentication,
+    }
 
 
 async def invited(sim: Sim, receiver: Receiver | None = None, **body) -> str:
     """A new candidate of the cutoff test; returns its id."""
-    body = {"email": unique_email(), "send_email": True, **(hook(receiver) if receiver else {}), **body}
+    body = {
+        "email": unique_email(),
+        "send_email": True,
+        **(hook(receiver) if receiver else {}),
+        **body,
+    }
     response = await sim.invite(**body)
     assert response.status_code == 200, response.text
     return str(response.json()["id"])
@@ -64,7 +76,12 @@ async def test_accepts_the_api_key_three_ways(sim: Sim, auth):
 
 @pytest.mark.parametrize(
     "auth",
-    [{}, {"auth": ("wrong-key", "")}, {"headers": {"Authorization": "Bearer wrong-key"}}, {"headers": {"Authorization": "Basic !!"}}],
+    [
+        {},
+        {"auth": ("wrong-key", "")},
+        {"headers": {"Authorization": "Bearer wrong-key"}},
+        {"headers": {"Authorization": "Basic !!"}},
+    ],
     ids=["none", "basic-wrong", "bearer-wrong", "basic-garbage"],
 )
 async def test_refuses_a_missing_or_wrong_key(sim: Sim, auth):
@@ -94,7 +111,12 @@ async def test_unknown_paths_answer_in_the_error_shape(sim: Sim):
 async def test_lists_tests_in_pages_with_hackerranks_envelope(sim: Sim):
     first = (await sim.api.get("/tests", params={"limit": 2})).json()
     assert [t["id"] for t in first["data"]] == ["1529353", "1529354"]
-    assert (first["page_total"], first["offset"], first["total"], first["previous"]) == (2, 0, "3", "")
+    assert (first["page_total"], first["offset"], first["total"], first["previous"]) == (
+        2,
+        0,
+        "3",
+        "",
+    )
     assert first["next"].endswith(f"{API}/tests?limit=2&offset=2")
     assert first["last"] == first["next"]
 
@@ -118,11 +140,25 @@ async def test_refuses_a_limit_outside_1_to_100(sim: Sim, limit: int):
 async def test_opt_in_fields_only_when_asked_for(sim: Sim):
     """`cutoff_score` is `additional` in the schema, like `max_score` in the parameter's list."""
     plain = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}")).json()
-    max_only = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}", params={"additional_fields": "max_score"})).json()
-    both = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}", params={"additional_fields": "max_score, cutoff_score,cutoff_score_percentage"})).json()
-    assert not {"max_score", "cutoff_score", "languages"} & set(plain) and plain["name"] == "Python Developer Screen"
+    max_only = (
+        await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}", params={"additional_fields": "max_score"})
+    ).json()
+    both = (
+        await sim.api.get(
+            f"/tests/{TEST_WITH_CUTOFF}",
+            params={"additional_fields": "max_score, cutoff_score,cutoff_score_percentage"},
+        )
+    ).json()
+    assert (
+        not {"max_score", "cutoff_score", "languages"} & set(plain)
+        and plain["name"] == "Python Developer Screen"
+    )
     assert max_only["max_score"] == 100.0 and "cutoff_score" not in max_only
-    assert (both["max_score"], both["cutoff_score"], both["cutoff_score_percentage"]) == (100.0, 60, 60.0)
+    assert (both["max_score"], both["cutoff_score"], both["cutoff_score_percentage"]) == (
+        100.0,
+        60,
+        60.0,
+    )
     listed = (await sim.api.get("/tests")).json()["data"]
     assert all("cutoff_score" not in test for test in listed)
     assert (await sim.api.get("/tests/999")).status_code == 404
@@ -131,7 +167,12 @@ async def test_opt_in_fields_only_when_asked_for(sim: Sim):
 async def test_candidate_opt_in_fields_only_when_asked_for(sim: Sim):
     candidate = await invited(sim)
     plain = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}")).json()
-    asked = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", params={"additional_fields": "ip_address,questions"})).json()
+    asked = (
+        await sim.api.get(
+            f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}",
+            params={"additional_fields": "ip_address,questions"},
+        )
+    ).json()
     assert "ip_address" not in plain and plain["status"] == -1
     assert {"ip_address", "questions"} <= set(asked) and "comments" not in asked
 
@@ -141,7 +182,9 @@ async def test_candidate_opt_in_fields_only_when_asked_for(sim: Sim):
 
 async def test_invite_answers_id_email_and_link_and_sends_one_email(sim: Sim):
     email = unique_email()
-    response = await sim.invite(email=email, send_email=True, full_name="Ada Lovelace", invite_metadata={"order_id": "o-1"})
+    response = await sim.invite(
+        email=email, send_email=True, full_name="Ada Lovelace", invite_metadata={"order_id": "o-1"}
+    )
     assert response.status_code == 200
     invite = response.json()
     assert set(invite) == {"id", "email", "test_link"}
@@ -152,7 +195,11 @@ async def test_invite_answers_id_email_and_link_and_sends_one_email(sim: Sim):
     assert await sim.emails_to(email) == 1
 
     candidate = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{invite['id']}")).json()
-    assert (candidate["status"], candidate["invite_valid"], candidate["invite_email_done"]) == (-1, True, True)
+    assert (candidate["status"], candidate["invite_valid"], candidate["invite_email_done"]) == (
+        -1,
+        True,
+        True,
+    )
     assert (candidate["attempt_starttime"], candidate["attempt_endtime"]) == (None, None)
     assert candidate["invite_metadata"] == {"order_id": "o-1"}
     assert candidate["invite_link"] == invite["test_link"]
@@ -166,14 +213,20 @@ async def test_no_email_unless_send_email_is_true(sim: Sim):
 
 async def test_duplicate_invite_is_422_unless_forced_and_force_sends_the_email_again(sim: Sim):
     email = unique_email()
-    first = (await sim.invite(email=email, send_email=True, invite_metadata={"order_id": "a"})).json()
+    first = (
+        await sim.invite(email=email, send_email=True, invite_metadata={"order_id": "a"})
+    ).json()
 
-    duplicate = await sim.invite(email=email.upper(), send_email=True, invite_metadata={"order_id": "b"})
+    duplicate = await sim.invite(
+        email=email.upper(), send_email=True, invite_metadata={"order_id": "b"}
+    )
     assert duplicate.status_code == 422
     assert "already been invited" in duplicate.json()["message"]
     assert await sim.emails_to(email) == 1
 
-    forced = await sim.invite(email=email, send_email=True, force=True, invite_metadata={"order_id": "b"})
+    forced = await sim.invite(
+        email=email, send_email=True, force=True, invite_metadata={"order_id": "b"}
+    )
     assert forced.status_code == 200
     assert forced.json()["id"] == first["id"]  # the same test candidate, invited again
     assert await sim.emails_to(email) == 2
@@ -195,10 +248,19 @@ async def test_an_attempted_candidate_needs_force_reattempt_and_gets_a_new_id(si
     [
         ({"full_name": "No Email"}, "'email' is a required property"),
         ({"email": 42}, "42 is not of type 'string'"),
-        ({"email": "a@example.com", "webhook_authentication": {"type": "hmac", "data": {}}}, "is not one of"),
+        (
+            {"email": "a@example.com", "webhook_authentication": {"type": "hmac", "data": {}}},
+            "is not one of",
+        ),
         ({"email": "not-an-address"}, "not a valid email"),
-        ({"email": "a@example.com", "invite_valid_to": "next tuesday"}, "invite_valid_to: is not a date and time"),
-        ({"email": "a@example.com", "test_result_url": "https://x.example/hook"}, "webhook_authentication"),
+        (
+            {"email": "a@example.com", "invite_valid_to": "next tuesday"},
+            "invite_valid_to: is not a date and time",
+        ),
+        (
+            {"email": "a@example.com", "test_result_url": "https://x.example/hook"},
+            "webhook_authentication",
+        ),
     ],
     ids=["no-email", "email-type", "auth-type", "email-format", "bad-date", "hook-without-auth"],
 )
@@ -217,8 +279,12 @@ async def test_search_finds_the_tests_candidates_by_email(sim: Sim):
     email = unique_email()
     candidate = await invited(sim, email=email, invite_metadata={"order_id": "o-7"})
     await invited(sim)  # someone else
-    page = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/search", params={"search": email})).json()
-    assert [(c["id"], c["invite_metadata"]) for c in page["data"]] == [(candidate, {"order_id": "o-7"})]
+    page = (
+        await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/search", params={"search": email})
+    ).json()
+    assert [(c["id"], c["invite_metadata"]) for c in page["data"]] == [
+        (candidate, {"order_id": "o-7"})
+    ]
     assert (page["total"], page["next"]) == ("1", "")
 
 
@@ -227,8 +293,14 @@ async def test_search_rows_can_leave_fields_out(sim: Sim):
     email = unique_email()
     candidate = await invited(sim, email=email, invite_metadata={"order_id": "o-8"})
     await sim.faults(search_row_omits=["invite_metadata", "attempt_starttime"])
-    [row] = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/search", params={"search": email})).json()["data"]
-    assert row["id"] == candidate and not {"invite_metadata", "attempt_starttime"} & set(row) and "attempt_endtime" in row
+    [row] = (
+        await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/search", params={"search": email})
+    ).json()["data"]
+    assert (
+        row["id"] == candidate
+        and not {"invite_metadata", "attempt_starttime"} & set(row)
+        and "attempt_endtime" in row
+    )
     shown = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}")).json()
     assert shown["invite_metadata"] == {"order_id": "o-8"}
 
@@ -241,7 +313,11 @@ async def test_journey_statuses_and_the_pdf_503_until_the_report_is_ready(sim: S
     path = f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}"
 
     started = await sim.start(candidate)
-    assert started["status"] == 1 and started["attempt_starttime"] and started["attempt_endtime"] is None
+    assert (
+        started["status"] == 1
+        and started["attempt_starttime"]
+        and started["attempt_endtime"] is None
+    )
     submitted = await sim.submit(candidate, 72.5, integrity_status="No Issues Detected")
     assert submitted["status"] == 5 and submitted["attempt_endtime"]
     assert submitted["integrity_status"] is None  # part of the report, not ready yet
@@ -250,8 +326,16 @@ async def test_journey_statuses_and_the_pdf_503_until_the_report_is_ready(sim: S
 
     await sim.finish_report(candidate)
     done = (await sim.api.get(path)).json()
-    assert (done["status"], done["score"], done["percentage_score"], done["integrity_status"]) == (7, 72.5, 72.5, "No Issues Detected")
-    assert done["scores_skills_split"] == {"Problem Solving (Basic)": 72.5, "Python (Intermediate)": 72.5}
+    assert (done["status"], done["score"], done["percentage_score"], done["integrity_status"]) == (
+        7,
+        72.5,
+        72.5,
+        "No Issues Detected",
+    )
+    assert done["scores_skills_split"] == {
+        "Problem Solving (Basic)": 72.5,
+        "Python (Intermediate)": 72.5,
+    }
     link = await sim.api.get(f"{path}/pdf", params={"format": "url"})
     assert link.status_code == 200 and link.headers["content-type"].startswith("text/plain")
     async with httpx.AsyncClient() as anyone:  # a signed link: no credentials needed
@@ -267,7 +351,9 @@ async def test_report_is_ready_after_the_configured_delay(start_sim):
     await sim.submit(candidate, 10)
 
     async def ready():
-        return (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}")).json()["status"] == 7
+        return (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}")).json()[
+            "status"
+        ] == 7
 
     await eventually(ready, timeout=5, what="the report to be ready", interval=0.05)
 
@@ -277,7 +363,11 @@ async def test_pdf_links_expire(start_sim):
     candidate = await invited(sim)
     await sim.start(candidate)
     await sim.complete(candidate, 50)
-    link = (await sim.api.get(f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}/pdf", params={"format": "url"})).text
+    link = (
+        await sim.api.get(
+            f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}/pdf", params={"format": "url"}
+        )
+    ).text
     async with httpx.AsyncClient() as anyone:
         expired = await anyone.get(link)
     assert expired.status_code == 403
@@ -304,7 +394,9 @@ async def test_cancelled_invite_is_gone_and_an_attempted_one_cannot_be_cancelled
 
     attempted = await invited(sim)
     await sim.start(attempted)
-    assert (await sim.api.delete(f"/tests/{TEST_WITH_CUTOFF}/candidates/{attempted}/invite")).status_code == 422
+    assert (
+        await sim.api.delete(f"/tests/{TEST_WITH_CUTOFF}/candidates/{attempted}/invite")
+    ).status_code == 422
 
 
 # Rate limit and faults
@@ -344,11 +436,15 @@ async def test_slow_answers(sim: Sim):
 # The result webhook
 
 
-async def test_webhook_carries_the_partners_bearer_token_and_the_result(sim: Sim, receiver: Receiver):
+async def test_webhook_carries_the_partners_bearer_token_and_the_result(
+    sim: Sim, receiver: Receiver
+):
     candidate = await invited(sim, receiver, invite_metadata={"order_id": "o-1"})
     await sim.start(candidate)
     await sim.complete(candidate, 80)
-    await eventually(lambda: _pushes(receiver, candidate, 1), timeout=5, what="the result webhook", interval=0.05)
+    await eventually(
+        lambda: _pushes(receiver, candidate, 1), timeout=5, what="the result webhook", interval=0.05
+    )
     [(headers, body)] = receiver.received(candidate)
     assert headers["authorization"] == "Bearer secret-token"
     assert body == {
@@ -367,8 +463,13 @@ async def test_webhook_carries_the_partners_bearer_token_and_the_result(sim: Sim
 async def test_webhook_with_basic_auth(sim: Sim, receiver: Receiver):
     candidate = await invited(sim, **hook(receiver, username="hr", password="pw"))
     await sim.complete(candidate, 10)
-    await eventually(lambda: _pushes(receiver, candidate, 1), timeout=5, what="the result webhook", interval=0.05)
-    assert receiver.received(candidate)[0][0]["authorization"] == "Basic " + base64.b64encode(b"hr:pw").decode()
+    await eventually(
+        lambda: _pushes(receiver, candidate, 1), timeout=5, what="the result webhook", interval=0.05
+    )
+    assert (
+        receiver.received(candidate)[0][0]["authorization"]
+        == "Basic " + base64.b64encode(b"hr:pw").decode()
+    )
 
 
 async def test_webhook_is_retried_until_accepted(sim: Sim, receiver: Receiver):
@@ -378,9 +479,15 @@ async def test_webhook_is_retried_until_accepted(sim: Sim, receiver: Receiver):
 
     async def delivered():
         attempts = await sim.webhook_attempts(candidate)
-        return [a["outcome"] for a in attempts] == ["retrying", "retrying", "delivered"] and attempts
+        return [a["outcome"] for a in attempts] == [
+            "retrying",
+            "retrying",
+            "delivered",
+        ] and attempts
 
-    attempts = await eventually(delivered, timeout=5, what="two failures then a delivery", interval=0.05)
+    attempts = await eventually(
+        delivered, timeout=5, what="two failures then a delivery", interval=0.05
+    )
     assert [a["status_code"] for a in attempts] == [500, 500, 202]
     assert len(receiver.bodies(candidate)) == 3
 
@@ -391,7 +498,9 @@ async def test_webhook_gives_up_after_the_retries(sim: Sim, receiver: Receiver):
     await sim.complete(candidate, 10)
 
     async def given_up():
-        return [a["outcome"] for a in await sim.webhook_attempts(candidate)] == ["retrying"] * 3 + ["gave_up"]
+        return [a["outcome"] for a in await sim.webhook_attempts(candidate)] == ["retrying"] * 3 + [
+            "gave_up"
+        ]
 
     await eventually(given_up, timeout=5, what="the delivery to be given up", interval=0.05)
 
@@ -409,7 +518,9 @@ async def test_webhook_duplicate_fault_sends_it_twice(sim: Sim, receiver: Receiv
     await sim.faults(webhook="duplicate")
     candidate = await invited(sim, receiver)
     await sim.complete(candidate, 10)
-    bodies = await eventually(lambda: _pushes(receiver, candidate, 2), timeout=5, what="two copies", interval=0.05)
+    bodies = await eventually(
+        lambda: _pushes(receiver, candidate, 2), timeout=5, what="two copies", interval=0.05
+    )
     assert bodies[0] == bodies[1]
 
 
@@ -418,19 +529,25 @@ async def test_webhook_delay_fault_sends_it_late(sim: Sim, receiver: Receiver):
     candidate = await invited(sim, receiver)
     await sim.complete(candidate, 10)
     assert receiver.bodies(candidate) == []
-    await eventually(lambda: _pushes(receiver, candidate, 1), timeout=5, what="the late webhook", interval=0.05)
+    await eventually(
+        lambda: _pushes(receiver, candidate, 1), timeout=5, what="the late webhook", interval=0.05
+    )
 
 
 async def test_rescore_pushes_again_only_with_accept_result_updates(sim: Sim, receiver: Receiver):
     updates = await invited(sim, receiver, accept_result_updates=True)
     await sim.complete(updates, 40)
     await sim.control("POST", f"/candidates/{updates}/rescore", json={"score": 55})
-    bodies = await eventually(lambda: _pushes(receiver, updates, 2), timeout=5, what="the update push", interval=0.05)
+    bodies = await eventually(
+        lambda: _pushes(receiver, updates, 2), timeout=5, what="the update push", interval=0.05
+    )
     assert [b["score"] for b in bodies] == [40.0, 55.0]
 
     no_updates = await invited(sim, receiver)
     await sim.complete(no_updates, 40)
-    await eventually(lambda: _pushes(receiver, no_updates, 1), timeout=5, what="the result push", interval=0.05)
+    await eventually(
+        lambda: _pushes(receiver, no_updates, 1), timeout=5, what="the result push", interval=0.05
+    )
     assert await sim.pushes_published(updates) == 2
     rescored = await sim.control("POST", f"/candidates/{no_updates}/rescore", json={"score": 55})
     assert rescored["score"] == 55.0
@@ -444,29 +561,68 @@ async def _pushes(receiver: Receiver, candidate: str, count: int):
 
 async def test_invites_outlive_a_restart_of_the_simulator(tmp_path):
     """Its state is on disk: what partners invited before a restart is known after it, over HTTP."""
-    config = HackerRankSimConfig(api_key=API_KEY, database_path=tmp_path / "hackerrank.db", report_delay_seconds=None)
+    config = HackerRankSimConfig(
+        api_key=API_KEY, database_path=tmp_path / "hackerrank.db", report_delay_seconds=None
+    )
     email, cancelled_email = unique_email(), unique_email()
     with serve(create_app(config)) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
             invite = {"email": email, "send_email": True, "invite_metadata": {"order_id": "o-1"}}
-            candidate = (await http.post(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates", auth=(API_KEY, ""), json=invite)).json()["id"]
-            cancelled = (await http.post(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates", auth=(API_KEY, ""), json={"email": cancelled_email})).json()["id"]
-            (await http.delete(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{cancelled}/invite", auth=(API_KEY, ""))).raise_for_status()
-            (await http.post(f"/_sim/candidates/{candidate}/submit", json={"score": 70})).raise_for_status()
-            before = (await http.get(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", auth=(API_KEY, ""))).json()
+            candidate = (
+                await http.post(
+                    f"{API}/tests/{TEST_WITH_CUTOFF}/candidates", auth=(API_KEY, ""), json=invite
+                )
+            ).json()["id"]
+            cancelled = (
+                await http.post(
+                    f"{API}/tests/{TEST_WITH_CUTOFF}/candidates",
+                    auth=(API_KEY, ""),
+                    json={"email": cancelled_email},
+                )
+            ).json()["id"]
+            (
+                await http.delete(
+                    f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{cancelled}/invite",
+                    auth=(API_KEY, ""),
+                )
+            ).raise_for_status()
+            (
+                await http.post(f"/_sim/candidates/{candidate}/submit", json={"score": 70})
+            ).raise_for_status()
+            before = (
+                await http.get(
+                    f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", auth=(API_KEY, "")
+                )
+            ).json()
 
     with serve(create_app(config)) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-            after = await http.get(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", auth=(API_KEY, ""))
+            after = await http.get(
+                f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", auth=(API_KEY, "")
+            )
             assert after.status_code == 200, after.text
-            assert {k: v for k, v in after.json().items() if "link" not in k and "url" not in k} == {
+            assert {
+                k: v for k, v in after.json().items() if "link" not in k and "url" not in k
+            } == {
                 k: v for k, v in before.items() if "link" not in k and "url" not in k
             }  # all but the links, which name the new server's address
-            assert (after.json()["status"], after.json()["invite_metadata"], after.json()["score"]) == (5, {"order_id": "o-1"}, 70.0)
-            gone = await http.get(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{cancelled}", auth=(API_KEY, ""))
+            assert (
+                after.json()["status"],
+                after.json()["invite_metadata"],
+                after.json()["score"],
+            ) == (5, {"order_id": "o-1"}, 70.0)
+            gone = await http.get(
+                f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{cancelled}", auth=(API_KEY, "")
+            )
             assert gone.status_code == 404  # a cancelled invite stays gone
             assert (await http.get("/_sim/outbox", params={"to": email})).json()["count"] == 1
             # The report of a submission made before the restart is still generated, and ids never repeat.
             (await http.post(f"/_sim/candidates/{candidate}/report")).raise_for_status()
-            again = (await http.post(f"{API}/tests/{TEST_WITH_CUTOFF}/candidates", auth=(API_KEY, ""), json={"email": unique_email()})).json()["id"]
+            again = (
+                await http.post(
+                    f"{API}/tests/{TEST_WITH_CUTOFF}/candidates",
+                    auth=(API_KEY, ""),
+                    json={"email": unique_email()},
+                )
+            ).json()["id"]
             assert int(again) > int(cancelled) > int(candidate)

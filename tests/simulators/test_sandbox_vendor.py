@@ -36,9 +36,7 @@ CANDIDATE = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example
 T = TypeVar("T")
 
 
-def wait_for(
-    fetch: Callable[[], T], until: Callable[[T], bool] = bool, timeout: float = 10.0
-) -> T:
+def wait_for(fetch: Callable[[], T], until: Callable[[T], bool] = bool, timeout: float = 10.0) -> T:
     """Call `fetch` until `until` holds for what it returns, and return that; fail after timeout."""
     deadline = time.monotonic() + timeout
     while not until(value := fetch()):
@@ -96,9 +94,12 @@ def assert_signed(header: str, body: bytes) -> None:
 def running(config: SandboxVendorConfig) -> Iterator[httpx.Client]:
     """The vendor served at its configured public URL, and a client authenticated to its API."""
     port = urlsplit(config.public_url).port
-    with serve(create_app(config), port=port) as url, httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
-    ) as client:
+    with (
+        serve(create_app(config), port=port) as url,
+        httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
+        ) as client,
+    ):
         yield client
 
 
@@ -303,8 +304,9 @@ def test_submitted_answers_are_scored_per_test(
             },
         ],
     }
-    assert vendor.get(f"/api/invitations/{invitation['id']}").json()["completed_at"] == (
-        result["submitted_at"]
+    assert (
+        vendor.get(f"/api/invitations/{invitation['id']}").json()["completed_at"]
+        == (result["submitted_at"])
     )
     [event] = wait_for(lambda: receiver.events("order-1", "invitation.completed"))
     assert event["data"]["status"] == "completed"
@@ -386,17 +388,26 @@ def test_partner_can_have_an_unopened_invitation_emailed_again(vendor: httpx.Cli
     assert resent.status_code == 200 and resent.json() == invitation  # nothing about it changed
     emails = vendor.get("/control/outbox", params={"reference": "order-1"}).json()
     assert len(emails) == 2
-    assert {(e["invitation_id"], e["link"], e["to"]) for e in emails} == {(invitation["id"], invitation["test_url"], CANDIDATE["email"])}
+    assert {(e["invitation_id"], e["link"], e["to"]) for e in emails} == {
+        (invitation["id"], invitation["test_url"], CANDIDATE["email"])
+    }
     assert deliveries(vendor, "order-1") == []  # no status moved, so no webhook
 
     vendor.post("/control/orders/order-1/start")
     refused = vendor.post(f"/api/invitations/{invitation['id']}/resend")
-    assert (refused.status_code, refused.json()) == (409, {"error": "invitation is started: only an invitation not yet opened is sent again"})
+    assert (refused.status_code, refused.json()) == (
+        409,
+        {"error": "invitation is started: only an invitation not yet opened is sent again"},
+    )
     assert len(vendor.get("/control/outbox", params={"reference": "order-1"}).json()) == 2
 
 
-@pytest.mark.parametrize("close, status", [("complete", "completed"), ("decline", "declined"), ("cancel", "cancelled")])
-def test_a_closed_invitation_is_not_emailed_again(vendor: httpx.Client, close: str, status: str) -> None:
+@pytest.mark.parametrize(
+    "close, status", [("complete", "completed"), ("decline", "declined"), ("cancel", "cancelled")]
+)
+def test_a_closed_invitation_is_not_emailed_again(
+    vendor: httpx.Client, close: str, status: str
+) -> None:
     invitation = invite(vendor, "order-1")
     if close == "cancel":
         vendor.delete(f"/api/invitations/{invitation['id']}").raise_for_status()
@@ -405,7 +416,9 @@ def test_a_closed_invitation_is_not_emailed_again(vendor: httpx.Client, close: s
 
     refused = vendor.post(f"/api/invitations/{invitation['id']}/resend")
 
-    assert refused.status_code == 409 and refused.json()["error"].startswith(f"invitation is {status}:")
+    assert refused.status_code == 409 and refused.json()["error"].startswith(
+        f"invitation is {status}:"
+    )
     assert len(vendor.get("/control/outbox", params={"reference": "order-1"}).json()) == 1
     assert vendor.post("/api/invitations/inv_unknown/resend").status_code == 404
 
@@ -514,9 +527,7 @@ def test_delivery_is_given_up_after_the_last_retry(config: SandboxVendorConfig) 
         invite(vendor, "order-1")
         vendor.post("/control/orders/order-1/start")
 
-        attempts = wait_for(
-            lambda: deliveries(vendor, "order-1"), until=has_outcome("gave_up")
-        )
+        attempts = wait_for(lambda: deliveries(vendor, "order-1"), until=has_outcome("gave_up"))
 
     assert [(d["attempt"], d["outcome"]) for d in attempts] == [
         (1, "retrying"),
@@ -539,8 +550,12 @@ def test_state_survives_a_restart(config: SandboxVendorConfig) -> None:
 
 def test_status_reads_are_tallied_per_second_while_counting_is_on(vendor: httpx.Client) -> None:
     first, second = invite(vendor, "order-1"), invite(vendor, "order-2")
-    assert vendor.get(f"/api/invitations/{first['id']}").status_code == 200  # not counted: counting is off
-    assert vendor.post("/control/status-reads", json={"counting": True}).json() == {"counting": True}
+    assert (
+        vendor.get(f"/api/invitations/{first['id']}").status_code == 200
+    )  # not counted: counting is off
+    assert vendor.post("/control/status-reads", json={"counting": True}).json() == {
+        "counting": True
+    }
     before = time.time()
     for invitation in (first, first, second):
         assert vendor.get(f"/api/invitations/{invitation['id']}").status_code == 200
@@ -551,9 +566,14 @@ def test_status_reads_are_tallied_per_second_while_counting_is_on(vendor: httpx.
     assert sum(tally["per_second"].values()) == 3
     assert all(int(before) <= int(second) <= time.time() for second in tally["per_second"])
 
-    assert vendor.post("/control/status-reads", json={"counting": False}).json() == {"counting": False}
+    assert vendor.post("/control/status-reads", json={"counting": False}).json() == {
+        "counting": False
+    }
     vendor.get(f"/api/invitations/{first['id']}")
-    assert vendor.get("/control/status-reads").json()["per_invitation"] == {first["id"]: 2, second["id"]: 1}
+    assert vendor.get("/control/status-reads").json()["per_invitation"] == {
+        first["id"]: 2,
+        second["id"]: 1,
+    }
 
 
 def test_candidates_can_complete_the_moment_they_are_invited(vendor: httpx.Client) -> None:
@@ -563,7 +583,9 @@ def test_candidates_can_complete_the_moment_they_are_invited(vendor: httpx.Clien
     assert status_of(vendor, invitation) == "completed"
     result = vendor.get(f"/api/invitations/{invitation['id']}/result").json()
     assert {test["score"] for test in result["tests"]} == {65}
-    assert [attempt["type"] for attempt in deliveries(vendor, "order-1") if attempt["delivery"] == 1][-2:] == ["invitation.started", "invitation.completed"]
+    assert [
+        attempt["type"] for attempt in deliveries(vendor, "order-1") if attempt["delivery"] == 1
+    ][-2:] == ["invitation.started", "invitation.completed"]
 
     assert vendor.post("/control/complete-at-once", json={"score": None}).json() == {"score": None}
     assert status_of(vendor, invite(vendor, "order-2")) == "invited"

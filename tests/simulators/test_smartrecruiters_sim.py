@@ -131,7 +131,11 @@ class FakePartner:
             if not authorized(await record(request)):
                 return JSONResponse({}, status_code=401)
             found = [p for p in self.catalog if p["id"] == package_id]
-            return JSONResponse(found[0]) if found else JSONResponse({"errors": [{"code": "NOT_FOUND"}]}, status_code=404)
+            return (
+                JSONResponse(found[0])
+                if found
+                else JSONResponse({"errors": [{"code": "NOT_FOUND"}]}, status_code=404)
+            )
 
         @app.post("/packages/orders")
         async def order(request: Request) -> JSONResponse:
@@ -448,9 +452,7 @@ def test_latency_fault_delays_a_successful_request(sr: httpx.Client, auth: Auth)
     assert stored_order(sr, order_id)["result"] == {"status": "PENDING"}
 
 
-def test_fault_rules_match_method_and_path_and_can_be_cleared(
-    sr: httpx.Client, auth: Auth
-) -> None:
+def test_fault_rules_match_method_and_path_and_can_be_cleared(sr: httpx.Client, auth: Auth) -> None:
     order_id = place_order(sr)
     add_fault(sr, status=503, count=5, method="POST", path_contains="/oauth/token")
 
@@ -464,7 +466,10 @@ def test_fault_rules_match_method_and_path_and_can_be_cleared(
     # One order's faults are cleared alone: the others stay.
     add_fault(sr, status=403, count=9, path_contains=results_path(order_id))
     add_fault(sr, status=503, count=5, method="POST", path_contains="/oauth/token")
-    assert sr.delete("/__sim/faults", params={"path_contains": results_path(order_id)}).status_code == 204
+    assert (
+        sr.delete("/__sim/faults", params={"path_contains": results_path(order_id)}).status_code
+        == 204
+    )
     assert [rule["path_contains"] for rule in sr.get("/__sim/faults").json()] == ["/oauth/token"]
     assert patch_result(sr, auth, order_id, {"status": "PENDING"}).status_code == 200
 
@@ -545,7 +550,10 @@ def test_inline_order_sends_an_inline_order_request(
 
     order_id = response.json()["order_id"]
     assert response.json()["partner_status"] == 200
-    assert response.json()["partner_body"] == {"url": INLINE_URL, "assessmentPackageURL": INLINE_URL}
+    assert response.json()["partner_body"] == {
+        "url": INLINE_URL,
+        "assessmentPackageURL": INLINE_URL,
+    }
     assert response.json()["candidate_url"] == INLINE_URL
     [order_call] = partner.calls_to("/packages/inline/orders")
     assert order_call["json"] == {
@@ -660,7 +668,12 @@ def test_package_catalog_is_read_from_the_partner(sr: httpx.Client, partner: Fak
 
 
 @pytest.mark.parametrize(
-    ("variant", "header"), [("json", '{"email": "recruiter@example.com"}'), ("email", "recruiter@example.com"), ("none", None)]
+    ("variant", "header"),
+    [
+        ("json", '{"email": "recruiter@example.com"}'),
+        ("email", "recruiter@example.com"),
+        ("none", None),
+    ],
 )
 def test_the_requester_header_goes_in_the_variant_s_encoding(
     sr: httpx.Client, partner: FakePartner, variant: str, header: str | None
@@ -678,7 +691,10 @@ def test_the_candidate_s_link_is_read_from_the_variant_s_key(
     sr: httpx.Client, partner: FakePartner, inline_key: str
 ) -> None:
     sr.put("/__sim/variants", json={"inline_key": inline_key}).raise_for_status()
-    links = {"url": "https://partner.example/by-url", "assessmentPackageURL": "https://partner.example/by-key"}
+    links = {
+        "url": "https://partner.example/by-url",
+        "assessmentPackageURL": "https://partner.example/by-key",
+    }
     partner.inline_answer = links
 
     placed = order_for(sr, first_candidate(sr), "skills-fullstack", kind="inline").json()
@@ -692,7 +708,10 @@ def test_the_candidate_s_link_is_read_from_the_variant_s_key(
 @pytest.mark.parametrize(
     ("answer", "problem"),
     [
-        ({"url": INLINE_URL}, "'assessmentPackageURL' is a required property"),  # the spec's schema requires it
+        (
+            {"url": INLINE_URL},
+            "'assessmentPackageURL' is a required property",
+        ),  # the spec's schema requires it
         ({"url": 42, "assessmentPackageURL": INLINE_URL}, "42 is not of type 'string'"),
         ([INLINE_URL], "is not of type 'object'"),
     ],
@@ -706,12 +725,17 @@ def test_an_inline_answer_that_breaks_the_spec_is_not_a_delivered_order(
     response = order_for(sr, first_candidate(sr), "skills-fullstack", kind="inline")
 
     assert response.status_code == 502
-    assert "InlineAssessmentPackageResponse" in response.json()["detail"] and problem in response.json()["detail"]
+    assert (
+        "InlineAssessmentPackageResponse" in response.json()["detail"]
+        and problem in response.json()["detail"]
+    )
     order = stored_order(sr, response.json()["order_id"])
     assert order["partner_error"] and order["candidate_url"] is None
 
 
-def test_an_inline_answer_without_a_web_link_under_the_key_sr_reads_is_not_delivered(sr: httpx.Client, partner: FakePartner) -> None:
+def test_an_inline_answer_without_a_web_link_under_the_key_sr_reads_is_not_delivered(
+    sr: httpx.Client, partner: FakePartner
+) -> None:
     partner.inline_answer = {"assessmentPackageURL": INLINE_URL}  # fits the schema; `url` missing
 
     response = order_for(sr, first_candidate(sr), "skills-fullstack", kind="inline")
@@ -727,7 +751,9 @@ def test_an_inline_answer_without_a_web_link_under_the_key_sr_reads_is_not_deliv
         {"packages": CATALOG},
     ],
 )
-def test_a_package_list_that_breaks_the_spec_is_refused(sr: httpx.Client, partner: FakePartner, catalog: Any) -> None:
+def test_a_package_list_that_breaks_the_spec_is_refused(
+    sr: httpx.Client, partner: FakePartner, catalog: Any
+) -> None:
     partner.catalog = catalog
 
     response = sr.get("/__sim/packages")
@@ -735,7 +761,9 @@ def test_a_package_list_that_breaks_the_spec_is_refused(sr: httpx.Client, partne
     assert response.status_code == 502 and "PackagesGetListResponse" in response.json()["detail"]
 
 
-def test_a_single_package_that_breaks_the_spec_is_refused(sr: httpx.Client, partner: FakePartner) -> None:
+def test_a_single_package_that_breaks_the_spec_is_refused(
+    sr: httpx.Client, partner: FakePartner
+) -> None:
     partner.catalog = [CATALOG[0] | {"assessments": [{"id": "algo"}]}]
 
     response = sr.get("/__sim/packages/skills-fullstack")
@@ -744,8 +772,12 @@ def test_a_single_package_that_breaks_the_spec_is_refused(sr: httpx.Client, part
     assert sr.get("/__sim/packages/no-such-package").json()["partner_status"] == 404
 
 
-@pytest.mark.parametrize("grant", [{"expires_in": "3600"}, {"access_token": None}, {"expires_in": 3600.5}])
-def test_a_token_answer_that_breaks_the_spec_is_refused(sr: httpx.Client, partner: FakePartner, grant: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "grant", [{"expires_in": "3600"}, {"access_token": None}, {"expires_in": 3600.5}]
+)
+def test_a_token_answer_that_breaks_the_spec_is_refused(
+    sr: httpx.Client, partner: FakePartner, grant: dict[str, Any]
+) -> None:
     partner.grant_extra = grant
 
     response = order_for(sr, first_candidate(sr), "skills-fullstack")
@@ -852,8 +884,14 @@ def test_state_survives_a_restart(config: SmartRecruitersSimConfig) -> None:
 
 def test_variants_are_switched_at_run_time_and_refuse_unknown_forms(sr: httpx.Client) -> None:
     assert sr.get("/__sim/variants").json()["callback_path"] == "results"
-    chosen = sr.put("/__sim/variants", json={"callback_path": "other", "token_auth": "basic"}).json()
-    assert (chosen["callback_path"], chosen["token_auth"], chosen["inline_key"]) == ("other", "basic", "url")
+    chosen = sr.put(
+        "/__sim/variants", json={"callback_path": "other", "token_auth": "basic"}
+    ).json()
+    assert (chosen["callback_path"], chosen["token_auth"], chosen["inline_key"]) == (
+        "other",
+        "basic",
+        "url",
+    )
     assert sr.get("/__sim/variants").json() == chosen
     refused = sr.put("/__sim/variants", json={"callback_path": "sideways"})
     assert refused.status_code == 422

@@ -135,7 +135,10 @@ class ConnectPartner:
             basic = request.headers.get("authorization", "").removeprefix("Basic ")
             if basic:  # RFC 6749 §2.3.1: each part form-urlencoded, then base64
                 client_id, _, client_secret = base64.b64decode(basic).decode().partition(":")
-                form = call["basic"] = {"client_id": unquote_plus(client_id), "client_secret": unquote_plus(client_secret)}
+                form = call["basic"] = {
+                    "client_id": unquote_plus(client_id),
+                    "client_secret": unquote_plus(client_secret),
+                }
             secret, company = self.credentials.get(form.get("client_id"), (None, None))
             if secret is None or form.get("client_secret") != secret:
                 return JSONResponse({"error": "invalid_client"}, status_code=400)
@@ -200,7 +203,15 @@ class ConnectPartner:
         async def package(request: Request, package_id: str) -> JSONResponse:
             if (await record(request))["company"] is None:
                 return JSONResponse({}, status_code=401)
-            return JSONResponse({"id": package_id, "name": package_id, "description": "Coding exercises", "type": "SKILL_TEST", "assessments": []})
+            return JSONResponse(
+                {
+                    "id": package_id,
+                    "name": package_id,
+                    "description": "Coding exercises",
+                    "type": "SKILL_TEST",
+                    "assessments": [],
+                }
+            )
 
         @app.delete("/integrations/companies/{company_id}")
         @app.delete("/integrations/companies/{placeholder}/{company_id}")
@@ -211,7 +222,9 @@ class ConnectPartner:
             if issued is not None:
                 async with httpx.AsyncClient(base_url=self.sr_url) as sr:
                     form = token_form(issued["clientId"], issued["clientSecret"])
-                    call["sr_credentials_status"] = (await sr.post("/identity/oauth/token", data=form)).status_code
+                    call["sr_credentials_status"] = (
+                        await sr.post("/identity/oauth/token", data=form)
+                    ).status_code
             return Response(status_code=204)
 
         return app
@@ -364,10 +377,18 @@ SIX_FIELDS = [{"id": f"f{i}", "name": "F", "description": "D"} for i in range(6)
         ({"packageOrderUrl": "/packages/orders"}, "packageOrderUrl: "),
     ],
     ids=[
-        "no-consentUrl", "no-oauthTokenUrl", "bad-display-mode", "seven-types", "no-types",
-        "repeated-types", "unknown-type", "six-fields", "field-without-description", "relative-url",
+        "no-consentUrl",
+        "no-oauthTokenUrl",
+        "bad-display-mode",
+        "seven-types",
+        "no-types",
+        "repeated-types",
+        "unknown-type",
+        "six-fields",
+        "field-without-description",
+        "relative-url",
     ],
-)  # fmt: skip
+)
 def test_invalid_partner_configuration_is_refused_naming_the_field(
     sr: httpx.Client, master: Auth, partner: ConnectPartner, patch: dict, message_start: str
 ) -> None:
@@ -595,20 +616,34 @@ def test_disconnect_tells_the_partner_and_the_company_may_connect_again(
 def test_disconnect_variants(
     sr: httpx.Client, master: Auth, partner: ConnectPartner, auth: str, revokes: str, expansion: str
 ) -> None:
-    configuration = partner.configuration(integrationDisableUrl=f"{partner.url}/integrations/companies/{{companyId}}")
+    configuration = partner.configuration(
+        integrationDisableUrl=f"{partner.url}/integrations/companies/{{companyId}}"
+    )
     assert configure(sr, master, configuration).status_code == 200
     consent(sr, ACME)
     issued = integrate(sr, master, ACME, partner.issue_credentials(ACME)).json()
     partner.sr_credentials[ACME] = issued
-    sr.put("/__sim/variants", json={"disconnect_auth": auth, "disconnect_revokes": revokes, "url_expansion": expansion}).raise_for_status()
+    sr.put(
+        "/__sim/variants",
+        json={"disconnect_auth": auth, "disconnect_revokes": revokes, "url_expansion": expansion},
+    ).raise_for_status()
 
     assert sr.post(f"/__sim/companies/{ACME}/disconnect").json()["partner_status"] == 204
 
-    path = f"/integrations/companies/{ACME}" if expansion == "placeholder" else f"/integrations/companies/{{companyId}}/{ACME}"
+    path = (
+        f"/integrations/companies/{ACME}"
+        if expansion == "placeholder"
+        else f"/integrations/companies/{{companyId}}/{ACME}"
+    )
     [disable] = partner.calls_to(path, method="DELETE")
     assert disable["company"] == (ACME if auth == "bearer" else None)
     assert disable["sr_credentials_status"] == (401 if revokes == "before-delete" else 200)
-    assert sr.post("/identity/oauth/token", data=token_form(issued["clientId"], issued["clientSecret"])).status_code == 401
+    assert (
+        sr.post(
+            "/identity/oauth/token", data=token_form(issued["clientId"], issued["clientSecret"])
+        ).status_code
+        == 401
+    )
 
 
 @pytest.mark.parametrize("expansion", ["placeholder", "append"])
@@ -618,28 +653,58 @@ def test_a_single_package_is_read_at_the_registered_url_as_the_variant_expands_i
     connect(sr, master, partner, ACME)
     sr.put("/__sim/variants", json={"url_expansion": expansion}).raise_for_status()
     read = sr.get("/__sim/packages/skills-1", params={"company_id": ACME}).json()
-    path = "/connect/packages/skills-1" if expansion == "placeholder" else "/connect/packages/{assessmentPackageId}/skills-1"
+    path = (
+        "/connect/packages/skills-1"
+        if expansion == "placeholder"
+        else "/connect/packages/{assessmentPackageId}/skills-1"
+    )
     [call] = partner.calls_to(path, method="GET")
-    assert call["company"] == ACME and read["partner_status"] == 200 and read["partner_body"]["id"] == "skills-1"
+    assert (
+        call["company"] == ACME
+        and read["partner_status"] == 200
+        and read["partner_body"]["id"] == "skills-1"
+    )
     # A registered URL without a placeholder gets the id appended under either variant.
-    assert configure(sr, master, partner.configuration(singleAssessmentPackageUrl=f"{partner.url}/connect/packages")).status_code == 200
-    assert sr.get("/__sim/packages/skills-2", params={"company_id": ACME}).json()["partner_status"] == 200
+    assert (
+        configure(
+            sr,
+            master,
+            partner.configuration(singleAssessmentPackageUrl=f"{partner.url}/connect/packages"),
+        ).status_code
+        == 200
+    )
+    assert (
+        sr.get("/__sim/packages/skills-2", params={"company_id": ACME}).json()["partner_status"]
+        == 200
+    )
     assert partner.calls_to("/connect/packages/skills-2", method="GET")
 
 
 @pytest.mark.parametrize("token_auth", ["form", "basic"])
-def test_sr_presents_its_credentials_at_the_partner_as_the_variant_says(sr: httpx.Client, partner: ConnectPartner, token_auth: str) -> None:
+def test_sr_presents_its_credentials_at_the_partner_as_the_variant_says(
+    sr: httpx.Client, partner: ConnectPartner, token_auth: str
+) -> None:
     sr.put("/__sim/variants", json={"token_auth": token_auth}).raise_for_status()
     assert sr.get("/__sim/packages").status_code == 200
     [token_call] = partner.calls_to("/oauth/token")
     if token_auth == "basic":
-        assert token_call["basic"] == {"client_id": PARTNER_CLIENT_ID, "client_secret": PARTNER_CLIENT_SECRET}
-        assert token_call["form"] == {"grant_type": "client_credentials"}  # one method only (RFC 6749 §2.3)
+        assert token_call["basic"] == {
+            "client_id": PARTNER_CLIENT_ID,
+            "client_secret": PARTNER_CLIENT_SECRET,
+        }
+        assert token_call["form"] == {
+            "grant_type": "client_credentials"
+        }  # one method only (RFC 6749 §2.3)
     else:
-        assert "basic" not in token_call and token_call["form"]["client_secret"] == PARTNER_CLIENT_SECRET
+        assert (
+            "basic" not in token_call
+            and token_call["form"]["client_secret"] == PARTNER_CLIENT_SECRET
+        )
 
 
-def test_the_consent_redirect_leads_to_srs_web_origin_under_the_web_variant(sr: httpx.Client, master: Auth, partner: ConnectPartner) -> None:
+def test_the_consent_redirect_leads_to_srs_web_origin_under_the_web_variant(
+    sr: httpx.Client, master: Auth, partner: ConnectPartner
+) -> None:
     configure(sr, master, partner.configuration())
     sr.put("/__sim/variants", json={"consent_redirect": "web"}).raise_for_status()
     [redirect] = parse_qs(urlsplit(consent(sr, ACME)).query)["redirect"]
@@ -686,10 +751,16 @@ def test_a_company_disconnected_at_sr_alone_never_reaches_the_partner(
 
     response = sr.post(f"/__sim/companies/{ACME}/disconnect", params={"tell_partner": "false"})
 
-    assert response.json() == {"company_id": ACME, "partner_status": None, "partner_error": "SR's call to the partner was lost (tell_partner=false)"}
+    assert response.json() == {
+        "company_id": ACME,
+        "partner_status": None,
+        "partner_error": "SR's call to the partner was lost (tell_partner=false)",
+    }
     assert partner.calls_to(f"/integrations/companies/{ACME}", method="DELETE") == []
     assert company(sr, ACME)["integrated"] is False
     # The partner still holds the credentials SR issued, and SR refuses them: 401 invalid_client.
     assert patch_status(sr, acme, order_id) == 401
-    refused = sr.post("/identity/oauth/token", data=token_form(issued["clientId"], issued["clientSecret"]))
+    refused = sr.post(
+        "/identity/oauth/token", data=token_form(issued["clientId"], issued["clientSecret"])
+    )
     assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")

@@ -15,7 +15,9 @@ from tests.vendors.test_testgorilla_support import USERNAME, new_email, running_
 
 async def test_login_token_is_refused_once_idle_and_a_new_login_works() -> None:
     async with running_sim(token_idle_seconds=1.0) as sim:
-        refused = await sim.http.post("/api/profiles/login/", json={"username": USERNAME, "password": "wrong"})
+        refused = await sim.http.post(
+            "/api/profiles/login/", json={"username": USERNAME, "password": "wrong"}
+        )
         assert refused.status_code == 400 and "non_field_errors" in refused.json()
         assert (await sim.api("GET", "/assessments/", None)).status_code == 401
 
@@ -46,7 +48,9 @@ async def test_forced_expiry_refuses_login_tokens_but_not_the_api_key() -> None:
         assert (await sim.api("GET", "/assessments/", "long-lived-key")).status_code == 200
 
 
-async def test_each_endpoint_has_its_own_limit_with_headers_and_a_429_until_the_window_passes() -> None:
+async def test_each_endpoint_has_its_own_limit_with_headers_and_a_429_until_the_window_passes() -> (
+    None
+):
     async with running_sim() as sim:
         await sim.set_limits(30, assessments=3)
         token = await sim.login()
@@ -80,27 +84,52 @@ async def test_a_candidate_can_take_each_assessment_once() -> None:
     async with running_sim() as sim:
         token = await sim.login()
         email = new_email()
-        first = await sim.api("POST", "/assessments/102/invite_candidate/", token, json={"email": email, "first_name": "Ada"})
+        first = await sim.api(
+            "POST",
+            "/assessments/102/invite_candidate/",
+            token,
+            json={"email": email, "first_name": "Ada"},
+        )
         assert first.status_code == 201
-        again = await sim.api("POST", "/assessments/102/invite_candidate/", token, json={"email": email.upper()})
+        again = await sim.api(
+            "POST", "/assessments/102/invite_candidate/", token, json={"email": email.upper()}
+        )
         assert again.status_code == 400
         # What public consumer code sees; the detail form is a variant.
-        assert again.json() == {"errors": [{"field": "email", "error_key": "REPEATING_INVITATION", "message": "This candidate has already been invited to this assessment."}]}
-        await sim.set_variants(duplicate_invite="detail")
-        assert (await sim.api("POST", "/assessments/102/invite_candidate/", token, json={"email": email})).json() == {
-            "detail": "This candidate has already been invited to this assessment."
+        assert again.json() == {
+            "errors": [
+                {
+                    "field": "email",
+                    "error_key": "REPEATING_INVITATION",
+                    "message": "This candidate has already been invited to this assessment.",
+                }
+            ]
         }
-        elsewhere = await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})
+        await sim.set_variants(duplicate_invite="detail")
+        assert (
+            await sim.api(
+                "POST", "/assessments/102/invite_candidate/", token, json={"email": email}
+            )
+        ).json() == {"detail": "This candidate has already been invited to this assessment."}
+        elsewhere = await sim.api(
+            "POST", "/assessments/101/invite_candidate/", token, json={"email": email}
+        )
         assert elsewhere.status_code == 201
         assert elsewhere.json()["testtaker_id"] == first.json()["testtaker_id"]  # the same person
-        assert await sim.emails_to(email) == 2  # one per assessment, none for the refused invitation
+        assert (
+            await sim.emails_to(email) == 2
+        )  # one per assessment, none for the refused invitation
 
         # The first invitation makes a new assessment active.
         detail = (await sim.api("GET", "/assessments/102/", token)).json()
         assert detail["status"] == "active" and detail["invited"] == 1
-        archived = await sim.api("POST", "/assessments/104/invite_candidate/", token, json={"email": email})
+        archived = await sim.api(
+            "POST", "/assessments/104/invite_candidate/", token, json={"email": email}
+        )
         assert archived.status_code == 400
-        malformed = await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"mail": email})
+        malformed = await sim.api(
+            "POST", "/assessments/101/invite_candidate/", token, json={"mail": email}
+        )
         assert malformed.status_code == 400 and "non_field_errors" in malformed.json()
 
 
@@ -108,7 +137,11 @@ async def test_a_re_invite_emails_the_same_link_until_the_candidate_starts() -> 
     async with running_sim() as sim:
         token = await sim.login()
         email = new_email()
-        invited = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
+        invited = (
+            await sim.api(
+                "POST", "/assessments/101/invite_candidate/", token, json={"email": email}
+            )
+        ).json()
         path = f"/assessments/candidature/{invited['id']}/send-invitation/"
 
         resent = await sim.api("POST", path, token)
@@ -119,8 +152,12 @@ async def test_a_re_invite_emails_the_same_link_until_the_candidate_starts() -> 
 
         await sim.control("POST", f"/candidatures/{invited['id']}/start")
         refused = await sim.api("POST", path, token)
-        assert refused.status_code == 400 and refused.json() == {"detail": "The candidate has already started this assessment."}
-        assert (await sim.api("POST", "/assessments/candidature/999999/send-invitation/", token)).status_code == 404
+        assert refused.status_code == 400 and refused.json() == {
+            "detail": "The candidate has already started this assessment."
+        }
+        assert (
+            await sim.api("POST", "/assessments/candidature/999999/send-invitation/", token)
+        ).status_code == 404
         assert await sim.emails_to(email) == 2
 
 
@@ -128,7 +165,11 @@ async def test_journey_from_invitation_to_deletion() -> None:
     async with running_sim(candidature_get="exists") as sim:
         token = await sim.login()
         email = new_email()
-        invited = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
+        invited = (
+            await sim.api(
+                "POST", "/assessments/101/invite_candidate/", token, json={"email": email}
+            )
+        ).json()
         path = f"/assessments/candidature/{invited['id']}/"
         assert invited["status"] == "invited" and invited["avg_score"] is None
 
@@ -138,7 +179,12 @@ async def test_journey_from_invitation_to_deletion() -> None:
         assert (await sim.http.get(link)).status_code == 200
         assert (await sim.api("GET", path, token)).json()["status"] == "started"
 
-        listed = await sim.api("GET", "/assessments/candidature/", token, params={"assessment": 101, "status": "started", "search": email})
+        listed = await sim.api(
+            "GET",
+            "/assessments/candidature/",
+            token,
+            params={"assessment": 101, "status": "started", "search": email},
+        )
         assert [c["id"] for c in listed.json()["results"]] == [invited["id"]]
 
         completed = await sim.complete(invited["id"], {"7244": 90, "311": 70})
@@ -157,8 +203,16 @@ async def test_the_candidate_detail_in_either_form() -> None:
     async with running_sim() as sim:
         token = await sim.login()
         email = new_email()
-        first = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
-        second = (await sim.api("POST", "/assessments/103/invite_candidate/", token, json={"email": email})).json()
+        first = (
+            await sim.api(
+                "POST", "/assessments/101/invite_candidate/", token, json={"email": email}
+            )
+        ).json()
+        second = (
+            await sim.api(
+                "POST", "/assessments/103/invite_candidate/", token, json={"email": email}
+            )
+        ).json()
         assert first["invitation_link"] == f"{sim.url}/testtaker/welcome/{first['invitation_uuid']}"
         await sim.complete(first["id"], {"7244": 90, "311": 70})
         path = f"/assessments/candidates/{first['testtaker_id']}/"
@@ -166,7 +220,13 @@ async def test_the_candidate_detail_in_either_form() -> None:
         nested = await sim.api("GET", path, token, params={"candidature": first["id"]})
         assert nested.headers["X-RateLimit-Limit"] == "100"
         [item] = nested.json()["assessments_detail"]
-        assert (nested.json()["id"], item["id"], item["assessment_id"], item["status"], item["average"]) == (first["testtaker_id"], first["id"], 101, "completed", 80)
+        assert (
+            nested.json()["id"],
+            item["id"],
+            item["assessment_id"],
+            item["status"],
+            item["average"],
+        ) == (first["testtaker_id"], first["id"], 101, "completed", 80)
         every = (await sim.api("GET", path, token)).json()["assessments_detail"]
         assert [i["id"] for i in every] == [first["id"], second["id"]]
 
@@ -183,55 +243,102 @@ async def test_the_invites_answer_and_the_candidatures_fields_in_every_form() ->
 
         async def invite(**variants):
             await sim.set_variants(**variants)
-            answer = await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": new_email()})
+            answer = await sim.api(
+                "POST", "/assessments/101/invite_candidate/", token, json={"email": new_email()}
+            )
             assert answer.status_code == 201
             return answer.json()
 
         full = await invite(invite_answer="candidature")
-        assert {"id", "testtaker_id", "invitation_uuid", "invitation_link", "status"} <= set(full) and "test_taker" not in full
+        assert {"id", "testtaker_id", "invitation_uuid", "invitation_link", "status"} <= set(
+            full
+        ) and "test_taker" not in full
         assert set(await invite(invite_answer="uuid_only")) == {"invitation_uuid"}
         assert await invite(invite_answer="empty") == {}
-        renamed = await invite(invite_answer="candidature", test_taker_field="test_taker", invitation_links=False)
-        assert "test_taker" in renamed and "testtaker_id" not in renamed and "invitation_link" not in renamed
-        listed = (await sim.api("GET", "/assessments/candidature/", token, params={"assessment": 101})).json()["results"]
+        renamed = await invite(
+            invite_answer="candidature", test_taker_field="test_taker", invitation_links=False
+        )
+        assert (
+            "test_taker" in renamed
+            and "testtaker_id" not in renamed
+            and "invitation_link" not in renamed
+        )
+        listed = (
+            await sim.api("GET", "/assessments/candidature/", token, params={"assessment": 101})
+        ).json()["results"]
         assert all("test_taker" in c and "invitation_link" not in c for c in listed)
         assert await sim.control("DELETE", "/variants") == {
-            "candidature_get": "405", "candidate_detail": "nested", "invite_answer": "candidature",
-            "duplicate_invite": "errors", "test_taker_field": "testtaker_id", "invitation_links": True, "assessment_tests": "tests",
+            "candidature_get": "405",
+            "candidate_detail": "nested",
+            "invite_answer": "candidature",
+            "duplicate_invite": "errors",
+            "test_taker_field": "testtaker_id",
+            "invitation_links": True,
+            "assessment_tests": "tests",
         }  # back to how the simulator started
 
 
 async def test_results_have_scores_for_skills_and_displays_for_personality() -> None:
     async with running_sim() as sim:
         token = await sim.login()
-        invited = (await sim.api("POST", "/assessments/103/invite_candidate/", token, json={"email": new_email()})).json()
+        invited = (
+            await sim.api(
+                "POST", "/assessments/103/invite_candidate/", token, json={"email": new_email()}
+            )
+        ).json()
         await sim.complete(invited["id"], {"233": 64, "520": "ENFP"}, {"233": 71.5})
         answer = await sim.api(
-            "GET", "/assessments/results/", token, params={"candidature__assessment": 103, "candidature__test_taker": invited["testtaker_id"]}
+            "GET",
+            "/assessments/results/",
+            token,
+            params={
+                "candidature__assessment": 103,
+                "candidature__test_taker": invited["testtaker_id"],
+            },
         )
         body = answer.json()
         assert api_description().schema_errors("ResultPage", body) == []
         by_algorithm = {r["algorithm"]: r for r in body["results"]}
         assert by_algorithm.keys() == {"basic", "16_types", "culture_fit"}
-        assert (by_algorithm["basic"]["score"], by_algorithm["basic"]["display_normalized_percentile_score"]) == (64, 71.5)
-        assert by_algorithm["16_types"]["score"] is None and by_algorithm["16_types"]["score_display"] == "ENFP"
-        assert by_algorithm["culture_fit"]["score"] is None and by_algorithm["culture_fit"]["score_display"]
+        assert (
+            by_algorithm["basic"]["score"],
+            by_algorithm["basic"]["display_normalized_percentile_score"],
+        ) == (64, 71.5)
+        assert (
+            by_algorithm["16_types"]["score"] is None
+            and by_algorithm["16_types"]["score_display"] == "ENFP"
+        )
+        assert (
+            by_algorithm["culture_fit"]["score"] is None
+            and by_algorithm["culture_fit"]["score_display"]
+        )
 
-        missing = await sim.api("GET", "/assessments/results/", token, params={"candidature__assessment": 103})
+        missing = await sim.api(
+            "GET", "/assessments/results/", token, params={"candidature__assessment": 103}
+        )
         assert missing.status_code == 400 and "candidature__test_taker" in missing.json()
 
 
 async def test_pdf_streams_for_the_candidatures_test_taker_only() -> None:
     async with running_sim() as sim:
         token = await sim.login()
-        invited = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": new_email()})).json()
+        invited = (
+            await sim.api(
+                "POST", "/assessments/101/invite_candidate/", token, json={"email": new_email()}
+            )
+        ).json()
         await sim.complete(invited["id"])
         path = f"/assessments/candidates/{invited['testtaker_id']}/render_pdf/"
         pdf = await sim.api("GET", path, token, params={"candidature": invited["id"]})
         assert pdf.status_code == 200
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF") and pdf.headers["X-RateLimit-Limit"] == "20"
-        wrong = await sim.api("GET", "/assessments/candidates/1/render_pdf/", token, params={"candidature": invited["id"]})
+        wrong = await sim.api(
+            "GET",
+            "/assessments/candidates/1/render_pdf/",
+            token,
+            params={"candidature": invited["id"]},
+        )
         assert wrong.status_code == 404
 
 
@@ -242,7 +349,11 @@ async def test_faults_and_request_counts() -> None:
         await sim.fault("error", count=2, status=502, endpoint="assessments")
         throttled = await sim.api("GET", "/assessments/candidature/1/", token)
         assert throttled.status_code == 429 and throttled.headers["X-RateLimit-Reset"] == "42"
-        assert [(await sim.api("GET", "/assessments/", token)).status_code for _ in range(3)] == [502, 502, 200]
+        assert [(await sim.api("GET", "/assessments/", token)).status_code for _ in range(3)] == [
+            502,
+            502,
+            200,
+        ]
         assert await sim.control("GET", "/faults") == []
 
         await sim.fault("slow", delay_seconds=0.3)
@@ -253,7 +364,12 @@ async def test_faults_and_request_counts() -> None:
         counts = await sim.control("GET", "/requests")
         assert counts["logins"] == 1
         assert counts["endpoints"]["assessments"] | {"windows": None} == {
-            "limit": 20, "allowed": 2, "throttled": 0, "forced": 2, "max_in_window": 2, "windows": None
+            "limit": 20,
+            "allowed": 2,
+            "throttled": 0,
+            "forced": 2,
+            "max_in_window": 2,
+            "windows": None,
         }
         assert counts["endpoints"]["candidature"]["forced"] == 1
         reset = await sim.control("DELETE", "/requests")
@@ -275,25 +391,53 @@ async def test_lists_are_paged_with_next_links() -> None:
 async def test_candidatures_outlive_a_restart_of_the_simulator(tmp_path) -> None:
     """Its state is on disk: an invitation from before a restart is known after it, over HTTP."""
     email, deleted_email = new_email(), new_email()
-    async with running_sim(database_path=tmp_path / "testgorilla.db", candidature_get="exists") as sim:
+    async with running_sim(
+        database_path=tmp_path / "testgorilla.db", candidature_get="exists"
+    ) as sim:
         token = await sim.login()
-        invited = (await sim.api("POST", "/assessments/102/invite_candidate/", token, json={"email": email, "first_name": "Ada"})).json()
-        deleted = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": deleted_email})).json()
-        assert (await sim.api("DELETE", f"/assessments/candidature/{deleted['id']}/", token)).status_code == 204
+        invited = (
+            await sim.api(
+                "POST",
+                "/assessments/102/invite_candidate/",
+                token,
+                json={"email": email, "first_name": "Ada"},
+            )
+        ).json()
+        deleted = (
+            await sim.api(
+                "POST", "/assessments/101/invite_candidate/", token, json={"email": deleted_email}
+            )
+        ).json()
+        assert (
+            await sim.api("DELETE", f"/assessments/candidature/{deleted['id']}/", token)
+        ).status_code == 204
         await sim.control("POST", f"/candidatures/{invited['id']}/start")
         before = (await sim.api("GET", f"/assessments/candidature/{invited['id']}/", token)).json()
 
-    async with running_sim(database_path=tmp_path / "testgorilla.db", candidature_get="exists") as sim:
+    async with running_sim(
+        database_path=tmp_path / "testgorilla.db", candidature_get="exists"
+    ) as sim:
         token = await sim.login()
         after = await sim.api("GET", f"/assessments/candidature/{invited['id']}/", token)
         assert after.status_code == 200, after.text
-        assert {k: v for k, v in after.json().items() if k != "invitation_link"} == {k: v for k, v in before.items() if k != "invitation_link"}
+        assert {k: v for k, v in after.json().items() if k != "invitation_link"} == {
+            k: v for k, v in before.items() if k != "invitation_link"
+        }
         assert after.json()["status"] == "started"
-        assert (await sim.api("GET", f"/assessments/candidature/{deleted['id']}/", token)).status_code == 404
+        assert (
+            await sim.api("GET", f"/assessments/candidature/{deleted['id']}/", token)
+        ).status_code == 404
         assert await sim.emails_to(email) == 1
         assert (await sim.api("GET", "/assessments/102/", token)).json()["status"] == "active"
         completed = await sim.complete(invited["id"], {"7244": 80})
         assert completed["status"] == "completed"
         # The same person keeps their test taker id; ids never repeat.
-        again = (await sim.api("POST", "/assessments/101/invite_candidate/", token, json={"email": email})).json()
-        assert again["testtaker_id"] == invited["testtaker_id"] and again["id"] > deleted["id"] > invited["id"]
+        again = (
+            await sim.api(
+                "POST", "/assessments/101/invite_candidate/", token, json={"email": email}
+            )
+        ).json()
+        assert (
+            again["testtaker_id"] == invited["testtaker_id"]
+            and again["id"] > deleted["id"] > invited["id"]
+        )

@@ -24,7 +24,12 @@ def sr(tmp_path_factory):
 
 
 def client_for(base_url: str, **overrides) -> SmartRecruitersClient:
-    options = dict(base_url=base_url, token_url=f"{base_url}/identity/oauth/token", client_id="our-id", client_secret="our-secret")
+    options = dict(
+        base_url=base_url,
+        token_url=f"{base_url}/identity/oauth/token",
+        client_id="our-id",
+        client_secret="our-secret",
+    )
     return SmartRecruitersClient(**(options | overrides))
 
 
@@ -32,13 +37,18 @@ async def an_order(sr: str) -> str:
     """An order SR knows about, placed as SR would (the partner is unreachable, which is fine here)."""
     async with httpx.AsyncClient() as http:
         candidate = (await http.get(f"{sr}/__sim/candidates")).json()[0]
-        response = await http.post(f"{sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": "p", "kind": "manual"})
+        response = await http.post(
+            f"{sr}/__sim/orders",
+            json={"candidate_id": candidate["id"], "package_id": "p", "kind": "manual"},
+        )
         return response.json()["order_id"]
 
 
 async def requests_to(sr: str, path_contains: str) -> list[dict]:
     async with httpx.AsyncClient() as http:
-        return (await http.get(f"{sr}/__sim/requests", params={"path_contains": path_contains})).json()
+        return (
+            await http.get(f"{sr}/__sim/requests", params={"path_contains": path_contains})
+        ).json()
 
 
 async def fault(sr: str, **rule) -> None:
@@ -54,7 +64,11 @@ async def test_token_is_fetched_once_and_reused(sr):
         await client.patch_result(order_id, {"status": status})
     await client.aclose()
     assert len(await requests_to(sr, "/identity/oauth/token")) == token_requests_before + 1
-    assert [r["json"]["status"] for r in await requests_to(sr, f"/orders/{order_id}/results")] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
+    assert [r["json"]["status"] for r in await requests_to(sr, f"/orders/{order_id}/results")] == [
+        "PENDING",
+        "IN_PROGRESS",
+        "COMPLETED",
+    ]
 
 
 async def test_too_many_requests_carries_retry_after(sr):
@@ -64,10 +78,17 @@ async def test_too_many_requests_carries_retry_after(sr):
     with pytest.raises(PeerError) as caught:
         await client.patch_result(order_id, {"status": "PENDING"})
     await client.aclose()
-    assert (caught.value.status, caught.value.retryable, caught.value.retry_after) == (429, True, 7.0)
+    assert (caught.value.status, caught.value.retryable, caught.value.retry_after) == (
+        429,
+        True,
+        7.0,
+    )
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (408, True), (409, True), (403, False), (404, False)])
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [(500, True), (503, True), (408, True), (409, True), (403, False), (404, False)],
+)
 async def test_errors_are_classified_for_retry(sr, status, retryable):
     order_id = await an_order(sr)
     await fault(sr, status=status, count=1, path_contains=order_id)
@@ -101,7 +122,9 @@ async def test_a_rejected_token_is_replaced_once(sr):
 async def test_attachment_upload_returns_the_url_sr_keeps_the_file_at(sr):
     order_id = await an_order(sr)
     client = client_for(sr)
-    url = await client.upload_attachment(order_id, "report.pdf", b"%PDF-1.4 test", "application/pdf")
+    url = await client.upload_attachment(
+        order_id, "report.pdf", b"%PDF-1.4 test", "application/pdf"
+    )
     await client.aclose()
     async with httpx.AsyncClient() as http:
         assert (await http.get(url)).content == b"%PDF-1.4 test"
@@ -116,11 +139,16 @@ async def test_refused_credentials_are_sr_refusing_us_for_the_company(sr, caplog
     await client.aclose()
     assert (caught.value.status, caught.value.retryable) == (401, True)
     assert "credentials" in str(caught.value) and "wrong" not in str(caught.value)
-    assert "SmartRecruiters protocol: refusal of a company it does not integrate is HTTP 401 at the token endpoint (first seen in this process)" in caplog.messages
+    assert (
+        "SmartRecruiters protocol: refusal of a company it does not integrate is HTTP 401 at the token endpoint (first seen in this process)"
+        in caplog.messages
+    )
 
 
 @pytest.mark.parametrize("status", [401, 403])
-async def test_a_refusal_of_an_orders_call_with_a_fresh_token_is_sr_refusing_us_for_the_company(sr, status, caplog, monkeypatch):
+async def test_a_refusal_of_an_orders_call_with_a_fresh_token_is_sr_refusing_us_for_the_company(
+    sr, status, caplog, monkeypatch
+):
     """A 403, or a 401 again with a fresh token: SR refuses us for the company, whatever we sent;
     the activities then decide how long to try again (docs/reliability.md)."""
     monkeypatch.setattr(observations, "_seen", set())
@@ -128,12 +156,18 @@ async def test_a_refusal_of_an_orders_call_with_a_fresh_token_is_sr_refusing_us_
     order_id = await an_order(sr)
     await fault(sr, status=status, count=4, path_contains=f"{order_id}/results")
     client = client_for(sr)
-    for call in (client.patch_result(order_id, {"status": "PENDING"}), client.upload_attachment(order_id, "r.pdf", b"%PDF", "application/pdf")):
+    for call in (
+        client.patch_result(order_id, {"status": "PENDING"}),
+        client.upload_attachment(order_id, "r.pdf", b"%PDF", "application/pdf"),
+    ):
         with pytest.raises(AccessRefused) as caught:
             await call
         assert (caught.value.status, caught.value.retryable) == (status, False)
     await client.aclose()
-    assert f"SmartRecruiters protocol: refusal of a company it does not integrate is HTTP {status} to an order's result update (first seen in this process)" in caplog.messages
+    assert (
+        f"SmartRecruiters protocol: refusal of a company it does not integrate is HTTP {status} to an order's result update (first seen in this process)"
+        in caplog.messages
+    )
     # A 404 (or a 400) is about the order or the update: not SR refusing us for the company.
     with pytest.raises(PeerError) as unknown:
         await client_for(sr).patch_result(str(uuid.uuid4()), {"status": "PENDING"})
@@ -162,7 +196,9 @@ async def test_never_more_than_eight_requests_in_flight():
 
     with serve(app) as url:
         client = client_for(url, requests_per_second=1000)
-        await asyncio.gather(*(client.patch_result(str(i), {"status": "PENDING"}) for i in range(30)))
+        await asyncio.gather(
+            *(client.patch_result(str(i), {"status": "PENDING"}) for i in range(30))
+        )
         await client.aclose()
     assert state["peak"] == 8
 
@@ -183,7 +219,9 @@ async def test_never_more_than_ten_requests_in_any_second():
 
     with serve(app) as url:
         client = client_for(url)
-        await asyncio.gather(*(client.patch_result(str(i), {"status": "PENDING"}) for i in range(25)))
+        await asyncio.gather(
+            *(client.patch_result(str(i), {"status": "PENDING"}) for i in range(25))
+        )
         await client.aclose()
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
     # A slow machine only spreads requests out; a burst (as a plain 10-per-second bucket allows) shows as ~20.

@@ -24,11 +24,20 @@ def answering(status: int, body: dict | None = None) -> httpx.AsyncClient:
 
 @pytest.mark.parametrize(
     ("status", "body", "refused"),
-    [(200, {"access_token": "t", "expires_in": 60}, False), (401, {"error": "invalid_client"}, True), (400, {"error": "invalid_client"}, True)],
+    [
+        (200, {"access_token": "t", "expires_in": 60}, False),
+        (401, {"error": "invalid_client"}, True),
+        (400, {"error": "invalid_client"}, True),
+    ],
 )
 async def test_srs_answer_to_the_credentials(status, body, refused):
     async with answering(status, body) as http:
-        assert await credentials_refused(http, "https://sr.example/identity/oauth/token", "id", "secret") is refused
+        assert (
+            await credentials_refused(
+                http, "https://sr.example/identity/oauth/token", "id", "secret"
+            )
+            is refused
+        )
         [request] = http.seen
     assert request.content == b"grant_type=client_credentials&client_id=id&client_secret=secret"
 
@@ -36,12 +45,23 @@ async def test_srs_answer_to_the_credentials(status, body, refused):
 # A 401 without invalid_client (a gateway's, in an SR incident) would otherwise disconnect a
 # company on anyone's bare DELETE.
 @pytest.mark.parametrize(
-    ("status", "body"), [(400, {"error": "invalid_request"}), (400, None), (401, None), (401, {"error": "unauthorized"}), (429, None), (503, None), (404, None)]
+    ("status", "body"),
+    [
+        (400, {"error": "invalid_request"}),
+        (400, None),
+        (401, None),
+        (401, {"error": "unauthorized"}),
+        (429, None),
+        (503, None),
+        (404, None),
+    ],
 )
 async def test_answers_that_prove_nothing_are_errors_to_retry(status, body):
     async with answering(status, body) as http:
         with pytest.raises(PeerError) as raised:
-            await credentials_refused(http, "https://sr.example/identity/oauth/token", "id", "secret")
+            await credentials_refused(
+                http, "https://sr.example/identity/oauth/token", "id", "secret"
+            )
     assert raised.value.retryable and "secret" not in str(raised.value)
 
 

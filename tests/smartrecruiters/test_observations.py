@@ -12,7 +12,9 @@ def test_each_form_is_logged_once_per_process(caplog) -> None:
     observed("test point", "form A")
     observed("test point", "form A")
     observed("test point", "form B")
-    lines = [r.getMessage() for r in caplog.records if r.name == "assessments.smartrecruiters.protocol"]
+    lines = [
+        r.getMessage() for r in caplog.records if r.name == "assessments.smartrecruiters.protocol"
+    ]
     assert lines == [
         "SmartRecruiters protocol: test point is form A (first seen in this process)",
         "SmartRecruiters protocol: test point is form B (first seen in this process)",

@@ -28,7 +28,10 @@ def request(callback: str) -> dict:
     ],
 )
 def test_order_id_comes_from_the_callback_url(callback):
-    assert AssessmentPackageOrderRequest.model_validate(request(callback)).order_id == "6f1c9b1e-0c47-4d51-8a7b-0f8d0c4e2a11"
+    assert (
+        AssessmentPackageOrderRequest.model_validate(request(callback)).order_id
+        == "6f1c9b1e-0c47-4d51-8a7b-0f8d0c4e2a11"
+    )
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,8 @@ def test_an_exact_origin_admits_that_host_and_port_only() -> None:
 
 
 def test_origin_of_leaves_out_default_ports() -> None:
-    assert origin_of("https://API.smartrecruiters.com:443/a/b?c") == "https://api.smartrecruiters.com"
+    assert (
+        origin_of("https://API.smartrecruiters.com:443/a/b?c") == "https://api.smartrecruiters.com"
+    )
     assert origin_of("http://127.0.0.1:8100/x") == "http://127.0.0.1:8100"
     assert origin_of("ftp://example.com/") is None

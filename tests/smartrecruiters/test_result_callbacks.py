@@ -34,7 +34,12 @@ async def sr(sr_sim):
 
 
 def client_for(sr: str, **overrides) -> SmartRecruitersClient:
-    options = dict(base_url=sr, token_url=f"{sr}/identity/oauth/token", client_id="our-id", client_secret="our-secret")
+    options = dict(
+        base_url=sr,
+        token_url=f"{sr}/identity/oauth/token",
+        client_id="our-id",
+        client_secret="our-secret",
+    )
     return SmartRecruitersClient(**(options | overrides))
 
 
@@ -43,13 +48,18 @@ async def an_order(sr: str, **variants: str) -> dict:
     async with httpx.AsyncClient() as http:
         (await http.put(f"{sr}/__sim/variants", json=variants)).raise_for_status()
         candidate = (await http.get(f"{sr}/__sim/candidates")).json()[0]
-        placed = await http.post(f"{sr}/__sim/orders", json={"candidate_id": candidate["id"], "package_id": "p", "kind": "manual"})
+        placed = await http.post(
+            f"{sr}/__sim/orders",
+            json={"candidate_id": candidate["id"], "package_id": "p", "kind": "manual"},
+        )
         return (await http.get(f"{sr}/__sim/orders/{placed.json()['order_id']}")).json()
 
 
 async def sr_requests(sr: str, path_contains: str) -> list[dict]:
     async with httpx.AsyncClient() as http:
-        return (await http.get(f"{sr}/__sim/requests", params={"path_contains": path_contains})).json()
+        return (
+            await http.get(f"{sr}/__sim/requests", params={"path_contains": path_contains})
+        ).json()
 
 
 async def stored(sr: str, order_id: str) -> dict:
@@ -62,14 +72,20 @@ async def test_the_result_and_the_report_go_to_the_callback_sr_gave(sr, path):
     order = await an_order(sr, callback_path=path)
     callback = urlsplit(order["result_callback_url"])
     client = client_for(sr)
-    await client.patch_result("our-id-of-it", {"status": "COMPLETED", "summary": "Done."}, order["result_callback_url"])
-    url = await client.upload_attachment("our-id-of-it", "report.pdf", b"%PDF-1.4 r", "application/pdf", order["result_callback_url"])
+    await client.patch_result(
+        "our-id-of-it", {"status": "COMPLETED", "summary": "Done."}, order["result_callback_url"]
+    )
+    url = await client.upload_attachment(
+        "our-id-of-it", "report.pdf", b"%PDF-1.4 r", "application/pdf", order["result_callback_url"]
+    )
     await client.aclose()
 
     at_sr = await stored(sr, order["order_id"])
     assert at_sr["result"] == {"status": "COMPLETED", "summary": "Done."}
     assert [a["url"] for a in at_sr["attachments"]] == [url]
-    [patch] = [r for r in await sr_requests(sr, callback.path.rstrip("/")) if r["method"] == "PATCH"]
+    [patch] = [
+        r for r in await sr_requests(sr, callback.path.rstrip("/")) if r["method"] == "PATCH"
+    ]
     assert (patch["path"], patch["query"], patch["status"]) == (callback.path, callback.query, 200)
     [upload] = await sr_requests(sr, callback.path.rstrip("/") + "/attachment")
     assert (upload["query"], upload["status"]) == (callback.query, 201)
@@ -120,7 +136,10 @@ async def test_our_sr_token_never_goes_to_a_host_that_is_not_srs():
         ):
             with pytest.raises(PeerError) as refused:
                 await call
-            assert not refused.value.retryable and "not on an allowed SmartRecruiters origin" in str(refused.value)
+            assert (
+                not refused.value.retryable
+                and "not on an allowed SmartRecruiters origin" in str(refused.value)
+            )
             assert "localhost" not in str(refused.value)  # the URL is not echoed
         await client.aclose()
     assert seen == []
@@ -129,14 +148,25 @@ async def test_our_sr_token_never_goes_to_a_host_that_is_not_srs():
 async def test_a_refused_media_type_is_switched_once_and_kept(sr, caplog, monkeypatch):
     caplog.set_level("INFO", logger=protocol_log.name)
     monkeypatch.setattr("smartrecruiters.observations._seen", set())  # first sights in this test
-    first, second = await an_order(sr, patch_media_type="merge-patch"), await an_order(sr, patch_media_type="merge-patch")
+    first, second = (
+        await an_order(sr, patch_media_type="merge-patch"),
+        await an_order(sr, patch_media_type="merge-patch"),
+    )
     client = client_for(sr)  # application/json first, as SR's spec lists
     await client.patch_result("a", {"status": "PENDING"}, first["result_callback_url"])
     await client.patch_result("b", {"status": "PENDING"}, second["result_callback_url"])
     await client.aclose()
 
-    tried = [(r["content_type"], r["status"]) for o in (first, second) for r in await sr_requests(sr, f"/orders/{o['order_id']}/results")]
-    assert tried == [("application/json", 415), ("application/merge-patch+json", 200), ("application/merge-patch+json", 200)]
+    tried = [
+        (r["content_type"], r["status"])
+        for o in (first, second)
+        for r in await sr_requests(sr, f"/orders/{o['order_id']}/results")
+    ]
+    assert tried == [
+        ("application/json", 415),
+        ("application/merge-patch+json", 200),
+        ("application/merge-patch+json", 200),
+    ]
     assert (await stored(sr, second["order_id"]))["result"] == {"status": "PENDING"}
     assert "the result PATCH's media type is application/merge-patch+json" in caplog.text
 
@@ -146,13 +176,22 @@ async def test_a_configured_media_type_is_sent_first(sr):
     client = client_for(sr, patch_media_type="application/merge-patch+json")
     await client.patch_result("x", {"status": "PENDING"}, order["result_callback_url"])
     await client.aclose()
-    assert [r["content_type"] for r in await sr_requests(sr, f"/orders/{order['order_id']}/results")] == ["application/merge-patch+json"]
+    assert [
+        r["content_type"] for r in await sr_requests(sr, f"/orders/{order['order_id']}/results")
+    ] == ["application/merge-patch+json"]
 
 
-async def test_no_report_is_uploaded_beside_a_callback_of_another_shape_when_the_setting_says_none(sr):
+async def test_no_report_is_uploaded_beside_a_callback_of_another_shape_when_the_setting_says_none(
+    sr,
+):
     order = await an_order(sr, callback_path="other")
     client = client_for(sr, other_callback_attachment="none")
-    assert await client.upload_attachment("x", "r.pdf", b"%PDF", "application/pdf", order["result_callback_url"]) is None
+    assert (
+        await client.upload_attachment(
+            "x", "r.pdf", b"%PDF", "application/pdf", order["result_callback_url"]
+        )
+        is None
+    )
     await client.aclose()
     assert await sr_requests(sr, urlsplit(order["result_callback_url"]).path) == []
 
@@ -161,10 +200,24 @@ async def test_a_revision_without_a_score_leaves_none_at_sr(sr):
     """Before: the revision left score, label and date out of its patch, so SR kept the old ones."""
     order = await an_order(sr)
     client = client_for(sr)
-    scored = VendorResult(score=8, max_score=10, outcome="passed", summary="8 of 10.", submitted_at="2026-01-02T03:04:05Z")
-    await client.patch_result("x", package_result_patch(results.completed(scored)), order["result_callback_url"])
+    scored = VendorResult(
+        score=8,
+        max_score=10,
+        outcome="passed",
+        summary="8 of 10.",
+        submitted_at="2026-01-02T03:04:05Z",
+    )
+    await client.patch_result(
+        "x", package_result_patch(results.completed(scored)), order["result_callback_url"]
+    )
     revised = VendorResult(summary="Revised after a dispute: clear.")
-    await client.patch_result("x", package_result_patch(results.completed(revised)), order["result_callback_url"])
+    await client.patch_result(
+        "x", package_result_patch(results.completed(revised)), order["result_callback_url"]
+    )
     await client.aclose()
     result = (await stored(sr, order["order_id"]))["result"]
-    assert result == {"status": "COMPLETED", "summary": "Revised after a dispute: clear.", "assessmentResults": []}
+    assert result == {
+        "status": "COMPLETED",
+        "summary": "Revised after a dispute: clear.",
+        "assessmentResults": [],
+    }

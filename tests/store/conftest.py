@@ -22,9 +22,13 @@ POSTGRES_SERVER = f"postgres@{POSTGRES_ADDRESS}"
 def postgres() -> Iterator[psycopg.Connection]:
     """A connection to the server, for creating and dropping the test databases."""
     try:
-        connection = psycopg.connect(f"postgresql://{POSTGRES_SERVER}/test", autocommit=True, connect_timeout=3)
+        connection = psycopg.connect(
+            f"postgresql://{POSTGRES_SERVER}/test", autocommit=True, connect_timeout=3
+        )
     except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADDRESS}, so the PostgreSQL variant is skipped: {error}")
+        pytest.skip(
+            f"PostgreSQL is not reachable at {POSTGRES_ADDRESS}, so the PostgreSQL variant is skipped: {error}"
+        )
     with connection:
         yield connection
 
@@ -72,7 +76,9 @@ class RawDatabase:
 
 
 @pytest.fixture
-async def raw(database_url: str, store: Store) -> AsyncIterator[RawDatabase]:  # after `store` has migrated
+async def raw(
+    database_url: str, store: Store
+) -> AsyncIterator[RawDatabase]:  # after `store` has migrated
     engine = create_async_engine(database_url)
     yield RawDatabase(engine)
     await engine.dispose()

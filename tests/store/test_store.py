@@ -30,10 +30,14 @@ PLUS_TWO_HOURS = timezone(timedelta(hours=2))
 
 
 async def new_account(store: Store, name: str = "HackerRank (ACME)") -> VendorAccount:
-    return await store.create_vendor_account(name=name, adapter="hackerrank", credentials={"api_key": VENDOR_API_KEY})
+    return await store.create_vendor_account(
+        name=name, adapter="hackerrank", credentials={"api_key": VENDOR_API_KEY}
+    )
 
 
-async def connect(store: Store, company_id: str, account: VendorAccount | None = None) -> tuple[str, str]:
+async def connect(
+    store: Store, company_id: str, account: VendorAccount | None = None
+) -> tuple[str, str]:
     """Connect the company as the Connect flow would; returns the partner credentials minted for it."""
     account = account or await new_account(store, name=f"account of {company_id}")
     issued = await store.issue_trigger_token(account.id)
@@ -55,7 +59,9 @@ async def test_migrating_again_changes_nothing_and_migrations_match_the_models(s
     await store.migrate()
 
     async with raw.engine.connect() as connection:
-        differences = await connection.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
     assert differences == []
     assert await raw.rows("alembic_version") == [("0004",)]
 
@@ -84,7 +90,11 @@ async def test_replaced_credentials_are_encrypted_and_read_back(store, raw):
     account = await new_account(store, name="Rotating")
     rotated = "hr-api-key-rotated-77a0"
     replaced = await store.replace_vendor_credentials(account.id, {"api_key": rotated})
-    assert replaced.credentials == {"api_key": rotated} == (await store.vendor_account(account.id)).credentials
+    assert (
+        replaced.credentials
+        == {"api_key": rotated}
+        == (await store.vendor_account(account.id)).credentials
+    )
     stored = await raw.text_of("vendor_accounts")
     assert rotated not in stored and VENDOR_API_KEY not in stored
     with pytest.raises(UnknownVendorAccount):
@@ -123,14 +133,20 @@ async def test_trigger_token_is_valid_until_revoked_and_can_be_redeemed_repeated
     for _ in range(2):  # one customer may connect several companies with one token
         redeemed = await store.redeem_trigger_token(issued.token)
         assert redeemed is not None
-        assert (redeemed.id, redeemed.vendor_account_id, redeemed.revoked_at) == (issued.token_id, account.id, None)
+        assert (redeemed.id, redeemed.vendor_account_id, redeemed.revoked_at) == (
+            issued.token_id,
+            account.id,
+            None,
+        )
 
     assert await store.revoke_trigger_token(issued.token_id) is True
     assert await store.redeem_trigger_token(issued.token) is None
     [listed] = await store.trigger_tokens(account.id)
     assert listed.id == issued.token_id and listed.revoked_at is not None
     assert await store.revoke_trigger_token(issued.token_id) is True
-    assert (await store.trigger_tokens())[0].revoked_at == listed.revoked_at  # the first revocation stands
+    assert (await store.trigger_tokens())[
+        0
+    ].revoked_at == listed.revoked_at  # the first revocation stands
     assert await store.revoke_trigger_token("no-such-token") is False
     assert await store.redeem_trigger_token("ett_made-up") is None
 
@@ -140,11 +156,15 @@ async def test_expired_trigger_token_is_refused(store):
     now = datetime.now(UTC)
     expired = await store.issue_trigger_token(account.id, expires_at=now - timedelta(seconds=1))
     # Given in another time zone, handed back in UTC.
-    current = await store.issue_trigger_token(account.id, expires_at=(now + timedelta(hours=1)).astimezone(PLUS_TWO_HOURS))
+    current = await store.issue_trigger_token(
+        account.id, expires_at=(now + timedelta(hours=1)).astimezone(PLUS_TWO_HOURS)
+    )
 
     assert await store.redeem_trigger_token(expired.token) is None
     redeemed = await store.redeem_trigger_token(current.token)
-    assert redeemed is not None and redeemed.expires_at == current.expires_at == now + timedelta(hours=1)
+    assert redeemed is not None and redeemed.expires_at == current.expires_at == now + timedelta(
+        hours=1
+    )
     assert redeemed.expires_at.tzinfo is UTC
     with pytest.raises(ValueError, match="naive"):
         await store.issue_trigger_token(account.id, expires_at=datetime.now())
@@ -157,16 +177,26 @@ async def test_a_trigger_token_for_one_company_connects_that_company_only(store,
     assert (for_acme.company_id, any_company.company_id) == ("acme", None)
 
     redeemed = await store.redeem_trigger_token(for_acme.token)
-    assert redeemed.company_id == "acme" and redeemed.admits("acme") and not redeemed.admits("globex")
+    assert (
+        redeemed.company_id == "acme" and redeemed.admits("acme") and not redeemed.admits("globex")
+    )
     assert (await store.redeem_trigger_token(any_company.token)).admits("globex")
-    assert {token.id: token.company_id for token in await store.trigger_tokens(account.id)} == {for_acme.token_id: "acme", any_company.token_id: None}
+    assert {token.id: token.company_id for token in await store.trigger_tokens(account.id)} == {
+        for_acme.token_id: "acme",
+        any_company.token_id: None,
+    }
 
     def complete(company_id: str):
         return store.complete_connection(
-            company_id=company_id, vendor_account_id=account.id, trigger_token_id=for_acme.token_id,
-            consent_email=f"admin@{company_id}.example", partner_client_id=f"sr_{company_id}", partner_client_secret="secret",
-            sr_client_id=f"sr-client-{company_id}", sr_client_secret=SR_CLIENT_SECRET,
-        )  # fmt: skip
+            company_id=company_id,
+            vendor_account_id=account.id,
+            trigger_token_id=for_acme.token_id,
+            consent_email=f"admin@{company_id}.example",
+            partner_client_id=f"sr_{company_id}",
+            partner_client_secret="secret",
+            sr_client_id=f"sr-client-{company_id}",
+            sr_client_secret=SR_CLIENT_SECRET,
+        )
 
     with pytest.raises(UnknownTriggerToken):
         await complete("globex")
@@ -199,12 +229,17 @@ async def test_connected_company_authenticates_with_its_partner_credentials(stor
 
     connection = await store.connection("acme")
     assert connection.state is ConnectionState.CONNECTED
-    assert (connection.vendor_account_id, connection.consent_email) == (account.id, "admin@acme.example")
+    assert (connection.vendor_account_id, connection.consent_email) == (
+        account.id,
+        "admin@acme.example",
+    )
     assert connection.connected_at.tzinfo is UTC and connection.disconnected_at is None
     assert await store.connections() == [connection]
     assert client_id.startswith("sr_")
 
-    assert await store.authenticate_partner(client_id, secret) == connection  # the connection they were minted with
+    assert (
+        await store.authenticate_partner(client_id, secret) == connection
+    )  # the connection they were minted with
     assert await store.authenticate_partner(client_id, secret + "x") is None
     assert await store.authenticate_partner("sr_unknown", secret) is None
     assert secret not in await raw.text_of("partner_credentials")
@@ -233,9 +268,14 @@ async def test_disconnected_company_can_reconnect_and_only_its_new_credentials_w
     old_id, old_secret = await connect(store, "acme", account)
 
     disconnected = await store.disconnect("acme")
-    assert disconnected.state is ConnectionState.DISCONNECTED and disconnected.disconnected_at is not None
+    assert (
+        disconnected.state is ConnectionState.DISCONNECTED
+        and disconnected.disconnected_at is not None
+    )
     assert await store.authenticate_partner(old_id, old_secret) is None
-    assert [revoked_at is not None for *_, revoked_at in await raw.rows("partner_credentials")] == [True]
+    assert [revoked_at is not None for *_, revoked_at in await raw.rows("partner_credentials")] == [
+        True
+    ]
     assert await store.disconnect("acme") == disconnected  # idempotent
     assert await store.disconnect("never-connected") is None
 
@@ -267,7 +307,9 @@ async def test_failed_connect_leaves_nothing_behind(store, raw):
 
     with pytest.raises(UnknownVendorAccount):
         await attempt(vendor_account_id="no-such-account")
-    token_of_another_account = await store.issue_trigger_token((await new_account(store, name="other")).id)
+    token_of_another_account = await store.issue_trigger_token(
+        (await new_account(store, name="other")).id
+    )
     with pytest.raises(UnknownTriggerToken):
         await attempt(trigger_token_id=token_of_another_account.token_id)
     # Fails on inserting the partner credentials, after the connection row: that row must go too.
@@ -282,7 +324,9 @@ async def test_failed_connect_leaves_nothing_behind(store, raw):
     assert (await store.authenticate_partner("sr_globex", "globex-secret")).company_id == "globex"
 
 
-async def test_data_written_under_the_old_key_is_usable_after_rotation(store, database_url, encryption_key):
+async def test_data_written_under_the_old_key_is_usable_after_rotation(
+    store, database_url, encryption_key
+):
     account = await new_account(store)
     issued = await store.issue_trigger_token(account.id)
     client_id, secret = await connect(store, "acme", account)
@@ -292,15 +336,24 @@ async def test_data_written_under_the_old_key_is_usable_after_rotation(store, da
     new_key_only = Store(database_url, new_key)
     try:
         assert (await rotated.vendor_account(account.id)).credentials == {"api_key": VENDOR_API_KEY}
-        assert await rotated.smartrecruiters_credentials("acme") == ("sr-client-acme", SR_CLIENT_SECRET)
+        assert await rotated.smartrecruiters_credentials("acme") == (
+            "sr-client-acme",
+            SR_CLIENT_SECRET,
+        )
         assert (await rotated.redeem_trigger_token(issued.token)).id == issued.token_id
         assert (await rotated.authenticate_partner(client_id, secret)).company_id == "acme"
 
         # What the rotated store writes is under the new key alone.
-        written_after = await rotated.create_vendor_account(name="after rotation", adapter="sandbox", credentials={"api_key": "k2"})
-        assert (await new_key_only.vendor_account(written_after.id)).credentials == {"api_key": "k2"}
+        written_after = await rotated.create_vendor_account(
+            name="after rotation", adapter="sandbox", credentials={"api_key": "k2"}
+        )
+        assert (await new_key_only.vendor_account(written_after.id)).credentials == {
+            "api_key": "k2"
+        }
         issued_after = await rotated.issue_trigger_token(written_after.id)
-        assert (await new_key_only.redeem_trigger_token(issued_after.token)).id == issued_after.token_id
+        assert (
+            await new_key_only.redeem_trigger_token(issued_after.token)
+        ).id == issued_after.token_id
         with pytest.raises(UnreadableSecret):
             await new_key_only.vendor_account(account.id)
         assert await new_key_only.redeem_trigger_token(issued.token) is None
@@ -317,7 +370,9 @@ async def test_vendor_reference_index_is_idempotent_and_refuses_a_second_order(s
     await store.index_vendor_reference(account.id, "hr-invite-1", "order-1")
     with pytest.raises(ReferenceConflict):
         await store.index_vendor_reference(account.id, "hr-invite-1", "order-2")
-    await store.index_vendor_reference(other.id, "hr-invite-1", "order-3")  # references are per account
+    await store.index_vendor_reference(
+        other.id, "hr-invite-1", "order-3"
+    )  # references are per account
 
     assert await store.order_for_vendor_reference(account.id, "hr-invite-1") == "order-1"
     assert await store.order_for_vendor_reference(other.id, "hr-invite-1") == "order-3"

@@ -16,18 +16,24 @@ from tests.support.waiting import eventually
 
 async def register_partner_configuration(settings: Settings) -> dict:
     """Our partner configuration, registered at SR with our master credentials; what SR stored."""
-    master = smartrecruiters_client(settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value())
+    master = smartrecruiters_client(
+        settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value()
+    )
     try:
         return await master.put_partner_configuration(partner_configuration(settings))
     finally:
         await master.aclose()
 
 
-async def fill_in_consent(http: httpx.AsyncClient, consent_url: str, token: str, email: str) -> httpx.Response:
+async def fill_in_consent(
+    http: httpx.AsyncClient, consent_url: str, token: str, email: str
+) -> httpx.Response:
     page = await http.get(consent_url)
     assert page.status_code == 200
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    return await http.post(consent_url.split("?")[0], data=fields | {"token": token, "email": email})
+    return await http.post(
+        consent_url.split("?")[0], data=fields | {"token": token, "email": email}
+    )
 
 
 async def connect_company(sr_url: str, token: str) -> str:
@@ -40,10 +46,15 @@ async def connect_company(sr_url: str, token: str) -> str:
     return company_id
 
 
-async def company_of_new_vendor_account(store, sr_url: str, adapter: str, credentials: dict, **package_settings) -> tuple[str, str]:
+async def company_of_new_vendor_account(
+    store, sr_url: str, adapter: str, credentials: dict, **package_settings
+) -> tuple[str, str]:
     """A vendor account of `adapter` and a company connected to it; returns (account id, company id)."""
     account = await store.create_vendor_account(
-        name=f"{adapter}-{uuid.uuid4().hex[:8]}", adapter=adapter, credentials=credentials, package_settings=package_settings
+        name=f"{adapter}-{uuid.uuid4().hex[:8]}",
+        adapter=adapter,
+        credentials=credentials,
+        package_settings=package_settings,
     )
     company_id = await connect_company(sr_url, (await store.issue_trigger_token(account.id)).token)
     return account.id, company_id
@@ -53,6 +64,11 @@ async def disconnect_checked(temporal, company_id: str) -> None:
     """Wait until the check behind an unauthenticated DELETE asked SR about the company at least once."""
 
     async def asked():
-        return await temporal.get_workflow_handle(f"{CHECK_WORKFLOW_ID_PREFIX}{company_id}").query("checks") >= 1
+        return (
+            await temporal.get_workflow_handle(f"{CHECK_WORKFLOW_ID_PREFIX}{company_id}").query(
+                "checks"
+            )
+            >= 1
+        )
 
     await eventually(asked, what=f"SR asked about company {company_id}'s credentials")

@@ -38,25 +38,36 @@ def order_workflow_id(order_id: str) -> str:
 
 
 async def workflow_becomes(
-    temporal: Client, order_id: str, status: WorkflowExecutionStatus, run_id: str | None = None, timeout: float = 30
+    temporal: Client,
+    order_id: str,
+    status: WorkflowExecutionStatus,
+    run_id: str | None = None,
+    timeout: float = 30,
 ) -> str:
     """The order's current run (or `run_id`) comes to have `status`; its run id."""
 
     async def probe() -> str | None:
-        described = await temporal.get_workflow_handle(order_workflow_id(order_id), run_id=run_id).describe()
+        described = await temporal.get_workflow_handle(
+            order_workflow_id(order_id), run_id=run_id
+        ).describe()
         return described.run_id if described.status == status else None
 
-    return await eventually(probe, timeout=timeout, what=f"order {order_id}'s workflow to be {status.name}")
+    return await eventually(
+        probe, timeout=timeout, what=f"order {order_id}'s workflow to be {status.name}"
+    )
 
 
 async def resets(temporal: Client, order_id: str, run_id: str) -> list[HistoryEvent]:
     """The resets in a run's history: the workflow task failures a reset records, with its reason."""
-    history = await temporal.get_workflow_handle(order_workflow_id(order_id), run_id=run_id).fetch_history()
+    history = await temporal.get_workflow_handle(
+        order_workflow_id(order_id), run_id=run_id
+    ).fetch_history()
     return [
         event
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-        and event.workflow_task_failed_event_attributes.cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
+        and event.workflow_task_failed_event_attributes.cause
+        == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
     ]
 
 
@@ -68,19 +79,32 @@ async def terminate_quietly(temporal: Client, order_id: str) -> None:
         pass  # ended already
 
 
-async def unworked_order(temporal: Client, company_id: str, timeout: timedelta | None = None) -> str:
+async def unworked_order(
+    temporal: Client, company_id: str, timeout: timedelta | None = None
+) -> str:
     """An order of `company_id` whose workflow no worker runs (a task queue nobody serves), as
     Temporal lists it; it times out after `timeout`, if given. Its order id."""
     order_id = str(uuid.uuid4())
     companies_of_orders[order_id] = company_id
     order = Order(
-        order_id=order_id, company_id=company_id, package_id="skills-fullstack", package_name="Full-stack skills", vendor="sandbox",
+        order_id=order_id,
+        company_id=company_id,
+        package_id="skills-fullstack",
+        package_name="Full-stack skills",
+        vendor="sandbox",
         result_callback_url=f"https://sr.example/orders/{order_id}/results",
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
-        deadline_days=7, poll_interval_seconds=300, received_at=datetime.now(UTC), reference=order_reference(order_id, company_id),
-    )  # fmt: skip
+        deadline_days=7,
+        poll_interval_seconds=300,
+        received_at=datetime.now(UTC),
+        reference=order_reference(order_id, company_id),
+    )
     await temporal.start_workflow(
-        AssessmentOrderWorkflow.run, order, id=order_workflow_id(order_id), task_queue=f"no-worker-{uuid.uuid4()}",
-        execution_timeout=timeout, search_attributes=initial_search_attributes(order),
-    )  # fmt: skip
+        AssessmentOrderWorkflow.run,
+        order,
+        id=order_workflow_id(order_id),
+        task_queue=f"no-worker-{uuid.uuid4()}",
+        execution_timeout=timeout,
+        search_attributes=initial_search_attributes(order),
+    )
     return order_id

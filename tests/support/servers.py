@@ -42,10 +42,14 @@ def smartrecruiters_alone(data_dir: Path) -> Iterator[tuple[str, SmartRecruiters
 
     port = free_port()
     config = SmartRecruitersSimConfig(
-        public_url=f"http://127.0.0.1:{port}", database_path=data_dir / "sr.db",
-        client_id="our-id", client_secret="our-secret",
-        partner_api_url="http://127.0.0.1:9", partner_client_id="x", partner_client_secret="y",
-    )  # fmt: skip
+        public_url=f"http://127.0.0.1:{port}",
+        database_path=data_dir / "sr.db",
+        client_id="our-id",
+        client_secret="our-secret",
+        partner_api_url="http://127.0.0.1:9",
+        partner_client_id="x",
+        partner_client_secret="y",
+    )
     with serve(create_app(config), port) as url:
         yield url, config
 
@@ -54,7 +58,11 @@ def smartrecruiters_alone(data_dir: Path) -> Iterator[tuple[str, SmartRecruiters
 def order_path(data_dir: Path, *, headless_ui: bool = True, **settings) -> Iterator[Stack]:
     """A stack of only what a sandbox order needs (Stack.start_order_path) on free ports, with
     `settings`; its logs in `data_dir`/logs. `headless_ui=False` serves the Temporal UI too."""
-    stack = Stack(settings_on_free_ports(data_dir, **settings), headless_ui=headless_ui, log_dir=data_dir / "logs")
+    stack = Stack(
+        settings_on_free_ports(data_dir, **settings),
+        headless_ui=headless_ui,
+        log_dir=data_dir / "logs",
+    )
     try:
         stack.start_order_path()
         yield stack

@@ -15,7 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     """The server from this venv, with the pydantic converter (no codec: nothing here is stored)."""
     server = Path(sys.executable).parent / "temporal-test-server"
-    environment = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(server), data_converter=pydantic_data_converter)
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(server), data_converter=pydantic_data_converter
+    )
     try:
         yield environment
     finally:

@@ -9,7 +9,13 @@ from typing import Awaitable, Callable, TypeVar
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 30.0, what: str = "condition", interval: float = 0.2) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 30.0,
+    what: str = "condition",
+    interval: float = 0.2,
+) -> T:
     """Call `probe` until it returns something truthy; fail with `what` after `timeout` seconds."""
     give_up_at = time.monotonic() + timeout
     last = None

@@ -20,6 +20,7 @@ from peers import PeerError
 from settings import Settings
 from simulators.checkr import CheckrSimConfig, create_app
 from smartrecruiters.models import AssessmentType
+
 # The simulator tests' webhook receiver, and their fixtures (`sim` resets this module's simulator).
 from tests.simulators.test_checkr_sim import control, receiver, sim  # noqa: F401
 from tests.support.servers import serve
@@ -39,7 +40,11 @@ def sim_url():
 
 @pytest.fixture
 async def vendor(sim_url):
-    credentials = {"api_key": API_KEY, "base_url": sim_url, "work_location": {"country": "US", "state": "CA"}}
+    credentials = {
+        "api_key": API_KEY,
+        "base_url": sim_url,
+        "work_location": {"country": "US", "state": "CA"},
+    }
     adapter = checkr.from_account(Settings(), credentials)
     yield adapter
     await adapter.aclose()
@@ -54,7 +59,9 @@ def new_order(package_id: str = "tasker_standard") -> Order:
         package_name="Tasker Standard",
         vendor="checkr",
         result_callback_url="http://sr.example/results",
-        candidate=Candidate(first_name="Ada", last_name="Lovelace", email=f"ada-{suffix}@example.com"),
+        candidate=Candidate(
+            first_name="Ada", last_name="Lovelace", email=f"ada-{suffix}@example.com"
+        ),
         deadline_days=7,
         poll_interval_seconds=60,
         received_at=datetime.now(UTC),
@@ -92,7 +99,9 @@ async def test_inviting_twice_for_one_order_makes_one_candidate_and_one_email(ve
     candidates = (await sim.get("/_sim/candidates")).json()
     assert [(c["id"], c["custom_id"]) for c in candidates] == [(candidate_id, order.order_id)]
     invitations = (await sim.get("/_sim/invitations")).json()
-    assert [(i["id"], i["invitation_url"]) for i in invitations] == [(invitation_id, first.test_url)]
+    assert [(i["id"], i["invitation_url"]) for i in invitations] == [
+        (invitation_id, first.test_url)
+    ]
     assert (await sim.get("/_sim/outbox")).json()["counts"] == {order.candidate.email: 1}
     assert invitations[0]["package"] == order.package_id
 
@@ -122,12 +131,19 @@ async def test_status_follows_report_through_dispute_to_a_new_revision(vendor, s
 
     revised = await vendor.get_result(ref)
     assert revised != cleared and revised.outcome == "consider"
-    assert revised.summary.startswith("Background check complete: consider — review the report at Checkr")
+    assert revised.summary.startswith(
+        "Background check complete: consider — review the report at Checkr"
+    )
     assert "needs review" in revised.summary
     assert revised.score is None and revised.max_score is None
     assert revised.submitted_at == datetime.fromisoformat(second.revision)
     tests = {t.test_id: t.outcome for t in revised.tests}
-    assert tests == {"ssn_trace": "clear", "sex_offender_search": "clear", "national_criminal_search": "clear", "county_criminal_search": "consider"}
+    assert tests == {
+        "ssn_trace": "clear",
+        "sex_offender_search": "clear",
+        "national_criminal_search": "clear",
+        "county_criminal_search": "consider",
+    }
     assert "4645" not in revised.model_dump_json()  # the SSN Checkr shows in the trace stays there
 
 
@@ -162,15 +178,23 @@ async def test_report_pdf_is_downloaded_from_the_short_lived_link(vendor, sim):
     assert await vendor.download_report(ref) is None  # no PDF before the report completes
     await control(sim, f"reports/{report_id}/complete")
     report = await vendor.download_report(ref)
-    assert report is not None and report.content.startswith(b"%PDF") and report.content_type == "application/pdf"
+    assert (
+        report is not None
+        and report.content.startswith(b"%PDF")
+        and report.content_type == "application/pdf"
+    )
     assert report.filename == f"report-{report_id}.pdf"
 
 
 async def test_webhooks_from_checkr_are_verified_and_name_the_order(vendor, sim, receiver):
-    (await sim.post("/v1/webhooks", auth=(API_KEY, ""), json={"webhook_url": receiver.url})).raise_for_status()
+    (
+        await sim.post("/v1/webhooks", auth=(API_KEY, ""), json={"webhook_url": receiver.url})
+    ).raise_for_status()
     order = new_order()
     invitation = await vendor.create_invitation(order, NO_CALLBACK)
-    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))["report_id"]
+    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))[
+        "report_id"
+    ]
     await control(sim, f"reports/{report_id}/complete")
 
     await eventually(lambda: receiver.has(4), timeout=5, interval=0.02, what="four events")
@@ -200,11 +224,27 @@ def test_signed_events_that_name_no_order_are_skipped_and_garbage_is_unreadable(
     def signed(body: bytes) -> dict[str, str]:
         return {"X-Checkr-Signature": hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()}
 
-    no_candidate = json.dumps({"id": "e1", "type": "verification.created", "data": {"object": {"id": "v1", "object": "verification"}}}).encode()
+    no_candidate = json.dumps(
+        {
+            "id": "e1",
+            "type": "verification.created",
+            "data": {"object": {"id": "v1", "object": "verification"}},
+        }
+    ).encode()
     assert adapter.parse_webhook(signed(no_candidate), no_candidate) == []
-    candidate = json.dumps({"id": "e2", "type": "candidate.updated", "data": {"object": {"id": "c1", "object": "candidate"}}}).encode()
+    candidate = json.dumps(
+        {
+            "id": "e2",
+            "type": "candidate.updated",
+            "data": {"object": {"id": "c1", "object": "candidate"}},
+        }
+    ).encode()
     assert [p.webhook_key for p in adapter.parse_webhook(signed(candidate), candidate)] == ["c1"]
-    for garbage in (b"not json", b"[]", b'{"id": "e3", "type": "report.completed", "data": {"object": "x"}}'):
+    for garbage in (
+        b"not json",
+        b"[]",
+        b'{"id": "e3", "type": "report.completed", "data": {"object": "x"}}',
+    ):
         with pytest.raises(WebhookUnreadable):
             adapter.parse_webhook(signed(garbage), garbage)
 
@@ -214,14 +254,27 @@ def test_an_event_older_than_checkrs_delivery_window_is_a_replay():
 
     def event(age: timedelta) -> bytes:
         created = (datetime.now(UTC) - age).isoformat().replace("+00:00", "Z")
-        return json.dumps({"id": "e1", "type": "report.completed", "created_at": created, "data": {"object": {"id": "r1", "object": "report", "candidate_id": "c1"}}}).encode()
+        return json.dumps(
+            {
+                "id": "e1",
+                "type": "report.completed",
+                "created_at": created,
+                "data": {"object": {"id": "r1", "object": "report", "candidate_id": "c1"}},
+            }
+        ).encode()
 
     def signed(body: bytes) -> dict[str, str]:
         return {"X-Checkr-Signature": hmac.new(API_KEY.encode(), body, hashlib.sha256).hexdigest()}
 
-    recent, retried_late, captured = event(timedelta(minutes=1)), event(timedelta(hours=24)), event(timedelta(days=3))
+    recent, retried_late, captured = (
+        event(timedelta(minutes=1)),
+        event(timedelta(hours=24)),
+        event(timedelta(days=3)),
+    )
     assert [p.webhook_key for p in adapter.parse_webhook(signed(recent), recent)] == ["c1"]
-    assert [p.webhook_key for p in adapter.parse_webhook(signed(retried_late), retried_late)] == ["c1"]  # Checkr's last retries
+    assert [p.webhook_key for p in adapter.parse_webhook(signed(retried_late), retried_late)] == [
+        "c1"
+    ]  # Checkr's last retries
     with pytest.raises(WebhookRejected):
         adapter.parse_webhook(signed(captured), captured)
 
@@ -241,7 +294,9 @@ async def test_refusals_are_not_retryable(vendor, sim, sim_url):
         await vendor.create_invitation(new_order(package_id="no_such_package"), NO_CALLBACK)
     assert (unknown_package.value.status, unknown_package.value.retryable) == (404, False)
     # An account's settings are checked when it is made; one that slipped by is refused by Checkr.
-    stateless = checkr.CheckrVendor(api_key=API_KEY, base_url=sim_url, work_location={"country": "US"})
+    stateless = checkr.CheckrVendor(
+        api_key=API_KEY, base_url=sim_url, work_location={"country": "US"}
+    )
     with pytest.raises(PeerError) as bad_location:
         await stateless.create_invitation(new_order(), NO_CALLBACK)
     assert (bad_location.value.status, bad_location.value.retryable) == (400, False)
@@ -256,10 +311,20 @@ async def test_refusals_are_not_retryable(vendor, sim, sim_url):
 async def test_packages_are_read_page_by_page():
     def page(request: httpx.Request) -> httpx.Response:
         number = int(request.url.params["page"])
-        body = {"object": "list", "count": 2, "data": [{"slug": f"package_{number}", "name": f"Package {number}", "screenings": []}]}
-        return httpx.Response(200, json=body | ({"next_href": "https://checkr.test/v1/packages?page=2"} if number == 1 else {}))
+        body = {
+            "object": "list",
+            "count": 2,
+            "data": [{"slug": f"package_{number}", "name": f"Package {number}", "screenings": []}],
+        }
+        return httpx.Response(
+            200,
+            json=body
+            | ({"next_href": "https://checkr.test/v1/packages?page=2"} if number == 1 else {}),
+        )
 
-    adapter = checkr.CheckrVendor(api_key=API_KEY, base_url="https://checkr.test", transport=httpx.MockTransport(page))
+    adapter = checkr.CheckrVendor(
+        api_key=API_KEY, base_url="https://checkr.test", transport=httpx.MockTransport(page)
+    )
     assert [p.id for p in await adapter.list_packages()] == ["package_1", "package_2"]
     await adapter.aclose()
 
@@ -269,7 +334,9 @@ def reading_of(report: dict) -> httpx.MockTransport:
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path.startswith("/v1/invitations/"):
-            return httpx.Response(200, json={"id": "i1", "status": "completed", "report_id": "r1", "deleted_at": None})
+            return httpx.Response(
+                200, json={"id": "i1", "status": "completed", "report_id": "r1", "deleted_at": None}
+            )
         return httpx.Response(200, json={"id": "r1", **report})
 
     return httpx.MockTransport(answer)
@@ -277,10 +344,16 @@ def reading_of(report: dict) -> httpx.MockTransport:
 
 @pytest.mark.parametrize(
     ("report", "status"),
-    [({"status": "paused"}, VendorStatus.ON_HOLD), ({"status": "reviewing"}, VendorStatus.UNKNOWN), ({}, VendorStatus.UNKNOWN)],
+    [
+        ({"status": "paused"}, VendorStatus.ON_HOLD),
+        ({"status": "reviewing"}, VendorStatus.UNKNOWN),
+        ({}, VendorStatus.UNKNOWN),
+    ],
 )
 async def test_statuses_checkr_may_add_never_fail(report, status):
-    adapter = checkr.CheckrVendor(api_key=API_KEY, base_url="https://checkr.test", transport=reading_of(report))
+    adapter = checkr.CheckrVendor(
+        api_key=API_KEY, base_url="https://checkr.test", transport=reading_of(report)
+    )
     assert (await adapter.get_status("c1:i1")).status == status
     await adapter.aclose()
 
@@ -300,7 +373,11 @@ async def variants(sim, **chosen) -> None:
 
 def named(first: str, last: str) -> Order:
     order = new_order()
-    return order.model_copy(update={"candidate": order.candidate.model_copy(update={"first_name": first, "last_name": last})})
+    return order.model_copy(
+        update={
+            "candidate": order.candidate.model_copy(update={"first_name": first, "last_name": last})
+        }
+    )
 
 
 async def test_names_checkr_would_refuse_are_left_for_the_candidate_to_give(vendor, sim):
@@ -312,22 +389,38 @@ async def test_names_checkr_would_refuse_are_left_for_the_candidate_to_give(vend
     accepted = await vendor.create_invitation(named("Zoë-Anne", "O'Brien Müller"), NO_CALLBACK)
     by_id = {c["id"]: c for c in (await sim.get("/_sim/candidates")).json()}
     shown = [(c.get("first_name"), c.get("last_name")) for c in by_id.values()]
-    assert sorted(shown, key=str) == sorted([(None, None), (None, None), ("Jo", None), ("Zoë-Anne", "O'Brien Müller")], key=str)
+    assert sorted(shown, key=str) == sorted(
+        [(None, None), (None, None), ("Jo", None), ("Zoë-Anne", "O'Brien Müller")], key=str
+    )
     assert by_id[accepted.vendor_ref.split(":")[0]]["first_name"] == "Zoë-Anne"
 
 
 async def test_an_account_with_a_hierarchy_orders_with_its_node_and_work_location(sim, sim_url):
     await variants(sim, nodes=["north-region"])
-    credentials = {"api_key": API_KEY, "base_url": sim_url, "node": "north-region", "work_location": {"country": "US", "state": "NY"}}
+    credentials = {
+        "api_key": API_KEY,
+        "base_url": sim_url,
+        "node": "north-region",
+        "work_location": {"country": "US", "state": "NY"},
+    }
     adapter = checkr.from_account(Settings(), credentials)
     invitation = await adapter.create_invitation(new_order(), NO_CALLBACK)
-    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))["report_id"]
+    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))[
+        "report_id"
+    ]
     report = (await sim.get(f"/v1/reports/{report_id}", auth=(API_KEY, ""))).json()
     assert report["work_locations"] == [{"country": "US", "state": "NY"}]
     await adapter.aclose()
 
     # An account made before it had a hierarchy: the failure names the settings to add.
-    without = checkr.from_account(Settings(), {"api_key": API_KEY, "base_url": sim_url, "work_location": {"country": "US", "state": "NY"}})
+    without = checkr.from_account(
+        Settings(),
+        {
+            "api_key": API_KEY,
+            "base_url": sim_url,
+            "work_location": {"country": "US", "state": "NY"},
+        },
+    )
     with pytest.raises(PeerError) as refused:
         await without.create_invitation(new_order(), NO_CALLBACK)
     assert (refused.value.status, refused.value.retryable) == (400, False)
@@ -361,11 +454,18 @@ async def test_a_revision_shown_only_by_revised_at_is_a_new_revision(vendor, sim
     revised = await control(sim, f"reports/{report_id}/complete", result="consider")
     assert revised["completed_at"] == first.revision  # Checkr kept the first completion
     second = await vendor.get_status(ref)
-    assert second.status == VendorStatus.COMPLETED and second.revision == revised["revised_at"] != first.revision
+    assert (
+        second.status == VendorStatus.COMPLETED
+        and second.revision == revised["revised_at"] != first.revision
+    )
     await control(sim, f"reports/{report_id}/dispute")
     await control(sim, "clock/advance", seconds=60)
     again = await control(sim, f"reports/{report_id}/complete", result="clear")
-    assert (await vendor.get_status(ref)).revision == again["revised_at"] not in (first.revision, second.revision)
+    assert (
+        (await vendor.get_status(ref)).revision
+        == again["revised_at"]
+        not in (first.revision, second.revision)
+    )
 
 
 async def test_lists_embedded_as_list_objects_are_read_like_arrays(vendor, sim):
@@ -378,17 +478,25 @@ async def test_lists_embedded_as_list_objects_are_read_like_arrays(vendor, sim):
     assert report is not None and report.content.startswith(b"%PDF")
 
 
-async def test_a_webhook_without_its_object_is_resolved_by_reading_the_report(vendor, sim, receiver):
+async def test_a_webhook_without_its_object_is_resolved_by_reading_the_report(
+    vendor, sim, receiver
+):
     hook = {"webhook_url": receiver.url, "include_object": False}
     (await sim.post("/v1/webhooks", auth=(API_KEY, ""), json=hook)).raise_for_status()
     invitation = await vendor.create_invitation(new_order(), NO_CALLBACK)
-    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))["report_id"]
+    report_id = (await control(sim, f"invitations/{invitation.vendor_ref.split(':')[1]}/complete"))[
+        "report_id"
+    ]
     await control(sim, f"reports/{report_id}/complete")
     await eventually(lambda: receiver.has(4), timeout=5, interval=0.02, what="four events")
     keys = {}
     for headers, body in receiver.requests():
         event = json.loads(body)
-        assert set(event["data"]["object"]) == {"id", "object", "uri"}  # the simulator honours the setting
+        assert set(event["data"]["object"]) == {
+            "id",
+            "object",
+            "uri",
+        }  # the simulator honours the setting
         [parsed] = vendor.parse_webhook(headers, body)
         keys[event["type"]] = parsed.webhook_key or await parsed.resolve_key()
     assert set(keys.values()) <= set(invitation.webhook_keys)
@@ -397,7 +505,9 @@ async def test_a_webhook_without_its_object_is_resolved_by_reading_the_report(ve
 
 async def test_checkr_out_of_service_or_too_slow_is_retryable(vendor, sim, sim_url):
     ref, _ = await invited(vendor, sim)
-    (await sim.put("/_sim/faults", json={"server_error_next": 1, "server_error_status": 502})).raise_for_status()
+    (
+        await sim.put("/_sim/faults", json={"server_error_next": 1, "server_error_status": 502})
+    ).raise_for_status()
     with pytest.raises(PeerError) as outage:
         await vendor.get_status(ref)
     assert (outage.value.status, outage.value.retryable) == (502, True)

@@ -37,8 +37,18 @@ class Recorder(httpx.AsyncBaseTransport):
         content = await response.aread()
         if request.url.path.startswith("/v1/"):
             sent = json.loads(request.content) if request.content else None
-            self.exchanges.append((request.method, request.url.path.removeprefix("/v1"), sent, response.status_code, json.loads(content)))
-        return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
+            self.exchanges.append(
+                (
+                    request.method,
+                    request.url.path.removeprefix("/v1"),
+                    sent,
+                    response.status_code,
+                    json.loads(content),
+                )
+            )
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -46,7 +56,11 @@ class Recorder(httpx.AsyncBaseTransport):
 
 def order(package_id: str = "driver_pro") -> Order:
     """An order for a candidate whose name uses what Checkr's name patterns allow."""
-    candidate = Candidate(first_name="José", last_name="O'Brien-Núñez", email=f"jose-{uuid.uuid4().hex[:8]}@example.com")
+    candidate = Candidate(
+        first_name="José",
+        last_name="O'Brien-Núñez",
+        email=f"jose-{uuid.uuid4().hex[:8]}@example.com",
+    )
     return new_order(package_id).model_copy(update={"candidate": candidate})
 
 
@@ -55,15 +69,25 @@ async def exchanges():
     """Every exchange of one full order life, a cancelled order and the usual refusals."""
     recorder = Recorder()
     with serve(create_app(CheckrSimConfig(api_key=API_KEY))) as url:
-        adapter = CheckrVendor(api_key=API_KEY, base_url=url, work_location={"country": "US", "state": "NY", "city": "New York"}, node="north-region", transport=recorder)
+        adapter = CheckrVendor(
+            api_key=API_KEY,
+            base_url=url,
+            work_location={"country": "US", "state": "NY", "city": "New York"},
+            node="north-region",
+            transport=recorder,
+        )
         stranger = CheckrVendor(api_key="not-the-key", base_url=url, transport=recorder)
         async with httpx.AsyncClient(base_url=f"{url}/_sim") as sim:
-            (await sim.put("/variants", json={"nodes": ["north-region"]})).raise_for_status()  # node and location required
+            (
+                await sim.put("/variants", json={"nodes": ["north-region"]})
+            ).raise_for_status()  # node and location required
             await adapter.list_packages()
             invitation = await adapter.create_invitation(order(), OrderCallback(url="", token=""))
             await adapter.create_invitation(order(), OrderCallback(url="", token=""))
             await adapter.get_status(invitation.vendor_ref)
-            report_id = (await sim.post(f"/invitations/{invitation.vendor_ref.split(':')[1]}/complete")).json()["report_id"]
+            report_id = (
+                await sim.post(f"/invitations/{invitation.vendor_ref.split(':')[1]}/complete")
+            ).json()["report_id"]
             await adapter.get_status(invitation.vendor_ref)
             await sim.post(f"/reports/{report_id}/complete", json={"result": "consider"})
             await adapter.get_status(invitation.vendor_ref)
@@ -72,7 +96,12 @@ async def exchanges():
             cancelled = await adapter.create_invitation(order(), OrderCallback(url="", token=""))
             await adapter.cancel_invitation(cancelled.vendor_ref)
             await adapter.get_status(cancelled.vendor_ref)
-            for refused in (adapter.create_invitation(order("no_such_package"), OrderCallback(url="", token="")), stranger.list_packages()):
+            for refused in (
+                adapter.create_invitation(
+                    order("no_such_package"), OrderCallback(url="", token="")
+                ),
+                stranger.list_packages(),
+            ):
                 with pytest.raises(PeerError):
                     await refused
         await adapter.aclose()
@@ -82,7 +111,10 @@ async def exchanges():
 
 
 async def test_the_adapter_covers_the_api_it_needs(exchanges):
-    seen = {(method, SPEC.operation(method, path).template, status) for method, path, _, status, _ in exchanges}
+    seen = {
+        (method, SPEC.operation(method, path).template, status)
+        for method, path, _, status, _ in exchanges
+    }
     assert seen >= {
         ("GET", "/packages", 200),
         ("POST", "/candidates", 201),
@@ -109,12 +141,22 @@ async def test_every_simulator_answer_fits_the_spec(exchanges):
 
 def test_the_checks_catch_wrong_bodies(exchanges):
     # What Checkr refuses: no package, and a work location without its required state.
-    problems = SPEC.request_errors("post", "/invitations", {"candidate_id": "c1", "work_locations": [{"country": "US"}]})
+    problems = SPEC.request_errors(
+        "post", "/invitations", {"candidate_id": "c1", "work_locations": [{"country": "US"}]}
+    )
     assert any("'package' is a required property" in p for p in problems)
     assert any(p.startswith("work_locations[0]") and "'state'" in p for p in problems)
     # A recorded answer, spoiled: a status Checkr does not have, and a null where a string is due.
-    method, path, _, status, report = next(e for e in exchanges if e[1].startswith("/reports/") and e[3] == 200)
+    method, path, _, status, report = next(
+        e for e in exchanges if e[1].startswith("/reports/") and e[3] == 200
+    )
     assert SPEC.response_errors(method, path, status, report) == []
-    spoiled = SPEC.response_errors(method, path, status, report | {"status": "done", "completed_at": None})
-    assert len(spoiled) == 2 and any(p.startswith("status") for p in spoiled) and any(p.startswith("completed_at") for p in spoiled)
+    spoiled = SPEC.response_errors(
+        method, path, status, report | {"status": "done", "completed_at": None}
+    )
+    assert (
+        len(spoiled) == 2
+        and any(p.startswith("status") for p in spoiled)
+        and any(p.startswith("completed_at") for p in spoiled)
+    )
     assert SPEC.response_errors("post", "/invitations", 418, {}) != []

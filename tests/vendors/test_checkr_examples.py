@@ -39,11 +39,22 @@ def checkr_showing(report: dict) -> checkr.CheckrVendor:
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path.startswith("/v1/invitations/"):
-            return httpx.Response(200, json={"id": "i1", "object": "invitation", "status": "completed", "report_id": report["id"], "deleted_at": None})
+            return httpx.Response(
+                200,
+                json={
+                    "id": "i1",
+                    "object": "invitation",
+                    "status": "completed",
+                    "report_id": report["id"],
+                    "deleted_at": None,
+                },
+            )
         assert request.url.path == f"/v1/reports/{report['id']}"
         return httpx.Response(200, json=report)
 
-    return checkr.CheckrVendor(api_key=API_KEY, base_url="https://checkr.test", transport=httpx.MockTransport(answer))
+    return checkr.CheckrVendor(
+        api_key=API_KEY, base_url="https://checkr.test", transport=httpx.MockTransport(answer)
+    )
 
 
 def test_the_official_signature_vector_is_accepted():
@@ -54,14 +65,20 @@ def test_the_official_signature_vector_is_accepted():
     with pytest.raises(WebhookUnreadable):
         adapter.parse_webhook({"X-Checkr-Signature": vector["signature"]}, compact)
     with pytest.raises(WebhookRejected):
-        adapter.parse_webhook({"X-Checkr-Signature": vector["signature"]}, compact.replace(b"75F", b"76F"))
+        adapter.parse_webhook(
+            {"X-Checkr-Signature": vector["signature"]}, compact.replace(b"75F", b"76F")
+        )
 
 
 def test_the_documented_report_event_names_its_candidate():
     adapter = checkr.CheckrVendor(api_key=API_KEY)
     event = example("report_event.json")
     [parsed] = adapter.parse_webhook(*signed(fresh(event)))
-    assert (parsed.event.event_id, parsed.event.kind, parsed.webhook_key) == (event["id"], "report.completed", event["data"]["object"]["candidate_id"])
+    assert (parsed.event.event_id, parsed.event.kind, parsed.webhook_key) == (
+        event["id"],
+        "report.completed",
+        event["data"]["object"]["candidate_id"],
+    )
     with pytest.raises(WebhookRejected):  # as published, years old: a replay
         adapter.parse_webhook(*signed(event))
 
@@ -70,7 +87,10 @@ async def test_the_documented_event_without_its_object_is_resolved_through_the_r
     event = fresh(example("event_include_object_off.json"))
     adapter = checkr_showing(example("report_retrieve.json"))
     assert adapter.parse_webhook(*signed(event)) == []  # an object type we do not follow
-    report_event = event | {"type": "report.completed", "data": {"object": event["data"]["object"] | {"object": "report"}}}
+    report_event = event | {
+        "type": "report.completed",
+        "data": {"object": event["data"]["object"] | {"object": "report"}},
+    }
     [parsed] = adapter.parse_webhook(*signed(report_event))
     assert parsed.webhook_key is None and await parsed.resolve_key() == "551564b7865af96a28b13f36"
     await adapter.aclose()
@@ -94,7 +114,9 @@ async def test_the_sdks_report_with_list_objects_is_read():
     report = example("sdk_report_retrieve.json")
     adapter = checkr_showing(report)
     assert (await adapter.get_status("c1:i1")).status == VendorStatus.PROCESSING
-    result = await adapter.get_result("c1:i1")  # screenings named by id only: nothing to report on them
+    result = await adapter.get_result(
+        "c1:i1"
+    )  # screenings named by id only: nothing to report on them
     assert result.tests == [] and result.outcome is None
     with_documents = checkr_showing(report | {"documents": {"object": "list", "data": []}})
     assert await with_documents.download_report("c1:i1") is None

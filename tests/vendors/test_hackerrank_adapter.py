@@ -38,18 +38,25 @@ def test_from_account_reads_the_credentials_and_the_timeout():
     assert str(adapter._http.base_url) == "https://www.hackerrank.com/x/api/v3/"
     assert adapter._http.timeout.read == 3.5
     assert adapter.name == "hackerrank" and adapter.capabilities.push == Push.PER_ORDER_URL
-    custom = hackerrank.from_account(Settings(), {"api_key": "k", "base_url": "http://127.0.0.1:9/"})
+    custom = hackerrank.from_account(
+        Settings(), {"api_key": "k", "base_url": "http://127.0.0.1:9/"}
+    )
     assert str(custom._http.base_url) == "http://127.0.0.1:9/x/api/v3/"
 
 
 # Catalog
 
 
-async def test_packages_are_the_published_tests_read_page_by_page(sim: Sim, vendor: HackerRankVendor, monkeypatch):
+async def test_packages_are_the_published_tests_read_page_by_page(
+    sim: Sim, vendor: HackerRankVendor, monkeypatch
+):
     monkeypatch.setattr(hackerrank, "PAGE_SIZE", 2)
     before = len(await sim.exchanges())
     packages = await vendor.list_packages()
-    assert [p.id for p in packages] == [TEST_WITH_CUTOFF, TEST_WITHOUT_CUTOFF]  # the draft is left out
+    assert [p.id for p in packages] == [
+        TEST_WITH_CUTOFF,
+        TEST_WITHOUT_CUTOFF,
+    ]  # the draft is left out
     python = packages[0]
     assert (python.name, python.type) == ("Python Developer Screen", AssessmentType.SKILL_TEST)
     assert python.description == "HackerRank test (60 minutes, Python, Backend)"
@@ -61,7 +68,9 @@ async def test_packages_are_the_published_tests_read_page_by_page(sim: Sim, vend
 # Invitations
 
 
-async def test_invitation_sends_one_email_even_when_asked_twice(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_invitation_sends_one_email_even_when_asked_twice(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order(return_url="https://sr.example/back")
     first = await vendor.create_invitation(order, receiver.callback(order.order_id))
     again = await vendor.create_invitation(order, receiver.callback(order.order_id))
@@ -72,19 +81,31 @@ async def test_invitation_sends_one_email_even_when_asked_twice(sim: Sim, vendor
     assert await sim.emails_to(order.candidate.email) == 1
     [candidate] = await sim.control("GET", "/candidates", params={"email": order.candidate.email})
     assert candidate["id"] == candidate_id(first.vendor_ref)
-    assert candidate["invite_metadata"] == {"order_id": order.order_id, "reference": order.reference}
-    assert (candidate["test_finish_url"], candidate["test_result_url"]) == ("https://sr.example/back", receiver.callback(order.order_id).url)
+    assert candidate["invite_metadata"] == {
+        "order_id": order.order_id,
+        "reference": order.reference,
+    }
+    assert (candidate["test_finish_url"], candidate["test_result_url"]) == (
+        "https://sr.example/back",
+        receiver.callback(order.order_id).url,
+    )
     assert candidate["accept_result_updates"] is True
     assert candidate["full_name"] == "Ada Lovelace"
-    assert candidate["invite_valid_to"] == (order.received_at + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    assert candidate["invite_valid_to"] == (order.received_at + timedelta(days=7)).strftime(
+        "%Y-%m-%dT%H:%M:%S+0000"
+    )
 
 
-async def test_another_companys_order_with_the_same_order_id_never_gets_its_invitation(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_another_companys_order_with_the_same_order_id_never_gets_its_invitation(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     """SR's order ids are not secrets: an order of another company naming the same id (and the
     same candidate address) is not taken for the first order's retry."""
     email = unique_email()
     owners = make_order(email=email)
-    intruders = owners.model_copy(update={"company_id": "company-2", "reference": f"{owners.order_id}:company-2"})
+    intruders = owners.model_copy(
+        update={"company_id": "company-2", "reference": f"{owners.order_id}:company-2"}
+    )
     first = await vendor.create_invitation(owners, receiver.callback(owners.reference))
     with pytest.raises(PeerError) as refused:
         await vendor.create_invitation(intruders, receiver.callback(intruders.reference))
@@ -92,34 +113,51 @@ async def test_another_companys_order_with_the_same_order_id_never_gets_its_invi
     assert await sim.emails_to(email) == 1
 
 
-async def test_an_invitation_made_before_references_named_the_company_is_still_found(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_an_invitation_made_before_references_named_the_company_is_still_found(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     """An order received before (its reference is its order id) finds its own invitation again,
     though that invitation's metadata names only the order id."""
     older = make_order(reference="")
     assert older.reference == older.order_id
-    made = (await sim.invite(email=older.candidate.email, send_email=True, invite_metadata={"order_id": older.order_id})).json()
+    made = (
+        await sim.invite(
+            email=older.candidate.email,
+            send_email=True,
+            invite_metadata={"order_id": older.order_id},
+        )
+    ).json()
     again = await vendor.create_invitation(older, receiver.callback(older.reference))
     assert again.vendor_ref.endswith(str(made["id"])) and again.test_url == made["test_link"]
     assert await sim.emails_to(older.candidate.email) == 1
 
 
-async def test_a_new_order_for_an_address_holding_another_orders_invitation_is_refused(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_a_new_order_for_an_address_holding_another_orders_invitation_is_refused(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     """`force` would re-send and take over the earlier order's invitation: its result would be lost."""
     email = unique_email()
     earlier, later = make_order(email=email), make_order(email=email)
     first = await vendor.create_invitation(earlier, receiver.callback(earlier.order_id))
     with pytest.raises(PeerError) as refused:
         await vendor.create_invitation(later, receiver.callback(later.order_id))
-    assert (refused.value.status, refused.value.retryable) == (422, False) and email not in str(refused.value)
+    assert (refused.value.status, refused.value.retryable) == (422, False) and email not in str(
+        refused.value
+    )
     assert await sim.emails_to(email) == 1
     [candidate] = await sim.control("GET", "/candidates", params={"email": email})
-    assert candidate["id"] == candidate_id(first.vendor_ref) and candidate["invite_metadata"] == {"order_id": earlier.order_id, "reference": earlier.reference}
+    assert candidate["id"] == candidate_id(first.vendor_ref) and candidate["invite_metadata"] == {
+        "order_id": earlier.order_id,
+        "reference": earlier.reference,
+    }
     # The earlier order's own retry still finds its invitation: no second email.
     assert await vendor.create_invitation(earlier, receiver.callback(earlier.order_id)) == first
     assert await sim.emails_to(email) == 1
 
 
-async def test_a_new_order_after_an_attempt_gets_a_new_attempt(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_a_new_order_after_an_attempt_gets_a_new_attempt(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     email = unique_email()
     earlier, later = make_order(email=email), make_order(email=email)
     first = await vendor.create_invitation(earlier, receiver.callback(earlier.order_id))
@@ -155,14 +193,19 @@ async def test_a_new_order_after_a_finished_attempt_gets_a_new_attempt_whatever_
     assert second.vendor_ref != first.vendor_ref
     assert await sim.emails_to(email) == 2
     [_, retaken] = await sim.control("GET", "/candidates", params={"email": email})
-    assert retaken["id"] == candidate_id(second.vendor_ref) and retaken["invite_metadata"]["reference"] == later.reference
+    assert (
+        retaken["id"] == candidate_id(second.vendor_ref)
+        and retaken["invite_metadata"]["reference"] == later.reference
+    )
     # The later order's retry finds its own invitation: no third email.
     assert await vendor.create_invitation(later, receiver.callback(later.order_id)) == second
     assert await sim.emails_to(email) == 2
 
 
 @pytest.mark.parametrize("omits", ROW_VARIANTS.values(), ids=ROW_VARIANTS.keys())
-async def test_a_retried_invitation_finds_its_own_whatever_the_rows_carry(sim: Sim, vendor: HackerRankVendor, receiver: Receiver, omits: list[str]):
+async def test_a_retried_invitation_finds_its_own_whatever_the_rows_carry(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver, omits: list[str]
+):
     order = make_order()
     first = await vendor.create_invitation(order, receiver.callback(order.order_id))
     await sim.faults(search_row_omits=omits)
@@ -184,7 +227,9 @@ async def test_another_orders_open_invitation_is_never_taken_over_whatever_the_r
     assert await sim.emails_to(email) == 1
 
 
-async def test_an_open_reattempt_beside_an_attempted_invite_is_never_taken_over(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_an_open_reattempt_beside_an_attempted_invite_is_never_taken_over(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     """A took the test, B got a reattempt still open: C is refused, not handed B's invitation."""
     email = unique_email()
     a, b, c = (make_order(email=email) for _ in range(3))
@@ -196,10 +241,14 @@ async def test_an_open_reattempt_beside_an_attempted_invite_is_never_taken_over(
         await vendor.create_invitation(c, receiver.callback(c.order_id))
     assert (refused.value.status, refused.value.retryable) == (422, False)
     rows = await sim.control("GET", "/candidates", params={"email": email})
-    assert sorted(row["invite_metadata"]["order_id"] for row in rows) == sorted([a.order_id, b.order_id])
+    assert sorted(row["invite_metadata"]["order_id"] for row in rows) == sorted(
+        [a.order_id, b.order_id]
+    )
 
 
-async def test_an_invitation_to_a_draft_test_fails_for_good(vendor: HackerRankVendor, receiver: Receiver):
+async def test_an_invitation_to_a_draft_test_fails_for_good(
+    vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order(package_id=DRAFT_TEST)
     with pytest.raises(PeerError) as raised:
         await vendor.create_invitation(order, receiver.callback(order.order_id))
@@ -207,7 +256,9 @@ async def test_an_invitation_to_a_draft_test_fails_for_good(vendor: HackerRankVe
     assert order.candidate.email not in str(raised.value)
 
 
-async def test_a_resend_emails_the_same_invite_again_and_keeps_its_settings(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_a_resend_emails_the_same_invite_again_and_keeps_its_settings(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order(return_url="https://sr.example/back")
     callback = receiver.callback(order.order_id)
     invitation = await vendor.create_invitation(order, callback)
@@ -221,15 +272,23 @@ async def test_a_resend_emails_the_same_invite_again_and_keeps_its_settings(sim:
     assert after == before  # the same candidate, link, metadata, validity and URLs
     resent = (await sim.exchanges())[-1]
     assert resent["request"]["force"] is True
-    assert resent["request"]["webhook_authentication"] == {"type": "bearer_token", "data": {"token": callback.token}}
+    assert resent["request"]["webhook_authentication"] == {
+        "type": "bearer_token",
+        "data": {"token": callback.token},
+    }
 
 
-@pytest.mark.parametrize("close, refusal", [
-    ("start", "the invite is no longer open (it reads STARTED)"),
-    ("expire", "the invite is no longer open (it reads EXPIRED)"),
-    ("cancel", "the invite was cancelled"),
-])  # fmt: skip
-async def test_a_resend_is_refused_for_good_once_the_invite_is_not_open(sim: Sim, vendor: HackerRankVendor, receiver: Receiver, close: str, refusal: str):
+@pytest.mark.parametrize(
+    "close, refusal",
+    [
+        ("start", "the invite is no longer open (it reads STARTED)"),
+        ("expire", "the invite is no longer open (it reads EXPIRED)"),
+        ("cancel", "the invite was cancelled"),
+    ],
+)
+async def test_a_resend_is_refused_for_good_once_the_invite_is_not_open(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver, close: str, refusal: str
+):
     order = make_order()
     callback = receiver.callback(order.order_id)
     ref = (await vendor.create_invitation(order, callback)).vendor_ref
@@ -241,14 +300,19 @@ async def test_a_resend_is_refused_for_good_once_the_invite_is_not_open(sim: Sim
     with pytest.raises(PeerError) as refused:
         await vendor.resend_invitation(ref, callback)
 
-    assert not refused.value.retryable and str(refused.value) == f"HackerRank: invitation resend refused: {refusal}"
+    assert (
+        not refused.value.retryable
+        and str(refused.value) == f"HackerRank: invitation resend refused: {refusal}"
+    )
     assert await sim.emails_to(order.candidate.email) == 1
 
 
 # Status, results, report
 
 
-async def test_status_follows_the_journey_and_the_revision_follows_the_score(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_status_follows_the_journey_and_the_revision_follows_the_score(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order()
     ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
     candidate = candidate_id(ref)
@@ -269,7 +333,9 @@ async def test_status_follows_the_journey_and_the_revision_follows_the_score(sim
     assert revised.status == VendorStatus.COMPLETED and revised.revision != completed.revision
 
 
-async def test_expired_invites_read_as_expired(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_expired_invites_read_as_expired(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order()
     ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
     await sim.control("POST", f"/candidates/{candidate_id(ref)}/expire")
@@ -280,7 +346,9 @@ async def test_expired_invites_read_as_expired(sim: Sim, vendor: HackerRankVendo
     assert (await vendor.get_status(past_ref)).status == VendorStatus.EXPIRED
 
 
-async def test_result_with_a_cutoff_says_passed_or_failed(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_result_with_a_cutoff_says_passed_or_failed(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     for score, outcome in ((72.5, "passed"), (41, "failed")):
         order = make_order()
         ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
@@ -288,8 +356,15 @@ async def test_result_with_a_cutoff_says_passed_or_failed(sim: Sim, vendor: Hack
         view = await sim.complete(candidate_id(ref), score, integrity_status="High")
         result = await vendor.get_result(ref)
         assert (result.score, result.max_score, result.outcome) == (score, 100.0, outcome)
-        cutoff = "Reached the cutoff score of 60." if outcome == "passed" else "Below the cutoff score of 60."
-        assert result.summary == f"Scored {score:g} of 100 ({round(score):.0f}%). {cutoff} Integrity: High."
+        cutoff = (
+            "Reached the cutoff score of 60."
+            if outcome == "passed"
+            else "Below the cutoff score of 60."
+        )
+        assert (
+            result.summary
+            == f"Scored {score:g} of 100 ({round(score):.0f}%). {cutoff} Integrity: High."
+        )
         assert result.submitted_at == datetime.fromisoformat(view["attempt_endtime"])
         assert result.report_url == view["authenticated_report_url"]
         assert [(t.name, t.score, t.max_score) for t in result.tests] == [
@@ -297,11 +372,17 @@ async def test_result_with_a_cutoff_says_passed_or_failed(sim: Sim, vendor: Hack
             ("Python (Intermediate)", score, 100.0),
         ]
     # Both opt-in fields were asked for: the simulator sends neither unless named.
-    [asked] = [e["query"]["additional_fields"] for e in (await sim.exchanges())[-3:] if e["path"] == f"/x/api/v3/tests/{TEST_WITH_CUTOFF}"]
+    [asked] = [
+        e["query"]["additional_fields"]
+        for e in (await sim.exchanges())[-3:]
+        if e["path"] == f"/x/api/v3/tests/{TEST_WITH_CUTOFF}"
+    ]
     assert {"max_score", "cutoff_score"} <= set(asked.split(","))
 
 
-async def test_result_without_a_cutoff_has_no_outcome(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_result_without_a_cutoff_has_no_outcome(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order(package_id=TEST_WITHOUT_CUTOFF)
     ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
     await sim.complete(candidate_id(ref), 42)
@@ -310,7 +391,9 @@ async def test_result_without_a_cutoff_has_no_outcome(sim: Sim, vendor: HackerRa
     assert result.summary == "Scored 42 of 60 (70%)."
 
 
-async def test_report_is_retryable_until_ready_then_downloaded(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_report_is_retryable_until_ready_then_downloaded(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order()
     ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
     await sim.submit(candidate_id(ref), 64)
@@ -338,31 +421,47 @@ async def test_an_expired_pdf_link_is_a_retryable_failure(start_sim, receiver: R
         await vendor.aclose()
 
 
-async def test_a_candidate_hackerrank_does_not_know_is_never_read_as_cancelled(sim: Sim, vendor: HackerRankVendor):
+async def test_a_candidate_hackerrank_does_not_know_is_never_read_as_cancelled(
+    sim: Sim, vendor: HackerRankVendor
+):
     # HackerRank documents no cancelled state; its 404 can mean lost records or another account's key.
     with pytest.raises(PeerError) as unknown:
         await vendor.get_status(f"{TEST_WITH_CUTOFF}:99999999")
-    assert (unknown.value.status, unknown.value.retryable, str(unknown.value)) == (404, False, "HackerRank: status answered HTTP 404")
+    assert (unknown.value.status, unknown.value.retryable, str(unknown.value)) == (
+        404,
+        False,
+        "HackerRank: status answered HTTP 404",
+    )
 
 
-async def test_cancel_then_cancelled_and_cancelling_again_or_after_an_attempt_is_fine(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_cancel_then_cancelled_and_cancelling_again_or_after_an_attempt_is_fine(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order()
     ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
     await vendor.cancel_invitation(ref)
     # The simulator forgets a cancelled invite: a 404, which only the order that withdrew it may read as cancelled.
     with pytest.raises(PeerError) as gone:
         await vendor.get_status(ref)
-    assert (gone.value.status, gone.value.retryable, str(gone.value)) == (404, False, "HackerRank: status answered HTTP 404")
+    assert (gone.value.status, gone.value.retryable, str(gone.value)) == (
+        404,
+        False,
+        "HackerRank: status answered HTTP 404",
+    )
     await vendor.cancel_invitation(ref)  # already gone
 
     attempted = make_order()
-    attempted_ref = (await vendor.create_invitation(attempted, receiver.callback(attempted.order_id))).vendor_ref
+    attempted_ref = (
+        await vendor.create_invitation(attempted, receiver.callback(attempted.order_id))
+    ).vendor_ref
     await sim.complete(candidate_id(attempted_ref), 90)
     await vendor.cancel_invitation(attempted_ref)
     assert (await vendor.get_status(attempted_ref)).status == VendorStatus.COMPLETED
 
 
-async def test_the_result_push_reaches_our_callback_with_our_token(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_the_result_push_reaches_our_callback_with_our_token(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order()
     callback = receiver.callback(order.order_id)
     ref = (await vendor.create_invitation(order, callback)).vendor_ref
@@ -388,9 +487,15 @@ async def test_429_is_retryable_with_the_wait_hint(sim: Sim, vendor: HackerRankV
     await sim.faults(rate_limit_next=1)
     with pytest.raises(PeerError) as raised:
         await vendor.list_packages()
-    assert (raised.value.status, raised.value.retryable, raised.value.retry_after) == (429, True, 1.0)
+    assert (raised.value.status, raised.value.retryable, raised.value.retry_after) == (
+        429,
+        True,
+        1.0,
+    )
 
-    await sim.faults(rate_limit_next=1, retry_after=False)  # the wait then comes from X-RateLimit-Reset
+    await sim.faults(
+        rate_limit_next=1, retry_after=False
+    )  # the wait then comes from X-RateLimit-Reset
     with pytest.raises(PeerError) as raised:
         await vendor.list_packages()
     assert (raised.value.status, raised.value.retry_after) == (429, 1.0)
@@ -399,7 +504,9 @@ async def test_429_is_retryable_with_the_wait_hint(sim: Sim, vendor: HackerRankV
 
 async def test_the_adapter_spaces_calls_beyond_its_rate(sim: Sim):
     """The limiter lets a burst of `rate` calls through, then one call per 1/rate seconds."""
-    vendor = HackerRankVendor(api_key=API_KEY, base_url=sim.url, timeout_seconds=5, requests_per_second=20)
+    vendor = HackerRankVendor(
+        api_key=API_KEY, base_url=sim.url, timeout_seconds=5, requests_per_second=20
+    )
     started = time.monotonic()
     try:
         for _ in range(25):
@@ -441,9 +548,15 @@ async def test_server_errors_and_timeouts_are_retryable(sim: Sim):
 async def test_nothing_listening_is_retryable_and_names_no_secret():
     from embedded import free_port
 
-    vendor = HackerRankVendor(api_key=API_KEY, base_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=2)
+    vendor = HackerRankVendor(
+        api_key=API_KEY, base_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=2
+    )
     try:
-        for call in (vendor.list_packages(), vendor.get_status(f"{TEST_WITH_CUTOFF}:1"), vendor.get_result(f"{TEST_WITH_CUTOFF}:1")):
+        for call in (
+            vendor.list_packages(),
+            vendor.get_status(f"{TEST_WITH_CUTOFF}:1"),
+            vendor.get_result(f"{TEST_WITH_CUTOFF}:1"),
+        ):
             with pytest.raises(PeerError) as raised:
                 await call
             assert (raised.value.status, raised.value.retryable) == (None, True)
@@ -452,7 +565,9 @@ async def test_nothing_listening_is_retryable_and_names_no_secret():
         await vendor.aclose()
 
 
-async def test_a_429_or_an_outage_on_an_invitation_sends_no_email_and_the_retry_sends_one(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_a_429_or_an_outage_on_an_invitation_sends_no_email_and_the_retry_sends_one(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order()
     for fault, status in (({"rate_limit_next": 1}, 429), ({"server_error_next": 1}, 500)):
         await sim.faults(**fault)
@@ -461,10 +576,15 @@ async def test_a_429_or_an_outage_on_an_invitation_sends_no_email_and_the_retry_
         assert (raised.value.status, raised.value.retryable) == (status, True)
         assert await sim.emails_to(order.candidate.email) == 0
     invitation = await vendor.create_invitation(order, receiver.callback(order.order_id))
-    assert invitation.vendor_ref.startswith(f"{TEST_WITH_CUTOFF}:") and await sim.emails_to(order.candidate.email) == 1
+    assert (
+        invitation.vendor_ref.startswith(f"{TEST_WITH_CUTOFF}:")
+        and await sim.emails_to(order.candidate.email) == 1
+    )
 
 
-async def test_a_429_or_an_outage_while_polling_is_retried_never_read_as_a_status(sim: Sim, vendor: HackerRankVendor, receiver: Receiver):
+async def test_a_429_or_an_outage_while_polling_is_retried_never_read_as_a_status(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
     order = make_order()
     ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
     await sim.complete(candidate_id(ref), 70)

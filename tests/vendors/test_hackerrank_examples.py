@@ -38,7 +38,10 @@ class Replay:
         self.app.add_api_route("/x/api/v3/{path:path}", self._answer, methods=["GET", "POST"])
 
     def reset(self) -> None:
-        self.examples = {name: example(f"{name}.json") for name in ("tests-page", "test", "test-candidate", "search-page", "invite-answer")}
+        self.examples = {
+            name: example(f"{name}.json")
+            for name in ("tests-page", "test", "test-candidate", "search-page", "invite-answer")
+        }
         self.requests.clear()
         self.invites_refused = 0
 
@@ -52,19 +55,33 @@ class Replay:
             return JSONResponse(self.examples["test"])
         if path == f"tests/{TEST_ID}/candidates/search":
             return JSONResponse(self._later_page() if paged else self.examples["search-page"])
-        if path == f"tests/{TEST_ID}/candidates/{CANDIDATE_ID}" and self.examples["test-candidate"] is not None:
+        if (
+            path == f"tests/{TEST_ID}/candidates/{CANDIDATE_ID}"
+            and self.examples["test-candidate"] is not None
+        ):
             return JSONResponse(self.examples["test-candidate"])
         if path == f"tests/{TEST_ID}/candidates" and request.method == "POST":
             if not (body.get("force") or body.get("force_reattempt")):
                 self.invites_refused += 1  # the candidate of the examples was invited already
-                return JSONResponse({"message": "Candidate has already been invited"}, status_code=422)
+                return JSONResponse(
+                    {"message": "Candidate has already been invited"}, status_code=422
+                )
             return JSONResponse(self.examples["invite-answer"])
         return JSONResponse({"message": "not in the examples"}, status_code=404)
 
     @staticmethod
     def _later_page() -> dict[str, Any]:
         """Our assumption: pages past the examples' `next` are empty (the examples show one page)."""
-        return {"data": [], "page_total": 0, "offset": 1, "previous": "", "next": "", "first": "", "last": "", "total": "1"}
+        return {
+            "data": [],
+            "page_total": 0,
+            "offset": 1,
+            "previous": "",
+            "next": "",
+            "first": "",
+            "last": "",
+            "total": "1",
+        }
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +105,11 @@ async def test_the_published_test_is_a_draft_so_no_package_and_published_it_is_o
     assert await vendor.list_packages() == []  # the example's `draft` is true
     replay.examples["tests-page"]["data"][0]["draft"] = False
     [package] = await vendor.list_packages()
-    assert (package.id, package.name, package.description) == (TEST_ID, "Java Challenge", "HackerRank test (60 minutes, Java, Hard, Senior)")
+    assert (package.id, package.name, package.description) == (
+        TEST_ID,
+        "Java Challenge",
+        "HackerRank test (60 minutes, Java, Hard, Senior)",
+    )
 
 
 async def test_the_published_candidate_and_test_make_a_result(replayed):
@@ -97,10 +118,17 @@ async def test_the_published_candidate_and_test_make_a_result(replayed):
     # score 32.5, percentage_score 50, cutoff_score 85; the published test has no max_score.
     assert (result.score, result.max_score, result.outcome) == (32.5, None, "failed")
     assert result.summary == "Scored 32.5 (50%). Below the cutoff score of 85."
-    assert [(t.name, t.score) for t in result.tests] == [("Problem Solving (Basic)", 100.0), (".NET (Intermediate)", 0.0)]
+    assert [(t.name, t.score) for t in result.tests] == [
+        ("Problem Solving (Basic)", 100.0),
+        (".NET (Intermediate)", 0.0),
+    ]
     assert result.submitted_at == datetime(2016, 5, 24, 11, 57, 25, tzinfo=timezone.utc)
     assert result.report_url == replay.examples["test-candidate"]["authenticated_report_url"]
-    [asked] = [query["additional_fields"] for method, path, query, _ in replay.requests if path == f"tests/{TEST_ID}"]
+    [asked] = [
+        query["additional_fields"]
+        for method, path, query, _ in replay.requests
+        if path == f"tests/{TEST_ID}"
+    ]
     assert set(asked.split(",")) == {"max_score", "cutoff_score", "cutoff_score_percentage"}
 
 
@@ -111,7 +139,10 @@ async def test_a_cutoff_given_only_as_a_percentage_still_makes_an_outcome(replay
     del test["cutoff_score"]
     test["cutoff_score_percentage"] = 40
     result = await vendor.get_result(f"{TEST_ID}:{CANDIDATE_ID}")
-    assert result.outcome == "passed" and result.summary == "Scored 32.5 (50%). Reached the cutoff of 40%."
+    assert (
+        result.outcome == "passed"
+        and result.summary == "Scored 32.5 (50%). Reached the cutoff of 40%."
+    )
 
 
 async def test_the_published_candidate_reads_as_processing(replayed):
@@ -124,21 +155,38 @@ async def test_the_published_candidate_reads_as_processing(replayed):
 async def test_a_duplicate_of_the_published_candidate_reattempts_once(replayed):
     replay, vendor = replayed
     order = make_order(package_id=TEST_ID, email="alice.wonders@email.com")
-    invitation = await vendor.create_invitation(order, OrderCallback(url="https://partner.example/hook", token="t"))
+    invitation = await vendor.create_invitation(
+        order, OrderCallback(url="https://partner.example/hook", token="t")
+    )
     answer = replay.examples["invite-answer"]
-    assert invitation.vendor_ref == f"{TEST_ID}:{answer['id']}" and invitation.test_url == answer["test_link"]
+    assert (
+        invitation.vendor_ref == f"{TEST_ID}:{answer['id']}"
+        and invitation.test_url == answer["test_link"]
+    )
     posts = [body for method, _, _, body in replay.requests if method == "POST"]
-    assert replay.invites_refused == 1 and [bool(body.get("force_reattempt")) for body in posts] == [False, True]
+    assert replay.invites_refused == 1 and [
+        bool(body.get("force_reattempt")) for body in posts
+    ] == [False, True]
 
 
-async def test_our_own_earlier_invite_in_the_published_row_is_found_with_its_schemeless_link(replayed):
+async def test_our_own_earlier_invite_in_the_published_row_is_found_with_its_schemeless_link(
+    replayed,
+):
     replay, vendor = replayed
     order = make_order(package_id=TEST_ID, email="alice.wonders@email.com")
     row = replay.examples["search-page"]["data"][0]
-    row.update(invite_metadata={"order_id": order.order_id, "reference": order.reference}, attempt_starttime=None, attempt_endtime=None)
-    invitation = await vendor.create_invitation(order, OrderCallback(url="https://partner.example/hook", token="t"))
+    row.update(
+        invite_metadata={"order_id": order.order_id, "reference": order.reference},
+        attempt_starttime=None,
+        attempt_endtime=None,
+    )
+    invitation = await vendor.create_invitation(
+        order, OrderCallback(url="https://partner.example/hook", token="t")
+    )
     assert invitation.vendor_ref == f"{TEST_ID}:{CANDIDATE_ID}"
-    assert invitation.test_url == "https://hackerrank.com/test/sample/auth_string"  # published without a scheme
+    assert (
+        invitation.test_url == "https://hackerrank.com/test/sample/auth_string"
+    )  # published without a scheme
     assert [method for method, *_ in replay.requests].count("POST") == 1
 
 
@@ -149,13 +197,23 @@ async def test_a_row_without_metadata_whose_candidate_is_gone_is_read_as_it_is(r
     del replay.examples["search-page"]["data"][0]["invite_metadata"]
     replay.examples["test-candidate"] = None
     order = make_order(package_id=TEST_ID, email="alice.wonders@email.com")
-    invitation = await vendor.create_invitation(order, OrderCallback(url="https://partner.example/hook", token="t"))
+    invitation = await vendor.create_invitation(
+        order, OrderCallback(url="https://partner.example/hook", token="t")
+    )
     assert invitation.vendor_ref == f"{TEST_ID}:{replay.examples['invite-answer']['id']}"
-    assert (f"tests/{TEST_ID}/candidates/{CANDIDATE_ID}") in [path for _, path, _, _ in replay.requests]
+    assert (f"tests/{TEST_ID}/candidates/{CANDIDATE_ID}") in [
+        path for _, path, _, _ in replay.requests
+    ]
 
 
 def test_the_examples_are_the_published_defaults():
     """Each file is the `default` of every property of one published object (README.md says which)."""
-    spec = json.loads((Path(__file__).parents[2] / "simulators" / "hackerrank-v3-swagger.json").read_text("utf-8"))
+    spec = json.loads(
+        (Path(__file__).parents[2] / "simulators" / "hackerrank-v3-swagger.json").read_text("utf-8")
+    )
     shown = spec["definitions"]["TestCandidateShow"]["properties"]
-    assert example("test-candidate.json") == {name: copy.deepcopy(schema["default"]) for name, schema in shown.items() if "default" in schema}
+    assert example("test-candidate.json") == {
+        name: copy.deepcopy(schema["default"])
+        for name, schema in shown.items()
+        if "default" in schema
+    }

@@ -83,7 +83,9 @@ class Sim:
         return await self.control("POST", f"/candidates/{candidate_id}/start")
 
     async def submit(self, candidate_id: str, score: float, **extra: Any) -> dict[str, Any]:
-        return await self.control("POST", f"/candidates/{candidate_id}/submit", json={"score": score, **extra})
+        return await self.control(
+            "POST", f"/candidates/{candidate_id}/submit", json={"score": score, **extra}
+        )
 
     async def finish_report(self, candidate_id: str) -> dict[str, Any]:
         return await self.control("POST", f"/candidates/{candidate_id}/report")
@@ -96,11 +98,17 @@ class Sim:
         return (await self.control("GET", "/outbox", params={"to": address}))["count"]
 
     async def webhook_attempts(self, candidate_id: str) -> list[dict[str, Any]]:
-        return (await self.control("GET", "/webhooks", params={"candidate_id": candidate_id}))["attempts"]
+        return (await self.control("GET", "/webhooks", params={"candidate_id": candidate_id}))[
+            "attempts"
+        ]
 
     async def pushes_published(self, candidate_id: str) -> int:
         """Pushes the simulator decided on; recorded synchronously, so a missing one is really missing."""
-        return len((await self.control("GET", "/webhooks", params={"candidate_id": candidate_id}))["published"])
+        return len(
+            (await self.control("GET", "/webhooks", params={"candidate_id": candidate_id}))[
+                "published"
+            ]
+        )
 
     async def faults(self, **switches: Any) -> dict[str, Any]:
         return await self.control("POST", "/faults", json=switches)
@@ -122,9 +130,17 @@ async def _simulators() -> AsyncIterator[SimFactory]:
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> Sim:
-            settings = {"report_delay_seconds": None, "webhook_retry_delays": (0.05, 0.05, 0.05), **overrides}
-            url = stack.enter_context(serve(create_app(HackerRankSimConfig(api_key=API_KEY, **settings))))
-            sim = Sim(url, await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10)))
+            settings = {
+                "report_delay_seconds": None,
+                "webhook_retry_delays": (0.05, 0.05, 0.05),
+                **overrides,
+            }
+            url = stack.enter_context(
+                serve(create_app(HackerRankSimConfig(api_key=API_KEY, **settings)))
+            )
+            sim = Sim(
+                url, await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
+            )
             stack.push_async_callback(sim.api.aclose)
             return sim
 
@@ -170,7 +186,12 @@ def unique_email() -> str:
 
 
 def make_order(
-    *, package_id: str = TEST_WITH_CUTOFF, email: str | None = None, received_at: datetime | None = None, deadline_days: float = 7.0, **extra: Any
+    *,
+    package_id: str = TEST_WITH_CUTOFF,
+    email: str | None = None,
+    received_at: datetime | None = None,
+    deadline_days: float = 7.0,
+    **extra: Any,
 ) -> Order:
     order_id = f"order-{uuid.uuid4().hex[:12]}"
     return Order(

@@ -9,7 +9,9 @@ from vendors import webhooks
 from vendors.webhooks import ReplayGuard
 
 
-def test_a_flood_of_distinct_webhooks_costs_each_check_little_and_memory_a_bounded_amount(monkeypatch):
+def test_a_flood_of_distinct_webhooks_costs_each_check_little_and_memory_a_bounded_amount(
+    monkeypatch,
+):
     monkeypatch.setattr(webhooks, "REMEMBER_AT_MOST", 20_000)
     guard = ReplayGuard(window_seconds=3600)
     began = time.monotonic()

@@ -17,7 +17,9 @@ from tests.support.servers import free_port
 from vendors.base import OrderCallback
 from vendors.sandbox import SandboxVendor
 
-CALLBACK = OrderCallback(url="http://us.invalid/webhooks/sandbox", token="unused")  # the sandbox pushes per account
+CALLBACK = OrderCallback(
+    url="http://us.invalid/webhooks/sandbox", token="unused"
+)  # the sandbox pushes per account
 
 
 @pytest.fixture
@@ -27,7 +29,13 @@ def sim(config: SandboxVendorConfig) -> Iterator[httpx.Client]:
 
 
 def adapter_at(base_url: str) -> SandboxVendor:
-    return SandboxVendor(base_url=base_url, api_key=API_KEY, webhook_secret=WEBHOOK_SECRET, timeout_seconds=5, webhook_tolerance_seconds=300)
+    return SandboxVendor(
+        base_url=base_url,
+        api_key=API_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        timeout_seconds=5,
+        webhook_tolerance_seconds=300,
+    )
 
 
 @pytest.fixture
@@ -39,18 +47,28 @@ async def adapter(sim: httpx.Client):
 
 def an_order() -> Order:
     return Order(
-        order_id=f"order-{uuid.uuid4().hex[:12]}", company_id="acme", package_id="skills-fullstack", package_name="Full-stack skills",
-        vendor="sandbox", result_callback_url="http://sr.invalid/result",
+        order_id=f"order-{uuid.uuid4().hex[:12]}",
+        company_id="acme",
+        package_id="skills-fullstack",
+        package_name="Full-stack skills",
+        vendor="sandbox",
+        result_callback_url="http://sr.invalid/result",
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
-        deadline_days=3, poll_interval_seconds=60, received_at=datetime.now(timezone.utc),
-    )  # fmt: skip
+        deadline_days=3,
+        poll_interval_seconds=60,
+        received_at=datetime.now(timezone.utc),
+    )
 
 
 def emails_for(sim: httpx.Client, order: Order) -> int:
-    return len(sim.get("/control/outbox", params={"reference": order.order_id}).raise_for_status().json())
+    return len(
+        sim.get("/control/outbox", params={"reference": order.order_id}).raise_for_status().json()
+    )
 
 
-async def test_resending_has_the_vendor_email_the_same_link_again(sim: httpx.Client, adapter: SandboxVendor) -> None:
+async def test_resending_has_the_vendor_email_the_same_link_again(
+    sim: httpx.Client, adapter: SandboxVendor
+) -> None:
     assert adapter.capabilities.resend
     order = an_order()
     invitation = await adapter.create_invitation(order, CALLBACK)
@@ -58,11 +76,15 @@ async def test_resending_has_the_vendor_email_the_same_link_again(sim: httpx.Cli
     await adapter.resend_invitation(invitation.vendor_ref, CALLBACK)
 
     assert emails_for(sim, order) == 2
-    links = {e["link"] for e in sim.get("/control/outbox", params={"reference": order.order_id}).json()}
+    links = {
+        e["link"] for e in sim.get("/control/outbox", params={"reference": order.order_id}).json()
+    }
     assert links == {invitation.test_url}
 
 
-async def test_a_resend_once_the_candidate_started_is_refused_for_good(sim: httpx.Client, adapter: SandboxVendor) -> None:
+async def test_a_resend_once_the_candidate_started_is_refused_for_good(
+    sim: httpx.Client, adapter: SandboxVendor
+) -> None:
     order = an_order()
     invitation = await adapter.create_invitation(order, CALLBACK)
     sim.post(f"/control/orders/{order.order_id}/start").raise_for_status()
@@ -71,7 +93,10 @@ async def test_a_resend_once_the_candidate_started_is_refused_for_good(sim: http
         await adapter.resend_invitation(invitation.vendor_ref, CALLBACK)
 
     assert (refused.value.status, refused.value.retryable) == (409, False)
-    assert str(refused.value) == "sandbox vendor: invitation resend refused: the candidate opened it already, or it is closed"
+    assert (
+        str(refused.value)
+        == "sandbox vendor: invitation resend refused: the candidate opened it already, or it is closed"
+    )
     assert emails_for(sim, order) == 1
 
 
@@ -86,29 +111,45 @@ async def test_resend_failures_keep_the_adapters_error_mapping(adapter: SandboxV
             await unreachable.resend_invitation("inv_1", CALLBACK)
     finally:
         await unreachable.aclose()
-    assert failed.value.retryable and str(failed.value) == "sandbox vendor: invitation resend failed: ConnectError"
+    assert (
+        failed.value.retryable
+        and str(failed.value) == "sandbox vendor: invitation resend failed: ConnectError"
+    )
 
 
-async def test_an_invitation_the_sandbox_does_not_know_is_never_read_as_cancelled(adapter: SandboxVendor) -> None:
+async def test_an_invitation_the_sandbox_does_not_know_is_never_read_as_cancelled(
+    adapter: SandboxVendor,
+) -> None:
     with pytest.raises(PeerError) as unknown:
         await adapter.get_status("inv_unknown")
-    assert (unknown.value.status, unknown.value.retryable, str(unknown.value)) == (404, False, "sandbox vendor: status answered HTTP 404")
+    assert (unknown.value.status, unknown.value.retryable, str(unknown.value)) == (
+        404,
+        False,
+        "sandbox vendor: status answered HTTP 404",
+    )
 
 
 @pytest.mark.parametrize(
     ("candidate", "refused"),
     [
         ({"first_name": "Ada" * 34}, "the candidate's first name"),
-        ({"first_name": "", "last_name": "L" * 101}, "the candidate's first name and the candidate's last name"),
+        (
+            {"first_name": "", "last_name": "L" * 101},
+            "the candidate's first name and the candidate's last name",
+        ),
         ({"email": "no address"}, "the candidate's email address"),
     ],
 )
-async def test_a_refused_invitation_names_the_fields_the_vendor_refused_never_their_values(adapter: SandboxVendor, candidate, refused) -> None:
+async def test_a_refused_invitation_names_the_fields_the_vendor_refused_never_their_values(
+    adapter: SandboxVendor, candidate, refused
+) -> None:
     order = an_order()
     order = order.model_copy(update={"candidate": order.candidate.model_copy(update=candidate)})
     with pytest.raises(PeerError) as refusal:
         await adapter.create_invitation(order, CALLBACK)
-    assert str(refusal.value) == f"sandbox vendor: invitation answered HTTP 422: it refused {refused}"
+    assert (
+        str(refusal.value) == f"sandbox vendor: invitation answered HTTP 422: it refused {refused}"
+    )
     assert refusal.value.status == 422 and not refusal.value.retryable
 
 
@@ -116,8 +157,15 @@ async def test_the_declared_candidate_limits_are_the_vendors(adapter: SandboxVen
     """At the limits the vendor invites; one character past them it refuses (intake checks them)."""
     limits = adapter.capabilities.candidate_limits
     order = an_order()
-    longest = order.candidate.model_copy(update={"first_name": "F" * limits.first_name.most, "last_name": "L" * limits.last_name.most})
-    assert await adapter.create_invitation(order.model_copy(update={"candidate": longest}), CALLBACK)
+    longest = order.candidate.model_copy(
+        update={
+            "first_name": "F" * limits.first_name.most,
+            "last_name": "L" * limits.last_name.most,
+        }
+    )
+    assert await adapter.create_invitation(
+        order.model_copy(update={"candidate": longest}), CALLBACK
+    )
     past = order.candidate.model_copy(update={"first_name": "F" * (limits.first_name.most + 1)})
     with pytest.raises(PeerError, match="first name"):
         await adapter.create_invitation(an_order().model_copy(update={"candidate": past}), CALLBACK)

@@ -15,7 +15,13 @@ from orders.models import VendorStatus
 from peers import PeerError
 from smartrecruiters.models import AssessmentType
 from tests.support.waiting import eventually
-from tests.vendors.test_testgorilla_support import adapter_for, candidature_id, new_email, order_for, running_sim
+from tests.vendors.test_testgorilla_support import (
+    adapter_for,
+    candidature_id,
+    new_email,
+    order_for,
+    running_sim,
+)
 from vendors.base import OrderCallback, Push, WebhookUnreadable
 from vendors.testgorilla import NoBudget
 
@@ -43,12 +49,18 @@ async def test_capabilities_and_no_webhooks(vendor) -> None:
         vendor.parse_webhook({}, b"{}")
 
 
-async def test_packages_are_the_assessments_open_to_invitations_with_their_tests(sim, vendor) -> None:
+async def test_packages_are_the_assessments_open_to_invitations_with_their_tests(
+    sim, vendor
+) -> None:
     packages = {p.id: p for p in await vendor.list_packages()}  # four assessments, two per page
     assert sorted(packages) == ["101", "102", "103", "105"]  # 104 is archived
     python = packages["101"]
     assert python.name == "Python developer" and python.type == AssessmentType.SKILL_TEST
-    assert [(t.id, t.name) for t in python.tests] == [("7244", "Python (coding): data structures"), ("311", "Problem solving"), ("494", "Big 5 (OCEAN)")]
+    assert [(t.id, t.name) for t in python.tests] == [
+        ("7244", "Python (coding): data structures"),
+        ("311", "Problem solving"),
+        ("494", "Big 5 (OCEAN)"),
+    ]
     assert "3 tests" in python.description
     assert (await sim.endpoint_stats("assessments"))["allowed"] == 2
 
@@ -57,7 +69,9 @@ async def test_packages_are_the_assessments_open_to_invitations_with_their_tests
     assert (await sim.endpoint_stats("assessment"))["allowed"] == 4
 
 
-async def test_inviting_twice_for_one_order_makes_one_candidature_and_one_email(sim, vendor) -> None:
+async def test_inviting_twice_for_one_order_makes_one_candidature_and_one_email(
+    sim, vendor
+) -> None:
     order = order_for(101)
     first = await vendor.create_invitation(order, CALLBACK)
     again = await vendor.create_invitation(order, CALLBACK)
@@ -76,8 +90,12 @@ async def test_inviting_twice_for_one_order_makes_one_candidature_and_one_email(
     assert (refused.value.status, refused.value.retryable) == (400, False)
 
 
-async def test_one_login_serves_all_callers_and_an_expired_token_is_renewed_once(sim, vendor) -> None:
-    first_calls = await asyncio.gather(*(vendor.get_status("101:1") for _ in range(5)), return_exceptions=True)  # no such candidature
+async def test_one_login_serves_all_callers_and_an_expired_token_is_renewed_once(
+    sim, vendor
+) -> None:
+    first_calls = await asyncio.gather(
+        *(vendor.get_status("101:1") for _ in range(5)), return_exceptions=True
+    )  # no such candidature
     assert {(type(r), getattr(r, "status", None)) for r in first_calls} == {(PeerError, 404)}
     assert await sim.logins() == 1
     invitation = await vendor.create_invitation(order_for(101), CALLBACK)
@@ -88,7 +106,10 @@ async def test_one_login_serves_all_callers_and_an_expired_token_is_renewed_once
 
 
 async def test_credentials_the_vendor_refuses_are_final(sim) -> None:
-    for credentials in ({"password": "wrong"}, {"username": None, "password": None, "api_token": "not-a-key"}):
+    for credentials in (
+        {"password": "wrong"},
+        {"username": None, "password": None, "api_token": "not-a-key"},
+    ):
         adapter = adapter_for(sim, **credentials)
         with pytest.raises(PeerError) as refused:
             await adapter.get_status("101:1")
@@ -113,7 +134,11 @@ async def test_status_journey_and_cancellation(sim, vendor) -> None:
     # A deleted candidature is a 404, which only the order that deleted it may read as cancelled.
     with pytest.raises(PeerError) as gone:
         await vendor.get_status(other.vendor_ref)
-    assert (gone.value.status, gone.value.retryable, str(gone.value)) == (404, False, "TestGorilla: status: the vendor does not know the candidature")
+    assert (gone.value.status, gone.value.retryable, str(gone.value)) == (
+        404,
+        False,
+        "TestGorilla: status: the vendor does not know the candidature",
+    )
     await vendor.cancel_invitation(other.vendor_ref)  # already gone: nothing to do
     assert (await sim.endpoint_stats("delete"))["allowed"] == 1
 
@@ -123,12 +148,20 @@ async def test_result_with_scored_and_personality_tests(sim, vendor) -> None:
     with pytest.raises(PeerError) as early:
         await vendor.get_result(invitation.vendor_ref)
     assert early.value.retryable
-    await sim.complete(candidature_id(invitation.vendor_ref), {"7244": 90, "311": 61, "494": "2-1-1-2-1_32.0-34.0-33.0-35.0-32.0"}, {"7244": 83})
+    await sim.complete(
+        candidature_id(invitation.vendor_ref),
+        {"7244": 90, "311": 61, "494": "2-1-1-2-1_32.0-34.0-33.0-35.0-32.0"},
+        {"7244": 83},
+    )
 
     result = await vendor.get_result(invitation.vendor_ref)
     assert (result.score, result.max_score, result.outcome) == (75.5, 100, None)
     tests = {t.test_id: t for t in result.tests}
-    assert (tests["7244"].score, tests["7244"].max_score, tests["7244"].summary) == (90, 100, "90 out of 100, 83rd percentile.")
+    assert (tests["7244"].score, tests["7244"].max_score, tests["7244"].summary) == (
+        90,
+        100,
+        "90 out of 100, 83rd percentile.",
+    )
     assert (tests["311"].score, tests["311"].summary) == (61, "61 out of 100, 61st percentile.")
     personality = tests["494"]
     assert (personality.score, personality.max_score) == (None, None)
@@ -153,12 +186,20 @@ async def test_a_resend_re_invites_only_a_candidate_who_has_not_started(sim, ven
     with pytest.raises(PeerError) as started:
         await vendor.resend_invitation(ref, CALLBACK)
     assert (started.value.status, started.value.retryable) == (409, False)
-    assert str(started.value) == "TestGorilla: invitation resend refused: the invitation is no longer open (it reads STARTED)"
-    cancelled = (await vendor.create_invitation(order_for(102, email=order.candidate.email), CALLBACK)).vendor_ref
+    assert (
+        str(started.value)
+        == "TestGorilla: invitation resend refused: the invitation is no longer open (it reads STARTED)"
+    )
+    cancelled = (
+        await vendor.create_invitation(order_for(102, email=order.candidate.email), CALLBACK)
+    ).vendor_ref
     await vendor.cancel_invitation(cancelled)
     with pytest.raises(PeerError) as deleted:
         await vendor.resend_invitation(cancelled, CALLBACK)
-    assert str(deleted.value) == "TestGorilla: invitation resend refused: the candidature was deleted" and not deleted.value.retryable
+    assert (
+        str(deleted.value) == "TestGorilla: invitation resend refused: the candidature was deleted"
+        and not deleted.value.retryable
+    )
     assert await sim.emails_to(order.candidate.email) == 3  # the two invitations and the one resend
     assert (await sim.endpoint_stats("reinvite"))["allowed"] == 1
 
@@ -177,17 +218,27 @@ async def test_a_thousand_concurrent_polls_never_exceed_the_limit() -> None:
         vendor = adapter_for(sim)
         try:
             ref = (await vendor.create_invitation(order_for(101), CALLBACK)).vendor_ref
-            outcomes = await asyncio.gather(*(vendor.get_status(ref) for _ in range(1000)), return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(vendor.get_status(ref) for _ in range(1000)), return_exceptions=True
+            )
             refused = [o for o in outcomes if isinstance(o, Exception)]
             assert len(outcomes) - len(refused) == vendor.budget.allowance("candidate") == 8
-            assert all(isinstance(e, NoBudget) and e.retryable and 0 < e.retry_after <= 2 for e in refused)
+            assert all(
+                isinstance(e, NoBudget) and e.retryable and 0 < e.retry_after <= 2 for e in refused
+            )
 
             async def three_windows_polled():
-                rounds = await asyncio.gather(*(vendor.get_status(ref) for _ in range(50)), return_exceptions=True)
-                assert all(isinstance(r, NoBudget) or r.status == VendorStatus.INVITED for r in rounds)
+                rounds = await asyncio.gather(
+                    *(vendor.get_status(ref) for _ in range(50)), return_exceptions=True
+                )
+                assert all(
+                    isinstance(r, NoBudget) or r.status == VendorStatus.INVITED for r in rounds
+                )
                 return len((await sim.endpoint_stats("candidate"))["windows"]) >= 3
 
-            await eventually(three_windows_polled, timeout=10, what="polls in three windows", interval=0.05)
+            await eventually(
+                three_windows_polled, timeout=10, what="polls in three windows", interval=0.05
+            )
             stats = await sim.endpoint_stats("candidate")
             assert stats["max_in_window"] <= 10 and stats["throttled"] == 0
             assert stats["allowed"] >= 3 * 8 - 8  # the budget was used, not just refused
@@ -201,8 +252,12 @@ async def test_calls_that_matter_wait_for_budget_and_polls_leave_them_a_reserve(
         try:
             ref = (await vendor.create_invitation(order_for(101), CALLBACK)).vendor_ref
             await sim.complete(candidature_id(ref))
-            polled = await asyncio.gather(*(vendor.get_status(ref) for _ in range(40)), return_exceptions=True)
-            assert sum(not isinstance(p, Exception) for p in polled) == 15  # 16 allowed, 1 kept back
+            polled = await asyncio.gather(
+                *(vendor.get_status(ref) for _ in range(40)), return_exceptions=True
+            )
+            assert (
+                sum(not isinstance(p, Exception) for p in polled) == 15
+            )  # 16 allowed, 1 kept back
             # The result takes the request polls left; the report then waits for the next window.
             result = await vendor.get_result(ref)
             assert result.score == 75
@@ -219,7 +274,11 @@ async def test_a_429_closes_the_endpoint_until_the_reset_it_names(sim, vendor) -
     await sim.fault("throttle", endpoint="candidate", reset_seconds=42)
     with pytest.raises(PeerError) as throttled:
         await vendor.get_status(ref)
-    assert (throttled.value.status, throttled.value.retryable, throttled.value.retry_after) == (429, True, 42)
+    assert (throttled.value.status, throttled.value.retryable, throttled.value.retry_after) == (
+        429,
+        True,
+        42,
+    )
 
     before = await sim.endpoint_stats("candidate")
     with pytest.raises(NoBudget) as closed:
@@ -239,11 +298,20 @@ async def test_the_vendors_own_count_closes_the_endpoint_before_a_429() -> None:
             token = await sim.login()  # another process of the same account uses two requests
             test_taker = ref.split(":")[2]
             for _ in range(2):
-                read = await sim.api("GET", f"/assessments/candidates/{test_taker}/", token, params={"candidature": candidature_id(ref)})
+                read = await sim.api(
+                    "GET",
+                    f"/assessments/candidates/{test_taker}/",
+                    token,
+                    params={"candidature": candidature_id(ref)},
+                )
                 assert read.status_code == 200
-            assert (await vendor.get_status(ref)).status == VendorStatus.INVITED  # the vendor's last one
+            assert (
+                await vendor.get_status(ref)
+            ).status == VendorStatus.INVITED  # the vendor's last one
             assert vendor.budget.allowance("candidate") == 3  # learnt from X-RateLimit-Limit
-            with pytest.raises(NoBudget) as closed:  # X-RateLimit-Remaining was 0: closed until the reset
+            with pytest.raises(
+                NoBudget
+            ) as closed:  # X-RateLimit-Remaining was 0: closed until the reset
                 await vendor.get_status(ref)
             assert closed.value.retry_after > 20
             assert (await sim.endpoint_stats("candidate"))["throttled"] == 0

@@ -20,7 +20,12 @@ import yaml
 from peers import PeerError
 from simulators.openapi import UnknownOperation
 from simulators.testgorilla.app import SPEC_FILE, api_description
-from tests.vendors.test_testgorilla_support import adapter_for, candidature_id, order_for, running_sim
+from tests.vendors.test_testgorilla_support import (
+    adapter_for,
+    candidature_id,
+    order_for,
+    running_sim,
+)
 from vendors.base import OrderCallback
 
 CALLBACK = OrderCallback(url="http://127.0.0.1:1/unused", token="unused")
@@ -64,7 +69,9 @@ class Recorder:
         async def recorded(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
-            exchange = Exchange(scope["method"], scope["path"], parse_qs(scope["query_string"].decode()), b"")
+            exchange = Exchange(
+                scope["method"], scope["path"], parse_qs(scope["query_string"].decode()), b""
+            )
 
             async def receiving():
                 message = await receive()
@@ -74,7 +81,9 @@ class Recorder:
             async def sending(message):
                 if message["type"] == "http.response.start":
                     exchange.status = message["status"]
-                    exchange.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+                    exchange.headers = {
+                        k.decode().lower(): v.decode() for k, v in message["headers"]
+                    }
                 elif message["type"] == "http.response.body":
                     exchange.body += message.get("body", b"")
                 await send(message)
@@ -98,7 +107,9 @@ async def recorded() -> list[Exchange]:
             await vendor.list_packages()
             order = order_for(101)
             invitation = await vendor.create_invitation(order, CALLBACK)
-            assert await vendor.create_invitation(order, CALLBACK) == invitation  # 400, then the lookup
+            assert (
+                await vendor.create_invitation(order, CALLBACK) == invitation
+            )  # 400, then the lookup
             await vendor.resend_invitation(invitation.vendor_ref, CALLBACK)
             await sim.control("POST", "/tokens/expire")
             await vendor.get_status(invitation.vendor_ref)  # 401, login, again
@@ -107,13 +118,17 @@ async def recorded() -> list[Exchange]:
             elsewhere = adapter_for(sim)
             await elsewhere.get_status(":".join(invitation.vendor_ref.split(":")[:2]))
             await elsewhere.aclose()
-            await sim.complete(candidature_id(invitation.vendor_ref), {"494": "1-2-3-2-1_20.0-40.0-60.0-40.0-20.0"})
+            await sim.complete(
+                candidature_id(invitation.vendor_ref), {"494": "1-2-3-2-1_20.0-40.0-60.0-40.0-20.0"}
+            )
             await vendor.get_result(invitation.vendor_ref)
             await vendor.download_report(invitation.vendor_ref)
             cancelled = await vendor.create_invitation(order_for(103), CALLBACK)
             await vendor.cancel_invitation(cancelled.vendor_ref)
             with pytest.raises(PeerError):
-                await vendor.get_status(cancelled.vendor_ref)  # not in the candidate detail, nor in the list
+                await vendor.get_status(
+                    cancelled.vendor_ref
+                )  # not in the candidate detail, nor in the list
             with pytest.raises(PeerError):
                 await vendor.get_status("103:1:1")  # no such test taker: 404
             await sim.fault("throttle", endpoint="results")
@@ -130,10 +145,16 @@ async def test_every_request_fits_the_description(recorded) -> None:
         path = exchange.path.removeprefix("/api")
         template = spec.operation(exchange.method, path).template
         if exchange.request_body:
-            assert spec.request_errors(exchange.method, path, json.loads(exchange.request_body)) == [], exchange
+            assert (
+                spec.request_errors(exchange.method, path, json.loads(exchange.request_body)) == []
+            ), exchange
         declared = query_parameters(exchange.method, template)
-        assert set(exchange.query) <= set(declared), f"{exchange.method} {path}: undeclared {set(exchange.query) - set(declared)}"
-        missing = {name for name, p in declared.items() if p.get("required") and name not in exchange.query}
+        assert set(exchange.query) <= set(declared), (
+            f"{exchange.method} {path}: undeclared {set(exchange.query) - set(declared)}"
+        )
+        missing = {
+            name for name, p in declared.items() if p.get("required") and name not in exchange.query
+        }
         assert not missing, f"{exchange.method} {path}: missing {missing}"
 
 
@@ -151,33 +172,72 @@ async def test_every_answer_fits_the_description(recorded) -> None:
 
 async def test_the_journey_used_every_operation_and_every_kind_of_answer(recorded) -> None:
     spec = api_description()
-    used = {(e.method.lower(), spec.operation(e.method, e.path.removeprefix("/api")).template) for e in recorded}
-    described = {(method, template) for template, item in DOCUMENT["paths"].items() for method in item if method in METHODS}
+    used = {
+        (e.method.lower(), spec.operation(e.method, e.path.removeprefix("/api")).template)
+        for e in recorded
+    }
+    described = {
+        (method, template)
+        for template, item in DOCUMENT["paths"].items()
+        for method in item
+        if method in METHODS
+    }
     assert used == described
     assert {e.status for e in recorded} >= {200, 201, 204, 400, 401, 404, 405, 429}
 
 
 async def test_the_description_refuses_what_it_does_not_describe(recorded) -> None:
     spec = api_description()
-    invite = next(e for e in recorded if e.method == "POST" and e.path.endswith("/invite_candidate/"))
+    invite = next(
+        e for e in recorded if e.method == "POST" and e.path.endswith("/invite_candidate/")
+    )
     sent = json.loads(invite.request_body)
-    assert spec.request_errors("POST", "/assessments/101/invite_candidate/", sent | {"full_name": "Grace Hopper"}) != []
-    assert spec.request_errors("POST", "/assessments/101/invite_candidate/", {"first_name": "Grace"}) != []
+    assert (
+        spec.request_errors(
+            "POST", "/assessments/101/invite_candidate/", sent | {"full_name": "Grace Hopper"}
+        )
+        != []
+    )
+    assert (
+        spec.request_errors("POST", "/assessments/101/invite_candidate/", {"first_name": "Grace"})
+        != []
+    )
 
-    detail = next(e for e in recorded if e.method == "GET" and e.path.startswith("/api/assessments/candidates/") and e.status == 200).json()
+    detail = next(
+        e
+        for e in recorded
+        if e.method == "GET"
+        and e.path.startswith("/api/assessments/candidates/")
+        and e.status == 200
+    ).json()
     expired = copy.deepcopy(detail)
     expired["assessments_detail"][0]["status"] = "expired"  # TestGorilla has no such status
     assert spec.response_errors("GET", "/assessments/candidates/1/", 200, expired) != []
-    assert spec.response_errors("GET", "/assessments/candidates/1/", 200, detail["assessments_detail"][0]) == []  # the flat form
+    assert (
+        spec.response_errors(
+            "GET", "/assessments/candidates/1/", 200, detail["assessments_detail"][0]
+        )
+        == []
+    )  # the flat form
     refusal = {"errors": [{"field": "email", "error_key": "REPEATING_INVITATION"}]}
     assert spec.response_errors("POST", "/assessments/101/invite_candidate/", 400, refusal) == []
-    assert spec.response_errors("POST", "/assessments/101/invite_candidate/", 400, {"errors": [{"field": "email"}]}) != []
+    assert (
+        spec.response_errors(
+            "POST", "/assessments/101/invite_candidate/", 400, {"errors": [{"field": "email"}]}
+        )
+        != []
+    )
 
-    results = next(e for e in recorded if e.path == "/api/assessments/results/" and e.status == 200).json()
+    results = next(
+        e for e in recorded if e.path == "/api/assessments/results/" and e.status == 200
+    ).json()
     too_high = copy.deepcopy(results)
     too_high["results"][0]["score"] = 130
     assert spec.response_errors("GET", "/assessments/results/", 200, too_high) != []
-    assert spec.response_errors("GET", "/assessments/results/", 200, {"results": results["results"]}) != []  # no count
+    assert (
+        spec.response_errors("GET", "/assessments/results/", 200, {"results": results["results"]})
+        != []
+    )  # no count
     assert spec.response_errors("GET", "/assessments/results/", 418, {}) != []
     with pytest.raises(UnknownOperation):
         spec.operation("PUT", "/assessments/101/")

@@ -30,7 +30,9 @@ def example(name: str) -> Any:
 
 
 @contextlib.contextmanager
-def replaying(answers: dict[tuple[str, str], tuple[int, Any]]) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+def replaying(
+    answers: dict[tuple[str, str], tuple[int, Any]],
+) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
     """A server answering (method, path) with (status, JSON body); every other request is a 404.
     Yields its URL and the requests it received (method, path, query)."""
     received: list[tuple[str, str, str]] = []
@@ -53,34 +55,50 @@ def vendor_at(url: str):
 
 async def test_a_repeated_invitation_finds_the_candidature_in_the_docs_list_example() -> None:
     answers = {
-        ("POST", "/api/assessments/32/invite_candidate/"): (400, example("repeating-invitation.json")),
+        ("POST", "/api/assessments/32/invite_candidate/"): (
+            400,
+            example("repeating-invitation.json"),
+        ),
         ("GET", "/api/assessments/candidature/"): (200, example("candidature-list.json")),
     }
     with replaying(answers) as (url, received):
         vendor = vendor_at(url)
         try:
-            invitation = await vendor.create_invitation(order_for(32, email="john@example.com"), CALLBACK)
+            invitation = await vendor.create_invitation(
+                order_for(32, email="john@example.com"), CALLBACK
+            )
         finally:
             await vendor.aclose()
     # The docs' row has no test-taker id and no link: the reference has none, the link is built.
     assert invitation.vendor_ref == "32:8000"
     assert invitation.test_url == "https://candidates.example/edb70e44-271d-4e6a-8533-901fdc95f230"
-    assert [(m, p) for m, p, _ in received] == [("POST", "/api/assessments/32/invite_candidate/"), ("GET", "/api/assessments/candidature/")]
+    assert [(m, p) for m, p, _ in received] == [
+        ("POST", "/api/assessments/32/invite_candidate/"),
+        ("GET", "/api/assessments/candidature/"),
+    ]
 
 
 async def test_a_refusal_the_list_does_not_explain_names_its_error_key() -> None:
     answers = {
-        ("POST", "/api/assessments/32/invite_candidate/"): (400, example("repeating-invitation.json")),
+        ("POST", "/api/assessments/32/invite_candidate/"): (
+            400,
+            example("repeating-invitation.json"),
+        ),
         ("GET", "/api/assessments/candidature/"): (200, example("candidature-list.json")),
     }
     with replaying(answers) as (url, _):
         vendor = vendor_at(url)
         try:
             try:
-                await vendor.create_invitation(order_for(32, email="someone.else@example.com"), CALLBACK)
+                await vendor.create_invitation(
+                    order_for(32, email="someone.else@example.com"), CALLBACK
+                )
             except PeerError as refused:
                 assert (refused.status, refused.retryable) == (400, False)
-                assert str(refused) == "TestGorilla: invitation answered HTTP 400 (REPEATING_INVITATION)"
+                assert (
+                    str(refused)
+                    == "TestGorilla: invitation answered HTTP 400 (REPEATING_INVITATION)"
+                )
                 assert "example.com" not in str(refused)
             else:
                 raise AssertionError("the refusal was not raised")
@@ -102,17 +120,33 @@ async def test_the_docs_results_example_with_the_candidate_detail_gives_the_resu
             await vendor.aclose()
     assert (result.score, result.max_score) == (85, 100)
     tests = {t.test_id: t for t in result.tests}
-    assert (tests["7244"].name, tests["7244"].score, tests["7244"].summary) == ("Problem solving", 85, "85 out of 100.")
-    assert (tests["494"].score, tests["494"].outcome) == (None, "2-1-1-2-1_32.0-34.0-33.0-35.0-32.0")
+    assert (tests["7244"].name, tests["7244"].score, tests["7244"].summary) == (
+        "Problem solving",
+        85,
+        "85 out of 100.",
+    )
+    assert (tests["494"].score, tests["494"].outcome) == (
+        None,
+        "2-1-1-2-1_32.0-34.0-33.0-35.0-32.0",
+    )
     assert ("GET", "/api/assessments/candidates/6386717/", "candidature=8000") in received
-    assert ("GET", "/api/assessments/results/", "candidature__assessment=32&candidature__test_taker=6386717") in received
+    assert (
+        "GET",
+        "/api/assessments/results/",
+        "candidature__assessment=32&candidature__test_taker=6386717",
+    ) in received
 
 
-async def test_the_docs_list_example_without_a_status_reads_as_unknown_not_as_anything_else() -> None:
+async def test_the_docs_list_example_without_a_status_reads_as_unknown_not_as_anything_else() -> (
+    None
+):
     """The docs' row shows no `status`: nothing is concluded from it (the poll sees no change)."""
     answers = {
         ("GET", "/api/assessments/candidature/"): (200, example("candidature-list.json")),
-        ("GET", "/api/assessments/candidature/8000/"): (405, {"detail": 'Method "GET" not allowed.'}),
+        ("GET", "/api/assessments/candidature/8000/"): (
+            405,
+            {"detail": 'Method "GET" not allowed.'},
+        ),
     }
     with replaying(answers) as (url, received):
         vendor = vendor_at(url)
@@ -120,13 +154,19 @@ async def test_the_docs_list_example_without_a_status_reads_as_unknown_not_as_an
             assert (await vendor.get_status("32:8000")).status == VendorStatus.UNKNOWN
         finally:
             await vendor.aclose()
-    assert [(m, p) for m, p, _ in received] == [("GET", "/api/assessments/candidature/8000/"), ("GET", "/api/assessments/candidature/")]
+    assert [(m, p) for m, p, _ in received] == [
+        ("GET", "/api/assessments/candidature/8000/"),
+        ("GET", "/api/assessments/candidature/"),
+    ]
 
 
 async def test_the_docs_assessments_example_is_a_package() -> None:
     answers = {
         ("GET", "/api/assessments/"): (200, example("assessments.json")),
-        ("GET", "/api/assessments/32/"): (200, {"id": 32, "name": "Python developer", "status": "active", "tests": []}),
+        ("GET", "/api/assessments/32/"): (
+            200,
+            {"id": 32, "name": "Python developer", "status": "active", "tests": []},
+        ),
     }
     with replaying(answers) as (url, _):
         vendor = vendor_at(url)

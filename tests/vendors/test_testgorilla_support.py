@@ -34,7 +34,9 @@ class SimHandle:
     config: TestGorillaSimConfig
 
     async def login(self) -> str:
-        response = await self.http.post("/api/profiles/login/", json={"username": USERNAME, "password": PASSWORD})
+        response = await self.http.post(
+            "/api/profiles/login/", json={"username": USERNAME, "password": PASSWORD}
+        )
         assert response.status_code == 200, response.text
         return response.json()["token"]
 
@@ -51,7 +53,9 @@ class SimHandle:
         return await self.control("PUT", "/variants", json=variants)
 
     async def set_limits(self, window_seconds: float, **limits: int) -> None:
-        await self.control("PUT", "/limits", json={"window_seconds": window_seconds, "limits": limits})
+        await self.control(
+            "PUT", "/limits", json={"window_seconds": window_seconds, "limits": limits}
+        )
 
     async def fault(self, kind: str, **fields: Any) -> None:
         await self.control("POST", "/faults", json={"kind": kind, **fields})
@@ -67,12 +71,21 @@ class SimHandle:
 
     async def candidatures_of(self, vendor_ref: str) -> list[dict[str, Any]]:
         """The candidature our vendor_ref names, if TestGorilla still has it."""
-        return [c for c in await self.control("GET", "/candidatures") if str(c["id"]) == candidature_id(vendor_ref)]
+        return [
+            c
+            for c in await self.control("GET", "/candidatures")
+            if str(c["id"]) == candidature_id(vendor_ref)
+        ]
 
     async def emails_to(self, email: str) -> int:
         return (await self.control("GET", "/outbox"))["counts"].get(email.lower(), 0)
 
-    async def complete(self, candidature_id: int | str, scores: dict[str, Any] | None = None, percentiles: dict[str, float] | None = None) -> dict[str, Any]:
+    async def complete(
+        self,
+        candidature_id: int | str,
+        scores: dict[str, Any] | None = None,
+        percentiles: dict[str, float] | None = None,
+    ) -> dict[str, Any]:
         body = {"scores": scores or {}, "percentiles": percentiles or {}}
         return await self.control("POST", f"/candidatures/{candidature_id}/complete", json=body)
 
@@ -82,8 +95,12 @@ async def running_sim(wrap=None, **config: Any) -> AsyncIterator[SimHandle]:
     """The simulator under uvicorn; `wrap` puts an ASGI middleware (a recorder) in front of it.
     Keyword arguments named as Variants fields choose the answers' forms."""
     port = free_port()
-    forms = {name: config.pop(name) for name in list(config) if name in Variants.__dataclass_fields__}
-    settings = TestGorillaSimConfig(public_url=f"http://127.0.0.1:{port}", variants=Variants(**forms), **config)
+    forms = {
+        name: config.pop(name) for name in list(config) if name in Variants.__dataclass_fields__
+    }
+    settings = TestGorillaSimConfig(
+        public_url=f"http://127.0.0.1:{port}", variants=Variants(**forms), **config
+    )
     app = create_app(settings)
     with serve(wrap(app) if wrap else app, port) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
@@ -106,7 +123,9 @@ def new_email() -> str:
     return f"candidate-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def order_for(assessment_id: int | str, email: str | None = None, order_id: str | None = None) -> Order:
+def order_for(
+    assessment_id: int | str, email: str | None = None, order_id: str | None = None
+) -> Order:
     return Order(
         order_id=order_id or f"order-{uuid.uuid4().hex[:8]}",
         company_id="company-1",

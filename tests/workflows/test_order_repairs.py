@@ -43,7 +43,9 @@ async def test_extending_the_deadline_delays_the_expiry(env):
 
     async def extend_after_a_day(handle: WorkflowHandle):
         await env.sleep(timedelta(days=1))
-        outcomes.append(await handle.execute_update(AssessmentOrderWorkflow.extend_deadline, extension(2)))
+        outcomes.append(
+            await handle.execute_update(AssessmentOrderWorkflow.extend_deadline, extension(2))
+        )
 
     state = await run_order(env, peers, an_order(deadline_days=3), extend_after_a_day)
 
@@ -63,9 +65,19 @@ async def test_extending_the_deadline_is_refused_once_the_order_has_a_result(env
 
     async def completes_then_extend(handle: WorkflowHandle):
         await completes_hours_later(env, peers)
-        refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.extend_deadline, extension(1))))
-        refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.cancel_order, repair())))
-        refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair())))
+        refusals.append(
+            await refusal(
+                handle.execute_update(AssessmentOrderWorkflow.extend_deadline, extension(1))
+            )
+        )
+        refusals.append(
+            await refusal(handle.execute_update(AssessmentOrderWorkflow.cancel_order, repair()))
+        )
+        refusals.append(
+            await refusal(
+                handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair())
+            )
+        )
 
     state = await run_order(env, peers, an_order(), completes_then_extend)
 
@@ -79,7 +91,12 @@ async def test_cancelling_withdraws_the_invitation_and_rejects_with_the_operator
 
     async def cancel_after_two_hours(handle: WorkflowHandle):
         await env.sleep(timedelta(hours=2))
-        outcomes.append(await handle.execute_update(AssessmentOrderWorkflow.cancel_order, repair("The candidate withdrew their application")))
+        outcomes.append(
+            await handle.execute_update(
+                AssessmentOrderWorkflow.cancel_order,
+                repair("The candidate withdrew their application"),
+            )
+        )
 
     state = await run_order(env, peers, an_order(deadline_days=7), cancel_after_two_hours)
 
@@ -89,7 +106,10 @@ async def test_cancelling_withdraws_the_invitation_and_rejects_with_the_operator
     assert state.finished and state.vendor_status == VendorStatus.CANCELLED
     [outcome] = outcomes
     assert outcome.sr_status == "REJECTED"
-    assert outcome.note == "Repair by ops.ann: order cancelled, SmartRecruiters told REJECTED (The candidate withdrew their application)"
+    assert (
+        outcome.note
+        == "Repair by ops.ann: order cancelled, SmartRecruiters told REJECTED (The candidate withdrew their application)"
+    )
     assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=3)
 
 
@@ -99,17 +119,29 @@ async def test_reposting_reads_the_result_again_and_posts_completed_again(env):
 
     async def completes_then_repost(handle: WorkflowHandle):
         await completes_hours_later(env, peers)
-        peers.vendor.outcome = "failed"  # the mapping fixed: the vendor's result now reads otherwise
-        outcomes.append(await handle.execute_update(AssessmentOrderWorkflow.repost_result, repair("Score label mapping fixed")))
+        peers.vendor.outcome = (
+            "failed"  # the mapping fixed: the vendor's result now reads otherwise
+        )
+        outcomes.append(
+            await handle.execute_update(
+                AssessmentOrderWorkflow.repost_result, repair("Score label mapping fixed")
+            )
+        )
 
     state = await run_order(env, peers, an_order(), completes_then_repost)
 
     assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED"]
-    assert peers.sr.patches[1]["scoreLabel"] == "Passed" and peers.sr.patches[2]["scoreLabel"] == "Failed"
+    assert (
+        peers.sr.patches[1]["scoreLabel"] == "Passed"
+        and peers.sr.patches[2]["scoreLabel"] == "Failed"
+    )
     assert peers.sr.uploads == 2  # the changed result's report is attached again
     assert state.result is not None and state.result.outcome == "failed"
     [outcome] = outcomes
-    assert outcome.note == "Repair by ops.ann: result read again and re-posted (Score label mapping fixed)"
+    assert (
+        outcome.note
+        == "Repair by ops.ann: result read again and re-posted (Score label mapping fixed)"
+    )
 
 
 async def test_repairs_that_make_no_sense_while_pending_are_refused(env):
@@ -118,19 +150,35 @@ async def test_repairs_that_make_no_sense_while_pending_are_refused(env):
 
     async def ask(handle: WorkflowHandle):
         await env.sleep(timedelta(hours=1))
-        refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.repost_result, repair())))
+        refusals.append(
+            await refusal(handle.execute_update(AssessmentOrderWorkflow.repost_result, repair()))
+        )
         # This vendor offers no resend: accepted, then failed with the vendor's answer.
-        refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair())))
+        refusals.append(
+            await refusal(
+                handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair())
+            )
+        )
         peers.vendor.status = VendorStatus.STARTED
         await env.sleep(timedelta(hours=2))
-        refusals.append(await refusal(handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair())))
+        refusals.append(
+            await refusal(
+                handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair())
+            )
+        )
         peers.vendor.status = VendorStatus.DECLINED
 
     state = await run_order(env, peers, an_order(), ask)
 
     assert refusals[0] == "The order has no result to re-post"
-    assert refusals[1].startswith("The invitation could not be resent:") and "offers no resend" in refusals[1]
-    assert refusals[2] == "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
+    assert (
+        refusals[1].startswith("The invitation could not be resent:")
+        and "offers no resend" in refusals[1]
+    )
+    assert (
+        refusals[2]
+        == "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
+    )
     assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "REJECTED"]
     assert [e.what for e in state.timeline if e.what.startswith("Repair by")] == [
         "Repair by ops.ann failed: the invitation could not be resent (PeerRejected: sandbox offers no resend through this integration)"
@@ -152,7 +200,11 @@ async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env
 
     async def resend_then_complete(handle: WorkflowHandle):
         await env.sleep(timedelta(hours=1))
-        outcomes.append(await handle.execute_update(AssessmentOrderWorkflow.resend_invitation, repair("Candidate found no email")))
+        outcomes.append(
+            await handle.execute_update(
+                AssessmentOrderWorkflow.resend_invitation, repair("Candidate found no email")
+            )
+        )
         peers.vendor.status = VendorStatus.COMPLETED
 
     order = an_order()
@@ -161,12 +213,21 @@ async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env
     [callback] = peers.vendor.resends  # the order's own, for a vendor that takes its settings again
     assert callback == peers.callback_for("sandbox", order.order_id)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
-    assert outcomes[0].note == "Repair by ops.ann: invitation sent again by the vendor (Candidate found no email)"
+    assert (
+        outcomes[0].note
+        == "Repair by ops.ann: invitation sent again by the vendor (Candidate found no email)"
+    )
 
 
 @pytest.mark.parametrize(
     ("operator", "reason"),
-    [("ops ann", "fine reason"), ("ops", "x"), ("ops", "line\nbreak"), ("ops", "<b>bold</b>"), ("o" * 65, "fine reason")],
+    [
+        ("ops ann", "fine reason"),
+        ("ops", "x"),
+        ("ops", "line\nbreak"),
+        ("ops", "<b>bold</b>"),
+        ("o" * 65, "fine reason"),
+    ],
 )
 def test_operator_and_reason_are_short_plain_text(operator, reason):
     with pytest.raises(ValueError):

@@ -12,7 +12,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WithStartWorkflowOperation, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
@@ -52,7 +57,12 @@ class ScriptedVendor:
     """A vendor adapter whose candidate the test controls."""
 
     name: str = "sandbox"
-    capabilities: Capabilities = Capabilities(push=Push.ACCOUNT_URL, push_auth="none", idempotency="reference_returns_existing", cancel=True)
+    capabilities: Capabilities = Capabilities(
+        push=Push.ACCOUNT_URL,
+        push_auth="none",
+        idempotency="reference_returns_existing",
+        cancel=True,
+    )
     status: VendorStatus = VendorStatus.INVITED
     refuse_invitation: bool = False
     refused_with: str = "invitation answered HTTP 422"
@@ -74,7 +84,11 @@ class ScriptedVendor:
     async def create_invitation(self, order: Order, callback) -> Invitation:
         if self.refuse_invitation:
             raise PeerError("vendor", self.refused_with, status=422, retryable=False)
-        return Invitation(vendor_ref="inv-1", test_url=f"https://vendor.example/take/{order.order_id}", results_revisable=self.revisable)
+        return Invitation(
+            vendor_ref="inv-1",
+            test_url=f"https://vendor.example/take/{order.order_id}",
+            results_revisable=self.revisable,
+        )
 
     async def get_status(self, ref: str) -> StatusReading:
         self.status_reads += 1
@@ -86,10 +100,21 @@ class ScriptedVendor:
 
     async def get_result(self, ref: str) -> VendorResult:
         return VendorResult(
-            score=83.3333, max_score=100, outcome=self.outcome, summary=f"Scored 83%, {self.outcome}.",
+            score=83.3333,
+            max_score=100,
+            outcome=self.outcome,
+            summary=f"Scored 83%, {self.outcome}.",
             submitted_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
-            tests=[PackageTestResult(test_id="python-basics", name="Python basics", score=2, max_score=3, outcome="passed")],
-        )  # fmt: skip
+            tests=[
+                PackageTestResult(
+                    test_id="python-basics",
+                    name="Python basics",
+                    score=2,
+                    max_score=3,
+                    outcome="passed",
+                )
+            ],
+        )
 
     async def cancel_invitation(self, ref: str) -> None:
         if self.refuse_cancellation:
@@ -102,7 +127,9 @@ class ScriptedVendor:
 
     async def download_report(self, ref: str) -> Report | None:
         if self.report_missing:
-            raise PeerError("vendor", "report download answered HTTP 404", status=404, retryable=False)
+            raise PeerError(
+                "vendor", "report download answered HTTP 404", status=404, retryable=False
+            )
         return Report(filename="report.pdf", content=b"%PDF-1.4")
 
 
@@ -116,12 +143,23 @@ class RecordingSmartRecruiters:
     # The companies SR confirmed orders of: order id → company.
     owners: dict[str, str] = field(default_factory=dict)
 
-    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
+    async def patch_result(
+        self, order_id: str, patch: dict, callback_url: str | None = None
+    ) -> None:
         if patch["status"] in self.refuse:
-            raise PeerError("SmartRecruiters", "result update answered HTTP 400", status=400, retryable=False)
+            raise PeerError(
+                "SmartRecruiters", "result update answered HTTP 400", status=400, retryable=False
+            )
         self.patches.append(patch)
 
-    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str, callback_url: str | None = None) -> str:
+    async def upload_attachment(
+        self,
+        order_id: str,
+        filename: str,
+        content: bytes,
+        content_type: str,
+        callback_url: str | None = None,
+    ) -> str:
         self.uploads += 1
         return "https://sr.example/files/1"
 
@@ -147,29 +185,52 @@ class Peers:
     async def remember_candidate(self, email: str, order_id: str) -> None:
         pass  # the operators' index is the store's (tests/store)
 
-    async def remember_invitation(self, vendor_account_id: str | None, invitation: Invitation, order_id: str) -> None:
+    async def remember_invitation(
+        self, vendor_account_id: str | None, invitation: Invitation, order_id: str
+    ) -> None:
         pass  # the vendor reference indexes are the store's (tests/store)
 
     def callback_for(self, vendor: str, order_id: str) -> OrderCallback:
-        return OrderCallback(url=f"https://us.example/webhooks/{vendor}/orders/{order_id}", token="t")
+        return OrderCallback(
+            url=f"https://us.example/webhooks/{vendor}/orders/{order_id}", token="t"
+        )
 
     def worker(self, env: WorkflowEnvironment, task_queue: str) -> Worker:
         activities = OrderActivities(self.sr, self)
-        return Worker(env.client, task_queue=task_queue, workflows=[AssessmentOrderWorkflow], activities=activities.all())
+        return Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=[AssessmentOrderWorkflow],
+            activities=activities.all(),
+        )
 
 
-def an_order(*, deadline_days: float = 3, poll_hours: float = POLL_HOURS, inline: bool = False, **fields) -> Order:
+def an_order(
+    *, deadline_days: float = 3, poll_hours: float = POLL_HOURS, inline: bool = False, **fields
+) -> Order:
     return Order(
-        order_id=str(uuid.uuid4()), company_id="acme", package_id="skills-fullstack", package_name="Full-stack skills",
-        vendor="sandbox", result_callback_url="https://sr.example/orders/x/results",
+        order_id=str(uuid.uuid4()),
+        company_id="acme",
+        package_id="skills-fullstack",
+        package_name="Full-stack skills",
+        vendor="sandbox",
+        result_callback_url="https://sr.example/orders/x/results",
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
-        inline=inline, deadline_days=deadline_days, poll_interval_seconds=poll_hours * 3600,
-        received_at=datetime(2026, 11, 1, tzinfo=timezone.utc), **fields,
-    )  # fmt: skip
+        inline=inline,
+        deadline_days=deadline_days,
+        poll_interval_seconds=poll_hours * 3600,
+        received_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        **fields,
+    )
 
 
 async def start(env: WorkflowEnvironment, order: Order, task_queue: str) -> WorkflowHandle:
-    return await env.client.start_workflow(AssessmentOrderWorkflow.run, order, id=f"assessment-order:{order.order_id}", task_queue=task_queue)
+    return await env.client.start_workflow(
+        AssessmentOrderWorkflow.run,
+        order,
+        id=f"assessment-order:{order.order_id}",
+        task_queue=task_queue,
+    )
 
 
 async def run_order(env, peers: Peers, order: Order, script=None) -> OrderState:
@@ -184,7 +245,10 @@ async def run_order(env, peers: Peers, order: Order, script=None) -> OrderState:
 async def hint(handle: WorkflowHandle, event_id: str) -> str | None:
     """A webhook's hint, handed over as the API does; the order's reason if it refused it."""
     try:
-        await handle.execute_update(AssessmentOrderWorkflow.vendor_hint, VendorEvent(event_id=event_id, kind="invitation.updated"))
+        await handle.execute_update(
+            AssessmentOrderWorkflow.vendor_hint,
+            VendorEvent(event_id=event_id, kind="invitation.updated"),
+        )
     except WorkflowUpdateFailedError as err:
         assert isinstance(err.cause, ApplicationError) and err.cause.type == HINT_REFUSED
         return err.cause.message
@@ -201,7 +265,11 @@ async def test_candidate_who_never_finishes_expires_after_the_package_deadline(e
     # Polled about once an hour for three days (plus two looks around the withdrawal).
     assert 62 <= peers.vendor.status_reads <= 82
     assert state.finished
-    assert timedelta(days=3) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=3, minutes=1)
+    assert (
+        timedelta(days=3)
+        <= state.timeline[-1].at - state.timeline[0].at
+        < timedelta(days=3, minutes=1)
+    )
 
 
 async def test_polling_alone_carries_an_order_to_completion_over_days(env):
@@ -231,12 +299,18 @@ async def test_webhooks_are_deduplicated_by_vendor_event_id(env):
         # Polls are a day apart here, so only the webhooks can move the order along quickly.
         await env.sleep(timedelta(minutes=5))
         peers.vendor.status = VendorStatus.STARTED
-        assert [await hint(handle, "evt-1") for _ in range(3)] == [None, "The order has this event already", "The order has this event already"]
+        assert [await hint(handle, "evt-1") for _ in range(3)] == [
+            None,
+            "The order has this event already",
+            "The order has this event already",
+        ]
         await env.sleep(timedelta(minutes=5))
         peers.vendor.status = VendorStatus.COMPLETED
         assert await hint(handle, "evt-2") is None
 
-    state = await run_order(env, peers, an_order(deadline_days=7, poll_hours=24), duplicate_webhooks)
+    state = await run_order(
+        env, peers, an_order(deadline_days=7, poll_hours=24), duplicate_webhooks
+    )
 
     assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "COMPLETED"]
     assert state.events_received == ["evt-1", "evt-2"]
@@ -252,19 +326,29 @@ async def test_an_order_takes_a_bounded_number_of_webhooks_then_follows_the_vend
 
     async def a_flood_of_distinct_webhooks(handle):
         await env.sleep(timedelta(minutes=5))
-        refusals.extend([await hint(handle, f"evt-{n}") for n in range(WEBHOOK_EVENTS_PER_ORDER + 20)])
+        refusals.extend(
+            [await hint(handle, f"evt-{n}") for n in range(WEBHOOK_EVENTS_PER_ORDER + 20)]
+        )
         history = await handle.fetch_history()
         flooded["events"] = len(history.events)
-        flooded["accepted"] = sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED for e in history.events)
+        flooded["accepted"] = sum(
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+            for e in history.events
+        )
         peers.vendor.status = VendorStatus.COMPLETED
         refusals.append(await hint(handle, "evt-news"))  # refused too: the next poll finds the news
 
-    state = await run_order(env, peers, an_order(deadline_days=7, poll_hours=24), a_flood_of_distinct_webhooks)
+    state = await run_order(
+        env, peers, an_order(deadline_days=7, poll_hours=24), a_flood_of_distinct_webhooks
+    )
 
     past_share = f"The order has taken {WEBHOOK_EVENTS_PER_ORDER} webhook events; it follows the vendor by polling"
     assert refusals == [None] * WEBHOOK_EVENTS_PER_ORDER + [past_share] * 21
     # Each accepted webhook costs the history a bounded number of events; a refused one, none.
-    assert flooded["accepted"] == WEBHOOK_EVENTS_PER_ORDER and flooded["events"] < 20 * WEBHOOK_EVENTS_PER_ORDER, flooded
+    assert (
+        flooded["accepted"] == WEBHOOK_EVENTS_PER_ORDER
+        and flooded["events"] < 20 * WEBHOOK_EVENTS_PER_ORDER
+    ), flooded
     assert len(state.events_received) == WEBHOOK_EVENTS_PER_ORDER
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     # Polls are a day apart: the completion was found by the next one.
@@ -324,7 +408,9 @@ async def test_the_rejection_names_what_the_vendor_refused(env):
     peers = Peers(vendor=ScriptedVendor(refuse_invitation=True, refused_with=refusal))
     await run_order(env, peers, an_order())
 
-    assert [(p["status"], p["summary"]) for p in peers.sr.patches] == [("REJECTED", f"The vendor could not send the invitation (vendor: {refusal}).")]
+    assert [(p["status"], p["summary"]) for p in peers.sr.patches] == [
+        ("REJECTED", f"The vendor could not send the invitation (vendor: {refusal}).")
+    ]
 
 
 async def test_smartrecruiters_refusing_a_progress_update_does_not_stop_the_order(env):
@@ -399,15 +485,22 @@ async def test_inline_order_answers_with_the_test_link_through_update_with_start
     task_queue = str(uuid.uuid4())
     async with peers.worker(env, task_queue):
         start_op = WithStartWorkflowOperation(
-            AssessmentOrderWorkflow.run, order, id=f"assessment-order:{order.order_id}", task_queue=task_queue,
+            AssessmentOrderWorkflow.run,
+            order,
+            id=f"assessment-order:{order.order_id}",
+            task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )  # fmt: skip
-        link = await env.client.execute_update_with_start_workflow(AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start_op)
+        )
+        link = await env.client.execute_update_with_start_workflow(
+            AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start_op
+        )
         assert link.url == f"https://vendor.example/take/{order.order_id}"
         peers.vendor.status = VendorStatus.COMPLETED
         state = await (await start_op.workflow_handle()).result()
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
-    assert peers.vendor.status_reads <= 2  # polling found it: the first look, or the next an hour later
+    assert (
+        peers.vendor.status_reads <= 2
+    )  # polling found it: the first look, or the next an hour later
     assert peers.sr.uploads == 0  # SR refuses attachments on inline orders
     assert state.report_url is None
 
@@ -425,12 +518,27 @@ async def test_a_background_check_being_prepared_outlives_the_candidate_deadline
         await env.sleep(timedelta(days=5))
         peers.vendor.status = VendorStatus.COMPLETED
 
-    state = await run_order(env, peers, an_order(deadline_days=3, report_wait_days=30), candidate_consents_then_the_report_takes_ten_days)
+    state = await run_order(
+        env,
+        peers,
+        an_order(deadline_days=3, report_wait_days=30),
+        candidate_consents_then_the_report_takes_ten_days,
+    )
 
-    assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
+    assert peers.sr.statuses == [
+        "PENDING",
+        "IN_PROGRESS",
+        "IN_PROGRESS",
+        "IN_PROGRESS",
+        "COMPLETED",
+    ]
     assert "on hold" in peers.sr.patches[2]["summary"].lower()
     assert peers.vendor.cancellations == 0
-    assert timedelta(days=10) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=10, hours=2)
+    assert (
+        timedelta(days=10)
+        <= state.timeline[-1].at - state.timeline[0].at
+        < timedelta(days=10, hours=2)
+    )
 
 
 async def test_a_disputed_result_is_posted_again_once_revised(env):
@@ -442,9 +550,18 @@ async def test_a_disputed_result_is_posted_again_once_revised(env):
         await env.sleep(timedelta(days=2))
         peers.vendor.status = VendorStatus.ON_HOLD  # the candidate disputes the report
         await env.sleep(timedelta(days=2))
-        peers.vendor.status, peers.vendor.revision, peers.vendor.outcome = VendorStatus.COMPLETED, "r2", "clear"
+        peers.vendor.status, peers.vendor.revision, peers.vendor.outcome = (
+            VendorStatus.COMPLETED,
+            "r2",
+            "clear",
+        )
 
-    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10, report_wait_days=5), completed_then_disputed_then_revised)
+    state = await run_order(
+        env,
+        peers,
+        an_order(deadline_days=7, result_revision_days=10, report_wait_days=5),
+        completed_then_disputed_then_revised,
+    )
 
     assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
     first, under_review, revised = peers.sr.patches[1:]
@@ -453,7 +570,11 @@ async def test_a_disputed_result_is_posted_again_once_revised(env):
     assert revised["scoreLabel"] == "Clear" and revised["summary"] == "Scored 83%, clear."
     assert state.revisions_posted == 1 and peers.sr.uploads == 2
     # The result is watched for ten days after it was first posted, then the order closes.
-    assert timedelta(days=11) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=11, hours=2)
+    assert (
+        timedelta(days=11)
+        <= state.timeline[-1].at - state.timeline[0].at
+        < timedelta(days=11, hours=2)
+    )
 
 
 async def test_a_result_that_cannot_be_revised_closes_the_order_at_once(env):
@@ -491,7 +612,12 @@ async def test_a_completion_found_at_the_deadline_is_posted_once(env):
         await env.sleep(timedelta(hours=23, minutes=30))
         peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
 
-    state = await run_order(env, peers, an_order(deadline_days=1, poll_hours=6, result_revision_days=2), completes_unseen_just_before_the_deadline)
+    state = await run_order(
+        env,
+        peers,
+        an_order(deadline_days=1, poll_hours=6, result_revision_days=2),
+        completes_unseen_just_before_the_deadline,
+    )
     assert peers.sr.statuses == ["PENDING", "COMPLETED"] and peers.sr.uploads == 1
     assert state.revisions_posted == 0 and peers.vendor.cancellations == 0
 
@@ -524,10 +650,17 @@ async def test_a_review_that_confirms_the_result_takes_the_dispute_note_away(env
         await env.sleep(timedelta(days=2))
         peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r2"  # same outcome
 
-    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10, report_wait_days=5), disputed_then_confirmed)
+    state = await run_order(
+        env,
+        peers,
+        an_order(deadline_days=7, result_revision_days=10, report_wait_days=5),
+        disputed_then_confirmed,
+    )
     assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
     assert "disputed" in peers.sr.patches[2]["summary"]
-    assert peers.sr.patches[-1]["summary"] == peers.sr.patches[1]["summary"]  # the result stands again
+    assert (
+        peers.sr.patches[-1]["summary"] == peers.sr.patches[1]["summary"]
+    )  # the result stands again
     assert state.revisions_posted == 0 and peers.sr.uploads == 1 and not state.under_review
 
 
@@ -540,7 +673,12 @@ async def test_a_review_still_open_when_the_watch_ends_puts_the_result_back(env)
         await env.sleep(timedelta(days=8))
         peers.vendor.status = VendorStatus.ON_HOLD
 
-    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10, report_wait_days=5), disputed_for_ever)
+    state = await run_order(
+        env,
+        peers,
+        an_order(deadline_days=7, result_revision_days=10, report_wait_days=5),
+        disputed_for_ever,
+    )
     assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
     assert peers.sr.patches[-1]["summary"] == peers.sr.patches[1]["summary"]
     # The review extended the watch by its own five days: from day 8 to day 13.
@@ -554,7 +692,9 @@ async def test_watching_a_result_polls_the_vendor_about_once_a_day(env):
         await env.sleep(timedelta(hours=3))
         peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
 
-    await run_order(env, peers, an_order(deadline_days=7, poll_hours=1, result_revision_days=30), completes)
+    await run_order(
+        env, peers, an_order(deadline_days=7, poll_hours=1, result_revision_days=30), completes
+    )
     # About 3 hourly polls before the result, then one a day for 30 days: not 720 hourly ones.
     assert peers.vendor.status_reads <= 40
 
@@ -579,7 +719,9 @@ async def test_a_vendor_that_no_longer_knows_the_invitation_holds_the_order_unti
 
     async def vendor_forgets_then_knows_again(handle):
         await env.sleep(timedelta(hours=3))
-        peers.vendor.forgotten = True  # the vendor lost its records, or the key is another account's
+        peers.vendor.forgotten = (
+            True  # the vendor lost its records, or the key is another account's
+        )
         await env.sleep(timedelta(hours=1))
         assert await hint(handle, "evt-while-forgotten") is None  # a webhook's read answers 404 too
         await env.sleep(timedelta(days=2))
@@ -595,14 +737,22 @@ async def test_a_vendor_that_no_longer_knows_the_invitation_holds_the_order_unti
     notes = [entry.what for entry in state.timeline]
     assert any("does not know the invitation" in note and "held" in note for note in notes), notes
     # Held at the slow pace of an account's trouble (every 5 minutes), then completed at once.
-    assert timedelta(days=2, hours=4) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=2, hours=4, minutes=10)
+    assert (
+        timedelta(days=2, hours=4)
+        <= state.timeline[-1].at - state.timeline[0].at
+        < timedelta(days=2, hours=4, minutes=10)
+    )
 
 
 async def test_a_vendor_that_forgets_for_good_ends_the_order_at_its_deadline_not_before(env):
     peers = Peers(vendor=ScriptedVendor(forgotten=True))
     state = await run_order(env, peers, an_order(deadline_days=3))
     assert peers.sr.statuses == ["PENDING", "EXPIRED"]
-    assert timedelta(days=3) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=3, minutes=10)
+    assert (
+        timedelta(days=3)
+        <= state.timeline[-1].at - state.timeline[0].at
+        < timedelta(days=3, minutes=10)
+    )
     # Polled every 5 minutes while held, not once an hour as the order asked.
     assert 3 * 24 * 12 - 20 <= peers.vendor.status_reads <= 3 * 24 * 12 + 20
 
@@ -612,5 +762,9 @@ async def test_a_vendor_forgetting_an_invitation_we_withdrew_is_no_reason_to_wai
     state = await run_order(env, peers, an_order(deadline_days=3))
     assert peers.sr.statuses == ["PENDING", "EXPIRED"]
     assert peers.vendor.cancellations == 1
-    assert timedelta(days=3) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=3, minutes=1)
+    assert (
+        timedelta(days=3)
+        <= state.timeline[-1].at - state.timeline[0].at
+        < timedelta(days=3, minutes=1)
+    )
     assert state.vendor_status == VendorStatus.CANCELLED

@@ -27,9 +27,13 @@ from workflows.order import AssessmentOrderWorkflow
 
 REFUSALS = {
     # SR answers 403 to the update: the company is not connected at SR.
-    "403": lambda: AccessRefused(PEER, "result update answered HTTP 403", status=403, retryable=False),
+    "403": lambda: AccessRefused(
+        PEER, "result update answered HTTP 403", status=403, retryable=False
+    ),
     # SR's token endpoint refuses the company's credentials (disconnected at SR alone).
-    "credentials": lambda: AccessRefused(PEER, "SmartRecruiters refused our client credentials", status=401),
+    "credentials": lambda: AccessRefused(
+        PEER, "SmartRecruiters refused our client credentials", status=401
+    ),
 }
 
 
@@ -46,16 +50,27 @@ class RefusingSmartRecruiters(RecordingSmartRecruiters):
     refusing: str | None = None
     refused: int = 0
 
-    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
+    async def patch_result(
+        self, order_id: str, patch: dict, callback_url: str | None = None
+    ) -> None:
         if self.refusing is not None:
             self.refused += 1
             raise REFUSALS[self.refusing]()
         await super().patch_result(order_id, patch)
 
-    async def upload_attachment(self, order_id: str, filename: str, content: bytes, content_type: str, callback_url: str | None = None) -> str:
+    async def upload_attachment(
+        self,
+        order_id: str,
+        filename: str,
+        content: bytes,
+        content_type: str,
+        callback_url: str | None = None,
+    ) -> str:
         if self.refusing is not None:
             raise REFUSALS[self.refusing]()
-        return await super().upload_attachment(order_id, filename, content, content_type, callback_url)
+        return await super().upload_attachment(
+            order_id, filename, content, content_type, callback_url
+        )
 
 
 async def _run(env, peers: Peers, order, script) -> tuple[object, list]:
@@ -71,7 +86,8 @@ def _activities(events: list, name: str) -> int:
     return sum(
         1
         for e in events
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and e.activity_task_scheduled_event_attributes.activity_type.name == name
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == name
     )
 
 
@@ -85,20 +101,41 @@ async def test_sr_refusing_us_for_days_delays_the_result_until_sr_listens_again(
         await env.sleep(timedelta(days=3))
         # Meanwhile an operator's repair is refused with the reason, not queued behind the wait.
         with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(AssessmentOrderWorkflow.cancel_order, Repair(operator="ops.ann", reason="Trying a cancel"))
-        assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == REPAIR_REFUSED
-        assert refused.value.cause.message.startswith("SmartRecruiters refuses us for this company; the order tries its update again until")
+            await handle.execute_update(
+                AssessmentOrderWorkflow.cancel_order,
+                Repair(operator="ops.ann", reason="Trying a cancel"),
+            )
+        assert (
+            isinstance(refused.value.cause, ApplicationError)
+            and refused.value.cause.type == REPAIR_REFUSED
+        )
+        assert refused.value.cause.message.startswith(
+            "SmartRecruiters refuses us for this company; the order tries its update again until"
+        )
         peers.sr.refusing = None
 
-    state, events = await _run(env, peers, an_order(sr_refusal_give_up_days=7), sr_listens_after_three_days)
+    state, events = await _run(
+        env, peers, an_order(sr_refusal_give_up_days=7), sr_listens_after_three_days
+    )
 
     assert peers.sr.statuses == ["COMPLETED"]  # PENDING was refused and not tried again
-    assert state.sr_status == SrStatus.COMPLETED and state.undelivered is None and state.sr_refusing_until is None
+    assert (
+        state.sr_status == SrStatus.COMPLETED
+        and state.undelivered is None
+        and state.sr_refusing_until is None
+    )
     assert peers.sr.patches[-1]["score"] == {"raw": 83, "min": 0, "max": 100}
     notes = [entry.what for entry in state.timeline]
     assert any(note.startswith("SmartRecruiters refused PENDING") for note in notes)
-    assert any(note.startswith("SmartRecruiters refuses us for this company: COMPLETED is tried again until") for note in notes)
-    assert any("Report could not be attached" in note for note in notes)  # refused too; the result goes on
+    assert any(
+        note.startswith(
+            "SmartRecruiters refuses us for this company: COMPLETED is tried again until"
+        )
+        for note in notes
+    )
+    assert any(
+        "Report could not be attached" in note for note in notes
+    )  # refused too; the result goes on
     # Three days of tries (about hourly), yet one retrying activity in the history: it stays small.
     assert peers.sr.refused > 60
     assert _activities(events, "update_smartrecruiters_once_it_listens") == 1
@@ -106,7 +143,9 @@ async def test_sr_refusing_us_for_days_delays_the_result_until_sr_listens_again(
 
 
 @pytest.mark.parametrize("refusal", sorted(REFUSALS))
-async def test_sr_refusing_us_past_the_give_up_time_ends_the_order_undelivered_with_its_result_kept(env, refusal):
+async def test_sr_refusing_us_past_the_give_up_time_ends_the_order_undelivered_with_its_result_kept(
+    env, refusal
+):
     peers = Peers(sr=RefusingSmartRecruiters(refusing=refusal))
 
     async def candidate_completes(handle: WorkflowHandle):
@@ -126,7 +165,11 @@ async def test_sr_refusing_us_past_the_give_up_time_ends_the_order_undelivered_w
     )
     # Given up two days after the refusal: Temporal ends the retries once the next one would
     # come later than that, so up to one retry interval (an hour at most) before.
-    refused_at = next(e.at for e in state.timeline if e.what.startswith("SmartRecruiters refuses us for this company"))
+    refused_at = next(
+        e.at
+        for e in state.timeline
+        if e.what.startswith("SmartRecruiters refuses us for this company")
+    )
     assert timedelta(days=2, hours=-1) <= state.timeline[-1].at - refused_at <= timedelta(days=2)
     assert _activities(events, "update_smartrecruiters_once_it_listens") == 1 and len(events) < 100
 
@@ -140,7 +183,9 @@ async def test_an_undelivered_order_without_a_result_says_reset_repairs_it(env):
 
     state, _ = await _run(env, peers, an_order(sr_refusal_give_up_days=1), declines)
     assert state.undelivered == SrStatus.REJECTED and state.result is None
-    assert state.timeline[-1].what.endswith("Once it listens again, the repair reset posts it again")
+    assert state.timeline[-1].what.endswith(
+        "Once it listens again, the repair reset posts it again"
+    )
 
 
 async def test_sr_listening_again_but_refusing_the_update_itself_still_fails_the_order(env):
@@ -149,9 +194,16 @@ async def test_sr_listening_again_but_refusing_the_update_itself_still_fails_the
 
     @dataclass
     class RefusesTheContentNext(RefusingSmartRecruiters):
-        async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None) -> None:
+        async def patch_result(
+            self, order_id: str, patch: dict, callback_url: str | None = None
+        ) -> None:
             if self.refusing is None and patch["status"] == "COMPLETED":
-                raise PeerError("SmartRecruiters", "result update answered HTTP 400", status=400, retryable=False)
+                raise PeerError(
+                    "SmartRecruiters",
+                    "result update answered HTTP 400",
+                    status=400,
+                    retryable=False,
+                )
             await super().patch_result(order_id, patch, callback_url)
 
     peers = Peers(sr=RefusesTheContentNext())

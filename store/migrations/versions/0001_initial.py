@@ -44,12 +44,16 @@ def upgrade() -> None:
         sa.Column("expires_at", TIMESTAMP, nullable=True),
         sa.Column("revoked_at", TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(
-            ["vendor_account_id"], ["vendor_accounts.id"], name=op.f("fk_trigger_tokens_vendor_account_id_vendor_accounts")
+            ["vendor_account_id"],
+            ["vendor_accounts.id"],
+            name=op.f("fk_trigger_tokens_vendor_account_id_vendor_accounts"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trigger_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_trigger_tokens_token_hash")),
     )
-    op.create_index(op.f("ix_trigger_tokens_vendor_account_id"), "trigger_tokens", ["vendor_account_id"])
+    op.create_index(
+        op.f("ix_trigger_tokens_vendor_account_id"), "trigger_tokens", ["vendor_account_id"]
+    )
     op.create_table(
         "company_connections",
         sa.Column("company_id", sa.String(255), nullable=False),
@@ -57,21 +61,36 @@ def upgrade() -> None:
         sa.Column("consent_email", sa.String(320), nullable=False),
         sa.Column(
             "state",
-            sa.Enum("connected", "disconnected", name="connection_state", native_enum=False, create_constraint=True, length=16),
+            sa.Enum(
+                "connected",
+                "disconnected",
+                name="connection_state",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
             nullable=False,
         ),
         sa.Column("connected_at", TIMESTAMP, nullable=False),
         sa.Column("disconnected_at", TIMESTAMP, nullable=True),
         sa.Column("trigger_token_id", sa.String(36), nullable=False),
         sa.ForeignKeyConstraint(
-            ["vendor_account_id"], ["vendor_accounts.id"], name=op.f("fk_company_connections_vendor_account_id_vendor_accounts")
+            ["vendor_account_id"],
+            ["vendor_accounts.id"],
+            name=op.f("fk_company_connections_vendor_account_id_vendor_accounts"),
         ),
         sa.ForeignKeyConstraint(
-            ["trigger_token_id"], ["trigger_tokens.id"], name=op.f("fk_company_connections_trigger_token_id_trigger_tokens")
+            ["trigger_token_id"],
+            ["trigger_tokens.id"],
+            name=op.f("fk_company_connections_trigger_token_id_trigger_tokens"),
         ),
         sa.PrimaryKeyConstraint("company_id", name=op.f("pk_company_connections")),
     )
-    op.create_index(op.f("ix_company_connections_vendor_account_id"), "company_connections", ["vendor_account_id"])
+    op.create_index(
+        op.f("ix_company_connections_vendor_account_id"),
+        "company_connections",
+        ["vendor_account_id"],
+    )
     op.create_table(
         "partner_credentials",
         sa.Column("client_id", sa.String(64), nullable=False),
@@ -80,11 +99,15 @@ def upgrade() -> None:
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("revoked_at", TIMESTAMP, nullable=True),
         sa.ForeignKeyConstraint(
-            ["company_id"], ["company_connections.company_id"], name=op.f("fk_partner_credentials_company_id_company_connections")
+            ["company_id"],
+            ["company_connections.company_id"],
+            name=op.f("fk_partner_credentials_company_id_company_connections"),
         ),
         sa.PrimaryKeyConstraint("client_id", name=op.f("pk_partner_credentials")),
     )
-    op.create_index(op.f("ix_partner_credentials_company_id"), "partner_credentials", ["company_id"])
+    op.create_index(
+        op.f("ix_partner_credentials_company_id"), "partner_credentials", ["company_id"]
+    )
     op.create_table(
         "smartrecruiters_credentials",
         sa.Column("company_id", sa.String(255), nullable=False),
@@ -105,9 +128,13 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(64), nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(
-            ["vendor_account_id"], ["vendor_accounts.id"], name=op.f("fk_vendor_references_vendor_account_id_vendor_accounts")
+            ["vendor_account_id"],
+            ["vendor_accounts.id"],
+            name=op.f("fk_vendor_references_vendor_account_id_vendor_accounts"),
         ),
-        sa.PrimaryKeyConstraint("vendor_account_id", "vendor_ref", name=op.f("pk_vendor_references")),
+        sa.PrimaryKeyConstraint(
+            "vendor_account_id", "vendor_ref", name=op.f("pk_vendor_references")
+        ),
     )
 
 

@@ -36,7 +36,9 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(128), nullable=False),
         sa.Column("vendor", sa.String(64), nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
-        sa.PrimaryKeyConstraint("vendor_ref", "order_id", name=op.f("pk_default_vendor_references")),
+        sa.PrimaryKeyConstraint(
+            "vendor_ref", "order_id", name=op.f("pk_default_vendor_references")
+        ),
     )
     op.create_index(op.f("ix_vendor_references_vendor_ref"), "vendor_references", ["vendor_ref"])
 

@@ -24,14 +24,23 @@ depends_on: str | Sequence[str] | None = None
 TIMESTAMP = sa.DateTime(timezone=True)
 # As store.tables.REFERENCE_LENGTH; a migration keeps its own copy, since the table may change later.
 REFERENCE = sa.String(400)
-_OLD_LENGTHS = {"vendor_references": 64, "default_vendor_references": 128, "candidate_email_index": 128}
+_OLD_LENGTHS = {
+    "vendor_references": 64,
+    "default_vendor_references": 128,
+    "candidate_email_index": 128,
+}
 
 
 def upgrade() -> None:
     for table in _OLD_LENGTHS:
         # Batch mode: SQLite cannot alter a column in place, so the table is copied.
         with op.batch_alter_table(table) as batch:
-            batch.alter_column("order_id", new_column_name="order_reference", type_=REFERENCE, existing_nullable=False)
+            batch.alter_column(
+                "order_id",
+                new_column_name="order_reference",
+                type_=REFERENCE,
+                existing_nullable=False,
+            )
     op.create_table(
         "order_owners",
         sa.Column("order_id", sa.String(128), nullable=False),
@@ -45,4 +54,9 @@ def downgrade() -> None:
     op.drop_table("order_owners")
     for table, length in _OLD_LENGTHS.items():
         with op.batch_alter_table(table) as batch:
-            batch.alter_column("order_reference", new_column_name="order_id", type_=sa.String(length), existing_nullable=False)
+            batch.alter_column(
+                "order_reference",
+                new_column_name="order_id",
+                type_=sa.String(length),
+                existing_nullable=False,
+            )
