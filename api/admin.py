@@ -8,13 +8,10 @@ whole API answers 503, so it is never open by default. Routes are thin: `admin.o
 
 from __future__ import annotations
 
-import contextlib
-import hmac
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 
 from admin.models import (
     FILTER_VALUE_PATTERN,
@@ -23,16 +20,16 @@ from admin.models import (
     BulkRepairAnswer,
     BulkRepairRequest,
     ConnectionView,
+    IssuedTriggerTokenView,
+    NewCredentials,
+    NewTriggerToken,
+    NewVendorAccount,
     OrderDetail,
     OrderPage,
     OrderSearch,
     OrderStatus,
     OrderSummary,
-    NewCredentials,
     RepairRequest,
-    IssuedTriggerTokenView,
-    NewTriggerToken,
-    NewVendorAccount,
     TriggerTokenView,
     VendorAccountView,
 )
@@ -46,11 +43,10 @@ from admin.operations import (
 )
 from admin.orders import OrderLookup, TemporalFailed, order_filter
 from admin.repairs import RepairKind, repair_named_order
+from api.deps import DisconnectorDep, SettingsDep, StoreDep, TemporalDep, require_admin
 from orders.models import RepairOutcome
 from store import UnreadableSecret
 
-DISABLED = "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
-_bearer = HTTPBearer(auto_error=False, description="ASSESSMENTS_ADMIN_API_KEY")
 _STATUS: dict[type[AdminError], int] = {
     NotFound: 404,
     Conflict: 409,
@@ -60,38 +56,8 @@ _STATUS: dict[type[AdminError], int] = {
 }
 
 
-def require_admin(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> None:
-    """Dependency of every /admin route: the admin key as a bearer token, compared in constant time."""
-    key = request.app.state.settings.admin_api_key
-    expected = key.get_secret_value().encode() if key is not None else b""
-    if not expected:  # unset or empty: disabled, never open
-        raise HTTPException(503, DISABLED)
-    presented = credentials.credentials.encode() if credentials is not None else b""
-    if not hmac.compare_digest(presented, expected):
-        raise HTTPException(
-            401,
-            "A valid admin API key is required as a bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
-router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
-
-
-def operations(request: Request) -> Operations:
-    return Operations(request.app.state.store, request.app.state.settings)
-
-
-def order_lookup(request: Request) -> OrderLookup:
-    return OrderLookup(
-        request.app.state.temporal, request.app.state.store, request.app.state.settings
-    )
-
-
-@contextlib.contextmanager
-def _refusals() -> Iterator[None]:
+async def refusals_as_http() -> AsyncIterator[None]:
+    """Dependency of every /admin route: the operations' refusals, as the HTTP answers they are."""
     try:
         yield
     except AdminError as err:
@@ -100,17 +66,33 @@ def _refusals() -> Iterator[None]:
         raise HTTPException(500, str(err)) from None
 
 
+router = APIRouter(
+    prefix="/admin",
+    tags=["Admin"],
+    dependencies=[Depends(require_admin), Depends(refusals_as_http)],
+)
+
+
+def operations(store: StoreDep, settings: SettingsDep) -> Operations:
+    return Operations(store, settings)
+
+
+def order_lookup(temporal: TemporalDep, store: StoreDep, settings: SettingsDep) -> OrderLookup:
+    return OrderLookup(temporal, store, settings)
+
+
+OperationsDep = Annotated[Operations, Depends(operations)]
+OrderLookupDep = Annotated[OrderLookup, Depends(order_lookup)]
+
+
 @router.post(
     "/vendor-accounts",
     status_code=201,
     response_model=VendorAccountView,
     summary="Create a vendor account",
 )
-async def create_vendor_account(
-    new: NewVendorAccount, ops: Operations = Depends(operations)
-) -> VendorAccountView:
-    with _refusals():
-        return await ops.create_vendor_account(new)
+async def create_vendor_account(new: NewVendorAccount, ops: OperationsDep) -> VendorAccountView:
+    return await ops.create_vendor_account(new)
 
 
 @router.get(
@@ -118,9 +100,8 @@ async def create_vendor_account(
     response_model=list[VendorAccountView],
     summary="List vendor accounts (never their credentials)",
 )
-async def vendor_accounts(ops: Operations = Depends(operations)) -> list[VendorAccountView]:
-    with _refusals():
-        return await ops.vendor_accounts()
+async def vendor_accounts(ops: OperationsDep) -> list[VendorAccountView]:
+    return await ops.vendor_accounts()
 
 
 @router.put(
@@ -129,10 +110,9 @@ async def vendor_accounts(ops: Operations = Depends(operations)) -> list[VendorA
     summary="Replace a vendor account's credentials (a rotated key); open orders use them within a minute",
 )
 async def replace_vendor_credentials(
-    vendor_account_id: str, new: NewCredentials, ops: Operations = Depends(operations)
+    vendor_account_id: str, new: NewCredentials, ops: OperationsDep
 ) -> VendorAccountView:
-    with _refusals():
-        return await ops.replace_vendor_credentials(vendor_account_id, new)
+    return await ops.replace_vendor_credentials(vendor_account_id, new)
 
 
 @router.post(
@@ -144,11 +124,10 @@ async def replace_vendor_credentials(
 async def issue_trigger_token(
     vendor_account_id: str,
     response: Response,
-    new: NewTriggerToken | None = Body(None),
-    ops: Operations = Depends(operations),
+    ops: OperationsDep,
+    new: Annotated[NewTriggerToken | None, Body()] = None,
 ) -> IssuedTriggerTokenView:
-    with _refusals():
-        issued = await ops.issue_trigger_token(vendor_account_id, new)
+    issued = await ops.issue_trigger_token(vendor_account_id, new)
     response.headers["Cache-Control"] = "no-store"
     return issued
 
@@ -159,18 +138,16 @@ async def issue_trigger_token(
     summary="List External Trigger Tokens (no plaintext)",
 )
 async def trigger_tokens(
-    vendor_account_id: str | None = Query(None), ops: Operations = Depends(operations)
+    ops: OperationsDep, vendor_account_id: Annotated[str | None, Query()] = None
 ) -> list[TriggerTokenView]:
-    with _refusals():
-        return await ops.trigger_tokens(vendor_account_id)
+    return await ops.trigger_tokens(vendor_account_id)
 
 
 @router.delete(
     "/trigger-tokens/{token_id}", status_code=204, summary="Revoke an External Trigger Token"
 )
-async def revoke_trigger_token(token_id: str, ops: Operations = Depends(operations)) -> Response:
-    with _refusals():
-        await ops.revoke_trigger_token(token_id)
+async def revoke_trigger_token(token_id: str, ops: OperationsDep) -> Response:
+    await ops.revoke_trigger_token(token_id)
     return Response(status_code=204)
 
 
@@ -179,19 +156,21 @@ async def revoke_trigger_token(token_id: str, ops: Operations = Depends(operatio
     response_model=list[ConnectionView],
     summary="List company connections and their state",
 )
-async def connections(ops: Operations = Depends(operations)) -> list[ConnectionView]:
+async def connections(ops: OperationsDep) -> list[ConnectionView]:
     return await ops.connections()
 
 
 @router.delete(
     "/connections/{company_id}", summary="Disconnect a company (as SR's disconnect does)"
 )
-async def disconnect_company(company_id: str, request: Request) -> dict[str, Any]:
+async def disconnect_company(
+    company_id: str, store: StoreDep, disconnector: DisconnectorDep
+) -> dict[str, Any]:
     """For when SR and we disagree (say SR's disconnect never reached us): the company's
     credentials stop working and its open orders are cancelled."""
-    if await request.app.state.store.connection(company_id) is None:
+    if await store.connection(company_id) is None:
         raise HTTPException(404, "No connection for this company")
-    cancelled = await request.app.state.disconnector.disconnect(company_id)
+    cancelled = await disconnector.disconnect(company_id)
     return {"company_id": company_id, "orders_cancelled": cancelled}
 
 
@@ -199,18 +178,16 @@ async def disconnect_company(company_id: str, request: Request) -> dict[str, Any
     "/smartrecruiters/partner-configuration",
     summary="Register our partner configuration at SmartRecruiters",
 )
-async def register_partner_configuration(ops: Operations = Depends(operations)) -> dict[str, Any]:
-    with _refusals():
-        return await ops.register_partner_configuration()
+async def register_partner_configuration(ops: OperationsDep) -> dict[str, Any]:
+    return await ops.register_partner_configuration()
 
 
 @router.get(
     "/smartrecruiters/partner-configuration",
     summary="The partner configuration SmartRecruiters holds for us",
 )
-async def partner_configuration(ops: Operations = Depends(operations)) -> dict[str, Any]:
-    with _refusals():
-        return await ops.partner_configuration()
+async def partner_configuration(ops: OperationsDep) -> dict[str, Any]:
+    return await ops.partner_configuration()
 
 
 # --- Orders: find and inspect (admin/orders.py) ----------------------------------------------
@@ -224,63 +201,76 @@ _NAME = "letters, digits and _ . : @ -"
     summary="List orders by company, vendor, package, status, age, or stuck",
 )
 async def list_orders(
-    request: Request,
-    company: str | None = Query(
-        None, pattern=FILTER_VALUE_PATTERN, description=f"SmartRecruiters companyId ({_NAME})"
-    ),
-    vendor: str | None = Query(
-        None,
-        pattern=FILTER_VALUE_PATTERN,
-        description="The vendor: sandbox, hackerrank, checkr, testgorilla",
-    ),
-    package: str | None = Query(
-        None, pattern=FILTER_VALUE_PATTERN, description="Package id, e.g. skills-fullstack"
-    ),
-    status: OrderStatus | None = Query(
-        None,
-        description="AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED if cancelled, SR_REFUSING while SR refuses us for the company, UNDELIVERED once the order gave up)",
-    ),
-    older_than: str | None = Query(
-        None, max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h"
-    ),
-    open: bool | None = Query(
-        None, description="true: only orders still running; false: only finished ones"
-    ),
-    stuck: bool = Query(
-        False,
-        description="Only stuck orders: an unfinished call to SR or the vendor and no progress for ASSESSMENTS_STUCK_AFTER_HOURS",
-    ),
-    stuck_for: str | None = Query(
-        None, max_length=32, description="Only orders stuck for this long (implies stuck), e.g. 2h"
-    ),
-    failed: bool = Query(
-        False,
-        description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended",
-    ),
-    limit: int = Query(50, ge=1, le=MAX_PAGE_SIZE, description="Orders per page"),
-    page_token: str | None = Query(
-        None, max_length=4096, description="next_page_token of the previous page"
-    ),
-    lookup: OrderLookup = Depends(order_lookup),
+    settings: SettingsDep,
+    lookup: OrderLookupDep,
+    company: Annotated[
+        str | None,
+        Query(pattern=FILTER_VALUE_PATTERN, description=f"SmartRecruiters companyId ({_NAME})"),
+    ] = None,
+    vendor: Annotated[
+        str | None,
+        Query(
+            pattern=FILTER_VALUE_PATTERN,
+            description="The vendor: sandbox, hackerrank, checkr, testgorilla",
+        ),
+    ] = None,
+    package: Annotated[
+        str | None,
+        Query(pattern=FILTER_VALUE_PATTERN, description="Package id, e.g. skills-fullstack"),
+    ] = None,
+    status: Annotated[
+        OrderStatus | None,
+        Query(
+            description="AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED if cancelled, SR_REFUSING while SR refuses us for the company, UNDELIVERED once the order gave up)"
+        ),
+    ] = None,
+    older_than: Annotated[
+        str | None,
+        Query(max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h"),
+    ] = None,
+    open: Annotated[
+        bool | None, Query(description="true: only orders still running; false: only finished ones")
+    ] = None,
+    stuck: Annotated[
+        bool,
+        Query(
+            description="Only stuck orders: an unfinished call to SR or the vendor and no progress for ASSESSMENTS_STUCK_AFTER_HOURS"
+        ),
+    ] = False,
+    stuck_for: Annotated[
+        str | None,
+        Query(
+            max_length=32, description="Only orders stuck for this long (implies stuck), e.g. 2h"
+        ),
+    ] = None,
+    failed: Annotated[
+        bool,
+        Query(
+            description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended"
+        ),
+    ] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Orders per page")] = 50,
+    page_token: Annotated[
+        str | None, Query(max_length=4096, description="next_page_token of the previous page")
+    ] = None,
 ) -> OrderPage:
     """Newest first, open orders before finished ones. With `stuck`, a page holds the stuck orders
     among one page of open orders: it may hold fewer than `limit` while `next_page_token` is set."""
-    with _refusals():
-        wanted = order_filter(
-            request.app.state.settings,
-            company=company,
-            vendor=vendor,
-            package=package,
-            status=status,
-            older_than=older_than,
-            open=open,
-            stuck=stuck,
-            stuck_for=stuck_for,
-            failed=failed,
-            limit=limit,
-            page_token=page_token,
-        )
-        return await lookup.list(wanted)
+    wanted = order_filter(
+        settings,
+        company=company,
+        vendor=vendor,
+        package=package,
+        status=status,
+        older_than=older_than,
+        open=open,
+        stuck=stuck,
+        stuck_for=stuck_for,
+        failed=failed,
+        limit=limit,
+        page_token=page_token,
+    )
+    return await lookup.list(wanted)
 
 
 @router.post(
@@ -288,13 +278,10 @@ async def list_orders(
     response_model=list[OrderSummary],
     summary="Find orders by SR order id, vendor reference or candidate email",
 )
-async def find_orders(
-    search: OrderSearch, lookup: OrderLookup = Depends(order_lookup)
-) -> list[OrderSummary]:
+async def find_orders(search: OrderSearch, lookup: OrderLookupDep) -> list[OrderSummary]:
     """A POST, so that a candidate's email never sits in a URL (proxies log those). Nothing
     found is an empty list. The email is looked up by its keyed hash: the store never holds it."""
-    with _refusals():
-        return await lookup.find(search)
+    return await lookup.find(search)
 
 
 @router.get(
@@ -304,15 +291,17 @@ async def find_orders(
 )
 async def show_order(
     response: Response,
-    order_id: str = Path(
-        pattern=ORDER_ID_PATTERN,
-        description="The SmartRecruiters order id, or the order's reference `order id:company id`",
-    ),
-    lookup: OrderLookup = Depends(order_lookup),
+    lookup: OrderLookupDep,
+    order_id: Annotated[
+        str,
+        Path(
+            pattern=ORDER_ID_PATTERN,
+            description="The SmartRecruiters order id, or the order's reference `order id:company id`",
+        ),
+    ],
 ) -> OrderDetail:
     """Holds the candidate's name and email (for the operator only; never cached)."""
-    with _refusals():
-        detail = await lookup.show(order_id)
+    detail = await lookup.show(order_id)
     response.headers["Cache-Control"] = "no-store"
     return detail
 
@@ -331,23 +320,27 @@ async def show_order(
     },
 )
 async def repair_order_route(
-    request: Request,
+    temporal: TemporalDep,
+    settings: SettingsDep,
     repair: RepairRequest,
-    order_id: str = Path(
-        pattern=ORDER_ID_PATTERN,
-        description="The SmartRecruiters order id, or the order's reference `order id:company id`",
-    ),
-    kind: RepairKind = Path(
-        description="extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the reason), repost-result "
-        "(an ended order's through a reset), or reset (a failed order, to just before its final update)"
-    ),
+    order_id: Annotated[
+        str,
+        Path(
+            pattern=ORDER_ID_PATTERN,
+            description="The SmartRecruiters order id, or the order's reference `order id:company id`",
+        ),
+    ],
+    kind: Annotated[
+        RepairKind,
+        Path(
+            description="extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the reason), repost-result "
+            "(an ended order's through a reset), or reset (a failed order, to just before its final update)"
+        ),
+    ],
 ) -> RepairOutcome:
     """Recorded in the order's history and timeline as "Repair by <operator>: <what> (<reason>)";
     a reset as "Reset by <operator>: <reason>", and its answer names the order's new run (`run_id`)."""
-    with _refusals():
-        return await repair_named_order(
-            request.app.state.temporal, request.app.state.settings, order_id, kind, repair
-        )
+    return await repair_named_order(temporal, settings, order_id, kind, repair)
 
 
 # --- Orders: bulk repairs (admin/bulk_repairs.py) --------------------------------------------
@@ -359,17 +352,19 @@ async def repair_order_route(
     summary="Repair every order matching a filter, or (the default) say what each would do: a dry run",
 )
 async def repair_orders_route(
-    request: Request,
+    settings: SettingsDep,
+    lookup: OrderLookupDep,
     repair: BulkRepairRequest,
-    kind: RepairKind = Path(
-        description="extend-deadline (needs days), resend-invitation, cancel or repost-result of running orders; reset of failed ones; repost-result of ended ones (a reset)"
-    ),
-    lookup: OrderLookup = Depends(order_lookup),
+    kind: Annotated[
+        RepairKind,
+        Path(
+            description="extend-deadline (needs days), resend-invitation, cancel or repost-result of running orders; reset of failed ones; repost-result of ended ones (a reset)"
+        ),
+    ],
 ) -> BulkRepairAnswer:
     """The listing's filters select the orders (at least one is needed; `open: true` alone means
     every running order), newest first, up to ASSESSMENTS_BULK_REPAIR_LIMIT. A dry run unless
     `dry_run` is false; each order's outcome is in the answer, and one order's refusal or failure
     never stops the others. Answers when every order is done."""
-    with _refusals():
-        wanted = order_filter(request.app.state.settings, **repair.filter_fields())
-        return await lookup.repair_all(wanted, kind, repair, dry_run=repair.dry_run)
+    wanted = order_filter(settings, **repair.filter_fields())
+    return await lookup.repair_all(wanted, kind, repair, dry_run=repair.dry_run)

@@ -1,4 +1,5 @@
-"""Bearer tokens we issue to SmartRecruiters at POST /oauth/token, and the check on every SR route.
+"""Bearer tokens we issue to SmartRecruiters at POST /oauth/token (api/deps.py checks them on every
+SR route).
 
 Tokens are signed JWTs, so any API replica can check them without shared state. Each names the one
 company its credentials speak for and, for credentials minted at Connect, the connection they were
@@ -14,11 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import HTTPException
 
 from settings import Settings
-from store import CompanyConnection, ConnectionState, Store
+from store import CompanyConnection, Store
 
 AUDIENCE = "smartrecruiters"
 CONNECTED_AT = "connected_at"
@@ -111,46 +111,3 @@ class TokenIssuer:
         if connected_at is None and (company != self._company_id or not self._client_secret):
             raise jwt.InvalidTokenError("not the settings' company")
         return Caller(client_id=claims["sub"], company_id=company, connected_at=connected_at)
-
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-async def smartrecruiters_caller(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Caller:
-    """Dependency of every SR-facing route: a valid bearer token from POST /oauth/token whose
-    credentials still speak for their company, checked against the company's connection row.
-
-    Credentials minted at Connect speak for it while that connection lasts: a disconnect ends
-    their tokens at once, not at expiry, and a reconnect does not bring them back (it mints new
-    ones). The settings' credentials speak for their company only while it never connected through
-    Connect: from then on its own credentials, which its disconnect revokes, are the only ones."""
-    if credentials is None:
-        raise HTTPException(
-            401,
-            "A bearer token from POST /oauth/token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    try:
-        caller = request.app.state.tokens.verify(credentials.credentials)
-    except jwt.PyJWTError:
-        caller = None
-    if caller is not None:
-        connection = await request.app.state.store.connection(caller.company_id)
-        if caller.connected_at is None:
-            if connection is not None:
-                raise HTTPException(403, NOT_THIS_COMPANY)
-        elif (
-            connection is None
-            or connection.state != ConnectionState.CONNECTED
-            or connection_instant(connection) != caller.connected_at
-        ):
-            caller = None
-    if caller is None:
-        raise HTTPException(
-            401,
-            "The bearer token is invalid or expired",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    return caller

@@ -17,10 +17,12 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
+from temporalio.client import Client
 
-from api.admin import require_admin
+from api.deps import SettingsDep, TemporalDep, require_admin
 from api.openapi import refusals
 from codec import PayloadKeyError
+from settings import Settings
 
 router = APIRouter(prefix="/codec", tags=["Operations"])
 Direction = Literal["encode", "decode"]
@@ -36,8 +38,8 @@ UNOPENABLE = refusals(422, _422="A payload cannot be opened with the configured 
     dependencies=[Depends(require_admin)],
     responses=UNOPENABLE,
 )
-async def with_admin_key(direction: Direction, request: Request) -> Response:
-    return await _convert(direction, request)
+async def with_admin_key(direction: Direction, request: Request, temporal: TemporalDep) -> Response:
+    return await _convert(direction, request, temporal)
 
 
 @router.post(
@@ -45,17 +47,25 @@ async def with_admin_key(direction: Direction, request: Request) -> Response:
     summary="Encode or decode Temporal payloads for the Temporal UI",
     responses=UNOPENABLE | refusals(404),
 )
-async def for_the_ui(capability: str, direction: Direction, request: Request) -> Response:
-    expected = request.app.state.settings.ui_codec_capability.encode()
+async def for_the_ui(
+    capability: str,
+    direction: Direction,
+    request: Request,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+) -> Response:
+    expected = settings.ui_codec_capability.encode()
     if not hmac.compare_digest(capability.encode("utf-8", "replace"), expected):
         raise HTTPException(404, "Not Found")
-    return _cors(request, await _convert(direction, request))
+    return _cors(request, settings, await _convert(direction, request, temporal))
 
 
 @router.options("/ui/{capability}/{direction}", include_in_schema=False)
-async def preflight(capability: str, direction: str, request: Request) -> Response:
+async def preflight(
+    capability: str, direction: str, request: Request, settings: SettingsDep
+) -> Response:
     """The browser asks first: the UI posts JSON with X-Namespace (and may send Authorization)."""
-    response = _cors(request, Response(status_code=204))
+    response = _cors(request, settings, Response(status_code=204))
     if "access-control-allow-origin" in response.headers:
         response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = (
@@ -65,14 +75,14 @@ async def preflight(capability: str, direction: str, request: Request) -> Respon
     return response
 
 
-async def _convert(direction: Direction, request: Request) -> Response:
+async def _convert(direction: Direction, request: Request, temporal: Client) -> Response:
     try:
         payloads = json_format.Parse(await request.body(), Payloads())
     except (json_format.ParseError, UnicodeDecodeError):
         raise HTTPException(
             400, 'The body must be {"payloads": [...]} in Temporal\'s JSON form'
         ) from None
-    codec = request.app.state.temporal.data_converter.payload_codec
+    codec = temporal.data_converter.payload_codec
     try:
         converted = await (codec.encode if direction == "encode" else codec.decode)(
             payloads.payloads
@@ -83,9 +93,9 @@ async def _convert(direction: Direction, request: Request) -> Response:
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
-def _cors(request: Request, response: Response) -> Response:
+def _cors(request: Request, settings: Settings, response: Response) -> Response:
     origin = request.headers.get("origin")
-    if origin and origin in request.app.state.settings.codec_cors_origins_or_default:
+    if origin and origin in settings.codec_cors_origins_or_default:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
     return response

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS
+from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS, FormGuard
+from api.deps import ConnectorDep, FormGuardDep, SettingsDep
 from api.headers import STRICT_CSP
 from connections.connect import COMPANY_ID_PATTERN, ConnectRefused
+from settings import Settings
 from smartrecruiters.observations import observed
 from smartrecruiters.origins import origin_allowed, origin_of
 
@@ -33,35 +36,41 @@ SECURITY_HEADERS = {"Content-Security-Policy": STRICT_CSP, "Cache-Control": "no-
 _COMPANY_ID = re.compile(COMPANY_ID_PATTERN)
 
 
-def _page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
-    context["integration_name"] = request.app.state.settings.integration_name
+def _page(
+    request: Request, integration_name: str, template: str, status_code: int = 200, **context
+) -> HTMLResponse:
+    context["integration_name"] = integration_name
     return TEMPLATES.TemplateResponse(
         request, template, context, status_code=status_code, headers=SECURITY_HEADERS
     )
 
 
-def problem_page(request: Request, status_code: int, heading: str, message: str) -> HTMLResponse:
-    return _page(request, "problem.html", status_code, heading=heading, message=message)
-
-
-def _redirect_allowed(request: Request, redirect: str | None) -> bool:
-    """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
-    return redirect is None or origin_allowed(
-        redirect, request.app.state.settings.sr_redirect_origins_or_default
+def problem_page(
+    request: Request, integration_name: str, status_code: int, heading: str, message: str
+) -> HTMLResponse:
+    return _page(
+        request, integration_name, "problem.html", status_code, heading=heading, message=message
     )
 
 
-def _observe_redirect(request: Request, redirect: str | None) -> None:
+def _redirect_allowed(settings: Settings, redirect: str | None) -> bool:
+    """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
+    return redirect is None or origin_allowed(redirect, settings.sr_redirect_origins_or_default)
+
+
+def _observe_redirect(settings: Settings, redirect: str | None) -> None:
     """Once an admin connected (anyone can open the page with any link): which origin SR sent."""
     if redirect is None:
         observed("consent redirect origin", "none")
         return
-    on_api = origin_of(redirect) == origin_of(request.app.state.settings.sr_base_url)
+    on_api = origin_of(redirect) == origin_of(settings.sr_base_url)
     observed("consent redirect origin", "SR API origin" if on_api else "SmartRecruiters web origin")
 
 
 def _form(
     request: Request,
+    settings: Settings,
+    form_guard: FormGuard,
     company_id: str,
     redirect: str | None,
     *,
@@ -69,9 +78,10 @@ def _form(
     email: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    form_token, nonce = request.app.state.form_guard.issue(company_id)
+    form_token, nonce = form_guard.issue(company_id)
     response = _page(
         request,
+        settings.integration_name,
         "consent.html",
         status_code,
         company_id=company_id,
@@ -80,13 +90,12 @@ def _form(
         error=error,
         email=email,
     )
-    secure = request.app.state.settings.public_url.startswith("https://")
     response.set_cookie(
         COOKIE,
         nonce,
         max_age=FORM_LIFETIME_SECONDS,
         httponly=True,
-        secure=secure,
+        secure=settings.public_url.startswith("https://"),
         samesite="lax",
         path="/integration",
     )
@@ -94,7 +103,7 @@ def _form(
 
 
 def _bad_link(
-    request: Request, company_id: str | None, redirect: str | None
+    request: Request, settings: Settings, company_id: str | None, redirect: str | None
 ) -> HTMLResponse | None:
     """The page explains a malformed link from SR rather than answering JSON."""
     if company_id is None or not _COMPANY_ID.fullmatch(
@@ -102,13 +111,15 @@ def _bad_link(
     ):  # fullmatch: `$` would allow a final newline
         return problem_page(
             request,
+            settings.integration_name,
             400,
             "This link is not valid",
             "The link does not name a SmartRecruiters company. Please start again from SmartRecruiters.",
         )
-    if not _redirect_allowed(request, redirect):
+    if not _redirect_allowed(settings, redirect):
         return problem_page(
             request,
+            settings.integration_name,
             400,
             "This link is not valid",
             "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.",
@@ -123,10 +134,14 @@ def _bad_link(
 )
 async def consent_page(
     request: Request,
-    companyId: str | None = Query(None, description="SmartRecruiters companyId"),
-    redirect: str | None = Query(None),
+    settings: SettingsDep,
+    form_guard: FormGuardDep,
+    companyId: Annotated[str | None, Query(description="SmartRecruiters companyId")] = None,
+    redirect: Annotated[str | None, Query()] = None,
 ):
-    return _bad_link(request, companyId, redirect) or _form(request, companyId, redirect)
+    return _bad_link(request, settings, companyId, redirect) or _form(
+        request, settings, form_guard, companyId, redirect
+    )
 
 
 @router.post(
@@ -136,51 +151,50 @@ async def consent_page(
 )
 async def submit_consent(
     request: Request,
-    companyId: str | None = Form(None),
-    token: str = Form(""),
-    email: str = Form(""),
-    form_token: str = Form(""),
-    redirect: str | None = Form(None),
+    settings: SettingsDep,
+    form_guard: FormGuardDep,
+    connector: ConnectorDep,
+    companyId: Annotated[str | None, Form()] = None,
+    token: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
+    redirect: Annotated[str | None, Form()] = None,
 ):
-    if problem := _bad_link(request, companyId, redirect):
+    if problem := _bad_link(request, settings, companyId, redirect):
         return problem
-    if not request.app.state.form_guard.check(form_token, request.cookies.get(COOKIE), companyId):
+
+    def form(status_code: int = 400, **answer) -> HTMLResponse:
+        """The form again, with what went wrong."""
         return _form(
-            request,
-            companyId,
-            redirect,
+            request, settings, form_guard, companyId, redirect, status_code=status_code, **answer
+        )
+
+    if not form_guard.check(form_token, request.cookies.get(COOKIE), companyId):
+        return form(
             email=email,
-            status_code=400,
             error="This form has expired or was not opened from SmartRecruiters. Please enter the token again.",
         )
     token = token.strip()
     try:
         email = str(_EMAIL.validate_python(email.strip()[:320]))
     except ValidationError:
-        return _form(
-            request,
-            companyId,
-            redirect,
-            status_code=400,
-            error="Please enter a valid email address.",
-        )
+        return form(error="Please enter a valid email address.")
     if not token or len(token) > 200:
-        return _form(
-            request,
-            companyId,
-            redirect,
-            email=email,
-            status_code=400,
-            error="Please enter your External Trigger Token.",
-        )
+        return form(email=email, error="Please enter your External Trigger Token.")
     try:
-        await request.app.state.connector.connect(companyId, token, email)
+        await connector.connect(companyId, token, email)
     except ConnectRefused as refusal:
-        return _form(request, companyId, redirect, email=email, status_code=400, error=str(refusal))
+        return form(email=email, error=str(refusal))
     except Exception:  # our own failure: the admin still gets the form, and we get the log
         log.exception("Connect failed for company %s", companyId)
-        return _form(request, companyId, redirect, email=email, status_code=500, error=UNEXPECTED)
-    _observe_redirect(request, redirect)
-    response = _page(request, "connected.html", company_id=companyId, redirect=redirect)
+        return form(email=email, status_code=500, error=UNEXPECTED)
+    _observe_redirect(settings, redirect)
+    response = _page(
+        request,
+        settings.integration_name,
+        "connected.html",
+        company_id=companyId,
+        redirect=redirect,
+    )
     response.delete_cookie(COOKIE, path="/integration")
     return response

@@ -7,9 +7,13 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+
+from api.deps import StoreDep, TemporalDep
+from store import Store
 
 router = APIRouter(tags=["Operations"])
 log = logging.getLogger("assessments.api")
@@ -31,26 +35,25 @@ async def healthz() -> dict:
     summary="Readiness: Temporal and the store answer",
     responses={503: {"description": "Temporal or the store does not answer; the body names which"}},
 )
-async def readyz(request: Request) -> JSONResponse:
-    temporal, store = await asyncio.gather(_temporal(request), _store(request))
-    checks = {"temporal": temporal, "store": store}
+async def readyz(temporal: TemporalDep, store: StoreDep) -> JSONResponse:
+    temporal_state, store_state = await asyncio.gather(_temporal(temporal), _store(store))
+    checks = {"temporal": temporal_state, "store": store_state}
     return JSONResponse(
         checks, status_code=200 if all(state == "ok" for state in checks.values()) else 503
     )
 
 
-async def _temporal(request: Request) -> str:
-    service = request.app.state.temporal.workflow_service
+async def _temporal(temporal: Client) -> str:
     return await _probe(
         "temporal",
-        service.get_system_info(
+        temporal.workflow_service.get_system_info(
             GetSystemInfoRequest(), timeout=timedelta(seconds=READINESS_TIMEOUT_SECONDS)
         ),
     )
 
 
-async def _store(request: Request) -> str:
-    return await _probe("store", request.app.state.store.connection(_NO_COMPANY))
+async def _store(store: Store) -> str:
+    return await _probe("store", store.connection(_NO_COMPANY))
 
 
 async def _probe(name: str, check) -> str:

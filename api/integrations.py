@@ -9,17 +9,28 @@ the same work done, so the answer never tells whether a company is connected.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from typing import Annotated
 
-from api.auth import Caller, smartrecruiters_caller
+from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from api.auth import Caller, TokenIssuer
+from api.deps import (
+    BearerDep,
+    DisconnectorDep,
+    SettingsDep,
+    StoreDep,
+    TokensDep,
+    smartrecruiters_caller,
+)
 from api.openapi import refusals
+from connections.disconnect import CompanyDisconnector
 from connections.partner_configuration import COMPANY_ID_PLACEHOLDER
 from smartrecruiters.observations import observed
+from store import Store
 
 router = APIRouter(tags=["SmartRecruiters Connect"])
-_bearer = HTTPBearer(auto_error=False)
-COMPANY_ID = Path(min_length=1, max_length=200)
+CompanyId = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 # The spec declares no security here: besides the bearer token the route reads (which FastAPI
@@ -37,47 +48,52 @@ EXPANSION = "integrationDisableUrl expansion"
     openapi_extra=OPTIONAL_BEARER,
 )
 async def disconnect_company(
-    request: Request,
-    companyId: str = COMPANY_ID,
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    settings: SettingsDep,
+    disconnector: DisconnectorDep,
+    tokens: TokensDep,
+    store: StoreDep,
+    credentials: BearerDep,
+    companyId: CompanyId,
 ):
     # The company id in place of the registered placeholder, or appended to an id-less registration.
-    template = request.app.state.settings.sr_id_url_form == "template"
+    template = settings.sr_id_url_form == "template"
     expansion = (
         "the id in place of {companyId}" if template else "the id appended to the id-less URL"
     )
-    return await _disconnect(request, companyId, credentials, expansion)
+    caller = await _caller(tokens, store, credentials)
+    return await _disconnect(disconnector, companyId, credentials, caller, expansion)
 
 
 @router.delete(
     "/integrations/companies/{placeholder}/{companyId}", status_code=204, include_in_schema=False
 )
 async def disconnect_company_appended(
-    request: Request,
     placeholder: str,
-    companyId: str = COMPANY_ID,
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    disconnector: DisconnectorDep,
+    tokens: TokensDep,
+    store: StoreDep,
+    credentials: BearerDep,
+    companyId: CompanyId,
 ):
     """The company id appended to the registered URL, its placeholder left in (braces decoded or not)."""
     if placeholder != COMPANY_ID_PLACEHOLDER:
         raise HTTPException(404, "Not Found")
-    return await _disconnect(request, companyId, credentials, "the id appended after {companyId}")
+    caller = await _caller(tokens, store, credentials)
+    return await _disconnect(
+        disconnector, companyId, credentials, caller, "the id appended after {companyId}"
+    )
 
 
 async def _disconnect(
-    request: Request,
+    disconnector: CompanyDisconnector,
     company_id: str,
     credentials: HTTPAuthorizationCredentials | None,
+    caller: Caller | None,
     expansion: str,
 ) -> Response:
     """How SR called is logged once the call proves to be SR's: authenticated as the company, or
     confirmed by SR refusing the company's credentials (anyone may send a bare DELETE)."""
-    disconnector = request.app.state.disconnector
-    if (
-        credentials is not None
-        and (caller := await _caller(request, credentials)) is not None
-        and caller.company_id == company_id
-    ):
+    if caller is not None and caller.company_id == company_id:
         observed(EXPANSION, expansion)
         observed("DELETE integrationDisableUrl", "with the company's bearer token")
         await disconnector.disconnect(company_id)
@@ -89,8 +105,13 @@ async def _disconnect(
     return Response(status_code=204)
 
 
-async def _caller(request: Request, credentials: HTTPAuthorizationCredentials) -> Caller | None:
+async def _caller(
+    tokens: TokenIssuer, store: Store, credentials: HTTPAuthorizationCredentials | None
+) -> Caller | None:
+    """The company the bearer token speaks for, if any: the route itself takes any call."""
+    if credentials is None:
+        return None
     try:
-        return await smartrecruiters_caller(request, credentials)
+        return await smartrecruiters_caller(tokens, store, credentials)
     except HTTPException:  # invalid, expired, or its company's connection ended
         return None

@@ -123,9 +123,10 @@ class AuthRateLimit:
     over the minute. Beyond it: 429 with Retry-After, JSON for the token endpoint, the consent
     page's own HTML page for the form."""
 
-    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+    def __init__(self, app: ASGIApp, per_minute: int, integration_name: str) -> None:
         self.app = app
         self.per_minute = per_minute
+        self.integration_name = integration_name
         # A full bucket frees one request after 60 / per_minute seconds.
         self.retry_after = str(max(1, math.ceil(60 / per_minute)))
         self._buckets: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
@@ -162,6 +163,7 @@ class AuthRateLimit:
             return error_response(429, message, "HTTP_429", headers=headers)
         page = problem_page(
             Request(scope),
+            self.integration_name,
             429,
             "Too many attempts",
             "Please wait a minute, then start again from SmartRecruiters.",
@@ -173,6 +175,10 @@ class AuthRateLimit:
 def install(app: FastAPI, settings: Settings) -> None:
     """Oversized bodies are refused first, then too many attempts, then NULs (add_middleware wraps outwards)."""
     app.add_middleware(NulRefused)
-    app.add_middleware(AuthRateLimit, per_minute=settings.auth_requests_per_minute)
+    app.add_middleware(
+        AuthRateLimit,
+        per_minute=settings.auth_requests_per_minute,
+        integration_name=settings.integration_name,
+    )
     app.add_middleware(BodyDeadline, timeout=settings.request_read_timeout_seconds)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from typing import Annotated
 from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
+from api.deps import TokensDep
 from api.openapi import WWW_AUTHENTICATE
 from smartrecruiters.models import AccessToken, TokenErrorResponse
 from smartrecruiters.observations import observed
@@ -65,9 +67,10 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 )
 async def issue_token(
     request: Request,
-    grant_type: str | None = Form(None),
-    client_id: str | None = Form(None),
-    client_secret: str | None = Form(None),
+    tokens: TokensDep,
+    grant_type: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
 ):
     if grant_type is None:
         return _oauth_error(400, "invalid_request", "grant_type is required")
@@ -84,7 +87,6 @@ async def issue_token(
         )
     if basic is None and not (client_id and client_secret):
         return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
-    tokens = request.app.state.tokens
     caller = await tokens.authenticate(*(basic or (client_id, client_secret)))
     if caller is not None:  # only a client we know tells us how SR authenticates
         observed(

@@ -21,8 +21,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from api.admin import require_admin
-from api.auth import smartrecruiters_caller
+from api.deps import require_admin, smartrecruiters_caller
 from api.limits import guarded_bucket
 
 

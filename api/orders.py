@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.auth import Caller, smartrecruiters_caller
+from api.deps import CallerDep, IntakeDep
 from api.openapi import refusals
 from orders.catalog import UnknownPackage
 from orders.intake import (
@@ -76,15 +76,11 @@ def _intake_refusals() -> Iterator[None]:
         _503="Temporarily unable to take the order; retry",
     ),
 )
-async def place_order(
-    body: AssessmentPackageOrderRequest,
-    request: Request,
-    caller: Caller = Depends(smartrecruiters_caller),
-):
+async def place_order(body: AssessmentPackageOrderRequest, intake: IntakeDep, caller: CallerDep):
     """Accept an order; the candidate is invited in the background. Repeats are answered alike."""
     caller.check_acts_for(body.companyId)
     with _intake_refusals():
-        await request.app.state.intake.place(body)
+        await intake.place(body)
     return JSONResponse({}, status_code=202)
 
 
@@ -104,12 +100,10 @@ async def place_order(
     ),
 )
 async def place_inline_order(
-    body: InlineAssessmentPackageOrderRequest,
-    request: Request,
-    caller: Caller = Depends(smartrecruiters_caller),
+    body: InlineAssessmentPackageOrderRequest, intake: IntakeDep, caller: CallerDep
 ):
     """Place an order and answer with the URL of the candidate's assessment."""
     caller.check_acts_for(body.companyId)
     with _intake_refusals():
-        url = await request.app.state.intake.place_inline(body)
+        url = await intake.place_inline(body)
     return InlineAssessmentPackageResponse.for_link(url)

@@ -6,13 +6,14 @@ import json
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, smartrecruiters_caller
-from connections.partner_configuration import PACKAGE_ID_PLACEHOLDER
+from api.auth import Caller
+from api.deps import CallerDep, CatalogDep, SettingsDep
 from api.openapi import refusals
-from orders.catalog import UnknownPackage
+from connections.partner_configuration import PACKAGE_ID_PLACEHOLDER
+from orders.catalog import Catalog, UnknownPackage
 from smartrecruiters.models import AssessmentPackage
 from smartrecruiters.observations import observed
 
@@ -54,12 +55,13 @@ class LocationFilters(BaseModel):
     responses={204: {"description": "No packages"}, **refusals(502, 503)},
 )
 async def list_packages(
-    request: Request,
-    requester: str | None = Header(
-        None, description="The recruiter (SR's `Requester`), in any encoding; not used"
-    ),
+    catalog: CatalogDep,
+    caller: CallerDep,
+    requester: Annotated[
+        str | None,
+        Header(description="The recruiter (SR's `Requester`), in any encoding; not used"),
+    ] = None,
     location: Annotated[LocationFilters, Query()] = None,
-    caller: Caller = Depends(smartrecruiters_caller),
 ):
     """The catalog of the caller's vendor account (the embedded default vendor's in embedded mode).
 
@@ -68,8 +70,7 @@ async def list_packages(
     """
     observed("requester header of GET /packages", requester_form(requester))
     packages = [
-        entry.as_smartrecruiters()
-        for entry in await request.app.state.catalog.for_company(caller.company_id)
+        entry.as_smartrecruiters() for entry in await catalog.for_company(caller.company_id)
     ]
     if not packages:
         return Response(status_code=204)
@@ -82,17 +83,17 @@ async def list_packages(
     responses=refusals(404, 502, 503, _404="There is no package with this id"),
 )
 async def get_package(
-    package_id: str, request: Request, caller: Caller = Depends(smartrecruiters_caller)
+    package_id: str, settings: SettingsDep, catalog: CatalogDep, caller: CallerDep
 ):
     # The id in place of the registered placeholder, or appended to an id-less registration.
-    template = request.app.state.settings.sr_id_url_form == "template"
+    template = settings.sr_id_url_form == "template"
     observed(
         "singleAssessmentPackageUrl expansion",
         "the id in place of {assessmentPackageId}"
         if template
         else "the id appended to the id-less URL",
     )
-    return await _package(request, caller, package_id)
+    return await _package(catalog, caller, package_id)
 
 
 @router.get(
@@ -103,20 +104,18 @@ async def get_package(
 async def get_package_appended(
     placeholder: str,
     package_id: str,
-    request: Request,
-    caller: Caller = Depends(smartrecruiters_caller),
+    catalog: CatalogDep,
+    caller: CallerDep,
 ):
     """The id appended to the registered URL, its placeholder left in (braces decoded or not)."""
     if placeholder != PACKAGE_ID_PLACEHOLDER:
         raise HTTPException(404, "Not Found")
     observed("singleAssessmentPackageUrl expansion", "the id appended after {assessmentPackageId}")
-    return await _package(request, caller, package_id)
+    return await _package(catalog, caller, package_id)
 
 
-async def _package(request: Request, caller: Caller, package_id: str):
+async def _package(catalog: Catalog, caller: Caller, package_id: str):
     try:
-        return (
-            await request.app.state.catalog.find(caller.company_id, package_id)
-        ).as_smartrecruiters()
+        return (await catalog.find(caller.company_id, package_id)).as_smartrecruiters()
     except UnknownPackage:
         raise HTTPException(404, "There is no package with this id") from None

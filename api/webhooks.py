@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import (
+    Client,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -30,9 +31,11 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.deps import SettingsDep, TemporalDep, VendorsDep
 from orders.models import HINT_REFUSED, VendorEvent
 from orders.visibility import order_id_in, workflow_id
 from peers import PeerError
+from settings import Settings
 from telemetry import ORDER_ID
 from vendors.base import ParsedWebhook, Push, VendorAdapter, WebhookRejected, WebhookUnreadable
 from vendors.registry import ADAPTERS, UnknownAdapter
@@ -44,20 +47,31 @@ log = logging.getLogger("assessments.webhooks")
 
 
 @router.post("/webhooks/{vendor}", status_code=202)
-async def receive_webhook(vendor: str, request: Request):
+async def receive_webhook(
+    vendor: str,
+    request: Request,
+    vendors: VendorsDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+):
     """The embedded sandbox vendor's events: verified with the settings' webhook secret."""
-    vendors = request.app.state.vendors
     if vendor != vendors.default.name:
         raise HTTPException(404, "Unknown vendor")
     parsed = _parse(vendors.default, vendor, request.headers, await request.body())
     routed = [(await _order_of(vendors, None, item), item.event) for item in parsed]
-    return await _deliver(request, vendor, routed)
+    return await _deliver(temporal, settings, vendor, routed)
 
 
 @router.post("/webhooks/{vendor}/accounts/{account_id}", status_code=202)
-async def receive_account_webhook(vendor: str, account_id: str, request: Request):
+async def receive_account_webhook(
+    vendor: str,
+    account_id: str,
+    request: Request,
+    vendors: VendorsDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+):
     """Events of one vendor account, verified with that account's secret."""
-    vendors = request.app.state.vendors
     try:
         adapter = await vendors.for_account(account_id)
     except UnknownAdapter:
@@ -66,28 +80,33 @@ async def receive_account_webhook(vendor: str, account_id: str, request: Request
         raise HTTPException(404, "Unknown vendor account")
     parsed = _parse(adapter, vendor, request.headers, await request.body())
     routed = [(await _order_of(vendors, account_id, item), item.event) for item in parsed]
-    return await _deliver(request, vendor, routed)
+    return await _deliver(temporal, settings, vendor, routed)
 
 
 @router.post("/webhooks/{vendor}/orders/{reference}", status_code=202)
-async def receive_order_webhook(vendor: str, reference: str, request: Request):
+async def receive_order_webhook(
+    vendor: str,
+    reference: str,
+    request: Request,
+    vendors: VendorsDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+):
     """A vendor's report on one order, authenticated by the bearer token we gave it for that order."""
     kind = ADAPTERS.get(vendor)
     if kind is None or kind.capabilities.push != Push.PER_ORDER_URL:
         raise HTTPException(404, "This vendor does not push per order")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not request.app.state.vendors.callback_valid(
-        reference, token.strip()
-    ):
+    if scheme.lower() != "bearer" or not vendors.callback_valid(reference, token.strip()):
         log.warning("rejected %s order webhook: bad or missing bearer token", vendor)
         raise HTTPException(401, "Webhook token rejected")
     raw_body = await request.body()
-    # The body's shape is not published (research/vendors.md §13): any push is news, and
+    # The body's shape is not published (docs/vendors.md, "HackerRank"): any push is news, and
     # identical re-deliveries are recognised by their digest.
     event = VendorEvent(
         event_id=f"{vendor}:{hashlib.sha256(raw_body).hexdigest()}", kind="result_pushed"
     )
-    return await _deliver(request, vendor, [(reference, event)])
+    return await _deliver(temporal, settings, vendor, [(reference, event)])
 
 
 def _parse(adapter: VendorAdapter, vendor: str, headers, raw_body: bytes) -> list[ParsedWebhook]:
@@ -173,10 +192,12 @@ DELIVERED_EVENTS = ReplayGuard(window_seconds=25 * 3600)
 
 
 async def _deliver(
-    request: Request, vendor: str, routed: list[tuple[str | None, VendorEvent]]
+    temporal: Client,
+    settings: Settings,
+    vendor: str,
+    routed: list[tuple[str | None, VendorEvent]],
 ) -> JSONResponse:
     """Hand each order its hint; answers at once, the workflow does the work."""
-    temporal = request.app.state.temporal
     accepted = 0
     for reference, event in routed:
         ORDER_ID.set(None if reference is None else order_id_in(reference))
@@ -191,7 +212,6 @@ async def _deliver(
             accepted += 1
             continue
         handle = temporal.get_workflow_handle(workflow_id(reference))
-        settings = request.app.state.settings
         try:
             async with HINTS_IN_FLIGHT.turn(
                 reference, timeout=settings.temporal_rpc_timeout_seconds
@@ -231,7 +251,7 @@ async def _deliver(
     return JSONResponse({"accepted": accepted}, status_code=202)
 
 
-async def _hint(handle: WorkflowHandle, event: VendorEvent, settings) -> None:
+async def _hint(handle: WorkflowHandle, event: VendorEvent, settings: Settings) -> None:
     """Hand the order a webhook's hint. The order refuses one it has, or one past its share of
     webhooks, without recording anything (workflows/order.py `vendor_hint`): delivered all the
     same, since a retry would change nothing."""

@@ -10,9 +10,11 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from admin.operations import VendorUnchecked
+from admin.orders import TemporalFailed
 from api import admin, errors
 from settings import Settings
-from store import ConnectionState, Store
+from store import ConnectionState, Store, UnreadableSecret
 from tests.support.servers import free_port
 
 ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
@@ -373,6 +375,46 @@ async def test_smartrecruiters_unreachable_is_502():
     async with local(admin_app(settings), ADMIN_KEY) as http:
         response = await http.put("/admin/smartrecruiters/partner-configuration")
     assert response.status_code == 502 and "could not be reached" in response.json()["message"]
+
+
+class Refusing:
+    """Operations or an order lookup whose every call fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str):
+        async def refuse(*args, **kwargs):
+            raise self.error
+
+        return refuse
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (TemporalFailed("Temporal did not answer in time"), 503),
+        (UnreadableSecret("a vendor account's credentials need a retired key"), 500),
+        (VendorUnchecked("the vendor account's catalog could not be read"), 400),
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/admin/vendor-accounts", None),
+        ("GET", "/admin/orders/some-order", None),
+        ("POST", "/admin/orders/find", {"order_id": "some-order"}),
+    ],
+)
+async def test_refusals_answer_their_status_and_message_on_every_route(
+    error, status, method, path, body
+):
+    app = admin_app(Settings(admin_api_key=SecretStr(ADMIN_KEY)))
+    app.dependency_overrides[admin.operations] = lambda: Refusing(error)
+    app.dependency_overrides[admin.order_lookup] = lambda: Refusing(error)
+    async with local(app, ADMIN_KEY) as http:
+        response = await http.request(method, path, json=body)
+    assert response.status_code == status and response.json()["message"] == str(error)
 
 
 async def test_operator_disconnects_a_company_sr_still_shows_connected(api, store):

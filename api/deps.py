@@ -1,0 +1,144 @@
+"""What routes depend on, as typed dependencies: the objects the app builds at startup (api/app.py
+keeps them on `app.state`), and the two ways a caller authenticates (SR's bearer token, the admin
+key). A route names what it needs in its signature, e.g. `store: StoreDep` or `caller: CallerDep`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from api.auth import NOT_THIS_COMPANY, Caller, TokenIssuer, connection_instant
+from api.consent_form import FormGuard
+from connections.connect import CompanyConnector
+from connections.disconnect import CompanyDisconnector
+from orders.catalog import Catalog
+from orders.intake import OrderIntake
+from settings import Settings
+from store import ConnectionState, Store
+from vendors.registry import Vendors
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def _vendors(request: Request) -> Vendors:
+    return request.app.state.vendors
+
+
+def _catalog(request: Request) -> Catalog:
+    return request.app.state.catalog
+
+
+def _intake(request: Request) -> OrderIntake:
+    return request.app.state.intake
+
+
+def _tokens(request: Request) -> TokenIssuer:
+    return request.app.state.tokens
+
+
+def _form_guard(request: Request) -> FormGuard:
+    return request.app.state.form_guard
+
+
+def _connector(request: Request) -> CompanyConnector:
+    return request.app.state.connector
+
+
+def _disconnector(request: Request) -> CompanyDisconnector:
+    return request.app.state.disconnector
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+TemporalDep = Annotated[Client, Depends(_temporal)]
+StoreDep = Annotated[Store, Depends(_store)]
+VendorsDep = Annotated[Vendors, Depends(_vendors)]
+CatalogDep = Annotated[Catalog, Depends(_catalog)]
+IntakeDep = Annotated[OrderIntake, Depends(_intake)]
+TokensDep = Annotated[TokenIssuer, Depends(_tokens)]
+FormGuardDep = Annotated[FormGuard, Depends(_form_guard)]
+ConnectorDep = Annotated[CompanyConnector, Depends(_connector)]
+DisconnectorDep = Annotated[CompanyDisconnector, Depends(_disconnector)]
+
+_bearer = HTTPBearer(auto_error=False)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def smartrecruiters_caller(
+    tokens: TokensDep, store: StoreDep, credentials: BearerDep
+) -> Caller:
+    """Dependency of every SR-facing route: a valid bearer token from POST /oauth/token whose
+    credentials still speak for their company, checked against the company's connection row.
+
+    Credentials minted at Connect speak for it while that connection lasts: a disconnect ends
+    their tokens at once, not at expiry, and a reconnect does not bring them back (it mints new
+    ones). The settings' credentials speak for their company only while it never connected through
+    Connect: from then on its own credentials, which its disconnect revokes, are the only ones."""
+    if credentials is None:
+        raise HTTPException(
+            401,
+            "A bearer token from POST /oauth/token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    try:
+        caller: Caller | None = tokens.verify(credentials.credentials)
+    except jwt.PyJWTError:
+        caller = None
+    if caller is not None:
+        connection = await store.connection(caller.company_id)
+        if caller.connected_at is None:
+            if connection is not None:
+                raise HTTPException(403, NOT_THIS_COMPANY)
+        elif (
+            connection is None
+            or connection.state != ConnectionState.CONNECTED
+            or connection_instant(connection) != caller.connected_at
+        ):
+            caller = None
+    if caller is None:
+        raise HTTPException(
+            401,
+            "The bearer token is invalid or expired",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return caller
+
+
+# The SR caller of the request: the one company its bearer token speaks for.
+CallerDep = Annotated[Caller, Depends(smartrecruiters_caller)]
+
+DISABLED = "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
+_admin_bearer = HTTPBearer(auto_error=False, description="ASSESSMENTS_ADMIN_API_KEY")
+
+
+def require_admin(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
+) -> None:
+    """Dependency of every /admin route: the admin key as a bearer token, compared in constant time."""
+    key = settings.admin_api_key
+    expected = key.get_secret_value().encode() if key is not None else b""
+    if not expected:  # unset or empty: disabled, never open
+        raise HTTPException(503, DISABLED)
+    presented = credentials.credentials.encode() if credentials is not None else b""
+    if not hmac.compare_digest(presented, expected):
+        raise HTTPException(
+            401,
+            "A valid admin API key is required as a bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
