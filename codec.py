@@ -94,7 +94,8 @@ class EncryptionCodec(PayloadCodec):
 
 
 def data_converter(payload_keys: str) -> DataConverter:
-    """Pydantic models as JSON (DESIGN §7), encrypted: for every client and worker."""
+    """Pydantic models as JSON (a field added to a model never breaks a history in flight),
+    encrypted: for every client and worker."""
     return dataclasses.replace(
         pydantic_data_converter, payload_codec=EncryptionCodec(parse_keys(payload_keys))
     )

@@ -1,7 +1,8 @@
 """How a failed call to another system (SmartRecruiters, a vendor) is classified.
 
 Shared by the SmartRecruiters client and the vendor adapters so that activities turn every
-peer failure into the same retry decision (DESIGN §5 "Errors").
+peer failure into the same retry decision: a peer's 4xx is final, a 408, 409, 429 or 5xx is
+retried, after its Retry-After when it sends one.
 """
 
 from __future__ import annotations

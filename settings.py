@@ -125,7 +125,8 @@ class Settings(BaseSettings):
     sr_timeout_seconds: float = 10.0
     sr_requests_per_second: float = 10.0  # SR's published limit per credential
     sr_max_in_flight: int = 8  # SR's published concurrency limit per credential
-    # The multipart part name of SR's attachment upload is not documented (research §5 gap 7).
+    # The multipart part name of SR's attachment upload is not documented; SR's legacy API used
+    # this one.
     sr_attachment_part_name: str = "attachment"
     # Origins an order's resultCallbackURL may be on, as JSON (`scheme://host[:port]`, or
     # `scheme://*.domain` for its subdomains): results, and our SR token, go to that URL. Empty:

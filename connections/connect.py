@@ -1,9 +1,9 @@
 """Connect: an SR company admin enters an External Trigger Token, and the company is connected.
 
-The steps (research §1.1, §2.1 step 1): check the token, mint the credentials SR will present to
-us, hand them to SR with our master credentials, and keep the customer credentials SR answers
-with. The store writes everything in one transaction only after SR said yes, so a refusal or an
-outage leaves nothing half-created behind.
+The steps (docs/smartrecruiters-protocol.md): check the token, mint the credentials SR will
+present to us, hand them to SR with our master credentials, and keep the customer credentials SR
+answers with. The store writes everything in one transaction only after SR said yes, so a refusal
+or an outage leaves nothing half-created behind.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What we register at SmartRecruiters: our URLs and the assessment types we offer (research §1.2)."""
+"""What we register at SmartRecruiters (`PUT /partner/configuration`): our URLs and the assessment
+types we offer."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The order as our service knows it: the inputs, signals, updates and state of its workflow.
 
-One pydantic model per workflow, activity, signal and update payload (DESIGN §7), so fields
-can be added without breaking histories in flight.
+One pydantic model per workflow, activity, signal and update payload, so fields can be added
+without breaking histories in flight.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class SrStatus(StrEnum):
 
 
 class VendorStatus(StrEnum):
-    """A vendor's invitation status, normalised across vendors (DESIGN §3)."""
+    """A vendor's invitation status, normalised across vendors (docs/vendors.md has the table)."""
 
     INVITED = "INVITED"
     STARTED = "STARTED"
@@ -191,7 +191,7 @@ class PackageTestResult(BaseModel):
 
 
 class VendorResult(BaseModel):
-    """A finished assessment, normalised (DESIGN §3)."""
+    """A finished assessment, the same for every vendor (docs/vendors.md: what SR shows of it)."""
 
     score: float | None = None
     max_score: float | None = None

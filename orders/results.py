@@ -99,7 +99,7 @@ def pending(sent_at: datetime) -> ResultUpdate:
     )
 
 
-# What a recruiter reads while the vendor works (research/vendors.md §12.2 normalised statuses).
+# What a recruiter reads while the vendor works (docs/vendors.md, "Normalised statuses").
 _PROGRESS = {
     VendorStatus.STARTED: (
         "Candidate started the assessment",

@@ -3,7 +3,7 @@ partner's master credentials, the partner configuration and each company's conne
 
 One client per credential. It caches the client-credentials token until shortly before it
 expires and keeps within SR's published limits (10 requests/s, 8 in flight per credential).
-It does not retry: the activities calling it own the retry policy (DESIGN §5 "Errors").
+It does not retry: the activities calling it own the retry policy (peers.py).
 """
 
 from __future__ import annotations

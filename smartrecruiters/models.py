@@ -1,7 +1,8 @@
 """SmartRecruiters Assessment API (2021) wire shapes, as in specs/smartrecruiters-assessment-openapi.yaml.
 
 The spec's order ``candidate`` and ``job`` schemas collided with other SR APIs when it was merged
-(research §5 gap 1), so those models keep only what an order needs and accept extra fields.
+(docs/smartrecruiters-protocol.md), so those models keep only what an order needs and accept extra
+fields.
 """
 
 from __future__ import annotations

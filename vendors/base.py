@@ -1,4 +1,5 @@
-"""The one interface every vendor adapter implements (DESIGN §3, research/vendors.md §12)."""
+"""The one interface every vendor adapter implements (docs/vendors.md): the service knows vendors
+only through it and their declared capabilities."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from smartrecruiters.models import AssessmentType
 
 
 class Push(StrEnum):
-    """How a vendor tells us that something changed (research/vendors.md §12.4.1)."""
+    """How a vendor tells us that something changed (docs/vendors.md, "Capabilities")."""
 
     NONE = "none"  # polling only (TestGorilla)
     PER_ORDER_URL = (
@@ -53,7 +54,7 @@ class CandidateLimits:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a vendor can do, so the service adapts without knowing vendors by name (§12.1)."""
+    """What a vendor can do, so the service adapts without knowing vendors by name."""
 
     push: Push
     # How pushes prove they are genuine, e.g. "hmac_ts_body", "hmac_body", "bearer_we_choose", "none".

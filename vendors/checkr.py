@@ -1,4 +1,4 @@
-"""Adapter for Checkr background checks via invitations (research/vendors.md §4).
+"""Adapter for Checkr background checks via invitations (docs/vendors.md "Checkr").
 
 An order becomes a Checkr candidate (custom_id = our order id) and an invitation to that
 candidate for the order's package; Checkr emails the candidate, who fills in the form, and the

@@ -1,4 +1,4 @@
-"""Adapter for HackerRank for Work, API v3 (research/vendors.md §1; simulators/hackerrank).
+"""Adapter for HackerRank for Work, API v3 (docs/vendors.md "HackerRank"; simulators/hackerrank).
 
 Ordering: one `POST /tests/{test_id}/candidates` per order. Our order id travels in
 `invite_metadata`, the result webhook goes to the order's own URL with a bearer token we chose

@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
 # dozen events at worst, so this bounds what webhooks can add to one order's history.
 WEBHOOK_EVENTS_PER_ORDER = 100
 
-# Transient peer failures are retried at a gentle pace; a peer's 4xx is final (DESIGN §5).
+# Transient peer failures are retried at a gentle pace; a peer's 4xx is final (peers.py).
 PEER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=5),

@@ -2,7 +2,7 @@
 
 HackerRank documents only that "when the report is processed the report data will be sent to
 this URL" and that the request carries the `webhook_authentication` the partner gave (a bearer
-token or basic auth). The body is not published (research/vendors.md §13); **our assumption** is
+token or basic auth). The body is not published (docs/vendors.md); **our assumption** is
 `{id, test_id, email, score, max_score, percentage_score, plagiarism_status, status,
 invite_metadata}`, a superset of the fields one real consumer reads. So is the retry policy: each
 failed attempt (non-2xx or no answer) is retried after the configured delays.

@@ -1,6 +1,6 @@
 """The companies using the simulated SR, and their Connect state with the partner.
 
-Connect (research notes §2.1 step 1): the partner registers its `PartnerConfiguration` with its
+Connect (docs/smartrecruiters-protocol.md): the partner registers its `PartnerConfiguration` with
 master credentials. A company's admin clicks Connect and consents; SR opens the partner's
 `consentUrl`, and the partner posts the credentials it issued for that company to
 `POST /integration/company/{companyId}`, getting SR-issued customer credentials back. From then on

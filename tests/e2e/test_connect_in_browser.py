@@ -1,4 +1,5 @@
-"""Connect as an SR admin does it, in headless Chromium (StackOne's steps 5–7, research §4.1)."""
+"""Connect as an SR admin does it, in headless Chromium: the consent page opened from SR, the
+External Trigger Token and email entered, the form submitted, back to SR."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reading SR's order request: the order id lives in resultCallbackURL (research §5 gap 2)."""
+"""Reading SR's order request: it has no order id field, so the id comes from resultCallbackURL
+(docs/smartrecruiters-protocol.md, "Orders SR places with us")."""
 
 import re
 
