@@ -10,9 +10,11 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from settings import Settings
+from simulators.hackerrank import HackerRankSimConfig, create_app
 from simulators.sandbox_vendor.webhooks import sign
 from simulators.smartrecruiters.validation import validator
 from tests.e2e.test_connect import connected_directly
+from tests.support.servers import serve
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_reference_of, order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
@@ -197,6 +199,37 @@ async def test_catalog_in_smartrecruiters_shape(api, bearer):
 
 async def test_unknown_package(api, bearer):
     assert (await api.get("/packages/no-such-package", headers=bearer)).status_code == 404
+
+
+@pytest.fixture(scope="module")
+def hackerrank_url():
+    with serve(create_app(HackerRankSimConfig(api_key="catalog-key"))) as url:
+        yield url
+
+
+@pytest.mark.parametrize("path", ["/packages/{id}", "/packages/{{assessmentPackageId}}/{id}"])
+async def test_a_package_is_found_only_in_the_catalog_of_the_token_s_company(
+    api, bearer, store, hackerrank_url, path
+):
+    """Each route to one package, as SR expands singleAssessmentPackageUrl: another company's
+    token never reaches a package of this company's vendor account, nor this one's of another."""
+    account = await store.create_vendor_account(
+        name=f"hackerrank-{uuid.uuid4().hex[:8]}",
+        adapter="hackerrank",
+        credentials={"api_key": "catalog-key", "base_url": hackerrank_url},
+    )
+    client_id, secret = await connected_directly(store, account.id, f"co-{uuid.uuid4().hex[:8]}")
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    token = (await api.post("/oauth/token", data=form)).json()["access_token"]
+    other = {"Authorization": f"Bearer {token}"}
+    hackerrank_package = (await api.get("/packages", headers=other)).json()[0]["id"]
+
+    mine = await api.get(path.format(id=hackerrank_package), headers=other)
+    assert mine.status_code == 200 and mine.json()["id"] == hackerrank_package
+    for headers, package in ((bearer, hackerrank_package), (other, "skills-fullstack")):
+        refused = await api.get(path.format(id=package), headers=headers)
+        assert refused.status_code == 404, (package, refused.text)
+        assert refused.json()["message"] == "There is no package with this id"
 
 
 async def test_location_filters_are_accepted_and_checked(api, bearer):
