@@ -64,8 +64,9 @@ class CompanyDisconnector:
     async def disconnect(self, company_id: str) -> int:
         """Revoke the company's credentials and cancel its open orders; returns how many."""
         await self._store.disconnect(company_id)
-        # Each cancelled order withdraws its invitation at the vendor and tells SR, if SR still
-        # listens. Visibility lags a moment: an order started in the same second may be missed.
+        # Each cancelled order withdraws its invitation at the vendor; SR hears nothing more of it
+        # (the company's results endpoint is no longer ours to use: smartrecruiters_clients.py).
+        # Visibility lags a moment: an order started in the same second may be missed.
         query = (
             f'{visibility.COMPANY.name} = "{_quoted(company_id)}" AND ExecutionStatus = "Running"'
         )

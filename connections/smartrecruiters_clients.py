@@ -3,6 +3,9 @@
 A company connected through Connect has its own SR-issued customer credentials; the embedded
 default company uses the credentials from the settings. One client (and token cache, and rate
 limit) per credential, as SR counts its limits per credential.
+
+A company that disconnected gets none: its orders post nothing more to SR, not even how they
+ended, although the store keeps its SR-issued credentials until it connects again.
 """
 
 from __future__ import annotations

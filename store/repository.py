@@ -310,7 +310,8 @@ class Store:
         """Disconnect the company and revoke its partner credentials; None if it never connected.
 
         Idempotent: disconnecting again keeps the first disconnection time. The SmartRecruiters-issued
-        credentials stay, so orders still in flight can post their final results.
+        credentials stay until a reconnect replaces them, but nothing posts with them any more:
+        connections/smartrecruiters_clients.py refuses every call to SR for a disconnected company.
         """
         now = _now()
         async with self._sessions.begin() as session:
