@@ -7,6 +7,7 @@ stack on free ports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -175,18 +176,21 @@ class Stack:
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         # Temporal's server log is for Temporal's developers: it goes to a file, ours to the console.
         log_dir = self.log_dir or (self.settings.data_dir / "logs" if name == "temporal" else None)
-        output = None
-        if log_dir is not None:
-            log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(
-            command,
-            env=self.env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            cwd=Path(__file__).parent,
-            start_new_session=True,
-        )
+        # The child writes through its own copy of the log file's descriptor: ours is closed as
+        # soon as it started.
+        with contextlib.ExitStack() as files:
+            output = None
+            if log_dir is not None:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                output = files.enter_context(open(log_dir / f"{name}.log", "ab"))
+            process = subprocess.Popen(
+                command,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                cwd=Path(__file__).parent,
+                start_new_session=True,
+            )
         self.processes[name] = process
         return process
 
