@@ -67,6 +67,9 @@ def build_adapter(settings: Settings, adapter: str, credentials: dict) -> Vendor
 # How long an adapter is used before its account is read again, so replaced credentials (a
 # rotated key) reach every process within this time without a store read per vendor call.
 ACCOUNT_RECHECK_SECONDS = 60.0
+# How long a retired adapter stays open: longer than any activity may hold it (the vendor calls'
+# start-to-close timeouts are a minute at most), so no call in flight loses its HTTP client.
+RETIRED_ADAPTER_GRACE_SECONDS = 120.0
 
 
 @dataclass
@@ -78,16 +81,22 @@ class _Built:
 
 class Vendors:
     def __init__(
-        self, settings: Settings, store: Store, *, recheck_seconds: float = ACCOUNT_RECHECK_SECONDS
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        recheck_seconds: float = ACCOUNT_RECHECK_SECONDS,
+        retired_grace_seconds: float = RETIRED_ADAPTER_GRACE_SECONDS,
     ) -> None:
         self._settings = settings
         self._store = store
         # The embedded default: the sandbox vendor of the settings.
         self.default: VendorAdapter = sandbox.from_account(settings, {})
         self._by_account: dict[str, _Built] = {}
-        # Adapters whose credentials were replaced: calls in flight may still use them.
-        self._retired: list[VendorAdapter] = []
+        # Adapters whose credentials were replaced, each closed once calls in flight had their time.
+        self._retired: dict[VendorAdapter, asyncio.Task[None]] = {}
         self._recheck_seconds = recheck_seconds
+        self._retired_grace_seconds = retired_grace_seconds
         self._lock = asyncio.Lock()
         self._callback_key = settings.token_signing_key.get_secret_value().encode()
 
@@ -124,10 +133,18 @@ class Vendors:
                 built.checked_at = time.monotonic()
                 return built.adapter
             if built is not None:
-                self._retired.append(built.adapter)
+                self._retire(built.adapter)
             adapter = build_adapter(self._settings, account.adapter, account.credentials)
             self._by_account[account_id] = _Built(adapter, account.credentials, time.monotonic())
             return adapter
+
+    def _retire(self, adapter: VendorAdapter) -> None:
+        self._retired[adapter] = asyncio.create_task(self._close_retired(adapter))
+
+    async def _close_retired(self, adapter: VendorAdapter) -> None:
+        await asyncio.sleep(self._retired_grace_seconds)
+        del self._retired[adapter]
+        await adapter.aclose()
 
     async def remember_candidate(self, email: str, reference: str) -> None:
         """Index the order by its candidate's email (a keyed hash), for operators looking it up."""
@@ -154,9 +171,12 @@ class Vendors:
         return await self._store.order_for_vendor_reference(vendor_account_id, key)
 
     async def aclose(self) -> None:
+        for closing in self._retired.values():
+            closing.cancel()
         for adapter in (
             self.default,
             *(built.adapter for built in self._by_account.values()),
             *self._retired,
         ):
             await adapter.aclose()
+        self._retired.clear()

@@ -116,6 +116,27 @@ async def test_the_registry_picks_up_replaced_credentials(store):
     await vendors.aclose()
 
 
+async def test_a_retired_adapter_is_closed_once_calls_made_with_it_had_their_time(store):
+    from settings import Settings
+    from tests.support.waiting import eventually
+    from vendors.registry import Vendors
+
+    account = await new_account(store, name="Retiring")
+    vendors = Vendors(Settings(), store, recheck_seconds=0, retired_grace_seconds=0.5)
+    first = await vendors.for_account(account.id)
+    await store.replace_vendor_credentials(account.id, {"api_key": "hr-api-key-rotated-9c41"})
+    second = await vendors.for_account(account.id)
+    assert not first._http.is_closed  # a call made with it may still be running
+
+    async def closed():
+        return first._http.is_closed and first._downloads.is_closed
+
+    await eventually(closed, timeout=10, what="the retired adapter's HTTP clients closed")
+    assert not second._http.is_closed
+    await vendors.aclose()
+    assert second._http.is_closed
+
+
 async def test_vendor_account_names_are_unique(store):
     await new_account(store, name="Sandbox")
 
