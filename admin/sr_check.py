@@ -7,6 +7,7 @@ never with a secret or SR's answer in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import httpx
 from connections.partner_configuration import partner_configuration
 from settings import Settings
 from smartrecruiters.client import ASSESSMENT_API
+from smartrecruiters.oauth import TokenAnswer, token_request
 
 CONFIGURATION_PATH = f"{ASSESSMENT_API}/partner/configuration"
 REGION_HINT = (
@@ -65,19 +67,25 @@ def _same(at_sr: Any, ours: Any) -> bool:
 
 async def _master_token(http: httpx.AsyncClient, settings: Settings) -> str:
     url = settings.sr_token_endpoint
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": settings.sr_master_client_id,
-        "client_secret": settings.sr_master_client_secret.get_secret_value(),
-    }
-    response = await _send(http, "POST", url, data=form)
-    if response.status_code in (400, 401) and _json_field(response, "error") is not None:
+    response = await _send(
+        http,
+        url,
+        lambda: token_request(
+            http,
+            url,
+            settings.sr_master_client_id,
+            settings.sr_master_client_secret.get_secret_value(),
+        ),
+    )
+    answer = TokenAnswer.of(response)
+    # Any OAuth error, not only invalid_client: whichever SR names, the credentials are to check.
+    if answer.status in (400, 401) and answer.error is not None:
         raise CheckFailed(
-            f"SmartRecruiters refused our master credentials (HTTP {response.status_code}): {CREDENTIALS_HINT}"
+            f"SmartRecruiters refused our master credentials (HTTP {answer.status}): {CREDENTIALS_HINT}"
         )
     _refuse_other_answers(response, url, "token endpoint")
-    token = _json_field(response, "access_token")
-    if not isinstance(token, str) or not token:
+    token = answer.access_token
+    if token is None:
         raise CheckFailed(
             f"{url} answered, but not as SmartRecruiters' token endpoint does (no access_token): {REGION_HINT}"
         )
@@ -88,7 +96,11 @@ async def _stored_configuration(
     http: httpx.AsyncClient, settings: Settings, token: str
 ) -> dict[str, Any]:
     url = f"{settings.sr_base_url.rstrip('/')}{CONFIGURATION_PATH}"
-    response = await _send(http, "GET", url, headers={"Authorization": f"Bearer {token}"})
+    response = await _send(
+        http,
+        url,
+        lambda: http.build_request("GET", url, headers={"Authorization": f"Bearer {token}"}),
+    )
     if response.status_code == 404 and _json_field(response, "errors") is not None:
         # SR's own error body (ErrorResponse: `errors` required): the API answered, and holds nothing for us.
         raise NoConfiguration(
@@ -121,9 +133,12 @@ def _refuse_other_answers(response: httpx.Response, url: str, what: str) -> None
         )
 
 
-async def _send(http: httpx.AsyncClient, method: str, url: str, **content: Any) -> httpx.Response:
+async def _send(
+    http: httpx.AsyncClient, url: str, request: Callable[[], httpx.Request]
+) -> httpx.Response:
+    """The request sent to `url`; CheckFailed, with what to check, when it cannot be."""
     try:
-        return await http.request(method, url, **content)
+        return await http.send(request())
     except httpx.TimeoutException:
         raise CheckFailed(
             f"{url} did not answer within {http.timeout.read} s: check the network and {REGION_HINT}"

@@ -16,6 +16,7 @@ import httpx
 
 from peers import PeerError, send, steady_limiter
 from smartrecruiters.callbacks import OtherCallbackAttachment, attachment_url, callback_origins
+from smartrecruiters.oauth import TokenAnswer, token_request
 from smartrecruiters.observations import observed
 from smartrecruiters.origins import origin_allowed
 
@@ -55,7 +56,7 @@ class SmartRecruitersClient:
     ) -> None:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_seconds)
         self._token_url = token_url
-        self._credentials = {"client_id": client_id, "client_secret": client_secret}
+        self._client_id, self._client_secret = client_id, client_secret
         self._attachment_part_name = attachment_part_name
         # Where our bearer token may go besides base_url: the origins of SR's result callbacks.
         self._callback_origins = callback_origins if callback_origins is not None else []
@@ -209,10 +210,8 @@ class SmartRecruitersClient:
         async with self._token_lock:
             if self._token and time.monotonic() < self._token_expires_at:
                 return
-            request = self._http.build_request(
-                "POST",
-                self._token_url,
-                data={"grant_type": "client_credentials", **self._credentials},
+            request = token_request(
+                self._http, self._token_url, self._client_id, self._client_secret
             )
             try:
                 response = await self._limited("token request", request)
@@ -225,14 +224,14 @@ class SmartRecruitersClient:
                         PEER, "SmartRecruiters refused our client credentials", status=err.status
                     ) from None
                 raise
+            answer = TokenAnswer.of(response)
             try:
-                body = response.json()
-                self._token = body["access_token"]
-                expires_in = float(body.get("expires_in", 300))
-            except (ValueError, KeyError, TypeError) as err:
-                raise PeerError(
-                    PEER, "token response without access_token", retryable=False
-                ) from err
+                expires_in = float((answer.body or {}).get("expires_in", 300))
+            except (TypeError, ValueError):
+                expires_in = None
+            if answer.access_token is None or expires_in is None:
+                raise PeerError(PEER, "token response without access_token", retryable=False)
+            self._token = answer.access_token
             self._token_expires_at = time.monotonic() + max(
                 0.0, expires_in - TOKEN_EXPIRY_MARGIN_SECONDS
             )

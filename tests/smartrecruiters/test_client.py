@@ -226,3 +226,36 @@ async def test_never_more_than_ten_requests_in_any_second():
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
     # A slow machine only spreads requests out; a burst (as a plain 10-per-second bucket allows) shows as ~20.
     assert len(arrivals) == 25 and busiest <= 11
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"token_type": "bearer", "expires_in": 3600},
+        {"access_token": "", "expires_in": 3600},
+        {"access_token": "t", "expires_in": "an hour"},
+        ["t"],
+    ],
+)
+async def test_a_token_answer_without_a_usable_token_is_final_and_sends_nothing(answer):
+    """SR's token endpoint answering 200 without a token (or with an unreadable lifetime) is no
+    transient failure: retrying asks the same endpoint the same question."""
+    app = FastAPI()
+    patched: list[str] = []
+
+    @app.post("/identity/oauth/token")
+    async def token():
+        return answer
+
+    @app.patch("/assessment-api/v202010/orders/{order_id}/results")
+    async def patch(order_id: str):
+        patched.append(order_id)
+        return {}
+
+    with serve(app) as url:
+        client = client_for(url)
+        with pytest.raises(PeerError) as refused:
+            await client.patch_result("o-1", {"status": "PENDING"})
+        await client.aclose()
+    assert not refused.value.retryable and "without access_token" in str(refused.value)
+    assert patched == []
