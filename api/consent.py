@@ -102,10 +102,11 @@ def _form(
     return response
 
 
-def _bad_link(
+def _checked_link(
     request: Request, settings: Settings, company_id: str | None, redirect: str | None
-) -> HTMLResponse | None:
-    """The page explains a malformed link from SR rather than answering JSON."""
+) -> str | HTMLResponse:
+    """The company a well-formed link from SR names; for a malformed one, the page explaining it
+    (rather than an answer in JSON)."""
     if company_id is None or not _COMPANY_ID.fullmatch(
         company_id
     ):  # fullmatch: `$` would allow a final newline
@@ -124,7 +125,7 @@ def _bad_link(
             "This link is not valid",
             "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.",
         )
-    return None
+    return company_id
 
 
 @router.get(
@@ -139,9 +140,10 @@ async def consent_page(
     companyId: Annotated[str | None, Query(description="SmartRecruiters companyId")] = None,
     redirect: Annotated[str | None, Query()] = None,
 ):
-    return _bad_link(request, settings, companyId, redirect) or _form(
-        request, settings, form_guard, companyId, redirect
-    )
+    checked = _checked_link(request, settings, companyId, redirect)
+    if isinstance(checked, HTMLResponse):
+        return checked
+    return _form(request, settings, form_guard, checked, redirect)
 
 
 @router.post(
@@ -160,16 +162,18 @@ async def submit_consent(
     form_token: Annotated[str, Form()] = "",
     redirect: Annotated[str | None, Form()] = None,
 ):
-    if problem := _bad_link(request, settings, companyId, redirect):
-        return problem
+    checked = _checked_link(request, settings, companyId, redirect)
+    if isinstance(checked, HTMLResponse):
+        return checked
+    company_id = checked
 
     def form(status_code: int = 400, **answer) -> HTMLResponse:
         """The form again, with what went wrong."""
         return _form(
-            request, settings, form_guard, companyId, redirect, status_code=status_code, **answer
+            request, settings, form_guard, company_id, redirect, status_code=status_code, **answer
         )
 
-    if not form_guard.check(form_token, request.cookies.get(COOKIE), companyId):
+    if not form_guard.check(form_token, request.cookies.get(COOKIE), company_id):
         return form(
             email=email,
             error="This form has expired or was not opened from SmartRecruiters. Please enter the token again.",
@@ -182,18 +186,18 @@ async def submit_consent(
     if not token or len(token) > 200:
         return form(email=email, error="Please enter your External Trigger Token.")
     try:
-        await connector.connect(companyId, token, email)
+        await connector.connect(company_id, token, email)
     except ConnectRefused as refusal:
         return form(email=email, error=str(refusal))
     except Exception:  # our own failure: the admin still gets the form, and we get the log
-        log.exception("Connect failed for company %s", companyId)
+        log.exception("Connect failed for company %s", company_id)
         return form(email=email, status_code=500, error=UNEXPECTED)
     _observe_redirect(settings, redirect)
     response = _page(
         request,
         settings.integration_name,
         "connected.html",
-        company_id=companyId,
+        company_id=company_id,
         redirect=redirect,
     )
     response.delete_cookie(COOKIE, path="/integration")

@@ -9,7 +9,7 @@ the same work done, so the answer never tells whether a company is connected.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from fastapi.security import HTTPAuthorizationCredentials
@@ -35,7 +35,7 @@ CompanyId = Annotated[str, Path(min_length=1, max_length=200)]
 
 # The spec declares no security here: besides the bearer token the route reads (which FastAPI
 # documents itself), none at all (`{}`) is accepted; the token only says who calls.
-OPTIONAL_BEARER = {"security": [{}]}
+OPTIONAL_BEARER: dict[str, Any] = {"security": [{}]}
 EXPANSION = "integrationDisableUrl expansion"
 
 

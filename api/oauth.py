@@ -85,9 +85,13 @@ async def issue_token(
             "invalid_request",
             "use either HTTP Basic or client_id and client_secret in the body, not both",
         )
-    if basic is None and not (client_id and client_secret):
+    if basic is not None:
+        presented = basic
+    elif client_id and client_secret:
+        presented = (client_id, client_secret)
+    else:
         return _oauth_error(400, "invalid_request", "client_id and client_secret are required")
-    caller = await tokens.authenticate(*(basic or (client_id, client_secret)))
+    caller = await tokens.authenticate(*presented)
     if caller is not None:  # only a client we know tells us how SR authenticates
         observed(
             "client authentication at our token endpoint",

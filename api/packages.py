@@ -61,7 +61,7 @@ async def list_packages(
         str | None,
         Header(description="The recruiter (SR's `Requester`), in any encoding; not used"),
     ] = None,
-    location: Annotated[LocationFilters, Query()] = None,
+    location: Annotated[LocationFilters | None, Query()] = None,
 ):
     """The catalog of the caller's vendor account (the embedded default vendor's in embedded mode).
 
