@@ -171,8 +171,10 @@ class Vendors:
         return await self._store.order_for_vendor_reference(vendor_account_id, key)
 
     async def aclose(self) -> None:
-        for closing in self._retired.values():
-            closing.cancel()
+        closing = list(self._retired.values())
+        for task in closing:
+            task.cancel()
+        await asyncio.gather(*closing, return_exceptions=True)
         for adapter in (
             self.default,
             *(built.adapter for built in self._by_account.values()),
