@@ -1050,7 +1050,13 @@ def orders_repair(
     invitation, cancel it (SR shows REJECTED with the reason), re-post its result (an ended order's
     through a reset), or reset a failed order to just before its final update (`reset`)."""
     repair, request = _repair_request(kind, operator=operator, reason=reason, days=days)
-    outcome = _orders(lambda lookup: lookup.repair(order_id, repair, request))
+    from admin.repairs import repair_named_order
+
+    outcome = _orders(
+        lambda lookup: repair_named_order(
+            lookup.temporal, lookup.settings, order_id, repair, request
+        )
+    )
     if as_json:
         _print_json(_dumped(outcome))
         return
@@ -1103,7 +1109,9 @@ def orders_repair_all(
         stuck_for=stuck_for,
         failed=failed,
     )
-    answer = _orders(lambda lookup: lookup.repair_all(wanted, repair, request, dry_run=dry_run))
+    from admin.bulk_repairs import repair_all
+
+    answer = _orders(lambda lookup: repair_all(lookup, wanted, repair, request, dry_run=dry_run))
     if as_json:
         _print_json(_dumped(answer))
     else:

@@ -44,8 +44,10 @@ from admin.operations import (
     Operations,
     SmartRecruitersFailed,
 )
-from admin.orders import OrderLookup, TemporalFailed, order_filter
+from admin.bulk_repairs import repair_all
+from admin.orders import OrderLookup, order_filter
 from admin.repairs import RepairKind, repair_named_order
+from admin.temporal import TemporalFailed
 from orders.models import RepairOutcome
 from store import UnreadableSecret
 
@@ -372,4 +374,4 @@ async def repair_orders_route(
     never stops the others. Answers when every order is done."""
     with _refusals():
         wanted = order_filter(request.app.state.settings, **repair.filter_fields())
-        return await lookup.repair_all(wanted, kind, repair, dry_run=repair.dry_run)
+        return await repair_all(lookup, wanted, kind, repair, dry_run=repair.dry_run)
