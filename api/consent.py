@@ -14,8 +14,8 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS
 from api.headers import STRICT_CSP
 from connections.connect import COMPANY_ID_PATTERN, ConnectRefused
+from origins import origin_allowed, origin_of
 from smartrecruiters.observations import observed
-from smartrecruiters.origins import origin_allowed, origin_of
 
 router = APIRouter(tags=["SmartRecruiters Connect"])
 log = logging.getLogger("assessments.consent")

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, smartrecruiters_caller
-from connections.partner_configuration import PACKAGE_ID_PLACEHOLDER
 from api.openapi import refusals
-from orders.catalog import UnknownPackage
+from connections.partner_configuration import PACKAGE_ID_PLACEHOLDER
+from ordering.catalog import UnknownPackage
 from smartrecruiters.models import AssessmentPackage
 from smartrecruiters.observations import observed
 

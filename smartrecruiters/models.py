@@ -6,8 +6,8 @@ The spec's order ``candidate`` and ``job`` schemas collided with other SR APIs w
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 import unicodedata
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -23,8 +23,8 @@ from pydantic import (
 )
 
 from orders.models import ResultUpdate
+from origins import origin_of
 from smartrecruiters.callbacks import read_callback
-from smartrecruiters.origins import origin_of
 
 
 class AssessmentType(StrEnum):
