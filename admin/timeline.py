@@ -55,7 +55,7 @@ _CALLS: dict[str, tuple[str, str]] = {
         "Tell SmartRecruiters, once it stops refusing us for the company",
     ),
 }
-# Events that are a step of the order: its start, and a call finishing (see "Stuck" above).
+# Events that are a step of the order: its start, and a call finishing (admin/orders.py, "Stuck").
 _PROGRESS = frozenset(
     {
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
@@ -173,7 +173,7 @@ class _Call:
 
 
 def unfinished_call(described: DescribeWorkflowExecutionResponse) -> str | None:
-    """What the order is stuck on, if a call is unfinished (see the module's "Stuck")."""
+    """What the order is stuck on, if a call is unfinished (admin/orders.py, "Stuck")."""
     for activity in described.pending_activities:
         name = activity.activity_type.name
         failing = activity.HasField("last_failure") and not _benign(activity.last_failure)
