@@ -23,6 +23,7 @@ run: install
 # The code guards its own shape: format and lint (ruff), before any test runs.
 check: install
 	$(BIN)/ruff format --check --quiet .
+	$(BIN)/lint-imports --no-cache
 
 test: install browser check
 	$(BIN)/pytest

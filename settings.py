@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS
-
+from origins import SMARTRECRUITERS_ORIGINS
 
 # Fine on one machine; anywhere else tokens signed with it could be forged (the API warns).
 EMBEDDED_TOKEN_SIGNING_KEY = "embedded-token-signing-key-change-me!"

@@ -13,6 +13,7 @@ from typing import Iterator
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from orders import activity_names
 from orders.models import (
     Invitation,
     Order,
@@ -145,7 +146,7 @@ class OrderActivities:
                 non_retryable=True,
             ) from None
 
-    @activity.defn
+    @activity.defn(name=activity_names.CREATE_INVITATION)
     async def create_invitation(self, order: Order) -> Invitation:
         # Operators find orders by the candidate's email through this index (a keyed hash); it is
         # written here, before the vendor hears of the order, rather than while SR waits at intake.
@@ -167,13 +168,13 @@ class OrderActivities:
             ) from None
         return invitation
 
-    @activity.defn
+    @activity.defn(name=activity_names.GET_VENDOR_STATUS)
     async def get_vendor_status(self, ref: VendorRef) -> StatusReading:
         with vendor_errors(unknown_invitation_held=False):
             vendor = await self._vendor(ref.vendor_account_id)
             return await vendor.get_status(ref.ref)
 
-    @activity.defn
+    @activity.defn(name=activity_names.POLL)
     async def await_vendor_change(self, request: PollRequest) -> StatusReading:
         """One poll; while nothing changed it fails benignly and the retry policy polls again."""
         with vendor_errors(unknown_invitation_held=True):
@@ -188,19 +189,19 @@ class OrderActivities:
             )
         return reading
 
-    @activity.defn
+    @activity.defn(name=activity_names.READ_RESULT)
     async def get_vendor_result(self, ref: VendorRef) -> VendorResult:
         with vendor_errors():
             vendor = await self._vendor(ref.vendor_account_id)
             return await vendor.get_result(ref.ref)
 
-    @activity.defn
+    @activity.defn(name=activity_names.CANCEL_INVITATION)
     async def cancel_invitation(self, ref: VendorRef) -> None:
         with vendor_errors():
             vendor = await self._vendor(ref.vendor_account_id)
             await vendor.cancel_invitation(ref.ref)
 
-    @activity.defn
+    @activity.defn(name=activity_names.RESEND_INVITATION)
     async def resend_invitation(self, ref: VendorRef) -> None:
         """Ask the vendor to email the candidate's invitation again (an operator's repair).
 
@@ -223,7 +224,7 @@ class OrderActivities:
                 ref.ref, self._vendors.callback_for(vendor.name, reference)
             )
 
-    @activity.defn
+    @activity.defn(name=activity_names.TRANSFER_REPORT)
     async def transfer_report(self, transfer: ReportTransfer) -> ReportLink:
         """Download the report from the vendor and upload it to SR in one step.
 
@@ -245,7 +246,7 @@ class OrderActivities:
             )
         return ReportLink(url=url)
 
-    @activity.defn
+    @activity.defn(name=activity_names.POST_TO_SMARTRECRUITERS)
     async def update_smartrecruiters(self, request: SrUpdateRequest) -> None:
         patch = package_result_patch(request.update)
         with peer_errors(sr_refusing=True):
@@ -267,7 +268,7 @@ class OrderActivities:
                 )
         await self._sr.order_accepted(request.order_id, request.company_id)
 
-    @activity.defn
+    @activity.defn(name=activity_names.POST_ONCE_SMARTRECRUITERS_LISTENS)
     async def update_smartrecruiters_once_it_listens(self, request: SrUpdateRequest) -> None:
         """An update SR refused us for (SR_REFUSING), tried again: the refusal is retried here,
         at the pace of the workflow's retry policy and until its schedule-to-close timeout."""

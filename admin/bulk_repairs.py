@@ -40,9 +40,10 @@ from admin.models import (
     RepairRequest,
 )
 from admin.operations import AdminError, Conflict, Invalid
-from admin.orders import QUERY_TIMEOUT_SECONDS, OrderLookup
+from admin.orders import OrderLookup
 from admin.repairs import ENDED, RepairKind, repair_input, repair_order, resend_refusal
 from admin.resets import reset_point
+from admin.temporal import QUERY_TIMEOUT_SECONDS
 from orders.models import RepairQuestion
 from settings import Settings
 from workflows.order import AssessmentOrderWorkflow
@@ -61,8 +62,6 @@ RUNNING = "RUNNING"
 
 async def repair_all(
     lookup: OrderLookup,
-    temporal: Client,
-    settings: Settings,
     wanted: OrderFilter,
     kind: RepairKind,
     request: RepairRequest,
@@ -71,6 +70,7 @@ async def repair_all(
 ) -> BulkRepairAnswer:
     """The repair (or, dry, its verdict) for every order matching `wanted`; Invalid for a missing
     filter or a repair's bad input, before any order is touched."""
+    temporal, settings = lookup.temporal, lookup.settings
     if not _narrows(wanted):
         raise Invalid(NEEDS_A_FILTER)
     question = RepairQuestion(kind=kind, repair=repair_input(kind, request))

@@ -20,8 +20,10 @@
 - **Show** (`show`): the order's state (the `state` query; for a completed workflow its result;
   from the history alone when no worker answers) and its timeline: the steps the order noted, each
   SR and vendor call with its outcome, attempts and last failure (from the history and the
-  pending activities; our failures never carry candidate data), vendor webhooks and how the
-  workflow ended; with a link to the order in the Temporal UI.
+  pending activities; our failures never carry candidate data; admin/timeline.py reads the
+  history), vendor webhooks and how the workflow ended; with a link to the order in the Temporal UI.
+
+Repairs are admin/repairs.py's (one order) and admin/bulk_repairs.py's (every order of a filter).
 
 Refusals are AdminErrors whose messages are safe to show. Candidate data appears only in
 `show`'s answer, for the authorised operator; nothing here logs it.
@@ -37,26 +39,16 @@ import hashlib
 import hmac
 import re
 from collections.abc import AsyncIterator, Awaitable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
-from temporalio.api.enums.v1 import (
-    ApplicationErrorCategory,
-    EventType,
-    PendingActivityState,
-    WorkflowTaskFailedCause,
-)
-from temporalio.api.failure.v1 import Failure
-from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from admin.models import (
-    ORDER_ID_PATTERN,
     OrderCandidate,
     OrderDetail,
     OrderFilter,
@@ -65,157 +57,34 @@ from admin.models import (
     OrderSummary,
     TimelineItem,
 )
-from admin.operations import AdminError, Conflict, Invalid, NotFound, migrated_store
+from admin.operations import Invalid, NotFound, migrated_store
+from admin.temporal import (
+    MAX_FOUND,
+    ORDER_ID,
+    QUERY_TIMEOUT_SECONDS,
+    TemporalFailed,
+    references_of,
+    resolve_order,
+    within,
+)
+from admin.timeline import history_timeline, last_progress, unfinished_call
 from orders import visibility
-from orders.models import Order, OrderState, SrUpdateRequest
+from orders.models import Order, OrderState
 from settings import Settings
 from store import Store
+from temporal_client import connect
 from workflows.order import AssessmentOrderWorkflow
 
 T = TypeVar("T")
 
-POLL = "await_vendor_change"
-POST_TO_SMARTRECRUITERS = "update_smartrecruiters"
-POST_ONCE_SMARTRECRUITERS_LISTENS = "update_smartrecruiters_once_it_listens"
-READ_RESULT = "get_vendor_result"
-# A state query replays the order on a worker; with no worker it waits. Not longer than this.
-QUERY_TIMEOUT_SECONDS = 5.0
 # Orders examined at once (describe, history): enough to be quick, few enough to spare Temporal.
 CONCURRENCY = 8
-# An email or a vendor reference names a few orders; never more than this are shown.
-MAX_FOUND = 100
 MAX_DURATION = timedelta(days=3650)
 BAD_PAGE_TOKEN = "page_token is not one that an earlier page of this listing gave"
 _SIGNATURE_BYTES = 16
 _DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?[smhdw])+")
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhdw])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_ORDER_ID = re.compile(ORDER_ID_PATTERN)
-
-# What each activity of the order workflow does, and whom it calls ("vendor": the order's vendor).
-_CALLS: dict[str, tuple[str, str]] = {
-    "create_invitation": ("vendor", "Invite the candidate at the vendor"),
-    "get_vendor_status": ("vendor", "Read the invitation's status at the vendor"),
-    POLL: ("vendor", "Poll the vendor for news"),
-    READ_RESULT: ("vendor", "Read the result at the vendor"),
-    "cancel_invitation": ("vendor", "Withdraw the invitation at the vendor"),
-    "resend_invitation": ("vendor", "Ask the vendor to send the invitation again"),
-    "transfer_report": (
-        "vendor, SmartRecruiters",
-        "Move the report from the vendor to SmartRecruiters",
-    ),
-    POST_TO_SMARTRECRUITERS: ("SmartRecruiters", "Tell SmartRecruiters"),
-    POST_ONCE_SMARTRECRUITERS_LISTENS: (
-        "SmartRecruiters",
-        "Tell SmartRecruiters, once it stops refusing us for the company",
-    ),
-}
-# Events that are a step of the order: its start, and a call finishing (see "Stuck" above).
-_PROGRESS = frozenset(
-    {
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-        EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
-        EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
-        EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
-        EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
-    }
-)
-_CALL_ENDS = {
-    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: (
-        "activity_task_completed_event_attributes",
-        "completed",
-    ),
-    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: ("activity_task_failed_event_attributes", "failed"),
-    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: (
-        "activity_task_timed_out_event_attributes",
-        "timed out",
-    ),
-    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: (
-        "activity_task_canceled_event_attributes",
-        "cancelled",
-    ),
-}
-
-
-class TemporalFailed(AdminError):
-    """Temporal could not be reached, or refused; the message names no candidate data."""
-
-
-def refused_for_order(err: RPCError, order_id: str, what: str) -> AdminError:
-    """Temporal's refusal of `what` (a repair, a reset) for one order, as operators read it."""
-    if err.status == RPCStatusCode.NOT_FOUND:
-        return NotFound(f"no order {order_id} in Temporal (SR order ids are case-sensitive)")
-    return TemporalFailed(
-        f"Temporal refused {what} ({err.status.name if err.status else 'unknown status'})"
-    )
-
-
-async def within(settings: Settings, call: Awaitable[T]) -> T:
-    """A Temporal call with the RPC timeout (the client's own retries would outlast it)."""
-    return await asyncio.wait_for(call, timeout=settings.temporal_rpc_timeout_seconds)
-
-
-def check_order_id(order_id: str) -> None:
-    if not _ORDER_ID.fullmatch(order_id):
-        raise Invalid(
-            "an SR order id has 1 to 128 letters, digits, '-' or '_' (and may be followed by ':' and the company id)"
-        )
-
-
-async def references_of(temporal: Client, settings: Settings, order_id: str) -> list[str]:
-    """The references of every order with this SR order id: one per company that sent it, and
-    the order received under the id alone before references named the company."""
-    # Exactly the id, or the id and a company: a prefix alone would also page through every
-    # longer order id that begins with it, which any company may send.
-    older = visibility.workflow_id(order_id)
-    query = f'{visibility.ORDER_WORKFLOWS} AND (WorkflowId = "{older}" OR WorkflowId STARTS_WITH "{older}:")'
-    found: dict[str, None] = {}  # a reset order is listed once per run
-
-    async def listed() -> None:
-        async for execution in temporal.list_workflows(
-            query, rpc_timeout=settings.temporal_rpc_timeout
-        ):
-            found.setdefault(execution.id.removeprefix(visibility.WORKFLOW_ID_PREFIX))
-            if len(found) > MAX_FOUND:
-                return
-
-    try:
-        await within(settings, listed())
-    except asyncio.TimeoutError:
-        raise TemporalFailed(
-            f"Temporal at {settings.temporal_address} did not answer in time; try again"
-        ) from None
-    except RPCError as err:
-        raise TemporalFailed(
-            f"Temporal refused the search ({err.status.name if err.status else 'unknown status'})"
-        ) from None
-    return list(found)
-
-
-async def resolve_order(temporal: Client, settings: Settings, given: str) -> str:
-    """The reference of the order an operator names by its reference, or by SR's order id alone
-    when only one company's order has it (Invalid or Conflict otherwise)."""
-    check_order_id(given)
-    if visibility.company_of(given) is not None:
-        return given
-    references = await references_of(temporal, settings, given)
-    if len(references) > 1:
-        raise Conflict(
-            f"several companies' orders have the id {given}; name one: {', '.join(sorted(references))}"
-        )
-    return references[0] if references else given  # none: refused later as an unknown order
-
-
-async def posted_status(temporal: Client, scheduled: Any) -> str | None:
-    """The status an `update_smartrecruiters` call posts (the only part of its input shown), or
-    None when its input cannot be decoded (a retired payload key)."""
-    with contextlib.suppress(Exception):
-        [request] = await temporal.data_converter.decode(
-            scheduled.input.payloads, [SrUpdateRequest]
-        )
-        return request.update.status.value
-    return None
-
 
 # --- parsing what operators type -------------------------------------------------------------
 
@@ -300,6 +169,14 @@ class OrderLookup:
         self._settings = settings
         self._rpc_timeout = settings.temporal_rpc_timeout
 
+    @property
+    def temporal(self) -> Client:
+        return self._temporal
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
     def ui_url(self, workflow_id: str) -> str:
         """The order in the Temporal UI."""
         namespace = quote(self._settings.temporal_namespace, safe="")
@@ -377,7 +254,7 @@ class OrderLookup:
             description = await self._call(
                 handle.describe(rpc_timeout=self._rpc_timeout), "describe an order"
             )
-            unfinished = _unfinished_call(description.raw_description)
+            unfinished = unfinished_call(description.raw_description)
             if unfinished is None:
                 return None
             history = await self._call(
@@ -385,22 +262,17 @@ class OrderLookup:
             )
         except NotFound:  # gone since it was listed (deleted by retention)
             return None
-        last_progress = max(
-            (_time(event) for event in history.events if event.event_type in _PROGRESS),
-            default=summary.started_at,
-        )
-        if last_progress >= cutoff:
+        progress_at = last_progress(history.events, default=summary.started_at)
+        if progress_at >= cutoff:
             return None
-        return summary.model_copy(
-            update={"last_progress_at": last_progress, "stuck_on": unfinished}
-        )
+        return summary.model_copy(update={"last_progress_at": progress_at, "stuck_on": unfinished})
 
     # Find
 
     async def find(self, search: OrderSearch) -> list[OrderSummary]:
         """The orders with this SR order id, vendor reference or candidate email; none is not an error."""
         if search.order_id is not None:
-            if not _ORDER_ID.fullmatch(search.order_id):
+            if not ORDER_ID.fullmatch(search.order_id):
                 references = []
             elif visibility.company_of(search.order_id) is not None:
                 references = [search.order_id]
@@ -453,8 +325,11 @@ class OrderLookup:
                 + " The order's input could not be decoded either (is its payload key still in ASSESSMENTS_PAYLOAD_KEYS?)."
             )
         summary = self._summary(description)
-        timeline = await self._history_timeline(
-            history, description.raw_description, vendor=summary.vendor or "vendor"
+        timeline = await history_timeline(
+            history,
+            description.raw_description,
+            vendor=summary.vendor or "vendor",
+            data_converter=self._temporal.data_converter,
         )
         if state is not None:
             timeline += [
@@ -556,79 +431,6 @@ class OrderLookup:
             return None
         return order
 
-    async def _history_timeline(
-        self, history: WorkflowHistory, described: DescribeWorkflowExecutionResponse, *, vendor: str
-    ) -> list[TimelineItem]:
-        calls: dict[int, _Call] = {}
-        items: list[TimelineItem] = []
-        for event in history.events:
-            kind = event.event_type
-            if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                attributes = event.activity_task_scheduled_event_attributes
-                calls[event.event_id] = _Call(
-                    activity_id=attributes.activity_id,
-                    activity=attributes.activity_type.name,
-                    at=_time(event),
-                    what=await self._call_what(attributes),
-                )
-            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-                attributes = event.activity_task_started_event_attributes
-                if call := calls.get(attributes.scheduled_event_id):
-                    call.attempts = attributes.attempt
-                    if attributes.HasField("last_failure") and not _benign(attributes.last_failure):
-                        call.failure = _failure_text(attributes.last_failure)
-            elif kind in _CALL_ENDS:
-                field, outcome = _CALL_ENDS[kind]
-                attributes = getattr(event, field)
-                if call := calls.get(attributes.scheduled_event_id):
-                    call.outcome, call.finished_at = outcome, _time(event)
-                    if hasattr(attributes, "failure") and attributes.HasField("failure"):
-                        call.failure = _failure_text(attributes.failure)
-            elif item := _workflow_item(event):
-                items.append(item)
-        pending = {activity.activity_id: activity for activity in described.pending_activities}
-        for call in calls.values():
-            if call.outcome is None and (activity := pending.get(call.activity_id)) is not None:
-                call.attempts = activity.attempt
-                failing = activity.HasField("last_failure") and not _benign(activity.last_failure)
-                call.failure = _failure_text(activity.last_failure) if failing else None
-                if call.activity == POLL:
-                    call.outcome = "polling"
-                elif failing:
-                    call.outcome = "retrying"
-                elif activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
-                    call.outcome = "waiting for a worker"
-                else:
-                    call.outcome = "running"
-            items.append(call.item(vendor))
-        return items
-
-    async def _call_what(self, scheduled: Any) -> str:
-        name = scheduled.activity_type.name
-        what = _CALLS.get(name, ("", name))[1]
-        if name in (POST_TO_SMARTRECRUITERS, POST_ONCE_SMARTRECRUITERS_LISTENS) and (
-            status := await posted_status(self._temporal, scheduled)
-        ):
-            what = f"{what}: {status}"
-        return what
-
-    # Repair (admin/repairs.py)
-
-    async def repair(self, order_id: str, kind: Any, request: Any) -> Any:
-        from admin.repairs import repair_named_order
-
-        return await repair_named_order(self._temporal, self._settings, order_id, kind, request)
-
-    async def repair_all(
-        self, wanted: OrderFilter, kind: Any, request: Any, *, dry_run: bool
-    ) -> Any:
-        """Every matching order (admin/bulk_repairs.py)."""
-        from admin.bulk_repairs import repair_all
-
-        return await repair_all(
-            self, self._temporal, self._settings, wanted, kind, request, dry_run=dry_run
-        )
-
     # Shared
 
     def _summary(self, execution: WorkflowExecution) -> OrderSummary:
@@ -670,31 +472,6 @@ class OrderLookup:
             ) from None
 
 
-@dataclass
-class _Call:
-    activity_id: str
-    activity: str
-    at: datetime
-    what: str
-    attempts: int | None = None
-    outcome: str | None = None
-    failure: str | None = None
-    finished_at: datetime | None = None
-
-    def item(self, vendor: str) -> TimelineItem:
-        peer = _CALLS.get(self.activity, ("", ""))[0].replace("vendor", vendor) or None
-        return TimelineItem(
-            at=self.at,
-            kind="call",
-            what=self.what,
-            peer=peer,
-            outcome=self.outcome,
-            attempts=self.attempts,
-            failure=self.failure,
-            finished_at=self.finished_at,
-        )
-
-
 def visibility_query(wanted: OrderFilter, now: datetime) -> str:
     """The Temporal visibility query for the filter. Values were checked against
     FILTER_VALUE_PATTERN (or are ours), so none can end its quotes."""
@@ -719,114 +496,6 @@ def visibility_query(wanted: OrderFilter, now: datetime) -> str:
     return " AND ".join(conditions)
 
 
-def _unfinished_call(described: DescribeWorkflowExecutionResponse) -> str | None:
-    """What the order is stuck on, if a call is unfinished (see the module's "Stuck")."""
-    for activity in described.pending_activities:
-        name = activity.activity_type.name
-        failing = activity.HasField("last_failure") and not _benign(activity.last_failure)
-        if name == POLL and not failing:
-            continue  # waiting for the candidate or the vendor: not stuck
-        what = _CALLS.get(name, ("", name))[1]
-        if failing:
-            return f"{what}: attempt {activity.attempt}, last failure: {_failure_text(activity.last_failure)}"
-        if activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
-            return f"{what}: attempt {activity.attempt}, not taken by any worker"
-        return f"{what}: attempt {activity.attempt}, running"
-    task = described.pending_workflow_task
-    if described.HasField("pending_workflow_task") and task.attempt > 1:
-        return f"the worker fails on this order (workflow task attempt {task.attempt})"
-    return None
-
-
-def _benign(failure: Failure) -> bool:
-    """A failure that is none: the poll's "no news yet", or a call our own budget put off."""
-    info = failure.application_failure_info
-    return (
-        failure.HasField("application_failure_info")
-        and info.category == ApplicationErrorCategory.APPLICATION_ERROR_CATEGORY_BENIGN
-    )
-
-
-def _failure_text(failure: Failure, limit: int = 500) -> str:
-    """The failure and its causes in one line (our failures name peers and statuses, never candidate data)."""
-    parts: list[str] = []
-    current: Failure | None = failure
-    while current is not None and len(parts) < 5:
-        if current.message and current.message not in parts:
-            parts.append(current.message)
-        current = current.cause if current.HasField("cause") else None
-    text = ": ".join(parts) or "(no message)"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
-    """Webhooks, inline link requests, cancellation and the workflow's end, as timeline lines."""
-    kind, at = event.event_type, _time(event)
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-        name = event.workflow_execution_signaled_event_attributes.signal_name
-        return TimelineItem(
-            at=at,
-            kind="webhook",
-            what="Vendor webhook received" if name == "vendor_event" else f"Signal {name}",
-        )
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-        name = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
-        if name == "vendor_hint":
-            return TimelineItem(at=at, kind="webhook", what="Vendor webhook received")
-        if name == "invitation_link":
-            return TimelineItem(
-                at=at,
-                kind="workflow",
-                what="SmartRecruiters asked for the candidate's link (inline order)",
-            )
-        return TimelineItem(at=at, kind="workflow", what=f"Update {name}")
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
-        return TimelineItem(at=at, kind="workflow", what="Cancellation requested")
-    if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-        cause = event.workflow_task_failed_event_attributes.cause
-        if (
-            cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW
-        ):  # its message is the reset's reason (admin/resets.py)
-            return TimelineItem(
-                at=at,
-                kind="workflow",
-                what=event.workflow_task_failed_event_attributes.failure.message
-                or "Workflow reset",
-            )
-        return TimelineItem(
-            at=at,
-            kind="workflow",
-            what=f"The worker failed on this order ({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})",
-        )
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-        return TimelineItem(at=at, kind="workflow", what="Workflow completed")
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        return TimelineItem(
-            at=at,
-            kind="workflow",
-            what="Workflow failed",
-            failure=_failure_text(event.workflow_execution_failed_event_attributes.failure),
-        )
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
-        return TimelineItem(at=at, kind="workflow", what="Workflow cancelled")
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
-        reason = event.workflow_execution_terminated_event_attributes.reason
-        return TimelineItem(
-            at=at, kind="workflow", what="Workflow terminated" + (f": {reason}" if reason else "")
-        )
-    if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
-        return TimelineItem(at=at, kind="workflow", what="Workflow timed out")
-    return None
-
-
-def _enum_words(value: int, prefix: str) -> str:
-    return WorkflowTaskFailedCause.Name(value).removeprefix(prefix).replace("_", " ").lower()
-
-
-def _time(event: HistoryEvent) -> datetime:
-    return event.event_time.ToDatetime(tzinfo=UTC)
-
-
 async def _bounded(work: Iterable[Awaitable[T]]) -> list[T]:
     """Run the calls at most CONCURRENCY at a time, keeping their order; the first failure
     cancels the others (its answer is already decided)."""
@@ -847,8 +516,6 @@ async def _bounded(work: Iterable[Awaitable[T]]) -> list[T]:
 @contextlib.asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[OrderLookup]:
     """An OrderLookup on the store (migrated first) and Temporal of these settings (the CLI)."""
-    from temporal_client import connect
-
     async with migrated_store(settings) as store:
         try:
             temporal = await asyncio.wait_for(

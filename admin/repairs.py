@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -36,7 +35,13 @@ from temporalio.service import RPCError
 
 from admin.models import RepairRequest
 from admin.operations import Conflict, Invalid
-from admin.orders import TemporalFailed, check_order_id, refused_for_order, resolve_order, within
+from admin.temporal import (
+    TemporalFailed,
+    check_order_id,
+    refused_for_order,
+    resolve_order,
+    within,
+)
 from admin.resets import RESET_SINCE, reset_order
 from orders import visibility
 from orders.models import (
@@ -157,5 +162,3 @@ async def repair_order(
         ) from None
     except RPCError as err:
         raise refused_for_order(err, order_id, "the repair") from None
-    except ValidationError:  # not reached: the request was validated above
-        raise Invalid("the repair's input is not valid") from None

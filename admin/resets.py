@@ -48,15 +48,9 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from admin.operations import Conflict
-from admin.orders import (
-    POST_TO_SMARTRECRUITERS,
-    READ_RESULT,
-    TemporalFailed,
-    posted_status,
-    refused_for_order,
-    within,
-)
+from admin.temporal import TemporalFailed, posted_status, refused_for_order, within
 from orders import visibility
+from orders.activity_names import POST_TO_SMARTRECRUITERS, READ_RESULT
 from orders.models import Repair, RepairOutcome
 from settings import Settings
 
@@ -221,7 +215,7 @@ async def _before_final_update(temporal: Client, history: WorkflowHistory) -> tu
             "The order failed before it posted a result: there is no result post to go back to"
         )
     scheduled = failed_post.activity_task_scheduled_event_attributes
-    update = await posted_status(temporal, scheduled) or "its final update"
+    update = await posted_status(temporal.data_converter, scheduled) or "its final update"
     return scheduled.workflow_task_completed_event_id, f"posting {update} to SmartRecruiters"
 
 
@@ -239,7 +233,7 @@ async def _before_undelivered_update(temporal: Client, history: WorkflowHistory)
         raise Conflict(
             "The order gave up before it posted anything: there is no update to go back to"
         )
-    update = await posted_status(temporal, posts[-1]) or "its final update"
+    update = await posted_status(temporal.data_converter, posts[-1]) or "its final update"
     return posts[-1].workflow_task_completed_event_id, f"posting {update} to SmartRecruiters"
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from orders.catalog import CatalogEntry, catalog_entries
+from ordering.catalog import CatalogEntry, catalog_entries
 from peers import CallDeferred, PeerError
 from settings import Settings
 from store import VendorAccount

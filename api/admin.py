@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 
+from admin.bulk_repairs import repair_all
 from admin.models import (
     FILTER_VALUE_PATTERN,
     MAX_PAGE_SIZE,
@@ -41,8 +42,9 @@ from admin.operations import (
     Operations,
     SmartRecruitersFailed,
 )
-from admin.orders import OrderLookup, TemporalFailed, order_filter
+from admin.orders import OrderLookup, order_filter
 from admin.repairs import RepairKind, repair_named_order
+from admin.temporal import TemporalFailed
 from api.deps import DisconnectorDep, SettingsDep, StoreDep, TemporalDep, require_admin
 from orders.models import RepairOutcome
 from store import UnreadableSecret
@@ -367,4 +369,4 @@ async def repair_orders_route(
     `dry_run` is false; each order's outcome is in the answer, and one order's refusal or failure
     never stops the others. Answers when every order is done."""
     wanted = order_filter(settings, **repair.filter_fields())
-    return await lookup.repair_all(wanted, kind, repair, dry_run=repair.dry_run)
+    return await repair_all(lookup, wanted, kind, repair, dry_run=repair.dry_run)

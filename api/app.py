@@ -28,8 +28,8 @@ from api.auth import TokenIssuer
 from api.consent_form import FormGuard
 from connections.connect import CompanyConnector
 from connections.disconnect import CompanyDisconnector
-from orders.catalog import Catalog
-from orders.intake import OlderOrders, OrderIntake
+from ordering.catalog import Catalog
+from ordering.intake import OlderOrders, OrderIntake
 from settings import Settings, get_settings
 from smartrecruiters.client import smartrecruiters_client
 from store import Store

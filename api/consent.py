@@ -16,9 +16,9 @@ from api.consent_form import COOKIE, FORM_LIFETIME_SECONDS, FormGuard
 from api.deps import ConnectorDep, FormGuardDep, SettingsDep
 from api.headers import STRICT_CSP
 from connections.connect import COMPANY_ID_PATTERN, ConnectRefused
+from origins import origin_allowed, origin_of
 from settings import Settings
 from smartrecruiters.observations import observed
-from smartrecruiters.origins import origin_allowed, origin_of
 
 router = APIRouter(tags=["SmartRecruiters Connect"])
 log = logging.getLogger("assessments.consent")

@@ -17,8 +17,8 @@ from api.auth import NOT_THIS_COMPANY, Caller, TokenIssuer, connection_instant
 from api.consent_form import FormGuard
 from connections.connect import CompanyConnector
 from connections.disconnect import CompanyDisconnector
-from orders.catalog import Catalog
-from orders.intake import OrderIntake
+from ordering.catalog import Catalog
+from ordering.intake import OrderIntake
 from settings import Settings
 from store import ConnectionState, Store
 from vendors.registry import Vendors

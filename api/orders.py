@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CallerDep, IntakeDep
 from api.openapi import refusals
-from orders.catalog import UnknownPackage
-from orders.intake import (
+from ordering.catalog import UnknownPackage
+from ordering.intake import (
     FieldUnacceptable,
     InvitationRefused,
     InvitationUnavailable,

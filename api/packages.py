@@ -13,7 +13,7 @@ from api.auth import Caller
 from api.deps import CallerDep, CatalogDep, SettingsDep
 from api.openapi import refusals
 from connections.partner_configuration import PACKAGE_ID_PLACEHOLDER
-from orders.catalog import Catalog, UnknownPackage
+from ordering.catalog import Catalog, UnknownPackage
 from smartrecruiters.models import AssessmentPackage
 from smartrecruiters.observations import observed
 

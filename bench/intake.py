@@ -29,10 +29,10 @@ from rich.table import Table
 from bench.profile import profiled
 from bench.stack import Processes, running
 from orders.models import Candidate, Order
-from orders.visibility import workflow_id
+from orders.visibility import initial_search_attributes, workflow_id
 from temporal_client import connect
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
+from workflows.order import AssessmentOrderWorkflow
 
 OURS, BARE = "bench-ours", "bench-bare"
 

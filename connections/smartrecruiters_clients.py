@@ -10,8 +10,8 @@ ended, although the store keeps its SR-issued credentials until it connects agai
 
 from __future__ import annotations
 
-from settings import Settings
 from peers import PeerError
+from settings import Settings
 from smartrecruiters.client import PEER, SmartRecruitersClient, smartrecruiters_client
 from store import ConnectionState, Store
 
@@ -43,7 +43,7 @@ class SmartRecruitersClients:
 
     async def order_accepted(self, order_id: str, company_id: str) -> None:
         """SR took an update of the order with the company's credentials, so the order id is the
-        company's: another company sending it is refused from now on (orders/intake.py)."""
+        company's: another company sending it is refused from now on (ordering/intake.py)."""
         await self._store.confirm_order_owner(order_id, company_id)
 
     async def aclose(self) -> None:

@@ -1,6 +1,8 @@
 """What operators can filter orders by in the Temporal UI. Keyword only, and never PII."""
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from orders.models import Order
 
 ORDER_STATUS = SearchAttributeKey.for_keyword("AssessmentOrderStatus")
 VENDOR = SearchAttributeKey.for_keyword("AssessmentVendor")
@@ -8,6 +10,19 @@ PACKAGE = SearchAttributeKey.for_keyword("AssessmentPackage")
 COMPANY = SearchAttributeKey.for_keyword("SmartRecruitersCompany")
 
 ALL = (ORDER_STATUS, VENDOR, PACKAGE, COMPANY)
+
+
+def initial_search_attributes(order: Order) -> TypedSearchAttributes:
+    """An order's search attributes as its workflow starts, before SR has seen anything."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(ORDER_STATUS, "RECEIVED"),
+            SearchAttributePair(VENDOR, order.vendor),
+            SearchAttributePair(PACKAGE, order.package_id),
+            SearchAttributePair(COMPANY, order.company_id),
+        ]
+    )
+
 
 # Order statuses beside SR's own: SR refuses our updates for the order's company (the company is
 # not connected, or was disconnected at SR) and the order keeps trying; and, once it gave up

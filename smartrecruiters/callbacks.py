@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from smartrecruiters.origins import SMARTRECRUITERS_API_ORIGINS, origin_of
+from origins import SMARTRECRUITERS_API_ORIGINS, origin_of
 
 ORDER_ID_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 _DOCUMENTED = re.compile(rf"/orders/({ORDER_ID_PATTERN})/results(/?)$")

@@ -14,11 +14,11 @@ import time
 
 import httpx
 
+from origins import origin_allowed
 from peers import PeerError, send, steady_limiter
 from smartrecruiters.callbacks import OtherCallbackAttachment, attachment_url, callback_origins
 from smartrecruiters.oauth import TokenAnswer, token_request
 from smartrecruiters.observations import observed
-from smartrecruiters.origins import origin_allowed
 
 PEER = "SmartRecruiters"
 ASSESSMENT_API = "/assessment-api/v202010"

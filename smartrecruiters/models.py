@@ -7,8 +7,8 @@ fields.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 import unicodedata
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -24,8 +24,8 @@ from pydantic import (
 )
 
 from orders.models import ResultUpdate
+from origins import origin_of
 from smartrecruiters.callbacks import read_callback
-from smartrecruiters.origins import origin_of
 
 
 class AssessmentType(StrEnum):

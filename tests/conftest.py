@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from embedded import Stack, free_port, settings_on_free_ports
+from origins import SMARTRECRUITERS_ORIGINS
 from settings import Settings
 from simulators.smartrecruiters.config import alias_of
-from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS
 from store import Store
 from temporal_client import connect
 from tests.support.order_workflows import companies_of_orders, order_reference_of

@@ -13,7 +13,7 @@ import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
 
 with workflow.unsafe.imports_passed_through():
@@ -766,17 +766,6 @@ class AssessmentOrderWorkflow:
             deadline=self._state.deadline,
             sr_status=self._state.sr_status,
         )
-
-
-def initial_search_attributes(order: Order) -> TypedSearchAttributes:
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(visibility.ORDER_STATUS, "RECEIVED"),
-            SearchAttributePair(visibility.VENDOR, order.vendor),
-            SearchAttributePair(visibility.PACKAGE, order.package_id),
-            SearchAttributePair(visibility.COMPANY, order.company_id),
-        ]
-    )
 
 
 def _meter():

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..pdf import footnote, labelled_lines, line, start_report
-
-if TYPE_CHECKING:
-    from .state import Report
+from .reports import Report
 
 
 def render_report(report: Report, package_name: str) -> bytes:

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, with_config
+from pydantic import BaseModel, Field
 
 from ..docstore import DocumentStore
 from .config import CheckrSimConfig
 from .pdf import render_report
+from .reports import Document, Report, Screening
 
 # slug -> (name, price in cents, screening types); Checkr packages are per account.
 PACKAGES: dict[str, tuple[str, int, tuple[str, ...]]] = {
@@ -171,42 +172,6 @@ class Invitation:
     completed_at: datetime | None = None
     deleted_at: datetime | None = None
     report_id: str | None = None
-
-
-@dataclass
-class Screening:
-    type: str
-    id: str
-    created_at: datetime
-    status: str = "pending"
-    result: str | None = None
-    completed_at: datetime | None = None
-
-
-@with_config(ConfigDict(ser_json_bytes="base64", val_json_bytes="base64"))  # a PDF is not text
-@dataclass
-class Document:
-    id: str
-    filename: str
-    content: bytes
-    created_at: datetime
-
-
-@dataclass
-class Report:
-    id: str
-    candidate_id: str
-    package: str
-    work_locations: list[dict]
-    created_at: datetime
-    estimated_completion_time: datetime
-    screenings: list[Screening]
-    status: str = "pending"
-    result: str | None = None
-    assessment: str | None = None
-    completed_at: datetime | None = None
-    revised_at: datetime | None = None
-    document: Document | None = None
 
 
 @dataclass

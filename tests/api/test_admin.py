@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from admin.operations import VendorUnchecked
-from admin.orders import TemporalFailed
+from admin.temporal import TemporalFailed
 from api import admin, errors
 from settings import Settings
 from store import ConnectionState, Store, UnreadableSecret

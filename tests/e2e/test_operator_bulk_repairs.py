@@ -20,7 +20,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 import settings as settings_module
 from orders.models import Candidate, Order
-from orders.visibility import order_reference
+from orders.visibility import initial_search_attributes, order_reference
 from tests.support.order_workflows import companies_of_orders, order_workflow_id
 from tests.conftest import World
 from tests.e2e.test_operator_orders import _lists, _run, admin, stack_cli  # noqa: F401 - fixtures
@@ -28,7 +28,7 @@ from tests.e2e.test_operator_repairs import _deadline
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.order_workflows import terminate_quietly
 from tests.support.waiting import eventually
-from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
+from workflows.order import AssessmentOrderWorkflow
 
 WHO = {"operator": "ops.ann", "reason": "Vendor outage last week"}
 ENDED = "the order's workflow has ended (COMPLETED); only a running order can be repaired"

@@ -17,11 +17,10 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from orders.models import Candidate, Order
-from orders.visibility import order_reference, workflow_id
+from orders.visibility import initial_search_attributes, order_reference, workflow_id
 from store import Store
 from tests.support.order_workflows import SIM_COMPANY, terminate_quietly
 from tests.support.waiting import eventually
-from workflows.order import initial_search_attributes
 
 ANOTHER_COMPANYS_ORDER = "This order id belongs to another company's order"
 ADMIN_KEY = "test-admin-key"

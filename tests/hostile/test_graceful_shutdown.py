@@ -26,7 +26,7 @@ from tests.support.order_workflows import order_workflow_id
 from worker import GRACEFUL_SHUTDOWN
 
 SLOW_SR_SECONDS = 4  # well inside both drains (10 s)
-API_GRACEFUL_SHUTDOWN_SECONDS = 10  # cli._serve's timeout_graceful_shutdown
+API_GRACEFUL_SHUTDOWN_SECONDS = 10  # timeout_graceful_shutdown in cli/running.py's serve
 ADMIN_KEY = "graceful-admin-key"
 
 

@@ -312,8 +312,8 @@ PROXY = "127.0.0.3"  # our one trusted proxy in these tests
 
 @pytest.fixture(scope="module")
 def proxied_api(stack):
-    """Our API served as in production (cli.py's uvicorn), allowing PER_MINUTE attempts per minute
-    and address, with PROXY as its only trusted proxy."""
+    """Our API served as in production (cli/running.py's uvicorn), allowing PER_MINUTE attempts
+    per minute and address, with PROXY as its only trusted proxy."""
     with api_process(
         stack.settings, auth_requests_per_minute=PER_MINUTE, trusted_proxies=[PROXY]
     ) as url:

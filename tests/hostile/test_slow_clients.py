@@ -2,7 +2,8 @@
 stops midway, is closed within ASSESSMENTS_REQUEST_READ_TIMEOUT_SECONDS instead of being held open
 for as long as the client likes (a few hundred such connections would exhaust the API's sockets).
 
-On our API as `assessments api` serves it, since the head's deadline is the server's (cli.py).
+On our API as `assessments api` serves it, since the head's deadline is the server's
+(cli/running.py).
 """
 
 from __future__ import annotations

@@ -37,7 +37,6 @@ from temporalio.worker import Replayer
 
 from admin.models import RepairRequest
 from admin.repairs import RepairKind, repair_order
-from admin.resets import POST_TO_SMARTRECRUITERS
 from embedded import Stack
 from settings import Settings
 from simulators.checkr import CheckrSimConfig, create_app as checkr_app
@@ -49,6 +48,7 @@ from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
 from tests.support.order_workflows import companies_of_orders, order_reference_of, order_workflow_id
+from orders.activity_names import POST_TO_SMARTRECRUITERS
 from orders.models import DeadlineExtension, Repair, RepairOutcome
 from workflows.order import AssessmentOrderWorkflow
 

@@ -5,8 +5,8 @@ import re
 import pytest
 
 from orders.visibility import company_of, order_id_in, order_reference
+from origins import origin_allowed
 from smartrecruiters.callbacks import attachment_url, callback_origins, read_callback
-from smartrecruiters.origins import origin_allowed
 
 ORDER = "6f1c9b1e-0c47-4d51-8a7b-0f8d0c4e2a11"
 API = "https://api.smartrecruiters.com/assessment-api/v202010"
@@ -67,7 +67,7 @@ def test_a_callback_without_a_readable_id_gets_a_stable_digest_that_tells_orders
     assert (
         one
         != read_callback(
-            f"https://eu.smartrecruiters.com/assessment-api/v202010/results?order=1&company=acme"
+            "https://eu.smartrecruiters.com/assessment-api/v202010/results?order=1&company=acme"
         ).order_id
     )
     opaque = read_callback(f"{API}/assessment-results/Zm9vYmFyYmF6:x").order_id
@@ -144,7 +144,7 @@ def test_callbacks_are_allowed_on_srs_origins_and_sr_base_urls_only():
 def test_intake_refuses_a_foreign_callback_by_name_and_logs_only_the_shape_it_saw(
     caplog, monkeypatch
 ):
-    from orders.intake import FieldUnacceptable, check_callback
+    from ordering.intake import FieldUnacceptable, check_callback
     from settings import Settings
     from smartrecruiters.observations import log
 
@@ -166,7 +166,7 @@ def test_intake_refuses_a_foreign_callback_by_name_and_logs_only_the_shape_it_sa
 
 def test_intake_refuses_a_callback_outside_srs_assessment_api():
     """An order must not have us call another SR API (candidates, jobs) with its company's token."""
-    from orders.intake import FieldUnacceptable, check_callback
+    from ordering.intake import FieldUnacceptable, check_callback
     from settings import Settings
 
     settings = Settings(sr_base_url="http://127.0.0.1:8100")

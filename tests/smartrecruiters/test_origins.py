@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS, origin_allowed, origin_of
+from origins import SMARTRECRUITERS_ORIGINS, origin_allowed, origin_of
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from orders.models import Candidate, Order
-from orders.visibility import order_reference, workflow_id
+from orders.visibility import initial_search_attributes, order_reference, workflow_id
 from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 from tests.support.waiting import eventually
-from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
+from workflows.order import AssessmentOrderWorkflow
 
 # The company the SR simulator orders for unless told otherwise (the embedded default company).
 SIM_COMPANY = SmartRecruitersSimConfig.company_id

@@ -19,10 +19,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from ordering.catalog import Catalog
 from orders import visibility
-from orders.catalog import Catalog
 from orders.models import Candidate, InvitationLink, Order
-from orders.visibility import order_reference, workflow_id
+from orders.visibility import initial_search_attributes, order_reference, workflow_id
+from origins import origin_allowed, origin_of
 from settings import Settings
 from smartrecruiters.callbacks import callback_origins, read_callback
 from smartrecruiters.models import (
@@ -30,11 +31,10 @@ from smartrecruiters.models import (
     InlineAssessmentPackageOrderRequest,
 )
 from smartrecruiters.observations import observed
-from smartrecruiters.origins import origin_allowed, origin_of
 from store import Store
 from telemetry import ORDER_ID
 from vendors.registry import ADAPTERS
-from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
+from workflows.order import AssessmentOrderWorkflow
 
 log = logging.getLogger("assessments.intake")
 

@@ -1,0 +1,5 @@
+"""`python -m cli …`, as the embedded stack starts each part."""
+
+from cli import app
+
+app()

@@ -1,0 +1,116 @@
+"""Running the service: everything on this machine (`run`), or one part of it (`worker`, `api`)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import signal
+
+import typer
+import uvicorn
+from rich.table import Table
+
+from cli.output import console
+from settings import get_settings
+
+commands = typer.Typer()
+
+
+def serve(asgi_app, host: str, port: int) -> None:
+    import telemetry
+    from api.slow_clients import RequestHeadDeadline
+
+    settings = get_settings()
+    telemetry.configure_logging(settings)
+    # log_config=None: uvicorn's own lines go through ours. Its access lines (INFO) stay off: each
+    # would log a URL with its query string, and the traces have the requests.
+    uvicorn.run(
+        asgi_app,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+        # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may say
+        # who the client is.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
+        http=functools.partial(
+            RequestHeadDeadline, head_timeout=settings.request_read_timeout_seconds
+        ),
+    )
+
+
+@commands.command()
+def run() -> None:
+    """Run everything on this machine: Temporal, worker, API, the SmartRecruiters and vendor simulators."""
+    from embedded import Stack, seed
+
+    settings = get_settings()
+    if "log_format" not in settings.model_fields_set:  # a developer reads these lines in a terminal
+        settings = settings.model_copy(update={"log_format": "text"})
+    stack = Stack(settings)
+    console.print("[bold]Starting the embedded stack…[/bold]")
+    try:
+        stack.start()
+        _print_welcome(settings, asyncio.run(seed(settings)))
+        # Blocked only now, so the children started above keep the default signal handling.
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        while signal.sigtimedwait(stop_signals, 1.0) is None:
+            if crashed := stack.exited():
+                console.print(
+                    f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output above (Temporal's: {settings.data_dir}/logs).[/red]"
+                )
+                raise typer.Exit(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("\n[bold]Stopping…[/bold]")
+        stack.stop()
+        console.print("Stopped. Orders in flight continue when you start again.")
+
+
+def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
+    table = Table(title="SmartRecruiters assessment partner: embedded mode", show_header=False)
+    table.add_row("Partner API docs", f"{settings.public_url}/docs")
+    table.add_row("Temporal UI", settings.temporal_ui_base_url)
+    table.add_row("SmartRecruiters simulator", f"{settings.sr_base_url}/")
+    table.add_row("Sandbox vendor outbox", f"{settings.sandbox_vendor_url}/outbox")
+    table.add_row(
+        "Vendor simulators (control API at /_sim/…)",
+        f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, TestGorilla {settings.testgorilla_sim_url}",
+    )
+    table.add_row("SR calls us with client_id", settings.partner_client_id)
+    table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
+    table.add_row("Token URL", f"{settings.public_url}/oauth/token")
+    table.add_row("Data folder (state, Temporal log)", str(settings.data_dir))
+    console.print(table)
+    # One per line, so a narrow terminal never cuts them.
+    console.print("External Trigger Tokens, valid for a day, one per vendor account:")
+    for account, token in trigger_tokens.items():
+        console.print(f"  {account}: [bold]{token}[/bold]", soft_wrap=True)
+    console.print(
+        "Open the SmartRecruiters simulator: order an assessment for a candidate, or connect another company"
+        " under Apps & Integrations with one of the tokens above. Ctrl-C stops everything."
+    )
+
+
+@commands.command()
+def worker() -> None:
+    """Run the Temporal worker (order workflows and their activities)."""
+    import worker as worker_module
+
+    worker_module.main()
+
+
+@commands.command()
+def api() -> None:
+    """Run the partner API that SmartRecruiters and vendors call."""
+    import telemetry
+    from api.app import create_app
+
+    settings = get_settings()
+    partner_api = create_app(settings)
+    telemetry.configure_tracing(settings, "assessments-api", partner_api)
+    serve(partner_api, settings.api_host, settings.api_port)
