@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.support.connect import fill_in_consent
+from tests.support.connect import fill_in_consent, register_partner_configuration
 
 
 @pytest.fixture
@@ -150,7 +150,11 @@ async def test_unknown_revoked_and_expired_tokens_are_explained(browser_like, st
     assert await store.connection("acme-3") is None
 
 
-async def test_a_token_issued_for_another_company_is_explained_and_connects_nothing(world, store):
+async def test_a_token_issued_for_another_company_is_explained_and_connects_nothing(
+    world, store, stack
+):
+    # SR shows its consent only for a partner whose configuration it holds.
+    await register_partner_configuration(stack.settings)
     account = await store.create_vendor_account(
         name=f"consent-{uuid.uuid4().hex[:6]}", adapter="sandbox", credentials={}
     )
