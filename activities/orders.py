@@ -7,12 +7,14 @@ retry policies do the retrying.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Iterator
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from connections.smartrecruiters_clients import SmartRecruitersClients
 from orders import activity_names
 from orders.models import (
     Invitation,
@@ -35,7 +37,6 @@ from peers import (
     CallDeferred,
     PeerError,
 )
-from connections.smartrecruiters_clients import SmartRecruitersClients
 from smartrecruiters.client import AccessRefused
 from smartrecruiters.models import package_result_patch
 from store import ReferenceConflict
@@ -136,9 +137,12 @@ class OrderActivities:
         self._sr = smartrecruiters
         self._vendors = vendors
 
-    async def _vendor(self, vendor_account_id: str | None) -> VendorAdapter:
+    @contextlib.asynccontextmanager
+    async def _vendor(self, vendor_account_id: str | None) -> AsyncIterator[VendorAdapter]:
+        """The order's vendor adapter, held open for the calls made in the block."""
         try:
-            return await self._vendors.for_account(vendor_account_id)
+            async with self._vendors.using(vendor_account_id) as adapter:
+                yield adapter
         except UnknownAdapter:
             raise ApplicationError(
                 "the order's vendor account has no usable adapter",
@@ -152,10 +156,10 @@ class OrderActivities:
         # written here, before the vendor hears of the order, rather than while SR waits at intake.
         await self._vendors.remember_candidate(order.candidate.email, order.reference)
         with vendor_errors():
-            vendor = await self._vendor(order.vendor_account_id)
-            invitation = await vendor.create_invitation(
-                order, self._vendors.callback_for(vendor.name, order.reference)
-            )
+            async with self._vendor(order.vendor_account_id) as vendor:
+                invitation = await vendor.create_invitation(
+                    order, self._vendors.callback_for(vendor.name, order.reference)
+                )
         try:
             await self._vendors.remember_invitation(
                 order.vendor_account_id, invitation, order.reference
@@ -171,15 +175,15 @@ class OrderActivities:
     @activity.defn(name=activity_names.GET_VENDOR_STATUS)
     async def get_vendor_status(self, ref: VendorRef) -> StatusReading:
         with vendor_errors(unknown_invitation_held=False):
-            vendor = await self._vendor(ref.vendor_account_id)
-            return await vendor.get_status(ref.ref)
+            async with self._vendor(ref.vendor_account_id) as vendor:
+                return await vendor.get_status(ref.ref)
 
     @activity.defn(name=activity_names.POLL)
     async def await_vendor_change(self, request: PollRequest) -> StatusReading:
         """One poll; while nothing changed it fails benignly and the retry policy polls again."""
         with vendor_errors(unknown_invitation_held=True):
-            vendor = await self._vendor(request.vendor.vendor_account_id)
-            reading = await vendor.get_status(request.vendor.ref)
+            async with self._vendor(request.vendor.vendor_account_id) as vendor:
+                reading = await vendor.get_status(request.vendor.ref)
         # A value the adapter does not know changes nothing, so it is no news either.
         if reading.status == VendorStatus.UNKNOWN or reading == request.known:
             raise ApplicationError(
@@ -192,14 +196,14 @@ class OrderActivities:
     @activity.defn(name=activity_names.READ_RESULT)
     async def get_vendor_result(self, ref: VendorRef) -> VendorResult:
         with vendor_errors():
-            vendor = await self._vendor(ref.vendor_account_id)
-            return await vendor.get_result(ref.ref)
+            async with self._vendor(ref.vendor_account_id) as vendor:
+                return await vendor.get_result(ref.ref)
 
     @activity.defn(name=activity_names.CANCEL_INVITATION)
     async def cancel_invitation(self, ref: VendorRef) -> None:
         with vendor_errors():
-            vendor = await self._vendor(ref.vendor_account_id)
-            await vendor.cancel_invitation(ref.ref)
+            async with self._vendor(ref.vendor_account_id) as vendor:
+                await vendor.cancel_invitation(ref.ref)
 
     @activity.defn(name=activity_names.RESEND_INVITATION)
     async def resend_invitation(self, ref: VendorRef) -> None:
@@ -210,19 +214,21 @@ class OrderActivities:
         existing invitation and sends no second email).
         """
         with vendor_errors():
-            vendor = await self._vendor(ref.vendor_account_id)
-            if not vendor.capabilities.resend:
-                raise ApplicationError(
-                    f"{vendor.name} offers no resend through this integration",
-                    type=PEER_REJECTED,
-                    non_retryable=True,
+            async with self._vendor(ref.vendor_account_id) as vendor:
+                if not vendor.capabilities.resend:
+                    raise ApplicationError(
+                        f"{vendor.name} offers no resend through this integration",
+                        type=PEER_REJECTED,
+                        non_retryable=True,
+                    )
+                # An order's workflow id holds its reference (orders/visibility.py), whose callback the vendor keeps.
+                workflow_id = activity.info().workflow_id or ""
+                reference = (
+                    reference_of(workflow_id) or workflow_id
+                )  # only order workflows run this
+                await vendor.resend_invitation(
+                    ref.ref, self._vendors.callback_for(vendor.name, reference)
                 )
-            # An order's workflow id holds its reference (orders/visibility.py), whose callback the vendor keeps.
-            workflow_id = activity.info().workflow_id or ""
-            reference = reference_of(workflow_id) or workflow_id  # only order workflows run this
-            await vendor.resend_invitation(
-                ref.ref, self._vendors.callback_for(vendor.name, reference)
-            )
 
     @activity.defn(name=activity_names.TRANSFER_REPORT)
     async def transfer_report(self, transfer: ReportTransfer) -> ReportLink:
@@ -231,8 +237,8 @@ class OrderActivities:
         The file never enters workflow history, and vendor links that expire are used at once.
         """
         with vendor_errors():
-            vendor = await self._vendor(transfer.vendor.vendor_account_id)
-            report = await vendor.download_report(transfer.vendor.ref)
+            async with self._vendor(transfer.vendor.vendor_account_id) as vendor:
+                report = await vendor.download_report(transfer.vendor.ref)
         if report is None:
             return ReportLink()
         with peer_errors(sr_refusing=True):

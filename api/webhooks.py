@@ -73,12 +73,12 @@ async def receive_account_webhook(
 ):
     """Events of one vendor account, verified with that account's secret."""
     try:
-        adapter = await vendors.for_account(account_id)
+        async with vendors.using(account_id) as adapter:
+            if adapter.name != vendor:
+                raise HTTPException(404, "Unknown vendor account")
+            parsed = _parse(adapter, vendor, request.headers, await request.body())
     except UnknownAdapter:
         raise HTTPException(404, "Unknown vendor account") from None
-    if adapter.name != vendor:
-        raise HTTPException(404, "Unknown vendor account")
-    parsed = _parse(adapter, vendor, request.headers, await request.body())
     routed = [(await _order_of(vendors, account_id, item), item.event) for item in parsed]
     return await _deliver(temporal, settings, vendor, routed)
 

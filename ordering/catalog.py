@@ -83,8 +83,9 @@ class Catalog:
         raise UnknownPackage(package_id)
 
     async def _read(self, account: VendorAccount | None) -> list[CatalogEntry]:
-        adapter = await self._vendors.for_account(account.id if account else None)
-        return catalog_entries(self._settings, account, adapter.name, await adapter.list_packages())
+        async with self._vendors.using(account.id if account else None) as adapter:
+            packages = await adapter.list_packages()
+        return catalog_entries(self._settings, account, adapter.name, packages)
 
 
 def catalog_entries(

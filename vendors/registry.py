@@ -11,7 +11,9 @@ an account whose credentials were replaced (a rotated key) gets a new adapter wi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import quote
@@ -67,9 +69,6 @@ def build_adapter(settings: Settings, adapter: str, credentials: dict) -> Vendor
 # How long an adapter is used before its account is read again, so replaced credentials (a
 # rotated key) reach every process within this time without a store read per vendor call.
 ACCOUNT_RECHECK_SECONDS = 60.0
-# How long a retired adapter stays open: longer than any activity may hold it (the vendor calls'
-# start-to-close timeouts are a minute at most), so no call in flight loses its HTTP client.
-RETIRED_ADAPTER_GRACE_SECONDS = 120.0
 
 
 @dataclass
@@ -86,17 +85,18 @@ class Vendors:
         store: Store,
         *,
         recheck_seconds: float = ACCOUNT_RECHECK_SECONDS,
-        retired_grace_seconds: float = RETIRED_ADAPTER_GRACE_SECONDS,
     ) -> None:
         self._settings = settings
         self._store = store
         # The embedded default: the sandbox vendor of the settings.
         self.default: VendorAdapter = sandbox.from_account(settings, {})
         self._by_account: dict[str, _Built] = {}
-        # Adapters whose credentials were replaced, each closed once calls in flight had their time.
-        self._retired: dict[VendorAdapter, asyncio.Task[None]] = {}
+        # How many calls use each adapter now: one whose credentials were replaced (retired) is
+        # closed when its last call ends, however long that call runs (a catalog read can take
+        # minutes), so no call loses its HTTP client.
+        self._calls: dict[VendorAdapter, int] = {}
+        self._retired: set[VendorAdapter] = set()
         self._recheck_seconds = recheck_seconds
-        self._retired_grace_seconds = retired_grace_seconds
         self._lock = asyncio.Lock()
         self._callback_key = settings.token_signing_key.get_secret_value().encode()
 
@@ -118,7 +118,23 @@ class Vendors:
             raise CompanyDisconnected(company_id)
         return await self._store.vendor_account(connection.vendor_account_id)
 
-    async def for_account(self, account_id: str | None) -> VendorAdapter:
+    @contextlib.asynccontextmanager
+    async def using(self, account_id: str | None) -> AsyncIterator[VendorAdapter]:
+        """The account's adapter (None: the embedded default), held open for the calls made in
+        the block; UnknownAdapter if the account has none."""
+        adapter = await self._current(account_id)
+        self._calls[adapter] = self._calls.get(adapter, 0) + 1
+        try:
+            yield adapter
+        finally:
+            self._calls[adapter] -= 1
+            if not self._calls[adapter]:
+                del self._calls[adapter]
+                if adapter in self._retired:
+                    self._retired.discard(adapter)
+                    await adapter.aclose()
+
+    async def _current(self, account_id: str | None) -> VendorAdapter:
         """The account's adapter, built once per process and rebuilt when its credentials change."""
         if account_id is None:
             return self.default
@@ -133,18 +149,16 @@ class Vendors:
                 built.checked_at = time.monotonic()
                 return built.adapter
             if built is not None:
-                self._retire(built.adapter)
+                await self._retire(built.adapter)
             adapter = build_adapter(self._settings, account.adapter, account.credentials)
             self._by_account[account_id] = _Built(adapter, account.credentials, time.monotonic())
             return adapter
 
-    def _retire(self, adapter: VendorAdapter) -> None:
-        self._retired[adapter] = asyncio.create_task(self._close_retired(adapter))
-
-    async def _close_retired(self, adapter: VendorAdapter) -> None:
-        await asyncio.sleep(self._retired_grace_seconds)
-        del self._retired[adapter]
-        await adapter.aclose()
+    async def _retire(self, adapter: VendorAdapter) -> None:
+        if adapter in self._calls:
+            self._retired.add(adapter)  # closed when its last call ends
+        else:
+            await adapter.aclose()
 
     async def remember_candidate(self, email: str, reference: str) -> None:
         """Index the order by its candidate's email (a keyed hash), for operators looking it up."""
@@ -171,10 +185,6 @@ class Vendors:
         return await self._store.order_for_vendor_reference(vendor_account_id, key)
 
     async def aclose(self) -> None:
-        closing = list(self._retired.values())
-        for task in closing:
-            task.cancel()
-        await asyncio.gather(*closing, return_exceptions=True)
         for adapter in (
             self.default,
             *(built.adapter for built in self._by_account.values()),

@@ -8,8 +8,10 @@ were refused, when they were retried, and when the last result got through.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
@@ -31,7 +33,6 @@ from orders.models import (
 from peers import PeerError
 from vendors.base import OrderCallback, Report
 from workflows.order import AssessmentOrderWorkflow
-
 
 # The time-skipping server's clock (`WorkflowEnvironment.get_current_time`). Not the attempt's
 # `current_attempt_scheduled_time`: on that server a retry carries the time it was decided, not
@@ -219,8 +220,9 @@ class Peers:
     sr: Any
     log: AttemptLog
 
-    async def for_account(self, vendor_account_id: str | None) -> FlakyVendor:
-        return self.vendor
+    @contextlib.asynccontextmanager
+    async def using(self, vendor_account_id: str | None) -> AsyncIterator[FlakyVendor]:
+        yield self.vendor
 
     async def remember_candidate(self, email: str, order_id: str) -> None:
         pass

@@ -107,34 +107,47 @@ async def test_the_registry_picks_up_replaced_credentials(store):
 
     account = await new_account(store, name="Registry")
     vendors = Vendors(Settings(), store, recheck_seconds=0)
-    first = await vendors.for_account(account.id)
-    assert await vendors.for_account(account.id) is first  # unchanged credentials: the same adapter
+    async with vendors.using(account.id) as first, vendors.using(account.id) as again:
+        assert again is first  # unchanged credentials: the same adapter
     await store.replace_vendor_credentials(account.id, {"api_key": "hr-api-key-rotated-77a0"})
-    second = await vendors.for_account(account.id)
-    assert second is not first  # rebuilt with the new key
-    assert await vendors.for_account(account.id) is second
+    async with vendors.using(account.id) as second:
+        assert second is not first  # rebuilt with the new key
+    async with vendors.using(account.id) as again:
+        assert again is second
     await vendors.aclose()
 
 
-async def test_a_retired_adapter_is_closed_once_calls_made_with_it_had_their_time(store):
+async def test_a_retired_adapter_stays_open_while_a_call_holds_it_and_closes_after(store):
     from settings import Settings
-    from tests.support.waiting import eventually
     from vendors.registry import Vendors
 
     account = await new_account(store, name="Retiring")
-    vendors = Vendors(Settings(), store, recheck_seconds=0, retired_grace_seconds=0.5)
-    first = await vendors.for_account(account.id)
-    await store.replace_vendor_credentials(account.id, {"api_key": "hr-api-key-rotated-9c41"})
-    second = await vendors.for_account(account.id)
-    assert not first._http.is_closed  # a call made with it may still be running
-
-    async def closed():
-        return first._http.is_closed and first._downloads.is_closed
-
-    await eventually(closed, timeout=10, what="the retired adapter's HTTP clients closed")
-    assert not second._http.is_closed
+    vendors = Vendors(Settings(), store, recheck_seconds=0)
+    async with vendors.using(account.id) as first:
+        await store.replace_vendor_credentials(account.id, {"api_key": "hr-api-key-rotated-9c41"})
+        async with vendors.using(account.id) as second:
+            assert second is not first
+            # However long the first call runs (a catalog read can take minutes), it keeps its
+            # HTTP clients.
+            assert not first._http.is_closed and not first._downloads.is_closed
+        assert not second._http.is_closed  # the current adapter stays open between calls
+    assert first._http.is_closed and first._downloads.is_closed  # closed with its last call
     await vendors.aclose()
     assert second._http.is_closed
+
+
+async def test_an_adapter_retired_while_unused_is_closed_at_once(store):
+    from settings import Settings
+    from vendors.registry import Vendors
+
+    account = await new_account(store, name="Retiring idle")
+    vendors = Vendors(Settings(), store, recheck_seconds=0)
+    async with vendors.using(account.id) as first:
+        pass
+    await store.replace_vendor_credentials(account.id, {"api_key": "hr-api-key-rotated-5d02"})
+    async with vendors.using(account.id) as second:
+        assert first._http.is_closed and not second._http.is_closed
+    await vendors.aclose()
 
 
 async def test_vendor_account_names_are_unique(store):

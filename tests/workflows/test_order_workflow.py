@@ -6,7 +6,9 @@ client; everything else (timers, retries, signals, updates, cancellation) is rea
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -37,8 +39,8 @@ from orders.models import (
     VendorStatus,
 )
 from peers import PeerError
-from vendors.base import Capabilities, OrderCallback, Push, Report
 from tests.support.temporal_test_server import time_skipping
+from vendors.base import Capabilities, OrderCallback, Push, Report
 from workflows.order import WEBHOOK_EVENTS_PER_ORDER, AssessmentOrderWorkflow
 
 POLL_HOURS = 1
@@ -179,8 +181,9 @@ class Peers:
     vendor: ScriptedVendor = field(default_factory=ScriptedVendor)
     sr: RecordingSmartRecruiters = field(default_factory=RecordingSmartRecruiters)
 
-    async def for_account(self, vendor_account_id: str | None) -> ScriptedVendor:
-        return self.vendor
+    @contextlib.asynccontextmanager
+    async def using(self, vendor_account_id: str | None) -> AsyncIterator[ScriptedVendor]:
+        yield self.vendor
 
     async def remember_candidate(self, email: str, order_id: str) -> None:
         pass  # the operators' index is the store's (tests/store)
