@@ -158,7 +158,8 @@ async def within(settings: Settings, call: Awaitable[T]) -> T:
 def check_order_id(order_id: str) -> None:
     if not _ORDER_ID.fullmatch(order_id):
         raise Invalid(
-            "an SR order id has 1 to 128 letters, digits, '-' or '_' (and may be followed by ':' and the company id)"
+            "an SR order id has 1 to 128 letters, digits, '-' or '_' (and may be followed "
+            "by ':' and the company id)"
         )
 
 
@@ -168,7 +169,10 @@ async def references_of(temporal: Client, settings: Settings, order_id: str) -> 
     # Exactly the id, or the id and a company: a prefix alone would also page through every
     # longer order id that begins with it, which any company may send.
     older = visibility.workflow_id(order_id)
-    query = f'{visibility.ORDER_WORKFLOWS} AND (WorkflowId = "{older}" OR WorkflowId STARTS_WITH "{older}:")'
+    query = (
+        f'{visibility.ORDER_WORKFLOWS} AND (WorkflowId = "{older}" OR WorkflowId STARTS_WITH '
+        f'"{older}:")'
+    )
     found: dict[str, None] = {}  # a reset order is listed once per run
 
     async def listed() -> None:
@@ -181,7 +185,7 @@ async def references_of(temporal: Client, settings: Settings, order_id: str) -> 
 
     try:
         await within(settings, listed())
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TemporalFailed(
             f"Temporal at {settings.temporal_address} did not answer in time; try again"
         ) from None
@@ -201,7 +205,8 @@ async def resolve_order(temporal: Client, settings: Settings, given: str) -> str
     references = await references_of(temporal, settings, given)
     if len(references) > 1:
         raise Conflict(
-            f"several companies' orders have the id {given}; name one: {', '.join(sorted(references))}"
+            f"several companies' orders have the id {given}; name one: "
+            f"{', '.join(sorted(references))}"
         )
     return references[0] if references else given  # none: refused later as an unknown order
 
@@ -225,7 +230,8 @@ def parse_duration(value: str, name: str) -> timedelta:
     text = value.strip().lower().replace(" ", "")
     if not _DURATION.fullmatch(text):
         raise Invalid(
-            f"{name} is not a duration: write a number and a unit (s, m, h, d or w), e.g. 30m, 12h, 3d or 1d12h"
+            f"{name} is not a duration: write a number and a unit (s, m, h, d or w), e.g. "
+            "30m, 12h, 3d or 1d12h"
         )
     seconds = sum(
         float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text)
@@ -303,7 +309,8 @@ class OrderLookup:
     def ui_url(self, workflow_id: str) -> str:
         """The order in the Temporal UI."""
         namespace = quote(self._settings.temporal_namespace, safe="")
-        return f"{self._settings.temporal_ui_base_url}/namespaces/{namespace}/workflows/{quote(workflow_id, safe=':')}"
+        workflow = quote(workflow_id, safe=":")
+        return f"{self._settings.temporal_ui_base_url}/namespaces/{namespace}/workflows/{workflow}"
 
     # List
 
@@ -398,7 +405,8 @@ class OrderLookup:
     # Find
 
     async def find(self, search: OrderSearch) -> list[OrderSummary]:
-        """The orders with this SR order id, vendor reference or candidate email; none is not an error."""
+        """The orders with this SR order id, vendor reference or candidate email;
+        none is not an error."""
         if search.order_id is not None:
             if not _ORDER_ID.fullmatch(search.order_id):
                 references = []
@@ -448,9 +456,9 @@ class OrderLookup:
         state, source, note = await self._state(run, description, history)
         order = state.order if state is not None else await self._decoded_input(history)
         if state is None and order is None:
-            note = (
-                (note or "")
-                + " The order's input could not be decoded either (is its payload key still in ASSESSMENTS_PAYLOAD_KEYS?)."
+            note = (note or "") + (
+                " The order's input could not be decoded either (is its payload key still "
+                "in ASSESSMENTS_PAYLOAD_KEYS?)."
             )
         summary = self._summary(description)
         timeline = await self._history_timeline(
@@ -525,7 +533,7 @@ class OrderLookup:
                 timeout=QUERY_TIMEOUT_SECONDS + 1,
             )
             return state, "query", None
-        except Exception as err:  # noqa: BLE001 - any failure means the same: no state from a worker
+        except Exception as err:  # noqa: BLE001 - any failure: the history tells instead
             reason = (
                 "no worker answered in time"
                 if isinstance(err, asyncio.TimeoutError)
@@ -552,7 +560,7 @@ class OrderLookup:
             [order] = await self._temporal.data_converter.decode(
                 started.workflow_execution_started_event_attributes.input.payloads, [Order]
             )
-        except Exception:  # noqa: BLE001 - undecodable: shown without it
+        except Exception:  # noqa: BLE001 - an input we cannot decode shows as none
             return None
         return order
 
@@ -654,9 +662,10 @@ class OrderLookup:
         """A Temporal call with the RPC timeout, its failures as operators read them."""
         try:
             return await within(self._settings, call)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TemporalFailed(
-                f"Temporal at {self._settings.temporal_address} did not answer in time (to {what}); try again"
+                f"Temporal at {self._settings.temporal_address} did not answer in time (to "
+                f"{what}); try again"
             ) from None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
@@ -666,7 +675,8 @@ class OrderLookup:
             ):  # e.g. our search attributes are not registered
                 raise TemporalFailed(f"Temporal refused to {what}: {err.message}") from None
             raise TemporalFailed(
-                f"Temporal refused to {what} ({err.status.name if err.status else 'unknown status'})"
+                f"Temporal refused to {what} "
+                f"({err.status.name if err.status else 'unknown status'})"
             ) from None
 
 
@@ -728,7 +738,10 @@ def _unfinished_call(described: DescribeWorkflowExecutionResponse) -> str | None
             continue  # waiting for the candidate or the vendor: not stuck
         what = _CALLS.get(name, ("", name))[1]
         if failing:
-            return f"{what}: attempt {activity.attempt}, last failure: {_failure_text(activity.last_failure)}"
+            return (
+                f"{what}: attempt {activity.attempt}, last failure: "
+                f"{_failure_text(activity.last_failure)}"
+            )
         if activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
             return f"{what}: attempt {activity.attempt}, not taken by any worker"
         return f"{what}: attempt {activity.attempt}, running"
@@ -748,7 +761,8 @@ def _benign(failure: Failure) -> bool:
 
 
 def _failure_text(failure: Failure, limit: int = 500) -> str:
-    """The failure and its causes in one line (our failures name peers and statuses, never candidate data)."""
+    """The failure and its causes in one line
+    (our failures name peers and statuses, never candidate data)."""
     parts: list[str] = []
     current: Failure | None = failure
     while current is not None and len(parts) < 5:
@@ -796,7 +810,10 @@ def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
         return TimelineItem(
             at=at,
             kind="workflow",
-            what=f"The worker failed on this order ({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})",
+            what=(
+                "The worker failed on this order "
+                f"({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})"
+            ),
         )
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         return TimelineItem(at=at, kind="workflow", what="Workflow completed")
@@ -854,7 +871,7 @@ async def opened(settings: Settings) -> AsyncIterator[OrderLookup]:
             temporal = await asyncio.wait_for(
                 connect(settings, wait_seconds=2), timeout=settings.temporal_rpc_timeout_seconds
             )
-        except (asyncio.TimeoutError, RPCError, RuntimeError):
+        except (TimeoutError, RPCError, RuntimeError):
             raise TemporalFailed(
                 f"could not reach Temporal at {settings.temporal_address}"
             ) from None

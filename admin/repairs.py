@@ -21,7 +21,6 @@ Resets (`admin/resets.py`) are Temporal resets of an ended workflow, not updates
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from pydantic import ValidationError
@@ -151,9 +150,10 @@ async def repair_order(
         if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
             raise Conflict(cause.message) from None
         raise Conflict("the order refused the repair") from None
-    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise TemporalFailed(
-            f"Temporal at {settings.temporal_address} did not answer in time; the repair may still be made (see `orders show {order_id}`)"
+            f"Temporal at {settings.temporal_address} did not answer in time; the repair "
+            f"may still be made (see `orders show {order_id}`)"
         ) from None
     except RPCError as err:
         raise refused_for_order(err, order_id, "the repair") from None

@@ -73,13 +73,15 @@ async def _master_token(http: httpx.AsyncClient, settings: Settings) -> str:
     response = await _send(http, "POST", url, data=form)
     if response.status_code in (400, 401) and _json_field(response, "error") is not None:
         raise CheckFailed(
-            f"SmartRecruiters refused our master credentials (HTTP {response.status_code}): {CREDENTIALS_HINT}"
+            "SmartRecruiters refused our master credentials (HTTP "
+            f"{response.status_code}): {CREDENTIALS_HINT}"
         )
     _refuse_other_answers(response, url, "token endpoint")
     token = _json_field(response, "access_token")
     if not isinstance(token, str) or not token:
         raise CheckFailed(
-            f"{url} answered, but not as SmartRecruiters' token endpoint does (no access_token): {REGION_HINT}"
+            f"{url} answered, but not as SmartRecruiters' token endpoint does (no "
+            f"access_token): {REGION_HINT}"
         )
     return token
 
@@ -90,14 +92,18 @@ async def _stored_configuration(
     url = f"{settings.sr_base_url.rstrip('/')}{CONFIGURATION_PATH}"
     response = await _send(http, "GET", url, headers={"Authorization": f"Bearer {token}"})
     if response.status_code == 404 and _json_field(response, "errors") is not None:
-        # SR's own error body (ErrorResponse: `errors` required): the API answered, and holds nothing for us.
+        # SR's own error body (ErrorResponse: `errors` required):
+        # the API answered, and holds nothing for us.
         raise NoConfiguration(
-            "SmartRecruiters holds no partner configuration for us yet: run `assessments partner-config register`"
+            "SmartRecruiters holds no partner configuration for us yet: run `assessments "
+            "partner-config register`"
         )
     if response.status_code in (401, 403):
         raise CheckFailed(
-            f"SmartRecruiters gave our master credentials a token but refused the partner configuration (HTTP {response.status_code}): "
-            f"they lack the partner_configuration_manage scope, or the token is for another region; {REGION_HINT}"
+            "SmartRecruiters gave our master credentials a token but refused the partner "
+            f"configuration (HTTP {response.status_code}): "
+            "they lack the partner_configuration_manage scope, or the token is for "
+            f"another region; {REGION_HINT}"
         )
     _refuse_other_answers(response, url, "partner configuration API")
     try:
@@ -126,7 +132,8 @@ async def _send(http: httpx.AsyncClient, method: str, url: str, **content: Any) 
         return await http.request(method, url, **content)
     except httpx.TimeoutException:
         raise CheckFailed(
-            f"{url} did not answer within {http.timeout.read} s: check the network and {REGION_HINT}"
+            f"{url} did not answer within {http.timeout.read} s: check the network and "
+            f"{REGION_HINT}"
         ) from None
     except httpx.TransportError as err:  # refused, unknown host, TLS
         raise CheckFailed(
