@@ -23,16 +23,16 @@ from admin.models import (
     BulkRepairAnswer,
     BulkRepairRequest,
     ConnectionView,
+    IssuedTriggerTokenView,
+    NewCredentials,
+    NewTriggerToken,
+    NewVendorAccount,
     OrderDetail,
     OrderPage,
     OrderSearch,
     OrderStatus,
     OrderSummary,
-    NewCredentials,
     RepairRequest,
-    IssuedTriggerTokenView,
-    NewTriggerToken,
-    NewVendorAccount,
     TriggerTokenView,
     VendorAccountView,
 )
@@ -63,7 +63,8 @@ _STATUS: dict[type[AdminError], int] = {
 def require_admin(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> None:
-    """Dependency of every /admin route: the admin key as a bearer token, compared in constant time."""
+    """Dependency of every /admin route: the admin key as a bearer token,
+    compared in constant time."""
     key = request.app.state.settings.admin_api_key
     expected = key.get_secret_value().encode() if key is not None else b""
     if not expected:  # unset or empty: disabled, never open
@@ -126,7 +127,10 @@ async def vendor_accounts(ops: Operations = Depends(operations)) -> list[VendorA
 @router.put(
     "/vendor-accounts/{vendor_account_id}/credentials",
     response_model=VendorAccountView,
-    summary="Replace a vendor account's credentials (a rotated key); open orders use them within a minute",
+    summary=(
+        "Replace a vendor account's credentials (a rotated key); open orders use them within a "
+        "minute"
+    ),
 )
 async def replace_vendor_credentials(
     vendor_account_id: str, new: NewCredentials, ops: Operations = Depends(operations)
@@ -238,7 +242,11 @@ async def list_orders(
     ),
     status: OrderStatus | None = Query(
         None,
-        description="AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED if cancelled, SR_REFUSING while SR refuses us for the company, UNDELIVERED once the order gave up)",
+        description=(
+            "AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED if "
+            "cancelled, SR_REFUSING while SR refuses us for the company, UNDELIVERED once the "
+            "order gave up)"
+        ),
     ),
     older_than: str | None = Query(
         None, max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h"
@@ -248,14 +256,21 @@ async def list_orders(
     ),
     stuck: bool = Query(
         False,
-        description="Only stuck orders: an unfinished call to SR or the vendor and no progress for ASSESSMENTS_STUCK_AFTER_HOURS",
+        description=(
+            "Only stuck orders: an unfinished call to SR or the vendor and no progress for "
+            "ASSESSMENTS_STUCK_AFTER_HOURS"
+        ),
     ),
     stuck_for: str | None = Query(
         None, max_length=32, description="Only orders stuck for this long (implies stuck), e.g. 2h"
     ),
     failed: bool = Query(
         False,
-        description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended",
+        description=(
+            "Only orders whose workflow failed (SR refused their final update: a reset repairs "
+            "those), was terminated or timed out (past Temporal's history limits, or by hand): "
+            "SR never heard how they ended"
+        ),
     ),
     limit: int = Query(50, ge=1, le=MAX_PAGE_SIZE, description="Orders per page"),
     page_token: str | None = Query(
@@ -323,10 +338,16 @@ async def show_order(
 @router.post(
     "/orders/{order_id}/repairs/{kind}",
     response_model=RepairOutcome,
-    summary="Repair an order: extend its deadline, resend the invitation, cancel it, re-post its result, or reset it (a failed order)",
+    summary=(
+        "Repair an order: extend its deadline, resend the invitation, cancel it, re-post its "
+        "result, or reset it (a failed order)"
+    ),
     responses={
         409: {
-            "description": "The repair makes no sense in the order's state (the reason says why), or the order has ended"
+            "description": (
+                "The repair makes no sense in the order's state (the reason says why), or the "
+                "order has ended"
+            )
         }
     },
 )
@@ -338,12 +359,16 @@ async def repair_order_route(
         description="The SmartRecruiters order id, or the order's reference `order id:company id`",
     ),
     kind: RepairKind = Path(
-        description="extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the reason), repost-result "
-        "(an ended order's through a reset), or reset (a failed order, to just before its final update)"
+        description=(
+            "extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the "
+            "reason), repost-result (an ended order's through a reset), or reset (a failed order, "
+            "to just before its final update)"
+        )
     ),
 ) -> RepairOutcome:
     """Recorded in the order's history and timeline as "Repair by <operator>: <what> (<reason>)";
-    a reset as "Reset by <operator>: <reason>", and its answer names the order's new run (`run_id`)."""
+    a reset as "Reset by <operator>: <reason>",
+    and its answer names the order's new run (`run_id`)."""
     with _refusals():
         return await repair_named_order(
             request.app.state.temporal, request.app.state.settings, order_id, kind, repair
@@ -356,13 +381,18 @@ async def repair_order_route(
 @router.post(
     "/orders/bulk-repairs/{kind}",
     response_model=BulkRepairAnswer,
-    summary="Repair every order matching a filter, or (the default) say what each would do: a dry run",
+    summary=(
+        "Repair every order matching a filter, or (the default) say what each would do: a dry run"
+    ),
 )
 async def repair_orders_route(
     request: Request,
     repair: BulkRepairRequest,
     kind: RepairKind = Path(
-        description="extend-deadline (needs days), resend-invitation, cancel or repost-result of running orders; reset of failed ones; repost-result of ended ones (a reset)"
+        description=(
+            "extend-deadline (needs days), resend-invitation, cancel or repost-result of "
+            "running orders; reset of failed ones; repost-result of ended ones (a reset)"
+        )
     ),
     lookup: OrderLookup = Depends(order_lookup),
 ) -> BulkRepairAnswer:

@@ -45,7 +45,8 @@ def problem_page(request: Request, status_code: int, heading: str, message: str)
 
 
 def _redirect_allowed(request: Request, redirect: str | None) -> bool:
-    """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
+    """SR's redirect must lead back to SR, never elsewhere
+    (an open redirect would help phishing)."""
     return redirect is None or origin_allowed(
         redirect, request.app.state.settings.sr_redirect_origins_or_default
     )
@@ -104,14 +105,16 @@ def _bad_link(
             request,
             400,
             "This link is not valid",
-            "The link does not name a SmartRecruiters company. Please start again from SmartRecruiters.",
+            "The link does not name a SmartRecruiters company. Please start again from "
+            "SmartRecruiters.",
         )
     if not _redirect_allowed(request, redirect):
         return problem_page(
             request,
             400,
             "This link is not valid",
-            "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.",
+            "The return address is not a SmartRecruiters address. Please start again from "
+            "SmartRecruiters.",
         )
     return None
 
@@ -151,7 +154,10 @@ async def submit_consent(
             redirect,
             email=email,
             status_code=400,
-            error="This form has expired or was not opened from SmartRecruiters. Please enter the token again.",
+            error=(
+                "This form has expired or was not opened from SmartRecruiters. Please enter "
+                "the token again."
+            ),
         )
     token = token.strip()
     try:

@@ -32,7 +32,10 @@ EXPANSION = "integrationDisableUrl expansion"
     "/integrations/companies/{companyId}",
     status_code=204,
     summary="The company disconnected the integration",
-    description="Without a bearer token of the company, the company is disconnected once SmartRecruiters refuses the credentials it issued for it.",
+    description=(
+        "Without a bearer token of the company, the company is disconnected once "
+        "SmartRecruiters refuses the credentials it issued for it."
+    ),
     responses=refusals(503),
     openapi_extra=OPTIONAL_BEARER,
 )
@@ -58,7 +61,8 @@ async def disconnect_company_appended(
     companyId: str = COMPANY_ID,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
 ):
-    """The company id appended to the registered URL, its placeholder left in (braces decoded or not)."""
+    """The company id appended to the registered URL, its placeholder left in
+    (braces decoded or not)."""
     if placeholder != COMPANY_ID_PLACEHOLDER:
         raise HTTPException(404, "Not Found")
     return await _disconnect(request, companyId, credentials, "the id appended after {companyId}")

@@ -62,7 +62,9 @@ DESCRIPTIONS = {
     413: "The request body is larger than this service accepts",
     422: "The request was understood but cannot be carried out",
     429: "Too many requests from this address; retry after Retry-After seconds",
-    502: "A vendor refused the request, or its account is misconfigured; the provider has been told",
+    502: (
+        "A vendor refused the request, or its account is misconfigured; the provider has been told"
+    ),
     503: "Temporarily unavailable; retry after Retry-After seconds",
 }
 HEADERS = {401: WWW_AUTHENTICATE, 429: RETRY_AFTER, 503: RETRY_AFTER}
@@ -143,7 +145,8 @@ def _page(answer: dict[str, Any], status: int) -> dict[str, Any]:
     html = {"text/html": {"schema": {"type": "string"}}}
     if status == 400:
         documented["description"] = (
-            "The link or the form is not valid: a page that says why (JSON for a NUL in the path or query)"
+            "The link or the form is not valid: a page that says why (JSON for a NUL in "
+            "the path or query)"
         )
         documented["content"] = html | documented["content"]
     else:

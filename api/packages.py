@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, smartrecruiters_caller
-from connections.partner_configuration import PACKAGE_ID_PLACEHOLDER
 from api.openapi import refusals
+from connections.partner_configuration import PACKAGE_ID_PLACEHOLDER
 from orders.catalog import UnknownPackage
 from smartrecruiters.models import AssessmentPackage
 from smartrecruiters.observations import observed

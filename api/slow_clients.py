@@ -54,7 +54,8 @@ class RequestHeadDeadline(HttpToolsProtocol):
 
 class BodyTooSlow(HTTPException):
     """Raised from `receive` when the body is overdue; FastAPI lets HTTPExceptions from body reading
-    through, so api/errors.py answers it in our shape, and uvicorn closes the connection after it."""
+    through, so api/errors.py answers it in our shape,
+    and uvicorn closes the connection after it."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__(
