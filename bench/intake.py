@@ -1,8 +1,9 @@
 """Benchmark 1, intake burst: orders POSTed by concurrent SR clients, against a bare SDK baseline.
 
-`python -m bench.intake [--orders 1000] [--clients 50] [--rate R] [--client aiohttp|httpx]` starts Temporal, the sandbox vendor (the
-catalog) and the API with no worker (so only intake is measured: started orders wait in their
-task queue), then, in alternating halves so machine noise hits both alike:
+`python -m bench.intake [--orders 1000] [--clients 50] [--rate R] [--client aiohttp|httpx]` starts
+Temporal, the sandbox vendor (the catalog) and the API with no worker (so only intake is measured:
+started orders wait in their task queue), then, in alternating halves so machine noise hits both
+alike:
 - ours: `POST /packages/orders` over HTTP with a bearer token, `clients` at a time;
 - bare: `client.start_workflow` of the same workflow with the same input and options, as many at
   a time, from this process (no HTTP, no validation, no catalog).
@@ -18,20 +19,20 @@ import contextlib
 import statistics
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
 
 import httpx
 from rich.console import Console
 from rich.table import Table
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from bench.profile import profiled
 from bench.stack import Processes, running
 from orders.models import Candidate, Order
 from orders.visibility import workflow_id
 from temporal_client import connect
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from workflows.order import AssessmentOrderWorkflow, initial_search_attributes
 
 OURS, BARE = "bench-ours", "bench-bare"
@@ -66,7 +67,7 @@ def bare_order(order_id: str) -> Order:
         job_title="Engineer",
         deadline_days=7,
         poll_interval_seconds=300,
-        received_at=datetime.now(timezone.utc),
+        received_at=datetime.now(UTC),
     )
 
 
@@ -117,7 +118,8 @@ async def count_orders(temporal, company: str, expected: int, timeout: float = 6
 async def sr_clients(
     library: str, base_url: str, clients: int, headers: dict[str, str]
 ) -> AsyncIterator[Callable[[str], Awaitable[int]]]:
-    """`clients` keep-alive connections posting orders as SR does; yields `post(order_id) -> status`.
+    """`clients` keep-alive connections posting orders as SR does;
+    yields `post(order_id) -> status`.
 
     The clients share the machine's 2 cores with the API and Temporal, so their own CPU counts
     against ours (and not against the bare loop, which has none): aiohttp's client costs about a
@@ -243,11 +245,14 @@ async def main(
     if rate:
         p99 = {name: 1000 * percentile(results[name][1], 0.99) for name in (OURS, BARE)}
         console.print(
-            f"steady load of {rate:g} orders a second: p99 ours [bold]{p99[OURS]:.0f} ms[/bold], bare {p99[BARE]:.0f} ms (goal ≤ 100 ms)"
+            f"steady load of {rate:g} orders a second: p99 ours [bold]{p99[OURS]:.0f} "
+            f"ms[/bold], bare {p99[BARE]:.0f} ms (goal ≤ 100 ms)"
         )
     else:
         console.print(
-            f"throughput ratio ours / bare: [bold]{throughput[OURS] / throughput[BARE]:.2f}[/bold] (goal ≥ 0.8); p99 goal ≤ 100 ms"
+            "throughput ratio ours / bare: "
+            f"[bold]{throughput[OURS] / throughput[BARE]:.2f}[/bold] (goal ≥ 0.8); p99 "
+            "goal ≤ 100 ms"
         )
     for name in (OURS, BARE):
         console.print(
