@@ -1,4 +1,5 @@
-"""What we register at SmartRecruiters: our URLs and the assessment types we offer (research §1.2)."""
+"""What we register at SmartRecruiters: our URLs and the assessment types we offer
+(research §1.2)."""
 
 from __future__ import annotations
 

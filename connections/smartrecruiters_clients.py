@@ -7,8 +7,8 @@ limit) per credential, as SR counts its limits per credential.
 
 from __future__ import annotations
 
-from settings import Settings
 from peers import PeerError
+from settings import Settings
 from smartrecruiters.client import PEER, SmartRecruitersClient, smartrecruiters_client
 from store import ConnectionState, Store
 
