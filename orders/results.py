@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 from orders.models import (
     LinkedReport,
+    PackageTestResult,
     ResultUpdate,
     Score,
     SrStatus,
     TestOutcome,
-    PackageTestResult,
     VendorResult,
     VendorStatus,
 )
@@ -111,7 +111,8 @@ _PROGRESS = {
     ),
     VendorStatus.ON_HOLD: (
         "On hold at the vendor",
-        "On hold at the vendor: it is waiting for something from the candidate (for example a document).",
+        "On hold at the vendor: it is waiting for something from the candidate (for "
+        "example a document).",
     ),
 }
 
@@ -131,15 +132,22 @@ def under_review() -> ResultUpdate:
     """A posted result is disputed: SR keeps the score and status; the summary says what happens."""
     return ResultUpdate(
         status=SrStatus.COMPLETED,
-        summary="The candidate disputed this result; the vendor is reviewing it, and the revised result will replace this one.",
+        summary=(
+            "The candidate disputed this result; the vendor is reviewing it, and the revised "
+            "result will replace this one."
+        ),
     )
 
 
 # What a recruiter reads when an order ends without a result.
 _REJECTION_SUMMARIES = {
     VendorStatus.DECLINED: "The candidate declined the assessment.",
-    VendorStatus.CANCELLED: "The assessment was cancelled at the vendor before the candidate finished it.",
-    VendorStatus.FAILED: "The vendor could not complete the assessment. Please order it again or contact support.",
+    VendorStatus.CANCELLED: (
+        "The assessment was cancelled at the vendor before the candidate finished it."
+    ),
+    VendorStatus.FAILED: (
+        "The vendor could not complete the assessment. Please order it again or contact support."
+    ),
 }
 
 
@@ -160,7 +168,10 @@ def invitation_failed(reason: str) -> ResultUpdate:
 def cancelled() -> ResultUpdate:
     return ResultUpdate(
         status=SrStatus.REJECTED,
-        summary="The order was cancelled before the candidate finished: the integration was disconnected, or support cancelled it.",
+        summary=(
+            "The order was cancelled before the candidate finished: the integration was "
+            "disconnected, or support cancelled it."
+        ),
     )
 
 
