@@ -326,7 +326,10 @@ async def download(document_id: str, expires: int, signature: str, request: Requ
     return Response(document.content, media_type="application/pdf", headers=headers)
 
 
-_PAGE = "<!doctype html><html lang='en'><title>Checkr</title><body><main><h1 id='{id}'>{heading}</h1><p>{text}</p>{form}</main></body></html>"
+_PAGE = (
+    "<!doctype html><html lang='en'><title>Checkr</title><body><main><h1 "
+    "id='{id}'>{heading}</h1><p>{text}</p>{form}</main></body></html>"
+)
 
 
 @files.get("/apply/{token}", response_class=HTMLResponse)
@@ -340,8 +343,14 @@ async def apply_page(token: str, request: Request) -> HTMLResponse:
         return HTMLResponse(
             _PAGE.format(id="closed", heading="This invitation is closed", text="", form="")
         )
-    form = "<form method='post'><label><input type='checkbox' name='consent' required> I authorise the background check</label><button>Submit</button></form>"
-    text = f"Please confirm your details for the {escape(PACKAGES[invitation.package][0])} background check."
+    form = (
+        "<form method='post'><label><input type='checkbox' name='consent' required> I "
+        "authorise the background check</label><button>Submit</button></form>"
+    )
+    text = (
+        f"Please confirm your details for the {escape(PACKAGES[invitation.package][0])} "
+        "background check."
+    )
     return HTMLResponse(
         _PAGE.format(id="invitation", heading="Background check", text=text, form=form)
     )
@@ -384,7 +393,8 @@ class Eta(BaseModel):
 
 @control.post("/reset")
 async def reset(request: Request) -> dict:
-    """Forget everything: candidates, webhooks, faults, outbox, logs, rate and idempotency counts."""
+    """Forget everything: candidates, webhooks, faults, outbox, logs,
+    rate and idempotency counts."""
     _account(request).reset()
     request.app.state.dispatcher.reset()
     request.app.state.limiter.reset()

@@ -352,7 +352,8 @@ async def candidate_login(unique_id: str) -> str:
     return (
         "<!doctype html><title>HackerRank simulator</title><h1>HackerRank test</h1>"
         f"<p>Test <code>{html.escape(unique_id)}</code>. The simulator has no test to take: "
-        "start and submit the attempt through <code>/_sim/candidates/{id}/start</code> and <code>…/submit</code>.</p>"
+        "start and submit the attempt through <code>/_sim/candidates/{id}/start</code> and "
+        "<code>…/submit</code>.</p>"
     )
 
 
@@ -406,7 +407,8 @@ async def control_start(
 async def control_submit(
     candidate_id: int, body: Submission, account: AccountDep, base_url: BaseUrl
 ) -> dict[str, Any]:
-    """The candidate hands in with this score; the report is ready (status 7) after the report delay."""
+    """The candidate hands in with this score; the report is ready
+    (status 7) after the report delay."""
     record = account.submit(candidate_id, body.score, body.integrity_status, body.integrity_summary)
     return account.view(record, base_url, None)
 
@@ -442,7 +444,8 @@ async def control_outbox(account: AccountDep, to: str | None = None) -> dict[str
 
 @control.get("/webhooks")
 async def control_webhooks(account: AccountDep, candidate_id: str | None = None) -> dict[str, Any]:
-    """The pushes decided on (recorded at once, even when dropped) and the delivery attempts so far."""
+    """The pushes decided on (recorded at once,
+    even when dropped) and the delivery attempts so far."""
 
     def wanted(entry: dict[str, Any]) -> bool:
         return candidate_id is None or entry["candidate_id"] == candidate_id

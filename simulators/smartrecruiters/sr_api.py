@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
-from typing import Annotated, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -94,7 +95,7 @@ async def record_and_inject_faults(
     if not path.startswith(RECORDED_PATH_PREFIXES):
         return await call_next(request)
     simulator: Simulator = request.app.state.simulator
-    received_at = datetime.now(timezone.utc).isoformat()
+    received_at = datetime.now(UTC).isoformat()
     body = await request.body()
     fault = simulator.faults.take(request.method, path)
     if fault is not None:
