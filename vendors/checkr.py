@@ -29,8 +29,9 @@ import hmac
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -478,7 +479,7 @@ DELIVERY_WINDOW = timedelta(hours=25)
 
 def _older_than_delivery_window(created_at: Any) -> bool:
     try:
-        created = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+        created = datetime.fromisoformat(str(created_at))
     except ValueError:
         return False  # no readable time: the workflow's deduplication by event id still holds
     if created.tzinfo is None:
@@ -492,9 +493,7 @@ def _revision(report: dict[str, Any]) -> str | None:
     marks = []
     for name in ("completed_at", "revised_at"):
         try:
-            marks.append(
-                (datetime.fromisoformat(str(report.get(name)).replace("Z", "+00:00")), report[name])
-            )
+            marks.append((datetime.fromisoformat(str(report.get(name))), report[name]))
         except ValueError:
             continue
     try:
