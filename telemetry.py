@@ -3,9 +3,10 @@ about, and OpenTelemetry traces following an order from SR's POST through Tempor
 its activities make to SR and the vendor.
 
 Every value a line holds is escaped to printable characters, so what a caller chose (an order id
-from a webhook) cannot forge lines or hide in them. Neither carries candidate data or secrets. Log calls never pass them, and logged exceptions keep
-their messages only where we know what those say; spans lose the query string of every URL (a
-vendor lookup by email carries the email there) and never record headers or bodies.
+from a webhook) cannot forge lines or hide in them. Neither carries candidate data or secrets. Log
+calls never pass them, and logged exceptions keep their messages only where we know what those say;
+spans lose the query string of every URL (a vendor lookup by email carries the email there) and
+never record headers or bodies.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(order_id)s] %(message)s"
 # included; aiosqlite logs rows at DEBUG; alembic logs each migration step at every start.
 QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite", "alembic")
 # Exceptions whose messages may be logged: Temporal's (of ApplicationErrors, only ours, below),
-# PeerError (never a body) and the system's (an address refusing connections, a missing file). Any other message can
-# quote what must not be logged: a validation error its input, a database error its parameters.
+# PeerError (never a body) and the system's (an address refusing connections, a missing file). Any
+# other message can quote what must not be logged:
+# a validation error its input, a database error its parameters.
 TOLD_EXCEPTIONS = (TemporalError, PeerError, OSError)
 # Of ApplicationErrors, only the types we raise ourselves: the SDK wraps any other exception an
 # activity raises (a validation error quoting its input) in one, message and all.
@@ -101,7 +103,8 @@ def _told(exc: BaseException | None) -> str:
         seen.add(id(exc))
         message = f": {printable(str(exc))}" if _may_tell(exc) else " (message not logged)"
         parts += [
-            f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}{message}\n",
+            f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}"
+            f"{message}\n",
             *traceback.format_tb(exc.__traceback__),
         ]
         exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
@@ -176,8 +179,8 @@ def tracing_enabled(settings: Settings) -> bool:
 
 
 def configure_tracing(settings: Settings, service: str, app: FastAPI | None = None) -> None:
-    """Send this process's spans to the collector: every httpx call's, and with `app` every request's
-    but the health checks'. Temporal's come from temporal_interceptors()."""
+    """Send this process's spans to the collector: every httpx call's, and with `app` every
+    request's but the health checks'. Temporal's come from temporal_interceptors()."""
     if not tracing_enabled(settings):
         return
     # Imported only here: a process without a collector never loads the SDK.

@@ -20,9 +20,9 @@ import telemetry
 from activities.connections import ConnectionActivities
 from activities.orders import OrderActivities
 from connections.disconnect import CompanyDisconnector
+from connections.smartrecruiters_clients import SmartRecruitersClients
 from orders.census import count_orders
 from settings import Settings, get_settings
-from connections.smartrecruiters_clients import SmartRecruitersClients
 from store import Store
 from temporal_client import connect
 from vendors.registry import Vendors
