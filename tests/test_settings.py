@@ -45,7 +45,7 @@ def own_secrets(**changes) -> Settings:
 
 
 @pytest.mark.parametrize(
-    "setting, published",
+    ("setting", "published"),
     [
         (
             "sandbox_webhook_secret",
@@ -88,9 +88,9 @@ def test_a_short_admin_key_is_refused_beyond_this_machine():
     short = "a-guessable-admin-key-31-chars!"
     with pytest.raises(RuntimeError) as refused:
         own_secrets(admin_api_key=SecretStr(short)).check_secrets()
-    assert (
-        str(refused.value)
-        == "refusing to start: ASSESSMENTS_ADMIN_API_KEY has 31 characters; set one of at least 32 (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    assert str(refused.value) == (
+        "refusing to start: ASSESSMENTS_ADMIN_API_KEY has 31 characters; set one of at "
+        "least 32 (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
     )
     assert short not in str(refused.value)
     own_secrets(admin_api_key=SecretStr(short + "x")).check_secrets()

@@ -1,4 +1,5 @@
-"""The operators' admin API: its key, vendor accounts, trigger tokens, connections, partner configuration."""
+"""The operators' admin API: its key, vendor accounts, trigger tokens, connections,
+partner configuration."""
 
 from __future__ import annotations
 

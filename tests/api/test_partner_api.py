@@ -13,8 +13,8 @@ from settings import Settings
 from simulators.sandbox_vendor.webhooks import sign
 from simulators.smartrecruiters.validation import validator
 from tests.e2e.test_connect import connected_directly
-from tests.support.waiting import eventually
 from tests.support.order_workflows import order_reference_of, order_workflow_id
+from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
 # The company the settings' credentials (the `bearer` below) speak for.

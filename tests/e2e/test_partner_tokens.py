@@ -1,6 +1,6 @@
-"""The bearer tokens SR calls us with: each speaks for the one company, and the one connection, whose
-credentials earned it. A token from before a disconnect stays dead after the company reconnects, and
-the settings' credentials never act for a company that connected through Connect."""
+"""The bearer tokens SR calls us with: each speaks for the one company, and the one connection,
+whose credentials earned it. A token from before a disconnect stays dead after the company
+reconnects, and the settings' credentials never act for a company that connected through Connect."""
 
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ async def token_of(api: httpx.AsyncClient, client_id: str, secret: str) -> dict[
 def an_order(settings, company_id: str) -> dict:
     order_id = f"tokens-{uuid.uuid4()}"
     return {
-        "resultCallbackURL": f"{settings.sr_base_url}/assessment-api/v202010/orders/{order_id}/results",
+        "resultCallbackURL": (
+            f"{settings.sr_base_url}/assessment-api/v202010/orders/{order_id}/results"
+        ),
         "assessmentPackageId": "skills-fullstack",
         "companyId": company_id,
         "job": {"id": "job-1"},
@@ -60,7 +62,8 @@ def an_order(settings, company_id: str) -> dict:
             "lastName": "Lovelace",
             "applicationLanguage": "en",
         },
-        "completedAssessmentCallbackUrl": f"{settings.sr_base_url}/candidates/back",  # inline orders only
+        # Inline orders only.
+        "completedAssessmentCallbackUrl": f"{settings.sr_base_url}/candidates/back",
     }
 
 
@@ -71,7 +74,8 @@ def order_id_of(body: dict) -> str:
 async def every_route(
     api: httpx.AsyncClient, bearer: dict, company_id: str, settings
 ) -> dict[str, httpx.Response]:
-    """Each SR route, called for `company_id` with `bearer`; the orders' bodies name fresh order ids."""
+    """Each SR route, called for `company_id` with `bearer`;
+    the orders' bodies name fresh order ids."""
     orders = {
         "/packages/orders": an_order(settings, company_id),
         "/packages/inline/orders": an_order(settings, company_id),

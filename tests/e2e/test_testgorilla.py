@@ -15,8 +15,8 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from simulators.testgorilla.app import create_app
 from simulators.testgorilla.config import TestGorillaSimConfig
 from tests.support.connect import company_of_new_vendor_account
-from tests.support.servers import free_port, serve
 from tests.support.order_workflows import order_workflow_id
+from tests.support.servers import free_port, serve
 from workflows.order import AssessmentOrderWorkflow
 
 USER, PASSWORD = "api-user@example.com", "testgorilla-password"

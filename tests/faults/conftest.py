@@ -103,7 +103,8 @@ async def faults_world(faults_stack):
 
 @pytest.fixture
 async def time_skipping():
-    """Temporal's time-skipping test server, one per test, with the workflow tests' data converter."""
+    """Temporal's time-skipping test server, one per test,
+    with the workflow tests' data converter."""
     async with time_skipping_server() as environment:
         yield environment
 

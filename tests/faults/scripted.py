@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
@@ -31,7 +32,6 @@ from orders.models import (
 from peers import PeerError
 from vendors.base import OrderCallback, Report
 from workflows.order import AssessmentOrderWorkflow
-
 
 # The time-skipping server's clock (`WorkflowEnvironment.get_current_time`). Not the attempt's
 # `current_attempt_scheduled_time`: on that server a retry carries the time it was decided, not
@@ -111,7 +111,7 @@ class FlakyVendor:
             max_score=4,
             outcome="passed",
             summary="Scored 3 of 4.",
-            submitted_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
+            submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
             tests=[
                 PackageTestResult(
                     test_id="python-basics",
@@ -267,7 +267,7 @@ def an_order(
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
         deadline_days=deadline_days,
         poll_interval_seconds=poll_hours * 3600,
-        received_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        received_at=datetime(2026, 11, 1, tzinfo=UTC),
     )
 
 

@@ -1,4 +1,5 @@
-"""Oversized bodies (413) and too many authentication attempts (429), refused before any route runs."""
+"""Oversized bodies (413) and too many authentication attempts (429),
+refused before any route runs."""
 
 from __future__ import annotations
 
@@ -339,7 +340,8 @@ async def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_is_ignored
 
 
 async def test_a_trusted_proxys_x_forwarded_for_names_the_client(proxied_api, stack):
-    """Behind the proxy, each client forwarded has its own bucket, and the proxy's is not used up."""
+    """Behind the proxy, each client forwarded has its own bucket,
+    and the proxy's is not used up."""
     async with httpx.AsyncClient(
         base_url=proxied_api, timeout=30, transport=httpx.AsyncHTTPTransport(local_address=PROXY)
     ) as proxy:

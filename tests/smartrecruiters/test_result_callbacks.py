@@ -128,7 +128,8 @@ async def test_our_sr_token_never_goes_to_a_host_that_is_not_srs():
         return {"url": "https://x.example/f"}
 
     with serve(app) as sr, serve(FastAPI()) as elsewhere:
-        foreign = f"{elsewhere.replace('127.0.0.1', 'localhost')}/assessment-api/v202010/orders/o-1/results"
+        foreign_host = elsewhere.replace("127.0.0.1", "localhost")
+        foreign = f"{foreign_host}/assessment-api/v202010/orders/o-1/results"
         client = client_for(sr)
         for call in (
             client.patch_result("o-1", {"status": "PENDING"}, foreign),

@@ -1,4 +1,5 @@
-"""The store on both databases: what it keeps, what it refuses, and that no secret is at rest in plaintext."""
+"""The store on both databases: what it keeps, what it refuses,
+and that no secret is at rest in plaintext."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ async def new_account(store: Store, name: str = "HackerRank (ACME)") -> VendorAc
 async def connect(
     store: Store, company_id: str, account: VendorAccount | None = None
 ) -> tuple[str, str]:
-    """Connect the company as the Connect flow would; returns the partner credentials minted for it."""
+    """Connect the company as the Connect flow would;
+    returns the partner credentials minted for it."""
     account = account or await new_account(store, name=f"account of {company_id}")
     issued = await store.issue_trigger_token(account.id)
     client_id, secret = Store.mint_partner_credentials()
@@ -167,7 +169,7 @@ async def test_expired_trigger_token_is_refused(store):
     )
     assert redeemed.expires_at.tzinfo is UTC
     with pytest.raises(ValueError, match="naive"):
-        await store.issue_trigger_token(account.id, expires_at=datetime.now())
+        await store.issue_trigger_token(account.id, expires_at=datetime.now())  # noqa: DTZ005
 
 
 async def test_a_trigger_token_for_one_company_connects_that_company_only(store, raw):

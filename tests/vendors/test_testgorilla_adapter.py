@@ -186,9 +186,9 @@ async def test_a_resend_re_invites_only_a_candidate_who_has_not_started(sim, ven
     with pytest.raises(PeerError) as started:
         await vendor.resend_invitation(ref, CALLBACK)
     assert (started.value.status, started.value.retryable) == (409, False)
-    assert (
-        str(started.value)
-        == "TestGorilla: invitation resend refused: the invitation is no longer open (it reads STARTED)"
+    assert str(started.value) == (
+        "TestGorilla: invitation resend refused: the invitation is no longer open (it "
+        "reads STARTED)"
     )
     cancelled = (
         await vendor.create_invitation(order_for(102, email=order.candidate.email), CALLBACK)

@@ -13,6 +13,7 @@ import pytest
 from orders.models import VendorStatus
 from peers import PeerError
 from settings import Settings
+from tests.support.servers import free_port
 from tests.vendors.test_testgorilla_support import (
     adapter_for,
     candidature_id,
@@ -20,7 +21,6 @@ from tests.vendors.test_testgorilla_support import (
     order_for,
     running_sim,
 )
-from tests.support.servers import free_port
 from vendors import testgorilla
 from vendors.base import CredentialsUnusable, OrderCallback
 

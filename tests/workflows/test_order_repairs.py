@@ -1,4 +1,5 @@
-"""Operators' repairs of an order (workflow updates with validators), on the time-skipping server."""
+"""Operators' repairs of an order (workflow updates with validators),
+on the time-skipping server."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from orders.models import DeadlineExtension, Repair, VendorStatus
+from tests.workflows.test_order_workflow import Peers, ScriptedVendor, an_order, run_order
 from vendors.base import Capabilities, OrderCallback
-from tests.workflows.test_order_workflow import Peers, ScriptedVendor, an_order, env, run_order  # noqa: F401 - env is a fixture
 from workflows.order import AssessmentOrderWorkflow
 
 WHO = dict(operator="ops.ann", reason="Candidate asked support for more time (ticket 4711)")
@@ -106,9 +108,9 @@ async def test_cancelling_withdraws_the_invitation_and_rejects_with_the_operator
     assert state.finished and state.vendor_status == VendorStatus.CANCELLED
     [outcome] = outcomes
     assert outcome.sr_status == "REJECTED"
-    assert (
-        outcome.note
-        == "Repair by ops.ann: order cancelled, SmartRecruiters told REJECTED (The candidate withdrew their application)"
+    assert outcome.note == (
+        "Repair by ops.ann: order cancelled, SmartRecruiters told REJECTED (The candidate "
+        "withdrew their application)"
     )
     assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=3)
 
@@ -175,13 +177,13 @@ async def test_repairs_that_make_no_sense_while_pending_are_refused(env):
         refusals[1].startswith("The invitation could not be resent:")
         and "offers no resend" in refusals[1]
     )
-    assert (
-        refusals[2]
-        == "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
+    assert refusals[2] == (
+        "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
     )
     assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "REJECTED"]
     assert [e.what for e in state.timeline if e.what.startswith("Repair by")] == [
-        "Repair by ops.ann failed: the invitation could not be resent (PeerRejected: sandbox offers no resend through this integration)"
+        "Repair by ops.ann failed: the invitation could not be resent (PeerRejected: "
+        "sandbox offers no resend through this integration)"
     ]
 
 
@@ -230,10 +232,10 @@ async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env
     ],
 )
 def test_operator_and_reason_are_short_plain_text(operator, reason):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError):
         Repair(operator=operator, reason=reason)
 
 
 def test_an_extension_adds_some_days():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError):
         DeadlineExtension(days=0, **WHO)

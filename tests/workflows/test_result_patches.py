@@ -19,9 +19,8 @@ from tests.workflows.test_order_workflow import (
     RecordingSmartRecruiters,
     ScriptedVendor,
     an_order,
-    env,
     run_order,
-)  # noqa: F401 (env: a fixture)
+)
 from workflows.order import AssessmentOrderWorkflow
 
 REPORT_PAGE = "https://vendor.example/reports/inv-1"
