@@ -153,6 +153,7 @@ class TriggerTokenView(BaseModel):
     @classmethod
     def of(cls, token: TriggerToken, now: datetime | None = None) -> TriggerTokenView:
         now = now or datetime.now(UTC)
+        state: Literal["active", "expired", "revoked"]
         if token.revoked_at is not None:
             state = "revoked"
         elif token.expires_at is not None and token.expires_at <= now:

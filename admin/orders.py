@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import builtins
 import contextlib
 import hashlib
 import hmac
@@ -39,7 +40,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -404,7 +405,8 @@ class OrderLookup:
 
     # Find
 
-    async def find(self, search: OrderSearch) -> list[OrderSummary]:
+    # `list` in this class's body is the method above.
+    async def find(self, search: OrderSearch) -> builtins.list[OrderSummary]:
         """The orders with this SR order id, vendor reference or candidate email;
         none is not an error."""
         if search.order_id is not None:
@@ -503,7 +505,7 @@ class OrderLookup:
 
     async def _state(
         self, run: Any, description: WorkflowExecution, history: WorkflowHistory
-    ) -> tuple[OrderState | None, str, str | None]:
+    ) -> tuple[OrderState | None, Literal["query", "result", "history"], str | None]:
         """The order's state and where it came from: a completed workflow's result needs no
         worker; otherwise the `state` query (a worker replays the order), else nothing."""
         if description.status == WorkflowExecutionStatus.COMPLETED:
@@ -566,7 +568,7 @@ class OrderLookup:
 
     async def _history_timeline(
         self, history: WorkflowHistory, described: DescribeWorkflowExecutionResponse, *, vendor: str
-    ) -> list[TimelineItem]:
+    ) -> builtins.list[TimelineItem]:
         calls: dict[int, _Call] = {}
         items: list[TimelineItem] = []
         for event in history.events:
@@ -580,11 +582,11 @@ class OrderLookup:
                     what=await self._call_what(attributes),
                 )
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-                attributes = event.activity_task_started_event_attributes
-                if call := calls.get(attributes.scheduled_event_id):
-                    call.attempts = attributes.attempt
-                    if attributes.HasField("last_failure") and not _benign(attributes.last_failure):
-                        call.failure = _failure_text(attributes.last_failure)
+                started = event.activity_task_started_event_attributes
+                if call := calls.get(started.scheduled_event_id):
+                    call.attempts = started.attempt
+                    if started.HasField("last_failure") and not _benign(started.last_failure):
+                        call.failure = _failure_text(started.last_failure)
             elif kind in _CALL_ENDS:
                 field, outcome = _CALL_ENDS[kind]
                 attributes = getattr(event, field)
@@ -836,7 +838,7 @@ def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
     return None
 
 
-def _enum_words(value: int, prefix: str) -> str:
+def _enum_words(value: WorkflowTaskFailedCause.ValueType, prefix: str) -> str:
     return WorkflowTaskFailedCause.Name(value).removeprefix(prefix).replace("_", " ").lower()
 
 
