@@ -129,7 +129,10 @@ async def consent_page(
     companyId: str | None = Query(None, description="SmartRecruiters companyId"),
     redirect: str | None = Query(None),
 ):
-    return _bad_link(request, companyId, redirect) or _form(request, companyId, redirect)
+    if problem := _bad_link(request, companyId, redirect):
+        return problem
+    assert companyId is not None  # a link without one is bad, answered above
+    return _form(request, companyId, redirect)
 
 
 @router.post(
@@ -147,6 +150,7 @@ async def submit_consent(
 ):
     if problem := _bad_link(request, companyId, redirect):
         return problem
+    assert companyId is not None  # a form without one is bad, answered above
     if not request.app.state.form_guard.check(form_token, request.cookies.get(COOKIE), companyId):
         return _form(
             request,

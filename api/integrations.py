@@ -9,6 +9,8 @@ the same work done, so the answer never tells whether a company is connected.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -24,7 +26,7 @@ COMPANY_ID = Path(min_length=1, max_length=200)
 
 # The spec declares no security here: besides the bearer token the route reads (which FastAPI
 # documents itself), none at all (`{}`) is accepted; the token only says who calls.
-OPTIONAL_BEARER = {"security": [{}]}
+OPTIONAL_BEARER: dict[str, Any] = {"security": [{}]}
 EXPANSION = "integrationDisableUrl expansion"
 
 

@@ -172,7 +172,7 @@ def truthful_document(app: FastAPI) -> dict[str, Any]:
     for route in iter_route_contexts(app.routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             operation = document["paths"][route.path_format][method.lower()]
             responses = operation["responses"]
             default = (

@@ -58,7 +58,9 @@ async def list_packages(
     requester: str | None = Header(
         None, description="The recruiter (SR's `Requester`), in any encoding; not used"
     ),
-    location: Annotated[LocationFilters, Query()] = None,
+    # FastAPI builds the filters from the query string, so this default is never used: it only
+    # lets the parameter follow those with defaults.
+    location: Annotated[LocationFilters, Query()] = None,  # type: ignore[assignment]
     caller: Caller = Depends(smartrecruiters_caller),
 ):
     """The catalog of the caller's vendor account (the embedded default vendor's in embedded mode).
