@@ -94,7 +94,7 @@ async def wait_for_results(
     give_up = time.monotonic() + timeout
     while True:
         log = (await http.get(f"{sr}/__sim/requests", params={"path_contains": "/results"})).json()
-        done = {}
+        done: dict[str, float] = {}
         for request in log:
             order_id = request["path"].split("/orders/")[-1].split("/")[0]
             if (

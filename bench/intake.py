@@ -20,6 +20,7 @@ import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,6 +99,15 @@ async def burst(
     began_all = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return time.perf_counter() - began_all, latencies, statuses
+
+
+@dataclass
+class Tally:
+    """One path's orders over both halves: their seconds, each one's latency and answer."""
+
+    wall: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -189,9 +199,12 @@ async def main(
 
             await burst(20, 5, ours)  # warm-up: token, catalog, connections (not counted)
             await burst(20, 5, bare)
-            results = {OURS: [0.0, [], []], BARE: [0.0, [], []]}
+            results = {OURS: Tally(), BARE: Tally()}
             processes = Processes(stack, ("temporal", "api"), including_this_one="load generator")
-            cpu = {OURS: collections.Counter(), BARE: collections.Counter()}
+            cpu: dict[str, collections.Counter[str]] = {
+                OURS: collections.Counter(),
+                BARE: collections.Counter(),
+            }
             with profiled({"api": stack.processes["api"].pid}, profile):
                 for _ in range(2):  # alternating halves
                     for name, send in ((BARE, bare), (OURS, ours)):
@@ -203,9 +216,9 @@ async def main(
                                 for process, seconds in processes.cpu_seconds().items()
                             }
                         )
-                        results[name][0] += wall
-                        results[name][1] += latencies
-                        results[name][2] += statuses
+                        results[name].wall += wall
+                        results[name].latencies += latencies
+                        results[name].statuses += statuses
         # Each path also started 20 warm-up orders.
         found = {
             name: await count_orders(temporal, name, orders + 20) - 20 for name in (OURS, BARE)
@@ -227,9 +240,9 @@ async def main(
     ):
         table.add_column(column, justify="right")
     throughput = {}
-    for name, (wall, latencies, statuses) in results.items():
-        accepted = statuses.count(202)
-        throughput[name] = len(statuses) / wall
+    for name, tally in results.items():
+        accepted = tally.statuses.count(202)
+        throughput[name] = len(tally.statuses) / tally.wall
         table.add_row(
             "POST /packages/orders" if name == OURS else "bare start_workflow",
             str(accepted),
@@ -237,13 +250,13 @@ async def main(
             str(max(0, accepted - found[name])),
             str(max(0, found[name] - accepted)),
             f"{throughput[name]:.0f}",
-            f"{1000 * percentile(latencies, 0.50):.1f}",
-            f"{1000 * percentile(latencies, 0.99):.1f}",
+            f"{1000 * percentile(tally.latencies, 0.50):.1f}",
+            f"{1000 * percentile(tally.latencies, 0.99):.1f}",
         )
     console = Console(width=140)
     console.print(table)
     if rate:
-        p99 = {name: 1000 * percentile(results[name][1], 0.99) for name in (OURS, BARE)}
+        p99 = {name: 1000 * percentile(results[name].latencies, 0.99) for name in (OURS, BARE)}
         console.print(
             f"steady load of {rate:g} orders a second: p99 ours [bold]{p99[OURS]:.0f} "
             f"ms[/bold], bare {p99[BARE]:.0f} ms (goal ≤ 100 ms)"

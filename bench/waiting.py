@@ -46,7 +46,7 @@ async def measure_idle(
 async def place(sr: httpx.AsyncClient, companies: list[str], orders: int, clients: int = 20) -> int:
     """Orders placed the way SR places them (the simulator POSTs each to our API), `clients` at
     a time; how many SR saw accepted."""
-    queue = asyncio.Queue()
+    queue: asyncio.Queue[str] = asyncio.Queue()
     for index in range(orders):
         queue.put_nowait(companies[index % len(companies)])
     accepted = 0
