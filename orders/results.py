@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from orders.models import (
@@ -65,7 +66,7 @@ def _test_outcome(test: PackageTestResult) -> TestOutcome:
 REPORT_LINK_NAME = "Full report at the vendor"
 
 
-def _web_link(url: str | None) -> bool:
+def _web_link(url: str | None) -> TypeGuard[str]:
     """Only an absolute http(s) link goes onto SR's profile (never javascript:, data: or a path)."""
     if not url:
         return False
