@@ -469,7 +469,7 @@ class Account:
             id=new_id(),
             filename=f"report-{report.id}.pdf",
             content=render_report(report, PACKAGES[report.package][0]),
-            created_at=report.completed_at,
+            created_at=report.completed_at or now,
         )
         self._save_report(report)
         self._emit("report.completed", self.report_view(report))

@@ -37,7 +37,7 @@ def create_app(config: SmartRecruitersSimConfig) -> FastAPI:
 
     app = FastAPI(title="SmartRecruiters (simulator)", lifespan=lifespan)
     app.middleware("http")(sr_api.record_and_inject_faults)
-    app.add_exception_handler(sr_api.SrApiError, sr_api.sr_api_error_handler)
+    app.exception_handler(sr_api.SrApiError)(sr_api.sr_api_error_handler)
     app.include_router(sr_api.router)
     app.include_router(control.router)
     app.include_router(pages.router)

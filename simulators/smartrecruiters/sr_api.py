@@ -181,8 +181,9 @@ def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
 @router.post("/identity/oauth/token")
 async def issue_token(request: Request, sim: Sim) -> JSONResponse:
     form = await request.form()
-    fields = {name: form.get(name) for name in ("grant_type", "client_id", "client_secret")}
-    missing = [name for name, value in fields.items() if not isinstance(value, str) or not value]
+    names = ("grant_type", "client_id", "client_secret")
+    fields = {name: value for name in names if isinstance(value := form.get(name), str) and value}
+    missing = [name for name in names if name not in fields]
     if missing:
         return _oauth_error(400, "invalid_request", f"Missing form field(s): {', '.join(missing)}")
     if fields["grant_type"] != "client_credentials":

@@ -61,8 +61,8 @@ def create_app(config: TestGorillaSimConfig) -> FastAPI:
 
     app = FastAPI(title="TestGorilla simulator", lifespan=lifespan)
     app.state.sim = TestGorillaSim(config, store)
-    app.add_exception_handler(SimError, _sim_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.exception_handler(SimError)(_sim_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
     app.middleware("http")(api_gateway("/api/", _rate_limit_headers))
     app.include_router(api)
     app.include_router(pages)
