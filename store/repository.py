@@ -360,7 +360,7 @@ class Store:
         """One row by its primary key, read on a plain connection: the lookups every order makes
         (intake, each call to SR) cost 30 % less CPU without an ORM session's unit of work."""
         table = mapped.__table__
-        (primary,) = table.primary_key.columns
+        (primary,) = table.primary_key
         async with self._engine.connect() as connection:
             return (
                 await connection.execute(select(table).filter_by(**{primary.name: identity}))
@@ -478,7 +478,7 @@ class Store:
         row = await self._by_key(OrderOwnerRow, order_id)
         return None if row is None else row.company_id
 
-    async def _insert_once(self, model: type, **values: Any) -> None:
+    async def _insert_once(self, model: type[Base], **values: Any) -> None:
         """Insert a row unless one with its primary key exists (also when two writers race)."""
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(model.__table__).values(**values).on_conflict_do_nothing()
@@ -546,7 +546,7 @@ def _trigger_token(row: TriggerTokenRow) -> TriggerToken:
     )
 
 
-def _connection(row: CompanyConnectionRow) -> CompanyConnection:
+def _connection(row: CompanyConnectionRow | Row) -> CompanyConnection:
     return CompanyConnection(
         company_id=row.company_id,
         vendor_account_id=row.vendor_account_id,
