@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import typer
 import uvicorn
@@ -47,10 +47,18 @@ def _serve(asgi_app, host: str, port: int) -> None:
         # say who the client is.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies,
-        http=functools.partial(
+        # uvicorn calls `http` to make each connection's protocol; its annotation asks for a class.
+        http=functools.partial(  # type: ignore[arg-type]
             RequestHeadDeadline, head_timeout=settings.request_read_timeout_seconds
         ),
     )
+
+
+def _serve_at(asgi_app, url: SplitResult) -> None:
+    """Serve a simulator on the host and port of its URL in the settings."""
+    if url.hostname is None or url.port is None:
+        _fail(f"{url.geturl()} names no host and port to serve on")
+    _serve(asgi_app, url.hostname, url.port)
 
 
 @app.command()
@@ -154,7 +162,7 @@ def sim_smartrecruiters() -> None:
         partner_name=settings.integration_name,
     )
     url = urlsplit(settings.sr_base_url)
-    _serve(create_app(config), url.hostname, url.port)
+    _serve_at(create_app(config), url)
 
 
 @app.command("sim-vendor")
@@ -172,7 +180,7 @@ def sim_vendor() -> None:
         webhook_secret=settings.sandbox_webhook_secret.get_secret_value(),
     )
     url = urlsplit(settings.sandbox_vendor_url)
-    _serve(create_app(config), url.hostname, url.port)
+    _serve_at(create_app(config), url)
 
 
 @app.command("sim-hackerrank")
@@ -188,7 +196,7 @@ def sim_hackerrank() -> None:
         public_url=url.geturl(),
         database_path=settings.data_dir / "hackerrank-sim.db",
     )
-    _serve(create_app(config), url.hostname, url.port)
+    _serve_at(create_app(config), url)
 
 
 @app.command("sim-checkr")
@@ -205,7 +213,7 @@ def sim_checkr() -> None:
         public_url=url.geturl(),
         database_path=settings.data_dir / "checkr-sim.db",
     )
-    _serve(create_app(config), url.hostname, url.port)
+    _serve_at(create_app(config), url)
 
 
 @app.command("sim-testgorilla")
@@ -216,14 +224,13 @@ def sim_testgorilla() -> None:
 
     settings = get_settings()
     url = urlsplit(settings.testgorilla_sim_url)
-    _serve(
+    _serve_at(
         create_app(
             TestGorillaSimConfig(
                 public_url=url.geturl(), database_path=settings.data_dir / "testgorilla-sim.db"
             )
         ),
-        url.hostname,
-        url.port,
+        url,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -98,7 +99,8 @@ def _order_of(record: logging.LogRecord) -> str | None:
 def _told(exc: BaseException | None) -> str:
     """An exception and its causes, latest first: types and frames, and only the messages of
     TOLD_EXCEPTIONS."""
-    parts, seen = [], set()
+    parts: list[str] = []
+    seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         message = f": {printable(str(exc))}" if _may_tell(exc) else " (message not logged)"
@@ -223,7 +225,7 @@ def _without_exception_messages(exporter):
         events = [
             Event(
                 event.name,
-                {"exception.type": event.attributes.get("exception.type", "")},
+                {"exception.type": (event.attributes or {}).get("exception.type", "")},
                 event.timestamp,
             )
             if event.name == "exception"
@@ -272,10 +274,12 @@ def _without_query(span: Span, *_: object) -> None:
     """The span's URL without its query string, whatever the request carried there."""
     if not span.is_recording():
         return
+    # A recording span is the SDK's, which shows its attributes; the API's type does not.
+    attributes: Mapping[str, object] = getattr(span, "attributes", None) or {}
     for key in ("http.url", "url.full"):  # the older and the stable semantic conventions
-        if url := span.attributes.get(key):
+        if isinstance(url := attributes.get(key), str) and url:
             span.set_attribute(key, urlunsplit(urlsplit(url)._replace(query="", fragment="")))
-    if "url.query" in span.attributes:  # the stable conventions' server spans; it cannot be removed
+    if "url.query" in attributes:  # the stable conventions' server spans; it cannot be removed
         span.set_attribute("url.query", "")
 
 
