@@ -70,8 +70,11 @@ REQUESTS_PER_MINUTE = 1000
 # Idempotency keys are derived from the order id, so a retried activity repeats the same POST.
 _KEY_NAMESPACE = uuid.UUID("8a4f3c2e-5b7d-4e1a-9c6f-2d8b0e7a1c53")
 
-_INVITATION_STATUSES = {"pending": VendorStatus.INVITED, "expired": VendorStatus.EXPIRED}
-_REPORT_STATUSES = {
+_INVITATION_STATUSES: dict[str | None, VendorStatus] = {
+    "pending": VendorStatus.INVITED,
+    "expired": VendorStatus.EXPIRED,
+}
+_REPORT_STATUSES: dict[str | None, VendorStatus] = {
     "pending": VendorStatus.PROCESSING,
     "suspended": VendorStatus.ON_HOLD,  # waiting for the candidate's documents
     "paused": VendorStatus.ON_HOLD,  # waiting for a review action (newer Checkr docs)
@@ -341,6 +344,10 @@ class CheckrVendor:
             if err.status != 400:  # 400: completed or expired meanwhile, nothing left to cancel
                 raise
 
+    async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
+        """Checkr's API sends no invitation again (`capabilities.resend` is off): refused."""
+        raise PeerError(PEER, "invitations are not sent again", retryable=False)
+
     # Status and results
 
     async def _invitation(self, invitation_id: str) -> dict[str, Any]:
@@ -406,7 +413,9 @@ class CheckrVendor:
     async def download_report(self, ref: str) -> Report | None:
         """The PDF report, fetched at once: Checkr's download link is valid for 15 minutes."""
         report = await self._report(ref, include="documents")
-        documents = _items((report or {}).get("documents"))
+        if report is None:
+            return None
+        documents = _items(report.get("documents"))
         pdf = next(
             (d for d in documents if d.get("type") == "pdf_report" and d.get("download_uri")), None
         )

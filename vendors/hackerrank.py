@@ -235,11 +235,10 @@ class HackerRankVendor:
         except ValueError as err:
             raise PeerError(PEER, f"{action} answer is not JSON") from err
 
-    async def _pages(
-        self, action: str, path: str, params: dict | None = None
-    ) -> list[dict[str, Any]]:
-        """Every item of a paged list: offsets advance until `next` is empty."""
-        items: list[dict[str, Any]] = []
+    async def _pages(self, action: str, path: str, params: dict | None = None) -> list[Any]:
+        """Every item of a paged list: offsets advance until `next` is empty. Items are as the
+        vendor sent them: callers check their shape."""
+        items: list[Any] = []
         while True:
             page = await self._json(
                 action, path, {**(params or {}), "limit": PAGE_SIZE, "offset": len(items)}

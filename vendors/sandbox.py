@@ -247,7 +247,8 @@ class SandboxVendor:
     def _verify(self, header: str, raw_body: bytes) -> None:
         """`t=<unix seconds>,v1=<hex>[,v1=<hex>…]`: one v1 per live secret,
         so secrets can rotate."""
-        timestamps, signatures = [], []
+        timestamps: list[str] = []
+        signatures: list[str] = []
         for item in header.split(","):
             key, _, value = item.strip().partition("=")
             (timestamps if key == "t" else signatures if key == "v1" else []).append(value.strip())
