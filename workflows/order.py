@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
@@ -57,16 +58,28 @@ PEER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=[PEER_REJECTED],
 )
+
+
+class ActivityOptions(TypedDict, total=False):
+    """The options of `workflow.execute_activity_method` our calls set, typed for its overloads."""
+
+    start_to_close_timeout: timedelta
+    schedule_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
 # Vendor calls give up after this long (an hour of outage is survived; two days are not).
-VENDOR_CALL = dict(
+VENDOR_CALL = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=30),
     schedule_to_close_timeout=timedelta(days=2),
     retry_policy=PEER_RETRY,
 )
 # SR must eventually hear about every order, so SR calls retry until SR answers.
-SMARTRECRUITERS_CALL = dict(start_to_close_timeout=timedelta(seconds=60), retry_policy=PEER_RETRY)
+SMARTRECRUITERS_CALL = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=60), retry_policy=PEER_RETRY
+)
 # Withdrawing an invitation is tidying up: worth an hour of tries, not more.
-CLEANUP_CALL = dict(
+CLEANUP_CALL = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=30),
     schedule_to_close_timeout=timedelta(hours=1),
     retry_policy=PEER_RETRY,
@@ -398,8 +411,8 @@ class AssessmentOrderWorkflow:
                     vendor=vendor_ref,
                     result_callback_url=order.result_callback_url,
                 ),
-                schedule_to_close_timeout=timedelta(days=2),
-                **SMARTRECRUITERS_CALL,
+                **SMARTRECRUITERS_CALL
+                | ActivityOptions(schedule_to_close_timeout=timedelta(days=2)),
             )
         except ActivityError as err:
             self._note(f"Report could not be attached: {_reason(err)}")
