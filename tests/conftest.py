@@ -7,6 +7,7 @@ and orders, so tests do not see each other's data.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
@@ -29,7 +30,7 @@ SR_REFUSAL_GIVE_UP_DAYS = 15 / 86400
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Stack:
+def stack(tmp_path_factory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("stack")
     settings = settings_on_free_ports(
         data_dir,

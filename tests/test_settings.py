@@ -34,13 +34,15 @@ def own_secrets(**changes) -> Settings:
     """A deployment beyond this machine with secrets of its own, and `changes`."""
     return Settings(
         public_url="https://partner.example.com",
-        token_signing_key="k" * 48,
-        encryption_keys=Fernet.generate_key().decode(),
-        partner_client_secret="",  # the any-company credentials turned off
-        payload_keys=new_key_setting("k1"),
-        sandbox_webhook_secret="w" * 48,
-        sr_client_secret="",  # only connected companies: no default company's credentials
-        sr_master_client_secret="m" * 48,
+        token_signing_key=SecretStr("k" * 48),
+        encryption_keys=SecretStr(Fernet.generate_key().decode()),
+        partner_client_secret=SecretStr(""),  # the any-company credentials turned off
+        payload_keys=SecretStr(new_key_setting("k1")),
+        sandbox_webhook_secret=SecretStr("w" * 48),
+        sr_client_secret=SecretStr(
+            ""
+        ),  # only connected companies: no default company's credentials
+        sr_master_client_secret=SecretStr("m" * 48),
     ).model_copy(update=changes)
 
 

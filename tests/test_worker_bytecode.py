@@ -25,11 +25,12 @@ def _import_compiles_source(monkeypatch) -> bool:
     True if it compiled the source."""
     compiled = []
     original = importlib.machinery.SourceFileLoader.source_to_code
-    monkeypatch.setattr(
-        importlib.machinery.SourceFileLoader,
-        "source_to_code",
-        lambda self, *a, **k: compiled.append(1) or original(self, *a, **k),
-    )
+
+    def counted(self, *args, **kwargs):
+        compiled.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.machinery.SourceFileLoader, "source_to_code", counted)
     code = importlib.machinery.SourceFileLoader("workflows.order", order.__file__).get_code(
         "workflows.order"
     )

@@ -5,6 +5,7 @@ reconnects, and the settings' credentials never act for a company that connected
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -73,14 +74,14 @@ def order_id_of(body: dict) -> str:
 
 async def every_route(
     api: httpx.AsyncClient, bearer: dict, company_id: str, settings
-) -> dict[str, httpx.Response]:
+) -> dict[str, Any]:
     """Each SR route, called for `company_id` with `bearer`;
     the orders' bodies name fresh order ids."""
     orders = {
         "/packages/orders": an_order(settings, company_id),
         "/packages/inline/orders": an_order(settings, company_id),
     }
-    answers = {
+    answers: dict[str, Any] = {
         "GET /packages": await api.get("/packages", headers=bearer),
         "GET /packages/{id}": await api.get("/packages/skills-fullstack", headers=bearer),
     }
@@ -89,7 +90,7 @@ async def every_route(
     answers["DELETE /integrations/companies/{id}"] = await api.delete(
         f"/integrations/companies/{company_id}", headers=bearer
     )
-    answers["order ids"] = [order_id_of(body) for body in orders.values()]  # type: ignore[assignment]
+    answers["order ids"] = [order_id_of(body) for body in orders.values()]
     return answers
 
 
@@ -193,7 +194,7 @@ async def test_the_settings_credentials_act_for_no_company_that_connected(
         bearer = await token_of(
             api, settings.partner_client_id, settings.partner_client_secret.get_secret_value()
         )
-        placed = []
+        placed: list[str] = []
         try:
             for company_id in two_connected_companies:
                 answers = await every_route(api, bearer, company_id, settings)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -71,7 +72,7 @@ class FaultStack:
 
 
 @pytest.fixture(scope="package")
-def faults_stack(tmp_path_factory) -> FaultStack:
+def faults_stack(tmp_path_factory) -> Iterator[FaultStack]:
     data_dir = tmp_path_factory.mktemp("faults-stack")
     settings = settings_on_free_ports(
         data_dir,
@@ -110,7 +111,7 @@ async def time_skipping():
 
 
 @pytest.fixture(scope="package")
-def figures() -> Figures:
+def figures() -> Iterator[Figures]:
     collected = Figures(REPORT)
     yield collected
     collected.write()

@@ -127,7 +127,7 @@ def test_a_basic_header_with_non_ascii_characters_is_an_invalid_client(base_url)
     response = httpx.post(
         f"{base_url}/oauth/token",
         data={"grant_type": "client_credentials"},
-        headers={"Authorization": b"Basic \xff\xfe"},
+        headers={b"Authorization": b"Basic \xff\xfe"},
         timeout=30,
     )
     assert_refused(response, 401)

@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.api.enums.v1 import EventType
@@ -62,7 +63,7 @@ HISTORIES = Path(__file__).parent / "histories"
 # Short enough that an order runs into them within seconds (in days, as the settings are).
 SECOND = 1 / 86400
 EXPIRING_PACKAGE = "logic-quiz"
-SETTINGS = dict(
+SETTINGS: dict[str, Any] = dict(
     poll_interval_seconds=3,
     inline_order_timeout_seconds=15,
     package_deadline_days={EXPIRING_PACKAGE: 8 * SECOND},
@@ -599,7 +600,7 @@ async def record(names: list[str], change: str | None, data_dir: Path) -> None:
                 *(_record_one(n, change, orders) for n in names if not PATHS[n].alone),
                 return_exceptions=True,
             )
-    failures = [r for r in results if isinstance(r, BaseException)]
+    failures = [r for r in results if r is not None]
     print(
         f"recorded {len(names) - len(failures)} of {len(names)} in "
         f"{time.monotonic() - started:.0f} s",

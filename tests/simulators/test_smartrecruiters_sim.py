@@ -96,7 +96,7 @@ class FakePartner:
         app = FastAPI()
 
         async def record(request: Request) -> dict[str, Any]:
-            call = {
+            call: dict[str, Any] = {
                 "path": request.url.path,
                 "authorization": request.headers.get("authorization"),
                 "requester": request.headers.get("requester"),

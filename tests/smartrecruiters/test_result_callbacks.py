@@ -3,6 +3,7 @@ and never sends our SR token to a host that is not SR's."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -206,7 +207,7 @@ async def test_a_revision_without_a_score_leaves_none_at_sr(sr):
         max_score=10,
         outcome="passed",
         summary="8 of 10.",
-        submitted_at="2026-01-02T03:04:05Z",
+        submitted_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
     await client.patch_result(
         "x", package_result_patch(results.completed(scored)), order["result_callback_url"]

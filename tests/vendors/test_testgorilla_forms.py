@@ -8,6 +8,8 @@ calls work under every one of them, and that no form makes us conclude what it d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from orders.models import VendorStatus
@@ -214,9 +216,14 @@ async def test_rate_limits_and_outages_of_every_call_are_retryable() -> None:
 
     unreachable = adapter_for(sim)  # the simulator has stopped: nobody listens on its port
     try:
-        for call in (unreachable.get_status, unreachable.get_result, unreachable.cancel_invitation):
+        operations: tuple[Callable[[str], Awaitable[object]], ...] = (
+            unreachable.get_status,
+            unreachable.get_result,
+            unreachable.cancel_invitation,
+        )
+        for operation in operations:
             with pytest.raises(PeerError) as refused:
-                await call(ref)
+                await operation(ref)
             assert refused.value.retryable and refused.value.status is None
     finally:
         await unreachable.aclose()

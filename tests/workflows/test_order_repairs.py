@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from orders.models import DeadlineExtension, Repair, VendorStatus
 from tests.workflows.test_order_workflow import Peers, ScriptedVendor, an_order, run_order
@@ -36,7 +37,9 @@ async def completes_hours_later(env, peers: Peers) -> None:
 async def refusal(call) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as failed:
         await call
-    return failed.value.cause.message  # type: ignore[union-attr]
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause.message
 
 
 async def test_extending_the_deadline_delays_the_expiry(env):
@@ -197,7 +200,8 @@ class ResendingVendor(ScriptedVendor):
 
 
 async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env):
-    peers = Peers(vendor=ResendingVendor())
+    vendor = ResendingVendor()
+    peers = Peers(vendor=vendor)
     outcomes = []
 
     async def resend_then_complete(handle: WorkflowHandle):
@@ -212,7 +216,7 @@ async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env
     order = an_order()
     await run_order(env, peers, order, resend_then_complete)
 
-    [callback] = peers.vendor.resends  # the order's own, for a vendor that takes its settings again
+    [callback] = vendor.resends  # the order's own, for a vendor that takes its settings again
     assert callback == peers.callback_for("sandbox", order.order_id)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     assert (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -39,6 +40,10 @@ from orders.models import (
 from peers import PeerError
 from vendors.base import Capabilities, OrderCallback, Push, Report
 from workflows.order import WEBHOOK_EVENTS_PER_ORDER, AssessmentOrderWorkflow
+
+if TYPE_CHECKING:
+    from connections.smartrecruiters_clients import SmartRecruitersClients
+    from vendors.registry import Vendors
 
 POLL_HOURS = 1
 
@@ -187,7 +192,8 @@ class Peers:
         )
 
     def worker(self, env: WorkflowEnvironment, task_queue: str) -> Worker:
-        activities = OrderActivities(self.sr, self)
+        # Test doubles of SR's clients and of the vendor registry, standing in by their methods.
+        activities = OrderActivities(cast("SmartRecruitersClients", self.sr), cast("Vendors", self))
         return Worker(
             env.client,
             task_queue=task_queue,
