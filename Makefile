@@ -20,9 +20,11 @@ browser:
 run: install
 	$(BIN)/assessments run
 
-# The code guards its own shape: format and lint (ruff), before any test runs.
+# The code guards its own shape: format, lint (ruff) and types (mypy), before any test runs.
 check: install
 	$(BIN)/ruff format --check --quiet .
+	$(BIN)/ruff check --quiet .
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
 test: install browser check

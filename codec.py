@@ -1,4 +1,5 @@
-"""Encryption of every workflow payload before it reaches Temporal: candidate names, emails, results.
+"""Encryption of every workflow payload before it reaches Temporal: candidate names, emails,
+results.
 
 Each payload is sealed with AES-256-GCM under a fresh 96-bit nonce; its metadata says
 `encoding: binary/encrypted` and names the key (`encryption-key-id`), so keys can rotate: the first

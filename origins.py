@@ -47,7 +47,8 @@ def _parts(url: str) -> tuple[str, str, int] | None:
 
 
 def origin_of(url: str) -> str | None:
-    """`scheme://host[:port]` of an absolute http(s) URL (default port left out); None if not one."""
+    """`scheme://host[:port]` of an absolute http(s) URL (default port left out);
+    None if not one."""
     parts = _parts(url)
     if parts is None:
         return None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -68,7 +68,8 @@ MAX_RETRY_AFTER_SECONDS = 86400.0
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """Parse a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3), at most a day."""
+    """Parse a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3),
+    at most a day."""
     if not value:
         return None
     value = value.strip()
@@ -78,9 +79,7 @@ def retry_after_seconds(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return min(
-        max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER_SECONDS
-    )
+    return min(max(0.0, (when - datetime.now(UTC)).total_seconds()), MAX_RETRY_AFTER_SECONDS)
 
 
 def retry_after_header(response: httpx.Response) -> float | None:
@@ -127,7 +126,8 @@ async def send(
 
 
 def steady_limiter(requests: float, per_seconds: float) -> AsyncLimiter:
-    """At most `requests` per `per_seconds`, evenly spaced: no burst above a peer's published rate."""
+    """At most `requests` per `per_seconds`, evenly spaced:
+    no burst above a peer's published rate."""
     return AsyncLimiter(1, per_seconds / requests)
 
 
@@ -142,7 +142,7 @@ async def take_turn(
     (CallDeferred, retried later), so no activity sits in a queue past its timeout."""
     try:
         await asyncio.wait_for(limiter.acquire(), max_wait)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise CallDeferred(
             peer, f"{action}: our request budget is used up for now", retry_after=max_wait
         ) from None

@@ -52,7 +52,8 @@ class Settings(BaseSettings):
     # Our store: SQLite in the data folder by default; PostgreSQL in production
     # (postgresql+psycopg://user:password@host:5432/assessments).
     database_url: str | None = None
-    # Fernet keys for credentials at rest, comma-separated: the first encrypts, all decrypt (rotation).
+    # Fernet keys for credentials at rest, comma-separated:
+    # the first encrypts, all decrypt (rotation).
     encryption_keys: SecretStr = SecretStr(EMBEDDED_ENCRYPTION_KEY)
 
     # Temporal
@@ -74,7 +75,8 @@ class Settings(BaseSettings):
     # Where the worker serves Prometheus metrics (Temporal SDK's and ours), e.g. 0.0.0.0:9464;
     # unset, none are served.
     worker_metrics_address: str | None = None
-    # How often the worker counts open orders by status for those metrics (a few visibility queries).
+    # How often the worker counts open orders by status for those metrics
+    # (a few visibility queries).
     order_census_seconds: float = Field(30.0, gt=0)
     # AES-256-GCM keys for workflow payloads (candidate data in Temporal), `id:base64-key`,
     # comma-separated: the first encrypts, all decrypt (rotation). `python -m codec` makes one.
@@ -114,7 +116,8 @@ class Settings(BaseSettings):
     sr_token_url: str | None = None  # default: {sr_base_url}/identity/oauth/token
     sr_client_id: str = "partner-in-sim-company"
     sr_client_secret: SecretStr = SecretStr(EMBEDDED_SR_CLIENT_SECRET)
-    # Our partner-level master credentials from SR Partner Operations (Connect, partner configuration).
+    # Our partner-level master credentials from SR Partner Operations
+    # (Connect, partner configuration).
     sr_master_client_id: str = "partner-master"
     sr_master_client_secret: SecretStr = SecretStr(EMBEDDED_SR_MASTER_CLIENT_SECRET)
     # Where the consent page may send the admin back to (SR's `redirect`), as origins
@@ -143,10 +146,10 @@ class Settings(BaseSettings):
     sr_patch_media_type: Literal["application/json", "application/merge-patch+json"] = (
         "application/json"
     )
-    # How we register the URLs SR fills an id into (singleAssessmentPackageUrl, integrationDisableUrl):
-    # "template" names the id as the spec's descriptions do (`{base}/packages/{assessmentPackageId}`),
-    # "base" leaves it out (`{base}/packages`), for an SR that refuses braces in a URL. Our routes
-    # answer every expansion of either.
+    # How we register the URLs SR fills an id into (singleAssessmentPackageUrl,
+    # integrationDisableUrl): "template" names the id as the spec's descriptions do
+    # (`{base}/packages/{assessmentPackageId}`), "base" leaves it out (`{base}/packages`), for an SR
+    # that refuses braces in a URL. Our routes answer every expansion of either.
     sr_id_url_form: Literal["template", "base"] = "template"
     # A DELETE on integrationDisableUrl without the company's bearer token disconnects it only once
     # SR refuses the credentials it issued for the company; SR may revoke them after calling, so we
@@ -185,7 +188,8 @@ class Settings(BaseSettings):
     # timeout for this call is not documented).
     inline_order_timeout_seconds: float = 20.0
     # An open order is stuck when a call to SR or the vendor is still unfinished (retrying, or no
-    # worker took it) and the order has made no progress for this many hours (`orders list --stuck`).
+    # worker took it) and the order has made no progress for this many hours (`orders list
+    # --stuck`).
     stuck_after_hours: float = Field(6.0, gt=0)
     # A bulk repair (`orders repair-all`) examines at most this many orders, newest first; the
     # answer says when more matched. Bounds one request's work and a mistaken filter's reach.
@@ -250,15 +254,18 @@ class Settings(BaseSettings):
             return
         if in_use := self.public_secrets_in_use(api=api):
             raise RuntimeError(
-                f"refusing to start: {', '.join(in_use)} still hold the published embedded values; set your own"
+                f"refusing to start: {', '.join(in_use)} still hold the published embedded "
+                "values; set your own"
             )
         if (
             self.admin_api_key
             and len(admin_key := self.admin_api_key.get_secret_value()) < MIN_ADMIN_API_KEY_LENGTH
         ):
             raise RuntimeError(
-                f"refusing to start: ASSESSMENTS_ADMIN_API_KEY has {len(admin_key)} characters; set one of at least "
-                f"{MIN_ADMIN_API_KEY_LENGTH} (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                f"refusing to start: ASSESSMENTS_ADMIN_API_KEY has {len(admin_key)} "
+                "characters; set one of at least "
+                f"{MIN_ADMIN_API_KEY_LENGTH} (e.g. python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
             )
 
     @property

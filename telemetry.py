@@ -3,9 +3,10 @@ about, and OpenTelemetry traces following an order from SR's POST through Tempor
 its activities make to SR and the vendor.
 
 Every value a line holds is escaped to printable characters, so what a caller chose (an order id
-from a webhook) cannot forge lines or hide in them. Neither carries candidate data or secrets. Log calls never pass them, and logged exceptions keep
-their messages only where we know what those say; spans lose the query string of every URL (a
-vendor lookup by email carries the email there) and never record headers or bodies.
+from a webhook) cannot forge lines or hide in them. Neither carries candidate data or secrets. Log
+calls never pass them, and logged exceptions keep their messages only where we know what those say;
+spans lose the query string of every URL (a vendor lookup by email carries the email there) and
+never record headers or bodies.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -45,8 +47,9 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(order_id)s] %(message)s"
 # included; aiosqlite logs rows at DEBUG; alembic logs each migration step at every start.
 QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite", "alembic")
 # Exceptions whose messages may be logged: Temporal's (of ApplicationErrors, only ours, below),
-# PeerError (never a body) and the system's (an address refusing connections, a missing file). Any other message can
-# quote what must not be logged: a validation error its input, a database error its parameters.
+# PeerError (never a body) and the system's (an address refusing connections, a missing file). Any
+# other message can quote what must not be logged:
+# a validation error its input, a database error its parameters.
 TOLD_EXCEPTIONS = (TemporalError, PeerError, OSError)
 # Of ApplicationErrors, only the types we raise ourselves: the SDK wraps any other exception an
 # activity raises (a validation error quoting its input) in one, message and all.
@@ -96,12 +99,14 @@ def _order_of(record: logging.LogRecord) -> str | None:
 def _told(exc: BaseException | None) -> str:
     """An exception and its causes, latest first: types and frames, and only the messages of
     TOLD_EXCEPTIONS."""
-    parts, seen = [], set()
+    parts: list[str] = []
+    seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         message = f": {printable(str(exc))}" if _may_tell(exc) else " (message not logged)"
         parts += [
-            f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}{message}\n",
+            f"{'caused by ' if parts else ''}{type(exc).__module__}.{type(exc).__qualname__}"
+            f"{message}\n",
             *traceback.format_tb(exc.__traceback__),
         ]
         exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
@@ -176,8 +181,8 @@ def tracing_enabled(settings: Settings) -> bool:
 
 
 def configure_tracing(settings: Settings, service: str, app: FastAPI | None = None) -> None:
-    """Send this process's spans to the collector: every httpx call's, and with `app` every request's
-    but the health checks'. Temporal's come from temporal_interceptors()."""
+    """Send this process's spans to the collector: every httpx call's, and with `app` every
+    request's but the health checks'. Temporal's come from temporal_interceptors()."""
     if not tracing_enabled(settings):
         return
     # Imported only here: a process without a collector never loads the SDK.
@@ -220,7 +225,7 @@ def _without_exception_messages(exporter):
         events = [
             Event(
                 event.name,
-                {"exception.type": event.attributes.get("exception.type", "")},
+                {"exception.type": (event.attributes or {}).get("exception.type", "")},
                 event.timestamp,
             )
             if event.name == "exception"
@@ -269,10 +274,12 @@ def _without_query(span: Span, *_: object) -> None:
     """The span's URL without its query string, whatever the request carried there."""
     if not span.is_recording():
         return
+    # A recording span is the SDK's, which shows its attributes; the API's type does not.
+    attributes: Mapping[str, object] = getattr(span, "attributes", None) or {}
     for key in ("http.url", "url.full"):  # the older and the stable semantic conventions
-        if url := span.attributes.get(key):
+        if isinstance(url := attributes.get(key), str) and url:
             span.set_attribute(key, urlunsplit(urlsplit(url)._replace(query="", fragment="")))
-    if "url.query" in span.attributes:  # the stable conventions' server spans; it cannot be removed
+    if "url.query" in attributes:  # the stable conventions' server spans; it cannot be removed
         span.set_attribute("url.query", "")
 
 

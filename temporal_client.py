@@ -28,7 +28,8 @@ async def connect(
     settings: Settings, *, wait_seconds: float = 30.0, metrics_address: str | None = None
 ) -> Client:
     """Connect, waiting up to `wait_seconds` for a server that is still starting. With
-    `metrics_address`, the SDK's metrics (and the workflows' own) are served there for Prometheus."""
+    `metrics_address`, the SDK's metrics
+    (and the workflows' own) are served there for Prometheus."""
     loop = asyncio.get_running_loop()
     give_up_at = loop.time() + wait_seconds
     converter = data_converter(settings.payload_keys.get_secret_value())
@@ -52,7 +53,8 @@ async def connect(
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:
-    """mTLS with the configured client certificate (and CA); TLS alone with an API key; else plain."""
+    """mTLS with the configured client certificate
+    (and CA); TLS alone with an API key; else plain."""
     if settings.temporal_tls_cert or settings.temporal_tls_key:
         if not (settings.temporal_tls_cert and settings.temporal_tls_key):
             raise ValueError(

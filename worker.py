@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import contextlib
 import importlib.util
+import inspect
 import logging
 import py_compile
 import shutil
@@ -82,7 +83,7 @@ def _cache_workflow_bytecode() -> None:
     if sys.pycache_prefix is None:
         sys.pycache_prefix = tempfile.mkdtemp(prefix="assessments-bytecode-")
         atexit.register(shutil.rmtree, sys.pycache_prefix, ignore_errors=True)
-    source = sys.modules[AssessmentOrderWorkflow.__module__].__file__
+    source = inspect.getfile(AssessmentOrderWorkflow)
     py_compile.compile(source, cfile=importlib.util.cache_from_source(source), doraise=True)
 
 

@@ -1,4 +1,5 @@
-"""Activities of a company's link with SmartRecruiters: thin wrappers over connections/disconnect.py."""
+"""Activities of a company's link with SmartRecruiters: thin wrappers over
+connections/disconnect.py."""
 
 from __future__ import annotations
 

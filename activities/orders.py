@@ -1,4 +1,5 @@
-"""Activities of the order workflow: thin wrappers over the SmartRecruiters client and vendor adapters.
+"""Activities of the order workflow: thin wrappers over the SmartRecruiters client and vendor
+adapters.
 
 Each turns a PeerError into an ApplicationError carrying the retry decision; the workflow's
 retry policies do the retrying.
@@ -7,9 +8,8 @@ retry policies do the retrying.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from typing import Iterator
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -78,7 +78,8 @@ def peer_errors(
             ).add(1, {"peer": err.peer, "status": str(err.status or "no answer")})
         if sr_refusing and isinstance(err, AccessRefused):
             activity.logger.warning(
-                "SmartRecruiters refuses our updates for this order's company (HTTP %s); the order tries again for a while",
+                "SmartRecruiters refuses our updates for this order's company (HTTP %s); "
+                "the order tries again for a while",
                 err.status,
             )
             raise ApplicationError(
@@ -97,13 +98,17 @@ def peer_errors(
         if unknown_invitation_held is not None and err.status == 404:
             message = f"{err}: the vendor does not know the invitation"
             if unknown_invitation_held:
-                message += f"; the order is held, asking again every {HELD_ORDER_RETRY.total_seconds() / 60:g} minutes"
+                message += (
+                    "; the order is held, asking again every "
+                    f"{HELD_ORDER_RETRY.total_seconds() / 60:g} minutes"
+                )
                 activity.metric_meter().create_counter(
                     "assessment_vendor_not_found",
                     "Status polls of orders held because the vendor answered 404, by peer",
                 ).add(1, {"peer": err.peer})
                 activity.logger.error(
-                    "%s does not know this order's invitation (404); the order is held until it does",
+                    "%s does not know this order's invitation (404); the order is held "
+                    "until it does",
                     err.peer,
                 )
             raise ApplicationError(
@@ -221,7 +226,8 @@ class OrderActivities:
                         type=PEER_REJECTED,
                         non_retryable=True,
                     )
-                # An order's workflow id holds its reference (orders/visibility.py), whose callback the vendor keeps.
+                # An order's workflow id holds its reference (orders/visibility.py), whose callback
+                # the vendor keeps.
                 workflow_id = activity.info().workflow_id or ""
                 reference = (
                     reference_of(workflow_id) or workflow_id

@@ -54,7 +54,8 @@ log = logging.getLogger("assessments.admin")
 # orders' own calls to SR and the vendors (and the SR rate limit they share).
 CONCURRENCY = 4
 NEEDS_A_FILTER = (
-    "say which orders to repair: give at least one filter (company, vendor, package, status, older than, open, stuck, failed); "
+    "say which orders to repair: give at least one filter (company, vendor, package, "
+    "status, older than, open, stuck, failed); "
     "for every running order, ask for open ones"
 )
 RUNNING = "RUNNING"
@@ -145,7 +146,7 @@ async def _verdict(
             ),
             timeout=QUERY_TIMEOUT_SECONDS,
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return _item(
             order,
             "failed",
@@ -158,7 +159,8 @@ async def _verdict(
         return _item(
             order,
             "failed",
-            "the order's worker could not answer whether it would be repaired (are the workers up to date?)",
+            "the order's worker could not answer whether it would be repaired (are the "
+            "workers up to date?)",
         )
     except RPCError as err:
         return _item(order, "failed", _rpc_failure(err))

@@ -48,7 +48,9 @@ class NewCredentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     credentials: dict[str, Any] = Field(
-        description="Replace the account's credentials (a rotated key); stored encrypted, never shown again"
+        description=(
+            "Replace the account's credentials (a rotated key); stored encrypted, never shown again"
+        )
     )
 
 
@@ -58,7 +60,10 @@ class NewVendorAccount(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     adapter: str = Field(description=f"The vendor adapter: one of {', '.join(ADAPTERS)}")
     credentials: dict[str, Any] = Field(
-        description='What the adapter needs to call the vendor, e.g. {"api_key": "…"}; stored encrypted, never shown again'
+        description=(
+            'What the adapter needs to call the vendor, e.g. {"api_key": "…"}; stored '
+            "encrypted, never shown again"
+        )
     )
     package_settings: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=200)], PackageSettings
@@ -148,6 +153,7 @@ class TriggerTokenView(BaseModel):
     @classmethod
     def of(cls, token: TriggerToken, now: datetime | None = None) -> TriggerTokenView:
         now = now or datetime.now(UTC)
+        state: Literal["active", "expired", "revoked"]
         if token.revoked_at is not None:
             state = "revoked"
         elif token.expires_at is not None and token.expires_at <= now:
@@ -253,14 +259,19 @@ class OrderFilter(BaseModel):
     )
     failed: bool = Field(
         False,
-        description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended",
+        description=(
+            "Only orders whose workflow failed (SR refused their final update: a reset repairs "
+            "those), was terminated or timed out (past Temporal's history limits, or by hand): "
+            "SR never heard how they ended"
+        ),
     )
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     page_token: str | None = Field(None, max_length=4096)
 
 
 class OrderSearch(BaseModel):
-    """One way to find an order: its SR order id, the vendor's reference, or the candidate's email."""
+    """One way to find an order: its SR order id, the vendor's reference,
+    or the candidate's email."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -268,7 +279,10 @@ class OrderSearch(BaseModel):
     vendor_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
     email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = Field(
         None,
-        description="The candidate's email, in any case; looked up by its keyed hash, never stored or logged",
+        description=(
+            "The candidate's email, in any case; looked up by its keyed hash, never stored or "
+            "logged"
+        ),
     )
 
     @field_validator("order_id", "vendor_ref", "email")
@@ -295,8 +309,11 @@ class OrderSummary(BaseModel):
 
     order_id: str
     reference: str = Field(
-        description="The order's reference, `order id:company id`, which names it where SR's order id alone may not "
-        "(the order id alone for orders received before references named the company)"
+        description=(
+            "The order's reference, `order id:company id`, which names it where SR's order id "
+            "alone may not (the order id alone for orders received before references named the "
+            "company)"
+        )
     )
     workflow_id: str
     run_id: str | None = Field(
@@ -365,7 +382,10 @@ class OrderDetail(OrderSummary):
 
     run_id: str  # always known here
     state_from: Literal["query", "result", "history"] = Field(
-        description="query: the running worker answered the state query; result: the finished workflow's result; history: only the history could be read"
+        description=(
+            "query: the running worker answered the state query; result: the finished "
+            "workflow's result; history: only the history could be read"
+        )
     )
     note: str | None = None
     candidate: OrderCandidate | None = None
@@ -384,11 +404,17 @@ class OrderDetail(OrderSummary):
     revisions_posted: int | None = None
     sr_refusing_until: datetime | None = Field(
         None,
-        description="SR refuses us for the order's company: until when the order tries its final update again",
+        description=(
+            "SR refuses us for the order's company: until when the order tries its final "
+            "update again"
+        ),
     )
     undelivered: str | None = Field(
         None,
-        description="UNDELIVERED orders: the final update SR never took (the result, if any, is kept for repost-result)",
+        description=(
+            "UNDELIVERED orders: the final update SR never took (the result, if any, is kept "
+            "for repost-result)"
+        ),
     )
     webhooks_received: int | None = None
     duplicate_webhooks: int | None = None
@@ -404,7 +430,8 @@ def _encodable(value: str) -> bool:
 
 
 class RepairRequest(BaseModel):
-    """An operator's repair of one order (admin/repairs.py): who, why, and for extend-deadline how long."""
+    """An operator's repair of one order (admin/repairs.py): who, why,
+    and for extend-deadline how long."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -414,7 +441,10 @@ class RepairRequest(BaseModel):
     )
     reason: str = Field(
         pattern=REASON_PATTERN,
-        description="Why, in 3 to 200 characters, no line breaks; recorded in the order's history. Never candidate data.",
+        description=(
+            "Why, in 3 to 200 characters, no line breaks; recorded in the order's history. "
+            "Never candidate data."
+        ),
     )
     days: float | None = Field(
         None, gt=0, le=365, description="extend-deadline only: days added to the current deadline"
@@ -456,7 +486,10 @@ class BulkRepairRequest(RepairRequest):
     )
     open: bool | None = Field(
         None,
-        description="true: only orders still running (every running order, with no other filter); false: only finished ones",
+        description=(
+            "true: only orders still running (every running order, with no other filter); "
+            "false: only finished ones"
+        ),
     )
     stuck: bool = Field(False, description="Only stuck orders (ASSESSMENTS_STUCK_AFTER_HOURS)")
     stuck_for: str | None = Field(
@@ -464,11 +497,18 @@ class BulkRepairRequest(RepairRequest):
     )
     failed: bool = Field(
         False,
-        description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended",
+        description=(
+            "Only orders whose workflow failed (SR refused their final update: a reset repairs "
+            "those), was terminated or timed out (past Temporal's history limits, or by hand): "
+            "SR never heard how they ended"
+        ),
     )
     dry_run: bool = Field(
         True,
-        description="true (the default): say what each order would do, change nothing; false: make the repairs",
+        description=(
+            "true (the default): say what each order would do, change nothing; false: make the "
+            "repairs"
+        ),
     )
 
     def filter_fields(self) -> dict[str, Any]:
@@ -488,7 +528,10 @@ class BulkRepairItem(BaseModel):
     )
     outcome: BulkOutcome
     detail: str = Field(
-        description="repaired: the order's timeline note; refused: the order's reason; failed: what went wrong; would-repair: what would be done"
+        description=(
+            "repaired: the order's timeline note; refused: the order's reason; failed: what "
+            "went wrong; would-repair: what would be done"
+        )
     )
     deadline: datetime | None = Field(
         None, description="repaired: the order's deadline after the repair"
@@ -505,7 +548,10 @@ class BulkRepairAnswer(BaseModel):
         description="Matching orders examined (at most ASSESSMENTS_BULK_REPAIR_LIMIT), newest first"
     )
     more_matched: bool = Field(
-        description="More orders matched than were examined: narrow the filter (e.g. older_than) to reach the rest; the same request again examines the same newest orders"
+        description=(
+            "More orders matched than were examined: narrow the filter (e.g. older_than) to "
+            "reach the rest; the same request again examines the same newest orders"
+        )
     )
     counts: dict[BulkOutcome, int] = Field(description="Orders by outcome")
     orders: list[BulkRepairItem]

@@ -15,20 +15,20 @@ from typing import Any
 
 from admin.models import (
     ConnectionView,
-    NewCredentials,
     IssuedTriggerTokenView,
+    NewCredentials,
     NewTriggerToken,
     NewVendorAccount,
     TriggerTokenView,
     VendorAccountView,
     VendorCheckView,
 )
+from admin.vendor_check import VendorCheckFailed, check_vendor_account
 from connections.partner_configuration import partner_configuration
 from peers import PeerError
 from settings import Settings
 from smartrecruiters.client import SmartRecruitersClient, smartrecruiters_client
 from store import Store, UnknownVendorAccount, UnreadableSecret, VendorAccountNameTaken
-from admin.vendor_check import VendorCheckFailed, check_vendor_account
 from vendors.registry import UnknownAdapter, build_adapter
 
 
@@ -49,7 +49,8 @@ class Invalid(AdminError):
 
 
 class VendorUnchecked(AdminError):
-    """A vendor account's catalog could not be read; the message says what to fix, never a secret."""
+    """A vendor account's catalog could not be read;
+    the message says what to fix, never a secret."""
 
 
 class SmartRecruitersFailed(AdminError):
@@ -213,13 +214,19 @@ def _explain(err: PeerError, what: str, base_url: str) -> str:
             "(check ASSESSMENTS_SR_MASTER_CLIENT_ID and ASSESSMENTS_SR_MASTER_CLIENT_SECRET)"
         )
     if err.status == 403:
-        return f"could not {what}: SmartRecruiters answered HTTP 403 (our master credentials lack the permission)"
+        return (
+            f"could not {what}: SmartRecruiters answered HTTP 403 (our master credentials lack "
+            "the permission)"
+        )
     if err.status is not None and err.status < 500:
         return f"could not {what}: SmartRecruiters refused it with HTTP {err.status}"
     if err.status is not None:
         return f"could not {what}: SmartRecruiters answered HTTP {err.status}; try again later"
     # A transport failure: PeerError names only its type (e.g. ConnectError).
-    return f"could not {what}: SmartRecruiters at {base_url} could not be reached ({err}); try again later"
+    return (
+        f"could not {what}: SmartRecruiters at {base_url} could not be reached ({err}); try "
+        "again later"
+    )
 
 
 @contextlib.asynccontextmanager

@@ -34,13 +34,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import builtins
 import contextlib
 import hashlib
 import hmac
 import re
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -94,7 +95,8 @@ def parse_duration(value: str, name: str) -> timedelta:
     text = value.strip().lower().replace(" ", "")
     if not _DURATION.fullmatch(text):
         raise Invalid(
-            f"{name} is not a duration: write a number and a unit (s, m, h, d or w), e.g. 30m, 12h, 3d or 1d12h"
+            f"{name} is not a duration: write a number and a unit (s, m, h, d or w), e.g. "
+            "30m, 12h, 3d or 1d12h"
         )
     seconds = sum(
         float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text)
@@ -180,7 +182,8 @@ class OrderLookup:
     def ui_url(self, workflow_id: str) -> str:
         """The order in the Temporal UI."""
         namespace = quote(self._settings.temporal_namespace, safe="")
-        return f"{self._settings.temporal_ui_base_url}/namespaces/{namespace}/workflows/{quote(workflow_id, safe=':')}"
+        workflow = quote(workflow_id, safe=":")
+        return f"{self._settings.temporal_ui_base_url}/namespaces/{namespace}/workflows/{workflow}"
 
     # List
 
@@ -269,8 +272,10 @@ class OrderLookup:
 
     # Find
 
-    async def find(self, search: OrderSearch) -> list[OrderSummary]:
-        """The orders with this SR order id, vendor reference or candidate email; none is not an error."""
+    # `list` in this class's body is the method above.
+    async def find(self, search: OrderSearch) -> builtins.list[OrderSummary]:
+        """The orders with this SR order id, vendor reference or candidate email;
+        none is not an error."""
         if search.order_id is not None:
             if not ORDER_ID.fullmatch(search.order_id):
                 references = []
@@ -320,9 +325,9 @@ class OrderLookup:
         state, source, note = await self._state(run, description, history)
         order = state.order if state is not None else await self._decoded_input(history)
         if state is None and order is None:
-            note = (
-                (note or "")
-                + " The order's input could not be decoded either (is its payload key still in ASSESSMENTS_PAYLOAD_KEYS?)."
+            note = (note or "") + (
+                " The order's input could not be decoded either (is its payload key still "
+                "in ASSESSMENTS_PAYLOAD_KEYS?)."
             )
         summary = self._summary(description)
         timeline = await history_timeline(
@@ -370,7 +375,7 @@ class OrderLookup:
 
     async def _state(
         self, run: Any, description: WorkflowExecution, history: WorkflowHistory
-    ) -> tuple[OrderState | None, str, str | None]:
+    ) -> tuple[OrderState | None, Literal["query", "result", "history"], str | None]:
         """The order's state and where it came from: a completed workflow's result needs no
         worker; otherwise the `state` query (a worker replays the order), else nothing."""
         if description.status == WorkflowExecutionStatus.COMPLETED:
@@ -400,7 +405,7 @@ class OrderLookup:
                 timeout=QUERY_TIMEOUT_SECONDS + 1,
             )
             return state, "query", None
-        except Exception as err:  # noqa: BLE001 - any failure means the same: no state from a worker
+        except Exception as err:  # noqa: BLE001 - any failure: the history tells instead
             reason = (
                 "no worker answered in time"
                 if isinstance(err, asyncio.TimeoutError)
@@ -427,7 +432,7 @@ class OrderLookup:
             [order] = await self._temporal.data_converter.decode(
                 started.workflow_execution_started_event_attributes.input.payloads, [Order]
             )
-        except Exception:  # noqa: BLE001 - undecodable: shown without it
+        except Exception:  # noqa: BLE001 - an input we cannot decode shows as none
             return None
         return order
 
@@ -456,9 +461,10 @@ class OrderLookup:
         """A Temporal call with the RPC timeout, its failures as operators read them."""
         try:
             return await within(self._settings, call)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TemporalFailed(
-                f"Temporal at {self._settings.temporal_address} did not answer in time (to {what}); try again"
+                f"Temporal at {self._settings.temporal_address} did not answer in time (to "
+                f"{what}); try again"
             ) from None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
@@ -468,7 +474,8 @@ class OrderLookup:
             ):  # e.g. our search attributes are not registered
                 raise TemporalFailed(f"Temporal refused to {what}: {err.message}") from None
             raise TemporalFailed(
-                f"Temporal refused to {what} ({err.status.name if err.status else 'unknown status'})"
+                f"Temporal refused to {what} "
+                f"({err.status.name if err.status else 'unknown status'})"
             ) from None
 
 
@@ -521,7 +528,7 @@ async def opened(settings: Settings) -> AsyncIterator[OrderLookup]:
             temporal = await asyncio.wait_for(
                 connect(settings, wait_seconds=2), timeout=settings.temporal_rpc_timeout_seconds
             )
-        except (asyncio.TimeoutError, RPCError, RuntimeError):
+        except (TimeoutError, RPCError, RuntimeError):
             raise TemporalFailed(
                 f"could not reach Temporal at {settings.temporal_address}"
             ) from None

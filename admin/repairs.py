@@ -21,7 +21,6 @@ Resets (`admin/resets.py`) are Temporal resets of an ended workflow, not updates
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from temporalio.client import (
@@ -35,6 +34,7 @@ from temporalio.service import RPCError
 
 from admin.models import RepairRequest
 from admin.operations import Conflict, Invalid
+from admin.resets import RESET_SINCE, reset_order
 from admin.temporal import (
     TemporalFailed,
     check_order_id,
@@ -42,7 +42,6 @@ from admin.temporal import (
     resolve_order,
     within,
 )
-from admin.resets import RESET_SINCE, reset_order
 from orders import visibility
 from orders.models import (
     REPAIR_FAILED,
@@ -156,9 +155,10 @@ async def repair_order(
         if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
             raise Conflict(cause.message) from None
         raise Conflict("the order refused the repair") from None
-    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise TemporalFailed(
-            f"Temporal at {settings.temporal_address} did not answer in time; the repair may still be made (see `orders show {order_id}`)"
+            f"Temporal at {settings.temporal_address} did not answer in time; the repair "
+            f"may still be made (see `orders show {order_id}`)"
         ) from None
     except RPCError as err:
         raise refused_for_order(err, order_id, "the repair") from None

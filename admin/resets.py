@@ -31,7 +31,6 @@ then gets the same update twice, which it takes as one.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,7 +97,7 @@ async def reset_point(
             raise Conflict(refusal)
         run = temporal.get_workflow_handle(workflow_id, run_id=description.run_id)
         history = await within(settings, run.fetch_history(rpc_timeout=timeout))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TemporalFailed(
             f"Temporal at {settings.temporal_address} did not answer in time"
         ) from None
@@ -161,13 +160,17 @@ async def reset_order(
                 timeout=settings.temporal_rpc_timeout,
             ),
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TemporalFailed(
-            f"Temporal at {settings.temporal_address} did not answer in time; the order may have been reset (see `orders show {order_id}`)"
+            f"Temporal at {settings.temporal_address} did not answer in time; the order "
+            f"may have been reset (see `orders show {order_id}`)"
         ) from None
     except RPCError as err:
         raise refused_for_order(err, order_id, "the reset") from None
-    note = f"Reset by {repair.operator}: order reset to just before {point.what}; run {reset.run_id} does it again ({repair.reason})"
+    note = (
+        f"Reset by {repair.operator}: order reset to just before {point.what}; run "
+        f"{reset.run_id} does it again ({repair.reason})"
+    )
     return RepairOutcome(repair=kind, done_at=datetime.now(UTC), note=note, run_id=reset.run_id)
 
 
@@ -182,17 +185,27 @@ def _refusal(
     if status == WorkflowExecutionStatus.RUNNING:
         if reread_result:  # it ran again since repost-result looked (another operator's reset)
             return "The order is running again; ask for repost-result again"
-        return "The order is running: only a failed order is reset (to post a running order's result again, use repost-result)"
+        return (
+            "The order is running: only a failed order is reset (to post a running order's "
+            "result again, use repost-result)"
+        )
     ended = status.name if status is not None else "UNKNOWN"
     if reread_result:
-        return f"The order's workflow has ended ({ended}); only a completed or failed order's result can be re-posted"
+        return (
+            f"The order's workflow has ended ({ended}); only a completed or failed order's "
+            "result can be re-posted"
+        )
     if status == WorkflowExecutionStatus.COMPLETED:
-        return "The order completed: nothing failed to go back to (to read its result again and post it, use repost-result)"
+        return (
+            "The order completed: nothing failed to go back to (to read its result again and "
+            "post it, use repost-result)"
+        )
     return f"The order's workflow has ended ({ended}), not failed; only a failed order is reset"
 
 
 async def _before_final_update(temporal: Client, history: WorkflowHistory) -> tuple[int, str]:
-    """The workflow task that scheduled the update whose refusal failed the order, and that update."""
+    """The workflow task that scheduled the update whose
+    refusal failed the order, and that update."""
     ended = history.events[-1] if history.events else None
     failed_post = None
     if ended is not None and ended.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:

@@ -81,13 +81,15 @@ async def _master_token(http: httpx.AsyncClient, settings: Settings) -> str:
     # Any OAuth error, not only invalid_client: whichever SR names, the credentials are to check.
     if answer.status in (400, 401) and answer.error is not None:
         raise CheckFailed(
-            f"SmartRecruiters refused our master credentials (HTTP {answer.status}): {CREDENTIALS_HINT}"
+            f"SmartRecruiters refused our master credentials (HTTP {answer.status}): "
+            f"{CREDENTIALS_HINT}"
         )
     _refuse_other_answers(response, url, "token endpoint")
     token = answer.access_token
     if token is None:
         raise CheckFailed(
-            f"{url} answered, but not as SmartRecruiters' token endpoint does (no access_token): {REGION_HINT}"
+            f"{url} answered, but not as SmartRecruiters' token endpoint does (no "
+            f"access_token): {REGION_HINT}"
         )
     return token
 
@@ -102,14 +104,18 @@ async def _stored_configuration(
         lambda: http.build_request("GET", url, headers={"Authorization": f"Bearer {token}"}),
     )
     if response.status_code == 404 and _json_field(response, "errors") is not None:
-        # SR's own error body (ErrorResponse: `errors` required): the API answered, and holds nothing for us.
+        # SR's own error body (ErrorResponse: `errors` required):
+        # the API answered, and holds nothing for us.
         raise NoConfiguration(
-            "SmartRecruiters holds no partner configuration for us yet: run `assessments partner-config register`"
+            "SmartRecruiters holds no partner configuration for us yet: run `assessments "
+            "partner-config register`"
         )
     if response.status_code in (401, 403):
         raise CheckFailed(
-            f"SmartRecruiters gave our master credentials a token but refused the partner configuration (HTTP {response.status_code}): "
-            f"they lack the partner_configuration_manage scope, or the token is for another region; {REGION_HINT}"
+            "SmartRecruiters gave our master credentials a token but refused the partner "
+            f"configuration (HTTP {response.status_code}): "
+            "they lack the partner_configuration_manage scope, or the token is for "
+            f"another region; {REGION_HINT}"
         )
     _refuse_other_answers(response, url, "partner configuration API")
     try:
@@ -141,7 +147,8 @@ async def _send(
         return await http.send(request())
     except httpx.TimeoutException:
         raise CheckFailed(
-            f"{url} did not answer within {http.timeout.read} s: check the network and {REGION_HINT}"
+            f"{url} did not answer within {http.timeout.read} s: check the network and "
+            f"{REGION_HINT}"
         ) from None
     except httpx.TransportError as err:  # refused, unknown host, TLS
         raise CheckFailed(

@@ -49,7 +49,8 @@ async def within(settings: Settings, call: Awaitable[T]) -> T:
 def check_order_id(order_id: str) -> None:
     if not ORDER_ID.fullmatch(order_id):
         raise Invalid(
-            "an SR order id has 1 to 128 letters, digits, '-' or '_' (and may be followed by ':' and the company id)"
+            "an SR order id has 1 to 128 letters, digits, '-' or '_' (and may be followed "
+            "by ':' and the company id)"
         )
 
 
@@ -59,7 +60,10 @@ async def references_of(temporal: Client, settings: Settings, order_id: str) -> 
     # Exactly the id, or the id and a company: a prefix alone would also page through every
     # longer order id that begins with it, which any company may send.
     older = visibility.workflow_id(order_id)
-    query = f'{visibility.ORDER_WORKFLOWS} AND (WorkflowId = "{older}" OR WorkflowId STARTS_WITH "{older}:")'
+    query = (
+        f'{visibility.ORDER_WORKFLOWS} AND (WorkflowId = "{older}" OR WorkflowId STARTS_WITH '
+        f'"{older}:")'
+    )
     found: dict[str, None] = {}  # a reset order is listed once per run
 
     async def listed() -> None:
@@ -72,7 +76,7 @@ async def references_of(temporal: Client, settings: Settings, order_id: str) -> 
 
     try:
         await within(settings, listed())
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TemporalFailed(
             f"Temporal at {settings.temporal_address} did not answer in time; try again"
         ) from None
@@ -92,7 +96,8 @@ async def resolve_order(temporal: Client, settings: Settings, given: str) -> str
     references = await references_of(temporal, settings, given)
     if len(references) > 1:
         raise Conflict(
-            f"several companies' orders have the id {given}; name one: {', '.join(sorted(references))}"
+            f"several companies' orders have the id {given}; name one: "
+            f"{', '.join(sorted(references))}"
         )
     return references[0] if references else given  # none: refused later as an unknown order
 

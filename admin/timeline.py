@@ -105,11 +105,11 @@ async def history_timeline(
                 what=await _call_what(attributes, data_converter),
             )
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            attributes = event.activity_task_started_event_attributes
-            if call := calls.get(attributes.scheduled_event_id):
-                call.attempts = attributes.attempt
-                if attributes.HasField("last_failure") and not _benign(attributes.last_failure):
-                    call.failure = _failure_text(attributes.last_failure)
+            started = event.activity_task_started_event_attributes
+            if call := calls.get(started.scheduled_event_id):
+                call.attempts = started.attempt
+                if started.HasField("last_failure") and not _benign(started.last_failure):
+                    call.failure = _failure_text(started.last_failure)
         elif kind in _CALL_ENDS:
             field, outcome = _CALL_ENDS[kind]
             attributes = getattr(event, field)
@@ -181,7 +181,10 @@ def unfinished_call(described: DescribeWorkflowExecutionResponse) -> str | None:
             continue  # waiting for the candidate or the vendor: not stuck
         what = _CALLS.get(name, ("", name))[1]
         if failing:
-            return f"{what}: attempt {activity.attempt}, last failure: {_failure_text(activity.last_failure)}"
+            return (
+                f"{what}: attempt {activity.attempt}, last failure: "
+                f"{_failure_text(activity.last_failure)}"
+            )
         if activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED:
             return f"{what}: attempt {activity.attempt}, not taken by any worker"
         return f"{what}: attempt {activity.attempt}, running"
@@ -201,7 +204,8 @@ def _benign(failure: Failure) -> bool:
 
 
 def _failure_text(failure: Failure, limit: int = 500) -> str:
-    """The failure and its causes in one line (our failures name peers and statuses, never candidate data)."""
+    """The failure and its causes in one line (our failures name peers and statuses,
+    never candidate data)."""
     parts: list[str] = []
     current: Failure | None = failure
     while current is not None and len(parts) < 5:
@@ -249,7 +253,10 @@ def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
         return TimelineItem(
             at=at,
             kind="workflow",
-            what=f"The worker failed on this order ({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})",
+            what=(
+                "The worker failed on this order "
+                f"({_enum_words(cause, 'WORKFLOW_TASK_FAILED_CAUSE_')})"
+            ),
         )
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         return TimelineItem(at=at, kind="workflow", what="Workflow completed")
@@ -272,7 +279,7 @@ def _workflow_item(event: HistoryEvent) -> TimelineItem | None:
     return None
 
 
-def _enum_words(value: int, prefix: str) -> str:
+def _enum_words(value: WorkflowTaskFailedCause.ValueType, prefix: str) -> str:
     return WorkflowTaskFailedCause.Name(value).removeprefix(prefix).replace("_", " ").lower()
 
 

@@ -71,7 +71,8 @@ async def check_vendor_account(settings: Settings, account: VendorAccount) -> Ve
         raise VendorCheckFailed(await _explain(err, settings, account, url)) from None
     except (KeyError, TypeError, ValueError, AttributeError):  # an answer no adapter check foresaw
         raise VendorCheckFailed(
-            f"{url} answered, but not in a form the {account.adapter} adapter can read: is it the vendor's API?"
+            f"{url} answered, but not in a form the {account.adapter} adapter can read: is "
+            "it the vendor's API?"
         ) from None
     finally:
         await adapter.aclose()
@@ -83,36 +84,67 @@ async def check_vendor_account(settings: Settings, account: VendorAccount) -> Ve
 
 
 async def _explain(err: PeerError, settings: Settings, account: VendorAccount, url: str) -> str:
-    """Why the vendor's catalog could not be read, from the status or the transport failure alone."""
+    """Why the vendor's catalog could not be read,
+    from the status or the transport failure alone."""
     vendor, status = err.peer, err.status
     fix_key = f"replace them with `{SET_CREDENTIALS.format(id=account.id)}`"
-    fix_url = "check the account's base_url (the vendor's region or environment, e.g. sandbox or production)"
+    fix_url = (
+        "check the account's base_url (the vendor's region or environment, e.g. sandbox or "
+        "production)"
+    )
     if isinstance(err, CallDeferred):
-        return f"our own request budget for {vendor} is used up for now; try again in {err.retry_after or 60:g} s"
+        return (
+            f"our own request budget for {vendor} is used up for now; try again in "
+            f"{err.retry_after or 60:g} s"
+        )
     if status == 401:
-        return f"{vendor} at {url} refused the account's credentials (HTTP 401): the key is wrong, revoked, or for another environment; {fix_key}"
+        return (
+            f"{vendor} at {url} refused the account's credentials (HTTP 401): the key is "
+            f"wrong, revoked, or for another environment; {fix_key}"
+        )
     if status == 403:
         return (
-            f"{vendor} at {url} accepted the credentials but refused to list the catalog (HTTP 403): the key lacks the permission "
-            f"(or its user the role) to read tests, assessments or packages; grant it at {vendor}, or {fix_key}"
+            f"{vendor} at {url} accepted the credentials but refused to list the catalog "
+            "(HTTP 403): the key lacks the permission "
+            "(or its user the role) to read tests, assessments or packages; grant it at "
+            f"{vendor}, or {fix_key}"
         )
     if status in (404, 405):
-        return f"{url} answered HTTP {status} to the catalog request: that is not {vendor}'s API there; {fix_url}"
+        return (
+            f"{url} answered HTTP {status} to the catalog request: that is not {vendor}'s API "
+            f"there; {fix_url}"
+        )
     if status == 429:
         wait = f" in {err.retry_after:g} s" if err.retry_after is not None else " later"
         return f"{vendor} at {url} is rate limiting this account (HTTP 429); try again{wait}"
     if status is not None and status >= 500:
-        return f"{vendor} at {url} answered HTTP {status}: an outage at {vendor}, or a host that is not {vendor}'s; try again later, then {fix_url}"
+        return (
+            f"{vendor} at {url} answered HTTP {status}: an outage at {vendor}, or a host that "
+            f"is not {vendor}'s; try again later, then {fix_url}"
+        )
     if status is not None:
-        return f"{vendor} at {url} refused the catalog request with HTTP {status}; check the account's credentials and base_url"
+        return (
+            f"{vendor} at {url} refused the catalog request with HTTP {status}; check the "
+            "account's credentials and base_url"
+        )
     cause = err.__cause__
     if isinstance(cause, httpx.TimeoutException):
-        return f"{url} did not answer within {settings.vendor_timeout_seconds:g} s: check this machine's network (firewall, proxy) and {fix_url}"
+        return (
+            f"{url} did not answer within {settings.vendor_timeout_seconds:g} s: check this "
+            f"machine's network (firewall, proxy) and {fix_url}"
+        )
     if isinstance(cause, httpx.ConnectError) and not await _resolves(url):
-        return f"the host of {url} is unknown (DNS found no address): {fix_url}, and this machine's DNS"
+        return (
+            f"the host of {url} is unknown (DNS found no address): {fix_url}, and this "
+            "machine's DNS"
+        )
     if isinstance(cause, httpx.TransportError):
-        return f"could not reach {url} ({type(cause).__name__}: refused, unreachable or a TLS failure): check this machine's network and {fix_url}"
-    # It answered, but not in the vendor's shapes (the adapter's words name the call, never the body).
+        return (
+            f"could not reach {url} ({type(cause).__name__}: refused, unreachable or a TLS "
+            f"failure): check this machine's network and {fix_url}"
+        )
+    # It answered, but not in the vendor's shapes
+    # (the adapter's words name the call, never the body).
     reason = str(err).removeprefix(f"{vendor}: ")
     return f"{url} answered, but not as {vendor}'s API does ({reason}): {fix_url}"
 

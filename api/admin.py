@@ -68,6 +68,14 @@ async def refusals_as_http() -> AsyncIterator[None]:
         raise HTTPException(500, str(err)) from None
 
 
+OrderIdPath = Annotated[
+    str,
+    Path(
+        pattern=ORDER_ID_PATTERN,
+        description="The SmartRecruiters order id, or the order's reference `order id:company id`",
+    ),
+]
+
 router = APIRouter(
     prefix="/admin",
     tags=["Admin"],
@@ -109,7 +117,10 @@ async def vendor_accounts(ops: OperationsDep) -> list[VendorAccountView]:
 @router.put(
     "/vendor-accounts/{vendor_account_id}/credentials",
     response_model=VendorAccountView,
-    summary="Replace a vendor account's credentials (a rotated key); open orders use them within a minute",
+    summary=(
+        "Replace a vendor account's credentials (a rotated key); open orders use them within a "
+        "minute"
+    ),
 )
 async def replace_vendor_credentials(
     vendor_account_id: str, new: NewCredentials, ops: OperationsDep
@@ -223,7 +234,11 @@ async def list_orders(
     status: Annotated[
         OrderStatus | None,
         Query(
-            description="AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED if cancelled, SR_REFUSING while SR refuses us for the company, UNDELIVERED once the order gave up)"
+            description=(
+                "AssessmentOrderStatus: what SR was last told (RECEIVED before that, CANCELLED "
+                "if cancelled, SR_REFUSING while SR refuses us for the company, UNDELIVERED "
+                "once the order gave up)"
+            )
         ),
     ] = None,
     older_than: Annotated[
@@ -236,7 +251,10 @@ async def list_orders(
     stuck: Annotated[
         bool,
         Query(
-            description="Only stuck orders: an unfinished call to SR or the vendor and no progress for ASSESSMENTS_STUCK_AFTER_HOURS"
+            description=(
+                "Only stuck orders: an unfinished call to SR or the vendor and no progress for "
+                "ASSESSMENTS_STUCK_AFTER_HOURS"
+            )
         ),
     ] = False,
     stuck_for: Annotated[
@@ -248,7 +266,11 @@ async def list_orders(
     failed: Annotated[
         bool,
         Query(
-            description="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended"
+            description=(
+                "Only orders whose workflow failed (SR refused their final update: a reset "
+                "repairs those), was terminated or timed out (past Temporal's history limits, "
+                "or by hand): SR never heard how they ended"
+            )
         ),
     ] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Orders per page")] = 50,
@@ -294,13 +316,7 @@ async def find_orders(search: OrderSearch, lookup: OrderLookupDep) -> list[Order
 async def show_order(
     response: Response,
     lookup: OrderLookupDep,
-    order_id: Annotated[
-        str,
-        Path(
-            pattern=ORDER_ID_PATTERN,
-            description="The SmartRecruiters order id, or the order's reference `order id:company id`",
-        ),
-    ],
+    order_id: OrderIdPath,
 ) -> OrderDetail:
     """Holds the candidate's name and email (for the operator only; never cached)."""
     detail = await lookup.show(order_id)
@@ -314,10 +330,16 @@ async def show_order(
 @router.post(
     "/orders/{order_id}/repairs/{kind}",
     response_model=RepairOutcome,
-    summary="Repair an order: extend its deadline, resend the invitation, cancel it, re-post its result, or reset it (a failed order)",
+    summary=(
+        "Repair an order: extend its deadline, resend the invitation, cancel it, re-post its "
+        "result, or reset it (a failed order)"
+    ),
     responses={
         409: {
-            "description": "The repair makes no sense in the order's state (the reason says why), or the order has ended"
+            "description": (
+                "The repair makes no sense in the order's state (the reason says why), or the "
+                "order has ended"
+            )
         }
     },
 )
@@ -325,23 +347,19 @@ async def repair_order_route(
     temporal: TemporalDep,
     settings: SettingsDep,
     repair: RepairRequest,
-    order_id: Annotated[
-        str,
-        Path(
-            pattern=ORDER_ID_PATTERN,
-            description="The SmartRecruiters order id, or the order's reference `order id:company id`",
-        ),
-    ],
+    order_id: OrderIdPath,
     kind: Annotated[
         RepairKind,
         Path(
-            description="extend-deadline (needs days), resend-invitation, cancel (SR shows REJECTED with the reason), repost-result "
-            "(an ended order's through a reset), or reset (a failed order, to just before its final update)"
+            description="extend-deadline (needs days), resend-invitation, cancel (SR shows "
+            "REJECTED with the reason), repost-result (an ended order's through a reset), or "
+            "reset (a failed order, to just before its final update)"
         ),
     ],
 ) -> RepairOutcome:
     """Recorded in the order's history and timeline as "Repair by <operator>: <what> (<reason>)";
-    a reset as "Reset by <operator>: <reason>", and its answer names the order's new run (`run_id`)."""
+    a reset as "Reset by <operator>: <reason>", and its answer names the order's new run
+    (`run_id`)."""
     return await repair_named_order(temporal, settings, order_id, kind, repair)
 
 
@@ -351,7 +369,9 @@ async def repair_order_route(
 @router.post(
     "/orders/bulk-repairs/{kind}",
     response_model=BulkRepairAnswer,
-    summary="Repair every order matching a filter, or (the default) say what each would do: a dry run",
+    summary=(
+        "Repair every order matching a filter, or (the default) say what each would do: a dry run"
+    ),
 )
 async def repair_orders_route(
     settings: SettingsDep,
@@ -360,7 +380,10 @@ async def repair_orders_route(
     kind: Annotated[
         RepairKind,
         Path(
-            description="extend-deadline (needs days), resend-invitation, cancel or repost-result of running orders; reset of failed ones; repost-result of ended ones (a reset)"
+            description=(
+                "extend-deadline (needs days), resend-invitation, cancel or repost-result of "
+                "running orders; reset of failed ones; repost-result of ended ones (a reset)"
+            )
         ),
     ],
 ) -> BulkRepairAnswer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
@@ -81,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="SmartRecruiters assessment partner",
-        description="The partner API of the SmartRecruiters Assessment API (2021), and vendor webhooks.",
+        description=(
+            "The partner API of the SmartRecruiters Assessment API (2021), and vendor webhooks."
+        ),
         version="0.1.0",
         lifespan=lifespan,
     )

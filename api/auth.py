@@ -43,7 +43,8 @@ class Caller:
 
 
 def connection_instant(connection: CompanyConnection) -> int:
-    """The connection's `connected_at` as a token carries it: whole microseconds, compared exactly."""
+    """The connection's `connected_at` as a token carries it:
+    whole microseconds, compared exactly."""
     return (connection.connected_at - _EPOCH) // timedelta(microseconds=1)
 
 
@@ -57,7 +58,8 @@ class TokenIssuer:
         self._store = store
 
     async def authenticate(self, client_id: str, client_secret: str) -> Caller | None:
-        """The caller these client credentials belong to: a connected company, or the settings' company."""
+        """The caller these client credentials belong to: a connected company,
+        or the settings' company."""
         # Both parts compared in constant time, so timing tells nothing about which was wrong.
         id_ok = hmac.compare_digest(client_id.encode(), self._client_id.encode())
         secret_ok = hmac.compare_digest(client_secret.encode(), self._client_secret.encode())

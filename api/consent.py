@@ -54,7 +54,8 @@ def problem_page(
 
 
 def _redirect_allowed(settings: Settings, redirect: str | None) -> bool:
-    """SR's redirect must lead back to SR, never elsewhere (an open redirect would help phishing)."""
+    """SR's redirect must lead back to SR, never elsewhere
+    (an open redirect would help phishing)."""
     return redirect is None or origin_allowed(redirect, settings.sr_redirect_origins_or_default)
 
 
@@ -115,7 +116,8 @@ def _checked_link(
             settings.integration_name,
             400,
             "This link is not valid",
-            "The link does not name a SmartRecruiters company. Please start again from SmartRecruiters.",
+            "The link does not name a SmartRecruiters company. Please start again from "
+            "SmartRecruiters.",
         )
     if not _redirect_allowed(settings, redirect):
         return problem_page(
@@ -123,7 +125,8 @@ def _checked_link(
             settings.integration_name,
             400,
             "This link is not valid",
-            "The return address is not a SmartRecruiters address. Please start again from SmartRecruiters.",
+            "The return address is not a SmartRecruiters address. Please start again from "
+            "SmartRecruiters.",
         )
     return company_id
 
@@ -176,7 +179,10 @@ async def submit_consent(
     if not form_guard.check(form_token, request.cookies.get(COOKIE), company_id):
         return form(
             email=email,
-            error="This form has expired or was not opened from SmartRecruiters. Please enter the token again.",
+            error=(
+                "This form has expired or was not opened from SmartRecruiters. Please enter "
+                "the token again."
+            ),
         )
     token = token.strip()
     try:

@@ -130,7 +130,8 @@ def require_admin(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
 ) -> None:
-    """Dependency of every /admin route: the admin key as a bearer token, compared in constant time."""
+    """Dependency of every /admin route: the admin key as a bearer token,
+    compared in constant time."""
     key = settings.admin_api_key
     expected = key.get_secret_value().encode() if key is not None else b""
     if not expected:  # unset or empty: disabled, never open

@@ -59,7 +59,7 @@ async def _store(store: Store) -> str:
 async def _probe(name: str, check) -> str:
     try:
         await asyncio.wait_for(check, READINESS_TIMEOUT_SECONDS)
-    except Exception as err:  # noqa: BLE001: any failure means not ready
+    except Exception as err:  # noqa: BLE001 - any failure means not ready
         # The type only: messages can carry addresses or credentials (a database URL).
         log.warning("readiness: %s unavailable (%s)", name, type(err).__name__)
         return "unavailable"

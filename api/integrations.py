@@ -43,7 +43,10 @@ EXPANSION = "integrationDisableUrl expansion"
     "/integrations/companies/{companyId}",
     status_code=204,
     summary="The company disconnected the integration",
-    description="Without a bearer token of the company, the company is disconnected once SmartRecruiters refuses the credentials it issued for it.",
+    description=(
+        "Without a bearer token of the company, the company is disconnected once "
+        "SmartRecruiters refuses the credentials it issued for it."
+    ),
     responses=refusals(503),
     openapi_extra=OPTIONAL_BEARER,
 )
@@ -75,7 +78,8 @@ async def disconnect_company_appended(
     credentials: BearerDep,
     companyId: CompanyId,
 ):
-    """The company id appended to the registered URL, its placeholder left in (braces decoded or not)."""
+    """The company id appended to the registered URL, its placeholder left in
+    (braces decoded or not)."""
     if placeholder != COMPANY_ID_PLACEHOLDER:
         raise HTTPException(404, "Not Found")
     caller = await _caller(tokens, store, credentials)

@@ -173,7 +173,8 @@ class AuthRateLimit:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Oversized bodies are refused first, then too many attempts, then NULs (add_middleware wraps outwards)."""
+    """Oversized bodies are refused first, then too many attempts, then NULs
+    (add_middleware wraps outwards)."""
     app.add_middleware(NulRefused)
     app.add_middleware(
         AuthRateLimit,

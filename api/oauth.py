@@ -54,12 +54,17 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     responses={
         400: {
             "model": TokenErrorResponse,
-            "description": "RFC 6749 §5.2 error: `error` is invalid_request, unsupported_grant_type, or invalid_client "
-            "(unknown client or wrong secret, sent in the form body)",
+            "description": (
+                "RFC 6749 §5.2 error: `error` is invalid_request, unsupported_grant_type, or "
+                "invalid_client (unknown client or wrong secret, sent in the form body)"
+            ),
         },
         401: {
             "model": TokenErrorResponse,
-            "description": "RFC 6749 §5.2 error: `error` is invalid_client (unknown client or wrong secret, sent with HTTP Basic)",
+            "description": (
+                "RFC 6749 §5.2 error: `error` is invalid_client (unknown client or wrong "
+                "secret, sent with HTTP Basic)"
+            ),
             "headers": WWW_AUTHENTICATE,
         },
     },

@@ -61,7 +61,9 @@ DESCRIPTIONS = {
     413: "The request body is larger than this service accepts",
     422: "The request was understood but cannot be carried out",
     429: "Too many requests from this address; retry after Retry-After seconds",
-    502: "A vendor refused the request, or its account is misconfigured; the provider has been told",
+    502: (
+        "A vendor refused the request, or its account is misconfigured; the provider has been told"
+    ),
     503: "Temporarily unavailable; retry after Retry-After seconds",
 }
 HEADERS = {401: WWW_AUTHENTICATE, 429: RETRY_AFTER, 503: RETRY_AFTER}
@@ -142,7 +144,8 @@ def _page(answer: dict[str, Any], status: int) -> dict[str, Any]:
     html = {"text/html": {"schema": {"type": "string"}}}
     if status == 400:
         documented["description"] = (
-            "The link or the form is not valid: a page that says why (JSON for a NUL in the path or query)"
+            "The link or the form is not valid: a page that says why (JSON for a NUL in "
+            "the path or query)"
         )
         documented["content"] = html | documented["content"]
     else:
@@ -168,7 +171,7 @@ def truthful_document(app: FastAPI) -> dict[str, Any]:
     for route in iter_route_contexts(app.routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             operation = document["paths"][route.path_format][method.lower()]
             responses = operation["responses"]
             default = (

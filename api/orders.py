@@ -42,7 +42,8 @@ def _invalid(err: FieldUnacceptable) -> RequestValidationError:
 
 @contextlib.contextmanager
 def _intake_refusals() -> Iterator[None]:
-    """Intake's refusals, as SR reads them; the link's own (422, 503) arise for inline orders only."""
+    """Intake's refusals, as SR reads them; the link's own (422,
+    503) arise for inline orders only."""
     try:
         yield
     except UnknownPackage:

@@ -8,11 +8,11 @@ headers) and as many again for its body.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 
 class RequestHeadDeadline(HttpToolsProtocol):
@@ -48,13 +48,16 @@ class RequestHeadDeadline(HttpToolsProtocol):
     def _close_unless_a_request_runs(self) -> None:
         self._head_overdue = None
         # A request whose head arrived since has a cycle of its own; its body has BodyDeadline.
-        if self.cycle is None or self.cycle.response_complete:
+        # uvicorn types `cycle` as always set, yet it is None until a first request arrives.
+        cycle = cast("RequestResponseCycle | None", self.cycle)
+        if cycle is None or cycle.response_complete:
             self.transport.close()
 
 
 class BodyTooSlow(HTTPException):
     """Raised from `receive` when the body is overdue; FastAPI lets HTTPExceptions from body reading
-    through, so api/errors.py answers it in our shape, and uvicorn closes the connection after it."""
+    through, so api/errors.py answers it in our shape,
+    and uvicorn closes the connection after it."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__(

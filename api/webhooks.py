@@ -92,7 +92,8 @@ async def receive_order_webhook(
     temporal: TemporalDep,
     settings: SettingsDep,
 ):
-    """A vendor's report on one order, authenticated by the bearer token we gave it for that order."""
+    """A vendor's report on one order, authenticated by the bearer token we gave it for that
+    order."""
     kind = ADAPTERS.get(vendor)
     if kind is None or kind.capabilities.push != Push.PER_ORDER_URL:
         raise HTTPException(404, "This vendor does not push per order")
@@ -165,7 +166,7 @@ class OneAtATime:
         try:
             try:
                 await asyncio.wait_for(lock.acquire(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise TurnNotCome(key) from None
             try:
                 yield
@@ -238,7 +239,7 @@ async def _deliver(
                 503, "Temporarily unable to accept the webhook; please retry"
             ) from None
         except (
-            asyncio.TimeoutError,
+            TimeoutError,
             WorkflowUpdateRPCTimeoutOrCancelledError,
             WorkflowUpdateFailedError,
         ) as err:

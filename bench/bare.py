@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 
-# Our happy path: invite, PENDING, poll (cancelled by the webhook), status read, result, report, COMPLETED.
+# Our happy path: invite, PENDING, poll (cancelled by the webhook),
+# status read, result, report, COMPLETED.
 ACTIVITIES_BEFORE_SIGNAL, ACTIVITIES_AFTER_SIGNAL = 3, 4
 
 

@@ -1,9 +1,9 @@
 """Benchmark 2, end to end: orders from SR's POST to COMPLETED at SR, against a bare SDK workflow.
 
-`python -m bench.end_to_end [--orders 200] [--concurrency 20] [--companies 10]` (benchmarks 2 and 4) starts the whole
-embedded stack (Temporal, worker, API, SR simulator, sandbox vendor) and connects `companies`
-companies through Connect, each with its own SR credentials (and SR limit), as a partner serves
-many companies. Ours: the SR simulator places each order
+`python -m bench.end_to_end [--orders 200] [--concurrency 20] [--companies 10]` (benchmarks 2 and 4)
+starts the whole embedded stack (Temporal, worker, API, SR simulator, sandbox vendor) and connects
+`companies` companies through Connect, each with its own SR credentials (and SR limit), as a partner
+serves many companies. Ours: the SR simulator places each order
 (`POST /packages/orders` to our API); the sandbox vendor is set to have each candidate complete
 the moment they are invited (no request per order from the benchmark, whose own CPU would
 compete with the stack's); the vendor's webhook, the result, the report and `COMPLETED` follow. The
@@ -94,7 +94,7 @@ async def wait_for_results(
     give_up = time.monotonic() + timeout
     while True:
         log = (await http.get(f"{sr}/__sim/requests", params={"path_contains": "/results"})).json()
-        done = {}
+        done: dict[str, float] = {}
         for request in log:
             order_id = request["path"].split("/orders/")[-1].split("/")[0]
             if (
@@ -218,7 +218,10 @@ async def main(
             )
 
     table = Table(
-        title=f"End to end: {orders} orders from {companies} companies, {concurrency} at a time, the candidate completing at once"
+        title=(
+            f"End to end: {orders} orders from {companies} companies, {concurrency} at a time, "
+            "the candidate completing at once"
+        )
     )
     for column in ("path", "orders/s", "p50 s", "p99 s"):
         table.add_column(column, justify="right")
@@ -240,7 +243,8 @@ async def main(
         f"throughput ratio ours / bare: [bold]{bare_wall / ours_wall:.2f}[/bold] (goal ≥ 0.5)"
     )
     console.print(
-        f"4. SR limits, per credential: at most {sr_rate} requests arriving in any second (limit 10) and {sr_in_flight} in flight (limit 8);"
+        f"4. SR limits, per credential: at most {sr_rate} requests arriving in any second "
+        f"(limit 10) and {sr_in_flight} in flight (limit 8);"
         " every order costs SR 3 calls"
     )
     for path, cpu in (("ours", ours_cpu), ("bare (its worker runs in the benchmark)", bare_cpu)):
@@ -250,10 +254,13 @@ async def main(
             + f"; in all {1000 * sum(cpu.values()) / orders:.0f} ms"
         )
     console.print(
-        f"webhook to result posted, in the burst: p50 {percentile(webhook_to_result, 0.5):.2f} s, p99 {percentile(webhook_to_result, 0.99):.2f} s"
+        "webhook to result posted, in the burst: p50 "
+        f"{percentile(webhook_to_result, 0.5):.2f} s, p99 "
+        f"{percentile(webhook_to_result, 0.99):.2f} s"
     )
     console.print(
-        f"webhook to result posted, {paced_orders} orders at {paced_rate:g} a second: p50 [bold]{percentile(paced_webhook_to_result, 0.5):.2f} s[/bold],"
+        f"webhook to result posted, {paced_orders} orders at {paced_rate:g} a second: p50 "
+        f"[bold]{percentile(paced_webhook_to_result, 0.5):.2f} s[/bold],"
         f" p99 {percentile(paced_webhook_to_result, 0.99):.2f} s (goal p50 ≤ 1 s)"
     )
 

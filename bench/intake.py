@@ -1,8 +1,9 @@
 """Benchmark 1, intake burst: orders POSTed by concurrent SR clients, against a bare SDK baseline.
 
-`python -m bench.intake [--orders 1000] [--clients 50] [--rate R] [--client aiohttp|httpx]` starts Temporal, the sandbox vendor (the
-catalog) and the API with no worker (so only intake is measured: started orders wait in their
-task queue), then, in alternating halves so machine noise hits both alike:
+`python -m bench.intake [--orders 1000] [--clients 50] [--rate R] [--client aiohttp|httpx]` starts
+Temporal, the sandbox vendor (the catalog) and the API with no worker (so only intake is measured:
+started orders wait in their task queue), then, in alternating halves so machine noise hits both
+alike:
 - ours: `POST /packages/orders` over HTTP with a bearer token, `clients` at a time;
 - bare: `client.start_workflow` of the same workflow with the same input and options, as many at
   a time, from this process (no HTTP, no validation, no catalog).
@@ -18,20 +19,21 @@ import contextlib
 import statistics
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
 
 import httpx
 from rich.console import Console
 from rich.table import Table
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from bench.profile import profiled
 from bench.stack import Processes, running
 from orders.models import Candidate, Order
 from orders.visibility import initial_search_attributes, workflow_id
 from temporal_client import connect
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from workflows.order import AssessmentOrderWorkflow
 
 OURS, BARE = "bench-ours", "bench-bare"
@@ -66,7 +68,7 @@ def bare_order(order_id: str) -> Order:
         job_title="Engineer",
         deadline_days=7,
         poll_interval_seconds=300,
-        received_at=datetime.now(timezone.utc),
+        received_at=datetime.now(UTC),
     )
 
 
@@ -99,6 +101,15 @@ async def burst(
     return time.perf_counter() - began_all, latencies, statuses
 
 
+@dataclass
+class Tally:
+    """One path's orders over both halves: their seconds, each one's latency and answer."""
+
+    wall: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+
 def percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
 
@@ -117,7 +128,8 @@ async def count_orders(temporal, company: str, expected: int, timeout: float = 6
 async def sr_clients(
     library: str, base_url: str, clients: int, headers: dict[str, str]
 ) -> AsyncIterator[Callable[[str], Awaitable[int]]]:
-    """`clients` keep-alive connections posting orders as SR does; yields `post(order_id) -> status`.
+    """`clients` keep-alive connections posting orders as SR does;
+    yields `post(order_id) -> status`.
 
     The clients share the machine's 2 cores with the API and Temporal, so their own CPU counts
     against ours (and not against the bare loop, which has none): aiohttp's client costs about a
@@ -187,9 +199,12 @@ async def main(
 
             await burst(20, 5, ours)  # warm-up: token, catalog, connections (not counted)
             await burst(20, 5, bare)
-            results = {OURS: [0.0, [], []], BARE: [0.0, [], []]}
+            results = {OURS: Tally(), BARE: Tally()}
             processes = Processes(stack, ("temporal", "api"), including_this_one="load generator")
-            cpu = {OURS: collections.Counter(), BARE: collections.Counter()}
+            cpu: dict[str, collections.Counter[str]] = {
+                OURS: collections.Counter(),
+                BARE: collections.Counter(),
+            }
             with profiled({"api": stack.processes["api"].pid}, profile):
                 for _ in range(2):  # alternating halves
                     for name, send in ((BARE, bare), (OURS, ours)):
@@ -201,9 +216,9 @@ async def main(
                                 for process, seconds in processes.cpu_seconds().items()
                             }
                         )
-                        results[name][0] += wall
-                        results[name][1] += latencies
-                        results[name][2] += statuses
+                        results[name].wall += wall
+                        results[name].latencies += latencies
+                        results[name].statuses += statuses
         # Each path also started 20 warm-up orders.
         found = {
             name: await count_orders(temporal, name, orders + 20) - 20 for name in (OURS, BARE)
@@ -225,9 +240,9 @@ async def main(
     ):
         table.add_column(column, justify="right")
     throughput = {}
-    for name, (wall, latencies, statuses) in results.items():
-        accepted = statuses.count(202)
-        throughput[name] = len(statuses) / wall
+    for name, tally in results.items():
+        accepted = tally.statuses.count(202)
+        throughput[name] = len(tally.statuses) / tally.wall
         table.add_row(
             "POST /packages/orders" if name == OURS else "bare start_workflow",
             str(accepted),
@@ -235,19 +250,22 @@ async def main(
             str(max(0, accepted - found[name])),
             str(max(0, found[name] - accepted)),
             f"{throughput[name]:.0f}",
-            f"{1000 * percentile(latencies, 0.50):.1f}",
-            f"{1000 * percentile(latencies, 0.99):.1f}",
+            f"{1000 * percentile(tally.latencies, 0.50):.1f}",
+            f"{1000 * percentile(tally.latencies, 0.99):.1f}",
         )
     console = Console(width=140)
     console.print(table)
     if rate:
-        p99 = {name: 1000 * percentile(results[name][1], 0.99) for name in (OURS, BARE)}
+        p99 = {name: 1000 * percentile(results[name].latencies, 0.99) for name in (OURS, BARE)}
         console.print(
-            f"steady load of {rate:g} orders a second: p99 ours [bold]{p99[OURS]:.0f} ms[/bold], bare {p99[BARE]:.0f} ms (goal ≤ 100 ms)"
+            f"steady load of {rate:g} orders a second: p99 ours [bold]{p99[OURS]:.0f} "
+            f"ms[/bold], bare {p99[BARE]:.0f} ms (goal ≤ 100 ms)"
         )
     else:
         console.print(
-            f"throughput ratio ours / bare: [bold]{throughput[OURS] / throughput[BARE]:.2f}[/bold] (goal ≥ 0.8); p99 goal ≤ 100 ms"
+            "throughput ratio ours / bare: "
+            f"[bold]{throughput[OURS] / throughput[BARE]:.2f}[/bold] (goal ≥ 0.8); p99 "
+            "goal ≤ 100 ms"
         )
     for name in (OURS, BARE):
         console.print(

@@ -46,7 +46,7 @@ async def measure_idle(
 async def place(sr: httpx.AsyncClient, companies: list[str], orders: int, clients: int = 20) -> int:
     """Orders placed the way SR places them (the simulator POSTs each to our API), `clients` at
     a time; how many SR saw accepted."""
-    queue = asyncio.Queue()
+    queue: asyncio.Queue[str] = asyncio.Queue()
     for index in range(orders):
         queue.put_nowait(companies[index % len(companies)])
     accepted = 0
@@ -144,7 +144,8 @@ async def main(orders: int, companies: int, window: float, poll_seconds: float) 
 
     console = Console(width=140)
     console.print(
-        f"Waiting orders: {accepted:,} of {orders:,} accepted in {placing:.0f} s for {companies} companies; all PENDING at SR {settling:.0f} s later"
+        f"Waiting orders: {accepted:,} of {orders:,} accepted in {placing:.0f} s for "
+        f"{companies} companies; all PENDING at SR {settling:.0f} s later"
     )
     table = Table(title=f"Processes: idle before the orders, and during {elapsed:.0f} s of waiting")
     for column in (
@@ -168,7 +169,9 @@ async def main(orders: int, companies: int, window: float, poll_seconds: float) 
         )
     console.print(table)
     polls = Table(
-        title=f"Vendor status reads (poll interval {poll_seconds:.0f} s, {open_orders:,} open orders)"
+        title=(
+            f"Vendor status reads (poll interval {poll_seconds:.0f} s, {open_orders:,} open orders)"
+        )
     )
     for column in (
         "reads in window",

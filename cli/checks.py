@@ -29,7 +29,8 @@ def vendor_check(
     ],
     as_json: JsonFlag = False,
 ) -> None:
-    """Read the account's catalog at the vendor with its own credentials, and show what SmartRecruiters would be offered.
+    """Read the account's catalog at the vendor with its own credentials, and show what
+    SmartRecruiters would be offered.
 
     Read-only (lists the vendor's tests, assessments or packages, as the service does). Exits 0 when
     the vendor answered with packages, 1 when the account is unknown or the vendor offers none,
@@ -51,7 +52,8 @@ def vendor_check(
         print_json(dumped(checked))
     elif checked.packages:
         console.print(
-            f"{escape(account.name)} ({account.adapter} at {escape(checked.vendor_url)}) accepted the credentials; "
+            f"{escape(account.name)} ({account.adapter} at {escape(checked.vendor_url)}) "
+            "accepted the credentials; "
             f"SmartRecruiters would be offered {len(checked.packages)} package(s):",
             soft_wrap=True,
         )
@@ -75,8 +77,10 @@ def vendor_check(
         console.print(table)
     if not checked.packages:
         problems.print(
-            f"[yellow]Nothing to offer:[/yellow] {account.adapter} at {escape(checked.vendor_url)} accepted the credentials of "
-            f"{escape(account.name)} but lists no package SmartRecruiters could order (none published, or all drafts or archived).",
+            f"[yellow]Nothing to offer:[/yellow] {account.adapter} at "
+            f"{escape(checked.vendor_url)} accepted the credentials of "
+            f"{escape(account.name)} but lists no package SmartRecruiters could order "
+            "(none published, or all drafts or archived).",
             soft_wrap=True,
         )
         raise typer.Exit(1)
@@ -84,7 +88,8 @@ def vendor_check(
 
 @smartrecruiters_app.command("check")
 def smartrecruiters_check() -> None:
-    """Compare the partner configuration SmartRecruiters holds for us with the one we would register.
+    """Compare the partner configuration SmartRecruiters holds for us with the one we would
+    register.
 
     Read-only: a token with the master credentials, then GET partner/configuration. Exits 0 when
     they agree, 1 when they differ or SR holds none, 2 when the check cannot be made (credentials,
@@ -102,13 +107,15 @@ def smartrecruiters_check() -> None:
         raise typer.Exit(2) from None
     if not differences:
         console.print(
-            f"SmartRecruiters at {escape(settings.sr_base_url)} holds the partner configuration we would register.",
+            f"SmartRecruiters at {escape(settings.sr_base_url)} holds the partner "
+            "configuration we would register.",
             soft_wrap=True,
         )
         return
     # One line per setting, never folded: URLs are compared and copied from here.
     console.print(
-        f"The partner configuration at SmartRecruiters ({escape(settings.sr_base_url)}) differs from ours in:",
+        f"The partner configuration at SmartRecruiters ({escape(settings.sr_base_url)}) "
+        "differs from ours in:",
         soft_wrap=True,
     )
     for difference in differences:

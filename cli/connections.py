@@ -84,7 +84,8 @@ def partner_config_show(as_json: JsonFlag = False) -> None:
     differing = sorted(difference.setting for difference in configuration_differences(stored, ours))
     if differing:
         problems.print(
-            f"[yellow]Warning:[/yellow] differs from this deployment's settings in {', '.join(differing)}: "
+            "[yellow]Warning:[/yellow] differs from this deployment's settings in "
+            f"{', '.join(differing)}: "
             "run `assessments partner-config register` to update it.",
             soft_wrap=True,
         )

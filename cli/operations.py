@@ -16,7 +16,8 @@ def operate(
     work: Callable[[Any], Awaitable[Any]], opener: Callable[[Any], Any] | None = None
 ) -> Any:
     """`work(operations)` on the store (migrated first, disposed after); expected refusals exit 1.
-    `opener(settings)`: what `work` gets instead of the store's operations (`orders`: the lookup)."""
+    `opener(settings)`: what `work` gets instead of the store's operations (`orders`: the
+    lookup)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -52,46 +52,55 @@ def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
 
 
 # The listing's filters, as options of `orders list` and `orders repair-all`.
-CompanyOption = Annotated[
-    Optional[str], typer.Option("--company", help="SmartRecruiters companyId.")
-]
+CompanyOption = Annotated[str | None, typer.Option("--company", help="SmartRecruiters companyId.")]
 VendorOption = Annotated[
-    Optional[str], typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")
+    str | None, typer.Option("--vendor", help="sandbox, hackerrank, checkr or testgorilla.")
 ]
 PackageOption = Annotated[
-    Optional[str], typer.Option("--package", help="Package id, e.g. skills-fullstack.")
+    str | None, typer.Option("--package", help="Package id, e.g. skills-fullstack.")
 ]
 StatusOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--status",
-        help="RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED, CANCELLED, SR_REFUSING (SR refuses us for the company; the order keeps trying) or UNDELIVERED (it gave up; repost-result or reset once SR listens).",
+        help=(
+            "RECEIVED, PENDING, IN_PROGRESS, COMPLETED, REJECTED, EXPIRED, CANCELLED, "
+            "SR_REFUSING (SR refuses us for the company; the order keeps trying) or "
+            "UNDELIVERED (it gave up; repost-result or reset once SR listens)."
+        ),
     ),
 ]
 OlderThanOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h."),
 ]
 OpenOption = Annotated[
-    Optional[bool],
+    bool | None,
     typer.Option("--open/--closed", help="Only orders still running, or only finished ones."),
 ]
 StuckOption = Annotated[
     bool,
     typer.Option(
         "--stuck",
-        help="Only stuck orders: a call to SR or the vendor unfinished and no progress for ASSESSMENTS_STUCK_AFTER_HOURS.",
+        help=(
+            "Only stuck orders: a call to SR or the vendor unfinished and no progress for "
+            "ASSESSMENTS_STUCK_AFTER_HOURS."
+        ),
     ),
 ]
 StuckForOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--stuck-for", help="Only orders stuck for this long (implies --stuck), e.g. 2h."),
 ]
 FailedOption = Annotated[
     bool,
     typer.Option(
         "--failed",
-        help="Only orders whose workflow failed (SR refused their final update: a reset repairs those), was terminated or timed out (past Temporal's history limits, or by hand): SR never heard how they ended.",
+        help=(
+            "Only orders whose workflow failed (SR refused their final update: a reset repairs "
+            "those), was terminated or timed out (past Temporal's history limits, or by hand): "
+            "SR never heard how they ended."
+        ),
     ),
 ]
 _FILTER_OPTIONS = {
@@ -130,7 +139,7 @@ def orders_list(
     failed: FailedOption = False,
     limit: Annotated[int, typer.Option("--limit", help="Orders per page (at most 200).")] = 50,
     page_token: Annotated[
-        Optional[str], typer.Option("--page-token", help="The token the previous page printed.")
+        str | None, typer.Option("--page-token", help="The token the previous page printed.")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -169,24 +178,28 @@ def orders_list(
 @app.command("find")
 def orders_find(
     order_id: Annotated[
-        Optional[str], typer.Option("--order-id", help="The SmartRecruiters order id.")
+        str | None, typer.Option("--order-id", help="The SmartRecruiters order id.")
     ] = None,
     vendor_ref: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--vendor-ref", help="The vendor's reference (its invitation, candidate or test id)."
         ),
     ] = None,
     email: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--email",
-            help='The candidate\'s email, in any case; "-" reads it from standard input (not in shell history).',
+            help=(
+                'The candidate\'s email, in any case; "-" reads it from standard input (not in '
+                "shell history)."
+            ),
         ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Find orders by SR order id, vendor reference or candidate email (looked up by its keyed hash)."""
+    """Find orders by SR order id, vendor reference or candidate email
+    (looked up by its keyed hash)."""
     from pydantic import ValidationError
 
     from admin.models import OrderSearch
@@ -217,7 +230,8 @@ def orders_show(
     order_id: Annotated[str, typer.Argument(help="The SmartRecruiters order id.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """An order's state and timeline (steps, each SR and vendor call with its attempts), and its Temporal UI link."""
+    """An order's state and timeline (steps, each SR and vendor call with its attempts),
+    and its Temporal UI link."""
     detail = on_orders(lambda lookup: lookup.show(order_id))
     if as_json:
         print_json(dumped(detail))
@@ -265,7 +279,8 @@ def orders_show(
             [
                 (
                     "SR refuses us",
-                    f"for this company: the final update is tried again until {when(detail.sr_refusing_until)}",
+                    "for this company: the final update is tried again until "
+                    f"{when(detail.sr_refusing_until)}",
                 )
             ]
             if detail.sr_refusing_until
@@ -275,7 +290,8 @@ def orders_show(
             [
                 (
                     "Undelivered",
-                    f"SR never took {detail.undelivered}; once it listens again, repair it: repost-result (an order with a result) or reset",
+                    f"SR never took {detail.undelivered}; once it listens again, repair "
+                    "it: repost-result (an order with a result) or reset",
                 )
             ]
             if detail.undelivered

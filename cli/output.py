@@ -27,7 +27,8 @@ def fail(message: str) -> NoReturn:
 
 
 def json_option(value: str, option: str) -> Any:
-    """A JSON option's value; `-` reads it from standard input (keeps secrets out of shell history)."""
+    """A JSON option's value; `-` reads it from standard input
+    (keeps secrets out of shell history)."""
     if value == "-":
         value = sys.stdin.read()
     try:

@@ -3,7 +3,7 @@ every order matching a filter (admin/bulk_repairs.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -29,21 +29,27 @@ commands = typer.Typer()
 RepairKindArgument = Annotated[
     str,
     typer.Argument(
-        help="extend-deadline (with --days), resend-invitation, cancel, repost-result, or reset (one order at a time)."
+        help=(
+            "extend-deadline (with --days), resend-invitation, cancel, repost-result, or reset "
+            "(one order at a time)."
+        )
     ),
 ]
 ReasonOption = Annotated[
     str,
     typer.Option(
         "--reason",
-        help="Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's summary). Never candidate data.",
+        help=(
+            "Why, in 3 to 200 characters; recorded in the order's history (cancel: SR's "
+            "summary). Never candidate data."
+        ),
     ),
 ]
 OperatorOption = Annotated[
     str, typer.Option("--operator", help="Who repairs: your handle (letters, digits, _ . @ + -).")
 ]
 DaysOption = Annotated[
-    Optional[float],
+    float | None,
     typer.Option("--days", help="extend-deadline: days added to the current deadline."),
 ]
 
@@ -117,7 +123,10 @@ def orders_repair_all(
         bool,
         typer.Option(
             "--dry-run/--apply",
-            help="--dry-run (the default): say what each order would do, change nothing; --apply: make the repairs.",
+            help=(
+                "--dry-run (the default): say what each order would do, change nothing; "
+                "--apply: make the repairs."
+            ),
         ),
     ] = True,
     as_json: JsonFlag = False,
@@ -143,7 +152,10 @@ def orders_repair_all(
     if as_json:
         print_json(dumped(answer))
     else:
-        title = f"{'Dry run: ' if dry_run else ''}{answer.repair} of {answer.examined} order{'' if answer.examined == 1 else 's'}"
+        title = (
+            f"{'Dry run: ' if dry_run else ''}{answer.repair} of {answer.examined} "
+            f"order{'' if answer.examined == 1 else 's'}"
+        )
         table = titled_table(title, "Order", "SR status", "Workflow", "Outcome", "Detail")
         for item in answer.orders:
             style = _OUTCOME_STYLE[item.outcome]
@@ -165,7 +177,9 @@ def orders_repair_all(
             )
         if answer.more_matched:
             problems.print(
-                f"[yellow]Note:[/yellow] more orders matched than the {answer.examined} examined (ASSESSMENTS_BULK_REPAIR_LIMIT); narrow the filter, e.g. --older-than, to reach the rest.",
+                f"[yellow]Note:[/yellow] more orders matched than the {answer.examined} "
+                "examined (ASSESSMENTS_BULK_REPAIR_LIMIT); narrow the filter, e.g. "
+                "--older-than, to reach the rest.",
                 soft_wrap=True,
             )
     if answer.counts["failed"]:

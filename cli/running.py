@@ -31,11 +31,12 @@ def serve(asgi_app, host: str, port: int) -> None:
         log_config=None,
         log_level="warning",
         timeout_graceful_shutdown=10,
-        # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may say
-        # who the client is.
+        # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may
+        # say who the client is.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies,
-        http=functools.partial(
+        # uvicorn calls `http` to make each connection's protocol; its annotation asks for a class.
+        http=functools.partial(  # type: ignore[arg-type]
             RequestHeadDeadline, head_timeout=settings.request_read_timeout_seconds
         ),
     )
@@ -43,7 +44,8 @@ def serve(asgi_app, host: str, port: int) -> None:
 
 @commands.command()
 def run() -> None:
-    """Run everything on this machine: Temporal, worker, API, the SmartRecruiters and vendor simulators."""
+    """Run everything on this machine: Temporal, worker, API,
+    the SmartRecruiters and vendor simulators."""
     from embedded import Stack, seed
 
     settings = get_settings()
@@ -60,7 +62,8 @@ def run() -> None:
         while signal.sigtimedwait(stop_signals, 1.0) is None:
             if crashed := stack.exited():
                 console.print(
-                    f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output above (Temporal's: {settings.data_dir}/logs).[/red]"
+                    f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output "
+                    f"above (Temporal's: {settings.data_dir}/logs).[/red]"
                 )
                 raise typer.Exit(1)
     except KeyboardInterrupt:
@@ -79,7 +82,8 @@ def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     table.add_row("Sandbox vendor outbox", f"{settings.sandbox_vendor_url}/outbox")
     table.add_row(
         "Vendor simulators (control API at /_sim/…)",
-        f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, TestGorilla {settings.testgorilla_sim_url}",
+        f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, "
+        f"TestGorilla {settings.testgorilla_sim_url}",
     )
     table.add_row("SR calls us with client_id", settings.partner_client_id)
     table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
@@ -91,7 +95,8 @@ def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     for account, token in trigger_tokens.items():
         console.print(f"  {account}: [bold]{token}[/bold]", soft_wrap=True)
     console.print(
-        "Open the SmartRecruiters simulator: order an assessment for a candidate, or connect another company"
+        "Open the SmartRecruiters simulator: order an assessment for a candidate, or "
+        "connect another company"
         " under Apps & Integrations with one of the tokens above. Ctrl-C stops everything."
     )
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import typer
 
+from cli.output import fail
 from cli.running import serve
 from settings import get_settings
 
 commands = typer.Typer()
+
+
+def _serve_at(asgi_app, url: SplitResult) -> None:
+    """Serve a simulator on the host and port of its URL in the settings."""
+    if url.hostname is None or url.port is None:
+        fail(f"{url.geturl()} names no host and port to serve on")
+    serve(asgi_app, url.hostname, url.port)
 
 
 @commands.command("sim-smartrecruiters")
@@ -34,7 +42,7 @@ def sim_smartrecruiters() -> None:
         partner_name=settings.integration_name,
     )
     url = urlsplit(settings.sr_base_url)
-    serve(create_app(config), url.hostname, url.port)
+    _serve_at(create_app(config), url)
 
 
 @commands.command("sim-vendor")
@@ -52,7 +60,7 @@ def sim_vendor() -> None:
         webhook_secret=settings.sandbox_webhook_secret.get_secret_value(),
     )
     url = urlsplit(settings.sandbox_vendor_url)
-    serve(create_app(config), url.hostname, url.port)
+    _serve_at(create_app(config), url)
 
 
 @commands.command("sim-hackerrank")
@@ -68,12 +76,13 @@ def sim_hackerrank() -> None:
         public_url=url.geturl(),
         database_path=settings.data_dir / "hackerrank-sim.db",
     )
-    serve(create_app(config), url.hostname, url.port)
+    _serve_at(create_app(config), url)
 
 
 @commands.command("sim-checkr")
 def sim_checkr() -> None:
-    """Run the Checkr simulator (embedded mode's key; `make run` registers our webhook URL there)."""
+    """Run the Checkr simulator (embedded mode's key; `make run` registers our webhook URL
+    there)."""
     from embedded import SIMULATED_CHECKR_KEY
     from simulators.checkr import CheckrSimConfig, create_app
 
@@ -84,7 +93,7 @@ def sim_checkr() -> None:
         public_url=url.geturl(),
         database_path=settings.data_dir / "checkr-sim.db",
     )
-    serve(create_app(config), url.hostname, url.port)
+    _serve_at(create_app(config), url)
 
 
 @commands.command("sim-testgorilla")
@@ -95,12 +104,11 @@ def sim_testgorilla() -> None:
 
     settings = get_settings()
     url = urlsplit(settings.testgorilla_sim_url)
-    serve(
+    _serve_at(
         create_app(
             TestGorillaSimConfig(
                 public_url=url.geturl(), database_path=settings.data_dir / "testgorilla-sim.db"
             )
         ),
-        url.hostname,
-        url.port,
+        url,
     )

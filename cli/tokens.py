@@ -1,8 +1,9 @@
-"""`assessments token`: External Trigger Tokens, what a customer's admin enters to connect a company."""
+"""`assessments token`: External Trigger Tokens, what a customer's admin enters to connect a
+company."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -32,7 +33,7 @@ def token_issue(
         str, typer.Argument(help="The vendor account the token connects companies to.")
     ],
     expires_in_days: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--expires-in-days",
             min=0.001,
@@ -40,7 +41,7 @@ def token_issue(
         ),
     ] = None,
     company_id: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--company", help="The one SmartRecruiters company it may connect; any if omitted."
         ),
@@ -48,16 +49,17 @@ def token_issue(
     as_json: JsonFlag = False,
 ) -> None:
     """Issue an External Trigger Token; it is printed once and cannot be shown again."""
-    from admin.models import NewTriggerToken
-
     from pydantic import ValidationError
+
+    from admin.models import NewTriggerToken
 
     try:
         new = NewTriggerToken(expires_in_days=expires_in_days, company_id=company_id)
     except ValidationError as err:  # e.g. more days than allowed
         error = err.errors()[0]
         fail(
-            f"{'--company' if error['loc'] == ('company_id',) else '--expires-in-days'}: {error['msg']}"
+            f"{'--company' if error['loc'] == ('company_id',) else '--expires-in-days'}: "
+            f"{error['msg']}"
         )
     issued = operate(lambda operations: operations.issue_trigger_token(vendor_account_id, new))
     if as_json:
@@ -65,7 +67,8 @@ def token_issue(
     else:
         limited = f" for company {escape(issued.company_id)}" if issued.company_id else ""
         console.print(
-            f"External Trigger Token [bold]{issued.id}[/bold] for vendor account {issued.vendor_account_id}{limited}, expires: {when(issued.expires_at)}"
+            f"External Trigger Token [bold]{issued.id}[/bold] for vendor account "
+            f"{issued.vendor_account_id}{limited}, expires: {when(issued.expires_at)}"
         )
         typer.echo(issued.token)  # on a line of its own, unformatted, for copying
     problems.print(f"[yellow]Warning:[/yellow] {issued.notice}", soft_wrap=True)
@@ -74,7 +77,7 @@ def token_issue(
 @app.command("list")
 def token_list(
     vendor_account_id: Annotated[
-        Optional[str], typer.Option("--vendor-account", help="Only this vendor account's tokens.")
+        str | None, typer.Option("--vendor-account", help="Only this vendor account's tokens.")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -119,5 +122,6 @@ def token_revoke(
         print_json({"id": token_id, "revoked": True})
     else:
         console.print(
-            f"Revoked trigger token {escape(token_id)}; companies already connected with it stay connected."
+            f"Revoked trigger token {escape(token_id)}; companies already connected with "
+            "it stay connected."
         )

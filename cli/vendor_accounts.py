@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -58,11 +58,14 @@ def vendor_account_create(
         str,
         typer.Option(
             "--credentials",
-            help='JSON object for the adapter, e.g. \'{"api_key": "…"}\'; "-" reads it from standard input.',
+            help=(
+                'JSON object for the adapter, e.g. \'{"api_key": "…"}\'; "-" reads it from '
+                "standard input."
+            ),
         ),
     ],
     package_settings: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--package-settings", help='JSON, e.g. \'{"skills-fullstack": {"deadline_days": 3}}\'.'
         ),

@@ -76,20 +76,35 @@ class CompanyConnector:
 
     def _explain(self, err: PeerError) -> str:
         if err.status == 409:
-            return f"SmartRecruiters says this company is already connected to {self._name}. Disconnect it in SmartRecruiters first, then connect again."
+            return (
+                f"SmartRecruiters says this company is already connected to {self._name}. "
+                "Disconnect it in SmartRecruiters first, then connect again."
+            )
         if err.status == 403:
             return (
-                "SmartRecruiters has no consent from this company yet. Start again in SmartRecruiters: "
+                "SmartRecruiters has no consent from this company yet. Start again in "
+                "SmartRecruiters: "
                 f"Settings → Apps & Integrations → {self._name} → Connect → Allow and Continue."
             )
         if err.status == 404:
-            return f"{self._name} is not registered with SmartRecruiters yet. Please contact {self._name} support."
+            return (
+                f"{self._name} is not registered with SmartRecruiters yet. Please contact "
+                f"{self._name} support."
+            )
         if err.status in (400, 401):
-            return f"SmartRecruiters did not accept {self._name}'s own credentials. Please contact {self._name} support."
+            return (
+                f"SmartRecruiters did not accept {self._name}'s own credentials. Please "
+                f"contact {self._name} support."
+            )
         if err.status is None:
             # The request may have reached SR even though its answer did not reach us.
             return (
-                "SmartRecruiters did not answer in time, so the company may or may not be connected. "
-                "Please try again in a few minutes; if SmartRecruiters then says it is already connected, contact support."
+                "SmartRecruiters did not answer in time, so the company may or may not be "
+                "connected. "
+                "Please try again in a few minutes; if SmartRecruiters then says it is "
+                "already connected, contact support."
             )
-        return "SmartRecruiters could not connect the company right now. Nothing was changed: please try again in a few minutes."
+        return (
+            "SmartRecruiters could not connect the company right now. Nothing was changed: "
+            "please try again in a few minutes."
+        )

@@ -45,7 +45,9 @@ def check_api(settings: Settings) -> str | None:
     host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
     url = f"http://{f'[{host}]' if ':' in host else host}:{settings.api_port}/healthz"
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310: our own URL
+        with urllib.request.urlopen(
+            url, timeout=TIMEOUT_SECONDS
+        ) as response:  # our own URL: no file:// or other scheme
             status = response.status
     except OSError as err:  # URLError and HTTPError are OSErrors
         return f"{url}: {getattr(err, 'code', None) or type(err).__name__}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client
 from temporalio.common import MetricMeter
@@ -31,7 +31,8 @@ OPEN_STATUSES = (
     SR_REFUSING,
 )
 # Failed and undelivered orders are counted over this past window, so an alert on them clears once
-# operators have dealt with them (an ended run stays in Temporal for the namespace's whole retention).
+# operators have dealt with them (an ended run stays
+# in Temporal for the namespace's whole retention).
 FAILED_WINDOW = timedelta(hours=24)
 
 
@@ -43,18 +44,23 @@ async def count_orders(client: Client, meter: MetricMeter, interval_seconds: flo
     )
     failed_orders = meter.create_gauge(
         "assessment_orders_failed",
-        "Orders whose workflow failed, was terminated or timed out in the past 24 hours: each needs an operator",
+        "Orders whose workflow failed, was terminated or timed out in the past 24 hours: "
+        "each needs an operator",
     )
     undelivered_orders = meter.create_gauge(
         "assessment_orders_undelivered",
-        "Orders that gave up telling SR how they ended (SR refused us for the company) in the past 24 hours: each needs an operator",
+        "Orders that gave up telling SR how they ended (SR refused us for the company) in "
+        "the past 24 hours: each needs an operator",
     )
     while True:
         try:
             for status in OPEN_STATUSES:
-                query = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "{status}"'
+                query = (
+                    f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND '
+                    f'{ORDER_STATUS.name} = "{status}"'
+                )
                 open_orders.set((await client.count_workflows(query)).count, {"status": status})
-            since = (datetime.now(timezone.utc) - FAILED_WINDOW).isoformat()
+            since = (datetime.now(UTC) - FAILED_WINDOW).isoformat()
             failed_orders.set(
                 (
                     await client.count_workflows(
@@ -62,12 +68,15 @@ async def count_orders(client: Client, meter: MetricMeter, interval_seconds: flo
                     )
                 ).count
             )
-            undelivered = f'{ORDER_WORKFLOWS} AND {ORDER_STATUS.name} = "{UNDELIVERED}" AND ExecutionStatus != "Running" AND CloseTime > "{since}"'
+            undelivered = (
+                f'{ORDER_WORKFLOWS} AND {ORDER_STATUS.name} = "{UNDELIVERED}" AND '
+                f'ExecutionStatus != "Running" AND CloseTime > "{since}"'
+            )
             undelivered_orders.set((await client.count_workflows(undelivered)).count)
         except RPCError as err:
             log.warning(
                 "orders could not be counted: %s", err.message
             )  # the next round tries again
-        except Exception as err:  # noqa: BLE001 - the gauges must not freeze for good; by type only
+        except Exception as err:  # noqa: BLE001 - a gauge must not stop the process
             log.warning("orders could not be counted (%s)", type(err).__name__)
         await asyncio.sleep(interval_seconds)

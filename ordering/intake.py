@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from temporalio.client import (
@@ -79,7 +79,8 @@ def check_callback(url: str, settings: Settings) -> None:
     if not urlsplit(url).path.startswith(settings.sr_callback_path_prefix):
         raise FieldUnacceptable(
             "resultCallbackURL",
-            f"must be a URL of SmartRecruiters' assessment API (under {settings.sr_callback_path_prefix})",
+            "must be a URL of SmartRecruiters' assessment API (under "
+            f"{settings.sr_callback_path_prefix})",
         )
     observed("resultCallbackURL's path", callback.shape)
     on_api = origin_of(url) == origin_of(settings.sr_base_url)
@@ -143,12 +144,14 @@ class OlderOrders:
                 )
                 reads += 1
                 log.info(
-                    "orders received before references named the company, running or ended lately: %d",
+                    "orders received before references named the company, running or ended "
+                    "lately: %d",
                     len(self._ids),
                 )
-            except Exception:  # noqa: BLE001 (whatever failed, intake asks about each order, which is safe, until a read succeeds)
+            except Exception:  # noqa: BLE001 - intake asks about each order instead
                 log.warning(
-                    "Temporal did not list the orders received before references; intake asks about each order meanwhile"
+                    "Temporal did not list the orders received before references; intake "
+                    "asks about each order meanwhile"
                 )
             await asyncio.sleep(
                 OLDER_ORDERS_READ_EVERY.total_seconds()
@@ -156,10 +159,11 @@ class OlderOrders:
 
     @staticmethod
     async def _listed(temporal: Client, settings: Settings) -> frozenset[str]:
-        ended_since = (datetime.now(timezone.utc) - OLDER_ORDERS_ENDED_WITHIN).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
+        ended_since = (datetime.now(UTC) - OLDER_ORDERS_ENDED_WITHIN).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query = (
+            f'{visibility.ORDER_WORKFLOWS} AND (ExecutionStatus = "Running" OR CloseTime > '
+            f'"{ended_since}")'
         )
-        query = f'{visibility.ORDER_WORKFLOWS} AND (ExecutionStatus = "Running" OR CloseTime > "{ended_since}")'
         found = set()
         async for execution in temporal.list_workflows(
             query, page_size=1000, rpc_timeout=settings.temporal_rpc_timeout
@@ -205,7 +209,7 @@ class OrderIntake:
             await asyncio.wait_for(start, timeout=self._settings.temporal_rpc_timeout_seconds)
         except WorkflowAlreadyStartedError:
             pass  # the order ran and finished before; SR is retrying an order we already served
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TemporalUnavailable("Temporal did not answer in time") from None
         return order
 
@@ -252,7 +256,7 @@ class OrderIntake:
             )
         except WorkflowUpdateFailedError as err:
             raise InvitationRefused("the vendor could not invite the candidate") from err
-        except (asyncio.TimeoutError, RPCTimeoutOrCancelledError) as err:
+        except (TimeoutError, RPCTimeoutOrCancelledError) as err:
             # The order is started all the same: SR's retry joins it and gets the link.
             raise InvitationUnavailable("the vendor did not issue the link in time") from err
         return link.url
@@ -266,7 +270,7 @@ class OrderIntake:
                 ),
                 timeout=self._settings.temporal_rpc_timeout_seconds,
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise InvitationUnavailable("Temporal did not answer in time") from None
         if state.invitation is None:
             raise InvitationRefused("the vendor could not invite the candidate") from None
@@ -290,7 +294,7 @@ class OrderIntake:
                 handle.describe(rpc_timeout=self._settings.temporal_rpc_timeout),
                 timeout=self._settings.temporal_rpc_timeout_seconds,
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TemporalUnavailable("Temporal did not answer in time") from None
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
@@ -339,7 +343,7 @@ class OrderIntake:
             result_revision_days=self._settings.result_revision_days,
             revision_poll_interval_seconds=self._settings.revision_poll_interval_seconds,
             sr_refusal_give_up_days=self._settings.sr_refusal_give_up_days,
-            received_at=datetime.now(timezone.utc),
+            received_at=datetime.now(UTC),
         )
         check_candidate(order)
         for point, form in request.protocol_forms():
@@ -355,5 +359,7 @@ class OrderIntake:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=initial_search_attributes(order),
-            static_summary=f"{order.package_name} ({order.vendor}) for SmartRecruiters order {order.order_id}",
+            static_summary=(
+                f"{order.package_name} ({order.vendor}) for SmartRecruiters order {order.order_id}"
+            ),
         )

@@ -7,7 +7,7 @@ without breaking histories in flight.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -76,7 +76,8 @@ class Order(BaseModel):
     job_id: str | None = None
     job_title: str | None = None
     inline: bool = False
-    # Inline orders: where the candidate returns after the test (SR's completedAssessmentCallbackUrl).
+    # Inline orders: where the candidate returns after the test (SR's
+    # completedAssessmentCallbackUrl).
     return_url: str | None = None
     deadline_days: float
     # How often the workflow asks the vendor, in case a webhook is lost (vendor-specific cadence).
@@ -147,11 +148,7 @@ def _in_utc(moment: datetime | None) -> datetime | None:
     since SR reads date-times as RFC 3339, which requires the offset."""
     if moment is None:
         return None
-    return (
-        moment.replace(tzinfo=timezone.utc)
-        if moment.tzinfo is None
-        else moment.astimezone(timezone.utc)
-    )
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
@@ -172,7 +169,8 @@ HINT_REFUSED = "HintRefused"
 
 class StatusReading(BaseModel):
     status: VendorStatus
-    # Changes when the vendor revises a completed result (e.g. Checkr's completed_at after a dispute).
+    # Changes when the vendor revises a completed result
+    # (e.g. Checkr's completed_at after a dispute).
     revision: str | None = None
 
 
@@ -233,7 +231,8 @@ class TestOutcome(BaseModel):
 
 
 class LinkedReport(BaseModel):
-    """A link to the report at the vendor, in the result's attachments where no file was uploaded."""
+    """A link to the report at the vendor,
+    in the result's attachments where no file was uploaded."""
 
     name: str
     url: str

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from orders.models import (
     LinkedReport,
+    PackageTestResult,
     ResultUpdate,
     Score,
     SrStatus,
     TestOutcome,
-    PackageTestResult,
     VendorResult,
     VendorStatus,
 )
@@ -65,7 +66,7 @@ def _test_outcome(test: PackageTestResult) -> TestOutcome:
 REPORT_LINK_NAME = "Full report at the vendor"
 
 
-def _web_link(url: str | None) -> bool:
+def _web_link(url: str | None) -> TypeGuard[str]:
     """Only an absolute http(s) link goes onto SR's profile (never javascript:, data: or a path)."""
     if not url:
         return False
@@ -111,7 +112,8 @@ _PROGRESS = {
     ),
     VendorStatus.ON_HOLD: (
         "On hold at the vendor",
-        "On hold at the vendor: it is waiting for something from the candidate (for example a document).",
+        "On hold at the vendor: it is waiting for something from the candidate (for "
+        "example a document).",
     ),
 }
 
@@ -131,15 +133,22 @@ def under_review() -> ResultUpdate:
     """A posted result is disputed: SR keeps the score and status; the summary says what happens."""
     return ResultUpdate(
         status=SrStatus.COMPLETED,
-        summary="The candidate disputed this result; the vendor is reviewing it, and the revised result will replace this one.",
+        summary=(
+            "The candidate disputed this result; the vendor is reviewing it, and the revised "
+            "result will replace this one."
+        ),
     )
 
 
 # What a recruiter reads when an order ends without a result.
 _REJECTION_SUMMARIES = {
     VendorStatus.DECLINED: "The candidate declined the assessment.",
-    VendorStatus.CANCELLED: "The assessment was cancelled at the vendor before the candidate finished it.",
-    VendorStatus.FAILED: "The vendor could not complete the assessment. Please order it again or contact support.",
+    VendorStatus.CANCELLED: (
+        "The assessment was cancelled at the vendor before the candidate finished it."
+    ),
+    VendorStatus.FAILED: (
+        "The vendor could not complete the assessment. Please order it again or contact support."
+    ),
 }
 
 
@@ -160,7 +169,10 @@ def invitation_failed(reason: str) -> ResultUpdate:
 def cancelled() -> ResultUpdate:
     return ResultUpdate(
         status=SrStatus.REJECTED,
-        summary="The order was cancelled before the candidate finished: the integration was disconnected, or support cancelled it.",
+        summary=(
+            "The order was cancelled before the candidate finished: the integration was "
+            "disconnected, or support cancelled it."
+        ),
     )
 
 

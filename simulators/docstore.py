@@ -6,12 +6,12 @@ restart of the embedded stack, but not a schema of their own.
 
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -104,6 +104,12 @@ class DocumentStore:
             self._db.close()
 
 
-@functools.cache
-def _adapter(cls: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[T]) -> TypeAdapter[T]:
+    """One adapter per class: building one costs more than validating a document."""
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter

@@ -81,13 +81,15 @@ class ApiDescription:
         return [] if schema is None else self._errors(schema, body)
 
     def response_errors(self, method: str, path: str, status: int, body: Any) -> list[str]:
-        """Ways a JSON response body breaks the schema declared for that status; empty if it fits."""
+        """Ways a JSON response body breaks the schema declared for that status;
+        empty if it fits."""
         operation = self.operation(method, path)
         responses = operation.spec.get("responses", {})
         response = responses.get(str(status)) or responses.get("default")
         if response is None:
             return [
-                f"(status): {status} is not a documented response of {method.upper()} {operation.template}"
+                f"(status): {status} is not a documented response of {method.upper()} "
+                f"{operation.template}"
             ]
         schema = self._response_schema(self._resolve(response))
         return [] if schema is None else self._errors(schema, body)
@@ -134,7 +136,8 @@ class ApiDescription:
 
 
 def _normalise(node: Any) -> Any:
-    """Read the files' non-standard spellings and OpenAPI's `nullable` as JSON Schema understands them."""
+    """Read the files' non-standard spellings and OpenAPI's
+    `nullable` as JSON Schema understands them."""
     if isinstance(node, list):
         return [_normalise(item) for item in node]
     if not isinstance(node, dict):

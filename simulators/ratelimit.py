@@ -29,7 +29,8 @@ class FixedWindowLimiter:
         self._lock = threading.Lock()
 
     def hit(self, key: str, limit: int) -> WindowState:
-        """Count one request; `allowed` is False once `limit` requests were counted in this window."""
+        """Count one request; `allowed` is False once
+        `limit` requests were counted in this window."""
         now = time.time()
         with self._lock:
             started, count = self._counts.get(key, (now, 0))

@@ -123,7 +123,8 @@ class SmartRecruitersClient:
         return _field(response, "url", "attachment upload")
 
     async def put_partner_configuration(self, configuration: dict) -> dict:
-        """PUT /partner/configuration (master credentials): our URLs and supported assessment types."""
+        """PUT /partner/configuration (master credentials):
+        our URLs and supported assessment types."""
         return (
             await self._call(
                 "partner configuration", "PUT", "/partner/configuration", json=configuration
@@ -179,7 +180,8 @@ class SmartRecruitersClient:
         ):
             raise PeerError(
                 PEER,
-                f"{action}: the order's result callback is not on an allowed SmartRecruiters origin",
+                f"{action}: the order's result callback is not on an allowed "
+                "SmartRecruiters origin",
                 retryable=False,
             )
         await self._ensure_token()

@@ -1,4 +1,5 @@
-"""SmartRecruiters Assessment API (2021) wire shapes, as in specs/smartrecruiters-assessment-openapi.yaml.
+"""SmartRecruiters Assessment API (2021) wire shapes, as in
+specs/smartrecruiters-assessment-openapi.yaml.
 
 The spec's order ``candidate`` and ``job`` schemas collided with other SR APIs when it was merged
 (docs/smartrecruiters-protocol.md), so those models keep only what an order needs and accept extra
@@ -8,7 +9,7 @@ fields.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -226,7 +227,8 @@ class TokenErrorResponse(BaseModel):
 
 def package_result_patch(update: ResultUpdate) -> dict:
     """The JSON merge patch for PATCH /orders/{orderId}/results (camelCase; fields an update does
-    not set are left out, and those of a whole result it lacks are null, removing them: RFC 7396)."""
+    not set are left out, and those of a whole result it lacks are null,
+    removing them: RFC 7396)."""
     patch: dict = {"status": update.status.value}
     if update.summary is not None:
         patch["summary"] = update.summary
@@ -242,7 +244,8 @@ def package_result_patch(update: ResultUpdate) -> dict:
         patch["submissionDate"] = _date_time(update.submission_date)
     if update.reports:
         # The spec's Attachment is a merge of several SR schemas; SR's result attachments are
-        # `{name, type, url}` (VIDEO_URL, PDF_URL or OTHER_URL). A vendor's report page is a web page.
+        # `{name, type, url}` (VIDEO_URL, PDF_URL or OTHER_URL).
+        # A vendor's report page is a web page.
         patch["attachments"] = [
             {"name": report.name, "type": "OTHER_URL", "url": report.url}
             for report in update.reports
@@ -265,4 +268,4 @@ def package_result_patch(update: ResultUpdate) -> dict:
 
 def _date_time(moment: datetime) -> str:
     """RFC 3339, with its offset (a time without one is UTC): `2026-01-02T03:04:05+00:00`."""
-    return (moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment).isoformat()
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).isoformat()

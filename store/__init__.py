@@ -1,4 +1,5 @@
-"""The service's relational store (SQLite embedded, PostgreSQL in production); see `store.repository`."""
+"""The service's relational store (SQLite embedded, PostgreSQL in production);
+see `store.repository`."""
 
 from store.errors import (
     AlreadyConnected,

@@ -38,7 +38,8 @@ class ReferenceConflict(StoreError):
         self, vendor_account_id: str, vendor_ref: str, indexed_order_id: str, order_id: str
     ) -> None:
         super().__init__(
-            f"vendor reference {vendor_ref!r} of account {vendor_account_id!r} already belongs to order "
+            f"vendor reference {vendor_ref!r} of account {vendor_account_id!r} already "
+            "belongs to order "
             f"{indexed_order_id!r}, not {order_id!r}"
         )
         self.vendor_account_id = vendor_account_id

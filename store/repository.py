@@ -8,7 +8,6 @@ One `Store` per process, on SQLite (embedded default, `sqlite+aiosqlite:///…`)
 from __future__ import annotations
 
 import asyncio
-
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -19,8 +18,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Row, event, or_, select, text, union, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncSession,
@@ -205,7 +204,8 @@ class Store:
         return None if row is None else _trigger_token(row)
 
     async def revoke_trigger_token(self, token_id: str) -> bool:
-        """Revoke the token for good; False if there is no such token. Revoking twice keeps the first time."""
+        """Revoke the token for good; False if there is no such token. Revoking twice keeps the
+        first time."""
         async with self._sessions.begin() as session:
             row = await session.get(TriggerTokenRow, token_id)
             if row is None:
@@ -225,7 +225,8 @@ class Store:
 
     @staticmethod
     def mint_partner_credentials() -> tuple[str, str]:
-        """A new (client_id, client_secret) for SmartRecruiters to call us with; nothing is stored yet."""
+        """A new (client_id, client_secret) for SmartRecruiters to call us with;
+        nothing is stored yet."""
         return PARTNER_CLIENT_ID_PREFIX + secrets.token_urlsafe(16), secrets.token_urlsafe(32)
 
     async def complete_connection(
@@ -309,9 +310,10 @@ class Store:
     async def disconnect(self, company_id: str) -> CompanyConnection | None:
         """Disconnect the company and revoke its partner credentials; None if it never connected.
 
-        Idempotent: disconnecting again keeps the first disconnection time. The SmartRecruiters-issued
-        credentials stay until a reconnect replaces them, but nothing posts with them any more:
-        connections/smartrecruiters_clients.py refuses every call to SR for a disconnected company.
+        Idempotent: disconnecting again keeps the first disconnection time. The
+        SmartRecruiters-issued credentials stay until a reconnect replaces them, but nothing posts
+        with them any more: connections/smartrecruiters_clients.py refuses every call to SR for a
+        disconnected company.
         """
         now = _now()
         async with self._sessions.begin() as session:
@@ -326,7 +328,8 @@ class Store:
     async def authenticate_partner(
         self, client_id: str, client_secret: str
     ) -> CompanyConnection | None:
-        """The connection these partner credentials were minted with; None unless they are current and the company connected.
+        """The connection these partner credentials were minted with; None unless they are current
+        and the company connected.
 
         Credentials are minted only by a Connect, which sets the connection's `connected_at`: that
         instant identifies them: no other Connect of the company has the same one."""
@@ -358,14 +361,14 @@ class Store:
         """One row by its primary key, read on a plain connection: the lookups every order makes
         (intake, each call to SR) cost 30 % less CPU without an ORM session's unit of work."""
         table = mapped.__table__
-        (primary,) = table.primary_key.columns
+        (primary,) = table.primary_key
         async with self._engine.connect() as connection:
             return (
                 await connection.execute(select(table).filter_by(**{primary.name: identity}))
             ).first()
 
-    # Vendor reference index: webhooks sent for a whole vendor account name the vendor's reference only.
-    # Each index holds the order's reference (orders/visibility.py), which names its workflow.
+    # Vendor reference index: webhooks sent for a whole vendor account name the vendor's reference
+    # only. Each index holds the order's reference (orders/visibility.py), which names its workflow.
 
     async def index_vendor_reference(
         self, vendor_account_id: str, vendor_ref: str, order_reference: str
@@ -476,7 +479,7 @@ class Store:
         row = await self._by_key(OrderOwnerRow, order_id)
         return None if row is None else row.company_id
 
-    async def _insert_once(self, model: type, **values: Any) -> None:
+    async def _insert_once(self, model: type[Base], **values: Any) -> None:
         """Insert a row unless one with its primary key exists (also when two writers race)."""
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(model.__table__).values(**values).on_conflict_do_nothing()
@@ -544,7 +547,7 @@ def _trigger_token(row: TriggerTokenRow) -> TriggerToken:
     )
 
 
-def _connection(row: CompanyConnectionRow) -> CompanyConnection:
+def _connection(row: CompanyConnectionRow | Row) -> CompanyConnection:
     return CompanyConnection(
         company_id=row.company_id,
         vendor_account_id=row.vendor_account_id,

@@ -8,7 +8,7 @@ credential columns hold Fernet ciphertext (see `store.crypto`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, MetaData, String, Text
 from sqlalchemy.engine import Dialect
@@ -58,7 +58,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Every timestamp goes through UtcDateTime, so none can be stored naive by accident.
-    type_annotation_map = {datetime: UtcDateTime}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime}
 
 
 class VendorAccountRow(Base):
@@ -75,7 +75,8 @@ class VendorAccountRow(Base):
 
 
 class TriggerTokenRow(Base):
-    """An External Trigger Token: lets a customer's admin connect their company to a vendor account."""
+    """An External Trigger Token: lets a customer's
+    admin connect their company to a vendor account."""
 
     __tablename__ = "trigger_tokens"
 

@@ -7,6 +7,7 @@ and orders, so tests do not see each other's data.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
@@ -29,12 +30,13 @@ SR_REFUSAL_GIVE_UP_DAYS = 15 / 86400
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Stack:
+def stack(tmp_path_factory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("stack")
     settings = settings_on_free_ports(
         data_dir,
         poll_interval_seconds=2,
-        inline_order_timeout_seconds=8,  # slack for a loaded CI machine, within the SR simulator's 10 s
+        # Slack for a loaded CI machine, within the SR simulator's 10 s.
+        inline_order_timeout_seconds=8,
         package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},
         admin_api_key="test-admin-key",
         worker_metrics_address=f"127.0.0.1:{free_port()}",
@@ -56,7 +58,7 @@ def stack(tmp_path_factory) -> Stack:
 @pytest.fixture(scope="session")
 async def temporal(stack):
     client = await connect(stack.settings)
-    yield client
+    return client
 
 
 class World:
@@ -119,8 +121,9 @@ class World:
         method: str | None = "PATCH",
         path: str | None = None,
     ) -> None:
-        """SR answers `status` to the order's next `count` requests of `method` (any with None) whose
-        path contains `path`: by default its result updates (`PATCH …/orders/{id}/results`)."""
+        """SR answers `status` to the order's next `count` requests of `method` (any with None)
+        whose path contains `path`: by default its result updates (`PATCH
+        …/orders/{id}/results`)."""
         rule = {
             "status": status,
             "count": count,

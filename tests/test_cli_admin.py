@@ -1,4 +1,5 @@
-"""The operator commands of `assessments`, on a temporary SQLite store and the running SR simulator."""
+"""The operator commands of `assessments`, on a temporary SQLite store and the running SR
+simulator."""
 
 from __future__ import annotations
 

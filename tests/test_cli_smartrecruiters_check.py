@@ -1,4 +1,5 @@
-"""`assessments smartrecruiters check` against the SR simulator: what differs, and clear failures."""
+"""`assessments smartrecruiters check` against the SR simulator: what differs,
+and clear failures."""
 
 from __future__ import annotations
 

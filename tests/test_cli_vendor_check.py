@@ -15,10 +15,8 @@ from admin.vendor_check import _explain, vendor_url
 from cli import app
 from embedded import free_port
 from peers import PeerError
-from simulators.checkr import CheckrSimConfig
-from simulators.checkr import create_app as checkr_app
-from simulators.hackerrank import HackerRankSimConfig
-from simulators.hackerrank import create_app as hackerrank_app
+from simulators.checkr import CheckrSimConfig, create_app as checkr_app
+from simulators.hackerrank import HackerRankSimConfig, create_app as hackerrank_app
 from store import VendorAccount
 from tests.support.servers import serve
 
@@ -46,7 +44,8 @@ def checkr_url():
 
 @pytest.fixture(scope="module")
 def not_a_vendor():
-    """A host that answers, but as no vendor: 404 everywhere but an HTML page at its root API paths."""
+    """A host that answers, but as no vendor:
+    404 everywhere but an HTML page at its root API paths."""
     other = FastAPI()
     other.add_api_route(
         "/x/api/v3/tests", lambda: HTMLResponse("<html>Welcome</html>"), methods=["GET"]
@@ -103,9 +102,9 @@ def test_a_good_hackerrank_key_shows_what_smartrecruiters_would_be_offered(hacke
     table = check(checked_id)
     assert table.exit_code == 0, table.output
     assert (
-        f"Acme (hackerrank at {hackerrank_url}) accepted the credentials; SmartRecruiters would be offered 2 package(s)"
-        in table.stdout
-    )
+        f"Acme (hackerrank at {hackerrank_url}) accepted the credentials; SmartRecruiters "
+        "would be offered 2 package(s)"
+    ) in table.stdout
     assert (
         "1529353" in table.stdout and "1529354" in table.stdout and "1529355" not in table.stdout
     )  # not the draft
@@ -241,9 +240,9 @@ async def test_missing_permissions_rate_limits_and_outages_read_in_plain_words(c
         url,
     )
     assert (
-        "accepted the credentials but refused to list the catalog (HTTP 403): the key lacks the permission"
-        in forbidden
-    )
+        "accepted the credentials but refused to list the catalog (HTTP 403): the key "
+        "lacks the permission"
+    ) in forbidden
     limited = await _explain(
         PeerError("HackerRank", "x", status=429, retry_after=7), cli_settings, held, url
     )

@@ -1,4 +1,5 @@
-"""The import contracts read the top-level modules' own imports (tests/support/import_contracts.py)."""
+"""The import contracts read the top-level modules' own imports
+(tests/support/import_contracts.py)."""
 
 from __future__ import annotations
 

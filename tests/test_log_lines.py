@@ -96,7 +96,10 @@ def test_exceptions_keep_only_the_messages_we_wrote(logged):
 # What a caller controls and a log line may quote: an order id from a signed webhook's
 # `reference`, a message argument. Each tries to end the line and forge another, hide itself
 # (NUL, a right-to-left override) or drive the terminal (ESC).
-FORGED = "ord-1\r\n2026-01-01 00:00:00,000 INFO assessments.api [ord-2] order completed\x00\x1b[2J\u202e\u2028é🙂"
+FORGED = (
+    "ord-1\r\n2026-01-01 00:00:00,000 INFO assessments.api [ord-2] order "
+    "completed\x00\x1b[2J\u202e\u2028é🙂"
+)
 
 
 def serving(order_id: str, log: logging.Logger) -> None:
@@ -113,7 +116,10 @@ def test_text_lines_stay_one_printable_line_whatever_they_quote(written):
 
     [line] = written().splitlines()
     assert line.isprintable(), line
-    escaped = "ord-1\\r\\n2026-01-01 00:00:00,000 INFO assessments.api [ord-2] order completed\\x00\\x1b[2J\\u202e\\u2028é🙂"
+    escaped = (
+        "ord-1\\r\\n2026-01-01 00:00:00,000 INFO assessments.api [ord-2] order "
+        "completed\\x00\\x1b[2J\\u202e\\u2028é🙂"
+    )
     assert line.endswith(f"WARNING assessments.test [{escaped}] webhook for {escaped}")
 
 
@@ -126,9 +132,9 @@ def test_json_lines_hold_only_printable_values_whatever_they_quote(logged):
     )
 
     request, workflow = logged()
-    assert (
-        request["order_id"]
-        == "ord-1\\r\\n2026-01-01 00:00:00,000 INFO assessments.api [ord-2] order completed\\x00\\x1b[2J\\u202e\\u2028é🙂"
+    assert request["order_id"] == (
+        "ord-1\\r\\n2026-01-01 00:00:00,000 INFO assessments.api [ord-2] order "
+        "completed\\x00\\x1b[2J\\u202e\\u2028é🙂"
     )
     assert request["message"] == f"webhook for {request['order_id']}"
     # A workflow id names the order up to its first ':' (the company follows: orders/visibility.py).

@@ -34,7 +34,6 @@ def test_the_threat_model_names_only_tests_that_exist():
             missing.append(path)
             continue
         source = file.read_text() if file.is_file() else ""
-        for name in [test, *re.findall(r"::(\w+)", more)]:
-            if name and f"def {name}(" not in source:
-                missing.append(f"{path}::{name}")
+        names = [test, *re.findall(r"::(\w+)", more)]
+        missing.extend(f"{path}::{name}" for name in names if name and f"def {name}(" not in source)
     assert missing == []

@@ -34,18 +34,20 @@ def own_secrets(**changes) -> Settings:
     """A deployment beyond this machine with secrets of its own, and `changes`."""
     return Settings(
         public_url="https://partner.example.com",
-        token_signing_key="k" * 48,
-        encryption_keys=Fernet.generate_key().decode(),
-        partner_client_secret="",  # the any-company credentials turned off
-        payload_keys=new_key_setting("k1"),
-        sandbox_webhook_secret="w" * 48,
-        sr_client_secret="",  # only connected companies: no default company's credentials
-        sr_master_client_secret="m" * 48,
+        token_signing_key=SecretStr("k" * 48),
+        encryption_keys=SecretStr(Fernet.generate_key().decode()),
+        partner_client_secret=SecretStr(""),  # the any-company credentials turned off
+        payload_keys=SecretStr(new_key_setting("k1")),
+        sandbox_webhook_secret=SecretStr("w" * 48),
+        sr_client_secret=SecretStr(
+            ""
+        ),  # only connected companies: no default company's credentials
+        sr_master_client_secret=SecretStr("m" * 48),
     ).model_copy(update=changes)
 
 
 @pytest.mark.parametrize(
-    "setting, published",
+    ("setting", "published"),
     [
         (
             "sandbox_webhook_secret",
@@ -88,9 +90,9 @@ def test_a_short_admin_key_is_refused_beyond_this_machine():
     short = "a-guessable-admin-key-31-chars!"
     with pytest.raises(RuntimeError) as refused:
         own_secrets(admin_api_key=SecretStr(short)).check_secrets()
-    assert (
-        str(refused.value)
-        == "refusing to start: ASSESSMENTS_ADMIN_API_KEY has 31 characters; set one of at least 32 (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    assert str(refused.value) == (
+        "refusing to start: ASSESSMENTS_ADMIN_API_KEY has 31 characters; set one of at "
+        "least 32 (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
     )
     assert short not in str(refused.value)
     own_secrets(admin_api_key=SecretStr(short + "x")).check_secrets()

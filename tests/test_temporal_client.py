@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 from temporalio.service import TLSConfig
 
 from settings import Settings
@@ -31,4 +32,4 @@ def test_mutual_tls_reads_the_certificate_files(tmp_path):
 
 
 def test_an_api_key_means_tls():
-    assert tls_config(Settings(temporal_api_key="cloud-key")) is True
+    assert tls_config(Settings(temporal_api_key=SecretStr("cloud-key"))) is True

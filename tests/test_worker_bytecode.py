@@ -1,4 +1,5 @@
-"""The worker compiles the workflow module once, so the sandbox's import per order reads bytecode."""
+"""The worker compiles the workflow module once, so the sandbox's import per order reads
+bytecode."""
 
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ def no_bytecode_written(monkeypatch):
 
 
 def _import_compiles_source(monkeypatch) -> bool:
-    """Load the workflow module's code as the sandbox's import does; True if it compiled the source."""
+    """Load the workflow module's code as the sandbox's import does;
+    True if it compiled the source."""
     compiled = []
     original = importlib.machinery.SourceFileLoader.source_to_code
-    monkeypatch.setattr(
-        importlib.machinery.SourceFileLoader,
-        "source_to_code",
-        lambda self, *a, **k: compiled.append(1) or original(self, *a, **k),
-    )
+
+    def counted(self, *args, **kwargs):
+        compiled.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.machinery.SourceFileLoader, "source_to_code", counted)
     code = importlib.machinery.SourceFileLoader("workflows.order", order.__file__).get_code(
         "workflows.order"
     )

@@ -3,11 +3,11 @@ only through it and their declared capabilities."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Mapping, Protocol
+from typing import Protocol
 
 from orders.models import Invitation, Order, StatusReading, VendorEvent, VendorResult
 from smartrecruiters.models import AssessmentType
@@ -57,7 +57,8 @@ class Capabilities:
     """What a vendor can do, so the service adapts without knowing vendors by name."""
 
     push: Push
-    # How pushes prove they are genuine, e.g. "hmac_ts_body", "hmac_body", "bearer_we_choose", "none".
+    # How pushes prove they are genuine, e.g.
+    # "hmac_ts_body", "hmac_body", "bearer_we_choose", "none".
     push_auth: str
     # How a retried invitation avoids a second email: "reference_returns_existing",
     # "idempotency_key_header", "natural_key_conflict_then_lookup".
@@ -129,7 +130,8 @@ class ParsedWebhook:
 
 
 class CredentialsUnusable(ValueError):
-    """A vendor account's credentials cannot make an adapter; the message names fields, never values."""
+    """A vendor account's credentials cannot make an adapter;
+    the message names fields, never values."""
 
 
 class WebhookRejected(Exception):
@@ -160,7 +162,8 @@ class VendorAdapter(Protocol):
     async def cancel_invitation(self, ref: str) -> None: ...
 
     async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
-        """Have the vendor email the candidate's open invitation again; only where `capabilities.resend`.
+        """Have the vendor email the candidate's open invitation again; only where
+        `capabilities.resend`.
 
         Refuses (a PeerError that is not retried) once the candidate has started or the invitation
         is closed. `callback` as for create_invitation: a vendor that is sent the whole invitation

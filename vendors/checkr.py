@@ -29,8 +29,9 @@ import hmac
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -69,8 +70,11 @@ REQUESTS_PER_MINUTE = 1000
 # Idempotency keys are derived from the order id, so a retried activity repeats the same POST.
 _KEY_NAMESPACE = uuid.UUID("8a4f3c2e-5b7d-4e1a-9c6f-2d8b0e7a1c53")
 
-_INVITATION_STATUSES = {"pending": VendorStatus.INVITED, "expired": VendorStatus.EXPIRED}
-_REPORT_STATUSES = {
+_INVITATION_STATUSES: dict[str | None, VendorStatus] = {
+    "pending": VendorStatus.INVITED,
+    "expired": VendorStatus.EXPIRED,
+}
+_REPORT_STATUSES: dict[str | None, VendorStatus] = {
     "pending": VendorStatus.PROCESSING,
     "suspended": VendorStatus.ON_HOLD,  # waiting for the candidate's documents
     "paused": VendorStatus.ON_HOLD,  # waiting for a review action (newer Checkr docs)
@@ -340,6 +344,10 @@ class CheckrVendor:
             if err.status != 400:  # 400: completed or expired meanwhile, nothing left to cancel
                 raise
 
+    async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
+        """Checkr's API sends no invitation again (`capabilities.resend` is off): refused."""
+        raise PeerError(PEER, "invitations are not sent again", retryable=False)
+
     # Status and results
 
     async def _invitation(self, invitation_id: str) -> dict[str, Any]:
@@ -405,7 +413,9 @@ class CheckrVendor:
     async def download_report(self, ref: str) -> Report | None:
         """The PDF report, fetched at once: Checkr's download link is valid for 15 minutes."""
         report = await self._report(ref, include="documents")
-        documents = _items((report or {}).get("documents"))
+        if report is None:
+            return None
+        documents = _items(report.get("documents"))
         pdf = next(
             (d for d in documents if d.get("type") == "pdf_report" and d.get("download_uri")), None
         )
@@ -478,7 +488,7 @@ DELIVERY_WINDOW = timedelta(hours=25)
 
 def _older_than_delivery_window(created_at: Any) -> bool:
     try:
-        created = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+        created = datetime.fromisoformat(str(created_at))
     except ValueError:
         return False  # no readable time: the workflow's deduplication by event id still holds
     if created.tzinfo is None:
@@ -492,9 +502,7 @@ def _revision(report: dict[str, Any]) -> str | None:
     marks = []
     for name in ("completed_at", "revised_at"):
         try:
-            marks.append(
-                (datetime.fromisoformat(str(report.get(name)).replace("Z", "+00:00")), report[name])
-            )
+            marks.append((datetime.fromisoformat(str(report.get(name))), report[name]))
         except ValueError:
             continue
     try:

@@ -24,9 +24,9 @@ test candidate (its id); an answer naming another is reported, not followed.
 
 Results: `score` comes from the candidate, `max_score` from the test; an outcome ("passed" or
 "failed") only when the test sets a `cutoff_score` (or, our assumption, only a
-`cutoff_score_percentage`), never invented. All three are opt-in fields of the test, asked for by name. Since we accept result
-updates, a completed result can change: `StatusReading.revision` is the score, so a pushed
-rescore shows as a new revision and the order posts it again.
+`cutoff_score_percentage`), never invented. All three are opt-in fields of the test, asked for by
+name. Since we accept result updates, a completed result can change: `StatusReading.revision` is the
+score, so a pushed rescore shows as a new revision and the order posts it again.
 
 Webhooks: HackerRank pushes to per-order URLs, authenticated by the API route with our bearer
 token (api/webhooks.py); the body is a hint only and its shape is not published, so this
@@ -40,8 +40,9 @@ X-RateLimit-Reset (seconds); HackerRank does not publish the header names.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote, urljoin
 
 import httpx
@@ -125,10 +126,10 @@ def _time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _metadata(candidate: Mapping[str, Any]) -> dict[str, Any]:
@@ -234,11 +235,10 @@ class HackerRankVendor:
         except ValueError as err:
             raise PeerError(PEER, f"{action} answer is not JSON") from err
 
-    async def _pages(
-        self, action: str, path: str, params: dict | None = None
-    ) -> list[dict[str, Any]]:
-        """Every item of a paged list: offsets advance until `next` is empty."""
-        items: list[dict[str, Any]] = []
+    async def _pages(self, action: str, path: str, params: dict | None = None) -> list[Any]:
+        """Every item of a paged list: offsets advance until `next` is empty. Items are as the
+        vendor sent them: callers check their shape."""
+        items: list[Any] = []
         while True:
             page = await self._json(
                 action, path, {**(params or {}), "limit": PAGE_SIZE, "offset": len(items)}
@@ -322,9 +322,7 @@ class HackerRankVendor:
     @staticmethod
     def _invite_body(order: Order, callback: OrderCallback) -> dict[str, Any]:
         received = (
-            order.received_at
-            if order.received_at.tzinfo
-            else order.received_at.replace(tzinfo=timezone.utc)
+            order.received_at if order.received_at.tzinfo else order.received_at.replace(tzinfo=UTC)
         )
         body: dict[str, Any] = {
             "email": order.candidate.email,
@@ -335,7 +333,8 @@ class HackerRankVendor:
             ),
             **_webhook_settings(callback),
             "accept_result_updates": True,
-            # The description says invite emails go out only when asked for (its schema default disagrees).
+            # The description says invite emails go out only when asked for
+            # (its schema default disagrees).
             "send_email": True,
         }
         if order.return_url:
@@ -343,7 +342,8 @@ class HackerRankVendor:
         return body
 
     async def _candidates_with_email(self, test_id: str, email: str) -> list[dict[str, Any]]:
-        """The test's candidates with exactly this address (search matches names and parts of addresses).
+        """The test's candidates with exactly this address (search matches names and parts of
+        addresses).
 
         What a search row carries is not published: a row without the invite's metadata or any
         sign of the attempt is read again in full, so our own invite is never taken for another's.
@@ -399,7 +399,8 @@ class HackerRankVendor:
 
     @staticmethod
     def _status(candidate: Mapping[str, Any]) -> VendorStatus:
-        """7 is "completed and report generated"; the rest is read from the attempt and the invite."""
+        """7 is "completed and report generated";
+        the rest is read from the attempt and the invite."""
         code = candidate.get("status")
         if code == REPORT_READY:
             return VendorStatus.COMPLETED
@@ -409,7 +410,7 @@ class HackerRankVendor:
             return VendorStatus.STARTED
         valid_to = _time(candidate.get("invite_valid_to"))
         if candidate.get("invite_valid") is False or (
-            valid_to is not None and valid_to <= datetime.now(timezone.utc)
+            valid_to is not None and valid_to <= datetime.now(UTC)
         ):
             return VendorStatus.EXPIRED
         if code == INVITED:
@@ -476,7 +477,8 @@ class HackerRankVendor:
         )
 
     async def download_report(self, ref: str) -> Report | None:
-        """Ask for a PDF link (503 = not generated yet: retry later), then fetch it at once: it expires."""
+        """Ask for a PDF link (503 = not generated yet:
+        retry later), then fetch it at once: it expires."""
         try:
             response = await self._call(
                 "report link", "GET", self._candidate_path(ref, "/pdf"), params={"format": "url"}
@@ -513,7 +515,8 @@ class HackerRankVendor:
 
     @staticmethod
     def _pdf_link(response: httpx.Response) -> str:
-        """The link as plain text (what consumers observe), or tolerated: JSON with `url` or `pdf_url`."""
+        """The link as plain text (what consumers observe), or tolerated:
+        JSON with `url` or `pdf_url`."""
         text = response.text.strip()
         try:
             parsed = json.loads(text)
@@ -550,7 +553,8 @@ class HackerRankVendor:
         if status != VendorStatus.INVITED:
             raise PeerError(
                 PEER,
-                f"invitation resend refused: the invite is no longer open (it reads {status.value})",
+                "invitation resend refused: the invite is no longer open (it reads "
+                f"{status.value})",
                 status=409,
                 retryable=False,
             )

@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import quote
 
 from orders.models import Invitation
@@ -27,7 +26,8 @@ from vendors.webhooks import callback_token, callback_token_valid
 
 
 class UnknownAdapter(LookupError):
-    """The vendor account names an adapter this deployment does not have, or lacks credentials it needs."""
+    """The vendor account names an adapter this deployment does not have,
+    or lacks credentials it needs."""
 
 
 class CompanyDisconnected(PermissionError):
@@ -36,7 +36,8 @@ class CompanyDisconnected(PermissionError):
 
 @dataclass(frozen=True)
 class AdapterKind:
-    """An adapter this deployment has: how to build it for an account, and what its vendor can do."""
+    """An adapter this deployment has: how to build it for an account,
+    and what its vendor can do."""
 
     build: Callable[[Settings, dict], VendorAdapter]
     capabilities: Capabilities
@@ -103,14 +104,16 @@ class Vendors:
     def callback_for(self, vendor: str, reference: str) -> OrderCallback:
         """The per-order webhook URL and bearer token given to vendors that push per order; both
         name the order's reference, so one company's token never reaches another's order."""
-        url = f"{self._settings.public_url.rstrip('/')}/webhooks/{vendor}/orders/{quote(reference, safe='')}"
+        base = self._settings.public_url.rstrip("/")
+        url = f"{base}/webhooks/{vendor}/orders/{quote(reference, safe='')}"
         return OrderCallback(url=url, token=callback_token(self._callback_key, reference))
 
     def callback_valid(self, reference: str, token: str) -> bool:
         return callback_token_valid(self._callback_key, reference, token)
 
     async def account_of_company(self, company_id: str) -> VendorAccount | None:
-        """The company's vendor account; None for a company that never connected (embedded default)."""
+        """The company's vendor account; None for a company
+        that never connected (embedded default)."""
         connection = await self._store.connection(company_id)
         if connection is None:
             return None

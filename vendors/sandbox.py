@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 import httpx
 
@@ -65,7 +65,8 @@ _REFUSABLE_FIELDS = {
 
 
 def from_account(settings: Settings, credentials: dict) -> SandboxVendor:
-    """The adapter for a vendor account's credentials; the settings' sandbox fills what is missing."""
+    """The adapter for a vendor account's credentials;
+    the settings' sandbox fills what is missing."""
     return SandboxVendor(
         base_url=credentials.get("base_url", settings.sandbox_vendor_url),
         api_key=credentials.get("api_key", settings.sandbox_vendor_api_key.get_secret_value()),
@@ -244,8 +245,10 @@ class SandboxVendor:
             raise WebhookUnreadable("not a sandbox vendor event") from err
 
     def _verify(self, header: str, raw_body: bytes) -> None:
-        """`t=<unix seconds>,v1=<hex>[,v1=<hex>…]`: one v1 per live secret, so secrets can rotate."""
-        timestamps, signatures = [], []
+        """`t=<unix seconds>,v1=<hex>[,v1=<hex>…]`: one v1 per live secret,
+        so secrets can rotate."""
+        timestamps: list[str] = []
+        signatures: list[str] = []
         for item in header.split(","):
             key, _, value = item.strip().partition("=")
             (timestamps if key == "t" else signatures if key == "v1" else []).append(value.strip())

@@ -12,9 +12,10 @@ Credentials of a vendor account (all strings unless said):
 - ``rate_limits`` (object, endpoint name → requests per window) and ``rate_window_seconds``
   (number, default 60) when an account's limits differ from the published ones (or a simulator's);
 - ``max_wait_seconds`` (number, default 5): how long a call that matters now waits for budget;
-- ``invitation_url_template`` (default ``https://talent-assessment.testgorilla.com/{invitation_uuid}``):
-  the candidate's link when no answer carries the candidature's own ``invitation_link`` (the
-  form later public consumer code builds; an older one is
+- ``invitation_url_template`` (default
+  ``https://talent-assessment.testgorilla.com/{invitation_uuid}``): the candidate's link when no
+  answer carries the candidature's own ``invitation_link`` (the form later public consumer code
+  builds; an older one is
   ``https://assessment.testgorilla.com/testtaker/welcome/{invitation_uuid}``).
 
 Reads. A candidature is read where TestGorilla's docs say: the candidate detail
@@ -56,8 +57,9 @@ import contextlib
 import math
 import random
 import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -76,13 +78,13 @@ from vendors.base import (
     CandidateLimits,
     Capabilities,
     CredentialsUnusable,
+    Length,
     OrderCallback,
     PackageTest,
     ParsedWebhook,
     Push,
     Report,
     VendorPackage,
-    Length,
     WebhookUnreadable,
 )
 
@@ -150,7 +152,8 @@ def from_account(settings: Settings, credentials: dict) -> TestGorillaVendor:
         usable = False
     if not usable:
         raise CredentialsUnusable(
-            "invitation_url_template must be a URL naming {invitation_uuid} and nothing else in braces"
+            "invitation_url_template must be a URL naming {invitation_uuid} and nothing "
+            "else in braces"
         )
     return TestGorillaVendor(
         base_url=credentials.get("base_url", DEFAULT_BASE_URL),
@@ -179,7 +182,8 @@ class _Slot:
 
 @dataclass
 class _Window:
-    """At most `allowance` requests whose span touches any `seconds`-long window; closed until `closed_until`."""
+    """At most `allowance` requests whose span touches any `seconds`-long window;
+    closed until `closed_until`."""
 
     allowance: int
     seconds: float
@@ -332,7 +336,8 @@ class TestGorillaVendor:
         cancel=True,
         rate_limit="per endpoint, per minute (20–100)",
         resend=True,
-        # InviteRequest in simulators/testgorilla/testgorilla-api.yaml; no name limits are documented.
+        # InviteRequest in simulators/testgorilla/testgorilla-api.yaml;
+        # no name limits are documented.
         candidate_limits=CandidateLimits(email=Length(3)),
     )
 
@@ -377,7 +382,8 @@ class TestGorillaVendor:
         poll: bool = False,
         allow: frozenset[int] = frozenset(),
     ) -> httpx.Response:
-        """One request within the endpoint's budget; an expired token is renewed and the call repeated once."""
+        """One request within the endpoint's budget;
+        an expired token is renewed and the call repeated once."""
         for attempt in (1, 2):
             if poll:
                 slot = self.budget.take_now(endpoint, action, poll=True)
@@ -478,7 +484,8 @@ class TestGorillaVendor:
         return packages
 
     async def _tests_of(self, assessment_id: int) -> list[dict]:
-        """The assessment's tests; within the detail budget only, else the last ones read (or none yet)."""
+        """The assessment's tests; within the detail budget only,
+        else the last ones read (or none yet)."""
         read_at, tests = self._details.get(assessment_id, (-math.inf, []))
         if time.monotonic() - read_at < DETAIL_MAX_AGE_SECONDS:
             return tests
@@ -723,7 +730,8 @@ class TestGorillaVendor:
         )
 
     async def cancel_invitation(self, ref: str) -> None:
-        """Delete the candidature; a completed one is left alone (its result stays at TestGorilla)."""
+        """Delete the candidature; a completed one is left alone
+        (its result stays at TestGorilla)."""
         parsed = _parse_ref(ref)
         reading = await self._read(parsed, "cancellation")
         if reading is None or reading.status == VendorStatus.COMPLETED:
@@ -744,7 +752,8 @@ class TestGorillaVendor:
         if reading.status != VendorStatus.INVITED:
             raise PeerError(
                 PEER,
-                f"invitation resend refused: the invitation is no longer open (it reads {reading.status.value})",
+                "invitation resend refused: the invitation is no longer open (it reads "
+                f"{reading.status.value})",
                 status=409,
                 retryable=False,
             )
@@ -890,7 +899,10 @@ def _tests_in(detail: dict) -> list[dict]:
 def _package_description(tests: tuple[PackageTest, ...]) -> str:
     if not tests:
         return "A TestGorilla assessment."
-    return f"A TestGorilla assessment of {len(tests)} test{'s' if len(tests) != 1 else ''}: {', '.join(t.name for t in tests)}."
+    return (
+        f"A TestGorilla assessment of {len(tests)} test{'s' if len(tests) != 1 else ''}: "
+        f"{', '.join(t.name for t in tests)}."
+    )
 
 
 def _test_result(result: dict) -> PackageTestResult:
@@ -925,7 +937,10 @@ def _result(avg_score: Any, tests: list[PackageTestResult]) -> VendorResult:
         avg_score = round(sum(t.score for t in scored if t.score is not None) / len(scored), 1)
     profiles = [f"{t.name}: {t.outcome}" for t in tests if t.outcome]
     if avg_score is not None:
-        summary = f"Average score {_number(avg_score)} out of 100 over {len(scored)} scored test{'s' if len(scored) != 1 else ''}."
+        summary = (
+            f"Average score {_number(avg_score)} out of 100 over {len(scored)} scored "
+            f"test{'s' if len(scored) != 1 else ''}."
+        )
     else:
         summary = "No test in this assessment gives a score."
     if profiles:

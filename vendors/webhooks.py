@@ -8,7 +8,6 @@ import threading
 import time
 from collections import OrderedDict
 
-
 # Whoever holds a signing secret chooses how many distinct webhooks a guard sees: beyond this many
 # the oldest are forgotten first. A forgotten signature could be replayed within its window only by
 # someone who saw it, and only while the secret's holder floods; the order itself still refuses an

@@ -67,7 +67,8 @@ class CompanyDisconnectCheckWorkflow:
                 )
             except ActivityError:
                 workflow.logger.warning(
-                    "disconnection of a company not confirmed: SmartRecruiters could not be asked in time; nothing changed"
+                    "disconnection of a company not confirmed: SmartRecruiters could not "
+                    "be asked in time; nothing changed"
                 )
                 return "unconfirmed"
             self._checks += 1
@@ -78,7 +79,8 @@ class CompanyDisconnectCheckWorkflow:
             left = deadline - workflow.now()
             if left <= timedelta(0):
                 workflow.logger.warning(
-                    "disconnection of a company not confirmed: SmartRecruiters still accepts its credentials; nothing changed"
+                    "disconnection of a company not confirmed: SmartRecruiters still "
+                    "accepts its credentials; nothing changed"
                 )
                 return "unconfirmed"
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -18,18 +19,17 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError,
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import PEER_REJECTED, SR_REFUSING, OrderActivities
-    from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_UNAVAILABLE
     from orders import results, visibility
     from orders.models import (
+        HINT_REFUSED,
+        REPAIR_FAILED,
+        REPAIR_REFUSED,
+        DeadlineExtension,
         Invitation,
         InvitationLink,
-        DeadlineExtension,
-        HINT_REFUSED,
         Order,
         OrderState,
         PollRequest,
-        REPAIR_FAILED,
-        REPAIR_REFUSED,
         Repair,
         RepairKind,
         RepairOutcome,
@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         VendorResult,
         VendorStatus,
     )
+    from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_UNAVAILABLE
 
 # Vendor webhook events an order acts on, at most: a vendor sends a handful per order (each
 # status change, a few more for a background check and its dispute). Each costs the history a few
@@ -57,16 +58,28 @@ PEER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=[PEER_REJECTED],
 )
+
+
+class ActivityOptions(TypedDict, total=False):
+    """The options of `workflow.execute_activity_method` our calls set, typed for its overloads."""
+
+    start_to_close_timeout: timedelta
+    schedule_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
 # Vendor calls give up after this long (an hour of outage is survived; two days are not).
-VENDOR_CALL = dict(
+VENDOR_CALL = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=30),
     schedule_to_close_timeout=timedelta(days=2),
     retry_policy=PEER_RETRY,
 )
 # SR must eventually hear about every order, so SR calls retry until SR answers.
-SMARTRECRUITERS_CALL = dict(start_to_close_timeout=timedelta(seconds=60), retry_policy=PEER_RETRY)
+SMARTRECRUITERS_CALL = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=60), retry_policy=PEER_RETRY
+)
 # Withdrawing an invitation is tidying up: worth an hour of tries, not more.
-CLEANUP_CALL = dict(
+CLEANUP_CALL = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=30),
     schedule_to_close_timeout=timedelta(hours=1),
     retry_policy=PEER_RETRY,
@@ -214,7 +227,8 @@ class AssessmentOrderWorkflow:
                 await self._complete(vendor_ref, order, revision=True)
             elif status.is_final:
                 self._note(
-                    f"Vendor reported {status.value.lower()} after the result; the posted result stands"
+                    f"Vendor reported {status.value.lower()} after the result; the posted "
+                    "result stands"
                 )
                 break
         if self._state.under_review:
@@ -245,7 +259,8 @@ class AssessmentOrderWorkflow:
     async def _next_vendor_status(
         self, vendor_ref: VendorRef, poll_interval_seconds: float
     ) -> VendorStatus | None:
-        """Wait for the vendor's status (or revision) to change; None once the deadline has passed."""
+        """Wait for the vendor's status (or revision) to change;
+        None once the deadline has passed."""
         while self._time_left() > 0:
             if self._repairs:
                 await self._make_repairs(vendor_ref)
@@ -294,7 +309,8 @@ class AssessmentOrderWorkflow:
             ),
         )
         hint = asyncio.ensure_future(workflow.wait_condition(lambda: self._unhandled_hints > 0))
-        # An operator's repair (or a later deadline) interrupts the wait; the caller starts it again.
+        # An operator's repair (or a later deadline) interrupts the wait;
+        # the caller starts it again.
         deadline = self._state.deadline
         repair = asyncio.ensure_future(
             workflow.wait_condition(lambda: bool(self._repairs) or self._state.deadline != deadline)
@@ -341,7 +357,8 @@ class AssessmentOrderWorkflow:
                 # A 404 alone proves nothing (lost records, another account's key): the order
                 # keeps what it knew, and its poll asks again at a slow pace until the vendor knows.
                 self._note(
-                    f"Vendor status could not be read: {_reason(err)}; the order is held until the vendor knows it again"
+                    f"Vendor status could not be read: {_reason(err)}; the order is held "
+                    "until the vendor knows it again"
                 )
                 return self._known()
             self._note(f"Vendor status could not be read: {_reason(err)}")
@@ -383,7 +400,8 @@ class AssessmentOrderWorkflow:
         return self._state
 
     async def _move_report(self, vendor_ref: VendorRef, order: Order) -> None:
-        """Attach the vendor's report to the profile; without it the result is still worth posting."""
+        """Attach the vendor's report to the profile;
+        without it the result is still worth posting."""
         try:
             link = await workflow.execute_activity_method(
                 OrderActivities.transfer_report,
@@ -393,8 +411,8 @@ class AssessmentOrderWorkflow:
                     vendor=vendor_ref,
                     result_callback_url=order.result_callback_url,
                 ),
-                schedule_to_close_timeout=timedelta(days=2),
-                **SMARTRECRUITERS_CALL,
+                **SMARTRECRUITERS_CALL
+                | ActivityOptions(schedule_to_close_timeout=timedelta(days=2)),
             )
         except ActivityError as err:
             self._note(f"Report could not be attached: {_reason(err)}")
@@ -469,7 +487,8 @@ class AssessmentOrderWorkflow:
                 self._set_status(visibility.SR_REFUSING)
                 _meter().create_counter(
                     "assessment_sr_refusals",
-                    "Updates SR refused us for the order's company (not connected, or disconnected at SR)",
+                    "Updates SR refused us for the order's company (not connected, or "
+                    "disconnected at SR)",
                 ).add(1, self._labels())
             if progress:
                 return False
@@ -489,7 +508,8 @@ class AssessmentOrderWorkflow:
         self._state.sr_refusing_until = workflow.now() + give_up
         status = request.update.status.value
         self._note(
-            f"SmartRecruiters refuses us for this company: {status} is tried again until {self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC"
+            f"SmartRecruiters refuses us for this company: {status} is tried again until "
+            f"{self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC"
         )
         try:
             await workflow.execute_activity_method(
@@ -521,8 +541,10 @@ class AssessmentOrderWorkflow:
             else "reset posts it again"
         )
         self._note(
-            f"Gave up telling SmartRecruiters {update.status.value}: it refused us for this company for "
-            f"{_days(self._state.order.sr_refusal_give_up_days)}. Once it listens again, the repair {repair}"
+            f"Gave up telling SmartRecruiters {update.status.value}: it refused us for "
+            "this company for "
+            f"{_days(self._state.order.sr_refusal_give_up_days)}. Once it listens again, "
+            f"the repair {repair}"
         )
         self._count_ending(visibility.UNDELIVERED)
         return self._state
@@ -561,7 +583,8 @@ class AssessmentOrderWorkflow:
             )
         if len(self._state.events_received) >= WEBHOOK_EVENTS_PER_ORDER:
             raise ApplicationError(
-                f"The order has taken {WEBHOOK_EVENTS_PER_ORDER} webhook events; it follows the vendor by polling",
+                f"The order has taken {WEBHOOK_EVENTS_PER_ORDER} webhook events; it "
+                "follows the vendor by polling",
                 type=HINT_REFUSED,
                 non_retryable=True,
             )
@@ -604,7 +627,10 @@ class AssessmentOrderWorkflow:
         assert self._state.deadline is not None
         self._state.deadline += timedelta(days=request.days)
         # A running wait sees the later deadline and starts again, until it.
-        what = f"deadline extended by {_days(request.days)} to {self._state.deadline:%Y-%m-%d %H:%M} UTC"
+        what = (
+            f"deadline extended by {_days(request.days)} to "
+            f"{self._state.deadline:%Y-%m-%d %H:%M} UTC"
+        )
         return self._repaired(RepairKind.EXTEND_DEADLINE, request, what)
 
     @extend_deadline.validator
@@ -649,7 +675,8 @@ class AssessmentOrderWorkflow:
             return "The order has ended"
         if state.sr_refusing_until is not None:
             return (
-                f"SmartRecruiters refuses us for this company; the order tries its update again until "
+                "SmartRecruiters refuses us for this company; the order tries its update "
+                "again until "
                 f"{state.sr_refusing_until:%Y-%m-%d %H:%M} UTC, then gives up (repair it then)"
             )
         if kind == RepairKind.REPOST_RESULT:
@@ -661,7 +688,10 @@ class AssessmentOrderWorkflow:
                 )
             return None
         if state.finished:
-            return f"The order has finished (SmartRecruiters shows {state.sr_status.value if state.sr_status else 'nothing'})"
+            return (
+                "The order has finished (SmartRecruiters shows "
+                f"{state.sr_status.value if state.sr_status else 'nothing'})"
+            )
         if state.invitation is None or state.deadline is None:
             return "The candidate is not invited yet; try again in a minute"
         if kind == RepairKind.EXTEND_DEADLINE:
@@ -672,7 +702,10 @@ class AssessmentOrderWorkflow:
                 return "The new deadline must be later than the current one"
         if kind == RepairKind.RESEND_INVITATION and state.vendor_status != VendorStatus.INVITED:
             status = state.vendor_status.value if state.vendor_status else "unknown"
-            return f"The candidate is past the invitation (vendor status {status}); there is nothing to resend"
+            return (
+                f"The candidate is past the invitation (vendor status {status}); there is "
+                "nothing to resend"
+            )
         return None
 
     @staticmethod
@@ -727,7 +760,8 @@ class AssessmentOrderWorkflow:
             )
         except ActivityError as err:
             self._note(
-                f"Repair by {request.operator} failed: the invitation could not be resent ({_reason(err)})"
+                f"Repair by {request.operator} failed: the invitation could not be resent "
+                f"({_reason(err)})"
             )
             return f"The invitation could not be resent: {_reason(err)}"
         return self._repaired(
@@ -741,7 +775,8 @@ class AssessmentOrderWorkflow:
             )
         except ActivityError as err:
             self._note(
-                f"Repair by {request.operator} failed: the result could not be read ({_reason(err)})"
+                f"Repair by {request.operator} failed: the result could not be read "
+                f"({_reason(err)})"
             )
             return f"The vendor's result could not be read: {_reason(err)}"
         changed = result != self._state.result

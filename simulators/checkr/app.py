@@ -68,9 +68,9 @@ def create_app(config: CheckrSimConfig) -> FastAPI:
     app.state.dispatcher = dispatcher
     app.state.limiter = FixedWindowLimiter(config.rate_window_seconds)
     app.state.idempotency = IdempotencyKeys(store)
-    app.add_exception_handler(CheckrError, _checkr_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.exception_handler(CheckrError)(_checkr_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
     app.middleware("http")(api_gateway("/v1/", _api_call))
     app.include_router(api)
     app.include_router(files)
@@ -112,6 +112,7 @@ async def _api_call(request: Request, call_next: CallNext) -> Response:
     if not limited and faults.rate_limit_next:
         faults.rate_limit_next -= 1
         limited = True
+    response: Response
     if limited:
         response = _error(429, "Too Many Requests")
     elif faults.server_error_next:
@@ -191,7 +192,9 @@ class IdempotencyKeys:
         self._in_flight.add(key)
         try:
             response = await forward()
-            body = b"".join([chunk async for chunk in response.body_iterator])
+            # call_next answers with Starlette's streaming response, typed as a plain one.
+            chunks = response.body_iterator  # type: ignore[attr-defined]
+            body = b"".join([chunk async for chunk in chunks])
         finally:
             self._in_flight.discard(key)
         headers = dict(response.headers)
@@ -326,7 +329,10 @@ async def download(document_id: str, expires: int, signature: str, request: Requ
     return Response(document.content, media_type="application/pdf", headers=headers)
 
 
-_PAGE = "<!doctype html><html lang='en'><title>Checkr</title><body><main><h1 id='{id}'>{heading}</h1><p>{text}</p>{form}</main></body></html>"
+_PAGE = (
+    "<!doctype html><html lang='en'><title>Checkr</title><body><main><h1 "
+    "id='{id}'>{heading}</h1><p>{text}</p>{form}</main></body></html>"
+)
 
 
 @files.get("/apply/{token}", response_class=HTMLResponse)
@@ -340,8 +346,14 @@ async def apply_page(token: str, request: Request) -> HTMLResponse:
         return HTMLResponse(
             _PAGE.format(id="closed", heading="This invitation is closed", text="", form="")
         )
-    form = "<form method='post'><label><input type='checkbox' name='consent' required> I authorise the background check</label><button>Submit</button></form>"
-    text = f"Please confirm your details for the {escape(PACKAGES[invitation.package][0])} background check."
+    form = (
+        "<form method='post'><label><input type='checkbox' name='consent' required> I "
+        "authorise the background check</label><button>Submit</button></form>"
+    )
+    text = (
+        f"Please confirm your details for the {escape(PACKAGES[invitation.package][0])} "
+        "background check."
+    )
     return HTMLResponse(
         _PAGE.format(id="invitation", heading="Background check", text=text, form=form)
     )
@@ -384,7 +396,8 @@ class Eta(BaseModel):
 
 @control.post("/reset")
 async def reset(request: Request) -> dict:
-    """Forget everything: candidates, webhooks, faults, outbox, logs, rate and idempotency counts."""
+    """Forget everything: candidates, webhooks, faults, outbox, logs,
+    rate and idempotency counts."""
     _account(request).reset()
     request.app.state.dispatcher.reset()
     request.app.state.limiter.reset()

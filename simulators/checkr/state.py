@@ -18,9 +18,10 @@ import hmac
 import re
 import secrets
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -109,7 +110,8 @@ NAME_FIELDS = ("first_name", "middle_name", "last_name", "mother_maiden_name")
 
 
 class Variants(BaseModel):
-    """Ways a real Checkr account may differ, each a documented form; set through the control API."""
+    """Ways a real Checkr account may differ, each a documented form;
+    set through the control API."""
 
     # Custom ids of the account's hierarchy nodes. The spec's InvitationCreate: `node` is
     # "required if any nodes exist on the account", and so are `work_locations`.
@@ -432,7 +434,7 @@ class Account:
             id=new_id(),
             filename=f"report-{report.id}.pdf",
             content=render_report(report, PACKAGES[report.package][0]),
-            created_at=report.completed_at,
+            created_at=report.completed_at or now,
         )
         self._save_report(report)
         self._emit("report.completed", self.report_view(report))
@@ -488,7 +490,8 @@ class Account:
         if not url.startswith(("https://", "http://")):  # plain HTTP: as in Checkr's test mode
             raise CheckrError(
                 400,
-                "Url is not valid. Please use a publicly available host and the HTTPS or SNS protocol.",
+                "Url is not valid. Please use a publicly available host and the HTTPS or "
+                "SNS protocol.",
             )
         if any(hook.url == url for hook in self.webhooks.values()):
             raise CheckrError(400, "Url has already been taken.")
@@ -638,7 +641,9 @@ class Account:
             "filename": document.filename,
             "content_type": "application/pdf",
             "filesize": len(document.content),
-            "download_uri": f"{self.base_url}/downloads/{document.id}?expires={expires}&signature={signature}",
+            "download_uri": (
+                f"{self.base_url}/downloads/{document.id}?expires={expires}&signature={signature}"
+            ),
         }
 
     def webhook_view(self, hook: Webhook) -> dict[str, Any]:

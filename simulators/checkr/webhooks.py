@@ -82,7 +82,8 @@ class Dispatcher:
         self.attempts.clear()
 
     def resume(self) -> None:
-        """Start again, from a first attempt, the deliveries under way when the simulator stopped."""
+        """Start again, from a first attempt,
+        the deliveries under way when the simulator stopped."""
         for delivery in self._store.all(_DELIVERY):
             self._courier.start(
                 self._deliver(delivery["event"], delivery["url"], delivery["copy_number"], 0.0)

@@ -26,7 +26,7 @@ import html
 import json
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
 from typing import Annotated, Any
@@ -78,9 +78,9 @@ def create_app(config: HackerRankSimConfig) -> FastAPI:
     app.state.limiter = FixedWindowLimiter(1.0)
     app.state.exchanges = deque(maxlen=EXCHANGES_KEPT)
     app.middleware("http")(api_gateway(API_PREFIX, _api_call))
-    app.add_exception_handler(SimError, _sim_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.exception_handler(SimError)(_sim_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
     app.include_router(api)
     app.include_router(files)
     app.include_router(control)
@@ -103,7 +103,7 @@ def _error(
     status: int,
     message: str,
     errors: list[str] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         {"message": message, "errors": errors or []}, status_code=status, headers=headers
@@ -202,7 +202,7 @@ def _exchange(request: Request, request_body: bytes, response: Response) -> dict
         "request": _json_or_text(request_body),
         "status": response.status_code,
         "content_type": response.headers.get("content-type", ""),
-        "response": _json_or_text(response.body)
+        "response": _json_or_text(bytes(response.body))
         if "json" in response.headers.get("content-type", "")
         else None,
     }
@@ -352,7 +352,8 @@ async def candidate_login(unique_id: str) -> str:
     return (
         "<!doctype html><title>HackerRank simulator</title><h1>HackerRank test</h1>"
         f"<p>Test <code>{html.escape(unique_id)}</code>. The simulator has no test to take: "
-        "start and submit the attempt through <code>/_sim/candidates/{id}/start</code> and <code>…/submit</code>.</p>"
+        "start and submit the attempt through <code>/_sim/candidates/{id}/start</code> and "
+        "<code>…/submit</code>.</p>"
     )
 
 
@@ -406,7 +407,8 @@ async def control_start(
 async def control_submit(
     candidate_id: int, body: Submission, account: AccountDep, base_url: BaseUrl
 ) -> dict[str, Any]:
-    """The candidate hands in with this score; the report is ready (status 7) after the report delay."""
+    """The candidate hands in with this score; the report is ready
+    (status 7) after the report delay."""
     record = account.submit(candidate_id, body.score, body.integrity_status, body.integrity_summary)
     return account.view(record, base_url, None)
 
@@ -442,7 +444,8 @@ async def control_outbox(account: AccountDep, to: str | None = None) -> dict[str
 
 @control.get("/webhooks")
 async def control_webhooks(account: AccountDep, candidate_id: str | None = None) -> dict[str, Any]:
-    """The pushes decided on (recorded at once, even when dropped) and the delivery attempts so far."""
+    """The pushes decided on (recorded at once,
+    even when dropped) and the delivery attempts so far."""
 
     def wanted(entry: dict[str, Any]) -> bool:
         return candidate_id is None or entry["candidate_id"] == candidate_id

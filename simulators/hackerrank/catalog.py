@@ -12,6 +12,7 @@ the part of the basic response" unless named. So a test carries them only when t
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +84,7 @@ def _opt_in_properties() -> frozenset[str]:
 OPT_IN = _opt_in_properties() | set(_EXTRA)
 
 
-def test_view(test: SimTest, additional_fields: set[str] = frozenset()) -> dict[str, Any]:
+def test_view(test: SimTest, additional_fields: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     """The test as `GET /tests` and `GET /tests/{id}` answer it (TestsIndex / TestsShow)."""
     view: dict[str, Any] = {
         "id": test.id,

@@ -15,7 +15,8 @@ class HackerRankSimConfig:
     database_path: Path | str = ":memory:"
     # Base URL of candidate links and PDF links; None builds them from each request's own address.
     public_url: str | None = None
-    # HackerRank "recommends up to 10 API requests per second"; above that the simulator answers 429.
+    # HackerRank "recommends up to 10 API requests per second";
+    # above that the simulator answers 429.
     requests_per_second: int = 10
     # After a submission, how long the report takes before the status becomes 7 (report ready);
     # None: only when the control API says so (POST /_sim/candidates/{id}/report).

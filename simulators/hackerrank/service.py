@@ -17,17 +17,18 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..docstore import DocumentStore
 from .catalog import OWNER_ID, TESTS, SimTest
-from .spec import published_document
 from .report import render_report
+from .spec import published_document
 from .webhooks import WebhookMode, WebhookSender, authorization
 
 INVITED, IN_PROGRESS, PROCESSING_REPORT, REPORT_READY = -1, 1, 5, 7
-# What the published TestCandidateShow marks `additional`: sent only when named in `additional_fields`.
+# What the published TestCandidateShow marks `additional`:
+# sent only when named in `additional_fields`.
 CANDIDATE_OPT_IN = frozenset(
     name
     for name, schema in published_document()["definitions"]["TestCandidateShow"][
@@ -51,19 +52,19 @@ class SimError(Exception):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def hr_time(value: datetime | None) -> str | None:
     """HackerRank's spelling of timestamps: 2016-05-24T06:27:25+0000."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S%z") if value else None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S%z") if value else None
 
 
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -184,7 +185,8 @@ class Account:
         existing.full_name = body.get("full_name") or existing.full_name or email.split("@")[0]
         existing.invite = dict(body)
         existing.invite_valid = True
-        # "By default this flag is false and email would not be sent" (the description; its schema default says true).
+        # "By default this flag is false and email would not be sent"
+        # (the description; its schema default says true).
         if body.get("send_email") is True:
             self._send_invite_email(existing, base_url)
         self._save(existing)
@@ -298,7 +300,8 @@ class Account:
         return record
 
     def rescore(self, candidate_id: int, score: float) -> Candidate:
-        """A later score change (e.g. a manual re-evaluation); pushed again if the partner accepts updates."""
+        """A later score change (e.g. a manual re-evaluation);
+        pushed again if the partner accepts updates."""
         record = self._by_id(candidate_id)
         if record.status != REPORT_READY:
             raise SimError(409, "Only a finished report can be rescored")
@@ -374,8 +377,8 @@ class Account:
             "report_url": f"{report}/summary",
             "authenticated_report_url": f"{report}/summary?authkey={record.token[:12]}",
             "pdf_url": f"{report}/pdf",
-            "scores_tags_split": {tag: record.score for tag in record.test.tags} if ready else {},
-            "scores_skills_split": {skill: record.percentage for skill in record.test.skills}
+            "scores_tags_split": dict.fromkeys(record.test.tags, record.score) if ready else {},
+            "scores_skills_split": dict.fromkeys(record.test.skills, record.percentage)
             if ready
             else {},
             "added_time": "0",
@@ -414,7 +417,8 @@ class Account:
 
     @staticmethod
     def _report_ready(record: Candidate) -> None:
-        """HackerRank: "In case of a 503 HTTP Status, please try downloading the pdf after some time"."""
+        """HackerRank: "In case of a 503 HTTP Status,
+        please try downloading the pdf after some time"."""
         if record.status != REPORT_READY:
             raise SimError(503, "The report is being generated; please try again later")
 

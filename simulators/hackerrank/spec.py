@@ -8,9 +8,10 @@ default. So in the response shapes (`*Show`, `*Index`) a property may be null wh
 documents no non-null default for it, its description mentions null, or it starts with "If set,".
 A property marked `"additional": true` comes only when asked for in `additional_fields` (the
 introduction: additional attributes "will not be the part of the basic response"), so it is not
-required. An `enum` placed on an array (`experience`) lists the values of its items, as its default shows.
-Everything else is checked as published: types, required properties, enums. Requests are checked
-strictly. The simulator refuses requests with it, and the contract tests check both sides with it.
+required. An `enum` placed on an array (`experience`) lists the values of its items, as its default
+shows. Everything else is checked as published: types, required properties, enums. Requests are
+checked strictly. The simulator refuses requests with it, and the contract tests check both sides
+with it.
 """
 
 from __future__ import annotations

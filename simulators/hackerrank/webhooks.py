@@ -17,7 +17,7 @@ import base64
 import logging
 from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
@@ -104,7 +104,7 @@ class WebhookSender:
         self.attempts.append(
             {
                 "candidate_id": candidate_id,
-                "at": datetime.now(timezone.utc).isoformat(),
+                "at": datetime.now(UTC).isoformat(),
                 "status_code": None,
                 "error": None,
                 **fields,

@@ -84,9 +84,9 @@ def create_app(config: SandboxVendorConfig) -> FastAPI:
     # Status reads per wall-clock second and per invitation: what a partner's polling costs.
     # Counted only once a benchmark asks (POST /control/status-reads), in this process's memory.
     app.state.status_reads = StatusReads()
-    app.add_exception_handler(SandboxError, _sandbox_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(_UnknownToken, _unknown_token)
+    app.exception_handler(SandboxError)(_sandbox_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(_UnknownToken)(_unknown_token)
     app.include_router(api)
     app.include_router(pages)
     app.include_router(control)

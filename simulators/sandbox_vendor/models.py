@@ -6,7 +6,7 @@ from them deliberately leave both out.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field
@@ -19,7 +19,7 @@ FINAL_STATUSES: frozenset[InvitationStatus] = frozenset({"completed", "declined"
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Candidate(BaseModel):

@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
@@ -37,7 +37,7 @@ def create_app(config: SmartRecruitersSimConfig) -> FastAPI:
 
     app = FastAPI(title="SmartRecruiters (simulator)", lifespan=lifespan)
     app.middleware("http")(sr_api.record_and_inject_faults)
-    app.add_exception_handler(sr_api.SrApiError, sr_api.sr_api_error_handler)
+    app.exception_handler(sr_api.SrApiError)(sr_api.sr_api_error_handler)
     app.include_router(sr_api.router)
     app.include_router(control.router)
     app.include_router(pages.router)

@@ -218,7 +218,8 @@ def give_consent(company_id: str, sim: Sim) -> dict:
 @router.post("/companies/{company_id}/disconnect")
 async def disconnect(company_id: str, sim: Sim, tell_partner: bool = True) -> dict:
     """The admin disconnected the partner's app; says what the partner answered. With
-    `tell_partner=false` SR's call to the partner is lost: the company is disconnected at SR alone."""
+    `tell_partner=false` SR's call to the partner is lost:
+    the company is disconnected at SR alone."""
     try:
         return await sim.disconnect(company_id, tell_partner=tell_partner)
     except ConnectError as exc:

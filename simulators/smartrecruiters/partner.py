@@ -22,8 +22,8 @@ from urllib.parse import quote
 import httpx
 
 from .config import SmartRecruitersSimConfig
-from .variants import Variants
 from .validation import schema_errors
+from .variants import Variants
 
 # The recruiter on whose behalf every simulated order is placed.
 REQUESTER = {"userId": "5f0c2a52-6a0e-4d1c-9a4b-2b7f3c1e8d10", "email": "recruiter@example.com"}

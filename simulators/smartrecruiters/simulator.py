@@ -14,8 +14,8 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeGuard
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,7 +48,7 @@ CUSTOMER_SCOPES = (RESULT_SCOPE, ORDERS_READ_SCOPE)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class Simulator:
         self, first_name: str, last_name: str, email: str, company_id: str | None = None
     ) -> dict[str, Any]:
         job = self._store.all("job")[0]
-        candidate = {
+        candidate: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "company_id": company_id or self.config.company_id,
             "first_name": first_name,
@@ -229,6 +229,13 @@ class Simulator:
 
     def order(self, order_id: str) -> dict[str, Any] | None:
         return self._store.get("order", order_id)
+
+    def _placed(self, order_id: str) -> dict[str, Any]:
+        """An order the caller knows was placed (it placed it, or the control API checked)."""
+        order = self.order(order_id)
+        if order is None:
+            raise LookupError(f"no order {order_id}")
+        return order
 
     def orders_of_application(self, application_id: str) -> list[dict[str, Any]]:
         return list(self._store.find("order", application_id=application_id))
@@ -313,7 +320,7 @@ class Simulator:
         The partner is reached as its company's link says now, so a resend after the company
         connected goes where the partner configuration points.
         """
-        sent = self._store.get("order", order_id)
+        sent = self._placed(order_id)
         link = self.partner_link(self.company_of(sent))
         candidate_url = None
         try:
@@ -327,7 +334,7 @@ class Simulator:
         except PartnerError as exc:
             status, body, error = None, None, str(exc)
         # Read again: the partner may have reported progress while SR waited for its answer.
-        order = self._store.get("order", order_id)
+        order = self._placed(order_id)
         order.update(
             partner_status=status,
             partner_body=body,
@@ -444,7 +451,7 @@ class Simulator:
         return stored, base64.b64decode(stored["data"])
 
 
-def _is_web_url(url: Any) -> bool:
+def _is_web_url(url: Any) -> TypeGuard[str]:
     try:
         return isinstance(url, str) and urlsplit(url).scheme in ("http", "https")
     except ValueError:  # e.g. an unclosed IPv6 bracket

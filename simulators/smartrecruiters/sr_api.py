@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
-from typing import Annotated, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -94,7 +95,7 @@ async def record_and_inject_faults(
     if not path.startswith(RECORDED_PATH_PREFIXES):
         return await call_next(request)
     simulator: Simulator = request.app.state.simulator
-    received_at = datetime.now(timezone.utc).isoformat()
+    received_at = datetime.now(UTC).isoformat()
     body = await request.body()
     fault = simulator.faults.take(request.method, path)
     if fault is not None:
@@ -180,8 +181,9 @@ def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
 @router.post("/identity/oauth/token")
 async def issue_token(request: Request, sim: Sim) -> JSONResponse:
     form = await request.form()
-    fields = {name: form.get(name) for name in ("grant_type", "client_id", "client_secret")}
-    missing = [name for name, value in fields.items() if not isinstance(value, str) or not value]
+    names = ("grant_type", "client_id", "client_secret")
+    fields = {name: value for name in names if isinstance(value := form.get(name), str) and value}
+    missing = [name for name in names if name not in fields]
     if missing:
         return _oauth_error(400, "invalid_request", f"Missing form field(s): {', '.join(missing)}")
     if fields["grant_type"] != "client_credentials":

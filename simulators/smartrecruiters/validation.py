@@ -9,10 +9,11 @@ types a partner supports are distinct; the partner's URLs are absolute http(s) U
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -42,7 +43,7 @@ def _is_date_time(value: object) -> bool:
         return True  # the `type` keyword judges other values
     if not _RFC3339.match(value):
         return False
-    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # a real date and time
+    datetime.fromisoformat(value.upper())  # a real date and time
     return True
 
 

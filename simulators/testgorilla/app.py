@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -61,8 +61,8 @@ def create_app(config: TestGorillaSimConfig) -> FastAPI:
 
     app = FastAPI(title="TestGorilla simulator", lifespan=lifespan)
     app.state.sim = TestGorillaSim(config, store)
-    app.add_exception_handler(SimError, _sim_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.exception_handler(SimError)(_sim_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
     app.middleware("http")(api_gateway("/api/", _rate_limit_headers))
     app.include_router(api)
     app.include_router(pages)
@@ -82,7 +82,8 @@ async def _sim_error(_: Request, exc: SimError) -> JSONResponse:
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    """400 with the offending fields, as Django REST framework answers (FastAPI's default is 422)."""
+    """400 with the offending fields, as Django REST framework answers
+    (FastAPI's default is 422)."""
     fields: dict[str, list[str]] = {}
     for error in exc.errors():
         name = str(error["loc"][-1]) if error["loc"] else "non_field_errors"
@@ -117,7 +118,8 @@ def endpoint(name: str) -> Callable[..., Awaitable[None]]:
 
 
 def _checked_body(method: str, path: str, body: Any) -> None:
-    """Refuse a body our reading of the API forbids, in Django REST framework's field-error shape."""
+    """Refuse a body our reading of the API forbids,
+    in Django REST framework's field-error shape."""
     problems = api_description().request_errors(method, path, body)
     if problems:
         raise SimError(400, body={"non_field_errors": problems})
@@ -238,7 +240,7 @@ async def get_assessment(assessment_id: int, sim: Sim) -> dict[str, Any]:
             "tests": [t.id for t in assessment.tests],
             "tests_detail": [
                 {"id": t.id * 10, "order": n, "test": test}
-                for n, (t, test) in enumerate(zip(assessment.tests, tests))
+                for n, (t, test) in enumerate(zip(assessment.tests, tests, strict=False))
             ],
         }
     else:
@@ -329,7 +331,8 @@ control = APIRouter(prefix="/_sim", tags=["control"])
 
 
 class CompleteRequest(BaseModel):
-    # Per test id: a number (0–100) for scored tests, a string (score_display) for personality tests.
+    # Per test id: a number (0–100) for scored tests,
+    # a string (score_display) for personality tests.
     scores: dict[str, float | str] = Field(default_factory=dict)
     # Per test id: the normalized percentile; scored tests default to their score.
     percentiles: dict[str, float] = Field(default_factory=dict)

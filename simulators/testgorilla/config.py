@@ -7,14 +7,16 @@ from pathlib import Path
 from typing import Literal
 
 # Requests per window, per endpoint and API user, as docs.testgorilla.com/apis/rate-limits lists
-# them (per minute). `candidature` (GET of one candidature) and `pdf` are not in that table: guesses.
+# them (per minute). `candidature` (GET of one
+# candidature) and `pdf` are not in that table: guesses.
 DEFAULT_LIMITS: dict[str, int] = {
     "assessments": 20,  # GET /api/assessments/
     "assessment": 20,  # GET /api/assessments/<id>/
     "invite": 60,  # POST /api/assessments/<id>/invite_candidate/
     "candidatures": 100,  # GET /api/assessments/candidature/?assessment=<id>
     "candidate": 100,  # GET /api/assessments/candidates/<testtaker_id>/[?candidature=<id>]
-    "candidature": 100,  # GET /api/assessments/candidature/<id>/ (not documented; guess: as candidate detail)
+    # GET /api/assessments/candidature/<id>/ (not documented; guess: as candidate detail)
+    "candidature": 100,
     "results": 60,  # GET /api/assessments/results/?candidature__assessment=…
     "pdf": 20,  # GET /api/assessments/candidates/<test_taker>/render_pdf/ (guess)
     "delete": 20,  # DELETE /api/assessments/candidature/<id>/

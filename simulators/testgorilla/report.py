@@ -1,4 +1,5 @@
-"""The PDF a recruiter downloads for a candidature (fpdf2), as TestGorilla's render_pdf streams it."""
+"""The PDF a recruiter downloads for a candidature (fpdf2),
+as TestGorilla's render_pdf streams it."""
 
 from __future__ import annotations
 

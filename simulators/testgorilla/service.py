@@ -11,7 +11,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ..docstore import DocumentStore
@@ -110,7 +110,8 @@ class Candidature:
         return round(sum(scores) / len(scores), 1) if scores else None
 
     def link(self, public_url: str) -> str:
-        """The candidate's link, in the form public consumer code sees (…/testtaker/welcome/<uuid>)."""
+        """The candidate's link, in the form public consumer code sees
+        (…/testtaker/welcome/<uuid>)."""
         return f"{public_url}/testtaker/welcome/{self.invitation_uuid}"
 
     def view(self, public_url: str, variants: Variants) -> dict[str, Any]:
@@ -136,7 +137,8 @@ class Candidature:
         return view
 
     def detail(self) -> dict[str, Any]:
-        """One item of the candidate detail's `assessments_detail` (the fields consumer code reads)."""
+        """One item of the candidate detail's `assessments_detail`
+        (the fields consumer code reads)."""
         return {
             "id": self.id,
             "assessment_id": self.assessment.id,
@@ -247,8 +249,8 @@ class TestGorillaSim:
         return self.view(candidature)
 
     def candidate_detail(self, test_taker: int, candidature_id: int | None) -> dict[str, Any]:
-        """GET /api/assessments/candidates/<testtaker_id>/[?candidature=<id>], in the variant's form.
-        That `candidature` narrows `assessments_detail` to that one is our assumption."""
+        """GET /api/assessments/candidates/<testtaker_id>/[?candidature=<id>], in the variant's
+        form. That `candidature` narrows `assessments_detail` to that one is our assumption."""
         if test_taker not in self._test_takers.values():
             raise SimError(404, "Not found.")
         own = [
@@ -328,7 +330,8 @@ class TestGorillaSim:
         self.set_limits(self.window_seconds, self.limits)
 
     def admit(self, endpoint: str, user: str) -> dict[str, str]:
-        """Count one request; its rate-limit headers, or a 429 once the window's limit is used up."""
+        """Count one request; its rate-limit headers,
+        or a 429 once the window's limit is used up."""
         state = self._limiter.hit(f"{user}:{endpoint}", self.limits[endpoint])
         stats = self.stats[endpoint]
         headers = _rate_headers(state.limit, state.remaining, state.seconds_to_reset)
@@ -438,7 +441,8 @@ class TestGorillaSim:
         self._store.put_record(_CANDIDATURE, str(candidature.id), candidature)
 
     def reinvite(self, candidature_id: int) -> Candidature:
-        """The invitation emailed again; only before the candidate starts (TestGorilla does not say)."""
+        """The invitation emailed again; only before the candidate starts
+        (TestGorilla does not say)."""
         candidature = self.candidature(candidature_id)
         if candidature.status != "invited":
             raise SimError(400, f"The candidate has already {candidature.status} this assessment.")
@@ -561,4 +565,4 @@ def _rate_headers(limit: int, remaining: int, reset_seconds: int) -> dict[str, s
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -60,7 +60,8 @@ async def test_a_link_without_a_proper_company_is_explained_on_a_page(browser_li
     ],
 )
 async def test_smartrecruiters_own_web_origins_may_be_returned_to(browser_like, redirect):
-    """SR's admin pages live on its web origins, not on SR_BASE_URL's: a real admin gets the form."""
+    """SR's admin pages live on its web origins, not on SR_BASE_URL's:
+    a real admin gets the form."""
     page = await browser_like.get(
         "/integration", params={"companyId": "acme-1", "redirect": redirect}
     )

@@ -7,6 +7,7 @@ plausible form is sent to the running service, and the first sight of a form is 
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 
@@ -68,7 +69,7 @@ async def test_the_requester_header_s_form_is_logged_by_name_only(api, bearer, s
     await api.get("/packages", headers=bearer)
     for form in (*REQUESTER_FORMS, "absent"):
         line = f"SmartRecruiters protocol: requester header of GET /packages is {form}"
-        await eventually(lambda: logged(stack, line), what=f"the log line {line!r}")
+        await eventually(functools.partial(logged, stack, line), what=f"the log line {line!r}")
     assert not await logged(stack, "recruiter@example.com")
 
 

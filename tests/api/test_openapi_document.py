@@ -135,9 +135,8 @@ async def served(api) -> dict:
 
 async def token(api, client_id: str, secret: str) -> dict:
     form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
-    return {
-        "Authorization": f"Bearer {(await api.post('/oauth/token', data=form)).json()['access_token']}"
-    }
+    token = (await api.post("/oauth/token", data=form)).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
 
 
 def answers_as_documented(document: dict, method: str, path: str, response: httpx.Response) -> None:
@@ -263,7 +262,8 @@ async def test_our_inline_answer_is_what_the_document_and_srs_spec_say(api, bear
 
 
 def test_the_disconnect_says_its_bearer_token_is_optional(document):
-    """SR's spec declares no security there: an SR engineer reading ours must see a bare call works."""
+    """SR's spec declares no security there:
+    an SR engineer reading ours must see a bare call works."""
     operation = document["paths"]["/integrations/companies/{companyId}"]["delete"]
     assert {} in operation["security"] and {"HTTPBearer": []} in operation["security"]
     assert "Retry-After" in operation["responses"]["503"]["headers"]

@@ -14,9 +14,9 @@ from simulators.hackerrank import HackerRankSimConfig, create_app
 from simulators.sandbox_vendor.webhooks import sign
 from simulators.smartrecruiters.validation import validator
 from tests.e2e.test_connect import connected_directly
+from tests.support.order_workflows import order_reference_of, order_workflow_id
 from tests.support.servers import serve
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_reference_of, order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 # The company the settings' credentials (the `bearer` below) speak for.

@@ -1,4 +1,5 @@
-"""Webhooks for one order are handed over one at a time (api/webhooks.py OneAtATime), without a server."""
+"""Webhooks for one order are handed over one at a time (api/webhooks.py OneAtATime),
+without a server."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from api.webhooks import OneAtATime, TurnNotCome
 
 async def test_one_holder_per_order_the_others_wait_their_turn_or_give_up():
     turns = OneAtATime()
-    release = asyncio.Event()
+    release, first_holds = asyncio.Event(), asyncio.Event()
     held: list[str] = []
 
     async def take(name: str, key: str, timeout: float) -> None:
         async with turns.turn(key, timeout=timeout):
             held.append(name)
             if name == "first":
+                first_holds.set()
                 await release.wait()
 
     first = asyncio.create_task(take("first", "order-1", 1))
-    while held != ["first"]:
-        await asyncio.sleep(0)  # let the first take its turn
+    await first_holds.wait()
     patient = asyncio.create_task(take("patient", "order-1", 30))
     with pytest.raises(TurnNotCome):
         await take("hasty", "order-1", 0.01)

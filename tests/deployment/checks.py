@@ -10,8 +10,9 @@ import fnmatch
 import json
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import yaml
@@ -89,13 +90,13 @@ class StrictLoader(yaml.SafeLoader):
 
 
 def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=StrictLoader)  # noqa: S506: a SafeLoader
+    return yaml.load(text, Loader=StrictLoader)  # StrictLoader is a SafeLoader
 
 
 def load_yaml_documents(text: str) -> list[Any]:
     return [
         document for document in yaml.load_all(text, Loader=StrictLoader) if document is not None
-    ]  # noqa: S506
+    ]
 
 
 # --- Compose variables (${VAR}, ${VAR:-default}, ${VAR:?error}, $$) -------------------------------
@@ -156,8 +157,8 @@ def required_variables(document: Any) -> set[str]:
 
 def parse_env_file(text: str) -> dict[str, str]:
     values = {}
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         name, separator, value = line.partition("=")
@@ -216,16 +217,99 @@ EXPECTED_SERVICES = frozenset(
         "worker",
     }
 )
-# The service keys of the Compose specification (compose-spec/compose-spec schema/compose-spec.json),
-# so that a misspelt key (`depend_on`), which Compose would refuse, is caught here.
-SERVICE_KEYS = """annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs
-container_name cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpus cpuset
-credential_spec depends_on deploy develop device_cgroup_rules devices dns dns_opt dns_search domainname entrypoint
-env_file environment expose extends external_links extra_hosts gpus group_add healthcheck hostname image init ipc
-isolation labels links logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit network_mode
-networks oom_kill_disable oom_score_adj pid pids_limit platform ports post_start pre_stop privileged profiles
-provider pull_policy read_only restart runtime scale secrets security_opt shm_size stdin_open stop_grace_period
-stop_signal storage_opt sysctls tmpfs tty ulimits user userns_mode uts volumes volumes_from working_dir""".split()
+# The service keys of the Compose specification (compose-spec/compose-spec
+# schema/compose-spec.json), so that a misspelt key
+# (`depend_on`), which Compose would refuse, is caught here.
+SERVICE_KEYS = [
+    "annotations",
+    "attach",
+    "blkio_config",
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup",
+    "cgroup_parent",
+    "command",
+    "configs",
+    "container_name",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_period",
+    "cpu_rt_runtime",
+    "cpu_shares",
+    "cpus",
+    "cpuset",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "develop",
+    "device_cgroup_rules",
+    "devices",
+    "dns",
+    "dns_opt",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "extends",
+    "external_links",
+    "extra_hosts",
+    "gpus",
+    "group_add",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "mem_limit",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "network_mode",
+    "networks",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "pid",
+    "pids_limit",
+    "platform",
+    "ports",
+    "post_start",
+    "pre_stop",
+    "privileged",
+    "profiles",
+    "provider",
+    "pull_policy",
+    "read_only",
+    "restart",
+    "runtime",
+    "scale",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "storage_opt",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "user",
+    "userns_mode",
+    "uts",
+    "volumes",
+    "volumes_from",
+    "working_dir",
+]
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _COMMAND = {"oneOf": [{"type": "string"}, _STRINGS, {"type": "null"}]}
 _SCALAR = {"type": ["string", "number", "boolean", "null"]}
@@ -420,8 +504,8 @@ def dependency_problems(compose: dict) -> list[str]:
     def cycle_from(name: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
         for target in _depends_on(services.get(name, {})):
             if target in path:
-                return path + (target,)
-            if found := cycle_from(target, path + (target,)):
+                return (*path, target)
+            if found := cycle_from(target, (*path, target)):
                 return found
         return None
 
@@ -543,10 +627,10 @@ def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
         if line.rstrip().endswith("\\"):
             pending += line.rstrip()[:-1] + " "
             continue
-        line = (pending + line).strip()
+        instruction = (pending + line).strip()
         pending = ""
-        if line and not line.startswith("#"):
-            keyword, _, arguments = line.partition(" ")
+        if instruction and not instruction.startswith("#"):
+            keyword, _, arguments = instruction.partition(" ")
             instructions.append((keyword.upper(), arguments.strip()))
     return instructions
 
@@ -580,7 +664,7 @@ def dockerfile_problems(text: str, root: Path = ROOT) -> list[str]:
     if len(stages) < 2:
         problems.append("not a multi-stage build")
     if not stages:
-        return problems + ["no FROM"]
+        return [*problems, "no FROM"]
     final = stages[-1]
     users = [arguments for keyword, arguments in final if keyword == "USER"]
     if not users:
@@ -643,8 +727,8 @@ def dockerignore_matcher(text: str) -> Callable[[str], bool]:
     """Whether Docker leaves a path (relative to the context) out of the build context: the last
     matching pattern decides, `!` re-includes, a matched directory excludes what is under it."""
     rules = []
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         include = line.startswith("!")

@@ -1,5 +1,6 @@
 """The one-shot jobs' scripts (deploy/temporal), run by `sh` against stand-ins for the admin-tools
-image's commands (`temporal`, `temporal-sql-tool`, `nc`, `getent`), which log what they are asked."""
+image's commands (`temporal`, `temporal-sql-tool`, `nc`, `getent`), which log what they are
+asked."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ SCRIPTS = ROOT / "deploy" / "temporal"
 
 # Each stand-in appends its arguments to $CALLS. `temporal` fails `cluster health` while
 # $UNHEALTHY_FILE has lines left (one is used up per call), fails `search-attribute list` the same
-# way with $UNKNOWN_NAMESPACE_FILE, lists $EXISTING, and fails `namespace describe` unless $NAMESPACE_EXISTS.
+# way with $UNKNOWN_NAMESPACE_FILE, lists $EXISTING,
+# and fails `namespace describe` unless $NAMESPACE_EXISTS.
 STAND_INS = {
     "temporal": """#!/bin/sh
 echo "temporal $*" >> "$CALLS"
@@ -25,7 +27,8 @@ use_up() { [ -s "$1" ] || return 1; sed -i 1d "$1"; }
 case "$*" in
   "operator cluster health"*) ! use_up "$UNHEALTHY_FILE" ;;
   "operator namespace describe"*) [ -n "${NAMESPACE_EXISTS:-}" ] ;;
-  "operator search-attribute list"*) ! use_up "$UNKNOWN_NAMESPACE_FILE" && printf 'Name Type\\n%s\\n' "$EXISTING" ;;
+  "operator search-attribute list"*)
+    ! use_up "$UNKNOWN_NAMESPACE_FILE" && printf 'Name Type\\n%s\\n' "$EXISTING" ;;
   *) true ;;
 esac
 """,
@@ -64,6 +67,7 @@ def run(tmp_path: Path):
             capture_output=True,
             text=True,
             timeout=60,
+            check=False,
         )
         return result.returncode, calls.read_text().splitlines()
 
@@ -92,7 +96,8 @@ def test_the_schema_job_sets_up_both_databases(run):
         f"{tool} temporal update-schema -d /etc/temporal/schema/postgresql/v12/temporal/versioned",
         f"{tool} temporal_visibility create",
         f"{tool} temporal_visibility setup-schema -v 0.0",
-        f"{tool} temporal_visibility update-schema -d /etc/temporal/schema/postgresql/v12/visibility/versioned",
+        f"{tool} temporal_visibility update-schema -d "
+        "/etc/temporal/schema/postgresql/v12/visibility/versioned",
     ]
 
 
@@ -133,13 +138,17 @@ def test_only_missing_search_attributes_are_registered(run):
     assert code == 0
     assert (
         calls.count(
-            "temporal operator search-attribute list --namespace assessments --address 10.0.0.5:7233"
+            "temporal operator search-attribute list --namespace assessments --address "
+            "10.0.0.5:7233"
         )
         == 3
     )
     created = [call for call in calls if "search-attribute create" in call]
     expected = sorted(checks.expected_search_attributes() - {("AssessmentVendor", "Keyword")})
     assert sorted(created) == sorted(
-        f"temporal operator search-attribute create --namespace assessments --name {name} --type {kind} --address 10.0.0.5:7233"
+        (
+            f"temporal operator search-attribute create --namespace assessments --name {name} "
+            f"--type {kind} --address 10.0.0.5:7233"
+        )
         for name, kind in expected
     )

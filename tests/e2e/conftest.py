@@ -1,18 +1,25 @@
-"""Fixtures of the end-to-end tests: a headless Chromium, our registration at SR, a trigger token."""
+"""Fixtures of the end-to-end tests: a headless Chromium, our registration at SR, a trigger token,
+the admin API and the CLI on the running stack, and an order awaiting its candidate."""
 
 from __future__ import annotations
 
 import shutil
 import uuid
 
+import httpx
 import pytest
 from playwright.async_api import async_playwright
 
+import cli
+import settings as settings_module
 from smartrecruiters.client import smartrecruiters_client
 from tests.support.connect import register_partner_configuration
+from tests.support.order_workflows import terminate_quietly
 
+ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Flags for a closed network and a root user (see the machine notes): no sandbox, no background calls.
+# Flags for a closed network and a root user
+# (see the machine notes): no sandbox, no background calls.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -53,7 +60,8 @@ async def registered(stack):
 
 @pytest.fixture
 async def trigger_token(store, stack) -> str:
-    """A token of a fresh vendor account at the sandbox vendor (a short deadline for the logic quiz)."""
+    """A token of a fresh vendor account at the sandbox vendor
+    (a short deadline for the logic quiz)."""
     account = await store.create_vendor_account(
         name=f"sandbox-{uuid.uuid4().hex[:8]}",
         adapter="sandbox",
@@ -61,3 +69,33 @@ async def trigger_token(store, stack) -> str:
         package_settings={"logic-quiz": {"deadline_days": 6 / 86400}},
     )
     return (await store.issue_trigger_token(account.id)).token
+
+
+@pytest.fixture
+async def admin(stack):
+    async with httpx.AsyncClient(
+        base_url=f"{stack.settings.public_url}/admin",
+        timeout=30,
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+def stack_cli(stack, monkeypatch):
+    """`assessments` with the stack's settings: its Temporal and its store."""
+    for name, value in stack.env.items():
+        if name.startswith("ASSESSMENTS_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(cli.console, "width", 240)  # a wide terminal: no id folded over two lines
+    settings_module.get_settings.cache_clear()
+    yield
+    settings_module.get_settings.cache_clear()
+
+
+@pytest.fixture
+async def pending(world, temporal):
+    order = await world.order("skills-fullstack")
+    await world.sr_status_becomes(order["order_id"], "PENDING")
+    yield order
+    await terminate_quietly(temporal, order["order_id"])

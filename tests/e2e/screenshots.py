@@ -39,8 +39,8 @@ from tests.e2e.test_temporal_ui_in_browser import (
     order_list_url,
     order_row,
 )
-from tests.support.servers import order_path
 from tests.support.order_workflows import order_workflow_id
+from tests.support.servers import order_path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIRECTORY = ROOT / "docs" / "screenshots"
@@ -86,7 +86,8 @@ async def take(settings: Settings, browser: Browser, directory: Path) -> None:
     status = visibility.ORDER_STATUS.name
     await listed(
         settings,
-        f'WorkflowId="{order_workflow_id(skills)}" AND {status}="COMPLETED" AND ExecutionStatus="Completed"',
+        f'WorkflowId="{order_workflow_id(skills)}" AND {status}="COMPLETED" AND '
+        'ExecutionStatus="Completed"',
     )
     await listed(
         settings, f'{visibility.COMPANY.name}="{company}" AND {status}="IN_PROGRESS"', count=2

@@ -1,4 +1,5 @@
-"""Background checks at Checkr end to end: SR simulator → our API → Temporal → Checkr simulator → SR.
+"""Background checks at Checkr end to end: SR simulator → our API → Temporal → Checkr simulator →
+SR.
 
 Checkr pushes account-level webhooks signed with the API key; they reach the order through our
 index of the account's candidates and invitations, and polling covers what they miss.
@@ -18,9 +19,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from simulators.checkr import CheckrSimConfig, create_app
 from tests.support.connect import company_of_new_vendor_account
+from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import serve
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 API_KEY = "e2e-checkr-key"
@@ -113,7 +114,8 @@ async def company(checkr_url, store, world, registered) -> str:
 
 
 async def ordered(world, temporal, company: str) -> tuple[str, str, str, dict]:
-    """Order a background check; returns (order id, Checkr candidate id, invitation id, candidate)."""
+    """Order a background check; returns (order id,
+    Checkr candidate id, invitation id, candidate)."""
     placed = await world.order(PACKAGE, company_id=company)
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")

@@ -1,4 +1,5 @@
-"""Connect end to end: SR's admin opens our consent page, enters a token, the company is connected."""
+"""Connect end to end: SR's admin opens our consent page, enters a token,
+the company is connected."""
 
 from __future__ import annotations
 
@@ -8,18 +9,16 @@ import uuid
 
 import httpx
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
-
 from fastapi import FastAPI
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from smartrecruiters.client import smartrecruiters_client
 from store import ConnectionState, Store
 from tests.support.connect import disconnect_checked, fill_in_consent
+from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import serve
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
-
 
 # How SR behaves where its record is silent: the consent redirect's origin, how it presents its
 # credentials at our token endpoint, how it fills ids into our registered URLs.
@@ -237,7 +236,8 @@ async def test_disconnect_ends_open_orders_and_revokes_the_companys_credentials(
     email = await world.invitation_email(order_id)
     assert "withdrawn" in (await world.http.get(email["link"])).text
     assert (await store.connection(company_id)).state == ConnectionState.DISCONNECTED
-    # SR heard nothing after the disconnect: the company's results endpoint is no longer ours to use.
+    # SR heard nothing after the disconnect:
+    # the company's results endpoint is no longer ours to use.
     assert [p["status"] for p in (await world.sr_order(order_id))["patches"]] == ["PENDING"]
 
 

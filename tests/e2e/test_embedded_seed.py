@@ -108,8 +108,9 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
 
     async def read_all() -> None:
         assert run.stdout is not None
+        # Appended as they come: the probes below read the lines while the command still runs.
         async for line in run.stdout:
-            lines.append(line.decode(errors="replace").rstrip())
+            lines.append(line.decode(errors="replace").rstrip())  # noqa: PERF401
 
     reader = asyncio.ensure_future(read_all())
     try:
@@ -150,7 +151,7 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
             run.send_signal(signal.SIGINT)  # what Ctrl-C does: the stack stops in order
             try:
                 await asyncio.wait_for(run.wait(), 60)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 os.killpg(run.pid, signal.SIGKILL)
         await reader
     assert run.returncode == 0, "\n".join(lines[-40:])

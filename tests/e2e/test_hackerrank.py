@@ -1,4 +1,5 @@
-"""HackerRank skills tests end to end: SR simulator → our API → Temporal → HackerRank simulator → SR.
+"""HackerRank skills tests end to end: SR simulator → our API → Temporal → HackerRank simulator →
+SR.
 
 HackerRank pushes the result to a URL we give with each invitation, with a bearer token derived
 for that order; polling covers pushes that never arrive.
@@ -12,9 +13,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from simulators.hackerrank import HackerRankSimConfig, create_app
 from tests.support.connect import company_of_new_vendor_account
+from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import free_port, serve
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
 
 API_KEY = "e2e-hackerrank-key"

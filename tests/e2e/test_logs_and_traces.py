@@ -28,9 +28,9 @@ from simulators.testgorilla.config import TestGorillaSimConfig
 from store import Store
 from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
+from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
 
 URL_ATTRIBUTES = ("http.url", "url.full", "http.target", "url.query")
 PYTHON_DEVELOPER = "101"  # a TestGorilla assessment
@@ -92,7 +92,8 @@ async def order_for_a_new_candidate(
     company_id: str | None = None,
     times: int = 1,
 ) -> tuple[dict, str]:
-    """`times` orders for a new candidate whose name and email hold a marker: the last order, the marker."""
+    """`times` orders for a new candidate whose name and email hold a marker:
+    the last order, the marker."""
     marker = uuid.uuid4().hex
     candidate = {
         "first_name": "Ada",
@@ -287,7 +288,7 @@ async def test_log_lines_are_json_objects_naming_their_order_without_candidate_d
 
 
 async def test_a_failed_call_is_traced_by_the_type_of_its_error_alone(world, collector):
-    order_id, marker = await an_order_whose_first_progress_sr_refuses(world)
+    _order_id, marker = await an_order_whose_first_progress_sr_refuses(world)
 
     async def the_failed_attempt():
         return [

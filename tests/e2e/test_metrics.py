@@ -1,4 +1,5 @@
-"""The worker's Prometheus endpoint: Temporal SDK metrics and the orders' own, without candidate data."""
+"""The worker's Prometheus endpoint: Temporal SDK metrics and the orders' own,
+without candidate data."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
-from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id, unworked_order
+from tests.support.waiting import eventually
 
 
 def metric(text: str, pattern: str) -> float | None:
@@ -20,7 +21,8 @@ def metric(text: str, pattern: str) -> float | None:
 async def gauge_counts(
     world, stack, temporal, gauge: str, query: str, ours: str, of_ours: int
 ) -> bool:
-    """Temporal counts our `of_ours` orders in `query`, and the worker's gauge counts what Temporal does."""
+    """Temporal counts our `of_ours` orders in `query`,
+    and the worker's gauge counts what Temporal does."""
     if (await temporal.count_workflows(ours)).count != of_ours:
         return False
     text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
@@ -84,8 +86,14 @@ async def test_terminated_and_timed_out_orders_count_as_failed(world, stack, tem
         "history size exceeded"
     )
     since = (datetime.now(UTC) - timedelta(hours=24)).isoformat()
-    ended_badly = f'{ORDER_WORKFLOWS} AND ExecutionStatus IN ("Failed", "Terminated", "TimedOut") AND CloseTime > "{since}"'
-    ours = f'{ended_badly} AND WorkflowId IN ("{order_workflow_id(terminated)}", "{order_workflow_id(timed_out)}")'
+    ended_badly = (
+        f'{ORDER_WORKFLOWS} AND ExecutionStatus IN ("Failed", "Terminated", "TimedOut") AND '
+        f'CloseTime > "{since}"'
+    )
+    ours = (
+        f'{ended_badly} AND WorkflowId IN ("{order_workflow_id(terminated)}", '
+        f'"{order_workflow_id(timed_out)}")'
+    )
     gauge = r"assessment_orders_failed\w*\{?"
     await eventually(
         lambda: gauge_counts(world, stack, temporal, gauge, ended_badly, ours, 2),

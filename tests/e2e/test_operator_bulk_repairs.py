@@ -21,12 +21,11 @@ from temporalio.client import Client, WorkflowExecutionStatus
 import settings as settings_module
 from orders.models import Candidate, Order
 from orders.visibility import initial_search_attributes, order_reference
-from tests.support.order_workflows import companies_of_orders, order_workflow_id
 from tests.conftest import World
-from tests.e2e.test_operator_orders import _lists, _run, admin, stack_cli  # noqa: F401 - fixtures
+from tests.e2e.test_operator_orders import _lists, _run
 from tests.e2e.test_operator_repairs import _deadline
 from tests.support.connect import company_of_new_vendor_account
-from tests.support.order_workflows import terminate_quietly
+from tests.support.order_workflows import companies_of_orders, order_workflow_id, terminate_quietly
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
@@ -66,7 +65,8 @@ class Company:
         return order_id
 
     async def failed(self) -> str:
-        """An order whose workflow failed: SR refused its final update (COMPLETED) with a 400, once."""
+        """An order whose workflow failed: SR refused its final update
+        (COMPLETED) with a 400, once."""
         order_id = await self.started()
         await self.world.sr_refuses(order_id, 400)
         await self.world.at_vendor("complete", order_id, score=70)
@@ -161,16 +161,17 @@ async def test_a_dry_run_says_what_each_order_would_do_and_changes_nothing(
     repost = await _bulk(
         admin, "repost-result", WHO | {"company": company.id, "open": True, "dry_run": True}
     )
-    assert _outcomes(repost) == {
-        order_id: ("refused", "The order has no result to re-post") for order_id in (pending, quiz)
-    }
+    assert _outcomes(repost) == dict.fromkeys(
+        (pending, quiz), ("refused", "The order has no result to re-post")
+    )
 
     cancel = await _bulk(admin, "cancel", WHO | {"company": company.id, "status": "PENDING"})
     assert {outcome for outcome, _ in _outcomes(cancel).values()} == {"would-repair"} and len(
         cancel["orders"]
     ) == 2
 
-    # Nothing changed: no update reached any order, the deadlines stand, the orders run, SR still shows PENDING.
+    # Nothing changed: no update reached any order,
+    # the deadlines stand, the orders run, SR still shows PENDING.
     for order_id in (pending, quiz, done):
         assert await _updates_in_history(temporal, order_id) == 0, order_id
     for order_id, deadline in deadlines.items():
@@ -212,9 +213,10 @@ async def test_a_real_run_extends_every_matching_open_order_and_goes_on_past_ref
     items = {item["order_id"]: item for item in answer["orders"]}
     for order_id in (first, started):
         assert items[order_id]["outcome"] == "repaired", items[order_id]
-        assert (
-            items[order_id]["detail"]
-            == f"Repair by ops.ann: deadline extended by 2 days to {before[order_id] + timedelta(days=2):%Y-%m-%d %H:%M} UTC (Vendor outage last week)"
+        assert items[order_id]["detail"] == (
+            "Repair by ops.ann: deadline extended by 2 days to "
+            f"{before[order_id] + timedelta(days=2):%Y-%m-%d %H:%M} UTC (Vendor outage "
+            "last week)"
         )
         assert datetime.fromisoformat(items[order_id]["deadline"]) == before[order_id] + timedelta(
             days=2
@@ -273,7 +275,8 @@ async def test_failed_orders_are_found_and_reset_in_bulk_and_ended_ones_reposted
         for order_id in runs
     } == runs
 
-    # For real, on the failed orders only (after, say, a fix to the result mapping): SR gets the result.
+    # For real, on the failed orders only (after, say,
+    # a fix to the result mapping): SR gets the result.
     answer = await _bulk(
         admin, "reset", WHO | {"company": company.id, "failed": True, "dry_run": False}
     )
@@ -318,7 +321,7 @@ async def test_failed_orders_are_found_and_reset_in_bulk_and_ended_ones_reposted
 
 
 @pytest.mark.parametrize(
-    "kind, body, message",
+    ("kind", "body", "message"),
     [
         (
             "extend-deadline",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
+import operator
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,18 +20,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-import cli
-import settings as settings_module
 from cli import app
 from store import Store
 from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
-from tests.support.order_workflows import terminate_quietly, unworked_order
+from tests.support.order_workflows import order_workflow_id, terminate_quietly, unworked_order
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
 from workflows.order import AssessmentOrderWorkflow
-
-ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
 
 
 @dataclass
@@ -83,16 +80,6 @@ async def placed(stack, temporal):
                 await terminate_quietly(temporal, order["order_id"])
 
 
-@pytest.fixture
-async def admin(stack):
-    async with httpx.AsyncClient(
-        base_url=f"{stack.settings.public_url}/admin",
-        timeout=30,
-        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-    ) as http:
-        yield http
-
-
 async def _listed(admin: httpx.AsyncClient, **params) -> set[str]:
     response = await admin.get("/orders", params=params)
     assert response.status_code == 200, response.text
@@ -100,7 +87,8 @@ async def _listed(admin: httpx.AsyncClient, **params) -> set[str]:
 
 
 async def _lists(admin: httpx.AsyncClient, expected: set[str], **params) -> None:
-    """The listing comes to be exactly `expected` (Temporal's visibility is eventually consistent)."""
+    """The listing comes to be exactly `expected`
+    (Temporal's visibility is eventually consistent)."""
     await eventually(
         lambda: _equal(admin, expected, params),
         timeout=20,
@@ -133,7 +121,8 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
     await _lists(admin, set(), company=company, older_than="1h")
     await _lists(admin, everything, company=company, older_than="1s")
 
-    # Every order of the listing once, page by page; a page's token pages through its own listing only.
+    # Every order of the listing once, page by page;
+    # a page's token pages through its own listing only.
     first = (await admin.get("/orders", params={"company": company, "limit": 2})).json()[
         "next_page_token"
     ]
@@ -153,7 +142,7 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
         if not (token := page["next_page_token"]):
             break
     assert len(pages[0]) == 2 and all(len(p) <= 2 for p in pages)
-    assert sorted(sum(pages, [])) == sorted(everything)
+    assert sorted(functools.reduce(operator.iadd, pages, [])) == sorted(everything)
 
     summary = next(
         o
@@ -461,18 +450,6 @@ async def test_bad_shows_are_refused_clearly(admin):
 
 
 # --- the CLI ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def stack_cli(stack, monkeypatch):
-    """`assessments` with the stack's settings: its Temporal and its store."""
-    for name, value in stack.env.items():
-        if name.startswith("ASSESSMENTS_"):
-            monkeypatch.setenv(name, value)
-    monkeypatch.setattr(cli.console, "width", 240)  # a wide terminal: no id folded over two lines
-    settings_module.get_settings.cache_clear()
-    yield
-    settings_module.get_settings.cache_clear()
 
 
 def _run(*args: str, stdin: str | None = None, ok: bool = True):

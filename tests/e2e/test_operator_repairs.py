@@ -7,18 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
-from tests.support.order_workflows import terminate_quietly
+from tests.e2e.test_operator_orders import _run
 
 WHO = {"operator": "ops.ann", "reason": "Candidate asked support for more time"}
-
-
-@pytest.fixture
-async def pending(world, temporal):
-    order = await world.order("skills-fullstack")
-    await world.sr_status_becomes(order["order_id"], "PENDING")
-    yield order
-    await terminate_quietly(temporal, order["order_id"])
 
 
 async def _deadline(admin, order_id: str) -> datetime:
@@ -65,7 +56,7 @@ async def test_an_operator_extends_the_deadline_then_cancels_the_order(pending, 
 
 
 @pytest.mark.parametrize(
-    "path, body, status, message",
+    ("path", "body", "status", "message"),
     [
         ("/orders/no-such-order/repairs/cancel", WHO, 404, "no order no-such-order in Temporal"),
         (

@@ -1,10 +1,9 @@
-"""An operator has the vendor send the invitation again, on the real stack with the sandbox vendor."""
+"""An operator has the vendor send the invitation again,
+on the real stack with the sandbox vendor."""
 
 from __future__ import annotations
 
 from admin.repairs import resend_refusal
-from tests.e2e.test_operator_orders import admin  # noqa: F401 - fixture
-from tests.e2e.test_operator_repairs import pending  # noqa: F401 - fixture
 
 WHO = {"operator": "ops.ann", "reason": "Candidate found no email"}
 PAST_THE_INVITATION = (

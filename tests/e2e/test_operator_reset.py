@@ -19,11 +19,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from tests.conftest import World
-from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
-from tests.e2e.test_operator_repairs import pending  # noqa: F401 - fixture
-from tests.support.order_workflows import resets, workflow_becomes
+from tests.e2e.test_operator_orders import _run
+from tests.support.order_workflows import order_workflow_id, resets, workflow_becomes
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
 
 WHO = {"operator": "ops.ann", "reason": "SR result mapping fixed in release 42"}
 REASON_IN_HISTORY = "Reset by ops.ann: SR result mapping fixed in release 42"
@@ -80,7 +78,9 @@ async def orders(stack, temporal):
                 for order_id in failed
             )
         )
-        yield Orders(refused, refused_for_cli, declined, done, dict(zip(failed, runs)))
+        yield Orders(
+            refused, refused_for_cli, declined, done, dict(zip(failed, runs, strict=False))
+        )
 
 
 async def _sr_updates(world: World, order_id: str) -> list[tuple[str, int]]:
@@ -126,7 +126,8 @@ async def test_a_failed_order_is_reset_to_just_before_its_result_and_sr_gets_it(
     new_run = outcome["run_id"]
     assert outcome["repair"] == "reset" and new_run and new_run != failed_run
     assert outcome["note"] == (
-        f"Reset by ops.ann: order reset to just before posting COMPLETED to SmartRecruiters; run {new_run} does it again ({WHO['reason']})"
+        "Reset by ops.ann: order reset to just before posting COMPLETED to "
+        f"SmartRecruiters; run {new_run} does it again ({WHO['reason']})"
     )
 
     sr = await world.sr_status_becomes(order_id, "COMPLETED")
@@ -168,9 +169,9 @@ async def test_a_failed_order_is_reset_to_just_before_its_result_and_sr_gets_it(
     # Reset again: the order's current run completed, so there is nothing to go back to.
     again = await admin.post(f"/orders/{order_id}/repairs/reset", json=WHO)
     assert again.status_code == 409, again.text
-    assert (
-        again.json()["message"]
-        == "The order completed: nothing failed to go back to (to read its result again and post it, use repost-result)"
+    assert again.json()["message"] == (
+        "The order completed: nothing failed to go back to (to read its result again and "
+        "post it, use repost-result)"
     )
 
 
@@ -242,7 +243,8 @@ async def test_resets_are_refused_clearly_for_orders_that_did_not_fail(pending, 
     running = await admin.post(f"/orders/{order_id}/repairs/reset", json=WHO)
     assert running.status_code == 409
     assert running.json()["message"] == (
-        "The order is running: only a failed order is reset (to post a running order's result again, use repost-result)"
+        "The order is running: only a failed order is reset (to post a running order's "
+        "result again, use repost-result)"
     )
 
     await temporal.get_workflow_handle(order_workflow_id(order_id)).terminate(

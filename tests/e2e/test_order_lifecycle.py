@@ -8,8 +8,8 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from tests.conftest import EXPIRING_PACKAGE
-from tests.support.waiting import eventually
 from tests.support.order_workflows import order_reference_of, order_workflow_id
+from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
 
@@ -47,7 +47,10 @@ async def test_manual_order_happy_path(world, temporal):
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
     # Operators find the order by its search attributes (no PII in them).
-    query = f'AssessmentOrderStatus = "COMPLETED" AND AssessmentPackage = "skills-fullstack" AND WorkflowId = "{order_workflow_id(order_id)}"'
+    query = (
+        'AssessmentOrderStatus = "COMPLETED" AND AssessmentPackage = "skills-fullstack" AND '
+        f'WorkflowId = "{order_workflow_id(order_id)}"'
+    )
 
     async def listed():
         return [w async for w in temporal.list_workflows(query)]
@@ -80,7 +83,8 @@ async def test_auto_triggered_order_when_candidate_moves_to_the_assessment_step(
 
 @pytest.mark.parametrize("inline_key", ["url", "assessmentPackageURL"])
 async def test_inline_order_answers_with_the_candidates_link(world, inline_key):
-    """SR's spec describes `url` but requires `assessmentPackageURL`: SR finds the link under either."""
+    """SR's spec describes `url` but requires `assessmentPackageURL`:
+    SR finds the link under either."""
     await world.sr_variants(inline_key=inline_key)
     placed = await world.order("skills-fullstack", kind="inline")
     assert placed["partner_status"] == 200

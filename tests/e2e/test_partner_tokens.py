@@ -1,10 +1,11 @@
-"""The bearer tokens SR calls us with: each speaks for the one company, and the one connection, whose
-credentials earned it. A token from before a disconnect stays dead after the company reconnects, and
-the settings' credentials never act for a company that connected through Connect."""
+"""The bearer tokens SR calls us with: each speaks for the one company, and the one connection,
+whose credentials earned it. A token from before a disconnect stays dead after the company
+reconnects, and the settings' credentials never act for a company that connected through Connect."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -50,7 +51,9 @@ async def token_of(api: httpx.AsyncClient, client_id: str, secret: str) -> dict[
 def an_order(settings, company_id: str) -> dict:
     order_id = f"tokens-{uuid.uuid4()}"
     return {
-        "resultCallbackURL": f"{settings.sr_base_url}/assessment-api/v202010/orders/{order_id}/results",
+        "resultCallbackURL": (
+            f"{settings.sr_base_url}/assessment-api/v202010/orders/{order_id}/results"
+        ),
         "assessmentPackageId": "skills-fullstack",
         "companyId": company_id,
         "job": {"id": "job-1"},
@@ -60,7 +63,8 @@ def an_order(settings, company_id: str) -> dict:
             "lastName": "Lovelace",
             "applicationLanguage": "en",
         },
-        "completedAssessmentCallbackUrl": f"{settings.sr_base_url}/candidates/back",  # inline orders only
+        # Inline orders only.
+        "completedAssessmentCallbackUrl": f"{settings.sr_base_url}/candidates/back",
     }
 
 
@@ -70,13 +74,14 @@ def order_id_of(body: dict) -> str:
 
 async def every_route(
     api: httpx.AsyncClient, bearer: dict, company_id: str, settings
-) -> dict[str, httpx.Response]:
-    """Each SR route, called for `company_id` with `bearer`; the orders' bodies name fresh order ids."""
+) -> dict[str, Any]:
+    """Each SR route, called for `company_id` with `bearer`;
+    the orders' bodies name fresh order ids."""
     orders = {
         "/packages/orders": an_order(settings, company_id),
         "/packages/inline/orders": an_order(settings, company_id),
     }
-    answers = {
+    answers: dict[str, Any] = {
         "GET /packages": await api.get("/packages", headers=bearer),
         "GET /packages/{id}": await api.get("/packages/skills-fullstack", headers=bearer),
     }
@@ -85,7 +90,7 @@ async def every_route(
     answers["DELETE /integrations/companies/{id}"] = await api.delete(
         f"/integrations/companies/{company_id}", headers=bearer
     )
-    answers["order ids"] = [order_id_of(body) for body in orders.values()]  # type: ignore[assignment]
+    answers["order ids"] = [order_id_of(body) for body in orders.values()]
     return answers
 
 
@@ -189,7 +194,7 @@ async def test_the_settings_credentials_act_for_no_company_that_connected(
         bearer = await token_of(
             api, settings.partner_client_id, settings.partner_client_secret.get_secret_value()
         )
-        placed = []
+        placed: list[str] = []
         try:
             for company_id in two_connected_companies:
                 answers = await every_route(api, bearer, company_id, settings)

@@ -6,6 +6,7 @@ import json
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
+
 from tests.support.order_workflows import order_workflow_id
 
 

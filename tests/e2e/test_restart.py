@@ -32,7 +32,8 @@ async def test_a_pending_disconnection_check_survives_a_full_restart(
     world, stack, store, registered, trigger_token, temporal
 ):
     """A DELETE without the company's token, while SR still honours its credentials: the check
-    lives in Temporal, so after a restart it still asks SR again by itself, and acts on SR's refusal."""
+    lives in Temporal, so after a restart it still asks SR again by itself,
+    and acts on SR's refusal."""
     company_id = await connect_company(world.sr, trigger_token)
     async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as anyone:
         assert (await anyone.delete(f"/integrations/companies/{company_id}")).status_code == 204

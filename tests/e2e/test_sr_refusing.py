@@ -17,11 +17,11 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from tests.conftest import World
 from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
-from tests.e2e.test_metrics import gauge_counts, metric
-from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
 from store import Store
+from tests.conftest import World
+from tests.e2e.test_metrics import gauge_counts, metric
+from tests.e2e.test_operator_orders import _run
 from tests.support.connect import (
     company_of_new_vendor_account,
     fill_in_consent,
@@ -43,7 +43,8 @@ async def _shown(admin: httpx.AsyncClient, order_id: str) -> dict:
 async def _status_becomes(
     admin: httpx.AsyncClient, order_id: str, status: str, timeout: float = 30
 ) -> dict:
-    """What operators see (`orders show`, the AssessmentOrderStatus search attribute) comes to be `status`."""
+    """What operators see (`orders show`, the AssessmentOrderStatus
+    search attribute) comes to be `status`."""
 
     async def probe():
         shown = await _shown(admin, order_id)
@@ -102,7 +103,8 @@ async def _sr_listens_again(world: World, order_id: str) -> None:
 
 @pytest.fixture(scope="module")
 async def undelivered(stack, temporal):
-    """An order SR refused until it gave up, after its candidate declined: UNDELIVERED, no result."""
+    """An order SR refused until it gave up,
+    after its candidate declined: UNDELIVERED, no result."""
     async with httpx.AsyncClient(timeout=30) as http:
         world = World(stack.settings, http)
         order_id = await _order_sr_refuses(world)
@@ -136,7 +138,10 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         )
         await _listed_with_status(admin, order_id, "SR_REFUSING", open="true")
         # The census gauge counts it as Temporal does (alert: docs/reliability.md).
-        refusing = f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = "SR_REFUSING"'
+        refusing = (
+            f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND {ORDER_STATUS.name} = '
+            '"SR_REFUSING"'
+        )
         ours = f'{refusing} AND WorkflowId = "{order_workflow_id(order_id)}"'
         gauge = r'assessment_orders_open\w*\{.*status="SR_REFUSING"'
         await eventually(
@@ -145,7 +150,8 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         )
 
         await world.at_vendor("complete", order_id, score=SCORE)
-        # COMPLETED refused too: tried again until the give-up time, then the order ends UNDELIVERED.
+        # COMPLETED refused too: tried again until the give-up time,
+        # then the order ends UNDELIVERED.
         shown = await _status_becomes(admin, order_id, "UNDELIVERED", timeout=60)
         await workflow_becomes(temporal, order_id, WorkflowExecutionStatus.COMPLETED)
         shown = await _shown(admin, order_id)
@@ -344,6 +350,6 @@ def test_the_cli_lists_and_shows_an_undelivered_order(undelivered, stack_cli):
     )
     table = _run("orders", "show", undelivered).stdout
     assert (
-        "SR never took REJECTED; once it listens again, repair it: repost-result (an order with a result) or reset"
-        in table
-    )
+        "SR never took REJECTED; once it listens again, repair it: repost-result (an order "
+        "with a result) or reset"
+    ) in table

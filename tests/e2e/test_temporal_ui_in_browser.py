@@ -22,9 +22,9 @@ from orders import visibility
 from settings import Settings
 from temporal_client import connect
 from tests.conftest import World
+from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path
 from tests.support.waiting import eventually
-from tests.support.order_workflows import order_workflow_id
 
 # The order list with a column for each search attribute of ours (the UI keeps its columns per
 # namespace in the browser's localStorage, under this key).
@@ -86,7 +86,10 @@ async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decr
         await world.sr_status_becomes(placed["order_id"], "PENDING")
     order_id, candidate = placed["order_id"], placed["candidate"]
     workflow_id = order_workflow_id(order_id)
-    query = f'{visibility.COMPANY.name}="{candidate["company_id"]}" AND {visibility.ORDER_STATUS.name}="PENDING"'
+    query = (
+        f'{visibility.COMPANY.name}="{candidate["company_id"]}" AND '
+        f'{visibility.ORDER_STATUS.name}="PENDING"'
+    )
     await listed(settings, query)
 
     context = await operator_context(browser, settings)
@@ -100,7 +103,8 @@ async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decr
             await expect(row).to_contain_text(value)
         await row.get_by_role("link", name=workflow_id, exact=True).click()
 
-        # The order's page: its input is readable only because the UI had our codec endpoint decrypt it.
+        # The order's page: its input is readable only
+        # because the UI had our codec endpoint decrypt it.
         await expect(page.get_by_test_id("workflow-id-heading")).to_contain_text(
             workflow_id, timeout=UI_TIMEOUT_MS
         )

@@ -7,6 +7,8 @@ every change is found by polling, and the polls of all of an account's orders sh
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractContextManager
+from typing import Any
 
 import httpx
 import pytest
@@ -15,8 +17,8 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from simulators.testgorilla.app import create_app
 from simulators.testgorilla.config import TestGorillaSimConfig
 from tests.support.connect import company_of_new_vendor_account
-from tests.support.servers import free_port, serve
 from tests.support.order_workflows import order_workflow_id
+from tests.support.servers import free_port, serve
 from workflows.order import AssessmentOrderWorkflow
 
 USER, PASSWORD = "api-user@example.com", "testgorilla-password"
@@ -24,7 +26,7 @@ PYTHON_DEVELOPER = "101"  # two scored tests and a Big 5 personality test
 PROJECT_MANAGER = "105"
 
 
-def tg_sim(**config) -> tuple:
+def tg_sim(**config) -> AbstractContextManager[str]:
     port = free_port()
     return serve(
         create_app(TestGorillaSimConfig(public_url=f"http://127.0.0.1:{port}", **config)), port
@@ -47,7 +49,7 @@ class TestGorilla:
     def __init__(self, url: str, http: httpx.AsyncClient) -> None:
         self.url, self.http = url, http
 
-    async def control(self, method: str, path: str, **body) -> dict | list:
+    async def control(self, method: str, path: str, **body) -> Any:
         return (
             (await self.http.request(method, f"{self.url}/_sim/{path}", json=body or None))
             .raise_for_status()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from simulators import checkr, hackerrank
 from simulators.testgorilla import app as testgorilla
@@ -27,7 +28,7 @@ async def test_vendor_secrets_are_encrypted_at_rest_and_absent_from_logs(
             testgorilla.create_app(TestGorillaSimConfig(password=testgorilla_password))
         ) as testgorilla_url,
     ):
-        accounts = [
+        accounts: list[tuple[str, dict[str, Any], str]] = [
             ("hackerrank", {"api_key": hackerrank_key, "base_url": hackerrank_url}, "1529353"),
             (
                 "checkr",

@@ -1,4 +1,5 @@
-"""How vendor webhooks find their order: per-order URLs with our bearer token, and per-account URLs."""
+"""How vendor webhooks find their order: per-order URLs with our bearer token,
+and per-account URLs."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from urllib.parse import quote
 
 from simulators.sandbox_vendor.webhooks import sign
 from tests.support.connect import connect_company
-from tests.support.waiting import eventually
 from tests.support.order_workflows import order_reference_of, order_workflow_id
+from tests.support.waiting import eventually
 from vendors.webhooks import callback_token
 from workflows.order import AssessmentOrderWorkflow
 

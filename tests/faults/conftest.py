@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -71,7 +72,7 @@ class FaultStack:
 
 
 @pytest.fixture(scope="package")
-def faults_stack(tmp_path_factory) -> FaultStack:
+def faults_stack(tmp_path_factory) -> Iterator[FaultStack]:
     data_dir = tmp_path_factory.mktemp("faults-stack")
     settings = settings_on_free_ports(
         data_dir,
@@ -103,13 +104,14 @@ async def faults_world(faults_stack):
 
 @pytest.fixture
 async def time_skipping():
-    """Temporal's time-skipping test server, one per test, with the workflow tests' data converter."""
+    """Temporal's time-skipping test server, one per test,
+    with the workflow tests' data converter."""
     async with time_skipping_server() as environment:
         yield environment
 
 
 @pytest.fixture(scope="package")
-def figures() -> Figures:
+def figures() -> Iterator[Figures]:
     collected = Figures(REPORT)
     yield collected
     collected.write()

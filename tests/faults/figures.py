@@ -10,7 +10,7 @@ import json
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,10 @@ COLUMNS = (
 
 
 def machine() -> str:
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{sys.version.split()[0]}"
+    )
 
 
 class Figures:
@@ -36,9 +39,10 @@ class Figures:
         self.cases: dict[str, dict[str, Any]] = {}
 
     def record(self, case: str, **figures: Any) -> None:
-        """One case's figures; `lost` and `duplicated` are counted by the case from SR's and the vendor's records."""
+        """One case's figures; `lost` and `duplicated` are counted
+        by the case from SR's and the vendor's records."""
         self.cases[case] = {
-            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine(),
             **figures,
         }

@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
 from temporalio.client import Client
 
 from tests.conftest import World
-from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
+from tests.support.waiting import eventually
 
 # The order SR may see statuses in; any status may be skipped, none repeated or reversed.
 STATUS_ORDER = ("PENDING", "IN_PROGRESS", "COMPLETED")
@@ -66,7 +66,8 @@ def statuses(order: dict) -> list[str]:
 
 
 async def emails(world: World) -> Counter:
-    """Invitation emails the vendor sent, per SR order id (the vendor's reference is our order's reference)."""
+    """Invitation emails the vendor sent, per SR order id
+    (the vendor's reference is our order's reference)."""
     outbox = (await world.http.get(f"{world.vendor}/control/outbox")).raise_for_status().json()
     return Counter(email["reference"].partition(":")[0] for email in outbox)
 
@@ -89,7 +90,8 @@ async def workflow_runs(temporal: Client, order_ids: Iterable[str]) -> Counter:
 async def accepted_patches(
     world: World, order_ids: Iterable[str], status: str
 ) -> dict[str, list[float]]:
-    """When SR accepted each copy of each order's `status` update (unix seconds, SR's request log)."""
+    """When SR accepted each copy of each order's `status` update
+    (unix seconds, SR's request log)."""
     wanted = set(order_ids)
     requests = (
         (await world.http.get(f"{world.sr}/__sim/requests", params={"method": "PATCH"}))
@@ -169,7 +171,8 @@ class Tally:
 
 
 def counted(*tallies: Tally) -> dict[str, int]:
-    """What a case's figures say of its tallies: orders lost, duplicated and SR updates redelivered."""
+    """What a case's figures say of its tallies: orders lost,
+    duplicated and SR updates redelivered."""
     return {
         "lost": sum(len(t.lost) for t in tallies),
         "duplicated": sum(t.duplicates for t in tallies),
@@ -233,7 +236,8 @@ async def unexplained_redeliveries(world: World, result: Tally, fault_until: flo
         first = (await accepted_patches(world, [order_id], status))[order_id][0]
         if first > fault_until:
             unexplained.append(
-                f"{order_id}: {status} again, first taken {first - fault_until:.1f} s after the fault"
+                f"{order_id}: {status} again, first taken {first - fault_until:.1f} s "
+                "after the fault"
             )
     return unexplained
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
@@ -33,6 +33,9 @@ from orders.models import (
 from peers import PeerError
 from vendors.base import OrderCallback, Report
 from workflows.order import AssessmentOrderWorkflow
+
+if TYPE_CHECKING:
+    from vendors.registry import Vendors
 
 # The time-skipping server's clock (`WorkflowEnvironment.get_current_time`). Not the attempt's
 # `current_attempt_scheduled_time`: on that server a retry carries the time it was decided, not
@@ -112,7 +115,7 @@ class FlakyVendor:
             max_score=4,
             outcome="passed",
             summary="Scored 3 of 4.",
-            submitted_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
+            submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
             tests=[
                 PackageTestResult(
                     test_id="python-basics",
@@ -238,7 +241,8 @@ class Peers:
         )
 
     def worker(self, env: WorkflowEnvironment, task_queue: str) -> Worker:
-        activities = OrderActivities(self.sr, self)
+        # The vendor registry's test double, standing in by its methods.
+        activities = OrderActivities(self.sr, cast("Vendors", self))
         return Worker(
             env.client,
             task_queue=task_queue,
@@ -269,7 +273,7 @@ def an_order(
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
         deadline_days=deadline_days,
         poll_interval_seconds=poll_hours * 3600,
-        received_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        received_at=datetime(2026, 11, 1, tzinfo=UTC),
     )
 
 

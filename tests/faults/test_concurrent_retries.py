@@ -69,14 +69,19 @@ async def test_the_same_order_sent_many_times_at_once_is_one_order(
     figures.record(
         "concurrent_order_retries",
         order=6,
-        fault=f"SR sending the same order {COPIES} times at once, for a manual and an inline order, none started before",
+        fault=(
+            f"SR sending the same order {COPIES} times at once, for a manual and an inline "
+            "order, none started before"
+        ),
         environment="embedded stack, real processes",
         orders=2,
         **counted(result, inline_result),
         recovery_seconds=round(settled, 1),
         notes=(
             f"manual answers {dict(Counter(a.get('partner_status') for a in manual_answers))}, "
-            f"inline answers {dict(Counter(a.get('partner_status') for a in inline_answers))}, {len(links)} distinct link(s); "
+            "inline answers "
+            f"{dict(Counter(a.get('partner_status') for a in inline_answers))}, "
+            f"{len(links)} distinct link(s); "
             "recovery: from the copies to PENDING at SR"
         ),
     )

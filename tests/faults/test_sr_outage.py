@@ -165,8 +165,14 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
     figures.record(
         "sr_failing_hours",
         order=3,
-        fault="SR answering 500, 429 (Retry-After 10 min) and slow 503s, in turn, for 2 h of workflow time",
-        environment="time-skipping test server, real activities, real SR client over HTTP to the SR simulator",
+        fault=(
+            "SR answering 500, 429 (Retry-After 10 min) and slow 503s, in turn, for 2 h of "
+            "workflow time"
+        ),
+        environment=(
+            "time-skipping test server, real activities, real SR client over HTTP to the SR "
+            "simulator"
+        ),
         orders=4,
         lost=sum(1 for o in orders.values() if o["result"].get("status") != "COMPLETED"),
         duplicated=duplicated,
@@ -178,7 +184,8 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
         ),
         recovery_seconds=round(recovery.total_seconds(), 1),
         notes=(
-            f"{len(during)} SR calls refused during the outage (SR answered {answered[500]}×500, {answered[429]}×429, {answered[503]}×503); "
+            f"{len(during)} SR calls refused during the outage (SR answered "
+            f"{answered[500]}×500, {answered[429]}×429, {answered[503]}×503); "
             f"recovery in workflow time; {time.monotonic() - began:.1f} s of real time"
         ),
     )
@@ -194,7 +201,8 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
     assert all(
         order["result"]["score"] == {"raw": 3, "min": 0, "max": 4} for order in orders.values()
     )
-    # The outage was in the way of every kind of update: A's PENDING, B's IN_PROGRESS, C's and D's reports.
+    # The outage was in the way of every kind of update:
+    # A's PENDING, B's IN_PROGRESS, C's and D's reports.
     refused_kinds = {(u.workflow_id, u.activity) for u in during}
     assert (f"assessment-order:{a.order_id}", "update_smartrecruiters") in refused_kinds
     assert (f"assessment-order:{b.order_id}", "update_smartrecruiters") in refused_kinds
@@ -202,7 +210,8 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
     assert answered[500] and answered[429] and answered[503]
     # Each 429's Retry-After was honoured: the next attempt came no sooner.
     _assert_retry_after_honoured(log, RETRY_AFTER)
-    # Back-off is capped at five minutes, Retry-After asked for ten: all through soon after SR is back.
+    # Back-off is capped at five minutes,
+    # Retry-After asked for ten: all through soon after SR is back.
     assert timedelta(0) <= recovery <= RETRY_AFTER + timedelta(minutes=1)
 
 
@@ -212,7 +221,7 @@ def _assert_retry_after_honoured(log: AttemptLog, retry_after: timedelta) -> Non
         by_activity.setdefault((attempt.workflow_id, attempt.activity_id), []).append(attempt)
     checked = 0
     for attempts in by_activity.values():
-        for this, following in zip(attempts, attempts[1:]):
+        for this, following in itertools.pairwise(attempts):
             if this.error and "HTTP 429" in this.error:
                 checked += 1
                 assert following.at - this.at >= retry_after - timedelta(seconds=1), (
@@ -284,12 +293,18 @@ async def test_smartrecruiters_failing_for_a_while_end_to_end_gets_every_result_
     figures.record(
         "sr_failing_e2e",
         order=3.5,
-        fault="SR answering 500, 429 (Retry-After 2 s) and slow (1.5 s) answers, in turn, to every call until each open order was refused 3 times",
+        fault=(
+            "SR answering 500, 429 (Retry-After 2 s) and slow (1.5 s) answers, in turn, to "
+            "every call until each open order was refused 3 times"
+        ),
         environment="embedded stack, real processes",
         orders=E2E_ORDERS,
         **counted(result),
         recovery_seconds=round(recovery, 1),
-        notes=f"outage {ended - began:.1f} s; SR answered {statuses[500]}×500, {statuses[429]}×429 to our orders' calls, {slow} calls slowly",
+        notes=(
+            f"outage {ended - began:.1f} s; SR answered {statuses[500]}×500, "
+            f"{statuses[429]}×429 to our orders' calls, {slow} calls slowly"
+        ),
     )
     assert result.problems == [] and result.redelivered == []
     assert all(done[o]["result"]["score"]["raw"] == 88 for o in order_ids)
@@ -327,4 +342,4 @@ def _consecutive_calls(answers: list[dict]):
     for answer in sorted(answers, key=lambda a: a["at"]):
         by_call.setdefault(answer["call"], []).append(answer)
     for calls in by_call.values():
-        yield from zip(calls, calls[1:])
+        yield from itertools.pairwise(calls)

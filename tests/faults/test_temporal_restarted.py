@@ -39,7 +39,8 @@ async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(
     faults_stack.stop_component("temporal")
     stopped_at = now()
     try:
-        # Candidates finish while Temporal is down: the vendor's webhooks are answered 503 and retried.
+        # Candidates finish while Temporal is down:
+        # the vendor's webhooks are answered 503 and retried.
         finished_while_down = order_ids[1 : IN_FLIGHT // 2 + 2]
         await complete_at_vendor(world, finished_while_down, score=55)
         # SR orders meanwhile, a manual and an inline order: we cannot start them, and say so.
@@ -103,14 +104,19 @@ async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(
     figures.record(
         "temporal_restart",
         order=2,
-        fault="Temporal dev server stopped (SIGTERM) mid-flight, started again on the same SQLite file and port",
+        fault=(
+            "Temporal dev server stopped (SIGTERM) mid-flight, started again on the same "
+            "SQLite file and port"
+        ),
         environment="embedded stack, real processes",
         orders=len(everything),
         **counted(result, inline_result),
         recovery_seconds=round(recovery, 1),
         notes=(
-            f"Temporal down {down_seconds:.1f} s; {len(finished_while_down)} candidates finished meanwhile; "
-            f"2 orders placed meanwhile answered 503 (in {manual_answered_in:.1f} s) and taken on SR's retry; "
+            f"Temporal down {down_seconds:.1f} s; {len(finished_while_down)} candidates "
+            "finished meanwhile; "
+            f"2 orders placed meanwhile answered 503 (in {manual_answered_in:.1f} s) and "
+            "taken on SR's retry; "
             f"vendor webhooks answered {sorted(set(webhook_answers) - {None})}, none 500"
         ),
     )
@@ -122,7 +128,8 @@ async def test_temporal_restarted_mid_flight_loses_and_repeats_nothing(
 
 
 async def _webhook_answers(world, order_ids: list[str]) -> list[int | None]:
-    """What our API answered the vendor's webhooks for these orders, once each was tried at least once."""
+    """What our API answered the vendor's webhooks for these orders,
+    once each was tried at least once."""
 
     async def answered():
         deliveries = []

@@ -66,7 +66,10 @@ async def test_vendor_down_for_an_hour_twice_completes_every_order_once(time_ski
     figures.record(
         "vendor_down_an_hour",
         order=4,
-        fault="vendor down (503s, timeouts) for 1 h of workflow time during the invitations, and 1 h again from its first completed status read (result and report fetch)",
+        fault=(
+            "vendor down (503s, timeouts) for 1 h of workflow time during the invitations, and "
+            "1 h again from its first completed status read (result and report fetch)"
+        ),
         environment="time-skipping test server, real activities, scripted vendor",
         orders=ORDERS,
         lost=lost,
@@ -79,13 +82,14 @@ async def test_vendor_down_for_an_hour_twice_completes_every_order_once(time_ski
         ),
         recovery_seconds=round(recovery.total_seconds(), 1),
         notes=(
-            f"calls refused by the vendor: {dict(sorted(vendor.refused.items()))}; one invitation answer lost and retried; "
+            f"calls refused by the vendor: {dict(sorted(vendor.refused.items()))}; one "
+            "invitation answer lost and retried; "
             f"recovery in workflow time; {time.monotonic() - began:.1f} s of real time"
         ),
     )
 
     # Nothing lost: every order completed, none failed or expired while the vendor was down.
-    for order, state in zip(orders, states):
+    for order, state in zip(orders, states, strict=False):
         assert state.finished and state.result is not None, state.timeline
         expected = (
             ["PENDING", "IN_PROGRESS", "COMPLETED"]
@@ -94,7 +98,8 @@ async def test_vendor_down_for_an_hour_twice_completes_every_order_once(time_ski
         )
         assert sr.statuses(order.order_id) == expected
         assert sr.patches[order.order_id][-1]["score"] == {"raw": 3, "min": 0, "max": 4}
-    # Nothing twice: one invitation email per order (the lost answer's retry found the invitation), one report.
+    # Nothing twice: one invitation email per order
+    # (the lost answer's retry found the invitation), one report.
     assert vendor.emails == {o.order_id: 1 for o in orders}
     assert sr.uploads == {o.order_id: 1 for o in orders}
     # The outages really were in the way of the invitation, the status reads and the result fetch.

@@ -141,14 +141,18 @@ async def test_a_webhook_storm_changes_each_order_once_and_in_order(
     figures.record(
         "webhook_storm",
         order=5,
-        fault=f"{sent} signed webhooks fired concurrently at {ORDERS} orders: each event twice, replays, early claims, stale statuses",
+        fault=(
+            f"{sent} signed webhooks fired concurrently at {ORDERS} orders: each event twice, "
+            "replays, early claims, stale statuses"
+        ),
         environment="embedded stack, real processes",
         orders=ORDERS,
         **counted(result),
         recovery_seconds=round(recovery, 1),
         notes=(
             f"answers {dict(sorted(storm.answers.items()))} ({storm.replays} replays refused); "
-            f"{taken} distinct events taken by the orders, every copy refused without a trace in their histories; "
+            f"{taken} distinct events taken by the orders, every copy refused without a "
+            "trace in their histories; "
             f"storm lasted {storm_over - began:.1f} s"
         ),
     )

@@ -1,4 +1,5 @@
-"""The worker SIGKILLed during a burst of orders, then started again: nothing lost, nothing twice."""
+"""The worker SIGKILLed during a burst of orders, then started again: nothing lost,
+nothing twice."""
 
 from __future__ import annotations
 
@@ -102,9 +103,11 @@ async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(
         **counted(result),
         recovery_seconds=round(caught_up, 1),
         notes=(
-            f"at the kill {placed_at_kill} orders answered, {invited_at_kill} invited, {pending_at_kill} PENDING at SR; "
+            f"at the kill {placed_at_kill} orders answered, {invited_at_kill} invited, "
+            f"{pending_at_kill} PENDING at SR; "
             f"{len(finished_while_down)} candidates finished while no worker ran; "
-            f"worker down {restarted_at - killed_at:.1f} s; {sum(p['refusals'] for p in placed)} placements answered 503 first"
+            f"worker down {restarted_at - killed_at:.1f} s; "
+            f"{sum(p['refusals'] for p in placed)} placements answered 503 first"
         ),
         duplicated_by_kind=dict(result.duplicated),
     )

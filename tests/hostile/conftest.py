@@ -33,7 +33,8 @@ def own_api(settings: Settings, **changes) -> Iterator[str]:
 @contextlib.contextmanager
 def api_process(settings: Settings, **changes) -> Iterator[str]:
     """Our API as `assessments api` runs it (its own process, uvicorn configured by
-    cli/running.py), with `changes` to the stack's settings, on a port of its own; yields its URL."""
+    cli/running.py), with `changes` to the stack's settings, on a port of its own; yields its
+    URL."""
     port = free_port()
     changes |= {"api_port": port, "public_url": f"http://127.0.0.1:{port}"}
     own = Stack(

@@ -26,7 +26,10 @@ NOT_A_SECRET_CHECK = {
     (
         "vendors/registry.py",
         "built.credentials == account.credentials",
-    ): "the stored credentials against those an adapter was built with: a cache check, nothing presented to us",
+    ): (
+        "the stored credentials against those an adapter was built with: a cache check, "
+        "nothing presented to us"
+    ),
 }
 
 
@@ -74,7 +77,7 @@ def secret_comparisons(source: str) -> list[str]:
         if not isinstance(node, ast.Compare):
             continue
         operands = [node.left, *node.comparators]
-        for op, left, right in zip(node.ops, operands, operands[1:]):
+        for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
             if not isinstance(op, (ast.Eq, ast.NotEq)) or _literal(left) or _literal(right):
                 continue
             if any(

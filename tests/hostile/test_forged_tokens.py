@@ -20,8 +20,8 @@ DAY = 86400
 
 
 def forged(settings, **changes) -> str:
-    """A token signed with our key: the settings' credentials' claims as we issue them, with `changes`
-    (MISSING drops a claim)."""
+    """A token signed with our key: the settings' credentials' claims as we issue them, with
+    `changes` (MISSING drops a claim)."""
     now = int(time.time())
     claims = {
         "sub": settings.partner_client_id,
@@ -131,7 +131,8 @@ CLAIMS = ("sub", "company", "connected_at", "iat", "exp")
 )
 @given(data=st.data())
 def test_fuzzed_claims_never_answer_5xx_nor_speak_beyond_the_settings_company(api, stack, data):
-    """Each claim kept as we issue it, dropped, or any JSON value; only the shape we issue gets in."""
+    """Each claim kept as we issue it, dropped, or any JSON value;
+    only the shape we issue gets in."""
     settings = stack.settings
     now = int(time.time())
     issued = {

@@ -18,7 +18,8 @@ PAGES = {
 # Records what the page's CSP blocked, as the browser reports it to the page.
 RECORD_VIOLATIONS = """
 window.__violations = [];
-document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+document.addEventListener('securitypolicyviolation', e =>
+    window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
 """
 
 
@@ -40,7 +41,8 @@ async def test_json_answers_are_not_sniffed_either(api):
 
 async def test_the_pages_run_under_their_csp_without_a_violation(stack):
     """Chromium reports every blocked script, style or fetch; there must be none. (The docs'
-    CDN is out of reach here, so their assets fail to load, but not because the CSP refused them.)"""
+    CDN is out of reach here, so their assets fail to load,
+    but not because the CSP refused them.)"""
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True

@@ -74,7 +74,8 @@ def test_a_nul_in_a_stored_name_is_a_400(base_url, auth, stack):
     response = httpx.post(
         f"{base_url}/admin/vendor-accounts", json=account, headers=auth["admin"], timeout=30
     )
-    # SQLite keeps a NUL, PostgreSQL refuses it: either way no 500, and nothing of the request echoed.
+    # SQLite keeps a NUL, PostgreSQL refuses it:
+    # either way no 500, and nothing of the request echoed.
     assert response.status_code in (201, 400), response.text
     if response.status_code == 400:
         assert (
@@ -84,7 +85,10 @@ def test_a_nul_in_a_stored_name_is_a_400(base_url, auth, stack):
 
 def test_an_order_for_a_company_id_with_a_nul_is_no_500(base_url, auth, stack):
     order = {
-        "resultCallbackURL": f"{stack.settings.sr_base_url}/assessment-api/v202010/orders/hostile-{uuid.uuid4()}/results",
+        "resultCallbackURL": (
+            f"{stack.settings.sr_base_url}/assessment-api/v202010/orders/"
+            f"hostile-{uuid.uuid4()}/results"
+        ),
         "assessmentPackageId": "skills-fullstack",
         "companyId": "a\x00b",
         "candidate": {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"},
@@ -123,7 +127,7 @@ def test_a_basic_header_with_non_ascii_characters_is_an_invalid_client(base_url)
     response = httpx.post(
         f"{base_url}/oauth/token",
         data={"grant_type": "client_credentials"},
-        headers={"Authorization": b"Basic \xff\xfe"},
+        headers={b"Authorization": b"Basic \xff\xfe"},
         timeout=30,
     )
     assert_refused(response, 401)
@@ -193,7 +197,10 @@ def test_an_order_body_nested_too_deep_is_a_400(base_url, auth):
 
 def test_a_signature_timestamp_past_the_integer_digit_limit_is_a_401(base_url, stack):
     """Python's int() refuses strings of more than 4,300 digits; an unsigned caller can send one."""
-    body = b'{"id": "evt-1", "type": "invitation.started", "data": {"invitation_id": "i", "reference": "r"}}'
+    body = (
+        b'{"id": "evt-1", "type": "invitation.started", "data": {"invitation_id": "i", '
+        b'"reference": "r"}}'
+    )
     secret = stack.settings.sandbox_webhook_secret.get_secret_value()
     signature = sign(secret, body, int(time.time())).replace("t=", "t=" + "9" * 5000, 1)
     response = httpx.post(

@@ -1,4 +1,5 @@
-"""Oversized bodies (413) and too many authentication attempts (429), refused before any route runs."""
+"""Oversized bodies (413) and too many authentication attempts (429),
+refused before any route runs."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import itertools
 import json
 import time
 from types import SimpleNamespace
+from typing import cast
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from settings import Settings
+from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 from simulators.smartrecruiters.partner import order_request
 from tests.hostile.conftest import api_process, own_api
 from tests.support.waiting import eventually
@@ -128,9 +131,10 @@ def test_real_orders_and_webhooks_fit_the_default_limit_a_hundred_times_over():
         "last_name": "L" * 100,
         "job": {"id": "j" * 36, "title": "T" * 200},
     }
-    config = SimpleNamespace(
-        public_url="https://api.smartrecruiters.com"
-    )  # all order_request reads
+    # The one setting order_request reads.
+    config = cast(
+        SmartRecruitersSimConfig, SimpleNamespace(public_url="https://api.smartrecruiters.com")
+    )
     callback = f"{config.public_url}/assessment-api/v202010/orders/{'o' * 36}/results"
     orders = [
         order_request(config, kind, callback, candidate, "skills-fullstack", "c" * 64)
@@ -339,7 +343,8 @@ async def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_is_ignored
 
 
 async def test_a_trusted_proxys_x_forwarded_for_names_the_client(proxied_api, stack):
-    """Behind the proxy, each client forwarded has its own bucket, and the proxy's is not used up."""
+    """Behind the proxy, each client forwarded has its own bucket,
+    and the proxy's is not used up."""
     async with httpx.AsyncClient(
         base_url=proxied_api, timeout=30, transport=httpx.AsyncHTTPTransport(local_address=PROXY)
     ) as proxy:

@@ -1,5 +1,5 @@
-"""What anyone on the host can read: every process's command line (/proc/<pid>/cmdline is readable by
-all users). The Temporal UI's codec capability decrypts any order's candidate data, so no command
+"""What anyone on the host can read: every process's command line (/proc/<pid>/cmdline is readable
+by all users). The Temporal UI's codec capability decrypts any order's candidate data, so no command
 line may hold it; the embedded Temporal gets it from a file only its owner can read.
 """
 
@@ -38,7 +38,8 @@ def test_no_process_of_the_stack_has_the_ui_codec_capability_on_its_command_line
 
 
 async def test_the_temporal_ui_gets_our_codec_endpoint_from_a_file_only_its_owner_reads(tmp_path):
-    # A signing key of its own, so no other stack on this host (another checkout's) has the same capability.
+    # A signing key of its own, so no other stack on this host
+    # (another checkout's) has the same capability.
     own = Stack(
         settings_on_free_ports(tmp_path, token_signing_key=secrets.token_urlsafe(32)),
         log_dir=tmp_path / "logs",

@@ -74,5 +74,6 @@ async def test_a_client_we_know_writes_how_it_authenticated(stack, first_sights)
                 )
             ).status_code == 200
     assert protocol_lines(first_sights) == [
-        "SmartRecruiters protocol: client authentication at our token endpoint is HTTP Basic (first seen in this process)"
+        "SmartRecruiters protocol: client authentication at our token endpoint is HTTP "
+        "Basic (first seen in this process)"
     ]

@@ -76,9 +76,11 @@ async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_i
     handle = temporal.get_workflow_handle(order_workflow_id(order_id))
     flooded = (await handle.describe()).raw_description.workflow_execution_info
     print(
-        f"\n{WEBHOOKS} webhooks in {took:.1f} s; answers {dict(answers)}; history {flooded.history_length} events, {flooded.history_size_bytes} bytes"
+        f"\n{WEBHOOKS} webhooks in {took:.1f} s; answers {dict(answers)}; history "
+        f"{flooded.history_length} events, {flooded.history_size_bytes} bytes"
     )
-    # Temporal takes a few updates of one workflow at a time; beyond them the sender is asked to retry.
+    # Temporal takes a few updates of one workflow at a time;
+    # beyond them the sender is asked to retry.
     assert set(answers) <= {202, 429} and answers[202] > WEBHOOKS // 2, answers
     assert refusals <= {("Too many webhooks for this order at once; please retry", "1")}
     assert flooded.history_size_bytes < HISTORY_BYTES_LIMIT, (

@@ -89,7 +89,7 @@ def test_expiry_names_the_deadline(days, words):
 
 
 @pytest.mark.parametrize(
-    "outcome, label",
+    ("outcome", "label"),
     [
         ("passed", "Passed"),
         ("not_eligible", "Not eligible"),

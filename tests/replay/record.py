@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.api.enums.v1 import EventType
@@ -38,18 +39,23 @@ from temporalio.worker import Replayer
 from admin.models import RepairRequest
 from admin.repairs import RepairKind, repair_order
 from embedded import Stack
+from orders.activity_names import POST_TO_SMARTRECRUITERS
+from orders.models import DeadlineExtension, Repair, RepairOutcome
 from settings import Settings
 from simulators.checkr import CheckrSimConfig, create_app as checkr_app
 from store import Store
 from temporal_client import connect
 from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
-from tests.support.order_workflows import resets, workflow_becomes
+from tests.support.order_workflows import (
+    companies_of_orders,
+    order_reference_of,
+    order_workflow_id,
+    resets,
+    workflow_becomes,
+)
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
-from tests.support.order_workflows import companies_of_orders, order_reference_of, order_workflow_id
-from orders.activity_names import POST_TO_SMARTRECRUITERS
-from orders.models import DeadlineExtension, Repair, RepairOutcome
 from workflows.order import AssessmentOrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -57,7 +63,7 @@ HISTORIES = Path(__file__).parent / "histories"
 # Short enough that an order runs into them within seconds (in days, as the settings are).
 SECOND = 1 / 86400
 EXPIRING_PACKAGE = "logic-quiz"
-SETTINGS = dict(
+SETTINGS: dict[str, Any] = dict(
     poll_interval_seconds=3,
     inline_order_timeout_seconds=15,
     package_deadline_days={EXPIRING_PACKAGE: 8 * SECOND},
@@ -75,7 +81,8 @@ REFUSED_FIRST_NAME = "Replay" * 20
 
 
 class Orders(World):
-    """Real orders through the SR simulator, driven at the vendors (the e2e tests' World, with Temporal and Checkr)."""
+    """Real orders through the SR simulator, driven at the vendors (the e2e tests' World,
+    with Temporal and Checkr)."""
 
     def __init__(
         self,
@@ -98,7 +105,8 @@ class Orders(World):
         first_name: str = "Replay",
         order_id: str | None = None,
     ) -> dict:
-        """Order `package_id` for a new candidate; returns SR's order (order_id, partner_status, …)."""
+        """Order `package_id` for a new candidate;
+        returns SR's order (order_id, partner_status, …)."""
         suffix = uuid.uuid4().hex[:8]
         candidate = {
             "first_name": first_name,
@@ -510,7 +518,8 @@ PATHS: dict[str, OrderPath] = {
     "reset-after-result-refused": OrderPath(
         reset_after_result_refused,
         WorkflowExecutionStatus.COMPLETED,
-        "SR refuses the final result, an operator resets the failed order: the new run posts COMPLETED",
+        "SR refuses the final result, an operator resets the failed order: the new run "
+        "posts COMPLETED",
     ),
     "refused-until-smartrecruiters-listens": OrderPath(
         refused_until_smartrecruiters_listens,
@@ -535,7 +544,8 @@ PATHS: dict[str, OrderPath] = {
     "reposted-after-completion": OrderPath(
         reposted_after_completion,
         WorkflowExecutionStatus.COMPLETED,
-        "repost-result on a completed order: the new run reads the result again and posts COMPLETED",
+        "repost-result on a completed order: the new run reads the result again and posts "
+        "COMPLETED",
     ),
     "checkr-result-revised": OrderPath(
         checkr_result_revised,
@@ -560,37 +570,40 @@ PATHS: dict[str, OrderPath] = {
 
 async def record(names: list[str], change: str | None, data_dir: Path) -> None:
     started = time.monotonic()
-    with serve(
-        checkr_app(
-            CheckrSimConfig(
-                api_key=CHECKR_KEY, max_webhooks=10, webhook_retry_delays=(0.5, 1.0, 2.0)
+    with (
+        serve(
+            checkr_app(
+                CheckrSimConfig(
+                    api_key=CHECKR_KEY, max_webhooks=10, webhook_retry_delays=(0.5, 1.0, 2.0)
+                )
             )
+        ) as checkr_url,
+        order_path(data_dir, **SETTINGS) as stack,
+    ):
+        print(
+            f"stack up after {time.monotonic() - started:.0f} s; logs in {data_dir / 'logs'}",
+            flush=True,
         )
-    ) as checkr_url:
-        with order_path(data_dir, **SETTINGS) as stack:
-            print(
-                f"stack up after {time.monotonic() - started:.0f} s; logs in {data_dir / 'logs'}",
-                flush=True,
+        temporal = await connect(stack.settings)
+        async with httpx.AsyncClient(timeout=30) as http:
+            company = (
+                await _checkr_company(stack, http, checkr_url)
+                if any(n.startswith("checkr-") for n in names)
+                else ""
             )
-            temporal = await connect(stack.settings)
-            async with httpx.AsyncClient(timeout=30) as http:
-                company = (
-                    await _checkr_company(stack, http, checkr_url)
-                    if any(n.startswith("checkr-") for n in names)
-                    else ""
-                )
-                orders = Orders(stack.settings, http, temporal, checkr_url, company)
-                # One at a time those that change the vendor for every order, then the rest at once.
-                results = [
-                    await _outcome(_record_one(n, change, orders)) for n in names if PATHS[n].alone
-                ]
-                results += await asyncio.gather(
-                    *(_record_one(n, change, orders) for n in names if not PATHS[n].alone),
-                    return_exceptions=True,
-                )
-    failures = [r for r in results if isinstance(r, BaseException)]
+            orders = Orders(stack.settings, http, temporal, checkr_url, company)
+            # One at a time those that change the vendor for every order, then the rest at once.
+            results = [
+                await _outcome(_record_one(n, change, orders)) for n in names if PATHS[n].alone
+            ]
+            results += await asyncio.gather(
+                *(_record_one(n, change, orders) for n in names if not PATHS[n].alone),
+                return_exceptions=True,
+            )
+    failures = [r for r in results if r is not None]
     print(
-        f"recorded {len(names) - len(failures)} of {len(names)} in {time.monotonic() - started:.0f} s",
+        f"recorded {len(names) - len(failures)} of {len(names)} in "
+        f"{time.monotonic() - started:.0f} s",
         flush=True,
     )
     if failures:
@@ -600,7 +613,7 @@ async def record(names: list[str], change: str | None, data_dir: Path) -> None:
 async def _outcome(recording: Awaitable[None]) -> BaseException | None:
     try:
         await recording
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - the outcome is reported, whatever it is
         return err
     return None
 
@@ -645,9 +658,11 @@ async def _record_one(name: str, change: str | None, orders: Orders) -> None:
         history = await handle.fetch_history()
         signalled = any(_webhook_reached(e) for e in history.events)
         assert path.signalled in (None, signalled), (
-            f"{name}: a vendor webhook {'never' if path.signalled else 'did'} reach the workflow; record again"
+            f"{name}: a vendor webhook {'never' if path.signalled else 'did'} reach the "
+            "workflow; record again"
         )
-        # What the replay test will do with it: a history the current code cannot replay is no baseline.
+        # What the replay test will do with it:
+        # a history the current code cannot replay is no baseline.
         await Replayer(
             workflows=[AssessmentOrderWorkflow], data_converter=orders.temporal.data_converter
         ).replay_workflow(history)
@@ -657,7 +672,8 @@ async def _record_one(name: str, change: str | None, orders: Orders) -> None:
     target = history_file(name, change)
     target.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
     print(
-        f"{name}: {len(history.events)} events, ended {status.name} → {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}",
+        f"{name}: {len(history.events)} events, ended {status.name} → "
+        f"{target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}",
         flush=True,
     )
 
@@ -711,7 +727,8 @@ def main(argv: list[str] | None = None) -> None:
     names = [n for n in (args.paths or PATHS) if not history_file(n, args.change).exists()]
     if not names:
         print(
-            "every path named has its history; a history is never recorded again (docs/workflow-changes.md)"
+            "every path named has its history; a history is never recorded again "
+            "(docs/workflow-changes.md)"
         )
         return
     HISTORIES.mkdir(exist_ok=True)

@@ -129,7 +129,8 @@ class SkipsPending(AssessmentOrderWorkflow):
 
 
 class WithdrawsOnDecline(AssessmentOrderWorkflow):
-    """The docs' example: a declined invitation is withdrawn at the vendor before SR hears REJECTED."""
+    """The docs' example: a declined invitation is
+    withdrawn at the vendor before SR hears REJECTED."""
 
     @workflow.run
     async def run(self, order: Order) -> OrderState:

@@ -1,4 +1,5 @@
-"""An order's timeline and what it is stuck on, read from the committed histories (admin/timeline.py).
+"""An order's timeline and what it is stuck on, read from the committed histories
+(admin/timeline.py).
 
 The histories are real runs (tests/replay/record.py); their payloads are sealed with the embedded
 payload key, which the timeline needs to show which status a post to SmartRecruiters carried.
@@ -141,7 +142,8 @@ async def test_an_unfinished_post_that_keeps_failing_is_what_the_order_is_stuck_
         "SmartRecruiters: result update answered HTTP 503",
     )
     assert unfinished_call(described) == (
-        "Tell SmartRecruiters: attempt 4, last failure: SmartRecruiters: result update answered HTTP 503"
+        "Tell SmartRecruiters: attempt 4, last failure: SmartRecruiters: result update "
+        "answered HTTP 503"
     )
 
 

@@ -29,7 +29,8 @@ WINDOW = 30.0
 
 
 class HookReceiver:
-    """Where the simulator sends webhooks: keeps each request; answers 500 to the first `fail_next`."""
+    """Where the simulator sends webhooks: keeps each request;
+    answers 500 to the first `fail_next`."""
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
@@ -57,7 +58,8 @@ class HookReceiver:
         return [e for e in map(json.loads, bodies) if event_type in (None, e["type"])]
 
     async def has(self, count: int) -> list[dict]:
-        """The events received once there are `count` of them, else nothing: a probe for `eventually`."""
+        """The events received once there are `count` of them, else nothing:
+        a probe for `eventually`."""
         events = self.events()
         return events if len(events) == count else []
 
@@ -486,7 +488,8 @@ def _path(url: str) -> str:
 
 
 async def test_state_outlives_a_restart_of_the_simulator(tmp_path, receiver):
-    """Its state is on disk: what a partner created before a restart is known after it, over HTTP."""
+    """Its state is on disk: what a partner created
+    before a restart is known after it, over HTTP."""
     receiver.clear()
     config = CheckrSimConfig(
         api_key=API_KEY, webhook_retry_delays=FAST_RETRIES, database_path=tmp_path / "checkr.db"
@@ -584,7 +587,8 @@ async def test_state_outlives_a_restart_of_the_simulator(tmp_path, receiver):
             assert (await sim.get("/_sim/events")).json() == before["events"]
             assert (await sim.get("/_sim/outbox")).json() == before["outbox"]
             assert (await control(sim, "clock/advance", seconds=0))["now"] >= clock["now"]
-            # A partner's retry with the same key within 24 hours gets the first answer, no second candidate.
+            # A partner's retry with the same key within 24
+            # hours gets the first answer, no second candidate.
             retried = await sim.post(
                 "/v1/candidates",
                 auth=AUTH,
@@ -596,7 +600,8 @@ async def test_state_outlives_a_restart_of_the_simulator(tmp_path, receiver):
             hooks = (await sim.get("/v1/webhooks", auth=AUTH)).json()["data"]
             assert [hook["webhook_url"] for hook in hooks] == [receiver.url]
 
-            # A report pending at the stop completes after the start, and its event reaches the hook.
+            # A report pending at the stop completes after the start,
+            # and its event reaches the hook.
             await control(sim, f"reports/{pending_report}/complete")
             [event] = await eventually(
                 lambda: receiver.has(1), timeout=5, interval=0.02, what="report.completed"

@@ -12,7 +12,7 @@ import pytest
 from simulators.hackerrank import HackerRankSimConfig, create_app
 from tests.support.servers import serve
 from tests.support.waiting import eventually
-from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 (fixtures)
+from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 - fixtures
     API,
     API_KEY,
     DRAFT_TEST,
@@ -244,7 +244,7 @@ async def test_an_attempted_candidate_needs_force_reattempt_and_gets_a_new_id(si
 
 
 @pytest.mark.parametrize(
-    "body, error",
+    ("body", "error"),
     [
         ({"full_name": "No Email"}, "'email' is a required property"),
         ({"email": 42}, "42 is not of type 'string'"),
@@ -289,7 +289,8 @@ async def test_search_finds_the_tests_candidates_by_email(sim: Sim):
 
 
 async def test_search_rows_can_leave_fields_out(sim: Sim):
-    """A variant: rows without the metadata and the attempt (the candidate itself still has them)."""
+    """A variant: rows without the metadata and the attempt
+    (the candidate itself still has them)."""
     email = unique_email()
     candidate = await invited(sim, email=email, invite_metadata={"order_id": "o-8"})
     await sim.faults(search_row_omits=["invite_metadata", "attempt_starttime"])
@@ -616,7 +617,8 @@ async def test_invites_outlive_a_restart_of_the_simulator(tmp_path):
             )
             assert gone.status_code == 404  # a cancelled invite stays gone
             assert (await http.get("/_sim/outbox", params={"to": email})).json()["count"] == 1
-            # The report of a submission made before the restart is still generated, and ids never repeat.
+            # The report of a submission made before the
+            # restart is still generated, and ids never repeat.
             (await http.post(f"/_sim/candidates/{candidate}/report")).raise_for_status()
             again = (
                 await http.post(

@@ -403,7 +403,8 @@ def test_partner_can_have_an_unopened_invitation_emailed_again(vendor: httpx.Cli
 
 
 @pytest.mark.parametrize(
-    "close, status", [("complete", "completed"), ("decline", "declined"), ("cancel", "cancelled")]
+    ("close", "status"),
+    [("complete", "completed"), ("decline", "declined"), ("cancel", "cancelled")],
 )
 def test_a_closed_invitation_is_not_emailed_again(
     vendor: httpx.Client, close: str, status: str

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -95,7 +96,7 @@ class FakePartner:
         app = FastAPI()
 
         async def record(request: Request) -> dict[str, Any]:
-            call = {
+            call: dict[str, Any] = {
                 "path": request.url.path,
                 "authorization": request.headers.get("authorization"),
                 "requester": request.headers.get("requester"),
@@ -178,9 +179,11 @@ def make_config(database_path: Path, partner_url: str) -> SmartRecruitersSimConf
 @contextmanager
 def running(config: SmartRecruitersSimConfig) -> Iterator[httpx.Client]:
     port = httpx.URL(config.public_url).port
-    with serve(create_app(config), port=port) as url:
-        with httpx.Client(base_url=url, timeout=10) as client:
-            yield client
+    with (
+        serve(create_app(config), port=port) as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
+        yield client
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulators.test_smartrecruiters_sim import (  # noqa: F401 (fixtures)
+from tests.simulators.test_smartrecruiters_sim import (  # noqa: F401 - fixtures
     Auth,
     auth,
     bearer,
@@ -115,7 +115,7 @@ def test_each_media_type_variant_takes_its_type_only(
     assert no.json()["errors"][0]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
-def test_a_report_over_the_size_limit_is_refused(config, partner) -> None:  # noqa: F811
+def test_a_report_over_the_size_limit_is_refused(config, partner) -> None:
     small = dataclasses.replace(config, max_attachment_bytes=1000)
     with running(small) as sr_small:
         auth_small = bearer(sr_small)

@@ -42,7 +42,8 @@ def test_a_uuid_in_a_path_of_another_shape_leads_the_id_but_never_joins_two_orde
 @pytest.mark.parametrize(
     "callback",
     [
-        # HTTP clients resolve dot segments: the PATCH would go to another order's URL than the id read.
+        # HTTP clients resolve dot segments:
+        # the PATCH would go to another order's URL than the id read.
         f"{API}/orders/{ORDER}/results/6f1c9b1e-0c47-4d51-8a7b-0f8d0c4e2a11/..",
         f"{API}/orders/{ORDER}/results/x/%2e%2e",
         f"{API}/orders/./{ORDER}/results",

@@ -34,7 +34,8 @@ def client_for(base_url: str, **overrides) -> SmartRecruitersClient:
 
 
 async def an_order(sr: str) -> str:
-    """An order SR knows about, placed as SR would (the partner is unreachable, which is fine here)."""
+    """An order SR knows about, placed as SR would (the partner is unreachable,
+    which is fine here)."""
     async with httpx.AsyncClient() as http:
         candidate = (await http.get(f"{sr}/__sim/candidates")).json()[0]
         response = await http.post(
@@ -140,9 +141,9 @@ async def test_refused_credentials_are_sr_refusing_us_for_the_company(sr, caplog
     assert (caught.value.status, caught.value.retryable) == (401, True)
     assert "credentials" in str(caught.value) and "wrong" not in str(caught.value)
     assert (
-        "SmartRecruiters protocol: refusal of a company it does not integrate is HTTP 401 at the token endpoint (first seen in this process)"
-        in caplog.messages
-    )
+        "SmartRecruiters protocol: refusal of a company it does not integrate is HTTP 401 "
+        "at the token endpoint (first seen in this process)"
+    ) in caplog.messages
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -165,9 +166,9 @@ async def test_a_refusal_of_an_orders_call_with_a_fresh_token_is_sr_refusing_us_
         assert (caught.value.status, caught.value.retryable) == (status, False)
     await client.aclose()
     assert (
-        f"SmartRecruiters protocol: refusal of a company it does not integrate is HTTP {status} to an order's result update (first seen in this process)"
-        in caplog.messages
-    )
+        "SmartRecruiters protocol: refusal of a company it does not integrate is HTTP "
+        f"{status} to an order's result update (first seen in this process)"
+    ) in caplog.messages
     # A 404 (or a 400) is about the order or the update: not SR refusing us for the company.
     with pytest.raises(PeerError) as unknown:
         await client_for(sr).patch_result(str(uuid.uuid4()), {"status": "PENDING"})
@@ -224,7 +225,8 @@ async def test_never_more_than_ten_requests_in_any_second():
         )
         await client.aclose()
     busiest = max(sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals)
-    # A slow machine only spreads requests out; a burst (as a plain 10-per-second bucket allows) shows as ~20.
+    # A slow machine only spreads requests out; a burst
+    # (as a plain 10-per-second bucket allows) shows as ~20.
     assert len(arrivals) == 25 and busiest <= 11
 
 

@@ -10,16 +10,17 @@ from peers import PeerError
 from smartrecruiters.credentials import credentials_refused
 
 
-def answering(status: int, body: dict | None = None) -> httpx.AsyncClient:
-    seen = []
+def answering(
+    status: int, body: dict | None = None
+) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
+    """A client SR answers with `status` and `body`, and the requests it sent."""
+    seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(status, json=body)
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    client.seen = seen
-    return client
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler)), seen
 
 
 @pytest.mark.parametrize(
@@ -31,14 +32,15 @@ def answering(status: int, body: dict | None = None) -> httpx.AsyncClient:
     ],
 )
 async def test_srs_answer_to_the_credentials(status, body, refused):
-    async with answering(status, body) as http:
+    http, seen = answering(status, body)
+    async with http:
         assert (
             await credentials_refused(
                 http, "https://sr.example/identity/oauth/token", "id", "secret"
             )
             is refused
         )
-        [request] = http.seen
+        [request] = seen
     assert request.content == b"grant_type=client_credentials&client_id=id&client_secret=secret"
 
 
@@ -57,7 +59,8 @@ async def test_srs_answer_to_the_credentials(status, body, refused):
     ],
 )
 async def test_answers_that_prove_nothing_are_errors_to_retry(status, body):
-    async with answering(status, body) as http:
+    http, _ = answering(status, body)
+    async with http:
         with pytest.raises(PeerError) as raised:
             await credentials_refused(
                 http, "https://sr.example/identity/oauth/token", "id", "secret"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from simulators.smartrecruiters.validation import schema_errors
 from smartrecruiters.models import (
     AssessmentPackageOrderRequest,
     InlineAssessmentPackageOrderRequest,
     InlineAssessmentPackageResponse,
 )
-from simulators.smartrecruiters.validation import schema_errors
 
 ORDER_ID = "6f1c9b1e-0c47-4d51-8a7b-0f8d0c4e2a11"
 
@@ -76,7 +76,7 @@ def test_an_order_with_any_requester_or_none_is_accepted(requester):
     ],
 )
 @pytest.mark.parametrize(
-    "model, body",
+    ("model", "body"),
     [(AssessmentPackageOrderRequest, manual), (InlineAssessmentPackageOrderRequest, inline)],
 )
 def test_any_plausible_candidate_email_is_accepted(model, body, email):
@@ -102,7 +102,7 @@ def test_any_plausible_candidate_email_is_accepted(model, body, email):
     ],
 )
 @pytest.mark.parametrize(
-    "model, body",
+    ("model", "body"),
     [(AssessmentPackageOrderRequest, manual), (InlineAssessmentPackageOrderRequest, inline)],
 )
 def test_a_missing_or_unusable_candidate_email_is_refused_without_echoing_it(model, body, email):
@@ -117,13 +117,13 @@ def test_a_missing_or_unusable_candidate_email_is_refused_without_echoing_it(mod
 
 
 @pytest.mark.parametrize(
-    "model, body",
+    ("model", "body"),
     [(AssessmentPackageOrderRequest, manual), (InlineAssessmentPackageOrderRequest, inline)],
 )
 def test_a_candidate_without_email_is_refused(model, body):
     request = body()
     del request["candidate"]["email"]
-    with pytest.raises(ValidationError, match="candidate.email"):
+    with pytest.raises(ValidationError, match=r"candidate\.email"):
         model.model_validate(request)
 
 

@@ -3,6 +3,7 @@ and never sends our SR token to a host that is not SR's."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -128,7 +129,8 @@ async def test_our_sr_token_never_goes_to_a_host_that_is_not_srs():
         return {"url": "https://x.example/f"}
 
     with serve(app) as sr, serve(FastAPI()) as elsewhere:
-        foreign = f"{elsewhere.replace('127.0.0.1', 'localhost')}/assessment-api/v202010/orders/o-1/results"
+        foreign_host = elsewhere.replace("127.0.0.1", "localhost")
+        foreign = f"{foreign_host}/assessment-api/v202010/orders/o-1/results"
         client = client_for(sr)
         for call in (
             client.patch_result("o-1", {"status": "PENDING"}, foreign),
@@ -205,7 +207,7 @@ async def test_a_revision_without_a_score_leaves_none_at_sr(sr):
         max_score=10,
         outcome="passed",
         summary="8 of 10.",
-        submitted_at="2026-01-02T03:04:05Z",
+        submitted_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
     await client.patch_result(
         "x", package_result_patch(results.completed(scored)), order["result_callback_url"]

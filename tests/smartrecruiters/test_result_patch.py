@@ -3,7 +3,7 @@ always carry their offset."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -18,7 +18,7 @@ SCORED = VendorResult(
     max_score=10,
     outcome="passed",
     summary="8 of 10.",
-    submitted_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+    submitted_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
 )
 
 
@@ -44,7 +44,7 @@ def test_a_whole_result_sets_what_it_has():
 @pytest.mark.parametrize(
     "update",
     [
-        results.pending(datetime(2026, 1, 1, tzinfo=timezone.utc)),
+        results.pending(datetime(2026, 1, 1, tzinfo=UTC)),
         results.in_progress(VendorStatus.STARTED),
         results.under_review(),
         results.rejected(VendorStatus.DECLINED),
@@ -80,7 +80,7 @@ def test_every_date_time_sent_carries_an_offset(given, sent):
 
 
 def test_a_naive_time_of_our_own_is_sent_as_utc():
-    patch = package_result_patch(results.pending(datetime(2026, 1, 2, 3, 4, 5)))
+    patch = package_result_patch(results.pending(datetime(2026, 1, 2, 3, 4, 5)))  # noqa: DTZ001 - the naive time under test
     assert patch["assessmentPackageDate"] == "2026-01-02T03:04:05+00:00"
     later = package_result_patch(
         results.pending(datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5))))
@@ -134,7 +134,7 @@ async def test_a_vendors_time_without_an_offset_reaches_sr_with_one():
     )
     result = await adapter.get_result("inv-1")
     await adapter.aclose()
-    assert result.submitted_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert result.submitted_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert (
         package_result_patch(results.completed(result))["submissionDate"]
         == "2026-01-02T03:04:05+00:00"

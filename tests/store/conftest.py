@@ -1,4 +1,5 @@
-"""Every store test runs twice: on SQLite (a file per test) and on PostgreSQL (a database per test)."""
+"""Every store test runs twice: on SQLite (a file per test) and on PostgreSQL
+(a database per test)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def postgres() -> Iterator[psycopg.Connection]:
         )
     except psycopg.OperationalError as error:
         pytest.skip(
-            f"PostgreSQL is not reachable at {POSTGRES_ADDRESS}, so the PostgreSQL variant is skipped: {error}"
+            f"PostgreSQL is not reachable at {POSTGRES_ADDRESS}, so the PostgreSQL variant "
+            f"is skipped: {error}"
         )
     with connection:
         yield connection

@@ -87,20 +87,23 @@ async def test_a_store_in_use_is_migrated_and_keeps_its_data(database_url, encry
             await connection.run_sync(_upgrade_to, "0001")
             await connection.execute(
                 text(
-                    "INSERT INTO vendor_accounts (id, name, adapter, credentials, package_settings, created_at) "
+                    "INSERT INTO vendor_accounts (id, name, adapter, credentials, "
+                    "package_settings, created_at) "
                     "VALUES ('acc-1', 'before', 'sandbox', 'x', '{}', CURRENT_TIMESTAMP)"
                 )
             )
             await connection.execute(
                 text(
-                    "INSERT INTO vendor_references (vendor_account_id, vendor_ref, order_id, created_at) "
+                    "INSERT INTO vendor_references (vendor_account_id, vendor_ref, "
+                    "order_id, created_at) "
                     "VALUES ('acc-1', 'ref-before', 'order-before', CURRENT_TIMESTAMP)"
                 )
             )
             await connection.run_sync(_upgrade_to, "0002")
             await connection.execute(
                 text(
-                    "INSERT INTO default_vendor_references (vendor_ref, order_id, vendor, created_at) "
+                    "INSERT INTO default_vendor_references (vendor_ref, order_id, vendor, "
+                    "created_at) "
                     "VALUES ('inv-before', 'order-default', 'sandbox', CURRENT_TIMESTAMP)"
                 )
             )

@@ -1,9 +1,11 @@
-"""The store on both databases: what it keeps, what it refuses, and that no secret is at rest in plaintext."""
+"""The store on both databases: what it keeps, what it refuses,
+and that no secret is at rest in plaintext."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -23,6 +25,8 @@ from store import (
     VendorAccountNameTaken,
 )
 from store.tables import Base
+from vendors.base import VendorAdapter
+from vendors.hackerrank import HackerRankVendor
 
 VENDOR_API_KEY = "hr-api-key-5f1c9e"
 SR_CLIENT_SECRET = "sr-issued-secret-8d2a41"
@@ -38,7 +42,8 @@ async def new_account(store: Store, name: str = "HackerRank (ACME)") -> VendorAc
 async def connect(
     store: Store, company_id: str, account: VendorAccount | None = None
 ) -> tuple[str, str]:
-    """Connect the company as the Connect flow would; returns the partner credentials minted for it."""
+    """Connect the company as the Connect flow would;
+    returns the partner credentials minted for it."""
     account = account or await new_account(store, name=f"account of {company_id}")
     issued = await store.issue_trigger_token(account.id)
     client_id, secret = Store.mint_partner_credentials()
@@ -117,6 +122,12 @@ async def test_the_registry_picks_up_replaced_credentials(store):
     await vendors.aclose()
 
 
+def _closed(adapter: VendorAdapter) -> tuple[bool, bool]:
+    """Whether a HackerRank adapter's API and download clients are closed."""
+    hackerrank = cast(HackerRankVendor, adapter)
+    return hackerrank._http.is_closed, hackerrank._downloads.is_closed
+
+
 async def test_a_retired_adapter_stays_open_while_a_call_holds_it_and_closes_after(store):
     from settings import Settings
     from vendors.registry import Vendors
@@ -129,11 +140,11 @@ async def test_a_retired_adapter_stays_open_while_a_call_holds_it_and_closes_aft
             assert second is not first
             # However long the first call runs (a catalog read can take minutes), it keeps its
             # HTTP clients.
-            assert not first._http.is_closed and not first._downloads.is_closed
-        assert not second._http.is_closed  # the current adapter stays open between calls
-    assert first._http.is_closed and first._downloads.is_closed  # closed with its last call
+            assert _closed(first) == (False, False)
+        assert not _closed(second)[0]  # the current adapter stays open between calls
+    assert _closed(first) == (True, True)  # closed with its last call
     await vendors.aclose()
-    assert second._http.is_closed
+    assert _closed(second)[0]
 
 
 async def test_an_adapter_retired_while_unused_is_closed_at_once(store):
@@ -146,7 +157,7 @@ async def test_an_adapter_retired_while_unused_is_closed_at_once(store):
         pass
     await store.replace_vendor_credentials(account.id, {"api_key": "hr-api-key-rotated-5d02"})
     async with vendors.using(account.id) as second:
-        assert first._http.is_closed and not second._http.is_closed
+        assert _closed(first)[0] and not _closed(second)[0]
     await vendors.aclose()
 
 
@@ -201,7 +212,7 @@ async def test_expired_trigger_token_is_refused(store):
     )
     assert redeemed.expires_at.tzinfo is UTC
     with pytest.raises(ValueError, match="naive"):
-        await store.issue_trigger_token(account.id, expires_at=datetime.now())
+        await store.issue_trigger_token(account.id, expires_at=datetime.now())  # noqa: DTZ005
 
 
 async def test_a_trigger_token_for_one_company_connects_that_company_only(store, raw):

@@ -49,7 +49,8 @@ async def connect_company(sr_url: str, token: str) -> str:
 async def company_of_new_vendor_account(
     store, sr_url: str, adapter: str, credentials: dict, **package_settings
 ) -> tuple[str, str]:
-    """A vendor account of `adapter` and a company connected to it; returns (account id, company id)."""
+    """A vendor account of `adapter` and a company connected to it;
+    returns (account id, company id)."""
     account = await store.create_vendor_account(
         name=f"{adapter}-{uuid.uuid4().hex[:8]}",
         adapter=adapter,
@@ -61,7 +62,8 @@ async def company_of_new_vendor_account(
 
 
 async def disconnect_checked(temporal, company_id: str) -> None:
-    """Wait until the check behind an unauthenticated DELETE asked SR about the company at least once."""
+    """Wait until the check behind an unauthenticated
+    DELETE asked SR about the company at least once."""
 
     async def asked():
         return (

@@ -25,7 +25,8 @@ def add_top_level_modules(graph: ImportGraph) -> None:
         module = path.stem
         if module not in graph.modules:
             graph.add_module(module, is_squashed=True)
-        for imported, line_number, line in _imports(path):
+        for named, line_number, line in _imports(path):
+            imported = named
             while imported and imported not in graph.modules:
                 imported = imported.rpartition(".")[0]
             if imported and imported != module:

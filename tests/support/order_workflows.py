@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -58,7 +59,8 @@ async def workflow_becomes(
 
 
 async def resets(temporal: Client, order_id: str, run_id: str) -> list[HistoryEvent]:
-    """The resets in a run's history: the workflow task failures a reset records, with its reason."""
+    """The resets in a run's history: the workflow task
+    failures a reset records, with its reason."""
     history = await temporal.get_workflow_handle(
         order_workflow_id(order_id), run_id=run_id
     ).fetch_history()
@@ -72,11 +74,10 @@ async def resets(temporal: Client, order_id: str, run_id: str) -> list[HistoryEv
 
 
 async def terminate_quietly(temporal: Client, order_id: str) -> None:
-    """A test's teardown: the order's workflow would poll on; one that has ended already is left as it is."""
-    try:
+    """A test's teardown: the order's workflow would poll on;
+    one that has ended already is left as it is."""
+    with contextlib.suppress(RPCError):  # ended already
         await temporal.get_workflow_handle(order_workflow_id(order_id)).terminate("test finished")
-    except RPCError:
-        pass  # ended already
 
 
 async def unworked_order(

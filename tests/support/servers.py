@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import uvicorn
 
@@ -38,7 +38,8 @@ def serve(app, port: int | None = None) -> Iterator[str]:
 
 @contextlib.contextmanager
 def smartrecruiters_alone(data_dir: Path) -> Iterator[tuple[str, SmartRecruitersSimConfig]]:
-    """The SR simulator on its own: our SR client talks to it; its partner (our API) is unreachable."""
+    """The SR simulator on its own: our SR client talks to it; its partner
+    (our API) is unreachable."""
 
     port = free_port()
     config = SmartRecruitersSimConfig(

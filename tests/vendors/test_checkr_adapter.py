@@ -22,7 +22,7 @@ from simulators.checkr import CheckrSimConfig, create_app
 from smartrecruiters.models import AssessmentType
 
 # The simulator tests' webhook receiver, and their fixtures (`sim` resets this module's simulator).
-from tests.simulators.test_checkr_sim import control, receiver, sim  # noqa: F401
+from tests.simulators.test_checkr_sim import control, receiver, sim  # noqa: F401 - fixtures
 from tests.support.servers import serve
 from tests.support.waiting import eventually
 from vendors import checkr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+
 import httpx
 import pytest
 
@@ -26,7 +27,8 @@ SPEC = ApiDescription.packaged("checkr-openapi.yaml")
 
 
 class Recorder(httpx.AsyncBaseTransport):
-    """Passes requests on over HTTP and keeps (method, /v1-relative path, request body, status, response body)."""
+    """Passes requests on over HTTP and keeps (method,
+    /v1-relative path, request body, status, response body)."""
 
     def __init__(self) -> None:
         self._inner = httpx.AsyncHTTPTransport()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from peers import PeerError
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from tests.support.waiting import eventually
-from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 (fixtures)
+from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 - fixtures
     API_KEY,
     DRAFT_TEST,
     TEST_WITH_CUTOFF,
@@ -135,7 +135,8 @@ async def test_an_invitation_made_before_references_named_the_company_is_still_f
 async def test_a_new_order_for_an_address_holding_another_orders_invitation_is_refused(
     sim: Sim, vendor: HackerRankVendor, receiver: Receiver
 ):
-    """`force` would re-send and take over the earlier order's invitation: its result would be lost."""
+    """`force` would re-send and take over the earlier order's invitation:
+    its result would be lost."""
     email = unique_email()
     earlier, later = make_order(email=email), make_order(email=email)
     first = await vendor.create_invitation(earlier, receiver.callback(earlier.order_id))
@@ -168,7 +169,8 @@ async def test_a_new_order_after_an_attempt_gets_a_new_attempt(
     assert (await vendor.get_status(second.vendor_ref)).status == VendorStatus.INVITED
 
 
-# What the candidate search's rows carry is not published: each variant must lead to the same outcome.
+# What the candidate search's rows carry is not published:
+# each variant must lead to the same outcome.
 ROW_VARIANTS = {
     "full rows": [],
     "rows without the start time": ["attempt_starttime"],
@@ -279,7 +281,7 @@ async def test_a_resend_emails_the_same_invite_again_and_keeps_its_settings(
 
 
 @pytest.mark.parametrize(
-    "close, refusal",
+    ("close", "refusal"),
     [
         ("start", "the invite is no longer open (it reads STARTED)"),
         ("expire", "the invite is no longer open (it reads EXPIRED)"),
@@ -341,7 +343,7 @@ async def test_expired_invites_read_as_expired(
     await sim.control("POST", f"/candidates/{candidate_id(ref)}/expire")
     assert (await vendor.get_status(ref)).status == VendorStatus.EXPIRED
 
-    past = make_order(received_at=datetime.now(timezone.utc) - timedelta(days=3), deadline_days=1)
+    past = make_order(received_at=datetime.now(UTC) - timedelta(days=3), deadline_days=1)
     past_ref = (await vendor.create_invitation(past, receiver.callback(past.order_id))).vendor_ref
     assert (await vendor.get_status(past_ref)).status == VendorStatus.EXPIRED
 
@@ -424,7 +426,8 @@ async def test_an_expired_pdf_link_is_a_retryable_failure(start_sim, receiver: R
 async def test_a_candidate_hackerrank_does_not_know_is_never_read_as_cancelled(
     sim: Sim, vendor: HackerRankVendor
 ):
-    # HackerRank documents no cancelled state; its 404 can mean lost records or another account's key.
+    # HackerRank documents no cancelled state;
+    # its 404 can mean lost records or another account's key.
     with pytest.raises(PeerError) as unknown:
         await vendor.get_status(f"{TEST_WITH_CUTOFF}:99999999")
     assert (unknown.value.status, unknown.value.retryable, str(unknown.value)) == (
@@ -440,7 +443,8 @@ async def test_cancel_then_cancelled_and_cancelling_again_or_after_an_attempt_is
     order = make_order()
     ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
     await vendor.cancel_invitation(ref)
-    # The simulator forgets a cancelled invite: a 404, which only the order that withdrew it may read as cancelled.
+    # The simulator forgets a cancelled invite: a 404,
+    # which only the order that withdrew it may read as cancelled.
     with pytest.raises(PeerError) as gone:
         await vendor.get_status(ref)
     assert (gone.value.status, gone.value.retryable, str(gone.value)) == (

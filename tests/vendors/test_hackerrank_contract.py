@@ -16,7 +16,7 @@ import pytest
 from peers import PeerError
 from simulators.hackerrank.spec import SPEC_FILE, hackerrank_api
 from simulators.openapi import ApiDescription
-from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 (fixtures)
+from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 - fixtures
     TEST_WITH_CUTOFF,
     TEST_WITHOUT_CUTOFF,
     Receiver,
@@ -51,7 +51,7 @@ async def _journey(sim: Sim, vendor: HackerRankVendor, receiver: Receiver) -> No
     await sim.start(candidate_id(ref))
     await sim.submit(candidate_id(ref), 77)
     await vendor.get_status(ref)
-    with pytest.raises(Exception):
+    with pytest.raises(PeerError):
         await vendor.download_report(ref)  # 503: not ready
     await sim.finish_report(candidate_id(ref))
     await vendor.get_status(ref)
@@ -177,7 +177,8 @@ def test_nulls_are_allowed_only_where_the_spec_documents_them():
             "GET", CANDIDATE_PATH, 200, {**view, "attempt_starttime": None}
         )
     )
-    # ... and our reading still refuses a null the spec never mentions, a wrong type or a missing property.
+    # ... and our reading still refuses a null the spec never mentions,
+    # a wrong type or a missing property.
     assert api.response_errors("GET", CANDIDATE_PATH, 200, {**view, "status": None}) == [
         "status: None is not of type 'integer'"
     ]
@@ -193,9 +194,9 @@ def test_nulls_are_allowed_only_where_the_spec_documents_them():
 
 def _completed_candidate_view() -> dict:
     """A candidate body as the simulator builds it, without a running server."""
-    from simulators.hackerrank.service import REPORT_READY, Account, Candidate, utc_now
-    from simulators.hackerrank.catalog import TESTS
     from simulators.docstore import DocumentStore
+    from simulators.hackerrank.catalog import TESTS
+    from simulators.hackerrank.service import REPORT_READY, Account, Candidate, utc_now
     from simulators.hackerrank.webhooks import WebhookSender
 
     account = Account(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,8 @@ class Replay:
 
     @staticmethod
     def _later_page() -> dict[str, Any]:
-        """Our assumption: pages past the examples' `next` are empty (the examples show one page)."""
+        """Our assumption: pages past the examples' `next` are empty
+        (the examples show one page)."""
         return {
             "data": [],
             "page_total": 0,
@@ -122,7 +123,7 @@ async def test_the_published_candidate_and_test_make_a_result(replayed):
         ("Problem Solving (Basic)", 100.0),
         (".NET (Intermediate)", 0.0),
     ]
-    assert result.submitted_at == datetime(2016, 5, 24, 11, 57, 25, tzinfo=timezone.utc)
+    assert result.submitted_at == datetime(2016, 5, 24, 11, 57, 25, tzinfo=UTC)
     assert result.report_url == replay.examples["test-candidate"]["authenticated_report_url"]
     [asked] = [
         query["additional_fields"]
@@ -133,7 +134,8 @@ async def test_the_published_candidate_and_test_make_a_result(replayed):
 
 
 async def test_a_cutoff_given_only_as_a_percentage_still_makes_an_outcome(replayed):
-    """Our assumption: `cutoff_score_percentage` (listed among the opt-in fields) without a `cutoff_score`."""
+    """Our assumption: `cutoff_score_percentage`
+    (listed among the opt-in fields) without a `cutoff_score`."""
     replay, vendor = replayed
     test = replay.examples["test"]
     del test["cutoff_score"]
@@ -207,7 +209,8 @@ async def test_a_row_without_metadata_whose_candidate_is_gone_is_read_as_it_is(r
 
 
 def test_the_examples_are_the_published_defaults():
-    """Each file is the `default` of every property of one published object (README.md says which)."""
+    """Each file is the `default` of every property of one published object
+    (README.md says which)."""
     spec = json.loads(
         (Path(__file__).parents[2] / "simulators" / "hackerrank-v3-swagger.json").read_text("utf-8")
     )

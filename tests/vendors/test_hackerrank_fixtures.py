@@ -11,15 +11,15 @@ import contextlib
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from orders.visibility import order_reference
 from orders.models import Candidate, Order
+from orders.visibility import order_reference
 from simulators.hackerrank import HackerRankSimConfig, create_app
 from tests.support.servers import serve
 from vendors.base import OrderCallback
@@ -103,7 +103,8 @@ class Sim:
         ]
 
     async def pushes_published(self, candidate_id: str) -> int:
-        """Pushes the simulator decided on; recorded synchronously, so a missing one is really missing."""
+        """Pushes the simulator decided on; recorded synchronously,
+        so a missing one is really missing."""
         return len(
             (await self.control("GET", "/webhooks", params={"candidate_id": candidate_id}))[
                 "published"
@@ -121,7 +122,8 @@ class Sim:
 
 
 SimFactory = Callable[..., Awaitable[Sim]]
-# Tests share one simulator; each uses its own candidates, so only the faults are reset between tests.
+# Tests share one simulator; each uses its own candidates,
+# so only the faults are reset between tests.
 SHARED_CONFIG = {"requests_per_second": 1000}
 
 
@@ -205,7 +207,7 @@ def make_order(
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email=email or unique_email()),
         deadline_days=deadline_days,
         poll_interval_seconds=60,
-        received_at=received_at or datetime.now(timezone.utc),
+        received_at=received_at or datetime.now(UTC),
         **extra,
     )
 

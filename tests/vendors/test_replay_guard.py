@@ -1,5 +1,6 @@
 """The memory of webhooks seen (vendors/webhooks.py ReplayGuard): whoever holds a signing secret
-chooses how many distinct webhooks it sees, so what it keeps, and what each check costs, is bounded."""
+chooses how many distinct webhooks it sees, so what it keeps, and what each check costs, is
+bounded."""
 
 from __future__ import annotations
 

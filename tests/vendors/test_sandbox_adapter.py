@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from orders.models import Candidate, Order
 from peers import PeerError
 from simulators.sandbox_vendor.config import SandboxVendorConfig
-from tests.simulators.test_sandbox_vendor import API_KEY, WEBHOOK_SECRET, config, receiver, running  # noqa: F401 (fixtures)
+from tests.simulators.test_sandbox_vendor import API_KEY, WEBHOOK_SECRET, config, receiver, running  # noqa: F401 - fixtures
 from tests.support.servers import free_port
 from vendors.base import OrderCallback
 from vendors.sandbox import SandboxVendor
@@ -56,7 +56,7 @@ def an_order() -> Order:
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
         deadline_days=3,
         poll_interval_seconds=60,
-        received_at=datetime.now(timezone.utc),
+        received_at=datetime.now(UTC),
     )
 
 
@@ -93,9 +93,9 @@ async def test_a_resend_once_the_candidate_started_is_refused_for_good(
         await adapter.resend_invitation(invitation.vendor_ref, CALLBACK)
 
     assert (refused.value.status, refused.value.retryable) == (409, False)
-    assert (
-        str(refused.value)
-        == "sandbox vendor: invitation resend refused: the candidate opened it already, or it is closed"
+    assert str(refused.value) == (
+        "sandbox vendor: invitation resend refused: the candidate opened it already, or it "
+        "is closed"
     )
     assert emails_for(sim, order) == 1
 

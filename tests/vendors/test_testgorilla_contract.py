@@ -37,9 +37,12 @@ METHODS = ("get", "post", "put", "patch", "delete")
 def query_parameters(method: str, template: str) -> dict[str, dict]:
     """The operation's declared query parameters, by name ($refs to components resolved)."""
     declared = {}
-    for parameter in DOCUMENT["paths"][template][method.lower()].get("parameters", []):
-        if "$ref" in parameter:
-            parameter = DOCUMENT["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+    for listed in DOCUMENT["paths"][template][method.lower()].get("parameters", []):
+        parameter = (
+            DOCUMENT["components"]["parameters"][listed["$ref"].rsplit("/", 1)[1]]
+            if "$ref" in listed
+            else listed
+        )
         if parameter["in"] == "query":
             declared[parameter["name"]] = parameter
     return declared

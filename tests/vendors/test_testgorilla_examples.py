@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -89,19 +91,16 @@ async def test_a_refusal_the_list_does_not_explain_names_its_error_key() -> None
     with replaying(answers) as (url, _):
         vendor = vendor_at(url)
         try:
-            try:
+            with pytest.raises(PeerError) as refused:
                 await vendor.create_invitation(
                     order_for(32, email="someone.else@example.com"), CALLBACK
                 )
-            except PeerError as refused:
-                assert (refused.status, refused.retryable) == (400, False)
-                assert (
-                    str(refused)
-                    == "TestGorilla: invitation answered HTTP 400 (REPEATING_INVITATION)"
-                )
-                assert "example.com" not in str(refused)
-            else:
-                raise AssertionError("the refusal was not raised")
+            assert (refused.value.status, refused.value.retryable) == (400, False)
+            assert (
+                str(refused.value)
+                == "TestGorilla: invitation answered HTTP 400 (REPEATING_INVITATION)"
+            )
+            assert "example.com" not in str(refused.value)
         finally:
             await vendor.aclose()
 

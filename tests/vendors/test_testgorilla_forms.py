@@ -8,11 +8,14 @@ calls work under every one of them, and that no form makes us conclude what it d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from orders.models import VendorStatus
 from peers import PeerError
 from settings import Settings
+from tests.support.servers import free_port
 from tests.vendors.test_testgorilla_support import (
     adapter_for,
     candidature_id,
@@ -20,7 +23,6 @@ from tests.vendors.test_testgorilla_support import (
     order_for,
     running_sim,
 )
-from tests.support.servers import free_port
 from vendors import testgorilla
 from vendors.base import CredentialsUnusable, OrderCallback
 
@@ -214,9 +216,14 @@ async def test_rate_limits_and_outages_of_every_call_are_retryable() -> None:
 
     unreachable = adapter_for(sim)  # the simulator has stopped: nobody listens on its port
     try:
-        for call in (unreachable.get_status, unreachable.get_result, unreachable.cancel_invitation):
+        operations: tuple[Callable[[str], Awaitable[object]], ...] = (
+            unreachable.get_status,
+            unreachable.get_result,
+            unreachable.cancel_invitation,
+        )
+        for operation in operations:
             with pytest.raises(PeerError) as refused:
-                await call(ref)
+                await operation(ref)
             assert refused.value.retryable and refused.value.status is None
     finally:
         await unreachable.aclose()

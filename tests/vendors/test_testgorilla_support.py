@@ -1,4 +1,5 @@
-"""Shared by the TestGorilla tests: the simulator on a real port, its control API, our adapter and orders.
+"""Shared by the TestGorilla tests: the simulator on a real port, its control API, our adapter and
+orders.
 
 Holds no tests itself; the simulator, adapter and contract tests import from it.
 """
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -136,7 +138,7 @@ def order_for(
         candidate=Candidate(first_name="Grace", last_name="Hopper", email=email or new_email()),
         deadline_days=7,
         poll_interval_seconds=300,
-        received_at=datetime.now(timezone.utc),
+        received_at=datetime.now(UTC),
     )
 
 

@@ -10,7 +10,6 @@ import pytest
 from cryptography.fernet import Fernet
 
 from orders.models import VendorStatus
-
 from settings import Settings
 from store import ReferenceConflict, Store
 from tests.vendors.test_testgorilla_support import order_for

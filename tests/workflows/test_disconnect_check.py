@@ -21,7 +21,7 @@ from connections.disconnect import (
 )
 from tests.support.temporal_test_server import time_skipping
 from tests.support.waiting import eventually
-from workflows.disconnect_check import SIGNALLED_CHECK_GAP, CompanyDisconnectCheckWorkflow
+from workflows.disconnect_check import CompanyDisconnectCheckWorkflow
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Operators' repairs of an order (workflow updates with validators), on the time-skipping server."""
+"""Operators' repairs of an order (workflow updates with validators),
+on the time-skipping server."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from orders.models import DeadlineExtension, Repair, VendorStatus
+from tests.workflows.test_order_workflow import Peers, ScriptedVendor, an_order, run_order
 from vendors.base import Capabilities, OrderCallback
-from tests.workflows.test_order_workflow import Peers, ScriptedVendor, an_order, env, run_order  # noqa: F401 - env is a fixture
 from workflows.order import AssessmentOrderWorkflow
 
 WHO = dict(operator="ops.ann", reason="Candidate asked support for more time (ticket 4711)")
@@ -34,7 +37,9 @@ async def completes_hours_later(env, peers: Peers) -> None:
 async def refusal(call) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as failed:
         await call
-    return failed.value.cause.message  # type: ignore[union-attr]
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause.message
 
 
 async def test_extending_the_deadline_delays_the_expiry(env):
@@ -106,9 +111,9 @@ async def test_cancelling_withdraws_the_invitation_and_rejects_with_the_operator
     assert state.finished and state.vendor_status == VendorStatus.CANCELLED
     [outcome] = outcomes
     assert outcome.sr_status == "REJECTED"
-    assert (
-        outcome.note
-        == "Repair by ops.ann: order cancelled, SmartRecruiters told REJECTED (The candidate withdrew their application)"
+    assert outcome.note == (
+        "Repair by ops.ann: order cancelled, SmartRecruiters told REJECTED (The candidate "
+        "withdrew their application)"
     )
     assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=3)
 
@@ -175,13 +180,13 @@ async def test_repairs_that_make_no_sense_while_pending_are_refused(env):
         refusals[1].startswith("The invitation could not be resent:")
         and "offers no resend" in refusals[1]
     )
-    assert (
-        refusals[2]
-        == "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
+    assert refusals[2] == (
+        "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
     )
     assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "REJECTED"]
     assert [e.what for e in state.timeline if e.what.startswith("Repair by")] == [
-        "Repair by ops.ann failed: the invitation could not be resent (PeerRejected: sandbox offers no resend through this integration)"
+        "Repair by ops.ann failed: the invitation could not be resent (PeerRejected: "
+        "sandbox offers no resend through this integration)"
     ]
 
 
@@ -195,7 +200,8 @@ class ResendingVendor(ScriptedVendor):
 
 
 async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env):
-    peers = Peers(vendor=ResendingVendor())
+    vendor = ResendingVendor()
+    peers = Peers(vendor=vendor)
     outcomes = []
 
     async def resend_then_complete(handle: WorkflowHandle):
@@ -210,7 +216,7 @@ async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env
     order = an_order()
     await run_order(env, peers, order, resend_then_complete)
 
-    [callback] = peers.vendor.resends  # the order's own, for a vendor that takes its settings again
+    [callback] = vendor.resends  # the order's own, for a vendor that takes its settings again
     assert callback == peers.callback_for("sandbox", order.order_id)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     assert (
@@ -230,10 +236,10 @@ async def test_resending_asks_a_vendor_that_can_to_send_the_invitation_again(env
     ],
 )
 def test_operator_and_reason_are_short_plain_text(operator, reason):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError):
         Repair(operator=operator, reason=reason)
 
 
 def test_an_extension_adds_some_days():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError):
         DeadlineExtension(days=0, **WHO)

@@ -19,9 +19,8 @@ from tests.workflows.test_order_workflow import (
     RecordingSmartRecruiters,
     ScriptedVendor,
     an_order,
-    env,
     run_order,
-)  # noqa: F401 (env: a fixture)
+)
 from workflows.order import AssessmentOrderWorkflow
 
 REPORT_PAGE = "https://vendor.example/reports/inv-1"
@@ -148,11 +147,10 @@ class SrRefusingReportLinks(RecordingSmartRecruiters):
 
 
 async def test_a_result_sr_refuses_with_a_report_link_is_posted_without_it(env):
-    peers = Peers(
-        vendor=VendorWithReportPage(status=VendorStatus.COMPLETED), sr=SrRefusingReportLinks()
-    )
+    sr = SrRefusingReportLinks()
+    peers = Peers(vendor=VendorWithReportPage(status=VendorStatus.COMPLETED), sr=sr)
     await run_order(env, peers, an_order())
-    assert peers.sr.refused_links == 1
+    assert sr.refused_links == 1
     assert peers.sr.statuses[-1] == "COMPLETED" and "attachments" not in peers.sr.patches[-1]
     assert peers.sr.patches[-1]["score"]  # the result itself reached SR
 

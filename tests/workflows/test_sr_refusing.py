@@ -10,15 +10,17 @@ the order's give-up time, then the order ends UNDELIVERED with its result kept f
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from orders.models import REPAIR_REFUSED, Repair, SrStatus, VendorStatus
+from orders.models import REPAIR_REFUSED, OrderState, Repair, SrStatus, VendorStatus
 from peers import PeerError
 from smartrecruiters.client import PEER, AccessRefused
 from tests.support.temporal_test_server import time_skipping
@@ -73,7 +75,7 @@ class RefusingSmartRecruiters(RecordingSmartRecruiters):
         )
 
 
-async def _run(env, peers: Peers, order, script) -> tuple[object, list]:
+async def _run(env, peers: Peers, order, script) -> tuple[OrderState, Sequence[HistoryEvent]]:
     task_queue = str(uuid.uuid4())
     async with peers.worker(env, task_queue):
         handle = await start(env, order, task_queue)
@@ -82,7 +84,7 @@ async def _run(env, peers: Peers, order, script) -> tuple[object, list]:
         return state, (await handle.fetch_history()).events
 
 
-def _activities(events: list, name: str) -> int:
+def _activities(events: Sequence[HistoryEvent], name: str) -> int:
     return sum(
         1
         for e in events
@@ -93,7 +95,8 @@ def _activities(events: list, name: str) -> int:
 
 @pytest.mark.parametrize("refusal", sorted(REFUSALS))
 async def test_sr_refusing_us_for_days_delays_the_result_until_sr_listens_again(env, refusal):
-    peers = Peers(sr=RefusingSmartRecruiters(refusing=refusal))
+    sr = RefusingSmartRecruiters(refusing=refusal)
+    peers = Peers(sr=sr)
 
     async def sr_listens_after_three_days(handle: WorkflowHandle):
         await env.sleep(timedelta(hours=2))
@@ -112,7 +115,7 @@ async def test_sr_refusing_us_for_days_delays_the_result_until_sr_listens_again(
         assert refused.value.cause.message.startswith(
             "SmartRecruiters refuses us for this company; the order tries its update again until"
         )
-        peers.sr.refusing = None
+        sr.refusing = None
 
     state, events = await _run(
         env, peers, an_order(sr_refusal_give_up_days=7), sr_listens_after_three_days
@@ -137,7 +140,7 @@ async def test_sr_refusing_us_for_days_delays_the_result_until_sr_listens_again(
         "Report could not be attached" in note for note in notes
     )  # refused too; the result goes on
     # Three days of tries (about hourly), yet one retrying activity in the history: it stays small.
-    assert peers.sr.refused > 60
+    assert sr.refused > 60
     assert _activities(events, "update_smartrecruiters_once_it_listens") == 1
     assert len(events) < 100, len(events)
 
@@ -206,14 +209,15 @@ async def test_sr_listening_again_but_refusing_the_update_itself_still_fails_the
                 )
             await super().patch_result(order_id, patch, callback_url)
 
-    peers = Peers(sr=RefusesTheContentNext())
+    sr = RefusesTheContentNext()
+    peers = Peers(sr=sr)
 
     async def refused_then_bad(handle: WorkflowHandle):
         await env.sleep(timedelta(hours=2))
-        peers.sr.refusing = "403"
+        sr.refusing = "403"
         peers.vendor.status = VendorStatus.COMPLETED
         await env.sleep(timedelta(hours=5))
-        peers.sr.refusing = None
+        sr.refusing = None
 
     with pytest.raises(WorkflowFailureError):
         await _run(env, peers, an_order(sr_refusal_give_up_days=7), refused_then_bad)

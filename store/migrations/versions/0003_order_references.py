@@ -22,7 +22,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
-# As store.tables.REFERENCE_LENGTH; a migration keeps its own copy, since the table may change later.
+# As store.tables.REFERENCE_LENGTH; a migration keeps its own copy,
+# since the table may change later.
 REFERENCE = sa.String(400)
 _OLD_LENGTHS = {
     "vendor_references": 64,
