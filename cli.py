@@ -718,6 +718,15 @@ def _orders(work: Callable[[Any], Awaitable[Any]]) -> Any:
     return _operate(work, opened)
 
 
+def _revision_window(detail: Any) -> str:
+    ends = _when(detail.revision_window_ends)
+    if detail.workflow_status == "RUNNING":
+        return (
+            f"watching the posted result for revisions until {ends}; the workflow runs until then"
+        )
+    return f"the posted result was watched for revisions until {ends}"
+
+
 def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
     columns = ["Order", "SR status", "Workflow", "Vendor", "Package", "Company", "Placed"]
     table = _table(title, *columns, *(("Last progress", "Stuck on") if stuck else ("Closed",)))
@@ -950,6 +959,7 @@ def orders_show(
         ("Vendor reference", detail.vendor_ref or "–"),
         ("Vendor status", detail.vendor_status or "–"),
         ("Deadline", _when(detail.deadline)),
+        *([("Revision window", _revision_window(detail))] if detail.revision_window_ends else []),
         *(
             [
                 (
