@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+    RetryState,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import PEER_REJECTED, SR_REFUSING, OrderActivities
@@ -87,6 +95,11 @@ DEADLINE_FROM_RECEIPT_PATCH = "deadline-from-receipt"
 # A revision is known once its result is posted; one whose result could not be read or posted is
 # tried again a revision poll later. Histories without the patch knew it before reading it.
 REVISION_KNOWN_ONCE_POSTED_PATCH = "revision-known-once-posted"
+# Cancelling an order while it calls SR or the vendor cancels it (withdrawal, SR told). Histories
+# without the patch took the cancelled call for a failed one and went on.
+CANCEL_DURING_A_CALL_PATCH = "cancel-during-a-call"
+
+T = TypeVar("T")
 
 
 def refusal_retry(give_up: timedelta) -> RetryPolicy:
@@ -267,6 +280,7 @@ class AssessmentOrderWorkflow:
     # --- steps -------------------------------------------------------------------------------
 
     async def _invite(self, order: Order) -> VendorRef:
+        # A cancellation while inviting fails the invitation: SR hears REJECTED.
         invitation: Invitation = await workflow.execute_activity_method(
             OrderActivities.create_invitation, order, **VENDOR_CALL
         )
@@ -386,11 +400,24 @@ class AssessmentOrderWorkflow:
         ends = self._wait_ends()
         return 0.0 if ends is None else max(0.0, (ends - workflow.now()).total_seconds())
 
+    async def _call(
+        self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, **options: Any
+    ) -> T:
+        """Run an activity. The order's cancellation reaches a running activity as its failure;
+        it ends the order, not just the call. (Histories without the patch went on as if the
+        call had failed.)"""
+        try:
+            return await workflow.execute_activity_method(activity, arg, **options)
+        except ActivityError as err:
+            if isinstance(err.cause, CancelledError) and workflow.patched(
+                CANCEL_DURING_A_CALL_PATCH
+            ):
+                raise asyncio.CancelledError() from err
+            raise
+
     async def _read_status(self, vendor_ref: VendorRef) -> StatusReading:
         try:
-            return await workflow.execute_activity_method(
-                OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL
-            )
+            return await self._call(OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             if isinstance(err.cause, ApplicationError) and err.cause.type == INVITATION_UNKNOWN:
                 if self._state.vendor_status == VendorStatus.CANCELLED:
@@ -416,9 +443,7 @@ class AssessmentOrderWorkflow:
             "The vendor revised the result" if revision else "Candidate completed the assessment"
         )
         try:
-            result = await workflow.execute_activity_method(
-                OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL
-            )
+            result = await self._call(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             self._note(f"Result could not be read: {_reason(err)}")
             if revision:
@@ -451,7 +476,7 @@ class AssessmentOrderWorkflow:
     async def _move_report(self, vendor_ref: VendorRef, order: Order) -> None:
         """Attach the vendor's report to the profile; without it the result is still worth posting."""
         try:
-            link = await workflow.execute_activity_method(
+            link = await self._call(
                 OrderActivities.transfer_report,
                 ReportTransfer(
                     order_id=order.order_id,
@@ -475,9 +500,7 @@ class AssessmentOrderWorkflow:
 
     async def _withdraw(self, vendor_ref: VendorRef) -> None:
         try:
-            await workflow.execute_activity_method(
-                OrderActivities.cancel_invitation, vendor_ref, **CLEANUP_CALL
-            )
+            await self._call(OrderActivities.cancel_invitation, vendor_ref, **CLEANUP_CALL)
         except ActivityError as err:
             self._note(f"Invitation could not be withdrawn at the vendor: {_reason(err)}")
             return
@@ -525,7 +548,7 @@ class AssessmentOrderWorkflow:
             result_callback_url=order.result_callback_url,
         )
         try:
-            await workflow.execute_activity_method(
+            await self._call(
                 OrderActivities.update_smartrecruiters, request, **SMARTRECRUITERS_CALL
             )
         except ActivityError as err:
@@ -558,7 +581,7 @@ class AssessmentOrderWorkflow:
             f"SmartRecruiters refuses us for this company: {status} is tried again until {self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC"
         )
         try:
-            await workflow.execute_activity_method(
+            await self._call(
                 OrderActivities.update_smartrecruiters_once_it_listens,
                 request,
                 start_to_close_timeout=SMARTRECRUITERS_CALL["start_to_close_timeout"],
@@ -813,9 +836,7 @@ class AssessmentOrderWorkflow:
         self, vendor_ref: VendorRef, request: Repair
     ) -> RepairOutcome | ApplicationError:
         try:
-            await workflow.execute_activity_method(
-                OrderActivities.resend_invitation, vendor_ref, **VENDOR_CALL
-            )
+            await self._call(OrderActivities.resend_invitation, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             self._note(
                 f"Repair by {request.operator} failed: the invitation could not be resent ({_reason(err)})"
@@ -829,9 +850,7 @@ class AssessmentOrderWorkflow:
         self, vendor_ref: VendorRef, request: Repair
     ) -> RepairOutcome | ApplicationError:
         try:
-            result = await workflow.execute_activity_method(
-                OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL
-            )
+            result = await self._call(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             self._note(
                 f"Repair by {request.operator} failed: the result could not be read ({_reason(err)})"

@@ -16,7 +16,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.workflow import UnfinishedUpdateHandlersWarning
 
 from orders.models import (
@@ -325,3 +325,21 @@ async def test_the_revision_window_is_its_own_and_the_watch_says_so(env):
         f"SmartRecruiters shows COMPLETED. Watching for revisions of the result until "
         f"{state.revision_window_ends:%Y-%m-%d %H:%M} UTC"
     )
+
+
+async def test_cancelling_while_a_call_to_smartrecruiters_retries_cancels_the_order(env):
+    peers = Peers(sr=SmartRecruitersWithOutages())
+
+    async def disconnected_while_smartrecruiters_is_down(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=1))
+        peers.sr.down = True  # the order keeps trying to tell SR IN_PROGRESS
+        peers.vendor.status = VendorStatus.STARTED
+        await env.sleep(timedelta(hours=2))
+        await handle.cancel()  # say the company disconnected
+        await env.sleep(timedelta(minutes=10))
+        peers.sr.down = False
+
+    with pytest.raises(WorkflowFailureError) as failure:
+        await run_order(env, peers, an_order(), disconnected_while_smartrecruiters_is_down)
+    assert isinstance(failure.value.cause, CancelledError)
+    assert peers.sr.statuses == ["PENDING", "REJECTED"] and peers.vendor.cancellations == 1
