@@ -153,8 +153,8 @@ class AssessmentOrderWorkflow:
         try:
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
-            if self._state.result is not None:
-                # The result is posted; cancelling only ends the watch for revisions of it.
+            if self._state.finished:
+                # SR has the result; cancelling only ends the watch for revisions of it.
                 self._note("Stopped watching for revisions of the result (cancelled)")
                 raise
             # Cancelled (an operator, or the company disconnected): withdraw the invitation, and

@@ -343,3 +343,23 @@ async def test_cancelling_while_a_call_to_smartrecruiters_retries_cancels_the_or
         await run_order(env, peers, an_order(), disconnected_while_smartrecruiters_is_down)
     assert isinstance(failure.value.cause, CancelledError)
     assert peers.sr.statuses == ["PENDING", "REJECTED"] and peers.vendor.cancellations == 1
+
+
+async def test_cancelling_while_the_result_is_being_posted_cancels_the_order(env):
+    peers = Peers(sr=SmartRecruitersWithOutages())
+
+    async def disconnected_while_the_result_waits_for_smartrecruiters(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=1))
+        peers.sr.down = True
+        peers.vendor.status = VendorStatus.COMPLETED
+        await env.sleep(timedelta(hours=2))  # the order is telling SR COMPLETED
+        await handle.cancel()
+        await env.sleep(timedelta(minutes=10))
+        peers.sr.down = False
+
+    with pytest.raises(WorkflowFailureError) as failure:
+        await run_order(
+            env, peers, an_order(), disconnected_while_the_result_waits_for_smartrecruiters
+        )
+    assert isinstance(failure.value.cause, CancelledError)
+    assert peers.sr.statuses == ["PENDING", "REJECTED"]
