@@ -46,7 +46,7 @@ from workflows.order import (
     AssessmentOrderWorkflow,
 )
 
-WHO = dict(operator="ops.ann", reason="Candidate asked support for more time (ticket 4711)")
+WHO = {"operator": "ops.ann", "reason": "Candidate asked support for more time (ticket 4711)"}
 
 
 @dataclass
