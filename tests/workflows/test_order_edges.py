@@ -63,7 +63,7 @@ class SmartRecruitersWithOutages(RecordingSmartRecruiters):
 
 @dataclass
 class VendorWithUnreadableResults(ScriptedVendor):
-    """A vendor whose result read answers 500 while `result_unreadable` (a bug on its side)."""
+    """A vendor refusing to give the result (422) while `result_unreadable`: a bug on its side."""
 
     result_unreadable: bool = False
 
@@ -85,7 +85,7 @@ async def current_details(handle: WorkflowHandle) -> str:
     return metadata.current_details
 
 
-# --- 1. repairs waiting when the order ends ---------------------------------------------------
+# --- repairs waiting when the order ends ---------------------------------------------------
 
 
 async def test_a_repair_waiting_when_the_order_is_cancelled_gets_the_refusal(env):
@@ -146,7 +146,7 @@ async def test_a_repair_waiting_when_the_order_fails_gets_the_refusal(env):
     )
 
 
-# --- 2. the deadline runs from the order's receipt --------------------------------------------
+# --- the deadline runs from the order's receipt --------------------------------------------
 
 
 async def test_an_smartrecruiters_outage_neither_pushes_the_deadline_nor_refuses_repairs(env):
@@ -173,7 +173,7 @@ async def test_an_smartrecruiters_outage_neither_pushes_the_deadline_nor_refuses
     assert expected <= state.timeline[-1].at < expected + timedelta(minutes=1)
 
 
-# --- 3. a revision is known once posted --------------------------------------------------------
+# --- a revision is known once posted --------------------------------------------------------
 
 
 async def test_a_revision_whose_result_could_not_be_read_is_posted_once_it_can(env):
@@ -200,7 +200,7 @@ async def test_a_revision_whose_result_could_not_be_read_is_posted_once_it_can(e
     assert state.revisions_posted == 1 and state.vendor_revision == "r2"
 
 
-# --- 4. a repair refused when its turn comes ---------------------------------------------------
+# --- a repair refused when its turn comes ---------------------------------------------------
 
 
 async def test_a_repair_refused_when_the_main_loop_comes_to_it_is_refused_not_failed(env):
@@ -236,7 +236,7 @@ async def test_a_repair_refused_when_the_main_loop_comes_to_it_is_refused_not_fa
     assert peers.sr.statuses == ["PENDING", "REJECTED"]
 
 
-# --- 5. queries answer every question their types allow ---------------------------------------
+# --- queries answer every question their types allow ---------------------------------------
 
 
 async def test_asking_whether_an_extension_without_days_would_be_made_is_answered(env):
@@ -258,7 +258,7 @@ async def test_asking_whether_an_extension_without_days_would_be_made_is_answere
     assert answers == ["An extension of the deadline needs the days to add", None]
 
 
-# --- 6. bounded state --------------------------------------------------------------------------
+# --- bounded state --------------------------------------------------------------------------
 
 
 async def test_a_long_lived_order_keeps_a_bounded_timeline_and_current_details(env):
@@ -301,7 +301,7 @@ async def test_an_older_order_remembers_a_bounded_number_of_webhook_ids(env):
     assert state.events_received[-1] == f"evt-{WEBHOOK_EVENTS_PER_ORDER + 29}"
 
 
-# --- 7. and 8. the revision window, and how an order watching for revisions shows -------------
+# --- and 8. the revision window, and how an order watching for revisions shows -------------
 
 
 async def test_the_revision_window_is_its_own_and_the_watch_says_so(env):
