@@ -301,7 +301,7 @@ async def test_an_older_order_remembers_a_bounded_number_of_webhook_ids(env):
     assert state.events_received[-1] == f"evt-{WEBHOOK_EVENTS_PER_ORDER + 29}"
 
 
-# --- and 8. the revision window, and how an order watching for revisions shows -------------
+# --- the revision window, and how an order watching for revisions shows -------------------
 
 
 async def test_the_revision_window_is_its_own_and_the_watch_says_so(env):
@@ -325,6 +325,9 @@ async def test_the_revision_window_is_its_own_and_the_watch_says_so(env):
         f"SmartRecruiters shows COMPLETED. Watching for revisions of the result until "
         f"{state.revision_window_ends:%Y-%m-%d %H:%M} UTC"
     )
+
+
+# --- a cancellation while the order calls SR ---------------------------------------------------
 
 
 async def test_cancelling_while_a_call_to_smartrecruiters_retries_cancels_the_order(env):
