@@ -43,7 +43,8 @@ from store import ReferenceConflict
 from vendors.base import VendorAdapter
 from vendors.registry import UnknownAdapter, Vendors
 
-# Error types the workflow treats as final (DESIGN §5: a peer's 4xx is not retried).
+# A vendor poll that found no news fails with this type, benign and retryable: the poll's retry
+# policy asks again at the order's poll interval, and the attempts stay out of the history.
 STATUS_UNCHANGED = "VendorStatusUnchanged"
 # SR refuses us for the order's company (smartrecruiters/client.py AccessRefused): not the
 # update's fault, so the workflow tries it again for a while rather than failing the order.

@@ -396,7 +396,16 @@ class OrderDetail(OrderSummary):
     vendor_ref: str | None = None
     vendor_status: str | None = None
     sr_status: str | None = None
-    deadline: datetime | None = None
+    deadline: datetime | None = Field(
+        None, description="The candidate's deadline, from when the order was received"
+    )
+    revision_window_ends: datetime | None = Field(
+        None,
+        description=(
+            "A result the vendor may revise: until when the order watches it for revisions (its "
+            "workflow runs until then)"
+        ),
+    )
     score: float | None = None
     max_score: float | None = None
     outcome: str | None = None

@@ -359,6 +359,7 @@ class OrderLookup:
             else None,
             sr_status=state.sr_status.value if state is not None and state.sr_status else None,
             deadline=state.deadline if state is not None else None,
+            revision_window_ends=state.revision_window_ends if state is not None else None,
             score=result.score if result else None,
             max_score=result.max_score if result else None,
             outcome=result.outcome if result else None,

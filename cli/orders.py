@@ -275,6 +275,7 @@ def orders_show(
         ("Vendor reference", detail.vendor_ref or "–"),
         ("Vendor status", detail.vendor_status or "–"),
         ("Deadline", when(detail.deadline)),
+        *([("Revision window", _revision_window(detail))] if detail.revision_window_ends else []),
         *(
             [
                 (
@@ -323,3 +324,12 @@ def orders_show(
             escape(item.failure or ""),
         )
     console.print(timeline)
+
+
+def _revision_window(detail: Any) -> str:
+    ends = when(detail.revision_window_ends)
+    if detail.workflow_status == "RUNNING":
+        return (
+            f"watching the posted result for revisions until {ends}; the workflow runs until then"
+        )
+    return f"the posted result was watched for revisions until {ends}"

@@ -276,7 +276,10 @@ class OrderState(BaseModel):
     vendor_status: VendorStatus | None = None
     vendor_revision: str | None = None
     invitation: Invitation | None = None
+    # The candidate's deadline: from the order's receipt, later for a vendor preparing a report.
     deadline: datetime | None = None
+    # Until when a posted result that the vendor may revise is watched (the revision window).
+    revision_window_ends: datetime | None = None
     report_url: str | None = None
     result: VendorResult | None = None
     # Results posted after the first one, because the vendor revised it (Checkr dispute).
@@ -285,7 +288,10 @@ class OrderState(BaseModel):
     under_review: bool = False
     events_received: list[str] = Field(default_factory=list)
     duplicate_events: int = 0
+    # The order's first and latest notes (workflows/order.py TIMELINE_NOTES); how many between
+    # them were dropped.
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    timeline_notes_dropped: int = 0
     finished: bool = False
     # While SR refuses us for the order's company: when the order stops trying its update again.
     sr_refusing_until: datetime | None = None

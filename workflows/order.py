@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
-from typing import TypedDict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypedDict, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError, RetryState
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+    RetryState,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import PEER_REJECTED, SR_REFUSING, OrderActivities
@@ -51,6 +58,12 @@ with workflow.unsafe.imports_passed_through():
 # status change, a few more for a background check and its dispute). Each costs the history a few
 # dozen events at worst, so this bounds what webhooks can add to one order's history.
 WEBHOOK_EVENTS_PER_ORDER = 100
+# An order keeps its first notes (how it began) and its latest ones in its state, so that a
+# long-lived order's state, queries and history stay small; `orders show` reads every step from
+# the history as well. The Temporal UI's current details show the latest few notes.
+TIMELINE_NOTES = 200
+TIMELINE_FIRST_NOTES = 10
+CURRENT_DETAILS_NOTES = 20
 
 # Transient peer failures are retried at a gentle pace; a peer's 4xx is final (peers.py).
 PEER_RETRY = RetryPolicy(
@@ -88,6 +101,17 @@ CLEANUP_CALL = ActivityOptions(
 # given up (`_until_smartrecruiters_listens`). Histories without the patch never met the error
 # type: there a 403 failed the order, and refused credentials were retried without end.
 SR_REFUSAL_PATCH = "sr-refusal-bounded"
+# The candidate's deadline runs from the order's receipt, as the vendor's own expiry does, and is
+# set before SR is told PENDING. Histories without the patch set it once SR had taken PENDING.
+DEADLINE_FROM_RECEIPT_PATCH = "deadline-from-receipt"
+# A revision is known once its result is posted; one whose result could not be read or posted is
+# tried again a revision poll later. Histories without the patch knew it before reading it.
+REVISION_KNOWN_ONCE_POSTED_PATCH = "revision-known-once-posted"
+# Cancelling an order while it calls SR or the vendor cancels it (withdrawal, SR told). Histories
+# without the patch took the cancelled call for a failed one and went on.
+CANCEL_DURING_A_CALL_PATCH = "cancel-during-a-call"
+
+T = TypeVar("T")
 
 
 def refusal_retry(give_up: timedelta) -> RetryPolicy:
@@ -113,16 +137,20 @@ class AssessmentOrderWorkflow:
         # (or refusals) by ticket.
         self._repairs: list[tuple[int, RepairKind, Repair]] = []
         self._repair_tickets = 0
-        self._repair_outcomes: dict[int, RepairOutcome | str] = {}
+        self._repair_outcomes: dict[int, RepairOutcome | ApplicationError] = {}
         self._ended = False
+        # Watching a posted result for revisions (the revision window).
+        self._watching = False
 
     @workflow.run
     async def run(self, order: Order) -> OrderState:
-        state = await self._run(order)
-        # Repairs still waiting are told the order ended; handlers finish before the workflow.
-        self._ended = True
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return state
+        try:
+            return await self._run(order)
+        finally:
+            # However the order ends (done, cancelled or failed), repairs still waiting are told
+            # it ended, and handlers finish before the workflow.
+            self._ended = True
+            await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _run(self, order: Order) -> OrderState:
         self._note(f"Order received for package {order.package_name}")
@@ -137,8 +165,8 @@ class AssessmentOrderWorkflow:
         try:
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
-            if self._state.result is not None:
-                # The result is posted; cancelling only ends the watch for revisions of it.
+            if self._state.finished:
+                # SR has the result; cancelling only ends the watch for revisions of it.
                 self._note("Stopped watching for revisions of the result (cancelled)")
                 raise
             # Cancelled (an operator, or the company disconnected): withdraw the invitation, and
@@ -152,12 +180,22 @@ class AssessmentOrderWorkflow:
             raise
 
     async def _follow(self, vendor_ref: VendorRef, order: Order) -> OrderState:
+        # From the receipt, like the vendor's expiry; set first, so that an SR outage neither
+        # pushes it nor keeps operators' repairs waiting for it.
+        from_receipt = workflow.patched(DEADLINE_FROM_RECEIPT_PATCH)
+        if from_receipt:
+            self._state.deadline = _utc(order.received_at) + timedelta(days=order.deadline_days)
         await self._tell_smartrecruiters(results.pending(workflow.now()), progress=True)
-        self._state.deadline = workflow.now() + timedelta(days=order.deadline_days)
+        if not from_receipt:
+            self._state.deadline = workflow.now() + timedelta(days=order.deadline_days)
         while True:
-            status = await self._next_vendor_status(vendor_ref, order.poll_interval_seconds)
+            reading = await self._next_vendor_reading(vendor_ref, order.poll_interval_seconds)
             if self._state.finished:  # an operator cancelled the order
                 return self._state
+            status = None
+            if reading is not None:
+                self._record(reading)
+                status = reading.status
             if status is None:
                 status = await self._last_look(vendor_ref)
                 if status is None:
@@ -179,7 +217,7 @@ class AssessmentOrderWorkflow:
             if status in (VendorStatus.PROCESSING, VendorStatus.ON_HOLD):
                 # The candidate has done their part; the vendor's work (a background check's
                 # report) is not bound by the candidate's deadline.
-                self._extend_deadline(order.report_wait_days)
+                self._extend_wait(order.report_wait_days)
             if status != VendorStatus.INVITED:
                 self._note(results.progress_note(status))
                 await self._tell_smartrecruiters(results.in_progress(status), progress=True)
@@ -212,20 +250,33 @@ class AssessmentOrderWorkflow:
             return self._state
         if self._state.undelivered is not None:  # SR never took the result: nothing to revise there
             return self._state
-        self._state.deadline = workflow.now() + timedelta(days=order.result_revision_days)
+        self._state.revision_window_ends = workflow.now() + timedelta(
+            days=order.result_revision_days
+        )
+        self._watching = True
+        self._show_details()
         while (
-            status := await self._next_vendor_status(
+            reading := await self._next_vendor_reading(
                 vendor_ref, order.revision_poll_interval_seconds
             )
         ) is not None:
+            status = reading.status
             if status == VendorStatus.ON_HOLD:
+                self._record(reading)
                 self._note("The result is under review at the vendor (disputed)")
                 await self._tell_smartrecruiters(results.under_review(), progress=True)
                 self._state.under_review = True
-                self._extend_deadline(order.report_wait_days)  # a review takes the time it takes
+                self._extend_wait(order.report_wait_days)  # a review takes the time it takes
             elif status == VendorStatus.COMPLETED:
-                await self._complete(vendor_ref, order, revision=True)
+                if await self._complete(vendor_ref, order, revision=True):
+                    self._record(reading)
+                elif workflow.patched(REVISION_KNOWN_ONCE_POSTED_PATCH):
+                    # Not known yet: the next poll finds it again, once this pause is over.
+                    await self._pause(order.revision_poll_interval_seconds)
+                else:
+                    self._record(reading)
             elif status.is_final:
+                self._record(reading)
                 self._note(
                     f"Vendor reported {status.value.lower()} after the result; the posted "
                     "result stands"
@@ -235,12 +286,14 @@ class AssessmentOrderWorkflow:
             # SR still says a revision will follow: put back the result that stands.
             await self._tell_smartrecruiters(self._completed(self._state.result), progress=True)
             self._state.under_review = False
+        self._watching = False
         self._note("No longer watching for revisions of the result")
         return self._state
 
     # --- steps -------------------------------------------------------------------------------
 
     async def _invite(self, order: Order) -> VendorRef:
+        # A cancellation while inviting fails the invitation: SR hears REJECTED.
         invitation: Invitation = await workflow.execute_activity_method(
             OrderActivities.create_invitation, order, **VENDOR_CALL
         )
@@ -256,11 +309,11 @@ class AssessmentOrderWorkflow:
             ref=invitation.vendor_ref,
         )
 
-    async def _next_vendor_status(
+    async def _next_vendor_reading(
         self, vendor_ref: VendorRef, poll_interval_seconds: float
-    ) -> VendorStatus | None:
-        """Wait for the vendor's status (or revision) to change;
-        None once the deadline has passed."""
+    ) -> StatusReading | None:
+        """Wait for the vendor's status (or revision) to change, and say how, not yet recording it
+        as known; None once the wait is over (the deadline, or the revision window)."""
         while self._time_left() > 0:
             if self._repairs:
                 await self._make_repairs(vendor_ref)
@@ -271,8 +324,7 @@ class AssessmentOrderWorkflow:
             if reading is None:
                 return None
             if reading.status != VendorStatus.UNKNOWN and reading != self._known():
-                self._record(reading)
-                return reading.status
+                return reading
         return None
 
     def _known(self) -> StatusReading:
@@ -283,10 +335,28 @@ class AssessmentOrderWorkflow:
         self._state.vendor_status = reading.status
         self._state.vendor_revision = reading.revision
 
-    def _extend_deadline(self, days: float) -> None:
+    def _wait_ends(self) -> datetime | None:
+        """When the order stops waiting: the end of the revision window once it has a result to
+        watch, else the candidate's deadline."""
+        return self._state.revision_window_ends or self._state.deadline
+
+    def _extend_wait(self, days: float) -> None:
         later = workflow.now() + timedelta(days=days)
-        if self._state.deadline is None or later > self._state.deadline:
+        if self._state.revision_window_ends is not None:
+            self._state.revision_window_ends = max(self._state.revision_window_ends, later)
+            self._show_details()
+        elif self._state.deadline is None or later > self._state.deadline:
             self._state.deadline = later
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait this long (at most until the wait ends) before trying again, unless an operator's
+        repair or a webhook comes first."""
+        timeout = min(seconds, self._time_left())
+        if timeout > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await workflow.wait_condition(
+                    lambda: bool(self._repairs) or self._unhandled_hints > 0, timeout=timeout
+                )
 
     async def _wait_for_news(
         self, vendor_ref: VendorRef, poll_interval_seconds: float
@@ -309,11 +379,11 @@ class AssessmentOrderWorkflow:
             ),
         )
         hint = asyncio.ensure_future(workflow.wait_condition(lambda: self._unhandled_hints > 0))
-        # An operator's repair (or a later deadline) interrupts the wait;
-        # the caller starts it again.
-        deadline = self._state.deadline
+        # An operator's repair (or a later end of the wait) interrupts the wait; the caller
+        # starts it again.
+        ends = self._wait_ends()
         repair = asyncio.ensure_future(
-            workflow.wait_condition(lambda: bool(self._repairs) or self._state.deadline != deadline)
+            workflow.wait_condition(lambda: bool(self._repairs) or self._wait_ends() != ends)
         )
         try:
             done, _ = await workflow.wait(
@@ -340,14 +410,27 @@ class AssessmentOrderWorkflow:
         return await self._read_status(vendor_ref)
 
     def _time_left(self) -> float:
-        assert self._state.deadline is not None
-        return max(0.0, (self._state.deadline - workflow.now()).total_seconds())
+        ends = self._wait_ends()
+        return 0.0 if ends is None else max(0.0, (ends - workflow.now()).total_seconds())
+
+    async def _call(
+        self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, **options: Any
+    ) -> T:
+        """Run an activity. The order's cancellation reaches a running activity as its failure;
+        it ends the order, not just the call. (Histories without the patch went on as if the
+        call had failed.)"""
+        try:
+            return await workflow.execute_activity_method(activity, arg, **options)
+        except ActivityError as err:
+            if isinstance(err.cause, CancelledError) and workflow.patched(
+                CANCEL_DURING_A_CALL_PATCH
+            ):
+                raise asyncio.CancelledError() from err
+            raise
 
     async def _read_status(self, vendor_ref: VendorRef) -> StatusReading:
         try:
-            return await workflow.execute_activity_method(
-                OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL
-            )
+            return await self._call(OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             if isinstance(err.cause, ApplicationError) and err.cause.type == INVITATION_UNKNOWN:
                 if self._state.vendor_status == VendorStatus.CANCELLED:
@@ -366,44 +449,49 @@ class AssessmentOrderWorkflow:
 
     async def _complete(
         self, vendor_ref: VendorRef, order: Order, *, revision: bool = False
-    ) -> OrderState:
-        """Read the result, attach the report and post COMPLETED; a revision is posted again."""
+    ) -> bool:
+        """Read the result, attach the report and post COMPLETED; a revision is posted again.
+        False when a revision's result could not be read or SR refused it: the result posted
+        before stands."""
         self._note(
             "The vendor revised the result" if revision else "Candidate completed the assessment"
         )
         try:
-            result = await workflow.execute_activity_method(
-                OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL
-            )
+            result = await self._call(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             self._note(f"Result could not be read: {_reason(err)}")
-            if revision:  # the result posted before stands
-                return self._state
-            return await self._finish(
+            if revision:
+                return False
+            await self._finish(
                 results.rejected(VendorStatus.FAILED), "The vendor's result could not be read"
             )
-        changed = result != self._state.result
+            return True
+        posted = self._state.result
+        changed = result != posted
         self._state.result = result
         if changed and not order.inline:  # SR refuses attachments on inline orders
             await self._move_report(vendor_ref, order)
         if not revision:
-            return await self._finish(self._completed(result), "Result posted")
+            await self._finish(self._completed(result), "Result posted")
+            return True
         if not changed and not self._state.under_review:
             self._note("The revised result is the same as the one posted")
-            return self._state
-        # A refused revision is noted; the result posted before stands.
-        await self._tell_smartrecruiters(self._completed(result), progress=True)
+            return True
+        refused = not await self._tell_smartrecruiters(self._completed(result), progress=True)
+        if refused and workflow.patched(REVISION_KNOWN_ONCE_POSTED_PATCH):
+            self._state.result = posted  # SR still shows the one posted before
+            return False
         self._state.under_review = False
         if changed:
             self._state.revisions_posted += 1
         self._note("Revised result posted" if changed else "The result stands after the review")
-        return self._state
+        return True
 
     async def _move_report(self, vendor_ref: VendorRef, order: Order) -> None:
         """Attach the vendor's report to the profile;
         without it the result is still worth posting."""
         try:
-            link = await workflow.execute_activity_method(
+            link = await self._call(
                 OrderActivities.transfer_report,
                 ReportTransfer(
                     order_id=order.order_id,
@@ -427,9 +515,7 @@ class AssessmentOrderWorkflow:
 
     async def _withdraw(self, vendor_ref: VendorRef) -> None:
         try:
-            await workflow.execute_activity_method(
-                OrderActivities.cancel_invitation, vendor_ref, **CLEANUP_CALL
-            )
+            await self._call(OrderActivities.cancel_invitation, vendor_ref, **CLEANUP_CALL)
         except ActivityError as err:
             self._note(f"Invitation could not be withdrawn at the vendor: {_reason(err)}")
             return
@@ -477,7 +563,7 @@ class AssessmentOrderWorkflow:
             result_callback_url=order.result_callback_url,
         )
         try:
-            await workflow.execute_activity_method(
+            await self._call(
                 OrderActivities.update_smartrecruiters, request, **SMARTRECRUITERS_CALL
             )
         except ActivityError as err:
@@ -512,7 +598,7 @@ class AssessmentOrderWorkflow:
             f"{self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC"
         )
         try:
-            await workflow.execute_activity_method(
+            await self._call(
                 OrderActivities.update_smartrecruiters_once_it_listens,
                 request,
                 start_to_close_timeout=SMARTRECRUITERS_CALL["start_to_close_timeout"],
@@ -556,8 +642,28 @@ class AssessmentOrderWorkflow:
             workflow.upsert_search_attributes([visibility.ORDER_STATUS.value_set(status)])
 
     def _note(self, what: str) -> None:
-        self._state.timeline.append(TimelineEntry(at=workflow.now(), what=what))
-        lines = [f"**{e.at:%Y-%m-%d %H:%M:%S} UTC** {e.what}" for e in self._state.timeline]
+        timeline = self._state.timeline
+        timeline.append(TimelineEntry(at=workflow.now(), what=what))
+        if len(timeline) > TIMELINE_NOTES:
+            del timeline[TIMELINE_FIRST_NOTES]
+            self._state.timeline_notes_dropped += 1
+        self._show_details()
+
+    def _show_details(self) -> None:
+        """The Temporal UI's current details: the latest notes, under what the order waits for
+        while it watches a posted result for revisions (its workflow runs on until then)."""
+        lines = [
+            f"**{e.at:%Y-%m-%d %H:%M:%S} UTC** {e.what}"
+            for e in self._state.timeline[-CURRENT_DETAILS_NOTES:]
+        ]
+        ends = self._state.revision_window_ends
+        if self._watching and ends is not None:
+            shows = self._state.sr_status.value if self._state.sr_status else "nothing"
+            lines.insert(
+                0,
+                f"SmartRecruiters shows {shows}. Watching for revisions of the result until "
+                f"{ends:%Y-%m-%d %H:%M} UTC; the workflow runs until then.",
+            )
         workflow.set_current_details("\n\n".join(lines))
 
     # --- messages ----------------------------------------------------------------------------
@@ -596,14 +702,17 @@ class AssessmentOrderWorkflow:
         if event.event_id in self._state.events_received:
             self._state.duplicate_events += 1
             return
-        self._state.events_received.append(event.event_id)
+        # A signal cannot be refused: past its share, the order forgets the oldest ids (a
+        # vendor's re-deliveries come soon after the first).
+        kept = self._state.events_received[-(WEBHOOK_EVENTS_PER_ORDER - 1) :]
+        self._state.events_received = [*kept, event.event_id]
         self._unhandled_hints += 1
 
     @workflow.update
     async def invitation_link(self) -> InvitationLink:
         """For inline orders: the candidate's test link, as soon as the vendor has issued it."""
         await workflow.wait_condition(
-            lambda: self._state.invitation is not None or self._state.finished
+            lambda: self._state.invitation is not None or self._state.finished or self._ended
         )
         if self._state.invitation is None:
             raise ApplicationError(
@@ -695,7 +804,8 @@ class AssessmentOrderWorkflow:
         if state.invitation is None or state.deadline is None:
             return "The candidate is not invited yet; try again in a minute"
         if kind == RepairKind.EXTEND_DEADLINE:
-            assert isinstance(request, DeadlineExtension)
+            if not isinstance(request, DeadlineExtension):
+                return "An extension of the deadline needs the days to add"
             if self._time_left() <= 0:
                 return "The deadline has passed; the order is expiring"
             if state.deadline + timedelta(days=request.days) <= state.deadline:
@@ -711,7 +821,7 @@ class AssessmentOrderWorkflow:
     @staticmethod
     def _refuse_if(refusal: str | None) -> None:
         if refusal is not None:
-            raise ApplicationError(refusal, type=REPAIR_REFUSED, non_retryable=True)
+            raise _repair_refused(refusal)
 
     async def _hand_to_main_loop(self, kind: RepairKind, request: Repair) -> RepairOutcome:
         self._repair_tickets += 1
@@ -720,27 +830,25 @@ class AssessmentOrderWorkflow:
         await workflow.wait_condition(lambda: ticket in self._repair_outcomes or self._ended)
         outcome = self._repair_outcomes.pop(ticket, None)
         if outcome is None:
-            raise ApplicationError(
-                "The order ended before the repair could be made",
-                type=REPAIR_REFUSED,
-                non_retryable=True,
-            )
-        if isinstance(outcome, str):
-            raise ApplicationError(outcome, type=REPAIR_FAILED, non_retryable=True)
+            raise _repair_refused("The order ended before the repair could be made")
+        if isinstance(outcome, ApplicationError):
+            raise outcome
         return outcome
 
     async def _make_repairs(self, vendor_ref: VendorRef) -> None:
         """The main loop makes the repairs operators asked for, one at a time."""
         while self._repairs:
             ticket, kind, request = self._repairs.pop(0)
-            outcome: RepairOutcome | str | None = self._refusal(kind, request)
-            if outcome is None:
-                if kind == RepairKind.CANCEL:
-                    outcome = await self._cancel_by_operator(vendor_ref, request)
-                elif kind == RepairKind.RESEND_INVITATION:
-                    outcome = await self._resend(vendor_ref, request)
-                else:
-                    outcome = await self._repost(vendor_ref, request)
+            refusal = self._refusal(kind, request)
+            outcome: RepairOutcome | ApplicationError
+            if refusal is not None:
+                outcome = _repair_refused(refusal)
+            elif kind == RepairKind.CANCEL:
+                outcome = await self._cancel_by_operator(vendor_ref, request)
+            elif kind == RepairKind.RESEND_INVITATION:
+                outcome = await self._resend(vendor_ref, request)
+            else:
+                outcome = await self._repost(vendor_ref, request)
             self._repair_outcomes[ticket] = outcome
 
     async def _cancel_by_operator(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome:
@@ -753,38 +861,38 @@ class AssessmentOrderWorkflow:
         )
         return outcome.model_copy(update={"sr_status": self._state.sr_status})
 
-    async def _resend(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome | str:
+    async def _resend(
+        self, vendor_ref: VendorRef, request: Repair
+    ) -> RepairOutcome | ApplicationError:
         try:
-            await workflow.execute_activity_method(
-                OrderActivities.resend_invitation, vendor_ref, **VENDOR_CALL
-            )
+            await self._call(OrderActivities.resend_invitation, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             self._note(
                 f"Repair by {request.operator} failed: the invitation could not be resent "
                 f"({_reason(err)})"
             )
-            return f"The invitation could not be resent: {_reason(err)}"
+            return _repair_failed(f"The invitation could not be resent: {_reason(err)}")
         return self._repaired(
             RepairKind.RESEND_INVITATION, request, "invitation sent again by the vendor"
         )
 
-    async def _repost(self, vendor_ref: VendorRef, request: Repair) -> RepairOutcome | str:
+    async def _repost(
+        self, vendor_ref: VendorRef, request: Repair
+    ) -> RepairOutcome | ApplicationError:
         try:
-            result = await workflow.execute_activity_method(
-                OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL
-            )
+            result = await self._call(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
             self._note(
                 f"Repair by {request.operator} failed: the result could not be read "
                 f"({_reason(err)})"
             )
-            return f"The vendor's result could not be read: {_reason(err)}"
+            return _repair_failed(f"The vendor's result could not be read: {_reason(err)}")
         changed = result != self._state.result
         self._state.result = result
         if changed and not self._state.order.inline:
             await self._move_report(vendor_ref, self._state.order)
         if not await self._tell_smartrecruiters(self._completed(result), progress=True):
-            return "SmartRecruiters refused the result; see the order's timeline"
+            return _repair_failed("SmartRecruiters refused the result; see the order's timeline")
         return self._repaired(
             RepairKind.REPOST_RESULT,
             request,
@@ -813,6 +921,21 @@ async def _stop(*waits: asyncio.Future) -> None:
         wait.cancel()
         with contextlib.suppress(ActivityError, asyncio.CancelledError):
             await wait
+
+
+def _repair_refused(why: str) -> ApplicationError:
+    """The repair makes no sense in the order's state (nothing was tried)."""
+    return ApplicationError(why, type=REPAIR_REFUSED, non_retryable=True)
+
+
+def _repair_failed(why: str) -> ApplicationError:
+    """The repair was tried, and the vendor or SR refused it."""
+    return ApplicationError(why, type=REPAIR_FAILED, non_retryable=True)
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time without an offset is UTC, as the order's receipt is recorded."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _days(days: float) -> str:

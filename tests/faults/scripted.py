@@ -273,7 +273,7 @@ def an_order(
         candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
         deadline_days=deadline_days,
         poll_interval_seconds=poll_hours * 3600,
-        received_at=datetime(2026, 11, 1, tzinfo=UTC),
+        received_at=datetime.now(UTC),
     )
 
 

@@ -219,6 +219,19 @@ async def cancelled_by_operator(o: Orders) -> str:
     return order_id
 
 
+async def cancelled_while_telling_smartrecruiters(o: Orders) -> str:
+    """SR answers 503 to the order's first updates; the workflow is cancelled while PENDING is
+    tried again: the call is abandoned, the invitation withdrawn, and SR told REJECTED once it
+    answers."""
+    order_id = str(uuid.uuid4())
+    await o.sr_refuses(order_id, 503, count=5)
+    await o.place(order_id=order_id)
+    await _deadline_set(o, order_id)  # set before SR is told PENDING
+    await o.temporal.get_workflow_handle(order_workflow_id(order_id)).cancel()
+    await o.sr_shows(order_id, "REJECTED", timeout=60)
+    return order_id
+
+
 async def repaired_extended_then_cancelled(o: Orders) -> str:
     order_id = (await o.place())["order_id"]
     await o.sr_shows(order_id, "PENDING")
@@ -484,6 +497,11 @@ PATHS: dict[str, OrderPath] = {
         cancelled_by_operator,
         WorkflowExecutionStatus.CANCELED,
         "workflow cancelled while pending: withdrawal, REJECTED",
+    ),
+    "cancelled-while-telling-smartrecruiters": OrderPath(
+        cancelled_while_telling_smartrecruiters,
+        WorkflowExecutionStatus.CANCELED,
+        "workflow cancelled while SR's PENDING is tried again: withdrawal, REJECTED",
     ),
     "repaired-extended-then-cancelled": OrderPath(
         repaired_extended_then_cancelled,

@@ -206,8 +206,14 @@ class Peers:
 
 
 def an_order(
-    *, deadline_days: float = 3, poll_hours: float = POLL_HOURS, inline: bool = False, **fields
+    *,
+    deadline_days: float = 3,
+    poll_hours: float = POLL_HOURS,
+    inline: bool = False,
+    received_at: datetime | None = None,
+    **fields,
 ) -> Order:
+    """An order received now (its deadline runs from then), unless `received_at` says otherwise."""
     return Order(
         order_id=str(uuid.uuid4()),
         company_id="acme",
@@ -219,7 +225,7 @@ def an_order(
         inline=inline,
         deadline_days=deadline_days,
         poll_interval_seconds=poll_hours * 3600,
-        received_at=datetime(2026, 11, 1, tzinfo=UTC),
+        received_at=received_at or datetime.now(UTC),
         **fields,
     )
 
@@ -268,7 +274,7 @@ async def test_candidate_who_never_finishes_expires_after_the_package_deadline(e
     assert state.finished
     assert (
         timedelta(days=3)
-        <= state.timeline[-1].at - state.timeline[0].at
+        <= state.timeline[-1].at - state.order.received_at
         < timedelta(days=3, minutes=1)
     )
 
@@ -318,7 +324,7 @@ async def test_webhooks_are_deduplicated_by_vendor_event_id(env):
     # First poll, one read per distinct webhook,
     # one fresh poll after the first: never per duplicate.
     assert peers.vendor.status_reads == 4
-    assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=1)
+    assert state.timeline[-1].at - state.order.received_at < timedelta(hours=1)
 
 
 async def test_an_order_takes_a_bounded_number_of_webhooks_then_follows_the_vendor_by_polling(env):
@@ -357,7 +363,9 @@ async def test_an_order_takes_a_bounded_number_of_webhooks_then_follows_the_vend
     assert len(state.events_received) == WEBHOOK_EVENTS_PER_ORDER
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     # Polls are a day apart: the completion was found by the next one.
-    assert timedelta(hours=23) < state.timeline[-1].at - state.timeline[0].at < timedelta(hours=25)
+    assert (
+        timedelta(hours=23) < state.timeline[-1].at - state.order.received_at < timedelta(hours=25)
+    )
 
 
 async def test_unknown_vendor_status_changes_nothing_and_does_not_spin(env):
@@ -541,7 +549,7 @@ async def test_a_background_check_being_prepared_outlives_the_candidate_deadline
     assert peers.vendor.cancellations == 0
     assert (
         timedelta(days=10)
-        <= state.timeline[-1].at - state.timeline[0].at
+        <= state.timeline[-1].at - state.order.received_at
         < timedelta(days=10, hours=2)
     )
 
@@ -577,7 +585,7 @@ async def test_a_disputed_result_is_posted_again_once_revised(env):
     # The result is watched for ten days after it was first posted, then the order closes.
     assert (
         timedelta(days=11)
-        <= state.timeline[-1].at - state.timeline[0].at
+        <= state.timeline[-1].at - state.order.received_at
         < timedelta(days=11, hours=2)
     )
 
@@ -591,7 +599,7 @@ async def test_a_result_that_cannot_be_revised_closes_the_order_at_once(env):
 
     state = await run_order(env, peers, an_order(deadline_days=7), completes)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
-    assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=7)
+    assert state.timeline[-1].at - state.order.received_at < timedelta(hours=7)
 
 
 async def test_a_candidate_who_finished_unseen_by_the_deadline_is_followed_not_expired(env):
@@ -687,7 +695,9 @@ async def test_a_review_still_open_when_the_watch_ends_puts_the_result_back(env)
     assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED", "COMPLETED"]
     assert peers.sr.patches[-1]["summary"] == peers.sr.patches[1]["summary"]
     # The review extended the watch by its own five days: from day 8 to day 13.
-    assert timedelta(days=13) <= state.timeline[-1].at - state.timeline[0].at < timedelta(days=14)
+    assert (
+        timedelta(days=13) <= state.timeline[-1].at - state.order.received_at < timedelta(days=14)
+    )
 
 
 async def test_watching_a_result_polls_the_vendor_about_once_a_day(env):
@@ -716,7 +726,7 @@ async def test_a_vendor_refusing_the_accounts_key_holds_orders_until_it_is_fixed
 
     state = await run_order(env, peers, an_order(deadline_days=7), key_revoked_then_fixed)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]  # never REJECTED
-    assert state.timeline[-1].at - state.timeline[0].at < timedelta(hours=14)
+    assert state.timeline[-1].at - state.order.received_at < timedelta(hours=14)
 
 
 async def test_a_vendor_that_no_longer_knows_the_invitation_holds_the_order_until_it_does(env):
@@ -744,7 +754,7 @@ async def test_a_vendor_that_no_longer_knows_the_invitation_holds_the_order_unti
     # Held at the slow pace of an account's trouble (every 5 minutes), then completed at once.
     assert (
         timedelta(days=2, hours=4)
-        <= state.timeline[-1].at - state.timeline[0].at
+        <= state.timeline[-1].at - state.order.received_at
         < timedelta(days=2, hours=4, minutes=10)
     )
 
@@ -755,7 +765,7 @@ async def test_a_vendor_that_forgets_for_good_ends_the_order_at_its_deadline_not
     assert peers.sr.statuses == ["PENDING", "EXPIRED"]
     assert (
         timedelta(days=3)
-        <= state.timeline[-1].at - state.timeline[0].at
+        <= state.timeline[-1].at - state.order.received_at
         < timedelta(days=3, minutes=10)
     )
     # Polled every 5 minutes while held, not once an hour as the order asked.
@@ -769,7 +779,7 @@ async def test_a_vendor_forgetting_an_invitation_we_withdrew_is_no_reason_to_wai
     assert peers.vendor.cancellations == 1
     assert (
         timedelta(days=3)
-        <= state.timeline[-1].at - state.timeline[0].at
+        <= state.timeline[-1].at - state.order.received_at
         < timedelta(days=3, minutes=1)
     )
     assert state.vendor_status == VendorStatus.CANCELLED

@@ -1,0 +1,376 @@
+"""The order workflow at its edges: how it ends with repairs waiting, SR outages, failed reads of
+a revision, what queries answer, and how much state a long-lived order keeps."""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import (
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
+from temporalio.exceptions import ApplicationError, CancelledError
+from temporalio.workflow import UnfinishedUpdateHandlersWarning
+
+from orders.models import (
+    REPAIR_REFUSED,
+    DeadlineExtension,
+    Repair,
+    RepairKind,
+    RepairQuestion,
+    VendorEvent,
+    VendorResult,
+    VendorStatus,
+)
+from peers import PeerError
+from tests.workflows.test_order_workflow import (
+    Peers,
+    RecordingSmartRecruiters,
+    ScriptedVendor,
+    an_order,
+    run_order,
+    start,
+)
+from workflows.order import (
+    CURRENT_DETAILS_NOTES,
+    TIMELINE_NOTES,
+    WEBHOOK_EVENTS_PER_ORDER,
+    AssessmentOrderWorkflow,
+)
+
+WHO = {"operator": "ops.ann", "reason": "Candidate asked support for more time (ticket 4711)"}
+
+
+@dataclass
+class SmartRecruitersWithOutages(RecordingSmartRecruiters):
+    """SR answering 503 while `down`: our calls retry until it is back."""
+
+    down: bool = False
+
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None):
+        if self.down:
+            raise PeerError("SmartRecruiters", "answered HTTP 503", status=503, retryable=True)
+        await super().patch_result(order_id, patch, callback_url)
+
+
+@dataclass
+class VendorWithUnreadableResults(ScriptedVendor):
+    """A vendor refusing to give the result (422) while `result_unreadable`: a bug on its side."""
+
+    result_unreadable: bool = False
+
+    async def get_result(self, ref: str) -> VendorResult:
+        if self.result_unreadable:
+            raise PeerError("vendor", "result answered HTTP 422", status=422, retryable=False)
+        return await super().get_result(ref)
+
+
+async def refused(call) -> ApplicationError:
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await call
+    assert isinstance(failed.value.cause, ApplicationError), failed.value.cause
+    return failed.value.cause
+
+
+async def current_details(handle: WorkflowHandle) -> str:
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    return metadata.current_details
+
+
+# --- repairs waiting when the order ends ---------------------------------------------------
+
+
+async def test_a_repair_waiting_when_the_order_is_cancelled_gets_the_refusal(env):
+    sr = SmartRecruitersWithOutages()
+    peers = Peers(sr=sr)
+    task_queue = str(uuid.uuid4())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with peers.worker(env, task_queue):
+            handle = await start(env, an_order(deadline_days=7), task_queue)
+            await env.sleep(timedelta(hours=1))
+            sr.down = True
+            await handle.cancel()  # say the company disconnected: SR is told REJECTED, once up
+            await env.sleep(timedelta(minutes=10))
+            waiting = await handle.start_update(
+                AssessmentOrderWorkflow.cancel_order,
+                Repair(**WHO),
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            )
+            sr.down = False
+            await env.sleep(timedelta(minutes=10))  # an update's result does not skip time
+            refusal = await refused(waiting.result())
+            with pytest.raises(WorkflowFailureError):
+                await handle.result()
+
+    assert (refusal.type, refusal.message) == (
+        REPAIR_REFUSED,
+        "The order ended before the repair could be made",
+    )
+    assert peers.sr.statuses == ["PENDING", "REJECTED"] and peers.vendor.cancellations == 1
+    unfinished = [w for w in caught if issubclass(w.category, UnfinishedUpdateHandlersWarning)]
+    assert unfinished == []
+
+
+async def test_a_repair_waiting_when_the_order_fails_gets_the_refusal(env):
+    sr = SmartRecruitersWithOutages(refuse={"COMPLETED"})
+    peers = Peers(sr=sr)
+    refusals = []
+
+    async def repost_while_smartrecruiters_is_down(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=1))
+        sr.down = True
+        peers.vendor.status = VendorStatus.COMPLETED
+        await env.sleep(timedelta(hours=2))  # the order is telling SR COMPLETED
+        waiting = await handle.start_update(
+            AssessmentOrderWorkflow.repost_result,
+            Repair(**WHO),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        sr.down = False  # and SR refuses the result: the order fails
+        await env.sleep(timedelta(minutes=10))  # an update's result does not skip time
+        refusals.append(await refused(waiting.result()))
+
+    with pytest.raises(WorkflowFailureError):
+        await run_order(env, peers, an_order(), repost_while_smartrecruiters_is_down)
+    [refusal] = refusals
+    assert (refusal.type, refusal.message) == (
+        REPAIR_REFUSED,
+        "The order ended before the repair could be made",
+    )
+
+
+# --- the deadline runs from the order's receipt --------------------------------------------
+
+
+async def test_an_smartrecruiters_outage_neither_pushes_the_deadline_nor_refuses_repairs(env):
+    sr = SmartRecruitersWithOutages(down=True)
+    peers = Peers(sr=sr)
+    order = an_order(deadline_days=3)
+    outcomes = []
+
+    async def repair_during_a_ten_hour_outage(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=2))
+        outcomes.append(
+            await handle.execute_update(
+                AssessmentOrderWorkflow.extend_deadline, DeadlineExtension(days=1, **WHO)
+            )
+        )
+        await env.sleep(timedelta(hours=8))
+        sr.down = False
+
+    state = await run_order(env, peers, order, repair_during_a_ten_hour_outage)
+
+    assert peers.sr.statuses == ["PENDING", "EXPIRED"]
+    expected = order.received_at + timedelta(days=4)
+    [outcome] = outcomes
+    assert outcome.deadline == expected == state.deadline
+    assert expected <= state.timeline[-1].at < expected + timedelta(minutes=1)
+
+
+# --- a revision is known once posted --------------------------------------------------------
+
+
+async def test_a_revision_whose_result_could_not_be_read_is_posted_once_it_can(env):
+    vendor = VendorWithUnreadableResults(revisable=True, outcome="consider")
+    peers = Peers(vendor=vendor)
+
+    async def revised_while_the_result_is_unreadable(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+        await env.sleep(timedelta(days=1))
+        vendor.result_unreadable = True
+        peers.vendor.revision, peers.vendor.outcome = "r2", "clear"
+        await env.sleep(timedelta(days=2))
+        vendor.result_unreadable = False
+
+    state = await run_order(
+        env,
+        peers,
+        an_order(deadline_days=7, result_revision_days=10),
+        revised_while_the_result_is_unreadable,
+    )
+
+    assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED"]
+    assert peers.sr.patches[-1]["scoreLabel"] == "Clear"
+    assert state.revisions_posted == 1 and state.vendor_revision == "r2"
+
+
+# --- a repair refused when its turn comes ---------------------------------------------------
+
+
+async def test_a_repair_refused_when_the_main_loop_comes_to_it_is_refused_not_failed(env):
+    sr = SmartRecruitersWithOutages()
+    peers = Peers(sr=sr)
+    refusals = []
+
+    async def cancel_twice_while_smartrecruiters_is_down(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=1))
+        sr.down = True
+        first = await handle.start_update(
+            AssessmentOrderWorkflow.cancel_order,
+            Repair(**WHO),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        await env.sleep(timedelta(minutes=30))  # the first one is telling SR REJECTED
+        second = await handle.start_update(
+            AssessmentOrderWorkflow.cancel_order,
+            Repair(**WHO),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        sr.down = False
+        await env.sleep(timedelta(minutes=10))  # an update's result does not skip time
+        await first.result()
+        refusals.append(await refused(second.result()))
+
+    await run_order(env, peers, an_order(), cancel_twice_while_smartrecruiters_is_down)
+
+    [refusal] = refusals
+    assert (refusal.type, refusal.message) == (
+        REPAIR_REFUSED,
+        "The order has finished (SmartRecruiters shows REJECTED)",
+    )
+    assert peers.sr.statuses == ["PENDING", "REJECTED"]
+
+
+# --- queries answer every question their types allow ---------------------------------------
+
+
+async def test_asking_whether_an_extension_without_days_would_be_made_is_answered(env):
+    peers = Peers()
+    answers = []
+
+    async def ask(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=1))
+        answers.extend(
+            [
+                await handle.query(
+                    AssessmentOrderWorkflow.repair_refusal,
+                    RepairQuestion(kind=RepairKind.EXTEND_DEADLINE, repair=repair),
+                )
+                for repair in (Repair(**WHO), DeadlineExtension(days=1, **WHO))
+            ]
+        )
+        peers.vendor.status = VendorStatus.DECLINED
+
+    await run_order(env, peers, an_order(), ask)
+    assert answers == ["An extension of the deadline needs the days to add", None]
+
+
+# --- bounded state --------------------------------------------------------------------------
+
+
+async def test_a_long_lived_order_keeps_a_bounded_timeline_and_current_details(env):
+    peers = Peers()
+    seen = {}
+
+    async def many_repairs(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=1))
+        for _ in range(TIMELINE_NOTES + 50):
+            await handle.execute_update(
+                AssessmentOrderWorkflow.extend_deadline, DeadlineExtension(days=0.01, **WHO)
+            )
+        seen["details"] = await current_details(handle)
+        peers.vendor.status = VendorStatus.DECLINED
+
+    state = await run_order(env, peers, an_order(), many_repairs)
+
+    assert len(state.timeline) == TIMELINE_NOTES
+    assert state.timeline_notes_dropped > 50
+    assert state.timeline[0].what == "Order received for package Full-stack skills"
+    assert state.timeline[-1].what == "Vendor reported declined"
+    assert seen["details"].count("UTC**") == CURRENT_DETAILS_NOTES
+
+
+async def test_an_older_order_remembers_a_bounded_number_of_webhook_ids(env):
+    peers = Peers()
+
+    async def a_flood_of_signals(handle: WorkflowHandle):
+        await env.sleep(timedelta(minutes=5))
+        for n in range(WEBHOOK_EVENTS_PER_ORDER + 30):
+            await handle.signal(
+                AssessmentOrderWorkflow.vendor_event,
+                VendorEvent(event_id=f"evt-{n}", kind="invitation.updated"),
+            )
+        await env.sleep(timedelta(minutes=5))
+        peers.vendor.status = VendorStatus.DECLINED
+
+    state = await run_order(env, peers, an_order(poll_hours=24), a_flood_of_signals)
+    assert len(state.events_received) == WEBHOOK_EVENTS_PER_ORDER
+    assert state.events_received[-1] == f"evt-{WEBHOOK_EVENTS_PER_ORDER + 29}"
+
+
+# --- the revision window, and how an order watching for revisions shows -------------------
+
+
+async def test_the_revision_window_is_its_own_and_the_watch_says_so(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True))
+    order = an_order(deadline_days=7, result_revision_days=30)
+    task_queue = str(uuid.uuid4())
+    async with peers.worker(env, task_queue):
+        handle = await start(env, order, task_queue)
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+        await env.sleep(timedelta(hours=3))
+        state = await handle.query(AssessmentOrderWorkflow.state)
+        details = await current_details(handle)
+        await handle.terminate("test finished")
+
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"]
+    assert state.deadline == order.received_at + timedelta(days=7)
+    completed_at = next(e.at for e in state.timeline if e.what == "Result posted")
+    assert state.revision_window_ends == completed_at + timedelta(days=30)
+    assert details.startswith(
+        f"SmartRecruiters shows COMPLETED. Watching for revisions of the result until "
+        f"{state.revision_window_ends:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+# --- a cancellation while the order calls SR ---------------------------------------------------
+
+
+async def test_cancelling_while_a_call_to_smartrecruiters_retries_cancels_the_order(env):
+    sr = SmartRecruitersWithOutages()
+    peers = Peers(sr=sr)
+
+    async def disconnected_while_smartrecruiters_is_down(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=1))
+        sr.down = True  # the order keeps trying to tell SR IN_PROGRESS
+        peers.vendor.status = VendorStatus.STARTED
+        await env.sleep(timedelta(hours=2))
+        await handle.cancel()  # say the company disconnected
+        await env.sleep(timedelta(minutes=10))
+        sr.down = False
+
+    with pytest.raises(WorkflowFailureError) as failure:
+        await run_order(env, peers, an_order(), disconnected_while_smartrecruiters_is_down)
+    assert isinstance(failure.value.cause, CancelledError)
+    assert peers.sr.statuses == ["PENDING", "REJECTED"] and peers.vendor.cancellations == 1
+
+
+async def test_cancelling_while_the_result_is_being_posted_cancels_the_order(env):
+    sr = SmartRecruitersWithOutages()
+    peers = Peers(sr=sr)
+
+    async def disconnected_while_the_result_waits_for_smartrecruiters(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=1))
+        sr.down = True
+        peers.vendor.status = VendorStatus.COMPLETED
+        await env.sleep(timedelta(hours=2))  # the order is telling SR COMPLETED
+        await handle.cancel()
+        await env.sleep(timedelta(minutes=10))
+        sr.down = False
+
+    with pytest.raises(WorkflowFailureError) as failure:
+        await run_order(
+            env, peers, an_order(), disconnected_while_the_result_waits_for_smartrecruiters
+        )
+    assert isinstance(failure.value.cause, CancelledError)
+    assert peers.sr.statuses == ["PENDING", "REJECTED"]
