@@ -30,7 +30,7 @@ from playwright.async_api import Browser, async_playwright, expect
 
 from orders import visibility
 from settings import Settings
-from tests.conftest import World
+from tests.support.world import World
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_temporal_ui_in_browser import (
     UI_TIMEOUT_MS,

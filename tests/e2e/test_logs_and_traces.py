@@ -26,7 +26,7 @@ from embedded import free_port
 from simulators.testgorilla import app as testgorilla
 from simulators.testgorilla.config import TestGorillaSimConfig
 from store import Store
-from tests.conftest import World
+from tests.support.world import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually

@@ -22,7 +22,7 @@ import settings as settings_module
 from orders.models import Candidate, Order
 from orders.visibility import order_reference
 from tests.support.order_workflows import companies_of_orders, order_workflow_id
-from tests.conftest import World
+from tests.support.world import World
 from tests.e2e.test_operator_orders import _lists, _run, admin, stack_cli  # noqa: F401 - fixtures
 from tests.e2e.test_operator_repairs import _deadline
 from tests.support.connect import company_of_new_vendor_account

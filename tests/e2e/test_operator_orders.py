@@ -22,14 +22,13 @@ import cli
 import settings as settings_module
 from cli import app
 from store import Store
-from tests.conftest import World
+from tests.support.world import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.order_workflows import terminate_quietly, unworked_order
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
+from tests.support.session_stack import ADMIN_KEY
 from workflows.order import AssessmentOrderWorkflow
-
-ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
 
 
 @dataclass

@@ -18,7 +18,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from tests.conftest import World
+from tests.support.world import World
 from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures
 from tests.e2e.test_operator_repairs import pending  # noqa: F401 - fixture
 from tests.support.order_workflows import resets, workflow_becomes

@@ -21,10 +21,10 @@ from orders.visibility import order_reference, workflow_id
 from store import Store
 from tests.support.order_workflows import SIM_COMPANY, terminate_quietly
 from tests.support.waiting import eventually
+from tests.support.session_stack import ADMIN_KEY
 from workflows.order import initial_search_attributes
 
 ANOTHER_COMPANYS_ORDER = "This order id belongs to another company's order"
-ADMIN_KEY = "test-admin-key"
 
 
 @dataclass

@@ -4,8 +4,8 @@ company's credentials (the company was disconnected at SR alone: SR's call to ou
 integrationDisableUrl was lost).
 
 The order shows SR_REFUSING to operators while it keeps trying, gives up after
-ASSESSMENTS_SR_REFUSAL_GIVE_UP_DAYS (seconds here, tests/conftest.py) as UNDELIVERED with its
-result kept, and once SR listens again an operator's repost-result brings SR the result.
+ASSESSMENTS_SR_REFUSAL_GIVE_UP_DAYS (seconds here, tests/support/session_stack.py) as UNDELIVERED
+with its result kept, and once SR listens again an operator's repost-result brings SR the result.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from tests.conftest import World
+from tests.support.world import World
 from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 from tests.e2e.test_metrics import gauge_counts, metric
 from tests.e2e.test_operator_orders import _run, admin, stack_cli  # noqa: F401 - fixtures

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from temporalio.client import Client
 
-from tests.conftest import World
+from tests.support.world import World
 from tests.support.waiting import eventually
 from tests.support.order_workflows import order_workflow_id
 

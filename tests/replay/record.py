@@ -43,7 +43,7 @@ from settings import Settings
 from simulators.checkr import CheckrSimConfig, create_app as checkr_app
 from store import Store
 from temporal_client import connect
-from tests.conftest import World
+from tests.support.world import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.order_workflows import resets, workflow_becomes
 from tests.support.servers import order_path, serve
