@@ -44,5 +44,8 @@ run: $(BIN)/.run-installed
 check: install
 	$(BIN)/ruff format --check --quiet .
 
+# Workers in parallel (tests/conftest.py says how tests are dealt out): most of a test's time is
+# waiting on its stack, so more workers than this machine's two cores still pay.
+TEST_WORKERS ?= 4
 test: install browser check
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS)

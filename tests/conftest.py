@@ -14,6 +14,7 @@ from simulators.smartrecruiters.config import alias_of
 from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS
 from store import Store
 from temporal_client import connect
+from tests.hostile.fuzz_ledger import LEDGER
 from tests.support.session_stack import (
     ADMIN_KEY,
     EXPIRING_PACKAGE,
@@ -21,6 +22,40 @@ from tests.support.session_stack import (
     SR_REFUSAL_GIVE_UP_DAYS,
 )
 from tests.support.world import World
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under xdist (`make test` runs workers), a module's tests go to one worker together, so the
+    fixtures they share (a simulator, a stack of their own, orders placed once) start once;
+    tests/faults goes as one, for its package-wide stack. Each worker starts its own session
+    stack, on ports and in directories of its own."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "tests/faults" if module.startswith("tests/faults/") else module
+
+    return ByModule(config, log)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: the controller prints it
+        session.config.workeroutput["fuzz_ledger"] = LEDGER.entries()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    LEDGER.add(node.workeroutput.get("fuzz_ledger", [[], {}]))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """What the fuzzers of tests/hostile sent and got, from every worker."""
+    if LEDGER.statuses:
+        terminalreporter.section("fuzzing")
+        for line in LEDGER.lines():
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
