@@ -111,10 +111,15 @@ class Stack:
         self.start_components(*ORDER_PATH)
 
     def start_components(self, *names: str) -> None:
-        """The named components of COMPONENTS, in that order, each waited for on its port."""
+        """The named components of COMPONENTS, all started at once (none needs another to start),
+        then each waited for on its port."""
+        started = []
         for name in names:
             subcommand, port = COMPONENTS[name]
-            self.start_component(name, subcommand, port(self.settings))
+            started.append((self._spawn_component(name, subcommand), port))
+        for process, port in started:
+            if (listening_on := port(self.settings)) is not None:
+                wait_for_port(self.settings.api_host, listening_on, process)
 
     def start_temporal(self) -> None:
         host, _, port = self.settings.temporal_address.rpartition(":")
@@ -168,9 +173,12 @@ class Stack:
         return path
 
     def start_component(self, name: str, subcommand: str, port: int | None = None) -> None:
-        process = self._spawn(name, [sys.executable, "-m", "cli", subcommand])
+        process = self._spawn_component(name, subcommand)
         if port is not None:
             wait_for_port(self.settings.api_host, port, process)
+
+    def _spawn_component(self, name: str, subcommand: str) -> subprocess.Popen:
+        return self._spawn(name, [sys.executable, "-m", "cli", subcommand])
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         # Temporal's server log is for Temporal's developers: it goes to a file, ours to the console.
