@@ -6,6 +6,9 @@ and orders, so tests do not see each other's data.
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -15,6 +18,7 @@ from smartrecruiters.origins import SMARTRECRUITERS_ORIGINS
 from store import Store
 from temporal_client import connect
 from tests.hostile.fuzz_ledger import LEDGER
+from tests.support.connect import register_partner_configuration
 from tests.support.session_stack import (
     ADMIN_KEY,
     EXPIRING_PACKAGE,
@@ -83,6 +87,10 @@ def stack(tmp_path_factory) -> Stack:
     running = Stack(settings, headless_ui=True, log_dir=data_dir / "logs")
     try:
         running.start()
+        # As `make run` leaves SR: our partner configuration registered, so companies can connect
+        # whichever test comes first. (A thread of its own: the session's event loop is not ours.)
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, register_partner_configuration(settings)).result()
         yield running
     finally:
         running.stop()
