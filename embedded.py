@@ -7,8 +7,10 @@ stack on free ports.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -225,10 +227,28 @@ class Stack:
             self.stop_component(name, timeout)
 
 
+# Ports for stacks beside others (tests, benchmarks) are taken below Linux's ephemeral range
+# (32768 and up), where the kernel picks ports for outgoing connections and for servers that ask
+# for any port (Temporal's own): a port found free there may be taken before its server binds it.
+# Each parallel test worker (PYTEST_XDIST_WORKER gw0, gw1, …) searches a block of its own, from a
+# random place, taking ports in turn so that it hands out none twice.
+FREE_PORTS_FROM = 12_000
+FREE_PORTS_PER_WORKER = 2_000
+_port_turns = itertools.count(random.randrange(FREE_PORTS_PER_WORKER))
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    block = FREE_PORTS_FROM + (worker % 10) * FREE_PORTS_PER_WORKER
+    for _ in range(FREE_PORTS_PER_WORKER):
+        port = block + next(_port_turns) % FREE_PORTS_PER_WORKER
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {block}-{block + FREE_PORTS_PER_WORKER - 1}")
 
 
 def settings_on_free_ports(data_dir: Path, **changes) -> Settings:

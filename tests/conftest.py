@@ -31,15 +31,14 @@ from tests.support.world import World
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """Under xdist (`make test` runs workers), a module's tests go to one worker together, so the
-    fixtures they share (a simulator, a stack of their own, orders placed once) start once;
-    tests/faults goes as one, for its package-wide stack. Each worker starts its own session
-    stack, on ports and in directories of its own."""
+    fixtures they share (a simulator, a stack of their own, orders placed once) start once there.
+    Each worker starts its own session stack (and tests/faults' stack, if it runs a module that
+    needs it), on ports and in directories of its own."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return "tests/faults" if module.startswith("tests/faults/") else module
+            return nodeid.split("::", 1)[0]
 
     return ByModule(config, log)
 
