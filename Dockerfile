@@ -17,7 +17,10 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # .dockerignore keeps tests, docs, local state and secrets out of the build context.
 COPY . .
-RUN pip install . \
+# The runtime dependencies from their lock (the versions `make test` tested, hash-checked), then
+# the project alone.
+RUN pip install --require-hashes -r requirements/run.txt \
+    && pip install --no-deps . \
     && assessments --help >/dev/null
 
 # --- runtime: the virtualenv, a non-root user, nothing else -------------------------------------

@@ -3,21 +3,41 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check install browser
+.PHONY: run test check install lock browser
 
-$(BIN)/.installed: pyproject.toml
+# Each README command installs what it needs from a lock (requirements/, written by `make lock`
+# from pyproject.toml's ranges), with hashes, so a new machine gets the versions tested here. A
+# stamp per lock: a changed lock or pyproject.toml installs again.
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+
+# Running: the runtime dependencies and the project itself, nothing for tests.
+$(BIN)/.run-installed: requirements/run.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/run.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+# Testing and checking: the test extra too.
+$(BIN)/.installed: requirements/test.txt $(BIN)/.run-installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
 	touch $@
 
 install: $(BIN)/.installed
+
+# The locks, from pyproject.toml, for every platform. They keep their versions where pyproject.toml
+# still allows them; `make lock LOCK_ARGS=--upgrade` takes the newest. The run lock takes the test
+# lock's versions, so `make run` runs what `make test` tested.
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" --quiet $(LOCK_ARGS)
+lock: install
+	$(LOCK) --extra test -o requirements/test.txt
+	$(LOCK) --constraints requirements/test.txt -o requirements/run.txt
 
 # The browser tests drive Debian's chromium; install it once if it is missing.
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-run: install
+run: $(BIN)/.run-installed
 	$(BIN)/assessments run
 
 # The code guards its own shape: format, lint (ruff) and types (mypy), before any test runs.
@@ -27,5 +47,8 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
+# Workers in parallel (tests/conftest.py says how tests are dealt out): most of a test's time is
+# waiting on its stack, so more workers than this machine's two cores still pay.
+TEST_WORKERS ?= 4
 test: install browser check
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS)

@@ -9,8 +9,10 @@ stack on free ports.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -116,10 +118,15 @@ class Stack:
         self.start_components(*ORDER_PATH)
 
     def start_components(self, *names: str) -> None:
-        """The named components of COMPONENTS, in that order, each waited for on its port."""
+        """The named components of COMPONENTS, all started at once (none needs another to start),
+        then each waited for on its port."""
+        started = []
         for name in names:
             subcommand, port = COMPONENTS[name]
-            self.start_component(name, subcommand, port(self.settings))
+            started.append((self._spawn_component(name, subcommand), port))
+        for name, (process, port) in zip(names, started, strict=True):
+            if (listening_on := port(self.settings)) is not None:
+                wait_for_port(name, self.settings.api_host, listening_on, process)
 
     def start_temporal(self) -> None:
         host, _, port = self.settings.temporal_address.rpartition(":")
@@ -173,9 +180,12 @@ class Stack:
         return path
 
     def start_component(self, name: str, subcommand: str, port: int | None = None) -> None:
-        process = self._spawn(name, [sys.executable, "-m", "cli", subcommand])
+        process = self._spawn_component(name, subcommand)
         if port is not None:
             wait_for_port(name, self.settings.api_host, port, process)
+
+    def _spawn_component(self, name: str, subcommand: str) -> subprocess.Popen[bytes]:
+        return self._spawn(name, [sys.executable, "-m", "cli", subcommand])
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         # Temporal's server log is for Temporal's developers:
@@ -226,10 +236,28 @@ class Stack:
             self.stop_component(name, timeout)
 
 
+# Ports for stacks beside others (tests, benchmarks) are taken below Linux's ephemeral range
+# (32768 and up), where the kernel picks ports for outgoing connections and for servers that ask
+# for any port (Temporal's own): a port found free there may be taken before its server binds it.
+# Each parallel test worker (PYTEST_XDIST_WORKER gw0, gw1, …) searches a block of its own, from a
+# random place, taking ports in turn so that it hands out none twice.
+FREE_PORTS_FROM = 12_000
+FREE_PORTS_PER_WORKER = 2_000
+_port_turns = itertools.count(random.randrange(FREE_PORTS_PER_WORKER))
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    block = FREE_PORTS_FROM + (worker % 10) * FREE_PORTS_PER_WORKER
+    for _ in range(FREE_PORTS_PER_WORKER):
+        port = block + next(_port_turns) % FREE_PORTS_PER_WORKER
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {block}-{block + FREE_PORTS_PER_WORKER - 1}")
 
 
 def settings_on_free_ports(data_dir: Path, **changes: Any) -> Settings:

@@ -8,12 +8,14 @@ import contextlib
 import importlib.util
 import inspect
 import logging
+import os
 import py_compile
 import shutil
 import signal
 import sys
 import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.worker import Worker
 
@@ -77,14 +79,33 @@ def _cache_workflow_bytecode() -> None:
     """Temporal's sandbox imports the workflow module afresh for every order it runs (that is its
     isolation). Without bytecode on disk (PYTHONDONTWRITEBYTECODE, as in a source checkout on
     our dev and CI machines) each of those imports compiles the source again: 6 ms, a tenth of
-    the worker's CPU per order. So it is compiled once, into a bytecode cache of this process."""
-    if not sys.dont_write_bytecode:
-        return  # Python keeps the bytecode itself (an installed package already has it)
+    the worker's CPU per order. So it is compiled once, into a bytecode cache of this process,
+    unless Python already finds current bytecode (an installed package, as in the image, has it):
+    only then does the process get a cache of its own."""
+    source = inspect.getfile(AssessmentOrderWorkflow)
+    if not sys.dont_write_bytecode or _has_current_bytecode(source):
+        return
     if sys.pycache_prefix is None:
         sys.pycache_prefix = tempfile.mkdtemp(prefix="assessments-bytecode-")
         atexit.register(shutil.rmtree, sys.pycache_prefix, ignore_errors=True)
-    source = inspect.getfile(AssessmentOrderWorkflow)
     py_compile.compile(source, cfile=importlib.util.cache_from_source(source), doraise=True)
+
+
+def _has_current_bytecode(source: str) -> bool:
+    """Whether an import of `source` reads bytecode rather than compiling: the cache file's header
+    (magic number, flags, then the source's mtime and size, or its hash) matches the source."""
+    try:
+        with open(importlib.util.cache_from_source(source), "rb") as cached:
+            header = cached.read(16)
+    except OSError:
+        return False
+    if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    if int.from_bytes(header[4:8], "little") & 1:  # hash-based bytecode
+        return header[8:] == importlib.util.source_hash(Path(source).read_bytes())
+    status = os.stat(source)
+    mtime, size = int(status.st_mtime) & 0xFFFFFFFF, status.st_size & 0xFFFFFFFF
+    return header[8:] == mtime.to_bytes(4, "little") + size.to_bytes(4, "little")
 
 
 def _count_orders_for_metrics(client, settings: Settings) -> asyncio.Task | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import py_compile
 import sys
 from pathlib import Path
 
@@ -52,9 +53,48 @@ def test_the_workflow_module_is_compiled_once_then_read_as_bytecode(
     assert not _import_compiles_source(monkeypatch)
 
 
-def test_a_private_bytecode_cache_is_made_when_there_is_none(no_bytecode_written, monkeypatch):
+@pytest.fixture
+def workflow_module_copy(monkeypatch, tmp_path) -> Path:
+    """The workflow module's source where no bytecode of it exists yet."""
+    copy = tmp_path / "order.py"
+    copy.write_bytes(Path(order.__file__).read_bytes())
+    monkeypatch.setattr(order, "__file__", str(copy))
+    return copy
+
+
+def test_a_private_bytecode_cache_is_made_when_there_is_none(
+    no_bytecode_written, workflow_module_copy
+):
     worker._cache_workflow_bytecode()
 
     assert sys.pycache_prefix is not None
     assert Path(importlib.util.cache_from_source(order.__file__)).is_file()
     assert Path(importlib.util.cache_from_source(order.__file__)).is_relative_to(sys.pycache_prefix)
+
+
+@pytest.mark.parametrize(
+    "invalidation",
+    [py_compile.PycInvalidationMode.TIMESTAMP, py_compile.PycInvalidationMode.CHECKED_HASH],
+)
+def test_bytecode_already_on_disk_is_used_as_it_is(
+    no_bytecode_written, workflow_module_copy, invalidation
+):
+    # An installed package (the image) has its bytecode next to the source: Python reads it there.
+    source = str(workflow_module_copy)
+    py_compile.compile(
+        source, importlib.util.cache_from_source(source), invalidation_mode=invalidation
+    )
+
+    worker._cache_workflow_bytecode()
+
+    assert sys.pycache_prefix is None
+
+
+def test_stale_bytecode_on_disk_is_not_taken_for_current(no_bytecode_written, workflow_module_copy):
+    source = str(workflow_module_copy)
+    py_compile.compile(source, importlib.util.cache_from_source(source))
+    workflow_module_copy.write_text(workflow_module_copy.read_text() + "\n# edited\n")
+
+    worker._cache_workflow_bytecode()
+
+    assert sys.pycache_prefix is not None

@@ -18,8 +18,7 @@ from api import admin, errors
 from settings import Settings
 from store import ConnectionState, Store, UnreadableSecret
 from tests.support.servers import free_port
-
-ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
+from tests.support.session_stack import ADMIN_KEY
 
 
 def admin_app(settings: Settings, store: Store | None = None) -> FastAPI:

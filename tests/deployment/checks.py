@@ -24,6 +24,9 @@ from settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
+# The dependencies' locks (`make lock`): the image installs the runtime one.
+RUN_LOCK = "requirements/run.txt"
+TEST_LOCK = "requirements/test.txt"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENV_EXAMPLE = ROOT / "deploy" / ".env.example"
 
@@ -676,8 +679,10 @@ def dockerfile_problems(text: str, root: Path = ROOT) -> list[str]:
     )
     if not re.search(r"pip install (--?[\w-]+ )*\.(\s|$|&&)", runs):
         problems.append("the project is not installed (pip install .)")
-    if re.search(r"pip install[^&;]*\.\[", runs) or "[test]" in runs:
+    if re.search(r"pip install[^&;]*\.\[", runs) or "[test]" in runs or TEST_LOCK in runs:
         problems.append("test extras are installed")
+    if not re.search(rf"pip install --require-hashes -r {re.escape(RUN_LOCK)}(\s|$|&&)", runs):
+        problems.append(f"the dependencies are not installed from their lock ({RUN_LOCK}, hashes)")
     entrypoint = next((_exec_form(a) for k, a in reversed(final) if k == "ENTRYPOINT"), [])
     cmd = next((_exec_form(a) for k, a in reversed(final) if k == "CMD"), [])
     command = entrypoint + cmd
@@ -781,6 +786,8 @@ def dockerignore_problems(text: str, root: Path = ROOT) -> list[str]:
         for path in installed_files(root)
         if ignored(path)
     ]
+    if ignored(RUN_LOCK):
+        problems.append(f"{RUN_LOCK} is needed to install the dependencies but excluded")
     problems += [
         f"{path} must never reach an image"
         for path in (

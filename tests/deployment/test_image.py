@@ -6,6 +6,8 @@ from __future__ import annotations
 import http.server
 import importlib.util
 import socket
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,11 +53,17 @@ BROKEN = {
         "ARG PYTHON_IMAGE=python:3.12-slim",
         "not a slim Python 3.11",
     ),
-    "test extras": ("RUN pip install . \\", "RUN pip install '.[test]' \\", "test extras"),
+    "test extras": ("pip install --no-deps . ", "pip install --no-deps '.[test]' ", "test extras"),
+    "test lock": ("-r requirements/run.txt", "-r requirements/test.txt", "test extras"),
     "not installed": (
-        "RUN pip install . \\",
-        "RUN pip install -r requirements.txt \\",
+        "pip install --no-deps . ",
+        "pip install --no-deps smartrecruiters-assessments ",
         "not installed",
+    ),
+    "not locked": (
+        "pip install --require-hashes -r requirements/run.txt",
+        "pip install fastapi",
+        "not installed from their lock",
     ),
     "another command": (
         'ENTRYPOINT ["assessments"]',
@@ -87,6 +95,9 @@ def test_a_broken_dockerignore_is_caught():
     )
     assert "deploy/.env must never reach an image" in checks.dockerignore_problems(
         text.replace("**/.env\n", "").replace(".env\n", "")
+    )
+    assert "requirements/run.txt is needed to install the dependencies but excluded" in (
+        checks.dockerignore_problems(text + "requirements\n")
     )
     # `!` takes a path back in.
     assert checks.dockerignore_problems(text + "*.md\n!README.md\n") == []
@@ -187,3 +198,15 @@ def test_the_role_is_read_from_the_running_command(healthcheck, tmp_path: Path):
 def test_an_unknown_role_has_nothing_to_check(healthcheck, capsys):
     assert healthcheck.main(["token"]) == 0
     assert "nothing to check" in capsys.readouterr().out
+
+
+def test_the_api_and_the_worker_never_load_a_simulator():
+    # The image keeps the simulators (docs/deployment.md) because running never touches them.
+    probe = (
+        "import sys, cli, worker; from api.app import create_app; create_app(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'simulators'))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"

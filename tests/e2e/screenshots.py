@@ -30,7 +30,6 @@ from playwright.async_api import Browser, async_playwright, expect
 
 from orders import visibility
 from settings import Settings
-from tests.conftest import World
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_temporal_ui_in_browser import (
     UI_TIMEOUT_MS,
@@ -41,6 +40,7 @@ from tests.e2e.test_temporal_ui_in_browser import (
 )
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path
+from tests.support.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIRECTORY = ROOT / "docs" / "screenshots"

@@ -15,11 +15,11 @@ from simulators.hackerrank import HackerRankSimConfig, create_app
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import free_port, serve
+from tests.support.session_stack import ADMIN_KEY
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
 API_KEY = "e2e-hackerrank-key"
-ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
 PYTHON_SCREEN = "1529353"  # out of 100, cutoff 60
 
 

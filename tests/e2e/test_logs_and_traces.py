@@ -26,11 +26,11 @@ from embedded import free_port
 from simulators.testgorilla import app as testgorilla
 from simulators.testgorilla.config import TestGorillaSimConfig
 from store import Store
-from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
+from tests.support.world import World
 
 URL_ATTRIBUTES = ("http.url", "url.full", "http.target", "url.query")
 PYTHON_DEVELOPER = "101"  # a TestGorilla assessment

@@ -21,12 +21,12 @@ from temporalio.client import Client, WorkflowExecutionStatus
 import settings as settings_module
 from orders.models import Candidate, Order
 from orders.visibility import initial_search_attributes, order_reference
-from tests.conftest import World
 from tests.e2e.test_operator_orders import _lists, _run
 from tests.e2e.test_operator_repairs import _deadline
 from tests.support.connect import company_of_new_vendor_account
 from tests.support.order_workflows import companies_of_orders, order_workflow_id, terminate_quietly
 from tests.support.waiting import eventually
+from tests.support.world import World
 from workflows.order import AssessmentOrderWorkflow
 
 WHO = {"operator": "ops.ann", "reason": "Vendor outage last week"}

@@ -22,10 +22,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from store import Store
-from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.order_workflows import order_workflow_id, terminate_quietly, unworked_order
 from tests.support.waiting import eventually
+from tests.support.world import World
 from workflows.order import AssessmentOrderWorkflow
 
 

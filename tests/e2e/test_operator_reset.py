@@ -18,10 +18,10 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from tests.conftest import World
 from tests.e2e.test_operator_orders import _run
 from tests.support.order_workflows import order_workflow_id, resets, workflow_becomes
 from tests.support.waiting import eventually
+from tests.support.world import World
 
 WHO = {"operator": "ops.ann", "reason": "SR result mapping fixed in release 42"}
 REASON_IN_HISTORY = "Reset by ops.ann: SR result mapping fixed in release 42"

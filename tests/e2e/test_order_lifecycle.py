@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from tests.conftest import EXPIRING_PACKAGE
 from tests.support.order_workflows import order_reference_of, order_workflow_id
+from tests.support.session_stack import EXPIRING_PACKAGE
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 

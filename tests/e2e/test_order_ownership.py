@@ -20,10 +20,10 @@ from orders.models import Candidate, Order
 from orders.visibility import initial_search_attributes, order_reference, workflow_id
 from store import Store
 from tests.support.order_workflows import SIM_COMPANY, terminate_quietly
+from tests.support.session_stack import ADMIN_KEY
 from tests.support.waiting import eventually
 
 ANOTHER_COMPANYS_ORDER = "This order id belongs to another company's order"
-ADMIN_KEY = "test-admin-key"
 
 
 @dataclass

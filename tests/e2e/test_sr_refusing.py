@@ -4,8 +4,8 @@ company's credentials (the company was disconnected at SR alone: SR's call to ou
 integrationDisableUrl was lost).
 
 The order shows SR_REFUSING to operators while it keeps trying, gives up after
-ASSESSMENTS_SR_REFUSAL_GIVE_UP_DAYS (seconds here, tests/conftest.py) as UNDELIVERED with its
-result kept, and once SR listens again an operator's repost-result brings SR the result.
+ASSESSMENTS_SR_REFUSAL_GIVE_UP_DAYS (seconds here, tests/support/session_stack.py) as UNDELIVERED
+with its result kept, and once SR listens again an operator's repost-result brings SR the result.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from temporalio.client import WorkflowExecutionStatus
 
 from orders.visibility import ORDER_STATUS, ORDER_WORKFLOWS
 from store import Store
-from tests.conftest import World
 from tests.e2e.test_metrics import gauge_counts, metric
 from tests.e2e.test_operator_orders import _run
 from tests.support.connect import (
@@ -29,6 +28,7 @@ from tests.support.connect import (
 )
 from tests.support.order_workflows import order_workflow_id, terminate_quietly, workflow_becomes
 from tests.support.waiting import eventually
+from tests.support.world import World
 
 WHO = {"operator": "ops.ann", "reason": "SR listens to this company again"}
 SCORE = 64

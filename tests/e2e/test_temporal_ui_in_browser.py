@@ -21,10 +21,10 @@ from codec import ENCODING
 from orders import visibility
 from settings import Settings
 from temporal_client import connect
-from tests.conftest import World
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path
 from tests.support.waiting import eventually
+from tests.support.world import World
 
 # The order list with a column for each search attribute of ours (the UI keeps its columns per
 # namespace in the browser's localStorage, under this key).

@@ -19,9 +19,9 @@ import pytest
 from embedded import Stack, port_of, settings_on_free_ports
 from settings import Settings
 from temporal_client import connect
-from tests.conftest import World
 from tests.faults.figures import Figures
 from tests.support.temporal_test_server import time_skipping as time_skipping_server
+from tests.support.world import World
 
 # The components the faults need: the other vendors' simulators are not part of any case.
 COMPONENTS = (

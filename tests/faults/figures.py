@@ -6,6 +6,7 @@ Each case records its own entry; running one case updates that entry and keeps t
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
@@ -51,14 +52,17 @@ class Figures:
         if not self.cases:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            report = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            report = {}
-        report.setdefault("cases", {}).update(self.cases)
-        self.path.write_text(
-            json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        )
+        # Each xdist worker writes the cases it ran: one at a time, so each keeps the others'.
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                report = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                report = {}
+            report.setdefault("cases", {}).update(self.cases)
+            self.path.write_text(
+                json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+            )
 
 
 def table(report: dict[str, Any]) -> str:

@@ -15,9 +15,9 @@ from datetime import datetime
 
 from temporalio.client import Client
 
-from tests.conftest import World
 from tests.support.order_workflows import order_workflow_id
 from tests.support.waiting import eventually
+from tests.support.world import World
 
 # The order SR may see statuses in; any status may be skipped, none repeated or reversed.
 STATUS_ORDER = ("PENDING", "IN_PROGRESS", "COMPLETED")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.faults.ledger import (
     accepted_patch_times,
     all_show,
@@ -26,6 +28,7 @@ BURST = 24
 KILL_SLACK_SECONDS = 2.0
 
 
+@pytest.mark.long
 async def test_worker_killed_during_a_burst_of_orders_loses_and_repeats_nothing(
     faults_stack, faults_world, faults_temporal, figures
 ):

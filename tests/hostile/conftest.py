@@ -100,12 +100,3 @@ def sr_token(base_url: str, settings: Settings) -> str:
     response = httpx.post(f"{base_url}/oauth/token", data=form, timeout=30)
     response.raise_for_status()
     return response.json()["access_token"]
-
-
-def pytest_terminal_summary(terminalreporter):
-    from tests.hostile.fuzz_ledger import LEDGER
-
-    if LEDGER.statuses:
-        terminalreporter.section("fuzzing")
-        for line in LEDGER.lines():
-            terminalreporter.write_line(line)

@@ -18,6 +18,24 @@ class Ledger:
         self.statuses[family][operation][status] += 1
         self.slowest[family] = max(self.slowest.get(family, 0.0), seconds)
 
+    def entries(self) -> list:
+        """The ledger in plain values, as an xdist worker sends it to the controller."""
+        counts = [
+            [family, operation, status, cases]
+            for family, operations in self.statuses.items()
+            for operation, statuses in operations.items()
+            for status, cases in statuses.items()
+        ]
+        return [counts, dict(self.slowest)]
+
+    def add(self, entries: list) -> None:
+        """A worker's `entries()`, added to this ledger."""
+        counts, slowest = entries
+        for family, operation, status, cases in counts:
+            self.statuses[family][operation][status] += cases
+        for family, seconds in slowest.items():
+            self.slowest[family] = max(self.slowest.get(family, 0.0), seconds)
+
     def lines(self) -> list[str]:
         lines = []
         for family, operations in self.statuses.items():

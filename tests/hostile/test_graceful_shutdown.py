@@ -19,10 +19,10 @@ from temporalio.api.enums.v1 import EventType
 from embedded import Stack
 from settings import Settings
 from temporal_client import connect
-from tests.conftest import World
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path
 from tests.support.waiting import eventually
+from tests.support.world import World
 from worker import GRACEFUL_SHUTDOWN
 
 SLOW_SR_SECONDS = 4  # well inside both drains (10 s)

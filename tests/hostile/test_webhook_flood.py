@@ -11,6 +11,7 @@ import time
 import uuid
 from collections import Counter
 
+import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from simulators.sandbox_vendor.webhooks import sign
@@ -25,6 +26,7 @@ HISTORY_BYTES_LIMIT = 5 * 1024 * 1024
 HISTORY_EVENTS_LIMIT = 5_000
 
 
+@pytest.mark.long
 async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_it_completes_once(
     world, stack, temporal
 ):

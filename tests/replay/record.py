@@ -45,7 +45,6 @@ from settings import Settings
 from simulators.checkr import CheckrSimConfig, create_app as checkr_app
 from store import Store
 from temporal_client import connect
-from tests.conftest import World
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.order_workflows import (
     companies_of_orders,
@@ -56,6 +55,7 @@ from tests.support.order_workflows import (
 )
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
+from tests.support.world import World
 from workflows.order import AssessmentOrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
