@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 # Each README command installs what it needs from a lock (requirements/, written by `make lock`
 # from pyproject.toml's ranges), with hashes, so a new machine gets the versions tested here. A
 # stamp per lock: a changed lock or pyproject.toml installs again.
+# A venv left without pip (Debian's python3 lacks ensurepip until python3-venv is installed) is
+# removed, so the next try starts afresh.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Python's venv failed: on Debian or Ubuntu, install python3-venv" >&2; exit 1; }
 
 # Running: the runtime dependencies and the project itself, nothing for tests.
 $(BIN)/.run-installed: requirements/run.txt pyproject.toml | $(BIN)/python
@@ -35,7 +37,8 @@ lock: install
 
 # The browser tests drive Debian's chromium; install it once if it is missing.
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
 run: $(BIN)/.run-installed
 	$(BIN)/assessments run

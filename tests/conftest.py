@@ -41,12 +41,26 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
         def _split_scope(self, nodeid: str) -> str:
             return nodeid.split("::", 1)[0]
 
+    # Modules are dealt out in the order pytest_collection_modifyitems gives them, not re-sorted
+    # by size (which would put the one-test long modules last).
+    config.option.loadscopereorder = False
     return ByModule(config, log)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first, so that xdist's workers do not wait for one at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, modules holding a long test first, then the largest modules, so that no
+    worker is left running a long one at the end; each module's tests stay together, in their
+    order. In one process the order stays as collected (package fixtures start once)."""
+    if not hasattr(config, "workerinput"):
+        return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def first_to_start(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return all(test.get_closest_marker("long") is None for test in tests), -len(tests)
+
+    items[:] = [test for tests in sorted(modules.values(), key=first_to_start) for test in tests]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

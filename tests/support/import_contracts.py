@@ -19,9 +19,18 @@ from importlinter.domain.contract import ContractCheck
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def add_top_level_modules(graph: ImportGraph) -> None:
-    """Add each top-level module and its imports (of modules in the graph) to the graph."""
-    for path in sorted(ROOT.glob("*.py")):
+def ours(root: Path = ROOT) -> set[str]:
+    """The project's top-level names: its packages and its top-level modules."""
+    return {path.parent.name for path in root.glob("*/__init__.py")} | {
+        path.stem for path in root.glob("*.py")
+    }
+
+
+def add_top_level_modules(graph: ImportGraph, root: Path = ROOT) -> None:
+    """Add each top-level module and its imports of the project's modules to the graph; a package
+    of ours the graph lacks (tests) joins it whole, so importing it breaks a contract too."""
+    project = ours(root)
+    for path in sorted(root.glob("*.py")):
         module = path.stem
         if module not in graph.modules:
             graph.add_module(module, is_squashed=True)
@@ -29,6 +38,10 @@ def add_top_level_modules(graph: ImportGraph) -> None:
             imported = named
             while imported and imported not in graph.modules:
                 imported = imported.rpartition(".")[0]
+            top = named.partition(".")[0]
+            if not imported and top in project:
+                graph.add_module(top, is_squashed=True)
+                imported = top
             if imported and imported != module:
                 graph.add_import(
                     importer=module,
