@@ -15,8 +15,8 @@ import settings as settings_module
 from smartrecruiters.client import smartrecruiters_client
 from tests.support.connect import register_partner_configuration
 from tests.support.order_workflows import terminate_quietly
+from tests.support.session_stack import ADMIN_KEY
 
-ADMIN_KEY = "test-admin-key"  # tests/conftest.py gives the running stack this key
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags for a closed network and a root user
 # (see the machine notes): no sandbox, no background calls.
