@@ -1,4 +1,5 @@
-"""The README stays true: every setting is documented, and its two commands are the Makefile's."""
+"""The README and docs/ stay true: every setting is documented, the README's two commands are the
+Makefile's, and every link between them leads to a file and heading that exist."""
 
 import re
 from pathlib import Path
@@ -6,11 +7,16 @@ from pathlib import Path
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def test_every_setting_is_in_the_readme():
-    readme = (ROOT / "README.md").read_text()
-    assert [n for n in Settings.model_fields if f"ASSESSMENTS_{n.upper()}" not in readme] == []
+def test_every_setting_is_in_the_settings_document():
+    settings = (ROOT / "docs" / "settings.md").read_text()
+    names = {f"ASSESSMENTS_{name.upper()}" for name in Settings.model_fields}
+    assert sorted(name for name in names if f"`{name}`" not in settings) == []
+    # A setting renamed or removed in the code must leave the table too.
+    listed = set(re.findall(r"`(ASSESSMENTS_[A-Z][A-Z0-9_]*)`", settings))
+    assert sorted(listed - names) == []
 
 
 def test_the_readme_commands_exist_and_ci_runs_the_test_command():
@@ -19,6 +25,34 @@ def test_the_readme_commands_exist_and_ci_runs_the_test_command():
     assert "make run" in readme and "make test" in readme
     assert "\nrun:" in makefile and "\ntest:" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_stays_short():
+    """What it is, the two commands, trying it, the architecture and links; the rest is in docs/."""
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 150
+
+
+def _anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(document: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", document.read_text(), flags=re.DOTALL)
+    return {_anchor(heading) for heading in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)}
+
+
+def test_every_link_between_the_documents_leads_somewhere():
+    broken = []
+    for document in DOCUMENTS:
+        for target in re.findall(r"\]\(([^)\s]+)\)", document.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # another site's
+            path, _, anchor = target.partition("#")
+            file = (document.parent / path).resolve() if path else document
+            if not file.exists() or (anchor and anchor not in _anchors(file)):
+                broken.append(f"{document.relative_to(ROOT)}: {target}")
+    assert broken == []
 
 
 def test_the_threat_model_names_only_tests_that_exist():
