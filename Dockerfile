@@ -1,6 +1,6 @@
 # The partner's image. One image, two roles: `assessments api` (the default command) or
 # `assessments worker` (docker-compose.yml, docs/deployment.md). Settings come from the environment
-# (ASSESSMENTS_*, README "Settings"); nothing secret is baked in.
+# (ASSESSMENTS_*, docs/settings.md); nothing secret is baked in.
 #
 #   docker build -t smartrecruiters-assessments:0.1.0 .
 #   docker run --rm --entrypoint python smartrecruiters-assessments:0.1.0 -m codec key-1   # a payload key
