@@ -282,6 +282,11 @@ class AssessmentOrderWorkflow:
                     "result stands"
                 )
                 break
+            else:
+                # Work on a revision (a regrade, a report back to pending): known now, so the
+                # next poll waits for what follows it.
+                self._record(reading)
+                self._note(f"Vendor reported {status.value.lower()} after the result")
         if self._state.under_review:
             # SR still says a revision will follow: put back the result that stands.
             await self._tell_smartrecruiters(self._completed(self._state.result), progress=True)

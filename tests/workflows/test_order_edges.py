@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import (
+    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
@@ -30,11 +31,13 @@ from orders.models import (
     VendorStatus,
 )
 from peers import PeerError
+from tests.support.waiting import eventually
 from tests.workflows.test_order_workflow import (
     Peers,
     RecordingSmartRecruiters,
     ScriptedVendor,
     an_order,
+    hint,
     run_order,
     start,
 )
@@ -374,3 +377,45 @@ async def test_cancelling_while_the_result_is_being_posted_cancels_the_order(env
         )
     assert isinstance(failure.value.cause, CancelledError)
     assert peers.sr.statuses == ["PENDING", "REJECTED"]
+
+
+# --- work on a revision after the result ---------------------------------------------------
+
+
+async def test_a_revision_in_the_works_is_known_and_polled_at_the_revision_pace(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True, outcome="consider"))
+    task_queue = str(uuid.uuid4())
+    async with peers.worker(env, task_queue):
+        handle = await start(env, an_order(deadline_days=7, result_revision_days=10), task_queue)
+        try:
+            await env.sleep(timedelta(hours=3))
+            peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+            await env.sleep(timedelta(hours=3))
+            # A regrade: the vendor's result goes back to processing, its webhook says so.
+            peers.vendor.status, peers.vendor.revision = VendorStatus.PROCESSING, None
+            await hint(handle, "evt-regrade")
+
+            async def processing_known() -> bool:
+                state = await handle.query(AssessmentOrderWorkflow.state)
+                return state.vendor_status == VendorStatus.PROCESSING
+
+            await eventually(processing_known, timeout=10, what="the regrade known")
+            reads = peers.vendor.status_reads
+            await env.sleep(timedelta(days=2))
+            assert peers.vendor.status_reads - reads <= 3  # a poll a day, not a tight loop
+            peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r2"
+            peers.vendor.outcome = "clear"
+            await hint(handle, "evt-regraded")
+            state = await handle.result()
+        finally:
+            await _terminate_if_running(handle)
+
+    assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED"]
+    assert peers.sr.patches[-1]["scoreLabel"] == "Clear"
+    assert state.revisions_posted == 1 and state.vendor_revision == "r2"
+
+
+async def _terminate_if_running(handle: WorkflowHandle) -> None:
+    """A test that failed leaves no workflow spinning on the worker it shuts down."""
+    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        await handle.terminate("the test failed")
