@@ -110,6 +110,9 @@ REVISION_KNOWN_ONCE_POSTED_PATCH = "revision-known-once-posted"
 # Cancelling an order while it calls SR or the vendor cancels it (withdrawal, SR told). Histories
 # without the patch took the cancelled call for a failed one and went on.
 CANCEL_DURING_A_CALL_PATCH = "cancel-during-a-call"
+# Repairs still waiting when the order is cancelled or fails are refused, as when it is done.
+# Histories without the patch ended with them waiting.
+REPAIRS_REFUSED_AT_ANY_END_PATCH = "repairs-refused-at-any-end"
 
 T = TypeVar("T")
 
@@ -145,12 +148,22 @@ class AssessmentOrderWorkflow:
     @workflow.run
     async def run(self, order: Order) -> OrderState:
         try:
-            return await self._run(order)
-        finally:
-            # However the order ends (done, cancelled or failed), repairs still waiting are told
-            # it ended, and handlers finish before the workflow.
-            self._ended = True
-            await workflow.wait_condition(workflow.all_handlers_finished)
+            state = await self._run(order)
+        except BaseException:
+            # Cancelled or failed: repairs still waiting are told so too. Histories without the
+            # patch ended with them waiting (their answers are updates completed, new events).
+            if not workflow.all_handlers_finished() and workflow.patched(
+                REPAIRS_REFUSED_AT_ANY_END_PATCH
+            ):
+                await self._end()
+            raise
+        await self._end()
+        return state
+
+    async def _end(self) -> None:
+        """Repairs still waiting are told the order ended; handlers finish before the workflow."""
+        self._ended = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _run(self, order: Order) -> OrderState:
         self._note(f"Order received for package {order.package_name}")
