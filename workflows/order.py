@@ -110,6 +110,9 @@ REVISION_KNOWN_ONCE_POSTED_PATCH = "revision-known-once-posted"
 # Cancelling an order while it calls SR or the vendor cancels it (withdrawal, SR told). Histories
 # without the patch took the cancelled call for a failed one and went on.
 CANCEL_DURING_A_CALL_PATCH = "cancel-during-a-call"
+# A revision's report is moved to the profile once, however often SR refuses its result. Histories
+# without the patch moved it again with every try.
+REPORT_MOVED_ONCE_PATCH = "report-moved-once"
 # Repairs still waiting when the order is cancelled or fails are refused, as when it is done.
 # Histories without the patch ended with them waiting.
 REPAIRS_REFUSED_AT_ANY_END_PATCH = "repairs-refused-at-any-end"
@@ -144,6 +147,8 @@ class AssessmentOrderWorkflow:
         self._ended = False
         # Watching a posted result for revisions (the revision window).
         self._watching = False
+        # The result whose report was last moved to the profile (or refused there).
+        self._report_moved_for: VendorResult | None = None
 
     @workflow.run
     async def run(self, order: Order) -> OrderState:
@@ -508,6 +513,10 @@ class AssessmentOrderWorkflow:
     async def _move_report(self, vendor_ref: VendorRef, order: Order) -> None:
         """Attach the vendor's report to the profile;
         without it the result is still worth posting."""
+        result = self._state.result
+        if result == self._report_moved_for and workflow.patched(REPORT_MOVED_ONCE_PATCH):
+            return  # a revision SR refused, tried again: its report is there already
+        self._report_moved_for = result
         try:
             link = await self._call(
                 OrderActivities.transfer_report,

@@ -206,6 +206,37 @@ async def test_a_revision_whose_result_could_not_be_read_is_posted_once_it_can(e
     assert state.revisions_posted == 1 and state.vendor_revision == "r2"
 
 
+@dataclass
+class SmartRecruitersRefusingRevisions(RecordingSmartRecruiters):
+    """SR taking the first COMPLETED and refusing every later one (a 422 on its payload)."""
+
+    completed_posts: int = 0
+
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None):
+        if patch["status"] == "COMPLETED":
+            self.completed_posts += 1
+            if self.completed_posts > 1:
+                raise PeerError("SmartRecruiters", "answered HTTP 422", status=422, retryable=False)
+        await super().patch_result(order_id, patch, callback_url)
+
+
+async def test_a_revision_smartrecruiters_refuses_uploads_its_report_once(env):
+    sr = SmartRecruitersRefusingRevisions()
+    peers = Peers(vendor=ScriptedVendor(revisable=True, outcome="consider"), sr=sr)
+
+    async def revised(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+        await env.sleep(timedelta(days=1))
+        peers.vendor.revision, peers.vendor.outcome = "r2", "clear"
+
+    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10), revised)
+
+    assert sr.completed_posts > 3  # the revision is tried again each revision poll
+    assert sr.uploads == 2  # the result's report, then the revision's, once
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"] and state.revisions_posted == 0
+
+
 # --- a repair refused when its turn comes ---------------------------------------------------
 
 
