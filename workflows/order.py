@@ -113,6 +113,9 @@ CANCEL_DURING_A_CALL_PATCH = "cancel-during-a-call"
 # A revision's report is moved to the profile once, however often SR refuses its result. Histories
 # without the patch moved it again with every try.
 REPORT_MOVED_ONCE_PATCH = "report-moved-once"
+# An order received past its deadline (its workflow started that late: workers down, say) expires
+# without inviting the candidate. Histories without the patch invited, then withdrew at once.
+EXPIRED_ON_RECEIPT_PATCH = "expired-on-receipt"
 # Repairs still waiting when the order is cancelled or fails are refused, as when it is done.
 # Histories without the patch ended with them waiting.
 REPAIRS_REFUSED_AT_ANY_END_PATCH = "repairs-refused-at-any-end"
@@ -172,6 +175,13 @@ class AssessmentOrderWorkflow:
 
     async def _run(self, order: Order) -> OrderState:
         self._note(f"Order received for package {order.package_name}")
+        deadline = _deadline_from_receipt(order)
+        if deadline <= workflow.now() and workflow.patched(EXPIRED_ON_RECEIPT_PATCH):
+            self._state.deadline = deadline
+            return await self._finish(
+                results.expired(order.deadline_days),
+                "Deadline passed before the candidate could be invited",
+            )
         try:
             vendor_ref = await self._invite(order)
         except ActivityError as err:
@@ -202,7 +212,7 @@ class AssessmentOrderWorkflow:
         # pushes it nor keeps operators' repairs waiting for it.
         from_receipt = workflow.patched(DEADLINE_FROM_RECEIPT_PATCH)
         if from_receipt:
-            self._state.deadline = _utc(order.received_at) + timedelta(days=order.deadline_days)
+            self._state.deadline = _deadline_from_receipt(order)
         await self._tell_smartrecruiters(results.pending(workflow.now()), progress=True)
         if not from_receipt:
             self._state.deadline = workflow.now() + timedelta(days=order.deadline_days)
@@ -958,6 +968,10 @@ def _repair_refused(why: str) -> ApplicationError:
 def _repair_failed(why: str) -> ApplicationError:
     """The repair was tried, and the vendor or SR refused it."""
     return ApplicationError(why, type=REPAIR_FAILED, non_retryable=True)
+
+
+def _deadline_from_receipt(order: Order) -> datetime:
+    return _utc(order.received_at) + timedelta(days=order.deadline_days)
 
 
 def _utc(moment: datetime) -> datetime:

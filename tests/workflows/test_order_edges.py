@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
@@ -176,6 +176,17 @@ async def test_an_smartrecruiters_outage_neither_pushes_the_deadline_nor_refuses
     [outcome] = outcomes
     assert outcome.deadline == expected == state.deadline
     assert expected <= state.timeline[-1].at < expected + timedelta(minutes=1)
+
+
+async def test_an_order_received_past_its_deadline_expires_without_an_invitation(env):
+    peers = Peers()
+    received = datetime.now(UTC) - timedelta(days=10)  # say the workers were down that long
+
+    state = await run_order(env, peers, an_order(deadline_days=3, received_at=received))
+
+    assert peers.sr.statuses == ["EXPIRED"]
+    assert state.invitation is None and peers.vendor.status_reads == 0
+    assert state.deadline == received + timedelta(days=3)
 
 
 # --- a revision is known once posted --------------------------------------------------------
