@@ -23,6 +23,7 @@ from temporalio.exceptions import (
     FailureError,
     RetryState,
 )
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import PEER_REJECTED, SR_REFUSING, OrderActivities
@@ -110,6 +111,9 @@ REVISION_KNOWN_ONCE_POSTED_PATCH = "revision-known-once-posted"
 # Cancelling an order while it calls SR or the vendor cancels it (withdrawal, SR told). Histories
 # without the patch took the cancelled call for a failed one and went on.
 CANCEL_DURING_A_CALL_PATCH = "cancel-during-a-call"
+# A cancelled order waits for the end of a call to SR under way, so that its REJECTED cannot land
+# before the update the call carried. Histories without the patch abandoned the call.
+SR_CALL_FINISHES_PATCH = "sr-call-finishes-on-cancel"
 # A revision's report is moved to the profile once, however often SR refuses its result. Histories
 # without the patch moved it again with every try.
 REPORT_MOVED_ONCE_PATCH = "report-moved-once"
@@ -152,6 +156,9 @@ class AssessmentOrderWorkflow:
         self._watching = False
         # The result whose report was last moved to the profile (or refused there).
         self._report_moved_for: VendorResult | None = None
+        # The order was cancelled while SR took an update, which landed: the order ends once the
+        # update is recorded.
+        self._cancelled_during_a_call = False
 
     @workflow.run
     async def run(self, order: Order) -> OrderState:
@@ -194,8 +201,13 @@ class AssessmentOrderWorkflow:
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
             if self._state.finished:
-                # SR has the result; cancelling only ends the watch for revisions of it.
-                self._note("Stopped watching for revisions of the result (cancelled)")
+                # SR has the order's final status (its posting may have ended after the
+                # cancellation): it stands, and cancelling only ends the watch for revisions.
+                self._note(
+                    "Stopped watching for revisions of the result (cancelled)"
+                    if self._watching
+                    else "Order cancelled after SmartRecruiters had its final status"
+                )
                 raise
             # Cancelled (an operator, or the company disconnected): withdraw the invitation, and
             # tell SR if it still listens to us for this company.
@@ -461,6 +473,38 @@ class AssessmentOrderWorkflow:
                 raise asyncio.CancelledError() from err
             raise
 
+    async def _call_smartrecruiters(
+        self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, **options: Any
+    ) -> T:
+        """Run an SR activity. SR applies an update once its request reaches it, so a cancelled
+        order waits for the end of an attempt under way (one request, within its timeout; the
+        activity does not heartbeat, so nothing interrupts it) and learns what SR took; an
+        attempt waiting to be retried is cancelled at once. An update that landed is recorded
+        by the caller, which then ends the order (`_end_if_cancelled_during_a_call`)."""
+        if not workflow.patched(SR_CALL_FINISHES_PATCH):
+            return await self._call(activity, arg, **options)
+        cancelled_before = workflow.cancellation_reason() is not None
+        try:
+            result = await self._call(
+                activity,
+                arg,
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                **options,
+            )
+        except ActivityError as err:
+            if not cancelled_before and workflow.cancellation_reason() is not None:
+                raise asyncio.CancelledError() from err  # a failed attempt is not retried then
+            raise
+        self._cancelled_during_a_call = (
+            not cancelled_before and workflow.cancellation_reason() is not None
+        )
+        return result
+
+    def _end_if_cancelled_during_a_call(self) -> None:
+        if self._cancelled_during_a_call:
+            self._cancelled_during_a_call = False
+            raise asyncio.CancelledError()
+
     async def _read_status(self, vendor_ref: VendorRef) -> StatusReading:
         try:
             return await self._call(OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL)
@@ -528,7 +572,7 @@ class AssessmentOrderWorkflow:
             return  # a revision SR refused, tried again: its report is there already
         self._report_moved_for = result
         try:
-            link = await self._call(
+            link = await self._call_smartrecruiters(
                 OrderActivities.transfer_report,
                 ReportTransfer(
                     order_id=order.order_id,
@@ -545,6 +589,7 @@ class AssessmentOrderWorkflow:
         self._state.report_url = link.url
         if link.url:
             self._note("Report attached to the candidate's profile")
+        self._end_if_cancelled_during_a_call()
 
     def _completed(self, result: VendorResult) -> ResultUpdate:
         """The result to post; it links the vendor's report unless its file reached SR."""
@@ -569,6 +614,7 @@ class AssessmentOrderWorkflow:
             _meter().create_histogram_timedelta(
                 "assessment_time_to_result", "From the order to its result posted at SR", "ms"
             ).record(workflow.now() - workflow.info().start_time, self._labels())
+        self._end_if_cancelled_during_a_call()
         return self._state
 
     # --- metrics (replay-safe: the SDK records them only when the code runs for the first time) ---
@@ -600,7 +646,7 @@ class AssessmentOrderWorkflow:
             result_callback_url=order.result_callback_url,
         )
         try:
-            await self._call(
+            await self._call_smartrecruiters(
                 OrderActivities.update_smartrecruiters, request, **SMARTRECRUITERS_CALL
             )
         except ActivityError as err:
@@ -622,6 +668,8 @@ class AssessmentOrderWorkflow:
         self._state.sr_status = update.status
         self._set_status(update.status.value)
         self._note(f"SmartRecruiters shows {update.status.value}")
+        if progress:  # a final update's order ends in `_finish`, once it is recorded
+            self._end_if_cancelled_during_a_call()
         return True
 
     async def _until_smartrecruiters_listens(self, request: SrUpdateRequest) -> bool:
@@ -635,7 +683,7 @@ class AssessmentOrderWorkflow:
             f"{self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC"
         )
         try:
-            await self._call(
+            await self._call_smartrecruiters(
                 OrderActivities.update_smartrecruiters_once_it_listens,
                 request,
                 start_to_close_timeout=SMARTRECRUITERS_CALL["start_to_close_timeout"],

@@ -3,12 +3,14 @@ a revision, what queries answer, and how much state a long-lived order keeps."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import (
     WorkflowExecutionStatus,
@@ -20,6 +22,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.workflow import UnfinishedUpdateHandlersWarning
 
+from orders.activity_names import POST_TO_SMARTRECRUITERS
 from orders.models import (
     REPAIR_REFUSED,
     DeadlineExtension,
@@ -446,8 +449,7 @@ async def test_a_revision_in_the_works_is_known_and_polled_at_the_revision_pace(
             await env.sleep(timedelta(days=2))
             assert peers.vendor.status_reads - reads <= 3  # a poll a day, not a tight loop
             peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r2"
-            peers.vendor.outcome = "clear"
-            await hint(handle, "evt-regraded")
+            peers.vendor.outcome = "clear"  # the revision poll finds it
             state = await handle.result()
         finally:
             await _terminate_if_running(handle)
@@ -461,3 +463,84 @@ async def _terminate_if_running(handle: WorkflowHandle) -> None:
     """A test that failed leaves no workflow spinning on the worker it shuts down."""
     if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
         await handle.terminate("the test failed")
+
+
+@dataclass
+class SlowSmartRecruiters(RecordingSmartRecruiters):
+    """SR taking its time to answer one status (well within the call's timeout) until `answer`."""
+
+    slow_status: str = "IN_PROGRESS"
+    answer: asyncio.Event = field(default_factory=asyncio.Event)
+    asked: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None):
+        if patch["status"] == self.slow_status and not self.answer.is_set():
+            self.asked.set()
+            await self.answer.wait()
+        await super().patch_result(order_id, patch, callback_url)
+
+
+async def after_the_cancel_request(handle: WorkflowHandle) -> list[list[str]] | None:
+    """Once the order has asked to cancel its call to SR: the activities it scheduled since (in
+    the same workflow task, so they are in the history with the request), as one item."""
+    events = (await handle.fetch_history()).events
+    scheduled = {
+        e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    requested = [
+        i
+        for i, e in enumerate(events)
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED
+        and scheduled[e.activity_task_cancel_requested_event_attributes.scheduled_event_id]
+        == POST_TO_SMARTRECRUITERS
+    ]
+    if not requested:
+        return None
+    return [
+        [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in events[requested[0] :]
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        ]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("slow", "vendor_status", "sr_ends_with", "withdrawals"),
+    [
+        # The update lands, then the cancellation's REJECTED after it.
+        ("IN_PROGRESS", VendorStatus.STARTED, ["PENDING", "IN_PROGRESS", "REJECTED"], 1),
+        # The result landed: it stands, the cancellation only ends the order.
+        ("COMPLETED", VendorStatus.COMPLETED, ["PENDING", "COMPLETED"], 0),
+    ],
+)
+async def test_an_update_smartrecruiters_takes_while_the_order_is_cancelled_lands_first(
+    env, slow, vendor_status, sr_ends_with, withdrawals
+):
+    sr = SlowSmartRecruiters(slow_status=slow)
+    peers = Peers(sr=sr)
+    task_queue = str(uuid.uuid4())
+    async with peers.worker(env, task_queue):
+        handle = await start(env, an_order(deadline_days=7), task_queue)
+        await eventually(lambda: _true(sr.statuses == ["PENDING"]), what="PENDING at SR")
+        peers.vendor.status = vendor_status
+        await hint(handle, "evt-1")
+        await asyncio.wait_for(sr.asked.wait(), 20)
+        await handle.cancel()
+        [scheduled] = await eventually(
+            lambda: after_the_cancel_request(handle), what="the call's cancellation requested"
+        )
+        assert scheduled == [], "the order went on before SR answered the call"
+        sr.answer.set()  # SR answers the call the order was making when it was cancelled
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+
+    assert isinstance(failure.value.cause, CancelledError)
+    assert sr.statuses == sr_ends_with
+    assert peers.vendor.cancellations == withdrawals
+
+
+async def _true(value: bool) -> bool:
+    return value
