@@ -114,6 +114,11 @@ CANCEL_DURING_A_CALL_PATCH = "cancel-during-a-call"
 # A cancelled order waits for the end of a call to SR under way, so that its REJECTED cannot land
 # before the update the call carried. Histories without the patch abandoned the call.
 SR_CALL_FINISHES_PATCH = "sr-call-finishes-on-cancel"
+# A cancellation while inviting waits for the vendor's answer: an invitation it created is
+# withdrawn, and the order is cancelled (SR told REJECTED). Histories without the patch took the
+# abandoned call for a refused invitation: SR heard REJECTED, the order ended as done, and an
+# invitation the vendor created stayed open.
+INVITATION_FINISHES_ON_CANCEL_PATCH = "invitation-finishes-on-cancel"
 # A revision's report is moved to the profile once, however often SR refuses its result. Histories
 # without the patch moved it again with every try.
 REPORT_MOVED_ONCE_PATCH = "report-moved-once"
@@ -197,27 +202,35 @@ class AssessmentOrderWorkflow:
                 results.invitation_failed(_refusal(err)),
                 "The vendor could not invite the candidate",
             )
+        except asyncio.CancelledError:
+            await self._cancel(None)  # no invitation to withdraw
+            raise
         try:
+            self._end_if_cancelled_during_a_call()  # the invitation came despite it
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
-            if self._state.finished:
-                # SR has the order's final status (its posting may have ended after the
-                # cancellation): it stands, and cancelling only ends the watch for revisions.
-                self._note(
-                    "Stopped watching for revisions of the result (cancelled)"
-                    if self._watching
-                    else "Order cancelled after SmartRecruiters had its final status"
-                )
-                raise
-            # Cancelled (an operator, or the company disconnected): withdraw the invitation, and
-            # tell SR if it still listens to us for this company.
-            await self._withdraw(vendor_ref)
-            await self._tell_smartrecruiters(results.cancelled(), progress=True)
-            self._state.finished = True
-            self._set_status("CANCELLED")
-            self._note("Order cancelled")
-            self._count_ending("CANCELLED")
+            await self._cancel(vendor_ref)
             raise
+
+    async def _cancel(self, vendor_ref: VendorRef | None) -> None:
+        """The order is cancelled (an operator, or the company disconnected): withdraw the
+        invitation, and tell SR if it still listens to us for this company."""
+        if self._state.finished:
+            # SR has the order's final status (its posting may have ended after the
+            # cancellation): it stands, and cancelling only ends the watch for revisions.
+            self._note(
+                "Stopped watching for revisions of the result (cancelled)"
+                if self._watching
+                else "Order cancelled after SmartRecruiters had its final status"
+            )
+            return
+        if vendor_ref is not None:
+            await self._withdraw(vendor_ref)
+        await self._tell_smartrecruiters(results.cancelled(), progress=True)
+        self._state.finished = True
+        self._set_status("CANCELLED")
+        self._note("Order cancelled")
+        self._count_ending("CANCELLED")
 
     async def _follow(self, vendor_ref: VendorRef, order: Order) -> OrderState:
         # From the receipt, like the vendor's expiry; set first, so that an SR outage neither
@@ -338,10 +351,15 @@ class AssessmentOrderWorkflow:
     # --- steps -------------------------------------------------------------------------------
 
     async def _invite(self, order: Order) -> VendorRef:
-        # A cancellation while inviting fails the invitation: SR hears REJECTED.
-        invitation: Invitation = await workflow.execute_activity_method(
-            OrderActivities.create_invitation, order, **VENDOR_CALL
-        )
+        invitation: Invitation
+        if workflow.patched(INVITATION_FINISHES_ON_CANCEL_PATCH):
+            invitation = await self._call_to_its_end(
+                OrderActivities.create_invitation, order, **VENDOR_CALL
+            )
+        else:  # a cancellation failed the invitation: SR heard REJECTED
+            invitation = await workflow.execute_activity_method(
+                OrderActivities.create_invitation, order, **VENDOR_CALL
+            )
         self._state.invitation = invitation
         self._state.vendor_status = VendorStatus.INVITED
         _meter().create_histogram_timedelta(
@@ -477,12 +495,21 @@ class AssessmentOrderWorkflow:
         self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, **options: Any
     ) -> T:
         """Run an SR activity. SR applies an update once its request reaches it, so a cancelled
-        order waits for the end of an attempt under way (one request, within its timeout; the
-        activity does not heartbeat, so nothing interrupts it) and learns what SR took; an
-        attempt waiting to be retried is cancelled at once. An update that landed is recorded
-        by the caller, which then ends the order (`_end_if_cancelled_during_a_call`)."""
+        order waits for the end of the call (`_call_to_its_end`): its next update cannot land
+        before this one."""
         if not workflow.patched(SR_CALL_FINISHES_PATCH):
             return await self._call(activity, arg, **options)
+        return await self._call_to_its_end(activity, arg, **options)
+
+    async def _call_to_its_end(
+        self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, **options: Any
+    ) -> T:
+        """Run an activity whose effect a cancellation cannot take back once its request is
+        sent: a cancelled order waits for the end of an attempt under way (one request, within
+        its timeout; the activity does not heartbeat, so nothing interrupts it) and learns
+        what the peer did; an attempt waiting to be retried is cancelled at once. What a call
+        that went through did is recorded by the caller, which then ends the order
+        (`_end_if_cancelled_during_a_call`)."""
         cancelled_before = workflow.cancellation_reason() is not None
         try:
             result = await self._call(

@@ -22,7 +22,8 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.workflow import UnfinishedUpdateHandlersWarning
 
-from orders.activity_names import POST_TO_SMARTRECRUITERS
+from orders import results
+from orders.activity_names import CREATE_INVITATION, POST_TO_SMARTRECRUITERS
 from orders.models import (
     REPAIR_REFUSED,
     DeadlineExtension,
@@ -480,9 +481,12 @@ class SlowSmartRecruiters(RecordingSmartRecruiters):
         await super().patch_result(order_id, patch, callback_url)
 
 
-async def after_the_cancel_request(handle: WorkflowHandle) -> list[list[str]] | None:
-    """Once the order has asked to cancel its call to SR: the activities it scheduled since (in
-    the same workflow task, so they are in the history with the request), as one item."""
+async def after_the_cancel_request(
+    handle: WorkflowHandle, activity: str = POST_TO_SMARTRECRUITERS
+) -> list[list[str]] | None:
+    """Once the order has asked to cancel its call of `activity`: the activities it scheduled
+    since (in the same workflow task, so they are in the history with the request), as one
+    item."""
     events = (await handle.fetch_history()).events
     scheduled = {
         e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
@@ -494,7 +498,7 @@ async def after_the_cancel_request(handle: WorkflowHandle) -> list[list[str]] | 
         for i, e in enumerate(events)
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED
         and scheduled[e.activity_task_cancel_requested_event_attributes.scheduled_event_id]
-        == POST_TO_SMARTRECRUITERS
+        == activity
     ]
     if not requested:
         return None
@@ -540,6 +544,44 @@ async def test_an_update_smartrecruiters_takes_while_the_order_is_cancelled_land
     assert isinstance(failure.value.cause, CancelledError)
     assert sr.statuses == sr_ends_with
     assert peers.vendor.cancellations == withdrawals
+
+
+@dataclass
+class SlowVendor(ScriptedVendor):
+    """A vendor taking its time to create the invitation (within the call's timeout)."""
+
+    answer: asyncio.Event = field(default_factory=asyncio.Event)
+    asked: asyncio.Event = field(default_factory=asyncio.Event)
+    invitations_created: int = 0
+
+    async def create_invitation(self, order, callback):
+        self.asked.set()
+        await self.answer.wait()
+        self.invitations_created += 1
+        return await super().create_invitation(order, callback)
+
+
+async def test_an_order_cancelled_while_inviting_withdraws_the_invitation_and_is_cancelled(env):
+    vendor = SlowVendor()
+    peers = Peers(vendor=vendor)
+    task_queue = str(uuid.uuid4())
+    async with peers.worker(env, task_queue):
+        handle = await start(env, an_order(deadline_days=7), task_queue)
+        await asyncio.wait_for(vendor.asked.wait(), 20)
+        await handle.cancel()
+        [scheduled] = await eventually(
+            lambda: after_the_cancel_request(handle, CREATE_INVITATION),
+            what="the invitation's cancellation requested",
+        )
+        assert scheduled == [], "the order went on before the vendor answered"
+        vendor.answer.set()  # the vendor creates the invitation the order was asking for
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+
+    assert isinstance(failure.value.cause, CancelledError)
+    assert vendor.invitations_created == 1 and vendor.cancellations == 1
+    assert peers.sr.statuses == ["REJECTED"]
+    assert peers.sr.patches[-1]["summary"] == results.cancelled().summary
 
 
 async def _true(value: bool) -> bool:
