@@ -161,8 +161,8 @@ class AssessmentOrderWorkflow:
         self._watching = False
         # The result whose report was last moved to the profile (or refused there).
         self._report_moved_for: VendorResult | None = None
-        # The order was cancelled while SR took an update, which landed: the order ends once the
-        # update is recorded.
+        # The order was cancelled during a call that went through anyway (SR took the update,
+        # the vendor created the invitation): the order ends once the caller has recorded it.
         self._cancelled_during_a_call = False
 
     @workflow.run

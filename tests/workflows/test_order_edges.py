@@ -1,5 +1,6 @@
 """The order workflow at its edges: how it ends with repairs waiting, SR outages, failed reads of
-a revision, what queries answer, and how much state a long-lived order keeps."""
+a revision, what queries answer, how much state a long-lived order keeps, and cancellations
+during a call."""
 
 from __future__ import annotations
 
