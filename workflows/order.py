@@ -23,6 +23,7 @@ from temporalio.exceptions import (
     FailureError,
     RetryState,
 )
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import PEER_REJECTED, SR_REFUSING, OrderActivities
@@ -110,6 +111,23 @@ REVISION_KNOWN_ONCE_POSTED_PATCH = "revision-known-once-posted"
 # Cancelling an order while it calls SR or the vendor cancels it (withdrawal, SR told). Histories
 # without the patch took the cancelled call for a failed one and went on.
 CANCEL_DURING_A_CALL_PATCH = "cancel-during-a-call"
+# A cancelled order waits for the end of a call to SR under way, so that its REJECTED cannot land
+# before the update the call carried. Histories without the patch abandoned the call.
+SR_CALL_FINISHES_PATCH = "sr-call-finishes-on-cancel"
+# A cancellation while inviting waits for the vendor's answer: an invitation it created is
+# withdrawn, and the order is cancelled (SR told REJECTED). Histories without the patch took the
+# abandoned call for a refused invitation: SR heard REJECTED, the order ended as done, and an
+# invitation the vendor created stayed open.
+INVITATION_FINISHES_ON_CANCEL_PATCH = "invitation-finishes-on-cancel"
+# A revision's report is moved to the profile once, however often SR refuses its result. Histories
+# without the patch moved it again with every try.
+REPORT_MOVED_ONCE_PATCH = "report-moved-once"
+# An order received past its deadline (its workflow started that late: workers down, say) expires
+# without inviting the candidate. Histories without the patch invited, then withdrew at once.
+EXPIRED_ON_RECEIPT_PATCH = "expired-on-receipt"
+# Repairs still waiting when the order is cancelled or fails are refused, as when it is done.
+# Histories without the patch ended with them waiting.
+REPAIRS_REFUSED_AT_ANY_END_PATCH = "repairs-refused-at-any-end"
 
 T = TypeVar("T")
 
@@ -141,19 +159,41 @@ class AssessmentOrderWorkflow:
         self._ended = False
         # Watching a posted result for revisions (the revision window).
         self._watching = False
+        # The result whose report was last moved to the profile (or refused there).
+        self._report_moved_for: VendorResult | None = None
+        # The order was cancelled during a call that went through anyway (SR took the update,
+        # the vendor created the invitation): the order ends once the caller has recorded it.
+        self._cancelled_during_a_call = False
 
     @workflow.run
     async def run(self, order: Order) -> OrderState:
         try:
-            return await self._run(order)
-        finally:
-            # However the order ends (done, cancelled or failed), repairs still waiting are told
-            # it ended, and handlers finish before the workflow.
-            self._ended = True
-            await workflow.wait_condition(workflow.all_handlers_finished)
+            state = await self._run(order)
+        except BaseException:
+            # Cancelled or failed: repairs still waiting are told so too. Histories without the
+            # patch ended with them waiting (their answers are updates completed, new events).
+            if not workflow.all_handlers_finished() and workflow.patched(
+                REPAIRS_REFUSED_AT_ANY_END_PATCH
+            ):
+                await self._end()
+            raise
+        await self._end()
+        return state
+
+    async def _end(self) -> None:
+        """Repairs still waiting are told the order ended; handlers finish before the workflow."""
+        self._ended = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _run(self, order: Order) -> OrderState:
         self._note(f"Order received for package {order.package_name}")
+        deadline = _deadline_from_receipt(order)
+        if deadline <= workflow.now() and workflow.patched(EXPIRED_ON_RECEIPT_PATCH):
+            self._state.deadline = deadline
+            return await self._finish(
+                results.expired(order.deadline_days),
+                "Deadline passed before the candidate could be invited",
+            )
         try:
             vendor_ref = await self._invite(order)
         except ActivityError as err:
@@ -162,29 +202,42 @@ class AssessmentOrderWorkflow:
                 results.invitation_failed(_refusal(err)),
                 "The vendor could not invite the candidate",
             )
+        except asyncio.CancelledError:
+            await self._cancel(None)  # no invitation to withdraw
+            raise
         try:
+            self._end_if_cancelled_during_a_call()  # the invitation came despite it
             return await self._follow(vendor_ref, order)
         except asyncio.CancelledError:
-            if self._state.finished:
-                # SR has the result; cancelling only ends the watch for revisions of it.
-                self._note("Stopped watching for revisions of the result (cancelled)")
-                raise
-            # Cancelled (an operator, or the company disconnected): withdraw the invitation, and
-            # tell SR if it still listens to us for this company.
-            await self._withdraw(vendor_ref)
-            await self._tell_smartrecruiters(results.cancelled(), progress=True)
-            self._state.finished = True
-            self._set_status("CANCELLED")
-            self._note("Order cancelled")
-            self._count_ending("CANCELLED")
+            await self._cancel(vendor_ref)
             raise
+
+    async def _cancel(self, vendor_ref: VendorRef | None) -> None:
+        """The order is cancelled (an operator, or the company disconnected): withdraw the
+        invitation, and tell SR if it still listens to us for this company."""
+        if self._state.finished:
+            # SR has the order's final status (its posting may have ended after the
+            # cancellation): it stands, and cancelling only ends the watch for revisions.
+            self._note(
+                "Stopped watching for revisions of the result (cancelled)"
+                if self._watching
+                else "Order cancelled after SmartRecruiters had its final status"
+            )
+            return
+        if vendor_ref is not None:
+            await self._withdraw(vendor_ref)
+        await self._tell_smartrecruiters(results.cancelled(), progress=True)
+        self._state.finished = True
+        self._set_status("CANCELLED")
+        self._note("Order cancelled")
+        self._count_ending("CANCELLED")
 
     async def _follow(self, vendor_ref: VendorRef, order: Order) -> OrderState:
         # From the receipt, like the vendor's expiry; set first, so that an SR outage neither
         # pushes it nor keeps operators' repairs waiting for it.
         from_receipt = workflow.patched(DEADLINE_FROM_RECEIPT_PATCH)
         if from_receipt:
-            self._state.deadline = _utc(order.received_at) + timedelta(days=order.deadline_days)
+            self._state.deadline = _deadline_from_receipt(order)
         await self._tell_smartrecruiters(results.pending(workflow.now()), progress=True)
         if not from_receipt:
             self._state.deadline = workflow.now() + timedelta(days=order.deadline_days)
@@ -282,6 +335,11 @@ class AssessmentOrderWorkflow:
                     "result stands"
                 )
                 break
+            else:
+                # Work on a revision (a regrade, a report back to pending): known now, so the
+                # next poll waits for what follows it.
+                self._record(reading)
+                self._note(f"Vendor reported {status.value.lower()} after the result")
         if self._state.under_review:
             # SR still says a revision will follow: put back the result that stands.
             await self._tell_smartrecruiters(self._completed(self._state.result), progress=True)
@@ -293,10 +351,15 @@ class AssessmentOrderWorkflow:
     # --- steps -------------------------------------------------------------------------------
 
     async def _invite(self, order: Order) -> VendorRef:
-        # A cancellation while inviting fails the invitation: SR hears REJECTED.
-        invitation: Invitation = await workflow.execute_activity_method(
-            OrderActivities.create_invitation, order, **VENDOR_CALL
-        )
+        invitation: Invitation
+        if workflow.patched(INVITATION_FINISHES_ON_CANCEL_PATCH):
+            invitation = await self._call_to_its_end(
+                OrderActivities.create_invitation, order, **VENDOR_CALL
+            )
+        else:  # a cancellation failed the invitation: SR heard REJECTED
+            invitation = await workflow.execute_activity_method(
+                OrderActivities.create_invitation, order, **VENDOR_CALL
+            )
         self._state.invitation = invitation
         self._state.vendor_status = VendorStatus.INVITED
         _meter().create_histogram_timedelta(
@@ -428,6 +491,47 @@ class AssessmentOrderWorkflow:
                 raise asyncio.CancelledError() from err
             raise
 
+    async def _call_smartrecruiters(
+        self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, **options: Any
+    ) -> T:
+        """Run an SR activity. SR applies an update once its request reaches it, so a cancelled
+        order waits for the end of the call (`_call_to_its_end`): its next update cannot land
+        before this one."""
+        if not workflow.patched(SR_CALL_FINISHES_PATCH):
+            return await self._call(activity, arg, **options)
+        return await self._call_to_its_end(activity, arg, **options)
+
+    async def _call_to_its_end(
+        self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, **options: Any
+    ) -> T:
+        """Run an activity whose effect a cancellation cannot take back once its request is
+        sent: a cancelled order waits for the end of an attempt under way (one request, within
+        its timeout; the activity does not heartbeat, so nothing interrupts it) and learns
+        what the peer did; an attempt waiting to be retried is cancelled at once. What a call
+        that went through did is recorded by the caller, which then ends the order
+        (`_end_if_cancelled_during_a_call`)."""
+        cancelled_before = workflow.cancellation_reason() is not None
+        try:
+            result = await self._call(
+                activity,
+                arg,
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                **options,
+            )
+        except ActivityError as err:
+            if not cancelled_before and workflow.cancellation_reason() is not None:
+                raise asyncio.CancelledError() from err  # a failed attempt is not retried then
+            raise
+        self._cancelled_during_a_call = (
+            not cancelled_before and workflow.cancellation_reason() is not None
+        )
+        return result
+
+    def _end_if_cancelled_during_a_call(self) -> None:
+        if self._cancelled_during_a_call:
+            self._cancelled_during_a_call = False
+            raise asyncio.CancelledError()
+
     async def _read_status(self, vendor_ref: VendorRef) -> StatusReading:
         try:
             return await self._call(OrderActivities.get_vendor_status, vendor_ref, **VENDOR_CALL)
@@ -490,8 +594,12 @@ class AssessmentOrderWorkflow:
     async def _move_report(self, vendor_ref: VendorRef, order: Order) -> None:
         """Attach the vendor's report to the profile;
         without it the result is still worth posting."""
+        result = self._state.result
+        if result == self._report_moved_for and workflow.patched(REPORT_MOVED_ONCE_PATCH):
+            return  # a revision SR refused, tried again: its report is there already
+        self._report_moved_for = result
         try:
-            link = await self._call(
+            link = await self._call_smartrecruiters(
                 OrderActivities.transfer_report,
                 ReportTransfer(
                     order_id=order.order_id,
@@ -508,6 +616,7 @@ class AssessmentOrderWorkflow:
         self._state.report_url = link.url
         if link.url:
             self._note("Report attached to the candidate's profile")
+        self._end_if_cancelled_during_a_call()
 
     def _completed(self, result: VendorResult) -> ResultUpdate:
         """The result to post; it links the vendor's report unless its file reached SR."""
@@ -532,6 +641,7 @@ class AssessmentOrderWorkflow:
             _meter().create_histogram_timedelta(
                 "assessment_time_to_result", "From the order to its result posted at SR", "ms"
             ).record(workflow.now() - workflow.info().start_time, self._labels())
+        self._end_if_cancelled_during_a_call()
         return self._state
 
     # --- metrics (replay-safe: the SDK records them only when the code runs for the first time) ---
@@ -563,7 +673,7 @@ class AssessmentOrderWorkflow:
             result_callback_url=order.result_callback_url,
         )
         try:
-            await self._call(
+            await self._call_smartrecruiters(
                 OrderActivities.update_smartrecruiters, request, **SMARTRECRUITERS_CALL
             )
         except ActivityError as err:
@@ -585,6 +695,8 @@ class AssessmentOrderWorkflow:
         self._state.sr_status = update.status
         self._set_status(update.status.value)
         self._note(f"SmartRecruiters shows {update.status.value}")
+        if progress:  # a final update's order ends in `_finish`, once it is recorded
+            self._end_if_cancelled_during_a_call()
         return True
 
     async def _until_smartrecruiters_listens(self, request: SrUpdateRequest) -> bool:
@@ -598,7 +710,7 @@ class AssessmentOrderWorkflow:
             f"{self._state.sr_refusing_until:%Y-%m-%d %H:%M} UTC"
         )
         try:
-            await self._call(
+            await self._call_smartrecruiters(
                 OrderActivities.update_smartrecruiters_once_it_listens,
                 request,
                 start_to_close_timeout=SMARTRECRUITERS_CALL["start_to_close_timeout"],
@@ -931,6 +1043,10 @@ def _repair_refused(why: str) -> ApplicationError:
 def _repair_failed(why: str) -> ApplicationError:
     """The repair was tried, and the vendor or SR refused it."""
     return ApplicationError(why, type=REPAIR_FAILED, non_retryable=True)
+
+
+def _deadline_from_receipt(order: Order) -> datetime:
+    return _utc(order.received_at) + timedelta(days=order.deadline_days)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateStage
 from temporalio.worker import Replayer
 
 from admin.models import RepairRequest
@@ -246,6 +246,47 @@ async def repaired_extended_then_cancelled(o: Orders) -> str:
         Repair(operator="ops.ann", reason="Recorded cancellation"),
     )
     await o.sr_shows(order_id, "REJECTED")
+    return order_id
+
+
+async def cancelled_with_repair_waiting(o: Orders) -> str:
+    """An operator's cancel_order waits for the main loop while the cancelled workflow tells SR
+    REJECTED (SR answering 503 meanwhile); the order ends with the repair still waiting."""
+    order_id = (await o.place())["order_id"]
+    await o.sr_shows(order_id, "PENDING")
+    await _deadline_set(o, order_id)
+    await o.sr_refuses(order_id, 503, count=3)  # REJECTED, tried again for some seconds
+    handle = o.temporal.get_workflow_handle(order_workflow_id(order_id))
+    await handle.cancel()
+    await handle.start_update(
+        AssessmentOrderWorkflow.cancel_order,
+        Repair(operator="ops.ann", reason="Recorded cancellation"),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    await o.sr_shows(order_id, "REJECTED", timeout=60)
+    return order_id
+
+
+async def failed_with_repair_waiting(o: Orders) -> str:
+    """An operator's repost-result waits for the main loop while the report's upload is tried
+    again (SR answering 503); SR then refuses COMPLETED, and the order fails with the repair
+    still waiting."""
+    order_id = (await o.place())["order_id"]
+    await o.sr_shows(order_id, "PENDING")
+    await o.sr_refuses(order_id, 503, count=3, method="POST", path=order_id)  # the report
+    await o.sr_refuses(order_id, 400, method="PATCH", path=order_id)  # the final result
+    await o.at_vendor("complete", order_id, score=75)
+    handle = o.temporal.get_workflow_handle(order_workflow_id(order_id))
+
+    async def result_read() -> bool:
+        return (await handle.query(AssessmentOrderWorkflow.state)).result is not None
+
+    await eventually(result_read, timeout=30, what="the order's result")
+    await handle.start_update(
+        AssessmentOrderWorkflow.repost_result,
+        Repair(operator="ops.ann", reason="Recorded repost"),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
     return order_id
 
 
@@ -507,6 +548,18 @@ PATHS: dict[str, OrderPath] = {
         repaired_extended_then_cancelled,
         WorkflowExecutionStatus.COMPLETED,
         "operator repairs: deadline extended, then cancelled (REJECTED with the reason)",
+    ),
+    "cancelled-with-repair-waiting": OrderPath(
+        cancelled_with_repair_waiting,
+        WorkflowExecutionStatus.CANCELED,
+        "workflow cancelled while an operator's cancel_order waits: withdrawal, REJECTED, "
+        "the repair refused as the order ends",
+    ),
+    "failed-with-repair-waiting": OrderPath(
+        failed_with_repair_waiting,
+        WorkflowExecutionStatus.FAILED,
+        "SR refuses the final result while an operator's repost-result waits: the workflow "
+        "fails, the repair refused as the order ends",
     ),
     "vendor-refused-invitation": OrderPath(
         vendor_refused_invitation,

@@ -1,16 +1,20 @@
 """The order workflow at its edges: how it ends with repairs waiting, SR outages, failed reads of
-a revision, what queries answer, and how much state a long-lived order keeps."""
+a revision, what queries answer, how much state a long-lived order keeps, and cancellations
+during a call."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import warnings
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import (
+    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowUpdateFailedError,
@@ -19,6 +23,8 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.workflow import UnfinishedUpdateHandlersWarning
 
+from orders import results
+from orders.activity_names import CREATE_INVITATION, POST_TO_SMARTRECRUITERS
 from orders.models import (
     REPAIR_REFUSED,
     DeadlineExtension,
@@ -30,11 +36,13 @@ from orders.models import (
     VendorStatus,
 )
 from peers import PeerError
+from tests.support.waiting import eventually
 from tests.workflows.test_order_workflow import (
     Peers,
     RecordingSmartRecruiters,
     ScriptedVendor,
     an_order,
+    hint,
     run_order,
     start,
 )
@@ -175,6 +183,17 @@ async def test_an_smartrecruiters_outage_neither_pushes_the_deadline_nor_refuses
     assert expected <= state.timeline[-1].at < expected + timedelta(minutes=1)
 
 
+async def test_an_order_received_past_its_deadline_expires_without_an_invitation(env):
+    peers = Peers()
+    received = datetime.now(UTC) - timedelta(days=10)  # say the workers were down that long
+
+    state = await run_order(env, peers, an_order(deadline_days=3, received_at=received))
+
+    assert peers.sr.statuses == ["EXPIRED"]
+    assert state.invitation is None and peers.vendor.status_reads == 0
+    assert state.deadline == received + timedelta(days=3)
+
+
 # --- a revision is known once posted --------------------------------------------------------
 
 
@@ -201,6 +220,37 @@ async def test_a_revision_whose_result_could_not_be_read_is_posted_once_it_can(e
     assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED"]
     assert peers.sr.patches[-1]["scoreLabel"] == "Clear"
     assert state.revisions_posted == 1 and state.vendor_revision == "r2"
+
+
+@dataclass
+class SmartRecruitersRefusingRevisions(RecordingSmartRecruiters):
+    """SR taking the first COMPLETED and refusing every later one (a 422 on its payload)."""
+
+    completed_posts: int = 0
+
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None):
+        if patch["status"] == "COMPLETED":
+            self.completed_posts += 1
+            if self.completed_posts > 1:
+                raise PeerError("SmartRecruiters", "answered HTTP 422", status=422, retryable=False)
+        await super().patch_result(order_id, patch, callback_url)
+
+
+async def test_a_revision_smartrecruiters_refuses_uploads_its_report_once(env):
+    sr = SmartRecruitersRefusingRevisions()
+    peers = Peers(vendor=ScriptedVendor(revisable=True, outcome="consider"), sr=sr)
+
+    async def revised(handle: WorkflowHandle):
+        await env.sleep(timedelta(hours=3))
+        peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+        await env.sleep(timedelta(days=1))
+        peers.vendor.revision, peers.vendor.outcome = "r2", "clear"
+
+    state = await run_order(env, peers, an_order(deadline_days=7, result_revision_days=10), revised)
+
+    assert sr.completed_posts > 3  # the revision is tried again each revision poll
+    assert sr.uploads == 2  # the result's report, then the revision's, once
+    assert peers.sr.statuses == ["PENDING", "COMPLETED"] and state.revisions_posted == 0
 
 
 # --- a repair refused when its turn comes ---------------------------------------------------
@@ -374,3 +424,166 @@ async def test_cancelling_while_the_result_is_being_posted_cancels_the_order(env
         )
     assert isinstance(failure.value.cause, CancelledError)
     assert peers.sr.statuses == ["PENDING", "REJECTED"]
+
+
+# --- work on a revision after the result ---------------------------------------------------
+
+
+async def test_a_revision_in_the_works_is_known_and_polled_at_the_revision_pace(env):
+    peers = Peers(vendor=ScriptedVendor(revisable=True, outcome="consider"))
+    task_queue = str(uuid.uuid4())
+    async with peers.worker(env, task_queue):
+        handle = await start(env, an_order(deadline_days=7, result_revision_days=10), task_queue)
+        try:
+            await env.sleep(timedelta(hours=3))
+            peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r1"
+            await env.sleep(timedelta(hours=3))
+            # A regrade: the vendor's result goes back to processing, its webhook says so.
+            peers.vendor.status, peers.vendor.revision = VendorStatus.PROCESSING, None
+            await hint(handle, "evt-regrade")
+
+            async def processing_known() -> bool:
+                state = await handle.query(AssessmentOrderWorkflow.state)
+                return state.vendor_status == VendorStatus.PROCESSING
+
+            await eventually(processing_known, timeout=10, what="the regrade known")
+            reads = peers.vendor.status_reads
+            await env.sleep(timedelta(days=2))
+            assert peers.vendor.status_reads - reads <= 3  # a poll a day, not a tight loop
+            peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r2"
+            peers.vendor.outcome = "clear"  # the revision poll finds it
+            state = await handle.result()
+        finally:
+            await _terminate_if_running(handle)
+
+    assert peers.sr.statuses == ["PENDING", "COMPLETED", "COMPLETED"]
+    assert peers.sr.patches[-1]["scoreLabel"] == "Clear"
+    assert state.revisions_posted == 1 and state.vendor_revision == "r2"
+
+
+async def _terminate_if_running(handle: WorkflowHandle) -> None:
+    """A test that failed leaves no workflow spinning on the worker it shuts down."""
+    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        await handle.terminate("the test failed")
+
+
+@dataclass
+class SlowSmartRecruiters(RecordingSmartRecruiters):
+    """SR taking its time to answer one status (well within the call's timeout) until `answer`."""
+
+    slow_status: str = "IN_PROGRESS"
+    answer: asyncio.Event = field(default_factory=asyncio.Event)
+    asked: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def patch_result(self, order_id: str, patch: dict, callback_url: str | None = None):
+        if patch["status"] == self.slow_status and not self.answer.is_set():
+            self.asked.set()
+            await self.answer.wait()
+        await super().patch_result(order_id, patch, callback_url)
+
+
+async def after_the_cancel_request(
+    handle: WorkflowHandle, activity: str = POST_TO_SMARTRECRUITERS
+) -> list[list[str]] | None:
+    """Once the order has asked to cancel its call of `activity`: the activities it scheduled
+    since (in the same workflow task, so they are in the history with the request), as one
+    item."""
+    events = (await handle.fetch_history()).events
+    scheduled = {
+        e.event_id: e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    requested = [
+        i
+        for i, e in enumerate(events)
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED
+        and scheduled[e.activity_task_cancel_requested_event_attributes.scheduled_event_id]
+        == activity
+    ]
+    if not requested:
+        return None
+    return [
+        [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in events[requested[0] :]
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        ]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("slow", "vendor_status", "sr_ends_with", "withdrawals"),
+    [
+        # The update lands, then the cancellation's REJECTED after it.
+        ("IN_PROGRESS", VendorStatus.STARTED, ["PENDING", "IN_PROGRESS", "REJECTED"], 1),
+        # The result landed: it stands, the cancellation only ends the order.
+        ("COMPLETED", VendorStatus.COMPLETED, ["PENDING", "COMPLETED"], 0),
+    ],
+)
+async def test_an_update_smartrecruiters_takes_while_the_order_is_cancelled_lands_first(
+    env, slow, vendor_status, sr_ends_with, withdrawals
+):
+    sr = SlowSmartRecruiters(slow_status=slow)
+    peers = Peers(sr=sr)
+    task_queue = str(uuid.uuid4())
+    async with peers.worker(env, task_queue):
+        handle = await start(env, an_order(deadline_days=7), task_queue)
+        await eventually(lambda: _true(sr.statuses == ["PENDING"]), what="PENDING at SR")
+        peers.vendor.status = vendor_status
+        await hint(handle, "evt-1")
+        await asyncio.wait_for(sr.asked.wait(), 20)
+        await handle.cancel()
+        [scheduled] = await eventually(
+            lambda: after_the_cancel_request(handle), what="the call's cancellation requested"
+        )
+        assert scheduled == [], "the order went on before SR answered the call"
+        sr.answer.set()  # SR answers the call the order was making when it was cancelled
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+
+    assert isinstance(failure.value.cause, CancelledError)
+    assert sr.statuses == sr_ends_with
+    assert peers.vendor.cancellations == withdrawals
+
+
+@dataclass
+class SlowVendor(ScriptedVendor):
+    """A vendor taking its time to create the invitation (within the call's timeout)."""
+
+    answer: asyncio.Event = field(default_factory=asyncio.Event)
+    asked: asyncio.Event = field(default_factory=asyncio.Event)
+    invitations_created: int = 0
+
+    async def create_invitation(self, order, callback):
+        self.asked.set()
+        await self.answer.wait()
+        self.invitations_created += 1
+        return await super().create_invitation(order, callback)
+
+
+async def test_an_order_cancelled_while_inviting_withdraws_the_invitation_and_is_cancelled(env):
+    vendor = SlowVendor()
+    peers = Peers(vendor=vendor)
+    task_queue = str(uuid.uuid4())
+    async with peers.worker(env, task_queue):
+        handle = await start(env, an_order(deadline_days=7), task_queue)
+        await asyncio.wait_for(vendor.asked.wait(), 20)
+        await handle.cancel()
+        [scheduled] = await eventually(
+            lambda: after_the_cancel_request(handle, CREATE_INVITATION),
+            what="the invitation's cancellation requested",
+        )
+        assert scheduled == [], "the order went on before the vendor answered"
+        vendor.answer.set()  # the vendor creates the invitation the order was asking for
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+
+    assert isinstance(failure.value.cause, CancelledError)
+    assert vendor.invitations_created == 1 and vendor.cancellations == 1
+    assert peers.sr.statuses == ["REJECTED"]
+    assert peers.sr.patches[-1]["summary"] == results.cancelled().summary
+
+
+async def _true(value: bool) -> bool:
+    return value
