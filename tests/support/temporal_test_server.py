@@ -3,11 +3,15 @@ as the workflow tests run it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,3 +27,25 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
     finally:
         await environment.shutdown()
+
+
+# The time-skipping server now and then stops moving its clock after a workflow's updates, and a
+# wait for the result then lasts until the test's timeout. A clock that stands still this long
+# (in real seconds) while the workflow has not ended is moved on by hand, as skipping would.
+CLOCK_STALL_SECONDS = 20.0
+CLOCK_STEP = timedelta(hours=1)
+
+
+async def result_of(environment: WorkflowEnvironment, handle: WorkflowHandle) -> Any:
+    """The workflow's result, time skipped until it ends."""
+    result = asyncio.ensure_future(handle.result())
+    try:
+        while True:
+            shown = await environment.get_current_time()
+            done, _ = await asyncio.wait({result}, timeout=CLOCK_STALL_SECONDS)
+            if done:
+                return result.result()
+            if await environment.get_current_time() == shown:
+                await environment.sleep(CLOCK_STEP)
+    finally:
+        result.cancel()

@@ -36,6 +36,7 @@ from orders.models import (
     VendorStatus,
 )
 from peers import PeerError
+from tests.support.temporal_test_server import result_of
 from tests.support.waiting import eventually
 from tests.workflows.test_order_workflow import (
     Peers,
@@ -116,7 +117,7 @@ async def test_a_repair_waiting_when_the_order_is_cancelled_gets_the_refusal(env
             await env.sleep(timedelta(minutes=10))  # an update's result does not skip time
             refusal = await refused(waiting.result())
             with pytest.raises(WorkflowFailureError):
-                await handle.result()
+                await result_of(env, handle)
 
     assert (refusal.type, refusal.message) == (
         REPAIR_REFUSED,
@@ -452,7 +453,7 @@ async def test_a_revision_in_the_works_is_known_and_polled_at_the_revision_pace(
             assert peers.vendor.status_reads - reads <= 3  # a poll a day, not a tight loop
             peers.vendor.status, peers.vendor.revision = VendorStatus.COMPLETED, "r2"
             peers.vendor.outcome = "clear"  # the revision poll finds it
-            state = await handle.result()
+            state = await result_of(env, handle)
         finally:
             await _terminate_if_running(handle)
 
@@ -540,7 +541,7 @@ async def test_an_update_smartrecruiters_takes_while_the_order_is_cancelled_land
         assert scheduled == [], "the order went on before SR answered the call"
         sr.answer.set()  # SR answers the call the order was making when it was cancelled
         with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+            await result_of(env, handle)
 
     assert isinstance(failure.value.cause, CancelledError)
     assert sr.statuses == sr_ends_with
@@ -577,7 +578,7 @@ async def test_an_order_cancelled_while_inviting_withdraws_the_invitation_and_is
         assert scheduled == [], "the order went on before the vendor answered"
         vendor.answer.set()  # the vendor creates the invitation the order was asking for
         with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+            await result_of(env, handle)
 
     assert isinstance(failure.value.cause, CancelledError)
     assert vendor.invitations_created == 1 and vendor.cancellations == 1

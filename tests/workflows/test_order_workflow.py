@@ -40,6 +40,7 @@ from orders.models import (
     VendorStatus,
 )
 from peers import PeerError
+from tests.support.temporal_test_server import result_of
 from vendors.base import Capabilities, OrderCallback, Push, Report
 from workflows.order import WEBHOOK_EVENTS_PER_ORDER, AssessmentOrderWorkflow
 
@@ -245,7 +246,7 @@ async def run_order(env, peers: Peers, order: Order, script=None) -> OrderState:
         handle = await start(env, order, task_queue)
         if script:
             await script(handle)
-        return await handle.result()
+        return await result_of(env, handle)
 
 
 async def hint(handle: WorkflowHandle, event_id: str) -> str | None:
@@ -509,7 +510,7 @@ async def test_inline_order_answers_with_the_test_link_through_update_with_start
         )
         assert link.url == f"https://vendor.example/take/{order.order_id}"
         peers.vendor.status = VendorStatus.COMPLETED
-        state = await (await start_op.workflow_handle()).result()
+        state = await result_of(env, await start_op.workflow_handle())
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     assert (
         peers.vendor.status_reads <= 2
@@ -645,7 +646,7 @@ async def test_cancelling_while_watching_for_revisions_leaves_the_result_alone(e
         await env.sleep(timedelta(days=2))
         await handle.cancel()
         with pytest.raises(WorkflowFailureError):
-            await handle.result()
+            await result_of(env, handle)
         state = await handle.query(AssessmentOrderWorkflow.state)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     assert peers.vendor.cancellations == 0

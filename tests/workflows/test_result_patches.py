@@ -14,6 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from orders.models import VendorResult, VendorStatus
 from orders.results import REPORT_LINK_NAME
 from peers import PeerError
+from tests.support.temporal_test_server import result_of
 from tests.workflows.test_order_workflow import (
     Peers,
     RecordingSmartRecruiters,
@@ -97,7 +98,7 @@ async def test_an_inline_orders_report_is_linked_as_sr_takes_no_file_for_it(env)
             AssessmentOrderWorkflow.invitation_link, start_workflow_operation=start
         )
         peers.vendor.status = VendorStatus.COMPLETED
-        await (await start.workflow_handle()).result()
+        await result_of(env, await start.workflow_handle())
 
     assert peers.sr.uploads == 0
     assert peers.sr.patches[-1]["attachments"] == [

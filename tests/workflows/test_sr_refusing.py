@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 from orders.models import REPAIR_REFUSED, OrderState, Repair, SrStatus, VendorStatus
 from peers import PeerError
 from smartrecruiters.client import PEER, AccessRefused
-from tests.support.temporal_test_server import time_skipping
+from tests.support.temporal_test_server import result_of, time_skipping
 from tests.workflows.test_order_workflow import Peers, RecordingSmartRecruiters, an_order, start
 from workflows.order import AssessmentOrderWorkflow
 
@@ -80,7 +80,7 @@ async def _run(env, peers: Peers, order, script) -> tuple[OrderState, Sequence[H
     async with peers.worker(env, task_queue):
         handle = await start(env, order, task_queue)
         await script(handle)
-        state = await handle.result()
+        state = await result_of(env, handle)
         return state, (await handle.fetch_history()).events
 
 
