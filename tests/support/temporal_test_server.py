@@ -17,6 +17,24 @@ from temporalio.testing import WorkflowEnvironment
 
 
 @contextlib.asynccontextmanager
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's dev server (the temporal CLI of this venv), in memory, with the pydantic
+    converter: real time, for tests of many updates, which the time-skipping server does not
+    always survive."""
+    from embedded import temporal_cli
+
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--log-level", "warn"],
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+@contextlib.asynccontextmanager
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     """The server from this venv, with the pydantic converter (no codec: nothing here is stored)."""
     server = Path(sys.executable).parent / "temporal-test-server"
