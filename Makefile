@@ -50,8 +50,9 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-# Workers in parallel (tests/conftest.py says how tests are dealt out): most of a test's time is
-# waiting on its stack, so more workers than this machine's two cores still pay.
-TEST_WORKERS ?= 4
+# One process by default: on four xdist workers (`make test TEST_WORKERS=4`, about 8 min instead of
+# 14) the loaded machine made Temporal's time-skipping server drop a workflow update now and then,
+# failing one test in most full runs. tests/conftest.py says how workers share the tests.
+TEST_WORKERS ?= 0
 test: install browser check
 	$(BIN)/pytest --numprocesses $(TEST_WORKERS)
