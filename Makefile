@@ -51,7 +51,7 @@ check: install
 	$(BIN)/lint-imports --no-cache
 
 # One process by default: on four xdist workers (`make test TEST_WORKERS=4`, about 8 min instead of
-# 14) the loaded machine made Temporal's time-skipping server drop a workflow update now and then,
+# 17) the loaded machine made Temporal's time-skipping server drop a workflow update now and then,
 # failing one test in most full runs. tests/conftest.py says how workers share the tests.
 TEST_WORKERS ?= 0
 test: install browser check
