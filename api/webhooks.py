@@ -32,7 +32,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SettingsDep, TemporalDep, VendorsDep
-from orders.models import HINT_REFUSED, VendorEvent
+from orders.models import HINT_REFUSED, HINTS_CLOSED, VendorEvent
 from orders.visibility import order_id_in, workflow_id
 from peers import PeerError
 from settings import Settings
@@ -191,6 +191,12 @@ TOO_MANY = "Too many webhooks for this order at once; please retry"
 # workflow's own deduplication by event id covers the rest.
 DELIVERED_EVENTS = ReplayGuard(window_seconds=25 * 3600)
 
+# Orders that take no more hints (ended, or past their share of webhooks), by workflow id: their
+# webhooks are answered 202 without asking Temporal, so a flood at one order costs neither
+# Temporal nor the worker a workflow task per webhook. Forgotten after a while, as an operator's
+# reset can open an order again; polling brings the news meanwhile.
+CLOSED_TO_HINTS = ReplayGuard(window_seconds=600)
+
 
 async def _deliver(
     temporal: Client,
@@ -209,10 +215,10 @@ async def _deliver(
         delivered = repr(
             (vendor, reference, event.event_id)
         )  # unambiguous: company ids may hold ':'
-        if DELIVERED_EVENTS.seen(delivered):
+        handle = temporal.get_workflow_handle(workflow_id(reference))
+        if DELIVERED_EVENTS.seen(delivered) or CLOSED_TO_HINTS.seen(handle.id):
             accepted += 1
             continue
-        handle = temporal.get_workflow_handle(workflow_id(reference))
         try:
             async with HINTS_IN_FLIGHT.turn(
                 reference, timeout=settings.temporal_rpc_timeout_seconds
@@ -267,5 +273,8 @@ async def _hint(handle: WorkflowHandle, event: VendorEvent, settings: Settings) 
             timeout=settings.temporal_rpc_timeout_seconds,
         )
     except WorkflowUpdateFailedError as err:
-        if not (isinstance(err.cause, ApplicationError) and err.cause.type == HINT_REFUSED):
+        refusal = err.cause.type if isinstance(err.cause, ApplicationError) else None
+        if refusal == HINTS_CLOSED:
+            CLOSED_TO_HINTS.remember(handle.id)
+        elif refusal != HINT_REFUSED:
             raise

@@ -162,9 +162,11 @@ class VendorEvent(BaseModel):
     vendor_ref: WebhookText | None = None
 
 
-# How the workflow refuses a webhook's hint (a duplicate, or an order past its share of webhooks);
-# the API takes the webhook as delivered.
+# How the workflow refuses a webhook's hint; the API takes the webhook as delivered either way.
+# A duplicate is refused alone; an order that ended, or took its share of webhooks, takes no more
+# hints, so the API stops asking it for a while and a flood costs Temporal nothing.
 HINT_REFUSED = "HintRefused"
+HINTS_CLOSED = "HintsClosed"
 
 
 class StatusReading(BaseModel):

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from orders import results, visibility
     from orders.models import (
         HINT_REFUSED,
+        HINTS_CLOSED,
         REPAIR_FAILED,
         REPAIR_REFUSED,
         DeadlineExtension,
@@ -794,7 +795,7 @@ class AssessmentOrderWorkflow:
         # to the history only when it finds news, so an order past its share of webhooks loses
         # at most a poll interval; the ids it remembers stay few.
         if self._ended:
-            raise ApplicationError("The order has ended", type=HINT_REFUSED, non_retryable=True)
+            raise ApplicationError("The order has ended", type=HINTS_CLOSED, non_retryable=True)
         if event.event_id in self._state.events_received:
             raise ApplicationError(
                 "The order has this event already", type=HINT_REFUSED, non_retryable=True
@@ -803,7 +804,7 @@ class AssessmentOrderWorkflow:
             raise ApplicationError(
                 f"The order has taken {WEBHOOK_EVENTS_PER_ORDER} webhook events; it "
                 "follows the vendor by polling",
-                type=HINT_REFUSED,
+                type=HINTS_CLOSED,
                 non_retryable=True,
             )
 

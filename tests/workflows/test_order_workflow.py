@@ -29,6 +29,7 @@ from temporalio.worker import Worker
 from activities.orders import OrderActivities
 from orders.models import (
     HINT_REFUSED,
+    HINTS_CLOSED,
     Candidate,
     Invitation,
     Order,
@@ -257,7 +258,11 @@ async def hint(handle: WorkflowHandle, event_id: str) -> str | None:
             VendorEvent(event_id=event_id, kind="invitation.updated"),
         )
     except WorkflowUpdateFailedError as err:
-        if not (isinstance(err.cause, ApplicationError) and err.cause.type == HINT_REFUSED):
+        refused = isinstance(err.cause, ApplicationError) and err.cause.type in {
+            HINT_REFUSED,
+            HINTS_CLOSED,
+        }
+        if not refused:
             raise
         return err.cause.message
     return None
