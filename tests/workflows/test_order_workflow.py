@@ -258,13 +258,10 @@ async def hint(handle: WorkflowHandle, event_id: str) -> str | None:
             VendorEvent(event_id=event_id, kind="invitation.updated"),
         )
     except WorkflowUpdateFailedError as err:
-        refused = isinstance(err.cause, ApplicationError) and err.cause.type in {
-            HINT_REFUSED,
-            HINTS_CLOSED,
-        }
-        if not refused:
+        cause = err.cause
+        if not (isinstance(cause, ApplicationError) and cause.type in {HINT_REFUSED, HINTS_CLOSED}):
             raise
-        return err.cause.message
+        return cause.message
     return None
 
 
