@@ -13,15 +13,21 @@ BIN := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Python's venv failed: on Debian or Ubuntu, install python3-venv" >&2; exit 1; }
 
+# uv installs the locks (about 10 s where pip took 80); pip installs uv, from a lock of its own.
+$(BIN)/uv: requirements/uv.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/uv.txt
+	touch $@
+INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode
+
 # Running: the runtime dependencies and the project itself, nothing for tests.
-$(BIN)/.run-installed: requirements/run.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes -r requirements/run.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+$(BIN)/.run-installed: requirements/run.txt pyproject.toml $(BIN)/uv
+	$(INSTALL) --require-hashes -r requirements/run.txt
+	$(INSTALL) --no-deps -e .
 	touch $@
 
 # Testing and checking: the test extra too.
 $(BIN)/.installed: requirements/test.txt $(BIN)/.run-installed
-	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
+	$(INSTALL) --require-hashes -r requirements/test.txt
 	touch $@
 
 install: $(BIN)/.installed
@@ -29,11 +35,12 @@ install: $(BIN)/.installed
 # The locks, from pyproject.toml, for every platform. They keep their versions where pyproject.toml
 # still allows them; `make lock LOCK_ARGS=--upgrade` takes the newest. The run lock takes the test
 # lock's versions, so `make run` runs what `make test` tested.
-LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock" --quiet $(LOCK_ARGS)
 lock: install
-	$(LOCK) --extra test -o requirements/test.txt
-	$(LOCK) --constraints requirements/test.txt -o requirements/run.txt
+	$(LOCK) pyproject.toml --extra test -o requirements/test.txt
+	$(LOCK) pyproject.toml --constraints requirements/test.txt -o requirements/run.txt
+	echo uv | $(LOCK) - --constraints requirements/test.txt -o requirements/uv.txt
 
 # The browser tests drive Debian's chromium; install it once if it is missing.
 browser:

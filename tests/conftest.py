@@ -29,17 +29,29 @@ from tests.support.session_stack import (
 from tests.support.world import World
 
 
+# Packages whose tests share a stack of their own (a package-scoped fixture): under xdist their
+# modules stay on one worker together, so that stack starts once.
+PACKAGES_SHARING_A_STACK = ("tests/faults/",)
+
+
+def scope_of(nodeid: str) -> str:
+    """What xdist keeps on one worker: a test's module, or its package if that shares a stack."""
+    module = nodeid.split("::", 1)[0]
+    return next(
+        (package for package in PACKAGES_SHARING_A_STACK if module.startswith(package)), module
+    )
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """Under xdist (`make test` runs workers), a module's tests go to one worker together, so the
+    """Under xdist (`make test TEST_WORKERS=N`), a module's tests go to one worker together, so the
     fixtures they share (a simulator, a stack of their own, orders placed once) start once there.
-    Each worker starts its own session stack (and tests/faults' stack, if it runs a module that
-    needs it), on ports and in directories of its own."""
+    Each worker starts its own session stack, on ports and in directories of its own."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid.split("::", 1)[0]
+            return scope_of(nodeid)
 
     # Modules are dealt out in the order pytest_collection_modifyitems gives them, not re-sorted
     # by size (which would put the one-test long modules last).
@@ -55,7 +67,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     modules: dict[str, list[pytest.Item]] = {}
     for item in items:
-        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+        modules.setdefault(scope_of(item.nodeid), []).append(item)
 
     def first_to_start(tests: list[pytest.Item]) -> tuple[bool, int]:
         return all(test.get_closest_marker("long") is None for test in tests), -len(tests)
