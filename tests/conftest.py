@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from embedded import Stack, free_port, settings_on_free_ports
@@ -20,6 +19,7 @@ from store import Store
 from temporal_client import connect
 from tests.hostile.fuzz_ledger import LEDGER
 from tests.support.connect import register_partner_configuration
+from tests.support.http import client as http_client
 from tests.support.session_stack import (
     ADMIN_KEY,
     EXPIRING_PACKAGE,
@@ -27,7 +27,6 @@ from tests.support.session_stack import (
     SR_REFUSAL_GIVE_UP_DAYS,
 )
 from tests.support.world import World
-
 
 # Packages whose tests share a stack of their own (a package-scoped fixture): under xdist their
 # modules stay on one worker together, so that stack starts once.
@@ -139,7 +138,7 @@ async def store(stack):
 
 @pytest.fixture
 async def world(stack):
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client() as http:
         yield World(stack.settings, http)
         # The next test meets SR as it behaves by default.
         (await http.put(f"{stack.settings.sr_base_url}/__sim/variants", json={})).raise_for_status()

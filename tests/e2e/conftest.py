@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import uuid
 
-import httpx
 import pytest
 from playwright.async_api import async_playwright
 
@@ -14,6 +13,7 @@ import cli
 import settings as settings_module
 from smartrecruiters.client import smartrecruiters_client
 from tests.support.connect import register_partner_configuration
+from tests.support.http import client as http_client
 from tests.support.order_workflows import terminate_quietly
 from tests.support.session_stack import ADMIN_KEY
 
@@ -73,7 +73,7 @@ async def trigger_token(store, stack) -> str:
 
 @pytest.fixture
 async def admin(stack):
-    async with httpx.AsyncClient(
+    async with http_client(
         base_url=f"{stack.settings.public_url}/admin",
         timeout=30,
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
-from tests.support.order_workflows import order_reference_of, order_workflow_id
+from tests.support.order_workflows import order_reference_of, order_workflow_id, worker_polls
 from tests.support.session_stack import EXPIRING_PACKAGE
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
@@ -134,7 +134,7 @@ async def test_repeated_order_posts_make_one_workflow_and_one_invitation(world, 
 
 
 async def test_inline_order_while_no_worker_runs_answers_503_then_the_retry_gets_the_link(
-    world, stack
+    world, stack, temporal
 ):
     stack.kill("worker")
     try:
@@ -142,6 +142,7 @@ async def test_inline_order_while_no_worker_runs_answers_503_then_the_retry_gets
     finally:
         stack.start_component("worker", "worker")
     assert placed["partner_status"] == 503
+    await worker_polls(temporal, stack)
     order_id = placed["order_id"]
 
     retried = (await world.http.post(f"{world.sr}/__sim/orders/{order_id}/resend")).json()

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from embedded import Stack, port_of, settings_on_free_ports
 from settings import Settings
 from temporal_client import connect
 from tests.faults.figures import Figures
+from tests.support.http import client as http_client
 from tests.support.temporal_test_server import time_skipping as time_skipping_server
 from tests.support.world import World
 
@@ -96,9 +96,7 @@ async def faults_temporal(faults_stack):
 
 @pytest.fixture
 async def faults_world(faults_stack):
-    async with httpx.AsyncClient(
-        timeout=30, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
-    ) as http:
+    async with http_client(max_connections=200) as http:
         yield World(faults_stack.settings, http)
 
 

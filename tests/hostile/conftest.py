@@ -18,6 +18,7 @@ from api.app import create_app
 from embedded import Stack, free_port
 from settings import Settings
 from store import Store
+from tests.support.http import client as http_client
 from tests.support.servers import serve
 
 POSTGRES_SERVER = "postgres@127.0.0.1:5432"  # as tests/store uses it
@@ -49,7 +50,7 @@ def api_process(settings: Settings, **changes) -> Iterator[str]:
 
 @pytest.fixture
 async def api(stack):
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
+    async with http_client(base_url=stack.settings.public_url) as http:
         yield http
 
 

@@ -11,6 +11,7 @@ from connections.disconnect import CHECK_WORKFLOW_ID_PREFIX
 from connections.partner_configuration import partner_configuration
 from settings import Settings
 from smartrecruiters.client import smartrecruiters_client
+from tests.support.http import client as http_client
 from tests.support.waiting import eventually
 
 
@@ -39,7 +40,7 @@ async def fill_in_consent(
 async def connect_company(sr_url: str, token: str) -> str:
     """A new company at SR (the simulator), connected with `token`; returns its id."""
     company_id = f"co-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client() as admin:
         consent = (await admin.post(f"{sr_url}/__sim/companies/{company_id}/consent")).json()
         connected = await fill_in_consent(admin, consent["consent_url"], token, "admin@example.com")
     assert connected.status_code == 200, connected.text

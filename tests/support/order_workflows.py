@@ -6,11 +6,14 @@ import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.api.enums.v1 import EventType, TaskQueueType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
+from embedded import Stack
 from orders.models import Candidate, Order
 from orders.visibility import initial_search_attributes, order_reference, workflow_id
 from simulators.smartrecruiters.config import SmartRecruitersSimConfig
@@ -109,3 +112,20 @@ async def unworked_order(
         search_attributes=initial_search_attributes(order),
     )
     return order_id
+
+
+async def worker_polls(temporal: Client, stack: Stack) -> None:
+    """Wait until the stack's worker, as last started, polls the orders' task queue: a worker
+    process takes seconds to start on a busy machine, longer than an inline order waits."""
+    identity = f"{stack.processes['worker'].pid}@"
+    request = DescribeTaskQueueRequest(
+        namespace=stack.settings.temporal_namespace,
+        task_queue=TaskQueue(name=stack.settings.task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+
+    async def polling() -> bool:
+        described = await temporal.workflow_service.describe_task_queue(request)
+        return any(poller.identity.startswith(identity) for poller in described.pollers)
+
+    await eventually(polling, timeout=60, what="the worker polling its task queue")
