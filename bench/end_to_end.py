@@ -31,6 +31,7 @@ from bench.intake import percentile
 from bench.profile import profiled
 from bench.stack import Processes, connect_companies, running
 from embedded import ORDER_PATH
+from orders.visibility import order_id_in
 from temporal_client import connect
 
 
@@ -114,13 +115,15 @@ async def webhooks_sent(
     """When the vendor first sent each order's completion webhook, from its delivery log."""
     sent: dict[str, float] = {}
     for attempt in (await http.get(f"{vendor}/control/webhooks/deliveries")).json():
+        # The vendor knows the order by our reference, which names SR's order id and its company.
+        order_id = order_id_in(attempt["reference"])
         if (
-            attempt["reference"] in order_ids
+            order_id in order_ids
             and attempt["type"] == "invitation.completed"
             and attempt["attempted_at"]
         ):
             at = datetime.fromisoformat(attempt["attempted_at"]).timestamp()
-            sent[attempt["reference"]] = min(at, sent.get(attempt["reference"], at))
+            sent[order_id] = min(at, sent.get(order_id, at))
     return sent
 
 
