@@ -57,9 +57,9 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-# One process by default: on four xdist workers (`make test TEST_WORKERS=4`, about 8 min instead of
-# 17) the loaded machine made Temporal's time-skipping server drop a workflow update now and then,
-# failing one test in most full runs. tests/conftest.py says how workers share the tests.
-TEST_WORKERS ?= 0
+# Four pytest-xdist workers: on two cores about 8 min, where one process takes 17 (its tests wait
+# on real clocks, leaving a core idle) and two take 9 1/2. `make test TEST_WORKERS=0` runs one
+# process. tests/conftest.py says how workers share the tests.
+TEST_WORKERS ?= 4
 test: install browser check
 	$(BIN)/pytest --numprocesses $(TEST_WORKERS)
