@@ -13,7 +13,8 @@ BIN := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Python's venv failed: on Debian or Ubuntu, install python3-venv" >&2; exit 1; }
 
-# uv installs the locks (about 10 s where pip took 80); pip installs uv, from a lock of its own.
+# uv installs the locks (about 20 s on a new machine where pip took 80); pip installs uv, from a
+# lock of its own.
 $(BIN)/uv: requirements/uv.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements/uv.txt
 	touch $@
