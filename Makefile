@@ -62,5 +62,8 @@ check: install
 # on real clocks, leaving a core idle) and two take 9 1/2. `make test TEST_WORKERS=0` runs one
 # process. tests/conftest.py says how workers share the tests.
 TEST_WORKERS ?= 4
+# Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE, as some
+# images set): each of the hundreds of Python processes a run starts would otherwise compile our
+# modules again, and each worker rewrite every test module's assertions again.
 test: install browser check
-	$(BIN)/pytest --numprocesses $(TEST_WORKERS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --numprocesses $(TEST_WORKERS)
