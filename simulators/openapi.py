@@ -19,6 +19,16 @@ from typing import Any
 import jsonschema
 import yaml
 
+# libyaml's parser where PyYAML has it (its wheels do): Checkr's 570 KB description loads in
+# 0.13 s instead of 1 s, paid by every start of a simulator that validates against one.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """A YAML document's data, read as yaml.safe_load reads it."""
+    return yaml.load(text, Loader=_SAFE_LOADER)
+
+
 # Non-standard type names in the published files, read as the JSON types they mean.
 _TYPE_ALIASES = {
     "dateTime": "string",
@@ -66,7 +76,7 @@ class ApiDescription:
     def packaged(cls, filename: str) -> ApiDescription:
         """A description shipped in the simulators package (JSON or YAML)."""
         text = resources.files(__package__).joinpath(filename).read_text("utf-8")
-        return cls(json.loads(text) if filename.endswith(".json") else yaml.safe_load(text))
+        return cls(json.loads(text) if filename.endswith(".json") else load_yaml(text))
 
     def operation(self, method: str, path: str) -> Operation:
         method = method.lower()

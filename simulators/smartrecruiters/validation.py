@@ -17,14 +17,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
-import yaml
+
+from simulators.openapi import load_yaml
 
 SPEC_FILE = "smartrecruiters-assessment-openapi.yaml"
 
 
 @cache
 def _component_schemas() -> dict[str, Any]:
-    spec = yaml.safe_load(resources.files(__package__).joinpath(SPEC_FILE).read_text("utf-8"))
+    spec = load_yaml(resources.files(__package__).joinpath(SPEC_FILE).read_text("utf-8"))
     schemas = dict(spec["components"]["schemas"])
     # The extract's `Attachment` is a merge collision of unrelated SR schemas (it requires
     # `id` and `actions`), so it cannot judge a result's attachments; accept any object.

@@ -17,6 +17,9 @@ from api.packages import requester_form
 from tests.api.test_partner_api import COMPANY, an_inline_order_body, an_order_body
 from tests.support.waiting import eventually
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 REQUESTER_FORMS = {
     "JSON object": json.dumps({"email": "recruiter@example.com"}),
     "bare email": "recruiter@example.com",

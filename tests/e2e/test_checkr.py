@@ -24,6 +24,9 @@ from tests.support.servers import serve
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 API_KEY = "e2e-checkr-key"
 # Each test company's account and the webhook URL registered for it at the simulator.
 WEBHOOK_OF: dict[str, str] = {}

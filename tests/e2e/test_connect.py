@@ -20,6 +20,9 @@ from tests.support.servers import serve
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 # How SR behaves where its record is silent: the consent redirect's origin, how it presents its
 # credentials at our token endpoint, how it fills ids into our registered URLs.
 CONNECT_VARIANTS = [

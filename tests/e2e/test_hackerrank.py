@@ -19,6 +19,9 @@ from tests.support.session_stack import ADMIN_KEY
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 API_KEY = "e2e-hackerrank-key"
 PYTHON_SCREEN = "1529353"  # out of 100, cutoff 60
 

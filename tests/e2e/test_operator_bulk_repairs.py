@@ -29,6 +29,9 @@ from tests.support.waiting import eventually
 from tests.support.world import World
 from workflows.order import AssessmentOrderWorkflow
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 WHO = {"operator": "ops.ann", "reason": "Vendor outage last week"}
 ENDED = "the order's workflow has ended (COMPLETED); only a running order can be repaired"
 UPDATES = {

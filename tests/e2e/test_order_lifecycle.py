@@ -12,6 +12,9 @@ from tests.support.session_stack import EXPIRING_PACKAGE
 from tests.support.waiting import eventually
 from workflows.order import AssessmentOrderWorkflow
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 
 async def test_manual_order_happy_path(world, temporal):
     placed = await world.order("skills-fullstack")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from store import ConnectionState
 from tests.support.connect import connect_company, disconnect_checked
 from tests.support.waiting import eventually
+
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
 
 
 async def test_orders_in_flight_survive_a_full_restart(world, stack):

@@ -30,6 +30,9 @@ from tests.support.order_workflows import order_workflow_id, terminate_quietly, 
 from tests.support.waiting import eventually
 from tests.support.world import World
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 WHO = {"operator": "ops.ann", "reason": "SR listens to this company again"}
 SCORE = 64
 

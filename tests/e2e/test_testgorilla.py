@@ -21,6 +21,9 @@ from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import free_port, serve
 from workflows.order import AssessmentOrderWorkflow
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 USER, PASSWORD = "api-user@example.com", "testgorilla-password"
 PYTHON_DEVELOPER = "101"  # two scored tests and a Big 5 personality test
 PROJECT_MANAGER = "105"

@@ -54,6 +54,9 @@ from tests.hostile.fuzz_ledger import LEDGER
 from tests.support.order_workflows import order_workflow_id
 from vendors.webhooks import callback_token
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 # Above the stack's inline-order timeout (5 s): the slowest answer a valid case may take.
 REQUEST_TIMEOUT_SECONDS = 15
 # The suite's budget (about 50 s on two cores); FUZZ_EXAMPLES and FUZZ_SEED explore further.

@@ -25,6 +25,9 @@ from tests.support.waiting import eventually
 from tests.support.world import World
 from worker import GRACEFUL_SHUTDOWN
 
+# Tens of seconds in all: xdist starts this module first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 SLOW_SR_SECONDS = 4  # well inside both drains (10 s)
 API_GRACEFUL_SHUTDOWN_SECONDS = 10  # timeout_graceful_shutdown in cli/running.py's serve
 ADMIN_KEY = "graceful-admin-key"
