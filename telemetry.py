@@ -31,6 +31,7 @@ from peers import (
     PEER_REJECTED,
     PEER_UNAVAILABLE,
     PeerError,
+    on_new_peer_client,
 )
 from settings import Settings
 
@@ -203,6 +204,12 @@ def configure_tracing(settings: Settings, service: str, app: FastAPI | None = No
     trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument(
         request_hook=_without_query, async_request_hook=_without_query_async
+    )
+    # That covers httpx's own transport; calls to SR and vendors go through ours (aiohttp's).
+    on_new_peer_client(
+        lambda client: HTTPXClientInstrumentor.instrument_client(
+            client, request_hook=_without_query_async
+        )
     )
     if app is not None:
         FastAPIInstrumentor.instrument_app(

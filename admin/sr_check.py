@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from connections.partner_configuration import partner_configuration
+from peers import peer_client
 from settings import Settings
 from smartrecruiters.client import ASSESSMENT_API
 from smartrecruiters.oauth import TokenAnswer, token_request
@@ -42,7 +43,7 @@ class Difference:
 
 async def partner_configuration_differences(settings: Settings) -> list[Difference]:
     """What differs between the configuration SR holds for us and the one we would register."""
-    async with httpx.AsyncClient(timeout=settings.sr_timeout_seconds) as http:
+    async with peer_client(timeout=settings.sr_timeout_seconds) as http:
         token = await _master_token(http, settings)
         stored = await _stored_configuration(http, settings, token)
     return configuration_differences(stored, partner_configuration(settings))

@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from orders import visibility
+from peers import peer_client
 from settings import Settings
 from smartrecruiters.credentials import credentials_refused
 from smartrecruiters.observations import observed
@@ -128,7 +129,7 @@ class CompanyDisconnector:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self._settings.sr_timeout_seconds)
+            self._http = peer_client(timeout=self._settings.sr_timeout_seconds)
         return self._http
 
     async def aclose(self) -> None:

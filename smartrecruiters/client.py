@@ -15,7 +15,7 @@ import time
 import httpx
 
 from origins import origin_allowed
-from peers import PeerError, send, steady_limiter
+from peers import PeerError, peer_client, send, steady_limiter
 from smartrecruiters.callbacks import OtherCallbackAttachment, attachment_url, callback_origins
 from smartrecruiters.oauth import TokenAnswer, token_request
 from smartrecruiters.observations import observed
@@ -54,7 +54,7 @@ class SmartRecruitersClient:
         other_callback_attachment: OtherCallbackAttachment = "append",
         patch_media_type: str = PATCH_MEDIA_TYPES[0],
     ) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_seconds)
+        self._http = peer_client(base_url=base_url.rstrip("/"), timeout=timeout_seconds)
         self._token_url = token_url
         self._client_id, self._client_secret = client_id, client_secret
         self._attachment_part_name = attachment_part_name

@@ -45,7 +45,15 @@ from orders.models import (
     VendorResult,
     VendorStatus,
 )
-from peers import PeerError, Refusal, retry_after_header, send, steady_limiter, take_turn
+from peers import (
+    PeerError,
+    Refusal,
+    peer_client,
+    retry_after_header,
+    send,
+    steady_limiter,
+    take_turn,
+)
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import (
@@ -193,7 +201,7 @@ class CheckrVendor:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         # No credentials on the client itself: document links point elsewhere (pre-signed).
-        self._http = httpx.AsyncClient(
+        self._http = peer_client(
             base_url=base_url.rstrip("/"), timeout=timeout_seconds, transport=transport
         )
         self._authorization = (

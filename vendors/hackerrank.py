@@ -57,6 +57,7 @@ from orders.models import (
 )
 from peers import (
     PeerError,
+    peer_client,
     retry_after_header,
     retry_after_seconds,
     send,
@@ -202,13 +203,13 @@ class HackerRankVendor:
         requests_per_second: float = REQUESTS_PER_SECOND,
     ) -> None:
         # Basic auth: the API key as user name, an empty password. Only this client carries it.
-        self._http = httpx.AsyncClient(
+        self._http = peer_client(
             base_url=base_url.rstrip("/") + API_PATH,
             auth=httpx.BasicAuth(api_key, ""),
             timeout=timeout_seconds,
         )
         # PDF links point at signed storage URLs: fetched without our credentials.
-        self._downloads = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=True)
+        self._downloads = peer_client(timeout=timeout_seconds, follow_redirects=True)
         self._limiter = steady_limiter(requests_per_second, 1)
 
     async def aclose(self) -> None:

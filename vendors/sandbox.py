@@ -19,7 +19,7 @@ from orders.models import (
     VendorResult,
     VendorStatus,
 )
-from peers import PeerError, send
+from peers import PeerError, peer_client, send
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import (
@@ -102,7 +102,7 @@ class SandboxVendor:
         timeout_seconds: float,
         webhook_tolerance_seconds: int,
     ) -> None:
-        self._http = httpx.AsyncClient(
+        self._http = peer_client(
             base_url=base_url.rstrip("/"),
             timeout=timeout_seconds,
             headers={"Authorization": f"Bearer {api_key}"},

@@ -71,7 +71,14 @@ from orders.models import (
     VendorResult,
     VendorStatus,
 )
-from peers import CallDeferred, PeerError, raise_for_status, retry_after_header, send
+from peers import (
+    CallDeferred,
+    PeerError,
+    peer_client,
+    raise_for_status,
+    retry_after_header,
+    send,
+)
 from settings import Settings
 from smartrecruiters.models import AssessmentType
 from vendors.base import (
@@ -356,7 +363,7 @@ class TestGorillaVendor:
         invitation_url_template: str = DEFAULT_INVITATION_URL_TEMPLATE,
     ) -> None:
         self._base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=f"{self._base_url}/api", timeout=timeout_seconds)
+        self._http = peer_client(base_url=f"{self._base_url}/api", timeout=timeout_seconds)
         self._login = _Login(self._http, username, password, api_token)
         # The published limits, with the account's own where it has them.
         self.budget = Budget(LIMITS | dict(limits or {}), budget_share, window_seconds)

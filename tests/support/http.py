@@ -1,4 +1,5 @@
-"""The HTTP client the tests' shared fixtures use."""
+"""The HTTP client the tests' shared fixtures use: the one our service uses for its peers
+(httpx's API over aiohttp's connections, a fifth of httpx's own CPU per request)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,16 @@ from typing import Any
 
 import httpx
 
-# Our servers (uvicorn) close a connection after 5 s idle, and httpx keeps one for 5 s too: on a
-# busy machine a request could leave on a connection the server is closing, and fail with a
-# ReadError that a vendor's or SR's retry would mend but a test cannot. Clients let idle
-# connections go well before the servers do.
+from peers import peer_client
+
+# Our servers (uvicorn) close a connection after 5 s idle: on a busy machine a request could leave
+# on a connection the server is closing, and fail with an error that a vendor's or SR's retry
+# would mend but a test cannot. Clients let idle connections go well before the servers do.
 KEEPALIVE_EXPIRY_SECONDS = 2.0
 
 
 def client(*, max_connections: int = 100, **options: Any) -> httpx.AsyncClient:
     options.setdefault("timeout", 30)
-    limits = httpx.Limits(
-        max_connections=max_connections,
-        max_keepalive_connections=min(max_connections, 50),
-        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+    return peer_client(
+        keepalive_seconds=KEEPALIVE_EXPIRY_SECONDS, max_connections=max_connections, **options
     )
-    return httpx.AsyncClient(limits=limits, **options)
