@@ -176,7 +176,9 @@ async def test_a_refusal_of_an_orders_call_with_a_fresh_token_is_sr_refusing_us_
 
 
 async def test_never_more_than_eight_requests_in_flight():
-    """SR allows 8 concurrent requests per credential; a counting server checks we keep to it."""
+    """SR allows 8 concurrent requests per credential; a counting server checks we keep to it.
+    It holds the first 8 for half a second: a client allowed more than 8 would send the 9th of
+    its 30 calls meanwhile (the server then lets everything go), one keeping to 8 cannot."""
     app = FastAPI()
     state = {"now": 0, "peak": 0}
     release = asyncio.Event()
@@ -189,7 +191,9 @@ async def test_never_more_than_eight_requests_in_flight():
     async def patch(order_id: str):
         state["now"] += 1
         state["peak"] = max(state["peak"], state["now"])
-        if state["peak"] >= 8:
+        if state["now"] == 8 and not release.is_set():
+            asyncio.get_running_loop().call_later(0.5, release.set)
+        elif state["now"] > 8:
             release.set()
         await asyncio.wait_for(release.wait(), timeout=5)
         state["now"] -= 1
