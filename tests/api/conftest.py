@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
+
+from tests.support.http import client as http_client
 
 
 @pytest.fixture
 async def api(stack):
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
+    async with http_client(base_url=stack.settings.public_url, timeout=30) as http:
         yield http
 
 

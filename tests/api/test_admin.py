@@ -17,6 +17,7 @@ from admin.temporal import TemporalFailed
 from api import admin, errors
 from settings import Settings
 from store import ConnectionState, Store, UnreadableSecret
+from tests.support.http import client as http_client
 from tests.support.servers import free_port
 from tests.support.session_stack import ADMIN_KEY
 
@@ -59,7 +60,7 @@ ROUTES = [
 
 @pytest.fixture
 async def api(stack):
-    async with httpx.AsyncClient(
+    async with http_client(
         base_url=stack.settings.public_url,
         timeout=30,
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},
@@ -108,7 +109,7 @@ async def test_without_a_configured_key_every_route_answers_503(key):
     ],
 )
 async def test_a_missing_or_wrong_key_is_refused(stack, headers):
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
+    async with http_client(base_url=stack.settings.public_url, timeout=30) as http:
         for method, path in ROUTES:
             response = await http.request(
                 method,

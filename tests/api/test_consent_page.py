@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 import uuid
 
-import httpx
 import pytest
 
 from tests.support.connect import fill_in_consent, register_partner_configuration
+from tests.support.http import client as http_client
 
 
 @pytest.fixture
 async def browser_like(stack):
     """An HTTP client that keeps cookies, as the admin's browser does."""
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as http:
+    async with http_client(base_url=stack.settings.public_url, timeout=30) as http:
         yield http
 
 
@@ -97,8 +97,8 @@ async def test_a_return_address_outside_smartrecruiters_is_refused(browser_like,
 
 async def test_a_post_without_the_forms_cookie_is_refused(stack):
     async with (
-        httpx.AsyncClient(base_url=stack.settings.public_url) as first,
-        httpx.AsyncClient(base_url=stack.settings.public_url) as forger,
+        http_client(base_url=stack.settings.public_url) as first,
+        http_client(base_url=stack.settings.public_url) as forger,
     ):
         token = form_token((await first.get("/integration", params={"companyId": "acme-1"})).text)
         response = await forger.post(
@@ -161,7 +161,7 @@ async def test_a_token_issued_for_another_company_is_explained_and_connects_noth
     )
     intended, other = f"co-{uuid.uuid4().hex[:8]}", f"co-{uuid.uuid4().hex[:8]}"
     issued = await store.issue_trigger_token(account.id, company_id=intended)
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         for company_id in (other, intended):
             (
                 await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")

@@ -25,7 +25,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx
 from playwright.async_api import Browser, async_playwright, expect
 
 from orders import visibility
@@ -38,6 +37,7 @@ from tests.e2e.test_temporal_ui_in_browser import (
     order_list_url,
     order_row,
 )
+from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path
 from tests.support.world import World
@@ -58,7 +58,7 @@ async def place(world: World, candidate: dict, package_id: str) -> str:
 
 
 async def take(settings: Settings, browser: Browser, directory: Path) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client(timeout=30) as http:
         world = World(settings, http)
         candidates = {
             c["first_name"]: c

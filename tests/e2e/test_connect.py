@@ -15,6 +15,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from smartrecruiters.client import smartrecruiters_client
 from store import ConnectionState, Store
 from tests.support.connect import disconnect_checked, fill_in_consent
+from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import serve
 from tests.support.waiting import eventually
@@ -40,7 +41,7 @@ async def test_admin_connects_a_company_with_an_external_trigger_token(
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
     assert consent["consent_url"].startswith(registered["consentUrl"] + "?companyId=" + company_id)
 
-    async with httpx.AsyncClient(timeout=30, follow_redirects=True) as admin:
+    async with http_client(timeout=30, follow_redirects=True) as admin:
         done = await fill_in_consent(
             admin, consent["consent_url"], trigger_token, "admin@example.com"
         )
@@ -112,7 +113,7 @@ async def test_smartrecruiters_refusing_the_connection_leaves_nothing_behind(
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     # No consent given at SR: SR answers 403 to our integration call.
     consent_url = f"{registered['consentUrl']}?companyId={company_id}"
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         refused = await fill_in_consent(admin, consent_url, trigger_token, "admin@example.com")
     assert refused.status_code == 400 and "no consent" in refused.text
     assert await store.connection(company_id) is None
@@ -129,7 +130,7 @@ async def test_smartrecruiters_down_during_connect_can_be_retried(
             json={"status": 503, "count": 1, "path_contains": f"/integration/company/{company_id}"},
         )
     ).raise_for_status()
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         failed = await fill_in_consent(
             admin, consent["consent_url"], trigger_token, "admin@example.com"
         )
@@ -148,7 +149,7 @@ async def test_a_companys_credentials_cannot_order_for_another_company(stack, st
     client_id, secret = await connected_directly(
         store, account.id, f"company-a-{uuid.uuid4().hex[:6]}"
     )
-    async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
+    async with http_client(base_url=stack.settings.public_url) as sr:
         token = (
             await sr.post(
                 "/oauth/token",
@@ -208,7 +209,7 @@ async def test_disconnect_ends_open_orders_and_revokes_the_companys_credentials(
     await world.sr_variants(**variants)
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         assert (
             await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
         ).status_code == 200
@@ -256,7 +257,7 @@ async def test_a_connected_company_orders_from_its_own_vendor_account(
     token = (await store.issue_trigger_token(wrong_key.id)).token
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         assert (
             await fill_in_consent(admin, consent["consent_url"], token, "admin@example.com")
         ).status_code == 200
@@ -270,7 +271,7 @@ async def test_a_connected_company_orders_from_its_own_vendor_account(
 async def test_the_vendor_accounts_package_deadline_applies(world, registered, trigger_token):
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         assert (
             await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
         ).status_code == 200
@@ -294,7 +295,7 @@ async def test_smartrecruiters_saying_already_integrated_is_explained(
     )
     await master.integrate_company(company_id, "earlier-client", "earlier-secret")
     await master.aclose()
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         refused = await fill_in_consent(
             admin, consent["consent_url"], trigger_token, "admin@example.com"
         )
@@ -322,7 +323,7 @@ async def test_an_empty_catalog_is_no_content(stack, store):
         client_id, secret = await connected_directly(
             store, account.id, f"co-{uuid.uuid4().hex[:8]}"
         )
-        async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
+        async with http_client(base_url=stack.settings.public_url) as sr:
             token = (
                 await sr.post(
                     "/oauth/token",
@@ -382,7 +383,7 @@ async def connected_directly(
 
 async def test_a_disconnect_ends_the_companys_tokens_at_once(stack, store):
     company_id = f"co-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
+    async with http_client(base_url=stack.settings.public_url) as sr:
         bearer, client_id, secret = await a_connected_companys_bearer(store, sr, company_id)
         # A token of another company proves nothing about this one: answered like any bare call.
         other = await sr.delete(f"/integrations/companies/other-{company_id}", headers=bearer)
@@ -410,12 +411,12 @@ async def test_a_bare_delete_does_not_disconnect_a_company_whose_credentials_sr_
     """Anyone can send the DELETE (SR's spec gives it no security): it needs SR's evidence."""
     company_id = f"co-{uuid.uuid4().hex[:8]}"
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         assert (
             await fill_in_consent(admin, consent["consent_url"], trigger_token, "admin@example.com")
         ).status_code == 200
     unknown = f"co-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as attacker:
+    async with http_client(base_url=stack.settings.public_url, timeout=30) as attacker:
         answers = [
             await attacker.delete(f"/integrations/companies/{company_id}"),
             await attacker.delete(
@@ -455,7 +456,7 @@ async def test_registered_urls_answer_every_expansion(stack, store):
     """singleAssessmentPackageUrl and integrationDisableUrl: id in place of the placeholder,
     appended after it (braces encoded or not), or appended to an older id-less registration."""
     company_id = f"co-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(base_url=stack.settings.public_url) as sr:
+    async with http_client(base_url=stack.settings.public_url) as sr:
         bearer, _, _ = await a_connected_companys_bearer(store, sr, company_id)
         for path in (
             "/packages/skills-fullstack",

@@ -9,8 +9,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import httpx
-
 from embedded import (
     EMBEDDED_VENDOR_ACCOUNT,
     SIMULATED_CHECKR_KEY,
@@ -19,6 +17,7 @@ from embedded import (
     settings_on_free_ports,
 )
 from tests.support.connect import connect_company
+from tests.support.http import client as http_client
 from tests.support.waiting import eventually
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -129,7 +128,7 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
             lines
         )
         # The API reads the store the banner's tokens were seeded into.
-        async with httpx.AsyncClient(
+        async with http_client(
             base_url=settings.public_url, headers={"Authorization": "Bearer run-from-elsewhere-key"}
         ) as api:
             accounts = (await api.get("/admin/vendor-accounts")).raise_for_status().json()

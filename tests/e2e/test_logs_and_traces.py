@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -27,6 +26,7 @@ from simulators.testgorilla import app as testgorilla
 from simulators.testgorilla.config import TestGorillaSimConfig
 from store import Store
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
+from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path, serve
 from tests.support.waiting import eventually
@@ -82,7 +82,7 @@ def traced_stack(tmp_path_factory, collector):
 
 @pytest.fixture
 async def world(traced_stack):
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client(timeout=30) as http:
         yield World(traced_stack.settings, http)
 
 

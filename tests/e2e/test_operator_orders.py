@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from cli import app
 from store import Store
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
+from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id, terminate_quietly, unworked_order
 from tests.support.waiting import eventually
 from tests.support.world import World
@@ -44,7 +45,7 @@ class Placed:
 @pytest.fixture(scope="module")
 async def placed(stack, temporal):
     settings = stack.settings
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client(timeout=30) as http:
         world = World(settings, http)
         await register_partner_configuration(settings)
         store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
@@ -388,9 +389,7 @@ async def test_without_a_worker_an_order_is_shown_from_its_history(placed, admin
 
 
 async def test_the_order_routes_need_the_admin_key(stack, placed):
-    async with httpx.AsyncClient(
-        base_url=f"{stack.settings.public_url}/admin", timeout=30
-    ) as anonymous:
+    async with http_client(base_url=f"{stack.settings.public_url}/admin", timeout=30) as anonymous:
         for method, path in (
             ("GET", "/orders"),
             ("POST", "/orders/find"),

@@ -13,12 +13,12 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from tests.e2e.test_operator_orders import _run
+from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id, resets, workflow_becomes
 from tests.support.waiting import eventually
 from tests.support.world import World
@@ -39,7 +39,7 @@ class Orders:
 
 @pytest.fixture(scope="module")
 async def orders(stack, temporal):
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client(timeout=30) as http:
         world = World(stack.settings, http)
 
         async def refused_result() -> str:

@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from orders.models import Candidate, Order
 from orders.visibility import initial_search_attributes, order_reference, workflow_id
 from store import Store
+from tests.support.http import client as http_client
 from tests.support.order_workflows import SIM_COMPANY, terminate_quietly
 from tests.support.session_stack import ADMIN_KEY
 from tests.support.waiting import eventually
@@ -76,7 +77,7 @@ async def intruder(stack, store: Store, world):
         sr_client_id=f"sr-{company_id}",
         sr_client_secret="sr-secret",
     )
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as api:
+    async with http_client(base_url=stack.settings.public_url, timeout=30) as api:
         token = (
             await api.post(
                 "/oauth/token",
@@ -233,7 +234,7 @@ async def test_an_order_received_before_references_named_the_company_keeps_worki
     # Another company naming it is refused, like any other company's order.
     _refused(await intruder.inline_order(order_id))
 
-    async with httpx.AsyncClient(
+    async with http_client(
         base_url=f"{stack.settings.public_url}/admin",
         timeout=30,
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},

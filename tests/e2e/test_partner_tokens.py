@@ -15,6 +15,7 @@ from temporalio.client import WorkflowExecutionStatus
 from store import ConnectionState
 from tests.hostile.conftest import own_api
 from tests.support.connect import disconnect_checked, fill_in_consent
+from tests.support.http import client as http_client
 from tests.support.order_workflows import terminate_quietly, workflow_becomes
 
 NOT_THIS_COMPANY = "These credentials are not valid for this company"
@@ -25,7 +26,7 @@ async def connect_through_sr(world, trigger_token: str, company_id: str) -> tupl
     """Connect (or reconnect) the company at SR the way its admin does; the partner credentials SR
     received from us for it, as SR's own record of our call shows them."""
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
-    async with httpx.AsyncClient(timeout=30) as admin:
+    async with http_client(timeout=30) as admin:
         connected = await fill_in_consent(
             admin, consent["consent_url"], trigger_token, "admin@example.com"
         )
@@ -116,7 +117,7 @@ async def test_a_token_from_before_a_disconnect_stays_dead_after_a_reconnect(
 ):
     settings = stack.settings
     company_id = f"co-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as api:
+    async with http_client(base_url=settings.public_url, timeout=30) as api:
         old = await token_of(api, *await connect_through_sr(world, trigger_token, company_id))
         assert (await api.get("/packages", headers=old)).status_code == 200
 
@@ -190,7 +191,7 @@ async def test_the_settings_credentials_act_for_no_company_that_connected(
     world, stack, store, temporal, two_connected_companies
 ):
     settings = stack.settings
-    async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as api:
+    async with http_client(base_url=settings.public_url, timeout=30) as api:
         bearer = await token_of(
             api, settings.partner_client_id, settings.partner_client_secret.get_secret_value()
         )
@@ -223,7 +224,7 @@ async def test_the_settings_credentials_lose_their_company_once_it_connects(
     settings = stack.settings
     company_id = next(iter(two_connected_companies))
     with own_api(settings, partner_company_id=company_id) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as api:
+        async with http_client(base_url=url, timeout=30) as api:
             bearer = await token_of(
                 api, settings.partner_client_id, settings.partner_client_secret.get_secret_value()
             )
@@ -241,10 +242,10 @@ async def test_the_settings_credentials_lose_their_company_once_it_connects(
 async def test_turning_the_settings_credentials_off_ends_their_tokens(stack):
     settings = stack.settings
     secret = settings.partner_client_secret.get_secret_value()
-    async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as api:
+    async with http_client(base_url=settings.public_url, timeout=30) as api:
         bearer = await token_of(api, settings.partner_client_id, secret)
     with own_api(settings, partner_client_secret=SecretStr("")) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as api:
+        async with http_client(base_url=url, timeout=30) as api:
             catalog = await api.get("/packages", headers=bearer)
             token = await api.post(
                 "/oauth/token",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from store import ConnectionState
 from tests.support.connect import connect_company, disconnect_checked
+from tests.support.http import client as http_client
 from tests.support.waiting import eventually
 
 # Tens of seconds in all: xdist starts this module first (tests/conftest.py).
@@ -39,7 +39,7 @@ async def test_a_pending_disconnection_check_survives_a_full_restart(
     lives in Temporal, so after a restart it still asks SR again by itself,
     and acts on SR's refusal."""
     company_id = await connect_company(world.sr, trigger_token)
-    async with httpx.AsyncClient(base_url=stack.settings.public_url, timeout=30) as anyone:
+    async with http_client(base_url=stack.settings.public_url, timeout=30) as anyone:
         assert (await anyone.delete(f"/integrations/companies/{company_id}")).status_code == 204
     await disconnect_checked(temporal, company_id)
     assert (await store.connection(company_id)).state == ConnectionState.CONNECTED

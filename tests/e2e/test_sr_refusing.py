@@ -26,6 +26,7 @@ from tests.support.connect import (
     fill_in_consent,
     register_partner_configuration,
 )
+from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id, terminate_quietly, workflow_becomes
 from tests.support.waiting import eventually
 from tests.support.world import World
@@ -108,7 +109,7 @@ async def _sr_listens_again(world: World, order_id: str) -> None:
 async def undelivered(stack, temporal):
     """An order SR refused until it gave up,
     after its candidate declined: UNDELIVERED, no result."""
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client(timeout=30) as http:
         world = World(stack.settings, http)
         order_id = await _order_sr_refuses(world)
         await world.invitation_email(order_id)
@@ -316,7 +317,7 @@ async def test_a_company_disconnected_at_sr_alone_gives_up_and_is_reposted_once_
                 "company_id": company,
                 "orders_cancelled": 0,
             }, ours.text
-            async with httpx.AsyncClient(timeout=30) as browser:
+            async with http_client(timeout=30) as browser:
                 consent = (
                     await browser.post(f"{world.sr}/__sim/companies/{company}/consent")
                 ).json()

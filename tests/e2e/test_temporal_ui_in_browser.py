@@ -13,7 +13,6 @@ import json
 import re
 from urllib.parse import quote
 
-import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
@@ -21,6 +20,7 @@ from codec import ENCODING
 from orders import visibility
 from settings import Settings
 from temporal_client import connect
+from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path
 from tests.support.waiting import eventually
@@ -80,7 +80,7 @@ async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decr
     ui_stack, browser
 ):
     settings = ui_stack.settings
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client(timeout=30) as http:
         world = World(settings, http)
         placed = await world.order("skills-fullstack")
         await world.sr_status_becomes(placed["order_id"], "PENDING")

@@ -14,7 +14,6 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 
 from orders.models import VendorStatus
@@ -31,6 +30,7 @@ from tests.faults.ledger import (
     tally,
 )
 from tests.faults.scripted import AttemptLog, FlakyVendor, Peers, an_order, start
+from tests.support.http import client as http_client
 from tests.support.servers import smartrecruiters_alone
 from tests.support.waiting import eventually
 
@@ -81,7 +81,7 @@ async def test_smartrecruiters_failing_for_hours_gets_every_result_exactly_once(
     peers = Peers(vendor=vendor, sr=OneSmartRecruiters(client), log=log)
     task_queue = str(uuid.uuid4())
 
-    async with httpx.AsyncClient(base_url=url, timeout=30) as sr:
+    async with http_client(base_url=url, timeout=30) as sr:
 
         async def sr_order() -> str:
             candidate = (

@@ -19,6 +19,7 @@ from temporalio.api.enums.v1 import EventType
 from embedded import Stack
 from settings import Settings
 from temporal_client import connect
+from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id
 from tests.support.servers import order_path
 from tests.support.waiting import eventually
@@ -46,7 +47,7 @@ def small_stack(tmp_path_factory):
 
 @pytest.fixture
 async def world(small_stack):
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with http_client(timeout=30) as http:
         yield World(small_stack.settings, http)
 
 
@@ -114,7 +115,7 @@ async def test_sigterm_lets_the_apis_request_in_flight_finish_and_takes_no_new_o
 ):
     settings = small_stack.settings
     await slow_sr_once(world, method="PUT", path_contains="partner/configuration")
-    async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as api:
+    async with http_client(base_url=settings.public_url, timeout=30) as api:
         in_flight = asyncio.create_task(
             api.put(
                 "/admin/smartrecruiters/partner-configuration",
@@ -128,7 +129,7 @@ async def test_sigterm_lets_the_apis_request_in_flight_finish_and_takes_no_new_o
 
         async def refuses_new_connections():
             try:
-                async with httpx.AsyncClient(base_url=settings.public_url, timeout=2) as newcomer:
+                async with http_client(base_url=settings.public_url, timeout=2) as newcomer:
                     await newcomer.get("/healthz")
             except (httpx.ConnectError, httpx.RemoteProtocolError):
                 return True  # refused, or closed unanswered (uvloop may still accept while closing)

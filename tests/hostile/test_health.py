@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 
-import httpx
 from temporalio.client import Client
 
 from api.app import create_app
 from api.health import READINESS_TIMEOUT_SECONDS
 from store import Store
 from tests.hostile.conftest import own_api
+from tests.support.http import client as http_client
 from tests.support.servers import free_port, serve
 
 DATABASE_PASSWORD = "never-shown-db-password"
@@ -33,7 +33,7 @@ async def test_not_ready_while_temporal_is_unreachable(stack, monkeypatch):
 
     monkeypatch.setattr("api.app.connect", connect_lazily)
     with own_api(stack.settings, temporal_address=f"127.0.0.1:{free_port()}") as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with http_client(base_url=url, timeout=30) as http:
             started = time.monotonic()
             ready = await http.get("/readyz")
             alive = await http.get("/healthz")
@@ -56,7 +56,7 @@ async def test_not_ready_while_the_store_is_unreachable_and_no_secret_is_shown(s
             app_store, stack.settings.encryption_keys.get_secret_value()
         )  # a database that went away
         try:
-            async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            async with http_client(base_url=url, timeout=30) as http:
                 ready = await http.get("/readyz")
         finally:
             app.state.store = own_store  # closed with the app

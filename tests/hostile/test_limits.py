@@ -18,6 +18,7 @@ from settings import Settings
 from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 from simulators.smartrecruiters.partner import order_request
 from tests.hostile.conftest import api_process, own_api
+from tests.support.http import client as http_client
 from tests.support.waiting import eventually
 
 SMALL_LIMIT = 4096
@@ -105,7 +106,7 @@ async def test_bodies_up_to_the_limit_reach_the_routes(small_limit_api):
         yield b" " * (size - 2)
         yield b"{}"
 
-    async with httpx.AsyncClient(base_url=small_limit_api, timeout=30) as http:
+    async with http_client(base_url=small_limit_api, timeout=30) as http:
         at_limit = await http.post(
             "/webhooks/sandbox",
             content=chunked(SMALL_LIMIT),
@@ -182,7 +183,7 @@ async def until_refused(send) -> tuple[list[httpx.Response], httpx.Response]:
 
 
 async def test_token_requests_beyond_the_rate_get_429_with_retry_after(tight_api, stack):
-    async with httpx.AsyncClient(base_url=tight_api, timeout=30) as http:
+    async with http_client(base_url=tight_api, timeout=30) as http:
 
         async def ask():
             return await http.post("/oauth/token", data=token_form(stack.settings))
@@ -206,7 +207,7 @@ async def test_token_requests_beyond_the_rate_get_429_with_retry_after(tight_api
 
 
 async def test_the_consent_page_beyond_the_rate_is_a_429_page(tight_api):
-    async with httpx.AsyncClient(base_url=tight_api, timeout=30) as http:
+    async with http_client(base_url=tight_api, timeout=30) as http:
         sent = itertools.count()
 
         async def get_or_post():  # GET and POST share the bucket
@@ -243,7 +244,7 @@ async def test_the_consent_page_beyond_the_rate_is_a_429_page(tight_api):
 
 async def test_each_client_address_has_its_own_bucket(tight_api, stack):
     async with (
-        httpx.AsyncClient(base_url=tight_api, timeout=30) as first,
+        http_client(base_url=tight_api, timeout=30) as first,
         httpx.AsyncClient(
             base_url=tight_api,
             timeout=30,
@@ -329,7 +330,7 @@ async def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_is_ignored
 ):
     """A local client rotating X-Forwarded-For still has one bucket: its own address's."""
     forged = (f"203.0.113.{n % 250 + 1}" for n in itertools.count())
-    async with httpx.AsyncClient(base_url=proxied_api, timeout=30) as http:
+    async with http_client(base_url=proxied_api, timeout=30) as http:
         _, refused = await until_refused(
             lambda: http.post(
                 "/oauth/token",
@@ -364,7 +365,7 @@ async def test_a_trusted_proxys_x_forwarded_for_names_the_client(proxied_api, st
 async def test_unauthenticated_disconnects_beyond_the_rate_get_429(tight_api):
     """Anyone may send the DELETE without a token, and each starts a disconnection check: an
     address gets its bucket's worth, then 429, whatever companies it names."""
-    async with httpx.AsyncClient(base_url=tight_api, timeout=30) as http:
+    async with http_client(base_url=tight_api, timeout=30) as http:
         sent = itertools.count()
 
         async def delete():

@@ -12,6 +12,7 @@ import httpx
 import psutil
 
 from embedded import Stack, settings_on_free_ports
+from tests.support.http import client as http_client
 from tests.support.waiting import eventually
 
 
@@ -48,7 +49,7 @@ async def test_the_temporal_ui_gets_our_codec_endpoint_from_a_file_only_its_owne
         own.start_temporal()
 
         async def ui_settings():
-            async with httpx.AsyncClient(timeout=5) as http:
+            async with http_client(timeout=5) as http:
                 try:
                     return (
                         await http.get(f"{own.settings.temporal_ui_base_url}/api/v1/settings")

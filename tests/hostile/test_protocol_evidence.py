@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-import httpx
 import pytest
 
 from smartrecruiters.observations import log
 from tests.hostile.conftest import own_api
+from tests.support.http import client as http_client
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def protocol_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 async def test_anyones_requests_write_no_evidence_of_srs_forms(stack, first_sights):
     with own_api(stack.settings) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with http_client(base_url=url, timeout=30) as http:
             # Credentials we never issued, by HTTP Basic and in the form.
             assert (
                 await http.post(
@@ -63,7 +63,7 @@ async def test_anyones_requests_write_no_evidence_of_srs_forms(stack, first_sigh
 async def test_a_client_we_know_writes_how_it_authenticated(stack, first_sights):
     settings = stack.settings
     with own_api(settings) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with http_client(base_url=url, timeout=30) as http:
             credentials = (
                 settings.partner_client_id,
                 settings.partner_client_secret.get_secret_value(),

@@ -46,6 +46,7 @@ from simulators.checkr import CheckrSimConfig, create_app as checkr_app
 from store import Store
 from temporal_client import connect
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
+from tests.support.http import client as http_client
 from tests.support.order_workflows import (
     companies_of_orders,
     order_reference_of,
@@ -656,7 +657,7 @@ async def record(names: list[str], change: str | None, data_dir: Path) -> None:
             flush=True,
         )
         temporal = await connect(stack.settings)
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with http_client(timeout=30) as http:
             company = (
                 await _checkr_company(stack, http, checkr_url)
                 if any(n.startswith("checkr-") for n in names)

@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 
 from simulators.checkr import CheckrSimConfig, create_app
+from tests.support.http import client as http_client
 from tests.support.servers import serve
 from tests.support.waiting import eventually
 
@@ -87,7 +88,7 @@ def sim_url():
 
 @pytest.fixture
 async def sim(sim_url, receiver):
-    async with httpx.AsyncClient(base_url=sim_url, timeout=10) as client:
+    async with http_client(base_url=sim_url, timeout=10) as client:
         (await client.post("/_sim/reset")).raise_for_status()
         receiver.clear()
         yield client
@@ -266,7 +267,7 @@ async def test_at_most_two_webhook_urls(sim):
 async def test_rate_limit_answers_429_with_an_iso_reset():
     config = CheckrSimConfig(api_key=API_KEY, rate_limit=2, rate_window_seconds=WINDOW)
     with serve(create_app(config)) as url:
-        async with httpx.AsyncClient(base_url=url) as client:
+        async with http_client(base_url=url) as client:
             answers = [await client.get("/v1/packages", auth=AUTH) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert [a.headers["X-Ratelimit-Remaining"] for a in answers] == ["1", "0", "0"]
@@ -495,7 +496,7 @@ async def test_state_outlives_a_restart_of_the_simulator(tmp_path, receiver):
         api_key=API_KEY, webhook_retry_delays=FAST_RETRIES, database_path=tmp_path / "checkr.db"
     )
     with serve(create_app(config)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as sim:
+        async with http_client(base_url=url, timeout=10) as sim:
             await listen(sim, receiver)
             pending = await invite(sim, email="grace@example.com")
             cancelled = await invite(sim, email="alan@example.com")
@@ -543,7 +544,7 @@ async def test_state_outlives_a_restart_of_the_simulator(tmp_path, receiver):
 
     receiver.clear()
     with serve(create_app(config)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as sim:
+        async with http_client(base_url=url, timeout=10) as sim:
             invitation = await sim.get(f"/v1/invitations/{pending['id']}", auth=AUTH)
             assert invitation.status_code == 200, invitation.text
             # All but absolute links, which name the new server's address.
@@ -622,7 +623,7 @@ async def test_deliveries_waiting_to_retry_at_a_stop_are_sent_after_the_start(tm
         api_key=API_KEY, webhook_retry_delays=(3600.0,), database_path=tmp_path / "checkr.db"
     )
     with serve(create_app(config)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as sim:
+        async with http_client(base_url=url, timeout=10) as sim:
             await listen(sim, receiver)
             receiver.fail_next = 1
             invitation = await invite(sim)

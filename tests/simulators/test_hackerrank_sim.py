@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from simulators.hackerrank import HackerRankSimConfig, create_app
+from tests.support.http import client as http_client
 from tests.support.servers import serve
 from tests.support.waiting import eventually
 from tests.vendors.test_hackerrank_fixtures import (  # noqa: F401 - fixtures
@@ -67,7 +68,7 @@ async def invited(sim: Sim, receiver: Receiver | None = None, **body) -> str:
     ids=["basic", "bearer", "access_token"],
 )
 async def test_accepts_the_api_key_three_ways(sim: Sim, auth):
-    async with httpx.AsyncClient(base_url=sim.url) as client:
+    async with http_client(base_url=sim.url) as client:
         response = await client.get(f"{API}/tests", **{"params": {"limit": 1}, **auth})
     assert response.status_code == 200
     assert response.headers["X-Request-Id"]
@@ -85,7 +86,7 @@ async def test_accepts_the_api_key_three_ways(sim: Sim, auth):
     ids=["none", "basic-wrong", "bearer-wrong", "basic-garbage"],
 )
 async def test_refuses_a_missing_or_wrong_key(sim: Sim, auth):
-    async with httpx.AsyncClient(base_url=sim.url) as client:
+    async with http_client(base_url=sim.url) as client:
         response = await client.get(f"{API}/tests", **auth)
     assert response.status_code == 401
     assert response.json()["message"]
@@ -190,7 +191,7 @@ async def test_invite_answers_id_email_and_link_and_sends_one_email(sim: Sim):
     assert set(invite) == {"id", "email", "test_link"}
     assert isinstance(invite["id"], int) and invite["email"] == email
     assert invite["test_link"].startswith(f"{sim.url}/tests/")
-    async with httpx.AsyncClient() as browser:
+    async with http_client() as browser:
         assert (await browser.get(invite["test_link"])).status_code == 200
     assert await sim.emails_to(email) == 1
 
@@ -339,7 +340,7 @@ async def test_journey_statuses_and_the_pdf_503_until_the_report_is_ready(sim: S
     }
     link = await sim.api.get(f"{path}/pdf", params={"format": "url"})
     assert link.status_code == 200 and link.headers["content-type"].startswith("text/plain")
-    async with httpx.AsyncClient() as anyone:  # a signed link: no credentials needed
+    async with http_client() as anyone:  # a signed link: no credentials needed
         pdf = await anyone.get(link.text)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     direct = await sim.api.get(f"{path}/pdf")
@@ -369,7 +370,7 @@ async def test_pdf_links_expire(start_sim):
             f"/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}/pdf", params={"format": "url"}
         )
     ).text
-    async with httpx.AsyncClient() as anyone:
+    async with http_client() as anyone:
         expired = await anyone.get(link)
     assert expired.status_code == 403
 
@@ -567,7 +568,7 @@ async def test_invites_outlive_a_restart_of_the_simulator(tmp_path):
     )
     email, cancelled_email = unique_email(), unique_email()
     with serve(create_app(config)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        async with http_client(base_url=url, timeout=10) as http:
             invite = {"email": email, "send_email": True, "invite_metadata": {"order_id": "o-1"}}
             candidate = (
                 await http.post(
@@ -597,7 +598,7 @@ async def test_invites_outlive_a_restart_of_the_simulator(tmp_path):
             ).json()
 
     with serve(create_app(config)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        async with http_client(base_url=url, timeout=10) as http:
             after = await http.get(
                 f"{API}/tests/{TEST_WITH_CUTOFF}/candidates/{candidate}", auth=(API_KEY, "")
             )

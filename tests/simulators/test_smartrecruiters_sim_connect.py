@@ -32,6 +32,7 @@ from tests.simulators.test_smartrecruiters_sim import (
     results_path,
     running,
 )
+from tests.support.http import client as http_client
 from tests.support.servers import serve
 
 MASTER_CLIENT_ID, MASTER_CLIENT_SECRET = "partner-master", "partner-master-secret"
@@ -186,7 +187,7 @@ class ConnectPartner:
             back to SR (REDIRECT mode) or say so (POPUP mode)."""
             query = (await record(request))["query"]
             company = query["companyId"]
-            async with httpx.AsyncClient(base_url=self.sr_url) as sr:
+            async with http_client(base_url=self.sr_url) as sr:
                 grant = await sr.post("/identity/oauth/token", data=MASTER_TOKEN_FORM)
                 integrated = await sr.post(
                     f"/assessment-api/v202010/integration/company/{company}",
@@ -221,7 +222,7 @@ class ConnectPartner:
             # Whether the company's SR-issued credentials still worked when SR called.
             issued = self.sr_credentials.get(company_id)
             if issued is not None:
-                async with httpx.AsyncClient(base_url=self.sr_url) as sr:
+                async with http_client(base_url=self.sr_url) as sr:
                     form = token_form(issued["clientId"], issued["clientSecret"])
                     call["sr_credentials_status"] = (
                         await sr.post("/identity/oauth/token", data=form)

@@ -7,13 +7,13 @@ import logging
 import time
 import uuid
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from peers import PeerError
 from smartrecruiters import observations
 from smartrecruiters.client import AccessRefused, SmartRecruitersClient
+from tests.support.http import client as http_client
 from tests.support.servers import serve, smartrecruiters_alone
 
 
@@ -36,7 +36,7 @@ def client_for(base_url: str, **overrides) -> SmartRecruitersClient:
 async def an_order(sr: str) -> str:
     """An order SR knows about, placed as SR would (the partner is unreachable,
     which is fine here)."""
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         candidate = (await http.get(f"{sr}/__sim/candidates")).json()[0]
         response = await http.post(
             f"{sr}/__sim/orders",
@@ -46,14 +46,14 @@ async def an_order(sr: str) -> str:
 
 
 async def requests_to(sr: str, path_contains: str) -> list[dict]:
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         return (
             await http.get(f"{sr}/__sim/requests", params={"path_contains": path_contains})
         ).json()
 
 
 async def fault(sr: str, **rule) -> None:
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         (await http.post(f"{sr}/__sim/faults", json=rule)).raise_for_status()
 
 
@@ -127,7 +127,7 @@ async def test_attachment_upload_returns_the_url_sr_keeps_the_file_at(sr):
         order_id, "report.pdf", b"%PDF-1.4 test", "application/pdf"
     )
     await client.aclose()
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         assert (await http.get(url)).content == b"%PDF-1.4 test"
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from peers import PeerError
 from smartrecruiters.credentials import credentials_refused
+from tests.support.http import client as http_client
 
 
 def answering(
@@ -69,6 +70,6 @@ async def test_answers_that_prove_nothing_are_errors_to_retry(status, body):
 
 
 async def test_no_answer_is_an_error_to_retry():
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         with pytest.raises(PeerError):
             await credentials_refused(http, "http://127.0.0.1:9/token", "id", "secret")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from fastapi import FastAPI, Request
 
@@ -16,6 +15,7 @@ from peers import PeerError
 from smartrecruiters.client import SmartRecruitersClient
 from smartrecruiters.models import package_result_patch
 from smartrecruiters.observations import log as protocol_log
+from tests.support.http import client as http_client
 from tests.support.servers import serve, smartrecruiters_alone
 
 
@@ -30,7 +30,7 @@ async def sr(sr_sim):
     """The simulator's URL; the variants a test chooses last until it ends."""
     url, _ = sr_sim
     yield url
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         (await http.put(f"{url}/__sim/variants", json={})).raise_for_status()
 
 
@@ -46,7 +46,7 @@ def client_for(sr: str, **overrides) -> SmartRecruitersClient:
 
 async def an_order(sr: str, **variants: str) -> dict:
     """An order SR placed while behaving as `variants` say: its record, with its callback."""
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         (await http.put(f"{sr}/__sim/variants", json=variants)).raise_for_status()
         candidate = (await http.get(f"{sr}/__sim/candidates")).json()[0]
         placed = await http.post(
@@ -57,14 +57,14 @@ async def an_order(sr: str, **variants: str) -> dict:
 
 
 async def sr_requests(sr: str, path_contains: str) -> list[dict]:
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         return (
             await http.get(f"{sr}/__sim/requests", params={"path_contains": path_contains})
         ).json()
 
 
 async def stored(sr: str, order_id: str) -> dict:
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         return (await http.get(f"{sr}/__sim/orders/{order_id}")).json()
 
 

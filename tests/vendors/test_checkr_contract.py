@@ -17,6 +17,7 @@ from orders.models import Candidate, Order
 from peers import PeerError
 from simulators.checkr import CheckrSimConfig, create_app
 from simulators.openapi import ApiDescription
+from tests.support.http import client as http_client
 from tests.support.servers import serve
 from tests.vendors.test_checkr_adapter import new_order
 from vendors.base import OrderCallback
@@ -79,7 +80,7 @@ async def exchanges():
             transport=recorder,
         )
         stranger = CheckrVendor(api_key="not-the-key", base_url=url, transport=recorder)
-        async with httpx.AsyncClient(base_url=f"{url}/_sim") as sim:
+        async with http_client(base_url=f"{url}/_sim") as sim:
             (
                 await sim.put("/variants", json={"nodes": ["north-region"]})
             ).raise_for_status()  # node and location required

@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request, Response
 from orders.models import Candidate, Order
 from orders.visibility import order_reference
 from simulators.hackerrank import HackerRankSimConfig, create_app
+from tests.support.http import client as http_client
 from tests.support.servers import serve
 from vendors.base import OrderCallback
 from vendors.hackerrank import HackerRankVendor
@@ -69,7 +70,7 @@ class Sim:
     def __init__(self, url: str, http: httpx.AsyncClient) -> None:
         self.url = url
         self.http = http
-        self.api = httpx.AsyncClient(base_url=f"{url}{API}", auth=(API_KEY, ""), timeout=10)
+        self.api = http_client(base_url=f"{url}{API}", auth=(API_KEY, ""), timeout=10)
 
     def vendor(self, timeout_seconds: float = 10.0) -> HackerRankVendor:
         return HackerRankVendor(api_key=API_KEY, base_url=self.url, timeout_seconds=timeout_seconds)
@@ -140,9 +141,7 @@ async def _simulators() -> AsyncIterator[SimFactory]:
             url = stack.enter_context(
                 serve(create_app(HackerRankSimConfig(api_key=API_KEY, **settings)))
             )
-            sim = Sim(
-                url, await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
-            )
+            sim = Sim(url, await stack.enter_async_context(http_client(base_url=url, timeout=10)))
             stack.push_async_callback(sim.api.aclose)
             return sim
 

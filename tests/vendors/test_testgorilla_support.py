@@ -19,6 +19,7 @@ from orders.models import Candidate, Order
 from settings import Settings
 from simulators.testgorilla.app import create_app
 from simulators.testgorilla.config import TestGorillaSimConfig, Variants
+from tests.support.http import client as http_client
 from tests.support.servers import free_port, serve
 from vendors import testgorilla
 from vendors.testgorilla import TestGorillaVendor
@@ -105,7 +106,7 @@ async def running_sim(wrap=None, **config: Any) -> AsyncIterator[SimHandle]:
     )
     app = create_app(settings)
     with serve(wrap(app) if wrap else app, port) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        async with http_client(base_url=url, timeout=10) as http:
             yield SimHandle(url, http, settings)
 
 
