@@ -60,7 +60,7 @@ lint: install
 check: lint
 	$(BIN)/mypy
 
-# Four pytest-xdist workers: on two cores about 5 1/2 min, where one process takes 17 (its tests
+# Four pytest-xdist workers: on two cores about 5 min, where one process takes 17 (its tests
 # wait on real clocks, leaving a core idle). `make test TEST_WORKERS=0` runs one process.
 # tests/conftest.py says how workers share the tests.
 TEST_WORKERS ?= 4
