@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     sr_timeout_seconds: float = 10.0
     sr_requests_per_second: float = 10.0  # SR's published limit per credential
     sr_max_in_flight: int = 8  # SR's published concurrency limit per credential
+    # Keep both limits for every process at once (workers, API replicas, admin commands), through
+    # the store. Off, each process keeps them alone: N processes may send N times as much.
+    sr_shared_limits: bool = True
+    # How long a call to SR waits for its turn under the shared limits before it is deferred.
+    sr_limit_wait_seconds: float = 10.0
     # The multipart part name of SR's attachment upload is not documented; SR's legacy API used
     # this one.
     sr_attachment_part_name: str = "attachment"

@@ -199,6 +199,7 @@ class Operations:
             settings,
             settings.sr_master_client_id,
             settings.sr_master_client_secret.get_secret_value(),
+            self._store.limits,
         )
         try:
             yield client

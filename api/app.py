@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings,
             settings.sr_master_client_id,
             settings.sr_master_client_secret.get_secret_value(),
+            app.state.store.limits,
         )
         app.state.connector = CompanyConnector(app.state.store, master, settings.integration_name)
         app.state.disconnector = CompanyDisconnector(app.state.store, app.state.temporal, settings)

@@ -21,7 +21,10 @@ class SmartRecruitersClients:
         self._settings = settings
         self._store = store
         self._default = smartrecruiters_client(
-            settings, settings.sr_client_id, settings.sr_client_secret.get_secret_value()
+            settings,
+            settings.sr_client_id,
+            settings.sr_client_secret.get_secret_value(),
+            store.limits,
         )
         self._by_client_id: dict[str, SmartRecruitersClient] = {}
 
@@ -37,7 +40,7 @@ class SmartRecruitersClients:
         client_id, client_secret = credentials
         if client_id not in self._by_client_id:
             self._by_client_id[client_id] = smartrecruiters_client(
-                self._settings, client_id, client_secret
+                self._settings, client_id, client_secret, self._store.limits
             )
         return self._by_client_id[client_id]
 

@@ -9,16 +9,18 @@ It does not retry: the activities calling it own the retry policy (peers.py).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 
 import httpx
 
 from origins import origin_allowed
-from peers import PeerError, peer_client, send, steady_limiter
+from peers import CallDeferred, PeerError, peer_client, send, steady_limiter
 from smartrecruiters.callbacks import OtherCallbackAttachment, attachment_url, callback_origins
 from smartrecruiters.oauth import TokenAnswer, token_request
 from smartrecruiters.observations import observed
+from store.limits import LimitUnavailable, SharedLimit, SharedLimits
 
 PEER = "SmartRecruiters"
 ASSESSMENT_API = "/assessment-api/v202010"
@@ -30,6 +32,9 @@ REFUSAL_POINT = "refusal of a company it does not integrate"
 TOKEN_EXPIRY_MARGIN_SECONDS = 30
 # SR's spec lists application/json for its merge patch, yet cites RFC 7396, whose type is the other.
 PATCH_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
+# A shared in-flight slot is leased for twice the request timeout and this much more; the request
+# is cut off before its lease runs out, so no slot is ever held by two requests.
+LEASE_MARGIN_SECONDS = 5.0
 
 
 class AccessRefused(PeerError):
@@ -53,6 +58,8 @@ class SmartRecruitersClient:
         callback_origins: list[str] | None = None,
         other_callback_attachment: OtherCallbackAttachment = "append",
         patch_media_type: str = PATCH_MEDIA_TYPES[0],
+        shared_limits: SharedLimits | None = None,
+        limit_wait_seconds: float = 10.0,
     ) -> None:
         self._http = peer_client(base_url=base_url.rstrip("/"), timeout=timeout_seconds)
         self._token_url = token_url
@@ -66,8 +73,18 @@ class SmartRecruitersClient:
         # Evenly spaced, no burst, one request of headroom: SR counts requests in any one second,
         # and a second can hold both ends of the spacing plus the network's jitter (measured:
         # 12 arrivals in a second at exactly 1/rps spacing; bench.end_to_end).
-        self._rate = steady_limiter(max(1.0, requests_per_second - 1), 1)
+        paced = max(1.0, requests_per_second - 1)
+        self._rate = steady_limiter(paced, 1)
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        # The same limits for every process holding this credential (None: this process alone).
+        self._shared = shared_limits
+        self._shared_key = hashlib.sha256(f"smartrecruiters:{client_id}".encode()).hexdigest()
+        self._shared_limit = SharedLimit(
+            interval_seconds=1 / paced,
+            capacity=max_in_flight,
+            lease_seconds=2 * timeout_seconds + LEASE_MARGIN_SECONDS,
+        )
+        self._limit_wait = limit_wait_seconds
         self._token: str | None = None
         self._token_expires_at = 0.0
         self._token_lock = asyncio.Lock()
@@ -206,7 +223,19 @@ class SmartRecruitersClient:
     async def _limited(self, action: str, request: httpx.Request) -> httpx.Response:
         async with self._in_flight:
             await self._rate.acquire()
-            return await send(PEER, action, self._http, request)
+            if self._shared is None:
+                return await send(PEER, action, self._http, request)
+            try:
+                async with self._shared.turn(
+                    self._shared_key, self._shared_limit, self._limit_wait
+                ):
+                    # Ended before the slot's lease does.
+                    async with asyncio.timeout(self._shared_limit.lease_seconds - 1):
+                        return await send(PEER, action, self._http, request)
+            except LimitUnavailable as err:
+                raise CallDeferred(PEER, f"{action}: {err}", retry_after=err.retry_after) from None
+            except TimeoutError:
+                raise PeerError(PEER, f"{action} failed: the request took too long") from None
 
     async def _ensure_token(self) -> None:
         async with self._token_lock:
@@ -246,8 +275,12 @@ def _field(response: httpx.Response, name: str, action: str) -> str:
         raise PeerError(PEER, f"{action} answered without {name}", retryable=False) from err
 
 
-def smartrecruiters_client(settings, client_id: str, client_secret: str) -> SmartRecruitersClient:
-    """A client for one credential, configured from the settings."""
+def smartrecruiters_client(
+    settings, client_id: str, client_secret: str, shared_limits: SharedLimits | None
+) -> SmartRecruitersClient:
+    """A client for one credential, configured from the settings; it keeps SR's limits together
+    with every other process using `shared_limits` (unless the settings turn that off; None:
+    this process alone)."""
     return SmartRecruitersClient(
         base_url=settings.sr_base_url,
         token_url=settings.sr_token_endpoint,
@@ -260,4 +293,6 @@ def smartrecruiters_client(settings, client_id: str, client_secret: str) -> Smar
         callback_origins=callback_origins(settings.sr_callback_origins, settings.sr_base_url),
         other_callback_attachment=settings.sr_other_callback_attachment,
         patch_media_type=settings.sr_patch_media_type,
+        shared_limits=shared_limits if settings.sr_shared_limits else None,
+        limit_wait_seconds=settings.sr_limit_wait_seconds,
     )

@@ -35,6 +35,7 @@ from store.errors import (
     UnknownVendorAccount,
     VendorAccountNameTaken,
 )
+from store.limits import SharedLimits
 from store.records import (
     CompanyConnection,
     ConnectionState,
@@ -76,6 +77,8 @@ class Store:
         if on_sqlite:
             event.listen(self._engine.sync_engine, "connect", _configure_sqlite)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
+        # Limits a peer sets per credential, shared by every process using this store.
+        self.limits = SharedLimits(self._engine)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision; does nothing if it is there already.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, Double, Enum, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -206,3 +206,27 @@ class OrderOwnerRow(Base):
     order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     company_id: Mapped[str] = mapped_column(String(255))
     confirmed_at: Mapped[datetime]
+
+
+class RequestPaceRow(Base):
+    """When the next request under one shared rate limit may be sent (`store.limits`)."""
+
+    __tablename__ = "request_paces"
+
+    # A digest of what the limit is for (a credential), never the credential itself.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Seconds since the epoch on the database's clock, the one clock every process shares.
+    next_at: Mapped[float] = mapped_column(Double)
+
+
+class RequestSlotRow(Base):
+    """One of the in-flight slots of a shared concurrency limit (`store.limits`), leased to one
+    request until it ends or its lease runs out (a process that died frees its slots so)."""
+
+    __tablename__ = "request_slots"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str | None] = mapped_column(String(32))
+    # Seconds since the epoch on the database's clock.
+    leased_until: Mapped[float] = mapped_column(Double)

@@ -54,6 +54,7 @@ def register(settings, configuration: dict) -> None:
             settings,
             settings.sr_master_client_id,
             settings.sr_master_client_secret.get_secret_value(),
+            None,  # the test's own calls, outside the service's limits
         )
         try:
             await master.put_partner_configuration(configuration)

@@ -49,7 +49,10 @@ async def registered(stack):
     settings = stack.settings
     stored = await register_partner_configuration(settings)
     master = smartrecruiters_client(
-        settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value()
+        settings,
+        settings.sr_master_client_id,
+        settings.sr_master_client_secret.get_secret_value(),
+        None,  # the test's own calls, outside the service's limits
     )
     try:
         assert await master.get_partner_configuration() == stored

@@ -291,7 +291,10 @@ async def test_smartrecruiters_saying_already_integrated_is_explained(
     consent = (await world.http.post(f"{world.sr}/__sim/companies/{company_id}/consent")).json()
     settings = stack.settings
     master = smartrecruiters_client(
-        settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value()
+        settings,
+        settings.sr_master_client_id,
+        settings.sr_master_client_secret.get_secret_value(),
+        None,  # the test's own calls, outside the service's limits
     )
     await master.integrate_company(company_id, "earlier-client", "earlier-secret")
     await master.aclose()

@@ -8,11 +8,13 @@ import time
 import uuid
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from peers import PeerError
 from smartrecruiters import observations
 from smartrecruiters.client import AccessRefused, SmartRecruitersClient
+from store import Store
 from tests.support.http import client as http_client
 from tests.support.servers import serve, smartrecruiters_alone
 
@@ -175,12 +177,10 @@ async def test_a_refusal_of_an_orders_call_with_a_fresh_token_is_sr_refusing_us_
     assert unknown.value.status == 404 and not isinstance(unknown.value, AccessRefused)
 
 
-async def test_never_more_than_eight_requests_in_flight():
-    """SR allows 8 concurrent requests per credential; a counting server checks we keep to it.
-    It holds the first 8 for half a second: a client allowed more than 8 would send the 9th of
-    its 30 calls meanwhile (the server then lets everything go), one keeping to 8 cannot."""
+def holding_server(state: dict) -> FastAPI:
+    """An SR that counts requests in flight and holds the first 8 for half a second: a client
+    allowed more than 8 sends the 9th meanwhile (the server then lets everything go)."""
     app = FastAPI()
-    state = {"now": 0, "peak": 0}
     release = asyncio.Event()
 
     @app.post("/identity/oauth/token")
@@ -199,13 +199,45 @@ async def test_never_more_than_eight_requests_in_flight():
         state["now"] -= 1
         return {}
 
-    with serve(app) as url:
+    return app
+
+
+async def test_never_more_than_eight_requests_in_flight():
+    """SR allows 8 concurrent requests per credential; one client keeps to it alone."""
+    state = {"now": 0, "peak": 0}
+    with serve(holding_server(state)) as url:
         client = client_for(url, requests_per_second=1000)
         await asyncio.gather(
             *(client.patch_result(str(i), {"status": "PENDING"}) for i in range(30))
         )
         await client.aclose()
     assert state["peak"] == 8
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared limits", "each process alone"])
+async def test_three_processes_send_one_credential_eight_requests_in_flight_at_most(
+    tmp_path, shared
+):
+    """Three workers hold clients of one credential; through the store they keep SR's 8 in flight
+    together. Each alone, they send up to 24 (the second case shows the test can fail)."""
+    state = {"now": 0, "peak": 0}
+    url_of_store = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    key = Fernet.generate_key().decode()
+    stores = [Store(url_of_store, key) for _ in range(3)]
+    await stores[0].migrate()
+    with serve(holding_server(state)) as url:
+        clients = [
+            client_for(url, requests_per_second=1000, shared_limits=s.limits if shared else None)
+            for s in stores
+        ]
+        await asyncio.gather(
+            *(clients[i % 3].patch_result(str(i), {"status": "PENDING"}) for i in range(30))
+        )
+        for client in clients:
+            await client.aclose()
+    for store in stores:
+        await store.dispose()
+    assert (state["peak"] == 8) if shared else (state["peak"] > 8), state
 
 
 async def test_never_more_than_ten_requests_in_any_second():

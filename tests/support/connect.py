@@ -18,7 +18,10 @@ from tests.support.waiting import eventually
 async def register_partner_configuration(settings: Settings) -> dict:
     """Our partner configuration, registered at SR with our master credentials; what SR stored."""
     master = smartrecruiters_client(
-        settings, settings.sr_master_client_id, settings.sr_master_client_secret.get_secret_value()
+        settings,
+        settings.sr_master_client_id,
+        settings.sr_master_client_secret.get_secret_value(),
+        None,  # the test's own calls, outside the service's limits
     )
     try:
         return await master.put_partner_configuration(partner_configuration(settings))

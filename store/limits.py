@@ -1,0 +1,199 @@
+"""Request limits that hold for every process at once: each worker, API replica and admin command
+calling a peer with one credential shares them through the store.
+
+Two limits per key (a digest of the credential):
+- a **pace**: requests evenly spaced, at most one per `interval`. One statement reserves the next
+  send time (the generic cell rate algorithm): it answers how long to wait before sending, or
+  nothing if that is more than the caller will wait (then nothing is reserved).
+- **in-flight slots**: at most `capacity` requests between sending and their answer. A slot is
+  leased, not locked: a process killed mid-request frees its slots when their leases run out, and
+  a request may not outlive its lease (the caller bounds it).
+
+Times come from the database's clock, so hosts' clocks need not agree. On SQLite (one machine)
+the process's clock is that clock, and each statement takes the write lock up front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Double, cast, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from store.tables import RequestPaceRow, RequestSlotRow
+
+# How often a waiter asks for a free slot again, at first and at most; a slot freed in this
+# process wakes its waiters at once.
+FIRST_RETRY_SECONDS = 0.02
+LONGEST_RETRY_SECONDS = 0.25
+
+
+class LimitUnavailable(Exception):
+    """The shared limit could not be taken in time (all slots busy, the pace booked further ahead
+    than the caller waits, or the store unreachable): the request must not be sent now."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SharedLimit:
+    """What one peer allows per credential."""
+
+    interval_seconds: float  # between two requests' sends
+    capacity: int  # requests in flight
+    lease_seconds: float  # the longest a request may hold its slot
+
+
+class SharedLimits:
+    """The store's limits, for one process."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self._slots_made: set[tuple[str, int]] = set()
+        # Waiters for a slot of a key in this process, woken when this process frees one.
+        self._freed: dict[str, asyncio.Event] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: str, limit: SharedLimit, max_wait: float) -> AsyncIterator[None]:
+        """Hold an in-flight slot of `key`, then wait for the pace: the request is sent inside."""
+        slot, holder = await self._take_slot(key, limit, max_wait)
+        try:
+            await self._wait_for_pace(key, limit.interval_seconds, max_wait)
+            yield
+        finally:
+            await self._free_slot(key, slot, holder)
+
+    async def _wait_for_pace(self, key: str, interval: float, max_wait: float) -> None:
+        """Until a booked send time. A process that wakes late (its event loop was busy) would
+        send next to the one booked after it, so past half an interval late it books again."""
+        if interval <= 0:
+            return
+        give_up_at = time.monotonic() + max_wait
+        while True:
+            delay = await self._book_pace(key, interval, give_up_at - time.monotonic())
+            send_at = time.monotonic() + delay
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if time.monotonic() - send_at <= interval / 2:
+                return
+
+    async def _take_slot(self, key: str, limit: SharedLimit, max_wait: float) -> tuple[int, str]:
+        give_up_at = time.monotonic() + max_wait
+        retry_in = FIRST_RETRY_SECONDS
+        holder = uuid.uuid4().hex
+        await self._make_slots(key, limit.capacity)
+        while True:
+            slot = await self._try_slot(key, limit, holder)
+            if slot is not None:
+                return slot, holder
+            left = give_up_at - time.monotonic()
+            if left <= 0:
+                raise LimitUnavailable("every in-flight slot is taken", retry_after=retry_in)
+            freed = self._freed.setdefault(key, asyncio.Event())
+            # Back-off between attempts, with jitter so waiters of several processes spread out;
+            # a slot freed here ends the wait early.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(freed.wait(), min(left, retry_in * random.uniform(0.5, 1.5)))
+            retry_in = min(retry_in * 2, LONGEST_RETRY_SECONDS)
+
+    async def _make_slots(self, key: str, capacity: int) -> None:
+        if (key, capacity) in self._slots_made:
+            return
+        rows = [
+            {"key": key, "slot": n, "holder": None, "leased_until": 0.0} for n in range(capacity)
+        ]
+        insert = (postgresql.insert if self._postgres else sqlite.insert)(RequestSlotRow)
+        async with self._writing() as connection:
+            await connection.execute(insert.on_conflict_do_nothing(), rows)
+        self._slots_made.add((key, capacity))
+
+    async def _try_slot(self, key: str, limit: SharedLimit, holder: str) -> int | None:
+        slots = RequestSlotRow.__table__.c
+        async with self._writing() as connection:
+            now = self._now()
+            free = (
+                select(slots.slot)
+                .where(
+                    slots.key == key,
+                    slots.slot < limit.capacity,
+                    (slots.holder.is_(None)) | (slots.leased_until < now),
+                )
+                .order_by(slots.slot)
+                .limit(1)
+                .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds the write lock
+                .scalar_subquery()
+            )
+            taken = await connection.execute(
+                update(RequestSlotRow)
+                .where(slots.key == key, slots.slot == free)
+                .values(holder=holder, leased_until=now + limit.lease_seconds)
+                .returning(slots.slot)
+            )
+            return taken.scalar_one_or_none()
+
+    async def _free_slot(self, key: str, slot: int, holder: str) -> None:
+        slots = RequestSlotRow.__table__.c
+        try:
+            async with self._writing() as connection:
+                await connection.execute(
+                    update(RequestSlotRow)
+                    .where(slots.key == key, slots.slot == slot, slots.holder == holder)
+                    .values(holder=None, leased_until=0.0)
+                )
+        except LimitUnavailable:
+            pass  # the store is away: the lease frees the slot when it runs out
+        if (freed := self._freed.pop(key, None)) is not None:
+            freed.set()
+
+    async def _book_pace(self, key: str, interval: float, max_wait: float) -> float:
+        """Reserve the next send time; how long to wait for it."""
+        paces = RequestPaceRow.__table__.c
+        insert = (postgresql.insert if self._postgres else sqlite.insert)(RequestPaceRow)
+        async with self._writing() as connection:
+            now = self._now()
+            start = (func.greatest if self._postgres else func.max)(paces.next_at, now)
+            booked = await connection.execute(
+                insert.values(key=key, next_at=now + interval)
+                .on_conflict_do_update(
+                    index_elements=[paces.key],
+                    set_={"next_at": start + interval},
+                    where=start - now <= max_wait,
+                )
+                .returning(paces.next_at - interval - now)
+            )
+            delay = booked.scalar_one_or_none()
+        if delay is None:
+            raise LimitUnavailable("the pace is booked too far ahead", retry_after=max_wait)
+        return float(delay)
+
+    def _now(self) -> ColumnElement[float]:
+        if self._postgres:
+            # The time when it is read, not when the statement began: a booking may first wait
+            # for another's lock on the row, and must not book from before that wait.
+            return cast(func.extract("epoch", func.clock_timestamp()), Double)
+        return literal(time.time(), Double)
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction; on SQLite it takes the write lock first, so a read and the write that
+        depends on it cannot interleave with another process's."""
+        try:
+            async with self._engine.begin() as connection:
+                if not self._postgres:
+                    await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                yield connection
+        except DBAPIError as err:
+            raise LimitUnavailable(
+                f"the store could not be reached ({type(err.orig).__name__})", retry_after=1.0
+            ) from None

@@ -1,0 +1,40 @@
+"""Request limits shared by every process: paces and leased in-flight slots per credential.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "request_paces",
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("next_at", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_request_paces")),
+    )
+    op.create_table(
+        "request_slots",
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("holder", sa.String(32), nullable=True),
+        sa.Column("leased_until", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint("key", "slot", name=op.f("pk_request_slots")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("request_slots")
+    op.drop_table("request_paces")

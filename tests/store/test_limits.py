@@ -1,0 +1,110 @@
+"""Shared request limits on both databases: several stores on one database stand for several
+processes, and together they keep one pace and one in-flight capacity per key."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from store import Store
+from store.limits import LimitUnavailable, SharedLimit
+
+INTERVAL = 0.05
+LIMIT = SharedLimit(interval_seconds=INTERVAL, capacity=3, lease_seconds=30.0)
+
+
+@pytest.fixture
+async def processes(database_url: str, encryption_key: str, store: Store):
+    """Three stores on the migrated database, as three worker processes would hold them."""
+    others = [Store(database_url, encryption_key) for _ in range(2)]
+    yield [store, *others]
+    for other in others:
+        await other.dispose()
+
+
+async def test_three_processes_keep_one_capacity(processes) -> None:
+    unpaced = SharedLimit(interval_seconds=0.0, capacity=3, lease_seconds=30.0)
+    in_flight, peak = 0, 0
+
+    async def request(store: Store) -> None:
+        nonlocal in_flight, peak
+        async with store.limits.turn("credential-a", unpaced, max_wait=30):
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.1)  # the peer taking its time to answer
+            in_flight -= 1
+
+    await asyncio.gather(*(request(processes[n % 3]) for n in range(12)))
+
+    assert peak == unpaced.capacity
+
+
+async def test_three_processes_keep_one_pace(processes) -> None:
+    paced = SharedLimit(interval_seconds=INTERVAL, capacity=10, lease_seconds=30.0)
+    sends: list[float] = []
+
+    async def request(store: Store) -> None:
+        async with store.limits.turn("credential-a", paced, max_wait=30):
+            sends.append(time.monotonic())
+
+    await asyncio.gather(*(request(processes[n % 3]) for n in range(30)))
+
+    # Booked INTERVAL apart on the database's clock. Here the three "processes" share one event
+    # loop, which hands a booking's answer over late when busy, so a window of ten intervals may
+    # catch two sends more than the pace; without it, all 30 go out within one.
+    window = 10 * INTERVAL
+    busiest = max(sum(1 for t in sends if start <= t < start + window) for start in sends)
+    assert busiest <= 12, sorted(sends)
+    assert max(sends) - min(sends) >= 28 * INTERVAL
+
+
+async def test_another_key_is_not_held_up(processes) -> None:
+    holding: list[Store] = []
+    all_held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(store: Store) -> None:
+        async with store.limits.turn("credential-a", LIMIT, max_wait=5):
+            holding.append(store)
+            if len(holding) == LIMIT.capacity:
+                all_held.set()
+            await release.wait()
+
+    holders = [asyncio.create_task(hold(store)) for store in processes]
+    await all_held.wait()  # every slot of credential-a is taken, one by each process
+
+    async with processes[0].limits.turn("credential-b", LIMIT, max_wait=1):
+        pass  # a slot of another credential, at once
+    with pytest.raises(LimitUnavailable, match="every in-flight slot is taken"):
+        async with processes[1].limits.turn("credential-a", LIMIT, max_wait=0.3):
+            pass
+    release.set()
+    await asyncio.gather(*holders)
+
+
+async def test_a_dead_process_frees_its_slots_when_their_leases_run_out(processes) -> None:
+    short = SharedLimit(interval_seconds=0.0, capacity=1, lease_seconds=0.5)
+    dying = processes[0].limits.turn("credential-a", short, max_wait=1)
+    await dying.__aenter__()  # and never leaves: the process was killed mid-request
+
+    started = time.monotonic()
+    async with processes[1].limits.turn("credential-a", short, max_wait=5):
+        waited = time.monotonic() - started
+    assert 0.3 < waited < 5
+
+
+async def test_a_pace_booked_past_the_wait_reserves_nothing(processes) -> None:
+    slow = SharedLimit(interval_seconds=1.0, capacity=5, lease_seconds=30.0)
+    async with processes[0].limits.turn("credential-a", slow, max_wait=0.5):
+        pass
+    async with processes[1].limits.turn("credential-a", slow, max_wait=5):
+        pass  # booked one interval later
+    with pytest.raises(LimitUnavailable, match="booked too far ahead"):
+        async with processes[2].limits.turn("credential-a", slow, max_wait=0.5):
+            pass
+    # The refused booking took nothing: the next send is still one interval after the last.
+    started = time.monotonic()
+    async with processes[2].limits.turn("credential-a", slow, max_wait=5):
+        waited = time.monotonic() - started
+    assert waited < 1.5, waited
