@@ -26,6 +26,7 @@ from ..docstore import DocumentStore
 from .companies import Companies, NotIntegrated, credentials_match
 from .config import SmartRecruitersSimConfig
 from .faults import FaultQueue
+from .limits import CredentialLimits
 from .partner import PartnerClient, PartnerError, PartnerLink, fits_spec, order_request
 
 SEED_JOB_TITLE = "Backend Engineer"
@@ -66,6 +67,7 @@ class Simulator:
     ) -> None:
         self.config = config
         self.faults = FaultQueue()
+        self.limits = CredentialLimits()
         self.variants = config.variants
         self.companies = Companies(config, store)
         self._store = store

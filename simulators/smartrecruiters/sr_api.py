@@ -14,7 +14,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -97,16 +97,20 @@ async def record_and_inject_faults(
     simulator: Simulator = request.app.state.simulator
     received_at = datetime.now(UTC).isoformat()
     body = await request.body()
-    fault = simulator.faults.take(request.method, path)
-    if fault is not None:
-        await asyncio.sleep(fault.latency_ms / 1000)
-    # A failing fault answers in place of the handler, so the request changes nothing.
-    if fault is None or fault.passes_through:
-        response = await call_next(request)
-    else:
-        response = fault.response()
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     grant = simulator.token_grant(token.strip()) if scheme.lower() == "bearer" else None
+    credential = grant.client_id if grant else _token_client_id(request, body)
+    refused = None
+    if simulator.variants.rate_limits == "enforced" and credential is not None:
+        refused = simulator.limits.enter(credential)
+    try:
+        if refused is not None:
+            response: Response = refused
+        else:
+            response = await _answer(simulator, request, call_next)
+    finally:
+        if refused is None and simulator.variants.rate_limits == "enforced" and credential:
+            simulator.limits.leave(credential)
     simulator.record_request(
         request.method,
         path,
@@ -114,11 +118,31 @@ async def record_and_inject_faults(
         request.headers.get("content-type"),
         body,
         received_at=received_at,
-        client_id=grant.client_id if grant else None,
+        client_id=credential,
         host=request.headers.get("host"),
         query=request.url.query,
     )
     return response
+
+
+async def _answer(
+    simulator: Simulator, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    fault = simulator.faults.take(request.method, request.url.path)
+    if fault is not None:
+        await asyncio.sleep(fault.latency_ms / 1000)
+    # A failing fault answers in place of the handler, so the request changes nothing.
+    if fault is None or fault.passes_through:
+        return await call_next(request)
+    return fault.response()
+
+
+def _token_client_id(request: Request, body: bytes) -> str | None:
+    """The client id a token request presents (SR's token endpoint takes a form)."""
+    if not request.url.path.startswith("/identity/oauth/token"):
+        return None
+    values = parse_qs(body.decode("utf-8", "replace")).get("client_id")
+    return values[0] if values else None
 
 
 def bearer_grant(request: Request, sim: Sim) -> Grant:

@@ -48,3 +48,6 @@ class Variants(BaseModel):
     result_attachments: Literal["accepted", "refused"] = "accepted"
     # How SR presents its client credentials at the partner's token endpoint.
     token_auth: Literal["form", "basic"] = "form"
+    # Whether SR keeps its published SmartAPI limits (10 requests in any second and 8 in flight per
+    # credential, 429 beyond) on the assessment API too: nothing says they apply there.
+    rate_limits: Literal["none", "enforced"] = "none"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -224,3 +225,39 @@ def test_report_links_in_a_result_are_refused_under_the_refused_variant(
         == 200
     )
     assert stored_order(sr, order_id)["result"]["summary"] == "Again."
+
+
+def test_enforced_limits_refuse_the_eleventh_request_in_a_second(sr: httpx.Client, auth: Auth):
+    order_id = place_order(sr)
+    sr.put("/__sim/variants", json={"rate_limits": "enforced"}).raise_for_status()
+    answers = [patch_result(sr, auth, order_id, {"status": "PENDING"}) for _ in range(20)]
+
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[:10] == [200] * 10 and 429 in statuses, statuses
+    refused = next(answer for answer in answers if answer.status_code == 429)
+    assert refused.headers["X-RateLimit-Limit"] == "10"
+    assert refused.headers["X-RateLimit-Concurrent-Limit"] == "8"
+
+
+def test_enforced_limits_refuse_the_ninth_request_in_flight(sr: httpx.Client, auth: Auth):
+    order_id = place_order(sr)
+    sr.put("/__sim/variants", json={"rate_limits": "enforced"}).raise_for_status()
+    # Every result update takes a second: nine sent at once are all in flight together.
+    slow = {"status": 200, "count": 9, "latency_ms": 1000, "path_contains": "/results"}
+    sr.post("/__sim/faults", json=slow).raise_for_status()
+    with ThreadPoolExecutor(9) as pool:
+        statuses = sorted(
+            pool.map(
+                lambda _: patch_result(sr, auth, order_id, {"status": "PENDING"}).status_code,
+                range(9),
+            )
+        )
+    assert statuses == [200] * 8 + [429]
+
+
+def test_limits_are_not_enforced_by_default(sr: httpx.Client, auth: Auth):
+    order_id = place_order(sr)
+    statuses = {
+        patch_result(sr, auth, order_id, {"status": "PENDING"}).status_code for _ in range(20)
+    }
+    assert statuses == {200}
