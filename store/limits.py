@@ -61,7 +61,9 @@ class SharedLimits:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
         self._slots_made: set[tuple[str, int]] = set()
-        # Waiters for a slot of a key in this process, woken when this process frees one.
+        # The request of this process asking the store for a slot of a key, and its wake-up
+        # when this process frees one.
+        self._asking: dict[str, asyncio.Lock] = {}
         self._freed: dict[str, asyncio.Event] = {}
 
     @contextlib.asynccontextmanager
@@ -89,23 +91,28 @@ class SharedLimits:
                 return
 
     async def _take_slot(self, key: str, limit: SharedLimit, max_wait: float) -> tuple[int, str]:
-        give_up_at = time.monotonic() + max_wait
-        retry_in = FIRST_RETRY_SECONDS
         holder = uuid.uuid4().hex
-        await self._make_slots(key, limit.capacity)
-        while True:
-            slot = await self._try_slot(key, limit, holder)
-            if slot is not None:
-                return slot, holder
-            left = give_up_at - time.monotonic()
-            if left <= 0:
-                raise LimitUnavailable("every in-flight slot is taken", retry_after=retry_in)
-            freed = self._freed.setdefault(key, asyncio.Event())
-            # Back-off between attempts, with jitter so waiters of several processes spread out;
-            # a slot freed here ends the wait early.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(freed.wait(), min(left, retry_in * random.uniform(0.5, 1.5)))
-            retry_in = min(retry_in * 2, LONGEST_RETRY_SECONDS)
+        try:
+            async with asyncio.timeout(max_wait):
+                await self._make_slots(key, limit.capacity)
+                # One request of this process asks the store at a time; the others queue here
+                # behind it, so a crowd of waiters costs the store one query, not one each.
+                async with self._asking.setdefault(key, asyncio.Lock()):
+                    retry_in = FIRST_RETRY_SECONDS
+                    while (slot := await self._try_slot(key, limit, holder)) is None:
+                        freed = self._freed.setdefault(key, asyncio.Event())
+                        # Back-off, with jitter so the askers of several processes spread out; a
+                        # slot freed in this process ends the wait early.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(
+                                freed.wait(), retry_in * random.uniform(0.5, 1.5)
+                            )
+                        retry_in = min(retry_in * 2, LONGEST_RETRY_SECONDS)
+                    return slot, holder
+        except TimeoutError:
+            raise LimitUnavailable(
+                "every in-flight slot is taken", retry_after=LONGEST_RETRY_SECONDS
+            ) from None
 
     async def _make_slots(self, key: str, capacity: int) -> None:
         if (key, capacity) in self._slots_made:

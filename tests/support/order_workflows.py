@@ -114,10 +114,10 @@ async def unworked_order(
     return order_id
 
 
-async def worker_polls(temporal: Client, stack: Stack) -> None:
-    """Wait until the stack's worker, as last started, polls the orders' task queue: a worker
-    process takes seconds to start on a busy machine, longer than an inline order waits."""
-    identity = f"{stack.processes['worker'].pid}@"
+async def worker_polls(temporal: Client, stack: Stack, name: str = "worker") -> None:
+    """Wait until the stack's worker `name`, as last started, polls the orders' task queue: a
+    worker process takes seconds to start on a busy machine, longer than an inline order waits."""
+    identity = f"{stack.processes[name].pid}@"
     request = DescribeTaskQueueRequest(
         namespace=stack.settings.temporal_namespace,
         task_queue=TaskQueue(name=stack.settings.task_queue),
