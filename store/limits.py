@@ -1,7 +1,7 @@
 """Request limits that hold for every process at once: each worker, API replica and admin command
 calling a peer with one credential shares them through the store.
 
-Two limits per key (a digest of the credential):
+Two limits per name (a digest of the credential, say):
 - a **pace**: requests evenly spaced, at most one per `interval`. One statement reserves the next
   send time (the generic cell rate algorithm): it answers how long to wait before sending, or
   nothing if that is more than the caller will wait (then nothing is reserved).
@@ -61,46 +61,46 @@ class SharedLimits:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
         self._slots_made: set[tuple[str, int]] = set()
-        # The request of this process asking the store for a slot of a key, and its wake-up
+        # The request of this process asking the store for a slot of a name, and its wake-up
         # when this process frees one.
         self._asking: dict[str, asyncio.Lock] = {}
         self._freed: dict[str, asyncio.Event] = {}
 
     @contextlib.asynccontextmanager
-    async def turn(self, key: str, limit: SharedLimit, max_wait: float) -> AsyncIterator[None]:
-        """Hold an in-flight slot of `key`, then wait for the pace: the request is sent inside."""
-        slot, holder = await self._take_slot(key, limit, max_wait)
+    async def turn(self, name: str, limit: SharedLimit, max_wait: float) -> AsyncIterator[None]:
+        """Hold an in-flight slot of `name`, then wait for the pace: the request is sent inside."""
+        slot, holder = await self._take_slot(name, limit, max_wait)
         try:
-            await self._wait_for_pace(key, limit.interval_seconds, max_wait)
+            await self._wait_for_pace(name, limit.interval_seconds, max_wait)
             yield
         finally:
-            await self._free_slot(key, slot, holder)
+            await self._free_slot(name, slot, holder)
 
-    async def _wait_for_pace(self, key: str, interval: float, max_wait: float) -> None:
+    async def _wait_for_pace(self, name: str, interval: float, max_wait: float) -> None:
         """Until a booked send time. A process that wakes late (its event loop was busy) would
         send next to the one booked after it, so past half an interval late it books again."""
         if interval <= 0:
             return
         give_up_at = time.monotonic() + max_wait
         while True:
-            delay = await self._book_pace(key, interval, give_up_at - time.monotonic())
+            delay = await self._book_pace(name, interval, give_up_at - time.monotonic())
             send_at = time.monotonic() + delay
             if delay > 0:
                 await asyncio.sleep(delay)
             if time.monotonic() - send_at <= interval / 2:
                 return
 
-    async def _take_slot(self, key: str, limit: SharedLimit, max_wait: float) -> tuple[int, str]:
+    async def _take_slot(self, name: str, limit: SharedLimit, max_wait: float) -> tuple[int, str]:
         holder = uuid.uuid4().hex
         try:
             async with asyncio.timeout(max_wait):
-                await self._make_slots(key, limit.capacity)
+                await self._make_slots(name, limit.capacity)
                 # One request of this process asks the store at a time; the others queue here
                 # behind it, so a crowd of waiters costs the store one query, not one each.
-                async with self._asking.setdefault(key, asyncio.Lock()):
+                async with self._asking.setdefault(name, asyncio.Lock()):
                     retry_in = FIRST_RETRY_SECONDS
-                    while (slot := await self._try_slot(key, limit, holder)) is None:
-                        freed = self._freed.setdefault(key, asyncio.Event())
+                    while (slot := await self._try_slot(name, limit, holder)) is None:
+                        freed = self._freed.setdefault(name, asyncio.Event())
                         # Back-off, with jitter so the askers of several processes spread out; a
                         # slot freed in this process ends the wait early.
                         with contextlib.suppress(TimeoutError):
@@ -114,25 +114,25 @@ class SharedLimits:
                 "every in-flight slot is taken", retry_after=LONGEST_RETRY_SECONDS
             ) from None
 
-    async def _make_slots(self, key: str, capacity: int) -> None:
-        if (key, capacity) in self._slots_made:
+    async def _make_slots(self, name: str, capacity: int) -> None:
+        if (name, capacity) in self._slots_made:
             return
         rows = [
-            {"key": key, "slot": n, "holder": None, "leased_until": 0.0} for n in range(capacity)
+            {"name": name, "slot": n, "holder": None, "leased_until": 0.0} for n in range(capacity)
         ]
         insert = (postgresql.insert if self._postgres else sqlite.insert)(RequestSlotRow)
         async with self._writing() as connection:
             await connection.execute(insert.on_conflict_do_nothing(), rows)
-        self._slots_made.add((key, capacity))
+        self._slots_made.add((name, capacity))
 
-    async def _try_slot(self, key: str, limit: SharedLimit, holder: str) -> int | None:
+    async def _try_slot(self, name: str, limit: SharedLimit, holder: str) -> int | None:
         slots = RequestSlotRow.__table__.c
         async with self._writing() as connection:
             now = self._now()
             free = (
                 select(slots.slot)
                 .where(
-                    slots.key == key,
+                    slots["name"] == name,
                     slots.slot < limit.capacity,
                     (slots.holder.is_(None)) | (slots.leased_until < now),
                 )
@@ -143,27 +143,27 @@ class SharedLimits:
             )
             taken = await connection.execute(
                 update(RequestSlotRow)
-                .where(slots.key == key, slots.slot == free)
+                .where(slots["name"] == name, slots.slot == free)
                 .values(holder=holder, leased_until=now + limit.lease_seconds)
                 .returning(slots.slot)
             )
             return taken.scalar_one_or_none()
 
-    async def _free_slot(self, key: str, slot: int, holder: str) -> None:
+    async def _free_slot(self, name: str, slot: int, holder: str) -> None:
         slots = RequestSlotRow.__table__.c
         try:
             async with self._writing() as connection:
                 await connection.execute(
                     update(RequestSlotRow)
-                    .where(slots.key == key, slots.slot == slot, slots.holder == holder)
+                    .where(slots["name"] == name, slots.slot == slot, slots.holder == holder)
                     .values(holder=None, leased_until=0.0)
                 )
         except LimitUnavailable:
             pass  # the store is away: the lease frees the slot when it runs out
-        if (freed := self._freed.pop(key, None)) is not None:
+        if (freed := self._freed.pop(name, None)) is not None:
             freed.set()
 
-    async def _book_pace(self, key: str, interval: float, max_wait: float) -> float:
+    async def _book_pace(self, name: str, interval: float, max_wait: float) -> float:
         """Reserve the next send time; how long to wait for it."""
         paces = RequestPaceRow.__table__.c
         insert = (postgresql.insert if self._postgres else sqlite.insert)(RequestPaceRow)
@@ -171,9 +171,9 @@ class SharedLimits:
             now = self._now()
             start = (func.greatest if self._postgres else func.max)(paces.next_at, now)
             booked = await connection.execute(
-                insert.values(key=key, next_at=now + interval)
+                insert.values(name=name, next_at=now + interval)
                 .on_conflict_do_update(
-                    index_elements=[paces.key],
+                    index_elements=[paces["name"]],
                     set_={"next_at": start + interval},
                     where=start - now <= max_wait,
                 )

@@ -214,7 +214,7 @@ class RequestPaceRow(Base):
     __tablename__ = "request_paces"
 
     # A digest of what the limit is for (a credential), never the credential itself.
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
     # Seconds since the epoch on the database's clock, the one clock every process shares.
     next_at: Mapped[float] = mapped_column(Double)
 
@@ -225,7 +225,7 @@ class RequestSlotRow(Base):
 
     __tablename__ = "request_slots"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     holder: Mapped[str | None] = mapped_column(String(32))
     # Seconds since the epoch on the database's clock.

@@ -356,26 +356,26 @@ async def test_partner_configuration_is_registered_and_shown(api, stack):
 
 
 @pytest.mark.parametrize("method", ["PUT", "GET"])
-async def test_smartrecruiters_refusing_our_master_credentials_is_502(stack, method):
+async def test_smartrecruiters_refusing_our_master_credentials_is_502(stack, store, method):
     settings = stack.settings.model_copy(
         update={
             "admin_api_key": SecretStr(ADMIN_KEY),
             "sr_master_client_secret": SecretStr("wrong"),
         }
     )
-    async with local(admin_app(settings), ADMIN_KEY) as http:
+    async with local(admin_app(settings, store), ADMIN_KEY) as http:
         response = await http.request(method, "/admin/smartrecruiters/partner-configuration")
     assert response.status_code == 502
     assert "master credentials" in response.json()["message"] and "wrong" not in response.text
 
 
-async def test_smartrecruiters_unreachable_is_502():
+async def test_smartrecruiters_unreachable_is_502(store):
     settings = Settings(
         admin_api_key=SecretStr(ADMIN_KEY),
         sr_base_url=f"http://127.0.0.1:{free_port()}",
         sr_timeout_seconds=2,
     )
-    async with local(admin_app(settings), ADMIN_KEY) as http:
+    async with local(admin_app(settings, store), ADMIN_KEY) as http:
         response = await http.put("/admin/smartrecruiters/partner-configuration")
     assert response.status_code == 502 and "could not be reached" in response.json()["message"]
 

@@ -21,17 +21,17 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "request_paces",
-        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
         sa.Column("next_at", sa.Double(), nullable=False),
-        sa.PrimaryKeyConstraint("key", name=op.f("pk_request_paces")),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_request_paces")),
     )
     op.create_table(
         "request_slots",
-        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
         sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("holder", sa.String(32), nullable=True),
         sa.Column("leased_until", sa.Double(), nullable=False),
-        sa.PrimaryKeyConstraint("key", "slot", name=op.f("pk_request_slots")),
+        sa.PrimaryKeyConstraint("name", "slot", name=op.f("pk_request_slots")),
     )
 
 
