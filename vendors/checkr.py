@@ -77,6 +77,10 @@ SIGNATURE_HEADER = "x-checkr-signature"
 REQUESTS_PER_MINUTE = 1000
 # Idempotency keys are derived from the order id, so a retried activity repeats the same POST.
 _KEY_NAMESPACE = uuid.UUID("8a4f3c2e-5b7d-4e1a-9c6f-2d8b0e7a1c53")
+# Checkr forgets an Idempotency-Key after 24 h. An invitation of an order received longer ago than
+# this (an outage of a day) may have been created by an attempt whose answer never came back, so
+# the candidate and invitation are looked up by the order's reference before anything is posted.
+KEYS_TRUSTED_FOR = timedelta(hours=20)
 
 _INVITATION_STATUSES: dict[str | None, VendorStatus] = {
     "pending": VendorStatus.INVITED,
@@ -168,6 +172,11 @@ def _id(body: dict[str, Any]) -> str:
     if not isinstance(body.get("id"), str) or not body["id"]:
         raise PeerError(PEER, f"answer has no {body.get('object') or 'object'} id")
     return body["id"]
+
+
+def _listed(body: dict[str, Any]) -> list[dict[str, Any]]:
+    data = body.get("data")
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
 
 def _split(ref: str) -> tuple[str, str]:
@@ -276,21 +285,33 @@ class CheckrVendor:
             candidate["first_name"] = order.candidate.first_name
         if _name_accepted(order.candidate.last_name, least=2):
             candidate["last_name"] = order.candidate.last_name
-        candidate_id = _id(
-            await self._post("candidate", "/v1/candidates", candidate, order.reference)
+        keys_forgotten = datetime.now(UTC) - order.received_at > KEYS_TRUSTED_FOR
+        candidate_id = await self._earlier_candidate(order.reference) if keys_forgotten else None
+        if candidate_id is None:
+            candidate_id = _id(
+                await self._post("candidate", "/v1/candidates", candidate, order.reference)
+            )
+        created = (
+            await self._earlier_invitation(candidate_id, order.package_id)
+            if keys_forgotten
+            else None
         )
-        invitation: dict[str, Any] = {"candidate_id": candidate_id, "package": order.package_id}
-        if self._node:
-            invitation["node"] = self._node
-        if self._work_location:
-            invitation["work_locations"] = [self._work_location]
-        created = await self._post(
-            "invitation",
-            "/v1/invitations",
-            invitation,
-            order.reference,
-            refusal=self._invitation_refusal,
-        )
+        if created is None:
+            invitation: dict[str, Any] = {
+                "candidate_id": candidate_id,
+                "package": order.package_id,
+            }
+            if self._node:
+                invitation["node"] = self._node
+            if self._work_location:
+                invitation["work_locations"] = [self._work_location]
+            created = await self._post(
+                "invitation",
+                "/v1/invitations",
+                invitation,
+                order.reference,
+                refusal=self._invitation_refusal,
+            )
         if not isinstance(created.get("invitation_url"), str):
             raise PeerError(PEER, "invitation answer has no invitation_url")
         invitation_id = _id(created)
@@ -300,6 +321,35 @@ class CheckrVendor:
             # Invitation events name the invitation, report events only the candidate.
             webhook_keys=[candidate_id, invitation_id],
             results_revisable=True,
+        )
+
+    async def _earlier_candidate(self, reference: str) -> str | None:
+        """The candidate an earlier attempt created for the order (its custom_id), if any."""
+        listed = await self._call(
+            "candidate lookup", "GET", "/v1/candidates", params={"custom_id": reference}
+        )
+        return next(
+            (
+                _id(candidate)
+                for candidate in _listed(listed)
+                if candidate.get("custom_id") == reference
+            ),
+            None,
+        )
+
+    async def _earlier_invitation(self, candidate_id: str, package: str) -> dict[str, Any] | None:
+        """The invitation an earlier attempt sent the candidate for the package, if any."""
+        listed = await self._call(
+            "invitation lookup", "GET", "/v1/invitations", params={"candidate_id": candidate_id}
+        )
+        return next(
+            (
+                invitation
+                for invitation in _listed(listed)
+                if invitation.get("package") == package
+                and invitation.get("candidate_id") == candidate_id
+            ),
+            None,
         )
 
     async def _post(

@@ -249,6 +249,25 @@ async def create_candidate(request: Request) -> dict:
     return account.candidate_view(account.create_candidate(await _body(request)))
 
 
+@api.get("/candidates")
+async def list_candidates(
+    request: Request,
+    page: Page = 1,
+    per_page: PerPage = 25,
+    email: str | None = None,
+    custom_id: str | None = None,
+) -> dict:
+    """The spec's candidate list, with two of its filters (exact matches)."""
+    account = _account(request)
+    found = [
+        account.candidate_view(candidate)
+        for candidate in account.candidates.values()
+        if (email is None or candidate.fields.get("email") == email)
+        and (custom_id is None or candidate.fields.get("custom_id") == custom_id)
+    ]
+    return _list(request, found, page, per_page)
+
+
 @api.get("/candidates/{candidate_id}")
 async def get_candidate(candidate_id: str, request: Request) -> dict:
     account = _account(request)
@@ -259,6 +278,26 @@ async def get_candidate(candidate_id: str, request: Request) -> dict:
 async def create_invitation(request: Request) -> dict:
     account = _account(request)
     return account.invitation_view(account.create_invitation(await _body(request)))
+
+
+@api.get("/invitations")
+async def list_invitations(
+    request: Request,
+    page: Page = 1,
+    per_page: PerPage = 25,
+    candidate_id: str | None = None,
+    status: str | None = None,
+) -> dict:
+    """The spec's invitation list, filtered by candidate and status; deleted ones are left out."""
+    account = _account(request)
+    found = [
+        account.invitation_view(invitation)
+        for invitation in (account.invitation(i) for i in list(account.invitations))
+        if not invitation.deleted_at
+        and (candidate_id is None or invitation.candidate_id == candidate_id)
+        and (status is None or invitation.status == status)
+    ]
+    return _list(request, found, page, per_page)
 
 
 @api.get("/invitations/{invitation_id}")

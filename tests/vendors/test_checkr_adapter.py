@@ -109,6 +109,31 @@ async def test_inviting_twice_for_one_order_makes_one_candidate_and_one_email(ve
     assert len((await sim.get("/_sim/candidates")).json()) == 2
 
 
+@pytest.mark.parametrize("received_hours_ago", [0, 30], ids=["a fresh order", "a day later"])
+async def test_a_retry_after_checkr_forgot_its_keys_makes_no_second_candidate(
+    vendor, sim, received_hours_ago
+):
+    """An outage of a day: the first attempt created the candidate and invitation but its
+    answers were lost, and Checkr has forgotten the Idempotency-Keys (24 h) by the retry. An
+    order received a day ago is looked up by its reference first; a fresh order relies on the
+    keys, which is why a day later it would make a second candidate (the test can fail)."""
+    order = new_order().model_copy(
+        update={"received_at": datetime.now(UTC) - timedelta(hours=received_hours_ago)}
+    )
+    first = await vendor.create_invitation(order, NO_CALLBACK)
+    await control(sim, "clock/advance", seconds=24 * 3600 + 1)  # Checkr forgets the keys
+
+    again = await vendor.create_invitation(order, NO_CALLBACK)
+
+    candidates = (await sim.get("/_sim/candidates")).json()
+    emails = (await sim.get("/_sim/outbox")).json()["counts"][order.candidate.email]
+    if received_hours_ago:
+        assert again == first
+        assert len(candidates) == 1 and emails == 1
+    else:
+        assert len(candidates) == 2 and emails == 2
+
+
 async def test_status_follows_report_through_dispute_to_a_new_revision(vendor, sim):
     ref, invitation_id = await invited(vendor, sim)
     assert (await vendor.get_status(ref)).status == VendorStatus.INVITED
