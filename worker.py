@@ -64,7 +64,7 @@ async def run_worker(settings: Settings) -> None:
             build_id=_build_id(),
         ):
             log.info("worker polling task queue %s", settings.task_queue)
-            census = _count_orders_for_metrics(client, settings)
+            census = _count_orders_for_metrics(client, settings, store)
             await stop.wait()
             log.info("worker stopping")
             if census:
@@ -129,12 +129,12 @@ def _has_current_bytecode(source: str) -> bool:
     return header[8:] == mtime.to_bytes(4, "little") + size.to_bytes(4, "little")
 
 
-def _count_orders_for_metrics(client, settings: Settings) -> asyncio.Task | None:
+def _count_orders_for_metrics(client, settings: Settings, store: Store) -> asyncio.Task | None:
     """Open orders by status on the metrics endpoint, if there is one."""
     if not settings.worker_metrics_address:
         return None
     meter = client.service_client.config.runtime.metric_meter
-    return asyncio.create_task(count_orders(client, meter, settings.order_census_seconds))
+    return asyncio.create_task(count_orders(client, meter, settings.order_census_seconds, store))
 
 
 def main() -> None:

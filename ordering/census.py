@@ -2,7 +2,9 @@
 
 The workflows' own metrics are counters of what happened (replay-safe); how many orders stand
 in each status now is read from Temporal's visibility instead, by the search attribute the
-workflow keeps up to date. Every worker reports the same figures: aggregate with max, not sum.
+workflow keeps up to date. One worker takes the census for all, once per interval (a turn leased
+in the store), and keeps it in the store; every worker shows the latest figures, so they report
+the same: aggregate with max, not sum.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from temporalio.service import RPCError
 
 from orders.models import SrStatus
 from orders.visibility import FAILED_ORDERS, ORDER_STATUS, ORDER_WORKFLOWS, SR_REFUSING, UNDELIVERED
+from store import Store
 
 log = logging.getLogger("assessments.census")
 
@@ -36,7 +39,14 @@ OPEN_STATUSES = (
 FAILED_WINDOW = timedelta(hours=24)
 
 
-async def count_orders(client: Client, meter: MetricMeter, interval_seconds: float) -> None:
+# The store's name of the census turn; figures are named "open:<status>", "failed", "undelivered".
+CENSUS_TURN = "order-census"
+OPEN = "open:"
+
+
+async def count_orders(
+    client: Client, meter: MetricMeter, interval_seconds: float, store: Store
+) -> None:
     """Every `interval_seconds`, until cancelled: open orders by status, and orders failed or
     given up as undelivered in the past day (each needs an operator)."""
     open_orders = meter.create_gauge(
@@ -54,25 +64,16 @@ async def count_orders(client: Client, meter: MetricMeter, interval_seconds: flo
     )
     while True:
         try:
-            for status in OPEN_STATUSES:
-                query = (
-                    f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND '
-                    f'{ORDER_STATUS.name} = "{status}"'
-                )
-                open_orders.set((await client.count_workflows(query)).count, {"status": status})
-            since = (datetime.now(UTC) - FAILED_WINDOW).isoformat()
-            failed_orders.set(
-                (
-                    await client.count_workflows(
-                        f'{ORDER_WORKFLOWS} AND {FAILED_ORDERS} AND CloseTime > "{since}"'
-                    )
-                ).count
-            )
-            undelivered = (
-                f'{ORDER_WORKFLOWS} AND {ORDER_STATUS.name} = "{UNDELIVERED}" AND '
-                f'ExecutionStatus != "Running" AND CloseTime > "{since}"'
-            )
-            undelivered_orders.set((await client.count_workflows(undelivered)).count)
+            # The turn lasts a little less than the interval, so the next one is free in time.
+            if await store.limits.claim(CENSUS_TURN, 0.9 * interval_seconds):
+                await store.record_census(await _taken(client))
+            for figure, orders in (await store.census()).items():
+                if figure.startswith(OPEN):
+                    open_orders.set(orders, {"status": figure.removeprefix(OPEN)})
+                elif figure == "failed":
+                    failed_orders.set(orders)
+                elif figure == "undelivered":
+                    undelivered_orders.set(orders)
         except RPCError as err:
             log.warning(
                 "orders could not be counted: %s", err.message
@@ -80,3 +81,26 @@ async def count_orders(client: Client, meter: MetricMeter, interval_seconds: flo
         except Exception as err:  # noqa: BLE001 - a gauge must not stop the process
             log.warning("orders could not be counted (%s)", type(err).__name__)
         await asyncio.sleep(interval_seconds)
+
+
+async def _taken(client: Client) -> dict[str, int]:
+    """The census from Temporal's visibility: seven counts."""
+    figures = {}
+    for status in OPEN_STATUSES:
+        query = (
+            f'{ORDER_WORKFLOWS} AND ExecutionStatus = "Running" AND '
+            f'{ORDER_STATUS.name} = "{status}"'
+        )
+        figures[OPEN + status] = (await client.count_workflows(query)).count
+    since = (datetime.now(UTC) - FAILED_WINDOW).isoformat()
+    figures["failed"] = (
+        await client.count_workflows(
+            f'{ORDER_WORKFLOWS} AND {FAILED_ORDERS} AND CloseTime > "{since}"'
+        )
+    ).count
+    undelivered = (
+        f'{ORDER_WORKFLOWS} AND {ORDER_STATUS.name} = "{UNDELIVERED}" AND '
+        f'ExecutionStatus != "Running" AND CloseTime > "{since}"'
+    )
+    figures["undelivered"] = (await client.count_workflows(undelivered)).count
+    return figures

@@ -76,6 +76,13 @@ class SharedLimits:
         finally:
             await self._free_slot(name, slot, holder)
 
+    async def claim(self, name: str, seconds: float) -> bool:
+        """Whether this call holds the turn `name` for the next `seconds`: at most one caller in
+        any process gets it until then (a periodic job run once for all, not once per process)."""
+        turn = SharedLimit(interval_seconds=0.0, capacity=1, lease_seconds=seconds)
+        await self._make_slots(name, 1)
+        return await self._try_slot(name, turn, uuid.uuid4().hex) is not None
+
     async def _wait_for_pace(self, name: str, interval: float, max_wait: float) -> None:
         """Until a booked send time. A process that wakes late (its event loop was busy) would
         send next to the one booked after it, so past half an interval late it books again."""

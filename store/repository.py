@@ -48,6 +48,7 @@ from store.tables import (
     CandidateEmailRow,
     CompanyConnectionRow,
     DefaultVendorReferenceRow,
+    OrderCensusRow,
     OrderOwnerRow,
     PartnerCredentialRow,
     SmartRecruitersCredentialRow,
@@ -481,6 +482,29 @@ class Store:
         """The company SR confirmed the order id belongs to; None while it has confirmed none."""
         row = await self._by_key(OrderOwnerRow, order_id)
         return None if row is None else row.company_id
+
+    # The order census, counted by one worker for all
+
+    async def record_census(self, figures: dict[str, int]) -> None:
+        """The census just taken: each figure's count replaces the one before."""
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        rows = [
+            {"figure": figure, "orders": orders, "counted_at": _now()}
+            for figure, orders in figures.items()
+        ]
+        insert = dialect.insert(OrderCensusRow.__table__)
+        statement = insert.on_conflict_do_update(
+            index_elements=["figure"],
+            set_={"orders": insert.excluded.orders, "counted_at": insert.excluded.counted_at},
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement, rows)
+
+    async def census(self) -> dict[str, int]:
+        """The latest count of each census figure."""
+        async with self._sessions.begin() as session:
+            rows = await session.execute(select(OrderCensusRow.figure, OrderCensusRow.orders))
+            return {row.figure: row.orders for row in rows}
 
     async def _insert_once(self, model: type[Base], **values: Any) -> None:
         """Insert a row unless one with its primary key exists (also when two writers race)."""

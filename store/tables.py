@@ -230,3 +230,14 @@ class RequestSlotRow(Base):
     holder: Mapped[str | None] = mapped_column(String(32))
     # Seconds since the epoch on the database's clock.
     leased_until: Mapped[float] = mapped_column(Double)
+
+
+class OrderCensusRow(Base):
+    """The latest count of orders in one census figure (`ordering.census`), taken by one worker
+    for all: every worker shows these on its metrics endpoint."""
+
+    __tablename__ = "order_census"
+
+    figure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime]

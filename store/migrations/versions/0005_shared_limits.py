@@ -1,4 +1,5 @@
-"""Request limits shared by every process: paces and leased in-flight slots per credential.
+"""What every process shares: request paces and leased in-flight slots per credential, and the
+order census one worker takes for all.
 
 Revision ID: 0005
 Revises: 0004
@@ -33,8 +34,16 @@ def upgrade() -> None:
         sa.Column("leased_until", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("name", "slot", name=op.f("pk_request_slots")),
     )
+    op.create_table(
+        "order_census",
+        sa.Column("figure", sa.String(64), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("counted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("figure", name=op.f("pk_order_census")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("order_census")
     op.drop_table("request_slots")
     op.drop_table("request_paces")
