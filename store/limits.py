@@ -71,7 +71,7 @@ class SharedLimits:
         """Hold an in-flight slot of `name`, then wait for the pace: the request is sent inside."""
         slot, holder = await self._take_slot(name, limit, max_wait)
         try:
-            await self._wait_for_pace(name, limit.interval_seconds, max_wait)
+            await self.pace(name, limit.interval_seconds, max_wait)
             yield
         finally:
             await self._free_slot(name, slot, holder)
@@ -83,9 +83,10 @@ class SharedLimits:
         await self._make_slots(name, 1)
         return await self._try_slot(name, turn, uuid.uuid4().hex) is not None
 
-    async def _wait_for_pace(self, name: str, interval: float, max_wait: float) -> None:
-        """Until a booked send time. A process that wakes late (its event loop was busy) would
-        send next to the one booked after it, so past half an interval late it books again."""
+    async def pace(self, name: str, interval: float, max_wait: float) -> None:
+        """Until a booked send time of `name`, one `interval` after the one booked before. A
+        process that wakes late (its event loop was busy) would send next to the one booked after
+        it, so past half an interval late it books again."""
         if interval <= 0:
             return
         give_up_at = time.monotonic() + max_wait

@@ -3,6 +3,7 @@ only through it and their declared capabilities."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,7 +11,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from orders.models import Invitation, Order, StatusReading, VendorEvent, VendorResult
+from peers import BUDGET_WAIT_SECONDS, CallDeferred, steady_limiter, take_turn
 from smartrecruiters.models import AssessmentType
+from store.limits import LimitUnavailable, SharedLimits
 
 
 class Push(StrEnum):
@@ -181,3 +184,35 @@ class VendorAdapter(Protocol):
         """
 
     async def aclose(self) -> None: ...
+
+
+class AccountPace:
+    """A vendor account's requests, evenly spaced at `requests` per `per_seconds`: in this process
+    first, then, given the store's `shared` limits, for every process holding the account."""
+
+    def __init__(
+        self,
+        peer: str,
+        account_key: str,
+        requests: float,
+        per_seconds: float,
+        shared: SharedLimits | None,
+    ) -> None:
+        self._peer = peer
+        self._local = steady_limiter(requests, per_seconds)
+        self._shared = shared
+        # The store names the pace by a digest: the key itself stays in the vault.
+        self._name = hashlib.sha256(f"{peer}:{account_key}".encode()).hexdigest()
+        self._interval = per_seconds / requests
+
+    async def turn(self, action: str) -> None:
+        """Wait for the account's turn, briefly: a call that would wait longer is deferred."""
+        await take_turn(self._local, self._peer, action)
+        if self._shared is None:
+            return
+        try:
+            await self._shared.pace(self._name, self._interval, BUDGET_WAIT_SECONDS)
+        except LimitUnavailable as err:
+            raise CallDeferred(
+                self._peer, f"{action}: {err}", retry_after=err.retry_after
+            ) from None

@@ -51,12 +51,12 @@ from peers import (
     peer_client,
     retry_after_header,
     send,
-    steady_limiter,
-    take_turn,
 )
 from settings import Settings
 from smartrecruiters.models import AssessmentType
+from store.limits import SharedLimits
 from vendors.base import (
+    AccountPace,
     Capabilities,
     CredentialsUnusable,
     OrderCallback,
@@ -116,7 +116,9 @@ _ASSESSMENTS = {"eligible": "eligible", "review": "needs review", "escalated": "
 _NAME_CHARACTERS = re.compile(r"[a-zA-Z0-9ªµºÀ-ÖØ-öø-ÿ\-'., ]+")
 
 
-def from_account(settings: Settings, credentials: dict) -> CheckrVendor:
+def from_account(
+    settings: Settings, credentials: dict, shared_limits: SharedLimits | None = None
+) -> CheckrVendor:
     node = credentials.get("node")
     if node is not None and (not isinstance(node, str) or not node.strip()):
         raise CredentialsUnusable("node must be the custom_id of a node of the account's hierarchy")
@@ -133,6 +135,7 @@ def from_account(settings: Settings, credentials: dict) -> CheckrVendor:
         work_location=work_location,
         node=node,
         timeout_seconds=settings.vendor_timeout_seconds,
+        shared_limits=shared_limits,
     )
 
 
@@ -208,6 +211,7 @@ class CheckrVendor:
         timeout_seconds: float = 10.0,
         requests_per_minute: int = REQUESTS_PER_MINUTE,
         transport: httpx.AsyncBaseTransport | None = None,
+        shared_limits: SharedLimits | None = None,
     ) -> None:
         # No credentials on the client itself: document links point elsewhere (pre-signed).
         self._http = peer_client(
@@ -219,7 +223,7 @@ class CheckrVendor:
         self._signing_key = api_key.encode()
         self._work_location = work_location
         self._node = node
-        self._limiter = steady_limiter(requests_per_minute, 60)
+        self._pace = AccountPace(PEER, api_key, requests_per_minute, 60, shared_limits)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -229,7 +233,7 @@ class CheckrVendor:
     ) -> dict[str, Any]:
         request = self._http.build_request(method, path, **kwargs)
         request.headers["Authorization"] = self._authorization
-        await take_turn(self._limiter, PEER, action)
+        await self._pace.turn(action)
         response = await send(
             PEER, action, self._http, request, wait_hint=reset_wait, refusal=refusal
         )

@@ -61,12 +61,12 @@ from peers import (
     retry_after_header,
     retry_after_seconds,
     send,
-    steady_limiter,
-    take_turn,
 )
 from settings import Settings
 from smartrecruiters.models import AssessmentType
+from store.limits import SharedLimits
 from vendors.base import (
+    AccountPace,
     Capabilities,
     OrderCallback,
     PackageTest,
@@ -98,12 +98,15 @@ _RESENT_SETTINGS = (
 )
 
 
-def from_account(settings: Settings, credentials: dict) -> HackerRankVendor:
+def from_account(
+    settings: Settings, credentials: dict, shared_limits: SharedLimits | None = None
+) -> HackerRankVendor:
     """Credentials: `api_key` (required) and `base_url` (default https://www.hackerrank.com)."""
     return HackerRankVendor(
         api_key=credentials["api_key"],
         base_url=credentials.get("base_url") or DEFAULT_BASE_URL,
         timeout_seconds=settings.vendor_timeout_seconds,
+        shared_limits=shared_limits,
     )
 
 
@@ -201,6 +204,7 @@ class HackerRankVendor:
         base_url: str,
         timeout_seconds: float,
         requests_per_second: float = REQUESTS_PER_SECOND,
+        shared_limits: SharedLimits | None = None,
     ) -> None:
         # Basic auth: the API key as user name, an empty password. Only this client carries it.
         self._http = peer_client(
@@ -210,7 +214,7 @@ class HackerRankVendor:
         )
         # PDF links point at signed storage URLs: fetched without our credentials.
         self._downloads = peer_client(timeout=timeout_seconds, follow_redirects=True)
-        self._limiter = steady_limiter(requests_per_second, 1)
+        self._pace = AccountPace(PEER, api_key, requests_per_second, 1, shared_limits)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -225,7 +229,7 @@ class HackerRankVendor:
         params: dict | None = None,
         body: dict | None = None,
     ) -> httpx.Response:
-        await take_turn(self._limiter, PEER, action)
+        await self._pace.turn(action)
         request = self._http.build_request(method, path, params=params, json=body)
         return await send(PEER, action, self._http, request, wait_hint=_wait_hint)
 

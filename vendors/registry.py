@@ -20,6 +20,7 @@ from urllib.parse import quote
 from orders.models import Invitation
 from settings import Settings
 from store import ConnectionState, Store, VendorAccount
+from store.limits import SharedLimits
 from vendors import checkr, hackerrank, sandbox, testgorilla
 from vendors.base import Capabilities, CredentialsUnusable, OrderCallback, VendorAdapter
 from vendors.webhooks import callback_token, callback_token_valid
@@ -39,7 +40,7 @@ class AdapterKind:
     """An adapter this deployment has: how to build it for an account,
     and what its vendor can do."""
 
-    build: Callable[[Settings, dict], VendorAdapter]
+    build: Callable[[Settings, dict, SharedLimits | None], VendorAdapter]
     capabilities: Capabilities
 
 
@@ -53,12 +54,18 @@ ADAPTERS: dict[str, AdapterKind] = {
 }
 
 
-def build_adapter(settings: Settings, adapter: str, credentials: dict) -> VendorAdapter:
-    """The adapter for an account; UnknownAdapter if the name or the credentials cannot make one."""
+def build_adapter(
+    settings: Settings,
+    adapter: str,
+    credentials: dict,
+    shared_limits: SharedLimits | None = None,
+) -> VendorAdapter:
+    """The adapter for an account; UnknownAdapter if the name or the credentials cannot make one.
+    With `shared_limits`, its request pace holds for every process using the store."""
     if adapter not in ADAPTERS:
         raise UnknownAdapter(f"no adapter named {adapter!r}")
     try:
-        return ADAPTERS[adapter].build(settings, credentials)
+        return ADAPTERS[adapter].build(settings, credentials, shared_limits)
     except KeyError as err:
         raise UnknownAdapter(f"the {adapter} credentials lack {err.args[0]!r}") from None
     except CredentialsUnusable as err:  # our adapters' own words: they name fields, never values
@@ -153,7 +160,9 @@ class Vendors:
                 return built.adapter
             if built is not None:
                 await self._retire(built.adapter)
-            adapter = build_adapter(self._settings, account.adapter, account.credentials)
+            adapter = build_adapter(
+                self._settings, account.adapter, account.credentials, self._store.limits
+            )
             self._by_account[account_id] = _Built(adapter, account.credentials, time.monotonic())
             return adapter
 

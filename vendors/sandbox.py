@@ -22,6 +22,7 @@ from orders.models import (
 from peers import PeerError, peer_client, send
 from settings import Settings
 from smartrecruiters.models import AssessmentType
+from store.limits import SharedLimits
 from vendors.base import (
     CandidateLimits,
     Capabilities,
@@ -64,7 +65,9 @@ _REFUSABLE_FIELDS = {
 }
 
 
-def from_account(settings: Settings, credentials: dict) -> SandboxVendor:
+def from_account(
+    settings: Settings, credentials: dict, shared_limits: SharedLimits | None = None
+) -> SandboxVendor:
     """The adapter for a vendor account's credentials;
     the settings' sandbox fills what is missing."""
     return SandboxVendor(

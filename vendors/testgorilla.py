@@ -81,6 +81,7 @@ from peers import (
 )
 from settings import Settings
 from smartrecruiters.models import AssessmentType
+from store.limits import SharedLimits
 from vendors.base import (
     CandidateLimits,
     Capabilities,
@@ -142,7 +143,9 @@ _PERSONALITY_NAMES = {
 }
 
 
-def from_account(settings: Settings, credentials: dict) -> TestGorillaVendor:
+def from_account(
+    settings: Settings, credentials: dict, shared_limits: SharedLimits | None = None
+) -> TestGorillaVendor:
     """The adapter for a TestGorilla account's credentials (see the module's docstring)."""
     if not credentials.get("api_token") and not (
         credentials.get("username") and credentials.get("password")
