@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 import uuid
@@ -30,6 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store.tables import RequestPaceRow, RequestSlotRow
 
+log = logging.getLogger("assessments.limits")
+
+# A send this late is on time however short the interval: a booking's round trip to the store.
+ROUND_TRIP_SECONDS = 0.025
 # How often a waiter asks for a free slot again, at first and at most; a slot freed in this
 # process wakes its waiters at once.
 FIRST_RETRY_SECONDS = 0.02
@@ -67,14 +72,17 @@ class SharedLimits:
         self._freed: dict[str, asyncio.Event] = {}
 
     @contextlib.asynccontextmanager
-    async def turn(self, name: str, limit: SharedLimit, max_wait: float) -> AsyncIterator[None]:
-        """Hold an in-flight slot of `name`, then wait for the pace: the request is sent inside."""
-        slot, holder = await self._take_slot(name, limit, max_wait)
+    async def turn(self, name: str, limit: SharedLimit, max_wait: float) -> AsyncIterator[float]:
+        """Hold an in-flight slot of `name`, then wait for the pace: the request is sent inside,
+        and must end before the time yielded (the event loop's clock), a second before the
+        slot's lease runs out."""
+        slot, holder, taken_at = await self._take_slot(name, limit, max_wait)
         try:
             await self.pace(name, limit.interval_seconds, max_wait)
-            yield
+            yield taken_at + limit.lease_seconds - 1
         finally:
-            await self._free_slot(name, slot, holder)
+            # Even when the request is cancelled: a slot left taken idles until its lease ends.
+            await asyncio.shield(self._free_slot(name, slot, holder))
 
     async def claim(self, name: str, seconds: float) -> bool:
         """Whether this call holds the turn `name` for the next `seconds`: at most one caller in
@@ -91,36 +99,56 @@ class SharedLimits:
             return
         give_up_at = time.monotonic() + max_wait
         while True:
-            delay = await self._book_pace(name, interval, give_up_at - time.monotonic())
-            send_at = time.monotonic() + delay
+            asked = time.monotonic()
+            delay = await self._book_pace(name, interval, give_up_at - asked)
             if delay > 0:
                 await asyncio.sleep(delay)
-            if time.monotonic() - send_at <= interval / 2:
+            # Late counted from the question, not the answer: an answer handed over late by a
+            # busy event loop counts too (a wait for the row's lock only makes it book again).
+            # Below a few milliseconds, lateness is the store's round trip, not a busy loop.
+            if time.monotonic() - (asked + delay) <= max(interval / 2, ROUND_TRIP_SECONDS):
                 return
 
-    async def _take_slot(self, name: str, limit: SharedLimit, max_wait: float) -> tuple[int, str]:
+    async def _take_slot(
+        self, name: str, limit: SharedLimit, max_wait: float
+    ) -> tuple[int, str, float]:
+        """A slot, its holder, and when it was taken (the event loop's clock). The store's
+        statements are never cut off midway (one cut off at its commit could take a slot nobody
+        frees): the time left is checked between them."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + max_wait
         holder = uuid.uuid4().hex
+        await self._make_slots(name, limit.capacity)
+        asking = self._asking.setdefault(name, asyncio.Lock())
+        # One request of this process asks the store at a time; the others queue here behind
+        # it, so a crowd of waiters costs the store one query, not one each.
         try:
-            async with asyncio.timeout(max_wait):
-                await self._make_slots(name, limit.capacity)
-                # One request of this process asks the store at a time; the others queue here
-                # behind it, so a crowd of waiters costs the store one query, not one each.
-                async with self._asking.setdefault(name, asyncio.Lock()):
-                    retry_in = FIRST_RETRY_SECONDS
-                    while (slot := await self._try_slot(name, limit, holder)) is None:
-                        freed = self._freed.setdefault(name, asyncio.Event())
-                        # Back-off, with jitter so the askers of several processes spread out; a
-                        # slot freed in this process ends the wait early.
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(
-                                freed.wait(), retry_in * random.uniform(0.5, 1.5)
-                            )
-                        retry_in = min(retry_in * 2, LONGEST_RETRY_SECONDS)
-                    return slot, holder
+            await asyncio.wait_for(asking.acquire(), max(0.0, give_up_at - loop.time()))
         except TimeoutError:
-            raise LimitUnavailable(
-                "every in-flight slot is taken", retry_after=LONGEST_RETRY_SECONDS
-            ) from None
+            raise self._all_taken() from None
+        try:
+            retry_in = FIRST_RETRY_SECONDS
+            while True:
+                asked = loop.time()
+                if (slot := await self._try_slot(name, limit, holder)) is not None:
+                    return slot, holder, asked
+                left = give_up_at - loop.time()
+                if left <= 0:
+                    raise self._all_taken()
+                freed = self._freed.setdefault(name, asyncio.Event())
+                # Back-off, with jitter so the askers of several processes spread out; a slot
+                # freed in this process ends the wait early.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        freed.wait(), min(left, retry_in * random.uniform(0.5, 1.5))
+                    )
+                retry_in = min(retry_in * 2, LONGEST_RETRY_SECONDS)
+        finally:
+            asking.release()
+
+    @staticmethod
+    def _all_taken() -> LimitUnavailable:
+        return LimitUnavailable("every in-flight slot is taken", retry_after=LONGEST_RETRY_SECONDS)
 
     async def _make_slots(self, name: str, capacity: int) -> None:
         if (name, capacity) in self._slots_made:
@@ -166,8 +194,9 @@ class SharedLimits:
                     .where(slots["name"] == name, slots.slot == slot, slots.holder == holder)
                     .values(holder=None, leased_until=0.0)
                 )
-        except LimitUnavailable:
-            pass  # the store is away: the lease frees the slot when it runs out
+        except Exception as err:  # noqa: BLE001 - the request's answer must not be lost for this
+            # The store is away (or its pool busy): the lease frees the slot when it runs out.
+            log.warning("an in-flight slot could not be freed (%s)", type(err).__name__)
         if (freed := self._freed.pop(name, None)) is not None:
             freed.set()
 

@@ -100,16 +100,16 @@ async def record_and_inject_faults(
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     grant = simulator.token_grant(token.strip()) if scheme.lower() == "bearer" else None
     credential = grant.client_id if grant else _token_client_id(request, body)
-    refused = None
-    if simulator.variants.rate_limits == "enforced" and credential is not None:
-        refused = simulator.limits.enter(credential)
+    counted = simulator.variants.rate_limits == "enforced" and credential is not None
+    refused = simulator.limits.enter(credential) if counted and credential else None
     try:
         if refused is not None:
             response: Response = refused
         else:
             response = await _answer(simulator, request, call_next)
     finally:
-        if refused is None and simulator.variants.rate_limits == "enforced" and credential:
+        # The same decision as on entering: switching the variant meanwhile changes nothing.
+        if counted and credential and refused is None:
             simulator.limits.leave(credential)
     simulator.record_request(
         request.method,
