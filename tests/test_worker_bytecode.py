@@ -21,10 +21,9 @@ def no_bytecode_written(monkeypatch):
     monkeypatch.setattr(sys, "pycache_prefix", None)
 
 
-def _import_compiles_source(monkeypatch) -> bool:
-    """Load the workflow module's code as the sandbox's import does;
-    True if it compiled the source."""
-    compiled = []
+def _compilations(monkeypatch) -> list[int]:
+    """A list that grows by one each time Python compiles a module's source from now on."""
+    compiled: list[int] = []
     original = importlib.machinery.SourceFileLoader.source_to_code
 
     def counted(self, *args, **kwargs):
@@ -32,6 +31,13 @@ def _import_compiles_source(monkeypatch) -> bool:
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(importlib.machinery.SourceFileLoader, "source_to_code", counted)
+    return compiled
+
+
+def _import_compiles_source(monkeypatch) -> bool:
+    """Load the workflow module's code as the sandbox's import does;
+    True if it compiled the source."""
+    compiled = _compilations(monkeypatch)
     code = importlib.machinery.SourceFileLoader("workflows.order", order.__file__).get_code(
         "workflows.order"
     )
@@ -103,14 +109,7 @@ def test_stale_bytecode_on_disk_is_not_taken_for_current(no_bytecode_written, wo
 def test_the_build_id_names_our_source_without_compiling_anything(monkeypatch, tmp_path):
     """Temporal's default build id compiles every loaded module without bytecode on disk (4 s
     of CPU per worker start); ours reads our own sources only, and changes with them."""
-    compiled = []
-    original = importlib.machinery.SourceFileLoader.source_to_code
-
-    def counted(self, *args, **kwargs):
-        compiled.append(1)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(importlib.machinery.SourceFileLoader, "source_to_code", counted)
+    compiled = _compilations(monkeypatch)
     first = worker._build_id()
     assert compiled == [] and first == worker._build_id()
 
