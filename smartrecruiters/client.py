@@ -9,7 +9,6 @@ It does not retry: the activities calling it own the retry policy (peers.py).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 
@@ -78,7 +77,7 @@ class SmartRecruitersClient:
         self._in_flight = asyncio.Semaphore(max_in_flight)
         # The same limits for every process holding this credential (None: this process alone).
         self._shared = shared_limits
-        self._shared_key = hashlib.sha256(f"smartrecruiters:{client_id}".encode()).hexdigest()
+        self._shared_subject = f"{PEER}:{client_id}"
         self._shared_limit = SharedLimit(
             interval_seconds=1 / paced,
             capacity=max_in_flight,
@@ -227,7 +226,7 @@ class SmartRecruitersClient:
                 return await send(PEER, action, self._http, request)
             try:
                 async with self._shared.turn(
-                    self._shared_key, self._shared_limit, self._limit_wait
+                    self._shared_subject, self._shared_limit, self._limit_wait
                 ):
                     # Ended before the slot's lease does.
                     async with asyncio.timeout(self._shared_limit.lease_seconds - 1):

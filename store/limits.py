@@ -1,7 +1,8 @@
 """Request limits that hold for every process at once: each worker, API replica and admin command
 calling a peer with one credential shares them through the store.
 
-Two limits per name (a digest of the credential, say):
+Two limits per subject (what is limited: a peer and a credential, say), whose rows are named by
+a digest of it, so no credential reaches the store:
 - a **pace**: requests evenly spaced, at most one per `interval`. One statement reserves the next
   send time (the generic cell rate algorithm): it answers how long to wait before sending, or
   nothing if that is more than the caller will wait (then nothing is reserved).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 import time
@@ -72,29 +74,34 @@ class SharedLimits:
         self._freed: dict[str, asyncio.Event] = {}
 
     @contextlib.asynccontextmanager
-    async def turn(self, name: str, limit: SharedLimit, max_wait: float) -> AsyncIterator[float]:
-        """Hold an in-flight slot of `name`, then wait for the pace: the request is sent inside,
-        and must end before the time yielded (the event loop's clock), a second before the
-        slot's lease runs out."""
+    async def turn(self, subject: str, limit: SharedLimit, max_wait: float) -> AsyncIterator[float]:
+        """Hold an in-flight slot of `subject`, then wait for its pace: the request is sent
+        inside, and must end before the time yielded (the event loop's clock), a second before
+        the slot's lease runs out."""
+        name = _row_name(subject)
         slot, holder, taken_at = await self._take_slot(name, limit, max_wait)
         try:
-            await self.pace(name, limit.interval_seconds, max_wait)
+            await self._wait_for_pace(name, limit.interval_seconds, max_wait)
             yield taken_at + limit.lease_seconds - 1
         finally:
             # Even when the request is cancelled: a slot left taken idles until its lease ends.
             await asyncio.shield(self._free_slot(name, slot, holder))
 
-    async def claim(self, name: str, seconds: float) -> bool:
-        """Whether this call holds the turn `name` for the next `seconds`: at most one caller in
-        any process gets it until then (a periodic job run once for all, not once per process)."""
+    async def claim(self, subject: str, seconds: float) -> bool:
+        """Whether this call holds the turn `subject` for the next `seconds`: at most one caller
+        in any process gets it until then (a periodic job run once for all, not per process)."""
+        name = _row_name(subject)
         turn = SharedLimit(interval_seconds=0.0, capacity=1, lease_seconds=seconds)
         await self._make_slots(name, 1)
         return await self._try_slot(name, turn, uuid.uuid4().hex) is not None
 
-    async def pace(self, name: str, interval: float, max_wait: float) -> None:
-        """Until a booked send time of `name`, one `interval` after the one booked before. A
-        process that wakes late (its event loop was busy) would send next to the one booked after
-        it, so past half an interval late it books again."""
+    async def pace(self, subject: str, interval: float, max_wait: float) -> None:
+        """Until a booked send time of `subject`, one `interval` after the one booked before."""
+        await self._wait_for_pace(_row_name(subject), interval, max_wait)
+
+    async def _wait_for_pace(self, name: str, interval: float, max_wait: float) -> None:
+        """A process that wakes late (its event loop was busy) would send next to the one booked
+        after it, so past half an interval late it books again."""
         if interval <= 0:
             return
         give_up_at = time.monotonic() + max_wait
@@ -241,3 +248,7 @@ class SharedLimits:
             raise LimitUnavailable(
                 f"the store could not be reached ({type(err.orig).__name__})", retry_after=1.0
             ) from None
+
+
+def _row_name(subject: str) -> str:
+    return hashlib.sha256(subject.encode()).hexdigest()

@@ -3,7 +3,6 @@ only through it and their declared capabilities."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -201,8 +200,7 @@ class AccountPace:
         self._peer = peer
         self._local = steady_limiter(requests, per_seconds)
         self._shared = shared
-        # The store names the pace by a digest: the key itself stays in the vault.
-        self._name = hashlib.sha256(f"{peer}:{account_key}".encode()).hexdigest()
+        self._subject = f"{peer}:{account_key}"
         self._interval = per_seconds / requests
 
     async def turn(self, action: str) -> None:
@@ -211,7 +209,7 @@ class AccountPace:
         if self._shared is None:
             return
         try:
-            await self._shared.pace(self._name, self._interval, BUDGET_WAIT_SECONDS)
+            await self._shared.pace(self._subject, self._interval, BUDGET_WAIT_SECONDS)
         except LimitUnavailable as err:
             raise CallDeferred(
                 self._peer, f"{action}: {err}", retry_after=err.retry_after

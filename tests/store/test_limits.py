@@ -139,3 +139,14 @@ async def test_a_request_must_end_before_its_slots_lease_however_long_the_pace_t
     async with processes[1].limits.turn("credential-a", paced, max_wait=5) as must_end_by:
         # The slot was taken before the half-second pace: less than lease - 1 s is left.
         assert must_end_by - loop.time() < paced.lease_seconds - 1 - 0.3
+
+
+async def test_the_store_names_a_limit_by_a_digest_never_by_its_credential(processes, raw) -> None:
+    subject = "SmartRecruiters:client-id-7f3a91"
+    async with processes[0].limits.turn(subject, LIMIT, max_wait=5):
+        pass
+    assert await processes[1].limits.claim("order-census", 1.0)
+
+    at_rest = await raw.text_of("request_slots") + await raw.text_of("request_paces")
+    assert "client-id-7f3a91" not in at_rest and "order-census" not in at_rest
+    assert len(await raw.rows("request_paces")) == 1
