@@ -11,7 +11,12 @@ a digest of it, so no credential reaches the store:
   a request may not outlive its lease (the caller bounds it).
 
 Times come from the database's clock, so hosts' clocks need not agree. On SQLite (one machine)
-the process's clock is that clock, and each statement takes the write lock up front.
+the process's clock is that clock.
+
+Each change is one statement, a transaction of its own. On SQLite a writing statement takes the
+write lock before it reads, and holds it only while a thread runs it, never while this process's
+event loop (busy under load) gets round to the next step of a transaction: the other processes
+wait on that lock meanwhile.
 """
 
 from __future__ import annotations
@@ -25,11 +30,25 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Double, cast, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Engine,
+    Executable,
+    cast,
+    create_engine,
+    func,
+    literal,
+    make_url,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from store.tables import RequestPaceRow, RequestSlotRow
 
@@ -41,6 +60,8 @@ ROUND_TRIP_SECONDS = 0.025
 # process wakes its waiters at once.
 FIRST_RETRY_SECONDS = 0.02
 LONGEST_RETRY_SECONDS = 0.25
+# Freeing a slot is tried this often (a busy store), before its lease is left to free it.
+FREE_ATTEMPTS = 4
 
 
 class LimitUnavailable(Exception):
@@ -64,14 +85,29 @@ class SharedLimit:
 class SharedLimits:
     """The store's limits, for one process."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        self._postgres = url.get_backend_name() == "postgresql"
+        # SQLite's statements run whole in a thread (its driver's own, synchronous): the
+        # asynchronous driver hands each step (the statement, then its rows) back through the
+        # event loop while the statement still holds the write lock.
+        self._engine: AsyncEngine | Engine = (
+            create_async_engine(url, isolation_level="AUTOCOMMIT")
+            if self._postgres
+            else create_engine(url.set(drivername="sqlite"), isolation_level="AUTOCOMMIT")
+        )
         self._slots_made: set[tuple[str, int]] = set()
         # The request of this process asking the store for a slot of a name, and its wake-up
         # when this process frees one.
         self._asking: dict[str, asyncio.Lock] = {}
         self._freed: dict[str, asyncio.Event] = {}
+        self._freeing: set[asyncio.Future[None]] = set()
+
+    async def dispose(self) -> None:
+        if isinstance(self._engine, AsyncEngine):
+            await self._engine.dispose()
+        else:
+            self._engine.dispose()
 
     @contextlib.asynccontextmanager
     async def turn(self, subject: str, limit: SharedLimit, max_wait: float) -> AsyncIterator[float]:
@@ -137,7 +173,7 @@ class SharedLimits:
             retry_in = FIRST_RETRY_SECONDS
             while True:
                 asked = loop.time()
-                if (slot := await self._try_slot(name, limit, holder)) is not None:
+                if (slot := await self._try_slot_whole(name, limit, holder)) is not None:
                     return slot, holder, asked
                 left = give_up_at - loop.time()
                 if left <= 0:
@@ -153,6 +189,23 @@ class SharedLimits:
         finally:
             asking.release()
 
+    async def _try_slot_whole(self, name: str, limit: SharedLimit, holder: str) -> int | None:
+        """`_try_slot`, which a cancelled request lets finish, freeing what it took."""
+        trying = asyncio.ensure_future(self._try_slot(name, limit, holder))
+        try:
+            return await asyncio.shield(trying)
+        except asyncio.CancelledError:
+
+            def free_what_was_taken(tried: asyncio.Future[int | None]) -> None:
+                slot = None if tried.cancelled() or tried.exception() else tried.result()
+                if slot is not None:
+                    freeing = asyncio.ensure_future(self._free_slot(name, slot, holder))
+                    self._freeing.add(freeing)  # kept until done: the loop holds tasks weakly
+                    freeing.add_done_callback(self._freeing.discard)
+
+            trying.add_done_callback(free_what_was_taken)
+            raise
+
     @staticmethod
     def _all_taken() -> LimitUnavailable:
         return LimitUnavailable("every in-flight slot is taken", retry_after=LONGEST_RETRY_SECONDS)
@@ -164,46 +217,47 @@ class SharedLimits:
             {"name": name, "slot": n, "holder": None, "leased_until": 0.0} for n in range(capacity)
         ]
         insert = (postgresql.insert if self._postgres else sqlite.insert)(RequestSlotRow)
-        async with self._writing() as connection:
-            await connection.execute(insert.on_conflict_do_nothing(), rows)
+        await self._run(insert.on_conflict_do_nothing().values(rows))
         self._slots_made.add((name, capacity))
 
     async def _try_slot(self, name: str, limit: SharedLimit, holder: str) -> int | None:
         slots = RequestSlotRow.__table__.c
-        async with self._writing() as connection:
-            now = self._now()
-            free = (
-                select(slots.slot)
-                .where(
-                    slots["name"] == name,
-                    slots.slot < limit.capacity,
-                    (slots.holder.is_(None)) | (slots.leased_until < now),
-                )
-                .order_by(slots.slot)
-                .limit(1)
-                .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds the write lock
-                .scalar_subquery()
+        now = self._now()
+        free = (
+            select(slots.slot)
+            .where(
+                slots["name"] == name,
+                slots.slot < limit.capacity,
+                (slots.holder.is_(None)) | (slots.leased_until < now),
             )
-            taken = await connection.execute(
-                update(RequestSlotRow)
-                .where(slots["name"] == name, slots.slot == free)
-                .values(holder=holder, leased_until=now + limit.lease_seconds)
-                .returning(slots.slot)
-            )
-            return taken.scalar_one_or_none()
+            .order_by(slots.slot)
+            .limit(1)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds the write lock
+            .scalar_subquery()
+        )
+        return await self._run(
+            update(RequestSlotRow)
+            .where(slots["name"] == name, slots.slot == free)
+            .values(holder=holder, leased_until=now + limit.lease_seconds)
+            .returning(slots.slot)
+        )
 
     async def _free_slot(self, name: str, slot: int, holder: str) -> None:
         slots = RequestSlotRow.__table__.c
-        try:
-            async with self._writing() as connection:
-                await connection.execute(
+        for attempt in range(FREE_ATTEMPTS):
+            try:
+                await self._run(
                     update(RequestSlotRow)
                     .where(slots["name"] == name, slots.slot == slot, slots.holder == holder)
                     .values(holder=None, leased_until=0.0)
                 )
-        except Exception as err:  # noqa: BLE001 - the request's answer must not be lost for this
-            # The store is away (or its pool busy): the lease frees the slot when it runs out.
-            log.warning("an in-flight slot could not be freed (%s)", type(err).__name__)
+                break
+            except Exception as err:  # noqa: BLE001 - the request's answer must not be lost for this
+                if attempt + 1 == FREE_ATTEMPTS:
+                    # The store stays away (or its pool busy): the lease frees the slot in time.
+                    log.warning("an in-flight slot could not be freed (%s)", type(err).__name__)
+                else:
+                    await asyncio.sleep(FIRST_RETRY_SECONDS * 4**attempt)  # back-off
         if (freed := self._freed.pop(name, None)) is not None:
             freed.set()
 
@@ -211,19 +265,17 @@ class SharedLimits:
         """Reserve the next send time; how long to wait for it."""
         paces = RequestPaceRow.__table__.c
         insert = (postgresql.insert if self._postgres else sqlite.insert)(RequestPaceRow)
-        async with self._writing() as connection:
-            now = self._now()
-            start = (func.greatest if self._postgres else func.max)(paces.next_at, now)
-            booked = await connection.execute(
-                insert.values(name=name, next_at=now + interval)
-                .on_conflict_do_update(
-                    index_elements=[paces["name"]],
-                    set_={"next_at": start + interval},
-                    where=start - now <= max_wait,
-                )
-                .returning(paces.next_at - interval - now)
+        now = self._now()
+        start = (func.greatest if self._postgres else func.max)(paces.next_at, now)
+        delay = await self._run(
+            insert.values(name=name, next_at=now + interval)
+            .on_conflict_do_update(
+                index_elements=[paces["name"]],
+                set_={"next_at": start + interval},
+                where=start - now <= max_wait,
             )
-            delay = booked.scalar_one_or_none()
+            .returning(paces.next_at - interval - now)
+        )
         if delay is None:
             raise LimitUnavailable("the pace is booked too far ahead", retry_after=max_wait)
         return float(delay)
@@ -235,19 +287,27 @@ class SharedLimits:
             return cast(func.extract("epoch", func.clock_timestamp()), Double)
         return literal(time.time(), Double)
 
-    @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction; on SQLite it takes the write lock first, so a read and the write that
-        depends on it cannot interleave with another process's."""
+    async def _run(self, statement: Executable) -> Any:
+        """Run one statement as a transaction of its own; the first column of the row it returns,
+        if any."""
         try:
-            async with self._engine.begin() as connection:
-                if not self._postgres:
-                    await connection.exec_driver_sql("BEGIN IMMEDIATE")
-                yield connection
+            if isinstance(self._engine, AsyncEngine):
+                async with self._engine.connect() as connection:
+                    return _first_value(await connection.execute(statement))
+            return await asyncio.to_thread(self._run_here, self._engine, statement)
         except DBAPIError as err:
             raise LimitUnavailable(
                 f"the store could not be reached ({type(err.orig).__name__})", retry_after=1.0
             ) from None
+
+    @staticmethod
+    def _run_here(engine: Engine, statement: Executable) -> Any:
+        with engine.connect() as connection:
+            return _first_value(connection.execute(statement))
+
+
+def _first_value(result: CursorResult[Any]) -> Any:
+    return result.scalar() if result.returns_rows else None
 
 
 def _row_name(subject: str) -> str:

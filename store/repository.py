@@ -79,7 +79,7 @@ class Store:
             event.listen(self._engine.sync_engine, "connect", _configure_sqlite)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
         # Limits a peer sets per credential, shared by every process using this store.
-        self.limits = SharedLimits(self._engine)
+        self.limits = SharedLimits(database_url)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision; does nothing if it is there already.
@@ -101,6 +101,7 @@ class Store:
 
     async def dispose(self) -> None:
         await self._engine.dispose()
+        await self.limits.dispose()
 
     # Vendor accounts
 

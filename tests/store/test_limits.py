@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from store import Store
 from store.limits import LimitUnavailable, SharedLimit
+from tests.support.waiting import eventually
 
 INTERVAL = 0.05
 LIMIT = SharedLimit(interval_seconds=INTERVAL, capacity=3, lease_seconds=30.0)
@@ -150,3 +152,58 @@ async def test_the_store_names_a_limit_by_a_digest_never_by_its_credential(proce
     at_rest = await raw.text_of("request_slots") + await raw.text_of("request_paces")
     assert "client-id-7f3a91" not in at_rest and "order-census" not in at_rest
     assert len(await raw.rows("request_paces")) == 1
+
+
+async def test_a_process_whose_event_loop_stalls_holds_up_no_other(
+    processes, database_url: str, encryption_key: str
+) -> None:
+    """A process under load may not get back to its event loop for seconds. Its limits must not
+    hold the store's locks meanwhile (a transaction's next step waiting on that loop): another
+    process takes and frees its turns as usual, and no slot is left taken."""
+    quick = SharedLimit(interval_seconds=0.005, capacity=3, lease_seconds=60.0)
+    # The stalled process may hold its three slots throughout; the other has three more.
+    roomier = SharedLimit(interval_seconds=0.005, capacity=6, lease_seconds=60.0)
+    stall_seconds = 6.0  # past SQLite's 5 s wait for a lock
+    turns_taken, stop = 0, asyncio.Event()
+
+    async def busy() -> None:
+        nonlocal turns_taken
+        while not stop.is_set():
+            async with processes[0].limits.turn("credential-a", quick, max_wait=30):
+                turns_taken += 1
+
+    def another_process() -> list[float]:
+        async def turns() -> list[float]:
+            own = Store(database_url, encryption_key)
+            took = []
+            try:
+                for _ in range(10):
+                    began = time.monotonic()
+                    async with own.limits.turn("credential-a", roomier, max_wait=30):
+                        took.append(time.monotonic() - began)
+            finally:
+                await own.dispose()
+            return took
+
+        return asyncio.run(turns())
+
+    async def busy_for_a_while() -> bool:
+        return turns_taken >= 30  # its statements coming one after another
+
+    busy_requests = [asyncio.create_task(busy()) for _ in range(quick.capacity)]
+    await eventually(busy_for_a_while, what="turns in the busy process", interval=0.05)
+    with ThreadPoolExecutor(1) as beside:
+        other = beside.submit(another_process)
+        time.sleep(stall_seconds)  # noqa: ASYNC251 - the stall itself: this event loop stops
+        assert other.done(), "the other process was held up by this one's stalled event loop"
+        took = other.result()
+    stop.set()
+    await asyncio.gather(*busy_requests)
+
+    assert max(took) < stall_seconds / 3, took
+    # Every slot free again: all six at once, without waiting.
+    holding = [processes[1].limits.turn("credential-a", roomier, max_wait=0.5) for _ in range(6)]
+    for turn in holding:
+        await turn.__aenter__()
+    for turn in holding:
+        await turn.__aexit__(None, None, None)
