@@ -37,10 +37,12 @@ from sqlalchemy import (
     Double,
     Engine,
     Executable,
+    Integer,
+    String,
+    bindparam,
     cast,
     create_engine,
     func,
-    literal,
     make_url,
     select,
     update,
@@ -60,6 +62,8 @@ ROUND_TRIP_SECONDS = 0.025
 # process wakes its waiters at once.
 FIRST_RETRY_SECONDS = 0.02
 LONGEST_RETRY_SECONDS = 0.25
+UNIX_EPOCH_JULIAN_DAY = 2440587.5
+SECONDS_A_DAY = 86400.0
 # Freeing a slot is tried this often (a busy store), before its lease is left to free it.
 FREE_ATTEMPTS = 4
 
@@ -102,6 +106,7 @@ class SharedLimits:
         self._asking: dict[str, asyncio.Lock] = {}
         self._freed: dict[str, asyncio.Event] = {}
         self._freeing: set[asyncio.Future[None]] = set()
+        self._statements = _Statements.on(self._postgres)
 
     async def dispose(self) -> None:
         if isinstance(self._engine, AsyncEngine):
@@ -148,6 +153,7 @@ class SharedLimits:
                 await asyncio.sleep(delay)
             # Late counted from the question, not the answer: an answer handed over late by a
             # busy event loop counts too (a wait for the row's lock only makes it book again).
+            # Half an interval leaves the other half for the network's jitter on the way.
             # Below a few milliseconds, lateness is the store's round trip, not a busy loop.
             if time.monotonic() - (asked + delay) <= max(interval / 2, ROUND_TRIP_SECONDS):
                 return
@@ -221,36 +227,18 @@ class SharedLimits:
         self._slots_made.add((name, capacity))
 
     async def _try_slot(self, name: str, limit: SharedLimit, holder: str) -> int | None:
-        slots = RequestSlotRow.__table__.c
-        now = self._now()
-        free = (
-            select(slots.slot)
-            .where(
-                slots["name"] == name,
-                slots.slot < limit.capacity,
-                (slots.holder.is_(None)) | (slots.leased_until < now),
-            )
-            .order_by(slots.slot)
-            .limit(1)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds the write lock
-            .scalar_subquery()
-        )
         return await self._run(
-            update(RequestSlotRow)
-            .where(slots["name"] == name, slots.slot == free)
-            .values(holder=holder, leased_until=now + limit.lease_seconds)
-            .returning(slots.slot)
+            self._statements.take,
+            row=name,
+            capacity=limit.capacity,
+            taker=holder,
+            lease=limit.lease_seconds,
         )
 
     async def _free_slot(self, name: str, slot: int, holder: str) -> None:
-        slots = RequestSlotRow.__table__.c
         for attempt in range(FREE_ATTEMPTS):
             try:
-                await self._run(
-                    update(RequestSlotRow)
-                    .where(slots["name"] == name, slots.slot == slot, slots.holder == holder)
-                    .values(holder=None, leased_until=0.0)
-                )
+                await self._run(self._statements.free, row=name, number=slot, taker=holder)
                 break
             except Exception as err:  # noqa: BLE001 - the request's answer must not be lost for this
                 if attempt + 1 == FREE_ATTEMPTS:
@@ -263,47 +251,90 @@ class SharedLimits:
 
     async def _book_pace(self, name: str, interval: float, max_wait: float) -> float:
         """Reserve the next send time; how long to wait for it."""
-        paces = RequestPaceRow.__table__.c
-        insert = (postgresql.insert if self._postgres else sqlite.insert)(RequestPaceRow)
-        now = self._now()
-        start = (func.greatest if self._postgres else func.max)(paces.next_at, now)
         delay = await self._run(
-            insert.values(name=name, next_at=now + interval)
-            .on_conflict_do_update(
-                index_elements=[paces["name"]],
-                set_={"next_at": start + interval},
-                where=start - now <= max_wait,
-            )
-            .returning(paces.next_at - interval - now)
+            self._statements.book, row=name, interval=interval, max_wait=max_wait
         )
         if delay is None:
             raise LimitUnavailable("the pace is booked too far ahead", retry_after=max_wait)
         return float(delay)
 
-    def _now(self) -> ColumnElement[float]:
-        if self._postgres:
-            # The time when it is read, not when the statement began: a booking may first wait
-            # for another's lock on the row, and must not book from before that wait.
-            return cast(func.extract("epoch", func.clock_timestamp()), Double)
-        return literal(time.time(), Double)
-
-    async def _run(self, statement: Executable) -> Any:
+    async def _run(self, statement: Executable, **parameters: Any) -> Any:
         """Run one statement as a transaction of its own; the first column of the row it returns,
         if any."""
         try:
             if isinstance(self._engine, AsyncEngine):
                 async with self._engine.connect() as connection:
-                    return _first_value(await connection.execute(statement))
-            return await asyncio.to_thread(self._run_here, self._engine, statement)
+                    return _first_value(await connection.execute(statement, parameters))
+            return await asyncio.to_thread(self._run_here, self._engine, statement, parameters)
         except DBAPIError as err:
             raise LimitUnavailable(
                 f"the store could not be reached ({type(err.orig).__name__})", retry_after=1.0
             ) from None
 
     @staticmethod
-    def _run_here(engine: Engine, statement: Executable) -> Any:
+    def _run_here(engine: Engine, statement: Executable, parameters: dict[str, Any]) -> Any:
         with engine.connect() as connection:
-            return _first_value(connection.execute(statement))
+            return _first_value(connection.execute(statement, parameters))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The limits' statements, built once (building one costs more than running it)."""
+
+    take: Executable
+    free: Executable
+    book: Executable
+
+    @classmethod
+    def on(cls, postgres: bool) -> _Statements:
+        if postgres:
+            # The time when it is read, not when the statement began: a booking may first wait
+            # for another's lock on the row, and must not book from before that wait.
+            now: ColumnElement[float] = cast(func.extract("epoch", func.clock_timestamp()), Double)
+        else:
+            # The machine's clock, in milliseconds, one value throughout a statement.
+            now = (func.julianday("now") - UNIX_EPOCH_JULIAN_DAY) * SECONDS_A_DAY
+        slots, paces = RequestSlotRow.__table__.c, RequestPaceRow.__table__.c
+        name = bindparam("row", type_=String)
+        free_slot = (
+            select(slots.slot)
+            .where(
+                slots["name"] == name,
+                slots.slot < bindparam("capacity", type_=Integer),
+                (slots.holder.is_(None)) | (slots.leased_until < now),
+            )
+            .order_by(slots.slot)
+            .limit(1)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds the write lock
+            .scalar_subquery()
+        )
+        interval = bindparam("interval", type_=Double)
+        start = (func.greatest if postgres else func.max)(paces.next_at, now)
+        insert = postgresql.insert if postgres else sqlite.insert
+        return cls(
+            take=update(RequestSlotRow)
+            .where(slots["name"] == name, slots.slot == free_slot)
+            .values(
+                holder=bindparam("taker", type_=String),
+                leased_until=now + bindparam("lease", type_=Double),
+            )
+            .returning(slots.slot),
+            free=update(RequestSlotRow)
+            .where(
+                slots["name"] == name,
+                slots.slot == bindparam("number", type_=Integer),
+                slots.holder == bindparam("taker", type_=String),
+            )
+            .values(holder=None, leased_until=0.0),
+            book=insert(RequestPaceRow)
+            .values(name=name, next_at=now + interval)
+            .on_conflict_do_update(
+                index_elements=[paces["name"]],
+                set_={"next_at": start + interval},
+                where=start - now <= bindparam("max_wait", type_=Double),
+            )
+            .returning(paces.next_at - interval - now),
+        )
 
 
 def _first_value(result: CursorResult[Any]) -> Any:
