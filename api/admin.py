@@ -83,11 +83,13 @@ router = APIRouter(
 )
 
 
-def operations(store: StoreDep, settings: SettingsDep) -> Operations:
+async def operations(store: StoreDep, settings: SettingsDep) -> Operations:
     return Operations(store, settings)
 
 
-def order_lookup(temporal: TemporalDep, store: StoreDep, settings: SettingsDep) -> OrderLookup:
+async def order_lookup(
+    temporal: TemporalDep, store: StoreDep, settings: SettingsDep
+) -> OrderLookup:
     return OrderLookup(temporal, store, settings)
 
 

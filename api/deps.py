@@ -23,44 +23,47 @@ from settings import Settings
 from store import ConnectionState, Store
 from vendors.registry import Vendors
 
+# The dependencies are coroutines, however little they do: FastAPI runs a plain function in its
+# thread pool: a hand-off per dependency and request, costlier than the lookup itself.
 
-def _settings(request: Request) -> Settings:
+
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _temporal(request: Request) -> Client:
+async def _temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
-def _store(request: Request) -> Store:
+async def _store(request: Request) -> Store:
     return request.app.state.store
 
 
-def _vendors(request: Request) -> Vendors:
+async def _vendors(request: Request) -> Vendors:
     return request.app.state.vendors
 
 
-def _catalog(request: Request) -> Catalog:
+async def _catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 
-def _intake(request: Request) -> OrderIntake:
+async def _intake(request: Request) -> OrderIntake:
     return request.app.state.intake
 
 
-def _tokens(request: Request) -> TokenIssuer:
+async def _tokens(request: Request) -> TokenIssuer:
     return request.app.state.tokens
 
 
-def _form_guard(request: Request) -> FormGuard:
+async def _form_guard(request: Request) -> FormGuard:
     return request.app.state.form_guard
 
 
-def _connector(request: Request) -> CompanyConnector:
+async def _connector(request: Request) -> CompanyConnector:
     return request.app.state.connector
 
 
-def _disconnector(request: Request) -> CompanyDisconnector:
+async def _disconnector(request: Request) -> CompanyDisconnector:
     return request.app.state.disconnector
 
 
@@ -126,7 +129,7 @@ DISABLED = "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
 _admin_bearer = HTTPBearer(auto_error=False, description="ASSESSMENTS_ADMIN_API_KEY")
 
 
-def require_admin(
+async def require_admin(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
 ) -> None:
