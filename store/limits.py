@@ -84,6 +84,9 @@ class SharedLimit:
     interval_seconds: float  # between two requests' sends
     capacity: int  # requests in flight
     lease_seconds: float  # the longest a request may hold its slot
+    # After its answer a request still counts this long: a limit of `capacity` requests in any
+    # window of this many seconds, counting each from its sending to its answer.
+    counted_for_seconds: float = 0.0
 
 
 class SharedLimits:
@@ -126,7 +129,7 @@ class SharedLimits:
             yield taken_at + limit.lease_seconds - 1
         finally:
             # Even when the request is cancelled: a slot left taken idles until its lease ends.
-            await asyncio.shield(self._free_slot(name, slot, holder))
+            await asyncio.shield(self._free_slot(name, slot, holder, limit.counted_for_seconds))
 
     async def claim(self, subject: str, seconds: float) -> bool:
         """Whether this call holds the turn `subject` for the next `seconds`: at most one caller
@@ -235,10 +238,13 @@ class SharedLimits:
             lease=limit.lease_seconds,
         )
 
-    async def _free_slot(self, name: str, slot: int, holder: str) -> None:
+    async def _free_slot(self, name: str, slot: int, holder: str, after: float = 0.0) -> None:
+        """Free the slot, at once or `after` seconds from now."""
         for attempt in range(FREE_ATTEMPTS):
             try:
-                await self._run(self._statements.free, row=name, number=slot, taker=holder)
+                await self._run(
+                    self._statements.free, row=name, number=slot, taker=holder, after=after
+                )
                 break
             except Exception as err:  # noqa: BLE001 - the request's answer must not be lost for this
                 if attempt + 1 == FREE_ATTEMPTS:
@@ -246,7 +252,7 @@ class SharedLimits:
                     log.warning("an in-flight slot could not be freed (%s)", type(err).__name__)
                 else:
                     await asyncio.sleep(FIRST_RETRY_SECONDS * 4**attempt)  # back-off
-        if (freed := self._freed.pop(name, None)) is not None:
+        if after <= 0 and (freed := self._freed.pop(name, None)) is not None:
             freed.set()
 
     async def _book_pace(self, name: str, interval: float, max_wait: float) -> float:
@@ -301,7 +307,7 @@ class _Statements:
             .where(
                 slots["name"] == name,
                 slots.slot < bindparam("capacity", type_=Integer),
-                (slots.holder.is_(None)) | (slots.leased_until < now),
+                slots.leased_until <= now,  # never taken, freed, or its holder's lease ended
             )
             .order_by(slots.slot)
             .limit(1)
@@ -325,7 +331,7 @@ class _Statements:
                 slots.slot == bindparam("number", type_=Integer),
                 slots.holder == bindparam("taker", type_=String),
             )
-            .values(holder=None, leased_until=0.0),
+            .values(holder=None, leased_until=now + bindparam("after", type_=Double)),
             book=insert(RequestPaceRow)
             .values(name=name, next_at=now + interval)
             .on_conflict_do_update(

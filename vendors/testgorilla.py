@@ -5,10 +5,10 @@ Credentials of a vendor account (all strings unless said):
   after its last use, so a 401 logs in again once and repeats the call), or ``api_token`` (a
   long-lived key sent the same way; a 401 with it is final);
 - ``base_url``: default ``https://app.testgorilla.com``;
-- ``budget_share`` (number, 0–1, default 0.8): the fraction of each per-endpoint limit this
-  process may use. The limits are per API token, so every process holding an adapter for the
-  account (each worker, each API replica reading the catalog) shares them: with N processes set
-  about 0.8 / N;
+- ``budget_share`` (number, 0–1, default 0.8): the fraction of each per-endpoint limit we may use.
+  The limits are per API token, so every process holding an adapter for the account (each
+  worker, each API replica reading the catalog) shares them: given the store's shared limits,
+  the share holds for all of them together (without, for each process alone);
 - ``rate_limits`` (object, endpoint name → requests per window) and ``rate_window_seconds``
   (number, default 60) when an account's limits differ from the published ones (or a simulator's);
 - ``max_wait_seconds`` (number, default 5): how long a call that matters now waits for budget;
@@ -26,9 +26,11 @@ docs, which list only DELETE there), and its 404 or 405 sends the read to the li
 candidature the list no longer has is unknown (a 404 to the workflow, which holds the order).
 
 Rate limits. The registry builds one adapter per account and process, so its budgets are shared
-by all open orders of the account. Each endpoint allows at most ``budget_share × limit`` requests
-in any window, counting a request from when it is sent until its answer arrives (so however long
-the network takes, the vendor never sees more than that in one of its windows). An endpoint is
+by all open orders of the account, and through the store by every process. Each endpoint allows
+at most ``budget_share × limit`` requests in any window, counting a request from when it is sent
+until a window after its answer arrived (so however long the network takes, the vendor never
+sees more than that in one of its windows): in this process first, then in the store's leased
+slots, which every process holding the account takes from (``store/limits.py``). An endpoint is
 also closed while the vendor says so: ``X-RateLimit-Remaining: 0`` or a 429 closes it for
 ``X-RateLimit-Reset`` seconds (a delta, not a timestamp). Invitations, results, reports and
 cancellations wait for budget up to ``max_wait_seconds``; status polls never wait: without budget
@@ -81,7 +83,7 @@ from peers import (
 )
 from settings import Settings
 from smartrecruiters.models import AssessmentType
-from store.limits import SharedLimits
+from store.limits import LimitUnavailable, SharedLimit, SharedLimits
 from vendors.base import (
     CandidateLimits,
     Capabilities,
@@ -104,6 +106,8 @@ DEFAULT_WINDOW_SECONDS = 60.0
 DEFAULT_MAX_WAIT_SECONDS = 5.0
 # Polls may not use the last tenth of the status endpoint's budget: results need it too.
 POLL_RESERVE_SHARE = 0.1
+# How long a poll asks the store for the deployment's budget: one query or two, never a wait.
+POLL_ASKS_SECONDS = 0.2
 PAGE_SIZE = 50
 # An assessment's tests rarely change; its detail is read again after this long.
 DETAIL_MAX_AGE_SECONDS = 600.0
@@ -176,6 +180,7 @@ def from_account(
         max_wait_seconds=float(credentials.get("max_wait_seconds", DEFAULT_MAX_WAIT_SECONDS)),
         timeout_seconds=settings.vendor_timeout_seconds,
         invitation_url_template=template,
+        shared_limits=shared_limits,
     )
 
 
@@ -232,6 +237,7 @@ class Budget:
     ) -> None:
         self._share = min(max(share, 0.0), 1.0)
         self._clock = clock
+        self.window_seconds = window_seconds
         self._windows = {
             name: _Window(self._allowance(limit), window_seconds) for name, limit in limits.items()
         }
@@ -245,8 +251,7 @@ class Budget:
     def take_now(self, endpoint: str, action: str, *, poll: bool = False) -> _Slot:
         """A slot if the endpoint has budget now, else NoBudget (the vendor is not called)."""
         window = self._windows[endpoint]
-        reserve = math.floor(window.allowance * POLL_RESERVE_SHARE) if poll else 0
-        wait = window.free_in(self._clock(), reserve)
+        wait = window.free_in(self._clock(), self.reserve_for(endpoint, poll))
         if wait > 0:
             spread = random.uniform(0, window.seconds) if poll else 0.0
             raise NoBudget(
@@ -268,6 +273,15 @@ class Budget:
 
     def done(self, slot: _Slot) -> None:
         slot.done_at = self._clock()
+
+    def unsent(self, endpoint: str, slot: _Slot) -> None:
+        """The request of `slot` was not sent after all: it counts for nothing."""
+        with contextlib.suppress(ValueError):
+            self._windows[endpoint].slots.remove(slot)
+
+    def reserve_for(self, endpoint: str, poll: bool) -> int:
+        """Requests of the endpoint's allowance a caller leaves unused: polls leave a tenth."""
+        return math.floor(self._windows[endpoint].allowance * POLL_RESERVE_SHARE) if poll else 0
 
     def observe(self, endpoint: str, response: httpx.Response) -> None:
         """Follow the vendor's own count: a lower limit, or an endpoint closed until its reset."""
@@ -364,8 +378,14 @@ class TestGorillaVendor:
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
         timeout_seconds: float = 10.0,
         invitation_url_template: str = DEFAULT_INVITATION_URL_TEMPLATE,
+        shared_limits: SharedLimits | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        # The limits are the API token's, wherever it is used: with the store's limits, each
+        # endpoint's budget holds for every process holding the account, not for each alone.
+        self._shared = shared_limits
+        self._account = f"{PEER}:{self._base_url}:{username or api_token or ''}"
+        self._lease_seconds = 2 * timeout_seconds + 5
         self._http = peer_client(base_url=f"{self._base_url}/api", timeout=timeout_seconds)
         self._login = _Login(self._http, username, password, api_token)
         # The published limits, with the account's own where it has them.
@@ -400,17 +420,21 @@ class TestGorillaVendor:
             else:
                 slot = await self.budget.take(endpoint, action, self._max_wait)
             try:
-                token = await self._login.token()
-                request = self._http.build_request(
-                    method,
-                    path,
-                    params=params,
-                    json=json,
-                    headers={"Authorization": f"Token {token}"},
-                )
-                response = await self._http.send(request)
+                async with self._deployments_budget(endpoint, action, poll):
+                    token = await self._login.token()
+                    request = self._http.build_request(
+                        method,
+                        path,
+                        params=params,
+                        json=json,
+                        headers={"Authorization": f"Token {token}"},
+                    )
+                    response = await self._http.send(request)
             except httpx.TransportError as err:
                 raise PeerError(PEER, f"{action} failed: {type(err).__name__}") from err
+            except NoBudget:
+                self.budget.unsent(endpoint, slot)
+                raise
             finally:
                 self.budget.done(slot)
             self.budget.observe(endpoint, response)
@@ -421,6 +445,41 @@ class TestGorillaVendor:
                 raise_for_status(PEER, response, action, _wait_hint)
             return response
         raise AssertionError("unreachable")
+
+    @contextlib.asynccontextmanager
+    async def _deployments_budget(
+        self, endpoint: str, action: str, poll: bool
+    ) -> AsyncIterator[None]:
+        """A slot of the endpoint's budget in the store, counted as this process's budget counts
+        a request (from sending until a window after its answer), for every process at once."""
+        if self._shared is None:
+            yield
+            return
+        allowance = self.budget.allowance(endpoint)
+        limit = SharedLimit(
+            interval_seconds=0.0,
+            capacity=max(1, allowance - self.budget.reserve_for(endpoint, poll)),
+            lease_seconds=self._lease_seconds,
+            counted_for_seconds=self.budget.window_seconds,
+        )
+        async with contextlib.AsyncExitStack() as held:
+            try:
+                await held.enter_async_context(
+                    self._shared.turn(
+                        f"{self._account}:{endpoint}",
+                        limit,
+                        POLL_ASKS_SECONDS if poll else self._max_wait,
+                    )
+                )
+            except LimitUnavailable:
+                # When a slot frees is not known here: about when the next would at an even pace.
+                spread = random.uniform(0, self.budget.window_seconds) if poll else 0.0
+                raise NoBudget(
+                    PEER,
+                    f"{action}: request budget used up for now",
+                    retry_after=self.budget.window_seconds / allowance + spread,
+                ) from None
+            yield
 
     async def _json(
         self,

@@ -10,22 +10,29 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from cryptography.fernet import Fernet
 
 from orders.models import StatusReading, VendorStatus
 from peers import PeerError
+from settings import Settings
 from smartrecruiters.models import AssessmentType
+from store import Store
 from tests.support.waiting import eventually
 from tests.vendors.test_testgorilla_support import (
+    PASSWORD,
+    USERNAME,
     adapter_for,
     candidature_id,
     new_email,
     order_for,
     running_sim,
 )
+from vendors import testgorilla
 from vendors.base import OrderCallback, Push, WebhookUnreadable
 from vendors.testgorilla import NoBudget
 
 CALLBACK = OrderCallback(url="http://127.0.0.1:1/unused", token="unused")
+KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture
@@ -329,3 +336,51 @@ async def test_server_errors_are_retryable(sim, vendor) -> None:
     with pytest.raises(PeerError) as malformed:
         await vendor.get_status("not-a-reference")
     assert malformed.value.retryable is False
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["through the store", "each alone"])
+async def test_two_processes_share_one_accounts_budget(tmp_path, shared) -> None:
+    """Two workers' adapters of one account, a limit of 10 a window: through the store the
+    vendor sees at most the account's 8 however the polls are split between them; each keeping
+    its budget alone, they send 16 and the vendor refuses some (the second case shows the test
+    can fail)."""
+    async with running_sim(window_seconds=2.0, limits={"candidate": 10}) as sim:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+        stores = [Store(url, KEY) for _ in range(2)]
+        await stores[0].migrate()
+        vendors = [
+            testgorilla.from_account(
+                Settings(vendor_timeout_seconds=5),
+                {
+                    "base_url": sim.url,
+                    "username": USERNAME,
+                    "password": PASSWORD,
+                    "rate_window_seconds": sim.config.window_seconds,
+                    "rate_limits": sim.config.limits,
+                },
+                store.limits if shared else None,
+            )
+            for store in stores
+        ]
+        try:
+            ref = (await vendors[0].create_invitation(order_for(101), CALLBACK)).vendor_ref
+            # Both processes poll at once.
+            outcomes = await asyncio.gather(
+                *(vendors[n % 2].get_status(ref) for n in range(40)), return_exceptions=True
+            )
+            stats = await sim.endpoint_stats("candidate")
+        finally:
+            for vendor in vendors:
+                await vendor.aclose()
+            for store in stores:
+                await store.dispose()
+
+    answered = [o for o in outcomes if isinstance(o, StatusReading)]
+    others = [o for o in outcomes if not isinstance(o, StatusReading)]
+    if shared:
+        # 8 a window (a tenth of 8 leaves polls no reserve): all in the first window.
+        assert len(answered) == 8, outcomes
+        assert all(isinstance(o, NoBudget) and o.retryable and o.retry_after > 0 for o in others)
+        assert stats["max_in_window"] <= 8 and stats["throttled"] == 0
+    else:
+        assert stats["throttled"] > 0 or stats["max_in_window"] > 10, stats
