@@ -106,8 +106,9 @@ DEFAULT_WINDOW_SECONDS = 60.0
 DEFAULT_MAX_WAIT_SECONDS = 5.0
 # Polls may not use the last tenth of the status endpoint's budget: results need it too.
 POLL_RESERVE_SHARE = 0.1
-# How long a poll asks the store for the deployment's budget: one query or two, never a wait.
-POLL_ASKS_SECONDS = 0.2
+# How long a poll may wait for the store's answer on the deployment's budget (this process's
+# other callers ask first, one at a time); a budget used up frees only as its window passes.
+POLL_ASKS_SECONDS = 2.0
 PAGE_SIZE = 50
 # An assessment's tests rarely change; its detail is read again after this long.
 DETAIL_MAX_AGE_SECONDS = 600.0
