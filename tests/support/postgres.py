@@ -48,8 +48,10 @@ class OwnPostgres:
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} "
-            # A test's data need not survive the machine: no waiting on the disk.
-            "-c fsync=off -c synchronous_commit=off -c max_connections=200"
+            # A test's data need not survive the machine: no waiting on the disk. A commit must
+            # survive the server's crash, though (synchronous_commit stays on, as it is by
+            # default): off, the last commits it acknowledged (a taken slot) could be lost.
+            "-c fsync=off -c max_connections=200"
         )
         log = str(self.directory / "server.log")
         self._run("pg_ctl", "-D", str(self._data), "-o", options, "-l", log, "-w", "start")
