@@ -472,12 +472,12 @@ class TestGorillaVendor:
                         POLL_ASKS_SECONDS if poll else self._max_wait,
                     )
                 )
-            except LimitUnavailable:
+            except LimitUnavailable as err:
                 # When a slot frees is not known here: about when the next would at an even pace.
                 spread = random.uniform(0, self.budget.window_seconds) if poll else 0.0
                 raise NoBudget(
                     PEER,
-                    f"{action}: request budget used up for now",
+                    f"{action}: the deployment's request budget: {err}",
                     retry_after=self.budget.window_seconds / allowance + spread,
                 ) from None
             yield

@@ -288,7 +288,8 @@ async def list_invitations(
     candidate_id: str | None = None,
     status: str | None = None,
 ) -> dict:
-    """The spec's invitation list, filtered by candidate and status; deleted ones are left out."""
+    """The spec's invitation list, filtered by candidate and status. Deleted ones are left out:
+    our assumption, as the spec's single read shows them only with `include_deleted`."""
     account = _account(request)
     found = [
         account.invitation_view(invitation)
