@@ -53,21 +53,26 @@ def run() -> None:
         settings = settings.model_copy(update={"log_format": "text"})
     stack = Stack(settings)
     console.print("[bold]Starting the embedded stack…[/bold]")
+    # A stop asked for while starting (Ctrl-C, or SIGTERM from a service manager) waits for the
+    # start to end: cut off midway, a child just forked would be left running, unknown to the
+    # stack. (Handlers, unlike blocked signals, do not pass to the children: exec resets them.)
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    stop_asked: list[int] = []
+    for stop_signal in stop_signals:
+        signal.signal(stop_signal, lambda number, _frame: stop_asked.append(number))
     try:
         stack.start()
-        _print_welcome(settings, asyncio.run(seed(settings)))
+        if not stop_asked:
+            _print_welcome(settings, asyncio.run(seed(settings)))
         # Blocked only now, so the children started above keep the default signal handling.
-        stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
-        while signal.sigtimedwait(stop_signals, 1.0) is None:
+        while not stop_asked and signal.sigtimedwait(stop_signals, 1.0) is None:
             if crashed := stack.exited():
                 console.print(
                     f"[red]Stopped unexpectedly: {', '.join(crashed)}. See its output "
                     f"above (Temporal's: {settings.data_dir}/logs).[/red]"
                 )
                 raise typer.Exit(1)
-    except KeyboardInterrupt:
-        pass
     finally:
         console.print("\n[bold]Stopping…[/bold]")
         stack.stop()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import sys
 import uuid
 from pathlib import Path
@@ -154,3 +156,61 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
                 os.killpg(run.pid, signal.SIGKILL)
         await reader
     assert run.returncode == 0, "\n".join(lines[-40:])
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _processes_using(folder: Path) -> list[int]:
+    """Processes whose environment names `folder` as their data folder: the stack's children."""
+    marker = f"ASSESSMENTS_DATA_DIR={folder}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+async def test_a_stop_while_starting_stops_what_had_started(tmp_path):
+    """`assessments run` told to stop (SIGTERM: a service manager, `docker stop`) while it is
+    still starting: every part it starts is stopped, none left running, orphaned."""
+    folder = tmp_path / "stack"
+    settings = settings_on_free_ports(folder)
+    env = Stack(settings).env | {"PYTHONPATH": str(REPOSITORY)}
+    run = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    temporal_port = int(settings.temporal_address.rpartition(":")[2])
+    try:
+
+        async def temporal_started() -> bool:
+            assert run.returncode is None
+            return _listening(temporal_port)
+
+        # The first part is up; the others are still starting (a child may be just forked).
+        await eventually(temporal_started, timeout=60, interval=0.05, what="Temporal's port")
+        run.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(run.wait(), 60)
+
+        async def nothing_left() -> bool:
+            return not _processes_using(folder)
+
+        await eventually(nothing_left, timeout=30, what="the started parts to stop")
+        assert not _listening(temporal_port)
+    finally:
+        for pid in _processes_using(folder):  # what a failure left behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
