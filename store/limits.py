@@ -174,10 +174,15 @@ class SharedLimits:
         asking = self._asking.setdefault(name, asyncio.Lock())
         # One request of this process asks the store at a time; the others queue here behind
         # it, so a crowd of waiters costs the store one query, not one each.
-        try:
-            await asyncio.wait_for(asking.acquire(), max(0.0, give_up_at - loop.time()))
-        except TimeoutError:
-            raise self._all_taken() from None
+        # A free lock is taken whatever the time left (a wait of 0 would refuse it): the store is
+        # asked at least once.
+        if asking.locked():
+            try:
+                await asyncio.wait_for(asking.acquire(), max(0.0, give_up_at - loop.time()))
+            except TimeoutError:
+                raise self._all_taken() from None
+        else:
+            await asking.acquire()
         try:
             retry_in = FIRST_RETRY_SECONDS
             while True:

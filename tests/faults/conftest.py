@@ -77,7 +77,9 @@ def faults_stack(tmp_path_factory) -> Iterator[FaultStack]:
     settings = settings_on_free_ports(
         data_dir,
         poll_interval_seconds=2,
-        inline_order_timeout_seconds=5,
+        # Slack for a loaded CI machine (twenty copies of an inline order at once), within the SR
+        # simulator's 10 s.
+        inline_order_timeout_seconds=8,
         # Below the SR simulator's own 10 s timeout toward us, so SR sees our 503, not its timeout.
         temporal_rpc_timeout_seconds=3,
     )

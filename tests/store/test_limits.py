@@ -207,3 +207,10 @@ async def test_a_process_whose_event_loop_stalls_holds_up_no_other(
         await turn.__aenter__()
     for turn in holding:
         await turn.__aexit__(None, None, None)
+
+
+async def test_a_free_slot_is_taken_however_little_time_is_left(processes) -> None:
+    """A caller with no time left to wait (a loaded machine used it up, or it waits for nothing)
+    still gets a free slot: the store is asked at least once."""
+    async with processes[0].limits.turn("credential-a", LIMIT, max_wait=0):
+        pass
