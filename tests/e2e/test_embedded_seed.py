@@ -81,6 +81,24 @@ async def test_each_seeded_vendor_offers_its_catalog_to_a_connected_company(
         assert packages.status_code == 200 and package in {p["id"] for p in packages.json()}, name
 
 
+async def _assessments_run(
+    folder: Path, env: dict[str, str], output: int
+) -> asyncio.subprocess.Process:
+    """`assessments run` in `folder`, its output (stdout and stderr together) to `output`, in a
+    session of its own."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli",
+        "run",
+        cwd=folder,
+        env=env,
+        stdout=output,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
     """`assessments run` started elsewhere with a relative ASSESSMENTS_DATA_DIR: its children
     start in the repository, yet every part uses the one folder under the caller's directory."""
@@ -94,17 +112,7 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
         "COLUMNS": "400",  # the banner's table unwrapped
         "ASSESSMENTS_LOG_LEVEL": "WARNING",
     }
-    run = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli",
-        "run",
-        cwd=caller,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
+    run = await _assessments_run(caller, env, output=asyncio.subprocess.PIPE)
     lines: list[str] = []
 
     async def read_all() -> None:
@@ -182,17 +190,7 @@ async def test_a_stop_while_starting_stops_what_had_started(tmp_path):
     folder = tmp_path / "stack"
     settings = settings_on_free_ports(folder)
     env = Stack(settings).env | {"PYTHONPATH": str(REPOSITORY)}
-    run = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    run = await _assessments_run(tmp_path, env, output=asyncio.subprocess.DEVNULL)
     temporal_port = int(settings.temporal_address.rpartition(":")[2])
     try:
 
