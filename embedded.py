@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from orders import visibility
 from settings import Settings
 
 STARTUP_TIMEOUT_SECONDS = 60.0
@@ -129,6 +128,10 @@ class Stack:
                 wait_for_port(name, self.settings.api_host, listening_on, process)
 
     def start_temporal(self) -> None:
+        # Imported here: a simulator, which takes its key from this module, does not load
+        # Temporal's SDK.
+        from orders import visibility
+
         host, _, port = self.settings.temporal_address.rpartition(":")
         command = [
             temporal_cli(),

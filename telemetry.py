@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import traceback
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -21,18 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
-from temporalio import activity
-from temporalio.exceptions import ApplicationError, TemporalError
 
-from orders.visibility import order_id_of
-from peers import (
-    CREDENTIALS_REFUSED,
-    INVITATION_UNKNOWN,
-    PEER_REJECTED,
-    PEER_UNAVAILABLE,
-    PeerError,
-    on_new_peer_client,
-)
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -47,14 +37,6 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(order_id)s] %(message)s"
 # Held at WARNING whatever the level: httpx and httpcore log each request's URL, query string
 # included; aiosqlite logs rows at DEBUG; alembic logs each migration step at every start.
 QUIET_LOGGERS = ("httpx", "httpcore", "aiosqlite", "alembic")
-# Exceptions whose messages may be logged: Temporal's (of ApplicationErrors, only ours, below),
-# PeerError (never a body) and the system's (an address refusing connections, a missing file). Any
-# other message can quote what must not be logged:
-# a validation error its input, a database error its parameters.
-TOLD_EXCEPTIONS = (TemporalError, PeerError, OSError)
-# Of ApplicationErrors, only the types we raise ourselves: the SDK wraps any other exception an
-# activity raises (a validation error quoting its input) in one, message and all.
-TOLD_APPLICATION_ERRORS = (PEER_REJECTED, PEER_UNAVAILABLE, CREDENTIALS_REFUSED, INVITATION_UNKNOWN)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -88,12 +70,17 @@ def _name_the_order(record: logging.LogRecord) -> bool:
 def _order_of(record: logging.LogRecord) -> str | None:
     """In an activity, its workflow's order; in workflow code, the one Temporal's workflow logger
     names; in the API, the one the request named."""
-    if activity.in_activity():
+    # Only a process that loaded Temporal's SDK runs activities: a simulator, which never does, is
+    # spared loading it (a third of its start).
+    activity = sys.modules.get("temporalio.activity")
+    if activity is not None and activity.in_activity():
         workflow_id = activity.info().workflow_id or ""
     elif workflow := getattr(record, "temporal_workflow", None):
         workflow_id = workflow.get("workflow_id", "")
     else:
         return ORDER_ID.get()
+    from orders.visibility import order_id_of
+
     return order_id_of(workflow_id)
 
 
@@ -115,9 +102,30 @@ def _told(exc: BaseException | None) -> str:
 
 
 def _may_tell(exc: BaseException) -> bool:
+    """Whether the message of `exc` may be logged: Temporal's (of ApplicationErrors, only the types
+    we raise ourselves: the SDK wraps any other exception an activity raises, a validation error
+    quoting its input, in one, message and all), PeerError's (never a body) and the system's (an
+    address refusing connections, a missing file). Any other message can quote what must not be
+    logged: a validation error its input, a database error its parameters."""
+    # Imported at the first exception logged, not at the start of every process that logs.
+    from temporalio.exceptions import ApplicationError, TemporalError
+
+    from peers import (
+        CREDENTIALS_REFUSED,
+        INVITATION_UNKNOWN,
+        PEER_REJECTED,
+        PEER_UNAVAILABLE,
+        PeerError,
+    )
+
     if isinstance(exc, ApplicationError):
-        return exc.type in TOLD_APPLICATION_ERRORS
-    return isinstance(exc, TOLD_EXCEPTIONS)
+        return exc.type in (
+            PEER_REJECTED,
+            PEER_UNAVAILABLE,
+            CREDENTIALS_REFUSED,
+            INVITATION_UNKNOWN,
+        )
+    return isinstance(exc, (TemporalError, PeerError, OSError))
 
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -194,6 +202,8 @@ def configure_tracing(settings: Settings, service: str, app: FastAPI | None = No
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from peers import on_new_peer_client
 
     # Without our endpoint the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
     endpoint = f"{settings.otlp_endpoint.rstrip('/')}/v1/traces" if settings.otlp_endpoint else None

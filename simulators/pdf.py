@@ -1,12 +1,16 @@
 """What the simulators' report PDFs (fpdf2) have in common: a titled first page under a bold
-heading, lines of labelled values, a small-print footnote, all in Latin-1."""
+heading, lines of labelled values, a small-print footnote, all in Latin-1.
+
+fpdf2 (with fontTools, a sixth of a simulator's start) is imported at the first report, not when
+a simulator starts: most simulators in a test run never render one."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 
 def latin1(text: str) -> str:
@@ -16,6 +20,8 @@ def latin1(text: str) -> str:
 
 def start_report(*, title: str, author: str, heading: str, page_format: str = "A4") -> FPDF:
     """A report with its document title and author set, opened by `heading` in large bold type."""
+    from fpdf import FPDF
+
     pdf = FPDF(format=page_format)
     pdf.set_title(latin1(title))
     pdf.set_author(author)
@@ -25,9 +31,16 @@ def start_report(*, title: str, author: str, heading: str, page_format: str = "A
     return pdf
 
 
+def next_line() -> dict[str, Any]:
+    """fpdf2's arguments that put what follows a cell at the start of the next line."""
+    from fpdf.enums import XPos, YPos
+
+    return {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+
+
 def line(pdf: FPDF, text: str) -> None:
     """`text` on a line of its own."""
-    pdf.cell(text=latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(text=latin1(text), **next_line())
 
 
 def labelled_lines(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from fpdf.enums import XPos, YPos
-
-from ..pdf import footnote, labelled_lines, latin1, line, start_report
+from ..pdf import footnote, labelled_lines, latin1, line, next_line, start_report
 from .catalog import Package
 from .models import InvitationRecord, InvitationResult
 
@@ -28,7 +26,7 @@ def render_report(record: InvitationRecord, package: Package, result: Invitation
     }
     labelled_lines(pdf, details, bold_labels=True)
     pdf.ln(4)
-    pdf.multi_cell(w=0, text=latin1(result.summary), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(w=0, text=latin1(result.summary), **next_line())
     pdf.ln(4)
 
     with pdf.table(col_widths=(90, 50, 40), text_align=("LEFT", "RIGHT", "LEFT")) as table:
