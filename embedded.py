@@ -67,17 +67,31 @@ def wait_for_port(
             time.sleep(0.1)  # poll interval while waiting for the port
 
 
-# Each component of the stack: its `assessments` subcommand and the port it listens on (None:
-# none), in the order the stack starts them.
-COMPONENTS: dict[str, tuple[str, Callable[[Settings], int | None]]] = {
-    "sandbox-vendor": ("sim-vendor", lambda settings: port_of(settings.sandbox_vendor_url)),
-    "smartrecruiters-sim": ("sim-smartrecruiters", lambda settings: port_of(settings.sr_base_url)),
-    "hackerrank-sim": ("sim-hackerrank", lambda settings: port_of(settings.hackerrank_sim_url)),
-    "checkr-sim": ("sim-checkr", lambda settings: port_of(settings.checkr_sim_url)),
-    "testgorilla-sim": ("sim-testgorilla", lambda settings: port_of(settings.testgorilla_sim_url)),
-    "worker": ("worker", lambda settings: None),
-    "api": ("api", lambda settings: settings.api_port),
+# Each simulator: its component's name, its `assessments` subcommand, the setting of its URL.
+SIMULATORS = {
+    "sandbox-vendor": ("sim-vendor", "sandbox_vendor_url"),
+    "smartrecruiters-sim": ("sim-smartrecruiters", "sr_base_url"),
+    "hackerrank-sim": ("sim-hackerrank", "hackerrank_sim_url"),
+    "checkr-sim": ("sim-checkr", "checkr_sim_url"),
+    "testgorilla-sim": ("sim-testgorilla", "testgorilla_sim_url"),
 }
+
+
+def _simulator_ports(*names: str) -> Callable[[Settings], tuple[int, ...]]:
+    return lambda settings: tuple(port_of(getattr(settings, SIMULATORS[name][1])) for name in names)
+
+
+# Each component of the stack: its `assessments` subcommand and the ports it listens on.
+COMPONENTS: dict[str, tuple[str, Callable[[Settings], tuple[int, ...]]]] = {
+    **{name: (command, _simulator_ports(name)) for name, (command, _) in SIMULATORS.items()},
+    # Every simulator in one process, as the whole stack runs them: one Python process's start
+    # (a second of CPU) and memory rather than five.
+    "simulators": ("sims", _simulator_ports(*SIMULATORS)),
+    "worker": ("worker", lambda settings: ()),
+    "api": ("api", lambda settings: (settings.api_port,)),
+}
+# The whole stack, in the order it starts (Temporal first).
+WHOLE_STACK = ("simulators", "worker", "api")
 ORDER_PATH = ("sandbox-vendor", "smartrecruiters-sim", "worker", "api")
 # The temporal CLI environment (a set of flag values) the embedded dev server starts with.
 TEMPORAL_CLI_ENV = "assessments"
@@ -108,7 +122,7 @@ class Stack:
     def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.start_temporal()
-        self.start_components(*COMPONENTS)
+        self.start_components(*WHOLE_STACK)
 
     def start_order_path(self) -> None:
         """Only what a sandbox order needs: Temporal, the sandbox vendor, the SR simulator, the
@@ -121,10 +135,10 @@ class Stack:
         then each waited for on its port."""
         started = []
         for name in names:
-            subcommand, port = COMPONENTS[name]
-            started.append((self._spawn_component(name, subcommand), port))
-        for name, (process, port) in zip(names, started, strict=True):
-            if (listening_on := port(self.settings)) is not None:
+            subcommand, ports = COMPONENTS[name]
+            started.append((self._spawn_component(name, subcommand), ports))
+        for name, (process, ports) in zip(names, started, strict=True):
+            for listening_on in ports(self.settings):
                 wait_for_port(name, self.settings.api_host, listening_on, process)
 
     def start_temporal(self) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import signal
+from collections.abc import Iterator
+from typing import Any
 
 import typer
 import uvicorn
@@ -16,7 +19,8 @@ from settings import get_settings
 commands = typer.Typer()
 
 
-def serve(asgi_app, host: str, port: int) -> None:
+def _server_options() -> dict:
+    """How each of our HTTP servers runs, with this process's logging configured."""
     import telemetry
     from api.slow_clients import RequestHeadDeadline
 
@@ -24,22 +28,58 @@ def serve(asgi_app, host: str, port: int) -> None:
     telemetry.configure_logging(settings)
     # log_config=None: uvicorn's own lines go through ours. Its access lines (INFO) stay off: each
     # would log a URL with its query string, and the traces have the requests.
-    uvicorn.run(
-        asgi_app,
-        host=host,
-        port=port,
-        log_config=None,
-        log_level="warning",
-        timeout_graceful_shutdown=10,
+    return {
+        "log_config": None,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 10,
         # uvicorn's default believes X-Forwarded-For from any local process: only our proxies may
         # say who the client is.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=settings.trusted_proxies,
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies,
         # uvicorn calls `http` to make each connection's protocol; its annotation asks for a class.
-        http=functools.partial(  # type: ignore[arg-type]
+        "http": functools.partial(
             RequestHeadDeadline, head_timeout=settings.request_read_timeout_seconds
         ),
-    )
+    }
+
+
+def serve(asgi_app, host: str, port: int) -> None:
+    uvicorn.run(asgi_app, host=host, port=port, **_server_options())
+
+
+class _OneOfSeveral(uvicorn.Server):
+    """A server sharing its process with others: the process's SIGTERM or SIGINT stops them all
+    (serve_together), where each uvicorn server would take the signals for itself alone."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def serve_together(apps: list[tuple[Any, str, int]]) -> None:
+    """Serve each app on its host and port, all in this process: one Python process's start and
+    memory rather than one each."""
+    options = _server_options()
+    servers: list[uvicorn.Server] = [
+        _OneOfSeveral(uvicorn.Config(app, host=host, port=port, **options))
+        for app, host, port in apps
+    ]
+
+    async def all_of_them() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _stop, servers)
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    with asyncio.Runner(loop_factory=servers[0].config.get_loop_factory()) as runner:
+        runner.run(all_of_them())
+    if not all(server.started for server in servers):
+        raise SystemExit(3)  # as uvicorn.run exits when its server could not start
+
+
+def _stop(servers: list[uvicorn.Server]) -> None:
+    for server in servers:
+        server.should_exit = True
 
 
 @commands.command()

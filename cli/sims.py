@@ -1,32 +1,36 @@
-"""Running one simulator of SmartRecruiters or a vendor, with this deployment's settings."""
+"""Running the simulators of SmartRecruiters and the vendors with this deployment's settings: one
+each (`sim-…`), or all of them in one process (`sims`, as `run` starts them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import typer
 
 from cli.output import fail
-from cli.running import serve
-from settings import get_settings
+from cli.running import serve, serve_together
+from settings import Settings, get_settings
 
 commands = typer.Typer()
 
 
-def _serve_at(asgi_app, url: SplitResult) -> None:
-    """Serve a simulator on the host and port of its URL in the settings."""
+def _address(url: SplitResult) -> tuple[str, int]:
+    """The host and port of a simulator's URL in the settings, where it serves."""
     if url.hostname is None or url.port is None:
         fail(f"{url.geturl()} names no host and port to serve on")
-    serve(asgi_app, url.hostname, url.port)
+    return url.hostname, url.port
 
 
-@commands.command("sim-smartrecruiters")
-def sim_smartrecruiters() -> None:
-    """Run the SmartRecruiters simulator."""
+def _serve_at(asgi_app, url: SplitResult) -> None:
+    serve(asgi_app, *_address(url))
+
+
+def _smartrecruiters(settings: Settings) -> tuple[Any, SplitResult]:
     from simulators.smartrecruiters.app import create_app
     from simulators.smartrecruiters.config import SmartRecruitersSimConfig
 
-    settings = get_settings()
     config = SmartRecruitersSimConfig(
         public_url=settings.sr_base_url,
         database_path=settings.data_dir / "smartrecruiters-sim.db",
@@ -41,17 +45,13 @@ def sim_smartrecruiters() -> None:
         master_client_secret=settings.sr_master_client_secret.get_secret_value(),
         partner_name=settings.integration_name,
     )
-    url = urlsplit(settings.sr_base_url)
-    _serve_at(create_app(config), url)
+    return create_app(config), urlsplit(settings.sr_base_url)
 
 
-@commands.command("sim-vendor")
-def sim_vendor() -> None:
-    """Run the sandbox vendor."""
+def _sandbox_vendor(settings: Settings) -> tuple[Any, SplitResult]:
     from simulators.sandbox_vendor.app import create_app
     from simulators.sandbox_vendor.config import SandboxVendorConfig
 
-    settings = get_settings()
     config = SandboxVendorConfig(
         public_url=settings.sandbox_vendor_url,
         database_path=settings.data_dir / "sandbox-vendor.db",
@@ -59,56 +59,92 @@ def sim_vendor() -> None:
         webhook_url=f"{settings.public_url}/webhooks/sandbox",
         webhook_secret=settings.sandbox_webhook_secret.get_secret_value(),
     )
-    url = urlsplit(settings.sandbox_vendor_url)
-    _serve_at(create_app(config), url)
+    return create_app(config), urlsplit(settings.sandbox_vendor_url)
 
 
-@commands.command("sim-hackerrank")
-def sim_hackerrank() -> None:
-    """Run the HackerRank for Work simulator (embedded mode's key)."""
+def _hackerrank(settings: Settings) -> tuple[Any, SplitResult]:
     from embedded import SIMULATED_HACKERRANK_KEY
     from simulators.hackerrank import HackerRankSimConfig, create_app
 
-    settings = get_settings()
     url = urlsplit(settings.hackerrank_sim_url)
     config = HackerRankSimConfig(
         api_key=SIMULATED_HACKERRANK_KEY,
         public_url=url.geturl(),
         database_path=settings.data_dir / "hackerrank-sim.db",
     )
-    _serve_at(create_app(config), url)
+    return create_app(config), url
 
 
-@commands.command("sim-checkr")
-def sim_checkr() -> None:
-    """Run the Checkr simulator (embedded mode's key; `make run` registers our webhook URL
-    there)."""
+def _checkr(settings: Settings) -> tuple[Any, SplitResult]:
     from embedded import SIMULATED_CHECKR_KEY
     from simulators.checkr import CheckrSimConfig, create_app
 
-    settings = get_settings()
     url = urlsplit(settings.checkr_sim_url)
     config = CheckrSimConfig(
         api_key=SIMULATED_CHECKR_KEY,
         public_url=url.geturl(),
         database_path=settings.data_dir / "checkr-sim.db",
     )
-    _serve_at(create_app(config), url)
+    return create_app(config), url
+
+
+def _testgorilla(settings: Settings) -> tuple[Any, SplitResult]:
+    from simulators.testgorilla.app import create_app
+    from simulators.testgorilla.config import TestGorillaSimConfig
+
+    url = urlsplit(settings.testgorilla_sim_url)
+    config = TestGorillaSimConfig(
+        public_url=url.geturl(), database_path=settings.data_dir / "testgorilla-sim.db"
+    )
+    return create_app(config), url
+
+
+# What each simulator serves, and where.
+SIMULATORS: tuple[Callable[[Settings], tuple[Any, SplitResult]], ...] = (
+    _smartrecruiters,
+    _sandbox_vendor,
+    _hackerrank,
+    _checkr,
+    _testgorilla,
+)
+
+
+@commands.command("sim-smartrecruiters")
+def sim_smartrecruiters() -> None:
+    """Run the SmartRecruiters simulator."""
+    _serve_at(*_smartrecruiters(get_settings()))
+
+
+@commands.command("sim-vendor")
+def sim_vendor() -> None:
+    """Run the sandbox vendor."""
+    _serve_at(*_sandbox_vendor(get_settings()))
+
+
+@commands.command("sim-hackerrank")
+def sim_hackerrank() -> None:
+    """Run the HackerRank for Work simulator (embedded mode's key)."""
+    _serve_at(*_hackerrank(get_settings()))
+
+
+@commands.command("sim-checkr")
+def sim_checkr() -> None:
+    """Run the Checkr simulator (embedded mode's key; `make run` registers our webhook URL
+    there)."""
+    _serve_at(*_checkr(get_settings()))
 
 
 @commands.command("sim-testgorilla")
 def sim_testgorilla() -> None:
     """Run the TestGorilla simulator (its default API user)."""
-    from simulators.testgorilla.app import create_app
-    from simulators.testgorilla.config import TestGorillaSimConfig
+    _serve_at(*_testgorilla(get_settings()))
 
+
+@commands.command("sims")
+def sims() -> None:
+    """Run every simulator (SmartRecruiters, the sandbox vendor, HackerRank, Checkr, TestGorilla)
+    in one process, each on the port of its URL."""
     settings = get_settings()
-    url = urlsplit(settings.testgorilla_sim_url)
-    _serve_at(
-        create_app(
-            TestGorillaSimConfig(
-                public_url=url.geturl(), database_path=settings.data_dir / "testgorilla-sim.db"
-            )
-        ),
-        url,
+    serve_together(
+        [(app, *_address(url)) for app, url in (build(settings) for build in SIMULATORS)]
     )
