@@ -99,45 +99,34 @@ def _testgorilla(settings: Settings) -> tuple[Any, SplitResult]:
     return create_app(config), url
 
 
-# What each simulator serves, and where.
-SIMULATORS: tuple[Callable[[Settings], tuple[Any, SplitResult]], ...] = (
-    _smartrecruiters,
-    _sandbox_vendor,
-    _hackerrank,
-    _checkr,
-    _testgorilla,
+# Each simulator's command, what the command says it runs, and what it serves where.
+SIMULATORS: tuple[tuple[str, str, Callable[[Settings], tuple[Any, SplitResult]]], ...] = (
+    ("sim-smartrecruiters", "Run the SmartRecruiters simulator.", _smartrecruiters),
+    ("sim-vendor", "Run the sandbox vendor.", _sandbox_vendor),
+    (
+        "sim-hackerrank",
+        "Run the HackerRank for Work simulator (embedded mode's key).",
+        _hackerrank,
+    ),
+    (
+        "sim-checkr",
+        "Run the Checkr simulator (embedded mode's key; `make run` registers our webhook URL "
+        "there).",
+        _checkr,
+    ),
+    ("sim-testgorilla", "Run the TestGorilla simulator (its default API user).", _testgorilla),
 )
 
 
-@commands.command("sim-smartrecruiters")
-def sim_smartrecruiters() -> None:
-    """Run the SmartRecruiters simulator."""
-    _serve_at(*_smartrecruiters(get_settings()))
+def _run_alone(build: Callable[[Settings], tuple[Any, SplitResult]]) -> Callable[[], None]:
+    def command() -> None:
+        _serve_at(*build(get_settings()))
+
+    return command
 
 
-@commands.command("sim-vendor")
-def sim_vendor() -> None:
-    """Run the sandbox vendor."""
-    _serve_at(*_sandbox_vendor(get_settings()))
-
-
-@commands.command("sim-hackerrank")
-def sim_hackerrank() -> None:
-    """Run the HackerRank for Work simulator (embedded mode's key)."""
-    _serve_at(*_hackerrank(get_settings()))
-
-
-@commands.command("sim-checkr")
-def sim_checkr() -> None:
-    """Run the Checkr simulator (embedded mode's key; `make run` registers our webhook URL
-    there)."""
-    _serve_at(*_checkr(get_settings()))
-
-
-@commands.command("sim-testgorilla")
-def sim_testgorilla() -> None:
-    """Run the TestGorilla simulator (its default API user)."""
-    _serve_at(*_testgorilla(get_settings()))
+for name, help_text, build in SIMULATORS:
+    commands.command(name, help=help_text)(_run_alone(build))
 
 
 @commands.command("sims")
@@ -146,5 +135,5 @@ def sims() -> None:
     in one process, each on the port of its URL."""
     settings = get_settings()
     serve_together(
-        [(app, *_address(url)) for app, url in (build(settings) for build in SIMULATORS)]
+        [(app, *_address(url)) for app, url in (build(settings) for _, _, build in SIMULATORS)]
     )
