@@ -19,7 +19,7 @@ from settings import get_settings
 commands = typer.Typer()
 
 
-def _server_options() -> dict:
+def _server_options() -> dict[str, Any]:
     """How each of our HTTP servers runs, with this process's logging configured."""
     import telemetry
     from api.slow_clients import RequestHeadDeadline
