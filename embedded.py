@@ -281,19 +281,12 @@ def settings_on_free_ports(data_dir: Path, **changes: Any) -> Settings:
     """The embedded defaults with the data in `data_dir`, every listener on a free loopback port,
     and `changes`: for stacks of tests and benchmarks beside a running `make run`."""
     api_port = free_port()
-    urls = (
-        "sr_base_url",
-        "sandbox_vendor_url",
-        "hackerrank_sim_url",
-        "checkr_sim_url",
-        "testgorilla_sim_url",
-    )
     ports: dict[str, Any] = {
         "temporal_address": f"127.0.0.1:{free_port()}",
         "temporal_ui_port": free_port(),
         "api_port": api_port,
         "public_url": f"http://127.0.0.1:{api_port}",
-        **{url: f"http://127.0.0.1:{free_port()}" for url in urls},
+        **{url: f"http://127.0.0.1:{free_port()}" for _, url in SIMULATORS.values()},
     }
     return Settings(data_dir=data_dir, **(ports | changes))
 

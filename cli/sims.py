@@ -23,10 +23,6 @@ def _address(url: SplitResult) -> tuple[str, int]:
     return url.hostname, url.port
 
 
-def _serve_at(asgi_app, url: SplitResult) -> None:
-    serve(asgi_app, *_address(url))
-
-
 def _smartrecruiters(settings: Settings) -> tuple[Any, SplitResult]:
     from simulators.smartrecruiters.app import create_app
     from simulators.smartrecruiters.config import SmartRecruitersSimConfig
@@ -120,7 +116,8 @@ SIMULATORS: tuple[tuple[str, str, Callable[[Settings], tuple[Any, SplitResult]]]
 
 def _run_alone(build: Callable[[Settings], tuple[Any, SplitResult]]) -> Callable[[], None]:
     def command() -> None:
-        _serve_at(*build(get_settings()))
+        app, url = build(get_settings())
+        serve(app, *_address(url))
 
     return command
 

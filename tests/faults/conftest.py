@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from embedded import Stack, port_of, settings_on_free_ports
+from embedded import Stack, settings_on_free_ports
 from settings import Settings
 from temporal_client import connect
 from tests.faults.figures import Figures
@@ -23,13 +23,6 @@ from tests.support.http import client as http_client
 from tests.support.temporal_test_server import time_skipping as time_skipping_server
 from tests.support.world import World
 
-# The components the faults need: the other vendors' simulators are not part of any case.
-COMPONENTS = (
-    ("sandbox-vendor", "sim-vendor", "sandbox_vendor_url"),
-    ("smartrecruiters-sim", "sim-smartrecruiters", "sr_base_url"),
-    ("worker", "worker", None),
-    ("api", "api", "public_url"),
-)
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "faults.json"
 
 
@@ -41,15 +34,13 @@ class FaultStack:
         self.stack = Stack(settings, headless_ui=True, log_dir=log_dir)
 
     def start(self) -> None:
+        """What a sandbox order needs (the other vendors' simulators are part of no case)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.stack.start_temporal()
-        for name, _, _ in COMPONENTS:
-            self.start_component(name)
+        self.stack.start_order_path()
 
     def start_component(self, name: str) -> None:
-        [(subcommand, url_setting)] = [(sub, url) for n, sub, url in COMPONENTS if n == name]
-        port = port_of(getattr(self.settings, url_setting)) if url_setting else None
-        self.stack.start_component(name, subcommand, port)
+        """A component of the stack (embedded.COMPONENTS) again, waited for on its ports."""
+        self.stack.start_components(name)
 
     def kill(self, name: str) -> None:
         """SIGKILL, as a crash or the OOM killer would."""
