@@ -68,9 +68,11 @@ TEST_WORKERS ?= 5
 # Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE, as some
 # images set): each of the hundreds of Python processes a run starts would otherwise compile our
 # modules again, and each worker rewrite every test module's assertions again.
-# The quick checks (lint) come first; mypy, 20 s of a core on a new machine, runs beside pytest,
-# whose workers leave CPU idle while they wait on clocks, and prints its findings after the tests.
-test: lint browser
+# The quick checks (lint, after the install) come first, while chromium installs beside them: both
+# mostly wait on downloads. mypy, 20 s of a core on a new machine, runs beside pytest, whose
+# workers leave CPU idle while they wait on clocks, and prints its findings after the tests.
+test:
+	@$(MAKE) --no-print-directory --jobs=2 lint browser
 	@$(BIN)/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest --numprocesses $(TEST_WORKERS); tests=$$?; \
 	wait $$types; typed=$$?; echo "mypy:"; cat $(VENV)/mypy.log; \
