@@ -25,6 +25,7 @@ from connections.connect import COMPANY_ID_PATTERN
 from orders.models import OPERATOR_PATTERN, REASON_PATTERN
 from smartrecruiters.models import AssessmentPackage
 from store import CompanyConnection, IssuedToken, TriggerToken, VendorAccount
+from store.vendor_api import ApiKey, IssuedApiKey
 from vendors.registry import ADAPTERS as ADAPTER_KINDS
 
 # The vendor adapters this service has.
@@ -102,15 +103,68 @@ class VendorAccountView(BaseModel):
     adapter: str
     package_settings: dict[str, dict[str, Any]]
     created_at: datetime
+    webhook_secret: str | None = Field(
+        None,
+        description=(
+            "An API vendor account's webhook secret, when the hub made it: shown only in this "
+            "answer, for the vendor to verify our webhooks with"
+        ),
+    )
 
     @classmethod
-    def of(cls, account: VendorAccount) -> VendorAccountView:
+    def of(cls, account: VendorAccount, webhook_secret: str | None = None) -> VendorAccountView:
         return cls(
             id=account.id,
             name=account.name,
             adapter=account.adapter,
             package_settings=account.package_settings,
             created_at=account.created_at,
+            webhook_secret=webhook_secret,
+        )
+
+
+class NewApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ] = Field("default", description="What the key is for, e.g. the vendor's deployment")
+
+
+class ApiKeyView(BaseModel):
+    id: str
+    vendor_account_id: str
+    label: str
+    state: Literal["active", "revoked"]
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyView:
+        return cls(
+            id=key.id,
+            vendor_account_id=key.vendor_account_id,
+            label=key.label,
+            state="active" if key.revoked_at is None else "revoked",
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+class IssuedApiKeyView(BaseModel):
+    id: str
+    vendor_account_id: str
+    label: str
+    key: str = Field(description="The API key (vk_…); shown only in this answer")
+    notice: str = ONCE_NOTICE.replace("token", "key")
+
+    @classmethod
+    def of(cls, issued: IssuedApiKey) -> IssuedApiKeyView:
+        return cls(
+            id=issued.id,
+            vendor_account_id=issued.vendor_account_id,
+            label=issued.label,
+            key=issued.key,
         )
 
 

@@ -14,8 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from admin.models import (
+    ApiKeyView,
     ConnectionView,
+    IssuedApiKeyView,
     IssuedTriggerTokenView,
+    NewApiKey,
     NewCredentials,
     NewTriggerToken,
     NewVendorAccount,
@@ -29,7 +32,8 @@ from peers import PeerError
 from settings import Settings
 from smartrecruiters.client import SmartRecruitersClient, smartrecruiters_client
 from store import Store, UnknownVendorAccount, UnreadableSecret, VendorAccountNameTaken
-from vendors.registry import UnknownAdapter, build_adapter
+from vendors import api_vendor
+from vendors.registry import AdapterContext, UnknownAdapter, build_adapter
 
 
 class AdminError(Exception):
@@ -65,12 +69,17 @@ class Operations:
     # Vendor accounts
 
     async def create_vendor_account(self, new: NewVendorAccount) -> VendorAccountView:
-        await self._check_credentials(new.adapter, new.credentials)
+        credentials, made_secret = new.credentials, None
+        if new.adapter == api_vendor.NAME and not credentials.get("webhook_secret"):
+            # The hub signs its webhooks with it; the vendor gets it once, in the answer.
+            made_secret = api_vendor.new_webhook_secret()
+            credentials = {**credentials, "webhook_secret": made_secret}
+        await self._check_credentials(new.adapter, credentials)
         try:
             account = await self._store.create_vendor_account(
                 name=new.name,
                 adapter=new.adapter,
-                credentials=new.credentials,
+                credentials=credentials,
                 package_settings={
                     package: settings.model_dump()
                     for package, settings in new.package_settings.items()
@@ -78,7 +87,7 @@ class Operations:
             )
         except VendorAccountNameTaken:
             raise Conflict(f"a vendor account named {new.name!r} already exists") from None
-        return VendorAccountView.of(account)
+        return VendorAccountView.of(account, made_secret)
 
     async def replace_vendor_credentials(
         self, vendor_account_id: str, new: NewCredentials
@@ -94,7 +103,12 @@ class Operations:
     async def _check_credentials(self, adapter: str, credentials: dict) -> None:
         """Credentials the adapter cannot use are refused now, not at the first order."""
         try:
-            await build_adapter(self._settings, adapter, credentials).aclose()
+            await build_adapter(
+                self._settings,
+                adapter,
+                credentials,
+                AdapterContext(account_id="(checked)", vendor_api=self._store.vendor_api),
+            ).aclose()
         except UnknownAdapter as err:
             raise Invalid(str(err)) from None
 
@@ -104,7 +118,13 @@ class Operations:
         if account is None:
             raise NotFound(f"no vendor account {vendor_account_id!r}")
         try:
-            return VendorCheckView.of(await check_vendor_account(self._settings, account))
+            return VendorCheckView.of(
+                await check_vendor_account(
+                    self._settings,
+                    account,
+                    AdapterContext(account_id=account.id, vendor_api=self._store.vendor_api),
+                )
+            )
         except VendorCheckFailed as err:
             raise VendorUnchecked(
                 f"could not check vendor account {account.name!r}: {err}"
@@ -116,6 +136,35 @@ class Operations:
     async def _require_vendor_account(self, vendor_account_id: str) -> None:
         if await self._store.vendor_account(vendor_account_id) is None:
             raise NotFound(f"no vendor account {vendor_account_id!r}")
+
+    # API keys of API vendor accounts (the Vendor API)
+
+    async def issue_api_key(
+        self, vendor_account_id: str, new: NewApiKey | None = None
+    ) -> IssuedApiKeyView:
+        account = await self._store.vendor_account(vendor_account_id)
+        if account is None:
+            raise NotFound(f"no vendor account {vendor_account_id!r}")
+        if account.adapter != api_vendor.NAME:
+            raise Invalid(
+                f"only API vendor accounts (adapter {api_vendor.NAME!r}) have API keys; this one "
+                f"is {account.adapter!r}"
+            )
+        issued = await self._store.vendor_api.issue_key(
+            vendor_account_id, (new or NewApiKey()).label
+        )
+        return IssuedApiKeyView.of(issued)
+
+    async def api_keys(self, vendor_account_id: str) -> list[ApiKeyView]:
+        await self._require_vendor_account(vendor_account_id)
+        return [ApiKeyView.of(key) for key in await self._store.vendor_api.keys(vendor_account_id)]
+
+    async def revoke_api_key(self, key_id: str) -> ApiKeyView:
+        """Revoke for good: the vendor's next call with it answers 401."""
+        revoked = await self._store.vendor_api.revoke_key(key_id)
+        if revoked is None:
+            raise NotFound(f"no API key {key_id!r}")
+        return ApiKeyView.of(revoked)
 
     # External Trigger Tokens
 

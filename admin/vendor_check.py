@@ -21,7 +21,7 @@ from peers import CallDeferred, PeerError
 from settings import Settings
 from store import VendorAccount
 from vendors import checkr, hackerrank, testgorilla
-from vendors.registry import UnknownAdapter, build_adapter
+from vendors.registry import AdapterContext, UnknownAdapter, build_adapter
 
 # Where each adapter calls when the account's credentials name no base_url.
 _DEFAULT_URLS = {
@@ -45,7 +45,7 @@ class VendorCheck:
 
 def vendor_url(settings: Settings, account: VendorAccount) -> str:
     """Where the account's adapter calls, without user info, query or fragment (never a secret)."""
-    given = account.credentials.get("base_url")
+    given = account.credentials.get("base_url") or account.credentials.get("webhook_url")
     url = str(given) if given else _DEFAULT_URLS.get(account.adapter, settings.sandbox_vendor_url)
     try:
         parts = urlsplit(url)
@@ -56,11 +56,13 @@ def vendor_url(settings: Settings, account: VendorAccount) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
 
 
-async def check_vendor_account(settings: Settings, account: VendorAccount) -> VendorCheck:
+async def check_vendor_account(
+    settings: Settings, account: VendorAccount, context: AdapterContext | None = None
+) -> VendorCheck:
     """The account's catalog as SmartRecruiters would see it; VendorCheckFailed says why not."""
     url = vendor_url(settings, account)
     try:
-        adapter = build_adapter(settings, account.adapter, account.credentials)
+        adapter = build_adapter(settings, account.adapter, account.credentials, context)
     except UnknownAdapter as err:
         raise VendorCheckFailed(
             f"{err}: fix them with `{SET_CREDENTIALS.format(id=account.id)}`"

@@ -18,10 +18,13 @@ from admin.models import (
     FILTER_VALUE_PATTERN,
     MAX_PAGE_SIZE,
     ORDER_ID_PATTERN,
+    ApiKeyView,
     BulkRepairAnswer,
     BulkRepairRequest,
     ConnectionView,
+    IssuedApiKeyView,
     IssuedTriggerTokenView,
+    NewApiKey,
     NewCredentials,
     NewTriggerToken,
     NewVendorAccount,
@@ -145,6 +148,38 @@ async def issue_trigger_token(
     issued = await ops.issue_trigger_token(vendor_account_id, new)
     response.headers["Cache-Control"] = "no-store"
     return issued
+
+
+@router.post(
+    "/vendor-accounts/{vendor_account_id}/api-keys",
+    status_code=201,
+    response_model=IssuedApiKeyView,
+    summary="Issue an API key of an API vendor account (its plaintext is in this answer only)",
+)
+async def issue_api_key(
+    vendor_account_id: str,
+    response: Response,
+    ops: OperationsDep,
+    new: Annotated[NewApiKey | None, Body()] = None,
+) -> IssuedApiKeyView:
+    issued = await ops.issue_api_key(vendor_account_id, new)
+    response.headers["Cache-Control"] = "no-store"
+    return issued
+
+
+@router.get(
+    "/vendor-accounts/{vendor_account_id}/api-keys",
+    response_model=list[ApiKeyView],
+    summary="List an API vendor account's keys (no plaintext)",
+)
+async def api_keys(vendor_account_id: str, ops: OperationsDep) -> list[ApiKeyView]:
+    return await ops.api_keys(vendor_account_id)
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke an API vendor's key")
+async def revoke_api_key(key_id: str, ops: OperationsDep) -> Response:
+    await ops.revoke_api_key(key_id)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -21,6 +21,7 @@ from api import (
     openapi,
     orders,
     packages,
+    vendor_api,
     webhooks,
 )
 from api.admin import router as admin_router
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     openapi.install(app)
-    for module in (oauth, packages, orders, webhooks, consent, integrations):
+    for module in (oauth, packages, orders, webhooks, vendor_api, consent, integrations):
         app.include_router(module.router)
     app.include_router(admin_router)
     app.include_router(codec.router)

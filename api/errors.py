@@ -13,6 +13,7 @@ from starlette.requests import ClientDisconnect
 from temporalio.service import RPCError
 
 from peers import PeerError
+from vendors.api_protocol import Refused
 from vendors.registry import CompanyDisconnected, UnknownAdapter
 
 log = logging.getLogger("assessments.api")
@@ -90,6 +91,11 @@ def install(app: FastAPI) -> None:
             ),
             502,
         )
+
+    @app.exception_handler(Refused)
+    async def vendor_api_refusal(_: Request, exc: Refused) -> JSONResponse:
+        # The Vendor API's refusals carry codes of their own, which vendors act on.
+        return JSONResponse(_body(exc.message, exc.code), exc.status)
 
     @app.exception_handler(CompanyDisconnected)
     async def company_disconnected(_: Request, exc: CompanyDisconnected) -> JSONResponse:

@@ -20,6 +20,7 @@ from api.consent import problem_page
 from api.errors import error_response
 from api.slow_clients import BodyDeadline
 from settings import Settings
+from vendors.api_protocol import REPORT_BYTES_AT_MOST
 
 TOO_LARGE = "The request body is larger than this service accepts ({limit} bytes)"
 
@@ -36,19 +37,31 @@ class BodySizeLimit:
     """413 for a body over `max_bytes`: at once by its Content-Length (never reading it), or as soon
     as a chunked body grows past the limit while the route reads it."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: tuple[tuple[str, str, int], ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # (method, path suffix, limit): the few routes that take files.
+        self.larger = larger
+
+    def _limit(self, scope: Scope) -> int:
+        method, path = scope.get("method", ""), scope.get("path", "")
+        return next(
+            (limit for m, suffix, limit in self.larger if m == method and path.endswith(suffix)),
+            self.max_bytes,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isdigit() and int(declared) > limit:
             refusal = error_response(
                 413,
-                TOO_LARGE.format(limit=self.max_bytes),
+                TOO_LARGE.format(limit=limit),
                 "HTTP_413",
                 headers={"Connection": "close"},
             )
@@ -61,8 +74,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counted, send)
@@ -182,4 +195,9 @@ def install(app: FastAPI, settings: Settings) -> None:
         integration_name=settings.integration_name,
     )
     app.add_middleware(BodyDeadline, timeout=settings.request_read_timeout_seconds)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        # An API vendor's report file (the route checks its path fully).
+        larger=(("PUT", "/report", REPORT_BYTES_AT_MOST),),
+    )

@@ -59,7 +59,7 @@ async def receive_webhook(
         raise HTTPException(404, "Unknown vendor")
     parsed = _parse(vendors.default, vendor, request.headers, await request.body())
     routed = [(await _order_of(vendors, None, item), item.event) for item in parsed]
-    return await _deliver(temporal, settings, vendor, routed)
+    return await deliver_hints(temporal, settings, vendor, routed)
 
 
 @router.post("/webhooks/{vendor}/accounts/{account_id}", status_code=202)
@@ -80,7 +80,7 @@ async def receive_account_webhook(
     except UnknownAdapter:
         raise HTTPException(404, "Unknown vendor account") from None
     routed = [(await _order_of(vendors, account_id, item), item.event) for item in parsed]
-    return await _deliver(temporal, settings, vendor, routed)
+    return await deliver_hints(temporal, settings, vendor, routed)
 
 
 @router.post("/webhooks/{vendor}/orders/{reference}", status_code=202)
@@ -107,7 +107,7 @@ async def receive_order_webhook(
     event = VendorEvent(
         event_id=f"{vendor}:{hashlib.sha256(raw_body).hexdigest()}", kind="result_pushed"
     )
-    return await _deliver(temporal, settings, vendor, [(reference, event)])
+    return await deliver_hints(temporal, settings, vendor, [(reference, event)])
 
 
 def _parse(adapter: VendorAdapter, vendor: str, headers, raw_body: bytes) -> list[ParsedWebhook]:
@@ -198,7 +198,7 @@ DELIVERED_EVENTS = ReplayGuard(window_seconds=25 * 3600)
 CLOSED_TO_HINTS = ReplayGuard(window_seconds=600)
 
 
-async def _deliver(
+async def deliver_hints(
     temporal: Client,
     settings: Settings,
     vendor: str,

@@ -38,11 +38,17 @@ class Vault:
         self._email_keys = [_derive_pepper(key, _EMAIL_INDEX_INFO) for key in listed]
 
     def encrypt(self, plaintext: str) -> str:
-        return self._fernet.encrypt(plaintext.encode()).decode("ascii")
+        return self.encrypt_bytes(plaintext.encode())
 
     def decrypt(self, ciphertext: str) -> str:
+        return self.decrypt_bytes(ciphertext).decode()
+
+    def encrypt_bytes(self, data: bytes) -> str:
+        return self._fernet.encrypt(data).decode("ascii")
+
+    def decrypt_bytes(self, ciphertext: str) -> bytes:
         try:
-            return self._fernet.decrypt(ciphertext.encode("ascii")).decode()
+            return self._fernet.decrypt(ciphertext.encode("ascii"))
         except InvalidToken as error:
             raise UnreadableSecret(
                 "a stored secret is encrypted with a key that is not configured"

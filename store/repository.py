@@ -70,6 +70,7 @@ from store.tables import (
     VendorReferenceRow,
     as_utc,
 )
+from store.vendor_api import VendorApiRecords
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TRIGGER_TOKEN_PREFIX = "ett_"
@@ -93,6 +94,7 @@ class Store:
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
         # Limits a peer sets per credential, shared by every process using this store.
         self.limits = SharedLimits(database_url)
+        self.vendor_api = VendorApiRecords(self._sessions, self._vault)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision; does nothing if it is there already.

@@ -10,7 +10,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Double, Enum, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Double,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -241,3 +253,99 @@ class OrderCensusRow(Base):
     figure: Mapped[str] = mapped_column(String(64), primary_key=True)
     orders: Mapped[int] = mapped_column(Integer)
     counted_at: Mapped[datetime]
+
+
+# The Vendor API (vendors/api_protocol.py): vendors without an adapter of ours, that take orders
+# by signed webhook and report on them through our API.
+
+
+class VendorApiKeyRow(Base):
+    """An API key of a vendor account: the keyed hash only; several may be active (rotation)."""
+
+    __tablename__ = "vendor_api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class VendorApiCatalogRow(Base):
+    """The packages a vendor account published (`PUT /vendor/v1/packages`), the whole list."""
+
+    __tablename__ = "vendor_api_catalogs"
+
+    vendor_account_id: Mapped[str] = mapped_column(
+        ForeignKey("vendor_accounts.id"), primary_key=True
+    )
+    packages: Mapped[list[Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class VendorApiOrderRow(Base):
+    """An order as the vendor sees it through the Vendor API: what we sent it, and what it has
+    reported since. The adapter reads it as other adapters read their vendor's API."""
+
+    __tablename__ = "vendor_api_orders"
+    __table_args__ = (
+        # The vendor's reconciliation pages through its orders by time of change.
+        Index("ix_vendor_api_orders_account_updated", "vendor_account_id", "updated_at", "id"),
+    )
+
+    # Our id for the order at the vendor ("ord_…"): opaque, naming neither company nor SR's id.
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    vendor_account_id: Mapped[str] = mapped_column(ForeignKey("vendor_accounts.id"))
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), unique=True)
+    details: Mapped[str] = mapped_column(Text)  # encrypted JSON: the order as sent (candidate…)
+    status: Mapped[str] = mapped_column(String(16))
+    reported: Mapped[str] = mapped_column(Text)  # encrypted JSON: what the vendor reported
+    revision: Mapped[int] = mapped_column(Integer)
+    closed_reason: Mapped[str | None] = mapped_column(String(16))
+    closed_at: Mapped[datetime | None]
+    has_report: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class VendorApiReportRow(Base):
+    """The report file a vendor put on an order (encrypted: it is about the candidate)."""
+
+    __tablename__ = "vendor_api_reports"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("vendor_api_orders.id"), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+
+
+class VendorApiDeliveryRow(Base):
+    """One attempt at delivering an event to a vendor's webhook URL, for the vendor and
+    operators to see."""
+
+    __tablename__ = "vendor_api_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("vendor_api_orders.id"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class VendorApiIdempotencyRow(Base):
+    """A vendor's request under an Idempotency-Key, and our answer, for a retry to get again."""
+
+    __tablename__ = "vendor_api_idempotency"
+
+    vendor_account_id: Mapped[str] = mapped_column(
+        ForeignKey("vendor_accounts.id"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(Text)  # encrypted JSON
+    created_at: Mapped[datetime] = mapped_column(index=True)

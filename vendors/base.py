@@ -23,6 +23,7 @@ class Push(StrEnum):
         "per_order_url"  # a URL we give with each invitation (HackerRank test_result_url)
     )
     ACCOUNT_URL = "account_url"  # one URL per vendor account; events name the vendor's ids (Checkr)
+    VENDOR_API = "vendor_api"  # the vendor reports through our Vendor API (vendors/api_vendor.py)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from orders.models import Invitation
 from settings import Settings
 from store import ConnectionState, Store, VendorAccount
 from store.limits import SharedLimits
-from vendors import checkr, hackerrank, sandbox, testgorilla
+from store.vendor_api import VendorApiRecords
+from vendors import api_vendor, checkr, hackerrank, sandbox, testgorilla
 from vendors.base import Capabilities, CredentialsUnusable, OrderCallback, VendorAdapter
 from vendors.webhooks import callback_token, callback_token_valid
 
@@ -36,21 +37,51 @@ class CompanyDisconnected(PermissionError):
 
 
 @dataclass(frozen=True)
+class AdapterContext:
+    """What an adapter may use of this deployment besides its account's credentials: the limits
+    every process shares (paces per vendor account), and the account's own records in our store
+    (API vendors' orders)."""
+
+    shared_limits: SharedLimits | None = None
+    account_id: str | None = None
+    vendor_api: VendorApiRecords | None = None
+
+
+Build = Callable[[Settings, dict, AdapterContext], VendorAdapter]
+
+
+def _paced(build: Callable[[Settings, dict, SharedLimits | None], VendorAdapter]) -> Build:
+    """An adapter that needs only the shared limits."""
+    return lambda settings, credentials, context: build(
+        settings, credentials, context.shared_limits
+    )
+
+
+def _api_vendor(settings: Settings, credentials: dict, context: AdapterContext) -> VendorAdapter:
+    if context.account_id is None or context.vendor_api is None:
+        raise CredentialsUnusable("an API vendor's adapter works only for an account in the store")
+    return api_vendor.from_account(settings, credentials, context.account_id, context.vendor_api)
+
+
+@dataclass(frozen=True)
 class AdapterKind:
     """An adapter this deployment has: how to build it for an account,
     and what its vendor can do."""
 
-    build: Callable[[Settings, dict, SharedLimits | None], VendorAdapter]
+    build: Build
     capabilities: Capabilities
 
 
 ADAPTERS: dict[str, AdapterKind] = {
-    "sandbox": AdapterKind(sandbox.from_account, sandbox.SandboxVendor.capabilities),
-    "hackerrank": AdapterKind(hackerrank.from_account, hackerrank.HackerRankVendor.capabilities),
-    "checkr": AdapterKind(checkr.from_account, checkr.CheckrVendor.capabilities),
-    "testgorilla": AdapterKind(
-        testgorilla.from_account, testgorilla.TestGorillaVendor.capabilities
+    "sandbox": AdapterKind(_paced(sandbox.from_account), sandbox.SandboxVendor.capabilities),
+    "hackerrank": AdapterKind(
+        _paced(hackerrank.from_account), hackerrank.HackerRankVendor.capabilities
     ),
+    "checkr": AdapterKind(_paced(checkr.from_account), checkr.CheckrVendor.capabilities),
+    "testgorilla": AdapterKind(
+        _paced(testgorilla.from_account), testgorilla.TestGorillaVendor.capabilities
+    ),
+    api_vendor.NAME: AdapterKind(_api_vendor, api_vendor.ApiVendor.capabilities),
 }
 
 
@@ -58,14 +89,14 @@ def build_adapter(
     settings: Settings,
     adapter: str,
     credentials: dict,
-    shared_limits: SharedLimits | None = None,
+    context: AdapterContext | None = None,
 ) -> VendorAdapter:
     """The adapter for an account; UnknownAdapter if the name or the credentials cannot make one.
-    With `shared_limits`, its request pace holds for every process using the store."""
+    With the context's shared limits, its request pace holds for every process using the store."""
     if adapter not in ADAPTERS:
         raise UnknownAdapter(f"no adapter named {adapter!r}")
     try:
-        return ADAPTERS[adapter].build(settings, credentials, shared_limits)
+        return ADAPTERS[adapter].build(settings, credentials, context or AdapterContext())
     except KeyError as err:
         raise UnknownAdapter(f"the {adapter} credentials lack {err.args[0]!r}") from None
     except CredentialsUnusable as err:  # our adapters' own words: they name fields, never values
@@ -161,7 +192,10 @@ class Vendors:
             if built is not None:
                 await self._retire(built.adapter)
             adapter = build_adapter(
-                self._settings, account.adapter, account.credentials, self._store.limits
+                self._settings,
+                account.adapter,
+                account.credentials,
+                AdapterContext(self._store.limits, account_id, self._store.vendor_api),
             )
             self._by_account[account_id] = _Built(adapter, account.credentials, time.monotonic())
             return adapter

@@ -1,0 +1,235 @@
+"""The Vendor API, v1 (docs/vendor-api.md): vendors without an adapter of ours publish their
+packages and report on their orders here, with their account's API key.
+
+A key reaches only its own account's orders; another account's order answers 404 like one that
+does not exist. A change is kept in the store before it is acknowledged, then handed to the
+order's workflow as a hint (the workflow reads the store as it would a vendor's API, so a hint
+lost on the way costs a poll interval, never the change).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from collections import OrderedDict
+from datetime import datetime
+from typing import Annotated, Any
+
+from aiolimiter import AsyncLimiter
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime
+
+from api.deps import SettingsDep, StoreDep, TemporalDep
+from api.webhooks import deliver_hints
+from orders.models import VendorEvent
+from store.vendor_api import ApiOrder
+from vendors import api_protocol as protocol
+from vendors.api_vendor import NAME as API_VENDOR
+
+router = APIRouter(prefix=f"/vendor/{protocol.VERSION}", tags=["Vendor API"])
+log = logging.getLogger("assessments.vendor_api")
+
+_bearer = HTTPBearer(auto_error=False, description="An API key of your vendor account (vk_…)")
+
+# Per vendor account and process: 20 requests a second, bursts of 40.
+REQUESTS_PER_SECOND = 20
+BURST = 40
+# Accounts whose buckets are remembered at most; the least recently seen is forgotten first.
+TRACKED_ACCOUNTS = 10_000
+_buckets: OrderedDict[str, AsyncLimiter] = OrderedDict()
+PAGE_AT_MOST = 100
+
+
+async def _vendor_account(
+    store: StoreDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The vendor account whose active key the caller shows, within its request rate."""
+    account_id = (
+        None
+        if credentials is None
+        else await store.vendor_api.account_of_key(credentials.credentials)
+    )
+    if account_id is None:
+        raise HTTPException(
+            401, "An active API key of a vendor account is required", {"WWW-Authenticate": "Bearer"}
+        )
+    bucket = _buckets.get(account_id)
+    if bucket is None:
+        bucket = _buckets[account_id] = AsyncLimiter(BURST, BURST / REQUESTS_PER_SECOND)
+        while len(_buckets) > TRACKED_ACCOUNTS:
+            _buckets.popitem(last=False)
+    _buckets.move_to_end(account_id)
+    if not bucket.has_capacity():
+        raise HTTPException(429, "Too many requests for this account", {"Retry-After": "1"})
+    await bucket.acquire()
+    return account_id
+
+
+VendorAccountDep = Annotated[str, Depends(_vendor_account)]
+
+
+@router.put("/packages")
+async def replace_packages(
+    catalog: protocol.Catalog, account_id: VendorAccountDep, store: StoreDep
+) -> protocol.Catalog:
+    """Replace the account's whole catalog; packages left out are retired (orders in flight go on).
+    Recruiters see the new catalog within a minute."""
+    await store.vendor_api.replace_catalog(
+        account_id, [package.model_dump(mode="json") for package in catalog.packages]
+    )
+    return catalog
+
+
+@router.get("/packages")
+async def read_packages(account_id: VendorAccountDep, store: StoreDep) -> protocol.Catalog:
+    return protocol.Catalog(packages=await store.vendor_api.catalog(account_id) or [])
+
+
+@router.get("/orders")
+async def list_orders(
+    account_id: VendorAccountDep,
+    store: StoreDep,
+    status: protocol.ApiStatus | None = None,
+    updated_after: AwareDatetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_AT_MOST)] = 50,
+) -> dict[str, Any]:
+    """The account's orders by time of change, oldest first: a vendor that missed a webhook
+    catches up by paging from its last `updated_after` (each page's `next_cursor` goes on)."""
+    orders = await store.vendor_api.orders(
+        account_id,
+        status=None if status is None else status.value,
+        updated_after=updated_after,
+        after=_position(cursor),
+        limit=limit,
+    )
+    last = orders[-1] if len(orders) == limit else None
+    return {
+        "orders": [protocol.view(order) for order in orders],
+        "next_cursor": None if last is None else _cursor(last),
+    }
+
+
+@router.get("/orders/{order_id}")
+async def read_order(order_id: str, account_id: VendorAccountDep, store: StoreDep) -> dict:
+    return await _view(store, await _order(store, account_id, order_id))
+
+
+@router.patch("/orders/{order_id}")
+async def report_on_order(
+    order_id: str,
+    patch: protocol.OrderPatch,
+    account_id: VendorAccountDep,
+    store: StoreDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=255, alias="Idempotency-Key")
+    ] = None,
+) -> JSONResponse:
+    """Report status, result, test link or your own id; 200 once the change is kept."""
+    request_hash = hashlib.sha256(
+        json.dumps([order_id, patch.model_dump(mode="json", exclude_unset=True)]).encode()
+    ).hexdigest()
+    if idempotency_key is not None:
+        remembered = await store.vendor_api.remembered(account_id, idempotency_key)
+        if remembered is not None:
+            if remembered.request_hash != request_hash:
+                raise protocol.Refused(
+                    422,
+                    protocol.IDEMPOTENCY_KEY_REUSED,
+                    "This Idempotency-Key was used with another request",
+                )
+            return JSONResponse(remembered.answer, remembered.status)
+    changed = await store.vendor_api.change_order(
+        account_id, order_id, lambda current: protocol.apply(current, patch)
+    )
+    if changed is None:
+        raise HTTPException(404, "No such order")
+    order, _ = changed
+    # Also for a PATCH that changed nothing: it may be the retry of one whose hint was lost.
+    await _hint(temporal, settings, order)
+    answer = await _view(store, order)
+    if idempotency_key is not None:
+        await store.vendor_api.remember(account_id, idempotency_key, request_hash, 200, answer)
+    return JSONResponse(answer)
+
+
+@router.put("/orders/{order_id}/report")
+async def put_report(
+    order_id: str,
+    request: Request,
+    account_id: VendorAccountDep,
+    store: StoreDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> dict:
+    """The report file (PDF, at most 10 MB), before the COMPLETED PATCH."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
+        raise HTTPException(415, "A report is a PDF: send it as application/pdf")
+    content = await request.body()
+    if not content.startswith(b"%PDF-"):
+        raise HTTPException(400, "The body is not a PDF file")
+    for _ in range(3):  # another change of the order in between: decide again
+        order = await _order(store, account_id, order_id)
+        if order.closed_reason is not None:
+            raise protocol.Refused(
+                409, protocol.ORDER_CLOSED, f"The order was {order.closed_reason} by the hub"
+            )
+        if order.status in (protocol.ApiStatus.REJECTED, protocol.ApiStatus.EXPIRED):
+            raise protocol.Refused(
+                409, protocol.INVALID_TRANSITION, f"The order is {order.status}: it takes no report"
+            )
+        if await store.vendor_api.put_report(order, content):
+            order = await _order(store, account_id, order_id)
+            if order.status == protocol.ApiStatus.COMPLETED:
+                await _hint(temporal, settings, order)
+            return await _view(store, order)
+    raise HTTPException(409, "The order kept changing; please retry")
+
+
+async def _order(store: StoreDep, account_id: str, order_id: str) -> ApiOrder:
+    order = await store.vendor_api.order(account_id, order_id)
+    if order is None:
+        raise HTTPException(404, "No such order")
+    return order
+
+
+async def _view(store: StoreDep, order: ApiOrder) -> dict[str, Any]:
+    return protocol.view(order, await store.vendor_api.deliveries(order.id))
+
+
+async def _hint(temporal: TemporalDep, settings: SettingsDep, order: ApiOrder) -> None:
+    """Tell the order's workflow the vendor reported; a failure here is logged, not the
+    vendor's: its change is kept, and the order's poll reads it."""
+    event = VendorEvent(
+        event_id=f"{order.id}:{order.revision}", kind="order_reported", vendor_ref=order.id
+    )
+    try:
+        await deliver_hints(temporal, settings, API_VENDOR, [(order.reference, event)])
+    except HTTPException as err:
+        log.warning("an API vendor's report was kept but not handed to its order: %s", err.detail)
+
+
+def _cursor(order: ApiOrder) -> str:
+    position = json.dumps([order.updated_at.isoformat(), order.id])
+    return base64.urlsafe_b64encode(position.encode()).decode()
+
+
+def _position(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        updated_at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        moment = datetime.fromisoformat(updated_at)
+        if moment.tzinfo is None or not isinstance(order_id, str):
+            raise ValueError(cursor)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(400, "The cursor is not one this API gave") from None
+    return moment, order_id

@@ -1,0 +1,279 @@
+"""The adapter of vendors that implement our Vendor API (docs/vendor-api.md) instead of having an
+adapter of their own.
+
+Such a vendor has no API for us to call: we send it signed webhooks (Standard Webhooks), and it
+reports through ours, which keeps its reports in the store (store/vendor_api.py). So this adapter
+reads the store where others read their vendor's API, and the order's workflow follows an API
+vendor's orders exactly as any other's: polling (the store, cheaply), hints from the vendor's
+PATCHes, deadlines, revisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import EmptyWebhookSecretError
+
+from orders.models import Invitation, Order, StatusReading, VendorResult
+from peers import PeerError, peer_client
+from settings import Settings
+from store.vendor_api import ApiOrder, VendorApiRecords
+from vendors import api_protocol as protocol
+from vendors.base import (
+    CandidateLimits,
+    Capabilities,
+    CredentialsUnusable,
+    Length,
+    OrderCallback,
+    PackageTest,
+    ParsedWebhook,
+    Push,
+    Report,
+    VendorPackage,
+    WebhookUnreadable,
+)
+
+NAME = "api"
+PEER = "API vendor"
+# How long a webhook delivery waits for the vendor's answer.
+DELIVERY_TIMEOUT_SECONDS = 10.0
+# An inline order's test link: how long the invitation waits for the vendor to PATCH it when its
+# answer to order.created had none (SR waits for the link about this long).
+INLINE_LINK_WAIT_SECONDS = 20.0
+INLINE_LINK_CHECK_SECONDS = 0.5
+
+log = logging.getLogger("assessments.vendors.api")
+
+
+def from_account(
+    settings: Settings, credentials: dict, account_id: str, records: VendorApiRecords
+) -> ApiVendor:
+    """The adapter of an API vendor account: its webhook URL and Standard Webhooks secret."""
+    url = str(credentials["webhook_url"])
+    if not url.startswith(("https://", "http://")):
+        raise CredentialsUnusable("webhook_url must be an http or https URL")
+    secret = str(credentials["webhook_secret"])
+    try:
+        signer = Webhook(secret)
+    except (ValueError, EmptyWebhookSecretError):  # empty, or not base64
+        raise CredentialsUnusable("webhook_secret must be a whsec_… base64 secret") from None
+    return ApiVendor(
+        account_id=account_id,
+        records=records,
+        webhook_url=url,
+        signer=signer,
+    )
+
+
+class ApiVendor:
+    name = NAME
+    capabilities = Capabilities(
+        push=Push.VENDOR_API,
+        push_auth="api_key",
+        idempotency="reference_returns_existing",
+        cancel=True,
+        results_revisable=True,
+        rate_limit="ours: 20 requests/s per account",
+        candidate_limits=CandidateLimits(
+            first_name=Length(1, 200), last_name=Length(1, 200), email=Length(3, 320)
+        ),
+    )
+
+    def __init__(
+        self, *, account_id: str, records: VendorApiRecords, webhook_url: str, signer: Webhook
+    ) -> None:
+        self._account_id = account_id
+        self._records = records
+        self._webhook_url = webhook_url
+        self._signer = signer
+        self._http = peer_client(timeout=DELIVERY_TIMEOUT_SECONDS)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def list_packages(self) -> list[VendorPackage]:
+        published = await self._records.catalog(self._account_id) or []
+        packages = [protocol.Package.model_validate(package) for package in published]
+        return [
+            VendorPackage(
+                id=package.id,
+                name=package.name,
+                description=package.description or package.name,
+                type=package.type,
+                tests=tuple(
+                    PackageTest(test.id, test.name, test.description or test.name)
+                    for test in package.assessments
+                ),
+            )
+            for package in packages
+        ]
+
+    async def create_invitation(self, order: Order, callback: OrderCallback) -> Invitation:
+        """Send the vendor order.created (again, if an earlier try got no answer: the same
+        webhook id, which the vendor deduplicates on)."""
+        api_order = await self._records.open_order(
+            self._account_id,
+            order.reference,
+            protocol.details(order),
+            protocol.ApiStatus.PENDING.value,
+        )
+        response = await self._deliver(api_order, protocol.Event.ORDER_CREATED)
+        api_order = await self._take_answer(api_order, response)
+        test_url = api_order.reported.get("test_url")
+        if order.inline and not test_url:
+            test_url = await self._wait_for_link(api_order)
+        return Invitation(vendor_ref=api_order.id, test_url=test_url or "", results_revisable=True)
+
+    async def get_status(self, ref: str) -> StatusReading:
+        return protocol.reading(await self._order(ref))
+
+    async def get_result(self, ref: str) -> VendorResult:
+        result = protocol.result(await self._order(ref))
+        if result is None:
+            raise PeerError(PEER, "no result reported yet", status=409, retryable=False)
+        return result
+
+    async def cancel_invitation(self, ref: str) -> None:
+        """Close the order (the vendor's later changes are refused) and tell the vendor why."""
+        order = await self._order(ref)
+        if order.closed_reason is None:
+            reason = (
+                protocol.Closing.EXPIRED
+                if datetime.fromisoformat(order.details["deadline"]) <= datetime.now(UTC)
+                else protocol.Closing.CANCELLED
+            )
+            order = await self._records.close_order(order.reference, reason.value) or order
+        await self._deliver(order, protocol.Event.ORDER_CANCELLED, {"reason": order.closed_reason})
+
+    async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
+        raise PeerError(PEER, "the Vendor API has no resend", status=409, retryable=False)
+
+    async def download_report(self, ref: str) -> Report | None:
+        content = await self._records.report(ref)
+        if content is None:
+            return None
+        return Report(filename=f"assessment-report-{ref}.pdf", content=content)
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
+        raise WebhookUnreadable("API vendors report through the Vendor API, not by webhook")
+
+    async def _order(self, ref: str) -> ApiOrder:
+        order = await self._records.order(self._account_id, ref)
+        if order is None:
+            raise PeerError(PEER, "no such order at this account", status=404, retryable=False)
+        return order
+
+    async def _deliver(
+        self, order: ApiOrder, event: protocol.Event, extra: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """One attempt at delivering an event, signed, recorded for the vendor and operators.
+
+        A 2xx is delivered; a 422 is the vendor refusing (final); anything else is retried by
+        the activity's policy, with the same webhook id.
+        """
+        message_id = f"msg_{order.id}_{event.value.replace('.', '_')}"
+        attempt = 1 + await self._records.delivery_attempts(order.id, message_id)
+        deliveries = await self._records.deliveries(order.id)
+        body = json.dumps(
+            {
+                "type": event.value,
+                "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "data": {"order": protocol.view(order, deliveries), **(extra or {})},
+            }
+        )
+        now = datetime.now(UTC)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": self._signer.sign(message_id, now, body),
+        }
+        try:
+            response = await self._http.post(self._webhook_url, content=body, headers=headers)
+        except httpx.TransportError as err:
+            await self._records.record_delivery(
+                order.id, event.value, message_id, attempt, type(err).__name__
+            )
+            raise PeerError(PEER, f"{event.value} delivery failed: {type(err).__name__}") from err
+        await self._records.record_delivery(
+            order.id, event.value, message_id, attempt, str(response.status_code)
+        )
+        if response.is_success:
+            return response
+        if response.status_code == 422:
+            raise PeerError(
+                PEER,
+                f"{event.value} refused: {_refusal_message(response, order)}",
+                status=422,
+                retryable=False,
+            )
+        raise PeerError(
+            PEER, f"{event.value} answered HTTP {response.status_code}", status=response.status_code
+        )
+
+    async def _take_answer(self, order: ApiOrder, response: httpx.Response) -> ApiOrder:
+        """The test link and the vendor's own id, when its answer to order.created has them."""
+        try:
+            answer = response.json()
+        except ValueError:
+            return order
+        if not isinstance(answer, dict):
+            return order
+        fields = {k: answer[k] for k in ("test_url", "vendor_reference") if answer.get(k)}
+        if not fields:
+            return order
+        try:
+            patch = protocol.OrderPatch.model_validate(fields)
+        except ValueError:
+            log.warning("the API vendor's answer to order.created holds an unusable link or id")
+            return order
+        try:
+            changed = await self._records.change_order(
+                self._account_id, order.id, lambda current: protocol.apply(current, patch)
+            )
+        except protocol.Refused:
+            return order
+        return order if changed is None else changed[0]
+
+    async def _wait_for_link(self, order: ApiOrder) -> str:
+        """An inline order's link, PATCHed by the vendor after its answer; retried if late."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + INLINE_LINK_WAIT_SECONDS
+        while loop.time() < give_up_at:
+            current = await self._records.order(self._account_id, order.id)
+            if current is not None and current.reported.get("test_url"):
+                return str(current.reported["test_url"])
+            await asyncio.sleep(INLINE_LINK_CHECK_SECONDS)  # the vendor's PATCH lands in the store
+        raise PeerError(PEER, "no test link for an inline order yet")
+
+
+def _refusal_message(response: httpx.Response, order: ApiOrder) -> str:
+    """The vendor's reason for refusing an order, for recruiters (and our logs): its `message`,
+    bounded, with the candidate's details taken out should the vendor have put them in."""
+    try:
+        message = response.json().get("message")
+    except (ValueError, AttributeError):
+        message = None
+    if not isinstance(message, str) or not message.strip():
+        return "the vendor gave no reason"
+    message = " ".join(message.split())[: protocol.REFUSAL_MESSAGE_AT_MOST]
+    candidate = order.details.get("candidate") or {}
+    for detail in sorted(candidate.values(), key=len, reverse=True):
+        if isinstance(detail, str) and detail.strip():
+            message = re.sub(re.escape(detail.strip()), "[candidate]", message, flags=re.IGNORECASE)
+    return message
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret for a new API vendor account."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
