@@ -74,6 +74,7 @@ SIMULATORS = {
     "hackerrank-sim": ("sim-hackerrank", "hackerrank_sim_url"),
     "checkr-sim": ("sim-checkr", "checkr_sim_url"),
     "testgorilla-sim": ("sim-testgorilla", "testgorilla_sim_url"),
+    "reference-vendor": ("sim-reference-vendor", "reference_vendor_url"),
 }
 
 
@@ -295,6 +296,11 @@ EMBEDDED_VENDOR_ACCOUNT = "Sandbox vendor"
 # The simulated vendors' keys in embedded mode (the simulators run with them; nothing real).
 SIMULATED_HACKERRANK_KEY = "embedded-hackerrank-key"
 SIMULATED_CHECKR_KEY = "embedded-checkr-key"
+# The reference vendor's key to our Vendor API and the secret of our webhooks to it: fixed, so the
+# vendor and the seeded account agree without a word between them (this machine only).
+REFERENCE_VENDOR_ACCOUNT = "Reference vendor (Vendor API)"
+REFERENCE_VENDOR_API_KEY = "vk_embedded-reference-vendor-key"
+REFERENCE_VENDOR_WEBHOOK_SECRET = "whsec_ZW1iZWRkZWQtcmVmZXJlbmNlLXZlbmRvci1zZWNyZXQ="
 
 
 def _embedded_vendor_accounts(settings: Settings) -> dict[str, tuple[str, dict]]:
@@ -327,6 +333,13 @@ def _embedded_vendor_accounts(settings: Settings) -> dict[str, tuple[str, dict]]
                 "base_url": settings.testgorilla_sim_url,
             },
         ),
+        REFERENCE_VENDOR_ACCOUNT: (
+            "api",
+            {
+                "webhook_url": f"{settings.reference_vendor_url}/webhooks/hub",
+                "webhook_secret": REFERENCE_VENDOR_WEBHOOK_SECRET,
+            },
+        ),
     }
 
 
@@ -347,6 +360,8 @@ async def seed(settings: Settings) -> dict[str, str]:
             )
             if adapter == "checkr":
                 await _subscribe_to_checkr(settings, account.id)
+            if name == REFERENCE_VENDOR_ACCOUNT:
+                await operations.admit_api_key(account.id, REFERENCE_VENDOR_API_KEY)
             tokens[name] = (
                 await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))
             ).token

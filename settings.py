@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     hackerrank_sim_url: str = "http://127.0.0.1:8300"
     checkr_sim_url: str = "http://127.0.0.1:8400"
     testgorilla_sim_url: str = "http://127.0.0.1:8500"
+    # The reference vendor of the Vendor API (examples/reference_vendor), a vendor with no adapter.
+    reference_vendor_url: str = "http://127.0.0.1:8600"
     sandbox_webhook_secret: SecretStr = SecretStr(EMBEDDED_SANDBOX_WEBHOOK_SECRET)
     vendor_timeout_seconds: float = 10.0
     # A webhook signed longer ago than this is treated as a replay and refused.
@@ -206,6 +208,10 @@ class Settings(BaseSettings):
     # POST /oauth/token and the consent page (GET/POST /integration): requests per minute per
     # client address (a burst of that many is allowed), then 429 with Retry-After.
     auth_requests_per_minute: int = Field(300, gt=0)
+    # The Vendor API (docs/vendor-api.md): per API vendor account and API process, this many
+    # requests a second on average with bursts of `vendor_api_burst`, then 429 with Retry-After.
+    vendor_api_requests_per_second: float = Field(20.0, gt=0)
+    vendor_api_burst: int = Field(40, gt=0)
     # A request's head (request line and headers) must arrive within this many seconds of the
     # connection opening or of the previous answer, else the connection is closed; its body within
     # as many again, else 408. SR's orders and vendors' webhooks are a few KB.

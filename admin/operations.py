@@ -155,6 +155,12 @@ class Operations:
         )
         return IssuedApiKeyView.of(issued)
 
+    async def admit_api_key(self, vendor_account_id: str, key: str) -> None:
+        """Have the account take a key chosen elsewhere (the embedded stack's reference vendor),
+        unless it takes it already."""
+        if await self._store.vendor_api.account_of_key(key) != vendor_account_id:
+            await self._store.vendor_api.issue_key(vendor_account_id, "embedded", key)
+
     async def api_keys(self, vendor_account_id: str) -> list[ApiKeyView]:
         await self._require_vendor_account(vendor_account_id)
         return [ApiKeyView.of(key) for key in await self._store.vendor_api.keys(vendor_account_id)]

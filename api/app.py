@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -94,9 +96,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (oauth, packages, orders, webhooks, vendor_api, consent, integrations):
         app.include_router(module.router)
     app.include_router(admin_router)
+    app.add_api_route(
+        f"{vendor_api.router.prefix}/openapi.json",
+        vendor_api_document,
+        include_in_schema=False,
+        summary="The Vendor API's own OpenAPI document",
+    )
     app.include_router(codec.router)
     app.include_router(health.router)
     limits.install(app, settings)
     headers.install(app)  # outermost: the refusals' pages get the headers too
 
     return app
+
+
+@functools.cache
+def vendor_api_document() -> dict[str, Any]:
+    """The Vendor API alone, for vendors (docs/vendor-api.openapi.json is a copy)."""
+    app = FastAPI(
+        title="Vendor API",
+        version=vendor_api.VERSION_NUMBER,
+        description=(
+            "How an assessment or background-check vendor reaches SmartRecruiters through this "
+            "hub: publish packages, take orders by signed webhook (Standard Webhooks), report "
+            "status, results and reports. Guide: docs/vendor-api.md."
+        ),
+    )
+    app.include_router(vendor_api.router)
+    return openapi.truthful_document(app)

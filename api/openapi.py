@@ -59,8 +59,9 @@ DESCRIPTIONS = {
     408: "The request body did not arrive in time",
     409: "Conflict",
     413: "The request body is larger than this service accepts",
+    415: "The body is not of a type this route takes",
     422: "The request was understood but cannot be carried out",
-    429: "Too many requests from this address; retry after Retry-After seconds",
+    429: "Too many requests; retry after Retry-After seconds",
     502: (
         "A vendor refused the request, or its account is misconfigured; the provider has been told"
     ),

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import json
 import logging
+import math
 from collections import OrderedDict
 from datetime import datetime
 from typing import Annotated, Any
@@ -25,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime
 
 from api.deps import SettingsDep, StoreDep, TemporalDep
+from api.openapi import refusals
 from api.webhooks import deliver_hints
 from orders.models import VendorEvent
 from store.vendor_api import ApiOrder
@@ -32,13 +34,12 @@ from vendors import api_protocol as protocol
 from vendors.api_vendor import NAME as API_VENDOR
 
 router = APIRouter(prefix=f"/vendor/{protocol.VERSION}", tags=["Vendor API"])
+# The document's version: v1 changes only by addition (docs/vendor-api.md, "Versioning").
+VERSION_NUMBER = "1.0.0"
 log = logging.getLogger("assessments.vendor_api")
 
 _bearer = HTTPBearer(auto_error=False, description="An API key of your vendor account (vk_…)")
 
-# Per vendor account and process: 20 requests a second, bursts of 40.
-REQUESTS_PER_SECOND = 20
-BURST = 40
 # Accounts whose buckets are remembered at most; the least recently seen is forgotten first.
 TRACKED_ACCOUNTS = 10_000
 _buckets: OrderedDict[str, AsyncLimiter] = OrderedDict()
@@ -47,6 +48,7 @@ PAGE_AT_MOST = 100
 
 async def _vendor_account(
     store: StoreDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The vendor account whose active key the caller shows, within its request rate."""
@@ -61,12 +63,16 @@ async def _vendor_account(
         )
     bucket = _buckets.get(account_id)
     if bucket is None:
-        bucket = _buckets[account_id] = AsyncLimiter(BURST, BURST / REQUESTS_PER_SECOND)
+        burst = settings.vendor_api_burst
+        bucket = _buckets[account_id] = AsyncLimiter(
+            burst, burst / settings.vendor_api_requests_per_second
+        )
         while len(_buckets) > TRACKED_ACCOUNTS:
             _buckets.popitem(last=False)
     _buckets.move_to_end(account_id)
     if not bucket.has_capacity():
-        raise HTTPException(429, "Too many requests for this account", {"Retry-After": "1"})
+        wait = max(1, math.ceil(1 / settings.vendor_api_requests_per_second))
+        raise HTTPException(429, "Too many requests for this account", {"Retry-After": str(wait)})
     await bucket.acquire()
     return account_id
 
@@ -74,7 +80,7 @@ async def _vendor_account(
 VendorAccountDep = Annotated[str, Depends(_vendor_account)]
 
 
-@router.put("/packages")
+@router.put("/packages", responses=refusals(401, 429))
 async def replace_packages(
     catalog: protocol.Catalog, account_id: VendorAccountDep, store: StoreDep
 ) -> protocol.Catalog:
@@ -86,12 +92,12 @@ async def replace_packages(
     return catalog
 
 
-@router.get("/packages")
+@router.get("/packages", responses=refusals(401, 429))
 async def read_packages(account_id: VendorAccountDep, store: StoreDep) -> protocol.Catalog:
     return protocol.Catalog(packages=await store.vendor_api.catalog(account_id) or [])
 
 
-@router.get("/orders")
+@router.get("/orders", responses=refusals(401, 429))
 async def list_orders(
     account_id: VendorAccountDep,
     store: StoreDep,
@@ -116,12 +122,25 @@ async def list_orders(
     }
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", responses=refusals(401, 404, 429))
 async def read_order(order_id: str, account_id: VendorAccountDep, store: StoreDep) -> dict:
     return await _view(store, await _order(store, account_id, order_id))
 
 
-@router.patch("/orders/{order_id}")
+@router.patch(
+    "/orders/{order_id}",
+    responses=refusals(
+        401,
+        404,
+        409,
+        422,
+        429,
+        _409=(
+            "INVALID_TRANSITION: the status cannot move so; ORDER_CLOSED: the hub closed the order"
+        ),
+        _422="IDEMPOTENCY_KEY_REUSED: the key was used with another request",
+    ),
+)
 async def report_on_order(
     order_id: str,
     patch: protocol.OrderPatch,
@@ -161,7 +180,27 @@ async def report_on_order(
     return JSONResponse(answer)
 
 
-@router.put("/orders/{order_id}/report")
+@router.put(
+    "/orders/{order_id}/report",
+    responses=refusals(
+        400,
+        401,
+        404,
+        409,
+        413,
+        415,
+        429,
+        _400="The body is not a PDF file",
+        _409="ORDER_CLOSED, or INVALID_TRANSITION for an order rejected or expired",
+        _413="A report over 10 MB",
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 async def put_report(
     order_id: str,
     request: Request,

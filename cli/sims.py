@@ -95,6 +95,23 @@ def _testgorilla(settings: Settings) -> tuple[Any, SplitResult]:
     return create_app(config), url
 
 
+def _reference_vendor(settings: Settings) -> tuple[Any, SplitResult]:
+    from embedded import REFERENCE_VENDOR_API_KEY, REFERENCE_VENDOR_WEBHOOK_SECRET
+    from examples.reference_vendor import ReferenceVendorConfig, create_app
+
+    url = urlsplit(settings.reference_vendor_url)
+    config = ReferenceVendorConfig(
+        public_url=url.geturl(),
+        hub_url=settings.public_url,
+        api_key=REFERENCE_VENDOR_API_KEY,
+        webhook_secret=REFERENCE_VENDOR_WEBHOOK_SECRET,
+        database_path=settings.data_dir / "reference-vendor.db",
+        # The API starts after the simulators: its catalog is published within seconds of it.
+        retry_max_delay=5.0,
+    )
+    return create_app(config), url
+
+
 # Each simulator's command, what the command says it runs, and what it serves where.
 SIMULATORS: tuple[tuple[str, str, Callable[[Settings], tuple[Any, SplitResult]]], ...] = (
     ("sim-smartrecruiters", "Run the SmartRecruiters simulator.", _smartrecruiters),
@@ -111,6 +128,11 @@ SIMULATORS: tuple[tuple[str, str, Callable[[Settings], tuple[Any, SplitResult]]]
         _checkr,
     ),
     ("sim-testgorilla", "Run the TestGorilla simulator (its default API user).", _testgorilla),
+    (
+        "sim-reference-vendor",
+        "Run the reference vendor of the Vendor API (examples/reference_vendor).",
+        _reference_vendor,
+    ),
 )
 
 
@@ -128,8 +150,8 @@ for name, help_text, build in SIMULATORS:
 
 @commands.command("sims")
 def sims() -> None:
-    """Run every simulator (SmartRecruiters, the sandbox vendor, HackerRank, Checkr, TestGorilla)
-    in one process, each on the port of its URL."""
+    """Run every simulator (SmartRecruiters, the sandbox vendor, HackerRank, Checkr, TestGorilla,
+    the reference vendor) in one process, each on the port of its URL."""
     settings = get_settings()
     serve_together(
         [(app, *_address(url)) for app, url in (build(settings) for _, _, build in SIMULATORS)]

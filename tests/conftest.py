@@ -108,6 +108,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         # pile up: 4 stacks, 1 3/4 min of CPU in a run.
         order_census_seconds=5,
         sr_refusal_give_up_days=SR_REFUSAL_GIVE_UP_DAYS,
+        # The fuzzer sends hundreds of requests a second with one API vendor's key; the limit
+        # itself is tested on an API of its own (tests/api/test_vendor_api_limits.py).
+        vendor_api_requests_per_second=10_000,
+        vendor_api_burst=10_000,
     )
     # The SR simulator's other origin (callback_host "alias") is SR's too, as are SR's own.
     settings = settings.model_copy(

@@ -23,6 +23,7 @@ def test_one_process_serves_every_simulator_and_a_sigterm_stops_them_all(tmp_pat
             settings.hackerrank_sim_url: "/_sim/outbox",
             settings.checkr_sim_url: "/_sim/outbox",
             settings.testgorilla_sim_url: "/_sim/outbox",
+            settings.reference_vendor_url: "/_sim/webhooks",
         }
         assert sorted(own_pages) == sorted(urls)
         for url, page in own_pages.items():
@@ -31,7 +32,7 @@ def test_one_process_serves_every_simulator_and_a_sigterm_stops_them_all(tmp_pat
         assert other_page.status_code == 404
 
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0  # all five stopped in time, none left holding on
+        assert process.wait(timeout=20) == 0  # all six stopped in time, none left holding on
         for url in urls:
             try:
                 httpx.get(url, timeout=2)

@@ -114,6 +114,7 @@ class ApiVendor:
                     PackageTest(test.id, test.name, test.description or test.name)
                     for test in package.assessments
                 ),
+                deadline_days=package.deadline_days,
             )
             for package in packages
         ]
@@ -270,7 +271,8 @@ def _refusal_message(response: httpx.Response, order: ApiOrder) -> str:
     candidate = order.details.get("candidate") or {}
     for detail in sorted(candidate.values(), key=len, reverse=True):
         if isinstance(detail, str) and detail.strip():
-            message = re.sub(re.escape(detail.strip()), "[candidate]", message, flags=re.IGNORECASE)
+            # Whole words, as written: a candidate named "Test" leaves "cannot test" alone.
+            message = re.sub(rf"\b{re.escape(detail.strip())}\b", "[candidate]", message)
     return message
 
 

@@ -106,6 +106,9 @@ class VendorPackage:
     description: str
     type: AssessmentType
     tests: tuple[PackageTest, ...]
+    # The candidate's deadline the vendor publishes for the package (API vendors); an operator's
+    # package setting overrides it, the deployment's default stands in for it.
+    deadline_days: float | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from embedded import (
     EMBEDDED_VENDOR_ACCOUNT,
+    REFERENCE_VENDOR_ACCOUNT,
+    REFERENCE_VENDOR_API_KEY,
     SIMULATED_CHECKR_KEY,
     Stack,
     seed,
@@ -29,6 +31,7 @@ SEEDED = {
     "HackerRank (simulator)": "hackerrank",
     "Checkr (simulator)": "checkr",
     "TestGorilla (simulator)": "testgorilla",
+    REFERENCE_VENDOR_ACCOUNT: "api",
 }
 
 
@@ -145,12 +148,25 @@ async def test_run_from_another_folder_keeps_one_absolute_data_folder(tmp_path):
             tokens = (await api.get("/admin/trigger-tokens")).raise_for_status().json()
         assert {a["name"] for a in accounts} == set(SEEDED)
         assert len([t for t in tokens if t["state"] == "active"]) == len(SEEDED)
+        # The reference vendor publishes its catalog with the key the seed gave its account.
+        async with http_client(
+            base_url=f"{settings.public_url}/vendor/v1",
+            headers={"Authorization": f"Bearer {REFERENCE_VENDOR_API_KEY}"},
+        ) as vendor_api:
+
+            async def published():
+                answer = await vendor_api.get("/packages")
+                return answer.json()["packages"] if answer.status_code == 200 else None
+
+            catalog = await eventually(published, timeout=60, what="the reference catalog")
+        assert {package["id"] for package in catalog} >= {"ref-python", "ref-sql"}
         simulators = (
             "sandbox-vendor.db",
             "smartrecruiters-sim.db",
             "hackerrank-sim.db",
             "checkr-sim.db",
             "testgorilla-sim.db",
+            "reference-vendor.db",
         )
         for name in ("temporal.db", "assessments.db", *simulators, "logs/temporal.log"):
             assert (folder / name).exists(), name

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from types import SimpleNamespace
 from typing import cast
 from urllib.parse import urlsplit
@@ -382,3 +383,31 @@ async def test_unauthenticated_disconnects_beyond_the_rate_get_429(tight_api):
         refused.headers["retry-after"] == "2" and refused.json()["errors"][0]["code"] == "HTTP_429"
     )
     assert token.status_code == 400  # the token endpoint's bucket is its own
+
+
+async def test_an_api_vendor_past_its_rate_waits_and_another_vendor_does_not(stack, store):
+    """The Vendor API's budget is per account: one vendor's burst never holds up another's."""
+    keys = []
+    for name in ("first", "second"):
+        account = await store.create_vendor_account(
+            name=f"api-limits-{name}-{uuid.uuid4().hex[:8]}",
+            adapter="api",
+            credentials={"webhook_url": "http://127.0.0.1:9/hooks"},
+        )
+        keys.append((await store.vendor_api.issue_key(account.id, "limits")).key)
+    with own_api(stack.settings, vendor_api_requests_per_second=0.5, vendor_api_burst=5) as url:
+        async with http_client(base_url=f"{url}/vendor/v1") as http:
+
+            def as_vendor(key: str):
+                return lambda: http.get("/packages", headers={"Authorization": f"Bearer {key}"})
+
+            started, admitted = time.monotonic(), []
+            while (refused := await as_vendor(keys[0])()).status_code != 429:
+                admitted.append(refused)
+                assert len(admitted) <= 20, "never refused"
+            # The burst, and what the time spent refilled (one every 2 s).
+            assert 5 <= len(admitted) <= 5 + (time.monotonic() - started) / 2 + 1
+            assert all(answer.status_code == 200 for answer in admitted)
+            assert refused.headers["Retry-After"] == "2"  # one request more every 2 s
+            assert refused.json()["errors"][0]["code"] == "HTTP_429"
+            assert (await as_vendor(keys[1])()).status_code == 200

@@ -1,0 +1,134 @@
+"""The API vendor's adapter against a vendor's webhook receiver over HTTP: what it signs, what it
+keeps of each attempt, how it reads the vendor's answers, and what it never lets into a message."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from orders.models import Candidate, Order, VendorStatus
+from peers import PeerError
+from settings import Settings
+from store import Store
+from tests.support.servers import serve
+from vendors.api_vendor import from_account, new_webhook_secret
+from vendors.base import OrderCallback
+
+SECRET = new_webhook_secret()
+CALLBACK = OrderCallback(url="unused", token="unused")
+RECEIVED = datetime.now(UTC).replace(microsecond=0)
+
+
+class Receiver:
+    """A vendor's webhook URL: answers as told, keeps what arrived."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.answers: list[tuple[int, dict]] = []
+        self.received: list[tuple[dict, bytes]] = []
+        self.app = FastAPI()
+
+        @self.app.post("/hooks")
+        async def hooks(request: Request) -> JSONResponse:
+            self.received.append((dict(request.headers), await request.body()))
+            status, body = self.answers.pop(0) if self.answers else (200, {})
+            return JSONResponse(body, status)
+
+
+@pytest.fixture
+def receiver():
+    vendor = Receiver()
+    with serve(vendor.app) as url:
+        vendor.url = url
+        yield vendor
+
+
+@pytest.fixture
+async def adapter(receiver, tmp_path):
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", Fernet.generate_key().decode())
+    await store.migrate()
+    account = await store.create_vendor_account(name="v", adapter="api", credentials={})
+    vendor = from_account(
+        Settings(),
+        {"webhook_url": f"{receiver.url}/hooks", "webhook_secret": SECRET},
+        account.id,
+        store.vendor_api,
+    )
+    yield vendor
+    await vendor.aclose()
+    await store.dispose()
+
+
+def an_order(inline: bool = False, received_at: datetime = RECEIVED) -> Order:
+    return Order(
+        order_id="o-1",
+        company_id="c-1",
+        reference="o-1:c-1",
+        package_id="ref-sql",
+        package_name="SQL",
+        vendor="api",
+        result_callback_url="https://sr.example/results",
+        candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
+        inline=inline,
+        deadline_days=5,
+        poll_interval_seconds=300,
+        received_at=received_at,
+    )
+
+
+async def test_each_attempt_is_signed_afresh_under_one_webhook_id_and_kept(adapter, receiver):
+    receiver.answers = [(503, {}), (200, {"test_url": "https://vendor.example/t/1"})]
+    with pytest.raises(PeerError) as unavailable:
+        await adapter.create_invitation(an_order(), CALLBACK)
+    assert unavailable.value.retryable and unavailable.value.status == 503
+    invitation = await adapter.create_invitation(an_order(), CALLBACK)
+
+    (first_headers, _), (headers, body) = receiver.received
+    assert first_headers["webhook-id"] == headers["webhook-id"]
+    event = Webhook(SECRET).verify(body, headers)
+    assert event["type"] == "order.created"
+    sent = event["data"]["order"]
+    assert sent["id"] == invitation.vendor_ref and sent["status"] == "PENDING"
+    assert sent["candidate"]["email"] == "ada@example.com"
+    assert sent["deadline"] == (RECEIVED + timedelta(days=5)).isoformat()
+    assert [d["outcome"] for d in sent["deliveries"]] == ["503"]
+    assert invitation.test_url == "https://vendor.example/t/1"
+    assert (await adapter.get_status(invitation.vendor_ref)).status == VendorStatus.INVITED
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify(body.replace(b"Ada", b"Eve"), headers)
+
+
+async def test_a_refusal_keeps_the_vendors_reason_but_never_the_candidate(adapter, receiver):
+    receiver.answers = [
+        (422, {"message": "Ada Lovelace (ada@example.com) is\nbarred\tfrom testing here"})
+    ]
+    with pytest.raises(PeerError) as refused:
+        await adapter.create_invitation(an_order(), CALLBACK)
+    message = str(refused.value)
+    assert not refused.value.retryable and refused.value.status == 422
+    assert "Ada" not in message and "Lovelace" not in message and "ada@" not in message
+    assert "[candidate] [candidate] ([candidate]) is barred from testing here" in message
+
+
+@pytest.mark.parametrize(
+    ("received", "reason"),
+    [(RECEIVED, "cancelled"), (RECEIVED - timedelta(days=6), "expired")],
+)
+async def test_withdrawing_closes_the_order_and_tells_the_vendor_why(
+    adapter, receiver, received, reason
+):
+    invitation = await adapter.create_invitation(an_order(received_at=received), CALLBACK)
+    await adapter.cancel_invitation(invitation.vendor_ref)
+    await adapter.cancel_invitation(invitation.vendor_ref)  # retried: the same event again
+    events = [Webhook(SECRET).verify(body, headers) for headers, body in receiver.received[1:]]
+    assert [(e["type"], e["data"]["reason"]) for e in events] == [("order.cancelled", reason)] * 2
+    assert receiver.received[1][0]["webhook-id"] == receiver.received[2][0]["webhook-id"]
+    assert events[0]["data"]["order"]["closed"]["reason"] == reason
+    assert json.loads(receiver.received[0][1])["type"] == "order.created"
