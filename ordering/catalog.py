@@ -100,6 +100,7 @@ def catalog_entries(
             package=package,
             deadline_days=float(
                 settings_of.get(package.id, {}).get("deadline_days")
+                or package.deadline_days
                 or settings.deadline_days(package.id)
             ),
         )

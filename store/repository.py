@@ -30,7 +30,6 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
@@ -69,6 +68,7 @@ from store.tables import (
     VendorAccountRow,
     VendorReferenceRow,
     as_utc,
+    insert_into,
 )
 from store.vendor_api import VendorApiRecords
 
@@ -501,12 +501,11 @@ class Store:
 
     async def record_census(self, figures: dict[str, int]) -> None:
         """The census just taken: each figure's count replaces the one before."""
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         rows = [
             {"figure": figure, "orders": orders, "counted_at": _now()}
             for figure, orders in figures.items()
         ]
-        insert = dialect.insert(OrderCensusRow.__table__)
+        insert = insert_into(OrderCensusRow.__table__, self._engine.dialect.name)
         statement = insert.on_conflict_do_update(
             index_elements=["figure"],
             set_={"orders": insert.excluded.orders, "counted_at": insert.excluded.counted_at},
@@ -522,8 +521,11 @@ class Store:
 
     async def _insert_once(self, model: type[Base], **values: Any) -> None:
         """Insert a row unless one with its primary key exists (also when two writers race)."""
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(model.__table__).values(**values).on_conflict_do_nothing()
+        statement = (
+            insert_into(model.__table__, self._engine.dialect.name)
+            .values(**values)
+            .on_conflict_do_nothing()
+        )
         async with self._sessions.begin() as session:
             await session.execute(statement)
 

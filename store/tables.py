@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -65,6 +66,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_into(table: Any, dialect: str) -> Any:
+    """An INSERT that can skip or update the rows it conflicts with (ON CONFLICT), which each
+    database spells in its own dialect."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 class Base(DeclarativeBase):

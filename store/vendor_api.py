@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +30,7 @@ from store.tables import (
     VendorApiKeyRow,
     VendorApiOrderRow,
     VendorApiReportRow,
+    insert_into,
 )
 
 API_KEY_PREFIX = "vk_"
@@ -426,9 +426,7 @@ def _now() -> datetime:
 
 
 def _insert(session: AsyncSession, model: type[Base]) -> Any:
-    """An INSERT that can skip conflicting rows, in the session's database's own words."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model.__table__)
+    return insert_into(model.__table__, session.get_bind().dialect.name)
 
 
 def _api_key(row: VendorApiKeyRow) -> ApiKey:
