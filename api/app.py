@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.temporal, app.state.catalog, app.state.store, settings, older_orders
         )
         app.state.tokens = TokenIssuer(settings, app.state.store)
+        app.state.vendor_hints = vendor_api.WorkflowHints(app.state.temporal, settings)
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         master = smartrecruiters_client(
             settings,

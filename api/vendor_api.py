@@ -17,18 +17,20 @@ import logging
 import math
 from collections import OrderedDict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from aiolimiter import AsyncLimiter
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime
+from temporalio.client import Client
 
-from api.deps import SettingsDep, StoreDep, TemporalDep
+from api.deps import SettingsDep, StoreDep
 from api.openapi import refusals
 from api.webhooks import deliver_hints
 from orders.models import VendorEvent
+from settings import Settings
 from store.vendor_api import ApiOrder
 from vendors import api_protocol as protocol
 from vendors.api_vendor import NAME as API_VENDOR
@@ -78,6 +80,42 @@ async def _vendor_account(
 
 
 VendorAccountDep = Annotated[str, Depends(_vendor_account)]
+
+
+class Hints(Protocol):
+    """Who hears that a vendor reported on an order: the order's workflow, in the service."""
+
+    async def reported(self, order: ApiOrder) -> None: ...
+
+
+class WorkflowHints:
+    """Each report, handed to its order's workflow as a webhook's hint would be."""
+
+    def __init__(self, temporal: Client, settings: Settings) -> None:
+        self._temporal = temporal
+        self._settings = settings
+
+    async def reported(self, order: ApiOrder) -> None:
+        """A failure here is logged, not the vendor's: its change is kept, and the order's
+        poll reads it."""
+        event = VendorEvent(
+            event_id=f"{order.id}:{order.revision}", kind="order_reported", vendor_ref=order.id
+        )
+        try:
+            await deliver_hints(
+                self._temporal, self._settings, API_VENDOR, [(order.reference, event)]
+            )
+        except HTTPException as err:
+            log.warning(
+                "an API vendor's report was kept but not handed to its order: %s", err.detail
+            )
+
+
+async def _hints(request: Request) -> Hints:
+    return request.app.state.vendor_hints
+
+
+HintsDep = Annotated[Hints, Depends(_hints)]
 
 
 @router.put("/packages", responses=refusals(401, 429))
@@ -146,8 +184,7 @@ async def report_on_order(
     patch: protocol.OrderPatch,
     account_id: VendorAccountDep,
     store: StoreDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
+    hints: HintsDep,
     idempotency_key: Annotated[
         str | None, Header(min_length=1, max_length=255, alias="Idempotency-Key")
     ] = None,
@@ -173,7 +210,7 @@ async def report_on_order(
         raise HTTPException(404, "No such order")
     order, _ = changed
     # Also for a PATCH that changed nothing: it may be the retry of one whose hint was lost.
-    await _hint(temporal, settings, order)
+    await hints.reported(order)
     answer = await _view(store, order)
     if idempotency_key is not None:
         await store.vendor_api.remember(account_id, idempotency_key, request_hash, 200, answer)
@@ -206,8 +243,7 @@ async def put_report(
     request: Request,
     account_id: VendorAccountDep,
     store: StoreDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
+    hints: HintsDep,
 ) -> dict:
     """The report file (PDF, at most 10 MB), before the COMPLETED PATCH."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
@@ -228,7 +264,7 @@ async def put_report(
         if await store.vendor_api.put_report(order, content):
             order = await _order(store, account_id, order_id)
             if order.status == protocol.ApiStatus.COMPLETED:
-                await _hint(temporal, settings, order)
+                await hints.reported(order)
             return await _view(store, order)
     raise HTTPException(409, "The order kept changing; please retry")
 
@@ -242,18 +278,6 @@ async def _order(store: StoreDep, account_id: str, order_id: str) -> ApiOrder:
 
 async def _view(store: StoreDep, order: ApiOrder) -> dict[str, Any]:
     return protocol.view(order, await store.vendor_api.deliveries(order.id))
-
-
-async def _hint(temporal: TemporalDep, settings: SettingsDep, order: ApiOrder) -> None:
-    """Tell the order's workflow the vendor reported; a failure here is logged, not the
-    vendor's: its change is kept, and the order's poll reads it."""
-    event = VendorEvent(
-        event_id=f"{order.id}:{order.revision}", kind="order_reported", vendor_ref=order.id
-    )
-    try:
-        await deliver_hints(temporal, settings, API_VENDOR, [(order.reference, event)])
-    except HTTPException as err:
-        log.warning("an API vendor's report was kept but not handed to its order: %s", err.detail)
 
 
 def _cursor(order: ApiOrder) -> str:

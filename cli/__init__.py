@@ -2,14 +2,25 @@
 
 One module per subject: running (`run`, `worker`, `api`), sims (`sim-…`), connections (and
 `partner-config`), vendor_accounts, tokens, checks (`vendor check`, `smartrecruiters check`),
-orders and repairs. Commands are listed in `--help` in the order they are added here.
+orders and repairs, conformance (`vendor-conformance`). Commands are listed in `--help` in
+the order they are added here.
 """
 
 from __future__ import annotations
 
 import typer
 
-from cli import checks, connections, orders, repairs, running, sims, tokens, vendor_accounts
+from cli import (
+    checks,
+    conformance,
+    connections,
+    orders,
+    repairs,
+    running,
+    sims,
+    tokens,
+    vendor_accounts,
+)
 from cli.output import console
 
 __all__ = ["app", "console"]
@@ -29,3 +40,4 @@ app.add_typer(connections.partner_config_app, name="partner-config")
 orders.app.add_typer(repairs.commands)
 app.add_typer(orders.app, name="orders")
 app.add_typer(checks.smartrecruiters_app, name="smartrecruiters")
+app.add_typer(conformance.commands)

@@ -270,6 +270,7 @@ def details(order: Order) -> dict[str, Any]:
         "inline": order.inline,
         "return_url": order.return_url,
         "deadline": deadline.isoformat(),
+        "test": False,
     }
 
 

@@ -98,6 +98,10 @@ class ApiVendor:
         self._signer = signer
         self._http = peer_client(timeout=DELIVERY_TIMEOUT_SECONDS)
 
+    @property
+    def webhook_url(self) -> str:
+        return self._webhook_url
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
