@@ -130,6 +130,7 @@ def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
         f"HackerRank {settings.hackerrank_sim_url}, Checkr {settings.checkr_sim_url}, "
         f"TestGorilla {settings.testgorilla_sim_url}",
     )
+    table.add_row("Reference vendor (Vendor API, no adapter)", f"{settings.reference_vendor_url}/")
     table.add_row("SR calls us with client_id", settings.partner_client_id)
     table.add_row("…and client_secret", settings.partner_client_secret.get_secret_value())
     table.add_row("Token URL", f"{settings.public_url}/oauth/token")
