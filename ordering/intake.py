@@ -313,6 +313,8 @@ class OrderIntake:
         ORDER_ID.set(request.order_id)  # every line logged while this request is served names it
         check_callback(request.resultCallbackURL, self._settings)
         entry = await self._catalog.find(request.companyId, request.assessmentPackageId)
+        if inline and entry.package.inline is False:
+            raise InvitationRefused("the vendor offers this package only by invitation, not inline")
         log.info(
             "order received: %s at %s%s",
             entry.package.id,

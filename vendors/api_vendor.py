@@ -119,6 +119,7 @@ class ApiVendor:
                     for test in package.assessments
                 ),
                 deadline_days=package.deadline_days,
+                inline=package.inline,
             )
             for package in packages
         ]

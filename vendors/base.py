@@ -109,6 +109,9 @@ class VendorPackage:
     # The candidate's deadline the vendor publishes for the package (API vendors); an operator's
     # package setting overrides it, the deployment's default stands in for it.
     deadline_days: float | None = None
+    # Whether the package can be taken at once, SR sending the candidate to it (an inline order);
+    # None where the vendor does not say (it is tried).
+    inline: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ against the session stack, with an account, a key and a webhook secret of its ow
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -280,9 +281,40 @@ async def test_a_vendor_down_for_a_while_gets_the_order_once_it_is_back(world, v
     assert attempts[-1] == "200" and "503" in attempts
 
 
+async def test_an_inline_order_of_a_package_the_vendor_offers_only_by_invitation_is_refused(
+    world, vendor, company
+):
+    placed = await world.order("ref-sql", kind="inline", company_id=company)
+    assert placed["partner_status"] == 422, placed
+    assert "not inline" in placed["partner_body"]["message"]
+    assert placed["candidate"]["email"] not in json.dumps(await vendor.orders())
+
+
 async def test_an_inline_order_answers_sr_with_the_vendors_link(world, vendor, company):
     placed = await world.order("ref-python", kind="inline", company_id=company)
     assert placed["partner_status"] == 200, placed
     at_vendor = await vendor.order_for(placed["candidate"]["email"])
     assert placed["candidate_url"] == at_vendor["test_url"]
     assert at_vendor["hub_order"]["inline"] is True
+
+
+async def test_a_candidate_takes_the_reference_vendors_test_in_a_browser(
+    world, vendor, company, browser
+):
+    placed = await world.order("ref-python", company_id=company)
+    at_vendor = await vendor.order_for(placed["candidate"]["email"])
+    page = await browser.new_page()
+    await page.goto(at_vendor["test_url"])
+    inputs = page.locator("input[type=number]")
+    assert await inputs.count() == 2  # one per assessment of the package
+    for index in range(2):
+        await inputs.nth(index).fill("90")
+    await page.get_by_role("button", name="Submit").click()
+    await page.get_by_text("Thank you").first.wait_for()
+
+    done = await world.sr_status_becomes(placed["order_id"], "COMPLETED")
+    assert done["result"]["score"] == {"raw": 90, "min": 0, "max": 100}
+    # IN_PROGRESS (the page opened) reaches SR unless the result overtakes it.
+    statuses = [p["status"] for p in done["patches"] if p["status"] != "IN_PROGRESS"]
+    assert statuses == ["PENDING", "COMPLETED"]
+    assert len(done["attachments"]) == 1
