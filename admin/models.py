@@ -408,6 +408,16 @@ class OrderCandidate(BaseModel):
     email: str
 
 
+class VendorDelivery(BaseModel):
+    """One attempt at delivering a webhook to an API vendor (the Vendor API)."""
+
+    at: datetime
+    event: str
+    webhook_id: str
+    attempt: int
+    outcome: str = Field(description="The vendor's HTTP status, or how the attempt failed")
+
+
 class TimelineItem(BaseModel):
     """One line of an order's story: a step the order noted, a call to SR or the vendor, a
     webhook, or how the workflow ended."""
@@ -481,6 +491,10 @@ class OrderDetail(OrderSummary):
     )
     webhooks_received: int | None = None
     duplicate_webhooks: int | None = None
+    vendor_deliveries: list[VendorDelivery] | None = Field(
+        None,
+        description="API vendors: the latest attempts at delivering our webhooks to the vendor",
+    )
     timeline: list[TimelineItem]
 
 

@@ -57,6 +57,7 @@ from admin.models import (
     OrderSearch,
     OrderSummary,
     TimelineItem,
+    VendorDelivery,
 )
 from admin.operations import Invalid, NotFound, migrated_store
 from admin.temporal import (
@@ -342,6 +343,21 @@ class OrderLookup:
             ]
         timeline.sort(key=lambda item: item.at)
         result = state.result if state is not None else None
+        at_api_vendor = await self._store.vendor_api.order_by_reference(reference)
+        deliveries = (
+            None
+            if at_api_vendor is None
+            else [
+                VendorDelivery(
+                    at=delivery.at,
+                    event=delivery.event,
+                    webhook_id=delivery.message_id,
+                    attempt=delivery.attempt,
+                    outcome=delivery.outcome,
+                )
+                for delivery in await self._store.vendor_api.deliveries(at_api_vendor.id)
+            ]
+        )
         return OrderDetail(
             **summary.model_dump(),
             state_from=source,
@@ -371,6 +387,7 @@ class OrderLookup:
             else None,
             webhooks_received=len(state.events_received) if state is not None else None,
             duplicate_webhooks=state.duplicate_events if state is not None else None,
+            vendor_deliveries=deliveries,
             timeline=timeline,
         )
 

@@ -324,6 +324,18 @@ def orders_show(
             escape(item.failure or ""),
         )
     console.print(timeline)
+    if detail.vendor_deliveries:
+        deliveries = titled_table(
+            "Webhooks to the vendor", "When (UTC)", "Event", "Attempt", "Answer"
+        )
+        for delivery in detail.vendor_deliveries:
+            deliveries.add_row(
+                delivery.at.strftime("%Y-%m-%d %H:%M:%S"),
+                delivery.event,
+                str(delivery.attempt),
+                escape(delivery.outcome),
+            )
+        console.print(deliveries)
 
 
 def _revision_window(detail: Any) -> str:

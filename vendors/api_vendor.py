@@ -25,7 +25,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from orders.models import Invitation, Order, StatusReading, VendorResult
-from peers import PeerError, peer_client
+from peers import PeerError, peer_client, send
 from settings import Settings
 from store.vendor_api import ApiOrder, VendorApiRecords
 from vendors import api_protocol as protocol
@@ -60,8 +60,10 @@ def from_account(
 ) -> ApiVendor:
     """The adapter of an API vendor account: its webhook URL and Standard Webhooks secret."""
     url = str(credentials["webhook_url"])
-    if not url.startswith(("https://", "http://")):
-        raise CredentialsUnusable("webhook_url must be an http or https URL")
+    packages_url = credentials.get("packages_url")
+    for name, given in (("webhook_url", url), ("packages_url", packages_url or "https://")):
+        if not str(given).startswith(("https://", "http://")):
+            raise CredentialsUnusable(f"{name} must be an http or https URL")
     secret = str(credentials["webhook_secret"])
     try:
         signer = Webhook(secret)
@@ -72,6 +74,7 @@ def from_account(
         records=records,
         webhook_url=url,
         signer=signer,
+        packages_url=None if packages_url is None else str(packages_url),
     )
 
 
@@ -90,12 +93,19 @@ class ApiVendor:
     )
 
     def __init__(
-        self, *, account_id: str, records: VendorApiRecords, webhook_url: str, signer: Webhook
+        self,
+        *,
+        account_id: str,
+        records: VendorApiRecords,
+        webhook_url: str,
+        signer: Webhook,
+        packages_url: str | None = None,
     ) -> None:
         self._account_id = account_id
         self._records = records
         self._webhook_url = webhook_url
         self._signer = signer
+        self._packages_url = packages_url
         self._http = peer_client(timeout=DELIVERY_TIMEOUT_SECONDS)
 
     @property
@@ -106,8 +116,13 @@ class ApiVendor:
         await self._http.aclose()
 
     async def list_packages(self) -> list[VendorPackage]:
-        published = await self._records.catalog(self._account_id) or []
-        packages = [protocol.Package.model_validate(package) for package in published]
+        """The catalog from the vendor's package-list URL where it has one, else the one it
+        published to us."""
+        if self._packages_url is not None:
+            packages = (await self._catalog_at_vendor()).packages
+        else:
+            published = await self._records.catalog(self._account_id) or []
+            packages = [protocol.Package.model_validate(package) for package in published]
         return [
             VendorPackage(
                 id=package.id,
@@ -172,6 +187,28 @@ class ApiVendor:
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> list[ParsedWebhook]:
         raise WebhookUnreadable("API vendors report through the Vendor API, not by webhook")
+
+    async def _catalog_at_vendor(self) -> protocol.Catalog:
+        """GET the vendor's package-list URL, signed as our webhooks are (over an empty body),
+        so the vendor knows the hub asks."""
+        assert self._packages_url is not None
+        now = datetime.now(UTC)
+        message_id = f"msg_catalog_{secrets.token_hex(8)}"
+        headers = {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": self._signer.sign(message_id, now, ""),
+        }
+        response = await send(
+            PEER,
+            "package list",
+            self._http,
+            self._http.build_request("GET", self._packages_url, headers=headers),
+        )
+        try:
+            return protocol.Catalog.model_validate(response.json())
+        except ValueError as err:
+            raise PeerError(PEER, "package list is not in the Vendor API's shape") from err
 
     async def _order(self, ref: str) -> ApiOrder:
         order = await self._records.order(self._account_id, ref)

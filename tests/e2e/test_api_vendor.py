@@ -256,7 +256,9 @@ async def test_a_vendor_refusing_an_order_rejects_it_with_its_reason(world, vend
     assert "We cannot test this candidate" in done["result"]["summary"]
 
 
-async def test_a_vendor_down_for_a_while_gets_the_order_once_it_is_back(world, vendor, company):
+async def test_a_vendor_down_for_a_while_gets_the_order_once_it_is_back(
+    world, vendor, company, admin
+):
     await vendor.control("PUT", "mode", {"webhooks": "down"})
     placed = await world.order("ref-sql", company_id=company)
     email = placed["candidate"]["email"]
@@ -279,6 +281,9 @@ async def test_a_vendor_down_for_a_while_gets_the_order_once_it_is_back(world, v
             d["outcome"] for d in (await hub.get(f"/orders/{sent['id']}")).json()["deliveries"]
         ]
     assert attempts[-1] == "200" and "503" in attempts
+    # Operators see the same attempts on the order.
+    shown = (await admin.get(f"/orders/{placed['order_id']}")).json()
+    assert [d["outcome"] for d in shown["vendor_deliveries"]] == attempts
 
 
 async def test_an_inline_order_of_a_package_the_vendor_offers_only_by_invitation_is_refused(
@@ -318,3 +323,40 @@ async def test_a_candidate_takes_the_reference_vendors_test_in_a_browser(
     statuses = [p["status"] for p in done["patches"] if p["status"] != "IN_PROGRESS"]
     assert statuses == ["PENDING", "COMPLETED"]
     assert len(done["attachments"]) == 1
+
+
+async def test_an_expired_orders_late_report_is_refused_and_the_vendor_was_told(
+    world, vendor, reference_vendor, registered, store
+):
+    """An account whose package expires in seconds (an operator's package setting): the order
+    expires, the vendor hears why, and its result after that is refused by name."""
+    key, secret = f"vk_expiring-{uuid.uuid4().hex}", reference_vendor[2]
+    account = await store.create_vendor_account(
+        name=f"api-expiring-{uuid.uuid4().hex[:8]}",
+        adapter="api",
+        credentials={"webhook_url": f"{vendor.url}/webhooks/hub", "webhook_secret": secret},
+        package_settings={"ref-sql": {"deadline_days": 4 / 86400}},
+    )
+    await store.vendor_api.issue_key(account.id, "e2e", key)
+    async with httpx.AsyncClient(
+        base_url=f"{world.api}/vendor/v1", headers={"Authorization": f"Bearer {key}"}
+    ) as hub:
+        catalog = {"packages": [{"id": "ref-sql", "name": "SQL basics", "deadline_days": 5}]}
+        assert (await hub.put("/packages", json=catalog)).status_code == 200
+        company = await connect_company(
+            world.sr, (await store.issue_trigger_token(account.id)).token
+        )
+        placed = await world.order("ref-sql", company_id=company)
+        await world.sr_status_becomes(placed["order_id"], "EXPIRED")
+        sent = (await vendor.order_for(placed["candidate"]["email"]))["hub_order"]
+        cancelled = [h for h in await vendor.webhooks(sent["id"]) if h["type"] == "order.cancelled"]
+        assert cancelled and cancelled[-1]["status"] == 200
+        late = await hub.patch(
+            f"/orders/{sent['id']}",
+            json={"status": "COMPLETED", "result": {"summary": "Finished after the deadline"}},
+        )
+        assert late.status_code == 409
+        assert late.json()["errors"][0]["code"] == "ORDER_CLOSED"
+        assert "expired" in late.json()["message"]
+        assert (await hub.get(f"/orders/{sent['id']}")).json()["closed"]["reason"] == "expired"
+    assert (await world.sr_order(placed["order_id"]))["result"]["status"] == "EXPIRED"

@@ -20,6 +20,7 @@ from store import Store
 from tests.support.servers import serve
 from vendors.api_vendor import from_account, new_webhook_secret
 from vendors.base import OrderCallback
+from vendors.registry import AdapterContext, UnknownAdapter, build_adapter
 
 SECRET = new_webhook_secret()
 CALLBACK = OrderCallback(url="unused", token="unused")
@@ -37,6 +38,12 @@ class Receiver:
 
         @self.app.post("/hooks")
         async def hooks(request: Request) -> JSONResponse:
+            self.received.append((dict(request.headers), await request.body()))
+            status, body = self.answers.pop(0) if self.answers else (200, {})
+            return JSONResponse(body, status)
+
+        @self.app.get("/packages")
+        async def packages(request: Request) -> JSONResponse:
             self.received.append((dict(request.headers), await request.body()))
             status, body = self.answers.pop(0) if self.answers else (200, {})
             return JSONResponse(body, status)
@@ -132,3 +139,42 @@ async def test_withdrawing_closes_the_order_and_tells_the_vendor_why(
     assert receiver.received[1][0]["webhook-id"] == receiver.received[2][0]["webhook-id"]
     assert events[0]["data"]["order"]["closed"]["reason"] == reason
     assert json.loads(receiver.received[0][1])["type"] == "order.created"
+
+
+async def test_a_package_list_url_is_read_signed_and_wins_over_a_published_catalog(
+    adapter, receiver, tmp_path
+):
+    published = [{"id": "published", "name": "Published"}]
+    await adapter._records.replace_catalog(adapter._account_id, published)
+    assert [p.id for p in await adapter.list_packages()] == ["published"]
+
+    listing = from_account(
+        Settings(),
+        {
+            "webhook_url": f"{receiver.url}/hooks",
+            "webhook_secret": SECRET,
+            "packages_url": f"{receiver.url}/packages",
+        },
+        adapter._account_id,
+        adapter._records,
+    )
+    try:
+        catalog = {"packages": [{"id": "listed", "name": "Listed", "deadline_days": 3}]}
+        receiver.answers = [(200, catalog), (200, {"packages": [{"id": "bad id"}]}), (503, {})]
+        [package] = await listing.list_packages()
+        assert (package.id, package.deadline_days) == ("listed", 3)
+        headers, body = receiver.received[-1]
+        assert body == b""
+        Webhook(SECRET).verify("", headers, json_parse=False)  # signed over the empty body
+        for _ in range(2):  # an answer not in the protocol's shape, then the vendor failing
+            with pytest.raises(PeerError):
+                await listing.list_packages()
+    finally:
+        await listing.aclose()
+    with pytest.raises(UnknownAdapter):
+        build_adapter(
+            Settings(),
+            "api",
+            {"webhook_url": f"{receiver.url}/hooks", "packages_url": "file:///etc/passwd"},
+            AdapterContext(account_id="a", vendor_api=adapter._records),
+        )
