@@ -1,9 +1,9 @@
 """`assessments`: run the service, or one of its parts, and the operators' commands.
 
 One module per subject: running (`run`, `worker`, `api`), sims (`sim-…`), connections (and
-`partner-config`), vendor_accounts, tokens, checks (`vendor check`, `smartrecruiters check`),
-orders and repairs, conformance (`vendor-conformance`). Commands are listed in `--help` in
-the order they are added here.
+`partner-config`), vendor_accounts, tokens, api_keys, checks (`vendor check`, `smartrecruiters
+check`), orders and repairs, conformance (`vendor-conformance`). Commands are listed in `--help`
+in the order they are added here.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from cli import (
+    api_keys,
     checks,
     conformance,
     connections,
@@ -36,6 +37,7 @@ app.add_typer(connections.commands)
 app.add_typer(vendor_accounts.app, name="vendor-account")
 app.add_typer(checks.vendor_app, name="vendor")
 app.add_typer(tokens.app, name="token")
+app.add_typer(api_keys.app, name="api-key")
 app.add_typer(connections.partner_config_app, name="partner-config")
 orders.app.add_typer(repairs.commands)
 app.add_typer(orders.app, name="orders")

@@ -18,6 +18,7 @@ from cli.output import (
     json_option,
     none_yet,
     print_json,
+    problems,
     titled_table,
     when,
 )
@@ -51,7 +52,9 @@ def vendor_account_create(
     adapter: Annotated[
         str,
         typer.Option(
-            "--adapter", help="The vendor adapter: sandbox, hackerrank, checkr or testgorilla."
+            "--adapter",
+            help="The vendor adapter: sandbox, hackerrank, checkr, testgorilla, or api (a vendor "
+            "on the Vendor API).",
         ),
     ],
     credentials: Annotated[
@@ -96,6 +99,14 @@ def vendor_account_create(
         print_json(dumped(account))
     else:
         console.print(_vendor_account_table("Vendor account created", [account]))
+        if account.webhook_secret:
+            console.print("The webhook secret the vendor verifies our webhooks with:")
+            typer.echo(account.webhook_secret)  # on a line of its own, for copying
+    if account.webhook_secret:
+        problems.print(
+            "[yellow]Warning:[/yellow] copy the webhook secret now: it is shown only once.",
+            soft_wrap=True,
+        )
 
 
 @app.command("set-credentials")

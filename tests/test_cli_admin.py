@@ -259,3 +259,36 @@ def test_a_rotated_vendor_key_is_set_from_standard_input(cli_settings):
     assert "rotated-key" not in replaced.output
     stored = in_store(cli_settings, lambda store: store.vendor_account(account["id"]))
     assert stored.credentials == {"api_key": "rotated-key"}
+
+
+def test_an_api_vendor_account_its_secret_and_its_keys(cli_settings):
+    created = run(
+        "vendor-account",
+        "create",
+        "--name",
+        "Vendor on the API",
+        "--adapter",
+        "api",
+        "--credentials",
+        '{"webhook_url": "https://vendor.example/hooks"}',
+    )
+    secret = created.stdout.strip().splitlines()[-1]
+    assert secret.startswith("whsec_") and "shown only once" in created.stderr
+    [account] = [a for a in run_json("vendor-account", "list") if a["name"] == "Vendor on the API"]
+    assert account["webhook_secret"] is None
+
+    issued = run("api-key", "issue", account["id"], "--label", "staging")
+    key = issued.stdout.strip().splitlines()[-1]
+    assert key.startswith("vk_") and "shown only once" in issued.stderr
+    listed = run_json("api-key", "list", account["id"])
+    assert [(k["label"], k["state"]) for k in listed] == [("staging", "active")]
+    assert key not in json.dumps(listed)
+    assert (
+        in_store(cli_settings, lambda store: store.vendor_api.account_of_key(key)) == account["id"]
+    )
+
+    run("api-key", "revoke", listed[0]["id"])
+    assert run_json("api-key", "list", account["id"])[0]["state"] == "revoked"
+    assert in_store(cli_settings, lambda store: store.vendor_api.account_of_key(key)) is None
+    refused = run("api-key", "issue", "no-such-account", ok=False)
+    assert "no vendor account" in refused.stderr
