@@ -9,6 +9,7 @@ lost on the way costs a poll interval, never the change).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -16,7 +17,7 @@ import json
 import logging
 import math
 from collections import OrderedDict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
 
 from aiolimiter import AsyncLimiter
@@ -31,7 +32,7 @@ from api.openapi import refusals
 from api.webhooks import deliver_hints
 from orders.models import VendorEvent
 from settings import Settings
-from store.vendor_api import ApiOrder
+from store.vendor_api import ApiOrder, ChangeRaced
 from vendors import api_protocol as protocol
 from vendors.api_vendor import NAME as API_VENDOR
 
@@ -42,40 +43,67 @@ log = logging.getLogger("assessments.vendor_api")
 
 _bearer = HTTPBearer(auto_error=False, description="An API key of your vendor account (vk_…)")
 
-# Accounts whose buckets are remembered at most; the least recently seen is forgotten first.
-TRACKED_ACCOUNTS = 10_000
-_buckets: OrderedDict[str, AsyncLimiter] = OrderedDict()
 PAGE_AT_MOST = 100
+# Report files are large (up to 10 MB, held in memory and encrypted): per account a twentieth of
+# its request rate (one a second, two at once, by default), and a few at a time in this process
+# whoever sends them.
+REPORT_SHARE = 20
+_reports_at_once = asyncio.Semaphore(2)
+
+
+class Buckets:
+    """Per key (an account, an address), `burst` requests refilled at `per_second`. Keys seen
+    least lately are forgotten first, so a stream of new keys costs bounded memory."""
+
+    def __init__(self, tracked: int = 10_000) -> None:
+        self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._tracked = tracked
+
+    def _limiter(self, key: str, per_second: float, burst: int) -> AsyncLimiter:
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = AsyncLimiter(burst, burst / per_second)
+            while len(self._limiters) > self._tracked:
+                self._limiters.popitem(last=False)
+        self._limiters.move_to_end(key)
+        return limiter
+
+    async def take(self, key: str, per_second: float, burst: int) -> None:
+        """One request; 429 with Retry-After when the key's bucket is empty."""
+        limiter = self._limiter(key, per_second, burst)
+        if not limiter.has_capacity():
+            wait = max(1, math.ceil(1 / per_second))
+            raise HTTPException(429, "Too many requests; please wait", {"Retry-After": str(wait)})
+        await limiter.acquire()
+
+
+_requests, _reports, _failed_keys = Buckets(), Buckets(), Buckets()
 
 
 async def _vendor_account(
+    request: Request,
     store: StoreDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The vendor account whose active key the caller shows, within its request rate."""
+    """The vendor account whose active key the caller shows, within its request rate. An address
+    showing wrong keys is slowed as the token endpoint slows wrong secrets (429 for them, never
+    for a right key from the same address)."""
+    address = request.client.host if request.client else ""
+    failures = (settings.auth_requests_per_minute / 60, settings.auth_requests_per_minute)
     account_id = (
         None
         if credentials is None
         else await store.vendor_api.account_of_key(credentials.credentials)
     )
     if account_id is None:
+        await _failed_keys.take(address, *failures)
         raise HTTPException(
             401, "An active API key of a vendor account is required", {"WWW-Authenticate": "Bearer"}
         )
-    bucket = _buckets.get(account_id)
-    if bucket is None:
-        burst = settings.vendor_api_burst
-        bucket = _buckets[account_id] = AsyncLimiter(
-            burst, burst / settings.vendor_api_requests_per_second
-        )
-        while len(_buckets) > TRACKED_ACCOUNTS:
-            _buckets.popitem(last=False)
-    _buckets.move_to_end(account_id)
-    if not bucket.has_capacity():
-        wait = max(1, math.ceil(1 / settings.vendor_api_requests_per_second))
-        raise HTTPException(429, "Too many requests for this account", {"Retry-After": str(wait)})
-    await bucket.acquire()
+    await _requests.take(
+        account_id, settings.vendor_api_requests_per_second, settings.vendor_api_burst
+    )
     return account_id
 
 
@@ -146,10 +174,14 @@ async def list_orders(
 ) -> dict[str, Any]:
     """The account's orders by time of change, oldest first: a vendor that missed a webhook
     catches up by paging from its last `updated_after` (each page's `next_cursor` goes on)."""
+    try:
+        after_time = None if updated_after is None else _in_range(updated_after)
+    except OverflowError:
+        raise HTTPException(400, "updated_after is out of range") from None
     orders = await store.vendor_api.orders(
         account_id,
         status=None if status is None else status.value,
-        updated_after=updated_after,
+        updated_after=after_time,
         after=_position(cursor),
         limit=limit,
     )
@@ -173,6 +205,7 @@ async def read_order(order_id: str, account_id: VendorAccountDep, store: StoreDe
         409,
         422,
         429,
+        503,
         _409=(
             "INVALID_TRANSITION: the status cannot move so; ORDER_CLOSED: the hub closed the order"
         ),
@@ -184,6 +217,7 @@ async def report_on_order(
     patch: protocol.OrderPatch,
     account_id: VendorAccountDep,
     store: StoreDep,
+    settings: SettingsDep,
     hints: HintsDep,
     idempotency_key: Annotated[
         str | None, Header(min_length=1, max_length=255, alias="Idempotency-Key")
@@ -202,19 +236,25 @@ async def report_on_order(
                     protocol.IDEMPOTENCY_KEY_REUSED,
                     "This Idempotency-Key was used with another request",
                 )
-            return JSONResponse(remembered.answer, remembered.status)
-    changed = await store.vendor_api.change_order(
-        account_id, order_id, lambda current: protocol.apply(current, patch)
-    )
+            # The same request again: its answer was lost; the order as it is now.
+            return JSONResponse(await _view(store, await _order(store, account_id, order_id)))
+    try:
+        changed = await store.vendor_api.change_order(
+            account_id,
+            order_id,
+            lambda current: protocol.apply(current, patch, settings.result_revision_days),
+        )
+    except ChangeRaced:
+        raise _busy() from None
     if changed is None:
         raise HTTPException(404, "No such order")
     order, _ = changed
     # Also for a PATCH that changed nothing: it may be the retry of one whose hint was lost.
     await hints.reported(order)
-    answer = await _view(store, order)
     if idempotency_key is not None:
-        await store.vendor_api.remember(account_id, idempotency_key, request_hash, 200, answer)
-    return JSONResponse(answer)
+        # What the key stands for, not the answer: a retry gets the order as it is then.
+        await store.vendor_api.remember(account_id, idempotency_key, request_hash, 200, {})
+    return JSONResponse(await _view(store, order))
 
 
 @router.put(
@@ -227,6 +267,7 @@ async def report_on_order(
         413,
         415,
         429,
+        503,
         _400="The body is not a PDF file",
         _409="ORDER_CLOSED, or INVALID_TRANSITION for an order rejected or expired",
         _413="A report over 10 MB",
@@ -243,14 +284,28 @@ async def put_report(
     request: Request,
     account_id: VendorAccountDep,
     store: StoreDep,
+    settings: SettingsDep,
     hints: HintsDep,
 ) -> dict:
     """The report file (PDF, at most 10 MB), before the COMPLETED PATCH."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/pdf":
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/pdf":
         raise HTTPException(415, "A report is a PDF: send it as application/pdf")
-    content = await request.body()
-    if not content.startswith(b"%PDF-"):
-        raise HTTPException(400, "The body is not a PDF file")
+    await _reports.take(
+        account_id,
+        settings.vendor_api_requests_per_second / REPORT_SHARE,
+        max(2, settings.vendor_api_burst // REPORT_SHARE),
+    )
+    async with _reports_at_once:
+        content = await request.body()
+        if not content.startswith(b"%PDF-"):
+            raise HTTPException(400, "The body is not a PDF file")
+        return await _keep_report(store, hints, account_id, order_id, content)
+
+
+async def _keep_report(
+    store: StoreDep, hints: Hints, account_id: str, order_id: str, content: bytes
+) -> dict:
     for _ in range(3):  # another change of the order in between: decide again
         order = await _order(store, account_id, order_id)
         if order.closed_reason is not None:
@@ -266,7 +321,14 @@ async def put_report(
             if order.status == protocol.ApiStatus.COMPLETED:
                 await hints.reported(order)
             return await _view(store, order)
-    raise HTTPException(409, "The order kept changing; please retry")
+    raise _busy()
+
+
+def _busy() -> HTTPException:
+    """Other changes of the order kept overtaking this one: a retry in a moment goes through."""
+    return HTTPException(
+        503, "The order is changing under other requests; please retry", {"Retry-After": "1"}
+    )
 
 
 async def _order(store: StoreDep, account_id: str, order_id: str) -> ApiOrder:
@@ -290,9 +352,16 @@ def _position(cursor: str | None) -> tuple[datetime, str] | None:
         return None
     try:
         updated_at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        moment = datetime.fromisoformat(updated_at)
-        if moment.tzinfo is None or not isinstance(order_id, str):
+        moment = _in_range(datetime.fromisoformat(updated_at))
+        if not isinstance(order_id, str):
             raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, OverflowError):
         raise HTTPException(400, "The cursor is not one this API gave") from None
     return moment, order_id
+
+
+def _in_range(moment: datetime) -> datetime:
+    """A time the store can compare: with an offset, in UTC, between the years 2 and 9998."""
+    if moment.tzinfo is None:
+        raise ValueError("a time without an offset")
+    return moment.astimezone(UTC)  # OverflowError at the calendar's ends

@@ -7,7 +7,7 @@ this module decides.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -60,6 +60,8 @@ class Closing(StrEnum):
 
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    # The vendor refused the order (422 to order.created).
+    REFUSED = "refused"
 
 
 class Event(StrEnum):
@@ -71,6 +73,9 @@ class Event(StrEnum):
 INVALID_TRANSITION = "INVALID_TRANSITION"
 ORDER_CLOSED = "ORDER_CLOSED"
 IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+REVISION_WINDOW_CLOSED = "REVISION_WINDOW_CLOSED"
+# How long after the first result a revision is taken (the order watches that long).
+REVISION_DAYS = 30.0
 
 
 class Refused(Exception):
@@ -84,6 +89,12 @@ class Refused(Exception):
 
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+# A score: a finite number, not negative, no larger than any test's maximum could sensibly be.
+SCORE_AT_MOST = 1e9
+Score = Annotated[float, Field(ge=0, le=SCORE_AT_MOST, allow_inf_nan=False)]
+MaxScore = Annotated[float, Field(gt=0, le=SCORE_AT_MOST, allow_inf_nan=False)]
+# A result submitted before this or more than a day ahead of now is a vendor's bug.
+EARLIEST_SUBMISSION = datetime(2000, 1, 1, tzinfo=UTC)
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -133,17 +144,29 @@ class Catalog(_Strict):
 class SubResult(_Strict):
     id: Id
     name: Name
-    score: float | None = Field(None, ge=0)
-    max_score: float | None = Field(None, gt=0)
+    score: Score | None = None
+    max_score: MaxScore | None = None
     label: Label | None = None
+
+
+def _submitted(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # a year-1 date with a positive offset, say
+        raise ValueError("submitted_at is out of range") from None
+    if not EARLIEST_SUBMISSION <= moment <= datetime.now(UTC) + timedelta(days=1):
+        raise ValueError("submitted_at must be after 2000 and not in the future")
+    return moment
 
 
 class Result(_Strict):
-    score: float | None = Field(None, ge=0)
-    max_score: float | None = Field(None, gt=0)
+    score: Score | None = None
+    max_score: MaxScore | None = None
     label: Label | None = None
     summary: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-    submitted_at: AwareDatetime | None = None
+    submitted_at: Annotated[AwareDatetime | None, AfterValidator(_submitted)] = None
     result_url: Url | None = None
     sub_results: list[SubResult] = Field(default_factory=list, max_length=TESTS_AT_MOST)
 
@@ -172,18 +195,17 @@ class OrderPatch(_Strict):
             raise ValueError("a PATCH needs at least one field")
         if (self.status == ApiStatus.COMPLETED) != (self.result is not None):
             raise ValueError("status COMPLETED comes with a result, and a result with COMPLETED")
+        if self.candidate_done is not None and self.status != ApiStatus.IN_PROGRESS:
+            raise ValueError("candidate_done comes with status IN_PROGRESS")
         return self
 
 
-def apply(order: ApiOrder, patch: OrderPatch) -> tuple[str, dict[str, Any]] | None:
+def apply(
+    order: ApiOrder, patch: OrderPatch, revision_days: float = REVISION_DAYS
+) -> tuple[str, dict[str, Any]] | None:
     """The order's status and reported state after the vendor's PATCH; None when it changes
-    nothing (the same PATCH again). Raises Refused for a change the protocol does not allow."""
-    if order.closed_reason is not None:
-        raise Refused(
-            409,
-            ORDER_CLOSED,
-            f"The order was {order.closed_reason} by the hub: it takes no more changes",
-        )
+    nothing (the same PATCH again, even once the order is closed: a retry whose answer was lost).
+    Raises Refused for a change the protocol does not allow."""
     current = ApiStatus(order.status)
     status = patch.status or current
     reported = dict(order.reported)
@@ -195,8 +217,25 @@ def apply(order: ApiOrder, patch: OrderPatch) -> tuple[str, dict[str, Any]] | No
         if result != reported.get("result"):
             reported["result"] = result
             reported["result_revision"] = int(reported.get("result_revision", 0)) + 1
+            reported.setdefault("completed_at", datetime.now(UTC).isoformat())
     if status == current and reported == order.reported:
         return None
+    if order.closed_reason is not None:
+        raise Refused(
+            409,
+            ORDER_CLOSED,
+            f"The order was {order.closed_reason} by the hub: it takes no more changes",
+        )
+    first_completed = order.reported.get("completed_at")
+    if first_completed is not None and reported.get("result") != order.reported.get("result"):
+        window_ends = datetime.fromisoformat(first_completed) + timedelta(days=revision_days)
+        if datetime.now(UTC) > window_ends:
+            raise Refused(
+                409,
+                REVISION_WINDOW_CLOSED,
+                f"A result may be revised for {revision_days:g} days after the first: "
+                "this one comes too late",
+            )
     if (
         current in (ApiStatus.REJECTED, ApiStatus.EXPIRED)
         or _RANK[status] < _RANK[current]

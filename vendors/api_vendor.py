@@ -25,7 +25,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from orders.models import Invitation, Order, StatusReading, VendorResult
-from peers import PeerError, peer_client, send
+from peers import PeerError, peer_client
 from settings import Settings
 from store.vendor_api import ApiOrder, VendorApiRecords
 from vendors import api_protocol as protocol
@@ -45,8 +45,11 @@ from vendors.base import (
 
 NAME = "api"
 PEER = "API vendor"
-# How long a webhook delivery waits for the vendor's answer.
+# How long a webhook delivery waits for the vendor's whole answer, and the most of it read: an
+# answer is a test link and an id; a catalog of 500 packages fits in the second.
 DELIVERY_TIMEOUT_SECONDS = 10.0
+ANSWER_BYTES_AT_MOST = 64 * 1024
+CATALOG_BYTES_AT_MOST = 2 * 1024 * 1024
 # An inline order's test link: how long the invitation waits for the vendor to PATCH it when its
 # answer to order.created had none (SR waits for the link about this long).
 INLINE_LINK_WAIT_SECONDS = 20.0
@@ -199,16 +202,39 @@ class ApiVendor:
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": self._signer.sign(message_id, now, ""),
         }
-        response = await send(
-            PEER,
-            "package list",
-            self._http,
-            self._http.build_request("GET", self._packages_url, headers=headers),
+        status, body = await self._call(
+            "package list", "GET", self._packages_url, CATALOG_BYTES_AT_MOST, headers=headers
         )
+        if not 200 <= status < 300:
+            raise PeerError(
+                PEER, f"package list answered HTTP {status}", status=status, retryable=status >= 500
+            )
         try:
-            return protocol.Catalog.model_validate(response.json())
+            return protocol.Catalog.model_validate_json(body)
         except ValueError as err:
             raise PeerError(PEER, "package list is not in the Vendor API's shape") from err
+
+    async def _call(
+        self, action: str, method: str, url: str, at_most: int, **options: Any
+    ) -> tuple[int, bytes]:
+        """A request to the vendor's server, which is the vendor's to write: its answer is read up
+        to `at_most` bytes and within DELIVERY_TIMEOUT_SECONDS in all, whatever it sends."""
+
+        async def exchange() -> tuple[int, bytes]:
+            async with self._http.stream(method, url, **options) as response:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > at_most:
+                        raise PeerError(PEER, f"{action} answered with more than {at_most} bytes")
+                return response.status_code, bytes(body)
+
+        try:
+            return await asyncio.wait_for(exchange(), DELIVERY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise PeerError(PEER, f"{action}: no whole answer within the time") from None
+        except httpx.TransportError as err:
+            raise PeerError(PEER, f"{action} failed: {type(err).__name__}") from err
 
     async def _order(self, ref: str) -> ApiOrder:
         order = await self._records.order(self._account_id, ref)
@@ -218,7 +244,7 @@ class ApiVendor:
 
     async def _deliver(
         self, order: ApiOrder, event: protocol.Event, extra: dict[str, Any] | None = None
-    ) -> httpx.Response:
+    ) -> bytes:
         """One attempt at delivering an event, signed, recorded for the vendor and operators.
 
         A 2xx is delivered; a 422 is the vendor refusing (final); anything else is retried by
@@ -242,44 +268,51 @@ class ApiVendor:
             "webhook-signature": self._signer.sign(message_id, now, body),
         }
         try:
-            response = await self._http.post(self._webhook_url, content=body, headers=headers)
-        except httpx.TransportError as err:
-            await self._records.record_delivery(
-                order.id, event.value, message_id, attempt, type(err).__name__
+            status, answer = await self._call(
+                event.value,
+                "POST",
+                self._webhook_url,
+                ANSWER_BYTES_AT_MOST,
+                content=body,
+                headers=headers,
             )
-            raise PeerError(PEER, f"{event.value} delivery failed: {type(err).__name__}") from err
-        await self._records.record_delivery(
-            order.id, event.value, message_id, attempt, str(response.status_code)
-        )
-        if response.is_success:
-            return response
-        if response.status_code == 422:
+        except PeerError as err:
+            failure = str(err).rpartition(": ")[2]
+            await self._records.record_delivery(order.id, event.value, message_id, attempt, failure)
+            raise
+        await self._records.record_delivery(order.id, event.value, message_id, attempt, str(status))
+        if 200 <= status < 300:
+            return answer
+        if status == 422:
+            # The vendor refuses the order for good: it is closed, so its reports are refused.
+            await self._records.close_order(order.reference, protocol.Closing.REFUSED.value)
             raise PeerError(
                 PEER,
-                f"{event.value} refused: {_refusal_message(response, order)}",
+                f"{event.value} refused: {_refusal_message(answer, order)}",
                 status=422,
                 retryable=False,
             )
-        raise PeerError(
-            PEER, f"{event.value} answered HTTP {response.status_code}", status=response.status_code
-        )
+        raise PeerError(PEER, f"{event.value} answered HTTP {status}", status=status)
 
-    async def _take_answer(self, order: ApiOrder, response: httpx.Response) -> ApiOrder:
+    async def _take_answer(self, order: ApiOrder, body: bytes) -> ApiOrder:
         """The test link and the vendor's own id, when its answer to order.created has them."""
         try:
-            answer = response.json()
+            answer = json.loads(body)
         except ValueError:
             return order
         if not isinstance(answer, dict):
             return order
-        fields = {k: answer[k] for k in ("test_url", "vendor_reference") if answer.get(k)}
+        fields = {}
+        for name in ("test_url", "vendor_reference"):
+            try:  # each on its own: an unusable id must not cost the candidate's link
+                if answer.get(name):
+                    protocol.OrderPatch.model_validate({name: answer[name]})
+                    fields[name] = answer[name]
+            except ValueError:
+                log.warning("the API vendor's answer to order.created holds an unusable %s", name)
         if not fields:
             return order
-        try:
-            patch = protocol.OrderPatch.model_validate(fields)
-        except ValueError:
-            log.warning("the API vendor's answer to order.created holds an unusable link or id")
-            return order
+        patch = protocol.OrderPatch.model_validate(fields)
         try:
             changed = await self._records.change_order(
                 self._account_id, order.id, lambda current: protocol.apply(current, patch)
@@ -300,21 +333,29 @@ class ApiVendor:
         raise PeerError(PEER, "no test link for an inline order yet")
 
 
-def _refusal_message(response: httpx.Response, order: ApiOrder) -> str:
+def _refusal_message(body: bytes, order: ApiOrder) -> str:
     """The vendor's reason for refusing an order, for recruiters (and our logs): its `message`,
     bounded, with the candidate's details taken out should the vendor have put them in."""
     try:
-        message = response.json().get("message")
+        message = json.loads(body).get("message")
     except (ValueError, AttributeError):
         message = None
     if not isinstance(message, str) or not message.strip():
         return "the vendor gave no reason"
     message = " ".join(message.split())[: protocol.REFUSAL_MESSAGE_AT_MOST]
     candidate = order.details.get("candidate") or {}
-    for detail in sorted(candidate.values(), key=len, reverse=True):
-        if isinstance(detail, str) and detail.strip():
-            # Whole words, as written: a candidate named "Test" leaves "cannot test" alone.
-            message = re.sub(rf"\b{re.escape(detail.strip())}\b", "[candidate]", message)
+    names = [str(candidate.get(part) or "").strip() for part in ("first_name", "last_name")]
+    email = str(candidate.get("email") or "").strip()
+    # Names as written and in capitals (proper nouns: a candidate named "Test" leaves "cannot
+    # test" alone), the whole name and the address in any case.
+    as_written = [name for name in names if name] + [name.upper() for name in names if name]
+    any_case = [" ".join(filter(None, names)), email, email.split("@")[0]]
+    for detail, flags in sorted(
+        [(d, 0) for d in as_written] + [(d, re.IGNORECASE) for d in any_case if len(d) > 2],
+        key=lambda item: len(item[0]),
+        reverse=True,
+    ):
+        message = re.sub(rf"(?<!\w){re.escape(detail)}(?!\w)", "[candidate]", message, flags=flags)
     return message
 
 

@@ -114,14 +114,23 @@ async def test_each_attempt_is_signed_afresh_under_one_webhook_id_and_kept(adapt
 
 async def test_a_refusal_keeps_the_vendors_reason_but_never_the_candidate(adapter, receiver):
     receiver.answers = [
-        (422, {"message": "Ada Lovelace (ada@example.com) is\nbarred\tfrom testing here"})
+        (
+            422,
+            {
+                "message": "Ada Lovelace (ada@example.com) is\nbarred\tfrom testing here; "
+                "ADA LOVELACE, or mail ADA@EXAMPLE.COM"
+            },
+        )
     ]
     with pytest.raises(PeerError) as refused:
         await adapter.create_invitation(an_order(), CALLBACK)
     message = str(refused.value)
     assert not refused.value.retryable and refused.value.status == 422
-    assert "Ada" not in message and "Lovelace" not in message and "ada@" not in message
-    assert "[candidate] [candidate] ([candidate]) is barred from testing here" in message
+    assert "ada" not in message.lower() and "lovelace" not in message.lower()
+    assert "[candidate] ([candidate]) is barred from testing here; [candidate], or mail" in message
+    # Refused for good: the vendor's later reports on it are refused too.
+    [kept] = await adapter._records.orders(adapter._account_id)
+    assert kept.closed_reason == "refused"
 
 
 @pytest.mark.parametrize(
@@ -178,3 +187,13 @@ async def test_a_package_list_url_is_read_signed_and_wins_over_a_published_catal
             {"webhook_url": f"{receiver.url}/hooks", "packages_url": "file:///etc/passwd"},
             AdapterContext(account_id="a", vendor_api=adapter._records),
         )
+
+
+async def test_an_answer_larger_than_an_answer_can_be_is_not_read_on(adapter, receiver):
+    receiver.answers = [(200, {"test_url": "https://vendor.example/t", "pad": "x" * 100_000})]
+    with pytest.raises(PeerError) as oversized:
+        await adapter.create_invitation(an_order(), CALLBACK)
+    assert oversized.value.retryable and "more than 65536 bytes" in str(oversized.value)
+    [kept] = await adapter._records.orders(adapter._account_id)
+    [attempt] = await adapter._records.deliveries(kept.id)
+    assert attempt.outcome == "order.created answered with more than 65536 bytes"
