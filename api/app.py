@@ -37,6 +37,7 @@ from settings import Settings, get_settings
 from smartrecruiters.client import smartrecruiters_client
 from store import Store
 from temporal_client import connect
+from vendors import api_protocol as protocol
 from vendors.registry import Vendors
 
 log = logging.getLogger("assessments.api")
@@ -124,4 +125,10 @@ def vendor_api_document() -> dict[str, Any]:
         ),
     )
     app.include_router(vendor_api.router)
+    for event in protocol.Event:
+
+        async def delivered(body: protocol.OrderEvent) -> None:
+            """Answer 2xx to take it; 422 with {"message"} to refuse an order.created."""
+
+        app.webhooks.post(event.value, summary=f"{event.value}, to your webhook URL")(delivered)
     return openapi.truthful_document(app)

@@ -163,7 +163,7 @@ async def read_packages(account_id: VendorAccountDep, store: StoreDep) -> protoc
     return protocol.Catalog(packages=await store.vendor_api.catalog(account_id) or [])
 
 
-@router.get("/orders", responses=refusals(401, 429))
+@router.get("/orders", responses=refusals(401, 429), response_model=protocol.OrderPage)
 async def list_orders(
     account_id: VendorAccountDep,
     store: StoreDep,
@@ -192,13 +192,16 @@ async def list_orders(
     }
 
 
-@router.get("/orders/{order_id}", responses=refusals(401, 404, 429))
+@router.get(
+    "/orders/{order_id}", responses=refusals(401, 404, 429), response_model=protocol.OrderView
+)
 async def read_order(order_id: str, account_id: VendorAccountDep, store: StoreDep) -> dict:
     return await _view(store, await _order(store, account_id, order_id))
 
 
 @router.patch(
     "/orders/{order_id}",
+    response_model=protocol.OrderView,
     responses=refusals(
         401,
         404,
@@ -259,6 +262,7 @@ async def report_on_order(
 
 @router.put(
     "/orders/{order_id}/report",
+    response_model=protocol.OrderView,
     responses=refusals(
         400,
         401,

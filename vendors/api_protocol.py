@@ -200,6 +200,98 @@ class OrderPatch(_Strict):
         return self
 
 
+# --- what the vendor reads: the order, a page of orders, our events -------------------------
+
+
+class _View(BaseModel):
+    # Answers may gain fields (docs/vendor-api.md, "Versioning"): a vendor ignores what it does
+    # not know.
+    model_config = ConfigDict(extra="ignore")
+
+
+class PackageView(_View):
+    id: str
+    name: str
+
+
+class CandidateView(_View):
+    first_name: str
+    last_name: str
+    email: str
+
+
+class JobView(_View):
+    id: str
+    title: str | None = None
+
+
+class CompanyView(_View):
+    id: str
+
+
+class ReportView(_View):
+    content_type: str
+
+
+class ClosedView(_View):
+    reason: Closing
+    at: str | None = Field(None, description="RFC 3339, UTC")
+
+
+class DeliveryView(_View):
+    event: str
+    webhook_id: str
+    attempt: int
+    at: str | None = Field(None, description="RFC 3339, UTC")
+    outcome: str = Field(description="Your HTTP status, or how the attempt failed")
+
+
+class OrderView(_View):
+    """An order as the vendor reads it, in our events and from the Vendor API."""
+
+    id: str
+    status: ApiStatus
+    package: PackageView
+    candidate: CandidateView
+    job: JobView | None = None
+    company: CompanyView
+    inline: bool = False
+    return_url: str | None = None
+    deadline: str = Field(description="The candidate's deadline, RFC 3339")
+    test: bool = Field(False, description="A conformance kit's test order: complete it at once")
+    test_url: str | None = None
+    vendor_reference: str | None = None
+    status_detail: str | None = None
+    candidate_done: bool = False
+    result: dict[str, Any] | None = Field(None, description="The Result you reported")
+    report: ReportView | None = None
+    revision: int
+    closed: ClosedView | None = None
+    deliveries: list[DeliveryView] = Field(
+        default_factory=list, description="The latest 20 attempts at delivering its events"
+    )
+    created_at: str
+    updated_at: str
+
+
+class OrderPage(_View):
+    orders: list[OrderView]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page")
+
+
+class EventData(_View):
+    order: OrderView
+    reason: Closing | None = Field(None, description="order.cancelled: why the hub closed it")
+
+
+class OrderEvent(_View):
+    """The body of each webhook to the vendor, signed per Standard Webhooks."""
+
+    type: Event
+    timestamp: str
+    data: EventData
+
+
 def apply(
     order: ApiOrder, patch: OrderPatch, revision_days: float = REVISION_DAYS
 ) -> tuple[str, dict[str, Any]] | None:

@@ -18,6 +18,7 @@ from peers import PeerError
 from settings import Settings
 from store import Store
 from tests.support.servers import serve
+from vendors import api_protocol as protocol
 from vendors.api_vendor import from_account, new_webhook_secret
 from vendors.base import OrderCallback
 from vendors.registry import AdapterContext, UnknownAdapter, build_adapter
@@ -101,6 +102,7 @@ async def test_each_attempt_is_signed_afresh_under_one_webhook_id_and_kept(adapt
     assert first_headers["webhook-id"] == headers["webhook-id"]
     event = Webhook(SECRET).verify(body, headers)
     assert event["type"] == "order.created"
+    protocol.OrderEvent.model_validate(event)  # as the published document describes it
     sent = event["data"]["order"]
     assert sent["id"] == invitation.vendor_ref and sent["status"] == "PENDING"
     assert sent["candidate"]["email"] == "ada@example.com"
