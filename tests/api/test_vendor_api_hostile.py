@@ -18,10 +18,10 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from api import errors, limits, vendor_api
-from orders.models import Candidate, Order
 from settings import Settings
 from store import Store
 from store.vendor_api import ApiOrder
+from tests.support.order_workflows import an_order
 from tests.support.servers import serve
 from vendors import api_protocol as protocol
 
@@ -52,20 +52,7 @@ class Hub:
         )
 
     async def order(self) -> ApiOrder:
-        order_id = uuid.uuid4().hex[:10]
-        order = Order(
-            order_id=order_id,
-            company_id="c1",
-            reference=f"{order_id}:c1",
-            package_id="p",
-            package_name="P",
-            vendor="api",
-            result_callback_url="https://sr.example/results",
-            candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
-            deadline_days=1,
-            poll_interval_seconds=300,
-            received_at=datetime.now(UTC),
-        )
+        order = an_order(vendor="api")
         return await self.store.vendor_api.open_order(
             self.account_id, order.reference, protocol.details(order), "PENDING"
         )

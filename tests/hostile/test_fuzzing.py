@@ -47,13 +47,12 @@ from api.app import create_app
 from api.auth import AUDIENCE
 from api.consent import _COMPANY_ID as COMPANY_ID
 from codec import ENCODING, KEY_ID
-from orders.models import Candidate, Order
 from settings import Settings
 from simulators.sandbox_vendor.webhooks import sign
 from store import Store
 from tests.hostile.conftest import sr_token
 from tests.hostile.fuzz_ledger import LEDGER
-from tests.support.order_workflows import order_workflow_id
+from tests.support.order_workflows import an_order, order_workflow_id
 from vendors.api_protocol import details
 from vendors.webhooks import callback_token
 
@@ -348,18 +347,7 @@ async def api_vendor(target, stack, credentials) -> tuple[str, str | None]:
                 stack.settings.store_url, stack.settings.encryption_keys.get_secret_value()
             )
             try:
-                order = Order(
-                    order_id=f"fuzz-{uuid.uuid4()}",
-                    company_id="fuzz-co",
-                    package_id="p",
-                    package_name="Fuzzed",
-                    vendor="api",
-                    result_callback_url="https://sr.example/results",
-                    candidate=Candidate(first_name="Fuzz", last_name="Ed", email="f@example.com"),
-                    deadline_days=1,
-                    poll_interval_seconds=300,
-                    received_at=datetime.now(UTC),
-                )
+                order = an_order(company_id="fuzz-co", vendor="api")
                 order_id = (
                     await store.vendor_api.open_order(
                         account["id"], order.reference, details(order), "PENDING"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType, TaskQueueType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
@@ -25,6 +26,25 @@ SIM_COMPANY = SmartRecruitersSimConfig.company_id
 # The company of each order tests placed for another company (World.order), so that tests name
 # an order by SR's order id alone, as operators and SR do.
 companies_of_orders: dict[str, str] = {}
+
+
+def an_order(**changes) -> Order:
+    """An order as intake makes one, received now: for Ada Lovelace, of a sandbox package, a
+    fresh order id at company acme, unless `changes` say otherwise."""
+    order_id = changes.pop("order_id", str(uuid.uuid4()))
+    company_id = changes.pop("company_id", "acme")
+    fields: dict[str, Any] = {
+        "package_id": "skills-fullstack",
+        "package_name": "Full-stack skills",
+        "vendor": "sandbox",
+        "result_callback_url": f"https://sr.example/orders/{order_id}/results",
+        "candidate": Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
+        "deadline_days": 1,
+        "poll_interval_seconds": 300,
+        "received_at": datetime.now(UTC),
+        "reference": order_reference(order_id, company_id),
+    }
+    return Order(order_id=order_id, company_id=company_id, **(fields | changes))
 
 
 def company_of_order(order_id: str) -> str:
@@ -90,19 +110,7 @@ async def unworked_order(
     Temporal lists it; it times out after `timeout`, if given. Its order id."""
     order_id = str(uuid.uuid4())
     companies_of_orders[order_id] = company_id
-    order = Order(
-        order_id=order_id,
-        company_id=company_id,
-        package_id="skills-fullstack",
-        package_name="Full-stack skills",
-        vendor="sandbox",
-        result_callback_url=f"https://sr.example/orders/{order_id}/results",
-        candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
-        deadline_days=7,
-        poll_interval_seconds=300,
-        received_at=datetime.now(UTC),
-        reference=order_reference(order_id, company_id),
-    )
+    order = an_order(order_id=order_id, company_id=company_id, deadline_days=7)
     await temporal.start_workflow(
         AssessmentOrderWorkflow.run,
         order,

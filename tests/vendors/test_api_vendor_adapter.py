@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from orders.models import Candidate, Order, VendorStatus
+from orders.models import Order, VendorStatus
 from peers import PeerError
 from settings import Settings
 from store import Store
+from tests.support.order_workflows import an_order as a_test_order
 from tests.support.servers import serve
 from vendors import api_protocol as protocol
 from vendors.api_vendor import from_account, new_webhook_secret
@@ -75,18 +76,14 @@ async def adapter(receiver, tmp_path):
 
 
 def an_order(inline: bool = False, received_at: datetime = RECEIVED) -> Order:
-    return Order(
+    return a_test_order(
         order_id="o-1",
         company_id="c-1",
-        reference="o-1:c-1",
         package_id="ref-sql",
         package_name="SQL",
         vendor="api",
-        result_callback_url="https://sr.example/results",
-        candidate=Candidate(first_name="Ada", last_name="Lovelace", email="ada@example.com"),
         inline=inline,
         deadline_days=5,
-        poll_interval_seconds=300,
         received_at=received_at,
     )
 
