@@ -211,6 +211,12 @@ class OrderActivities:
             async with self._vendor(ref.vendor_account_id) as vendor:
                 await vendor.cancel_invitation(ref.ref)
 
+    @activity.defn(name=activity_names.ABANDON_INVITATION)
+    async def abandon_invitation(self, order: Order) -> None:
+        with vendor_errors():
+            async with self._vendor(order.vendor_account_id) as vendor:
+                await vendor.abandon_invitation(order.reference)
+
     @activity.defn(name=activity_names.RESEND_INVITATION)
     async def resend_invitation(self, ref: VendorRef) -> None:
         """Ask the vendor to email the candidate's invitation again (an operator's repair).
@@ -299,6 +305,7 @@ class OrderActivities:
             self.await_vendor_change,
             self.get_vendor_result,
             self.cancel_invitation,
+            self.abandon_invitation,
             self.resend_invitation,
             self.transfer_report,
             self.update_smartrecruiters,

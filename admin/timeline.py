@@ -26,6 +26,7 @@ from temporalio.converter import DataConverter
 from admin.models import TimelineItem
 from admin.temporal import posted_status
 from orders.activity_names import (
+    ABANDON_INVITATION,
     CANCEL_INVITATION,
     CREATE_INVITATION,
     GET_VENDOR_STATUS,
@@ -44,6 +45,7 @@ _CALLS: dict[str, tuple[str, str]] = {
     POLL: ("vendor", "Poll the vendor for news"),
     READ_RESULT: ("vendor", "Read the result at the vendor"),
     CANCEL_INVITATION: ("vendor", "Withdraw the invitation at the vendor"),
+    ABANDON_INVITATION: ("vendor", "Tidy up after an invitation given up"),
     RESEND_INVITATION: ("vendor", "Ask the vendor to send the invitation again"),
     TRANSFER_REPORT: (
         "vendor, SmartRecruiters",

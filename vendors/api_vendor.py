@@ -179,6 +179,25 @@ class ApiVendor:
             order = await self._records.close_order(order.reference, reason.value) or order
         await self._deliver(order, protocol.Event.ORDER_CANCELLED, {"reason": order.closed_reason})
 
+    async def abandon_invitation(self, order_reference: str) -> None:
+        """Close the order the vendor may have seen (its reports are then refused), and tell the
+        vendor if it ever took the order.created."""
+        order = await self._records.order_by_reference(order_reference)
+        if order is None or order.closed_reason is not None:
+            return
+        closed = await self._records.close_order(order_reference, protocol.Closing.CANCELLED.value)
+        assert closed is not None  # it exists: closing keeps it
+        created = _message_id(closed, protocol.Event.ORDER_CREATED)
+        taken = [
+            delivery
+            for delivery in await self._records.deliveries(closed.id, latest=1000)
+            if delivery.message_id == created and delivery.outcome.startswith("2")
+        ]
+        if taken:
+            await self._deliver(
+                closed, protocol.Event.ORDER_CANCELLED, {"reason": closed.closed_reason}
+            )
+
     async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
         raise PeerError(PEER, "the Vendor API has no resend", status=409, retryable=False)
 
@@ -250,7 +269,7 @@ class ApiVendor:
         A 2xx is delivered; a 422 is the vendor refusing (final); anything else is retried by
         the activity's policy, with the same webhook id.
         """
-        message_id = f"msg_{order.id}_{event.value.replace('.', '_')}"
+        message_id = _message_id(order, event)
         attempt = 1 + await self._records.delivery_attempts(order.id, message_id)
         deliveries = await self._records.deliveries(order.id)
         body = json.dumps(
@@ -331,6 +350,11 @@ class ApiVendor:
                 return str(current.reported["test_url"])
             await asyncio.sleep(INLINE_LINK_CHECK_SECONDS)  # the vendor's PATCH lands in the store
         raise PeerError(PEER, "no test link for an inline order yet")
+
+
+def _message_id(order: ApiOrder, event: protocol.Event) -> str:
+    """One webhook id per order and event, the same for every attempt at it."""
+    return f"msg_{order.id}_{event.value.replace('.', '_')}"
 
 
 def _refusal_message(body: bytes, order: ApiOrder) -> str:

@@ -170,6 +170,10 @@ class VendorAdapter(Protocol):
 
     async def cancel_invitation(self, ref: str) -> None: ...
 
+    async def abandon_invitation(self, order_reference: str) -> None:
+        """The order gave up inviting (its invitation never succeeded, or it was cancelled
+        meanwhile): tidy up what an attempt may have left at the vendor, by our reference."""
+
     async def resend_invitation(self, ref: str, callback: OrderCallback) -> None:
         """Have the vendor email the candidate's open invitation again; only where
         `capabilities.resend`.

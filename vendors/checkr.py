@@ -390,6 +390,10 @@ class CheckrVendor:
             f"set {' and '.join(missing)} in the vendor account's credentials"
         )
 
+    async def abandon_invitation(self, order_reference: str) -> None:
+        """Nothing to tidy: every try of the invitation came to the same one, and withdrawing
+        it needs the id the vendor never gave us."""
+
     async def cancel_invitation(self, ref: str) -> None:
         """Delete the invitation while the candidate has not submitted it.
 

@@ -533,6 +533,10 @@ class HackerRankVendor:
             raise PeerError(PEER, "report link answer is not a URL")
         return parsed.strip()
 
+    async def abandon_invitation(self, order_reference: str) -> None:
+        """Nothing to tidy: every try of the invitation came to the same one, and withdrawing
+        it needs the id the vendor never gave us."""
+
     async def cancel_invitation(self, ref: str) -> None:
         try:
             await self._call("cancellation", "DELETE", self._candidate_path(ref, "/invite"))

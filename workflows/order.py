@@ -129,6 +129,10 @@ EXPIRED_ON_RECEIPT_PATCH = "expired-on-receipt"
 # Repairs still waiting when the order is cancelled or fails are refused, as when it is done.
 # Histories without the patch ended with them waiting.
 REPAIRS_REFUSED_AT_ANY_END_PATCH = "repairs-refused-at-any-end"
+# An invitation the order gave up (it failed, or the order was cancelled while it was being
+# retried) is tidied up at the vendor: an API vendor's order is closed there. Histories without
+# the patch left it as it was.
+INVITATION_ABANDONED_PATCH = "invitation-abandoned"
 
 T = TypeVar("T")
 
@@ -199,11 +203,13 @@ class AssessmentOrderWorkflow:
             vendor_ref = await self._invite(order)
         except ActivityError as err:
             self._note(f"Invitation failed: {_reason(err)}")
+            await self._abandon_invitation(order)
             return await self._finish(
                 results.invitation_failed(_refusal(err)),
                 "The vendor could not invite the candidate",
             )
         except asyncio.CancelledError:
+            await self._abandon_invitation(order)
             await self._cancel(None)  # no invitation to withdraw
             raise
         try:
@@ -622,6 +628,14 @@ class AssessmentOrderWorkflow:
     def _completed(self, result: VendorResult) -> ResultUpdate:
         """The result to post; it links the vendor's report unless its file reached SR."""
         return results.completed(result, report_uploaded=self._state.report_url is not None)
+
+    async def _abandon_invitation(self, order: Order) -> None:
+        if not workflow.patched(INVITATION_ABANDONED_PATCH):
+            return
+        try:
+            await self._call(OrderActivities.abandon_invitation, order, **CLEANUP_CALL)
+        except ActivityError as err:
+            self._note(f"Could not tidy up at the vendor: {_reason(err)}")
 
     async def _withdraw(self, vendor_ref: VendorRef) -> None:
         try:

@@ -28,9 +28,10 @@ REFUSED = 20
 
 
 class Outage:
-    """The vendor's webhook URL: down (503) for its first REFUSED deliveries, then up."""
+    """The vendor's webhook URL: down (503) for its first `refused` deliveries, then up."""
 
     def __init__(self) -> None:
+        self.refused = REFUSED
         self.answers: list[int] = []
         self.webhook_ids: set[str] = set()
         self.app = FastAPI()
@@ -38,7 +39,7 @@ class Outage:
         @self.app.post("/hooks")
         async def hooks(request: Request) -> JSONResponse:
             self.webhook_ids.add(request.headers["webhook-id"])
-            status = 503 if len(self.answers) < REFUSED else 200
+            status = 503 if len(self.answers) < self.refused else 200
             self.answers.append(status)
             return JSONResponse({}, status)
 
@@ -109,3 +110,24 @@ async def test_a_vendor_down_for_an_hour_gets_the_order_once_and_its_result_reac
     took = completed.event_time.ToDatetime() - scheduled.event_time.ToDatetime()
     assert timedelta(hours=1) <= took < timedelta(hours=2), took
     assert isinstance(vendor, ApiVendor)
+
+
+async def test_an_order_the_vendor_never_took_is_closed_there_when_the_order_gives_up(
+    env, api_vendor
+):
+    """Down for good: after two days of deliveries the invitation fails, and the vendor's view of
+    the order is closed, so its reconciliation shows nothing open and a late report is refused."""
+    vendor, outage, store, account_id = api_vendor
+    outage.refused = 10**6  # never back
+    peers = Peers(vendor=cast(ScriptedVendor, vendor))
+    order = an_order(deadline_days=3)
+    task_queue = f"api-vendor-{order.order_id}"
+    async with peers.worker(env, task_queue):
+        handle = await start(env, order, task_queue)
+        await result_of(env, handle)
+
+    assert peers.sr.statuses == ["REJECTED"]
+    [kept] = await store.vendor_api.orders(account_id)
+    assert kept.closed_reason == "cancelled" and kept.status == "PENDING"
+    assert set(outage.answers) == {503}  # never taken: no order.cancelled was sent
+    assert len(outage.webhook_ids) == 1

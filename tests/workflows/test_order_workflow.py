@@ -80,6 +80,8 @@ class ScriptedVendor:
     forgotten: bool = False
     # The vendor forgets an invitation once it is withdrawn (HackerRank, TestGorilla).
     forgets_withdrawn: bool = False
+    # The orders whose invitation was given up, as the vendor was told.
+    abandoned: list[str] = field(default_factory=list)
 
     async def create_invitation(self, order: Order, callback) -> Invitation:
         if self.refuse_invitation:
@@ -115,6 +117,9 @@ class ScriptedVendor:
                 )
             ],
         )
+
+    async def abandon_invitation(self, order_reference: str) -> None:
+        self.abandoned.append(order_reference)
 
     async def cancel_invitation(self, ref: str) -> None:
         if self.refuse_cancellation:
@@ -411,11 +416,13 @@ async def test_invitation_expiring_at_the_vendor_is_expired_in_smartrecruiters(e
 
 async def test_vendor_refusing_the_invitation_rejects_the_order(env):
     peers = Peers(vendor=ScriptedVendor(refuse_invitation=True))
-    state = await run_order(env, peers, an_order())
+    order = an_order()
+    state = await run_order(env, peers, order)
 
     assert peers.sr.statuses == ["REJECTED"]
     assert "could not send the invitation" in peers.sr.patches[0]["summary"]
     assert state.invitation is None and peers.vendor.status_reads == 0
+    assert peers.vendor.abandoned == [order.reference]  # told, so it can tidy up
     assert any("HTTP 422" in entry.what for entry in state.timeline)
 
 
