@@ -120,6 +120,31 @@ class Stack:
             env[f"ASSESSMENTS_{name.upper()}"] = str(value)
         return env
 
+    def ports_in_use(self) -> list[str]:
+        """Each port the whole stack would listen on that something else holds already, with the
+        setting that moves it: checked before anything starts, so the cause is the one line."""
+        settings = self.settings
+        temporal_host, _, temporal_port = settings.temporal_address.rpartition(":")
+        wanted = [
+            (temporal_host, int(temporal_port), "temporal_address"),
+            (temporal_host, settings.temporal_ui_port, "temporal_ui_port"),
+            (settings.api_host, settings.api_port, "api_port"),
+            *(
+                (urlsplit(url).hostname or "127.0.0.1", port_of(url), setting)
+                for url, setting in (
+                    (getattr(settings, setting), setting) for _, setting in SIMULATORS.values()
+                )
+            ),
+        ]
+        if settings.worker_metrics_address:
+            host, _, port = settings.worker_metrics_address.rpartition(":")
+            wanted.append((host, int(port), "worker_metrics_address"))
+        return [
+            f"port {port} ({host}) is in use: ASSESSMENTS_{setting.upper()} moves it"
+            for host, port, setting in wanted
+            if not _free(host, port)
+        ]
+
     def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.start_temporal()
@@ -262,6 +287,18 @@ class Stack:
 FREE_PORTS_FROM = 12_000
 FREE_PORTS_PER_WORKER = 2_000
 _port_turns = itertools.count(random.randrange(FREE_PORTS_PER_WORKER))
+
+
+def _free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now (as uvicorn and Temporal bind, reusing an
+    address in TIME_WAIT)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:

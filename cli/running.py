@@ -13,7 +13,7 @@ import typer
 import uvicorn
 from rich.table import Table
 
-from cli.output import console
+from cli.output import console, problems
 from settings import get_settings
 
 commands = typer.Typer()
@@ -92,6 +92,10 @@ def run() -> None:
     if "log_format" not in settings.model_fields_set:  # a developer reads these lines in a terminal
         settings = settings.model_copy(update={"log_format": "text"})
     stack = Stack(settings)
+    if busy := stack.ports_in_use():
+        for line in busy:
+            problems.print(f"[red]Cannot start:[/red] {line}", soft_wrap=True)
+        raise typer.Exit(1)
     console.print("[bold]Starting the embedded stack…[/bold]")
     # A stop asked for while starting (Ctrl-C, or SIGTERM from a service manager) waits for the
     # start to end: cut off midway, a child just forked would be left running, unknown to the
