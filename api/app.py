@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api import (
     codec,
     consent,
+    docs,
     errors,
     headers,
     health,
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         version="0.1.0",
         lifespan=lifespan,
+        # Served by api/docs.py from a package, not from a CDN; ReDoc has no such package.
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     openapi.install(app)
@@ -105,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="The Vendor API's own OpenAPI document",
     )
     app.include_router(codec.router)
+    docs.install(app)
     app.include_router(health.router)
     limits.install(app, settings)
     headers.install(app)  # outermost: the refusals' pages get the headers too

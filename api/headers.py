@@ -2,7 +2,7 @@
 
 Pages get no framing (clickjacking), no MIME sniffing, no referrer, and a Content-Security-Policy:
 the strict one below unless the page set its own, a looser one for the API docs, whose Swagger UI
-and ReDoc pages load their scripts and styles from a CDN and start them with an inline script.
+page loads its scripts and styles from us (api/docs.py) and starts them with an inline script.
 Every answer, HTML or not, carries `X-Content-Type-Options: nosniff`.
 """
 
@@ -12,18 +12,17 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import docs
+
 # Our own pages: inline styles only, forms post back to us, nothing else loads.
 STRICT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors "
     "'none'; base-uri 'none'"
 )
-DOCS_CDN = "https://cdn.jsdelivr.net"
 DOCS_CSP = (
-    f"default-src 'none'; script-src 'unsafe-inline' {DOCS_CDN}; style-src 'unsafe-inline' "
-    f"{DOCS_CDN} https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; connect-src 'self'; "
-    "worker-src blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
 )
 HTML_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -57,7 +56,4 @@ class SecurityHeaders:
 
 
 def install(app: FastAPI) -> None:
-    docs = frozenset(
-        path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path
-    )
-    app.add_middleware(SecurityHeaders, docs_paths=docs)
+    app.add_middleware(SecurityHeaders, docs_paths=docs.PAGES)
