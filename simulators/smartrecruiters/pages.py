@@ -20,6 +20,12 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
+NOT_CONNECTED = (
+    "No assessment partner is connected for company {company}: connect it under Apps & "
+    "Integrations first"
+)
+
+
 def _back_to_profile(candidate_id: str, anchor: str) -> RedirectResponse:
     return RedirectResponse(f"/candidates/{candidate_id}#{anchor}", status_code=303)
 
@@ -83,10 +89,15 @@ def connected(company_id: str, request: Request, sim: Sim) -> HTMLResponse:
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
 async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HTMLResponse:
     candidate = candidate_or_404(sim, candidate_id)
-    try:
-        catalog, catalog_problem = await sim.packages(sim.company_of(candidate)), None
-    except PartnerError as exc:
-        catalog, catalog_problem = [], str(exc)
+    company = sim.company_of(candidate)
+    connected = sim.partner_connected(company)
+    catalog: list[dict] = []
+    catalog_problem = None
+    if connected:
+        try:
+            catalog = await sim.packages(company)
+        except PartnerError as exc:
+            catalog_problem = str(exc)
     catalog_names = {package["id"]: package["name"] for package in catalog}
     cards = [order_card(order, catalog_names) for order in sim.orders(candidate_id)]
     return templates.TemplateResponse(
@@ -97,6 +108,8 @@ async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HT
             "config": sim.config,
             "catalog": catalog,
             "catalog_problem": catalog_problem,
+            "company": company,
+            "connected": connected,
             "cards": cards,
         },
     )
@@ -119,6 +132,8 @@ async def order_assessment(
     candidate_id: str, package_id: Annotated[str, Form(min_length=1)], sim: Sim
 ) -> RedirectResponse:
     candidate = candidate_or_404(sim, candidate_id)
+    if not sim.partner_connected(sim.company_of(candidate)):
+        raise HTTPException(409, NOT_CONNECTED.format(company=sim.company_of(candidate)))
     # A failed delivery is kept on the order and shown on its card, so always go back.
     await sim.place_order(candidate, package_id, kind="manual", trigger="manual")
     return _back_to_profile(candidate_id, "assessments")

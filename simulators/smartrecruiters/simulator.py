@@ -216,7 +216,11 @@ class Simulator:
         entering = candidate["step"] != step
         candidate["step"] = step
         self._store.put("candidate", candidate["id"], candidate)
-        if entering and step == self.config.auto_trigger_step:
+        if (
+            entering
+            and step == self.config.auto_trigger_step
+            and self.partner_connected(self.company_of(candidate))
+        ):
             return await self.place_order(
                 candidate, self.config.auto_trigger_package_id, kind="manual", trigger="auto"
             )
@@ -374,6 +378,14 @@ class Simulator:
         return {"url": url, "partner_status": answer.status, "partner_body": answer.body}
 
     # --- the companies' connection with the partner ---------------------------------------
+
+    def partner_connected(self, company_id: str) -> bool:
+        """Whether the company has the partner's app: the embedded default company always, any
+        other once its Connect finished. SR offers a recruiter only the partners connected."""
+        return (
+            company_id == self.config.company_id
+            or self.companies.partner_link(company_id) is not None
+        )
 
     def partner_link(self, company_id: str) -> PartnerLink:
         """The partner configuration's URLs and the company's own partner-issued credentials if

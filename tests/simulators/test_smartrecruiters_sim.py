@@ -901,3 +901,28 @@ def test_variants_are_switched_at_run_time_and_refuse_unknown_forms(sr: httpx.Cl
     refused = sr.put("/__sim/variants", json={"no_such_point": "x"})
     assert refused.status_code == 422
     assert sr.get("/__sim/variants").json() == chosen
+
+
+def test_a_recruiter_orders_only_from_a_partner_connected_for_the_company(sr, partner):
+    """SR offers a recruiter only the partners connected for the company: a candidate of a
+    company whose Connect never finished gets no order form, no order by hand, none by the
+    auto-triggered step, and the partner hears nothing."""
+    candidate = sr.post(
+        "/__sim/candidates",
+        json={
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.com",
+            "company_id": "never-connected",
+        },
+    ).json()
+    profile = sr.get(f"/candidates/{candidate['id']}").text
+    assert "No assessment partner is connected for company" in profile
+    assert f'action="/candidates/{candidate["id"]}/orders"' not in profile
+    refused = sr.post(
+        f"/candidates/{candidate['id']}/orders", data={"package_id": "skills-fullstack"}
+    )
+    assert refused.status_code == 409 and "never-connected" in refused.text
+    sr.post(f"/candidates/{candidate['id']}/step", data={"step": "Skills Test"})
+    orders = sr.get("/__sim/orders").json()
+    assert [o for o in orders if o["candidate_id"] == candidate["id"]] == []
