@@ -77,6 +77,7 @@ def _form(
     *,
     error: str | None = None,
     email: str | None = None,
+    token: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     form_token, nonce = form_guard.issue(company_id)
@@ -90,6 +91,7 @@ def _form(
         form_token=form_token,
         error=error,
         email=email,
+        token=token,
     )
     response.set_cookie(
         COOKIE,
@@ -188,7 +190,13 @@ async def submit_consent(
     try:
         email = str(_EMAIL.validate_python(email.strip()[:320]))
     except ValidationError:
-        return form(error="Please enter a valid email address.")
+        # What the admin typed stays in the form (the token too, on this no-store page): only
+        # the address needs mending.
+        return form(
+            email=email[:320],
+            token=token[:200] or None,
+            error="Please enter a valid email address.",
+        )
     if not token or len(token) > 200:
         return form(email=email, error="Please enter your External Trigger Token.")
     try:

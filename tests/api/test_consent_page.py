@@ -29,6 +29,7 @@ async def test_the_page_asks_for_the_token_and_an_email(browser_like):
         'name="token"',
         'name="email"',
         'name="companyId" value="acme-1"',
+        "You are connecting the SmartRecruiters company <strong>acme-1</strong>",
         "External Trigger Token",
         'for="email"',
     ):
@@ -67,6 +68,8 @@ async def test_smartrecruiters_own_web_origins_may_be_returned_to(browser_like, 
     )
     assert page.status_code == 200 and 'name="token"' in page.text
     assert f'name="redirect" value="{redirect}"' in page.text
+    # The admin may turn back without connecting.
+    assert f'<a href="{redirect}">Cancel and go back to SmartRecruiters</a>' in page.text
 
 
 @pytest.mark.parametrize(
@@ -199,3 +202,7 @@ async def test_an_invalid_email_is_explained(browser_like):
         },
     )
     assert response.status_code == 400 and "valid email" in response.text
+    # What the admin typed stays: only the address needs mending, not the token again.
+    assert 'name="token" required' in response.text and 'value="ett_x"' in response.text
+    assert 'value="not-an-email"' in response.text
+    assert response.headers["cache-control"] == "no-store"
