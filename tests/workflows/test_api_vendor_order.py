@@ -4,6 +4,7 @@ store, and the vendor's webhook receiver over HTTP: an hour's outage of the vend
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import cast
 
@@ -12,6 +13,7 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowFailureError
 
 from orders.models import VendorEvent
 from settings import Settings
@@ -112,11 +114,12 @@ async def test_a_vendor_down_for_an_hour_gets_the_order_once_and_its_result_reac
     assert isinstance(vendor, ApiVendor)
 
 
-async def test_an_order_the_vendor_never_took_is_closed_there_when_the_order_gives_up(
+async def test_an_order_cancelled_while_its_invitation_is_retried_is_closed_at_the_vendor(
     env, api_vendor
 ):
-    """Down for good: after two days of deliveries the invitation fails, and the vendor's view of
-    the order is closed, so its reconciliation shows nothing open and a late report is refused."""
+    """The vendor down; the order is cancelled while its invitation waits for the next try: the
+    vendor's view of the order is closed (its reconciliation shows nothing open, a late report is
+    refused), and no order.cancelled is sent, as it never took the order.created."""
     vendor, outage, store, account_id = api_vendor
     outage.refused = 10**6  # never back
     peers = Peers(vendor=cast(ScriptedVendor, vendor))
@@ -124,7 +127,11 @@ async def test_an_order_the_vendor_never_took_is_closed_there_when_the_order_giv
     task_queue = f"api-vendor-{order.order_id}"
     async with peers.worker(env, task_queue):
         handle = await start(env, order, task_queue)
-        await result_of(env, handle)
+        while len(outage.answers) < 3:
+            await env.sleep(timedelta(seconds=5))  # the next try's backoff, skipped
+        await handle.cancel()
+        with contextlib.suppress(WorkflowFailureError):
+            await result_of(env, handle)
 
     assert peers.sr.statuses == ["REJECTED"]
     [kept] = await store.vendor_api.orders(account_id)
