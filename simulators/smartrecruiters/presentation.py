@@ -38,7 +38,9 @@ def score_text(score: dict[str, int] | None) -> str | None:
 
 
 def score_percent(score: dict[str, int] | None) -> int | None:
-    if not score or score["max"] == score["min"]:
+    """The share a score is of its range, where it says more than the score: not for a score
+    out of 100 (0–100), whose raw value is its percentage already."""
+    if not score or score["max"] == score["min"] or (score["min"], score["max"]) == (0, 100):
         return None
     return round(100 * (score["raw"] - score["min"]) / (score["max"] - score["min"]))
 
@@ -51,6 +53,21 @@ def report_links(order: dict[str, Any]) -> list[dict[str, str]]:
         if _is_web_url(url) and url not in links:
             links[url] = attachment.get("name") or attachment.get("fileName") or url
     return [{"url": url, "name": name} for url, name in links.items()]
+
+
+# How a result's label reads at a glance (its badge's colour): an outcome that lets the candidate
+# on, one that asks the recruiter to look, or neither (a personality type, say).
+_GOOD_LABELS = frozenset({"passed", "pass", "clear", "eligible", "hire", "recommended"})
+_ATTENTION_LABELS = frozenset(
+    {"failed", "fail", "consider", "not eligible", "rejected", "suspended", "dispute"}
+)
+
+
+def label_tone(label: str | None) -> str:
+    words = (label or "").strip().lower()
+    if words in _GOOD_LABELS:
+        return "good"
+    return "attention" if words in _ATTENTION_LABELS else "neutral"
 
 
 def package_name(order: dict[str, Any], catalog_names: dict[str, str]) -> str:
@@ -74,6 +91,7 @@ def order_card(order: dict[str, Any], catalog_names: dict[str, str]) -> dict[str
         "score": score_text(score),
         "percent": score_percent(score),
         "score_label": result.get("scoreLabel"),
+        "label_tone": label_tone(result.get("scoreLabel")),
         "summary": result.get("summary"),
         "tests": [
             {

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from simulators.smartrecruiters.app import create_app
 from simulators.smartrecruiters.config import SmartRecruitersSimConfig
+from simulators.smartrecruiters.presentation import label_tone, score_percent
 from tests.support.servers import free_port, serve
 
 SR_CLIENT_ID, SR_CLIENT_SECRET = "sr-customer-id", "sr-customer-secret"
@@ -926,3 +927,28 @@ def test_a_recruiter_orders_only_from_a_partner_connected_for_the_company(sr, pa
     sr.post(f"/candidates/{candidate['id']}/step", data={"step": "Skills Test"})
     orders = sr.get("/__sim/orders").json()
     assert [o for o in orders if o["candidate_id"] == candidate["id"]] == []
+
+
+@pytest.mark.parametrize(
+    ("label", "tone"),
+    [
+        ("Passed", "good"),
+        ("Clear", "good"),
+        ("Failed", "attention"),
+        ("Consider", "attention"),
+        ("INTJ", "neutral"),
+        (None, "neutral"),
+    ],
+)
+def test_a_results_label_reads_at_a_glance(label, tone):
+    """Passed, Failed and Consider no longer share one grey badge."""
+    assert label_tone(label) == tone
+
+
+@pytest.mark.parametrize(
+    ("score", "percent"),
+    [({"raw": 83, "min": 0, "max": 100}, None), ({"raw": 7, "min": 0, "max": 10}, 70)],
+)
+def test_a_percentage_is_shown_only_where_it_adds_to_the_score(score, percent):
+    """ "83/100 (83%)" said it twice; "7/10 (70%)" does not."""
+    assert score_percent(score) == percent
