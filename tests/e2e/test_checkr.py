@@ -243,7 +243,12 @@ async def test_every_webhook_sent_twice_is_acted_on_once(world, temporal, checkr
     copies = await eventually(all_copies_delivered, what="both copies of every event accepted")
     state = await handle.query(AssessmentOrderWorkflow.state)
     # The second copy of each is recognised by its event id and never reaches the workflow twice.
-    assert len(state.events_received) == len({a["event_id"] for a in copies}) == len(copies) // 2
+    # (An event that overtakes our index of the invitation it names is answered without reaching
+    # the order, polling covering it: on a loaded machine the first may, so not all four reach.)
+    sent = {a["event_id"] for a in copies}
+    assert len(sent) == len(copies) // 2
+    assert len(state.events_received) == len(set(state.events_received))
+    assert set(state.events_received) <= sent and len(state.events_received) >= len(sent) - 1
     order = await world.sr_order(order_id)
     assert [p["status"] for p in order["patches"]].count("COMPLETED") == 1 and len(
         order["attachments"]
