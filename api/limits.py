@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Hashable
 
 from aiolimiter import AsyncLimiter
 from fastapi import FastAPI, HTTPException
@@ -127,8 +128,31 @@ def guarded_bucket(method: str, path: str) -> str | None:
     )
 
 
-# Addresses remembered at most; the least recently seen is forgotten first (a fresh bucket).
+# Keys (addresses, accounts) remembered at most; the least recently seen is forgotten first (a
+# fresh bucket).
 MAX_TRACKED_ADDRESSES = 10_000
+
+
+class Buckets:
+    """Per key, a bucket of `burst` requests refilled evenly at `per_second`. Keys seen least
+    lately are forgotten first, so a stream of new keys costs bounded memory."""
+
+    def __init__(self, tracked: int = MAX_TRACKED_ADDRESSES) -> None:
+        self._limiters: OrderedDict[Hashable, AsyncLimiter] = OrderedDict()
+        self._tracked = tracked
+
+    async def admit(self, key: Hashable, per_second: float, burst: int) -> bool:
+        """Whether the key's bucket has a request left (it is taken); False when it is empty."""
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = AsyncLimiter(burst, burst / per_second)
+            while len(self._limiters) > self._tracked:
+                self._limiters.popitem(last=False)
+        self._limiters.move_to_end(key)
+        if not limiter.has_capacity():
+            return False
+        await limiter.acquire()  # has capacity: returns at once
+        return True
 
 
 class AuthRateLimit:
@@ -142,7 +166,7 @@ class AuthRateLimit:
         self.integration_name = integration_name
         # A full bucket frees one request after 60 / per_minute seconds.
         self.retry_after = str(max(1, math.ceil(60 / per_minute)))
-        self._buckets: OrderedDict[tuple[str, str], AsyncLimiter] = OrderedDict()
+        self._buckets = Buckets()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         bucket = (
@@ -158,16 +182,7 @@ class AuthRateLimit:
     async def _admit(self, bucket: str, scope: Scope) -> bool:
         client = scope.get("client")
         key = (bucket, client[0] if client else "")
-        limiter = self._buckets.get(key)
-        if limiter is None:
-            limiter = self._buckets[key] = AsyncLimiter(self.per_minute, 60)
-            if len(self._buckets) > MAX_TRACKED_ADDRESSES:
-                self._buckets.popitem(last=False)
-        self._buckets.move_to_end(key)
-        if not limiter.has_capacity():
-            return False
-        await limiter.acquire()  # has capacity: returns at once
-        return True
+        return await self._buckets.admit(key, self.per_minute / 60, self.per_minute)
 
     def _refusal(self, bucket: str, scope: Scope):
         message = "Too many requests from this address; please retry later"

@@ -16,11 +16,9 @@ import hashlib
 import json
 import logging
 import math
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
 
-from aiolimiter import AsyncLimiter
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,6 +26,7 @@ from pydantic import AwareDatetime
 from temporalio.client import Client
 
 from api.deps import SettingsDep, StoreDep
+from api.limits import Buckets
 from api.openapi import refusals
 from api.webhooks import deliver_hints
 from orders.models import VendorEvent
@@ -51,30 +50,11 @@ REPORT_SHARE = 20
 _reports_at_once = asyncio.Semaphore(2)
 
 
-class Buckets:
-    """Per key (an account, an address), `burst` requests refilled at `per_second`. Keys seen
-    least lately are forgotten first, so a stream of new keys costs bounded memory."""
-
-    def __init__(self, tracked: int = 10_000) -> None:
-        self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
-        self._tracked = tracked
-
-    def _limiter(self, key: str, per_second: float, burst: int) -> AsyncLimiter:
-        limiter = self._limiters.get(key)
-        if limiter is None:
-            limiter = self._limiters[key] = AsyncLimiter(burst, burst / per_second)
-            while len(self._limiters) > self._tracked:
-                self._limiters.popitem(last=False)
-        self._limiters.move_to_end(key)
-        return limiter
-
-    async def take(self, key: str, per_second: float, burst: int) -> None:
-        """One request; 429 with Retry-After when the key's bucket is empty."""
-        limiter = self._limiter(key, per_second, burst)
-        if not limiter.has_capacity():
-            wait = max(1, math.ceil(1 / per_second))
-            raise HTTPException(429, "Too many requests; please wait", {"Retry-After": str(wait)})
-        await limiter.acquire()
+async def _take(buckets: Buckets, key: str, per_second: float, burst: int) -> None:
+    """One request from the key's bucket; 429 with Retry-After when it is empty."""
+    if not await buckets.admit(key, per_second, burst):
+        wait = max(1, math.ceil(1 / per_second))
+        raise HTTPException(429, "Too many requests; please wait", {"Retry-After": str(wait)})
 
 
 _requests, _reports, _failed_keys = Buckets(), Buckets(), Buckets()
@@ -97,12 +77,12 @@ async def _vendor_account(
         else await store.vendor_api.account_of_key(credentials.credentials)
     )
     if account_id is None:
-        await _failed_keys.take(address, *failures)
+        await _take(_failed_keys, address, *failures)
         raise HTTPException(
             401, "An active API key of a vendor account is required", {"WWW-Authenticate": "Bearer"}
         )
-    await _requests.take(
-        account_id, settings.vendor_api_requests_per_second, settings.vendor_api_burst
+    await _take(
+        _requests, account_id, settings.vendor_api_requests_per_second, settings.vendor_api_burst
     )
     return account_id
 
@@ -295,7 +275,8 @@ async def put_report(
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/pdf":
         raise HTTPException(415, "A report is a PDF: send it as application/pdf")
-    await _reports.take(
+    await _take(
+        _reports,
         account_id,
         settings.vendor_api_requests_per_second / REPORT_SHARE,
         max(2, settings.vendor_api_burst // REPORT_SHARE),

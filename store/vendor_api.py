@@ -371,6 +371,20 @@ class VendorApiRecords:
         async with self._sessions.begin() as session:
             return int(await session.scalar(query) or 0)
 
+    async def delivered(self, order_id: str, message_id: str) -> bool:
+        """Whether an attempt at this message was answered 2xx (the vendor took it)."""
+        query = (
+            select(VendorApiDeliveryRow.id)
+            .where(
+                VendorApiDeliveryRow.order_id == order_id,
+                VendorApiDeliveryRow.message_id == message_id,
+                VendorApiDeliveryRow.outcome.like("2%"),
+            )
+            .limit(1)
+        )
+        async with self._sessions.begin() as session:
+            return await session.scalar(query) is not None
+
     async def deliveries(self, order_id: str, latest: int = 20) -> list[Delivery]:
         """The order's latest delivery attempts, oldest first."""
         query = (

@@ -187,13 +187,9 @@ class ApiVendor:
             return
         closed = await self._records.close_order(order_reference, protocol.Closing.CANCELLED.value)
         assert closed is not None  # it exists: closing keeps it
-        created = _message_id(closed, protocol.Event.ORDER_CREATED)
-        taken = [
-            delivery
-            for delivery in await self._records.deliveries(closed.id, latest=1000)
-            if delivery.message_id == created and delivery.outcome.startswith("2")
-        ]
-        if taken:
+        if await self._records.delivered(
+            closed.id, _message_id(closed, protocol.Event.ORDER_CREATED)
+        ):
             await self._deliver(
                 closed, protocol.Event.ORDER_CANCELLED, {"reason": closed.closed_reason}
             )

@@ -121,6 +121,10 @@ async def test_deliveries_are_counted_per_message(store):
         "ConnectError",
         "200",
     ]
+    assert await store.vendor_api.delivered(order.id, "msg_1")
+    assert not await store.vendor_api.delivered(order.id, "msg_2")
+    await store.vendor_api.record_delivery(order.id, "order.created", "msg_2", 1, "503")
+    assert not await store.vendor_api.delivered(order.id, "msg_2")
 
 
 async def test_an_idempotent_answer_is_kept_for_a_day(store, raw):

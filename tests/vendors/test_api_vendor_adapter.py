@@ -196,3 +196,19 @@ async def test_an_answer_larger_than_an_answer_can_be_is_not_read_on(adapter, re
     [kept] = await adapter._records.orders(adapter._account_id)
     [attempt] = await adapter._records.deliveries(kept.id)
     assert attempt.outcome == "order.created answered with more than 65536 bytes"
+
+
+async def test_an_abandoned_invitation_the_vendor_took_is_cancelled_there(adapter, receiver):
+    """The order gave up after the vendor took its order.created (a cancellation while a later
+    try waited, say): the vendor is told, and its order is closed; one it never took is closed
+    without a word (tests/workflows/test_api_vendor_order.py)."""
+    await adapter.create_invitation(an_order(), CALLBACK)
+    await adapter.abandon_invitation("o-1:c-1")
+    await adapter.abandon_invitation("o-1:c-1")  # retried: closed already, nothing sent again
+    events = [Webhook(SECRET).verify(body, headers) for headers, body in receiver.received]
+    assert [(e["type"], e["data"].get("reason")) for e in events] == [
+        ("order.created", None),
+        ("order.cancelled", "cancelled"),
+    ]
+    await adapter.abandon_invitation("no-such-order:c-1")  # an invitation never opened: nothing
+    assert len(receiver.received) == 2
