@@ -109,7 +109,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         order_census_seconds=5,
         sr_refusal_give_up_days=SR_REFUSAL_GIVE_UP_DAYS,
         # The fuzzer sends hundreds of requests a second with one API vendor's key; the limit
-        # itself is tested on an API of its own (tests/api/test_vendor_api_limits.py).
+        # itself is tested on APIs of their own (tests/hostile/test_limits.py,
+        # tests/api/test_vendor_api_hostile.py).
         vendor_api_requests_per_second=10_000,
         vendor_api_burst=10_000,
     )

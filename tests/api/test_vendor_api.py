@@ -74,6 +74,12 @@ async def test_an_api_vendor_account_gets_a_webhook_secret_once_and_keys_that_ro
         kept = await vendor.get("/packages", headers={"Authorization": f"Bearer {keys[1]}"})
         assert kept.status_code == 200
     assert (await admin.delete("/api-keys/no-such-key")).status_code == 404
+    async with http_client(base_url=stack.settings.public_url) as other:
+        # A vendor's key opens no admin route, and the admin key no vendor's.
+        as_vendor = {"Authorization": f"Bearer {keys[1]}"}
+        assert (await other.get("/admin/vendor-accounts", headers=as_vendor)).status_code == 401
+        as_admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        assert (await other.get("/vendor/v1/packages", headers=as_admin)).status_code == 401
 
 
 async def test_only_api_vendor_accounts_have_keys_and_their_credentials_are_checked(admin, stack):

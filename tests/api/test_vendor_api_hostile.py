@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -130,7 +129,7 @@ async def test_a_burst_of_patches_at_one_order_keeps_every_change_or_asks_to_ret
             )
         )
     statuses = sorted({answer.status_code for answer in answers})
-    assert set(statuses) <= {200, 503}, statuses
+    assert set(statuses) <= {200, 503} and 200 in statuses, statuses
     assert all(a.headers["Retry-After"] == "1" for a in answers if a.status_code == 503)
     kept = await hub.store.vendor_api.order(hub.account_id, order.id)
     assert kept.revision == sum(a.status_code == 200 for a in answers)
@@ -168,21 +167,21 @@ async def test_a_revision_after_the_window_is_refused_by_name(hub):
 
 
 async def test_an_idempotency_key_keeps_no_answer_only_what_it_stands_for(hub):
+    """A retry under its key is answered from the key, not applied again: a change made since in
+    between stands, and the key's row holds no answer."""
     order = await hub.order()
     async with hub.client() as vendor:
         first = await vendor.patch(
-            f"/orders/{order.id}",
-            json={"status": "IN_PROGRESS"},
-            headers={"Idempotency-Key": "k-1"},
+            f"/orders/{order.id}", json={"status_detail": "a"}, headers={"Idempotency-Key": "k-1"}
         )
+        between = await vendor.patch(f"/orders/{order.id}", json={"status_detail": "b"})
         again = await vendor.patch(
-            f"/orders/{order.id}",
-            json={"status": "IN_PROGRESS"},
-            headers={"Idempotency-Key": "k-1"},
+            f"/orders/{order.id}", json={"status_detail": "a"}, headers={"Idempotency-Key": "k-1"}
         )
-    assert first.status_code == again.status_code == 200 and again.json() == first.json()
+    assert first.status_code == between.status_code == again.status_code == 200
+    assert (again.json()["status_detail"], again.json()["revision"]) == ("b", 2)
     kept = await hub.store.vendor_api.remembered(hub.account_id, "k-1")
-    assert kept.answer == {} and "ada" not in json.dumps(kept.answer)
+    assert kept.answer == {}
 
 
 async def test_an_address_trying_keys_is_slowed_and_a_right_key_from_elsewhere_is_not(hub):

@@ -196,6 +196,9 @@ async def test_another_vendors_key_finds_nothing_of_this_vendors_orders(
     sent = (await vendor.order_for(placed["candidate"]["email"]))["hub_order"]
     other_key = f"vk_other-{uuid.uuid4().hex}"
     await new_api_vendor(store, "http://127.0.0.1:9", new_webhook_secret(), other_key)
+    async with vendor.hub(world.api) as owner:
+        before = (await owner.get(f"/orders/{sent['id']}")).json()
+        catalog = {p["id"] for p in (await owner.get("/packages")).json()["packages"]}
     async with httpx.AsyncClient(
         base_url=f"{world.api}/vendor/v1", headers={"Authorization": f"Bearer {other_key}"}
     ) as other:
@@ -213,12 +216,22 @@ async def test_another_vendors_key_finds_nothing_of_this_vendors_orders(
             assert response.json() == unknown.json()
         listed = (await other.get("/orders")).json()
         assert listed == {"orders": [], "next_cursor": None}
-        assert placed["candidate"]["email"] not in (await other.get("/packages")).text
+        # Its catalog is its own: empty, and replacing it leaves this vendor's as it was.
+        assert (await other.get("/packages")).json() == {"packages": []}
+        hijack = {"packages": [{"id": "hijack", "name": "Not yours"}]}
+        assert (await other.put("/packages", json=hijack)).status_code == 200
     async with httpx.AsyncClient(base_url=f"{world.api}/vendor/v1") as nobody:
         assert (await nobody.get(f"/orders/{sent['id']}")).status_code == 401
         wrong = {"Authorization": f"Bearer {vendor.key}x"}
         assert (await nobody.get(f"/orders/{sent['id']}", headers=wrong)).status_code == 401
-    assert (await world.sr_order(placed["order_id"]))["result"]["status"] == "PENDING"
+    async with vendor.hub(world.api) as owner:
+        after = (await owner.get(f"/orders/{sent['id']}")).json()
+        assert {p["id"] for p in (await owner.get("/packages")).json()["packages"]} == catalog
+    assert (after["status"], after["revision"], after["report"]) == (
+        before["status"],
+        before["revision"],
+        before["report"],
+    )
 
 
 async def test_a_cancelled_order_reaches_the_vendor_and_its_late_report_is_refused(

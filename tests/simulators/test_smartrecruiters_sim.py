@@ -924,9 +924,15 @@ def test_a_recruiter_orders_only_from_a_partner_connected_for_the_company(sr, pa
         f"/candidates/{candidate['id']}/orders", data={"package_id": "skills-fullstack"}
     )
     assert refused.status_code == 409 and "never-connected" in refused.text
-    sr.post(f"/candidates/{candidate['id']}/step", data={"step": "Skills Test"})
+    moved = sr.post(
+        f"/candidates/{candidate['id']}/step", data={"step": "Skills Test"}, follow_redirects=False
+    )
+    assert moved.status_code == 303
+    [moved_one] = [c for c in sr.get("/__sim/candidates").json() if c["id"] == candidate["id"]]
+    assert moved_one["step"] == "Skills Test"
     orders = sr.get("/__sim/orders").json()
     assert [o for o in orders if o["candidate_id"] == candidate["id"]] == []
+    assert partner.calls == []
 
 
 @pytest.mark.parametrize(
