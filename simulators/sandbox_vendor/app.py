@@ -20,9 +20,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
 
 from ..docstore import DocumentStore
+from ..pages import templates
 from .catalog import PACKAGES, Package, grade, grade_uniformly
 from .config import SandboxVendorConfig
 from .models import (
@@ -41,7 +41,7 @@ from .models import (
 from .service import SandboxError, SandboxVendor
 from .webhooks import DeliveryAttempt, WebhookDispatcher, WebhookSettings
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = templates(Path(__file__).parent / "templates")
 
 # What the candidate page says once an invitation is final: (heading id, heading, text).
 _FINAL_PAGES = {

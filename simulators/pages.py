@@ -1,0 +1,17 @@
+"""What the simulators' own web pages share: one look and live updates, so a person driving a
+simulated vendor by hand meets the same kind of page whichever vendor it plays, and sees a status
+change without reloading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+SHARED = Path(__file__).parent / "templates"
+
+
+def templates(own: Path | None = None) -> Jinja2Templates:
+    """A simulator's templates, able to extend the shared `vendor_base.html` and include
+    `live.html`; a simulator's own template of the same name wins."""
+    return Jinja2Templates(directory=[own, SHARED] if own else [SHARED])
