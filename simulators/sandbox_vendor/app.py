@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,15 +272,24 @@ async def submit_answers(request: Request, token: str, vendor: Vendor) -> HTMLRe
         for test in package.tests
         for question in test.questions
     }
+    unanswered = sum(answer is None for answer in answers.values())
+    if package.kind != "background_check" and unanswered and not form.get("unanswered_ok"):
+        # A candidate who pressed Submit too early gets their answers back with the count, not a
+        # score they cannot undo.
+        return _take_page(request, record, package, answers=answers, unanswered=unanswered)
     return _final_page(request, vendor.complete(record.id, grade(package, answers)))
 
 
 @pages.post("/take/{token}/decline")
 async def decline(request: Request, token: str, vendor: Vendor) -> HTMLResponse:
+    """Declining cannot be undone and tells the recruiter, so it is confirmed first."""
     record = _by_token(vendor, token)
-    if record.status not in FINAL_STATUSES:
-        record = vendor.decline(record.id)
-    return _final_page(request, record)
+    if record.status in FINAL_STATUSES:
+        return _final_page(request, record)
+    if (await request.form()).get("confirmed") != "yes":
+        context = {"package": vendor.package(record.package_id), "token": record.token}
+        return TEMPLATES.TemplateResponse(request, "decline.html", context)
+    return _final_page(request, vendor.decline(record.id))
 
 
 def _by_token(vendor: SandboxVendor, token: str) -> InvitationRecord:
@@ -301,12 +310,17 @@ def _take_page(
     package: Package,
     error: str | None = None,
     status_code: int = 200,
+    answers: Mapping[str, int | None] | None = None,
+    unanswered: int = 0,
 ) -> HTMLResponse:
     context = {
         "package": package,
         "token": record.token,
         "first_name": record.candidate.first_name,
         "error": error,
+        "answers": answers or {},
+        "unanswered": unanswered,
+        "question_count": sum(len(test.questions) for test in package.tests),
     }
     return TEMPLATES.TemplateResponse(request, "take.html", context, status_code=status_code)
 

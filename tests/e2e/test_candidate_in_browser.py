@@ -17,6 +17,8 @@ async def test_candidate_takes_the_test_and_the_recruiter_sees_the_score(world, 
     await page.click(f'a.invitation-link[data-reference="{order_reference_of(order_id)}"]')
     await world.sr_status_becomes(order_id, "IN_PROGRESS")
 
+    # The page counts answers as the candidate goes.
+    assert (await page.inner_text("#progress")) == "0 of 6 answered"
     # Every Python question right, every SQL question wrong: 100 % and 0 %, so 50 % overall.
     for test in PACKAGES["skills-fullstack"].tests:
         for question in test.questions:
@@ -26,6 +28,7 @@ async def test_candidate_takes_the_test_and_the_recruiter_sees_the_score(world, 
                 else (question.answer + 1) % len(question.choices)
             )
             await page.check(f"#q-{question.id}-{choice}")
+    assert (await page.inner_text("#progress")) == "6 of 6 answered"
     await page.click("#submit-answers")
     await page.wait_for_selector("#thank-you")
 

@@ -270,7 +270,16 @@ def test_submitted_answers_are_scored_per_test(
     answers[f"q-{sql.questions[0].id}"] = str(sql.questions[0].answer)
     answers[f"q-{sql.questions[1].id}"] = str(sql.questions[1].answer - 1)
 
-    page = vendor.post(invitation["test_url"], data=answers)
+    # One unanswered: the page comes back with the answers kept and a count, nothing scored.
+    warned = vendor.post(invitation["test_url"], data=answers)
+    assert warned.status_code == 200 and 'id="unanswered-warning"' in warned.text
+    assert "1 of 6 questions are unanswered" in warned.text
+    assert "5</span> of 6 answered" in warned.text
+    kept = f'id="q-{sql.questions[1].id}-{sql.questions[1].answer - 1}" value'
+    assert f'{kept}="{sql.questions[1].answer - 1}" checked>' in warned.text
+    assert status_of(vendor, invitation) == "started"
+
+    page = vendor.post(invitation["test_url"], data={**answers, "unanswered_ok": "yes"})
 
     assert page.status_code == 200
     assert '<h1 id="thank-you">Thank you, your answers were submitted</h1>' in page.text
@@ -345,7 +354,12 @@ def test_candidate_can_decline(vendor: httpx.Client, receiver: WebhookReceiver) 
     invitation = invite(vendor, "order-1")
     vendor.get(invitation["test_url"])
 
-    page = vendor.post(f"{invitation['test_url']}/decline")
+    # Declining asks first: nothing changes until the candidate confirms.
+    asked = vendor.post(f"{invitation['test_url']}/decline")
+    assert 'id="confirm-decline"' in asked.text and "cannot be taken afterwards" in asked.text
+    assert status_of(vendor, invitation) == "started"
+
+    page = vendor.post(f"{invitation['test_url']}/decline", data={"confirmed": "yes"})
 
     assert "You declined the assessment" in page.text
     assert status_of(vendor, invitation) == "declined"
