@@ -4,6 +4,8 @@
   with per-endpoint, per-user limits and ``X-RateLimit-*`` headers on every answer;
 - ``/testtaker/welcome/{uuid}``: the candidate's link (opening it starts the candidature), in
   the form public consumer code links candidates to;
+- ``/`` and ``/outbox``: pages for a person driving the simulator by hand: the candidatures with
+  buttons for what a candidate would do (the control API's start and complete), and the emails;
 - ``/_sim/*``: no-auth switches for tests and demos: drive candidates, expire tokens, set limits,
   inject faults, choose the answers' forms (variants), read request counts and the outbox.
 
@@ -16,19 +18,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from ..docstore import DocumentStore
 from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
+from ..pages import templates
+from .catalog import DEFAULT_DISPLAYS, DEFAULT_SCORE, Assessment
 from .config import (
     AssessmentTests,
     CandidateDetail,
@@ -39,9 +46,12 @@ from .config import (
     TestTakerField,
 )
 from .report import render_report
-from .service import Fault, FaultKind, SimError, TestGorillaSim, page
+from .service import Candidature, Fault, FaultKind, SimError, TestGorillaSim, page
 
 SPEC_FILE = "testgorilla/testgorilla-api.yaml"
+TEMPLATES = templates(Path(__file__).parent / "templates")
+# Globals, so the score fields' macro sees the defaults blank fields get.
+TEMPLATES.env.globals.update(default_score=DEFAULT_SCORE, default_displays=DEFAULT_DISPLAYS)
 
 
 def api_description() -> ApiDescription:
@@ -294,35 +304,157 @@ def _assessment_summary(sim: TestGorillaSim, assessment_id: int) -> dict[str, An
     }
 
 
-# The candidate's link
+# Pages for people: the candidatures, the outbox and the candidate's link
 
 pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+# Each status in words, with the shared look's badge class.
+STATUS_BADGES = {
+    "invited": ("Invited, not started", "waiting"),
+    "started": ("In progress", "attention"),
+    "completed": ("Completed", "good"),
+}
+
+
+@pages.get("/")
+async def home(
+    request: Request, sim: Sim, error: str | None = None, notice: str | None = None
+) -> HTMLResponse:
+    """Every candidature, newest first, with the buttons a candidate's actions stand for."""
+    context = {
+        "candidatures": sorted(sim.candidatures.values(), key=lambda c: c.id, reverse=True),
+        "assessments": list(sim.assessments.values()),
+        "statuses": STATUS_BADGES,
+        "public_url": sim.public_url,
+        "error": error,
+        "notice": notice,
+    }
+    return TEMPLATES.TemplateResponse(request, "index.html", context)
+
+
+@pages.post("/candidatures/{candidature_id}/start")
+async def start_page(candidature_id: int, sim: Sim) -> RedirectResponse:
+    try:
+        found = sim.start(candidature_id)
+    except SimError as exc:
+        return _back_home(error=f"Could not start candidature {candidature_id}: {_reason(exc)}")
+    return _back_home(notice=f"Started {found.email}'s {found.assessment.name} assessment.")
+
+
+@pages.post("/candidatures/{candidature_id}/complete")
+async def complete_page(request: Request, candidature_id: int, sim: Sim) -> RedirectResponse:
+    what = f"Could not complete candidature {candidature_id}"
+    try:
+        found = sim.candidature(candidature_id)
+        scores = _form_scores(found.assessment, await request.form())
+        found = sim.complete(candidature_id, scores, {})
+    except SimError as exc:
+        return _back_home(error=f"{what}: {_reason(exc)}")
+    except ValueError as exc:
+        return _back_home(error=f"{what}: {exc}")
+    return _back_home(notice=f"Completed {found.email}'s {found.assessment.name} assessment.")
+
+
+@pages.get("/outbox")
+async def outbox_page(request: Request, sim: Sim) -> HTMLResponse:
+    emails = sorted(sim.outbox, key=lambda e: e.sent_at, reverse=True)
+    return TEMPLATES.TemplateResponse(request, "outbox.html", {"emails": emails})
 
 
 @pages.get("/testtaker/welcome/{invitation_uuid}")
 @pages.get("/testtaker/invitation/{invitation_uuid}")  # the form links had before
-async def take(invitation_uuid: str, sim: Sim) -> HTMLResponse:
+async def take(request: Request, invitation_uuid: str, sim: Sim) -> HTMLResponse:
     """Opening the link starts the assessment; the simulator has no questions to answer."""
     candidature = sim.by_invitation(invitation_uuid)
     if candidature is None:
-        return HTMLResponse("<h1>Invitation not found</h1>", status_code=404)
+        return _not_found(request)
+    if candidature.status == "completed":
+        return _message(
+            request,
+            "completed",
+            "You have completed this assessment",
+            "Your results were sent to the employer. Thank you for your time.",
+        )
     if candidature.status == "invited":
         sim.start(candidature.id)
-    return HTMLResponse(
-        f"<h1>{candidature.assessment.name}</h1><p>Status: {candidature.status}.</p>"
-        f'<form method="post"><button>Finish the assessment</button></form>'
-    )
+    return _take_page(request, candidature)
 
 
 @pages.post("/testtaker/welcome/{invitation_uuid}")
 @pages.post("/testtaker/invitation/{invitation_uuid}")
-async def finish(invitation_uuid: str, sim: Sim) -> HTMLResponse:
+async def finish(request: Request, invitation_uuid: str, sim: Sim) -> HTMLResponse:
     candidature = sim.by_invitation(invitation_uuid)
     if candidature is None:
-        return HTMLResponse("<h1>Invitation not found</h1>", status_code=404)
-    if candidature.status != "completed":
-        sim.complete(candidature.id, {}, {})
-    return HTMLResponse("<h1>Thank you</h1><p>Your answers were submitted.</p>")
+        return _not_found(request)
+    if candidature.status != "completed":  # finishing twice keeps the first results
+        try:
+            scores = _form_scores(candidature.assessment, await request.form())
+        except ValueError as exc:
+            return _take_page(request, candidature, error=str(exc), status_code=422)
+        sim.complete(candidature.id, scores, {})
+    return _message(
+        request,
+        "thank-you",
+        "Thank you",
+        f"Your answers to the {candidature.assessment.name} assessment were submitted.",
+    )
+
+
+def _form_scores(assessment: Assessment, form: Any) -> dict[str, float | str]:
+    """The score fields a page sent, as the control API's `scores`; blank ones are left out so
+    the simulator's defaults apply."""
+    scores: dict[str, float | str] = {}
+    for test in assessment.tests:
+        given = str(form.get(f"score-{test.id}") or "").strip()
+        if not given:
+            continue
+        if not test.scored:
+            scores[str(test.id)] = given
+            continue
+        try:
+            score = float(given)
+        except ValueError:
+            score = math.nan
+        if not 0 <= score <= 100:  # NaN fails too
+            raise ValueError(f"the score for {test.name} must be a number from 0 to 100.")
+        scores[str(test.id)] = score
+    return scores
+
+
+def _reason(exc: SimError) -> str:
+    if exc.status_code == 404:
+        return "it no longer exists (deleted through the API?)."
+    detail = exc.body.get("detail") if isinstance(exc.body, dict) else None
+    return str(detail or exc.body)
+
+
+def _back_home(**message: str) -> RedirectResponse:
+    """Back to the candidatures (303: the browser follows with a GET), with what happened."""
+    return RedirectResponse(f"/?{urlencode(message)}", status_code=303)
+
+
+def _take_page(
+    request: Request, candidature: Candidature, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    context = {"candidature": candidature, "error": error}
+    return TEMPLATES.TemplateResponse(request, "take.html", context, status_code=status_code)
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    return _message(
+        request,
+        "not-found",
+        "Invitation not found",
+        "This link is not (or no longer) valid. Ask the employer for a new invitation.",
+        status_code=404,
+    )
+
+
+def _message(
+    request: Request, heading_id: str, heading: str, text: str, status_code: int = 200
+) -> HTMLResponse:
+    context = {"heading_id": heading_id, "heading": heading, "text": text}
+    return TEMPLATES.TemplateResponse(request, "message.html", context, status_code=status_code)
 
 
 # Control API
