@@ -363,13 +363,18 @@ control = APIRouter(prefix="/_sim", tags=["control"])
 
 
 class Submission(BaseModel):
-    score: float
+    """`score` out of the test's maximum; or `skill_scores`, a percentage for each of the test's
+    skills, whose weighted combination makes the score (simulators/hackerrank/skills.py)."""
+
+    score: float | None = None
+    skill_scores: dict[str, float] | None = None
     integrity_status: str | None = None
     integrity_summary: str | None = None
 
 
 class Rescore(BaseModel):
-    score: float
+    score: float | None = None
+    skill_scores: dict[str, float] | None = None
 
 
 class FaultSwitches(BaseModel):
@@ -409,7 +414,13 @@ async def control_submit(
 ) -> dict[str, Any]:
     """The candidate hands in with this score; the report is ready
     (status 7) after the report delay."""
-    record = account.submit(candidate_id, body.score, body.integrity_status, body.integrity_summary)
+    record = account.submit(
+        candidate_id,
+        body.score,
+        body.integrity_status,
+        body.integrity_summary,
+        body.skill_scores,
+    )
     return account.view(record, base_url, None)
 
 
@@ -433,7 +444,8 @@ async def control_rescore(
     candidate_id: int, body: Rescore, account: AccountDep, base_url: BaseUrl
 ) -> dict[str, Any]:
     """A later score change; pushed again when the invite asked for `accept_result_updates`."""
-    return account.view(account.rescore(candidate_id, body.score), base_url, None)
+    record = account.rescore(candidate_id, body.score, body.skill_scores)
+    return account.view(record, base_url, None)
 
 
 @control.get("/outbox")

@@ -33,6 +33,9 @@ class SimTest:
     skills: tuple[str, ...]
     tags: tuple[str, ...] = ()
     draft: bool = False
+    # The points each skill's questions carry, in the order of `skills` (skills.py); empty:
+    # equal points. A default, so tests stored before it existed still load.
+    skill_points: tuple[float, ...] = ()
 
 
 TESTS: dict[str, SimTest] = {
@@ -47,6 +50,7 @@ TESTS: dict[str, SimTest] = {
             cutoff_score=60,
             skills=("Problem Solving (Basic)", "Python (Intermediate)"),
             tags=("Python", "Backend"),
+            skill_points=(40.0, 60.0),
         ),
         SimTest(
             id="1529354",

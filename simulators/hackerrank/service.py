@@ -16,11 +16,13 @@ import asyncio
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ..docstore import DocumentStore
+from . import skills
 from .catalog import OWNER_ID, TESTS, SimTest
 from .report import render_report
 from .spec import published_document
@@ -86,6 +88,8 @@ class Candidate:
     integrity_status: str | None = None
     integrity_summary: str | None = None
     emails_sent: int = 0
+    # The split per skill a submission or rescore named; None: spread from the score (skills.py).
+    skill_scores: dict[str, float] | None = None
 
     @property
     def valid_to(self) -> datetime | None:
@@ -253,16 +257,21 @@ class Account:
     def submit(
         self,
         candidate_id: int,
-        score: float,
+        score: float | None,
         integrity_status: str | None,
         integrity_summary: str | None,
+        skill_scores: Mapping[str, float] | None = None,
     ) -> Candidate:
-        """The candidate hands in; the report is ready after the report delay (status 5, then 7)."""
-        record = self.start(candidate_id)
+        """The candidate hands in; the report is ready after the report delay (status 5, then 7).
+        A split per skill, when named, makes the score (a score named beside it must agree)."""
+        record = self._by_id(candidate_id)
         if record.attempt_endtime is not None:
             raise SimError(409, "The candidate has already submitted")
+        # Checked before the attempt starts, so a refused submission changes nothing.
+        score, split = self._scores(record, score, skill_scores)
+        record = self.start(candidate_id)
         record.attempt_endtime = utc_now()
-        record.score = self._clamp(record, score)
+        record.score, record.skill_scores = score, split
         record.integrity_status, record.integrity_summary = integrity_status, integrity_summary
         record.status = PROCESSING_REPORT
         self._save(record)
@@ -299,13 +308,18 @@ class Account:
         self._save(record)
         return record
 
-    def rescore(self, candidate_id: int, score: float) -> Candidate:
+    def rescore(
+        self,
+        candidate_id: int,
+        score: float | None,
+        skill_scores: Mapping[str, float] | None = None,
+    ) -> Candidate:
         """A later score change (e.g. a manual re-evaluation);
         pushed again if the partner accepts updates."""
         record = self._by_id(candidate_id)
         if record.status != REPORT_READY:
             raise SimError(409, "Only a finished report can be rescored")
-        record.score = self._clamp(record, score)
+        record.score, record.skill_scores = self._scores(record, score, skill_scores)
         self._save(record)
         if record.invite.get("accept_result_updates"):
             self._push(record)
@@ -378,9 +392,7 @@ class Account:
             "authenticated_report_url": f"{report}/summary?authkey={record.token[:12]}",
             "pdf_url": f"{report}/pdf",
             "scores_tags_split": dict.fromkeys(record.test.tags, record.score) if ready else {},
-            "scores_skills_split": dict.fromkeys(record.test.skills, record.percentage)
-            if ready
-            else {},
+            "scores_skills_split": self.skill_split(record) if ready else {},
             "added_time": "0",
             "unclaimed_added_time": 0,
             "comments": None,
@@ -413,7 +425,39 @@ class Account:
             "invite_metadata": record.invite.get("invite_metadata") or {},
         }
 
+    @staticmethod
+    def skill_split(record: Candidate) -> dict[str, float]:
+        """The candidate's percentage per skill: as named, else spread from the score."""
+        if record.skill_scores is not None:
+            return dict(record.skill_scores)
+        return skills.spread(record.test, record.percentage)
+
     # Internals
+
+    def _scores(
+        self, record: Candidate, score: float | None, skill_scores: Mapping[str, float] | None
+    ) -> tuple[float, dict[str, float] | None]:
+        """The score to keep, and the split per skill when one is named."""
+        if skill_scores is None:
+            if score is None:
+                raise SimError(400, "Invalid request", ["score: is required without skill_scores"])
+            return self._clamp(record, score), None
+        test = record.test
+        problems = skills.problems(test, skill_scores)
+        if problems:
+            raise SimError(422, "Invalid skill scores", problems)
+        split = {skill: float(skill_scores[skill]) for skill in test.skills}
+        percentage = skills.combined(test, split)
+        if score is not None and abs(100 * score / test.max_score - percentage) > skills.TOLERANCE:
+            raise SimError(
+                422,
+                "The score does not match the skill scores",
+                [
+                    f"score: {score:g} is not the skill scores' weighted combination, "
+                    f"{test.max_score * percentage / 100:g}"
+                ],
+            )
+        return round(test.max_score * percentage / 100, 2), split
 
     @staticmethod
     def _report_ready(record: Candidate) -> None:

@@ -334,9 +334,11 @@ async def test_journey_statuses_and_the_pdf_503_until_the_report_is_ready(sim: S
         72.5,
         "No Issues Detected",
     )
+    # Spread from the score (our assumption): distinct, and weighted by the skills' points
+    # (40 and 60) they make the percentage.
     assert done["scores_skills_split"] == {
-        "Problem Solving (Basic)": 72.5,
-        "Python (Intermediate)": 72.5,
+        "Problem Solving (Basic)": 86.9,
+        "Python (Intermediate)": 62.9,
     }
     link = await sim.api.get(f"{path}/pdf", params={"format": "url"})
     assert link.status_code == 200 and link.headers["content-type"].startswith("text/plain")
@@ -345,6 +347,74 @@ async def test_journey_statuses_and_the_pdf_503_until_the_report_is_ready(sim: S
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     direct = await sim.api.get(f"{path}/pdf")
     assert direct.headers["content-type"] == "application/pdf"
+
+
+@pytest.mark.parametrize("score", [0, 3, 50, 97, 100])
+async def test_skill_scores_spread_from_the_score_make_the_percentage(sim: Sim, score: float):
+    candidate = await invited(sim)
+    done = await sim.complete(candidate, score)
+    split = done["scores_skills_split"]
+    assert all(0 <= value <= 100 for value in split.values())
+    weighted = 0.4 * split["Problem Solving (Basic)"] + 0.6 * split["Python (Intermediate)"]
+    assert weighted == pytest.approx(done["percentage_score"], abs=0.01)
+    assert (len(set(split.values())) == 1) == (score in (0, 100))
+
+
+async def test_a_submission_can_name_the_skill_scores(sim: Sim):
+    candidate = await invited(sim)
+    split = {"Problem Solving (Basic)": 100, "Python (Intermediate)": 0}
+    done = await sim.complete(candidate, 40, skill_scores=split)
+    assert (done["score"], done["scores_skills_split"]) == (40.0, split)
+
+    rescored = await sim.control(
+        "POST",
+        f"/candidates/{candidate}/rescore",
+        json={"skill_scores": {"Problem Solving (Basic)": 50, "Python (Intermediate)": 75}},
+    )
+    assert rescored["score"] == 65.0  # the score follows from the split when none is named
+    # A score named alone spreads again.
+    rescored = await sim.control("POST", f"/candidates/{candidate}/rescore", json={"score": 72.5})
+    assert rescored["scores_skills_split"]["Problem Solving (Basic)"] == 86.9
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (
+            {
+                "score": 50,
+                "skill_scores": {"Problem Solving (Basic)": 100, "Python (Intermediate)": 0},
+            },
+            422,
+            "score: 50 is not the skill scores' weighted combination, 40",
+        ),
+        (
+            {"skill_scores": {"Problem Solving (Basic)": 100}},
+            422,
+            "skill_scores: 'Python (Intermediate)' is missing",
+        ),
+        (
+            {"skill_scores": {"Problem Solving (Basic)": 100, "Python (Intermediate)": 0, "Go": 1}},
+            422,
+            "skill_scores: 'Go' is not a skill of this test",
+        ),
+        (
+            {"skill_scores": {"Problem Solving (Basic)": 101, "Python (Intermediate)": 0}},
+            422,
+            "skill_scores: 'Problem Solving (Basic)' must be a percentage from 0 to 100",
+        ),
+        ({}, 400, "score: is required without skill_scores"),
+    ],
+    ids=["disagreeing-score", "missing-skill", "unknown-skill", "over-100", "nothing"],
+)
+async def test_a_submission_with_wrong_skill_scores_is_refused_and_changes_nothing(
+    sim: Sim, body: dict, status: int, error: str
+):
+    candidate = await invited(sim)
+    response = await sim.http.post(f"/_sim/candidates/{candidate}/submit", json=body)
+    assert response.status_code == status and error in response.json()["errors"]
+    [view] = [c for c in await sim.control("GET", "/candidates") if c["id"] == candidate]
+    assert (view["status"], view["attempt_starttime"]) == (-1, None)
 
 
 async def test_report_is_ready_after_the_configured_delay(start_sim):

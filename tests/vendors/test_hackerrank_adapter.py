@@ -369,10 +369,15 @@ async def test_result_with_a_cutoff_says_passed_or_failed(
         )
         assert result.submitted_at == datetime.fromisoformat(view["attempt_endtime"])
         assert result.report_url == view["authenticated_report_url"]
-        assert [(t.name, t.score, t.max_score) for t in result.tests] == [
-            ("Problem Solving (Basic)", score, 100.0),
-            ("Python (Intermediate)", score, 100.0),
+        # One score per skill, distinct, whose points-weighted mean (40 and 60 points in the
+        # simulator's catalog) is the candidate's percentage.
+        [solving, python] = result.tests
+        assert [(t.test_id, t.name, t.max_score) for t in result.tests] == [
+            ("skill:Problem Solving (Basic)", "Problem Solving (Basic)", 100.0),
+            ("skill:Python (Intermediate)", "Python (Intermediate)", 100.0),
         ]
+        assert solving.score != python.score
+        assert 0.4 * solving.score + 0.6 * python.score == pytest.approx(score, abs=0.01)
     # Both opt-in fields were asked for: the simulator sends neither unless named.
     [asked] = [
         e["query"]["additional_fields"]
@@ -380,6 +385,23 @@ async def test_result_with_a_cutoff_says_passed_or_failed(
         if e["path"] == f"/x/api/v3/tests/{TEST_WITH_CUTOFF}"
     ]
     assert {"max_score", "cutoff_score"} <= set(asked.split(","))
+
+
+async def test_each_skill_keeps_its_own_score_in_the_result(
+    sim: Sim, vendor: HackerRankVendor, receiver: Receiver
+):
+    """Sections on SR's profile come from `scores_skills_split`: each skill's own score, never
+    the candidate's overall one repeated."""
+    order = make_order()
+    ref = (await vendor.create_invitation(order, receiver.callback(order.order_id))).vendor_ref
+    split = {"Problem Solving (Basic)": 100, "Python (Intermediate)": 25}
+    await sim.complete(candidate_id(ref), 55, skill_scores=split)
+    result = await vendor.get_result(ref)
+    assert (result.score, result.max_score, result.outcome) == (55.0, 100.0, "failed")
+    assert [(t.name, t.score) for t in result.tests] == [
+        ("Problem Solving (Basic)", 100.0),
+        ("Python (Intermediate)", 25.0),
+    ]
 
 
 async def test_result_without_a_cutoff_has_no_outcome(
