@@ -1,6 +1,7 @@
 """Every setting of the service, read from the environment (prefix ``ASSESSMENTS_``).
 
-The defaults are the embedded mode: everything on this machine, nothing to configure.
+The defaults are the embedded mode: everything on this machine, nothing to configure. Each field's
+description is its row of docs/settings.md (cli/settings_doc.py writes the document).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from origins import SMARTRECRUITERS_ORIGINS
@@ -34,13 +36,24 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # The admin key is checked on every /admin request with no rate limit, so it must resist guessing
 # online: 32 characters of `secrets.token_urlsafe` carry 192 bits, and even 32 hex digits 128.
 MIN_ADMIN_API_KEY_LENGTH = 32
+SHOWN_DEFAULT = "shown_default"
+
+
+def shown_default(markdown: str) -> JsonDict:
+    """A field's `json_schema_extra` for the settings document (cli/settings_doc.py): what its
+    default is, where the Python value would mislead (computed elsewhere, or a secret)."""
+    return {SHOWN_DEFAULT: markdown}
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSESSMENTS_", extra="ignore")
 
-    # Where this service keeps its files in embedded mode (Temporal's SQLite, simulators' state).
-    data_dir: Path = Path("data")
+    data_dir: Path = Field(
+        Path("data"),
+        description="embedded mode's files: Temporal's SQLite (WAL), the simulators' state; a "
+        "relative folder is taken from the directory the command is run in, once, and handed to "
+        "every part as an absolute path",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -49,182 +62,390 @@ class Settings(BaseSettings):
         # starts its parts elsewhere (in the repository) and hands them this absolute path.
         return folder.expanduser().resolve()
 
-    # Our store: SQLite in the data folder by default; PostgreSQL in production
-    # (postgresql+psycopg://user:password@host:5432/assessments).
-    database_url: str | None = None
-    # Fernet keys for credentials at rest, comma-separated:
-    # the first encrypts, all decrypt (rotation).
-    encryption_keys: SecretStr = SecretStr(EMBEDDED_ENCRYPTION_KEY)
+    database_url: str | None = Field(
+        None,
+        description="our store; PostgreSQL in production: "
+        "`postgresql+psycopg://user:password@host:5432/assessments` (migrated at API start)",
+        json_schema_extra=shown_default("`sqlite+aiosqlite:///{DATA_DIR}/assessments.db`"),
+    )
+    encryption_keys: SecretStr = Field(
+        SecretStr(EMBEDDED_ENCRYPTION_KEY),
+        description="Fernet keys for credentials at rest, comma-separated: the first encrypts, "
+        "all decrypt",
+    )
 
     # Temporal
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
-    temporal_ui_port: int = 8233
-    # The Temporal UI as operators open it, for links to orders (`assessments orders show`);
-    # default: the embedded UI, on the Temporal frontend's host at temporal_ui_port.
-    temporal_ui_url: str | None = None
-    task_queue: str = "assessment-orders"
-    # Every call from the API to Temporal gives up after this long (the caller gets a 503).
-    temporal_rpc_timeout_seconds: float = 10.0
-    # Temporal Cloud or a TLS-secured cluster: mTLS client certificate and key (PEM file paths),
-    # the server's CA when it is not a public one, or an API key (Temporal Cloud).
-    temporal_tls_cert: Path | None = None
-    temporal_tls_key: Path | None = None
-    temporal_tls_server_ca: Path | None = None
-    temporal_api_key: SecretStr | None = None
-    # Where the worker serves Prometheus metrics (Temporal SDK's and ours), e.g. 0.0.0.0:9464;
-    # unset, none are served.
-    worker_metrics_address: str | None = None
-    # How often the worker counts open orders by status for those metrics
-    # (a few visibility queries).
-    order_census_seconds: float = Field(30.0, gt=0)
-    # AES-256-GCM keys for workflow payloads (candidate data in Temporal), `id:base64-key`,
-    # comma-separated: the first encrypts, all decrypt (rotation). `python -m codec` makes one.
-    payload_keys: SecretStr = SecretStr(EMBEDDED_PAYLOAD_KEY)
-    # Origins of the Temporal UI allowed to call our codec endpoint from the browser (CORS);
-    # empty: the embedded UI's own.
-    codec_cors_origins: list[str] = Field(default_factory=list)
+    temporal_address: str = Field("127.0.0.1:7233", description="Temporal frontend")
+    temporal_namespace: str = Field("default", description="Temporal namespace")
+    temporal_ui_port: int = Field(8233, description="embedded Temporal UI port")
+    temporal_ui_url: str | None = Field(
+        None,
+        description="the Temporal UI as operators open it, e.g. `https://temporal.example.com`: "
+        "`assessments orders show` and `GET /admin/orders/{id}` link to "
+        "`{it}/namespaces/{namespace}/workflows/{workflow id}`",
+        json_schema_extra=shown_default("`http://{host of TEMPORAL_ADDRESS}:{TEMPORAL_UI_PORT}`"),
+    )
+    task_queue: str = Field("assessment-orders", description="task queue of the order workflows")
+    temporal_rpc_timeout_seconds: float = Field(
+        10.0,
+        description="every call from the API to Temporal gives up after this (the caller gets 503)",
+    )
+    temporal_tls_cert: Path | None = Field(
+        None,
+        description="PEM file of a client certificate for mTLS (Temporal Cloud, or a cluster with "
+        "TLS)",
+    )
+    temporal_tls_key: Path | None = Field(
+        None, description="PEM file of that client certificate's private key"
+    )
+    temporal_tls_server_ca: Path | None = Field(
+        None, description="PEM file of the server's CA, when it is a private one"
+    )
+    temporal_api_key: SecretStr | None = Field(
+        None,
+        description="a Temporal Cloud API key instead of a certificate (turns TLS on)",
+    )
+    worker_metrics_address: str | None = Field(
+        None,
+        description="where the worker serves Prometheus metrics, e.g. `0.0.0.0:9464`: Temporal SDK "
+        "metrics and ours (`assessment_orders_ended`, `assessment_time_to_invite`, "
+        "`assessment_time_to_result`, `assessment_vendor_news` by webhook or poll, "
+        "`assessment_peer_errors` by peer and HTTP status, `assessment_vendor_not_found` by peer "
+        "(polls of orders held because the vendor answered 404 for their invitation), "
+        "`assessment_sr_refusals` by vendor (updates SR refused us for the order's company), and "
+        "the gauges `assessment_orders_open` by status (SR's, `RECEIVED`, `SR_REFUSING`), "
+        "`assessment_orders_failed`, orders whose workflow failed, was terminated or timed out in "
+        "the past 24 hours, and `assessment_orders_undelivered`, orders that gave up telling SR in "
+        "the past 24 hours); no candidate data in any label",
+    )
+    order_census_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="how often the worker counts open orders by status (Temporal visibility "
+        "queries) for `assessment_orders_open` and `assessment_orders_failed`; every worker "
+        "reports the same counts, so aggregate them with `max`",
+    )
+    payload_keys: SecretStr = Field(
+        SecretStr(EMBEDDED_PAYLOAD_KEY),
+        description="AES-256-GCM keys for workflow payloads (candidate data in Temporal), "
+        "`id:base64-key` comma-separated: the first encrypts, all decrypt; "
+        "`python -m codec key-2026` makes one",
+    )
+    codec_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="JSON list of Temporal UI origins allowed to call the codec endpoint from the "
+        "browser",
+        json_schema_extra=shown_default("the embedded UI's"),
+    )
 
     # Our partner API, as SmartRecruiters reaches it
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    public_url: str = "http://127.0.0.1:8000"
-    # Credentials SR may present at POST /oauth/token for one company, partner_company_id, as long
-    # as it never connected through Connect (embedded mode: the SR simulator's own company).
-    # Connected companies use the credentials minted at Connect; an empty secret turns these off.
-    partner_client_id: str = "smartrecruiters"
-    partner_client_secret: SecretStr = SecretStr(EMBEDDED_PARTNER_SECRET)
-    partner_company_id: str = Field("sim-company-1", min_length=1, max_length=200)
-    # Reverse proxies in front of the API whose X-Forwarded-For (and -Proto) name the client, as
-    # JSON: IPs or CIDRs, e.g. ["10.0.0.0/8"]. Empty: the header is ignored, and every client is
-    # the address it connects from (rate limits are per client address).
-    trusted_proxies: list[str] = Field(default_factory=list)
-    # Days until a new External Trigger Token expires, unless its issuer says otherwise: a token
-    # handed to a customer stays usable only so long after it leaked from an email or a ticket.
-    trigger_token_days: float = Field(7.0, gt=0, le=3650)
-    # Bearer key of the operators' admin API (/admin); unset, the admin API answers 503.
-    admin_api_key: SecretStr | None = None
-    # Signs the bearer tokens we issue to SR; stateless, so any API replica can check them.
-    token_signing_key: SecretStr = SecretStr(EMBEDDED_TOKEN_SIGNING_KEY)
-    token_ttl_seconds: int = 3600
+    api_host: str = Field("127.0.0.1", description="the address the API listens on")
+    api_port: int = Field(8000, description="the port the API listens on")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="our API as SR and vendors reach it (webhook URLs)",
+    )
+    partner_client_id: str = Field(
+        "smartrecruiters",
+        description="the client id SR presents at `POST /oauth/token` for the settings' company "
+        "(embedded mode; per-company credentials come with Connect)",
+    )
+    partner_client_secret: SecretStr = Field(
+        SecretStr(EMBEDDED_PARTNER_SECRET),
+        description="…and its secret; empty, these credentials are off",
+        json_schema_extra=shown_default(f"`{EMBEDDED_PARTNER_SECRET}`"),
+    )
+    partner_company_id: str = Field(
+        "sim-company-1",
+        min_length=1,
+        max_length=200,
+        description="the one SR company those credentials speak for (the SR simulator's own), as "
+        "long as it never connected through Connect",
+    )
+    # Rate limits are per client address: this decides which address a request has.
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='JSON list of the reverse proxies\' IPs or CIDRs (`["*"]`: any, when nothing '
+        "else can reach the API) whose `X-Forwarded-For` and `X-Forwarded-Proto` name the client; "
+        "from anyone else the headers are ignored, so the client is the address it connects from",
+    )
+    trigger_token_days: float = Field(
+        7.0,
+        gt=0,
+        le=3650,
+        description="days until a new External Trigger Token expires when its issuer gives none "
+        "(`token issue --expires-in-days`): a token leaked from an email or a ticket stays usable "
+        "only that long. `make run`'s printed tokens are issued afresh at each start, valid a day",
+    )
+    admin_api_key: SecretStr | None = Field(
+        None,
+        description="bearer key of the operators' admin API under `/admin`; unset, every "
+        "`/admin` route answers 503. Beyond loopback (`ASSESSMENTS_PUBLIC_URL`) the API and the "
+        f"worker refuse to start with one shorter than {MIN_ADMIN_API_KEY_LENGTH} characters: "
+        "the key is checked on every `/admin` request, so it must resist guessing online",
+    )
+    # Stateless, so any API replica can check the tokens another issued.
+    token_signing_key: SecretStr = Field(
+        SecretStr(EMBEDDED_TOKEN_SIGNING_KEY),
+        description="signs the bearer tokens we issue; set a long random value in production",
+    )
+    token_ttl_seconds: int = Field(3600, description="lifetime of those tokens")
 
-    # The name SR admins see on the consent page and in "… is connected".
-    integration_name: str = "Temporal Assessments"
+    integration_name: str = Field(
+        "Temporal Assessments", description="the name SR admins see on the consent page"
+    )
 
     # SmartRecruiters, as we call it
-    sr_base_url: str = "http://127.0.0.1:8100"
-    sr_token_url: str | None = None  # default: {sr_base_url}/identity/oauth/token
-    sr_client_id: str = "partner-in-sim-company"
-    sr_client_secret: SecretStr = SecretStr(EMBEDDED_SR_CLIENT_SECRET)
-    # Our partner-level master credentials from SR Partner Operations
-    # (Connect, partner configuration).
-    sr_master_client_id: str = "partner-master"
-    sr_master_client_secret: SecretStr = SecretStr(EMBEDDED_SR_MASTER_CLIENT_SECRET)
-    # Where the consent page may send the admin back to (SR's `redirect`), as origins
-    # (`https://host`, or `https://*.domain` for its subdomains); default: SR's own web and API
-    # origins and SR_BASE_URL's origin.
-    sr_redirect_origins: list[str] = Field(default_factory=list)
-    sr_timeout_seconds: float = 10.0
-    sr_requests_per_second: float = 10.0  # SR's published limit per credential
-    sr_max_in_flight: int = 8  # SR's published concurrency limit per credential
-    # Keep both limits for every process at once (workers, API replicas, admin commands), through
-    # the store. Off, each process keeps them alone: N processes may send N times as much.
-    sr_shared_limits: bool = True
-    # How long a call to SR waits for its turn under the shared limits before it is deferred.
-    sr_limit_wait_seconds: float = 10.0
-    # The multipart part name of SR's attachment upload is not documented; SR's legacy API used
-    # this one.
-    sr_attachment_part_name: str = "attachment"
-    # Origins an order's resultCallbackURL may be on, as JSON (`scheme://host[:port]`, or
-    # `scheme://*.domain` for its subdomains): results, and our SR token, go to that URL. Empty:
-    # SR's API host, https://api.smartrecruiters.com. SR_BASE_URL's origin is allowed either way.
-    sr_callback_origins: list[str] = Field(default_factory=list)
-    # The path a resultCallbackURL must start with: SR's assessment API, so that no order can have
-    # us call another of SR's APIs with a company's token.
-    sr_callback_path_prefix: str = "/assessment-api/"
-    # A resultCallbackURL of another shape than …/orders/{id}/results: upload the report at its
-    # path plus /attachment ("append", our assumption), or upload nothing ("none": the report's
-    # link goes in the result's attachments).
-    sr_other_callback_attachment: Literal["append", "none"] = "append"
-    # The media type of our result merge patches: SR's spec lists application/json yet cites RFC
-    # 7396, whose type is application/merge-patch+json. On a 415 the other is tried, and kept.
-    sr_patch_media_type: Literal["application/json", "application/merge-patch+json"] = (
-        "application/json"
+    sr_base_url: str = Field(
+        "http://127.0.0.1:8100",
+        description="SR API base (`https://api.smartrecruiters.com` in production; the simulator "
+        "here)",
     )
-    # How we register the URLs SR fills an id into (singleAssessmentPackageUrl,
-    # integrationDisableUrl): "template" names the id as the spec's descriptions do
-    # (`{base}/packages/{assessmentPackageId}`), "base" leaves it out (`{base}/packages`), for an SR
-    # that refuses braces in a URL. Our routes answer every expansion of either.
-    sr_id_url_form: Literal["template", "base"] = "template"
-    # A DELETE on integrationDisableUrl without the company's bearer token disconnects it only once
-    # SR refuses the credentials it issued for the company; SR may revoke them after calling, so we
-    # ask again, more and more rarely, for this long before giving up.
-    disconnect_check_hours: float = Field(default=24.0, gt=0)
+    sr_token_url: str | None = Field(
+        None,
+        description="SR's token endpoint",
+        json_schema_extra=shown_default("`{SR_BASE_URL}/identity/oauth/token`"),
+    )
+    sr_client_id: str = Field(
+        "partner-in-sim-company",
+        description="SR-issued credentials we use for results and reports: the client id",
+    )
+    sr_client_secret: SecretStr = Field(
+        SecretStr(EMBEDDED_SR_CLIENT_SECRET),
+        description="…and its secret",
+        json_schema_extra=shown_default("*(simulator's)*"),
+    )
+    sr_master_client_id: str = Field(
+        "partner-master",
+        description="our partner-level master credentials from SR (Connect, partner "
+        "configuration): the client id",
+    )
+    sr_master_client_secret: SecretStr = Field(
+        SecretStr(EMBEDDED_SR_MASTER_CLIENT_SECRET),
+        description="…and its secret",
+        json_schema_extra=shown_default("*(simulator's)*"),
+    )
+    sr_redirect_origins: list[str] = Field(
+        default_factory=list,
+        description="JSON list of origins the consent page may return the admin to "
+        "(`https://host[:port]`, or `https://*.domain` for any host under the domain); replaces "
+        "the default when set",
+        json_schema_extra=shown_default(
+            "`https://smartrecruiters.com`, `https://*.smartrecruiters.com` and the origin of "
+            "`SR_BASE_URL`"
+        ),
+    )
+    sr_timeout_seconds: float = Field(10.0, description="timeout of every SR call")
+    sr_requests_per_second: float = Field(10.0, description="SR's published limit per credential")
+    sr_max_in_flight: int = Field(8, description="SR's published concurrency limit per credential")
+    sr_shared_limits: bool = Field(
+        True,
+        description="keep both limits for every process at once, through the store "
+        "(docs/scaling.md); `false`: each process alone, so N processes may send N times as much",
+    )
+    sr_limit_wait_seconds: float = Field(
+        10.0,
+        description="how long a call to SR waits for its turn under the shared limits before it "
+        "is deferred (retried later)",
+    )
+    # SR's legacy API used this name.
+    sr_attachment_part_name: str = Field(
+        "attachment",
+        description="multipart part name of the report upload (undocumented by SR)",
+    )
+    sr_callback_origins: list[str] = Field(
+        default_factory=list,
+        description="JSON list of origins an order's `resultCallbackURL` may be on "
+        "(`scheme://host[:port]`, or `scheme://*.domain` for its subdomains); results (and our SR "
+        "token) go to that URL. The origin of `SR_BASE_URL` is always allowed; an order with a "
+        "callback elsewhere is refused (400)",
+        json_schema_extra=shown_default("SR's API host (`https://api.smartrecruiters.com`)"),
+    )
+    sr_callback_path_prefix: str = Field(
+        "/assessment-api/",
+        description="the path an order's `resultCallbackURL` must start with (SR's assessment "
+        "API), so no order has us call another SR API with its company's token; another is "
+        "refused (400)",
+    )
+    sr_other_callback_attachment: Literal["append", "none"] = Field(
+        "append",
+        description="for a `resultCallbackURL` not shaped `…/orders/{id}/results`: upload the "
+        "report at its path plus `/attachment` (`append`, our assumption), or not (`none`: the "
+        "report's link goes in the result's `attachments`)",
+    )
+    # SR's spec lists application/json yet cites RFC 7396, whose type is the other.
+    sr_patch_media_type: Literal["application/json", "application/merge-patch+json"] = Field(
+        "application/json",
+        description="media type of our result merge patches (`application/json` as SR's spec "
+        "lists, or RFC 7396's `application/merge-patch+json`); on a 415 the other is tried and "
+        "kept",
+    )
+    sr_id_url_form: Literal["template", "base"] = Field(
+        "template",
+        description="how we register the URLs SR fills an id into: `template` registers "
+        "`{PUBLIC_URL}/packages/{assessmentPackageId}` and "
+        "`{PUBLIC_URL}/integrations/companies/{companyId}`, as the spec's descriptions name them; "
+        "`base` registers `{PUBLIC_URL}/packages` and `{PUBLIC_URL}/integrations/companies`, "
+        "should SR refuse braces in a URL. Our routes answer the id substituted or appended under "
+        "either ([smartrecruiters-protocol.md](smartrecruiters-protocol.md))",
+    )
+    disconnect_check_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="a DELETE on our integrationDisableUrl without the company's bearer token "
+        "disconnects the company only once SR refuses the credentials it issued for it; we ask SR "
+        "again, with growing pauses, for this long (the DELETE may come before SR revokes them), "
+        "then give up and log it",
+    )
 
     # The sandbox vendor (our reference vendor)
-    sandbox_vendor_url: str = "http://127.0.0.1:8200"
-    sandbox_vendor_api_key: SecretStr = SecretStr("embedded-sandbox-api-key")
-    # Embedded mode's simulators of the real vendors; `make run` seeds an account for each.
-    hackerrank_sim_url: str = "http://127.0.0.1:8300"
-    checkr_sim_url: str = "http://127.0.0.1:8400"
-    testgorilla_sim_url: str = "http://127.0.0.1:8500"
-    # The reference vendor of the Vendor API (examples/reference_vendor), a vendor with no adapter.
-    reference_vendor_url: str = "http://127.0.0.1:8600"
-    sandbox_webhook_secret: SecretStr = SecretStr(EMBEDDED_SANDBOX_WEBHOOK_SECRET)
-    vendor_timeout_seconds: float = 10.0
-    # A webhook signed longer ago than this is treated as a replay and refused.
-    webhook_tolerance_seconds: int = 300
+    sandbox_vendor_url: str = Field("http://127.0.0.1:8200", description="the sandbox vendor")
+    sandbox_vendor_api_key: SecretStr = Field(
+        SecretStr("embedded-sandbox-api-key"), description="our key at the sandbox vendor"
+    )
+    hackerrank_sim_url: str = Field(
+        "http://127.0.0.1:8300",
+        description="embedded mode's HackerRank simulator (`make run` seeds a vendor account for "
+        "it); real vendor accounts carry their own `base_url`",
+    )
+    checkr_sim_url: str = Field(
+        "http://127.0.0.1:8400",
+        description="embedded mode's Checkr simulator (`make run` seeds a vendor account for it); "
+        "real vendor accounts carry their own `base_url`",
+    )
+    testgorilla_sim_url: str = Field(
+        "http://127.0.0.1:8500",
+        description="embedded mode's TestGorilla simulator (`make run` seeds a vendor account for "
+        "it); real vendor accounts carry their own `base_url`",
+    )
+    reference_vendor_url: str = Field(
+        "http://127.0.0.1:8600",
+        description="embedded mode's reference vendor of the Vendor API "
+        "([vendor-api.md](vendor-api.md)); `make run` seeds its API vendor account, key and "
+        "webhook secret",
+    )
+    sandbox_webhook_secret: SecretStr = Field(
+        SecretStr(EMBEDDED_SANDBOX_WEBHOOK_SECRET),
+        description="HMAC secret of the sandbox vendor's webhooks",
+    )
+    vendor_timeout_seconds: float = Field(10.0, description="timeout of every vendor call")
+    webhook_tolerance_seconds: int = Field(
+        300, description="a webhook signed longer ago is a replay and refused"
+    )
 
     # Orders
-    default_deadline_days: float = 7.0
-    # Per-package deadline in days, as JSON: {"skills-fullstack": 3, "background-standard": 14}
-    package_deadline_days: dict[str, float] = Field(default_factory=dict)
-    # How often an open order asks the vendor, in case a webhook was lost.
-    poll_interval_seconds: float = 300.0
-    # Once the candidate has done their part (a background check's report is being prepared),
-    # the order waits this long for the vendor to finish, however near its deadline was.
-    report_wait_days: float = 60.0
-    # How long a result the vendor can revise (Checkr dispute) is watched after it was posted.
-    result_revision_days: float = 30.0
-    # How often such a result is polled meanwhile; pushes bring revisions at once.
-    revision_poll_interval_seconds: float = 86400.0
-    # How long an order keeps trying an update that SR refuses us for (the company is not
-    # connected, or was disconnected at SR) before it gives up as UNDELIVERED, its result kept.
-    sr_refusal_give_up_days: float = Field(7.0, gt=0)
-    # How long an inline order may wait for the vendor's link before we answer 503 (SR's own
-    # timeout for this call is not documented).
-    inline_order_timeout_seconds: float = 20.0
-    # An open order is stuck when a call to SR or the vendor is still unfinished (retrying, or no
-    # worker took it) and the order has made no progress for this many hours (`orders list
-    # --stuck`).
-    stuck_after_hours: float = Field(6.0, gt=0)
-    # A bulk repair (`orders repair-all`) examines at most this many orders, newest first; the
-    # answer says when more matched. Bounds one request's work and a mistaken filter's reach.
-    bulk_repair_limit: int = Field(500, ge=1, le=10000)
+    default_deadline_days: float = Field(
+        7.0,
+        description="days a candidate has, from when the order was received, before the order "
+        "expires",
+    )
+    package_deadline_days: dict[str, float] = Field(
+        default_factory=dict,
+        description='per package, JSON: `{"background-standard": 14}`',
+    )
+    poll_interval_seconds: float = Field(300.0, description="polling fallback for lost webhooks")
+    report_wait_days: float = Field(
+        60.0,
+        description="once the candidate's part is done (a background check's report is being "
+        "prepared), how long the order waits for the vendor, whatever its deadline",
+    )
+    result_revision_days: float = Field(
+        30.0,
+        description="how long a result the vendor can revise (a Checkr dispute) is watched after "
+        "it was posted; each revision is posted again",
+    )
+    revision_poll_interval_seconds: float = Field(
+        86400.0,
+        description="how often such a result is polled meanwhile (pushes bring revisions at once; "
+        "the poll catches a lost one)",
+    )
+    sr_refusal_give_up_days: float = Field(
+        7.0,
+        gt=0,
+        description="how long an order keeps trying an update SR refuses us for (403, or our "
+        "company's credentials refused at SR's token endpoint: the company is not connected, or "
+        "was disconnected at SR) before it gives up; meanwhile its status is `SR_REFUSING`, then "
+        "`UNDELIVERED` with its result kept for `orders repair … repost-result` (or `reset`) once "
+        "SR listens again ([reliability.md](reliability.md#an-order-sr-will-not-hear-about))",
+    )
+    # SR's own timeout for this call is not documented.
+    inline_order_timeout_seconds: float = Field(
+        20.0,
+        description="how long an inline order waits for the vendor's link before answering 503",
+    )
+    stuck_after_hours: float = Field(
+        6.0,
+        gt=0,
+        description="`orders list --stuck`: an open order is stuck when a call to SR or the "
+        "vendor is unfinished (retrying, or no worker takes it; the vendor poll only when it "
+        'fails for another reason than "no news yet") and the order has made no progress for '
+        "this long (its last step: its start, or a call finishing). Waiting for the candidate is "
+        "not stuck",
+    )
+    # Bounds one request's work and a mistaken filter's reach.
+    bulk_repair_limit: int = Field(
+        500,
+        ge=1,
+        le=10000,
+        description="`orders repair-all`: a bulk repair examines at most this many matching "
+        "orders, newest first; its answer says when more matched (`more_matched`)",
+    )
 
-    # Hostile input: request bodies larger than this are refused with 413 before a route reads them
-    # (an SR order or a vendor webhook is a few KB).
-    max_request_bytes: int = Field(1024 * 1024, gt=0)
-    # POST /oauth/token and the consent page (GET/POST /integration): requests per minute per
-    # client address (a burst of that many is allowed), then 429 with Retry-After.
-    auth_requests_per_minute: int = Field(300, gt=0)
-    # The Vendor API (docs/vendor-api.md): per API vendor account and API process, this many
-    # requests a second on average with bursts of `vendor_api_burst`, then 429 with Retry-After.
-    vendor_api_requests_per_second: float = Field(20.0, gt=0)
-    vendor_api_burst: int = Field(40, gt=0)
-    # A request's head (request line and headers) must arrive within this many seconds of the
-    # connection opening or of the previous answer, else the connection is closed; its body within
-    # as many again, else 408. SR's orders and vendors' webhooks are a few KB.
-    request_read_timeout_seconds: float = Field(15.0, gt=0)
+    # Hostile input. An SR order or a vendor webhook is a few KB.
+    max_request_bytes: int = Field(
+        1024 * 1024,
+        gt=0,
+        description="a request body larger than this (by `Content-Length`, or while a chunked "
+        "body is read) is refused with 413 before any route reads it",
+    )
+    auth_requests_per_minute: int = Field(
+        300,
+        gt=0,
+        description="requests per minute per client address to `POST /oauth/token`, to the "
+        "consent page (`GET`/`POST /integration`) and to `DELETE /integrations/companies/…` "
+        "(anyone may send it without a token), a burst of as many allowed; beyond it 429 with "
+        "`Retry-After`. Behind a reverse proxy, set `ASSESSMENTS_TRUSTED_PROXIES`",
+    )
+    vendor_api_requests_per_second: float = Field(
+        20.0,
+        gt=0,
+        description="the Vendor API ([vendor-api.md](vendor-api.md)): requests a second per API "
+        "vendor account and API process; beyond it and its burst 429 with `Retry-After`",
+    )
+    vendor_api_burst: int = Field(
+        40,
+        gt=0,
+        description="the burst of Vendor API requests allowed above "
+        "`ASSESSMENTS_VENDOR_API_REQUESTS_PER_SECOND`, per API vendor account and API process",
+    )
+    request_read_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="a request's head (request line and headers) must arrive within this of the "
+        "connection opening or of the previous answer, else the connection is closed; its body "
+        "within as long again, else 408 and the connection closed. Neither h11 nor httptools "
+        "bounds this, so half a request could hold a connection open for ever",
+    )
 
-    # Logs and traces (telemetry.py). One JSON object per line for log collectors, or text for a
-    # person at a terminal (`assessments run` logs text unless this is set).
-    log_format: Literal["json", "text"] = "json"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # An OpenTelemetry collector's OTLP/HTTP base URL, e.g. http://collector:4318 (spans go to
-    # {it}/v1/traces). Unset, the standard OTEL_EXPORTER_OTLP_ENDPOINT is honoured; neither set,
-    # nothing is traced.
-    otlp_endpoint: str | None = None
+    # Logs and traces (telemetry.py)
+    log_format: Literal["json", "text"] = Field(
+        "json",
+        description='`json`: one JSON object per line ([operations.md](operations.md), "Logs and '
+        'traces"); `text`: for a person at a terminal',
+        json_schema_extra=shown_default("`json` (`text` under `assessments run`)"),
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO",
+        description="`DEBUG`, `INFO`, `WARNING` or `ERROR`; httpx, httpcore, aiosqlite and "
+        "alembic never log below `WARNING` (their lines carry URLs and rows)",
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="an OpenTelemetry collector's OTLP/HTTP base URL, e.g. "
+        "`http://collector:4318`: the API and the worker send their spans to `{it}/v1/traces`. "
+        "Unset, the standard `OTEL_EXPORTER_OTLP_ENDPOINT` is honoured; neither set, nothing is "
+        "traced",
+    )
 
     @property
     def temporal_rpc_timeout(self) -> timedelta:
