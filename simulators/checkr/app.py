@@ -3,7 +3,8 @@
 - ``/v1/*``: Checkr's API as published (HTTP Basic, API key as user name), request bodies
   checked against the spec, with Checkr's rate limit, idempotency keys and error shape;
 - ``/downloads/*``: document links, signed and valid for 15 minutes like Checkr's;
-- ``/apply/{token}``: the candidate's invitation page (submitting it completes the invitation);
+- ``/``, ``/outbox``, ``/apply/{token}``: web pages (pages.py) for a person driving the
+  simulator by hand, and the candidate's invitation page;
 - ``/_sim/*``: no-auth control API driving the life cycle, faults, the account's variants (the
   documented forms a real account may take) and logs for tests and demos.
 Every response carries ``X-Request-Id``.
@@ -19,12 +20,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html import escape
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, with_config
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,6 +33,7 @@ from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
 from ..ratelimit import FixedWindowLimiter
 from .config import CheckrSimConfig
+from .pages import pages
 from .state import PACKAGES, Account, CheckrError, Faults, Variants, iso
 from .webhooks import DeliveryAttempt, Dispatcher
 
@@ -75,6 +76,7 @@ def create_app(config: CheckrSimConfig) -> FastAPI:
     app.include_router(api)
     app.include_router(files)
     app.include_router(control)
+    app.include_router(pages)
     return app
 
 
@@ -357,7 +359,7 @@ async def delete_webhook(webhook_id: str, request: Request) -> dict:
     }
 
 
-# Document links and the candidate's page
+# Document links
 
 files = APIRouter(include_in_schema=False)
 
@@ -367,53 +369,6 @@ async def download(document_id: str, expires: int, signature: str, request: Requ
     document = _account(request).download(document_id, expires, signature)
     headers = {"Content-Disposition": f'attachment; filename="{document.filename}"'}
     return Response(document.content, media_type="application/pdf", headers=headers)
-
-
-_PAGE = (
-    "<!doctype html><html lang='en'><title>Checkr</title><body><main><h1 "
-    "id='{id}'>{heading}</h1><p>{text}</p>{form}</main></body></html>"
-)
-
-
-@files.get("/apply/{token}", response_class=HTMLResponse)
-async def apply_page(token: str, request: Request) -> HTMLResponse:
-    invitation = _account(request).invitation_by_token(token)
-    if invitation is None:
-        return HTMLResponse(
-            _PAGE.format(id="not-found", heading="Invitation not found", text="", form=""), 404
-        )
-    if invitation.status != "pending" or invitation.deleted_at:
-        return HTMLResponse(
-            _PAGE.format(id="closed", heading="This invitation is closed", text="", form="")
-        )
-    form = (
-        "<form method='post'><label><input type='checkbox' name='consent' required> I "
-        "authorise the background check</label><button>Submit</button></form>"
-    )
-    text = (
-        f"Please confirm your details for the {escape(PACKAGES[invitation.package][0])} "
-        "background check."
-    )
-    return HTMLResponse(
-        _PAGE.format(id="invitation", heading="Background check", text=text, form=form)
-    )
-
-
-@files.post("/apply/{token}", response_class=HTMLResponse)
-async def apply_submit(token: str, request: Request) -> HTMLResponse:
-    account = _account(request)
-    invitation = account.invitation_by_token(token)
-    if invitation is None:
-        return HTMLResponse(
-            _PAGE.format(id="not-found", heading="Invitation not found", text="", form=""), 404
-        )
-    if invitation.status == "pending" and not invitation.deleted_at:
-        account.complete_invitation(invitation.id)
-    return HTMLResponse(
-        _PAGE.format(
-            id="thank-you", heading="Thank you", text="Your background check has started.", form=""
-        )
-    )
 
 
 # Control API

@@ -557,7 +557,7 @@ async def test_state_outlives_a_restart_of_the_simulator(tmp_path, receiver):
             ).json() == before["candidate"]
             page = await sim.get(_path(pending["invitation_url"]))
             assert (
-                page.status_code == 200 and "id='invitation'" in page.text
+                page.status_code == 200 and 'id="invitation"' in page.text
             )  # the emailed link still opens the form
             gone = await sim.get(f"/v1/invitations/{cancelled['id']}", auth=AUTH)
             assert (gone.status_code, gone.json()) == (404, {"error": "Invitation not found"})
