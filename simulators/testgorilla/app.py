@@ -325,7 +325,6 @@ async def home(
         "candidatures": sorted(sim.candidatures.values(), key=lambda c: c.id, reverse=True),
         "assessments": list(sim.assessments.values()),
         "statuses": STATUS_BADGES,
-        "public_url": sim.public_url,
         "error": error,
         "notice": notice,
     }
@@ -390,7 +389,9 @@ async def finish(request: Request, invitation_uuid: str, sim: Sim) -> HTMLRespon
         try:
             scores = _form_scores(candidature.assessment, await request.form())
         except ValueError as exc:
-            return _take_page(request, candidature, error=str(exc), status_code=422)
+            return _take_page(
+                request, candidature, error=f"Not finished yet: {exc}", status_code=422
+            )
         sim.complete(candidature.id, scores, {})
     return _message(
         request,

@@ -56,6 +56,7 @@ async def test_the_home_page_lists_candidatures_and_its_buttons_move_them() -> N
         assert invited["email"] in home and "Ada Lovelace" in home
         assert "Python developer" in home and "Invited, not started" in home
         assert f'action="/candidatures/{invited["id"]}/start"' in home
+        assert f'href="/testtaker/welcome/{invited["invitation_uuid"]}"' in home
 
         started = await _press(sim, f"/candidatures/{invited['id']}/start")
         assert (await _status(sim, invited["email"]))["status"] == "started"
@@ -128,6 +129,7 @@ async def test_the_candidates_link_starts_then_finishes_the_assessment() -> None
 
         refused = await sim.http.post(link, data={"score-7244": "200"})
         assert refused.status_code == 422 and 'role="alert"' in refused.text
+        assert "Not finished yet: the score for Python" in refused.text
         assert (await _status(sim, invited["email"]))["status"] == "started"
 
         thanks = await sim.http.post(link, data={"score-7244": "95", "score-311": "85"})
