@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 SHARED = Path(__file__).parent / "templates"
+# Sent by `live.html`'s refreshes, so a page may skip work that only its static parts need.
+LIVE_UPDATE_HEADER = "X-Live-Update"
 
 
 def templates(own: Path | None = None) -> Jinja2Templates:

@@ -8,16 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
+from ..pages import LIVE_UPDATE_HEADER, templates as shared_templates
 from .companies import ConnectError
 from .control import CandidateIn, candidate_or_404
 from .partner import PartnerError
-from .presentation import integration_state, order_card
-from .simulator import Sim
+from .presentation import integration_state, order_card, status_label
+from .simulator import Sim, Simulator
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates = shared_templates(Path(__file__).parent / "templates")
 
 
 NOT_CONNECTED = (
@@ -40,11 +40,20 @@ def home(request: Request, sim: Sim) -> HTMLResponse:
         "index.html",
         {
             "candidates": sim.candidates(),
+            "statuses": _assessment_statuses(sim),
             "companies": companies,
             "partner_registered": sim.companies.partner_configuration() is not None,
             "config": sim.config,
         },
     )
+
+
+def _assessment_statuses(sim: Simulator) -> dict[str, list[str]]:
+    """Each candidate's assessments by status, oldest first, as the candidate list shows them."""
+    statuses: dict[str, list[str]] = {}
+    for order in sorted(sim.orders(), key=lambda order: order["created_at"]):
+        statuses.setdefault(order["candidate_id"], []).append(status_label(order))
+    return statuses
 
 
 @router.post("/candidates")
@@ -93,7 +102,8 @@ async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HT
     connected = sim.partner_connected(company)
     catalog: list[dict] = []
     catalog_problem = None
-    if connected:
+    # A live refresh swaps only the assessments, so it need not ask the partner for its catalog.
+    if connected and not request.headers.get(LIVE_UPDATE_HEADER):
         try:
             catalog = await sim.packages(company)
         except PartnerError as exc:
