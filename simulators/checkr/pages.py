@@ -147,6 +147,7 @@ async def home(request: Request, error: str | None = None) -> HTMLResponse:
         "rows": _rows(account),
         "uninvited": [c for c in account.candidates.values() if c.id not in invited],
         "now": account.now(),
+        "invitation_days": account.config.invitation_ttl_seconds / 86400,
         "moves": REPORT_MOVES,
         "assessments": ASSESSMENTS,
         "error": error,

@@ -61,6 +61,11 @@ async def test_home_lists_invitations_newest_first_with_their_moves(sim):
     assert "/reports/" not in newest  # no report before the candidate completes
     assert "/" not in (await sim.get("/openapi.json")).json()["paths"]
 
+    alone = {"email": "alone@example.com", "first_name": "Al", "last_name": "One"}
+    (await sim.post("/v1/candidates", auth=AUTH, json=alone)).raise_for_status()
+    page = await sim.get("/")
+    assert "Candidates without an invitation" in page.text and "alone@example.com" in page.text
+
 
 async def test_buttons_move_the_invitation_and_report_as_the_control_api(sim):
     invitation = await invite(sim)
