@@ -2,7 +2,8 @@
 
 - `/x/api/v3/*`: the partner API, as the published Swagger describes it (see spec.py);
 - `/_files/reports/{token}.pdf`: the short-lived PDF links `pdf?format=url` hands out;
-- `/tests/{unique_id}/login`: where a candidate's test link lands (a placeholder page);
+- `/`, `/outbox`, `/tests/{unique_id}/login`: web pages for a person (pages.py): the
+  candidates with buttons for their next moves, the sent emails, and the candidate's test page;
 - `/_sim/*`: no-auth control API for tests and demos: drive the candidate, read the outbox,
   the webhook attempts and the API exchanges, switch faults.
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import html
 import json
 import secrets
 from collections import deque
@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -43,6 +43,7 @@ from ..gateway import CallNext, api_gateway
 from ..ratelimit import FixedWindowLimiter, WindowState
 from .catalog import TESTS, test_view
 from .config import HackerRankSimConfig
+from .pages import pages
 from .service import Account, Faults, SimError
 from .spec import hackerrank_api
 from .webhooks import WebhookMode, WebhookSender
@@ -84,6 +85,7 @@ def create_app(config: HackerRankSimConfig) -> FastAPI:
     app.include_router(api)
     app.include_router(files)
     app.include_router(control)
+    app.include_router(pages)
     return app
 
 
@@ -345,16 +347,6 @@ files = APIRouter(include_in_schema=False)
 @files.get("/_files/reports/{token}.pdf")
 async def download_pdf(token: str, account: AccountDep) -> Response:
     return Response(account.pdf_by_link(token), media_type="application/pdf")
-
-
-@files.get("/tests/{unique_id}/login", response_class=HTMLResponse)
-async def candidate_login(unique_id: str) -> str:
-    return (
-        "<!doctype html><title>HackerRank simulator</title><h1>HackerRank test</h1>"
-        f"<p>Test <code>{html.escape(unique_id)}</code>. The simulator has no test to take: "
-        "start and submit the attempt through <code>/_sim/candidates/{id}/start</code> and "
-        "<code>…/submit</code>.</p>"
-    )
 
 
 # Control API

@@ -242,7 +242,20 @@ class Account:
             raise SimError(404, "Not found")
         return self.pdf(record)
 
-    # The candidate's side, driven by the control API
+    # The candidate's side, driven by the control API and the pages
+
+    def by_link(self, unique_id: str, token: str) -> Candidate | None:
+        """The candidate a test link names (`/tests/{unique_id}/login?b={token}`), or None."""
+        for record in self.candidates.values():
+            if record.test.unique_id == unique_id and secrets.compare_digest(
+                record.token.encode(), token.encode()
+            ):
+                return record
+        return None
+
+    def invite_open(self, record: Candidate) -> bool:
+        """The invite can still be started: not expired by hand, nor past `invite_valid_to`."""
+        return self._invite_open(record)
 
     def start(self, candidate_id: int) -> Candidate:
         record = self._by_id(candidate_id)
