@@ -190,7 +190,7 @@ async def move_report(report_id: str, action: str, request: Request) -> Redirect
         if action == "complete":
             result, assessment = form.get("result", "clear"), form.get("assessment") or None
             if result not in ("clear", "consider") or assessment not in (None, *ASSESSMENTS):
-                return _back(f"Not a result Checkr gives: {result}, {assessment}")
+                return _back(f"Not a result Checkr gives: {result} (assessment {assessment})")
             account.complete_report(report_id, str(result), assessment and str(assessment))
         elif action == "eta":
             account.update_eta(report_id, _eta(form.get("eta")))
@@ -199,7 +199,8 @@ async def move_report(report_id: str, action: str, request: Request) -> Redirect
         else:
             return _back(f"No such move for a report: {action}")
     except CheckrError as exc:
-        return _back(f"Could not {action} the report: {exc.message}.")
+        verb = "move the ETA of" if action == "eta" else action
+        return _back(f"Could not {verb} the report: {exc.message}.")
     return _back()
 
 
