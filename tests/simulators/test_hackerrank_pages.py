@@ -9,13 +9,16 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
 
+from tests.e2e import conftest as e2e
 from tests.vendors import test_hackerrank_fixtures as fixtures
 from tests.vendors.test_hackerrank_fixtures import Sim, unique_email
 
 # The shared simulator the API tests drive, set up the same way.
 shared_sim = fixtures.shared_sim
 sim = fixtures.sim
+browser = e2e.browser  # a headless Chromium
 
 
 async def invite(sim: Sim, **body: Any) -> tuple[str, str]:
@@ -199,3 +202,20 @@ async def test_an_unknown_test_link_is_a_404_page(sim: Sim, path: str):
     page = await sim.http.get(path)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert 'id="not-found"' in page.text and "HackerRank" in page.text
+
+
+async def test_in_a_browser_a_button_moves_the_row_and_the_page_follows_the_control_api(
+    sim: Sim, browser
+):
+    candidate, _ = await invite(sim)
+    page = await browser.new_page()
+    await page.goto(sim.url)
+    row = page.locator(f"#candidate-{candidate}")
+    await row.get_by_role("button", name="Start the attempt").click()
+    await expect(row.locator(".badge")).to_have_text("Taking the test")
+    # A move made elsewhere shows up without a reload: the list is a live region.
+    await sim.submit(candidate, 30)
+    await expect(row.locator(".badge")).to_have_text(
+        "Submitted; report being generated", timeout=5_000
+    )
+    await page.close()
