@@ -1,33 +1,58 @@
-"""The report PDF a Checkr document link serves (fpdf2); it carries no candidate PII."""
+"""The report PDF a Checkr document link serves (fpdf2). The simulator gives it no candidate
+details: the candidate is named only where a caller passes the name."""
 
 from __future__ import annotations
 
-from ..pdf import footnote, labelled_lines, line, start_report
-from .reports import Report
+from ..pdf import Brand, Report, Table, long_date, render
+from .reports import Report as CheckrReport
+
+BRAND = Brand("Checkr", (0, 62, 142))
 
 
-def render_report(report: Report, package_name: str) -> bytes:
-    pdf = start_report(
-        title="Background check report",
-        author="Checkr simulator",
-        heading="Background check report",
-        page_format="Letter",
+def render_report(
+    report: CheckrReport, package_name: str, *, candidate: str | None = None
+) -> bytes:
+    completed = report.completed_at
+    rows = [
+        (
+            _label(screening.type),
+            (screening.result or screening.status).replace("_", " ").capitalize(),
+            long_date(screening.completed_at) if screening.completed_at else "–",
+        )
+        for screening in report.screenings
+    ]
+    result = (report.result or report.status).replace("_", " ").capitalize()
+    return render(
+        Report(
+            brand=BRAND,
+            title="Background check report",
+            candidate=candidate or "Candidate on file at Checkr",
+            package=package_name,
+            date=completed,
+            details=(("Status", report.status.replace("_", " ").capitalize()),),
+            # A background check has no score: its result is the headline.
+            headline=result,
+            summary=None
+            if report.assessment is None
+            else f"Assessment: {report.assessment.replace('_', ' ')}.",
+            tables=(
+                Table(
+                    title="Screenings",
+                    columns=("Screening", "Result", "Completed"),
+                    rows=rows,
+                    widths=(32, 40),
+                ),
+            ),
+            notes=(
+                "Issued by the Checkr simulator for integration testing; not a consumer report.",
+            ),
+            reference=f"Checkr report {report.id}",
+            page_format="Letter",
+        )
     )
-    pdf.set_font("helvetica", "", 11)
-    details = {
-        "Package": package_name,
-        "Report": report.id,
-        "Status": report.status,
-        "Result": report.result or "n/a",
-        "Completed": report.completed_at.strftime("%Y-%m-%d %H:%M UTC")
-        if report.completed_at
-        else "n/a",
-    }
-    labelled_lines(pdf, details)
-    pdf.ln(4)
-    for screening in report.screenings:
-        label = screening.type.replace("_", " ").capitalize()
-        line(pdf, f"{label}: {screening.result or screening.status}")
-    pdf.ln(6)
-    footnote(pdf, "Issued by the Checkr simulator for integration testing; not a consumer report.")
-    return bytes(pdf.output())
+
+
+def _label(kind: str) -> str:
+    """ssn_trace reads "SSN trace"."""
+    words = kind.replace("_", " ").capitalize().split(" ")
+    return " ".join("SSN" if word.lower() == "ssn" else word for word in words)

@@ -2,46 +2,43 @@
 
 from __future__ import annotations
 
-from ..pdf import footnote, labelled_lines, latin1, line, next_line, start_report
-from .catalog import Package
+from ..pdf import Brand, Report, Table, render, score_cell
+from .catalog import PASS_MARK, Package
 from .models import InvitationRecord, InvitationResult
+
+BRAND = Brand("Sandbox Vendor", (31, 95, 122))
 
 
 def render_report(record: InvitationRecord, package: Package, result: InvitationResult) -> bytes:
-    pdf = start_report(
-        title=f"{package.name} report", author="Sandbox Vendor", heading="Assessment report"
+    cells = [score_cell(test.score, test.max_score) for test in result.tests]
+    scored = result.score is not None
+    sections = Table(
+        title="Tests" if scored else "Checks",
+        columns=("Test", "Score", "Outcome") if scored else ("Check", "Outcome"),
+        rows=[
+            (test.name, cell, test.outcome.capitalize())
+            if scored
+            else (test.name, test.outcome.capitalize())
+            for test, (cell, _) in zip(result.tests, cells, strict=True)
+        ],
+        widths=(44, 30) if scored else (30,),
+        rounded=any(rounded for _, rounded in cells),
     )
-    pdf.set_font("helvetica", "", 13)
-    line(pdf, package.name)
-    pdf.ln(4)
-
-    pdf.set_font("helvetica", "", 11)
-    details = {
-        "Candidate": record.candidate.full_name,
-        "Reference": record.reference,
-        "Invitation": record.id,
-        "Submitted": result.submitted_at.strftime("%Y-%m-%d %H:%M UTC"),
-        "Score": _score(result.score, result.max_score),
-        "Outcome": result.outcome.capitalize(),
-    }
-    labelled_lines(pdf, details, bold_labels=True)
-    pdf.ln(4)
-    pdf.multi_cell(w=0, text=latin1(result.summary), **next_line())
-    pdf.ln(4)
-
-    with pdf.table(col_widths=(90, 50, 40), text_align=("LEFT", "RIGHT", "LEFT")) as table:
-        table.row(("Test", "Score", "Outcome"))
-        for test in result.tests:
-            table.row(
-                (latin1(test.name), _score(test.score, test.max_score), test.outcome.capitalize())
-            )
-
-    pdf.ln(8)
-    footnote(pdf, "Issued by the Sandbox Vendor, a reference vendor for integration testing.")
-    return bytes(pdf.output())
-
-
-def _score(score: float | None, max_score: float | None) -> str:
-    if score is None or max_score is None:
-        return "n/a"
-    return f"{score:.1f} / {max_score:.0f}"
+    return render(
+        Report(
+            brand=BRAND,
+            title="Assessment report" if scored else "Background check report",
+            candidate=record.candidate.full_name,
+            package=package.name,
+            date=result.submitted_at,
+            score=result.score,
+            max_score=result.max_score,
+            outcome=result.outcome.capitalize() if scored else None,
+            # Every test and the package pass at the same mark, a share of the maximum.
+            pass_mark=PASS_MARK if scored else None,
+            headline=None if scored else result.outcome.capitalize(),
+            summary=result.summary,
+            tables=(sections,),
+            reference=f"Sandbox Vendor invitation {record.id} · order reference {record.reference}",
+        )
+    )

@@ -3,35 +3,62 @@ as TestGorilla's render_pdf streams it."""
 
 from __future__ import annotations
 
-from ..pdf import labelled_lines, latin1, line, start_report
+from datetime import UTC, datetime
+
+from ..pdf import Brand, Report, Table, number, render, score_cell
 from .service import Candidature
+
+BRAND = Brand("TestGorilla", (21, 17, 43))
 
 
 def render_report(candidature: Candidature) -> bytes:
-    name = candidature.assessment.name
-    pdf = start_report(
-        title=f"{name}: candidate results",
-        author="TestGorilla simulator",
-        heading="Candidate results",
-    )
-    pdf.set_font("helvetica", "", 13)
-    line(pdf, name)
-    pdf.ln(4)
-    pdf.set_font("helvetica", "", 11)
-    average = candidature.avg_score
-    details = {
-        "Candidate": candidature.full_name or candidature.email,
-        "Status": candidature.status.capitalize(),
-        "Average score": "n/a" if average is None else f"{average:g} %",
-    }
-    labelled_lines(pdf, details, label_width=36, bold_labels=True)
-    pdf.ln(4)
-    with pdf.table(col_widths=(90, 40, 50), text_align=("LEFT", "RIGHT", "LEFT")) as table:
-        table.row(("Test", "Score", "Percentile / result"))
-        for result in candidature.results:
-            score = "" if result.score is None else f"{result.score:g} %"
-            other = result.score_display or (
-                "" if result.percentile is None else f"{result.percentile:g}"
+    scored = [r for r in candidature.results if r.score is not None]
+    cells = [score_cell(r.score, 100) for r in scored]
+    tables = []
+    if scored:
+        tables.append(
+            Table(
+                title="Tests",
+                columns=("Test", "Score", "Percentile"),
+                rows=[
+                    (
+                        r.test.name,
+                        cell,
+                        "–" if r.percentile is None else number(r.percentile),
+                    )
+                    for r, (cell, _) in zip(scored, cells, strict=True)
+                ],
+                widths=(40, 30),
+                rounded=any(rounded for _, rounded in cells),
             )
-            table.row((latin1(result.test.name), score, latin1(other)))
-    return bytes(pdf.output())
+        )
+    personality = [r for r in candidature.results if r.score is None]
+    if personality:
+        tables.append(
+            Table(
+                title="Personality and culture",
+                columns=("Test", "Result"),
+                rows=[(r.test.name, r.score_display or "–") for r in personality],
+                widths=(70,),
+            )
+        )
+    return render(
+        Report(
+            brand=BRAND,
+            title="Candidate results",
+            candidate=candidature.full_name or candidature.email,
+            package=candidature.assessment.name,
+            package_label="Assessment",
+            # The simulator keeps no completion time: the report says when it was issued.
+            date=datetime.now(UTC),
+            date_label="Issued",
+            details=(("Status", candidature.status.capitalize()),),
+            # The average of the scored tests, in percent, as TestGorilla's API gives it.
+            score=candidature.avg_score,
+            max_score=100 if candidature.avg_score is not None else None,
+            headline=None if candidature.avg_score is not None else "No scored tests",
+            tables=tuple(tables),
+            notes=("The overall score is the average of the scored tests.",) if scored else (),
+            reference=f"TestGorilla candidature {candidature.id}",
+        )
+    )
