@@ -44,6 +44,10 @@ def home(request: Request, sim: Sim) -> HTMLResponse:
             "companies": companies,
             "partner_registered": sim.companies.partner_configuration() is not None,
             "config": sim.config,
+            "step_setups": {
+                company["company_id"]: sim.step_assessment(company["company_id"])
+                for company in companies
+            },
         },
     )
 
@@ -95,6 +99,74 @@ def connected(company_id: str, request: Request, sim: Sim) -> HTMLResponse:
     )
 
 
+# --- Hiring process: the assessment step's configuration ------------------------------------
+
+
+@router.get("/hiring-process/{company_id}", response_class=HTMLResponse)
+async def hiring_process(company_id: str, request: Request, sim: Sim) -> HTMLResponse:
+    return await _hiring_process_page(request, sim, company_id)
+
+
+@router.post("/hiring-process/{company_id}", response_class=HTMLResponse, response_model=None)
+async def configure_hiring_process(
+    company_id: str,
+    request: Request,
+    sim: Sim,
+    package_type: Annotated[str, Form(min_length=1, max_length=100)],
+    package_id: Annotated[str, Form(min_length=1, max_length=200)],
+    auto_triggered: Annotated[bool, Form()] = False,
+) -> HTMLResponse | RedirectResponse:
+    """Configure → partner, type and package → Auto-triggered, as SR's hiring process editor
+    offers it; only a package of the partner's catalog of the chosen type is taken."""
+    if not sim.partner_connected(company_id):
+        return await _hiring_process_page(request, sim, company_id, status_code=409)
+    try:
+        catalog = await sim.packages(company_id)
+    except PartnerError:
+        return await _hiring_process_page(request, sim, company_id, status_code=502)
+    package = next((p for p in catalog if p["id"] == package_id), None)
+    if package is None or package["type"] != package_type:
+        problem = (
+            f"The partner offers no {package_type} package with id {package_id}: "
+            "choose a package of the type chosen."
+        )
+        return await _hiring_process_page(request, sim, company_id, problem, status_code=422)
+    sim.configure_step_assessment(company_id, package_id, package_type, auto_triggered)
+    return RedirectResponse("/#hiring-process", status_code=303)
+
+
+async def _hiring_process_page(
+    request: Request,
+    sim: Simulator,
+    company_id: str,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    catalog: list[dict] = []
+    catalog_problem = None
+    connected = sim.partner_connected(company_id)
+    if connected:
+        try:
+            catalog = await sim.packages(company_id)
+        except PartnerError as exc:
+            catalog_problem = str(exc)
+    return templates.TemplateResponse(
+        request,
+        "hiring_process.html",
+        {
+            "company": company_id,
+            "connected": connected,
+            "catalog": catalog,
+            "types": sorted({package["type"] for package in catalog}),
+            "catalog_problem": catalog_problem,
+            "setup": sim.step_assessment(company_id),
+            "problem": problem,
+            "config": sim.config,
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
 async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HTMLResponse:
     candidate = candidate_or_404(sim, candidate_id)
@@ -120,6 +192,7 @@ async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HT
             "catalog_problem": catalog_problem,
             "company": company,
             "connected": connected,
+            "step_setup": sim.step_assessment(company),
             "cards": cards,
         },
     )

@@ -23,13 +23,46 @@ def status_label(order: dict[str, Any]) -> str:
     return "Not sent" if delivery_problem(order) else "Sent"
 
 
+# What a recruiter reads when an order did not reach the partner: what happened and what to do,
+# in plain words (SR documents none of its wording: our assumption); the technical detail apart.
+_UNREACHABLE = (
+    "The assessment partner could not be reached or gave an answer SmartRecruiters could not "
+    "read, so the order was not sent. Try again later; if it keeps failing, tell your admin."
+)
+_REFUSALS = {
+    401: "The assessment partner did not accept this company's connection. Ask your "
+    "SmartRecruiters admin to connect the integration again.",
+    404: "The assessment partner does not offer this package. Order another one, or ask your "
+    "admin to choose another package for the hiring step.",
+    429: "The assessment partner is busy, so the order was not sent. Try again in a few minutes.",
+}
+_REFUSALS[403] = _REFUSALS[401]
+_INVALID = (
+    "The assessment partner refused the order as incomplete or invalid. Check the candidate's "
+    "email and the job, then order again, or tell your admin."
+)
+_PARTNER_DOWN = (
+    "The assessment partner had a problem, so the order was not sent. Try again in a few minutes."
+)
+
+
 def delivery_problem(order: dict[str, Any]) -> str | None:
+    status = order["partner_status"]
+    if status is None:
+        return _UNREACHABLE if order["partner_error"] else None
+    if status < 400:
+        return None
+    if status in _REFUSALS:
+        return _REFUSALS[status]
+    return _PARTNER_DOWN if status >= 500 else _INVALID
+
+
+def delivery_detail(order: dict[str, Any]) -> str | None:
+    """The technical reason beside the plain words, for whoever the recruiter asks for help."""
     if order["partner_error"]:
         return order["partner_error"]
     status = order["partner_status"]
-    if status is not None and status >= 400:
-        return f"The partner answered {status}"
-    return None
+    return f"The partner answered HTTP {status}" if status is not None and status >= 400 else None
 
 
 def score_text(score: dict[str, int] | None) -> str | None:
@@ -88,6 +121,7 @@ def order_card(order: dict[str, Any], catalog_names: dict[str, str]) -> dict[str
         "created_at": order["created_at"],
         "status": status_label(order),
         "delivery_problem": delivery_problem(order),
+        "delivery_detail": delivery_detail(order),
         "score": score_text(score),
         "percent": score_percent(score),
         "score_label": result.get("scoreLabel"),

@@ -216,15 +216,40 @@ class Simulator:
         entering = candidate["step"] != step
         candidate["step"] = step
         self._store.put("candidate", candidate["id"], candidate)
+        company = self.company_of(candidate)
+        setup = self.step_assessment(company)
         if (
             entering
             and step == self.config.auto_trigger_step
-            and self.partner_connected(self.company_of(candidate))
+            and setup is not None
+            and setup["auto_triggered"]
+            and self.partner_connected(company)
         ):
             return await self.place_order(
-                candidate, self.config.auto_trigger_package_id, kind="manual", trigger="auto"
+                candidate, setup["package_id"], kind="manual", trigger="auto"
             )
         return None
+
+    def step_assessment(self, company_id: str) -> dict[str, Any] | None:
+        """What the company's assessment step orders, as its admin configured it (Configure →
+        partner, type and package, and the Auto-triggered switch), or None while it is not
+        configured. The embedded default company starts configured, so a first try needs no
+        setup."""
+        setup = self._store.get("step_assessment", company_id)
+        if setup is None and company_id == self.config.company_id:
+            return {
+                "package_id": self.config.auto_trigger_package_id,
+                "type": None,
+                "auto_triggered": True,
+            }
+        return setup
+
+    def configure_step_assessment(
+        self, company_id: str, package_id: str, package_type: str | None, auto_triggered: bool
+    ) -> dict[str, Any]:
+        setup = {"package_id": package_id, "type": package_type, "auto_triggered": auto_triggered}
+        self._store.put("step_assessment", company_id, setup)
+        return setup
 
     # --- orders placed with the partner --------------------------------------------------
 

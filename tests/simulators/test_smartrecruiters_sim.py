@@ -607,10 +607,15 @@ def test_a_token_the_partner_forgot_is_renewed(sr: httpx.Client, partner: FakePa
 
 
 def test_partner_rejection_is_reported_not_raised(sr: httpx.Client) -> None:
-    response = order_for(sr, first_candidate(sr), "no-such-package")
+    candidate = first_candidate(sr)
+    response = order_for(sr, candidate, "no-such-package")
 
     assert response.status_code == 200
     assert response.json()["partner_status"] == 404
+    # The recruiter reads what happened and what to do; the status code only as the detail.
+    profile = sr.get(f"/candidates/{candidate['id']}").text
+    assert "The assessment partner does not offer this package." in profile
+    assert "Detail: The partner answered HTTP 404" in profile
 
 
 def test_unreachable_partner_gives_502_and_keeps_the_order(tmp_path: Path) -> None:

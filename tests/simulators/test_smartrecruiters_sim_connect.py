@@ -766,3 +766,68 @@ def test_a_company_disconnected_at_sr_alone_never_reaches_the_partner(
         "/identity/oauth/token", data=token_form(issued["clientId"], issued["clientSecret"])
     )
     assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")
+
+
+# --- the hiring process: an admin configures what the assessment step orders --------------------
+
+
+def move_to_skills_test(sr: httpx.Client, candidate: dict[str, Any]) -> dict[str, Any]:
+    move = f"/__sim/candidates/{candidate['id']}/move"
+    response = sr.post(move, json={"step": "Skills Test"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def configure_step(sr: httpx.Client, company_id: str, **form: str) -> httpx.Response:
+    return sr.post(f"/hiring-process/{company_id}", data=form, follow_redirects=False)
+
+
+def test_a_connected_company_s_step_orders_only_what_its_admin_configured(
+    sr: httpx.Client, master: Auth, partner: ConnectPartner
+) -> None:
+    connect(sr, master, partner, ACME)
+    connect(sr, master, partner, "globex")
+    first = candidate_of(sr, ACME)
+
+    # Connected, but the step is not configured: moving orders nothing, and the profile says why.
+    assert move_to_skills_test(sr, first)["order"] is None
+    profile = sr.get(f"/candidates/{first['id']}").text
+    assert 'id="step-not-configured"' in profile and f'href="/hiring-process/{ACME}"' in profile
+
+    # The editor offers the company's own catalog, by type, and refuses a package of another type.
+    page = sr.get(f"/hiring-process/{ACME}").text
+    assert f'<option value="skills-{ACME}" data-type="SKILL_TEST"' in page
+    assert "skills-globex" not in page
+    wrong = configure_step(sr, ACME, package_type="BACKGROUND_CHECK", package_id=f"skills-{ACME}")
+    assert wrong.status_code == 422 and "offers no BACKGROUND_CHECK package" in wrong.text
+    other = configure_step(sr, ACME, package_type="SKILL_TEST", package_id="skills-globex")
+    assert other.status_code == 422
+
+    saved = configure_step(
+        sr, ACME, package_type="SKILL_TEST", package_id=f"skills-{ACME}", auto_triggered="true"
+    )
+    assert (saved.status_code, saved.headers["location"]) == (303, "/#hiring-process")
+    ordered = move_to_skills_test(sr, candidate_of(sr, ACME))["order"]
+    assert (ordered["package_id"], ordered["trigger"], ordered["partner_status"]) == (
+        f"skills-{ACME}",
+        "auto",
+        202,
+    )
+    home = sr.get("/").text
+    assert f"<code>skills-{ACME}</code>" in home
+
+    # Another company's step is its own: still unconfigured.
+    assert move_to_skills_test(sr, candidate_of(sr, "globex"))["order"] is None
+
+    # Switched off, the step orders nothing again.
+    off = configure_step(sr, ACME, package_type="SKILL_TEST", package_id=f"skills-{ACME}")
+    assert off.status_code == 303
+    assert move_to_skills_test(sr, candidate_of(sr, ACME))["order"] is None
+
+
+def test_a_company_not_connected_cannot_configure_its_step(sr: httpx.Client) -> None:
+    page = sr.get("/hiring-process/initech")
+    assert 'id="not-connected"' in page.text and "<form" not in page.text
+    refused = configure_step(sr, "initech", package_type="SKILL_TEST", package_id="skills")
+    assert refused.status_code == 409
+    assert move_to_skills_test(sr, candidate_of(sr, "initech"))["order"] is None
