@@ -8,8 +8,11 @@ retry policies do the retrying.
 from __future__ import annotations
 
 import contextlib
+import re
+import unicodedata
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import PurePosixPath
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -56,6 +59,22 @@ SR_REFUSING = "SmartRecruitersRefusing"
 # So is a vendor answering 404 for an invitation of ours: it lost its records, or the account's
 # key is another account's; the order is held, not ended, and its poll asks again at this pace.
 HELD_ORDER_RETRY = timedelta(minutes=5)
+
+
+def attachment_filename(title: str, day: date, vendor_filename: str) -> str:
+    """The name the report goes to SR under: "<title> report <YYYY-MM-DD>.pdf".
+
+    Vendors name their files after their ids and sometimes the candidate; file names end up in
+    logs and in the recruiter's downloads, so neither is kept. ASCII only (accents dropped,
+    anything else a space), since how SR stores other file names is not documented; the vendor's
+    extension stays.
+    """
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^A-Za-z0-9.()&+-]+", " ", ascii_title).strip(" .")[:80].strip()
+    extension = PurePosixPath(vendor_filename).suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,5}", extension):
+        extension = ".pdf"
+    return f"{words or 'Assessment'} report {day.isoformat()}{extension}"
 
 
 @contextlib.contextmanager
@@ -256,9 +275,15 @@ class OrderActivities:
             return ReportLink()
         with peer_errors(sr_refusing=True):
             sr = await self._sr.for_company(transfer.company_id)
+            # The activity gets no package name: the vendor's name stands in for it.
+            filename = attachment_filename(
+                transfer.vendor.vendor.replace("_", " ").title(),
+                datetime.now(UTC).date(),
+                report.filename,
+            )
             url = await sr.upload_attachment(
                 transfer.order_id,
-                report.filename,
+                filename,
                 report.content,
                 report.content_type,
                 transfer.result_callback_url,
