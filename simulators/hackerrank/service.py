@@ -231,6 +231,9 @@ class Account:
             score=record.score,
             max_score=record.test.max_score,
             submitted=hr_time(record.attempt_endtime) or "",
+            cutoff_score=record.test.cutoff_score,
+            # The same split the API's scores_skills_split gives, so PDF and API agree.
+            skill_scores=self.skill_split(record),
         )
 
     def pdf_by_link(self, token: str) -> bytes:

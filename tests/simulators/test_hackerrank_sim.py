@@ -7,6 +7,7 @@ import base64
 import uuid
 
 import httpx
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 
 from simulators.hackerrank import HackerRankSimConfig, create_app
@@ -347,6 +348,10 @@ async def test_journey_statuses_and_the_pdf_503_until_the_report_is_ready(sim: S
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     direct = await sim.api.get(f"{path}/pdf")
     assert direct.headers["content-type"] == "application/pdf"
+    # The PDF's sections are the API's skill split.
+    text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(pdf.content))
+    assert "Problem Solving (Basic)" in text and "Python (Intermediate)" in text
+    assert "87 / 100" in text and "63 / 100" in text  # 86.9 and 62.9, as SR rounds them
 
 
 @pytest.mark.parametrize("score", [0, 3, 50, 97, 100])
