@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         VendorStatus,
     )
     from peers import CREDENTIALS_REFUSED, INVITATION_UNKNOWN, PEER_UNAVAILABLE
+    from workflows import notes
 
 # Vendor webhook events an order acts on, at most: a vendor sends a handful per order (each
 # status change, a few more for a background check and its dispute). Each costs the history a few
@@ -202,7 +203,7 @@ class AssessmentOrderWorkflow:
         try:
             vendor_ref = await self._invite(order)
         except ActivityError as err:
-            self._note(f"Invitation failed: {_reason(err)}")
+            self._note(notes.failed(err, notes.INVITATION, vendor=order.vendor))
             await self._abandon_invitation(order)
             return await self._finish(
                 results.invitation_failed(_refusal(err)),
@@ -551,11 +552,11 @@ class AssessmentOrderWorkflow:
                 # A 404 alone proves nothing (lost records, another account's key): the order
                 # keeps what it knew, and its poll asks again at a slow pace until the vendor knows.
                 self._note(
-                    f"Vendor status could not be read: {_reason(err)}; the order is held "
-                    "until the vendor knows it again"
+                    f"{self._failed(err, notes.STATUS_READ)}; the order is held until the "
+                    "vendor knows it again (`assessments vendor check` tests the account)"
                 )
                 return self._known()
-            self._note(f"Vendor status could not be read: {_reason(err)}")
+            self._note(self._failed(err, notes.STATUS_READ))
             return StatusReading(status=VendorStatus.FAILED)
 
     async def _complete(
@@ -570,7 +571,7 @@ class AssessmentOrderWorkflow:
         try:
             result = await self._call(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
-            self._note(f"Result could not be read: {_reason(err)}")
+            self._note(self._failed(err, notes.RESULT_READ))
             if revision:
                 return False
             await self._finish(
@@ -618,7 +619,9 @@ class AssessmentOrderWorkflow:
                 | ActivityOptions(schedule_to_close_timeout=timedelta(days=2)),
             )
         except ActivityError as err:
-            self._note(f"Report could not be attached: {_reason(err)}")
+            self._note(
+                f"{self._failed(err, notes.REPORT_MOVE)}; the result goes on without the file"
+            )
             return
         self._state.report_url = link.url
         if link.url:
@@ -635,13 +638,13 @@ class AssessmentOrderWorkflow:
         try:
             await self._call(OrderActivities.abandon_invitation, order, **CLEANUP_CALL)
         except ActivityError as err:
-            self._note(f"Could not tidy up at the vendor: {_reason(err)}")
+            self._note(self._failed(err, notes.ABANDONED_INVITATION))
 
     async def _withdraw(self, vendor_ref: VendorRef) -> None:
         try:
             await self._call(OrderActivities.cancel_invitation, vendor_ref, **CLEANUP_CALL)
         except ActivityError as err:
-            self._note(f"Invitation could not be withdrawn at the vendor: {_reason(err)}")
+            self._note(self._failed(err, notes.WITHDRAWAL))
             return
         self._state.vendor_status = VendorStatus.CANCELLED
         self._note("Invitation withdrawn at the vendor")
@@ -692,7 +695,8 @@ class AssessmentOrderWorkflow:
                 OrderActivities.update_smartrecruiters, request, **SMARTRECRUITERS_CALL
             )
         except ActivityError as err:
-            self._note(f"SmartRecruiters refused {update.status.value}: {_reason(err)}")
+            refused = self._failed(err, notes.status_update(update.status.value))
+            self._note(f"{refused}; the order goes on" if progress else refused)
             refusing = _failure_type(err) == SR_REFUSING and workflow.patched(SR_REFUSAL_PATCH)
             if refusing:
                 self._set_status(visibility.SR_REFUSING)
@@ -736,7 +740,7 @@ class AssessmentOrderWorkflow:
             if (
                 err.retry_state != RetryState.TIMEOUT
             ):  # SR listens again, and refuses the update itself
-                self._note(f"SmartRecruiters refused {status}: {_reason(err)}")
+                self._note(self._failed(err, notes.status_update(status)))
                 raise
             return False
         finally:
@@ -767,6 +771,10 @@ class AssessmentOrderWorkflow:
         # cannot register them) are not given them later: the upsert would be refused.
         if workflow.info().typed_search_attributes.get(visibility.ORDER_STATUS) is not None:
             workflow.upsert_search_attributes([visibility.ORDER_STATUS.value_set(status)])
+
+    def _failed(self, err: ActivityError, what: str) -> str:
+        """A failed call, in an operator's words (workflows/notes.py)."""
+        return notes.failed(err, what, vendor=self._state.order.vendor)
 
     def _note(self, what: str) -> None:
         timeline = self._state.timeline
@@ -994,11 +1002,9 @@ class AssessmentOrderWorkflow:
         try:
             await self._call(OrderActivities.resend_invitation, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
-            self._note(
-                f"Repair by {request.operator} failed: the invitation could not be resent "
-                f"({_reason(err)})"
-            )
-            return _repair_failed(f"The invitation could not be resent: {_reason(err)}")
+            failure = self._failed(err, notes.RESEND)
+            self._note(f"Repair by {request.operator} failed. {failure}")
+            return _repair_failed(failure)
         return self._repaired(
             RepairKind.RESEND_INVITATION, request, "invitation sent again by the vendor"
         )
@@ -1009,11 +1015,9 @@ class AssessmentOrderWorkflow:
         try:
             result = await self._call(OrderActivities.get_vendor_result, vendor_ref, **VENDOR_CALL)
         except ActivityError as err:
-            self._note(
-                f"Repair by {request.operator} failed: the result could not be read "
-                f"({_reason(err)})"
-            )
-            return _repair_failed(f"The vendor's result could not be read: {_reason(err)}")
+            failure = self._failed(err, notes.RESULT_READ)
+            self._note(f"Repair by {request.operator} failed. {failure}")
+            return _repair_failed(failure)
         changed = result != self._state.result
         self._state.result = result
         if changed and not self._state.order.inline:
@@ -1071,11 +1075,6 @@ def _utc(moment: datetime) -> datetime:
 
 def _days(days: float) -> str:
     return f"{days:g} day" + ("" if days == 1 else "s")
-
-
-def _reason(err: ActivityError) -> str:
-    """The peer's failure in a line for the timeline (our peer errors never carry PII)."""
-    return str(err.cause) if err.cause else str(err)
 
 
 def _failure_type(err: ActivityError) -> str | None:

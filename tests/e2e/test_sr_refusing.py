@@ -141,7 +141,8 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         shown = await _status_becomes(admin, order_id, "SR_REFUSING")
         assert shown["workflow_status"] == "RUNNING" and shown["sr_status"] is None
         assert any(
-            "SmartRecruiters refused PENDING" in item["what"] and "HTTP 403" in item["what"]
+            "SmartRecruiters refused our status update PENDING for this company (HTTP 403)"
+            in item["what"]
             for item in shown["timeline"]
         )
         await _listed_with_status(admin, order_id, "SR_REFUSING", open="true")

@@ -177,16 +177,16 @@ async def test_repairs_that_make_no_sense_while_pending_are_refused(env):
 
     assert refusals[0] == "The order has no result to re-post"
     assert (
-        refusals[1].startswith("The invitation could not be resent:")
-        and "offers no resend" in refusals[1]
+        refusals[1] == "The sandbox vendor refused our request to send the invitation again "
+        "(it offers no resend through this integration)"
     )
     assert refusals[2] == (
         "The candidate is past the invitation (vendor status STARTED); there is nothing to resend"
     )
     assert peers.sr.statuses == ["PENDING", "IN_PROGRESS", "REJECTED"]
     assert [e.what for e in state.timeline if e.what.startswith("Repair by")] == [
-        "Repair by ops.ann failed: the invitation could not be resent (PeerRejected: "
-        "sandbox offers no resend through this integration)"
+        "Repair by ops.ann failed. The sandbox vendor refused our request to send the invitation "
+        "again (it offers no resend through this integration)"
     ]
 
 

@@ -447,7 +447,7 @@ async def test_smartrecruiters_refusing_a_progress_update_does_not_stop_the_orde
 
     state = await run_order(env, peers, an_order(), candidate_finishes)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
-    assert any("refused IN_PROGRESS" in entry.what for entry in state.timeline)
+    assert any("refused our status update IN_PROGRESS" in entry.what for entry in state.timeline)
 
 
 async def test_smartrecruiters_refusing_the_final_result_fails_the_order_visibly(env):
@@ -472,14 +472,14 @@ async def test_missing_report_still_posts_the_result(env):
     state = await run_order(env, peers, an_order(), candidate_finishes)
     assert peers.sr.statuses == ["PENDING", "COMPLETED"]
     assert peers.sr.uploads == 0 and state.report_url is None
-    assert any("Report could not be attached" in entry.what for entry in state.timeline)
+    assert any("the result goes on without the file" in entry.what for entry in state.timeline)
 
 
 async def test_expiry_is_posted_even_when_the_vendor_refuses_the_withdrawal(env):
     peers = Peers(vendor=ScriptedVendor(refuse_cancellation=True))
     state = await run_order(env, peers, an_order(deadline_days=1))
     assert peers.sr.statuses == ["PENDING", "EXPIRED"]
-    assert any("could not be withdrawn" in entry.what for entry in state.timeline)
+    assert any("the withdrawal of the invitation" in entry.what for entry in state.timeline)
 
 
 async def test_candidate_finishing_during_the_withdrawal_completes_the_order(env):
@@ -760,7 +760,9 @@ async def test_a_vendor_that_no_longer_knows_the_invitation_holds_the_order_unti
     assert peers.sr.patches[-1]["score"] == {"raw": 83, "min": 0, "max": 100}
     assert peers.vendor.cancellations == 0
     notes = [entry.what for entry in state.timeline]
-    assert any("does not know the invitation" in note and "held" in note for note in notes), notes
+    assert any(
+        "does not know this order's invitation" in note and "held" in note for note in notes
+    ), notes
     # Held at the slow pace of an account's trouble (every 5 minutes), then completed at once.
     assert (
         timedelta(days=2, hours=4)

@@ -129,7 +129,10 @@ async def test_sr_refusing_us_for_days_delays_the_result_until_sr_listens_again(
     )
     assert peers.sr.patches[-1]["score"] == {"raw": 83, "min": 0, "max": 100}
     notes = [entry.what for entry in state.timeline]
-    assert any(note.startswith("SmartRecruiters refused PENDING") for note in notes)
+    assert any(
+        note.startswith("SmartRecruiters refused our status update PENDING for this company (")
+        for note in notes
+    )
     assert any(
         note.startswith(
             "SmartRecruiters refuses us for this company: COMPLETED is tried again until"
@@ -137,7 +140,8 @@ async def test_sr_refusing_us_for_days_delays_the_result_until_sr_listens_again(
         for note in notes
     )
     assert any(
-        "Report could not be attached" in note for note in notes
+        "refused the report's move to the candidate's profile for this company" in note
+        for note in notes
     )  # refused too; the result goes on
     # Three days of tries (about hourly), yet one retrying activity in the history: it stays small.
     assert sr.refused > 60
