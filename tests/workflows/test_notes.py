@@ -27,11 +27,7 @@ def _raised(error: Exception, **options: bool) -> ApplicationError:
     """The ApplicationError the activity raises for a peer's error."""
 
     def call() -> None:
-        with (
-            peer_errors(**options)  # type: ignore[arg-type]
-            if "sr_refusing" in options
-            else vendor_errors(**options)  # type: ignore[arg-type]
-        ):
+        with peer_errors(**options) if "sr_refusing" in options else vendor_errors(**options):
             raise error
 
     with pytest.raises(ApplicationError) as raised:
