@@ -8,13 +8,15 @@ import functools
 import signal
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import typer
 import uvicorn
 from rich.table import Table
 
 from cli.output import console, problems
-from settings import get_settings
+from orders.visibility import ORDER_WORKFLOWS
+from settings import Settings, get_settings
 
 commands = typer.Typer()
 
@@ -123,10 +125,19 @@ def run() -> None:
         console.print("Stopped. Orders in flight continue when you start again.")
 
 
+def temporal_ui_orders(settings: Settings) -> str:
+    """The Temporal UI's list of orders. A fresh browser shows none of our search attributes as
+    columns (the UI keeps them per browser): docs/operations.md says how to add them."""
+    namespace, query = quote(settings.temporal_namespace), quote(ORDER_WORKFLOWS)
+    return f"{settings.temporal_ui_base_url}/namespaces/{namespace}/workflows?query={query}"
+
+
 def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     table = Table(title="SmartRecruiters assessment partner: embedded mode", show_header=False)
     table.add_row("Partner API docs", f"{settings.public_url}/docs")
-    table.add_row("Temporal UI", settings.temporal_ui_base_url)
+    table.add_row(
+        "Temporal UI: the orders (our columns: docs/operations.md)", temporal_ui_orders(settings)
+    )
     table.add_row("SmartRecruiters simulator", f"{settings.sr_base_url}/")
     table.add_row("Sandbox vendor outbox", f"{settings.sandbox_vendor_url}/outbox")
     table.add_row(

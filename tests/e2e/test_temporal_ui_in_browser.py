@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from cli.running import temporal_ui_orders
 from codec import ENCODING
 from orders import visibility
 from settings import Settings
@@ -126,5 +128,70 @@ async def test_an_operator_finds_an_order_by_search_attributes_and_reads_it_decr
         details = page.locator("iframe#user-metadata-current-details").content_frame.locator("body")
         await expect(details).to_contain_text("Candidate invited at sandbox")
         await expect(details).to_contain_text("SmartRecruiters shows PENDING")
+    finally:
+        await context.close()
+
+
+# docs/operations.md "Seeing our columns in the Temporal UI", as the UI names its controls.
+COLUMNS_DOC = Path(__file__).parents[2] / "docs" / "operations.md"
+CONFIGURE_COLUMNS = "Configure Columns"
+COLUMNS_PANEL = "Configure Workflows Table"
+OUR_COLUMNS_SECTION = "Custom Search Attributes (not in view)"
+CLOSE_PANEL = "Close Workflows Table configuration"
+
+
+def _columns_doc() -> str:
+    doc = COLUMNS_DOC.read_text()
+    start = doc.index("## Seeing our columns in the Temporal UI")
+    return doc[start : doc.index("\n## ", start + 1)]
+
+
+def test_the_documented_steps_name_the_uis_controls_and_the_banners_link():
+    section = _columns_doc()
+    for control in (CONFIGURE_COLUMNS, COLUMNS_PANEL, OUR_COLUMNS_SECTION, CLOSE_PANEL):
+        assert control in section, control
+    for key in visibility.ALL:
+        assert f"`{key.name}`" in section, key.name
+    # The link `make run` prints, with the default settings the README's walkthrough runs.
+    assert temporal_ui_orders(Settings()) in section
+
+
+async def test_a_fresh_browser_shows_our_columns_after_the_documented_steps(ui_stack, browser):
+    """No localStorage seeded: an operator's first visit, following docs/operations.md."""
+    settings = ui_stack.settings
+    async with http_client(timeout=30) as http:
+        placed = await World(settings, http).order("skills-fullstack")
+    workflow_id = order_workflow_id(placed["order_id"])
+    await listed(settings, f'WorkflowId = "{workflow_id}"')
+
+    context = await browser.new_context(timezone_id="UTC", viewport={"width": 1800, "height": 900})
+    page = await context.new_page()
+    try:
+        # 1. The banner's link: the orders, without our columns yet.
+        await page.goto(temporal_ui_orders(settings))
+        await expect(order_row(page, workflow_id)).to_have_count(1, timeout=UI_TIMEOUT_MS)
+        header = page.get_by_test_id(re.compile(r"^workflows-summary-table-header-cell-"))
+        for key in visibility.ALL:
+            await expect(header.filter(has_text=key.name)).to_have_count(0)
+
+        # 2.-4. Configure Columns, the + of each of ours, close the panel.
+        await page.get_by_role("button", name=CONFIGURE_COLUMNS).click()
+        await expect(page.get_by_role("heading", name=COLUMNS_PANEL)).to_be_visible()
+        await expect(page.get_by_role("heading", name=OUR_COLUMNS_SECTION)).to_be_visible()
+        for key in visibility.ALL:
+            await page.get_by_role("button", name=f"Add {key.name} column").click()
+        await page.get_by_role("button", name=CLOSE_PANEL).click()
+
+        for key in visibility.ALL:
+            await expect(header.filter(has_text=key.name)).to_have_count(1)
+        row = order_row(page, workflow_id)
+        for value in ("skills-fullstack", "sandbox", placed["candidate"]["company_id"]):
+            await expect(row).to_contain_text(value)
+
+        # The browser keeps them: the list shows them again on the next visit.
+        await page.reload()
+        await expect(header.filter(has_text=visibility.VENDOR.name)).to_have_count(
+            1, timeout=UI_TIMEOUT_MS
+        )
     finally:
         await context.close()
