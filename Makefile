@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint check install lock browser
+.PHONY: run test lint check install lock browser screenshots
 
 # Each README command installs what it needs from a lock (requirements/, written by `make lock`
 # from pyproject.toml's ranges), with hashes, so a new machine gets the versions tested here. A
@@ -52,6 +52,12 @@ run: $(BIN)/.run-installed
 	$(BIN)/assessments run
 
 # The code guards its own shape: format, lint (ruff), layers (import-linter), then types (mypy).
+# The README's walkthrough in headless Chromium (tests/e2e/test_walkthrough.py), keeping the
+# pictures it takes on the way as the docs' screenshots.
+screenshots: install browser
+	ASSESSMENTS_SCREENSHOTS=docs/screenshots PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q \
+		tests/e2e/test_walkthrough.py
+
 lint: install
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/ruff check --quiet .

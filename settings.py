@@ -343,7 +343,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='per package, JSON: `{"background-standard": 14}`',
     )
-    poll_interval_seconds: float = Field(300.0, description="polling fallback for lost webhooks")
+    poll_interval_seconds: float = Field(
+        300.0,
+        description="how often an order asks its vendor for news: the fallback for lost webhooks, "
+        "and the only way for a vendor that pushes none (TestGorilla); `assessments run` uses 10 "
+        "unless set, so a result on this machine shows within seconds",
+    )
     report_wait_days: float = Field(
         60.0,
         description="once the candidate's part is done (a background check's report is being "

@@ -84,6 +84,9 @@ def _stop(servers: list[uvicorn.Server]) -> None:
         server.should_exit = True
 
 
+EMBEDDED_POLL_SECONDS = 10.0
+
+
 @commands.command()
 def run() -> None:
     """Run everything on this machine: Temporal, worker, API,
@@ -93,6 +96,10 @@ def run() -> None:
     settings = get_settings()
     if "log_format" not in settings.model_fields_set:  # a developer reads these lines in a terminal
         settings = settings.model_copy(update={"log_format": "text"})
+    if "poll_interval_seconds" not in settings.model_fields_set:
+        # The simulated TestGorilla pushes nothing, as the real one: a person trying it on this
+        # machine should see its result within seconds, not a production poll's minutes.
+        settings = settings.model_copy(update={"poll_interval_seconds": EMBEDDED_POLL_SECONDS})
     stack = Stack(settings)
     if busy := stack.ports_in_use():
         for line in busy:

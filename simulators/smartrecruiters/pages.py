@@ -180,7 +180,7 @@ async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HT
             catalog = await sim.packages(company)
         except PartnerError as exc:
             catalog_problem = str(exc)
-    catalog_names = {package["id"]: package["name"] for package in catalog}
+    catalog_names = sim.package_names(company)
     cards = [order_card(order, catalog_names) for order in sim.orders(candidate_id)]
     return templates.TemplateResponse(
         request,

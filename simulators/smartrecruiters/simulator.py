@@ -74,6 +74,7 @@ class Simulator:
         self._partner = partner
         partner.variants = lambda: self.variants
         self._embedded_link = PartnerLink.embedded(config)
+        self._package_names: dict[str, dict[str, str]] = {}
 
     def seed(self) -> None:
         """Give a fresh company an open job and a few applicants; a restarted one keeps its data."""
@@ -387,8 +388,16 @@ class Simulator:
 
     async def packages(self, company_id: str | None = None) -> list[dict[str, Any]]:
         """The partner's package catalog as one company (the default one if None) sees it."""
-        link = self.partner_link(company_id or self.config.company_id)
-        return await self._partner.packages(link, requester=self.variants.requester_header)
+        company_id = company_id or self.config.company_id
+        link = self.partner_link(company_id)
+        catalog = await self._partner.packages(link, requester=self.variants.requester_header)
+        self._package_names[company_id] = {package["id"]: package["name"] for package in catalog}
+        return catalog
+
+    def package_names(self, company_id: str) -> dict[str, str]:
+        """The names of the company's packages as the partner's catalog last gave them, for pages
+        that show orders without asking the partner again."""
+        return self._package_names.get(company_id, {})
 
     async def package(self, package_id: str, company_id: str | None = None) -> dict[str, Any]:
         """One package as a company sees it, read at `singleAssessmentPackageUrl` filled in as the

@@ -33,6 +33,8 @@ async def test_the_recruiter_and_the_candidate_watch_an_order_move_without_reloa
     await world.at_vendor("complete", order_id, score=80)
     await expect(card.locator(".status")).to_have_text("Completed", timeout=30_000)
     await expect(card.locator(".score")).to_have_text("80/100")
+    # A refresh does not ask the partner for its catalog, yet names the package as before.
+    await expect(card.locator("h3")).to_contain_text("Full-stack developer skills")
 
     # The candidate list shows each candidate's assessments, and follows too.
     await page.goto(world.sr)
