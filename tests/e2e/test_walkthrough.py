@@ -82,7 +82,9 @@ async def test_the_readme_walkthrough(tmp_path: Path, browser: Browser, screensh
 
         # 6. Follow the order in the Temporal UI (after step 7, so the list shows every vendor).
 
-        # 7. Connect another company with a token from the banner, then order through its vendor.
+        # 7. Connect another company with a token from the banner, then order through its
+        #    vendor: from the profile, or (HackerRank's company) by moving the candidate to the
+        #    Skills Test step, once its admin configured that step to be auto-triggered.
         orders = {"sandbox": sandbox_order}
         for account, vendor, drive in (
             (HACKERRANK, "hackerrank", candidate_at_hackerrank),
@@ -93,8 +95,13 @@ async def test_the_readme_walkthrough(tmp_path: Path, browser: Browser, screensh
             company = f"{vendor}-co"
             await connect_company(page, run, company, tokens[account], screenshots)
             email = f"{vendor}-{uuid.uuid4().hex[:6]}@example.com"
-            await add_candidate(page, company, vendor.capitalize(), email)
-            order_id = await order_from_profile(page)
+            if vendor == "hackerrank":
+                await configure_the_skills_test_step(page, run, company, screenshots)
+                await add_candidate(page, company, vendor.capitalize(), email)
+                order_id = await move_to_the_skills_test_step(page)
+            else:
+                await add_candidate(page, company, vendor.capitalize(), email)
+                order_id = await order_from_profile(page)
             await drive(browser, run, email, screenshots)
             card = page.locator(f'section.assessment[data-order-id="{order_id}"]')
             await expect(card.locator(".status")).to_have_text("Completed", timeout=WAIT_MS)
@@ -181,9 +188,38 @@ async def connect_company(
     await expect(page.locator("#connected")).to_contain_text("is connected")
     await page.click("#return")
     await expect(page.locator("h1")).to_have_text(f"{INTEGRATION_NAME} is connected")
+    await page.screenshot(path=screenshots / "smartrecruiters-connected.png")
     await page.get_by_role("link", name="Back to Apps & Integrations").click()
     row = page.locator(f'tr.integration[data-company-id="{company}"]')
     await expect(row.locator(".integration-state")).to_have_text("Connected")
+
+
+async def configure_the_skills_test_step(
+    page: Page, run: Running, company: str, screenshots: Path
+) -> None:
+    """Hiring process → Configure: partner, type and package, Auto-triggered, Save."""
+    await page.goto(f"{run.settings.sr_base_url}/#hiring-process")
+    step = page.locator(f'tr.step-setup[data-company-id="{company}"]')
+    await expect(step.locator(".step-state")).to_have_text("Not configured")
+    await step.get_by_role("link", name="Configure").click()
+    await page.select_option("#package-type", "SKILL_TEST")
+    await page.locator("#package-id").select_option(index=0)
+    await expect(page.locator("#auto-triggered")).to_be_checked()
+    await page.screenshot(path=screenshots / "smartrecruiters-hiring-process.png")
+    await page.get_by_role("button", name="Save").click()
+    step = page.locator(f'tr.step-setup[data-company-id="{company}"]')
+    await expect(step.locator(".step-state")).to_contain_text("Auto-triggered")
+
+
+async def move_to_the_skills_test_step(page: Page) -> str:
+    """On the profile: Hiring step → Skills Test → Move; the order it placed."""
+    await page.select_option("select[name=step]", "Skills Test")
+    await page.get_by_role("button", name="Move").click()
+    card = page.locator("section.assessment")
+    await expect(card).to_have_count(1)
+    await expect(card).to_contain_text("Auto-triggered by hiring step")
+    await expect(card.locator(".status")).to_have_text("Pending", timeout=WAIT_MS)
+    return await card.get_attribute("data-order-id") or ""
 
 
 async def add_candidate(page: Page, company: str, first_name: str, email: str) -> None:
