@@ -49,7 +49,23 @@ def test_the_readme_commands_exist_and_ci_runs_the_test_command():
 
 def test_the_readme_stays_short():
     """What it is, the two commands, trying it, the architecture and links; the rest is in docs/."""
-    assert len((ROOT / "README.md").read_text().splitlines()) <= 150
+    readme = (ROOT / "README.md").read_bytes()
+    assert len(readme) <= 8 * 1024 and len(readme.splitlines()) <= 150
+
+
+def test_every_picture_the_docs_show_is_one_the_walkthrough_or_the_report_test_takes():
+    """So `make screenshots` retakes them all, and none goes stale unseen."""
+    shown = {
+        name
+        for document in DOCUMENTS
+        for name in re.findall(r"screenshots/([\w-]+\.png)", document.read_text())
+    }
+    takers = (ROOT / "tests" / "e2e" / "test_walkthrough.py").read_text() + (
+        ROOT / "tests" / "simulators" / "test_reports.py"
+    ).read_text()
+    assert shown and sorted(name for name in shown if name not in takers) == []
+    kept = {path.name for path in (ROOT / "docs" / "screenshots").glob("*.png")}
+    assert sorted(kept - shown) == [] and sorted(shown - kept) == []
 
 
 def _anchor(heading: str) -> str:

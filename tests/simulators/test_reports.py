@@ -5,6 +5,7 @@ and no raw ids in the body."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -168,6 +169,9 @@ def test_the_report_names_the_candidate_and_shows_the_score_as_sr_does(
     page = pdfium.PdfDocument(pdf)[0]
     image = page.render(scale=1).to_pil().convert("L")
     image.save(tmp_path / f"report-{vendor}.png")
+    if vendor == "sandbox" and (pictures := os.environ.get("ASSESSMENTS_SCREENSHOTS")):
+        # `make screenshots`: the docs show this one (docs/vendors.md).
+        page.render(scale=1.5).to_pil().save(Path(pictures) / "report-sandbox.png")
     text = page.get_textpage()
     start = text.get_text_range().index(NAME)
     left, bottom, _, top = text.get_charbox(start)
