@@ -275,9 +275,9 @@ class OrderActivities:
             return ReportLink()
         with peer_errors(sr_refusing=True):
             sr = await self._sr.for_company(transfer.company_id)
-            # The activity gets no package name: the vendor's name stands in for it.
+            # Orders from before the package name was passed on name the vendor instead.
             filename = attachment_filename(
-                transfer.vendor.vendor.replace("_", " ").title(),
+                transfer.package_name or transfer.vendor.vendor.replace("_", " ").title(),
                 datetime.now(UTC).date(),
                 report.filename,
             )

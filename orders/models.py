@@ -209,6 +209,8 @@ class ReportTransfer(BaseModel):
     vendor: VendorRef
     # SR's resultCallbackURL; None in histories of orders from before it was passed on.
     result_callback_url: str | None = None
+    # What the report is named after in SR; None in histories from before it was passed on.
+    package_name: str | None = None
 
 
 class ReportLink(BaseModel):

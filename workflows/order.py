@@ -614,6 +614,7 @@ class AssessmentOrderWorkflow:
                     company_id=order.company_id,
                     vendor=vendor_ref,
                     result_callback_url=order.result_callback_url,
+                    package_name=order.package_name,
                 ),
                 **SMARTRECRUITERS_CALL
                 | ActivityOptions(schedule_to_close_timeout=timedelta(days=2)),

@@ -77,7 +77,10 @@ async def test_the_readme_walkthrough(tmp_path: Path, browser: Browser, screensh
         await expect(card.locator(".status")).to_have_text("Completed", timeout=WAIT_MS)
         await expect(card.locator(".score")).to_have_text("83/100")
         await expect(card.locator(".score-label")).to_have_text("Passed")
-        await expect(card.locator("a.report-link")).to_have_count(1)
+        # The report is named after the package and the day, never the candidate.
+        await expect(card.locator("a.report-link")).to_have_text(
+            re.compile(r"^Report: Full-stack developer skills report \d{4}-\d{2}-\d{2}\.pdf$")
+        )
         await page.screenshot(path=screenshots / "smartrecruiters-candidate.png", full_page=True)
 
         # 6. Follow the order in the Temporal UI (after step 7, so the list shows every vendor).
