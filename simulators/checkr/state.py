@@ -270,6 +270,13 @@ class Account:
         self.candidates[candidate.id] = candidate
         self._store.put_record(_CANDIDATE, candidate.id, candidate)
 
+    def _name_of(self, candidate_id: str) -> str | None:
+        """The candidate's name as Checkr has it, for the report; None when it has none."""
+        candidate = self.candidates.get(candidate_id)
+        fields = candidate.fields if candidate else {}
+        names = [fields.get(name) for name in ("first_name", "middle_name", "last_name")]
+        return " ".join(name for name in names if isinstance(name, str) and name) or None
+
     def candidate(self, candidate_id: str) -> Candidate:
         if candidate_id not in self.candidates:
             raise CheckrError(404, "Candidate not found")
@@ -433,7 +440,9 @@ class Account:
         report.document = Document(
             id=new_id(),
             filename=f"report-{report.id}.pdf",
-            content=render_report(report, PACKAGES[report.package][0]),
+            content=render_report(
+                report, PACKAGES[report.package][0], candidate=self._name_of(report.candidate_id)
+            ),
             created_at=report.completed_at or now,
         )
         self._save_report(report)

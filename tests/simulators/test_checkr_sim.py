@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 
 import httpx
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 from fastapi import FastAPI, Request, Response
 
@@ -377,6 +378,9 @@ async def test_document_links_expire_after_15_minutes(sim):
         and pdf.content.startswith(b"%PDF")
         and len(pdf.content) == document["filesize"]
     )
+    # The report names the candidate as Checkr has them.
+    text = pdfium.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
+    assert "Ada Lovelace" in text and "Candidate on file" not in text
 
     await control(sim, "clock/advance", seconds=15 * 60 + 1)
     assert (await sim.get(document["download_uri"])).status_code == 403
