@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from playwright.async_api import expect
+from playwright.async_api import ViewportSize, expect
 
 from tests.support.order_workflows import order_reference_of
 
-PHONE = {"width": 375, "height": 740}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 
 
 async def test_the_recruiter_and_the_candidate_watch_an_order_move_without_reloading(

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from cli.running import temporal_ui_orders
 from embedded import settings_on_free_ports
@@ -39,7 +39,7 @@ SANDBOX, HACKERRANK, CHECKR, TESTGORILLA, REFERENCE = (
     "Reference vendor (Vendor API)",
 )
 WAIT_MS = 45_000  # a result through a vendor's webhook or our poll, on a busy two-core machine
-WIDE = {"width": 1200, "height": 1100}
+WIDE: ViewportSize = {"width": 1200, "height": 1100}
 INTEGRATION_NAME = "Temporal Assessments"  # the default of ASSESSMENTS_INTEGRATION_NAME
 
 
