@@ -62,6 +62,7 @@ _REFUSABLE_FIELDS = {
     "reference": "the order id",
     "package_id": "the package",
     "redirect_url": "the return address",
+    "job_title": "the job's title",
 }
 
 
@@ -153,6 +154,7 @@ class SandboxVendor:
                 "email": order.candidate.email,
             },
             "redirect_url": order.return_url,
+            "job_title": order.job_title,
         }
         # The vendor deduplicates on `reference`: a retried call returns the first invitation.
         response = await send(

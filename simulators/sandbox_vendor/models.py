@@ -40,6 +40,8 @@ class InvitationRequest(BaseModel):
     candidate: Candidate
     # Where the candidate goes after finishing (e.g. back to their job application).
     redirect_url: AnyHttpUrl | None = None
+    # The job the candidate applied to, as the report names it.
+    job_title: str | None = Field(None, max_length=200)
 
 
 class InvitationRecord(BaseModel):
@@ -54,6 +56,7 @@ class InvitationRecord(BaseModel):
     completed_at: datetime | None = None
     result: AssessmentResult | None = None
     redirect_url: str | None = None
+    job_title: str | None = None
 
 
 _INVITATION_FIELDS = {

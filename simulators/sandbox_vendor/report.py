@@ -30,6 +30,7 @@ def render_report(record: InvitationRecord, package: Package, result: Invitation
             title="Assessment report" if scored else "Background check report",
             candidate=record.candidate.full_name,
             package=package.name,
+            job=record.job_title,
             date=result.submitted_at,
             score=result.score,
             max_score=result.max_score,

@@ -131,6 +131,7 @@ class SandboxVendor:
             status="invited",
             created_at=utc_now(),
             redirect_url=str(request.redirect_url) if request.redirect_url else None,
+            job_title=request.job_title,
         )
         self._save(record)
         self._send_invitation_email(record, package)

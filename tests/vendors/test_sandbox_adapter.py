@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 
 from orders.models import Candidate, Order
@@ -169,3 +170,17 @@ async def test_the_declared_candidate_limits_are_the_vendors(adapter: SandboxVen
     past = order.candidate.model_copy(update={"first_name": "F" * (limits.first_name.most + 1)})
     with pytest.raises(PeerError, match="first name"):
         await adapter.create_invitation(an_order().model_copy(update={"candidate": past}), CALLBACK)
+
+
+async def test_the_report_names_the_job_the_candidate_applied_to(
+    sim: httpx.Client, adapter: SandboxVendor
+) -> None:
+    order = an_order().model_copy(update={"job_title": "Backend Engineer"})
+    invitation = await adapter.create_invitation(order, CALLBACK)
+    sim.post(f"/control/orders/{order.order_id}/complete", json={"score": 80}).raise_for_status()
+
+    report = await adapter.download_report(invitation.vendor_ref)
+
+    assert report is not None
+    text = pdfium.PdfDocument(report.content)[0].get_textpage().get_text_range()
+    assert "Backend Engineer" in text
