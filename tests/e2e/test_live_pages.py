@@ -52,6 +52,9 @@ async def test_pages_fit_a_phone_screen(world, browser):
         world.sr,
         f"{world.sr}/candidates/{placed['candidate']['id']}",
         f"{world.vendor}/outbox",
+        f"{world.settings.hackerrank_sim_url}/",
+        f"{world.settings.checkr_sim_url}/",
+        f"{world.settings.testgorilla_sim_url}/",
     ):
         await page.goto(url)
         width = await page.evaluate("document.documentElement.scrollWidth")

@@ -5,26 +5,22 @@ screenshots on the way; `make screenshots` keeps them in `docs/screenshots`.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from cli.running import temporal_ui_orders
+from codec import ENCODING
 from embedded import settings_on_free_ports
 from orders import visibility
+from settings import Settings
 from simulators.sandbox_vendor.catalog import PACKAGES
-from tests.e2e.test_temporal_ui_in_browser import (
-    CLOSE_PANEL,
-    COLUMNS_PANEL,
-    CONFIGURE_COLUMNS,
-    OUR_COLUMNS_SECTION,
-    UI_TIMEOUT_MS,
-    order_row,
-)
 from tests.support.make_run import Running, make_run
 from tests.support.order_workflows import order_workflow_id
 
@@ -38,6 +34,17 @@ SANDBOX, HACKERRANK, CHECKR, TESTGORILLA, REFERENCE = (
     "TestGorilla (simulator)",
     "Reference vendor (Vendor API)",
 )
+# docs/operations.md "Seeing our columns in the Temporal UI", as the UI names its controls.
+COLUMNS_DOC = Path(__file__).parents[2] / "docs" / "operations.md"
+CONFIGURE_COLUMNS = "Configure Columns"
+COLUMNS_PANEL = "Configure Workflows Table"
+OUR_COLUMNS_SECTION = "Custom Search Attributes (not in view)"
+CLOSE_PANEL = "Close Workflows Table configuration"
+# What the UI shows of a payload it could not decode: the ciphertext as one base64 string (UI
+# 2.54), or the payload with its encoding `binary/encrypted`, in plain text or base64.
+CIPHERTEXT = re.compile(r'^\s*"[A-Za-z0-9+/]+=*"\s*$')
+ENCRYPTED_MARKERS = (ENCODING.decode(), base64.b64encode(ENCODING).decode().rstrip("="))
+UI_TIMEOUT_MS = 15_000  # the UI's first load on a busy two-core machine
 WAIT_MS = 45_000  # a result through a vendor's webhook or our poll, on a busy two-core machine
 WIDE: ViewportSize = {"width": 1200, "height": 1100}
 INTEGRATION_NAME = "Temporal Assessments"  # the default of ASSESSMENTS_INTEGRATION_NAME
@@ -304,7 +311,8 @@ async def temporal_ui(
     browser: Browser, run: Running, orders: dict[str, str], screenshots: Path
 ) -> None:
     """The banner's link to the orders in a browser that never opened the UI; our columns added
-    as docs/operations.md says; one order opened, decrypted by our codec endpoint."""
+    as docs/operations.md says; the orders found by our search attributes; one opened, its input
+    readable only through our codec endpoint, with its summary and timeline."""
     settings = run.settings
     context = await browser.new_context(timezone_id="UTC", viewport={"width": 2000, "height": 560})
     page = await context.new_page()
@@ -330,15 +338,57 @@ async def temporal_ui(
         await expect(rows.filter(has_text=order_id)).to_contain_text(shown)
     await page.screenshot(path=screenshots / "temporal-ui-orders.png")
 
+    # Filtered by our search attributes: the default company's completed orders, Ada's.
+    query = (
+        f'{visibility.COMPANY.name}="sim-company-1" AND {visibility.ORDER_STATUS.name}="COMPLETED"'
+    )
+    await page.goto(f"{temporal_ui_orders(settings).split('?')[0]}?query={quote(query)}")
     workflow_id = order_workflow_id(orders["sandbox"])
+    await expect(rows).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    await expect(rows).to_contain_text(workflow_id)
+
     await page.set_viewport_size({"width": 1400, "height": 1000})
     await order_row(page, workflow_id).get_by_role("link", name=workflow_id, exact=True).click()
-    await expect(page.get_by_role("textbox", name="Input")).to_contain_text(
-        "ada.lovelace@example.com", timeout=UI_TIMEOUT_MS
+    await expect(page.get_by_test_id("workflow-id-heading")).to_contain_text(
+        workflow_id, timeout=UI_TIMEOUT_MS
     )
+    order_input = page.get_by_role("textbox", name="Input")
+    await expect(order_input).to_contain_text("ada.lovelace@example.com", timeout=UI_TIMEOUT_MS)
+    await expect(order_input).to_contain_text('"package_id": "skills-fullstack"')
+    await expect(order_input).not_to_have_text(CIPHERTEXT)
+    for marker in ENCRYPTED_MARKERS:
+        await expect(order_input).not_to_contain_text(marker)
+    await expect(page.get_by_test_id("data-encoder-status-success")).to_be_visible()
     await page.screenshot(path=screenshots / "temporal-ui-order.png")
+
+    # User Metadata: the static summary and the current details (the order's timeline).
     await page.get_by_test_id("user-metadata-tab").click()
+    summary = page.locator("iframe#user-metadata-summary").content_frame.locator("body")
+    await expect(summary).to_contain_text(
+        f"Full-stack developer skills (sandbox) for SmartRecruiters order {orders['sandbox']}",
+        timeout=UI_TIMEOUT_MS,
+    )
     details = page.locator("iframe#user-metadata-current-details").content_frame.locator("body")
-    await expect(details).to_contain_text("SmartRecruiters shows COMPLETED", timeout=UI_TIMEOUT_MS)
+    await expect(details).to_contain_text("Candidate invited at sandbox")
+    await expect(details).to_contain_text("SmartRecruiters shows COMPLETED")
     await page.screenshot(path=screenshots / "temporal-ui-order-summary.png")
     await context.close()
+
+
+def order_row(page: Page, workflow_id: str):
+    return page.get_by_test_id("workflows-summary-configurable-table-row").filter(
+        has_text=workflow_id
+    )
+
+
+def test_the_documented_column_steps_name_the_uis_controls_and_the_banners_link():
+    """docs/operations.md, as the walkthrough follows it: the UI's own names for its controls."""
+    doc = COLUMNS_DOC.read_text()
+    start = doc.index("## Seeing our columns in the Temporal UI")
+    section = doc[start : doc.index("\n## ", start + 1)]
+    for control in (CONFIGURE_COLUMNS, COLUMNS_PANEL, OUR_COLUMNS_SECTION, CLOSE_PANEL):
+        assert control in section, control
+    for key in visibility.ALL:
+        assert f"`{key.name}`" in section, key.name
+    # The link `make run` prints, with the default settings the README's walkthrough runs.
+    assert temporal_ui_orders(Settings()) in section
