@@ -11,16 +11,16 @@ so a reload never repeats it and the page keeps updating itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ..pages import templates
+from ..pages import Badge, back_home, templates
 from .reports import Report
 from .state import PACKAGES, Account, Candidate, CheckrError, Invitation
 
@@ -52,12 +52,6 @@ _MOVES_FROM = {
 }
 _COMPLETABLE = {"pending", "suspended", "dispute"}
 _ETA_MOVABLE = {"pending", "suspended"}
-
-
-@dataclass(frozen=True)
-class Badge:
-    text: str
-    tone: str  # a vendor_base.html badge class: good, attention, waiting or "" (neutral)
 
 
 @dataclass(frozen=True)
@@ -160,27 +154,35 @@ async def outbox(request: Request) -> HTMLResponse:
     account = _account(request)
     # Through account.invitation, as the API reads them, so one past its expiry shows expired.
     invitations = {i: account.invitation(i) for i in list(account.invitations)}
-    emails = [(email, invitations.get(email.invitation_id)) for email in reversed(account.outbox)]
+    emails = [
+        {
+            **asdict(email),
+            "invitation_state": _invitation_state(invitations.get(email.invitation_id)),
+        }
+        for email in reversed(account.outbox)
+    ]
     return TEMPLATES.TemplateResponse(request, "outbox.html", {"emails": emails})
 
 
-def _back(error: str | None = None) -> RedirectResponse:
-    return RedirectResponse("/" + (f"?{urlencode({'error': error})}" if error else ""), 303)
+def _invitation_state(invitation: Invitation | None) -> str | None:
+    if invitation is None:
+        return None
+    return "canceled" if invitation.deleted_at else invitation.status
 
 
 @pages.post("/invitations/{invitation_id}/{action}")
 async def move_invitation(invitation_id: str, action: str, request: Request) -> RedirectResponse:
     account = _account(request)
     if action not in ("complete", "expire"):
-        return _back(f"No such move for an invitation: {action}")
+        return back_home(f"No such move for an invitation: {action}")
     try:
         if action == "complete":
             account.complete_invitation(invitation_id)
         else:
             account.expire_invitation(invitation_id)
     except CheckrError as exc:
-        return _back(f"Could not {action} the invitation: {exc.message}.")
-    return _back()
+        return back_home(f"Could not {action} the invitation: {exc.message}.")
+    return back_home()
 
 
 @pages.post("/reports/{report_id}/{action}")
@@ -190,18 +192,18 @@ async def move_report(report_id: str, action: str, request: Request) -> Redirect
         if action == "complete":
             result, assessment = form.get("result", "clear"), form.get("assessment") or None
             if result not in ("clear", "consider") or assessment not in (None, *ASSESSMENTS):
-                return _back(f"Not a result Checkr gives: {result} (assessment {assessment})")
+                return back_home(f"Not a result Checkr gives: {result} (assessment {assessment})")
             account.complete_report(report_id, str(result), assessment and str(assessment))
         elif action == "eta":
             account.update_eta(report_id, _eta(form.get("eta")))
         elif action in REPORT_MOVES:
             account.move_report(report_id, action)
         else:
-            return _back(f"No such move for a report: {action}")
+            return back_home(f"No such move for a report: {action}")
     except CheckrError as exc:
         verb = "move the ETA of" if action == "eta" else action
-        return _back(f"Could not {verb} the report: {exc.message}.")
-    return _back()
+        return back_home(f"Could not {verb} the report: {exc.message}.")
+    return back_home()
 
 
 def _eta(value: object) -> datetime:

@@ -16,12 +16,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..pages import templates
+from ..pages import Badge, back_home, templates
 from .catalog import TESTS
 from .service import (
     IN_PROGRESS,
@@ -44,12 +43,6 @@ def _account(request: Request) -> Account:
 
 
 AccountDep = Annotated[Account, Depends(_account)]
-
-
-@dataclass(frozen=True)
-class Badge:
-    text: str
-    tone: str  # a vendor_base.html badge class: good, attention, waiting or "" (neutral)
 
 
 @dataclass(frozen=True)
@@ -117,10 +110,6 @@ async def home(request: Request, account: AccountDep, error: str | None = None) 
     return TEMPLATES.TemplateResponse(request, "home.html", context)
 
 
-def _back(error: str | None = None) -> RedirectResponse:
-    return RedirectResponse("/?" + urlencode({"error": error}) if error else "/", status_code=303)
-
-
 def _refusal(exc: SimError) -> str:
     return " ".join([exc.message.rstrip(".") + ".", *exc.errors])
 
@@ -163,8 +152,8 @@ async def move(
         else:
             raise SimError(404, f"No such move: {move}")
     except SimError as exc:
-        return _back(_refusal(exc))
-    return _back()
+        return back_home(_refusal(exc))
+    return back_home()
 
 
 # The outbox
@@ -175,7 +164,7 @@ async def outbox(request: Request, account: AccountDep) -> HTMLResponse:
     emails = [
         {
             **email,
-            "sent": parse_time(email.get("sent_at")),
+            "sent_at": parse_time(email.get("sent_at")),
             "test_name": TESTS[email["test_id"]].name if email.get("test_id") in TESTS else "",
         }
         for email in reversed(account.outbox)

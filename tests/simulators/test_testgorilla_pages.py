@@ -110,7 +110,7 @@ async def test_the_outbox_page_links_each_email() -> None:
     async with running_sim() as sim:
         invited = await _invite(sim)
         page = await sim.http.get("/outbox")
-        assert page.status_code == 200 and 'id="outbox" data-live' in page.text
+        assert page.status_code == 200 and 'id="emails" data-live' in page.text
         assert invited["email"] in page.text
         assert f'href="{invited["invitation_link"]}"' in page.text
         assert (await sim.control("GET", "/outbox"))["counts"]  # the JSON outbox stays
