@@ -14,7 +14,7 @@ from .companies import ConnectError
 from .control import CandidateIn, candidate_or_404
 from .partner import PartnerError
 from .presentation import integration_state, order_card, status_label
-from .simulator import Sim, Simulator
+from .simulator import Sim, Simulator, StepSetupError
 
 router = APIRouter(include_in_schema=False)
 templates = shared_templates(Path(__file__).parent / "templates")
@@ -118,20 +118,14 @@ async def configure_hiring_process(
 ) -> HTMLResponse | RedirectResponse:
     """Configure → partner, type and package → Auto-triggered, as SR's hiring process editor
     offers it; only a package of the partner's catalog of the chosen type is taken."""
-    if not sim.partner_connected(company_id):
-        return await _hiring_process_page(request, sim, company_id, status_code=409)
     try:
-        catalog = await sim.packages(company_id)
+        await sim.configure_step_assessment(company_id, package_id, package_type, auto_triggered)
+    except StepSetupError as exc:
+        return await _hiring_process_page(
+            request, sim, company_id, str(exc), status_code=exc.status
+        )
     except PartnerError:
         return await _hiring_process_page(request, sim, company_id, status_code=502)
-    package = next((p for p in catalog if p["id"] == package_id), None)
-    if package is None or package["type"] != package_type:
-        problem = (
-            f"The partner offers no {package_type} package with id {package_id}: "
-            "choose a package of the type chosen."
-        )
-        return await _hiring_process_page(request, sim, company_id, problem, status_code=422)
-    sim.configure_step_assessment(company_id, package_id, package_type, auto_triggered)
     return RedirectResponse("/#hiring-process", status_code=303)
 
 

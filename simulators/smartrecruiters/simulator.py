@@ -61,6 +61,14 @@ class Grant:
     company_id: str | None = None
 
 
+class StepSetupError(Exception):
+    """The hiring step's configuration was refused: `status` is the page's answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class Simulator:
     def __init__(
         self, config: SmartRecruitersSimConfig, store: DocumentStore, partner: PartnerClient
@@ -245,9 +253,21 @@ class Simulator:
             }
         return setup
 
-    def configure_step_assessment(
-        self, company_id: str, package_id: str, package_type: str | None, auto_triggered: bool
+    async def configure_step_assessment(
+        self, company_id: str, package_id: str, package_type: str, auto_triggered: bool
     ) -> dict[str, Any]:
+        """What the admin saves in the step's editor: only a connected company, and only a
+        package its catalog offers under the type chosen (PartnerError if the catalog cannot be
+        read)."""
+        if not self.partner_connected(company_id):
+            raise StepSetupError(409, f"No assessment partner is connected for {company_id}")
+        catalog = await self.packages(company_id)
+        if not any(p["id"] == package_id and p["type"] == package_type for p in catalog):
+            raise StepSetupError(
+                422,
+                f"The partner offers no {package_type} package with id {package_id}: choose a "
+                "package of the type chosen.",
+            )
         setup = {"package_id": package_id, "type": package_type, "auto_triggered": auto_triggered}
         self._store.put("step_assessment", company_id, setup)
         return setup
