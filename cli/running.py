@@ -141,6 +141,8 @@ def temporal_ui_orders(settings: Settings) -> str:
 
 def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
     table = Table(title="SmartRecruiters assessment partner: embedded mode", show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")  # URLs are copied from here: never cut them short
     table.add_row("Partner API docs", f"{settings.public_url}/docs")
     table.add_row(
         "Temporal UI: the orders (our columns: docs/operations.md)", temporal_ui_orders(settings)

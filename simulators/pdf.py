@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+# fpdf2 subsets the font with fontTools, which logs each table it prunes at INFO: some forty
+# lines a report, which would scroll `make run`'s banner away.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 if TYPE_CHECKING:
     from fpdf import FPDF

@@ -163,6 +163,16 @@ async def _hiring_process_page(
 
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
 async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HTMLResponse:
+    return await _profile_page(request, sim, candidate_id)
+
+
+async def _profile_page(
+    request: Request,
+    sim: Simulator,
+    candidate_id: str,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     candidate = candidate_or_404(sim, candidate_id)
     company = sim.company_of(candidate)
     connected = sim.partner_connected(company)
@@ -188,7 +198,9 @@ async def candidate_profile(candidate_id: str, request: Request, sim: Sim) -> HT
             "connected": connected,
             "step_setup": sim.step_assessment(company),
             "cards": cards,
+            "problem": problem,
         },
+        status_code=status_code,
     )
 
 
@@ -204,13 +216,16 @@ async def move_candidate(
     return _back_to_profile(candidate_id, "hiring-step")
 
 
-@router.post("/candidates/{candidate_id}/orders")
+@router.post("/candidates/{candidate_id}/orders", response_model=None)
 async def order_assessment(
-    candidate_id: str, package_id: Annotated[str, Form(min_length=1)], sim: Sim
-) -> RedirectResponse:
+    candidate_id: str, request: Request, package_id: Annotated[str, Form(min_length=1)], sim: Sim
+) -> HTMLResponse | RedirectResponse:
     candidate = candidate_or_404(sim, candidate_id)
     if not sim.partner_connected(sim.company_of(candidate)):
-        raise HTTPException(409, NOT_CONNECTED.format(company=sim.company_of(candidate)))
+        # E.g. disconnected in another tab while this profile was open: the profile again, saying
+        # why nothing was sent.
+        problem = NOT_CONNECTED.format(company=sim.company_of(candidate))
+        return await _profile_page(request, sim, candidate_id, problem, status_code=409)
     # A failed delivery is kept on the order and shown on its card, so always go back.
     await sim.place_order(candidate, package_id, kind="manual", trigger="manual")
     return _back_to_profile(candidate_id, "assessments")

@@ -929,6 +929,9 @@ def test_a_recruiter_orders_only_from_a_partner_connected_for_the_company(sr, pa
         f"/candidates/{candidate['id']}/orders", data={"package_id": "skills-fullstack"}
     )
     assert refused.status_code == 409 and "never-connected" in refused.text
+    # The profile again, as a page, saying why nothing was sent.
+    assert refused.headers["content-type"].startswith("text/html")
+    assert 'id="order-problem"' in refused.text and "Not sent." in refused.text
     moved = sr.post(
         f"/candidates/{candidate['id']}/step", data={"step": "Skills Test"}, follow_redirects=False
     )
