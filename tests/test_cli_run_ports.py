@@ -37,3 +37,22 @@ def test_a_busy_port_stops_run_before_anything_starts_and_names_its_setting(tmp_
     assert f"port {settings.api_port}" in run.stderr and "ASSESSMENTS_API_PORT" in run.stderr
     assert "Starting" not in run.stdout and "Traceback" not in run.stderr
     assert not (settings.data_dir / "temporal.db").exists()  # nothing was started
+
+
+def test_the_banner_never_cuts_a_link_short_in_a_narrow_log(tmp_path, monkeypatch):
+    """Piped to a file, rich lays the banner out 80 columns wide: its links fold onto the next
+    line rather than end in an ellipsis, so a person can still copy them."""
+    import io
+
+    from rich.console import Console
+
+    from cli import running
+
+    printed = io.StringIO()
+    monkeypatch.setattr(running, "console", Console(file=printed, width=80))
+    settings = settings_on_free_ports(tmp_path)
+
+    running._print_welcome(settings, {"Sandbox vendor": "tok_x"})
+
+    rows = [line.split("│") for line in printed.getvalue().splitlines() if line.count("│") == 3]
+    assert running.temporal_ui_orders(settings) in "".join(row[2].strip() for row in rows)
