@@ -200,7 +200,7 @@ async def submit_consent(
     if not token or len(token) > 200:
         return form(email=email, error="Please enter your External Trigger Token.")
     try:
-        await connector.connect(company_id, token, email)
+        connection = await connector.connect(company_id, token, email)
     except ConnectRefused as refusal:
         return form(email=email, error=str(refusal))
     except Exception:  # our own failure: the admin still gets the form, and we get the log
@@ -213,6 +213,8 @@ async def submit_consent(
         "connected.html",
         company_id=company_id,
         redirect=redirect,
+        # Which vendor the token was for, so an admin connecting several can tell them apart.
+        vendor=await connector.vendor_name(connection),
     )
     response.delete_cookie(COOKIE, path="/integration")
     return response

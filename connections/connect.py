@@ -31,6 +31,12 @@ class CompanyConnector:
         self._master = smartrecruiters_master
         self._name = integration_name
 
+    async def vendor_name(self, connection: CompanyConnection) -> str | None:
+        """The name of the vendor account a company connected to, as the admin who connected it
+        with that account's token may read it."""
+        account = await self._store.vendor_account(connection.vendor_account_id)
+        return account.name if account else None
+
     async def connect(
         self, company_id: str, trigger_token: str, consent_email: str
     ) -> CompanyConnection:

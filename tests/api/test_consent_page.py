@@ -187,6 +187,8 @@ async def test_a_token_issued_for_another_company_is_explained_and_connects_noth
     assert await store.connection(other) is None
     assert await world.sr_requests(f"/integration/company/{other}") == []  # SR was never asked
     assert connected.status_code == 200 and "is connected" in connected.text
+    # It names the vendor account the token was for, so several connections stay apart.
+    assert f'<strong id="vendor">{account.name}</strong>' in connected.text
     assert (await store.connection(intended)).trigger_token_id == issued.token_id
 
 

@@ -103,7 +103,7 @@ async def test_the_readme_walkthrough(tmp_path: Path, browser: Browser, screensh
             (REFERENCE, "api", candidate_at_reference_vendor),
         ):
             company = f"{vendor}-co"
-            await connect_company(page, run, company, tokens[account], screenshots)
+            await connect_company(page, run, company, account, tokens[account], screenshots)
             email = f"{vendor}-{uuid.uuid4().hex[:6]}@example.com"
             if vendor == "hackerrank":
                 await configure_the_skills_test_step(page, run, company, screenshots)
@@ -183,7 +183,7 @@ async def take_the_sandbox_test(
 
 
 async def connect_company(
-    page: Page, run: Running, company: str, token: str, screenshots: Path
+    page: Page, run: Running, company: str, account: str, token: str, screenshots: Path
 ) -> None:
     """Apps & Integrations → Connect → Allow and Continue, then our consent page: the token,
     the admin's email → "… is connected"."""
@@ -196,6 +196,7 @@ async def connect_company(
     await page.screenshot(path=screenshots / "consent-page.png")
     await page.click("#submit")
     await expect(page.locator("#connected")).to_contain_text("is connected")
+    await expect(page.locator("#vendor")).to_have_text(account)  # which token this was
     await page.click("#return")
     await expect(page.locator("h1")).to_have_text(f"{INTEGRATION_NAME} is connected")
     await page.screenshot(path=screenshots / "smartrecruiters-connected.png")
