@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 log = logging.getLogger("reference_vendor")
 # The score a test order gets (one the hub marks `"test": true`).
 TEST_ORDER_SCORE = 75
+# How long after our start a refused catalog is taken for the hub still starting.
+PUBLISH_GRACE_SECONDS = 60.0
 
 DEFAULT_PACKAGES: list[dict[str, Any]] = [
     {
@@ -266,6 +269,7 @@ class Hub:
         the background and never holds up our own start."""
         body = json.dumps({"packages": self.config.packages}).encode()
         delay = self.config.retry_base_delay
+        started = time.monotonic()
         while True:
             answer = await self.call(
                 "PUT", "/packages", body, {"content-type": "application/json"}, attempts=1
@@ -277,7 +281,15 @@ class Hub:
             # A 4xx will not mend itself (a bad catalog, a revoked key), but an operator may
             # mend it at the hub: keep trying, slowly, and say why.
             wait = max(answer.retry_after or 0, delay)
-            log.warning("Catalog not published: %s; again in %.2fs", answer, wait)
+            # Started beside the hub, the first refusals are expected (the hub, or our key, is
+            # not there yet): worth a warning only once they outlast a start.
+            expected = time.monotonic() - started < PUBLISH_GRACE_SECONDS
+            log.log(
+                logging.INFO if expected else logging.WARNING,
+                "Catalog not published: %s; again in %.2fs",
+                answer,
+                wait,
+            )
             await asyncio.sleep(wait)
             delay = min(delay * 2, self.config.retry_max_delay)
 

@@ -250,8 +250,11 @@ def assert_valid_pdf(pdf: bytes) -> None:
 # --- Tests -------------------------------------------------------------------------------------
 
 
-def test_the_catalog_is_published_once_the_hub_starts_after_the_vendor(tmp_path: Path) -> None:
+def test_the_catalog_is_published_once_the_hub_starts_after_the_vendor(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     hub_port = free_port()
+    caplog.set_level(logging.INFO, logger="reference_vendor")
     with vendor_at(f"http://127.0.0.1:{hub_port}", tmp_path / "vendor.db") as vendor_url:
         assert httpx.get(vendor_url).status_code == 200  # the vendor is up with the hub down
         stub = StubHub()
@@ -267,6 +270,9 @@ def test_the_catalog_is_published_once_the_hub_starts_after_the_vendor(tmp_path:
     assert {p["type"] for p in packages} == {"SKILL_TEST", "BACKGROUND_CHECK"}
     assert all({"deadline_days", "inline", "assessments", "name"} <= p.keys() for p in packages)
     assert [p["inline"] for p in packages] == [True, False, False]
+    # A hub starting after us is expected: its first refusals are no warning to anyone.
+    refusals = [r for r in caplog.records if r.getMessage().startswith("Catalog not published")]
+    assert refusals and {r.levelno for r in refusals} == {logging.INFO}
 
 
 def test_a_signed_order_created_is_answered_with_its_test_url(vendor: str) -> None:
