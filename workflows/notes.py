@@ -4,8 +4,8 @@ Operators read the timeline (`assessments orders show`, the Temporal UI's curren
 note says who refused what, with the HTTP status and our own reason, in words rather than the
 activity's error type and message. It never quotes a peer's body or the order's data: the
 messages read here are ours (peers.py: "<peer>: <action> answered HTTP <status>[: <what it
-refused>]"), and the message of an error of any other type is left out, since it may quote its
-input.
+refused>]"), a Vendor API vendor's own refusal text ("<event> refused: <its words>") is left out,
+and so is the message of an error of any other type, since it may quote its input.
 
 The peer, status and reason are read from that message rather than from structured details, so
 failures recorded before this wording existed read the same. Pure: the workflow calls it while
@@ -75,6 +75,9 @@ _TRANSPORT = {
 _PEER_MESSAGE = re.compile(r"(?P<peer>[\w.-]+(?: [\w.-]+)?): (?P<rest>.*)", re.DOTALL)
 _ANSWERED = re.compile(r".*? answered HTTP (?P<status>\d{3})(?:: (?P<reason>.*))?", re.DOTALL)
 _TRANSPORT_FAILED = re.compile(r".*? failed: (?P<error>\w+)")
+# A Vendor API vendor refusing an event, in its own words (vendors/api_vendor.py): they may name
+# the candidate, so the note keeps only that it refused.
+_VENDOR_WORDS = re.compile(r"[\w.]+ refused: .*", re.DOTALL)
 # What the activities add to a peer's message for these types; the notes say it in their words.
 _SR_REFUSING_SUFFIX = ": SmartRecruiters refuses us for this company"
 _UNKNOWN_INVITATION = re.compile(r":? ?the vendor does not know the invitation.*", re.DOTALL)
@@ -124,6 +127,8 @@ def peer_failure(err: BaseException) -> PeerFailure:
     reason: str | None = message
     if answered := _ANSWERED.fullmatch(message):
         status, reason = int(answered["status"]), answered["reason"]
+    elif _VENDOR_WORDS.fullmatch(message):
+        status, reason = 422, None
     elif transport := _TRANSPORT_FAILED.fullmatch(message):
         reason = _TRANSPORT.get(transport["error"], message)
     return PeerFailure(

@@ -212,3 +212,18 @@ def test_an_unexpected_error_keeps_its_message_out():
         "The report's move to the candidate's profile failed unexpectedly (ValueError); the "
         "order's history has the details, for support"
     )
+
+
+def test_a_vendor_api_refusal_in_the_vendors_own_words_stays_out():
+    """The Vendor API's 422 carries the vendor's message, which may name the candidate."""
+    refused = PeerError(
+        "API vendor",
+        "order.created refused: Ann Lee (ann@example.com) took this test last week",
+        status=422,
+        retryable=False,
+    )
+    err = _activity_error(_raised(refused))
+
+    note = notes.failed(err, notes.INVITATION, vendor="api")
+    assert note == "The API vendor refused the invitation (HTTP 422)"
+    assert "Ann" not in note and "ann@example.com" not in note
