@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi.responses import RedirectResponse
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 SHARED = Path(__file__).parent / "templates"
@@ -28,7 +29,22 @@ class Badge:
     tone: str  # a vendor_base.html badge class: good, attention, waiting or "" (neutral)
 
 
-def back_home(error: str | None = None) -> RedirectResponse:
-    """A button's answer: back to the home page, which shows `error` when the move was refused.
-    A redirect, so a reload never repeats the move."""
-    return RedirectResponse("/" + (f"?{urlencode({'error': error})}" if error else ""), 303)
+def back_home(error: str | None = None, notice: str | None = None) -> RedirectResponse:
+    """A button's answer: back to the home page, which shows `error` when the move was refused
+    (or a `notice` of what it did). A redirect, so a reload never repeats the move. Both travel
+    in the URL: never candidate data in them."""
+    shown = {name: text for name, text in (("error", error), ("notice", notice)) if text}
+    return RedirectResponse("/" + (f"?{urlencode(shown)}" if shown else ""), 303)
+
+
+def message_page(
+    templates: Jinja2Templates,
+    request: Request,
+    heading_id: str,
+    heading: str,
+    text: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page of one heading and a line (`message.html`): thank-you, not found, closed."""
+    context = {"heading_id": heading_id, "heading": heading, "text": text}
+    return templates.TemplateResponse(request, "message.html", context, status_code=status_code)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ..pages import Badge, back_home, templates
+from ..pages import Badge, back_home, message_page, templates
 from .reports import Report
 from .state import PACKAGES, Account, Candidate, CheckrError, Invitation
 
@@ -222,7 +222,9 @@ def _eta(value: object) -> datetime:
 async def apply_page(token: str, request: Request) -> HTMLResponse:
     invitation = _account(request).invitation_by_token(token)
     if invitation is None:
-        return _message(request, "not-found", "Invitation not found", status_code=404)
+        return message_page(
+            TEMPLATES, request, "not-found", "Invitation not found", status_code=404
+        )
     if invitation.status != "pending" or invitation.deleted_at:
         return _closed(request, invitation)
     return _apply_form(request, invitation)
@@ -233,7 +235,9 @@ async def apply_submit(token: str, request: Request) -> HTMLResponse:
     account = _account(request)
     invitation = account.invitation_by_token(token)
     if invitation is None:
-        return _message(request, "not-found", "Invitation not found", status_code=404)
+        return message_page(
+            TEMPLATES, request, "not-found", "Invitation not found", status_code=404
+        )
     if invitation.status == "completed" and not invitation.deleted_at:  # e.g. submitted twice
         return _thank_you(request, invitation)
     if invitation.status != "pending" or invitation.deleted_at:
@@ -269,7 +273,7 @@ def _thank_you(request: Request, invitation: Invitation) -> HTMLResponse:
     )
     if report is not None:
         text += f", estimated by {report.estimated_completion_time:%d %B %Y}"
-    return _message(request, "thank-you", "Thank you", text + ".")
+    return message_page(TEMPLATES, request, "thank-you", "Thank you", text + ".")
 
 
 def _closed(request: Request, invitation: Invitation) -> HTMLResponse:
@@ -281,17 +285,11 @@ def _closed(request: Request, invitation: Invitation) -> HTMLResponse:
             "completed": "It has already been completed.",
         }.get(invitation.status, "")
     )
-    return _message(
+    return message_page(
+        TEMPLATES,
         request,
         "closed",
         "This invitation is closed",
         f"{why} If you still need to complete a background check, ask the employer for a new "
         "invitation.",
     )
-
-
-def _message(
-    request: Request, heading_id: str, heading: str, text: str = "", status_code: int = 200
-) -> HTMLResponse:
-    context = {"heading_id": heading_id, "heading": heading, "text": text}
-    return TEMPLATES.TemplateResponse(request, "message.html", context, status_code=status_code)

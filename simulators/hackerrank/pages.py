@@ -121,12 +121,19 @@ def _score(form: Any, record: Candidate) -> float:
     except ValueError:
         score = math.nan
     if not math.isfinite(score) or not 0 <= score <= record.test.max_score:
-        raise SimError(400, f"Enter a score from 0 to {record.test.max_score:g} for {record.email}")
+        # The message travels in the redirect's URL (and so access logs): the id, never the email.
+        raise SimError(
+            400, f"Enter a score from 0 to {record.test.max_score:g} for candidate {record.id}"
+        )
     return score
 
 
 def _candidate(account: Account, candidate_id: str) -> Candidate:
-    record = account.candidates.get(int(candidate_id)) if candidate_id.isdigit() else None
+    record = (
+        account.candidates.get(int(candidate_id))
+        if candidate_id.isascii() and candidate_id.isdigit()
+        else None
+    )
     if record is None:
         raise SimError(404, f"No candidate {candidate_id}: it may have been cancelled")
     return record

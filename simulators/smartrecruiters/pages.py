@@ -124,8 +124,9 @@ async def configure_hiring_process(
         return await _hiring_process_page(
             request, sim, company_id, str(exc), status_code=exc.status
         )
-    except PartnerError:
-        return await _hiring_process_page(request, sim, company_id, status_code=502)
+    except PartnerError as exc:
+        problem = f"The partner's package catalog could not be read ({exc}); nothing was saved."
+        return await _hiring_process_page(request, sim, company_id, problem, status_code=502)
     return RedirectResponse("/#hiring-process", status_code=303)
 
 

@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -34,7 +33,7 @@ from pydantic import BaseModel, Field
 from ..docstore import DocumentStore
 from ..gateway import CallNext, api_gateway
 from ..openapi import ApiDescription
-from ..pages import templates
+from ..pages import back_home, message_page, templates
 from .catalog import DEFAULT_DISPLAYS, DEFAULT_SCORE, Assessment
 from .config import (
     AssessmentTests,
@@ -336,8 +335,9 @@ async def start_page(candidature_id: int, sim: Sim) -> RedirectResponse:
     try:
         found = sim.start(candidature_id)
     except SimError as exc:
-        return _back_home(error=f"Could not start candidature {candidature_id}: {_reason(exc)}")
-    return _back_home(notice=f"Started {found.email}'s {found.assessment.name} assessment.")
+        return back_home(error=f"Could not start candidature {candidature_id}: {_reason(exc)}")
+    # Notices travel in the redirect's URL (and so access logs): the candidature, not the email.
+    return back_home(notice=f"Started candidature #{found.id}: {found.assessment.name}.")
 
 
 @pages.post("/candidatures/{candidature_id}/complete")
@@ -348,10 +348,10 @@ async def complete_page(request: Request, candidature_id: int, sim: Sim) -> Redi
         scores = _form_scores(found.assessment, await request.form())
         found = sim.complete(candidature_id, scores, {})
     except SimError as exc:
-        return _back_home(error=f"{what}: {_reason(exc)}")
+        return back_home(error=f"{what}: {_reason(exc)}")
     except ValueError as exc:
-        return _back_home(error=f"{what}: {exc}")
-    return _back_home(notice=f"Completed {found.email}'s {found.assessment.name} assessment.")
+        return back_home(error=f"{what}: {exc}")
+    return back_home(notice=f"Completed candidature #{found.id}: {found.assessment.name}.")
 
 
 @pages.get("/outbox")
@@ -368,7 +368,8 @@ async def take(request: Request, invitation_uuid: str, sim: Sim) -> HTMLResponse
     if candidature is None:
         return _not_found(request)
     if candidature.status == "completed":
-        return _message(
+        return message_page(
+            TEMPLATES,
             request,
             "completed",
             "You have completed this assessment",
@@ -393,7 +394,8 @@ async def finish(request: Request, invitation_uuid: str, sim: Sim) -> HTMLRespon
                 request, candidature, error=f"Not finished yet: {exc}", status_code=422
             )
         sim.complete(candidature.id, scores, {})
-    return _message(
+    return message_page(
+        TEMPLATES,
         request,
         "thank-you",
         "Thank you",
@@ -429,11 +431,6 @@ def _reason(exc: SimError) -> str:
     return str(detail or exc.body)
 
 
-def _back_home(**message: str) -> RedirectResponse:
-    """Back to the candidatures (303: the browser follows with a GET), with what happened."""
-    return RedirectResponse(f"/?{urlencode(message)}", status_code=303)
-
-
 def _take_page(
     request: Request, candidature: Candidature, error: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -442,20 +439,14 @@ def _take_page(
 
 
 def _not_found(request: Request) -> HTMLResponse:
-    return _message(
+    return message_page(
+        TEMPLATES,
         request,
         "not-found",
         "Invitation not found",
         "This link is not (or no longer) valid. Ask the employer for a new invitation.",
         status_code=404,
     )
-
-
-def _message(
-    request: Request, heading_id: str, heading: str, text: str, status_code: int = 200
-) -> HTMLResponse:
-    context = {"heading_id": heading_id, "heading": heading, "text": text}
-    return TEMPLATES.TemplateResponse(request, "message.html", context, status_code=status_code)
 
 
 # Control API

@@ -189,3 +189,10 @@ async def test_apply_page_asks_consent_then_thanks_and_then_is_closed(sim):
     assert 'id="closed"' in late.text and "expired" in late.text
     missing = await sim.get("/apply/no-such-token")
     assert missing.status_code == 404 and 'id="not-found"' in missing.text
+
+
+async def test_a_message_in_the_link_is_shown_as_text_never_run(sim):
+    """`?error=` comes from a URL anyone can send: the page shows it escaped."""
+    page = await sim.get("/", params={"error": "<script>alert(1)</script>"})
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<script>alert(1)" not in page.text

@@ -218,4 +218,32 @@ async def test_in_a_browser_a_button_moves_the_row_and_the_page_follows_the_cont
     await expect(row.locator(".badge")).to_have_text(
         "Submitted; report being generated", timeout=5_000
     )
+
+    # A score typed and not yet sent stays put: the refresh leaves a region being typed in alone.
+    typing, _ = await invite(sim)
+    rescore = page.locator(f"#submit-score-{typing}")
+    await expect(rescore).to_have_count(1, timeout=5_000)
+    await rescore.fill("42")
+    await page.locator("h1").click()  # the focus elsewhere: only the typing holds the region
+    other, _ = await invite(sim)
+    for _ in range(2):  # two refreshes after the new candidate, both leaving the region alone
+        async with page.expect_response(
+            lambda answer: answer.request.headers.get("x-live-update") == "1"
+        ) as refreshed:
+            pass
+        await refreshed.value
+    await expect(rescore).to_have_value("42")
+    await expect(page.locator(f"#candidate-{other}")).to_have_count(0)
+    await rescore.fill("")  # nothing typed any more, the focus elsewhere: the next refresh
+    await page.locator("h1").click()  # brings the new candidate
+    await expect(page.locator(f"#candidate-{other}")).to_have_count(1, timeout=5_000)
     await page.close()
+
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+async def test_a_message_in_the_link_is_shown_as_text_never_run(sim: Sim):
+    """`?error=` comes from a URL anyone can send: the page shows it escaped."""
+    page = await sim.http.get("/", params={"error": HOSTILE})
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and HOSTILE not in page.text

@@ -147,3 +147,16 @@ async def test_the_candidates_link_starts_then_finishes_the_assessment() -> None
         assert (await _status(sim, older["email"]))["status"] == "completed"
         unknown = await sim.http.get("/testtaker/welcome/no-such-invitation")
         assert unknown.status_code == 404 and 'id="not-found"' in unknown.text
+
+
+async def test_a_message_in_the_link_is_shown_as_text_never_run_and_names_no_email() -> None:
+    """`?error=` and `?notice=` come from URLs anyone can send, and land in access logs."""
+    async with running_sim() as sim:
+        for name in ("error", "notice"):
+            page = await sim.http.get("/", params={name: "<script>alert(1)</script>"})
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+            assert "<script>alert(1)" not in page.text
+        invited = await _invite(sim)
+        answer = await sim.http.post(f"/candidatures/{invited['id']}/start", follow_redirects=False)
+        assert invited["email"] not in answer.headers["location"]
+        assert "%40" not in answer.headers["location"]
