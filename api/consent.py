@@ -207,6 +207,11 @@ async def submit_consent(
         log.exception("Connect failed for company %s", company_id)
         return form(email=email, status_code=500, error=UNEXPECTED)
     _observe_redirect(settings, redirect)
+    try:
+        vendor = await connector.vendor_name(connection)
+    except Exception:  # the company is connected: a page without the vendor's name, not a 500
+        log.exception("The connected company's vendor account could not be read")
+        vendor = None
     response = _page(
         request,
         settings.integration_name,
@@ -214,7 +219,7 @@ async def submit_consent(
         company_id=company_id,
         redirect=redirect,
         # Which vendor the token was for, so an admin connecting several can tell them apart.
-        vendor=await connector.vendor_name(connection),
+        vendor=vendor,
     )
     response.delete_cookie(COOKIE, path="/integration")
     return response

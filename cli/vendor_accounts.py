@@ -47,7 +47,12 @@ def _vendor_account_table(title: str, accounts: list) -> Table:
 @app.command("create")
 def vendor_account_create(
     name: Annotated[
-        str, typer.Option("--name", help="A unique name, e.g. the vendor and the customer.")
+        str,
+        typer.Option(
+            "--name",
+            help="A unique name, e.g. the vendor and the customer. Customers' SR admins read it "
+            "on our consent page once they connected with one of its tokens.",
+        ),
     ],
     adapter: Annotated[
         str,
