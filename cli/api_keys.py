@@ -14,8 +14,9 @@ from cli.output import (
     dumped,
     none_yet,
     print_json,
-    problems,
+    shown_once,
     titled_table,
+    warn,
     when,
 )
 
@@ -43,12 +44,12 @@ def api_key_issue(
     if as_json:
         print_json(dumped(issued))
     else:
-        console.print(
+        shown_once(
             f"API key [bold]{issued.id}[/bold] ({escape(issued.label)}) for vendor account "
-            f"{issued.vendor_account_id}"
+            f"{issued.vendor_account_id}",
+            issued.key,
         )
-        typer.echo(issued.key)  # on a line of its own, unformatted, for copying
-    problems.print(f"[yellow]Warning:[/yellow] {issued.notice}", soft_wrap=True)
+    warn(issued.notice)
 
 
 @app.command("list")

@@ -26,6 +26,17 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def warn(notice: str) -> None:
+    problems.print(f"[yellow]Warning:[/yellow] {notice}", soft_wrap=True)
+
+
+def shown_once(heading: str, secret: str) -> None:
+    """A secret printed the one time it exists: a line saying what it is, then the secret on a
+    line of its own, unformatted, for copying."""
+    console.print(heading)
+    typer.echo(secret)
+
+
 def json_option(value: str, option: str) -> Any:
     """A JSON option's value; `-` reads it from standard input
     (keeps secrets out of shell history)."""

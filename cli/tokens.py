@@ -16,8 +16,9 @@ from cli.output import (
     fail,
     none_yet,
     print_json,
-    problems,
+    shown_once,
     titled_table,
+    warn,
     when,
 )
 
@@ -66,12 +67,12 @@ def token_issue(
         print_json(dumped(issued))
     else:
         limited = f" for company {escape(issued.company_id)}" if issued.company_id else ""
-        console.print(
+        shown_once(
             f"External Trigger Token [bold]{issued.id}[/bold] for vendor account "
-            f"{issued.vendor_account_id}{limited}, expires: {when(issued.expires_at)}"
+            f"{issued.vendor_account_id}{limited}, expires: {when(issued.expires_at)}",
+            issued.token,
         )
-        typer.echo(issued.token)  # on a line of its own, unformatted, for copying
-    problems.print(f"[yellow]Warning:[/yellow] {issued.notice}", soft_wrap=True)
+    warn(issued.notice)
 
 
 @app.command("list")

@@ -18,8 +18,9 @@ from cli.output import (
     json_option,
     none_yet,
     print_json,
-    problems,
+    shown_once,
     titled_table,
+    warn,
     when,
 )
 
@@ -105,13 +106,11 @@ def vendor_account_create(
     else:
         console.print(_vendor_account_table("Vendor account created", [account]))
         if account.webhook_secret:
-            console.print("The webhook secret the vendor verifies our webhooks with:")
-            typer.echo(account.webhook_secret)  # on a line of its own, for copying
+            shown_once(
+                "The webhook secret the vendor verifies our webhooks with:", account.webhook_secret
+            )
     if account.webhook_secret:
-        problems.print(
-            "[yellow]Warning:[/yellow] copy the webhook secret now: it is shown only once.",
-            soft_wrap=True,
-        )
+        warn("copy the webhook secret now: it is shown only once.")
 
 
 @app.command("set-credentials")

@@ -203,7 +203,7 @@ class AssessmentOrderWorkflow:
         try:
             vendor_ref = await self._invite(order)
         except ActivityError as err:
-            self._note(notes.failed(err, notes.INVITATION, vendor=order.vendor))
+            self._note(self._failed(err, notes.INVITATION))
             await self._abandon_invitation(order)
             return await self._finish(
                 results.invitation_failed(_refusal(err)),

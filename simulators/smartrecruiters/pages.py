@@ -130,6 +130,14 @@ async def configure_hiring_process(
     return RedirectResponse("/#hiring-process", status_code=303)
 
 
+async def _catalog(sim: Simulator, company_id: str) -> tuple[list[dict], str | None]:
+    """The partner's packages as the company sees them, or why they could not be read."""
+    try:
+        return await sim.packages(company_id), None
+    except PartnerError as exc:
+        return [], str(exc)
+
+
 async def _hiring_process_page(
     request: Request,
     sim: Simulator,
@@ -137,14 +145,8 @@ async def _hiring_process_page(
     problem: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    catalog: list[dict] = []
-    catalog_problem = None
     connected = sim.partner_connected(company_id)
-    if connected:
-        try:
-            catalog = await sim.packages(company_id)
-        except PartnerError as exc:
-            catalog_problem = str(exc)
+    catalog, catalog_problem = await _catalog(sim, company_id) if connected else ([], None)
     return templates.TemplateResponse(
         request,
         "hiring_process.html",
@@ -177,14 +179,9 @@ async def _profile_page(
     candidate = candidate_or_404(sim, candidate_id)
     company = sim.company_of(candidate)
     connected = sim.partner_connected(company)
-    catalog: list[dict] = []
-    catalog_problem = None
     # A live refresh swaps only the assessments, so it need not ask the partner for its catalog.
-    if connected and not request.headers.get(LIVE_UPDATE_HEADER):
-        try:
-            catalog = await sim.packages(company)
-        except PartnerError as exc:
-            catalog_problem = str(exc)
+    wanted = connected and not request.headers.get(LIVE_UPDATE_HEADER)
+    catalog, catalog_problem = await _catalog(sim, company) if wanted else ([], None)
     catalog_names = sim.package_names(company)
     cards = [order_card(order, catalog_names) for order in sim.orders(candidate_id)]
     return templates.TemplateResponse(
