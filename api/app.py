@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.tokens = TokenIssuer(settings, app.state.store)
         app.state.vendor_hints = vendor_api.WorkflowHints(app.state.temporal, settings)
+        app.state.vendor_api_limits = vendor_api.Limits()
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
         master = smartrecruiters_client(
             settings,

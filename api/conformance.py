@@ -108,6 +108,7 @@ async def hub(
     app.state.store = store
     app.state.settings = Settings()
     app.state.vendor_hints = observed
+    app.state.vendor_api_limits = vendor_api.Limits()
     server = uvicorn.Server(
         uvicorn.Config(_Recording(app, observed), host=host, port=port, log_level="warning")
     )

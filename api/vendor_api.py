@@ -47,7 +47,24 @@ PAGE_AT_MOST = 100
 # its request rate (one a second, two at once, by default), and a few at a time in this process
 # whoever sends them.
 REPORT_SHARE = 20
-_reports_at_once = asyncio.Semaphore(2)
+REPORTS_AT_ONCE = 2
+
+
+class Limits:
+    """The Vendor API's budgets in one API process: per account (requests, report files), per
+    address (wrong keys), and report files taken at once. One per app (`app.state`), so budgets
+    follow the settings of the app they limit."""
+
+    def __init__(self) -> None:
+        self.requests, self.reports, self.failed_keys = Buckets(), Buckets(), Buckets()
+        self.reports_at_once = asyncio.Semaphore(REPORTS_AT_ONCE)
+
+
+async def _limits(request: Request) -> Limits:
+    return request.app.state.vendor_api_limits
+
+
+LimitsDep = Annotated[Limits, Depends(_limits)]
 
 
 async def _take(buckets: Buckets, key: str, per_second: float, burst: int) -> None:
@@ -57,13 +74,11 @@ async def _take(buckets: Buckets, key: str, per_second: float, burst: int) -> No
         raise HTTPException(429, "Too many requests; please wait", {"Retry-After": str(wait)})
 
 
-_requests, _reports, _failed_keys = Buckets(), Buckets(), Buckets()
-
-
 async def _vendor_account(
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
+    limits: LimitsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The vendor account whose active key the caller shows, within its request rate. An address
@@ -77,12 +92,15 @@ async def _vendor_account(
         else await store.vendor_api.account_of_key(credentials.credentials)
     )
     if account_id is None:
-        await _take(_failed_keys, address, *failures)
+        await _take(limits.failed_keys, address, *failures)
         raise HTTPException(
             401, "An active API key of a vendor account is required", {"WWW-Authenticate": "Bearer"}
         )
     await _take(
-        _requests, account_id, settings.vendor_api_requests_per_second, settings.vendor_api_burst
+        limits.requests,
+        account_id,
+        settings.vendor_api_requests_per_second,
+        settings.vendor_api_burst,
     )
     return account_id
 
@@ -270,18 +288,19 @@ async def put_report(
     store: StoreDep,
     settings: SettingsDep,
     hints: HintsDep,
+    limits: LimitsDep,
 ) -> dict:
     """The report file (PDF, at most 10 MB), before the COMPLETED PATCH."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/pdf":
         raise HTTPException(415, "A report is a PDF: send it as application/pdf")
     await _take(
-        _reports,
+        limits.reports,
         account_id,
         settings.vendor_api_requests_per_second / REPORT_SHARE,
         max(2, settings.vendor_api_burst // REPORT_SHARE),
     )
-    async with _reports_at_once:
+    async with limits.reports_at_once:
         content = await request.body()
         if not content.startswith(b"%PDF-"):
             raise HTTPException(400, "The body is not a PDF file")

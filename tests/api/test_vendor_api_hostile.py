@@ -57,16 +57,22 @@ class Hub:
         )
 
 
-@pytest.fixture
-async def hub(tmp_path) -> AsyncIterator[Hub]:
-    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", Fernet.generate_key().decode())
-    await store.migrate()
-    settings = Settings(auth_requests_per_minute=FAILED_KEYS_PER_MINUTE)
+def hub_app(store: Store, settings: Settings) -> FastAPI:
+    """The Vendor API as the service mounts it, with these settings."""
     app = FastAPI()
     errors.install(app)
     limits.install(app, settings)
     app.include_router(vendor_api.router)
     app.state.store, app.state.settings, app.state.vendor_hints = store, settings, Recorded()
+    app.state.vendor_api_limits = vendor_api.Limits()
+    return app
+
+
+@pytest.fixture
+async def hub(tmp_path) -> AsyncIterator[Hub]:
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", Fernet.generate_key().decode())
+    await store.migrate()
+    app = hub_app(store, Settings(auth_requests_per_minute=FAILED_KEYS_PER_MINUTE))
     account = await store.create_vendor_account(
         name=f"api-{uuid.uuid4().hex[:6]}", adapter="api", credentials={}
     )
@@ -206,3 +212,27 @@ async def test_report_uploads_are_paced_per_account(hub):
             (await vendor.put(f"/orders/{order.id}/report", **pdf)).status_code for _ in range(4)
         ]
     assert statuses[:2] == [200, 200] and 429 in statuses[2:], statuses
+
+
+async def test_each_app_keeps_its_own_budgets(tmp_path):
+    """Budgets belong to the API they limit: an app started before, with other settings (another
+    test's, another process's), never stands in for this one's."""
+    store = Store(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", Fernet.generate_key().decode())
+    await store.migrate()
+    generous = hub_app(store, Settings(auth_requests_per_minute=300))
+    strict = hub_app(store, Settings(auth_requests_per_minute=FAILED_KEYS_PER_MINUTE))
+    wrong = {"Authorization": "Bearer vk_guess"}
+    try:
+        with serve(generous) as url:
+            async with httpx.AsyncClient(base_url=f"{url}/vendor/v1", timeout=30) as client:
+                assert (await client.get("/packages", headers=wrong)).status_code == 401
+        with serve(strict) as url:
+            async with httpx.AsyncClient(base_url=f"{url}/vendor/v1", timeout=30) as client:
+                statuses = [
+                    (await client.get("/packages", headers=wrong)).status_code
+                    for _ in range(FAILED_KEYS_PER_MINUTE + 2)
+                ]
+    finally:
+        await store.dispose()
+    assert statuses[:FAILED_KEYS_PER_MINUTE] == [401] * FAILED_KEYS_PER_MINUTE
+    assert statuses[-1] == 429
