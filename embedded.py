@@ -203,7 +203,10 @@ class Stack:
         if self.settings.temporal_namespace != "default":  # "default" always exists
             command += ["--namespace", self.settings.temporal_namespace]
         for key in visibility.ALL:
-            command += ["--search-attribute", f"{key.name}=Keyword"]
+            command += [
+                "--search-attribute",
+                f"{key.name}={visibility.CLI_TYPES[key.indexed_value_type]}",
+            ]
         if self.headless_ui:
             command.append("--headless")
         process = self._spawn("temporal", command)
@@ -403,6 +406,23 @@ async def seed(settings: Settings) -> dict[str, str]:
                 await operations.issue_trigger_token(account.id, NewTriggerToken(expires_in_days=1))
             ).token
     return tokens
+
+
+EMBEDDED_OPERATOR = "operator"
+
+
+async def seed_operator(settings: Settings) -> str:
+    """The console's operator on this machine, with a new password at each start (printed in
+    the banner, never stored in plaintext); returns the password."""
+    import secrets
+
+    from admin.identity import Identities
+    from admin.operations import migrated_store
+
+    password = secrets.token_urlsafe(12)
+    async with migrated_store(settings) as store:
+        await Identities(store, settings).seed(EMBEDDED_OPERATOR, password)
+    return password
 
 
 async def _subscribe_to_checkr(settings: Settings, account_id: str) -> None:

@@ -184,6 +184,32 @@ class Settings(BaseSettings):
         f"worker refuse to start with one shorter than {MIN_ADMIN_API_KEY_LENGTH} characters: "
         "the key is checked on every `/admin` request, so it must resist guessing online",
     )
+    # The operators' console (/console): people sign in with their own name and password.
+    console_session_hours: float = Field(
+        12.0,
+        gt=0,
+        le=24 * 7,
+        description="a console sign-in lasts at most this long, however busy its operator",
+    )
+    console_idle_minutes: float = Field(
+        30.0,
+        gt=0,
+        le=24 * 60,
+        description="a console sign-in ends after this long without a page asked for",
+    )
+    console_lockout_failures: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="wrong passwords in a row that lock an operator out of the console",
+    )
+    console_lockout_minutes: float = Field(
+        15.0,
+        gt=0,
+        le=24 * 60,
+        description="how long such a lockout lasts (a new password set by "
+        "`assessments operators password` ends it at once)",
+    )
     # Stateless, so any API replica can check the tokens another issued.
     token_signing_key: SecretStr = Field(
         SecretStr(EMBEDDED_TOKEN_SIGNING_KEY),

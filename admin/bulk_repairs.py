@@ -30,6 +30,7 @@ import logging
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from admin.audit import Action, Audit, Outcome
 from admin.models import (
     MAX_PAGE_SIZE,
     BulkOutcome,
@@ -66,11 +67,13 @@ async def repair_all(
     wanted: OrderFilter,
     kind: RepairKind,
     request: RepairRequest,
+    audit: Audit,
     *,
     dry_run: bool,
 ) -> BulkRepairAnswer:
     """The repair (or, dry, its verdict) for every order matching `wanted`; Invalid for a missing
-    filter or a repair's bad input, before any order is touched."""
+    filter or a repair's bad input, before any order is touched. A real run records each order's
+    repair in the audit log, and the whole run (a dry run changes nothing, and records nothing)."""
     temporal, settings = lookup.temporal, lookup.settings
     if not _narrows(wanted):
         raise Invalid(NEEDS_A_FILTER)
@@ -91,12 +94,29 @@ async def repair_all(
                 if resets:
                     return await _reset_verdict(temporal, settings, order, kind)
                 return await _verdict(temporal, settings, order, question)
-            return await _repaired(temporal, settings, order, kind, request)
+            item = await _repaired(temporal, settings, order, kind, request)
+            await audit.record(
+                Action.ORDER_REPAIR,
+                order.reference,
+                reason=request.reason,
+                outcome=_AUDITED[item.outcome],
+                detail=f"{kind.value} (bulk): {item.detail}",
+            )
+            return item
 
     items = await asyncio.gather(*(one(order) for order in orders))
     counts: dict[BulkOutcome, int] = {"would-repair": 0, "repaired": 0, "refused": 0, "failed": 0}
     for item in items:
         counts[item.outcome] += 1
+    if not dry_run:
+        await audit.record(
+            Action.ORDERS_BULK_REPAIR,
+            described(wanted),
+            reason=request.reason,
+            detail=f"{kind.value}: "
+            + ", ".join(f"{count} {outcome}" for outcome, count in counts.items() if count)
+            + (" (more matched)" if more_matched else ""),
+        )
     return BulkRepairAnswer(
         repair=kind.value,
         dry_run=dry_run,
@@ -105,6 +125,20 @@ async def repair_all(
         counts=counts,
         orders=list(items),
     )
+
+
+_AUDITED = {
+    "repaired": Outcome.DONE,
+    "refused": Outcome.REFUSED,
+    "failed": Outcome.FAILED,
+    "would-repair": Outcome.DONE,
+}
+
+
+def described(wanted: OrderFilter) -> str:
+    """The filter in a line: what a bulk repair's audit record names as its target."""
+    given = wanted.model_dump(exclude={"limit", "page_token"}, exclude_defaults=True, mode="json")
+    return " ".join(f"{name}={value}" for name, value in given.items())
 
 
 def _narrows(wanted: OrderFilter) -> bool:

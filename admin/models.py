@@ -305,6 +305,13 @@ class OrderFilter(BaseModel):
     package: FilterValue | None = None
     status: OrderStatus | None = None
     older_than: timedelta | None = Field(None, description="Placed longer ago than this")
+    expiring_within: timedelta | None = Field(
+        None,
+        description=(
+            "Only open orders waiting for their candidate whose deadline (AssessmentDeadline) "
+            "is at most this far ahead"
+        ),
+    )
     open: bool | None = Field(
         None, description="True: only orders still running; False: only finished ones"
     )
@@ -384,6 +391,14 @@ class OrderSummary(BaseModel):
     )
     started_at: datetime
     closed_at: datetime | None = None
+    deadline: datetime | None = Field(
+        None,
+        description=(
+            "AssessmentDeadline: the candidate's deadline (as extended) while the order waits for "
+            "them; none before the invitation, once the order is ending or has ended, and for "
+            "orders received before the attribute existed"
+        ),
+    )
     last_progress_at: datetime | None = Field(
         None, description="Stuck orders: when the order last took a step"
     )
@@ -461,7 +476,11 @@ class OrderDetail(OrderSummary):
     vendor_status: str | None = None
     sr_status: str | None = None
     deadline: datetime | None = Field(
-        None, description="The candidate's deadline, from when the order was received"
+        None,
+        description=(
+            "The candidate's deadline, from when the order was received, as extended; from the "
+            "order's state, so kept once the order ended (unlike a listing's)"
+        ),
     )
     revision_window_ends: datetime | None = Field(
         None,
@@ -512,9 +531,13 @@ class RepairRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    operator: str = Field(
+    operator: str | None = Field(
+        None,
         pattern=OPERATOR_PATTERN,
-        description="Who repairs: your handle (letters, digits, _ . @ + -; up to 64)",
+        description=(
+            "Who repairs. Leave it out with your own operator key (the hub knows who you are); "
+            "with the shared admin key, your handle (letters, digits, _ . @ + -; up to 64)"
+        ),
     )
     reason: str = Field(
         pattern=REASON_PATTERN,
@@ -539,6 +562,7 @@ BULK_FILTER_FIELDS = (
     "package",
     "status",
     "older_than",
+    "expiring_within",
     "open",
     "stuck",
     "stuck_for",
@@ -560,6 +584,14 @@ class BulkRepairRequest(RepairRequest):
     )
     older_than: str | None = Field(
         None, max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h"
+    )
+    expiring_within: str | None = Field(
+        None,
+        max_length=32,
+        description=(
+            "Only open orders waiting for their candidate whose deadline is at most this far "
+            "ahead, e.g. 2d"
+        ),
     )
     open: bool | None = Field(
         None,

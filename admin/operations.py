@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from admin.audit import Action, Actor, Audit
 from admin.models import (
     ApiKeyView,
     ConnectionView,
@@ -27,6 +28,7 @@ from admin.models import (
     VendorCheckView,
 )
 from admin.vendor_check import VendorCheckFailed, check_vendor_account
+from connections.disconnect import CompanyDisconnector
 from connections.partner_configuration import partner_configuration
 from peers import PeerError
 from settings import Settings
@@ -62,13 +64,27 @@ class SmartRecruitersFailed(AdminError):
 
 
 class Operations:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    """Every change is recorded in the audit log as the `actor`'s, refusals included."""
+
+    def __init__(self, store: Store, settings: Settings, actor: Actor) -> None:
         self._store = store
         self._settings = settings
+        self.audit = Audit(store, actor)
+
+    def _recorded(
+        self, action: Action, target: str
+    ) -> contextlib.AbstractAsyncContextManager[list[str]]:
+        return self.audit.recorded(action, target, refusals=(AdminError,))
 
     # Vendor accounts
 
     async def create_vendor_account(self, new: NewVendorAccount) -> VendorAccountView:
+        async with self._recorded(Action.VENDOR_ACCOUNT_CREATE, new.name) as detail:
+            view = await self._create_vendor_account(new)
+            detail.append(f"{view.id} ({view.adapter})")
+            return view
+
+    async def _create_vendor_account(self, new: NewVendorAccount) -> VendorAccountView:
         credentials, made_secret = new.credentials, None
         if new.adapter == api_vendor.NAME and not credentials.get("webhook_secret"):
             # The hub signs its webhooks with it; the vendor gets it once, in the answer.
@@ -92,13 +108,14 @@ class Operations:
     async def replace_vendor_credentials(
         self, vendor_account_id: str, new: NewCredentials
     ) -> VendorAccountView:
-        account = await self._store.vendor_account(vendor_account_id)
-        if account is None:
-            raise NotFound(f"no vendor account {vendor_account_id!r}")
-        await self._check_credentials(account.adapter, new.credentials)
-        return VendorAccountView.of(
-            await self._store.replace_vendor_credentials(vendor_account_id, new.credentials)
-        )
+        async with self._recorded(Action.VENDOR_ACCOUNT_CREDENTIALS, vendor_account_id):
+            account = await self._store.vendor_account(vendor_account_id)
+            if account is None:
+                raise NotFound(f"no vendor account {vendor_account_id!r}")
+            await self._check_credentials(account.adapter, new.credentials)
+            return VendorAccountView.of(
+                await self._store.replace_vendor_credentials(vendor_account_id, new.credentials)
+            )
 
     async def _check_credentials(self, adapter: str, credentials: dict) -> None:
         """Credentials the adapter cannot use are refused now, not at the first order."""
@@ -150,10 +167,12 @@ class Operations:
                 f"only API vendor accounts (adapter {api_vendor.NAME!r}) have API keys; this one "
                 f"is {account.adapter!r}"
             )
-        issued = await self._store.vendor_api.issue_key(
-            vendor_account_id, (new or NewApiKey()).label
-        )
-        return IssuedApiKeyView.of(issued)
+        async with self._recorded(Action.API_KEY_ISSUE, vendor_account_id) as detail:
+            issued = await self._store.vendor_api.issue_key(
+                vendor_account_id, (new or NewApiKey()).label
+            )
+            detail.append(f"key {issued.id}")
+            return IssuedApiKeyView.of(issued)
 
     async def admit_api_key(self, vendor_account_id: str, key: str) -> None:
         """Have the account take a key chosen elsewhere (the embedded stack's reference vendor),
@@ -167,10 +186,11 @@ class Operations:
 
     async def revoke_api_key(self, key_id: str) -> ApiKeyView:
         """Revoke for good: the vendor's next call with it answers 401."""
-        revoked = await self._store.vendor_api.revoke_key(key_id)
-        if revoked is None:
-            raise NotFound(f"no API key {key_id!r}")
-        return ApiKeyView.of(revoked)
+        async with self._recorded(Action.API_KEY_REVOKE, key_id):
+            revoked = await self._store.vendor_api.revoke_key(key_id)
+            if revoked is None:
+                raise NotFound(f"no API key {key_id!r}")
+            return ApiKeyView.of(revoked)
 
     # External Trigger Tokens
 
@@ -181,13 +201,18 @@ class Operations:
         expires_at = datetime.now(UTC) + timedelta(
             days=new.expires_in_days or self._settings.trigger_token_days
         )
-        try:
-            issued = await self._store.issue_trigger_token(
-                vendor_account_id, expires_at=expires_at, company_id=new.company_id
+        async with self._recorded(Action.TRIGGER_TOKEN_ISSUE, vendor_account_id) as detail:
+            try:
+                issued = await self._store.issue_trigger_token(
+                    vendor_account_id, expires_at=expires_at, company_id=new.company_id
+                )
+            except UnknownVendorAccount:
+                raise NotFound(f"no vendor account {vendor_account_id!r}") from None
+            detail.append(
+                f"token {issued.token_id}, expires {expires_at:%Y-%m-%d %H:%M} UTC"
+                + (f", company {new.company_id}" if new.company_id else "")
             )
-        except UnknownVendorAccount:
-            raise NotFound(f"no vendor account {vendor_account_id!r}") from None
-        return IssuedTriggerTokenView.of(issued)
+            return IssuedTriggerTokenView.of(issued)
 
     async def trigger_tokens(self, vendor_account_id: str | None = None) -> list[TriggerTokenView]:
         if vendor_account_id is not None:
@@ -200,8 +225,9 @@ class Operations:
 
     async def revoke_trigger_token(self, token_id: str) -> None:
         """Revoke for good; companies already connected with it stay connected."""
-        if not await self._store.revoke_trigger_token(token_id):
-            raise NotFound(f"no trigger token {token_id!r}")
+        async with self._recorded(Action.TRIGGER_TOKEN_REVOKE, token_id):
+            if not await self._store.revoke_trigger_token(token_id):
+                raise NotFound(f"no trigger token {token_id!r}")
 
     # Company connections
 
@@ -216,6 +242,15 @@ class Operations:
             for connection in connections
         ]
 
+    async def disconnect(self, company_id: str, disconnector: CompanyDisconnector) -> int:
+        """Disconnect a company as SR's disconnect does; the number of its orders cancelled."""
+        async with self._recorded(Action.CONNECTION_DISCONNECT, company_id) as detail:
+            if await self._store.connection(company_id) is None:
+                raise NotFound("No connection for this company")
+            cancelled = await disconnector.disconnect(company_id)
+            detail.append(f"{cancelled} open orders cancelled")
+            return cancelled
+
     # Our partner configuration at SmartRecruiters (master credentials)
 
     def expected_partner_configuration(self) -> dict[str, Any]:
@@ -224,7 +259,10 @@ class Operations:
 
     async def register_partner_configuration(self) -> dict[str, Any]:
         """PUT our configuration at SR; returns the configuration SR stored."""
-        async with self._master() as sr:
+        async with (
+            self._recorded(Action.PARTNER_CONFIGURATION_REGISTER, "smartrecruiters"),
+            self._master() as sr,
+        ):
             try:
                 return await sr.put_partner_configuration(self.expected_partner_configuration())
             except PeerError as err:
@@ -299,7 +337,7 @@ async def migrated_store(settings: Settings) -> AsyncIterator[Store]:
 
 
 @contextlib.asynccontextmanager
-async def opened(settings: Settings) -> AsyncIterator[Operations]:
-    """Operations on the store of these settings (the CLI)."""
+async def opened(settings: Settings, actor: Actor | None = None) -> AsyncIterator[Operations]:
+    """Operations on the store of these settings, as `actor` (the CLI: whoever runs it)."""
     async with migrated_store(settings) as store:
-        yield Operations(store, settings)
+        yield Operations(store, settings, actor or Actor.command_line())

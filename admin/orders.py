@@ -2,9 +2,9 @@
 (`assessments orders …`) both call `OrderLookup`.
 
 - **List** (`list`): a Temporal visibility query on our search attributes (company, vendor,
-  package, status; they hold no candidate data), plus the placing time and whether the workflow
-  still runs; one page at a time, with Temporal's page token (signed by us, so only tokens we
-  gave out reach Temporal).
+  package, status, the candidate's deadline; they hold no candidate data), plus the placing time
+  and whether the workflow still runs; one page at a time, with Temporal's page token (signed by
+  us, so only tokens we gave out reach Temporal).
 - **Stuck** (`stuck_for`): an open order is stuck when both hold:
   1. a call to SR or the vendor is unfinished: an activity other than the vendor poll is pending
      (retrying, or no worker has taken it), the vendor poll fails with something else than "no
@@ -115,6 +115,7 @@ def order_filter(
     package: str | None = None,
     status: str | None = None,
     older_than: str | None = None,
+    expiring_within: str | None = None,
     open: bool | None = None,
     stuck: bool = False,
     stuck_for: str | None = None,
@@ -135,9 +136,16 @@ def order_filter(
         raise Invalid(
             "stuck orders are open ones: ask for stuck orders or for finished ones, not both"
         )
-    if failed and (stuck_time is not None or open):
+    expiring_name = names.get("expiring_within", "expiring_within")
+    if expiring_within is not None and open is False:
         raise Invalid(
-            "failed orders have ended: ask for failed orders or for open (or stuck) ones, not both"
+            f"orders expiring ({expiring_name}) are open ones: ask for them or for finished "
+            "ones, not both"
+        )
+    if failed and (stuck_time is not None or open or expiring_within is not None):
+        raise Invalid(
+            "failed orders have ended: ask for failed orders or for open (stuck, expiring) ones, "
+            "not both"
         )
     fields: dict[str, Any] = dict(
         company=company,
@@ -147,6 +155,9 @@ def order_filter(
         older_than=None
         if older_than is None
         else parse_duration(older_than, names.get("older_than", "older_than")),
+        expiring_within=None
+        if expiring_within is None
+        else parse_duration(expiring_within, expiring_name),
         open=open,
         stuck_for=stuck_time,
         failed=failed,
@@ -179,6 +190,10 @@ class OrderLookup:
     @property
     def settings(self) -> Settings:
         return self._settings
+
+    @property
+    def store(self) -> Store:
+        return self._store
 
     def ui_url(self, workflow_id: str) -> str:
         """The order in the Temporal UI."""
@@ -359,7 +374,7 @@ class OrderLookup:
             ]
         )
         return OrderDetail(
-            **summary.model_dump(),
+            **summary.model_dump(exclude={"deadline"}),  # the state's own, below
             state_from=source,
             note=note.strip() if note else None,
             candidate=None if order is None else OrderCandidate(**order.candidate.model_dump()),
@@ -374,7 +389,7 @@ class OrderLookup:
             if state is not None and state.vendor_status
             else None,
             sr_status=state.sr_status.value if state is not None and state.sr_status else None,
-            deadline=state.deadline if state is not None else None,
+            deadline=state.deadline if state is not None else summary.deadline,
             revision_window_ends=state.revision_window_ends if state is not None else None,
             score=result.score if result else None,
             max_score=result.max_score if result else None,
@@ -472,6 +487,7 @@ class OrderLookup:
             run_id=execution.run_id,
             started_at=execution.start_time,
             closed_at=execution.close_time,
+            deadline=attributes.get(visibility.DEADLINE),
             temporal_ui_url=self.ui_url(workflow_id),
         )
 
@@ -509,7 +525,7 @@ def visibility_query(wanted: OrderFilter, now: datetime) -> str:
     ):
         if value is not None:
             conditions.append(f'{key.name} = "{value}"')
-    if wanted.stuck_for is not None or wanted.open is True:
+    if wanted.stuck_for is not None or wanted.expiring_within is not None or wanted.open is True:
         conditions.append('ExecutionStatus = "Running"')
     elif wanted.open is False:
         conditions.append('ExecutionStatus != "Running"')
@@ -518,6 +534,14 @@ def visibility_query(wanted: OrderFilter, now: datetime) -> str:
     placed_before = [now - age for age in (wanted.older_than, wanted.stuck_for) if age is not None]
     if placed_before:
         conditions.append(f'StartTime < "{min(placed_before).isoformat()}"')
+    if wanted.expiring_within is not None:
+        # The order holds the attribute only while it waits for its candidate (workflows/
+        # order.py); a deadline already past (the order expiring now) is not "within".
+        deadline = visibility.DEADLINE.name
+        conditions.append(
+            f'{deadline} >= "{now.isoformat()}" AND '
+            f'{deadline} <= "{(now + wanted.expiring_within).isoformat()}"'
+        )
     return " AND ".join(conditions)
 
 

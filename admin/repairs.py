@@ -32,8 +32,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
+from admin.audit import Action, Actor, Audit, Via
 from admin.models import RepairRequest
-from admin.operations import Conflict, Invalid
+from admin.operations import AdminError, Conflict, Invalid
 from admin.resets import RESET_SINCE, reset_order
 from admin.temporal import (
     TemporalFailed,
@@ -77,7 +78,10 @@ def resend_refusal(vendor: str | None) -> str | None:
 
 
 def repair_input(kind: RepairKind, request: RepairRequest) -> Repair:
-    """The workflow's input for this repair; Invalid when `days` is missing or not wanted."""
+    """The workflow's input for this repair; Invalid when `days` is missing or not wanted, or
+    nobody is named (`signed` names the authenticated operator)."""
+    if request.operator is None:
+        raise Invalid(SHARED_KEY_NEEDS_A_NAME)
     if kind == RepairKind.EXTEND_DEADLINE:
         if request.days is None:
             raise Invalid("extend-deadline needs days: how many days to add to the deadline")
@@ -89,13 +93,46 @@ def repair_input(kind: RepairKind, request: RepairRequest) -> Repair:
     return Repair(operator=request.operator, reason=request.reason)
 
 
+SHARED_KEY_NEEDS_A_NAME = (
+    "operator: say who you are; the shared admin key does not (an operator key of your own "
+    "does: `assessments operators key`)"
+)
+SOMEONE_ELSE = "operator: you are {name}; leave the field out or give your own name"
+
+
+def signed(request: RepairRequest, audit: Audit) -> tuple[RepairRequest, Audit]:
+    """The repair as the authenticated operator's: their name goes into the order's history and
+    the audit log. Only the shared admin key, which names nobody, takes the name its caller
+    gives (and the audit log says it came with that key)."""
+    actor = audit.actor
+    if actor.via == Via.ADMIN_KEY:
+        if request.operator is None:
+            raise Invalid(SHARED_KEY_NEEDS_A_NAME)
+        named = Actor(name=request.operator, via=actor.via, role=actor.role)
+        return request, Audit(audit.store, named)
+    if request.operator not in (None, actor.name):
+        raise Invalid(SOMEONE_ELSE.format(name=actor.name))
+    return request.model_copy(update={"operator": actor.name}), audit
+
+
 async def repair_named_order(
-    temporal: Client, settings: Settings, given: str, kind: RepairKind, request: RepairRequest
+    temporal: Client,
+    settings: Settings,
+    given: str,
+    kind: RepairKind,
+    request: RepairRequest,
+    audit: Audit,
 ) -> RepairOutcome:
-    """The repair of the order an operator names, by its reference or SR's order id alone."""
-    return await repair_order(
-        temporal, settings, await resolve_order(temporal, settings, given), kind, request
-    )
+    """The repair of the order an operator names, by its reference or SR's order id alone,
+    recorded in the audit log (refusals too)."""
+    async with audit.recorded(
+        Action.ORDER_REPAIR, given, reason=request.reason, refusals=(AdminError,)
+    ) as detail:
+        detail.append(kind.value)
+        order_id = await resolve_order(temporal, settings, given)
+        outcome = await repair_order(temporal, settings, order_id, kind, request)
+        detail.append(outcome.note)
+        return outcome
 
 
 async def repair_order(

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 
+from admin.audit import Audit
 from admin.bulk_repairs import repair_all
 from admin.models import (
     FILTER_VALUE_PATTERN,
@@ -46,9 +47,16 @@ from admin.operations import (
     SmartRecruitersFailed,
 )
 from admin.orders import OrderLookup, order_filter
-from admin.repairs import RepairKind, repair_named_order
+from admin.repairs import RepairKind, repair_named_order, signed
 from admin.temporal import TemporalFailed
-from api.deps import DisconnectorDep, SettingsDep, StoreDep, TemporalDep, require_admin
+from api.deps import (
+    AdminActorDep,
+    DisconnectorDep,
+    SettingsDep,
+    StoreDep,
+    TemporalDep,
+    admin_actor,
+)
 from orders.models import RepairOutcome
 from store import UnreadableSecret
 
@@ -82,12 +90,12 @@ OrderIdPath = Annotated[
 router = APIRouter(
     prefix="/admin",
     tags=["Admin"],
-    dependencies=[Depends(require_admin), Depends(refusals_as_http)],
+    dependencies=[Depends(admin_actor), Depends(refusals_as_http)],
 )
 
 
-async def operations(store: StoreDep, settings: SettingsDep) -> Operations:
-    return Operations(store, settings)
+async def operations(store: StoreDep, settings: SettingsDep, actor: AdminActorDep) -> Operations:
+    return Operations(store, settings, actor)
 
 
 async def order_lookup(
@@ -214,13 +222,11 @@ async def connections(ops: OperationsDep) -> list[ConnectionView]:
     "/connections/{company_id}", summary="Disconnect a company (as SR's disconnect does)"
 )
 async def disconnect_company(
-    company_id: str, store: StoreDep, disconnector: DisconnectorDep
+    company_id: str, ops: OperationsDep, disconnector: DisconnectorDep
 ) -> dict[str, Any]:
     """For when SR and we disagree (say SR's disconnect never reached us): the company's
     credentials stop working and its open orders are cancelled."""
-    if await store.connection(company_id) is None:
-        raise HTTPException(404, "No connection for this company")
-    cancelled = await disconnector.disconnect(company_id)
+    cancelled = await ops.disconnect(company_id, disconnector)
     return {"company_id": company_id, "orders_cancelled": cancelled}
 
 
@@ -282,6 +288,16 @@ async def list_orders(
         str | None,
         Query(max_length=32, description="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h"),
     ] = None,
+    expiring_within: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description=(
+                "Only open orders waiting for their candidate whose deadline "
+                "(AssessmentDeadline) is at most this far ahead, e.g. 2d"
+            ),
+        ),
+    ] = None,
     open: Annotated[
         bool | None, Query(description="true: only orders still running; false: only finished ones")
     ] = None,
@@ -324,6 +340,7 @@ async def list_orders(
         package=package,
         status=status,
         older_than=older_than,
+        expiring_within=expiring_within,
         open=open,
         stuck=stuck,
         stuck_for=stuck_for,
@@ -383,6 +400,8 @@ async def show_order(
 async def repair_order_route(
     temporal: TemporalDep,
     settings: SettingsDep,
+    store: StoreDep,
+    actor: AdminActorDep,
     repair: RepairRequest,
     order_id: OrderIdPath,
     kind: Annotated[
@@ -397,7 +416,8 @@ async def repair_order_route(
     """Recorded in the order's history and timeline as "Repair by <operator>: <what> (<reason>)";
     a reset as "Reset by <operator>: <reason>", and its answer names the order's new run
     (`run_id`)."""
-    return await repair_named_order(temporal, settings, order_id, kind, repair)
+    repair, audit = signed(repair, Audit(store, actor))
+    return await repair_named_order(temporal, settings, order_id, kind, repair, audit)
 
 
 # --- Orders: bulk repairs (admin/bulk_repairs.py) --------------------------------------------
@@ -412,6 +432,8 @@ async def repair_order_route(
 )
 async def repair_orders_route(
     settings: SettingsDep,
+    store: StoreDep,
+    actor: AdminActorDep,
     lookup: OrderLookupDep,
     repair: BulkRepairRequest,
     kind: Annotated[
@@ -429,4 +451,5 @@ async def repair_orders_route(
     `dry_run` is false; each order's outcome is in the answer, and one order's refusal or failure
     never stops the others. Answers when every order is done."""
     wanted = order_filter(settings, **repair.filter_fields())
-    return await repair_all(lookup, wanted, kind, repair, dry_run=repair.dry_run)
+    named, audit = signed(repair, Audit(store, actor))
+    return await repair_all(lookup, wanted, kind, named, audit, dry_run=repair.dry_run)

@@ -11,9 +11,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from admin.identity import Identities
 from api import (
     codec,
     consent,
+    console,
     docs,
     errors,
     headers,
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.temporal, app.state.catalog, app.state.store, settings, older_orders
         )
         app.state.tokens = TokenIssuer(settings, app.state.store)
+        app.state.identities = Identities(app.state.store, settings)
         app.state.vendor_hints = vendor_api.WorkflowHints(app.state.temporal, settings)
         app.state.vendor_api_limits = vendor_api.Limits()
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (oauth, packages, orders, webhooks, vendor_api, consent, integrations):
         app.include_router(module.router)
     app.include_router(admin_router)
+    console.install(app)
     app.add_api_route(
         f"{vendor_api.router.prefix}/openapi.json",
         vendor_api_document,

@@ -20,7 +20,7 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
 from temporalio.converter import PayloadCodec
 
-from api.deps import SettingsDep, TemporalDep, require_admin
+from api.deps import SettingsDep, TemporalDep, admin_actor
 from api.openapi import refusals
 from codec import PayloadKeyError
 from settings import Settings
@@ -36,7 +36,7 @@ UNOPENABLE = refusals(422, _422="A payload cannot be opened with the configured 
 @router.post(
     "/{direction}",
     summary="Encode or decode Temporal payloads (admin key as bearer token)",
-    dependencies=[Depends(require_admin)],
+    dependencies=[Depends(admin_actor)],
     responses=UNOPENABLE,
 )
 async def with_admin_key(direction: Direction, request: Request, temporal: TemporalDep) -> Response:

@@ -13,6 +13,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from admin.audit import Actor, Role, Via
+from admin.identity import Identities
 from api.auth import NOT_THIS_COMPANY, Caller, TokenIssuer, connection_instant
 from api.consent_form import FormGuard
 from connections.connect import CompanyConnector
@@ -21,6 +23,7 @@ from ordering.catalog import Catalog
 from ordering.intake import OrderIntake
 from settings import Settings
 from store import ConnectionState, Store
+from store.operators import OPERATOR_KEY_PREFIX
 from vendors.registry import Vendors
 
 # The dependencies are coroutines, however little they do: FastAPI runs a plain function in its
@@ -67,6 +70,10 @@ async def _disconnector(request: Request) -> CompanyDisconnector:
     return request.app.state.disconnector
 
 
+async def _identities(request: Request) -> Identities:
+    return request.app.state.identities
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 StoreDep = Annotated[Store, Depends(_store)]
@@ -77,6 +84,7 @@ TokensDep = Annotated[TokenIssuer, Depends(_tokens)]
 FormGuardDep = Annotated[FormGuard, Depends(_form_guard)]
 ConnectorDep = Annotated[CompanyConnector, Depends(_connector)]
 DisconnectorDep = Annotated[CompanyDisconnector, Depends(_disconnector)]
+IdentitiesDep = Annotated[Identities, Depends(_identities)]
 
 _bearer = HTTPBearer(auto_error=False)
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -125,24 +133,54 @@ async def smartrecruiters_caller(
 # The SR caller of the request: the one company its bearer token speaks for.
 CallerDep = Annotated[Caller, Depends(smartrecruiters_caller)]
 
-DISABLED = "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
-_admin_bearer = HTTPBearer(auto_error=False, description="ASSESSMENTS_ADMIN_API_KEY")
+DISABLED = (
+    "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY, or call it with an operator's own key "
+    "(`assessments operators key NAME`)"
+)
+READ_ONLY = "{name} may read only (role viewer): ask an operator with role operator"
+# POSTs that change nothing: a viewer may send them.
+_READS_BY_POST = frozenset(
+    {"/admin/orders/find", "/codec/encode", "/codec/decode", "/codec/{direction}"}
+)
+_admin_bearer = HTTPBearer(
+    auto_error=False, description="An operator's own key (ok_…), or ASSESSMENTS_ADMIN_API_KEY"
+)
 
 
-async def require_admin(
+def changes(method: str, path: str) -> bool:
+    """Whether a request to the admin API (or the codec) may change something."""
+    return method.upper() not in ("GET", "HEAD") and path not in _READS_BY_POST
+
+
+async def admin_actor(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
-) -> None:
-    """Dependency of every /admin route: the admin key as a bearer token,
-    compared in constant time."""
-    key = settings.admin_api_key
-    expected = key.get_secret_value().encode() if key is not None else b""
-    if not expected:  # unset or empty: disabled, never open
-        raise HTTPException(503, DISABLED)
-    presented = credentials.credentials.encode() if credentials is not None else b""
-    if not hmac.compare_digest(presented, expected):
+) -> Actor:
+    """Dependency of every /admin route: who calls, by an operator's own key, or by the shared
+    admin key (compared in constant time), whose caller names themselves where it matters. A
+    viewer's key reads only."""
+    presented = credentials.credentials if credentials is not None else ""
+    if presented.startswith(OPERATOR_KEY_PREFIX):
+        actor = await (await _identities(request)).key_actor(presented)
+    else:
+        key = settings.admin_api_key
+        expected = key.get_secret_value().encode() if key is not None else b""
+        if not expected:  # unset or empty: the shared key is off, never open
+            raise HTTPException(503, DISABLED)
+        matches = hmac.compare_digest(presented.encode(), expected)
+        actor = Actor(name="admin-key", via=Via.ADMIN_KEY, role=Role.OPERATOR) if matches else None
+    if actor is None:
         raise HTTPException(
             401,
-            "A valid admin API key is required as a bearer token",
+            "A valid admin API key is required as a bearer token: an operator's own key or "
+            "ASSESSMENTS_ADMIN_API_KEY",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if changes(request.method, request.url.path) and not actor.may_change:
+        raise HTTPException(403, READ_ONLY.format(name=actor.name))
+    return actor
+
+
+# The operator calling the admin API.
+AdminActorDep = Annotated[Actor, Depends(admin_actor)]

@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from api.deps import require_admin, smartrecruiters_caller
+from api.deps import admin_actor, changes, smartrecruiters_caller
 from api.limits import guarded_bucket
 
 
@@ -117,11 +117,13 @@ def _implied(route: Any, method: str, validated: bool) -> dict[int, dict[str, An
             401: "No bearer token from POST /oauth/token, or one that is invalid or expired",
             403: None,
         }
-    if _depends_on(route.dependant, require_admin):
+    if _depends_on(route.dependant, admin_actor):
         statuses |= {
             401: "No valid admin API key as a bearer token",
             503: "The admin API is turned off (no admin key is set)",
         }
+        if changes(method, route.path):
+            statuses[403] = "The operator's role is viewer: they read, but change nothing"
     if _has_body(route):
         statuses |= {408: None, 413: None}
     if guarded_bucket(method, route.path) is not None:

@@ -88,7 +88,7 @@ def orders_repair(
 
     outcome = on_orders(
         lambda lookup: repair_named_order(
-            lookup.temporal, lookup.settings, order_id, repair, request
+            lookup.temporal, lookup.settings, order_id, repair, request, _audit(lookup, operator)
         )
     )
     if as_json:
@@ -99,6 +99,13 @@ def orders_repair(
         console.print(f"Deadline: {when(outcome.deadline)}")
     if outcome.sr_status is not None:
         console.print(f"SR status: {outcome.sr_status.value}")
+
+
+def _audit(lookup: Any, operator: str) -> Any:
+    """The audit log, as the CLI's user names themselves (they run it on the hub's machine)."""
+    from admin.audit import Actor, Audit, Role, Via
+
+    return Audit(lookup.store, Actor(name=operator, via=Via.CLI, role=Role.OPERATOR))
 
 
 _OUTCOME_STYLE = {"would-repair": "cyan", "repaired": "green", "refused": "yellow", "failed": "red"}
@@ -148,7 +155,11 @@ def orders_repair_all(
     )
     from admin.bulk_repairs import repair_all
 
-    answer = on_orders(lambda lookup: repair_all(lookup, wanted, repair, request, dry_run=dry_run))
+    answer = on_orders(
+        lambda lookup: repair_all(
+            lookup, wanted, repair, request, _audit(lookup, operator), dry_run=dry_run
+        )
+    )
     if as_json:
         print_json(dumped(answer))
     else:

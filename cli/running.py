@@ -91,7 +91,7 @@ EMBEDDED_POLL_SECONDS = 10.0
 def run() -> None:
     """Run everything on this machine: Temporal, worker, API,
     the SmartRecruiters and vendor simulators."""
-    from embedded import Stack, seed
+    from embedded import Stack, seed, seed_operator
 
     settings = get_settings()
     if "log_format" not in settings.model_fields_set:  # a developer reads these lines in a terminal
@@ -116,7 +116,8 @@ def run() -> None:
     try:
         stack.start()
         if not stop_asked:
-            _print_welcome(settings, asyncio.run(seed(settings)))
+            tokens = asyncio.run(seed(settings))
+            _print_welcome(settings, tokens, asyncio.run(seed_operator(settings)))
         # Blocked only now, so the children started above keep the default signal handling.
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         while not stop_asked and signal.sigtimedwait(stop_signals, 1.0) is None:
@@ -139,11 +140,18 @@ def temporal_ui_orders(settings: Settings) -> str:
     return f"{settings.temporal_ui_base_url}/namespaces/{namespace}/workflows?query={query}"
 
 
-def _print_welcome(settings, trigger_tokens: dict[str, str]) -> None:
+def _print_welcome(settings, trigger_tokens: dict[str, str], console_password: str) -> None:
+    from embedded import EMBEDDED_OPERATOR
+
     table = Table(title="SmartRecruiters assessment partner: embedded mode", show_header=False)
     table.add_column()
     table.add_column(overflow="fold")  # URLs are copied from here: never cut them short
     table.add_row("Partner API docs", f"{settings.public_url}/docs")
+    table.add_row(
+        "Hub console (operators)",
+        f"{settings.public_url}/console: sign in as {EMBEDDED_OPERATOR}, password "
+        f"{console_password} (new at each start)",
+    )
     table.add_row(
         "Temporal UI: the orders (our columns: docs/operations.md)", temporal_ui_orders(settings)
     )

@@ -48,6 +48,7 @@ from store.errors import (
     VendorAccountNameTaken,
 )
 from store.limits import SharedLimits
+from store.operators import OperatorRecords
 from store.records import (
     CompanyConnection,
     ConnectionState,
@@ -95,6 +96,7 @@ class Store:
         # Limits a peer sets per credential, shared by every process using this store.
         self.limits = SharedLimits(database_url)
         self.vendor_api = VendorApiRecords(self._sessions, self._vault)
+        self.operators = OperatorRecords(self._sessions, self._vault)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision; does nothing if it is there already.

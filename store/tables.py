@@ -356,3 +356,69 @@ class VendorApiIdempotencyRow(Base):
     status: Mapped[int] = mapped_column(Integer)
     answer: Mapped[str] = mapped_column(Text)  # encrypted JSON
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# The operators' console (api/console) and the admin API's per-operator keys: who acts, and the
+# audit log of what they did.
+
+
+class OperatorRow(Base):
+    """A person who runs the hub: signs in to the console, or calls the admin API with a key."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # "viewer" (reads only) or "operator" (also repairs and changes accounts, tokens, connections).
+    role: Mapped[str] = mapped_column(String(16))
+    # Argon2id; None: this operator signs in with no password (API keys only).
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+
+class OperatorSessionRow(Base):
+    """A console sign-in: the keyed hash of the cookie's token, never the token."""
+
+    __tablename__ = "operator_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class OperatorKeyRow(Base):
+    """An operator's admin API key: the keyed hash only."""
+
+    __tablename__ = "operator_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEventRow(Base):
+    """One thing an operator did (or tried): who, through what, to what, why, and how it went."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    # The operator's name as it was then (kept if the operator is removed); for the shared admin
+    # key, the handle its caller typed.
+    operator: Mapped[str] = mapped_column(String(64), index=True)
+    # console, api (an operator's key), admin-key (the shared key) or cli.
+    via: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # done, refused or failed.
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -52,7 +52,7 @@ def test_the_banner_never_cuts_a_link_short_in_a_narrow_log(tmp_path, monkeypatc
     monkeypatch.setattr(running, "console", Console(file=printed, width=80))
     settings = settings_on_free_ports(tmp_path)
 
-    running._print_welcome(settings, {"Sandbox vendor": "tok_x"})
+    running._print_welcome(settings, {"Sandbox vendor": "tok_x"}, "a-password")
 
     rows = [line.split("│") for line in printed.getvalue().splitlines() if line.count("│") == 3]
     assert running.temporal_ui_orders(settings) in "".join(row[2].strip() for row in rows)

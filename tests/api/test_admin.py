@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from admin.operations import VendorUnchecked
 from admin.temporal import TemporalFailed
 from api import admin, errors
+from api.deps import DISABLED
 from settings import Settings
 from store import ConnectionState, Store, UnreadableSecret
 from tests.support.http import client as http_client
@@ -100,7 +101,7 @@ async def test_without_a_configured_key_every_route_answers_503(key):
         for method, path in ROUTES:
             response = await http.request(method, path, json={})
             assert response.status_code == 503, (method, path)
-            assert response.json()["message"] == "admin API disabled: set ASSESSMENTS_ADMIN_API_KEY"
+            assert response.json()["message"] == DISABLED
 
 
 @pytest.mark.parametrize(

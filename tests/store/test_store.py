@@ -68,7 +68,7 @@ async def test_migrating_again_changes_nothing_and_migrations_match_the_models(s
             lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
         )
     assert differences == []
-    assert await raw.rows("alembic_version") == [("0006",)]
+    assert await raw.rows("alembic_version") == [("0007",)]
 
 
 async def test_vendor_account_round_trip_keeps_credentials_encrypted_at_rest(store, raw):

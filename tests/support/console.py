@@ -1,0 +1,63 @@
+"""Operators of the console in tests: made in the stack's store, signed in over real HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+
+from admin.audit import Role
+from admin.identity import Identities
+from settings import Settings
+from store import Store
+from tests.support.http import client as http_client
+
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+@dataclass
+class Operator:
+    name: str
+    password: str
+    role: Role
+
+
+async def new_operator(store: Store, settings: Settings, role: Role = Role.OPERATOR) -> Operator:
+    """An operator of a name no other test uses."""
+    name = f"{role.value}-{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(16)
+    await Identities(store, settings).add(name, role, password)
+    return Operator(name, password, role)
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+async def sign_in(
+    http: httpx.AsyncClient, name: str, password: str, next_page: str = "/console"
+) -> httpx.Response:
+    """The sign-in form as a browser fills it: its page first (for the form token and cookie)."""
+    form = await http.get("/console/sign-in")
+    token = FORM_TOKEN.search(form.text)
+    assert token, form.text
+    return await http.post(
+        "/console/sign-in",
+        data={"name": name, "password": password, "form_token": token.group(1), "next": next_page},
+    )
+
+
+@contextlib.asynccontextmanager
+async def signed_in(settings: Settings, operator: Operator) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client (its own cookies) signed in as the operator."""
+    async with http_client(base_url=settings.public_url, follow_redirects=False) as http:
+        answer = await sign_in(http, operator.name, operator.password)
+        assert answer.status_code == 303, answer.text
+        yield http
