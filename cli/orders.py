@@ -27,11 +27,12 @@ def on_orders(work: Callable[[Any], Awaitable[Any]]) -> Any:
     return operate(work, opened)
 
 
-def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
+def _order_table(title: str, found: list, *, stuck: bool = False, expiring: bool = False) -> Table:
+    """Orders, one a row; open ones' deadlines where the listing asked for expiring orders
+    (instead of the close time, which open orders do not have)."""
     columns = ["Order", "SR status", "Workflow", "Vendor", "Package", "Company", "Placed"]
-    table = titled_table(
-        title, *columns, *(("Last progress", "Stuck on") if stuck else ("Closed",))
-    )
+    last = ("Deadline",) if expiring else ("Closed",)
+    table = titled_table(title, *columns, *(("Last progress", "Stuck on") if stuck else last))
     for order in found:
         row = [
             order.order_id,
@@ -45,7 +46,7 @@ def _order_table(title: str, found: list, *, stuck: bool = False) -> Table:
         row += (
             [when(order.last_progress_at), escape(order.stuck_on or "–")]
             if stuck
-            else [when(order.closed_at)]
+            else [when(order.deadline if expiring else order.closed_at)]
         )
         table.add_row(*row)
     return table
@@ -73,6 +74,16 @@ StatusOption = Annotated[
 OlderThanOption = Annotated[
     str | None,
     typer.Option("--older-than", help="Placed longer ago than this: 30m, 12h, 3d, 2w, 1d12h."),
+]
+ExpiringWithinOption = Annotated[
+    str | None,
+    typer.Option(
+        "--expiring-within",
+        help=(
+            "Only open orders waiting for their candidate whose deadline is at most this far "
+            "ahead, e.g. 2d."
+        ),
+    ),
 ]
 OpenOption = Annotated[
     bool | None,
@@ -109,6 +120,7 @@ _FILTER_OPTIONS = {
     "package": "--package",
     "status": "--status",
     "older_than": "--older-than",
+    "expiring_within": "--expiring-within",
     "stuck_for": "--stuck-for",
     "limit": "--limit",
     "page_token": "--page-token",
@@ -133,6 +145,7 @@ def orders_list(
     package: PackageOption = None,
     status: StatusOption = None,
     older_than: OlderThanOption = None,
+    expiring_within: ExpiringWithinOption = None,
     open_: OpenOption = None,
     stuck: StuckOption = False,
     stuck_for: StuckForOption = None,
@@ -143,13 +156,14 @@ def orders_list(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List orders, newest first, by company, vendor, package, status, age, or stuck."""
+    """List orders, newest first, by company, vendor, package, status, age, deadline, or stuck."""
     wanted = typed_filter(
         company=company,
         vendor=vendor,
         package=package,
         status=status,
         older_than=older_than,
+        expiring_within=expiring_within,
         open=open_,
         stuck=stuck,
         stuck_for=stuck_for,
@@ -162,11 +176,14 @@ def orders_list(
         print_json(dumped(page))
         return
     if page.orders:
+        stuck = wanted.stuck_for is not None
+        expiring = wanted.expiring_within is not None
         console.print(
             _order_table(
-                "Stuck orders" if wanted.stuck_for is not None else "Orders",
+                "Stuck orders" if stuck else "Expiring orders" if expiring else "Orders",
                 page.orders,
-                stuck=wanted.stuck_for is not None,
+                stuck=stuck,
+                expiring=expiring,
             )
         )
     else:

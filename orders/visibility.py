@@ -1,6 +1,12 @@
-"""What operators can filter orders by in the Temporal UI. Keyword only, and never PII."""
+"""What operators can filter orders by in the Temporal UI: keywords and the candidate's deadline,
+never PII."""
 
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import (
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+)
 
 from orders.models import Order
 
@@ -8,8 +14,18 @@ ORDER_STATUS = SearchAttributeKey.for_keyword("AssessmentOrderStatus")
 VENDOR = SearchAttributeKey.for_keyword("AssessmentVendor")
 PACKAGE = SearchAttributeKey.for_keyword("AssessmentPackage")
 COMPANY = SearchAttributeKey.for_keyword("SmartRecruitersCompany")
+# The candidate's deadline while the order waits for them (the order's state's `deadline`, as
+# extended): set by the workflow once it has it (not at the start), removed once the order no
+# longer waits (its final status is being told to SR, or it is cancelled). Listings of open orders
+# "expiring soon" filter on it.
+DEADLINE = SearchAttributeKey.for_datetime("AssessmentDeadline")
 
-ALL = (ORDER_STATUS, VENDOR, PACKAGE, COMPANY)
+ALL = (ORDER_STATUS, VENDOR, PACKAGE, COMPANY, DEADLINE)
+# Each attribute's type as the temporal CLI names it (`--search-attribute Name=Type`).
+CLI_TYPES = {
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.DATETIME: "Datetime",
+}
 
 
 def initial_search_attributes(order: Order) -> TypedSearchAttributes:

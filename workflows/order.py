@@ -134,6 +134,10 @@ REPAIRS_REFUSED_AT_ANY_END_PATCH = "repairs-refused-at-any-end"
 # retried) is tidied up at the vendor: an API vendor's order is closed there. Histories without
 # the patch left it as it was.
 INVITATION_ABANDONED_PATCH = "invitation-abandoned"
+# The candidate's deadline is the order's AssessmentDeadline search attribute while the order waits
+# for them (set with the deadline, moved with it, removed as the order ends), so operators list
+# orders expiring soon. Histories without the patch upserted only AssessmentOrderStatus.
+DEADLINE_ATTRIBUTE_PATCH = "deadline-search-attribute"
 
 T = TypeVar("T")
 
@@ -232,6 +236,7 @@ class AssessmentOrderWorkflow:
                 else "Order cancelled after SmartRecruiters had its final status"
             )
             return
+        self._drop_deadline_attribute()
         if vendor_ref is not None:
             await self._withdraw(vendor_ref)
         await self._tell_smartrecruiters(results.cancelled(), progress=True)
@@ -245,10 +250,10 @@ class AssessmentOrderWorkflow:
         # pushes it nor keeps operators' repairs waiting for it.
         from_receipt = workflow.patched(DEADLINE_FROM_RECEIPT_PATCH)
         if from_receipt:
-            self._state.deadline = _deadline_from_receipt(order)
+            self._set_deadline(_deadline_from_receipt(order))
         await self._tell_smartrecruiters(results.pending(workflow.now()), progress=True)
         if not from_receipt:
-            self._state.deadline = workflow.now() + timedelta(days=order.deadline_days)
+            self._set_deadline(workflow.now() + timedelta(days=order.deadline_days))
         while True:
             reading = await self._next_vendor_reading(vendor_ref, order.poll_interval_seconds)
             if self._state.finished:  # an operator cancelled the order
@@ -417,7 +422,7 @@ class AssessmentOrderWorkflow:
             self._state.revision_window_ends = max(self._state.revision_window_ends, later)
             self._show_details()
         elif self._state.deadline is None or later > self._state.deadline:
-            self._state.deadline = later
+            self._set_deadline(later)
 
     async def _pause(self, seconds: float) -> None:
         """Wait this long (at most until the wait ends) before trying again, unless an operator's
@@ -651,6 +656,7 @@ class AssessmentOrderWorkflow:
         self._note("Invitation withdrawn at the vendor")
 
     async def _finish(self, update: ResultUpdate, note: str) -> OrderState:
+        self._drop_deadline_attribute()
         if not await self._tell_smartrecruiters(update):
             return self._undelivered(update)
         self._state.finished = True
@@ -773,6 +779,24 @@ class AssessmentOrderWorkflow:
         if workflow.info().typed_search_attributes.get(visibility.ORDER_STATUS) is not None:
             workflow.upsert_search_attributes([visibility.ORDER_STATUS.value_set(status)])
 
+    def _set_deadline(self, deadline: datetime) -> None:
+        """The candidate's deadline, set or moved, and its search attribute with it."""
+        self._state.deadline = deadline
+        # As for the status: only orders started with our search attributes get it.
+        if workflow.info().typed_search_attributes.get(
+            visibility.ORDER_STATUS
+        ) is not None and workflow.patched(DEADLINE_ATTRIBUTE_PATCH):
+            workflow.upsert_search_attributes([visibility.DEADLINE.value_set(deadline)])
+
+    def _drop_deadline_attribute(self) -> None:
+        """The order no longer waits for its candidate (it is telling SR how it ended, or it is
+        cancelled): its deadline leaves the search attribute, so that an open order still
+        watching its result for revisions, or trying SR again, never lists as expiring. The
+        state keeps the deadline (`orders show`). Only an attribute this run set is removed:
+        orders without the patch have none."""
+        if workflow.info().typed_search_attributes.get(visibility.DEADLINE) is not None:
+            workflow.upsert_search_attributes([visibility.DEADLINE.value_unset()])
+
     def _failed(self, err: ActivityError, what: str) -> str:
         """A failed call, in an operator's words (workflows/notes.py)."""
         return notes.failed(err, what, vendor=self._state.order.vendor)
@@ -870,7 +894,7 @@ class AssessmentOrderWorkflow:
     @workflow.update
     async def extend_deadline(self, request: DeadlineExtension) -> RepairOutcome:
         assert self._state.deadline is not None
-        self._state.deadline += timedelta(days=request.days)
+        self._set_deadline(self._state.deadline + timedelta(days=request.days))
         # A running wait sees the later deadline and starts again, until it.
         what = (
             f"deadline extended by {_days(request.days)} to "

@@ -56,8 +56,11 @@ REQUIRED_API_SETTINGS = REQUIRED_SETTINGS | {
         "CODEC_CORS_ORIGINS",
     )
 }
-# Keyword attributes, as the temporal CLI names their type.
-CLI_TYPE_NAMES = {SearchAttributeIndexedValueType.KEYWORD: "Keyword"}
+# Our attributes' types, as the temporal CLI names them.
+CLI_TYPE_NAMES = {
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.DATETIME: "Datetime",
+}
 
 
 def expected_search_attributes() -> set[tuple[str, str]]:

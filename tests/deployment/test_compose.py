@@ -118,7 +118,7 @@ def test_the_registered_search_attributes_are_the_orders(compose):
         checks.parse_search_attributes(job["environment"]["SEARCH_ATTRIBUTES"])
         == checks.expected_search_attributes()
     )
-    assert len(checks.expected_search_attributes()) == 4
+    assert len(checks.expected_search_attributes()) == 5
 
 
 def test_the_jobs_scripts_exist_and_parse(compose):

@@ -14,7 +14,7 @@ import json
 import operator
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -163,6 +163,7 @@ async def test_orders_are_listed_by_company_vendor_package_status_state_and_age(
         "workflow_status": "COMPLETED",
         "started_at": None,
         "closed_at": None,
+        "deadline": None,  # no longer waiting for its candidate
         "last_progress_at": None,
         "stuck_on": None,
         "run_id": None,
@@ -227,6 +228,96 @@ async def test_stuck_orders_are_the_open_ones_with_an_unfinished_call_and_no_rec
         and "500" in stuck["stuck_on"]
     )
     assert stuck["last_progress_at"] > stuck["started_at"]
+
+
+async def test_open_orders_are_listed_by_how_soon_their_deadline_comes(
+    stack, admin, temporal, stack_cli
+):
+    # A company of the test's own: its orders' deadlines are 1 and 5 days from their receipt.
+    settings = stack.settings
+    async with http_client(timeout=30) as http:
+        world = World(settings, http)
+        await register_partner_configuration(settings)
+        store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
+        try:
+            credentials = {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}
+            _, company = await company_of_new_vendor_account(
+                store,
+                world.sr,
+                "sandbox",
+                credentials,
+                **{"logic-quiz": {"deadline_days": 1}, "skills-fullstack": {"deadline_days": 5}},
+            )
+        finally:
+            await store.dispose()
+        placed_at = datetime.now(UTC)
+        soon, later = await asyncio.gather(
+            world.order("logic-quiz", company_id=company),
+            world.order("skills-fullstack", company_id=company),
+        )
+        soon_id, later_id = soon["order_id"], later["order_id"]
+        await asyncio.gather(
+            *(world.sr_status_becomes(order_id, "PENDING") for order_id in (soon_id, later_id))
+        )
+        try:
+            await _lists(admin, set(), company=company, expiring_within="12h")
+            await _lists(admin, {soon_id}, company=company, expiring_within="2d")
+            await _lists(admin, {soon_id, later_id}, company=company, expiring_within="6d")
+            deadlines = {
+                o["order_id"]: datetime.fromisoformat(o["deadline"])
+                for o in (
+                    await admin.get("/orders", params={"company": company, "expiring_within": "6d"})
+                ).json()["orders"]
+            }
+            for order_id, days in ((soon_id, 1), (later_id, 5)):
+                expected = placed_at + timedelta(days=days)
+                assert abs(deadlines[order_id] - expected) < timedelta(minutes=1), order_id
+
+            # Bulk repairs take the filter: the order expiring within two days, and only it.
+            dry = await admin.post(
+                "/orders/bulk-repairs/extend-deadline",
+                json={
+                    "operator": "ops.ann",
+                    "reason": "Candidates asked for more time",
+                    "days": 3,
+                    "company": company,
+                    "expiring_within": "2d",
+                },
+            )
+            assert dry.status_code == 200, dry.text
+            assert [o["order_id"] for o in dry.json()["orders"]] == [soon_id]
+
+            # Extended by 3 days (to 4 from its receipt): it leaves the two days' span and stays
+            # in a span of 4.5 days, which the other order (5 days) is still out of.
+            extended = await admin.post(
+                f"/orders/{soon_id}/repairs/extend-deadline",
+                json={"operator": "ops.ann", "reason": "Candidate asked for more time", "days": 3},
+            )
+            assert extended.status_code == 200, extended.text
+            await _lists(admin, set(), company=company, expiring_within="2d")
+            await _lists(admin, {soon_id}, company=company, expiring_within="4d12h")
+            await _lists(admin, {soon_id, later_id}, company=company, expiring_within="6d")
+            [moved] = (
+                await admin.get("/orders", params={"company": company, "expiring_within": "4d12h"})
+            ).json()["orders"]
+            new_deadline = deadlines[soon_id] + timedelta(days=3)
+            assert datetime.fromisoformat(moved["deadline"]) == new_deadline
+            # The CLI runs its own event loop: in a thread of its own.
+            table = (
+                await asyncio.to_thread(
+                    _run, "orders", "list", "--company", company, "--expiring-within", "4d12h"
+                )
+            ).stdout
+            assert "Expiring orders" in table and soon_id in table and later_id not in table
+            assert f"{new_deadline:%Y-%m-%d %H:%M} UTC" in table
+
+            # The order that ends leaves the listing, however soon its deadline was.
+            await world.at_vendor("complete", later_id, score=80)
+            await world.sr_status_becomes(later_id, "COMPLETED")
+            await _lists(admin, {soon_id}, company=company, expiring_within="6d")
+        finally:
+            for order_id in (soon_id, later_id):  # they would poll on
+                await terminate_quietly(temporal, order_id)
 
 
 # --- find ---------------------------------------------------------------------------------------
@@ -408,6 +499,9 @@ async def test_the_order_routes_need_the_admin_key(stack, placed):
     ("params", "message"),
     [
         ({"older_than": "3x"}, "older_than is not a duration"),
+        ({"expiring_within": "soon"}, "expiring_within is not a duration"),
+        ({"expiring_within": "2d", "open": "false"}, "orders expiring (expiring_within) are open"),
+        ({"expiring_within": "2d", "failed": "true"}, "failed orders have ended"),
         ({"stuck_for": "soon"}, "stuck_for is not a duration"),
         ({"older_than": "99999d"}, "older_than is longer than"),
         ({"status": "DONE"}, "status"),
@@ -490,6 +584,12 @@ def test_the_cli_lists_finds_and_shows_orders(placed, stack_cli):
 def test_the_cli_refuses_bad_input_with_a_reason(stack_cli):
     bad = _run("orders", "list", "--older-than", "3 days", ok=False)
     assert bad.stderr.startswith("Error: --older-than is not a duration")
+    soon = _run("orders", "list", "--expiring-within", "3 days", ok=False)
+    assert soon.stderr.startswith("Error: --expiring-within is not a duration")
+    assert (
+        "--expiring-within) are open ones"
+        in _run("orders", "list", "--expiring-within", "2d", "--closed", ok=False).stderr
+    )
     assert "--status" in _run("orders", "list", "--status", "DONE", ok=False).stderr
     assert (
         "exactly one of --order-id, --vendor-ref and --email"
