@@ -56,7 +56,7 @@ log = logging.getLogger("assessments.admin")
 CONCURRENCY = 4
 NEEDS_A_FILTER = (
     "say which orders to repair: give at least one filter (company, vendor, package, "
-    "status, older than, open, stuck, failed); "
+    "status, older than, expiring within, open, stuck, failed); "
     "for every running order, ask for open ones"
 )
 RUNNING = "RUNNING"

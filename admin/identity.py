@@ -9,7 +9,9 @@ ASSESSMENTS_CONSOLE_LOCKOUT_MINUTES, however right the next password.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from admin.audit import Action, Actor, Audit, Outcome, Role, Via
+from admin.operations import AdminError, migrated_store
 from settings import Settings
 from store import Store
 from store.operators import (
@@ -42,7 +45,7 @@ _hasher = PasswordHasher()
 _STAND_IN = _hasher.hash("a password no operator has")
 
 
-class IdentityError(Exception):
+class IdentityError(AdminError):
     """A refusal whose message is safe to show (it names no secret)."""
 
 
@@ -82,13 +85,21 @@ class Identities:
 
     # Operators (the CLI manages them: whoever holds the hub's database decides who operates it)
 
-    async def add(self, name: str, role: Role, password: str | None) -> Operator:
+    async def add(
+        self, name: str, role: Role, password: str | None, by: Actor | None = None
+    ) -> Operator:
+        """A new operator; `by`: who added them, for the audit log."""
         check_name(name)
         hashed = None if password is None else _hasher.hash(check_password(password))
         try:
-            return await self._records.create(name, role.value, hashed)
+            added = await self._records.create(name, role.value, hashed)
         except OperatorNameTaken as err:
             raise IdentityError(str(err)) from None
+        if by is not None:
+            await Audit(self._store, by).record(
+                Action.OPERATOR_CHANGE, name, detail=f"added, role {role.value}"
+            )
+        return added
 
     async def operators(self) -> list[Operator]:
         return await self._records.operators()
@@ -191,6 +202,9 @@ class Identities:
         await Audit(self._store, by).record(Action.OPERATOR_KEY, name, detail=f"issued {issued.id}")
         return issued
 
+    async def keys(self, name: str | None = None) -> list[OperatorKey]:
+        return await self._records.keys(name)
+
     async def revoke_key(self, key_id: str, by: Actor) -> OperatorKey:
         revoked = await self._records.revoke_key(key_id)
         if revoked is None:
@@ -206,3 +220,10 @@ def _verify(hashed: str, password: str) -> bool:
         return _hasher.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Identities]:
+    """The operators of the store of these settings (the CLI)."""
+    async with migrated_store(settings) as store:
+        yield Identities(store, settings)

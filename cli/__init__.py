@@ -2,8 +2,8 @@
 
 One module per subject: running (`run`, `worker`, `api`), sims (`sim-…`), connections (and
 `partner-config`), vendor_accounts, tokens, api_keys, checks (`vendor check`, `smartrecruiters
-check`), orders and repairs, conformance (`vendor-conformance`). Commands are listed in `--help`
-in the order they are added here.
+check`), orders and repairs, conformance (`vendor-conformance`), operators. Commands are listed
+in `--help` in the order they are added here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from cli import (
     checks,
     conformance,
     connections,
+    operators,
     orders,
     repairs,
     running,
@@ -43,3 +44,4 @@ orders.app.add_typer(repairs.commands)
 app.add_typer(orders.app, name="orders")
 app.add_typer(checks.smartrecruiters_app, name="smartrecruiters")
 app.add_typer(conformance.commands)
+app.add_typer(operators.app, name="operators")

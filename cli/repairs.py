@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from cli.orders import (
     CompanyOption,
+    ExpiringWithinOption,
     FailedOption,
     OlderThanOption,
     OpenOption,
@@ -122,6 +123,7 @@ def orders_repair_all(
     package: PackageOption = None,
     status: StatusOption = None,
     older_than: OlderThanOption = None,
+    expiring_within: ExpiringWithinOption = None,
     open_: OpenOption = None,
     stuck: StuckOption = False,
     stuck_for: StuckForOption = None,
@@ -148,6 +150,7 @@ def orders_repair_all(
         package=package,
         status=status,
         older_than=older_than,
+        expiring_within=expiring_within,
         open=open_,
         stuck=stuck,
         stuck_for=stuck_for,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from admin.repairs import SHARED_KEY_NEEDS_A_NAME
 from tests.e2e.test_operator_orders import _run
 
 WHO = {"operator": "ops.ann", "reason": "Candidate asked support for more time"}
@@ -88,7 +89,7 @@ async def test_an_operator_extends_the_deadline_then_cancels_the_order(pending, 
             "/orders/{id}/repairs/cancel",
             {"reason": "no operator given"},
             400,
-            "operator: Field required",
+            SHARED_KEY_NEEDS_A_NAME,
         ),
         ("/orders/{id}/repairs/rewind", WHO, 400, "kind: Input should be 'extend-deadline'"),
     ],
