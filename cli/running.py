@@ -147,10 +147,9 @@ def _print_welcome(settings, trigger_tokens: dict[str, str], console_password: s
     table.add_column()
     table.add_column(overflow="fold")  # URLs are copied from here: never cut them short
     table.add_row("Partner API docs", f"{settings.public_url}/docs")
+    table.add_row("Hub console (operators)", f"{settings.public_url}/console")
     table.add_row(
-        "Hub console (operators)",
-        f"{settings.public_url}/console: sign in as {EMBEDDED_OPERATOR}, password "
-        f"{console_password} (new at each start)",
+        f"…sign in as {EMBEDDED_OPERATOR}, password (new at each start)", console_password
     )
     table.add_row(
         "Temporal UI: the orders (our columns: docs/operations.md)", temporal_ui_orders(settings)
