@@ -433,7 +433,8 @@ class Settings(BaseSettings):
         300,
         gt=0,
         description="requests per minute per client address to `POST /oauth/token`, to the "
-        "consent page (`GET`/`POST /integration`) and to `DELETE /integrations/companies/…` "
+        "consent page (`GET`/`POST /integration`), to the console's sign-in (`POST "
+        "/console/sign-in`) and to `DELETE /integrations/companies/…` "
         "(anyone may send it without a token), a burst of as many allowed; beyond it 429 with "
         "`Retry-After`. Behind a reverse proxy, set `ASSESSMENTS_TRUSTED_PROXIES`",
     )

@@ -1,6 +1,7 @@
 """Hostile input refused before any route runs: oversized bodies (413), bodies that stop arriving
 (408, api/slow_clients.py), a NUL in the path or query (400), too many attempts at the token
-endpoint, the consent page or the unauthenticated disconnect from one address (429).
+endpoint, the consent page, the console's sign-in or the unauthenticated disconnect from one
+address (429).
 
 All pure ASGI middleware, so nothing is parsed, buffered or looked up for a refused request.
 """
@@ -106,6 +107,8 @@ GUARDED: dict[tuple[str, str], str] = {
     ("POST", "/oauth/token"): "token",
     ("GET", "/integration"): "consent",
     ("POST", "/integration"): "consent",
+    # Each attempt costs an Argon2 hash: a flood of them would cost the server, not the caller.
+    ("POST", "/console/sign-in"): "sign-in",
 }
 # Routes guarded under a path prefix: SR's DELETE on integrationDisableUrl needs no token, so
 # anyone may send it, and each one starts work (a disconnection check).

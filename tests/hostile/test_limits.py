@@ -411,3 +411,23 @@ async def test_an_api_vendor_past_its_rate_waits_and_another_vendor_does_not(sta
             assert refused.headers["Retry-After"] == "2"  # one request more every 2 s
             assert refused.json()["errors"][0]["code"] == "HTTP_429"
             assert (await as_vendor(keys[1])()).status_code == 200
+
+
+async def test_console_sign_ins_beyond_the_rate_get_429(tight_api):
+    """Each sign-in may cost an Argon2 hash: an address gets its bucket's worth, then 429,
+    whatever names it tries; the console's other pages keep their own way."""
+    async with http_client(base_url=tight_api, timeout=30) as http:
+        sent = itertools.count()
+
+        async def sign_in():
+            return await http.post(
+                "/console/sign-in",
+                data={"name": f"guess-{next(sent)}", "password": "p" * 12, "form_token": "x"},
+            )
+
+        admitted, refused = await until_refused(sign_in)
+        form = await http.get("/console/sign-in")
+
+    assert {a.status_code for a in admitted} == {403}  # no form token of ours: refused unhashed
+    assert refused.headers["retry-after"] == "2" and "Too many requests" in refused.text
+    assert form.status_code == 200
