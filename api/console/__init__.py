@@ -3,9 +3,9 @@ admin API and the CLI (`admin/`), for operators signed in with their own name an
 
 from fastapi import FastAPI
 
-from api.console import overview, pages, sign_in
+from api.console import orders, overview, pages, sign_in
 
-PAGES = (sign_in, overview)
+PAGES = (sign_in, overview, orders)
 
 
 def install(app: FastAPI) -> None:
