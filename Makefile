@@ -52,11 +52,12 @@ run: $(BIN)/.run-installed
 	$(BIN)/assessments run
 
 # The code guards its own shape: format, lint (ruff), layers (import-linter), then types (mypy).
-# The README's walkthrough in headless Chromium (tests/e2e/test_walkthrough.py) and the report
-# test, keeping the pictures they take on the way as the docs' screenshots.
+# The README's walkthrough and the console's test in headless Chromium, and the report test,
+# keeping the pictures they take on the way as the docs' screenshots.
 screenshots: install browser
 	ASSESSMENTS_SCREENSHOTS=docs/screenshots PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q \
-		tests/e2e/test_walkthrough.py tests/simulators/test_reports.py
+		tests/e2e/test_walkthrough.py tests/e2e/test_console_in_browser.py \
+		tests/simulators/test_reports.py
 
 lint: install
 	$(BIN)/ruff format --check --quiet .

@@ -53,16 +53,21 @@ def test_the_readme_stays_short():
     assert len(readme) <= 8 * 1024 and len(readme.splitlines()) <= 150
 
 
-def test_every_picture_the_docs_show_is_one_the_walkthrough_or_the_report_test_takes():
+def test_every_picture_the_docs_show_is_one_the_browser_or_the_report_tests_take():
     """So `make screenshots` retakes them all, and none goes stale unseen."""
     shown = {
         name
         for document in DOCUMENTS
         for name in re.findall(r"screenshots/([\w-]+\.png)", document.read_text())
     }
-    takers = (ROOT / "tests" / "e2e" / "test_walkthrough.py").read_text() + (
-        ROOT / "tests" / "simulators" / "test_reports.py"
-    ).read_text()
+    takers = "".join(
+        (ROOT / "tests" / path).read_text()
+        for path in (
+            "e2e/test_walkthrough.py",
+            "e2e/test_console_in_browser.py",
+            "simulators/test_reports.py",
+        )
+    )
     assert shown and sorted(name for name in shown if name not in takers) == []
     kept = {path.name for path in (ROOT / "docs" / "screenshots").glob("*.png")}
     assert sorted(kept - shown) == [] and sorted(shown - kept) == []
