@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -210,6 +210,65 @@ class Settings(BaseSettings):
         description="how long such a lockout lasts (a new password set by "
         "`assessments operators password` ends it at once)",
     )
+    # Single sign-on to the console through the organisation's OpenID Connect provider (Okta,
+    # Entra ID, Google Workspace, Keycloak, …), beside the passwords: docs/console.md.
+    console_oidc_issuer: str | None = Field(
+        None,
+        description="the OpenID Connect provider's issuer URL, exactly as its discovery document "
+        "(`{ISSUER}/.well-known/openid-configuration`) states it; unset, single sign-on is off. "
+        "Register `{PUBLIC_URL}/console/sign-in/oidc/callback` as the redirect URI",
+    )
+    console_oidc_client_id: str = Field(
+        "",
+        max_length=400,
+        description="the console's client id at that provider",
+        json_schema_extra=shown_default("*(unset)*"),
+    )
+    console_oidc_client_secret: SecretStr | None = Field(
+        None,
+        description="…and its secret; unset for a public client (PKCE alone)",
+    )
+    console_oidc_name_claim: str = Field(
+        "preferred_username",
+        min_length=1,
+        max_length=100,
+        description="the ID token's claim whose value is the operator's name in "
+        "`assessments operators` (e.g. `email`); whoever it names must be an operator already",
+    )
+    console_oidc_scopes: str = Field(
+        "openid profile email",
+        description="the scopes asked for (space-separated; `openid` is always among them)",
+    )
+    console_oidc_provider_name: str = Field(
+        "",
+        max_length=60,
+        description="the provider's name on the sign-in page's button (*Sign in with …*)",
+        json_schema_extra=shown_default("the issuer's host"),
+    )
+
+    @field_validator("console_oidc_issuer")
+    @classmethod
+    def _oidc_issuer_url(cls, issuer: str | None) -> str | None:
+        if not issuer:
+            return None
+        # OpenID Connect Discovery 1.0 §2 and §3: an https URL with no query or fragment (http
+        # only on this machine, for a provider run beside the hub).
+        parts = urlsplit(issuer)
+        local = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+        if not (parts.scheme == "https" or local) or not parts.netloc:
+            raise ValueError("the OIDC issuer is an https URL (http only on 127.0.0.1)")
+        if parts.query or parts.fragment:
+            raise ValueError("the OIDC issuer URL has no query or fragment")
+        return issuer
+
+    @model_validator(mode="after")
+    def _oidc_client(self) -> Settings:
+        if self.console_oidc_issuer and not self.console_oidc_client_id:
+            raise ValueError(
+                "ASSESSMENTS_CONSOLE_OIDC_ISSUER needs ASSESSMENTS_CONSOLE_OIDC_CLIENT_ID"
+            )
+        return self
+
     # Stateless, so any API replica can check the tokens another issued.
     token_signing_key: SecretStr = Field(
         SecretStr(EMBEDDED_TOKEN_SIGNING_KEY),

@@ -3,9 +3,9 @@ admin API and the CLI (`admin/`), for operators signed in with their own name an
 
 from fastapi import FastAPI
 
-from api.console import accounts, audit_log, connections, orders, overview, pages, sign_in
+from api.console import accounts, audit_log, connections, oidc, orders, overview, pages, sign_in
 
-PAGES = (sign_in, overview, orders, accounts, connections, audit_log)
+PAGES = (sign_in, overview, orders, accounts, connections, audit_log, oidc)
 
 
 def install(app: FastAPI) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,18 +18,28 @@ from api.console.session import (
     secure,
     session_token,
 )
+from settings import Settings
 
 router = APIRouter()
 
 
-def _safe_next(wanted: str) -> str:
+def safe_next(wanted: str) -> str:
     """Only a console page of ours: never another site (an open redirect)."""
     if wanted.startswith("/console") and not wanted.startswith("//") and "\\" not in wanted:
         return wanted
     return "/console"
 
 
-def _sign_in_page(
+def sso_name(settings: Settings) -> str:
+    """The identity provider's name on the *Sign in with …* button; "" when single sign-on is
+    off."""
+    issuer = settings.console_oidc_issuer
+    if not issuer:
+        return ""
+    return settings.console_oidc_provider_name or urlsplit(issuer).hostname or issuer
+
+
+def sign_in_page(
     request: Request,
     *,
     next_page: str,
@@ -43,10 +54,11 @@ def _sign_in_page(
         "sign_in.html",
         status_code=status_code,
         form_token=form_token,
-        next=_safe_next(next_page),
+        next=safe_next(next_page),
         name=name,
         error=error,
         notice=notice,
+        sso_name=sso_name(request.app.state.settings),
     )
     settings = request.app.state.settings
     page.set_cookie(
@@ -60,10 +72,23 @@ def _sign_in_page(
     return page
 
 
+def set_session_cookie(answer: Response, settings: Settings, token: str) -> None:
+    """The console's session, however the operator signed in (password or single sign-on)."""
+    answer.set_cookie(
+        cookie_name(settings),
+        token,
+        max_age=int(settings.console_session_hours * 3600),
+        httponly=True,
+        secure=secure(settings),
+        samesite="lax",
+        path="/",
+    )
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_form(request: Request, next: str = "/console") -> HTMLResponse:
     notice = "You have signed out." if next == "signed-out" else ""
-    return _sign_in_page(request, next_page=next, notice=notice)
+    return sign_in_page(request, next_page=next, notice=notice)
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -76,7 +101,7 @@ async def sign_in(
 ) -> Response:
     guard = request.app.state.form_guard
     if not guard.check(form_token, request.cookies.get(SIGN_IN_COOKIE), SIGN_IN_PURPOSE):
-        return _sign_in_page(
+        return sign_in_page(
             request,
             next_page=next,
             name=name,
@@ -86,18 +111,9 @@ async def sign_in(
     try:
         signed = await request.app.state.identities.sign_in(name, password)
     except IdentityError as err:
-        return _sign_in_page(request, next_page=next, name=name, error=str(err), status_code=401)
-    settings = request.app.state.settings
-    answer = see_other(_safe_next(next))
-    answer.set_cookie(
-        cookie_name(settings),
-        signed.token,
-        max_age=int(settings.console_session_hours * 3600),
-        httponly=True,
-        secure=secure(settings),
-        samesite="lax",
-        path="/",
-    )
+        return sign_in_page(request, next_page=next, name=name, error=str(err), status_code=401)
+    answer = see_other(safe_next(next))
+    set_session_cookie(answer, request.app.state.settings, signed.token)
     answer.delete_cookie(SIGN_IN_COOKIE, path="/console")
     return answer
 
