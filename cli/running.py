@@ -149,7 +149,8 @@ def _print_welcome(settings, trigger_tokens: dict[str, str], console_password: s
     table.add_row("Partner API docs", f"{settings.public_url}/docs")
     table.add_row("Hub console (operators)", f"{settings.public_url}/console")
     table.add_row(
-        f"…sign in as {EMBEDDED_OPERATOR}, password (new at each start)", console_password
+        "Hub console sign-in (a new password at each start)",
+        f"{EMBEDDED_OPERATOR} / {console_password}",
     )
     table.add_row(
         "Temporal UI: the orders (our columns: docs/operations.md)", temporal_ui_orders(settings)

@@ -56,3 +56,6 @@ def test_the_banner_never_cuts_a_link_short_in_a_narrow_log(tmp_path, monkeypatc
 
     rows = [line.split("│") for line in printed.getvalue().splitlines() if line.count("│") == 3]
     assert running.temporal_ui_orders(settings) in "".join(row[2].strip() for row in rows)
+    # The console's password, whole on the line that names it.
+    [sign_in] = [row for row in rows if "Hub console sign-in" in row[1]]
+    assert sign_in[2].strip() == "operator / a-password"

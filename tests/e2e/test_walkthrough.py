@@ -119,11 +119,15 @@ async def test_the_readme_walkthrough(tmp_path: Path, browser: Browser, screensh
 
         # 6. The orders in the Temporal UI, found by our search attributes; one decrypted.
         await temporal_ui(browser, run, orders, screenshots)
+
+        # 8. Run the hub: sign in to the console with the banner's password; every vendor's
+        #    order is listed, and the sandbox order's page shows how it went.
+        await console(browser, run, orders)
         await page.close()
         [folder_line] = [line for line in run.lines if "Data folder" in line]
         assert folder_line.split("│")[2].strip() == str(caller / "data"), folder_line
 
-    # 8. Ctrl-C stopped everything (make_run checks it exited cleanly). The state, every
+    # 9. Ctrl-C stopped everything (make_run checks it exited cleanly). The state, every
     #    simulator's included, is in ./data of the folder it ran from, though its parts run in
     #    the repository.
     for name in (
@@ -376,6 +380,23 @@ async def temporal_ui(
     await expect(details).to_contain_text("SmartRecruiters shows COMPLETED")
     await page.screenshot(path=screenshots / "temporal-ui-order-summary.png")
     await context.close()
+
+
+async def console(browser: Browser, run: Running, orders: dict[str, str]) -> None:
+    [sign_in] = [line for line in run.lines if "Hub console sign-in" in line]
+    name, password = sign_in.split("│")[2].strip().split(" / ")
+    page = await browser.new_page(viewport=WIDE)
+    await page.goto(f"{run.settings.public_url}/console")
+    await page.get_by_label("Name").fill(name)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    await page.get_by_role("navigation").get_by_role("link", name="Orders").click()
+    for order_id in orders.values():
+        await expect(page.get_by_role("link", name=order_id)).to_be_visible()
+    await page.get_by_role("link", name=orders["sandbox"]).click()
+    await expect(page.get_by_text("COMPLETED").first).to_be_visible()
+    await page.close()
 
 
 def order_row(page: Page, workflow_id: str):
