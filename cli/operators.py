@@ -72,7 +72,10 @@ def operator_add(
     role: RoleOption = "operator",
     password_stdin: PasswordStdin = False,
     no_password: Annotated[
-        bool, typer.Option("--no-password", help="No console sign-in: admin API keys only.")
+        bool,
+        typer.Option(
+            "--no-password", help="No password: single sign-on (OIDC) or admin API keys only."
+        ),
     ] = False,
 ) -> None:
     """Add an operator, with a password for the console (asked for, never shown)."""

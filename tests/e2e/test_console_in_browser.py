@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from admin.audit import Role
 from store.operators import AuditQuery
@@ -24,7 +24,7 @@ from tests.support.world import World
 
 pytestmark = pytest.mark.long
 
-WIDE = {"width": 1280, "height": 1000}
+WIDE: ViewportSize = {"width": 1280, "height": 1000}
 REASON = "Candidate asked support for two more days"
 # What axe calls a serious barrier; "moderate" and "minor" findings are reported, not failed on.
 SERIOUS = {"serious", "critical"}
