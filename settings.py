@@ -197,6 +197,14 @@ class Settings(BaseSettings):
         le=24 * 60,
         description="a console sign-in ends after this long without a page asked for",
     )
+    console_overview_seconds: float = Field(
+        15.0,
+        ge=0,
+        le=3600,
+        description="the console's overview is counted again at most this often, once for "
+        "every operator of an API process (an overview asks Temporal's visibility about 35 "
+        "counts); 0 counts at every request",
+    )
     console_lockout_failures: int = Field(
         5,
         ge=1,

@@ -191,6 +191,30 @@ async def overview(
     )
 
 
+class Counted:
+    """The latest overview, shared by every operator of this API process for
+    ASSESSMENTS_CONSOLE_OVERVIEW_SECONDS, and counted once however many ask at the same time: a
+    dozen operators reloading the page cost Temporal one overview's counts (self-hosted Temporal
+    takes 10 visibility queries a second per namespace by default; an overview asks about 35).
+    An overview missing figures is not kept, so a reload tries again."""
+
+    def __init__(self) -> None:
+        self._latest: Overview | None = None
+        self._counting = asyncio.Lock()
+
+    async def overview(self, temporal: Client, store: Store, settings: Settings) -> Overview:
+        async with self._counting:  # those who waited get what the first counted
+            latest = self._latest
+            if latest is None or _age(latest) >= settings.console_overview_seconds:
+                latest = await overview(temporal, store, settings)
+                self._latest = None if latest.problems else latest
+            return latest
+
+
+def _age(counted: Overview) -> float:
+    return (datetime.now(UTC) - counted.at).total_seconds()
+
+
 async def _vendors(store: Store, problems: list[str]) -> list[str]:
     """The vendors orders are placed with: those of the vendor accounts, and the default vendor
     (of the partner credentials' company, which has no account). One count each, so not every

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from admin.identity import Identities
+from admin.overview import Counted
 from api import (
     codec,
     consent,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.tokens = TokenIssuer(settings, app.state.store)
         app.state.identities = Identities(app.state.store, settings)
+        app.state.overview = Counted()
         app.state.vendor_hints = vendor_api.WorkflowHints(app.state.temporal, settings)
         app.state.vendor_api_limits = vendor_api.Limits()
         app.state.form_guard = FormGuard(settings.token_signing_key.get_secret_value())

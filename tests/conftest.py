@@ -107,6 +107,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         # visibility queries cost each stack's Temporal and worker 5% of a core, more as orders
         # pile up: 4 stacks, 1 3/4 min of CPU in a run.
         order_census_seconds=5,
+        # Tests compare the overview before and after their orders: never a figure kept from
+        # before (tests/console/test_overview.py tests the keeping).
+        console_overview_seconds=0,
         sr_refusal_give_up_days=SR_REFUSAL_GIVE_UP_DAYS,
         # The fuzzer sends hundreds of requests a second with one API vendor's key; the limit
         # itself is tested on APIs of their own (tests/hostile/test_limits.py,

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from admin.overview import overview as counted
 from api.console.pages import render
 from api.console.session import SignedInDep
 
@@ -24,7 +23,12 @@ def orders_url(filters: dict[str, str]) -> str:
 @router.get("", response_class=HTMLResponse)
 async def overview(request: Request, actor: SignedInDep) -> HTMLResponse:
     state = request.app.state
-    figures = await counted(state.temporal, state.store, state.settings)
+    figures = await state.overview.overview(state.temporal, state.store, state.settings)
     return render(
-        request, "overview.html", section="overview", overview=figures, orders_url=orders_url
+        request,
+        "overview.html",
+        section="overview",
+        overview=figures,
+        orders_url=orders_url,
+        settings=state.settings,
     )

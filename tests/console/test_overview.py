@@ -14,11 +14,13 @@ from types import SimpleNamespace
 from temporalio.client import WorkflowExecutionCount
 from temporalio.service import RPCError, RPCStatusCode
 
+from admin import overview as module
 from admin.audit import Role
 from admin.overview import MAX_COMPANIES, Figure, overview
 from api.console.overview import orders_url
 from api.console.pages import TEMPLATES
 from ordering.census import OPEN_STATUSES
+from settings import Settings
 from store import CompanyConnection, ConnectionState
 from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
 from tests.support.console import new_operator, signed_in
@@ -230,3 +232,40 @@ def test_the_page_shows_what_was_counted_and_warns_of_the_rest(stack):
     assert "not counted" in page
     assert "5 more companies are not counted here" in page
     assert '<a href="/console/connections">' in page
+
+
+async def test_operators_asking_at_once_share_one_counting_kept_for_the_settings_seconds(
+    monkeypatch,
+):
+    counted: list[datetime] = []
+    release = asyncio.Event()
+
+    async def slow_overview(temporal, store, settings):
+        counted.append(datetime.now(UTC))
+        await release.wait()
+        return SimpleNamespace(at=datetime.now(UTC), problems=[])
+
+    monkeypatch.setattr(module, "overview", slow_overview)
+    shared = module.Counted()
+    kept = Settings(console_overview_seconds=3600)
+    asking = [asyncio.create_task(shared.overview(None, None, kept)) for _ in range(5)]
+    async def first_counting() -> bool:
+        return len(counted) == 1
+
+    await eventually(first_counting, timeout=5, what="the first counting")
+    release.set()
+    answers = await asyncio.gather(*asking)
+    assert len(counted) == 1 and all(answer is answers[0] for answer in answers)
+    assert await shared.overview(None, None, kept) is answers[0]
+    # Counted at every request with 0 seconds; and an overview missing figures is never kept.
+    assert await shared.overview(None, None, Settings(console_overview_seconds=0)) is not answers[0]
+
+    async def failing_overview(temporal, store, settings):
+        counted.append(datetime.now(UTC))
+        return SimpleNamespace(at=datetime.now(UTC), problems=["Temporal did not answer"])
+
+    monkeypatch.setattr(module, "overview", failing_overview)
+    fresh = module.Counted()
+    await fresh.overview(None, None, kept)
+    await fresh.overview(None, None, kept)
+    assert len(counted) == 4
