@@ -2,15 +2,19 @@
 per-operator admin API keys.
 
 A wrong name and a wrong password are refused alike, and as slowly (an unknown name is checked
-against a stand-in hash), so the console tells nobody which operator names exist. After
-ASSESSMENTS_CONSOLE_LOCKOUT_FAILURES wrong passwords in a row an operator is locked for
-ASSESSMENTS_CONSOLE_LOCKOUT_MINUTES, however right the next password.
+against a stand-in hash, and every refusal answers no sooner than the hash took again, so that
+the store's bookkeeping of a known name's refusal does not show), so the console tells nobody
+which operator names exist. After ASSESSMENTS_CONSOLE_LOCKOUT_FAILURES wrong passwords in a row
+(sent one by one or all at once) an operator is locked for ASSESSMENTS_CONSOLE_LOCKOUT_MINUTES,
+however right the next password.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +47,13 @@ WRONG = (
 _hasher = PasswordHasher()
 # Checked when the name is unknown, so that a wrong name costs as long as a wrong password.
 _STAND_IN = _hasher.hash("a password no operator has")
+# Passwords checked at once, each in a thread: an Argon2 hash takes a fraction of a second of
+# CPU and 64 MiB, and on the event loop a burst of wrong passwords from one address would hold up
+# every other request of the API (SR's, the vendors') meanwhile.
+HASHES_AT_ONCE = 2
+# Who a refused sign-in is recorded as: whoever typed the name is not known to be its operator
+# (no operator's name has parentheses).
+UNAUTHENTICATED = "(not signed in)"
 
 
 class IdentityError(AdminError):
@@ -82,6 +93,7 @@ class Identities:
         self._records = store.operators
         self._store = store
         self._settings = settings
+        self._hashing = asyncio.Semaphore(HASHES_AT_ONCE)
 
     # Operators (the CLI manages them: whoever holds the hub's database decides who operates it)
 
@@ -146,33 +158,52 @@ class Identities:
 
     async def sign_in(self, name: str, password: str) -> SignedIn:
         settings = self._settings
-        audit = Audit(self._store, Actor(name=name[:64], via=Via.CONSOLE, role=Role.VIEWER))
+        audit = Audit(self._store, Actor(name=UNAUTHENTICATED, via=Via.CONSOLE, role=Role.VIEWER))
         found = await self._records.by_name(name) if re.fullmatch(NAME_PATTERN, name) else None
         operator, hashed = found if found is not None else (None, None)
-        right = _verify(hashed or _STAND_IN, password[:MAX_PASSWORD_LENGTH])
+        right, took = await self._verified(hashed or _STAND_IN, password[:MAX_PASSWORD_LENGTH])
+        # A refusal answers no sooner than the hash took again: a known name's count and audit
+        # record are written within that time, an unknown name's nothing, and both take as long.
+        answer_at = time.monotonic() + took
         now = datetime.now(UTC)
         wrong = WRONG.format(
             failures=settings.console_lockout_failures, minutes=settings.console_lockout_minutes
         )
-        if operator is None or hashed is None:
-            raise IdentityError(wrong)
-        if operator.disabled_at is not None:
-            await audit.record(Action.SIGN_IN, name, outcome=Outcome.REFUSED, detail="disabled")
-            raise IdentityError(wrong)
-        if operator.locked_until is not None and operator.locked_until > now:
-            await audit.record(Action.SIGN_IN, name, outcome=Outcome.REFUSED, detail="locked out")
-            raise IdentityError(wrong)
-        if not right:
-            locked = await self._records.failed_sign_in(
-                operator.id,
-                settings.console_lockout_failures,
-                timedelta(minutes=settings.console_lockout_minutes),
-            )
-            detail = "wrong password" + ("; now locked out" if locked else "")
-            await audit.record(Action.SIGN_IN, name, outcome=Outcome.REFUSED, detail=detail)
-            raise IdentityError(wrong)
-        await self._records.signed_in(operator.id)
+        try:
+            if operator is None or hashed is None:
+                raise IdentityError(wrong)
+            if operator.disabled_at is not None:
+                await audit.record(Action.SIGN_IN, name, outcome=Outcome.REFUSED, detail="disabled")
+                raise IdentityError(wrong)
+            if (operator.locked_until is not None and operator.locked_until > now) or (
+                right and not await self._records.signed_in(operator.id)
+            ):
+                # Locked out, or locked (or disabled) by failures checked while this was.
+                await audit.record(
+                    Action.SIGN_IN, name, outcome=Outcome.REFUSED, detail="locked out"
+                )
+                raise IdentityError(wrong)
+            if not right:
+                locked = await self._records.failed_sign_in(
+                    operator.id,
+                    settings.console_lockout_failures,
+                    timedelta(minutes=settings.console_lockout_minutes),
+                )
+                detail = "wrong password" + ("; now locked out" if locked else "")
+                await audit.record(Action.SIGN_IN, name, outcome=Outcome.REFUSED, detail=detail)
+                raise IdentityError(wrong)
+        except IdentityError:
+            await asyncio.sleep(answer_at - time.monotonic())
+            raise
         return await self._start_session(operator)
+
+    async def _verified(self, hashed: str, password: str) -> tuple[bool, float]:
+        """Whether the password is right, and how long the hash took to check it (without the
+        wait for a turn)."""
+        async with self._hashing:
+            started = time.monotonic()
+            right = await asyncio.to_thread(_verify, hashed, password)
+            return right, time.monotonic() - started
 
     async def sign_in_as(self, name: str, how: str = "sso") -> SignedIn:
         """A session for the operator someone else vouched for (`how`: the identity provider

@@ -12,8 +12,9 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Result, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -134,8 +135,8 @@ class OperatorRecords:
         password_hash: str | None = None,
         disabled: bool | None = None,
     ) -> Operator:
-        """A new role, password (which also unlocks) or enabled state. Disabling ends the
-        operator's sessions and revokes their keys."""
+        """A new role, password (which also unlocks) or enabled state. Each but enabling ends the
+        operator's sessions; disabling also revokes their keys."""
         async with self._sessions.begin() as session:
             row = await session.scalar(select(OperatorRow).where(OperatorRow.name == name))
             if row is None:
@@ -148,8 +149,9 @@ class OperatorRecords:
                 row.locked_until = None
             if disabled is not None:
                 row.disabled_at = _now() if disabled else None
-            if disabled or role is not None:
-                # A changed role takes effect at the next sign-in: end the sessions now.
+            if disabled or role is not None or password_hash is not None:
+                # A changed role takes effect at the next sign-in; a new password is given when
+                # the old one may have leaked, and whoever signed in with it must sign in again.
                 await session.execute(
                     delete(OperatorSessionRow).where(OperatorSessionRow.operator_id == row.id)
                 )
@@ -164,27 +166,45 @@ class OperatorRecords:
             return _operator(row)
 
     async def failed_sign_in(self, operator_id: str, lock_after: int, lock_for: timedelta) -> bool:
-        """Counts a failed sign-in; at `lock_after` in a row the operator is locked for
-        `lock_for` (and the count starts again). True if this failure locked them."""
-        async with self._sessions.begin() as session:
-            row = await session.get(OperatorRow, operator_id, with_for_update=True)
-            if row is None:
-                return False
-            row.failed_sign_ins += 1
-            if row.failed_sign_ins < lock_after:
-                return False
-            row.failed_sign_ins = 0
-            row.locked_until = _now() + lock_for
-            return True
+        """Counts a failed sign-in of an operator not locked out now; at `lock_after` in a row the
+        operator is locked for `lock_for` (and the count starts again). True if this failure
+        locked them.
 
-    async def signed_in(self, operator_id: str) -> None:
-        """A successful sign-in: the count of failures starts again."""
+        Updates, never a read then a write: failures arriving together would each read the same
+        count and write it back one higher (SQLite takes no row lock), and the lockout would never
+        come. The first UPDATE holds the row (PostgreSQL) or the database (SQLite) until the
+        commit, so the second sees this count."""
+        now = _now()
         async with self._sessions.begin() as session:
-            await session.execute(
+            counted = await session.execute(
                 update(OperatorRow)
-                .where(OperatorRow.id == operator_id)
+                .where(OperatorRow.id == operator_id, _not_locked(now))
+                .values(failed_sign_ins=OperatorRow.failed_sign_ins + 1)
+            )
+            if _rows(counted) != 1:
+                return False
+            locked = await session.execute(
+                update(OperatorRow)
+                .where(OperatorRow.id == operator_id, OperatorRow.failed_sign_ins >= lock_after)
+                .values(failed_sign_ins=0, locked_until=now + lock_for)
+            )
+            return _rows(locked) == 1
+
+    async def signed_in(self, operator_id: str) -> bool:
+        """A right password: the count of failures starts again, if the operator is still enabled
+        and not locked out. False otherwise: failures checked meanwhile (sent with this one)
+        locked them, and the right password must be refused like any other."""
+        async with self._sessions.begin() as session:
+            done = await session.execute(
+                update(OperatorRow)
+                .where(
+                    OperatorRow.id == operator_id,
+                    OperatorRow.disabled_at.is_(None),
+                    _not_locked(_now()),
+                )
                 .values(failed_sign_ins=0, locked_until=None)
             )
+            return _rows(done) == 1
 
     # Console sessions
 
@@ -343,6 +363,14 @@ class OperatorRecords:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _not_locked(now: datetime) -> ColumnElement[bool]:
+    return or_(OperatorRow.locked_until.is_(None), OperatorRow.locked_until <= now)
+
+
+def _rows(result: Result[Any]) -> int:
+    return result.rowcount  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def _operator(row: OperatorRow) -> Operator:

@@ -37,6 +37,12 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
+def _end_of(day: date) -> datetime | None:
+    """The whole day named: events before the next one's midnight; none after the last day
+    there is (no bound, never an overflow)."""
+    return _at(day + timedelta(days=1)) if day < date.max else None
+
+
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_log(
     request: Request,
@@ -80,8 +86,7 @@ async def audit_log(
                 action=action or None,
                 target=filters["target"] or None,
                 since=_at(first_day) if first_day else None,
-                # The whole day named: events before the next one's midnight.
-                until=_at(last_day + timedelta(days=1)) if last_day else None,
+                until=_end_of(last_day) if last_day else None,
                 before=int(before) if before else None,
                 limit=PAGE_SIZE + 1,
             )
