@@ -39,28 +39,35 @@ from vendors.registry import AdapterContext, UnknownAdapter, build_adapter
 
 
 class AdminError(Exception):
-    """A refusal the operator can act on; the message is safe to show."""
+    """A refusal the operator can act on; the message is safe to show. `status`: the HTTP
+    status the admin API and the console answer it with."""
+
+    status = 400
 
 
 class NotFound(AdminError):
-    pass
+    status = 404
 
 
 class Conflict(AdminError):
-    pass
+    status = 409
 
 
 class Invalid(AdminError):
-    pass
+    status = 400
 
 
 class VendorUnchecked(AdminError):
     """A vendor account's catalog could not be read;
     the message says what to fix, never a secret."""
 
+    status = 502
+
 
 class SmartRecruitersFailed(AdminError):
     """SmartRecruiters could not be reached or refused; nothing of SR's answer is in the message."""
+
+    status = 502
 
 
 class Operations:

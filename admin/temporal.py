@@ -31,6 +31,8 @@ ORDER_ID = re.compile(ORDER_ID_PATTERN)
 class TemporalFailed(AdminError):
     """Temporal could not be reached, or refused; the message names no candidate data."""
 
+    status = 503
+
 
 def refused_for_order(err: RPCError, order_id: str, what: str) -> AdminError:
     """Temporal's refusal of `what` (a repair, a reset) for one order, as operators read it."""

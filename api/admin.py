@@ -40,15 +40,10 @@ from admin.models import (
 )
 from admin.operations import (
     AdminError,
-    Conflict,
-    Invalid,
-    NotFound,
     Operations,
-    SmartRecruitersFailed,
 )
 from admin.orders import OrderLookup, order_filter
 from admin.repairs import RepairKind, repair_named_order, signed
-from admin.temporal import TemporalFailed
 from api.deps import (
     AdminActorDep,
     DisconnectorDep,
@@ -60,21 +55,13 @@ from api.deps import (
 from orders.models import RepairOutcome
 from store import UnreadableSecret
 
-_STATUS: dict[type[AdminError], int] = {
-    NotFound: 404,
-    Conflict: 409,
-    Invalid: 400,
-    SmartRecruitersFailed: 502,
-    TemporalFailed: 503,
-}
-
 
 async def refusals_as_http() -> AsyncIterator[None]:
     """Dependency of every /admin route: the operations' refusals, as the HTTP answers they are."""
     try:
         yield
     except AdminError as err:
-        raise HTTPException(_STATUS.get(type(err), 400), str(err)) from None
+        raise HTTPException(err.status, str(err)) from None
     except UnreadableSecret as err:  # ASSESSMENTS_ENCRYPTION_KEYS lost a key still in use
         raise HTTPException(500, str(err)) from None
 

@@ -12,7 +12,6 @@ import contextlib
 import json
 import math
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -32,14 +31,9 @@ from admin.models import (
 )
 from admin.operations import (
     AdminError,
-    Conflict,
     Invalid,
-    NotFound,
     Operations,
-    SmartRecruitersFailed,
-    VendorUnchecked,
 )
-from admin.temporal import TemporalFailed
 from api.console.pages import render, see_other
 from api.console.session import FormDep, OperatorFormDep, Refused, SignedInDep
 from store import UnreadableSecret
@@ -52,14 +46,6 @@ router = APIRouter()
 MAX_JSON = 8000
 MAX_ID = 100
 
-_STATUS: tuple[tuple[type[AdminError], int], ...] = (
-    (NotFound, 404),
-    (Conflict, 409),
-    (Invalid, 400),
-    (SmartRecruitersFailed, 502),
-    (VendorUnchecked, 502),
-    (TemporalFailed, 503),
-)
 
 # What each adapter reads from its credentials (docs/vendors.md), for the create form's hints.
 CREDENTIAL_HINTS: dict[str, str] = {
@@ -84,13 +70,6 @@ ACCOUNT_NOTICES = {
 TOKEN_NOTICES = {"revoked": "The trigger token was revoked. Companies connected with it stay so."}
 
 
-def status_of(err: AdminError) -> int:
-    for kind, status in _STATUS:
-        if isinstance(err, kind):
-            return status
-    return 400
-
-
 def sentence(message: str) -> str:
     """An operations message (lower case, for the CLI's "Error: …") as a sentence on a page."""
     message = message[:1].upper() + message[1:]
@@ -103,17 +82,13 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except AdminError as err:
-        raise Refused(status_of(err), sentence(str(err))) from None
+        raise Refused(err.status, sentence(str(err))) from None
     except UnreadableSecret:
         raise Refused(
             503,
             "A stored secret is encrypted with a key the hub no longer has: add it back to "
             "ASSESSMENTS_ENCRYPTION_KEYS.",
         ) from None
-
-
-def when(at: datetime | None) -> str:
-    return "" if at is None else f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 def bounded_id(value: str, what: str) -> str:
@@ -203,7 +178,6 @@ def _accounts_page(
         error=error,
         form=form or {"name": "", "adapter": "", "package_settings": ""},
         notice=ACCOUNT_NOTICES.get(request.query_params.get("done", "")),
-        when=when,
     )
 
 
@@ -239,7 +213,7 @@ async def create_vendor_account(
         return _accounts_page(
             request,
             await _accounts(ops),
-            status_code=status_of(err),
+            status_code=err.status,
             error=f"{sentence(str(err))} Nothing was created"
             + ("; type the credentials again." if credentials else "."),
             form=form,
@@ -283,7 +257,6 @@ async def _account_page(
         max_json=MAX_JSON,
         error=error,
         notice=ACCOUNT_NOTICES.get(request.query_params.get("done", "")),
-        when=when,
     )
 
 
@@ -319,7 +292,7 @@ async def replace_credentials(
             request,
             ops,
             vendor_account_id,
-            status_code=status_of(err),
+            status_code=err.status,
             error=sentence(str(err)) + " The credentials were not replaced.",
         )
     return see_other(f"/console/vendor-accounts/{vendor_account_id}?done=credentials")
@@ -344,7 +317,7 @@ async def check_vendor_account(
             request,
             "vendor_accounts_check.html",
             section="vendor-accounts",
-            status_code=status_of(err),
+            status_code=err.status,
             account=account,
             checked=None,
             error=sentence(str(err)),
@@ -387,7 +360,7 @@ async def issue_api_key(
             request,
             ops,
             account.id,
-            status_code=status_of(err),
+            status_code=err.status,
             error=sentence(str(err)) + " No key was issued.",
         )
     return render(
@@ -423,7 +396,6 @@ async def confirm_revoke_api_key(
         section="vendor-accounts",
         account=account,
         key=key,
-        when=when,
     )
 
 
@@ -472,7 +444,6 @@ async def _tokens_page(
         error=error,
         form=form or {"vendor_account": vendor_account, "company_id": "", "days": ""},
         notice=TOKEN_NOTICES.get(request.query_params.get("done", "")),
-        when=when,
     )
 
 
@@ -515,7 +486,7 @@ async def issue_trigger_token(
         return await _tokens_page(
             request,
             ops,
-            status_code=status_of(err),
+            status_code=err.status,
             error=sentence(str(err)) + " No token was issued.",
             form=form,
         )
@@ -527,7 +498,6 @@ async def issue_trigger_token(
         issued=issued,
         account_name=names.get(issued.vendor_account_id, ""),
         once=ONCE_NOTICE,
-        when=when,
     )
 
 
@@ -554,7 +524,6 @@ async def confirm_revoke_trigger_token(
         section="tokens",
         token=token,
         account_name=names.get(token.vendor_account_id, ""),
-        when=when,
     )
 
 

@@ -18,7 +18,7 @@ from admin.models import MAX_PAGE_SIZE, ConnectionView
 from admin.operations import AdminError, NotFound
 from admin.orders import OrderLookup, order_filter
 from admin.sr_check import configuration_differences
-from api.console.accounts import operations, refusals, sentence, status_of, when
+from api.console.accounts import operations, refusals, sentence
 from api.console.pages import render, see_other
 from api.console.session import OperatorFormDep, Refused, SignedInDep
 from connections.connect import COMPANY_ID_PATTERN
@@ -49,7 +49,6 @@ async def connections(request: Request, actor: SignedInDep) -> HTMLResponse:
         section="connections",
         connections=listed,
         notice=notice,
-        when=when,
     )
 
 
@@ -92,7 +91,6 @@ async def confirm_disconnect(request: Request, actor: SignedInDep, company_id: s
         open_orders=open_orders,
         more=more,
         uncounted=uncounted,
-        when=when,
     )
 
 
@@ -131,7 +129,7 @@ async def smartrecruiters(request: Request, actor: SignedInDep) -> HTMLResponse:
     except NotFound as err:  # SR answered: it holds none for us yet. The page shows that.
         problem = sentence(str(err))
     except AdminError as err:  # SR could not be reached, or refused: what it holds is unknown
-        problem, status_code = sentence(str(err)), status_of(err)
+        problem, status_code = sentence(str(err)), err.status
     differences = configuration_differences(stored or {}, ours) if stored is not None else []
     differing = {difference.setting for difference in differences}
     rows = [

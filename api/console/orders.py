@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Annotated, Any, get_args
 from urllib.parse import quote, urlencode
 
@@ -25,10 +25,9 @@ from pydantic import ValidationError
 from admin.audit import Actor, Audit
 from admin.bulk_repairs import repair_all
 from admin.models import MAX_PAGE_SIZE, OrderFilter, OrderSearch, OrderStatus, RepairRequest
-from admin.operations import AdminError, Conflict, Invalid, NotFound, SmartRecruitersFailed
+from admin.operations import AdminError, Invalid
 from admin.orders import OrderLookup, order_filter
 from admin.repairs import RepairKind, repair_input, repair_named_order
-from admin.temporal import TemporalFailed
 from api.console.pages import render, see_other
 from api.console.session import FormDep, OperatorFormDep, Refused, SignedInDep
 from orders.models import REASON_PATTERN
@@ -92,28 +91,24 @@ FILTER_LABELS = {
     "limit": "Per page",
     "page_token": "Page",
 }
-_STATUS: tuple[tuple[type[AdminError], int], ...] = (
-    (NotFound, 404),
-    (Conflict, 409),
-    (Invalid, 400),
-    (SmartRecruitersFailed, 502),
-    (TemporalFailed, 503),
-)
 _TRUE = ("true", "on", "1", "yes")
+# The filters' parameters, and the longest value each takes.
+FILTER_LENGTHS = {
+    "company": 200,
+    "vendor": 200,
+    "package": 200,
+    "status": 32,
+    "older_than": 32,
+    "expiring_within": 32,
+    "open": 8,
+    "stuck": 8,
+    "stuck_for": 32,
+    "failed": 8,
+}
 
 Text = Annotated[str, Form(max_length=200)]
 Short = Annotated[str, Form(max_length=32)]
 Flag = Annotated[str, Form(max_length=8)]
-
-
-def status_of(err: AdminError) -> int:
-    return next((code for kind, code in _STATUS if isinstance(err, kind)), 400)
-
-
-def when(value: datetime | None, seconds: bool = False) -> str:
-    if value is None:
-        return "–"
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
 def order_href(reference: str) -> str:
@@ -130,7 +125,6 @@ def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
         request,
         template,
         section="orders",
-        when=when,
         order_href=order_href,
         repairs=REPAIRS,
         **context,
@@ -156,10 +150,20 @@ class Filters:
     failed: bool = False
 
     @classmethod
-    def of(cls, **typed: str) -> Filters:
-        fields: dict[str, Any] = {name: value.strip() for name, value in typed.items()}
+    def of(cls, typed: Mapping[str, Any]) -> Filters:
+        """The filters of a query string (the list) or a form (bulk repairs, which carries the
+        list's filters in hidden fields); Invalid for a value longer than any we take."""
+        fields: dict[str, Any] = {}
+        for name, longest in FILTER_LENGTHS.items():
+            value = typed.get(name, "")
+            label = FILTER_LABELS.get(name, name.replace("_", " ").capitalize())
+            if not isinstance(value, str):  # a file, in a hand-made form
+                raise Invalid(f"{label}: text only")
+            if len(value := value.strip()) > longest:
+                raise Invalid(f"{label}: at most {longest} characters")
+            fields[name] = value
         for flag in ("stuck", "failed"):  # checkboxes: present when ticked
-            fields[flag] = fields.get(flag, "").lower() in _TRUE
+            fields[flag] = fields[flag].lower() in _TRUE
         return cls(**fields)
 
     @property
@@ -217,31 +221,16 @@ def _limit(typed: str) -> int:
 async def orders(
     request: Request,
     actor: SignedInDep,
-    company: Annotated[str, Query(max_length=200)] = "",
-    vendor: Annotated[str, Query(max_length=200)] = "",
-    package: Annotated[str, Query(max_length=200)] = "",
-    status: Annotated[str, Query(max_length=32)] = "",
-    older_than: Annotated[str, Query(max_length=32)] = "",
-    expiring_within: Annotated[str, Query(max_length=32)] = "",
-    open_: Annotated[str, Query(alias="open", max_length=8)] = "",
-    stuck: Annotated[str, Query(max_length=8)] = "",
-    stuck_for: Annotated[str, Query(max_length=32)] = "",
-    failed: Annotated[str, Query(max_length=8)] = "",
     limit: Annotated[str, Query(max_length=4)] = "50",
     page_token: Annotated[str, Query(max_length=4096)] = "",
 ) -> HTMLResponse:
-    filters = Filters.of(
-        company=company,
-        vendor=vendor,
-        package=package,
-        status=status,
-        older_than=older_than,
-        expiring_within=expiring_within,
-        open=open_,
-        stuck=stuck,
-        stuck_for=stuck_for,
-        failed=failed,
-    )
+    """The filters come from the query string as a whole (Filters.of), as bulk repairs read
+    them from their form."""
+    refused: Invalid | None = None
+    try:
+        filters = Filters.of(request.query_params)
+    except Invalid as err:
+        filters, refused = Filters(), err
     context: dict[str, Any] = {
         "filters": filters,
         "statuses": STATUSES,
@@ -253,11 +242,13 @@ async def orders(
         "error": None,
     }
     try:
+        if refused is not None:
+            raise refused
         size = _limit(limit)
         page = await _lookup(request).list(filters.wanted(request, size, page_token or None))
     except AdminError as err:
         return _page(
-            request, "orders.html", status_code=status_of(err), **context | {"error": str(err)}
+            request, "orders.html", status_code=err.status, **context | {"error": str(err)}
         )
     if page.next_page_token:
         query = [*filters.fields(), ("limit", str(size)), ("page_token", page.next_page_token)]
@@ -322,7 +313,7 @@ async def find(
         return _page(
             request,
             "orders_found.html",
-            status_code=status_of(err),
+            status_code=err.status,
             **context | {"error": str(err)},
         )
     except UnreadableSecret as err:
@@ -390,7 +381,7 @@ async def _order_page(
         detail = await _lookup(request).show(order_id)
     except AdminError as err:
         # A repair's refusal, if any, says more than why the order could not be shown after it.
-        raise Refused(status_of(err), error or str(err)) from None
+        raise Refused(err.status, error or str(err)) from None
     except UnreadableSecret as err:
         raise Refused(500, str(err)) from None
     running = detail.workflow_status == "RUNNING"
@@ -482,7 +473,7 @@ async def make_repair(
             request,
             actor,
             order_id,
-            status_code=status_of(err),
+            status_code=err.status,
             error=f"{REPAIRS[repair]} not done: {err}",
             typed=Typed(repair, reason, days),
         )
@@ -507,31 +498,14 @@ async def bulk_repair(
     reason: Text = "",
     days: Short = "",
     dry_run: Flag = "true",
-    company: Text = "",
-    vendor: Text = "",
-    package: Text = "",
-    status: Short = "",
-    older_than: Short = "",
-    expiring_within: Short = "",
-    open_: Annotated[str, Form(alias="open", max_length=8)] = "",
-    stuck: Flag = "",
-    stuck_for: Short = "",
-    failed: Flag = "",
 ) -> HTMLResponse:
     """A dry run (what each matching order would do), unless the dry run's own page says to
-    apply it: then the repair of every order the same filter matches now."""
-    filters = Filters.of(
-        company=company,
-        vendor=vendor,
-        package=package,
-        status=status,
-        older_than=older_than,
-        expiring_within=expiring_within,
-        open=open_,
-        stuck=stuck,
-        stuck_for=stuck_for,
-        failed=failed,
-    )
+    apply it: then the repair of every order the same filter matches now. The list's filters
+    come in the form's hidden fields."""
+    try:
+        filters = Filters.of(await request.form())
+    except Invalid as err:
+        raise Refused(400, str(err)) from None
     repair = _kind(kind)
     dry = dry_run.strip().lower() != "false"
     reason, days = reason.strip(), days.strip()
@@ -564,7 +538,7 @@ async def bulk_repair(
         return _page(
             request,
             "orders_bulk.html",
-            status_code=status_of(err),
+            status_code=err.status,
             **context | {"error": str(err)},
         )
     return _page(request, "orders_bulk.html", **context | {"answer": answer})

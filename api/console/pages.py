@@ -7,6 +7,7 @@ first. They are never cached (an order's page holds candidate data).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +18,16 @@ from fastapi.templating import Jinja2Templates
 
 from api.console.session import Refused, SignInNeeded
 
+
+def when(at: datetime | None, seconds: bool = False) -> str:
+    """A time as every page shows it: in UTC, to the minute (or the second)."""
+    if at is None:
+        return "–"
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.globals["when"] = when
 NAVIGATION = (
     ("overview", "Overview", "/console"),
     ("orders", "Orders", "/console/orders"),

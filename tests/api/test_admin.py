@@ -403,7 +403,7 @@ class Refusing:
     [
         (TemporalFailed("Temporal did not answer in time"), 503),
         (UnreadableSecret("a vendor account's credentials need a retired key"), 500),
-        (VendorUnchecked("the vendor account's catalog could not be read"), 400),
+        (VendorUnchecked("the vendor account's catalog could not be read"), 502),
     ],
 )
 @pytest.mark.parametrize(
