@@ -3,16 +3,14 @@ test's own; every change in the audit log as the CLI's user."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from typer.testing import CliRunner
 
 import settings as settings_module
 from admin.identity import Identities, IdentityError
 from cli import app
-from store import Store
 from store.operators import AuditQuery
+from tests.test_cli_admin import in_store
 
 
 @pytest.fixture
@@ -28,17 +26,6 @@ def run(*args: str, stdin: str | None = None, ok: bool = True) -> str:
     result = CliRunner().invoke(app, list(args), input=stdin)
     assert result.exit_code == (0 if ok else 1), (result.output, result.exception)
     return result.output
-
-
-def in_store(settings, work):
-    async def main():
-        store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
-        try:
-            return await work(store)
-        finally:
-            await store.dispose()
-
-    return asyncio.run(main())
 
 
 def test_an_operator_is_added_changed_given_a_key_and_disabled(cli_settings):

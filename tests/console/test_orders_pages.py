@@ -20,7 +20,7 @@ from temporalio.client import WorkflowExecutionStatus
 from admin.audit import Role
 from store import Store
 from store.operators import AuditQuery
-from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
+from tests.support.connect import new_sandbox_company, register_partner_configuration
 from tests.support.console import csrf_of, new_operator, signed_in
 from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id, terminate_quietly
@@ -61,15 +61,10 @@ async def placed(stack, temporal):
     async with http_client(timeout=30) as http:
         world = World(settings, http)
         await register_partner_configuration(settings)
-        store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
-        try:
-            credentials = {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}
-            # The stack's logic quiz expires in seconds; this company's runs for a day.
-            _, company = await company_of_new_vendor_account(
-                store, world.sr, "sandbox", credentials, **{"logic-quiz": {"deadline_days": 1}}
-            )
-        finally:
-            await store.dispose()
+        # The stack's logic quiz expires in seconds; this company's runs for a day.
+        _, company = await new_sandbox_company(
+            settings, world.sr, **{"logic-quiz": {"deadline_days": 1}}
+        )
         orders = await asyncio.gather(
             world.order("skills-fullstack", company_id=company),
             world.order("skills-fullstack", company_id=company),

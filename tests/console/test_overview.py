@@ -249,6 +249,7 @@ async def test_operators_asking_at_once_share_one_counting_kept_for_the_settings
     shared = module.Counted()
     kept = Settings(console_overview_seconds=3600)
     asking = [asyncio.create_task(shared.overview(None, None, kept)) for _ in range(5)]
+
     async def first_counting() -> bool:
         return len(counted) == 1
 

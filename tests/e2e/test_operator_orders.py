@@ -21,8 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from store import Store
-from tests.support.connect import company_of_new_vendor_account, register_partner_configuration
+from tests.support.connect import new_sandbox_company, register_partner_configuration
 from tests.support.http import client as http_client
 from tests.support.order_workflows import order_workflow_id, terminate_quietly, unworked_order
 from tests.support.waiting import eventually
@@ -48,14 +47,10 @@ async def placed(stack, temporal):
     async with http_client(timeout=30) as http:
         world = World(settings, http)
         await register_partner_configuration(settings)
-        store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
-        try:
-            credentials = {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}
-            _, company = await company_of_new_vendor_account(
-                store, world.sr, "sandbox", credentials, **{"logic-quiz": {"deadline_days": 1}}
-            )
-        finally:
-            await store.dispose()
+        # The stack's logic quiz expires in seconds; this company's runs for a day.
+        _, company = await new_sandbox_company(
+            settings, world.sr, **{"logic-quiz": {"deadline_days": 1}}
+        )
         done, waiting, stuck, default = await asyncio.gather(
             world.order("skills-fullstack", company_id=company),
             world.order("logic-quiz", company_id=company),
@@ -238,18 +233,11 @@ async def test_open_orders_are_listed_by_how_soon_their_deadline_comes(
     async with http_client(timeout=30) as http:
         world = World(settings, http)
         await register_partner_configuration(settings)
-        store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
-        try:
-            credentials = {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}
-            _, company = await company_of_new_vendor_account(
-                store,
-                world.sr,
-                "sandbox",
-                credentials,
-                **{"logic-quiz": {"deadline_days": 1}, "skills-fullstack": {"deadline_days": 5}},
-            )
-        finally:
-            await store.dispose()
+        _, company = await new_sandbox_company(
+            settings,
+            world.sr,
+            **{"logic-quiz": {"deadline_days": 1}, "skills-fullstack": {"deadline_days": 5}},
+        )
         placed_at = datetime.now(UTC)
         soon, later = await asyncio.gather(
             world.order("logic-quiz", company_id=company),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import httpx
 
@@ -78,3 +79,20 @@ async def disconnect_checked(temporal, company_id: str) -> None:
         )
 
     await eventually(asked, what=f"SR asked about company {company_id}'s credentials")
+
+
+async def new_sandbox_company(
+    settings: Any, sr_url: str, **package_settings: Any
+) -> tuple[str, str]:
+    """A sandbox vendor account (with the stack's simulator's key) and a company connected to
+    it; returns (account id, company id)."""
+    from store import Store
+
+    store = Store(settings.store_url, settings.encryption_keys.get_secret_value())
+    try:
+        credentials = {"api_key": settings.sandbox_vendor_api_key.get_secret_value()}
+        return await company_of_new_vendor_account(
+            store, sr_url, "sandbox", credentials, **package_settings
+        )
+    finally:
+        await store.dispose()
