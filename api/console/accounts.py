@@ -254,10 +254,21 @@ async def _account_page(
         active_tokens=sum(token.state == "active" for token in tokens),
         tokens=len(tokens),
         hint=CREDENTIAL_HINTS.get(account.adapter, ""),
+        held=await _credential_fields(request, account.id),
         max_json=MAX_JSON,
         error=error,
         notice=ACCOUNT_NOTICES.get(request.query_params.get("done", "")),
     )
+
+
+async def _credential_fields(request: Request, vendor_account_id: str) -> list[str]:
+    """The names of the fields the account's credentials hold, never their values: a
+    replacement replaces them all, so the operator must know what to give again."""
+    try:
+        stored = await request.app.state.store.vendor_account(vendor_account_id)
+    except UnreadableSecret:
+        return []
+    return sorted(stored.credentials) if stored is not None else []
 
 
 @router.get("/vendor-accounts/{vendor_account_id}", response_class=HTMLResponse)
@@ -295,7 +306,10 @@ async def replace_credentials(
             status_code=err.status,
             error=sentence(str(err)) + " The credentials were not replaced.",
         )
-    return see_other(f"/console/vendor-accounts/{vendor_account_id}?done=credentials")
+    # Stored only for their shape; whether the vendor takes them, its answer says now.
+    return await _checked(
+        request, ops, await _account(ops, vendor_account_id), notice=ACCOUNT_NOTICES["credentials"]
+    )
 
 
 @router.post("/vendor-accounts/{vendor_account_id}/check", response_class=HTMLResponse)
@@ -306,7 +320,13 @@ async def check_vendor_account(
     all the same, as it calls the vendor with the account's credentials. Recorded: who made the
     hub call a vendor, and what the vendor answered."""
     ops = operations(request, actor)
-    account = await _account(ops, vendor_account_id)
+    return await _checked(request, ops, await _account(ops, vendor_account_id))
+
+
+async def _checked(
+    request: Request, ops: Operations, account: VendorAccountView, notice: str = ""
+) -> HTMLResponse:
+    """The vendor's answer to the catalog call with the account's credentials, recorded."""
     try:
         checked = await ops.check_vendor_account(account.id)
     except AdminError as err:
@@ -321,6 +341,7 @@ async def check_vendor_account(
             account=account,
             checked=None,
             error=sentence(str(err)),
+            notice=notice,
         )
     await ops.audit.record(
         Action.VENDOR_ACCOUNT_CHECK,
@@ -334,6 +355,7 @@ async def check_vendor_account(
         account=account,
         checked=checked,
         error="",
+        notice=notice,
     )
 
 

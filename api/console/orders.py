@@ -31,6 +31,7 @@ from admin.repairs import RepairKind, repair_input, repair_named_order
 from api.console.pages import render, see_other
 from api.console.session import FormDep, OperatorFormDep, Refused, SignedInDep
 from orders.models import REASON_PATTERN
+from orders.visibility import UNDELIVERED
 from store import UnreadableSecret
 
 router = APIRouter()
@@ -367,6 +368,28 @@ def _repair_request(actor: Actor, kind: RepairKind, reason: str, days: str) -> R
     return request
 
 
+# Workflow statuses of an order that ended without telling SR how: a reset repairs those.
+_FAILED = ("FAILED", "TERMINATED", "TIMED_OUT")
+
+
+def _repairs_for(order: Any) -> tuple[RepairKind, ...]:
+    """The repairs that can apply to the order as it stands: none that its own validator is
+    bound to refuse (a result re-posted before there is one, a reset of an order that ended
+    well)."""
+    has_result = order.score is not None or order.outcome is not None
+    if order.workflow_status == "RUNNING":
+        return tuple(
+            kind for kind in RUNNING_REPAIRS if kind != RepairKind.REPOST_RESULT or has_result
+        )
+    failed = order.workflow_status in _FAILED or order.status == UNDELIVERED
+    return tuple(
+        kind
+        for kind in ENDED_REPAIRS
+        if (kind == RepairKind.RESET and failed)
+        or (kind == RepairKind.REPOST_RESULT and has_result)
+    )
+
+
 async def _order_page(
     request: Request,
     actor: Actor,
@@ -384,13 +407,12 @@ async def _order_page(
         raise Refused(err.status, error or str(err)) from None
     except UnreadableSecret as err:
         raise Refused(500, str(err)) from None
-    running = detail.workflow_status == "RUNNING"
     return _page(
         request,
         "order.html",
         status_code=status_code,
         order=detail,
-        kinds=RUNNING_REPAIRS if running else ENDED_REPAIRS,
+        kinds=_repairs_for(detail),
         hints=REPAIR_HINTS,
         error=error,
         notice=notice,

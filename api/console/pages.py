@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.console.session import Refused, SignInNeeded
+from api.console.session import Refused, SignedInDep, SignInNeeded
 
 
 def when(at: datetime | None, seconds: bool = False) -> str:
@@ -28,6 +28,15 @@ def when(at: datetime | None, seconds: bool = False) -> str:
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.globals["when"] = when
+# The vendors as operators know them (orders name them by adapter; the Vendor API's are "api").
+VENDOR_NAMES = {
+    "sandbox": "the sandbox vendor",
+    "hackerrank": "HackerRank",
+    "checkr": "Checkr",
+    "testgorilla": "TestGorilla",
+    "api": "Vendor API vendors",
+}
+TEMPLATES.env.globals["vendor_name"] = lambda vendor: VENDOR_NAMES.get(vendor, vendor)
 NAVIGATION = (
     ("overview", "Overview", "/console"),
     ("orders", "Orders", "/console/orders"),
@@ -65,7 +74,17 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers=NO_STORE)
 
 
+async def no_such_page(request: Request, actor: SignedInDep, rest: str) -> HTMLResponse:
+    """Any other address under /console: a console page saying so, not the API's JSON."""
+    raise Refused(404, "The console has no such page: choose one of the links above.")
+
+
 def install(app: FastAPI) -> None:
+    # Last, so that it answers only what no page of the console does.
+    app.add_api_route(
+        "/console/{rest:path}", no_such_page, methods=["GET"], include_in_schema=False
+    )
+
     @app.exception_handler(SignInNeeded)
     async def sign_in_first(request: Request, _: SignInNeeded) -> Response:
         wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -75,4 +94,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, err: Refused) -> Response:
-        return render(request, "refused.html", status_code=err.status, message=err.message)
+        return render(
+            request, "refused.html", status_code=err.status, message=err.message, status=err.status
+        )

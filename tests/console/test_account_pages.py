@@ -5,6 +5,7 @@ log recorded of it, as whom."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,27 @@ async def test_a_vendor_account_and_a_trigger_token_made_checked_and_revoked(sta
         assert checked.status_code == 200, checked.text
         assert "accepted the credentials" in checked.text and "skills-fullstack" in checked.text
 
+        # The account's page names the fields its credentials hold (never their values), and
+        # a replacement is answered by the vendor's verdict on the new credentials.
+        api_key = stack.settings.sandbox_vendor_api_key.get_secret_value()
+        wrong = await http.post(
+            f"/console/vendor-accounts/{account_id}/credentials",
+            data={"csrf": csrf, "credentials": '{"api_key": "not-the-key"}', "confirmed": "yes"},
+        )
+        assert "The credentials were replaced" in wrong.text and 'role="alert"' in wrong.text
+        assert "accepted the credentials" not in wrong.text
+        right = await http.post(
+            f"/console/vendor-accounts/{account_id}/credentials",
+            data={
+                "csrf": csrf,
+                "credentials": json.dumps({"api_key": api_key}),
+                "confirmed": "yes",
+            },
+        )
+        assert "accepted the credentials" in right.text
+        page = await http.get(f"/console/vendor-accounts/{account_id}")
+        assert "<code>api_key</code>" in page.text and api_key not in page.text
+
         issued = await http.post(
             "/console/trigger-tokens",
             data={"csrf": csrf, "vendor_account": account_id, "company_id": "", "days": "7"},
@@ -124,6 +146,10 @@ async def test_a_vendor_account_and_a_trigger_token_made_checked_and_revoked(sta
     assert await changes_by(store, operator) == [
         ("trigger-token.revoke", "console", "done"),
         ("trigger-token.issue", "console", "done"),
+        ("vendor-account.check", "console", "done"),
+        ("vendor-account.credentials", "console", "done"),
+        ("vendor-account.check", "console", "failed"),
+        ("vendor-account.credentials", "console", "done"),
         ("vendor-account.check", "console", "done"),
         ("vendor-account.create", "console", "refused"),
         ("vendor-account.create", "console", "done"),

@@ -254,6 +254,11 @@ async def test_an_order_page_shows_its_candidate_and_a_repair_is_confirmed_then_
         page = await http.get(page_url)
         assert _hidden(page, confirm_url) == {"csrf": csrf_of(page)}
         csrf = csrf_of(page)
+        # Offered: the repairs a waiting order can take; not a result it does not have yet,
+        # nor a reset of an order that has not failed.
+        offered = {action.rsplit("/", 2)[-2] for action, _ in FORM.findall(page.text)}
+        assert {"extend-deadline", "resend-invitation", "cancel"} <= offered
+        assert not offered & {"repost-result", "reset"}
 
         bad = await http.post(confirm_url, data={"csrf": csrf, "reason": "x", "days": "2"})
         assert bad.status_code == 400 and "Reason: 3 to 200 characters" in bad.text
@@ -321,6 +326,13 @@ async def test_an_unknown_order_or_repair_is_a_page_that_says_so(stack, store):
     async with signed_in(stack.settings, operator) as http:
         unknown = await http.get("/console/orders/no-such-order")
         assert unknown.status_code == 404 and "no order no-such-order" in unknown.text
+        assert "<h1>Not found</h1>" in unknown.text
+        # Any other address under /console is a console page too, not the API's JSON.
+        nowhere = await http.get("/console/accounts")
+        assert nowhere.status_code == 404 and nowhere.headers["content-type"].startswith(
+            "text/html"
+        )
+        assert "no such page" in nowhere.text
         bad = await http.get("/console/orders/not an id")
         assert bad.status_code == 400 and 'role="alert"' in bad.text
         csrf = csrf_of(unknown)
