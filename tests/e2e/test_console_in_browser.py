@@ -38,8 +38,11 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
-async def accessible(page: Page) -> None:
-    """axe-core's WCAG 2 A and AA rules on the page as shown: no serious or critical violation."""
+async def usable(page: Page) -> None:
+    """The page fits the window's width (no sideways scrolling), and axe-core's WCAG 2 A and AA
+    rules find no serious or critical violation on it as shown."""
+    width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url}: {width[0]} px wide in a {width[1]} px window"
     results = await Axe().run(
         page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}
     )
@@ -54,7 +57,7 @@ async def accessible(page: Page) -> None:
 async def sign_in(page: Page, url: str, operator: Operator) -> None:
     await page.goto(f"{url}/console")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    await accessible(page)
+    await usable(page)
     await page.get_by_label("Name").fill(operator.name)
     await page.get_by_label("Password").fill(operator.password)
     await page.get_by_role("button", name="Sign in").click()
@@ -85,7 +88,7 @@ async def test_an_operator_runs_the_hub_from_the_console(
     page = await browser.new_page(viewport=WIDE)
     try:
         await sign_in(page, url, operator)
-        await accessible(page)
+        await usable(page)
         await page.screenshot(path=screenshots / "console-overview.png", full_page=True)
 
         # The orders of one company, and one order's page: the only one showing its candidate.
@@ -96,11 +99,11 @@ async def test_an_operator_runs_the_hub_from_the_console(
         link = page.get_by_role("link", name=first)
         await expect(link).to_be_visible()
         assert orders[0]["candidate"]["email"] not in await page.content()
-        await accessible(page)
+        await usable(page)
         await page.screenshot(path=screenshots / "console-orders.png", full_page=True)
         await link.click()
         await expect(page.get_by_text(orders[0]["candidate"]["email"])).to_be_visible()
-        await accessible(page)
+        await usable(page)
         await page.screenshot(path=screenshots / "console-order.png", full_page=True)
 
         # A repair: extend the deadline, with a reason, through the confirmation page.
@@ -108,7 +111,7 @@ async def test_an_operator_runs_the_hub_from_the_console(
         await page.locator("#reason-extend-deadline").fill(REASON)
         await page.get_by_role("button", name=re.compile("^Extend deadline")).click()
         await expect(page.get_by_role("heading", name="Confirm a repair")).to_be_visible()
-        await accessible(page)
+        await usable(page)
         await page.get_by_role("button", name=re.compile(f"order {first}")).click()
         await expect(page.get_by_role("status")).to_be_visible()
         await expect(page.get_by_text(f"Repair by {operator.name}").first).to_be_visible()
@@ -119,19 +122,19 @@ async def test_an_operator_runs_the_hub_from_the_console(
 
         # A trigger token for the company's vendor account: shown once, then only its id.
         await page.get_by_role("navigation").get_by_role("link", name="Trigger tokens").click()
-        await accessible(page)
+        await usable(page)
         await page.get_by_label("Vendor account", exact=False).last.select_option(account_id)
         await page.get_by_label("Company (optional)").fill(company)
         await page.get_by_role("button", name="Issue a token").click()
         await expect(page.get_by_role("heading", name="Trigger token issued")).to_be_visible()
         token = (await page.locator("#secret").inner_text()).strip()
         assert token.startswith("ett_") and await store.redeem_trigger_token(token) is not None
-        await accessible(page)
+        await usable(page)
         await page.screenshot(path=screenshots / "console-token-issued.png", full_page=True)
         await page.get_by_role("link", name="Back to the trigger tokens").click()
         assert token not in await page.content()
         await page.get_by_role("link", name=re.compile("^Revoke token")).first.click()
-        await accessible(page)
+        await usable(page)
         await page.get_by_role("button", name="Revoke this trigger token").click()
         await expect(page.get_by_role("status")).to_be_visible()
         assert await store.redeem_trigger_token(token) is None
@@ -144,10 +147,10 @@ async def test_an_operator_runs_the_hub_from_the_console(
         ):
             await page.get_by_role("navigation").get_by_role("link", name=name).click()
             await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-            await accessible(page)
+            await usable(page)
         await page.goto(f"{url}/console/vendor-accounts/{account_id}")
         await expect(page.get_by_text(account_id).first).to_be_visible()
-        await accessible(page)
+        await usable(page)
 
         # The audit log: this operator's sign-in, repair and token, newest first, with the why.
         await page.get_by_role("navigation").get_by_role("link", name="Audit log").click()
@@ -156,7 +159,7 @@ async def test_an_operator_runs_the_hub_from_the_console(
         rows = page.locator("table tbody tr")
         await expect(rows.first).to_contain_text("trigger-token.revoke")
         await expect(page.get_by_role("cell", name=REASON, exact=True)).to_be_visible()
-        await accessible(page)
+        await usable(page)
         await page.screenshot(path=screenshots / "console-audit.png", full_page=True)
 
         await page.get_by_role("button", name="Sign out").click()
