@@ -101,6 +101,24 @@ async def test_an_operator_runs_the_hub_from_the_console(
         assert orders[0]["candidate"]["email"] not in await page.content()
         await usable(page)
         await page.screenshot(path=screenshots / "console-orders.png", full_page=True)
+
+        # A bulk repair's dry run of the company's orders: what each would do, nothing done.
+        await page.get_by_label("Repair", exact=True).select_option("extend-deadline")
+        await page.locator("#bulk-days").fill("1")
+        await page.locator("#bulk-reason").fill(REASON)
+        await page.get_by_role("button", name="Dry run").click()
+        await expect(page.get_by_role("heading", name=re.compile("^Dry run: "))).to_be_visible()
+        await usable(page)
+        # Find by the candidate's email: the answer is a page of its own, the email in no URL.
+        await page.goto(f"{url}/console/orders")
+        await page.get_by_label("Find by SR order id, vendor reference or candidate email").fill(
+            orders[1]["candidate"]["email"]
+        )
+        await page.get_by_role("button", name="Find", exact=True).click()
+        await expect(page.get_by_role("link", name=orders[1]["order_id"])).to_be_visible()
+        assert orders[1]["candidate"]["email"] not in page.url
+        await usable(page)
+        await page.goto(f"{url}/console/orders?company={company}")
         await link.click()
         await expect(page.get_by_text(orders[0]["candidate"]["email"])).to_be_visible()
         await usable(page)
@@ -151,13 +169,17 @@ async def test_an_operator_runs_the_hub_from_the_console(
         await page.goto(f"{url}/console/vendor-accounts/{account_id}")
         await expect(page.get_by_text(account_id).first).to_be_visible()
         await usable(page)
+        await page.get_by_role("button", name=re.compile("^Check .* against the vendor$")).click()
+        await expect(page.get_by_text("accepted the credentials")).to_be_visible()
+        await usable(page)
 
         # The audit log: this operator's sign-in, repair and token, newest first, with the why.
         await page.get_by_role("navigation").get_by_role("link", name="Audit log").click()
         await page.get_by_label("Operator").fill(operator.name)
         await page.get_by_role("button", name="Show events").click()
         rows = page.locator("table tbody tr")
-        await expect(rows.first).to_contain_text("trigger-token.revoke")
+        await expect(rows.first).to_contain_text("vendor-account.check")
+        await expect(page.get_by_role("cell", name="trigger-token.revoke")).to_be_visible()
         await expect(page.get_by_role("cell", name=REASON, exact=True)).to_be_visible()
         await usable(page)
         await page.screenshot(path=screenshots / "console-audit.png", full_page=True)
