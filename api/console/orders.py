@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any, get_args
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -348,6 +348,22 @@ class Typed:
     days: str = ""
 
 
+@dataclass(frozen=True)
+class TypedRepair(Typed):
+    """A repair form as posted: always of a repair we make."""
+
+    kind: RepairKind = RepairKind.EXTEND_DEADLINE
+
+
+async def typed_repair(kind: str, reason: Text = "", days: Short = "") -> TypedRepair:
+    """Dependency of the repair forms (confirm, then make): the repair named in the path, with
+    the reason and days as typed; an unknown repair is a 404 page."""
+    return TypedRepair(kind=_repair_of(kind), reason=reason.strip(), days=days.strip())
+
+
+TypedRepairDep = Annotated[TypedRepair, Depends(typed_repair)]
+
+
 def _repair_request(actor: Actor, kind: RepairKind, reason: str, days: str) -> RepairRequest:
     """The repair as the signed-in operator's; Invalid, with what to change, otherwise."""
     if not re.fullmatch(REASON_PATTERN, reason):
@@ -439,16 +455,10 @@ async def order(
 
 @router.post("/orders/{order_id}/repairs/{kind}/confirm", response_class=HTMLResponse)
 async def confirm_repair(
-    request: Request,
-    actor: OperatorFormDep,
-    order_id: str,
-    kind: str,
-    reason: Text = "",
-    days: Short = "",
+    request: Request, actor: OperatorFormDep, order_id: str, typed: TypedRepairDep
 ) -> HTMLResponse:
     """What the repair will do, and the button that makes it; nothing changes yet."""
-    repair = _repair_of(kind)
-    reason, days = reason.strip(), days.strip()
+    repair, reason, days = typed.kind, typed.reason, typed.days
     try:
         _repair_request(actor, repair, reason, days)
     except Invalid as err:
@@ -458,7 +468,7 @@ async def confirm_repair(
             order_id,
             status_code=400,
             error=f"{REPAIRS[repair]}: {err}",
-            typed=Typed(repair, reason, days),
+            typed=typed,
         )
     return _page(
         request,
@@ -474,16 +484,10 @@ async def confirm_repair(
 
 @router.post("/orders/{order_id}/repairs/{kind}")
 async def make_repair(
-    request: Request,
-    actor: OperatorFormDep,
-    order_id: str,
-    kind: str,
-    reason: Text = "",
-    days: Short = "",
+    request: Request, actor: OperatorFormDep, order_id: str, typed: TypedRepairDep
 ) -> Response:
     """The repair, in the audit log as the signed-in operator's (refusals too)."""
-    repair = _repair_of(kind)
-    reason, days = reason.strip(), days.strip()
+    repair, reason, days = typed.kind, typed.reason, typed.days
     state = request.app.state
     try:
         named = _repair_request(actor, repair, reason, days)
@@ -497,7 +501,7 @@ async def make_repair(
             order_id,
             status_code=err.status,
             error=f"{REPAIRS[repair]} not done: {err}",
-            typed=Typed(repair, reason, days),
+            typed=typed,
         )
     return see_other(f"{order_href(order_id)}?done={repair.value}")
 
