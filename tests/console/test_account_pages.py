@@ -46,7 +46,7 @@ async def changes_by(store, operator: Operator) -> list[tuple[str, str, str]]:
 
 
 async def test_a_vendor_account_and_a_trigger_token_made_checked_and_revoked(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     name = f"console {operator.name}"
     async with signed_in(stack.settings, operator) as http:
         listing = await http.get("/console/vendor-accounts")
@@ -160,7 +160,7 @@ async def test_a_vendor_account_and_a_trigger_token_made_checked_and_revoked(sta
 
 
 async def test_an_api_vendor_accounts_secret_and_keys_are_shown_once(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with signed_in(stack.settings, operator) as http:
         csrf = csrf_of(await http.get("/console/vendor-accounts"))
         created = await http.post(
@@ -222,7 +222,7 @@ async def test_an_api_vendor_accounts_secret_and_keys_are_shown_once(stack, stor
 
 
 async def test_a_company_disconnected_through_its_confirmation(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     account = await store.create_vendor_account(
         name=f"disconnect {operator.name}", adapter="sandbox", credentials={}
     )
@@ -261,7 +261,7 @@ async def test_a_company_disconnected_through_its_confirmation(stack, store):
 
 
 async def test_the_smartrecruiters_page_compares_and_registers(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     public = stack.settings.public_url.rstrip("/")
     async with signed_in(stack.settings, operator) as http:
         page = await http.get("/console/smartrecruiters")
@@ -282,7 +282,7 @@ async def test_the_smartrecruiters_page_compares_and_registers(stack, store):
 
 
 async def test_a_viewer_reads_every_page_and_changes_nothing(stack, store):
-    viewer = await new_operator(store, stack.settings, Role.VIEWER)
+    viewer = await new_operator(store, Role.VIEWER)
     account = await store.create_vendor_account(
         name=f"viewed {viewer.name}", adapter="sandbox", credentials={}
     )
@@ -327,7 +327,7 @@ async def test_a_viewer_reads_every_page_and_changes_nothing(stack, store):
 
 
 async def test_forms_need_the_csrf_token_and_pages_a_session(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     account = await store.create_vendor_account(
         name=f"csrf {operator.name}", adapter="sandbox", credentials={}
     )
@@ -361,8 +361,8 @@ async def test_forms_need_the_csrf_token_and_pages_a_session(stack, store):
 
 
 async def test_the_audit_log_filters_and_pages(stack, store):
-    operator = await new_operator(store, stack.settings)
-    other = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
+    other = await new_operator(store)
     # 52 events of one operator's (more than a page), and one of another's.
     for number in range(52):
         await store.operators.record(

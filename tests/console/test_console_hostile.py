@@ -70,8 +70,8 @@ async def _sign_in_events(store, name: str) -> list:
 async def test_every_form_needs_the_csrf_token_of_its_own_session(stack, store):
     """A token missing, or one from another operator's session (the attacker's own, say), is
     refused on every POST route, before anything is looked up or changed."""
-    attacker = await new_operator(store, stack.settings)
-    victim = await new_operator(store, stack.settings)
+    attacker = await new_operator(store)
+    victim = await new_operator(store)
     async with signed_in(stack.settings, attacker) as theirs:
         attackers_csrf = csrf_of(await theirs.get("/console"))
     async with signed_in(stack.settings, victim) as http:
@@ -90,8 +90,8 @@ async def test_every_form_needs_the_csrf_token_of_its_own_session(stack, store):
 async def test_sign_in_cannot_be_forced_from_elsewhere_nor_a_planted_cookie_survive_it(
     stack, store
 ):
-    attacker = await new_operator(store, stack.settings, Role.VIEWER)
-    victim = await new_operator(store, stack.settings)
+    attacker = await new_operator(store, Role.VIEWER)
+    victim = await new_operator(store)
     async with _browser(stack.settings) as theirs, _browser(stack.settings) as browser:
         # Login CSRF: the attacker's page posts the attacker's name, password and their own
         # form token from the victim's browser, which holds a sign-in cookie of its own or none.
@@ -121,7 +121,7 @@ async def test_sign_in_cannot_be_forced_from_elsewhere_nor_a_planted_cookie_surv
 
 
 async def test_next_never_leads_off_the_console(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     ours = httpx.URL(stack.settings.public_url)
     async with _browser(stack.settings) as http:
         for wanted in (
@@ -151,7 +151,7 @@ async def test_no_session_outlives_a_disable_a_role_change_or_a_new_password(sta
     one must be signed out too, as a disable or a new role signs everyone out."""
     identities = Identities(store, stack.settings)
     cli = Actor.command_line()
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     new_password = "an-entirely-new-password"
     changes: dict[str, dict[str, Any]] = {
         "a new role": {"role": Role.VIEWER},
@@ -178,7 +178,7 @@ async def test_no_session_outlives_a_disable_a_role_change_or_a_new_password(sta
 async def test_wrong_passwords_sent_at_once_lock_the_operator_out_all_the_same(stack, store):
     """Sent in parallel, a dozen wrong passwords each count: the lockout comes after five, and a
     right password evaluated after it is refused like the others."""
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     failures = stack.settings.console_lockout_failures
     async with _browser(stack.settings) as http:
         token = await _form_token(http)
@@ -210,7 +210,7 @@ async def test_wrong_passwords_sent_at_once_lock_the_operator_out_all_the_same(s
 async def test_a_failed_sign_in_is_recorded_as_nobodys_doing(stack, store):
     """Whoever types an operator's name with a wrong password is not that operator: the audit
     log's operator column names only operators the hub authenticated."""
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with _browser(stack.settings) as http:
         assert (await sign_in(http, operator.name, "not-the-password")).status_code == 401
     [event] = await _sign_in_events(store, operator.name)
@@ -258,7 +258,7 @@ async def test_a_wrong_name_and_a_wrong_password_take_as_long_on_a_slow_store(
     does not: the refusal must not answer sooner for the unknown name, or its timing names the
     operators. The store is made slow here, so that the difference would show."""
     identities = Identities(store, stack.settings)
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     # The hash, as long every time (a sleep: a loaded machine's CPU does not blur it), and the
     # store slow, within the hash's own time (the most a refusal may be held back by).
     hashing, delay = 0.2, 0.12
@@ -293,7 +293,7 @@ async def test_a_wrong_name_and_a_wrong_password_take_as_long_on_a_slow_store(
 
 
 async def test_hand_made_input_is_a_page_never_a_500(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     odd = ("x" * 3000, "\u202e\ufeff\u0301", "%", "<b>", "a'b\"c", "\U0001f600", "..")
     async with signed_in(stack.settings, operator) as http:
         csrf = csrf_of(await http.get("/console"))
@@ -336,7 +336,7 @@ async def test_hand_made_input_is_a_page_never_a_500(stack, store):
 
 
 async def test_markup_from_names_records_and_filters_is_shown_as_text(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     markup = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
     account = await store.create_vendor_account(
         name=f"{markup} {operator.name}", adapter="sandbox", credentials={}
@@ -366,7 +366,7 @@ async def test_markup_from_names_records_and_filters_is_shown_as_text(stack, sto
 
 
 async def test_a_viewer_changes_nothing_through_any_form_or_their_admin_key(stack, store):
-    viewer = await new_operator(store, stack.settings, Role.VIEWER)
+    viewer = await new_operator(store, Role.VIEWER)
     key = await Identities(store, stack.settings).issue_key(
         viewer.name, "hostile", Actor.command_line()
     )
@@ -398,7 +398,7 @@ async def test_a_viewer_changes_nothing_through_any_form_or_their_admin_key(stac
 
 
 async def test_console_pages_are_never_framed_nor_cached(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     account = await store.create_vendor_account(
         name=f"framed {operator.name}", adapter="sandbox", credentials={}
     )

@@ -132,7 +132,7 @@ async def test_the_list_filters_pages_and_holds_no_candidate_data(stack, store, 
         assert answer.status_code == 303
         assert answer.headers["location"].startswith("/console/sign-in?next=%2Fconsole%2Forders")
 
-    viewer = await new_operator(store, stack.settings, Role.VIEWER)
+    viewer = await new_operator(store, Role.VIEWER)
     async with signed_in(stack.settings, viewer) as http:
         page = await _listing(http, ours, {"company": placed.company})
         assert placed.other["order_id"] not in page.text
@@ -186,7 +186,7 @@ async def test_the_list_filters_pages_and_holds_no_candidate_data(stack, store, 
 
 
 async def test_find_by_candidate_email_posts_and_never_repeats_the_email(stack, store, placed):
-    viewer = await new_operator(store, stack.settings, Role.VIEWER)
+    viewer = await new_operator(store, Role.VIEWER)
     email = placed.first["candidate"]["email"]
     async with signed_in(stack.settings, viewer) as http:
         csrf = csrf_of(await http.get("/console"))
@@ -231,7 +231,7 @@ async def test_an_order_page_shows_its_candidate_and_a_repair_is_confirmed_then_
     repair_url = f"{page_url}/repairs/extend-deadline"
     form = {"reason": REASON, "days": "2"}
 
-    viewer = await new_operator(store, stack.settings, Role.VIEWER)
+    viewer = await new_operator(store, Role.VIEWER)
     async with signed_in(stack.settings, viewer) as http:
         # The SR order id alone names it (once Temporal's visibility lists it).
         page = await eventually(
@@ -249,7 +249,7 @@ async def test_an_order_page_shows_its_candidate_and_a_repair_is_confirmed_then_
     events = await store.operators.events(AuditQuery(operator=viewer.name))
     assert [e.action for e in events] == ["sign-in"]  # nothing tried reached the order
 
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with signed_in(stack.settings, operator) as http:
         page = await http.get(page_url)
         assert _hidden(page, confirm_url) == {"csrf": csrf_of(page)}
@@ -322,7 +322,7 @@ async def test_without_a_session_every_orders_page_asks_to_sign_in(stack):
 
 
 async def test_an_unknown_order_or_repair_is_a_page_that_says_so(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with signed_in(stack.settings, operator) as http:
         unknown = await http.get("/console/orders/no-such-order")
         assert unknown.status_code == 404 and "no order no-such-order" in unknown.text
@@ -352,7 +352,7 @@ async def test_a_bulk_repair_is_a_dry_run_first_and_then_applied(stack, store, p
     bulk = "/console/orders/bulk-repairs"
     reason = "Package withdrawn by the vendor"
 
-    viewer = await new_operator(store, stack.settings, Role.VIEWER)
+    viewer = await new_operator(store, Role.VIEWER)
     async with signed_in(stack.settings, viewer) as http:
         csrf = csrf_of(await http.get("/console"))
         refused = await http.post(
@@ -360,7 +360,7 @@ async def test_a_bulk_repair_is_a_dry_run_first_and_then_applied(stack, store, p
         )
         assert refused.status_code == 403
 
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with signed_in(stack.settings, operator) as http:
         page = await _listing(http, {quiz_id}, wanted)
         form = _hidden(page, bulk)

@@ -54,7 +54,7 @@ def card_figure(page: str, heading_id: str) -> int:
 
 async def test_the_overview_counts_a_companys_orders_and_links_to_them(stack, store, temporal):
     settings = stack.settings
-    viewer = await new_operator(store, settings, Role.VIEWER)  # reading needs no more
+    viewer = await new_operator(store, Role.VIEWER)  # reading needs no more
     async with http_client(base_url=settings.public_url, follow_redirects=False) as anonymous:
         asked = await anonymous.get("/console")
         assert asked.status_code == 303 and asked.headers["location"].startswith("/console/sign-in")

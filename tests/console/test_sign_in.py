@@ -11,7 +11,7 @@ from tests.support.http import client as http_client
 
 
 async def test_a_page_without_a_session_asks_to_sign_in_and_comes_back_after(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with http_client(base_url=stack.settings.public_url, follow_redirects=False) as http:
         answer = await http.get("/console?from=mail")
         assert answer.status_code == 303
@@ -30,7 +30,7 @@ async def test_a_page_without_a_session_asks_to_sign_in_and_comes_back_after(sta
 async def test_a_wrong_password_and_an_unknown_name_read_alike_and_lock_out_after_five(
     stack, store
 ):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with http_client(base_url=stack.settings.public_url, follow_redirects=False) as http:
         unknown = await sign_in(http, "nobody-at-all", "whatever-password")
         wrong = await sign_in(http, operator.name, "not-the-password")
@@ -60,7 +60,7 @@ def Identities_actor():
 
 
 async def test_a_sign_in_form_from_elsewhere_is_refused(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with http_client(base_url=stack.settings.public_url, follow_redirects=False) as http:
         forged = await http.post(
             "/console/sign-in",
@@ -72,7 +72,7 @@ async def test_a_sign_in_form_from_elsewhere_is_refused(stack, store):
 
 
 async def test_sign_out_needs_the_sessions_csrf_token_and_ends_the_session(stack, store):
-    operator = await new_operator(store, stack.settings)
+    operator = await new_operator(store)
     async with signed_in(stack.settings, operator) as http:
         page = await http.get("/console")
         forged = await http.post("/console/sign-out", data={"csrf": "0" * 64})
@@ -88,8 +88,8 @@ async def test_sign_out_needs_the_sessions_csrf_token_and_ends_the_session(stack
 
 async def test_the_admin_api_takes_an_operators_own_key_and_a_viewers_only_reads(stack, store):
     identities = Identities(store, stack.settings)
-    viewer = await new_operator(store, stack.settings, Role.VIEWER)
-    operator = await new_operator(store, stack.settings)
+    viewer = await new_operator(store, Role.VIEWER)
+    operator = await new_operator(store)
     by = Identities_actor()
     viewer_key = (await identities.issue_key(viewer.name, "test", by)).key
     operator_key = (await identities.issue_key(operator.name, "test", by)).key

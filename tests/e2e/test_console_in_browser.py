@@ -83,8 +83,8 @@ async def test_an_operator_runs_the_hub_from_the_console(
             world.order("skills-fullstack", company_id=company),
         )
         await asyncio.gather(*(world.sr_status_becomes(o["order_id"], "PENDING") for o in orders))
-    operator = await new_operator(store, settings)
-    viewer = await new_operator(store, settings, Role.VIEWER)
+    operator = await new_operator(store)
+    viewer = await new_operator(store, Role.VIEWER)
     page = await browser.new_page(viewport=WIDE)
     try:
         await sign_in(page, url, operator)
