@@ -58,6 +58,8 @@ def sign_in_page(
         name=name,
         error=error,
         notice=notice,
+        # Only where the repository's published secrets are in use: `make run` on this machine.
+        embedded=bool(request.app.state.settings.public_secrets_in_use()),
         sso_name=sso_name(request.app.state.settings),
     )
     settings = request.app.state.settings

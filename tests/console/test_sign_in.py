@@ -17,6 +17,8 @@ async def test_a_page_without_a_session_asks_to_sign_in_and_comes_back_after(sta
         assert answer.status_code == 303
         assert answer.headers["location"] == "/console/sign-in?next=%2Fconsole%3Ffrom%3Dmail"
         form = await http.get(answer.headers["location"])
+        # The test stack runs on the repository's embedded secrets, as `make run` does.
+        assert "Its banner printed the operator" in form.text
         assert 'value="/console?from=mail"' in form.text
         signed = await sign_in(http, operator.name, operator.password, "/console?from=mail")
         assert signed.status_code == 303 and signed.headers["location"] == "/console?from=mail"

@@ -396,6 +396,8 @@ async def console(browser: Browser, run: Running, orders: dict[str, str]) -> Non
         await expect(page.get_by_role("link", name=order_id)).to_be_visible()
     await page.get_by_role("link", name=orders["sandbox"]).click()
     await expect(page.get_by_text("COMPLETED").first).to_be_visible()
+    # The vendor's report, a link on the order's page.
+    await expect(page.locator('dd a[rel="noreferrer"]')).to_have_count(1)
     await page.close()
 
 
