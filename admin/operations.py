@@ -154,6 +154,13 @@ class Operations:
                 f"could not check vendor account {account.name!r}: {err}"
             ) from None
 
+    async def vendor_account(self, vendor_account_id: str) -> VendorAccountView:
+        """One account (never its credentials); NotFound if there is none."""
+        account = await self._store.vendor_account(vendor_account_id)
+        if account is None:
+            raise NotFound(f"no vendor account {vendor_account_id!r}")
+        return VendorAccountView.of(account)
+
     async def vendor_accounts(self) -> list[VendorAccountView]:
         return [VendorAccountView.of(account) for account in await self._store.vendor_accounts()]
 

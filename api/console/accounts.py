@@ -148,11 +148,10 @@ async def _accounts(ops: Operations) -> list[VendorAccountView]:
 
 
 async def _account(ops: Operations, vendor_account_id: str) -> VendorAccountView:
+    """The account, read alone (listing them all decrypts every account's credentials)."""
     bounded_id(vendor_account_id, "vendor account")
-    for account in await _accounts(ops):
-        if account.id == vendor_account_id:
-            return account
-    raise Refused(404, f"No vendor account {vendor_account_id!r}.")
+    with refusals():
+        return await ops.vendor_account(vendor_account_id)
 
 
 # Vendor accounts
@@ -512,13 +511,12 @@ async def issue_trigger_token(
             error=sentence(str(err)) + " No token was issued.",
             form=form,
         )
-    names = {account.id: account.name for account in await _accounts(ops)}
     return render(
         request,
         "tokens_issued.html",
         section="tokens",
         issued=issued,
-        account_name=names.get(issued.vendor_account_id, ""),
+        account_name=(await _account(ops, issued.vendor_account_id)).name,
         once=ONCE_NOTICE,
     )
 
@@ -539,13 +537,12 @@ async def confirm_revoke_trigger_token(
 ) -> HTMLResponse:
     ops = operations(request, actor)
     token = await _token(ops, token_id)
-    names = {account.id: account.name for account in await _accounts(ops)}
     return render(
         request,
         "tokens_revoke.html",
         section="tokens",
         token=token,
-        account_name=names.get(token.vendor_account_id, ""),
+        account_name=(await _account(ops, token.vendor_account_id)).name,
     )
 
 
