@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 import time
 from collections.abc import AsyncIterator
@@ -45,8 +46,15 @@ WRONG = (
 )
 
 _hasher = PasswordHasher()
-# Checked when the name is unknown, so that a wrong name costs as long as a wrong password.
-_STAND_IN = _hasher.hash("a password no operator has")
+
+
+@functools.cache
+def _stand_in() -> str:
+    """Checked when the name is unknown, so that a wrong name costs as long as a wrong password;
+    hashed at the first sign-in, not when every process that imports this module starts."""
+    return _hasher.hash("a password no operator has")
+
+
 # Passwords checked at once, each in a thread: an Argon2 hash takes a fraction of a second of
 # CPU and 64 MiB, and on the event loop a burst of wrong passwords from one address would hold up
 # every other request of the API (SR's, the vendors') meanwhile.
@@ -161,7 +169,7 @@ class Identities:
         audit = Audit(self._store, Actor(name=UNAUTHENTICATED, via=Via.CONSOLE, role=Role.VIEWER))
         found = await self._records.by_name(name) if re.fullmatch(NAME_PATTERN, name) else None
         operator, hashed = found if found is not None else (None, None)
-        right, took = await self._verified(hashed or _STAND_IN, password[:MAX_PASSWORD_LENGTH])
+        right, took = await self._verified(hashed or _stand_in(), password[:MAX_PASSWORD_LENGTH])
         # A refusal answers no sooner than the hash took again: a known name's count and audit
         # record are written within that time, an unknown name's nothing, and both take as long.
         answer_at = time.monotonic() + took
