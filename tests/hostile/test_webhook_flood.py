@@ -18,12 +18,14 @@ from simulators.sandbox_vendor.webhooks import sign
 from tests.support.order_workflows import order_workflow_id
 from workflows.order import WEBHOOK_EVENTS_PER_ORDER, AssessmentOrderWorkflow
 
-WEBHOOKS = 10_000
+# Ten times the distinct events an order takes (WEBHOOK_EVENTS_PER_ORDER), each also re-delivered:
+# an order that kept every event would pass HISTORY_EVENTS_LIMIT several times over.
+WEBHOOKS = 2_000
 # Sent this many at a time: a vendor's burst, and quick enough on a small machine.
 CONCURRENCY = 20
 HISTORY_BYTES_LIMIT = 5 * 1024 * 1024
 # A plain order's history holds a few dozen events; the flood may add a bounded number.
-HISTORY_EVENTS_LIMIT = 5_000
+HISTORY_EVENTS_LIMIT = 2_000
 LATE_WEBHOOKS = 300
 
 
@@ -38,7 +40,7 @@ async def workflow_tasks_taken(world, stack) -> int:
 
 
 @pytest.mark.long
-async def test_ten_thousand_signed_webhooks_leave_one_orders_history_small_and_it_completes_once(
+async def test_thousands_of_signed_webhooks_leave_one_orders_history_small_and_it_completes_once(
     world, stack, temporal
 ):
     order_id = (await world.order("skills-fullstack"))["order_id"]
