@@ -28,6 +28,9 @@ from tests.support.session_stack import (
 )
 from tests.support.world import World
 
+# A headless Chromium (`browser`), shared by the tests of a process that drive pages.
+pytest_plugins = ["tests.support.browser"]
+
 # Packages whose tests share a stack of their own (a package-scoped fixture): under xdist their
 # modules stay on one worker together, so that stack starts once.
 PACKAGES_SHARING_A_STACK = ("tests/faults/",)
@@ -103,10 +106,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         package_deadline_days={EXPIRING_PACKAGE: EXPIRY_DAYS},
         admin_api_key=ADMIN_KEY,
         worker_metrics_address=f"127.0.0.1:{free_port()}",
-        # Often enough for the gauge tests to wait seconds, not 30 s. Every second (as before), its
-        # visibility queries cost each stack's Temporal and worker 5% of a core, more as orders
-        # pile up: 4 stacks, 1 3/4 min of CPU in a run.
-        order_census_seconds=5,
+        # Often enough for the gauge tests (they wait up to a minute). Its visibility queries are
+        # most of what an idle stack's Temporal does: every second, 5% of a core per stack as
+        # orders pile up; every 5 s, 0.3 s of CPU in 30 s; every 15 s, a third of that.
+        order_census_seconds=15,
         # Tests compare the overview before and after their orders: never a figure kept from
         # before (tests/console/test_overview.py tests the keeping).
         console_overview_seconds=0,

@@ -1,13 +1,11 @@
-"""Fixtures of the end-to-end tests: a headless Chromium, our registration at SR, a trigger token,
+"""Fixtures of the end-to-end tests: our registration at SR, a trigger token,
 the admin API and the CLI on the running stack, and an order awaiting its candidate."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import pytest
-from playwright.async_api import async_playwright
 
 import cli
 import settings as settings_module
@@ -16,31 +14,6 @@ from tests.support.connect import register_partner_configuration
 from tests.support.http import client as http_client
 from tests.support.order_workflows import terminate_quietly
 from tests.support.session_stack import ADMIN_KEY
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Flags for a closed network and a root user
-# (see the machine notes): no sandbox, no background calls.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-async def browser():
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 @pytest.fixture

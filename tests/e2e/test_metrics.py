@@ -71,6 +71,7 @@ async def test_open_orders_by_status_follow_temporals_own_count(world, stack, te
     await eventually(
         lambda: gauge_counts(world, stack, temporal, gauge, pending, ours, 1),
         what="the PENDING gauge to count our open order",
+        timeout=60,
     )
     text = (await world.http.get(f"http://{stack.settings.worker_metrics_address}/metrics")).text
     assert metric(text, r"assessment_orders_failed\w*\{?") is not None
@@ -98,4 +99,5 @@ async def test_terminated_and_timed_out_orders_count_as_failed(world, stack, tem
     await eventually(
         lambda: gauge_counts(world, stack, temporal, gauge, ended_badly, ours, 2),
         what="the failed gauge to count the terminated and the timed-out order",
+        timeout=60,
     )

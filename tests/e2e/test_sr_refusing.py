@@ -156,6 +156,7 @@ async def test_an_order_sr_refuses_is_shown_gives_up_and_is_reposted_once_sr_lis
         await eventually(
             lambda: gauge_counts(world, stack, temporal, gauge, refusing, ours, 1),
             what="the SR_REFUSING gauge to count the order",
+            timeout=60,
         )
 
         await world.at_vendor("complete", order_id, score=SCORE)

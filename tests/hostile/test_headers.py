@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import async_playwright
 
 from api.headers import DOCS_CSP, STRICT_CSP
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
 PAGES = {
     "/integration?companyId=acme": STRICT_CSP,  # the consent form
@@ -38,20 +36,13 @@ async def test_json_answers_are_not_sniffed_either(api):
         assert "content-security-policy" not in answer.headers
 
 
-async def test_the_pages_run_under_their_csp_without_a_violation(stack):
+async def test_the_pages_run_under_their_csp_without_a_violation(stack, browser):
     """Chromium reports every blocked script, style or fetch; there must be none."""
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            violations = {}
-            for path in PAGES:
-                page = await chromium.new_page()
-                await page.add_init_script(RECORD_VIOLATIONS)
-                await page.goto(stack.settings.public_url + path, wait_until="load")
-                violations[path] = await page.evaluate("window.__violations")
-                await page.close()
-        finally:
-            await chromium.close()
+    violations = {}
+    for path in PAGES:
+        page = await browser.new_page()
+        await page.add_init_script(RECORD_VIOLATIONS)
+        await page.goto(stack.settings.public_url + path, wait_until="load")
+        violations[path] = await page.evaluate("window.__violations")
+        await page.close()
     assert violations == {path: [] for path in PAGES}

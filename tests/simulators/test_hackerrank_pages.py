@@ -11,14 +11,12 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e import conftest as e2e
 from tests.vendors import test_hackerrank_fixtures as fixtures
 from tests.vendors.test_hackerrank_fixtures import Sim, unique_email
 
 # The shared simulator the API tests drive, set up the same way.
 shared_sim = fixtures.shared_sim
 sim = fixtures.sim
-browser = e2e.browser  # a headless Chromium
 
 
 async def invite(sim: Sim, **body: Any) -> tuple[str, str]:
