@@ -73,6 +73,16 @@ class NewVendorAccount(BaseModel):
         description='Per package, e.g. {"skills-fullstack": {"deadline_days": 3}}',
     )
 
+    @field_validator("name")
+    @classmethod
+    def _shown_name(cls, name: str) -> str:
+        # Operators pick the account by its name on the console and in listings: a name of
+        # control or invisible characters alone (a direction override, a byte-order mark) would
+        # show as nothing, or turn the text around it.
+        if not name.isprintable() or not _encodable(name):
+            raise ValueError("must be printable text")
+        return name
+
     @field_validator("adapter")
     @classmethod
     def _known_adapter(cls, adapter: str) -> str:

@@ -159,6 +159,29 @@ async def test_a_vendor_account_and_a_trigger_token_made_checked_and_revoked(sta
     assert token_id in audit.text and token not in audit.text
 
 
+async def test_a_vendor_account_name_that_would_show_as_nothing_is_refused(stack, store):
+    """A name of a direction override, a byte-order mark and a lone combining accent is not
+    blank to Python, yet shows as nothing: the account's link would have no text to click."""
+    invisible = "\u202e\ufeff\u0301"
+    operator = await new_operator(store)
+    async with signed_in(stack.settings, operator) as http:
+        csrf = csrf_of(await http.get("/console/vendor-accounts"))
+        refused = await http.post(
+            "/console/vendor-accounts",
+            data={"csrf": csrf, "name": invisible, "adapter": "sandbox", "credentials": ""},
+        )
+        assert refused.status_code == 400 and "must be printable text" in refused.text
+    async with http_client(base_url=stack.settings.public_url) as api:
+        answer = await api.post(
+            "/admin/vendor-accounts",
+            json={"name": f"{invisible} api", "adapter": "sandbox", "credentials": {}},
+            headers={"Authorization": f"Bearer {stack.settings.admin_api_key.get_secret_value()}"},
+        )
+        assert answer.status_code == 400, answer.text
+        assert "must be printable text" in answer.text
+    assert not [a for a in await store.vendor_accounts() if invisible in a.name]
+
+
 async def test_an_api_vendor_accounts_secret_and_keys_are_shown_once(stack, store):
     operator = await new_operator(store)
     async with signed_in(stack.settings, operator) as http:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,25 @@ async def test_an_operator_runs_the_hub_from_the_console(
         await page.close()
         for order in orders:
             await terminate_quietly(temporal, order["order_id"])
+
+
+async def test_long_names_never_make_a_page_wider_than_the_window(stack, store, browser: Browser):
+    """A vendor account named with 200 characters and no space (as the admin API allows), in a
+    list, an account's page and the vendor-account filter: the pages still fit the window."""
+    name = "n" * 190 + uuid.uuid4().hex[:10]
+    account = await store.create_vendor_account(name=name, adapter="sandbox", credentials={})
+    operator = await new_operator(store)
+    page = await browser.new_page(viewport=WIDE)
+    try:
+        await sign_in(page, stack.settings.public_url, operator)
+        for path in (
+            "/console/vendor-accounts",
+            f"/console/vendor-accounts/{account.id}",
+            "/console/trigger-tokens",
+            f"/console/trigger-tokens?vendor_account={account.id}",
+        ):
+            await page.goto(stack.settings.public_url + path)
+            width = await page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert width[0] <= width[1], f"{path}: {width[0]} px wide in a {width[1]} px window"
+    finally:
+        await page.close()
