@@ -141,6 +141,7 @@ async def test_an_operator_runs_the_hub_from_the_console(
 
         # A trigger token for the company's vendor account: shown once, then only its id.
         await page.get_by_role("navigation").get_by_role("link", name="Trigger tokens").click()
+        await expect(page.get_by_role("heading", name="Trigger tokens", exact=True)).to_be_visible()
         await usable(page)
         await page.get_by_label("Vendor account", exact=False).last.select_option(account_id)
         await page.get_by_label("Company (optional)").fill(company)
@@ -151,8 +152,11 @@ async def test_an_operator_runs_the_hub_from_the_console(
         await usable(page)
         await page.screenshot(path=screenshots / "console-token-issued.png", full_page=True)
         await page.get_by_role("link", name="Back to the trigger tokens").click()
+        await expect(page.get_by_role("heading", name="Trigger tokens", exact=True)).to_be_visible()
         assert token not in await page.content()
         await page.get_by_role("link", name=re.compile("^Revoke token")).first.click()
+        confirm = page.get_by_role("heading", name=re.compile("^Confirm revoking trigger token"))
+        await expect(confirm).to_be_visible()
         await usable(page)
         await page.get_by_role("button", name="Revoke this trigger token").click()
         await expect(page.get_by_role("status")).to_be_visible()
