@@ -79,9 +79,7 @@ class NewVendorAccount(BaseModel):
         # Operators pick the account by its name on the console and in listings: a name of
         # control or invisible characters alone (a direction override, a byte-order mark) would
         # show as nothing, or turn the text around it.
-        if not name.isprintable() or not _encodable(name):
-            raise ValueError("must be printable text")
-        return name
+        return _printable(name)
 
     @field_validator("adapter")
     @classmethod
@@ -359,11 +357,8 @@ class OrderSearch(BaseModel):
     @field_validator("order_id", "vendor_ref", "email")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
-        # Ids and addresses are printable text; this also keeps NULs and lone surrogates from
-        # reaching the database driver. The message never quotes the value (it may be an email).
-        if value is not None and (not value.isprintable() or not _encodable(value)):
-            raise ValueError("must be printable text")
-        return value
+        # Ids and addresses are printable text.
+        return None if value is None else _printable(value)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> OrderSearch:
@@ -527,12 +522,17 @@ class OrderDetail(OrderSummary):
     timeline: list[TimelineItem]
 
 
-def _encodable(value: str) -> bool:
+def _printable(value: str) -> str:
+    """The value, if it is printable text: no control or format characters, which also keeps
+    NULs and lone surrogates (unencodable) from the database driver. The message never quotes
+    the value (it may be an email)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        raise ValueError("must be printable text") from None
+    if not value.isprintable():
+        raise ValueError("must be printable text")
+    return value
 
 
 class RepairRequest(BaseModel):

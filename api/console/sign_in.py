@@ -48,6 +48,7 @@ def sign_in_page(
     notice: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
+    settings = request.app.state.settings
     form_token, nonce = request.app.state.form_guard.issue(SIGN_IN_PURPOSE)
     page = render(
         request,
@@ -59,10 +60,9 @@ def sign_in_page(
         error=error,
         notice=notice,
         # Only where the repository's published secrets are in use: `make run` on this machine.
-        embedded=bool(request.app.state.settings.public_secrets_in_use()),
-        sso_name=sso_name(request.app.state.settings),
+        embedded=bool(settings.public_secrets_in_use()),
+        sso_name=sso_name(settings),
     )
-    settings = request.app.state.settings
     page.set_cookie(
         SIGN_IN_COOKIE,
         nonce,
