@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -41,10 +43,28 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(server), data_converter=pydantic_data_converter
     )
+    environment.sleep = functools.partial(_sleep, environment)  # type: ignore[method-assign]
     try:
         yield environment
     finally:
         await environment.shutdown()
+
+
+# The SDK gives a call without a deadline 30 s, and `environment.sleep` has none: while an
+# activity runs the server's clock waits for it, so a sleep through many retries of a failing
+# activity takes longer than that on a busy machine, and failed with "Timeout expired".
+SLEEP_DEADLINE = timedelta(minutes=5)
+
+
+async def _sleep(environment: WorkflowEnvironment, duration: timedelta | float) -> None:
+    """`environment.sleep`, with a deadline fit for the real time it may take."""
+    request = SleepRequest()
+    request.duration.FromTimedelta(
+        duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+    )
+    await environment.client.test_service.unlock_time_skipping_with_sleep(
+        request, timeout=SLEEP_DEADLINE
+    )
 
 
 # The time-skipping server now and then stops moving its clock after a workflow's updates, and a
