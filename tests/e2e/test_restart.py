@@ -1,4 +1,4 @@
-"""Stopping the whole embedded stack and starting it again: orders in flight finish."""
+"""Stopping the whole embedded stack and starting it again: what was in flight carries on."""
 
 from __future__ import annotations
 
@@ -13,10 +13,20 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.long
 
 
-async def test_orders_in_flight_survive_a_full_restart(world, stack):
+async def test_orders_and_disconnection_checks_in_flight_survive_a_full_restart(
+    world, stack, store, registered, trigger_token, temporal
+):
+    """One restart (a stack's start costs seconds of CPU) for both kinds of work in flight: an
+    order waiting for its candidate, and a DELETE without the company's token whose check lives
+    in Temporal while SR still honours the company's credentials."""
     placed = await world.order("skills-fullstack")
     order_id = placed["order_id"]
     await world.sr_status_becomes(order_id, "PENDING")
+    company_id = await connect_company(world.sr, trigger_token)
+    async with http_client(base_url=stack.settings.public_url, timeout=30) as anyone:
+        assert (await anyone.delete(f"/integrations/companies/{company_id}")).status_code == 204
+    await disconnect_checked(temporal, company_id)
+    assert (await store.connection(company_id)).state == ConnectionState.CONNECTED
 
     stack.stop()  # what Ctrl-C on `assessments run` does: SIGTERM to every part, in reverse order
     stack.start()  # same data folder: Temporal's SQLite file, the simulators' state
@@ -31,24 +41,8 @@ async def test_orders_in_flight_survive_a_full_restart(world, stack):
     assert len(await world.outbox(order_id)) == 1
     assert [p["status"] for p in done["patches"]] == ["PENDING", "IN_PROGRESS", "COMPLETED"]
 
-
-async def test_a_pending_disconnection_check_survives_a_full_restart(
-    world, stack, store, registered, trigger_token, temporal
-):
-    """A DELETE without the company's token, while SR still honours its credentials: the check
-    lives in Temporal, so after a restart it still asks SR again by itself,
-    and acts on SR's refusal."""
-    company_id = await connect_company(world.sr, trigger_token)
-    async with http_client(base_url=stack.settings.public_url, timeout=30) as anyone:
-        assert (await anyone.delete(f"/integrations/companies/{company_id}")).status_code == 204
-    await disconnect_checked(temporal, company_id)
-    assert (await store.connection(company_id)).state == ConnectionState.CONNECTED
-
-    stack.stop()
-    stack.start()
-
     # SR now revokes the company's credentials (its token endpoint answers invalid_client), and
-    # nobody calls us again.
+    # nobody calls us again: the check still asks SR by itself, and acts on SR's refusal.
     ended = await world.http.post(
         f"{world.sr}/__sim/companies/{company_id}/disconnect", params={"tell_partner": "false"}
     )
