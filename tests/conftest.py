@@ -7,6 +7,7 @@ and orders, so tests do not see each other's data.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -64,7 +65,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under xdist, modules holding a long test first, then the largest modules, so that no
     worker is left running a long one at the end; each module's tests stay together, in their
-    order. In one process the order stays as collected (package fixtures start once)."""
+    order. In one process the order stays as collected (package fixtures start once).
+    First, no two tests may share a node id: xdist would run only one of them."""
+    shared = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if shared:
+        raise pytest.UsageError(f"tests sharing a node id (all but one would not run): {shared}")
     if not hasattr(config, "workerinput"):
         return
     modules: dict[str, list[pytest.Item]] = {}

@@ -146,11 +146,18 @@ class Target:
     where: str = ""
 
 
+# The stores each case goes to, in turn: the session stack's (SQLite), then an API of ours on the
+# same Temporal with its store on PostgreSQL, as in production (NUL characters, say, fare
+# differently). A parametrization of its own also keeps each operation's test named after it:
+# without one, pytest 9 names them all after the function, and xdist runs only one.
+STORES = pytest.mark.parametrize(
+    "targets", [pytest.param(None, id="sqlite+postgresql")], indirect=True
+)
+
+
 @pytest.fixture(scope="module")
 def targets(request, stack) -> list[Target]:
-    """Every case, generated once, goes to the session stack (its store on SQLite) and then to an
-    API of ours on the same Temporal with its store on PostgreSQL, as in production (NUL
-    characters, say, fare differently)."""
+    """Every case is generated once and sent to each store's API."""
     on_sqlite = Target(stack.settings.public_url)
     try:
         return [on_sqlite, Target(request.getfixturevalue("postgresql_api"), ", on PostgreSQL")]
@@ -284,6 +291,7 @@ def _deepen(case, target: Target, stack, packages: list[str], fuzzed_orders: lis
 SMARTRECRUITERS_ROUTES = r"^/(oauth/token|packages|integration|integrations/)"
 
 
+@STORES
 @schema.include(path_regex=SMARTRECRUITERS_ROUTES).parametrize()
 @FUZZ_SETTINGS
 def test_smartrecruiters_routes(case, targets, stack, credentials, packages, fuzzed_orders):
@@ -302,6 +310,7 @@ def test_smartrecruiters_routes(case, targets, stack, credentials, packages, fuz
         )
 
 
+@STORES
 @schema.include(path_regex=r"^/webhooks/").parametrize()
 @FUZZ_SETTINGS
 def test_vendor_routes_as_documented(case, targets, checkr_account):
@@ -318,6 +327,7 @@ def test_vendor_routes_as_documented(case, targets, checkr_account):
         _run(case, target, "vendor webhooks, unsigned")
 
 
+@STORES
 @schema.include(path_regex=r"^/admin/").parametrize()
 @FUZZ_SETTINGS
 def test_admin_routes(case, targets, credentials):
@@ -325,6 +335,7 @@ def test_admin_routes(case, targets, credentials):
         _run(case, target, "admin", credentials["admin"])
 
 
+@STORES
 @schema.include(path_regex=r"^/(healthz|readyz|codec)").parametrize()
 @FUZZ_SETTINGS
 def test_operations_routes(case, targets, credentials):
@@ -379,6 +390,7 @@ async def api_vendors(targets, stack, credentials) -> dict[Target, tuple[str, st
     return accounts
 
 
+@STORES
 @schema.include(path_regex=r"^/vendor/v1/").parametrize()
 @FUZZ_SETTINGS
 def test_vendor_api_routes(case, targets, api_vendors):
