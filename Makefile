@@ -67,11 +67,12 @@ lint: install
 check: lint
 	$(BIN)/mypy
 
-# Five pytest-xdist workers: on two cores about 5 1/2 min, where one process takes 17 (its tests
-# wait on real clocks, leaving a core idle); four left 160 s of CPU idle in a run and took 20 s
-# longer. `make test TEST_WORKERS=0` runs one process. tests/conftest.py says how workers share
-# the tests.
-TEST_WORKERS ?= 5
+# Six pytest-xdist workers: on two cores about 6 min, where one process takes 17 (its tests wait
+# on real clocks, leaving a core idle). Each worker collects the tests and starts a stack (about
+# 17 s of CPU), yet fills idle time: five left 65 s of CPU idle and took 10 s longer than six (41
+# s idle); four, 160 s idle. `make test TEST_WORKERS=0` runs one process. tests/conftest.py says
+# how workers share the tests.
+TEST_WORKERS ?= 6
 # Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE, as some
 # images set): each of the hundreds of Python processes a run starts would otherwise compile our
 # modules again, and each worker rewrite every test module's assertions again.
