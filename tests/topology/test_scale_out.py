@@ -156,7 +156,7 @@ async def _at_least(world: World, order_ids: list[str], status: str, share: floa
     await eventually(probe, timeout=120, interval=0.5, what=f"{share:.0%} of orders at {status}")
 
 
-ORDERS = 24
+ORDERS = 16
 
 
 async def test_one_credential_keeps_srs_limits_across_workers_and_replicas_through_faults(
