@@ -307,6 +307,9 @@ async def candidate_at_reference_vendor(
     row = page.locator("tr").filter(has=page.get_by_role("cell", name="Api", exact=True))
     await row.get_by_role("link").click()
     scores = page.locator("input[type=number]")
+    # Counted before the test page has loaded, no score would be filled, and the browser would
+    # keep the form back (every score is required).
+    await expect(scores.first).to_be_visible()
     for index in range(await scores.count()):
         await scores.nth(index).fill("90")
     await page.get_by_role("button", name="Submit").click()
