@@ -234,7 +234,7 @@ async def test_a_thousand_concurrent_polls_never_exceed_the_limit() -> None:
                 isinstance(e, NoBudget) and e.retryable and 0 < e.retry_after <= 2 for e in refused
             )
 
-            async def three_windows_polled():
+            async def budget_used_in_three_windows():
                 rounds = await asyncio.gather(
                     *(vendor.get_status(ref) for _ in range(50)), return_exceptions=True
                 )
@@ -243,14 +243,19 @@ async def test_a_thousand_concurrent_polls_never_exceed_the_limit() -> None:
                     or (isinstance(r, StatusReading) and r.status == VendorStatus.INVITED)
                     for r in rounds
                 )
-                return len((await sim.endpoint_stats("candidate"))["windows"]) >= 3
+                stats = await sim.endpoint_stats("candidate")
+                # The budget used, not just refused: 8 a window, less one window's share for the
+                # window just begun (on a busy machine, a round may come late in a window).
+                return len(stats["windows"]) >= 3 and stats["allowed"] >= 3 * 8 - 8
 
             await eventually(
-                three_windows_polled, timeout=10, what="polls in three windows", interval=0.05
+                budget_used_in_three_windows,
+                timeout=10,
+                what="the budget used in three windows",
+                interval=0.05,
             )
             stats = await sim.endpoint_stats("candidate")
             assert stats["max_in_window"] <= 10 and stats["throttled"] == 0
-            assert stats["allowed"] >= 3 * 8 - 8  # the budget was used, not just refused
         finally:
             await vendor.aclose()
 
