@@ -65,11 +65,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under xdist, modules holding a long test first, then the largest modules, so that no
     worker is left running a long one at the end; each module's tests stay together, in their
-    order. In one process the order stays as collected (package fixtures start once).
-    First, no two tests may share a node id: xdist would run only one of them."""
-    shared = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
-    if shared:
-        raise pytest.UsageError(f"tests sharing a node id (all but one would not run): {shared}")
+    order. In one process the order stays as collected (package fixtures start once)."""
     if not hasattr(config, "workerinput"):
         return
     modules: dict[str, list[pytest.Item]] = {}
@@ -80,6 +76,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return all(test.get_closest_marker("long") is None for test in tests), -len(tests)
 
     items[:] = [test for tests in sorted(modules.values(), key=first_to_start) for test in tests]
+
+
+def _refuse_shared_node_ids(nodeids: list[str]) -> None:
+    """No two tests may share a node id: xdist would run only one of them (as it did with
+    schemathesis' items on pytest 9.2 without a parametrization of their own)."""
+    if shared := [nodeid for nodeid, n in Counter(nodeids).items() if n > 1]:
+        raise pytest.UsageError(f"tests sharing a node id (all but one would not run): {shared}")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # an xdist worker's ids: the controller's
+        _refuse_shared_node_ids([item.nodeid for item in session.items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    _refuse_shared_node_ids(ids)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
